@@ -1,0 +1,69 @@
+/** A runnable request with its estimated size, in priority order. */
+export interface PackCandidate {
+  recordId: string;
+  estimatedTokens: number;
+  bytes: number;
+}
+
+export interface PackLimits {
+  /** Jobs that may still be created now (max concurrent jobs minus active ones). */
+  freeJobSlots: number;
+  maxRequestsPerJob: number;
+  /** Largest serialized job (an uploaded JSONL file or inline payload). */
+  maxJobBytes: number;
+  /** Enqueued tokens still free under the per-model budget. */
+  freeTokens: number;
+  /** The whole per-model budget: a request larger than it can never be enqueued. */
+  tokenBudget: number;
+  /** Jobs whose payload is at most this many bytes are sent inline instead of as an uploaded file. */
+  inlineMaxBytes: number;
+}
+
+export interface PackedJob {
+  kind: 'inline' | 'file';
+  members: PackCandidate[];
+  estimatedTokens: number;
+  bytes: number;
+}
+
+export interface PackResult {
+  jobs: PackedJob[];
+  /** Requests that can never fit a job (alone over the token budget or the job byte cap). */
+  oversized: PackCandidate[];
+}
+
+/**
+ * Packs candidates, already in priority order, into as few jobs as the limits allow. Packing stops
+ * at the first request the token budget cannot take, so a large high-priority request is not
+ * starved by smaller ones behind it; it goes first once budget frees up.
+ */
+export function packJobs(candidates: readonly PackCandidate[], limits: PackLimits): PackResult {
+  const jobs: PackedJob[] = [];
+  const oversized: PackCandidate[] = [];
+  let freeTokens = limits.freeTokens;
+  let current: PackedJob | null = null;
+
+  for (const candidate of candidates) {
+    if (candidate.estimatedTokens > limits.tokenBudget || candidate.bytes > limits.maxJobBytes) {
+      oversized.push(candidate);
+      continue;
+    }
+    if (candidate.estimatedTokens > freeTokens) break;
+    const fits =
+      current !== null &&
+      current.members.length < limits.maxRequestsPerJob &&
+      current.bytes + candidate.bytes <= limits.maxJobBytes;
+    if (!fits) {
+      if (jobs.length >= limits.freeJobSlots) break;
+      current = { kind: 'inline', members: [], estimatedTokens: 0, bytes: 0 };
+      jobs.push(current);
+    }
+    const job = current as PackedJob;
+    job.members.push(candidate);
+    job.estimatedTokens += candidate.estimatedTokens;
+    job.bytes += candidate.bytes;
+    freeTokens -= candidate.estimatedTokens;
+  }
+  for (const job of jobs) job.kind = job.bytes <= limits.inlineMaxBytes ? 'inline' : 'file';
+  return { jobs, oversized };
+}

@@ -1,0 +1,80 @@
+/**
+ * Schema migrations, applied in order; `PRAGMA user_version` records how many ran. Never edit a
+ * shipped migration: append a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE records (
+    id TEXT PRIMARY KEY,
+    chain_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    predecessor_id TEXT,
+    vars_json TEXT NOT NULL,
+    media_json TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'blocked'
+      CHECK (status IN ('blocked', 'ready', 'in_flight', 'done', 'dead')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    job_id TEXT,
+    remaining INTEGER NOT NULL DEFAULT 1,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX records_by_status ON records (status, remaining DESC, chain_id, position);
+  CREATE INDEX records_by_chain ON records (chain_id, position);
+  CREATE INDEX records_by_predecessor ON records (predecessor_id);
+  CREATE INDEX records_by_job ON records (job_id);
+
+  CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    remote_name TEXT UNIQUE,
+    model TEXT NOT NULL,
+    state TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('inline', 'file')),
+    input_file TEXT,
+    request_count INTEGER NOT NULL,
+    estimated_tokens INTEGER NOT NULL,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX jobs_by_state ON jobs (state);
+
+  CREATE TABLE job_records (
+    job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    record_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    prompt_hash TEXT NOT NULL,
+    estimated_tokens INTEGER NOT NULL,
+    PRIMARY KEY (job_id, record_id)
+  );
+  CREATE INDEX job_records_by_record ON job_records (record_id);
+
+  CREATE TABLE failures (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    record_id TEXT NOT NULL,
+    job_id TEXT,
+    attempt INTEGER NOT NULL,
+    cause TEXT NOT NULL,
+    message TEXT NOT NULL,
+    raw TEXT,
+    prompt_name TEXT,
+    prompt_version TEXT,
+    prompt_hash TEXT,
+    final INTEGER NOT NULL DEFAULT 0,
+    at TEXT NOT NULL
+  );
+  CREATE INDEX failures_by_record ON failures (record_id);
+  CREATE INDEX failures_by_cause ON failures (cause);
+
+  CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    mode TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    summary_json TEXT
+  );
+  `,
+];

@@ -1,0 +1,153 @@
+import type { WorkloadRecord } from '../workload/record.js';
+
+/**
+ * Where a record stands. `blocked` waits for its predecessor, `ready` can be packed into a job,
+ * `in_flight` belongs to exactly one live job, `done` has its output file, `dead` exhausted its retries.
+ */
+export type RecordStatus = 'blocked' | 'ready' | 'in_flight' | 'done' | 'dead';
+
+/** Local lifecycle of a batch job. `intent` is stored before the remote create call (crash safety). */
+export type JobState =
+  | 'intent'
+  | 'pending'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled'
+  | 'expired'
+  | 'processed';
+
+export const ACTIVE_JOB_STATES: readonly JobState[] = ['intent', 'pending', 'running', 'succeeded'];
+
+export interface StoredRecord extends WorkloadRecord {
+  predecessorId: string | null;
+  status: RecordStatus;
+  attempts: number;
+  jobId: string | null;
+  /** Records from this one to the end of its chain; the planner prefers long remaining chains. */
+  remaining: number;
+}
+
+export interface JobRow {
+  id: string;
+  remoteName: string | null;
+  model: string;
+  state: JobState;
+  kind: 'inline' | 'file';
+  inputFile: string | null;
+  requestCount: number;
+  estimatedTokens: number;
+  inputTokens: number;
+  outputTokens: number;
+  error: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface JobMember {
+  recordId: string;
+  attempt: number;
+  promptHash: string;
+  estimatedTokens: number;
+}
+
+export interface NewJob {
+  id: string;
+  model: string;
+  kind: 'inline' | 'file';
+  members: JobMember[];
+}
+
+export interface FailureInput {
+  recordId: string;
+  jobId: string | null;
+  attempt: number;
+  cause: string;
+  message: string;
+  raw: string | null;
+  promptName: string | null;
+  promptVersion: string | null;
+  promptHash: string | null;
+}
+
+export interface FailureRow extends FailureInput {
+  id: number;
+  at: string;
+  /** True when this failure sent the record to the dead-letter state. */
+  final: boolean;
+}
+
+export interface RecordCounts {
+  blocked: number;
+  ready: number;
+  in_flight: number;
+  done: number;
+  dead: number;
+  total: number;
+}
+
+export interface RecordSuccess {
+  recordId: string;
+  jobId: string;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** Result of applying one failed result to a record. */
+export type FailureOutcome = 'retry' | 'dead' | 'stale';
+
+export interface SyncSummary {
+  seen: number;
+  inserted: number;
+}
+
+/**
+ * The state store. Every method is a single transaction, so a crash between two calls leaves a
+ * consistent state; the SQLite and (future) Postgres implementations share these semantics.
+ */
+export interface WorkloadStore {
+  /** Upserts records streamed from the source, in transactions of a bounded size. */
+  syncRecords(records: AsyncIterable<WorkloadRecord>): Promise<SyncSummary>;
+  /** Recomputes predecessors and remaining-chain lengths after a sync. */
+  linkChains(): Promise<void>;
+  /** Marks exactly these ids done (their output files exist) and every other done record pending. */
+  reconcileDone(doneIds: AsyncIterable<string>): Promise<{ markedDone: number; reopened: number }>;
+  /** Sets blocked/ready from the predecessors' states for records not in flight, done or dead. */
+  refreshReadiness(): Promise<void>;
+
+  getRecord(id: string): Promise<StoredRecord | null>;
+  /** Ready records, longest remaining chain first. */
+  listReady(limit: number): Promise<StoredRecord[]>;
+  counts(): Promise<RecordCounts>;
+
+  /** Records the intent to create a job and moves its records in flight, atomically. */
+  createJobIntent(job: NewJob): Promise<void>;
+  /** Drops an intent that was never created remotely and returns its records to `ready`. */
+  abandonJobIntent(jobId: string): Promise<void>;
+  markJobSubmitted(jobId: string, remoteName: string, inputFile: string | null): Promise<void>;
+  setJobInputFile(jobId: string, inputFile: string): Promise<void>;
+  updateJobState(jobId: string, state: JobState, error?: string | null): Promise<void>;
+  getJob(jobId: string): Promise<JobRow | null>;
+  listJobs(states?: readonly JobState[]): Promise<JobRow[]>;
+  jobMembers(jobId: string): Promise<JobMember[]>;
+
+  /** Marks a record done (its output file is already written) and unblocks its successor. */
+  completeRecord(success: RecordSuccess): Promise<boolean>;
+  /** Logs a failure; retries the record or dead-letters it once attempts exceed `maxRetries`. */
+  failRecord(failure: FailureInput, maxRetries: number, retryable: boolean): Promise<FailureOutcome>;
+  /** Returns a finished job's records that are still in flight to `ready` (FAILED/EXPIRED/CANCELLED). */
+  releaseJobRecords(jobId: string, countAttempt: boolean): Promise<number>;
+
+  listFailures(options?: { deadOnly?: boolean; limit?: number }): Promise<FailureRow[]>;
+  failureCauses(): Promise<Array<{ cause: string; count: number }>>;
+  /** Dead letters back to the queue with a fresh attempt count. */
+  requeueDead(ids?: string[]): Promise<number>;
+  /** Resets attempt counts and deletes the failure log. */
+  clearFailures(): Promise<number>;
+  /** Deletes all state. */
+  reset(): Promise<void>;
+
+  startRun(mode: string): Promise<number>;
+  finishRun(runId: number, summary: unknown): Promise<void>;
+  close(): Promise<void>;
+}

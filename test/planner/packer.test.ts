@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { jobDisplayName } from '../../src/planner/job-name.js';
+import { packJobs, type PackLimits } from '../../src/planner/packer.js';
+
+const limits: PackLimits = {
+  freeJobSlots: 10,
+  maxRequestsPerJob: 3,
+  maxJobBytes: 1000,
+  freeTokens: 1000,
+  tokenBudget: 1000,
+  inlineMaxBytes: 250,
+};
+
+const candidates = (n: number, tokens = 10, bytes = 100) =>
+  Array.from({ length: n }, (_, i) => ({ recordId: `r${i}`, estimatedTokens: tokens, bytes }));
+
+describe('packJobs', () => {
+  it('fills jobs up to the request cap, in priority order', () => {
+    const { jobs } = packJobs(candidates(7), limits);
+    expect(jobs.map((j) => j.members.map((m) => m.recordId))).toEqual([
+      ['r0', 'r1', 'r2'],
+      ['r3', 'r4', 'r5'],
+      ['r6'],
+    ]);
+    expect(jobs.map((j) => j.kind)).toEqual(['file', 'file', 'inline']);
+  });
+
+  it('never exceeds free job slots, the token budget or the byte cap', () => {
+    expect(packJobs(candidates(10), { ...limits, freeJobSlots: 2 }).jobs.flatMap((j) => j.members)).toHaveLength(6);
+    const budgeted = packJobs(candidates(10, 300), { ...limits, freeTokens: 700 });
+    expect(budgeted.jobs.reduce((s, j) => s + j.estimatedTokens, 0)).toBe(600);
+    const bytes = packJobs(candidates(4, 1, 400), limits);
+    expect(bytes.jobs.map((j) => j.bytes)).toEqual([800, 800]);
+    expect(packJobs(candidates(3), { ...limits, freeJobSlots: 0 }).jobs).toEqual([]);
+  });
+
+  it('sets aside requests that can never fit', () => {
+    const result = packJobs([{ recordId: 'huge', estimatedTokens: 5000, bytes: 1 }, ...candidates(1)], limits);
+    expect(result.oversized.map((c) => c.recordId)).toEqual(['huge']);
+    expect(result.jobs[0]?.members.map((m) => m.recordId)).toEqual(['r0']);
+  });
+});
+
+describe('jobDisplayName', () => {
+  it('is deterministic and independent of member order, but changes with attempts', () => {
+    const a = jobDisplayName('w', [{ recordId: 'x', attempt: 0 }, { recordId: 'y', attempt: 0 }]);
+    const b = jobDisplayName('w', [{ recordId: 'y', attempt: 0 }, { recordId: 'x', attempt: 0 }]);
+    const c = jobDisplayName('w', [{ recordId: 'x', attempt: 1 }, { recordId: 'y', attempt: 0 }]);
+    expect(a).toBe(b);
+    expect(a).not.toBe(c);
+    expect(a).toMatch(/^wb-w-[0-9a-f]{20}$/);
+  });
+});
