@@ -133,10 +133,16 @@ export interface WorkloadStore {
 
   /** Marks a record done (its output file is already written) and unblocks its successor. */
   completeRecord(success: RecordSuccess): Promise<boolean>;
-  /** Logs a failure; retries the record or dead-letters it once attempts exceed `maxRetries`. */
+  /**
+   * Logs a failure; retries the record or dead-letters it once attempts exceed `maxRetries`.
+   * With `jobId` set it applies to a record in flight in that job; with null, to a ready record.
+   */
   failRecord(failure: FailureInput, maxRetries: number, retryable: boolean): Promise<FailureOutcome>;
   /** Returns a finished job's records that are still in flight to `ready` (FAILED/EXPIRED/CANCELLED). */
   releaseJobRecords(jobId: string, countAttempt: boolean): Promise<number>;
+
+  /** Returns in-flight records whose job is no longer active to `ready` (repairs an interrupted settle). */
+  releaseStrandedRecords(): Promise<number>;
 
   listFailures(options?: { deadOnly?: boolean; limit?: number }): Promise<FailureRow[]>;
   failureCauses(): Promise<Array<{ cause: string; count: number }>>;

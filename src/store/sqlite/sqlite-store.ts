@@ -301,9 +301,15 @@ export class SqliteStore implements WorkloadStore {
   async failRecord(failure: FailureInput, maxRetries: number, retryable: boolean): Promise<FailureOutcome> {
     const at = this.stamp();
     return this.db.transaction((): FailureOutcome => {
-      const row = this.db
-        .prepare(`SELECT attempts FROM records WHERE id = ? AND status = 'in_flight' AND job_id IS ?`)
-        .get(failure.recordId, failure.jobId) as { attempts: number } | undefined;
+      // A failure applies to the record's current flight only (or, with no job, to a ready record
+      // that could not be sent), so replaying a processed result after a crash changes nothing.
+      const row = (
+        failure.jobId === null
+          ? this.db.prepare(`SELECT attempts FROM records WHERE id = ? AND status = 'ready'`).get(failure.recordId)
+          : this.db
+              .prepare(`SELECT attempts FROM records WHERE id = ? AND status = 'in_flight' AND job_id = ?`)
+              .get(failure.recordId, failure.jobId)
+      ) as { attempts: number } | undefined;
       if (!row) return 'stale';
       const attempts = row.attempts + 1;
       const dead = !retryable || attempts > maxRetries;
@@ -344,6 +350,16 @@ export class SqliteStore implements WorkloadStore {
          WHERE job_id = ? AND status = 'in_flight'`,
       )
       .run(countAttempt ? 1 : 0, at, jobId).changes;
+  }
+
+  async releaseStrandedRecords(): Promise<number> {
+    return this.db
+      .prepare(
+        `UPDATE records SET status = 'ready', job_id = NULL, updated_at = ?
+         WHERE status = 'in_flight' AND job_id NOT IN (
+           SELECT id FROM jobs WHERE state IN ('intent', 'pending', 'running', 'succeeded'))`,
+      )
+      .run(this.stamp()).changes;
   }
 
   async listFailures(options: { deadOnly?: boolean; limit?: number } = {}): Promise<FailureRow[]> {

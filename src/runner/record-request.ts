@@ -1,0 +1,97 @@
+import type { OutputStore } from '../outputs/index.js';
+import { buildModelRequest, estimateTokens, toBatchFileLine, type ModelRequest } from '../gemini/index.js';
+import type { PromptTemplate } from '../prompts/index.js';
+import type { StoredRecord } from '../store/store.js';
+
+/** A record turned into the exact request the model will see. */
+export interface RecordRequest {
+  recordId: string;
+  request: ModelRequest;
+  promptHash: string;
+  estimatedTokens: number;
+  /** The JSONL line for an uploaded input file; its length sizes the job. */
+  line: string;
+  bytes: number;
+}
+
+/** Raised when a record cannot become a request (missing context, a template error, a bad media file). */
+export class RecordRequestError extends Error {
+  readonly code = 'RECORD_REQUEST';
+  constructor(
+    readonly recordId: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'RecordRequestError';
+  }
+}
+
+export interface RecordRequestBuilderOptions {
+  prompt: PromptTemplate;
+  outputs: OutputStore;
+  /** Picks the part of the predecessor's output that the prompt receives as `context`. */
+  extractContext: (predecessorOutput: unknown) => unknown;
+  generationConfig: Record<string, unknown>;
+  responseJsonSchema: unknown;
+  /** Scales the local token estimate by what countTokens / usage reported. */
+  tokenScale: () => number;
+}
+
+/**
+ * Renders a record's prompt with its predecessor's output as context. Deterministic: the same record
+ * and predecessor output always give the same request, so a job can be rebuilt after a crash.
+ */
+export class RecordRequestBuilder {
+  constructor(private readonly options: RecordRequestBuilderOptions) {}
+
+  async build(record: StoredRecord): Promise<RecordRequest> {
+    const context = await this.contextFor(record);
+    let rendered;
+    try {
+      rendered = this.options.prompt.render({
+        record: { ...record.vars, id: record.id, chain: record.chainId, position: record.position },
+        context,
+      });
+    } catch (error) {
+      throw new RecordRequestError(record.id, `Prompt rendering failed for ${record.id}: ${messageOf(error)}`, { cause: error });
+    }
+    let request: ModelRequest;
+    try {
+      request = await buildModelRequest({
+        promptText: rendered.text,
+        systemText: rendered.system,
+        media: record.media,
+        generationConfig: this.options.generationConfig,
+        responseJsonSchema: this.options.responseJsonSchema,
+      });
+    } catch (error) {
+      throw new RecordRequestError(record.id, `Cannot build the request for ${record.id}: ${messageOf(error)}`, { cause: error });
+    }
+    const line = toBatchFileLine(record.id, request);
+    return {
+      recordId: record.id,
+      request,
+      promptHash: rendered.hash,
+      estimatedTokens: Math.ceil(estimateTokens(request) * this.options.tokenScale()),
+      line,
+      bytes: Buffer.byteLength(line) + 1,
+    };
+  }
+
+  private async contextFor(record: StoredRecord): Promise<unknown> {
+    if (record.predecessorId === null) return null;
+    const document = await this.options.outputs.read(record.predecessorId);
+    if (!document) {
+      throw new RecordRequestError(
+        record.id,
+        `The output of ${record.predecessorId}, which ${record.id} needs as context, is missing; re-run to regenerate it.`,
+      );
+    }
+    return this.options.extractContext(document.output);
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,133 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BatchJobInfo } from '../gemini/index.js';
+import type { OutputStore } from '../outputs/index.js';
+import { classifyResult, readResultLines, type OutputValidator } from '../results/index.js';
+import type { JobMember, JobRow, WorkloadStore } from '../store/store.js';
+import type { BatchApi } from './batch-api.js';
+import type { RunnerEventListener } from './events.js';
+import type { RunnerSettings } from './settings.js';
+
+export interface ResultProcessingDeps {
+  store: WorkloadStore;
+  api: BatchApi;
+  outputs: OutputStore;
+  validator: OutputValidator;
+  settings: RunnerSettings;
+  emit: RunnerEventListener;
+  now: () => number;
+  /** Feeds actual usage back into the token estimator. */
+  observeUsage: (estimatedTokens: number, actualInputTokens: number) => void;
+}
+
+interface RawResult {
+  key: string | undefined;
+  response?: unknown;
+  error?: unknown;
+  malformed?: boolean;
+  raw?: string;
+}
+
+/**
+ * Applies a succeeded job's results: each valid output is written atomically and then marked done,
+ * each failure is logged and retried or dead-lettered. Safe to run again after a crash: records no
+ * longer in flight in this job are skipped.
+ */
+export async function processSucceededJob(deps: ResultProcessingDeps, job: JobRow, remote: BatchJobInfo): Promise<void> {
+  const members = new Map((await deps.store.jobMembers(job.id)).map((m) => [m.recordId, m]));
+  const seen = new Set<string>();
+  let succeeded = 0;
+  let failed = 0;
+
+  const apply = async (result: RawResult) => {
+    const member = result.key === undefined ? undefined : members.get(result.key);
+    if (!member) {
+      deps.emit({ type: 'warning', message: `Job ${job.id} returned a result for an unknown key ${JSON.stringify(result.key)}; ignored.` });
+      return;
+    }
+    if (seen.has(member.recordId)) return;
+    seen.add(member.recordId);
+    const ok = await applyResult(deps, job, member, result);
+    if (ok) succeeded++;
+    else failed++;
+  };
+
+  if (remote.resultsFileName) {
+    const dir = join(deps.settings.dataDir, 'results');
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, `${job.id}.jsonl`);
+    await deps.api.downloadFile(remote.resultsFileName, path);
+    for await (const line of readResultLines(path)) {
+      await apply({ key: line.key, response: line.response, error: line.error, malformed: line.malformed, raw: line.raw });
+    }
+    await rm(path, { force: true });
+  } else if (remote.inlinedResponses) {
+    for (const inline of remote.inlinedResponses) await apply({ key: inline.key, response: inline.response, error: inline.error });
+  }
+
+  for (const member of members.values()) {
+    if (seen.has(member.recordId)) continue;
+    failed++;
+    await recordFailure(deps, job, member, 'missing_result', `Job ${job.id} finished without a result for ${member.recordId}.`, null, true);
+  }
+  await deps.store.updateJobState(job.id, 'processed');
+  deps.emit({ type: 'job-processed', jobId: job.id, succeeded, failed });
+}
+
+async function applyResult(deps: ResultProcessingDeps, job: JobRow, member: JobMember, result: RawResult): Promise<boolean> {
+  const record = await deps.store.getRecord(member.recordId);
+  if (!record || record.status !== 'in_flight' || record.jobId !== job.id) return true;
+  const outcome = classifyResult(
+    result.malformed ? { malformed: true, raw: result.raw ?? '' } : { response: result.response, error: result.error },
+    deps.validator,
+  );
+  if (!outcome.ok) {
+    await recordFailure(deps, job, member, outcome.cause, outcome.message, outcome.raw, outcome.retryable);
+    return false;
+  }
+  const usage = outcome.usage;
+  deps.observeUsage(member.estimatedTokens, usage.inputTokens);
+  await deps.outputs.write(record.id, {
+    id: record.id,
+    output: outcome.output,
+    meta: {
+      prompt: { name: deps.settings.prompt.name, version: deps.settings.prompt.version, hash: member.promptHash },
+      model: deps.settings.model,
+      job: job.remoteName ?? job.id,
+      attempt: member.attempt,
+      usage,
+      completedAt: new Date(deps.now()).toISOString(),
+      ...(record.predecessorId ? { contextFrom: record.predecessorId } : {}),
+    },
+  });
+  await deps.store.completeRecord({ recordId: record.id, jobId: job.id, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens });
+  deps.emit({ type: 'record-done', recordId: record.id, jobId: job.id });
+  return true;
+}
+
+async function recordFailure(
+  deps: ResultProcessingDeps,
+  job: JobRow,
+  member: JobMember,
+  cause: string,
+  message: string,
+  raw: string | null,
+  retryable: boolean,
+): Promise<void> {
+  const outcome = await deps.store.failRecord(
+    {
+      recordId: member.recordId,
+      jobId: job.id,
+      attempt: member.attempt,
+      cause,
+      message,
+      raw,
+      promptName: deps.settings.prompt.name,
+      promptVersion: deps.settings.prompt.version,
+      promptHash: member.promptHash,
+    },
+    deps.settings.maxRetries,
+    retryable,
+  );
+  deps.emit({ type: 'record-failed', recordId: member.recordId, jobId: job.id, cause, message, outcome });
+}

@@ -1,0 +1,133 @@
+import { join } from 'node:path';
+import type { LoadedConfig } from '../config/index.js';
+import { createGeminiClient, type GeminiClient } from '../gemini/index.js';
+import { OutputStore } from '../outputs/index.js';
+import { loadPrompt } from '../prompts/index.js';
+import { createValidator, jsonSchemaForModel } from '../results/index.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { WorkloadStore } from '../store/store.js';
+import { openSource } from '../workload/index.js';
+import { BatchRunner } from './batch-runner.js';
+import { systemClock, type RunnerClock } from './clock.js';
+import type { RunnerEventListener } from './events.js';
+import { RecordRequestBuilder } from './record-request.js';
+import { acquireRunLock } from './run-lock.js';
+import type { RunnerSettings } from './settings.js';
+import { TokenCalibration } from './token-calibration.js';
+
+/** Raised when a run needs the API and no key is configured. */
+export class MissingApiKeyError extends Error {
+  readonly code = 'API_KEY_MISSING';
+  constructor() {
+    super('No API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), or point api.base_url at the emulator.');
+    this.name = 'MissingApiKeyError';
+  }
+}
+
+export interface WorkloadSessionOptions {
+  clock?: RunnerClock;
+  onEvent?: RunnerEventListener;
+  /** Overrides the configured API client (tests use this to inject an emulator-backed one). */
+  gemini?: GeminiClient;
+}
+
+/** A workload opened for work: the runner plus what must be closed after it. */
+export interface WorkloadSession {
+  runner: BatchRunner;
+  store: WorkloadStore;
+  outputs: OutputStore;
+  settings: RunnerSettings;
+  close(): Promise<void>;
+}
+
+/** Opens the state store of a workload without taking the run lock (for read-only commands). */
+export function openWorkloadStore(config: LoadedConfig): WorkloadStore {
+  return new SqliteStore({ path: join(config.data_dir, 'state.db') });
+}
+
+/** The runner's numbers, straight from the config. */
+export function runnerSettings(config: LoadedConfig): RunnerSettings {
+  const execution = config.execution;
+  return {
+    workload: config.name,
+    model: config.model.name,
+    dataDir: config.data_dir,
+    maxRetries: execution.max_retries,
+    maxConcurrentJobs: execution.max_concurrent_jobs,
+    maxRequestsPerJob: execution.max_requests_per_job,
+    maxJobBytes: execution.max_job_bytes,
+    inlineMaxBytes: execution.inline_max_bytes,
+    enqueuedTokenBudget: execution.enqueued_token_budget,
+    pollIntervalMs: execution.poll_interval,
+    prompt: { name: config.prompt.name, version: config.prompt.version },
+  };
+}
+
+/**
+ * Wires a loaded config into a ready runner: store, outputs, prompt, validator, API client, source.
+ * Takes the data dir's run lock, released by `close()`.
+ */
+export async function openWorkloadSession(config: LoadedConfig, options: WorkloadSessionOptions = {}): Promise<WorkloadSession> {
+  const settings = runnerSettings(config);
+  const gemini = options.gemini ?? defaultClient(config);
+  const prompt = await loadPrompt(config.prompt.dir, config.prompt.name, config.prompt.version);
+  const schema = config.model.response_schema;
+  const validator = createValidator(schema);
+  const outputs = new OutputStore(config.outputs);
+  const releaseLock = await acquireRunLock(settings.dataDir);
+  const store = openWorkloadStore(config);
+  const calibration = new TokenCalibration();
+  const requests = new RecordRequestBuilder({
+    prompt,
+    outputs,
+    extractContext: contextExtractor(config),
+    generationConfig: config.model.generation_config,
+    responseJsonSchema: schema === undefined ? undefined : jsonSchemaForModel(schema),
+    tokenScale: () => calibration.scale(),
+  });
+  const runner = new BatchRunner({
+    store,
+    api: gemini,
+    outputs,
+    requests,
+    validator,
+    calibration,
+    settings,
+    clock: options.clock ?? systemClock,
+    source: () => openSource(config),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
+  return {
+    runner,
+    store,
+    outputs,
+    settings,
+    close: async () => {
+      await store.close();
+      await releaseLock();
+    },
+  };
+}
+
+function defaultClient(config: LoadedConfig): GeminiClient {
+  const baseUrl = config.api.base_url;
+  const apiKey = config.apiKey ?? (baseUrl ? 'emulator' : undefined);
+  if (!apiKey) throw new MissingApiKeyError();
+  return createGeminiClient(baseUrl ? { apiKey, baseUrl } : { apiKey });
+}
+
+/** The TS hook wins; otherwise `context.field` picks a dot path; otherwise the whole output. */
+function contextExtractor(config: LoadedConfig): (output: unknown) => unknown {
+  if (config.hooks?.extractContext) return config.hooks.extractContext;
+  const field = config.context?.field;
+  if (!field) return (output) => output;
+  const path = field.split('.');
+  return (output) => {
+    let value: unknown = output;
+    for (const key of path) {
+      if (value === null || typeof value !== 'object') return null;
+      value = (value as Record<string, unknown>)[key];
+    }
+    return value ?? null;
+  };
+}
