@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { GoogleGenAI } from '@google/genai';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+
+const CHILD = join(import.meta.dirname, '..', 'fixtures', 'run-child.ts');
+
+interface ChildOutcome {
+  finished: boolean;
+  killedAfterEvents: number;
+}
+
+/** Runs the workload in a child and SIGKILLs it once it has printed `killAfter` events (or lets it finish). */
+function runChild(configPath: string, url: string, killAfter: number | null): Promise<ChildOutcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, configPath, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let events = 0;
+    let finished = false;
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      events++;
+      if (line.includes('"type":"summary"')) finished = true;
+      if (killAfter !== null && events >= killAfter) child.kill('SIGKILL');
+    });
+    child.on('exit', (code, signal) => {
+      if (signal === 'SIGKILL' || code === 0) resolve({ finished, killedAfterEvents: events });
+      else reject(new Error(`child exited with ${code}: ${stderr}`));
+    });
+  });
+}
+
+describe('crash safety', () => {
+  let emulator: RunningEmulator | undefined;
+  let root = '';
+
+  afterAll(async () => {
+    await emulator?.close();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('kill -9 at many points: every record done exactly once, no job created twice', async () => {
+    // Slow job creation widens the window between storing an intent and learning the job's name.
+    emulator = await startEmulator({ timeScale: 600, turnaroundMs: { min: 30_000, max: 90_000 }, seed: 5, faults: { slowMs: { create: 150 } } });
+    const workload = writeCatalogWorkload({
+      books: 6,
+      pages: 4,
+      execution: { max_concurrent_jobs: 3, max_requests_per_job: 3, poll_interval: 25 },
+    });
+    root = workload.root;
+
+    // Kill points cycle through early (during sync/first submissions) and later (mid-results) moments.
+    const killPoints = [1, 2, 3, 1, 4, 6, 2, 8, 3, 10, 5, 12, 2, 7, 15, 4, 9, 20];
+    let kills = 0;
+    let outcome: ChildOutcome = { finished: false, killedAfterEvents: 0 };
+    for (const point of killPoints) {
+      outcome = await runChild(workload.configPath, emulator.url, point);
+      if (outcome.finished) break;
+      kills++;
+    }
+    for (let attempt = 0; attempt < 5 && !outcome.finished; attempt++) {
+      outcome = await runChild(workload.configPath, emulator.url, null);
+    }
+    expect(outcome.finished).toBe(true);
+    expect(kills).toBeGreaterThanOrEqual(8);
+
+    const ids = workload.chains.flat();
+    const ledger = emulator.ledger.entries();
+    for (const id of ids) {
+      expect(ledger.filter((entry) => entry.key === id), `billed once: ${id}`).toHaveLength(1);
+      const output = JSON.parse(readFileSync(join(root, 'out', `${id}.json`), 'utf8')) as { id: string; output: { carry_over: unknown } };
+      expect(output.id).toBe(id);
+      expect(typeof output.output.carry_over).toBe('string');
+    }
+    expect(ledger).toHaveLength(ids.length);
+
+    const ai = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl: emulator.url } });
+    const names: string[] = [];
+    for await (const job of await ai.batches.list({ config: { pageSize: 50 } })) names.push(job.displayName ?? '');
+    expect(names.length).toBeGreaterThan(0);
+    expect(new Set(names).size).toBe(names.length);
+  }, 240_000);
+});
