@@ -13,6 +13,9 @@ import type { ResultProcessingDeps } from './result-processing.js';
 import type { RunnerSettings } from './settings.js';
 import type { TokenCalibration } from './token-calibration.js';
 
+/** How many requests countTokens sees at start-up to calibrate the local estimator. */
+const CALIBRATION_SAMPLE = 3;
+
 export interface BatchRunnerOptions {
   store: WorkloadStore;
   api: BatchApi;
@@ -85,6 +88,22 @@ export class BatchRunner {
     const { store, outputs, source } = this.options;
     await syncWorkload(store, outputs, source(), this.emit);
     await recoverJobIntents(this.submissionDeps());
+    await this.calibrateTokens();
+  }
+
+  /** Asks countTokens about a few ready requests, so the first jobs are planned with real numbers. */
+  private async calibrateTokens(): Promise<void> {
+    const { store, requests, api, settings, calibration } = this.options;
+    for (const record of await store.listReady(CALIBRATION_SAMPLE)) {
+      try {
+        const built = await requests.build(record);
+        const counted = await api.countTokens(settings.model, built.request);
+        calibration.observe(built.estimatedTokens / calibration.scale(), counted);
+      } catch (error) {
+        this.emit({ type: 'warning', message: `Token calibration skipped: ${error instanceof Error ? error.message : String(error)}` });
+        return;
+      }
+    }
   }
 
   private async pass(): Promise<{ quotaRetryDelayMs: number | null }> {

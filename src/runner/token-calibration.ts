@@ -1,3 +1,6 @@
+/** Below this many observed tokens the ratio is noise; keep the raw estimate. */
+const MIN_EVIDENCE_TOKENS = 200;
+
 /**
  * Learns how the local token estimate compares with what the API counts, from the usage reported
  * by finished requests, so the enqueued-token budget is planned with realistic numbers. Starts at
@@ -16,7 +19,7 @@ export class TokenCalibration {
 
   /** Factor applied to raw estimates. */
   scale(): number {
-    if (this.estimated < 1000) return 1;
+    if (this.estimated < MIN_EVIDENCE_TOKENS) return 1;
     return Math.min(4, Math.max(0.5, this.actual / this.estimated));
   }
 }
