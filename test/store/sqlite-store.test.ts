@@ -109,4 +109,23 @@ describe('SqliteStore', () => {
     expect(await store.getJob('j')).toBeNull();
     expect((await store.getRecord('b/p1'))?.status).toBe('ready');
   });
+
+  it('dead-letters a ready record that cannot be sent, without a job', async () => {
+    const outcome = await store.failRecord(
+      { recordId: 'b/p1', jobId: null, attempt: 0, cause: 'input_error', message: 'missing file', raw: null, promptName: 'p', promptVersion: 'v1', promptHash: null },
+      3,
+      false,
+    );
+    expect(outcome).toBe('dead');
+    expect((await store.getRecord('b/p1'))?.status).toBe('dead');
+  });
+
+  it('repairs records stranded in flight by a job that ended before they were released', async () => {
+    await store.createJobIntent({ id: 'j', model: 'm', kind: 'inline', members: [{ recordId: 'b/p1', attempt: 0, promptHash: 'h', estimatedTokens: 1 }] });
+    await store.markJobSubmitted('j', 'batches/1', null);
+    expect(await store.releaseStrandedRecords()).toBe(0);
+    await store.updateJobState('j', 'expired');
+    expect(await store.releaseStrandedRecords()).toBe(1);
+    expect((await store.getRecord('b/p1'))?.status).toBe('ready');
+  });
 });
