@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
 import { GeminiApiError, toInlinedRequest } from '../gemini/index.js';
 import { jobDisplayName } from '../planner/job-name.js';
 import { packJobs, type PackCandidate } from '../planner/packer.js';
@@ -17,6 +18,8 @@ export interface SubmissionDeps {
   requests: RecordRequestBuilder;
   settings: RunnerSettings;
   emit: RunnerEventListener;
+  /** Draws the nonce that makes each job intent's name unique; injectable for tests. */
+  nonce?: () => string;
 }
 
 /** Outcome of one submission round. */
@@ -79,7 +82,7 @@ export async function submitReadyRecords(deps: SubmissionDeps): Promise<Submissi
       promptHash: hashes.get(member.recordId) ?? '',
       estimatedTokens: member.estimatedTokens,
     }));
-    const id = jobDisplayName(settings.workload, members);
+    const id = jobDisplayName(settings.workload, members, (deps.nonce ?? defaultNonce)());
     await store.createJobIntent({ id, model: settings.model, kind: job.kind, members });
     const intent = await store.getJob(id);
     if (!intent) continue;
@@ -204,4 +207,8 @@ async function markForFailure(deps: SubmissionDeps, record: StoredRecord, cause:
     false,
   );
   deps.emit({ type: 'record-failed', recordId: record.id, jobId: null, cause, message, outcome });
+}
+
+function defaultNonce(): string {
+  return randomBytes(6).toString('hex');
 }

@@ -42,12 +42,14 @@ describe('packJobs', () => {
 });
 
 describe('jobDisplayName', () => {
-  it('is deterministic and independent of member order, but changes with attempts', () => {
-    const a = jobDisplayName('w', [{ recordId: 'x', attempt: 0 }, { recordId: 'y', attempt: 0 }]);
-    const b = jobDisplayName('w', [{ recordId: 'y', attempt: 0 }, { recordId: 'x', attempt: 0 }]);
-    const c = jobDisplayName('w', [{ recordId: 'x', attempt: 1 }, { recordId: 'y', attempt: 0 }]);
+  it('is deterministic and independent of member order, but changes with attempts and nonce', () => {
+    const a = jobDisplayName('w', [{ recordId: 'x', attempt: 0 }, { recordId: 'y', attempt: 0 }], 'n1');
+    const b = jobDisplayName('w', [{ recordId: 'y', attempt: 0 }, { recordId: 'x', attempt: 0 }], 'n1');
+    const c = jobDisplayName('w', [{ recordId: 'x', attempt: 1 }, { recordId: 'y', attempt: 0 }], 'n1');
+    const d = jobDisplayName('w', [{ recordId: 'x', attempt: 0 }, { recordId: 'y', attempt: 0 }], 'n2');
     expect(a).toBe(b);
     expect(a).not.toBe(c);
+    expect(a).not.toBe(d);
     expect(a).toMatch(/^wb-w-[0-9a-f]{20}$/);
   });
 });
