@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import { rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { GoogleGenAI, type File as SdkFile, type Operation, type OperationFromAPIResponseParameters } from '@google/genai';
+import { fromSdkBatchJob, fromWireBatch, type BatchJobInfo } from './batch-job.js';
+import { toGeminiApiError } from './errors.js';
+import { toGenerateContentConfig, toInlinedRequest, type ModelRequest } from './request.js';
+
+export interface GeminiClientOptions {
+  apiKey: string;
+  /** Points the SDK elsewhere (the local emulator); default is Google's endpoint. */
+  baseUrl?: string;
+  /** Per-HTTP-attempt timeout; default 120 s. */
+  timeoutMs?: number;
+}
+
+/** A file stored by the Files API. */
+export interface RemoteFile {
+  name: string;
+  sizeBytes?: number;
+  expiresAt?: string;
+  /** PROCESSING, ACTIVE or FAILED (as the API reports it). */
+  state?: string;
+}
+
+/** Where the requests of a new batch come from: an uploaded JSONL file, or inline requests. */
+export type BatchSource = { fileName: string } | { requests: ReturnType<typeof toInlinedRequest>[] };
+
+export interface CreateBatchInput {
+  model: string;
+  displayName: string;
+  source: BatchSource;
+}
+
+/** Every call wavebatch makes to Google, typed, with errors as GeminiApiError. */
+export interface GeminiClient {
+  /** Uploads a JSONL batch input file (resumable upload; the SDK reads it from disk in chunks). */
+  uploadJsonl(path: string, displayName: string): Promise<RemoteFile>;
+  /** The file's metadata, or null when it does not exist (expired or deleted). */
+  getFile(name: string): Promise<RemoteFile | null>;
+  deleteFile(name: string): Promise<void>;
+  createBatch(input: CreateBatchInput): Promise<BatchJobInfo>;
+  /** Full job status, including request counts and the job error. */
+  getBatch(name: string): Promise<BatchJobInfo>;
+  /** Every job of the project, all pages. Stats are not included (the SDK's list drops them). */
+  listBatches(options?: { pageSize?: number }): AsyncIterable<BatchJobInfo>;
+  cancelBatch(name: string): Promise<void>;
+  deleteBatch(name: string): Promise<void>;
+  /** Streams a file to `destPath`; the path appears only when the download is complete. */
+  downloadFile(fileName: string, destPath: string): Promise<void>;
+  countTokens(model: string, request: ModelRequest): Promise<number>;
+  generateContent(model: string, request: ModelRequest): Promise<unknown>;
+}
+
+/** Builds a client on the official SDK. The key is only ever sent as a header and never echoed. */
+export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
+  const ai = new GoogleGenAI({
+    apiKey: options.apiKey,
+    httpOptions: { timeout: options.timeoutMs ?? 120_000, ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}) },
+  });
+  const call = async <T>(operation: string, work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      throw toGeminiApiError(error, operation, options.apiKey);
+    }
+  };
+
+  return {
+    uploadJsonl: (path, displayName) =>
+      call(`Uploading ${basename(path)}`, async () =>
+        remoteFile(await ai.files.upload({ file: path, config: { displayName, mimeType: 'jsonl' } })),
+      ),
+
+    getFile: async (name) => {
+      try {
+        return await call(`Reading file ${name}`, async () => remoteFile(await ai.files.get({ name })));
+      } catch (error) {
+        if (error instanceof Error && (error as { code?: unknown }).code === 'NOT_FOUND') return null;
+        throw error;
+      }
+    },
+
+    deleteFile: (name) => call(`Deleting file ${name}`, async () => void (await ai.files.delete({ name }))),
+
+    createBatch: (input) =>
+      call(`Creating batch ${input.displayName}`, async () => {
+        const src = 'fileName' in input.source ? input.source.fileName : input.source.requests;
+        return fromSdkBatchJob(await ai.batches.create({ model: input.model, src, config: { displayName: input.displayName } }));
+      }),
+
+    getBatch: (name) =>
+      call(`Reading batch ${name}`, async () => {
+        // operations.get returns the raw operation JSON, which keeps batchStats and error that
+        // batches.get's converter drops for the Gemini API.
+        const operation = await ai.operations.get({ operation: new RawOperation(name) });
+        return fromWireBatch(operation instanceof RawOperation ? operation.raw : { ...operation });
+      }),
+
+    listBatches: (listOptions) => listAll(listOptions?.pageSize),
+
+    cancelBatch: (name) => call(`Cancelling batch ${name}`, () => ai.batches.cancel({ name })),
+
+    deleteBatch: (name) => call(`Deleting batch ${name}`, async () => void (await ai.batches.delete({ name }))),
+
+    downloadFile: (fileName, destPath) =>
+      call(`Downloading ${fileName}`, async () => {
+        // Same directory so the rename is atomic; a crash leaves only a *.part file behind.
+        const temp = join(dirname(destPath), `.${basename(destPath)}.${randomBytes(4).toString('hex')}.part`);
+        try {
+          await ai.files.download({ file: fileName, downloadPath: temp });
+          await rename(temp, destPath);
+        } finally {
+          await rm(temp, { force: true });
+        }
+      }),
+
+    countTokens: (model, request) =>
+      call(`Counting tokens for ${model}`, async () => {
+        // The Gemini API's countTokens takes no systemInstruction; count it as a leading text part.
+        const contents = request.systemInstruction
+          ? [{ role: 'user', parts: [{ text: request.systemInstruction }] }, ...request.contents]
+          : request.contents;
+        const response = await ai.models.countTokens({ model, contents });
+        return response.totalTokens ?? 0;
+      }),
+
+    generateContent: (model, request) =>
+      call(`Generating with ${model}`, () =>
+        ai.models.generateContent({ model, contents: request.contents, config: toGenerateContentConfig(request) }),
+      ),
+  };
+
+  async function* listAll(pageSize: number | undefined): AsyncIterable<BatchJobInfo> {
+    const pager = await call('Listing batches', () => ai.batches.list(pageSize ? { config: { pageSize } } : {}));
+    const iterator = pager[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await call('Listing batches', () => iterator.next());
+      if (next.done) return;
+      yield fromSdkBatchJob(next.value);
+    }
+  }
+}
+
+/** An Operation that keeps the API's raw JSON, so nothing is lost in conversion. */
+class RawOperation implements Operation<unknown> {
+  constructor(
+    readonly name: string,
+    readonly raw: Record<string, unknown> = {},
+  ) {}
+
+  _fromAPIResponse({ apiResponse }: OperationFromAPIResponseParameters): RawOperation {
+    return new RawOperation(this.name, apiResponse);
+  }
+}
+
+function remoteFile(file: SdkFile): RemoteFile {
+  const out: RemoteFile = { name: file.name ?? '' };
+  const size = Number(file.sizeBytes);
+  if (file.sizeBytes !== undefined && Number.isFinite(size)) out.sizeBytes = size;
+  if (file.expirationTime) out.expiresAt = file.expirationTime;
+  if (file.state) out.state = String(file.state);
+  return out;
+}

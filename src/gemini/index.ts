@@ -1,0 +1,16 @@
+export { createGeminiClient } from './client.js';
+export type { GeminiClient, GeminiClientOptions, RemoteFile, CreateBatchInput, BatchSource } from './client.js';
+export type { BatchJobInfo, BatchJobState, InlinedResult } from './batch-job.js';
+export { batchStateOf } from './batch-job.js';
+export { GeminiApiError, type GeminiErrorCode } from './errors.js';
+export {
+  buildModelRequest,
+  toBatchFileLine,
+  toInlinedRequest,
+  toWireRequest,
+  estimateTokens,
+  MediaInputError,
+  MAX_MEDIA_PART_BYTES,
+  TOKENS_PER_IMAGE,
+} from './request.js';
+export type { ModelRequest, BuildModelRequestInput } from './request.js';

@@ -1,0 +1,172 @@
+import { readFile, stat } from 'node:fs/promises';
+import type { Content, GenerateContentConfig, InlinedRequest, Part } from '@google/genai';
+import type { MediaInput } from '../workload/record.js';
+
+/**
+ * One model request, independent of how it is sent (JSONL line, inline, countTokens). Keys in
+ * `generationConfig` are camelCase (snake_case input is normalized), as both the REST wire format
+ * and the SDK expect.
+ */
+export interface ModelRequest {
+  contents: Content[];
+  systemInstruction?: string;
+  generationConfig?: Record<string, unknown>;
+  /** A JSON Schema for the response; sent as generationConfig.responseJsonSchema. */
+  responseJsonSchema?: unknown;
+}
+
+/** Per-part cap for inline media: the API rejects whole requests above ~20 MB, so fail early and by name. */
+export const MAX_MEDIA_PART_BYTES = 20 * 1024 * 1024;
+
+/** Mime types sent as inlineData; text/* is read and sent as a text part instead. */
+const INLINE_MIME = /^(image\/(png|jpeg|webp|heic|heif)|application\/pdf|audio\/[\w.+-]+|video\/[\w.+-]+)$/;
+
+/** Raised when a media file cannot become part of a request. */
+export class MediaInputError extends Error {
+  constructor(
+    readonly code: 'INPUT_MEDIA_MISSING' | 'INPUT_MEDIA_TOO_LARGE' | 'INPUT_MEDIA_TYPE',
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MediaInputError';
+  }
+}
+
+export interface BuildModelRequestInput {
+  promptText: string;
+  systemText?: string | null | undefined;
+  media?: MediaInput[];
+  generationConfig?: Record<string, unknown> | undefined;
+  responseJsonSchema?: unknown;
+}
+
+/** Builds a user turn: the prompt text first, then each media file (text inlined, binaries base64). */
+export async function buildModelRequest(input: BuildModelRequestInput): Promise<ModelRequest> {
+  const parts: Part[] = [{ text: input.promptText }];
+  for (const media of input.media ?? []) parts.push(await mediaPart(media));
+  const request: ModelRequest = { contents: [{ role: 'user', parts }] };
+  if (input.systemText) request.systemInstruction = input.systemText;
+  const generationConfig = camelKeys(input.generationConfig ?? {});
+  if (input.responseJsonSchema !== undefined && input.responseJsonSchema !== null) {
+    generationConfig.responseMimeType = 'application/json';
+    request.responseJsonSchema = input.responseJsonSchema;
+  }
+  if (Object.keys(generationConfig).length > 0) request.generationConfig = generationConfig;
+  return request;
+}
+
+async function mediaPart(media: MediaInput): Promise<Part> {
+  let size: number;
+  try {
+    size = (await stat(media.path)).size;
+  } catch {
+    throw new MediaInputError('INPUT_MEDIA_MISSING', media.path, `Media file ${media.path} cannot be read; check that it exists.`);
+  }
+  if (size > MAX_MEDIA_PART_BYTES) {
+    throw new MediaInputError(
+      'INPUT_MEDIA_TOO_LARGE',
+      media.path,
+      `Media file ${media.path} is ${size} bytes, above the ${MAX_MEDIA_PART_BYTES}-byte inline limit; shrink or split it.`,
+    );
+  }
+  if (media.mimeType.startsWith('text/')) return { text: await readFile(media.path, 'utf8') };
+  if (!INLINE_MIME.test(media.mimeType)) {
+    throw new MediaInputError(
+      'INPUT_MEDIA_TYPE',
+      media.path,
+      `Media file ${media.path} has type ${media.mimeType}, which Gemini does not accept inline; convert it to PNG, JPEG, WEBP, PDF or text.`,
+    );
+  }
+  return { inlineData: { mimeType: media.mimeType, data: (await readFile(media.path)).toString('base64') } };
+}
+
+/** The generationConfig as sent on the wire, with the response schema folded in. */
+function wireGenerationConfig(request: ModelRequest): Record<string, unknown> | undefined {
+  const config = { ...(request.generationConfig ?? {}) };
+  if (request.responseJsonSchema !== undefined) {
+    config.responseMimeType ??= 'application/json';
+    config.responseJsonSchema = request.responseJsonSchema;
+  }
+  return Object.keys(config).length > 0 ? config : undefined;
+}
+
+/**
+ * The REST body of a GenerateContentRequest, as the SDK's converters would send it:
+ * `{contents, systemInstruction: {parts: [{text}]}, generationConfig}`.
+ */
+export function toWireRequest(request: ModelRequest): Record<string, unknown> {
+  const body: Record<string, unknown> = { contents: request.contents };
+  if (request.systemInstruction) body.systemInstruction = { parts: [{ text: request.systemInstruction }] };
+  const generationConfig = wireGenerationConfig(request);
+  if (generationConfig) body.generationConfig = generationConfig;
+  return body;
+}
+
+/** One line of a batch input file (without the newline): `{"key", "request": {...}}`. */
+export function toBatchFileLine(key: string, request: ModelRequest): string {
+  return JSON.stringify({ key, request: toWireRequest(request) });
+}
+
+/** The SDK's GenerateContentConfig for the request (system instruction and schema included). */
+export function toGenerateContentConfig(request: ModelRequest): GenerateContentConfig {
+  const config: GenerateContentConfig = { ...(wireGenerationConfig(request) ?? {}) };
+  if (request.systemInstruction) config.systemInstruction = request.systemInstruction;
+  return config;
+}
+
+/**
+ * The SDK's InlinedRequest. The key travels in `metadata.key`; the server echoes the metadata on
+ * each inlined response, and results are matched by that key, never by position.
+ */
+export function toInlinedRequest(key: string, request: ModelRequest): InlinedRequest {
+  const config = toGenerateContentConfig(request);
+  return {
+    contents: request.contents,
+    metadata: { key },
+    ...(Object.keys(config).length > 0 ? { config } : {}),
+  };
+}
+
+/** Tokens per image, and per PDF page, as Gemini bills them at default resolution. */
+export const TOKENS_PER_IMAGE = 258;
+
+/**
+ * A cheap local token estimate: 1 token per 4 characters of text (system instruction included),
+ * 258 per image, 258 per PDF page (pages counted from `/Type /Page` markers), and 1 token per
+ * 4 base64 characters for other binaries. Only for planning; calibrate with countTokens or usage.
+ */
+export function estimateTokens(request: ModelRequest): number {
+  let chars = request.systemInstruction?.length ?? 0;
+  let tokens = 0;
+  for (const content of request.contents) {
+    for (const part of content.parts ?? []) {
+      if (part.text) chars += part.text.length;
+      const data = part.inlineData?.data;
+      if (!data) continue;
+      const mime = part.inlineData?.mimeType ?? '';
+      if (mime.startsWith('image/')) tokens += TOKENS_PER_IMAGE;
+      else if (mime === 'application/pdf') tokens += TOKENS_PER_IMAGE * pdfPageCount(data);
+      else tokens += Math.ceil(data.length / 4);
+    }
+  }
+  if (request.responseJsonSchema !== undefined) chars += JSON.stringify(request.responseJsonSchema).length;
+  return tokens + Math.ceil(chars / 4);
+}
+
+function pdfPageCount(base64: string): number {
+  const text = Buffer.from(base64, 'base64').toString('latin1');
+  const pages = text.match(/\/Type\s*\/Page(?!s)/g)?.length ?? 0;
+  return Math.max(1, pages);
+}
+
+/** Normalizes snake_case keys (as written in YAML configs) to camelCase; nested config objects too, schemas untouched. */
+function camelKeys(config: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    const camel = key.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+    const nested = camel.endsWith('Config') && typeof value === 'object' && value !== null && !Array.isArray(value);
+    out[camel] = nested ? camelKeys(value as Record<string, unknown>) : value;
+  }
+  return out;
+}
