@@ -1,0 +1,69 @@
+import { ApiError } from '@google/genai';
+import { describe, expect, it } from 'vitest';
+import { GeminiApiError } from '../../src/gemini/index.js';
+import { redact, toGeminiApiError } from '../../src/gemini/errors.js';
+
+const KEY = 'AIzaFAKE-distinctive-key-8f3b1c';
+
+function apiError(status: number, body: unknown): ApiError {
+  return new ApiError({ status, message: JSON.stringify(body) });
+}
+
+describe('toGeminiApiError', () => {
+  it('classifies a 429 as QUOTA_EXHAUSTED with the RetryInfo delay', () => {
+    const error = toGeminiApiError(
+      apiError(429, {
+        error: {
+          code: 429,
+          status: 'RESOURCE_EXHAUSTED',
+          message: 'Enqueued tokens limit reached',
+          details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '37.5s' }],
+        },
+      }),
+      'Creating batch x',
+      KEY,
+    );
+    expect(error).toBeInstanceOf(GeminiApiError);
+    expect(error).toMatchObject({ code: 'QUOTA_EXHAUSTED', status: 429, retryDelayMs: 37_500, retryable: true });
+    expect(error.message).toContain('Enqueued tokens limit reached');
+    expect(error.message).toContain('wait 38 s');
+  });
+
+  it.each([
+    [404, 'NOT_FOUND', 'NOT_FOUND', false],
+    [400, 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', false],
+    [403, 'PERMISSION_DENIED', 'PERMISSION_DENIED', false],
+    [401, 'UNAUTHENTICATED', 'PERMISSION_DENIED', false],
+    [503, 'UNAVAILABLE', 'UNAVAILABLE', true],
+    [500, 'INTERNAL', 'INTERNAL', true],
+    [502, undefined, 'UNKNOWN', true],
+    [409, undefined, 'UNKNOWN', false],
+  ] as const)('HTTP %i %s -> %s', (status, rpc, code, retryable) => {
+    const error = toGeminiApiError(apiError(status, { error: { code: status, status: rpc, message: 'm' } }), 'op', KEY);
+    expect(error).toMatchObject({ code, status, retryable });
+    expect(error.retryDelayMs).toBeUndefined();
+  });
+
+  it('treats fetch failures as retryable NETWORK errors', () => {
+    const error = toGeminiApiError(new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }), 'op', KEY);
+    expect(error).toMatchObject({ code: 'NETWORK', retryable: true, status: undefined });
+    expect(error.message).toContain('ECONNREFUSED');
+  });
+
+  it('never lets the key through, neither in the message nor as a cause', () => {
+    const error = toGeminiApiError(
+      apiError(400, { error: { code: 400, message: `API key not valid: ${KEY}; url https://x/y?key=${KEY}&a=1` } }),
+      'op',
+      KEY,
+    );
+    expect(error.message).not.toContain(KEY);
+    expect(error.message).toContain('[redacted]');
+    expect(error.cause).toBeUndefined();
+    const network = toGeminiApiError(new Error(`boom ${KEY}`), 'op', KEY);
+    expect(network.message).not.toContain(KEY);
+  });
+
+  it('redact removes key query parameters even without knowing the key', () => {
+    expect(redact('GET /v1beta/files?alt=media&key=abc123 failed', '')).toBe('GET /v1beta/files?alt=media&key=[redacted] failed');
+  });
+});

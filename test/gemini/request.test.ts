@@ -1,0 +1,113 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  buildModelRequest,
+  estimateTokens,
+  MAX_MEDIA_PART_BYTES,
+  MediaInputError,
+  toBatchFileLine,
+  toInlinedRequest,
+} from '../../src/gemini/index.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'wb-request-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('buildModelRequest', () => {
+  it('puts the prompt first, inlines text media as text and images as base64', async () => {
+    await writeFile(join(dir, 'note.txt'), 'a note');
+    await writeFile(join(dir, 'page.png'), Buffer.from([1, 2, 3]));
+    const request = await buildModelRequest({
+      promptText: 'Describe',
+      systemText: 'Be brief',
+      media: [
+        { path: join(dir, 'note.txt'), mimeType: 'text/plain' },
+        { path: join(dir, 'page.png'), mimeType: 'image/png' },
+      ],
+      generationConfig: { temperature: 0.2, max_output_tokens: 50, thinking_config: { thinking_budget: 0 } },
+    });
+    expect(request.contents).toEqual([
+      { role: 'user', parts: [{ text: 'Describe' }, { text: 'a note' }, { inlineData: { mimeType: 'image/png', data: 'AQID' } }] },
+    ]);
+    expect(request.systemInstruction).toBe('Be brief');
+    expect(request.generationConfig).toEqual({ temperature: 0.2, maxOutputTokens: 50, thinkingConfig: { thinkingBudget: 0 } });
+  });
+
+  it('asks for JSON when a schema is given, without touching the schema property names', async () => {
+    const schema = { type: 'object', properties: { snake_name: { type: 'string' } } };
+    const request = await buildModelRequest({ promptText: 'x', responseJsonSchema: schema });
+    expect(request.generationConfig).toEqual({ responseMimeType: 'application/json' });
+    expect(request.responseJsonSchema).toBe(schema);
+  });
+
+  it('names the file that is too large, missing, or of an unsupported type', async () => {
+    const big = join(dir, 'big.png');
+    await writeFile(big, Buffer.alloc(MAX_MEDIA_PART_BYTES + 1));
+    await expect(buildModelRequest({ promptText: 'x', media: [{ path: big, mimeType: 'image/png' }] })).rejects.toMatchObject({
+      code: 'INPUT_MEDIA_TOO_LARGE',
+      path: big,
+    });
+    const missing = join(dir, 'nope.png');
+    const error = await buildModelRequest({ promptText: 'x', media: [{ path: missing, mimeType: 'image/png' }] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MediaInputError);
+    expect((error as MediaInputError).code).toBe('INPUT_MEDIA_MISSING');
+    expect((error as Error).message).toContain(missing);
+    await writeFile(join(dir, 'a.zip'), 'zip');
+    await expect(
+      buildModelRequest({ promptText: 'x', media: [{ path: join(dir, 'a.zip'), mimeType: 'application/zip' }] }),
+    ).rejects.toMatchObject({ code: 'INPUT_MEDIA_TYPE' });
+  });
+});
+
+describe('serializations', () => {
+  it('writes the REST wire shape for a batch file line', async () => {
+    const request = await buildModelRequest({
+      promptText: 'hi',
+      systemText: 'sys',
+      generationConfig: { temperature: 0 },
+      responseJsonSchema: { type: 'object' },
+    });
+    expect(JSON.parse(toBatchFileLine('r1', request))).toEqual({
+      key: 'r1',
+      request: {
+        contents: [{ role: 'user', parts: [{ text: 'hi' }] }],
+        systemInstruction: { parts: [{ text: 'sys' }] },
+        generationConfig: { temperature: 0, responseMimeType: 'application/json', responseJsonSchema: { type: 'object' } },
+      },
+    });
+    expect(toBatchFileLine('r1', request)).not.toContain('\n');
+  });
+
+  it('carries the key in metadata of an inlined request, with the config in SDK form', async () => {
+    const request = await buildModelRequest({ promptText: 'hi', systemText: 'sys', responseJsonSchema: { type: 'object' } });
+    expect(toInlinedRequest('r2', request)).toEqual({
+      contents: [{ role: 'user', parts: [{ text: 'hi' }] }],
+      metadata: { key: 'r2' },
+      config: { systemInstruction: 'sys', responseMimeType: 'application/json', responseJsonSchema: { type: 'object' } },
+    });
+  });
+});
+
+describe('estimateTokens', () => {
+  it('counts 4 characters per token, 258 per image and per PDF page', async () => {
+    const text = await buildModelRequest({ promptText: 'x'.repeat(400), systemText: 'y'.repeat(40) });
+    expect(estimateTokens(text)).toBe(110);
+    await writeFile(join(dir, 'p.png'), Buffer.alloc(100_000));
+    const pdf = '%PDF-1.4 /Type /Pages /Type /Page x /Type/Page y';
+    await writeFile(join(dir, 'd.pdf'), pdf);
+    const media = await buildModelRequest({
+      promptText: '',
+      media: [
+        { path: join(dir, 'p.png'), mimeType: 'image/png' },
+        { path: join(dir, 'd.pdf'), mimeType: 'application/pdf' },
+      ],
+    });
+    expect(estimateTokens(media)).toBe(258 + 2 * 258);
+  });
+});
