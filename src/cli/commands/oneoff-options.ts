@@ -1,0 +1,66 @@
+import { Option } from 'commander';
+import { createGeminiClient, type GeminiClient, type GeminiClientOptions } from '../../gemini/index.js';
+
+/** What the one-off job commands need from the outside world; tests replace each part. */
+export interface OneoffDeps {
+  env?: NodeJS.ProcessEnv;
+  /** Receives everything a command prints for the user (default: standard output). */
+  print?: (text: string) => void;
+  createClient?: (options: GeminiClientOptions) => GeminiClient;
+}
+
+/** Raised for bad command input (missing file, invalid JSON, bad job name): exit code 2, nothing sent. */
+export class OneoffInputError extends Error {
+  readonly code = 'INPUT_INVALID';
+  constructor(message: string) {
+    super(message);
+    this.name = 'OneoffInputError';
+  }
+}
+
+/** Raised when no API key is set and no emulator is targeted. */
+export class OneoffApiKeyError extends Error {
+  readonly code = 'API_KEY_MISSING';
+  constructor() {
+    super('No API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), or pass --base-url / WAVEBATCH_BASE_URL to use the emulator.');
+    this.name = 'OneoffApiKeyError';
+  }
+}
+
+/** `--base-url <url>`; the key is deliberately not an option, so it never lands in shell history. */
+export function baseUrlOption(): Option {
+  return new Option('--base-url <url>', 'API endpoint, e.g. a local emulator (env WAVEBATCH_BASE_URL)');
+}
+
+/** Builds the client from --base-url and the environment (GEMINI_API_KEY, then GOOGLE_API_KEY). */
+export function clientFor(options: { baseUrl?: string }, deps: OneoffDeps): GeminiClient {
+  const env = deps.env ?? process.env;
+  const baseUrl = options.baseUrl ?? (env.WAVEBATCH_BASE_URL || undefined);
+  if (baseUrl !== undefined && !/^https?:\/\//.test(baseUrl)) {
+    throw new OneoffInputError(`--base-url must be an http(s) URL, got ${JSON.stringify(baseUrl)}.`);
+  }
+  // The emulator ignores the key; any placeholder will do there.
+  const apiKey = env.GEMINI_API_KEY || env.GOOGLE_API_KEY || (baseUrl ? 'emulator' : undefined);
+  if (!apiKey) throw new OneoffApiKeyError();
+  return (deps.createClient ?? createGeminiClient)(baseUrl ? { apiKey, baseUrl } : { apiKey });
+}
+
+/** The printer commands write to. */
+export function printerFor(deps: OneoffDeps): (text: string) => void {
+  return deps.print ?? ((text) => void process.stdout.write(text));
+}
+
+/** Accepts `batches/abc` or just `abc`. */
+export function batchName(job: string): string {
+  const trimmed = job.trim();
+  const id = trimmed.startsWith('batches/') ? trimmed.slice('batches/'.length) : trimmed;
+  if (!/^[A-Za-z0-9_-]+$/.test(id)) {
+    throw new OneoffInputError(`${JSON.stringify(job)} is not a batch job name; use the name printed by \`wavebatch submit\` (batches/...).`);
+  }
+  return `batches/${id}`;
+}
+
+/** The id part of a job name, used for result file names. */
+export function batchId(name: string): string {
+  return name.startsWith('batches/') ? name.slice('batches/'.length) : name;
+}

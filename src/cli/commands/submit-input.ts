@@ -1,0 +1,88 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import type { InlinedRequest } from '@google/genai';
+import { OneoffInputError } from './oneoff-options.js';
+
+/** One request of a submit file, in REST wire form (`{contents, systemInstruction?, generationConfig?}`). */
+export interface KeyedRequest {
+  key: string;
+  request: Record<string, unknown>;
+}
+
+/**
+ * Reads a submit file: `.jsonl` is one request per line, `{key?, request}` or a bare request;
+ * anything else is JSON, an array of those or `{requests: [...]}`. Missing keys become
+ * `request-<n>` (1-based position); keys must be unique.
+ */
+export async function readSubmitFile(path: string): Promise<KeyedRequest[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new OneoffInputError(`Cannot read ${path}; check the path.`);
+  }
+  const items: Array<{ value: unknown; where: string }> = [];
+  if (extname(path).toLowerCase() === '.jsonl') {
+    text.split('\n').forEach((line, index) => {
+      if (line.trim() === '') return;
+      const where = `${path}:${index + 1}`;
+      items.push({ value: parseJson(line, where), where });
+    });
+  } else {
+    const parsed = parseJson(text, path);
+    const list = Array.isArray(parsed) ? parsed : isObject(parsed) && Array.isArray(parsed.requests) ? parsed.requests : null;
+    if (!list) throw new OneoffInputError(`${path} must hold a JSON array of requests or {"requests": [...]}.`);
+    list.forEach((value: unknown, index: number) => items.push({ value, where: `${path} item ${index + 1}` }));
+  }
+  if (items.length === 0) throw new OneoffInputError(`${path} holds no requests.`);
+  const seen = new Set<string>();
+  return items.map(({ value, where }, index) => {
+    const keyed = toKeyed(value, where, index);
+    if (seen.has(keyed.key)) throw new OneoffInputError(`${where}: key ${JSON.stringify(keyed.key)} is used twice; keys must be unique.`);
+    seen.add(keyed.key);
+    return keyed;
+  });
+}
+
+function toKeyed(value: unknown, where: string, index: number): KeyedRequest {
+  if (!isObject(value)) throw new OneoffInputError(`${where}: expected a JSON object.`);
+  const wrapped = 'request' in value;
+  const request = wrapped ? value.request : value;
+  if (wrapped && value.key !== undefined && typeof value.key !== 'string') {
+    throw new OneoffInputError(`${where}: "key" must be a string.`);
+  }
+  if (!isObject(request) || !Array.isArray(request.contents) || request.contents.length === 0) {
+    throw new OneoffInputError(`${where}: a request needs a non-empty "contents" array, e.g. {"contents": [{"parts": [{"text": "Hi"}]}]}.`);
+  }
+  const key = wrapped && typeof value.key === 'string' && value.key !== '' ? value.key : `request-${index + 1}`;
+  return { key, request };
+}
+
+/** The JSONL line of an uploaded batch input file. */
+export function toInputLine(item: KeyedRequest): string {
+  return JSON.stringify({ key: item.key, request: item.request });
+}
+
+/** A wire request as the SDK's InlinedRequest (config holds generationConfig and systemInstruction). */
+export function toSdkInlinedRequest(item: KeyedRequest): InlinedRequest {
+  const { contents, systemInstruction, generationConfig } = item.request;
+  const config = { ...(isObject(generationConfig) ? generationConfig : {}), ...(systemInstruction ? { systemInstruction } : {}) };
+  return {
+    contents: contents as InlinedRequest['contents'],
+    metadata: { key: item.key },
+    ...(Object.keys(config).length > 0 ? { config } : {}),
+  };
+}
+
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new OneoffInputError(`${where}: invalid JSON (${detail}).`);
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
