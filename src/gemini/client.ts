@@ -14,6 +14,9 @@ export interface GeminiClientOptions {
   timeoutMs?: number;
 }
 
+/** The REST version every call uses. */
+export const GEMINI_API_VERSION = 'v1beta';
+
 /** A file stored by the Files API. */
 export interface RemoteFile {
   name: string;
@@ -56,6 +59,8 @@ export interface GeminiClient {
 export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
   const ai = new GoogleGenAI({
     apiKey: options.apiKey,
+    // SDK 3.x defaults to v1; the Batch API (batchGenerateContent, batches/*) is published under v1beta.
+    apiVersion: GEMINI_API_VERSION,
     httpOptions: { timeout: options.timeoutMs ?? 120_000, ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}) },
   });
   const call = async <T>(operation: string, work: () => Promise<T>): Promise<T> => {

@@ -93,11 +93,12 @@ function wireGenerationConfig(request: ModelRequest): Record<string, unknown> | 
 
 /**
  * The REST body of a GenerateContentRequest, as the SDK's converters would send it:
- * `{contents, systemInstruction: {parts: [{text}]}, generationConfig}`.
+ * `{contents, systemInstruction: {role: 'user', parts: [{text}]}, generationConfig}`.
  */
 export function toWireRequest(request: ModelRequest): Record<string, unknown> {
   const body: Record<string, unknown> = { contents: request.contents };
-  if (request.systemInstruction) body.systemInstruction = { parts: [{ text: request.systemInstruction }] };
+  // Same Content shape the SDK's converter produces for a string system instruction.
+  if (request.systemInstruction) body.systemInstruction = { role: 'user', parts: [{ text: request.systemInstruction }] };
   const generationConfig = wireGenerationConfig(request);
   if (generationConfig) body.generationConfig = generationConfig;
   return body;

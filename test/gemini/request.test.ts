@@ -77,7 +77,7 @@ describe('serializations', () => {
       key: 'r1',
       request: {
         contents: [{ role: 'user', parts: [{ text: 'hi' }] }],
-        systemInstruction: { parts: [{ text: 'sys' }] },
+        systemInstruction: { role: 'user', parts: [{ text: 'sys' }] },
         generationConfig: { temperature: 0, responseMimeType: 'application/json', responseJsonSchema: { type: 'object' } },
       },
     });
