@@ -1,0 +1,185 @@
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { parseDuration } from '../../config/duration.js';
+import {
+  DEFAULT_QUOTAS,
+  EmulatorOptionError,
+  parseFaultPlan,
+  startEmulator,
+  type EmulatorOptions,
+  type FaultPlan,
+  type RecordFault,
+} from '../../emulator/index.js';
+
+export interface RawOptions {
+  host: string;
+  port: string;
+  timeScale: string;
+  turnaround: string;
+  seed: string;
+  fileTtl: string;
+  jobExpiry: string;
+  maxConcurrentJobs?: string;
+  maxEnqueuedTokens?: string;
+  rpm?: string;
+  tpm?: string;
+  rpd?: string;
+  faults?: string;
+  faultRate?: string[];
+  storageDir?: string;
+}
+
+const RECORD_FAULTS: readonly RecordFault[] = ['invalid_json', 'max_tokens', 'safety', 'empty', 'request_error'];
+
+const EXAMPLES = `
+Examples:
+  wavebatch emulator                                   # http://127.0.0.1:8080, real time, jobs take 60s-10m
+  wavebatch emulator --port 0 --time-scale 3600        # a free port; one emulated hour per real second
+  wavebatch emulator --turnaround 5m --seed 42         # every job takes exactly 5 emulated minutes
+  wavebatch emulator --max-concurrent-jobs 2 --rpm 10  # tight quotas: 429 RESOURCE_EXHAUSTED with RetryInfo
+  wavebatch emulator --fault-rate safety=0.1 --fault-rate invalid_json=0.05
+  wavebatch emulator --faults '{"jobSequence":["job_failed"],"http":[{"kind":"status_503","match":"create","count":1}]}'
+  wavebatch emulator --faults faults.json              # a FaultPlan in a file
+
+Point wavebatch at it with api.base_url (wavebatch.yaml) or --base-url; any API key is accepted.
+GET /_emulator/ledger shows what was billed; POST /_emulator/faults replaces the fault plan.`;
+
+/** `wavebatch emulator`: a local Gemini API (files, batches, generateContent) for tests and demos. */
+export function emulatorCommand(): Command {
+  return new Command('emulator')
+    .description('Run a local Gemini API emulator (Files, Batch API, generateContent, countTokens) until Ctrl-C')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0 = any free port)', '8080')
+    .option('--time-scale <factor>', 'emulated milliseconds per real millisecond (3600 = an hour per second)', '1')
+    .option('--turnaround <duration|range>', 'emulated time from job creation to completion: 5m, or a range 60s-10m drawn per job', '60s-10m')
+    .option('--seed <n>', 'seed for every random choice (turnarounds, faults, result order)', '1')
+    .option('--file-ttl <duration>', 'emulated lifetime of uploaded and result files', '48h')
+    .option('--job-expiry <duration>', 'a job whose turnaround exceeds this ends EXPIRED', '48h')
+    .option('--max-concurrent-jobs <n>', `PENDING+RUNNING batch jobs allowed (default ${DEFAULT_QUOTAS.maxConcurrentBatchJobs})`)
+    .option('--max-enqueued-tokens <n>', `input tokens of active jobs per model (default ${DEFAULT_QUOTAS.maxEnqueuedTokensPerModel})`)
+    .option('--rpm <n>', `generateContent requests per minute per model (default ${DEFAULT_QUOTAS.rpm})`)
+    .option('--tpm <n>', `generateContent input tokens per minute per model (default ${DEFAULT_QUOTAS.tpm})`)
+    .option('--rpd <n>', `generateContent requests per day per model (default ${DEFAULT_QUOTAS.rpd})`)
+    .option('--faults <json|file>', 'a FaultPlan as inline JSON or a path to a JSON file')
+    .addOption(
+      new Option('--fault-rate <fault=probability...>', `probability per processed request of a fault: ${RECORD_FAULTS.join(', ')}`),
+    )
+    .option('--storage-dir <dir>', 'keep uploaded and result files here (default: a temp dir removed on exit)')
+    .addHelpText('after', EXAMPLES)
+    .action(async (raw: RawOptions) => {
+      const options = await emulatorOptionsFrom(raw);
+      await serveUntilSignal(options);
+    });
+}
+
+/** Turns the command's strings into EmulatorOptions; a bad value names its option. */
+export async function emulatorOptionsFrom(raw: RawOptions): Promise<EmulatorOptions> {
+  const quotas: EmulatorOptions['quotas'] = {};
+  const limit = (value: string | undefined, option: string) => (value === undefined ? undefined : positiveInteger(value, option));
+  const maxJobs = limit(raw.maxConcurrentJobs, '--max-concurrent-jobs');
+  if (maxJobs !== undefined) quotas.maxConcurrentBatchJobs = maxJobs;
+  const maxTokens = limit(raw.maxEnqueuedTokens, '--max-enqueued-tokens');
+  if (maxTokens !== undefined) quotas.maxEnqueuedTokensPerModel = maxTokens;
+  const rpm = limit(raw.rpm, '--rpm');
+  if (rpm !== undefined) quotas.rpm = rpm;
+  const tpm = limit(raw.tpm, '--tpm');
+  if (tpm !== undefined) quotas.tpm = tpm;
+  const rpd = limit(raw.rpd, '--rpd');
+  if (rpd !== undefined) quotas.rpd = rpd;
+
+  const port = Number(raw.port);
+  if (!/^\d+$/.test(raw.port) || port > 65535) fail('--port', raw.port, 'an integer from 0 to 65535, e.g. --port 8080');
+  const timeScale = Number(raw.timeScale);
+  if (!(timeScale > 0) || !Number.isFinite(timeScale)) fail('--time-scale', raw.timeScale, 'a positive number, e.g. --time-scale 3600');
+  const seed = Number(raw.seed);
+  if (!Number.isInteger(seed)) fail('--seed', raw.seed, 'an integer, e.g. --seed 42');
+
+  const faults: FaultPlan = raw.faults ? await faultPlanFrom(raw.faults) : {};
+  if (raw.faultRate?.length) faults.rates = { ...faults.rates, ...faultRates(raw.faultRate) };
+
+  return {
+    host: raw.host,
+    port,
+    timeScale,
+    turnaroundMs: turnaround(raw.turnaround),
+    seed,
+    fileTtlMs: duration(raw.fileTtl, '--file-ttl'),
+    jobExpiryMs: duration(raw.jobExpiry, '--job-expiry'),
+    quotas,
+    faults,
+    ...(raw.storageDir ? { storageDir: raw.storageDir } : {}),
+  };
+}
+
+async function serveUntilSignal(options: EmulatorOptions): Promise<void> {
+  const emulator = await startEmulator(options);
+  process.stdout.write(`Gemini API emulator listening on ${emulator.url}\n`);
+  process.stderr.write(`Use it with: api.base_url: ${emulator.url} (any API key). Ctrl-C to stop.\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await emulator.close();
+  process.stderr.write('emulator stopped\n');
+}
+
+function turnaround(text: string): EmulatorOptions['turnaroundMs'] {
+  const parts = text.split('-');
+  if (parts.length === 2) {
+    const min = duration(parts[0] ?? '', '--turnaround');
+    const max = duration(parts[1] ?? '', '--turnaround');
+    if (min > max) fail('--turnaround', text, 'a range whose first duration is not longer than the second, e.g. 60s-10m');
+    return { min, max };
+  }
+  return duration(text, '--turnaround');
+}
+
+function duration(text: string, option: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) fail(option, text, 'a duration like 250ms, 30s, 5m or 48h');
+  return ms;
+}
+
+function positiveInteger(text: string, option: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value <= 0) fail(option, text, 'a positive integer');
+  return value;
+}
+
+function faultRates(pairs: string[]): Partial<Record<RecordFault, number>> {
+  const rates: Partial<Record<RecordFault, number>> = {};
+  for (const pair of pairs) {
+    const [fault, value, ...rest] = pair.split('=');
+    const rate = Number(value);
+    if (!RECORD_FAULTS.includes(fault as RecordFault) || rest.length > 0 || value === undefined || !(rate >= 0 && rate <= 1)) {
+      fail('--fault-rate', pair, `fault=probability with fault one of ${RECORD_FAULTS.join(', ')} and probability from 0 to 1, e.g. safety=0.1`);
+    }
+    rates[fault as RecordFault] = rate;
+  }
+  return rates;
+}
+
+async function faultPlanFrom(text: string): Promise<FaultPlan> {
+  const inline = text.trim().startsWith('{');
+  let json: string;
+  try {
+    json = inline ? text : await readFile(text, 'utf8');
+  } catch {
+    fail('--faults', text, 'inline JSON or the path of a readable JSON file');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (error) {
+    fail('--faults', inline ? '(inline JSON)' : text, `valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  try {
+    return parseFaultPlan(value, inline ? '--faults' : `--faults ${text}`);
+  } catch (error) {
+    throw new EmulatorOptionError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function fail(option: string, value: string, expected: string): never {
+  throw new EmulatorOptionError(`Invalid ${option} "${value}": expected ${expected}.`);
+}

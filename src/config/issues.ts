@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import type { ConfigIssue } from './config-error.js';
+import { configSchema, isZodSchema } from './schema.js';
+
+type Path = readonly PropertyKey[];
+/** Finds the line of a key path in the config file (undefined for TS configs). */
+export type LineFinder = (path: Path) => number | undefined;
+
+const SECRET_KEY = /^api[_-]?key$/i;
+const SECRET_ADVICE = 'API keys do not belong in config files: remove this key and set GEMINI_API_KEY (or GOOGLE_API_KEY) in the environment';
+
+/** `execution.max_retries`, `source.levels[1]` */
+export function keyPath(path: Path): string {
+  return path.reduce<string>((text, segment) => (typeof segment === 'number' ? `${text}[${segment}]` : text ? `${text}.${String(segment)}` : String(segment)), '');
+}
+
+/** Every `api_key` / `apiKey` anywhere in the config: reported by key and line, never with its value. */
+export function findSecretKeys(data: unknown): PropertyKey[][] {
+  const found: PropertyKey[][] = [];
+  const seen = new Set<object>();
+  const visit = (value: unknown, path: PropertyKey[]) => {
+    if (typeof value !== 'object' || value === null || seen.has(value) || isZodSchema(value)) return;
+    seen.add(value);
+    for (const [key, child] of Object.entries(value)) {
+      const childPath = [...path, Array.isArray(value) ? Number(key) : key];
+      if (SECRET_KEY.test(key)) found.push(childPath);
+      else visit(child, childPath);
+    }
+  };
+  visit(data, []);
+  return found;
+}
+
+/** Issues for the secret keys found by `findSecretKeys`. */
+export function secretKeyIssues(paths: PropertyKey[][], file: string, lineOf: LineFinder): ConfigIssue[] {
+  return paths.map((path) => located({ file, key: keyPath(path), message: SECRET_ADVICE }, lineOf(path)));
+}
+
+/** Turns zod's issues into config issues with key paths, lines and the offending values. */
+export function schemaIssues(error: z.ZodError, data: unknown, file: string, lineOf: LineFinder, skip: PropertyKey[][] = []): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const skipped = (path: Path) => skip.some((prefix) => prefix.every((segment, index) => path[index] === segment));
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = allowedKeys(issue.path, data);
+      for (const key of issue.keys) {
+        const path = [...issue.path, key];
+        if (skipped(path)) continue;
+        const hint = allowed ? ` (allowed here: ${allowed.join(', ')})` : '';
+        issues.push(located({ file, key: keyPath(path), message: `unknown key${hint}` }, lineOf(path)));
+      }
+      continue;
+    }
+    if (skipped(issue.path)) continue;
+    const value = valueAt(data, issue.path);
+    const expectation = describeExpectation(issue);
+    // Custom checks explain themselves; type and format checks show the value they refused.
+    const message = issue.code === 'custom' ? expectation : value === undefined ? `required (${expectation})` : `${expectation}, got ${preview(value)}`;
+    issues.push(located({ file, key: keyPath(issue.path) || '(top level)', message }, lineOf(issue.path)));
+  }
+  return sortByLine(issues);
+}
+
+/** In file order; issues without a line (missing top-level keys) last, keeping their order. */
+export function sortByLine<T extends { line?: number }>(issues: T[]): T[] {
+  return [...issues].sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER));
+}
+
+function describeExpectation(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_union' && 'options' in issue && Array.isArray(issue.options)) {
+    return `expected one of ${issue.options.map(String).join(', ')}`;
+  }
+  if (issue.code === 'invalid_value') return `expected ${issue.values.length === 1 ? '' : 'one of '}${issue.values.map((value) => JSON.stringify(value)).join(', ')}`;
+  if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) return `expected ${issue.expected === 'object' ? 'a mapping' : issue.expected}`;
+  return issue.message;
+}
+
+function located(issue: ConfigIssue, line: number | undefined): ConfigIssue {
+  return line === undefined ? issue : { ...issue, line };
+}
+
+function valueAt(data: unknown, path: Path): unknown {
+  let value = data;
+  for (const segment of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[segment];
+  }
+  return value;
+}
+
+function preview(value: unknown): string {
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object' && value !== null) return 'a mapping';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** The keys the schema accepts at `path` (following the source's `type`), for "unknown key" hints. */
+function allowedKeys(path: Path, data: unknown): string[] | undefined {
+  let schema: z.ZodType | undefined = configSchema;
+  for (let depth = 0; depth <= path.length && schema; depth++) {
+    schema = unwrap(schema, valueAt(data, path.slice(0, depth)));
+    if (depth === path.length) break;
+    const segment = path[depth];
+    if (schema instanceof z.ZodObject && typeof segment === 'string') schema = (schema.shape as Record<string, z.ZodType>)[segment];
+    else if (schema instanceof z.ZodRecord) schema = schema.valueType as z.ZodType;
+    else schema = undefined;
+  }
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : undefined;
+}
+
+function unwrap(schema: z.ZodType, value: unknown): z.ZodType | undefined {
+  let current: z.ZodType = schema;
+  for (;;) {
+    if (current instanceof z.ZodOptional || current instanceof z.ZodDefault || current instanceof z.ZodPrefault) {
+      current = current.unwrap() as z.ZodType;
+    } else if (current instanceof z.ZodDiscriminatedUnion) {
+      const type = (value as { type?: unknown } | undefined)?.type;
+      const options = current.options as z.ZodType[];
+      const match = options.find((option) => option instanceof z.ZodObject && (option.shape as { type?: z.ZodType }).type?.safeParse(type).success);
+      if (!match) return undefined;
+      current = match;
+    } else {
+      return current;
+    }
+  }
+}

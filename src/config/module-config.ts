@@ -1,0 +1,34 @@
+import { extname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConfigError } from './config-error.js';
+
+const TYPESCRIPT = new Set(['.ts', '.mts', '.cts']);
+
+/** Imports a TypeScript / JavaScript config and returns its default export. */
+export async function importConfigModule(path: string, displayName: string): Promise<unknown> {
+  const url = pathToFileURL(path).href;
+  let module: { default?: unknown };
+  try {
+    if (TYPESCRIPT.has(extname(path))) {
+      // Loaded on demand: YAML users never pay for (or need) the TypeScript loader.
+      const { tsImport } = await import('tsx/esm/api');
+      module = (await tsImport(url, import.meta.url)) as { default?: unknown };
+    } else {
+      module = (await import(url)) as { default?: unknown };
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ConfigError('CONFIG_IMPORT_FAILED', [{ file: displayName, message: `could not be imported: ${message}` }]);
+  }
+  // A CommonJS-compiled config arrives as { default: { default: definition } }.
+  let definition = module.default;
+  if (isObject(definition) && Object.keys(definition).length === 1 && isObject(definition.default)) definition = definition.default;
+  if (definition === undefined) {
+    throw new ConfigError('CONFIG_INVALID', [{ file: displayName, message: 'has no default export: write `export default defineWorkload({ ... })`' }]);
+  }
+  return definition;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}

@@ -1,0 +1,112 @@
+import { stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { ConfigError, type ConfigErrorCode, type ConfigIssue } from './config-error.js';
+import { keyPath, sortByLine, type LineFinder } from './issues.js';
+import { checkResponseSchema, readResponseSchemaFile, type SchemaOutcome } from './response-schema.js';
+import type { ParsedConfig } from './schema.js';
+import type { LoadedConfig, SourceConfig } from './types.js';
+
+/** What resolving a parsed config needs to know about where it came from. */
+export interface ResolveContext {
+  configPath: string;
+  /** How files are named in messages (relative to the working folder when inside it). */
+  display: (path: string) => string;
+  lineOf: LineFinder;
+  env: Record<string, string | undefined>;
+}
+
+type Found = { issue: ConfigIssue; code: ConfigErrorCode };
+
+/**
+ * Makes every path absolute, checks that referenced files exist, loads the response schema and picks
+ * the API key from the environment. All problems are reported together.
+ */
+export async function resolveConfig(parsed: ParsedConfig, context: ResolveContext): Promise<LoadedConfig> {
+  const folder = dirname(context.configPath);
+  const absolute = (path: string) => resolve(folder, path);
+  const problems: Found[] = [];
+  const report = (code: ConfigErrorCode, path: PropertyKey[], message: string, file = context.display(context.configPath)) => {
+    const line = context.lineOf(path);
+    problems.push({ code, issue: { file, key: keyPath(path), message, ...(line === undefined ? {} : { line }) } });
+  };
+  const requireExisting = async (path: PropertyKey[], written: string, kind: 'file' | 'folder') => {
+    const found = await stat(absolute(written)).catch(() => undefined);
+    const wrongKind = found && (kind === 'file' ? !found.isFile() : !found.isDirectory());
+    if (!found || wrongKind) {
+      const what = wrongKind ? `is not a ${kind}` : 'does not exist';
+      report('CONFIG_FILE_MISSING', path, `${kind} "${written}" ${what} (looked at ${absolute(written)})`);
+    }
+    return Boolean(found) && !wrongKind;
+  };
+
+  const hookSource = parsed.hooks?.source;
+  const source: SourceConfig = parsed.source ? resolveSource(parsed.source, absolute) : { type: 'function', records: hookSource as () => AsyncIterable<never> };
+  if (parsed.source && parsed.source.type !== 'function') {
+    await requireExisting(['source', 'path'], parsed.source.path, parsed.source.type === 'directory' ? 'folder' : 'file');
+    if (parsed.source.type === 'directory' && parsed.source.allow_list) await requireExisting(['source', 'allow_list'], parsed.source.allow_list, 'file');
+  }
+  await requireExisting(['prompt', 'dir'], parsed.prompt.dir, 'folder');
+
+  let responseSchema: unknown;
+  const schemaFile = parsed.model.response_schema_file;
+  if (schemaFile && (await requireExisting(['model', 'response_schema_file'], schemaFile, 'file'))) {
+    const outcome = await readResponseSchemaFile(absolute(schemaFile));
+    if ('problem' in outcome && outcome.syntax) {
+      const { line, column } = outcome.syntax;
+      problems.push({ code: 'CONFIG_SYNTAX', issue: { file: context.display(absolute(schemaFile)), line, message: `${outcome.problem} (column ${column})` } });
+    } else {
+      responseSchema = schemaOrReport(outcome, ['model', 'response_schema_file'], report);
+    }
+  } else if (parsed.model.response_schema !== undefined) {
+    responseSchema = schemaOrReport(checkResponseSchema(parsed.model.response_schema), ['model', 'response_schema'], report);
+  }
+
+  const [first, ...rest] = sortByLine(problems.map((problem) => ({ ...problem, line: problem.issue.line })));
+  if (first) throw new ConfigError(first.code, [first.issue, ...rest.map((problem) => problem.issue)]);
+
+  const apiKey = pickApiKey(context.env);
+  const { response_schema_file: _file, response_schema: _inline, ...model } = parsed.model;
+  return {
+    configPath: context.configPath,
+    name: parsed.name,
+    data_dir: absolute(parsed.data_dir),
+    outputs: absolute(parsed.outputs),
+    source,
+    prompt: { ...parsed.prompt, dir: absolute(parsed.prompt.dir) },
+    ...(parsed.context ? { context: parsed.context } : {}),
+    model: { ...model, ...(responseSchema === undefined ? {} : { response_schema: responseSchema }) },
+    execution: parsed.execution,
+    api: parsed.api,
+    ...(apiKey ? { apiKey } : {}),
+    ...(parsed.hooks ? { hooks: parsed.hooks } : {}),
+  };
+}
+
+/** GEMINI_API_KEY wins over GOOGLE_API_KEY, as in Google's own SDK; blank values count as unset. */
+export function pickApiKey(env: Record<string, string | undefined>): string | undefined {
+  return [env.GEMINI_API_KEY, env.GOOGLE_API_KEY].map((value) => value?.trim()).find((value) => value) || undefined;
+}
+
+function resolveSource(source: NonNullable<ParsedConfig['source']>, absolute: (path: string) => string): SourceConfig {
+  switch (source.type) {
+    case 'function':
+      return source;
+    case 'directory': {
+      const extensions = source.extensions.map((extension) => `.${extension.replace(/^\./, '').toLowerCase()}`);
+      return {
+        ...source,
+        path: absolute(source.path),
+        extensions,
+        ...(source.allow_list ? { allow_list: absolute(source.allow_list) } : {}),
+      };
+    }
+    default:
+      return { ...source, path: absolute(source.path) };
+  }
+}
+
+function schemaOrReport(outcome: SchemaOutcome, path: PropertyKey[], report: (code: ConfigErrorCode, path: PropertyKey[], message: string) => void): object | undefined {
+  if ('schema' in outcome) return outcome.schema;
+  report('CONFIG_INVALID', path, outcome.problem);
+  return undefined;
+}

@@ -1,0 +1,78 @@
+import type { WorkloadRecord } from '../workload/record.js';
+
+/** A numeric range filter on a folder level; names that are not numbers never match. */
+export interface LevelRange {
+  min?: number;
+  max?: number;
+}
+
+/** A folder tree: each leaf folder is a chain, its files are pages. */
+export interface DirectorySourceConfig {
+  type: 'directory';
+  /** Absolute. */
+  path: string;
+  levels?: string[];
+  /** Absolute path of the allow-list file. */
+  allow_list?: string;
+  filters?: Record<string, Array<string | number> | LevelRange>;
+  /** Lower-case, with a leading dot. */
+  extensions: string[];
+}
+
+/** A data file of rows (JSON Lines, a JSON array, or CSV with a header). */
+export interface TableSourceConfig {
+  type: 'jsonl' | 'json' | 'csv';
+  /** Absolute. */
+  path: string;
+  id_field: string;
+  chain_field?: string;
+  position_field?: string;
+  media_field?: string;
+}
+
+/** Records from a function (TypeScript / JavaScript configs). */
+export interface FunctionSourceConfig {
+  type: 'function';
+  records: () => AsyncIterable<WorkloadRecord>;
+}
+
+export type SourceConfig = DirectorySourceConfig | TableSourceConfig | FunctionSourceConfig;
+
+export interface ExecutionConfig {
+  max_retries: number;
+  max_concurrent_jobs: number;
+  max_requests_per_job: number;
+  max_job_bytes: number;
+  inline_max_bytes: number;
+  enqueued_token_budget: number;
+  /** Milliseconds. */
+  poll_interval: number;
+}
+
+/** A validated workload config: defaults applied, every path absolute, the response schema loaded. */
+export interface LoadedConfig {
+  /** Absolute path of the config file. */
+  configPath: string;
+  name: string;
+  /** Absolute. */
+  data_dir: string;
+  /** Absolute. */
+  outputs: string;
+  source: SourceConfig;
+  prompt: { dir: string; name: string; version: string };
+  context?: { field?: string };
+  model: {
+    name: string;
+    generation_config: Record<string, unknown>;
+    /** A JSON Schema object. */
+    response_schema?: unknown;
+  };
+  execution: ExecutionConfig;
+  api: { base_url?: string };
+  /** From GEMINI_API_KEY, else GOOGLE_API_KEY; never from the file. */
+  apiKey?: string;
+  hooks?: {
+    extractContext?: (predecessorOutput: unknown) => unknown;
+    source?: () => AsyncIterable<WorkloadRecord>;
+  };
+}

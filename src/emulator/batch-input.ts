@@ -1,0 +1,82 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { WireGenerateRequest } from './model/index.js';
+import { invalidArgument } from './google-error.js';
+
+/** The error Google puts in place of a response (google.rpc.Status). */
+export interface RequestStatus {
+  code: number;
+  message: string;
+  status: string;
+}
+
+/** One request of a batch, or the reason its input line could not be read. */
+export type BatchRequest =
+  | { key: string | null; request: WireGenerateRequest }
+  | { key: string | null; invalid: RequestStatus };
+
+/** One inline request as it arrives: `{request, metadata: {key}}`. */
+export interface InlineRequest {
+  request: WireGenerateRequest;
+  metadata: Record<string, unknown> | undefined;
+}
+
+/**
+ * Reads a JSONL batch input file line by line (never whole). A line that is not
+ * `{"key": ..., "request": {...}}` becomes a per-line error, as Google reports it in the results.
+ */
+export async function* readInputFile(path: string): AsyncGenerator<BatchRequest> {
+  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let number = 0;
+  for await (const line of lines) {
+    number += 1;
+    if (line.trim() === '') continue;
+    yield parseInputLine(line, number);
+  }
+}
+
+/** Parses one JSONL line of a batch input file. */
+export function parseInputLine(line: string, number: number): BatchRequest {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return { key: null, invalid: badLine(number, 'it is not valid JSON') };
+  }
+  if (!isRecord(parsed)) return { key: null, invalid: badLine(number, 'it is not a JSON object') };
+  const key = typeof parsed.key === 'string' ? parsed.key : null;
+  if (parsed.key !== undefined && key === null) return { key: null, invalid: badLine(number, '"key" must be a string') };
+  if (!isRecord(parsed.request)) return { key, invalid: badLine(number, 'it has no "request" object') };
+  return { key, request: parsed.request as WireGenerateRequest };
+}
+
+/** Checks the `inputConfig.requests.requests` of an inline batch; a malformed body is a 400, as at Google. */
+export function readInlineRequests(value: unknown): InlineRequest[] {
+  const list = isRecord(value) ? value.requests : undefined;
+  if (!Array.isArray(list) || list.length === 0) {
+    throw invalidArgument('batch.inputConfig.requests.requests must be a non-empty list of {request, metadata}.');
+  }
+  return list.map((item, index) => {
+    if (!isRecord(item) || !isRecord(item.request)) {
+      throw invalidArgument(`batch.inputConfig.requests.requests[${index}].request must be a GenerateContentRequest object.`);
+    }
+    if (item.metadata !== undefined && !isRecord(item.metadata)) {
+      throw invalidArgument(`batch.inputConfig.requests.requests[${index}].metadata must be an object.`);
+    }
+    return { request: item.request as WireGenerateRequest, metadata: item.metadata as Record<string, unknown> | undefined };
+  });
+}
+
+/** The key of an inline request (`metadata.key`), when it is a string. */
+export function inlineKey(item: InlineRequest): string | null {
+  const key = item.metadata?.key;
+  return typeof key === 'string' ? key : null;
+}
+
+function badLine(number: number, reason: string): RequestStatus {
+  return { code: 400, status: 'INVALID_ARGUMENT', message: `Invalid request on line ${number} of the input file: ${reason}.` };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,26 @@
+import { Hono } from 'hono';
+import { parseFaultPlan } from './fault-plan.js';
+import { invalidArgument } from './google-error.js';
+import { jsonBody, type EmulatorState, type Env } from './http-context.js';
+
+/** The emulator's own endpoints (no API key): the ledger, and the fault plan of a running emulator. */
+export function controlRoutes(state: EmulatorState): Hono<Env> {
+  const app = new Hono<Env>();
+
+  app.get('/_emulator/ledger', (c) => c.json({ entries: state.ledger.entries(), totals: state.ledger.totals() }));
+
+  app.post('/_emulator/faults', async (c) => {
+    let plan;
+    try {
+      plan = parseFaultPlan(await jsonBody(c), 'POST /_emulator/faults');
+    } catch (error) {
+      throw invalidArgument(error instanceof Error ? error.message : String(error));
+    }
+    state.setFaults(plan);
+    return c.json({ faults: plan });
+  });
+
+  app.get('/_emulator/health', (c) => c.json({ ok: true, now: new Date(state.clock.now()).toISOString() }));
+
+  return app;
+}

@@ -1,0 +1,92 @@
+import type { RecordFault } from './model/index.js';
+import type { CallKind, FaultPlan, JobFault } from './fault-plan.js';
+import { seededRandom, type Random } from './seeded-random.js';
+
+export type HttpFault = 'status_500' | 'status_503' | 'drop';
+
+/**
+ * The live state of a FaultPlan: which byKey faults were consumed, how many jobs were created,
+ * how often each HTTP fault fired. Replacing the plan restarts all of it.
+ */
+export class FaultInjector {
+  private plan: FaultPlan = {};
+  private byKeyUsed = new Map<string, number>();
+  private jobsCreated = 0;
+  private httpFired: number[] = [];
+  private recordRandom: Random;
+  private jobRandom: Random;
+  private httpRandom: Random;
+
+  constructor(
+    private readonly seed: number,
+    plan: FaultPlan,
+  ) {
+    this.recordRandom = seededRandom(seed, 'record-faults');
+    this.jobRandom = seededRandom(seed, 'job-faults');
+    this.httpRandom = seededRandom(seed, 'http-faults');
+    this.replace(plan);
+  }
+
+  /** Installs a new plan; byKey counters, the job sequence and HTTP counts restart. */
+  replace(plan: FaultPlan): void {
+    this.plan = structuredClone(plan);
+    this.byKeyUsed = new Map();
+    this.jobsCreated = 0;
+    this.httpFired = (plan.http ?? []).map(() => 0);
+  }
+
+  /** The fault for one processed request: the key's next byKey fault (batch only), else a rate draw. */
+  recordFault(key: string | null): RecordFault | null {
+    if (key !== null) {
+      const queue = this.plan.byKey?.[key];
+      const used = this.byKeyUsed.get(key) ?? 0;
+      if (queue && used < queue.length) {
+        this.byKeyUsed.set(key, used + 1);
+        return queue[used] ?? null;
+      }
+    }
+    for (const [fault, rate] of Object.entries(this.plan.rates ?? {}) as Array<[RecordFault, number | undefined]>) {
+      if (rate && this.recordRandom() < rate) return fault;
+    }
+    return null;
+  }
+
+  /** How the next created job ends: jobSequence first, then jobRates. */
+  nextJobFault(): JobFault {
+    const index = this.jobsCreated++;
+    const fromSequence = this.plan.jobSequence?.[index];
+    if (fromSequence) return fromSequence;
+    const { failed = 0, expired = 0 } = this.plan.jobRates ?? {};
+    const draw = failed > 0 || expired > 0 ? this.jobRandom() : 1;
+    if (draw < failed) return 'job_failed';
+    if (draw < failed + expired) return 'job_expired';
+    return 'none';
+  }
+
+  /** The HTTP fault to answer this call with, if any (consumes one use of the matching entry). */
+  httpFault(kind: CallKind): HttpFault | null {
+    const entries = this.plan.http ?? [];
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i];
+      if (!entry) continue;
+      const match = entry.match ?? 'any';
+      if (match !== 'any' && match !== kind) continue;
+      const fired = this.httpFired[i] ?? 0;
+      if (entry.count !== undefined && fired >= entry.count) continue;
+      if (entry.rate !== undefined && this.httpRandom() >= entry.rate) continue;
+      this.httpFired[i] = fired + 1;
+      return entry.kind;
+    }
+    return null;
+  }
+
+  /** Real milliseconds to wait before answering a call of this kind. */
+  delayMs(kind: CallKind): number {
+    const slow = this.plan.slowMs ?? {};
+    return (slow[kind] ?? 0) + (kind === 'any' ? 0 : (slow.any ?? 0));
+  }
+
+  get seedValue(): number {
+    return this.seed;
+  }
+}

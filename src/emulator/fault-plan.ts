@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import type { RecordFault } from './model/index.js';
+
+export type { RecordFault };
+/** How a batch job ends instead of (or as) a normal success. */
+export type JobFault = 'job_failed' | 'job_expired' | 'none';
+/** The kind of API call an HTTP fault or delay applies to. */
+export type CallKind = 'create' | 'get' | 'list' | 'upload' | 'download' | 'generate' | 'count' | 'any';
+
+/** What the emulator should break, and how often. All randomness derives from the emulator's seed. */
+export interface FaultPlan {
+  /** Per request key (batch) : faults consumed one per processing of that key, in order; once used up the key succeeds. */
+  byKey?: Record<string, RecordFault[]>;
+  /** Probability per processed request (seeded RNG). */
+  rates?: Partial<Record<RecordFault, number>>;
+  /** The n-th created batch job ends with jobSequence[n] ('none' = normal); later jobs are normal. */
+  jobSequence?: JobFault[];
+  jobRates?: { failed?: number; expired?: number };
+  /**
+   * HTTP-level faults: answer matching calls with 500/503 (Google error body) or drop the connection.
+   * An entry fires on matching calls with probability `rate` (default 1) until it has fired `count`
+   * times (default: no limit).
+   */
+  http?: Array<{ kind: 'status_500' | 'status_503' | 'drop'; match?: CallKind; count?: number; rate?: number }>;
+  /** Extra real-time milliseconds before answering, per call kind. */
+  slowMs?: Partial<Record<CallKind, number>>;
+}
+
+export const RECORD_FAULTS = ['invalid_json', 'max_tokens', 'safety', 'empty', 'request_error'] as const satisfies readonly RecordFault[];
+export const CALL_KINDS = ['create', 'get', 'list', 'upload', 'download', 'generate', 'count', 'any'] as const satisfies readonly CallKind[];
+
+const probability = z.number().min(0).max(1);
+const recordFault = z.enum(RECORD_FAULTS);
+const callKind = z.enum(CALL_KINDS);
+
+/** The FaultPlan as a zod schema, for plans that arrive as JSON (CLI, `POST /_emulator/faults`). */
+export const faultPlanSchema = z
+  .object({
+    byKey: z.record(z.string(), z.array(recordFault)).optional(),
+    rates: z.partialRecord(recordFault, probability).optional(),
+    jobSequence: z.array(z.enum(['job_failed', 'job_expired', 'none'])).optional(),
+    jobRates: z.object({ failed: probability.optional(), expired: probability.optional() }).strict().optional(),
+    http: z
+      .array(
+        z
+          .object({
+            kind: z.enum(['status_500', 'status_503', 'drop']),
+            match: callKind.optional(),
+            count: z.number().int().min(0).optional(),
+            rate: probability.optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+    slowMs: z.partialRecord(callKind, z.number().min(0)).optional(),
+  })
+  .strict();
+
+/** A fault plan that could not be read; the message names the offending field. */
+export class FaultPlanError extends Error {
+  readonly code = 'INPUT_FAULT_PLAN';
+  constructor(message: string) {
+    super(message);
+    this.name = 'FaultPlanError';
+  }
+}
+
+/** Validates an untrusted value as a FaultPlan. */
+export function parseFaultPlan(value: unknown, origin: string): FaultPlan {
+  const result = faultPlanSchema.safeParse(value);
+  if (result.success) return result.data as FaultPlan;
+  const issues = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+  throw new FaultPlanError(`Invalid fault plan in ${origin}: ${issues}.`);
+}

@@ -1,0 +1,253 @@
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { timestamp, type EmulatedClock } from './clock.js';
+import { GoogleError, invalidArgument, notFound } from './google-error.js';
+import { randomId, type Random } from './seeded-random.js';
+
+/** A file of the Files API, kept on disk under the storage directory. */
+export interface StoredFile {
+  name: string;
+  displayName: string | undefined;
+  mimeType: string;
+  sizeBytes: number;
+  createTime: number;
+  expireTime: number;
+  sha256: string;
+  path: string;
+  source: 'UPLOADED' | 'GENERATED';
+  /** Creation order, for stable paging. */
+  sequence: number;
+}
+
+interface UploadSession {
+  displayName: string | undefined;
+  mimeType: string;
+  path: string;
+  received: number;
+  hash: Hash;
+  busy: boolean;
+}
+
+/** Pages of a listing. */
+export interface Page<T> {
+  items: T[];
+  nextPageToken: string | undefined;
+}
+
+/**
+ * The Files API's storage: resumable uploads streamed to disk chunk by chunk (a 1 GB upload never
+ * sits in memory), expiry on the emulated clock, paging, and files the emulator writes itself.
+ */
+export class FileStore {
+  private readonly files = new Map<string, StoredFile>();
+  private readonly sessions = new Map<string, UploadSession>();
+  private sequence = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly clock: EmulatedClock,
+    private readonly ttlMs: number,
+    private readonly random: Random,
+  ) {}
+
+  async init(): Promise<void> {
+    await mkdir(join(this.dir, 'files'), { recursive: true });
+    await mkdir(join(this.dir, 'uploads'), { recursive: true });
+  }
+
+  /** Opens a resumable upload session and returns its id (the `upload_id` of the upload URL). */
+  startUpload(meta: { displayName?: string | undefined; mimeType?: string | undefined }): string {
+    const id = `${randomId(this.random, 24)}`;
+    this.sessions.set(id, {
+      displayName: meta.displayName,
+      mimeType: meta.mimeType || 'application/octet-stream',
+      path: join(this.dir, 'uploads', id),
+      received: 0,
+      hash: createHash('sha256'),
+      busy: false,
+    });
+    return id;
+  }
+
+  /** Appends one chunk (streamed) at `offset`; with `finalize` the session becomes a file. */
+  async receiveChunk(
+    id: string,
+    offset: number | undefined,
+    body: Readable | null,
+    finalize: boolean,
+  ): Promise<{ file: StoredFile } | { received: number }> {
+    const session = this.sessions.get(id);
+    if (!session) throw notFound(`upload session ${id}`);
+    if (session.busy) throw new GoogleError('FAILED_PRECONDITION', `Upload session ${id} is already receiving a chunk.`);
+    if (offset !== undefined && offset !== session.received) {
+      throw invalidArgument(`Upload offset ${offset} does not match the ${session.received} bytes received so far.`);
+    }
+    session.busy = true;
+    try {
+      if (body) {
+        const hashing = new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            session.hash.update(chunk);
+            session.received += chunk.length;
+            done(null, chunk);
+          },
+        });
+        await pipeline(body, hashing, createWriteStream(session.path, { flags: 'a' }));
+      } else if (!finalize) {
+        return { received: session.received };
+      }
+      if (!finalize) return { received: session.received };
+      this.sessions.delete(id);
+      const name = this.newName();
+      const path = this.pathOf(name);
+      // An empty upload never created the session file.
+      if (session.received === 0) await pipeline(Readable.from([]), createWriteStream(path));
+      else await rename(session.path, path);
+      return { file: this.register(name, path, session.displayName, session.mimeType, session.received, session.hash.digest('hex'), 'UPLOADED') };
+    } finally {
+      session.busy = false;
+    }
+  }
+
+  /** Writes a file the emulator produces itself (a results file), through `write`. */
+  async writeGenerated(displayName: string, mimeType: string, write: (out: Writable) => Promise<void>): Promise<StoredFile> {
+    const name = this.newName('batch-');
+    const path = this.pathOf(name);
+    const hash = createHash('sha256');
+    const out = createWriteStream(path);
+    const hashing = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    const finished = pipeline(hashing, out);
+    await write(hashing);
+    hashing.end();
+    await finished;
+    const { size } = await stat(path);
+    return this.register(name, path, displayName, mimeType, size, hash.digest('hex'), 'GENERATED');
+  }
+
+  /** The live file, or undefined when it never existed, was deleted or has expired. */
+  get(name: string): StoredFile | undefined {
+    const file = this.files.get(name);
+    if (file && file.expireTime <= this.clock.now()) {
+      this.drop(file);
+      return undefined;
+    }
+    return file;
+  }
+
+  /** Like get, but a missing file is Google's 404. */
+  require(name: string): StoredFile {
+    const file = this.get(name);
+    if (!file) throw notFound(name);
+    return file;
+  }
+
+  /** Newest first; the page token is the position after the last file returned. */
+  list(pageSize: number, pageToken: string | undefined): Page<StoredFile> {
+    this.sweep();
+    const all = [...this.files.values()].reverse();
+    return paginate(all, (file) => file.sequence, pageSize, pageToken);
+  }
+
+  delete(name: string): void {
+    this.drop(this.require(name));
+  }
+
+  /** Streams the file's bytes. */
+  open(file: StoredFile): ReadStream {
+    return createReadStream(file.path);
+  }
+
+  /** Forgets expired files and removes them from disk. */
+  sweep(): void {
+    for (const name of [...this.files.keys()]) this.get(name);
+  }
+
+  /** The wire JSON of a file, as `files.get` returns it. */
+  toJson(file: StoredFile, baseUrl: string): Record<string, unknown> {
+    return {
+      name: file.name,
+      ...(file.displayName !== undefined ? { displayName: file.displayName } : {}),
+      mimeType: file.mimeType,
+      sizeBytes: String(file.sizeBytes),
+      createTime: timestamp(file.createTime),
+      updateTime: timestamp(file.createTime),
+      expirationTime: timestamp(file.expireTime),
+      sha256Hash: Buffer.from(file.sha256).toString('base64'),
+      uri: `${baseUrl}/v1beta/${file.name}`,
+      downloadUri: `${baseUrl}/v1beta/${file.name}:download?alt=media`,
+      state: 'ACTIVE',
+      source: file.source,
+    };
+  }
+
+  private register(
+    name: string,
+    path: string,
+    displayName: string | undefined,
+    mimeType: string,
+    sizeBytes: number,
+    sha256: string,
+    source: StoredFile['source'],
+  ): StoredFile {
+    const now = this.clock.now();
+    const file: StoredFile = {
+      name,
+      displayName,
+      mimeType,
+      sizeBytes,
+      createTime: now,
+      expireTime: now + this.ttlMs,
+      sha256,
+      path,
+      source,
+      sequence: ++this.sequence,
+    };
+    this.files.set(name, file);
+    return file;
+  }
+
+  private drop(file: StoredFile): void {
+    this.files.delete(file.name);
+    void rm(file.path, { force: true });
+  }
+
+  private newName(prefix = ''): string {
+    for (;;) {
+      const name = `files/${prefix}${randomId(this.random, 12)}`;
+      if (!this.files.has(name)) return name;
+    }
+  }
+
+  private pathOf(name: string): string {
+    return join(this.dir, 'files', name.slice('files/'.length));
+  }
+}
+
+/**
+ * One page of `all` (newest first, i.e. descending `sequenceOf`). The token is the sequence number of
+ * the last item returned, so paging stays stable while items are created or deleted meanwhile.
+ */
+export function paginate<T>(all: T[], sequenceOf: (item: T) => number, pageSize: number, pageToken: string | undefined): Page<T> {
+  let after = Number.POSITIVE_INFINITY;
+  if (pageToken) {
+    after = Number.parseInt(Buffer.from(pageToken, 'base64url').toString('utf8'), 10);
+    if (!Number.isInteger(after) || after < 0) throw invalidArgument(`Invalid page token: ${pageToken}.`);
+  }
+  const rest = all.filter((item) => sequenceOf(item) < after);
+  const items = rest.slice(0, pageSize);
+  const last = items.at(-1);
+  return {
+    items,
+    nextPageToken: rest.length > pageSize && last !== undefined ? Buffer.from(String(sequenceOf(last)), 'utf8').toString('base64url') : undefined,
+  };
+}
+

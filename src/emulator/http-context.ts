@@ -1,0 +1,73 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import type { HttpBindings } from '@hono/node-server';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { RealtimeLimiter } from './quotas.js';
+import type { Responder } from './model/index.js';
+import type { BatchJobs } from './batch-jobs.js';
+import type { EmulatedClock } from './clock.js';
+import type { CallKind, FaultPlan } from './fault-plan.js';
+import type { FaultInjector } from './fault-injector.js';
+import type { FileStore } from './file-store.js';
+import { GoogleError, invalidArgument } from './google-error.js';
+import type { MemoryLedger } from './ledger.js';
+
+/** Everything the HTTP routes work on. */
+export interface EmulatorState {
+  clock: EmulatedClock;
+  seed: number;
+  files: FileStore;
+  batches: BatchJobs;
+  ledger: MemoryLedger;
+  faults: FaultInjector;
+  limiter: RealtimeLimiter;
+  responder(): Responder | undefined;
+  setFaults(plan: FaultPlan): void;
+}
+
+export type Env = { Bindings: HttpBindings };
+export type EmulatorContext = Context<Env>;
+
+/**
+ * Applies the fault plan's delay and HTTP faults to one kind of call before its handler runs:
+ * 500/503 with Google's body, or a dropped connection (the socket is destroyed, no answer).
+ */
+export function callKind(state: EmulatorState, kind: CallKind): MiddlewareHandler<Env> {
+  return async (c, next) => {
+    const delay = state.faults.delayMs(kind);
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    const fault = state.faults.httpFault(kind);
+    if (fault === 'drop') {
+      c.env.incoming.socket.destroy();
+      return RESPONSE_ALREADY_SENT;
+    }
+    if (fault === 'status_500') throw new GoogleError('INTERNAL', 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting');
+    if (fault === 'status_503') throw new GoogleError('UNAVAILABLE', 'The model is overloaded. Please try again later.');
+    await next();
+  };
+}
+
+/** The request body as JSON; a malformed body is Google's 400. */
+export async function jsonBody(c: EmulatorContext): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw invalidArgument('Invalid JSON payload received. Unexpected token.');
+  }
+}
+
+/** `pageSize` from the query, clamped like Google's list methods. */
+export function pageSizeOf(c: EmulatorContext, fallback: number, max: number): number {
+  const raw = c.req.query('pageSize');
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw invalidArgument(`Invalid value for pageSize: ${raw}.`);
+  return value === 0 ? fallback : Math.min(value, max);
+}
+
+/** `abc` from a `abc:method` path segment. */
+export function withoutMethod(segment: string): string {
+  const colon = segment.lastIndexOf(':');
+  return colon < 0 ? segment : segment.slice(0, colon);
+}

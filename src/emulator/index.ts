@@ -1,0 +1,12 @@
+/**
+ * A faithful local Gemini API (v1beta, as the official @google/genai SDK speaks it): Files,
+ * Batch jobs on an emulated clock, generateContent / countTokens through a synthetic model,
+ * quotas, injected faults and a billing ledger. Point the SDK at it with `httpOptions.baseUrl`.
+ */
+export { startEmulator, type RunningEmulator } from './server.js';
+export type { EmulatorOptions, EmulatorQuotas } from './options.js';
+export { EmulatorOptionError, DEFAULT_QUOTAS } from './options.js';
+export type { FaultPlan, JobFault, CallKind } from './fault-plan.js';
+export { parseFaultPlan, FaultPlanError } from './fault-plan.js';
+export type { Ledger, LedgerEntry, LedgerTotals } from './ledger.js';
+export type { RecordFault, Responder, ModelCall, WireGenerateRequest } from './model/index.js';

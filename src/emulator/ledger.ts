@@ -1,0 +1,58 @@
+import type { RecordFault } from './model/index.js';
+
+/** One billed model call. */
+export interface LedgerEntry {
+  at: string;                    // emulated ISO time
+  mode: 'batch' | 'realtime';
+  model: string;                 // e.g. 'gemini-2.5-flash' (no 'models/' prefix)
+  key: string | null;            // batch: the request's key; realtime: null
+  batchName: string | null;      // 'batches/...' for batch
+  promptText: string;            // all text parts of the request (system instruction first), joined with '\n'
+  inputTokens: number;
+  outputTokens: number;
+  outcome: 'ok' | RecordFault;   // what the model produced
+  costUsd: number;               // batch price = 50% of real-time
+}
+
+/** What the emulator billed, queryable by tests. */
+export interface Ledger {
+  entries(): LedgerEntry[];
+  clear(): void;
+}
+
+export interface LedgerTotals {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+/** The in-memory ledger behind `emulator.ledger` and `GET /_emulator/ledger`. */
+export class MemoryLedger implements Ledger {
+  private readonly list: LedgerEntry[] = [];
+
+  record(entry: LedgerEntry): void {
+    this.list.push(entry);
+  }
+
+  entries(): LedgerEntry[] {
+    return this.list.map((entry) => ({ ...entry }));
+  }
+
+  clear(): void {
+    this.list.length = 0;
+  }
+
+  /** Sums over every entry. */
+  totals(): LedgerTotals {
+    const totals: LedgerTotals = { requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+    for (const entry of this.list) {
+      totals.requests += 1;
+      totals.inputTokens += entry.inputTokens;
+      totals.outputTokens += entry.outputTokens;
+      totals.costUsd += entry.costUsd;
+    }
+    totals.costUsd = Math.round(totals.costUsd * 1e9) / 1e9;
+    return totals;
+  }
+}

@@ -1,0 +1,56 @@
+import { Hono } from 'hono';
+import { answerRequest, countRequestTokens, priceOf, promptTextOf, type WireGenerateRequest } from './model/index.js';
+import { quotaErrorBody } from './quotas.js';
+import { timestamp } from './clock.js';
+import { invalidArgument } from './google-error.js';
+import { callKind, jsonBody, withoutMethod, type EmulatorState, type Env } from './http-context.js';
+
+/** Real-time calls: `models/{model}:generateContent` (billed, rate limited) and `:countTokens` (free). */
+export function modelRoutes(state: EmulatorState): Hono<Env> {
+  const app = new Hono<Env>();
+
+  app.post('/:version{v1beta|v1}/models/:model{[^/:]+:generateContent}', callKind(state, 'generate'), async (c) => {
+    const model = withoutMethod(c.req.param('model'));
+    const request = generateRequestOf(await jsonBody(c), 'GenerateContentRequest');
+    const inputTokens = countRequestTokens(request);
+    const refusal = state.limiter.check(model, inputTokens);
+    if (refusal) return c.json(quotaErrorBody(refusal), 429);
+    const answer = answerRequest({ model, request, key: null, seed: state.seed }, state.faults.recordFault(null), state.responder());
+    if (answer.kind === 'error') return c.json({ error: answer.error }, answer.error.code === 400 ? 400 : 500);
+    state.ledger.record({
+      at: timestamp(state.clock.now()),
+      mode: 'realtime',
+      model,
+      key: null,
+      batchName: null,
+      promptText: promptTextOf(request),
+      inputTokens: answer.inputTokens,
+      outputTokens: answer.outputTokens,
+      outcome: answer.outcome,
+      costUsd: priceOf(model, answer.inputTokens, answer.outputTokens, 'realtime'),
+    });
+    return c.json(answer.response);
+  });
+
+  app.post('/:version{v1beta|v1}/models/:model{[^/:]+:countTokens}', callKind(state, 'count'), async (c) => {
+    const body = await jsonBody(c);
+    // The SDK sends `contents`; the REST API also takes a whole `generateContentRequest`.
+    const wrapped = isRecord(body) && isRecord(body.generateContentRequest) ? body.generateContentRequest : body;
+    const request = generateRequestOf(wrapped, 'CountTokensRequest');
+    const totalTokens = countRequestTokens(request);
+    return c.json({ totalTokens, promptTokensDetails: [{ modality: 'TEXT', tokenCount: totalTokens }] });
+  });
+
+  return app;
+}
+
+function generateRequestOf(body: unknown, what: string): WireGenerateRequest {
+  if (!isRecord(body) || !Array.isArray(body.contents) || body.contents.length === 0) {
+    throw invalidArgument(`* ${what}.contents: contents is not specified`);
+  }
+  return body as WireGenerateRequest;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,108 @@
+import type { RecordFault } from './faults.js';
+import { countTextTokens, type Modality } from './tokens.js';
+
+/** A wire GenerateContentResponse (camelCase JSON). */
+export type WireResponse = Record<string, unknown>;
+
+/** What the model produced for a billed request. */
+export type ModelOutcome = 'ok' | Exclude<RecordFault, 'request_error'>;
+
+export type ModelAnswer =
+  | { kind: 'response'; response: WireResponse; inputTokens: number; outputTokens: number; outcome: ModelOutcome }
+  | { kind: 'error'; error: { code: number; message: string; status: string } };
+
+/** What a response is built from. */
+export interface ShapeInput {
+  modelVersion: string;
+  responseId: string;
+  text: string;
+  /** True when the request asked for JSON, so unparsable text is an `invalid_json` outcome. */
+  json: boolean;
+  maxOutputTokens: number | undefined;
+  promptDetails: Array<{ modality: Modality; tokenCount: number }>;
+  fault: RecordFault | null;
+}
+
+/** Google's message for an internal error, as the real API words it. */
+const INTERNAL_MESSAGE = 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting';
+
+const HARM_CATEGORIES = ['HARM_CATEGORY_HATE_SPEECH', 'HARM_CATEGORY_DANGEROUS_CONTENT', 'HARM_CATEGORY_HARASSMENT', 'HARM_CATEGORY_SEXUALLY_EXPLICIT'];
+
+function usage(promptDetails: ShapeInput['promptDetails'], outputTokens: number): Record<string, unknown> {
+  const promptTokenCount = promptDetails.reduce((sum, detail) => sum + detail.tokenCount, 0);
+  // proto3 JSON omits zero counts, so a blocked or empty answer has no candidatesTokenCount.
+  return {
+    promptTokenCount,
+    ...(outputTokens > 0 ? { candidatesTokenCount: outputTokens } : {}),
+    totalTokenCount: promptTokenCount + outputTokens,
+    promptTokensDetails: promptDetails,
+  };
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Text that is not valid JSON, the way models break it: cut short, or else wrapped in a Markdown fence. */
+export function breakJson(text: string): string {
+  const cut = text.slice(0, Math.max(1, Math.floor(text.length * 0.6)));
+  if (!isJson(cut)) return cut;
+  const fenced = `\`\`\`json\n${text}\n\`\`\``;
+  return isJson(fenced) ? `${text},` : fenced;
+}
+
+/** Cuts text to what fits in `maxTokens` output tokens (always strictly shorter than the text). */
+function truncate(text: string, maxTokens: number | undefined): string {
+  const limit = maxTokens ?? Math.max(1, Math.floor(countTextTokens(text) / 2));
+  return Array.from(text)
+    .slice(0, Math.max(1, Math.min(text.length - 1, limit * 4)))
+    .join('');
+}
+
+function candidate(text: string, finishReason: string): Record<string, unknown> {
+  return { content: { parts: [{ text }], role: 'model' }, finishReason, index: 0 };
+}
+
+/** Turns an output text and a fault into the wire answer, with usage counted from what is returned. */
+export function shapeAnswer(input: ShapeInput): ModelAnswer {
+  const inputTokens = input.promptDetails.reduce((sum, detail) => sum + detail.tokenCount, 0);
+  const base = { modelVersion: input.modelVersion, responseId: input.responseId };
+  const respond = (candidates: unknown[], outputText: string, outcome: ModelOutcome): ModelAnswer => {
+    const outputTokens = countTextTokens(outputText);
+    return { kind: 'response', response: { candidates, usageMetadata: usage(input.promptDetails, outputTokens), ...base }, inputTokens, outputTokens, outcome };
+  };
+  switch (input.fault) {
+    case 'request_error':
+      return { kind: 'error', error: { code: 500, status: 'INTERNAL', message: INTERNAL_MESSAGE } };
+    case 'safety': {
+      const safetyRatings = HARM_CATEGORIES.map((category, index) => ({
+        category,
+        probability: index === 1 ? 'HIGH' : 'NEGLIGIBLE',
+        ...(index === 1 ? { blocked: true } : {}),
+      }));
+      return respond([{ finishReason: 'SAFETY', index: 0, safetyRatings }], '', 'safety');
+    }
+    case 'empty':
+      return respond([], '', 'empty');
+    case 'invalid_json': {
+      const broken = breakJson(input.text);
+      return respond([candidate(broken, 'STOP')], broken, 'invalid_json');
+    }
+    case 'max_tokens': {
+      const cut = truncate(input.text, input.maxOutputTokens);
+      return respond([candidate(cut, 'MAX_TOKENS')], cut, 'max_tokens');
+    }
+    default:
+      break;
+  }
+  if (input.maxOutputTokens !== undefined && countTextTokens(input.text) > input.maxOutputTokens) {
+    const cut = truncate(input.text, input.maxOutputTokens);
+    return respond([candidate(cut, 'MAX_TOKENS')], cut, 'max_tokens');
+  }
+  return respond([candidate(input.text, 'STOP')], input.text, input.json && !isJson(input.text) ? 'invalid_json' : 'ok');
+}

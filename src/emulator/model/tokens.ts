@@ -1,0 +1,76 @@
+import { partsOf, type WireGenerateRequest, type WirePart } from './wire-request.js';
+
+/** Tokens per image, and per PDF page, as Gemini bills them at default media resolution. */
+export const TOKENS_PER_IMAGE = 258;
+
+/** Modalities as named in usageMetadata.promptTokensDetails. */
+export type Modality = 'TEXT' | 'IMAGE' | 'DOCUMENT' | 'AUDIO' | 'VIDEO';
+
+/** The bytes behind a fileData part, when the caller (the server's file store) knows them. */
+export type FileResolver = (fileUri: string) => { mimeType: string; data: Uint8Array } | undefined;
+
+/** Tokens of a text: 1 per 4 characters, rounded up (Gemini's documented rule of thumb). */
+export function countTextTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+/** Pages of a PDF, counted from its `/Type /Page` objects (not `/Pages`); at least 1. */
+export function pdfPageCount(bytes: Uint8Array): number {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  return Math.max(1, text.match(/\/Type\s*\/Page(?![s\w])/g)?.length ?? 0);
+}
+
+function modalityOf(mimeType: string): Modality {
+  if (mimeType.startsWith('image/')) return 'IMAGE';
+  if (mimeType === 'application/pdf') return 'DOCUMENT';
+  if (mimeType.startsWith('audio/')) return 'AUDIO';
+  if (mimeType.startsWith('video/')) return 'VIDEO';
+  return 'TEXT';
+}
+
+/** Tokens and modality of one binary part, given its bytes (or none, for an unknown file). */
+function mediaTokens(mimeType: string, bytes: Uint8Array | undefined): { modality: Modality; tokens: number; chars: number } {
+  const modality = modalityOf(mimeType);
+  if (modality === 'IMAGE') return { modality, tokens: TOKENS_PER_IMAGE, chars: 0 };
+  if (modality === 'DOCUMENT') return { modality, tokens: TOKENS_PER_IMAGE * (bytes ? pdfPageCount(bytes) : 1), chars: 0 };
+  // Text sent as a file is billed like text; other binaries have no cheap exact rule, so ~1 token / 4 bytes.
+  if (mimeType.startsWith('text/') && bytes) return { modality: 'TEXT', tokens: 0, chars: Buffer.from(bytes).toString('utf8').length };
+  return { modality, tokens: bytes ? Math.ceil(bytes.byteLength / 4) : TOKENS_PER_IMAGE, chars: 0 };
+}
+
+function partTokens(part: WirePart, resolveFile: FileResolver | undefined): { modality: Modality; tokens: number; chars: number } | undefined {
+  if (part.inlineData) return mediaTokens(part.inlineData.mimeType, Buffer.from(part.inlineData.data, 'base64'));
+  if (part.fileData) {
+    const file = resolveFile?.(part.fileData.fileUri);
+    return mediaTokens(file?.mimeType ?? part.fileData.mimeType, file?.data);
+  }
+  return undefined;
+}
+
+/** Prompt tokens per modality (only modalities present), as promptTokensDetails reports them. */
+export function requestTokenDetails(request: WireGenerateRequest, resolveFile?: FileResolver): Array<{ modality: Modality; tokenCount: number }> {
+  let chars = 0;
+  const byModality = new Map<Modality, number>();
+  for (const part of partsOf(request)) {
+    if (part.text !== undefined) chars += part.text.length;
+    const media = partTokens(part, resolveFile);
+    if (!media) continue;
+    chars += media.chars;
+    if (media.tokens > 0) byModality.set(media.modality, (byModality.get(media.modality) ?? 0) + media.tokens);
+  }
+  // Text is counted over all characters at once, like a tokenizer over the concatenated prompt.
+  const textTokens = Math.ceil(chars / 4);
+  const details: Array<{ modality: Modality; tokenCount: number }> = [];
+  if (textTokens > 0) details.push({ modality: 'TEXT', tokenCount: textTokens });
+  for (const [modality, tokenCount] of byModality) {
+    const text = details.find((detail) => detail.modality === modality);
+    if (text) text.tokenCount += tokenCount;
+    else details.push({ modality, tokenCount });
+  }
+  return details;
+}
+
+/** Deterministic token count of a request (text ≈ 1 token / 4 chars, 258 per image / PDF page, as Gemini bills). */
+export function countRequestTokens(request: WireGenerateRequest, resolveFile?: FileResolver): number {
+  return requestTokenDetails(request, resolveFile).reduce((sum, detail) => sum + detail.tokenCount, 0);
+}

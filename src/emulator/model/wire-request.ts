@@ -1,0 +1,104 @@
+/** The wire GenerateContentRequest as the REST API receives it (camelCase JSON). */
+export interface WireGenerateRequest {
+  contents?: unknown;
+  systemInstruction?: unknown;
+  generationConfig?: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+/** One content part as sent on the wire; only the fields the emulator reads. */
+export interface WirePart {
+  text?: string;
+  inlineData?: { mimeType: string; data: string };
+  fileData?: { mimeType: string; fileUri: string };
+}
+
+/** The response format a request asks for. */
+export interface ResponseFormat {
+  /** responseMimeType, lower-cased; 'text/plain' when absent. */
+  mimeType: string;
+  /** A JSON Schema (responseJsonSchema, or responseSchema converted from OpenAPI style), when given. */
+  jsonSchema: unknown;
+  /** The OpenAPI-style responseSchema as sent, when given (kept for text/x.enum). */
+  openApiSchema: unknown;
+  maxOutputTokens: number | undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Reads a field by its camelCase name or its snake_case twin: the REST API accepts both (proto
+ * JSON), and batch input files written by other tools often use snake_case.
+ */
+export function fieldOf(record: Record<string, unknown>, camel: string): unknown {
+  if (camel in record) return record[camel];
+  const snake = camel.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+  return record[snake];
+}
+
+function toPart(value: unknown): WirePart | undefined {
+  if (typeof value === 'string') return { text: value };
+  if (!isRecord(value)) return undefined;
+  const part: WirePart = {};
+  if (typeof value.text === 'string') part.text = value.text;
+  const inline = fieldOf(value, 'inlineData');
+  if (isRecord(inline) && typeof inline.data === 'string') {
+    const mimeType = fieldOf(inline, 'mimeType');
+    part.inlineData = { mimeType: typeof mimeType === 'string' ? mimeType : 'application/octet-stream', data: inline.data };
+  }
+  const file = fieldOf(value, 'fileData');
+  if (isRecord(file)) {
+    const mimeType = fieldOf(file, 'mimeType');
+    const fileUri = fieldOf(file, 'fileUri');
+    part.fileData = {
+      mimeType: typeof mimeType === 'string' ? mimeType : 'application/octet-stream',
+      fileUri: typeof fileUri === 'string' ? fileUri : '',
+    };
+  }
+  return part;
+}
+
+/** Flattens a Content, a list of Contents, a list of Parts, a Part or a string into parts. */
+function partsOfContent(value: unknown): WirePart[] {
+  if (value === undefined || value === null) return [];
+  if (Array.isArray(value)) return value.flatMap((item) => partsOfContent(item));
+  if (isRecord(value) && Array.isArray(value.parts)) return value.parts.map(toPart).filter((part) => part !== undefined);
+  const part = toPart(value);
+  return part ? [part] : [];
+}
+
+/** The system instruction's parts, then the contents' parts, in order. */
+export function partsOf(request: WireGenerateRequest): WirePart[] {
+  const record = request as Record<string, unknown>;
+  return [...partsOfContent(fieldOf(record, 'systemInstruction')), ...partsOfContent(record.contents)];
+}
+
+/** Text of the request: systemInstruction parts then contents parts, joined with '\n'. */
+export function promptTextOf(request: WireGenerateRequest): string {
+  return partsOf(request)
+    .flatMap((part) => (part.text === undefined ? [] : [part.text]))
+    .join('\n');
+}
+
+/** The generationConfig, read under either spelling. */
+export function generationConfigOf(request: WireGenerateRequest): Record<string, unknown> {
+  const config = fieldOf(request as Record<string, unknown>, 'generationConfig');
+  return isRecord(config) ? config : {};
+}
+
+/** Reads the response format from generationConfig (camelCase or snake_case). */
+export function responseFormatOf(request: WireGenerateRequest, toJsonSchema: (openApi: unknown) => unknown): ResponseFormat {
+  const config = generationConfigOf(request);
+  const mime = fieldOf(config, 'responseMimeType');
+  const jsonSchema = fieldOf(config, 'responseJsonSchema') ?? fieldOf(config, '_responseJsonSchema');
+  const openApiSchema = fieldOf(config, 'responseSchema');
+  const maxTokens = Number(fieldOf(config, 'maxOutputTokens'));
+  return {
+    mimeType: typeof mime === 'string' && mime.length > 0 ? mime.toLowerCase() : 'text/plain',
+    jsonSchema: jsonSchema ?? (openApiSchema === undefined ? undefined : toJsonSchema(openApiSchema)),
+    openApiSchema,
+    maxOutputTokens: Number.isInteger(maxTokens) && maxTokens > 0 ? maxTokens : undefined,
+  };
+}

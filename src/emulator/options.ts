@@ -1,0 +1,91 @@
+import type { Responder } from './model/index.js';
+import type { FaultPlan } from './fault-plan.js';
+
+export interface EmulatorQuotas {
+  maxConcurrentBatchJobs: number;        // PENDING+RUNNING jobs per project; default 100
+  maxEnqueuedTokensPerModel: number;     // input tokens of PENDING+RUNNING jobs per model; default 10_000_000
+  rpm: number; tpm: number; rpd: number; // real-time generateContent per model; defaults 1000 / 4_000_000 / 100_000
+}
+
+export interface EmulatorOptions {
+  host?: string;                 // default 127.0.0.1
+  port?: number;                 // default 0 (a free port)
+  timeScale?: number;            // emulated ms per real ms; default 1
+  turnaroundMs?: number | { min: number; max: number }; // emulated create->done time; default {min: 60_000, max: 600_000}
+  seed?: number;                 // default 1; all randomness derives from it
+  fileTtlMs?: number;            // emulated; default 48 h
+  jobExpiryMs?: number;          // emulated; default 48 h (a job whose turnaround exceeds this EXPIRES)
+  quotas?: Partial<EmulatorQuotas>;
+  faults?: FaultPlan;
+  responder?: Responder;         // a test's own model
+  storageDir?: string;           // where uploaded/result files live; default a fresh temp dir removed on close
+}
+
+export const DEFAULT_QUOTAS: EmulatorQuotas = {
+  maxConcurrentBatchJobs: 100,
+  maxEnqueuedTokensPerModel: 10_000_000,
+  rpm: 1000,
+  tpm: 4_000_000,
+  rpd: 100_000,
+};
+
+const HOURS_48 = 48 * 3600 * 1000;
+
+/** Options with every default filled in and every value checked. */
+export interface ResolvedOptions {
+  host: string;
+  port: number;
+  timeScale: number;
+  turnaround: { min: number; max: number };
+  seed: number;
+  fileTtlMs: number;
+  jobExpiryMs: number;
+  quotas: EmulatorQuotas;
+  faults: FaultPlan;
+  responder: Responder | undefined;
+  storageDir: string | undefined;
+}
+
+/** An emulator option out of range; `code` makes the CLI exit 2. */
+export class EmulatorOptionError extends Error {
+  readonly code = 'INPUT_EMULATOR_OPTION';
+  constructor(message: string) {
+    super(message);
+    this.name = 'EmulatorOptionError';
+  }
+}
+
+/** Fills defaults and rejects nonsense (negative times, zero time scale, min > max). */
+export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
+  const turnaround =
+    typeof options.turnaroundMs === 'number'
+      ? { min: options.turnaroundMs, max: options.turnaroundMs }
+      : (options.turnaroundMs ?? { min: 60_000, max: 600_000 });
+  const resolved: ResolvedOptions = {
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 0,
+    timeScale: options.timeScale ?? 1,
+    turnaround,
+    seed: options.seed ?? 1,
+    fileTtlMs: options.fileTtlMs ?? HOURS_48,
+    jobExpiryMs: options.jobExpiryMs ?? HOURS_48,
+    quotas: { ...DEFAULT_QUOTAS, ...options.quotas },
+    faults: options.faults ?? {},
+    responder: options.responder,
+    storageDir: options.storageDir,
+  };
+  check(Number.isInteger(resolved.port) && resolved.port >= 0 && resolved.port <= 65535, 'port', 'an integer from 0 to 65535');
+  check(resolved.timeScale > 0 && Number.isFinite(resolved.timeScale), 'timeScale', 'a positive number');
+  check(turnaround.min >= 0 && turnaround.max >= turnaround.min, 'turnaroundMs', 'a non-negative number or {min, max} with min <= max');
+  check(Number.isFinite(resolved.seed), 'seed', 'a number');
+  check(resolved.fileTtlMs > 0, 'fileTtlMs', 'a positive number of milliseconds');
+  check(resolved.jobExpiryMs > 0, 'jobExpiryMs', 'a positive number of milliseconds');
+  for (const [name, value] of Object.entries(resolved.quotas)) {
+    check(Number.isFinite(value) && value > 0, `quotas.${name}`, 'a positive number');
+  }
+  return resolved;
+}
+
+function check(ok: boolean, option: string, expected: string): void {
+  if (!ok) throw new EmulatorOptionError(`Emulator option ${option} must be ${expected}.`);
+}

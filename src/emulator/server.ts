@@ -1,0 +1,105 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import { RealtimeLimiter } from './quotas.js';
+import type { Responder } from './model/index.js';
+import { BatchJobs } from './batch-jobs.js';
+import { emulatedClock } from './clock.js';
+import type { FaultPlan } from './fault-plan.js';
+import { FaultInjector } from './fault-injector.js';
+import { FileStore } from './file-store.js';
+import { emulatorApp } from './http-app.js';
+import type { EmulatorState } from './http-context.js';
+import { MemoryLedger, type Ledger } from './ledger.js';
+import { resolveOptions, type EmulatorOptions } from './options.js';
+import { seededRandom } from './seeded-random.js';
+import { mkdir } from 'node:fs/promises';
+
+/** A started emulator. */
+export interface RunningEmulator {
+  url: string;                   // 'http://127.0.0.1:PORT' — give it to the SDK as httpOptions.baseUrl
+  ledger: Ledger;
+  setFaults(faults: FaultPlan): void;   // replaces the plan (byKey counters restart)
+  setResponder(responder: Responder | undefined): void;
+  now(): number;                 // emulated epoch ms
+  close(): Promise<void>;
+}
+
+/** How often (real ms) the background timer advances job states. */
+const TICK_MS = 25;
+
+/** Starts a local Gemini API (v1beta, as the @google/genai SDK speaks it) on 127.0.0.1 and a free port by default. */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const settings = resolveOptions(options);
+  const ownsStorage = settings.storageDir === undefined;
+  const storageDir = settings.storageDir ?? (await mkdtemp(join(tmpdir(), 'wavebatch-emulator-')));
+  const clock = emulatedClock(settings.timeScale);
+  const ledger = new MemoryLedger();
+  const faults = new FaultInjector(settings.seed, settings.faults);
+  const files = new FileStore(join(storageDir, 'store'), clock, settings.fileTtlMs, seededRandom(settings.seed, 'file-ids'));
+  await files.init();
+  const workDir = join(storageDir, 'jobs');
+  await mkdir(workDir, { recursive: true });
+  let responder = settings.responder;
+  const batches = new BatchJobs({
+    clock,
+    seed: settings.seed,
+    turnaround: settings.turnaround,
+    jobExpiryMs: settings.jobExpiryMs,
+    quotas: () => settings.quotas,
+    processing: { files, faults, ledger, responder: () => responder, seed: settings.seed, workDir },
+  });
+  const state: EmulatorState = {
+    clock,
+    seed: settings.seed,
+    files,
+    batches,
+    ledger,
+    faults,
+    limiter: new RealtimeLimiter({ rpm: settings.quotas.rpm, tpm: settings.quotas.tpm, rpd: settings.quotas.rpd }, clock.now),
+    responder: () => responder,
+    setFaults: (plan) => faults.replace(plan),
+  };
+
+  const app = emulatorApp(state);
+  const server = createAdaptorServer({ fetch: app.fetch, hostname: settings.host }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port, settings.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+
+  const timer = setInterval(() => {
+    batches.advanceAll();
+    files.sweep();
+  }, TICK_MS);
+  timer.unref();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    ledger,
+    setFaults: (plan) => faults.replace(plan),
+    setResponder: (next) => {
+      responder = next;
+    },
+    now: () => clock.now(),
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(timer);
+        await batches.idle();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        if (ownsStorage) await rm(storageDir, { recursive: true, force: true });
+      })()),
+  };
+}

@@ -1,0 +1,59 @@
+import { once } from 'node:events';
+import { stringify } from 'csv-stringify/sync';
+import type { OutputDocument, OutputStore } from './output-store.js';
+
+/** Export formats: one JSON document per line, or a flat CSV with the output as a JSON cell. */
+export type ExportFormat = 'jsonl' | 'csv';
+
+const CSV_COLUMNS = [
+  'id',
+  'output',
+  'prompt_name',
+  'prompt_version',
+  'prompt_hash',
+  'model',
+  'job',
+  'attempt',
+  'input_tokens',
+  'output_tokens',
+  'completed_at',
+] as const;
+
+/**
+ * Streams every output document to `out`, one at a time with backpressure, in directory order.
+ * Returns how many were written; a corrupt file stops the export with OutputCorruptError.
+ */
+export async function exportOutputs(store: OutputStore, format: ExportFormat, out: NodeJS.WritableStream): Promise<number> {
+  let count = 0;
+  if (format === 'csv') await send(out, stringify([[...CSV_COLUMNS]]));
+  for await (const id of store.listDone()) {
+    const document = await store.read(id);
+    // Deleted between the listing and the read: it is no longer an output.
+    if (document === null) continue;
+    await send(out, format === 'jsonl' ? `${JSON.stringify(document)}\n` : stringify([csvRow(document)]));
+    count++;
+  }
+  return count;
+}
+
+function csvRow(document: OutputDocument): Array<string | number> {
+  const meta = document.meta;
+  return [
+    document.id,
+    JSON.stringify(document.output),
+    meta.prompt?.name ?? '',
+    meta.prompt?.version ?? '',
+    meta.prompt?.hash ?? '',
+    meta.model ?? '',
+    meta.job ?? '',
+    meta.attempt ?? '',
+    meta.usage?.inputTokens ?? '',
+    meta.usage?.outputTokens ?? '',
+    meta.completedAt ?? '',
+  ];
+}
+
+/** Writes a chunk and waits for 'drain' when the stream asks for it, so a large export never piles up in memory. */
+async function send(out: NodeJS.WritableStream, chunk: string): Promise<void> {
+  if (!out.write(chunk)) await once(out, 'drain');
+}

@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, opendir, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { OutputCorruptError } from './errors.js';
+import { idFromSegments, isTempName, outputPath, tempName } from './paths.js';
+
+/** What produced an output: prompt version and hash, model, job, attempt, billed usage. */
+export interface OutputMeta {
+  prompt: { name: string; version: string; hash: string };
+  model: string;
+  job: string;
+  attempt: number;
+  usage: { inputTokens: number; outputTokens: number };
+  completedAt: string;
+  /** The record whose output was this record's context. */
+  contextFrom?: string;
+}
+
+/** One output file: the validated model output of a record and how it was made. */
+export interface OutputDocument {
+  id: string;
+  output: unknown;
+  meta: OutputMeta;
+}
+
+export interface OutputStoreOptions {
+  /** Suffix source for temp names (injected so tests can predict them); hex by default. */
+  random?: () => string;
+}
+
+/**
+ * The filesystem source of truth for results: a record is done when `<root>/<id>.json` exists. Writes
+ * are atomic (temp file, fsync, rename, fsync of the folder), so a crash never leaves a half file
+ * under an output name.
+ */
+export class OutputStore {
+  readonly root: string;
+  private readonly random: () => string;
+
+  constructor(root: string, options: OutputStoreOptions = {}) {
+    this.root = resolve(root);
+    this.random = options.random ?? (() => randomBytes(6).toString('hex'));
+  }
+
+  /** `<root>/<id>.json`; throws OutputPathError (RECORD_ID_INVALID) for ids that would escape the root. */
+  pathFor(id: string): string {
+    return outputPath(this.root, id);
+  }
+
+  /** Writes a document atomically, replacing any previous output of the id. */
+  async write(id: string, document: OutputDocument): Promise<void> {
+    const path = this.pathFor(id);
+    const folder = dirname(path);
+    await this.ensureFolder(folder);
+    const temp = join(folder, tempName(basename(path), this.random()));
+    const body = `${JSON.stringify({ ...document, output: document.output ?? null }, null, 2)}\n`;
+    const handle = await open(temp, 'wx');
+    try {
+      await handle.writeFile(body, 'utf8');
+      await handle.sync();
+    } catch (error) {
+      await handle.close();
+      await unlink(temp).catch(() => undefined);
+      throw error;
+    }
+    await handle.close();
+    try {
+      await rename(temp, path);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw error;
+    }
+    await syncFolder(folder);
+  }
+
+  /** The document of an id, or null when it has none; OutputCorruptError when the file cannot be parsed. */
+  async read(id: string): Promise<OutputDocument | null> {
+    const path = this.pathFor(id);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      if (code === 'EISDIR') throw new OutputCorruptError(path, 'it is a folder, not a file', { cause: error });
+      throw error;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new OutputCorruptError(path, `not valid JSON: ${(error as Error).message}`, { cause: error });
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new OutputCorruptError(path, 'not a JSON object');
+    const document = value as Partial<OutputDocument>;
+    if (!('output' in document)) throw new OutputCorruptError(path, 'no "output" field');
+    if (document.meta === null || typeof document.meta !== 'object') throw new OutputCorruptError(path, 'no "meta" object');
+    return document as OutputDocument;
+  }
+
+  /** Streams the id of every output file; temp and hidden files are skipped; nothing when the root is missing. */
+  async *listDone(): AsyncIterable<string> {
+    for await (const { segments, isTemp } of walk(this.root, [])) {
+      if (isTemp) continue;
+      const id = idFromSegments(segments);
+      if (id !== null) yield id;
+    }
+  }
+
+  /** Removes temp files left by a crash mid-write; returns how many. Run it only while no write is under way. */
+  async sweepTemp(): Promise<number> {
+    let removed = 0;
+    for await (const { path, isTemp } of walk(this.root, [])) {
+      if (!isTemp) continue;
+      try {
+        await unlink(path);
+        removed++;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
+    return removed;
+  }
+
+  /** Creates the folder and makes each new folder's entry durable in its parent. */
+  private async ensureFolder(folder: string): Promise<void> {
+    const first = await mkdir(folder, { recursive: true });
+    if (first === undefined) return;
+    // mkdir returns the top-most folder it created: fsync from its parent down to `folder`.
+    const chain: string[] = [];
+    for (let current = folder; current.length >= first.length; current = dirname(current)) chain.unshift(current);
+    await syncFolder(dirname(first));
+    for (const created of chain.slice(0, -1)) await syncFolder(created);
+  }
+}
+
+interface WalkEntry {
+  path: string;
+  segments: string[];
+  isTemp: boolean;
+}
+
+/** Files under `folder`, depth first, streamed; hidden folders are not entered (temp files are hidden files). */
+async function* walk(folder: string, segments: string[]): AsyncGenerator<WalkEntry> {
+  let dir;
+  try {
+    dir = await opendir(folder);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return;
+    throw error;
+  }
+  for await (const entry of dir) {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) {
+      if (!entry.name.startsWith('.')) yield* walk(path, [...segments, entry.name]);
+    } else if (entry.isFile() || entry.isSymbolicLink()) {
+      if (isTempName(entry.name)) yield { path, segments: [...segments, entry.name], isTemp: true };
+      else if (!entry.name.startsWith('.')) yield { path, segments: [...segments, entry.name], isTemp: false };
+    }
+  }
+}
+
+/** fsyncs a folder so a rename or a new entry in it survives a power loss; some platforms cannot, which is fine. */
+async function syncFolder(folder: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(folder, 'r');
+    await handle.sync();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw error;
+  } finally {
+    await handle?.close();
+  }
+}

@@ -1,0 +1,19 @@
+/** Stable codes of prompt failures; all are input errors (the CLI exits with 2). */
+export type PromptErrorCode = 'PROMPT_NOT_FOUND' | 'PROMPT_SYNTAX' | 'PROMPT_RENDER' | 'PROMPT_NAME_INVALID';
+
+/** Raised when a prompt cannot be found, compiled or rendered; the message names the file and what to fix. */
+export class PromptError extends Error {
+  constructor(
+    readonly code: PromptErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'PromptError';
+  }
+
+  /** True for any PromptError, even one from another copy of this module. */
+  static isInstance(error: unknown): error is PromptError {
+    return error instanceof Error && error.name === 'PromptError' && typeof (error as { code?: unknown }).code === 'string';
+  }
+}

@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import nunjucks from 'nunjucks';
+import { createPromptEnvironment, dropTrailingNewline } from './environment.js';
+import { PromptError } from './errors.js';
+import type { PromptFiles } from './registry.js';
+
+/** A prompt rendered for one record. */
+export interface RenderedPrompt {
+  text: string;
+  system: string | null;
+  /** sha256 hex of the rendered system instruction and text, so versions and inputs can be compared. */
+  hash: string;
+}
+
+/** The variables a prompt sees: the record's fields and its predecessor's (extracted) output, or null. */
+export interface PromptVariables {
+  record: Record<string, unknown>;
+  context: unknown;
+}
+
+/** One compiled prompt version, ready to render. */
+export interface PromptTemplate {
+  name: string;
+  version: string;
+  /** sha256 hex of every template source this version is made of (main, system, eager includes). */
+  templateHash: string;
+  render(vars: PromptVariables): RenderedPrompt;
+}
+
+/** Names of templates pulled in with a literal string, compiled at load so their syntax errors surface early. */
+const REFERENCE = /\{%-?\s*(?:include|extends|import|from)\s+(["'])([^"']+)\1/g;
+
+/** Compiles the template and its system instruction; syntax errors become PROMPT_SYNTAX naming file and line. */
+export function compilePrompt(name: string, version: string, files: PromptFiles): PromptTemplate {
+  const { environment, loaded } = createPromptEnvironment(files.folder);
+  const label = `${name}/${version}`;
+  const main = compileFile(environment, files.templateSource, files.templatePath, label);
+  const system =
+    files.systemPath === null || files.systemSource === null ? null : compileFile(environment, files.systemSource, files.systemPath, label);
+  // Includes compiled at load are part of what this version is, so they feed the hash too.
+  const templateHash = sha256(JSON.stringify([name, version, files.templateSource, files.systemSource, [...loaded.values()]]));
+  return {
+    name,
+    version,
+    templateHash,
+    render(vars: PromptVariables): RenderedPrompt {
+      const text = renderFile(main, files.templatePath, label, vars);
+      const systemText = system === null || files.systemPath === null ? null : renderFile(system, files.systemPath, label, vars);
+      return { text, system: systemText, hash: renderedHash(systemText, text) };
+    },
+  };
+}
+
+/** The hash recorded with every result: the same rendered system + text always give the same hash. */
+export function renderedHash(system: string | null, text: string): string {
+  return sha256(JSON.stringify([system, text]));
+}
+
+function compileFile(environment: nunjucks.Environment, source: string, path: string, label: string): nunjucks.Template {
+  let template: nunjucks.Template;
+  try {
+    template = new nunjucks.Template(dropTrailingNewline(source), environment, path, true);
+  } catch (error) {
+    throw syntaxError(error, path, label);
+  }
+  assertKnownFilters(environment, source, path, label);
+  for (const match of source.matchAll(REFERENCE)) {
+    const reference = match[2] as string;
+    try {
+      environment.getTemplate(reference, true);
+    } catch (error) {
+      throw syntaxError(error, reference, label);
+    }
+  }
+  return template;
+}
+
+/** The parts of nunjucks' parser used to find filters (its typings do not declare them). */
+interface FilterNode {
+  name?: { value?: unknown };
+  lineno?: number;
+}
+interface ParsedTemplate {
+  findAll(type: unknown): FilterNode[];
+}
+const parser = (nunjucks as unknown as { parser: { parse(src: string, extensions: unknown[], options: object): ParsedTemplate } }).parser;
+const filterNode = (nunjucks as unknown as { nodes: { Filter: unknown } }).nodes.Filter;
+
+/** Jinja rejects an unknown filter when it compiles a template; nunjucks only when it renders one. */
+function assertKnownFilters(environment: nunjucks.Environment, source: string, path: string, label: string): void {
+  const tree = parser.parse(dropTrailingNewline(source), [], {});
+  for (const node of tree.findAll(filterNode)) {
+    const name = node.name?.value;
+    if (typeof name !== 'string') continue;
+    try {
+      environment.getFilter(name);
+    } catch {
+      const line = typeof node.lineno === 'number' ? ` at line ${node.lineno + 1}` : '';
+      throw new PromptError('PROMPT_SYNTAX', `Prompt ${label}: unknown filter "${name}" in ${path}${line}.`);
+    }
+  }
+}
+
+function renderFile(template: nunjucks.Template, path: string, label: string, vars: PromptVariables): string {
+  try {
+    return template.render({ record: vars.record, context: vars.context });
+  } catch (error) {
+    const { line, detail } = describe(error);
+    throw new PromptError('PROMPT_RENDER', `Prompt ${label} failed to render ${path}${line ? ` at line ${line}` : ''}: ${detail}`, {
+      cause: error,
+    });
+  }
+}
+
+function syntaxError(error: unknown, path: string, label: string): PromptError {
+  const { line, detail } = describe(error);
+  return new PromptError('PROMPT_SYNTAX', `Prompt ${label}: syntax error in ${path}${line ? ` at line ${line}` : ''}: ${detail}`, { cause: error });
+}
+
+/** Pulls the line and the bare reason out of a nunjucks error ("(path) [Line 3, Column 5]\n  reason"). */
+function describe(error: unknown): { line: number | null; detail: string } {
+  const message = error instanceof Error ? error.message : String(error);
+  const position = /\[Line (\d+)(?:, Column \d+)?\]/.exec(message);
+  const lineno = (error as { lineno?: unknown } | null)?.lineno;
+  const line = position ? Number(position[1]) : typeof lineno === 'number' ? lineno : null;
+  const detail =
+    message
+      .split('\n')
+      .map((part) => part.trim())
+      .filter((part) => part !== '' && !/^\(.*\)( \[Line \d+(, Column \d+)?\])?$/.test(part))
+      .join(' ') || message;
+  return { line, detail: detail.replace(/^Template render error: /, '') };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

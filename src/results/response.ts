@@ -1,0 +1,49 @@
+/**
+ * Reading a GenerateContentResponse (REST JSON, as in batch results files and the SDK's
+ * GenerateContentResponse) without trusting its shape: every field may be missing.
+ */
+
+/** What classification needs from a response. */
+export interface ResponseFacts {
+  blockReason: string | null;
+  candidateCount: number;
+  finishReason: string | null;
+  /** The answer text: the first candidate's non-thought text parts, joined. */
+  text: string;
+  usage: { inputTokens: number; outputTokens: number };
+}
+
+/** Extracts the facts of a response (`thought: true` parts are the model's reasoning, not its answer). */
+export function responseFacts(response: Record<string, unknown>): ResponseFacts {
+  const feedback = objectOr(response.promptFeedback);
+  const blockReason = typeof feedback?.blockReason === 'string' && feedback.blockReason !== 'BLOCKED_REASON_UNSPECIFIED' ? feedback.blockReason : null;
+  const candidates = Array.isArray(response.candidates) ? response.candidates : [];
+  const first = objectOr(candidates[0]);
+  const finishReason = typeof first?.finishReason === 'string' ? first.finishReason : null;
+  const parts = objectOr(first?.content)?.parts;
+  let text = '';
+  if (Array.isArray(parts)) {
+    for (const part of parts) {
+      const fields = objectOr(part);
+      if (fields && fields.thought !== true && typeof fields.text === 'string') text += fields.text;
+    }
+  }
+  return { blockReason, candidateCount: candidates.length, finishReason, text, usage: usageOf(response.usageMetadata) };
+}
+
+/** Billed tokens: input is the prompt; output is the candidates plus the thinking tokens (both billed as output). */
+export function usageOf(metadata: unknown): { inputTokens: number; outputTokens: number } {
+  const usage = objectOr(metadata);
+  return {
+    inputTokens: count(usage?.promptTokenCount),
+    outputTokens: count(usage?.candidatesTokenCount) + count(usage?.thoughtsTokenCount),
+  };
+}
+
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
+}
+
+function objectOr(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}

@@ -1,0 +1,73 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { capText } from './capped-text.js';
+
+/** One line of a batch results file: a key with a response or an error, or a line that could not be read. */
+export interface ResultLine {
+  lineNumber: number;
+  key?: string;
+  response?: unknown;
+  error?: unknown;
+  malformed: boolean;
+  /** The line as read, capped at MAX_RAW_LINE_BYTES. */
+  raw: string;
+}
+
+/** Cap on the raw text kept per line (it is stored with failures; a broken 50 MB line must not be). */
+export const MAX_RAW_LINE_BYTES = 64 * 1024;
+
+/** Recovers the key of a line whose JSON is broken, so its record can be failed by name. */
+const LEADING_KEY = /^\s*\{\s*"key"\s*:\s*"((?:[^"\\]|\\.){1,2048})"/;
+
+/**
+ * Streams a batch results JSONL file line by line (never whole in memory). Blank lines are skipped;
+ * lines that are not a JSON object with a `response` or an `error` come back as `malformed`.
+ */
+export async function* readResultLines(path: string): AsyncIterable<ResultLine> {
+  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let lineNumber = 0;
+  for await (const line of lines) {
+    lineNumber++;
+    const text = lineNumber === 1 && line.startsWith('\uFEFF') ? line.slice(1) : line;
+    if (text.trim() === '') continue;
+    yield parseResultLine(text, lineNumber);
+  }
+}
+
+/** Parses one non-blank line of a results file. */
+export function parseResultLine(text: string, lineNumber: number): ResultLine {
+  const raw = capText(text, MAX_RAW_LINE_BYTES);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return malformed(text, raw, lineNumber);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return malformed(text, raw, lineNumber);
+  const record = value as Record<string, unknown>;
+  const key = typeof record.key === 'string' ? record.key : typeof record.key === 'number' ? String(record.key) : undefined;
+  const hasResponse = record.response !== undefined && record.response !== null;
+  const hasError = record.error !== undefined && record.error !== null;
+  if (!hasResponse && !hasError) return { lineNumber, ...(key === undefined ? {} : { key }), malformed: true, raw };
+  return {
+    lineNumber,
+    ...(key === undefined ? {} : { key }),
+    ...(hasResponse ? { response: record.response } : {}),
+    ...(hasError ? { error: record.error } : {}),
+    malformed: false,
+    raw,
+  };
+}
+
+function malformed(text: string, raw: string, lineNumber: number): ResultLine {
+  const match = LEADING_KEY.exec(text);
+  let key: string | undefined;
+  if (match) {
+    try {
+      key = JSON.parse(`"${match[1]}"`) as string;
+    } catch {
+      key = undefined;
+    }
+  }
+  return { lineNumber, ...(key === undefined ? {} : { key }), malformed: true, raw };
+}

@@ -1,0 +1,73 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv2019 } from 'ajv/dist/2019.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+
+/** Checks a model output: JSON against the response schema, or anything when outputs are text. */
+export interface OutputValidator {
+  /** True when outputs must be JSON (a response schema is configured). */
+  expectsJson: boolean;
+  validate(value: unknown): { ok: true } | { ok: false; message: string };
+}
+
+/** Raised when the configured response schema is not a JSON Schema Ajv can compile. */
+export class SchemaError extends Error {
+  readonly code = 'CONFIG_SCHEMA_INVALID';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SchemaError';
+  }
+}
+
+/** How many schema errors a mismatch message lists before summarising the rest. */
+const MAX_LISTED_ERRORS = 5;
+const MAX_ERROR_TEXT = 200;
+
+/**
+ * A validator for the response schema. No schema means text outputs: everything is valid. The Ajv
+ * dialect follows `$schema` (2020-12, 2019-09, else draft-07, as the config loader does); unknown
+ * keywords (Gemini's propertyOrdering) and formats are tolerated, since Gemini enforces formats itself.
+ */
+export function createValidator(schema: unknown | undefined): OutputValidator {
+  if (schema === undefined || schema === null) return { expectsJson: false, validate: () => ({ ok: true }) };
+  if (typeof schema !== 'boolean' && (typeof schema !== 'object' || Array.isArray(schema))) {
+    throw new SchemaError(`The response schema must be a JSON Schema object, not ${Array.isArray(schema) ? 'an array' : typeof schema}.`);
+  }
+  let check: ValidateFunction;
+  try {
+    check = ajvFor(schema).compile(schema as object);
+  } catch (error) {
+    throw new SchemaError(`The response schema is not a valid JSON Schema: ${(error as Error).message}. Fix model.response_schema.`, {
+      cause: error,
+    });
+  }
+  return {
+    expectsJson: true,
+    validate(value: unknown) {
+      if (check(value)) return { ok: true };
+      return { ok: false, message: describeErrors(check.errors ?? []) };
+    },
+  };
+}
+
+function ajvFor(schema: unknown): Ajv {
+  const dialect = typeof schema === 'object' && schema !== null ? (schema as { $schema?: unknown }).$schema : undefined;
+  const options = { strict: false, allErrors: true, validateFormats: false, logger: false } as const;
+  if (typeof dialect === 'string' && dialect.includes('2020-12')) return new Ajv2020(options);
+  if (typeof dialect === 'string' && dialect.includes('2019-09')) return new Ajv2019(options);
+  return new Ajv(options);
+}
+
+/** `"/courses/0/code must be string; / must have required property 'carry_over'; … (+3 more)"`. */
+function describeErrors(errors: ErrorObject[]): string {
+  const listed = errors.slice(0, MAX_LISTED_ERRORS).map((error) => {
+    const where = error.instancePath === '' ? '/' : error.instancePath;
+    const detail = error.keyword === 'additionalProperties' ? `${error.message} '${String(error.params.additionalProperty)}'` : error.message;
+    return truncate(`${where} ${detail ?? `fails ${error.keyword}`}`, MAX_ERROR_TEXT);
+  });
+  const more = errors.length > MAX_LISTED_ERRORS ? ` (+${errors.length - MAX_LISTED_ERRORS} more)` : '';
+  return `${listed.join('; ')}${more}`;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

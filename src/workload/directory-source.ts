@@ -1,0 +1,115 @@
+import { opendir, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import type { DirectorySourceConfig } from '../config/index.js';
+import { SourceError } from './errors.js';
+import { folderSelection, type FolderSelection } from './folder-selection.js';
+import { mimeTypeOf } from './media-types.js';
+import type { RecordVars, WorkloadRecord } from './record.js';
+import { validateRecordId } from './record-id.js';
+
+/** Without `levels` nothing bounds the depth; a real dataset is never this deep, a symlink loop is. */
+const MAX_DEPTH = 64;
+
+interface Walk {
+  config: DirectorySourceConfig;
+  selection: FolderSelection;
+  extensions: Set<string>;
+}
+
+interface Page {
+  name: string;
+  number: number;
+}
+
+/**
+ * Streams a folder tree: each leaf folder is a chain (at depth `levels.length`, or, without levels,
+ * every folder directly holding page files), its files are pages ordered by page number.
+ * Folders are read one at a time, sorted, so the order is deterministic.
+ */
+export async function* directoryRecords(config: DirectorySourceConfig): AsyncGenerator<WorkloadRecord> {
+  const root = await stat(config.path).catch(() => undefined);
+  if (!root?.isDirectory()) throw new SourceError('SOURCE_NOT_FOUND', `source folder ${config.path} does not exist (source.path)`, { file: config.path });
+  const walk: Walk = { config, selection: await folderSelection(config), extensions: new Set(config.extensions.map((extension) => extension.toLowerCase())) };
+  yield* walkFolder(walk, config.path, []);
+}
+
+async function* walkFolder(walk: Walk, folder: string, segments: string[]): AsyncGenerator<WorkloadRecord> {
+  if (segments.length > MAX_DEPTH) throw new SourceError('SOURCE_TOO_DEEP', `${folder} is more than ${MAX_DEPTH} folders deep: is there a symbolic-link loop?`, { file: folder });
+  const levels = walk.config.levels;
+  const { folders, files } = await listFolder(folder, walk.extensions);
+  const atLeafDepth = levels !== undefined && segments.length === levels.length;
+  if ((atLeafDepth || (levels === undefined && files.length > 0)) && walk.selection.takes(segments)) {
+    yield* leafRecords(walk, folder, segments, files);
+  }
+  if (atLeafDepth) return;
+  for (const name of folders) {
+    const child = [...segments, name];
+    if (walk.selection.enters(child)) yield* walkFolder(walk, join(folder, name), child);
+  }
+}
+
+function* leafRecords(walk: Walk, folder: string, segments: string[], files: string[]): Generator<WorkloadRecord> {
+  const leaf = segments.join('/');
+  const levelVars: RecordVars = {};
+  walk.config.levels?.forEach((level, index) => (levelVars[level] = segments[index] ?? null));
+  for (const page of orderPages(folder, files)) {
+    const stem = basename(page.name, extname(page.name));
+    const id = validateRecordId(leaf ? `${leaf}/${stem}` : stem, join(folder, page.name));
+    yield {
+      id,
+      chainId: leaf || '.',
+      position: page.number,
+      vars: { ...levelVars, page: page.number, file: leaf ? `${leaf}/${page.name}` : page.name },
+      media: [{ path: join(folder, page.name), mimeType: mimeTypeOf(page.name) }],
+    };
+  }
+}
+
+/** Pages by the last integer in their names (`page_012.png` is 12); a missing or repeated number is an error. */
+function orderPages(folder: string, files: string[]): Page[] {
+  const pages = files.map((name): Page => {
+    const digits = /(\d+)(?!.*\d)/.exec(basename(name, extname(name)))?.[1];
+    if (digits === undefined) {
+      throw new SourceError('SOURCE_PAGE_NUMBER_MISSING', `${join(folder, name)} has no page number in its name (pages are ordered by the last number in the file name)`, {
+        file: join(folder, name),
+      });
+    }
+    return { name, number: Number(digits) };
+  });
+  pages.sort((a, b) => a.number - b.number || compareNames(a.name, b.name));
+  for (let index = 1; index < pages.length; index++) {
+    const [before, page] = [pages[index - 1] as Page, pages[index] as Page];
+    if (before.number === page.number) {
+      throw new SourceError(
+        'SOURCE_DUPLICATE_PAGE',
+        `${join(folder, before.name)} and ${join(folder, page.name)} both have page number ${page.number}: rename or remove one`,
+        { file: join(folder, page.name) },
+      );
+    }
+  }
+  return pages;
+}
+
+/** Visible sub-folders and page files of one folder, each sorted; symbolic links are followed. */
+async function listFolder(folder: string, extensions: Set<string>): Promise<{ folders: string[]; files: string[] }> {
+  const folders: string[] = [];
+  const files: string[] = [];
+  for await (const entry of await opendir(folder)) {
+    if (entry.name.startsWith('.')) continue;
+    let isDirectory = entry.isDirectory();
+    let isFile = entry.isFile();
+    if (entry.isSymbolicLink()) {
+      const target = await stat(join(folder, entry.name)).catch(() => undefined);
+      isDirectory = target?.isDirectory() ?? false;
+      isFile = target?.isFile() ?? false;
+    }
+    if (isDirectory) folders.push(entry.name);
+    else if (isFile && extensions.has(extname(entry.name).toLowerCase())) files.push(entry.name);
+  }
+  return { folders: folders.sort(compareNames), files: files.sort(compareNames) };
+}
+
+/** Code-unit order: the same on every machine and locale. */
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,61 @@
+export type SourceErrorCode =
+  /** The source file or folder does not exist. */
+  | 'SOURCE_NOT_FOUND'
+  /** A JSONL line or JSON file is not valid JSON, or not an object / array of objects. */
+  | 'SOURCE_INVALID_JSON'
+  /** A CSV file cannot be parsed. */
+  | 'SOURCE_INVALID_CSV'
+  /** The allow-list file named by the config does not exist. */
+  | 'SOURCE_ALLOW_LIST_MISSING'
+  /** An allow-list line does not name a leaf folder. */
+  | 'SOURCE_ALLOW_LIST_INVALID'
+  /** Two page files of one folder have the same page number. */
+  | 'SOURCE_DUPLICATE_PAGE'
+  /** A page file's name holds no number to order it by. */
+  | 'SOURCE_PAGE_NUMBER_MISSING'
+  /** A row lacks the id (or chain / position) field. */
+  | 'SOURCE_FIELD_MISSING'
+  /** A field has a value of the wrong kind (a non-numeric position, an object id). */
+  | 'SOURCE_FIELD_INVALID'
+  /** A source function yielded something that is not a record. */
+  | 'SOURCE_INVALID_RECORD'
+  /** A folder tree deeper than any dataset should be (a symbolic-link loop). */
+  | 'SOURCE_TOO_DEEP';
+
+/** The workload's input cannot be read as records; the message names the file (and line). */
+export class SourceError extends Error {
+  readonly code: SourceErrorCode;
+  readonly file?: string;
+  readonly line?: number;
+
+  constructor(code: SourceErrorCode, message: string, where: { file?: string; line?: number } = {}) {
+    super(message);
+    this.name = 'SourceError';
+    this.code = code;
+    if (where.file !== undefined) this.file = where.file;
+    if (where.line !== undefined) this.line = where.line;
+  }
+}
+
+/** A record id that cannot safely name an output file. */
+export class RecordIdError extends Error {
+  readonly code = 'RECORD_ID_INVALID';
+  readonly id: string;
+  /** Where the id came from (`file:line`, a path, or the source function). */
+  readonly where: string;
+
+  constructor(id: string, where: string, reason: string) {
+    super(`record id ${quote(id)} from ${where} cannot name an output file: ${reason}. ${RULE}`);
+    this.name = 'RecordIdError';
+    this.id = id;
+    this.where = where;
+  }
+}
+
+const RULE =
+  "Ids are 1-200 characters of '/'-separated segments made of letters, digits, '_', '.' and '-', each starting with a letter, digit or '_'.";
+
+/** JSON-escaped, so control characters and quotes show; long ids are cut. */
+function quote(id: string): string {
+  return id.length > 120 ? `${JSON.stringify(id.slice(0, 100))}... (${id.length} characters)` : JSON.stringify(id);
+}

@@ -1,0 +1,79 @@
+import { dirname, resolve } from 'node:path';
+import type { TableSourceConfig } from '../config/index.js';
+import { SourceError } from './errors.js';
+import { mimeTypeOf } from './media-types.js';
+import type { MediaInput, RecordVars, WorkloadRecord } from './record.js';
+import { validateRecordId } from './record-id.js';
+import { csvRows, jsonArrayRows, jsonlRows, type TableRow } from './table-rows.js';
+
+/**
+ * Streams the records of a JSONL / JSON / CSV source. Without `chain_field` every record is its own
+ * chain; with it but without `position_field`, a record's position is its order of appearance in
+ * its chain (one counter per chain is the only state kept).
+ */
+export async function* tableRecords(config: TableSourceConfig): AsyncGenerator<WorkloadRecord> {
+  const rows = config.type === 'jsonl' ? jsonlRows(config.path) : config.type === 'csv' ? csvRows(config.path) : jsonArrayRows(config.path);
+  const seenPerChain = new Map<string, number>();
+  for await (const row of rows) {
+    const id = validateRecordId(key(row, config.id_field, 'source.id_field'), row.where);
+    const chainId = config.chain_field ? key(row, config.chain_field, 'source.chain_field') : id;
+    let position = 0;
+    if (config.position_field) {
+      position = numberField(row, config.position_field);
+    } else if (config.chain_field) {
+      position = seenPerChain.get(chainId) ?? 0;
+      seenPerChain.set(chainId, position + 1);
+    }
+    yield { id, chainId, position, vars: vars(row.fields, config), media: media(row, config) };
+  }
+}
+
+/** A string (or integer) field naming something: the id or the chain. */
+function key(row: TableRow, field: string, option: string): string {
+  const value = row.fields[field];
+  if (value === undefined || value === null || value === '') {
+    throw new SourceError('SOURCE_FIELD_MISSING', `${row.where}: no "${field}" field (${option} names the field to use)`, fileAndLine(row));
+  }
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  throw new SourceError('SOURCE_FIELD_INVALID', `${row.where}: "${field}" must be a string or an integer, got ${JSON.stringify(value)}`, fileAndLine(row));
+}
+
+function numberField(row: TableRow, field: string): number {
+  const value = row.fields[field];
+  const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+  if (!Number.isFinite(number)) {
+    const what = value === undefined ? 'missing' : JSON.stringify(value);
+    throw new SourceError('SOURCE_FIELD_INVALID', `${row.where}: position field "${field}" must be a number, got ${what}`, fileAndLine(row));
+  }
+  return number;
+}
+
+/** Every field but the id and the media becomes a template variable; objects and lists as JSON text. */
+function vars(fields: Record<string, unknown>, config: TableSourceConfig): RecordVars {
+  const result: RecordVars = {};
+  for (const [name, value] of Object.entries(fields)) {
+    if (name === config.id_field || name === config.media_field || value === undefined) continue;
+    result[name] = value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : JSON.stringify(value);
+  }
+  return result;
+}
+
+/** Media paths are relative to the data file's folder; a field may hold one path or a list. */
+function media(row: TableRow, config: TableSourceConfig): MediaInput[] {
+  if (!config.media_field) return [];
+  const value = row.fields[config.media_field];
+  if (value === undefined || value === null || value === '') return [];
+  const paths = Array.isArray(value) ? value : [value];
+  return paths.map((path) => {
+    if (typeof path !== 'string' || path === '') {
+      throw new SourceError('SOURCE_FIELD_INVALID', `${row.where}: media field "${config.media_field}" must hold a path or a list of paths`, fileAndLine(row));
+    }
+    const absolute = resolve(dirname(config.path), path);
+    return { path: absolute, mimeType: mimeTypeOf(absolute) };
+  });
+}
+
+function fileAndLine(row: TableRow): { file: string; line?: number } {
+  return row.line === undefined ? { file: row.file } : { file: row.file, line: row.line };
+}

@@ -1,0 +1,141 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { JobState } from '@google/genai';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { inputLine, pollUntilDone, rawGet, sdkFor, tempDir } from './harness.js';
+
+const MODEL = 'gemini-2.5-flash';
+
+describe('emulator Batch API through the SDK', () => {
+  let emulator: RunningEmulator | undefined;
+  const dirs: Array<{ remove(): void }> = [];
+  afterEach(async () => {
+    await emulator?.close();
+    emulator = undefined;
+    for (const dir of dirs.splice(0)) dir.remove();
+  });
+
+  it('runs a file batch PENDING -> RUNNING -> SUCCEEDED on the emulated clock and writes shuffled results', async () => {
+    // 1 real ms = 200 emulated ms: a 100 s turnaround takes ~500 ms, of which ~50 ms PENDING.
+    emulator = await startEmulator({ timeScale: 200, turnaroundMs: 100_000, seed: 3 });
+    const dir = tempDir('batch-file');
+    dirs.push(dir);
+    const keys = Array.from({ length: 20 }, (_, i) => `rec-${i}`);
+    const lines = keys.map((key) => inputLine(key, `Describe item ${key}`));
+    lines.splice(5, 0, '{not json', JSON.stringify({ key: 'no-request' }));
+    writeFileSync(join(dir.path, 'in.jsonl'), lines.join('\n') + '\n');
+    const ai = sdkFor(emulator);
+    const file = await ai.files.upload({ file: join(dir.path, 'in.jsonl'), config: { mimeType: 'jsonl' } });
+
+    const created = await ai.batches.create({ model: MODEL, src: file.name ?? '', config: { displayName: 'nightly' } });
+    expect(created.name).toMatch(/^batches\/[a-z0-9]+$/);
+    expect(created.state).toBe(JobState.JOB_STATE_PENDING);
+    expect(created.displayName).toBe('nightly');
+    expect(created.model).toBe(`models/${MODEL}`);
+
+    const seen = new Set<string>();
+    let done: Record<string, unknown> | undefined;
+    for (let i = 0; i < 500 && !done; i++) {
+      const { body } = await rawGet(emulator, created.name ?? '');
+      seen.add(String((body.metadata as { state: string }).state));
+      if (body.done) done = body;
+      else await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect([...seen]).toEqual(['BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING', 'BATCH_STATE_SUCCEEDED']);
+    const metadata = done?.metadata as Record<string, unknown>;
+    expect(metadata.batchStats).toEqual({ requestCount: '22', successfulRequestCount: '20', failedRequestCount: '2' });
+    expect(Date.parse(String(metadata.endTime)) - Date.parse(String(metadata.createTime))).toBe(100_000);
+    const responsesFile = (metadata.output as { responsesFile: string }).responsesFile;
+    expect((done?.response as { responsesFile: string }).responsesFile).toBe(responsesFile);
+
+    const sdkJob = await ai.batches.get({ name: created.name ?? '' });
+    expect(sdkJob.state).toBe(JobState.JOB_STATE_SUCCEEDED);
+    expect(sdkJob.dest?.fileName).toBe(responsesFile);
+
+    await ai.files.download({ file: responsesFile, downloadPath: join(dir.path, 'out.jsonl') });
+    const results = readFileSync(join(dir.path, 'out.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { key?: string; response?: { candidates: unknown[]; usageMetadata: unknown }; error?: { code: number } });
+    expect(results).toHaveLength(22);
+    const okKeys = results.filter((r) => r.response).map((r) => r.key);
+    expect([...okKeys].sort()).toEqual([...keys].sort());
+    expect(okKeys).not.toEqual(keys); // not in input order
+    expect(results.filter((r) => r.error).map((r) => r.error?.code)).toEqual([400, 400]);
+    expect(results.find((r) => r.key === 'no-request')?.error).toMatchObject({ status: 'INVALID_ARGUMENT' });
+    expect(results.find((r) => r.key === 'rec-0')?.response?.usageMetadata).toBeTruthy();
+
+    const ledger = emulator.ledger.entries();
+    expect(ledger.map((e) => e.key).sort()).toEqual([...keys].sort());
+    expect(ledger[0]).toMatchObject({ mode: 'batch', model: MODEL, batchName: created.name, outcome: 'ok' });
+    expect(ledger.find((e) => e.key === 'rec-3')?.promptText).toBe('Describe item rec-3');
+    expect(ledger.every((e) => e.at === metadata.endTime && e.costUsd > 0 && e.inputTokens > 0)).toBe(true);
+  });
+
+  it('answers inline requests inline, keyed by metadata', async () => {
+    emulator = await startEmulator({ timeScale: 10_000, turnaroundMs: 60_000, seed: 4 });
+    const ai = sdkFor(emulator);
+    const src = ['a', 'b', 'c', 'd', 'e'].map((key) => ({
+      contents: [{ role: 'user', parts: [{ text: `question ${key}` }] }],
+      config: { systemInstruction: 'Be brief.', temperature: 0 },
+      metadata: { key },
+    }));
+    const created = await ai.batches.create({ model: MODEL, src, config: { displayName: 'inline' } });
+    const done = await pollUntilDone(emulator, created.name ?? '');
+    const inlined = ((done.metadata as { output: { inlinedResponses: { inlinedResponses: unknown[] } } }).output.inlinedResponses
+      .inlinedResponses) as Array<{ metadata: { key: string }; response: { candidates: Array<{ content: { parts: Array<{ text: string }> } }> } }>;
+    expect(inlined.map((item) => item.metadata.key).sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(inlined.map((item) => item.metadata.key)).not.toEqual(['a', 'b', 'c', 'd', 'e']);
+    const sdkJob = await ai.batches.get({ name: created.name ?? '' });
+    expect(sdkJob.dest?.inlinedResponses?.map((item) => item.metadata?.key).sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(sdkJob.dest?.inlinedResponses?.[0]?.response?.candidates?.[0]?.content?.parts?.[0]?.text).toMatch(/question/);
+    expect(emulator.ledger.entries().find((e) => e.key === 'c')?.promptText).toBe('Be brief.\nquestion c');
+  });
+
+  it('rejects an unknown input file and a body without input like Google', async () => {
+    emulator = await startEmulator();
+    const ai = sdkFor(emulator);
+    await expect(ai.batches.create({ model: MODEL, src: 'files/doesnotexist' })).rejects.toMatchObject({ status: 404 });
+    const response = await fetch(`${emulator.url}/v1beta/models/${MODEL}:batchGenerateContent`, {
+      method: 'POST',
+      headers: { 'x-goog-api-key': 'k', 'content-type': 'application/json' },
+      body: JSON.stringify({ batch: { displayName: 'x' } }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: 400, status: 'INVALID_ARGUMENT' } });
+  });
+
+  it('lists across pages, cancels and deletes', async () => {
+    emulator = await startEmulator({ timeScale: 1, turnaroundMs: 3_600_000 });
+    const ai = sdkFor(emulator);
+    const names: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const src = [{ contents: [{ role: 'user', parts: [{ text: `q${i}` }] }], metadata: { key: `k${i}` } }];
+      names.push((await ai.batches.create({ model: MODEL, src, config: { displayName: `job-${i}` } })).name ?? '');
+    }
+    const pages: number[] = [];
+    const page = await fetch(`${emulator.url}/v1beta/batches?pageSize=3`, { headers: { 'x-goog-api-key': 'k' } });
+    const first = (await page.json()) as { operations: unknown[]; nextPageToken: string };
+    expect(first.operations).toHaveLength(3);
+    expect(first.nextPageToken).toBeTruthy();
+    const listed: string[] = [];
+    const pager = await ai.batches.list({ config: { pageSize: 3 } });
+    pages.push(pager.pageLength);
+    for await (const job of pager) listed.push(job.displayName ?? '');
+    expect(listed).toEqual(['job-6', 'job-5', 'job-4', 'job-3', 'job-2', 'job-1', 'job-0']);
+
+    await ai.batches.cancel({ name: names[2] ?? '' });
+    const cancelled = await rawGet(emulator, names[2] ?? '');
+    expect(cancelled.body).toMatchObject({ done: true, metadata: { state: 'BATCH_STATE_CANCELLED' } });
+    expect((cancelled.body.metadata as Record<string, unknown>).endTime).toBeTruthy();
+
+    await ai.batches.delete({ name: names[3] ?? '' });
+    expect((await rawGet(emulator, names[3] ?? '')).status).toBe(404);
+    const after: string[] = [];
+    for await (const job of await ai.batches.list({ config: { pageSize: 4 } })) after.push(job.name ?? '');
+    expect(after).toHaveLength(6);
+    expect(after).not.toContain(names[3]);
+    expect(emulator.ledger.entries()).toHaveLength(0); // nothing processed, nothing billed
+  });
+});

@@ -1,0 +1,90 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { sdkFor, tempDir } from './harness.js';
+
+describe('emulator Files API through the SDK', () => {
+  let emulator: RunningEmulator | undefined;
+  const dirs: Array<{ remove(): void }> = [];
+  afterEach(async () => {
+    await emulator?.close();
+    emulator = undefined;
+    for (const dir of dirs.splice(0)) dir.remove();
+  });
+
+  it('uploads, gets, lists, downloads and deletes a file', async () => {
+    emulator = await startEmulator({ seed: 7 });
+    const dir = tempDir('files');
+    dirs.push(dir);
+    const content = Array.from({ length: 50 }, (_, i) => JSON.stringify({ key: `k${i}`, value: 'é'.repeat(i) })).join('\n') + '\n';
+    writeFileSync(join(dir.path, 'input.jsonl'), content);
+    const ai = sdkFor(emulator);
+
+    const uploaded = await ai.files.upload({ file: join(dir.path, 'input.jsonl'), config: { displayName: 'my input', mimeType: 'jsonl' } });
+    expect(uploaded.name).toMatch(/^files\/[a-z0-9-]+$/);
+    expect(uploaded.displayName).toBe('my input');
+    expect(uploaded.mimeType).toBe('jsonl');
+    expect(Number(uploaded.sizeBytes)).toBe(Buffer.byteLength(content));
+    expect(uploaded.state).toBe('ACTIVE');
+    expect(Date.parse(uploaded.expirationTime ?? '') - Date.parse(uploaded.createTime ?? '')).toBe(48 * 3600 * 1000);
+
+    const got = await ai.files.get({ name: uploaded.name ?? '' });
+    expect(got).toMatchObject({ name: uploaded.name, sizeBytes: uploaded.sizeBytes, displayName: 'my input' });
+
+    const names: string[] = [uploaded.name ?? ''];
+    for (let i = 0; i < 4; i++) {
+      writeFileSync(join(dir.path, `more${i}.jsonl`), `{"n":${i}}\n`);
+      names.push((await ai.files.upload({ file: join(dir.path, `more${i}.jsonl`), config: { mimeType: 'jsonl' } })).name ?? '');
+    }
+    const listed: string[] = [];
+    const pager = await ai.files.list({ config: { pageSize: 2 } });
+    for await (const file of pager) listed.push(file.name ?? '');
+    expect(listed.sort()).toEqual([...names].sort());
+
+    await ai.files.download({ file: uploaded.name ?? '', downloadPath: join(dir.path, 'copy.jsonl') });
+    expect(readFileSync(join(dir.path, 'copy.jsonl'), 'utf8')).toBe(content);
+
+    await ai.files.delete({ name: uploaded.name ?? '' });
+    await expect(ai.files.get({ name: uploaded.name ?? '' })).rejects.toMatchObject({ status: 404 });
+    await expect(ai.files.download({ file: uploaded.name ?? '', downloadPath: join(dir.path, 'gone') })).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('expires files after fileTtlMs of emulated time', async () => {
+    emulator = await startEmulator({ timeScale: 1000, fileTtlMs: 60_000 });
+    const dir = tempDir('expiry');
+    dirs.push(dir);
+    writeFileSync(join(dir.path, 'a.jsonl'), '{}\n');
+    const ai = sdkFor(emulator);
+    const file = await ai.files.upload({ file: join(dir.path, 'a.jsonl'), config: { mimeType: 'jsonl' } });
+    expect((await ai.files.get({ name: file.name ?? '' })).name).toBe(file.name);
+    await new Promise((resolve) => setTimeout(resolve, 80)); // 80 s emulated
+    const error = await ai.files.get({ name: file.name ?? '' }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ status: 404 });
+    expect(JSON.parse((error as Error).message)).toMatchObject({ error: { code: 404, status: 'NOT_FOUND' } });
+    expect((error as Error).message).toContain(file.name);
+  });
+
+  it('accepts several upload chunks before finalize and rejects a wrong offset', async () => {
+    emulator = await startEmulator();
+    const start = await fetch(`${emulator.url}/upload/v1beta/files`, {
+      method: 'POST',
+      headers: { 'x-goog-api-key': 'k', 'x-goog-upload-protocol': 'resumable', 'x-goog-upload-command': 'start', 'content-type': 'application/json' },
+      body: JSON.stringify({ file: { displayName: 'chunks', mimeType: 'text/plain' } }),
+    });
+    const uploadUrl = start.headers.get('x-goog-upload-url') ?? '';
+    expect(new URL(uploadUrl).host).toBe(new URL(emulator.url).host);
+    const send = (command: string, offset: number, body: string) =>
+      fetch(uploadUrl, { method: 'POST', headers: { 'x-goog-upload-command': command, 'x-goog-upload-offset': String(offset) }, body });
+    expect((await send('upload', 0, 'abc')).headers.get('x-goog-upload-status')).toBe('active');
+    expect((await send('upload', 3, 'def')).headers.get('x-goog-upload-status')).toBe('active');
+    const wrong = await send('upload', 2, 'x');
+    expect(wrong.status).toBe(400);
+    const final = await send('upload, finalize', 6, 'ghi');
+    expect(final.headers.get('x-goog-upload-status')).toBe('final');
+    const { file } = (await final.json()) as { file: { name: string; sizeBytes: string } };
+    expect(file.sizeBytes).toBe('9');
+    const download = await fetch(`${emulator.url}/v1beta/${file.name}:download?alt=media`, { headers: { 'x-goog-api-key': 'k' } });
+    expect(await download.text()).toBe('abcdefghi');
+  });
+});

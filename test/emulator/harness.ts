@@ -1,0 +1,38 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GoogleGenAI } from '@google/genai';
+import type { RunningEmulator } from '../../src/emulator/index.js';
+
+/** The unmodified SDK, pointed at the emulator exactly as production code does. */
+export function sdkFor(emulator: RunningEmulator): GoogleGenAI {
+  return new GoogleGenAI({ apiKey: 'test-key', apiVersion: 'v1beta', httpOptions: { baseUrl: emulator.url } });
+}
+
+/** A fresh temp directory and its removal. */
+export function tempDir(prefix: string): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), `wavebatch-${prefix}-`));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Raw JSON of `GET /v1beta/{name}` (what wavebatch reads with operations.get). */
+export async function rawGet(emulator: RunningEmulator, name: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${emulator.url}/v1beta/${name}`, { headers: { 'x-goog-api-key': 'test-key' } });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** Polls a batch until it is done (high timeScale keeps this to a few real ms). */
+export async function pollUntilDone(emulator: RunningEmulator, name: string, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await rawGet(emulator, name);
+    if (body.done === true) return body;
+    if (Date.now() > deadline) throw new Error(`${name} not done after ${timeoutMs} ms: ${JSON.stringify(body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** A JSONL batch input line. */
+export function inputLine(key: string, text: string): string {
+  return JSON.stringify({ key, request: { contents: [{ role: 'user', parts: [{ text }] }] } });
+}

@@ -1,0 +1,85 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { retryDelayOf } from '../../src/gemini/errors.js';
+import { sdkFor } from './harness.js';
+
+const MODEL = 'gemini-2.5-flash';
+
+describe('emulator real-time calls through the SDK', () => {
+  let emulator: RunningEmulator | undefined;
+  afterEach(async () => {
+    await emulator?.close();
+    emulator = undefined;
+  });
+
+  it('generates content with usage, bills it in real-time mode, and counts tokens for free', async () => {
+    emulator = await startEmulator({ seed: 9 });
+    const ai = sdkFor(emulator);
+    const response = await ai.models.generateContent({
+      model: MODEL,
+      contents: 'Summarise the first page of the catalogue.',
+      config: { systemInstruction: 'You are terse.' },
+    });
+    expect(response.text).toContain('synthetic answer');
+    expect(response.usageMetadata?.promptTokenCount).toBeGreaterThan(0);
+    expect(response.usageMetadata?.candidatesTokenCount).toBeGreaterThan(0);
+    expect(response.candidates?.[0]?.finishReason).toBe('STOP');
+
+    const counted = await ai.models.countTokens({ model: MODEL, contents: 'Summarise the first page of the catalogue.' });
+    expect(counted.totalTokens).toBeGreaterThan(0);
+    const wrapped = await fetch(`${emulator.url}/v1beta/models/${MODEL}:countTokens`, {
+      method: 'POST',
+      headers: { 'x-goog-api-key': 'k', 'content-type': 'application/json' },
+      body: JSON.stringify({ generateContentRequest: { model: `models/${MODEL}`, contents: [{ parts: [{ text: 'Summarise the first page of the catalogue.' }] }] } }),
+    });
+    expect(((await wrapped.json()) as { totalTokens: number }).totalTokens).toBe(counted.totalTokens);
+
+    const ledger = emulator.ledger.entries();
+    expect(ledger).toHaveLength(1);
+    expect(ledger[0]).toMatchObject({
+      mode: 'realtime',
+      model: MODEL,
+      key: null,
+      batchName: null,
+      promptText: 'You are terse.\nSummarise the first page of the catalogue.',
+      inputTokens: response.usageMetadata?.promptTokenCount,
+      outputTokens: response.usageMetadata?.candidatesTokenCount,
+      outcome: 'ok',
+    });
+    const overHttp = (await (await fetch(`${emulator.url}/_emulator/ledger`)).json()) as { entries: unknown[]; totals: Record<string, number> };
+    expect(overHttp.entries).toHaveLength(1);
+    expect(overHttp.totals).toMatchObject({ requests: 1, inputTokens: ledger[0]?.inputTokens, outputTokens: ledger[0]?.outputTokens });
+    expect(overHttp.totals.costUsd).toBeCloseTo(ledger[0]?.costUsd ?? -1, 9);
+  });
+
+  it('refuses requests over RPM with 429 RESOURCE_EXHAUSTED and RetryInfo', async () => {
+    emulator = await startEmulator({ quotas: { rpm: 3 } });
+    const ai = sdkFor(emulator);
+    for (let i = 0; i < 3; i++) await ai.models.generateContent({ model: MODEL, contents: `hello ${i}` });
+    const error = (await ai.models.generateContent({ model: MODEL, contents: 'one too many' }).catch((caught: unknown) => caught)) as Error & {
+      status: number;
+    };
+    expect(error.status).toBe(429);
+    const body = JSON.parse(error.message) as { error: { status: string; details: unknown[] } };
+    expect(body.error.status).toBe('RESOURCE_EXHAUSTED');
+    const delay = retryDelayOf(body.error.details);
+    expect(delay).toBeGreaterThan(0);
+    expect(delay).toBeLessThanOrEqual(60_000);
+    expect(emulator.ledger.entries()).toHaveLength(3);
+  });
+
+  it('asks for an API key and never echoes it', async () => {
+    emulator = await startEmulator();
+    const anonymous = await fetch(`${emulator.url}/v1beta/batches`);
+    expect(anonymous.status).toBe(403);
+    expect(await anonymous.json()).toMatchObject({ error: { code: 403, status: 'PERMISSION_DENIED' } });
+    const byQuery = await fetch(`${emulator.url}/v1beta/files/nope?key=secret-key-123`);
+    expect(byQuery.status).toBe(404);
+    const text = await byQuery.text();
+    expect(text).toContain('files/nope');
+    expect(text).not.toContain('secret-key-123');
+    const unknown = await fetch(`${emulator.url}/v1beta/teapots`, { headers: { 'x-goog-api-key': 'k' } });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ error: { code: 404, status: 'NOT_FOUND' } });
+  });
+});
