@@ -4,7 +4,8 @@
  */
 export { loadConfig } from './load.js';
 export { ConfigError, type ConfigErrorCode, type ConfigIssue } from './config-error.js';
-export { configSchema, DEFAULT_PAGE_EXTENSIONS } from './schema.js';
+export { configSchema } from './schema.js';
+export { DEFAULT_PAGE_EXTENSIONS } from './source-schema.js';
 export { parseDuration } from './duration.js';
 export type { WorkloadDefinition } from './schema.js';
 export type {

@@ -1,17 +1,27 @@
 import { z } from 'zod';
 import type { ConfigIssue } from './config-error.js';
-import { configSchema, isZodSchema } from './schema.js';
+import { isZodSchema } from './schema-parts.js';
+import { configSchema } from './schema.js';
 
 type Path = readonly PropertyKey[];
 /** Finds the line of a key path in the config file (undefined for TS configs). */
 export type LineFinder = (path: Path) => number | undefined;
 
 const SECRET_KEY = /^api[_-]?key$/i;
-const SECRET_ADVICE = 'API keys do not belong in config files: remove this key and set GEMINI_API_KEY (or GOOGLE_API_KEY) in the environment';
+const SECRET_ADVICE =
+  'API keys do not belong in config files: remove this key and set GEMINI_API_KEY (or GOOGLE_API_KEY) in the environment';
 
 /** `execution.max_retries`, `source.levels[1]` */
 export function keyPath(path: Path): string {
-  return path.reduce<string>((text, segment) => (typeof segment === 'number' ? `${text}[${segment}]` : text ? `${text}.${String(segment)}` : String(segment)), '');
+  return path.reduce<string>(
+    (text, segment) =>
+      typeof segment === 'number'
+        ? `${text}[${segment}]`
+        : text
+          ? `${text}.${String(segment)}`
+          : String(segment),
+    '',
+  );
 }
 
 /** Every `api_key` / `apiKey` anywhere in the config: reported by key and line, never with its value. */
@@ -36,10 +46,23 @@ export function secretKeyIssues(paths: PropertyKey[][], file: string, lineOf: Li
   return paths.map((path) => located({ file, key: keyPath(path), message: SECRET_ADVICE }, lineOf(path)));
 }
 
+/** What `schemaIssues` needs besides zod's error. */
+export interface IssueContext {
+  data: unknown;
+  file: string;
+  lineOf: LineFinder;
+  /** Key paths already reported (secret keys, functions in YAML): their zod issues are dropped. */
+  skip: PropertyKey[][];
+  /** Values never to print (the API keys in the environment). */
+  secrets: string[];
+}
+
 /** Turns zod's issues into config issues with key paths, lines and the offending values. */
-export function schemaIssues(error: z.ZodError, data: unknown, file: string, lineOf: LineFinder, skip: PropertyKey[][] = []): ConfigIssue[] {
+export function schemaIssues(error: z.ZodError, context: IssueContext): ConfigIssue[] {
+  const { data, file, lineOf, skip } = context;
   const issues: ConfigIssue[] = [];
-  const skipped = (path: Path) => skip.some((prefix) => prefix.every((segment, index) => path[index] === segment));
+  const skipped = (path: Path) =>
+    skip.some((prefix) => prefix.every((segment, index) => path[index] === segment));
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
       const allowed = allowedKeys(issue.path, data);
@@ -54,8 +77,16 @@ export function schemaIssues(error: z.ZodError, data: unknown, file: string, lin
     if (skipped(issue.path)) continue;
     const value = valueAt(data, issue.path);
     const expectation = describeExpectation(issue);
-    // Custom checks explain themselves; type and format checks show the value they refused.
-    const message = issue.code === 'custom' ? expectation : value === undefined ? `required (${expectation})` : `${expectation}, got ${preview(value)}`;
+    // Refinements explain themselves; checks of what a value should be show the value refused.
+    const showsValue = issue.code !== 'custom' || expectation.startsWith('expected');
+    const message =
+      value === undefined
+        ? issue.code === 'custom'
+          ? expectation
+          : `required (${expectation})`
+        : showsValue
+          ? `${expectation}, got ${preview(value, context.secrets)}`
+          : expectation;
     issues.push(located({ file, key: keyPath(issue.path) || '(top level)', message }, lineOf(issue.path)));
   }
   return sortByLine(issues);
@@ -63,15 +94,19 @@ export function schemaIssues(error: z.ZodError, data: unknown, file: string, lin
 
 /** In file order; issues without a line (missing top-level keys) last, keeping their order. */
 export function sortByLine<T extends { line?: number }>(issues: T[]): T[] {
-  return [...issues].sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER));
+  return [...issues].sort(
+    (a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER),
+  );
 }
 
 function describeExpectation(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_union' && 'options' in issue && Array.isArray(issue.options)) {
     return `expected one of ${issue.options.map(String).join(', ')}`;
   }
-  if (issue.code === 'invalid_value') return `expected ${issue.values.length === 1 ? '' : 'one of '}${issue.values.map((value) => JSON.stringify(value)).join(', ')}`;
-  if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) return `expected ${issue.expected === 'object' ? 'a mapping' : issue.expected}`;
+  if (issue.code === 'invalid_value')
+    return `expected ${issue.values.length === 1 ? '' : 'one of '}${issue.values.map((value) => JSON.stringify(value)).join(', ')}`;
+  if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input'))
+    return `expected ${issue.expected === 'object' ? 'a mapping' : issue.expected}`;
   return issue.message;
 }
 
@@ -88,10 +123,19 @@ function valueAt(data: unknown, path: Path): unknown {
   return value;
 }
 
-function preview(value: unknown): string {
+/** Looks like a Google API key (`AIza` and 35 more characters). */
+const GOOGLE_KEY = /AIza[0-9A-Za-z_-]{30,}/;
+
+function preview(value: unknown, secrets: string[]): string {
   if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object' && value !== null) return 'a mapping';
+  if (
+    typeof value === 'string' &&
+    (GOOGLE_KEY.test(value) || secrets.some((secret) => value.includes(secret)))
+  ) {
+    return 'a value that looks like an API key (not shown)';
+  }
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
@@ -103,7 +147,8 @@ function allowedKeys(path: Path, data: unknown): string[] | undefined {
     schema = unwrap(schema, valueAt(data, path.slice(0, depth)));
     if (depth === path.length) break;
     const segment = path[depth];
-    if (schema instanceof z.ZodObject && typeof segment === 'string') schema = (schema.shape as Record<string, z.ZodType>)[segment];
+    if (schema instanceof z.ZodObject && typeof segment === 'string')
+      schema = (schema.shape as Record<string, z.ZodType>)[segment];
     else if (schema instanceof z.ZodRecord) schema = schema.valueType as z.ZodType;
     else schema = undefined;
   }
@@ -113,12 +158,20 @@ function allowedKeys(path: Path, data: unknown): string[] | undefined {
 function unwrap(schema: z.ZodType, value: unknown): z.ZodType | undefined {
   let current: z.ZodType = schema;
   for (;;) {
-    if (current instanceof z.ZodOptional || current instanceof z.ZodDefault || current instanceof z.ZodPrefault) {
+    if (
+      current instanceof z.ZodOptional ||
+      current instanceof z.ZodDefault ||
+      current instanceof z.ZodPrefault
+    ) {
       current = current.unwrap() as z.ZodType;
     } else if (current instanceof z.ZodDiscriminatedUnion) {
       const type = (value as { type?: unknown } | undefined)?.type;
       const options = current.options as z.ZodType[];
-      const match = options.find((option) => option instanceof z.ZodObject && (option.shape as { type?: z.ZodType }).type?.safeParse(type).success);
+      const match = options.find(
+        (option) =>
+          option instanceof z.ZodObject &&
+          (option.shape as { type?: z.ZodType }).type?.safeParse(type).success,
+      );
       if (!match) return undefined;
       current = match;
     } else {

@@ -84,7 +84,12 @@ export function jsonErrorPosition(text: string): JsonErrorPosition | undefined {
     const before = text.slice(0, error.offset);
     const char = text[error.offset];
     const found = char === undefined ? 'end of file' : JSON.stringify(char);
-    return { offset: error.offset, line: before.split('\n').length, column: error.offset - before.lastIndexOf('\n'), found };
+    return {
+      offset: error.offset,
+      line: before.split('\n').length,
+      column: error.offset - before.lastIndexOf('\n'),
+      found,
+    };
   }
 }
 

@@ -16,7 +16,10 @@ const YAML_ONLY_MESSAGE = 'functions can only be given in a TypeScript or JavaSc
  * `defineWorkload`), validates it against `configSchema` and resolves its paths and API key.
  * Throws ConfigError listing every problem with its file, key and line.
  */
-export async function loadConfig(path: string, env: Record<string, string | undefined> = process.env): Promise<LoadedConfig> {
+export async function loadConfig(
+  path: string,
+  env: Record<string, string | undefined> = process.env,
+): Promise<LoadedConfig> {
   const configPath = resolve(path);
   const file = displayPath(configPath);
   const isModule = MODULE_EXTENSIONS.has(extname(configPath).toLowerCase());
@@ -35,22 +38,32 @@ export async function loadConfig(path: string, env: Record<string, string | unde
     data = await importConfigModule(configPath, file);
   } else {
     const document = parseYamlConfig(text, file);
-    data = document.data ?? {};
+    data = withoutEmptySections(document.data ?? {});
     lineOf = document.lineOf;
   }
 
-  const secrets = findSecretKeys(data);
-  const issues: ConfigIssue[] = secretKeyIssues(secrets, file, lineOf);
-  const skip = [...secrets];
+  const secretKeys = findSecretKeys(data);
+  const issues: ConfigIssue[] = secretKeyIssues(secretKeys, file, lineOf);
+  const skip = [...secretKeys];
   if (!isModule) {
     for (const path of yamlOnlyFunctionKeys(data)) {
       const line = lineOf(path);
-      issues.push({ file, key: path.join('.'), message: YAML_ONLY_MESSAGE, ...(line === undefined ? {} : { line }) });
+      issues.push({
+        file,
+        key: path.join('.'),
+        message: YAML_ONLY_MESSAGE,
+        ...(line === undefined ? {} : { line }),
+      });
       skip.push(path);
     }
   }
   const parsed = configSchema.safeParse(data);
-  if (!parsed.success) issues.push(...schemaIssues(parsed.error, data, file, lineOf, skip));
+  if (!parsed.success) {
+    const secrets = [env.GEMINI_API_KEY, env.GOOGLE_API_KEY]
+      .map((value) => value?.trim() ?? '')
+      .filter((value) => value.length >= 8);
+    issues.push(...schemaIssues(parsed.error, { data, file, lineOf, skip, secrets }));
+  }
   const [first, ...rest] = sortByLine(issues);
   if (first) throw new ConfigError('CONFIG_INVALID', [first, ...rest]);
   if (!parsed.success) throw new Error('unreachable: schema failed without issues');
@@ -58,18 +71,26 @@ export async function loadConfig(path: string, env: Record<string, string | unde
   return resolveConfig(parsed.data, { configPath, display: displayPath, lineOf, env });
 }
 
+/** A YAML section left empty (`execution:` with every line commented out) means "all defaults". */
+function withoutEmptySections(data: unknown): unknown {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return data;
+  return Object.fromEntries(Object.entries(data).filter(([, value]) => value !== null));
+}
+
 /** `source.type: function` and `hooks` need code, which a YAML file cannot hold. */
 function yamlOnlyFunctionKeys(data: unknown): string[][] {
   if (typeof data !== 'object' || data === null) return [];
   const record = data as { source?: { type?: unknown }; hooks?: unknown };
   const found: string[][] = [];
-  if (record.source?.type === 'function') found.push(['source', 'type']);
+  if (record.source?.type === 'function') found.push(['source']);
   if (record.hooks !== undefined) found.push(['hooks']);
   return found;
 }
 
 function notFound(file: string, absolute: string): ConfigError {
-  return new ConfigError('CONFIG_NOT_FOUND', [{ file, message: `config file not found (looked at ${absolute}); pass one with -c <file>` }]);
+  return new ConfigError('CONFIG_NOT_FOUND', [
+    { file, message: `config file not found (looked at ${absolute}); pass one with -c <file>` },
+  ]);
 }
 
 /** Relative to the working folder when inside it (as the user typed it), absolute otherwise. */

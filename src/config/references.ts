@@ -25,9 +25,13 @@ export async function resolveConfig(parsed: ParsedConfig, context: ResolveContex
   const folder = dirname(context.configPath);
   const absolute = (path: string) => resolve(folder, path);
   const problems: Found[] = [];
-  const report = (code: ConfigErrorCode, path: PropertyKey[], message: string, file = context.display(context.configPath)) => {
+  const file = context.display(context.configPath);
+  const report = (code: ConfigErrorCode, path: PropertyKey[], message: string) => {
     const line = context.lineOf(path);
-    problems.push({ code, issue: { file, key: keyPath(path), message, ...(line === undefined ? {} : { line }) } });
+    problems.push({
+      code,
+      issue: { file, key: keyPath(path), message, ...(line === undefined ? {} : { line }) },
+    });
   };
   const requireExisting = async (path: PropertyKey[], written: string, kind: 'file' | 'folder') => {
     const found = await stat(absolute(written)).catch(() => undefined);
@@ -39,11 +43,15 @@ export async function resolveConfig(parsed: ParsedConfig, context: ResolveContex
     return Boolean(found) && !wrongKind;
   };
 
-  const hookSource = parsed.hooks?.source;
-  const source: SourceConfig = parsed.source ? resolveSource(parsed.source, absolute) : { type: 'function', records: hookSource as () => AsyncIterable<never> };
+  const source = resolveSource(parsed, absolute);
   if (parsed.source && parsed.source.type !== 'function') {
-    await requireExisting(['source', 'path'], parsed.source.path, parsed.source.type === 'directory' ? 'folder' : 'file');
-    if (parsed.source.type === 'directory' && parsed.source.allow_list) await requireExisting(['source', 'allow_list'], parsed.source.allow_list, 'file');
+    await requireExisting(
+      ['source', 'path'],
+      parsed.source.path,
+      parsed.source.type === 'directory' ? 'folder' : 'file',
+    );
+    if (parsed.source.type === 'directory' && parsed.source.allow_list)
+      await requireExisting(['source', 'allow_list'], parsed.source.allow_list, 'file');
   }
   await requireExisting(['prompt', 'dir'], parsed.prompt.dir, 'folder');
 
@@ -53,12 +61,23 @@ export async function resolveConfig(parsed: ParsedConfig, context: ResolveContex
     const outcome = await readResponseSchemaFile(absolute(schemaFile));
     if ('problem' in outcome && outcome.syntax) {
       const { line, column } = outcome.syntax;
-      problems.push({ code: 'CONFIG_SYNTAX', issue: { file: context.display(absolute(schemaFile)), line, message: `${outcome.problem} (column ${column})` } });
+      problems.push({
+        code: 'CONFIG_SYNTAX',
+        issue: {
+          file: context.display(absolute(schemaFile)),
+          line,
+          message: `${outcome.problem} (column ${column})`,
+        },
+      });
     } else {
       responseSchema = schemaOrReport(outcome, ['model', 'response_schema_file'], report);
     }
   } else if (parsed.model.response_schema !== undefined) {
-    responseSchema = schemaOrReport(checkResponseSchema(parsed.model.response_schema), ['model', 'response_schema'], report);
+    responseSchema = schemaOrReport(
+      checkResponseSchema(parsed.model.response_schema),
+      ['model', 'response_schema'],
+      report,
+    );
   }
 
   const [first, ...rest] = sortByLine(problems.map((problem) => ({ ...problem, line: problem.issue.line })));
@@ -84,15 +103,26 @@ export async function resolveConfig(parsed: ParsedConfig, context: ResolveContex
 
 /** GEMINI_API_KEY wins over GOOGLE_API_KEY, as in Google's own SDK; blank values count as unset. */
 export function pickApiKey(env: Record<string, string | undefined>): string | undefined {
-  return [env.GEMINI_API_KEY, env.GOOGLE_API_KEY].map((value) => value?.trim()).find((value) => value) || undefined;
+  return (
+    [env.GEMINI_API_KEY, env.GOOGLE_API_KEY].map((value) => value?.trim()).find((value) => value) || undefined
+  );
 }
 
-function resolveSource(source: NonNullable<ParsedConfig['source']>, absolute: (path: string) => string): SourceConfig {
+function resolveSource(parsed: ParsedConfig, absolute: (path: string) => string): SourceConfig {
+  const source = parsed.source;
+  if (!source) {
+    // The schema guarantees one of source and hooks.source.
+    const records = parsed.hooks?.source;
+    if (!records) throw new Error('unreachable: a validated config without a source');
+    return { type: 'function', records };
+  }
   switch (source.type) {
     case 'function':
       return source;
     case 'directory': {
-      const extensions = source.extensions.map((extension) => `.${extension.replace(/^\./, '').toLowerCase()}`);
+      const extensions = source.extensions.map(
+        (extension) => `.${extension.replace(/^\./, '').toLowerCase()}`,
+      );
       return {
         ...source,
         path: absolute(source.path),
@@ -105,7 +135,11 @@ function resolveSource(source: NonNullable<ParsedConfig['source']>, absolute: (p
   }
 }
 
-function schemaOrReport(outcome: SchemaOutcome, path: PropertyKey[], report: (code: ConfigErrorCode, path: PropertyKey[], message: string) => void): object | undefined {
+function schemaOrReport(
+  outcome: SchemaOutcome,
+  path: PropertyKey[],
+  report: (code: ConfigErrorCode, path: PropertyKey[], message: string) => void,
+): object | undefined {
   if ('schema' in outcome) return outcome.schema;
   report('CONFIG_INVALID', path, outcome.problem);
   return undefined;

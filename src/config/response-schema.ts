@@ -4,10 +4,11 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { z } from 'zod';
 import { jsonErrorPosition } from './json-syntax.js';
-import { isZodSchema } from './schema.js';
+import { isZodSchema } from './schema-parts.js';
 
 /** A response schema, or why it cannot be used. */
-export type SchemaOutcome = { schema: object } | { problem: string; syntax?: { line: number; column: number } };
+export type SchemaOutcome =
+  { schema: object } | { problem: string; syntax?: { line: number; column: number } };
 
 /** Reads and parses a JSON Schema file, then checks it compiles. */
 export async function readResponseSchemaFile(path: string): Promise<SchemaOutcome> {
@@ -18,7 +19,10 @@ export async function readResponseSchemaFile(path: string): Promise<SchemaOutcom
   } catch (error) {
     const position = jsonErrorPosition(text);
     if (!position) return { problem: `invalid JSON: ${(error as Error).message.split('\n')[0]}` };
-    return { problem: `invalid JSON: unexpected ${position.found}`, syntax: { line: position.line, column: position.column } };
+    return {
+      problem: `invalid JSON: unexpected ${position.found}`,
+      syntax: { line: position.line, column: position.column },
+    };
   }
   return checkResponseSchema(parsed);
 }
@@ -35,7 +39,8 @@ export function checkResponseSchema(value: unknown): SchemaOutcome {
       return { problem: `this zod schema has no JSON Schema equivalent: ${(error as Error).message}` };
     }
   }
-  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return { problem: 'a JSON Schema must be an object' };
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema))
+    return { problem: 'a JSON Schema must be an object' };
   const problem = compileProblem(schema);
   return problem ? { problem } : { schema };
 }

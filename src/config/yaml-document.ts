@@ -18,7 +18,13 @@ export function parseYamlConfig(text: string, file: string): YamlConfigDocument 
     return line === undefined ? issue : { ...issue, line };
   });
   if (first) throw new ConfigError('CONFIG_SYNTAX', [first, ...rest]);
-  const data: unknown = document.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  try {
+    // The alias cap stops "billion laughs" documents from expanding without bound.
+    data = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    throw new ConfigError('CONFIG_SYNTAX', [{ file, message: (error as Error).message }]);
+  }
   return { data, lineOf: (path) => lineOf(document, lineCounter, path) };
 }
 
@@ -30,8 +36,13 @@ function syntaxMessage(message: string): string {
   return column ? `${sentence} (column ${column})` : sentence;
 }
 
-function lineOf(document: Document, lineCounter: LineCounter, path: readonly PropertyKey[]): number | undefined {
-  const lineAt = (offset: number | undefined) => (offset === undefined ? undefined : lineCounter.linePos(offset).line);
+function lineOf(
+  document: Document,
+  lineCounter: LineCounter,
+  path: readonly PropertyKey[],
+): number | undefined {
+  const lineAt = (offset: number | undefined) =>
+    offset === undefined ? undefined : lineCounter.linePos(offset).line;
   let node: unknown = document.contents;
   let line = lineAt(rangeStart(node));
   for (const segment of path) {

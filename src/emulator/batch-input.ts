@@ -1,7 +1,9 @@
 import { createReadStream } from 'node:fs';
+import { copyFile, link } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import type { WireGenerateRequest } from './model/index.js';
-import { invalidArgument } from './google-error.js';
+import { countRequestTokens, type WireGenerateRequest } from './model/index.js';
+import type { FileStore } from './file-store.js';
+import { invalidArgument, notFound } from './google-error.js';
 
 /** The error Google puts in place of a response (google.rpc.Status). */
 export interface RequestStatus {
@@ -12,13 +14,53 @@ export interface RequestStatus {
 
 /** One request of a batch, or the reason its input line could not be read. */
 export type BatchRequest =
-  | { key: string | null; request: WireGenerateRequest }
-  | { key: string | null; invalid: RequestStatus };
+  { key: string | null; request: WireGenerateRequest } | { key: string | null; invalid: RequestStatus };
 
 /** One inline request as it arrives: `{request, metadata: {key}}`. */
 export interface InlineRequest {
   request: WireGenerateRequest;
   metadata: Record<string, unknown> | undefined;
+}
+
+/** Where a job's requests come from. */
+export type JobSource =
+  { kind: 'file'; fileName: string; path: string } | { kind: 'inline'; requests: InlineRequest[] };
+
+/** A job's validated input, with what admission needs to know about it. */
+export interface JobInput {
+  source: JobSource;
+  requestCount: number;
+  inputTokens: number;
+}
+
+/**
+ * Resolves `batch.inputConfig`: an uploaded file (`fileName`, linked to `privatePath` so the job
+ * keeps it even if the file is deleted or expires) or inline `requests`. Counts requests and tokens.
+ */
+export async function readJobInput(
+  inputConfig: Record<string, unknown>,
+  files: FileStore,
+  privatePath: string,
+): Promise<JobInput> {
+  let requestCount = 0;
+  let inputTokens = 0;
+  if (typeof inputConfig.fileName === 'string') {
+    const file = files.get(inputConfig.fileName);
+    if (!file) throw notFound(inputConfig.fileName);
+    await link(file.path, privatePath).catch(() => copyFile(file.path, privatePath));
+    for await (const entry of readInputFile(privatePath)) {
+      requestCount += 1;
+      if ('request' in entry) inputTokens += countRequestTokens(entry.request);
+    }
+    if (requestCount === 0) throw invalidArgument(`The input file ${file.name} contains no requests.`);
+    return { source: { kind: 'file', fileName: file.name, path: privatePath }, requestCount, inputTokens };
+  }
+  if (inputConfig.requests !== undefined) {
+    const requests = readInlineRequests(inputConfig.requests);
+    for (const item of requests) inputTokens += countRequestTokens(item.request);
+    return { source: { kind: 'inline', requests }, requestCount: requests.length, inputTokens };
+  }
+  throw invalidArgument('batch.inputConfig must have fileName or requests.');
 }
 
 /**
@@ -45,7 +87,8 @@ export function parseInputLine(line: string, number: number): BatchRequest {
   }
   if (!isRecord(parsed)) return { key: null, invalid: badLine(number, 'it is not a JSON object') };
   const key = typeof parsed.key === 'string' ? parsed.key : null;
-  if (parsed.key !== undefined && key === null) return { key: null, invalid: badLine(number, '"key" must be a string') };
+  if (parsed.key !== undefined && key === null)
+    return { key: null, invalid: badLine(number, '"key" must be a string') };
   if (!isRecord(parsed.request)) return { key, invalid: badLine(number, 'it has no "request" object') };
   return { key, request: parsed.request as WireGenerateRequest };
 }
@@ -54,16 +97,23 @@ export function parseInputLine(line: string, number: number): BatchRequest {
 export function readInlineRequests(value: unknown): InlineRequest[] {
   const list = isRecord(value) ? value.requests : undefined;
   if (!Array.isArray(list) || list.length === 0) {
-    throw invalidArgument('batch.inputConfig.requests.requests must be a non-empty list of {request, metadata}.');
+    throw invalidArgument(
+      'batch.inputConfig.requests.requests must be a non-empty list of {request, metadata}.',
+    );
   }
   return list.map((item, index) => {
     if (!isRecord(item) || !isRecord(item.request)) {
-      throw invalidArgument(`batch.inputConfig.requests.requests[${index}].request must be a GenerateContentRequest object.`);
+      throw invalidArgument(
+        `batch.inputConfig.requests.requests[${index}].request must be a GenerateContentRequest object.`,
+      );
     }
     if (item.metadata !== undefined && !isRecord(item.metadata)) {
       throw invalidArgument(`batch.inputConfig.requests.requests[${index}].metadata must be an object.`);
     }
-    return { request: item.request as WireGenerateRequest, metadata: item.metadata as Record<string, unknown> | undefined };
+    return {
+      request: item.request as WireGenerateRequest,
+      metadata: item.metadata as Record<string, unknown> | undefined,
+    };
   });
 }
 
@@ -74,7 +124,11 @@ export function inlineKey(item: InlineRequest): string | null {
 }
 
 function badLine(number: number, reason: string): RequestStatus {
-  return { code: 400, status: 'INVALID_ARGUMENT', message: `Invalid request on line ${number} of the input file: ${reason}.` };
+  return {
+    code: 400,
+    status: 'INVALID_ARGUMENT',
+    message: `Invalid request on line ${number} of the input file: ${reason}.`,
+  };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,9 +1,8 @@
-import { copyFile, link, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { countRequestTokens } from './model/index.js';
 import { checkBatchAdmission, quotaErrorBody } from './quotas.js';
-import { readInlineRequests, readInputFile } from './batch-input.js';
-import { processBatch, type JobSource, type ProcessedBatch, type ProcessingContext } from './batch-processing.js';
+import { readJobInput, type JobSource } from './batch-input.js';
+import { processBatch, type ProcessedBatch, type ProcessingContext } from './batch-processing.js';
 import type { EmulatedClock } from './clock.js';
 import type { JobFault } from './fault-plan.js';
 import { GoogleError, invalidArgument, notFound } from './google-error.js';
@@ -40,6 +39,7 @@ export interface BatchJob {
 
 export interface BatchJobsSettings {
   clock: EmulatedClock;
+  timeScale: number;
   seed: number;
   turnaround: { min: number; max: number };
   jobExpiryMs: number;
@@ -48,6 +48,8 @@ export interface BatchJobsSettings {
 }
 
 const ACTIVE: ReadonlySet<BatchState> = new Set(['PENDING', 'RUNNING']);
+/** Real ms a read waits for a job being processed before answering RUNNING. */
+const PROCESSING_PATIENCE_MS = 1000;
 
 /**
  * The Batch API's jobs on the emulated clock: PENDING briefly, RUNNING, then at create + turnaround
@@ -56,6 +58,7 @@ const ACTIVE: ReadonlySet<BatchState> = new Set(['PENDING', 'RUNNING']);
  */
 export class BatchJobs {
   private readonly jobs = new Map<string, BatchJob>();
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly turnaroundRandom: Random;
   private readonly idRandom: Random;
   private sequence = 0;
@@ -68,47 +71,35 @@ export class BatchJobs {
   /** Validates a `batchGenerateContent` body, checks admission quotas and enqueues the job. */
   async create(model: string, body: unknown): Promise<BatchJob> {
     const batch = isRecord(body) && isRecord(body.batch) ? body.batch : undefined;
-    if (!batch || !isRecord(batch.inputConfig)) throw invalidArgument('Request must contain batch.inputConfig.');
+    if (!batch || !isRecord(batch.inputConfig))
+      throw invalidArgument('Request must contain batch.inputConfig.');
     const displayName = typeof batch.displayName === 'string' ? batch.displayName : '';
-    const input = batch.inputConfig;
     const id = this.newId();
-    let source: JobSource;
-    let requestCount = 0;
-    let inputTokens = 0;
-    if (typeof input.fileName === 'string') {
-      const file = this.settings.processing.files.get(input.fileName);
-      if (!file) throw notFound(input.fileName);
-      // A private link (or copy) so the job keeps its input even if the file is deleted or expires.
-      const path = join(this.settings.processing.workDir, `${id}.input`);
-      await link(file.path, path).catch(() => copyFile(file.path, path));
-      for await (const entry of readInputFile(path)) {
-        requestCount += 1;
-        if ('request' in entry) inputTokens += countRequestTokens(entry.request);
-      }
-      source = { kind: 'file', fileName: file.name, path };
-    } else if (input.requests !== undefined) {
-      const requests = readInlineRequests(input.requests);
-      requestCount = requests.length;
-      for (const item of requests) inputTokens += countRequestTokens(item.request);
-      source = { kind: 'inline', requests };
-    } else {
-      throw invalidArgument('batch.inputConfig must have fileName or requests.');
-    }
+    const { files, workDir } = this.settings.processing;
+    const input = await readJobInput(batch.inputConfig, files, join(workDir, `${id}.input`));
     try {
-      this.admit(model, inputTokens);
+      this.admit(model, input.inputTokens);
     } catch (error) {
-      if (source.kind === 'file') await rm(source.path, { force: true });
+      if (input.source.kind === 'file') await rm(input.source.path, { force: true });
       throw error;
     }
-    return this.enqueue({ id, model, displayName, source, requestCount, inputTokens });
+    return this.enqueue({ id, model, displayName, ...input });
   }
 
-  /** The job with its state brought up to date; waits for processing that is under way. */
+  /**
+   * The job with its state brought up to date. Processing under way is awaited for a moment, so a
+   * small job reads SUCCEEDED as soon as it is due; a huge one reads RUNNING until it is written.
+   */
   async get(name: string): Promise<BatchJob> {
     const job = this.jobs.get(name);
     if (!job) throw notFound(name);
     this.advance(job);
-    if (job.processing) await job.processing;
+    if (job.processing && job.state === 'RUNNING') {
+      let timer: NodeJS.Timeout | undefined;
+      const patience = new Promise<void>((resolve) => (timer = setTimeout(resolve, PROCESSING_PATIENCE_MS)));
+      await Promise.race([job.processing, patience]);
+      clearTimeout(timer);
+    }
     return job;
   }
 
@@ -136,20 +127,9 @@ export class BatchJobs {
     for (const job of this.jobs.values()) this.advance(job);
   }
 
-  /** Resolves when all processing under way has finished. */
+  /** Resolves when all processing under way (of deleted jobs too) has finished. */
   async idle(): Promise<void> {
-    await Promise.all([...this.jobs.values()].map((job) => job.processing));
-  }
-
-  /** The earliest emulated time at which some job changes state, if any. */
-  nextChangeAt(): number | undefined {
-    let next: number | undefined;
-    for (const job of this.jobs.values()) {
-      if (!ACTIVE.has(job.state) || job.processing) continue;
-      const at = job.state === 'PENDING' ? job.runningAt : job.dueAt;
-      next = next === undefined ? at : Math.min(next, at);
-    }
-    return next;
+    await Promise.all([...this.inFlight]);
   }
 
   private admit(model: string, newJobTokens: number): void {
@@ -164,12 +144,21 @@ export class BatchJobs {
     const quotas = this.settings.quotas();
     const refusal = checkBatchAdmission({ activeJobs, enqueuedTokensForModel, newJobTokens, limits: quotas });
     if (refusal) {
-      const body = quotaErrorBody(refusal) as { error?: { message?: string; details?: unknown[] } };
-      throw new GoogleError('RESOURCE_EXHAUSTED', body.error?.message ?? refusal.message, body.error?.details);
+      // RetryInfo is read by clients living in real time: an emulated minute is 1/timeScale as long.
+      const body = quotaErrorBody(refusal, refusal.retryDelayMs / this.settings.timeScale) as {
+        error?: { message?: string; details?: unknown[] };
+      };
+      throw new GoogleError(
+        'RESOURCE_EXHAUSTED',
+        body.error?.message ?? refusal.message,
+        body.error?.details,
+      );
     }
   }
 
-  private enqueue(init: Pick<BatchJob, 'id' | 'model' | 'displayName' | 'source' | 'requestCount' | 'inputTokens'>): BatchJob {
+  private enqueue(
+    init: Pick<BatchJob, 'id' | 'model' | 'displayName' | 'source' | 'requestCount' | 'inputTokens'>,
+  ): BatchJob {
     const now = this.settings.clock.now();
     const { min, max } = this.settings.turnaround;
     const turnaround = min === max ? min : randomBetween(this.turnaroundRandom, min, max);
@@ -204,14 +193,20 @@ export class BatchJobs {
     const now = this.settings.clock.now();
     if (now >= job.dueAt) {
       if (job.fate === 'job_failed') {
-        job.error = { code: 13, message: 'The batch job failed due to an internal error (emulated fault job_failed).' };
+        job.error = {
+          code: 13,
+          message: 'The batch job failed due to an internal error (emulated fault job_failed).',
+        };
         this.finish(job, 'FAILED', job.dueAt);
       } else if (job.fate === 'job_expired') {
         job.error = { code: 4, message: 'The batch job expired before it could be completed.' };
         this.finish(job, 'EXPIRED', job.dueAt);
       } else {
         job.state = 'RUNNING';
-        job.processing = this.process(job);
+        const processing = this.process(job);
+        job.processing = processing;
+        this.inFlight.add(processing);
+        void processing.finally(() => this.inFlight.delete(processing));
       }
     } else if (now >= job.runningAt && job.state === 'PENDING') {
       job.state = 'RUNNING';
@@ -224,7 +219,10 @@ export class BatchJobs {
       job.result = await processBatch(job, job.source, job.dueAt, this.settings.processing);
       this.finish(job, 'SUCCEEDED', job.dueAt);
     } catch (error) {
-      job.error = { code: 13, message: `The emulator failed to process the batch: ${error instanceof Error ? error.message : String(error)}` };
+      job.error = {
+        code: 13,
+        message: `The emulator failed to process the batch: ${error instanceof Error ? error.message : String(error)}`,
+      };
       this.finish(job, 'FAILED', job.dueAt);
     } finally {
       if (job.source.kind === 'file') await rm(job.source.path, { force: true });

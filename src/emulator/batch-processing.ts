@@ -1,18 +1,21 @@
-import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Writable } from 'node:stream';
-import { answerRequest, priceOf, promptTextOf, type Responder, type WireGenerateRequest } from './model/index.js';
-import { inlineKey, readInputFile, type InlineRequest, type RequestStatus } from './batch-input.js';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  answerRequest,
+  priceOf,
+  promptTextOf,
+  type Responder,
+  type WireGenerateRequest,
+} from './model/index.js';
+import { inlineKey, readInputFile, type JobSource, type RequestStatus } from './batch-input.js';
 import { timestamp } from './clock.js';
 import type { FaultInjector } from './fault-injector.js';
 import type { FileStore } from './file-store.js';
 import type { MemoryLedger } from './ledger.js';
 import { seededRandom, shuffle } from './seeded-random.js';
-
-/** Where a job's requests come from. */
-export type JobSource = { kind: 'file'; fileName: string; path: string } | { kind: 'inline'; requests: InlineRequest[] };
 
 /** What processing a job needs from the emulator. */
 export interface ProcessingContext {
@@ -27,7 +30,8 @@ export interface ProcessingContext {
 
 /** The finished output of a job and its counts. */
 export interface ProcessedBatch {
-  output: { responsesFile: string } | { inlinedResponses: { inlinedResponses: Array<Record<string, unknown>> } };
+  output:
+    { responsesFile: string } | { inlinedResponses: { inlinedResponses: Array<Record<string, unknown>> } };
   succeeded: number;
   failed: number;
 }
@@ -42,9 +46,17 @@ interface BatchIdentity {
  * Answers every request of a job once, bills each response in the ledger at the emulated time `at`,
  * and returns the output in an order that differs from the input (shuffled by seed), as Google's does.
  */
-export async function processBatch(job: BatchIdentity, source: JobSource, at: number, context: ProcessingContext): Promise<ProcessedBatch> {
+export async function processBatch(
+  job: BatchIdentity,
+  source: JobSource,
+  at: number,
+  context: ProcessingContext,
+): Promise<ProcessedBatch> {
   const counts = { succeeded: 0, failed: 0 };
-  const answer = (key: string | null, request: WireGenerateRequest): { response: Record<string, unknown> } | { error: RequestStatus } => {
+  const answer = (
+    key: string | null,
+    request: WireGenerateRequest,
+  ): { response: Record<string, unknown> } | { error: RequestStatus } => {
     const result = answerOnce(job, key, request, at, context);
     counts['response' in result ? 'succeeded' : 'failed'] += 1;
     return result;
@@ -63,31 +75,27 @@ export async function processBatch(job: BatchIdentity, source: JobSource, at: nu
   // file is then written from the scratch file in shuffled order, line by line.
   const scratchPath = join(context.workDir, `${job.id}.answers`);
   const spans: Array<[number, number]> = [];
-  try {
-    const scratch = createWriteStream(scratchPath);
+  async function* answerLines(path: string): AsyncGenerator<Buffer> {
     let offset = 0;
-    for await (const entry of readInputFile(source.path)) {
+    for await (const entry of readInputFile(path)) {
       const result = 'invalid' in entry ? countFailed(entry.invalid) : answer(entry.key, entry.request);
-      const line = Buffer.from(`${JSON.stringify({ ...(entry.key !== null ? { key: entry.key } : {}), ...result })}\n`, 'utf8');
+      const line = Buffer.from(
+        `${JSON.stringify({ ...(entry.key !== null ? { key: entry.key } : {}), ...result })}\n`,
+        'utf8',
+      );
       spans.push([offset, line.length]);
       offset += line.length;
-      await write(scratch, line);
+      yield line;
     }
-    scratch.end();
-    await once(scratch, 'close');
+  }
+  try {
+    await pipeline(Readable.from(answerLines(source.path)), createWriteStream(scratchPath));
     shuffle(spans, order);
-    const file = await context.files.writeGenerated(`${job.name} results`, 'application/jsonl', async (out) => {
-      const handle = await open(scratchPath, 'r');
-      try {
-        for (const [start, length] of spans) {
-          const buffer = Buffer.alloc(length);
-          await handle.read(buffer, 0, length, start);
-          await write(out, buffer);
-        }
-      } finally {
-        await handle.close();
-      }
-    });
+    const file = await context.files.writeGenerated(
+      `${job.name} results`,
+      'application/jsonl',
+      linesAt(scratchPath, spans),
+    );
     return { output: { responsesFile: file.name }, ...counts };
   } finally {
     await rm(scratchPath, { force: true });
@@ -108,7 +116,11 @@ function answerOnce(
   context: ProcessingContext,
 ): { response: Record<string, unknown> } | { error: RequestStatus } {
   const fault = context.faults.recordFault(key);
-  const answer = answerRequest({ model: job.model, request, key, seed: context.seed }, fault, context.responder());
+  const answer = answerRequest(
+    { model: job.model, request, key, seed: context.seed },
+    fault,
+    context.responder(),
+  );
   if (answer.kind === 'error') return { error: answer.error };
   context.ledger.record({
     at: timestamp(at),
@@ -125,6 +137,16 @@ function answerOnce(
   return { response: answer.response };
 }
 
-async function write(out: Writable, chunk: Buffer): Promise<void> {
-  if (!out.write(chunk)) await once(out, 'drain');
+/** The byte ranges of a file, in the given order. */
+async function* linesAt(path: string, spans: Array<[number, number]>): AsyncGenerator<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    for (const [start, length] of spans) {
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, start);
+      yield buffer;
+    }
+  } finally {
+    await handle.close();
+  }
 }

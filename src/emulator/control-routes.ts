@@ -7,7 +7,9 @@ import { jsonBody, type EmulatorState, type Env } from './http-context.js';
 export function controlRoutes(state: EmulatorState): Hono<Env> {
   const app = new Hono<Env>();
 
-  app.get('/_emulator/ledger', (c) => c.json({ entries: state.ledger.entries(), totals: state.ledger.totals() }));
+  app.get('/_emulator/ledger', (c) =>
+    c.json({ entries: state.ledger.entries(), totals: state.ledger.totals() }),
+  );
 
   app.post('/_emulator/faults', async (c) => {
     let plan;

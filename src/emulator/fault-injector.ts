@@ -17,10 +17,7 @@ export class FaultInjector {
   private jobRandom: Random;
   private httpRandom: Random;
 
-  constructor(
-    private readonly seed: number,
-    plan: FaultPlan,
-  ) {
+  constructor(seed: number, plan: FaultPlan) {
     this.recordRandom = seededRandom(seed, 'record-faults');
     this.jobRandom = seededRandom(seed, 'job-faults');
     this.httpRandom = seededRandom(seed, 'http-faults');
@@ -45,7 +42,9 @@ export class FaultInjector {
         return queue[used] ?? null;
       }
     }
-    for (const [fault, rate] of Object.entries(this.plan.rates ?? {}) as Array<[RecordFault, number | undefined]>) {
+    for (const [fault, rate] of Object.entries(this.plan.rates ?? {}) as Array<
+      [RecordFault, number | undefined]
+    >) {
       if (rate && this.recordRandom() < rate) return fault;
     }
     return null;
@@ -84,9 +83,5 @@ export class FaultInjector {
   delayMs(kind: CallKind): number {
     const slow = this.plan.slowMs ?? {};
     return (slow[kind] ?? 0) + (kind === 'any' ? 0 : (slow.any ?? 0));
-  }
-
-  get seedValue(): number {
-    return this.seed;
   }
 }

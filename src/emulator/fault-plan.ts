@@ -21,13 +21,33 @@ export interface FaultPlan {
    * An entry fires on matching calls with probability `rate` (default 1) until it has fired `count`
    * times (default: no limit).
    */
-  http?: Array<{ kind: 'status_500' | 'status_503' | 'drop'; match?: CallKind; count?: number; rate?: number }>;
+  http?: Array<{
+    kind: 'status_500' | 'status_503' | 'drop';
+    match?: CallKind;
+    count?: number;
+    rate?: number;
+  }>;
   /** Extra real-time milliseconds before answering, per call kind. */
   slowMs?: Partial<Record<CallKind, number>>;
 }
 
-export const RECORD_FAULTS = ['invalid_json', 'max_tokens', 'safety', 'empty', 'request_error'] as const satisfies readonly RecordFault[];
-export const CALL_KINDS = ['create', 'get', 'list', 'upload', 'download', 'generate', 'count', 'any'] as const satisfies readonly CallKind[];
+export const RECORD_FAULTS = [
+  'invalid_json',
+  'max_tokens',
+  'safety',
+  'empty',
+  'request_error',
+] as const satisfies readonly RecordFault[];
+export const CALL_KINDS = [
+  'create',
+  'get',
+  'list',
+  'upload',
+  'download',
+  'generate',
+  'count',
+  'any',
+] as const satisfies readonly CallKind[];
 
 const probability = z.number().min(0).max(1);
 const recordFault = z.enum(RECORD_FAULTS);
@@ -39,7 +59,10 @@ export const faultPlanSchema = z
     byKey: z.record(z.string(), z.array(recordFault)).optional(),
     rates: z.partialRecord(recordFault, probability).optional(),
     jobSequence: z.array(z.enum(['job_failed', 'job_expired', 'none'])).optional(),
-    jobRates: z.object({ failed: probability.optional(), expired: probability.optional() }).strict().optional(),
+    jobRates: z
+      .object({ failed: probability.optional(), expired: probability.optional() })
+      .strict()
+      .optional(),
     http: z
       .array(
         z
@@ -69,6 +92,8 @@ export class FaultPlanError extends Error {
 export function parseFaultPlan(value: unknown, origin: string): FaultPlan {
   const result = faultPlanSchema.safeParse(value);
   if (result.success) return result.data as FaultPlan;
-  const issues = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+  const issues = result.error.issues
+    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
   throw new FaultPlanError(`Invalid fault plan in ${origin}: ${issues}.`);
 }

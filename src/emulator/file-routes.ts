@@ -1,7 +1,14 @@
 import { pipeline } from 'node:stream/promises';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
-import { callKind, jsonBody, pageSizeOf, withoutMethod, type EmulatorState, type Env } from './http-context.js';
+import {
+  callKind,
+  jsonBody,
+  pageSizeOf,
+  withoutMethod,
+  type EmulatorState,
+  type Env,
+} from './http-context.js';
 import { invalidArgument } from './google-error.js';
 
 /** The Files API: resumable upload, get, list, download, delete. */
@@ -15,21 +22,29 @@ export function fileRoutes(state: EmulatorState): Hono<Env> {
     const uploadId = c.req.query('upload_id');
     const command = (c.req.header('x-goog-upload-command') ?? '').toLowerCase();
     if (uploadId === undefined) {
-      if (!command.includes('start')) throw invalidArgument('Missing X-Goog-Upload-Command: start for a resumable upload.');
+      if (!command.includes('start'))
+        throw invalidArgument('Missing X-Goog-Upload-Command: start for a resumable upload.');
       const body = await jsonBody(c);
       const meta = isRecord(body) && isRecord(body.file) ? body.file : {};
       const id = files.startUpload({
         displayName: typeof meta.displayName === 'string' ? meta.displayName : undefined,
-        mimeType: typeof meta.mimeType === 'string' ? meta.mimeType : c.req.header('x-goog-upload-header-content-type'),
+        mimeType:
+          typeof meta.mimeType === 'string'
+            ? meta.mimeType
+            : c.req.header('x-goog-upload-header-content-type'),
       });
-      c.header('x-goog-upload-url', `${origin}/upload/${c.req.param('version')}/files?upload_id=${id}&upload_protocol=resumable`);
+      c.header(
+        'x-goog-upload-url',
+        `${origin}/upload/${c.req.param('version')}/files?upload_id=${id}&upload_protocol=resumable`,
+      );
       c.header('x-goog-upload-status', 'active');
       c.header('x-goog-upload-chunk-granularity', '262144');
       return c.body(null, 200);
     }
     const isUpload = command.includes('upload');
     const finalize = command.includes('finalize');
-    if (!isUpload && !finalize) throw invalidArgument(`Unsupported X-Goog-Upload-Command: ${command || '(none)'}.`);
+    if (!isUpload && !finalize)
+      throw invalidArgument(`Unsupported X-Goog-Upload-Command: ${command || '(none)'}.`);
     const offsetHeader = c.req.header('x-goog-upload-offset');
     const offset = offsetHeader === undefined ? undefined : Number(offsetHeader);
     // Straight from the socket to disk: web-stream adapters would buffer a chunk (8 MB) or more in memory.

@@ -1,8 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { appendFile, mkdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform, type Writable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { timestamp, type EmulatedClock } from './clock.js';
 import { GoogleError, invalidArgument, notFound } from './google-error.js';
@@ -61,7 +61,7 @@ export class FileStore {
 
   /** Opens a resumable upload session and returns its id (the `upload_id` of the upload URL). */
   startUpload(meta: { displayName?: string | undefined; mimeType?: string | undefined }): string {
-    const id = `${randomId(this.random, 24)}`;
+    const id = randomId(this.random, 24);
     this.sessions.set(id, {
       displayName: meta.displayName,
       mimeType: meta.mimeType || 'application/octet-stream',
@@ -82,11 +82,15 @@ export class FileStore {
   ): Promise<{ file: StoredFile } | { received: number }> {
     const session = this.sessions.get(id);
     if (!session) throw notFound(`upload session ${id}`);
-    if (session.busy) throw new GoogleError('FAILED_PRECONDITION', `Upload session ${id} is already receiving a chunk.`);
+    if (session.busy)
+      throw new GoogleError('FAILED_PRECONDITION', `Upload session ${id} is already receiving a chunk.`);
     if (offset !== undefined && offset !== session.received) {
-      throw invalidArgument(`Upload offset ${offset} does not match the ${session.received} bytes received so far.`);
+      throw invalidArgument(
+        `Upload offset ${offset} does not match the ${session.received} bytes received so far.`,
+      );
     }
     session.busy = true;
+    const before = { received: session.received, hash: session.hash.copy() };
     try {
       if (body) {
         const hashing = new Transform({
@@ -96,39 +100,59 @@ export class FileStore {
             done(null, chunk);
           },
         });
-        await pipeline(body, hashing, createWriteStream(session.path, { flags: 'a' }));
-      } else if (!finalize) {
-        return { received: session.received };
+        try {
+          await pipeline(body, hashing, createWriteStream(session.path, { flags: 'a' }));
+        } catch (error) {
+          // An interrupted chunk leaves no trace, so the client can resend it at the same offset.
+          session.received = before.received;
+          session.hash = before.hash;
+          await truncate(session.path, before.received).catch(() => undefined);
+          throw error;
+        }
       }
       if (!finalize) return { received: session.received };
       this.sessions.delete(id);
       const name = this.newName();
       const path = this.pathOf(name);
-      // An empty upload never created the session file.
-      if (session.received === 0) await pipeline(Readable.from([]), createWriteStream(path));
-      else await rename(session.path, path);
-      return { file: this.register(name, path, session.displayName, session.mimeType, session.received, session.hash.digest('hex'), 'UPLOADED') };
+      await appendFile(session.path, ''); // an upload without bytes has no session file yet
+      await rename(session.path, path);
+      return {
+        file: this.register(
+          name,
+          path,
+          session.displayName,
+          session.mimeType,
+          session.received,
+          session.hash.digest('hex'),
+          'UPLOADED',
+        ),
+      };
     } finally {
       session.busy = false;
     }
   }
 
-  /** Writes a file the emulator produces itself (a results file), through `write`. */
-  async writeGenerated(displayName: string, mimeType: string, write: (out: Writable) => Promise<void>): Promise<StoredFile> {
+  /** Writes a file the emulator produces itself (a results file) from a stream of chunks. */
+  async writeGenerated(
+    displayName: string,
+    mimeType: string,
+    chunks: AsyncIterable<Buffer>,
+  ): Promise<StoredFile> {
     const name = this.newName('batch-');
     const path = this.pathOf(name);
     const hash = createHash('sha256');
-    const out = createWriteStream(path);
     const hashing = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         hash.update(chunk);
         done(null, chunk);
       },
     });
-    const finished = pipeline(hashing, out);
-    await write(hashing);
-    hashing.end();
-    await finished;
+    try {
+      await pipeline(Readable.from(chunks), hashing, createWriteStream(path));
+    } catch (error) {
+      await rm(path, { force: true });
+      throw error;
+    }
     const { size } = await stat(path);
     return this.register(name, path, displayName, mimeType, size, hash.digest('hex'), 'GENERATED');
   }
@@ -236,7 +260,12 @@ export class FileStore {
  * One page of `all` (newest first, i.e. descending `sequenceOf`). The token is the sequence number of
  * the last item returned, so paging stays stable while items are created or deleted meanwhile.
  */
-export function paginate<T>(all: T[], sequenceOf: (item: T) => number, pageSize: number, pageToken: string | undefined): Page<T> {
+export function paginate<T>(
+  all: T[],
+  sequenceOf: (item: T) => number,
+  pageSize: number,
+  pageToken: string | undefined,
+): Page<T> {
   let after = Number.POSITIVE_INFINITY;
   if (pageToken) {
     after = Number.parseInt(Buffer.from(pageToken, 'base64url').toString('utf8'), 10);
@@ -247,7 +276,9 @@ export function paginate<T>(all: T[], sequenceOf: (item: T) => number, pageSize:
   const last = items.at(-1);
   return {
     items,
-    nextPageToken: rest.length > pageSize && last !== undefined ? Buffer.from(String(sequenceOf(last)), 'utf8').toString('base64url') : undefined,
+    nextPageToken:
+      rest.length > pageSize && last !== undefined
+        ? Buffer.from(String(sequenceOf(last)), 'utf8').toString('base64url')
+        : undefined,
   };
 }
-

@@ -28,7 +28,14 @@ export class GoogleError extends Error {
 
   /** The JSON body Google sends with this error. */
   body(): { error: { code: number; message: string; status: string; details?: unknown[] } } {
-    return { error: { code: this.httpStatus, message: this.message, status: this.status, ...(this.details ? { details: this.details } : {}) } };
+    return {
+      error: {
+        code: this.httpStatus,
+        message: this.message,
+        status: this.status,
+        ...(this.details ? { details: this.details } : {}),
+      },
+    };
   }
 }
 

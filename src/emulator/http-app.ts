@@ -17,7 +17,9 @@ export function emulatorApp(state: EmulatorState): Hono<Env> {
   app.use('*', async (c, next) => {
     const path = c.req.path;
     // Upload URLs carry their own session id; Google does not ask for the key again there.
-    const exempt = path.startsWith('/_emulator/') || (path.startsWith('/upload/') && c.req.query('upload_id') !== undefined);
+    const exempt =
+      path.startsWith('/_emulator/') ||
+      (path.startsWith('/upload/') && c.req.query('upload_id') !== undefined);
     // Any non-empty key is accepted; it is never logged nor echoed.
     if (!exempt && !c.req.header('x-goog-api-key') && !c.req.query('key')) {
       throw new GoogleError('PERMISSION_DENIED', NO_KEY);
@@ -31,13 +33,18 @@ export function emulatorApp(state: EmulatorState): Hono<Env> {
   app.route('/', controlRoutes(state));
 
   app.notFound((c) => {
-    const error = new GoogleError('NOT_FOUND', `Requested entity was not found: ${c.req.method} ${c.req.path}.`);
+    const error = new GoogleError(
+      'NOT_FOUND',
+      `Requested entity was not found: ${c.req.method} ${c.req.path}.`,
+    );
     return c.json(error.body(), 404);
   });
 
   app.onError((error, c) => {
     const google =
-      error instanceof GoogleError ? error : new GoogleError('INTERNAL', `Internal error in the emulator: ${error.message}`);
+      error instanceof GoogleError
+        ? error
+        : new GoogleError('INTERNAL', `Internal error in the emulator: ${error.message}`);
     return c.json(google.body(), google.httpStatus as ContentfulStatusCode);
   });
 

@@ -14,6 +14,8 @@ import type { MemoryLedger } from './ledger.js';
 /** Everything the HTTP routes work on. */
 export interface EmulatorState {
   clock: EmulatedClock;
+  /** Emulated ms per real ms; converts emulated waits (RetryInfo) to real ones. */
+  timeScale: number;
   seed: number;
   files: FileStore;
   batches: BatchJobs;
@@ -40,8 +42,13 @@ export function callKind(state: EmulatorState, kind: CallKind): MiddlewareHandle
       c.env.incoming.socket.destroy();
       return RESPONSE_ALREADY_SENT;
     }
-    if (fault === 'status_500') throw new GoogleError('INTERNAL', 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting');
-    if (fault === 'status_503') throw new GoogleError('UNAVAILABLE', 'The model is overloaded. Please try again later.');
+    if (fault === 'status_500')
+      throw new GoogleError(
+        'INTERNAL',
+        'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting',
+      );
+    if (fault === 'status_503')
+      throw new GoogleError('UNAVAILABLE', 'The model is overloaded. Please try again later.');
     await next();
   };
 }

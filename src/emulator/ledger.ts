@@ -2,16 +2,16 @@ import type { RecordFault } from './model/index.js';
 
 /** One billed model call. */
 export interface LedgerEntry {
-  at: string;                    // emulated ISO time
+  at: string; // emulated ISO time
   mode: 'batch' | 'realtime';
-  model: string;                 // e.g. 'gemini-2.5-flash' (no 'models/' prefix)
-  key: string | null;            // batch: the request's key; realtime: null
-  batchName: string | null;      // 'batches/...' for batch
-  promptText: string;            // all text parts of the request (system instruction first), joined with '\n'
+  model: string; // e.g. 'gemini-2.5-flash' (no 'models/' prefix)
+  key: string | null; // batch: the request's key; realtime: null
+  batchName: string | null; // 'batches/...' for batch
+  promptText: string; // all text parts of the request (system instruction first), joined with '\n'
   inputTokens: number;
   outputTokens: number;
-  outcome: 'ok' | RecordFault;   // what the model produced
-  costUsd: number;               // batch price = 50% of real-time
+  outcome: 'ok' | RecordFault; // what the model produced
+  costUsd: number; // batch price = 50% of real-time
 }
 
 /** What the emulator billed, queryable by tests. */

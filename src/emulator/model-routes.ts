@@ -1,5 +1,11 @@
 import { Hono } from 'hono';
-import { answerRequest, countRequestTokens, priceOf, promptTextOf, type WireGenerateRequest } from './model/index.js';
+import {
+  answerRequest,
+  countRequestTokens,
+  priceOf,
+  promptTextOf,
+  type WireGenerateRequest,
+} from './model/index.js';
 import { quotaErrorBody } from './quotas.js';
 import { timestamp } from './clock.js';
 import { invalidArgument } from './google-error.js';
@@ -9,33 +15,44 @@ import { callKind, jsonBody, withoutMethod, type EmulatorState, type Env } from 
 export function modelRoutes(state: EmulatorState): Hono<Env> {
   const app = new Hono<Env>();
 
-  app.post('/:version{v1beta|v1}/models/:model{[^/:]+:generateContent}', callKind(state, 'generate'), async (c) => {
-    const model = withoutMethod(c.req.param('model'));
-    const request = generateRequestOf(await jsonBody(c), 'GenerateContentRequest');
-    const inputTokens = countRequestTokens(request);
-    const refusal = state.limiter.check(model, inputTokens);
-    if (refusal) return c.json(quotaErrorBody(refusal), 429);
-    const answer = answerRequest({ model, request, key: null, seed: state.seed }, state.faults.recordFault(null), state.responder());
-    if (answer.kind === 'error') return c.json({ error: answer.error }, answer.error.code === 400 ? 400 : 500);
-    state.ledger.record({
-      at: timestamp(state.clock.now()),
-      mode: 'realtime',
-      model,
-      key: null,
-      batchName: null,
-      promptText: promptTextOf(request),
-      inputTokens: answer.inputTokens,
-      outputTokens: answer.outputTokens,
-      outcome: answer.outcome,
-      costUsd: priceOf(model, answer.inputTokens, answer.outputTokens, 'realtime'),
-    });
-    return c.json(answer.response);
-  });
+  app.post(
+    '/:version{v1beta|v1}/models/:model{[^/:]+:generateContent}',
+    callKind(state, 'generate'),
+    async (c) => {
+      const model = withoutMethod(c.req.param('model'));
+      const request = generateRequestOf(await jsonBody(c), 'GenerateContentRequest');
+      const inputTokens = countRequestTokens(request);
+      const refusal = state.limiter.check(model, inputTokens);
+      // The quota windows run on emulated time; the client waits in real time.
+      if (refusal) return c.json(quotaErrorBody(refusal, refusal.retryDelayMs / state.timeScale), 429);
+      const answer = answerRequest(
+        { model, request, key: null, seed: state.seed },
+        state.faults.recordFault(null),
+        state.responder(),
+      );
+      if (answer.kind === 'error')
+        return c.json({ error: answer.error }, answer.error.code === 400 ? 400 : 500);
+      state.ledger.record({
+        at: timestamp(state.clock.now()),
+        mode: 'realtime',
+        model,
+        key: null,
+        batchName: null,
+        promptText: promptTextOf(request),
+        inputTokens: answer.inputTokens,
+        outputTokens: answer.outputTokens,
+        outcome: answer.outcome,
+        costUsd: priceOf(model, answer.inputTokens, answer.outputTokens, 'realtime'),
+      });
+      return c.json(answer.response);
+    },
+  );
 
   app.post('/:version{v1beta|v1}/models/:model{[^/:]+:countTokens}', callKind(state, 'count'), async (c) => {
     const body = await jsonBody(c);
     // The SDK sends `contents`; the REST API also takes a whole `generateContentRequest`.
-    const wrapped = isRecord(body) && isRecord(body.generateContentRequest) ? body.generateContentRequest : body;
+    const wrapped =
+      isRecord(body) && isRecord(body.generateContentRequest) ? body.generateContentRequest : body;
     const request = generateRequestOf(wrapped, 'CountTokensRequest');
     const totalTokens = countRequestTokens(request);
     return c.json({ totalTokens, promptTokensDetails: [{ modality: 'TEXT', tokenCount: totalTokens }] });

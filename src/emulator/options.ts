@@ -2,23 +2,25 @@ import type { Responder } from './model/index.js';
 import type { FaultPlan } from './fault-plan.js';
 
 export interface EmulatorQuotas {
-  maxConcurrentBatchJobs: number;        // PENDING+RUNNING jobs per project; default 100
-  maxEnqueuedTokensPerModel: number;     // input tokens of PENDING+RUNNING jobs per model; default 10_000_000
-  rpm: number; tpm: number; rpd: number; // real-time generateContent per model; defaults 1000 / 4_000_000 / 100_000
+  maxConcurrentBatchJobs: number; // PENDING+RUNNING jobs per project; default 100
+  maxEnqueuedTokensPerModel: number; // input tokens of PENDING+RUNNING jobs per model; default 10_000_000
+  rpm: number;
+  tpm: number;
+  rpd: number; // real-time generateContent per model; defaults 1000 / 4_000_000 / 100_000
 }
 
 export interface EmulatorOptions {
-  host?: string;                 // default 127.0.0.1
-  port?: number;                 // default 0 (a free port)
-  timeScale?: number;            // emulated ms per real ms; default 1
+  host?: string; // default 127.0.0.1
+  port?: number; // default 0 (a free port)
+  timeScale?: number; // emulated ms per real ms; default 1
   turnaroundMs?: number | { min: number; max: number }; // emulated create->done time; default {min: 60_000, max: 600_000}
-  seed?: number;                 // default 1; all randomness derives from it
-  fileTtlMs?: number;            // emulated; default 48 h
-  jobExpiryMs?: number;          // emulated; default 48 h (a job whose turnaround exceeds this EXPIRES)
+  seed?: number; // default 1; all randomness derives from it
+  fileTtlMs?: number; // emulated; default 48 h
+  jobExpiryMs?: number; // emulated; default 48 h (a job whose turnaround exceeds this EXPIRES)
   quotas?: Partial<EmulatorQuotas>;
   faults?: FaultPlan;
-  responder?: Responder;         // a test's own model
-  storageDir?: string;           // where uploaded/result files live; default a fresh temp dir removed on close
+  responder?: Responder; // a test's own model
+  storageDir?: string; // where uploaded/result files live; default a fresh temp dir removed on close
 }
 
 export const DEFAULT_QUOTAS: EmulatorQuotas = {
@@ -74,9 +76,17 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     responder: options.responder,
     storageDir: options.storageDir,
   };
-  check(Number.isInteger(resolved.port) && resolved.port >= 0 && resolved.port <= 65535, 'port', 'an integer from 0 to 65535');
+  check(
+    Number.isInteger(resolved.port) && resolved.port >= 0 && resolved.port <= 65535,
+    'port',
+    'an integer from 0 to 65535',
+  );
   check(resolved.timeScale > 0 && Number.isFinite(resolved.timeScale), 'timeScale', 'a positive number');
-  check(turnaround.min >= 0 && turnaround.max >= turnaround.min, 'turnaroundMs', 'a non-negative number or {min, max} with min <= max');
+  check(
+    turnaround.min >= 0 && turnaround.max >= turnaround.min,
+    'turnaroundMs',
+    'a non-negative number or {min, max} with min <= max',
+  );
   check(Number.isFinite(resolved.seed), 'seed', 'a number');
   check(resolved.fileTtlMs > 0, 'fileTtlMs', 'a positive number of milliseconds');
   check(resolved.jobExpiryMs > 0, 'jobExpiryMs', 'a positive number of milliseconds');

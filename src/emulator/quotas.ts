@@ -16,12 +16,14 @@ export interface QuotaViolation {
   model: string | null;
 }
 
+/** Real-time generateContent limits per model: requests per minute, input tokens per minute, requests per day. */
 export interface RealtimeLimits {
   rpm: number;
   tpm: number;
   rpd: number;
 }
 
+/** Batch admission limits (structurally EmulatorQuotas' batch fields, so the options object can be passed as is). */
 export interface BatchLimits {
   maxConcurrentBatchJobs: number;
   maxEnqueuedTokensPerModel: number;
@@ -34,11 +36,26 @@ const BATCH_RETRY_MS = 60_000;
 const SERVICE = 'generativelanguage.googleapis.com';
 
 const QUOTA_NAMES: Record<QuotaKind, { quotaMetric: string; quotaId: string }> = {
-  rpm: { quotaMetric: `${SERVICE}/generate_content_requests`, quotaId: 'GenerateRequestsPerMinutePerProjectPerModel' },
-  tpm: { quotaMetric: `${SERVICE}/generate_content_input_token_count`, quotaId: 'GenerateContentInputTokensPerModelPerMinute' },
-  rpd: { quotaMetric: `${SERVICE}/generate_content_requests`, quotaId: 'GenerateRequestsPerDayPerProjectPerModel' },
-  batch_concurrent_jobs: { quotaMetric: `${SERVICE}/batch_concurrent_jobs`, quotaId: 'BatchConcurrentJobsPerProject' },
-  batch_enqueued_tokens: { quotaMetric: `${SERVICE}/batch_enqueued_tokens`, quotaId: 'BatchEnqueuedTokensPerModel' },
+  rpm: {
+    quotaMetric: `${SERVICE}/generate_content_requests`,
+    quotaId: 'GenerateRequestsPerMinutePerProjectPerModel',
+  },
+  tpm: {
+    quotaMetric: `${SERVICE}/generate_content_input_token_count`,
+    quotaId: 'GenerateContentInputTokensPerModelPerMinute',
+  },
+  rpd: {
+    quotaMetric: `${SERVICE}/generate_content_requests`,
+    quotaId: 'GenerateRequestsPerDayPerProjectPerModel',
+  },
+  batch_concurrent_jobs: {
+    quotaMetric: `${SERVICE}/batch_concurrent_jobs`,
+    quotaId: 'BatchConcurrentJobsPerProject',
+  },
+  batch_enqueued_tokens: {
+    quotaMetric: `${SERVICE}/batch_enqueued_tokens`,
+    quotaId: 'BatchEnqueuedTokensPerModel',
+  },
 };
 
 function violation(quota: QuotaKind, limit: number, model: string | null): QuotaViolation {
@@ -72,7 +89,10 @@ export class QuotaError extends Error {
 
 /** The message Google sends with RESOURCE_EXHAUSTED: advice, one line per exceeded metric, and the wait. */
 function quotaMessage(violations: QuotaViolation[], retryDelayMs: number, detail: string): string {
-  const lines = violations.map((v) => `* Quota exceeded for metric: ${v.quotaMetric}, limit: ${v.limit}${v.model ? `, model: ${v.model}` : ''}`);
+  const lines = violations.map(
+    (v) =>
+      `* Quota exceeded for metric: ${v.quotaMetric}, limit: ${v.limit}${v.model ? `, model: ${v.model}` : ''}`,
+  );
   return (
     'You exceeded your current quota, please check your plan and billing details. For more information on this error, ' +
     `head to: https://ai.google.dev/gemini-api/docs/rate-limits.${detail}\n${lines.join('\n')}\nPlease retry in ${(retryDelayMs / 1000).toFixed(3)}s.`
@@ -84,29 +104,49 @@ interface Use {
   tokens: number;
 }
 
-/** Uses of one model, oldest first, kept for a day (the longest window). */
+/**
+ * Uses of one model, oldest first, kept for a day (the longest window). Two heads mark where the
+ * day and the minute windows start, and the minute's tokens are kept as a running sum, so a check
+ * costs O(1) amortized even with a day of traffic. Emulated time only moves forward.
+ */
 class UseLog {
   private uses: Use[] = [];
-  private head = 0;
+  private dayHead = 0;
+  private minuteHead = 0;
+  minuteTokens = 0;
 
-  prune(now: number): void {
-    while (this.head < this.uses.length && (this.uses[this.head]?.at ?? Infinity) <= now - DAY_MS) this.head++;
-    // Compact now and then, so a long run does not keep a day of dead entries forever.
-    if (this.head > 1024 && this.head * 2 > this.uses.length) {
-      this.uses = this.uses.slice(this.head);
-      this.head = 0;
+  /** Moves both windows to end at `now`. */
+  advance(now: number): void {
+    for (
+      let use = this.uses[this.minuteHead];
+      use && use.at <= now - MINUTE_MS;
+      use = this.uses[this.minuteHead]
+    ) {
+      this.minuteTokens -= use.tokens;
+      this.minuteHead++;
+    }
+    for (let use = this.uses[this.dayHead]; use && use.at <= now - DAY_MS; use = this.uses[this.dayHead])
+      this.dayHead++;
+    // Compact now and then, so a long run does not keep dead entries forever.
+    if (this.dayHead > 1024 && this.dayHead * 2 > this.uses.length) {
+      this.uses = this.uses.slice(this.dayHead);
+      this.minuteHead -= this.dayHead;
+      this.dayHead = 0;
     }
   }
 
-  /** Uses still inside a window ending now, oldest first. */
-  within(now: number, windowMs: number): Use[] {
-    let start = this.uses.length;
-    while (start > this.head && (this.uses[start - 1]?.at ?? -Infinity) > now - windowMs) start--;
-    return this.uses.slice(start);
+  count(window: 'minute' | 'day'): number {
+    return this.uses.length - (window === 'minute' ? this.minuteHead : this.dayHead);
+  }
+
+  /** The n-th oldest use (0-based) inside the window. */
+  oldest(window: 'minute' | 'day', n: number): Use | undefined {
+    return this.uses[(window === 'minute' ? this.minuteHead : this.dayHead) + n];
   }
 
   record(use: Use): void {
     this.uses.push(use);
+    this.minuteTokens += use.tokens;
   }
 }
 
@@ -114,9 +154,22 @@ class UseLog {
  * Wait until `excess` of the oldest uses leave the window: the window holds a use while
  * now < use.at + window, so the wait is measured from the excess-th oldest one.
  */
-function waitForCount(uses: Use[], excess: number, now: number, windowMs: number): number {
-  const leaving = uses[Math.max(0, excess - 1)];
+function waitForCount(log: UseLog, window: 'minute' | 'day', excess: number, now: number): number {
+  const windowMs = window === 'minute' ? MINUTE_MS : DAY_MS;
+  const leaving = log.oldest(window, Math.max(0, excess - 1));
   return leaving ? leaving.at + windowMs - now : windowMs;
+}
+
+/** How long until enough of the minute's tokens leave for `tokens` more to fit under `limit`. */
+function waitForTokens(log: UseLog, tokens: number, limit: number, now: number): number {
+  let remaining = log.minuteTokens;
+  for (let n = 0; n < log.count('minute'); n++) {
+    const use = log.oldest('minute', n);
+    if (!use) break;
+    remaining -= use.tokens;
+    if (remaining + tokens <= limit) return use.at + MINUTE_MS - now;
+  }
+  return MINUTE_MS;
 }
 
 /** Real-time generateContent limits per model over sliding windows of emulated time. */
@@ -137,33 +190,30 @@ export class RealtimeLimiter {
       log = new UseLog();
       this.logs.set(name, log);
     }
-    log.prune(now);
-    const minute = log.within(now, MINUTE_MS);
-    const day = log.within(now, DAY_MS);
+    log.advance(now);
+    const { rpm, tpm, rpd } = this.limits;
     const found: Array<{ violation: QuotaViolation; waitMs: number }> = [];
     let detail = '';
-    if (day.length >= this.limits.rpd) {
-      found.push({ violation: violation('rpd', this.limits.rpd, name), waitMs: waitForCount(day, day.length - this.limits.rpd + 1, now, DAY_MS) });
+    if (log.count('day') >= rpd) {
+      found.push({
+        violation: violation('rpd', rpd, name),
+        waitMs: waitForCount(log, 'day', log.count('day') - rpd + 1, now),
+      });
     }
-    if (minute.length >= this.limits.rpm) {
-      found.push({ violation: violation('rpm', this.limits.rpm, name), waitMs: waitForCount(minute, minute.length - this.limits.rpm + 1, now, MINUTE_MS) });
+    if (log.count('minute') >= rpm) {
+      found.push({
+        violation: violation('rpm', rpm, name),
+        waitMs: waitForCount(log, 'minute', log.count('minute') - rpm + 1, now),
+      });
     }
-    const used = minute.reduce((sum, use) => sum + use.tokens, 0);
-    if (used + tokens > this.limits.tpm) {
-      let waitMs = MINUTE_MS;
-      if (tokens > this.limits.tpm) {
-        detail = ` This request alone has ${tokens} input tokens, more than the per-minute limit of ${this.limits.tpm}.`;
-      } else {
-        let remaining = used;
-        for (const use of minute) {
-          remaining -= use.tokens;
-          if (remaining + tokens <= this.limits.tpm) {
-            waitMs = use.at + MINUTE_MS - now;
-            break;
-          }
-        }
-      }
-      found.push({ violation: violation('tpm', this.limits.tpm, name), waitMs });
+    if (log.minuteTokens + tokens > tpm) {
+      // A request above the limit never fits; say so rather than promise a wait that cannot help.
+      if (tokens > tpm)
+        detail = ` This request alone has ${tokens} input tokens, more than the per-minute limit of ${tpm}.`;
+      found.push({
+        violation: violation('tpm', tpm, name),
+        waitMs: tokens > tpm ? MINUTE_MS : waitForTokens(log, tokens, tpm, now),
+      });
     }
     if (found.length === 0) {
       log.record({ at: now, tokens });
@@ -190,7 +240,8 @@ export function checkBatchAdmission(input: {
   const model = input.model?.replace(/^models\//, '') ?? null;
   const { maxConcurrentBatchJobs, maxEnqueuedTokensPerModel } = input.limits;
   const violations: QuotaViolation[] = [];
-  if (input.activeJobs >= maxConcurrentBatchJobs) violations.push(violation('batch_concurrent_jobs', maxConcurrentBatchJobs, null));
+  if (input.activeJobs >= maxConcurrentBatchJobs)
+    violations.push(violation('batch_concurrent_jobs', maxConcurrentBatchJobs, null));
   if (input.enqueuedTokensForModel + input.newJobTokens > maxEnqueuedTokensPerModel) {
     violations.push(violation('batch_enqueued_tokens', maxEnqueuedTokensPerModel, model));
   }
@@ -202,9 +253,13 @@ export function checkBatchAdmission(input: {
   return new QuotaError(violations, BATCH_RETRY_MS, detail);
 }
 
-/** A google.protobuf.Duration in JSON: whole seconds, rounded up so a client never retries too early. */
+/**
+ * A google.protobuf.Duration in JSON. Whole seconds rounded up, as Google sends them, so a client
+ * never retries too early; below a second (fast emulated clocks) milliseconds, e.g. "0.060s".
+ */
 function durationOf(ms: number): string {
-  return `${Math.max(1, Math.ceil(ms / 1000))}s`;
+  if (ms < 1000) return `${(Math.max(1, Math.ceil(ms)) / 1000).toFixed(3)}s`;
+  return `${Math.ceil(ms / 1000)}s`;
 }
 
 /**
@@ -212,16 +267,27 @@ function durationOf(ms: number): string {
  * QuotaFailure, RetryInfo]}}. `retryDelayMs` overrides the error's delay, e.g. converted from
  * emulated to real time by the server.
  */
-export function quotaErrorBody(error: QuotaError, retryDelayMs: number = error.retryDelayMs): Record<string, unknown> {
+export function quotaErrorBody(
+  error: QuotaError,
+  retryDelayMs: number = error.retryDelayMs,
+): Record<string, unknown> {
   return {
     error: {
       code: 429,
-      message: retryDelayMs === error.retryDelayMs ? error.message : quotaMessage(error.violations, retryDelayMs, error.detail),
+      message:
+        retryDelayMs === error.retryDelayMs
+          ? error.message
+          : quotaMessage(error.violations, retryDelayMs, error.detail),
       status: 'RESOURCE_EXHAUSTED',
       details: [
         {
           '@type': 'type.googleapis.com/google.rpc.Help',
-          links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }],
+          links: [
+            {
+              description: 'Learn more about Gemini API quotas',
+              url: 'https://ai.google.dev/gemini-api/docs/rate-limits',
+            },
+          ],
         },
         {
           '@type': 'type.googleapis.com/google.rpc.QuotaFailure',

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -16,16 +16,30 @@ import type { EmulatorState } from './http-context.js';
 import { MemoryLedger, type Ledger } from './ledger.js';
 import { resolveOptions, type EmulatorOptions } from './options.js';
 import { seededRandom } from './seeded-random.js';
-import { mkdir } from 'node:fs/promises';
 
 /** A started emulator. */
 export interface RunningEmulator {
-  url: string;                   // 'http://127.0.0.1:PORT' — give it to the SDK as httpOptions.baseUrl
+  url: string; // 'http://127.0.0.1:PORT' — give it to the SDK as httpOptions.baseUrl
   ledger: Ledger;
-  setFaults(faults: FaultPlan): void;   // replaces the plan (byKey counters restart)
+  setFaults(faults: FaultPlan): void; // replaces the plan (byKey counters restart)
   setResponder(responder: Responder | undefined): void;
-  now(): number;                 // emulated epoch ms
+  now(): number; // emulated epoch ms
   close(): Promise<void>;
+}
+
+/** The emulator could not listen (port in use, host not local...). */
+export class EmulatorListenError extends Error {
+  readonly code = 'EMULATOR_LISTEN';
+  constructor(host: string, port: number, cause: unknown) {
+    const reason =
+      (cause as { code?: unknown }).code === 'EADDRINUSE'
+        ? 'the port is already in use'
+        : String((cause as Error).message ?? cause);
+    super(
+      `The emulator cannot listen on ${host}:${port}: ${reason}. Pick another --port (0 = any free port) or --host.`,
+    );
+    this.name = 'EmulatorListenError';
+  }
 }
 
 /** How often (real ms) the background timer advances job states. */
@@ -39,13 +53,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const clock = emulatedClock(settings.timeScale);
   const ledger = new MemoryLedger();
   const faults = new FaultInjector(settings.seed, settings.faults);
-  const files = new FileStore(join(storageDir, 'store'), clock, settings.fileTtlMs, seededRandom(settings.seed, 'file-ids'));
+  const files = new FileStore(
+    join(storageDir, 'store'),
+    clock,
+    settings.fileTtlMs,
+    seededRandom(settings.seed, 'file-ids'),
+  );
   await files.init();
   const workDir = join(storageDir, 'jobs');
   await mkdir(workDir, { recursive: true });
   let responder = settings.responder;
   const batches = new BatchJobs({
     clock,
+    timeScale: settings.timeScale,
     seed: settings.seed,
     turnaround: settings.turnaround,
     jobExpiryMs: settings.jobExpiryMs,
@@ -54,25 +74,34 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   });
   const state: EmulatorState = {
     clock,
+    timeScale: settings.timeScale,
     seed: settings.seed,
     files,
     batches,
     ledger,
     faults,
-    limiter: new RealtimeLimiter({ rpm: settings.quotas.rpm, tpm: settings.quotas.tpm, rpd: settings.quotas.rpd }, clock.now),
+    limiter: new RealtimeLimiter(
+      { rpm: settings.quotas.rpm, tpm: settings.quotas.tpm, rpd: settings.quotas.rpd },
+      clock.now,
+    ),
     responder: () => responder,
     setFaults: (plan) => faults.replace(plan),
   };
 
   const app = emulatorApp(state);
   const server = createAdaptorServer({ fetch: app.fetch, hostname: settings.host }) as Server;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(settings.port, settings.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(settings.port, settings.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    if (ownsStorage) await rm(storageDir, { recursive: true, force: true });
+    throw new EmulatorListenError(settings.host, settings.port, error);
+  }
   const { port } = server.address() as AddressInfo;
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
 

@@ -5,7 +5,9 @@ export class OutputPathError extends Error {
     readonly id: string,
     reason: string,
   ) {
-    super(`Record id ${JSON.stringify(id)} cannot name an output file: ${reason}. Change how the source derives ids.`);
+    super(
+      `Record id ${JSON.stringify(id)} cannot name an output file: ${reason}. Change how the source derives ids.`,
+    );
     this.name = 'OutputPathError';
   }
 }

@@ -23,7 +23,11 @@ const CSV_COLUMNS = [
  * Streams every output document to `out`, one at a time with backpressure, in directory order.
  * Returns how many were written; a corrupt file stops the export with OutputCorruptError.
  */
-export async function exportOutputs(store: OutputStore, format: ExportFormat, out: NodeJS.WritableStream): Promise<number> {
+export async function exportOutputs(
+  store: OutputStore,
+  format: ExportFormat,
+  out: NodeJS.WritableStream,
+): Promise<number> {
   let count = 0;
   if (format === 'csv') await send(out, stringify([[...CSV_COLUMNS]]));
   for await (const id of store.listDone()) {

@@ -4,4 +4,9 @@
  */
 export { OutputCorruptError, OutputPathError } from './errors.js';
 export { exportOutputs, type ExportFormat } from './export.js';
-export { OutputStore, type OutputDocument, type OutputMeta, type OutputStoreOptions } from './output-store.js';
+export {
+  OutputStore,
+  type OutputDocument,
+  type OutputMeta,
+  type OutputStoreOptions,
+} from './output-store.js';

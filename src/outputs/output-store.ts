@@ -82,7 +82,8 @@ export class OutputStore {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-      if (code === 'EISDIR') throw new OutputCorruptError(path, 'it is a folder, not a file', { cause: error });
+      if (code === 'EISDIR')
+        throw new OutputCorruptError(path, 'it is a folder, not a file', { cause: error });
       throw error;
     }
     let value: unknown;
@@ -91,10 +92,12 @@ export class OutputStore {
     } catch (error) {
       throw new OutputCorruptError(path, `not valid JSON: ${(error as Error).message}`, { cause: error });
     }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new OutputCorruptError(path, 'not a JSON object');
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new OutputCorruptError(path, 'not a JSON object');
     const document = value as Partial<OutputDocument>;
     if (!('output' in document)) throw new OutputCorruptError(path, 'no "output" field');
-    if (document.meta === null || typeof document.meta !== 'object') throw new OutputCorruptError(path, 'no "meta" object');
+    if (document.meta === null || typeof document.meta !== 'object')
+      throw new OutputCorruptError(path, 'no "meta" object');
     return document as OutputDocument;
   }
 
@@ -128,7 +131,8 @@ export class OutputStore {
     if (first === undefined) return;
     // mkdir returns the top-most folder it created: fsync from its parent down to `folder`.
     const chain: string[] = [];
-    for (let current = folder; current.length >= first.length; current = dirname(current)) chain.unshift(current);
+    for (let current = folder; current.length >= first.length; current = dirname(current))
+      chain.unshift(current);
     await syncFolder(dirname(first));
     for (const created of chain.slice(0, -1)) await syncFolder(created);
   }
@@ -156,7 +160,8 @@ async function* walk(folder: string, segments: string[]): AsyncGenerator<WalkEnt
       if (!entry.name.startsWith('.')) yield* walk(path, [...segments, entry.name]);
     } else if (entry.isFile() || entry.isSymbolicLink()) {
       if (isTempName(entry.name)) yield { path, segments: [...segments, entry.name], isTemp: true };
-      else if (!entry.name.startsWith('.')) yield { path, segments: [...segments, entry.name], isTemp: false };
+      else if (!entry.name.startsWith('.'))
+        yield { path, segments: [...segments, entry.name], isTemp: false };
     }
   }
 }

@@ -14,16 +14,21 @@ const TEMP_FILE = /^\..+\.json\.[A-Za-z0-9]+\.tmp$/;
 /** The segments of a valid id, or an OutputPathError saying why it cannot name a file. */
 export function idSegments(id: string): string[] {
   if (typeof id !== 'string' || id.length === 0) throw new OutputPathError(String(id), 'it is empty');
-  if (id.length > MAX_ID_LENGTH) throw new OutputPathError(id, `it is longer than ${MAX_ID_LENGTH} characters`);
+  if (id.length > MAX_ID_LENGTH)
+    throw new OutputPathError(id, `it is longer than ${MAX_ID_LENGTH} characters`);
   if (id.includes('\0')) throw new OutputPathError(id, 'it contains a NUL character');
   if (id.includes('\\')) throw new OutputPathError(id, "it contains '\\' (use '/' between folders)");
   const segments = id.split('/');
   for (const segment of segments) {
-    if (segment === '') throw new OutputPathError(id, "it has an empty segment (a leading, trailing or doubled '/')");
-    if (segment === '.' || segment === '..') throw new OutputPathError(id, `its segment ${JSON.stringify(segment)} would leave the output folder`);
+    if (segment === '')
+      throw new OutputPathError(id, "it has an empty segment (a leading, trailing or doubled '/')");
+    if (segment === '.' || segment === '..')
+      throw new OutputPathError(id, `its segment ${JSON.stringify(segment)} would leave the output folder`);
     // Hidden names are reserved for temp files; an output stored under one would never count as done.
-    if (segment.startsWith('.')) throw new OutputPathError(id, `its segment ${JSON.stringify(segment)} starts with '.'`);
-    if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES) throw new OutputPathError(id, `a segment is longer than ${MAX_SEGMENT_BYTES} bytes`);
+    if (segment.startsWith('.'))
+      throw new OutputPathError(id, `its segment ${JSON.stringify(segment)} starts with '.'`);
+    if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES)
+      throw new OutputPathError(id, `a segment is longer than ${MAX_SEGMENT_BYTES} bytes`);
   }
   return segments;
 }
@@ -32,7 +37,8 @@ export function idSegments(id: string): string[] {
 export function outputPath(root: string, id: string): string {
   const path = join(resolve(root), ...idSegments(id)) + OUTPUT_SUFFIX;
   const inside = relative(resolve(root), path);
-  if (inside.startsWith('..') || inside.startsWith(sep)) throw new OutputPathError(id, 'it resolves outside the output folder');
+  if (inside.startsWith('..') || inside.startsWith(sep))
+    throw new OutputPathError(id, 'it resolves outside the output folder');
   return path;
 }
 
@@ -49,7 +55,8 @@ export function isTempName(fileName: string): boolean {
 /** The id of an output file, from its path segments under the root; null when the file is not an output. */
 export function idFromSegments(segments: string[]): string | null {
   const last = segments[segments.length - 1];
-  if (last === undefined || !last.endsWith(OUTPUT_SUFFIX) || last.length === OUTPUT_SUFFIX.length) return null;
+  if (last === undefined || !last.endsWith(OUTPUT_SUFFIX) || last.length === OUTPUT_SUFFIX.length)
+    return null;
   const id = [...segments.slice(0, -1), last.slice(0, -OUTPUT_SUFFIX.length)].join('/');
   try {
     idSegments(id);

@@ -5,7 +5,8 @@ import nunjucks from 'nunjucks';
 /**
  * A nunjucks environment configured to behave like Jinja's defaults: no autoescaping (prompts are not
  * HTML), undefined renders empty, no block trimming, one trailing newline dropped from each template
- * (Jinja's keep_trailing_newline=False), and a `tojson` filter. Templates load only from `folder`.
+ * (Jinja's keep_trailing_newline=False), True/False/None, and a `tojson` filter. Templates load only
+ * from `folder`.
  */
 export interface PromptEnvironment {
   environment: nunjucks.Environment;
@@ -22,7 +23,9 @@ export function createPromptEnvironment(folder: string): PromptEnvironment {
       const path = resolve(root, name);
       const inside = relative(root, path);
       if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
-        throw new Error(`template ${JSON.stringify(name)} is outside the prompt folder ${root}; includes must stay inside it`);
+        throw new Error(
+          `template ${JSON.stringify(name)} is outside the prompt folder ${root}; includes must stay inside it`,
+        );
       }
       const src = dropTrailingNewline(readSource(path, name));
       loaded.set(path, src);
@@ -36,6 +39,10 @@ export function createPromptEnvironment(folder: string): PromptEnvironment {
     lstripBlocks: false,
   });
   environment.addFilter('tojson', toJson);
+  // Jinja spells its constants both ways; nunjucks only knows the lower-case ones.
+  environment.addGlobal('True', true);
+  environment.addGlobal('False', false);
+  environment.addGlobal('None', null);
   return { environment, loaded };
 }
 
@@ -51,7 +58,8 @@ function readSource(path: string, name: string): string {
     return readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') throw new Error(`template ${JSON.stringify(name)} not found at ${path}`);
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR')
+      throw new Error(`template ${JSON.stringify(name)} not found at ${path}`);
     throw error;
   }
 }
@@ -70,6 +78,7 @@ function sortKeys(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
   const sorted: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) sorted[key] = sortKeys((value as Record<string, unknown>)[key]);
+  for (const key of Object.keys(value).sort())
+    sorted[key] = sortKeys((value as Record<string, unknown>)[key]);
   return sorted;
 }

@@ -14,6 +14,10 @@ export class PromptError extends Error {
 
   /** True for any PromptError, even one from another copy of this module. */
   static isInstance(error: unknown): error is PromptError {
-    return error instanceof Error && error.name === 'PromptError' && typeof (error as { code?: unknown }).code === 'string';
+    return (
+      error instanceof Error &&
+      error.name === 'PromptError' &&
+      typeof (error as { code?: unknown }).code === 'string'
+    );
   }
 }

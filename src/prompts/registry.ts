@@ -32,7 +32,10 @@ export function assertSafeNames(name: string, version: string): void {
   }
   // `system` and `<v>.system` would load a system instruction as if it were the prompt itself.
   if (version === 'system' || version.endsWith('.system')) {
-    throw new PromptError('PROMPT_NAME_INVALID', `Prompt version ${JSON.stringify(version)} is reserved for system instructions; pick another version name.`);
+    throw new PromptError(
+      'PROMPT_NAME_INVALID',
+      `Prompt version ${JSON.stringify(version)} is reserved for system instructions; pick another version name.`,
+    );
   }
 }
 
@@ -55,7 +58,13 @@ export async function readPromptFiles(dir: string, name: string, version: string
 export async function listVersions(dir: string, name: string): Promise<string[]> {
   const entries = await readdirOptional(join(dir, name));
   return entries
-    .filter((file) => file.endsWith(TEMPLATE_SUFFIX) && !file.endsWith(SYSTEM_SUFFIX) && file !== SHARED_SYSTEM && !file.startsWith('.'))
+    .filter(
+      (file) =>
+        file.endsWith(TEMPLATE_SUFFIX) &&
+        !file.endsWith(SYSTEM_SUFFIX) &&
+        file !== SHARED_SYSTEM &&
+        !file.startsWith('.'),
+    )
     .map((file) => file.slice(0, -TEMPLATE_SUFFIX.length))
     .sort(naturalOrder);
 }
@@ -68,9 +77,14 @@ async function notFound(dir: string, name: string, version: string): Promise<Pro
       `Prompt ${name} has no version ${version} (no ${join(dir, name, `${version}${TEMPLATE_SUFFIX}`)}); existing versions: ${versions.join(', ')}.`,
     );
   }
-  const names = (await readdirOptional(dir, true)).filter((entry) => !entry.startsWith('.')).sort(naturalOrder);
+  const names = (await readdirOptional(dir, true))
+    .filter((entry) => !entry.startsWith('.'))
+    .sort(naturalOrder);
   const known = names.length > 0 ? `prompts in ${dir}: ${names.join(', ')}` : `${dir} holds no prompts`;
-  return new PromptError('PROMPT_NOT_FOUND', `Prompt ${name} has no versions (expected ${join(dir, name, `${version}${TEMPLATE_SUFFIX}`)}); ${known}.`);
+  return new PromptError(
+    'PROMPT_NOT_FOUND',
+    `Prompt ${name} has no versions (expected ${join(dir, name, `${version}${TEMPLATE_SUFFIX}`)}); ${known}.`,
+  );
 }
 
 async function readOptional(path: string): Promise<string | null> {
@@ -85,7 +99,9 @@ async function readOptional(path: string): Promise<string | null> {
 async function readdirOptional(path: string, directoriesOnly = false): Promise<string[]> {
   try {
     const entries = await readdir(path, { withFileTypes: true });
-    return entries.filter((entry) => (directoriesOnly ? entry.isDirectory() : entry.isFile())).map((entry) => entry.name);
+    return entries
+      .filter((entry) => (directoriesOnly ? entry.isDirectory() : entry.isFile()))
+      .map((entry) => entry.name);
   } catch (error) {
     if (isMissing(error)) return [];
     throw error;

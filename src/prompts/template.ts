@@ -36,16 +36,23 @@ export function compilePrompt(name: string, version: string, files: PromptFiles)
   const label = `${name}/${version}`;
   const main = compileFile(environment, files.templateSource, files.templatePath, label);
   const system =
-    files.systemPath === null || files.systemSource === null ? null : compileFile(environment, files.systemSource, files.systemPath, label);
+    files.systemPath === null || files.systemSource === null
+      ? null
+      : compileFile(environment, files.systemSource, files.systemPath, label);
   // Includes compiled at load are part of what this version is, so they feed the hash too.
-  const templateHash = sha256(JSON.stringify([name, version, files.templateSource, files.systemSource, [...loaded.values()]]));
+  const templateHash = sha256(
+    JSON.stringify([name, version, files.templateSource, files.systemSource, [...loaded.values()]]),
+  );
   return {
     name,
     version,
     templateHash,
     render(vars: PromptVariables): RenderedPrompt {
       const text = renderFile(main, files.templatePath, label, vars);
-      const systemText = system === null || files.systemPath === null ? null : renderFile(system, files.systemPath, label, vars);
+      const systemText =
+        system === null || files.systemPath === null
+          ? null
+          : renderFile(system, files.systemPath, label, vars);
       return { text, system: systemText, hash: renderedHash(systemText, text) };
     },
   };
@@ -56,7 +63,12 @@ export function renderedHash(system: string | null, text: string): string {
   return sha256(JSON.stringify([system, text]));
 }
 
-function compileFile(environment: nunjucks.Environment, source: string, path: string, label: string): nunjucks.Template {
+function compileFile(
+  environment: nunjucks.Environment,
+  source: string,
+  path: string,
+  label: string,
+): nunjucks.Template {
   let template: nunjucks.Template;
   try {
     template = new nunjucks.Template(dropTrailingNewline(source), environment, path, true);
@@ -83,11 +95,20 @@ interface FilterNode {
 interface ParsedTemplate {
   findAll(type: unknown): FilterNode[];
 }
-const parser = (nunjucks as unknown as { parser: { parse(src: string, extensions: unknown[], options: object): ParsedTemplate } }).parser;
+const parser = (
+  nunjucks as unknown as {
+    parser: { parse(src: string, extensions: unknown[], options: object): ParsedTemplate };
+  }
+).parser;
 const filterNode = (nunjucks as unknown as { nodes: { Filter: unknown } }).nodes.Filter;
 
 /** Jinja rejects an unknown filter when it compiles a template; nunjucks only when it renders one. */
-function assertKnownFilters(environment: nunjucks.Environment, source: string, path: string, label: string): void {
+function assertKnownFilters(
+  environment: nunjucks.Environment,
+  source: string,
+  path: string,
+  label: string,
+): void {
   const tree = parser.parse(dropTrailingNewline(source), [], {});
   for (const node of tree.findAll(filterNode)) {
     const name = node.name?.value;
@@ -106,15 +127,23 @@ function renderFile(template: nunjucks.Template, path: string, label: string, va
     return template.render({ record: vars.record, context: vars.context });
   } catch (error) {
     const { line, detail } = describe(error);
-    throw new PromptError('PROMPT_RENDER', `Prompt ${label} failed to render ${path}${line ? ` at line ${line}` : ''}: ${detail}`, {
-      cause: error,
-    });
+    throw new PromptError(
+      'PROMPT_RENDER',
+      `Prompt ${label} failed to render ${path}${line ? ` at line ${line}` : ''}: ${detail}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
 function syntaxError(error: unknown, path: string, label: string): PromptError {
   const { line, detail } = describe(error);
-  return new PromptError('PROMPT_SYNTAX', `Prompt ${label}: syntax error in ${path}${line ? ` at line ${line}` : ''}: ${detail}`, { cause: error });
+  return new PromptError(
+    'PROMPT_SYNTAX',
+    `Prompt ${label}: syntax error in ${path}${line ? ` at line ${line}` : ''}: ${detail}`,
+    { cause: error },
+  );
 }
 
 /** Pulls the line and the bare reason out of a nunjucks error ("(path) [Line 3, Column 5]\n  reason"). */

@@ -54,8 +54,16 @@ export function rpcStatusFacts(error: unknown): RpcStatusFacts {
   const fields = error !== null && typeof error === 'object' ? (error as Record<string, unknown>) : {};
   const code = typeof fields.code === 'number' && Number.isFinite(fields.code) ? fields.code : null;
   const status = typeof fields.status === 'string' && fields.status !== '' ? fields.status : null;
-  const message = typeof fields.message === 'string' ? fields.message : typeof error === 'string' ? error : '';
-  const http = code !== null && code >= 100 ? code : code !== null ? HTTP_OF_GRPC[code] : status !== null ? HTTP_OF_STATUS[status] : undefined;
+  const message =
+    typeof fields.message === 'string' ? fields.message : typeof error === 'string' ? error : '';
+  const http =
+    code !== null && code >= 100
+      ? code
+      : code !== null
+        ? HTTP_OF_GRPC[code]
+        : status !== null
+          ? HTTP_OF_STATUS[status]
+          : undefined;
   const transient = status === 'ABORTED' || status === 'CANCELLED' || code === 10 || code === 1;
   const clientError = http !== undefined && http >= 400 && http < 500 && http !== 408 && http !== 429;
   return { code, status, message, retryable: transient || !clientError };

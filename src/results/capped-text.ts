@@ -4,6 +4,6 @@ export function capText(text: string, maxBytes: number): string {
   const bytes = Buffer.from(text.slice(0, maxBytes), 'utf8').subarray(0, maxBytes);
   // Drop a trailing partial character: decoding would turn it into U+FFFD.
   let kept = bytes.toString('utf8');
-  if (kept.endsWith('\uFFFD')) kept = kept.slice(0, -1);
+  while (kept.endsWith('\uFFFD')) kept = kept.slice(0, -1);
   return `${kept}… [truncated: ${Buffer.byteLength(text)} bytes in all, first ${Buffer.byteLength(kept)} kept]`;
 }

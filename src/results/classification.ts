@@ -24,7 +24,14 @@ export interface Usage {
 /** A usable output, or why not (with the raw response kept for the failure log). */
 export type ResultOutcome =
   | { ok: true; output: unknown; text: string; usage: Usage }
-  | { ok: false; cause: FailureCause; message: string; raw: string | null; retryable: boolean; usage?: Usage };
+  | {
+      ok: false;
+      cause: FailureCause;
+      message: string;
+      raw: string | null;
+      retryable: boolean;
+      usage?: Usage;
+    };
 
 /** What one request came back as: a line that could not be read, or a response and/or an error. */
 export type ResultInput = { malformed: true; raw: string } | { response?: unknown; error?: unknown };
@@ -32,7 +39,14 @@ export type ResultInput = { malformed: true; raw: string } | { response?: unknow
 /** Cap on the raw response stored with a failure. */
 export const MAX_RAW_BYTES = 1024 * 1024;
 
-const SAFETY = new Set(['SAFETY', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT']);
+const SAFETY = new Set([
+  'SAFETY',
+  'BLOCKLIST',
+  'PROHIBITED_CONTENT',
+  'SPII',
+  'IMAGE_SAFETY',
+  'IMAGE_PROHIBITED_CONTENT',
+]);
 const RECITATION = new Set(['RECITATION', 'IMAGE_RECITATION']);
 /** Generation cut short by a length limit (CONTINUATION: the per-request token limit). */
 const TRUNCATED = new Set(['MAX_TOKENS', 'CONTINUATION']);
@@ -45,7 +59,11 @@ const COMPLETE = new Set(['STOP', 'FINISH_REASON_UNSPECIFIED']);
  */
 export function classifyResult(input: ResultInput, validator: OutputValidator): ResultOutcome {
   if ('malformed' in input && input.malformed === true) {
-    return failure('malformed_result', 'The results file line for this request is not valid JSON with a response or an error.', capText(input.raw, MAX_RAW_BYTES));
+    return failure(
+      'malformed_result',
+      'The results file line for this request is not valid JSON with a response or an error.',
+      capText(input.raw, MAX_RAW_BYTES),
+    );
   }
   const { response, error } = input as { response?: unknown; error?: unknown };
   if (error !== undefined && error !== null) {
@@ -54,8 +72,17 @@ export function classifyResult(input: ResultInput, validator: OutputValidator): 
     const message = `The API failed this request${label ? ` (${label})` : ''}: ${shorten(facts.message || 'no message')}`;
     return { ...failure('api_error', message, rawJson(error)), retryable: facts.retryable };
   }
-  if (response === undefined || response === null || typeof response !== 'object' || Array.isArray(response)) {
-    return failure('malformed_result', 'The result has neither a response nor an error.', response === undefined ? null : rawJson(response));
+  if (
+    response === undefined ||
+    response === null ||
+    typeof response !== 'object' ||
+    Array.isArray(response)
+  ) {
+    return failure(
+      'malformed_result',
+      'The result has neither a response nor an error.',
+      response === undefined ? null : rawJson(response),
+    );
   }
   return classifyResponse(response as Record<string, unknown>, validator);
 }
@@ -63,14 +90,29 @@ export function classifyResult(input: ResultInput, validator: OutputValidator): 
 function classifyResponse(response: Record<string, unknown>, validator: OutputValidator): ResultOutcome {
   const facts = responseFacts(response);
   const usage = facts.usage;
-  const fail = (cause: FailureCause, message: string): ResultOutcome => ({ ...failure(cause, message, rawJson(response)), usage });
+  const fail = (cause: FailureCause, message: string): ResultOutcome => ({
+    ...failure(cause, message, rawJson(response)),
+    usage,
+  });
   const reason = facts.finishReason ?? 'none';
-  if (facts.blockReason !== null) return fail('safety', `The prompt was blocked (blockReason ${facts.blockReason}); no answer was generated.`);
+  if (facts.blockReason !== null)
+    return fail(
+      'safety',
+      `The prompt was blocked (blockReason ${facts.blockReason}); no answer was generated.`,
+    );
   if (facts.candidateCount === 0) return fail('empty', 'The response has no candidates.');
-  if (SAFETY.has(reason)) return fail('safety', `The answer was blocked by safety filters (finishReason ${reason}).`);
-  if (RECITATION.has(reason)) return fail('recitation', `The answer was stopped for reciting source material (finishReason ${reason}).`);
+  if (SAFETY.has(reason))
+    return fail('safety', `The answer was blocked by safety filters (finishReason ${reason}).`);
+  if (RECITATION.has(reason))
+    return fail(
+      'recitation',
+      `The answer was stopped for reciting source material (finishReason ${reason}).`,
+    );
   if (TRUNCATED.has(reason)) {
-    return fail('max_tokens', `The answer was cut off at the output token limit (finishReason ${reason}, ${usage.outputTokens} output tokens); raise max_output_tokens.`);
+    return fail(
+      'max_tokens',
+      `The answer was cut off at the output token limit (finishReason ${reason}, ${usage.outputTokens} output tokens); raise max_output_tokens.`,
+    );
   }
   if (facts.finishReason !== null && !COMPLETE.has(reason)) {
     // OTHER, LANGUAGE, MALFORMED_*, tool-call reasons…: whatever text there is did not end normally.
@@ -79,13 +121,22 @@ function classifyResponse(response: Record<string, unknown>, validator: OutputVa
   if (facts.text.trim() === '') return fail('empty', `The answer has no text (finishReason ${reason}).`);
   if (!validator.expectsJson) return { ok: true, output: facts.text, text: facts.text, usage };
   const parsed = parseJson(facts.text);
-  if (!parsed.ok) return fail('invalid_json', `The answer is not valid JSON (finishReason ${reason}): ${parsed.message}`);
+  if (!parsed.ok)
+    return fail('invalid_json', `The answer is not valid JSON (finishReason ${reason}): ${parsed.message}`);
   const verdict = validator.validate(parsed.value);
-  if (!verdict.ok) return fail('schema_mismatch', `The answer does not match the response schema: ${verdict.message}`);
+  if (!verdict.ok)
+    return fail(
+      'schema_mismatch',
+      `The answer does not match the response schema (finishReason ${reason}): ${verdict.message}`,
+    );
   return { ok: true, output: parsed.value, text: facts.text, usage };
 }
 
-function failure(cause: FailureCause, message: string, raw: string | null): Extract<ResultOutcome, { ok: false }> {
+function failure(
+  cause: FailureCause,
+  message: string,
+  raw: string | null,
+): Extract<ResultOutcome, { ok: false }> {
   return { ok: false, cause, message, raw, retryable: true };
 }
 
@@ -115,7 +166,8 @@ function whereItBroke(text: string, error: Error): string {
   const offset = position ? Number(position[1]) : null;
   const reason = error.message.replace(/ in JSON at position \d+.*$/s, '').replace(/^JSON\.parse: /, '');
   const atEnd = offset === null ? /end of (JSON|data)/i.test(error.message) : offset >= text.trimEnd().length;
-  if (atEnd) return `it ends mid-value after ${text.length} characters (truncated?): …${excerpt(text, text.length)}`;
+  if (atEnd)
+    return `it ends mid-value after ${text.length} characters (truncated?): …${excerpt(text, text.length)}`;
   if (offset === null) return `${shorten(reason)} (${text.length} characters)`;
   const before = text.slice(0, offset);
   const line = before.split('\n').length;
@@ -140,4 +192,3 @@ function rawJson(value: unknown): string {
   }
   return capText(text, MAX_RAW_BYTES);
 }
-

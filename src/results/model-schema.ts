@@ -78,7 +78,8 @@ function clean(schema: unknown): unknown {
         out.additionalProperties = clean(value);
         break;
       case 'const':
-        if (node.enum === undefined && (typeof value === 'string' || typeof value === 'number')) out.enum = [value];
+        if (node.enum === undefined && (typeof value === 'string' || typeof value === 'number'))
+          out.enum = [value];
         break;
       default:
         if (SUPPORTED.has(key)) out[key] = structuredClone(value);

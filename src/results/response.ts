@@ -16,7 +16,10 @@ export interface ResponseFacts {
 /** Extracts the facts of a response (`thought: true` parts are the model's reasoning, not its answer). */
 export function responseFacts(response: Record<string, unknown>): ResponseFacts {
   const feedback = objectOr(response.promptFeedback);
-  const blockReason = typeof feedback?.blockReason === 'string' && feedback.blockReason !== 'BLOCKED_REASON_UNSPECIFIED' ? feedback.blockReason : null;
+  const blockReason =
+    typeof feedback?.blockReason === 'string' && feedback.blockReason !== 'BLOCKED_REASON_UNSPECIFIED'
+      ? feedback.blockReason
+      : null;
   const candidates = Array.isArray(response.candidates) ? response.candidates : [];
   const first = objectOr(candidates[0]);
   const finishReason = typeof first?.finishReason === 'string' ? first.finishReason : null;
@@ -28,7 +31,13 @@ export function responseFacts(response: Record<string, unknown>): ResponseFacts 
       if (fields && fields.thought !== true && typeof fields.text === 'string') text += fields.text;
     }
   }
-  return { blockReason, candidateCount: candidates.length, finishReason, text, usage: usageOf(response.usageMetadata) };
+  return {
+    blockReason,
+    candidateCount: candidates.length,
+    finishReason,
+    text,
+    usage: usageOf(response.usageMetadata),
+  };
 }
 
 /** Billed tokens: input is the prompt; output is the candidates plus the thinking tokens (both billed as output). */
@@ -45,5 +54,7 @@ function count(value: unknown): number {
 }
 
 function objectOr(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }

@@ -24,13 +24,20 @@ const LEADING_KEY = /^\s*\{\s*"key"\s*:\s*"((?:[^"\\]|\\.){1,2048})"/;
  * lines that are not a JSON object with a `response` or an `error` come back as `malformed`.
  */
 export async function* readResultLines(path: string): AsyncIterable<ResultLine> {
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  const input = createReadStream(path, { encoding: 'utf8' });
+  const lines = createInterface({ input, crlfDelay: Infinity });
   let lineNumber = 0;
-  for await (const line of lines) {
-    lineNumber++;
-    const text = lineNumber === 1 && line.startsWith('\uFEFF') ? line.slice(1) : line;
-    if (text.trim() === '') continue;
-    yield parseResultLine(text, lineNumber);
+  try {
+    for await (const line of lines) {
+      lineNumber++;
+      const text = lineNumber === 1 && line.startsWith('\uFEFF') ? line.slice(1) : line;
+      if (text.trim() === '') continue;
+      yield parseResultLine(text, lineNumber);
+    }
+  } finally {
+    // A consumer that stops early must not leave the file open.
+    lines.close();
+    input.destroy();
   }
 }
 
@@ -43,12 +50,19 @@ export function parseResultLine(text: string, lineNumber: number): ResultLine {
   } catch {
     return malformed(text, raw, lineNumber);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return malformed(text, raw, lineNumber);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return malformed(text, raw, lineNumber);
   const record = value as Record<string, unknown>;
-  const key = typeof record.key === 'string' ? record.key : typeof record.key === 'number' ? String(record.key) : undefined;
+  const key =
+    typeof record.key === 'string'
+      ? record.key
+      : typeof record.key === 'number'
+        ? String(record.key)
+        : undefined;
   const hasResponse = record.response !== undefined && record.response !== null;
   const hasError = record.error !== undefined && record.error !== null;
-  if (!hasResponse && !hasError) return { lineNumber, ...(key === undefined ? {} : { key }), malformed: true, raw };
+  if (!hasResponse && !hasError)
+    return { lineNumber, ...(key === undefined ? {} : { key }), malformed: true, raw };
   return {
     lineNumber,
     ...(key === undefined ? {} : { key }),

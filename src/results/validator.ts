@@ -30,15 +30,20 @@ const MAX_ERROR_TEXT = 200;
 export function createValidator(schema: unknown | undefined): OutputValidator {
   if (schema === undefined || schema === null) return { expectsJson: false, validate: () => ({ ok: true }) };
   if (typeof schema !== 'boolean' && (typeof schema !== 'object' || Array.isArray(schema))) {
-    throw new SchemaError(`The response schema must be a JSON Schema object, not ${Array.isArray(schema) ? 'an array' : typeof schema}.`);
+    throw new SchemaError(
+      `The response schema must be a JSON Schema object, not ${Array.isArray(schema) ? 'an array' : typeof schema}.`,
+    );
   }
   let check: ValidateFunction;
   try {
     check = ajvFor(schema).compile(schema as object);
   } catch (error) {
-    throw new SchemaError(`The response schema is not a valid JSON Schema: ${(error as Error).message}. Fix model.response_schema.`, {
-      cause: error,
-    });
+    throw new SchemaError(
+      `The response schema is not a valid JSON Schema: ${(error as Error).message}. Fix model.response_schema.`,
+      {
+        cause: error,
+      },
+    );
   }
   return {
     expectsJson: true,
@@ -50,7 +55,8 @@ export function createValidator(schema: unknown | undefined): OutputValidator {
 }
 
 function ajvFor(schema: unknown): Ajv {
-  const dialect = typeof schema === 'object' && schema !== null ? (schema as { $schema?: unknown }).$schema : undefined;
+  const dialect =
+    typeof schema === 'object' && schema !== null ? (schema as { $schema?: unknown }).$schema : undefined;
   const options = { strict: false, allErrors: true, validateFormats: false, logger: false } as const;
   if (typeof dialect === 'string' && dialect.includes('2020-12')) return new Ajv2020(options);
   if (typeof dialect === 'string' && dialect.includes('2019-09')) return new Ajv2019(options);
@@ -61,7 +67,10 @@ function ajvFor(schema: unknown): Ajv {
 function describeErrors(errors: ErrorObject[]): string {
   const listed = errors.slice(0, MAX_LISTED_ERRORS).map((error) => {
     const where = error.instancePath === '' ? '/' : error.instancePath;
-    const detail = error.keyword === 'additionalProperties' ? `${error.message} '${String(error.params.additionalProperty)}'` : error.message;
+    const detail =
+      error.keyword === 'additionalProperties'
+        ? `${error.message} '${String(error.params.additionalProperty)}'`
+        : error.message;
     return truncate(`${where} ${detail ?? `fails ${error.keyword}`}`, MAX_ERROR_TEXT);
   });
   const more = errors.length > MAX_LISTED_ERRORS ? ` (+${errors.length - MAX_LISTED_ERRORS} more)` : '';

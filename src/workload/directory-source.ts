@@ -28,13 +28,25 @@ interface Page {
  */
 export async function* directoryRecords(config: DirectorySourceConfig): AsyncGenerator<WorkloadRecord> {
   const root = await stat(config.path).catch(() => undefined);
-  if (!root?.isDirectory()) throw new SourceError('SOURCE_NOT_FOUND', `source folder ${config.path} does not exist (source.path)`, { file: config.path });
-  const walk: Walk = { config, selection: await folderSelection(config), extensions: new Set(config.extensions.map((extension) => extension.toLowerCase())) };
+  if (!root?.isDirectory())
+    throw new SourceError('SOURCE_NOT_FOUND', `source folder ${config.path} does not exist (source.path)`, {
+      file: config.path,
+    });
+  const walk: Walk = {
+    config,
+    selection: await folderSelection(config),
+    extensions: new Set(config.extensions.map((extension) => extension.toLowerCase())),
+  };
   yield* walkFolder(walk, config.path, []);
 }
 
 async function* walkFolder(walk: Walk, folder: string, segments: string[]): AsyncGenerator<WorkloadRecord> {
-  if (segments.length > MAX_DEPTH) throw new SourceError('SOURCE_TOO_DEEP', `${folder} is more than ${MAX_DEPTH} folders deep: is there a symbolic-link loop?`, { file: folder });
+  if (segments.length > MAX_DEPTH)
+    throw new SourceError(
+      'SOURCE_TOO_DEEP',
+      `${folder} is more than ${MAX_DEPTH} folders deep: is there a symbolic-link loop?`,
+      { file: folder },
+    );
   const levels = walk.config.levels;
   const { folders, files } = await listFolder(folder, walk.extensions);
   const atLeafDepth = levels !== undefined && segments.length === levels.length;
@@ -48,7 +60,12 @@ async function* walkFolder(walk: Walk, folder: string, segments: string[]): Asyn
   }
 }
 
-function* leafRecords(walk: Walk, folder: string, segments: string[], files: string[]): Generator<WorkloadRecord> {
+function* leafRecords(
+  walk: Walk,
+  folder: string,
+  segments: string[],
+  files: string[],
+): Generator<WorkloadRecord> {
   const leaf = segments.join('/');
   const levelVars: RecordVars = {};
   walk.config.levels?.forEach((level, index) => (levelVars[level] = segments[index] ?? null));
@@ -70,9 +87,13 @@ function orderPages(folder: string, files: string[]): Page[] {
   const pages = files.map((name): Page => {
     const digits = /(\d+)(?!.*\d)/.exec(basename(name, extname(name)))?.[1];
     if (digits === undefined) {
-      throw new SourceError('SOURCE_PAGE_NUMBER_MISSING', `${join(folder, name)} has no page number in its name (pages are ordered by the last number in the file name)`, {
-        file: join(folder, name),
-      });
+      throw new SourceError(
+        'SOURCE_PAGE_NUMBER_MISSING',
+        `${join(folder, name)} has no page number in its name (pages are ordered by the last number in the file name)`,
+        {
+          file: join(folder, name),
+        },
+      );
     }
     return { name, number: Number(digits) };
   });
@@ -91,7 +112,10 @@ function orderPages(folder: string, files: string[]): Page[] {
 }
 
 /** Visible sub-folders and page files of one folder, each sorted; symbolic links are followed. */
-async function listFolder(folder: string, extensions: Set<string>): Promise<{ folders: string[]; files: string[] }> {
+async function listFolder(
+  folder: string,
+  extensions: Set<string>,
+): Promise<{ folders: string[]; files: string[] }> {
   const folders: string[] = [];
   const files: string[] = [];
   for await (const entry of await opendir(folder)) {

@@ -57,5 +57,7 @@ const RULE =
 
 /** JSON-escaped, so control characters and quotes show; long ids are cut. */
 function quote(id: string): string {
-  return id.length > 120 ? `${JSON.stringify(id.slice(0, 100))}... (${id.length} characters)` : JSON.stringify(id);
+  return id.length > 120
+    ? `${JSON.stringify(id.slice(0, 100))}... (${id.length} characters)`
+    : JSON.stringify(id);
 }

@@ -13,7 +13,10 @@ export interface FolderSelection {
 /** Builds the selection from the level filters and the allow list (read once, it is small). */
 export async function folderSelection(config: DirectorySourceConfig): Promise<FolderSelection> {
   const levels = config.levels;
-  const filters = Object.entries(config.filters ?? {}).map(([level, filter]) => ({ depth: levels?.indexOf(level) ?? -1, filter }));
+  const filters = Object.entries(config.filters ?? {}).map(([level, filter]) => ({
+    depth: levels?.indexOf(level) ?? -1,
+    filter,
+  }));
   const allowed = config.allow_list ? await readAllowList(config.allow_list, levels?.length) : undefined;
   const passesFilters = (segments: readonly string[]) =>
     filters.every(({ depth, filter }) => {
@@ -21,7 +24,9 @@ export async function folderSelection(config: DirectorySourceConfig): Promise<Fo
       return depth < 0 || name === undefined || matches(filter, name);
     });
   return {
-    enters: (segments) => passesFilters(segments) && (!allowed || allowed.prefixes.has(segments.join('/')) || allowed.leaves.has(segments.join('/'))),
+    enters: (segments) =>
+      passesFilters(segments) &&
+      (!allowed || allowed.prefixes.has(segments.join('/')) || allowed.leaves.has(segments.join('/'))),
     takes: (segments) => passesFilters(segments) && (!allowed || allowed.leaves.has(segments.join('/'))),
   };
 }
@@ -30,13 +35,23 @@ function matches(filter: Array<string | number> | LevelRange, name: string): boo
   if (Array.isArray(filter)) return filter.some((value) => String(value) === name);
   const value = Number(name);
   if (name.trim() === '' || !Number.isFinite(value)) return false;
-  return (filter.min === undefined || value >= filter.min) && (filter.max === undefined || value <= filter.max);
+  return (
+    (filter.min === undefined || value >= filter.min) && (filter.max === undefined || value <= filter.max)
+  );
 }
 
 /** Leaf paths, one a line (`MA/harvard/1901`); blank lines and `#` comments ignored. */
-async function readAllowList(path: string, depth: number | undefined): Promise<{ leaves: Set<string>; prefixes: Set<string> }> {
+async function readAllowList(
+  path: string,
+  depth: number | undefined,
+): Promise<{ leaves: Set<string>; prefixes: Set<string> }> {
   const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') throw new SourceError('SOURCE_ALLOW_LIST_MISSING', `allow list ${path} does not exist (source.allow_list)`, { file: path });
+    if (error.code === 'ENOENT')
+      throw new SourceError(
+        'SOURCE_ALLOW_LIST_MISSING',
+        `allow list ${path} does not exist (source.allow_list)`,
+        { file: path },
+      );
     throw error;
   });
   const leaves = new Set<string>();

@@ -7,7 +7,10 @@ import { validateRecordId } from './record-id.js';
  * Streams a TypeScript config's source function, checking every record it yields (ids especially:
  * they become file paths). Relative media paths resolve against `baseFolder` (the config's folder).
  */
-export async function* functionRecords(records: () => AsyncIterable<WorkloadRecord>, baseFolder: string): AsyncGenerator<WorkloadRecord> {
+export async function* functionRecords(
+  records: () => AsyncIterable<WorkloadRecord>,
+  baseFolder: string,
+): AsyncGenerator<WorkloadRecord> {
   let index = 0;
   for await (const record of records()) {
     index++;
@@ -17,25 +20,33 @@ export async function* functionRecords(records: () => AsyncIterable<WorkloadReco
 
 function checkRecord(value: unknown, where: string, baseFolder: string): WorkloadRecord {
   const invalid = (what: string) => new SourceError('SOURCE_INVALID_RECORD', `${where}: ${what}`);
-  if (typeof value !== 'object' || value === null) throw invalid('expected a record object { id, chainId, position, vars, media }');
+  if (typeof value !== 'object' || value === null)
+    throw invalid('expected a record object { id, chainId, position, vars, media }');
   const record = value as Partial<Record<keyof WorkloadRecord, unknown>>;
   if (typeof record.id !== 'string') throw invalid('`id` must be a string');
   const id = validateRecordId(record.id, where);
   const chainId = record.chainId ?? id;
   if (typeof chainId !== 'string' || chainId === '') throw invalid('`chainId` must be a non-empty string');
   const position = record.position ?? 0;
-  if (typeof position !== 'number' || !Number.isFinite(position)) throw invalid('`position` must be a finite number');
+  if (typeof position !== 'number' || !Number.isFinite(position))
+    throw invalid('`position` must be a finite number');
   const vars = record.vars ?? {};
-  if (typeof vars !== 'object' || vars === null || Array.isArray(vars)) throw invalid('`vars` must be an object');
+  if (typeof vars !== 'object' || vars === null || Array.isArray(vars))
+    throw invalid('`vars` must be an object');
   for (const [name, item] of Object.entries(vars)) {
-    if (item !== null && !['string', 'number', 'boolean'].includes(typeof item)) throw invalid(`vars.${name} must be a string, number, boolean or null`);
+    if (item !== null && !['string', 'number', 'boolean'].includes(typeof item))
+      throw invalid(`vars.${name} must be a string, number, boolean or null`);
   }
   const media = record.media ?? [];
   if (!Array.isArray(media)) throw invalid('`media` must be a list of { path, mimeType }');
   const checkedMedia = media.map((item: unknown): MediaInput => {
     const entry = item as Partial<MediaInput> | null;
-    if (typeof entry?.path !== 'string' || typeof entry.mimeType !== 'string') throw invalid('each media entry must be { path, mimeType } strings');
-    return { path: isAbsolute(entry.path) ? entry.path : resolve(baseFolder, entry.path), mimeType: entry.mimeType };
+    if (typeof entry?.path !== 'string' || typeof entry.mimeType !== 'string')
+      throw invalid('each media entry must be { path, mimeType } strings');
+    return {
+      path: isAbsolute(entry.path) ? entry.path : resolve(baseFolder, entry.path),
+      mimeType: entry.mimeType,
+    };
   });
   return { id, chainId, position, vars: vars as RecordVars, media: checkedMedia };
 }

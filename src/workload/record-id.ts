@@ -10,7 +10,8 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
  * folder or colliding with hidden temp files; otherwise throws RecordIdError naming `where`.
  */
 export function validateRecordId(id: string, where: string): string {
-  if (typeof id !== 'string') throw new RecordIdError(String(id), where, `it is a ${typeof id}, not a string`);
+  if (typeof id !== 'string')
+    throw new RecordIdError(String(id), where, `it is a ${typeof id}, not a string`);
   const reason = problem(id);
   if (reason) throw new RecordIdError(id, where, reason);
   return id;
@@ -24,9 +25,11 @@ function problem(id: string): string | undefined {
   if (id.startsWith('/')) return 'it is an absolute path';
   for (const segment of id.split('/')) {
     if (segment === '') return "it has an empty segment (a trailing or doubled '/')";
-    if (segment === '.' || segment === '..') return `its segment ${JSON.stringify(segment)} would leave the output folder`;
+    if (segment === '.' || segment === '..')
+      return `its segment ${JSON.stringify(segment)} would leave the output folder`;
     if (segment.startsWith('.')) return `its segment ${JSON.stringify(segment)} starts with '.'`;
-    if (!SEGMENT.test(segment)) return `its segment ${JSON.stringify(segment)} has characters other than letters, digits, '_', '.' and '-'`;
+    if (!SEGMENT.test(segment))
+      return `its segment ${JSON.stringify(segment)} has characters other than letters, digits, '_', '.' and '-'`;
   }
   return undefined;
 }

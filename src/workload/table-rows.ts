@@ -17,7 +17,10 @@ export interface TableRow {
 /** Throws SOURCE_NOT_FOUND unless `path` is a file. */
 export async function requireFile(path: string): Promise<void> {
   const found = await stat(path).catch(() => undefined);
-  if (!found?.isFile()) throw new SourceError('SOURCE_NOT_FOUND', `source file ${path} does not exist (source.path)`, { file: path });
+  if (!found?.isFile())
+    throw new SourceError('SOURCE_NOT_FOUND', `source file ${path} does not exist (source.path)`, {
+      file: path,
+    });
 }
 
 /** JSON Lines, one line at a time; blank lines are skipped. */
@@ -34,10 +37,20 @@ export async function* jsonlRows(path: string): AsyncGenerator<TableRow> {
       value = JSON.parse(text);
     } catch (error) {
       const position = jsonErrorPosition(text);
-      const what = position ? `unexpected ${position.found} at column ${position.column}` : (error as Error).message;
-      throw new SourceError('SOURCE_INVALID_JSON', `${path} line ${line}: invalid JSON: ${what}`, { file: path, line });
+      const what = position
+        ? `unexpected ${position.found} at column ${position.column}`
+        : (error as Error).message;
+      throw new SourceError('SOURCE_INVALID_JSON', `${path} line ${line}: invalid JSON: ${what}`, {
+        file: path,
+        line,
+      });
     }
-    if (!isObject(value)) throw new SourceError('SOURCE_INVALID_JSON', `${path} line ${line}: expected a JSON object, got ${kind(value)}`, { file: path, line });
+    if (!isObject(value))
+      throw new SourceError(
+        'SOURCE_INVALID_JSON',
+        `${path} line ${line}: expected a JSON object, got ${kind(value)}`,
+        { file: path, line },
+      );
     yield { fields: value, file: path, where: `${path}:${line}`, line };
   }
 }
@@ -52,12 +65,27 @@ export async function* jsonArrayRows(path: string): AsyncGenerator<TableRow> {
   } catch (error) {
     const position = jsonErrorPosition(text);
     const where = position ? `${path} line ${position.line}` : path;
-    const what = position ? `unexpected ${position.found} (column ${position.column})` : (error as Error).message.split('\n')[0];
-    throw new SourceError('SOURCE_INVALID_JSON', `${where}: invalid JSON: ${what}`, { file: path, ...(position ? { line: position.line } : {}) });
+    const what = position
+      ? `unexpected ${position.found} (column ${position.column})`
+      : (error as Error).message.split('\n')[0];
+    throw new SourceError('SOURCE_INVALID_JSON', `${where}: invalid JSON: ${what}`, {
+      file: path,
+      ...(position ? { line: position.line } : {}),
+    });
   }
-  if (!Array.isArray(value)) throw new SourceError('SOURCE_INVALID_JSON', `${path}: expected a top-level JSON array of objects, got ${kind(value)}`, { file: path });
+  if (!Array.isArray(value))
+    throw new SourceError(
+      'SOURCE_INVALID_JSON',
+      `${path}: expected a top-level JSON array of objects, got ${kind(value)}`,
+      { file: path },
+    );
   for (const [index, item] of value.entries()) {
-    if (!isObject(item)) throw new SourceError('SOURCE_INVALID_JSON', `${path} item ${index}: expected a JSON object, got ${kind(item)}`, { file: path });
+    if (!isObject(item))
+      throw new SourceError(
+        'SOURCE_INVALID_JSON',
+        `${path} item ${index}: expected a JSON object, got ${kind(item)}`,
+        { file: path },
+      );
     yield { fields: item, file: path, where: `${path}[${index}]` };
   }
 }
@@ -65,16 +93,24 @@ export async function* jsonArrayRows(path: string): AsyncGenerator<TableRow> {
 /** CSV with a header row, streamed; every value is a string. */
 export async function* csvRows(path: string): AsyncGenerator<TableRow> {
   await requireFile(path);
-  const parser = createReadStream(path).pipe(parse({ columns: true, bom: true, skip_empty_lines: true, info: true }));
+  const parser = createReadStream(path).pipe(
+    parse({ columns: true, bom: true, skip_empty_lines: true, info: true }),
+  );
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+    for await (const { record, info } of parser as AsyncIterable<{
+      record: Record<string, string>;
+      info: { lines: number };
+    }>) {
       yield { fields: record, file: path, where: `${path}:${info.lines}`, line: info.lines };
     }
   } catch (error) {
     if (error instanceof SourceError) throw error;
     const line = (error as { lines?: unknown }).lines;
     const at = typeof line === 'number' ? ` line ${line}` : '';
-    throw new SourceError('SOURCE_INVALID_CSV', `${path}${at}: ${(error as Error).message}`, { file: path, ...(typeof line === 'number' ? { line } : {}) });
+    throw new SourceError('SOURCE_INVALID_CSV', `${path}${at}: ${(error as Error).message}`, {
+      file: path,
+      ...(typeof line === 'number' ? { line } : {}),
+    });
   }
 }
 

@@ -12,7 +12,12 @@ import { csvRows, jsonArrayRows, jsonlRows, type TableRow } from './table-rows.j
  * its chain (one counter per chain is the only state kept).
  */
 export async function* tableRecords(config: TableSourceConfig): AsyncGenerator<WorkloadRecord> {
-  const rows = config.type === 'jsonl' ? jsonlRows(config.path) : config.type === 'csv' ? csvRows(config.path) : jsonArrayRows(config.path);
+  const rows =
+    config.type === 'jsonl'
+      ? jsonlRows(config.path)
+      : config.type === 'csv'
+        ? csvRows(config.path)
+        : jsonArrayRows(config.path);
   const seenPerChain = new Map<string, number>();
   for await (const row of rows) {
     const id = validateRecordId(key(row, config.id_field, 'source.id_field'), row.where);
@@ -32,19 +37,36 @@ export async function* tableRecords(config: TableSourceConfig): AsyncGenerator<W
 function key(row: TableRow, field: string, option: string): string {
   const value = row.fields[field];
   if (value === undefined || value === null || value === '') {
-    throw new SourceError('SOURCE_FIELD_MISSING', `${row.where}: no "${field}" field (${option} names the field to use)`, fileAndLine(row));
+    throw new SourceError(
+      'SOURCE_FIELD_MISSING',
+      `${row.where}: no "${field}" field (${option} names the field to use)`,
+      fileAndLine(row),
+    );
   }
   if (typeof value === 'string') return value;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
-  throw new SourceError('SOURCE_FIELD_INVALID', `${row.where}: "${field}" must be a string or an integer, got ${JSON.stringify(value)}`, fileAndLine(row));
+  throw new SourceError(
+    'SOURCE_FIELD_INVALID',
+    `${row.where}: "${field}" must be a string or an integer, got ${JSON.stringify(value)}`,
+    fileAndLine(row),
+  );
 }
 
 function numberField(row: TableRow, field: string): number {
   const value = row.fields[field];
-  const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+  const number =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && value.trim() !== ''
+        ? Number(value)
+        : Number.NaN;
   if (!Number.isFinite(number)) {
     const what = value === undefined ? 'missing' : JSON.stringify(value);
-    throw new SourceError('SOURCE_FIELD_INVALID', `${row.where}: position field "${field}" must be a number, got ${what}`, fileAndLine(row));
+    throw new SourceError(
+      'SOURCE_FIELD_INVALID',
+      `${row.where}: position field "${field}" must be a number, got ${what}`,
+      fileAndLine(row),
+    );
   }
   return number;
 }
@@ -54,7 +76,10 @@ function vars(fields: Record<string, unknown>, config: TableSourceConfig): Recor
   const result: RecordVars = {};
   for (const [name, value] of Object.entries(fields)) {
     if (name === config.id_field || name === config.media_field || value === undefined) continue;
-    result[name] = value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : JSON.stringify(value);
+    result[name] =
+      value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+        ? value
+        : JSON.stringify(value);
   }
   return result;
 }
@@ -67,7 +92,11 @@ function media(row: TableRow, config: TableSourceConfig): MediaInput[] {
   const paths = Array.isArray(value) ? value : [value];
   return paths.map((path) => {
     if (typeof path !== 'string' || path === '') {
-      throw new SourceError('SOURCE_FIELD_INVALID', `${row.where}: media field "${config.media_field}" must hold a path or a list of paths`, fileAndLine(row));
+      throw new SourceError(
+        'SOURCE_FIELD_INVALID',
+        `${row.where}: media field "${config.media_field}" must hold a path or a list of paths`,
+        fileAndLine(row),
+      );
     }
     const absolute = resolve(dirname(config.path), path);
     return { path: absolute, mimeType: mimeTypeOf(absolute) };

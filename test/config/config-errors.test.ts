@@ -23,14 +23,22 @@ describe('loadConfig errors', () => {
     const path = writeMinimalWorkload(folder, 'execution:\n  max_concurrent_jobs: 2\n  max_retries: lots');
     const error = await failure(path);
     expect(error.code).toBe('CONFIG_INVALID');
-    expect(error.message).toContain('wavebatch.yaml line 12: execution.max_retries: expected a whole number >= 0, got "lots"');
-    expect(error).toMatchObject({ file: expect.stringContaining('wavebatch.yaml'), line: 12, key: 'execution.max_retries' });
+    expect(error.message).toContain(
+      'wavebatch.yaml line 12: execution.max_retries: expected a whole number >= 0, got "lots"',
+    );
+    expect(error).toMatchObject({
+      file: expect.stringContaining('wavebatch.yaml'),
+      line: 12,
+      key: 'execution.max_retries',
+    });
   });
 
   it('rejects unknown keys with their key path, line and the keys allowed there', async () => {
     const path = writeMinimalWorkload(folder, 'execution:\n  max_retires: 2');
     const error = await failure(path);
-    expect(error.message).toMatch(/line 11: execution\.max_retires: unknown key \(allowed here: max_retries, /);
+    expect(error.message).toMatch(
+      /line 11: execution\.max_retires: unknown key \(allowed here: max_retries, /,
+    );
     expect(error.line).toBe(11);
   });
 
@@ -69,7 +77,10 @@ describe('loadConfig errors', () => {
   });
 
   it('names the line of a YAML syntax error', async () => {
-    const path = folder.write('wavebatch.yaml', 'name: x\nsource:\n  type: jsonl\n  path: [unclosed\nprompt: {}\n');
+    const path = folder.write(
+      'wavebatch.yaml',
+      'name: x\nsource:\n  type: jsonl\n  path: [unclosed\nprompt: {}\n',
+    );
     const error = await failure(path);
     expect(error.code).toBe('CONFIG_SYNTAX');
     expect(error.message).toMatch(/wavebatch\.yaml line \d+: /);
@@ -83,6 +94,20 @@ describe('loadConfig errors', () => {
     expect(error.line).toBe(2);
   });
 
+  it('refuses a YAML alias bomb', async () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let level = 1; level < 8; level++) {
+      levels.push(
+        `${String.fromCharCode(97 + level)}: &${String.fromCharCode(97 + level)} [${Array(10)
+          .fill(`*${String.fromCharCode(96 + level)}`)
+          .join(', ')}]`,
+      );
+    }
+    const error = await failure(folder.write('wavebatch.yaml', `${levels.join('\n')}\n`));
+    expect(error.code).toBe('CONFIG_SYNTAX');
+    expect(error.message).toMatch(/alias/i);
+  });
+
   it('reports a missing config file', async () => {
     const error = await failure(folder.path('nowhere.yaml'));
     expect(error.code).toBe('CONFIG_NOT_FOUND');
@@ -93,6 +118,9 @@ describe('loadConfig errors', () => {
     const error = await failure(folder.write('wavebatch.yaml', ''));
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.issues.map((issue) => issue.key)).toEqual(['name', 'prompt', 'model', 'source']);
+    expect(error.issues[3]?.message).toBe(
+      'required: where the records come from (type: directory, jsonl, json or csv)',
+    );
   });
 
   it('reports missing referenced files with the key that names them', async () => {
@@ -112,7 +140,10 @@ describe('loadConfig errors', () => {
     folder.write('dataset', 'a file, not a folder');
     const path = folder.write(
       'wavebatch.yaml',
-      minimalYaml().replace('  type: jsonl\n  path: data.jsonl', '  type: directory\n  path: dataset\n  allow_list: allow.txt'),
+      minimalYaml().replace(
+        '  type: jsonl\n  path: data.jsonl',
+        '  type: directory\n  path: dataset\n  allow_list: allow.txt',
+      ),
     );
     const error = await failure(path);
     expect(error.issues.map((issue) => issue.key)).toEqual(['source.path', 'source.allow_list']);
@@ -142,13 +173,19 @@ describe('loadConfig errors', () => {
     const inline = writeMinimalWorkload(folder, '  response_schema: { type: object, required: yes }');
     expect((await failure(inline)).key).toBe('model.response_schema');
     folder.write('schema.json', '{}');
-    const both = writeMinimalWorkload(folder, '  response_schema_file: schema.json\n  response_schema: { type: object }');
+    const both = writeMinimalWorkload(
+      folder,
+      '  response_schema_file: schema.json\n  response_schema: { type: object }',
+    );
     expect((await failure(both)).message).toContain('not both');
   });
 
   it('refuses an API key in the file, naming the key and the variable to use but never the value', async () => {
     const secret = 'AIzaSyTHIS-IS-A-SECRET-VALUE';
-    const path = writeMinimalWorkload(folder, `api:\n  api_key: ${secret}\n  base_url: http://127.0.0.1:1\nnested:\n  apiKey: ${secret}`);
+    const path = writeMinimalWorkload(
+      folder,
+      `api:\n  api_key: ${secret}\n  base_url: http://127.0.0.1:1\nnested:\n  apiKey: ${secret}`,
+    );
     const error = await failure(path);
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.message).toContain('api.api_key');
@@ -159,13 +196,39 @@ describe('loadConfig errors', () => {
     expect(error.line).toBe(11);
   });
 
+  it('never prints a value that is an API key, even under another key', async () => {
+    const envKey = 'my-env-secret-1234';
+    const googleLooking = `AIza${'x'.repeat(35)}`;
+    const path = writeMinimalWorkload(
+      folder,
+      `api:\n  base_url: ${envKey}\nexecution:\n  max_retries: ${googleLooking}`,
+    );
+    const error = await loadConfig(path, { GEMINI_API_KEY: ` ${envKey} ` }).then(
+      () => undefined,
+      (thrown: unknown) => thrown as ConfigError,
+    );
+    expect(error?.message).toContain(
+      'api.base_url: expected an http(s) URL, got a value that looks like an API key (not shown)',
+    );
+    expect(error?.message).toContain(
+      'execution.max_retries: expected a whole number >= 0, got a value that looks like an API key',
+    );
+    expect(error?.message).not.toContain(envKey);
+    expect(error?.message).not.toContain(googleLooking);
+  });
+
   it('refuses functions in YAML and filters on unknown levels', async () => {
     folder.folder('dataset');
     const path = writeMinimalWorkload(folder, 'hooks:\n  source: x');
-    expect((await failure(path)).message).toContain('hooks: functions can only be given in a TypeScript or JavaScript config');
+    expect((await failure(path)).message).toContain(
+      'hooks: functions can only be given in a TypeScript or JavaScript config',
+    );
     const filtered = folder.write(
       'filtered.yaml',
-      minimalYaml().replace('  type: jsonl\n  path: data.jsonl', '  type: directory\n  path: dataset\n  levels: [state]\n  filters:\n    year: [1901]'),
+      minimalYaml().replace(
+        '  type: jsonl\n  path: data.jsonl',
+        '  type: directory\n  path: dataset\n  levels: [state]\n  filters:\n    year: [1901]',
+      ),
     );
     const error = await failure(filtered);
     expect(error.key).toBe('source.filters.year');
@@ -176,6 +239,8 @@ describe('loadConfig errors', () => {
   it('names the allowed source types when the type is wrong', async () => {
     const path = folder.write('wavebatch.yaml', minimalYaml().replace('type: jsonl', 'type: parquet'));
     const error = await failure(path);
-    expect(error.message).toContain('wavebatch.yaml line 3: source.type: expected one of directory, jsonl, json, csv, function, got "parquet"');
+    expect(error.message).toContain(
+      'wavebatch.yaml line 3: source.type: expected one of directory, jsonl, json, csv, function, got "parquet"',
+    );
   });
 });

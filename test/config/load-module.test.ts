@@ -94,7 +94,10 @@ export default defineWorkload({
     expect(config.source.type).toBe('function');
     const iterator = openSource(config)[Symbol.asyncIterator]();
     const first = await iterator.next();
-    expect(first.value).toMatchObject({ id: 'fine', media: [{ path: folder.path('scan.png'), mimeType: 'image/png' }] });
+    expect(first.value).toMatchObject({
+      id: 'fine',
+      media: [{ path: folder.path('scan.png'), mimeType: 'image/png' }],
+    });
     const error = await iterator.next().then(
       () => undefined,
       (thrown: unknown) => thrown,
@@ -121,14 +124,20 @@ export default defineWorkload({
     );
     const error = await failure(path);
     expect(error.code).toBe('CONFIG_INVALID');
-    expect(error.issues.map((issue) => issue.key).sort()).toEqual(['execution.max_retries', 'model.apiKey', 'source.records']);
+    expect(error.issues.map((issue) => issue.key).sort()).toEqual([
+      'execution.max_retries',
+      'model.apiKey',
+      'source.records',
+    ]);
     expect(error.issues.every((issue) => issue.line === undefined)).toBe(true);
     expect(error.message).toContain('invalid.mjs: source.records: expected a function');
     expect(error.message).not.toContain('sk-secret-value');
   });
 
   it('reports a config that throws while importing, and one without a default export', async () => {
-    const throwing = await failure(folder.write('throws.mts', "throw new Error('boom at import');\nexport default {};\n"));
+    const throwing = await failure(
+      folder.write('throws.mts', "throw new Error('boom at import');\nexport default {};\n"),
+    );
     expect(throwing.code).toBe('CONFIG_IMPORT_FAILED');
     expect(throwing.message).toContain('boom at import');
     const empty = await failure(folder.write('empty.mjs', 'export const name = 1;\n'));

@@ -38,9 +38,15 @@ describe('loadConfig (YAML)', () => {
   it('defaults a directory source to the page extensions and normalises the ones given', async () => {
     folder.folder('dataset');
     folder.write('prompts/page/v1.jinja', 'x');
-    const base = minimalYaml().replace('  type: jsonl\n  path: data.jsonl', '  type: directory\n  path: dataset');
+    const base = minimalYaml().replace(
+      '  type: jsonl\n  path: data.jsonl',
+      '  type: directory\n  path: dataset',
+    );
     folder.write('default.yaml', base);
-    folder.write('custom.yaml', base.replace('  path: dataset', '  path: dataset\n  extensions: [PNG, .Txt]'));
+    folder.write(
+      'custom.yaml',
+      base.replace('  path: dataset', '  path: dataset\n  extensions: [PNG, .Txt]'),
+    );
     const byDefault = await loadConfig(folder.path('default.yaml'), {});
     expect(byDefault.source).toMatchObject({ type: 'directory', extensions: DEFAULT_PAGE_EXTENSIONS });
     const custom = await loadConfig(folder.path('custom.yaml'), {});
@@ -56,8 +62,10 @@ describe('loadConfig (YAML)', () => {
       minimalYaml()
         .replace('type: jsonl', 'type: csv')
         .replace('path: data.jsonl', 'path: ../inputs/rows.csv')
-        .replace('  name: gemini-2.5-flash', '  name: gemini-2.5-flash\n  response_schema_file: schema.json') +
-        '\ndata_dir: state\noutputs: /tmp/absolute-outputs\n',
+        .replace(
+          '  name: gemini-2.5-flash',
+          '  name: gemini-2.5-flash\n  response_schema_file: schema.json',
+        ) + '\ndata_dir: state\noutputs: /tmp/absolute-outputs\n',
     );
     const config = await loadConfig(configPath, {});
     expect(config.source).toMatchObject({ type: 'csv', path: join(folder.root, 'inputs/rows.csv') });
@@ -71,7 +79,10 @@ describe('loadConfig (YAML)', () => {
     folder.folder('dataset');
     folder.write('allow.txt', 'MA/harvard/1901\n');
     folder.write('prompts/catalog_page/v1.jinja', 'x');
-    folder.write('schema.json', JSON.stringify({ type: 'object', properties: { carry_over: { type: 'string' } } }));
+    folder.write(
+      'schema.json',
+      JSON.stringify({ type: 'object', properties: { carry_over: { type: 'string' } } }),
+    );
     const configPath = folder.write(
       'wavebatch.yaml',
       [
@@ -105,8 +116,18 @@ describe('loadConfig (YAML)', () => {
     expect(config.api.base_url).toBe('http://127.0.0.1:8080');
   });
 
+  it('reads an empty section (every line commented out) as all defaults', async () => {
+    const configPath = writeMinimalWorkload(folder, 'execution:\n  # max_retries: 5\napi:\n');
+    const config = await loadConfig(configPath, {});
+    expect(config.execution.max_retries).toBe(3);
+    expect(config.api).toEqual({});
+  });
+
   it('accepts an inline response schema', async () => {
-    const configPath = writeMinimalWorkload(folder, '  response_schema:\n    type: object\n    required: [a]');
+    const configPath = writeMinimalWorkload(
+      folder,
+      '  response_schema:\n    type: object\n    required: [a]',
+    );
     const config = await loadConfig(configPath, {});
     expect(config.model.response_schema).toEqual({ type: 'object', required: ['a'] });
   });
@@ -119,7 +140,10 @@ describe('loadConfig (YAML)', () => {
     ['5m', 300_000],
     ['1h', 3_600_000],
   ])('reads poll_interval %j as %d ms', async (written, ms) => {
-    const configPath = writeMinimalWorkload(folder, `execution:\n  poll_interval: ${JSON.stringify(written)}`);
+    const configPath = writeMinimalWorkload(
+      folder,
+      `execution:\n  poll_interval: ${JSON.stringify(written)}`,
+    );
     expect((await loadConfig(configPath, {})).execution.poll_interval).toBe(ms);
   });
 
@@ -131,9 +155,13 @@ describe('loadConfig (YAML)', () => {
 
   it('takes GEMINI_API_KEY over GOOGLE_API_KEY, falls back to GOOGLE_API_KEY, and ignores blank values', async () => {
     const configPath = writeMinimalWorkload(folder);
-    expect((await loadConfig(configPath, { GEMINI_API_KEY: 'gemini-key', GOOGLE_API_KEY: 'google-key' })).apiKey).toBe('gemini-key');
+    expect(
+      (await loadConfig(configPath, { GEMINI_API_KEY: 'gemini-key', GOOGLE_API_KEY: 'google-key' })).apiKey,
+    ).toBe('gemini-key');
     expect((await loadConfig(configPath, { GOOGLE_API_KEY: 'google-key' })).apiKey).toBe('google-key');
-    expect((await loadConfig(configPath, { GEMINI_API_KEY: ' ', GOOGLE_API_KEY: 'google-key' })).apiKey).toBe('google-key');
+    expect((await loadConfig(configPath, { GEMINI_API_KEY: ' ', GOOGLE_API_KEY: 'google-key' })).apiKey).toBe(
+      'google-key',
+    );
     expect((await loadConfig(configPath, {})).apiKey).toBeUndefined();
   });
 

@@ -28,13 +28,17 @@ describe('emulator Batch API through the SDK', () => {
     const ai = sdkFor(emulator);
     const file = await ai.files.upload({ file: join(dir.path, 'in.jsonl'), config: { mimeType: 'jsonl' } });
 
-    const created = await ai.batches.create({ model: MODEL, src: file.name ?? '', config: { displayName: 'nightly' } });
+    const created = await ai.batches.create({
+      model: MODEL,
+      src: file.name ?? '',
+      config: { displayName: 'nightly' },
+    });
     expect(created.name).toMatch(/^batches\/[a-z0-9]+$/);
     expect(created.state).toBe(JobState.JOB_STATE_PENDING);
     expect(created.displayName).toBe('nightly');
     expect(created.model).toBe(`models/${MODEL}`);
 
-    const seen = new Set<string>();
+    const seen = new Set<string>(['BATCH_STATE_PENDING']); // as create answered
     let done: Record<string, unknown> | undefined;
     for (let i = 0; i < 500 && !done; i++) {
       const { body } = await rawGet(emulator, created.name ?? '');
@@ -44,7 +48,11 @@ describe('emulator Batch API through the SDK', () => {
     }
     expect([...seen]).toEqual(['BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING', 'BATCH_STATE_SUCCEEDED']);
     const metadata = done?.metadata as Record<string, unknown>;
-    expect(metadata.batchStats).toEqual({ requestCount: '22', successfulRequestCount: '20', failedRequestCount: '2' });
+    expect(metadata.batchStats).toEqual({
+      requestCount: '22',
+      successfulRequestCount: '20',
+      failedRequestCount: '2',
+    });
     expect(Date.parse(String(metadata.endTime)) - Date.parse(String(metadata.createTime))).toBe(100_000);
     const responsesFile = (metadata.output as { responsesFile: string }).responsesFile;
     expect((done?.response as { responsesFile: string }).responsesFile).toBe(responsesFile);
@@ -57,7 +65,14 @@ describe('emulator Batch API through the SDK', () => {
     const results = readFileSync(join(dir.path, 'out.jsonl'), 'utf8')
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line) as { key?: string; response?: { candidates: unknown[]; usageMetadata: unknown }; error?: { code: number } });
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            key?: string;
+            response?: { candidates: unknown[]; usageMetadata: unknown };
+            error?: { code: number };
+          },
+      );
     expect(results).toHaveLength(22);
     const okKeys = results.filter((r) => r.response).map((r) => r.key);
     expect([...okKeys].sort()).toEqual([...keys].sort());
@@ -83,20 +98,33 @@ describe('emulator Batch API through the SDK', () => {
     }));
     const created = await ai.batches.create({ model: MODEL, src, config: { displayName: 'inline' } });
     const done = await pollUntilDone(emulator, created.name ?? '');
-    const inlined = ((done.metadata as { output: { inlinedResponses: { inlinedResponses: unknown[] } } }).output.inlinedResponses
-      .inlinedResponses) as Array<{ metadata: { key: string }; response: { candidates: Array<{ content: { parts: Array<{ text: string }> } }> } }>;
+    const inlined = (done.metadata as { output: { inlinedResponses: { inlinedResponses: unknown[] } } })
+      .output.inlinedResponses.inlinedResponses as Array<{
+      metadata: { key: string };
+      response: { candidates: Array<{ content: { parts: Array<{ text: string }> } }> };
+    }>;
     expect(inlined.map((item) => item.metadata.key).sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(inlined.map((item) => item.metadata.key)).not.toEqual(['a', 'b', 'c', 'd', 'e']);
     const sdkJob = await ai.batches.get({ name: created.name ?? '' });
-    expect(sdkJob.dest?.inlinedResponses?.map((item) => item.metadata?.key).sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
-    expect(sdkJob.dest?.inlinedResponses?.[0]?.response?.candidates?.[0]?.content?.parts?.[0]?.text).toMatch(/question/);
+    expect(sdkJob.dest?.inlinedResponses?.map((item) => item.metadata?.key).sort()).toEqual([
+      'a',
+      'b',
+      'c',
+      'd',
+      'e',
+    ]);
+    expect(sdkJob.dest?.inlinedResponses?.[0]?.response?.candidates?.[0]?.content?.parts?.[0]?.text).toMatch(
+      /question/,
+    );
     expect(emulator.ledger.entries().find((e) => e.key === 'c')?.promptText).toBe('Be brief.\nquestion c');
   });
 
   it('rejects an unknown input file and a body without input like Google', async () => {
     emulator = await startEmulator();
     const ai = sdkFor(emulator);
-    await expect(ai.batches.create({ model: MODEL, src: 'files/doesnotexist' })).rejects.toMatchObject({ status: 404 });
+    await expect(ai.batches.create({ model: MODEL, src: 'files/doesnotexist' })).rejects.toMatchObject({
+      status: 404,
+    });
     const response = await fetch(`${emulator.url}/v1beta/models/${MODEL}:batchGenerateContent`, {
       method: 'POST',
       headers: { 'x-goog-api-key': 'k', 'content-type': 'application/json' },
@@ -112,10 +140,14 @@ describe('emulator Batch API through the SDK', () => {
     const names: string[] = [];
     for (let i = 0; i < 7; i++) {
       const src = [{ contents: [{ role: 'user', parts: [{ text: `q${i}` }] }], metadata: { key: `k${i}` } }];
-      names.push((await ai.batches.create({ model: MODEL, src, config: { displayName: `job-${i}` } })).name ?? '');
+      names.push(
+        (await ai.batches.create({ model: MODEL, src, config: { displayName: `job-${i}` } })).name ?? '',
+      );
     }
     const pages: number[] = [];
-    const page = await fetch(`${emulator.url}/v1beta/batches?pageSize=3`, { headers: { 'x-goog-api-key': 'k' } });
+    const page = await fetch(`${emulator.url}/v1beta/batches?pageSize=3`, {
+      headers: { 'x-goog-api-key': 'k' },
+    });
     const first = (await page.json()) as { operations: unknown[]; nextPageToken: string };
     expect(first.operations).toHaveLength(3);
     expect(first.nextPageToken).toBeTruthy();

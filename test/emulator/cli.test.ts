@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, openSync, readFileSync, closeSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,23 @@ describe('wavebatch emulator (CLI, child process)', () => {
   it('documents every option with examples', async () => {
     const { code, stdout } = await runCli(['emulator', '--help']);
     expect(code).toBe(0);
-    for (const option of ['--host', '--port', '--time-scale', '--turnaround', '--seed', '--file-ttl', '--job-expiry', '--max-concurrent-jobs', '--max-enqueued-tokens', '--rpm', '--tpm', '--rpd', '--faults', '--fault-rate', '--storage-dir']) {
+    for (const option of [
+      '--host',
+      '--port',
+      '--time-scale',
+      '--turnaround',
+      '--seed',
+      '--file-ttl',
+      '--job-expiry',
+      '--max-concurrent-jobs',
+      '--max-enqueued-tokens',
+      '--rpm',
+      '--tpm',
+      '--rpd',
+      '--faults',
+      '--fault-rate',
+      '--storage-dir',
+    ]) {
       expect(stdout).toContain(option);
     }
     expect(stdout).toContain('Examples:');
@@ -38,8 +54,23 @@ describe('wavebatch emulator (CLI, child process)', () => {
   });
 
   it('reads durations, ranges, quotas and fault rates into emulator options', async () => {
-    const defaults = { host: '127.0.0.1', port: '0', timeScale: '60', turnaround: '60s-10m', seed: '3', fileTtl: '48h', jobExpiry: '1h' };
-    expect(await emulatorOptionsFrom({ ...defaults, rpm: '10', faultRate: ['safety=0.25'], faults: '{"jobSequence":["job_failed"]}' })).toMatchObject({
+    const defaults = {
+      host: '127.0.0.1',
+      port: '0',
+      timeScale: '60',
+      turnaround: '60s-10m',
+      seed: '3',
+      fileTtl: '48h',
+      jobExpiry: '1h',
+    };
+    expect(
+      await emulatorOptionsFrom({
+        ...defaults,
+        rpm: '10',
+        faultRate: ['safety=0.25'],
+        faults: '{"jobSequence":["job_failed"]}',
+      }),
+    ).toMatchObject({
       port: 0,
       timeScale: 60,
       turnaroundMs: { min: 60_000, max: 600_000 },
@@ -67,7 +98,9 @@ describe('wavebatch emulator (CLI, child process)', () => {
   it('serves until SIGTERM and streams a 50 MB upload and download without holding it in memory', async () => {
     const dir = tempDir('cli-large');
     cleanups.push(() => dir.remove());
-    const child = spawn(process.execPath, [BIN, 'emulator', '--port', '0', '--time-scale', '1000'], { stdio: ['ignore', 'pipe', 'pipe'] }) as ChildProcessWithoutNullStreams;
+    const child = spawn(process.execPath, [BIN, 'emulator', '--port', '0', '--time-scale', '1000'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     cleanups.push(() => child.kill('SIGKILL'));
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -82,7 +115,9 @@ describe('wavebatch emulator (CLI, child process)', () => {
     const size = 50 * 1024 * 1024;
     const path = join(dir.path, 'large.jsonl');
     const fd = openSync(path, 'w');
-    const line = Buffer.from(`${JSON.stringify({ key: 'k', request: { contents: [{ parts: [{ text: 'x'.repeat(1000) }] }] } })}\n`);
+    const line = Buffer.from(
+      `${JSON.stringify({ key: 'k', request: { contents: [{ parts: [{ text: 'x'.repeat(1000) }] }] } })}\n`,
+    );
     for (let written = 0; written < size; written += line.length) writeSync(fd, line);
     closeSync(fd);
     const expectedHash = await sha256(path);

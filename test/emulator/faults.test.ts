@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { createGeminiClient, toInlinedRequest } from '../../src/gemini/index.js';
+import { retryDelayOf } from '../../src/gemini/errors.js';
 import { inputLine, pollUntilDone, rawGet, sdkFor, tempDir } from './harness.js';
 
 const MODEL = 'gemini-2.5-flash';
-const inline = (keys: string[]) => keys.map((key) => ({ contents: [{ role: 'user', parts: [{ text: `about ${key}` }] }], metadata: { key } }));
+const inline = (keys: string[]) =>
+  keys.map((key) => ({ contents: [{ role: 'user', parts: [{ text: `about ${key}` }] }], metadata: { key } }));
 
 interface InlineItem {
   metadata: { key: string };
@@ -33,7 +35,8 @@ describe('emulator faults', () => {
     const itemsOf = async () => {
       const job = await ai.batches.create({ model: MODEL, src: inline(['a', 'b', 'c', 'd']) });
       const done = await pollUntilDone(emulator as RunningEmulator, job.name ?? '');
-      const items = (done.metadata as { output: { inlinedResponses: { inlinedResponses: InlineItem[] } } }).output.inlinedResponses.inlinedResponses;
+      const items = (done.metadata as { output: { inlinedResponses: { inlinedResponses: InlineItem[] } } })
+        .output.inlinedResponses.inlinedResponses;
       return Object.fromEntries(items.map((item) => [item.metadata.key, item]));
     };
     const first = await itemsOf();
@@ -54,12 +57,23 @@ describe('emulator faults', () => {
   });
 
   it('ends jobs FAILED or EXPIRED by jobSequence and by turnaround beyond jobExpiryMs, without billing', async () => {
-    emulator = await startEmulator({ timeScale: 10_000, turnaroundMs: 60_000, faults: { jobSequence: ['job_failed', 'job_expired', 'none'] } });
+    emulator = await startEmulator({
+      timeScale: 10_000,
+      turnaroundMs: 60_000,
+      faults: { jobSequence: ['job_failed', 'job_expired', 'none'] },
+    });
     const ai = sdkFor(emulator);
     const names: string[] = [];
-    for (let i = 0; i < 3; i++) names.push((await ai.batches.create({ model: MODEL, src: inline([`k${i}`]) })).name ?? '');
-    const [failed, expired, ok] = await Promise.all(names.map((name) => pollUntilDone(emulator as RunningEmulator, name)));
-    expect(failed).toMatchObject({ done: true, metadata: { state: 'BATCH_STATE_FAILED' }, error: { code: 13 } });
+    for (let i = 0; i < 3; i++)
+      names.push((await ai.batches.create({ model: MODEL, src: inline([`k${i}`]) })).name ?? '');
+    const [failed, expired, ok] = await Promise.all(
+      names.map((name) => pollUntilDone(emulator as RunningEmulator, name)),
+    );
+    expect(failed).toMatchObject({
+      done: true,
+      metadata: { state: 'BATCH_STATE_FAILED' },
+      error: { code: 13 },
+    });
     expect(failed?.response).toBeUndefined();
     expect(expired).toMatchObject({ done: true, metadata: { state: 'BATCH_STATE_EXPIRED' } });
     expect(ok).toMatchObject({ done: true, metadata: { state: 'BATCH_STATE_SUCCEEDED' } });
@@ -81,7 +95,9 @@ describe('emulator faults', () => {
   it('answers HTTP faults: 503 with a Google body, dropped connections, delays; plan replaceable over HTTP', async () => {
     emulator = await startEmulator({ faults: { http: [{ kind: 'status_503', match: 'create', count: 1 }] } });
     const ai = sdkFor(emulator);
-    const unavailable = (await ai.batches.create({ model: MODEL, src: inline(['a']) }).catch((caught: unknown) => caught)) as Error & { status: number };
+    const unavailable = (await ai.batches
+      .create({ model: MODEL, src: inline(['a']) })
+      .catch((caught: unknown) => caught)) as Error & { status: number };
     expect(unavailable.status).toBe(503);
     expect(JSON.parse(unavailable.message)).toMatchObject({ error: { code: 503, status: 'UNAVAILABLE' } });
     const job = await ai.batches.create({ model: MODEL, src: inline(['a']) });
@@ -89,7 +105,13 @@ describe('emulator faults', () => {
     const set = await fetch(`${emulator.url}/_emulator/faults`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ http: [{ kind: 'drop', match: 'get', count: 1 }, { kind: 'status_500', match: 'list', count: 1 }], slowMs: { count: 150 } }),
+      body: JSON.stringify({
+        http: [
+          { kind: 'drop', match: 'get', count: 1 },
+          { kind: 'status_500', match: 'list', count: 1 },
+        ],
+        slowMs: { count: 150 },
+      }),
     });
     expect(set.status).toBe(200);
     const client = createGeminiClient({ apiKey: 'test-key', baseUrl: emulator.url });
@@ -100,35 +122,69 @@ describe('emulator faults', () => {
     await ai.models.countTokens({ model: MODEL, contents: 'slow' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
 
-    const bad = await fetch(`${emulator.url}/_emulator/faults`, { method: 'POST', body: JSON.stringify({ rates: { safety: 2 } }) });
+    const bad = await fetch(`${emulator.url}/_emulator/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ rates: { safety: 2 } }),
+    });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain('rates.safety');
   });
 
   it('applies rates to real-time calls', async () => {
     emulator = await startEmulator({ faults: { rates: { max_tokens: 1 } } });
-    const response = await sdkFor(emulator).models.generateContent({ model: MODEL, contents: 'cut me short' });
+    const response = await sdkFor(emulator).models.generateContent({
+      model: MODEL,
+      contents: 'cut me short',
+    });
     expect(response.candidates?.[0]?.finishReason).toBe('MAX_TOKENS');
     expect(emulator.ledger.entries()[0]?.outcome).toBe('max_tokens');
   });
 
   it('refuses batch creation over the concurrent-jobs and enqueued-token quotas with RetryInfo', async () => {
-    emulator = await startEmulator({ timeScale: 10_000, turnaroundMs: 300_000, quotas: { maxConcurrentBatchJobs: 2, maxEnqueuedTokensPerModel: 1000 } });
+    // Jobs stay active for 600 ms of real time: long enough to be counted, short enough to wait for.
+    emulator = await startEmulator({
+      timeScale: 500,
+      turnaroundMs: 300_000,
+      quotas: { maxConcurrentBatchJobs: 2, maxEnqueuedTokensPerModel: 1000 },
+    });
     const ai = sdkFor(emulator);
     const first = await ai.batches.create({ model: MODEL, src: inline(['a']) });
     await ai.batches.create({ model: MODEL, src: inline(['b']) });
-    const refused = (await ai.batches.create({ model: MODEL, src: inline(['c']) }).catch((caught: unknown) => caught)) as Error & { status: number };
+    const refused = (await ai.batches
+      .create({ model: MODEL, src: inline(['c']) })
+      .catch((caught: unknown) => caught)) as Error & { status: number };
     expect(refused.status).toBe(429);
-    const body = JSON.parse(refused.message) as { error: { status: string; details: Array<Record<string, unknown>> } };
+    const body = JSON.parse(refused.message) as {
+      error: { status: string; details: Array<Record<string, unknown>> };
+    };
     expect(body.error.status).toBe('RESOURCE_EXHAUSTED');
-    expect(body.error.details.some((d) => String(d['@type']).endsWith('google.rpc.RetryInfo'))).toBe(true);
+    // RetryInfo is in real time: at timeScale 500 an emulated minute is 120 ms.
+    const retryDelay = retryDelayOf(body.error.details);
+    expect(retryDelay).toBeGreaterThan(0);
+    expect(retryDelay).toBeLessThanOrEqual(120);
     const client = createGeminiClient({ apiKey: 'test-key', baseUrl: emulator.url });
-    await expect(client.createBatch({ model: MODEL, displayName: 'c', source: { requests: [toInlinedRequest('c', { contents: [{ role: 'user', parts: [{ text: 'c' }] }] })] } })).rejects.toMatchObject({ code: 'QUOTA_EXHAUSTED' });
+    await expect(
+      client.createBatch({
+        model: MODEL,
+        displayName: 'c',
+        source: {
+          requests: [toInlinedRequest('c', { contents: [{ role: 'user', parts: [{ text: 'c' }] }] })],
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'QUOTA_EXHAUSTED' });
 
     await pollUntilDone(emulator, first.name ?? '');
-    const big = [{ contents: [{ role: 'user', parts: [{ text: 'x'.repeat(8000) }] }], metadata: { key: 'big' } }];
-    expect(await ai.batches.create({ model: MODEL, src: big }).catch((caught: { status: number }) => caught.status)).toBe(429);
-    expect((await ai.batches.create({ model: 'gemini-2.5-pro', src: inline(['other-model']) })).name).toBeTruthy();
+    const big = [
+      { contents: [{ role: 'user', parts: [{ text: 'x'.repeat(8000) }] }], metadata: { key: 'big' } },
+    ];
+    expect(
+      await ai.batches
+        .create({ model: MODEL, src: big })
+        .catch((caught: { status: number }) => caught.status),
+    ).toBe(429);
+    expect(
+      (await ai.batches.create({ model: 'gemini-2.5-pro', src: inline(['other-model']) })).name,
+    ).toBeTruthy();
   });
 
   it('processes a job exactly once under concurrent polling', async () => {
@@ -141,7 +197,13 @@ describe('emulator faults', () => {
     const file = await ai.files.upload({ file: join(dir.path, 'in.jsonl'), config: { mimeType: 'jsonl' } });
     const job = await ai.batches.create({ model: MODEL, src: file.name ?? '' });
     await new Promise((resolve) => setTimeout(resolve, 45));
-    const polls = await Promise.all(Array.from({ length: 30 }, (_, i) => new Promise((resolve) => setTimeout(resolve, i)).then(() => rawGet(emulator as RunningEmulator, job.name ?? ''))));
+    const polls = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        new Promise((resolve) => setTimeout(resolve, i)).then(() =>
+          rawGet(emulator as RunningEmulator, job.name ?? ''),
+        ),
+      ),
+    );
     await pollUntilDone(emulator, job.name ?? '');
     for (let i = 0; i < 5; i++) await ai.batches.list();
     expect(polls.some((poll) => poll.body.done === true)).toBe(true);

@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
@@ -17,25 +18,40 @@ describe('emulator Files API through the SDK', () => {
     emulator = await startEmulator({ seed: 7 });
     const dir = tempDir('files');
     dirs.push(dir);
-    const content = Array.from({ length: 50 }, (_, i) => JSON.stringify({ key: `k${i}`, value: 'é'.repeat(i) })).join('\n') + '\n';
+    const content =
+      Array.from({ length: 50 }, (_, i) => JSON.stringify({ key: `k${i}`, value: 'é'.repeat(i) })).join(
+        '\n',
+      ) + '\n';
     writeFileSync(join(dir.path, 'input.jsonl'), content);
     const ai = sdkFor(emulator);
 
-    const uploaded = await ai.files.upload({ file: join(dir.path, 'input.jsonl'), config: { displayName: 'my input', mimeType: 'jsonl' } });
+    const uploaded = await ai.files.upload({
+      file: join(dir.path, 'input.jsonl'),
+      config: { displayName: 'my input', mimeType: 'jsonl' },
+    });
     expect(uploaded.name).toMatch(/^files\/[a-z0-9-]+$/);
     expect(uploaded.displayName).toBe('my input');
     expect(uploaded.mimeType).toBe('jsonl');
     expect(Number(uploaded.sizeBytes)).toBe(Buffer.byteLength(content));
     expect(uploaded.state).toBe('ACTIVE');
-    expect(Date.parse(uploaded.expirationTime ?? '') - Date.parse(uploaded.createTime ?? '')).toBe(48 * 3600 * 1000);
+    expect(Date.parse(uploaded.expirationTime ?? '') - Date.parse(uploaded.createTime ?? '')).toBe(
+      48 * 3600 * 1000,
+    );
 
     const got = await ai.files.get({ name: uploaded.name ?? '' });
-    expect(got).toMatchObject({ name: uploaded.name, sizeBytes: uploaded.sizeBytes, displayName: 'my input' });
+    expect(got).toMatchObject({
+      name: uploaded.name,
+      sizeBytes: uploaded.sizeBytes,
+      displayName: 'my input',
+    });
 
     const names: string[] = [uploaded.name ?? ''];
     for (let i = 0; i < 4; i++) {
       writeFileSync(join(dir.path, `more${i}.jsonl`), `{"n":${i}}\n`);
-      names.push((await ai.files.upload({ file: join(dir.path, `more${i}.jsonl`), config: { mimeType: 'jsonl' } })).name ?? '');
+      names.push(
+        (await ai.files.upload({ file: join(dir.path, `more${i}.jsonl`), config: { mimeType: 'jsonl' } }))
+          .name ?? '',
+      );
     }
     const listed: string[] = [];
     const pager = await ai.files.list({ config: { pageSize: 2 } });
@@ -47,18 +63,20 @@ describe('emulator Files API through the SDK', () => {
 
     await ai.files.delete({ name: uploaded.name ?? '' });
     await expect(ai.files.get({ name: uploaded.name ?? '' })).rejects.toMatchObject({ status: 404 });
-    await expect(ai.files.download({ file: uploaded.name ?? '', downloadPath: join(dir.path, 'gone') })).rejects.toMatchObject({ status: 404 });
+    await expect(
+      ai.files.download({ file: uploaded.name ?? '', downloadPath: join(dir.path, 'gone') }),
+    ).rejects.toMatchObject({ status: 404 });
   });
 
   it('expires files after fileTtlMs of emulated time', async () => {
-    emulator = await startEmulator({ timeScale: 1000, fileTtlMs: 60_000 });
+    emulator = await startEmulator({ timeScale: 1000, fileTtlMs: 300_000 });
     const dir = tempDir('expiry');
     dirs.push(dir);
     writeFileSync(join(dir.path, 'a.jsonl'), '{}\n');
     const ai = sdkFor(emulator);
     const file = await ai.files.upload({ file: join(dir.path, 'a.jsonl'), config: { mimeType: 'jsonl' } });
     expect((await ai.files.get({ name: file.name ?? '' })).name).toBe(file.name);
-    await new Promise((resolve) => setTimeout(resolve, 80)); // 80 s emulated
+    await new Promise((resolve) => setTimeout(resolve, 400)); // 400 s emulated
     const error = await ai.files.get({ name: file.name ?? '' }).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ status: 404 });
     expect(JSON.parse((error as Error).message)).toMatchObject({ error: { code: 404, status: 'NOT_FOUND' } });
@@ -69,13 +87,22 @@ describe('emulator Files API through the SDK', () => {
     emulator = await startEmulator();
     const start = await fetch(`${emulator.url}/upload/v1beta/files`, {
       method: 'POST',
-      headers: { 'x-goog-api-key': 'k', 'x-goog-upload-protocol': 'resumable', 'x-goog-upload-command': 'start', 'content-type': 'application/json' },
+      headers: {
+        'x-goog-api-key': 'k',
+        'x-goog-upload-protocol': 'resumable',
+        'x-goog-upload-command': 'start',
+        'content-type': 'application/json',
+      },
       body: JSON.stringify({ file: { displayName: 'chunks', mimeType: 'text/plain' } }),
     });
     const uploadUrl = start.headers.get('x-goog-upload-url') ?? '';
     expect(new URL(uploadUrl).host).toBe(new URL(emulator.url).host);
     const send = (command: string, offset: number, body: string) =>
-      fetch(uploadUrl, { method: 'POST', headers: { 'x-goog-upload-command': command, 'x-goog-upload-offset': String(offset) }, body });
+      fetch(uploadUrl, {
+        method: 'POST',
+        headers: { 'x-goog-upload-command': command, 'x-goog-upload-offset': String(offset) },
+        body,
+      });
     expect((await send('upload', 0, 'abc')).headers.get('x-goog-upload-status')).toBe('active');
     expect((await send('upload', 3, 'def')).headers.get('x-goog-upload-status')).toBe('active');
     const wrong = await send('upload', 2, 'x');
@@ -84,7 +111,46 @@ describe('emulator Files API through the SDK', () => {
     expect(final.headers.get('x-goog-upload-status')).toBe('final');
     const { file } = (await final.json()) as { file: { name: string; sizeBytes: string } };
     expect(file.sizeBytes).toBe('9');
-    const download = await fetch(`${emulator.url}/v1beta/${file.name}:download?alt=media`, { headers: { 'x-goog-api-key': 'k' } });
+    const download = await fetch(`${emulator.url}/v1beta/${file.name}:download?alt=media`, {
+      headers: { 'x-goog-api-key': 'k' },
+    });
     expect(await download.text()).toBe('abcdefghi');
+  });
+
+  it('forgets an interrupted chunk so the client can resend it at the same offset', async () => {
+    emulator = await startEmulator();
+    const start = await fetch(`${emulator.url}/upload/v1beta/files`, {
+      method: 'POST',
+      headers: {
+        'x-goog-api-key': 'k',
+        'x-goog-upload-command': 'start',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ file: { mimeType: 'text/plain' } }),
+    });
+    const uploadUrl = new URL(start.headers.get('x-goog-upload-url') ?? '');
+    // Announce 1000 bytes, send 400, then hang up.
+    await new Promise<void>((resolve) => {
+      const partial = request(uploadUrl, {
+        method: 'POST',
+        headers: { 'x-goog-upload-command': 'upload', 'x-goog-upload-offset': '0', 'content-length': '1000' },
+      });
+      partial.on('error', () => resolve());
+      partial.write('x'.repeat(400), () => setTimeout(() => partial.destroy(), 50));
+      partial.on('close', () => resolve());
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const resent = await fetch(uploadUrl, {
+      method: 'POST',
+      headers: { 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0' },
+      body: 'y'.repeat(1000),
+    });
+    expect(resent.status).toBe(200);
+    const { file } = (await resent.json()) as { file: { name: string; sizeBytes: string } };
+    expect(file.sizeBytes).toBe('1000');
+    const download = await fetch(`${emulator.url}/v1beta/${file.name}:download?alt=media`, {
+      headers: { 'x-goog-api-key': 'k' },
+    });
+    expect(await download.text()).toBe('y'.repeat(1000));
   });
 });

@@ -6,7 +6,11 @@ import type { RunningEmulator } from '../../src/emulator/index.js';
 
 /** The unmodified SDK, pointed at the emulator exactly as production code does. */
 export function sdkFor(emulator: RunningEmulator): GoogleGenAI {
-  return new GoogleGenAI({ apiKey: 'test-key', apiVersion: 'v1beta', httpOptions: { baseUrl: emulator.url } });
+  return new GoogleGenAI({
+    apiKey: 'test-key',
+    apiVersion: 'v1beta',
+    httpOptions: { baseUrl: emulator.url },
+  });
 }
 
 /** A fresh temp directory and its removal. */
@@ -16,18 +20,28 @@ export function tempDir(prefix: string): { path: string; remove(): void } {
 }
 
 /** Raw JSON of `GET /v1beta/{name}` (what wavebatch reads with operations.get). */
-export async function rawGet(emulator: RunningEmulator, name: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${emulator.url}/v1beta/${name}`, { headers: { 'x-goog-api-key': 'test-key' } });
+export async function rawGet(
+  emulator: RunningEmulator,
+  name: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${emulator.url}/v1beta/${name}`, {
+    headers: { 'x-goog-api-key': 'test-key' },
+  });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
 /** Polls a batch until it is done (high timeScale keeps this to a few real ms). */
-export async function pollUntilDone(emulator: RunningEmulator, name: string, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+export async function pollUntilDone(
+  emulator: RunningEmulator,
+  name: string,
+  timeoutMs = 10_000,
+): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { body } = await rawGet(emulator, name);
     if (body.done === true) return body;
-    if (Date.now() > deadline) throw new Error(`${name} not done after ${timeoutMs} ms: ${JSON.stringify(body)}`);
+    if (Date.now() > deadline)
+      throw new Error(`${name} not done after ${timeoutMs} ms: ${JSON.stringify(body)}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

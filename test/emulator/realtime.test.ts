@@ -25,12 +25,20 @@ describe('emulator real-time calls through the SDK', () => {
     expect(response.usageMetadata?.candidatesTokenCount).toBeGreaterThan(0);
     expect(response.candidates?.[0]?.finishReason).toBe('STOP');
 
-    const counted = await ai.models.countTokens({ model: MODEL, contents: 'Summarise the first page of the catalogue.' });
+    const counted = await ai.models.countTokens({
+      model: MODEL,
+      contents: 'Summarise the first page of the catalogue.',
+    });
     expect(counted.totalTokens).toBeGreaterThan(0);
     const wrapped = await fetch(`${emulator.url}/v1beta/models/${MODEL}:countTokens`, {
       method: 'POST',
       headers: { 'x-goog-api-key': 'k', 'content-type': 'application/json' },
-      body: JSON.stringify({ generateContentRequest: { model: `models/${MODEL}`, contents: [{ parts: [{ text: 'Summarise the first page of the catalogue.' }] }] } }),
+      body: JSON.stringify({
+        generateContentRequest: {
+          model: `models/${MODEL}`,
+          contents: [{ parts: [{ text: 'Summarise the first page of the catalogue.' }] }],
+        },
+      }),
     });
     expect(((await wrapped.json()) as { totalTokens: number }).totalTokens).toBe(counted.totalTokens);
 
@@ -46,9 +54,16 @@ describe('emulator real-time calls through the SDK', () => {
       outputTokens: response.usageMetadata?.candidatesTokenCount,
       outcome: 'ok',
     });
-    const overHttp = (await (await fetch(`${emulator.url}/_emulator/ledger`)).json()) as { entries: unknown[]; totals: Record<string, number> };
+    const overHttp = (await (await fetch(`${emulator.url}/_emulator/ledger`)).json()) as {
+      entries: unknown[];
+      totals: Record<string, number>;
+    };
     expect(overHttp.entries).toHaveLength(1);
-    expect(overHttp.totals).toMatchObject({ requests: 1, inputTokens: ledger[0]?.inputTokens, outputTokens: ledger[0]?.outputTokens });
+    expect(overHttp.totals).toMatchObject({
+      requests: 1,
+      inputTokens: ledger[0]?.inputTokens,
+      outputTokens: ledger[0]?.outputTokens,
+    });
     expect(overHttp.totals.costUsd).toBeCloseTo(ledger[0]?.costUsd ?? -1, 9);
   });
 
@@ -56,7 +71,9 @@ describe('emulator real-time calls through the SDK', () => {
     emulator = await startEmulator({ quotas: { rpm: 3 } });
     const ai = sdkFor(emulator);
     for (let i = 0; i < 3; i++) await ai.models.generateContent({ model: MODEL, contents: `hello ${i}` });
-    const error = (await ai.models.generateContent({ model: MODEL, contents: 'one too many' }).catch((caught: unknown) => caught)) as Error & {
+    const error = (await ai.models
+      .generateContent({ model: MODEL, contents: 'one too many' })
+      .catch((caught: unknown) => caught)) as Error & {
       status: number;
     };
     expect(error.status).toBe(429);
@@ -66,6 +83,22 @@ describe('emulator real-time calls through the SDK', () => {
     expect(delay).toBeGreaterThan(0);
     expect(delay).toBeLessThanOrEqual(60_000);
     expect(emulator.ledger.entries()).toHaveLength(3);
+  });
+
+  it('answers malformed requests with 400 INVALID_ARGUMENT', async () => {
+    emulator = await startEmulator();
+    const post = (body: string) =>
+      fetch(`${emulator?.url}/v1beta/models/${MODEL}:generateContent`, {
+        method: 'POST',
+        headers: { 'x-goog-api-key': 'k' },
+        body,
+      });
+    for (const body of ['{not json', JSON.stringify({ contents: [] }), JSON.stringify({ prompt: 'hi' })]) {
+      const response = await post(body);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { code: 400, status: 'INVALID_ARGUMENT' } });
+    }
+    expect(emulator.ledger.entries()).toHaveLength(0);
   });
 
   it('asks for an API key and never echoes it', async () => {

@@ -1,13 +1,32 @@
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { exportOutputs, OutputCorruptError, OutputPathError, OutputStore, type OutputDocument } from '../../src/outputs/index.js';
+import {
+  exportOutputs,
+  OutputCorruptError,
+  OutputPathError,
+  OutputStore,
+  type OutputDocument,
+} from '../../src/outputs/index.js';
 
-function documentFor(id: string, output: unknown = { carry_over: `after ${id}` }, attempt = 1): OutputDocument {
+function documentFor(
+  id: string,
+  output: unknown = { carry_over: `after ${id}` },
+  attempt = 1,
+): OutputDocument {
   return {
     id,
     output,
@@ -96,7 +115,21 @@ describe('OutputStore', () => {
   });
 
   it('refuses ids that would escape the root or hide their file', () => {
-    for (const id of ['../x', 'a/../../x', '/etc/passwd', 'a//b', 'a/', '', '.', 'a/./b', '.hidden', 'a/.b', 'a\\..\\b', 'nul\0', 'x'.repeat(201)]) {
+    for (const id of [
+      '../x',
+      'a/../../x',
+      '/etc/passwd',
+      'a//b',
+      'a/',
+      '',
+      '.',
+      'a/./b',
+      '.hidden',
+      'a/.b',
+      'a\\..\\b',
+      'nul\0',
+      'x'.repeat(201),
+    ]) {
       let caught: unknown;
       try {
         store.pathFor(id);
@@ -183,8 +216,14 @@ describe('exportOutputs', () => {
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'wb-export-'));
     store = new OutputStore(join(dir, 'out'));
-    await store.write('b/p1', documentFor('b/p1', { courses: ['Latin, "advanced"'], carry_over: 'line\nbreak' }));
-    await store.write('a/p1', { ...documentFor('a/p1', 'plain text'), meta: { ...documentFor('a/p1').meta, contextFrom: 'a/p0' } });
+    await store.write(
+      'b/p1',
+      documentFor('b/p1', { courses: ['Latin, "advanced"'], carry_over: 'line\nbreak' }),
+    );
+    await store.write('a/p1', {
+      ...documentFor('a/p1', 'plain text'),
+      meta: { ...documentFor('a/p1').meta, contextFrom: 'a/p0' },
+    });
   });
 
   afterEach(() => {
@@ -198,7 +237,9 @@ describe('exportOutputs', () => {
     out.end();
     await finished(out);
     const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
-    const documents = lines.map((line) => JSON.parse(line) as OutputDocument).sort((x, y) => x.id.localeCompare(y.id));
+    const documents = lines
+      .map((line) => JSON.parse(line) as OutputDocument)
+      .sort((x, y) => x.id.localeCompare(y.id));
     expect(documents).toEqual([await store.read('a/p1'), await store.read('b/p1')]);
   });
 
@@ -223,7 +264,10 @@ describe('exportOutputs', () => {
       'completed_at',
     ]);
     const byId = new Map(rows.map((row) => [row.id, row]));
-    expect(JSON.parse(byId.get('b/p1')?.output ?? '')).toEqual({ courses: ['Latin, "advanced"'], carry_over: 'line\nbreak' });
+    expect(JSON.parse(byId.get('b/p1')?.output ?? '')).toEqual({
+      courses: ['Latin, "advanced"'],
+      carry_over: 'line\nbreak',
+    });
     expect(JSON.parse(byId.get('a/p1')?.output ?? '')).toBe('plain text');
     expect(byId.get('a/p1')).toMatchObject({
       prompt_name: 'page',
@@ -239,7 +283,8 @@ describe('exportOutputs', () => {
   });
 
   it('waits for a slow consumer instead of buffering everything', async () => {
-    for (let index = 0; index < 40; index++) await store.write(`many/p${index}`, documentFor(`many/p${index}`));
+    for (let index = 0; index < 40; index++)
+      await store.write(`many/p${index}`, documentFor(`many/p${index}`));
     let maxBuffered = 0;
     let received = 0;
     const slow = new Writable({
@@ -248,7 +293,7 @@ describe('exportOutputs', () => {
         // Everything queued behind this chunk: it would grow to all documents if backpressure were ignored.
         maxBuffered = Math.max(maxBuffered, slow.writableLength);
         received += chunk.length;
-        setTimeout(callback, 2);
+        setTimeout(callback, 10);
       },
     });
     const count = await exportOutputs(store, 'jsonl', slow);
@@ -270,6 +315,8 @@ describe('exportOutputs', () => {
       },
     });
     expect(await exportOutputs(empty, 'csv', sink)).toBe(0);
-    expect(chunks.join('')).toBe('id,output,prompt_name,prompt_version,prompt_hash,model,job,attempt,input_tokens,output_tokens,completed_at\n');
+    expect(chunks.join('')).toBe(
+      'id,output,prompt_name,prompt_version,prompt_hash,model,job,attempt,input_tokens,output_tokens,completed_at\n',
+    );
   });
 });

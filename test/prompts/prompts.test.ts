@@ -80,13 +80,28 @@ describe('prompt registry', () => {
   });
 
   it('behaves like Jinja: no escaping, undefined renders empty, one trailing newline dropped, tojson with sorted keys', async () => {
-    file('p/v1.jinja', '<{{ record.html }}>[{{ record.missing }}][{{ nothing.at.all }}]\n{{ context | tojson }}\n');
+    file(
+      'p/v1.jinja',
+      '<{{ record.html }}>[{{ record.missing }}][{{ nothing.at.all }}]\n{{ context | tojson }}\n',
+    );
     const prompt = await loadPrompt(dir, 'p', 'v1');
-    const rendered = prompt.render({ record: { html: 'a & "b" <c>' }, context: { z: 1, a: { y: [1, 'two'], b: null } } });
+    const rendered = prompt.render({
+      record: { html: 'a & "b" <c>' },
+      context: { z: 1, a: { y: [1, 'two'], b: null } },
+    });
     expect(rendered.text).toBe('<a & "b" <c>>[][]\n{"a":{"b":null,"y":[1,"two"]},"z":1}');
     expect(prompt.render({ record: {}, context: null }).text).toBe('<>[][]\nnull');
     file('p/v2.jinja', '{{ context | tojson(2) }}');
-    expect((await loadPrompt(dir, 'p', 'v2')).render({ record: {}, context: { b: 1 } }).text).toBe('{\n  "b": 1\n}');
+    expect((await loadPrompt(dir, 'p', 'v2')).render({ record: {}, context: { b: 1 } }).text).toBe(
+      '{\n  "b": 1\n}',
+    );
+    file(
+      'p/v3.jinja',
+      '{% if record.flag == True %}yes{% endif %}{% if context is none and context == None %}-none{% endif %}{{ False }}',
+    );
+    expect((await loadPrompt(dir, 'p', 'v3')).render({ record: { flag: true }, context: null }).text).toBe(
+      'yes-nonefalse',
+    );
   });
 
   it('resolves {% include %} and {% extends %} inside the prompt folder', async () => {
@@ -94,10 +109,12 @@ describe('prompt registry', () => {
     file('p/base.jinja', 'HEAD\n{% block body %}{% endblock %}\nTAIL');
     file('p/v1.jinja', '{% include "partials/rules.jinja" %}\nDo page {{ record.page }}.');
     file('p/v2.jinja', '{% extends "base.jinja" %}{% block body %}Body {{ record.page }}{% endblock %}');
-    expect((await loadPrompt(dir, 'p', 'v1')).render({ record: { school: 'mit', page: 2 }, context: null }).text).toBe(
-      'Rules for mit.\nDo page 2.',
+    expect(
+      (await loadPrompt(dir, 'p', 'v1')).render({ record: { school: 'mit', page: 2 }, context: null }).text,
+    ).toBe('Rules for mit.\nDo page 2.');
+    expect((await loadPrompt(dir, 'p', 'v2')).render({ record: { page: 7 }, context: null }).text).toBe(
+      'HEAD\nBody 7\nTAIL',
     );
-    expect((await loadPrompt(dir, 'p', 'v2')).render({ record: { page: 7 }, context: null }).text).toBe('HEAD\nBody 7\nTAIL');
   });
 
   it('refuses includes that leave the prompt folder', async () => {
@@ -110,7 +127,9 @@ describe('prompt registry', () => {
       expect(error.message).toMatch(/outside the prompt folder/);
     }
     const dynamic = await loadPrompt(dir, 'p', 'v3');
-    expect(() => dynamic.render({ record: { file: '../secret.jinja' }, context: null })).toThrow(/outside the prompt folder/);
+    expect(() => dynamic.render({ record: { file: '../secret.jinja' }, context: null })).toThrow(
+      /outside the prompt folder/,
+    );
   });
 
   it('lists the versions that exist when one is missing', async () => {

@@ -1,6 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -11,11 +19,30 @@ function okLine(key: string): string {
   return JSON.stringify({
     key,
     response: {
-      candidates: [{ content: { role: 'model', parts: [{ text: `{"carry_over":"${key}"}` }] }, finishReason: 'STOP', index: 0 }],
+      candidates: [
+        {
+          content: { role: 'model', parts: [{ text: `{"carry_over":"${key}"}` }] },
+          finishReason: 'STOP',
+          index: 0,
+        },
+      ],
       usageMetadata: { promptTokenCount: 100, candidatesTokenCount: 20, totalTokenCount: 120 },
       modelVersion: 'gemini-2.5-flash',
     },
   });
+}
+
+/** How many of this process's file descriptors point at `path` (Linux). */
+function openDescriptors(path: string): number {
+  let count = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(join('/proc/self/fd', fd)) === path) count++;
+    } catch {
+      // Closed while listing.
+    }
+  }
+  return count;
 }
 
 async function collect(path: string): Promise<ResultLine[]> {
@@ -38,7 +65,10 @@ describe('readResultLines', () => {
   it('reads keys with responses and errors, skips blank lines, and counts lines as in the file', async () => {
     const path = join(dir, 'results.jsonl');
     const error = { code: 500, message: 'Internal error', status: 'INTERNAL' };
-    writeFileSync(path, `\uFEFF${okLine('a/p1')}\r\n\n   \n${JSON.stringify({ key: 'a/p2', error })}\n${okLine('b/p1')}`);
+    writeFileSync(
+      path,
+      `\uFEFF${okLine('a/p1')}\r\n\n   \n${JSON.stringify({ key: 'a/p2', error })}\n${okLine('b/p1')}`,
+    );
     const lines = await collect(path);
     expect(lines.map((line) => [line.lineNumber, line.key, line.malformed])).toEqual([
       [1, 'a/p1', false],
@@ -101,6 +131,28 @@ describe('readResultLines', () => {
     }
     expect(count).toBe(50_000);
     expect(malformed).toBe(10);
+  });
+
+  it('caps raw text on a character boundary and releases the file when the reader stops early', async () => {
+    const path = join(dir, 'results.jsonl');
+    writeFileSync(
+      path,
+      `{"key": "k", "response": "${'é'.repeat(40_000)}😀${'😀'.repeat(20_000)}\n${okLine('next')}\n`,
+    );
+    for await (const line of readResultLines(path)) {
+      expect(line.malformed).toBe(true);
+      expect(line.raw).not.toContain('\uFFFD');
+      expect(Buffer.byteLength(line.raw.split('… [truncated')[0] ?? '')).toBeLessThanOrEqual(
+        MAX_RAW_LINE_BYTES,
+      );
+      break;
+    }
+    // Stopping early closed the file (checked through /proc where there is one).
+    if (existsSync('/proc/self/fd')) {
+      for (let wait = 0; wait < 50 && openDescriptors(path) > 0; wait++)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(openDescriptors(path)).toBe(0);
+    }
   });
 
   it('yields lines while the file is still being written (it never waits for the whole file)', async () => {

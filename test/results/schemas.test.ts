@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createValidator, jsonSchemaForModel, SchemaError } from '../../src/results/index.js';
 
-const EXAMPLE: unknown = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'catalogs', 'schema.json'), 'utf8'));
+const EXAMPLE: unknown = JSON.parse(
+  readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'catalogs', 'schema.json'), 'utf8'),
+);
 
 describe('createValidator', () => {
   it('accepts everything as text when there is no schema', () => {
@@ -23,21 +25,41 @@ describe('createValidator', () => {
   });
 
   it('follows $schema: 2020-12 keywords work under 2020-12, draft-07 tuples under draft-07', () => {
-    const tuple2020 = createValidator({ $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'array', prefixItems: [{ type: 'string' }], items: false });
+    const tuple2020 = createValidator({
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      type: 'array',
+      prefixItems: [{ type: 'string' }],
+      items: false,
+    });
     expect(tuple2020.validate(['a'])).toEqual({ ok: true });
     expect(tuple2020.validate(['a', 'b']).ok).toBe(false);
-    const tuple07 = createValidator({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'array', items: [{ type: 'string' }], additionalItems: false });
+    const tuple07 = createValidator({
+      $schema: 'http://json-schema.org/draft-07/schema#',
+      type: 'array',
+      items: [{ type: 'string' }],
+      additionalItems: false,
+    });
     expect(tuple07.validate(['a'])).toEqual({ ok: true });
     expect(tuple07.validate(['a', 1]).ok).toBe(false);
   });
 
   it("tolerates Gemini's propertyOrdering and unknown formats", () => {
-    const validator = createValidator({ type: 'object', properties: { at: { type: 'string', format: 'date-time' } }, propertyOrdering: ['at'] });
+    const validator = createValidator({
+      type: 'object',
+      properties: { at: { type: 'string', format: 'date-time' } },
+      propertyOrdering: ['at'],
+    });
     expect(validator.validate({ at: 'yesterday' })).toEqual({ ok: true });
   });
 
   it('rejects an invalid schema with CONFIG_SCHEMA_INVALID', () => {
-    for (const schema of [{ type: 'strnig' }, { type: 'object', required: 'name' }, { $ref: '#/$defs/missing' }, 'a string', [1]]) {
+    for (const schema of [
+      { type: 'strnig' },
+      { type: 'object', required: 'name' },
+      { $ref: '#/$defs/missing' },
+      'a string',
+      [1],
+    ]) {
       let caught: unknown;
       try {
         createValidator(schema);
@@ -60,7 +82,13 @@ describe('jsonSchemaForModel', () => {
       properties: {
         code: { type: 'string', pattern: '^[A-Z]+ \\d+$', minLength: 2, examples: ['LAT 1'], $comment: 'x' },
         hours: { type: 'integer', minimum: 0, maximum: 40, exclusiveMaximum: 41, default: 3 },
-        tags: { type: 'array', items: { type: 'string', enum: ['a', 'b'] }, minItems: 1, maxItems: 3, uniqueItems: true },
+        tags: {
+          type: 'array',
+          items: { type: 'string', enum: ['a', 'b'] },
+          minItems: 1,
+          maxItems: 3,
+          uniqueItems: true,
+        },
         properties: { type: 'string' },
       },
       required: ['code'],
@@ -83,11 +111,22 @@ describe('jsonSchemaForModel', () => {
   });
 
   it('returns a deep copy', () => {
-    const schema = { type: 'object', properties: { a: { type: 'array', items: { type: 'string' } } }, required: ['a'] };
-    const copy = jsonSchemaForModel(schema) as { properties: { a: { items: { type: string } } }; required: string[] };
+    const schema = {
+      type: 'object',
+      properties: { a: { type: 'array', items: { type: 'string' } } },
+      required: ['a'],
+    };
+    const copy = jsonSchemaForModel(schema) as {
+      properties: { a: { items: { type: string } } };
+      required: string[];
+    };
     copy.properties.a.items.type = 'number';
     copy.required.push('b');
-    expect(schema).toEqual({ type: 'object', properties: { a: { type: 'array', items: { type: 'string' } } }, required: ['a'] });
+    expect(schema).toEqual({
+      type: 'object',
+      properties: { a: { type: 'array', items: { type: 'string' } } },
+      required: ['a'],
+    });
   });
 
   it('rewrites draft-07 spellings: definitions → $defs (refs too), tuple items → prefixItems, const → enum; $ref stands alone', () => {
@@ -113,14 +152,20 @@ describe('jsonSchemaForModel', () => {
 
   it('turns a zod-generated schema into one that still validates the same outputs', () => {
     const Page = z.object({
-      courses: z.array(z.object({ code: z.string(), title: z.string(), hours_per_week: z.number().int().min(0) })),
+      courses: z.array(
+        z.object({ code: z.string(), title: z.string(), hours_per_week: z.number().int().min(0) }),
+      ),
       carry_over: z.string().nullable(),
     });
     const generated = z.toJSONSchema(Page, { target: 'draft-7' });
     const forModel = jsonSchemaForModel(generated);
     expect(forModel).not.toHaveProperty('$schema');
     const validator = createValidator(forModel);
-    expect(validator.validate({ courses: [{ code: 'A', title: 'B', hours_per_week: 2 }], carry_over: null })).toEqual({ ok: true });
-    expect(validator.validate({ courses: [{ code: 'A', title: 'B', hours_per_week: 2.5 }], carry_over: null }).ok).toBe(false);
+    expect(
+      validator.validate({ courses: [{ code: 'A', title: 'B', hours_per_week: 2 }], carry_over: null }),
+    ).toEqual({ ok: true });
+    expect(
+      validator.validate({ courses: [{ code: 'A', title: 'B', hours_per_week: 2.5 }], carry_over: null }).ok,
+    ).toBe(false);
   });
 });

@@ -60,24 +60,42 @@ describe('directory source', () => {
   });
 
   it('walks folders in a deterministic sorted order', async () => {
-    for (const leaf of ['NY/columbia/1910', 'MA/mit/1905', 'MA/harvard/1901', 'CT/yale/1920']) page(`${leaf}/p1.txt`);
+    for (const leaf of ['NY/columbia/1910', 'MA/mit/1905', 'MA/harvard/1901', 'CT/yale/1920'])
+      page(`${leaf}/p1.txt`);
     const config = await configWithSource(folder, LEVELS);
     const chains = (await collect(openSource(config))).map((record) => record.chainId);
     expect(chains).toEqual(['CT/yale/1920', 'MA/harvard/1901', 'MA/mit/1905', 'NY/columbia/1910']);
   });
 
   it('filters levels by a list of values and by a numeric range', async () => {
-    for (const leaf of ['MA/harvard/1899', 'MA/harvard/1901', 'MA/mit/1950', 'MA/mit/1951', 'NY/columbia/1920', 'CT/yale/1920', 'NY/cornell/undated']) {
+    for (const leaf of [
+      'MA/harvard/1899',
+      'MA/harvard/1901',
+      'MA/mit/1950',
+      'MA/mit/1951',
+      'NY/columbia/1920',
+      'CT/yale/1920',
+      'NY/cornell/undated',
+    ]) {
       page(`${leaf}/page_1.txt`);
     }
-    const config = await configWithSource(folder, [...LEVELS, 'filters:', '  state: [MA, NY]', '  year: { min: 1900, max: 1950 }']);
+    const config = await configWithSource(folder, [
+      ...LEVELS,
+      'filters:',
+      '  state: [MA, NY]',
+      '  year: { min: 1900, max: 1950 }',
+    ]);
     const chains = (await collect(openSource(config))).map((record) => record.chainId);
     expect(chains).toEqual(['MA/harvard/1901', 'MA/mit/1950', 'NY/columbia/1920']);
   });
 
   it('takes only the leaves of the allow list (comments and blank lines ignored)', async () => {
-    for (const leaf of ['MA/harvard/1901', 'MA/mit/1905', 'NY/columbia/1910', 'CT/yale/1920']) page(`${leaf}/page_1.txt`);
-    folder.write('allow.txt', '# the ones we paid for\n\nMA/harvard/1901\n  /NY/columbia/1910/  \nTX/rice/1912\n');
+    for (const leaf of ['MA/harvard/1901', 'MA/mit/1905', 'NY/columbia/1910', 'CT/yale/1920'])
+      page(`${leaf}/page_1.txt`);
+    folder.write(
+      'allow.txt',
+      '# the ones we paid for\n\nMA/harvard/1901\n  /NY/columbia/1910/  \nTX/rice/1912\n',
+    );
     const config = await configWithSource(folder, [...LEVELS, 'allow_list: allow.txt']);
     const chains = (await collect(openSource(config))).map((record) => record.chainId);
     expect(chains).toEqual(['MA/harvard/1901', 'NY/columbia/1910']);
@@ -86,7 +104,12 @@ describe('directory source', () => {
   it('combines the allow list with filters', async () => {
     for (const leaf of ['MA/harvard/1901', 'MA/mit/1905']) page(`${leaf}/page_1.txt`);
     folder.write('allow.txt', 'MA/harvard/1901\nMA/mit/1905\n');
-    const config = await configWithSource(folder, [...LEVELS, 'allow_list: allow.txt', 'filters:', '  school: [mit]']);
+    const config = await configWithSource(folder, [
+      ...LEVELS,
+      'allow_list: allow.txt',
+      'filters:',
+      '  school: [mit]',
+    ]);
     expect((await collect(openSource(config))).map((record) => record.chainId)).toEqual(['MA/mit/1905']);
   });
 
@@ -115,6 +138,17 @@ describe('directory source', () => {
     rmSync(folder.path('dataset'), { recursive: true });
     const error = (await drainError(openSource(config))) as SourceError;
     expect(error.code).toBe('SOURCE_NOT_FOUND');
+  });
+
+  it('reads folders lazily: a leaf written after the walk started, in a folder not yet read, is found', async () => {
+    page('A/one/1900/page_1.txt');
+    folder.folder('dataset/Z/two');
+    const config = await configWithSource(folder, LEVELS);
+    const iterator = openSource(config)[Symbol.asyncIterator]();
+    expect((await iterator.next()).value?.id).toBe('A/one/1900/page_1');
+    page('Z/two/1900/page_1.txt');
+    expect((await iterator.next()).value?.id).toBe('Z/two/1900/page_1');
+    expect((await iterator.next()).done).toBe(true);
   });
 
   it('without levels, makes every folder that holds pages a chain, at any depth', async () => {

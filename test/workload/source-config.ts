@@ -3,9 +3,19 @@ import type { WorkloadRecord } from '../../src/workload/record.js';
 import type { TempFolder } from '../config/temp-folder.js';
 
 /** Loads a real YAML config in `folder` whose `source:` block is `sourceYaml` (indented lines). */
-export async function configWithSource(folder: TempFolder, sourceYaml: string[], file = 'wavebatch.yaml'): Promise<LoadedConfig> {
+export async function configWithSource(
+  folder: TempFolder,
+  sourceYaml: string[],
+  file = 'wavebatch.yaml',
+): Promise<LoadedConfig> {
   folder.write('prompts/page/v1.jinja', 'x');
-  const yaml = ['name: source-test', 'source:', ...sourceYaml.map((line) => `  ${line}`), 'prompt: { name: page, version: v1 }', 'model: { name: m }'];
+  const yaml = [
+    'name: source-test',
+    'source:',
+    ...sourceYaml.map((line) => `  ${line}`),
+    'prompt: { name: page, version: v1 }',
+    'model: { name: m }',
+  ];
   return loadConfig(folder.write(file, `${yaml.join('\n')}\n`), {});
 }
 

@@ -1,3 +1,4 @@
+import { truncateSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSource, RecordIdError, SourceError } from '../../src/workload/index.js';
 import { makeTempFolder, type TempFolder } from '../config/temp-folder.js';
@@ -32,9 +33,19 @@ describe('JSONL / JSON / CSV sources', () => {
   it('JSONL with a chain field: positions follow the order of appearance within each chain', async () => {
     folder.write(
       'rows.jsonl',
-      ['{"key":"b1/p1","book":"b1"}', '{"key":"b2/p1","book":"b2"}', '{"key":"b1/p2","book":"b1"}', '{"key":"b1/p3","book":"b1"}'].join('\n'),
+      [
+        '{"key":"b1/p1","book":"b1"}',
+        '{"key":"b2/p1","book":"b2"}',
+        '{"key":"b1/p2","book":"b1"}',
+        '{"key":"b1/p3","book":"b1"}',
+      ].join('\n'),
     );
-    const config = await configWithSource(folder, ['type: jsonl', 'path: rows.jsonl', 'id_field: key', 'chain_field: book']);
+    const config = await configWithSource(folder, [
+      'type: jsonl',
+      'path: rows.jsonl',
+      'id_field: key',
+      'chain_field: book',
+    ]);
     const records = await collect(openSource(config));
     expect(records.map((record) => [record.id, record.chainId, record.position])).toEqual([
       ['b1/p1', 'b1', 0],
@@ -48,9 +59,18 @@ describe('JSONL / JSON / CSV sources', () => {
   it('JSONL with chain and position fields, and media paths relative to the data file', async () => {
     folder.write(
       'data/rows.jsonl',
-      ['{"id":"p2","book":"b","page":2,"scan":["scans/p2.png","scans/p2.pdf"]}', '{"id":"p1","book":"b","page":1,"scan":"scans/p1.jpg"}'].join('\n'),
+      [
+        '{"id":"p2","book":"b","page":2,"scan":["scans/p2.png","scans/p2.pdf"]}',
+        '{"id":"p1","book":"b","page":1,"scan":"scans/p1.jpg"}',
+      ].join('\n'),
     );
-    const config = await configWithSource(folder, ['type: jsonl', 'path: data/rows.jsonl', 'chain_field: book', 'position_field: page', 'media_field: scan']);
+    const config = await configWithSource(folder, [
+      'type: jsonl',
+      'path: data/rows.jsonl',
+      'chain_field: book',
+      'position_field: page',
+      'media_field: scan',
+    ]);
     const records = await collect(openSource(config));
     expect(records.map((record) => [record.id, record.position])).toEqual([
       ['p2', 2],
@@ -66,23 +86,36 @@ describe('JSONL / JSON / CSV sources', () => {
 
   it('names the file and line of a bad JSONL line, a missing id and a bad position', async () => {
     folder.write('bad.jsonl', '{"id":"a"}\n{"id":"b"\n');
-    const bad = (await drainError(openSource(await configWithSource(folder, ['type: jsonl', 'path: bad.jsonl'])))) as SourceError;
+    const bad = (await drainError(
+      openSource(await configWithSource(folder, ['type: jsonl', 'path: bad.jsonl'])),
+    )) as SourceError;
     expect(bad.code).toBe('SOURCE_INVALID_JSON');
     expect(bad.message).toContain(`${folder.path('bad.jsonl')} line 2: invalid JSON`);
     expect(bad.line).toBe(2);
 
     folder.write('noid.jsonl', '{"id":"a"}\n\n{"name":"b"}\n');
-    const noId = (await drainError(openSource(await configWithSource(folder, ['type: jsonl', 'path: noid.jsonl'])))) as SourceError;
+    const noId = (await drainError(
+      openSource(await configWithSource(folder, ['type: jsonl', 'path: noid.jsonl'])),
+    )) as SourceError;
     expect(noId.code).toBe('SOURCE_FIELD_MISSING');
     expect(noId.message).toContain(`${folder.path('noid.jsonl')}:3: no "id" field`);
 
     folder.write('array.jsonl', '[1, 2]\n');
-    const array = (await drainError(openSource(await configWithSource(folder, ['type: jsonl', 'path: array.jsonl'])))) as SourceError;
+    const array = (await drainError(
+      openSource(await configWithSource(folder, ['type: jsonl', 'path: array.jsonl'])),
+    )) as SourceError;
     expect(array.message).toContain('line 1: expected a JSON object, got an array');
 
     folder.write('pos.jsonl', '{"id":"a","c":"x","p":"first"}\n');
     const position = (await drainError(
-      openSource(await configWithSource(folder, ['type: jsonl', 'path: pos.jsonl', 'chain_field: c', 'position_field: p'])),
+      openSource(
+        await configWithSource(folder, [
+          'type: jsonl',
+          'path: pos.jsonl',
+          'chain_field: c',
+          'position_field: p',
+        ]),
+      ),
     )) as SourceError;
     expect(position.code).toBe('SOURCE_FIELD_INVALID');
     expect(position.message).toContain('position field "p" must be a number, got "first"');
@@ -108,18 +141,40 @@ describe('JSONL / JSON / CSV sources', () => {
 
   it('rejects an empty id as missing', async () => {
     folder.write('rows.jsonl', '{"id":""}\n');
-    const error = (await drainError(openSource(await configWithSource(folder, ['type: jsonl', 'path: rows.jsonl'])))) as SourceError;
+    const error = (await drainError(
+      openSource(await configWithSource(folder, ['type: jsonl', 'path: rows.jsonl'])),
+    )) as SourceError;
     expect(error.code).toBe('SOURCE_FIELD_MISSING');
   });
 
   it('CSV: streamed rows with string values, chains and positions', async () => {
-    folder.write('rows.csv', 'id,book,page,title\nb1-2,b1,2,"Second, with comma"\nb1-1,b1,1,First\nsolo,solo,1,Alone\n');
-    const config = await configWithSource(folder, ['type: csv', 'path: rows.csv', 'chain_field: book', 'position_field: page']);
+    folder.write(
+      'rows.csv',
+      'id,book,page,title\nb1-2,b1,2,"Second, with comma"\nb1-1,b1,1,First\nsolo,solo,1,Alone\n',
+    );
+    const config = await configWithSource(folder, [
+      'type: csv',
+      'path: rows.csv',
+      'chain_field: book',
+      'position_field: page',
+    ]);
     const records = await collect(openSource(config));
     expect(records).toEqual([
-      { id: 'b1-2', chainId: 'b1', position: 2, vars: { book: 'b1', page: '2', title: 'Second, with comma' }, media: [] },
+      {
+        id: 'b1-2',
+        chainId: 'b1',
+        position: 2,
+        vars: { book: 'b1', page: '2', title: 'Second, with comma' },
+        media: [],
+      },
       { id: 'b1-1', chainId: 'b1', position: 1, vars: { book: 'b1', page: '1', title: 'First' }, media: [] },
-      { id: 'solo', chainId: 'solo', position: 1, vars: { book: 'solo', page: '1', title: 'Alone' }, media: [] },
+      {
+        id: 'solo',
+        chainId: 'solo',
+        position: 1,
+        vars: { book: 'solo', page: '1', title: 'Alone' },
+        media: [],
+      },
     ]);
   });
 
@@ -131,26 +186,44 @@ describe('JSONL / JSON / CSV sources', () => {
       ['b', 'b', 0],
     ]);
     folder.write('broken.csv', 'id,text\na,hello\nb,world,extra\n');
-    const error = (await drainError(openSource(await configWithSource(folder, ['type: csv', 'path: broken.csv'])))) as SourceError;
+    const error = (await drainError(
+      openSource(await configWithSource(folder, ['type: csv', 'path: broken.csv'])),
+    )) as SourceError;
     expect(error.code).toBe('SOURCE_INVALID_CSV');
     expect(error.message).toContain(`${folder.path('broken.csv')} line 3`);
   });
 
   it('CSV: a hostile id names the line', async () => {
     folder.write('rows.csv', 'id\nok\n../../x\n');
-    const error = await drainError(openSource(await configWithSource(folder, ['type: csv', 'path: rows.csv'])));
+    const error = await drainError(
+      openSource(await configWithSource(folder, ['type: csv', 'path: rows.csv'])),
+    );
     expect(error).toBeInstanceOf(RecordIdError);
     expect(error.message).toContain(`"../../x" from ${folder.path('rows.csv')}:3`);
   });
 
   it('JSON: a top-level array, with and without chains', async () => {
-    folder.write('rows.json', JSON.stringify([{ id: 'a', text: 'x', chain: 'c' }, { id: 'b', chain: 'c' }], null, 2));
-    const alone = await collect(openSource(await configWithSource(folder, ['type: json', 'path: rows.json'])));
+    folder.write(
+      'rows.json',
+      JSON.stringify(
+        [
+          { id: 'a', text: 'x', chain: 'c' },
+          { id: 'b', chain: 'c' },
+        ],
+        null,
+        2,
+      ),
+    );
+    const alone = await collect(
+      openSource(await configWithSource(folder, ['type: json', 'path: rows.json'])),
+    );
     expect(alone.map((record) => [record.id, record.chainId, record.position])).toEqual([
       ['a', 'a', 0],
       ['b', 'b', 0],
     ]);
-    const chained = await collect(openSource(await configWithSource(folder, ['type: json', 'path: rows.json', 'chain_field: chain'])));
+    const chained = await collect(
+      openSource(await configWithSource(folder, ['type: json', 'path: rows.json', 'chain_field: chain'])),
+    );
     expect(chained.map((record) => [record.id, record.chainId, record.position])).toEqual([
       ['a', 'c', 0],
       ['b', 'c', 1],
@@ -159,14 +232,43 @@ describe('JSONL / JSON / CSV sources', () => {
 
   it('JSON: invalid JSON names the line, a non-array is refused, a bad item is named', async () => {
     folder.write('bad.json', '[\n  {"id": "a"},\n  {"id": }\n]\n');
-    const bad = (await drainError(openSource(await configWithSource(folder, ['type: json', 'path: bad.json'])))) as SourceError;
+    const bad = (await drainError(
+      openSource(await configWithSource(folder, ['type: json', 'path: bad.json'])),
+    )) as SourceError;
     expect(bad.code).toBe('SOURCE_INVALID_JSON');
     expect(bad.message).toContain(`${folder.path('bad.json')} line 3`);
     folder.write('object.json', '{"id": "a"}');
-    const object = (await drainError(openSource(await configWithSource(folder, ['type: json', 'path: object.json'])))) as SourceError;
+    const object = (await drainError(
+      openSource(await configWithSource(folder, ['type: json', 'path: object.json'])),
+    )) as SourceError;
     expect(object.message).toContain('expected a top-level JSON array');
     folder.write('hostile.json', '[{"id": "fine"}, {"id": "a/../../b"}]');
-    const hostile = await drainError(openSource(await configWithSource(folder, ['type: json', 'path: hostile.json'])));
+    const hostile = await drainError(
+      openSource(await configWithSource(folder, ['type: json', 'path: hostile.json'])),
+    );
     expect(hostile.message).toContain(`"a/../../b" from ${folder.path('hostile.json')}[1]`);
+  });
+
+  it('streams a large JSONL file: the first record arrives before the file is read to its end', async () => {
+    const lines = Array.from({ length: 200_000 }, (_, index) =>
+      JSON.stringify({ id: `r${index}`, text: 'x'.repeat(40) }),
+    );
+    folder.write('big.jsonl', `${lines.join('\n')}\n`);
+    const config = await configWithSource(folder, ['type: jsonl', 'path: big.jsonl']);
+    const iterator = openSource(config)[Symbol.asyncIterator]();
+    expect((await iterator.next()).value?.id).toBe('r0');
+    // Truncate the file under the reader: a reader that had slurped it would still yield every line.
+    truncateSync(folder.path('big.jsonl'), 0);
+    // What was already read arrives (its last line is usually cut short: an error at that line).
+    let more = 0;
+    let stoppedAt = 0;
+    try {
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) more++;
+    } catch (error) {
+      expect((error as SourceError).code).toBe('SOURCE_INVALID_JSON');
+      stoppedAt = (error as SourceError).line ?? 0;
+    }
+    expect(more).toBeLessThan(50_000);
+    expect(stoppedAt).toBeLessThan(50_000);
   });
 });

@@ -29,7 +29,13 @@ export interface RawOptions {
   storageDir?: string;
 }
 
-const RECORD_FAULTS: readonly RecordFault[] = ['invalid_json', 'max_tokens', 'safety', 'empty', 'request_error'];
+const RECORD_FAULTS: readonly RecordFault[] = [
+  'invalid_json',
+  'max_tokens',
+  'safety',
+  'empty',
+  'request_error',
+];
 
 const EXAMPLES = `
 Examples:
@@ -47,24 +53,46 @@ GET /_emulator/ledger shows what was billed; POST /_emulator/faults replaces the
 /** `wavebatch emulator`: a local Gemini API (files, batches, generateContent) for tests and demos. */
 export function emulatorCommand(): Command {
   return new Command('emulator')
-    .description('Run a local Gemini API emulator (Files, Batch API, generateContent, countTokens) until Ctrl-C')
+    .description(
+      'Run a local Gemini API emulator (Files, Batch API, generateContent, countTokens) until Ctrl-C',
+    )
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 = any free port)', '8080')
-    .option('--time-scale <factor>', 'emulated milliseconds per real millisecond (3600 = an hour per second)', '1')
-    .option('--turnaround <duration|range>', 'emulated time from job creation to completion: 5m, or a range 60s-10m drawn per job', '60s-10m')
+    .option(
+      '--time-scale <factor>',
+      'emulated milliseconds per real millisecond (3600 = an hour per second)',
+      '1',
+    )
+    .option(
+      '--turnaround <duration|range>',
+      'emulated time from job creation to completion: 5m, or a range 60s-10m drawn per job',
+      '60s-10m',
+    )
     .option('--seed <n>', 'seed for every random choice (turnarounds, faults, result order)', '1')
     .option('--file-ttl <duration>', 'emulated lifetime of uploaded and result files', '48h')
     .option('--job-expiry <duration>', 'a job whose turnaround exceeds this ends EXPIRED', '48h')
-    .option('--max-concurrent-jobs <n>', `PENDING+RUNNING batch jobs allowed (default ${DEFAULT_QUOTAS.maxConcurrentBatchJobs})`)
-    .option('--max-enqueued-tokens <n>', `input tokens of active jobs per model (default ${DEFAULT_QUOTAS.maxEnqueuedTokensPerModel})`)
+    .option(
+      '--max-concurrent-jobs <n>',
+      `PENDING+RUNNING batch jobs allowed (default ${DEFAULT_QUOTAS.maxConcurrentBatchJobs})`,
+    )
+    .option(
+      '--max-enqueued-tokens <n>',
+      `input tokens of active jobs per model (default ${DEFAULT_QUOTAS.maxEnqueuedTokensPerModel})`,
+    )
     .option('--rpm <n>', `generateContent requests per minute per model (default ${DEFAULT_QUOTAS.rpm})`)
     .option('--tpm <n>', `generateContent input tokens per minute per model (default ${DEFAULT_QUOTAS.tpm})`)
     .option('--rpd <n>', `generateContent requests per day per model (default ${DEFAULT_QUOTAS.rpd})`)
     .option('--faults <json|file>', 'a FaultPlan as inline JSON or a path to a JSON file')
     .addOption(
-      new Option('--fault-rate <fault=probability...>', `probability per processed request of a fault: ${RECORD_FAULTS.join(', ')}`),
+      new Option(
+        '--fault-rate <fault=probability...>',
+        `probability per processed request of a fault: ${RECORD_FAULTS.join(', ')}`,
+      ),
     )
-    .option('--storage-dir <dir>', 'keep uploaded and result files here (default: a temp dir removed on exit)')
+    .option(
+      '--storage-dir <dir>',
+      'keep uploaded and result files here (default: a temp dir removed on exit)',
+    )
     .addHelpText('after', EXAMPLES)
     .action(async (raw: RawOptions) => {
       const options = await emulatorOptionsFrom(raw);
@@ -75,7 +103,8 @@ export function emulatorCommand(): Command {
 /** Turns the command's strings into EmulatorOptions; a bad value names its option. */
 export async function emulatorOptionsFrom(raw: RawOptions): Promise<EmulatorOptions> {
   const quotas: EmulatorOptions['quotas'] = {};
-  const limit = (value: string | undefined, option: string) => (value === undefined ? undefined : positiveInteger(value, option));
+  const limit = (value: string | undefined, option: string) =>
+    value === undefined ? undefined : positiveInteger(value, option);
   const maxJobs = limit(raw.maxConcurrentJobs, '--max-concurrent-jobs');
   if (maxJobs !== undefined) quotas.maxConcurrentBatchJobs = maxJobs;
   const maxTokens = limit(raw.maxEnqueuedTokens, '--max-enqueued-tokens');
@@ -88,9 +117,11 @@ export async function emulatorOptionsFrom(raw: RawOptions): Promise<EmulatorOpti
   if (rpd !== undefined) quotas.rpd = rpd;
 
   const port = Number(raw.port);
-  if (!/^\d+$/.test(raw.port) || port > 65535) fail('--port', raw.port, 'an integer from 0 to 65535, e.g. --port 8080');
+  if (!/^\d+$/.test(raw.port) || port > 65535)
+    fail('--port', raw.port, 'an integer from 0 to 65535, e.g. --port 8080');
   const timeScale = Number(raw.timeScale);
-  if (!(timeScale > 0) || !Number.isFinite(timeScale)) fail('--time-scale', raw.timeScale, 'a positive number, e.g. --time-scale 3600');
+  if (!(timeScale > 0) || !Number.isFinite(timeScale))
+    fail('--time-scale', raw.timeScale, 'a positive number, e.g. --time-scale 3600');
   const seed = Number(raw.seed);
   if (!Number.isInteger(seed)) fail('--seed', raw.seed, 'an integer, e.g. --seed 42');
 
@@ -128,7 +159,8 @@ function turnaround(text: string): EmulatorOptions['turnaroundMs'] {
   if (parts.length === 2) {
     const min = duration(parts[0] ?? '', '--turnaround');
     const max = duration(parts[1] ?? '', '--turnaround');
-    if (min > max) fail('--turnaround', text, 'a range whose first duration is not longer than the second, e.g. 60s-10m');
+    if (min > max)
+      fail('--turnaround', text, 'a range whose first duration is not longer than the second, e.g. 60s-10m');
     return { min, max };
   }
   return duration(text, '--turnaround');
@@ -151,8 +183,17 @@ function faultRates(pairs: string[]): Partial<Record<RecordFault, number>> {
   for (const pair of pairs) {
     const [fault, value, ...rest] = pair.split('=');
     const rate = Number(value);
-    if (!RECORD_FAULTS.includes(fault as RecordFault) || rest.length > 0 || value === undefined || !(rate >= 0 && rate <= 1)) {
-      fail('--fault-rate', pair, `fault=probability with fault one of ${RECORD_FAULTS.join(', ')} and probability from 0 to 1, e.g. safety=0.1`);
+    if (
+      !RECORD_FAULTS.includes(fault as RecordFault) ||
+      rest.length > 0 ||
+      value === undefined ||
+      !(rate >= 0 && rate <= 1)
+    ) {
+      fail(
+        '--fault-rate',
+        pair,
+        `fault=probability with fault one of ${RECORD_FAULTS.join(', ')} and probability from 0 to 1, e.g. safety=0.1`,
+      );
     }
     rates[fault as RecordFault] = rate;
   }
@@ -171,7 +212,11 @@ async function faultPlanFrom(text: string): Promise<FaultPlan> {
   try {
     value = JSON.parse(json);
   } catch (error) {
-    fail('--faults', inline ? '(inline JSON)' : text, `valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    fail(
+      '--faults',
+      inline ? '(inline JSON)' : text,
+      `valid JSON (${error instanceof Error ? error.message : String(error)})`,
+    );
   }
   try {
     return parseFaultPlan(value, inline ? '--faults' : `--faults ${text}`);

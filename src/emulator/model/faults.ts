@@ -5,7 +5,13 @@
 export type RecordFault = 'invalid_json' | 'max_tokens' | 'safety' | 'empty' | 'request_error';
 
 /** Every record fault, in a stable order (for seeded rate draws and validation). */
-export const RECORD_FAULTS: readonly RecordFault[] = ['invalid_json', 'max_tokens', 'safety', 'empty', 'request_error'];
+export const RECORD_FAULTS: readonly RecordFault[] = [
+  'invalid_json',
+  'max_tokens',
+  'safety',
+  'empty',
+  'request_error',
+];
 
 /** Type guard for values read from a fault plan. */
 export function isRecordFault(value: unknown): value is RecordFault {

@@ -13,7 +13,12 @@ export function openApiToJsonSchema(schema: unknown): unknown {
       const type = typeof value === 'string' ? value.toLowerCase() : value;
       if (type !== 'type_unspecified') out.type = type;
     } else if (key === 'properties' && typeof value === 'object') {
-      out.properties = Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([name, sub]) => [name, openApiToJsonSchema(sub)]));
+      out.properties = Object.fromEntries(
+        Object.entries(value as Record<string, unknown>).map(([name, sub]) => [
+          name,
+          openApiToJsonSchema(sub),
+        ]),
+      );
     } else if (key === 'items') {
       out.items = openApiToJsonSchema(value);
     } else if ((key === 'anyOf' || key === 'oneOf' || key === 'allOf') && Array.isArray(value)) {
@@ -36,5 +41,6 @@ const COUNTS = new Set(['minItems', 'maxItems', 'minLength', 'maxLength', 'minPr
 function makeNullable(schema: Record<string, unknown>): void {
   if (typeof schema.type === 'string') schema.type = [schema.type, 'null'];
   else if (Array.isArray(schema.anyOf)) schema.anyOf = [...(schema.anyOf as unknown[]), { type: 'null' }];
-  if (Array.isArray(schema.enum) && !schema.enum.includes(null)) schema.enum = [...(schema.enum as unknown[]), null];
+  if (Array.isArray(schema.enum) && !schema.enum.includes(null))
+    schema.enum = [...(schema.enum as unknown[]), null];
 }

@@ -96,7 +96,8 @@ class Parser {
     if (c === '[') return { kind: 'set', members: this.characterClass() };
     if (c === '.') return { kind: 'set', members: UNIVERSE.filter((m) => m !== '\n') };
     if (c === '\\') return { kind: 'set', members: this.escape() };
-    if (c === undefined || c === '*' || c === '+' || c === '?' || c === '{') throw new Unsupported(`dangling ${c ?? 'end'}`);
+    if (c === undefined || c === '*' || c === '+' || c === '?' || c === '{')
+      throw new Unsupported(`dangling ${c ?? 'end'}`);
     return { kind: 'set', members: [c] };
   }
 
@@ -129,7 +130,8 @@ class Parser {
         const end = this.classChar();
         const from = (start[0] as string).codePointAt(0) ?? 0;
         const to = (end[0] as string).codePointAt(0) ?? from;
-        for (const m of UNIVERSE) if ((m.codePointAt(0) ?? 0) >= from && (m.codePointAt(0) ?? 0) <= to) chosen.add(m);
+        for (const m of UNIVERSE)
+          if ((m.codePointAt(0) ?? 0) >= from && (m.codePointAt(0) ?? 0) <= to) chosen.add(m);
         chosen.add(start[0] as string);
       } else {
         for (const m of start) chosen.add(m);
@@ -177,7 +179,10 @@ class Writer {
       case 'alternation':
         return this.write(node.options[0] as Node);
       case 'repeat': {
-        const times = node.max === undefined ? node.min + this.extra : Math.min(node.max, Math.max(node.min, Math.min(node.max, node.min + 1)));
+        const times =
+          node.max === undefined
+            ? node.min + this.extra
+            : Math.min(node.max, Math.max(node.min, Math.min(node.max, node.min + 1)));
         let out = '';
         for (let i = 0; i < times; i++) out += this.write(node.node);
         return out;
@@ -220,7 +225,8 @@ export function samplePattern(
   for (const extra of [hints.digest.length, ...Array.from({ length: 65 }, (_, i) => i)]) {
     const text = new Writer(preferred, random, extra).write(tree);
     const length = Array.from(text).length;
-    if (regex.test(text) && length >= (hints.minLength ?? 0) && length <= (hints.maxLength ?? Infinity)) return text;
+    if (regex.test(text) && length >= (hints.minLength ?? 0) && length <= (hints.maxLength ?? Infinity))
+      return text;
   }
   return undefined;
 }

@@ -30,7 +30,12 @@ function priceFor(model: string): ModelPrice {
 }
 
 /** Price table: USD per 1M input/output tokens, real-time; batch is half. Unknown models cost as gemini-2.5-flash. */
-export function priceOf(model: string, inputTokens: number, outputTokens: number, mode: 'batch' | 'realtime'): number {
+export function priceOf(
+  model: string,
+  inputTokens: number,
+  outputTokens: number,
+  mode: 'batch' | 'realtime',
+): number {
   const price = priceFor(model);
   const rates = price.long && inputTokens > price.long.threshold ? price.long : price;
   const usd = (inputTokens * rates.input + outputTokens * rates.output) / 1_000_000;

@@ -7,8 +7,15 @@ export type WireResponse = Record<string, unknown>;
 /** What the model produced for a billed request. */
 export type ModelOutcome = 'ok' | Exclude<RecordFault, 'request_error'>;
 
+/** A billed wire response with its token counts and outcome, or an unbilled google.rpc.Status error. */
 export type ModelAnswer =
-  | { kind: 'response'; response: WireResponse; inputTokens: number; outputTokens: number; outcome: ModelOutcome }
+  | {
+      kind: 'response';
+      response: WireResponse;
+      inputTokens: number;
+      outputTokens: number;
+      outcome: ModelOutcome;
+    }
   | { kind: 'error'; error: { code: number; message: string; status: string } };
 
 /** What a response is built from. */
@@ -24,9 +31,15 @@ export interface ShapeInput {
 }
 
 /** Google's message for an internal error, as the real API words it. */
-const INTERNAL_MESSAGE = 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting';
+const INTERNAL_MESSAGE =
+  'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting';
 
-const HARM_CATEGORIES = ['HARM_CATEGORY_HATE_SPEECH', 'HARM_CATEGORY_DANGEROUS_CONTENT', 'HARM_CATEGORY_HARASSMENT', 'HARM_CATEGORY_SEXUALLY_EXPLICIT'];
+const HARM_CATEGORIES = [
+  'HARM_CATEGORY_HATE_SPEECH',
+  'HARM_CATEGORY_DANGEROUS_CONTENT',
+  'HARM_CATEGORY_HARASSMENT',
+  'HARM_CATEGORY_SEXUALLY_EXPLICIT',
+];
 
 function usage(promptDetails: ShapeInput['promptDetails'], outputTokens: number): Record<string, unknown> {
   const promptTokenCount = promptDetails.reduce((sum, detail) => sum + detail.tokenCount, 0);
@@ -74,7 +87,13 @@ export function shapeAnswer(input: ShapeInput): ModelAnswer {
   const base = { modelVersion: input.modelVersion, responseId: input.responseId };
   const respond = (candidates: unknown[], outputText: string, outcome: ModelOutcome): ModelAnswer => {
     const outputTokens = countTextTokens(outputText);
-    return { kind: 'response', response: { candidates, usageMetadata: usage(input.promptDetails, outputTokens), ...base }, inputTokens, outputTokens, outcome };
+    return {
+      kind: 'response',
+      response: { candidates, usageMetadata: usage(input.promptDetails, outputTokens), ...base },
+      inputTokens,
+      outputTokens,
+      outcome,
+    };
   };
   switch (input.fault) {
     case 'request_error':
@@ -104,5 +123,9 @@ export function shapeAnswer(input: ShapeInput): ModelAnswer {
     const cut = truncate(input.text, input.maxOutputTokens);
     return respond([candidate(cut, 'MAX_TOKENS')], cut, 'max_tokens');
   }
-  return respond([candidate(input.text, 'STOP')], input.text, input.json && !isJson(input.text) ? 'invalid_json' : 'ok');
+  return respond(
+    [candidate(input.text, 'STOP')],
+    input.text,
+    input.json && !isJson(input.text) ? 'invalid_json' : 'ok',
+  );
 }

@@ -12,13 +12,19 @@ export interface StringSpec {
 }
 
 function slug(label: string): string {
-  return label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'value';
+  return (
+    label
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'value'
+  );
 }
 
 /** Digest bytes as numbers, to derive dates and addresses that vary with the prompt. */
 function digestNumbers(digest: string): number[] {
   const numbers: number[] = [];
-  for (let i = 0; i + 1 < digest.length; i += 2) numbers.push(Number.parseInt(digest.slice(i, i + 2), 16) || 0);
+  for (let i = 0; i + 1 < digest.length; i += 2)
+    numbers.push(Number.parseInt(digest.slice(i, i + 2), 16) || 0);
   return numbers;
 }
 
@@ -70,7 +76,12 @@ function asCount(value: unknown): number | undefined {
 }
 
 /** Fits a free-form string into [minLength, maxLength] code points, keeping the digest when it can. */
-function fitLength(text: string, digest: string, minLength: number | undefined, maxLength: number | undefined): string {
+function fitLength(
+  text: string,
+  digest: string,
+  minLength: number | undefined,
+  maxLength: number | undefined,
+): string {
   let chars = Array.from(text);
   if (maxLength !== undefined && chars.length > maxLength) {
     const tail = Array.from(`·${digest}`);
@@ -78,7 +89,8 @@ function fitLength(text: string, digest: string, minLength: number | undefined, 
     else chars = Array.from(digest).slice(0, maxLength);
   }
   const filler = Array.from(`-${digest}`);
-  for (let i = 0; minLength !== undefined && chars.length < minLength; i++) chars.push(filler[i % filler.length] ?? '-');
+  for (let i = 0; minLength !== undefined && chars.length < minLength; i++)
+    chars.push(filler[i % filler.length] ?? '-');
   return chars.join('');
 }
 
@@ -94,10 +106,14 @@ function matches(pattern: string, text: string): boolean {
 export function sampleString(spec: StringSpec, random: SeededRandom): string {
   const minLength = asCount(spec.minLength);
   const maxLength = asCount(spec.maxLength);
-  const format = typeof spec.format === 'string' ? formatted(spec.format, spec.label, spec.digest) : undefined;
-  if (format !== undefined) return format;
-  const plain = fitLength(`${spec.label}·${spec.digest}`, spec.digest, minLength, maxLength);
+  const format =
+    typeof spec.format === 'string' ? formatted(spec.format, spec.label, spec.digest) : undefined;
+  const plain = format ?? fitLength(`${spec.label}·${spec.digest}`, spec.digest, minLength, maxLength);
   if (typeof spec.pattern !== 'string' || matches(spec.pattern, plain)) return plain;
-  const fromPattern = samplePattern(spec.pattern, { digest: spec.digest, label: spec.label, minLength, maxLength }, random);
+  const fromPattern = samplePattern(
+    spec.pattern,
+    { digest: spec.digest, label: spec.label, minLength, maxLength },
+    random,
+  );
   return fromPattern ?? plain;
 }

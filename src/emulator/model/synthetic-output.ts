@@ -2,7 +2,12 @@ import { promptDigest } from './digest.js';
 import { sampleJsonSchema } from './json-schema-sample.js';
 import { openApiToJsonSchema } from './openapi-schema.js';
 import { SeededRandom } from './random.js';
-import { promptTextOf, responseFormatOf, type ResponseFormat, type WireGenerateRequest } from './wire-request.js';
+import {
+  promptTextOf,
+  responseFormatOf,
+  type ResponseFormat,
+  type WireGenerateRequest,
+} from './wire-request.js';
 
 /** What the synthetic model writes for a request, and what it was asked for. */
 export interface SyntheticOutput {
@@ -41,6 +46,7 @@ export function syntheticOutput(model: string, request: WireGenerateRequest, see
     return { text: members ? String(random.pick(members)) : plain, digest, format, json: false };
   }
   if (format.mimeType !== 'application/json') return { text: plain, digest, format, json: false };
-  const value = format.jsonSchema === undefined ? { text: plain } : sampleJsonSchema(format.jsonSchema, digest, random);
+  const value =
+    format.jsonSchema === undefined ? { text: plain } : sampleJsonSchema(format.jsonSchema, digest, random);
   return { text: JSON.stringify(value), digest, format, json: true };
 }

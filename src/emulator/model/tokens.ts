@@ -28,27 +28,45 @@ function modalityOf(mimeType: string): Modality {
   return 'TEXT';
 }
 
-/** Tokens and modality of one binary part, given its bytes (or none, for an unknown file). */
-function mediaTokens(mimeType: string, bytes: Uint8Array | undefined): { modality: Modality; tokens: number; chars: number } {
+/**
+ * Tokens and modality of one binary part. `bytes` is read lazily: an image costs the same whatever
+ * its size, so a batch full of page scans is not decoded just to be counted. Without bytes (an
+ * unknown file) it counts as one image or page.
+ */
+function mediaTokens(
+  mimeType: string,
+  bytes: () => Uint8Array | undefined,
+): { modality: Modality; tokens: number; chars: number } {
   const modality = modalityOf(mimeType);
   if (modality === 'IMAGE') return { modality, tokens: TOKENS_PER_IMAGE, chars: 0 };
-  if (modality === 'DOCUMENT') return { modality, tokens: TOKENS_PER_IMAGE * (bytes ? pdfPageCount(bytes) : 1), chars: 0 };
+  const data = bytes();
+  if (modality === 'DOCUMENT')
+    return { modality, tokens: TOKENS_PER_IMAGE * (data ? pdfPageCount(data) : 1), chars: 0 };
   // Text sent as a file is billed like text; other binaries have no cheap exact rule, so ~1 token / 4 bytes.
-  if (mimeType.startsWith('text/') && bytes) return { modality: 'TEXT', tokens: 0, chars: Buffer.from(bytes).toString('utf8').length };
-  return { modality, tokens: bytes ? Math.ceil(bytes.byteLength / 4) : TOKENS_PER_IMAGE, chars: 0 };
+  if (mimeType.startsWith('text/') && data)
+    return { modality: 'TEXT', tokens: 0, chars: Buffer.from(data).toString('utf8').length };
+  return { modality, tokens: data ? Math.ceil(data.byteLength / 4) : TOKENS_PER_IMAGE, chars: 0 };
 }
 
-function partTokens(part: WirePart, resolveFile: FileResolver | undefined): { modality: Modality; tokens: number; chars: number } | undefined {
-  if (part.inlineData) return mediaTokens(part.inlineData.mimeType, Buffer.from(part.inlineData.data, 'base64'));
-  if (part.fileData) {
-    const file = resolveFile?.(part.fileData.fileUri);
-    return mediaTokens(file?.mimeType ?? part.fileData.mimeType, file?.data);
+function partTokens(
+  part: WirePart,
+  resolveFile: FileResolver | undefined,
+): { modality: Modality; tokens: number; chars: number } | undefined {
+  const inline = part.inlineData;
+  if (inline) return mediaTokens(inline.mimeType, () => Buffer.from(inline.data, 'base64'));
+  const file = part.fileData;
+  if (file) {
+    const resolved = resolveFile?.(file.fileUri);
+    return mediaTokens(resolved?.mimeType ?? file.mimeType, () => resolved?.data);
   }
   return undefined;
 }
 
 /** Prompt tokens per modality (only modalities present), as promptTokensDetails reports them. */
-export function requestTokenDetails(request: WireGenerateRequest, resolveFile?: FileResolver): Array<{ modality: Modality; tokenCount: number }> {
+export function requestTokenDetails(
+  request: WireGenerateRequest,
+  resolveFile?: FileResolver,
+): Array<{ modality: Modality; tokenCount: number }> {
   let chars = 0;
   const byModality = new Map<Modality, number>();
   for (const part of partsOf(request)) {
@@ -56,7 +74,8 @@ export function requestTokenDetails(request: WireGenerateRequest, resolveFile?: 
     const media = partTokens(part, resolveFile);
     if (!media) continue;
     chars += media.chars;
-    if (media.tokens > 0) byModality.set(media.modality, (byModality.get(media.modality) ?? 0) + media.tokens);
+    if (media.tokens > 0)
+      byModality.set(media.modality, (byModality.get(media.modality) ?? 0) + media.tokens);
   }
   // Text is counted over all characters at once, like a tokenizer over the concatenated prompt.
   const textTokens = Math.ceil(chars / 4);

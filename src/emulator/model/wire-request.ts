@@ -46,7 +46,10 @@ function toPart(value: unknown): WirePart | undefined {
   const inline = fieldOf(value, 'inlineData');
   if (isRecord(inline) && typeof inline.data === 'string') {
     const mimeType = fieldOf(inline, 'mimeType');
-    part.inlineData = { mimeType: typeof mimeType === 'string' ? mimeType : 'application/octet-stream', data: inline.data };
+    part.inlineData = {
+      mimeType: typeof mimeType === 'string' ? mimeType : 'application/octet-stream',
+      data: inline.data,
+    };
   }
   const file = fieldOf(value, 'fileData');
   if (isRecord(file)) {
@@ -64,7 +67,8 @@ function toPart(value: unknown): WirePart | undefined {
 function partsOfContent(value: unknown): WirePart[] {
   if (value === undefined || value === null) return [];
   if (Array.isArray(value)) return value.flatMap((item) => partsOfContent(item));
-  if (isRecord(value) && Array.isArray(value.parts)) return value.parts.map(toPart).filter((part) => part !== undefined);
+  if (isRecord(value) && Array.isArray(value.parts))
+    return value.parts.map(toPart).filter((part) => part !== undefined);
   const part = toPart(value);
   return part ? [part] : [];
 }
@@ -89,7 +93,10 @@ export function generationConfigOf(request: WireGenerateRequest): Record<string,
 }
 
 /** Reads the response format from generationConfig (camelCase or snake_case). */
-export function responseFormatOf(request: WireGenerateRequest, toJsonSchema: (openApi: unknown) => unknown): ResponseFormat {
+export function responseFormatOf(
+  request: WireGenerateRequest,
+  toJsonSchema: (openApi: unknown) => unknown,
+): ResponseFormat {
   const config = generationConfigOf(request);
   const mime = fieldOf(config, 'responseMimeType');
   const jsonSchema = fieldOf(config, 'responseJsonSchema') ?? fieldOf(config, '_responseJsonSchema');

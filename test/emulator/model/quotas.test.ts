@@ -1,7 +1,12 @@
 import { ApiError } from '@google/genai';
 import { describe, expect, it } from 'vitest';
 import { retryDelayOf, toGeminiApiError } from '../../../src/gemini/errors.js';
-import { checkBatchAdmission, QuotaError, quotaErrorBody, RealtimeLimiter } from '../../../src/emulator/quotas.js';
+import {
+  checkBatchAdmission,
+  QuotaError,
+  quotaErrorBody,
+  RealtimeLimiter,
+} from '../../../src/emulator/quotas.js';
 
 /** An emulated clock the test advances by hand. */
 function clock(start = 1_700_000_000_000) {
@@ -98,18 +103,35 @@ describe('RealtimeLimiter', () => {
     expect(limiter.check('m', 50)).toBeNull();
     const refused = limiter.check('m', 60);
     expect(refused?.violations.map((v) => v.quota).sort()).toEqual(['rpd', 'rpm', 'tpm']);
-    expect(refused).toMatchObject({ quota: 'rpd', retryDelayMs: 23 * HOUR });
+    expect(refused).toMatchObject({ quota: 'rpd', retryDelayMs: 23 * HOUR - SECOND });
+  });
+
+  it('keeps counting right across days, after dropping the entries that left the window', () => {
+    const time = clock();
+    const limiter = new RealtimeLimiter({ ...ROOMY, rpd: 1000 }, time.now);
+    let admitted = 0;
+    let lastRefusal: ReturnType<RealtimeLimiter['check']> = null;
+    for (let minute = 0; minute < 3 * 1440; minute++) {
+      const result = limiter.check('m', 1);
+      if (result === null) admitted++;
+      else lastRefusal = result;
+      time.advance(MINUTE);
+    }
+    // Admitted at minutes 0-999, 1440-2439 and 2880-3879; the last refusal (minute 4319) waits for minute 4320.
+    expect(admitted).toBe(3000);
+    expect(lastRefusal).toMatchObject({ quota: 'rpd', retryDelayMs: MINUTE });
   });
 
   it('stays fast over a day of traffic', () => {
     const time = clock();
-    const limiter = new RealtimeLimiter({ rpm: 1000, tpm: 4_000_000, rpd: 100_000 }, time.now);
+    const limiter = new RealtimeLimiter({ rpm: 1000, tpm: 4_000_000, rpd: 50_000 }, time.now);
     let admitted = 0;
     for (let i = 0; i < 100_000; i++) {
       if (limiter.check('m', 100) === null) admitted++;
       time.advance(900);
     }
-    expect(admitted).toBe(96_000);
+    // 50k in the first day; from 24 h on (call 96 000) one slot opens per call as the first day's calls leave.
+    expect(admitted).toBe(54_000);
   });
 });
 
@@ -117,19 +139,40 @@ describe('checkBatchAdmission', () => {
   const limits = { maxConcurrentBatchJobs: 2, maxEnqueuedTokensPerModel: 1000 };
 
   it('admits a job that fits both limits', () => {
-    expect(checkBatchAdmission({ activeJobs: 1, enqueuedTokensForModel: 500, newJobTokens: 500, limits })).toBeNull();
+    expect(
+      checkBatchAdmission({ activeJobs: 1, enqueuedTokensForModel: 500, newJobTokens: 500, limits }),
+    ).toBeNull();
   });
 
   it('refuses when the concurrent jobs are at the limit', () => {
-    const refused = checkBatchAdmission({ activeJobs: 2, enqueuedTokensForModel: 0, newJobTokens: 1, limits });
+    const refused = checkBatchAdmission({
+      activeJobs: 2,
+      enqueuedTokensForModel: 0,
+      newJobTokens: 1,
+      limits,
+    });
     expect(refused).toMatchObject({ quota: 'batch_concurrent_jobs', status: 'RESOURCE_EXHAUSTED' });
     expect(refused?.retryDelayMs).toBeGreaterThan(0);
   });
 
   it('refuses when enqueued tokens for the model would exceed the limit, naming the model', () => {
-    const refused = checkBatchAdmission({ activeJobs: 0, enqueuedTokensForModel: 600, newJobTokens: 500, limits, model: 'models/gemini-2.5-flash' });
-    expect(refused).toMatchObject({ quota: 'batch_enqueued_tokens', violations: [{ model: 'gemini-2.5-flash', limit: 1000 }] });
-    const alone = checkBatchAdmission({ activeJobs: 0, enqueuedTokensForModel: 0, newJobTokens: 5000, limits });
+    const refused = checkBatchAdmission({
+      activeJobs: 0,
+      enqueuedTokensForModel: 600,
+      newJobTokens: 500,
+      limits,
+      model: 'models/gemini-2.5-flash',
+    });
+    expect(refused).toMatchObject({
+      quota: 'batch_enqueued_tokens',
+      violations: [{ model: 'gemini-2.5-flash', limit: 1000 }],
+    });
+    const alone = checkBatchAdmission({
+      activeJobs: 0,
+      enqueuedTokensForModel: 0,
+      newJobTokens: 5000,
+      limits,
+    });
     expect(alone?.message).toContain('split it');
   });
 });
@@ -150,9 +193,14 @@ describe('quotaErrorBody', () => {
       error: {
         code: 429,
         status: 'RESOURCE_EXHAUSTED',
-        message: expect.stringContaining('Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_requests, limit: 1, model: gemini-2.5-flash'),
+        message: expect.stringContaining(
+          'Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_requests, limit: 1, model: gemini-2.5-flash',
+        ),
         details: [
-          { '@type': 'type.googleapis.com/google.rpc.Help', links: [expect.objectContaining({ url: 'https://ai.google.dev/gemini-api/docs/rate-limits' })] },
+          {
+            '@type': 'type.googleapis.com/google.rpc.Help',
+            links: [expect.objectContaining({ url: 'https://ai.google.dev/gemini-api/docs/rate-limits' })],
+          },
           {
             '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
             violations: [
@@ -173,23 +221,55 @@ describe('quotaErrorBody', () => {
   it("parses with src/gemini/errors.ts as a retryable QUOTA_EXHAUSTED with the server's delay", () => {
     const body = quotaErrorBody(refused()) as { error: { details: unknown[] } };
     expect(retryDelayOf(body.error.details)).toBe(12_000);
-    const error = toGeminiApiError(new ApiError({ status: 429, message: JSON.stringify(body) }), 'Generating content', '');
-    expect(error).toMatchObject({ code: 'QUOTA_EXHAUSTED', status: 429, retryable: true, retryDelayMs: 12_000 });
+    const error = toGeminiApiError(
+      new ApiError({ status: 429, message: JSON.stringify(body) }),
+      'Generating content',
+      '',
+    );
+    expect(error).toMatchObject({
+      code: 'QUOTA_EXHAUSTED',
+      status: 429,
+      retryable: true,
+      retryDelayMs: 12_000,
+    });
     expect(error.message).toContain('wait 12 s');
   });
 
   it('can carry a delay converted to real time, rewording the message to match', () => {
     const error = refused();
-    const body = quotaErrorBody(error, 1150) as { error: { message: string; details: Array<Record<string, unknown>> } };
-    expect(body.error.details[2]).toEqual({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '2s' });
+    const body = quotaErrorBody(error, 1150) as {
+      error: { message: string; details: Array<Record<string, unknown>> };
+    };
+    expect(body.error.details[2]).toEqual({
+      '@type': 'type.googleapis.com/google.rpc.RetryInfo',
+      retryDelay: '2s',
+    });
     expect(body.error.message).toContain('Please retry in 1.150s.');
+    const fast = quotaErrorBody(error, 60) as { error: { details: unknown[] } };
+    expect(fast.error.details[2]).toEqual({
+      '@type': 'type.googleapis.com/google.rpc.RetryInfo',
+      retryDelay: '0.060s',
+    });
+    expect(retryDelayOf(fast.error.details)).toBe(60);
   });
 
   it('describes a batch refusal the same way', () => {
-    const error = checkBatchAdmission({ activeJobs: 5, enqueuedTokensForModel: 0, newJobTokens: 1, limits: { maxConcurrentBatchJobs: 5, maxEnqueuedTokensPerModel: 10 } });
-    const body = quotaErrorBody(error as QuotaError) as { error: { details: Array<{ violations?: unknown }> } };
+    const error = checkBatchAdmission({
+      activeJobs: 5,
+      enqueuedTokensForModel: 0,
+      newJobTokens: 1,
+      limits: { maxConcurrentBatchJobs: 5, maxEnqueuedTokensPerModel: 10 },
+    });
+    const body = quotaErrorBody(error as QuotaError) as {
+      error: { details: Array<{ violations?: unknown }> };
+    };
     expect(body.error.details[1]?.violations).toEqual([
-      { quotaMetric: 'generativelanguage.googleapis.com/batch_concurrent_jobs', quotaId: 'BatchConcurrentJobsPerProject', quotaDimensions: { location: 'global' }, quotaValue: '5' },
+      {
+        quotaMetric: 'generativelanguage.googleapis.com/batch_concurrent_jobs',
+        quotaId: 'BatchConcurrentJobsPerProject',
+        quotaDimensions: { location: 'global' },
+        quotaValue: '5',
+      },
     ]);
   });
 });

@@ -4,12 +4,27 @@ import { promptDigest, sampleJsonSchema, type Json } from '../../../src/emulator
 import { SeededRandom } from '../../../src/emulator/model/random.js';
 import { compileSchema } from './schema-validator.js';
 
-const catalogSchema: unknown = JSON.parse(readFileSync(new URL('../../../examples/catalogs/schema.json', import.meta.url), 'utf8'));
+const catalogSchema: unknown = JSON.parse(
+  readFileSync(new URL('../../../examples/catalogs/schema.json', import.meta.url), 'utf8'),
+);
 
 /** Schemas in the subset Gemini accepts; `every` = every string in the output must embed the digest. */
 const SCHEMAS: Array<{ name: string; schema: unknown; every?: boolean }> = [
   { name: 'example catalog', schema: catalogSchema, every: true },
-  { name: 'flat primitives', every: true, schema: { type: 'object', properties: { s: { type: 'string' }, i: { type: 'integer' }, n: { type: 'number' }, b: { type: 'boolean' }, z: { type: 'null' } } } },
+  {
+    name: 'flat primitives',
+    every: true,
+    schema: {
+      type: 'object',
+      properties: {
+        s: { type: 'string' },
+        i: { type: 'integer' },
+        n: { type: 'number' },
+        b: { type: 'boolean' },
+        z: { type: 'null' },
+      },
+    },
+  },
   {
     name: 'numeric bounds',
     schema: {
@@ -25,6 +40,10 @@ const SCHEMAS: Array<{ name: string; schema: unknown; every?: boolean }> = [
         quarters: { type: 'number', multipleOf: 0.25, minimum: 1, maximum: 3 },
         cents: { type: 'number', multipleOf: 0.01, minimum: 0, maximum: 10 },
         above: { type: 'number', minimum: 1000 },
+        thousands: { type: 'integer', multipleOf: 1000 },
+        halves: { type: 'integer', multipleOf: 1.5, minimum: 1 },
+        wide: { type: 'integer', minimum: -9007199254740991, maximum: 9007199254740991 },
+        negativeOnly: { type: 'number', exclusiveMaximum: -0.5 },
       },
     },
   },
@@ -46,7 +65,18 @@ const SCHEMAS: Array<{ name: string; schema: unknown; every?: boolean }> = [
     name: 'formats',
     schema: {
       type: 'object',
-      properties: ['date', 'date-time', 'time', 'email', 'uri', 'uuid', 'hostname', 'ipv4', 'ipv6', 'duration'].reduce<Record<string, unknown>>(
+      properties: [
+        'date',
+        'date-time',
+        'time',
+        'email',
+        'uri',
+        'uuid',
+        'hostname',
+        'ipv4',
+        'ipv6',
+        'duration',
+      ].reduce<Record<string, unknown>>(
         (properties, format) => ({ ...properties, [`f_${format}`]: { type: 'string', format } }),
         {},
       ),
@@ -66,7 +96,18 @@ const SCHEMAS: Array<{ name: string; schema: unknown; every?: boolean }> = [
       },
     },
   },
-  { name: 'enum and const', schema: { type: 'object', properties: { level: { enum: ['low', 'mid', 'high'] }, n: { type: 'integer', enum: [2, 4, 8] }, fixed: { const: 'v1' }, nullableEnum: { type: ['string', 'null'], enum: ['a', 'b', null] } } } },
+  {
+    name: 'enum and const',
+    schema: {
+      type: 'object',
+      properties: {
+        level: { enum: ['low', 'mid', 'high'] },
+        n: { type: 'integer', enum: [2, 4, 8] },
+        fixed: { const: 'v1' },
+        nullableEnum: { type: ['string', 'null'], enum: ['a', 'b', null] },
+      },
+    },
+  },
   {
     name: 'nullable forms',
     every: true,
@@ -75,7 +116,12 @@ const SCHEMAS: Array<{ name: string; schema: unknown; every?: boolean }> = [
       properties: {
         typeArray: { type: ['string', 'null'] },
         nullFirst: { anyOf: [{ type: 'null' }, { type: 'string', description: 'real branch' }] },
-        nullableObject: { anyOf: [{ type: 'object', properties: { inner: { type: 'string' } }, required: ['inner'] }, { type: 'null' }] },
+        nullableObject: {
+          anyOf: [
+            { type: 'object', properties: { inner: { type: 'string' } }, required: ['inner'] },
+            { type: 'null' },
+          ],
+        },
       },
     },
   },
@@ -83,8 +129,16 @@ const SCHEMAS: Array<{ name: string; schema: unknown; every?: boolean }> = [
     name: 'oneOf of distinct shapes',
     schema: {
       oneOf: [
-        { type: 'object', properties: { kind: { const: 'person' }, name: { type: 'string' } }, required: ['kind', 'name'] },
-        { type: 'object', properties: { kind: { const: 'org' }, title: { type: 'string' } }, required: ['kind', 'title'] },
+        {
+          type: 'object',
+          properties: { kind: { const: 'person' }, name: { type: 'string' } },
+          required: ['kind', 'name'],
+        },
+        {
+          type: 'object',
+          properties: { kind: { const: 'org' }, title: { type: 'string' } },
+          required: ['kind', 'title'],
+        },
       ],
     },
   },
@@ -101,19 +155,45 @@ const SCHEMAS: Array<{ name: string; schema: unknown; every?: boolean }> = [
     name: '$defs and $ref',
     every: true,
     schema: {
-      $defs: { address: { type: 'object', properties: { street: { type: 'string' }, city: { type: 'string' } }, required: ['city'] } },
+      $defs: {
+        address: {
+          type: 'object',
+          properties: { street: { type: 'string' }, city: { type: 'string' } },
+          required: ['city'],
+        },
+      },
       type: 'object',
-      properties: { home: { $ref: '#/$defs/address' }, work: { $ref: '#/$defs/address', description: 'office' }, others: { type: 'array', items: { $ref: '#/$defs/address' } } },
+      properties: {
+        home: { $ref: '#/$defs/address' },
+        work: { $ref: '#/$defs/address', description: 'office' },
+        others: { type: 'array', items: { $ref: '#/$defs/address' } },
+      },
     },
   },
   {
     name: 'recursive tree',
     schema: {
-      $defs: { node: { type: 'object', properties: { name: { type: 'string' }, children: { type: 'array', items: { $ref: '#/$defs/node' } } }, required: ['name'] } },
+      $defs: {
+        node: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' },
+            children: { type: 'array', items: { $ref: '#/$defs/node' } },
+          },
+          required: ['name'],
+        },
+      },
       $ref: '#/$defs/node',
     },
   },
-  { name: 'draft-07 definitions', schema: { definitions: { tag: { type: 'string', minLength: 2 } }, type: 'array', items: { $ref: '#/definitions/tag' } } },
+  {
+    name: 'draft-07 definitions',
+    schema: {
+      definitions: { tag: { type: 'string', minLength: 2 } },
+      type: 'array',
+      items: { $ref: '#/definitions/tag' },
+    },
+  },
   {
     name: 'array sizes',
     schema: {
@@ -127,30 +207,92 @@ const SCHEMAS: Array<{ name: string; schema: unknown; every?: boolean }> = [
       required: ['many', 'one', 'none', 'exactly'],
     },
   },
-  { name: 'tuple (prefixItems)', schema: { type: 'array', prefixItems: [{ type: 'string' }, { type: 'integer', minimum: 0, maximum: 9 }, { type: 'boolean' }], items: false } },
-  { name: 'tuple with rest', schema: { type: 'array', prefixItems: [{ const: 'head' }], items: { type: 'number' }, minItems: 3 } },
+  {
+    name: 'tuple (prefixItems)',
+    schema: {
+      type: 'array',
+      prefixItems: [{ type: 'string' }, { type: 'integer', minimum: 0, maximum: 9 }, { type: 'boolean' }],
+      items: false,
+    },
+  },
+  {
+    name: 'tuple with rest',
+    schema: { type: 'array', prefixItems: [{ const: 'head' }], items: { type: 'number' }, minItems: 3 },
+  },
   {
     name: 'unique items',
     schema: {
       type: 'object',
       properties: {
-        ints: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 4 }, minItems: 3, uniqueItems: true },
+        ints: {
+          type: 'array',
+          items: { type: 'integer', minimum: 1, maximum: 4 },
+          minItems: 3,
+          uniqueItems: true,
+        },
         words: { type: 'array', items: { type: 'string' }, minItems: 3, uniqueItems: true },
         flags: { type: 'array', items: { type: 'boolean' }, minItems: 2, uniqueItems: true },
       },
     },
   },
-  { name: 'closed object', schema: { type: 'object', properties: { a: { type: 'string' } }, additionalProperties: false, required: ['a'] } },
-  { name: 'open map with minProperties', schema: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 }, minProperties: 3 } },
-  { name: 'required but not listed', schema: { type: 'object', properties: { a: { type: 'string' } }, required: ['a', 'b'] } },
-  { name: 'maxProperties drops optional ones', schema: { type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' }, c: { type: 'string' } }, required: ['c'], maxProperties: 1 } },
-  { name: 'keywords without type', every: true, schema: { properties: { items: { items: { type: 'string' } }, anything: {}, bounded: { minimum: 5, maximum: 6 } } } },
+  {
+    name: 'closed object',
+    schema: {
+      type: 'object',
+      properties: { a: { type: 'string' } },
+      additionalProperties: false,
+      required: ['a'],
+    },
+  },
+  {
+    name: 'open map with minProperties',
+    schema: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 }, minProperties: 3 },
+  },
+  {
+    name: 'required but not listed',
+    schema: { type: 'object', properties: { a: { type: 'string' } }, required: ['a', 'b'] },
+  },
+  {
+    name: 'maxProperties drops optional ones',
+    schema: {
+      type: 'object',
+      properties: { a: { type: 'string' }, b: { type: 'string' }, c: { type: 'string' } },
+      required: ['c'],
+      maxProperties: 1,
+    },
+  },
+  {
+    name: 'keywords without type',
+    every: true,
+    schema: {
+      properties: { items: { items: { type: 'string' } }, anything: {}, bounded: { minimum: 5, maximum: 6 } },
+    },
+  },
   { name: 'top-level string', every: true, schema: { type: 'string' } },
-  { name: 'top-level array of arrays', every: true, schema: { type: 'array', items: { type: 'array', items: { type: 'string' }, minItems: 1 } } },
+  {
+    name: 'top-level array of arrays',
+    every: true,
+    schema: { type: 'array', items: { type: 'array', items: { type: 'string' }, minItems: 1 } },
+  },
   {
     name: 'deep nesting',
     every: true,
-    schema: { type: 'object', properties: { a: { type: 'object', properties: { b: { type: 'object', properties: { c: { type: 'array', items: { type: 'object', properties: { d: { type: 'string' } } } } } } } } } },
+    schema: {
+      type: 'object',
+      properties: {
+        a: {
+          type: 'object',
+          properties: {
+            b: {
+              type: 'object',
+              properties: {
+                c: { type: 'array', items: { type: 'object', properties: { d: { type: 'string' } } } },
+              },
+            },
+          },
+        },
+      },
+    },
   },
 ];
 
@@ -182,11 +324,25 @@ describe('sampleJsonSchema', () => {
   it('writes strings as "<property>·<digest>" and distinguishes sibling array items', () => {
     const digest = promptDigest('page text');
     const value = sampleJsonSchema(
-      { type: 'object', properties: { carry_over: { type: 'string' }, rows: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'object', properties: { code: { type: 'string' } } } } } },
+      {
+        type: 'object',
+        properties: {
+          carry_over: { type: 'string' },
+          rows: {
+            type: 'array',
+            minItems: 2,
+            maxItems: 2,
+            items: { type: 'object', properties: { code: { type: 'string' } } },
+          },
+        },
+      },
       digest,
       new SeededRandom(1),
     );
-    expect(value).toEqual({ carry_over: `carry_over·${digest}`, rows: [{ code: `code·${digest}` }, { code: `code_2·${digest}` }] });
+    expect(value).toEqual({
+      carry_over: `carry_over·${digest}`,
+      rows: [{ code: `code·${digest}` }, { code: `code_2·${digest}` }],
+    });
   });
 
   it('embeds the digest in email, uri, uuid and hostname examples', () => {
@@ -199,12 +355,25 @@ describe('sampleJsonSchema', () => {
   it('keeps arrays at 1–3 items when unconstrained, and ends recursive schemas', () => {
     const sizes = new Set<number>();
     for (let seed = 1; seed <= 40; seed++) {
-      const value = sampleJsonSchema({ type: 'array', items: { type: 'integer' } }, 'abcd1234', new SeededRandom(seed));
+      const value = sampleJsonSchema(
+        { type: 'array', items: { type: 'integer' } },
+        'abcd1234',
+        new SeededRandom(seed),
+      );
       sizes.add((value as Json[]).length);
     }
     expect([...sizes].sort()).toEqual([1, 2, 3]);
     const tree = JSON.stringify(
-      sampleJsonSchema({ $defs: { n: { type: 'object', properties: { kids: { type: 'array', items: { $ref: '#/$defs/n' } } } } }, $ref: '#/$defs/n' }, 'abcd1234', new SeededRandom(3)),
+      sampleJsonSchema(
+        {
+          $defs: {
+            n: { type: 'object', properties: { kids: { type: 'array', items: { $ref: '#/$defs/n' } } } },
+          },
+          $ref: '#/$defs/n',
+        },
+        'abcd1234',
+        new SeededRandom(3),
+      ),
     );
     expect(tree.length).toBeLessThan(2_000_000);
   });

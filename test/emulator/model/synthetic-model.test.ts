@@ -11,14 +11,20 @@ import {
 } from '../../../src/emulator/model/index.js';
 import { compileSchema } from './schema-validator.js';
 
-const catalogSchema: unknown = JSON.parse(readFileSync(new URL('../../../examples/catalogs/schema.json', import.meta.url), 'utf8'));
+const catalogSchema: unknown = JSON.parse(
+  readFileSync(new URL('../../../examples/catalogs/schema.json', import.meta.url), 'utf8'),
+);
 
 /** A request as our client sends it (see src/gemini/request.ts toWireRequest). */
 function jsonRequest(prompt: string, extraConfig: Record<string, unknown> = {}): WireGenerateRequest {
   return {
     contents: [{ role: 'user', parts: [{ text: prompt }] }],
     systemInstruction: { role: 'user', parts: [{ text: 'Extract the courses as JSON.' }] },
-    generationConfig: { responseMimeType: 'application/json', responseJsonSchema: catalogSchema, ...extraConfig },
+    generationConfig: {
+      responseMimeType: 'application/json',
+      responseJsonSchema: catalogSchema,
+      ...extraConfig,
+    },
   };
 }
 
@@ -67,8 +73,12 @@ describe('answerRequest (synthetic model)', () => {
     const request = jsonRequest('Catalog page 7');
     const first = answerRequest(call(request), null);
     expect(answerRequest(call(structuredClone(request)), null)).toEqual(first);
-    expect(sdkView(answerRequest(call(request, { model: 'models/gemini-2.5-flash' }), null)).text).toBe(sdkView(first).text);
-    const texts = new Set([1, 2, 3, 4, 5, 6].map((seed) => sdkView(answerRequest(call(request, { seed }), null)).text));
+    expect(sdkView(answerRequest(call(request, { model: 'models/gemini-2.5-flash' }), null)).text).toBe(
+      sdkView(first).text,
+    );
+    const texts = new Set(
+      [1, 2, 3, 4, 5, 6].map((seed) => sdkView(answerRequest(call(request, { seed }), null)).text),
+    );
     expect(texts.size).toBeGreaterThan(1);
   });
 
@@ -76,10 +86,14 @@ describe('answerRequest (synthetic model)', () => {
     const page1 = sdkView(answerRequest(call(jsonRequest('Page 1')), null));
     const carry = (parseJson(page1.text) as { carry_over: string }).carry_over;
     const page2Request = jsonRequest(`Page 2\nPrevious carry-over: ${carry}`);
-    const page2 = parseJson(sdkView(answerRequest(call(page2Request, { key: 'page-2' }), null)).text) as { carry_over: string };
+    const page2 = parseJson(sdkView(answerRequest(call(page2Request, { key: 'page-2' }), null)).text) as {
+      carry_over: string;
+    };
     expect(page2.carry_over).toBe(`carry_over·${promptDigest(promptTextOf(page2Request))}`);
     expect(promptTextOf(page2Request)).toContain(carry);
-    const withoutContext = parseJson(sdkView(answerRequest(call(jsonRequest('Page 2')), null)).text) as { carry_over: string };
+    const withoutContext = parseJson(sdkView(answerRequest(call(jsonRequest('Page 2')), null)).text) as {
+      carry_over: string;
+    };
     expect(withoutContext.carry_over).not.toBe(page2.carry_over);
   });
 
@@ -93,10 +107,15 @@ describe('answerRequest (synthetic model)', () => {
     const request: WireGenerateRequest = {
       contents: [{ role: 'user', parts: [{ text: 'Body' }] }],
       system_instruction: 'System',
-      generation_config: { response_mime_type: 'application/json', response_json_schema: { type: 'object', properties: { a: { type: 'string' } } } },
+      generation_config: {
+        response_mime_type: 'application/json',
+        response_json_schema: { type: 'object', properties: { a: { type: 'string' } } },
+      },
     };
     expect(promptTextOf(request)).toBe('System\nBody');
-    expect(parseJson(sdkView(answerRequest(call(request), null)).text)).toEqual({ a: `a·${promptDigest('System\nBody')}` });
+    expect(parseJson(sdkView(answerRequest(call(request), null)).text)).toEqual({
+      a: `a·${promptDigest('System\nBody')}`,
+    });
   });
 
   it('follows an OpenAPI-style responseSchema: upper-case types, nullable, string counts, propertyOrdering', () => {
@@ -142,14 +161,22 @@ describe('answerRequest (synthetic model)', () => {
   it('answers text/x.enum with a bare member of the enum', () => {
     const request: WireGenerateRequest = {
       contents: [{ role: 'user', parts: [{ text: 'Mood?' }] }],
-      generationConfig: { responseMimeType: 'text/x.enum', responseSchema: { type: 'STRING', format: 'enum', enum: ['happy', 'sad'] } },
+      generationConfig: {
+        responseMimeType: 'text/x.enum',
+        responseSchema: { type: 'STRING', format: 'enum', enum: ['happy', 'sad'] },
+      },
     };
     expect(['happy', 'sad']).toContain(sdkView(answerRequest(call(request), null)).text);
   });
 
   it('answers JSON mode without a schema with a JSON object', () => {
-    const request: WireGenerateRequest = { contents: [{ parts: [{ text: 'hi' }] }], generationConfig: { responseMimeType: 'application/json' } };
-    expect(parseJson(sdkView(answerRequest(call(request), null)).text)).toEqual({ text: `synthetic answer ${promptDigest('hi')}: hi` });
+    const request: WireGenerateRequest = {
+      contents: [{ parts: [{ text: 'hi' }] }],
+      generationConfig: { responseMimeType: 'application/json' },
+    };
+    expect(parseJson(sdkView(answerRequest(call(request), null)).text)).toEqual({
+      text: `synthetic answer ${promptDigest('hi')}: hi`,
+    });
   });
 });
 
@@ -161,14 +188,23 @@ describe('answerRequest faults', () => {
     const sdk = sdkView(answer);
     expect(() => JSON.parse(sdk.text ?? '')).toThrow();
     expect(sdk.candidates?.[0]?.finishReason).toBe('STOP');
-    expect(answer).toMatchObject({ outcome: 'invalid_json', outputTokens: Math.ceil((sdk.text ?? '').length / 4) });
+    expect(answer).toMatchObject({
+      outcome: 'invalid_json',
+      outputTokens: Math.ceil((sdk.text ?? '').length / 4),
+    });
     expect(answer.outputTokens).toBeGreaterThan(0);
   });
 
-  it.each([{ type: 'integer', minimum: 10, maximum: 99 }, { type: 'string' }, { type: 'boolean' }])('invalid_json breaks even a scalar answer (%j)', (schema) => {
-    const scalar: WireGenerateRequest = { contents: [{ parts: [{ text: 'n' }] }], generationConfig: { responseMimeType: 'application/json', responseJsonSchema: schema } };
-    expect(() => JSON.parse(sdkView(answerRequest(call(scalar), 'invalid_json')).text ?? '')).toThrow();
-  });
+  it.each([{ type: 'integer', minimum: 10, maximum: 99 }, { type: 'string' }, { type: 'boolean' }])(
+    'invalid_json breaks even a scalar answer (%j)',
+    (schema) => {
+      const scalar: WireGenerateRequest = {
+        contents: [{ parts: [{ text: 'n' }] }],
+        generationConfig: { responseMimeType: 'application/json', responseJsonSchema: schema },
+      };
+      expect(() => JSON.parse(sdkView(answerRequest(call(scalar), 'invalid_json')).text ?? '')).toThrow();
+    },
+  );
 
   it('max_tokens: a truncated prefix with finishReason MAX_TOKENS', () => {
     const full = sdkView(answerRequest(call(request), null)).text ?? '';
@@ -187,7 +223,9 @@ describe('answerRequest faults', () => {
     expect(capped.outputTokens).toBeLessThanOrEqual(5);
     expect(sdkView(capped).candidates?.[0]?.finishReason).toBe('MAX_TOKENS');
     expect(sdkView(capped).text).toHaveLength(20);
-    const roomy = response(answerRequest(call(jsonRequest('Catalog page 3', { maxOutputTokens: 8192 })), null));
+    const roomy = response(
+      answerRequest(call(jsonRequest('Catalog page 3', { maxOutputTokens: 8192 })), null),
+    );
     expect(roomy.outcome).toBe('ok');
   });
 
@@ -198,9 +236,16 @@ describe('answerRequest faults', () => {
     const candidate = sdk.candidates?.[0];
     expect(candidate?.finishReason).toBe('SAFETY');
     expect(candidate?.content).toBeUndefined();
-    expect(candidate?.safetyRatings).toContainEqual({ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'HIGH', blocked: true });
+    expect(candidate?.safetyRatings).toContainEqual({
+      category: 'HARM_CATEGORY_DANGEROUS_CONTENT',
+      probability: 'HIGH',
+      blocked: true,
+    });
     expect(answer).toMatchObject({ outcome: 'safety', outputTokens: 0 });
-    expect(sdk.usageMetadata).toMatchObject({ promptTokenCount: answer.inputTokens, totalTokenCount: answer.inputTokens });
+    expect(sdk.usageMetadata).toMatchObject({
+      promptTokenCount: answer.inputTokens,
+      totalTokenCount: answer.inputTokens,
+    });
     expect(sdk.usageMetadata?.candidatesTokenCount).toBeUndefined();
   });
 
@@ -214,7 +259,10 @@ describe('answerRequest faults', () => {
 
   it('request_error: a google.rpc.Status 500 INTERNAL instead of a response', () => {
     const answer = answerRequest(call(request), 'request_error');
-    expect(answer).toEqual({ kind: 'error', error: { code: 500, status: 'INTERNAL', message: expect.stringContaining('internal error') } });
+    expect(answer).toEqual({
+      kind: 'error',
+      error: { code: 500, status: 'INTERNAL', message: expect.stringContaining('internal error') },
+    });
   });
 });
 
@@ -232,19 +280,30 @@ describe('answerRequest with a responder', () => {
     expect(sdkView(ok).text).toBe(text);
     expect(ok).toMatchObject({ outcome: 'ok', outputTokens: Math.ceil(text.length / 4) });
     expect(seen[0]).toMatchObject({ key: 'page-1', seed: 1, model: 'gemini-2.5-flash' });
-    expect(sdkView(answerRequest(call(request), 'max_tokens', responder)).candidates?.[0]?.finishReason).toBe('MAX_TOKENS');
+    expect(sdkView(answerRequest(call(request), 'max_tokens', responder)).candidates?.[0]?.finishReason).toBe(
+      'MAX_TOKENS',
+    );
   });
 
   it('reports a responder text that is not JSON in JSON mode as invalid_json', () => {
-    expect(response(answerRequest(call(request), null, () => ({ text: 'Sure! Here is the JSON:' }))).outcome).toBe('invalid_json');
+    expect(
+      response(answerRequest(call(request), null, () => ({ text: 'Sure! Here is the JSON:' }))).outcome,
+    ).toBe('invalid_json');
   });
 
   it('passes a full response through, completing usage, modelVersion and responseId, and reads its outcome', () => {
-    const given = { candidates: [{ content: { role: 'model', parts: [{ text: 'abcdefgh' }] }, finishReason: 'MAX_TOKENS', index: 0 }] };
+    const given = {
+      candidates: [
+        { content: { role: 'model', parts: [{ text: 'abcdefgh' }] }, finishReason: 'MAX_TOKENS', index: 0 },
+      ],
+    };
     const answer = response(answerRequest(call(request), null, () => ({ response: given })));
     expect(answer.response.candidates).toEqual(given.candidates);
     expect(answer).toMatchObject({ outcome: 'max_tokens', outputTokens: 2 });
-    expect(answer.response).toMatchObject({ modelVersion: 'gemini-2.5-flash', usageMetadata: { candidatesTokenCount: 2 } });
+    expect(answer.response).toMatchObject({
+      modelVersion: 'gemini-2.5-flash',
+      usageMetadata: { candidatesTokenCount: 2 },
+    });
     expect(typeof answer.response.responseId).toBe('string');
   });
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { answerRequest, countRequestTokens, priceOf, TOKENS_PER_IMAGE, type WireGenerateRequest } from '../../../src/emulator/model/index.js';
+import {
+  answerRequest,
+  countRequestTokens,
+  priceOf,
+  TOKENS_PER_IMAGE,
+  type WireGenerateRequest,
+} from '../../../src/emulator/model/index.js';
 import { estimateTokens } from '../../../src/gemini/request.js';
 
 /** A minimal PDF with `pages` page objects under one /Pages tree. */
@@ -8,31 +14,45 @@ function pdf(pages: number): Buffer {
   const objects = [
     '1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj',
     `2 0 obj << /Type /Pages /Kids [${kids}] /Count ${pages} >> endobj`,
-    ...Array.from({ length: pages }, (_, i) => `${i + 3} 0 obj << /Type/Page /Parent 2 0 R /MediaBox [0 0 612 792] >> endobj`),
+    ...Array.from(
+      { length: pages },
+      (_, i) => `${i + 3} 0 obj << /Type/Page /Parent 2 0 R /MediaBox [0 0 612 792] >> endobj`,
+    ),
   ];
   return Buffer.from(`%PDF-1.4\n${objects.join('\n')}\ntrailer << /Root 1 0 R >>\n%%EOF\n`, 'latin1');
 }
 
 function withParts(parts: unknown[], systemInstruction?: unknown): WireGenerateRequest {
-  return { contents: [{ role: 'user', parts }], ...(systemInstruction === undefined ? {} : { systemInstruction }) };
+  return {
+    contents: [{ role: 'user', parts }],
+    ...(systemInstruction === undefined ? {} : { systemInstruction }),
+  };
 }
 
 describe('countRequestTokens', () => {
   it('counts text at 1 token per 4 characters, system instruction included, rounded up once', () => {
     expect(countRequestTokens(withParts([{ text: 'abcd' }]))).toBe(1);
     expect(countRequestTokens(withParts([{ text: 'abcde' }]))).toBe(2);
-    expect(countRequestTokens(withParts([{ text: 'ab' }, { text: 'cd' }], { parts: [{ text: 'efgh' }] }))).toBe(2);
+    expect(
+      countRequestTokens(withParts([{ text: 'ab' }, { text: 'cd' }], { parts: [{ text: 'efgh' }] })),
+    ).toBe(2);
     expect(countRequestTokens(withParts([{ text: 'x'.repeat(400) }], 'y'.repeat(400)))).toBe(200);
     expect(countRequestTokens({})).toBe(0);
   });
 
   it('counts 258 per image and 258 per PDF page', () => {
-    const png = { inlineData: { mimeType: 'image/png', data: Buffer.from([137, 80, 78, 71, 1, 2, 3]).toString('base64') } };
+    const png = {
+      inlineData: { mimeType: 'image/png', data: Buffer.from([137, 80, 78, 71, 1, 2, 3]).toString('base64') },
+    };
     expect(countRequestTokens(withParts([png, png]))).toBe(2 * TOKENS_PER_IMAGE);
     expect(countRequestTokens(withParts([{ text: 'abcdefgh' }, png]))).toBe(2 + 258);
     const document = { inlineData: { mimeType: 'application/pdf', data: pdf(3).toString('base64') } };
     expect(countRequestTokens(withParts([document]))).toBe(3 * 258);
-    expect(countRequestTokens(withParts([{ inline_data: { mime_type: 'application/pdf', data: pdf(5).toString('base64') } }]))).toBe(5 * 258);
+    expect(
+      countRequestTokens(
+        withParts([{ inline_data: { mime_type: 'application/pdf', data: pdf(5).toString('base64') } }]),
+      ),
+    ).toBe(5 * 258);
   });
 
   it('counts other binaries at ~1 token per 4 bytes, and inline text files as text', () => {
@@ -43,13 +63,23 @@ describe('countRequestTokens', () => {
   });
 
   it('counts fileData from the resolved bytes, or as one page/image when the file is unknown', () => {
-    const request = withParts([{ fileData: { mimeType: 'application/pdf', fileUri: 'https://x/v1beta/files/abc' } }]);
+    const request = withParts([
+      { fileData: { mimeType: 'application/pdf', fileUri: 'https://x/v1beta/files/abc' } },
+    ]);
     expect(countRequestTokens(request)).toBe(258);
-    expect(countRequestTokens(request, (uri) => (uri.endsWith('/abc') ? { mimeType: 'application/pdf', data: pdf(4) } : undefined))).toBe(4 * 258);
+    expect(
+      countRequestTokens(request, (uri) =>
+        uri.endsWith('/abc') ? { mimeType: 'application/pdf', data: pdf(4) } : undefined,
+      ),
+    ).toBe(4 * 258);
   });
 
   it('reports the same count as usageMetadata, split by modality', () => {
-    const request = withParts([{ text: 'abcdefgh' }, { inlineData: { mimeType: 'image/jpeg', data: 'AAAA' } }, { inlineData: { mimeType: 'application/pdf', data: pdf(2).toString('base64') } }]);
+    const request = withParts([
+      { text: 'abcdefgh' },
+      { inlineData: { mimeType: 'image/jpeg', data: 'AAAA' } },
+      { inlineData: { mimeType: 'application/pdf', data: pdf(2).toString('base64') } },
+    ]);
     const answer = answerRequest({ model: 'gemini-2.5-flash', request, key: null, seed: 1 }, null);
     expect(answer.kind === 'response' && answer.response.usageMetadata).toMatchObject({
       promptTokenCount: 2 + 258 + 516,
@@ -63,8 +93,18 @@ describe('countRequestTokens', () => {
   });
 
   it("agrees with the planner's estimate for text, images and PDFs (no schema)", () => {
-    const contents = [{ role: 'user', parts: [{ text: 'Describe this page in detail.' }, { inlineData: { mimeType: 'application/pdf', data: pdf(2).toString('base64') } }] }];
-    expect(countRequestTokens({ contents, systemInstruction: { parts: [{ text: 'Be brief.' }] } })).toBe(estimateTokens({ contents, systemInstruction: 'Be brief.' }));
+    const contents = [
+      {
+        role: 'user',
+        parts: [
+          { text: 'Describe this page in detail.' },
+          { inlineData: { mimeType: 'application/pdf', data: pdf(2).toString('base64') } },
+        ],
+      },
+    ];
+    expect(countRequestTokens({ contents, systemInstruction: { parts: [{ text: 'Be brief.' }] } })).toBe(
+      estimateTokens({ contents, systemInstruction: 'Be brief.' }),
+    );
   });
 });
 
@@ -79,7 +119,10 @@ describe('priceOf', () => {
 
   it('matches the longest model name (flash-lite is not flash), with or without models/ and version suffixes', () => {
     expect(priceOf('gemini-2.5-flash-lite', 1_000_000, 1_000_000, 'realtime')).toBeCloseTo(0.5, 10);
-    expect(priceOf('models/gemini-2.5-flash-lite-preview-09-2025', 1_000_000, 0, 'realtime')).toBeCloseTo(0.1, 10);
+    expect(priceOf('models/gemini-2.5-flash-lite-preview-09-2025', 1_000_000, 0, 'realtime')).toBeCloseTo(
+      0.1,
+      10,
+    );
     expect(priceOf('models/gemini-2.0-flash-001', 1_000_000, 0, 'batch')).toBeCloseTo(0.05, 10);
   });
 
