@@ -7,7 +7,7 @@ import type { EmulatedClock } from './clock.js';
 import type { JobFault } from './fault-plan.js';
 import { GoogleError, invalidArgument, notFound } from './google-error.js';
 import type { EmulatorQuotas } from './options.js';
-import { paginate, type Page } from './file-store.js';
+import { paginate, type Page } from './paging.js';
 import { randomBetween, randomId, seededRandom, type Random } from './seeded-random.js';
 
 export type BatchState = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'EXPIRED';

@@ -6,6 +6,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { timestamp, type EmulatedClock } from './clock.js';
 import { GoogleError, invalidArgument, notFound } from './google-error.js';
+import { paginate, type Page } from './paging.js';
 import { randomId, type Random } from './seeded-random.js';
 
 /** A file of the Files API, kept on disk under the storage directory. */
@@ -30,12 +31,6 @@ interface UploadSession {
   received: number;
   hash: Hash;
   busy: boolean;
-}
-
-/** Pages of a listing. */
-export interface Page<T> {
-  items: T[];
-  nextPageToken: string | undefined;
 }
 
 /**
@@ -254,31 +249,4 @@ export class FileStore {
   private pathOf(name: string): string {
     return join(this.dir, 'files', name.slice('files/'.length));
   }
-}
-
-/**
- * One page of `all` (newest first, i.e. descending `sequenceOf`). The token is the sequence number of
- * the last item returned, so paging stays stable while items are created or deleted meanwhile.
- */
-export function paginate<T>(
-  all: T[],
-  sequenceOf: (item: T) => number,
-  pageSize: number,
-  pageToken: string | undefined,
-): Page<T> {
-  let after = Number.POSITIVE_INFINITY;
-  if (pageToken) {
-    after = Number.parseInt(Buffer.from(pageToken, 'base64url').toString('utf8'), 10);
-    if (!Number.isInteger(after) || after < 0) throw invalidArgument(`Invalid page token: ${pageToken}.`);
-  }
-  const rest = all.filter((item) => sequenceOf(item) < after);
-  const items = rest.slice(0, pageSize);
-  const last = items.at(-1);
-  return {
-    items,
-    nextPageToken:
-      rest.length > pageSize && last !== undefined
-        ? Buffer.from(String(sequenceOf(last)), 'utf8').toString('base64url')
-        : undefined,
-  };
 }

@@ -15,7 +15,7 @@ const BIN = fileURLToPath(new URL('../../bin/wavebatch.js', import.meta.url));
 describe('wavebatch emulator (CLI, child process)', () => {
   const cleanups: Array<() => void> = [];
   afterEach(() => {
-    for (const cleanup of cleanups.splice(0)) cleanup();
+    for (const cleanup of cleanups.splice(0).reverse()) cleanup();
   });
 
   it('documents every option with examples', async () => {
@@ -98,9 +98,13 @@ describe('wavebatch emulator (CLI, child process)', () => {
   it('serves until SIGTERM and streams a 50 MB upload and download without holding it in memory', async () => {
     const dir = tempDir('cli-large');
     cleanups.push(() => dir.remove());
-    const child = spawn(process.execPath, [BIN, 'emulator', '--port', '0', '--time-scale', '1000'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'emulator', '--port', '0', '--time-scale', '1000', '--storage-dir', join(dir.path, 'storage')],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     cleanups.push(() => child.kill('SIGKILL'));
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseInputLine } from '../../src/emulator/batch-input.js';
 import { emulatedClock } from '../../src/emulator/clock.js';
-import { paginate } from '../../src/emulator/file-store.js';
+import { paginate } from '../../src/emulator/paging.js';
 import { parseFaultPlan } from '../../src/emulator/fault-plan.js';
 
 describe('emulator building blocks', () => {

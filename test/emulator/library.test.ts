@@ -16,11 +16,21 @@ describe('emulator library surface', () => {
   it("answers with a test's responder, falls back to the synthetic model, and runs an emulated clock", async () => {
     emulator = await startEmulator({ timeScale: 1000 });
     const ai = sdkFor(emulator);
-    emulator.setResponder((call) => (call.request.contents && JSON.stringify(call.request.contents).includes('ping') ? { text: 'pong' } : undefined));
-    expect((await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'ping' })).text).toBe('pong');
-    expect((await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'other' })).text).toContain('synthetic answer');
+    emulator.setResponder((call) =>
+      call.request.contents && JSON.stringify(call.request.contents).includes('ping')
+        ? { text: 'pong' }
+        : undefined,
+    );
+    expect((await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'ping' })).text).toBe(
+      'pong',
+    );
+    expect(
+      (await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'other' })).text,
+    ).toContain('synthetic answer');
     emulator.setResponder(undefined);
-    expect((await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'ping' })).text).toContain('synthetic answer');
+    expect((await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'ping' })).text).toContain(
+      'synthetic answer',
+    );
     expect(emulator.ledger.entries()).toHaveLength(3);
     emulator.ledger.clear();
     expect(emulator.ledger.entries()).toHaveLength(0);
@@ -39,7 +49,11 @@ describe('emulator library surface', () => {
       headers: { 'x-goog-api-key': 'k', 'x-goog-upload-command': 'start' },
       body: '{}',
     });
-    await fetch(response.headers.get('x-goog-upload-url') ?? '', { method: 'POST', headers: { 'x-goog-upload-command': 'upload, finalize' }, body: 'hello' });
+    await fetch(response.headers.get('x-goog-upload-url') ?? '', {
+      method: 'POST',
+      headers: { 'x-goog-upload-command': 'upload, finalize' },
+      body: 'hello',
+    });
     await emulator.close();
     emulator = undefined;
     expect(existsSync(dir.path)).toBe(true);
