@@ -66,7 +66,8 @@ describe('failures on the emulator', () => {
   it('stays within the concurrent-job quota and recovers from 429s when the server is stricter', async () => {
     const workload = writeCatalogWorkload({ books: 6, pages: 1, execution: { max_concurrent_jobs: 5, max_requests_per_job: 1 } });
     root = workload.root;
-    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 60_000, seed: 4, quotas: { maxConcurrentBatchJobs: 2 } });
+    // Jobs last 10 emulated minutes (~170 ms real): the third create always meets two live jobs.
+    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 600_000, seed: 4, quotas: { maxConcurrentBatchJobs: 2 } });
     const { session, events } = await openEmulatedSession(workload.configPath, emulator);
     const summary = await session.runner.run();
     await session.close();
@@ -74,5 +75,40 @@ describe('failures on the emulator', () => {
     expect(events.some((e) => e.type === 'quota-wait')).toBe(true);
     expect(new Set(emulator.ledger.entries().map((e) => e.key)).size).toBe(6);
     expect(emulator.ledger.entries()).toHaveLength(6);
+  });
+
+  it('keeps within its own limits: never more live jobs, requests per job or enqueued tokens than configured', async () => {
+    const workload = writeCatalogWorkload({
+      books: 5,
+      pages: 2,
+      execution: { max_concurrent_jobs: 2, max_requests_per_job: 2, enqueued_token_budget: 1200 },
+    });
+    root = workload.root;
+    // The server enforces the same limits: any overshoot by the runner would surface as a 429.
+    emulator = await startEmulator({
+      timeScale: 3600,
+      turnaroundMs: 300_000,
+      seed: 6,
+      quotas: { maxConcurrentBatchJobs: 2, maxEnqueuedTokensPerModel: 1200 },
+    });
+    const { session, events } = await openEmulatedSession(workload.configPath, emulator);
+    const summary = await session.runner.run();
+    await session.close();
+
+    expect(summary.counts).toMatchObject({ done: 10, dead: 0 });
+    expect(events.filter((e) => e.type === 'quota-wait')).toEqual([]);
+    const submitted = events.flatMap((e) => (e.type === 'job-submitted' ? [e] : []));
+    expect(submitted.every((job) => job.requests <= 2 && job.estimatedTokens <= 1200)).toBe(true);
+    const perBatch = new Map<string, number>();
+    for (const entry of emulator.ledger.entries()) perBatch.set(entry.batchName ?? '', (perBatch.get(entry.batchName ?? '') ?? 0) + 1);
+    expect(Math.max(...perBatch.values())).toBeLessThanOrEqual(2);
+    // Live jobs never exceeded two: replay submissions and settlements in event order.
+    let live = 0;
+    let peak = 0;
+    for (const event of events) {
+      if (event.type === 'job-submitted') peak = Math.max(peak, ++live);
+      if (event.type === 'job-processed' || (event.type === 'job-state' && ['failed', 'expired', 'cancelled'].includes(event.state))) live--;
+    }
+    expect(peak).toBeLessThanOrEqual(2);
   });
 });
