@@ -16,7 +16,13 @@ async function* records(): AsyncIterable<WorkloadRecord> {
     // Sampled in the stream itself: the sync loop never yields to timers.
     if (i % 5000 === 0) peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
     const chain = Math.floor(i / CHAIN_LENGTH);
-    yield { id: `book${chain}/page_${i % CHAIN_LENGTH}`, chainId: `book${chain}`, position: i % CHAIN_LENGTH, vars: { page: i % CHAIN_LENGTH, title: 'x'.repeat(100) }, media: [] };
+    yield {
+      id: `book${chain}/page_${i % CHAIN_LENGTH}`,
+      chainId: `book${chain}`,
+      position: i % CHAIN_LENGTH,
+      vars: { page: i % CHAIN_LENGTH, title: 'x'.repeat(100) },
+      media: [],
+    };
   }
 }
 
@@ -36,10 +42,16 @@ export async function benchStoreSync(): Promise<void> {
   const t3 = performance.now();
   const streamedBytes = RECORDS * 180;
   console.log(`store-sync: ${RECORDS} records`);
-  console.log(`  sync        ${(RECORDS / ((t1 - t0) / 1000)).toFixed(0)} records/s (${(t1 - t0).toFixed(0)} ms)`);
+  console.log(
+    `  sync        ${(RECORDS / ((t1 - t0) / 1000)).toFixed(0)} records/s (${(t1 - t0).toFixed(0)} ms)`,
+  );
   console.log(`  link+ready  ${(t2 - t1).toFixed(0)} ms`);
-  console.log(`  listReady   ${(t3 - t2).toFixed(1)} ms for ${ready.length} chain heads (expected ${Math.min(1000, RECORDS / CHAIN_LENGTH)})`);
-  console.log(`  peak heap growth ${((peakHeap - heapBefore) / 1e6).toFixed(1)} MB for ~${(streamedBytes / 1e6).toFixed(0)} MB streamed (ratio ${((peakHeap - heapBefore) / streamedBytes).toFixed(3)})`);
+  console.log(
+    `  listReady   ${(t3 - t2).toFixed(1)} ms for ${ready.length} chain heads (expected ${Math.min(1000, RECORDS / CHAIN_LENGTH)})`,
+  );
+  console.log(
+    `  peak heap growth ${((peakHeap - heapBefore) / 1e6).toFixed(1)} MB for ~${(streamedBytes / 1e6).toFixed(0)} MB streamed (ratio ${((peakHeap - heapBefore) / streamedBytes).toFixed(3)})`,
+  );
   await store.close();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -50,6 +50,12 @@ const executionSchema = z.strictObject({
   inline_max_bytes: wholeNumber(0)
     .default(10_000_000)
     .describe('jobs up to this size are sent inline rather than uploaded'),
+  media_upload_bytes: wholeNumber(0)
+    .default(4_000_000)
+    .describe(
+      'media files (images, PDFs, audio, video) of at least this many bytes are uploaded once to the Files API ' +
+        'and referenced by URI; smaller ones are sent inline as base64 (0 = upload all)',
+    ),
   enqueued_token_budget: wholeNumber(1)
     .default(5_000_000)
     .describe('estimated input tokens allowed in queued jobs at once'),

@@ -44,6 +44,8 @@ export interface ExecutionConfig {
   max_requests_per_job: number;
   max_job_bytes: number;
   inline_max_bytes: number;
+  /** Media at or above this size go through the Files API; smaller ones are inlined. */
+  media_upload_bytes: number;
   enqueued_token_budget: number;
   /** Milliseconds. */
   poll_interval: number;

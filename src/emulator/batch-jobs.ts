@@ -1,14 +1,15 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkBatchAdmission, quotaErrorBody } from './quotas.js';
 import { readJobInput, type JobSource } from './batch-input.js';
 import { processBatch, type ProcessedBatch, type ProcessingContext } from './batch-processing.js';
+import { checkBatchAdmission } from './batch-admission.js';
 import type { EmulatedClock } from './clock.js';
 import type { JobFault } from './fault-plan.js';
-import { GoogleError, invalidArgument, notFound } from './google-error.js';
+import { invalidArgument, notFound } from './google-error.js';
 import type { EmulatorQuotas } from './options.js';
 import { paginate, type Page } from './paging.js';
-import { randomBetween, randomId, seededRandom, type Random } from './seeded-random.js';
+import { quotaGoogleError } from './quotas.js';
+import { randomId, randomInteger, seededRandom, type Random } from './seeded-random.js';
 
 export type BatchState = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
 
@@ -143,17 +144,8 @@ export class BatchJobs {
     }
     const quotas = this.settings.quotas();
     const refusal = checkBatchAdmission({ activeJobs, enqueuedTokensForModel, newJobTokens, limits: quotas });
-    if (refusal) {
-      // RetryInfo is read by clients living in real time: an emulated minute is 1/timeScale as long.
-      const body = quotaErrorBody(refusal, refusal.retryDelayMs / this.settings.timeScale) as {
-        error?: { message?: string; details?: unknown[] };
-      };
-      throw new GoogleError(
-        'RESOURCE_EXHAUSTED',
-        body.error?.message ?? refusal.message,
-        body.error?.details,
-      );
-    }
+    // RetryInfo is read by clients living in real time: an emulated minute is 1/timeScale as long.
+    if (refusal) throw quotaGoogleError(refusal, refusal.retryDelayMs / this.settings.timeScale);
   }
 
   private enqueue(
@@ -161,7 +153,7 @@ export class BatchJobs {
   ): BatchJob {
     const now = this.settings.clock.now();
     const { min, max } = this.settings.turnaround;
-    const turnaround = min === max ? min : randomBetween(this.turnaroundRandom, min, max);
+    const turnaround = randomInteger(this.turnaroundRandom, min, max);
     let fate = this.settings.processing.faults.nextJobFault();
     let dueAt = now + turnaround;
     if (turnaround > this.settings.jobExpiryMs) {

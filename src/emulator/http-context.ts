@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import type { RealtimeLimiter } from './quotas.js';
+import type { RealtimeLimiter } from './realtime-limiter.js';
 import type { Responder } from './model/index.js';
 import type { BatchJobs } from './batch-jobs.js';
 import type { EmulatedClock } from './clock.js';

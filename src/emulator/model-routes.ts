@@ -4,11 +4,13 @@ import {
   countRequestTokens,
   priceOf,
   promptTextOf,
+  requestTokenDetails,
   type WireGenerateRequest,
 } from './model/index.js';
 import { quotaErrorBody } from './quotas.js';
 import { timestamp } from './clock.js';
-import { invalidArgument } from './google-error.js';
+import { GoogleError, invalidArgument } from './google-error.js';
+import { fileResolver, missingFileMessage, missingFileOf } from './batch-processing.js';
 import { callKind, jsonBody, withoutMethod, type EmulatorState, type Env } from './http-context.js';
 
 /** Real-time calls: `models/{model}:generateContent` (billed, rate limited) and `:countTokens` (free). */
@@ -21,12 +23,14 @@ export function modelRoutes(state: EmulatorState): Hono<Env> {
     async (c) => {
       const model = withoutMethod(c.req.param('model'));
       const request = generateRequestOf(await jsonBody(c), 'GenerateContentRequest');
-      const inputTokens = countRequestTokens(request);
+      requireFiles(state, request);
+      const resolveFile = fileResolver(state.files);
+      const inputTokens = countRequestTokens(request, resolveFile);
       const refusal = state.limiter.check(model, inputTokens);
       // The quota windows run on emulated time; the client waits in real time.
       if (refusal) return c.json(quotaErrorBody(refusal, refusal.retryDelayMs / state.timeScale), 429);
       const answer = answerRequest(
-        { model, request, key: null, seed: state.seed },
+        { model, request, key: null, seed: state.seed, resolveFile },
         state.faults.recordFault(null),
         state.responder(),
       );
@@ -54,11 +58,19 @@ export function modelRoutes(state: EmulatorState): Hono<Env> {
     const wrapped =
       isRecord(body) && isRecord(body.generateContentRequest) ? body.generateContentRequest : body;
     const request = generateRequestOf(wrapped, 'CountTokensRequest');
-    const totalTokens = countRequestTokens(request);
-    return c.json({ totalTokens, promptTokensDetails: [{ modality: 'TEXT', tokenCount: totalTokens }] });
+    requireFiles(state, request);
+    const details = requestTokenDetails(request, fileResolver(state.files));
+    const totalTokens = details.reduce((sum, detail) => sum + detail.tokenCount, 0);
+    return c.json({ totalTokens, promptTokensDetails: details });
   });
 
   return app;
+}
+
+/** A fileData part naming a file that is gone is Google's 403, before anything is counted or billed. */
+function requireFiles(state: EmulatorState, request: WireGenerateRequest): void {
+  const missing = missingFileOf(request, state.files);
+  if (missing !== undefined) throw new GoogleError('PERMISSION_DENIED', missingFileMessage(missing));
 }
 
 function generateRequestOf(body: unknown, what: string): WireGenerateRequest {

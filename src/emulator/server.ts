@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
-import { RealtimeLimiter } from './quotas.js';
+import { RealtimeLimiter } from './realtime-limiter.js';
 import type { Responder } from './model/index.js';
 import { BatchJobs } from './batch-jobs.js';
 import { emulatedClock } from './clock.js';

@@ -3,7 +3,7 @@ import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { GoogleGenAI, type File as SdkFile, type Operation, type OperationFromAPIResponseParameters } from '@google/genai';
 import { fromSdkBatchJob, fromWireBatch, type BatchJobInfo } from './batch-job.js';
-import { toGeminiApiError } from './errors.js';
+import { GeminiApiError, toGeminiApiError } from './errors.js';
 import { toGenerateContentConfig, toInlinedRequest, type ModelRequest } from './request.js';
 
 export interface GeminiClientOptions {
@@ -20,7 +20,11 @@ export const GEMINI_API_VERSION = 'v1beta';
 /** A file stored by the Files API. */
 export interface RemoteFile {
   name: string;
+  /** What a fileData part references (`fileUri`). */
+  uri?: string;
+  mimeType?: string;
   sizeBytes?: number;
+  createdAt?: string;
   expiresAt?: string;
   /** PROCESSING, ACTIVE or FAILED (as the API reports it). */
   state?: string;
@@ -39,6 +43,8 @@ export interface CreateBatchInput {
 export interface GeminiClient {
   /** Uploads a JSONL batch input file (resumable upload; the SDK reads it from disk in chunks). */
   uploadJsonl(path: string, displayName: string): Promise<RemoteFile>;
+  /** Uploads any file (a media file for fileData parts) with its mime type; resumable, read in chunks. */
+  uploadFile(path: string, mimeType: string, displayName: string): Promise<RemoteFile>;
   /** The file's metadata, or null when it does not exist (expired or deleted). */
   getFile(name: string): Promise<RemoteFile | null>;
   deleteFile(name: string): Promise<void>;
@@ -77,11 +83,16 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
         remoteFile(await ai.files.upload({ file: path, config: { displayName, mimeType: 'jsonl' } })),
       ),
 
+    uploadFile: (path, mimeType, displayName) =>
+      call(`Uploading ${basename(path)}`, async () =>
+        remoteFile(await ai.files.upload({ file: path, config: { displayName, mimeType } })),
+      ),
+
     getFile: async (name) => {
       try {
         return await call(`Reading file ${name}`, async () => remoteFile(await ai.files.get({ name })));
       } catch (error) {
-        if (error instanceof Error && (error as { code?: unknown }).code === 'NOT_FOUND') return null;
+        if (isGoneFileError(error)) return null;
         throw error;
       }
     },
@@ -159,10 +170,23 @@ class RawOperation implements Operation<unknown> {
   }
 }
 
+/**
+ * A missing file is 404, or, as Google answers for files that expired or belong to nobody, 403
+ * "... or it may not exist"; a 403 for a bad key is not swallowed.
+ */
+function isGoneFileError(error: unknown): boolean {
+  if (!GeminiApiError.isInstance(error)) return false;
+  if (error.code === 'NOT_FOUND') return true;
+  return error.code === 'PERMISSION_DENIED' && /may not exist|does not exist/i.test(error.message);
+}
+
 function remoteFile(file: SdkFile): RemoteFile {
   const out: RemoteFile = { name: file.name ?? '' };
+  if (file.uri) out.uri = file.uri;
+  if (file.mimeType) out.mimeType = file.mimeType;
   const size = Number(file.sizeBytes);
   if (file.sizeBytes !== undefined && Number.isFinite(size)) out.sizeBytes = size;
+  if (file.createTime) out.createdAt = file.createTime;
   if (file.expirationTime) out.expiresAt = file.expirationTime;
   if (file.state) out.state = String(file.state);
   return out;

@@ -11,6 +11,7 @@ export {
   estimateTokens,
   MediaInputError,
   MAX_MEDIA_PART_BYTES,
+  MAX_UPLOADED_MEDIA_BYTES,
   TOKENS_PER_IMAGE,
 } from './request.js';
-export type { ModelRequest, BuildModelRequestInput } from './request.js';
+export type { ModelRequest, BuildModelRequestInput, FileReference, MediaUploads } from './request.js';

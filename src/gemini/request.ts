@@ -13,10 +13,34 @@ export interface ModelRequest {
   generationConfig?: Record<string, unknown>;
   /** A JSON Schema for the response; sent as generationConfig.responseJsonSchema. */
   responseJsonSchema?: unknown;
+  /**
+   * Estimated tokens of the fileData parts, whose bytes are not in the request (PDF pages are
+   * counted at upload). Planning only; never sent.
+   */
+  fileTokens?: number;
 }
 
 /** Per-part cap for inline media: the API rejects whole requests above ~20 MB, so fail early and by name. */
 export const MAX_MEDIA_PART_BYTES = 20 * 1024 * 1024;
+
+/** The Files API takes files up to 2 GB. */
+export const MAX_UPLOADED_MEDIA_BYTES = 2 * 1024 * 1024 * 1024;
+
+/** An uploaded media file, as a fileData part references it. */
+export interface FileReference {
+  fileUri: string;
+  mimeType: string;
+  /** Tokens the file will cost, when known (a PDF's pages); otherwise one image's worth is assumed. */
+  estimatedTokens?: number;
+}
+
+/** How large media leave the request: uploaded once to the Files API and referenced by URI. */
+export interface MediaUploads {
+  /** Media of at least this many bytes are uploaded; smaller ones are sent inline. */
+  minBytes: number;
+  /** A live uploaded copy of the file, uploading it when there is none. Must be stable while the copy lives. */
+  fileFor(media: MediaInput, sizeBytes: number): Promise<FileReference>;
+}
 
 /** Mime types sent as inlineData; text/* is read and sent as a text part instead. */
 const INLINE_MIME = /^(image\/(png|jpeg|webp|heic|heif)|application\/pdf|audio\/[\w.+-]+|video\/[\w.+-]+)$/;
@@ -39,13 +63,24 @@ export interface BuildModelRequestInput {
   media?: MediaInput[];
   generationConfig?: Record<string, unknown> | undefined;
   responseJsonSchema?: unknown;
+  /** Without it every media file is inlined (up to MAX_MEDIA_PART_BYTES). */
+  uploads?: MediaUploads | undefined;
 }
 
-/** Builds a user turn: the prompt text first, then each media file (text inlined, binaries base64). */
+/**
+ * Builds a user turn: the prompt text first, then each media file (text inlined, binaries base64,
+ * or, at or above `uploads.minBytes`, a fileData part referencing the uploaded copy).
+ */
 export async function buildModelRequest(input: BuildModelRequestInput): Promise<ModelRequest> {
   const parts: Part[] = [{ text: input.promptText }];
-  for (const media of input.media ?? []) parts.push(await mediaPart(media));
+  let fileTokens: number | undefined;
+  for (const media of input.media ?? []) {
+    const built = await mediaPart(media, input.uploads);
+    parts.push(built.part);
+    if (built.fileTokens !== undefined) fileTokens = (fileTokens ?? 0) + built.fileTokens;
+  }
   const request: ModelRequest = { contents: [{ role: 'user', parts }] };
+  if (fileTokens !== undefined) request.fileTokens = fileTokens;
   if (input.systemText) request.systemInstruction = input.systemText;
   const generationConfig = camelKeys(input.generationConfig ?? {});
   if (input.responseJsonSchema !== undefined && input.responseJsonSchema !== null) {
@@ -56,29 +91,46 @@ export async function buildModelRequest(input: BuildModelRequestInput): Promise<
   return request;
 }
 
-async function mediaPart(media: MediaInput): Promise<Part> {
+async function mediaPart(media: MediaInput, uploads: MediaUploads | undefined): Promise<{ part: Part; fileTokens?: number }> {
   let size: number;
   try {
     size = (await stat(media.path)).size;
   } catch {
     throw new MediaInputError('INPUT_MEDIA_MISSING', media.path, `Media file ${media.path} cannot be read; check that it exists.`);
   }
-  if (size > MAX_MEDIA_PART_BYTES) {
-    throw new MediaInputError(
-      'INPUT_MEDIA_TOO_LARGE',
-      media.path,
-      `Media file ${media.path} is ${size} bytes, above the ${MAX_MEDIA_PART_BYTES}-byte inline limit; shrink or split it.`,
-    );
-  }
-  if (media.mimeType.startsWith('text/')) return { text: await readFile(media.path, 'utf8') };
-  if (!INLINE_MIME.test(media.mimeType)) {
+  const isText = media.mimeType.startsWith('text/');
+  if (!isText && !INLINE_MIME.test(media.mimeType)) {
     throw new MediaInputError(
       'INPUT_MEDIA_TYPE',
       media.path,
-      `Media file ${media.path} has type ${media.mimeType}, which Gemini does not accept inline; convert it to PNG, JPEG, WEBP, PDF or text.`,
+      `Media file ${media.path} has type ${media.mimeType}, which Gemini does not accept; convert it to PNG, JPEG, WEBP, PDF or text.`,
     );
   }
-  return { inlineData: { mimeType: media.mimeType, data: (await readFile(media.path)).toString('base64') } };
+  // Text stays a text part; binaries at or above the threshold (or too big to inline) are uploaded.
+  if (!isText && uploads && (size >= uploads.minBytes || size > MAX_MEDIA_PART_BYTES)) {
+    if (size > MAX_UPLOADED_MEDIA_BYTES) {
+      throw new MediaInputError(
+        'INPUT_MEDIA_TOO_LARGE',
+        media.path,
+        `Media file ${media.path} is ${size} bytes, above the Files API's ${MAX_UPLOADED_MEDIA_BYTES}-byte limit; shrink or split it.`,
+      );
+    }
+    const file = await uploads.fileFor(media, size);
+    return {
+      part: { fileData: { fileUri: file.fileUri, mimeType: file.mimeType } },
+      fileTokens: file.estimatedTokens ?? TOKENS_PER_IMAGE,
+    };
+  }
+  if (size > MAX_MEDIA_PART_BYTES) {
+    const advice = isText ? 'shrink or split it' : 'shrink or split it, or set execution.media_upload_bytes to upload it';
+    throw new MediaInputError(
+      'INPUT_MEDIA_TOO_LARGE',
+      media.path,
+      `Media file ${media.path} is ${size} bytes, above the ${MAX_MEDIA_PART_BYTES}-byte inline limit; ${advice}.`,
+    );
+  }
+  if (isText) return { part: { text: await readFile(media.path, 'utf8') } };
+  return { part: { inlineData: { mimeType: media.mimeType, data: (await readFile(media.path)).toString('base64') } } };
 }
 
 /** The generationConfig as sent on the wire, with the response schema folded in. */
@@ -135,14 +187,16 @@ export const TOKENS_PER_IMAGE = 258;
 /**
  * A cheap local token estimate: 1 token per 4 characters of text (system instruction included),
  * 258 per image, 258 per PDF page (pages counted from `/Type /Page` markers), and 1 token per
- * 4 base64 characters for other binaries. Only for planning; calibrate with countTokens or usage.
+ * 4 base64 characters for other binaries; uploaded files count `fileTokens` (or 258 each when
+ * unknown). Only for planning; calibrate with countTokens or usage.
  */
 export function estimateTokens(request: ModelRequest): number {
   let chars = request.systemInstruction?.length ?? 0;
-  let tokens = 0;
+  let tokens = request.fileTokens ?? 0;
   for (const content of request.contents) {
     for (const part of content.parts ?? []) {
       if (part.text) chars += part.text.length;
+      if (part.fileData && request.fileTokens === undefined) tokens += TOKENS_PER_IMAGE;
       const data = part.inlineData?.data;
       if (!data) continue;
       const mime = part.inlineData?.mimeType ?? '';

@@ -1,5 +1,13 @@
 import type { OutputStore } from '../outputs/index.js';
-import { buildModelRequest, estimateTokens, toBatchFileLine, type ModelRequest } from '../gemini/index.js';
+import {
+  buildModelRequest,
+  estimateTokens,
+  GeminiApiError,
+  toBatchFileLine,
+  type MediaUploads,
+  type ModelRequest,
+} from '../gemini/index.js';
+import { MediaUploadError } from '../media/index.js';
 import type { PromptTemplate } from '../prompts/index.js';
 import type { StoredRecord } from '../store/store.js';
 
@@ -36,11 +44,14 @@ export interface RecordRequestBuilderOptions {
   responseJsonSchema: unknown;
   /** Scales the local token estimate by what countTokens / usage reported. */
   tokenScale: () => number;
+  /** Uploads large media and references them by URI; without it all media are inlined. */
+  uploads?: MediaUploads;
 }
 
 /**
  * Renders a record's prompt with its predecessor's output as context. Deterministic: the same record
- * and predecessor output always give the same request, so a job can be rebuilt after a crash.
+ * and predecessor output always give the same request, so a job can be rebuilt after a crash (an
+ * uploaded media file keeps its URI while its remote copy lives).
  */
 export class RecordRequestBuilder {
   constructor(private readonly options: RecordRequestBuilderOptions) {}
@@ -64,8 +75,11 @@ export class RecordRequestBuilder {
         media: record.media,
         generationConfig: this.options.generationConfig,
         responseJsonSchema: this.options.responseJsonSchema,
+        uploads: this.options.uploads,
       });
     } catch (error) {
+      // A failed upload that may succeed later is not the record's fault: it must not dead-letter it.
+      if (isTransientUploadFailure(error)) throw error;
       throw new RecordRequestError(record.id, `Cannot build the request for ${record.id}: ${messageOf(error)}`, { cause: error });
     }
     const line = toBatchFileLine(record.id, request);
@@ -90,6 +104,12 @@ export class RecordRequestBuilder {
     }
     return this.options.extractContext(document.output);
   }
+}
+
+/** Network, quota and server errors, a bad key, or an incomplete upload; a rejected file (400) is the record's. */
+function isTransientUploadFailure(error: unknown): boolean {
+  if (error instanceof MediaUploadError) return true;
+  return GeminiApiError.isInstance(error) && error.code !== 'INVALID_ARGUMENT';
 }
 
 function messageOf(error: unknown): string {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { LoadedConfig } from '../config/index.js';
 import { createGeminiClient, type GeminiClient } from '../gemini/index.js';
+import { MediaUploader } from '../media/index.js';
 import { OutputStore } from '../outputs/index.js';
 import { loadPrompt } from '../prompts/index.js';
 import { createValidator, jsonSchemaForModel } from '../results/index.js';
@@ -29,6 +30,8 @@ export interface WorkloadSessionOptions {
   onEvent?: RunnerEventListener;
   /** Overrides the configured API client (tests use this to inject an emulator-backed one). */
   gemini?: GeminiClient;
+  /** Re-upload media whose remote copy expires within this; default 24 h. Tests shorten it. */
+  mediaExpiryMarginMs?: number;
 }
 
 /** A workload opened for work: the runner plus what must be closed after it. */
@@ -77,6 +80,13 @@ export async function openWorkloadSession(config: LoadedConfig, options: Workloa
   const releaseLock = await acquireRunLock(settings.dataDir);
   const store = openWorkloadStore(config);
   const calibration = new TokenCalibration();
+  const clock = options.clock ?? systemClock;
+  const uploader = new MediaUploader({
+    api: gemini,
+    cache: store,
+    now: () => clock.now(),
+    ...(options.mediaExpiryMarginMs !== undefined ? { expiryMarginMs: options.mediaExpiryMarginMs } : {}),
+  });
   const requests = new RecordRequestBuilder({
     prompt,
     outputs,
@@ -84,6 +94,7 @@ export async function openWorkloadSession(config: LoadedConfig, options: Workloa
     generationConfig: config.model.generation_config,
     responseJsonSchema: schema === undefined ? undefined : jsonSchemaForModel(schema),
     tokenScale: () => calibration.scale(),
+    uploads: { minBytes: config.execution.media_upload_bytes, fileFor: (media) => uploader.fileFor(media) },
   });
   const runner = new BatchRunner({
     store,
@@ -93,7 +104,7 @@ export async function openWorkloadSession(config: LoadedConfig, options: Workloa
     validator,
     calibration,
     settings,
-    clock: options.clock ?? systemClock,
+    clock,
     source: () => openSource(config),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });

@@ -101,11 +101,35 @@ export interface SyncSummary {
   inserted: number;
 }
 
+/** A media file uploaded to the Files API, remembered by its content so it is uploaded once. */
+export interface MediaFileRow {
+  /** Hex sha256 of the file's bytes. */
+  sha256: string;
+  mimeType: string;
+  sizeBytes: number;
+  /** `files/...` */
+  remoteName: string;
+  /** What fileData parts reference. */
+  uri: string;
+  /** ISO time the remote copy expires, on the local clock (upload time + the lifetime the API reported). */
+  expiresAt: string | null;
+  /** ISO time of the upload. */
+  uploadedAt: string;
+}
+
+/** The media-file cache of the store (the part the media uploader needs). */
+export interface MediaFileCache {
+  getMediaFile(sha256: string, mimeType: string): Promise<MediaFileRow | null>;
+  /** Inserts or replaces the entry of (sha256, mimeType). */
+  saveMediaFile(row: MediaFileRow): Promise<void>;
+  forgetMediaFile(sha256: string, mimeType: string): Promise<void>;
+}
+
 /**
  * The state store. Every method is a single transaction, so a crash between two calls leaves a
  * consistent state; the SQLite and (future) Postgres implementations share these semantics.
  */
-export interface WorkloadStore {
+export interface WorkloadStore extends MediaFileCache {
   /** Upserts records streamed from the source, in transactions of a bounded size. */
   syncRecords(records: AsyncIterable<WorkloadRecord>): Promise<SyncSummary>;
   /** Recomputes predecessors and remaining-chain lengths after a sync. */
@@ -150,7 +174,7 @@ export interface WorkloadStore {
   requeueDead(ids?: string[]): Promise<number>;
   /** Resets attempt counts and deletes the failure log. */
   clearFailures(): Promise<number>;
-  /** Deletes all state. */
+  /** Deletes all state (the media-file cache too). */
   reset(): Promise<void>;
 
   startRun(mode: string): Promise<number>;

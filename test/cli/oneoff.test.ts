@@ -1,127 +1,172 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CommanderError } from 'commander';
+import { afterEach, describe, expect, it } from 'vitest';
 import { cancelCommand } from '../../src/cli/commands/cancel.js';
 import { fetchCommand } from '../../src/cli/commands/fetch.js';
 import { jobsCommand } from '../../src/cli/commands/jobs.js';
-import type { OneoffDeps } from '../../src/cli/commands/oneoff-options.js';
 import { statusCommand } from '../../src/cli/commands/status.js';
 import { submitCommand } from '../../src/cli/commands/submit.js';
-import { reportError } from '../../src/cli/report-error.js';
-import { startFakeGoogle, type FakeGoogle } from '../gemini/fake-google.js';
+import { sdkFor } from '../emulator/harness.js';
+import { exitCodeOf, oneoffWorld, request, SECRET_KEY, type OneoffWorld } from './oneoff-fixture.js';
 
-const KEY = 'AIzaFAKE-oneoff-cli-key-77ab';
+const MODEL = 'gemini-2.5-flash';
 
-let google: FakeGoogle;
-let dir: string;
-let printed: string;
-let deps: OneoffDeps;
-
-beforeEach(async () => {
-  google = await startFakeGoogle();
-  dir = await mkdtemp(join(tmpdir(), 'wb-oneoff-'));
-  printed = '';
-  deps = { env: { GEMINI_API_KEY: KEY, WAVEBATCH_BASE_URL: google.url }, print: (text) => void (printed += text) };
-});
+let world: OneoffWorld | undefined;
 afterEach(async () => {
-  await google.close();
-  await rm(dir, { recursive: true, force: true });
+  if (!world) return;
+  expect(world.transcript.join('\n')).not.toContain(SECRET_KEY);
+  await world.close();
+  world = undefined;
 });
 
-async function run(factory: (d: OneoffDeps) => Command, args: string[]): Promise<string> {
-  printed = '';
-  const command = factory(deps)
-    .exitOverride()
-    .configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
-  await command.parseAsync(args, { from: 'user' });
-  return printed;
+/** Writes a JSONL of `{key, request}` lines and submits it; returns the job name. */
+async function submit(w: OneoffWorld, file: string, keys: string[], extra: string[] = []): Promise<string> {
+  const path = join(w.dir, file);
+  await writeFile(path, keys.map((key) => `${JSON.stringify({ key, request: request(`Describe ${key}.`) })}\n`).join(''));
+  return (await w.run(submitCommand, [path, '-m', MODEL, ...extra])).trim();
 }
 
-const request = (text: string) => ({ contents: [{ role: 'user', parts: [{ text }] }] });
+interface ResultLine {
+  key: string;
+  response?: { candidates?: unknown[] };
+  error?: { code: number; status: string; message: string };
+}
 
-describe('one-off job commands', () => {
-  it('submits a small JSONL inline, lists it, shows status, fetches inline results as JSONL', async () => {
-    const input = join(dir, 'prompts.jsonl');
-    await writeFile(input, `${JSON.stringify({ key: 'k1', request: request('a') })}\n\n${JSON.stringify(request('b'))}\n`);
-    const name = (await run(submitCommand, [input, '--model', 'gemini-2.5-flash'])).trim();
-    expect(name).toMatch(/^batches\//);
-    const sent = JSON.parse(google.requests.at(-1)?.body ?? '{}') as { batch: { displayName: string; inputConfig: { requests: { requests: Array<{ metadata: { key: string } }> } } } };
-    expect(sent.batch.displayName).toBe('wavebatch-submit-prompts');
-    expect(sent.batch.inputConfig.requests.requests.map((r) => r.metadata.key)).toEqual(['k1', 'request-2']);
+async function resultLines(path: string): Promise<ResultLine[]> {
+  const text = await readFile(path, 'utf8');
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as ResultLine)
+    .sort((a, b) => a.key.localeCompare(b.key));
+}
 
-    expect(await run(jobsCommand, ['--state', 'pending'])).toContain(name);
-    expect(await run(jobsCommand, ['--state', 'succeeded'])).toBe('no succeeded jobs\n');
-    expect(await run(fetchCommand, [name, '--out', dir])).toContain('still pending');
+const idOf = (name: string) => name.slice('batches/'.length);
 
-    google.succeed(name);
-    const status = await run(statusCommand, [name]);
-    expect(status).toContain('SUCCEEDED');
-    expect(status).toContain('2 inline responses');
-    const json = JSON.parse(await run(statusCommand, [name.replace('batches/', ''), '--json'])) as { state: string; inlinedResponseCount: number };
-    expect(json).toMatchObject({ state: 'succeeded', inlinedResponseCount: 2 });
-
-    const out = join(dir, 'results');
-    expect(await run(fetchCommand, [name, '-o', out])).toContain('2 inline results');
-    const lines = (await readFile(join(out, `${name.slice('batches/'.length)}.jsonl`), 'utf8')).trim().split('\n');
-    expect(lines.map((l) => (JSON.parse(l) as { key: string }).key).sort()).toEqual(['k1', 'request-2']);
-    expect(JSON.parse(lines[0] ?? '{}')).toHaveProperty('response.candidates');
-  });
-
-  it('uploads with --upload, and --all-pending fetches only new succeeded jobs', async () => {
-    const input = join(dir, 'prompts.json');
-    await writeFile(input, JSON.stringify({ requests: [request('a'), { key: 'x', request: request('b') }] }));
-    const first = (await run(submitCommand, [input, '-m', 'm', '--upload', '--display-name', 'up'])).trim();
-    const second = (await run(submitCommand, [input, '-m', 'm', '--upload'])).trim();
-    const uploaded = [...google.files.values()][0]?.content ?? '';
-    expect(uploaded.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
-      { key: 'request-1', request: request('a') },
-      { key: 'x', request: request('b') },
-    ]);
-    google.succeed(first);
-    const out = join(dir, 'out');
-    const report = await run(fetchCommand, ['--all-pending', '--out', out]);
-    expect(report).toContain('1 jobs still pending or running');
-    expect(report).toContain(`${first}: results ->`);
-    expect(await readdir(out)).toEqual([`${first.slice('batches/'.length)}.jsonl`]);
-    expect(await run(fetchCommand, ['--all-pending', '--out', out])).toContain('nothing new to fetch');
-
-    expect(await run(cancelCommand, [second])).toContain(`cancel requested: ${second}`);
-    expect(await run(jobsCommand, ['--json'])).toContain('"cancelled"');
-  });
-
-  it('rejects bad input with exit code 2 and sends nothing', async () => {
-    const bad = join(dir, 'bad.jsonl');
-    await writeFile(bad, `${JSON.stringify(request('a'))}\n{"contents": [}\n`);
-    const error = await run(submitCommand, [bad, '-m', 'm']).catch((e: unknown) => e);
-    expect((error as Error).message).toContain('bad.jsonl:2');
-    const stderr: string[] = [];
-    const write = process.stderr.write;
-    process.stderr.write = ((text: string) => stderr.push(text) > 0) as typeof process.stderr.write;
-    try {
-      expect(reportError(error)).toBe(2);
-    } finally {
-      process.stderr.write = write;
+describe('wavebatch jobs / status / fetch / cancel against the emulator', () => {
+  it('jobs --state filters a listing that spans several pages', async () => {
+    // Real time and a 1 h turnaround: every job stays PENDING for the whole test (60 s of queueing).
+    const w = (world = await oneoffWorld({ timeScale: 1, turnaroundMs: 3_600_000 }));
+    const ai = sdkFor(w.emulator);
+    const names: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const job = await ai.batches.create({ model: MODEL, src: [{ ...request(`job ${i}`), metadata: { key: 'k' } }], config: { displayName: `job-${i}` } });
+      names.push(job.name ?? '');
     }
-    await expect(run(submitCommand, [join(dir, 'missing.json'), '-m', 'm'])).rejects.toMatchObject({ code: 'INPUT_INVALID' });
-    await writeFile(join(dir, 'empty.json'), '[{"key": "a"}]');
-    await expect(run(submitCommand, [join(dir, 'empty.json'), '-m', 'm'])).rejects.toThrow(/non-empty "contents"/);
-    await writeFile(join(dir, 'dup.jsonl'), `${JSON.stringify({ key: 'a', request: request('x') })}\n`.repeat(2));
-    await expect(run(submitCommand, [join(dir, 'dup.jsonl'), '-m', 'm'])).rejects.toThrow(/used twice/);
-    await expect(run(statusCommand, ['batches/../x'])).rejects.toMatchObject({ code: 'INPUT_INVALID' });
-    await expect(run(fetchCommand, ['--out', dir])).rejects.toMatchObject({ code: 'INPUT_INVALID' });
-    await expect(run(jobsCommand, ['--state', 'done'])).rejects.toBeInstanceOf(CommanderError);
-    expect(google.requests).toEqual([]);
+    const cancelled = names.filter((_, i) => i % 3 === 0);
+    await Promise.all(cancelled.map((name) => ai.batches.cancel({ name })));
+
+    const listed = (text: string) => text.trim().split('\n').map((line) => line.split(/\s+/)[0]);
+    // The API lists 50 per page, newest first; the listing must hold all 60 in that order.
+    expect(listed(await w.run(jobsCommand, []))).toEqual([...names].reverse());
+    expect(listed(await w.run(jobsCommand, ['--state', 'cancelled']))).toEqual([...cancelled].reverse());
+    const pending = listed(await w.run(jobsCommand, ['--state', 'pending']));
+    expect(pending).toHaveLength(40);
+    expect(pending).toContain(names[1]); // the oldest jobs are on the second page
+    expect(pending).not.toContain(names[0]);
+    expect(await w.run(jobsCommand, ['--state', 'succeeded'])).toBe('no succeeded jobs\n');
+    expect(JSON.parse(await w.run(jobsCommand, ['--state', 'running', '--json']))).toEqual([]);
+    await expect(w.run(jobsCommand, ['--state', 'done'])).rejects.toBeInstanceOf(CommanderError);
   });
 
-  it('needs a key unless a base URL is given, and never prints the key', async () => {
-    deps = { env: {}, print: deps.print };
-    await expect(run(jobsCommand, [])).rejects.toMatchObject({ code: 'API_KEY_MISSING' });
-    deps = { env: { GEMINI_API_KEY: KEY }, print: deps.print };
-    const error = await run(statusCommand, ['batches/nope', '--base-url', google.url]).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'NOT_FOUND' });
-    expect(String(error)).not.toContain(KEY);
-    expect(google.requests[0]?.headers['x-goog-api-key']).toBe(KEY);
+  it('status shows a running job with its pending count; fetch says not ready; cancel ends it', async () => {
+    // 1 real ms = 1 emulated hour; a 10 h turnaround keeps the job RUNNING for ~10 real seconds.
+    const w = (world = await oneoffWorld({ timeScale: 3600, turnaroundMs: 10 * 3_600_000 }));
+    const name = await submit(w, 'slow.jsonl', ['a', 'b', 'c']);
+    await w.waitFor(name, ['RUNNING']);
+
+    const status = await w.run(statusCommand, [name]);
+    expect(status).toContain(`${name}  RUNNING`);
+    expect(status).toContain('requests      3 total, 0 succeeded, 0 failed, 3 pending');
+    expect(JSON.parse(await w.run(statusCommand, [idOf(name), '--json']))).toMatchObject({ name, state: 'running', stats: { requestCount: 3, pendingRequestCount: 3 } });
+
+    const out = join(w.dir, 'out');
+    expect(await w.run(fetchCommand, [name, '--out', out])).toBe(`${name}: not ready, still running; fetch again when it has succeeded\n`);
+    expect(await w.run(fetchCommand, ['--all-pending', '--out', out])).toBe('1 job is still pending or running, not ready; fetch again later\nnothing new to fetch\n');
+    expect(await readdir(out)).toEqual([]);
+
+    expect(await w.run(cancelCommand, [name])).toBe(`${name}: cancelled\n`);
+    expect(await w.run(statusCommand, [name])).toContain(`${name}  CANCELLED`);
+    expect(await w.run(cancelCommand, [idOf(name)])).toBe(`${name}: already cancelled; nothing to cancel\n`);
+    const fetched = await w.fail(fetchCommand, [name, '--out', out]);
+    expect(fetched).toMatchObject({ exitCode: 1, error: { code: 'JOB_ENDED_WITHOUT_RESULTS' } });
+    expect(fetched.error.message).toContain(`${name}: CANCELLED`);
+    expect(w.emulator.ledger.entries()).toEqual([]); // nothing ran, nothing billed
+  });
+
+  it('fetches one, several and --all-pending finished jobs, keeps per-line errors, and reports a FAILED job', async () => {
+    const w = (world = await oneoffWorld({
+      timeScale: 3600,
+      turnaroundMs: 60_000,
+      faults: { byKey: { 'inline-bad': ['request_error'], 'file-bad': ['request_error'] }, jobSequence: ['none', 'none', 'job_failed'] },
+    }));
+    const inline = await submit(w, 'inline.jsonl', ['inline-ok', 'inline-bad']);
+    const file = await submit(w, 'file.jsonl', ['file-ok', 'file-bad'], ['--upload']);
+    const failed = await submit(w, 'doomed.jsonl', ['doomed']);
+    for (const name of [inline, file, failed]) await w.waitFor(name, ['SUCCEEDED', 'FAILED']);
+
+    const status = await w.run(statusCommand, [file]);
+    expect(status).toContain(`${file}  SUCCEEDED`);
+    expect(status).toContain('requests      2 total, 1 succeeded, 1 failed, 0 pending');
+    expect(status).toContain(`next          wavebatch fetch ${file}`);
+    const failedStatus = await w.run(statusCommand, [failed]);
+    expect(failedStatus).toContain(`${failed}  FAILED`);
+    expect(failedStatus).toMatch(/error {9}The batch job failed/);
+
+    // One job: the results file, error lines kept as the API wrote them.
+    const one = join(w.dir, 'one');
+    expect(await w.run(fetchCommand, [file, '-o', one])).toBe(`${file}: 2 results (1 failed) -> ${join(one, `${idOf(file)}.jsonl`)}\n`);
+    const fileLines = await resultLines(join(one, `${idOf(file)}.jsonl`));
+    expect(fileLines.map((line) => line.key)).toEqual(['file-bad', 'file-ok']);
+    expect(fileLines[0]).toMatchObject({ error: { code: 500, status: 'INTERNAL' } });
+    expect(fileLines[1]?.response?.candidates).toHaveLength(1);
+
+    // Several jobs, one of them FAILED: the others are written, then the failure is the command's error.
+    const several = join(w.dir, 'several');
+    const mixed = await w.fail(fetchCommand, [inline, failed, file, '--out', several]);
+    expect(mixed).toMatchObject({ exitCode: 1, error: { code: 'JOB_ENDED_WITHOUT_RESULTS' } });
+    expect(mixed.stderr).toMatch(new RegExp(`${failed}: FAILED \\(The batch job failed[^)]*\\)`));
+    expect(mixed.stderr).toContain('resubmit them with `wavebatch submit`');
+    expect((await readdir(several)).sort()).toEqual([`${idOf(file)}.jsonl`, `${idOf(inline)}.jsonl`].sort());
+    const inlineLines = await resultLines(join(several, `${idOf(inline)}.jsonl`));
+    expect(inlineLines.map((line) => line.key)).toEqual(['inline-bad', 'inline-ok']);
+    expect(inlineLines[0]).toMatchObject({ error: { code: 500, status: 'INTERNAL' } });
+    expect(inlineLines[1]?.response?.candidates).toHaveLength(1);
+
+    // --all-pending: every succeeded job not yet in --out, and nothing the second time.
+    const all = join(w.dir, 'all');
+    await w.run(fetchCommand, [inline, '-o', all]);
+    expect(await w.run(fetchCommand, ['--all-pending', '-o', all])).toBe(`${file}: 2 results (1 failed) -> ${join(all, `${idOf(file)}.jsonl`)}\n`);
+    expect((await readdir(all)).sort()).toEqual([`${idOf(file)}.jsonl`, `${idOf(inline)}.jsonl`].sort());
+    expect(await w.run(fetchCommand, ['--all-pending', '-o', all])).toBe('nothing new to fetch\n');
+    expect(await w.run(cancelCommand, [file])).toBe(`${file}: already succeeded; nothing to cancel\n`);
+  });
+
+  it('answers unknown or malformed job names, and a missing key, with clear input errors (exit code 2)', async () => {
+    const w = (world = await oneoffWorld({ timeScale: 3600, turnaroundMs: 60_000 }));
+    for (const command of [statusCommand, cancelCommand, fetchCommand]) {
+      const { error, exitCode, stderr } = await w.fail(command, ['batches/doesnotexist']);
+      expect(error).toMatchObject({ code: 'INPUT_JOB_NOT_FOUND' });
+      expect(exitCode).toBe(2);
+      expect(stderr).toBe('error [INPUT_JOB_NOT_FOUND]: No batch job batches/doesnotexist in this project; list the project\'s jobs with `wavebatch jobs` and check the name.\n');
+    }
+    const malformed = await w.fail(statusCommand, ['batches/../x']);
+    expect(malformed).toMatchObject({ exitCode: 2, error: { code: 'INPUT_INVALID' } });
+    const nothing = await w.fail(fetchCommand, ['--out', w.dir]);
+    expect(nothing.error.message).toContain('Name the jobs to fetch, or pass --all-pending');
+
+    w.deps.env = {};
+    const noKey = await w.fail(jobsCommand, []);
+    expect(noKey).toMatchObject({ exitCode: 2, error: { code: 'API_KEY_MISSING' } });
+    // With only a base URL (the emulator), no key is needed.
+    expect(await w.run(jobsCommand, ['--base-url', w.emulator.url])).toBe('no jobs\n');
+    w.deps.env = { GEMINI_API_KEY: SECRET_KEY };
+    const badUrl = await w.fail(jobsCommand, ['--base-url', 'localhost:1']);
+    expect(badUrl).toMatchObject({ exitCode: 2, error: { code: 'INPUT_INVALID' } });
+    // An unreachable endpoint is a network error (exit 1) that names the fix, not the key.
+    const unreachable = await w.fail(statusCommand, ['batches/x', '--base-url', 'http://127.0.0.1:9']);
+    expect(unreachable).toMatchObject({ exitCode: 1, error: { code: 'NETWORK' } });
+    expect(exitCodeOf(unreachable.error).stderr).toContain('--base-url');
   });
 });

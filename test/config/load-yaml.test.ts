@@ -26,6 +26,7 @@ describe('loadConfig (YAML)', () => {
       max_requests_per_job: 1000,
       max_job_bytes: 100_000_000,
       inline_max_bytes: 10_000_000,
+      media_upload_bytes: 4_000_000,
       enqueued_token_budget: 5_000_000,
       poll_interval: 30_000,
     });

@@ -1,32 +1,24 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JobState } from '@google/genai';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { inputLine, pollUntilDone, rawGet, sdkFor, tempDir } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { emulatorSandbox, inputLine, pollUntilDone, rawGet, sdkFor } from './harness.js';
 
 const MODEL = 'gemini-2.5-flash';
 
 describe('emulator Batch API through the SDK', () => {
-  let emulator: RunningEmulator | undefined;
-  const dirs: Array<{ remove(): void }> = [];
-  afterEach(async () => {
-    await emulator?.close();
-    emulator = undefined;
-    for (const dir of dirs.splice(0)) dir.remove();
-  });
+  const sandbox = emulatorSandbox();
 
   it('runs a file batch PENDING -> RUNNING -> SUCCEEDED on the emulated clock and writes shuffled results', async () => {
     // 1 real ms = 200 emulated ms: a 100 s turnaround takes ~500 ms, of which ~50 ms PENDING.
-    emulator = await startEmulator({ timeScale: 200, turnaroundMs: 100_000, seed: 3 });
-    const dir = tempDir('batch-file');
-    dirs.push(dir);
+    const emulator = await sandbox.startEmulator({ timeScale: 200, turnaroundMs: 100_000, seed: 3 });
+    const dir = sandbox.tempDir('batch-file');
     const keys = Array.from({ length: 20 }, (_, i) => `rec-${i}`);
     const lines = keys.map((key) => inputLine(key, `Describe item ${key}`));
     lines.splice(5, 0, '{not json', JSON.stringify({ key: 'no-request' }));
-    writeFileSync(join(dir.path, 'in.jsonl'), lines.join('\n') + '\n');
+    writeFileSync(join(dir, 'in.jsonl'), lines.join('\n') + '\n');
     const ai = sdkFor(emulator);
-    const file = await ai.files.upload({ file: join(dir.path, 'in.jsonl'), config: { mimeType: 'jsonl' } });
+    const file = await ai.files.upload({ file: join(dir, 'in.jsonl'), config: { mimeType: 'jsonl' } });
 
     const created = await ai.batches.create({
       model: MODEL,
@@ -61,8 +53,8 @@ describe('emulator Batch API through the SDK', () => {
     expect(sdkJob.state).toBe(JobState.JOB_STATE_SUCCEEDED);
     expect(sdkJob.dest?.fileName).toBe(responsesFile);
 
-    await ai.files.download({ file: responsesFile, downloadPath: join(dir.path, 'out.jsonl') });
-    const results = readFileSync(join(dir.path, 'out.jsonl'), 'utf8')
+    await ai.files.download({ file: responsesFile, downloadPath: join(dir, 'out.jsonl') });
+    const results = readFileSync(join(dir, 'out.jsonl'), 'utf8')
       .trim()
       .split('\n')
       .map(
@@ -89,7 +81,7 @@ describe('emulator Batch API through the SDK', () => {
   });
 
   it('answers inline requests inline, keyed by metadata', async () => {
-    emulator = await startEmulator({ timeScale: 10_000, turnaroundMs: 60_000, seed: 4 });
+    const emulator = await sandbox.startEmulator({ timeScale: 10_000, turnaroundMs: 60_000, seed: 4 });
     const ai = sdkFor(emulator);
     const src = ['a', 'b', 'c', 'd', 'e'].map((key) => ({
       contents: [{ role: 'user', parts: [{ text: `question ${key}` }] }],
@@ -120,7 +112,7 @@ describe('emulator Batch API through the SDK', () => {
   });
 
   it('rejects an unknown input file and a body without input like Google', async () => {
-    emulator = await startEmulator();
+    const emulator = await sandbox.startEmulator();
     const ai = sdkFor(emulator);
     await expect(ai.batches.create({ model: MODEL, src: 'files/doesnotexist' })).rejects.toMatchObject({
       status: 404,
@@ -135,7 +127,7 @@ describe('emulator Batch API through the SDK', () => {
   });
 
   it('lists across pages, cancels and deletes', async () => {
-    emulator = await startEmulator({ timeScale: 1, turnaroundMs: 3_600_000 });
+    const emulator = await sandbox.startEmulator({ timeScale: 1, turnaroundMs: 3_600_000 });
     const ai = sdkFor(emulator);
     const names: string[] = [];
     for (let i = 0; i < 7; i++) {

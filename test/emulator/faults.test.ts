@@ -1,10 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
 import { createGeminiClient, toInlinedRequest } from '../../src/gemini/index.js';
 import { retryDelayOf } from '../../src/gemini/errors.js';
-import { inputLine, pollUntilDone, rawGet, sdkFor, tempDir } from './harness.js';
+import { emulatorSandbox, inputLine, pollUntilDone, rawGet, sdkFor } from './harness.js';
 
 const MODEL = 'gemini-2.5-flash';
 const inline = (keys: string[]) =>
@@ -17,16 +16,10 @@ interface InlineItem {
 }
 
 describe('emulator faults', () => {
-  let emulator: RunningEmulator | undefined;
-  const dirs: Array<{ remove(): void }> = [];
-  afterEach(async () => {
-    await emulator?.close();
-    emulator = undefined;
-    for (const dir of dirs.splice(0)) dir.remove();
-  });
+  const sandbox = emulatorSandbox();
 
   it('applies byKey faults one per processing and bills all but request_error', async () => {
-    emulator = await startEmulator({
+    const emulator = await sandbox.startEmulator({
       timeScale: 10_000,
       turnaroundMs: 60_000,
       faults: { byKey: { a: ['safety', 'request_error'], b: ['request_error'], c: ['empty'] } },
@@ -34,7 +27,7 @@ describe('emulator faults', () => {
     const ai = sdkFor(emulator);
     const itemsOf = async () => {
       const job = await ai.batches.create({ model: MODEL, src: inline(['a', 'b', 'c', 'd']) });
-      const done = await pollUntilDone(emulator as RunningEmulator, job.name ?? '');
+      const done = await pollUntilDone(emulator, job.name ?? '');
       const items = (done.metadata as { output: { inlinedResponses: { inlinedResponses: InlineItem[] } } })
         .output.inlinedResponses.inlinedResponses;
       return Object.fromEntries(items.map((item) => [item.metadata.key, item]));
@@ -57,7 +50,7 @@ describe('emulator faults', () => {
   });
 
   it('ends jobs FAILED or EXPIRED by jobSequence and by turnaround beyond jobExpiryMs, without billing', async () => {
-    emulator = await startEmulator({
+    const emulator = await sandbox.startEmulator({
       timeScale: 10_000,
       turnaroundMs: 60_000,
       faults: { jobSequence: ['job_failed', 'job_expired', 'none'] },
@@ -66,9 +59,7 @@ describe('emulator faults', () => {
     const names: string[] = [];
     for (let i = 0; i < 3; i++)
       names.push((await ai.batches.create({ model: MODEL, src: inline([`k${i}`]) })).name ?? '');
-    const [failed, expired, ok] = await Promise.all(
-      names.map((name) => pollUntilDone(emulator as RunningEmulator, name)),
-    );
+    const [failed, expired, ok] = await Promise.all(names.map((name) => pollUntilDone(emulator, name)));
     expect(failed).toMatchObject({
       done: true,
       metadata: { state: 'BATCH_STATE_FAILED' },
@@ -83,17 +74,23 @@ describe('emulator faults', () => {
     expect(await client.getBatch(names[0] ?? '')).toMatchObject({ state: 'failed', error: { code: 13 } });
     await emulator.close();
 
-    emulator = await startEmulator({ timeScale: 100_000, turnaroundMs: 3 * 3600_000, jobExpiryMs: 3600_000 });
-    const late = await sdkFor(emulator).batches.create({ model: MODEL, src: inline(['x']) });
-    const done = await pollUntilDone(emulator, late.name ?? '');
+    const expiring = await sandbox.startEmulator({
+      timeScale: 100_000,
+      turnaroundMs: 3 * 3600_000,
+      jobExpiryMs: 3600_000,
+    });
+    const late = await sdkFor(expiring).batches.create({ model: MODEL, src: inline(['x']) });
+    const done = await pollUntilDone(expiring, late.name ?? '');
     const metadata = done.metadata as { state: string; createTime: string; endTime: string };
     expect(metadata.state).toBe('BATCH_STATE_EXPIRED');
     expect(Date.parse(metadata.endTime) - Date.parse(metadata.createTime)).toBe(3600_000);
-    expect(emulator.ledger.entries()).toHaveLength(0);
+    expect(expiring.ledger.entries()).toHaveLength(0);
   });
 
   it('answers HTTP faults: 503 with a Google body, dropped connections, delays; plan replaceable over HTTP', async () => {
-    emulator = await startEmulator({ faults: { http: [{ kind: 'status_503', match: 'create', count: 1 }] } });
+    const emulator = await sandbox.startEmulator({
+      faults: { http: [{ kind: 'status_503', match: 'create', count: 1 }] },
+    });
     const ai = sdkFor(emulator);
     const unavailable = (await ai.batches
       .create({ model: MODEL, src: inline(['a']) })
@@ -131,7 +128,7 @@ describe('emulator faults', () => {
   });
 
   it('applies rates to real-time calls', async () => {
-    emulator = await startEmulator({ faults: { rates: { max_tokens: 1 } } });
+    const emulator = await sandbox.startEmulator({ faults: { rates: { max_tokens: 1 } } });
     const response = await sdkFor(emulator).models.generateContent({
       model: MODEL,
       contents: 'cut me short',
@@ -142,7 +139,7 @@ describe('emulator faults', () => {
 
   it('refuses batch creation over the concurrent-jobs and enqueued-token quotas with RetryInfo', async () => {
     // Jobs stay active for 600 ms of real time: long enough to be counted, short enough to wait for.
-    emulator = await startEmulator({
+    const emulator = await sandbox.startEmulator({
       timeScale: 500,
       turnaroundMs: 300_000,
       quotas: { maxConcurrentBatchJobs: 2, maxEnqueuedTokensPerModel: 1000 },
@@ -188,20 +185,17 @@ describe('emulator faults', () => {
   });
 
   it('processes a job exactly once under concurrent polling', async () => {
-    emulator = await startEmulator({ timeScale: 1000, turnaroundMs: 50_000 });
-    const dir = tempDir('once');
-    dirs.push(dir);
+    const emulator = await sandbox.startEmulator({ timeScale: 1000, turnaroundMs: 50_000 });
+    const dir = sandbox.tempDir('once');
     const keys = Array.from({ length: 200 }, (_, i) => `p${i}`);
-    writeFileSync(join(dir.path, 'in.jsonl'), keys.map((key) => inputLine(key, `page ${key}`)).join('\n'));
+    writeFileSync(join(dir, 'in.jsonl'), keys.map((key) => inputLine(key, `page ${key}`)).join('\n'));
     const ai = sdkFor(emulator);
-    const file = await ai.files.upload({ file: join(dir.path, 'in.jsonl'), config: { mimeType: 'jsonl' } });
+    const file = await ai.files.upload({ file: join(dir, 'in.jsonl'), config: { mimeType: 'jsonl' } });
     const job = await ai.batches.create({ model: MODEL, src: file.name ?? '' });
     await new Promise((resolve) => setTimeout(resolve, 45));
     const polls = await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
-        new Promise((resolve) => setTimeout(resolve, i)).then(() =>
-          rawGet(emulator as RunningEmulator, job.name ?? ''),
-        ),
+        new Promise((resolve) => setTimeout(resolve, i)).then(() => rawGet(emulator, job.name ?? '')),
       ),
     );
     await pollUntilDone(emulator, job.name ?? '');

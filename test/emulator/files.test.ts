@@ -1,32 +1,24 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { sdkFor, tempDir } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { emulatorSandbox, sdkFor } from './harness.js';
 
 describe('emulator Files API through the SDK', () => {
-  let emulator: RunningEmulator | undefined;
-  const dirs: Array<{ remove(): void }> = [];
-  afterEach(async () => {
-    await emulator?.close();
-    emulator = undefined;
-    for (const dir of dirs.splice(0)) dir.remove();
-  });
+  const sandbox = emulatorSandbox();
 
   it('uploads, gets, lists, downloads and deletes a file', async () => {
-    emulator = await startEmulator({ seed: 7 });
-    const dir = tempDir('files');
-    dirs.push(dir);
+    const emulator = await sandbox.startEmulator({ seed: 7 });
+    const dir = sandbox.tempDir('files');
     const content =
       Array.from({ length: 50 }, (_, i) => JSON.stringify({ key: `k${i}`, value: 'é'.repeat(i) })).join(
         '\n',
       ) + '\n';
-    writeFileSync(join(dir.path, 'input.jsonl'), content);
+    writeFileSync(join(dir, 'input.jsonl'), content);
     const ai = sdkFor(emulator);
 
     const uploaded = await ai.files.upload({
-      file: join(dir.path, 'input.jsonl'),
+      file: join(dir, 'input.jsonl'),
       config: { displayName: 'my input', mimeType: 'jsonl' },
     });
     expect(uploaded.name).toMatch(/^files\/[a-z0-9-]+$/);
@@ -47,10 +39,10 @@ describe('emulator Files API through the SDK', () => {
 
     const names: string[] = [uploaded.name ?? ''];
     for (let i = 0; i < 4; i++) {
-      writeFileSync(join(dir.path, `more${i}.jsonl`), `{"n":${i}}\n`);
+      writeFileSync(join(dir, `more${i}.jsonl`), `{"n":${i}}\n`);
       names.push(
-        (await ai.files.upload({ file: join(dir.path, `more${i}.jsonl`), config: { mimeType: 'jsonl' } }))
-          .name ?? '',
+        (await ai.files.upload({ file: join(dir, `more${i}.jsonl`), config: { mimeType: 'jsonl' } })).name ??
+          '',
       );
     }
     const listed: string[] = [];
@@ -58,23 +50,22 @@ describe('emulator Files API through the SDK', () => {
     for await (const file of pager) listed.push(file.name ?? '');
     expect(listed.sort()).toEqual([...names].sort());
 
-    await ai.files.download({ file: uploaded.name ?? '', downloadPath: join(dir.path, 'copy.jsonl') });
-    expect(readFileSync(join(dir.path, 'copy.jsonl'), 'utf8')).toBe(content);
+    await ai.files.download({ file: uploaded.name ?? '', downloadPath: join(dir, 'copy.jsonl') });
+    expect(readFileSync(join(dir, 'copy.jsonl'), 'utf8')).toBe(content);
 
     await ai.files.delete({ name: uploaded.name ?? '' });
     await expect(ai.files.get({ name: uploaded.name ?? '' })).rejects.toMatchObject({ status: 404 });
     await expect(
-      ai.files.download({ file: uploaded.name ?? '', downloadPath: join(dir.path, 'gone') }),
+      ai.files.download({ file: uploaded.name ?? '', downloadPath: join(dir, 'gone') }),
     ).rejects.toMatchObject({ status: 404 });
   });
 
   it('expires files after fileTtlMs of emulated time', async () => {
-    emulator = await startEmulator({ timeScale: 1000, fileTtlMs: 300_000 });
-    const dir = tempDir('expiry');
-    dirs.push(dir);
-    writeFileSync(join(dir.path, 'a.jsonl'), '{}\n');
+    const emulator = await sandbox.startEmulator({ timeScale: 1000, fileTtlMs: 300_000 });
+    const dir = sandbox.tempDir('expiry');
+    writeFileSync(join(dir, 'a.jsonl'), '{}\n');
     const ai = sdkFor(emulator);
-    const file = await ai.files.upload({ file: join(dir.path, 'a.jsonl'), config: { mimeType: 'jsonl' } });
+    const file = await ai.files.upload({ file: join(dir, 'a.jsonl'), config: { mimeType: 'jsonl' } });
     expect((await ai.files.get({ name: file.name ?? '' })).name).toBe(file.name);
     await new Promise((resolve) => setTimeout(resolve, 400)); // 400 s emulated
     const error = await ai.files.get({ name: file.name ?? '' }).catch((caught: unknown) => caught);
@@ -84,7 +75,7 @@ describe('emulator Files API through the SDK', () => {
   });
 
   it('accepts several upload chunks before finalize and rejects a wrong offset', async () => {
-    emulator = await startEmulator();
+    const emulator = await sandbox.startEmulator();
     const start = await fetch(`${emulator.url}/upload/v1beta/files`, {
       method: 'POST',
       headers: {
@@ -118,7 +109,7 @@ describe('emulator Files API through the SDK', () => {
   });
 
   it('forgets an interrupted chunk so the client can resend it at the same offset', async () => {
-    emulator = await startEmulator();
+    const emulator = await sandbox.startEmulator();
     const start = await fetch(`${emulator.url}/upload/v1beta/files`, {
       method: 'POST',
       headers: {

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GoogleGenAI } from '@google/genai';
-import type { RunningEmulator } from '../../src/emulator/index.js';
+import { afterEach } from 'vitest';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator/index.js';
 
 /** The unmodified SDK, pointed at the emulator exactly as production code does. */
 export function sdkFor(emulator: RunningEmulator): GoogleGenAI {
@@ -17,6 +18,40 @@ export function sdkFor(emulator: RunningEmulator): GoogleGenAI {
 export function tempDir(prefix: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), `wavebatch-${prefix}-`));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** What a suite's tests start and create; see `emulatorSandbox`. */
+export interface EmulatorSandbox {
+  /** Starts an emulator that is closed after the current test. */
+  startEmulator(options?: EmulatorOptions): Promise<RunningEmulator>;
+  /** Creates a temp directory that is removed after the current test, and returns its path. */
+  tempDir(prefix: string): string;
+}
+
+/**
+ * Call once in a `describe`: every emulator and temp directory a test of the suite makes through the
+ * returned sandbox is closed or removed after that test, even when it fails.
+ */
+export function emulatorSandbox(): EmulatorSandbox {
+  const emulators: RunningEmulator[] = [];
+  const dirs: Array<{ remove(): void }> = [];
+  afterEach(async () => {
+    // close() is idempotent, so a test may close its emulator itself.
+    for (const emulator of emulators.splice(0)) await emulator.close();
+    for (const dir of dirs.splice(0)) dir.remove();
+  });
+  return {
+    async startEmulator(options) {
+      const emulator = await startEmulator(options);
+      emulators.push(emulator);
+      return emulator;
+    },
+    tempDir(prefix) {
+      const dir = tempDir(prefix);
+      dirs.push(dir);
+      return dir.path;
+    },
+  };
 }
 
 /** Raw JSON of `GET /v1beta/{name}` (what wavebatch reads with operations.get). */

@@ -1,20 +1,13 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { sdkFor, tempDir } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { emulatorSandbox, sdkFor } from './harness.js';
 
 describe('emulator library surface', () => {
-  let emulator: RunningEmulator | undefined;
-  const dirs: Array<{ remove(): void }> = [];
-  afterEach(async () => {
-    await emulator?.close();
-    emulator = undefined;
-    for (const dir of dirs.splice(0)) dir.remove();
-  });
+  const sandbox = emulatorSandbox();
 
   it("answers with a test's responder, falls back to the synthetic model, and runs an emulated clock", async () => {
-    emulator = await startEmulator({ timeScale: 1000 });
+    const emulator = await sandbox.startEmulator({ timeScale: 1000 });
     const ai = sdkFor(emulator);
     emulator.setResponder((call) =>
       call.request.contents && JSON.stringify(call.request.contents).includes('ping')
@@ -41,9 +34,8 @@ describe('emulator library surface', () => {
   });
 
   it('keeps files in a given storageDir and leaves it in place on close', async () => {
-    const dir = tempDir('storage');
-    dirs.push(dir);
-    emulator = await startEmulator({ storageDir: dir.path });
+    const dir = sandbox.tempDir('storage');
+    const emulator = await sandbox.startEmulator({ storageDir: dir });
     const response = await fetch(`${emulator.url}/upload/v1beta/files`, {
       method: 'POST',
       headers: { 'x-goog-api-key': 'k', 'x-goog-upload-command': 'start' },
@@ -55,8 +47,7 @@ describe('emulator library surface', () => {
       body: 'hello',
     });
     await emulator.close();
-    emulator = undefined;
-    expect(existsSync(dir.path)).toBe(true);
-    expect(readdirSync(join(dir.path, 'store', 'files'))).toHaveLength(1);
+    expect(existsSync(dir)).toBe(true);
+    expect(readdirSync(join(dir, 'store', 'files'))).toHaveLength(1);
   });
 });

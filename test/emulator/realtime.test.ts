@@ -1,19 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
 import { retryDelayOf } from '../../src/gemini/errors.js';
-import { sdkFor } from './harness.js';
+import { emulatorSandbox, sdkFor } from './harness.js';
 
 const MODEL = 'gemini-2.5-flash';
 
 describe('emulator real-time calls through the SDK', () => {
-  let emulator: RunningEmulator | undefined;
-  afterEach(async () => {
-    await emulator?.close();
-    emulator = undefined;
-  });
+  const sandbox = emulatorSandbox();
 
   it('generates content with usage, bills it in real-time mode, and counts tokens for free', async () => {
-    emulator = await startEmulator({ seed: 9 });
+    const emulator = await sandbox.startEmulator({ seed: 9 });
     const ai = sdkFor(emulator);
     const response = await ai.models.generateContent({
       model: MODEL,
@@ -68,7 +63,7 @@ describe('emulator real-time calls through the SDK', () => {
   });
 
   it('refuses requests over RPM with 429 RESOURCE_EXHAUSTED and RetryInfo', async () => {
-    emulator = await startEmulator({ quotas: { rpm: 3 } });
+    const emulator = await sandbox.startEmulator({ quotas: { rpm: 3 } });
     const ai = sdkFor(emulator);
     for (let i = 0; i < 3; i++) await ai.models.generateContent({ model: MODEL, contents: `hello ${i}` });
     const error = (await ai.models
@@ -86,9 +81,9 @@ describe('emulator real-time calls through the SDK', () => {
   });
 
   it('answers malformed requests with 400 INVALID_ARGUMENT', async () => {
-    emulator = await startEmulator();
+    const emulator = await sandbox.startEmulator();
     const post = (body: string) =>
-      fetch(`${emulator?.url}/v1beta/models/${MODEL}:generateContent`, {
+      fetch(`${emulator.url}/v1beta/models/${MODEL}:generateContent`, {
         method: 'POST',
         headers: { 'x-goog-api-key': 'k' },
         body,
@@ -102,7 +97,7 @@ describe('emulator real-time calls through the SDK', () => {
   });
 
   it('asks for an API key and never echoes it', async () => {
-    emulator = await startEmulator();
+    const emulator = await sandbox.startEmulator();
     const anonymous = await fetch(`${emulator.url}/v1beta/batches`);
     expect(anonymous.status).toBe(403);
     expect(await anonymous.json()).toMatchObject({ error: { code: 403, status: 'PERMISSION_DENIED' } });

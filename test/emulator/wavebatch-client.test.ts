@@ -1,7 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
 import {
   createGeminiClient,
   toBatchFileLine,
@@ -10,7 +9,7 @@ import {
   type GeminiClient,
   type ModelRequest,
 } from '../../src/gemini/index.js';
-import { tempDir } from './harness.js';
+import { emulatorSandbox } from './harness.js';
 
 const MODEL = 'gemini-2.5-flash';
 const schema = {
@@ -35,29 +34,26 @@ async function untilDone(client: GeminiClient, name: string): Promise<BatchJobIn
 }
 
 describe("wavebatch's Gemini client against the emulator", () => {
-  let emulator: RunningEmulator | undefined;
-  const dirs: Array<{ remove(): void }> = [];
-  afterEach(async () => {
-    await emulator?.close();
-    emulator = undefined;
-    for (const dir of dirs.splice(0)) dir.remove();
-  });
+  const sandbox = emulatorSandbox();
 
   it('uploads JSONL, runs a file batch and an inline batch to success, downloads results, lists jobs', async () => {
-    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: { min: 30_000, max: 120_000 }, seed: 5 });
-    const dir = tempDir('client');
-    dirs.push(dir);
+    const emulator = await sandbox.startEmulator({
+      timeScale: 3600,
+      turnaroundMs: { min: 30_000, max: 120_000 },
+      seed: 5,
+    });
+    const dir = sandbox.tempDir('client');
     const client = createGeminiClient({ apiKey: 'test-key', baseUrl: emulator.url });
     const pages = ['page-1', 'page-2', 'page-3'];
     writeFileSync(
-      join(dir.path, 'jobs.jsonl'),
+      join(dir, 'jobs.jsonl'),
       pages.map((page) => toBatchFileLine(page, requestFor(page))).join('\n') + '\n',
     );
 
-    const file = await client.uploadJsonl(join(dir.path, 'jobs.jsonl'), 'run-1 job-1');
+    const file = await client.uploadJsonl(join(dir, 'jobs.jsonl'), 'run-1 job-1');
     expect(file).toMatchObject({
       state: 'ACTIVE',
-      sizeBytes: readFileSync(join(dir.path, 'jobs.jsonl')).length,
+      sizeBytes: readFileSync(join(dir, 'jobs.jsonl')).length,
     });
     expect(await client.getFile(file.name)).toMatchObject({ name: file.name });
 
@@ -71,8 +67,8 @@ describe("wavebatch's Gemini client against the emulator", () => {
     expect(done).toMatchObject({ state: 'succeeded', stats: { requestCount: 3, successfulRequestCount: 3 } });
     expect(done.resultsFileName).toMatch(/^files\//);
 
-    await client.downloadFile(done.resultsFileName ?? '', join(dir.path, 'results.jsonl'));
-    const lines = readFileSync(join(dir.path, 'results.jsonl'), 'utf8').trim().split('\n');
+    await client.downloadFile(done.resultsFileName ?? '', join(dir, 'results.jsonl'));
+    const lines = readFileSync(join(dir, 'results.jsonl'), 'utf8').trim().split('\n');
     const byKey = new Map(
       lines.map((line) => {
         const parsed = JSON.parse(line) as {

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { baseUrlOption, batchName, clientFor, printerFor, type OneoffDeps } from './oneoff-options.js';
+import { baseUrlOption, batchName, clientFor, onJob, printerFor, type OneoffDeps } from './oneoff-options.js';
 
-/** `wavebatch cancel <job...>`: asks the API to cancel each job. */
+/** `wavebatch cancel <job...>`: asks the API to cancel each job, then reports the state it reads back. */
 export function cancelCommand(deps: OneoffDeps = {}): Command {
   return new Command('cancel')
     .description('Cancel batch jobs; requests already finished are not refunded, the rest never run')
@@ -13,8 +13,19 @@ export function cancelCommand(deps: OneoffDeps = {}): Command {
       const client = clientFor(options, deps);
       const print = printerFor(deps);
       for (const name of names) {
-        await client.cancelBatch(name);
-        print(`cancel requested: ${name} (check with \`wavebatch status ${name}\`)\n`);
+        // A job that already ended keeps its state; say so rather than claim a cancellation.
+        const before = await onJob(name, () => client.getBatch(name));
+        if (before.state !== 'pending' && before.state !== 'running') {
+          print(`${name}: already ${before.state}; nothing to cancel\n`);
+          continue;
+        }
+        await onJob(name, () => client.cancelBatch(name));
+        const after = await onJob(name, () => client.getBatch(name));
+        print(
+          after.state === 'cancelled'
+            ? `${name}: cancelled\n`
+            : `${name}: cancel requested, now ${after.state} (check with \`wavebatch status ${name}\`)\n`,
+        );
       }
     });
 }

@@ -4,7 +4,29 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import type { BatchJobInfo, GeminiClient } from '../../gemini/index.js';
-import { baseUrlOption, batchId, batchName, clientFor, OneoffInputError, printerFor, type OneoffDeps } from './oneoff-options.js';
+import {
+  baseUrlOption,
+  batchId,
+  batchName,
+  clientFor,
+  OneoffInputError,
+  onJob,
+  printerFor,
+  type OneoffDeps,
+} from './oneoff-options.js';
+
+/** Raised after fetching when some named jobs ended FAILED, CANCELLED or EXPIRED: they have no results (exit code 1). */
+export class OneoffJobEndedError extends Error {
+  readonly code = 'JOB_ENDED_WITHOUT_RESULTS';
+  constructor(readonly endings: string[]) {
+    super(
+      `${endings.length === 1 ? 'A job' : `${endings.length} jobs`} ended without results:\n` +
+        endings.map((ending) => `  ${ending}\n`).join('') +
+        'Their requests never ran to completion; resubmit them with `wavebatch submit`.',
+    );
+    this.name = 'OneoffJobEndedError';
+  }
+}
 
 interface FetchOptions {
   allPending?: boolean;
@@ -26,6 +48,8 @@ export function fetchCommand(deps: OneoffDeps = {}): Command {
         '',
         'Each line is {"key": ..., "response": GenerateContentResponse} or {"key": ..., "error": Status},',
         'in no particular order; match lines to requests by key.',
+        'A job still pending or running is reported as not ready (exit code 0); a named job that ended',
+        'FAILED, CANCELLED or EXPIRED has no results: it is reported last, with exit code 1.',
         '',
         'Examples:',
         '  wavebatch fetch batches/abc123 --out results',
@@ -46,10 +70,17 @@ export function fetchCommand(deps: OneoffDeps = {}): Command {
           if (job.state === 'pending' || job.state === 'running') waiting++;
           if (job.state === 'succeeded' && !existsSync(resultPath(out, job.name))) names.push(job.name);
         }
-        if (waiting > 0) print(`${waiting} jobs still pending or running; fetch again later\n`);
+        if (waiting > 0) print(`${waiting} ${waiting === 1 ? 'job is' : 'jobs are'} still pending or running, not ready; fetch again later\n`);
         if (names.length === 0) print('nothing new to fetch\n');
       }
-      for (const name of names) print(await fetchOne(client, name, out));
+      const endings: string[] = [];
+      for (const name of names) {
+        const outcome = await onJob(name, () => fetchOne(client, name, out));
+        if ('ended' in outcome) endings.push(outcome.ended);
+        else print(outcome.report);
+      }
+      // Reported last, so the results of the other jobs are on disk whatever happens.
+      if (endings.length > 0) throw new OneoffJobEndedError(endings);
     });
 }
 
@@ -57,24 +88,34 @@ function resultPath(out: string, name: string): string {
   return join(out, `${batchId(name)}.jsonl`);
 }
 
-async function fetchOne(client: GeminiClient, name: string, out: string): Promise<string> {
+/** What happened to one job: a line for the user, or why it has no results. */
+type FetchOutcome = { report: string } | { ended: string };
+
+async function fetchOne(client: GeminiClient, name: string, out: string): Promise<FetchOutcome> {
   const job = await client.getBatch(name);
   if (job.state === 'pending' || job.state === 'running' || job.state === 'unknown') {
-    return `${name}: still ${job.state}; fetch again when it has succeeded\n`;
+    return { report: `${name}: not ready, still ${job.state}; fetch again when it has succeeded\n` };
   }
   if (job.state !== 'succeeded') {
-    return `${name}: ended ${job.state.toUpperCase()}${job.error?.message ? ` (${job.error.message})` : ''}; no results to fetch\n`;
+    return { ended: `${name}: ${job.state.toUpperCase()}${job.error?.message ? ` (${job.error.message})` : ''}` };
   }
   const path = resultPath(out, name);
   if (job.resultsFileName) {
     await client.downloadFile(job.resultsFileName, path);
-    return `${name}: results -> ${path}\n`;
+    const total = job.stats?.requestCount;
+    return { report: `${name}: ${total === undefined ? 'results' : countText(total, job.stats?.failedRequestCount ?? 0)} -> ${path}\n` };
   }
   if (job.inlinedResponses) {
     await writeInlineResults(job, path);
-    return `${name}: ${job.inlinedResponses.length} inline results -> ${path}\n`;
+    const failed = job.inlinedResponses.filter((item) => item.error !== undefined).length;
+    return { report: `${name}: ${countText(job.inlinedResponses.length, failed, 'inline ')} -> ${path}\n` };
   }
-  return `${name}: succeeded but reports no results (neither a file nor inline responses)\n`;
+  return { report: `${name}: succeeded but reports no results (neither a file nor inline responses)\n` };
+}
+
+/** "3 results (1 failed)". */
+function countText(total: number, failed: number, kind = ''): string {
+  return `${total} ${kind}results${failed > 0 ? ` (${failed} failed)` : ''}`;
 }
 
 /** Inline results in the results-file shape, written atomically. */

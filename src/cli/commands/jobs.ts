@@ -20,7 +20,9 @@ export function jobsCommand(deps: OneoffDeps = {}): Command {
       }
       const print = printerFor(deps);
       if (options.json) {
-        print(`${JSON.stringify(jobs, null, 2)}\n`);
+        // Inline responses can be megabytes per job; a listing reports only how many there are.
+        const summaries = jobs.map(({ inlinedResponses, ...job }) => ({ ...job, inlinedResponseCount: inlinedResponses?.length }));
+        print(`${JSON.stringify(summaries, null, 2)}\n`);
         return;
       }
       if (jobs.length === 0) {

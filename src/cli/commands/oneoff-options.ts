@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { createGeminiClient, type GeminiClient, type GeminiClientOptions } from '../../gemini/index.js';
+import { createGeminiClient, GeminiApiError, type GeminiClient, type GeminiClientOptions } from '../../gemini/index.js';
 
 /** What the one-off job commands need from the outside world; tests replace each part. */
 export interface OneoffDeps {
@@ -15,6 +15,25 @@ export class OneoffInputError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'OneoffInputError';
+  }
+}
+
+/** Raised when a named batch job does not exist in the project: exit code 2, a typo or another project's job. */
+export class OneoffJobNotFoundError extends Error {
+  readonly code = 'INPUT_JOB_NOT_FOUND';
+  constructor(readonly jobName: string) {
+    super(`No batch job ${jobName} in this project; list the project's jobs with \`wavebatch jobs\` and check the name.`);
+    this.name = 'OneoffJobNotFoundError';
+  }
+}
+
+/** Runs a call about one named job, turning the API's NOT_FOUND into OneoffJobNotFoundError. */
+export async function onJob<T>(jobName: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (GeminiApiError.isInstance(error) && error.code === 'NOT_FOUND') throw new OneoffJobNotFoundError(jobName);
+    throw error;
   }
 }
 

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import type { BatchJobInfo } from '../../gemini/index.js';
-import { baseUrlOption, batchName, clientFor, printerFor, type OneoffDeps } from './oneoff-options.js';
+import { baseUrlOption, batchName, clientFor, onJob, printerFor, type OneoffDeps } from './oneoff-options.js';
 
 /** `wavebatch status <job>`: state, times, request counts and where the results are. */
 export function statusCommand(deps: OneoffDeps = {}): Command {
@@ -12,7 +12,8 @@ export function statusCommand(deps: OneoffDeps = {}): Command {
     .addHelpText('after', '\nExamples:\n  wavebatch status batches/abc123\n  wavebatch status abc123 --json')
     .action(async (job: string, options: { json?: boolean; baseUrl?: string }) => {
       const name = batchName(job);
-      const info = await clientFor(options, deps).getBatch(name);
+      const client = clientFor(options, deps);
+      const info = await onJob(name, () => client.getBatch(name));
       const print = printerFor(deps);
       const { inlinedResponses, ...summary } = info;
       if (options.json) {

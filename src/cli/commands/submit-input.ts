@@ -3,11 +3,56 @@ import { extname } from 'node:path';
 import type { InlinedRequest } from '@google/genai';
 import { OneoffInputError } from './oneoff-options.js';
 
-/** One request of a submit file, in REST wire form (`{contents, systemInstruction?, generationConfig?}`). */
+/** One request of a submit file, in REST wire form (`{contents, systemInstruction?, generationConfig?, ...}`). */
 export interface KeyedRequest {
   key: string;
   request: Record<string, unknown>;
+  /** Where it was read, for messages: `file.jsonl:3` or `file.json item 3`. */
+  where: string;
 }
+
+/** Top-level fields of a REST GenerateContentRequest that a batch request may carry (camelCase, as on the wire). */
+const REQUEST_FIELDS: ReadonlySet<string> = new Set([
+  'contents',
+  'systemInstruction',
+  'generationConfig',
+  'safetySettings',
+  'tools',
+  'toolConfig',
+  'cachedContent',
+  'labels',
+]);
+
+/** The request fields the SDK takes from an inline request's `config` (the rest of REQUEST_FIELDS besides contents). */
+const CONFIG_FIELDS = ['systemInstruction', 'safetySettings', 'tools', 'toolConfig', 'cachedContent', 'labels'] as const;
+
+/**
+ * generationConfig fields the SDK's inline converter copies to the wire (@google/genai 3.x,
+ * generateContentConfigToMldev); it drops any other silently, so such requests must be uploaded.
+ */
+const INLINE_GENERATION_FIELDS: ReadonlySet<string> = new Set([
+  'temperature',
+  'topP',
+  'topK',
+  'candidateCount',
+  'maxOutputTokens',
+  'stopSequences',
+  'responseLogprobs',
+  'logprobs',
+  'presencePenalty',
+  'frequencyPenalty',
+  'seed',
+  'responseMimeType',
+  'responseSchema',
+  'responseJsonSchema',
+  'responseModalities',
+  'mediaResolution',
+  'speechConfig',
+  'thinkingConfig',
+  'audioTranscriptionConfig',
+  'imageConfig',
+  'enableEnhancedCivicAnswers',
+]);
 
 /**
  * Reads a submit file: `.jsonl` is one request per line, `{key?, request}` or a bare request;
@@ -54,8 +99,30 @@ function toKeyed(value: unknown, where: string, index: number): KeyedRequest {
   if (!isObject(request) || !Array.isArray(request.contents) || request.contents.length === 0) {
     throw new OneoffInputError(`${where}: a request needs a non-empty "contents" array, e.g. {"contents": [{"parts": [{"text": "Hi"}]}]}.`);
   }
+  const unknown = Object.keys(request).find((field) => !REQUEST_FIELDS.has(field));
+  if (unknown !== undefined) {
+    throw new OneoffInputError(
+      `${where}: unknown request field ${JSON.stringify(unknown)}; a request may have ${[...REQUEST_FIELDS].join(', ')} (camelCase, as in the REST API).`,
+    );
+  }
+  if (request.generationConfig !== undefined && !isObject(request.generationConfig)) {
+    throw new OneoffInputError(`${where}: "generationConfig" must be an object, e.g. {"temperature": 0}.`);
+  }
   const key = wrapped && typeof value.key === 'string' && value.key !== '' ? value.key : `request-${index + 1}`;
-  return { key, request };
+  return { key, request, where };
+}
+
+/**
+ * Why these requests cannot be sent inline without losing a field (a generationConfig field the
+ * SDK's inline converter does not know), or undefined when they can. Uploaded files go verbatim.
+ */
+export function inlineObstacle(items: KeyedRequest[]): string | undefined {
+  for (const item of items) {
+    const config = isObject(item.request.generationConfig) ? item.request.generationConfig : {};
+    const dropped = Object.keys(config).find((field) => !INLINE_GENERATION_FIELDS.has(field));
+    if (dropped !== undefined) return `${item.where}: generationConfig.${dropped} cannot be sent inline by the SDK`;
+  }
+  return undefined;
 }
 
 /** The JSONL line of an uploaded batch input file. */
@@ -63,14 +130,21 @@ export function toInputLine(item: KeyedRequest): string {
   return JSON.stringify({ key: item.key, request: item.request });
 }
 
-/** A wire request as the SDK's InlinedRequest (config holds generationConfig and systemInstruction). */
+/**
+ * A wire request as the SDK's InlinedRequest: the SDK rebuilds the wire request from `config`,
+ * which holds the generationConfig fields and the other top-level fields (system instruction,
+ * safety settings, tools...), so every field must go there or it is lost.
+ */
 export function toSdkInlinedRequest(item: KeyedRequest): InlinedRequest {
-  const { contents, systemInstruction, generationConfig } = item.request;
-  const config = { ...(isObject(generationConfig) ? generationConfig : {}), ...(systemInstruction ? { systemInstruction } : {}) };
+  const { contents, generationConfig } = item.request;
+  const config: Record<string, unknown> = { ...(isObject(generationConfig) ? generationConfig : {}) };
+  for (const field of CONFIG_FIELDS) {
+    if (item.request[field] !== undefined) config[field] = item.request[field];
+  }
   return {
     contents: contents as InlinedRequest['contents'],
     metadata: { key: item.key },
-    ...(Object.keys(config).length > 0 ? { config } : {}),
+    ...(Object.keys(config).length > 0 ? { config: config as InlinedRequest['config'] } : {}),
   };
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Command } from 'commander';
 import { baseUrlOption, clientFor, OneoffInputError, printerFor, type OneoffDeps } from './oneoff-options.js';
-import { readSubmitFile, toInputLine, toSdkInlinedRequest } from './submit-input.js';
+import { inlineObstacle, readSubmitFile, toInputLine, toSdkInlinedRequest } from './submit-input.js';
 
 /** Below this many bytes of JSONL a job is sent inline: one call instead of an upload. */
 export const AUTO_INLINE_MAX_BYTES = 1024 * 1024;
@@ -34,7 +34,8 @@ export function submitCommand(deps: OneoffDeps = {}): Command {
         '',
         'Requests use the REST shape: {"contents": [{"role": "user", "parts": [{"text": "..."}]}], "generationConfig": {...}}.',
         'Keys are kept when given ({"key": "a", "request": {...}}) and default to request-<n>.',
-        'Small inputs (< 1 MB) go inline, larger ones are uploaded, unless --inline or --upload says otherwise.',
+        'Small inputs (up to 1 MB of JSONL) go inline, larger ones are uploaded, unless --inline or --upload says otherwise;',
+        'requests with a generationConfig field the SDK cannot send inline are always uploaded.',
         '',
         'Examples:',
         '  wavebatch submit prompts.jsonl --model gemini-2.5-flash',
@@ -48,7 +49,9 @@ export function submitCommand(deps: OneoffDeps = {}): Command {
       const client = clientFor(options, deps);
       const lines = items.map(toInputLine);
       const bytes = lines.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
-      const inline = options.inline ?? (!options.upload && bytes <= AUTO_INLINE_MAX_BYTES);
+      const obstacle = inlineObstacle(items);
+      if (options.inline && obstacle) throw new OneoffInputError(`${obstacle}; drop --inline to upload the requests as they are.`);
+      const inline = options.inline ?? (!options.upload && !obstacle && bytes <= AUTO_INLINE_MAX_BYTES);
       if (inline && bytes > INLINE_MAX_BYTES) {
         throw new OneoffInputError(`${file} is ${bytes} bytes, above the ${INLINE_MAX_BYTES}-byte inline limit; drop --inline to upload it.`);
       }
@@ -59,7 +62,8 @@ export function submitCommand(deps: OneoffDeps = {}): Command {
       } else {
         const dir = await mkdtemp(join(tmpdir(), 'wavebatch-submit-'));
         try {
-          const path = join(dir, `${displayName}.jsonl`);
+          // Not named after the display name: that is the user's text and may hold a '/'.
+          const path = join(dir, 'requests.jsonl');
           await writeFile(path, `${lines.join('\n')}\n`);
           source = { fileName: (await client.uploadJsonl(path, displayName)).name };
         } finally {

@@ -11,11 +11,6 @@ export function promptDigest(promptText: string): string {
   return createHash('sha256').update(promptText, 'utf8').digest('hex').slice(0, DIGEST_LENGTH);
 }
 
-/** A 32-bit unsigned hash of any text, used to derive seeds. */
-export function hash32(text: string): number {
-  return createHash('sha256').update(text, 'utf8').digest().readUInt32BE(0);
-}
-
 /** A response id shaped like Google's (22 url-safe base64 chars), derived from the given parts. */
 export function responseIdOf(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000'), 'utf8').digest('base64url').slice(0, 22);

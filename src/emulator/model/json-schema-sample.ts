@@ -1,4 +1,4 @@
-import type { SeededRandom } from './random.js';
+import { pick, randomInteger, type Random } from '../seeded-random.js';
 import { sampleInteger, sampleNumber } from './number-sample.js';
 import { isNullOnly, merge, resolveRef, withoutKeys } from './schema-references.js';
 import { sampleString } from './string-sample.js';
@@ -11,7 +11,7 @@ type Schema = Record<string, unknown>;
 interface Context {
   root: unknown;
   digest: string;
-  random: SeededRandom;
+  random: Random;
 }
 
 /** Beyond this nesting, optional properties and optional array items are left out, so recursive schemas end. */
@@ -26,12 +26,7 @@ function isSchema(value: unknown): value is Schema {
  * property is present, arrays hold 1–3 items, strings embed `label·digest`, numbers respect their
  * bounds, enums pick a member, anyOf/oneOf take the first non-null branch, $ref/$defs are resolved.
  */
-export function sampleJsonSchema(
-  schema: unknown,
-  digest: string,
-  random: SeededRandom,
-  label = 'value',
-): Json {
+export function sampleJsonSchema(schema: unknown, digest: string, random: Random, label = 'value'): Json {
   return sample(schema, label, 0, { root: schema, digest, random });
 }
 
@@ -58,7 +53,7 @@ function sample(schema: unknown, label: string, depth: number, ctx: Context, suf
   if ('const' in schema) return schema.const as Json;
   if (Array.isArray(schema.enum) && schema.enum.length > 0) {
     const members = schema.enum.filter((member) => member !== null);
-    return ctx.random.pick(members.length > 0 ? members : schema.enum) as Json;
+    return pick(ctx.random, members.length > 0 ? members : schema.enum) as Json;
   }
   for (const key of ['anyOf', 'oneOf'] as const) {
     const branches = schema[key];
@@ -70,7 +65,7 @@ function sample(schema: unknown, label: string, depth: number, ctx: Context, suf
     case 'null':
       return null;
     case 'boolean':
-      return ctx.random.next() < 0.5;
+      return ctx.random() < 0.5;
     case 'integer':
       return sampleInteger(schema, ctx.random);
     case 'number':
@@ -121,7 +116,7 @@ function sampleArray(schema: Schema, label: string, depth: number, ctx: Context,
   const rest: unknown = Array.isArray(schema.items) ? schema.additionalItems : schema.items;
   const minItems = count(schema.minItems) ?? 0;
   const maxItems = count(schema.maxItems) ?? Infinity;
-  let size = Math.min(Math.max(depth > MAX_DEPTH ? 0 : ctx.random.integer(1, 3), minItems), maxItems);
+  let size = Math.min(Math.max(depth > MAX_DEPTH ? 0 : randomInteger(ctx.random, 1, 3), minItems), maxItems);
   if (rest === false) size = Math.min(size, prefix.length);
   const items: Json[] = [];
   const seen = new Set<string>();

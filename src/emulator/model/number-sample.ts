@@ -1,4 +1,4 @@
-import type { SeededRandom } from './random.js';
+import { randomInteger, type Random } from '../seeded-random.js';
 
 type Schema = Record<string, unknown>;
 
@@ -33,11 +33,11 @@ function sampleMultiple(
   multiple: number,
   low: number,
   high: number,
-  random: SeededRandom,
+  random: Random,
   integer: boolean,
 ): number {
   const range = plausible(Math.ceil(low / multiple), Math.floor(high / multiple));
-  const start = random.integer(range.low, range.high);
+  const start = randomInteger(random, range.low, range.high);
   // 0.07 / 0.01 is not 7 in floating point, so walk from a seeded multiple to one that divides exactly.
   for (let step = 0; step <= range.high - range.low && step < 1000; step++) {
     const k = range.low + ((start - range.low + step) % (range.high - range.low + 1));
@@ -49,20 +49,20 @@ function sampleMultiple(
 }
 
 /** An integer within the schema's bounds and multipleOf, preferring 1..100. */
-export function sampleInteger(schema: Schema, random: SeededRandom): number {
+export function sampleInteger(schema: Schema, random: Random): number {
   const { low, high } = bounds(schema, 1);
   const multiple = multipleOf(schema);
   if (multiple !== undefined) return sampleMultiple(multiple, low, high, random, true);
   const range = plausible(Math.ceil(low), Math.floor(high));
-  return random.integer(range.low, range.high);
+  return randomInteger(random, range.low, range.high);
 }
 
 /** A number within the schema's bounds with two decimals, or an exact multiple of multipleOf. */
-export function sampleNumber(schema: Schema, random: SeededRandom): number {
+export function sampleNumber(schema: Schema, random: Random): number {
   const { low, high } = bounds(schema, 0.01);
   const multiple = multipleOf(schema);
   if (multiple !== undefined) return sampleMultiple(multiple, low, high, random, false);
   const range = plausible(low, high);
-  const value = Math.round((range.low + random.next() * (range.high - range.low)) * 100) / 100;
+  const value = Math.round((range.low + random() * (range.high - range.low)) * 100) / 100;
   return value >= low && value <= high ? value : range.low;
 }

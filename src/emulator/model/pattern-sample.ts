@@ -1,4 +1,4 @@
-import type { SeededRandom } from './random.js';
+import { pick, type Random } from '../seeded-random.js';
 
 /**
  * A small generator for the regular expressions found in response schemas (`pattern`): literals,
@@ -168,7 +168,7 @@ class Writer {
   private cursor = 0;
   constructor(
     private readonly preferred: string[],
-    private readonly random: SeededRandom,
+    private readonly random: Random,
     private readonly extra: number,
   ) {}
 
@@ -202,7 +202,7 @@ class Writer {
         return candidate;
       }
     }
-    return this.random.pick(members);
+    return pick(this.random, members);
   }
 }
 
@@ -210,7 +210,7 @@ class Writer {
 export function samplePattern(
   pattern: string,
   hints: { digest: string; label?: string; minLength: number | undefined; maxLength: number | undefined },
-  random: SeededRandom,
+  random: Random,
 ): string | undefined {
   let tree: Node;
   let regex: RegExp;

@@ -1,5 +1,5 @@
 import { samplePattern } from './pattern-sample.js';
-import type { SeededRandom } from './random.js';
+import type { Random } from '../seeded-random.js';
 
 /** What a string is generated from: the schema's constraints, the label (property name) and the prompt digest. */
 export interface StringSpec {
@@ -103,7 +103,7 @@ function matches(pattern: string, text: string): boolean {
 }
 
 /** A string satisfying format, pattern and length constraints, embedding `label·digest` when free-form. */
-export function sampleString(spec: StringSpec, random: SeededRandom): string {
+export function sampleString(spec: StringSpec, random: Random): string {
   const minLength = asCount(spec.minLength);
   const maxLength = asCount(spec.maxLength);
   const format =

@@ -1,7 +1,7 @@
 import { promptDigest } from './digest.js';
 import { sampleJsonSchema } from './json-schema-sample.js';
 import { openApiToJsonSchema } from './openapi-schema.js';
-import { SeededRandom } from './random.js';
+import { contentRandom, pick } from '../seeded-random.js';
 import {
   promptTextOf,
   responseFormatOf,
@@ -39,11 +39,11 @@ export function syntheticOutput(model: string, request: WireGenerateRequest, see
   const digest = promptDigest(promptText);
   const format = formatOf(request);
   // 'models/x' and 'x' are the same model, so they draw the same output.
-  const random = SeededRandom.from(seed, `${model.replace(/^models\//, '')}\u0000${JSON.stringify(request)}`);
+  const random = contentRandom(seed, `${model.replace(/^models\//, '')}\u0000${JSON.stringify(request)}`);
   const plain = `synthetic answer ${digest}: ${promptText.slice(0, 80)}`;
   if (format.mimeType === 'text/x.enum') {
     const members = enumMembers(format.jsonSchema);
-    return { text: members ? String(random.pick(members)) : plain, digest, format, json: false };
+    return { text: members ? String(pick(random, members)) : plain, digest, format, json: false };
   }
   if (format.mimeType !== 'application/json') return { text: plain, digest, format, json: false };
   const value =

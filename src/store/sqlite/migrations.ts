@@ -77,4 +77,17 @@ export const MIGRATIONS: readonly string[] = [
     summary_json TEXT
   );
   `,
+  // 2: media files uploaded to the Files API, reused by content while the remote copy lives.
+  `
+  CREATE TABLE media_files (
+    sha256 TEXT NOT NULL,
+    mime_type TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    remote_name TEXT NOT NULL,
+    uri TEXT NOT NULL,
+    expires_at TEXT,
+    uploaded_at TEXT NOT NULL,
+    PRIMARY KEY (sha256, mime_type)
+  );
+  `,
 ];

@@ -5,6 +5,7 @@ import type { WorkloadRecord } from '../../workload/record.js';
 import { StoreError } from '../errors.js';
 import type {
   FailureInput,
+  MediaFileRow,
   FailureOutcome,
   FailureRow,
   JobMember,
@@ -17,6 +18,7 @@ import type {
   SyncSummary,
   WorkloadStore,
 } from '../store.js';
+import { SqliteMediaFiles } from './media-files.js';
 import { MIGRATIONS } from './migrations.js';
 import { toFailureRow, toJobRow, toStoredRecord, type FailureDbRow, type JobDbRow, type RecordDbRow } from './rows.js';
 
@@ -33,6 +35,7 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements WorkloadStore {
   private readonly db: Database.Database;
   private readonly now: () => Date;
+  private readonly mediaFiles: SqliteMediaFiles;
 
   constructor(options: SqliteStoreOptions) {
     this.now = options.now ?? (() => new Date());
@@ -47,6 +50,7 @@ export class SqliteStore implements WorkloadStore {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.migrate(options.path);
+    this.mediaFiles = new SqliteMediaFiles(this.db);
   }
 
   private migrate(path: string): void {
@@ -402,7 +406,19 @@ export class SqliteStore implements WorkloadStore {
   }
 
   async reset(): Promise<void> {
-    this.db.exec('DELETE FROM job_records; DELETE FROM jobs; DELETE FROM failures; DELETE FROM records; DELETE FROM runs;');
+    this.db.exec('DELETE FROM job_records; DELETE FROM jobs; DELETE FROM failures; DELETE FROM records; DELETE FROM runs; DELETE FROM media_files;');
+  }
+
+  async getMediaFile(sha256: string, mimeType: string): Promise<MediaFileRow | null> {
+    return this.mediaFiles.get(sha256, mimeType);
+  }
+
+  async saveMediaFile(row: MediaFileRow): Promise<void> {
+    this.mediaFiles.save(row);
+  }
+
+  async forgetMediaFile(sha256: string, mimeType: string): Promise<void> {
+    this.mediaFiles.forget(sha256, mimeType);
   }
 
   async startRun(mode: string): Promise<number> {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { promptDigest, sampleJsonSchema, type Json } from '../../../src/emulator/model/index.js';
-import { SeededRandom } from '../../../src/emulator/model/random.js';
+import { contentRandom, seededRandom } from '../../../src/emulator/seeded-random.js';
 import { compileSchema } from './schema-validator.js';
 
 const catalogSchema: unknown = JSON.parse(
@@ -311,7 +311,7 @@ describe('sampleJsonSchema', () => {
     for (const prompt of PROMPTS) {
       const digest = promptDigest(prompt);
       for (let seed = 1; seed <= 6; seed++) {
-        const value = sampleJsonSchema(schema, digest, SeededRandom.from(seed, prompt));
+        const value = sampleJsonSchema(schema, digest, contentRandom(seed, prompt));
         expect(validate(value), `${JSON.stringify(value)}\n${JSON.stringify(validate.errors)}`).toBe(true);
         if (every) {
           const strings = stringsOf(value);
@@ -337,7 +337,7 @@ describe('sampleJsonSchema', () => {
         },
       },
       digest,
-      new SeededRandom(1),
+      seededRandom(1, 'sample'),
     );
     expect(value).toEqual({
       carry_over: `carry_over·${digest}`,
@@ -348,7 +348,9 @@ describe('sampleJsonSchema', () => {
   it('embeds the digest in email, uri, uuid and hostname examples', () => {
     const digest = promptDigest('formats');
     for (const format of ['email', 'uri', 'uuid', 'hostname']) {
-      expect(sampleJsonSchema({ type: 'string', format }, digest, new SeededRandom(1))).toContain(digest);
+      expect(sampleJsonSchema({ type: 'string', format }, digest, seededRandom(1, 'sample'))).toContain(
+        digest,
+      );
     }
   });
 
@@ -358,7 +360,7 @@ describe('sampleJsonSchema', () => {
       const value = sampleJsonSchema(
         { type: 'array', items: { type: 'integer' } },
         'abcd1234',
-        new SeededRandom(seed),
+        seededRandom(seed, 'sample'),
       );
       sizes.add((value as Json[]).length);
     }
@@ -372,7 +374,7 @@ describe('sampleJsonSchema', () => {
           $ref: '#/$defs/n',
         },
         'abcd1234',
-        new SeededRandom(3),
+        seededRandom(3, 'sample'),
       ),
     );
     expect(tree.length).toBeLessThan(2_000_000);

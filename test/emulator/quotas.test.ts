@@ -1,12 +1,9 @@
 import { ApiError } from '@google/genai';
 import { describe, expect, it } from 'vitest';
-import { retryDelayOf, toGeminiApiError } from '../../../src/gemini/errors.js';
-import {
-  checkBatchAdmission,
-  QuotaError,
-  quotaErrorBody,
-  RealtimeLimiter,
-} from '../../../src/emulator/quotas.js';
+import { retryDelayOf, toGeminiApiError } from '../../src/gemini/errors.js';
+import { checkBatchAdmission } from '../../src/emulator/batch-admission.js';
+import { QuotaError, quotaErrorBody } from '../../src/emulator/quotas.js';
+import { RealtimeLimiter } from '../../src/emulator/realtime-limiter.js';
 
 /** An emulated clock the test advances by hand. */
 function clock(start = 1_700_000_000_000) {

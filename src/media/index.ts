@@ -1,0 +1,9 @@
+export { MediaUploader, MediaUploadError, type MediaUploaderOptions } from './media-uploader.js';
+export {
+  decideCachedFile,
+  expiryOf,
+  DEFAULT_EXPIRY_MARGIN_MS,
+  FILE_LIFETIME_MS,
+  type CacheDecision,
+} from './cache-decision.js';
+export { readContentFacts, type ContentFacts } from './content-facts.js';

@@ -1,0 +1,139 @@
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { TOKENS_PER_IMAGE, type FileReference, type GeminiClient, type RemoteFile } from '../gemini/index.js';
+import type { MediaFileCache, MediaFileRow } from '../store/store.js';
+import type { MediaInput } from '../workload/record.js';
+import { DEFAULT_EXPIRY_MARGIN_MS, decideCachedFile, FILE_LIFETIME_MS } from './cache-decision.js';
+import { readContentFacts, type ContentFacts } from './content-facts.js';
+
+/** Raised when the Files API accepted an upload but gave back no usable file. */
+export class MediaUploadError extends Error {
+  readonly code = 'MEDIA_UPLOAD_INCOMPLETE';
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MediaUploadError';
+  }
+}
+
+export interface MediaUploaderOptions {
+  api: Pick<GeminiClient, 'uploadFile' | 'getFile'>;
+  cache: MediaFileCache;
+  /** Epoch ms; compared with the expiry times the API reports. */
+  now: () => number;
+  /** Re-upload when the remote copy expires within this; default 24 h (a batch job's turnaround). */
+  expiryMarginMs?: number;
+  /** How long a remote copy confirmed alive is trusted before asking the API again; default 10 min. */
+  recheckMs?: number;
+}
+
+const DEFAULT_RECHECK_MS = 10 * 60_000;
+
+/**
+ * Uploads each media file once, keyed by the sha256 of its bytes, and hands back the same URI for as
+ * long as the remote copy lives (so rebuilding a request after a crash gives the same request).
+ * Re-uploads when the copy is gone (deleted, expired) or expires within the safety margin.
+ */
+export class MediaUploader {
+  private readonly facts = new Map<string, { size: number; mtimeMs: number; facts: ContentFacts }>();
+  private readonly confirmed = new Map<string, { remoteName: string; at: number }>();
+  private readonly pending = new Map<string, Promise<FileReference>>();
+  private readonly marginMs: number;
+  private readonly recheckMs: number;
+
+  constructor(private readonly options: MediaUploaderOptions) {
+    this.marginMs = options.expiryMarginMs ?? DEFAULT_EXPIRY_MARGIN_MS;
+    this.recheckMs = options.recheckMs ?? DEFAULT_RECHECK_MS;
+  }
+
+  /** A live uploaded copy of the file: the cached one while it lasts, otherwise a fresh upload. */
+  async fileFor(media: MediaInput): Promise<FileReference> {
+    const facts = await this.contentFacts(media);
+    const key = `${facts.sha256} ${media.mimeType}`;
+    // Two records sharing a file in one round must not upload it twice.
+    const running = this.pending.get(key);
+    if (running) return running;
+    const work = this.resolve(media, facts, key).finally(() => this.pending.delete(key));
+    this.pending.set(key, work);
+    return work;
+  }
+
+  private async resolve(media: MediaInput, facts: ContentFacts, key: string): Promise<FileReference> {
+    const { cache, now } = this.options;
+    const cached = await cache.getMediaFile(facts.sha256, media.mimeType);
+    const decision = decideCachedFile(cached, now(), this.marginMs);
+    if (cached && decision.action === 'reuse' && (await this.stillThere(cached, key))) {
+      return reference(cached, facts);
+    }
+    return reference(await this.upload(media, facts, key), facts);
+  }
+
+  /** Asks the API whether the copy still exists, at most once per `recheckMs`. */
+  private async stillThere(cached: MediaFileRow, key: string): Promise<boolean> {
+    const now = this.options.now();
+    const seen = this.confirmed.get(key);
+    if (seen && seen.remoteName === cached.remoteName && now - seen.at < this.recheckMs) return true;
+    const remote: RemoteFile | null = { name: cached.remoteName };
+    if (!remote || remote.state === 'FAILED') {
+      this.confirmed.delete(key);
+      return false;
+    }
+    this.confirmed.set(key, { remoteName: cached.remoteName, at: now });
+    return true;
+  }
+
+  private async upload(media: MediaInput, facts: ContentFacts, key: string): Promise<MediaFileRow> {
+    const { api, cache, now } = this.options;
+    const displayName = `wb-media-${facts.sha256.slice(0, 16)}-${basename(media.path)}`.slice(0, 512);
+    const remote = await api.uploadFile(media.path, media.mimeType, displayName);
+    const uploadedAt = now();
+    const row: MediaFileRow = {
+      sha256: facts.sha256,
+      mimeType: media.mimeType,
+      sizeBytes: remote.sizeBytes ?? 0,
+      remoteName: remote.name,
+      uri: uriOf(remote, media.path),
+      expiresAt: new Date(uploadedAt + lifetimeOf(remote)).toISOString(),
+      uploadedAt: new Date(uploadedAt).toISOString(),
+    };
+    await cache.saveMediaFile(row);
+    this.confirmed.set(key, { remoteName: row.remoteName, at: uploadedAt });
+    return row;
+  }
+
+  /** Hash (and PDF pages) of the file, recomputed only when its size or modification time changed. */
+  private async contentFacts(media: MediaInput): Promise<ContentFacts> {
+    const info = await stat(media.path);
+    const known = this.facts.get(media.path);
+    if (known && known.size === info.size && known.mtimeMs === info.mtimeMs) return known.facts;
+    const facts = await readContentFacts(media.path, media.mimeType);
+    this.facts.set(media.path, { size: info.size, mtimeMs: info.mtimeMs, facts });
+    return facts;
+  }
+}
+
+/**
+ * How long the API will keep the file. The expiry is then kept on the local clock (upload time plus
+ * this), so a local clock that is off from Google's cannot make a fresh copy look expired.
+ */
+function lifetimeOf(remote: RemoteFile): number {
+  const lifetime = Date.parse(remote.expiresAt ?? '') - Date.parse(remote.createdAt ?? '');
+  return Number.isFinite(lifetime) && lifetime > 0 ? lifetime : FILE_LIFETIME_MS;
+}
+
+function uriOf(remote: RemoteFile, path: string): string {
+  if (!remote.name || !remote.uri) {
+    throw new MediaUploadError(path, `Uploading ${path} returned no file URI; retry the run, and report it if it persists.`);
+  }
+  return remote.uri;
+}
+
+function reference(row: MediaFileRow, facts: ContentFacts): FileReference {
+  return {
+    fileUri: row.uri,
+    mimeType: row.mimeType,
+    ...(facts.pdfPages !== undefined ? { estimatedTokens: facts.pdfPages * TOKENS_PER_IMAGE } : {}),
+  };
+}
