@@ -33,7 +33,7 @@ export function times(value: number, baseline: number): string {
 
 /** Prints one aligned `label  value` line under a benchmark's heading. */
 export function printFigure(label: string, value: string): void {
-  console.log(`  ${label.padEnd(34)} ${value}`);
+  console.log(`  ${label.padEnd(40)} ${value}`);
 }
 
 /** A whole number read from the environment, or the default; a bad value is an error naming the variable. */

@@ -1,4 +1,4 @@
-import { QuotaError, violation, type QuotaViolation } from './quotas.js';
+import { QuotaError, quotaViolation, type QuotaViolation } from './quotas.js';
 
 /** Batch admission limits (structurally EmulatorQuotas' batch fields, so the options object can be passed as is). */
 export interface BatchLimits {
@@ -22,9 +22,9 @@ export function checkBatchAdmission(input: {
   const { maxConcurrentBatchJobs, maxEnqueuedTokensPerModel } = input.limits;
   const violations: QuotaViolation[] = [];
   if (input.activeJobs >= maxConcurrentBatchJobs)
-    violations.push(violation('batch_concurrent_jobs', maxConcurrentBatchJobs, null));
+    violations.push(quotaViolation('batch_concurrent_jobs', maxConcurrentBatchJobs, null));
   if (input.enqueuedTokensForModel + input.newJobTokens > maxEnqueuedTokensPerModel) {
-    violations.push(violation('batch_enqueued_tokens', maxEnqueuedTokensPerModel, model));
+    violations.push(quotaViolation('batch_enqueued_tokens', maxEnqueuedTokensPerModel, model));
   }
   if (violations.length === 0) return null;
   const detail =

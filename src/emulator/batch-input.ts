@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { countRequestTokens, type WireGenerateRequest } from './model/index.js';
 import type { FileStore } from './file-store.js';
 import { invalidArgument, notFound } from './google-error.js';
+import { isJsonObject } from './json-object.js';
 
 /** The error Google puts in place of a response (google.rpc.Status). */
 export interface RequestStatus {
@@ -85,29 +86,29 @@ export function parseInputLine(line: string, number: number): BatchRequest {
   } catch {
     return { key: null, invalid: badLine(number, 'it is not valid JSON') };
   }
-  if (!isRecord(parsed)) return { key: null, invalid: badLine(number, 'it is not a JSON object') };
+  if (!isJsonObject(parsed)) return { key: null, invalid: badLine(number, 'it is not a JSON object') };
   const key = typeof parsed.key === 'string' ? parsed.key : null;
   if (parsed.key !== undefined && key === null)
     return { key: null, invalid: badLine(number, '"key" must be a string') };
-  if (!isRecord(parsed.request)) return { key, invalid: badLine(number, 'it has no "request" object') };
+  if (!isJsonObject(parsed.request)) return { key, invalid: badLine(number, 'it has no "request" object') };
   return { key, request: parsed.request as WireGenerateRequest };
 }
 
 /** Checks the `inputConfig.requests.requests` of an inline batch; a malformed body is a 400, as at Google. */
 export function readInlineRequests(value: unknown): InlineRequest[] {
-  const list = isRecord(value) ? value.requests : undefined;
+  const list = isJsonObject(value) ? value.requests : undefined;
   if (!Array.isArray(list) || list.length === 0) {
     throw invalidArgument(
       'batch.inputConfig.requests.requests must be a non-empty list of {request, metadata}.',
     );
   }
   return list.map((item, index) => {
-    if (!isRecord(item) || !isRecord(item.request)) {
+    if (!isJsonObject(item) || !isJsonObject(item.request)) {
       throw invalidArgument(
         `batch.inputConfig.requests.requests[${index}].request must be a GenerateContentRequest object.`,
       );
     }
-    if (item.metadata !== undefined && !isRecord(item.metadata)) {
+    if (item.metadata !== undefined && !isJsonObject(item.metadata)) {
       throw invalidArgument(`batch.inputConfig.requests.requests[${index}].metadata must be an object.`);
     }
     return {
@@ -129,8 +130,4 @@ function badLine(number: number, reason: string): RequestStatus {
     status: 'INVALID_ARGUMENT',
     message: `Invalid request on line ${number} of the input file: ${reason}.`,
   };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

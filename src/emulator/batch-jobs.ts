@@ -10,7 +10,9 @@ import type { EmulatorQuotas } from './options.js';
 import { paginate, type Page } from './paging.js';
 import { quotaGoogleError } from './quotas.js';
 import { randomId, randomInteger, seededRandom, type Random } from './seeded-random.js';
+import { isJsonObject } from './json-object.js';
 
+/** A job's state, as Google's BATCH_STATE_* without the prefix. */
 export type BatchState = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
 
 /** One batch job and where it is in its life. */
@@ -30,6 +32,7 @@ export interface BatchJob {
   runningAt: number;
   /** Emulated time the job ends: processed, failed or expired. */
   dueAt: number;
+  /** How the job ends at dueAt: processed ('none') or by an injected fault; drawn at creation. */
   fate: JobFault;
   state: BatchState;
   result: ProcessedBatch | undefined;
@@ -38,6 +41,7 @@ export interface BatchJob {
   processing: Promise<void> | undefined;
 }
 
+/** What BatchJobs needs from the emulator. */
 export interface BatchJobsSettings {
   clock: EmulatedClock;
   timeScale: number;
@@ -71,8 +75,8 @@ export class BatchJobs {
 
   /** Validates a `batchGenerateContent` body, checks admission quotas and enqueues the job. */
   async create(model: string, body: unknown): Promise<BatchJob> {
-    const batch = isRecord(body) && isRecord(body.batch) ? body.batch : undefined;
-    if (!batch || !isRecord(batch.inputConfig))
+    const batch = isJsonObject(body) && isJsonObject(body.batch) ? body.batch : undefined;
+    if (!batch || !isJsonObject(batch.inputConfig))
       throw invalidArgument('Request must contain batch.inputConfig.');
     const displayName = typeof batch.displayName === 'string' ? batch.displayName : '';
     const id = this.newId();
@@ -117,6 +121,7 @@ export class BatchJobs {
     this.finish(job, 'CANCELLED', this.settings.clock.now());
   }
 
+  /** Forgets the job and its private copy of the input file. */
   async delete(name: string): Promise<void> {
     const job = await this.get(name);
     this.jobs.delete(name);
@@ -133,6 +138,7 @@ export class BatchJobs {
     await Promise.all([...this.inFlight]);
   }
 
+  /** Throws Google's 429 when the job would exceed the concurrent-job or enqueued-token quota. */
   private admit(model: string, newJobTokens: number): void {
     this.advanceAll();
     let activeJobs = 0;
@@ -233,8 +239,4 @@ export class BatchJobs {
       if (!this.jobs.has(`batches/${id}`)) return id;
     }
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import { operationJson } from './operation.js';
+import { pageJson } from './paging.js';
 import {
-  callKind,
+  injectFaults,
   jsonBody,
   pageSizeOf,
   withoutMethod,
@@ -16,31 +17,28 @@ export function batchRoutes(state: EmulatorState): Hono<Env> {
 
   app.post(
     '/:version{v1beta|v1}/models/:model{[^/:]+:batchGenerateContent}',
-    callKind(state, 'create'),
+    injectFaults(state, 'create'),
     async (c) => {
       const job = await batches.create(withoutMethod(c.req.param('model')), await jsonBody(c));
       return c.json(operationJson(job));
     },
   );
 
-  app.get('/:version{v1beta|v1}/batches', callKind(state, 'list'), (c) => {
+  app.get('/:version{v1beta|v1}/batches', injectFaults(state, 'list'), (c) => {
     const page = batches.list(pageSizeOf(c, 50, 1000), c.req.query('pageToken'));
-    return c.json({
-      ...(page.items.length > 0 ? { operations: page.items.map(operationJson) } : {}),
-      ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
-    });
+    return c.json(pageJson(page, 'operations', operationJson));
   });
 
-  app.get('/:version{v1beta|v1}/batches/:id{[^/:]+}', callKind(state, 'get'), async (c) => {
+  app.get('/:version{v1beta|v1}/batches/:id{[^/:]+}', injectFaults(state, 'get'), async (c) => {
     return c.json(operationJson(await batches.get(`batches/${c.req.param('id')}`)));
   });
 
-  app.post('/:version{v1beta|v1}/batches/:id{[^/:]+:cancel}', callKind(state, 'any'), async (c) => {
+  app.post('/:version{v1beta|v1}/batches/:id{[^/:]+:cancel}', injectFaults(state, 'any'), async (c) => {
     await batches.cancel(`batches/${withoutMethod(c.req.param('id'))}`);
     return c.json({});
   });
 
-  app.delete('/:version{v1beta|v1}/batches/:id{[^/:]+}', callKind(state, 'any'), async (c) => {
+  app.delete('/:version{v1beta|v1}/batches/:id{[^/:]+}', injectFaults(state, 'any'), async (c) => {
     await batches.delete(`batches/${c.req.param('id')}`);
     return c.json({});
   });

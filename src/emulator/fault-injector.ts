@@ -1,8 +1,6 @@
 import type { RecordFault } from './model/index.js';
-import type { CallKind, FaultPlan, JobFault } from './fault-plan.js';
+import type { CallKind, FaultPlan, HttpFault, JobFault } from './fault-plan.js';
 import { seededRandom, type Random } from './seeded-random.js';
-
-export type HttpFault = 'status_500' | 'status_503' | 'drop';
 
 /**
  * The live state of a FaultPlan: which byKey faults were consumed, how many jobs were created,

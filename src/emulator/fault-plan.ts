@@ -1,20 +1,29 @@
 import { z } from 'zod';
-import type { RecordFault } from './model/index.js';
+import { RECORD_FAULTS, type RecordFault } from './model/index.js';
 
 export type { RecordFault };
+
+const JOB_FAULTS = ['job_failed', 'job_expired', 'none'] as const;
 /** How a batch job ends instead of (or as) a normal success. */
-export type JobFault = 'job_failed' | 'job_expired' | 'none';
+export type JobFault = (typeof JOB_FAULTS)[number];
+
+const HTTP_FAULTS = ['status_500', 'status_503', 'drop'] as const;
+/** How an HTTP call fails: a 500 or 503 with Google's error body, or a dropped connection. */
+export type HttpFault = (typeof HTTP_FAULTS)[number];
+
+const CALL_KINDS = ['create', 'get', 'list', 'upload', 'download', 'generate', 'count', 'any'] as const;
 /** The kind of API call an HTTP fault or delay applies to. */
-export type CallKind = 'create' | 'get' | 'list' | 'upload' | 'download' | 'generate' | 'count' | 'any';
+export type CallKind = (typeof CALL_KINDS)[number];
 
 /** What the emulator should break, and how often. All randomness derives from the emulator's seed. */
 export interface FaultPlan {
-  /** Per request key (batch) : faults consumed one per processing of that key, in order; once used up the key succeeds. */
+  /** Per request key (batch): faults consumed one per processing of that key, in order; once used up the key succeeds. */
   byKey?: Record<string, RecordFault[]>;
   /** Probability per processed request (seeded RNG). */
   rates?: Partial<Record<RecordFault, number>>;
   /** The n-th created batch job ends with jobSequence[n] ('none' = normal); later jobs are normal. */
   jobSequence?: JobFault[];
+  /** Probability per created job (past jobSequence) of ending FAILED or EXPIRED instead of succeeding. */
   jobRates?: { failed?: number; expired?: number };
   /**
    * HTTP-level faults: answer matching calls with 500/503 (Google error body) or drop the connection.
@@ -22,7 +31,7 @@ export interface FaultPlan {
    * times (default: no limit).
    */
   http?: Array<{
-    kind: 'status_500' | 'status_503' | 'drop';
+    kind: HttpFault;
     match?: CallKind;
     count?: number;
     rate?: number;
@@ -30,24 +39,6 @@ export interface FaultPlan {
   /** Extra real-time milliseconds before answering, per call kind. */
   slowMs?: Partial<Record<CallKind, number>>;
 }
-
-export const RECORD_FAULTS = [
-  'invalid_json',
-  'max_tokens',
-  'safety',
-  'empty',
-  'request_error',
-] as const satisfies readonly RecordFault[];
-export const CALL_KINDS = [
-  'create',
-  'get',
-  'list',
-  'upload',
-  'download',
-  'generate',
-  'count',
-  'any',
-] as const satisfies readonly CallKind[];
 
 const probability = z.number().min(0).max(1);
 const recordFault = z.enum(RECORD_FAULTS);
@@ -58,7 +49,7 @@ export const faultPlanSchema = z
   .object({
     byKey: z.record(z.string(), z.array(recordFault)).optional(),
     rates: z.partialRecord(recordFault, probability).optional(),
-    jobSequence: z.array(z.enum(['job_failed', 'job_expired', 'none'])).optional(),
+    jobSequence: z.array(z.enum(JOB_FAULTS)).optional(),
     jobRates: z
       .object({ failed: probability.optional(), expired: probability.optional() })
       .strict()
@@ -67,7 +58,7 @@ export const faultPlanSchema = z
       .array(
         z
           .object({
-            kind: z.enum(['status_500', 'status_503', 'drop']),
+            kind: z.enum(HTTP_FAULTS),
             match: callKind.optional(),
             count: z.number().int().min(0).optional(),
             rate: probability.optional(),

@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
 import {
-  callKind,
+  injectFaults,
   jsonBody,
   pageSizeOf,
   withoutMethod,
@@ -10,6 +10,8 @@ import {
   type Env,
 } from './http-context.js';
 import { invalidArgument } from './google-error.js';
+import { pageJson } from './paging.js';
+import { isJsonObject } from './json-object.js';
 
 /** The Files API: resumable upload, get, list, download, delete. */
 export function fileRoutes(state: EmulatorState): Hono<Env> {
@@ -17,7 +19,7 @@ export function fileRoutes(state: EmulatorState): Hono<Env> {
   const { files } = state;
 
   // Start (`x-goog-upload-command: start`) and chunks (same path plus `upload_id`), as Google does.
-  app.post('/upload/:version{v1beta|v1}/files', callKind(state, 'upload'), async (c) => {
+  app.post('/upload/:version{v1beta|v1}/files', injectFaults(state, 'upload'), async (c) => {
     const origin = new URL(c.req.url).origin;
     const uploadId = c.req.query('upload_id');
     const command = (c.req.header('x-goog-upload-command') ?? '').toLowerCase();
@@ -25,7 +27,7 @@ export function fileRoutes(state: EmulatorState): Hono<Env> {
       if (!command.includes('start'))
         throw invalidArgument('Missing X-Goog-Upload-Command: start for a resumable upload.');
       const body = await jsonBody(c);
-      const meta = isRecord(body) && isRecord(body.file) ? body.file : {};
+      const meta = isJsonObject(body) && isJsonObject(body.file) ? body.file : {};
       const id = files.startUpload({
         displayName: typeof meta.displayName === 'string' ? meta.displayName : undefined,
         mimeType:
@@ -57,16 +59,13 @@ export function fileRoutes(state: EmulatorState): Hono<Env> {
     return c.body(null, 200);
   });
 
-  app.get('/:version{v1beta|v1}/files', callKind(state, 'list'), (c) => {
+  app.get('/:version{v1beta|v1}/files', injectFaults(state, 'list'), (c) => {
     const page = files.list(pageSizeOf(c, 10, 100), c.req.query('pageToken'));
     const origin = new URL(c.req.url).origin;
-    return c.json({
-      ...(page.items.length > 0 ? { files: page.items.map((file) => files.toJson(file, origin)) } : {}),
-      ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
-    });
+    return c.json(pageJson(page, 'files', (file) => files.toJson(file, origin)));
   });
 
-  app.get('/:version{v1beta|v1}/files/:file{[^/:]+:download}', callKind(state, 'download'), (c) => {
+  app.get('/:version{v1beta|v1}/files/:file{[^/:]+:download}', injectFaults(state, 'download'), (c) => {
     const file = files.require(`files/${withoutMethod(c.req.param('file'))}`);
     const { outgoing } = c.env;
     outgoing.writeHead(200, { 'content-type': file.mimeType, 'content-length': String(file.sizeBytes) });
@@ -75,19 +74,15 @@ export function fileRoutes(state: EmulatorState): Hono<Env> {
     return RESPONSE_ALREADY_SENT;
   });
 
-  app.get('/:version{v1beta|v1}/files/:file{[^/:]+}', callKind(state, 'get'), (c) => {
+  app.get('/:version{v1beta|v1}/files/:file{[^/:]+}', injectFaults(state, 'get'), (c) => {
     const file = files.require(`files/${c.req.param('file')}`);
     return c.json(files.toJson(file, new URL(c.req.url).origin));
   });
 
-  app.delete('/:version{v1beta|v1}/files/:file{[^/:]+}', callKind(state, 'any'), (c) => {
+  app.delete('/:version{v1beta|v1}/files/:file{[^/:]+}', injectFaults(state, 'any'), (c) => {
     files.delete(`files/${c.req.param('file')}`);
     return c.json({});
   });
 
   return app;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

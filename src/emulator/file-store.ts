@@ -49,6 +49,7 @@ export class FileStore {
     private readonly random: Random,
   ) {}
 
+  /** Creates the store's directories; call once before use. */
   async init(): Promise<void> {
     await mkdir(join(this.dir, 'files'), { recursive: true });
     await mkdir(join(this.dir, 'uploads'), { recursive: true });
@@ -176,6 +177,7 @@ export class FileStore {
     return paginate(all, (file) => file.sequence, pageSize, pageToken);
   }
 
+  /** Forgets the file and removes it from disk; a missing file is Google's 404. */
   delete(name: string): void {
     this.drop(this.require(name));
   }

@@ -10,7 +10,12 @@ const HTTP_STATUS = {
   UNAVAILABLE: 503,
 } as const;
 
+/** A canonical gRPC status name the emulator answers with. */
 export type RpcStatus = keyof typeof HTTP_STATUS;
+
+/** Google's message for an internal error (500 INTERNAL), as the real API words it. */
+export const INTERNAL_ERROR_MESSAGE =
+  'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting';
 
 /** An error the emulator answers with Google's body: `{error: {code, message, status, details?}}`. */
 export class GoogleError extends Error {

@@ -7,7 +7,7 @@ import { GoogleError } from './google-error.js';
 import type { EmulatorState, Env } from './http-context.js';
 import { modelRoutes } from './model-routes.js';
 
-const NO_KEY =
+const NO_KEY_MESSAGE =
   "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.";
 
 /** The emulator's HTTP surface: Google's v1beta routes behind an API-key check, plus `/_emulator/*`. */
@@ -22,7 +22,7 @@ export function emulatorApp(state: EmulatorState): Hono<Env> {
       (path.startsWith('/upload/') && c.req.query('upload_id') !== undefined);
     // Any non-empty key is accepted; it is never logged nor echoed.
     if (!exempt && !c.req.header('x-goog-api-key') && !c.req.query('key')) {
-      throw new GoogleError('PERMISSION_DENIED', NO_KEY);
+      throw new GoogleError('PERMISSION_DENIED', NO_KEY_MESSAGE);
     }
     await next();
   });

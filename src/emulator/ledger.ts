@@ -16,10 +16,13 @@ export interface LedgerEntry {
 
 /** What the emulator billed, queryable by tests. */
 export interface Ledger {
+  /** Copies of the entries, oldest first. */
   entries(): LedgerEntry[];
+  /** Forgets every entry. */
   clear(): void;
 }
 
+/** Sums over a ledger's entries. */
 export interface LedgerTotals {
   requests: number;
   inputTokens: number;
@@ -31,14 +34,17 @@ export interface LedgerTotals {
 export class MemoryLedger implements Ledger {
   private readonly list: LedgerEntry[] = [];
 
+  /** Bills one model call. */
   record(entry: LedgerEntry): void {
     this.list.push(entry);
   }
 
+  /** Copies, so a test cannot rewrite what was billed. */
   entries(): LedgerEntry[] {
     return this.list.map((entry) => ({ ...entry }));
   }
 
+  /** Forgets every entry. */
   clear(): void {
     this.list.length = 0;
   }

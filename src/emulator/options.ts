@@ -1,28 +1,45 @@
 import type { Responder } from './model/index.js';
 import type { FaultPlan } from './fault-plan.js';
 
+/** The limits the emulator enforces, as Google's project quotas; defaults in DEFAULT_QUOTAS. */
 export interface EmulatorQuotas {
-  maxConcurrentBatchJobs: number; // PENDING+RUNNING jobs per project; default 100
-  maxEnqueuedTokensPerModel: number; // input tokens of PENDING+RUNNING jobs per model; default 10_000_000
+  /** PENDING+RUNNING batch jobs per project; default 100. */
+  maxConcurrentBatchJobs: number;
+  /** Input tokens of PENDING+RUNNING batch jobs per model; default 10_000_000. */
+  maxEnqueuedTokensPerModel: number;
+  /** Real-time generateContent requests per model per minute; default 1000. */
   rpm: number;
+  /** Real-time generateContent input tokens per model per minute; default 4_000_000. */
   tpm: number;
-  rpd: number; // real-time generateContent per model; defaults 1000 / 4_000_000 / 100_000
+  /** Real-time generateContent requests per model per day; default 100_000. */
+  rpd: number;
 }
 
+/** How to start an emulator; every field is optional. Times are in ms; "emulated" ones run timeScale times faster. */
 export interface EmulatorOptions {
-  host?: string; // default 127.0.0.1
-  port?: number; // default 0 (a free port)
-  timeScale?: number; // emulated ms per real ms; default 1
-  turnaroundMs?: number | { min: number; max: number }; // emulated create->done time; default {min: 60_000, max: 600_000}
-  seed?: number; // default 1; all randomness derives from it
-  fileTtlMs?: number; // emulated; default 48 h
-  jobExpiryMs?: number; // emulated; default 48 h (a job whose turnaround exceeds this EXPIRES)
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0 (a free port). */
+  port?: number;
+  /** Emulated ms per real ms; default 1. */
+  timeScale?: number;
+  /** Emulated time from create to done; default {min: 60_000, max: 600_000}. */
+  turnaroundMs?: number | { min: number; max: number };
+  /** All randomness derives from it; default 1. */
+  seed?: number;
+  /** Emulated lifetime of an uploaded or generated file; default 48 h. */
+  fileTtlMs?: number;
+  /** Emulated; default 48 h. A job whose turnaround exceeds this ends EXPIRED. */
+  jobExpiryMs?: number;
   quotas?: Partial<EmulatorQuotas>;
   faults?: FaultPlan;
-  responder?: Responder; // a test's own model
-  storageDir?: string; // where uploaded/result files live; default a fresh temp dir removed on close
+  /** A test's own model, asked before the synthetic one. */
+  responder?: Responder;
+  /** Where uploaded and result files live; default a fresh temp dir, removed on close. */
+  storageDir?: string;
 }
 
+/** The quotas used where EmulatorOptions.quotas leaves a field out. */
 export const DEFAULT_QUOTAS: EmulatorQuotas = {
   maxConcurrentBatchJobs: 100,
   maxEnqueuedTokensPerModel: 10_000_000,

@@ -1,6 +1,6 @@
 import { invalidArgument } from './google-error.js';
 
-/** Pages of a listing. */
+/** One page of a listing. */
 export interface Page<T> {
   items: T[];
   nextPageToken: string | undefined;
@@ -30,5 +30,20 @@ export function paginate<T>(
       rest.length > pageSize && last !== undefined
         ? Buffer.from(String(sequenceOf(last)), 'utf8').toString('base64url')
         : undefined,
+  };
+}
+
+/**
+ * A page as Google's list methods answer it: `{[field]: items, nextPageToken}`, each left out when
+ * empty (proto JSON omits empty lists and strings).
+ */
+export function pageJson<T>(
+  page: Page<T>,
+  field: string,
+  toJson: (item: T) => Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    ...(page.items.length > 0 ? { [field]: page.items.map((item) => toJson(item)) } : {}),
+    ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
   };
 }

@@ -44,7 +44,7 @@ const QUOTA_NAMES: Record<QuotaKind, { quotaMetric: string; quotaId: string }> =
 };
 
 /** The violation of `quota` at `limit`, with Google's metric and id; `model` for per-model quotas. */
-export function violation(quota: QuotaKind, limit: number, model: string | null): QuotaViolation {
+export function quotaViolation(quota: QuotaKind, limit: number, model: string | null): QuotaViolation {
   return { quota, ...QUOTA_NAMES[quota], limit, model };
 }
 

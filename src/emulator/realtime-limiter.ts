@@ -1,4 +1,4 @@
-import { QuotaError, violation, type QuotaViolation } from './quotas.js';
+import { QuotaError, quotaViolation, type QuotaViolation } from './quotas.js';
 
 /** Real-time generateContent limits per model: requests per minute, input tokens per minute, requests per day. */
 export interface RealtimeLimits {
@@ -107,13 +107,13 @@ export class RealtimeLimiter {
     let detail = '';
     if (log.count('day') >= rpd) {
       found.push({
-        violation: violation('rpd', rpd, name),
+        violation: quotaViolation('rpd', rpd, name),
         waitMs: waitForCount(log, 'day', log.count('day') - rpd + 1, now),
       });
     }
     if (log.count('minute') >= rpm) {
       found.push({
-        violation: violation('rpm', rpm, name),
+        violation: quotaViolation('rpm', rpm, name),
         waitMs: waitForCount(log, 'minute', log.count('minute') - rpm + 1, now),
       });
     }
@@ -122,7 +122,7 @@ export class RealtimeLimiter {
       if (tokens > tpm)
         detail = ` This request alone has ${tokens} input tokens, more than the per-minute limit of ${tpm}.`;
       found.push({
-        violation: violation('tpm', tpm, name),
+        violation: quotaViolation('tpm', tpm, name),
         waitMs: tokens > tpm ? MINUTE_MS : waitForTokens(log, tokens, tpm, now),
       });
     }

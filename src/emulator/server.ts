@@ -19,11 +19,17 @@ import { seededRandom } from './seeded-random.js';
 
 /** A started emulator. */
 export interface RunningEmulator {
-  url: string; // 'http://127.0.0.1:PORT' — give it to the SDK as httpOptions.baseUrl
+  /** 'http://127.0.0.1:PORT': give it to the SDK as httpOptions.baseUrl. */
+  url: string;
+  /** Every billed model call. */
   ledger: Ledger;
-  setFaults(faults: FaultPlan): void; // replaces the plan (byKey counters restart)
+  /** Replaces the fault plan (byKey counters restart). */
+  setFaults(faults: FaultPlan): void;
+  /** Replaces the test's model (undefined: the synthetic model only). */
   setResponder(responder: Responder | undefined): void;
-  now(): number; // emulated epoch ms
+  /** Emulated epoch ms. */
+  now(): number;
+  /** Stops listening once processing under way has finished; removes the storage it created. Idempotent. */
   close(): Promise<void>;
 }
 

@@ -94,7 +94,7 @@ export function toGeminiApiError(error: unknown, operation: string, secret: stri
     status,
     retryable: RETRYABLE.has(code) || (code === 'UNKNOWN' && status >= 500),
     ...(retryDelayMs !== undefined ? { retryDelayMs } : {}),
-    message: scrub(`${operation} failed (HTTP ${status}${body?.status ? ` ${body.status}` : ''}): ${serverMessage}.${wait} ${ADVICE[code]}`),
+    message: scrub(`${operation} failed (HTTP ${status}${body?.status ? ` ${body.status}` : ''}): ${sentence(serverMessage)}${wait} ${ADVICE[code]}`),
   });
 }
 
@@ -162,6 +162,12 @@ function isNetworkError(error: unknown): boolean {
   if (error instanceof TypeError && /fetch failed|network/i.test(error.message)) return true;
   const code = (error as { code?: unknown; cause?: { code?: unknown } }).cause?.code ?? (error as { code?: unknown }).code;
   return typeof code === 'string' && /^(ECONN|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|UND_ERR)/.test(code);
+}
+
+/** Ends a server message with exactly one full stop, so advice can follow it. */
+function sentence(text: string): string {
+  const trimmed = text.trim();
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
 
 function describe(error: unknown): string {

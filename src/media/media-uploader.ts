@@ -75,7 +75,7 @@ export class MediaUploader {
     const now = this.options.now();
     const seen = this.confirmed.get(key);
     if (seen && seen.remoteName === cached.remoteName && now - seen.at < this.recheckMs) return true;
-    const remote: RemoteFile | null = { name: cached.remoteName };
+    const remote = await this.options.api.getFile(cached.remoteName);
     if (!remote || remote.state === 'FAILED') {
       this.confirmed.delete(key);
       return false;

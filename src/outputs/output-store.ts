@@ -36,6 +36,8 @@ export interface OutputStoreOptions {
 export class OutputStore {
   readonly root: string;
   private readonly random: () => string;
+  /** Folders already created by this store: skips a recursive mkdir per write (a hot path). */
+  private readonly knownFolders = new Set<string>();
 
   constructor(root: string, options: OutputStoreOptions = {}) {
     this.root = resolve(root);
@@ -54,7 +56,7 @@ export class OutputStore {
     await this.ensureFolder(folder);
     const temp = join(folder, tempName(basename(path), this.random()));
     const body = `${JSON.stringify({ ...document, output: document.output ?? null }, null, 2)}\n`;
-    const handle = await open(temp, 'wx');
+    const handle = await this.openTemp(temp, folder);
     try {
       await handle.writeFile(body, 'utf8');
       await handle.sync();
@@ -125,9 +127,25 @@ export class OutputStore {
     return removed;
   }
 
+  /** Opens a new temp file; a folder removed behind the store's back is created again once. */
+  private async openTemp(temp: string, folder: string) {
+    try {
+      return await open(temp, 'wx');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      this.knownFolders.clear();
+      await this.ensureFolder(folder);
+      return open(temp, 'wx');
+    }
+  }
+
   /** Creates the folder and makes each new folder's entry durable in its parent. */
   private async ensureFolder(folder: string): Promise<void> {
+    if (this.knownFolders.has(folder)) return;
+    // Bounded: a workload with millions of folders must not grow this without limit.
+    if (this.knownFolders.size >= 10_000) this.knownFolders.clear();
     const first = await mkdir(folder, { recursive: true });
+    this.knownFolders.add(folder);
     if (first === undefined) return;
     // mkdir returns the top-most folder it created: fsync from its parent down to `folder`.
     const chain: string[] = [];

@@ -10,7 +10,7 @@ import { rawGet } from '../emulator/harness.js';
 import { oneoffWorld, request, SECRET_KEY, type OneoffWorld } from './oneoff-fixture.js';
 
 const MODEL = 'gemini-2.5-flash';
-/** 1 real ms = 1 emulated hour; a 1-minute turnaround is over in well under a real millisecond or two. */
+/** 1 real second = 1 emulated hour: a 1-minute turnaround is over in ~17 real ms. */
 const FAST = { timeScale: 3600, turnaroundMs: 60_000 };
 
 /** A request using every top-level field the API takes beside contents. */

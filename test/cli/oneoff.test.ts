@@ -71,8 +71,8 @@ describe('wavebatch jobs / status / fetch / cancel against the emulator', () => 
   });
 
   it('status shows a running job with its pending count; fetch says not ready; cancel ends it', async () => {
-    // 1 real ms = 1 emulated hour; a 10 h turnaround keeps the job RUNNING for ~10 real seconds.
-    const w = (world = await oneoffWorld({ timeScale: 3600, turnaroundMs: 10 * 3_600_000 }));
+    // 1 real second = 1 emulated hour: a 40 h turnaround keeps the job RUNNING from ~17 ms to ~40 s.
+    const w = (world = await oneoffWorld({ timeScale: 3600, turnaroundMs: 40 * 3_600_000 }));
     const name = await submit(w, 'slow.jsonl', ['a', 'b', 'c']);
     await w.waitFor(name, ['RUNNING']);
 

@@ -134,6 +134,20 @@ describe('GeminiClient against the emulator', () => {
     expect(await client.getFile(file.name)).toBeNull();
   });
 
+  it('uploads a media file with its type and URI, for fileData parts that the model and countTokens accept', async () => {
+    await start();
+    const image = join(dir, 'scan.png');
+    await writeFile(image, Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]));
+    const file = await client.uploadFile(image, 'image/png', 'scan');
+    expect(file).toMatchObject({ name: expect.stringMatching(/^files\//), mimeType: 'image/png', sizeBytes: 7 });
+    expect(file.uri).toBe(`${emulator.url}/v1beta/${file.name}`);
+    expect(Date.parse(file.expiresAt ?? '') - Date.parse(file.createdAt ?? '')).toBe(48 * 3600_000);
+    expect(await client.getFile(file.name)).toMatchObject({ name: file.name, uri: file.uri });
+    const request = { contents: [{ role: 'user', parts: [{ text: 'abcd' }, { fileData: { fileUri: file.uri ?? '', mimeType: 'image/png' } }] }] };
+    expect(await client.countTokens(MODEL, request)).toBe(1 + 258);
+    expect(await client.generateContent(MODEL, request)).toMatchObject({ usageMetadata: { promptTokenCount: 1 + 258 } });
+  });
+
   it('counts tokens including the system instruction', async () => {
     await start();
     const bare = await buildModelRequest({ promptText: 'hello there' });
@@ -192,6 +206,15 @@ describe('GeminiClient wire requests (recording fake)', () => {
       expect(call.headers['x-goog-api-key']).toBe(KEY);
       expect(call.query.toString()).not.toContain(KEY);
     }
+  });
+
+  it("reads Google's 403 for a file that may not exist as gone, but not a 403 for a bad key", async () => {
+    google.failNext('/files/expired', 403, {
+      error: { code: 403, status: 'PERMISSION_DENIED', message: 'You do not have permission to access the File expired or it may not exist.' },
+    });
+    expect(await client.getFile('files/expired')).toBeNull();
+    google.failNext('/files/other', 403, { error: { code: 403, status: 'PERMISSION_DENIED', message: 'API key not valid.' } });
+    await expect(client.getFile('files/other')).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
   });
 
   it('reads RetryInfo from a 429 and scrubs the key when a server echoes it', async () => {

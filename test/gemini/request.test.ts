@@ -9,6 +9,7 @@ import {
   MediaInputError,
   toBatchFileLine,
   toInlinedRequest,
+  type MediaUploads,
 } from '../../src/gemini/index.js';
 
 let dir: string;
@@ -62,6 +63,77 @@ describe('buildModelRequest', () => {
     await expect(
       buildModelRequest({ promptText: 'x', media: [{ path: join(dir, 'a.zip'), mimeType: 'application/zip' }] }),
     ).rejects.toMatchObject({ code: 'INPUT_MEDIA_TYPE' });
+  });
+});
+
+describe('buildModelRequest with uploads', () => {
+  /** Records what the hook was asked to upload; answers with a fixed reference. */
+  function recordingUploads(minBytes: number, estimatedTokens?: number) {
+    const asked: Array<{ path: string; size: number }> = [];
+    const uploads: MediaUploads = {
+      minBytes,
+      fileFor: async (media, size) => {
+        asked.push({ path: media.path, size });
+        return { fileUri: `https://files.test/v1beta/files/${asked.length}`, mimeType: media.mimeType, ...(estimatedTokens ? { estimatedTokens } : {}) };
+      },
+    };
+    return { asked, uploads };
+  }
+
+  it('uploads binaries at or above the threshold, inlines smaller ones, keeps text as text', async () => {
+    await writeFile(join(dir, 'big.png'), Buffer.alloc(100));
+    await writeFile(join(dir, 'edge.png'), Buffer.alloc(50));
+    await writeFile(join(dir, 'small.png'), Buffer.alloc(49));
+    await writeFile(join(dir, 'long.txt'), 'x'.repeat(200));
+    const { asked, uploads } = recordingUploads(50);
+    const request = await buildModelRequest({
+      promptText: 'p',
+      media: ['big.png', 'edge.png', 'small.png'].map((name) => ({ path: join(dir, name), mimeType: 'image/png' })).concat([
+        { path: join(dir, 'long.txt'), mimeType: 'text/plain' },
+      ]),
+      uploads,
+    });
+    expect(asked).toEqual([
+      { path: join(dir, 'big.png'), size: 100 },
+      { path: join(dir, 'edge.png'), size: 50 },
+    ]);
+    expect(request.contents[0]?.parts).toEqual([
+      { text: 'p' },
+      { fileData: { fileUri: 'https://files.test/v1beta/files/1', mimeType: 'image/png' } },
+      { fileData: { fileUri: 'https://files.test/v1beta/files/2', mimeType: 'image/png' } },
+      { inlineData: { mimeType: 'image/png', data: Buffer.alloc(49).toString('base64') } },
+      { text: 'x'.repeat(200) },
+    ]);
+    // Uploaded images count as images: 2 x 258 + the inline one + text.
+    expect(estimateTokens(request)).toBe(3 * 258 + Math.ceil(201 / 4));
+    expect(JSON.parse(toBatchFileLine('k', request))).not.toHaveProperty('request.fileTokens');
+  });
+
+  it("estimates an uploaded file by what the hook knows (a PDF's pages)", async () => {
+    await writeFile(join(dir, 'doc.pdf'), Buffer.alloc(10));
+    const { uploads } = recordingUploads(1, 5 * 258);
+    const request = await buildModelRequest({ promptText: 'abcd', media: [{ path: join(dir, 'doc.pdf'), mimeType: 'application/pdf' }], uploads });
+    expect(estimateTokens(request)).toBe(1 + 5 * 258);
+  });
+
+  it('uploads media above the inline cap whatever the threshold; without uploads it says how to fix it', async () => {
+    const big = join(dir, 'huge.png');
+    await writeFile(big, Buffer.alloc(MAX_MEDIA_PART_BYTES + 1));
+    const { asked, uploads } = recordingUploads(MAX_MEDIA_PART_BYTES * 2);
+    await buildModelRequest({ promptText: 'x', media: [{ path: big, mimeType: 'image/png' }], uploads });
+    expect(asked).toHaveLength(1);
+    await expect(buildModelRequest({ promptText: 'x', media: [{ path: big, mimeType: 'image/png' }] })).rejects.toThrow(
+      /media_upload_bytes/,
+    );
+  });
+
+  it('refuses an unsupported type before uploading anything', async () => {
+    await writeFile(join(dir, 'a.zip'), Buffer.alloc(100));
+    const { asked, uploads } = recordingUploads(1);
+    await expect(
+      buildModelRequest({ promptText: 'x', media: [{ path: join(dir, 'a.zip'), mimeType: 'application/zip' }], uploads }),
+    ).rejects.toMatchObject({ code: 'INPUT_MEDIA_TYPE' });
+    expect(asked).toEqual([]);
   });
 });
 

@@ -78,6 +78,14 @@ describe('OutputStore', () => {
     expect(allFiles(root)).toEqual([store.pathFor(id)]);
   });
 
+  it('writes again after its output folder was deleted behind its back', async () => {
+    const id = 'MA/harvard/1901/page_001';
+    await store.write(id, documentFor(id));
+    rmSync(join(root, 'MA'), { recursive: true });
+    await store.write(id, documentFor(id, { again: true }));
+    expect(await store.read(id)).toEqual(documentFor(id, { again: true }));
+  });
+
   it('overwrites an existing output, keeping a single file', async () => {
     await store.write('a', documentFor('a', { n: 1 }, 1));
     await store.write('a', documentFor('a', { n: 2 }, 2));

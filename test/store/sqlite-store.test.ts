@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { WorkloadRecord } from '../../src/workload/record.js';
 
@@ -127,5 +129,50 @@ describe('SqliteStore', () => {
     await store.updateJobState('j', 'expired');
     expect(await store.releaseStrandedRecords()).toBe(1);
     expect((await store.getRecord('b/p1'))?.status).toBe('ready');
+  });
+
+  it('remembers uploaded media files by content and type, replaces an entry, forgets it, and resets', async () => {
+    const row = {
+      sha256: 'a'.repeat(64),
+      mimeType: 'image/png',
+      sizeBytes: 123,
+      remoteName: 'files/one',
+      uri: 'https://x/v1beta/files/one',
+      expiresAt: '2026-01-03T00:00:00.000Z',
+      uploadedAt: '2026-01-01T00:00:00.000Z',
+    };
+    expect(await store.getMediaFile(row.sha256, 'image/png')).toBeNull();
+    await store.saveMediaFile(row);
+    expect(await store.getMediaFile(row.sha256, 'image/png')).toEqual(row);
+    // Same bytes declared as another type are another entry.
+    expect(await store.getMediaFile(row.sha256, 'image/jpeg')).toBeNull();
+    const replaced = { ...row, remoteName: 'files/two', uri: 'https://x/v1beta/files/two', expiresAt: null };
+    await store.saveMediaFile(replaced);
+    expect(await store.getMediaFile(row.sha256, 'image/png')).toEqual(replaced);
+    await store.forgetMediaFile(row.sha256, 'image/png');
+    expect(await store.getMediaFile(row.sha256, 'image/png')).toBeNull();
+    await store.saveMediaFile(row);
+    await store.reset();
+    expect(await store.getMediaFile(row.sha256, 'image/png')).toBeNull();
+  });
+
+  it('adds the media-file cache to a store written before it existed (schema 1), keeping its data', async () => {
+    const path = join(dir, 'old.db');
+    const old = new Database(path);
+    old.exec(MIGRATIONS[0] ?? '');
+    old.pragma('user_version = 1');
+    old.prepare(`INSERT INTO records (id, chain_id, position, vars_json, media_json, updated_at) VALUES ('r', 'c', 1, '{}', '[]', 'now')`).run();
+    old.close();
+    const upgraded = new SqliteStore({ path });
+    try {
+      expect((await upgraded.getRecord('r'))?.chainId).toBe('c');
+      await upgraded.saveMediaFile({ sha256: 'b'.repeat(64), mimeType: 'application/pdf', sizeBytes: 1, remoteName: 'files/p', uri: 'u', expiresAt: null, uploadedAt: 't' });
+      expect((await upgraded.getMediaFile('b'.repeat(64), 'application/pdf'))?.remoteName).toBe('files/p');
+    } finally {
+      await upgraded.close();
+    }
+    const check = new Database(path);
+    expect(check.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    check.close();
   });
 });

@@ -1,5 +1,5 @@
 import { countTextTokens, type Modality } from './tokens.js';
-import type { ModelAnswer, ModelOutcome, WireResponse } from './response.js';
+import { usageMetadata, type ModelAnswer, type ModelOutcome, type WireResponse } from './response.js';
 
 /*
  * A test's responder may return a whole wire response; it goes out as given, completed with what
@@ -57,12 +57,7 @@ export function passThrough(
     kind: 'response',
     response: {
       ...response,
-      usageMetadata: response.usageMetadata ?? {
-        promptTokenCount: inputTokens,
-        ...(outputTokens > 0 ? { candidatesTokenCount: outputTokens } : {}),
-        totalTokenCount: inputTokens + outputTokens,
-        promptTokensDetails: promptDetails,
-      },
+      usageMetadata: response.usageMetadata ?? usageMetadata(promptDetails, outputTokens),
       modelVersion: response.modelVersion ?? modelVersionOf(model),
       responseId: response.responseId ?? responseId,
     },

@@ -29,7 +29,7 @@ function priceFor(model: string): ModelPrice {
   return PRICES[match ?? FALLBACK] ?? { input: 0.3, output: 2.5 };
 }
 
-/** Price table: USD per 1M input/output tokens, real-time; batch is half. Unknown models cost as gemini-2.5-flash. */
+/** What one call costs in USD: the model's published prices (long-context above its threshold), halved for batch; unknown models cost as gemini-2.5-flash. */
 export function priceOf(
   model: string,
   inputTokens: number,

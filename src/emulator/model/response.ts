@@ -1,3 +1,4 @@
+import { INTERNAL_ERROR_MESSAGE } from '../google-error.js';
 import type { RecordFault } from './faults.js';
 import { countTextTokens, type Modality } from './tokens.js';
 
@@ -30,10 +31,6 @@ export interface ShapeInput {
   fault: RecordFault | null;
 }
 
-/** Google's message for an internal error, as the real API words it. */
-const INTERNAL_MESSAGE =
-  'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting';
-
 const HARM_CATEGORIES = [
   'HARM_CATEGORY_HATE_SPEECH',
   'HARM_CATEGORY_DANGEROUS_CONTENT',
@@ -41,7 +38,11 @@ const HARM_CATEGORIES = [
   'HARM_CATEGORY_SEXUALLY_EXPLICIT',
 ];
 
-function usage(promptDetails: ShapeInput['promptDetails'], outputTokens: number): Record<string, unknown> {
+/** A response's usageMetadata, counted from the prompt's token details and the returned text. */
+export function usageMetadata(
+  promptDetails: ShapeInput['promptDetails'],
+  outputTokens: number,
+): Record<string, unknown> {
   const promptTokenCount = promptDetails.reduce((sum, detail) => sum + detail.tokenCount, 0);
   // proto3 JSON omits zero counts, so a blocked or empty answer has no candidatesTokenCount.
   return {
@@ -89,7 +90,7 @@ export function shapeAnswer(input: ShapeInput): ModelAnswer {
     const outputTokens = countTextTokens(outputText);
     return {
       kind: 'response',
-      response: { candidates, usageMetadata: usage(input.promptDetails, outputTokens), ...base },
+      response: { candidates, usageMetadata: usageMetadata(input.promptDetails, outputTokens), ...base },
       inputTokens,
       outputTokens,
       outcome,
@@ -97,7 +98,7 @@ export function shapeAnswer(input: ShapeInput): ModelAnswer {
   };
   switch (input.fault) {
     case 'request_error':
-      return { kind: 'error', error: { code: 500, status: 'INTERNAL', message: INTERNAL_MESSAGE } };
+      return { kind: 'error', error: { code: 500, status: 'INTERNAL', message: INTERNAL_ERROR_MESSAGE } };
     case 'safety': {
       const safetyRatings = HARM_CATEGORIES.map((category, index) => ({
         category,

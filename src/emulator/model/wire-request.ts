@@ -1,3 +1,5 @@
+import { isJsonObject } from '../json-object.js';
+
 /** The wire GenerateContentRequest as the REST API receives it (camelCase JSON). */
 export interface WireGenerateRequest {
   contents?: unknown;
@@ -24,10 +26,6 @@ export interface ResponseFormat {
   maxOutputTokens: number | undefined;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * Reads a field by its camelCase name or its snake_case twin: the REST API accepts both (proto
  * JSON), and batch input files written by other tools often use snake_case.
@@ -40,11 +38,11 @@ export function fieldOf(record: Record<string, unknown>, camel: string): unknown
 
 function toPart(value: unknown): WirePart | undefined {
   if (typeof value === 'string') return { text: value };
-  if (!isRecord(value)) return undefined;
+  if (!isJsonObject(value)) return undefined;
   const part: WirePart = {};
   if (typeof value.text === 'string') part.text = value.text;
   const inline = fieldOf(value, 'inlineData');
-  if (isRecord(inline) && typeof inline.data === 'string') {
+  if (isJsonObject(inline) && typeof inline.data === 'string') {
     const mimeType = fieldOf(inline, 'mimeType');
     part.inlineData = {
       mimeType: typeof mimeType === 'string' ? mimeType : 'application/octet-stream',
@@ -52,7 +50,7 @@ function toPart(value: unknown): WirePart | undefined {
     };
   }
   const file = fieldOf(value, 'fileData');
-  if (isRecord(file)) {
+  if (isJsonObject(file)) {
     const mimeType = fieldOf(file, 'mimeType');
     const fileUri = fieldOf(file, 'fileUri');
     part.fileData = {
@@ -67,7 +65,7 @@ function toPart(value: unknown): WirePart | undefined {
 function partsOfContent(value: unknown): WirePart[] {
   if (value === undefined || value === null) return [];
   if (Array.isArray(value)) return value.flatMap((item) => partsOfContent(item));
-  if (isRecord(value) && Array.isArray(value.parts))
+  if (isJsonObject(value) && Array.isArray(value.parts))
     return value.parts.map(toPart).filter((part) => part !== undefined);
   const part = toPart(value);
   return part ? [part] : [];
@@ -89,7 +87,7 @@ export function promptTextOf(request: WireGenerateRequest): string {
 /** The generationConfig, read under either spelling. */
 export function generationConfigOf(request: WireGenerateRequest): Record<string, unknown> {
   const config = fieldOf(request as Record<string, unknown>, 'generationConfig');
-  return isRecord(config) ? config : {};
+  return isJsonObject(config) ? config : {};
 }
 
 /** Reads the response format from generationConfig (camelCase or snake_case). */
