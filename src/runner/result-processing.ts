@@ -6,7 +6,11 @@ import { classifyResult, readResultLines, type OutputValidator } from '../result
 import type { JobMember, JobRow, WorkloadStore } from '../store/store.js';
 import type { BatchApi } from './batch-api.js';
 import type { RunnerEventListener } from './events.js';
+import { BoundedTasks } from './bounded-tasks.js';
 import type { RunnerSettings } from './settings.js';
+
+/** Results applied at once: each is an fsynced file, so overlapping them hides the disk latency. */
+const APPLY_CONCURRENCY = 16;
 
 export interface ResultProcessingDeps {
   store: WorkloadStore;
@@ -38,6 +42,7 @@ export async function processSucceededJob(deps: ResultProcessingDeps, job: JobRo
   const seen = new Set<string>();
   let succeeded = 0;
   let failed = 0;
+  const tasks = new BoundedTasks(APPLY_CONCURRENCY);
 
   const apply = async (result: RawResult) => {
     const member = result.key === undefined ? undefined : members.get(result.key);
@@ -47,9 +52,12 @@ export async function processSucceededJob(deps: ResultProcessingDeps, job: JobRo
     }
     if (seen.has(member.recordId)) return;
     seen.add(member.recordId);
-    const ok = await applyResult(deps, job, member, result);
-    if (ok) succeeded++;
-    else failed++;
+    // Distinct records only (seen above), so concurrent applies never touch the same row or file.
+    await tasks.run(async () => {
+      const ok = await applyResult(deps, job, member, result);
+      if (ok) succeeded++;
+      else failed++;
+    });
   };
 
   if (remote.resultsFileName) {
@@ -64,6 +72,7 @@ export async function processSucceededJob(deps: ResultProcessingDeps, job: JobRo
   } else if (remote.inlinedResponses) {
     for (const inline of remote.inlinedResponses) await apply({ key: inline.key, response: inline.response, error: inline.error });
   }
+  await tasks.drain();
 
   for (const member of members.values()) {
     if (seen.has(member.recordId)) continue;
