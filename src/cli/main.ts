@@ -1,15 +1,24 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { emulatorCommand } from './commands/emulator.js';
-import { demoCommand } from './commands/demo.js';
-import { maintenanceCommands } from './commands/maintenance.js';
-import { runCommands } from './commands/run.js';
-import { submitCommand } from './commands/submit.js';
-import { jobsCommand } from './commands/jobs.js';
-import { statusCommand } from './commands/status.js';
-import { fetchCommand } from './commands/fetch.js';
-import { cancelCommand } from './commands/cancel.js';
 import { reportError } from './report-error.js';
+
+/**
+ * Each command's module, loaded only when that command runs: the SDK, SQLite, the emulator and the
+ * template engine are heavy, and `wavebatch status` should not pay for `wavebatch emulator`.
+ */
+const COMMANDS: Record<string, () => Promise<Command[]>> = {
+  run: async () => (await import('./commands/run.js')).runCommands(),
+  demo: async () => [(await import('./commands/demo.js')).demoCommand()],
+  emulator: async () => [(await import('./commands/emulator.js')).emulatorCommand()],
+  submit: async () => [(await import('./commands/submit.js')).submitCommand()],
+  jobs: async () => [(await import('./commands/jobs.js')).jobsCommand()],
+  status: async () => [(await import('./commands/status.js')).statusCommand()],
+  fetch: async () => [(await import('./commands/fetch.js')).fetchCommand()],
+  cancel: async () => [(await import('./commands/cancel.js')).cancelCommand()],
+  failures: async () => (await import('./commands/maintenance.js')).maintenanceCommands(),
+};
+/** Commands that live in a module registered under another name. */
+const MODULE_OF: Record<string, string> = { 'run-once': 'run', requeue: 'failures', 'clear-failures': 'failures', reset: 'failures' };
 
 const program = new Command('wavebatch')
   .description('Run large, dependency-chained Gemini workloads through the Batch API: resumable, crash-safe, observable.')
@@ -17,21 +26,13 @@ const program = new Command('wavebatch')
   .showHelpAfterError()
   .exitOverride();
 
-for (const command of [
-  ...runCommands(),
-  demoCommand(),
-  emulatorCommand(),
-  submitCommand(),
-  jobsCommand(),
-  statusCommand(),
-  fetchCommand(),
-  cancelCommand(),
-  ...maintenanceCommands(),
-]) {
-  program.addCommand(command.exitOverride());
-}
-
 try {
+  const requested = process.argv[2] ?? '';
+  const moduleName = MODULE_OF[requested] ?? requested;
+  const loaders = COMMANDS[moduleName] ? [COMMANDS[moduleName]] : Object.values(COMMANDS);
+  for (const load of loaders) {
+    for (const command of await load()) program.addCommand(command.exitOverride());
+  }
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {

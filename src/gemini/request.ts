@@ -30,7 +30,7 @@ export const MAX_UPLOADED_MEDIA_BYTES = 2 * 1024 * 1024 * 1024;
 export interface FileReference {
   fileUri: string;
   mimeType: string;
-  /** Tokens the file will cost, when known (a PDF's pages); otherwise one image's worth is assumed. */
+  /** Tokens the file will cost, when known (a PDF's pages); otherwise estimated from its type and size. */
   estimatedTokens?: number;
 }
 
@@ -118,7 +118,7 @@ async function mediaPart(media: MediaInput, uploads: MediaUploads | undefined): 
     const file = await uploads.fileFor(media, size);
     return {
       part: { fileData: { fileUri: file.fileUri, mimeType: file.mimeType } },
-      fileTokens: file.estimatedTokens ?? TOKENS_PER_IMAGE,
+      fileTokens: file.estimatedTokens ?? uploadedFileTokens(media.mimeType, size),
     };
   }
   if (size > MAX_MEDIA_PART_BYTES) {
@@ -131,6 +131,11 @@ async function mediaPart(media: MediaInput, uploads: MediaUploads | undefined): 
   }
   if (isText) return { part: { text: await readFile(media.path, 'utf8') } };
   return { part: { inlineData: { mimeType: media.mimeType, data: (await readFile(media.path)).toString('base64') } } };
+}
+
+/** Like the inline estimate: an image (or a PDF page) is 258 tokens; other binaries ~1 token per 3 bytes. */
+function uploadedFileTokens(mimeType: string, size: number): number {
+  return mimeType.startsWith('image/') || mimeType === 'application/pdf' ? TOKENS_PER_IMAGE : Math.ceil(size / 3);
 }
 
 /** The generationConfig as sent on the wire, with the response schema folded in. */

@@ -114,6 +114,14 @@ describe('buildModelRequest with uploads', () => {
     const { uploads } = recordingUploads(1, 5 * 258);
     const request = await buildModelRequest({ promptText: 'abcd', media: [{ path: join(dir, 'doc.pdf'), mimeType: 'application/pdf' }], uploads });
     expect(estimateTokens(request)).toBe(1 + 5 * 258);
+    // Without a hint: an audio file is estimated like its inline base64 (~1 token per 3 bytes).
+    await writeFile(join(dir, 'talk.mp3'), Buffer.alloc(300));
+    const audio = await buildModelRequest({
+      promptText: 'abcd',
+      media: [{ path: join(dir, 'talk.mp3'), mimeType: 'audio/mpeg' }],
+      uploads: recordingUploads(1).uploads,
+    });
+    expect(estimateTokens(audio)).toBe(1 + 100);
   });
 
   it('uploads media above the inline cap whatever the threshold; without uploads it says how to fix it', async () => {
