@@ -51,12 +51,6 @@ export function injectFaults(state: EmulatorState, kind: CallKind): MiddlewareHa
   };
 }
 
-/**
- * The former name of `injectFaults`, which read like a getter.
- * @deprecated Kept only until model-routes.ts (being edited elsewhere) imports `injectFaults`.
- */
-export const callKind = injectFaults;
-
 /** The request body as JSON; a malformed body is Google's 400. */
 export async function jsonBody(c: EmulatorContext): Promise<unknown> {
   const text = await c.req.text();

@@ -11,7 +11,8 @@ import { quotaErrorBody } from './quotas.js';
 import { timestamp } from './clock.js';
 import { GoogleError, invalidArgument } from './google-error.js';
 import { fileResolver, missingFileMessage, missingFileOf } from './batch-processing.js';
-import { callKind, jsonBody, withoutMethod, type EmulatorState, type Env } from './http-context.js';
+import { isJsonObject } from './json-object.js';
+import { injectFaults, jsonBody, withoutMethod, type EmulatorState, type Env } from './http-context.js';
 
 /** Real-time calls: `models/{model}:generateContent` (billed, rate limited) and `:countTokens` (free). */
 export function modelRoutes(state: EmulatorState): Hono<Env> {
@@ -19,7 +20,7 @@ export function modelRoutes(state: EmulatorState): Hono<Env> {
 
   app.post(
     '/:version{v1beta|v1}/models/:model{[^/:]+:generateContent}',
-    callKind(state, 'generate'),
+    injectFaults(state, 'generate'),
     async (c) => {
       const model = withoutMethod(c.req.param('model'));
       const request = generateRequestOf(await jsonBody(c), 'GenerateContentRequest');
@@ -52,17 +53,21 @@ export function modelRoutes(state: EmulatorState): Hono<Env> {
     },
   );
 
-  app.post('/:version{v1beta|v1}/models/:model{[^/:]+:countTokens}', callKind(state, 'count'), async (c) => {
-    const body = await jsonBody(c);
-    // The SDK sends `contents`; the REST API also takes a whole `generateContentRequest`.
-    const wrapped =
-      isRecord(body) && isRecord(body.generateContentRequest) ? body.generateContentRequest : body;
-    const request = generateRequestOf(wrapped, 'CountTokensRequest');
-    requireFiles(state, request);
-    const details = requestTokenDetails(request, fileResolver(state.files));
-    const totalTokens = details.reduce((sum, detail) => sum + detail.tokenCount, 0);
-    return c.json({ totalTokens, promptTokensDetails: details });
-  });
+  app.post(
+    '/:version{v1beta|v1}/models/:model{[^/:]+:countTokens}',
+    injectFaults(state, 'count'),
+    async (c) => {
+      const body = await jsonBody(c);
+      // The SDK sends `contents`; the REST API also takes a whole `generateContentRequest`.
+      const wrapped =
+        isJsonObject(body) && isJsonObject(body.generateContentRequest) ? body.generateContentRequest : body;
+      const request = generateRequestOf(wrapped, 'CountTokensRequest');
+      requireFiles(state, request);
+      const details = requestTokenDetails(request, fileResolver(state.files));
+      const totalTokens = details.reduce((sum, detail) => sum + detail.tokenCount, 0);
+      return c.json({ totalTokens, promptTokensDetails: details });
+    },
+  );
 
   return app;
 }
@@ -74,12 +79,8 @@ function requireFiles(state: EmulatorState, request: WireGenerateRequest): void 
 }
 
 function generateRequestOf(body: unknown, what: string): WireGenerateRequest {
-  if (!isRecord(body) || !Array.isArray(body.contents) || body.contents.length === 0) {
+  if (!isJsonObject(body) || !Array.isArray(body.contents) || body.contents.length === 0) {
     throw invalidArgument(`* ${what}.contents: contents is not specified`);
   }
   return body as WireGenerateRequest;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -48,7 +48,8 @@ const HTTP_OF_STATUS: Record<string, number> = {
 /**
  * Reads a per-request error. It is retried unless it is a client error (4xx) other than 408 and 429:
  * sending the same request again would fail the same way. ABORTED (a conflict) and CANCELLED are
- * transient by definition and retried too. `code` may be an HTTP status or a gRPC code.
+ * transient by definition and retried too, as is a 403 for an uploaded file that no longer exists.
+ * `code` may be an HTTP status or a gRPC code.
  */
 export function rpcStatusFacts(error: unknown): RpcStatusFacts {
   const fields = error !== null && typeof error === 'object' ? (error as Record<string, unknown>) : {};
@@ -64,7 +65,10 @@ export function rpcStatusFacts(error: unknown): RpcStatusFacts {
         : status !== null
           ? HTTP_OF_STATUS[status]
           : undefined;
-  const transient = status === 'ABORTED' || status === 'CANCELLED' || code === 10 || code === 1;
+  // A request whose uploaded media expired fails with 403 "... may not exist"; the retry rebuilds
+  // the request, which uploads the file again.
+  const missingFile = (http === 403 || status === 'PERMISSION_DENIED') && /not exist|not found|expired/i.test(message);
+  const transient = status === 'ABORTED' || status === 'CANCELLED' || code === 10 || code === 1 || missingFile;
   const clientError = http !== undefined && http >= 400 && http < 500 && http !== 408 && http !== 429;
   return { code, status, message, retryable: transient || !clientError };
 }

@@ -55,6 +55,11 @@ export async function submitReadyRecords(deps: SubmissionDeps): Promise<Submissi
       hashes.set(record.id, built.promptHash);
       candidates.push({ recordId: record.id, estimatedTokens: built.estimatedTokens, bytes: built.bytes });
     } catch (error) {
+      if (GeminiApiError.isInstance(error) && error.retryable) {
+        // A media upload hit a network blip or a quota: the record waits for the next round.
+        deps.emit({ type: 'warning', message: `Skipping ${record.id} this round: ${error.message}` });
+        continue;
+      }
       if (!(error instanceof RecordRequestError)) throw error;
       await failUnbuildable(deps, record, error);
     }

@@ -150,6 +150,19 @@ describe('a workload of scans through the Files API, on the emulator', () => {
     });
   }
 
+  it('waits out a failed media upload (HTTP 503) instead of failing the record', async () => {
+    const running = await start({});
+    // Two refusals: token calibration meets the first (and skips calibrating), the first round the second.
+    running.setFaults({ http: [{ kind: 'status_503', match: 'upload', count: 2 }] });
+    const workload = writeScanWorkload({});
+    root = workload.root;
+    const { summary, events } = await run(workload.configPath, running);
+    expect(summary.counts).toMatchObject({ done: 4, dead: 0 });
+    expect(events.filter((event) => event.type === 'record-failed')).toEqual([]);
+    expect(events.some((event) => event.type === 'warning' && event.message.startsWith('Skipping'))).toBe(true);
+    expect(await mediaFiles(running)).toHaveLength(2);
+  });
+
   it('re-uploads a scan whose remote file was deleted, and counts it like an image in countTokens', async () => {
     const running = await start({});
     const workload = writeScanWorkload({});
