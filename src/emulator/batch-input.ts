@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { copyFile, link } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { countRequestTokens, type WireGenerateRequest } from './model/index.js';
+import { countRequestTokens, type FileResolver, type WireGenerateRequest } from './model/index.js';
 import type { FileStore } from './file-store.js';
 import { invalidArgument, notFound } from './google-error.js';
 import { isJsonObject } from './json-object.js';
@@ -36,12 +36,14 @@ export interface JobInput {
 
 /**
  * Resolves `batch.inputConfig`: an uploaded file (`fileName`, linked to `privatePath` so the job
- * keeps it even if the file is deleted or expires) or inline `requests`. Counts requests and tokens.
+ * keeps it even if the file is deleted or expires) or inline `requests`. Counts requests and tokens;
+ * `resolveFile` lets a fileData part be counted as the model will bill it (a PDF by its pages).
  */
 export async function readJobInput(
   inputConfig: Record<string, unknown>,
   files: FileStore,
   privatePath: string,
+  resolveFile?: FileResolver,
 ): Promise<JobInput> {
   let requestCount = 0;
   let inputTokens = 0;
@@ -51,14 +53,14 @@ export async function readJobInput(
     await link(file.path, privatePath).catch(() => copyFile(file.path, privatePath));
     for await (const entry of readInputFile(privatePath)) {
       requestCount += 1;
-      if ('request' in entry) inputTokens += countRequestTokens(entry.request);
+      if ('request' in entry) inputTokens += countRequestTokens(entry.request, resolveFile);
     }
     if (requestCount === 0) throw invalidArgument(`The input file ${file.name} contains no requests.`);
     return { source: { kind: 'file', fileName: file.name, path: privatePath }, requestCount, inputTokens };
   }
   if (inputConfig.requests !== undefined) {
     const requests = readInlineRequests(inputConfig.requests);
-    for (const item of requests) inputTokens += countRequestTokens(item.request);
+    for (const item of requests) inputTokens += countRequestTokens(item.request, resolveFile);
     return { source: { kind: 'inline', requests }, requestCount: requests.length, inputTokens };
   }
   throw invalidArgument('batch.inputConfig must have fileName or requests.');

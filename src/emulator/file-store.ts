@@ -22,7 +22,21 @@ export interface StoredFile {
   source: 'UPLOADED' | 'GENERATED';
   /** Creation order, for stable paging. */
   sequence: number;
+  /** Emulated time processing ends; the file reads PROCESSING until then. */
+  activeAt: number;
+  /** Set when processing ends FAILED (a video whose bytes are no known container), with Google's reason. */
+  processingError: string | undefined;
 }
+
+/** Which uploads go through emulated processing, and for how long (emulated ms; 0 = none). */
+export interface FileProcessing {
+  ms: number;
+  /** 'video': only video/* uploads, as Google processes them; 'all': every upload. */
+  types: 'video' | 'all';
+}
+
+/** The state `files.get` reports. */
+export type FileState = 'PROCESSING' | 'ACTIVE' | 'FAILED';
 
 interface UploadSession {
   displayName: string | undefined;
@@ -31,7 +45,11 @@ interface UploadSession {
   received: number;
   hash: Hash;
   busy: boolean;
+  /** The first bytes, enough to recognise a video container. */
+  head: Buffer;
 }
+
+const HEAD_BYTES = 16;
 
 /**
  * The Files API's storage: resumable uploads streamed to disk chunk by chunk (a 1 GB upload never
@@ -47,6 +65,7 @@ export class FileStore {
     private readonly clock: EmulatedClock,
     private readonly ttlMs: number,
     private readonly random: Random,
+    private readonly processing: FileProcessing = { ms: 0, types: 'video' },
   ) {}
 
   /** Creates the store's directories; call once before use. */
@@ -65,6 +84,7 @@ export class FileStore {
       received: 0,
       hash: createHash('sha256'),
       busy: false,
+      head: Buffer.alloc(0),
     });
     return id;
   }
@@ -86,12 +106,14 @@ export class FileStore {
       );
     }
     session.busy = true;
-    const before = { received: session.received, hash: session.hash.copy() };
+    const before = { received: session.received, hash: session.hash.copy(), head: session.head };
     try {
       if (body) {
         const hashing = new Transform({
           transform(chunk: Buffer, _encoding, done) {
             session.hash.update(chunk);
+            if (session.head.length < HEAD_BYTES)
+              session.head = Buffer.concat([session.head, chunk.subarray(0, HEAD_BYTES - session.head.length)]);
             session.received += chunk.length;
             done(null, chunk);
           },
@@ -102,6 +124,7 @@ export class FileStore {
           // An interrupted chunk leaves no trace, so the client can resend it at the same offset.
           session.received = before.received;
           session.hash = before.hash;
+          session.head = before.head;
           await truncate(session.path, before.received).catch(() => undefined);
           throw error;
         }
@@ -112,17 +135,17 @@ export class FileStore {
       const path = this.pathOf(name);
       await appendFile(session.path, ''); // an upload without bytes has no session file yet
       await rename(session.path, path);
-      return {
-        file: this.register(
-          name,
-          path,
-          session.displayName,
-          session.mimeType,
-          session.received,
-          session.hash.digest('hex'),
-          'UPLOADED',
-        ),
-      };
+      const file = this.register(
+        name,
+        path,
+        session.displayName,
+        session.mimeType,
+        session.received,
+        session.hash.digest('hex'),
+        'UPLOADED',
+      );
+      this.startProcessing(file, session.head);
+      return { file };
     } finally {
       session.busy = false;
     }
@@ -192,6 +215,12 @@ export class FileStore {
     for (const name of [...this.files.keys()]) this.get(name);
   }
 
+  /** PROCESSING until the emulated processing time has passed, then ACTIVE or FAILED. */
+  stateOf(file: StoredFile): FileState {
+    if (this.clock.now() < file.activeAt) return 'PROCESSING';
+    return file.processingError === undefined ? 'ACTIVE' : 'FAILED';
+  }
+
   /** The wire JSON of a file, as `files.get` returns it. */
   toJson(file: StoredFile, baseUrl: string): Record<string, unknown> {
     return {
@@ -205,9 +234,29 @@ export class FileStore {
       sha256Hash: Buffer.from(file.sha256).toString('base64'),
       uri: `${baseUrl}/v1beta/${file.name}`,
       downloadUri: `${baseUrl}/v1beta/${file.name}:download?alt=media`,
-      state: 'ACTIVE',
+      ...this.stateJson(file),
       source: file.source,
     };
+  }
+
+  private stateJson(file: StoredFile): Record<string, unknown> {
+    const state = this.stateOf(file);
+    if (state !== 'FAILED') return { state };
+    return { state, error: { code: 3, message: file.processingError } };
+  }
+
+  /**
+   * Google processes a video (and with `types: 'all'` the emulator any upload) before it can be
+   * used; a video whose bytes are no known container fails processing.
+   */
+  private startProcessing(file: StoredFile, head: Buffer): void {
+    const { ms, types } = this.processing;
+    const isVideo = file.mimeType.startsWith('video/');
+    if (ms <= 0 || (types === 'video' && !isVideo)) return;
+    file.activeAt = file.createTime + ms;
+    if (isVideo && !isVideoContainer(head)) {
+      file.processingError = `The video ${file.name} could not be processed: its bytes are not a supported video container.`;
+    }
   }
 
   private register(
@@ -231,6 +280,8 @@ export class FileStore {
       path,
       source,
       sequence: ++this.sequence,
+      activeAt: now,
+      processingError: undefined,
     };
     this.files.set(name, file);
     return file;
@@ -251,4 +302,17 @@ export class FileStore {
   private pathOf(name: string): string {
     return join(this.dir, 'files', name.slice('files/'.length));
   }
+}
+
+/** Recognises the common video containers by their first bytes: MP4/MOV, WebM/MKV, AVI, FLV, MPEG-PS, MPEG-TS. */
+function isVideoContainer(head: Buffer): boolean {
+  const ascii = head.toString('latin1');
+  return (
+    ascii.slice(4, 8) === 'ftyp' ||
+    ascii.startsWith('\x1a\x45\xdf\xa3') ||
+    (ascii.startsWith('RIFF') && ascii.slice(8, 12) === 'AVI ') ||
+    ascii.startsWith('FLV') ||
+    ascii.startsWith('\x00\x00\x01\xba') ||
+    head[0] === 0x47
+  );
 }

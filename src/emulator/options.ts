@@ -29,6 +29,13 @@ export interface EmulatorOptions {
   seed?: number;
   /** Emulated lifetime of an uploaded or generated file; default 48 h. */
   fileTtlMs?: number;
+  /**
+   * Emulated time an uploaded video/* file stays PROCESSING before ACTIVE (or FAILED, when its bytes
+   * are no known video container), as Google processes videos; default 0 (ACTIVE at once).
+   */
+  fileProcessingMs?: number;
+  /** Which uploads fileProcessingMs applies to: 'video' (default) or 'all'. */
+  fileProcessingTypes?: 'video' | 'all';
   /** Emulated; default 48 h. A job whose turnaround exceeds this ends EXPIRED. */
   jobExpiryMs?: number;
   quotas?: Partial<EmulatorQuotas>;
@@ -58,6 +65,7 @@ export interface ResolvedOptions {
   turnaround: { min: number; max: number };
   seed: number;
   fileTtlMs: number;
+  fileProcessing: { ms: number; types: 'video' | 'all' };
   jobExpiryMs: number;
   quotas: EmulatorQuotas;
   faults: FaultPlan;
@@ -87,6 +95,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     turnaround,
     seed: options.seed ?? 1,
     fileTtlMs: options.fileTtlMs ?? HOURS_48,
+    fileProcessing: { ms: options.fileProcessingMs ?? 0, types: options.fileProcessingTypes ?? 'video' },
     jobExpiryMs: options.jobExpiryMs ?? HOURS_48,
     quotas: { ...DEFAULT_QUOTAS, ...options.quotas },
     faults: options.faults ?? {},
@@ -106,6 +115,12 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
   );
   check(Number.isFinite(resolved.seed), 'seed', 'a number');
   check(resolved.fileTtlMs > 0, 'fileTtlMs', 'a positive number of milliseconds');
+  check(
+    Number.isFinite(resolved.fileProcessing.ms) && resolved.fileProcessing.ms >= 0,
+    'fileProcessingMs',
+    'a non-negative number of milliseconds',
+  );
+  check(['video', 'all'].includes(resolved.fileProcessing.types), 'fileProcessingTypes', "'video' or 'all'");
   check(resolved.jobExpiryMs > 0, 'jobExpiryMs', 'a positive number of milliseconds');
   for (const [name, value] of Object.entries(resolved.quotas)) {
     check(Number.isFinite(value) && value > 0, `quotas.${name}`, 'a positive number');

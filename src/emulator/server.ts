@@ -64,6 +64,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     clock,
     settings.fileTtlMs,
     seededRandom(settings.seed, 'file-ids'),
+    settings.fileProcessing,
   );
   await files.init();
   const workDir = join(storageDir, 'jobs');

@@ -7,7 +7,8 @@ export type BatchJobState = 'pending' | 'running' | 'succeeded' | 'failed' | 'ca
 export interface InlinedResult {
   key?: string;
   response?: unknown;
-  error?: { code?: number; message?: string; status?: string };
+  /** google.rpc.Status; `details` kept whole so a dead letter carries the full error, as file results do. */
+  error?: { code?: number; message?: string; status?: string; details?: unknown[] };
 }
 
 /** What wavebatch needs to know about a remote batch job. */
@@ -116,6 +117,7 @@ function inlinedResult(metadata: unknown, response: unknown, error: unknown): In
       ...(typeof record.code === 'number' ? { code: record.code } : {}),
       ...(typeof record.message === 'string' ? { message: record.message } : {}),
       ...(typeof record.status === 'string' ? { status: record.status } : {}),
+      ...(Array.isArray(record.details) ? { details: record.details as unknown[] } : {}),
     };
   }
   return result;

@@ -111,6 +111,21 @@ describe('emulator Batch API through the SDK', () => {
     expect(emulator.ledger.entries().find((e) => e.key === 'c')?.promptText).toBe('Be brief.\nquestion c');
   });
 
+  it('admits a batch by the pages of an uploaded PDF it references, not as one image', async () => {
+    // 20 pages x 258 = 5160 tokens: over a 2000-token queue, though one image (258) would fit.
+    const emulator = await sandbox.startEmulator({ quotas: { maxEnqueuedTokensPerModel: 2000 } });
+    const dir = sandbox.tempDir('batch-pdf');
+    writeFileSync(join(dir, 'doc.pdf'), pdfOf(20));
+    const ai = sdkFor(emulator);
+    const pdf = await ai.files.upload({ file: join(dir, 'doc.pdf'), config: { mimeType: 'application/pdf' } });
+    const parts = [{ text: 'Summarise.' }, { fileData: { fileUri: pdf.uri ?? '', mimeType: 'application/pdf' } }];
+    const inline = [{ contents: [{ role: 'user', parts }], metadata: { key: 'doc' } }];
+    await expect(ai.batches.create({ model: MODEL, src: inline })).rejects.toMatchObject({ status: 429 });
+    writeFileSync(join(dir, 'in.jsonl'), JSON.stringify({ key: 'doc', request: { contents: [{ role: 'user', parts }] } }) + '\n');
+    const input = await ai.files.upload({ file: join(dir, 'in.jsonl'), config: { mimeType: 'jsonl' } });
+    await expect(ai.batches.create({ model: MODEL, src: input.name ?? '' })).rejects.toMatchObject({ status: 429 });
+  });
+
   it('rejects an unknown input file and a body without input like Google', async () => {
     const emulator = await sandbox.startEmulator();
     const ai = sdkFor(emulator);
@@ -163,3 +178,14 @@ describe('emulator Batch API through the SDK', () => {
     expect(emulator.ledger.entries()).toHaveLength(0); // nothing processed, nothing billed
   });
 });
+
+/** A minimal PDF with `pages` page objects. */
+function pdfOf(pages: number): string {
+  const kids = Array.from({ length: pages }, (_, i) => `${i + 3} 0 R`).join(' ');
+  const objects = [
+    '1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj',
+    `2 0 obj << /Type /Pages /Kids [${kids}] /Count ${pages} >> endobj`,
+    ...Array.from({ length: pages }, (_, i) => `${i + 3} 0 obj << /Type /Page /Parent 2 0 R >> endobj`),
+  ];
+  return `%PDF-1.4\n${objects.join('\n')}\n%%EOF\n`;
+}
