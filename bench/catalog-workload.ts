@@ -1,7 +1,7 @@
 // A generated catalog workload on disk: books of text pages (each book a chain), prompt, schema, config.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { seededInteger, seededRandom } from './seeded-random.js';
+import { randomInteger, seededRandom } from '../src/emulator/seeded-random.js';
 
 export interface CatalogWorkloadSize {
   books: number;
@@ -15,14 +15,14 @@ const SUBJECTS = ['Latin', 'Greek', 'Mathematics', 'History', 'Philosophy', 'Che
 
 /** Writes the workload under `root` (seeded: same pages every run) and returns its config path. */
 export async function writeCatalogWorkload(root: string, size: CatalogWorkloadSize): Promise<string> {
-  const random = seededRandom(size.seed);
+  const random = seededRandom(size.seed, 'bench');
   for (let book = 1; book <= size.books; book++) {
     const folder = join(root, 'dataset', 'ST', `school${book}`, '1900');
     await mkdir(folder, { recursive: true });
     for (let page = 1; page <= size.pages; page++) {
-      const courses = Array.from({ length: seededInteger(random, 3, 8) }, () => {
-        const subject = SUBJECTS[seededInteger(random, 0, SUBJECTS.length - 1)] as string;
-        return `${subject} ${seededInteger(random, 100, 499)}: ${subject.toLowerCase()} readings, ${seededInteger(random, 1, 4)} hours a week.`;
+      const courses = Array.from({ length: randomInteger(random, 3, 8) }, () => {
+        const subject = SUBJECTS[randomInteger(random, 0, SUBJECTS.length - 1)] as string;
+        return `${subject} ${randomInteger(random, 100, 499)}: ${subject.toLowerCase()} readings, ${randomInteger(random, 1, 4)} hours a week.`;
       });
       await writeFile(
         join(folder, `page_${String(page).padStart(3, '0')}.txt`),

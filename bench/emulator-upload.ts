@@ -21,7 +21,7 @@ import {
   machineConditions,
 } from './figures.js';
 import { MemoryPeak, type MemoryGrowth } from './memory-peak.js';
-import { seededInteger, seededRandom } from './seeded-random.js';
+import { randomInteger, seededRandom } from '../src/emulator/seeded-random.js';
 
 const SEED = 11;
 const BLOCK_BYTES = 1 << 20;
@@ -98,11 +98,11 @@ function report(label: string, result: Transfer, bytes: number): void {
 
 /** A JSONL file of batch request lines: one seeded 1 MiB block of lines, repeated with its block number. */
 async function writeInput(path: string, sizeMb: number): Promise<number> {
-  const random = seededRandom(SEED);
+  const random = seededRandom(SEED, 'bench');
   const lines: string[] = [];
   let length = 0;
   for (let index = 0; length < BLOCK_BYTES - 400; index++) {
-    const text = 'Transcribe this page of the catalog. '.repeat(seededInteger(random, 1, 6));
+    const text = 'Transcribe this page of the catalog. '.repeat(randomInteger(random, 1, 6));
     const line = `${JSON.stringify({ key: `page_${index}`, request: { contents: [{ role: 'user', parts: [{ text }] }] } })}\n`;
     lines.push(line);
     length += Buffer.byteLength(line);

@@ -14,7 +14,7 @@ import {
   times,
   machineConditions,
 } from './figures.js';
-import { seededInteger, seededRandom } from './seeded-random.js';
+import { randomInteger, seededRandom } from '../src/emulator/seeded-random.js';
 
 const SEED = 7;
 /** Pages per folder, as a book of a catalog workload has. */
@@ -96,15 +96,15 @@ function counter(): () => string {
 }
 
 function makeDocuments(count: number): Array<[string, OutputDocument]> {
-  const random = seededRandom(SEED);
+  const random = seededRandom(SEED, 'bench');
   const documents: Array<[string, OutputDocument]> = [];
   for (let index = 0; index < count; index++) {
     const book = Math.floor(index / PAGES_PER_BOOK) + 1;
     const page = (index % PAGES_PER_BOOK) + 1;
     const id = `ST/school${book}/1900/page_${page}`;
     const courses = Array.from(
-      { length: seededInteger(random, 2, 6) },
-      (_, course) => `LAT ${100 + course}: Latin prose, ${seededInteger(random, 1, 4)} credits`,
+      { length: randomInteger(random, 2, 6) },
+      (_, course) => `LAT ${100 + course}: Latin prose, ${randomInteger(random, 1, 4)} credits`,
     );
     documents.push([
       id,
@@ -117,8 +117,8 @@ function makeDocuments(count: number): Array<[string, OutputDocument]> {
           job: `job-${Math.floor(index / 250)}`,
           attempt: 1,
           usage: {
-            inputTokens: seededInteger(random, 300, 600),
-            outputTokens: seededInteger(random, 50, 200),
+            inputTokens: randomInteger(random, 300, 600),
+            outputTokens: randomInteger(random, 50, 200),
           },
           completedAt: new Date(Date.UTC(2026, 0, 1) + index * 1000).toISOString(),
         },

@@ -1,7 +1,7 @@
 // A seeded batch results JSONL, shaped like the files the Batch API returns, with a known mix of outcomes.
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { seededInteger, seededRandom } from './seeded-random.js';
+import { randomInteger, seededRandom } from '../src/emulator/seeded-random.js';
 
 /** The response schema of the generated answers: one page of a course catalog. */
 export const CATALOG_PAGE_SCHEMA = {
@@ -48,7 +48,7 @@ const WORDS =
 
 /** Writes `lines` result lines to `path` (seeded: the same file every time) and returns the mix written. */
 export async function writeResultsFile(path: string, lines: number, seed: number): Promise<ResultsMix> {
-  const random = seededRandom(seed);
+  const random = seededRandom(seed, 'bench');
   const mix: ResultsMix = {
     lines,
     bytes: 0,
@@ -107,12 +107,12 @@ function pageAnswer(
   random: () => number,
 ): { page: number; courses: object[]; carry_over: string } {
   const courses = [];
-  for (let course = seededInteger(random, 2, 6); course > 0; course--) {
+  for (let course = randomInteger(random, 2, 6); course > 0; course--) {
     courses.push({
-      code: `${SUBJECTS[seededInteger(random, 0, SUBJECTS.length - 1)]} ${seededInteger(random, 100, 499)}`,
+      code: `${SUBJECTS[randomInteger(random, 0, SUBJECTS.length - 1)]} ${randomInteger(random, 100, 499)}`,
       title: words(random, 3),
-      credits: seededInteger(random, 1, 4),
-      description: words(random, seededInteger(random, 8, 20)),
+      credits: randomInteger(random, 1, 4),
+      description: words(random, randomInteger(random, 8, 20)),
     });
   }
   return { page: (index % 20) + 1, courses, carry_over: words(random, 6) };
@@ -133,6 +133,6 @@ function response(text: string, finishReason: string): object {
 function words(random: () => number, count: number): string {
   const picked: string[] = [];
   for (let index = 0; index < count; index++)
-    picked.push(WORDS[seededInteger(random, 0, WORDS.length - 1)] as string);
+    picked.push(WORDS[randomInteger(random, 0, WORDS.length - 1)] as string);
   return picked.join(' ');
 }

@@ -1,4 +1,5 @@
-export { MediaUploader, MediaUploadError, type MediaUploaderOptions } from './media-uploader.js';
+export { MediaUploader, type MediaUploaderOptions } from './media-uploader.js';
+export { MediaUploadError, waitUntilActive, type MediaUploadCode, type ProcessingWait } from './processing-wait.js';
 export {
   decideCachedFile,
   expiryOf,

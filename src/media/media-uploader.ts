@@ -5,18 +5,7 @@ import type { MediaFileCache, MediaFileRow } from '../store/store.js';
 import type { MediaInput } from '../workload/record.js';
 import { DEFAULT_EXPIRY_MARGIN_MS, decideCachedFile, FILE_LIFETIME_MS } from './cache-decision.js';
 import { readContentFacts, type ContentFacts } from './content-facts.js';
-
-/** Raised when the Files API accepted an upload but gave back no usable file. */
-export class MediaUploadError extends Error {
-  readonly code = 'MEDIA_UPLOAD_INCOMPLETE';
-  constructor(
-    readonly path: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'MediaUploadError';
-  }
-}
+import { MediaUploadError, waitUntilActive } from './processing-wait.js';
 
 export interface MediaUploaderOptions {
   api: Pick<GeminiClient, 'uploadFile' | 'getFile'>;
@@ -27,9 +16,14 @@ export interface MediaUploaderOptions {
   expiryMarginMs?: number;
   /** How long a remote copy confirmed alive is trusted before asking the API again; default 10 min. */
   recheckMs?: number;
+  /** Waits this long on the injected clock between checks of a file still PROCESSING; default real timers. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Gives up on a file still PROCESSING after this long; default 5 min. */
+  processingTimeoutMs?: number;
 }
 
 const DEFAULT_RECHECK_MS = 10 * 60_000;
+const DEFAULT_PROCESSING_TIMEOUT_MS = 5 * 60_000;
 
 /**
  * Uploads each media file once, keyed by the sha256 of its bytes, and hands back the same URI for as
@@ -87,8 +81,17 @@ export class MediaUploader {
   private async upload(media: MediaInput, facts: ContentFacts, key: string): Promise<MediaFileRow> {
     const { api, cache, now } = this.options;
     const displayName = `wb-media-${facts.sha256.slice(0, 16)}-${basename(media.path)}`.slice(0, 512);
-    const remote = await api.uploadFile(media.path, media.mimeType, displayName);
+    const uploaded = await api.uploadFile(media.path, media.mimeType, displayName);
+    uriOf(uploaded, media.path);
+    // Taken before the wait: the file's lifetime counts from its upload, not from when it became ACTIVE.
     const uploadedAt = now();
+    // Only an ACTIVE file may be referenced (and cached): a video stays PROCESSING for a while.
+    const remote = await waitUntilActive(uploaded, media.path, {
+      api,
+      now,
+      sleep: this.options.sleep ?? realSleep,
+      timeoutMs: this.options.processingTimeoutMs ?? DEFAULT_PROCESSING_TIMEOUT_MS,
+    });
     const row: MediaFileRow = {
       sha256: facts.sha256,
       mimeType: media.mimeType,
@@ -112,6 +115,10 @@ export class MediaUploader {
     this.facts.set(media.path, { size: info.size, mtimeMs: info.mtimeMs, facts });
     return facts;
   }
+}
+
+function realSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
