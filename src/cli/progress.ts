@@ -25,7 +25,7 @@ export class ProgressDisplay {
         this.log(`synced ${event.seen} records (${event.inserted} new); ${event.markedDone} already done on disk, ${event.reopened} reopened`);
         break;
       case 'job-submitted':
-        this.log(`submitted ${event.kind} job ${event.jobId} -> ${event.remoteName} (${event.requests} requests, ~${event.estimatedTokens} tokens)`);
+        this.log(`submitted ${event.kind} job ${event.jobId} -> ${event.remoteName} (${counted(event.requests, 'request')}, ~${event.estimatedTokens} tokens)`);
         break;
       case 'job-adopted':
         this.log(`adopted job ${event.jobId} -> ${event.remoteName} (created before an interruption)`);
@@ -51,7 +51,7 @@ export class ProgressDisplay {
         });
         if (!this.bars) {
           const c = event.counts;
-          this.log(`progress: ${c.done}/${c.total} done, ${c.in_flight} in flight, ${c.ready} ready, ${c.blocked} blocked, ${c.dead} dead; ${event.activeJobs} active jobs`);
+          this.log(`progress: ${c.done}/${c.total} done, ${c.in_flight} in flight, ${c.ready} ready, ${c.blocked} blocked, ${c.dead} dead; ${counted(event.activeJobs, 'active job')}`);
         }
         break;
       default:
@@ -95,4 +95,9 @@ export function formatSummary(summary: RunSummary, outputsDir: string): string {
     ...(c.dead > 0 ? ['see `wavebatch failures` for the dead letters, `wavebatch requeue` to retry them'] : []),
     ...(c.blocked > 0 && summary.finished ? [`${c.blocked} records wait behind dead letters in their chains`] : []),
   ].join('\n');
+}
+
+/** "1 request", "3 requests". */
+function counted(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

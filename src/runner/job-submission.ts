@@ -20,7 +20,16 @@ export interface SubmissionDeps {
   emit: RunnerEventListener;
   /** Draws the nonce that makes each job intent's name unique; injectable for tests. */
   nonce?: () => string;
+  /** Epoch ms on the store's clock (it stamps when a job's input file was recorded); default Date.now. */
+  now?: () => number;
 }
+
+/**
+ * An uploaded JSONL input is reused only this soon after its upload. Its media were picked to outlive
+ * the uploader's safety margin when it was written; an older JSONL may point at media that expire
+ * (or have expired) before the job ends, so it is rebuilt, which refreshes them through the uploader.
+ */
+export const INPUT_REUSE_MAX_AGE_MS = 3600_000;
 
 /** Outcome of one submission round. */
 export interface SubmissionRound {
@@ -111,9 +120,9 @@ export async function createRemoteJob(
   const members = await store.jobMembers(job.id);
   try {
     let source: { fileName: string } | { requests: ReturnType<typeof toInlinedRequest>[] };
-    let inputFile = job.inputFile;
+    let inputFile: string | null = null;
     if (job.kind === 'file') {
-      if (inputFile && !(await api.getFile(inputFile))) inputFile = null; // expired: upload again
+      inputFile = await reusableInputFile(deps, job);
       if (!inputFile) {
         const path = await writeJobInput(deps, job.id, members.map((m) => m.recordId));
         const uploaded = await api.uploadJsonl(path, job.id);
@@ -163,6 +172,15 @@ export async function createRemoteJob(
     deps.emit({ type: 'warning', message: `Creating job ${job.id} failed (${String(error)}); will retry.` });
     return { quotaRetryDelayMs: null };
   }
+}
+
+/** The intent's uploaded JSONL while it is young and still exists; null means write and upload it again. */
+async function reusableInputFile(deps: SubmissionDeps, job: JobRow): Promise<string | null> {
+  if (!job.inputFile) return null;
+  // Nothing updates an intent after its input file is recorded, so updatedAt is when it was uploaded.
+  const age = (deps.now ?? Date.now)() - Date.parse(job.updatedAt);
+  if (!(age < INPUT_REUSE_MAX_AGE_MS)) return null;
+  return (await deps.api.getFile(job.inputFile)) ? job.inputFile : null; // gone: upload again
 }
 
 async function writeJobInput(deps: SubmissionDeps, jobId: string, recordIds: string[]): Promise<string> {
