@@ -1,7 +1,12 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readJobInput, type JobSource } from './batch-input.js';
-import { fileResolver, processBatch, type ProcessedBatch, type ProcessingContext } from './batch-processing.js';
+import {
+  fileResolver,
+  processBatch,
+  type ProcessedBatch,
+  type ProcessingContext,
+} from './batch-processing.js';
 import { checkBatchAdmission } from './batch-admission.js';
 import type { EmulatedClock } from './clock.js';
 import type { JobFault } from './fault-plan.js';
@@ -82,7 +87,12 @@ export class BatchJobs {
     const id = this.newId();
     const { files, workDir } = this.settings.processing;
     // Admission counts tokens as processing will bill them: an uploaded PDF by its pages, not as one image.
-    const input = await readJobInput(batch.inputConfig, files, join(workDir, `${id}.input`), fileResolver(files));
+    const input = await readJobInput(
+      batch.inputConfig,
+      files,
+      join(workDir, `${id}.input`),
+      fileResolver(files),
+    );
     try {
       this.admit(model, input.inputTokens);
     } catch (error) {

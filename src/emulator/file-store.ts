@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { timestamp, type EmulatedClock } from './clock.js';
+import { keepHead, processingOf, type FileProcessing, type FileState } from './file-processing.js';
 import { GoogleError, invalidArgument, notFound } from './google-error.js';
 import { paginate, type Page } from './paging.js';
 import { randomId, type Random } from './seeded-random.js';
@@ -28,16 +29,6 @@ export interface StoredFile {
   processingError: string | undefined;
 }
 
-/** Which uploads go through emulated processing, and for how long (emulated ms; 0 = none). */
-export interface FileProcessing {
-  ms: number;
-  /** 'video': only video/* uploads, as Google processes them; 'all': every upload. */
-  types: 'video' | 'all';
-}
-
-/** The state `files.get` reports. */
-export type FileState = 'PROCESSING' | 'ACTIVE' | 'FAILED';
-
 interface UploadSession {
   displayName: string | undefined;
   mimeType: string;
@@ -48,8 +39,6 @@ interface UploadSession {
   /** The first bytes, enough to recognise a video container. */
   head: Buffer;
 }
-
-const HEAD_BYTES = 16;
 
 /**
  * The Files API's storage: resumable uploads streamed to disk chunk by chunk (a 1 GB upload never
@@ -112,8 +101,7 @@ export class FileStore {
         const hashing = new Transform({
           transform(chunk: Buffer, _encoding, done) {
             session.hash.update(chunk);
-            if (session.head.length < HEAD_BYTES)
-              session.head = Buffer.concat([session.head, chunk.subarray(0, HEAD_BYTES - session.head.length)]);
+            session.head = keepHead(session.head, chunk);
             session.received += chunk.length;
             done(null, chunk);
           },
@@ -144,7 +132,7 @@ export class FileStore {
         session.hash.digest('hex'),
         'UPLOADED',
       );
-      this.startProcessing(file, session.head);
+      Object.assign(file, processingOf(file, session.head, this.processing));
       return { file };
     } finally {
       session.busy = false;
@@ -245,20 +233,6 @@ export class FileStore {
     return { state, error: { code: 3, message: file.processingError } };
   }
 
-  /**
-   * Google processes a video (and with `types: 'all'` the emulator any upload) before it can be
-   * used; a video whose bytes are no known container fails processing.
-   */
-  private startProcessing(file: StoredFile, head: Buffer): void {
-    const { ms, types } = this.processing;
-    const isVideo = file.mimeType.startsWith('video/');
-    if (ms <= 0 || (types === 'video' && !isVideo)) return;
-    file.activeAt = file.createTime + ms;
-    if (isVideo && !isVideoContainer(head)) {
-      file.processingError = `The video ${file.name} could not be processed: its bytes are not a supported video container.`;
-    }
-  }
-
   private register(
     name: string,
     path: string,
@@ -302,17 +276,4 @@ export class FileStore {
   private pathOf(name: string): string {
     return join(this.dir, 'files', name.slice('files/'.length));
   }
-}
-
-/** Recognises the common video containers by their first bytes: MP4/MOV, WebM/MKV, AVI, FLV, MPEG-PS, MPEG-TS. */
-function isVideoContainer(head: Buffer): boolean {
-  const ascii = head.toString('latin1');
-  return (
-    ascii.slice(4, 8) === 'ftyp' ||
-    ascii.startsWith('\x1a\x45\xdf\xa3') ||
-    (ascii.startsWith('RIFF') && ascii.slice(8, 12) === 'AVI ') ||
-    ascii.startsWith('FLV') ||
-    ascii.startsWith('\x00\x00\x01\xba') ||
-    head[0] === 0x47
-  );
 }

@@ -1,7 +1,8 @@
 import type { GeminiClient, RemoteFile } from '../gemini/index.js';
 
 /** Why a media upload could not be used; stable codes for callers and logs. */
-export type MediaUploadCode = 'MEDIA_UPLOAD_INCOMPLETE' | 'MEDIA_PROCESSING_FAILED' | 'MEDIA_PROCESSING_TIMEOUT';
+export type MediaUploadCode =
+  'MEDIA_UPLOAD_INCOMPLETE' | 'MEDIA_PROCESSING_FAILED' | 'MEDIA_PROCESSING_TIMEOUT';
 
 /** Raised when the Files API accepted an upload but gave back no usable file. */
 export class MediaUploadError extends Error {
@@ -33,7 +34,11 @@ const MAX_POLL_MS = 15_000;
  * Polls `getFile` with backoff until the upload is usable. A file still PROCESSING (a video, as
  * Google transcodes it) must not be referenced yet: a request naming it would fail.
  */
-export async function waitUntilActive(uploaded: RemoteFile, path: string, wait: ProcessingWait): Promise<RemoteFile> {
+export async function waitUntilActive(
+  uploaded: RemoteFile,
+  path: string,
+  wait: ProcessingWait,
+): Promise<RemoteFile> {
   const deadline = wait.now() + wait.timeoutMs;
   let file = uploaded;
   let pause = FIRST_POLL_MS;
@@ -50,7 +55,10 @@ export async function waitUntilActive(uploaded: RemoteFile, path: string, wait: 
     pause = Math.min(pause * 2, MAX_POLL_MS);
     const next = await wait.api.getFile(file.name);
     if (!next) {
-      throw new MediaUploadError(path, `The uploaded copy of ${path} (${file.name}) disappeared while it was being processed; retry the run.`);
+      throw new MediaUploadError(
+        path,
+        `The uploaded copy of ${path} (${file.name}) disappeared while it was being processed; retry the run.`,
+      );
     }
     file = next;
   }

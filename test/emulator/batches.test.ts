@@ -117,13 +117,24 @@ describe('emulator Batch API through the SDK', () => {
     const dir = sandbox.tempDir('batch-pdf');
     writeFileSync(join(dir, 'doc.pdf'), pdfOf(20));
     const ai = sdkFor(emulator);
-    const pdf = await ai.files.upload({ file: join(dir, 'doc.pdf'), config: { mimeType: 'application/pdf' } });
-    const parts = [{ text: 'Summarise.' }, { fileData: { fileUri: pdf.uri ?? '', mimeType: 'application/pdf' } }];
+    const pdf = await ai.files.upload({
+      file: join(dir, 'doc.pdf'),
+      config: { mimeType: 'application/pdf' },
+    });
+    const parts = [
+      { text: 'Summarise.' },
+      { fileData: { fileUri: pdf.uri ?? '', mimeType: 'application/pdf' } },
+    ];
     const inline = [{ contents: [{ role: 'user', parts }], metadata: { key: 'doc' } }];
     await expect(ai.batches.create({ model: MODEL, src: inline })).rejects.toMatchObject({ status: 429 });
-    writeFileSync(join(dir, 'in.jsonl'), JSON.stringify({ key: 'doc', request: { contents: [{ role: 'user', parts }] } }) + '\n');
+    writeFileSync(
+      join(dir, 'in.jsonl'),
+      JSON.stringify({ key: 'doc', request: { contents: [{ role: 'user', parts }] } }) + '\n',
+    );
     const input = await ai.files.upload({ file: join(dir, 'in.jsonl'), config: { mimeType: 'jsonl' } });
-    await expect(ai.batches.create({ model: MODEL, src: input.name ?? '' })).rejects.toMatchObject({ status: 429 });
+    await expect(ai.batches.create({ model: MODEL, src: input.name ?? '' })).rejects.toMatchObject({
+      status: 429,
+    });
   });
 
   it('rejects an unknown input file and a body without input like Google', async () => {

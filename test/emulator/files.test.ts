@@ -156,11 +156,16 @@ describe('emulator Files API through the SDK', () => {
     const ai = sdkFor(emulator);
     const video = await ai.files.upload({ file: join(dir, 'clip.mp4'), config: { mimeType: 'video/mp4' } });
     expect((await ai.files.get({ name: video.name ?? '' })).state).toBe('PROCESSING');
-    const broken = await ai.files.upload({ file: join(dir, 'broken.mp4'), config: { mimeType: 'video/mp4' } });
+    const broken = await ai.files.upload({
+      file: join(dir, 'broken.mp4'),
+      config: { mimeType: 'video/mp4' },
+    });
     const text = await ai.files.upload({ file: join(dir, 'note.txt'), config: { mimeType: 'text/plain' } });
     expect([video.state, broken.state, text.state]).toEqual(['PROCESSING', 'PROCESSING', 'ACTIVE']);
     const createdAt = Date.parse(broken.createTime ?? ''); // the later of the two videos
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, createdAt + 60_000 - emulator.now()) / 100 + 20));
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, createdAt + 60_000 - emulator.now()) / 100 + 20),
+    );
     expect((await ai.files.get({ name: video.name ?? '' })).state).toBe('ACTIVE');
     const failed = await ai.files.get({ name: broken.name ?? '' });
     expect(failed.state).toBe('FAILED');
@@ -168,14 +173,24 @@ describe('emulator Files API through the SDK', () => {
   });
 
   it("with fileProcessingTypes 'all' processes every upload; by default nothing is PROCESSING", async () => {
-    const all = await sandbox.startEmulator({ timeScale: 1, fileProcessingMs: 3_600_000, fileProcessingTypes: 'all' });
+    const all = await sandbox.startEmulator({
+      timeScale: 1,
+      fileProcessingMs: 3_600_000,
+      fileProcessingTypes: 'all',
+    });
     const plain = await sandbox.startEmulator();
     const dir = sandbox.tempDir('files-processing-all');
     writeFileSync(join(dir, 'note.txt'), 'plain text');
     writeFileSync(join(dir, 'clip.mp4'), 'not a video at all');
-    const uploaded = await sdkFor(all).files.upload({ file: join(dir, 'note.txt'), config: { mimeType: 'text/plain' } });
+    const uploaded = await sdkFor(all).files.upload({
+      file: join(dir, 'note.txt'),
+      config: { mimeType: 'text/plain' },
+    });
     expect(uploaded.state).toBe('PROCESSING');
-    const video = await sdkFor(plain).files.upload({ file: join(dir, 'clip.mp4'), config: { mimeType: 'video/mp4' } });
+    const video = await sdkFor(plain).files.upload({
+      file: join(dir, 'clip.mp4'),
+      config: { mimeType: 'video/mp4' },
+    });
     expect(video.state).toBe('ACTIVE');
   });
 });

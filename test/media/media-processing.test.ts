@@ -57,7 +57,9 @@ describe('MediaUploader and files still PROCESSING', () => {
     const t = await setUp({ fileProcessingMs: 5_000 });
     const broken = join(t.dir, 'broken.mp4');
     writeFileSync(broken, 'not a video at all');
-    const failure = await t.uploader.fileFor({ path: broken, mimeType: 'video/mp4' }).catch((error: unknown) => error);
+    const failure = await t.uploader
+      .fileFor({ path: broken, mimeType: 'video/mp4' })
+      .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(MediaUploadError);
     expect(failure).toMatchObject({ code: 'MEDIA_PROCESSING_FAILED', path: broken });
     expect((failure as Error).message).toContain(broken);

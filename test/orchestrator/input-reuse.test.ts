@@ -1,0 +1,150 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createGeminiClient } from '../../src/gemini/index.js';
+import { MediaUploader } from '../../src/media/index.js';
+import { OutputStore } from '../../src/outputs/index.js';
+import { loadPrompt } from '../../src/prompts/index.js';
+import {
+  createRemoteJob,
+  INPUT_REUSE_MAX_AGE_MS,
+  type SubmissionDeps,
+} from '../../src/runner/job-submission.js';
+import { RecordRequestBuilder } from '../../src/runner/record-request.js';
+import type { RunnerEvent } from '../../src/runner/events.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { WorkloadRecord } from '../../src/workload/record.js';
+import { emulatorSandbox } from '../emulator/harness.js';
+import { writeNoisePng } from '../media/png.js';
+
+const HOUR = 3600_000;
+const JOB_ID = 'wb-scans-input-reuse';
+
+/**
+ * One record with a large scan in a file job whose first create call fails (503): the intent keeps
+ * its uploaded JSONL, as after a crash between upload and create.
+ */
+async function intentWithUploadedInput(sandbox: ReturnType<typeof emulatorSandbox>) {
+  const emulator = await sandbox.startEmulator({
+    seed: 9,
+    turnaroundMs: 10 * HOUR,
+    faults: { http: [{ kind: 'status_503', match: 'create', count: 1 }] },
+  });
+  const root = sandbox.tempDir('input-reuse');
+  mkdirSync(join(root, 'prompts', 'page'), { recursive: true });
+  writeFileSync(join(root, 'prompts', 'page', 'v1.jinja'), 'Transcribe page {{ record.id }}.\n');
+  const scan = join(root, 'scan.png');
+  writeNoisePng(scan, 120, 120, 4);
+  let clock = Date.parse('2026-01-01T00:00:00Z');
+  const store = new SqliteStore({ path: join(root, 'state.db'), now: () => new Date(clock) });
+  const record: WorkloadRecord = {
+    id: 'p1',
+    chainId: 'p1',
+    position: 0,
+    vars: {},
+    media: [{ path: scan, mimeType: 'image/png' }],
+  };
+  await store.syncRecords(
+    (async function* () {
+      yield record;
+    })(),
+  );
+  await store.linkChains();
+  await store.refreshReadiness();
+  const api = createGeminiClient({ apiKey: 'test-key', baseUrl: emulator.url });
+  const uploader = new MediaUploader({ api, cache: store, now: () => clock });
+  const events: RunnerEvent[] = [];
+  const deps: SubmissionDeps = {
+    store,
+    api,
+    requests: new RecordRequestBuilder({
+      prompt: await loadPrompt(join(root, 'prompts'), 'page', 'v1'),
+      outputs: new OutputStore(join(root, 'out')),
+      extractContext: (output) => output,
+      generationConfig: {},
+      responseJsonSchema: undefined,
+      tokenScale: () => 1,
+      uploads: { minBytes: 1000, fileFor: (media) => uploader.fileFor(media) },
+    }),
+    settings: {
+      workload: 'scans',
+      model: 'gemini-2.5-flash',
+      dataDir: join(root, 'state'),
+      maxRetries: 3,
+      maxConcurrentJobs: 2,
+      maxRequestsPerJob: 10,
+      maxJobBytes: 10_000_000,
+      inlineMaxBytes: 0,
+      enqueuedTokenBudget: 1_000_000,
+      pollIntervalMs: 10,
+      prompt: { name: 'page', version: 'v1' },
+    },
+    emit: (event) => events.push(event),
+    now: () => clock,
+  };
+  await store.createJobIntent({
+    id: JOB_ID,
+    model: 'gemini-2.5-flash',
+    kind: 'file',
+    members: [{ recordId: 'p1', attempt: 0, promptHash: 'h', estimatedTokens: 300 }],
+  });
+  expect(await createRemoteJob(deps, (await store.getJob(JOB_ID))!)).toEqual({ quotaRetryDelayMs: null });
+  const intent = (await store.getJob(JOB_ID))!;
+  expect(intent).toMatchObject({
+    state: 'intent',
+    remoteName: null,
+    inputFile: expect.stringMatching(/^files\//),
+  });
+  expect(events.map((event) => event.type)).toEqual(['warning']);
+  return {
+    emulator,
+    root,
+    store,
+    api,
+    deps,
+    firstInput: intent.inputFile ?? '',
+    advance: (ms: number) => void (clock += ms),
+    /** The fileUri parts of an uploaded JSONL input. */
+    fileUris: async (inputFile: string) => {
+      const path = join(root, `${inputFile.replace('/', '-')}.jsonl`);
+      await api.downloadFile(inputFile, path);
+      return [...readFileSync(path, 'utf8').matchAll(/"fileUri":"([^"]+)"/g)].map((match) => match[1]);
+    },
+    /** Remote jobs named after the intent. */
+    remoteJobs: async () => {
+      const names: string[] = [];
+      for await (const job of api.listBatches()) if (job.displayName === JOB_ID) names.push(job.name);
+      return names;
+    },
+  };
+}
+
+describe('re-creating a job intent whose JSONL input was already uploaded', () => {
+  const sandbox = emulatorSandbox();
+
+  it('reuses a JSONL uploaded less than an hour ago', async () => {
+    const t = await intentWithUploadedInput(sandbox);
+    t.advance(INPUT_REUSE_MAX_AGE_MS - 60_000);
+    expect(await createRemoteJob(t.deps, (await t.store.getJob(JOB_ID))!)).toEqual({});
+    expect(await t.store.getJob(JOB_ID)).toMatchObject({ state: 'pending', inputFile: t.firstInput });
+    expect(await t.remoteJobs()).toHaveLength(1);
+    await t.store.close();
+  });
+
+  it('rebuilds an older JSONL, which refreshes media that no longer outlive the safety margin', async () => {
+    const t = await intentWithUploadedInput(sandbox);
+    const [oldMedia] = await t.fileUris(t.firstInput);
+    expect(oldMedia).toMatch(/\/files\//);
+    // 25 h later the scan's copy has 23 h left: less than the 24 h a job may take.
+    t.advance(25 * HOUR);
+    expect(await createRemoteJob(t.deps, (await t.store.getJob(JOB_ID))!)).toEqual({});
+    const job = await t.store.getJob(JOB_ID);
+    expect(job).toMatchObject({ state: 'pending', remoteName: expect.stringMatching(/^batches\//) });
+    expect(job?.inputFile).not.toBe(t.firstInput);
+    const newMedia = await t.fileUris(job?.inputFile ?? '');
+    expect(newMedia).toHaveLength(1);
+    expect(newMedia[0]).not.toBe(oldMedia);
+    expect(await t.remoteJobs()).toEqual([job?.remoteName]);
+    await t.store.close();
+  });
+});
