@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { GeminiApiError, toInlinedRequest } from '../gemini/index.js';
+import { MediaUploadError } from '../media/index.js';
 import { jobDisplayName } from '../planner/job-name.js';
 import { packJobs, type PackCandidate } from '../planner/packer.js';
 import { ACTIVE_JOB_STATES, type JobRow, type StoredRecord, type WorkloadStore } from '../store/store.js';
@@ -64,7 +65,7 @@ export async function submitReadyRecords(deps: SubmissionDeps): Promise<Submissi
       hashes.set(record.id, built.promptHash);
       candidates.push({ recordId: record.id, estimatedTokens: built.estimatedTokens, bytes: built.bytes });
     } catch (error) {
-      if (GeminiApiError.isInstance(error) && error.retryable) {
+      if ((GeminiApiError.isInstance(error) && error.retryable) || error instanceof MediaUploadError) {
         // A media upload hit a network blip or a quota: the record waits for the next round.
         deps.emit({ type: 'warning', message: `Skipping ${record.id} this round: ${error.message}` });
         continue;

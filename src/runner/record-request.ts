@@ -106,9 +106,10 @@ export class RecordRequestBuilder {
   }
 }
 
-/** Network, quota and server errors, a bad key, or an incomplete upload; a rejected file (400) is the record's. */
+/** Network, quota and server errors, a bad key, an incomplete or slow upload; a rejected (400) or unprocessable file is the record's. */
 function isTransientUploadFailure(error: unknown): boolean {
-  if (error instanceof MediaUploadError) return true;
+  // A file Google failed to process will fail again: that record is unbuildable, not the run.
+  if (error instanceof MediaUploadError) return error.code !== 'MEDIA_PROCESSING_FAILED';
   return GeminiApiError.isInstance(error) && error.code !== 'INVALID_ARGUMENT';
 }
 

@@ -85,6 +85,7 @@ export async function openWorkloadSession(config: LoadedConfig, options: Workloa
     api: gemini,
     cache: store,
     now: () => clock.now(),
+    sleep: (ms) => clock.sleep(ms),
     ...(options.mediaExpiryMarginMs !== undefined ? { expiryMarginMs: options.mediaExpiryMarginMs } : {}),
   });
   const requests = new RecordRequestBuilder({
