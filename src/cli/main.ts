@@ -18,10 +18,17 @@ const COMMANDS: Record<string, () => Promise<Command[]>> = {
   failures: async () => (await import('./commands/maintenance.js')).maintenanceCommands(),
 };
 /** Commands that live in a module registered under another name. */
-const MODULE_OF: Record<string, string> = { 'run-once': 'run', requeue: 'failures', 'clear-failures': 'failures', reset: 'failures' };
+const MODULE_OF: Record<string, string> = {
+  'run-once': 'run',
+  requeue: 'failures',
+  'clear-failures': 'failures',
+  reset: 'failures',
+};
 
 const program = new Command('wavebatch')
-  .description('Run large, dependency-chained Gemini workloads through the Batch API: resumable, crash-safe, observable.')
+  .description(
+    'Run large, dependency-chained Gemini workloads through the Batch API: resumable, crash-safe, observable.',
+  )
   .version('0.1.0')
   .showHelpAfterError()
   .exitOverride();

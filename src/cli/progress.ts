@@ -22,10 +22,14 @@ export class ProgressDisplay {
   handle = (event: RunnerEvent): void => {
     switch (event.type) {
       case 'sync':
-        this.log(`synced ${event.seen} records (${event.inserted} new); ${event.markedDone} already done on disk, ${event.reopened} reopened`);
+        this.log(
+          `synced ${event.seen} records (${event.inserted} new); ${event.markedDone} already done on disk, ${event.reopened} reopened`,
+        );
         break;
       case 'job-submitted':
-        this.log(`submitted ${event.kind} job ${event.jobId} -> ${event.remoteName} (${counted(event.requests, 'request')}, ~${event.estimatedTokens} tokens)`);
+        this.log(
+          `submitted ${event.kind} job ${event.jobId} -> ${event.remoteName} (${counted(event.requests, 'request')}, ~${event.estimatedTokens} tokens)`,
+        );
         break;
       case 'job-adopted':
         this.log(`adopted job ${event.jobId} -> ${event.remoteName} (created before an interruption)`);
@@ -34,10 +38,13 @@ export class ProgressDisplay {
         this.log(`job ${event.jobId}: ${event.succeeded} succeeded, ${event.failed} failed`);
         break;
       case 'record-failed':
-        if (event.outcome === 'dead') this.log(`dead letter ${event.recordId} [${event.cause}]: ${event.message}`);
+        if (event.outcome === 'dead')
+          this.log(`dead letter ${event.recordId} [${event.cause}]: ${event.message}`);
         break;
       case 'quota-wait':
-        this.log(`quota reached, waiting${event.retryDelayMs ? ` ${Math.ceil(event.retryDelayMs / 1000)}s` : ''}: ${event.reason}`);
+        this.log(
+          `quota reached, waiting${event.retryDelayMs ? ` ${Math.ceil(event.retryDelayMs / 1000)}s` : ''}: ${event.reason}`,
+        );
         break;
       case 'warning':
         this.log(`warning: ${event.message}`);
@@ -51,7 +58,9 @@ export class ProgressDisplay {
         });
         if (!this.bars) {
           const c = event.counts;
-          this.log(`progress: ${c.done}/${c.total} done, ${c.in_flight} in flight, ${c.ready} ready, ${c.blocked} blocked, ${c.dead} dead; ${counted(event.activeJobs, 'active job')}`);
+          this.log(
+            `progress: ${c.done}/${c.total} done, ${c.in_flight} in flight, ${c.ready} ready, ${c.blocked} blocked, ${c.dead} dead; ${counted(event.activeJobs, 'active job')}`,
+          );
         }
         break;
       default:
@@ -92,8 +101,12 @@ export function formatSummary(summary: RunSummary, outputsDir: string): string {
     `tokens: ${summary.inputTokens} input, ${summary.outputTokens} output`,
     `time: ${(summary.elapsedMs / 1000).toFixed(1)}s`,
     `outputs: ${outputsDir}`,
-    ...(c.dead > 0 ? ['see `wavebatch failures` for the dead letters, `wavebatch requeue` to retry them'] : []),
-    ...(c.blocked > 0 && summary.finished ? [`${c.blocked} records wait behind dead letters in their chains`] : []),
+    ...(c.dead > 0
+      ? ['see `wavebatch failures` for the dead letters, `wavebatch requeue` to retry them']
+      : []),
+    ...(c.blocked > 0 && summary.finished
+      ? [`${c.blocked} records wait behind dead letters in their chains`]
+      : []),
   ].join('\n');
 }
 

@@ -160,7 +160,13 @@ export class BatchJobs {
       if (job.model === model) enqueuedTokensForModel += job.inputTokens;
     }
     const quotas = this.settings.quotas();
-    const refusal = checkBatchAdmission({ activeJobs, enqueuedTokensForModel, newJobTokens, limits: quotas, model });
+    const refusal = checkBatchAdmission({
+      activeJobs,
+      enqueuedTokensForModel,
+      newJobTokens,
+      limits: quotas,
+      model,
+    });
     // RetryInfo is read by clients living in real time: an emulated minute is 1/timeScale as long.
     if (refusal) throw quotaGoogleError(refusal, refusal.retryDelayMs / this.settings.timeScale);
   }

@@ -118,7 +118,8 @@ function answerOnce(
   context: ProcessingContext,
 ): { response: Record<string, unknown> } | { error: RequestStatus } {
   const missing = missingFileOf(request, context.files);
-  if (missing !== undefined) return { error: { code: 403, status: 'PERMISSION_DENIED', message: missingFileMessage(missing) } };
+  if (missing !== undefined)
+    return { error: { code: 403, status: 'PERMISSION_DENIED', message: missingFileMessage(missing) } };
   const fault = context.faults.recordFault(key);
   const answer = answerRequest(
     { model: job.model, request, key, seed: context.seed, resolveFile: fileResolver(context.files) },

@@ -1,7 +1,8 @@
 import type { BatchJob } from '@google/genai';
 
 /** Lifecycle of a remote batch job, in our own lowercase words. */
-export type BatchJobState = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'expired' | 'unknown';
+export type BatchJobState =
+  'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'expired' | 'unknown';
 
 /** One inline result; `key` is the request's metadata.key echoed back by the server. */
 export interface InlinedResult {
@@ -25,7 +26,12 @@ export interface BatchJobInfo {
   /** Set when the job was created inline; matched to requests by `key`, never by position. */
   inlinedResponses?: InlinedResult[];
   error?: { code?: number; message?: string };
-  stats?: { requestCount?: number; successfulRequestCount?: number; failedRequestCount?: number; pendingRequestCount?: number };
+  stats?: {
+    requestCount?: number;
+    successfulRequestCount?: number;
+    failedRequestCount?: number;
+    pendingRequestCount?: number;
+  };
 }
 
 const STATES: Record<string, BatchJobState> = {
@@ -56,7 +62,9 @@ export function fromSdkBatchJob(job: BatchJob): BatchJobInfo {
   if (job.endTime) info.endTime = job.endTime;
   if (job.dest?.fileName) info.resultsFileName = job.dest.fileName;
   if (job.dest?.inlinedResponses) {
-    info.inlinedResponses = job.dest.inlinedResponses.map((item) => inlinedResult(item.metadata, item.response, item.error));
+    info.inlinedResponses = job.dest.inlinedResponses.map((item) =>
+      inlinedResult(item.metadata, item.response, item.error),
+    );
   }
   if (job.error) info.error = errorOf(job.error);
   return info;
@@ -98,7 +106,12 @@ export function fromWireBatch(raw: Record<string, unknown>): BatchJobInfo {
     return Number.isFinite(value) && stats[key] !== undefined ? value : undefined;
   };
   const batchStats: NonNullable<BatchJobInfo['stats']> = {};
-  for (const key of ['requestCount', 'successfulRequestCount', 'failedRequestCount', 'pendingRequestCount'] as const) {
+  for (const key of [
+    'requestCount',
+    'successfulRequestCount',
+    'failedRequestCount',
+    'pendingRequestCount',
+  ] as const) {
     const value = count(key);
     if (value !== undefined) batchStats[key] = value;
   }
@@ -132,7 +145,9 @@ function errorOf(error: unknown): { code?: number; message?: string } {
 }
 
 function objectOr(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
 }
 
 function stringOr(value: unknown): string | undefined {

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { GoogleGenAI, type File as SdkFile, type Operation, type OperationFromAPIResponseParameters } from '@google/genai';
+import {
+  GoogleGenAI,
+  type File as SdkFile,
+  type Operation,
+  type OperationFromAPIResponseParameters,
+} from '@google/genai';
 import { fromSdkBatchJob, fromWireBatch, type BatchJobInfo } from './batch-job.js';
 import { GeminiApiError, toGeminiApiError } from './errors.js';
 import { toGenerateContentConfig, toInlinedRequest, type ModelRequest } from './request.js';
@@ -67,7 +72,10 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
     apiKey: options.apiKey,
     // SDK 3.x defaults to v1; the Batch API (batchGenerateContent, batches/*) is published under v1beta.
     apiVersion: GEMINI_API_VERSION,
-    httpOptions: { timeout: options.timeoutMs ?? 120_000, ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}) },
+    httpOptions: {
+      timeout: options.timeoutMs ?? 120_000,
+      ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+    },
   });
   const call = async <T>(operation: string, work: () => Promise<T>): Promise<T> => {
     try {
@@ -102,7 +110,9 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
     createBatch: (input) =>
       call(`Creating batch ${input.displayName}`, async () => {
         const src = 'fileName' in input.source ? input.source.fileName : input.source.requests;
-        return fromSdkBatchJob(await ai.batches.create({ model: input.model, src, config: { displayName: input.displayName } }));
+        return fromSdkBatchJob(
+          await ai.batches.create({ model: input.model, src, config: { displayName: input.displayName } }),
+        );
       }),
 
     getBatch: (name) =>
@@ -117,7 +127,8 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
 
     cancelBatch: (name) => call(`Cancelling batch ${name}`, () => ai.batches.cancel({ name })),
 
-    deleteBatch: (name) => call(`Deleting batch ${name}`, async () => void (await ai.batches.delete({ name }))),
+    deleteBatch: (name) =>
+      call(`Deleting batch ${name}`, async () => void (await ai.batches.delete({ name }))),
 
     downloadFile: (fileName, destPath) =>
       call(`Downloading ${fileName}`, async () => {
@@ -143,12 +154,18 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
 
     generateContent: (model, request) =>
       call(`Generating with ${model}`, () =>
-        ai.models.generateContent({ model, contents: request.contents, config: toGenerateContentConfig(request) }),
+        ai.models.generateContent({
+          model,
+          contents: request.contents,
+          config: toGenerateContentConfig(request),
+        }),
       ),
   };
 
   async function* listAll(pageSize: number | undefined): AsyncIterable<BatchJobInfo> {
-    const pager = await call('Listing batches', () => ai.batches.list(pageSize ? { config: { pageSize } } : {}));
+    const pager = await call('Listing batches', () =>
+      ai.batches.list(pageSize ? { config: { pageSize } } : {}),
+    );
     const iterator = pager[Symbol.asyncIterator]();
     for (;;) {
       const next = await call('Listing batches', () => iterator.next());

@@ -19,7 +19,13 @@ export class GeminiApiError extends Error {
   /** True when the same call may succeed later unchanged. */
   readonly retryable: boolean;
 
-  constructor(init: { code: GeminiErrorCode; message: string; status?: number; retryDelayMs?: number; retryable: boolean }) {
+  constructor(init: {
+    code: GeminiErrorCode;
+    message: string;
+    status?: number;
+    retryDelayMs?: number;
+    retryable: boolean;
+  }) {
     super(init.message);
     this.name = 'GeminiApiError';
     this.code = init.code;
@@ -30,7 +36,10 @@ export class GeminiApiError extends Error {
 
   /** Type guard that also works across duplicated module copies. */
   static isInstance(value: unknown): value is GeminiApiError {
-    return value instanceof GeminiApiError || (value instanceof Error && value.name === 'GeminiApiError' && 'code' in value);
+    return (
+      value instanceof GeminiApiError ||
+      (value instanceof Error && value.name === 'GeminiApiError' && 'code' in value)
+    );
   }
 }
 
@@ -54,7 +63,12 @@ const STATUS_TO_CODE: Record<string, GeminiErrorCode> = {
   INTERNAL: 'INTERNAL',
 };
 
-const RETRYABLE: ReadonlySet<GeminiErrorCode> = new Set(['QUOTA_EXHAUSTED', 'UNAVAILABLE', 'INTERNAL', 'NETWORK']);
+const RETRYABLE: ReadonlySet<GeminiErrorCode> = new Set([
+  'QUOTA_EXHAUSTED',
+  'UNAVAILABLE',
+  'INTERNAL',
+  'NETWORK',
+]);
 
 const ADVICE: Record<GeminiErrorCode, string> = {
   QUOTA_EXHAUSTED: 'Wait and retry, or lower max_concurrent_jobs / enqueued_token_budget for your tier.',
@@ -88,13 +102,16 @@ export function toGeminiApiError(error: unknown, operation: string, secret: stri
   const code = classify(status, body?.status);
   const retryDelayMs = body ? retryDelayOf(body.details) : undefined;
   const serverMessage = body?.message ?? (error instanceof Error ? error.message : String(error));
-  const wait = retryDelayMs !== undefined ? ` The server asks to wait ${Math.ceil(retryDelayMs / 1000)} s.` : '';
+  const wait =
+    retryDelayMs !== undefined ? ` The server asks to wait ${Math.ceil(retryDelayMs / 1000)} s.` : '';
   return new GeminiApiError({
     code,
     status,
     retryable: RETRYABLE.has(code) || (code === 'UNKNOWN' && status >= 500),
     ...(retryDelayMs !== undefined ? { retryDelayMs } : {}),
-    message: scrub(`${operation} failed (HTTP ${status}${body?.status ? ` ${body.status}` : ''}): ${sentence(serverMessage)}${wait} ${ADVICE[code]}`),
+    message: scrub(
+      `${operation} failed (HTTP ${status}${body?.status ? ` ${body.status}` : ''}): ${sentence(serverMessage)}${wait} ${ADVICE[code]}`,
+    ),
   });
 }
 
@@ -160,7 +177,9 @@ function isNetworkError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.name === 'AbortError' || error.name === 'TimeoutError') return true;
   if (error instanceof TypeError && /fetch failed|network/i.test(error.message)) return true;
-  const code = (error as { code?: unknown; cause?: { code?: unknown } }).cause?.code ?? (error as { code?: unknown }).code;
+  const code =
+    (error as { code?: unknown; cause?: { code?: unknown } }).cause?.code ??
+    (error as { code?: unknown }).code;
   return typeof code === 'string' && /^(ECONN|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|UND_ERR)/.test(code);
 }
 

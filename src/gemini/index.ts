@@ -1,5 +1,11 @@
 export { createGeminiClient } from './client.js';
-export type { GeminiClient, GeminiClientOptions, RemoteFile, CreateBatchInput, BatchSource } from './client.js';
+export type {
+  GeminiClient,
+  GeminiClientOptions,
+  RemoteFile,
+  CreateBatchInput,
+  BatchSource,
+} from './client.js';
 export type { BatchJobInfo, BatchJobState, InlinedResult } from './batch-job.js';
 export { batchStateOf } from './batch-job.js';
 export { GeminiApiError, type GeminiErrorCode } from './errors.js';

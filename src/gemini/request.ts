@@ -91,12 +91,19 @@ export async function buildModelRequest(input: BuildModelRequestInput): Promise<
   return request;
 }
 
-async function mediaPart(media: MediaInput, uploads: MediaUploads | undefined): Promise<{ part: Part; fileTokens?: number }> {
+async function mediaPart(
+  media: MediaInput,
+  uploads: MediaUploads | undefined,
+): Promise<{ part: Part; fileTokens?: number }> {
   let size: number;
   try {
     size = (await stat(media.path)).size;
   } catch {
-    throw new MediaInputError('INPUT_MEDIA_MISSING', media.path, `Media file ${media.path} cannot be read; check that it exists.`);
+    throw new MediaInputError(
+      'INPUT_MEDIA_MISSING',
+      media.path,
+      `Media file ${media.path} cannot be read; check that it exists.`,
+    );
   }
   const isText = media.mimeType.startsWith('text/');
   if (!isText && !INLINE_MIME.test(media.mimeType)) {
@@ -122,7 +129,9 @@ async function mediaPart(media: MediaInput, uploads: MediaUploads | undefined): 
     };
   }
   if (size > MAX_MEDIA_PART_BYTES) {
-    const advice = isText ? 'shrink or split it' : 'shrink or split it, or set execution.media_upload_bytes to upload it';
+    const advice = isText
+      ? 'shrink or split it'
+      : 'shrink or split it, or set execution.media_upload_bytes to upload it';
     throw new MediaInputError(
       'INPUT_MEDIA_TOO_LARGE',
       media.path,
@@ -130,12 +139,16 @@ async function mediaPart(media: MediaInput, uploads: MediaUploads | undefined): 
     );
   }
   if (isText) return { part: { text: await readFile(media.path, 'utf8') } };
-  return { part: { inlineData: { mimeType: media.mimeType, data: (await readFile(media.path)).toString('base64') } } };
+  return {
+    part: { inlineData: { mimeType: media.mimeType, data: (await readFile(media.path)).toString('base64') } },
+  };
 }
 
 /** Like the inline estimate: an image (or a PDF page) is 258 tokens; other binaries ~1 token per 3 bytes. */
 function uploadedFileTokens(mimeType: string, size: number): number {
-  return mimeType.startsWith('image/') || mimeType === 'application/pdf' ? TOKENS_PER_IMAGE : Math.ceil(size / 3);
+  return mimeType.startsWith('image/') || mimeType === 'application/pdf'
+    ? TOKENS_PER_IMAGE
+    : Math.ceil(size / 3);
 }
 
 /** The generationConfig as sent on the wire, with the response schema folded in. */
@@ -155,7 +168,8 @@ function wireGenerationConfig(request: ModelRequest): Record<string, unknown> | 
 export function toWireRequest(request: ModelRequest): Record<string, unknown> {
   const body: Record<string, unknown> = { contents: request.contents };
   // Same Content shape the SDK's converter produces for a string system instruction.
-  if (request.systemInstruction) body.systemInstruction = { role: 'user', parts: [{ text: request.systemInstruction }] };
+  if (request.systemInstruction)
+    body.systemInstruction = { role: 'user', parts: [{ text: request.systemInstruction }] };
   const generationConfig = wireGenerationConfig(request);
   if (generationConfig) body.generationConfig = generationConfig;
   return body;
@@ -225,7 +239,8 @@ function camelKeys(config: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
     const camel = key.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
-    const nested = camel.endsWith('Config') && typeof value === 'object' && value !== null && !Array.isArray(value);
+    const nested =
+      camel.endsWith('Config') && typeof value === 'object' && value !== null && !Array.isArray(value);
     out[camel] = nested ? camelKeys(value as Record<string, unknown>) : value;
   }
   return out;

@@ -1,5 +1,10 @@
 export { MediaUploader, type MediaUploaderOptions } from './media-uploader.js';
-export { MediaUploadError, waitUntilActive, type MediaUploadCode, type ProcessingWait } from './processing-wait.js';
+export {
+  MediaUploadError,
+  waitUntilActive,
+  type MediaUploadCode,
+  type ProcessingWait,
+} from './processing-wait.js';
 export {
   decideCachedFile,
   expiryOf,

@@ -132,7 +132,10 @@ function lifetimeOf(remote: RemoteFile): number {
 
 function uriOf(remote: RemoteFile, path: string): string {
   if (!remote.name || !remote.uri) {
-    throw new MediaUploadError(path, `Uploading ${path} returned no file URI; retry the run, and report it if it persists.`);
+    throw new MediaUploadError(
+      path,
+      `Uploading ${path} returned no file URI; retry the run, and report it if it persists.`,
+    );
   }
   return remote.uri;
 }

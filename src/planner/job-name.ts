@@ -17,7 +17,9 @@ export function jobDisplayName(
   hash.update(workload);
   hash.update('\n');
   hash.update(nonce);
-  for (const member of [...members].sort((a, b) => (a.recordId < b.recordId ? -1 : a.recordId > b.recordId ? 1 : 0))) {
+  for (const member of [...members].sort((a, b) =>
+    a.recordId < b.recordId ? -1 : a.recordId > b.recordId ? 1 : 0,
+  )) {
     hash.update('\n');
     hash.update(member.recordId);
     hash.update('#');

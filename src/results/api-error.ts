@@ -67,8 +67,10 @@ export function rpcStatusFacts(error: unknown): RpcStatusFacts {
           : undefined;
   // A request whose uploaded media expired fails with 403 "... may not exist"; the retry rebuilds
   // the request, which uploads the file again.
-  const missingFile = (http === 403 || status === 'PERMISSION_DENIED') && /not exist|not found|expired/i.test(message);
-  const transient = status === 'ABORTED' || status === 'CANCELLED' || code === 10 || code === 1 || missingFile;
+  const missingFile =
+    (http === 403 || status === 'PERMISSION_DENIED') && /not exist|not found|expired/i.test(message);
+  const transient =
+    status === 'ABORTED' || status === 'CANCELLED' || code === 10 || code === 1 || missingFile;
   const clientError = http !== undefined && http >= 400 && http < 500 && http !== 408 && http !== 429;
   return { code, status, message, retryable: transient || !clientError };
 }

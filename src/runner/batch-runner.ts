@@ -100,7 +100,10 @@ export class BatchRunner {
         const counted = await api.countTokens(settings.model, built.request);
         calibration.observe(built.estimatedTokens / calibration.scale(), counted);
       } catch (error) {
-        this.emit({ type: 'warning', message: `Token calibration skipped: ${error instanceof Error ? error.message : String(error)}` });
+        this.emit({
+          type: 'warning',
+          message: `Token calibration skipped: ${error instanceof Error ? error.message : String(error)}`,
+        });
         return;
       }
     }
@@ -117,7 +120,9 @@ export class BatchRunner {
     const { store, clock } = this.options;
     const counts = await store.counts();
     const jobs = await store.listJobs();
-    const activeJobs = jobs.filter((job) => ['intent', 'pending', 'running', 'succeeded'].includes(job.state)).length;
+    const activeJobs = jobs.filter((job) =>
+      ['intent', 'pending', 'running', 'succeeded'].includes(job.state),
+    ).length;
     return {
       counts,
       jobsSubmitted: this.jobsSubmitted,

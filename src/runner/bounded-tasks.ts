@@ -7,7 +7,8 @@ export class BoundedTasks {
   private failure: { error: unknown } | null = null;
 
   constructor(private readonly limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`BoundedTasks limit must be a whole number >= 1, got ${limit}`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`BoundedTasks limit must be a whole number >= 1, got ${limit}`);
   }
 
   /** Starts `task` once a slot is free; the first task error is rethrown here or by `drain`. */

@@ -31,7 +31,10 @@ export async function serviceActiveJobs(deps: ResultProcessingDeps): Promise<num
         settled++;
         continue;
       }
-      deps.emit({ type: 'warning', message: `Polling ${job.id} failed (${describe(error)}); will poll again.` });
+      deps.emit({
+        type: 'warning',
+        message: `Polling ${job.id} failed (${describe(error)}); will poll again.`,
+      });
       continue;
     }
     const state = REMOTE_TO_LOCAL[remote.state];
@@ -48,7 +51,10 @@ export async function serviceActiveJobs(deps: ResultProcessingDeps): Promise<num
       await processSucceededJob(deps, job, remote);
       settled++;
     } else if (ended) {
-      deps.emit({ type: 'warning', message: `Job ${job.id} ended ${state.toUpperCase()}; ${released} records return to the queue.` });
+      deps.emit({
+        type: 'warning',
+        message: `Job ${job.id} ended ${state.toUpperCase()}; ${released} records return to the queue.`,
+      });
       settled++;
     }
   }
@@ -57,8 +63,15 @@ export async function serviceActiveJobs(deps: ResultProcessingDeps): Promise<num
 
 async function settleLostJob(deps: ResultProcessingDeps, job: JobRow): Promise<void> {
   const released = await deps.store.releaseJobRecords(job.id, false);
-  await deps.store.updateJobState(job.id, 'failed', 'The remote job no longer exists (deleted outside wavebatch).');
-  deps.emit({ type: 'warning', message: `Job ${job.id} (${job.remoteName}) is gone remotely; ${released} records return to the queue.` });
+  await deps.store.updateJobState(
+    job.id,
+    'failed',
+    'The remote job no longer exists (deleted outside wavebatch).',
+  );
+  deps.emit({
+    type: 'warning',
+    message: `Job ${job.id} (${job.remoteName}) is gone remotely; ${released} records return to the queue.`,
+  });
 }
 
 function describe(error: unknown): string {

@@ -102,7 +102,8 @@ export async function submitReadyRecords(deps: SubmissionDeps): Promise<Submissi
     const intent = await store.getJob(id);
     if (!intent) continue;
     const outcome = await createRemoteJob(deps, intent);
-    if (outcome.quotaRetryDelayMs !== undefined) return { submitted, quotaRetryDelayMs: outcome.quotaRetryDelayMs };
+    if (outcome.quotaRetryDelayMs !== undefined)
+      return { submitted, quotaRetryDelayMs: outcome.quotaRetryDelayMs };
     submitted++;
   }
   return { submitted, quotaRetryDelayMs: null };
@@ -125,7 +126,11 @@ export async function createRemoteJob(
     if (job.kind === 'file') {
       inputFile = await reusableInputFile(deps, job);
       if (!inputFile) {
-        const path = await writeJobInput(deps, job.id, members.map((m) => m.recordId));
+        const path = await writeJobInput(
+          deps,
+          job.id,
+          members.map((m) => m.recordId),
+        );
         const uploaded = await api.uploadJsonl(path, job.id);
         inputFile = uploaded.name;
         await store.setJobInputFile(job.id, inputFile);
@@ -200,11 +205,19 @@ async function writeJobInput(deps: SubmissionDeps, jobId: string, recordIds: str
   return path;
 }
 
-async function failUnbuildable(deps: SubmissionDeps, record: StoredRecord, error: RecordRequestError): Promise<void> {
+async function failUnbuildable(
+  deps: SubmissionDeps,
+  record: StoredRecord,
+  error: RecordRequestError,
+): Promise<void> {
   await markForFailure(deps, record, 'input_error', error.message);
 }
 
-async function failOversized(deps: SubmissionDeps, record: StoredRecord, candidate: PackCandidate): Promise<void> {
+async function failOversized(
+  deps: SubmissionDeps,
+  record: StoredRecord,
+  candidate: PackCandidate,
+): Promise<void> {
   const message =
     `Request for ${record.id} is too large to ever fit a job (~${candidate.estimatedTokens} tokens, ${candidate.bytes} bytes; ` +
     `limits: enqueued_token_budget ${deps.settings.enqueuedTokenBudget}, max_job_bytes ${deps.settings.maxJobBytes}). ` +
@@ -213,7 +226,12 @@ async function failOversized(deps: SubmissionDeps, record: StoredRecord, candida
 }
 
 /** Dead-letters a record that cannot be sent at all; retrying would not change anything. */
-async function markForFailure(deps: SubmissionDeps, record: StoredRecord, cause: string, message: string): Promise<void> {
+async function markForFailure(
+  deps: SubmissionDeps,
+  record: StoredRecord,
+  cause: string,
+  message: string,
+): Promise<void> {
   const { settings } = deps;
   const outcome = await deps.store.failRecord(
     {

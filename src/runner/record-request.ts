@@ -65,7 +65,11 @@ export class RecordRequestBuilder {
         context,
       });
     } catch (error) {
-      throw new RecordRequestError(record.id, `Prompt rendering failed for ${record.id}: ${messageOf(error)}`, { cause: error });
+      throw new RecordRequestError(
+        record.id,
+        `Prompt rendering failed for ${record.id}: ${messageOf(error)}`,
+        { cause: error },
+      );
     }
     let request: ModelRequest;
     try {
@@ -80,7 +84,11 @@ export class RecordRequestBuilder {
     } catch (error) {
       // A failed upload that may succeed later is not the record's fault: it must not dead-letter it.
       if (isTransientUploadFailure(error)) throw error;
-      throw new RecordRequestError(record.id, `Cannot build the request for ${record.id}: ${messageOf(error)}`, { cause: error });
+      throw new RecordRequestError(
+        record.id,
+        `Cannot build the request for ${record.id}: ${messageOf(error)}`,
+        { cause: error },
+      );
     }
     const line = toBatchFileLine(record.id, request);
     return {

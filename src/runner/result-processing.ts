@@ -37,7 +37,11 @@ interface RawResult {
  * each failure is logged and retried or dead-lettered. Safe to run again after a crash: records no
  * longer in flight in this job are skipped.
  */
-export async function processSucceededJob(deps: ResultProcessingDeps, job: JobRow, remote: BatchJobInfo): Promise<void> {
+export async function processSucceededJob(
+  deps: ResultProcessingDeps,
+  job: JobRow,
+  remote: BatchJobInfo,
+): Promise<void> {
   const members = new Map((await deps.store.jobMembers(job.id)).map((m) => [m.recordId, m]));
   const seen = new Set<string>();
   let succeeded = 0;
@@ -47,7 +51,10 @@ export async function processSucceededJob(deps: ResultProcessingDeps, job: JobRo
   const apply = async (result: RawResult) => {
     const member = result.key === undefined ? undefined : members.get(result.key);
     if (!member) {
-      deps.emit({ type: 'warning', message: `Job ${job.id} returned a result for an unknown key ${JSON.stringify(result.key)}; ignored.` });
+      deps.emit({
+        type: 'warning',
+        message: `Job ${job.id} returned a result for an unknown key ${JSON.stringify(result.key)}; ignored.`,
+      });
       return;
     }
     if (seen.has(member.recordId)) return;
@@ -66,28 +73,50 @@ export async function processSucceededJob(deps: ResultProcessingDeps, job: JobRo
     const path = join(dir, `${job.id}.jsonl`);
     await deps.api.downloadFile(remote.resultsFileName, path);
     for await (const line of readResultLines(path)) {
-      await apply({ key: line.key, response: line.response, error: line.error, malformed: line.malformed, raw: line.raw });
+      await apply({
+        key: line.key,
+        response: line.response,
+        error: line.error,
+        malformed: line.malformed,
+        raw: line.raw,
+      });
     }
     await rm(path, { force: true });
   } else if (remote.inlinedResponses) {
-    for (const inline of remote.inlinedResponses) await apply({ key: inline.key, response: inline.response, error: inline.error });
+    for (const inline of remote.inlinedResponses)
+      await apply({ key: inline.key, response: inline.response, error: inline.error });
   }
   await tasks.drain();
 
   for (const member of members.values()) {
     if (seen.has(member.recordId)) continue;
     failed++;
-    await recordFailure(deps, job, member, 'missing_result', `Job ${job.id} finished without a result for ${member.recordId}.`, null, true);
+    await recordFailure(
+      deps,
+      job,
+      member,
+      'missing_result',
+      `Job ${job.id} finished without a result for ${member.recordId}.`,
+      null,
+      true,
+    );
   }
   await deps.store.updateJobState(job.id, 'processed');
   deps.emit({ type: 'job-processed', jobId: job.id, succeeded, failed });
 }
 
-async function applyResult(deps: ResultProcessingDeps, job: JobRow, member: JobMember, result: RawResult): Promise<boolean> {
+async function applyResult(
+  deps: ResultProcessingDeps,
+  job: JobRow,
+  member: JobMember,
+  result: RawResult,
+): Promise<boolean> {
   const record = await deps.store.getRecord(member.recordId);
   if (!record || record.status !== 'in_flight' || record.jobId !== job.id) return true;
   const outcome = classifyResult(
-    result.malformed ? { malformed: true, raw: result.raw ?? '' } : { response: result.response, error: result.error },
+    result.malformed
+      ? { malformed: true, raw: result.raw ?? '' }
+      : { response: result.response, error: result.error },
     deps.validator,
   );
   if (!outcome.ok) {
@@ -100,7 +129,11 @@ async function applyResult(deps: ResultProcessingDeps, job: JobRow, member: JobM
     id: record.id,
     output: outcome.output,
     meta: {
-      prompt: { name: deps.settings.prompt.name, version: deps.settings.prompt.version, hash: member.promptHash },
+      prompt: {
+        name: deps.settings.prompt.name,
+        version: deps.settings.prompt.version,
+        hash: member.promptHash,
+      },
       model: deps.settings.model,
       job: job.remoteName ?? job.id,
       attempt: member.attempt,
@@ -109,7 +142,12 @@ async function applyResult(deps: ResultProcessingDeps, job: JobRow, member: JobM
       ...(record.predecessorId ? { contextFrom: record.predecessorId } : {}),
     },
   });
-  await deps.store.completeRecord({ recordId: record.id, jobId: job.id, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens });
+  await deps.store.completeRecord({
+    recordId: record.id,
+    jobId: job.id,
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+  });
   deps.emit({ type: 'record-done', recordId: record.id, jobId: job.id });
   return true;
 }

@@ -70,7 +70,10 @@ export function runnerSettings(config: LoadedConfig): RunnerSettings {
  * Wires a loaded config into a ready runner: store, outputs, prompt, validator, API client, source.
  * Takes the data dir's run lock, released by `close()`.
  */
-export async function openWorkloadSession(config: LoadedConfig, options: WorkloadSessionOptions = {}): Promise<WorkloadSession> {
+export async function openWorkloadSession(
+  config: LoadedConfig,
+  options: WorkloadSessionOptions = {},
+): Promise<WorkloadSession> {
   const settings = runnerSettings(config);
   const gemini = options.gemini ?? defaultClient(config);
   const prompt = await loadPrompt(config.prompt.dir, config.prompt.name, config.prompt.version);

@@ -8,14 +8,7 @@ export type RecordStatus = 'blocked' | 'ready' | 'in_flight' | 'done' | 'dead';
 
 /** Local lifecycle of a batch job. `intent` is stored before the remote create call (crash safety). */
 export type JobState =
-  | 'intent'
-  | 'pending'
-  | 'running'
-  | 'succeeded'
-  | 'failed'
-  | 'cancelled'
-  | 'expired'
-  | 'processed';
+  'intent' | 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'expired' | 'processed';
 
 export const ACTIVE_JOB_STATES: readonly JobState[] = ['intent', 'pending', 'running', 'succeeded'];
 

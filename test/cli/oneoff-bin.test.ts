@@ -20,7 +20,11 @@ describe('wavebatch submit -> jobs -> status -> fetch (child processes)', () => 
   };
 
   beforeAll(async () => {
-    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 60_000, faults: { byKey: { broken: ['request_error'] } } });
+    emulator = await startEmulator({
+      timeScale: 3600,
+      turnaroundMs: 60_000,
+      faults: { byKey: { broken: ['request_error'] } },
+    });
     dir = tempDir('oneoff-bin');
     env = { GEMINI_API_KEY: SECRET_KEY, WAVEBATCH_BASE_URL: emulator.url };
   });
@@ -31,7 +35,9 @@ describe('wavebatch submit -> jobs -> status -> fetch (child processes)', () => 
   });
 
   it('submits a JSONL file, lists, shows and fetches the job; results land in --out/<job id>.jsonl', async () => {
-    const lines = ['first', 'second', 'broken'].map((key) => JSON.stringify({ key, request: request(`Describe ${key}.`) }));
+    const lines = ['first', 'second', 'broken'].map((key) =>
+      JSON.stringify({ key, request: request(`Describe ${key}.`) }),
+    );
     await writeFile(join(dir.path, 'requests.jsonl'), `${lines.join('\n')}\n`);
 
     const submitted = await cli(['submit', 'requests.jsonl', '--model', 'gemini-2.5-flash']);
@@ -47,14 +53,20 @@ describe('wavebatch submit -> jobs -> status -> fetch (child processes)', () => 
       cli(['fetch', name, '--out', 'results']),
     ]);
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(new RegExp(`^${name} {2}succeeded {2}\\S+ {2}wavebatch-submit-requests\\n$`));
+    expect(listed.stdout).toMatch(
+      new RegExp(`^${name} {2}succeeded {2}\\S+ {2}wavebatch-submit-requests\\n$`),
+    );
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(`${name}  SUCCEEDED`);
     expect(status.stdout).toContain('requests      3 total, 2 succeeded, 1 failed, 0 pending');
 
     const id = name.slice('batches/'.length);
     const path = join(dir.path, 'results', `${id}.jsonl`);
-    expect(fetched).toMatchObject({ code: 0, stderr: '', stdout: `${name}: 3 inline results (1 failed) -> ${path}\n` });
+    expect(fetched).toMatchObject({
+      code: 0,
+      stderr: '',
+      stdout: `${name}: 3 inline results (1 failed) -> ${path}\n`,
+    });
     expect(await readdir(join(dir.path, 'results'))).toEqual([`${id}.jsonl`]);
     const written = (await readFile(path, 'utf8'))
       .trim()

@@ -25,7 +25,10 @@ export interface OneoffWorld {
   /** Runs a command and returns what it printed; a thrown error is recorded and rethrown. */
   run(factory: (deps: OneoffDeps) => Command, args: string[]): Promise<string>;
   /** Runs a command that must fail; returns the error, its exit code and what the CLI prints for it. */
-  fail(factory: (deps: OneoffDeps) => Command, args: string[]): Promise<{ error: Error & { code?: string }; exitCode: number; stderr: string }>;
+  fail(
+    factory: (deps: OneoffDeps) => Command,
+    args: string[],
+  ): Promise<{ error: Error & { code?: string }; exitCode: number; stderr: string }>;
   /** Polls the job (bounded) until its wire state is one of `states`, e.g. 'RUNNING'. */
   waitFor(name: string, states: string[], timeoutMs?: number): Promise<Record<string, unknown>>;
   close(): Promise<void>;
@@ -78,9 +81,15 @@ export async function oneoffWorld(options: EmulatorOptions): Promise<OneoffWorld
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const { body } = await rawGet(emulator, name);
-        const state = String((body.metadata as { state?: unknown } | undefined)?.state ?? '').replace('BATCH_STATE_', '');
+        const state = String((body.metadata as { state?: unknown } | undefined)?.state ?? '').replace(
+          'BATCH_STATE_',
+          '',
+        );
         if (states.includes(state)) return body;
-        if (Date.now() > deadline) throw new Error(`${name} not in ${states.join('/')} after ${timeoutMs} ms: ${JSON.stringify(body)}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `${name} not in ${states.join('/')} after ${timeoutMs} ms: ${JSON.stringify(body)}`,
+          );
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     },

@@ -24,7 +24,13 @@ const FULL_REQUEST = {
     responseJsonSchema: { type: 'object', properties: { colour: { type: 'string' } }, required: ['colour'] },
   },
   safetySettings: [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' }],
-  tools: [{ functionDeclarations: [{ name: 'lookup', description: 'Looks a colour up.', parameters: { type: 'OBJECT' } }] }],
+  tools: [
+    {
+      functionDeclarations: [
+        { name: 'lookup', description: 'Looks a colour up.', parameters: { type: 'OBJECT' } },
+      ],
+    },
+  ],
   toolConfig: { functionCallingConfig: { mode: 'NONE' } },
   labels: { team: 'catalogs' },
 };
@@ -62,7 +68,10 @@ describe('wavebatch submit against the emulator', () => {
   it('sends a small JSONL inline and an --upload of it, both delivering every request field and key unchanged', async () => {
     const w = await start();
     const input = join(w.dir, 'prompts.jsonl');
-    await writeFile(input, `${JSON.stringify({ key: 'k1', request: FULL_REQUEST })}\n\n${JSON.stringify(request('plain'))}\n`);
+    await writeFile(
+      input,
+      `${JSON.stringify({ key: 'k1', request: FULL_REQUEST })}\n\n${JSON.stringify(request('plain'))}\n`,
+    );
 
     const inline = (await w.run(submitCommand, [input, '--model', MODEL])).trim();
     expect(inline).toMatch(/^batches\/[a-z0-9]+$/);
@@ -75,10 +84,14 @@ describe('wavebatch submit against the emulator', () => {
     expect([...received.keys()].sort()).toEqual(['k1', 'request-2']);
     expect(received.get('k1')).toEqual([FULL_REQUEST]);
 
-    const uploaded = (await w.run(submitCommand, [input, '-m', MODEL, '--upload', '--display-name', 'nightly/v2'])).trim();
+    const uploaded = (
+      await w.run(submitCommand, [input, '-m', MODEL, '--upload', '--display-name', 'nightly/v2'])
+    ).trim();
     expect(await inputFileOf(w, uploaded)).toMatch(/^files\//);
     await w.waitFor(uploaded, ['SUCCEEDED']);
-    expect(await w.run(statusCommand, [uploaded])).toMatch(/display name {2}nightly\/v2[\s\S]*results file {2}files\//);
+    expect(await w.run(statusCommand, [uploaded])).toMatch(
+      /display name {2}nightly\/v2[\s\S]*results file {2}files\//,
+    );
     expect(received.get('k1')).toEqual([FULL_REQUEST, FULL_REQUEST]);
     expect(received.get('request-2')).toEqual([request('plain'), request('plain')]);
 
@@ -97,7 +110,9 @@ describe('wavebatch submit against the emulator', () => {
     expect(received.get('e')).toEqual([exoticRequest]);
     const refused = await w.fail(submitCommand, [exotic, '-m', MODEL, '--inline']);
     expect(refused).toMatchObject({ exitCode: 2, error: { code: 'INPUT_INVALID' } });
-    expect(refused.error.message).toContain('exotic.jsonl:1: generationConfig.futureKnob cannot be sent inline');
+    expect(refused.error.message).toContain(
+      'exotic.jsonl:1: generationConfig.futureKnob cannot be sent inline',
+    );
   });
 
   it('goes inline up to 1 MB of JSONL and uploads above it, unless told otherwise', async () => {
@@ -108,7 +123,10 @@ describe('wavebatch submit against the emulator', () => {
       const overhead = Buffer.byteLength(`${JSON.stringify({ key: 'a', request: request('') })}\n`);
       const text = 'x'.repeat(Math.floor(totalBytes / 2) - overhead);
       const path = join(w.dir, name);
-      await writeFile(path, ['a', 'b'].map((key) => `${JSON.stringify({ key, request: request(text) })}\n`).join(''));
+      await writeFile(
+        path,
+        ['a', 'b'].map((key) => `${JSON.stringify({ key, request: request(text) })}\n`).join(''),
+      );
       return path;
     };
     const small = await fileOf('small.jsonl', AUTO_INLINE_MAX_BYTES);
@@ -132,9 +150,21 @@ describe('wavebatch submit against the emulator', () => {
     const cases: Array<[string, string, RegExp]> = [
       ['bad.jsonl', `${JSON.stringify(request('a'))}\n{"contents": [}\n`, /bad\.jsonl:2: invalid JSON/],
       ['array.json', '{"contents": []}', /must hold a JSON array of requests/],
-      ['empty-contents.json', '[{"key": "a", "request": {"contents": []}}]', /empty-contents\.json item 1: a request needs a non-empty "contents"/],
-      ['snake.jsonl', `${JSON.stringify({ ...request('a'), generation_config: {} })}\n`, /snake\.jsonl:1: unknown request field "generation_config"/],
-      ['dup.jsonl', `${JSON.stringify({ key: 'a', request: request('x') })}\n`.repeat(2), /dup\.jsonl:2: key "a" is used twice/],
+      [
+        'empty-contents.json',
+        '[{"key": "a", "request": {"contents": []}}]',
+        /empty-contents\.json item 1: a request needs a non-empty "contents"/,
+      ],
+      [
+        'snake.jsonl',
+        `${JSON.stringify({ ...request('a'), generation_config: {} })}\n`,
+        /snake\.jsonl:1: unknown request field "generation_config"/,
+      ],
+      [
+        'dup.jsonl',
+        `${JSON.stringify({ key: 'a', request: request('x') })}\n`.repeat(2),
+        /dup\.jsonl:2: key "a" is used twice/,
+      ],
       ['blank.jsonl', '\n\n', /holds no requests/],
     ];
     for (const [name, content, message] of cases) {
@@ -146,6 +176,8 @@ describe('wavebatch submit against the emulator', () => {
     const both = await w.fail(submitCommand, [join(w.dir, 'bad.jsonl'), '-m', MODEL, '--inline', '--upload']);
     expect(both.error.message).toContain('Choose one of --inline and --upload');
     expect(await w.run(jobsCommand, [])).toBe('no jobs\n');
-    expect(await w.run(fetchCommand, ['--all-pending', '--out', join(w.dir, 'out')])).toBe('nothing new to fetch\n');
+    expect(await w.run(fetchCommand, ['--all-pending', '--out', join(w.dir, 'out')])).toBe(
+      'nothing new to fetch\n',
+    );
   });
 });

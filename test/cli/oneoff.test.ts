@@ -23,7 +23,10 @@ afterEach(async () => {
 /** Writes a JSONL of `{key, request}` lines and submits it; returns the job name. */
 async function submit(w: OneoffWorld, file: string, keys: string[], extra: string[] = []): Promise<string> {
   const path = join(w.dir, file);
-  await writeFile(path, keys.map((key) => `${JSON.stringify({ key, request: request(`Describe ${key}.`) })}\n`).join(''));
+  await writeFile(
+    path,
+    keys.map((key) => `${JSON.stringify({ key, request: request(`Describe ${key}.`) })}\n`).join(''),
+  );
   return (await w.run(submitCommand, [path, '-m', MODEL, ...extra])).trim();
 }
 
@@ -51,13 +54,21 @@ describe('wavebatch jobs / status / fetch / cancel against the emulator', () => 
     const ai = sdkFor(w.emulator);
     const names: string[] = [];
     for (let i = 0; i < 60; i++) {
-      const job = await ai.batches.create({ model: MODEL, src: [{ ...request(`job ${i}`), metadata: { key: 'k' } }], config: { displayName: `job-${i}` } });
+      const job = await ai.batches.create({
+        model: MODEL,
+        src: [{ ...request(`job ${i}`), metadata: { key: 'k' } }],
+        config: { displayName: `job-${i}` },
+      });
       names.push(job.name ?? '');
     }
     const cancelled = names.filter((_, i) => i % 3 === 0);
     await Promise.all(cancelled.map((name) => ai.batches.cancel({ name })));
 
-    const listed = (text: string) => text.trim().split('\n').map((line) => line.split(/\s+/)[0]);
+    const listed = (text: string) =>
+      text
+        .trim()
+        .split('\n')
+        .map((line) => line.split(/\s+/)[0]);
     // The API lists 50 per page, newest first; the listing must hold all 60 in that order.
     expect(listed(await w.run(jobsCommand, []))).toEqual([...names].reverse());
     expect(listed(await w.run(jobsCommand, ['--state', 'cancelled']))).toEqual([...cancelled].reverse());
@@ -79,11 +90,19 @@ describe('wavebatch jobs / status / fetch / cancel against the emulator', () => 
     const status = await w.run(statusCommand, [name]);
     expect(status).toContain(`${name}  RUNNING`);
     expect(status).toContain('requests      3 total, 0 succeeded, 0 failed, 3 pending');
-    expect(JSON.parse(await w.run(statusCommand, [idOf(name), '--json']))).toMatchObject({ name, state: 'running', stats: { requestCount: 3, pendingRequestCount: 3 } });
+    expect(JSON.parse(await w.run(statusCommand, [idOf(name), '--json']))).toMatchObject({
+      name,
+      state: 'running',
+      stats: { requestCount: 3, pendingRequestCount: 3 },
+    });
 
     const out = join(w.dir, 'out');
-    expect(await w.run(fetchCommand, [name, '--out', out])).toBe(`${name}: not ready, still running; fetch again when it has succeeded\n`);
-    expect(await w.run(fetchCommand, ['--all-pending', '--out', out])).toBe('1 job is still pending or running, not ready; fetch again later\nnothing new to fetch\n');
+    expect(await w.run(fetchCommand, [name, '--out', out])).toBe(
+      `${name}: not ready, still running; fetch again when it has succeeded\n`,
+    );
+    expect(await w.run(fetchCommand, ['--all-pending', '--out', out])).toBe(
+      '1 job is still pending or running, not ready; fetch again later\nnothing new to fetch\n',
+    );
     expect(await readdir(out)).toEqual([]);
 
     expect(await w.run(cancelCommand, [name])).toBe(`${name}: cancelled\n`);
@@ -99,7 +118,10 @@ describe('wavebatch jobs / status / fetch / cancel against the emulator', () => 
     const w = (world = await oneoffWorld({
       timeScale: 3600,
       turnaroundMs: 60_000,
-      faults: { byKey: { 'inline-bad': ['request_error'], 'file-bad': ['request_error'] }, jobSequence: ['none', 'none', 'job_failed'] },
+      faults: {
+        byKey: { 'inline-bad': ['request_error'], 'file-bad': ['request_error'] },
+        jobSequence: ['none', 'none', 'job_failed'],
+      },
     }));
     const inline = await submit(w, 'inline.jsonl', ['inline-ok', 'inline-bad']);
     const file = await submit(w, 'file.jsonl', ['file-ok', 'file-bad'], ['--upload']);
@@ -116,7 +138,9 @@ describe('wavebatch jobs / status / fetch / cancel against the emulator', () => 
 
     // One job: the results file, error lines kept as the API wrote them.
     const one = join(w.dir, 'one');
-    expect(await w.run(fetchCommand, [file, '-o', one])).toBe(`${file}: 2 results (1 failed) -> ${join(one, `${idOf(file)}.jsonl`)}\n`);
+    expect(await w.run(fetchCommand, [file, '-o', one])).toBe(
+      `${file}: 2 results (1 failed) -> ${join(one, `${idOf(file)}.jsonl`)}\n`,
+    );
     const fileLines = await resultLines(join(one, `${idOf(file)}.jsonl`));
     expect(fileLines.map((line) => line.key)).toEqual(['file-bad', 'file-ok']);
     expect(fileLines[0]).toMatchObject({ error: { code: 500, status: 'INTERNAL' } });
@@ -137,7 +161,9 @@ describe('wavebatch jobs / status / fetch / cancel against the emulator', () => 
     // --all-pending: every succeeded job not yet in --out, and nothing the second time.
     const all = join(w.dir, 'all');
     await w.run(fetchCommand, [inline, '-o', all]);
-    expect(await w.run(fetchCommand, ['--all-pending', '-o', all])).toBe(`${file}: 2 results (1 failed) -> ${join(all, `${idOf(file)}.jsonl`)}\n`);
+    expect(await w.run(fetchCommand, ['--all-pending', '-o', all])).toBe(
+      `${file}: 2 results (1 failed) -> ${join(all, `${idOf(file)}.jsonl`)}\n`,
+    );
     expect((await readdir(all)).sort()).toEqual([`${idOf(file)}.jsonl`, `${idOf(inline)}.jsonl`].sort());
     expect(await w.run(fetchCommand, ['--all-pending', '-o', all])).toBe('nothing new to fetch\n');
     expect(await w.run(cancelCommand, [file])).toBe(`${file}: already succeeded; nothing to cancel\n`);
@@ -149,7 +175,9 @@ describe('wavebatch jobs / status / fetch / cancel against the emulator', () => 
       const { error, exitCode, stderr } = await w.fail(command, ['batches/doesnotexist']);
       expect(error).toMatchObject({ code: 'INPUT_JOB_NOT_FOUND' });
       expect(exitCode).toBe(2);
-      expect(stderr).toBe('error [INPUT_JOB_NOT_FOUND]: No batch job batches/doesnotexist in this project; list the project\'s jobs with `wavebatch jobs` and check the name.\n');
+      expect(stderr).toBe(
+        "error [INPUT_JOB_NOT_FOUND]: No batch job batches/doesnotexist in this project; list the project's jobs with `wavebatch jobs` and check the name.\n",
+      );
     }
     const malformed = await w.fail(statusCommand, ['batches/../x']);
     expect(malformed).toMatchObject({ exitCode: 2, error: { code: 'INPUT_INVALID' } });

@@ -48,7 +48,10 @@ describe('wavebatch run / failures / requeue / reset', () => {
     expect(byCause.stdout).toMatch(/^\s+2\s+safety$/m);
 
     const csvPath = join(root, 'dead.csv');
-    const exported = await runCli(['failures', '--dead', '--export', 'csv', '-o', csvPath, '-c', configPath], { env });
+    const exported = await runCli(
+      ['failures', '--dead', '--export', 'csv', '-o', csvPath, '-c', configPath],
+      { env },
+    );
     expect(exported.code).toBe(0);
     const lines = readFileSync(csvPath, 'utf8').trim().split('\n');
     expect(lines[0]).toMatch(/^at,recordId,jobId,attempt,cause,final/);

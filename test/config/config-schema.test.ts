@@ -37,9 +37,16 @@ describe('configSchema', () => {
   });
 
   it('defaults execution.media_upload_bytes to 4 MB, accepts 0 (upload all) and rejects a negative size', () => {
-    const base = { name: 'm', source: { type: 'jsonl', path: 'r.jsonl' }, prompt: { name: 'p', version: 'v1' }, model: { name: 'm' } } as const;
+    const base = {
+      name: 'm',
+      source: { type: 'jsonl', path: 'r.jsonl' },
+      prompt: { name: 'p', version: 'v1' },
+      model: { name: 'm' },
+    } as const;
     expect(configSchema.parse(base).execution.media_upload_bytes).toBe(4_000_000);
-    expect(configSchema.parse({ ...base, execution: { media_upload_bytes: 0 } }).execution.media_upload_bytes).toBe(0);
+    expect(
+      configSchema.parse({ ...base, execution: { media_upload_bytes: 0 } }).execution.media_upload_bytes,
+    ).toBe(0);
     const bad = configSchema.safeParse({ ...base, execution: { media_upload_bytes: -1 } });
     expect(bad.success).toBe(false);
     expect(bad.error?.issues[0]?.path).toEqual(['execution', 'media_upload_bytes']);

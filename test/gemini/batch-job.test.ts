@@ -63,16 +63,25 @@ describe('batch job mapping', () => {
 
   it('keeps the details of a per-request error, in wire and SDK results', () => {
     const details = [
-      { '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: 'contents', description: 'empty' }] },
+      {
+        '@type': 'type.googleapis.com/google.rpc.BadRequest',
+        fieldViolations: [{ field: 'contents', description: 'empty' }],
+      },
     ];
     const error = { code: 400, message: 'bad', status: 'INVALID_ARGUMENT', details };
     const wire = fromWireBatch({
       name: 'batches/d',
-      metadata: { state: 'BATCH_STATE_SUCCEEDED', output: { inlinedResponses: { inlinedResponses: [{ metadata: { key: 'a' }, error }] } } },
+      metadata: {
+        state: 'BATCH_STATE_SUCCEEDED',
+        output: { inlinedResponses: { inlinedResponses: [{ metadata: { key: 'a' }, error }] } },
+      },
     });
     expect(wire.inlinedResponses).toEqual([{ key: 'a', error }]);
     // The SDK types details as string[]; on the wire they are google.rpc detail objects.
-    const sdk = fromSdkBatchJob({ name: 'batches/d', dest: { inlinedResponses: [{ metadata: { key: 'a' }, error: error as never }] } });
+    const sdk = fromSdkBatchJob({
+      name: 'batches/d',
+      dest: { inlinedResponses: [{ metadata: { key: 'a' }, error: error as never }] },
+    });
     expect(sdk.inlinedResponses).toEqual([{ key: 'a', error }]);
   });
 
@@ -84,6 +93,11 @@ describe('batch job mapping', () => {
         state: JobState.JOB_STATE_PENDING,
         dest: { inlinedResponses: [{ metadata: { key: 'k' }, response: { text: undefined } as never }] },
       }),
-    ).toMatchObject({ name: 'batches/s', displayName: 'd', state: 'pending', inlinedResponses: [{ key: 'k' }] });
+    ).toMatchObject({
+      name: 'batches/s',
+      displayName: 'd',
+      state: 'pending',
+      inlinedResponses: [{ key: 'k' }],
+    });
   });
 });

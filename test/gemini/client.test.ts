@@ -2,7 +2,12 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, type EmulatorOptions, type RunningEmulator, type WireGenerateRequest } from '../../src/emulator/index.js';
+import {
+  startEmulator,
+  type EmulatorOptions,
+  type RunningEmulator,
+  type WireGenerateRequest,
+} from '../../src/emulator/index.js';
 import {
   buildModelRequest,
   createGeminiClient,
@@ -26,8 +31,15 @@ afterEach(async () => {
 });
 
 async function sampleRequests() {
-  const a = await buildModelRequest({ promptText: 'first', systemText: 'sys', generationConfig: { temperature: 0 } });
-  const b = await buildModelRequest({ promptText: 'second', responseJsonSchema: { type: 'object', properties: { title: { type: 'string' } } } });
+  const a = await buildModelRequest({
+    promptText: 'first',
+    systemText: 'sys',
+    generationConfig: { temperature: 0 },
+  });
+  const b = await buildModelRequest({
+    promptText: 'second',
+    responseJsonSchema: { type: 'object', properties: { title: { type: 'string' } } },
+  });
   return { a, b };
 }
 
@@ -71,7 +83,11 @@ describe('GeminiClient against the emulator', () => {
     expect(file.sizeBytes).toBe((await readFile(input)).length);
     expect(await client.getFile(file.name)).toMatchObject({ name: file.name, state: 'ACTIVE' });
 
-    const created = await client.createBatch({ model: MODEL, displayName: 'job-1', source: { fileName: file.name } });
+    const created = await client.createBatch({
+      model: MODEL,
+      displayName: 'job-1',
+      source: { fileName: file.name },
+    });
     expect(created).toMatchObject({ displayName: 'job-1', state: 'pending', model: `models/${MODEL}` });
     const done = await untilDone(client, created.name);
     expect(done.state).toBe('succeeded');
@@ -81,7 +97,10 @@ describe('GeminiClient against the emulator', () => {
 
     const dest = join(dir, 'out.jsonl');
     await client.downloadFile(done.resultsFileName ?? '', dest);
-    const keys = (await readFile(dest, 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { key: string }).key);
+    const keys = (await readFile(dest, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { key: string }).key);
     expect(keys.sort()).toEqual(['a', 'b']);
     expect((await readdir(dir)).filter((f) => f.endsWith('.part'))).toEqual([]);
   });
@@ -96,8 +115,13 @@ describe('GeminiClient against the emulator', () => {
     });
     const done = await untilDone(client, created.name);
     // The SDK's converter and our file-line writer must agree on the REST shape.
-    for (const [key, request] of [['a', a], ['b', b]] as const) {
-      expect(received.get(key)).toEqual((JSON.parse(toBatchFileLine(key, request)) as { request: unknown }).request);
+    for (const [key, request] of [
+      ['a', a],
+      ['b', b],
+    ] as const) {
+      expect(received.get(key)).toEqual(
+        (JSON.parse(toBatchFileLine(key, request)) as { request: unknown }).request,
+      );
     }
     const byKey = new Map(done.inlinedResponses?.map((r) => [r.key, JSON.stringify(r.response)]));
     expect([...byKey.keys()].sort()).toEqual(['a', 'b']);
@@ -111,7 +135,15 @@ describe('GeminiClient against the emulator', () => {
     const names: string[] = [];
     for (let i = 0; i < 5; i++) {
       const { a } = await sampleRequests();
-      names.push((await client.createBatch({ model: MODEL, displayName: `j${i}`, source: { requests: [toInlinedRequest('a', a)] } })).name);
+      names.push(
+        (
+          await client.createBatch({
+            model: MODEL,
+            displayName: `j${i}`,
+            source: { requests: [toInlinedRequest('a', a)] },
+          })
+        ).name,
+      );
     }
     const seen: string[] = [];
     for await (const job of client.listBatches({ pageSize: 2 })) seen.push(job.displayName ?? '');
@@ -121,7 +153,11 @@ describe('GeminiClient against the emulator', () => {
     await client.cancelBatch(first);
     expect((await client.getBatch(first)).state).toBe('cancelled');
     await client.deleteBatch(first);
-    await expect(client.getBatch(first)).rejects.toMatchObject({ code: 'NOT_FOUND', status: 404, retryable: false });
+    await expect(client.getBatch(first)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      status: 404,
+      retryable: false,
+    });
   });
 
   it('returns null for a missing file and deletes files', async () => {
@@ -139,19 +175,35 @@ describe('GeminiClient against the emulator', () => {
     const image = join(dir, 'scan.png');
     await writeFile(image, Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]));
     const file = await client.uploadFile(image, 'image/png', 'scan');
-    expect(file).toMatchObject({ name: expect.stringMatching(/^files\//), mimeType: 'image/png', sizeBytes: 7 });
+    expect(file).toMatchObject({
+      name: expect.stringMatching(/^files\//),
+      mimeType: 'image/png',
+      sizeBytes: 7,
+    });
     expect(file.uri).toBe(`${emulator.url}/v1beta/${file.name}`);
     expect(Date.parse(file.expiresAt ?? '') - Date.parse(file.createdAt ?? '')).toBe(48 * 3600_000);
     expect(await client.getFile(file.name)).toMatchObject({ name: file.name, uri: file.uri });
-    const request = { contents: [{ role: 'user', parts: [{ text: 'abcd' }, { fileData: { fileUri: file.uri ?? '', mimeType: 'image/png' } }] }] };
+    const request = {
+      contents: [
+        {
+          role: 'user',
+          parts: [{ text: 'abcd' }, { fileData: { fileUri: file.uri ?? '', mimeType: 'image/png' } }],
+        },
+      ],
+    };
     expect(await client.countTokens(MODEL, request)).toBe(1 + 258);
-    expect(await client.generateContent(MODEL, request)).toMatchObject({ usageMetadata: { promptTokenCount: 1 + 258 } });
+    expect(await client.generateContent(MODEL, request)).toMatchObject({
+      usageMetadata: { promptTokenCount: 1 + 258 },
+    });
   });
 
   it('counts tokens including the system instruction', async () => {
     await start();
     const bare = await buildModelRequest({ promptText: 'hello there' });
-    const withSystem = await buildModelRequest({ promptText: 'hello there', systemText: 'You are a careful archivist of course catalogs.' });
+    const withSystem = await buildModelRequest({
+      promptText: 'hello there',
+      systemText: 'You are a careful archivist of course catalogs.',
+    });
     const bareCount = await client.countTokens(MODEL, bare);
     expect(bareCount).toBeGreaterThan(0);
     expect(await client.countTokens(MODEL, withSystem)).toBeGreaterThan(bareCount);
@@ -160,7 +212,12 @@ describe('GeminiClient against the emulator', () => {
   it('maps a quota refusal, a missing job and an unreachable server to typed errors without the key', async () => {
     await start({ quotas: { maxConcurrentBatchJobs: 1 }, turnaroundMs: 3_600_000, timeScale: 1 });
     const { a } = await sampleRequests();
-    const create = () => client.createBatch({ model: MODEL, displayName: 'q', source: { requests: [toInlinedRequest('a', a)] } });
+    const create = () =>
+      client.createBatch({
+        model: MODEL,
+        displayName: 'q',
+        source: { requests: [toInlinedRequest('a', a)] },
+      });
     await create();
     const quota = await create().catch((e: unknown) => e);
     expect(quota).toBeInstanceOf(GeminiApiError);
@@ -168,7 +225,11 @@ describe('GeminiClient against the emulator', () => {
     expect((quota as GeminiApiError).retryDelayMs).toBeGreaterThan(0);
     const notFound = await client.getBatch('batches/missing').catch((e: unknown) => e);
     expect(notFound).toMatchObject({ code: 'NOT_FOUND', status: 404, retryable: false });
-    const unreachable = await createGeminiClient({ apiKey: KEY, baseUrl: 'http://127.0.0.1:9', timeoutMs: 2_000 })
+    const unreachable = await createGeminiClient({
+      apiKey: KEY,
+      baseUrl: 'http://127.0.0.1:9',
+      timeoutMs: 2_000,
+    })
       .getBatch('batches/x')
       .catch((e: unknown) => e);
     expect(unreachable).toMatchObject({ code: 'NETWORK', retryable: true });
@@ -190,17 +251,30 @@ describe('GeminiClient wire requests (recording fake)', () => {
   });
 
   it('creates jobs with the REST path and body, the key only in the x-goog-api-key header', async () => {
-    const created = await client.createBatch({ model: MODEL, displayName: 'job-1', source: { fileName: 'files/abc' } });
+    const created = await client.createBatch({
+      model: MODEL,
+      displayName: 'job-1',
+      source: { fileName: 'files/abc' },
+    });
     expect(created).toMatchObject({ name: 'batches/b1', displayName: 'job-1', state: 'pending' });
     const { a } = await sampleRequests();
-    await client.createBatch({ model: MODEL, displayName: 'inline-1', source: { requests: [toInlinedRequest('a', a)] } });
+    await client.createBatch({
+      model: MODEL,
+      displayName: 'inline-1',
+      source: { requests: [toInlinedRequest('a', a)] },
+    });
 
     const [fileCall, inlineCall] = google.requests;
     expect(fileCall).toMatchObject({ method: 'POST', path: `/v1beta/models/${MODEL}:batchGenerateContent` });
-    expect(JSON.parse(fileCall?.body ?? '{}')).toEqual({ batch: { displayName: 'job-1', inputConfig: { fileName: 'files/abc' } } });
+    expect(JSON.parse(fileCall?.body ?? '{}')).toEqual({
+      batch: { displayName: 'job-1', inputConfig: { fileName: 'files/abc' } },
+    });
     const line = JSON.parse(toBatchFileLine('a', a)) as { key: string; request: unknown };
     expect(JSON.parse(inlineCall?.body ?? '{}')).toEqual({
-      batch: { displayName: 'inline-1', inputConfig: { requests: { requests: [{ request: line.request, metadata: { key: 'a' } }] } } },
+      batch: {
+        displayName: 'inline-1',
+        inputConfig: { requests: { requests: [{ request: line.request, metadata: { key: 'a' } }] } },
+      },
     });
     for (const call of google.requests) {
       expect(call.headers['x-goog-api-key']).toBe(KEY);
@@ -210,10 +284,16 @@ describe('GeminiClient wire requests (recording fake)', () => {
 
   it("reads Google's 403 for a file that may not exist as gone, but not a 403 for a bad key", async () => {
     google.failNext('/files/expired', 403, {
-      error: { code: 403, status: 'PERMISSION_DENIED', message: 'You do not have permission to access the File expired or it may not exist.' },
+      error: {
+        code: 403,
+        status: 'PERMISSION_DENIED',
+        message: 'You do not have permission to access the File expired or it may not exist.',
+      },
     });
     expect(await client.getFile('files/expired')).toBeNull();
-    google.failNext('/files/other', 403, { error: { code: 403, status: 'PERMISSION_DENIED', message: 'API key not valid.' } });
+    google.failNext('/files/other', 403, {
+      error: { code: 403, status: 'PERMISSION_DENIED', message: 'API key not valid.' },
+    });
     await expect(client.getFile('files/other')).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
   });
 
@@ -226,8 +306,15 @@ describe('GeminiClient wire requests (recording fake)', () => {
         details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '12s' }],
       },
     });
-    const error = await client.createBatch({ model: 'm', displayName: 'q', source: { fileName: 'files/x' } }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'QUOTA_EXHAUSTED', status: 429, retryDelayMs: 12_000, retryable: true });
+    const error = await client
+      .createBatch({ model: 'm', displayName: 'q', source: { fileName: 'files/x' } })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'QUOTA_EXHAUSTED',
+      status: 429,
+      retryDelayMs: 12_000,
+      retryable: true,
+    });
     const text = `${String(error)} ${JSON.stringify(error)} ${(error as Error).stack ?? ''}`;
     expect(text).toContain('Quota exceeded for key');
     expect(text).not.toContain(KEY);

@@ -24,7 +24,12 @@ describe('toGeminiApiError', () => {
       KEY,
     );
     expect(error).toBeInstanceOf(GeminiApiError);
-    expect(error).toMatchObject({ code: 'QUOTA_EXHAUSTED', status: 429, retryDelayMs: 37_500, retryable: true });
+    expect(error).toMatchObject({
+      code: 'QUOTA_EXHAUSTED',
+      status: 429,
+      retryDelayMs: 37_500,
+      retryable: true,
+    });
     expect(error.message).toContain('Enqueued tokens limit reached');
     expect(error.message).toContain('wait 38 s');
   });
@@ -39,20 +44,32 @@ describe('toGeminiApiError', () => {
     [502, undefined, 'UNKNOWN', true],
     [409, undefined, 'UNKNOWN', false],
   ] as const)('HTTP %i %s -> %s', (status, rpc, code, retryable) => {
-    const error = toGeminiApiError(apiError(status, { error: { code: status, status: rpc, message: 'm' } }), 'op', KEY);
+    const error = toGeminiApiError(
+      apiError(status, { error: { code: status, status: rpc, message: 'm' } }),
+      'op',
+      KEY,
+    );
     expect(error).toMatchObject({ code, status, retryable });
     expect(error.retryDelayMs).toBeUndefined();
   });
 
   it('treats fetch failures as retryable NETWORK errors', () => {
-    const error = toGeminiApiError(new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }), 'op', KEY);
+    const error = toGeminiApiError(
+      new TypeError('fetch failed', {
+        cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      }),
+      'op',
+      KEY,
+    );
     expect(error).toMatchObject({ code: 'NETWORK', retryable: true, status: undefined });
     expect(error.message).toContain('ECONNREFUSED');
   });
 
   it('never lets the key through, neither in the message nor as a cause', () => {
     const error = toGeminiApiError(
-      apiError(400, { error: { code: 400, message: `API key not valid: ${KEY}; url https://x/y?key=${KEY}&a=1` } }),
+      apiError(400, {
+        error: { code: 400, message: `API key not valid: ${KEY}; url https://x/y?key=${KEY}&a=1` },
+      }),
       'op',
       KEY,
     );
@@ -64,6 +81,8 @@ describe('toGeminiApiError', () => {
   });
 
   it('redact removes key query parameters even without knowing the key', () => {
-    expect(redact('GET /v1beta/files?alt=media&key=abc123 failed', '')).toBe('GET /v1beta/files?alt=media&key=[redacted] failed');
+    expect(redact('GET /v1beta/files?alt=media&key=abc123 failed', '')).toBe(
+      'GET /v1beta/files?alt=media&key=[redacted] failed',
+    );
   });
 });

@@ -10,7 +10,13 @@ import type { AddressInfo } from 'node:net';
  */
 export interface FakeGoogle {
   url: string;
-  requests: Array<{ method: string; path: string; query: URLSearchParams; headers: IncomingMessage['headers']; body: string }>;
+  requests: Array<{
+    method: string;
+    path: string;
+    query: URLSearchParams;
+    headers: IncomingMessage['headers'];
+    body: string;
+  }>;
   /** Answers the next request whose path contains `path` with this status and JSON body. */
   failNext(path: string, status: number, body: unknown): void;
   close(): Promise<void>;
@@ -28,7 +34,13 @@ export async function startFakeGoogle(): Promise<FakeGoogle> {
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://local');
       const body = Buffer.concat(chunks).toString('utf8');
-      requests.push({ method: req.method ?? '', path: url.pathname, query: url.searchParams, headers: req.headers, body });
+      requests.push({
+        method: req.method ?? '',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body,
+      });
       const answer = (status: number, json: unknown) => {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(json));
@@ -38,15 +50,25 @@ export async function startFakeGoogle(): Promise<FakeGoogle> {
         const [{ status, body: errorBody }] = faults.splice(fault, 1) as [(typeof faults)[number]];
         return answer(status, errorBody);
       }
-      const create = req.method === 'POST' ? url.pathname.match(/^\/v1beta\/(models\/[\w.-]+):batchGenerateContent$/) : null;
+      const create =
+        req.method === 'POST'
+          ? url.pathname.match(/^\/v1beta\/(models\/[\w.-]+):batchGenerateContent$/)
+          : null;
       if (create) {
         const batch = (JSON.parse(body) as { batch: { displayName?: string } }).batch;
         return answer(200, {
           name: `batches/b${++counter}`,
-          metadata: { displayName: batch.displayName, model: create[1], state: 'BATCH_STATE_PENDING', createTime: new Date(0).toISOString() },
+          metadata: {
+            displayName: batch.displayName,
+            model: create[1],
+            state: 'BATCH_STATE_PENDING',
+            createTime: new Date(0).toISOString(),
+          },
         });
       }
-      answer(404, { error: { code: 404, status: 'NOT_FOUND', message: `No route ${req.method ?? ''} ${url.pathname}` } });
+      answer(404, {
+        error: { code: 404, status: 'NOT_FOUND', message: `No route ${req.method ?? ''} ${url.pathname}` },
+      });
     });
   });
 

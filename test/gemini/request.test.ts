@@ -34,10 +34,21 @@ describe('buildModelRequest', () => {
       generationConfig: { temperature: 0.2, max_output_tokens: 50, thinking_config: { thinking_budget: 0 } },
     });
     expect(request.contents).toEqual([
-      { role: 'user', parts: [{ text: 'Describe' }, { text: 'a note' }, { inlineData: { mimeType: 'image/png', data: 'AQID' } }] },
+      {
+        role: 'user',
+        parts: [
+          { text: 'Describe' },
+          { text: 'a note' },
+          { inlineData: { mimeType: 'image/png', data: 'AQID' } },
+        ],
+      },
     ]);
     expect(request.systemInstruction).toBe('Be brief');
-    expect(request.generationConfig).toEqual({ temperature: 0.2, maxOutputTokens: 50, thinkingConfig: { thinkingBudget: 0 } });
+    expect(request.generationConfig).toEqual({
+      temperature: 0.2,
+      maxOutputTokens: 50,
+      thinkingConfig: { thinkingBudget: 0 },
+    });
   });
 
   it('asks for JSON when a schema is given, without touching the schema property names', async () => {
@@ -50,18 +61,26 @@ describe('buildModelRequest', () => {
   it('names the file that is too large, missing, or of an unsupported type', async () => {
     const big = join(dir, 'big.png');
     await writeFile(big, Buffer.alloc(MAX_MEDIA_PART_BYTES + 1));
-    await expect(buildModelRequest({ promptText: 'x', media: [{ path: big, mimeType: 'image/png' }] })).rejects.toMatchObject({
+    await expect(
+      buildModelRequest({ promptText: 'x', media: [{ path: big, mimeType: 'image/png' }] }),
+    ).rejects.toMatchObject({
       code: 'INPUT_MEDIA_TOO_LARGE',
       path: big,
     });
     const missing = join(dir, 'nope.png');
-    const error = await buildModelRequest({ promptText: 'x', media: [{ path: missing, mimeType: 'image/png' }] }).catch((e: unknown) => e);
+    const error = await buildModelRequest({
+      promptText: 'x',
+      media: [{ path: missing, mimeType: 'image/png' }],
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MediaInputError);
     expect((error as MediaInputError).code).toBe('INPUT_MEDIA_MISSING');
     expect((error as Error).message).toContain(missing);
     await writeFile(join(dir, 'a.zip'), 'zip');
     await expect(
-      buildModelRequest({ promptText: 'x', media: [{ path: join(dir, 'a.zip'), mimeType: 'application/zip' }] }),
+      buildModelRequest({
+        promptText: 'x',
+        media: [{ path: join(dir, 'a.zip'), mimeType: 'application/zip' }],
+      }),
     ).rejects.toMatchObject({ code: 'INPUT_MEDIA_TYPE' });
   });
 });
@@ -74,7 +93,11 @@ describe('buildModelRequest with uploads', () => {
       minBytes,
       fileFor: async (media, size) => {
         asked.push({ path: media.path, size });
-        return { fileUri: `https://files.test/v1beta/files/${asked.length}`, mimeType: media.mimeType, ...(estimatedTokens ? { estimatedTokens } : {}) };
+        return {
+          fileUri: `https://files.test/v1beta/files/${asked.length}`,
+          mimeType: media.mimeType,
+          ...(estimatedTokens ? { estimatedTokens } : {}),
+        };
       },
     };
     return { asked, uploads };
@@ -88,9 +111,9 @@ describe('buildModelRequest with uploads', () => {
     const { asked, uploads } = recordingUploads(50);
     const request = await buildModelRequest({
       promptText: 'p',
-      media: ['big.png', 'edge.png', 'small.png'].map((name) => ({ path: join(dir, name), mimeType: 'image/png' })).concat([
-        { path: join(dir, 'long.txt'), mimeType: 'text/plain' },
-      ]),
+      media: ['big.png', 'edge.png', 'small.png']
+        .map((name) => ({ path: join(dir, name), mimeType: 'image/png' }))
+        .concat([{ path: join(dir, 'long.txt'), mimeType: 'text/plain' }]),
       uploads,
     });
     expect(asked).toEqual([
@@ -112,7 +135,11 @@ describe('buildModelRequest with uploads', () => {
   it("estimates an uploaded file by what the hook knows (a PDF's pages)", async () => {
     await writeFile(join(dir, 'doc.pdf'), Buffer.alloc(10));
     const { uploads } = recordingUploads(1, 5 * 258);
-    const request = await buildModelRequest({ promptText: 'abcd', media: [{ path: join(dir, 'doc.pdf'), mimeType: 'application/pdf' }], uploads });
+    const request = await buildModelRequest({
+      promptText: 'abcd',
+      media: [{ path: join(dir, 'doc.pdf'), mimeType: 'application/pdf' }],
+      uploads,
+    });
     expect(estimateTokens(request)).toBe(1 + 5 * 258);
     // Without a hint: an audio file is estimated like its inline base64 (~1 token per 3 bytes).
     await writeFile(join(dir, 'talk.mp3'), Buffer.alloc(300));
@@ -130,16 +157,20 @@ describe('buildModelRequest with uploads', () => {
     const { asked, uploads } = recordingUploads(MAX_MEDIA_PART_BYTES * 2);
     await buildModelRequest({ promptText: 'x', media: [{ path: big, mimeType: 'image/png' }], uploads });
     expect(asked).toHaveLength(1);
-    await expect(buildModelRequest({ promptText: 'x', media: [{ path: big, mimeType: 'image/png' }] })).rejects.toThrow(
-      /media_upload_bytes/,
-    );
+    await expect(
+      buildModelRequest({ promptText: 'x', media: [{ path: big, mimeType: 'image/png' }] }),
+    ).rejects.toThrow(/media_upload_bytes/);
   });
 
   it('refuses an unsupported type before uploading anything', async () => {
     await writeFile(join(dir, 'a.zip'), Buffer.alloc(100));
     const { asked, uploads } = recordingUploads(1);
     await expect(
-      buildModelRequest({ promptText: 'x', media: [{ path: join(dir, 'a.zip'), mimeType: 'application/zip' }], uploads }),
+      buildModelRequest({
+        promptText: 'x',
+        media: [{ path: join(dir, 'a.zip'), mimeType: 'application/zip' }],
+        uploads,
+      }),
     ).rejects.toMatchObject({ code: 'INPUT_MEDIA_TYPE' });
     expect(asked).toEqual([]);
   });
@@ -158,18 +189,30 @@ describe('serializations', () => {
       request: {
         contents: [{ role: 'user', parts: [{ text: 'hi' }] }],
         systemInstruction: { role: 'user', parts: [{ text: 'sys' }] },
-        generationConfig: { temperature: 0, responseMimeType: 'application/json', responseJsonSchema: { type: 'object' } },
+        generationConfig: {
+          temperature: 0,
+          responseMimeType: 'application/json',
+          responseJsonSchema: { type: 'object' },
+        },
       },
     });
     expect(toBatchFileLine('r1', request)).not.toContain('\n');
   });
 
   it('carries the key in metadata of an inlined request, with the config in SDK form', async () => {
-    const request = await buildModelRequest({ promptText: 'hi', systemText: 'sys', responseJsonSchema: { type: 'object' } });
+    const request = await buildModelRequest({
+      promptText: 'hi',
+      systemText: 'sys',
+      responseJsonSchema: { type: 'object' },
+    });
     expect(toInlinedRequest('r2', request)).toEqual({
       contents: [{ role: 'user', parts: [{ text: 'hi' }] }],
       metadata: { key: 'r2' },
-      config: { systemInstruction: 'sys', responseMimeType: 'application/json', responseJsonSchema: { type: 'object' } },
+      config: {
+        systemInstruction: 'sys',
+        responseMimeType: 'application/json',
+        responseJsonSchema: { type: 'object' },
+      },
     });
   });
 });

@@ -21,7 +21,10 @@ describe('decideCachedFile', () => {
   const expires = new Date(uploadedAt + 48 * HOUR).toISOString();
 
   it('uploads what was never uploaded', () => {
-    expect(decideCachedFile(null, uploadedAt, DEFAULT_EXPIRY_MARGIN_MS)).toEqual({ action: 'upload', reason: 'uncached' });
+    expect(decideCachedFile(null, uploadedAt, DEFAULT_EXPIRY_MARGIN_MS)).toEqual({
+      action: 'upload',
+      reason: 'uncached',
+    });
   });
 
   it('reuses a copy that outlives the margin', () => {
@@ -30,7 +33,9 @@ describe('decideCachedFile', () => {
       expiresAt: uploadedAt + 48 * HOUR,
     });
     // Still fresh one minute before the margin starts.
-    expect(decideCachedFile(entry(expires), uploadedAt + 24 * HOUR - 60_000, DEFAULT_EXPIRY_MARGIN_MS).action).toBe('reuse');
+    expect(
+      decideCachedFile(entry(expires), uploadedAt + 24 * HOUR - 60_000, DEFAULT_EXPIRY_MARGIN_MS).action,
+    ).toBe('reuse');
   });
 
   it('re-uploads a copy that expires within the margin, and one already expired', () => {
@@ -38,8 +43,12 @@ describe('decideCachedFile', () => {
       action: 'upload',
       reason: 'expiring',
     });
-    expect(decideCachedFile(entry(expires), uploadedAt + 30 * HOUR, DEFAULT_EXPIRY_MARGIN_MS).action).toBe('upload');
-    expect(decideCachedFile(entry(expires), uploadedAt + 49 * HOUR, DEFAULT_EXPIRY_MARGIN_MS).action).toBe('upload');
+    expect(decideCachedFile(entry(expires), uploadedAt + 30 * HOUR, DEFAULT_EXPIRY_MARGIN_MS).action).toBe(
+      'upload',
+    );
+    expect(decideCachedFile(entry(expires), uploadedAt + 49 * HOUR, DEFAULT_EXPIRY_MARGIN_MS).action).toBe(
+      'upload',
+    );
   });
 
   it('honours a smaller margin', () => {
@@ -52,6 +61,8 @@ describe('decideCachedFile', () => {
       action: 'reuse',
       expiresAt: uploadedAt + FILE_LIFETIME_MS,
     });
-    expect(decideCachedFile(entry('not a time'), uploadedAt + 25 * HOUR, DEFAULT_EXPIRY_MARGIN_MS).action).toBe('upload');
+    expect(
+      decideCachedFile(entry('not a time'), uploadedAt + 25 * HOUR, DEFAULT_EXPIRY_MARGIN_MS).action,
+    ).toBe('upload');
   });
 });

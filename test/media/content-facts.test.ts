@@ -18,7 +18,9 @@ describe('readContentFacts', () => {
   it('hashes the bytes of a multi-chunk file like a one-shot sha256', async () => {
     const path = join(dir, 'page.png');
     writeNoisePng(path, 200, 200, 7); // ~120 KB: several read chunks
-    const expected = createHash('sha256').update(await readFile(path)).digest('hex');
+    const expected = createHash('sha256')
+      .update(await readFile(path))
+      .digest('hex');
     expect(await readContentFacts(path, 'image/png')).toEqual({ sha256: expected });
   });
 
@@ -28,7 +30,13 @@ describe('readContentFacts', () => {
     const filler = (length: number) => 'x'.repeat(length);
     // Marker 1 straddles the first chunk boundary; 2 and 3 are plain; /Pages and /PageLabels are not pages.
     const text =
-      filler(chunk - 5) + `${marker} ` + filler(100) + `/Type/Page\n` + '/Type /Pages ' + `${marker}>>` + '/Type /PageLabels';
+      filler(chunk - 5) +
+      `${marker} ` +
+      filler(100) +
+      `/Type/Page\n` +
+      '/Type /Pages ' +
+      `${marker}>>` +
+      '/Type /PageLabels';
     const path = join(dir, 'doc.pdf');
     await writeFile(path, text, 'latin1');
     expect((await readContentFacts(path, 'application/pdf')).pdfPages).toBe(3);

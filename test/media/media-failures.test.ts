@@ -18,7 +18,10 @@ describe('a media file Google cannot process', () => {
     root = mkdtempSync(join(tmpdir(), 'wb-media-fail-'));
     // Not a video container: the emulator's processing ends FAILED, as Google's does.
     writeFileSync(join(root, 'clip.mp4'), Buffer.from('this is not a video at all'));
-    writeFileSync(join(root, 'data.jsonl'), `${JSON.stringify({ id: 'text-only', topic: 'tides' })}\n${JSON.stringify({ id: 'clip', topic: 'waves', video: 'clip.mp4' })}\n`);
+    writeFileSync(
+      join(root, 'data.jsonl'),
+      `${JSON.stringify({ id: 'text-only', topic: 'tides' })}\n${JSON.stringify({ id: 'clip', topic: 'waves', video: 'clip.mp4' })}\n`,
+    );
     mkdirSync(join(root, 'prompts', 'describe'), { recursive: true });
     writeFileSync(join(root, 'prompts', 'describe', 'v1.jinja'), 'Describe {{ record.topic }}.\n');
     writeFileSync(
@@ -31,7 +34,12 @@ describe('a media file Google cannot process', () => {
         'execution: { poll_interval: 20, media_upload_bytes: 0, max_retries: 2 }',
       ].join('\n'),
     );
-    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 60_000, seed: 9, fileProcessingMs: 60_000 });
+    emulator = await startEmulator({
+      timeScale: 3600,
+      turnaroundMs: 60_000,
+      seed: 9,
+      fileProcessingMs: 60_000,
+    });
     const { session } = await openEmulatedSession(join(root, 'wavebatch.yaml'), emulator);
     const summary = await session.runner.run();
     const dead = await session.store.listFailures({ deadOnly: true });

@@ -2,7 +2,12 @@ import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
-import { buildModelRequest, createGeminiClient, toBatchFileLine, type GeminiClient } from '../../src/gemini/index.js';
+import {
+  buildModelRequest,
+  createGeminiClient,
+  toBatchFileLine,
+  type GeminiClient,
+} from '../../src/gemini/index.js';
 import { MediaUploader } from '../../src/media/index.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { emulatorSandbox, sdkFor } from '../emulator/harness.js';
@@ -76,7 +81,9 @@ describe('MediaUploader on the emulator', () => {
     t.advance(25 * HOUR); // 23 h left: a 24 h job could outlive it
     const second = await uploader.fileFor({ path: t.image, mimeType: 'image/png' });
     expect(second.fileUri).not.toBe(first.fileUri);
-    expect((await mediaFiles(t.emulator)).map((file) => file.uri).sort()).toEqual([first.fileUri, second.fileUri].sort());
+    expect((await mediaFiles(t.emulator)).map((file) => file.uri).sort()).toEqual(
+      [first.fileUri, second.fileUri].sort(),
+    );
     expect(await uploader.fileFor({ path: t.image, mimeType: 'image/png' })).toEqual(second);
     expect(await mediaFiles(t.emulator)).toHaveLength(2);
     await t.close();
@@ -111,7 +118,10 @@ describe('MediaUploader on the emulator', () => {
     const changed = await uploader.fileFor({ path: t.image, mimeType: 'image/png' });
     expect(changed.fileUri).not.toBe(first.fileUri);
     const pdf = join(t.dir, 'doc.pdf');
-    writeFileSync(pdf, '%PDF-1.4\n1 0 obj <</Type /Page>>\n2 0 obj <</Type /Page>>\n3 0 obj <</Type /Pages>>\n');
+    writeFileSync(
+      pdf,
+      '%PDF-1.4\n1 0 obj <</Type /Page>>\n2 0 obj <</Type /Page>>\n3 0 obj <</Type /Pages>>\n',
+    );
     expect(await uploader.fileFor({ path: pdf, mimeType: 'application/pdf' })).toMatchObject({
       mimeType: 'application/pdf',
       estimatedTokens: 2 * 258,
@@ -138,8 +148,9 @@ describe('MediaUploader on the emulator', () => {
     const before = await build(t.openUploader());
     const after = await build(t.openUploader());
     expect(after).toBe(before);
-    const parts = (JSON.parse(before) as { request: { contents: Array<{ parts: Array<Record<string, unknown>> }> } }).request
-      .contents[0]?.parts;
+    const parts = (
+      JSON.parse(before) as { request: { contents: Array<{ parts: Array<Record<string, unknown>> }> } }
+    ).request.contents[0]?.parts;
     const [remote] = await mediaFiles(t.emulator);
     expect(parts?.[1]).toEqual({ fileData: { fileUri: remote?.uri, mimeType: 'image/png' } });
     expect(parts?.[2]).toHaveProperty('inlineData.mimeType', 'image/png');
@@ -150,7 +161,9 @@ describe('MediaUploader on the emulator', () => {
     const t = await setUp();
     t.emulator.setFaults({ http: [{ kind: 'status_503', match: 'upload', count: 1 }] });
     const uploader = t.openUploader();
-    await expect(uploader.fileFor({ path: t.image, mimeType: 'image/png' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await expect(uploader.fileFor({ path: t.image, mimeType: 'image/png' })).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+    });
     const ok = await uploader.fileFor({ path: t.image, mimeType: 'image/png' });
     expect(await mediaFiles(t.emulator)).toEqual([{ name: expect.any(String), uri: ok.fileUri }]);
     await t.close();

@@ -38,9 +38,20 @@ function writeScanWorkload(execution: Record<string, number>): { root: string; c
   );
   writeFileSync(
     join(root, 'schema.json'),
-    JSON.stringify({ type: 'object', properties: { carry_over: { type: 'string' } }, required: ['carry_over'] }),
+    JSON.stringify({
+      type: 'object',
+      properties: { carry_over: { type: 'string' } },
+      required: ['carry_over'],
+    }),
   );
-  const settings = { max_retries: 3, max_concurrent_jobs: 3, max_requests_per_job: 4, poll_interval: 20, media_upload_bytes: 50_000, ...execution };
+  const settings = {
+    max_retries: 3,
+    max_concurrent_jobs: 3,
+    max_requests_per_job: 4,
+    poll_interval: 20,
+    media_upload_bytes: 50_000,
+    ...execution,
+  };
   const yaml = [
     'name: scans',
     'data_dir: state',
@@ -80,7 +91,12 @@ describe('a workload of scans through the Files API, on the emulator', () => {
   });
 
   async function start(options: EmulatorOptions): Promise<RunningEmulator> {
-    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: { min: 30_000, max: 90_000 }, seed: 5, ...options });
+    emulator = await startEmulator({
+      timeScale: 3600,
+      turnaroundMs: { min: 30_000, max: 90_000 },
+      seed: 5,
+      ...options,
+    });
     emulator.setResponder((call) => {
       const contents = call.request.contents as Array<{ parts: SeenPart[] }>;
       seen.push({ key: call.key, parts: contents.flatMap((content) => content.parts) });
@@ -94,7 +110,11 @@ describe('a workload of scans through the Files API, on the emulator', () => {
     const events: RunnerEvent[] = [];
     // The runner sees emulated time, as the file expiry times it compares against are emulated.
     const clock = { now: () => running.now(), sleep: systemClock.sleep };
-    const session = await openWorkloadSession(config, { clock, onEvent: (event) => events.push(event), ...options });
+    const session = await openWorkloadSession(config, {
+      clock,
+      onEvent: (event) => events.push(event),
+      ...options,
+    });
     try {
       return { summary: await session.runner.run(), events };
     } finally {
@@ -103,12 +123,16 @@ describe('a workload of scans through the Files API, on the emulator', () => {
   }
 
   const lastRequestOf = (key: string) => [...seen].reverse().find((request) => request.key === key);
-  const fileUriOf = (key: string) => lastRequestOf(key)?.parts.find((part) => part.fileData)?.fileData?.fileUri;
+  const fileUriOf = (key: string) =>
+    lastRequestOf(key)?.parts.find((part) => part.fileData)?.fileData?.fileUri;
 
   for (const kind of ['inline', 'file'] as const) {
     it(`references large scans by URI in ${kind} jobs, uploading each once across retries, failed jobs and re-runs`, async () => {
       const running = await start({});
-      const faults: FaultPlan = { byKey: { [LARGE[0] as string]: ['invalid_json'] }, jobSequence: ['job_failed'] };
+      const faults: FaultPlan = {
+        byKey: { [LARGE[0] as string]: ['invalid_json'] },
+        jobSequence: ['job_failed'],
+      };
       running.setFaults(faults);
       const workload = writeScanWorkload({ inline_max_bytes: kind === 'inline' ? 10_000_000 : 0 });
       root = workload.root;
@@ -118,7 +142,9 @@ describe('a workload of scans through the Files API, on the emulator', () => {
       const submitted = events.flatMap((event) => (event.type === 'job-submitted' ? [event.kind] : []));
       expect(new Set(submitted)).toEqual(new Set([kind]));
       // A failed job and a retried record did happen...
-      expect(events.some((event) => event.type === 'record-failed' && event.recordId === LARGE[0])).toBe(true);
+      expect(events.some((event) => event.type === 'record-failed' && event.recordId === LARGE[0])).toBe(
+        true,
+      );
       expect(events.some((event) => event.type === 'job-state' && event.state === 'failed')).toBe(true);
       // ...and still each large scan was uploaded exactly once, and every request referenced that upload.
       const uploads = await mediaFiles(running);
@@ -134,7 +160,9 @@ describe('a workload of scans through the Files API, on the emulator', () => {
       }
       expect(fileUriOf(LARGE[0] as string)).not.toBe(fileUriOf(LARGE[1] as string));
       for (const id of SMALL) {
-        expect(lastRequestOf(id)?.parts.filter((part) => !part.text)).toEqual([{ inlineData: expect.objectContaining({ mimeType: 'image/png' }) }]);
+        expect(lastRequestOf(id)?.parts.filter((part) => !part.text)).toEqual([
+          { inlineData: expect.objectContaining({ mimeType: 'image/png' }) },
+        ]);
       }
       // Billed like an image: the same 258 tokens as an inline scan, plus the text.
       for (const entry of running.ledger.entries().filter((e) => e.outcome === 'ok')) {
@@ -159,7 +187,9 @@ describe('a workload of scans through the Files API, on the emulator', () => {
     const { summary, events } = await run(workload.configPath, running);
     expect(summary.counts).toMatchObject({ done: 4, dead: 0 });
     expect(events.filter((event) => event.type === 'record-failed')).toEqual([]);
-    expect(events.some((event) => event.type === 'warning' && event.message.startsWith('Skipping'))).toBe(true);
+    expect(events.some((event) => event.type === 'warning' && event.message.startsWith('Skipping'))).toBe(
+      true,
+    );
     expect(await mediaFiles(running)).toHaveLength(2);
   });
 
@@ -186,7 +216,12 @@ describe('a workload of scans through the Files API, on the emulator', () => {
 
     // countTokens resolves the uploaded file: one image.
     const counted = await client.countTokens('gemini-2.5-flash', {
-      contents: [{ role: 'user', parts: [{ text: 'abcd' }, { fileData: { fileUri: replacement ?? '', mimeType: 'image/png' } }] }],
+      contents: [
+        {
+          role: 'user',
+          parts: [{ text: 'abcd' }, { fileData: { fileUri: replacement ?? '', mimeType: 'image/png' } }],
+        },
+      ],
     });
     expect(counted).toBe(1 + TOKENS_PER_IMAGE);
     // A reference to the deleted file is refused, as Google does.

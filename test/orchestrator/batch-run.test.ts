@@ -46,14 +46,19 @@ describe('batch orchestrator on the emulator', () => {
         const previous = readOutput(root, chain[index - 1] as string);
         const entry = ledger.find((e) => e.key === chain[index]);
         expect(entry?.promptText).toContain(previous.output.carry_over);
-        expect(readOutput(root, chain[index] as string).meta.prompt).toMatchObject({ name: 'page', version: 'v1' });
+        expect(readOutput(root, chain[index] as string).meta.prompt).toMatchObject({
+          name: 'page',
+          version: 'v1',
+        });
       }
       // Strict order: a page was billed in a later job than its predecessor.
       const batches = chain.map((id) => ledger.find((e) => e.key === id)?.batchName);
       expect(new Set(batches).size).toBe(chain.length);
     }
     // Width: first pages of different books travel together.
-    const firstPageBatches = workload.chains.map((chain) => ledger.find((e) => e.key === chain[0])?.batchName);
+    const firstPageBatches = workload.chains.map(
+      (chain) => ledger.find((e) => e.key === chain[0])?.batchName,
+    );
     expect(new Set(firstPageBatches).size).toBeLessThan(firstPageBatches.length);
   });
 
@@ -77,6 +82,11 @@ describe('batch orchestrator on the emulator', () => {
     const redo = await session.runner.run();
     await session.close();
     expect(redo.counts.done).toBe(4);
-    expect(emulator.ledger.entries().map((e) => e.key).slice(billed)).toEqual([last]);
+    expect(
+      emulator.ledger
+        .entries()
+        .map((e) => e.key)
+        .slice(billed),
+    ).toEqual([last]);
   });
 });

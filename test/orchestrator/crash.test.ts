@@ -17,7 +17,9 @@ interface ChildOutcome {
 /** Runs the workload in a child and SIGKILLs it once it has printed `killAfter` events (or lets it finish). */
 function runChild(configPath: string, url: string, killAfter: number | null): Promise<ChildOutcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, configPath, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, configPath, url], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let events = 0;
     let finished = false;
     let stderr = '';
@@ -45,7 +47,12 @@ describe('crash safety', () => {
 
   it('kill -9 at many points: every record done exactly once, no job created twice', async () => {
     // Slow job creation widens the window between storing an intent and learning the job's name.
-    emulator = await startEmulator({ timeScale: 600, turnaroundMs: { min: 30_000, max: 90_000 }, seed: 5, faults: { slowMs: { create: 150 } } });
+    emulator = await startEmulator({
+      timeScale: 600,
+      turnaroundMs: { min: 30_000, max: 90_000 },
+      seed: 5,
+      faults: { slowMs: { create: 150 } },
+    });
     const workload = writeCatalogWorkload({
       books: 6,
       pages: 4,
@@ -71,8 +78,14 @@ describe('crash safety', () => {
     const ids = workload.chains.flat();
     const ledger = emulator.ledger.entries();
     for (const id of ids) {
-      expect(ledger.filter((entry) => entry.key === id), `billed once: ${id}`).toHaveLength(1);
-      const output = JSON.parse(readFileSync(join(root, 'out', `${id}.json`), 'utf8')) as { id: string; output: { carry_over: unknown } };
+      expect(
+        ledger.filter((entry) => entry.key === id),
+        `billed once: ${id}`,
+      ).toHaveLength(1);
+      const output = JSON.parse(readFileSync(join(root, 'out', `${id}.json`), 'utf8')) as {
+        id: string;
+        output: { carry_over: unknown };
+      };
       expect(output.id).toBe(id);
       expect(typeof output.output.carry_over).toBe('string');
     }
@@ -80,7 +93,8 @@ describe('crash safety', () => {
 
     const ai = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl: emulator.url } });
     const names: string[] = [];
-    for await (const job of await ai.batches.list({ config: { pageSize: 50 } })) names.push(job.displayName ?? '');
+    for await (const job of await ai.batches.list({ config: { pageSize: 50 } }))
+      names.push(job.displayName ?? '');
     expect(names.length).toBeGreaterThan(0);
     expect(new Set(names).size).toBe(names.length);
   }, 240_000);

@@ -42,9 +42,14 @@ describe('failures on the emulator', () => {
     expect(dead.map((f) => f.recordId)).toEqual([bookB[1]]);
     expect(dead[0]).toMatchObject({ cause: 'safety', promptName: 'page', promptVersion: 'v1' });
     expect(dead[0]?.raw).toBeTruthy();
-    expect(failures.filter((f) => f.recordId === bookA[0]).map((f) => f.cause)).toEqual(['invalid_json', 'max_tokens']);
+    expect(failures.filter((f) => f.recordId === bookA[0]).map((f) => f.cause)).toEqual([
+      'invalid_json',
+      'max_tokens',
+    ]);
     expect(failures.filter((f) => f.recordId === bookC[0]).map((f) => f.cause)).toEqual(['api_error']);
-    const output = JSON.parse(readFileSync(join(root, 'out', `${bookA[0]}.json`), 'utf8')) as { meta: { attempt: number } };
+    const output = JSON.parse(readFileSync(join(root, 'out', `${bookA[0]}.json`), 'utf8')) as {
+      meta: { attempt: number };
+    };
     expect(output.meta.attempt).toBe(2);
     // Nothing paid twice for a success, and the dead record was billed once per attempt.
     const keys = emulator.ledger.entries().map((e) => e.key);
@@ -54,7 +59,12 @@ describe('failures on the emulator', () => {
   it('puts the records of FAILED and EXPIRED jobs back in the queue', async () => {
     const workload = writeCatalogWorkload({ books: 2, pages: 1 });
     root = workload.root;
-    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 30_000, seed: 3, faults: { jobSequence: ['job_failed', 'job_expired'] } });
+    emulator = await startEmulator({
+      timeScale: 3600,
+      turnaroundMs: 30_000,
+      seed: 3,
+      faults: { jobSequence: ['job_failed', 'job_expired'] },
+    });
     const { session, events } = await openEmulatedSession(workload.configPath, emulator);
     const summary = await session.runner.run();
     await session.close();
@@ -64,10 +74,19 @@ describe('failures on the emulator', () => {
   });
 
   it('stays within the concurrent-job quota and recovers from 429s when the server is stricter', async () => {
-    const workload = writeCatalogWorkload({ books: 6, pages: 1, execution: { max_concurrent_jobs: 5, max_requests_per_job: 1 } });
+    const workload = writeCatalogWorkload({
+      books: 6,
+      pages: 1,
+      execution: { max_concurrent_jobs: 5, max_requests_per_job: 1 },
+    });
     root = workload.root;
     // Jobs last 10 emulated minutes (~170 ms real): the third create always meets two live jobs.
-    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 600_000, seed: 4, quotas: { maxConcurrentBatchJobs: 2 } });
+    emulator = await startEmulator({
+      timeScale: 3600,
+      turnaroundMs: 600_000,
+      seed: 4,
+      quotas: { maxConcurrentBatchJobs: 2 },
+    });
     const { session, events } = await openEmulatedSession(workload.configPath, emulator);
     const summary = await session.runner.run();
     await session.close();
@@ -100,14 +119,19 @@ describe('failures on the emulator', () => {
     const submitted = events.flatMap((e) => (e.type === 'job-submitted' ? [e] : []));
     expect(submitted.every((job) => job.requests <= 2 && job.estimatedTokens <= 1200)).toBe(true);
     const perBatch = new Map<string, number>();
-    for (const entry of emulator.ledger.entries()) perBatch.set(entry.batchName ?? '', (perBatch.get(entry.batchName ?? '') ?? 0) + 1);
+    for (const entry of emulator.ledger.entries())
+      perBatch.set(entry.batchName ?? '', (perBatch.get(entry.batchName ?? '') ?? 0) + 1);
     expect(Math.max(...perBatch.values())).toBeLessThanOrEqual(2);
     // Live jobs never exceeded two: replay submissions and settlements in event order.
     let live = 0;
     let peak = 0;
     for (const event of events) {
       if (event.type === 'job-submitted') peak = Math.max(peak, ++live);
-      if (event.type === 'job-processed' || (event.type === 'job-state' && ['failed', 'expired', 'cancelled'].includes(event.state))) live--;
+      if (
+        event.type === 'job-processed' ||
+        (event.type === 'job-state' && ['failed', 'expired', 'cancelled'].includes(event.state))
+      )
+        live--;
     }
     expect(peak).toBeLessThanOrEqual(2);
   });

@@ -26,7 +26,9 @@ describe('packJobs', () => {
   });
 
   it('never exceeds free job slots, the token budget or the byte cap', () => {
-    expect(packJobs(candidates(10), { ...limits, freeJobSlots: 2 }).jobs.flatMap((j) => j.members)).toHaveLength(6);
+    expect(
+      packJobs(candidates(10), { ...limits, freeJobSlots: 2 }).jobs.flatMap((j) => j.members),
+    ).toHaveLength(6);
     const budgeted = packJobs(candidates(10, 300), { ...limits, freeTokens: 700 });
     expect(budgeted.jobs.reduce((s, j) => s + j.estimatedTokens, 0)).toBe(600);
     const bytes = packJobs(candidates(4, 1, 400), limits);
@@ -35,7 +37,10 @@ describe('packJobs', () => {
   });
 
   it('sets aside requests that can never fit', () => {
-    const result = packJobs([{ recordId: 'huge', estimatedTokens: 5000, bytes: 1 }, ...candidates(1)], limits);
+    const result = packJobs(
+      [{ recordId: 'huge', estimatedTokens: 5000, bytes: 1 }, ...candidates(1)],
+      limits,
+    );
     expect(result.oversized.map((c) => c.recordId)).toEqual(['huge']);
     expect(result.jobs[0]?.members.map((m) => m.recordId)).toEqual(['r0']);
   });
@@ -43,10 +48,38 @@ describe('packJobs', () => {
 
 describe('jobDisplayName', () => {
   it('is deterministic and independent of member order, but changes with attempts and nonce', () => {
-    const a = jobDisplayName('w', [{ recordId: 'x', attempt: 0 }, { recordId: 'y', attempt: 0 }], 'n1');
-    const b = jobDisplayName('w', [{ recordId: 'y', attempt: 0 }, { recordId: 'x', attempt: 0 }], 'n1');
-    const c = jobDisplayName('w', [{ recordId: 'x', attempt: 1 }, { recordId: 'y', attempt: 0 }], 'n1');
-    const d = jobDisplayName('w', [{ recordId: 'x', attempt: 0 }, { recordId: 'y', attempt: 0 }], 'n2');
+    const a = jobDisplayName(
+      'w',
+      [
+        { recordId: 'x', attempt: 0 },
+        { recordId: 'y', attempt: 0 },
+      ],
+      'n1',
+    );
+    const b = jobDisplayName(
+      'w',
+      [
+        { recordId: 'y', attempt: 0 },
+        { recordId: 'x', attempt: 0 },
+      ],
+      'n1',
+    );
+    const c = jobDisplayName(
+      'w',
+      [
+        { recordId: 'x', attempt: 1 },
+        { recordId: 'y', attempt: 0 },
+      ],
+      'n1',
+    );
+    const d = jobDisplayName(
+      'w',
+      [
+        { recordId: 'x', attempt: 0 },
+        { recordId: 'y', attempt: 0 },
+      ],
+      'n2',
+    );
     expect(a).toBe(b);
     expect(a).not.toBe(c);
     expect(a).not.toBe(d);

@@ -150,7 +150,11 @@ describe('classifyResult', () => {
       { retryable: false },
     );
     // An uploaded media file that expired: the retry rebuilds the request and uploads it again.
-    const expired = { code: 403, status: 'PERMISSION_DENIED', message: 'You do not have permission to access the File abc or it may not exist.' };
+    const expired = {
+      code: 403,
+      status: 'PERMISSION_DENIED',
+      message: 'You do not have permission to access the File abc or it may not exist.',
+    };
     expect(classifyResult({ error: expired }, json)).toMatchObject({ cause: 'api_error', retryable: true });
   });
 

@@ -24,7 +24,9 @@ describe('acquireRunLock', () => {
 
   it('takes over a lock left by a process that no longer exists', async () => {
     // A pid that certainly exited: a child we ran to completion.
-    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    });
     writeFileSync(join(dir, 'run.lock'), child.stdout);
     const release = await acquireRunLock(dir);
     await release();

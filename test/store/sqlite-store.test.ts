@@ -57,21 +57,37 @@ describe('SqliteStore', () => {
     expect(await store.getJob('job2')).toBeNull();
     expect((await store.getRecord('a/p1'))?.status).toBe('in_flight');
 
-    expect(await store.completeRecord({ recordId: 'a/p1', jobId: 'job1', inputTokens: 5, outputTokens: 7 })).toBe(true);
+    expect(
+      await store.completeRecord({ recordId: 'a/p1', jobId: 'job1', inputTokens: 5, outputTokens: 7 }),
+    ).toBe(true);
     // A second completion of the same result (a replay after a crash) changes nothing.
-    expect(await store.completeRecord({ recordId: 'a/p1', jobId: 'job1', inputTokens: 5, outputTokens: 7 })).toBe(false);
+    expect(
+      await store.completeRecord({ recordId: 'a/p1', jobId: 'job1', inputTokens: 5, outputTokens: 7 }),
+    ).toBe(false);
     expect((await store.getRecord('a/p2'))?.status).toBe('ready');
     expect((await store.getJob('job1'))?.inputTokens).toBe(5);
   });
 
   it('retries failures up to max_retries, then dead-letters, and requeues', async () => {
     const failure = (attempt: number) => ({
-      recordId: 'b/p1', jobId: `j${attempt}`, attempt, cause: 'invalid_json', message: 'bad',
-      raw: '{"x":1}', promptName: 'p', promptVersion: 'v1', promptHash: 'h',
+      recordId: 'b/p1',
+      jobId: `j${attempt}`,
+      attempt,
+      cause: 'invalid_json',
+      message: 'bad',
+      raw: '{"x":1}',
+      promptName: 'p',
+      promptVersion: 'v1',
+      promptHash: 'h',
     });
     const outcomes: string[] = [];
     for (let attempt = 0; attempt < 3; attempt++) {
-      await store.createJobIntent({ id: `j${attempt}`, model: 'm', kind: 'inline', members: [{ recordId: 'b/p1', attempt, promptHash: 'h', estimatedTokens: 1 }] });
+      await store.createJobIntent({
+        id: `j${attempt}`,
+        model: 'm',
+        kind: 'inline',
+        members: [{ recordId: 'b/p1', attempt, promptHash: 'h', estimatedTokens: 1 }],
+      });
       outcomes.push(await store.failRecord(failure(attempt), 2, true));
     }
     expect(outcomes).toEqual(['retry', 'retry', 'dead']);
@@ -82,7 +98,7 @@ describe('SqliteStore', () => {
     expect(await store.failureCauses()).toEqual([{ cause: 'invalid_json', count: 3 }]);
     expect(await store.requeueDead()).toBe(1);
     await store.refreshReadiness();
-    expect((await store.getRecord('b/p1'))).toMatchObject({ status: 'ready', attempts: 0 });
+    expect(await store.getRecord('b/p1')).toMatchObject({ status: 'ready', attempts: 0 });
   });
 
   it('reconciles with output files: present means done, missing means redo', async () => {
@@ -103,7 +119,12 @@ describe('SqliteStore', () => {
   });
 
   it('abandoning an intent releases its records; state survives reopening the file', async () => {
-    await store.createJobIntent({ id: 'j', model: 'm', kind: 'file', members: [{ recordId: 'b/p1', attempt: 0, promptHash: 'h', estimatedTokens: 1 }] });
+    await store.createJobIntent({
+      id: 'j',
+      model: 'm',
+      kind: 'file',
+      members: [{ recordId: 'b/p1', attempt: 0, promptHash: 'h', estimatedTokens: 1 }],
+    });
     await store.close();
     store = new SqliteStore({ path: join(dir, 'state.db') });
     expect((await store.listJobs(['intent'])).map((j) => j.id)).toEqual(['j']);
@@ -114,7 +135,17 @@ describe('SqliteStore', () => {
 
   it('dead-letters a ready record that cannot be sent, without a job', async () => {
     const outcome = await store.failRecord(
-      { recordId: 'b/p1', jobId: null, attempt: 0, cause: 'input_error', message: 'missing file', raw: null, promptName: 'p', promptVersion: 'v1', promptHash: null },
+      {
+        recordId: 'b/p1',
+        jobId: null,
+        attempt: 0,
+        cause: 'input_error',
+        message: 'missing file',
+        raw: null,
+        promptName: 'p',
+        promptVersion: 'v1',
+        promptHash: null,
+      },
       3,
       false,
     );
@@ -123,7 +154,12 @@ describe('SqliteStore', () => {
   });
 
   it('repairs records stranded in flight by a job that ended before they were released', async () => {
-    await store.createJobIntent({ id: 'j', model: 'm', kind: 'inline', members: [{ recordId: 'b/p1', attempt: 0, promptHash: 'h', estimatedTokens: 1 }] });
+    await store.createJobIntent({
+      id: 'j',
+      model: 'm',
+      kind: 'inline',
+      members: [{ recordId: 'b/p1', attempt: 0, promptHash: 'h', estimatedTokens: 1 }],
+    });
     await store.markJobSubmitted('j', 'batches/1', null);
     expect(await store.releaseStrandedRecords()).toBe(0);
     await store.updateJobState('j', 'expired');
@@ -161,12 +197,24 @@ describe('SqliteStore', () => {
     const old = new Database(path);
     old.exec(MIGRATIONS[0] ?? '');
     old.pragma('user_version = 1');
-    old.prepare(`INSERT INTO records (id, chain_id, position, vars_json, media_json, updated_at) VALUES ('r', 'c', 1, '{}', '[]', 'now')`).run();
+    old
+      .prepare(
+        `INSERT INTO records (id, chain_id, position, vars_json, media_json, updated_at) VALUES ('r', 'c', 1, '{}', '[]', 'now')`,
+      )
+      .run();
     old.close();
     const upgraded = new SqliteStore({ path });
     try {
       expect((await upgraded.getRecord('r'))?.chainId).toBe('c');
-      await upgraded.saveMediaFile({ sha256: 'b'.repeat(64), mimeType: 'application/pdf', sizeBytes: 1, remoteName: 'files/p', uri: 'u', expiresAt: null, uploadedAt: 't' });
+      await upgraded.saveMediaFile({
+        sha256: 'b'.repeat(64),
+        mimeType: 'application/pdf',
+        sizeBytes: 1,
+        remoteName: 'files/p',
+        uri: 'u',
+        expiresAt: null,
+        uploadedAt: 't',
+      });
       expect((await upgraded.getMediaFile('b'.repeat(64), 'application/pdf'))?.remoteName).toBe('files/p');
     } finally {
       await upgraded.close();

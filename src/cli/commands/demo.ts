@@ -7,12 +7,17 @@ import { startEmulator } from '../../emulator/index.js';
 import { openWorkloadSession } from '../../runner/workload-session.js';
 import { formatSummary, ProgressDisplay } from '../progress.js';
 
-const EXAMPLE_CONFIG = resolve(dirname(fileURLToPath(import.meta.url)), '../../../examples/catalogs/wavebatch.yaml');
+const EXAMPLE_CONFIG = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../../examples/catalogs/wavebatch.yaml',
+);
 
 /** `wavebatch demo`: the bundled sample workload, end to end, on an in-process emulator. */
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('Run the bundled sample workload (scanned catalogs, chained pages) on a local Gemini emulator')
+    .description(
+      'Run the bundled sample workload (scanned catalogs, chained pages) on a local Gemini emulator',
+    )
     .option('--keep', 'keep earlier demo outputs and state (the run then only does what is missing)')
     .action(async (options: { keep?: boolean }) => {
       await runDemo(options.keep ?? false);
@@ -26,7 +31,11 @@ async function runDemo(keep: boolean): Promise<void> {
     await rm(config.data_dir, { recursive: true, force: true });
   }
   // One emulated hour passes every real second; jobs take 1-10 emulated minutes, as small real jobs do.
-  const emulator = await startEmulator({ timeScale: 3600, turnaroundMs: { min: 60_000, max: 600_000 }, seed: 7 });
+  const emulator = await startEmulator({
+    timeScale: 3600,
+    turnaroundMs: { min: 60_000, max: 600_000 },
+    seed: 7,
+  });
   process.stderr.write(`emulator listening on ${emulator.url}\n`);
   const display = new ProgressDisplay();
   const session = await openWorkloadSession(
@@ -45,7 +54,9 @@ async function runDemo(keep: boolean): Promise<void> {
     process.stdout.write(`\n${formatSummary(summary, config.outputs)}\n`);
     process.stdout.write(`emulator ledger: ${ledger.length} requests billed at batch price\n`);
     const sample = join(config.outputs, 'MA/harvard/1901/page_002.json');
-    process.stdout.write(`\nA page that received its predecessor's output as context: ${relative(process.cwd(), sample)}\n`);
+    process.stdout.write(
+      `\nA page that received its predecessor's output as context: ${relative(process.cwd(), sample)}\n`,
+    );
   } finally {
     display.stop();
     await session.close();

@@ -37,7 +37,9 @@ interface FetchOptions {
 /** `wavebatch fetch`: downloads the results of finished jobs to `<out>/<job id>.jsonl`. */
 export function fetchCommand(deps: OneoffDeps = {}): Command {
   return new Command('fetch')
-    .description('Download the results of finished batch jobs to <out>/<job id>.jsonl (inline results too, same shape)')
+    .description(
+      'Download the results of finished batch jobs to <out>/<job id>.jsonl (inline results too, same shape)',
+    )
     .argument('[job...]', 'job names (batches/... or just the ids)')
     .option('--all-pending', 'every succeeded job whose results file is not in --out yet')
     .option('-o, --out <dir>', 'folder for the results', '.')
@@ -57,8 +59,10 @@ export function fetchCommand(deps: OneoffDeps = {}): Command {
       ].join('\n'),
     )
     .action(async (jobs: string[], options: FetchOptions) => {
-      if (jobs.length > 0 && options.allPending) throw new OneoffInputError('Give job names or --all-pending, not both.');
-      if (jobs.length === 0 && !options.allPending) throw new OneoffInputError('Name the jobs to fetch, or pass --all-pending.');
+      if (jobs.length > 0 && options.allPending)
+        throw new OneoffInputError('Give job names or --all-pending, not both.');
+      if (jobs.length === 0 && !options.allPending)
+        throw new OneoffInputError('Name the jobs to fetch, or pass --all-pending.');
       const names = jobs.map(batchName);
       const client = clientFor(options, deps);
       const print = printerFor(deps);
@@ -70,7 +74,10 @@ export function fetchCommand(deps: OneoffDeps = {}): Command {
           if (job.state === 'pending' || job.state === 'running') waiting++;
           if (job.state === 'succeeded' && !existsSync(resultPath(out, job.name))) names.push(job.name);
         }
-        if (waiting > 0) print(`${waiting} ${waiting === 1 ? 'job is' : 'jobs are'} still pending or running, not ready; fetch again later\n`);
+        if (waiting > 0)
+          print(
+            `${waiting} ${waiting === 1 ? 'job is' : 'jobs are'} still pending or running, not ready; fetch again later\n`,
+          );
         if (names.length === 0) print('nothing new to fetch\n');
       }
       const endings: string[] = [];
@@ -97,13 +104,17 @@ async function fetchOne(client: GeminiClient, name: string, out: string): Promis
     return { report: `${name}: not ready, still ${job.state}; fetch again when it has succeeded\n` };
   }
   if (job.state !== 'succeeded') {
-    return { ended: `${name}: ${job.state.toUpperCase()}${job.error?.message ? ` (${job.error.message})` : ''}` };
+    return {
+      ended: `${name}: ${job.state.toUpperCase()}${job.error?.message ? ` (${job.error.message})` : ''}`,
+    };
   }
   const path = resultPath(out, name);
   if (job.resultsFileName) {
     await client.downloadFile(job.resultsFileName, path);
     const total = job.stats?.requestCount;
-    return { report: `${name}: ${total === undefined ? 'results' : countText(total, job.stats?.failedRequestCount ?? 0)} -> ${path}\n` };
+    return {
+      report: `${name}: ${total === undefined ? 'results' : countText(total, job.stats?.failedRequestCount ?? 0)} -> ${path}\n`,
+    };
   }
   if (job.inlinedResponses) {
     await writeInlineResults(job, path);
@@ -121,7 +132,10 @@ function countText(total: number, failed: number, kind = ''): string {
 /** Inline results in the results-file shape, written atomically. */
 async function writeInlineResults(job: BatchJobInfo, path: string): Promise<void> {
   const lines = (job.inlinedResponses ?? []).map((item) =>
-    JSON.stringify({ ...(item.key !== undefined ? { key: item.key } : {}), ...(item.error ? { error: item.error } : { response: item.response }) }),
+    JSON.stringify({
+      ...(item.key !== undefined ? { key: item.key } : {}),
+      ...(item.error ? { error: item.error } : { response: item.response }),
+    }),
   );
   const temp = `${path}.${randomBytes(4).toString('hex')}.part`;
   try {

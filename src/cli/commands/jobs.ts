@@ -11,7 +11,10 @@ export function jobsCommand(deps: OneoffDeps = {}): Command {
     .addOption(new Option('--state <state>', 'only jobs in this state').choices(STATES))
     .option('--json', 'print a JSON array instead of a table')
     .addOption(baseUrlOption())
-    .addHelpText('after', '\nExamples:\n  wavebatch jobs\n  wavebatch jobs --state running\n  wavebatch jobs --state succeeded --json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  wavebatch jobs\n  wavebatch jobs --state running\n  wavebatch jobs --state succeeded --json',
+    )
     .action(async (options: { state?: BatchJobInfo['state']; json?: boolean; baseUrl?: string }) => {
       const client = clientFor(options, deps);
       const jobs: BatchJobInfo[] = [];
@@ -21,7 +24,10 @@ export function jobsCommand(deps: OneoffDeps = {}): Command {
       const print = printerFor(deps);
       if (options.json) {
         // Inline responses can be megabytes per job; a listing reports only how many there are.
-        const summaries = jobs.map(({ inlinedResponses, ...job }) => ({ ...job, inlinedResponseCount: inlinedResponses?.length }));
+        const summaries = jobs.map(({ inlinedResponses, ...job }) => ({
+          ...job,
+          inlinedResponseCount: inlinedResponses?.length,
+        }));
         print(`${JSON.stringify(summaries, null, 2)}\n`);
         return;
       }

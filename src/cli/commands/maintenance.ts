@@ -15,7 +15,10 @@ export class ConfirmationRequiredError extends Error {
   }
 }
 
-async function withStore<T>(configPath: string | undefined, work: (store: WorkloadStore) => Promise<T>): Promise<T> {
+async function withStore<T>(
+  configPath: string | undefined,
+  work: (store: WorkloadStore) => Promise<T>,
+): Promise<T> {
   const store = openWorkloadStore(await loadConfigFromOption(configPath));
   try {
     return await work(store);
@@ -31,30 +34,54 @@ export function maintenanceCommands(): Command[] {
     .addOption(configOption())
     .option('--dead', 'only records that exhausted their retries')
     .option('--by-cause', 'count failures per cause instead of listing them')
-    .addOption(new Option('--export <format>', 'write all failures as csv or jsonl').choices(['csv', 'jsonl']))
+    .addOption(
+      new Option('--export <format>', 'write all failures as csv or jsonl').choices(['csv', 'jsonl']),
+    )
     .option('-o, --out <file>', 'file for --export (default: standard output)')
     .option('--limit <n>', 'list at most n failures', (v) => positiveInt(v, '--limit'))
-    .addHelpText('after', '\nExamples:\n  wavebatch failures --by-cause\n  wavebatch failures --dead --export csv -o dead.csv')
-    .action(async (options: { config?: string; dead?: boolean; byCause?: boolean; export?: 'csv' | 'jsonl'; out?: string; limit?: number }) => {
-      await withStore(options.config, async (store) => {
-        if (options.byCause) {
-          for (const { cause, count } of await store.failureCauses()) process.stdout.write(`${String(count).padStart(8)}  ${cause}\n`);
-          return;
-        }
-        const rows = await store.listFailures({ deadOnly: options.dead ?? false, ...(options.limit ? { limit: options.limit } : {}) });
-        const out = options.out ? createWriteStream(options.out) : process.stdout;
-        if (options.export) await exportFailures(rows, options.export, out);
-        else for (const row of rows) out.write(`${row.at}  ${row.recordId}  attempt ${row.attempt}  [${row.cause}]${row.final ? ' DEAD' : ''}  ${row.message}\n`);
-        if (out !== process.stdout) await new Promise<void>((resolve) => out.end(resolve));
-      });
-    });
+    .addHelpText(
+      'after',
+      '\nExamples:\n  wavebatch failures --by-cause\n  wavebatch failures --dead --export csv -o dead.csv',
+    )
+    .action(
+      async (options: {
+        config?: string;
+        dead?: boolean;
+        byCause?: boolean;
+        export?: 'csv' | 'jsonl';
+        out?: string;
+        limit?: number;
+      }) => {
+        await withStore(options.config, async (store) => {
+          if (options.byCause) {
+            for (const { cause, count } of await store.failureCauses())
+              process.stdout.write(`${String(count).padStart(8)}  ${cause}\n`);
+            return;
+          }
+          const rows = await store.listFailures({
+            deadOnly: options.dead ?? false,
+            ...(options.limit ? { limit: options.limit } : {}),
+          });
+          const out = options.out ? createWriteStream(options.out) : process.stdout;
+          if (options.export) await exportFailures(rows, options.export, out);
+          else
+            for (const row of rows)
+              out.write(
+                `${row.at}  ${row.recordId}  attempt ${row.attempt}  [${row.cause}]${row.final ? ' DEAD' : ''}  ${row.message}\n`,
+              );
+          if (out !== process.stdout) await new Promise<void>((resolve) => out.end(resolve));
+        });
+      },
+    );
 
   const requeue = new Command('requeue')
     .description('Put dead-lettered records back in the queue with fresh retries (all, or the ids given)')
     .argument('[ids...]', 'record ids (default: every dead letter)')
     .addOption(configOption())
     .action(async (ids: string[], options: { config?: string }) => {
-      const count = await withStore(options.config, (store) => store.requeueDead(ids.length > 0 ? ids : undefined));
+      const count = await withStore(options.config, (store) =>
+        store.requeueDead(ids.length > 0 ? ids : undefined),
+      );
       process.stdout.write(`requeued ${count} records; run \`wavebatch run\` to process them\n`);
     });
 
@@ -69,7 +96,9 @@ export function maintenanceCommands(): Command[] {
     });
 
   const reset = new Command('reset')
-    .description('Delete all state (records, jobs, failures); output files are kept and count as done on the next run')
+    .description(
+      'Delete all state (records, jobs, failures); output files are kept and count as done on the next run',
+    )
     .addOption(configOption())
     .option('--yes', 'confirm')
     .action(async (options: { config?: string; yes?: boolean }) => {
@@ -82,16 +111,36 @@ export function maintenanceCommands(): Command[] {
 
 function positiveInt(value: string, option: string): number {
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`${option} must be a positive whole number, got "${value}"`);
+  if (!Number.isInteger(parsed) || parsed <= 0)
+    throw new Error(`${option} must be a positive whole number, got "${value}"`);
   return parsed;
 }
 
-async function exportFailures(rows: FailureRow[], format: 'csv' | 'jsonl', out: NodeJS.WritableStream): Promise<void> {
+async function exportFailures(
+  rows: FailureRow[],
+  format: 'csv' | 'jsonl',
+  out: NodeJS.WritableStream,
+): Promise<void> {
   if (format === 'jsonl') {
     for (const row of rows) out.write(`${JSON.stringify(row)}\n`);
     return;
   }
-  const csv = stringify({ header: true, columns: ['at', 'recordId', 'jobId', 'attempt', 'cause', 'final', 'message', 'promptName', 'promptVersion', 'promptHash', 'raw'] });
+  const csv = stringify({
+    header: true,
+    columns: [
+      'at',
+      'recordId',
+      'jobId',
+      'attempt',
+      'cause',
+      'final',
+      'message',
+      'promptName',
+      'promptVersion',
+      'promptHash',
+      'raw',
+    ],
+  });
   csv.pipe(out, { end: false });
   for (const row of rows) csv.write(row);
   csv.end();

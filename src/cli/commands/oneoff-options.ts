@@ -1,5 +1,10 @@
 import { Option } from 'commander';
-import { createGeminiClient, GeminiApiError, type GeminiClient, type GeminiClientOptions } from '../../gemini/index.js';
+import {
+  createGeminiClient,
+  GeminiApiError,
+  type GeminiClient,
+  type GeminiClientOptions,
+} from '../../gemini/index.js';
 
 /** What the one-off job commands need from the outside world; tests replace each part. */
 export interface OneoffDeps {
@@ -22,7 +27,9 @@ export class OneoffInputError extends Error {
 export class OneoffJobNotFoundError extends Error {
   readonly code = 'INPUT_JOB_NOT_FOUND';
   constructor(readonly jobName: string) {
-    super(`No batch job ${jobName} in this project; list the project's jobs with \`wavebatch jobs\` and check the name.`);
+    super(
+      `No batch job ${jobName} in this project; list the project's jobs with \`wavebatch jobs\` and check the name.`,
+    );
     this.name = 'OneoffJobNotFoundError';
   }
 }
@@ -32,7 +39,8 @@ export async function onJob<T>(jobName: string, work: () => Promise<T>): Promise
   try {
     return await work();
   } catch (error) {
-    if (GeminiApiError.isInstance(error) && error.code === 'NOT_FOUND') throw new OneoffJobNotFoundError(jobName);
+    if (GeminiApiError.isInstance(error) && error.code === 'NOT_FOUND')
+      throw new OneoffJobNotFoundError(jobName);
     throw error;
   }
 }
@@ -41,7 +49,9 @@ export async function onJob<T>(jobName: string, work: () => Promise<T>): Promise
 export class OneoffApiKeyError extends Error {
   readonly code = 'API_KEY_MISSING';
   constructor() {
-    super('No API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), or pass --base-url / WAVEBATCH_BASE_URL to use the emulator.');
+    super(
+      'No API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), or pass --base-url / WAVEBATCH_BASE_URL to use the emulator.',
+    );
     this.name = 'OneoffApiKeyError';
   }
 }
@@ -74,7 +84,9 @@ export function batchName(job: string): string {
   const trimmed = job.trim();
   const id = trimmed.startsWith('batches/') ? trimmed.slice('batches/'.length) : trimmed;
   if (!/^[A-Za-z0-9_-]+$/.test(id)) {
-    throw new OneoffInputError(`${JSON.stringify(job)} is not a batch job name; use the name printed by \`wavebatch submit\` (batches/...).`);
+    throw new OneoffInputError(
+      `${JSON.stringify(job)} is not a batch job name; use the name printed by \`wavebatch submit\` (batches/...).`,
+    );
   }
   return `batches/${id}`;
 }

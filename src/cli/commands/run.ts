@@ -6,16 +6,23 @@ import { formatSummary, ProgressDisplay } from '../progress.js';
 /** `wavebatch run` and `wavebatch run-once`. */
 export function runCommands(): Command[] {
   const run = new Command('run')
-    .description('Run the workload until every record is done or dead-lettered (resumable: Ctrl-C and run again)')
+    .description(
+      'Run the workload until every record is done or dead-lettered (resumable: Ctrl-C and run again)',
+    )
     .addOption(configOption())
     .addHelpText('after', '\nExample:\n  wavebatch run -c wavebatch.yaml')
     .action(async (options: { config?: string }) => {
       await execute(options.config, 'run');
     });
   const once = new Command('run-once')
-    .description('Do what can be done now (collect finished jobs, submit new ones) and exit; safe to run from cron')
+    .description(
+      'Do what can be done now (collect finished jobs, submit new ones) and exit; safe to run from cron',
+    )
     .addOption(configOption())
-    .addHelpText('after', '\nExample (crontab, every 10 minutes):\n  */10 * * * * cd /data/catalogs && wavebatch run-once')
+    .addHelpText(
+      'after',
+      '\nExample (crontab, every 10 minutes):\n  */10 * * * * cd /data/catalogs && wavebatch run-once',
+    )
     .action(async (options: { config?: string }) => {
       await execute(options.config, 'run-once');
     });

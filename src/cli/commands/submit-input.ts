@@ -24,7 +24,14 @@ const REQUEST_FIELDS: ReadonlySet<string> = new Set([
 ]);
 
 /** The request fields the SDK takes from an inline request's `config` (the rest of REQUEST_FIELDS besides contents). */
-const CONFIG_FIELDS = ['systemInstruction', 'safetySettings', 'tools', 'toolConfig', 'cachedContent', 'labels'] as const;
+const CONFIG_FIELDS = [
+  'systemInstruction',
+  'safetySettings',
+  'tools',
+  'toolConfig',
+  'cachedContent',
+  'labels',
+] as const;
 
 /**
  * generationConfig fields the SDK's inline converter copies to the wire (@google/genai 3.x,
@@ -75,15 +82,25 @@ export async function readSubmitFile(path: string): Promise<KeyedRequest[]> {
     });
   } else {
     const parsed = parseJson(text, path);
-    const list = Array.isArray(parsed) ? parsed : isObject(parsed) && Array.isArray(parsed.requests) ? parsed.requests : null;
-    if (!list) throw new OneoffInputError(`${path} must hold a JSON array of requests or {"requests": [...]}.`);
-    list.forEach((value: unknown, index: number) => items.push({ value, where: `${path} item ${index + 1}` }));
+    const list = Array.isArray(parsed)
+      ? parsed
+      : isObject(parsed) && Array.isArray(parsed.requests)
+        ? parsed.requests
+        : null;
+    if (!list)
+      throw new OneoffInputError(`${path} must hold a JSON array of requests or {"requests": [...]}.`);
+    list.forEach((value: unknown, index: number) =>
+      items.push({ value, where: `${path} item ${index + 1}` }),
+    );
   }
   if (items.length === 0) throw new OneoffInputError(`${path} holds no requests.`);
   const seen = new Set<string>();
   return items.map(({ value, where }, index) => {
     const keyed = toKeyed(value, where, index);
-    if (seen.has(keyed.key)) throw new OneoffInputError(`${where}: key ${JSON.stringify(keyed.key)} is used twice; keys must be unique.`);
+    if (seen.has(keyed.key))
+      throw new OneoffInputError(
+        `${where}: key ${JSON.stringify(keyed.key)} is used twice; keys must be unique.`,
+      );
     seen.add(keyed.key);
     return keyed;
   });
@@ -97,7 +114,9 @@ function toKeyed(value: unknown, where: string, index: number): KeyedRequest {
     throw new OneoffInputError(`${where}: "key" must be a string.`);
   }
   if (!isObject(request) || !Array.isArray(request.contents) || request.contents.length === 0) {
-    throw new OneoffInputError(`${where}: a request needs a non-empty "contents" array, e.g. {"contents": [{"parts": [{"text": "Hi"}]}]}.`);
+    throw new OneoffInputError(
+      `${where}: a request needs a non-empty "contents" array, e.g. {"contents": [{"parts": [{"text": "Hi"}]}]}.`,
+    );
   }
   const unknown = Object.keys(request).find((field) => !REQUEST_FIELDS.has(field));
   if (unknown !== undefined) {
@@ -108,7 +127,8 @@ function toKeyed(value: unknown, where: string, index: number): KeyedRequest {
   if (request.generationConfig !== undefined && !isObject(request.generationConfig)) {
     throw new OneoffInputError(`${where}: "generationConfig" must be an object, e.g. {"temperature": 0}.`);
   }
-  const key = wrapped && typeof value.key === 'string' && value.key !== '' ? value.key : `request-${index + 1}`;
+  const key =
+    wrapped && typeof value.key === 'string' && value.key !== '' ? value.key : `request-${index + 1}`;
   return { key, request, where };
 }
 
@@ -120,7 +140,8 @@ export function inlineObstacle(items: KeyedRequest[]): string | undefined {
   for (const item of items) {
     const config = isObject(item.request.generationConfig) ? item.request.generationConfig : {};
     const dropped = Object.keys(config).find((field) => !INLINE_GENERATION_FIELDS.has(field));
-    if (dropped !== undefined) return `${item.where}: generationConfig.${dropped} cannot be sent inline by the SDK`;
+    if (dropped !== undefined)
+      return `${item.where}: generationConfig.${dropped} cannot be sent inline by the SDK`;
   }
   return undefined;
 }

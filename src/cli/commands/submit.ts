@@ -21,8 +21,13 @@ interface SubmitOptions {
 /** `wavebatch submit <file>`: one batch job from a file of requests; prints the job name. */
 export function submitCommand(deps: OneoffDeps = {}): Command {
   return new Command('submit')
-    .description('Submit one batch job from a JSON or JSONL file of GenerateContent requests; prints the job name')
-    .argument('<file>', '.json (array of requests, or {"requests": [...]}) or .jsonl (one {key?, request} or bare request per line)')
+    .description(
+      'Submit one batch job from a JSON or JSONL file of GenerateContent requests; prints the job name',
+    )
+    .argument(
+      '<file>',
+      '.json (array of requests, or {"requests": [...]}) or .jsonl (one {key?, request} or bare request per line)',
+    )
     .requiredOption('-m, --model <model>', 'model, e.g. gemini-2.5-flash')
     .option('--display-name <name>', 'job display name (default: wavebatch-submit-<file name>)')
     .option('--inline', 'send the requests in the create call (up to 20 MB)')
@@ -44,16 +49,20 @@ export function submitCommand(deps: OneoffDeps = {}): Command {
       ].join('\n'),
     )
     .action(async (file: string, options: SubmitOptions) => {
-      if (options.inline && options.upload) throw new OneoffInputError('Choose one of --inline and --upload.');
+      if (options.inline && options.upload)
+        throw new OneoffInputError('Choose one of --inline and --upload.');
       const items = await readSubmitFile(file);
       const client = clientFor(options, deps);
       const lines = items.map(toInputLine);
       const bytes = lines.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
       const obstacle = inlineObstacle(items);
-      if (options.inline && obstacle) throw new OneoffInputError(`${obstacle}; drop --inline to upload the requests as they are.`);
+      if (options.inline && obstacle)
+        throw new OneoffInputError(`${obstacle}; drop --inline to upload the requests as they are.`);
       const inline = options.inline ?? (!options.upload && !obstacle && bytes <= AUTO_INLINE_MAX_BYTES);
       if (inline && bytes > INLINE_MAX_BYTES) {
-        throw new OneoffInputError(`${file} is ${bytes} bytes, above the ${INLINE_MAX_BYTES}-byte inline limit; drop --inline to upload it.`);
+        throw new OneoffInputError(
+          `${file} is ${bytes} bytes, above the ${INLINE_MAX_BYTES}-byte inline limit; drop --inline to upload it.`,
+        );
       }
       const displayName = options.displayName ?? `wavebatch-submit-${basename(file).replace(/\.[^.]*$/, '')}`;
       let source: { fileName: string } | { requests: ReturnType<typeof toSdkInlinedRequest>[] };

@@ -20,7 +20,14 @@ import type {
 } from '../store.js';
 import { SqliteMediaFiles } from './media-files.js';
 import { MIGRATIONS } from './migrations.js';
-import { toFailureRow, toJobRow, toStoredRecord, type FailureDbRow, type JobDbRow, type RecordDbRow } from './rows.js';
+import {
+  toFailureRow,
+  toJobRow,
+  toStoredRecord,
+  type FailureDbRow,
+  type JobDbRow,
+  type RecordDbRow,
+} from './rows.js';
 
 const SYNC_BATCH = 1000;
 
@@ -43,7 +50,11 @@ export class SqliteStore implements WorkloadStore {
       mkdirSync(dirname(options.path), { recursive: true });
       this.db = new Database(options.path);
     } catch (error) {
-      throw new StoreError('STORE_OPEN', `Cannot open the state store at ${options.path}: ${String(error)}. Check that the data_dir is writable.`, { cause: error });
+      throw new StoreError(
+        'STORE_OPEN',
+        `Cannot open the state store at ${options.path}: ${String(error)}. Check that the data_dir is writable.`,
+        { cause: error },
+      );
     }
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
@@ -56,7 +67,10 @@ export class SqliteStore implements WorkloadStore {
   private migrate(path: string): void {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (version > MIGRATIONS.length) {
-      throw new StoreError('STORE_SCHEMA', `The state store at ${path} was written by a newer wavebatch (schema ${version}); upgrade wavebatch.`);
+      throw new StoreError(
+        'STORE_SCHEMA',
+        `The state store at ${path} was written by a newer wavebatch (schema ${version}); upgrade wavebatch.`,
+      );
     }
     for (let index = version; index < MIGRATIONS.length; index++) {
       this.db.transaction(() => {
@@ -225,7 +239,10 @@ export class SqliteStore implements WorkloadStore {
       for (const m of job.members) {
         member.run(job.id, m.recordId, m.attempt, m.promptHash, m.estimatedTokens);
         if (claim.run(job.id, at, m.recordId).changes !== 1) {
-          throw new StoreError('STORE_CONFLICT', `Record ${m.recordId} is not ready; it cannot join job ${job.id}.`);
+          throw new StoreError(
+            'STORE_CONFLICT',
+            `Record ${m.recordId} is not ready; it cannot join job ${job.id}.`,
+          );
         }
       }
     })();
@@ -235,7 +252,9 @@ export class SqliteStore implements WorkloadStore {
     const at = this.stamp();
     this.db.transaction(() => {
       this.db
-        .prepare(`UPDATE records SET status = 'ready', job_id = NULL, updated_at = ? WHERE job_id = ? AND status = 'in_flight'`)
+        .prepare(
+          `UPDATE records SET status = 'ready', job_id = NULL, updated_at = ? WHERE job_id = ? AND status = 'in_flight'`,
+        )
         .run(at, jobId);
       this.db.prepare(`DELETE FROM jobs WHERE id = ? AND state = 'intent'`).run(jobId);
     })();
@@ -243,12 +262,16 @@ export class SqliteStore implements WorkloadStore {
 
   async markJobSubmitted(jobId: string, remoteName: string, inputFile: string | null): Promise<void> {
     this.db
-      .prepare(`UPDATE jobs SET remote_name = ?, input_file = COALESCE(?, input_file), state = 'pending', updated_at = ? WHERE id = ?`)
+      .prepare(
+        `UPDATE jobs SET remote_name = ?, input_file = COALESCE(?, input_file), state = 'pending', updated_at = ? WHERE id = ?`,
+      )
       .run(remoteName, inputFile, this.stamp(), jobId);
   }
 
   async setJobInputFile(jobId: string, inputFile: string): Promise<void> {
-    this.db.prepare('UPDATE jobs SET input_file = ?, updated_at = ? WHERE id = ?').run(inputFile, this.stamp(), jobId);
+    this.db
+      .prepare('UPDATE jobs SET input_file = ?, updated_at = ? WHERE id = ?')
+      .run(inputFile, this.stamp(), jobId);
   }
 
   async updateJobState(jobId: string, state: JobState, error: string | null = null): Promise<void> {
@@ -265,7 +288,9 @@ export class SqliteStore implements WorkloadStore {
   async listJobs(states?: readonly JobState[]): Promise<JobRow[]> {
     const rows = states
       ? (this.db
-          .prepare(`SELECT * FROM jobs WHERE state IN (${states.map(() => '?').join(', ')}) ORDER BY created_at, id`)
+          .prepare(
+            `SELECT * FROM jobs WHERE state IN (${states.map(() => '?').join(', ')}) ORDER BY created_at, id`,
+          )
           .all(...states) as JobDbRow[])
       : (this.db.prepare('SELECT * FROM jobs ORDER BY created_at, id').all() as JobDbRow[]);
     return rows.map(toJobRow);
@@ -293,10 +318,14 @@ export class SqliteStore implements WorkloadStore {
         .run(success.inputTokens, success.outputTokens, at, success.recordId, success.jobId).changes;
       if (changed === 0) return false;
       this.db
-        .prepare('UPDATE jobs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ? WHERE id = ?')
+        .prepare(
+          'UPDATE jobs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ? WHERE id = ?',
+        )
         .run(success.inputTokens, success.outputTokens, success.jobId);
       this.db
-        .prepare(`UPDATE records SET status = 'ready', updated_at = ? WHERE predecessor_id = ? AND status = 'blocked'`)
+        .prepare(
+          `UPDATE records SET status = 'ready', updated_at = ? WHERE predecessor_id = ? AND status = 'blocked'`,
+        )
         .run(at, success.recordId);
       return true;
     })();
@@ -309,7 +338,9 @@ export class SqliteStore implements WorkloadStore {
       // that could not be sent), so replaying a processed result after a crash changes nothing.
       const row = (
         failure.jobId === null
-          ? this.db.prepare(`SELECT attempts FROM records WHERE id = ? AND status = 'ready'`).get(failure.recordId)
+          ? this.db
+              .prepare(`SELECT attempts FROM records WHERE id = ? AND status = 'ready'`)
+              .get(failure.recordId)
           : this.db
               .prepare(`SELECT attempts FROM records WHERE id = ? AND status = 'in_flight' AND job_id = ?`)
               .get(failure.recordId, failure.jobId)
@@ -387,7 +418,9 @@ export class SqliteStore implements WorkloadStore {
     return this.db.transaction(() => {
       if (!ids) {
         return this.db
-          .prepare(`UPDATE records SET status = 'blocked', attempts = 0, updated_at = ? WHERE status = 'dead'`)
+          .prepare(
+            `UPDATE records SET status = 'blocked', attempts = 0, updated_at = ? WHERE status = 'dead'`,
+          )
           .run(at).changes;
       }
       const update = this.db.prepare(
@@ -406,7 +439,9 @@ export class SqliteStore implements WorkloadStore {
   }
 
   async reset(): Promise<void> {
-    this.db.exec('DELETE FROM job_records; DELETE FROM jobs; DELETE FROM failures; DELETE FROM records; DELETE FROM runs; DELETE FROM media_files;');
+    this.db.exec(
+      'DELETE FROM job_records; DELETE FROM jobs; DELETE FROM failures; DELETE FROM records; DELETE FROM runs; DELETE FROM media_files;',
+    );
   }
 
   async getMediaFile(sha256: string, mimeType: string): Promise<MediaFileRow | null> {
@@ -422,7 +457,10 @@ export class SqliteStore implements WorkloadStore {
   }
 
   async startRun(mode: string): Promise<number> {
-    return Number(this.db.prepare('INSERT INTO runs (mode, started_at) VALUES (?, ?)').run(mode, this.stamp()).lastInsertRowid);
+    return Number(
+      this.db.prepare('INSERT INTO runs (mode, started_at) VALUES (?, ?)').run(mode, this.stamp())
+        .lastInsertRowid,
+    );
   }
 
   async finishRun(runId: number, summary: unknown): Promise<void> {
