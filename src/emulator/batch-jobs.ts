@@ -1,14 +1,10 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readJobInput, type JobSource } from './batch-input.js';
-import {
-  fileResolver,
-  processBatch,
-  type ProcessedBatch,
-  type ProcessingContext,
-} from './batch-processing.js';
+import { processBatch, type ProcessedBatch, type ProcessingContext } from './batch-processing.js';
 import { checkBatchAdmission } from './batch-admission.js';
 import type { EmulatedClock } from './clock.js';
+import { fileResolver } from './file-references.js';
 import type { JobFault } from './fault-plan.js';
 import { invalidArgument, notFound } from './google-error.js';
 import type { EmulatorQuotas } from './options.js';

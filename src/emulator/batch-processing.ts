@@ -1,4 +1,4 @@
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -7,15 +7,14 @@ import {
   answerRequest,
   priceOf,
   promptTextOf,
-  type FileResolver,
   type Responder,
   type WireGenerateRequest,
 } from './model/index.js';
-import { partsOf } from './model/wire-request.js';
 import { inlineKey, readInputFile, type JobSource, type RequestStatus } from './batch-input.js';
 import { timestamp } from './clock.js';
 import type { FaultInjector } from './fault-injector.js';
 import type { FileStore } from './file-store.js';
+import { fileReferenceError, fileResolver } from './file-references.js';
 import type { MemoryLedger } from './ledger.js';
 import { seededRandom, shuffle } from './seeded-random.js';
 
@@ -117,9 +116,12 @@ function answerOnce(
   at: number,
   context: ProcessingContext,
 ): { response: Record<string, unknown> } | { error: RequestStatus } {
-  const missing = missingFileOf(request, context.files);
-  if (missing !== undefined)
-    return { error: { code: 403, status: 'PERMISSION_DENIED', message: missingFileMessage(missing) } };
+  // The file's state when the model takes the request up, at the job's end.
+  const refusal = fileReferenceError(request, context.files, at);
+  if (refusal !== undefined) {
+    const { code, status, message } = refusal.body().error;
+    return { error: { code, status, message } };
+  }
   const fault = context.faults.recordFault(key);
   const answer = answerRequest(
     { model: job.model, request, key, seed: context.seed, resolveFile: fileResolver(context.files) },
@@ -140,46 +142,6 @@ function answerOnce(
     costUsd: priceOf(job.model, answer.inputTokens, answer.outputTokens, 'batch'),
   });
   return { response: answer.response };
-}
-
-/**
- * Resolves a fileData URI (`<any host>/v1beta/files/abc`, as files.get returns it) against the file
- * store: the stored type, and the bytes read only if the token count needs them (PDF pages, text).
- */
-export function fileResolver(files: FileStore): FileResolver {
-  return (fileUri) => {
-    const name = fileNameOf(fileUri);
-    const file = name === undefined ? undefined : files.get(name);
-    if (!file) return undefined;
-    return {
-      mimeType: file.mimeType,
-      get data(): Uint8Array {
-        return readFileSync(file.path);
-      },
-    };
-  };
-}
-
-/** The first fileData URI of the request that names no live file (deleted, expired, never uploaded). */
-export function missingFileOf(request: WireGenerateRequest, files: FileStore): string | undefined {
-  for (const part of partsOf(request)) {
-    const uri = part.fileData?.fileUri;
-    if (uri === undefined) continue;
-    const name = fileNameOf(uri);
-    if (name === undefined || !files.get(name)) return uri;
-  }
-  return undefined;
-}
-
-/** Google's wording for a reference to a file that is gone or not the caller's. */
-export function missingFileMessage(fileUri: string): string {
-  const name = fileNameOf(fileUri) ?? fileUri;
-  return `You do not have permission to access the File ${name.slice('files/'.length) || name} or it may not exist.`;
-}
-
-function fileNameOf(fileUri: string): string | undefined {
-  const match = /(?:^|\/)(files\/[^/?#:]+)(?:[?#:].*)?$/.exec(fileUri);
-  return match?.[1];
 }
 
 /** The byte ranges of a file, in the given order. */

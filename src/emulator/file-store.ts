@@ -203,9 +203,9 @@ export class FileStore {
     for (const name of [...this.files.keys()]) this.get(name);
   }
 
-  /** PROCESSING until the emulated processing time has passed, then ACTIVE or FAILED. */
-  stateOf(file: StoredFile): FileState {
-    if (this.clock.now() < file.activeAt) return 'PROCESSING';
+  /** PROCESSING until the emulated processing time has passed, then ACTIVE or FAILED; `at` defaults to now. */
+  stateOf(file: StoredFile, at: number = this.clock.now()): FileState {
+    if (at < file.activeAt) return 'PROCESSING';
     return file.processingError === undefined ? 'ACTIVE' : 'FAILED';
   }
 

@@ -9,8 +9,8 @@ import {
 } from './model/index.js';
 import { quotaErrorBody } from './quotas.js';
 import { timestamp } from './clock.js';
-import { GoogleError, invalidArgument } from './google-error.js';
-import { fileResolver, missingFileMessage, missingFileOf } from './batch-processing.js';
+import { invalidArgument } from './google-error.js';
+import { fileReferenceError, fileResolver } from './file-references.js';
 import { isJsonObject } from './json-object.js';
 import { injectFaults, jsonBody, withoutMethod, type EmulatorState, type Env } from './http-context.js';
 
@@ -72,10 +72,13 @@ export function modelRoutes(state: EmulatorState): Hono<Env> {
   return app;
 }
 
-/** A fileData part naming a file that is gone is Google's 403, before anything is counted or billed. */
+/**
+ * A fileData part naming a file that is gone (Google's 403) or not yet ACTIVE (400
+ * FAILED_PRECONDITION) is refused before anything is counted or billed.
+ */
 function requireFiles(state: EmulatorState, request: WireGenerateRequest): void {
-  const missing = missingFileOf(request, state.files);
-  if (missing !== undefined) throw new GoogleError('PERMISSION_DENIED', missingFileMessage(missing));
+  const refusal = fileReferenceError(request, state.files);
+  if (refusal !== undefined) throw refusal;
 }
 
 function generateRequestOf(body: unknown, what: string): WireGenerateRequest {

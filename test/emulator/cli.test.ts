@@ -28,6 +28,8 @@ describe('wavebatch emulator (CLI, child process)', () => {
       '--turnaround',
       '--seed',
       '--file-ttl',
+      '--file-processing',
+      '--file-processing-types',
       '--job-expiry',
       '--max-concurrent-jobs',
       '--max-enqueued-tokens',
@@ -51,6 +53,9 @@ describe('wavebatch emulator (CLI, child process)', () => {
     const faults = await runCli(['emulator', '--faults', '{"jobSequence":["explode"]}']);
     expect(faults.code).toBe(2);
     expect(faults.stderr).toContain('jobSequence');
+    const types = await runCli(['emulator', '--file-processing-types', 'audio']);
+    expect(types.code).toBe(2);
+    expect(types.stderr).toContain('--file-processing-types "audio"');
   });
 
   it('reads durations, ranges, quotas and fault rates into emulator options', async () => {
@@ -81,6 +86,11 @@ describe('wavebatch emulator (CLI, child process)', () => {
       faults: { jobSequence: ['job_failed'], rates: { safety: 0.25 } },
     });
     expect((await emulatorOptionsFrom({ ...defaults, turnaround: '5m' })).turnaroundMs).toBe(300_000);
+    expect(
+      await emulatorOptionsFrom({ ...defaults, fileProcessing: '90s', fileProcessingTypes: 'all' }),
+    ).toMatchObject({ fileProcessingMs: 90_000, fileProcessingTypes: 'all' });
+    const unset = await emulatorOptionsFrom(defaults);
+    expect([unset.fileProcessingMs, unset.fileProcessingTypes]).toEqual([undefined, undefined]);
     const bad = async (override: Record<string, unknown>) =>
       emulatorOptionsFrom({ ...defaults, ...override }).then(
         () => '',
@@ -88,6 +98,12 @@ describe('wavebatch emulator (CLI, child process)', () => {
       );
     expect(await bad({ turnaround: '10m-1m' })).toMatch(/^INPUT_EMULATOR_OPTION: .*--turnaround/);
     expect(await bad({ fileTtl: 'two days' })).toMatch(/--file-ttl "two days"/);
+    expect(await bad({ fileProcessing: 'soon' })).toMatch(
+      /^INPUT_EMULATOR_OPTION: .*--file-processing "soon"/,
+    );
+    expect(await bad({ fileProcessingTypes: 'audio' })).toMatch(
+      /^INPUT_EMULATOR_OPTION: .*--file-processing-types "audio": expected one of video, all/,
+    );
     expect(await bad({ faultRate: ['safety=2'] })).toMatch(/--fault-rate/);
     expect(await bad({ faultRate: ['sleepy=0.1'] })).toMatch(/--fault-rate "sleepy=0.1"/);
     expect(await bad({ rpm: '-1' })).toMatch(/--rpm/);

@@ -18,6 +18,8 @@ export interface RawOptions {
   turnaround: string;
   seed: string;
   fileTtl: string;
+  fileProcessing?: string;
+  fileProcessingTypes?: string;
   jobExpiry: string;
   maxConcurrentJobs?: string;
   maxEnqueuedTokens?: string;
@@ -37,6 +39,11 @@ const RECORD_FAULTS: readonly RecordFault[] = [
   'request_error',
 ];
 
+const FILE_PROCESSING_TYPES: ReadonlyArray<NonNullable<EmulatorOptions['fileProcessingTypes']>> = [
+  'video',
+  'all',
+];
+
 const EXAMPLES = `
 Examples:
   wavebatch emulator                                   # http://127.0.0.1:8080, real time, jobs take 60s-10m
@@ -46,6 +53,7 @@ Examples:
   wavebatch emulator --fault-rate safety=0.1 --fault-rate invalid_json=0.05
   wavebatch emulator --faults '{"jobSequence":["job_failed"],"http":[{"kind":"status_503","match":"create","count":1}]}'
   wavebatch emulator --faults faults.json              # a FaultPlan in a file
+  wavebatch emulator --file-processing 30s             # uploaded videos stay PROCESSING for 30 emulated s
 
 Point wavebatch at it with api.base_url (wavebatch.yaml) or --base-url; any API key is accepted.
 GET /_emulator/ledger shows what was billed; POST /_emulator/faults replaces the fault plan.`;
@@ -70,6 +78,14 @@ export function emulatorCommand(): Command {
     )
     .option('--seed <n>', 'seed for every random choice (turnarounds, faults, result order)', '1')
     .option('--file-ttl <duration>', 'emulated lifetime of uploaded and result files', '48h')
+    .option(
+      '--file-processing <duration>',
+      'emulated time an upload stays PROCESSING, then ACTIVE (FAILED if an undecodable video); requests using it meanwhile get 400 FAILED_PRECONDITION (default 0s)',
+    )
+    .option(
+      '--file-processing-types <video|all>',
+      'which uploads --file-processing applies to: video (video/* only, as Google does) or all (default video)',
+    )
     .option('--job-expiry <duration>', 'a job whose turnaround exceeds this ends EXPIRED', '48h')
     .option(
       '--max-concurrent-jobs <n>',
@@ -135,6 +151,7 @@ export async function emulatorOptionsFrom(raw: RawOptions): Promise<EmulatorOpti
     turnaroundMs: turnaround(raw.turnaround),
     seed,
     fileTtlMs: duration(raw.fileTtl, '--file-ttl'),
+    ...fileProcessing(raw),
     jobExpiryMs: duration(raw.jobExpiry, '--job-expiry'),
     quotas,
     faults,
@@ -152,6 +169,24 @@ async function serveUntilSignal(options: EmulatorOptions): Promise<void> {
   });
   await emulator.close();
   process.stderr.write('emulator stopped\n');
+}
+
+type FileProcessingTypes = NonNullable<EmulatorOptions['fileProcessingTypes']>;
+
+function fileProcessing(raw: RawOptions): Pick<EmulatorOptions, 'fileProcessingMs' | 'fileProcessingTypes'> {
+  const types = raw.fileProcessingTypes;
+  if (types !== undefined && !isFileProcessingTypes(types))
+    fail('--file-processing-types', types, `one of ${FILE_PROCESSING_TYPES.join(', ')}`);
+  return {
+    ...(raw.fileProcessing !== undefined
+      ? { fileProcessingMs: duration(raw.fileProcessing, '--file-processing') }
+      : {}),
+    ...(types !== undefined ? { fileProcessingTypes: types } : {}),
+  };
+}
+
+function isFileProcessingTypes(text: string): text is FileProcessingTypes {
+  return FILE_PROCESSING_TYPES.some((type) => type === text);
 }
 
 function turnaround(text: string): EmulatorOptions['turnaroundMs'] {
