@@ -45,6 +45,16 @@ export interface SubmissionRound {
  * recovered by adopting or re-creating exactly that job.
  */
 export async function submitReadyRecords(deps: SubmissionDeps): Promise<SubmissionRound> {
+  // Each ready request is built twice (sized, then written): the round reads each context once.
+  deps.requests.beginRound();
+  try {
+    return await submitRound(deps);
+  } finally {
+    deps.requests.endRound();
+  }
+}
+
+async function submitRound(deps: SubmissionDeps): Promise<SubmissionRound> {
   const { store, settings } = deps;
   const active = await store.listJobs(ACTIVE_JOB_STATES);
   const freeJobSlots = settings.maxConcurrentJobs - active.length;

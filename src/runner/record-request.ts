@@ -49,12 +49,35 @@ export interface RecordRequestBuilderOptions {
 }
 
 /**
+ * Predecessor contexts kept during one submission round. A round builds each ready request twice
+ * (to size it, then to write it), so this halves the output reads; the bound keeps memory flat when a
+ * round is large (the first contexts are kept, which are the ones the first jobs are written from).
+ */
+export const ROUND_CONTEXT_CACHE_LIMIT = 1024;
+
+/**
  * Renders a record's prompt with its predecessor's output as context. Deterministic: the same record
  * and predecessor output always give the same request, so a job can be rebuilt after a crash (an
  * uploaded media file keeps its URI while its remote copy lives).
  */
 export class RecordRequestBuilder {
+  /** Extracted contexts by predecessor id; only set during a round, when no output can change. */
+  private roundContexts: Map<string, unknown> | null = null;
+
   constructor(private readonly options: RecordRequestBuilderOptions) {}
+
+  /**
+   * Starts a submission round: until `endRound`, each predecessor's output is read once. Call it
+   * only while no output can be rewritten (the runner applies results between rounds, never in one).
+   */
+  beginRound(): void {
+    this.roundContexts = new Map();
+  }
+
+  /** Ends the round: drops the kept contexts, so later builds read the outputs again. */
+  endRound(): void {
+    this.roundContexts = null;
+  }
 
   async build(record: StoredRecord): Promise<RecordRequest> {
     const context = await this.contextFor(record);
@@ -102,15 +125,22 @@ export class RecordRequestBuilder {
   }
 
   private async contextFor(record: StoredRecord): Promise<unknown> {
-    if (record.predecessorId === null) return null;
-    const document = await this.options.outputs.read(record.predecessorId);
+    const predecessorId = record.predecessorId;
+    if (predecessorId === null) return null;
+    const cache = this.roundContexts;
+    if (cache?.has(predecessorId)) return cache.get(predecessorId);
+    const document = await this.options.outputs.read(predecessorId);
     if (!document) {
       throw new RecordRequestError(
         record.id,
-        `The output of ${record.predecessorId}, which ${record.id} needs as context, is missing; re-run to regenerate it.`,
+        `The output of ${predecessorId}, which ${record.id} needs as context, is missing; re-run to regenerate it.`,
       );
     }
-    return this.options.extractContext(document.output);
+    const context = this.options.extractContext(document.output);
+    // The round may have ended while the file was read: only the live round's map is filled.
+    if (cache && cache === this.roundContexts && cache.size < ROUND_CONTEXT_CACHE_LIMIT)
+      cache.set(predecessorId, context);
+    return context;
   }
 }
 

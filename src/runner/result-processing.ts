@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { BatchJobInfo } from '../gemini/index.js';
 import type { OutputStore } from '../outputs/index.js';
 import { classifyResult, readResultLines, type OutputValidator } from '../results/index.js';
-import type { JobMember, JobRow, WorkloadStore } from '../store/store.js';
+import type { JobMember, JobRow, RecordSuccess, WorkloadStore } from '../store/store.js';
 import type { BatchApi } from './batch-api.js';
 import type { RunnerEventListener } from './events.js';
 import { BoundedTasks } from './bounded-tasks.js';
@@ -11,6 +11,11 @@ import type { RunnerSettings } from './settings.js';
 
 /** Results applied at once: each is an fsynced file, so overlapping them hides the disk latency. */
 const APPLY_CONCURRENCY = 16;
+/**
+ * Durable outputs marked done per store transaction: each commit is an fsync of its own, so grouping
+ * them divides that cost; a crash before the commit only means the job's results are applied again.
+ */
+const COMPLETION_GROUP = 64;
 
 export interface ResultProcessingDeps {
   store: WorkloadStore;
@@ -33,9 +38,10 @@ interface RawResult {
 }
 
 /**
- * Applies a succeeded job's results: each valid output is written atomically and then marked done,
- * each failure is logged and retried or dead-lettered. Safe to run again after a crash: records no
- * longer in flight in this job are skipped.
+ * Applies a succeeded job's results: each valid output is written atomically and then marked done
+ * (in groups, once their files are durable), each failure is logged and retried or dead-lettered.
+ * Safe to run again after a crash: records no longer in flight in this job are skipped, and those
+ * whose file was written but not yet marked done are still in flight, so they are applied again.
  */
 export async function processSucceededJob(
   deps: ResultProcessingDeps,
@@ -47,6 +53,7 @@ export async function processSucceededJob(
   let succeeded = 0;
   let failed = 0;
   const tasks = new BoundedTasks(APPLY_CONCURRENCY);
+  const completions = new CompletionGroup(deps, COMPLETION_GROUP);
 
   const apply = async (result: RawResult) => {
     const member = result.key === undefined ? undefined : members.get(result.key);
@@ -61,7 +68,7 @@ export async function processSucceededJob(
     seen.add(member.recordId);
     // Distinct records only (seen above), so concurrent applies never touch the same row or file.
     await tasks.run(async () => {
-      const ok = await applyResult(deps, job, member, result);
+      const ok = await applyResult(deps, job, member, result, completions);
       if (ok) succeeded++;
       else failed++;
     });
@@ -87,6 +94,7 @@ export async function processSucceededJob(
       await apply({ key: inline.key, response: inline.response, error: inline.error });
   }
   await tasks.drain();
+  await completions.flush();
 
   for (const member of members.values()) {
     if (seen.has(member.recordId)) continue;
@@ -110,6 +118,7 @@ async function applyResult(
   job: JobRow,
   member: JobMember,
   result: RawResult,
+  completions: CompletionGroup,
 ): Promise<boolean> {
   const record = await deps.store.getRecord(member.recordId);
   if (!record || record.status !== 'in_flight' || record.jobId !== job.id) return true;
@@ -142,14 +151,41 @@ async function applyResult(
       ...(record.predecessorId ? { contextFrom: record.predecessorId } : {}),
     },
   });
-  await deps.store.completeRecord({
+  // Queued only now that its file is durable: a record is never marked done before its output exists.
+  await completions.add({
     recordId: record.id,
     jobId: job.id,
     inputTokens: usage.inputTokens,
     outputTokens: usage.outputTokens,
   });
-  deps.emit({ type: 'record-done', recordId: record.id, jobId: job.id });
   return true;
+}
+
+/** Collects records whose output files are durable and marks them done a group per transaction. */
+class CompletionGroup {
+  private pending: RecordSuccess[] = [];
+
+  constructor(
+    private readonly deps: ResultProcessingDeps,
+    private readonly size: number,
+  ) {}
+
+  /** Queues a success; commits the group once it is full. */
+  async add(success: RecordSuccess): Promise<void> {
+    this.pending.push(success);
+    if (this.pending.length >= this.size) await this.flush();
+  }
+
+  /** Commits every queued success in one transaction, then reports each as done. */
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    // Taken before the await, so successes queued meanwhile by other tasks go to the next group.
+    const group = this.pending;
+    this.pending = [];
+    await this.deps.store.completeRecords(group);
+    for (const success of group)
+      this.deps.emit({ type: 'record-done', recordId: success.recordId, jobId: success.jobId });
+  }
 }
 
 async function recordFailure(

@@ -151,6 +151,11 @@ export interface WorkloadStore extends MediaFileCache {
   /** Marks a record done (its output file is already written) and unblocks its successor. */
   completeRecord(success: RecordSuccess): Promise<boolean>;
   /**
+   * `completeRecord` for many records in one transaction (one durable commit instead of one each);
+   * returns how many were in flight in their job and are now done (the others are left unchanged).
+   */
+  completeRecords(successes: readonly RecordSuccess[]): Promise<number>;
+  /**
    * Logs a failure; retries the record or dead-letters it once attempts exceed `maxRetries`.
    * With `jobId` set it applies to a record in flight in that job; with null, to a ready record.
    */

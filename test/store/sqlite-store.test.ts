@@ -68,6 +68,55 @@ describe('SqliteStore', () => {
     expect((await store.getJob('job1'))?.inputTokens).toBe(5);
   });
 
+  it('completes many records in one call: only flights of that job count, successors unblock', async () => {
+    const member = (recordId: string) => ({ recordId, attempt: 0, promptHash: 'h', estimatedTokens: 10 });
+    const success = (recordId: string, jobId: string, inputTokens = 5, outputTokens = 7) => ({
+      recordId,
+      jobId,
+      inputTokens,
+      outputTokens,
+    });
+    await store.createJobIntent({
+      id: 'job1',
+      model: 'm',
+      kind: 'file',
+      members: [member('a/p1'), member('b/p1')],
+    });
+    expect(await store.completeRecords([])).toBe(0);
+
+    // b/p1 is in flight in job1, not in 'other'; a/p3 is blocked, in no job.
+    expect(
+      await store.completeRecords([
+        success('a/p1', 'job1'),
+        success('b/p1', 'other'),
+        success('a/p3', 'job1'),
+      ]),
+    ).toBe(1);
+    expect((await store.getRecord('a/p1'))?.status).toBe('done');
+    expect((await store.getRecord('a/p2'))?.status).toBe('ready');
+    expect((await store.getRecord('b/p1'))?.status).toBe('in_flight');
+    expect((await store.getRecord('a/p3'))?.status).toBe('blocked');
+
+    await store.createJobIntent({ id: 'job2', model: 'm', kind: 'file', members: [member('a/p2')] });
+    // A replay of a/p1, a duplicate of b/p1 and a/p2 (in flight in job2, not job1) change nothing.
+    expect(
+      await store.completeRecords([
+        success('a/p1', 'job1'),
+        success('b/p1', 'job1', 2, 3),
+        success('b/p1', 'job1', 2, 3),
+        success('a/p2', 'job1'),
+      ]),
+    ).toBe(1);
+    expect((await store.getRecord('b/p1'))?.status).toBe('done');
+    expect((await store.getRecord('a/p2'))?.status).toBe('in_flight');
+    expect(await store.getJob('job1')).toMatchObject({ inputTokens: 7, outputTokens: 10 });
+    expect(await store.getJob('job2')).toMatchObject({ inputTokens: 0, outputTokens: 0 });
+
+    expect(await store.completeRecords([success('a/p2', 'job2')])).toBe(1);
+    expect((await store.getRecord('a/p3'))?.status).toBe('ready');
+    expect(await store.counts()).toMatchObject({ done: 3, ready: 1, in_flight: 0, blocked: 0 });
+  });
+
   it('retries failures up to max_retries, then dead-letters, and requeues', async () => {
     const failure = (attempt: number) => ({
       recordId: 'b/p1',

@@ -307,27 +307,40 @@ export class SqliteStore implements WorkloadStore {
   }
 
   async completeRecord(success: RecordSuccess): Promise<boolean> {
+    return (await this.completeRecords([success])) === 1;
+  }
+
+  async completeRecords(successes: readonly RecordSuccess[]): Promise<number> {
+    if (successes.length === 0) return 0;
     const at = this.stamp();
+    const finish = this.db.prepare(
+      `UPDATE records SET status = 'done', job_id = NULL, input_tokens = input_tokens + ?,
+         output_tokens = output_tokens + ?, updated_at = ?
+       WHERE id = ? AND status = 'in_flight' AND job_id = ?`,
+    );
+    const bill = this.db.prepare(
+      'UPDATE jobs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ? WHERE id = ?',
+    );
+    const unblock = this.db.prepare(
+      `UPDATE records SET status = 'ready', updated_at = ? WHERE predecessor_id = ? AND status = 'blocked'`,
+    );
     return this.db.transaction(() => {
-      const changed = this.db
-        .prepare(
-          `UPDATE records SET status = 'done', job_id = NULL, input_tokens = input_tokens + ?,
-             output_tokens = output_tokens + ?, updated_at = ?
-           WHERE id = ? AND status = 'in_flight' AND job_id = ?`,
-        )
-        .run(success.inputTokens, success.outputTokens, at, success.recordId, success.jobId).changes;
-      if (changed === 0) return false;
-      this.db
-        .prepare(
-          'UPDATE jobs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ? WHERE id = ?',
-        )
-        .run(success.inputTokens, success.outputTokens, success.jobId);
-      this.db
-        .prepare(
-          `UPDATE records SET status = 'ready', updated_at = ? WHERE predecessor_id = ? AND status = 'blocked'`,
-        )
-        .run(at, success.recordId);
-      return true;
+      let completed = 0;
+      for (const success of successes) {
+        // Only the record's current flight counts, so a replayed result (after a crash) changes nothing.
+        const changed = finish.run(
+          success.inputTokens,
+          success.outputTokens,
+          at,
+          success.recordId,
+          success.jobId,
+        ).changes;
+        if (changed === 0) continue;
+        bill.run(success.inputTokens, success.outputTokens, success.jobId);
+        unblock.run(at, success.recordId);
+        completed++;
+      }
+      return completed;
     })();
   }
 
