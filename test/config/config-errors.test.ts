@@ -1,16 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
-import { makeTempFolder, minimalYaml, writeMinimalWorkload, type TempFolder } from './temp-folder.js';
-
-/** Loads a config expected to fail and returns its ConfigError. */
-async function failure(path: string): Promise<ConfigError> {
-  const error = await loadConfig(path, {}).then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(ConfigError);
-  return error as ConfigError;
-}
+import {
+  failure,
+  makeTempFolder,
+  minimalYaml,
+  writeMinimalWorkload,
+  type TempFolder,
+} from './temp-folder.js';
 
 describe('loadConfig errors', () => {
   let folder: TempFolder;

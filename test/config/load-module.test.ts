@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { loadConfig } from '../../src/config/index.js';
 import { openSource, RecordIdError } from '../../src/workload/index.js';
 import type { WorkloadRecord } from '../../src/workload/record.js';
-import { makeTempFolder, type TempFolder } from './temp-folder.js';
+import { failure, makeTempFolder, type TempFolder } from './temp-folder.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 // The config lives in a temp folder with no node_modules, so it imports by absolute URL.
@@ -15,15 +15,6 @@ async function collect(source: AsyncIterable<WorkloadRecord>): Promise<WorkloadR
   const records: WorkloadRecord[] = [];
   for await (const record of source) records.push(record);
   return records;
-}
-
-async function failure(path: string): Promise<ConfigError> {
-  const error = await loadConfig(path, {}).then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(ConfigError);
-  return error as ConfigError;
 }
 
 describe('loadConfig (TypeScript / JavaScript)', () => {

@@ -1,6 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { expect } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
 
 /** A real folder under the OS temp dir for one test file; `remove()` in afterEach/afterAll. */
 export interface TempFolder {
@@ -55,4 +57,14 @@ export function writeMinimalWorkload(folder: TempFolder, extraYaml = ''): string
   folder.write('prompts/page/v1.jinja', 'Hello {{ record.name }}\n');
   folder.write('data.jsonl', '{"id": "a", "name": "A"}\n');
   return folder.write('wavebatch.yaml', minimalYaml(extraYaml));
+}
+
+/** Loads a config expected to fail and returns its ConfigError. */
+export async function failure(path: string): Promise<ConfigError> {
+  const error = await loadConfig(path, {}).then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(error).toBeInstanceOf(ConfigError);
+  return error as ConfigError;
 }
