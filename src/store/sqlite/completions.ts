@@ -1,0 +1,116 @@
+import type Database from 'better-sqlite3';
+import type { FailureInput, FailureOutcome, RecordSuccess } from '../store.js';
+
+/** Marks in-flight records done, bills their job and unblocks successors; returns how many applied. */
+export function completeRecords(
+  db: Database.Database,
+  successes: readonly RecordSuccess[],
+  at: string,
+): number {
+  const finish = db.prepare(
+    `UPDATE records SET status = 'done', job_id = NULL, input_tokens = input_tokens + ?,
+         output_tokens = output_tokens + ?, updated_at = ?
+       WHERE id = ? AND status = 'in_flight' AND job_id = ?`,
+  );
+  const bill = db.prepare(
+    'UPDATE jobs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ? WHERE id = ?',
+  );
+  const unblock = db.prepare(
+    `UPDATE records SET status = 'ready', updated_at = ? WHERE predecessor_id = ? AND status = 'blocked'`,
+  );
+  return db.transaction(() => {
+    let completed = 0;
+    for (const success of successes) {
+      // Only the record's current flight counts, so a replayed result (after a crash) changes nothing.
+      const changed = finish.run(
+        success.inputTokens,
+        success.outputTokens,
+        at,
+        success.recordId,
+        success.jobId,
+      ).changes;
+      if (changed === 0) continue;
+      bill.run(success.inputTokens, success.outputTokens, success.jobId);
+      unblock.run(at, success.recordId);
+      completed++;
+    }
+    return completed;
+  })();
+}
+
+/** Counts a failed attempt, sends the record back to ready or to dead, and logs the failure. */
+export function failRecord(
+  db: Database.Database,
+  failure: FailureInput,
+  maxRetries: number,
+  retryable: boolean,
+  at: string,
+): FailureOutcome {
+  return db.transaction((): FailureOutcome => {
+    // A failure applies to the record's current flight only (or, with no job, to a ready record
+    // that could not be sent), so replaying a processed result after a crash changes nothing.
+    const row = (
+      failure.jobId === null
+        ? db.prepare(`SELECT attempts FROM records WHERE id = ? AND status = 'ready'`).get(failure.recordId)
+        : db
+            .prepare(`SELECT attempts FROM records WHERE id = ? AND status = 'in_flight' AND job_id = ?`)
+            .get(failure.recordId, failure.jobId)
+    ) as { attempts: number } | undefined;
+    if (!row) return 'stale';
+    const attempts = row.attempts + 1;
+    const dead = !retryable || attempts > maxRetries;
+    db.prepare(`UPDATE records SET status = ?, attempts = ?, job_id = NULL, updated_at = ? WHERE id = ?`).run(
+      dead ? 'dead' : 'ready',
+      attempts,
+      at,
+      failure.recordId,
+    );
+    insertFailure(db, failure, dead, at);
+    return dead ? 'dead' : 'retry';
+  })();
+}
+
+function insertFailure(db: Database.Database, failure: FailureInput, final: boolean, at: string): void {
+  db.prepare(
+    `INSERT INTO failures (record_id, job_id, attempt, cause, message, raw, prompt_name, prompt_version, prompt_hash, final, at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    failure.recordId,
+    failure.jobId,
+    failure.attempt,
+    failure.cause,
+    failure.message,
+    failure.raw,
+    failure.promptName,
+    failure.promptVersion,
+    failure.promptHash,
+    final ? 1 : 0,
+    at,
+  );
+}
+
+/** Returns a job's in-flight records to ready, optionally counting the attempt; returns how many. */
+export function releaseJobRecords(
+  db: Database.Database,
+  jobId: string,
+  countAttempt: boolean,
+  at: string,
+): number {
+  return db
+    .prepare(
+      `UPDATE records SET status = 'ready', job_id = NULL, attempts = attempts + ?, updated_at = ?
+         WHERE job_id = ? AND status = 'in_flight'`,
+    )
+    .run(countAttempt ? 1 : 0, at, jobId).changes;
+}
+
+/** Returns in-flight records whose job is missing or finished without success to ready; returns how many. */
+export function releaseStrandedRecords(db: Database.Database, at: string): number {
+  return db
+    .prepare(
+      `UPDATE records SET status = 'ready', job_id = NULL, updated_at = ?
+         WHERE status = 'in_flight' AND job_id NOT IN (
+           SELECT id FROM jobs WHERE state IN ('intent', 'pending', 'running', 'succeeded'))`,
+    )
+    .run(at).changes;
+}

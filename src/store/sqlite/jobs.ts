@@ -1,0 +1,103 @@
+import type Database from 'better-sqlite3';
+import { StoreError } from '../errors.js';
+import type { JobMember, JobRow, JobState, NewJob } from '../store.js';
+import { toJobRow, type JobDbRow } from './rows.js';
+
+/** Records the job as an intent and claims its ready members; throws STORE_CONFLICT if one is not ready. */
+export function createJobIntent(db: Database.Database, job: NewJob, at: string): void {
+  db.transaction(() => {
+    const estimated = job.members.reduce((sum, member) => sum + member.estimatedTokens, 0);
+    db.prepare(
+      `INSERT INTO jobs (id, model, state, kind, request_count, estimated_tokens, created_at, updated_at)
+           VALUES (?, ?, 'intent', ?, ?, ?, ?, ?)`,
+    ).run(job.id, job.model, job.kind, job.members.length, estimated, at, at);
+    const member = db.prepare(
+      `INSERT INTO job_records (job_id, record_id, attempt, prompt_hash, estimated_tokens) VALUES (?, ?, ?, ?, ?)`,
+    );
+    const claim = db.prepare(
+      `UPDATE records SET status = 'in_flight', job_id = ?, updated_at = ? WHERE id = ? AND status = 'ready'`,
+    );
+    for (const m of job.members) {
+      member.run(job.id, m.recordId, m.attempt, m.promptHash, m.estimatedTokens);
+      if (claim.run(job.id, at, m.recordId).changes !== 1) {
+        throw new StoreError(
+          'STORE_CONFLICT',
+          `Record ${m.recordId} is not ready; it cannot join job ${job.id}.`,
+        );
+      }
+    }
+  })();
+}
+
+/** Returns an unsent job's records to ready and deletes the job if it is still an intent. */
+export function abandonJobIntent(db: Database.Database, jobId: string, at: string): void {
+  db.transaction(() => {
+    db.prepare(
+      `UPDATE records SET status = 'ready', job_id = NULL, updated_at = ? WHERE job_id = ? AND status = 'in_flight'`,
+    ).run(at, jobId);
+    db.prepare(`DELETE FROM jobs WHERE id = ? AND state = 'intent'`).run(jobId);
+  })();
+}
+
+/** Stores the remote name (and input file, when given) and moves the job to pending. */
+export function markJobSubmitted(
+  db: Database.Database,
+  jobId: string,
+  remoteName: string,
+  inputFile: string | null,
+  at: string,
+): void {
+  db.prepare(
+    `UPDATE jobs SET remote_name = ?, input_file = COALESCE(?, input_file), state = 'pending', updated_at = ? WHERE id = ?`,
+  ).run(remoteName, inputFile, at, jobId);
+}
+
+/** Stores the uploaded input file of a job. */
+export function setJobInputFile(db: Database.Database, jobId: string, inputFile: string, at: string): void {
+  db.prepare('UPDATE jobs SET input_file = ?, updated_at = ? WHERE id = ?').run(inputFile, at, jobId);
+}
+
+/** Sets the job's state, keeping its previous error when `error` is null. */
+export function updateJobState(
+  db: Database.Database,
+  jobId: string,
+  state: JobState,
+  error: string | null,
+  at: string,
+): void {
+  db.prepare('UPDATE jobs SET state = ?, error = COALESCE(?, error), updated_at = ? WHERE id = ?').run(
+    state,
+    error,
+    at,
+    jobId,
+  );
+}
+
+/** The job with this id, or null. */
+export function getJob(db: Database.Database, jobId: string): JobRow | null {
+  const row = db.prepare('SELECT * FROM jobs WHERE id = ?').get(jobId) as JobDbRow | undefined;
+  return row ? toJobRow(row) : null;
+}
+
+/** Jobs in creation order, optionally only those in the given states. */
+export function listJobs(db: Database.Database, states?: readonly JobState[]): JobRow[] {
+  const rows = states
+    ? (db
+        .prepare(
+          `SELECT * FROM jobs WHERE state IN (${states.map(() => '?').join(', ')}) ORDER BY created_at, id`,
+        )
+        .all(...states) as JobDbRow[])
+    : (db.prepare('SELECT * FROM jobs ORDER BY created_at, id').all() as JobDbRow[]);
+  return rows.map(toJobRow);
+}
+
+/** The records a job was built from, ordered by record id. */
+export function jobMembers(db: Database.Database, jobId: string): JobMember[] {
+  const rows = db
+    .prepare(
+      `SELECT record_id AS recordId, attempt, prompt_hash AS promptHash, estimated_tokens AS estimatedTokens
+         FROM job_records WHERE job_id = ? ORDER BY record_id`,
+    )
+    .all(jobId) as JobMember[];
+  return rows;
+}

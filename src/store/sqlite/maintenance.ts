@@ -1,0 +1,71 @@
+import type Database from 'better-sqlite3';
+import type { FailureRow } from '../store.js';
+import { toFailureRow, type FailureDbRow } from './rows.js';
+
+/** Logged failures in order, optionally only the final ones of records still dead. */
+export function listFailures(
+  db: Database.Database,
+  options: { deadOnly?: boolean; limit?: number },
+): FailureRow[] {
+  const where = options.deadOnly
+    ? `WHERE final = 1 AND record_id IN (SELECT id FROM records WHERE status = 'dead')`
+    : '';
+  const rows = db
+    .prepare(`SELECT * FROM failures ${where} ORDER BY id LIMIT ?`)
+    .all(options.limit ?? -1) as FailureDbRow[];
+  return rows.map(toFailureRow);
+}
+
+/** How many failures were logged per cause, most frequent first. */
+export function failureCauses(db: Database.Database): Array<{ cause: string; count: number }> {
+  return db
+    .prepare('SELECT cause, COUNT(*) AS count FROM failures GROUP BY cause ORDER BY count DESC, cause')
+    .all() as Array<{ cause: string; count: number }>;
+}
+
+/** Sends dead records (all, or those with the given ids) back to blocked with no attempts; returns how many. */
+export function requeueDead(db: Database.Database, ids: string[] | undefined, at: string): number {
+  return db.transaction(() => {
+    if (!ids) {
+      return db
+        .prepare(`UPDATE records SET status = 'blocked', attempts = 0, updated_at = ? WHERE status = 'dead'`)
+        .run(at).changes;
+    }
+    const update = db.prepare(
+      `UPDATE records SET status = 'blocked', attempts = 0, updated_at = ? WHERE status = 'dead' AND id = ?`,
+    );
+    return ids.reduce((sum, id) => sum + update.run(at, id).changes, 0);
+  })();
+}
+
+/** Deletes the failure log and zeroes every record's attempts; returns how many failures were deleted. */
+export function clearFailures(db: Database.Database): number {
+  return db.transaction(() => {
+    const cleared = db.prepare('DELETE FROM failures').run().changes;
+    db.prepare('UPDATE records SET attempts = 0 WHERE attempts <> 0').run();
+    return cleared;
+  })();
+}
+
+/** Empties every table, keeping the schema. */
+export function resetTables(db: Database.Database): void {
+  db.exec(
+    'DELETE FROM job_records; DELETE FROM jobs; DELETE FROM failures; DELETE FROM records; DELETE FROM runs; DELETE FROM media_files;',
+  );
+}
+
+/** Logs the start of a run and returns its id. */
+export function startRun(db: Database.Database, mode: string, at: string): number {
+  return Number(
+    db.prepare('INSERT INTO runs (mode, started_at) VALUES (?, ?)').run(mode, at).lastInsertRowid,
+  );
+}
+
+/** Logs the end of a run with its summary. */
+export function finishRun(db: Database.Database, runId: number, summary: unknown, at: string): void {
+  db.prepare('UPDATE runs SET finished_at = ?, summary_json = ? WHERE id = ?').run(
+    at,
+    JSON.stringify(summary),
+    runId,
+  );
+}

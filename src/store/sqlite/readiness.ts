@@ -1,0 +1,50 @@
+import type Database from 'better-sqlite3';
+import type { RecordCounts, StoredRecord } from '../store.js';
+import { toStoredRecord, type RecordDbRow } from './rows.js';
+
+/** Moves blocked records whose predecessor is done to ready, and ready ones whose predecessor is not back. */
+export function refreshReadiness(db: Database.Database, at: string): void {
+  db.transaction(() => {
+    db.prepare(
+      `UPDATE records SET status = 'ready', updated_at = ?
+           WHERE status = 'blocked' AND (predecessor_id IS NULL
+             OR predecessor_id IN (SELECT id FROM records WHERE status = 'done'))`,
+    ).run(at);
+    db.prepare(
+      `UPDATE records SET status = 'blocked', updated_at = ?
+           WHERE status = 'ready' AND predecessor_id IS NOT NULL
+             AND predecessor_id NOT IN (SELECT id FROM records WHERE status = 'done')`,
+    ).run(at);
+  })();
+}
+
+/** The record with this id, or null. */
+export function getRecord(db: Database.Database, id: string): StoredRecord | null {
+  const row = db.prepare('SELECT * FROM records WHERE id = ?').get(id) as RecordDbRow | undefined;
+  return row ? toStoredRecord(row) : null;
+}
+
+/** Up to `limit` ready records, longest remaining chains first. */
+export function listReady(db: Database.Database, limit: number): StoredRecord[] {
+  const rows = db
+    .prepare(
+      `SELECT * FROM records WHERE status = 'ready'
+         ORDER BY remaining DESC, chain_id, position LIMIT ?`,
+    )
+    .all(limit) as RecordDbRow[];
+  return rows.map(toStoredRecord);
+}
+
+/** How many records are in each status, plus the total. */
+export function countRecords(db: Database.Database): RecordCounts {
+  const rows = db.prepare('SELECT status, COUNT(*) AS n FROM records GROUP BY status').all() as Array<{
+    status: keyof RecordCounts;
+    n: number;
+  }>;
+  const counts: RecordCounts = { blocked: 0, ready: 0, in_flight: 0, done: 0, dead: 0, total: 0 };
+  for (const row of rows) {
+    counts[row.status] = row.n;
+    counts.total += row.n;
+  }
+  return counts;
+}
