@@ -2,6 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomInteger, seededRandom } from '../src/emulator/seeded-random.js';
+import { CATALOG_PAGE_SCHEMA, catalogConfigYaml } from '../test/fixtures/catalog-workload.js';
 
 export interface CatalogWorkloadSize {
   books: number;
@@ -35,34 +36,8 @@ export async function writeCatalogWorkload(root: string, size: CatalogWorkloadSi
     join(root, 'prompts', 'page', 'v1.jinja'),
     'List the courses on page {{ record.page }} of {{ record.school }} ({{ record.year }}).\n{% if context %}The previous page ended with: {{ context }}{% endif %}\n',
   );
-  await writeFile(
-    join(root, 'schema.json'),
-    JSON.stringify({
-      type: 'object',
-      properties: { courses: { type: 'array', items: { type: 'string' } }, carry_over: { type: 'string' } },
-      required: ['courses', 'carry_over'],
-    }),
-  );
-  const yaml = [
-    'name: bench',
-    'data_dir: state',
-    'outputs: out',
-    'source:',
-    '  type: directory',
-    '  path: dataset',
-    '  levels: [state, school, year]',
-    'prompt:',
-    '  dir: prompts',
-    '  name: page',
-    '  version: v1',
-    'context:',
-    '  field: carry_over',
-    'model:',
-    '  name: gemini-2.5-flash',
-    '  response_schema_file: schema.json',
-    'execution:',
-    ...Object.entries(size.execution).map(([key, value]) => `  ${key}: ${value}`),
-  ];
+  await writeFile(join(root, 'schema.json'), JSON.stringify(CATALOG_PAGE_SCHEMA));
+  const yaml = catalogConfigYaml('bench', size.execution);
   const configPath = join(root, 'wavebatch.yaml');
   await writeFile(configPath, `${yaml.join('\n')}\n`);
   return configPath;
