@@ -1,8 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { Ajv } from 'ajv';
-import { Ajv2019 } from 'ajv/dist/2019.js';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { z } from 'zod';
+import { createValidator, SchemaError } from '../results/index.js';
 import { jsonErrorPosition } from './json-syntax.js';
 import { isZodSchema } from './schema-parts.js';
 
@@ -45,20 +43,13 @@ export function checkResponseSchema(value: unknown): SchemaOutcome {
   return problem ? { problem } : { schema };
 }
 
-/** Compiles with the Ajv dialect the schema declares; Gemini-only keywords (propertyOrdering) are tolerated. */
+/** Compiles it exactly as the runner's output validator will, so a schema that loads also validates. */
 function compileProblem(schema: object): string | undefined {
-  const dialect = (schema as { $schema?: unknown }).$schema;
-  const options = { strict: false, allErrors: true } as const;
-  const ajv =
-    typeof dialect === 'string' && dialect.includes('2020-12')
-      ? new Ajv2020(options)
-      : typeof dialect === 'string' && dialect.includes('2019-09')
-        ? new Ajv2019(options)
-        : new Ajv(options);
   try {
-    ajv.compile(schema);
+    createValidator(schema);
     return undefined;
   } catch (error) {
-    return `not a valid JSON Schema: ${(error as Error).message}`;
+    if (!(error instanceof SchemaError)) throw error;
+    return `not a valid JSON Schema: ${error.cause instanceof Error ? error.cause.message : error.message}`;
   }
 }
