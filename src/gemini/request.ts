@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Content, GenerateContentConfig, InlinedRequest, Part } from '@google/genai';
 import type { MediaInput } from '../workload/record.js';
+import { pdfPagesIn } from '../media/content-facts.js';
 
 /**
  * One model request, independent of how it is sent (JSONL line, inline, countTokens). Keys in
@@ -229,9 +230,7 @@ export function estimateTokens(request: ModelRequest): number {
 }
 
 function pdfPageCount(base64: string): number {
-  const text = Buffer.from(base64, 'base64').toString('latin1');
-  const pages = text.match(/\/Type\s*\/Page(?!s)/g)?.length ?? 0;
-  return Math.max(1, pages);
+  return pdfPagesIn(Buffer.from(base64, 'base64').toString('latin1'));
 }
 
 /** Normalizes snake_case keys (as written in YAML configs) to camelCase; nested config objects too, schemas untouched. */

@@ -52,6 +52,11 @@ class PageCounter {
   }
 }
 
+/** Pages of a PDF held in memory (decoded as latin1), counted as the streamed reader counts them; at least 1. */
+export function pdfPagesIn(latin1: string): number {
+  return Math.max(1, markersBetween(latin1, 0, latin1.length));
+}
+
 function markersBetween(text: string, from: number, before: number): number {
   const pattern = new RegExp(PAGE_OBJECT.source, 'g');
   pattern.lastIndex = from;
