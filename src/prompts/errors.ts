@@ -11,13 +11,4 @@ export class PromptError extends Error {
     super(message, options);
     this.name = 'PromptError';
   }
-
-  /** True for any PromptError, even one from another copy of this module. */
-  static isInstance(error: unknown): error is PromptError {
-    return (
-      error instanceof Error &&
-      error.name === 'PromptError' &&
-      typeof (error as { code?: unknown }).code === 'string'
-    );
-  }
 }

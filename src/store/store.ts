@@ -115,7 +115,6 @@ export interface MediaFileCache {
   getMediaFile(sha256: string, mimeType: string): Promise<MediaFileRow | null>;
   /** Inserts or replaces the entry of (sha256, mimeType). */
   saveMediaFile(row: MediaFileRow): Promise<void>;
-  forgetMediaFile(sha256: string, mimeType: string): Promise<void>;
 }
 
 /**

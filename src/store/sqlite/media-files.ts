@@ -44,9 +44,4 @@ export class SqliteMediaFiles {
       )
       .run(row);
   }
-
-  /** Drops the entry (a no-op when there is none). */
-  forget(sha256: string, mimeType: string): void {
-    this.db.prepare('DELETE FROM media_files WHERE sha256 = ? AND mime_type = ?').run(sha256, mimeType);
-  }
 }

@@ -160,10 +160,6 @@ export class SqliteStore implements WorkloadStore {
     this.mediaFiles.save(row);
   }
 
-  async forgetMediaFile(sha256: string, mimeType: string): Promise<void> {
-    this.mediaFiles.forget(sha256, mimeType);
-  }
-
   async startRun(mode: string): Promise<number> {
     return maintenance.startRun(this.db, mode, this.stamp());
   }
