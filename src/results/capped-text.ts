@@ -1,3 +1,8 @@
+/** Cuts text to at most `max` characters, ending with an ellipsis when it did: for one-line messages. */
+export function shortenText(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
 /** Cuts text to at most `maxBytes` UTF-8 bytes (never mid-character), saying so when it did. */
 export function capText(text: string, maxBytes: number): string {
   if (text.length <= maxBytes / 3 || Buffer.byteLength(text) <= maxBytes) return text;

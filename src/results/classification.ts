@@ -1,5 +1,5 @@
 import { rpcStatusFacts } from './api-error.js';
-import { capText } from './capped-text.js';
+import { capText, shortenText } from './capped-text.js';
 import { responseFacts } from './response.js';
 import type { OutputValidator } from './validator.js';
 
@@ -179,8 +179,8 @@ function excerpt(text: string, offset: number): string {
   return JSON.stringify(text.slice(Math.max(0, offset - 40), offset + 20));
 }
 
-function shorten(text: string, max = 300): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+function shorten(text: string): string {
+  return shortenText(text, 300);
 }
 
 function rawJson(value: unknown): string {

@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { shortenText } from './capped-text.js';
 
 /** Checks a model output: JSON against the response schema, or anything when outputs are text. */
 export interface OutputValidator {
@@ -71,12 +72,8 @@ function describeErrors(errors: ErrorObject[]): string {
       error.keyword === 'additionalProperties'
         ? `${error.message} '${String(error.params.additionalProperty)}'`
         : error.message;
-    return truncate(`${where} ${detail ?? `fails ${error.keyword}`}`, MAX_ERROR_TEXT);
+    return shortenText(`${where} ${detail ?? `fails ${error.keyword}`}`, MAX_ERROR_TEXT);
   });
   const more = errors.length > MAX_LISTED_ERRORS ? ` (+${errors.length - MAX_LISTED_ERRORS} more)` : '';
   return `${listed.join('; ')}${more}`;
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
