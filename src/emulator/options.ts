@@ -114,14 +114,22 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     'a non-negative number or {min, max} with min <= max',
   );
   check(Number.isFinite(resolved.seed), 'seed', 'a number');
-  check(resolved.fileTtlMs > 0, 'fileTtlMs', 'a positive number of milliseconds');
+  check(
+    Number.isFinite(resolved.fileTtlMs) && resolved.fileTtlMs > 0,
+    'fileTtlMs',
+    'a positive number of milliseconds',
+  );
   check(
     Number.isFinite(resolved.fileProcessing.ms) && resolved.fileProcessing.ms >= 0,
     'fileProcessingMs',
     'a non-negative number of milliseconds',
   );
   check(['video', 'all'].includes(resolved.fileProcessing.types), 'fileProcessingTypes', "'video' or 'all'");
-  check(resolved.jobExpiryMs > 0, 'jobExpiryMs', 'a positive number of milliseconds');
+  check(
+    Number.isFinite(resolved.jobExpiryMs) && resolved.jobExpiryMs > 0,
+    'jobExpiryMs',
+    'a positive number of milliseconds',
+  );
   for (const [name, value] of Object.entries(resolved.quotas)) {
     check(Number.isFinite(value) && value > 0, `quotas.${name}`, 'a positive number');
   }

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startEmulator } from '../../src/emulator/index.js';
 import { emulatorSandbox, sdkFor } from './harness.js';
 
 describe('emulator library surface', () => {
@@ -49,5 +50,16 @@ describe('emulator library surface', () => {
     await emulator.close();
     expect(existsSync(dir)).toBe(true);
     expect(readdirSync(join(dir, 'store', 'files'))).toHaveLength(1);
+  });
+
+  it('refuses an infinite file lifetime or job expiry, naming the option', async () => {
+    await expect(startEmulator({ fileTtlMs: Infinity })).rejects.toMatchObject({
+      code: 'INPUT_EMULATOR_OPTION',
+      message: expect.stringContaining('fileTtlMs'),
+    });
+    await expect(startEmulator({ jobExpiryMs: Infinity })).rejects.toMatchObject({
+      code: 'INPUT_EMULATOR_OPTION',
+      message: expect.stringContaining('jobExpiryMs'),
+    });
   });
 });
