@@ -18,7 +18,7 @@ export function controlRoutes(state: EmulatorState): Hono<Env> {
     } catch (error) {
       throw invalidArgument(error instanceof Error ? error.message : String(error));
     }
-    state.setFaults(plan);
+    state.faults.replace(plan);
     return c.json({ faults: plan });
   });
 

@@ -5,7 +5,7 @@ import type { RealtimeLimiter } from './realtime-limiter.js';
 import type { Responder } from './model/index.js';
 import type { BatchJobs } from './batch-jobs.js';
 import type { EmulatedClock } from './clock.js';
-import type { CallKind, FaultPlan } from './fault-plan.js';
+import type { CallKind } from './fault-plan.js';
 import type { FaultInjector } from './fault-injector.js';
 import type { FileStore } from './file-store.js';
 import { GoogleError, INTERNAL_ERROR_MESSAGE, invalidArgument } from './google-error.js';
@@ -23,7 +23,6 @@ export interface EmulatorState {
   faults: FaultInjector;
   limiter: RealtimeLimiter;
   responder(): Responder | undefined;
-  setFaults(plan: FaultPlan): void;
 }
 
 /** The Hono environment: node's request and response are reachable, for streaming. */

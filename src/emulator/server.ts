@@ -92,7 +92,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       clock.now,
     ),
     responder: () => responder,
-    setFaults: (plan) => faults.replace(plan),
   };
 
   const app = emulatorApp(state);

@@ -2,6 +2,7 @@ import { pick, randomInteger, type Random } from '../seeded-random.js';
 import { sampleInteger, sampleNumber } from './number-sample.js';
 import { isNullOnly, merge, resolveRef, withoutKeys } from './schema-references.js';
 import { sampleString } from './string-sample.js';
+import { isJsonObject } from '../json-object.js';
 
 /** A JSON value. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -17,9 +18,8 @@ interface Context {
 /** Beyond this nesting, optional properties and optional array items are left out, so recursive schemas end. */
 const MAX_DEPTH = 8;
 
-function isSchema(value: unknown): value is Schema {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+/** A JSON Schema node: any JSON object. */
+const isSchema: (value: unknown) => value is Schema = isJsonObject;
 
 /**
  * A value that validates against `schema` (the JSON Schema 2020-12 subset Gemini accepts): every

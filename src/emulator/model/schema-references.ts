@@ -1,3 +1,4 @@
+import { isJsonObject } from '../json-object.js';
 /**
  * Schema composition for the sampler: JSON-pointer $ref resolution and merging of allOf members
  * (and of a $ref target with the keywords beside it).
@@ -5,9 +6,8 @@
 
 type Schema = Record<string, unknown>;
 
-function isSchema(value: unknown): value is Schema {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+/** A JSON Schema node: any JSON object. */
+const isSchema: (value: unknown) => value is Schema = isJsonObject;
 
 /** The schema a local `#/...` reference points to ({} when it points nowhere). */
 export function resolveRef(ref: string, root: unknown): unknown {
