@@ -1,10 +1,9 @@
-import { createReadStream } from 'node:fs';
 import { copyFile, link } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { countRequestTokens, type FileResolver, type WireGenerateRequest } from './model/index.js';
 import type { FileStore } from './file-store.js';
 import { invalidArgument, notFound } from './google-error.js';
 import { isJsonObject } from './json-object.js';
+import { nonBlankLines } from '../jsonl/lines.js';
 
 /** The error Google puts in place of a response (google.rpc.Status). */
 export interface RequestStatus {
@@ -71,13 +70,7 @@ export async function readJobInput(
  * `{"key": ..., "request": {...}}` becomes a per-line error, as Google reports it in the results.
  */
 export async function* readInputFile(path: string): AsyncGenerator<BatchRequest> {
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
-  let number = 0;
-  for await (const line of lines) {
-    number += 1;
-    if (line.trim() === '') continue;
-    yield parseInputLine(line, number);
-  }
+  for await (const { text, lineNumber } of nonBlankLines(path)) yield parseInputLine(text, lineNumber);
 }
 
 /** Parses one JSONL line of a batch input file. */

@@ -1,6 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { capText } from './capped-text.js';
+import { nonBlankLines } from '../jsonl/lines.js';
 
 /** One line of a batch results file: a key with a response or an error, or a line that could not be read. */
 export interface ResultLine {
@@ -24,21 +23,7 @@ const LEADING_KEY = /^\s*\{\s*"key"\s*:\s*"((?:[^"\\]|\\.){1,2048})"/;
  * lines that are not a JSON object with a `response` or an `error` come back as `malformed`.
  */
 export async function* readResultLines(path: string): AsyncIterable<ResultLine> {
-  const input = createReadStream(path, { encoding: 'utf8' });
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  let lineNumber = 0;
-  try {
-    for await (const line of lines) {
-      lineNumber++;
-      const text = lineNumber === 1 && line.startsWith('\uFEFF') ? line.slice(1) : line;
-      if (text.trim() === '') continue;
-      yield parseResultLine(text, lineNumber);
-    }
-  } finally {
-    // A consumer that stops early must not leave the file open.
-    lines.close();
-    input.destroy();
-  }
+  for await (const { text, lineNumber } of nonBlankLines(path)) yield parseResultLine(text, lineNumber);
 }
 
 /** Parses one non-blank line of a results file. */

@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
 import { jsonErrorPosition } from '../config/index.js';
 import { SourceError } from './errors.js';
+import { nonBlankLines } from '../jsonl/lines.js';
 
 /** One row of a data file and where it is (1-based line, or item index for a JSON array). */
 export interface TableRow {
@@ -26,12 +26,7 @@ export async function requireFile(path: string): Promise<void> {
 /** JSON Lines, one line at a time; blank lines are skipped. */
 export async function* jsonlRows(path: string): AsyncGenerator<TableRow> {
   await requireFile(path);
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
-  let line = 0;
-  for await (const raw of lines) {
-    line++;
-    const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
-    if (text.trim() === '') continue;
+  for await (const { text, lineNumber: line } of nonBlankLines(path)) {
     let value: unknown;
     try {
       value = JSON.parse(text);
