@@ -147,11 +147,10 @@ export interface WorkloadStore extends MediaFileCache {
   listJobs(states?: readonly JobState[]): Promise<JobRow[]>;
   jobMembers(jobId: string): Promise<JobMember[]>;
 
-  /** Marks a record done (its output file is already written) and unblocks its successor. */
-  completeRecord(success: RecordSuccess): Promise<boolean>;
   /**
-   * `completeRecord` for many records in one transaction (one durable commit instead of one each);
-   * returns how many were in flight in their job and are now done (the others are left unchanged).
+   * Marks records done (their output files are already written) and unblocks their successors, in
+   * one transaction (one durable commit for many); returns how many were in flight in their job and
+   * are now done (the others are left unchanged).
    */
   completeRecords(successes: readonly RecordSuccess[]): Promise<number>;
   /**

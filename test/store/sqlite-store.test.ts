@@ -58,12 +58,12 @@ describe('SqliteStore', () => {
     expect((await store.getRecord('a/p1'))?.status).toBe('in_flight');
 
     expect(
-      await store.completeRecord({ recordId: 'a/p1', jobId: 'job1', inputTokens: 5, outputTokens: 7 }),
-    ).toBe(true);
+      await store.completeRecords([{ recordId: 'a/p1', jobId: 'job1', inputTokens: 5, outputTokens: 7 }]),
+    ).toBe(1);
     // A second completion of the same result (a replay after a crash) changes nothing.
     expect(
-      await store.completeRecord({ recordId: 'a/p1', jobId: 'job1', inputTokens: 5, outputTokens: 7 }),
-    ).toBe(false);
+      await store.completeRecords([{ recordId: 'a/p1', jobId: 'job1', inputTokens: 5, outputTokens: 7 }]),
+    ).toBe(0);
     expect((await store.getRecord('a/p2'))?.status).toBe('ready');
     expect((await store.getJob('job1'))?.inputTokens).toBe(5);
   });

@@ -111,10 +111,6 @@ export class SqliteStore implements WorkloadStore {
     return jobs.jobMembers(this.db, jobId);
   }
 
-  async completeRecord(success: RecordSuccess): Promise<boolean> {
-    return (await this.completeRecords([success])) === 1;
-  }
-
   async completeRecords(successes: readonly RecordSuccess[]): Promise<number> {
     if (successes.length === 0) return 0;
     return completions.completeRecords(this.db, successes, this.stamp());
