@@ -24,7 +24,7 @@ export async function loadConfig(
   const file = displayPath(configPath);
   const isModule = MODULE_EXTENSIONS.has(extname(configPath).toLowerCase());
 
-  const text = await readFile(configPath, isModule ? undefined : 'utf8').then(
+  const text = await (isModule ? readFile(configPath) : readFile(configPath, 'utf8')).then(
     (content) => (typeof content === 'string' ? content : undefined),
     (error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT' || error.code === 'EISDIR') throw notFound(file, configPath);

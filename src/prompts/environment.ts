@@ -59,7 +59,7 @@ function readSource(path: string, name: string): string {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR')
-      throw new Error(`template ${JSON.stringify(name)} not found at ${path}`);
+      throw new Error(`template ${JSON.stringify(name)} not found at ${path}`, { cause: error });
     throw error;
   }
 }
