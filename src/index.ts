@@ -8,6 +8,8 @@ import { loadConfig, type LoadedConfig } from './config/index.js';
 import type { RunSummary } from './runner/batch-runner.js';
 import { openWorkloadSession, type WorkloadSessionOptions } from './runner/workload-session.js';
 
+export { WavebatchError } from './errors.js';
+export type { ErrorCategory } from './errors.js';
 export { defineWorkload, loadConfig } from './config/index.js';
 export type { LoadedConfig } from './config/index.js';
 export type { WorkloadRecord, MediaInput, RecordVars } from './workload/record.js';

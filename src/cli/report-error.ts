@@ -1,5 +1,4 @@
-/** Error codes that mean "your input is wrong" (exit 2) rather than "something failed" (exit 1). */
-const INPUT_ERROR = /^(CONFIG_|SOURCE_|RECORD_ID|PROMPT_|CONFIRMATION_|API_KEY_|INPUT_|RUN_LOCKED)/;
+import { categoryOfCode, WavebatchError } from '../errors.js';
 
 /** Prints an error for a person (code and message, no stack unless WAVEBATCH_DEBUG) and picks the exit code. */
 export function reportError(error: unknown): number {
@@ -11,5 +10,10 @@ export function reportError(error: unknown): number {
   process.stderr.write(`error${code ? ` [${code}]` : ''}: ${message}\n`);
   if (process.env.WAVEBATCH_DEBUG && error instanceof Error && error.stack)
     process.stderr.write(`${error.stack}\n`);
-  return code && INPUT_ERROR.test(code) ? 2 : 1;
+  const category = WavebatchError.isInstance(error)
+    ? error.category
+    : code
+      ? categoryOfCode(code)
+      : 'failure';
+  return category === 'input' ? 2 : 1;
 }

@@ -1,3 +1,4 @@
+import { WavebatchError } from '../errors.js';
 /** One problem in a config file: where it is and what is wrong. */
 export interface ConfigIssue {
   /** The file the problem is in (the config itself, or a file it references). */
@@ -21,7 +22,7 @@ export type ConfigErrorCode =
   | 'CONFIG_IMPORT_FAILED';
 
 /** A config that cannot be used; the message lists every issue with its file, line and key. */
-export class ConfigError extends Error {
+export class ConfigError extends WavebatchError {
   readonly code: ConfigErrorCode;
   /** The file of the first issue. */
   readonly file: string;

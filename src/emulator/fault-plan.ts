@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RECORD_FAULTS, type RecordFault } from './model/index.js';
+import { WavebatchError } from '../errors.js';
 
 export type { RecordFault };
 
@@ -71,7 +72,7 @@ export const faultPlanSchema = z
   .strict();
 
 /** A fault plan that could not be read; the message names the offending field. */
-export class FaultPlanError extends Error {
+export class FaultPlanError extends WavebatchError {
   readonly code = 'INPUT_FAULT_PLAN';
   constructor(message: string) {
     super(message);

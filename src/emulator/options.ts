@@ -1,5 +1,6 @@
 import type { Responder } from './model/index.js';
 import type { FaultPlan } from './fault-plan.js';
+import { WavebatchError } from '../errors.js';
 
 /** The limits the emulator enforces, as Google's project quotas; defaults in DEFAULT_QUOTAS. */
 export interface EmulatorQuotas {
@@ -74,7 +75,7 @@ export interface ResolvedOptions {
 }
 
 /** An emulator option out of range; `code` makes the CLI exit 2. */
-export class EmulatorOptionError extends Error {
+export class EmulatorOptionError extends WavebatchError {
   readonly code = 'INPUT_EMULATOR_OPTION';
   constructor(message: string) {
     super(message);

@@ -16,6 +16,7 @@ import type { EmulatorState } from './http-context.js';
 import { MemoryLedger, type Ledger } from './ledger.js';
 import { resolveOptions, type EmulatorOptions } from './options.js';
 import { seededRandom } from './seeded-random.js';
+import { WavebatchError } from '../errors.js';
 
 /** A started emulator. */
 export interface RunningEmulator {
@@ -34,7 +35,7 @@ export interface RunningEmulator {
 }
 
 /** The emulator could not listen (port in use, host not local...). */
-export class EmulatorListenError extends Error {
+export class EmulatorListenError extends WavebatchError {
   readonly code = 'EMULATOR_LISTEN';
   constructor(host: string, port: number, cause: unknown) {
     const reason =

@@ -1,3 +1,4 @@
+import { WavebatchError } from '../errors.js';
 /** Stable codes for everything that can go wrong talking to the Gemini API. */
 export type GeminiErrorCode =
   | 'QUOTA_EXHAUSTED'
@@ -10,7 +11,7 @@ export type GeminiErrorCode =
   | 'UNKNOWN';
 
 /** A failed call to the Gemini API, classified so callers can decide to wait, retry or give up. */
-export class GeminiApiError extends Error {
+export class GeminiApiError extends WavebatchError {
   readonly code: GeminiErrorCode;
   /** HTTP status, when the server answered at all. */
   readonly status: number | undefined;
@@ -35,11 +36,8 @@ export class GeminiApiError extends Error {
   }
 
   /** Type guard that also works across duplicated module copies. */
-  static isInstance(value: unknown): value is GeminiApiError {
-    return (
-      value instanceof GeminiApiError ||
-      (value instanceof Error && value.name === 'GeminiApiError' && 'code' in value)
-    );
+  static override isInstance(value: unknown): value is GeminiApiError {
+    return WavebatchError.isInstance(value) && value.name === 'GeminiApiError';
   }
 }
 

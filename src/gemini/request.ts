@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { Content, GenerateContentConfig, InlinedRequest, Part } from '@google/genai';
 import type { MediaInput } from '../workload/record.js';
 import { pdfPagesIn } from '../media/content-facts.js';
+import { WavebatchError } from '../errors.js';
 
 /**
  * One model request, independent of how it is sent (JSONL line, inline, countTokens). Keys in
@@ -47,7 +48,7 @@ export interface MediaUploads {
 const INLINE_MIME = /^(image\/(png|jpeg|webp|heic|heif)|application\/pdf|audio\/[\w.+-]+|video\/[\w.+-]+)$/;
 
 /** Raised when a media file cannot become part of a request. */
-export class MediaInputError extends Error {
+export class MediaInputError extends WavebatchError {
   constructor(
     readonly code: 'INPUT_MEDIA_MISSING' | 'INPUT_MEDIA_TOO_LARGE' | 'INPUT_MEDIA_TYPE',
     readonly path: string,

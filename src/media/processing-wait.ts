@@ -1,11 +1,12 @@
 import type { GeminiClient, RemoteFile } from '../gemini/index.js';
+import { WavebatchError } from '../errors.js';
 
 /** Why a media upload could not be used; stable codes for callers and logs. */
 export type MediaUploadCode =
   'MEDIA_UPLOAD_INCOMPLETE' | 'MEDIA_PROCESSING_FAILED' | 'MEDIA_PROCESSING_TIMEOUT';
 
 /** Raised when the Files API accepted an upload but gave back no usable file. */
-export class MediaUploadError extends Error {
+export class MediaUploadError extends WavebatchError {
   constructor(
     readonly path: string,
     message: string,

@@ -1,5 +1,6 @@
+import { WavebatchError } from '../errors.js';
 /** Raised when a record id cannot name a file under the output root (it would escape it, or hide itself). */
-export class OutputPathError extends Error {
+export class OutputPathError extends WavebatchError {
   readonly code = 'RECORD_ID_INVALID';
   constructor(
     readonly id: string,
@@ -13,7 +14,7 @@ export class OutputPathError extends Error {
 }
 
 /** Raised when an output file exists but is not a readable output document. */
-export class OutputCorruptError extends Error {
+export class OutputCorruptError extends WavebatchError {
   readonly code = 'OUTPUT_CORRUPT';
   constructor(
     readonly path: string,

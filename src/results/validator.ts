@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { shortenText } from './capped-text.js';
+import { WavebatchError } from '../errors.js';
 
 /** Checks a model output: JSON against the response schema, or anything when outputs are text. */
 export interface OutputValidator {
@@ -11,7 +12,7 @@ export interface OutputValidator {
 }
 
 /** Raised when the configured response schema is not a JSON Schema Ajv can compile. */
-export class SchemaError extends Error {
+export class SchemaError extends WavebatchError {
   readonly code = 'CONFIG_SCHEMA_INVALID';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

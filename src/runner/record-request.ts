@@ -10,6 +10,7 @@ import {
 import { MediaUploadError } from '../media/index.js';
 import type { PromptTemplate } from '../prompts/index.js';
 import type { StoredRecord } from '../store/store.js';
+import { WavebatchError } from '../errors.js';
 
 /** A record turned into the exact request the model will see. */
 export interface RecordRequest {
@@ -23,7 +24,7 @@ export interface RecordRequest {
 }
 
 /** Raised when a record cannot become a request (missing context, a template error, a bad media file). */
-export class RecordRequestError extends Error {
+export class RecordRequestError extends WavebatchError {
   readonly code = 'RECORD_REQUEST';
   constructor(
     readonly recordId: string,

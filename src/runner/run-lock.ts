@@ -1,8 +1,9 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { WavebatchError } from '../errors.js';
 
 /** Raised when another wavebatch process is already working on the same data dir. */
-export class RunLockedError extends Error {
+export class RunLockedError extends WavebatchError {
   readonly code = 'RUN_LOCKED';
   constructor(
     readonly lockPath: string,

@@ -15,9 +15,10 @@ import { RecordRequestBuilder } from './record-request.js';
 import { acquireRunLock } from './run-lock.js';
 import type { RunnerSettings } from './settings.js';
 import { TokenCalibration } from './token-calibration.js';
+import { WavebatchError } from '../errors.js';
 
 /** Raised when a run needs the API and no key is configured. */
-export class MissingApiKeyError extends Error {
+export class MissingApiKeyError extends WavebatchError {
   readonly code = 'API_KEY_MISSING';
   constructor() {
     super('No API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), or point api.base_url at the emulator.');

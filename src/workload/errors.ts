@@ -1,3 +1,4 @@
+import { WavebatchError } from '../errors.js';
 export type SourceErrorCode =
   /** The source file or folder does not exist. */
   | 'SOURCE_NOT_FOUND'
@@ -23,7 +24,7 @@ export type SourceErrorCode =
   | 'SOURCE_TOO_DEEP';
 
 /** The workload's input cannot be read as records; the message names the file (and line). */
-export class SourceError extends Error {
+export class SourceError extends WavebatchError {
   readonly code: SourceErrorCode;
   readonly file?: string;
   readonly line?: number;
@@ -38,7 +39,7 @@ export class SourceError extends Error {
 }
 
 /** A record id that cannot safely name an output file. */
-export class RecordIdError extends Error {
+export class RecordIdError extends WavebatchError {
   readonly code = 'RECORD_ID_INVALID';
   readonly id: string;
   /** Where the id came from (`file:line`, a path, or the source function). */

@@ -14,9 +14,10 @@ import {
   printerFor,
   type OneoffDeps,
 } from './oneoff-options.js';
+import { WavebatchError } from '../../errors.js';
 
 /** Raised after fetching when some named jobs ended FAILED, CANCELLED or EXPIRED: they have no results (exit code 1). */
-export class OneoffJobEndedError extends Error {
+export class OneoffJobEndedError extends WavebatchError {
   readonly code = 'JOB_ENDED_WITHOUT_RESULTS';
   constructor(readonly endings: string[]) {
     super(

@@ -5,9 +5,10 @@ import type { FailureRow } from '../../store/store.js';
 import { openWorkloadStore } from '../../runner/workload-session.js';
 import { configOption, loadConfigFromOption } from '../config-option.js';
 import type { WorkloadStore } from '../../store/store.js';
+import { WavebatchError } from '../../errors.js';
 
 /** Raised when a destructive command is run without its confirmation flag. */
-export class ConfirmationRequiredError extends Error {
+export class ConfirmationRequiredError extends WavebatchError {
   readonly code = 'CONFIRMATION_REQUIRED';
   constructor(command: string) {
     super(`\`wavebatch ${command}\` deletes state; run it again with --yes to confirm.`);

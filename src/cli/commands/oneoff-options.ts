@@ -5,6 +5,7 @@ import {
   type GeminiClient,
   type GeminiClientOptions,
 } from '../../gemini/index.js';
+import { WavebatchError } from '../../errors.js';
 
 /** What the one-off job commands need from the outside world; tests replace each part. */
 export interface OneoffDeps {
@@ -15,7 +16,7 @@ export interface OneoffDeps {
 }
 
 /** Raised for bad command input (missing file, invalid JSON, bad job name): exit code 2, nothing sent. */
-export class OneoffInputError extends Error {
+export class OneoffInputError extends WavebatchError {
   readonly code = 'INPUT_INVALID';
   constructor(message: string) {
     super(message);
@@ -24,7 +25,7 @@ export class OneoffInputError extends Error {
 }
 
 /** Raised when a named batch job does not exist in the project: exit code 2, a typo or another project's job. */
-export class OneoffJobNotFoundError extends Error {
+export class OneoffJobNotFoundError extends WavebatchError {
   readonly code = 'INPUT_JOB_NOT_FOUND';
   constructor(readonly jobName: string) {
     super(
@@ -46,7 +47,7 @@ export async function onJob<T>(jobName: string, work: () => Promise<T>): Promise
 }
 
 /** Raised when no API key is set and no emulator is targeted. */
-export class OneoffApiKeyError extends Error {
+export class OneoffApiKeyError extends WavebatchError {
   readonly code = 'API_KEY_MISSING';
   constructor() {
     super(
