@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config/index.js';
 import { startEmulator } from '../src/emulator/index.js';
 import { createGeminiClient } from '../src/gemini/index.js';
-import { systemClock, type RunnerClock } from '../src/runner/clock.js';
+import { systemClock, type RunnerClock } from '../src/clock.js';
 import type { RunnerEvent } from '../src/runner/events.js';
 import { openWorkloadSession } from '../src/runner/workload-session.js';
 import { writeCatalogWorkload } from './catalog-workload.js';

@@ -3,7 +3,7 @@ import type { OutputValidator } from '../results/index.js';
 import type { RecordCounts, WorkloadStore } from '../store/store.js';
 import type { WorkloadRecord } from '../workload/record.js';
 import type { BatchApi } from './batch-api.js';
-import type { RunnerClock } from './clock.js';
+import type { RunnerClock } from '../clock.js';
 import type { RunnerEvent, RunnerEventListener } from './events.js';
 import { serviceActiveJobs } from './job-service.js';
 import { submitReadyRecords, type SubmissionDeps } from './job-submission.js';

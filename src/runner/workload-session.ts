@@ -9,7 +9,7 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { WorkloadStore } from '../store/store.js';
 import { openSource } from '../workload/index.js';
 import { BatchRunner } from './batch-runner.js';
-import { systemClock, type RunnerClock } from './clock.js';
+import { systemClock, type RunnerClock } from '../clock.js';
 import type { RunnerEventListener } from './events.js';
 import { RecordRequestBuilder } from './record-request.js';
 import { acquireRunLock } from './run-lock.js';

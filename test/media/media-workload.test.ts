@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator/index.js';
 import type { FaultPlan } from '../../src/emulator/fault-plan.js';
 import { createGeminiClient, TOKENS_PER_IMAGE } from '../../src/gemini/index.js';
-import { systemClock } from '../../src/runner/clock.js';
+import { systemClock } from '../../src/clock.js';
 import type { RunnerEvent } from '../../src/runner/events.js';
 import { openWorkloadSession, type WorkloadSessionOptions } from '../../src/runner/workload-session.js';
 import { sdkFor } from '../emulator/harness.js';
