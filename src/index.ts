@@ -26,6 +26,9 @@ export type { RunnerEvent } from './runner/events.js';
 export { openWorkloadSession } from './runner/workload-session.js';
 export type { WorkloadSession, WorkloadSessionOptions } from './runner/workload-session.js';
 export { startEmulator } from './emulator/index.js';
+export { GEMINI_PRICE_LIST, configuredPriceList, costOf, modelLimits, modelPrices } from './pricing/index.js';
+export type { PriceList, LanePrice, ModelLimits, BilledTokens } from './pricing/index.js';
+export type { Lane } from './lanes/lane.js';
 export type { EmulatorOptions, RunningEmulator } from './emulator/index.js';
 
 /** Runs a workload (a config file path or a loaded config) until it is finished or `signal` aborts. */

@@ -96,6 +96,8 @@ export async function resolveConfig(parsed: ParsedConfig, context: ResolveContex
     model: { ...model, ...(responseSchema === undefined ? {} : { response_schema: responseSchema }) },
     execution: parsed.execution,
     api: parsed.api,
+    pricing: parsed.pricing,
+    limits: parsed.limits,
     ...(apiKey ? { apiKey } : {}),
     ...(parsed.hooks ? { hooks: parsed.hooks } : {}),
   };

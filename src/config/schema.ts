@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { WorkloadRecord } from '../workload/record.js';
 import { callable, duration, isZodSchema, text, wholeNumber } from './schema-parts.js';
+import { limitsSchema, pricingSchema } from './pricing-schema.js';
 import { sourceSchema } from './source-schema.js';
 
 const JOB_NAME = /^[a-z0-9-]+$/;
@@ -105,6 +106,8 @@ export const configSchema = z
       })
       .prefault({})
       .describe('where the Gemini API is; the key comes from GEMINI_API_KEY or GOOGLE_API_KEY'),
+    pricing: pricingSchema,
+    limits: limitsSchema,
     hooks: hooksSchema.optional().describe('TypeScript / JavaScript configs only'),
   })
   // Runs even when other keys have problems (`when`), so a missing source is reported with them.

@@ -1,3 +1,4 @@
+import type { LimitOverrides, PriceOverrides } from '../pricing/index.js';
 import type { WorkloadRecord } from '../workload/record.js';
 
 /** A numeric range filter on a folder level; names that are not numbers never match. */
@@ -71,6 +72,10 @@ export interface LoadedConfig {
   };
   execution: ExecutionConfig;
   api: { base_url?: string };
+  /** Prices that differ from the built-in list (`pricing:`). */
+  pricing: PriceOverrides;
+  /** Quotas that differ from the built-in list (`limits:`). */
+  limits: LimitOverrides;
   /** From GEMINI_API_KEY, else GOOGLE_API_KEY; never from the file. */
   apiKey?: string;
   hooks?: {
