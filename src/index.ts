@@ -2,6 +2,7 @@
  * wavebatch as a library. The usual entry points:
  * - `defineWorkload` / `loadConfig` to describe a workload,
  * - `runWorkload` to run it to completion (or `openWorkloadSession` for finer control),
+ * - `WorkloadService` to read and maintain a workload's state (status, records, failures, requeue),
  * - `startEmulator` for a local Gemini API in tests.
  */
 import { loadConfig, type LoadedConfig } from './config/index.js';
@@ -20,6 +21,8 @@ export type { GeminiClient, BatchJobInfo } from './gemini/index.js';
 export { OutputStore } from './outputs/index.js';
 export { SqliteStore } from './store/sqlite/sqlite-store.js';
 export type { WorkloadStore, RecordCounts, FailureRow, JobRow } from './store/store.js';
+export { WorkloadService } from './service/index.js';
+export type { RecordDetail, WorkloadServiceOptions } from './service/index.js';
 export { BatchRunner } from './runner/batch-runner.js';
 export type { RunSummary } from './runner/batch-runner.js';
 export type { RunnerEvent } from './runner/events.js';

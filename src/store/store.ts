@@ -86,6 +86,34 @@ export interface RecordSuccess {
   outputTokens: number;
 }
 
+/** Which records `listRecords` returns; all given conditions apply. */
+export interface RecordFilter {
+  status?: RecordStatus;
+  chainId?: string;
+  /** Keyset paging: only records after this id (in id order). */
+  afterId?: string;
+  limit?: number;
+}
+
+/** One job a record was sent in: the attempt it carried and how the job stands. */
+export interface RecordAttempt {
+  jobId: string;
+  remoteName: string | null;
+  attempt: number;
+  promptHash: string;
+  jobState: JobState;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Which failures `listFailures` returns. */
+export interface FailureFilter {
+  /** Only the final failures of records still dead. */
+  deadOnly?: boolean;
+  recordId?: string;
+  limit?: number;
+}
+
 /** Result of applying one failed result to a record. */
 export type FailureOutcome = 'retry' | 'dead' | 'stale';
 
@@ -135,6 +163,10 @@ export interface WorkloadStore extends MediaFileCache {
   /** Ready records, longest remaining chain first. */
   listReady(limit: number): Promise<StoredRecord[]>;
   counts(): Promise<RecordCounts>;
+  /** Records in id order, filtered and paged. */
+  listRecords(filter?: RecordFilter): Promise<StoredRecord[]>;
+  /** Every job the record was sent in, oldest first. */
+  recordAttempts(recordId: string): Promise<RecordAttempt[]>;
 
   /** Records the intent to create a job and moves its records in flight, atomically. */
   createJobIntent(job: NewJob): Promise<void>;
@@ -164,7 +196,7 @@ export interface WorkloadStore extends MediaFileCache {
   /** Returns in-flight records whose job is no longer active to `ready` (repairs an interrupted settle). */
   releaseStrandedRecords(): Promise<number>;
 
-  listFailures(options?: { deadOnly?: boolean; limit?: number }): Promise<FailureRow[]>;
+  listFailures(filter?: FailureFilter): Promise<FailureRow[]>;
   failureCauses(): Promise<Array<{ cause: string; count: number }>>;
   /** Dead letters back to the queue with a fresh attempt count. */
   requeueDead(ids?: string[]): Promise<number>;

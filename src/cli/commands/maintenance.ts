@@ -1,11 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import { Command, Option } from 'commander';
-import { stringify } from 'csv-stringify';
-import type { FailureRow } from '../../store/store.js';
-import { openWorkloadStore } from '../../runner/workload-session.js';
-import { configOption, loadConfigFromOption } from '../config-option.js';
-import type { WorkloadStore } from '../../store/store.js';
 import { WavebatchError } from '../../errors.js';
+import { configOption } from '../config-option.js';
+import { withWorkloadService } from '../workload-service.js';
 
 /** Raised when a destructive command is run without its confirmation flag. */
 export class ConfirmationRequiredError extends WavebatchError {
@@ -13,18 +10,6 @@ export class ConfirmationRequiredError extends WavebatchError {
   constructor(command: string) {
     super(`\`wavebatch ${command}\` deletes state; run it again with --yes to confirm.`);
     this.name = 'ConfirmationRequiredError';
-  }
-}
-
-async function withStore<T>(
-  configPath: string | undefined,
-  work: (store: WorkloadStore) => Promise<T>,
-): Promise<T> {
-  const store = openWorkloadStore(await loadConfigFromOption(configPath));
-  try {
-    return await work(store);
-  } finally {
-    await store.close();
   }
 }
 
@@ -53,20 +38,20 @@ export function maintenanceCommands(): Command[] {
         out?: string;
         limit?: number;
       }) => {
-        await withStore(options.config, async (store) => {
+        await withWorkloadService(options.config, async (service) => {
           if (options.byCause) {
-            for (const { cause, count } of await store.failureCauses())
+            for (const { cause, count } of await service.failureCauses())
               process.stdout.write(`${String(count).padStart(8)}  ${cause}\n`);
             return;
           }
-          const rows = await store.listFailures({
+          const filter = {
             deadOnly: options.dead ?? false,
             ...(options.limit ? { limit: options.limit } : {}),
-          });
+          };
           const out = options.out ? createWriteStream(options.out) : process.stdout;
-          if (options.export) await exportFailures(rows, options.export, out);
+          if (options.export) await service.exportFailures(options.export, out, filter);
           else
-            for (const row of rows)
+            for (const row of await service.failures(filter))
               out.write(
                 `${row.at}  ${row.recordId}  attempt ${row.attempt}  [${row.cause}]${row.final ? ' DEAD' : ''}  ${row.message}\n`,
               );
@@ -80,9 +65,7 @@ export function maintenanceCommands(): Command[] {
     .argument('[ids...]', 'record ids (default: every dead letter)')
     .addOption(configOption())
     .action(async (ids: string[], options: { config?: string }) => {
-      const count = await withStore(options.config, (store) =>
-        store.requeueDead(ids.length > 0 ? ids : undefined),
-      );
+      const count = await withWorkloadService(options.config, (service) => service.requeue(ids));
       process.stdout.write(`requeued ${count} records; run \`wavebatch run\` to process them\n`);
     });
 
@@ -92,7 +75,7 @@ export function maintenanceCommands(): Command[] {
     .option('--yes', 'confirm')
     .action(async (options: { config?: string; yes?: boolean }) => {
       if (!options.yes) throw new ConfirmationRequiredError('clear-failures');
-      const count = await withStore(options.config, (store) => store.clearFailures());
+      const count = await withWorkloadService(options.config, (service) => service.clearFailures());
       process.stdout.write(`cleared ${count} failure entries\n`);
     });
 
@@ -104,7 +87,7 @@ export function maintenanceCommands(): Command[] {
     .option('--yes', 'confirm')
     .action(async (options: { config?: string; yes?: boolean }) => {
       if (!options.yes) throw new ConfirmationRequiredError('reset');
-      await withStore(options.config, (store) => store.reset());
+      await withWorkloadService(options.config, (service) => service.reset());
       process.stdout.write('state reset; output files were kept\n');
     });
   return [failures, requeue, clear, reset];
@@ -115,35 +98,4 @@ function positiveInt(value: string, option: string): number {
   if (!Number.isInteger(parsed) || parsed <= 0)
     throw new Error(`${option} must be a positive whole number, got "${value}"`);
   return parsed;
-}
-
-async function exportFailures(
-  rows: FailureRow[],
-  format: 'csv' | 'jsonl',
-  out: NodeJS.WritableStream,
-): Promise<void> {
-  if (format === 'jsonl') {
-    for (const row of rows) out.write(`${JSON.stringify(row)}\n`);
-    return;
-  }
-  const csv = stringify({
-    header: true,
-    columns: [
-      'at',
-      'recordId',
-      'jobId',
-      'attempt',
-      'cause',
-      'final',
-      'message',
-      'promptName',
-      'promptVersion',
-      'promptHash',
-      'raw',
-    ],
-  });
-  csv.pipe(out, { end: false });
-  for (const row of rows) csv.write(row);
-  csv.end();
-  await new Promise<void>((resolve) => csv.on('end', resolve));
 }

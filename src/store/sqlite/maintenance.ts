@@ -1,18 +1,21 @@
 import type Database from 'better-sqlite3';
-import type { FailureRow } from '../store.js';
+import type { FailureFilter, FailureRow } from '../store.js';
 import { toFailureRow, type FailureDbRow } from './rows.js';
 
-/** Logged failures in order, optionally only the final ones of records still dead. */
-export function listFailures(
-  db: Database.Database,
-  options: { deadOnly?: boolean; limit?: number },
-): FailureRow[] {
-  const where = options.deadOnly
-    ? `WHERE final = 1 AND record_id IN (SELECT id FROM records WHERE status = 'dead')`
-    : '';
+/** Logged failures in order: optionally only one record's, or only the final ones of records still dead. */
+export function listFailures(db: Database.Database, filter: FailureFilter): FailureRow[] {
+  const conditions: string[] = [];
+  const values: Array<string | number> = [];
+  if (filter.deadOnly)
+    conditions.push(`final = 1 AND record_id IN (SELECT id FROM records WHERE status = 'dead')`);
+  if (filter.recordId !== undefined) {
+    conditions.push('record_id = ?');
+    values.push(filter.recordId);
+  }
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
   const rows = db
     .prepare(`SELECT * FROM failures ${where} ORDER BY id LIMIT ?`)
-    .all(options.limit ?? -1) as FailureDbRow[];
+    .all(...values, filter.limit ?? -1) as FailureDbRow[];
   return rows.map(toFailureRow);
 }
 

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { WorkloadRecord } from '../../workload/record.js';
 import type {
+  FailureFilter,
   FailureInput,
   MediaFileRow,
   FailureOutcome,
@@ -9,7 +10,9 @@ import type {
   JobRow,
   JobState,
   NewJob,
+  RecordAttempt,
   RecordCounts,
+  RecordFilter,
   RecordSuccess,
   StoredRecord,
   SyncSummary,
@@ -21,6 +24,7 @@ import * as jobs from './jobs.js';
 import * as maintenance from './maintenance.js';
 import { SqliteMediaFiles } from './media-files.js';
 import * as readiness from './readiness.js';
+import * as recordQueries from './record-queries.js';
 import * as recordSync from './record-sync.js';
 
 export interface SqliteStoreOptions {
@@ -32,7 +36,8 @@ export interface SqliteStoreOptions {
 
 /**
  * The embedded default store: one SQLite file in WAL mode, no server needed. Each concept's SQL
- * lives in its own module (record-sync, readiness, jobs, completions, maintenance, media-files);
+ * lives in its own module (record-sync, readiness, record-queries, jobs, completions, maintenance,
+ * media-files);
  * this class owns the connection and the clock and delegates to them.
  */
 export class SqliteStore implements WorkloadStore {
@@ -77,6 +82,14 @@ export class SqliteStore implements WorkloadStore {
 
   async counts(): Promise<RecordCounts> {
     return readiness.countRecords(this.db);
+  }
+
+  async listRecords(filter: RecordFilter = {}): Promise<StoredRecord[]> {
+    return recordQueries.listRecords(this.db, filter);
+  }
+
+  async recordAttempts(recordId: string): Promise<RecordAttempt[]> {
+    return recordQueries.recordAttempts(this.db, recordId);
   }
 
   async createJobIntent(job: NewJob): Promise<void> {
@@ -128,8 +141,8 @@ export class SqliteStore implements WorkloadStore {
     return completions.releaseStrandedRecords(this.db, this.stamp());
   }
 
-  async listFailures(options: { deadOnly?: boolean; limit?: number } = {}): Promise<FailureRow[]> {
-    return maintenance.listFailures(this.db, options);
+  async listFailures(filter: FailureFilter = {}): Promise<FailureRow[]> {
+    return maintenance.listFailures(this.db, filter);
   }
 
   async failureCauses(): Promise<Array<{ cause: string; count: number }>> {

@@ -1,0 +1,45 @@
+import { once } from 'node:events';
+import { stringify } from 'csv-stringify/sync';
+import type { FailureRow } from '../store/store.js';
+
+/** Formats failures can be exported in. */
+export type FailureExportFormat = 'csv' | 'jsonl';
+
+/** The CSV columns, in order: every field of a failure row. */
+export const FAILURE_CSV_COLUMNS = [
+  'at',
+  'recordId',
+  'jobId',
+  'attempt',
+  'cause',
+  'final',
+  'message',
+  'promptName',
+  'promptVersion',
+  'promptHash',
+  'raw',
+] as const satisfies ReadonlyArray<keyof FailureRow>;
+
+/** Writes failures as CSV (with a header) or JSON Lines, waiting on backpressure; returns how many. */
+export async function writeFailures(
+  rows: Iterable<FailureRow>,
+  format: FailureExportFormat,
+  out: NodeJS.WritableStream,
+): Promise<number> {
+  let count = 0;
+  if (format === 'csv') await send(out, stringify([[...FAILURE_CSV_COLUMNS]]));
+  for (const row of rows) {
+    await send(
+      out,
+      format === 'jsonl'
+        ? `${JSON.stringify(row)}\n`
+        : stringify([FAILURE_CSV_COLUMNS.map((column) => row[column])]),
+    );
+    count++;
+  }
+  return count;
+}
+
+async function send(out: NodeJS.WritableStream, chunk: string): Promise<void> {
+  if (!out.write(chunk)) await once(out, 'drain');
+}

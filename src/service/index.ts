@@ -1,0 +1,7 @@
+/**
+ * The service layer: one object per workload (`WorkloadService`) that every user-facing surface
+ * calls — the CLI commands today, the HTTP API and the dashboard next — so what a command shows and
+ * what a route returns are computed once.
+ */
+export { WorkloadService, type RecordDetail, type WorkloadServiceOptions } from './workload-service.js';
+export { FAILURE_CSV_COLUMNS, type FailureExportFormat } from './failure-export.js';

@@ -1,0 +1,128 @@
+import type { LoadedConfig } from '../config/index.js';
+import { systemClock, type RunnerClock } from '../clock.js';
+import { exportOutputs, OutputStore, type ExportFormat, type OutputDocument } from '../outputs/index.js';
+import { openWorkloadStore } from '../runner/workload-session.js';
+import type {
+  FailureFilter,
+  FailureRow,
+  JobRow,
+  JobState,
+  RecordAttempt,
+  RecordFilter,
+  StoredRecord,
+  WorkloadStore,
+} from '../store/store.js';
+import { writeFailures, type FailureExportFormat } from './failure-export.js';
+
+export interface WorkloadServiceOptions {
+  /** Time for ages, rates and ETAs; the system clock by default. */
+  clock?: RunnerClock;
+  /** An already open store (tests, or a server that shares one); opened from the config otherwise. */
+  store?: WorkloadStore;
+}
+
+/** Everything known about one record: where it stands, every job it went in, every failure, its output. */
+export interface RecordDetail {
+  record: StoredRecord;
+  attempts: RecordAttempt[];
+  failures: FailureRow[];
+  output: OutputDocument | null;
+}
+
+/**
+ * One workload as the user sees it: the single object the CLI commands call (and the HTTP API and
+ * dashboard will), so each command stays a thin layer of flags and printing over it. It reads the
+ * state store and the output files; it never talks to Google.
+ */
+export class WorkloadService {
+  private constructor(
+    readonly config: LoadedConfig,
+    private readonly store: WorkloadStore,
+    private readonly outputs: OutputStore,
+    private readonly clock: RunnerClock,
+  ) {}
+
+  /** Opens the workload's state store (created empty when the workload never ran). */
+  static open(config: LoadedConfig, options: WorkloadServiceOptions = {}): WorkloadService {
+    return new WorkloadService(
+      config,
+      options.store ?? openWorkloadStore(config),
+      new OutputStore(config.outputs),
+      options.clock ?? systemClock,
+    );
+  }
+
+  /** Failures in the order they were logged: every attempt, one record's, or only dead letters. */
+  async failures(filter: FailureFilter = {}): Promise<FailureRow[]> {
+    return this.store.listFailures(filter);
+  }
+
+  /** How many failures were logged per cause, most frequent first. */
+  async failureCauses(): Promise<Array<{ cause: string; count: number }>> {
+    return this.store.failureCauses();
+  }
+
+  /** Writes the filtered failures to `out` as CSV or JSON Lines; returns how many. */
+  async exportFailures(
+    format: FailureExportFormat,
+    out: NodeJS.WritableStream,
+    filter: FailureFilter = {},
+  ): Promise<number> {
+    return writeFailures(await this.store.listFailures(filter), format, out);
+  }
+
+  /** Dead letters (all, or those of `ids`) back to the queue with fresh retries; returns how many. */
+  async requeue(ids?: readonly string[]): Promise<number> {
+    return this.exclusively(() => this.store.requeueDead(ids && ids.length > 0 ? [...ids] : undefined));
+  }
+
+  /** Deletes the failure log and resets every attempt count; returns how many failures were deleted. */
+  async clearFailures(): Promise<number> {
+    return this.exclusively(() => this.store.clearFailures());
+  }
+
+  /** Forgets all state (records, jobs, failures, runs, media cache); output files stay and count as done. */
+  async reset(): Promise<void> {
+    return this.exclusively(() => this.store.reset());
+  }
+
+  /** Records in id order, filtered and paged. */
+  async records(filter: RecordFilter = {}): Promise<StoredRecord[]> {
+    return this.store.listRecords(filter);
+  }
+
+  /** One record with its history and output, or null when the store does not know the id. */
+  async record(id: string): Promise<RecordDetail | null> {
+    const record = await this.store.getRecord(id);
+    if (!record) return null;
+    const [attempts, failures, output] = await Promise.all([
+      this.store.recordAttempts(id),
+      this.store.listFailures({ recordId: id }),
+      this.outputs.read(id),
+    ]);
+    return { record, attempts, failures, output };
+  }
+
+  /** The workload's batch jobs in creation order, optionally only those in `states`. */
+  async jobs(states?: readonly JobState[]): Promise<JobRow[]> {
+    return this.store.listJobs(states);
+  }
+
+  /** Streams every output document to `out` as JSON Lines or CSV; returns how many. */
+  async exportOutputs(format: ExportFormat, out: NodeJS.WritableStream): Promise<number> {
+    return exportOutputs(this.outputs, format, out);
+  }
+
+  /** Closes the state store. */
+  async close(): Promise<void> {
+    await this.store.close();
+  }
+
+  /**
+   * Runs a write to the state store. The seam where a write takes the workload's run lease, so a
+   * maintenance command can never change records under a running `wavebatch run`.
+   */
+  private async exclusively<T>(work: () => Promise<T>): Promise<T> {
+    return work();
+  }
+}

@@ -1,0 +1,38 @@
+import type Database from 'better-sqlite3';
+import type { JobState, RecordAttempt, RecordFilter, StoredRecord } from '../store.js';
+import { toStoredRecord, type RecordDbRow } from './rows.js';
+
+/** Records in id order matching every condition of the filter (read-only: for status, export, the API). */
+export function listRecords(db: Database.Database, filter: RecordFilter): StoredRecord[] {
+  const conditions: string[] = [];
+  const values: Array<string | number> = [];
+  if (filter.status !== undefined) {
+    conditions.push('status = ?');
+    values.push(filter.status);
+  }
+  if (filter.chainId !== undefined) {
+    conditions.push('chain_id = ?');
+    values.push(filter.chainId);
+  }
+  if (filter.afterId !== undefined) {
+    conditions.push('id > ?');
+    values.push(filter.afterId);
+  }
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+  const rows = db
+    .prepare(`SELECT * FROM records ${where} ORDER BY id LIMIT ?`)
+    .all(...values, filter.limit ?? -1) as RecordDbRow[];
+  return rows.map(toStoredRecord);
+}
+
+/** The jobs a record was a member of, oldest first, with the attempt it carried in each. */
+export function recordAttempts(db: Database.Database, recordId: string): RecordAttempt[] {
+  return db
+    .prepare(
+      `SELECT j.id AS jobId, j.remote_name AS remoteName, m.attempt AS attempt, m.prompt_hash AS promptHash,
+              j.state AS jobState, j.created_at AS createdAt, j.updated_at AS updatedAt
+         FROM job_records m JOIN jobs j ON j.id = m.job_id
+        WHERE m.record_id = ? ORDER BY j.created_at, j.id`,
+    )
+    .all(recordId) as Array<RecordAttempt & { jobState: JobState }>;
+}
