@@ -52,6 +52,8 @@ export async function resolveConfig(parsed: ParsedConfig, context: ResolveContex
     );
     if (parsed.source.type === 'directory' && parsed.source.allow_list)
       await requireExisting(['source', 'allow_list'], parsed.source.allow_list, 'file');
+    if (parsed.source.type !== 'directory' && parsed.source.media_root)
+      await requireExisting(['source', 'media_root'], parsed.source.media_root, 'folder');
   }
   await requireExisting(['prompt', 'dir'], parsed.prompt.dir, 'folder');
 
@@ -133,7 +135,11 @@ function resolveSource(parsed: ParsedConfig, absolute: (path: string) => string)
       };
     }
     default:
-      return { ...source, path: absolute(source.path) };
+      return {
+        ...source,
+        path: absolute(source.path),
+        ...(source.media_root ? { media_root: absolute(source.media_root) } : {}),
+      };
   }
 }
 

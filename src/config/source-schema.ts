@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { WorkloadRecord } from '../workload/record.js';
-import { callable, text } from './schema-parts.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../jsonl/lines.js';
+import { callable, text, wholeNumber } from './schema-parts.js';
 
 /** Extensions a directory source takes as pages when the config names none. */
 export const DEFAULT_PAGE_EXTENSIONS = [
@@ -14,6 +15,9 @@ export const DEFAULT_PAGE_EXTENSIONS = [
   '.heic',
   '.heif',
 ];
+
+/** The default of source.max_record_bytes: far above what one Gemini request may carry (~20 MB). */
+export const DEFAULT_MAX_RECORD_BYTES = DEFAULT_MAX_LINE_BYTES;
 
 /** Variables a directory source sets on every page besides the level names. */
 const RESERVED_VARS = ['page', 'file'];
@@ -58,6 +62,12 @@ const directorySource = z
       .min(1, { error: 'expected at least one extension' })
       .default(DEFAULT_PAGE_EXTENSIONS)
       .describe('file extensions taken as pages'),
+    follow_symlinks: z
+      .boolean({ error: 'expected true or false' })
+      .default(false)
+      .describe(
+        'follow symbolic links that lead outside the dataset folder (by default such a link stops the sync)',
+      ),
   })
   .superRefine((source, context) => {
     const levels = source.levels ?? [];
@@ -106,6 +116,14 @@ const tableFields = {
   media_field: text('a field name')
     .optional()
     .describe("field holding a media file path (or a list of them), relative to the data file's folder"),
+  media_root: text('a folder path')
+    .optional()
+    .describe(
+      "folder media paths must stay inside (default: the data file's folder), relative to the config file",
+    ),
+  max_record_bytes: wholeNumber(1)
+    .default(DEFAULT_MAX_RECORD_BYTES)
+    .describe('largest JSONL line or CSV row (a JSON array file is read whole: its whole size), in bytes'),
 };
 
 const tableSource = (type: 'jsonl' | 'json' | 'csv', doc: string) =>

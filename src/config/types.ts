@@ -18,6 +18,8 @@ export interface DirectorySourceConfig {
   filters?: Record<string, Array<string | number> | LevelRange>;
   /** Lower-case, with a leading dot. */
   extensions: string[];
+  /** Follow symbolic links that resolve outside `path` (otherwise they stop the sync). */
+  follow_symlinks: boolean;
 }
 
 /** A data file of rows (JSON Lines, a JSON array, or CSV with a header). */
@@ -29,6 +31,10 @@ export interface TableSourceConfig {
   chain_field?: string;
   position_field?: string;
   media_field?: string;
+  /** Absolute; media paths must resolve inside it (default: the data file's folder). */
+  media_root?: string;
+  /** Largest JSONL line / CSV row; a JSON array file may not be larger as a whole. */
+  max_record_bytes: number;
 }
 
 /** Records from a function (TypeScript / JavaScript configs). */

@@ -70,7 +70,8 @@ export async function readJobInput(
  * `{"key": ..., "request": {...}}` becomes a per-line error, as Google reports it in the results.
  */
 export async function* readInputFile(path: string): AsyncGenerator<BatchRequest> {
-  for await (const { text, lineNumber } of nonBlankLines(path)) yield parseInputLine(text, lineNumber);
+  for await (const { text, lineNumber } of nonBlankLines(path, { utf8: 'replace' }))
+    yield parseInputLine(text, lineNumber);
 }
 
 /** Parses one JSONL line of a batch input file. */

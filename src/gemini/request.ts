@@ -1,7 +1,9 @@
+import { isUtf8 } from 'node:buffer';
 import { readFile, stat } from 'node:fs/promises';
 import type { Content, GenerateContentConfig, InlinedRequest, Part } from '@google/genai';
 import type { MediaInput } from '../workload/record.js';
 import { pdfPagesIn } from '../media/content-facts.js';
+import { invalidUtf8Offset } from '../jsonl/utf8.js';
 import { WavebatchError } from '../errors.js';
 
 /**
@@ -50,7 +52,8 @@ const INLINE_MIME = /^(image\/(png|jpeg|webp|heic|heif)|application\/pdf|audio\/
 /** Raised when a media file cannot become part of a request. */
 export class MediaInputError extends WavebatchError {
   constructor(
-    readonly code: 'INPUT_MEDIA_MISSING' | 'INPUT_MEDIA_TOO_LARGE' | 'INPUT_MEDIA_TYPE',
+    readonly code:
+      'INPUT_MEDIA_MISSING' | 'INPUT_MEDIA_TOO_LARGE' | 'INPUT_MEDIA_TYPE' | 'INPUT_MEDIA_ENCODING',
     readonly path: string,
     message: string,
   ) {
@@ -140,10 +143,21 @@ async function mediaPart(
       `Media file ${media.path} is ${size} bytes, above the ${MAX_MEDIA_PART_BYTES}-byte inline limit; ${advice}.`,
     );
   }
-  if (isText) return { part: { text: await readFile(media.path, 'utf8') } };
+  if (isText) return { part: { text: await readText(media.path) } };
   return {
     part: { inlineData: { mimeType: media.mimeType, data: (await readFile(media.path)).toString('base64') } },
   };
+}
+
+/** A text page, refused rather than silently altered when it is not UTF-8. */
+async function readText(path: string): Promise<string> {
+  const bytes = await readFile(path);
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  throw new MediaInputError(
+    'INPUT_MEDIA_ENCODING',
+    path,
+    `Text file ${path} is not valid UTF-8 (byte ${invalidUtf8Offset(bytes)}); save it as UTF-8 (e.g. iconv -f latin1 -t utf-8).`,
+  );
 }
 
 /** Like the inline estimate: an image (or a PDF page) is 258 tokens; other binaries ~1 token per 3 bytes. */

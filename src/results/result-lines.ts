@@ -23,7 +23,9 @@ const LEADING_KEY = /^\s*\{\s*"key"\s*:\s*"((?:[^"\\]|\\.){1,2048})"/;
  * lines that are not a JSON object with a `response` or an `error` come back as `malformed`.
  */
 export async function* readResultLines(path: string): AsyncIterable<ResultLine> {
-  for await (const { text, lineNumber } of nonBlankLines(path)) yield parseResultLine(text, lineNumber);
+  // The API's bytes, not the user's: a damaged line is judged (malformed) by its JSON, not refused.
+  for await (const { text, lineNumber } of nonBlankLines(path, { utf8: 'replace' }))
+    yield parseResultLine(text, lineNumber);
 }
 
 /** Parses one non-blank line of a results file. */

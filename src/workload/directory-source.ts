@@ -1,5 +1,5 @@
-import { opendir, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { opendir, realpath, stat } from 'node:fs/promises';
+import { basename, extname, isAbsolute, join, relative, sep } from 'node:path';
 import type { DirectorySourceConfig } from '../config/index.js';
 import { SourceError } from './errors.js';
 import { folderSelection, type FolderSelection } from './folder-selection.js';
@@ -14,6 +14,8 @@ interface Walk {
   config: DirectorySourceConfig;
   selection: FolderSelection;
   extensions: Set<string>;
+  /** The dataset folder after symbolic links: links must resolve inside it unless follow_symlinks. */
+  realRoot: string;
 }
 
 interface Page {
@@ -36,6 +38,7 @@ export async function* directoryRecords(config: DirectorySourceConfig): AsyncGen
     config,
     selection: await folderSelection(config),
     extensions: new Set(config.extensions.map((extension) => extension.toLowerCase())),
+    realRoot: await realpath(config.path),
   };
   yield* walkFolder(walk, config.path, []);
 }
@@ -48,7 +51,7 @@ async function* walkFolder(walk: Walk, folder: string, segments: string[]): Asyn
       { file: folder },
     );
   const levels = walk.config.levels;
-  const { folders, files } = await listFolder(folder, walk.extensions);
+  const { folders, files } = await listFolder(walk, folder);
   const atLeafDepth = levels !== undefined && segments.length === levels.length;
   if ((atLeafDepth || (levels === undefined && files.length > 0)) && walk.selection.takes(segments)) {
     yield* leafRecords(walk, folder, segments, files);
@@ -78,6 +81,7 @@ function* leafRecords(
       position: page.number,
       vars: { ...levelVars, page: page.number, file: leaf ? `${leaf}/${page.name}` : page.name },
       media: [{ path: join(folder, page.name), mimeType: mimeTypeOf(page.name) }],
+      origin: join(folder, page.name),
     };
   }
 }
@@ -111,26 +115,43 @@ function orderPages(folder: string, files: string[]): Page[] {
   return pages;
 }
 
-/** Visible sub-folders and page files of one folder, each sorted; symbolic links are followed. */
-async function listFolder(
-  folder: string,
-  extensions: Set<string>,
-): Promise<{ folders: string[]; files: string[] }> {
+/**
+ * Visible sub-folders and page files of one folder, each sorted. Symbolic links are followed when
+ * they resolve inside the dataset folder; one leading outside it stops the walk unless the config
+ * says `follow_symlinks: true` (the dataset is data: a link to /etc/passwd must not reach the model).
+ */
+async function listFolder(walk: Walk, folder: string): Promise<{ folders: string[]; files: string[] }> {
   const folders: string[] = [];
   const files: string[] = [];
   for await (const entry of await opendir(folder)) {
     if (entry.name.startsWith('.')) continue;
     let isDirectory = entry.isDirectory();
     let isFile = entry.isFile();
+    const isPageName = walk.extensions.has(extname(entry.name).toLowerCase());
     if (entry.isSymbolicLink()) {
-      const target = await stat(join(folder, entry.name)).catch(() => undefined);
+      const link = join(folder, entry.name);
+      const target = await stat(link).catch(() => undefined);
       isDirectory = target?.isDirectory() ?? false;
       isFile = target?.isFile() ?? false;
+      if ((isDirectory || (isFile && isPageName)) && !walk.config.follow_symlinks)
+        await refuseOutsideLink(walk, link);
     }
     if (isDirectory) folders.push(entry.name);
-    else if (isFile && extensions.has(extname(entry.name).toLowerCase())) files.push(entry.name);
+    else if (isFile && isPageName) files.push(entry.name);
   }
   return { folders: folders.sort(compareNames), files: files.sort(compareNames) };
+}
+
+async function refuseOutsideLink(walk: Walk, link: string): Promise<void> {
+  const target = await realpath(link);
+  const rest = relative(walk.realRoot, target);
+  if (rest === '' || (rest.split(sep)[0] !== '..' && !isAbsolute(rest))) return;
+  throw new SourceError(
+    'SOURCE_LINK_OUTSIDE',
+    `${link} is a symbolic link to ${target}, outside the dataset folder ${walk.realRoot}: ` +
+      'move the file into the dataset, or set source.follow_symlinks: true to follow such links',
+    { file: link },
+  );
 }
 
 /** Code-unit order: the same on every machine and locale. */

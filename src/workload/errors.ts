@@ -21,7 +21,19 @@ export type SourceErrorCode =
   /** A source function yielded something that is not a record. */
   | 'SOURCE_INVALID_RECORD'
   /** A folder tree deeper than any dataset should be (a symbolic-link loop). */
-  | 'SOURCE_TOO_DEEP';
+  | 'SOURCE_TOO_DEEP'
+  /** A record (a JSONL line, a CSV row, a whole JSON array file) above source.max_record_bytes. */
+  | 'SOURCE_RECORD_TOO_LARGE'
+  /** A source file holds bytes that are not UTF-8. */
+  | 'SOURCE_INVALID_UTF8'
+  /** Two records of one source have the same id. */
+  | 'SOURCE_DUPLICATE_ID'
+  /** Two records of one chain have the same position. */
+  | 'SOURCE_DUPLICATE_POSITION'
+  /** A symbolic link in a directory source leads outside the dataset folder. */
+  | 'SOURCE_LINK_OUTSIDE'
+  /** A media path of a table source leads outside the data file's folder (or source.media_root). */
+  | 'SOURCE_MEDIA_OUTSIDE';
 
 /** The workload's input cannot be read as records; the message names the file (and line). */
 export class SourceError extends WavebatchError {

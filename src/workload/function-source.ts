@@ -48,5 +48,5 @@ function checkRecord(value: unknown, where: string, baseFolder: string): Workloa
       mimeType: entry.mimeType,
     };
   });
-  return { id, chainId, position, vars: vars as RecordVars, media: checkedMedia };
+  return { id, chainId, position, vars: vars as RecordVars, media: checkedMedia, origin: where };
 }

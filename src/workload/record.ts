@@ -19,4 +19,9 @@ export interface WorkloadRecord {
   position: number;
   vars: RecordVars;
   media: MediaInput[];
+  /**
+   * Where the source holds it (`data.jsonl line 12`, `the source function (record 3)`), for
+   * messages about duplicates; not stored.
+   */
+  origin?: string;
 }

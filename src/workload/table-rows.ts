@@ -1,9 +1,13 @@
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
+import { pipeline, Transform } from 'node:stream';
 import { parse } from 'csv-parse';
 import { jsonErrorPosition } from '../config/index.js';
 import { SourceError } from './errors.js';
+import { LineReadError } from '../jsonl/errors.js';
 import { nonBlankLines } from '../jsonl/lines.js';
+import { invalidUtf8Offset, Utf8StreamCheck, type Utf8Fault } from '../jsonl/utf8.js';
 
 /** One row of a data file and where it is (1-based line, or item index for a JSON array). */
 export interface TableRow {
@@ -23,10 +27,13 @@ export async function requireFile(path: string): Promise<void> {
     });
 }
 
-/** JSON Lines, one line at a time; blank lines are skipped. */
-export async function* jsonlRows(path: string): AsyncGenerator<TableRow> {
+/** The config key that bounds a record's size, named in every "too large" message. */
+const LIMIT_KEY = 'source.max_record_bytes';
+
+/** JSON Lines, one line at a time; blank lines are skipped; a line above `maxBytes` is refused. */
+export async function* jsonlRows(path: string, maxBytes: number): AsyncGenerator<TableRow> {
   await requireFile(path);
-  for await (const { text, lineNumber: line } of nonBlankLines(path)) {
+  for await (const { text, lineNumber: line } of sourceLines(path, maxBytes)) {
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -50,10 +57,53 @@ export async function* jsonlRows(path: string): AsyncGenerator<TableRow> {
   }
 }
 
+/** The lines of a source file, with the line reader's errors told in source terms. */
+async function* sourceLines(
+  path: string,
+  maxBytes: number,
+): AsyncGenerator<{ text: string; lineNumber: number }> {
+  try {
+    yield* nonBlankLines(path, { maxLineBytes: maxBytes });
+  } catch (error) {
+    if (!(error instanceof LineReadError)) throw error;
+    throw error.code === 'INPUT_LINE_TOO_LONG'
+      ? new SourceError(
+          'SOURCE_RECORD_TOO_LARGE',
+          `${path} line ${error.line}: the record is longer than ${maxBytes} bytes (${LIMIT_KEY}); ` +
+            'split it, or raise the limit if the machine has the memory for it',
+          { file: path, line: error.line },
+        )
+      : invalidUtf8(path, { line: error.line, byteOffset: error.byteOffset });
+  }
+}
+
+function invalidUtf8(path: string, fault: Utf8Fault): SourceError {
+  return new SourceError(
+    'SOURCE_INVALID_UTF8',
+    `${path} line ${fault.line}: byte ${fault.byteOffset} of the file is not valid UTF-8; ` +
+      'save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)',
+    { file: path, line: fault.line },
+  );
+}
+
 /** A top-level JSON array, read whole (large inputs belong in JSON Lines, which streams). */
-export async function* jsonArrayRows(path: string): AsyncGenerator<TableRow> {
+export async function* jsonArrayRows(path: string, maxBytes: number): AsyncGenerator<TableRow> {
   await requireFile(path);
-  const text = (await readFile(path, 'utf8')).replace(/^\uFEFF/, '');
+  const size = (await stat(path)).size;
+  if (size > maxBytes)
+    throw new SourceError(
+      'SOURCE_RECORD_TOO_LARGE',
+      `${path} is ${size} bytes; a JSON array source is read whole, and ${LIMIT_KEY} is ${maxBytes}: ` +
+        'convert it to JSON Lines (type: jsonl), which is read a line at a time',
+      { file: path },
+    );
+  const bytes = await readFile(path);
+  if (!isUtf8(bytes)) {
+    const byteOffset = invalidUtf8Offset(bytes);
+    const line = 1 + bytes.subarray(0, byteOffset).filter((byte) => byte === 0x0a).length;
+    throw invalidUtf8(path, { line, byteOffset });
+  }
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -85,11 +135,15 @@ export async function* jsonArrayRows(path: string): AsyncGenerator<TableRow> {
   }
 }
 
-/** CSV with a header row, streamed; every value is a string. */
-export async function* csvRows(path: string): AsyncGenerator<TableRow> {
+/** CSV with a header row, streamed; every value is a string; a row above `maxBytes` characters is refused. */
+export async function* csvRows(path: string, maxBytes: number): AsyncGenerator<TableRow> {
   await requireFile(path);
-  const parser = createReadStream(path).pipe(
-    parse({ columns: true, bom: true, skip_empty_lines: true, info: true }),
+  // pipeline, not pipe: an error of the file or the UTF-8 check must reach (and end) the parser.
+  const parser = pipeline(
+    createReadStream(path),
+    utf8Checked(path),
+    parse({ columns: true, bom: true, skip_empty_lines: true, info: true, max_record_size: maxBytes }),
+    () => undefined,
   );
   try {
     for await (const { record, info } of parser as AsyncIterable<{
@@ -101,12 +155,34 @@ export async function* csvRows(path: string): AsyncGenerator<TableRow> {
   } catch (error) {
     if (error instanceof SourceError) throw error;
     const line = (error as { lines?: unknown }).lines;
+    if ((error as { code?: unknown }).code === 'CSV_MAX_RECORD_SIZE')
+      throw new SourceError(
+        'SOURCE_RECORD_TOO_LARGE',
+        `${path}${typeof line === 'number' ? ` line ${line}` : ''}: a row is longer than ${maxBytes} characters (${LIMIT_KEY}); ` +
+          'check for an unclosed quote, or raise the limit',
+        { file: path, ...(typeof line === 'number' ? { line } : {}) },
+      );
     const at = typeof line === 'number' ? ` line ${line}` : '';
     throw new SourceError('SOURCE_INVALID_CSV', `${path}${at}: ${(error as Error).message}`, {
       file: path,
       ...(typeof line === 'number' ? { line } : {}),
     });
   }
+}
+
+/** Passes bytes through unchanged, failing the stream at the first byte that is not UTF-8. */
+function utf8Checked(path: string): Transform {
+  const check = new Utf8StreamCheck();
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const fault = check.push(chunk);
+      done(fault ? invalidUtf8(path, fault) : null, fault ? undefined : chunk);
+    },
+    flush(done) {
+      const fault = check.end();
+      done(fault ? invalidUtf8(path, fault) : null);
+    },
+  });
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

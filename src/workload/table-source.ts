@@ -1,4 +1,5 @@
-import { dirname, resolve } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { TableSourceConfig } from '../config/index.js';
 import { SourceError } from './errors.js';
 import { mimeTypeOf } from './media-types.js';
@@ -12,13 +13,15 @@ import { csvRows, jsonArrayRows, jsonlRows, type TableRow } from './table-rows.j
  * its chain (one counter per chain is the only state kept).
  */
 export async function* tableRecords(config: TableSourceConfig): AsyncGenerator<WorkloadRecord> {
+  const limit = config.max_record_bytes;
   const rows =
     config.type === 'jsonl'
-      ? jsonlRows(config.path)
+      ? jsonlRows(config.path, limit)
       : config.type === 'csv'
-        ? csvRows(config.path)
-        : jsonArrayRows(config.path);
+        ? csvRows(config.path, limit)
+        : jsonArrayRows(config.path, limit);
   const seenPerChain = new Map<string, number>();
+  const mediaRoot = new MediaRoot(config);
   for await (const row of rows) {
     const id = validateRecordId(key(row, config.id_field, 'source.id_field'), row.where);
     const chainId = config.chain_field ? key(row, config.chain_field, 'source.chain_field') : id;
@@ -29,7 +32,14 @@ export async function* tableRecords(config: TableSourceConfig): AsyncGenerator<W
       position = seenPerChain.get(chainId) ?? 0;
       seenPerChain.set(chainId, position + 1);
     }
-    yield { id, chainId, position, vars: vars(row.fields, config), media: media(row, config) };
+    yield {
+      id,
+      chainId,
+      position,
+      vars: vars(row.fields, config),
+      media: await media(row, config, id, mediaRoot),
+      origin: place(row),
+    };
   }
 }
 
@@ -84,13 +94,23 @@ function vars(fields: Record<string, unknown>, config: TableSourceConfig): Recor
   return result;
 }
 
-/** Media paths are relative to the data file's folder; a field may hold one path or a list. */
-function media(row: TableRow, config: TableSourceConfig): MediaInput[] {
+/**
+ * Media paths are relative to the data file's folder; a field may hold one path or a list. Each must
+ * stay inside the media root, as written and after symbolic links are resolved: the data file is
+ * data, and must not be able to send `/proc/self/environ` or `../secrets` to the model.
+ */
+async function media(
+  row: TableRow,
+  config: TableSourceConfig,
+  id: string,
+  root: MediaRoot,
+): Promise<MediaInput[]> {
   if (!config.media_field) return [];
   const value = row.fields[config.media_field];
   if (value === undefined || value === null || value === '') return [];
   const paths = Array.isArray(value) ? value : [value];
-  return paths.map((path) => {
+  const inputs: MediaInput[] = [];
+  for (const path of paths) {
     if (typeof path !== 'string' || path === '') {
       throw new SourceError(
         'SOURCE_FIELD_INVALID',
@@ -99,8 +119,53 @@ function media(row: TableRow, config: TableSourceConfig): MediaInput[] {
       );
     }
     const absolute = resolve(dirname(config.path), path);
-    return { path: absolute, mimeType: mimeTypeOf(absolute) };
-  });
+    const escape = await root.escape(absolute);
+    if (escape !== undefined) {
+      throw new SourceError(
+        'SOURCE_MEDIA_OUTSIDE',
+        `${place(row)} (record ${JSON.stringify(id)}): media path ${JSON.stringify(path)} leads to ${escape.target}, ` +
+          `outside ${escape.root}; media files must stay in ${root.described}` +
+          (config.media_root ? '' : ' (set source.media_root to allow another folder)'),
+        fileAndLine(row),
+      );
+    }
+    inputs.push({ path: absolute, mimeType: mimeTypeOf(absolute) });
+  }
+  return inputs;
+}
+
+/** The folder media paths are confined to, resolved once. */
+class MediaRoot {
+  private readonly lexical: string;
+  private real: Promise<string> | undefined;
+  readonly described: string;
+
+  constructor(config: TableSourceConfig) {
+    this.lexical = config.media_root ?? dirname(config.path);
+    this.described = config.media_root ? `source.media_root (${this.lexical})` : "the data file's folder";
+  }
+
+  /** Where `path` leads when that is outside the root (as written, or after links), else undefined. */
+  async escape(path: string): Promise<{ target: string; root: string } | undefined> {
+    if (!inside(this.lexical, path)) return { target: path, root: this.lexical };
+    this.real ??= realpath(this.lexical);
+    const root = await this.real;
+    // A missing file cannot be read yet; the request build reports it when it is needed.
+    const target = await realpath(path).catch(() => undefined);
+    if (target !== undefined && !inside(root, target)) return { target, root };
+    return undefined;
+  }
+}
+
+/** True when `path` is `root` or below it. */
+function inside(root: string, path: string): boolean {
+  const rest = relative(root, path);
+  return rest === '' || (rest.split(sep)[0] !== '..' && !isAbsolute(rest));
+}
+
+/** `data.jsonl line 12` (or `data.json[3]` for an array item), as messages name a row. */
+function place(row: TableRow): string {
+  return row.line === undefined ? row.where : `${row.file} line ${row.line}`;
 }
 
 function fileAndLine(row: TableRow): { file: string; line?: number } {

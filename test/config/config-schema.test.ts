@@ -33,7 +33,12 @@ describe('configSchema', () => {
       prompt: { dir: 'prompts' },
       api: {},
     });
-    expect(parsed.source).toEqual({ type: 'jsonl', path: 'rows.jsonl', id_field: 'id' });
+    expect(parsed.source).toEqual({
+      type: 'jsonl',
+      path: 'rows.jsonl',
+      id_field: 'id',
+      max_record_bytes: 64_000_000,
+    });
   });
 
   it('defaults execution.media_upload_bytes to 4 MB, accepts 0 (upload all) and rejects a negative size', () => {

@@ -104,7 +104,12 @@ export default defineWorkload({
       "export default { name: 'js', source: { type: 'jsonl', path: 'rows.jsonl' }, prompt: { name: 'page', version: 'v1' }, model: { name: 'm' } };\n",
     );
     const config = await loadConfig(path, {});
-    expect(config.source).toEqual({ type: 'jsonl', path: folder.path('rows.jsonl'), id_field: 'id' });
+    expect(config.source).toEqual({
+      type: 'jsonl',
+      path: folder.path('rows.jsonl'),
+      id_field: 'id',
+      max_record_bytes: 64_000_000,
+    });
     expect((await collect(openSource(config))).map((record) => record.id)).toEqual(['r1']);
   });
 

@@ -18,7 +18,12 @@ describe('loadConfig (YAML)', () => {
     expect(config.data_dir).toBe(join(folder.root, '.wavebatch'));
     expect(config.outputs).toBe(join(folder.root, 'out'));
     expect(config.prompt).toEqual({ dir: join(folder.root, 'prompts'), name: 'page', version: 'v1' });
-    expect(config.source).toEqual({ type: 'jsonl', path: join(folder.root, 'data.jsonl'), id_field: 'id' });
+    expect(config.source).toEqual({
+      type: 'jsonl',
+      path: join(folder.root, 'data.jsonl'),
+      id_field: 'id',
+      max_record_bytes: 64_000_000,
+    });
     expect(config.model).toEqual({ name: 'gemini-2.5-flash', generation_config: {} });
     expect(config.execution).toEqual({
       max_retries: 3,

@@ -83,6 +83,23 @@ describe('buildModelRequest', () => {
       }),
     ).rejects.toMatchObject({ code: 'INPUT_MEDIA_TYPE' });
   });
+
+  it('refuses a text page that is not UTF-8, naming the file and the byte, instead of replacing it', async () => {
+    const page = join(dir, 'page_1.txt');
+    await writeFile(page, Buffer.from('Caf\u00e9 au lait', 'latin1'));
+    const error = await buildModelRequest({
+      promptText: 'x',
+      media: [{ path: page, mimeType: 'text/plain' }],
+    }).catch((thrown: unknown) => thrown);
+    expect(error).toMatchObject({ code: 'INPUT_MEDIA_ENCODING', path: page });
+    expect((error as Error).message).toContain(`${page} is not valid UTF-8 (byte 3)`);
+    await writeFile(page, 'Caf\u00e9 au lait');
+    const request = await buildModelRequest({
+      promptText: 'x',
+      media: [{ path: page, mimeType: 'text/plain' }],
+    });
+    expect(request.contents[0]?.parts?.[1]).toEqual({ text: 'Caf\u00e9 au lait' });
+  });
 });
 
 describe('buildModelRequest with uploads', () => {

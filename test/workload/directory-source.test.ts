@@ -56,6 +56,7 @@ describe('directory source', () => {
       position: 2,
       vars: { state: 'MA', school: 'harvard', year: '1901', page: 2, file: 'MA/harvard/1901/page_2.jpg' },
       media: [{ path: folder.path('dataset/MA/harvard/1901/page_2.jpg'), mimeType: 'image/jpeg' }],
+      origin: folder.path('dataset/MA/harvard/1901/page_2.jpg'),
     });
   });
 

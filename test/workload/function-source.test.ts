@@ -36,6 +36,7 @@ describe('function source', () => {
       position: 0,
       vars: { index: 0 },
       media: [],
+      origin: 'the source function (record 1)',
     });
     expect(produced).toBe(1);
     expect((await collect({ [Symbol.asyncIterator]: () => iterator })).map((record) => record.id)).toEqual([

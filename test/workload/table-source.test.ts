@@ -25,8 +25,16 @@ describe('JSONL / JSON / CSV sources', () => {
         position: 0,
         vars: { question: 'Why?', n: 3, ok: true, none: null, tags: '["a","b"]', meta: '{"k":1}' },
         media: [],
+        origin: `${folder.path('data/rows.jsonl')} line 1`,
       },
-      { id: '42', chainId: '42', position: 0, vars: { question: 'How?' }, media: [] },
+      {
+        id: '42',
+        chainId: '42',
+        position: 0,
+        vars: { question: 'How?' },
+        media: [],
+        origin: `${folder.path('data/rows.jsonl')} line 3`,
+      },
     ]);
   });
 
@@ -166,14 +174,23 @@ describe('JSONL / JSON / CSV sources', () => {
         position: 2,
         vars: { book: 'b1', page: '2', title: 'Second, with comma' },
         media: [],
+        origin: `${folder.path('rows.csv')} line 2`,
       },
-      { id: 'b1-1', chainId: 'b1', position: 1, vars: { book: 'b1', page: '1', title: 'First' }, media: [] },
+      {
+        id: 'b1-1',
+        chainId: 'b1',
+        position: 1,
+        vars: { book: 'b1', page: '1', title: 'First' },
+        media: [],
+        origin: `${folder.path('rows.csv')} line 3`,
+      },
       {
         id: 'solo',
         chainId: 'solo',
         position: 1,
         vars: { book: 'solo', page: '1', title: 'Alone' },
         media: [],
+        origin: `${folder.path('rows.csv')} line 4`,
       },
     ]);
   });

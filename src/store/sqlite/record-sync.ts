@@ -1,27 +1,57 @@
 import type Database from 'better-sqlite3';
 import type { WorkloadRecord } from '../../workload/record.js';
 import type { SyncSummary } from '../store.js';
+import { SourceError } from '../../workload/errors.js';
 
 /** Rows written per transaction while streaming records or output ids into the store. */
 const SYNC_BATCH = 1000;
 
-/** Upserts the workload's records in batches; `stamp` is read once per batch for `updated_at`. */
+/**
+ * Upserts the workload's records in batches; `stamp` is read once per batch for `updated_at`.
+ * Ids and (chain, position) pairs must be unique in one sync: the temp table `sync_seen` holds
+ * where each was seen (on disk, never in memory), so a repeat is refused naming both places
+ * instead of silently replacing the first record. Batches before the repeat stay written: the
+ * next sync rewrites them from the corrected source.
+ */
 export async function syncRecords(
   db: Database.Database,
   records: AsyncIterable<WorkloadRecord>,
   stamp: () => string,
 ): Promise<SyncSummary> {
+  db.exec(`
+    CREATE TEMP TABLE IF NOT EXISTS sync_ids (id TEXT PRIMARY KEY, origin TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TEMP TABLE IF NOT EXISTS sync_positions (
+      chain_id TEXT NOT NULL, position NUMERIC NOT NULL, origin TEXT NOT NULL,
+      PRIMARY KEY (chain_id, position)) WITHOUT ROWID;
+    DELETE FROM sync_ids; DELETE FROM sync_positions;
+  `);
+  const claimId = db.prepare('INSERT INTO sync_ids (id, origin) VALUES (?, ?) ON CONFLICT DO NOTHING');
+  const firstOfId = db.prepare('SELECT origin FROM sync_ids WHERE id = ?').pluck();
+  const claimPosition = db.prepare(
+    'INSERT INTO sync_positions (chain_id, position, origin) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+  );
+  const firstAtPosition = db
+    .prepare('SELECT origin FROM sync_positions WHERE chain_id = ? AND position = ?')
+    .pluck();
+  const exists = db.prepare('SELECT 1 FROM records WHERE id = ?');
   const upsert = db.prepare(
     `INSERT INTO records (id, chain_id, position, vars_json, media_json, updated_at)
        VALUES (@id, @chainId, @position, @vars, @media, @at)
        ON CONFLICT (id) DO UPDATE SET chain_id = excluded.chain_id, position = excluded.position,
          vars_json = excluded.vars_json, media_json = excluded.media_json`,
   );
+  let seen = 0;
   const writeBatch = db.transaction((batch: WorkloadRecord[]) => {
     let inserted = 0;
     const at = stamp();
     for (const record of batch) {
-      const before = db.prepare('SELECT 1 FROM records WHERE id = ?').get(record.id);
+      seen++;
+      const origin = record.origin ?? `record ${seen} of the source`;
+      if (claimId.run(record.id, origin).changes === 0)
+        throw duplicateId(record, String(firstOfId.get(record.id)), origin);
+      if (claimPosition.run(record.chainId, record.position, origin).changes === 0)
+        throw duplicatePosition(record, String(firstAtPosition.get(record.chainId, record.position)), origin);
+      const before = exists.get(record.id);
       upsert.run({
         id: record.id,
         chainId: record.chainId,
@@ -34,19 +64,37 @@ export async function syncRecords(
     }
     return inserted;
   });
-  let seen = 0;
   let inserted = 0;
   let batch: WorkloadRecord[] = [];
-  for await (const record of records) {
-    batch.push(record);
-    seen++;
-    if (batch.length >= SYNC_BATCH) {
-      inserted += writeBatch(batch);
-      batch = [];
+  try {
+    for await (const record of records) {
+      batch.push(record);
+      if (batch.length >= SYNC_BATCH) {
+        inserted += writeBatch(batch);
+        batch = [];
+      }
     }
+    if (batch.length > 0) inserted += writeBatch(batch);
+  } finally {
+    db.exec('DELETE FROM sync_ids; DELETE FROM sync_positions;');
   }
-  if (batch.length > 0) inserted += writeBatch(batch);
   return { seen, inserted };
+}
+
+function duplicateId(record: WorkloadRecord, first: string, second: string): SourceError {
+  return new SourceError(
+    'SOURCE_DUPLICATE_ID',
+    `${first} and ${second} both have id ${JSON.stringify(record.id)}: ids must be unique (each names ` +
+      'one output file); remove or rename one',
+  );
+}
+
+function duplicatePosition(record: WorkloadRecord, first: string, second: string): SourceError {
+  return new SourceError(
+    'SOURCE_DUPLICATE_POSITION',
+    `${first} and ${second} are both at position ${record.position} of chain ${JSON.stringify(record.chainId)}: ` +
+      'positions order a chain, so they must differ within it; fix one',
+  );
 }
 
 /** Sets each record's predecessor and the number of records left in its chain (itself included). */

@@ -1,0 +1,103 @@
+import { symlinkSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openSource, SourceError } from '../../src/workload/index.js';
+import { makeTempFolder, type TempFolder } from '../config/temp-folder.js';
+import { collect, configWithSource, drainError } from './source-config.js';
+
+// The dataset is data, not a capability: nothing it names may make wavebatch read outside it.
+
+describe('table sources: media paths stay in the data folder', () => {
+  let folder: TempFolder;
+  beforeEach(() => {
+    folder = makeTempFolder('wb-media-root-');
+    folder.write('outside/secret.txt', 'the secret');
+    folder.write('data/pages/p1.txt', 'page one');
+  });
+  afterEach(() => folder.remove());
+
+  const SOURCE = ['type: jsonl', 'path: data/rows.jsonl', 'media_field: scan'];
+
+  async function refusal(scan: string, sourceYaml = SOURCE): Promise<SourceError> {
+    folder.write(
+      'data/rows.jsonl',
+      `{"id":"ok","scan":"pages/p1.txt"}\n${JSON.stringify({ id: 'bad', scan })}\n`,
+    );
+    const error = await drainError(openSource(await configWithSource(folder, sourceYaml)));
+    expect(error).toBeInstanceOf(SourceError);
+    expect((error as SourceError).code).toBe('SOURCE_MEDIA_OUTSIDE');
+    expect(error.message).toContain('line 2');
+    expect(error.message).toContain('record "bad"');
+    return error as SourceError;
+  }
+
+  it('refuses ../ paths, absolute paths such as /proc/self/environ, and links leading out', async () => {
+    expect((await refusal('../outside/secret.txt')).message).toContain('source.media_root');
+    expect((await refusal('/proc/self/environ')).message).toContain('"/proc/self/environ"');
+    symlinkSync(folder.path('outside/secret.txt'), folder.path('data/pages/innocent.txt'));
+    expect((await refusal('pages/innocent.txt')).message).toContain(folder.path('outside/secret.txt'));
+  });
+
+  it('accepts paths inside the folder (through links that stay inside too), and a wider media_root', async () => {
+    symlinkSync(folder.path('data/pages/p1.txt'), folder.path('data/alias.txt'));
+    folder.write('data/rows.jsonl', '{"id":"a","scan":"pages/p1.txt"}\n{"id":"b","scan":["alias.txt"]}\n');
+    const inside = await collect(openSource(await configWithSource(folder, SOURCE)));
+    expect(inside.map((record) => record.media[0]?.path)).toEqual([
+      folder.path('data/pages/p1.txt'),
+      folder.path('data/alias.txt'),
+    ]);
+
+    folder.write('data/rows.jsonl', '{"id":"c","scan":"../outside/secret.txt"}\n');
+    const widened = await collect(openSource(await configWithSource(folder, [...SOURCE, 'media_root: .'])));
+    expect(widened[0]?.media[0]?.path).toBe(folder.path('outside/secret.txt'));
+    // media_root confines too: outside it is still refused.
+    await refusal('/proc/self/environ', [...SOURCE, 'media_root: data/pages']);
+  });
+});
+
+describe('directory sources: symbolic links stay in the dataset', () => {
+  let folder: TempFolder;
+  beforeEach(() => {
+    folder = makeTempFolder('wb-links-');
+    folder.write('dataset/book/page_1.txt', 'one');
+    folder.write('elsewhere/passwd.txt', 'root:x:0:0');
+    folder.write('elsewhere/more/page_1.txt', 'other');
+  });
+  afterEach(() => folder.remove());
+
+  const SOURCE = ['type: directory', 'path: dataset'];
+
+  it('refuses a page or a folder linked from outside the dataset, naming the link and its target', async () => {
+    symlinkSync(folder.path('elsewhere/passwd.txt'), folder.path('dataset/book/page_2.txt'));
+    const error = await drainError(openSource(await configWithSource(folder, SOURCE)));
+    expect((error as SourceError).code).toBe('SOURCE_LINK_OUTSIDE');
+    expect(error.message).toContain(folder.path('dataset/book/page_2.txt'));
+    expect(error.message).toContain(folder.path('elsewhere/passwd.txt'));
+    expect(error.message).toContain('source.follow_symlinks');
+
+    folder.remove();
+    folder = makeTempFolder('wb-links-');
+    folder.write('dataset/book/page_1.txt', 'one');
+    folder.write('elsewhere/more/page_1.txt', 'other');
+    symlinkSync(folder.path('elsewhere/more'), folder.path('dataset/linked'));
+    const folderError = await drainError(openSource(await configWithSource(folder, SOURCE)));
+    expect((folderError as SourceError).code).toBe('SOURCE_LINK_OUTSIDE');
+  });
+
+  it('follows links that stay inside the dataset, and outside ones with follow_symlinks: true', async () => {
+    symlinkSync(folder.path('dataset/book/page_1.txt'), folder.path('dataset/book/page_2.txt'));
+    const inside = await collect(openSource(await configWithSource(folder, SOURCE)));
+    expect(inside.map((record) => record.id)).toEqual(['book/page_1', 'book/page_2']);
+
+    symlinkSync(folder.path('elsewhere/passwd.txt'), folder.path('dataset/book/page_3.txt'));
+    const followed = await collect(
+      openSource(await configWithSource(folder, [...SOURCE, 'follow_symlinks: true'])),
+    );
+    expect(followed.map((record) => record.id)).toEqual(['book/page_1', 'book/page_2', 'book/page_3']);
+  });
+
+  it('ignores a link whose name is not a page (not read, so not refused)', async () => {
+    symlinkSync(folder.path('elsewhere/passwd.txt'), folder.path('dataset/book/notes.bin'));
+    const records = await collect(openSource(await configWithSource(folder, SOURCE)));
+    expect(records.map((record) => record.id)).toEqual(['book/page_1']);
+  });
+});
