@@ -3,5 +3,17 @@
  * calls — the CLI commands today, the HTTP API and the dashboard next — so what a command shows and
  * what a route returns are computed once.
  */
-export { WorkloadService, type RecordDetail, type WorkloadServiceOptions } from './workload-service.js';
+export {
+  WorkloadService,
+  type RecordDetail,
+  type WorkloadJob,
+  type WorkloadServiceOptions,
+} from './workload-service.js';
 export { FAILURE_CSV_COLUMNS, type FailureExportFormat } from './failure-export.js';
+export {
+  BATCH_TARGET_TURNAROUND_MS,
+  summarizeStatus,
+  type ActiveJobStatus,
+  type StatusFacts,
+  type WorkloadStatus,
+} from './status.js';

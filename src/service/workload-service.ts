@@ -1,6 +1,8 @@
 import type { LoadedConfig } from '../config/index.js';
 import { systemClock, type RunnerClock } from '../clock.js';
 import { exportOutputs, OutputStore, type ExportFormat, type OutputDocument } from '../outputs/index.js';
+import type { Lane } from '../lanes/lane.js';
+import { configuredPriceList, modelPrices } from '../pricing/index.js';
 import { openWorkloadStore } from '../runner/workload-session.js';
 import type {
   FailureFilter,
@@ -13,12 +15,18 @@ import type {
   WorkloadStore,
 } from '../store/store.js';
 import { writeFailures, type FailureExportFormat } from './failure-export.js';
+import { summarizeStatus, THROUGHPUT_WINDOW_MS, type WorkloadStatus } from './status.js';
 
 export interface WorkloadServiceOptions {
   /** Time for ages, rates and ETAs; the system clock by default. */
   clock?: RunnerClock;
   /** An already open store (tests, or a server that shares one); opened from the config otherwise. */
   store?: WorkloadStore;
+}
+
+/** A job of the workload, with the lane it runs on (every job is a Batch API job today). */
+export interface WorkloadJob extends JobRow {
+  lane: Lane;
 }
 
 /** Everything known about one record: where it stands, every job it went in, every failure, its output. */
@@ -49,6 +57,41 @@ export class WorkloadService {
       options.store ?? openWorkloadStore(config),
       new OutputStore(config.outputs),
       options.clock ?? systemClock,
+    );
+  }
+
+  /** The workload at a glance: records, chains, active jobs, tokens and cost, throughput and ETA. */
+  async status(): Promise<WorkloadStatus> {
+    const now = this.clock.now();
+    const priceList = configuredPriceList(this.config);
+    const longAbove = modelPrices(priceList, this.config.model.name)?.batch.longContext?.threshold ?? null;
+    const jobs = await this.store.listJobs();
+    const firstJob = jobs.length > 0 ? Date.parse(jobs[0]?.createdAt ?? '') : now;
+    const windowStart = Math.max(now - THROUGHPUT_WINDOW_MS, Number.isFinite(firstJob) ? firstJob : now);
+    const [counts, chains, usage, completedInWindow, longestChain, failureCauses] = await Promise.all([
+      this.store.counts(),
+      this.store.chainCounts(),
+      this.store.usageTotals(longAbove),
+      this.store.completedSince(new Date(windowStart).toISOString()),
+      this.store.longestRunnableChain(),
+      this.store.failureCauses(),
+    ]);
+    return summarizeStatus(
+      {
+        workload: this.config.name,
+        configPath: this.config.configPath,
+        model: this.config.model.name,
+        counts,
+        chains,
+        jobs,
+        usage,
+        completedInWindow,
+        windowStart,
+        longestChain,
+        priceList,
+        failureCauses,
+      },
+      now,
     );
   }
 
@@ -103,9 +146,9 @@ export class WorkloadService {
     return { record, attempts, failures, output };
   }
 
-  /** The workload's batch jobs in creation order, optionally only those in `states`. */
-  async jobs(states?: readonly JobState[]): Promise<JobRow[]> {
-    return this.store.listJobs(states);
+  /** The workload's jobs in creation order, optionally only those in `states`. */
+  async jobs(states?: readonly JobState[]): Promise<WorkloadJob[]> {
+    return (await this.store.listJobs(states)).map((job) => ({ ...job, lane: 'batch' }));
   }
 
   /** Streams every output document to `out` as JSON Lines or CSV; returns how many. */

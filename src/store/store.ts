@@ -86,6 +86,28 @@ export interface RecordSuccess {
   outputTokens: number;
 }
 
+/**
+ * Chains by how far they got. A chain is `done` when every record is; `blocked` when a record of it
+ * is dead (everything after it waits); `inProgress` when some record is done or in flight;
+ * `notStarted` otherwise.
+ */
+export interface ChainCounts {
+  total: number;
+  done: number;
+  inProgress: number;
+  notStarted: number;
+  blocked: number;
+  /** Records neither done nor dead in blocked chains: they cannot run until the dead letter is requeued. */
+  recordsBehindDeadLetters: number;
+}
+
+/** Tokens billed for records that wavebatch completed, summed. */
+export interface UsageTotal {
+  records: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
 /** Which records `listRecords` returns; all given conditions apply. */
 export interface RecordFilter {
   status?: RecordStatus;
@@ -163,6 +185,17 @@ export interface WorkloadStore extends MediaFileCache {
   /** Ready records, longest remaining chain first. */
   listReady(limit: number): Promise<StoredRecord[]>;
   counts(): Promise<RecordCounts>;
+  /** Chains by how far they got. */
+  chainCounts(): Promise<ChainCounts>;
+  /**
+   * Tokens of completed records, in two sums: records whose prompt had at most `longAbove` input
+   * tokens, and the others (long-context prices apply per request, so they are priced apart).
+   */
+  usageTotals(longAbove: number | null): Promise<{ short: UsageTotal; long: UsageTotal }>;
+  /** How many records wavebatch completed (billed, not found done on disk) at or after `since` (ISO time). */
+  completedSince(since: string): Promise<number>;
+  /** The most records left in one chain that can still run (from a ready or in-flight record to its end). */
+  longestRunnableChain(): Promise<number>;
   /** Records in id order, filtered and paged. */
   listRecords(filter?: RecordFilter): Promise<StoredRecord[]>;
   /** Every job the record was sent in, oldest first. */

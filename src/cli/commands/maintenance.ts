@@ -24,30 +24,44 @@ export function maintenanceCommands(): Command[] {
       new Option('--export <format>', 'write all failures as csv or jsonl').choices(['csv', 'jsonl']),
     )
     .option('-o, --out <file>', 'file for --export (default: standard output)')
+    .addOption(
+      new Option(
+        '--json',
+        'print a JSON array (of failures, or of { cause, count } with --by-cause)',
+      ).conflicts('export'),
+    )
     .option('--limit <n>', 'list at most n failures', (v) => positiveInt(v, '--limit'))
     .addHelpText(
       'after',
-      '\nExamples:\n  wavebatch failures --by-cause\n  wavebatch failures --dead --export csv -o dead.csv',
+      '\nExamples:\n  wavebatch failures --by-cause\n  wavebatch failures --dead --export csv -o dead.csv\n  wavebatch failures --dead --json',
     )
     .action(
       async (options: {
         config?: string;
         dead?: boolean;
         byCause?: boolean;
+        json?: boolean;
         export?: 'csv' | 'jsonl';
         out?: string;
         limit?: number;
       }) => {
         await withWorkloadService(options.config, async (service) => {
           if (options.byCause) {
-            for (const { cause, count } of await service.failureCauses())
-              process.stdout.write(`${String(count).padStart(8)}  ${cause}\n`);
+            const causes = await service.failureCauses();
+            if (options.json) process.stdout.write(`${JSON.stringify(causes, null, 2)}\n`);
+            else
+              for (const { cause, count } of causes)
+                process.stdout.write(`${String(count).padStart(8)}  ${cause}\n`);
             return;
           }
           const filter = {
             deadOnly: options.dead ?? false,
             ...(options.limit ? { limit: options.limit } : {}),
           };
+          if (options.json) {
+            process.stdout.write(`${JSON.stringify(await service.failures(filter), null, 2)}\n`);
+            return;
+          }
           const out = options.out ? createWriteStream(options.out) : process.stdout;
           if (options.export) await service.exportFailures(options.export, out, filter);
           else

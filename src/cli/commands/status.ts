@@ -1,27 +1,105 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import { systemClock, type RunnerClock } from '../../clock.js';
+import { parseDuration } from '../../config/index.js';
 import type { BatchJobInfo } from '../../gemini/index.js';
+import { configOption } from '../config-option.js';
+import { formatStatus } from '../status-view.js';
+import { styleFor } from '../style.js';
+import { watch } from '../watch.js';
+import { withWorkloadService } from '../workload-service.js';
 import { baseUrlOption, batchName, clientFor, onJob, printerFor, type OneoffDeps } from './oneoff-options.js';
 
-/** `wavebatch status <job>`: state, times, request counts and where the results are. */
-export function statusCommand(deps: OneoffDeps = {}): Command {
+/** Refresh interval of `--watch` without a value. */
+const DEFAULT_WATCH_MS = 5_000;
+
+interface StatusOptions {
+  json?: boolean;
+  watch?: number | true;
+  config?: string;
+  baseUrl?: string;
+}
+
+/**
+ * `wavebatch status`: the workload at a glance (records, chains, jobs, cost, ETA), or, given a job
+ * name, one batch job as the API reports it.
+ */
+export function statusCommand(deps: OneoffDeps & { clock?: RunnerClock } = {}): Command {
   return new Command('status')
-    .description('Show one batch job: state, times, request counts, results location, error')
-    .argument('<job>', 'job name (batches/... or just the id)')
-    .option('--json', 'print the job as JSON (inline responses left out; use `wavebatch fetch`)')
+    .description(
+      'Show the workload at a glance (records, chains, active jobs, tokens and cost, throughput, ETA), or one batch job',
+    )
+    .argument('[job]', 'a batch job name (batches/... or just the id): show that job instead of the workload')
+    .addOption(configOption())
+    .option('--json', 'print JSON (the shapes are documented in the README)')
+    .option(
+      '--watch [interval]',
+      `refresh every interval (default ${DEFAULT_WATCH_MS / 1000}s; e.g. 2s, 1m) until Ctrl-C`,
+      watchInterval,
+    )
     .addOption(baseUrlOption())
-    .addHelpText('after', '\nExamples:\n  wavebatch status batches/abc123\n  wavebatch status abc123 --json')
-    .action(async (job: string, options: { json?: boolean; baseUrl?: string }) => {
-      const name = batchName(job);
-      const client = clientFor(options, deps);
-      const info = await onJob(name, () => client.getBatch(name));
-      const print = printerFor(deps);
-      const { inlinedResponses, ...summary } = info;
-      if (options.json) {
-        print(`${JSON.stringify({ ...summary, inlinedResponseCount: inlinedResponses?.length }, null, 2)}\n`);
-        return;
-      }
-      print(describeJob(info));
+    .addHelpText(
+      'after',
+      '\nExamples:\n  wavebatch status\n  wavebatch status --watch 10s\n  wavebatch status --json | jq .eta' +
+        '\n  wavebatch status batches/abc123\n  wavebatch status abc123 --json',
+    )
+    .action(async (job: string | undefined, options: StatusOptions) => {
+      if (job !== undefined) await showJob(job, options, deps);
+      else await showWorkload(options, deps.clock ?? systemClock);
     });
+}
+
+async function showWorkload(options: StatusOptions, clock: RunnerClock): Promise<void> {
+  await withWorkloadService(options.config, async (service) => {
+    const style = styleFor(process.stdout);
+    const render = async () => {
+      const status = await service.status();
+      if (!options.json) return formatStatus(status, style);
+      // Watching prints JSON Lines (one status per line); once, an indented document.
+      return `${JSON.stringify(status, null, options.watch ? undefined : 2)}\n`;
+    };
+    if (options.watch === undefined) {
+      process.stdout.write(await render());
+      return;
+    }
+    const stop = new AbortController();
+    const abort = () => stop.abort();
+    process.once('SIGINT', abort);
+    process.once('SIGTERM', abort);
+    try {
+      await watch(render, {
+        intervalMs: options.watch === true ? DEFAULT_WATCH_MS : options.watch,
+        clock,
+        signal: stop.signal,
+        write: (text) => void process.stdout.write(text),
+        inPlace: !options.json && process.stdout.isTTY === true,
+        separator: options.json ? '' : '\n',
+      });
+    } finally {
+      process.off('SIGINT', abort);
+      process.off('SIGTERM', abort);
+    }
+  });
+}
+
+async function showJob(job: string, options: StatusOptions, deps: OneoffDeps): Promise<void> {
+  const name = batchName(job);
+  const client = clientFor(options, deps);
+  const info = await onJob(name, () => client.getBatch(name));
+  const print = printerFor(deps);
+  const { inlinedResponses, ...summary } = info;
+  if (options.json) {
+    print(`${JSON.stringify({ ...summary, inlinedResponseCount: inlinedResponses?.length }, null, 2)}\n`);
+    return;
+  }
+  print(describeJob(info));
+}
+
+/** Parses `--watch`'s interval: a duration of at least 100 ms. */
+function watchInterval(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || !Number.isFinite(ms) || ms < 100)
+    throw new InvalidArgumentError('expected an interval of at least 100ms, e.g. 500ms, 5s or 1m.');
+  return Math.round(ms);
 }
 
 /** A human-readable block about one job. */

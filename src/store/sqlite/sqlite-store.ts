@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { WorkloadRecord } from '../../workload/record.js';
 import type {
+  ChainCounts,
   FailureFilter,
   FailureInput,
   MediaFileRow,
@@ -16,6 +17,7 @@ import type {
   RecordSuccess,
   StoredRecord,
   SyncSummary,
+  UsageTotal,
   WorkloadStore,
 } from '../store.js';
 import * as completions from './completions.js';
@@ -23,6 +25,7 @@ import { openDatabase } from './database.js';
 import * as jobs from './jobs.js';
 import * as maintenance from './maintenance.js';
 import { SqliteMediaFiles } from './media-files.js';
+import * as progress from './progress.js';
 import * as readiness from './readiness.js';
 import * as recordQueries from './record-queries.js';
 import * as recordSync from './record-sync.js';
@@ -36,8 +39,8 @@ export interface SqliteStoreOptions {
 
 /**
  * The embedded default store: one SQLite file in WAL mode, no server needed. Each concept's SQL
- * lives in its own module (record-sync, readiness, record-queries, jobs, completions, maintenance,
- * media-files);
+ * lives in its own module (record-sync, readiness, record-queries, progress, jobs, completions,
+ * maintenance, media-files);
  * this class owns the connection and the clock and delegates to them.
  */
 export class SqliteStore implements WorkloadStore {
@@ -82,6 +85,22 @@ export class SqliteStore implements WorkloadStore {
 
   async counts(): Promise<RecordCounts> {
     return readiness.countRecords(this.db);
+  }
+
+  async chainCounts(): Promise<ChainCounts> {
+    return progress.chainCounts(this.db);
+  }
+
+  async usageTotals(longAbove: number | null): Promise<{ short: UsageTotal; long: UsageTotal }> {
+    return progress.usageTotals(this.db, longAbove);
+  }
+
+  async completedSince(since: string): Promise<number> {
+    return progress.completedSince(this.db, since);
+  }
+
+  async longestRunnableChain(): Promise<number> {
+    return progress.longestRunnableChain(this.db);
   }
 
   async listRecords(filter: RecordFilter = {}): Promise<StoredRecord[]> {

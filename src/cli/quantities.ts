@@ -1,0 +1,28 @@
+/** Numbers, durations and money as a person reads them in a terminal. */
+
+/** 1234567 → "1,234,567". */
+export function count(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+/** "1 record", "3 records". */
+export function counted(value: number, noun: string): string {
+  return `${count(value)} ${noun}${value === 1 ? '' : 's'}`;
+}
+
+/** Milliseconds → "45s", "12m", "3h 05m", "2d 04h". */
+export function duration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours}h ${String(minutes % 60).padStart(2, '0')}m`;
+  return `${Math.floor(hours / 24)}d ${String(hours % 24).padStart(2, '0')}h`;
+}
+
+/** USD with enough digits to see small amounts: "$0.0042", "$12.35". */
+export function usd(value: number): string {
+  if (value === 0) return '$0.00';
+  return value < 1 ? `$${value.toPrecision(2)}` : `$${value.toFixed(2)}`;
+}

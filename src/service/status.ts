@@ -1,0 +1,239 @@
+import type { Lane } from '../lanes/lane.js';
+import { modelPrices, type LanePrice, type PriceList } from '../pricing/index.js';
+import type { ChainCounts, JobRow, RecordCounts, UsageTotal } from '../store/store.js';
+
+/** Google's target turnaround for a batch job; a job older than this is flagged as stalled. */
+export const BATCH_TARGET_TURNAROUND_MS = 24 * 60 * 60 * 1000;
+/** Throughput is measured over at most this much recent history. */
+export const THROUGHPUT_WINDOW_MS = 24 * 60 * 60 * 1000;
+/** Job turnaround is the median of at most this many recently processed jobs. */
+const TURNAROUND_SAMPLE = 50;
+
+const ACTIVE_STATES = new Set<JobRow['state']>(['intent', 'pending', 'running', 'succeeded']);
+
+/** One job that is not finished yet. */
+export interface ActiveJobStatus {
+  id: string;
+  remoteName: string | null;
+  lane: Lane;
+  state: JobRow['state'];
+  requests: number;
+  createdAt: string;
+  ageMs: number;
+  /** Older than the lane's target turnaround (24 h for batch). */
+  stalled: boolean;
+}
+
+/**
+ * The workload at a glance: `wavebatch status --json` prints exactly this object. Its shape is
+ * stable (documented in the README): keys are only ever added, never renamed or removed.
+ */
+export interface WorkloadStatus {
+  workload: string;
+  configPath: string;
+  /** ISO time the status was taken. */
+  at: string;
+  records: {
+    total: number;
+    done: number;
+    inFlight: number;
+    ready: number;
+    blocked: number;
+    dead: number;
+    /** Blocked records that wait behind a dead letter in their chain (they cannot run until requeued). */
+    behindDeadLetters: number;
+  };
+  chains: { total: number; done: number; inProgress: number; notStarted: number; blocked: number };
+  activeJobs: ActiveJobStatus[];
+  lanes: Partial<Record<Lane, { activeJobs: number; requests: number; stalled: number }>>;
+  usage: { completedRecords: number; inputTokens: number; outputTokens: number };
+  cost: {
+    currency: 'USD';
+    model: string;
+    lane: Lane;
+    /** Cost of the completed records' billed tokens; null when the price list does not know the model. */
+    soFar: number | null;
+    /** soFar plus the average cost of a completed record times the records still to run; null until one completed. */
+    projected: number | null;
+    priceListAsOf: string;
+  };
+  throughput: {
+    /** Records completed per hour over the measured window; null before any completed. */
+    recordsPerHour: number | null;
+    windowMs: number;
+    /** Median time from a job's creation to its results being applied; null before a job was processed. */
+    jobTurnaroundMs: number | null;
+  };
+  eta: {
+    /** Records that can still run: not done, not dead, not behind a dead letter. */
+    remainingRecords: number;
+    /** Longest chain still to go: each of its records needs a job round trip of its own. */
+    longestChain: number;
+    /** Estimated time to finish; 0 when nothing is left, null when there is no history to estimate from. */
+    remainingMs: number | null;
+    /** ISO time of the estimated finish, or null. */
+    finishAt: string | null;
+  };
+  /** Outputs made by another prompt version, model or input: null while outputs carry no such provenance. */
+  staleOutputs: number | null;
+  failures: { total: number; byCause: Array<{ cause: string; count: number }> };
+}
+
+/** What the store and config know, gathered by the service for `summarizeStatus`. */
+export interface StatusFacts {
+  workload: string;
+  configPath: string;
+  model: string;
+  counts: RecordCounts;
+  chains: ChainCounts;
+  /** Every job in creation order. */
+  jobs: readonly JobRow[];
+  usage: { short: UsageTotal; long: UsageTotal };
+  /** Records completed since `windowStart`. */
+  completedInWindow: number;
+  windowStart: number;
+  longestChain: number;
+  priceList: PriceList;
+  failureCauses: Array<{ cause: string; count: number }>;
+}
+
+/** Pure: the status of a workload from its facts at time `now` (ms). */
+export function summarizeStatus(facts: StatusFacts, now: number): WorkloadStatus {
+  const lane: Lane = 'batch';
+  const { counts, chains } = facts;
+  const activeJobs = facts.jobs
+    .filter((job) => ACTIVE_STATES.has(job.state))
+    .map((job): ActiveJobStatus => {
+      const ageMs = Math.max(0, now - Date.parse(job.createdAt));
+      return {
+        id: job.id,
+        remoteName: job.remoteName,
+        lane,
+        state: job.state,
+        requests: job.requestCount,
+        createdAt: job.createdAt,
+        ageMs,
+        stalled: ageMs > BATCH_TARGET_TURNAROUND_MS,
+      };
+    });
+  const lanes: WorkloadStatus['lanes'] = {};
+  for (const job of activeJobs) {
+    const entry = (lanes[job.lane] ??= { activeJobs: 0, requests: 0, stalled: 0 });
+    entry.activeJobs++;
+    entry.requests += job.requests;
+    if (job.stalled) entry.stalled++;
+  }
+
+  const completed = facts.usage.short.records + facts.usage.long.records;
+  const price = modelPrices(facts.priceList, facts.model)?.[lane] ?? null;
+  const soFar = price ? usageCost(price, facts.usage) : null;
+  const remainingRecords = Math.max(
+    0,
+    counts.total - counts.done - counts.dead - chains.recordsBehindDeadLetters,
+  );
+  const projected = soFar !== null && completed > 0 ? soFar + (soFar / completed) * remainingRecords : null;
+
+  const windowMs = Math.max(0, now - facts.windowStart);
+  const recordsPerHour =
+    facts.completedInWindow > 0 && windowMs > 0 ? (facts.completedInWindow / windowMs) * 3_600_000 : null;
+  const jobTurnaroundMs = medianTurnaround(facts.jobs);
+  const remainingMs = estimateRemaining(
+    remainingRecords,
+    facts.longestChain,
+    recordsPerHour,
+    jobTurnaroundMs,
+  );
+
+  return {
+    workload: facts.workload,
+    configPath: facts.configPath,
+    at: new Date(now).toISOString(),
+    records: {
+      total: counts.total,
+      done: counts.done,
+      inFlight: counts.in_flight,
+      ready: counts.ready,
+      blocked: counts.blocked,
+      dead: counts.dead,
+      behindDeadLetters: chains.recordsBehindDeadLetters,
+    },
+    chains: {
+      total: chains.total,
+      done: chains.done,
+      inProgress: chains.inProgress,
+      notStarted: chains.notStarted,
+      blocked: chains.blocked,
+    },
+    activeJobs,
+    lanes,
+    usage: {
+      completedRecords: completed,
+      inputTokens: facts.usage.short.inputTokens + facts.usage.long.inputTokens,
+      outputTokens: facts.usage.short.outputTokens + facts.usage.long.outputTokens,
+    },
+    cost: {
+      currency: 'USD',
+      model: facts.model,
+      lane,
+      soFar,
+      projected,
+      priceListAsOf: facts.priceList.asOf,
+    },
+    throughput: { recordsPerHour, windowMs, jobTurnaroundMs },
+    eta: {
+      remainingRecords,
+      longestChain: facts.longestChain,
+      remainingMs,
+      finishAt: remainingMs === null ? null : new Date(now + remainingMs).toISOString(),
+    },
+    staleOutputs: null,
+    failures: {
+      total: facts.failureCauses.reduce((sum, entry) => sum + entry.count, 0),
+      byCause: facts.failureCauses,
+    },
+  };
+}
+
+/** USD of the summed usage: records above the long-context threshold at the long-context rates. */
+function usageCost(price: LanePrice, usage: { short: UsageTotal; long: UsageTotal }): number {
+  const long = price.longContext ?? price;
+  const usd =
+    usage.short.inputTokens * price.input +
+    usage.short.outputTokens * price.output +
+    usage.long.inputTokens * long.input +
+    usage.long.outputTokens * long.output;
+  return usd / 1_000_000;
+}
+
+/** Median of creation-to-processed time over the most recently processed jobs, or null. */
+function medianTurnaround(jobs: readonly JobRow[]): number | null {
+  const times = jobs
+    .filter((job) => job.state === 'processed')
+    .slice(-TURNAROUND_SAMPLE)
+    .map((job) => Date.parse(job.updatedAt) - Date.parse(job.createdAt))
+    .filter((ms) => Number.isFinite(ms) && ms >= 0)
+    .sort((a, b) => a - b);
+  if (times.length === 0) return null;
+  const middle = Math.floor(times.length / 2);
+  return times.length % 2 === 1
+    ? (times[middle] as number)
+    : ((times[middle - 1] as number) + (times[middle] as number)) / 2;
+}
+
+/**
+ * The later of two bounds: width (records left at the measured rate) and depth (the longest chain
+ * left, one job round trip per record, since a page cannot be sent before its predecessor's output
+ * is back). Either alone underestimates: a wide workload is rate-bound, a deep one turnaround-bound.
+ */
+function estimateRemaining(
+  remainingRecords: number,
+  longestChain: number,
+  recordsPerHour: number | null,
+  turnaroundMs: number | null,
+): number | null {
+  if (remainingRecords === 0) return 0;
+  const width = recordsPerHour ? (remainingRecords / recordsPerHour) * 3_600_000 : null;
+  const depth = turnaroundMs !== null && longestChain > 0 ? longestChain * turnaroundMs : null;
+  if (width === null && depth === null) return null;
+  return Math.round(Math.max(width ?? 0, depth ?? 0));
+}

@@ -1,0 +1,179 @@
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import type { WorkloadStatus } from '../../src/service/index.js';
+import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { runCli } from '../fixtures/cli.js';
+import { startCli } from '../fixtures/cli-stream.js';
+
+// `wavebatch status` as a user runs it, before, during and after a run on the emulator.
+describe('wavebatch status', () => {
+  let emulator: RunningEmulator;
+  let root: string;
+  let configPath: string;
+  let chains: string[][];
+  let doomed: string;
+  const env = { GEMINI_API_KEY: 'status-test-key-not-secret' };
+
+  async function status(): Promise<WorkloadStatus> {
+    const result = await runCli(['status', '--json', '-c', configPath], { env });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    return JSON.parse(result.stdout) as WorkloadStatus;
+  }
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 60_000, seed: 3 });
+    const workload = writeCatalogWorkload({
+      books: 3,
+      pages: 3,
+      execution: { max_retries: 1, poll_interval: 20 },
+      extraYaml: `api:\n  base_url: ${emulator.url}`,
+    });
+    root = workload.root;
+    configPath = workload.configPath;
+    chains = workload.chains;
+    doomed = chains[1]?.[1] as string;
+    emulator.setFaults({ byKey: { [doomed]: ['safety', 'safety'] } });
+  });
+
+  afterAll(async () => {
+    await emulator.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('says there is nothing yet before the first run', async () => {
+    const human = await runCli(['status', '-c', configPath], { env });
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('workload test');
+    expect(human.stdout).toContain('no records yet');
+    const json = await status();
+    expect(json.records.total).toBe(0);
+    expect(json.eta).toMatchObject({ remainingRecords: 0, remainingMs: 0 });
+  });
+
+  it('shows the jobs a run-once left in flight, as the API lists them', async () => {
+    expect((await runCli(['run-once', '-c', configPath], { env })).code).toBe(0);
+    const json = await status();
+    expect(json.records).toMatchObject({ total: 9, inFlight: 3, blocked: 6, done: 0 });
+    expect(json.chains).toMatchObject({ total: 3, notStarted: 0, inProgress: 3, done: 0 });
+    const remote = await runCli(['jobs', '--json', '--base-url', emulator.url], { env });
+    const remoteNames = (JSON.parse(remote.stdout) as Array<{ name: string }>).map((job) => job.name);
+    expect(json.activeJobs.map((job) => job.remoteName).sort()).toEqual(remoteNames.sort());
+    expect(json.activeJobs.every((job) => job.lane === 'batch' && !job.stalled)).toBe(true);
+    expect(json.lanes.batch?.requests).toBe(3);
+    expect(json.eta).toMatchObject({ remainingRecords: 9, longestChain: 3, remainingMs: null });
+
+    const human = await runCli(['status', '-c', configPath], { env });
+    expect(human.stdout).toMatch(/^records\s+9: 0 done, 3 in flight, 0 ready, 6 blocked, 0 dead$/m);
+    expect(human.stdout).toMatch(/^jobs\s+\d+ active jobs?: batch \d+ \(3 requests\)$/m);
+    expect(human.stdout).toContain('unknown until a job finishes');
+  });
+
+  it('after the run: counts, chains behind the dead letter, tokens and cost as billed, rate and ETA', async () => {
+    expect((await runCli(['run', '-c', configPath], { env })).code).not.toBe(2);
+    const json = await status();
+    expect(json.records).toMatchObject({ total: 9, done: 7, dead: 1, blocked: 1, behindDeadLetters: 1 });
+    expect(json.chains).toEqual({ total: 3, done: 2, inProgress: 0, notStarted: 0, blocked: 1 });
+    expect(json.activeJobs).toEqual([]);
+
+    // The emulator's ledger is the outside observer: the done records' requests as billed.
+    const billed = emulator.ledger.entries().filter((entry) => entry.outcome === 'ok');
+    expect(json.usage).toEqual({
+      completedRecords: 7,
+      inputTokens: billed.reduce((sum, entry) => sum + entry.inputTokens, 0),
+      outputTokens: billed.reduce((sum, entry) => sum + entry.outputTokens, 0),
+    });
+    const billedUsd = billed.reduce((sum, entry) => sum + entry.costUsd, 0);
+    expect(json.cost.soFar).toBeCloseTo(billedUsd, 10);
+    expect(json.cost).toMatchObject({ currency: 'USD', model: 'gemini-2.5-flash', lane: 'batch' });
+    // Nothing is left that can run: the projection is what was spent.
+    expect(json.cost.projected).toBeCloseTo(billedUsd, 10);
+    expect(json.throughput.recordsPerHour).toBeGreaterThan(0);
+    expect(json.throughput.jobTurnaroundMs).toBeGreaterThan(0);
+    expect(json.eta).toMatchObject({ remainingRecords: 0, remainingMs: 0 });
+    expect(json.failures).toEqual({ total: 2, byCause: [{ cause: 'safety', count: 2 }] });
+
+    const human = await runCli(['status', '-c', configPath], { env });
+    expect(human.stdout).toMatch(/^records\s+9: 7 done, 0 in flight, 0 ready, 1 blocked, 1 dead$/m);
+    expect(human.stdout).toMatch(
+      /^chains\s+3: 2 done, 0 in progress, 0 not started, 1 blocked behind a dead letter$/m,
+    );
+    expect(human.stdout).toMatch(
+      /^cost\s+\$\S+ so far, ~\$\S+ projected in all \(batch prices of gemini-2.5-flash/m,
+    );
+    expect(human.stdout).toMatch(/^eta\s+nothing left to run$/m);
+    expect(human.stdout).toContain('next: `wavebatch failures --dead`');
+    // Colour only on a terminal: a pipe gets none.
+    expect(human.stdout).not.toContain('\x1b[');
+  });
+
+  it("jobs --workload lists the workload's jobs from its store, as the emulator billed them", async () => {
+    const json = await runCli(['jobs', '--workload', '--json', '-c', configPath], { env });
+    expect(json.code).toBe(0);
+    const jobs = JSON.parse(json.stdout) as Array<{ remoteName: string; lane: string; state: string }>;
+    const billedBatches = new Set(emulator.ledger.entries().map((entry) => entry.batchName));
+    expect(new Set(jobs.map((job) => job.remoteName))).toEqual(billedBatches);
+    expect(jobs.every((job) => job.lane === 'batch' && job.state === 'processed')).toBe(true);
+
+    const human = await runCli(['jobs', '-c', configPath, '--state', 'processed'], { env });
+    expect(human.stdout.trim().split('\n')).toHaveLength(jobs.length);
+    expect(human.stdout).toMatch(/ batches\/\S+ {2}batch {2}processed {2}\d+ requests /);
+    const none = await runCli(['jobs', '-c', configPath, '--state', 'running'], { env });
+    expect(none.stdout).toBe('no running jobs in this workload\n');
+  });
+
+  it('failures --json prints the failure rows, and --by-cause --json the counts', async () => {
+    const dead = await runCli(['failures', '--dead', '--json', '-c', configPath], { env });
+    expect(dead.code).toBe(0);
+    const rows = JSON.parse(dead.stdout) as Array<Record<string, unknown>>;
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ recordId: doomed, cause: 'safety', final: true, attempt: 1 });
+    expect(Object.keys(rows[0] ?? {}).sort()).toEqual([
+      'at',
+      'attempt',
+      'cause',
+      'final',
+      'id',
+      'jobId',
+      'message',
+      'promptHash',
+      'promptName',
+      'promptVersion',
+      'raw',
+      'recordId',
+    ]);
+    const causes = await runCli(['failures', '--by-cause', '--json', '-c', configPath], { env });
+    expect(JSON.parse(causes.stdout)).toEqual([{ cause: 'safety', count: 2 }]);
+    const both = await runCli(['failures', '--json', '--export', 'csv', '-c', configPath], { env });
+    expect(both.code).toBe(2);
+  });
+
+  it('--watch renders again every interval until Ctrl-C, as JSON Lines with --json', async () => {
+    const watching = startCli(['status', '--watch', '100ms', '--json', '-c', configPath], { env });
+    const output = await watching.waitFor((text) => text.split('\n').filter(Boolean).length >= 2);
+    watching.child.kill('SIGINT');
+    expect(await watching.exited).toBe(0);
+    const frames = output
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as WorkloadStatus);
+    expect(frames.length).toBeGreaterThanOrEqual(2);
+    expect(frames[0]?.records.done).toBe(7);
+    expect(Date.parse(frames[1]?.at ?? '')).toBeGreaterThanOrEqual(Date.parse(frames[0]?.at ?? ''));
+  });
+
+  it('refuses a bad --watch interval with exit code 2', async () => {
+    const result = await runCli(['status', '--watch', 'soon', '-c', configPath], { env });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--watch');
+  });
+
+  it('still shows one batch job when given its name', async () => {
+    const remote = await runCli(['jobs', '--json', '--base-url', emulator.url], { env });
+    const first = (JSON.parse(remote.stdout) as Array<{ name: string }>)[0]?.name as string;
+    const result = await runCli(['status', first, '--base-url', emulator.url], { env });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`${first}  SUCCEEDED`);
+  });
+});

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { GEMINI_PRICE_LIST } from '../../src/pricing/index.js';
+import { BATCH_TARGET_TURNAROUND_MS, summarizeStatus, type StatusFacts } from '../../src/service/index.js';
+import type { JobRow } from '../../src/store/store.js';
+
+const NOW = Date.parse('2026-01-02T00:00:00Z');
+const HOUR = 3_600_000;
+
+function job(id: string, state: JobRow['state'], createdAgoMs: number, tookMs = 0, requests = 10): JobRow {
+  return {
+    id,
+    remoteName: `batches/${id}`,
+    model: 'gemini-2.5-flash',
+    state,
+    kind: 'inline',
+    inputFile: null,
+    requestCount: requests,
+    estimatedTokens: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    error: null,
+    createdAt: new Date(NOW - createdAgoMs).toISOString(),
+    updatedAt: new Date(NOW - createdAgoMs + tookMs).toISOString(),
+  };
+}
+
+function facts(overrides: Partial<StatusFacts> = {}): StatusFacts {
+  const none = { records: 0, inputTokens: 0, outputTokens: 0 };
+  return {
+    workload: 'w',
+    configPath: '/w/wavebatch.yaml',
+    model: 'gemini-2.5-flash',
+    counts: { total: 100, done: 40, in_flight: 10, ready: 10, blocked: 40, dead: 0 },
+    chains: { total: 10, done: 2, inProgress: 8, notStarted: 0, blocked: 0, recordsBehindDeadLetters: 0 },
+    jobs: [],
+    usage: { short: none, long: none },
+    completedInWindow: 0,
+    windowStart: NOW,
+    longestChain: 0,
+    priceList: GEMINI_PRICE_LIST,
+    failureCauses: [],
+    ...overrides,
+  };
+}
+
+describe('summarizeStatus', () => {
+  it('flags active jobs older than the 24-hour target as stalled, and sums them per lane', () => {
+    const status = summarizeStatus(
+      facts({
+        jobs: [
+          job('old', 'pending', BATCH_TARGET_TURNAROUND_MS + HOUR, 0, 7),
+          job('new', 'running', HOUR, 0, 5),
+          job('done', 'processed', 3 * HOUR, HOUR),
+        ],
+      }),
+      NOW,
+    );
+    expect(status.activeJobs.map((j) => [j.id, j.stalled, j.ageMs])).toEqual([
+      ['old', true, BATCH_TARGET_TURNAROUND_MS + HOUR],
+      ['new', false, HOUR],
+    ]);
+    expect(status.lanes).toEqual({ batch: { activeJobs: 2, requests: 12, stalled: 1 } });
+  });
+
+  it('takes the later of the width bound (rate) and the depth bound (longest chain x turnaround)', () => {
+    const jobs = [job('a', 'processed', 10 * HOUR, HOUR), job('b', 'processed', 5 * HOUR, 3 * HOUR)];
+    // 60 records left at 10/h: 6 h wide; a chain of 2 at a 2 h median turnaround: 4 h deep.
+    const wide = summarizeStatus(
+      facts({ jobs, completedInWindow: 100, windowStart: NOW - 10 * HOUR, longestChain: 2 }),
+      NOW,
+    );
+    expect(wide.throughput).toEqual({ recordsPerHour: 10, windowMs: 10 * HOUR, jobTurnaroundMs: 2 * HOUR });
+    expect(wide.eta.remainingRecords).toBe(60);
+    expect(wide.eta.remainingMs).toBe(6 * HOUR);
+    expect(wide.eta.finishAt).toBe(new Date(NOW + 6 * HOUR).toISOString());
+    // The same rate with a chain of 5 left: 10 h deep wins.
+    const deep = summarizeStatus(
+      facts({ jobs, completedInWindow: 100, windowStart: NOW - 10 * HOUR, longestChain: 5 }),
+      NOW,
+    );
+    expect(deep.eta.remainingMs).toBe(10 * HOUR);
+  });
+
+  it('leaves records behind dead letters out of what is left to run and to pay for', () => {
+    const status = summarizeStatus(
+      facts({
+        counts: { total: 10, done: 4, in_flight: 0, ready: 0, blocked: 5, dead: 1 },
+        chains: { total: 2, done: 1, inProgress: 0, notStarted: 0, blocked: 1, recordsBehindDeadLetters: 5 },
+        usage: {
+          short: { records: 4, inputTokens: 4_000_000, outputTokens: 0 },
+          long: { records: 0, inputTokens: 0, outputTokens: 0 },
+        },
+      }),
+      NOW,
+    );
+    expect(status.eta).toMatchObject({ remainingRecords: 0, remainingMs: 0 });
+    // 4M input tokens at the batch price of flash ($0.15 / 1M).
+    expect(status.cost.soFar).toBeCloseTo(0.6, 10);
+    expect(status.cost.projected).toBeCloseTo(0.6, 10);
+  });
+
+  it('prices long-context records at the long-context rates and projects from the cost per record', () => {
+    const status = summarizeStatus(
+      facts({
+        model: 'gemini-2.5-pro',
+        usage: {
+          short: { records: 1, inputTokens: 100_000, outputTokens: 1_000 },
+          long: { records: 1, inputTokens: 300_000, outputTokens: 1_000 },
+        },
+      }),
+      NOW,
+    );
+    // Batch: short $0.625 in / $5 out, long $1.25 in / $7.5 out per 1M.
+    const short = (100_000 * 0.625 + 1_000 * 5) / 1e6;
+    const long = (300_000 * 1.25 + 1_000 * 7.5) / 1e6;
+    expect(status.cost.soFar).toBeCloseTo(short + long, 10);
+    expect(status.cost.projected).toBeCloseTo(short + long + ((short + long) / 2) * 60, 10);
+  });
+
+  it('says the cost is unknown for a model the price list does not know', () => {
+    const status = summarizeStatus(facts({ model: 'some-other-model' }), NOW);
+    expect(status.cost.soFar).toBeNull();
+    expect(status.cost.projected).toBeNull();
+  });
+});
