@@ -1,4 +1,5 @@
 import { categoryOfCode, WavebatchError } from '../errors.js';
+import { redact } from '../secrets/redact.js';
 
 /** Prints an error for a person (code and message, no stack unless WAVEBATCH_DEBUG) and picks the exit code. */
 export function reportError(error: unknown): number {
@@ -6,10 +7,10 @@ export function reportError(error: unknown): number {
     typeof error === 'object' && error !== null && 'code' in error
       ? String((error as { code: unknown }).code)
       : null;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = redact(error instanceof Error ? error.message : String(error));
   process.stderr.write(`error${code ? ` [${code}]` : ''}: ${message}\n`);
   if (process.env.WAVEBATCH_DEBUG && error instanceof Error && error.stack)
-    process.stderr.write(`${error.stack}\n`);
+    process.stderr.write(`${redact(error.stack)}\n`);
   const category = WavebatchError.isInstance(error)
     ? error.category
     : code

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { holdsSecret } from '../secrets/redact.js';
 import type { ConfigIssue } from './config-error.js';
 import { isZodSchema } from './schema-parts.js';
 import { configSchema } from './schema.js';
@@ -123,17 +124,11 @@ function valueAt(data: unknown, path: Path): unknown {
   return value;
 }
 
-/** Looks like a Google API key (`AIza` and 35 more characters). */
-const GOOGLE_KEY = /AIza[0-9A-Za-z_-]{30,}/;
-
 function preview(value: unknown, secrets: string[]): string {
   if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object' && value !== null) return 'a mapping';
-  if (
-    typeof value === 'string' &&
-    (GOOGLE_KEY.test(value) || secrets.some((secret) => value.includes(secret)))
-  ) {
+  if (typeof value === 'string' && (holdsSecret(value) || secrets.some((secret) => value.includes(secret)))) {
     return 'a value that looks like an API key (not shown)';
   }
   const text = JSON.stringify(value) ?? String(value);

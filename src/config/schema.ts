@@ -1,10 +1,15 @@
 import { z } from 'zod';
 import type { WorkloadRecord } from '../workload/record.js';
+import { urlHasCredentials } from '../secrets/redact.js';
 import { callable, duration, isZodSchema, text, wholeNumber } from './schema-parts.js';
 import { limitsSchema, pricingSchema } from './pricing-schema.js';
 import { sourceSchema } from './source-schema.js';
 
 const JOB_NAME = /^[a-z0-9-]+$/;
+
+/** Refused, not redacted: a URL with a password would be printed, logged and stored in many places. */
+const CREDENTIALS_IN_URL =
+  'must not hold credentials (user:password@): the API key comes only from GEMINI_API_KEY or GOOGLE_API_KEY';
 
 const responseSchema = z.custom<object>(
   (value) => isZodSchema(value) || (typeof value === 'object' && value !== null && !Array.isArray(value)),
@@ -101,6 +106,7 @@ export const configSchema = z
       .strictObject({
         base_url: z
           .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+          .refine((url) => !urlHasCredentials(url), { error: CREDENTIALS_IN_URL })
           .optional()
           .describe('API root, e.g. a `wavebatch emulator`'),
       })

@@ -8,6 +8,7 @@ import {
   type OperationFromAPIResponseParameters,
 } from '@google/genai';
 import { fromSdkBatchJob, fromWireBatch, type BatchJobInfo } from './batch-job.js';
+import { registerSecret } from '../secrets/redact.js';
 import { GeminiApiError, toGeminiApiError } from './errors.js';
 import { toGenerateContentConfig, toInlinedRequest, type ModelRequest } from './request.js';
 
@@ -68,6 +69,8 @@ export interface GeminiClient {
 
 /** Builds a client on the official SDK. The key is only ever sent as a header and never echoed. */
 export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
+  // Whatever the API echoes of this key is redacted wherever it is stored or printed.
+  registerSecret(options.apiKey);
   const ai = new GoogleGenAI({
     apiKey: options.apiKey,
     // SDK 3.x defaults to v1; the Batch API (batchGenerateContent, batches/*) is published under v1beta.
@@ -81,7 +84,7 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
     try {
       return await work();
     } catch (error) {
-      throw toGeminiApiError(error, operation, options.apiKey);
+      throw toGeminiApiError(error, operation, { apiKey: options.apiKey });
     }
   };
 

@@ -1,4 +1,5 @@
 import { WavebatchError } from '../errors.js';
+import { redact, registerSecret } from '../secrets/redact.js';
 /** Stable codes for everything that can go wrong talking to the Gemini API. */
 export type GeminiErrorCode =
   | 'QUOTA_EXHAUSTED'
@@ -79,13 +80,24 @@ const ADVICE: Record<GeminiErrorCode, string> = {
   UNKNOWN: 'Retry later; if it persists, run with WAVEBATCH_DEBUG=1 and report it.',
 };
 
+/** What the caller knows that shapes an error's text: the key to keep out of it. */
+export interface ErrorContext {
+  /** The API key in use: redacted by value from every message (see src/secrets). */
+  apiKey?: string;
+}
+
 /**
- * Turns anything the SDK or fetch threw into a GeminiApiError. `secret` (the API key) is scrubbed
- * from every message, and the original error is not attached, so the key cannot leak via `cause`.
+ * Turns anything the SDK or fetch threw into a GeminiApiError. Every message goes through the one
+ * redaction (src/secrets: the key by value, key-shaped text, `key=` parameters, URL credentials), and
+ * the original error is not attached, so the key cannot leak via `cause`.
  */
-export function toGeminiApiError(error: unknown, operation: string, secret: string): GeminiApiError {
+export function toGeminiApiError(
+  error: unknown,
+  operation: string,
+  context: ErrorContext = {},
+): GeminiApiError {
   if (GeminiApiError.isInstance(error)) return error;
-  const scrub = (text: string) => redact(text, secret);
+  registerSecret(context.apiKey);
   const status = httpStatusOf(error);
   if (status === undefined) {
     const network = isNetworkError(error);
@@ -93,7 +105,7 @@ export function toGeminiApiError(error: unknown, operation: string, secret: stri
     return new GeminiApiError({
       code,
       retryable: network,
-      message: scrub(`${operation} failed: ${describe(error)}. ${ADVICE[code]}`),
+      message: redact(`${operation} failed: ${describe(error)}. ${ADVICE[code]}`),
     });
   }
   const body = parseErrorBody(error instanceof Error ? error.message : '');
@@ -107,7 +119,7 @@ export function toGeminiApiError(error: unknown, operation: string, secret: stri
     status,
     retryable: RETRYABLE.has(code) || (code === 'UNKNOWN' && status >= 500),
     ...(retryDelayMs !== undefined ? { retryDelayMs } : {}),
-    message: scrub(
+    message: redact(
       `${operation} failed (HTTP ${status}${body?.status ? ` ${body.status}` : ''}): ${sentence(serverMessage)}${wait} ${ADVICE[code]}`,
     ),
   });
@@ -192,11 +204,4 @@ function describe(error: unknown): string {
   const cause = (error as { cause?: unknown }).cause;
   const causeText = cause instanceof Error ? ` (${cause.message})` : '';
   return `${error.message}${causeText}`;
-}
-
-/** Removes every occurrence of the secret, and any `key=` query parameter, from text. */
-export function redact(text: string, secret: string): string {
-  let out = text.replace(/([?&]key=)[^&\s"']+/gi, '$1[redacted]');
-  if (secret.length > 0) out = out.split(secret).join('[redacted]');
-  return out;
 }

@@ -4,7 +4,7 @@ import type { RecordCounts, WorkloadStore } from '../store/store.js';
 import type { WorkloadRecord } from '../workload/record.js';
 import type { BatchApi } from './batch-api.js';
 import type { RunnerClock } from '../clock.js';
-import type { RunnerEvent, RunnerEventListener } from './events.js';
+import { redactEvent, type RunnerEvent, type RunnerEventListener } from './events.js';
 import { serviceActiveJobs } from './job-service.js';
 import { submitReadyRecords, type SubmissionDeps } from './job-submission.js';
 import type { RecordRequestBuilder } from './record-request.js';
@@ -52,7 +52,8 @@ export class BatchRunner {
 
   constructor(private readonly options: BatchRunnerOptions) {
     const listener = options.onEvent;
-    this.emit = (event: RunnerEvent) => listener?.(event);
+    // Listeners print and export events: they only ever see redacted text.
+    this.emit = (event: RunnerEvent) => listener?.(redactEvent(event));
   }
 
   /** One pass (sync, recover, service, submit) and return: safe to call from cron. */

@@ -1,3 +1,4 @@
+import { redact } from '../secrets/redact.js';
 import type { RecordCounts } from '../store/store.js';
 
 /** What the runner reports as it works; the CLI draws progress from these, telemetry exports them. */
@@ -28,3 +29,24 @@ export type RunnerEvent =
   | { type: 'warning'; message: string };
 
 export type RunnerEventListener = (event: RunnerEvent) => void;
+
+/** The event with its free text (the API's words, error messages) redacted, as every listener gets it. */
+export function redactEvent(event: RunnerEvent): RunnerEvent {
+  switch (event.type) {
+    case 'record-failed':
+    case 'warning':
+      return { ...event, message: redact(event.message) };
+    case 'quota-wait':
+      return { ...event, reason: redact(event.reason) };
+    case 'sync':
+    case 'job-submitted':
+    case 'job-adopted':
+    case 'job-state':
+    case 'job-processed':
+    case 'record-done':
+    case 'progress':
+      return event;
+    default:
+      return event satisfies never;
+  }
+}

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { stringify } from 'csv-stringify/sync';
+import { redact, redactNullable } from '../secrets/redact.js';
 import type { FailureRow } from '../store/store.js';
 
 /** Formats failures can be exported in. */
@@ -28,7 +29,9 @@ export async function writeFailures(
 ): Promise<number> {
   let count = 0;
   if (format === 'csv') await send(out, stringify([[...FAILURE_CSV_COLUMNS]]));
-  for (const row of rows) {
+  for (const stored of rows) {
+    // The store redacts too; an export is a boundary of its own, so it does not rely on that.
+    const row = { ...stored, message: redact(stored.message), raw: redactNullable(stored.raw) };
     await send(
       out,
       format === 'jsonl'

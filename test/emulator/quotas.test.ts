@@ -221,7 +221,6 @@ describe('quotaErrorBody', () => {
     const error = toGeminiApiError(
       new ApiError({ status: 429, message: JSON.stringify(body) }),
       'Generating content',
-      '',
     );
     expect(error).toMatchObject({
       code: 'QUOTA_EXHAUSTED',

@@ -15,6 +15,7 @@ import {
   type OneoffDeps,
 } from './oneoff-options.js';
 import { WavebatchError } from '../../errors.js';
+import { redact } from '../../secrets/redact.js';
 
 /** Raised after fetching when some named jobs ended FAILED, CANCELLED or EXPIRED: they have no results (exit code 1). */
 export class OneoffJobEndedError extends WavebatchError {
@@ -106,7 +107,7 @@ async function fetchOne(client: GeminiClient, name: string, out: string): Promis
   }
   if (job.state !== 'succeeded') {
     return {
-      ended: `${name}: ${job.state.toUpperCase()}${job.error?.message ? ` (${job.error.message})` : ''}`,
+      ended: `${name}: ${job.state.toUpperCase()}${job.error?.message ? ` (${redact(job.error.message)})` : ''}`,
     };
   }
   const path = resultPath(out, name);

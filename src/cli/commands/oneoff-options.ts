@@ -6,6 +6,7 @@ import {
   type GeminiClientOptions,
 } from '../../gemini/index.js';
 import { WavebatchError } from '../../errors.js';
+import { redact, urlHasCredentials } from '../../secrets/redact.js';
 
 /** What the one-off job commands need from the outside world; tests replace each part. */
 export interface OneoffDeps {
@@ -67,7 +68,13 @@ export function clientFor(options: { baseUrl?: string }, deps: OneoffDeps): Gemi
   const env = deps.env ?? process.env;
   const baseUrl = options.baseUrl ?? (env.WAVEBATCH_BASE_URL || undefined);
   if (baseUrl !== undefined && !/^https?:\/\//.test(baseUrl)) {
-    throw new OneoffInputError(`--base-url must be an http(s) URL, got ${JSON.stringify(baseUrl)}.`);
+    throw new OneoffInputError(`--base-url must be an http(s) URL, got ${JSON.stringify(redact(baseUrl))}.`);
+  }
+  if (baseUrl !== undefined && urlHasCredentials(baseUrl)) {
+    throw new OneoffInputError(
+      '--base-url (or WAVEBATCH_BASE_URL) must not hold credentials (user:password@); ' +
+        'the API key comes only from GEMINI_API_KEY or GOOGLE_API_KEY.',
+    );
   }
   // The emulator ignores the key; any placeholder will do there.
   const apiKey = env.GEMINI_API_KEY || env.GOOGLE_API_KEY || (baseUrl ? 'emulator' : undefined);

@@ -8,6 +8,7 @@ import { styleFor } from '../style.js';
 import { watch } from '../watch.js';
 import { withWorkloadService } from '../workload-service.js';
 import { baseUrlOption, batchName, clientFor, onJob, printerFor, type OneoffDeps } from './oneoff-options.js';
+import { redact } from '../../secrets/redact.js';
 
 /** Refresh interval of `--watch` without a value. */
 const DEFAULT_WATCH_MS = 5_000;
@@ -119,7 +120,7 @@ export function describeJob(info: BatchJobInfo): string {
   }
   if (info.resultsFileName) lines.push(`  results file  ${info.resultsFileName}`);
   if (info.inlinedResponses) lines.push(`  results       ${info.inlinedResponses.length} inline responses`);
-  if (info.error?.message) lines.push(`  error         ${info.error.message}`);
+  if (info.error?.message) lines.push(`  error         ${redact(info.error.message)}`);
   if (info.state === 'succeeded') lines.push(`  next          wavebatch fetch ${info.name}`);
   return `${lines.join('\n')}\n`;
 }

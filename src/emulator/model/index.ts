@@ -35,10 +35,18 @@ export interface ModelCall {
   resolveFile?: FileResolver;
 }
 
-/** A test's own model: its text is shaped like the synthetic one's; a full response is passed through. undefined = fall back to the synthetic model. */
+/**
+ * A test's own model: its text is shaped like the synthetic one's; a full response is passed through;
+ * an error is the request's google.rpc.Status (unbilled, as a fault's). undefined = fall back to the
+ * synthetic model.
+ */
 export type Responder = (
   call: ModelCall,
-) => { text: string } | { response: Record<string, unknown> } | undefined;
+) =>
+  | { text: string }
+  | { response: Record<string, unknown> }
+  | { error: { code: number; status: string; message: string } }
+  | undefined;
 
 /**
  * Answers one request: the responder's text or the synthetic output, shaped by the fault, as a wire
@@ -58,6 +66,7 @@ export function answerRequest(
     JSON.stringify(call.request),
   );
   const custom = responder?.(call);
+  if (custom && 'error' in custom) return { kind: 'error', error: { ...custom.error } };
   const format = formatOf(call.request);
   const json = format.mimeType === 'application/json';
   if (custom && 'response' in custom && fault === null)

@@ -20,6 +20,7 @@ import type {
   UsageTotal,
   WorkloadStore,
 } from '../store.js';
+import { redact, redactNullable } from '../../secrets/redact.js';
 import * as completions from './completions.js';
 import { openDatabase } from './database.js';
 import * as jobs from './jobs.js';
@@ -128,7 +129,7 @@ export class SqliteStore implements WorkloadStore {
   }
 
   async updateJobState(jobId: string, state: JobState, error: string | null = null): Promise<void> {
-    jobs.updateJobState(this.db, jobId, state, error, this.stamp());
+    jobs.updateJobState(this.db, jobId, state, redactNullable(error), this.stamp());
   }
 
   async getJob(jobId: string): Promise<JobRow | null> {
@@ -149,7 +150,9 @@ export class SqliteStore implements WorkloadStore {
   }
 
   async failRecord(failure: FailureInput, maxRetries: number, retryable: boolean): Promise<FailureOutcome> {
-    return completions.failRecord(this.db, failure, maxRetries, retryable, this.stamp());
+    // The API's words are stored only redacted: an echoed key must never reach the database file.
+    const stored = { ...failure, message: redact(failure.message), raw: redactNullable(failure.raw) };
+    return completions.failRecord(this.db, stored, maxRetries, retryable, this.stamp());
   }
 
   async releaseJobRecords(jobId: string, countAttempt: boolean): Promise<number> {
@@ -161,7 +164,10 @@ export class SqliteStore implements WorkloadStore {
   }
 
   async listFailures(filter: FailureFilter = {}): Promise<FailureRow[]> {
-    return maintenance.listFailures(this.db, filter);
+    // Redacted again on the way out, for rows written before redaction existed.
+    return maintenance
+      .listFailures(this.db, filter)
+      .map((row) => ({ ...row, message: redact(row.message), raw: redactNullable(row.raw) }));
   }
 
   async failureCauses(): Promise<Array<{ cause: string; count: number }>> {

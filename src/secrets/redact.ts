@@ -1,0 +1,77 @@
+/**
+ * The one redaction of secrets from text that came from outside (API answers, error messages) before
+ * it is stored, printed or exported. It removes the configured API keys by value, anything shaped
+ * like a Google API key or OAuth token, bearer tokens, key-like query parameters and headers, and the
+ * credentials of URLs (`https://user:pass@host`).
+ */
+
+/** What a secret is replaced with. */
+export const REDACTED = '[redacted]';
+
+/** Environment variables whose values are keys. */
+const KEY_VARIABLES = ['GEMINI_API_KEY', 'GOOGLE_API_KEY'] as const;
+
+/** Shorter values are not redacted by value: replacing them everywhere would mangle ordinary text. */
+const MIN_SECRET_LENGTH = 8;
+
+/** Keys this process was given in code (not only through the environment). */
+const registered = new Set<string>();
+
+const PATTERNS: ReadonlyArray<[RegExp, string]> = [
+  // Google API keys: AIza and 35 more characters.
+  [/AIza[0-9A-Za-z_-]{35}/g, REDACTED],
+  // Google OAuth access tokens.
+  [/\bya29\.[0-9A-Za-z_-]+/g, REDACTED],
+  // Authorization: Bearer <token>
+  [/\b(bearer\s+)[A-Za-z0-9._~+/-]+=*/gi, `$1${REDACTED}`],
+  // ?key=… &api_key=… &access_token=…
+  [/([?&](?:key|api[_-]?key|access[_-]?token|token)=)[^&\s"'<>]+/gi, `$1${REDACTED}`],
+  // x-goog-api-key: … and "x-goog-api-key": "…"
+  [/(x-goog-api-key["']?\s*[:=]\s*["']?)[^\s"',}]+/gi, `$1${REDACTED}`],
+  // scheme://user:password@host → scheme://[redacted]@host
+  [/\b([a-z][a-z0-9+.-]*:\/\/)[^/\s:@"'<>]+(?::[^/\s@"'<>]*)?@/gi, `$1${REDACTED}@`],
+];
+
+/** Marks `value` as a secret for the rest of the process (an API key passed in code, not the environment). */
+export function registerSecret(value: string | undefined): void {
+  const secret = value?.trim();
+  if (secret && secret.length >= MIN_SECRET_LENGTH) registered.add(secret);
+}
+
+/** `text` without any secret: known keys by value, then every secret-shaped token. */
+export function redact(text: string): string {
+  let out = text;
+  for (const secret of knownSecrets()) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+  for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
+  return out;
+}
+
+/** `redact` for nullable text. */
+export function redactNullable(text: string | null): string | null {
+  return text === null ? null : redact(text);
+}
+
+/** True when a URL names a user or password (`https://user:key@host`); such URLs are refused. */
+export function urlHasCredentials(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.username !== '' || parsed.password !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** True when `text` holds something `redact` would remove. */
+export function holdsSecret(text: string): boolean {
+  return redact(text) !== text;
+}
+
+/** Longest first, so a key that contains another is removed whole. */
+function knownSecrets(): string[] {
+  const secrets = new Set(registered);
+  for (const name of KEY_VARIABLES) {
+    const value = process.env[name]?.trim();
+    if (value && value.length >= MIN_SECRET_LENGTH) secrets.add(value);
+  }
+  return [...secrets].sort((a, b) => b.length - a.length);
+}

@@ -1,0 +1,113 @@
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { runCli, type CliResult } from '../fixtures/cli.js';
+
+// The configured key (any shape), a Google-shaped key nobody configured, a bearer token and URL
+// credentials, all echoed back by the server inside a per-request error.
+const KEY = 'wb-distinctive-secret-7f3e9c1d2b';
+const OTHER_KEY = `AIza${'Xy9'.repeat(12).slice(0, 35)}`;
+const TOKEN = 'tok-9a8b7c6d5e4f';
+const PASSWORD = 'hunter2-password';
+const SECRETS = [KEY, OTHER_KEY, TOKEN, PASSWORD];
+
+function everyFileUnder(folder: string): Buffer {
+  return Buffer.concat(
+    readdirSync(folder, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => readFileSync(join(entry.parentPath, entry.name))),
+  );
+}
+
+function expectNoSecret(where: string, text: string | Buffer): void {
+  const haystack = Buffer.isBuffer(text) ? text : Buffer.from(text);
+  for (const secret of SECRETS) expect(haystack.includes(secret), `${secret} in ${where}`).toBe(false);
+}
+
+describe('secrets echoed by the API never reach the database, stderr or exports', () => {
+  let emulator: RunningEmulator;
+  let root: string;
+  let configPath: string;
+  let echoed: string;
+  let run: CliResult;
+  const env = { GEMINI_API_KEY: KEY };
+
+  beforeAll(async () => {
+    const workload = writeCatalogWorkload({
+      books: 1,
+      pages: 2,
+      execution: { max_retries: 1, poll_interval: 20 },
+      extraYaml: 'api:\n  base_url: EMULATOR',
+    });
+    root = workload.root;
+    configPath = workload.configPath;
+    echoed = workload.chains[0]?.[0] as string;
+    emulator = await startEmulator({
+      timeScale: 3600,
+      turnaroundMs: 20_000,
+      responder: (call) =>
+        call.key === echoed
+          ? {
+              error: {
+                code: 500,
+                status: 'INTERNAL',
+                message:
+                  `Backend echoed x-goog-api-key=${KEY} (also ${OTHER_KEY}); ` +
+                  `Authorization: Bearer ${TOKEN}; proxy https://svc:${PASSWORD}@proxy.internal/v1beta`,
+              },
+            }
+          : undefined,
+    });
+    const yaml = readFileSync(configPath, 'utf8').replace('EMULATOR', emulator.url);
+    writeFileSync(configPath, yaml);
+    run = await runCli(['run', '-c', configPath], { env });
+  });
+
+  afterAll(async () => {
+    await emulator.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('dead-letters the record, printing the failure on stderr without the secrets', () => {
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`dead letter ${echoed} [api_error]`);
+    expect(run.stderr).toContain('[redacted]');
+    expectNoSecret('stdout', run.stdout);
+    expectNoSecret('stderr', run.stderr);
+  });
+
+  it('stores the failure (message and raw error) redacted: no secret in any file of the data dir', () => {
+    expectNoSecret('the data dir', everyFileUnder(join(root, 'state')));
+  });
+
+  it('lists and exports the failures (CSV and JSONL) redacted', async () => {
+    const listed = await runCli(['failures', '-c', configPath], { env });
+    expect(listed.stdout).toContain(echoed);
+    expectNoSecret('failures', listed.stdout);
+    for (const format of ['csv', 'jsonl']) {
+      const out = join(root, `failures.${format}`);
+      const exported = await runCli(['failures', '--export', format, '-o', out, '-c', configPath], { env });
+      expect(exported.code).toBe(0);
+      const text = readFileSync(out, 'utf8');
+      expect(text).toContain('Backend echoed x-goog-api-key=[redacted]');
+      expect(text).toContain('https://[redacted]@proxy.internal');
+      expectNoSecret(`the ${format} export`, text);
+    }
+  });
+
+  it('refuses credentials in api.base_url and --base-url, without printing them', async () => {
+    const yaml = readFileSync(configPath, 'utf8');
+    writeFileSync(configPath, yaml.replace(emulator.url, `http://svc:${PASSWORD}@127.0.0.1:9`));
+    const refused = await runCli(['run', '-c', configPath], { env });
+    writeFileSync(configPath, yaml);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('api.base_url: must not hold credentials (user:password@)');
+    expectNoSecret('stderr', refused.stderr);
+    const flag = await runCli(['jobs', '--base-url', `https://svc:${PASSWORD}@127.0.0.1:9`], { env });
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('must not hold credentials');
+    expectNoSecret('stderr', flag.stderr);
+  });
+});
