@@ -6,6 +6,7 @@ import {
   type File as SdkFile,
   type Operation,
   type OperationFromAPIResponseParameters,
+  type ServiceTier,
 } from '@google/genai';
 import { fromSdkBatchJob, fromWireBatch, type BatchJobInfo } from './batch-job.js';
 import { registerSecret } from '../secrets/redact.js';
@@ -64,7 +65,21 @@ export interface GeminiClient {
   /** Streams a file to `destPath`; the path appears only when the download is complete. */
   downloadFile(fileName: string, destPath: string): Promise<void>;
   countTokens(model: string, request: ModelRequest): Promise<number>;
-  generateContent(model: string, request: ModelRequest): Promise<unknown>;
+  /** One synchronous call; the response as the SDK returns it (candidates, usageMetadata, …). */
+  generateContent(model: string, request: ModelRequest, options?: GenerateOptions): Promise<unknown>;
+}
+
+/** How one synchronous call is sent. */
+export interface GenerateOptions {
+  /**
+   * The service tier (`GenerateContentConfig.serviceTier`, sent as the request's top-level
+   * `serviceTier`). Omitted for standard, the API's default.
+   */
+  serviceTier?: 'flex' | 'standard' | 'priority';
+  /** Gives up on the call (the server may still finish, and bill, it). */
+  signal?: AbortSignal;
+  /** Per-call HTTP timeout, replacing the client's (Flex answers can take 15 minutes). */
+  timeoutMs?: number;
 }
 
 /** Builds a client on the official SDK. The key is only ever sent as a header and never echoed. */
@@ -155,12 +170,19 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
         return response.totalTokens ?? 0;
       }),
 
-    generateContent: (model, request) =>
+    generateContent: (model, request, generate = {}) =>
       call(`Generating with ${model}`, () =>
         ai.models.generateContent({
           model,
           contents: request.contents,
-          config: toGenerateContentConfig(request),
+          config: {
+            ...toGenerateContentConfig(request),
+            ...(generate.serviceTier && generate.serviceTier !== 'standard'
+              ? { serviceTier: generate.serviceTier as ServiceTier }
+              : {}),
+            ...(generate.signal ? { abortSignal: generate.signal } : {}),
+            ...(generate.timeoutMs !== undefined ? { httpOptions: { timeout: generate.timeoutMs } } : {}),
+          },
         }),
       ),
   };

@@ -5,6 +5,7 @@ export type {
   RemoteFile,
   CreateBatchInput,
   BatchSource,
+  GenerateOptions,
 } from './client.js';
 export type { BatchJobInfo, BatchJobState, InlinedResult } from './batch-job.js';
 export { batchStateOf } from './batch-job.js';

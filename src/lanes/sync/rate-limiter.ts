@@ -27,7 +27,7 @@ export interface RateLimiterOptions {
   limits: RequestLimits;
   /** Highest share of the limits aimed at; below 1 so clock skew and latency do not cross the line. Default 0.98. */
   ceiling?: number;
-  /** Lowest share backed off to. Default 0.05. */
+  /** Lowest share backed off to. Default 0.01. */
   floor?: number;
   /** Factor applied to the share on a 429. Default 0.7. */
   decrease?: number;
@@ -100,7 +100,7 @@ export class RateLimiter {
   constructor(options: RateLimiterOptions) {
     this.limits = options.limits;
     this.ceiling = options.ceiling ?? 0.98;
-    this.floor = options.floor ?? 0.05;
+    this.floor = options.floor ?? 0.01;
     this.decrease = options.decrease ?? 0.7;
     this.recoveryPerMinute = options.recoveryPerMinute ?? 0.1;
     this.probePerMinute = options.probePerMinute ?? 0.02;

@@ -1,0 +1,28 @@
+import type { SyncLane } from '../lane.js';
+import { modelLimits, type PriceList } from '../../pricing/index.js';
+import { RateLimiter, type RateLimiterOptions } from './rate-limiter.js';
+
+/**
+ * One rate limiter per model and synchronous lane, sized from the price list's limits (the
+ * config's `limits:` applied): Google counts each model's quota separately, and each service tier
+ * in its own pool.
+ */
+export class LaneLimiters {
+  private readonly limiters = new Map<string, RateLimiter>();
+
+  constructor(
+    private readonly prices: PriceList,
+    private readonly tuning: Omit<RateLimiterOptions, 'limits'> = {},
+  ) {}
+
+  /** The limiter of `model` on `lane`, made on first use. */
+  for(model: string, lane: SyncLane): RateLimiter {
+    const key = `${model}\u0000${lane}`;
+    let limiter = this.limiters.get(key);
+    if (!limiter) {
+      limiter = new RateLimiter({ ...this.tuning, limits: modelLimits(this.prices, model)[lane] });
+      this.limiters.set(key, limiter);
+    }
+    return limiter;
+  }
+}

@@ -1,0 +1,337 @@
+import type { RunnerClock } from '../../clock.js';
+import { WavebatchError } from '../../errors.js';
+import { GeminiApiError, type GeminiClient, type ModelRequest } from '../../gemini/index.js';
+import type { FailureCause, Usage } from '../../results/classification.js';
+import { usageOf } from '../../results/response.js';
+import { isRetryable, withRetry, type RetryPolicy } from '../../retry.js';
+import type { SyncLane } from '../lane.js';
+import type { LaneLimiters } from './lane-limiters.js';
+import type { Permit, RateLimiter } from './rate-limiter.js';
+import { Slots } from './slots.js';
+import { stopVerdict, type StopVerdict } from './stop-reason.js';
+
+/** One record's request on a synchronous lane. */
+export interface SyncRequest {
+  /** The record id, for messages. */
+  id: string;
+  model: string;
+  lane: SyncLane;
+  request: ModelRequest;
+  /** Input tokens expected (the local estimate), for the TPM limit until the API reports them. */
+  estimatedTokens: number;
+  signal?: AbortSignal;
+}
+
+/** Tokens one attempt was billed for, and the tier that served it. */
+export interface BilledAttempt extends Usage {
+  /** `usageMetadata.serviceTier` (lower case), when the API reported it. */
+  servedTier: string | null;
+}
+
+/** A complete answer, or why there is none. Every billed attempt is listed, so cost is never hidden. */
+export type SyncOutcome =
+  | {
+      ok: true;
+      /** The GenerateContentResponse as the SDK returned it (finishReason STOP, with text). */
+      response: Record<string, unknown>;
+      usage: Usage;
+      servedTier: string | null;
+      attempts: number;
+      billed: BilledAttempt[];
+    }
+  | {
+      ok: false;
+      cause: FailureCause;
+      message: string;
+      /** False when sending it again cannot help (a blocked prompt, the output cap reached, no quota). */
+      retryable: boolean;
+      response?: Record<string, unknown>;
+      attempts: number;
+      billed: BilledAttempt[];
+    };
+
+export interface SyncExecutorOptions {
+  api: Pick<GeminiClient, 'generateContent'>;
+  clock: RunnerClock;
+  limiters: LaneLimiters;
+  /** Synchronous requests in flight at once, all lanes together. */
+  concurrency: number;
+  /** Retries of one request for passing failures (timeouts, 5xx, dropped connections, shed Flex, 429, empty answers). */
+  retry?: RetryPolicy;
+  /** A request without an answer for this long is abandoned and retried. */
+  requestTimeoutMs?: Partial<Record<SyncLane, number>>;
+  /** MAX_TOKENS answers are retried with twice the output limit, up to this. Default 65 536. */
+  maxOutputTokensCap?: number;
+  /** Uniform in [0, 1) for the retry jitter; default Math.random. */
+  random?: () => number;
+  /** Told before each retry wait, e.g. to log it. */
+  onRetry?: (info: { id: string; attempt: number; delayMs: number; error: unknown }) => void;
+}
+
+/** Flex answers within 1-15 min (target); standard and priority in seconds to minutes. */
+export const DEFAULT_REQUEST_TIMEOUT_MS: Readonly<Record<SyncLane, number>> = {
+  flex: 20 * 60_000,
+  standard: 10 * 60_000,
+  priority: 5 * 60_000,
+};
+
+/** Shed Flex requests and busy models come back within minutes; the lifecycle retries later still. */
+export const SYNC_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 2_000, maxDelayMs: 5 * 60_000 };
+
+/** The largest output Gemini 2.5 models produce. */
+export const DEFAULT_MAX_OUTPUT_TOKENS_CAP = 65_536;
+
+/** An attempt that got no answer within the lane's request timeout. */
+export class SyncTimeoutError extends WavebatchError {
+  readonly code = 'REQUEST_TIMEOUT';
+  constructor(id: string, lane: SyncLane, timeoutMs: number) {
+    super(
+      `No answer for ${id} on the ${lane} lane within ${Math.round(timeoutMs / 1000)} s; it is sent again (the abandoned call may still be billed).`,
+    );
+    this.name = 'SyncTimeoutError';
+  }
+}
+
+/** An attempt answered with no usable text (no candidates, no text, an unusual stop): worth another try. */
+class EmptyAnswerError extends WavebatchError {
+  readonly code = 'EMPTY_ANSWER';
+  constructor(
+    message: string,
+    readonly response: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'EmptyAnswerError';
+  }
+}
+
+/** Refused before anything is sent: the lane has no quota for the model. */
+class NoQuotaError extends WavebatchError {
+  readonly code = 'LANE_NO_QUOTA';
+  constructor(model: string, lane: SyncLane) {
+    super(
+      `The ${lane} lane has no quota for ${model} in your usage tier (priority needs tier 2 or 3); choose another lane or set limits.models.${model}.${lane}.`,
+    );
+    this.name = 'NoQuotaError';
+  }
+}
+
+function retryableSync(error: unknown): boolean {
+  return isRetryable(error) || error instanceof SyncTimeoutError || error instanceof EmptyAnswerError;
+}
+
+interface Answer {
+  response: Record<string, unknown>;
+  verdict: Exclude<StopVerdict, { kind: 'empty' }>;
+}
+
+/**
+ * Sends records' requests through `generateContent` with the lane's service tier: bounded async
+ * concurrency, the model-and-lane rate limiter before every attempt, retries with full jitter
+ * through `withRetry`, a request timeout, and stop reasons deciding what happens next.
+ */
+export class SyncExecutor {
+  private readonly slots: Slots;
+  private readonly retry: RetryPolicy;
+  private readonly timeouts: Record<SyncLane, number>;
+  private readonly outputCap: number;
+
+  constructor(private readonly options: SyncExecutorOptions) {
+    this.slots = new Slots(options.concurrency);
+    this.retry = options.retry ?? SYNC_RETRY;
+    this.timeouts = { ...DEFAULT_REQUEST_TIMEOUT_MS, ...options.requestTimeoutMs };
+    this.outputCap = options.maxOutputTokensCap ?? DEFAULT_MAX_OUTPUT_TOKENS_CAP;
+  }
+
+  /** Requests in flight now. */
+  get inFlight(): number {
+    return this.slots.busy;
+  }
+
+  /** Sends one request until it has a complete answer or a reason there is none; never throws for the API's sake. */
+  async execute(input: SyncRequest): Promise<SyncOutcome> {
+    const release = await this.slots.take();
+    const billed: BilledAttempt[] = [];
+    let attempts = 0;
+    try {
+      const limiter = this.options.limiters.for(input.model, input.lane);
+      if (!limiter.usable) throw new NoQuotaError(input.model, input.lane);
+      let request = input.request;
+      for (;;) {
+        const answer = await withRetry(
+          () => {
+            attempts += 1;
+            return this.attempt(input, request, limiter, billed);
+          },
+          this.retry,
+          {
+            clock: this.options.clock,
+            ...(this.options.random ? { random: this.options.random } : {}),
+            ...(input.signal ? { signal: input.signal } : {}),
+            onRetry: (info) => this.options.onRetry?.({ id: input.id, ...info }),
+          },
+          retryableSync,
+        );
+        const verdict = answer.verdict;
+        switch (verdict.kind) {
+          case 'complete': {
+            const last = billed.at(-1) ?? { inputTokens: 0, outputTokens: 0, servedTier: null };
+            const usage = { inputTokens: last.inputTokens, outputTokens: last.outputTokens };
+            return {
+              ok: true,
+              response: answer.response,
+              usage,
+              servedTier: last.servedTier,
+              attempts,
+              billed,
+            };
+          }
+          case 'blocked':
+            return {
+              ok: false,
+              cause: /RECITATION/.test(verdict.reason) ? 'recitation' : 'safety',
+              message: verdict.message,
+              retryable: false,
+              response: answer.response,
+              attempts,
+              billed,
+            };
+          case 'truncated': {
+            const current = numberOr(request.generationConfig?.maxOutputTokens);
+            const next = largerOutputLimit(current, verdict.outputTokens, this.outputCap);
+            if (next === null) {
+              return {
+                ok: false,
+                cause: 'max_tokens',
+                message: `The answer for ${input.id} was cut off at ${verdict.outputTokens} output tokens (finishReason MAX_TOKENS) with the output limit at its cap of ${this.outputCap}; shorten the task or raise the cap.`,
+                retryable: false,
+                response: answer.response,
+                attempts,
+                billed,
+              };
+            }
+            request = {
+              ...request,
+              generationConfig: { ...request.generationConfig, maxOutputTokens: next },
+            };
+            continue;
+          }
+          default:
+            return verdict satisfies never;
+        }
+      }
+    } catch (error) {
+      return failureOf(error, attempts, billed);
+    } finally {
+      release();
+    }
+  }
+
+  /** One call: a permit from the limiter, the call raced against the timeout, the answer read. */
+  private async attempt(
+    input: SyncRequest,
+    request: ModelRequest,
+    limiter: RateLimiter,
+    billed: BilledAttempt[],
+  ): Promise<Answer> {
+    const { clock } = this.options;
+    const permit = await acquire(limiter, input.estimatedTokens, clock, input.signal);
+    const timeoutMs = this.timeouts[input.lane];
+    const abandon = new AbortController();
+    const onAbort = () => abandon.abort();
+    input.signal?.addEventListener('abort', onAbort, { once: true });
+    let timedOut = false;
+    const timer = clock.sleep(timeoutMs, abandon.signal).then(() => {
+      if (abandon.signal.aborted) return;
+      timedOut = true;
+      abandon.abort();
+    });
+    let raw: unknown;
+    try {
+      raw = await this.options.api.generateContent(input.model, request, {
+        serviceTier: input.lane,
+        signal: abandon.signal,
+        timeoutMs,
+      });
+    } catch (error) {
+      settleRefusal(limiter, permit, error, clock.now());
+      if (timedOut) throw new SyncTimeoutError(input.id, input.lane, timeoutMs);
+      throw error;
+    } finally {
+      abandon.abort();
+      input.signal?.removeEventListener('abort', onAbort);
+      await timer;
+    }
+    const response = asRecord(raw);
+    const usage = usageOf(response.usageMetadata);
+    billed.push({ ...usage, servedTier: servedTierOf(response) });
+    limiter.succeeded(permit, usage.inputTokens > 0 ? usage.inputTokens : undefined, clock.now());
+    const verdict = stopVerdict(response);
+    if (verdict.kind === 'empty') throw new EmptyAnswerError(`${verdict.message} (${input.id})`, response);
+    return { response, verdict };
+  }
+}
+
+/** Waits on the clock until the limiter admits the request. */
+async function acquire(
+  limiter: RateLimiter,
+  tokens: number,
+  clock: RunnerClock,
+  signal: AbortSignal | undefined,
+): Promise<Permit> {
+  for (;;) {
+    if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+    const admission = limiter.tryAcquire(tokens, clock.now());
+    if ('permit' in admission) return admission.permit;
+    await clock.sleep(admission.waitMs, signal);
+  }
+}
+
+/** A 429 teaches the limiter; anything else only settles the permit. */
+function settleRefusal(limiter: RateLimiter, permit: Permit, error: unknown, now: number): void {
+  if (GeminiApiError.isInstance(error) && error.code === 'QUOTA_EXHAUSTED') {
+    limiter.throttled(permit, error.retryDelayMs, now);
+  } else {
+    limiter.failed(permit, now);
+  }
+}
+
+/**
+ * The next output limit after a MAX_TOKENS answer: twice the current one (or twice what was
+ * produced, when no limit was set), at most `cap`; null when the cap was already reached.
+ */
+export function largerOutputLimit(current: number | undefined, produced: number, cap: number): number | null {
+  const base = Math.max(current ?? 0, produced, 1);
+  if (base >= cap) return null;
+  return Math.min(cap, base * 2);
+}
+
+function failureOf(error: unknown, attempts: number, billed: BilledAttempt[]): SyncOutcome {
+  if (error instanceof EmptyAnswerError) {
+    return {
+      ok: false,
+      cause: 'empty',
+      message: error.message,
+      retryable: true,
+      response: error.response,
+      attempts,
+      billed,
+    };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { ok: false, cause: 'api_error', message, retryable: retryableSync(error), attempts, billed };
+}
+
+function servedTierOf(response: Record<string, unknown>): string | null {
+  const usage = response.usageMetadata;
+  const tier =
+    typeof usage === 'object' && usage !== null ? (usage as Record<string, unknown>).serviceTier : undefined;
+  return typeof tier === 'string' && tier !== '' ? tier.toLowerCase() : null;
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+}
+
+function numberOr(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}

@@ -1,0 +1,351 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createGeminiClient,
+  GeminiApiError,
+  type GeminiClient,
+  type ModelRequest,
+} from '../../../src/gemini/index.js';
+import { LaneLimiters } from '../../../src/lanes/sync/lane-limiters.js';
+import {
+  largerOutputLimit,
+  SyncExecutor,
+  type SyncExecutorOptions,
+} from '../../../src/lanes/sync/sync-executor.js';
+import { applyOverrides, GEMINI_PRICE_LIST } from '../../../src/pricing/index.js';
+import type { RunningEmulator } from '../../../src/emulator/index.js';
+import { emulatorSandbox } from '../../emulator/harness.js';
+import { emulatorClock } from '../../fixtures/emulator-clock.js';
+
+const MODEL = 'gemini-2.5-flash';
+const FAST_RETRY = { maxAttempts: 6, baseDelayMs: 50, maxDelayMs: 400 };
+
+function textRequest(text: string, generationConfig?: Record<string, unknown>): ModelRequest {
+  return {
+    contents: [{ role: 'user', parts: [{ text }] }],
+    ...(generationConfig ? { generationConfig } : {}),
+  };
+}
+
+function clientFor(emulator: RunningEmulator): GeminiClient {
+  return createGeminiClient({ apiKey: 'test-key', baseUrl: emulator.url });
+}
+
+function executorFor(
+  emulator: RunningEmulator,
+  overrides: Partial<SyncExecutorOptions> = {},
+  timeScale = 1,
+): SyncExecutor {
+  return new SyncExecutor({
+    api: clientFor(emulator),
+    clock: emulatorClock(emulator, timeScale),
+    limiters: new LaneLimiters(GEMINI_PRICE_LIST),
+    concurrency: 8,
+    retry: FAST_RETRY,
+    random: () => 0.5,
+    ...overrides,
+  });
+}
+
+describe('SyncExecutor against the emulator', () => {
+  const sandbox = emulatorSandbox();
+
+  it('sends the lane as serviceTier (none for standard) and returns a STOP answer with its usage', async () => {
+    const tiers: unknown[] = [];
+    const emulator = await sandbox.startEmulator({
+      responder: (call) => {
+        tiers.push(call.request.serviceTier);
+        return undefined;
+      },
+    });
+    const executor = executorFor(emulator);
+    const flex = await executor.execute({
+      id: 'r1',
+      model: MODEL,
+      lane: 'flex',
+      request: textRequest('Describe page one.'),
+      estimatedTokens: 5,
+    });
+    const standard = await executor.execute({
+      id: 'r2',
+      model: MODEL,
+      lane: 'standard',
+      request: textRequest('Describe page two.'),
+      estimatedTokens: 5,
+    });
+    expect(tiers).toEqual(['flex', undefined]);
+    if (!flex.ok) throw new Error(flex.message);
+    const ledger = emulator.ledger.entries();
+    expect(ledger).toHaveLength(2);
+    expect(flex.usage).toEqual({
+      inputTokens: ledger[0]?.inputTokens,
+      outputTokens: ledger[0]?.outputTokens,
+    });
+    expect(flex.attempts).toBe(1);
+    expect(standard.ok).toBe(true);
+  });
+
+  it('recovers from 500, 503 and dropped connections, billing the one answer once', async () => {
+    const emulator = await sandbox.startEmulator({
+      faults: {
+        http: [
+          { kind: 'status_500', match: 'generate', count: 1 },
+          { kind: 'status_503', match: 'generate', count: 1 },
+          { kind: 'drop', match: 'generate', count: 1 },
+        ],
+      },
+    });
+    const retries: unknown[] = [];
+    const executor = executorFor(emulator, { onRetry: (info) => retries.push(info.error) });
+    const outcome = await executor.execute({
+      id: 'r1',
+      model: MODEL,
+      lane: 'flex',
+      request: textRequest('hello'),
+      estimatedTokens: 2,
+    });
+    expect(outcome).toMatchObject({ ok: true, attempts: 4 });
+    expect(retries.map((error) => (GeminiApiError.isInstance(error) ? error.code : 'other'))).toEqual([
+      'INTERNAL',
+      'UNAVAILABLE',
+      'NETWORK',
+    ]);
+    expect(emulator.ledger.entries()).toHaveLength(1);
+  });
+
+  it('retries an empty answer (billed) and reports both billed attempts', async () => {
+    let calls = 0;
+    const emulator = await sandbox.startEmulator({
+      responder: () => {
+        calls += 1;
+        if (calls === 1) return { response: { candidates: [], usageMetadata: { promptTokenCount: 3 } } };
+        return undefined;
+      },
+    });
+    const outcome = await executorFor(emulator).execute({
+      id: 'r1',
+      model: MODEL,
+      lane: 'standard',
+      request: textRequest('hello'),
+      estimatedTokens: 2,
+    });
+    expect(outcome.ok).toBe(true);
+    expect(outcome.attempts).toBe(2);
+    expect(outcome.billed).toHaveLength(2);
+    expect(emulator.ledger.entries()).toHaveLength(2);
+  });
+
+  it('gives up on a request that keeps failing, as retryable, after the policy allows', async () => {
+    const emulator = await sandbox.startEmulator({
+      faults: { http: [{ kind: 'status_503', match: 'generate' }] },
+    });
+    const outcome = await executorFor(emulator, {
+      retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 10 },
+    }).execute({
+      id: 'r1',
+      model: MODEL,
+      lane: 'flex',
+      request: textRequest('hello'),
+      estimatedTokens: 2,
+    });
+    expect(outcome).toMatchObject({ ok: false, cause: 'api_error', retryable: true, attempts: 3 });
+    expect(emulator.ledger.entries()).toHaveLength(0);
+  });
+
+  it('retries MAX_TOKENS with twice the output limit until the answer fits', async () => {
+    const limits: unknown[] = [];
+    const emulator = await sandbox.startEmulator({
+      responder: (call) => {
+        limits.push(call.request.generationConfig?.maxOutputTokens);
+        return undefined;
+      },
+    });
+    const outcome = await executorFor(emulator).execute({
+      id: 'r1',
+      model: MODEL,
+      lane: 'flex',
+      request: textRequest('Write a long answer.', { maxOutputTokens: 2 }),
+      estimatedTokens: 5,
+    });
+    if (!outcome.ok) throw new Error(outcome.message);
+    expect(limits[0]).toBe(2);
+    expect(limits.length).toBeGreaterThan(1);
+    for (let i = 1; i < limits.length; i++) expect(limits[i]).toBe((limits[i - 1] as number) * 2);
+    const ledger = emulator.ledger.entries();
+    expect(ledger.map((entry) => entry.outcome)).toEqual([...limits.slice(1).map(() => 'max_tokens'), 'ok']);
+    expect(outcome.billed).toHaveLength(ledger.length);
+  });
+
+  it('stops at the output cap with a final max_tokens failure', async () => {
+    const emulator = await sandbox.startEmulator();
+    const outcome = await executorFor(emulator, { maxOutputTokensCap: 4 }).execute({
+      id: 'r1',
+      model: MODEL,
+      lane: 'flex',
+      request: textRequest('Write a long answer.', { maxOutputTokens: 2 }),
+      estimatedTokens: 5,
+    });
+    expect(outcome).toMatchObject({ ok: false, cause: 'max_tokens', retryable: false, attempts: 2 });
+    if (!outcome.ok) expect(outcome.message).toContain('cap of 4');
+  });
+
+  it.each([
+    ['SAFETY', 'safety'],
+    ['RECITATION', 'recitation'],
+    ['PROHIBITED_CONTENT', 'safety'],
+  ])('does not retry a %s stop: final at once with the reason', async (reason, cause) => {
+    const emulator = await sandbox.startEmulator({
+      responder: () => ({
+        response: {
+          candidates: [{ content: { role: 'model', parts: [] }, finishReason: reason }],
+          usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 0 },
+        },
+      }),
+    });
+    const outcome = await executorFor(emulator).execute({
+      id: 'r1',
+      model: MODEL,
+      lane: 'flex',
+      request: textRequest('hello'),
+      estimatedTokens: 2,
+    });
+    expect(outcome).toMatchObject({ ok: false, cause, retryable: false, attempts: 1 });
+    if (!outcome.ok) expect(outcome.message).toContain(reason);
+    expect(emulator.ledger.entries()).toHaveLength(1);
+  });
+
+  it('abandons an attempt after the request timeout and sends it again', async () => {
+    const timeScale = 1000;
+    let calls = 0;
+    const emulator = await sandbox.startEmulator({
+      timeScale,
+      // The first call hangs for 200 real ms = 200 emulated s; the timeout is 30 emulated s.
+      responder: () => {
+        calls += 1;
+        return undefined;
+      },
+      faults: { slowMs: { generate: 200 } },
+    });
+    const executor = executorFor(emulator, { requestTimeoutMs: { flex: 30_000 } }, timeScale);
+    const started = Date.now();
+    const outcome = await executor.execute({
+      id: 'r1',
+      model: MODEL,
+      lane: 'flex',
+      request: textRequest('hello'),
+      estimatedTokens: 2,
+      // Every attempt is slow: the request gives up after its attempts, each cut at the timeout.
+    });
+    expect(outcome).toMatchObject({ ok: false, cause: 'api_error', retryable: true });
+    if (!outcome.ok) expect(outcome.message).toContain('within 30 s');
+    expect(outcome.attempts).toBe(FAST_RETRY.maxAttempts);
+    // Cut at ~30 ms real each, not 200.
+    expect(Date.now() - started).toBeLessThan(FAST_RETRY.maxAttempts * 200);
+    expect(calls).toBeLessThanOrEqual(FAST_RETRY.maxAttempts);
+  });
+
+  it('refuses a lane with no quota without calling the API', async () => {
+    const emulator = await sandbox.startEmulator();
+    const outcome = await executorFor(emulator).execute({
+      id: 'r1',
+      model: MODEL,
+      lane: 'priority',
+      request: textRequest('hello'),
+      estimatedTokens: 2,
+    });
+    expect(outcome).toMatchObject({ ok: false, retryable: false, attempts: 0 });
+    if (!outcome.ok) expect(outcome.message).toContain('tier 2');
+    expect(emulator.ledger.entries()).toHaveLength(0);
+  });
+
+  it('recovers from 429s when the real limit is far below the configured one', async () => {
+    const timeScale = 600;
+    const emulator = await sandbox.startEmulator({ timeScale, quotas: { rpm: 5 } });
+    const prices = applyOverrides(GEMINI_PRICE_LIST, {}, { models: { [MODEL]: { flex: { rpm: 20 } } } });
+    const limiters = new LaneLimiters(prices);
+    const executor = executorFor(
+      emulator,
+      { limiters, retry: { maxAttempts: 10, baseDelayMs: 1000, maxDelayMs: 20_000 } },
+      timeScale,
+    );
+    const outcomes = await Promise.all(
+      Array.from({ length: 12 }, (_, index) =>
+        executor.execute({
+          id: `r${index}`,
+          model: MODEL,
+          lane: 'flex',
+          request: textRequest(`q${index}`),
+          estimatedTokens: 2,
+        }),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome.ok)).toHaveLength(12);
+    expect(emulator.ledger.entries()).toHaveLength(12);
+    // The limiter learnt that the limit is about 5 a minute, not 20.
+    expect(limiters.for(MODEL, 'flex').state(emulator.now()).share).toBeLessThan(0.5);
+  });
+
+  it('holds at least 90% of the RPM limit after warm-up with at most 1% 429s', async () => {
+    // 30: an emulated minute in 2 real seconds, slow enough that a busy machine does not skew it.
+    const timeScale = 30;
+    const rpm = 60;
+    const emulator = await sandbox.startEmulator({ timeScale, quotas: { rpm } });
+    const client = clientFor(emulator);
+    let refused = 0;
+    let sent = 0;
+    const counting: GeminiClient = {
+      ...client,
+      generateContent: async (model, request, options) => {
+        sent += 1;
+        try {
+          return await client.generateContent(model, request, options);
+        } catch (error) {
+          if (GeminiApiError.isInstance(error) && error.code === 'QUOTA_EXHAUSTED') refused += 1;
+          throw error;
+        }
+      },
+    };
+    const prices = applyOverrides(
+      GEMINI_PRICE_LIST,
+      {},
+      { models: { [MODEL]: { flex: { rpm, tpm: 1e9 } } } },
+    );
+    const executor = new SyncExecutor({
+      api: counting,
+      clock: emulatorClock(emulator, timeScale),
+      limiters: new LaneLimiters(prices),
+      concurrency: 16,
+      retry: FAST_RETRY,
+    });
+    const start = emulator.now();
+    const outcomes = await Promise.all(
+      Array.from({ length: 330 }, (_, index) =>
+        executor.execute({
+          id: `r${index}`,
+          model: MODEL,
+          lane: 'flex',
+          request: textRequest(`request ${index}`),
+          estimatedTokens: 4,
+        }),
+      ),
+    );
+    expect(outcomes.every((outcome) => outcome.ok)).toBe(true);
+    const billedAt = emulator.ledger.entries().map((entry) => Date.parse(entry.at) - start);
+    expect(billedAt).toHaveLength(330);
+    // Minutes 1 to 4 (after a minute of warm-up, before the tail).
+    const perMinute = [1, 2, 3, 4].map(
+      (minute) => billedAt.filter((at) => at >= minute * 60_000 && at < (minute + 1) * 60_000).length,
+    );
+    for (const count of perMinute) expect(count).toBeGreaterThanOrEqual(0.9 * rpm);
+    expect(refused / sent).toBeLessThanOrEqual(0.01);
+  });
+});
+
+describe('largerOutputLimit', () => {
+  it('doubles the limit, or what was produced when none was set, up to the cap', () => {
+    expect(largerOutputLimit(100, 100, 1000)).toBe(200);
+    expect(largerOutputLimit(undefined, 300, 1000)).toBe(600);
+    expect(largerOutputLimit(600, 600, 1000)).toBe(1000);
+    expect(largerOutputLimit(1000, 1000, 1000)).toBeNull();
+    expect(largerOutputLimit(undefined, 5000, 1000)).toBeNull();
+  });
+});
