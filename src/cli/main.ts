@@ -16,6 +16,8 @@ const COMMANDS: Record<string, () => Promise<Command[]>> = {
   fetch: async () => [(await import('./commands/fetch.js')).fetchCommand()],
   cancel: async () => [(await import('./commands/cancel.js')).cancelCommand()],
   failures: async () => (await import('./commands/maintenance.js')).maintenanceCommands(),
+  init: async () => [(await import('./commands/init.js')).initCommand()],
+  config: async () => (await import('./commands/config.js')).configCommands(),
 };
 /** Commands that live in a module registered under another name. */
 const MODULE_OF: Record<string, string> = {

@@ -1,0 +1,238 @@
+import { basename, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { CONFIG_JSON_SCHEMA_PATH } from '../../config/json-schema.js';
+import {
+  importSeedConfig,
+  InitAnswerError,
+  isWorkloadName,
+  STARTER_SOURCES,
+  starterFiles,
+  workloadNameFrom,
+  writeScaffold,
+  type SeedConversion,
+  type StarterAnswers,
+  type StarterSource,
+} from '../../scaffold/index.js';
+import { questionsOn, type Questions } from '../questions.js';
+
+const DEFAULT_MODEL = 'gemini-2.5-flash';
+const EMULATOR_URL = 'http://127.0.0.1:8080';
+
+interface InitOptions {
+  name?: string;
+  source?: StarterSource;
+  model?: string;
+  baseUrl?: string;
+  emulator?: boolean;
+  fromSeedConfig?: string;
+  force?: boolean;
+  yes?: boolean;
+  interactive?: boolean;
+  json?: boolean;
+}
+
+/** `wavebatch init [dir]`: a new workload that runs as it is, or one converted from a seed config. */
+export function initCommand(): Command {
+  return new Command('init')
+    .description(
+      'Create a workload (wavebatch.yaml, prompt, response schema, sample data) that runs as it is; asks on a terminal',
+    )
+    .argument('[dir]', 'folder to create it in (default: the current folder)', '.')
+    .option(
+      '--name <name>',
+      'workload name: lower-case letters, digits and dashes (default: from the folder)',
+    )
+    .addOption(
+      new Option(
+        '--source <type>',
+        'where records come from: a folder tree of pages, or a JSONL file',
+      ).choices(STARTER_SOURCES),
+    )
+    .option('--model <model>', `Gemini model (default: ${DEFAULT_MODEL})`)
+    .option(
+      '--base-url <url>',
+      'run against this API root (e.g. a `wavebatch emulator`) instead of Google',
+      httpUrl,
+    )
+    .option(
+      '--emulator',
+      `shorthand for --base-url ${EMULATOR_URL} (start it with \`wavebatch emulator --time-scale 3600\`)`,
+    )
+    .option(
+      '--from-seed-config <file>',
+      "convert the seed system's config.yaml instead of writing a starter workload",
+    )
+    .option('--force', 'overwrite files that exist')
+    .option('-y, --yes', 'ask nothing: take the flags and the defaults')
+    .option(
+      '--interactive',
+      'ask even when not on a terminal (answers are read line by line from standard input)',
+    )
+    .option('--json', 'print what was written (and, for a seed config, what was mapped) as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  wavebatch init my-workload\n  wavebatch init my-workload --emulator --yes' +
+        '\n  wavebatch init reviews --source jsonl --model gemini-2.5-flash-lite --yes' +
+        '\n  wavebatch init catalogs --from-seed-config ../seed/config.yaml',
+    )
+    .action(async (dir: string, options: InitOptions) => {
+      const folder = resolve(dir);
+      const baseUrl = options.baseUrl ?? (options.emulator ? EMULATOR_URL : undefined);
+      const schemaRef = schemaReference(folder);
+      if (options.fromSeedConfig !== undefined) {
+        const name = checkedName(options.name ?? workloadNameFrom(basename(folder)));
+        const imported = await importSeedConfig(options.fromSeedConfig, folder, {
+          name,
+          schemaRef,
+          ...(baseUrl ? { baseUrl } : {}),
+        });
+        const written = await writeScaffold(folder, imported.files, { force: options.force ?? false });
+        report(folder, written, options.json ?? false, imported.conversion, baseUrl);
+        return;
+      }
+      const ask = options.interactive || (!options.yes && process.stdin.isTTY && process.stdout.isTTY);
+      const answers = ask
+        ? await askAnswers(folder, options, baseUrl, schemaRef)
+        : {
+            name: checkedName(options.name ?? workloadNameFrom(basename(folder))),
+            source: options.source ?? 'directory',
+            model: options.model ?? DEFAULT_MODEL,
+            schemaRef,
+            ...(baseUrl ? { baseUrl } : {}),
+          };
+      const written = await writeScaffold(folder, starterFiles(answers), { force: options.force ?? false });
+      report(folder, written, options.json ?? false, null, answers.baseUrl);
+    });
+}
+
+/** The questions of an interactive init; flags given on the command line are not asked again. */
+async function askAnswers(
+  folder: string,
+  options: InitOptions,
+  baseUrl: string | undefined,
+  schemaRef: string,
+): Promise<StarterAnswers> {
+  const questions = questionsOn(process.stdin, process.stderr);
+  try {
+    const name = options.name ?? (await askName(questions, workloadNameFrom(basename(folder))));
+    const source =
+      options.source ??
+      (await askChoice(
+        questions,
+        'Records come from: directory (a folder tree of pages) or jsonl',
+        STARTER_SOURCES,
+      ));
+    const model = options.model ?? (await questions.ask('Gemini model', DEFAULT_MODEL));
+    const url =
+      baseUrl ??
+      (await questions.ask(
+        `API root for a local emulator, e.g. ${EMULATOR_URL} ("-" for Google's API with GEMINI_API_KEY)`,
+        '-',
+      ));
+    const chosen = url === '-' ? undefined : httpUrl(url);
+    return { name: checkedName(name), source, model, schemaRef, ...(chosen ? { baseUrl: chosen } : {}) };
+  } finally {
+    questions.close();
+  }
+}
+
+async function askName(questions: Questions, fallback: string): Promise<string> {
+  for (;;) {
+    const name = await questions.ask('Workload name', fallback);
+    if (isWorkloadName(name)) return name;
+    process.stderr.write('  use lower-case letters, digits and dashes (it prefixes batch job names)\n');
+  }
+}
+
+async function askChoice<T extends string>(
+  questions: Questions,
+  question: string,
+  choices: readonly T[],
+): Promise<T> {
+  for (;;) {
+    const answer = await questions.ask(question, choices[0] as T);
+    const match = choices.find((choice) => choice === answer.toLowerCase());
+    if (match) return match;
+    process.stderr.write(`  answer one of: ${choices.join(', ')}\n`);
+  }
+}
+
+function checkedName(name: string): string {
+  if (!isWorkloadName(name))
+    throw new InitAnswerError(
+      `--name ${JSON.stringify(name)} is not a workload name: use lower-case letters, digits and dashes.`,
+    );
+  return name;
+}
+
+function httpUrl(value: string): string {
+  if (!/^https?:\/\/[^\s/]+/.test(value))
+    throw new InvalidArgumentError(
+      `expected an http(s) URL such as ${EMULATOR_URL}, got ${JSON.stringify(value)}.`,
+    );
+  return value.replace(/\/+$/, '');
+}
+
+/**
+ * The published JSON Schema for the new config's modeline: relative when the package sits in the
+ * project (node_modules) or holds the folder (its examples), absolute otherwise (a global install).
+ */
+function schemaReference(folder: string): string {
+  const schema = fileURLToPath(new URL(`../../../${CONFIG_JSON_SCHEMA_PATH}`, import.meta.url));
+  const packageRoot = resolve(schema, '..', '..');
+  const fromFolder = relative(folder, schema).split(sep).join('/');
+  const inside = (child: string, parent: string) => !relative(parent, child).startsWith('..');
+  return inside(folder, packageRoot) || fromFolder.includes('node_modules/') ? fromFolder : schema;
+}
+
+function report(
+  folder: string,
+  written: string[],
+  json: boolean,
+  conversion: SeedConversion | null,
+  baseUrl: string | undefined,
+): void {
+  const config = join(folder, 'wavebatch.yaml');
+  if (json) {
+    const data = {
+      folder,
+      config,
+      written,
+      ...(conversion
+        ? { mapped: conversion.mapped, unmapped: conversion.unmapped, notes: conversion.notes }
+        : {}),
+    };
+    process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    return;
+  }
+  const shown = relative(process.cwd(), folder) || '.';
+  const lines = [`created ${shown}/: ${written.join(', ')}`];
+  if (conversion) {
+    lines.push('', 'mapped from the seed config:');
+    for (const entry of conversion.mapped)
+      lines.push(
+        `  ${entry.from} -> ${entry.to}: ${JSON.stringify(entry.value)}${entry.note ? `\n      (${entry.note})` : ''}`,
+      );
+    if (conversion.unmapped.length > 0) {
+      lines.push('', 'not mapped:');
+      for (const entry of conversion.unmapped) lines.push(`  ${entry.key}: ${entry.reason}`);
+    }
+    for (const note of conversion.notes) lines.push('', `note: ${note}`);
+  }
+  const cd = shown === '.' ? [] : [`  cd ${shown}`];
+  lines.push(
+    '',
+    'next:',
+    ...cd,
+    '  wavebatch config check          # validate, and see every default',
+    ...(baseUrl
+      ? [
+          `  wavebatch emulator --time-scale 3600 --port ${new URL(baseUrl).port || '80'} &   # a local Gemini (free)`,
+        ]
+      : ['  export GEMINI_API_KEY=...       # or use a local emulator: wavebatch init --emulator']),
+    '  wavebatch run                   # until every record is done',
+    '  wavebatch status                # where it stands, at any time',
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,68 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { runCli } from '../fixtures/cli.js';
+
+describe('wavebatch config check', () => {
+  let root: string;
+  let configPath: string;
+
+  beforeAll(() => {
+    ({ root, configPath } = writeCatalogWorkload({ books: 1, pages: 1 }));
+  });
+
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('prints the resolved config with every default, and where the key comes from but never the key', async () => {
+    const env = { GEMINI_API_KEY: 'config-check-secret-key' };
+    const result = await runCli(['config', 'check', '-c', configPath], { env });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`${configPath} is valid`);
+    expect(result.stdout).toContain('API key from GEMINI_API_KEY');
+    expect(result.stdout).not.toContain('config-check-secret-key');
+    const resolved = parse(result.stdout.slice(result.stdout.indexOf('\n#'))) as Record<string, unknown>;
+    expect(resolved).toMatchObject({
+      name: 'test',
+      data_dir: join(root, 'state'),
+      execution: {
+        max_retries: 2,
+        max_job_bytes: 100_000_000,
+        inline_max_bytes: 10_000_000,
+        poll_interval: 20,
+      },
+      source: { levels: ['state', 'school', 'year'] },
+    });
+    expect(result.stdout).toContain('levels: [state, school, year]');
+  });
+
+  it('--json prints the documented shape; --quiet prints nothing', async () => {
+    const json = await runCli(['config', 'check', '--json', '-c', configPath], { env: {} });
+    expect(json.code).toBe(0);
+    const document = JSON.parse(json.stdout) as Record<string, unknown>;
+    expect(Object.keys(document)).toEqual(['configPath', 'valid', 'apiKeyFrom', 'prompt', 'config']);
+    expect(document).toMatchObject({
+      configPath,
+      valid: true,
+      apiKeyFrom: null,
+      prompt: { template: join(root, 'prompts/page/v1.jinja') },
+      config: { model: { name: 'gemini-2.5-flash', generation_config: {} }, prompt: { version: 'v1' } },
+    });
+    const quiet = await runCli(['config', 'check', '-q', '-c', configPath], { env: {} });
+    expect(quiet).toMatchObject({ code: 0, stdout: '' });
+  });
+
+  it('exits 2 naming the line and key of a bad value, and the file and line of a broken template', async () => {
+    const broken = join(root, 'broken.yaml');
+    writeFileSync(broken, readFileSync(configPath, 'utf8').replace('max_retries: 2', 'max_retries: -1'));
+    const bad = await runCli(['config', 'check', '-c', broken], { env: {} });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/line \d+: execution\.max_retries/);
+
+    writeFileSync(join(root, 'prompts/page/v1.jinja'), 'Page {{ record.page }\n');
+    const template = await runCli(['config', 'check', '-c', configPath], { env: {} });
+    expect(template.code).toBe(2);
+    expect(template.stderr).toContain('v1.jinja');
+  });
+});
