@@ -19,7 +19,9 @@ export type ConfigErrorCode =
   /** A file or folder named by the config (source, prompt dir, schema, allow list) does not exist. */
   | 'CONFIG_FILE_MISSING'
   /** A TypeScript / JavaScript config threw while being imported. */
-  | 'CONFIG_IMPORT_FAILED';
+  | 'CONFIG_IMPORT_FAILED'
+  /** data_dir or outputs is a file, or lies below one, so it can never be a folder. */
+  | 'CONFIG_PATH_NOT_FOLDER';
 
 /** A config that cannot be used; the message lists every issue with its file, line and key. */
 export class ConfigError extends WavebatchError {

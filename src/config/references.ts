@@ -56,6 +56,17 @@ export async function resolveConfig(parsed: ParsedConfig, context: ResolveContex
       await requireExisting(['source', 'media_root'], parsed.source.media_root, 'folder');
   }
   await requireExisting(['prompt', 'dir'], parsed.prompt.dir, 'folder');
+  // Checked now, before anything is sent: a file in the way would otherwise fail the first write,
+  // for outputs only once a job has been paid for.
+  for (const key of ['data_dir', 'outputs'] as const) {
+    const blocker = await fileInTheWay(absolute(parsed[key]));
+    if (blocker === undefined) continue;
+    const what =
+      blocker === absolute(parsed[key])
+        ? `"${parsed[key]}" is a file, not a folder (${blocker})`
+        : `"${parsed[key]}" cannot be a folder: ${blocker} is a file`;
+    report('CONFIG_PATH_NOT_FOLDER', [key], `${what}; name a folder, or move the file away`);
+  }
 
   let responseSchema: unknown;
   const schemaFile = parsed.model.response_schema_file;
@@ -103,6 +114,16 @@ export async function resolveConfig(parsed: ParsedConfig, context: ResolveContex
     ...(apiKey ? { apiKey } : {}),
     ...(parsed.hooks ? { hooks: parsed.hooks } : {}),
   };
+}
+
+/** The path itself, or its nearest existing ancestor, when that is not a folder; undefined when the folder can exist. */
+async function fileInTheWay(path: string): Promise<string | undefined> {
+  for (let current = path; ; current = dirname(current)) {
+    // Missing (or below a file: ENOTDIR): look at the parent, up to the first thing that exists.
+    const found = await stat(current).catch(() => undefined);
+    if (found) return found.isDirectory() ? undefined : current;
+    if (dirname(current) === current) return undefined;
+  }
 }
 
 /** GEMINI_API_KEY wins over GOOGLE_API_KEY, as in Google's own SDK; blank values count as unset. */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { createValidator, SchemaError } from '../results/index.js';
+import { createValidator, modelSchemaProblems, SchemaError } from '../results/index.js';
 import { jsonErrorPosition } from './json-syntax.js';
 import { isZodSchema } from './schema-parts.js';
 
@@ -39,8 +39,30 @@ export function checkResponseSchema(value: unknown): SchemaOutcome {
   }
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema))
     return { problem: 'a JSON Schema must be an object' };
-  const problem = compileProblem(schema);
+  const problem = compileProblem(schema) ?? geminiProblem(schema);
   return problem ? { problem } : { schema };
+}
+
+/** Shown at most, so a schema full of problems still gives a readable message. */
+const LISTED_PROBLEMS = 5;
+
+/**
+ * Refuses keywords Gemini's responseJsonSchema does not accept: they would be dropped, leaving the
+ * model unguided while outputs are still validated against them (failing after being paid for).
+ */
+function geminiProblem(schema: object): string | undefined {
+  const problems = modelSchemaProblems(schema);
+  const [first] = problems;
+  if (!first) return undefined;
+  const listed = problems
+    .slice(0, LISTED_PROBLEMS)
+    .map((item) => `keyword "${item.keyword}" at ${item.pointer}: ${item.reason}`);
+  const more = problems.length > LISTED_PROBLEMS ? `; and ${problems.length - LISTED_PROBLEMS} more` : '';
+  return (
+    `Gemini would not accept this response schema (${listed.join('; ')}${more}). ` +
+    'Remove or rewrite those keywords: Gemini would ignore them, so the model would not be held to ' +
+    'them while every output is still validated against them, and fail after being paid for.'
+  );
 }
 
 /** Compiles it exactly as the runner's output validator will, so a schema that loads also validates. */

@@ -10,7 +10,7 @@ import {
 } from '@google/genai';
 import { fromSdkBatchJob, fromWireBatch, type BatchJobInfo } from './batch-job.js';
 import { registerSecret } from '../secrets/redact.js';
-import { GeminiApiError, toGeminiApiError } from './errors.js';
+import { GeminiApiError, toGeminiApiError, type ApiResource } from './errors.js';
 import { toGenerateContentConfig, toInlinedRequest, type ModelRequest } from './request.js';
 
 export interface GeminiClientOptions {
@@ -95,11 +95,19 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
       ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
     },
   });
-  const call = async <T>(operation: string, work: () => Promise<T>): Promise<T> => {
+  const call = async <T>(
+    operation: string,
+    work: () => Promise<T>,
+    resource: ApiResource = 'collection',
+  ): Promise<T> => {
     try {
       return await work();
     } catch (error) {
-      throw toGeminiApiError(error, operation, { apiKey: options.apiKey });
+      throw toGeminiApiError(error, operation, {
+        apiKey: options.apiKey,
+        resource,
+        ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+      });
     }
   };
 
@@ -116,74 +124,101 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
 
     getFile: async (name) => {
       try {
-        return await call(`Reading file ${name}`, async () => remoteFile(await ai.files.get({ name })));
+        return await call(
+          `Reading file ${name}`,
+          async () => remoteFile(await ai.files.get({ name })),
+          'file',
+        );
       } catch (error) {
         if (isGoneFileError(error)) return null;
         throw error;
       }
     },
 
-    deleteFile: (name) => call(`Deleting file ${name}`, async () => void (await ai.files.delete({ name }))),
+    deleteFile: (name) =>
+      call(`Deleting file ${name}`, async () => void (await ai.files.delete({ name })), 'file'),
 
     createBatch: (input) =>
-      call(`Creating batch ${input.displayName}`, async () => {
-        const src = 'fileName' in input.source ? input.source.fileName : input.source.requests;
-        return fromSdkBatchJob(
-          await ai.batches.create({ model: input.model, src, config: { displayName: input.displayName } }),
-        );
-      }),
+      call(
+        `Creating batch ${input.displayName}`,
+        async () => {
+          const src = 'fileName' in input.source ? input.source.fileName : input.source.requests;
+          return fromSdkBatchJob(
+            await ai.batches.create({ model: input.model, src, config: { displayName: input.displayName } }),
+          );
+        },
+        'model',
+      ),
 
     getBatch: (name) =>
-      call(`Reading batch ${name}`, async () => {
-        // operations.get returns the raw operation JSON, which keeps batchStats and error that
-        // batches.get's converter drops for the Gemini API.
-        const operation = await ai.operations.get({ operation: new RawOperation(name) });
-        return fromWireBatch(operation instanceof RawOperation ? operation.raw : { ...operation });
-      }),
+      call(
+        `Reading batch ${name}`,
+        async () => {
+          // operations.get returns the raw operation JSON, which keeps batchStats and error that
+          // batches.get's converter drops for the Gemini API.
+          const operation = await ai.operations.get({ operation: new RawOperation(name) });
+          return fromWireBatch(operation instanceof RawOperation ? operation.raw : { ...operation });
+        },
+        'batch',
+      ),
 
     listBatches: (listOptions) => listAll(listOptions?.pageSize),
 
-    cancelBatch: (name) => call(`Cancelling batch ${name}`, () => ai.batches.cancel({ name })),
+    cancelBatch: (name) => call(`Cancelling batch ${name}`, () => ai.batches.cancel({ name }), 'batch'),
 
     deleteBatch: (name) =>
-      call(`Deleting batch ${name}`, async () => void (await ai.batches.delete({ name }))),
+      call(`Deleting batch ${name}`, async () => void (await ai.batches.delete({ name })), 'batch'),
 
     downloadFile: (fileName, destPath) =>
-      call(`Downloading ${fileName}`, async () => {
-        // Same directory so the rename is atomic; a crash leaves only a *.part file behind.
-        const temp = join(dirname(destPath), `.${basename(destPath)}.${randomBytes(4).toString('hex')}.part`);
-        try {
-          await ai.files.download({ file: fileName, downloadPath: temp });
-          await rename(temp, destPath);
-        } finally {
-          await rm(temp, { force: true });
-        }
-      }),
+      call(
+        `Downloading ${fileName}`,
+        async () => {
+          // Same directory so the rename is atomic; a crash leaves only a *.part file behind.
+          const temp = join(
+            dirname(destPath),
+            `.${basename(destPath)}.${randomBytes(4).toString('hex')}.part`,
+          );
+          try {
+            await ai.files.download({ file: fileName, downloadPath: temp });
+            await rename(temp, destPath);
+          } finally {
+            await rm(temp, { force: true });
+          }
+        },
+        'file',
+      ),
 
     countTokens: (model, request) =>
-      call(`Counting tokens for ${model}`, async () => {
-        // The Gemini API's countTokens takes no systemInstruction; count it as a leading text part.
-        const contents = request.systemInstruction
-          ? [{ role: 'user', parts: [{ text: request.systemInstruction }] }, ...request.contents]
-          : request.contents;
-        const response = await ai.models.countTokens({ model, contents });
-        return response.totalTokens ?? 0;
-      }),
+      call(
+        `Counting tokens for ${model}`,
+        async () => {
+          // The Gemini API's countTokens takes no systemInstruction; count it as a leading text part.
+          const contents = request.systemInstruction
+            ? [{ role: 'user', parts: [{ text: request.systemInstruction }] }, ...request.contents]
+            : request.contents;
+          const response = await ai.models.countTokens({ model, contents });
+          return response.totalTokens ?? 0;
+        },
+        'model',
+      ),
 
     generateContent: (model, request, generate = {}) =>
-      call(`Generating with ${model}`, () =>
-        ai.models.generateContent({
-          model,
-          contents: request.contents,
-          config: {
-            ...toGenerateContentConfig(request),
-            ...(generate.serviceTier && generate.serviceTier !== 'standard'
-              ? { serviceTier: generate.serviceTier as ServiceTier }
-              : {}),
-            ...(generate.signal ? { abortSignal: generate.signal } : {}),
-            ...(generate.timeoutMs !== undefined ? { httpOptions: { timeout: generate.timeoutMs } } : {}),
-          },
-        }),
+      call(
+        `Generating with ${model}`,
+        () =>
+          ai.models.generateContent({
+            model,
+            contents: request.contents,
+            config: {
+              ...toGenerateContentConfig(request),
+              ...(generate.serviceTier && generate.serviceTier !== 'standard'
+                ? { serviceTier: generate.serviceTier as ServiceTier }
+                : {}),
+              ...(generate.signal ? { abortSignal: generate.signal } : {}),
+              ...(generate.timeoutMs !== undefined ? { httpOptions: { timeout: generate.timeoutMs } } : {}),
+            },
+          }),
+        'model',
       ),
   };
 

@@ -1,9 +1,11 @@
-import { WavebatchError } from '../errors.js';
+import { WavebatchError, type ErrorCategory } from '../errors.js';
 import { redact, registerSecret } from '../secrets/redact.js';
 /** Stable codes for everything that can go wrong talking to the Gemini API. */
 export type GeminiErrorCode =
   | 'QUOTA_EXHAUSTED'
   | 'NOT_FOUND'
+  /** A 404 that is no Gemini API error (an HTML page, an empty body): the API root is wrong. */
+  | 'ENDPOINT_NOT_FOUND'
   | 'INVALID_ARGUMENT'
   | 'PERMISSION_DENIED'
   | 'UNAVAILABLE'
@@ -34,6 +36,11 @@ export class GeminiApiError extends WavebatchError {
     this.status = init.status;
     this.retryDelayMs = init.retryDelayMs;
     this.retryable = init.retryable;
+  }
+
+  /** A wrong API root is the user's input to fix (exit 2); every other API failure is a failure. */
+  override get category(): ErrorCategory {
+    return this.code === 'ENDPOINT_NOT_FOUND' ? 'input' : super.category;
   }
 
   /** Type guard that also works across duplicated module copies. */
@@ -69,21 +76,56 @@ const RETRYABLE: ReadonlySet<GeminiErrorCode> = new Set([
   'NETWORK',
 ]);
 
-const ADVICE: Record<GeminiErrorCode, string> = {
+/** The API root the SDK uses when no base URL is given. */
+const GOOGLE_API_ROOT = 'https://generativelanguage.googleapis.com';
+
+const ADVICE: Record<Exclude<GeminiErrorCode, 'NOT_FOUND' | 'ENDPOINT_NOT_FOUND'>, string> = {
   QUOTA_EXHAUSTED: 'Wait and retry, or lower max_concurrent_jobs / enqueued_token_budget for your tier.',
-  NOT_FOUND: 'It may have expired (files last 48 h) or been deleted; check the name.',
   INVALID_ARGUMENT: 'The request was rejected as malformed; fix the input or the model name before retrying.',
   PERMISSION_DENIED: 'Check that GEMINI_API_KEY (or GOOGLE_API_KEY) is valid and allowed to use this model.',
   UNAVAILABLE: 'The service is temporarily unavailable; retry later.',
   INTERNAL: 'The server failed; retry later.',
-  NETWORK: 'Could not reach the API; check the network or --base-url / WAVEBATCH_BASE_URL.',
+  NETWORK: 'Could not reach the API; check the network or api.base_url / --base-url / WAVEBATCH_BASE_URL.',
   UNKNOWN: 'Retry later; if it persists, run with WAVEBATCH_DEBUG=1 and report it.',
 };
 
-/** What the caller knows that shapes an error's text: the key to keep out of it. */
+/** What a call is about: a Gemini API 404 means that thing is missing, and the advice says how it goes missing. */
+export type ApiResource = 'file' | 'batch' | 'model' | 'collection';
+
+const NOT_FOUND_ADVICE: Record<ApiResource, string> = {
+  file: 'The file may have expired (files last 48 h) or been deleted; check the name.',
+  batch:
+    'No such batch job in this project: it may have been deleted, or created with another API key; list the jobs with `wavebatch jobs`.',
+  model:
+    'Check the model name (model.name, e.g. gemini-2.5-flash); a file the request names may also have expired (files last 48 h) or been deleted.',
+  collection:
+    'This API does not offer the call; check that api.base_url / --base-url is the Gemini API root.',
+};
+
+/** What the caller knows that shapes an error's text: the key to keep out of it, what was asked, and where. */
 export interface ErrorContext {
   /** The API key in use: redacted by value from every message (see src/secrets). */
   apiKey?: string;
+  /** What the call was about, for the advice on a 404. */
+  resource?: ApiResource;
+  /** The API root in use, when not Google's. */
+  baseUrl?: string;
+}
+
+/** The advice for a code; a 404's depends on what was asked for and where. */
+function adviceFor(code: GeminiErrorCode, context: ErrorContext): string {
+  switch (code) {
+    case 'NOT_FOUND':
+      return NOT_FOUND_ADVICE[context.resource ?? 'collection'];
+    case 'ENDPOINT_NOT_FOUND':
+      return (
+        `The server at ${context.baseUrl ?? GOOGLE_API_ROOT} answered 404 without a Gemini API error, so it does not ` +
+        `serve the Gemini API there: check api.base_url / --base-url / WAVEBATCH_BASE_URL (the API root, e.g. ${GOOGLE_API_ROOT} ` +
+        'or a `wavebatch emulator` URL, without /v1beta).'
+      );
+    default:
+      return ADVICE[code];
+  }
 }
 
 /**
@@ -105,13 +147,20 @@ export function toGeminiApiError(
     return new GeminiApiError({
       code,
       retryable: network,
-      message: redact(`${operation} failed: ${describe(error)}. ${ADVICE[code]}`),
+      message: redact(`${operation} failed: ${describe(error)}. ${adviceFor(code, context)}`),
     });
   }
   const body = parseErrorBody(error instanceof Error ? error.message : '');
-  const code = classify(status, body?.status);
+  // Google's API answers a 404 with a google.rpc.Status (`NOT_FOUND`); the SDK wraps any other
+  // server's page with the HTTP reason phrase (`Not Found`) instead.
+  const rpcStatus =
+    body?.status !== undefined && /^[A-Z][A-Z_]+$/.test(body.status) ? body.status : undefined;
+  const code = status === 404 && rpcStatus === undefined ? 'ENDPOINT_NOT_FOUND' : classify(status, rpcStatus);
   const retryDelayMs = body ? retryDelayOf(body.details) : undefined;
-  const serverMessage = body?.message ?? (error instanceof Error ? error.message : String(error));
+  const serverMessage =
+    code === 'ENDPOINT_NOT_FOUND'
+      ? 'Not Found.'
+      : (body?.message ?? (error instanceof Error ? error.message : String(error)));
   const wait =
     retryDelayMs !== undefined ? ` The server asks to wait ${Math.ceil(retryDelayMs / 1000)} s.` : '';
   return new GeminiApiError({
@@ -120,7 +169,7 @@ export function toGeminiApiError(
     retryable: RETRYABLE.has(code) || (code === 'UNKNOWN' && status >= 500),
     ...(retryDelayMs !== undefined ? { retryDelayMs } : {}),
     message: redact(
-      `${operation} failed (HTTP ${status}${body?.status ? ` ${body.status}` : ''}): ${sentence(serverMessage)}${wait} ${ADVICE[code]}`,
+      `${operation} failed (HTTP ${status}${body?.status ? ` ${body.status}` : ''}): ${sentence(serverMessage)}${wait} ${adviceFor(code, context)}`,
     ),
   });
 }

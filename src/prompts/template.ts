@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import nunjucks from 'nunjucks';
 import { createPromptEnvironment, dropTrailingNewline } from './environment.js';
 import { PromptError } from './errors.js';
+import { guardedRender } from './sandbox.js';
 import type { PromptFiles } from './registry.js';
 
 /** A prompt rendered for one record. */
@@ -124,7 +125,7 @@ function assertKnownFilters(
 
 function renderFile(template: nunjucks.Template, path: string, label: string, vars: PromptVariables): string {
   try {
-    return template.render({ record: vars.record, context: vars.context });
+    return guardedRender(() => template.render({ record: vars.record, context: vars.context }));
   } catch (error) {
     const { line, detail } = describe(error);
     throw new PromptError(

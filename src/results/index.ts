@@ -10,7 +10,7 @@ export {
   type ResultOutcome,
   type Usage,
 } from './classification.js';
-export { jsonSchemaForModel } from './model-schema.js';
+export { jsonSchemaForModel, modelSchemaProblems, type ModelSchemaProblem } from './model-schema.js';
 export { MAX_RAW_LINE_BYTES, readResultLines, type ResultLine } from './result-lines.js';
 export { usageOf } from './response.js';
 export { createValidator, SchemaError, type OutputValidator } from './validator.js';

@@ -1,7 +1,8 @@
 import { WavebatchError } from '../errors.js';
 /** A state-store failure; the message says which file and what to do. */
 export class StoreError extends WavebatchError {
-  readonly code: 'STORE_OPEN' | 'STORE_SCHEMA' | 'STORE_CONFLICT';
+  /** STORE_CORRUPT: the file is not a SQLite database, or a damaged one. */
+  readonly code: 'STORE_OPEN' | 'STORE_SCHEMA' | 'STORE_CONFLICT' | 'STORE_CORRUPT';
   constructor(code: StoreError['code'], message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'StoreError';

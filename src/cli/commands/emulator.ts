@@ -160,6 +160,8 @@ export async function emulatorOptionsFrom(raw: RawOptions): Promise<EmulatorOpti
 }
 
 async function serveUntilSignal(options: EmulatorOptions): Promise<void> {
+  const exposure = exposureWarning(options.host ?? '127.0.0.1');
+  if (exposure) process.stderr.write(`${exposure}\n`);
   const emulator = await startEmulator(options);
   process.stdout.write(`Gemini API emulator listening on ${emulator.url}\n`);
   process.stderr.write(`Use it with: api.base_url: ${emulator.url} (any API key). Ctrl-C to stop.\n`);
@@ -169,6 +171,17 @@ async function serveUntilSignal(options: EmulatorOptions): Promise<void> {
   });
   await emulator.close();
   process.stderr.write('emulator stopped\n');
+}
+
+/** A warning when `host` is reachable from other machines: the emulator checks no key and shows every prompt. */
+export function exposureWarning(host: string): string | undefined {
+  const loopback = host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+  if (loopback) return undefined;
+  return (
+    `warning: --host ${host} makes the emulator reachable from other machines. It accepts any API key, ` +
+    'and /_emulator/* (ledger, faults, clock) shows every prompt and lets anyone change its behaviour. ' +
+    'Listen on 127.0.0.1 unless every machine on that network may see your prompts.'
+  );
 }
 
 type FileProcessingTypes = NonNullable<EmulatorOptions['fileProcessingTypes']>;

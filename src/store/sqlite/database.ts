@@ -17,12 +17,37 @@ export function openDatabase(path: string): Database.Database {
       { cause: error },
     );
   }
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  migrate(db, path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db, path);
+  } catch (error) {
+    db.close();
+    if (!isCorruption(error)) throw error;
+    throw corruptStore(path, error);
+  }
   return db;
+}
+
+/** SQLite's words for a file that is not a database, or a damaged one. */
+function isCorruption(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT';
+}
+
+function corruptStore(path: string, error: unknown): StoreError {
+  const code = String((error as { code?: unknown }).code);
+  return new StoreError(
+    'STORE_CORRUPT',
+    `The state store ${path} is not a readable SQLite database (${code}); wavebatch left it as it is. ` +
+      `Move it aside (mv ${path} ${path}.broken) and run again: records are read again from the source, ` +
+      'and every output file on disk counts as done. A new store does not know the batch jobs still ' +
+      'running remotely: list them first with `wavebatch jobs` and cancel them (`wavebatch cancel`) or ' +
+      'fetch their results (`wavebatch fetch`), or their records are sent, and paid for, again.',
+    { cause: error },
+  );
 }
 
 function migrate(db: Database.Database, path: string): void {

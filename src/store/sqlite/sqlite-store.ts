@@ -133,11 +133,13 @@ export class SqliteStore implements WorkloadStore {
   }
 
   async getJob(jobId: string): Promise<JobRow | null> {
-    return jobs.getJob(this.db, jobId);
+    const job = jobs.getJob(this.db, jobId);
+    return job && { ...job, error: redactNullable(job.error) };
   }
 
   async listJobs(states?: readonly JobState[]): Promise<JobRow[]> {
-    return jobs.listJobs(this.db, states);
+    // Job errors are the API's words: redacted on the way in, and again on the way out for old rows.
+    return jobs.listJobs(this.db, states).map((job) => ({ ...job, error: redactNullable(job.error) }));
   }
 
   async jobMembers(jobId: string): Promise<JobMember[]> {

@@ -1,0 +1,68 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import nunjucks from 'nunjucks';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { loadPrompt, PromptError } from '../../src/prompts/index.js';
+
+// Templates are code, trusted like the config; still, none may reach JavaScript's Function
+// constructor (and so process.env and the API key). Record data is data: never run as a template.
+describe('prompt templates', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'wb-template-safety-'));
+    vi.stubEnv('WB_TEMPLATE_SECRET', 'sekrit-0f9e8d');
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function prompt(source: string) {
+    mkdirSync(join(dir, 'p'), { recursive: true });
+    writeFileSync(join(dir, 'p', 'v1.jinja'), source);
+    return loadPrompt(dir, 'p', 'v1');
+  }
+
+  it('cannot read the environment through a constructor chain, however it is spelled', async () => {
+    const escapes = [
+      '{{ "".constructor.constructor("return process.env.WB_TEMPLATE_SECRET")() }}',
+      '{{ ""["constructor"]["constructor"]("return process.env.WB_TEMPLATE_SECRET")() }}',
+      '{% set c = "construct" ~ "or" %}{{ range[c]("return process.env.WB_TEMPLATE_SECRET")() }}',
+      '{{ record.constructor.constructor("return process.env.WB_TEMPLATE_SECRET")() }}',
+      '{{ cycler.__proto__.constructor("return process.env.WB_TEMPLATE_SECRET")() }}',
+    ];
+    for (const source of escapes) {
+      const template = await prompt(source);
+      let error: unknown;
+      try {
+        template.render({ record: { a: 1 }, context: null });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error, source).toBeInstanceOf(PromptError);
+      expect((error as PromptError).code).toBe('PROMPT_RENDER');
+      expect((error as Error).message).toContain('templates may not read');
+      expect((error as Error).message).not.toContain('sekrit');
+    }
+  });
+
+  it('leaves nunjucks alone outside wavebatch renders, and ordinary lookups working inside them', async () => {
+    const plain = new nunjucks.Environment(null).renderString(
+      '{{ "".constructor.constructor("return 6 * 7")() }}',
+      {},
+    );
+    expect(plain).toBe('42');
+    const template = await prompt('{{ record.title | upper }} {{ record.tags[1] }} {{ context.n }}');
+    expect(template.render({ record: { title: 'x', tags: ['a', 'b'] }, context: { n: 2 } }).text).toBe(
+      'X b 2',
+    );
+  });
+
+  it('renders record values and context literally: data is never evaluated as a template', async () => {
+    const template = await prompt('Title: {{ record.title }} | Context: {{ context | tojson }}');
+    const hostile = '{{ 7 * 7 }} {% include "v1.jinja" %} {{ "".constructor }}';
+    const rendered = template.render({ record: { title: hostile }, context: { note: hostile } });
+    expect(rendered.text).toBe(`Title: ${hostile} | Context: ${JSON.stringify({ note: hostile })}`);
+  });
+});
