@@ -1,0 +1,62 @@
+import { rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import type { RunnerEvent } from '../../src/runner/events.js';
+import { openWorkloadSession } from '../../src/runner/workload-session.js';
+import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { emulatedConfig } from '../fixtures/session.js';
+
+// A base URL pointed at the wrong server for one run answers every poll with a 404 page. That is
+// not "the job is gone": releasing its records would send them, and pay for them, a second time.
+describe('a run against a wrong base URL', () => {
+  let emulator: RunningEmulator;
+  let wrongHost: Server;
+  let wrongUrl: string;
+  let root = '';
+
+  beforeEach(async () => {
+    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 60_000, seed: 3 });
+    wrongHost = createServer((_request, response) => {
+      response.writeHead(404, { 'content-type': 'text/html' });
+      response.end('<html><body>404 Not Found</body></html>');
+    });
+    await new Promise<void>((resolve) => wrongHost.listen(0, '127.0.0.1', resolve));
+    wrongUrl = `http://127.0.0.1:${(wrongHost.address() as AddressInfo).port}`;
+  });
+  afterEach(async () => {
+    await emulator.close();
+    await new Promise((resolve) => wrongHost.close(resolve));
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('keeps its jobs, says the base URL is wrong, and bills every record once when pointed back', async () => {
+    const workload = writeCatalogWorkload({ books: 3, pages: 1 });
+    root = workload.root;
+    const config = await emulatedConfig(workload.configPath, emulator);
+
+    const first = await openWorkloadSession(config);
+    expect((await first.runner.runOnce()).jobsSubmitted).toBeGreaterThan(0);
+    await first.close();
+
+    const events: RunnerEvent[] = [];
+    const wrong = await openWorkloadSession(
+      { ...config, api: { base_url: wrongUrl } },
+      { onEvent: (event) => events.push(event) },
+    );
+    const during = await wrong.runner.runOnce();
+    await wrong.close();
+    expect(during.counts.in_flight).toBe(3);
+    expect(during.jobsSubmitted).toBe(0);
+    const warnings = events.flatMap((event) => (event.type === 'warning' ? [event.message] : []));
+    expect(warnings.some((message) => message.includes(`The server at ${wrongUrl} answered 404`))).toBe(true);
+
+    const back = await openWorkloadSession(config);
+    const summary = await back.runner.run();
+    await back.close();
+    expect(summary.counts).toMatchObject({ done: 3, total: 3 });
+    const keys = emulator.ledger.entries().map((entry) => entry.key);
+    expect(keys.sort()).toEqual(workload.chains.map((chain) => chain[0]).sort());
+  });
+});
