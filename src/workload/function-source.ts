@@ -6,19 +6,32 @@ import { validateRecordId } from './record-id.js';
 /**
  * Streams a TypeScript config's source function, checking every record it yields (ids especially:
  * they become file paths). Relative media paths resolve against `baseFolder` (the config's folder).
+ * A record with a `chainId` but no `position` takes its order of appearance in that chain, as in a
+ * table source (one counter per such chain is the only state kept).
  */
 export async function* functionRecords(
   records: () => AsyncIterable<WorkloadRecord>,
   baseFolder: string,
 ): AsyncGenerator<WorkloadRecord> {
   let index = 0;
+  const seenPerChain = new Map<string, number>();
+  const nextPosition = (chainId: string) => {
+    const position = seenPerChain.get(chainId) ?? 0;
+    seenPerChain.set(chainId, position + 1);
+    return position;
+  };
   for await (const record of records()) {
     index++;
-    yield checkRecord(record as unknown, `the source function (record ${index})`, baseFolder);
+    yield checkRecord(record as unknown, `the source function (record ${index})`, baseFolder, nextPosition);
   }
 }
 
-function checkRecord(value: unknown, where: string, baseFolder: string): WorkloadRecord {
+function checkRecord(
+  value: unknown,
+  where: string,
+  baseFolder: string,
+  nextPosition: (chainId: string) => number,
+): WorkloadRecord {
   const invalid = (what: string) => new SourceError('SOURCE_INVALID_RECORD', `${where}: ${what}`);
   if (typeof value !== 'object' || value === null)
     throw invalid('expected a record object { id, chainId, position, vars, media }');
@@ -27,7 +40,7 @@ function checkRecord(value: unknown, where: string, baseFolder: string): Workloa
   const id = validateRecordId(record.id, where);
   const chainId = record.chainId ?? id;
   if (typeof chainId !== 'string' || chainId === '') throw invalid('`chainId` must be a non-empty string');
-  const position = record.position ?? 0;
+  const position = record.position ?? (record.chainId === undefined ? 0 : nextPosition(chainId));
   if (typeof position !== 'number' || !Number.isFinite(position))
     throw invalid('`position` must be a finite number');
   const vars = record.vars ?? {};

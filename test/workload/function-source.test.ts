@@ -45,6 +45,25 @@ describe('function source', () => {
     ]);
   });
 
+  it('orders a chain without positions by appearance, as a table source does', async () => {
+    const records = await collect(
+      openSource(
+        withRecords(async function* () {
+          yield { id: 'b1/p1', chainId: 'b1' };
+          yield { id: 'b2/p1', chainId: 'b2' };
+          yield { id: 'b1/p2', chainId: 'b1' };
+          yield { id: 'solo' };
+        }),
+      ),
+    );
+    expect(records.map((record) => [record.id, record.chainId, record.position])).toEqual([
+      ['b1/p1', 'b1', 0],
+      ['b2/p1', 'b2', 0],
+      ['b1/p2', 'b1', 1],
+      ['solo', 'solo', 0],
+    ]);
+  });
+
   it.each([
     ['a string', 'expected a record object'],
     [{ id: 5 }, '`id` must be a string'],
