@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Command[]>> = {
   failures: async () => (await import('./commands/maintenance.js')).maintenanceCommands(),
   init: async () => [(await import('./commands/init.js')).initCommand()],
   config: async () => (await import('./commands/config.js')).configCommands(),
+  log: async () => (await import('./commands/history.js')).historyCommands(),
 };
 /** Commands that live in a module registered under another name. */
 const MODULE_OF: Record<string, string> = {
@@ -25,6 +26,10 @@ const MODULE_OF: Record<string, string> = {
   requeue: 'failures',
   'clear-failures': 'failures',
   reset: 'failures',
+  runs: 'log',
+  show: 'log',
+  report: 'log',
+  prune: 'log',
 };
 
 const program = new Command('wavebatch')

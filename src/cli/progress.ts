@@ -92,15 +92,17 @@ export class ProgressDisplay {
 }
 
 /** The closing summary of a run, as plain lines. */
-export function formatSummary(summary: RunSummary, outputsDir: string): string {
+export function formatSummary(summary: RunSummary, outputsDir: string, reportPath?: string): string {
   const c = summary.counts;
   const pending = c.ready + c.blocked + c.in_flight;
   return [
     `records: ${c.done} done, ${c.dead} dead-lettered, ${pending} pending (${c.total} total)`,
     `jobs: ${summary.jobsSubmitted} submitted this run, ${summary.activeJobs} still active`,
     `tokens: ${summary.inputTokens} input, ${summary.outputTokens} output`,
+    `cost: $${summary.costUsd.toFixed(6)} this run`,
     `time: ${(summary.elapsedMs / 1000).toFixed(1)}s`,
     `outputs: ${outputsDir}`,
+    ...(reportPath ? [`report: ${reportPath} (wavebatch report)`] : []),
     ...(c.dead > 0
       ? ['see `wavebatch failures` for the dead letters, `wavebatch requeue` to retry them']
       : []),

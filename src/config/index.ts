@@ -25,3 +25,4 @@ export function defineWorkload(definition: WorkloadDefinition): WorkloadDefiniti
   return definition;
 }
 export { jsonErrorPosition, type JsonErrorPosition } from './json-syntax.js';
+export { configDigest } from './digest.js';

@@ -18,12 +18,15 @@ export type FailureCause =
 /** Token counts as billed. */
 export interface Usage {
   inputTokens: number;
+  /** Thinking included. */
   outputTokens: number;
+  /** The thinking part of outputTokens, when the response said. */
+  thoughtsTokens?: number;
 }
 
 /** A usable output, or why not (with the raw response kept for the failure log). */
 export type ResultOutcome =
-  | { ok: true; output: unknown; text: string; usage: Usage }
+  | { ok: true; output: unknown; text: string; usage: Usage; finishReason: string | null }
   | {
       ok: false;
       cause: FailureCause;
@@ -31,6 +34,7 @@ export type ResultOutcome =
       raw: string | null;
       retryable: boolean;
       usage?: Usage;
+      finishReason?: string | null;
     };
 
 /** What one request came back as: a line that could not be read, or a response and/or an error. */
@@ -90,9 +94,11 @@ export function classifyResult(input: ResultInput, validator: OutputValidator): 
 function classifyResponse(response: Record<string, unknown>, validator: OutputValidator): ResultOutcome {
   const facts = responseFacts(response);
   const usage = facts.usage;
+  const finishReason = facts.finishReason;
   const fail = (cause: FailureCause, message: string): ResultOutcome => ({
     ...failure(cause, message, rawJson(response)),
     usage,
+    finishReason,
   });
   const reason = facts.finishReason ?? 'none';
   if (facts.blockReason !== null)
@@ -119,7 +125,7 @@ function classifyResponse(response: Record<string, unknown>, validator: OutputVa
     return fail('empty', `The model stopped without a complete answer (finishReason ${reason}).`);
   }
   if (facts.text.trim() === '') return fail('empty', `The answer has no text (finishReason ${reason}).`);
-  if (!validator.expectsJson) return { ok: true, output: facts.text, text: facts.text, usage };
+  if (!validator.expectsJson) return { ok: true, output: facts.text, text: facts.text, usage, finishReason };
   const parsed = parseJson(facts.text);
   if (!parsed.ok)
     return fail('invalid_json', `The answer is not valid JSON (finishReason ${reason}): ${parsed.message}`);
@@ -129,7 +135,7 @@ function classifyResponse(response: Record<string, unknown>, validator: OutputVa
       'schema_mismatch',
       `The answer does not match the response schema (finishReason ${reason}): ${verdict.message}`,
     );
-  return { ok: true, output: parsed.value, text: facts.text, usage };
+  return { ok: true, output: parsed.value, text: facts.text, usage, finishReason };
 }
 
 function failure(

@@ -10,7 +10,7 @@ export interface ResponseFacts {
   finishReason: string | null;
   /** The answer text: the first candidate's non-thought text parts, joined. */
   text: string;
-  usage: { inputTokens: number; outputTokens: number };
+  usage: { inputTokens: number; outputTokens: number; thoughtsTokens: number };
 }
 
 /** Extracts the facts of a response (`thought: true` parts are the model's reasoning, not its answer). */
@@ -40,12 +40,21 @@ export function responseFacts(response: Record<string, unknown>): ResponseFacts 
   };
 }
 
-/** Billed tokens: input is the prompt; output is the candidates plus the thinking tokens (both billed as output). */
-export function usageOf(metadata: unknown): { inputTokens: number; outputTokens: number } {
+/**
+ * Billed tokens: input is the prompt; output is the candidates plus the thinking tokens (both billed
+ * as output); `thoughtsTokens` says how much of the output was thinking.
+ */
+export function usageOf(metadata: unknown): {
+  inputTokens: number;
+  outputTokens: number;
+  thoughtsTokens: number;
+} {
   const usage = objectOr(metadata);
+  const thoughtsTokens = count(usage?.thoughtsTokenCount);
   return {
     inputTokens: count(usage?.promptTokenCount),
-    outputTokens: count(usage?.candidatesTokenCount) + count(usage?.thoughtsTokenCount),
+    outputTokens: count(usage?.candidatesTokenCount) + thoughtsTokens,
+    thoughtsTokens,
   };
 }
 

@@ -4,6 +4,8 @@ import type { RecordCounts, WorkloadStore } from '../store/store.js';
 import type { WorkloadRecord } from '../workload/record.js';
 import type { BatchApi } from './batch-api.js';
 import type { RunnerClock } from '../clock.js';
+import type { RunOutcome } from '../store/event-log.js';
+import { AttemptEventFactory } from '../telemetry/attempt-event.js';
 import { redactEvent, type RunnerEvent, type RunnerEventListener } from './events.js';
 import { serviceActiveJobs } from './job-service.js';
 import { submitReadyRecords, type SubmissionDeps } from './job-submission.js';
@@ -28,15 +30,23 @@ export interface BatchRunnerOptions {
   /** Streams the workload's records; read once per run to pick up new or changed inputs. */
   source: () => AsyncIterable<WorkloadRecord>;
   onEvent?: RunnerEventListener;
+  /** Builds each attempt's event for the inference log (prices from the workload's price list). */
+  attempts?: AttemptEventFactory;
+  /** Hash of the workload config, kept in the runs table. */
+  configHash?: string;
 }
 
 /** What a run did, for the CLI summary and the runs table. */
 export interface RunSummary {
+  /** The run's row in the runs table. */
+  runId: number;
   counts: RecordCounts;
   jobsSubmitted: number;
   activeJobs: number;
   inputTokens: number;
   outputTokens: number;
+  /** USD of this run's attempts (null when the price list does not know the model). */
+  costUsd: number;
   elapsedMs: number;
   /** True when nothing is left to do (all done or dead-lettered, or blocked behind dead letters). */
   finished: boolean;
@@ -48,41 +58,89 @@ export interface RunSummary {
  */
 export class BatchRunner {
   private jobsSubmitted = 0;
+  private runId: number | null = null;
   private readonly emit: RunnerEventListener;
+  private readonly attempts: AttemptEventFactory;
 
   constructor(private readonly options: BatchRunnerOptions) {
     const listener = options.onEvent;
     // Listeners print and export events: they only ever see redacted text.
     this.emit = (event: RunnerEvent) => listener?.(redactEvent(event));
+    this.attempts = options.attempts ?? new AttemptEventFactory({ now: () => options.clock.now() });
   }
 
   /** One pass (sync, recover, service, submit) and return: safe to call from cron. */
   async runOnce(): Promise<RunSummary> {
-    const started = this.options.clock.now();
-    const runId = await this.options.store.startRun('run-once');
-    await this.prepare();
-    await this.pass();
-    const summary = await this.summarize(started);
-    await this.options.store.finishRun(runId, summary);
-    return summary;
+    return this.logged('run-once', async (started) => {
+      await this.prepare();
+      await this.pass();
+      const summary = await this.summarize(started);
+      return { summary, outcome: summary.finished ? 'finished' : 'incomplete' };
+    });
   }
 
   /** Loops until finished or `signal` aborts; an aborted run leaves everything resumable. */
   async run(signal?: AbortSignal): Promise<RunSummary> {
-    const { clock, settings, store } = this.options;
-    const started = clock.now();
-    const runId = await store.startRun('run');
-    await this.prepare();
-    for (;;) {
-      const { quotaRetryDelayMs } = await this.pass();
-      const summary = await this.summarize(started);
-      this.emit({ type: 'progress', counts: summary.counts, activeJobs: summary.activeJobs });
-      if (summary.finished || signal?.aborted) {
-        await store.finishRun(runId, summary);
-        return summary;
+    const { clock, settings } = this.options;
+    return this.logged('run', async (started) => {
+      await this.prepare();
+      for (;;) {
+        const { quotaRetryDelayMs } = await this.pass();
+        const summary = await this.summarize(started);
+        this.emit({ type: 'progress', counts: summary.counts, activeJobs: summary.activeJobs });
+        if (summary.finished) return { summary, outcome: 'finished' };
+        if (signal?.aborted) return { summary, outcome: 'interrupted' };
+        await clock.sleep(Math.max(settings.pollIntervalMs, quotaRetryDelayMs ?? 0), signal);
       }
-      await clock.sleep(Math.max(settings.pollIntervalMs, quotaRetryDelayMs ?? 0), signal);
+    });
+  }
+
+  /** Runs `work` as one row of the runs table: started, then finished with its outcome and totals. */
+  private async logged(
+    mode: string,
+    work: (started: number) => Promise<{ summary: RunSummary; outcome: RunOutcome }>,
+  ): Promise<RunSummary> {
+    const { clock, store } = this.options;
+    const started = clock.now();
+    const runId = await store.startRun(mode, this.options.configHash ?? null);
+    this.runId = runId;
+    this.jobsSubmitted = 0;
+    this.emit({ type: 'run-started', runId, mode, at: started });
+    let result: { summary: RunSummary; outcome: RunOutcome };
+    try {
+      result = await work(started);
+    } catch (error) {
+      // A run that threw is still on record, with what it did before and why it stopped.
+      const message = error instanceof Error ? error.message : String(error);
+      await this.finish(runId, mode, 'failed', await this.summarize(started), message).catch(() => undefined);
+      throw error;
     }
+    return this.finish(runId, mode, result.outcome, result.summary, null);
+  }
+
+  private async finish(
+    runId: number,
+    mode: string,
+    outcome: RunOutcome,
+    summary: RunSummary,
+    error: string | null,
+  ): Promise<RunSummary> {
+    const { store, clock } = this.options;
+    const usage = await store.runUsage(runId);
+    await store.finishRun(runId, {
+      outcome,
+      counts: { ...summary.counts },
+      jobsSubmitted: summary.jobsSubmitted,
+      requests: usage.requests,
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      thoughtsTokens: usage.thoughtsTokens,
+      costUsd: usage.costUsd,
+      lanes: usage.lanes,
+      error,
+    });
+    this.emit({ type: 'run-finished', runId, mode, outcome, at: clock.now(), counts: summary.counts, error });
+    return { ...summary, costUsd: usage.costUsd };
   }
 
   private async prepare(): Promise<void> {
@@ -125,11 +183,13 @@ export class BatchRunner {
       ['intent', 'pending', 'running', 'succeeded'].includes(job.state),
     ).length;
     return {
+      runId: this.runId ?? 0,
       counts,
       jobsSubmitted: this.jobsSubmitted,
       activeJobs,
       inputTokens: jobs.reduce((sum, job) => sum + job.inputTokens, 0),
       outputTokens: jobs.reduce((sum, job) => sum + job.outputTokens, 0),
+      costUsd: 0,
       elapsedMs: clock.now() - started,
       finished: activeJobs === 0 && counts.ready === 0 && counts.in_flight === 0,
     };
@@ -137,7 +197,7 @@ export class BatchRunner {
 
   private submissionDeps(): SubmissionDeps {
     const { store, api, requests, settings } = this.options;
-    return { store, api, requests, settings, emit: this.emit };
+    return { store, api, requests, settings, emit: this.emit, runId: this.runId };
   }
 
   private processingDeps(): ResultProcessingDeps {
@@ -152,6 +212,8 @@ export class BatchRunner {
       now: () => clock.now(),
       // Estimates were stored already scaled; undo the current scale to learn from raw numbers.
       observeUsage: (estimated, actual) => calibration.observe(estimated / calibration.scale(), actual),
+      attempts: this.attempts,
+      runId: this.runId,
     };
   }
 }

@@ -1,21 +1,45 @@
-import { redact } from '../secrets/redact.js';
+import { redact, redactNullable } from '../secrets/redact.js';
+import type { InferenceEvent, RunOutcome } from '../store/event-log.js';
 import type { RecordCounts } from '../store/store.js';
 
-/** What the runner reports as it works; the CLI draws progress from these, telemetry exports them. */
+/**
+ * What the runner reports as it works; the CLI draws progress from these, telemetry logs and
+ * exports them. `record-done` and `record-failed` carry the attempt's event exactly as it was
+ * stored in the inference log.
+ */
 export type RunnerEvent =
+  | { type: 'run-started'; runId: number; mode: string; at: number }
+  | {
+      type: 'run-finished';
+      runId: number;
+      mode: string;
+      outcome: RunOutcome;
+      at: number;
+      counts: RecordCounts;
+      error: string | null;
+    }
   | { type: 'sync'; seen: number; inserted: number; markedDone: number; reopened: number }
   | {
       type: 'job-submitted';
       jobId: string;
       remoteName: string;
       kind: 'inline' | 'file';
+      model: string;
       requests: number;
       estimatedTokens: number;
     }
   | { type: 'job-adopted'; jobId: string; remoteName: string }
-  | { type: 'job-state'; jobId: string; state: string }
+  | {
+      type: 'job-state';
+      jobId: string;
+      state: string;
+      /** The remote job's error message, for a job that ended without results. */
+      error?: string | null;
+      /** Records returned to the queue because the job ended without results. */
+      released?: number;
+    }
   | { type: 'job-processed'; jobId: string; succeeded: number; failed: number }
-  | { type: 'record-done'; recordId: string; jobId: string }
+  | { type: 'record-done'; recordId: string; jobId: string; event?: InferenceEvent }
   | {
       type: 'record-failed';
       recordId: string;
@@ -23,6 +47,7 @@ export type RunnerEvent =
       cause: string;
       message: string;
       outcome: 'retry' | 'dead' | 'stale';
+      event?: InferenceEvent;
     }
   | { type: 'quota-wait'; reason: string; retryDelayMs: number | null }
   | { type: 'progress'; counts: RecordCounts; activeJobs: number }
@@ -38,10 +63,14 @@ export function redactEvent(event: RunnerEvent): RunnerEvent {
       return { ...event, message: redact(event.message) };
     case 'quota-wait':
       return { ...event, reason: redact(event.reason) };
+    case 'run-finished':
+      return { ...event, error: redactNullable(event.error) };
+    case 'job-state':
+      return event.error ? { ...event, error: redact(event.error) } : event;
+    case 'run-started':
     case 'sync':
     case 'job-submitted':
     case 'job-adopted':
-    case 'job-state':
     case 'job-processed':
     case 'record-done':
     case 'progress':

@@ -45,7 +45,12 @@ export async function serviceActiveJobs(deps: ResultProcessingDeps): Promise<num
     const released = ended ? await deps.store.releaseJobRecords(job.id, state === 'failed') : 0;
     if (state !== job.state) {
       await deps.store.updateJobState(job.id, state, remote.error?.message ?? null);
-      deps.emit({ type: 'job-state', jobId: job.id, state });
+      deps.emit({
+        type: 'job-state',
+        jobId: job.id,
+        state,
+        ...(ended ? { error: remote.error?.message ?? null, released } : {}),
+      });
     }
     if (state === 'succeeded') {
       await processSucceededJob(deps, job, remote);
@@ -63,11 +68,9 @@ export async function serviceActiveJobs(deps: ResultProcessingDeps): Promise<num
 
 async function settleLostJob(deps: ResultProcessingDeps, job: JobRow): Promise<void> {
   const released = await deps.store.releaseJobRecords(job.id, false);
-  await deps.store.updateJobState(
-    job.id,
-    'failed',
-    'The remote job no longer exists (deleted outside wavebatch).',
-  );
+  const error = 'The remote job no longer exists (deleted outside wavebatch).';
+  await deps.store.updateJobState(job.id, 'failed', error);
+  deps.emit({ type: 'job-state', jobId: job.id, state: 'lost', error, released });
   deps.emit({
     type: 'warning',
     message: `Job ${job.id} (${job.remoteName}) is gone remotely; ${released} records return to the queue.`,

@@ -8,6 +8,7 @@ import { MediaUploadError } from '../media/index.js';
 import { jobDisplayName } from '../planner/job-name.js';
 import { packJobs, type PackCandidate } from '../planner/packer.js';
 import { ACTIVE_JOB_STATES, type JobRow, type StoredRecord, type WorkloadStore } from '../store/store.js';
+import { rejectionEvent } from '../telemetry/attempt-event.js';
 import type { BatchApi } from './batch-api.js';
 import type { RunnerEventListener } from './events.js';
 import { RecordRequestError, type RecordRequestBuilder } from './record-request.js';
@@ -23,6 +24,8 @@ export interface SubmissionDeps {
   nonce?: () => string;
   /** Epoch ms on the store's clock (it stamps when a job's input file was recorded); default Date.now. */
   now?: () => number;
+  /** The run that rejected records are logged under. */
+  runId?: number | null;
 }
 
 /**
@@ -65,14 +68,14 @@ async function submitRound(deps: SubmissionDeps): Promise<SubmissionRound> {
   const ready = await store.listReady(freeJobSlots * settings.maxRequestsPerJob);
   const byId = new Map<string, StoredRecord>();
   const candidates: PackCandidate[] = [];
-  const hashes = new Map<string, string>();
+  const hashes = new Map<string, { promptHash: string; contextDigest: string | null }>();
   // First pass sizes each request and keeps only the numbers; the bodies are rebuilt while writing,
   // so a round never holds a job's worth of inline images in memory.
   for (const record of ready) {
     try {
       const built = await deps.requests.build(record);
       byId.set(record.id, record);
-      hashes.set(record.id, built.promptHash);
+      hashes.set(record.id, { promptHash: built.promptHash, contextDigest: built.contextDigest });
       candidates.push({ recordId: record.id, estimatedTokens: built.estimatedTokens, bytes: built.bytes });
     } catch (error) {
       if ((GeminiApiError.isInstance(error) && error.retryable) || error instanceof MediaUploadError) {
@@ -99,12 +102,15 @@ async function submitRound(deps: SubmissionDeps): Promise<SubmissionRound> {
     await failOversized(deps, record, candidate);
   }
 
+  // The prompts are in the inference log before any job refers to them.
+  if (jobs.length > 0) await deps.requests.flushPrompts();
   let submitted = 0;
   for (const job of jobs) {
     const members = job.members.map((member) => ({
       recordId: member.recordId,
       attempt: byId.get(member.recordId)?.attempts ?? 0,
-      promptHash: hashes.get(member.recordId) ?? '',
+      promptHash: hashes.get(member.recordId)?.promptHash ?? '',
+      contextDigest: hashes.get(member.recordId)?.contextDigest ?? null,
       estimatedTokens: member.estimatedTokens,
     }));
     const id = jobDisplayName(settings.workload, members, (deps.nonce ?? defaultNonce)());
@@ -164,6 +170,7 @@ export async function createRemoteJob(
       jobId: job.id,
       remoteName: created.name,
       kind: job.kind,
+      model: job.model,
       requests: members.length,
       estimatedTokens: job.estimatedTokens,
     });
@@ -220,7 +227,7 @@ async function failUnbuildable(
   record: StoredRecord,
   error: RecordRequestError,
 ): Promise<void> {
-  await markForFailure(deps, record, 'input_error', error.message);
+  await markForFailure(deps, record, 'input_error', error.message, error);
 }
 
 async function failOversized(
@@ -241,8 +248,23 @@ async function markForFailure(
   record: StoredRecord,
   cause: string,
   message: string,
+  error?: unknown,
 ): Promise<void> {
   const { settings } = deps;
+  const event = rejectionEvent(
+    {
+      runId: deps.runId ?? null,
+      lane: 'batch',
+      model: settings.model,
+      record,
+      prompt: settings.prompt,
+      attempt: record.attempts,
+      cause,
+      message,
+      error,
+    },
+    (deps.now ?? Date.now)(),
+  );
   const outcome = await deps.store.failRecord(
     {
       recordId: record.id,
@@ -254,6 +276,7 @@ async function markForFailure(
       promptName: settings.prompt.name,
       promptVersion: settings.prompt.version,
       promptHash: null,
+      event,
     },
     settings.maxRetries,
     false,

@@ -10,6 +10,7 @@ import {
 import { MediaUploadError } from '../media/index.js';
 import type { PromptTemplate } from '../prompts/index.js';
 import type { StoredRecord } from '../store/store.js';
+import { jsonDigest, type TextArchive } from '../telemetry/text-archive.js';
 import { WavebatchError } from '../errors.js';
 
 /** A record turned into the exact request the model will see. */
@@ -17,6 +18,8 @@ export interface RecordRequest {
   recordId: string;
   request: ModelRequest;
   promptHash: string;
+  /** sha256 of the context the prompt received; null for a chain's first record. */
+  contextDigest: string | null;
   estimatedTokens: number;
   /** The JSONL line for an uploaded input file; its length sizes the job. */
   line: string;
@@ -47,6 +50,8 @@ export interface RecordRequestBuilderOptions {
   tokenScale: () => number;
   /** Uploads large media and references them by URI; without it all media are inlined. */
   uploads?: MediaUploads;
+  /** Keeps each rendered prompt once by hash for the inference log. */
+  archive?: TextArchive;
 }
 
 /**
@@ -78,6 +83,11 @@ export class RecordRequestBuilder {
   /** Ends the round: drops the kept contexts, so later builds read the outputs again. */
   endRound(): void {
     this.roundContexts = null;
+  }
+
+  /** Saves the prompts rendered so far to the inference log (before jobs refer to them). */
+  async flushPrompts(): Promise<void> {
+    await this.options.archive?.flush();
   }
 
   async build(record: StoredRecord): Promise<RecordRequest> {
@@ -115,10 +125,12 @@ export class RecordRequestBuilder {
       );
     }
     const line = toBatchFileLine(record.id, request);
+    await this.options.archive?.rememberPrompt(rendered.hash, rendered.system, rendered.text);
     return {
       recordId: record.id,
       request,
       promptHash: rendered.hash,
+      contextDigest: context === null ? null : jsonDigest(context),
       estimatedTokens: Math.ceil(estimateTokens(request) * this.options.tokenScale()),
       line,
       bytes: Buffer.byteLength(line) + 1,

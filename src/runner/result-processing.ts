@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import type { BatchJobInfo } from '../gemini/index.js';
 import type { OutputStore } from '../outputs/index.js';
 import { classifyResult, readResultLines, type OutputValidator } from '../results/index.js';
-import type { JobMember, JobRow, RecordSuccess, WorkloadStore } from '../store/store.js';
+import type { Usage } from '../results/index.js';
+import type { InferenceEvent } from '../store/event-log.js';
+import type { JobMember, JobRow, RecordSuccess, StoredRecord, WorkloadStore } from '../store/store.js';
+import type { AttemptEventFactory } from '../telemetry/attempt-event.js';
 import type { BatchApi } from './batch-api.js';
 import type { RunnerEventListener } from './events.js';
 import { BoundedTasks } from './bounded-tasks.js';
@@ -27,6 +30,10 @@ export interface ResultProcessingDeps {
   now: () => number;
   /** Feeds actual usage back into the token estimator. */
   observeUsage: (estimatedTokens: number, actualInputTokens: number) => void;
+  /** Builds each attempt's event for the inference log. */
+  attempts: AttemptEventFactory;
+  /** The run the attempts are logged under. */
+  runId: number | null;
 }
 
 interface RawResult {
@@ -68,7 +75,7 @@ export async function processSucceededJob(
     seen.add(member.recordId);
     // Distinct records only (seen above), so concurrent applies never touch the same row or file.
     await tasks.run(async () => {
-      const ok = await applyResult(deps, job, member, result, completions);
+      const ok = await applyResult(deps, job, remote, member, result, completions);
       if (ok) succeeded++;
       else failed++;
     });
@@ -99,15 +106,12 @@ export async function processSucceededJob(
   for (const member of members.values()) {
     if (seen.has(member.recordId)) continue;
     failed++;
-    await recordFailure(
-      deps,
-      job,
-      member,
-      'missing_result',
-      `Job ${job.id} finished without a result for ${member.recordId}.`,
-      null,
-      true,
-    );
+    await recordFailure(deps, job, remote, member, await deps.store.getRecord(member.recordId), {
+      cause: 'missing_result',
+      message: `Job ${job.id} finished without a result for ${member.recordId}.`,
+      raw: null,
+      retryable: true,
+    });
   }
   await deps.store.updateJobState(job.id, 'processed');
   deps.emit({ type: 'job-processed', jobId: job.id, succeeded, failed });
@@ -116,6 +120,7 @@ export async function processSucceededJob(
 async function applyResult(
   deps: ResultProcessingDeps,
   job: JobRow,
+  remote: BatchJobInfo,
   member: JobMember,
   result: RawResult,
   completions: CompletionGroup,
@@ -129,7 +134,7 @@ async function applyResult(
     deps.validator,
   );
   if (!outcome.ok) {
-    await recordFailure(deps, job, member, outcome.cause, outcome.message, outcome.raw, outcome.retryable);
+    await recordFailure(deps, job, remote, member, record, outcome);
     return false;
   }
   const usage = outcome.usage;
@@ -157,6 +162,11 @@ async function applyResult(
     jobId: job.id,
     inputTokens: usage.inputTokens,
     outputTokens: usage.outputTokens,
+    event: attemptEvent(deps, job, remote, member, record, {
+      usage,
+      finishReason: outcome.finishReason,
+      output: outcome.output,
+    }),
   });
   return true;
 }
@@ -184,19 +194,39 @@ class CompletionGroup {
     this.pending = [];
     await this.deps.store.completeRecords(group);
     for (const success of group)
-      this.deps.emit({ type: 'record-done', recordId: success.recordId, jobId: success.jobId });
+      this.deps.emit({
+        type: 'record-done',
+        recordId: success.recordId,
+        jobId: success.jobId,
+        ...(success.event ? { event: success.event } : {}),
+      });
   }
+}
+
+/** Why an attempt failed, as classification (or the runner) found it. */
+interface AttemptFailure {
+  cause: string;
+  message: string;
+  raw: string | null;
+  retryable: boolean;
+  usage?: Usage;
+  finishReason?: string | null;
 }
 
 async function recordFailure(
   deps: ResultProcessingDeps,
   job: JobRow,
+  remote: BatchJobInfo,
   member: JobMember,
-  cause: string,
-  message: string,
-  raw: string | null,
-  retryable: boolean,
+  record: StoredRecord | null,
+  failure: AttemptFailure,
 ): Promise<void> {
+  const { cause, message, raw } = failure;
+  const event = attemptEvent(deps, job, remote, member, record, {
+    usage: failure.usage ?? null,
+    finishReason: failure.finishReason ?? null,
+    failure: { cause, message, raw },
+  });
   const outcome = await deps.store.failRecord(
     {
       recordId: member.recordId,
@@ -208,9 +238,53 @@ async function recordFailure(
       promptName: deps.settings.prompt.name,
       promptVersion: deps.settings.prompt.version,
       promptHash: member.promptHash,
+      event,
     },
     deps.settings.maxRetries,
-    retryable,
+    failure.retryable,
   );
-  deps.emit({ type: 'record-failed', recordId: member.recordId, jobId: job.id, cause, message, outcome });
+  deps.emit({
+    type: 'record-failed',
+    recordId: member.recordId,
+    jobId: job.id,
+    cause,
+    message,
+    outcome,
+    ...(outcome === 'stale' ? {} : { event: { ...event, type: outcome } }),
+  });
+}
+
+/** The attempt's event: a batch attempt lasts from its job's creation to the job's end. */
+function attemptEvent(
+  deps: ResultProcessingDeps,
+  job: JobRow,
+  remote: BatchJobInfo,
+  member: JobMember,
+  record: StoredRecord | null,
+  result: {
+    usage: Usage | null;
+    finishReason: string | null;
+    output?: unknown;
+    failure?: { cause: string; message: string; raw: string | null };
+  },
+): InferenceEvent {
+  const started = Date.parse(remote.createTime ?? job.createdAt);
+  const ended = remote.endTime ? Date.parse(remote.endTime) : deps.now();
+  return deps.attempts.create({
+    runId: deps.runId,
+    lane: 'batch',
+    model: job.model,
+    job: { id: job.id, name: job.remoteName },
+    requestId: member.recordId,
+    record: { id: member.recordId, chainId: record?.chainId ?? null, position: record?.position ?? null },
+    prompt: { ...deps.settings.prompt, hash: member.promptHash || null },
+    contextDigest: member.contextDigest ?? null,
+    attempt: member.attempt,
+    startedAt: Number.isFinite(started) ? started : null,
+    finishedAt: Number.isFinite(ended) ? ended : null,
+    usage: result.usage,
+    finishReason: result.finishReason,
+    ...(result.output === undefined ? {} : { output: result.output }),
+    ...(result.failure ? { failure: result.failure } : {}),
+  });
 }

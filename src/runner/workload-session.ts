@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { LoadedConfig } from '../config/index.js';
+import { configDigest, type LoadedConfig } from '../config/index.js';
 import { createGeminiClient, type GeminiClient } from '../gemini/index.js';
 import { MediaUploader } from '../media/index.js';
 import { OutputStore } from '../outputs/index.js';
@@ -8,6 +8,10 @@ import { createValidator, jsonSchemaForModel } from '../results/index.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { WorkloadStore } from '../store/store.js';
 import { openSource } from '../workload/index.js';
+import { configuredPriceList } from '../pricing/index.js';
+import { AttemptEventFactory } from '../telemetry/attempt-event.js';
+import { RunTelemetry, type TelemetrySink } from '../telemetry/run-telemetry.js';
+import { jsonDigest, TextArchive } from '../telemetry/text-archive.js';
 import { BatchRunner } from './batch-runner.js';
 import { systemClock, type RunnerClock } from '../clock.js';
 import type { RunnerEventListener } from './events.js';
@@ -33,6 +37,8 @@ export interface WorkloadSessionOptions {
   gemini?: GeminiClient;
   /** Re-upload media whose remote copy expires within this; default 24 h. Tests shorten it. */
   mediaExpiryMarginMs?: number;
+  /** Where the runner's events are exported besides the inference log (OpenTelemetry, Braintrust). */
+  sinks?: TelemetrySink[];
 }
 
 /** A workload opened for work: the runner plus what must be closed after it. */
@@ -85,6 +91,26 @@ export async function openWorkloadSession(
   const store = openWorkloadStore(config);
   const calibration = new TokenCalibration();
   const clock = options.clock ?? systemClock;
+  const archive = new TextArchive(store);
+  const responseJsonSchema = schema === undefined ? undefined : jsonSchemaForModel(schema);
+  // What every request is generated with, stored once; each attempt's event refers to it by hash.
+  const generation = { generationConfig: config.model.generation_config, responseJsonSchema };
+  const generationConfigHash = jsonDigest(generation);
+  await archive.remember({
+    hash: generationConfigHash,
+    kind: 'generation_config',
+    body: JSON.stringify(generation),
+  });
+  const warn = (message: string) => options.onEvent?.({ type: 'warning', message });
+  const telemetry = new RunTelemetry({
+    store,
+    archive,
+    workload: config.name,
+    dataDir: settings.dataDir,
+    now: () => clock.now(),
+    warn,
+    ...(options.sinks ? { sinks: options.sinks } : {}),
+  });
   const uploader = new MediaUploader({
     api: gemini,
     cache: store,
@@ -97,8 +123,9 @@ export async function openWorkloadSession(
     outputs,
     extractContext: contextExtractor(config),
     generationConfig: config.model.generation_config,
-    responseJsonSchema: schema === undefined ? undefined : jsonSchemaForModel(schema),
+    responseJsonSchema,
     tokenScale: () => calibration.scale(),
+    archive,
     uploads: { minBytes: config.execution.media_upload_bytes, fileFor: (media) => uploader.fileFor(media) },
   });
   const runner = new BatchRunner({
@@ -111,18 +138,35 @@ export async function openWorkloadSession(
     settings,
     clock,
     source: () => openSource(config),
-    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    onEvent: (event) => {
+      telemetry.handle(event);
+      options.onEvent?.(event);
+    },
+    attempts: new AttemptEventFactory({
+      priceList: configuredPriceList(config),
+      generationConfigHash,
+      now: () => clock.now(),
+    }),
+    configHash: configDigest(config),
   });
+  let closing: Promise<void> | undefined;
   return {
     runner,
     store,
     outputs,
     settings,
-    close: async () => {
+    // Idempotent: the CLI closes early to have the report written, and again on its way out.
+    close: () => (closing ??= closeSession()),
+  };
+
+  async function closeSession(): Promise<void> {
+    try {
+      await telemetry.close();
+    } finally {
       await store.close();
       await releaseLock();
-    },
-  };
+    }
+  }
 }
 
 function defaultClient(config: LoadedConfig): GeminiClient {

@@ -14,6 +14,9 @@ import type {
   StoredRecord,
   WorkloadStore,
 } from '../store/store.js';
+import type { EventFilter, RunRow, StoredEvent, StoredText } from '../store/event-log.js';
+import { gatherRunReport } from '../telemetry/report/run-report.js';
+import { renderRunReport } from '../telemetry/report/render-report.js';
 import { writeFailures, type FailureExportFormat } from './failure-export.js';
 import { summarizeStatus, THROUGHPUT_WINDOW_MS, type WorkloadStatus } from './status.js';
 
@@ -34,6 +37,8 @@ export interface RecordDetail {
   record: StoredRecord;
   attempts: RecordAttempt[];
   failures: FailureRow[];
+  /** Its inference log: every attempt and transition, oldest first. */
+  events: StoredEvent[];
   output: OutputDocument | null;
 }
 
@@ -138,12 +143,13 @@ export class WorkloadService {
   async record(id: string): Promise<RecordDetail | null> {
     const record = await this.store.getRecord(id);
     if (!record) return null;
-    const [attempts, failures, output] = await Promise.all([
+    const [attempts, failures, events, output] = await Promise.all([
       this.store.recordAttempts(id),
       this.store.listFailures({ recordId: id }),
+      this.store.listEvents({ recordId: id }),
       this.outputs.read(id),
     ]);
-    return { record, attempts, failures, output };
+    return { record, attempts, failures, events, output };
   }
 
   /** The workload's jobs in creation order, optionally only those in `states`. */
@@ -154,6 +160,32 @@ export class WorkloadService {
   /** Streams every output document to `out` as JSON Lines or CSV; returns how many. */
   async exportOutputs(format: ExportFormat, out: NodeJS.WritableStream): Promise<number> {
     return exportOutputs(this.outputs, format, out);
+  }
+
+  /** The inference log, oldest first: every attempt and job or record transition matching `filter`. */
+  async events(filter: EventFilter = {}): Promise<StoredEvent[]> {
+    return this.store.listEvents(filter);
+  }
+
+  /** A rendered prompt or generation config by the hash an event refers to it by. */
+  async text(hash: string): Promise<StoredText | null> {
+    return this.store.getText(hash);
+  }
+
+  /** The run history, newest first. */
+  async runs(limit = 100): Promise<RunRow[]> {
+    return this.store.listRuns(limit);
+  }
+
+  /** The Markdown report of a run (the latest when omitted); null when there is no such run. */
+  async report(runId?: number): Promise<string | null> {
+    const report = await gatherRunReport(this.store, this.config.name, runId);
+    return report ? renderRunReport(report) : null;
+  }
+
+  /** Deletes inference-log events recorded before `before` and the prompts no one refers to any more. */
+  async prune(before: Date): Promise<{ events: number; texts: number }> {
+    return this.exclusively(() => this.store.pruneEvents(before.toISOString()));
   }
 
   /** Closes the state store. */

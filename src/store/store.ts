@@ -1,4 +1,5 @@
 import type { WorkloadRecord } from '../workload/record.js';
+import type { EventLog, InferenceEvent } from './event-log.js';
 
 /**
  * Where a record stands. `blocked` waits for its predecessor, `ready` can be packed into a job,
@@ -42,6 +43,8 @@ export interface JobMember {
   attempt: number;
   promptHash: string;
   estimatedTokens: number;
+  /** sha256 of the context the prompt received; null for a chain's first record (or unknown). */
+  contextDigest?: string | null;
 }
 
 export interface NewJob {
@@ -61,6 +64,8 @@ export interface FailureInput {
   promptName: string | null;
   promptVersion: string | null;
   promptHash: string | null;
+  /** The failure's event, logged in the same transaction when it applies (an attempt's type becomes the outcome). */
+  event?: InferenceEvent;
 }
 
 export interface FailureRow extends FailureInput {
@@ -84,6 +89,8 @@ export interface RecordSuccess {
   jobId: string;
   inputTokens: number;
   outputTokens: number;
+  /** The attempt's event, logged in the same transaction when the completion applies. */
+  event?: InferenceEvent;
 }
 
 /**
@@ -171,7 +178,7 @@ export interface MediaFileCache {
  * The state store. Every method is a single transaction, so a crash between two calls leaves a
  * consistent state; the SQLite and (future) Postgres implementations share these semantics.
  */
-export interface WorkloadStore extends MediaFileCache {
+export interface WorkloadStore extends MediaFileCache, EventLog {
   /** Upserts records streamed from the source, in transactions of a bounded size. */
   syncRecords(records: AsyncIterable<WorkloadRecord>): Promise<SyncSummary>;
   /** Recomputes predecessors and remaining-chain lengths after a sync. */
@@ -238,7 +245,5 @@ export interface WorkloadStore extends MediaFileCache {
   /** Deletes all state (the media-file cache too). */
   reset(): Promise<void>;
 
-  startRun(mode: string): Promise<number>;
-  finishRun(runId: number, summary: unknown): Promise<void>;
   close(): Promise<void>;
 }

@@ -74,7 +74,8 @@ describe('classifyResult', () => {
       ok: true,
       output: PAGE,
       text: JSON.stringify(PAGE),
-      usage: { inputTokens: 812, outputTokens: 200 },
+      usage: { inputTokens: 812, outputTokens: 200, thoughtsTokens: 57 },
+      finishReason: 'STOP',
     });
   });
 

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { openWorkloadSession } from '../../runner/workload-session.js';
 import { configOption, loadConfigFromOption } from '../config-option.js';
@@ -40,7 +41,9 @@ async function execute(configPath: string | undefined, mode: 'run' | 'run-once')
   try {
     const summary = mode === 'run' ? await session.runner.run(abort.signal) : await session.runner.runOnce();
     display.stop();
-    process.stdout.write(`${formatSummary(summary, config.outputs)}\n`);
+    // Closed first: the run's report is written when the session's telemetry drains.
+    await session.close();
+    process.stdout.write(`${formatSummary(summary, config.outputs, join(config.data_dir, 'report.md'))}\n`);
   } finally {
     display.stop();
     process.off('SIGINT', stop);

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { FailureInput, FailureOutcome, RecordSuccess } from '../store.js';
+import { insertEvents } from './event-log.js';
 
 /** Marks in-flight records done, bills their job and unblocks successors; returns how many applied. */
 export function completeRecords(
@@ -32,6 +33,8 @@ export function completeRecords(
       if (changed === 0) continue;
       bill.run(success.inputTokens, success.outputTokens, success.jobId);
       unblock.run(at, success.recordId);
+      // Logged only with the completion it describes, so a replayed result is logged once.
+      if (success.event) insertEvents(db, [success.event]);
       completed++;
     }
     return completed;
@@ -66,7 +69,12 @@ export function failRecord(
       failure.recordId,
     );
     insertFailure(db, failure, dead, at);
-    return dead ? 'dead' : 'retry';
+    const outcome = dead ? 'dead' : 'retry';
+    if (failure.event)
+      insertEvents(db, [
+        failure.event.kind === 'attempt' ? { ...failure.event, type: outcome } : failure.event,
+      ]);
+    return outcome;
   })();
 }
 

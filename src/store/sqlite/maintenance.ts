@@ -53,22 +53,6 @@ export function clearFailures(db: Database.Database): number {
 /** Empties every table, keeping the schema. */
 export function resetTables(db: Database.Database): void {
   db.exec(
-    'DELETE FROM job_records; DELETE FROM jobs; DELETE FROM failures; DELETE FROM records; DELETE FROM runs; DELETE FROM media_files;',
-  );
-}
-
-/** Logs the start of a run and returns its id. */
-export function startRun(db: Database.Database, mode: string, at: string): number {
-  return Number(
-    db.prepare('INSERT INTO runs (mode, started_at) VALUES (?, ?)').run(mode, at).lastInsertRowid,
-  );
-}
-
-/** Logs the end of a run with its summary. */
-export function finishRun(db: Database.Database, runId: number, summary: unknown, at: string): void {
-  db.prepare('UPDATE runs SET finished_at = ?, summary_json = ? WHERE id = ?').run(
-    at,
-    JSON.stringify(summary),
-    runId,
+    'DELETE FROM job_records; DELETE FROM jobs; DELETE FROM failures; DELETE FROM records; DELETE FROM runs; DELETE FROM media_files; DELETE FROM events; DELETE FROM texts;',
   );
 }

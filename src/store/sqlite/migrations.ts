@@ -90,4 +90,68 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (sha256, mime_type)
   );
   `,
+  // 3: the inference log (an event per attempt and per job or record transition), texts stored
+  // once by hash (rendered prompts, generation configs), and what each run did.
+  `
+  CREATE TABLE texts (
+    hash TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('attempt', 'record', 'job')),
+    type TEXT NOT NULL,
+    at TEXT NOT NULL,
+    run_id INTEGER,
+    lane TEXT NOT NULL,
+    job_id TEXT,
+    job_name TEXT,
+    request_id TEXT,
+    record_id TEXT,
+    chain_id TEXT,
+    position INTEGER,
+    model TEXT,
+    prompt_name TEXT,
+    prompt_version TEXT,
+    prompt_hash TEXT,
+    context_digest TEXT,
+    generation_config_hash TEXT,
+    attempt INTEGER,
+    cause TEXT,
+    message TEXT,
+    raw TEXT,
+    stack TEXT,
+    output_json TEXT,
+    finish_reason TEXT,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    thoughts_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_usd REAL,
+    latency_ms INTEGER,
+    started_at TEXT,
+    finished_at TEXT,
+    requests INTEGER
+  );
+  CREATE INDEX events_by_record ON events (record_id, id);
+  CREATE INDEX events_by_run ON events (run_id, kind);
+  CREATE INDEX events_by_job ON events (job_id);
+  CREATE INDEX events_by_at ON events (at);
+
+  ALTER TABLE job_records ADD COLUMN context_digest TEXT;
+
+  ALTER TABLE runs ADD COLUMN config_hash TEXT;
+  ALTER TABLE runs ADD COLUMN outcome TEXT;
+  ALTER TABLE runs ADD COLUMN counts_json TEXT;
+  ALTER TABLE runs ADD COLUMN jobs_submitted INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN requests INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN input_tokens INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN output_tokens INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN thoughts_tokens INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN lanes_json TEXT;
+  ALTER TABLE runs ADD COLUMN error TEXT;
+  `,
 ];

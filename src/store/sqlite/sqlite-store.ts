@@ -1,4 +1,16 @@
 import type Database from 'better-sqlite3';
+import type { Lane } from '../../lanes/lane.js';
+import type {
+  AttemptGroup,
+  CauseCount,
+  EventFilter,
+  InferenceEvent,
+  JobAttempts,
+  RunRow,
+  RunTotals,
+  StoredEvent,
+  StoredText,
+} from '../event-log.js';
 import type { WorkloadRecord } from '../../workload/record.js';
 import type {
   ChainCounts,
@@ -23,6 +35,7 @@ import type {
 import { redact, redactNullable } from '../../secrets/redact.js';
 import * as completions from './completions.js';
 import { openDatabase } from './database.js';
+import * as eventLog from './event-log.js';
 import * as jobs from './jobs.js';
 import * as maintenance from './maintenance.js';
 import { SqliteMediaFiles } from './media-files.js';
@@ -30,6 +43,7 @@ import * as progress from './progress.js';
 import * as readiness from './readiness.js';
 import * as recordQueries from './record-queries.js';
 import * as recordSync from './record-sync.js';
+import * as runs from './runs.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file; created with its folder when missing. */
@@ -41,7 +55,7 @@ export interface SqliteStoreOptions {
 /**
  * The embedded default store: one SQLite file in WAL mode, no server needed. Each concept's SQL
  * lives in its own module (record-sync, readiness, record-queries, progress, jobs, completions,
- * maintenance, media-files);
+ * maintenance, media-files, event-log, runs);
  * this class owns the connection and the clock and delegates to them.
  */
 export class SqliteStore implements WorkloadStore {
@@ -196,12 +210,63 @@ export class SqliteStore implements WorkloadStore {
     this.mediaFiles.save(row);
   }
 
-  async startRun(mode: string): Promise<number> {
-    return maintenance.startRun(this.db, mode, this.stamp());
+  async startRun(mode: string, configHash: string | null = null): Promise<number> {
+    return runs.startRun(this.db, mode, configHash, this.stamp());
   }
 
-  async finishRun(runId: number, summary: unknown): Promise<void> {
-    maintenance.finishRun(this.db, runId, summary, this.stamp());
+  async finishRun(runId: number, totals: RunTotals): Promise<void> {
+    runs.finishRun(this.db, runId, totals, this.stamp());
+  }
+
+  async listRuns(limit = 100): Promise<RunRow[]> {
+    return runs.listRuns(this.db, limit);
+  }
+
+  async getRun(runId: number): Promise<RunRow | null> {
+    return runs.getRun(this.db, runId);
+  }
+
+  async appendEvents(events: readonly InferenceEvent[]): Promise<void> {
+    eventLog.appendEvents(this.db, events);
+  }
+
+  async saveTexts(texts: readonly StoredText[]): Promise<void> {
+    eventLog.saveTexts(this.db, texts, this.stamp());
+  }
+
+  async getText(hash: string): Promise<StoredText | null> {
+    return eventLog.getText(this.db, hash);
+  }
+
+  async listEvents(filter: EventFilter = {}): Promise<StoredEvent[]> {
+    return eventLog.listEvents(this.db, filter);
+  }
+
+  async attemptGroups(runId?: number): Promise<AttemptGroup[]> {
+    return eventLog.attemptGroups(this.db, runId);
+  }
+
+  async causeCounts(runId?: number): Promise<CauseCount[]> {
+    return eventLog.causeCounts(this.db, runId);
+  }
+
+  async jobAttempts(runId?: number, limit = 10): Promise<JobAttempts[]> {
+    return eventLog.jobAttempts(this.db, runId, limit);
+  }
+
+  async runUsage(runId: number): Promise<{
+    requests: number;
+    inputTokens: number;
+    outputTokens: number;
+    thoughtsTokens: number;
+    costUsd: number;
+    lanes: Lane[];
+  }> {
+    return eventLog.runUsage(this.db, runId);
+  }
+
+  async pruneEvents(before: string): Promise<{ events: number; texts: number }> {
+    return eventLog.pruneEvents(this.db, before);
   }
 
   async close(): Promise<void> {

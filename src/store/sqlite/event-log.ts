@@ -1,0 +1,329 @@
+import type Database from 'better-sqlite3';
+import type { Lane } from '../../lanes/lane.js';
+import type {
+  AttemptGroup,
+  CauseCount,
+  EventFilter,
+  InferenceEvent,
+  JobAttempts,
+  StoredEvent,
+  StoredText,
+} from '../event-log.js';
+
+/** Column shapes of `events` as SQL returns them. */
+interface EventDbRow {
+  id: number;
+  kind: InferenceEvent['kind'];
+  type: string;
+  at: string;
+  run_id: number | null;
+  lane: Lane;
+  job_id: string | null;
+  job_name: string | null;
+  request_id: string | null;
+  record_id: string | null;
+  chain_id: string | null;
+  position: number | null;
+  model: string | null;
+  prompt_name: string | null;
+  prompt_version: string | null;
+  prompt_hash: string | null;
+  context_digest: string | null;
+  generation_config_hash: string | null;
+  attempt: number | null;
+  cause: string | null;
+  message: string | null;
+  raw: string | null;
+  stack: string | null;
+  output_json: string | null;
+  finish_reason: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  thoughts_tokens: number;
+  cost_usd: number | null;
+  latency_ms: number | null;
+  started_at: string | null;
+  finished_at: string | null;
+  requests: number | null;
+}
+
+const COLUMNS = [
+  'kind',
+  'type',
+  'at',
+  'run_id',
+  'lane',
+  'job_id',
+  'job_name',
+  'request_id',
+  'record_id',
+  'chain_id',
+  'position',
+  'model',
+  'prompt_name',
+  'prompt_version',
+  'prompt_hash',
+  'context_digest',
+  'generation_config_hash',
+  'attempt',
+  'cause',
+  'message',
+  'raw',
+  'stack',
+  'output_json',
+  'finish_reason',
+  'input_tokens',
+  'output_tokens',
+  'thoughts_tokens',
+  'cost_usd',
+  'latency_ms',
+  'started_at',
+  'finished_at',
+  'requests',
+] as const;
+
+const INSERT_EVENT = `INSERT INTO events (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`;
+
+/** Inserts events with an already prepared statement (callers inside their own transaction use this). */
+export function insertEvents(db: Database.Database, events: readonly InferenceEvent[]): void {
+  if (events.length === 0) return;
+  const insert = db.prepare(INSERT_EVENT);
+  for (const event of events) insert.run(toDbRow(event));
+}
+
+/** Appends events in one transaction. */
+export function appendEvents(db: Database.Database, events: readonly InferenceEvent[]): void {
+  if (events.length === 0) return;
+  db.transaction(() => insertEvents(db, events))();
+}
+
+/** Stores the texts whose hash is not stored yet, in one transaction. */
+export function saveTexts(db: Database.Database, texts: readonly StoredText[], at: string): void {
+  if (texts.length === 0) return;
+  const insert = db.prepare(
+    'INSERT INTO texts (hash, kind, body, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING',
+  );
+  db.transaction(() => {
+    for (const text of texts) insert.run(text.hash, text.kind, text.body, at);
+  })();
+}
+
+/** The text stored under `hash`, or null. */
+export function getText(db: Database.Database, hash: string): StoredText | null {
+  const row = db.prepare('SELECT hash, kind, body FROM texts WHERE hash = ?').get(hash) as
+    StoredText | undefined;
+  return row ?? null;
+}
+
+/** Events in id order matching every condition of the filter. */
+export function listEvents(db: Database.Database, filter: EventFilter): StoredEvent[] {
+  const { where, values } = conditionsOf(filter);
+  const rows = db
+    .prepare(`SELECT * FROM events ${where} ORDER BY id LIMIT ?`)
+    .all(...values, filter.limit ?? -1) as EventDbRow[];
+  return rows.map(toStoredEvent);
+}
+
+/** Attempts (and rejected records) grouped by model, lane, prompt, outcome and cause (optionally of one run). */
+export function attemptGroups(db: Database.Database, runId: number | undefined): AttemptGroup[] {
+  const run = runId === undefined ? '' : 'AND run_id = ?';
+  return db
+    .prepare(
+      `SELECT model, lane, prompt_name AS promptName, prompt_version AS promptVersion, type, cause,
+              COUNT(*) AS attempts, COUNT(DISTINCT record_id) AS records,
+              SUM(input_tokens) AS inputTokens, SUM(output_tokens) AS outputTokens,
+              SUM(thoughts_tokens) AS thoughtsTokens, COALESCE(SUM(cost_usd), 0) AS costUsd,
+              COALESCE(SUM(latency_ms), 0) AS latencyMs
+         FROM events WHERE (kind = 'attempt' OR (kind = 'record' AND type = 'rejected')) ${run}
+        GROUP BY model, lane, prompt_name, prompt_version, type, cause
+        ORDER BY model, lane, prompt_name, prompt_version, type, cause`,
+    )
+    .all(...(runId === undefined ? [] : [runId])) as AttemptGroup[];
+}
+
+/** Failures per cause (optionally of one run), most frequent first. */
+export function causeCounts(db: Database.Database, runId: number | undefined): CauseCount[] {
+  const run = runId === undefined ? '' : 'AND run_id = ?';
+  return db
+    .prepare(
+      `SELECT cause, COUNT(*) AS attempts, COUNT(DISTINCT record_id) AS records,
+              SUM(CASE WHEN type IN ('dead', 'rejected') THEN 1 ELSE 0 END) AS dead
+         FROM events WHERE cause IS NOT NULL AND kind IN ('attempt', 'record') ${run}
+        GROUP BY cause ORDER BY attempts DESC, cause`,
+    )
+    .all(...(runId === undefined ? [] : [runId])) as CauseCount[];
+}
+
+/** Attempts per job (optionally of one run), slowest first. */
+export function jobAttempts(db: Database.Database, runId: number | undefined, limit: number): JobAttempts[] {
+  const run = runId === undefined ? '' : 'AND run_id = ?';
+  return db
+    .prepare(
+      `SELECT job_id AS jobId, MAX(job_name) AS jobName, MAX(lane) AS lane, COUNT(*) AS attempts,
+              SUM(CASE WHEN type = 'done' THEN 1 ELSE 0 END) AS done,
+              COALESCE(MAX(latency_ms), 0) AS latencyMs, COALESCE(SUM(cost_usd), 0) AS costUsd,
+              MIN(started_at) AS startedAt, MAX(finished_at) AS finishedAt
+         FROM events WHERE kind = 'attempt' AND job_id IS NOT NULL ${run}
+        GROUP BY job_id ORDER BY latencyMs DESC, jobId LIMIT ?`,
+    )
+    .all(...(runId === undefined ? [] : [runId]), limit) as JobAttempts[];
+}
+
+/** Request count, token and cost sums and the lanes used over a run's attempts. */
+export function runUsage(
+  db: Database.Database,
+  runId: number,
+): {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  thoughtsTokens: number;
+  costUsd: number;
+  lanes: Lane[];
+} {
+  const sums = db
+    .prepare(
+      `SELECT COUNT(*) AS requests, COALESCE(SUM(input_tokens), 0) AS inputTokens,
+              COALESCE(SUM(output_tokens), 0) AS outputTokens, COALESCE(SUM(thoughts_tokens), 0) AS thoughtsTokens,
+              COALESCE(SUM(cost_usd), 0) AS costUsd
+         FROM events WHERE kind = 'attempt' AND run_id = ?`,
+    )
+    .get(runId) as {
+    requests: number;
+    inputTokens: number;
+    outputTokens: number;
+    thoughtsTokens: number;
+    costUsd: number;
+  };
+  const lanes = (
+    db
+      .prepare(`SELECT DISTINCT lane FROM events WHERE run_id = ? AND kind = 'attempt' ORDER BY lane`)
+      .all(runId) as Array<{ lane: Lane }>
+  ).map((row) => row.lane);
+  return { ...sums, lanes };
+}
+
+/** Deletes events recorded before `before`, then the texts no remaining event refers to. */
+export function pruneEvents(db: Database.Database, before: string): { events: number; texts: number } {
+  return db.transaction(() => {
+    const events = db.prepare('DELETE FROM events WHERE at < ?').run(before).changes;
+    const texts = db
+      .prepare(
+        `DELETE FROM texts WHERE created_at < ?
+           AND NOT EXISTS (SELECT 1 FROM events WHERE events.prompt_hash = texts.hash)
+           AND NOT EXISTS (SELECT 1 FROM events WHERE events.generation_config_hash = texts.hash)
+           AND NOT EXISTS (SELECT 1 FROM job_records WHERE job_records.prompt_hash = texts.hash)`,
+      )
+      .run(before).changes;
+    return { events, texts };
+  })();
+}
+
+function conditionsOf(filter: EventFilter): { where: string; values: Array<string | number> } {
+  const conditions: string[] = [];
+  const values: Array<string | number> = [];
+  const equal = (column: string, value: string | number | undefined) => {
+    if (value === undefined) return;
+    conditions.push(`${column} = ?`);
+    values.push(value);
+  };
+  equal('kind', filter.kind);
+  equal('run_id', filter.runId);
+  equal('record_id', filter.recordId);
+  equal('chain_id', filter.chainId);
+  equal('prompt_version', filter.promptVersion);
+  equal('cause', filter.cause);
+  equal('lane', filter.lane);
+  if (filter.job !== undefined) {
+    conditions.push('(job_id = ? OR job_name = ?)');
+    values.push(filter.job, filter.job);
+  }
+  if (filter.since !== undefined) {
+    conditions.push('at >= ?');
+    values.push(filter.since);
+  }
+  if (filter.until !== undefined) {
+    conditions.push('at < ?');
+    values.push(filter.until);
+  }
+  if (filter.afterId !== undefined) {
+    conditions.push('id > ?');
+    values.push(filter.afterId);
+  }
+  return { where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', values };
+}
+
+function toDbRow(event: InferenceEvent): Omit<EventDbRow, 'id'> {
+  return {
+    kind: event.kind,
+    type: event.type,
+    at: event.at,
+    run_id: event.runId,
+    lane: event.lane,
+    job_id: event.jobId,
+    job_name: event.jobName,
+    request_id: event.requestId,
+    record_id: event.recordId,
+    chain_id: event.chainId,
+    position: event.position,
+    model: event.model,
+    prompt_name: event.promptName,
+    prompt_version: event.promptVersion,
+    prompt_hash: event.promptHash,
+    context_digest: event.contextDigest,
+    generation_config_hash: event.generationConfigHash,
+    attempt: event.attempt,
+    cause: event.cause,
+    message: event.message,
+    raw: event.raw,
+    stack: event.stack,
+    output_json: event.output === undefined ? null : JSON.stringify(event.output),
+    finish_reason: event.finishReason,
+    input_tokens: event.inputTokens,
+    output_tokens: event.outputTokens,
+    thoughts_tokens: event.thoughtsTokens,
+    cost_usd: event.costUsd,
+    latency_ms: event.latencyMs,
+    started_at: event.startedAt,
+    finished_at: event.finishedAt,
+    requests: event.requests,
+  };
+}
+
+function toStoredEvent(row: EventDbRow): StoredEvent {
+  return {
+    id: row.id,
+    kind: row.kind,
+    type: row.type,
+    at: row.at,
+    runId: row.run_id,
+    lane: row.lane,
+    jobId: row.job_id,
+    jobName: row.job_name,
+    requestId: row.request_id,
+    recordId: row.record_id,
+    chainId: row.chain_id,
+    position: row.position,
+    model: row.model,
+    promptName: row.prompt_name,
+    promptVersion: row.prompt_version,
+    promptHash: row.prompt_hash,
+    contextDigest: row.context_digest,
+    generationConfigHash: row.generation_config_hash,
+    attempt: row.attempt,
+    cause: row.cause,
+    message: row.message,
+    raw: row.raw,
+    stack: row.stack,
+    ...(row.output_json === null ? {} : { output: JSON.parse(row.output_json) as unknown }),
+    finishReason: row.finish_reason,
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    thoughtsTokens: row.thoughts_tokens,
+    costUsd: row.cost_usd,
+    latencyMs: row.latency_ms,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    requests: row.requests,
+  };
+}

@@ -1,0 +1,178 @@
+import type { Lane } from '../lanes/lane.js';
+import { costOf, GEMINI_PRICE_LIST, type PriceList } from '../pricing/index.js';
+import type { InferenceEvent } from '../store/event-log.js';
+import { redact } from '../secrets/redact.js';
+
+/** What an executor (any lane) knows about one settled attempt; the factory turns it into an event. */
+export interface AttemptFacts {
+  runId: number | null;
+  lane: Lane;
+  model: string;
+  /** The batch job it travelled in (batch lane). */
+  job?: { id: string; name: string | null } | null;
+  /** Synchronous lanes: the response id; batch: the request key. */
+  requestId?: string | null;
+  record: { id: string; chainId: string | null; position: number | null };
+  prompt: { name: string; version: string; hash: string | null };
+  contextDigest?: string | null;
+  attempt: number;
+  /** Epoch ms the request was sent (or its job created) and answered (or its job ended). */
+  startedAt?: number | null;
+  finishedAt?: number | null;
+  usage?: { inputTokens: number; outputTokens: number; thoughtsTokens?: number } | null;
+  finishReason?: string | null;
+  /** The validated output of a success. */
+  output?: unknown;
+  /** Why it failed; absent for a success. */
+  failure?: { cause: string; message: string; raw: string | null; error?: unknown };
+}
+
+export interface AttemptEventFactoryOptions {
+  /** Prices of the workload (the config's `pricing:` applied); the built-in list by default. */
+  priceList?: PriceList;
+  /** Hash of the generation config the requests are sent with (its JSON is in the texts table). */
+  generationConfigHash?: string | null;
+  now: () => number;
+}
+
+/**
+ * Builds the one event of an attempt, lane-neutral: priced from its usage, every text redacted,
+ * the stack kept for locally raised errors. The runner and the synchronous lanes both use it, so
+ * every attempt is logged with the same columns.
+ */
+export class AttemptEventFactory {
+  private readonly priceList: PriceList;
+  private readonly generationConfigHash: string | null;
+
+  constructor(private readonly options: AttemptEventFactoryOptions) {
+    this.priceList = options.priceList ?? GEMINI_PRICE_LIST;
+    this.generationConfigHash = options.generationConfigHash ?? null;
+  }
+
+  /** The event of a settled attempt. Its `type` is `done` for a success; the store sets a failure's outcome. */
+  create(facts: AttemptFacts): InferenceEvent {
+    const usage = facts.usage ?? null;
+    const inputTokens = usage?.inputTokens ?? 0;
+    const outputTokens = usage?.outputTokens ?? 0;
+    const costUsd =
+      usage === null ? 0 : costOf(this.priceList, facts.model, facts.lane, { inputTokens, outputTokens });
+    const started = facts.startedAt ?? null;
+    const finished = facts.finishedAt ?? null;
+    const failure = facts.failure;
+    return {
+      kind: 'attempt',
+      type: failure ? 'retry' : 'done',
+      at: new Date(this.options.now()).toISOString(),
+      runId: facts.runId,
+      lane: facts.lane,
+      jobId: facts.job?.id ?? null,
+      jobName: facts.job?.name ?? null,
+      requestId: facts.requestId ?? null,
+      recordId: facts.record.id,
+      chainId: facts.record.chainId,
+      position: facts.record.position,
+      model: facts.model,
+      promptName: facts.prompt.name,
+      promptVersion: facts.prompt.version,
+      promptHash: facts.prompt.hash,
+      contextDigest: facts.contextDigest ?? null,
+      generationConfigHash: this.generationConfigHash,
+      attempt: facts.attempt,
+      cause: failure?.cause ?? null,
+      message: failure ? redact(failure.message) : null,
+      raw: failure?.raw ? redact(failure.raw) : null,
+      stack: failure?.error instanceof Error && failure.error.stack ? redact(failure.error.stack) : null,
+      ...(failure || facts.output === undefined ? {} : { output: redactedOutput(facts.output) }),
+      finishReason: facts.finishReason ?? null,
+      inputTokens,
+      outputTokens,
+      thoughtsTokens: usage?.thoughtsTokens ?? 0,
+      costUsd,
+      latencyMs: started !== null && finished !== null ? Math.max(0, finished - started) : null,
+      startedAt: started === null ? null : new Date(started).toISOString(),
+      finishedAt: finished === null ? null : new Date(finished).toISOString(),
+      requests: null,
+    };
+  }
+}
+
+/** A record that could not be sent at all (its prompt failed to render, it can never fit a job). */
+export interface RejectionFacts {
+  runId: number | null;
+  lane: Lane;
+  model: string;
+  record: { id: string; chainId: string; position: number };
+  prompt: { name: string; version: string };
+  attempt: number;
+  cause: string;
+  message: string;
+  error?: unknown;
+}
+
+/** The `record`/`rejected` event of a record that could not be sent. */
+export function rejectionEvent(facts: RejectionFacts, now: number): InferenceEvent {
+  const stack = facts.error instanceof Error ? (facts.error.stack ?? null) : null;
+  return {
+    ...emptyEvent('record', 'rejected', now, facts.runId, facts.lane),
+    recordId: facts.record.id,
+    chainId: facts.record.chainId,
+    position: facts.record.position,
+    model: facts.model,
+    promptName: facts.prompt.name,
+    promptVersion: facts.prompt.version,
+    attempt: facts.attempt,
+    cause: facts.cause,
+    message: redact(facts.message),
+    stack: stack === null ? null : redact(stack),
+  };
+}
+
+/** An event with every optional column empty. */
+export function emptyEvent(
+  kind: InferenceEvent['kind'],
+  type: string,
+  now: number,
+  runId: number | null,
+  lane: Lane,
+): InferenceEvent {
+  return {
+    kind,
+    type,
+    at: new Date(now).toISOString(),
+    runId,
+    lane,
+    jobId: null,
+    jobName: null,
+    requestId: null,
+    recordId: null,
+    chainId: null,
+    position: null,
+    model: null,
+    promptName: null,
+    promptVersion: null,
+    promptHash: null,
+    contextDigest: null,
+    generationConfigHash: null,
+    attempt: null,
+    cause: null,
+    message: null,
+    raw: null,
+    stack: null,
+    finishReason: null,
+    inputTokens: 0,
+    outputTokens: 0,
+    thoughtsTokens: 0,
+    costUsd: null,
+    latencyMs: null,
+    startedAt: null,
+    finishedAt: null,
+    requests: null,
+  };
+}
+
+/** The output itself unless its JSON holds a secret (a prompt that echoed a key): then the redacted copy. */
+function redactedOutput(output: unknown): unknown {
+  const json = JSON.stringify(output) ?? 'null';
+  const clean = redact(json);
+  return clean === json ? output : (JSON.parse(clean) as unknown);
+}

@@ -1,0 +1,145 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunnerEvent } from '../runner/events.js';
+import type { InferenceEvent } from '../store/event-log.js';
+import type { WorkloadStore } from '../store/store.js';
+import { emptyEvent } from './attempt-event.js';
+import { gatherRunReport } from './report/run-report.js';
+import { renderRunReport } from './report/render-report.js';
+import { redact } from '../secrets/redact.js';
+import type { TextArchive } from './text-archive.js';
+
+/** Something that takes the runner's events elsewhere (OpenTelemetry, Braintrust, logs). */
+export interface TelemetrySink {
+  handle(event: RunnerEvent): void;
+  /** Sends what is buffered; bounded in time, never throws. */
+  close(): Promise<void>;
+}
+
+export interface RunTelemetryOptions {
+  store: WorkloadStore;
+  archive: TextArchive;
+  workload: string;
+  /** Where `reports/run-<id>.md` and `report.md` (the latest) are written. */
+  dataDir: string;
+  sinks?: TelemetrySink[];
+  now: () => number;
+  /** Told once when writing the inference log or a report fails (the run goes on). */
+  warn: (message: string) => void;
+}
+
+/**
+ * The runner's telemetry beside the run: job transitions go to the inference log (attempts are
+ * logged by the store with their outcome), every event goes to the sinks, and when a run ends its
+ * Markdown report is written beside the state store. Nothing here can stop or slow the run: store
+ * writes are queued, and a failure is reported once.
+ */
+export class RunTelemetry {
+  private queue: Promise<void> = Promise.resolve();
+  private runId: number | null = null;
+  private warned = false;
+  private readonly sinks: TelemetrySink[];
+
+  constructor(private readonly options: RunTelemetryOptions) {
+    this.sinks = options.sinks ?? [];
+  }
+
+  /** The runner's listener. */
+  handle = (event: RunnerEvent): void => {
+    if (event.type === 'run-started') this.runId = event.runId;
+    const logged = this.jobEvent(event);
+    if (logged) this.enqueue(() => this.options.store.appendEvents([logged]));
+    if (event.type === 'run-finished') {
+      const runId = event.runId;
+      this.enqueue(async () => {
+        await this.options.archive.flush();
+        await this.writeReport(runId);
+      });
+    }
+    for (const sink of this.sinks) {
+      try {
+        sink.handle(event);
+      } catch (error) {
+        this.warnOnce(`telemetry export failed: ${describe(error)}`);
+      }
+    }
+  };
+
+  /** Waits for queued writes, then closes every sink (each bounded in time). */
+  async close(): Promise<void> {
+    this.enqueue(() => this.options.archive.flush());
+    await this.queue;
+    await Promise.all(this.sinks.map((sink) => sink.close().catch(() => undefined)));
+  }
+
+  private async writeReport(runId: number): Promise<void> {
+    const report = await gatherRunReport(this.options.store, this.options.workload, runId);
+    if (!report) return;
+    const markdown = redact(renderRunReport(report));
+    const folder = join(this.options.dataDir, 'reports');
+    await mkdir(folder, { recursive: true });
+    await writeAtomically(join(folder, `run-${runId}.md`), markdown);
+    await writeAtomically(join(this.options.dataDir, 'report.md'), markdown);
+  }
+
+  /** The inference-log row of a job transition, or null for events that are not one. */
+  private jobEvent(event: RunnerEvent): InferenceEvent | null {
+    const base = (type: string, jobId: string) => ({
+      ...emptyEvent('job', type, this.options.now(), this.runId, 'batch'),
+      jobId,
+    });
+    switch (event.type) {
+      case 'job-submitted':
+        return {
+          ...base('submitted', event.jobId),
+          jobName: event.remoteName,
+          model: event.model,
+          requests: event.requests,
+        };
+      case 'job-adopted':
+        return { ...base('adopted', event.jobId), jobName: event.remoteName };
+      case 'job-state':
+        return {
+          ...base(event.state, event.jobId),
+          message: event.error ? redact(event.error) : null,
+          requests: event.released ?? null,
+        };
+      case 'job-processed':
+        return { ...base('processed', event.jobId), requests: event.succeeded + event.failed };
+      case 'run-started':
+      case 'run-finished':
+      case 'sync':
+      case 'record-done':
+      case 'record-failed':
+      case 'quota-wait':
+      case 'progress':
+      case 'warning':
+        return null;
+      default:
+        return event satisfies never;
+    }
+  }
+
+  private enqueue(work: () => Promise<void>): void {
+    this.queue = this.queue.then(work).catch((error: unknown) => {
+      this.warnOnce(`the inference log could not be written: ${describe(error)}`);
+    });
+  }
+
+  private warnOnce(message: string): void {
+    if (this.warned) return;
+    this.warned = true;
+    this.options.warn(redact(message));
+  }
+}
+
+/** Temp file and rename, so a reader never sees half a report. */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temp = `${path}.tmp-${process.pid}`;
+  await writeFile(temp, text, 'utf8');
+  await rename(temp, path);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

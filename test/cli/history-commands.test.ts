@@ -1,0 +1,149 @@
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { runCli, type CliResult } from '../fixtures/cli.js';
+
+/** An API key no test output could contain by chance. */
+const KEY = 'wb-distinctive-key-7f3a9c2e51d4';
+
+/** Every file under `folder`, recursively. */
+function filesUnder(folder: string): string[] {
+  return readdirSync(folder).flatMap((name) => {
+    const path = join(folder, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+// The history commands as a user runs them (child processes over a real workload on the emulator),
+// after a run whose API answers echo the API key back: it must surface nowhere.
+describe('wavebatch log / runs / show / report / prune', () => {
+  let emulator: RunningEmulator;
+  let root: string;
+  let configPath: string;
+  let chains: string[][];
+  let env: Record<string, string>;
+  const outputs: CliResult[] = [];
+
+  async function cli(args: string[]): Promise<CliResult> {
+    const result = await runCli([...args, '-c', configPath], { env });
+    outputs.push(result);
+    return result;
+  }
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 20_000, seed: 21 });
+    const workload = writeCatalogWorkload({
+      books: 2,
+      pages: 2,
+      execution: { max_retries: 1, poll_interval: 20 },
+      extraYaml: `api:\n  base_url: ${emulator.url}`,
+    });
+    root = workload.root;
+    configPath = workload.configPath;
+    chains = workload.chains;
+    const echoing = chains[1]?.[0] as string;
+    // The model answers this record with broken JSON that quotes the key, every time: the failure's
+    // message and raw response both hold it.
+    emulator.setResponder((call) =>
+      call.key === echoing ? { text: `{"courses": ["key=${KEY}"], "carry_over": ` } : undefined,
+    );
+    env = { GEMINI_API_KEY: KEY };
+    const run = await cli(['run']);
+    expect(run.code).toBe(0);
+  });
+
+  afterAll(async () => {
+    await emulator.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('prints the run summary with its cost and report', () => {
+    const run = outputs[0] as CliResult;
+    expect(run.stdout).toContain('records: 2 done, 1 dead-lettered, 1 pending (4 total)');
+    expect(run.stdout).toMatch(/cost: \$\d+\.\d+/);
+    expect(run.stdout).toContain(join('state', 'report.md'));
+  });
+
+  it('lists the inference log, filtered, as lines or JSON', async () => {
+    const all = await cli(['log', '--json']);
+    expect(all.code).toBe(0);
+    const events = all.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (line) => JSON.parse(line) as { kind: string; type: string; recordId: string; cause: string | null },
+      );
+    const billed = emulator.ledger.entries();
+    expect(events.filter((e) => e.kind === 'attempt')).toHaveLength(billed.length);
+    expect(events.some((e) => e.kind === 'job' && e.type === 'submitted')).toBe(true);
+
+    const dead = chains[1]?.[0] as string;
+    const failures = await cli(['log', '--cause', 'invalid_json']);
+    expect(failures.stdout.trim().split('\n')).toHaveLength(2);
+    expect(failures.stdout).toContain(dead);
+    expect(failures.stdout).toContain('attempt/dead');
+
+    const one = await cli(['log', '--record', chains[0]?.[1] as string, '--kind', 'attempt']);
+    expect(one.stdout.trim().split('\n')).toHaveLength(1);
+    expect(one.stdout).toMatch(/attempt\/done\s+ST\/school1\/1900\/page_2/);
+
+    const none = await cli(['log', '--since', '2099-01-01']);
+    expect(none.stdout).toBe('no events match\n');
+    const bad = await cli(['log', '--since', 'yesterday-ish']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--since');
+  });
+
+  it('lists runs', async () => {
+    const runs = await cli(['runs', '--json']);
+    const [run] = JSON.parse(runs.stdout) as Array<{ id: number; mode: string; totals: { outcome: string } }>;
+    expect(run).toMatchObject({ id: 1, mode: 'run', totals: { outcome: 'finished' } });
+    const text = await cli(['runs']);
+    expect(text.stdout).toMatch(/^run\s+1\s+run\s+\S+\s+finished/m);
+  });
+
+  it("shows one record's history and output", async () => {
+    const done = chains[0]?.[0] as string;
+    const shown = await cli(['show', done]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`${done}  DONE`);
+    expect(shown.stdout).toContain('attempt/done');
+    expect(shown.stdout).toContain('"carry_over"');
+    const missing = await cli(['show', 'no/such/record']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('No record no/such/record');
+  });
+
+  it('prints the report the run wrote, and refuses an unknown run', async () => {
+    const report = await cli(['report']);
+    expect(report.stdout).toBe(readFileSync(join(root, 'state', 'report.md'), 'utf8'));
+    expect(report.stdout).toContain('## Failure analysis');
+    expect(report.stdout).toContain('### invalid_json: 2 failures, 1 records, 1 dead-lettered');
+    expect((await cli(['report', '1'])).stdout).toBe(report.stdout);
+    const missing = await cli(['report', '99']);
+    expect(missing.code).toBe(2);
+  });
+
+  it('leaves the API key in no file, event, report, log line or output', async () => {
+    await cli(['failures', '--export', 'jsonl']);
+    for (const result of outputs) {
+      expect(result.stdout).not.toContain(KEY);
+      expect(result.stderr).not.toContain(KEY);
+    }
+    for (const file of filesUnder(root)) expect(readFileSync(file).includes(KEY), file).toBe(false);
+    // It was there to leak: the log kept the failure with its raw response, redacted.
+    const log = await cli(['log', '--cause', 'invalid_json', '--json']);
+    expect(log.stdout).toContain('[redacted]');
+  });
+
+  it('prunes old events only', async () => {
+    const kept = await cli(['prune', '--older-than', '30d']);
+    expect(kept.stdout).toMatch(/^deleted 0 events/);
+    const cutoff = await cli(['prune', '--older-than', '0s']);
+    expect(cutoff.stdout).toMatch(/^deleted [1-9]\d* events/);
+    expect((await cli(['log'])).stdout).toBe('no events match\n');
+    expect((await cli(['prune', '--older-than', 'forever'])).code).toBe(2);
+  });
+});
