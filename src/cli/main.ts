@@ -19,6 +19,8 @@ const COMMANDS: Record<string, () => Promise<Command[]>> = {
   init: async () => [(await import('./commands/init.js')).initCommand()],
   config: async () => (await import('./commands/config.js')).configCommands(),
   log: async () => (await import('./commands/history.js')).historyCommands(),
+  export: async () => [(await import('./commands/export.js')).exportCommand()],
+  completion: async () => [(await import('./commands/completion.js')).completionCommand()],
 };
 /** Commands that live in a module registered under another name. */
 const MODULE_OF: Record<string, string> = {
@@ -43,7 +45,9 @@ const program = new Command('wavebatch')
 try {
   const requested = process.argv[2] ?? '';
   const moduleName = MODULE_OF[requested] ?? requested;
-  const loaders = COMMANDS[moduleName] ? [COMMANDS[moduleName]] : Object.values(COMMANDS);
+  // `completion` describes every command, so it needs them all, as an unknown command (or help) does.
+  const loaders =
+    COMMANDS[moduleName] && moduleName !== 'completion' ? [COMMANDS[moduleName]] : Object.values(COMMANDS);
   for (const load of loaders) {
     for (const command of await load()) program.addCommand(command.exitOverride());
   }

@@ -1,6 +1,8 @@
 import { once } from 'node:events';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import type { OutputDocument, OutputStore } from './output-store.js';
+import { OutputStore, type OutputDocument } from './output-store.js';
 
 /** Export formats: one JSON document per line, or a flat CSV with the output as a JSON cell. */
 export type ExportFormat = 'jsonl' | 'csv';
@@ -35,6 +37,24 @@ export async function exportOutputs(
     // Deleted between the listing and the read: it is no longer an output.
     if (document === null) continue;
     await send(out, format === 'jsonl' ? `${JSON.stringify(document)}\n` : stringify([csvRow(document)]));
+    count++;
+  }
+  return count;
+}
+
+/**
+ * Writes each record's bare output (without wavebatch's metadata) as `<folder>/<id>.json`, the
+ * layout of the output folder itself; returns how many. The folder must not be the output folder.
+ */
+export async function exportOutputFiles(store: OutputStore, folder: string): Promise<number> {
+  const target = new OutputStore(folder);
+  let count = 0;
+  for await (const id of store.listDone()) {
+    const document = await store.read(id);
+    if (document === null) continue;
+    const path = target.pathFor(id);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, `${JSON.stringify(document.output, null, 2)}\n`);
     count++;
   }
   return count;

@@ -3,7 +3,7 @@
  * done, and exports of all of them as JSONL or CSV.
  */
 export { OutputCorruptError, OutputPathError } from './errors.js';
-export { exportOutputs, type ExportFormat } from './export.js';
+export { exportOutputFiles, exportOutputs, type ExportFormat } from './export.js';
 export {
   OutputStore,
   type OutputDocument,

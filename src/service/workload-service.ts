@@ -1,6 +1,13 @@
+import { relative, resolve } from 'node:path';
 import type { LoadedConfig } from '../config/index.js';
 import { systemClock, type RunnerClock } from '../clock.js';
-import { exportOutputs, OutputStore, type ExportFormat, type OutputDocument } from '../outputs/index.js';
+import {
+  exportOutputFiles,
+  exportOutputs,
+  OutputStore,
+  type ExportFormat,
+  type OutputDocument,
+} from '../outputs/index.js';
 import type { Lane } from '../lanes/lane.js';
 import { configuredPriceList, modelPrices } from '../pricing/index.js';
 import { openWorkloadStore } from '../runner/workload-session.js';
@@ -17,6 +24,8 @@ import type {
 import type { EventFilter, RunRow, StoredEvent, StoredText } from '../store/event-log.js';
 import { gatherRunReport } from '../telemetry/report/run-report.js';
 import { renderRunReport } from '../telemetry/report/render-report.js';
+import { writeChainCsv, type ChainRecords } from './chain-export.js';
+import { ExportTargetError } from './errors.js';
 import { writeFailures, type FailureExportFormat } from './failure-export.js';
 import { summarizeStatus, THROUGHPUT_WINDOW_MS, type WorkloadStatus } from './status.js';
 
@@ -186,6 +195,53 @@ export class WorkloadService {
   /** Deletes inference-log events recorded before `before` and the prompts no one refers to any more. */
   async prune(before: Date): Promise<{ events: number; texts: number }> {
     return this.exclusively(() => this.store.pruneEvents(before.toISOString()));
+  }
+
+  /** Writes one CSV row per chain (its outputs merged in page order) to `out`; returns how many chains. */
+  async exportChains(out: NodeJS.WritableStream): Promise<number> {
+    const source = this.config.source;
+    const schema = this.config.model.response_schema as { properties?: Record<string, unknown> } | undefined;
+    const columns = {
+      levels: source.type === 'directory' ? (source.levels ?? []) : [],
+      fields: Object.keys(schema?.properties ?? {}),
+    };
+    return writeChainCsv(this.chains(), this.outputs, columns, out);
+  }
+
+  /** Writes every record's bare output as `<folder>/<id>.json`; returns how many. */
+  async exportOutputFiles(folder: string): Promise<number> {
+    const target = resolve(folder);
+    const root = this.outputs.root;
+    if (target === root || !relative(root, target).startsWith('..'))
+      throw new ExportTargetError(
+        `${folder} is the output folder or inside it; export the outputs to another folder.`,
+      );
+    return exportOutputFiles(this.outputs, target);
+  }
+
+  /** The workload's chains, each with its records in position order, read from the store a page at a time. */
+  async *chains(pageSize = 1000): AsyncIterable<ChainRecords> {
+    let current: ChainRecords | null = null;
+    let after: { chainId: string; position: number } | undefined;
+    for (;;) {
+      const page = await this.store.listRecords({
+        order: 'chain',
+        limit: pageSize,
+        ...(after ? { afterChain: after } : {}),
+      });
+      for (const record of page) {
+        if (current && current.chainId !== record.chainId) {
+          yield current;
+          current = null;
+        }
+        current ??= { chainId: record.chainId, records: [] };
+        current.records.push(record);
+      }
+      const last = page.at(-1);
+      if (!last || page.length < pageSize) break;
+      after = { chainId: last.chainId, position: last.position };
+    }
+    if (current) yield current;
   }
 
   /** Closes the state store. */

@@ -119,8 +119,12 @@ export interface UsageTotal {
 export interface RecordFilter {
   status?: RecordStatus;
   chainId?: string;
-  /** Keyset paging: only records after this id (in id order). */
+  /** `id` (the default) or `chain`: by chain id, then position within the chain. */
+  order?: 'id' | 'chain';
+  /** Keyset paging in id order: only records after this id. */
   afterId?: string;
+  /** Keyset paging in chain order: only records after this one. */
+  afterChain?: { chainId: string; position: number };
   limit?: number;
 }
 
@@ -203,7 +207,7 @@ export interface WorkloadStore extends MediaFileCache, EventLog {
   completedSince(since: string): Promise<number>;
   /** The most records left in one chain that can still run (from a ready or in-flight record to its end). */
   longestRunnableChain(): Promise<number>;
-  /** Records in id order, filtered and paged. */
+  /** Records in id (or chain) order, filtered and paged. */
   listRecords(filter?: RecordFilter): Promise<StoredRecord[]>;
   /** Every job the record was sent in, oldest first. */
   recordAttempts(recordId: string): Promise<RecordAttempt[]>;

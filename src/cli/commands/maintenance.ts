@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { Command, Option } from 'commander';
 import { WavebatchError } from '../../errors.js';
+import type { FailureRow } from '../../store/store.js';
 import { configOption } from '../config-option.js';
 import { withWorkloadService } from '../workload-service.js';
 
@@ -30,6 +31,7 @@ export function maintenanceCommands(): Command[] {
         'print a JSON array (of failures, or of { cause, count } with --by-cause)',
       ).conflicts('export'),
     )
+    .option('-v, --verbose', 'under each failure, its prompt version and hash, job, and the raw response')
     .option('--limit <n>', 'list at most n failures', (v) => positiveInt(v, '--limit'))
     .addHelpText(
       'after',
@@ -41,6 +43,7 @@ export function maintenanceCommands(): Command[] {
         dead?: boolean;
         byCause?: boolean;
         json?: boolean;
+        verbose?: boolean;
         export?: 'csv' | 'jsonl';
         out?: string;
         limit?: number;
@@ -65,10 +68,12 @@ export function maintenanceCommands(): Command[] {
           const out = options.out ? createWriteStream(options.out) : process.stdout;
           if (options.export) await service.exportFailures(options.export, out, filter);
           else
-            for (const row of await service.failures(filter))
+            for (const row of await service.failures(filter)) {
               out.write(
                 `${row.at}  ${row.recordId}  attempt ${row.attempt}  [${row.cause}]${row.final ? ' DEAD' : ''}  ${row.message}\n`,
               );
+              if (options.verbose) out.write(failureDetails(row));
+            }
           if (out !== process.stdout) await new Promise<void>((resolve) => out.end(resolve));
         });
       },
@@ -105,6 +110,17 @@ export function maintenanceCommands(): Command[] {
       process.stdout.write('state reset; output files were kept\n');
     });
   return [failures, requeue, clear, reset];
+}
+
+/** The indented detail lines of `failures --verbose`. */
+function failureDetails(row: FailureRow): string {
+  const lines = [
+    `prompt ${row.promptName ?? '-'} ${row.promptVersion ?? '-'} (hash ${row.promptHash?.slice(0, 12) ?? '-'})  job ${row.jobId ?? '-'}`,
+    ...(row.raw === null
+      ? ['raw response: none']
+      : ['raw response:', ...row.raw.split('\n').map((line) => `  ${line}`)]),
+  ];
+  return `${lines.map((line) => `    ${line}`).join('\n')}\n`;
 }
 
 function positiveInt(value: string, option: string): number {

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { JobState, RecordAttempt, RecordFilter, StoredRecord } from '../store.js';
 import { toStoredRecord, type RecordDbRow } from './rows.js';
 
-/** Records in id order matching every condition of the filter (read-only: for status, export, the API). */
+/** Records in id or chain order matching every condition of the filter (read-only: for status, export, the API). */
 export function listRecords(db: Database.Database, filter: RecordFilter): StoredRecord[] {
   const conditions: string[] = [];
   const values: Array<string | number> = [];
@@ -18,9 +18,14 @@ export function listRecords(db: Database.Database, filter: RecordFilter): Stored
     conditions.push('id > ?');
     values.push(filter.afterId);
   }
+  if (filter.afterChain !== undefined) {
+    conditions.push('(chain_id > ? OR (chain_id = ? AND position > ?))');
+    values.push(filter.afterChain.chainId, filter.afterChain.chainId, filter.afterChain.position);
+  }
   const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+  const order = filter.order === 'chain' ? 'chain_id, position' : 'id';
   const rows = db
-    .prepare(`SELECT * FROM records ${where} ORDER BY id LIMIT ?`)
+    .prepare(`SELECT * FROM records ${where} ORDER BY ${order} LIMIT ?`)
     .all(...values, filter.limit ?? -1) as RecordDbRow[];
   return rows.map(toStoredRecord);
 }

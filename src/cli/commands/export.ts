@@ -1,0 +1,58 @@
+import { createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
+import { Command, Option } from 'commander';
+import { configOption } from '../config-option.js';
+import { withWorkloadService } from '../workload-service.js';
+
+const FORMATS = ['jsonl', 'csv', 'chains', 'files'] as const;
+type Format = (typeof FORMATS)[number];
+
+/** `wavebatch export`: the outputs as JSON Lines, CSV, a CSV per chain, or bare JSON files. */
+export function exportCommand(): Command {
+  return new Command('export')
+    .description('Export the outputs: JSON Lines, a CSV per record, a CSV per chain, or bare JSON files')
+    .addOption(configOption())
+    .addOption(
+      new Option(
+        '-f, --format <format>',
+        'jsonl (one document with its metadata per line), csv (a row per record), ' +
+          'chains (a row per chain, its outputs merged in page order), files (<out>/<id>.json, the output alone)',
+      )
+        .choices(FORMATS)
+        .default('jsonl'),
+    )
+    .option('-o, --out <path>', 'file to write (default: standard output); a folder for --format files')
+    .option('-q, --quiet', 'do not print how many were exported')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  wavebatch export > outputs.jsonl\n  wavebatch export -f csv -o outputs.csv' +
+        '\n  wavebatch export -f chains -o books.csv\n  wavebatch export -f files -o clean/',
+    )
+    .action(
+      async (
+        options: { config?: string; format: Format; out?: string; quiet?: boolean },
+        command: Command,
+      ) => {
+        // A usage error (exit code 2), before anything is opened or written.
+        if (options.format === 'files' && !options.out)
+          command.error('error: --format files needs --out <folder>', { exitCode: 2 });
+        const count = await withWorkloadService(options.config, async (service) => {
+          if (options.format === 'files') return service.exportOutputFiles(options.out as string);
+          const out = options.out ? createWriteStream(options.out) : process.stdout;
+          const written =
+            options.format === 'chains'
+              ? await service.exportChains(out)
+              : await service.exportOutputs(options.format, out);
+          if (out !== process.stdout) {
+            out.end();
+            await finished(out);
+          }
+          return written;
+        });
+        if (!options.quiet) {
+          const what = options.format === 'chains' ? 'chains' : 'outputs';
+          process.stderr.write(`exported ${count} ${what}${options.out ? ` to ${options.out}` : ''}\n`);
+        }
+      },
+    );
+}

@@ -1,0 +1,123 @@
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { runCli } from '../fixtures/cli.js';
+
+interface Document {
+  id: string;
+  output: { courses: string[]; carry_over: string };
+  meta: { prompt: { version: string } };
+}
+
+// `wavebatch export` over the outputs a real run wrote, checked against the files themselves.
+describe('wavebatch export', () => {
+  let emulator: RunningEmulator;
+  let root: string;
+  let configPath: string;
+  let chains: string[][];
+  let doomed: string;
+  const env = { GEMINI_API_KEY: 'export-test-key-not-secret' };
+  const onDisk = (id: string) =>
+    JSON.parse(readFileSync(join(root, 'out', `${id}.json`), 'utf8')) as Document;
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 20_000, seed: 8 });
+    const workload = writeCatalogWorkload({
+      books: 2,
+      pages: 3,
+      execution: { max_retries: 1 },
+      extraYaml: `api:\n  base_url: ${emulator.url}`,
+    });
+    ({ root, configPath, chains } = workload);
+    doomed = chains[1]?.[1] as string;
+    emulator.setFaults({ byKey: { [doomed]: ['invalid_json', 'invalid_json'] } });
+    const run = await runCli(['run', '-c', configPath], { env });
+    expect(run.stdout).toContain('records: 4 done, 1 dead-lettered');
+  });
+
+  afterAll(async () => {
+    await emulator.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('writes every output document as JSON Lines to standard output, and says how many on standard error', async () => {
+    const result = await runCli(['export', '-c', configPath], { env });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('exported 4 outputs\n');
+    const documents = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Document);
+    expect(documents.map((document) => document.id).sort()).toEqual(
+      [...(chains[0] as string[]), chains[1]?.[0] as string].sort(),
+    );
+    for (const document of documents) expect(document).toEqual(onDisk(document.id));
+  });
+
+  it('writes a CSV row per record to a file, quietly with -q', async () => {
+    const file = join(root, 'outputs.csv');
+    const result = await runCli(['export', '-f', 'csv', '-o', file, '-q', '-c', configPath], { env });
+    expect(result).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    const rows = parseCsv(readFileSync(file, 'utf8'), { columns: true }) as Array<Record<string, string>>;
+    expect(rows).toHaveLength(4);
+    const row = rows.find((entry) => entry.id === chains[0]?.[1]);
+    expect(JSON.parse(row?.output ?? '')).toEqual(onDisk(chains[0]?.[1] as string).output);
+    expect(row?.prompt_version).toBe('v1');
+  });
+
+  it('writes a CSV row per chain: levels, counts, and each output field merged in page order', async () => {
+    const result = await runCli(['export', '-f', 'chains', '-c', configPath], { env });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('exported 2 chains\n');
+    const rows = parseCsv(result.stdout, { columns: true }) as Array<Record<string, string>>;
+    expect(Object.keys(rows[0] ?? {})).toEqual([
+      'chain',
+      'state',
+      'school',
+      'year',
+      'records',
+      'done',
+      'dead',
+      'complete',
+      'courses',
+      'carry_over',
+    ]);
+    const [whole, broken] = rows;
+    const first = chains[0] as string[];
+    expect(whole).toMatchObject({ chain: 'ST/school1/1900', state: 'ST', school: 'school1', year: '1900' });
+    expect(whole).toMatchObject({ records: '3', done: '3', dead: '0', complete: 'true' });
+    expect(JSON.parse(whole?.courses ?? '')).toEqual(first.flatMap((id) => onDisk(id).output.courses));
+    expect(JSON.parse(whole?.carry_over ?? '')).toEqual(first.map((id) => onDisk(id).output.carry_over));
+    expect(broken).toMatchObject({ chain: 'ST/school2/1900', done: '1', dead: '1', complete: 'false' });
+    expect(JSON.parse(broken?.courses ?? '')).toEqual(onDisk(chains[1]?.[0] as string).output.courses);
+  });
+
+  it('writes the bare outputs as files, never into the output folder itself', async () => {
+    const folder = join(root, 'clean');
+    const result = await runCli(['export', '-f', 'files', '-o', folder, '-c', configPath], { env });
+    expect(result.code).toBe(0);
+    const id = chains[0]?.[2] as string;
+    expect(JSON.parse(readFileSync(join(folder, `${id}.json`), 'utf8'))).toEqual(onDisk(id).output);
+    expect(readdirSync(join(folder, 'ST'))).toEqual(['school1', 'school2']);
+
+    const into = await runCli(['export', '-f', 'files', '-o', join(root, 'out', 'x'), '-c', configPath], {
+      env,
+    });
+    expect(into.code).toBe(2);
+    expect(into.stderr).toContain('output folder');
+    const missing = await runCli(['export', '-f', 'files', '-c', configPath], { env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--out');
+  });
+
+  it('failures --verbose shows the prompt version and the raw response under each failure', async () => {
+    const result = await runCli(['failures', '--verbose', '-c', configPath], { env });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/\[invalid_json\]/);
+    expect(result.stdout).toMatch(/^ {4}prompt page v1 \(hash [0-9a-f]{12}\) {2}job \S+$/m);
+    expect(result.stdout).toContain('    raw response:');
+  });
+});
