@@ -30,9 +30,13 @@ export function formatStatus(status: WorkloadStatus, style: Style = PLAIN, cwd =
   );
   lines.push(...jobLines(status, style, label));
   const u = status.usage;
+  const b = status.billed;
   lines.push(
-    `${label('tokens')}${count(u.inputTokens)} input, ${count(u.outputTokens)} output ` +
-      `(${counted(u.completedRecords, 'completed record')})`,
+    b
+      ? `${label('tokens')}${count(b.inputTokens)} input, ${count(b.outputTokens)} output billed ` +
+          `(${counted(b.requests, 'request')}, ${counted(u.completedRecords, 'completed record')})`
+      : `${label('tokens')}${count(u.inputTokens)} input, ${count(u.outputTokens)} output ` +
+          `(${counted(u.completedRecords, 'completed record')})`,
   );
   lines.push(`${label('cost')}${costLine(status)}`);
   lines.push(`${label('rate')}${rateLine(status)}`);

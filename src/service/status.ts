@@ -1,5 +1,6 @@
 import type { Lane } from '../lanes/lane.js';
 import { modelPrices, type LanePrice, type PriceList } from '../pricing/index.js';
+import type { AttemptGroup } from '../store/event-log.js';
 import type { ChainCounts, JobRow, RecordCounts, UsageTotal } from '../store/store.js';
 
 /** Google's target turnaround for a batch job; a job older than this is flagged as stalled. */
@@ -46,13 +47,31 @@ export interface WorkloadStatus {
   chains: { total: number; done: number; inProgress: number; notStarted: number; blocked: number };
   activeJobs: ActiveJobStatus[];
   lanes: Partial<Record<Lane, { activeJobs: number; requests: number; stalled: number }>>;
+  /** Tokens of the records wavebatch completed (their successful requests). */
   usage: { completedRecords: number; inputTokens: number; outputTokens: number };
+  /**
+   * Every request billed so far, failed ones included (invalid JSON, truncation and safety blocks are
+   * billed too), per lane, from the inference log; null when the log holds no attempt.
+   */
+  billed: {
+    requests: number;
+    inputTokens: number;
+    outputTokens: number;
+    costUsd: number;
+    byLane: Partial<
+      Record<Lane, { requests: number; inputTokens: number; outputTokens: number; costUsd: number }>
+    >;
+  } | null;
   cost: {
     currency: 'USD';
     model: string;
     lane: Lane;
-    /** Cost of the completed records' billed tokens; null when the price list does not know the model. */
+    /**
+     * What was billed so far: `billed.costUsd` when the inference log has it, else the cost of the
+     * completed records' tokens (`basis` says which); null when the price list does not know the model.
+     */
     soFar: number | null;
+    basis: 'inference-log' | 'completed-records';
     /** soFar plus the average cost of a completed record times the records still to run; null until one completed. */
     projected: number | null;
     priceListAsOf: string;
@@ -95,6 +114,8 @@ export interface StatusFacts {
   longestChain: number;
   priceList: PriceList;
   failureCauses: Array<{ cause: string; count: number }>;
+  /** The inference log's attempts, grouped (every run). */
+  attempts: readonly AttemptGroup[];
 }
 
 /** Pure: the status of a workload from its facts at time `now` (ms). */
@@ -126,7 +147,8 @@ export function summarizeStatus(facts: StatusFacts, now: number): WorkloadStatus
 
   const completed = facts.usage.short.records + facts.usage.long.records;
   const price = modelPrices(facts.priceList, facts.model)?.[lane] ?? null;
-  const soFar = price ? usageCost(price, facts.usage) : null;
+  const billed = billedAttempts(facts.attempts);
+  const soFar = price === null ? null : billed ? billed.costUsd : usageCost(price, facts.usage);
   const remainingRecords = Math.max(
     0,
     counts.total - counts.done - counts.dead - chains.recordsBehindDeadLetters,
@@ -171,11 +193,13 @@ export function summarizeStatus(facts: StatusFacts, now: number): WorkloadStatus
       inputTokens: facts.usage.short.inputTokens + facts.usage.long.inputTokens,
       outputTokens: facts.usage.short.outputTokens + facts.usage.long.outputTokens,
     },
+    billed,
     cost: {
       currency: 'USD',
       model: facts.model,
       lane,
       soFar,
+      basis: billed ? 'inference-log' : 'completed-records',
       projected,
       priceListAsOf: facts.priceList.asOf,
     },
@@ -192,6 +216,34 @@ export function summarizeStatus(facts: StatusFacts, now: number): WorkloadStatus
       byCause: facts.failureCauses,
     },
   };
+}
+
+/** Sums of the attempts that were sent (not records rejected before sending), in all and per lane. */
+function billedAttempts(groups: readonly AttemptGroup[]): WorkloadStatus['billed'] {
+  const sent = groups.filter((group) => group.type !== 'rejected');
+  if (sent.length === 0) return null;
+  const billed: NonNullable<WorkloadStatus['billed']> = {
+    requests: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    byLane: {},
+  };
+  for (const group of sent) {
+    const entry = (billed.byLane[group.lane] ??= {
+      requests: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      costUsd: 0,
+    });
+    for (const sum of [billed, entry]) {
+      sum.requests += group.attempts;
+      sum.inputTokens += group.inputTokens ?? 0;
+      sum.outputTokens += group.outputTokens ?? 0;
+      sum.costUsd += group.costUsd;
+    }
+  }
+  return billed;
 }
 
 /** USD of the summed usage: records above the long-context threshold at the long-context rates. */

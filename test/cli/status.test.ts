@@ -1,10 +1,14 @@
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { WorkloadStatus } from '../../src/service/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { runCli } from '../fixtures/cli.js';
 import { startCli } from '../fixtures/cli-stream.js';
+
+const BIN = fileURLToPath(new URL('../../bin/wavebatch.js', import.meta.url));
 
 // `wavebatch status` as a user runs it, before, during and after a run on the emulator.
 describe('wavebatch status', () => {
@@ -84,11 +88,25 @@ describe('wavebatch status', () => {
       inputTokens: billed.reduce((sum, entry) => sum + entry.inputTokens, 0),
       outputTokens: billed.reduce((sum, entry) => sum + entry.outputTokens, 0),
     });
-    const billedUsd = billed.reduce((sum, entry) => sum + entry.costUsd, 0);
-    expect(json.cost.soFar).toBeCloseTo(billedUsd, 10);
-    expect(json.cost).toMatchObject({ currency: 'USD', model: 'gemini-2.5-flash', lane: 'batch' });
+    // Cost so far is every billed request, the two safety-blocked answers included.
+    const ledger = emulator.ledger.entries();
+    const ledgerUsd = ledger.reduce((sum, entry) => sum + entry.costUsd, 0);
+    expect(json.billed).toMatchObject({
+      requests: ledger.length,
+      inputTokens: ledger.reduce((sum, entry) => sum + entry.inputTokens, 0),
+      outputTokens: ledger.reduce((sum, entry) => sum + entry.outputTokens, 0),
+    });
+    expect(json.billed?.costUsd).toBeCloseTo(ledgerUsd, 10);
+    expect(json.billed?.byLane.batch?.requests).toBe(ledger.length);
+    expect(json.cost.soFar).toBeCloseTo(ledgerUsd, 10);
+    expect(json.cost).toMatchObject({
+      currency: 'USD',
+      model: 'gemini-2.5-flash',
+      lane: 'batch',
+      basis: 'inference-log',
+    });
     // Nothing is left that can run: the projection is what was spent.
-    expect(json.cost.projected).toBeCloseTo(billedUsd, 10);
+    expect(json.cost.projected).toBeCloseTo(ledgerUsd, 10);
     expect(json.throughput.recordsPerHour).toBeGreaterThan(0);
     expect(json.throughput.jobTurnaroundMs).toBeGreaterThan(0);
     expect(json.eta).toMatchObject({ remainingRecords: 0, remainingMs: 0 });
@@ -148,6 +166,29 @@ describe('wavebatch status', () => {
     const both = await runCli(['failures', '--json', '--export', 'csv', '-c', configPath], { env });
     expect(both.code).toBe(2);
   });
+
+  it.skipIf(spawnSync('sh', ['-c', 'command -v script']).status !== 0)(
+    'colours on a terminal, never with NO_COLOR',
+    () => {
+      const onTerminal = (extraEnv: Record<string, string>) =>
+        spawnSync('script', ['-qec', `${process.execPath} ${BIN} status -c ${configPath}`, '/dev/null'], {
+          encoding: 'utf8',
+          env: {
+            PATH: process.env.PATH ?? '',
+            HOME: process.env.HOME ?? '',
+            TERM: 'xterm-256color',
+            ...env,
+            ...extraEnv,
+          },
+        }).stdout;
+      const coloured = onTerminal({});
+      expect(coloured).toMatch(/\x1b\[1mrecords/);
+      expect(coloured).toContain('\x1b[31m1 dead');
+      const plain = onTerminal({ NO_COLOR: '1' });
+      expect(plain).toMatch(/^records\s+9: 7 done/m);
+      expect(plain).not.toContain('\x1b[');
+    },
+  );
 
   it('--watch renders again every interval until Ctrl-C, as JSON Lines with --json', async () => {
     const watching = startCli(['status', '--watch', '100ms', '--json', '-c', configPath], { env });

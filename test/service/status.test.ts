@@ -39,6 +39,7 @@ function facts(overrides: Partial<StatusFacts> = {}): StatusFacts {
     longestChain: 0,
     priceList: GEMINI_PRICE_LIST,
     failureCauses: [],
+    attempts: [],
     ...overrides,
   };
 }
@@ -115,6 +116,46 @@ describe('summarizeStatus', () => {
     const long = (300_000 * 1.25 + 1_000 * 7.5) / 1e6;
     expect(status.cost.soFar).toBeCloseTo(short + long, 10);
     expect(status.cost.projected).toBeCloseTo(short + long + ((short + long) / 2) * 60, 10);
+  });
+
+  it('takes what was billed from the inference log, per lane, leaving out records rejected before sending', () => {
+    const group = (lane: 'batch' | 'flex', type: string, attempts: number, costUsd: number) => ({
+      model: 'gemini-2.5-flash',
+      lane,
+      promptName: 'p',
+      promptVersion: 'v1',
+      type,
+      cause: null,
+      attempts,
+      records: attempts,
+      inputTokens: attempts * 100,
+      outputTokens: attempts * 10,
+      thoughtsTokens: 0,
+      costUsd,
+      latencyMs: 0,
+    });
+    const status = summarizeStatus(
+      facts({
+        attempts: [
+          group('batch', 'done', 3, 0.3),
+          group('flex', 'retry', 1, 0.2),
+          group('batch', 'rejected', 2, 0),
+        ],
+      }),
+      NOW,
+    );
+    expect(status.billed).toEqual({
+      requests: 4,
+      inputTokens: 400,
+      outputTokens: 40,
+      costUsd: 0.5,
+      byLane: {
+        batch: { requests: 3, inputTokens: 300, outputTokens: 30, costUsd: 0.3 },
+        flex: { requests: 1, inputTokens: 100, outputTokens: 10, costUsd: 0.2 },
+      },
+    });
+    expect(status.cost).toMatchObject({ soFar: 0.5, basis: 'inference-log' });
+    expect(summarizeStatus(facts(), NOW).cost.basis).toBe('completed-records');
   });
 
   it('says the cost is unknown for a model the price list does not know', () => {
