@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option } from 'commander';
 import { loadConfig, type LoadedConfig } from '../config/index.js';
+import { WavebatchError } from '../errors.js';
+import { redact, urlHasCredentials } from '../secrets/redact.js';
 
 const DEFAULT_CONFIG_FILES = [
   'wavebatch.yaml',
@@ -10,6 +12,19 @@ const DEFAULT_CONFIG_FILES = [
   'wavebatch.mjs',
   'wavebatch.js',
 ];
+
+/** Raised when --base-url / WAVEBATCH_BASE_URL is not a plain http(s) URL: exit code 2, nothing sent. */
+export class BaseUrlError extends WavebatchError {
+  readonly code = 'INPUT_BASE_URL';
+  constructor(value: string, from: string) {
+    super(
+      urlHasCredentials(value)
+        ? `${from} must not hold credentials (user:password@); the API key comes only from GEMINI_API_KEY or GOOGLE_API_KEY.`
+        : `${from} must be an http(s) URL such as http://127.0.0.1:8080, got ${JSON.stringify(redact(value))}.`,
+    );
+    this.name = 'BaseUrlError';
+  }
+}
 
 /** `-c, --config <file>`, shared by every workload command. */
 export function configOption(): Option {
@@ -23,4 +38,30 @@ export function configOption(): Option {
 export async function loadConfigFromOption(path: string | undefined): Promise<LoadedConfig> {
   const chosen = path ?? DEFAULT_CONFIG_FILES.find((name) => existsSync(name)) ?? 'wavebatch.yaml';
   return loadConfig(resolve(chosen));
+}
+
+/** The options of a workload command that talks to the API. */
+export interface WorkloadOptions {
+  config?: string;
+  baseUrl?: string;
+}
+
+/**
+ * Loads the workload config and applies the API address from --base-url, else WAVEBATCH_BASE_URL,
+ * else the config's api.base_url (the one-off commands read the same two).
+ */
+export async function loadWorkloadConfig(
+  options: WorkloadOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LoadedConfig> {
+  const config = await loadConfigFromOption(options.config);
+  const [baseUrl, from] =
+    options.baseUrl !== undefined
+      ? [options.baseUrl, '--base-url']
+      : env.WAVEBATCH_BASE_URL
+        ? [env.WAVEBATCH_BASE_URL, 'WAVEBATCH_BASE_URL']
+        : [undefined, ''];
+  if (baseUrl === undefined) return config;
+  if (!/^https?:\/\/[^/]/.test(baseUrl) || urlHasCredentials(baseUrl)) throw new BaseUrlError(baseUrl, from);
+  return { ...config, api: { ...config.api, base_url: baseUrl } };
 }

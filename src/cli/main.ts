@@ -1,6 +1,16 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { ExitCode } from './exit-codes.js';
 import { reportError } from './report-error.js';
+
+// A reader that stops early (`wavebatch failures | head`) closes the pipe: that is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(ExitCode.Done);
+    throw error;
+  });
+}
 
 /**
  * Each command's module, loaded only when that command runs: the SDK, SQLite, the emulator and the
@@ -38,7 +48,7 @@ const program = new Command('wavebatch')
   .description(
     'Run large, dependency-chained Gemini workloads through the Batch API: resumable, crash-safe, observable.',
   )
-  .version('0.1.0')
+  .version(packageVersion())
   .showHelpAfterError()
   .exitOverride();
 
@@ -54,8 +64,15 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {
-    process.exitCode = error.exitCode === 0 ? 0 : 2;
+    // Unknown command or option, missing or invalid argument; --help and --version exit 0.
+    process.exitCode = error.exitCode === 0 ? ExitCode.Done : ExitCode.BadInput;
   } else {
     process.exitCode = reportError(error);
   }
+}
+
+/** The version in package.json (one folder above src/ in a checkout, above dist/ when installed). */
+function packageVersion(): string {
+  const manifest = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(manifest) as { version: string }).version;
 }

@@ -98,9 +98,14 @@ export function formatSummary(summary: RunSummary, outputsDir: string, reportPat
   return [
     `records: ${c.done} done, ${c.dead} dead-lettered, ${pending} pending (${c.total} total)`,
     `jobs: ${summary.jobsSubmitted} submitted this run, ${summary.activeJobs} still active`,
-    `tokens: ${summary.inputTokens} input, ${summary.outputTokens} output`,
+    ...(summary.unconfirmedJobs > 0
+      ? [
+          `${counted(summary.unconfirmedJobs, 'job')} not confirmed created (the create call failed; see the warnings above): the next run adopts or creates ${summary.unconfirmedJobs === 1 ? 'it' : 'them'}`,
+        ]
+      : []),
+    `tokens (all runs of this workload): ${summary.inputTokens} input, ${summary.outputTokens} output`,
     `cost: $${summary.costUsd.toFixed(6)} this run`,
-    `time: ${(summary.elapsedMs / 1000).toFixed(1)}s`,
+    `time (this run): ${(summary.elapsedMs / 1000).toFixed(1)}s`,
     `outputs: ${outputsDir}`,
     ...(reportPath ? [`report: ${reportPath} (wavebatch report)`] : []),
     ...(c.dead > 0

@@ -1,5 +1,6 @@
 import { categoryOfCode, WavebatchError } from '../errors.js';
 import { redact } from '../secrets/redact.js';
+import { ExitCode } from './exit-codes.js';
 
 /** Prints an error for a person (code and message, no stack unless WAVEBATCH_DEBUG) and picks the exit code. */
 export function reportError(error: unknown): number {
@@ -16,5 +17,5 @@ export function reportError(error: unknown): number {
     : code
       ? categoryOfCode(code)
       : 'failure';
-  return category === 'input' ? 2 : 1;
+  return category === 'input' ? ExitCode.BadInput : ExitCode.Failed;
 }

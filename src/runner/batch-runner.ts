@@ -42,7 +42,13 @@ export interface RunSummary {
   runId: number;
   counts: RecordCounts;
   jobsSubmitted: number;
+  /** Remote jobs not yet settled (pending, running, or succeeded with results still to apply). */
   activeJobs: number;
+  /**
+   * Jobs whose create call failed with an unknown outcome (network, 5xx): stored as intents, not
+   * known to exist remotely; the next run adopts or creates them.
+   */
+  unconfirmedJobs: number;
   inputTokens: number;
   outputTokens: number;
   /** USD of this run's attempts (null when the price list does not know the model). */
@@ -179,19 +185,19 @@ export class BatchRunner {
     const { store, clock } = this.options;
     const counts = await store.counts();
     const jobs = await store.listJobs();
-    const activeJobs = jobs.filter((job) =>
-      ['intent', 'pending', 'running', 'succeeded'].includes(job.state),
-    ).length;
+    const activeJobs = jobs.filter((job) => ['pending', 'running', 'succeeded'].includes(job.state)).length;
+    const unconfirmedJobs = jobs.filter((job) => job.state === 'intent').length;
     return {
       runId: this.runId ?? 0,
       counts,
       jobsSubmitted: this.jobsSubmitted,
       activeJobs,
+      unconfirmedJobs,
       inputTokens: jobs.reduce((sum, job) => sum + job.inputTokens, 0),
       outputTokens: jobs.reduce((sum, job) => sum + job.outputTokens, 0),
       costUsd: 0,
       elapsedMs: clock.now() - started,
-      finished: activeJobs === 0 && counts.ready === 0 && counts.in_flight === 0,
+      finished: activeJobs + unconfirmedJobs === 0 && counts.ready === 0 && counts.in_flight === 0,
     };
   }
 

@@ -1,6 +1,7 @@
 import { relative, resolve } from 'node:path';
 import type { LoadedConfig } from '../config/index.js';
 import { systemClock, type RunnerClock } from '../clock.js';
+import { WavebatchError } from '../errors.js';
 import {
   exportOutputFiles,
   exportOutputs,
@@ -28,6 +29,29 @@ import { writeChainCsv, type ChainRecords } from './chain-export.js';
 import { ExportTargetError } from './errors.js';
 import { writeFailures, type FailureExportFormat } from './failure-export.js';
 import { summarizeStatus, THROUGHPUT_WINDOW_MS, type WorkloadStatus } from './status.js';
+
+/** Raised when `requeue` is given ids that are unknown or not dead letters: nothing is requeued. */
+export class RequeueIdsError extends WavebatchError {
+  readonly code = 'INPUT_RECORD_IDS';
+  constructor(unknown: string[], notDead: { id: string; status: string }[]) {
+    const parts = [
+      ...(unknown.length > 0 ? [`unknown record ids: ${listed(unknown)}`] : []),
+      ...(notDead.length > 0
+        ? [`not dead-lettered: ${listed(notDead.map(({ id, status }) => `${id} (${status})`))}`]
+        : []),
+    ];
+    super(
+      `Nothing was requeued; ${parts.join('; ')}. \`wavebatch failures --dead\` lists the dead letters' ids.`,
+    );
+    this.name = 'RequeueIdsError';
+  }
+}
+
+/** The first ten items, comma-separated, and how many more. */
+function listed(items: string[]): string {
+  const shown = items.slice(0, 10).join(', ');
+  return items.length > 10 ? `${shown} and ${items.length - 10} more` : shown;
+}
 
 export interface WorkloadServiceOptions {
   /** Time for ages, rates and ETAs; the system clock by default. */
@@ -131,9 +155,23 @@ export class WorkloadService {
     return writeFailures(await this.store.listFailures(filter), format, out);
   }
 
-  /** Dead letters (all, or those of `ids`) back to the queue with fresh retries; returns how many. */
+  /**
+   * Dead letters (all, or those of `ids`) back to the queue with fresh retries; returns how many.
+   * Given ids are all checked first: one unknown or not dead-lettered id requeues none of them.
+   */
   async requeue(ids?: readonly string[]): Promise<number> {
-    return this.exclusively(() => this.store.requeueDead(ids && ids.length > 0 ? [...ids] : undefined));
+    return this.exclusively(async () => {
+      if (!ids || ids.length === 0) return this.store.requeueDead();
+      const unknown: string[] = [];
+      const notDead: { id: string; status: string }[] = [];
+      for (const id of ids) {
+        const record = await this.store.getRecord(id);
+        if (!record) unknown.push(id);
+        else if (record.status !== 'dead') notDead.push({ id, status: record.status });
+      }
+      if (unknown.length > 0 || notDead.length > 0) throw new RequeueIdsError(unknown, notDead);
+      return this.store.requeueDead([...ids]);
+    });
   }
 
   /** Deletes the failure log and resets every attempt count; returns how many failures were deleted. */

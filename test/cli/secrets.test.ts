@@ -71,7 +71,7 @@ describe('secrets echoed by the API never reach the database, stderr or exports'
   });
 
   it('dead-letters the record, printing the failure on stderr without the secrets', () => {
-    expect(run.code).toBe(0);
+    expect(run.code).toBe(3); // finished with a dead letter
     expect(run.stderr).toContain(`dead letter ${echoed} [api_error]`);
     expect(run.stderr).toContain('[redacted]');
     expectNoSecret('stdout', run.stdout);

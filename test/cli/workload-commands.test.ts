@@ -36,7 +36,7 @@ describe('wavebatch run / failures / requeue / reset', () => {
   it('runs to the end, dead-letters the record that keeps failing and blocks only its chain', async () => {
     const result = await runCli(['run', '-c', configPath], { env });
     expect(result.stderr).not.toContain('cli-test-key-not-secret');
-    expect(result.code).toBe(0);
+    expect(result.code).toBe(3); // finished with dead letters
     expect(result.stdout).toContain('records: 2 done, 1 dead-lettered, 1 pending (4 total)');
     expect(result.stdout).toContain('1 records wait behind dead letters');
     expect(existsSync(join(root, 'out', `${doomed}.json`))).toBe(false);

@@ -103,7 +103,10 @@ describe('WorkloadService over a finished run', () => {
   });
 
   it('requeues only dead letters it knows, then none is left', async () => {
-    expect(await service.requeue(['no/such/record'])).toBe(0);
+    await expect(service.requeue(['no/such/record', doomed])).rejects.toThrow(
+      'unknown record ids: no/such/record',
+    );
+    expect((await service.record(doomed))?.record).toMatchObject({ status: 'dead' });
     expect(await service.requeue()).toBe(1);
     expect((await service.record(doomed))?.record).toMatchObject({ status: 'blocked', attempts: 0 });
     expect(await service.failures({ deadOnly: true })).toEqual([]);

@@ -5,6 +5,8 @@ import { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { startEmulator } from '../../emulator/index.js';
 import { openWorkloadSession } from '../../runner/workload-session.js';
+import { runExitCode } from '../exit-codes.js';
+import { listenForStop } from '../graceful-stop.js';
 import { formatSummary, ProgressDisplay } from '../progress.js';
 
 const EXAMPLE_CONFIG = resolve(
@@ -47,9 +49,11 @@ async function runDemo(keep: boolean): Promise<void> {
     },
     { onEvent: display.handle },
   );
+  const stop = listenForStop();
   try {
-    const summary = await session.runner.run();
+    const summary = await session.runner.run(stop.signal);
     display.stop();
+    process.exitCode = runExitCode(summary, stop.stoppedBy());
     const ledger = emulator.ledger.entries();
     process.stdout.write(`\n${formatSummary(summary, config.outputs)}\n`);
     process.stdout.write(`emulator ledger: ${ledger.length} requests billed at batch price\n`);
@@ -59,6 +63,7 @@ async function runDemo(keep: boolean): Promise<void> {
     );
   } finally {
     display.stop();
+    stop.dispose();
     await session.close();
     await emulator.close();
   }

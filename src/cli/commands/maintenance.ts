@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { WavebatchError } from '../../errors.js';
 import type { FailureRow } from '../../store/store.js';
 import { configOption } from '../config-option.js';
@@ -49,9 +49,11 @@ export function maintenanceCommands(): Command[] {
         limit?: number;
       }) => {
         await withWorkloadService(options.config, async (service) => {
+          const none = options.dead ? 'no dead letters\n' : 'no failures recorded\n';
           if (options.byCause) {
             const causes = await service.failureCauses();
             if (options.json) process.stdout.write(`${JSON.stringify(causes, null, 2)}\n`);
+            else if (causes.length === 0) process.stdout.write(none);
             else
               for (const { cause, count } of causes)
                 process.stdout.write(`${String(count).padStart(8)}  ${cause}\n`);
@@ -65,10 +67,16 @@ export function maintenanceCommands(): Command[] {
             process.stdout.write(`${JSON.stringify(await service.failures(filter), null, 2)}\n`);
             return;
           }
+          // An export stays a valid (empty) file; a listing says when there is nothing to list.
+          const rows = options.export ? [] : await service.failures(filter);
+          if (!options.export && rows.length === 0) {
+            process.stdout.write(none);
+            return;
+          }
           const out = options.out ? createWriteStream(options.out) : process.stdout;
           if (options.export) await service.exportFailures(options.export, out, filter);
           else
-            for (const row of await service.failures(filter)) {
+            for (const row of rows) {
               out.write(
                 `${row.at}  ${row.recordId}  attempt ${row.attempt}  [${row.cause}]${row.final ? ' DEAD' : ''}  ${row.message}\n`,
               );
@@ -123,9 +131,10 @@ function failureDetails(row: FailureRow): string {
   return `${lines.map((line) => `    ${line}`).join('\n')}\n`;
 }
 
+/** Commander reports this as a usage error (exit code 2) naming the option. */
 function positiveInt(value: string, option: string): number {
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0)
-    throw new Error(`${option} must be a positive whole number, got "${value}"`);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(parsed) || parsed <= 0)
+    throw new InvalidArgumentError(`${option} must be a positive whole number, e.g. ${option} 20.`);
   return parsed;
 }

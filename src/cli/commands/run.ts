@@ -1,8 +1,11 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { openWorkloadSession } from '../../runner/workload-session.js';
-import { configOption, loadConfigFromOption } from '../config-option.js';
+import { configOption, loadWorkloadConfig, type WorkloadOptions } from '../config-option.js';
+import { runExitCode } from '../exit-codes.js';
+import { listenForStop } from '../graceful-stop.js';
 import { formatSummary, ProgressDisplay } from '../progress.js';
+import { baseUrlOption } from './oneoff-options.js';
 
 /** `wavebatch run` and `wavebatch run-once`. */
 export function runCommands(): Command[] {
@@ -11,43 +14,50 @@ export function runCommands(): Command[] {
       'Run the workload until every record is done or dead-lettered (resumable: Ctrl-C and run again)',
     )
     .addOption(configOption())
-    .addHelpText('after', '\nExample:\n  wavebatch run -c wavebatch.yaml')
-    .action(async (options: { config?: string }) => {
-      await execute(options.config, 'run');
+    .addOption(baseUrlOption())
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 all done, 3 finished with dead letters, 130 Ctrl-C (state saved), 143 SIGTERM,\n' +
+        '1 failed, 2 bad input.\n\nExample:\n  wavebatch run -c wavebatch.yaml',
+    )
+    .action(async (options: WorkloadOptions) => {
+      await execute(options, 'run');
     });
   const once = new Command('run-once')
     .description(
       'Do what can be done now (collect finished jobs, submit new ones) and exit; safe to run from cron',
     )
     .addOption(configOption())
+    .addOption(baseUrlOption())
     .addHelpText(
       'after',
-      '\nExample (crontab, every 10 minutes):\n  */10 * * * * cd /data/catalogs && wavebatch run-once',
+      '\nExit codes: 0 pass done, 3 the workload has dead letters, 1 failed (e.g. a job could not be\n' +
+        'created: API unreachable), 2 bad input, 130/143 stopped by a signal after the pass.\n\n' +
+        'Example (crontab, every 10 minutes):\n  */10 * * * * cd /data/catalogs && npx wavebatch run-once',
     )
-    .action(async (options: { config?: string }) => {
-      await execute(options.config, 'run-once');
+    .action(async (options: WorkloadOptions) => {
+      await execute(options, 'run-once');
     });
   return [run, once];
 }
 
-async function execute(configPath: string | undefined, mode: 'run' | 'run-once'): Promise<void> {
-  const config = await loadConfigFromOption(configPath);
+async function execute(options: WorkloadOptions, mode: 'run' | 'run-once'): Promise<void> {
+  const config = await loadWorkloadConfig(options);
   const display = new ProgressDisplay();
   const session = await openWorkloadSession(config, { onEvent: display.handle });
-  const abort = new AbortController();
-  const stop = () => abort.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const stop = listenForStop();
   try {
-    const summary = mode === 'run' ? await session.runner.run(abort.signal) : await session.runner.runOnce();
+    const summary = mode === 'run' ? await session.runner.run(stop.signal) : await session.runner.runOnce();
     display.stop();
     // Closed first: the run's report is written when the session's telemetry drains.
     await session.close();
     process.stdout.write(`${formatSummary(summary, config.outputs, join(config.data_dir, 'report.md'))}\n`);
+    const stoppedBy = stop.stoppedBy();
+    if (stoppedBy) process.stderr.write('stopped with its state saved; run `wavebatch run` again to go on\n');
+    process.exitCode = runExitCode(summary, stoppedBy);
   } finally {
     display.stop();
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    stop.dispose();
     await session.close();
   }
 }
