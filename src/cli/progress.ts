@@ -68,6 +68,11 @@ export class ProgressDisplay {
     }
   };
 
+  /** Prints a warning line (outside the runner's events; also after stop). */
+  warn(message: string): void {
+    this.stream.write(`warning: ${message}\n`);
+  }
+
   private update(total: number, values: Record<string, number>): void {
     if (!this.bars) return;
     for (const [stage, value] of Object.entries(values)) {

@@ -32,13 +32,21 @@ export type RunnerEvent =
   | {
       type: 'job-state';
       jobId: string;
+      /** `batches/…`, when the job was created. */
+      remoteName?: string | null;
       state: string;
       /** The remote job's error message, for a job that ended without results. */
       error?: string | null;
       /** Records returned to the queue because the job ended without results. */
       released?: number;
     }
-  | { type: 'job-processed'; jobId: string; succeeded: number; failed: number }
+  | {
+      type: 'job-processed';
+      jobId: string;
+      remoteName?: string | null;
+      succeeded: number;
+      failed: number;
+    }
   | { type: 'record-done'; recordId: string; jobId: string; event?: InferenceEvent }
   | {
       type: 'record-failed';

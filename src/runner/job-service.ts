@@ -48,6 +48,7 @@ export async function serviceActiveJobs(deps: ResultProcessingDeps): Promise<num
       deps.emit({
         type: 'job-state',
         jobId: job.id,
+        remoteName: job.remoteName,
         state,
         ...(ended ? { error: remote.error?.message ?? null, released } : {}),
       });
@@ -70,7 +71,14 @@ async function settleLostJob(deps: ResultProcessingDeps, job: JobRow): Promise<v
   const released = await deps.store.releaseJobRecords(job.id, false);
   const error = 'The remote job no longer exists (deleted outside wavebatch).';
   await deps.store.updateJobState(job.id, 'failed', error);
-  deps.emit({ type: 'job-state', jobId: job.id, state: 'lost', error, released });
+  deps.emit({
+    type: 'job-state',
+    jobId: job.id,
+    remoteName: job.remoteName,
+    state: 'lost',
+    error,
+    released,
+  });
   deps.emit({
     type: 'warning',
     message: `Job ${job.id} (${job.remoteName}) is gone remotely; ${released} records return to the queue.`,

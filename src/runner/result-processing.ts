@@ -114,7 +114,7 @@ export async function processSucceededJob(
     });
   }
   await deps.store.updateJobState(job.id, 'processed');
-  deps.emit({ type: 'job-processed', jobId: job.id, succeeded, failed });
+  deps.emit({ type: 'job-processed', jobId: job.id, remoteName: job.remoteName, succeeded, failed });
 }
 
 async function applyResult(

@@ -10,6 +10,7 @@ import type { WorkloadStore } from '../store/store.js';
 import { openSource } from '../workload/index.js';
 import { configuredPriceList } from '../pricing/index.js';
 import { AttemptEventFactory } from '../telemetry/attempt-event.js';
+import { OpenTelemetrySink } from '../telemetry/opentelemetry.js';
 import { RunTelemetry, type TelemetrySink } from '../telemetry/run-telemetry.js';
 import { jsonDigest, TextArchive } from '../telemetry/text-archive.js';
 import { BatchRunner } from './batch-runner.js';
@@ -109,7 +110,8 @@ export async function openWorkloadSession(
     dataDir: settings.dataDir,
     now: () => clock.now(),
     warn,
-    ...(options.sinks ? { sinks: options.sinks } : {}),
+    // Spans and metrics go through @opentelemetry/api: nothing leaves the process unless an SDK is registered.
+    sinks: [new OpenTelemetrySink(config.name, () => clock.now()), ...(options.sinks ?? [])],
   });
   const uploader = new MediaUploader({
     api: gemini,

@@ -101,11 +101,16 @@ export class RunTelemetry {
       case 'job-state':
         return {
           ...base(event.state, event.jobId),
+          jobName: event.remoteName ?? null,
           message: event.error ? redact(event.error) : null,
           requests: event.released ?? null,
         };
       case 'job-processed':
-        return { ...base('processed', event.jobId), requests: event.succeeded + event.failed };
+        return {
+          ...base('processed', event.jobId),
+          jobName: event.remoteName ?? null,
+          requests: event.succeeded + event.failed,
+        };
       case 'run-started':
       case 'run-finished':
       case 'sync':

@@ -4,6 +4,7 @@ import { openWorkloadSession } from '../../runner/workload-session.js';
 import { configOption, loadWorkloadConfig, type WorkloadOptions } from '../config-option.js';
 import { runExitCode } from '../exit-codes.js';
 import { listenForStop } from '../graceful-stop.js';
+import { startOpenTelemetry } from '../opentelemetry-setup.js';
 import { formatSummary, ProgressDisplay } from '../progress.js';
 import { baseUrlOption } from './oneoff-options.js';
 
@@ -44,6 +45,7 @@ export function runCommands(): Command[] {
 async function execute(options: WorkloadOptions, mode: 'run' | 'run-once'): Promise<void> {
   const config = await loadWorkloadConfig(options);
   const display = new ProgressDisplay();
+  const otel = await startOpenTelemetry();
   const session = await openWorkloadSession(config, { onEvent: display.handle });
   const stop = listenForStop();
   try {
@@ -59,5 +61,10 @@ async function execute(options: WorkloadOptions, mode: 'run' | 'run-once'): Prom
     display.stop();
     stop.dispose();
     await session.close();
+    if (otel && !(await otel.shutdown())) {
+      display.warn('OpenTelemetry export did not finish in time; the rest of the spans were dropped');
+      // An unanswered export must not hold the process open: leave once everything else is done.
+      setTimeout(() => process.exit(), 100).unref();
+    }
   }
 }

@@ -1,0 +1,72 @@
+import { metrics, trace } from '@opentelemetry/api';
+
+/** How long exporting what is left may hold up the end of a command. */
+export const OTEL_SHUTDOWN_TIMEOUT_MS = 2000;
+
+/** A registered OpenTelemetry SDK, to be shut down when the command ends. */
+export interface OpenTelemetryExport {
+  /** Flushes and stops the exporters, waiting at most the timeout; true when it finished in time. */
+  shutdown(): Promise<boolean>;
+}
+
+export interface OpenTelemetrySetupOptions {
+  env?: NodeJS.ProcessEnv;
+  shutdownTimeoutMs?: number;
+}
+
+/**
+ * Registers the OpenTelemetry SDK with OTLP/HTTP exporters for traces and metrics when
+ * OTEL_EXPORTER_OTLP_ENDPOINT (or the traces-specific endpoint) is set; null otherwise, and nothing is
+ * loaded. The exporters read the standard OTEL_EXPORTER_OTLP_* variables (headers, timeout);
+ * OTEL_SERVICE_NAME names the service (default `wavebatch`), OTEL_SDK_DISABLED=true turns it off.
+ * The library reports through @opentelemetry/api only: this is the one place the SDK is loaded.
+ */
+export async function startOpenTelemetry(
+  options: OpenTelemetrySetupOptions = {},
+): Promise<OpenTelemetryExport | null> {
+  const env = options.env ?? process.env;
+  const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (!endpoint || env.OTEL_SDK_DISABLED?.toLowerCase() === 'true') return null;
+  const [traceSdk, metricsSdk, traceExporter, metricExporter, resources] = await Promise.all([
+    import('@opentelemetry/sdk-trace'),
+    import('@opentelemetry/sdk-metrics'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/exporter-metrics-otlp-http'),
+    import('@opentelemetry/resources'),
+  ]);
+  const resource = resources.resourceFromAttributes({
+    'service.name': env.OTEL_SERVICE_NAME || 'wavebatch',
+  });
+  const tracerProvider = new traceSdk.TracerProvider({
+    resource,
+    spanProcessors: [new traceSdk.BatchSpanProcessor({ exporter: new traceExporter.OTLPTraceExporter() })],
+  });
+  const meterProvider = new metricsSdk.MeterProvider({
+    resource,
+    readers: [
+      new metricsSdk.PeriodicExportingMetricReader({
+        exporter: new metricExporter.OTLPMetricExporter(),
+        exportIntervalMillis: 60_000,
+      }),
+    ],
+  });
+  trace.setGlobalTracerProvider(tracerProvider);
+  metrics.setGlobalMeterProvider(meterProvider);
+  const timeoutMs = options.shutdownTimeoutMs ?? OTEL_SHUTDOWN_TIMEOUT_MS;
+  return {
+    shutdown: async () => {
+      const stopped = Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]).then(
+        () => true,
+      );
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+      try {
+        return await Promise.race([stopped, late]);
+      } finally {
+        clearTimeout(timer);
+        trace.disable();
+        metrics.disable();
+      }
+    },
+  };
+}

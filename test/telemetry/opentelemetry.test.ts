@@ -1,0 +1,147 @@
+import { rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { trace } from '@opentelemetry/api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOpenTelemetry } from '../../src/cli/opentelemetry-setup.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { runCli, type CliResult } from '../fixtures/cli.js';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../fixtures/otlp-receiver.js';
+
+// `wavebatch run` in a child process exports to a local OTLP/HTTP collector; the spans are checked
+// against what the emulator billed.
+describe('OpenTelemetry export', () => {
+  let emulator: RunningEmulator;
+  let receiver: OtlpReceiver;
+  let root: string;
+  let chains: string[][];
+  let run: CliResult;
+  let spans: ReceivedSpan[];
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 20_000, seed: 31 });
+    const workload = writeCatalogWorkload({
+      books: 2,
+      pages: 2,
+      execution: { max_retries: 2, poll_interval: 20 },
+      extraYaml: `api:\n  base_url: ${emulator.url}`,
+    });
+    root = workload.root;
+    chains = workload.chains;
+    emulator.setFaults({ byKey: { [chains[0]?.[1] as string]: ['max_tokens'] } });
+    run = await runCli(['run', '-c', workload.configPath], {
+      env: {
+        GEMINI_API_KEY: 'otel-test-key-1234',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_SERVICE_NAME: 'catalog-pipeline',
+      },
+    });
+    spans = receiver.spans();
+  });
+
+  afterAll(async () => {
+    await emulator.close();
+    await receiver.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('exports a span per attempt with the GenAI attributes, agreeing with the ledger', () => {
+    expect(run.code).toBe(0);
+    const attempts = spans.filter((span) => span.name === 'generate_content gemini-2.5-flash');
+    const ledger = emulator.ledger.entries();
+    expect(attempts).toHaveLength(ledger.length);
+    for (const entry of ledger) {
+      const span = attempts.find(
+        (s) =>
+          s.attributes['wavebatch.record.id'] === entry.key &&
+          s.attributes['wavebatch.job.name'] === entry.batchName,
+      );
+      expect(span?.kind).toBe(3); // CLIENT
+      expect(span?.attributes).toMatchObject({
+        'gen_ai.operation.name': 'generate_content',
+        'gen_ai.system': 'gcp.gemini',
+        'gen_ai.provider.name': 'gcp.gemini',
+        'gen_ai.request.model': 'gemini-2.5-flash',
+        'gen_ai.usage.input_tokens': entry.inputTokens,
+        'gen_ai.usage.output_tokens': entry.outputTokens,
+        'wavebatch.lane': 'batch',
+        'wavebatch.prompt.version': 'v1',
+      });
+      expect(span?.attributes['gen_ai.response.finish_reasons']).toEqual([
+        entry.outcome === 'max_tokens' ? 'MAX_TOKENS' : 'STOP',
+      ]);
+    }
+    const failed = attempts.find((s) => s.attributes['error.type'] === 'max_tokens');
+    expect(failed?.status?.code).toBe(2); // ERROR
+    expect(failed?.attributes['wavebatch.outcome']).toBe('retry');
+  });
+
+  it('nests attempts under their batch job and jobs under the run', () => {
+    const [runSpan, ...others] = spans.filter((span) => span.name === 'wavebatch run');
+    expect(others).toHaveLength(0);
+    expect(runSpan?.attributes).toMatchObject({
+      'wavebatch.run.outcome': 'finished',
+      'wavebatch.records.done': 4,
+    });
+    const jobs = spans.filter((span) => span.name.startsWith('batch job '));
+    expect(jobs.length).toBeGreaterThanOrEqual(2);
+    for (const job of jobs) expect(job.parentSpanId).toBe(runSpan?.spanId);
+    const jobIds = new Set(jobs.map((job) => job.spanId));
+    for (const attempt of spans.filter((span) => span.name.startsWith('generate_content')))
+      expect(jobIds.has(attempt.parentSpanId ?? '')).toBe(true);
+    expect(new Set(spans.map((span) => span.traceId)).size).toBe(1);
+  });
+
+  it('exports the GenAI metrics and names the service', () => {
+    expect(receiver.metricNames()).toEqual(
+      expect.arrayContaining([
+        'gen_ai.client.token.usage',
+        'gen_ai.client.operation.duration',
+        'wavebatch.cost',
+      ]),
+    );
+    expect(receiver.bodies.get('/v1/traces')?.[0]).toContain('catalog-pipeline');
+    for (const bodies of receiver.bodies.values())
+      for (const body of bodies) expect(body).not.toContain('otel-test-key-1234');
+  });
+});
+
+describe('OpenTelemetry set-up', () => {
+  let blackhole: Server;
+  const sockets: Socket[] = [];
+
+  beforeAll(async () => {
+    // Accepts connections and never answers: an export to it hangs until its own timeout.
+    blackhole = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => blackhole.listen(0, '127.0.0.1', resolve));
+  });
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => blackhole.close(() => resolve()));
+  });
+
+  it('loads nothing without an endpoint', async () => {
+    expect(await startOpenTelemetry({ env: {} })).toBeNull();
+    expect(
+      await startOpenTelemetry({
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x', OTEL_SDK_DISABLED: 'true' },
+      }),
+    ).toBeNull();
+  });
+
+  it('bounds the shutdown when the collector never answers', async () => {
+    const { port } = blackhole.address() as AddressInfo;
+    const otel = await startOpenTelemetry({
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` },
+      shutdownTimeoutMs: 300,
+    });
+    trace.getTracer('test').startSpan('pending').end();
+    const started = performance.now();
+    expect(await otel?.shutdown()).toBe(false);
+    // The exporter's own timeout is 10 s; the shutdown gave up after its bound.
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+});
