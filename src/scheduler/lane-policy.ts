@@ -1,0 +1,298 @@
+import type { Lane } from '../lanes/lane.js';
+import type { LaneLatency } from './latency.js';
+
+/**
+ * Which lane each ready record goes to now: a pure function of the records' chain depths, the
+ * lanes' learned latencies, the deadline, the budget and the lanes' room. Every decision carries
+ * its reason, for the log and the run summary.
+ *
+ * `execution.mode` fixes the lane (`batch`, `flex`, `realtime` = standard), still within the cost
+ * cap. `auto` plans against a target time: the deadline, or without one the time the deepest chain
+ * needs on Flex (the critical path). A record goes to the cheapest lane whose finish time for the
+ * rest of its chain stays within the target, trying batch, flex, standard, priority in that order:
+ * - Batch and Flex cost the same (half of standard). A record whose chain still ends in time when
+ *   this step waits for a batch turnaround (planned at its slow, 90th-percentile figure) goes to
+ *   Batch: that is the width, and it spares Flex's quota for the records that need it.
+ * - The critical path goes to Flex: a chain as deep as the deepest finishes only by Flex's speed.
+ * - Standard or priority only when Flex cannot meet the deadline, and only if the extra cost over
+ *   the cheap lanes fits the budget left after reserving the cheap price of every unfinished record.
+ * - Lanes with no room this round (their quota or concurrency is full) are skipped. Without a
+ *   deadline a critical-path record waits a round for Flex rather than lengthen the critical path
+ *   on Batch; with one, when no lane meets it, the fastest affordable lane is taken and the miss said.
+ * - The cost cap is hard: a record whose cost would take what is committed over `max_cost` is held,
+ *   never sent.
+ */
+
+/** `execution.mode`. */
+export type ExecutionMode = 'batch' | 'flex' | 'realtime' | 'auto';
+
+/** A ready record as the policy sees it. */
+export interface ReadyRecord {
+  id: string;
+  /** Records from this one to the end of its chain, itself included (>= 1). */
+  remaining: number;
+  /** Estimated USD of this record's request on each lane. */
+  cost: Record<Lane, number>;
+}
+
+/** What a lane can take this round. */
+export interface LaneRoom {
+  /** False when the lane cannot be used at all (no quota, e.g. priority below usage tier 2). */
+  usable: boolean;
+  /** Records it can start now (free concurrency or quota); Infinity when it queues without limit. */
+  slots: number;
+}
+
+export interface SchedulingInput {
+  mode: ExecutionMode;
+  now: number;
+  /** Epoch ms by which every record should be done, or null. */
+  deadline: number | null;
+  /** Ready records; any order. */
+  ready: readonly ReadyRecord[];
+  /** The longest remaining chain among all unfinished records (in flight ones too); default: of `ready`. */
+  longestRemaining?: number;
+  latency: Record<Lane, LaneLatency>;
+  room: Record<Lane, LaneRoom>;
+  budget: {
+    /** `execution.max_cost` in USD, or null. */
+    maxCostUsd: number | null;
+    /** Spent plus the estimated cost of everything in flight. */
+    committedUsd: number;
+    /** The cheap-lane cost of unfinished records that are not in `ready` (blocked behind their chain). */
+    reservedUsd: number;
+  };
+}
+
+/** Why a lane was chosen (or the record held). */
+export type DecisionReason =
+  | 'mode' // execution.mode fixes the lane
+  | 'width' // via batch the chain still ends within the target
+  | 'critical_path' // only Flex's speed keeps the chain within the target
+  | 'deadline' // Flex would miss the deadline; a faster, dearer lane meets it within budget
+  | 'best_effort' // no lane meets the target; the fastest affordable one
+  | 'max_cost' // held: sending it would cross max_cost
+  | 'no_room'; // held: the lanes it may use are full this round
+
+export interface LaneDecision {
+  recordId: string;
+  /** The lane, or null when the record is held back. */
+  lane: Lane | null;
+  reason: DecisionReason;
+  /** The sentence for logs and the summary. */
+  explanation: string;
+  /** Estimated USD on the chosen lane (0 when held). */
+  costUsd: number;
+  /** Planned time until the record's chain is done on this lane, in ms. */
+  chainFinishMs: number;
+}
+
+const ORDER: readonly Lane[] = ['batch', 'flex', 'standard', 'priority'];
+/** The lanes at half price. */
+const CHEAP: readonly Lane[] = ['batch', 'flex'];
+
+const MODE_LANE: Record<Exclude<ExecutionMode, 'auto'>, Lane> = {
+  batch: 'batch',
+  flex: 'flex',
+  realtime: 'standard',
+};
+
+/** Decides a lane for every ready record (deepest chains first); see the module comment for the policy. */
+export function chooseLanes(input: SchedulingInput): LaneDecision[] {
+  const records = [...input.ready].sort((a, b) => b.remaining - a.remaining || a.id.localeCompare(b.id));
+  const ledger = new BudgetLedger(input);
+  if (input.mode !== 'auto') {
+    const lane = MODE_LANE[input.mode];
+    return records.map((record) => {
+      const finish = chainFinishMs(lane, record.remaining, input.latency);
+      const held = ledger.hold(record, lane);
+      if (held) return held;
+      ledger.commit(record, lane);
+      return {
+        recordId: record.id,
+        lane,
+        reason: 'mode',
+        explanation: `execution.mode ${input.mode}: ${lane}`,
+        costUsd: record.cost[lane],
+        chainFinishMs: finish,
+      };
+    });
+  }
+  const slots = {} as Record<Lane, number>;
+  for (const lane of ORDER) slots[lane] = input.room[lane].usable ? input.room[lane].slots : 0;
+  const deepest = Math.max(input.longestRemaining ?? 0, ...records.map((record) => record.remaining), 1);
+  const fastCheap = input.room.flex.usable ? 'flex' : 'standard';
+  const targetMs =
+    input.deadline !== null ? input.deadline - input.now : chainFinishMs(fastCheap, deepest, input.latency);
+  const target =
+    input.deadline !== null ? 'the deadline' : `the critical path (${deepest} deep on ${fastCheap})`;
+  return records.map((record) => decide(record, input, slots, ledger, targetMs, target));
+}
+
+function decide(
+  record: ReadyRecord,
+  input: SchedulingInput,
+  slots: Record<Lane, number>,
+  ledger: BudgetLedger,
+  targetMs: number,
+  target: string,
+): LaneDecision {
+  // Without a deadline speed is not bought: only the cheap lanes are considered.
+  const lanes = input.deadline === null ? CHEAP : ORDER;
+  const open = lanes.filter((lane) => slots[lane] >= 1);
+  const finish = (lane: Lane) => chainFinishMs(lane, record.remaining, input.latency);
+  const affordable = open.filter(
+    (lane) => ledger.canUpgrade(record, lane) && !ledger.crossesCap(record, lane),
+  );
+  const meeting = affordable.find((lane) => finish(lane) <= targetMs);
+  if (meeting)
+    return take(record, meeting, reasonFor(meeting, input), input, slots, ledger, targetMs, target);
+  const cheapest = open[0];
+  if (cheapest && ledger.crossesCap(record, cheapest)) return ledger.held(record, cheapest);
+  if (input.deadline === null) {
+    // Flex is full and batch would lengthen the critical path: wait a round for Flex.
+    const usable = CHEAP.filter((lane) => input.room[lane].usable);
+    if (usable.includes('flex') || !cheapest)
+      return held(record, `held: waits for room on flex (${record.remaining} to go, on the critical path)`);
+    return take(record, cheapest, 'best_effort', input, slots, ledger, targetMs, target);
+  }
+  // Nothing meets the deadline: the fastest lane with room that the budget allows.
+  const fastest = [...affordable].sort((a, b) => finish(a) - finish(b))[0];
+  if (fastest) return take(record, fastest, 'best_effort', input, slots, ledger, targetMs, target);
+  return held(record, `held: no lane within max_cost has room this round (${open.join(', ') || 'all full'})`);
+}
+
+function held(record: ReadyRecord, explanation: string): LaneDecision {
+  return {
+    recordId: record.id,
+    lane: null,
+    reason: 'no_room',
+    explanation,
+    costUsd: 0,
+    chainFinishMs: Number.POSITIVE_INFINITY,
+  };
+}
+
+function reasonFor(lane: Lane, input: SchedulingInput): DecisionReason {
+  switch (lane) {
+    case 'batch':
+      return 'width';
+    case 'flex':
+      return 'critical_path';
+    case 'standard':
+    case 'priority':
+      return input.deadline !== null ? 'deadline' : 'critical_path';
+    default:
+      return lane satisfies never;
+  }
+}
+
+function take(
+  record: ReadyRecord,
+  lane: Lane,
+  reason: DecisionReason,
+  input: SchedulingInput,
+  slots: Record<Lane, number>,
+  ledger: BudgetLedger,
+  targetMs: number,
+  target: string,
+): LaneDecision {
+  slots[lane] -= 1;
+  const extra = ledger.commit(record, lane);
+  const finish = chainFinishMs(lane, record.remaining, input.latency);
+  const plan = `${record.remaining} to go, done in ~${hours(finish)} on ${lane}`;
+  const explanation: Record<DecisionReason, string> = {
+    mode: '',
+    width: `width: ${plan}, within ${target} (${hours(targetMs)})`,
+    critical_path: `critical path: ${plan}; batch would end after ${target} (${hours(targetMs)})`,
+    deadline: `deadline: ${plan}; flex would miss it (${hours(chainFinishMs('flex', record.remaining, input.latency))} > ${hours(targetMs)}), +$${extra.toFixed(4)} within max_cost`,
+    best_effort: `best effort: ${plan}, after ${target} (${hours(targetMs)}); no affordable lane with room is faster`,
+    max_cost: '',
+    no_room: '',
+  };
+  return {
+    recordId: record.id,
+    lane,
+    reason,
+    explanation: explanation[reason],
+    costUsd: record.cost[lane],
+    chainFinishMs: finish,
+  };
+}
+
+/**
+ * Planned time until a record's chain is done when it goes to `lane`: this step at the lane's slow
+ * (90th-percentile) latency, then the rest of the chain at the speed it will most likely get —
+ * Flex after a batch step (re-decided each round), the same lane after a synchronous one.
+ */
+export function chainFinishMs(lane: Lane, remaining: number, latency: Record<Lane, LaneLatency>): number {
+  const rest = lane === 'batch' ? 'flex' : lane;
+  const later = Math.max(0, remaining - 1);
+  return latency[lane].slowMs + later * latency[rest].typicalMs;
+}
+
+/**
+ * The money side of the policy. The cap is hard (committed + this record <= max_cost). Upgrades
+ * over the cheap price come out of what is left once every unfinished record's cheap price is
+ * reserved, so paying for speed now never leaves later records without budget.
+ */
+class BudgetLedger {
+  private committed: number;
+  private spare: number;
+  private readonly cap: number;
+
+  constructor(input: SchedulingInput) {
+    this.cap = input.budget.maxCostUsd ?? Number.POSITIVE_INFINITY;
+    this.committed = input.budget.committedUsd;
+    const cheapReady = input.ready.reduce((sum, record) => sum + cheapCost(record), 0);
+    this.spare = this.cap - this.committed - input.budget.reservedUsd - cheapReady;
+  }
+
+  crossesCap(record: ReadyRecord, lane: Lane): boolean {
+    return this.committed + record.cost[lane] > this.cap + 1e-12;
+  }
+
+  canUpgrade(record: ReadyRecord, lane: Lane): boolean {
+    const extra = record.cost[lane] - cheapCost(record);
+    return extra <= 1e-12 || extra <= this.spare;
+  }
+
+  /** Books the record on the lane; returns what it costs above the cheap price. */
+  commit(record: ReadyRecord, lane: Lane): number {
+    const extra = Math.max(0, record.cost[lane] - cheapCost(record));
+    this.committed += record.cost[lane];
+    this.spare -= extra;
+    return extra;
+  }
+
+  /** A held decision when the record on `lane` would cross the cap, else null. */
+  hold(record: ReadyRecord, lane: Lane): LaneDecision | null {
+    return this.crossesCap(record, lane) ? this.held(record, lane) : null;
+  }
+
+  /** The record held back by the cap. */
+  held(record: ReadyRecord, lane: Lane): LaneDecision {
+    return {
+      recordId: record.id,
+      lane: null,
+      reason: 'max_cost',
+      explanation: `held by max_cost: $${this.committed.toFixed(4)} committed of $${this.cap.toFixed(2)}; ${record.id} needs $${record.cost[lane].toFixed(4)} on ${lane}`,
+      costUsd: 0,
+      chainFinishMs: Number.POSITIVE_INFINITY,
+    };
+  }
+}
+
+function cheapCost(record: ReadyRecord): number {
+  return Math.min(record.cost.batch, record.cost.flex);
+}
+
+/** Milliseconds as hours and minutes, for explanations: "2h05m", "14m", "40s". */
+function hours(ms: number): string {
+  if (!Number.isFinite(ms)) return 'never';
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes}m`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
