@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Command[]>> = {
   submit: async () => [(await import('./commands/submit.js')).submitCommand()],
   jobs: async () => [(await import('./commands/jobs.js')).jobsCommand()],
   status: async () => [(await import('./commands/status.js')).statusCommand()],
+  estimate: async () => [(await import('./commands/estimate.js')).estimateCommand()],
   fetch: async () => [(await import('./commands/fetch.js')).fetchCommand()],
   cancel: async () => [(await import('./commands/cancel.js')).cancelCommand()],
   failures: async () => (await import('./commands/maintenance.js')).maintenanceCommands(),

@@ -171,7 +171,8 @@ export async function openWorkloadSession(
   }
 }
 
-function defaultClient(config: LoadedConfig): GeminiClient {
+/** The API client a workload config points at (its base_url, its key); refuses to go to Google without a key. */
+export function defaultClient(config: LoadedConfig): GeminiClient {
   const baseUrl = config.api.base_url;
   const apiKey = config.apiKey ?? (baseUrl ? 'emulator' : undefined);
   if (!apiKey) throw new MissingApiKeyError();
@@ -179,7 +180,7 @@ function defaultClient(config: LoadedConfig): GeminiClient {
 }
 
 /** The TS hook wins; otherwise `context.field` picks a dot path; otherwise the whole output. */
-function contextExtractor(config: LoadedConfig): (output: unknown) => unknown {
+export function contextExtractor(config: LoadedConfig): (output: unknown) => unknown {
   if (config.hooks?.extractContext) return config.hooks.extractContext;
   const field = config.context?.field;
   if (!field) return (output) => output;

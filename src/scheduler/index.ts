@@ -15,3 +15,12 @@ export {
 } from './lane-policy.js';
 export { LatencyTracker, PRIOR_LATENCY, type LaneLatency } from './latency.js';
 export { isStalledBatch, MIN_STALL_MS, STALL_FACTOR } from './stalls.js';
+export {
+  deepestChain,
+  projectAuto,
+  projectBatch,
+  projectSync,
+  type LaneCapacities,
+  type Projection,
+  type WorkloadShape,
+} from './projection.js';

@@ -17,3 +17,11 @@ export {
   type StatusFacts,
   type WorkloadStatus,
 } from './status.js';
+export {
+  DEFAULT_OUTPUT_TOKENS,
+  estimateWorkload,
+  type EstimateOptions,
+  type LaneEstimate,
+  type TokenSource,
+  type WorkloadEstimate,
+} from './estimate.js';

@@ -1,0 +1,67 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { estimateWorkload } from '../../service/index.js';
+import { configOption } from '../config-option.js';
+import { formatEstimate } from '../estimate-view.js';
+import { styleFor } from '../style.js';
+import { withWorkloadService } from '../workload-service.js';
+
+interface EstimateOptions {
+  config?: string;
+  json?: boolean;
+  calibrate?: number;
+  outputTokens?: number;
+}
+
+/** `wavebatch estimate`: requests, tokens, cost per lane and time per mode, before a run. */
+export function estimateCommand(): Command {
+  return new Command('estimate')
+    .description(
+      'Estimate the workload before running it: requests, input/output tokens, cost per lane (batch, flex, standard, priority, auto), rounds and time',
+    )
+    .addOption(configOption())
+    .option('--json', 'print JSON (the shape is documented in the README)')
+    .option(
+      '--calibrate <n>',
+      'check the local token estimate on n sampled requests with countTokens (free)',
+      whole,
+    )
+    .option(
+      '--output-tokens <n>',
+      'output tokens per request (thinking included), instead of the learnt or default figure',
+      whole,
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  wavebatch estimate\n  wavebatch estimate --calibrate 20\n  wavebatch estimate --output-tokens 800 --json | jq .modes.auto',
+    )
+    .action(async (options: EstimateOptions) => {
+      await withWorkloadService(options.config, async (service) => {
+        // Measured batch turnarounds of earlier runs of this workload replace the prior.
+        const processed = await service.jobs(['processed']);
+        const batchTurnarounds = processed
+          .map((job) => Date.parse(job.updatedAt) - Date.parse(job.createdAt))
+          .filter((ms) => Number.isFinite(ms) && ms >= 0);
+        const estimate = await estimateWorkload(service.config, {
+          batchTurnarounds,
+          ...(options.calibrate !== undefined ? { calibrate: options.calibrate } : {}),
+          ...(options.outputTokens !== undefined ? { outputTokens: options.outputTokens } : {}),
+        });
+        process.stdout.write(
+          options.json
+            ? `${JSON.stringify(estimate, jsonNumbers, 2)}\n`
+            : formatEstimate(estimate, styleFor(process.stdout)),
+        );
+      });
+    });
+}
+
+function whole(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError('expected a whole number >= 0');
+  return parsed;
+}
+
+/** Infinity (a lane with no quota never finishes) is not JSON: it is written as null. */
+function jsonNumbers(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? null : value;
+}

@@ -1,0 +1,352 @@
+import type { LoadedConfig } from '../config/index.js';
+import { estimateTokens, type GeminiClient, type MediaUploads, type ModelRequest } from '../gemini/index.js';
+import { LANES, SYNC_LANES, type Lane } from '../lanes/lane.js';
+import { readContentFacts } from '../media/index.js';
+import { OutputStore } from '../outputs/index.js';
+import {
+  configuredPriceList,
+  modelLimits,
+  modelPrices,
+  requestCost,
+  type ModelPrices,
+} from '../pricing/index.js';
+import { loadPrompt } from '../prompts/index.js';
+import { jsonSchemaForModel } from '../results/index.js';
+import { QUICK_RETRY, withRetry } from '../retry.js';
+import { RecordRequestBuilder } from '../runner/record-request.js';
+import { contextExtractor, defaultClient } from '../runner/workload-session.js';
+import {
+  LatencyTracker,
+  projectAuto,
+  projectBatch,
+  projectSync,
+  type LaneCapacities,
+  type Projection,
+  type WorkloadShape,
+} from '../scheduler/index.js';
+import type { StoredRecord } from '../store/store.js';
+import { systemClock, type RunnerClock } from '../clock.js';
+import { openSource, type WorkloadRecord } from '../workload/index.js';
+
+/**
+ * `wavebatch estimate`: what a workload will cost and take on each lane, before it runs. Streams the
+ * source twice (once for the chains and a calibration sample, once to build and price every
+ * request), so memory holds one counter per chain, never the workload.
+ */
+
+/** Output tokens per request assumed when nothing better is known. */
+export const DEFAULT_OUTPUT_TOKENS = 500;
+/** Finished outputs read to learn output and context sizes. */
+const FINISHED_SAMPLE = 200;
+
+export interface EstimateOptions {
+  /** Requests sampled for countTokens calibration of the input estimate; 0 (default) for none. */
+  calibrate?: number;
+  /** Output tokens per request (thinking included), instead of what finished records suggest. */
+  outputTokens?: number;
+  /** The API client for calibration; from the config by default. */
+  gemini?: GeminiClient;
+  /** For the calibration sample and retries; default Math.random. */
+  random?: () => number;
+  clock?: RunnerClock;
+  /** Batch turnarounds already measured for this workload (ms), e.g. from the store's finished jobs. */
+  batchTurnarounds?: readonly number[];
+}
+
+/** Where a token figure comes from. */
+export type TokenSource =
+  | { kind: 'local' }
+  | { kind: 'calibrated'; samples: number; ratio: number }
+  | { kind: 'option' }
+  | { kind: 'finished'; samples: number }
+  | { kind: 'default' };
+
+/** One way of running the workload: its cost and its time. */
+export interface LaneEstimate extends Projection {
+  /** USD, or null when the model has no price (add it under `pricing:`). */
+  costUsd: number | null;
+}
+
+/** What `wavebatch estimate` reports (also its `--json` shape). */
+export interface WorkloadEstimate {
+  workload: string;
+  model: string;
+  priceListAsOf: string;
+  records: number;
+  chains: number;
+  longestChain: number;
+  tokens: {
+    input: number;
+    output: number;
+    inputPerRequest: number;
+    outputPerRequest: number;
+    /** Tokens of the predecessor's output in the prompt of a record that has one. */
+    contextPerRequest: number;
+    inputSource: TokenSource;
+    outputSource: TokenSource;
+  };
+  /** batch, flex, standard, priority: all records on that lane; auto: as the scheduler splits them. */
+  modes: Record<Lane | 'auto', LaneEstimate>;
+}
+
+/** Estimates a workload's requests, tokens, cost per lane and time per mode. */
+export async function estimateWorkload(
+  config: LoadedConfig,
+  options: EstimateOptions = {},
+): Promise<WorkloadEstimate> {
+  const random = options.random ?? Math.random;
+  const prices = configuredPriceList(config);
+  const modelPrice = modelPrices(prices, config.model.name);
+  const outputs = new OutputStore(config.outputs);
+  const extractContext = contextExtractor(config);
+  const builder = new RecordRequestBuilder({
+    prompt: await loadPrompt(config.prompt.dir, config.prompt.name, config.prompt.version),
+    outputs,
+    extractContext,
+    generationConfig: config.model.generation_config,
+    responseJsonSchema:
+      config.model.response_schema === undefined
+        ? undefined
+        : jsonSchemaForModel(config.model.response_schema),
+    tokenScale: () => 1,
+    uploads: estimateUploads(config.execution.media_upload_bytes),
+  });
+  // Pass 1 fills `chains`; a record after its chain's first gets a predecessor's output as context.
+  const chains = new Map<string, { length: number; first: number }>();
+  let contextFrom: string | null = null;
+  const hasPredecessor = (record: WorkloadRecord) => {
+    const chain = chains.get(record.chainId);
+    return chain !== undefined && record.position > chain.first;
+  };
+  const build = async (record: WorkloadRecord): Promise<ModelRequest> => {
+    const predecessor = hasPredecessor(record) ? contextFrom : null;
+    return (await builder.build(asStored(record, predecessor))).request;
+  };
+
+  // Pass 1: chains (length and first position) and a uniform sample for calibration.
+  const sampleSize = Math.max(0, Math.floor(options.calibrate ?? 0));
+  const sample: WorkloadRecord[] = [];
+  let records = 0;
+  for await (const record of openSource(config)) {
+    records += 1;
+    const chain = chains.get(record.chainId);
+    if (chain) {
+      chain.length += 1;
+      chain.first = Math.min(chain.first, record.position);
+    } else chains.set(record.chainId, { length: 1, first: record.position });
+    // Reservoir sampling: every record equally likely, one pass, fixed memory.
+    if (sample.length < sampleSize) sample.push(record);
+    else if (sampleSize > 0) {
+      const slot = Math.floor(random() * records);
+      if (slot < sampleSize) sample[slot] = record;
+    }
+  }
+
+  const finished = await finishedFacts(outputs, extractContext);
+  const outputPerRequest = options.outputTokens ?? finished?.outputTokens ?? defaultOutputTokens(config);
+  const outputSource: TokenSource =
+    options.outputTokens !== undefined
+      ? { kind: 'option' }
+      : finished
+        ? { kind: 'finished', samples: finished.samples }
+        : { kind: 'default' };
+  // With finished records, later records are rendered with a typical one's output as their context
+  // (the template's framing included); without, the context is sized like an output and added.
+  contextFrom = finished?.typicalId ?? null;
+  const contextPerRequest = finished?.contextTokens ?? outputPerRequest;
+  const contextAllowance = contextFrom === null ? contextPerRequest : 0;
+
+  const calibration =
+    sample.length > 0 ? await calibrate(sample, build, config, options, random) : { ratio: 1, samples: 0 };
+  const inputSource: TokenSource =
+    calibration.samples > 0 ? { kind: 'calibrated', ...calibration } : { kind: 'local' };
+
+  // Pass 2: every request built (with no predecessor output) and priced on every lane.
+  let inputTokens = 0;
+  const cost = Object.fromEntries(LANES.map((lane) => [lane, 0])) as Record<Lane, number>;
+  for await (const record of openSource(config)) {
+    const context = hasPredecessor(record) ? contextAllowance : 0;
+    const input = Math.ceil(estimateTokens(await build(record)) * calibration.ratio) + context;
+    inputTokens += input;
+    if (modelPrice) addCosts(cost, modelPrice, input, outputPerRequest);
+  }
+
+  const chainLengths = new Map<number, number>();
+  for (const { length } of chains.values()) chainLengths.set(length, (chainLengths.get(length) ?? 0) + 1);
+  const shape: WorkloadShape = {
+    records,
+    chainLengths,
+    inputTokensPerRequest: records > 0 ? inputTokens / records : 0,
+  };
+  const modes = projectModes(config, shape, modelPrice ? cost : null, options.batchTurnarounds ?? []);
+  let longestChain = 0;
+  for (const length of chainLengths.keys()) longestChain = Math.max(longestChain, length);
+  return {
+    workload: config.name,
+    model: config.model.name,
+    priceListAsOf: prices.asOf,
+    records,
+    chains: chains.size,
+    longestChain,
+    tokens: {
+      input: inputTokens,
+      output: outputPerRequest * records,
+      inputPerRequest: shape.inputTokensPerRequest,
+      outputPerRequest,
+      contextPerRequest,
+      inputSource,
+      outputSource,
+    },
+    modes,
+  };
+
+  function projectModes(
+    loaded: LoadedConfig,
+    workload: WorkloadShape,
+    costs: Record<Lane, number> | null,
+    turnarounds: readonly number[],
+  ): Record<Lane | 'auto', LaneEstimate> {
+    const limits = modelLimits(prices, loaded.model.name);
+    const tier = prices.limits[prices.defaultUsageTier];
+    const enqueued = Math.min(loaded.execution.enqueued_token_budget, limits.batchEnqueuedTokens);
+    const jobs = Math.min(loaded.execution.max_concurrent_jobs, tier.batchConcurrentJobs);
+    const capacity: LaneCapacities = {
+      batchRequestsInFlight: Math.min(
+        workload.inputTokensPerRequest > 0 ? enqueued / workload.inputTokensPerRequest : enqueued,
+        jobs * loaded.execution.max_requests_per_job,
+      ),
+      sync: { flex: limits.flex, standard: limits.standard, priority: limits.priority },
+    };
+    const tracker = new LatencyTracker();
+    for (const ms of turnarounds) tracker.observe('batch', ms);
+    const latency = tracker.estimates();
+    const priced = (projection: Projection, usd: number | null): LaneEstimate => ({
+      ...projection,
+      costUsd: usd,
+    });
+    const sync = Object.fromEntries(
+      SYNC_LANES.map((lane) => [
+        lane,
+        priced(projectSync(workload, capacity.sync[lane], latency[lane], lane), costs?.[lane] ?? null),
+      ]),
+    ) as Record<(typeof SYNC_LANES)[number], LaneEstimate>;
+    const auto = projectAuto(workload, capacity, latency);
+    const autoCost =
+      costs && workload.records > 0
+        ? LANES.reduce(
+            (sum, lane) => sum + ((auto.recordsByLane[lane] ?? 0) / workload.records) * costs[lane],
+            0,
+          )
+        : costs
+          ? 0
+          : null;
+    return {
+      batch: priced(projectBatch(workload, capacity, latency.batch), costs?.batch ?? null),
+      ...sync,
+      auto: priced(auto, autoCost),
+    };
+  }
+}
+
+/** Adds one request's cost on every lane. */
+function addCosts(cost: Record<Lane, number>, prices: ModelPrices, input: number, output: number): void {
+  for (const lane of LANES)
+    cost[lane] += requestCost(prices[lane], { inputTokens: input, outputTokens: output });
+}
+
+/** A record as the request builder takes it, with `predecessorId` standing in for its real predecessor. */
+function asStored(record: WorkloadRecord, predecessorId: string | null): StoredRecord {
+  return { ...record, predecessorId, status: 'ready', attempts: 0, jobId: null, remaining: 1 };
+}
+
+/**
+ * Media above the upload threshold are not uploaded for an estimate: the request gets a stand-in
+ * reference, counted as the uploader would (a PDF by its pages, an image as one).
+ */
+function estimateUploads(minBytes: number): MediaUploads {
+  return {
+    minBytes,
+    fileFor: async (media) => {
+      const pages =
+        media.mimeType === 'application/pdf'
+          ? (await readContentFacts(media.path, media.mimeType)).pdfPages
+          : undefined;
+      return {
+        fileUri: `estimate://${media.path}`,
+        mimeType: media.mimeType,
+        ...(pages !== undefined ? { estimatedTokens: pages * 258 } : {}),
+      };
+    },
+  };
+}
+
+/** Without evidence: the configured output cap when smaller than the default guess. */
+function defaultOutputTokens(config: LoadedConfig): number {
+  const cap =
+    config.model.generation_config.max_output_tokens ?? config.model.generation_config.maxOutputTokens;
+  return typeof cap === 'number' && cap > 0 ? Math.min(cap, DEFAULT_OUTPUT_TOKENS) : DEFAULT_OUTPUT_TOKENS;
+}
+
+/**
+ * Mean billed output tokens and context size of (up to 200) finished records, and the one whose
+ * context is closest to the mean (to render later records with); null when none is finished.
+ */
+async function finishedFacts(
+  outputs: OutputStore,
+  extractContext: (output: unknown) => unknown,
+): Promise<{ samples: number; outputTokens: number; contextTokens: number; typicalId: string } | null> {
+  const contexts: Array<{ id: string; tokens: number }> = [];
+  let output = 0;
+  for await (const id of outputs.listDone()) {
+    const document = await outputs.read(id).catch(() => null);
+    if (!document) continue;
+    output += document.meta.usage.outputTokens;
+    contexts.push({
+      id,
+      tokens: Math.ceil((JSON.stringify(extractContext(document.output)) ?? '').length / 4),
+    });
+    if (contexts.length >= FINISHED_SAMPLE) break;
+  }
+  const samples = contexts.length;
+  if (samples === 0) return null;
+  const mean = contexts.reduce((sum, context) => sum + context.tokens, 0) / samples;
+  const typical = contexts.reduce((best, context) =>
+    Math.abs(context.tokens - mean) < Math.abs(best.tokens - mean) ? context : best,
+  );
+  return {
+    samples,
+    outputTokens: Math.round(output / samples),
+    contextTokens: Math.round(mean),
+    typicalId: typical.id,
+  };
+}
+
+/**
+ * Counts the sample's tokens with the API (countTokens is free) and returns billed / estimated.
+ * Requests referencing uploaded files are left out: the estimate does not upload them.
+ */
+async function calibrate(
+  sample: readonly WorkloadRecord[],
+  build: (record: WorkloadRecord) => Promise<ModelRequest>,
+  config: LoadedConfig,
+  options: EstimateOptions,
+  random: () => number,
+): Promise<{ ratio: number; samples: number }> {
+  const gemini = options.gemini ?? defaultClient(config);
+  const clock = options.clock ?? systemClock;
+  let estimated = 0;
+  let counted = 0;
+  let samples = 0;
+  for (const record of sample) {
+    const request = await build(record);
+    if (request.fileTokens !== undefined) continue;
+    const tokens = await withRetry(() => gemini.countTokens(config.model.name, request), QUICK_RETRY, {
+      clock,
+      random,
+    });
+    estimated += estimateTokens(request);
+    counted += tokens;
+    samples += 1;
+  }
+  return samples > 0 && estimated > 0 ? { ratio: counted / estimated, samples } : { ratio: 1, samples: 0 };
+}

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import type { Lane } from '../../src/lanes/lane.js';
+import {
+  projectAuto,
+  projectBatch,
+  projectSync,
+  type LaneCapacities,
+  type LaneLatency,
+  type WorkloadShape,
+} from '../../src/scheduler/index.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+const LATENCY: Record<Lane, LaneLatency> = {
+  batch: { typicalMs: HOUR, slowMs: 6 * HOUR },
+  flex: { typicalMs: 5 * MINUTE, slowMs: 15 * MINUTE },
+  standard: { typicalMs: 30_000, slowMs: 2 * MINUTE },
+  priority: { typicalMs: 10_000, slowMs: MINUTE },
+};
+
+const LIMITS = { rpm: 1000, tpm: 1_000_000, rpd: 10_000 };
+const CAPACITY: LaneCapacities = {
+  batchRequestsInFlight: 1000,
+  sync: { flex: LIMITS, standard: LIMITS, priority: { rpm: 0, tpm: 0, rpd: 0 } },
+};
+
+function shape(chains: Array<[length: number, count: number]>, tokens = 500): WorkloadShape {
+  return {
+    records: chains.reduce((sum, [length, count]) => sum + length * count, 0),
+    chainLengths: new Map(chains),
+    inputTokensPerRequest: tokens,
+  };
+}
+
+describe('projectBatch', () => {
+  it('needs as many waves as the deepest chain when the width fits one wave', () => {
+    const projection = projectBatch(
+      shape([
+        [80, 1],
+        [2, 50],
+      ]),
+      CAPACITY,
+      LATENCY.batch,
+    );
+    expect(projection).toMatchObject({ available: true, rounds: 80, recordsByLane: { batch: 180 } });
+    expect(projection.timeMs).toEqual({ low: 80 * HOUR, high: 80 * 6 * HOUR });
+  });
+
+  it('needs records / wave size waves when the width does not fit', () => {
+    expect(projectBatch(shape([[1, 5000]]), CAPACITY, LATENCY.batch).rounds).toBe(5);
+  });
+
+  it('is empty for an empty workload', () => {
+    expect(projectBatch(shape([]), CAPACITY, LATENCY.batch)).toMatchObject({
+      rounds: 0,
+      timeMs: { low: 0, high: 0 },
+    });
+  });
+});
+
+describe('projectSync', () => {
+  it('is bound by the deepest chain at the lane latency', () => {
+    const projection = projectSync(shape([[80, 1]]), LIMITS, LATENCY.flex, 'flex');
+    expect(projection.timeMs).toEqual({ low: 80 * 5 * MINUTE, high: 80 * 15 * MINUTE });
+  });
+
+  it('is bound by requests per minute, and tokens per minute when prompts are large', () => {
+    expect(projectSync(shape([[1, 5000]]), LIMITS, LATENCY.standard, 'standard').timeMs.low).toBe(5 * MINUTE);
+    // 10 000-token prompts: 100 a minute by TPM.
+    expect(projectSync(shape([[1, 5000]], 10_000), LIMITS, LATENCY.standard, 'standard').timeMs.low).toBe(
+      50 * MINUTE,
+    );
+  });
+
+  it('waits for the next day once the daily cap is used', () => {
+    const projection = projectSync(shape([[1, 25_000]]), LIMITS, LATENCY.flex, 'flex');
+    expect(projection.timeMs.low).toBe(2 * DAY + 5 * MINUTE);
+  });
+
+  it('is unavailable without quota', () => {
+    const projection = projectSync(shape([[3, 1]]), CAPACITY.sync.priority, LATENCY.priority, 'priority');
+    expect(projection.available).toBe(false);
+    expect(projection.timeMs.low).toBe(Number.POSITIVE_INFINITY);
+  });
+});
+
+describe('projectAuto', () => {
+  it('sends deep chains to flex and shallow ones to batch, finishing by the flex critical path', () => {
+    // Critical path: 15 min + 79 x 5 min = 410 min. A 2-deep chain via batch: 6 h + 5 min fits; 40 deep does not.
+    const projection = projectAuto(
+      shape([
+        [80, 1],
+        [40, 2],
+        [2, 50],
+      ]),
+      CAPACITY,
+      LATENCY,
+    );
+    expect(projection.recordsByLane).toEqual({ batch: 100, flex: 160 });
+    expect(projection.timeMs.low).toBe(Math.max(80 * 5 * MINUTE, 6 * HOUR));
+    expect(projection.timeMs.high).toBe(80 * 15 * MINUTE);
+  });
+
+  it('is at least 5x faster than batch-only on a deep chain workload, at the same price', () => {
+    const deep = shape([[80, 10]]);
+    const auto = projectAuto(deep, CAPACITY, LATENCY);
+    const batch = projectBatch(deep, CAPACITY, LATENCY.batch);
+    expect(batch.timeMs.low / auto.timeMs.low).toBeGreaterThanOrEqual(5);
+    expect(auto.recordsByLane).toEqual({ flex: 800 });
+  });
+
+  it('falls back to batch-only without flex quota', () => {
+    const noFlex = { ...CAPACITY, sync: { ...CAPACITY.sync, flex: { rpm: 0, tpm: 0, rpd: 0 } } };
+    expect(projectAuto(shape([[10, 1]]), noFlex, LATENCY).recordsByLane).toEqual({ batch: 10 });
+  });
+});

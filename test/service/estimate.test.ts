@@ -1,0 +1,83 @@
+import { rmSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createGeminiClient } from '../../src/gemini/index.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { estimateWorkload } from '../../src/service/index.js';
+import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { emulatedConfig, openEmulatedSession } from '../fixtures/session.js';
+
+/** The tolerance the README states for an estimate after a pilot round, calibrated. */
+const TOLERANCE = 0.15;
+
+describe('wavebatch estimate', () => {
+  let emulator: RunningEmulator;
+  let root = '';
+
+  beforeEach(async () => {
+    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: { min: 30_000, max: 120_000 }, seed: 3 });
+  });
+
+  afterEach(async () => {
+    await emulator.close();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('counts requests, chains and tokens, and prices every lane by the list', async () => {
+    const workload = writeCatalogWorkload({ books: 3, pages: 4 });
+    root = workload.root;
+    const config = await emulatedConfig(workload.configPath, emulator);
+    const estimate = await estimateWorkload(config, { outputTokens: 100 });
+    expect(estimate).toMatchObject({ records: 12, chains: 3, longestChain: 4, priceListAsOf: '2025-10-02' });
+    expect(estimate.tokens.outputSource).toEqual({ kind: 'option' });
+    expect(estimate.tokens.output).toBe(1200);
+    // Context: 9 of the 12 records have a predecessor; without finished outputs it is sized like an output.
+    expect(estimate.tokens.contextPerRequest).toBe(100);
+    const { input } = estimate.tokens;
+    const flash = (inputRate: number, outputRate: number) => (input * inputRate + 1200 * outputRate) / 1e6;
+    expect(estimate.modes.batch.costUsd).toBeCloseTo(flash(0.15, 1.25), 12);
+    expect(estimate.modes.flex.costUsd).toBeCloseTo(flash(0.15, 1.25), 12);
+    expect(estimate.modes.standard.costUsd).toBeCloseTo(flash(0.3, 2.5), 12);
+    expect(estimate.modes.priority.available).toBe(false);
+    expect(estimate.modes.batch.rounds).toBe(4);
+    expect(estimate.modes.auto.costUsd).toBeCloseTo(flash(0.15, 1.25), 12);
+  });
+
+  it('calibrates input tokens with countTokens and matches the ledger of the run within the stated tolerance', async () => {
+    const workload = writeCatalogWorkload({ books: 4, pages: 5 });
+    root = workload.root;
+    const config = await emulatedConfig(workload.configPath, emulator);
+    const gemini = createGeminiClient({ apiKey: 'test-key', baseUrl: emulator.url });
+
+    // A pilot: one round of the run, so the estimate learns output and context sizes.
+    const { session } = await openEmulatedSession(workload.configPath, emulator);
+    // The emulator runs an hour a real second: a few real milliseconds finish the first jobs.
+    for (let round = 0; (await session.store.counts()).done === 0; round++) {
+      if (round > 200) throw new Error('the pilot round never finished');
+      await session.runner.runOnce();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await session.close();
+    const pilotBilled = emulator.ledger.entries().length;
+    expect(pilotBilled).toBeGreaterThan(0);
+
+    const estimate = await estimateWorkload(config, { calibrate: 20, gemini, random: () => 0.5 });
+    expect(estimate.tokens.inputSource).toMatchObject({ kind: 'calibrated', samples: 20 });
+    expect(estimate.tokens.outputSource).toMatchObject({ kind: 'finished' });
+
+    const rest = await openEmulatedSession(workload.configPath, emulator);
+    await rest.session.runner.run();
+    await rest.session.close();
+    const ledger = emulator.ledger.entries();
+    expect(ledger).toHaveLength(20);
+    const billed = {
+      input: ledger.reduce((sum, entry) => sum + entry.inputTokens, 0),
+      output: ledger.reduce((sum, entry) => sum + entry.outputTokens, 0),
+      cost: ledger.reduce((sum, entry) => sum + entry.costUsd, 0),
+    };
+    expect(Math.abs(estimate.tokens.input - billed.input) / billed.input).toBeLessThanOrEqual(TOLERANCE);
+    expect(Math.abs(estimate.tokens.output - billed.output) / billed.output).toBeLessThanOrEqual(TOLERANCE);
+    expect(Math.abs((estimate.modes.batch.costUsd ?? 0) - billed.cost) / billed.cost).toBeLessThanOrEqual(
+      TOLERANCE,
+    );
+  });
+});
