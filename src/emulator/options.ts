@@ -24,6 +24,11 @@ export interface EmulatorOptions {
   port?: number;
   /** Emulated ms per real ms; default 1. */
   timeScale?: number;
+  /**
+   * The real clock emulated time runs from (epoch ms); default Date.now. A test that drives time
+   * itself (a virtual clock shared with the client) passes its own, so a busy machine cannot skew it.
+   */
+  realNow?: () => number;
   /** Emulated time from create to done; default {min: 60_000, max: 600_000}. */
   turnaroundMs?: number | { min: number; max: number };
   /** All randomness derives from it; default 1. */
@@ -63,6 +68,7 @@ export interface ResolvedOptions {
   host: string;
   port: number;
   timeScale: number;
+  realNow: (() => number) | undefined;
   turnaround: { min: number; max: number };
   seed: number;
   fileTtlMs: number;
@@ -93,6 +99,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
     timeScale: options.timeScale ?? 1,
+    realNow: options.realNow,
     turnaround,
     seed: options.seed ?? 1,
     fileTtlMs: options.fileTtlMs ?? HOURS_48,

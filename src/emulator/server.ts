@@ -57,7 +57,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const settings = resolveOptions(options);
   const ownsStorage = settings.storageDir === undefined;
   const storageDir = settings.storageDir ?? (await mkdtemp(join(tmpdir(), 'wavebatch-emulator-')));
-  const clock = emulatedClock(settings.timeScale);
+  const clock = emulatedClock(settings.timeScale, settings.realNow);
   const ledger = new MemoryLedger();
   const faults = new FaultInjector(settings.seed, settings.faults);
   const files = new FileStore(

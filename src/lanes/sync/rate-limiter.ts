@@ -14,9 +14,11 @@ import { WindowLog, type WindowEntry } from './window-log.js';
  *
  * It aims at a `share` of the configured limits, adapting it AIMD-style. A 429 pauses every start
  * for the server's RetryInfo delay (or an exponential backoff when there is none) and sets the
- * share to `decrease` times the rate actually sent in the last minute, which is where the real limit
- * showed itself. Then the share climbs back: fast (`recoveryPerMinute`) to just under that rate,
- * slowly (`probePerMinute`) beyond it, up to `ceiling`. A 429 for a request sent before the last
+ * share below the rate actually sent in the last minute, which is where the real limit showed
+ * itself: by `decrease` when that rate was below the configured limits (they are too high), by 5%
+ * when it was at them (the limits are right; a request reached the API a moment late). Then the
+ * share climbs back: fast (`recoveryPerMinute`) to just under that rate, slowly (`probePerMinute`)
+ * beyond it, up to `ceiling`. A 429 for a request sent before the last
  * back-off says nothing new (the back-off already answered it), so a burst of them counts once.
  */
 
@@ -35,7 +37,10 @@ export interface RateLimiterOptions {
   recoveryPerMinute?: number;
   /** Share regained per minute above that rate, probing whether the limit has moved. Default 0.02. */
   probePerMinute?: number;
-  /** Starts allowed ahead of the even pace, in ms of the pace. Default 1 s. */
+  /**
+   * Starts allowed ahead of the even pace, in ms of the pace. Default 10 s: enough to catch up
+   * after the process was busy for a moment, small against the minute window the API counts in.
+   */
   burstMs?: number;
   /** Pause after a 429 without RetryInfo: doubles from this with each 429 in a row. Default 1 s. */
   backoffBaseMs?: number;
@@ -69,6 +74,8 @@ export interface RateLimiterState {
 
 /** After a 429 the share climbs fast to this share of the rate that was refused, then probes slowly. */
 const PROBE_MARGIN = 0.95;
+/** A 429 when at least this share of the configured limits was sent says the limits are right. */
+const AT_LIMIT = 0.9;
 
 /** Below this many estimated tokens the billed/estimated ratio is noise. */
 const MIN_EVIDENCE_TOKENS = 200;
@@ -104,8 +111,8 @@ export class RateLimiter {
     this.decrease = options.decrease ?? 0.7;
     this.recoveryPerMinute = options.recoveryPerMinute ?? 0.1;
     this.probePerMinute = options.probePerMinute ?? 0.02;
-    this.requestPace = new Pacer(options.burstMs ?? 1_000);
-    this.tokenPace = new Pacer(options.burstMs ?? 1_000);
+    this.requestPace = new Pacer(options.burstMs ?? 10_000);
+    this.tokenPace = new Pacer(options.burstMs ?? 10_000);
     this.backoffBaseMs = options.backoffBaseMs ?? 1_000;
     this.backoffMaxMs = options.backoffMaxMs ?? 60_000;
     if (!(this.floor > 0 && this.floor <= this.ceiling && this.ceiling <= 1))
@@ -175,8 +182,12 @@ export class RateLimiter {
     // The rate that met the limit: what was sent in the last minute, of the busier quota.
     const sent = Math.max(this.minute.count / this.limits.rpm, this.minute.tokens / this.limits.tpm);
     const refusedAt = Math.min(this.share(now), sent);
+    // Refused at the configured limit: the limit is right and timing crossed its edge (requests
+    // reach the API a moment after they leave); stepping back by the margin is enough. Refused
+    // below it: the real limit is lower, so back off by `decrease`.
+    const atLimit = sent >= AT_LIMIT;
     this.probeAbove = Math.max(this.floor, refusedAt * PROBE_MARGIN);
-    this.shareAt = Math.max(this.floor, refusedAt * this.decrease);
+    this.shareAt = Math.max(this.floor, refusedAt * (atLimit ? PROBE_MARGIN : this.decrease));
     this.shareSince = now;
     this.lastDecreaseAt = now;
   }

@@ -41,7 +41,7 @@ describe('RateLimiter windows', () => {
   });
 
   it('paces starts evenly: one interval apart, with a second of them allowed early', () => {
-    const limiter = new RateLimiter({ limits: { rpm: 600, tpm: 1e9, rpd: null }, ceiling: 1 });
+    const limiter = new RateLimiter({ limits: { rpm: 600, tpm: 1e9, rpd: null }, ceiling: 1, burstMs: 1000 });
     // 600 per minute is one per 100 ms; the 1 s burst lets 11 go at once (the first, then 10 early).
     expect(drain(limiter, 0)).toHaveLength(11);
     expect(waitOf(limiter.tryAcquire(1, 0))).toBe(100);
@@ -137,15 +137,28 @@ describe('RateLimiter windows', () => {
 });
 
 describe('RateLimiter adapting to 429s', () => {
-  it("pauses every start for the server's RetryInfo delay and shrinks the share to 0.7x the rate sent", () => {
+  it("pauses every start for the server's RetryInfo delay", () => {
     const limiter = new RateLimiter({ limits: { rpm: 100, tpm: 1e9, rpd: null }, burstMs: MINUTE });
-    const permits = drain(limiter, 0);
-    expect(permits).toHaveLength(98);
-    limiter.throttled(permits[0] as Permit, 90_000, 100);
-    expect(limiter.share(100)).toBeCloseTo(0.98 * 0.7, 9);
+    const permit = permitOf(limiter.tryAcquire(1, 0));
+    limiter.throttled(permit, 90_000, 100);
     expect(waitOf(limiter.tryAcquire(1, 100))).toBe(90_000);
     expect(waitOf(limiter.tryAcquire(1, 80_000))).toBe(10_100);
     permitOf(limiter.tryAcquire(1, 90_100));
+  });
+
+  it('steps back 5% from the rate sent when refused at the configured limit (the limit is right)', () => {
+    const limiter = new RateLimiter({ limits: { rpm: 100, tpm: 1e9, rpd: null }, burstMs: MINUTE });
+    const permits = drain(limiter, 0);
+    expect(permits).toHaveLength(98);
+    limiter.throttled(permits[0] as Permit, 0, 100);
+    expect(limiter.share(100)).toBeCloseTo(0.98 * 0.95, 9);
+  });
+
+  it('backs off to 0.7x the rate sent when refused below the configured limit (it is lower)', () => {
+    const limiter = new RateLimiter({ limits: { rpm: 100, tpm: 1e9, rpd: null }, burstMs: MINUTE });
+    const permits = Array.from({ length: 50 }, (_, index) => permitOf(limiter.tryAcquire(1, index * 100)));
+    limiter.throttled(permits[49] as Permit, 0, 5000);
+    expect(limiter.share(5000)).toBeCloseTo(0.5 * 0.7, 9);
   });
 
   it('takes the rate actually sent as where the limit is, when it is below the share', () => {
@@ -158,20 +171,20 @@ describe('RateLimiter adapting to 429s', () => {
 
   it('shrinks once for a burst of 429s of requests sent before the back-off', () => {
     const limiter = new RateLimiter({
-      limits: { rpm: 10, tpm: 1e9, rpd: null },
+      limits: { rpm: 100, tpm: 1e9, rpd: null },
       burstMs: MINUTE,
       recoveryPerMinute: 0.0001,
       probePerMinute: 0.0001,
     });
-    const burst = drain(limiter, 0);
-    expect(burst).toHaveLength(9);
-    for (const [index, permit] of burst.entries()) limiter.throttled(permit, 1000, 10 + index);
-    const once = 0.9 * 0.7;
-    expect(limiter.share(18)).toBeCloseTo(once, 6);
+    const burst = Array.from({ length: 40 }, (_, index) => permitOf(limiter.tryAcquire(1, index)));
+    for (const [index, permit] of burst.entries()) limiter.throttled(permit, 1000, 100 + index);
+    const once = 0.4 * 0.7;
+    expect(limiter.share(140)).toBeCloseTo(once, 5);
     // A request sent after the back-off that is refused again shrinks it further.
-    const later = permitOf(limiter.tryAcquire(1, MINUTE));
-    limiter.throttled(later, 1000, MINUTE + 1);
-    expect(limiter.share(MINUTE + 1)).toBeCloseTo(0.1 * 0.7, 3);
+    const later = permitOf(limiter.tryAcquire(1, MINUTE + 40));
+    limiter.throttled(later, 1000, MINUTE + 41);
+    // The first 40 left the window by 60 039: one request (0.01 of the limit) was sent in it.
+    expect(limiter.share(MINUTE + 41)).toBeCloseTo(0.01, 5);
   });
 
   it('backs off exponentially, capped, when a 429 carries no RetryInfo; a success resets it', () => {
@@ -226,11 +239,11 @@ describe('RateLimiter adapting to 429s', () => {
       recoveryPerMinute: 0.0001,
       burstMs: MINUTE,
     });
-    const first = drain(limiter, 0);
+    const first = Array.from({ length: 50 }, () => permitOf(limiter.tryAcquire(1, 0)));
     limiter.throttled(first[0] as Permit, 0, 0);
-    // 0.7 x 0.98 = 0.686 of 100: 68 in the window, and the 98 sent are still in it.
+    // 0.7 x 0.5 = 0.35 of 100: 35 in the window, and the 50 sent are still in it.
     expect(drain(limiter, 1)).toHaveLength(0);
-    expect(drain(limiter, MINUTE)).toHaveLength(68);
+    expect(drain(limiter, MINUTE)).toHaveLength(35);
   });
 });
 
