@@ -32,7 +32,7 @@ describe('wavebatch completion', () => {
 
   it('bash completes commands, sub-commands, options and option choices', () => {
     expect(bash('wavebatch', 'st')).toEqual(['status']);
-    expect(bash('wavebatch', 'e')).toEqual(['emulator', 'export']);
+    expect(bash('wavebatch', 'e')).toEqual(['emulator', 'estimate', 'export']);
     expect(bash('wavebatch', 'status', '--w')).toEqual(['--watch']);
     expect(bash('wavebatch', 'jobs', '--state', 'r')).toEqual(['running']);
     expect(bash('wavebatch', 'export', '-f', '')).toEqual(['jsonl', 'csv', 'chains', 'files']);
