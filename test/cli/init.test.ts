@@ -5,8 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { WorkloadStatus } from '../../src/service/index.js';
-import { runCli } from '../fixtures/cli.js';
-import { startCli } from '../fixtures/cli-stream.js';
+import { runCli, startCli } from '../fixtures/cli.js';
 
 interface PageOutput {
   output: { summary: string; topics: string[]; carry_over: string };
@@ -92,12 +91,12 @@ describe('wavebatch init', () => {
 
   it('asks on a terminal (answers piped with --interactive), re-asking after a bad answer', async () => {
     const folder = join(root, 'asked');
-    const asking = startCli(['init', folder, '--interactive'], { env });
-    asking.child.stdin?.end(['Not A Name', 'asked-flow', 'csv', 'jsonl', '', emulator.url, ''].join('\n'));
-    expect(await asking.exited).toBe(0);
-    expect(asking.stderr()).toContain('Workload name [asked]');
-    expect(asking.stderr()).toContain('use lower-case letters, digits and dashes');
-    expect(asking.stderr()).toContain('answer one of: directory, jsonl');
+    const answers = ['Not A Name', 'asked-flow', 'csv', 'jsonl', '', emulator.url, ''].join('\n');
+    const asked = await startCli(['init', folder, '--interactive'], { env, input: answers }).result;
+    expect(asked.code).toBe(0);
+    expect(asked.stderr).toContain('Workload name [asked]');
+    expect(asked.stderr).toContain('use lower-case letters, digits and dashes');
+    expect(asked.stderr).toContain('answer one of: directory, jsonl');
     const config = parse(readFileSync(join(folder, 'wavebatch.yaml'), 'utf8')) as Record<string, unknown>;
     expect(config).toMatchObject({
       name: 'asked-flow',

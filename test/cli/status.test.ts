@@ -1,14 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { WorkloadStatus } from '../../src/service/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
-import { runCli } from '../fixtures/cli.js';
-import { startCli } from '../fixtures/cli-stream.js';
-
-const BIN = fileURLToPath(new URL('../../bin/wavebatch.js', import.meta.url));
+import { BIN, runCli, startCli } from '../fixtures/cli.js';
 
 // `wavebatch status` as a user runs it, before, during and after a run on the emulator.
 describe('wavebatch status', () => {
@@ -192,9 +188,9 @@ describe('wavebatch status', () => {
 
   it('--watch renders again every interval until Ctrl-C, as JSON Lines with --json', async () => {
     const watching = startCli(['status', '--watch', '100ms', '--json', '-c', configPath], { env });
-    const output = await watching.waitFor((text) => text.split('\n').filter(Boolean).length >= 2);
+    const output = await watching.stdoutMatches((text) => text.split('\n').filter(Boolean).length >= 2);
     watching.child.kill('SIGINT');
-    expect(await watching.exited).toBe(0);
+    expect((await watching.result).code).toBe(0);
     const frames = output
       .split('\n')
       .filter(Boolean)
