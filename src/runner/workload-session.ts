@@ -10,6 +10,7 @@ import type { WorkloadStore } from '../store/store.js';
 import { openSource } from '../workload/index.js';
 import { configuredPriceList } from '../pricing/index.js';
 import { AttemptEventFactory } from '../telemetry/attempt-event.js';
+import { BraintrustSink, braintrustSettings } from '../telemetry/braintrust.js';
 import { OpenTelemetrySink } from '../telemetry/opentelemetry.js';
 import { RunTelemetry, type TelemetrySink } from '../telemetry/run-telemetry.js';
 import { jsonDigest, TextArchive } from '../telemetry/text-archive.js';
@@ -38,8 +39,10 @@ export interface WorkloadSessionOptions {
   gemini?: GeminiClient;
   /** Re-upload media whose remote copy expires within this; default 24 h. Tests shorten it. */
   mediaExpiryMarginMs?: number;
-  /** Where the runner's events are exported besides the inference log (OpenTelemetry, Braintrust). */
+  /** Where the runner's events are exported besides the inference log, OpenTelemetry and Braintrust. */
   sinks?: TelemetrySink[];
+  /** Where BRAINTRUST_* settings are read; process.env by default. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** A workload opened for work: the runner plus what must be closed after it. */
@@ -49,6 +52,8 @@ export interface WorkloadSession {
   outputs: OutputStore;
   settings: RunnerSettings;
   close(): Promise<void>;
+  /** After close: true when an exporter (Braintrust) was left with something unsent, its requests maybe still pending. */
+  exportsLate(): boolean;
 }
 
 /** Opens the state store of a workload without taking the run lock (for read-only commands). */
@@ -103,6 +108,8 @@ export async function openWorkloadSession(
     body: JSON.stringify(generation),
   });
   const warn = (message: string) => options.onEvent?.({ type: 'warning', message });
+  const braintrust = braintrustSettings(options.env ?? process.env);
+  if ('off' in braintrust && braintrust.off) warn(braintrust.off);
   const telemetry = new RunTelemetry({
     store,
     archive,
@@ -111,7 +118,13 @@ export async function openWorkloadSession(
     now: () => clock.now(),
     warn,
     // Spans and metrics go through @opentelemetry/api: nothing leaves the process unless an SDK is registered.
-    sinks: [new OpenTelemetrySink(config.name, () => clock.now()), ...(options.sinks ?? [])],
+    sinks: [
+      new OpenTelemetrySink(config.name, () => clock.now()),
+      ...('settings' in braintrust
+        ? [new BraintrustSink({ settings: braintrust.settings, texts: store, workload: config.name, warn })]
+        : []),
+      ...(options.sinks ?? []),
+    ],
   });
   const uploader = new MediaUploader({
     api: gemini,
@@ -152,6 +165,7 @@ export async function openWorkloadSession(
     configHash: configDigest(config),
   });
   let closing: Promise<void> | undefined;
+  let late = false;
   return {
     runner,
     store,
@@ -159,11 +173,12 @@ export async function openWorkloadSession(
     settings,
     // Idempotent: the CLI closes early to have the report written, and again on its way out.
     close: () => (closing ??= closeSession()),
+    exportsLate: () => late,
   };
 
   async function closeSession(): Promise<void> {
     try {
-      await telemetry.close();
+      late = !(await telemetry.close());
     } finally {
       await store.close();
       await releaseLock();

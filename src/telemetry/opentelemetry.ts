@@ -122,10 +122,11 @@ export class OpenTelemetrySink implements TelemetrySink {
   }
 
   /** Ends what is still open; the exporting SDK (if any) is flushed by whoever registered it. */
-  async close(): Promise<void> {
+  async close(): Promise<boolean> {
     for (const jobId of [...this.jobSpans.keys()]) this.endJob(jobId, { code: SpanStatusCode.UNSET });
     this.runSpan?.end(this.now());
     this.runSpan = null;
+    return true;
   }
 
   private attempt(event: InferenceEvent): void {

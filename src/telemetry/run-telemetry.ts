@@ -12,8 +12,8 @@ import type { TextArchive } from './text-archive.js';
 /** Something that takes the runner's events elsewhere (OpenTelemetry, Braintrust, logs). */
 export interface TelemetrySink {
   handle(event: RunnerEvent): void;
-  /** Sends what is buffered; bounded in time, never throws. */
-  close(): Promise<void>;
+  /** Sends what is buffered; bounded in time, never throws; false when something was left unsent. */
+  close(): Promise<boolean | void>;
 }
 
 export interface RunTelemetryOptions {
@@ -65,11 +65,15 @@ export class RunTelemetry {
     }
   };
 
-  /** Waits for queued writes, then closes every sink (each bounded in time). */
-  async close(): Promise<void> {
+  /**
+   * Waits for queued writes, then closes every sink (each bounded in time); false when an exporter
+   * was left with something unsent (its requests may still be pending).
+   */
+  async close(): Promise<boolean> {
     this.enqueue(() => this.options.archive.flush());
     await this.queue;
-    await Promise.all(this.sinks.map((sink) => sink.close().catch(() => undefined)));
+    const closed = await Promise.all(this.sinks.map((sink) => sink.close().catch(() => false)));
+    return closed.every((result) => result !== false);
   }
 
   private async writeReport(runId: number): Promise<void> {

@@ -61,10 +61,10 @@ async function execute(options: WorkloadOptions, mode: 'run' | 'run-once'): Prom
     display.stop();
     stop.dispose();
     await session.close();
-    if (otel && !(await otel.shutdown())) {
+    const otelLate = otel !== null && !(await otel.shutdown());
+    if (otelLate)
       display.warn('OpenTelemetry export did not finish in time; the rest of the spans were dropped');
-      // An unanswered export must not hold the process open: leave once everything else is done.
-      setTimeout(() => process.exit(), 100).unref();
-    }
+    // An unanswered export must not hold the process open: leave once everything else is done.
+    if (otelLate || session.exportsLate()) setTimeout(() => process.exit(), 100).unref();
   }
 }
