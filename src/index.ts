@@ -26,6 +26,8 @@ export type { RecordDetail, WorkloadServiceOptions } from './service/index.js';
 export { BatchRunner } from './runner/batch-runner.js';
 export type { RunSummary } from './runner/batch-runner.js';
 export type { RunnerEvent } from './runner/events.js';
+export { ApiUnreachableError } from './runner/connection-watch.js';
+export { RunLockedError, LeaseLostError } from './store/lease.js';
 export { openWorkloadSession } from './runner/workload-session.js';
 export type { WorkloadSession, WorkloadSessionOptions } from './runner/workload-session.js';
 export { startEmulator } from './emulator/index.js';

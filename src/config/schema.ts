@@ -68,6 +68,12 @@ const executionSchema = z.strictObject({
   poll_interval: duration
     .default(30_000)
     .describe('time between job status polls: ms, or "250ms" / "30s" / "5m" / "1h"'),
+  give_up_after: duration
+    .default(900_000)
+    .describe(
+      'a run stops (exit 1) once the API has given no answer at all (connection refused, DNS, timeouts) for this long; ' +
+        'server errors and quota waits never stop it',
+    ),
 });
 
 const hooksSchema = z.strictObject({

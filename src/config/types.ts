@@ -56,6 +56,8 @@ export interface ExecutionConfig {
   enqueued_token_budget: number;
   /** Milliseconds. */
   poll_interval: number;
+  /** Milliseconds without any answer from the API after which a run stops. */
+  give_up_after: number;
 }
 
 /** A validated workload config: defaults applied, every path absolute, the response schema loaded. */

@@ -8,8 +8,8 @@ const JOB_FAULTS = ['job_failed', 'job_expired', 'none'] as const;
 /** How a batch job ends instead of (or as) a normal success. */
 export type JobFault = (typeof JOB_FAULTS)[number];
 
-const HTTP_FAULTS = ['status_500', 'status_503', 'drop'] as const;
-/** How an HTTP call fails: a 500 or 503 with Google's error body, or a dropped connection. */
+const HTTP_FAULTS = ['status_400', 'status_500', 'status_503', 'drop'] as const;
+/** How an HTTP call fails: a 400, 500 or 503 with Google's error body, or a dropped connection. */
 export type HttpFault = (typeof HTTP_FAULTS)[number];
 
 const CALL_KINDS = ['create', 'get', 'list', 'upload', 'download', 'generate', 'count', 'any'] as const;
@@ -27,7 +27,7 @@ export interface FaultPlan {
   /** Probability per created job (past jobSequence) of ending FAILED or EXPIRED instead of succeeding. */
   jobRates?: { failed?: number; expired?: number };
   /**
-   * HTTP-level faults: answer matching calls with 500/503 (Google error body) or drop the connection.
+   * HTTP-level faults: answer matching calls with 400/500/503 (Google error body) or drop the connection.
    * An entry fires on matching calls with probability `rate` (default 1) until it has fired `count`
    * times (default: no limit).
    */

@@ -32,7 +32,7 @@ export type EmulatorContext = Context<Env>;
 
 /**
  * Applies the fault plan's delay and HTTP faults to one kind of call before its handler runs:
- * 500/503 with Google's body, or a dropped connection (the socket is destroyed, no answer).
+ * 400/500/503 with Google's body, or a dropped connection (the socket is destroyed, no answer).
  */
 export function injectFaults(state: EmulatorState, kind: CallKind): MiddlewareHandler<Env> {
   return async (c, next) => {
@@ -43,6 +43,8 @@ export function injectFaults(state: EmulatorState, kind: CallKind): MiddlewareHa
       c.env.incoming.socket.destroy();
       return RESPONSE_ALREADY_SENT;
     }
+    if (fault === 'status_400')
+      throw invalidArgument('Request contains an invalid argument (emulated fault status_400).');
     if (fault === 'status_500') throw new GoogleError('INTERNAL', INTERNAL_ERROR_MESSAGE);
     if (fault === 'status_503')
       throw new GoogleError('UNAVAILABLE', 'The model is overloaded. Please try again later.');

@@ -1,8 +1,8 @@
 import type { OutputStore } from '../outputs/index.js';
 import type { OutputValidator } from '../results/index.js';
+import type { HeldLease } from '../store/lease.js';
 import type { RecordCounts, WorkloadStore } from '../store/store.js';
 import type { WorkloadRecord } from '../workload/record.js';
-import type { BatchApi } from './batch-api.js';
 import type { RunnerClock } from '../clock.js';
 import type { RunOutcome } from '../store/event-log.js';
 import { AttemptEventFactory } from '../telemetry/attempt-event.js';
@@ -10,7 +10,9 @@ import { redactEvent, type RunnerEvent, type RunnerEventListener } from './event
 import { serviceActiveJobs } from './job-service.js';
 import { submitReadyRecords, type SubmissionDeps } from './job-submission.js';
 import type { RecordRequestBuilder } from './record-request.js';
-import { recoverJobIntents, syncWorkload } from './recovery.js';
+import { syncWorkload } from './workload-sync.js';
+import type { RemoteApi } from './remote-api.js';
+import { RemoteReconciler, type ReconcilerDeps } from './remote-reconciler.js';
 import type { ResultProcessingDeps } from './result-processing.js';
 import type { RunnerSettings } from './settings.js';
 import type { TokenCalibration } from './token-calibration.js';
@@ -20,15 +22,22 @@ const CALIBRATION_SAMPLE = 3;
 
 export interface BatchRunnerOptions {
   store: WorkloadStore;
-  api: BatchApi;
+  /** The API with retries and reachability watch (see RemoteApi). */
+  api: RemoteApi;
   outputs: OutputStore;
   requests: RecordRequestBuilder;
   validator: OutputValidator;
   calibration: TokenCalibration;
   settings: RunnerSettings;
   clock: RunnerClock;
+  /** `wb-<workload>-<store id>-`: the prefix of this store's job names. */
+  jobPrefix: string;
   /** Streams the workload's records; read once per run to pick up new or changed inputs. */
   source: () => AsyncIterable<WorkloadRecord>;
+  /** The store's lease this process holds; renewed every pass, and the run stops if it was lost. */
+  lease?: HeldLease;
+  /** Uniform in [0, 1) for backoff jitter; default Math.random. */
+  random?: () => number;
   onEvent?: RunnerEventListener;
   /** Builds each attempt's event for the inference log (prices from the workload's price list). */
   attempts?: AttemptEventFactory;
@@ -46,7 +55,7 @@ export interface RunSummary {
   activeJobs: number;
   /**
    * Jobs whose create call failed with an unknown outcome (network, 5xx): stored as intents, not
-   * known to exist remotely; the next run adopts or creates them.
+   * known to exist remotely; the run adopts or creates them after a backoff (or the next run does).
    */
   unconfirmedJobs: number;
   inputTokens: number;
@@ -54,19 +63,24 @@ export interface RunSummary {
   /** USD of this run's attempts (null when the price list does not know the model). */
   costUsd: number;
   elapsedMs: number;
+  /** Remote jobs of this store that nothing watched, cancelled by this run. */
+  orphansCancelled: number;
   /** True when nothing is left to do (all done or dead-lettered, or blocked behind dead letters). */
   finished: boolean;
 }
 
 /**
- * The batch loop: service active jobs (poll, apply results, unlock successors), submit ready records
- * into free capacity, repeat until nothing is active and nothing is runnable.
+ * The batch loop: reconcile the remote side (intents, unwatched jobs), service active jobs (poll,
+ * apply results, unlock successors), submit ready records into free capacity, repeat until nothing
+ * is active and nothing is runnable.
  */
 export class BatchRunner {
   private jobsSubmitted = 0;
+  private orphansCancelled = 0;
   private runId: number | null = null;
   private readonly emit: RunnerEventListener;
   private readonly attempts: AttemptEventFactory;
+  private readonly reconciler = new RemoteReconciler();
 
   constructor(private readonly options: BatchRunnerOptions) {
     const listener = options.onEvent;
@@ -75,7 +89,7 @@ export class BatchRunner {
     this.attempts = options.attempts ?? new AttemptEventFactory({ now: () => options.clock.now() });
   }
 
-  /** One pass (sync, recover, service, submit) and return: safe to call from cron. */
+  /** One pass (sync, reconcile, service, submit) and return: safe to call from cron. */
   async runOnce(): Promise<RunSummary> {
     return this.logged('run-once', async (started) => {
       await this.prepare();
@@ -85,9 +99,14 @@ export class BatchRunner {
     });
   }
 
-  /** Loops until finished or `signal` aborts; an aborted run leaves everything resumable. */
+  /**
+   * Loops until finished or `signal` aborts; an aborted run leaves everything resumable. Throws
+   * ApiUnreachableError when the API gave no answer for `give_up_after`, LeaseLostError when
+   * another process took the store over.
+   */
   async run(signal?: AbortSignal): Promise<RunSummary> {
-    const { clock, settings } = this.options;
+    const { clock, settings, api } = this.options;
+    api.stopOn(signal);
     return this.logged('run', async (started) => {
       await this.prepare();
       for (;;) {
@@ -111,6 +130,7 @@ export class BatchRunner {
     const runId = await store.startRun(mode, this.options.configHash ?? null);
     this.runId = runId;
     this.jobsSubmitted = 0;
+    this.orphansCancelled = 0;
     this.emit({ type: 'run-started', runId, mode, at: started });
     let result: { summary: RunSummary; outcome: RunOutcome };
     try {
@@ -152,7 +172,6 @@ export class BatchRunner {
   private async prepare(): Promise<void> {
     const { store, outputs, source } = this.options;
     await syncWorkload(store, outputs, source(), this.emit);
-    await recoverJobIntents(this.submissionDeps());
     await this.calibrateTokens();
   }
 
@@ -175,10 +194,16 @@ export class BatchRunner {
   }
 
   private async pass(): Promise<{ quotaRetryDelayMs: number | null }> {
+    await this.options.lease?.renew();
+    const reconciled = await this.reconciler.reconcile(this.reconcilerDeps());
+    this.orphansCancelled += reconciled.orphansCancelled;
     await serviceActiveJobs(this.processingDeps());
     const round = await submitReadyRecords(this.submissionDeps());
+    for (const { jobId, error } of round.deferred) this.reconciler.defer(this.reconcilerDeps(), jobId, error);
     this.jobsSubmitted += round.submitted;
-    return { quotaRetryDelayMs: round.quotaRetryDelayMs };
+    this.options.api.checkReachable();
+    const waits = [reconciled.quotaRetryDelayMs, round.quotaRetryDelayMs].filter((ms) => ms !== null);
+    return { quotaRetryDelayMs: waits.length > 0 ? Math.max(...waits) : null };
   }
 
   private async summarize(started: number): Promise<RunSummary> {
@@ -197,13 +222,28 @@ export class BatchRunner {
       outputTokens: jobs.reduce((sum, job) => sum + job.outputTokens, 0),
       costUsd: 0,
       elapsedMs: clock.now() - started,
+      orphansCancelled: this.orphansCancelled,
       finished: activeJobs + unconfirmedJobs === 0 && counts.ready === 0 && counts.in_flight === 0,
     };
   }
 
   private submissionDeps(): SubmissionDeps {
-    const { store, api, requests, settings } = this.options;
-    return { store, api, requests, settings, emit: this.emit, runId: this.runId };
+    const { store, api, requests, settings, clock, jobPrefix, random } = this.options;
+    return {
+      store,
+      api,
+      requests,
+      settings,
+      clock,
+      jobPrefix,
+      emit: this.emit,
+      runId: this.runId,
+      ...(random ? { random } : {}),
+    };
+  }
+
+  private reconcilerDeps(): ReconcilerDeps {
+    return { ...this.submissionDeps(), scanIntervalMs: this.options.settings.remoteScanIntervalMs };
   }
 
   private processingDeps(): ResultProcessingDeps {

@@ -58,6 +58,10 @@ export type RunnerEvent =
       event?: InferenceEvent;
     }
   | { type: 'quota-wait'; reason: string; retryDelayMs: number | null }
+  /** A remote call failed for a passing reason and is tried again after `delayMs`. */
+  | { type: 'retry'; operation: string; attempt: number; delayMs: number; message: string }
+  /** A remote job of this store that nothing watched was found and dealt with. */
+  | { type: 'job-orphan'; remoteName: string; displayName: string; action: 'cancelled'; reason: string }
   | { type: 'progress'; counts: RecordCounts; activeJobs: number }
   | { type: 'warning'; message: string };
 
@@ -68,6 +72,7 @@ export function redactEvent(event: RunnerEvent): RunnerEvent {
   switch (event.type) {
     case 'record-failed':
     case 'warning':
+    case 'retry':
       return { ...event, message: redact(event.message) };
     case 'quota-wait':
       return { ...event, reason: redact(event.reason) };
@@ -82,6 +87,7 @@ export function redactEvent(event: RunnerEvent): RunnerEvent {
     case 'job-processed':
     case 'record-done':
     case 'progress':
+    case 'job-orphan':
       return event;
     default:
       return event satisfies never;

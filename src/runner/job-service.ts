@@ -1,5 +1,6 @@
 import { GeminiApiError, type BatchJobInfo } from '../gemini/index.js';
 import type { JobRow, JobState } from '../store/store.js';
+import { endsTheRun } from './remote-api.js';
 import { processSucceededJob, type ResultProcessingDeps } from './result-processing.js';
 
 const REMOTE_TO_LOCAL: Record<BatchJobInfo['state'], JobState | null> = {
@@ -15,76 +16,111 @@ const REMOTE_TO_LOCAL: Record<BatchJobInfo['state'], JobState | null> = {
 /**
  * Polls every submitted job once and settles the finished ones: results are applied for SUCCEEDED
  * jobs; the records of FAILED, CANCELLED and EXPIRED jobs go back to the queue (a FAILED job counts
- * as an attempt, so a job that always fails cannot loop forever).
+ * as an attempt, so a job that always fails cannot loop forever). A job whose poll or download keeps
+ * failing is reported and tried again on the next pass; the other jobs go on.
  */
 export async function serviceActiveJobs(deps: ResultProcessingDeps): Promise<number> {
   const jobs = await deps.store.listJobs(['pending', 'running', 'succeeded']);
   let settled = 0;
   for (const job of jobs) {
     if (!job.remoteName) continue;
-    let remote: BatchJobInfo;
     try {
-      remote = await deps.api.getBatch(job.remoteName);
+      if (await serviceJob(deps, job, job.remoteName)) settled++;
     } catch (error) {
-      if (error instanceof GeminiApiError && error.code === 'NOT_FOUND') {
-        await settleLostJob(deps, job);
-        settled++;
-        continue;
-      }
+      if (!GeminiApiError.isInstance(error) || endsTheRun(error)) throw error;
       deps.emit({
         type: 'warning',
-        message: `Polling ${job.id} failed (${describe(error)}); will poll again.`,
+        message: `Job ${job.id}: ${error.message} It is tried again on the next pass.`,
       });
-      continue;
-    }
-    const state = REMOTE_TO_LOCAL[remote.state];
-    if (!state) continue;
-    const ended = state === 'failed' || state === 'cancelled' || state === 'expired';
-    // Records go back before the state changes: a crash in between leaves the job active, and the
-    // next poll repeats a release that then finds nothing left to release.
-    const released = ended ? await deps.store.releaseJobRecords(job.id, state === 'failed') : 0;
-    if (state !== job.state) {
-      await deps.store.updateJobState(job.id, state, remote.error?.message ?? null);
-      deps.emit({
-        type: 'job-state',
-        jobId: job.id,
-        remoteName: job.remoteName,
-        state,
-        ...(ended ? { error: remote.error?.message ?? null, released } : {}),
-      });
-    }
-    if (state === 'succeeded') {
-      await processSucceededJob(deps, job, remote);
-      settled++;
-    } else if (ended) {
-      deps.emit({
-        type: 'warning',
-        message: `Job ${job.id} ended ${state.toUpperCase()}; ${released} records return to the queue.`,
-      });
-      settled++;
     }
   }
   return settled;
 }
 
-async function settleLostJob(deps: ResultProcessingDeps, job: JobRow): Promise<void> {
+/** Polls one job and settles it if it ended; true when it was settled. */
+async function serviceJob(deps: ResultProcessingDeps, job: JobRow, remoteName: string): Promise<boolean> {
+  let remote: BatchJobInfo;
+  try {
+    remote = await deps.api.getBatch(remoteName);
+  } catch (error) {
+    if (GeminiApiError.isInstance(error) && error.code === 'NOT_FOUND') {
+      await settleLostJob(deps, job, 'The remote job no longer exists (deleted outside wavebatch).');
+      return true;
+    }
+    throw error;
+  }
+  const state = REMOTE_TO_LOCAL[remote.state];
+  if (!state) return false;
+  const ended = state === 'failed' || state === 'cancelled' || state === 'expired';
+  // Records go back before the state changes: a crash in between leaves the job active, and the
+  // next poll repeats a release that then finds nothing left to release.
+  const released = ended ? await deps.store.releaseJobRecords(job.id, state === 'failed') : 0;
+  if (state !== job.state) {
+    await deps.store.updateJobState(job.id, state, remote.error?.message ?? null);
+    deps.emit({
+      type: 'job-state',
+      jobId: job.id,
+      remoteName: job.remoteName,
+      state,
+      ...(ended ? { error: remote.error?.message ?? null, released } : {}),
+    });
+  }
+  if (state === 'succeeded') {
+    try {
+      await processSucceededJob(deps, job, remote);
+    } catch (error) {
+      if (!(GeminiApiError.isInstance(error) && error.code === 'NOT_FOUND')) throw error;
+      // The results file is gone (deleted, or past its 48 h): what it held cannot be collected.
+      await settleLostJob(deps, job, `The results of the job are gone: ${error.message}`);
+    }
+    await forgetInputFile(deps, job);
+    return true;
+  }
+  if (ended) {
+    deps.emit({
+      type: 'warning',
+      message: `Job ${job.id} ended ${state.toUpperCase()}; ${released} records return to the queue.`,
+    });
+    await forgetInputFile(deps, job);
+    return true;
+  }
+  return false;
+}
+
+async function settleLostJob(deps: ResultProcessingDeps, job: JobRow, reason: string): Promise<void> {
+  // Same order as above: the records first, so a crash in between repeats a harmless release.
   const released = await deps.store.releaseJobRecords(job.id, false);
-  const error = 'The remote job no longer exists (deleted outside wavebatch).';
-  await deps.store.updateJobState(job.id, 'failed', error);
+  await deps.store.updateJobState(job.id, 'failed', reason);
   deps.emit({
     type: 'job-state',
     jobId: job.id,
     remoteName: job.remoteName,
     state: 'lost',
-    error,
+    error: reason,
     released,
   });
   deps.emit({
     type: 'warning',
-    message: `Job ${job.id} (${job.remoteName}) is gone remotely; ${released} records return to the queue.`,
+    message: `Job ${job.id} (${job.remoteName}): ${reason} ${released} records return to the queue.`,
   });
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/**
+ * Deletes a settled job's uploaded JSONL input: nothing reads it again, and uploaded files count
+ * against the project's storage until they expire (48 h). Best effort: a failure only leaves the
+ * file to expire.
+ */
+async function forgetInputFile(deps: ResultProcessingDeps, job: JobRow): Promise<void> {
+  if (!job.inputFile) return;
+  try {
+    await deps.api.deleteFile(job.inputFile);
+  } catch (error) {
+    if (!GeminiApiError.isInstance(error)) throw error;
+    // Already gone (Google answers 403 "… or it may not exist" for an expired file).
+    if (error.code === 'NOT_FOUND' || error.code === 'PERMISSION_DENIED') return;
+    deps.emit({
+      type: 'warning',
+      message: `Deleting the input file of job ${job.id} failed (${error.message}); it expires on its own.`,
+    });
+  }
 }

@@ -1,45 +1,26 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { GeminiApiError, toInlinedRequest } from '../gemini/index.js';
+import { GeminiApiError } from '../gemini/index.js';
 import { MediaUploadError } from '../media/index.js';
 import { jobDisplayName } from '../planner/job-name.js';
 import { packJobs, type PackCandidate } from '../planner/packer.js';
-import { ACTIVE_JOB_STATES, type JobRow, type StoredRecord, type WorkloadStore } from '../store/store.js';
+import { ACTIVE_JOB_STATES, type StoredRecord } from '../store/store.js';
 import { rejectionEvent } from '../telemetry/attempt-event.js';
-import type { BatchApi } from './batch-api.js';
-import type { RunnerEventListener } from './events.js';
-import { RecordRequestError, type RecordRequestBuilder } from './record-request.js';
-import type { RunnerSettings } from './settings.js';
+import { createRemoteJob, type JobCreationDeps } from './job-creation.js';
+import { MissingContextError, RecordRequestError } from './record-request.js';
 
-export interface SubmissionDeps {
-  store: WorkloadStore;
-  api: BatchApi;
-  requests: RecordRequestBuilder;
-  settings: RunnerSettings;
-  emit: RunnerEventListener;
-  /** Draws the nonce that makes each job intent's name unique; injectable for tests. */
-  nonce?: () => string;
-  /** Epoch ms on the store's clock (it stamps when a job's input file was recorded); default Date.now. */
-  now?: () => number;
-  /** The run that rejected records are logged under. */
-  runId?: number | null;
+/** What a submission round needs: job creation's needs plus the prefix of this store's job names. */
+export interface SubmissionDeps extends JobCreationDeps {
+  /** `wb-<workload>-<store id>-`: every job name of this store starts with it. */
+  jobPrefix: string;
 }
-
-/**
- * An uploaded JSONL input is reused only this soon after its upload. Its media were picked to outlive
- * the uploader's safety margin when it was written; an older JSONL may point at media that expire
- * (or have expired) before the job ends, so it is rebuilt, which refreshes them through the uploader.
- */
-export const INPUT_REUSE_MAX_AGE_MS = 3600_000;
 
 /** Outcome of one submission round. */
 export interface SubmissionRound {
   submitted: number;
   /** Set when the server said a quota is exhausted; the runner waits before trying again. */
   quotaRetryDelayMs: number | null;
+  /** Intents whose create failed for a passing reason; the reconciler retries them after a backoff. */
+  deferred: Array<{ jobId: string; error: unknown }>;
 }
 
 /**
@@ -59,11 +40,12 @@ export async function submitReadyRecords(deps: SubmissionDeps): Promise<Submissi
 
 async function submitRound(deps: SubmissionDeps): Promise<SubmissionRound> {
   const { store, settings } = deps;
+  const round: SubmissionRound = { submitted: 0, quotaRetryDelayMs: null, deferred: [] };
   const active = await store.listJobs(ACTIVE_JOB_STATES);
   const freeJobSlots = settings.maxConcurrentJobs - active.length;
   const usedTokens = active.reduce((sum, job) => sum + job.estimatedTokens, 0);
   const freeTokens = settings.enqueuedTokenBudget - usedTokens;
-  if (freeJobSlots <= 0 || freeTokens <= 0) return { submitted: 0, quotaRetryDelayMs: null };
+  if (freeJobSlots <= 0 || freeTokens <= 0) return round;
 
   const ready = await store.listReady(freeJobSlots * settings.maxRequestsPerJob);
   const byId = new Map<string, StoredRecord>();
@@ -81,6 +63,10 @@ async function submitRound(deps: SubmissionDeps): Promise<SubmissionRound> {
       if ((GeminiApiError.isInstance(error) && error.retryable) || error instanceof MediaUploadError) {
         // A media upload hit a network blip or a quota: the record waits for the next round.
         deps.emit({ type: 'warning', message: `Skipping ${record.id} this round: ${error.message}` });
+        continue;
+      }
+      if (error instanceof MissingContextError) {
+        await regenerateContext(deps, error);
         continue;
       }
       if (!(error instanceof RecordRequestError)) throw error;
@@ -104,7 +90,6 @@ async function submitRound(deps: SubmissionDeps): Promise<SubmissionRound> {
 
   // The prompts are in the inference log before any job refers to them.
   if (jobs.length > 0) await deps.requests.flushPrompts();
-  let submitted = 0;
   for (const job of jobs) {
     const members = job.members.map((member) => ({
       recordId: member.recordId,
@@ -113,113 +98,44 @@ async function submitRound(deps: SubmissionDeps): Promise<SubmissionRound> {
       contextDigest: hashes.get(member.recordId)?.contextDigest ?? null,
       estimatedTokens: member.estimatedTokens,
     }));
-    const id = jobDisplayName(settings.workload, members, (deps.nonce ?? defaultNonce)());
+    const id = jobDisplayName(deps.jobPrefix, members, (deps.nonce ?? defaultNonce)());
     await store.createJobIntent({ id, model: settings.model, kind: job.kind, members });
     const intent = await store.getJob(id);
     if (!intent) continue;
     const outcome = await createRemoteJob(deps, intent);
-    if (outcome.quotaRetryDelayMs !== undefined)
-      return { submitted, quotaRetryDelayMs: outcome.quotaRetryDelayMs };
-    submitted++;
+    switch (outcome.kind) {
+      case 'created':
+      case 'adopted':
+        round.submitted++;
+        break;
+      case 'quota':
+        round.quotaRetryDelayMs = outcome.retryDelayMs;
+        return round;
+      case 'deferred':
+        round.deferred.push({ jobId: id, error: outcome.error });
+        break;
+      case 'failed':
+      case 'abandoned':
+        break;
+      default:
+        outcome satisfies never;
+    }
   }
-  return { submitted, quotaRetryDelayMs: null };
+  return round;
 }
 
 /**
- * Creates the remote batch job for a stored intent: writes and uploads its JSONL (or sends it
- * inline), then calls create with the deterministic display name. Also used to finish intents
- * found at start-up.
+ * A ready record's predecessor output is gone (deleted by hand, or lost): the predecessor goes back
+ * to the queue to be regenerated, and the record waits for it. Neither counts a failed attempt.
  */
-export async function createRemoteJob(
-  deps: SubmissionDeps,
-  job: JobRow,
-): Promise<{ quotaRetryDelayMs?: number | null }> {
-  const { store, api, settings } = deps;
-  const members = await store.jobMembers(job.id);
-  try {
-    let source: { fileName: string } | { requests: ReturnType<typeof toInlinedRequest>[] };
-    let inputFile: string | null = null;
-    if (job.kind === 'file') {
-      inputFile = await reusableInputFile(deps, job);
-      if (!inputFile) {
-        const path = await writeJobInput(
-          deps,
-          job.id,
-          members.map((m) => m.recordId),
-        );
-        const uploaded = await api.uploadJsonl(path, job.id);
-        inputFile = uploaded.name;
-        await store.setJobInputFile(job.id, inputFile);
-        await rm(path, { force: true });
-      }
-      source = { fileName: inputFile };
-    } else {
-      const requests = [];
-      for (const member of members) {
-        const record = await store.getRecord(member.recordId);
-        if (!record) continue;
-        const built = await deps.requests.build(record);
-        requests.push(toInlinedRequest(record.id, built.request));
-      }
-      source = { requests };
-    }
-    const created = await api.createBatch({ model: settings.model, displayName: job.id, source });
-    await store.markJobSubmitted(job.id, created.name, inputFile);
-    deps.emit({
-      type: 'job-submitted',
-      jobId: job.id,
-      remoteName: created.name,
-      kind: job.kind,
-      model: job.model,
-      requests: members.length,
-      estimatedTokens: job.estimatedTokens,
-    });
-    return {};
-  } catch (error) {
-    if (error instanceof GeminiApiError && !error.retryable) {
-      await store.abandonJobIntent(job.id);
-      throw error;
-    }
-    if (error instanceof GeminiApiError && error.code === 'QUOTA_EXHAUSTED') {
-      // The server refused: nothing was created, so the records go back to the queue.
-      await store.abandonJobIntent(job.id);
-      deps.emit({ type: 'quota-wait', reason: error.message, retryDelayMs: error.retryDelayMs ?? null });
-      return { quotaRetryDelayMs: error.retryDelayMs ?? null };
-    }
-    if (error instanceof RecordRequestError) {
-      await store.abandonJobIntent(job.id);
-      throw error;
-    }
-    // Unknown outcome (network, 5xx): the job may exist remotely. Keep the intent; the next
-    // recovery adopts the remote job by name or creates it.
-    deps.emit({ type: 'warning', message: `Creating job ${job.id} failed (${String(error)}); will retry.` });
-    return { quotaRetryDelayMs: null };
-  }
-}
-
-/** The intent's uploaded JSONL while it is young and still exists; null means write and upload it again. */
-async function reusableInputFile(deps: SubmissionDeps, job: JobRow): Promise<string | null> {
-  if (!job.inputFile) return null;
-  // Nothing updates an intent after its input file is recorded, so updatedAt is when it was uploaded.
-  const age = (deps.now ?? Date.now)() - Date.parse(job.updatedAt);
-  if (!(age < INPUT_REUSE_MAX_AGE_MS)) return null;
-  return (await deps.api.getFile(job.inputFile)) ? job.inputFile : null; // gone: upload again
-}
-
-async function writeJobInput(deps: SubmissionDeps, jobId: string, recordIds: string[]): Promise<string> {
-  const dir = join(deps.settings.dataDir, 'inputs');
-  await mkdir(dir, { recursive: true });
-  const path = join(dir, `${jobId}.jsonl`);
-  const out = createWriteStream(path);
-  for (const id of recordIds) {
-    const record = await deps.store.getRecord(id);
-    if (!record) continue;
-    const built = await deps.requests.build(record);
-    if (!out.write(`${built.line}\n`)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-  return path;
+async function regenerateContext(deps: SubmissionDeps, error: MissingContextError): Promise<void> {
+  const reopened = await deps.store.reopenRecord(error.predecessorId);
+  deps.emit({
+    type: 'warning',
+    message: reopened
+      ? `The output of ${error.predecessorId} is missing; it is generated again and ${error.recordId} waits for it.`
+      : `The output of ${error.predecessorId}, needed by ${error.recordId}, is missing; ${error.recordId} waits.`,
+  });
 }
 
 async function failUnbuildable(
@@ -263,7 +179,7 @@ async function markForFailure(
       message,
       error,
     },
-    (deps.now ?? Date.now)(),
+    deps.clock.now(),
   );
   const outcome = await deps.store.failRecord(
     {

@@ -39,6 +39,24 @@ export class RecordRequestError extends WavebatchError {
   }
 }
 
+/**
+ * Raised when a record's predecessor output (its context) is missing although the predecessor is
+ * done: the file was deleted or lost. Not the record's fault: the predecessor must be redone first.
+ */
+export class MissingContextError extends RecordRequestError {
+  constructor(
+    recordId: string,
+    readonly predecessorId: string,
+  ) {
+    super(
+      recordId,
+      `The output of ${predecessorId}, which ${recordId} needs as context, is missing; ` +
+        `${predecessorId} is generated again first.`,
+    );
+    this.name = 'MissingContextError';
+  }
+}
+
 export interface RecordRequestBuilderOptions {
   prompt: PromptTemplate;
   outputs: OutputStore;
@@ -143,12 +161,7 @@ export class RecordRequestBuilder {
     const cache = this.roundContexts;
     if (cache?.has(predecessorId)) return cache.get(predecessorId);
     const document = await this.options.outputs.read(predecessorId);
-    if (!document) {
-      throw new RecordRequestError(
-        record.id,
-        `The output of ${predecessorId}, which ${record.id} needs as context, is missing; re-run to regenerate it.`,
-      );
-    }
+    if (!document) throw new MissingContextError(record.id, predecessorId);
     const context = this.options.extractContext(document.output);
     // The round may have ended while the file was read: only the live round's map is filled.
     if (cache && cache === this.roundContexts && cache.size < ROUND_CONTEXT_CACHE_LIMIT)

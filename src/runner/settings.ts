@@ -1,3 +1,5 @@
+import type { RetryPolicy } from '../retry.js';
+
 /** The numbers the batch runner works within, taken from the workload config. */
 export interface RunnerSettings {
   /** Workload name; prefixes job display names. */
@@ -13,4 +15,12 @@ export interface RunnerSettings {
   enqueuedTokenBudget: number;
   pollIntervalMs: number;
   prompt: { name: string; version: string };
+  /** Where the API is, for messages (the configured base URL or Google's). */
+  baseUrl: string;
+  /** How one remote call is retried when it fails for a passing reason. */
+  retryPolicy: RetryPolicy;
+  /** A run stops with ApiUnreachableError once the API has not answered at all for this long. */
+  giveUpAfterMs: number;
+  /** How often the remote job list is checked for jobs of this store that nothing watches. */
+  remoteScanIntervalMs: number;
 }

@@ -18,10 +18,20 @@ import { BatchRunner } from './batch-runner.js';
 import { systemClock, type RunnerClock } from '../clock.js';
 import type { RunnerEventListener } from './events.js';
 import { RecordRequestBuilder } from './record-request.js';
-import { acquireRunLock } from './run-lock.js';
 import type { RunnerSettings } from './settings.js';
 import { TokenCalibration } from './token-calibration.js';
 import { WavebatchError } from '../errors.js';
+import { QUICK_RETRY, type RetryPolicy } from '../retry.js';
+import { takeLease, type HeldLease } from '../store/lease.js';
+import { jobNamePrefix } from '../planner/job-name.js';
+import { ConnectionWatch } from './connection-watch.js';
+import { RemoteApi } from './remote-api.js';
+
+/** Where the Gemini API is when no base URL is configured (for messages only: the SDK knows it). */
+const GOOGLE_BASE_URL = 'https://generativelanguage.googleapis.com';
+
+/** The remote job list is checked for unwatched jobs of this store this often (and at start). */
+export const REMOTE_SCAN_INTERVAL_MS = 10 * 60_000;
 
 /** Raised when a run needs the API and no key is configured. */
 export class MissingApiKeyError extends WavebatchError {
@@ -39,6 +49,10 @@ export interface WorkloadSessionOptions {
   gemini?: GeminiClient;
   /** Re-upload media whose remote copy expires within this; default 24 h. Tests shorten it. */
   mediaExpiryMarginMs?: number;
+  /** How one remote call is retried; default QUICK_RETRY. Tests on the wall clock shorten it. */
+  retryPolicy?: RetryPolicy;
+  /** How often the remote job list is checked for unwatched jobs; default 10 minutes. */
+  remoteScanIntervalMs?: number;
   /** Where the runner's events are exported besides the inference log, OpenTelemetry and Braintrust. */
   sinks?: TelemetrySink[];
   /** Where BRAINTRUST_* settings are read; process.env by default. */
@@ -56,7 +70,7 @@ export interface WorkloadSession {
   exportsLate(): boolean;
 }
 
-/** Opens the state store of a workload without taking the run lock (for read-only commands). */
+/** Opens the state store of a workload without taking its lease (read-only commands, or take it yourself). */
 export function openWorkloadStore(config: LoadedConfig): WorkloadStore {
   return new SqliteStore({ path: join(config.data_dir, 'state.db') });
 }
@@ -76,27 +90,43 @@ export function runnerSettings(config: LoadedConfig): RunnerSettings {
     enqueuedTokenBudget: execution.enqueued_token_budget,
     pollIntervalMs: execution.poll_interval,
     prompt: { name: config.prompt.name, version: config.prompt.version },
+    baseUrl: config.api.base_url ?? GOOGLE_BASE_URL,
+    retryPolicy: QUICK_RETRY,
+    giveUpAfterMs: execution.give_up_after,
+    remoteScanIntervalMs: REMOTE_SCAN_INTERVAL_MS,
   };
 }
 
 /**
  * Wires a loaded config into a ready runner: store, outputs, prompt, validator, API client, source.
- * Takes the data dir's run lock, released by `close()`.
+ * Takes the store's lease (RunLockedError if another process holds it), released by `close()`.
  */
 export async function openWorkloadSession(
   config: LoadedConfig,
   options: WorkloadSessionOptions = {},
 ): Promise<WorkloadSession> {
-  const settings = runnerSettings(config);
+  const settings = {
+    ...runnerSettings(config),
+    ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
+    ...(options.remoteScanIntervalMs !== undefined
+      ? { remoteScanIntervalMs: options.remoteScanIntervalMs }
+      : {}),
+  };
   const gemini = options.gemini ?? defaultClient(config);
   const prompt = await loadPrompt(config.prompt.dir, config.prompt.name, config.prompt.version);
   const schema = config.model.response_schema;
   const validator = createValidator(schema);
   const outputs = new OutputStore(config.outputs);
-  const releaseLock = await acquireRunLock(settings.dataDir);
-  const store = openWorkloadStore(config);
-  const calibration = new TokenCalibration();
   const clock = options.clock ?? systemClock;
+  const store = openWorkloadStore(config);
+  let lease: HeldLease;
+  try {
+    lease = await takeLease(store, { clock, purpose: 'run' });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  lease.keepAlive();
   const archive = new TextArchive(store);
   const responseJsonSchema = schema === undefined ? undefined : jsonSchemaForModel(schema);
   // What every request is generated with, stored once; each attempt's event refers to it by hash.
@@ -126,8 +156,23 @@ export async function openWorkloadSession(
       ...(options.sinks ?? []),
     ],
   });
+  const emit = options.onEvent ?? (() => undefined);
+  const api = new RemoteApi(gemini, {
+    clock,
+    policy: settings.retryPolicy,
+    watch: new ConnectionWatch(clock, settings.baseUrl, settings.giveUpAfterMs),
+    onRetry: ({ operation, attempt, delayMs, error }) =>
+      emit({
+        type: 'retry',
+        operation,
+        attempt,
+        delayMs,
+        message: error instanceof Error ? error.message : String(error),
+      }),
+  });
+  const calibration = new TokenCalibration();
   const uploader = new MediaUploader({
-    api: gemini,
+    api,
     cache: store,
     now: () => clock.now(),
     sleep: (ms) => clock.sleep(ms),
@@ -145,14 +190,16 @@ export async function openWorkloadSession(
   });
   const runner = new BatchRunner({
     store,
-    api: gemini,
+    api,
     outputs,
     requests,
     validator,
     calibration,
     settings,
     clock,
+    jobPrefix: jobNamePrefix(settings.workload, await store.storeId()),
     source: () => openSource(config),
+    lease,
     onEvent: (event) => {
       telemetry.handle(event);
       options.onEvent?.(event);
@@ -180,8 +227,8 @@ export async function openWorkloadSession(
     try {
       late = !(await telemetry.close());
     } finally {
+      await lease.release();
       await store.close();
-      await releaseLock();
     }
   }
 }

@@ -27,6 +27,7 @@ import { gatherRunReport } from '../telemetry/report/run-report.js';
 import { renderRunReport } from '../telemetry/report/render-report.js';
 import { writeChainCsv, type ChainRecords } from './chain-export.js';
 import { ExportTargetError } from './errors.js';
+import { takeLease } from '../store/lease.js';
 import { writeFailures, type FailureExportFormat } from './failure-export.js';
 import { summarizeStatus, THROUGHPUT_WINDOW_MS, type WorkloadStatus } from './status.js';
 
@@ -160,7 +161,7 @@ export class WorkloadService {
    * Given ids are all checked first: one unknown or not dead-lettered id requeues none of them.
    */
   async requeue(ids?: readonly string[]): Promise<number> {
-    return this.exclusively(async () => {
+    return this.exclusively('requeue', async () => {
       if (!ids || ids.length === 0) return this.store.requeueDead();
       const unknown: string[] = [];
       const notDead: { id: string; status: string }[] = [];
@@ -176,12 +177,12 @@ export class WorkloadService {
 
   /** Deletes the failure log and resets every attempt count; returns how many failures were deleted. */
   async clearFailures(): Promise<number> {
-    return this.exclusively(() => this.store.clearFailures());
+    return this.exclusively('clear-failures', () => this.store.clearFailures());
   }
 
   /** Forgets all state (records, jobs, failures, runs, media cache); output files stay and count as done. */
   async reset(): Promise<void> {
-    return this.exclusively(() => this.store.reset());
+    return this.exclusively('reset', () => this.store.reset());
   }
 
   /** Records in id order, filtered and paged. */
@@ -235,7 +236,7 @@ export class WorkloadService {
 
   /** Deletes inference-log events recorded before `before` and the prompts no one refers to any more. */
   async prune(before: Date): Promise<{ events: number; texts: number }> {
-    return this.exclusively(() => this.store.pruneEvents(before.toISOString()));
+    return this.exclusively('prune', () => this.store.pruneEvents(before.toISOString()));
   }
 
   /** Writes one CSV row per chain (its outputs merged in page order) to `out`; returns how many chains. */
@@ -291,10 +292,16 @@ export class WorkloadService {
   }
 
   /**
-   * Runs a write to the state store. The seam where a write takes the workload's run lease, so a
-   * maintenance command can never change records under a running `wavebatch run`.
+   * Runs a write to the state store under the store's lease, so a maintenance command can never
+   * change records under a running `wavebatch run`: while another process holds the lease it is
+   * refused with RunLockedError (RUN_LOCKED) naming the holder, and nothing changes.
    */
-  private async exclusively<T>(work: () => Promise<T>): Promise<T> {
-    return work();
+  private async exclusively<T>(purpose: string, work: () => Promise<T>): Promise<T> {
+    const lease = await takeLease(this.store, { clock: this.clock, purpose });
+    try {
+      return await work();
+    } finally {
+      await lease.release();
+    }
   }
 }

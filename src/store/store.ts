@@ -178,11 +178,60 @@ export interface MediaFileCache {
   saveMediaFile(row: MediaFileRow): Promise<void>;
 }
 
+/** Who holds a store's lease; times are epoch ms on the holder's clock. */
+export interface LeaseHolder {
+  /** Random id drawn by the holder when it took the lease. */
+  owner: string;
+  pid: number;
+  hostname: string;
+  /** What it is doing: `run`, `run-once`, `reset`, `requeue`, … */
+  purpose: string;
+  acquiredAt: number;
+  heartbeatAt: number;
+  expiresAt: number;
+}
+
+/** A request for the lease. */
+export interface LeaseClaim {
+  owner: string;
+  pid: number;
+  hostname: string;
+  purpose: string;
+  /** Epoch ms now, on the claimant's clock. */
+  now: number;
+  /** The lease expires this long after it was taken or last renewed. */
+  ttlMs: number;
+}
+
+export type LeaseOutcome = { acquired: true } | { acquired: false; holder: LeaseHolder };
+
+/**
+ * A store's exclusive lease: one process at a time changes its state. Taking it is one atomic step
+ * (a transaction that reads the holder and writes the claim), so it is also the model that several
+ * PostgreSQL workers share (a lease row per unit of work, renewed by a heartbeat).
+ */
+export interface StoreLease {
+  /**
+   * Takes the lease if it is free, expired, already the claimant's, or abandoned (`isAbandoned` says
+   * so of the holder, e.g. because its process is dead); otherwise reports the holder.
+   */
+  acquireLease(claim: LeaseClaim, isAbandoned: (holder: LeaseHolder) => boolean): Promise<LeaseOutcome>;
+  /** Extends the owner's lease by `ttlMs` from `now`; false when the lease is no longer theirs. */
+  renewLease(owner: string, now: number, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up, if the owner still holds it. */
+  releaseLease(owner: string): Promise<void>;
+  /** The current holder (possibly expired), or null. */
+  readLease(): Promise<LeaseHolder | null>;
+}
+
 /**
  * The state store. Every method is a single transaction, so a crash between two calls leaves a
  * consistent state; the SQLite and (future) Postgres implementations share these semantics.
  */
-export interface WorkloadStore extends MediaFileCache, EventLog {
+export interface WorkloadStore extends MediaFileCache, EventLog, StoreLease {
+  /** A random id drawn when the store was created; it names the store's remote jobs. */
+  storeId(): Promise<string>;
+
   /** Upserts records streamed from the source, in transactions of a bounded size. */
   syncRecords(records: AsyncIterable<WorkloadRecord>): Promise<SyncSummary>;
   /** Recomputes predecessors and remaining-chain lengths after a sync. */
@@ -216,6 +265,16 @@ export interface WorkloadStore extends MediaFileCache, EventLog {
   createJobIntent(job: NewJob): Promise<void>;
   /** Drops an intent that was never created remotely and returns its records to `ready`. */
   abandonJobIntent(jobId: string): Promise<void>;
+  /**
+   * Fails an intent the API refused to create: each record still in flight in it counts a failed
+   * attempt (`failures`, one per member: retry or dead letter) and the intent is deleted, in one
+   * transaction.
+   */
+  failJobIntent(
+    jobId: string,
+    failures: readonly FailureInput[],
+    maxRetries: number,
+  ): Promise<Array<{ recordId: string; outcome: FailureOutcome }>>;
   markJobSubmitted(jobId: string, remoteName: string, inputFile: string | null): Promise<void>;
   setJobInputFile(jobId: string, inputFile: string): Promise<void>;
   updateJobState(jobId: string, state: JobState, error?: string | null): Promise<void>;
@@ -236,6 +295,12 @@ export interface WorkloadStore extends MediaFileCache, EventLog {
   failRecord(failure: FailureInput, maxRetries: number, retryable: boolean): Promise<FailureOutcome>;
   /** Returns a finished job's records that are still in flight to `ready` (FAILED/EXPIRED/CANCELLED). */
   releaseJobRecords(jobId: string, countAttempt: boolean): Promise<number>;
+
+  /**
+   * Puts a done record whose output file has gone back in the queue (ready) and its ready successor
+   * back to blocked, so the output is regenerated before the successor is sent; false if it was not done.
+   */
+  reopenRecord(recordId: string): Promise<boolean>;
 
   /** Returns in-flight records whose job is no longer active to `ready` (repairs an interrupted settle). */
   releaseStrandedRecords(): Promise<number>;

@@ -113,6 +113,8 @@ export class OpenTelemetrySink implements TelemetrySink {
         return;
       case 'sync':
       case 'quota-wait':
+      case 'retry':
+      case 'job-orphan':
       case 'progress':
       case 'warning':
         return;

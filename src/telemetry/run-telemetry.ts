@@ -115,12 +115,20 @@ export class RunTelemetry {
           jobName: event.remoteName ?? null,
           requests: event.succeeded + event.failed,
         };
+      case 'job-orphan':
+        // A remote job of this store that nothing tracked, cancelled by the run.
+        return {
+          ...base(`orphan-${event.action}`, event.displayName),
+          jobName: event.remoteName,
+          message: event.reason,
+        };
       case 'run-started':
       case 'run-finished':
       case 'sync':
       case 'record-done':
       case 'record-failed':
       case 'quota-wait':
+      case 'retry':
       case 'progress':
       case 'warning':
         return null;

@@ -34,6 +34,7 @@ describe('loadConfig (YAML)', () => {
       media_upload_bytes: 4_000_000,
       enqueued_token_budget: 5_000_000,
       poll_interval: 30_000,
+      give_up_after: 900_000,
     });
     expect(config.api).toEqual({});
     expect(config.apiKey).toBeUndefined();

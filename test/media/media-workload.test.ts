@@ -9,7 +9,7 @@ import { systemClock } from '../../src/clock.js';
 import type { RunnerEvent } from '../../src/runner/events.js';
 import { openWorkloadSession, type WorkloadSessionOptions } from '../../src/runner/workload-session.js';
 import { sdkFor } from '../emulator/harness.js';
-import { emulatedConfig } from '../fixtures/session.js';
+import { emulatedConfig, FAST_RETRY } from '../fixtures/session.js';
 import { writeNoisePng } from './png.js';
 
 /** Pages whose scan is above the 50 KB upload threshold; the others are 4x4 thumbnails. */
@@ -180,11 +180,12 @@ describe('a workload of scans through the Files API, on the emulator', () => {
 
   it('waits out a failed media upload (HTTP 503) instead of failing the record', async () => {
     const running = await start({});
-    // Two refusals: token calibration meets the first (and skips calibrating), the first round the second.
-    running.setFaults({ http: [{ kind: 'status_503', match: 'upload', count: 2 }] });
+    // Each upload call retries FAST_RETRY.maxAttempts times: token calibration meets the first set of
+    // refusals (and skips calibrating), the first round the second, and skips that record for a round.
+    running.setFaults({ http: [{ kind: 'status_503', match: 'upload', count: 2 * FAST_RETRY.maxAttempts }] });
     const workload = writeScanWorkload({});
     root = workload.root;
-    const { summary, events } = await run(workload.configPath, running);
+    const { summary, events } = await run(workload.configPath, running, { retryPolicy: FAST_RETRY });
     expect(summary.counts).toMatchObject({ done: 4, dead: 0 });
     expect(events.filter((event) => event.type === 'record-failed')).toEqual([]);
     expect(events.some((event) => event.type === 'warning' && event.message.startsWith('Skipping'))).toBe(

@@ -8,8 +8,9 @@ import { loadPrompt } from '../../src/prompts/index.js';
 import {
   createRemoteJob,
   INPUT_REUSE_MAX_AGE_MS,
-  type SubmissionDeps,
-} from '../../src/runner/job-submission.js';
+  type JobCreationDeps,
+} from '../../src/runner/job-creation.js';
+import { FAST_RETRY } from '../fixtures/session.js';
 import { RecordRequestBuilder } from '../../src/runner/record-request.js';
 import type { RunnerEvent } from '../../src/runner/events.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -21,14 +22,14 @@ const HOUR = 3600_000;
 const JOB_ID = 'wb-scans-input-reuse';
 
 /**
- * One record with a large scan in a file job whose first create call fails (503): the intent keeps
- * its uploaded JSONL, as after a crash between upload and create.
+ * One record with a large scan in a file job whose create keeps failing (503, as often as one call
+ * retries): the intent keeps its uploaded JSONL, as after a crash between upload and create.
  */
 async function intentWithUploadedInput(sandbox: ReturnType<typeof emulatorSandbox>) {
   const emulator = await sandbox.startEmulator({
     seed: 9,
     turnaroundMs: 10 * HOUR,
-    faults: { http: [{ kind: 'status_503', match: 'create', count: 1 }] },
+    faults: { http: [{ kind: 'status_503', match: 'create', count: FAST_RETRY.maxAttempts }] },
   });
   const root = sandbox.tempDir('input-reuse');
   mkdirSync(join(root, 'prompts', 'page'), { recursive: true });
@@ -54,7 +55,7 @@ async function intentWithUploadedInput(sandbox: ReturnType<typeof emulatorSandbo
   const api = createGeminiClient({ apiKey: 'test-key', baseUrl: emulator.url });
   const uploader = new MediaUploader({ api, cache: store, now: () => clock });
   const events: RunnerEvent[] = [];
-  const deps: SubmissionDeps = {
+  const deps: JobCreationDeps = {
     store,
     api,
     requests: new RecordRequestBuilder({
@@ -78,7 +79,12 @@ async function intentWithUploadedInput(sandbox: ReturnType<typeof emulatorSandbo
       enqueuedTokenBudget: 1_000_000,
       pollIntervalMs: 10,
       prompt: { name: 'page', version: 'v1' },
+      baseUrl: emulator.url,
+      retryPolicy: FAST_RETRY,
+      giveUpAfterMs: 60_000,
+      remoteScanIntervalMs: 60_000,
     },
+    clock: { now: () => clock, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
     emit: (event) => events.push(event),
     now: () => clock,
   };
@@ -88,7 +94,7 @@ async function intentWithUploadedInput(sandbox: ReturnType<typeof emulatorSandbo
     kind: 'file',
     members: [{ recordId: 'p1', attempt: 0, promptHash: 'h', estimatedTokens: 300 }],
   });
-  expect(await createRemoteJob(deps, (await store.getJob(JOB_ID))!)).toEqual({ quotaRetryDelayMs: null });
+  expect(await createRemoteJob(deps, (await store.getJob(JOB_ID))!)).toMatchObject({ kind: 'deferred' });
   const intent = (await store.getJob(JOB_ID))!;
   expect(intent).toMatchObject({
     state: 'intent',
@@ -125,7 +131,7 @@ describe('re-creating a job intent whose JSONL input was already uploaded', () =
   it('reuses a JSONL uploaded less than an hour ago', async () => {
     const t = await intentWithUploadedInput(sandbox);
     t.advance(INPUT_REUSE_MAX_AGE_MS - 60_000);
-    expect(await createRemoteJob(t.deps, (await t.store.getJob(JOB_ID))!)).toEqual({});
+    expect(await createRemoteJob(t.deps, (await t.store.getJob(JOB_ID))!)).toMatchObject({ kind: 'created' });
     expect(await t.store.getJob(JOB_ID)).toMatchObject({ state: 'pending', inputFile: t.firstInput });
     expect(await t.remoteJobs()).toHaveLength(1);
     await t.store.close();
@@ -137,7 +143,7 @@ describe('re-creating a job intent whose JSONL input was already uploaded', () =
     expect(oldMedia).toMatch(/\/files\//);
     // 25 h later the scan's copy has 23 h left: less than the 24 h a job may take.
     t.advance(25 * HOUR);
-    expect(await createRemoteJob(t.deps, (await t.store.getJob(JOB_ID))!)).toEqual({});
+    expect(await createRemoteJob(t.deps, (await t.store.getJob(JOB_ID))!)).toMatchObject({ kind: 'created' });
     const job = await t.store.getJob(JOB_ID);
     expect(job).toMatchObject({ state: 'pending', remoteName: expect.stringMatching(/^batches\//) });
     expect(job?.inputFile).not.toBe(t.firstInput);

@@ -8,8 +8,9 @@ import { openWorkloadSession } from '../../src/runner/workload-session.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { emulatedConfig } from '../fixtures/session.js';
 
-// A base URL pointed at the wrong server for one run answers every poll with a 404 page. That is
+// A base URL pointed at the wrong server for one run answers every call with a 404 page. That is
 // not "the job is gone": releasing its records would send them, and pay for them, a second time.
+// The run stops with ENDPOINT_NOT_FOUND instead, keeping its jobs.
 describe('a run against a wrong base URL', () => {
   let emulator: RunningEmulator;
   let wrongHost: Server;
@@ -45,12 +46,14 @@ describe('a run against a wrong base URL', () => {
       { ...config, api: { base_url: wrongUrl } },
       { onEvent: (event) => events.push(event) },
     );
-    const during = await wrong.runner.runOnce();
+    // Every call would meet the same 404: the run stops at once with an error that names the cause.
+    const stopped = await wrong.runner.runOnce().catch((error: unknown) => error);
+    const during = await wrong.store.counts();
     await wrong.close();
-    expect(during.counts.in_flight).toBe(3);
-    expect(during.jobsSubmitted).toBe(0);
-    const warnings = events.flatMap((event) => (event.type === 'warning' ? [event.message] : []));
-    expect(warnings.some((message) => message.includes(`The server at ${wrongUrl} answered 404`))).toBe(true);
+    expect(stopped).toMatchObject({ code: 'ENDPOINT_NOT_FOUND' });
+    expect((stopped as Error).message).toContain(`The server at ${wrongUrl} answered 404`);
+    expect(during.in_flight).toBe(3);
+    expect(events.some((event) => event.type === 'job-submitted')).toBe(false);
 
     const back = await openWorkloadSession(config);
     const summary = await back.runner.run();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jobDisplayName } from '../../src/planner/job-name.js';
+import { isOwnJobName, jobDisplayName, jobNamePrefix } from '../../src/planner/job-name.js';
 import { packJobs, type PackLimits } from '../../src/planner/packer.js';
 
 const limits: PackLimits = {
@@ -49,7 +49,7 @@ describe('packJobs', () => {
 describe('jobDisplayName', () => {
   it('is deterministic and independent of member order, but changes with attempts and nonce', () => {
     const a = jobDisplayName(
-      'w',
+      'wb-w-0a1b2c3d-',
       [
         { recordId: 'x', attempt: 0 },
         { recordId: 'y', attempt: 0 },
@@ -57,7 +57,7 @@ describe('jobDisplayName', () => {
       'n1',
     );
     const b = jobDisplayName(
-      'w',
+      'wb-w-0a1b2c3d-',
       [
         { recordId: 'y', attempt: 0 },
         { recordId: 'x', attempt: 0 },
@@ -65,7 +65,7 @@ describe('jobDisplayName', () => {
       'n1',
     );
     const c = jobDisplayName(
-      'w',
+      'wb-w-0a1b2c3d-',
       [
         { recordId: 'x', attempt: 1 },
         { recordId: 'y', attempt: 0 },
@@ -73,7 +73,7 @@ describe('jobDisplayName', () => {
       'n1',
     );
     const d = jobDisplayName(
-      'w',
+      'wb-w-0a1b2c3d-',
       [
         { recordId: 'x', attempt: 0 },
         { recordId: 'y', attempt: 0 },
@@ -83,6 +83,19 @@ describe('jobDisplayName', () => {
     expect(a).toBe(b);
     expect(a).not.toBe(c);
     expect(a).not.toBe(d);
-    expect(a).toMatch(/^wb-w-[0-9a-f]{20}$/);
+    expect(a).toMatch(/^wb-w-0a1b2c3d-[0-9a-f]{20}$/);
+  });
+
+  it("tells this store's job names from another store's or another workload's", () => {
+    const prefix = jobNamePrefix('w', '0a1b2c3d');
+    const own = jobDisplayName(prefix, [{ recordId: 'x', attempt: 0 }], 'n');
+    expect(isOwnJobName(prefix, own)).toBe(true);
+    expect(isOwnJobName(prefix, jobDisplayName(jobNamePrefix('w', 'ffffffff'), [], 'n'))).toBe(false);
+    // Workload "w" must not claim the jobs of workload "w-2", whose names also start with "wb-w-".
+    expect(isOwnJobName(jobNamePrefix('w', '2'), jobDisplayName(jobNamePrefix('w-2', 'aa'), [], 'n'))).toBe(
+      false,
+    );
+    expect(isOwnJobName(prefix, `${prefix}not-a-hash`)).toBe(false);
+    expect(isOwnJobName(prefix, undefined)).toBe(false);
   });
 });

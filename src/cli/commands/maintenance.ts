@@ -88,7 +88,9 @@ export function maintenanceCommands(): Command[] {
     );
 
   const requeue = new Command('requeue')
-    .description('Put dead-lettered records back in the queue with fresh retries (all, or the ids given)')
+    .description(
+      'Put dead-lettered records back in the queue with fresh retries (all, or the ids given); refused while a run is active',
+    )
     .argument('[ids...]', 'record ids (default: every dead letter)')
     .addOption(configOption())
     .action(async (ids: string[], options: { config?: string }) => {
@@ -97,7 +99,7 @@ export function maintenanceCommands(): Command[] {
     });
 
   const clear = new Command('clear-failures')
-    .description('Delete the failure log and reset every attempt count')
+    .description('Delete the failure log and reset every attempt count; refused while a run is active')
     .addOption(configOption())
     .option('--yes', 'confirm')
     .action(async (options: { config?: string; yes?: boolean }) => {
@@ -108,7 +110,7 @@ export function maintenanceCommands(): Command[] {
 
   const reset = new Command('reset')
     .description(
-      'Delete all state (records, jobs, failures); output files are kept and count as done on the next run',
+      'Delete all state (records, jobs, failures); output files are kept and count as done on the next run. Refused while a run is active',
     )
     .addOption(configOption())
     .option('--yes', 'confirm')

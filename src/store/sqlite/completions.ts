@@ -122,3 +122,38 @@ export function releaseStrandedRecords(db: Database.Database, at: string): numbe
     )
     .run(at).changes;
 }
+
+/** Counts a failed attempt for every record still in flight in an intent, then deletes the intent. */
+export function failJobIntent(
+  db: Database.Database,
+  jobId: string,
+  failures: readonly FailureInput[],
+  maxRetries: number,
+  at: string,
+): Array<{ recordId: string; outcome: FailureOutcome }> {
+  // Nested transactions are savepoints: all failures and the deletion commit together, so a crash
+  // never leaves an intent whose records were already sent back to the queue. A failure whose record
+  // is no longer in flight in this intent is 'stale' and changes nothing.
+  return db.transaction(() => {
+    const outcomes = failures.map((failure) => ({
+      recordId: failure.recordId,
+      outcome: failRecord(db, { ...failure, jobId }, maxRetries, true, at),
+    }));
+    db.prepare(`DELETE FROM jobs WHERE id = ? AND state = 'intent'`).run(jobId);
+    return outcomes;
+  })();
+}
+
+/** Reopens a done record whose output is gone; its ready successors wait for it again. */
+export function reopenRecord(db: Database.Database, recordId: string, at: string): boolean {
+  return db.transaction(() => {
+    const reopened = db
+      .prepare(`UPDATE records SET status = 'ready', updated_at = ? WHERE id = ? AND status = 'done'`)
+      .run(at, recordId).changes;
+    if (reopened === 0) return false;
+    db.prepare(
+      `UPDATE records SET status = 'blocked', updated_at = ? WHERE predecessor_id = ? AND status = 'ready'`,
+    ).run(at, recordId);
+    return true;
+  })();
+}

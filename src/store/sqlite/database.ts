@@ -18,10 +18,12 @@ export function openDatabase(path: string): Database.Database {
     );
   }
   try {
+    // The busy timeout first: two processes opening a fresh store at once wait for each other's
+    // WAL switch and migrations instead of failing with SQLITE_BUSY.
+    db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
     migrate(db, path);
   } catch (error) {
     db.close();
@@ -50,18 +52,28 @@ function corruptStore(path: string, error: unknown): StoreError {
   );
 }
 
+/**
+ * Applies the missing migrations. Each one re-reads the version inside a write (IMMEDIATE)
+ * transaction: two processes starting together on a fresh store would otherwise both apply it.
+ */
 function migrate(db: Database.Database, path: string): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > MIGRATIONS.length) {
+  const version = () => db.pragma('user_version', { simple: true }) as number;
+  if (version() > MIGRATIONS.length) {
     throw new StoreError(
       'STORE_SCHEMA',
-      `The state store at ${path} was written by a newer wavebatch (schema ${version}); upgrade wavebatch.`,
+      `The state store at ${path} was written by a newer wavebatch (schema ${version()}); upgrade wavebatch.`,
     );
   }
-  for (let index = version; index < MIGRATIONS.length; index++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[index] ?? '');
-      db.pragma(`user_version = ${index + 1}`);
-    })();
+  for (;;) {
+    const applied = db
+      .transaction((): boolean => {
+        const index = version();
+        if (index >= MIGRATIONS.length) return false;
+        db.exec(MIGRATIONS[index] ?? '');
+        db.pragma(`user_version = ${index + 1}`);
+        return true;
+      })
+      .immediate();
+    if (!applied) return;
   }
 }

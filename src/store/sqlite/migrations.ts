@@ -154,4 +154,20 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN lanes_json TEXT;
   ALTER TABLE runs ADD COLUMN error TEXT;
   `,
+  // 4: the store's exclusive lease (one row: who works on this store now), and the store's identity,
+  // which names its remote jobs so that jobs of another store of the same workload are never touched.
+  `
+  CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    hostname TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    acquired_at INTEGER NOT NULL,
+    heartbeat_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(4))));
+  `,
 ];

@@ -22,6 +22,9 @@ import type {
   JobMember,
   JobRow,
   JobState,
+  LeaseClaim,
+  LeaseHolder,
+  LeaseOutcome,
   NewJob,
   RecordAttempt,
   RecordCounts,
@@ -37,6 +40,7 @@ import * as completions from './completions.js';
 import { openDatabase } from './database.js';
 import * as eventLog from './event-log.js';
 import * as jobs from './jobs.js';
+import * as leases from './leases.js';
 import * as maintenance from './maintenance.js';
 import { SqliteMediaFiles } from './media-files.js';
 import * as progress from './progress.js';
@@ -55,7 +59,7 @@ export interface SqliteStoreOptions {
 /**
  * The embedded default store: one SQLite file in WAL mode, no server needed. Each concept's SQL
  * lives in its own module (record-sync, readiness, record-queries, progress, jobs, completions,
- * maintenance, media-files, event-log, runs);
+ * maintenance, media-files, event-log, runs, leases);
  * this class owns the connection and the clock and delegates to them.
  */
 export class SqliteStore implements WorkloadStore {
@@ -71,6 +75,29 @@ export class SqliteStore implements WorkloadStore {
 
   private stamp(): string {
     return this.now().toISOString();
+  }
+
+  async storeId(): Promise<string> {
+    return leases.storeId(this.db);
+  }
+
+  async acquireLease(
+    claim: LeaseClaim,
+    isAbandoned: (holder: LeaseHolder) => boolean,
+  ): Promise<LeaseOutcome> {
+    return leases.acquireLease(this.db, claim, isAbandoned);
+  }
+
+  async renewLease(owner: string, now: number, ttlMs: number): Promise<boolean> {
+    return leases.renewLease(this.db, owner, now, ttlMs);
+  }
+
+  async releaseLease(owner: string): Promise<void> {
+    leases.releaseLease(this.db, owner);
+  }
+
+  async readLease(): Promise<LeaseHolder | null> {
+    return leases.readLease(this.db);
   }
 
   async syncRecords(records: AsyncIterable<WorkloadRecord>): Promise<SyncSummary> {
@@ -134,6 +161,19 @@ export class SqliteStore implements WorkloadStore {
     jobs.abandonJobIntent(this.db, jobId, this.stamp());
   }
 
+  async failJobIntent(
+    jobId: string,
+    failures: readonly FailureInput[],
+    maxRetries: number,
+  ): Promise<Array<{ recordId: string; outcome: FailureOutcome }>> {
+    const stored = failures.map((failure) => ({
+      ...failure,
+      message: redact(failure.message),
+      raw: redactNullable(failure.raw),
+    }));
+    return completions.failJobIntent(this.db, jobId, stored, maxRetries, this.stamp());
+  }
+
   async markJobSubmitted(jobId: string, remoteName: string, inputFile: string | null): Promise<void> {
     jobs.markJobSubmitted(this.db, jobId, remoteName, inputFile, this.stamp());
   }
@@ -173,6 +213,10 @@ export class SqliteStore implements WorkloadStore {
 
   async releaseJobRecords(jobId: string, countAttempt: boolean): Promise<number> {
     return completions.releaseJobRecords(this.db, jobId, countAttempt, this.stamp());
+  }
+
+  async reopenRecord(recordId: string): Promise<boolean> {
+    return completions.reopenRecord(this.db, recordId, this.stamp());
   }
 
   async releaseStrandedRecords(): Promise<number> {

@@ -1,0 +1,59 @@
+import type { RunnerClock } from '../clock.js';
+import { WavebatchError } from '../errors.js';
+import { GeminiApiError } from '../gemini/index.js';
+
+/** Raised when the API gave no answer at all (refused, unresolvable, timed out) for `give_up_after`. */
+export class ApiUnreachableError extends WavebatchError {
+  readonly code = 'API_UNREACHABLE';
+  constructor(
+    readonly baseUrl: string,
+    readonly downForMs: number,
+    readonly lastCause: string,
+  ) {
+    super(
+      `The Gemini API at ${baseUrl} has not answered for ${Math.round(downForMs / 1000)} s; last cause: ` +
+        `${lastCause} Check the network, a proxy, and api.base_url (or --base-url); raise ` +
+        'execution.give_up_after to wait longer. Nothing is lost: run again to resume where this stopped.',
+    );
+    this.name = 'ApiUnreachableError';
+  }
+}
+
+/**
+ * Tells a passing network blip from an API that cannot be reached: every remote call reports whether
+ * the server answered (any HTTP status counts: the server is there), and once nothing but connection
+ * failures were seen for `giveUpAfterMs`, `check()` throws ApiUnreachableError.
+ */
+export class ConnectionWatch {
+  private downSince: number | null = null;
+  private lastCause = '';
+
+  constructor(
+    private readonly clock: RunnerClock,
+    private readonly baseUrl: string,
+    private readonly giveUpAfterMs: number,
+  ) {}
+
+  /** The server answered (success or an HTTP error): it is reachable. */
+  answered(): void {
+    this.downSince = null;
+  }
+
+  /** A call failed; only a failure to get any answer counts against reachability. */
+  failed(error: unknown): void {
+    if (!GeminiApiError.isInstance(error)) return;
+    if (error.status !== undefined || error.code !== 'NETWORK') {
+      this.answered();
+      return;
+    }
+    this.downSince ??= this.clock.now();
+    this.lastCause = error.message;
+  }
+
+  /** Throws ApiUnreachableError once the API has been unreachable for too long. */
+  check(): void {
+    if (this.downSince === null) return;
+    const downFor = this.clock.now() - this.downSince;
+    if (downFor >= this.giveUpAfterMs) throw new ApiUnreachableError(this.baseUrl, downFor, this.lastCause);
+  }
+}

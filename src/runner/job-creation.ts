@@ -1,0 +1,296 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import type { RunnerClock } from '../clock.js';
+import { GeminiApiError, toInlinedRequest, type BatchJobInfo, type BatchSource } from '../gemini/index.js';
+import { MediaUploadError } from '../media/index.js';
+import { isRetryable, withRetry } from '../retry.js';
+import type { FailureInput, JobRow, WorkloadStore } from '../store/store.js';
+import { rejectionEvent } from '../telemetry/attempt-event.js';
+import type { BatchApi } from './batch-api.js';
+import { endsTheRun } from './remote-api.js';
+import type { RunnerEventListener } from './events.js';
+import { RecordRequestError, type RecordRequestBuilder } from './record-request.js';
+import type { RunnerSettings } from './settings.js';
+
+/** What creating jobs needs. */
+export interface JobCreationDeps {
+  store: WorkloadStore;
+  api: BatchApi;
+  requests: RecordRequestBuilder;
+  settings: RunnerSettings;
+  emit: RunnerEventListener;
+  /** Paces the retries of a create whose outcome is unknown. */
+  clock: RunnerClock;
+  /** Uniform in [0, 1) for backoff jitter; default Math.random. */
+  random?: () => number;
+  /** Draws the nonce that makes each job intent's name unique; injectable for tests. */
+  nonce?: () => string;
+  /** Epoch ms on the store's clock (it stamps when a job's input file was recorded); default clock.now. */
+  now?: () => number;
+  /** The run that rejected records are logged under. */
+  runId?: number | null;
+}
+
+/**
+ * An uploaded JSONL input is reused only this soon after its upload. Its media were picked to outlive
+ * the uploader's safety margin when it was written; an older JSONL may point at media that expire
+ * (or have expired) before the job ends, so it is rebuilt, which refreshes them through the uploader.
+ */
+export const INPUT_REUSE_MAX_AGE_MS = 3600_000;
+
+/** How an attempt to create an intent's remote job ended. */
+export type CreationOutcome =
+  /** The remote job exists (created now, or found by name and adopted); the job is pending. */
+  | { kind: 'created' | 'adopted'; remoteName: string }
+  /** A quota refused it: nothing was created, the intent is dropped and its records are ready again. */
+  | { kind: 'quota'; retryDelayMs: number | null }
+  /** The API refused the job itself (a 4xx): each record counted a failed attempt; the intent is gone. */
+  | { kind: 'failed' }
+  /** A record could not be built now (e.g. its context output is gone): the intent is dropped. */
+  | { kind: 'abandoned' }
+  /** Still failing for a passing reason after the call's retries: the intent stays, to be retried. */
+  | { kind: 'deferred'; error: unknown };
+
+/**
+ * Creates the remote batch job for a stored intent: writes and uploads its JSONL (or sends it
+ * inline), then creates it under the intent's name, adopting a job of that name if an earlier
+ * attempt with an unknown outcome did create one. Never throws for an API error except a refused
+ * key (PERMISSION_DENIED), which no other job could get past either.
+ */
+export async function createRemoteJob(deps: JobCreationDeps, job: JobRow): Promise<CreationOutcome> {
+  const { store } = deps;
+  let prepared: { source: BatchSource; inputFile: string | null };
+  try {
+    prepared = await jobSource(deps, job);
+  } catch (error) {
+    if (error instanceof RecordRequestError) {
+      // The records go back to ready; the next round sizes them again and deals with the cause.
+      await store.abandonJobIntent(job.id);
+      deps.emit({ type: 'warning', message: `Job ${job.id} not sent: ${error.message}` });
+      return { kind: 'abandoned' };
+    }
+    return failedBeforeCreate(deps, job, error);
+  }
+
+  const attempt = await createOrAdopt(deps, job.id, prepared.source);
+  if ('remote' in attempt) {
+    await store.markJobSubmitted(job.id, attempt.remote.name, prepared.inputFile);
+    const members = await store.jobMembers(job.id);
+    if (attempt.adopted) deps.emit({ type: 'job-adopted', jobId: job.id, remoteName: attempt.remote.name });
+    else
+      deps.emit({
+        type: 'job-submitted',
+        jobId: job.id,
+        remoteName: attempt.remote.name,
+        kind: job.kind,
+        model: job.model,
+        requests: members.length,
+        estimatedTokens: job.estimatedTokens,
+      });
+    return { kind: attempt.adopted ? 'adopted' : 'created', remoteName: attempt.remote.name };
+  }
+  const { error, ambiguous } = attempt;
+  if (!GeminiApiError.isInstance(error)) throw error;
+  if (ambiguous || error.retryable) {
+    if (error.code === 'QUOTA_EXHAUSTED' && !ambiguous) return quotaRefused(deps, job, error);
+    // Unknown outcome (network, 5xx): the job may exist remotely. The intent stays; the reconciler
+    // adopts the remote job by name or creates it after a backoff.
+    deps.emit({ type: 'warning', message: `Creating job ${job.id} failed (${error.message}); will retry.` });
+    return { kind: 'deferred', error };
+  }
+  return refusedJob(deps, job, error);
+}
+
+/** Where the job's requests come from: its uploaded (or reused) JSONL, or inline requests. */
+async function jobSource(
+  deps: JobCreationDeps,
+  job: JobRow,
+): Promise<{ source: BatchSource; inputFile: string | null }> {
+  const members = await deps.store.jobMembers(job.id);
+  if (job.kind === 'file') {
+    let inputFile = await reusableInputFile(deps, job);
+    if (!inputFile) {
+      const path = await writeJobInput(
+        deps,
+        job.id,
+        members.map((m) => m.recordId),
+      );
+      const uploaded = await deps.api.uploadJsonl(path, job.id);
+      inputFile = uploaded.name;
+      await deps.store.setJobInputFile(job.id, inputFile);
+      await rm(path, { force: true });
+    }
+    return { source: { fileName: inputFile }, inputFile };
+  }
+  const requests = [];
+  for (const member of members) {
+    const record = await deps.store.getRecord(member.recordId);
+    if (!record) continue;
+    const built = await deps.requests.build(record);
+    requests.push(toInlinedRequest(record.id, built.request));
+  }
+  return { source: { requests }, inputFile: null };
+}
+
+type CreateAttempt = { remote: BatchJobInfo; adopted: boolean } | { error: unknown; ambiguous: boolean };
+
+/**
+ * Creates the job, retrying passing failures with backoff (RetryInfo honoured). After a failure whose
+ * outcome is unknown (no answer, a 5xx: the server may have created the job), the next attempt first
+ * looks the job up by its display name and adopts it, so a retry never creates it twice. Quota
+ * refusals are not retried here: the loop waits for capacity instead.
+ */
+async function createOrAdopt(
+  deps: JobCreationDeps,
+  displayName: string,
+  source: BatchSource,
+): Promise<CreateAttempt> {
+  let ambiguous = false;
+  const { settings, clock, random } = deps;
+  try {
+    return await withRetry(
+      async (): Promise<CreateAttempt> => {
+        if (ambiguous) {
+          const found = await findRemoteJob(deps.api, displayName);
+          if (found) return { remote: found, adopted: true };
+        }
+        try {
+          return {
+            remote: await deps.api.createBatch({ model: settings.model, displayName, source }),
+            adopted: false,
+          };
+        } catch (error) {
+          if (createMayHaveHappened(error)) ambiguous = true;
+          throw error;
+        }
+      },
+      settings.retryPolicy,
+      { clock, ...(random ? { random } : {}) },
+      (error) =>
+        isRetryable(error) && !(GeminiApiError.isInstance(error) && error.code === 'QUOTA_EXHAUSTED'),
+    );
+  } catch (error) {
+    if (ambiguous && GeminiApiError.isInstance(error) && !error.retryable) {
+      // A definite refusal after an unknown outcome: the earlier call may still have created it.
+      const found = await findRemoteJob(deps.api, displayName).catch(() => null);
+      if (found) return { remote: found, adopted: true };
+    }
+    return { error, ambiguous };
+  }
+}
+
+/** A server error or no answer at all: the server may have created the job before failing. */
+function createMayHaveHappened(error: unknown): boolean {
+  return GeminiApiError.isInstance(error) && error.retryable && error.code !== 'QUOTA_EXHAUSTED';
+}
+
+/** The remote job with this display name, if any (the first one listed, the newest). */
+export async function findRemoteJob(api: BatchApi, displayName: string): Promise<BatchJobInfo | null> {
+  for await (const remote of api.listBatches()) if (remote.displayName === displayName) return remote;
+  return null;
+}
+
+async function failedBeforeCreate(
+  deps: JobCreationDeps,
+  job: JobRow,
+  error: unknown,
+): Promise<CreationOutcome> {
+  const transientMedia = error instanceof MediaUploadError;
+  if (!GeminiApiError.isInstance(error) && !transientMedia) throw error;
+  if (transientMedia || (GeminiApiError.isInstance(error) && error.retryable)) {
+    // Nothing was created yet (the upload failed): keep the intent and its uploaded input, if any.
+    deps.emit({ type: 'warning', message: `Preparing job ${job.id} failed (${error.message}); will retry.` });
+    return { kind: 'deferred', error };
+  }
+  return refusedJob(deps, job, error);
+}
+
+async function quotaRefused(
+  deps: JobCreationDeps,
+  job: JobRow,
+  error: GeminiApiError,
+): Promise<CreationOutcome> {
+  // The server refused: nothing was created, so the records go back to the queue.
+  await deps.store.abandonJobIntent(job.id);
+  deps.emit({ type: 'quota-wait', reason: error.message, retryDelayMs: error.retryDelayMs ?? null });
+  return { kind: 'quota', retryDelayMs: error.retryDelayMs ?? null };
+}
+
+/**
+ * The API refused this job (400, 404 …): a retry of the same job would be refused again, so each of its
+ * records counts a failed attempt (and is dead-lettered with the API's message once out of retries);
+ * the run goes on with the others. A refused key ends the run: every other job would meet it too.
+ */
+async function refusedJob(
+  deps: JobCreationDeps,
+  job: JobRow,
+  error: GeminiApiError,
+): Promise<CreationOutcome> {
+  if (endsTheRun(error)) throw error;
+  const { settings, store } = deps;
+  const message = `The API refused job ${job.id}: ${error.message}`;
+  const failures: FailureInput[] = [];
+  for (const member of await store.jobMembers(job.id)) {
+    const record = await store.getRecord(member.recordId);
+    if (!record) continue;
+    failures.push({
+      recordId: member.recordId,
+      jobId: job.id,
+      attempt: member.attempt,
+      cause: 'api_error',
+      message,
+      raw: null,
+      promptName: settings.prompt.name,
+      promptVersion: settings.prompt.version,
+      promptHash: member.promptHash,
+      event: rejectionEvent(
+        {
+          runId: deps.runId ?? null,
+          lane: 'batch',
+          model: settings.model,
+          record,
+          prompt: settings.prompt,
+          attempt: member.attempt,
+          cause: 'api_error',
+          message,
+          error,
+        },
+        deps.clock.now(),
+      ),
+    });
+  }
+  const outcomes = await store.failJobIntent(job.id, failures, settings.maxRetries);
+  for (const { recordId, outcome } of outcomes)
+    deps.emit({ type: 'record-failed', recordId, jobId: job.id, cause: 'api_error', message, outcome });
+  return { kind: 'failed' };
+}
+
+/** The intent's uploaded JSONL while it is young and still exists; null means write and upload it again. */
+async function reusableInputFile(deps: JobCreationDeps, job: JobRow): Promise<string | null> {
+  if (!job.inputFile) return null;
+  // Nothing updates an intent after its input file is recorded, so updatedAt is when it was uploaded.
+  const age = (deps.now ?? (() => deps.clock.now()))() - Date.parse(job.updatedAt);
+  if (!(age < INPUT_REUSE_MAX_AGE_MS)) return null;
+  return (await deps.api.getFile(job.inputFile)) ? job.inputFile : null; // gone: upload again
+}
+
+async function writeJobInput(deps: JobCreationDeps, jobId: string, recordIds: string[]): Promise<string> {
+  const dir = join(deps.settings.dataDir, 'inputs');
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `${jobId}.jsonl`);
+  const out = createWriteStream(path);
+  try {
+    for (const id of recordIds) {
+      const record = await deps.store.getRecord(id);
+      if (!record) continue;
+      const built = await deps.requests.build(record);
+      if (!out.write(`${built.line}\n`)) await once(out, 'drain');
+    }
+  } finally {
+    out.end();
+    await once(out, 'finish');
+  }
+  return path;
+}

@@ -1,0 +1,132 @@
+import type { RunnerClock } from '../clock.js';
+import {
+  GeminiApiError,
+  type BatchJobInfo,
+  type CreateBatchInput,
+  type ModelRequest,
+  type RemoteFile,
+} from '../gemini/index.js';
+import { withRetry, type RetryPolicy } from '../retry.js';
+import type { BatchApi } from './batch-api.js';
+import type { ConnectionWatch } from './connection-watch.js';
+
+/**
+ * Errors that every later call would meet too (a refused key, a base URL that is not the Gemini
+ * API): the run stops on them instead of reporting them job by job forever.
+ */
+export function endsTheRun(error: unknown): boolean {
+  return (
+    GeminiApiError.isInstance(error) &&
+    (error.code === 'PERMISSION_DENIED' || error.code === 'ENDPOINT_NOT_FOUND')
+  );
+}
+
+export interface RemoteApiOptions {
+  clock: RunnerClock;
+  policy: RetryPolicy;
+  watch: ConnectionWatch;
+  /** Uniform in [0, 1) for the backoff jitter; default Math.random. */
+  random?: () => number;
+  /** Told before each wait, e.g. to report "retrying in 2 s". */
+  onRetry?: (info: { operation: string; attempt: number; delayMs: number; error: unknown }) => void;
+}
+
+/**
+ * The batch API as the loop uses it: every call goes through `withRetry` (backoff with jitter, the
+ * server's RetryInfo honoured) and reports to the ConnectionWatch whether the server answered.
+ * `createBatch` is the exception: it is tried once, because repeating a create whose outcome is
+ * unknown could create the job twice; `createOrAdopt` (job-creation.ts) retries it safely.
+ */
+export class RemoteApi implements BatchApi {
+  private signal: AbortSignal | undefined;
+
+  constructor(
+    private readonly api: BatchApi,
+    private readonly options: RemoteApiOptions,
+  ) {}
+
+  /** Stops waiting between retries once `signal` aborts (the run was interrupted). */
+  stopOn(signal: AbortSignal | undefined): void {
+    this.signal = signal;
+  }
+
+  /** Throws ApiUnreachableError once the API has not answered for too long. */
+  checkReachable(): void {
+    this.options.watch.check();
+  }
+
+  uploadJsonl(path: string, displayName: string): Promise<RemoteFile> {
+    return this.retried('upload', () => this.api.uploadJsonl(path, displayName));
+  }
+
+  uploadFile(path: string, mimeType: string, displayName: string): Promise<RemoteFile> {
+    return this.retried('upload', () => this.api.uploadFile(path, mimeType, displayName));
+  }
+
+  getFile(name: string): Promise<RemoteFile | null> {
+    return this.retried('get file', () => this.api.getFile(name));
+  }
+
+  deleteFile(name: string): Promise<void> {
+    return this.retried('delete file', () => this.api.deleteFile(name));
+  }
+
+  createBatch(input: CreateBatchInput): Promise<BatchJobInfo> {
+    this.options.watch.check();
+    return this.watched(() => this.api.createBatch(input));
+  }
+
+  getBatch(name: string): Promise<BatchJobInfo> {
+    return this.retried('get', () => this.api.getBatch(name));
+  }
+
+  /** The whole listing, retried as one call (a page that fails restarts it). */
+  async *listBatches(options?: { pageSize?: number }): AsyncIterable<BatchJobInfo> {
+    const all = await this.retried('list', async () => {
+      const jobs: BatchJobInfo[] = [];
+      for await (const job of this.api.listBatches(options)) jobs.push(job);
+      return jobs;
+    });
+    yield* all;
+  }
+
+  cancelBatch(name: string): Promise<void> {
+    return this.retried('cancel', () => this.api.cancelBatch(name));
+  }
+
+  downloadFile(fileName: string, destPath: string): Promise<void> {
+    return this.retried('download', () => this.api.downloadFile(fileName, destPath));
+  }
+
+  countTokens(model: string, request: ModelRequest): Promise<number> {
+    return this.retried('count tokens', () => this.api.countTokens(model, request));
+  }
+
+  private retried<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    const { clock, policy, random, onRetry } = this.options;
+    return withRetry(
+      () => {
+        this.options.watch.check();
+        return this.watched(call);
+      },
+      policy,
+      {
+        clock,
+        ...(random ? { random } : {}),
+        ...(this.signal ? { signal: this.signal } : {}),
+        ...(onRetry ? { onRetry: (info) => onRetry({ operation, ...info }) } : {}),
+      },
+    );
+  }
+
+  private async watched<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      const result = await call();
+      this.options.watch.answered();
+      return result;
+    } catch (error) {
+      this.options.watch.failed(error);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,111 @@
+import { rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { ApiUnreachableError } from '../../src/runner/connection-watch.js';
+import { openWorkloadSession } from '../../src/runner/workload-session.js';
+import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { billedTimes } from '../fixtures/remote-jobs.js';
+import { FAST_RETRY, openEmulatedSession } from '../fixtures/session.js';
+
+describe('remote errors that are not transient', () => {
+  let emulator: RunningEmulator | undefined;
+  let root = '';
+
+  afterEach(async () => {
+    await emulator?.close();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it("a 400 on one job's create fails that job's records (retry, then dead letter) and the run goes on", async () => {
+    const workload = writeCatalogWorkload({
+      books: 2,
+      pages: 1,
+      execution: { max_retries: 1, max_requests_per_job: 1, max_concurrent_jobs: 1 },
+    });
+    root = workload.root;
+    // The first three creates are refused: the first record twice (dead after 1 + max_retries), the
+    // second once (then it succeeds).
+    emulator = await startEmulator({
+      timeScale: 3600,
+      turnaroundMs: 30_000,
+      seed: 22,
+      faults: { http: [{ kind: 'status_400', match: 'create', count: 3 }] },
+    });
+    const { session } = await openEmulatedSession(workload.configPath, emulator);
+    const summary = await session.runner.run(AbortSignal.timeout(15_000));
+    const failures = await session.store.listFailures();
+    const dead = await session.store.listFailures({ deadOnly: true });
+    await session.close();
+
+    expect(summary.finished).toBe(true);
+    expect(summary.counts).toMatchObject({ done: 1, dead: 1, total: 2 });
+    expect(failures).toHaveLength(3);
+    expect(
+      failures.every((f) => f.cause === 'api_error' && /emulated fault status_400/.test(f.message)),
+    ).toBe(true);
+    expect(dead).toHaveLength(1);
+    const billed = billedTimes(emulator);
+    expect([...billed.values()]).toEqual([1]);
+  });
+
+  it('an unreachable API ends the run after execution.give_up_after, naming the base URL and the cause', async () => {
+    const workload = writeCatalogWorkload({ books: 1, pages: 1, execution: { give_up_after: '300ms' } });
+    root = workload.root;
+    // A port that was just free: connections are refused.
+    const gone = await startEmulator();
+    const url = gone.url;
+    await gone.close();
+    const config = await loadConfig(workload.configPath, {});
+    const session = await openWorkloadSession(
+      { ...config, apiKey: 'test-key', api: { base_url: url } },
+      { retryPolicy: FAST_RETRY },
+    );
+    let error: unknown;
+    try {
+      await session.runner.run(AbortSignal.timeout(15_000));
+    } catch (caught) {
+      error = caught;
+    } finally {
+      await session.close();
+    }
+    expect(error).toBeInstanceOf(ApiUnreachableError);
+    expect((error as ApiUnreachableError).code).toBe('API_UNREACHABLE');
+    expect((error as Error).message).toContain(url);
+    expect((error as Error).message).toMatch(/ECONNREFUSED|fetch failed/);
+    expect((error as ApiUnreachableError).category).toBe('failure');
+  });
+
+  it('a base URL that is not the Gemini API stops the run instead of dead-lettering every record', async () => {
+    const workload = writeCatalogWorkload({ books: 2, pages: 1 });
+    root = workload.root;
+    // Some other web server: 404 with an HTML page for every path.
+    const server = createServer((_request, response) => response.writeHead(404).end('<h1>Not Found</h1>'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const config = await loadConfig(workload.configPath, {});
+    const session = await openWorkloadSession(
+      { ...config, apiKey: 'test-key', api: { base_url: url } },
+      { retryPolicy: FAST_RETRY },
+    );
+    let error: unknown;
+    try {
+      await session.runner.run(AbortSignal.timeout(15_000));
+    } catch (caught) {
+      error = caught;
+    } finally {
+      await session.close();
+      server.close();
+    }
+    expect(error).toMatchObject({ code: 'ENDPOINT_NOT_FOUND' });
+    const reopened = await openWorkloadSession(
+      { ...config, apiKey: 'test-key', api: { base_url: url } },
+      { retryPolicy: FAST_RETRY },
+    );
+    const failures = await reopened.store.listFailures();
+    await reopened.close();
+    expect(failures).toEqual([]);
+  });
+});

@@ -1,0 +1,77 @@
+import { rmSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmulator, type FaultPlan, type RunningEmulator } from '../../src/emulator/index.js';
+import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { billedTimes, remoteJobs } from '../fixtures/remote-jobs.js';
+import { openEmulatedSession } from '../fixtures/session.js';
+
+/** A run that has not finished after this long (real time) is stuck: the test fails instead of hanging. */
+const STUCK_MS = 15_000;
+
+describe('a run survives transient faults of every remote call', () => {
+  let emulator: RunningEmulator | undefined;
+  let root = '';
+
+  afterEach(async () => {
+    await emulator?.close();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  /** Runs a 3-book, 2-page workload under `faults` and checks it ends done, billed once, no job twice. */
+  async function runUnder(faults: FaultPlan, execution: Record<string, number | string> = {}) {
+    const workload = writeCatalogWorkload({ books: 3, pages: 2, execution });
+    root = workload.root;
+    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 30_000, seed: 21, faults });
+    const { session, events } = await openEmulatedSession(workload.configPath, emulator);
+    let summary;
+    try {
+      summary = await session.runner.run(AbortSignal.timeout(STUCK_MS));
+    } finally {
+      await session.close();
+    }
+    expect(summary.finished, 'the run finished by itself').toBe(true);
+    expect(summary.counts).toMatchObject({ done: 6, dead: 0, total: 6 });
+    const billed = billedTimes(emulator);
+    for (const id of workload.chains.flat()) expect(billed.get(id), `billed once: ${id}`).toBe(1);
+    const names = (await remoteJobs(emulator)).map((job) => job.displayName);
+    expect(new Set(names).size, 'no job created twice').toBe(names.length);
+    return { events, summary };
+  }
+
+  it('a 503 on batch create is retried in-process, not left as an intent forever', async () => {
+    await runUnder({ http: [{ kind: 'status_503', match: 'create', count: 1 }] });
+  });
+
+  it('a dropped connection on batch create is reconciled by name and retried', async () => {
+    await runUnder({ http: [{ kind: 'drop', match: 'create', count: 2 }] });
+  });
+
+  it('one HTTP 500 while downloading a results file does not end the run', async () => {
+    await runUnder({ http: [{ kind: 'status_500', match: 'download', count: 1 }] }, { inline_max_bytes: 0 });
+  });
+
+  it('get, list, upload, download and count faults are all retried', async () => {
+    await runUnder(
+      {
+        http: [
+          { kind: 'status_503', match: 'get', count: 2 },
+          { kind: 'drop', match: 'list', count: 1 },
+          { kind: 'status_500', match: 'upload', count: 1 },
+          { kind: 'drop', match: 'download', count: 1 },
+          { kind: 'status_503', match: 'count', count: 1 },
+          { kind: 'drop', match: 'create', count: 1 },
+        ],
+      },
+      { inline_max_bytes: 0 },
+    );
+  });
+
+  it('a persistent download failure is reported and the job is collected on a later pass', async () => {
+    // Ten 500s in a row: more than one call's retries, so the pass gives up on that job for now.
+    const { events } = await runUnder(
+      { http: [{ kind: 'status_500', match: 'download', count: 10 }] },
+      { inline_max_bytes: 0 },
+    );
+    expect(events.some((e) => e.type === 'warning' && /Downloading/.test(e.message))).toBe(true);
+  });
+});
