@@ -178,6 +178,7 @@ describe('wavebatch status', () => {
           },
         }).stdout;
       const coloured = onTerminal({});
+      // eslint-disable-next-line no-control-regex -- the escape is what is tested
       expect(coloured).toMatch(/\x1b\[1mrecords/);
       expect(coloured).toContain('\x1b[31m1 dead');
       const plain = onTerminal({ NO_COLOR: '1' });
