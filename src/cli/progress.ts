@@ -1,76 +1,66 @@
 import cliProgress from 'cli-progress';
 import type { RunnerEvent } from '../runner/events.js';
 import type { RunSummary } from '../runner/batch-runner.js';
+import { createLogger, type LogFormat, type Logger, type LogLevel } from '../telemetry/logger.js';
+import { runnerLogLine } from '../telemetry/runner-log.js';
+
+export interface ProgressDisplayOptions {
+  stream?: NodeJS.WriteStream;
+  /** Lines below this level are not written (default `info`). */
+  level?: LogLevel;
+  /** `json` lines or `text`; default: text on a terminal, JSON lines otherwise. */
+  format?: LogFormat;
+}
 
 /**
- * Draws the run's progress: bars per stage on a terminal, one line per poll otherwise (logs, CI).
- * Warnings and dead letters are printed as they happen.
+ * Draws the run's progress and logs what it does: bars per stage and lines for a person on a
+ * terminal; structured JSON lines otherwise (log collectors, CI), one per event at or above the
+ * level. Every line is redacted before it is written.
  */
 export class ProgressDisplay {
   private readonly bars: cliProgress.MultiBar | null;
   private readonly stage = new Map<string, cliProgress.SingleBar>();
+  private readonly stream: NodeJS.WriteStream;
+  private stopped = false;
+  readonly logger: Logger;
 
-  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {
-    this.bars = stream.isTTY
-      ? new cliProgress.MultiBar(
-          { format: ' {stage} |{bar}| {value}/{total}', hideCursor: true, clearOnComplete: false, stream },
-          cliProgress.Presets.shades_classic,
-        )
-      : null;
+  constructor(options: ProgressDisplayOptions = {}) {
+    const stream = options.stream ?? process.stderr;
+    this.stream = stream;
+    const format = options.format ?? (stream.isTTY ? 'text' : 'json');
+    this.bars =
+      stream.isTTY && format === 'text'
+        ? new cliProgress.MultiBar(
+            { format: ' {stage} |{bar}| {value}/{total}', hideCursor: true, clearOnComplete: false, stream },
+            cliProgress.Presets.shades_classic,
+          )
+        : null;
+    this.logger = createLogger({
+      format,
+      level: options.level ?? 'info',
+      write: (line) => (this.bars && !this.stopped ? this.bars.log(line) : this.stream.write(line)),
+    });
   }
 
   handle = (event: RunnerEvent): void => {
-    switch (event.type) {
-      case 'sync':
-        this.log(
-          `synced ${event.seen} records (${event.inserted} new); ${event.markedDone} already done on disk, ${event.reopened} reopened`,
-        );
-        break;
-      case 'job-submitted':
-        this.log(
-          `submitted ${event.kind} job ${event.jobId} -> ${event.remoteName} (${counted(event.requests, 'request')}, ~${event.estimatedTokens} tokens)`,
-        );
-        break;
-      case 'job-adopted':
-        this.log(`adopted job ${event.jobId} -> ${event.remoteName} (created before an interruption)`);
-        break;
-      case 'job-processed':
-        this.log(`job ${event.jobId}: ${event.succeeded} succeeded, ${event.failed} failed`);
-        break;
-      case 'record-failed':
-        if (event.outcome === 'dead')
-          this.log(`dead letter ${event.recordId} [${event.cause}]: ${event.message}`);
-        break;
-      case 'quota-wait':
-        this.log(
-          `quota reached, waiting${event.retryDelayMs ? ` ${Math.ceil(event.retryDelayMs / 1000)}s` : ''}: ${event.reason}`,
-        );
-        break;
-      case 'warning':
-        this.log(`warning: ${event.message}`);
-        break;
-      case 'progress':
-        this.update(event.counts.total, {
-          'done      ': event.counts.done,
-          'in flight ': event.counts.in_flight,
-          'waiting   ': event.counts.ready + event.counts.blocked,
-          'dead      ': event.counts.dead,
-        });
-        if (!this.bars) {
-          const c = event.counts;
-          this.log(
-            `progress: ${c.done}/${c.total} done, ${c.in_flight} in flight, ${c.ready} ready, ${c.blocked} blocked, ${c.dead} dead; ${counted(event.activeJobs, 'active job')}`,
-          );
-        }
-        break;
-      default:
-        break;
+    if (event.type === 'progress' && this.bars) {
+      // On a terminal the bars show progress; a line per poll would scroll it away.
+      this.update(event.counts.total, {
+        'done      ': event.counts.done,
+        'in flight ': event.counts.in_flight,
+        'waiting   ': event.counts.ready + event.counts.blocked,
+        'dead      ': event.counts.dead,
+      });
+      return;
     }
+    const { level, message, fields } = runnerLogLine(event);
+    this.logger.log(level, message, fields);
   };
 
-  /** Prints a warning line (outside the runner's events; also after stop). */
+  /** Logs a warning (outside the runner's events; also after stop). */
   warn(message: string): void {
-    this.stream.write(`warning: ${message}\n`);
+    this.stop();
+    this.logger.log('warn', message);
   }
 
   private update(total: number, values: Record<string, number>): void {
@@ -86,12 +76,9 @@ export class ProgressDisplay {
     }
   }
 
-  private log(line: string): void {
-    if (this.bars) this.bars.log(`${line}\n`);
-    else this.stream.write(`${line}\n`);
-  }
-
   stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
     this.bars?.stop();
   }
 }

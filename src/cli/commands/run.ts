@@ -4,6 +4,7 @@ import { openWorkloadSession } from '../../runner/workload-session.js';
 import { configOption, loadWorkloadConfig, type WorkloadOptions } from '../config-option.js';
 import { runExitCode } from '../exit-codes.js';
 import { listenForStop } from '../graceful-stop.js';
+import { logOptions, logSettings, type LogOptions } from '../log-options.js';
 import { startOpenTelemetry } from '../opentelemetry-setup.js';
 import { formatSummary, ProgressDisplay } from '../progress.js';
 import { baseUrlOption } from './oneoff-options.js';
@@ -21,7 +22,7 @@ export function runCommands(): Command[] {
       '\nExit codes: 0 all done, 3 finished with dead letters, 130 Ctrl-C (state saved), 143 SIGTERM,\n' +
         '1 failed, 2 bad input.\n\nExample:\n  wavebatch run -c wavebatch.yaml',
     )
-    .action(async (options: WorkloadOptions) => {
+    .action(async (options: WorkloadOptions & LogOptions) => {
       await execute(options, 'run');
     });
   const once = new Command('run-once')
@@ -36,15 +37,20 @@ export function runCommands(): Command[] {
         'created: API unreachable), 2 bad input, 130/143 stopped by a signal after the pass.\n\n' +
         'Example (crontab, every 10 minutes):\n  */10 * * * * cd /data/catalogs && npx wavebatch run-once',
     )
-    .action(async (options: WorkloadOptions) => {
+    .action(async (options: WorkloadOptions & LogOptions) => {
       await execute(options, 'run-once');
     });
+  for (const command of [run, once]) for (const option of logOptions()) command.addOption(option);
   return [run, once];
 }
 
-async function execute(options: WorkloadOptions, mode: 'run' | 'run-once'): Promise<void> {
+async function execute(options: WorkloadOptions & LogOptions, mode: 'run' | 'run-once'): Promise<void> {
+  const logging = logSettings(options);
   const config = await loadWorkloadConfig(options);
-  const display = new ProgressDisplay();
+  const display = new ProgressDisplay({
+    level: logging.level,
+    ...(logging.format ? { format: logging.format } : {}),
+  });
   const otel = await startOpenTelemetry();
   const session = await openWorkloadSession(config, { onEvent: display.handle });
   const stop = listenForStop();

@@ -1,0 +1,141 @@
+import type { RunnerEvent } from '../runner/events.js';
+import type { LogFields, LogLevel } from './logger.js';
+
+/** One log line: its level, the message a person reads, and the fields a log collector indexes. */
+export interface LogLine {
+  level: LogLevel;
+  message: string;
+  fields: LogFields;
+}
+
+/**
+ * The log line of a runner event (pure): `info` for what a run does (sync, jobs, progress), `debug`
+ * for each record settled or retried, `warn` for dead letters, quota waits and warnings, `error`
+ * for a run that failed. Every line names the event in `event`.
+ */
+export function runnerLogLine(event: RunnerEvent): LogLine {
+  const line = (level: LogLevel, message: string, fields: LogFields = {}): LogLine => ({
+    level,
+    message,
+    fields: { event: event.type, ...fields },
+  });
+  switch (event.type) {
+    case 'run-started':
+      return line('info', `run ${event.runId} started (${event.mode})`, {
+        runId: event.runId,
+        mode: event.mode,
+      });
+    case 'run-finished':
+      return line(
+        event.outcome === 'failed' ? 'error' : 'info',
+        `run ${event.runId} ${event.outcome}${event.error ? `: ${event.error}` : ''}`,
+        {
+          runId: event.runId,
+          outcome: event.outcome,
+          done: event.counts.done,
+          dead: event.counts.dead,
+          total: event.counts.total,
+        },
+      );
+    case 'sync':
+      return line(
+        'info',
+        `synced ${event.seen} records (${event.inserted} new); ${event.markedDone} already done on disk, ${event.reopened} reopened`,
+        {
+          seen: event.seen,
+          inserted: event.inserted,
+          markedDone: event.markedDone,
+          reopened: event.reopened,
+        },
+      );
+    case 'job-submitted':
+      return line(
+        'info',
+        `submitted ${event.kind} job ${event.jobId} -> ${event.remoteName} (${counted(event.requests, 'request')}, ~${event.estimatedTokens} tokens)`,
+        {
+          jobId: event.jobId,
+          jobName: event.remoteName,
+          kind: event.kind,
+          requests: event.requests,
+          estimatedTokens: event.estimatedTokens,
+        },
+      );
+    case 'job-adopted':
+      return line(
+        'info',
+        `adopted job ${event.jobId} -> ${event.remoteName} (created before an interruption)`,
+        {
+          jobId: event.jobId,
+          jobName: event.remoteName,
+        },
+      );
+    case 'job-state':
+      return line('debug', `job ${event.jobId} is ${event.state}${event.error ? `: ${event.error}` : ''}`, {
+        jobId: event.jobId,
+        jobName: event.remoteName ?? undefined,
+        state: event.state,
+        released: event.released,
+      });
+    case 'job-processed':
+      return line('info', `job ${event.jobId}: ${event.succeeded} succeeded, ${event.failed} failed`, {
+        jobId: event.jobId,
+        jobName: event.remoteName ?? undefined,
+        succeeded: event.succeeded,
+        failed: event.failed,
+      });
+    case 'record-done':
+      return line('debug', `record ${event.recordId} done`, {
+        recordId: event.recordId,
+        jobId: event.jobId,
+        attempt: event.event?.attempt,
+        inputTokens: event.event?.inputTokens,
+        outputTokens: event.event?.outputTokens,
+        costUsd: event.event?.costUsd,
+      });
+    case 'record-failed':
+      return line(
+        event.outcome === 'dead' ? 'warn' : 'debug',
+        event.outcome === 'dead'
+          ? `dead letter ${event.recordId} [${event.cause}]: ${event.message}`
+          : `record ${event.recordId} failed [${event.cause}], ${event.outcome === 'retry' ? 'will retry' : 'already settled'}: ${event.message}`,
+        {
+          recordId: event.recordId,
+          jobId: event.jobId,
+          cause: event.cause,
+          outcome: event.outcome,
+          attempt: event.event?.attempt,
+        },
+      );
+    case 'quota-wait':
+      return line(
+        'warn',
+        `quota reached, waiting${event.retryDelayMs ? ` ${Math.ceil(event.retryDelayMs / 1000)}s` : ''}: ${event.reason}`,
+        { retryDelayMs: event.retryDelayMs },
+      );
+    case 'progress': {
+      const c = event.counts;
+      return line(
+        'info',
+        `progress: ${c.done}/${c.total} done, ${c.in_flight} in flight, ${c.ready} ready, ${c.blocked} blocked, ${c.dead} dead; ${counted(event.activeJobs, 'active job')}`,
+        {
+          done: c.done,
+          inFlight: c.in_flight,
+          ready: c.ready,
+          blocked: c.blocked,
+          dead: c.dead,
+          total: c.total,
+          activeJobs: event.activeJobs,
+        },
+      );
+    }
+    case 'warning':
+      return line('warn', event.message);
+    default:
+      return event satisfies never;
+  }
+}
+
+/** "1 request", "3 requests". */
+function counted(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,89 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger, parseLogLevel } from '../../src/telemetry/logger.js';
+import { runnerLogLine } from '../../src/telemetry/runner-log.js';
+
+describe('createLogger', () => {
+  const previous = process.env.GEMINI_API_KEY;
+  afterEach(() => {
+    if (previous === undefined) delete process.env.GEMINI_API_KEY;
+    else process.env.GEMINI_API_KEY = previous;
+  });
+
+  it('writes JSON lines at or above its level, with the fields given', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ format: 'json', level: 'info', write: (l) => lines.push(l), now: () => 0 });
+    logger.log('debug', 'hidden');
+    logger.log('info', 'shown', { jobId: 'j1', count: 2, skipped: undefined });
+    logger.log('error', 'bad');
+    expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual([
+      { time: '1970-01-01T00:00:00.000Z', level: 'info', msg: 'shown', jobId: 'j1', count: 2 },
+      { time: '1970-01-01T00:00:00.000Z', level: 'error', msg: 'bad' },
+    ]);
+    expect(lines.every((l) => l.endsWith('\n'))).toBe(true);
+  });
+
+  it('writes text lines with the level named for warnings and errors', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ format: 'text', level: 'debug', write: (l) => lines.push(l) });
+    logger.log('debug', 'a');
+    logger.log('warn', 'b');
+    logger.log('error', 'c');
+    expect(lines).toEqual(['a\n', 'warning: b\n', 'error: c\n']);
+  });
+
+  it('redacts an API key by value from the message and every field', () => {
+    process.env.GEMINI_API_KEY = 'logger-test-key-0a1b2c3d';
+    const lines: string[] = [];
+    const logger = createLogger({ format: 'json', level: 'debug', write: (l) => lines.push(l) });
+    logger.log('warn', 'failed with key=logger-test-key-0a1b2c3d', { url: 'x?k=logger-test-key-0a1b2c3d' });
+    expect(lines.join('')).not.toContain('logger-test-key-0a1b2c3d');
+    expect(lines.join('')).toContain('[redacted]');
+  });
+
+  it('parses level names', () => {
+    expect(parseLogLevel(' WARN ')).toBe('warn');
+    expect(parseLogLevel('loud')).toBeUndefined();
+  });
+});
+
+describe('runnerLogLine', () => {
+  it('logs dead letters as warnings and retries at debug, naming the event', () => {
+    const base = {
+      type: 'record-failed',
+      recordId: 'r1',
+      jobId: 'j1',
+      cause: 'safety',
+      message: 'blocked',
+    } as const;
+    expect(runnerLogLine({ ...base, outcome: 'dead' })).toEqual({
+      level: 'warn',
+      message: 'dead letter r1 [safety]: blocked',
+      fields: {
+        event: 'record-failed',
+        recordId: 'r1',
+        jobId: 'j1',
+        cause: 'safety',
+        outcome: 'dead',
+        attempt: undefined,
+      },
+    });
+    expect(runnerLogLine({ ...base, outcome: 'retry' }).level).toBe('debug');
+  });
+
+  it('logs a failed run as an error', () => {
+    const line = runnerLogLine({
+      type: 'run-finished',
+      runId: 3,
+      mode: 'run',
+      outcome: 'failed',
+      at: 0,
+      error: 'boom',
+      counts: { blocked: 0, ready: 0, in_flight: 0, done: 1, dead: 0, total: 1 },
+    });
+    expect(line).toMatchObject({
+      level: 'error',
+      message: 'run 3 failed: boom',
+      fields: { runId: 3, outcome: 'failed' },
+    });
+  });
+});
