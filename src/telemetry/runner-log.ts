@@ -128,6 +128,22 @@ export function runnerLogLine(event: RunnerEvent): LogLine {
         },
       );
     }
+    case 'retry':
+      return line(
+        'info',
+        `${event.operation} failed (${event.message}); retry ${event.attempt} in ${Math.ceil(event.delayMs / 1000)}s`,
+        { operation: event.operation, attempt: event.attempt, delayMs: event.delayMs },
+      );
+    case 'job-orphan':
+      return line(
+        'warn',
+        `${event.action} orphan job ${event.displayName} (${event.remoteName}): ${event.reason}`,
+        {
+          jobName: event.remoteName,
+          jobId: event.displayName,
+          action: event.action,
+        },
+      );
     case 'warning':
       return line('warn', event.message);
     default:
