@@ -25,3 +25,31 @@ export class OutputCorruptError extends WavebatchError {
     this.name = 'OutputCorruptError';
   }
 }
+
+/**
+ * Raised at start-up when the configured output sink is not the one that holds the done records:
+ * running on would send every done record again (and pay for it again).
+ */
+export class OutputSinkChangedError extends WavebatchError {
+  readonly code = 'CONFIG_OUTPUT_SINK_CHANGED';
+  constructor(configured: 'files' | 'jsonl', other: 'files' | 'jsonl', root: string) {
+    super(
+      `outputs.sink is ${configured} (${root}), but the state store holds records completed into a ${other} sink. ` +
+        `Set outputs.sink back to ${other} to go on; to switch, export the outputs first ` +
+        '(`wavebatch export`), then `wavebatch reset` and run again (every record is then sent again).',
+    );
+    this.name = 'OutputSinkChangedError';
+  }
+}
+
+/** Raised when a JSONL shard's committed line is not the output document the state store says it is. */
+export class ShardCorruptError extends WavebatchError {
+  readonly code = 'OUTPUT_CORRUPT';
+  constructor(path: string, offset: number, reason: string) {
+    super(
+      `Output shard ${path} is corrupt at byte ${offset} (${reason}); move the shard aside and run again ` +
+        'to have its records run again.',
+    );
+    this.name = 'ShardCorruptError';
+  }
+}

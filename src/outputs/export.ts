@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { OutputStore, type OutputDocument } from './output-store.js';
+import type { OutputSink } from './sink.js';
 
 /** Export formats: one JSON document per line, or a flat CSV with the output as a JSON cell. */
 export type ExportFormat = 'jsonl' | 'csv';
@@ -22,20 +23,18 @@ const CSV_COLUMNS = [
 ] as const;
 
 /**
- * Streams every output document to `out`, one at a time with backpressure, in directory order.
- * Returns how many were written; a corrupt file stops the export with OutputCorruptError.
+ * Streams every output document of a sink to `out`, one at a time with backpressure (files in
+ * directory order, JSONL shards in shard order). Returns how many were written; a corrupt file or
+ * line stops the export with OUTPUT_CORRUPT.
  */
 export async function exportOutputs(
-  store: OutputStore,
+  sink: Pick<OutputSink, 'documents'>,
   format: ExportFormat,
   out: NodeJS.WritableStream,
 ): Promise<number> {
   let count = 0;
   if (format === 'csv') await send(out, stringify([[...CSV_COLUMNS]]));
-  for await (const id of store.listDone()) {
-    const document = await store.read(id);
-    // Deleted between the listing and the read: it is no longer an output.
-    if (document === null) continue;
+  for await (const document of sink.documents()) {
     await send(out, format === 'jsonl' ? `${JSON.stringify(document)}\n` : stringify([csvRow(document)]));
     count++;
   }
@@ -46,13 +45,14 @@ export async function exportOutputs(
  * Writes each record's bare output (without wavebatch's metadata) as `<folder>/<id>.json`, the
  * layout of the output folder itself; returns how many. The folder must not be the output folder.
  */
-export async function exportOutputFiles(store: OutputStore, folder: string): Promise<number> {
+export async function exportOutputFiles(
+  sink: Pick<OutputSink, 'documents'>,
+  folder: string,
+): Promise<number> {
   const target = new OutputStore(folder);
   let count = 0;
-  for await (const id of store.listDone()) {
-    const document = await store.read(id);
-    if (document === null) continue;
-    const path = target.pathFor(id);
+  for await (const document of sink.documents()) {
+    const path = target.pathFor(document.id);
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, `${JSON.stringify(document.output, null, 2)}\n`);
     count++;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, opendir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { syncFolder } from './durable-files.js';
 import { OutputCorruptError } from './errors.js';
 import { idFromSegments, isTempName, outputPath, tempName } from './paths.js';
 
@@ -112,6 +113,15 @@ export class OutputStore {
     }
   }
 
+  /** Every output document, streamed in folder order. */
+  async *documents(): AsyncIterable<OutputDocument> {
+    for await (const id of this.listDone()) {
+      const document = await this.read(id);
+      // Deleted between the listing and the read: it is no longer an output.
+      if (document !== null) yield document;
+    }
+  }
+
   /** Removes temp files left by a crash mid-write; returns how many. Run it only while no write is under way. */
   async sweepTemp(): Promise<number> {
     let removed = 0;
@@ -181,19 +191,5 @@ async function* walk(folder: string, segments: string[]): AsyncGenerator<WalkEnt
       else if (!entry.name.startsWith('.'))
         yield { path, segments: [...segments, entry.name], isTemp: false };
     }
-  }
-}
-
-/** fsyncs a folder so a rename or a new entry in it survives a power loss; some platforms cannot, which is fine. */
-async function syncFolder(folder: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(folder, 'r');
-    await handle.sync();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw error;
-  } finally {
-    await handle?.close();
   }
 }

@@ -1,3 +1,4 @@
+import type { OutputIndex, OutputLocation, ShardCommit } from '../outputs/index.js';
 import type { WorkloadRecord } from '../workload/record.js';
 import type { EventLog, InferenceEvent } from './event-log.js';
 
@@ -87,6 +88,8 @@ export interface RecordCounts {
 export interface RecordSuccess {
   recordId: string;
   jobId: string;
+  /** Where its line is, when the output sink is JSONL shards. */
+  location?: OutputLocation | null;
   inputTokens: number;
   outputTokens: number;
   /** The attempt's event, logged in the same transaction when the completion applies. */
@@ -228,7 +231,7 @@ export interface StoreLease {
  * The state store. Every method is a single transaction, so a crash between two calls leaves a
  * consistent state; the SQLite and (future) Postgres implementations share these semantics.
  */
-export interface WorkloadStore extends MediaFileCache, EventLog, StoreLease {
+export interface WorkloadStore extends MediaFileCache, EventLog, StoreLease, OutputIndex {
   /** A random id drawn when the store was created; it names the store's remote jobs. */
   storeId(): Promise<string>;
 
@@ -236,8 +239,6 @@ export interface WorkloadStore extends MediaFileCache, EventLog, StoreLease {
   syncRecords(records: AsyncIterable<WorkloadRecord>): Promise<SyncSummary>;
   /** Recomputes predecessors and remaining-chain lengths after a sync. */
   linkChains(): Promise<void>;
-  /** Marks exactly these ids done (their output files exist) and every other done record pending. */
-  reconcileDone(doneIds: AsyncIterable<string>): Promise<{ markedDone: number; reopened: number }>;
   /** Sets blocked/ready from the predecessors' states for records not in flight, done or dead. */
   refreshReadiness(): Promise<void>;
 
@@ -283,11 +284,12 @@ export interface WorkloadStore extends MediaFileCache, EventLog, StoreLease {
   jobMembers(jobId: string): Promise<JobMember[]>;
 
   /**
-   * Marks records done (their output files are already written) and unblocks their successors, in
-   * one transaction (one durable commit for many); returns how many were in flight in their job and
-   * are now done (the others are left unchanged).
+   * Marks records done (their outputs are already durable in the sink) and unblocks their
+   * successors, in one transaction (one durable commit for many), with the shard length their lines
+   * end at when the sink is JSONL; returns how many were in flight in their job and are now done
+   * (the others are left unchanged).
    */
-  completeRecords(successes: readonly RecordSuccess[]): Promise<number>;
+  completeRecords(successes: readonly RecordSuccess[], commit?: ShardCommit | null): Promise<number>;
   /**
    * Logs a failure; retries the record or dead-letters it once attempts exceed `maxRetries`.
    * With `jobId` set it applies to a record in flight in that job; with null, to a ready record.

@@ -1,16 +1,23 @@
 import type Database from 'better-sqlite3';
+import type { ShardCommit } from '../../outputs/index.js';
 import type { FailureInput, FailureOutcome, RecordSuccess } from '../store.js';
 import { insertEvents } from './event-log.js';
+import { commitShard } from './output-index.js';
 
-/** Marks in-flight records done, bills their job and unblocks successors; returns how many applied. */
+/**
+ * Marks in-flight records done at their output location, bills their job, unblocks successors and
+ * commits the shard length their lines end at; returns how many applied.
+ */
 export function completeRecords(
   db: Database.Database,
   successes: readonly RecordSuccess[],
+  commit: ShardCommit | null,
   at: string,
 ): number {
   const finish = db.prepare(
     `UPDATE records SET status = 'done', job_id = NULL, input_tokens = input_tokens + ?,
-         output_tokens = output_tokens + ?, updated_at = ?
+         output_tokens = output_tokens + ?, output_shard = ?, output_offset = ?, output_length = ?,
+         updated_at = ?
        WHERE id = ? AND status = 'in_flight' AND job_id = ?`,
   );
   const bill = db.prepare(
@@ -23,9 +30,13 @@ export function completeRecords(
     let completed = 0;
     for (const success of successes) {
       // Only the record's current flight counts, so a replayed result (after a crash) changes nothing.
+      const location = success.location ?? null;
       const changed = finish.run(
         success.inputTokens,
         success.outputTokens,
+        location?.shard ?? null,
+        location?.offset ?? null,
+        location?.length ?? null,
         at,
         success.recordId,
         success.jobId,
@@ -37,6 +48,8 @@ export function completeRecords(
       if (success.event) insertEvents(db, [success.event]);
       completed++;
     }
+    // The lines up to here are committed with the completions that refer to them, atomically.
+    if (commit) commitShard(db, commit);
     return completed;
   })();
 }

@@ -170,4 +170,14 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(4))));
   `,
+  // 5: outputs in JSONL shards: each done record's line (shard, offset, length), each shard's
+  // committed length, and which kind of sink holds the done records.
+  `
+  ALTER TABLE records ADD COLUMN output_shard INTEGER;
+  ALTER TABLE records ADD COLUMN output_offset INTEGER;
+  ALTER TABLE records ADD COLUMN output_length INTEGER;
+  CREATE INDEX records_by_output ON records (output_shard, output_offset) WHERE output_shard IS NOT NULL;
+  CREATE TABLE output_shards (shard INTEGER PRIMARY KEY, bytes INTEGER NOT NULL);
+  CREATE TABLE output_sink (id INTEGER PRIMARY KEY CHECK (id = 1), kind TEXT NOT NULL);
+  `,
 ];

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { WorkloadRecord } from '../../workload/record.js';
 import type { SyncSummary } from '../store.js';
 import { SourceError } from '../../workload/errors.js';
+import { CLEAR_LOCATION } from './output-index.js';
 
 /** Rows written per transaction while streaming records or output ids into the store. */
 const SYNC_BATCH = 1000;
@@ -139,13 +140,13 @@ export function alignDoneWithOutputIds(
   return db.transaction(() => {
     const markedDone = db
       .prepare(
-        `UPDATE records SET status = 'done', job_id = NULL, updated_at = ?
+        `UPDATE records SET status = 'done', job_id = NULL, ${CLEAR_LOCATION}, updated_at = ?
            WHERE status <> 'done' AND status <> 'in_flight' AND id IN (SELECT id FROM output_ids)`,
       )
       .run(at).changes;
     const reopened = db
       .prepare(
-        `UPDATE records SET status = 'blocked', updated_at = ?
+        `UPDATE records SET status = 'blocked', ${CLEAR_LOCATION}, updated_at = ?
            WHERE status = 'done' AND id NOT IN (SELECT id FROM output_ids)`,
       )
       .run(at).changes;

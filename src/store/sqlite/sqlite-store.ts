@@ -11,6 +11,13 @@ import type {
   StoredEvent,
   StoredText,
 } from '../event-log.js';
+import type {
+  CommittedOutput,
+  OutputLocation,
+  OutputRecovery,
+  OutputSinkKind,
+  ShardCommit,
+} from '../../outputs/index.js';
 import type { WorkloadRecord } from '../../workload/record.js';
 import type {
   ChainCounts,
@@ -42,6 +49,7 @@ import * as eventLog from './event-log.js';
 import * as jobs from './jobs.js';
 import * as leases from './leases.js';
 import * as maintenance from './maintenance.js';
+import * as outputIndex from './output-index.js';
 import { SqliteMediaFiles } from './media-files.js';
 import * as progress from './progress.js';
 import * as readiness from './readiness.js';
@@ -108,9 +116,32 @@ export class SqliteStore implements WorkloadStore {
     recordSync.linkChains(this.db);
   }
 
-  async reconcileDone(doneIds: AsyncIterable<string>): Promise<{ markedDone: number; reopened: number }> {
+  async reconcileDone(doneIds: AsyncIterable<string>): Promise<OutputRecovery> {
     await recordSync.collectOutputIds(this.db, doneIds);
     return recordSync.alignDoneWithOutputIds(this.db, this.stamp());
+  }
+
+  async claimOutputSink(kind: OutputSinkKind): Promise<OutputSinkKind | null> {
+    return outputIndex.claimOutputSink(this.db, kind);
+  }
+
+  async committedShards(): Promise<ShardCommit[]> {
+    return outputIndex.committedShards(this.db);
+  }
+
+  async cutShard(shard: number, size: number): Promise<{ reopened: number; bytes: number }> {
+    return outputIndex.cutShard(this.db, shard, size, this.stamp());
+  }
+
+  async adoptShardOutputs(
+    found: AsyncIterable<CommittedOutput & { location: OutputLocation }>,
+    shards: readonly ShardCommit[],
+  ): Promise<OutputRecovery> {
+    return outputIndex.adoptShardOutputs(this.db, found, shards, this.stamp());
+  }
+
+  async shardOutputs(shard: number, afterOffset: number, limit: number): Promise<CommittedOutput[]> {
+    return outputIndex.shardOutputs(this.db, shard, afterOffset, limit);
   }
 
   async refreshReadiness(): Promise<void> {
@@ -200,9 +231,12 @@ export class SqliteStore implements WorkloadStore {
     return jobs.jobMembers(this.db, jobId);
   }
 
-  async completeRecords(successes: readonly RecordSuccess[]): Promise<number> {
-    if (successes.length === 0) return 0;
-    return completions.completeRecords(this.db, successes, this.stamp());
+  async completeRecords(
+    successes: readonly RecordSuccess[],
+    commit: ShardCommit | null = null,
+  ): Promise<number> {
+    if (successes.length === 0 && commit === null) return 0;
+    return completions.completeRecords(this.db, successes, commit, this.stamp());
   }
 
   async failRecord(failure: FailureInput, maxRetries: number, retryable: boolean): Promise<FailureOutcome> {
