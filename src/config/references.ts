@@ -5,6 +5,7 @@ import { keyPath, sortByLine, type LineFinder } from './issues.js';
 import { checkResponseSchema, readResponseSchemaFile, type SchemaOutcome } from './response-schema.js';
 import type { ParsedConfig } from './schema.js';
 import type { LoadedConfig, SourceConfig } from './types.js';
+import { DEFAULT_SHARD_BYTES } from '../outputs/jsonl-sink.js';
 
 /** What resolving a parsed config needs to know about where it came from. */
 export interface ResolveContext {
@@ -58,14 +59,21 @@ export async function resolveConfig(parsed: ParsedConfig, context: ResolveContex
   await requireExisting(['prompt', 'dir'], parsed.prompt.dir, 'folder');
   // Checked now, before anything is sent: a file in the way would otherwise fail the first write,
   // for outputs only once a job has been paid for.
-  for (const key of ['data_dir', 'outputs'] as const) {
-    const blocker = await fileInTheWay(absolute(parsed[key]));
+  const outputs =
+    typeof parsed.outputs === 'string'
+      ? { path: parsed.outputs, key: ['outputs'], sink: 'files' as const, shard_bytes: DEFAULT_SHARD_BYTES }
+      : { ...parsed.outputs, key: ['outputs', 'path'] };
+  for (const [path, key] of [
+    [parsed.data_dir, ['data_dir']],
+    [outputs.path, outputs.key],
+  ] as const) {
+    const blocker = await fileInTheWay(absolute(path));
     if (blocker === undefined) continue;
     const what =
-      blocker === absolute(parsed[key])
-        ? `"${parsed[key]}" is a file, not a folder (${blocker})`
-        : `"${parsed[key]}" cannot be a folder: ${blocker} is a file`;
-    report('CONFIG_PATH_NOT_FOLDER', [key], `${what}; name a folder, or move the file away`);
+      blocker === absolute(path)
+        ? `"${path}" is a file, not a folder (${blocker})`
+        : `"${path}" cannot be a folder: ${blocker} is a file`;
+    report('CONFIG_PATH_NOT_FOLDER', [...key], `${what}; name a folder, or move the file away`);
   }
 
   let responseSchema: unknown;
@@ -102,7 +110,8 @@ export async function resolveConfig(parsed: ParsedConfig, context: ResolveContex
     configPath: context.configPath,
     name: parsed.name,
     data_dir: absolute(parsed.data_dir),
-    outputs: absolute(parsed.outputs),
+    outputs: absolute(outputs.path),
+    output_sink: { kind: outputs.sink, shard_bytes: outputs.shard_bytes },
     source,
     prompt: { ...parsed.prompt, dir: absolute(parsed.prompt.dir) },
     ...(parsed.context ? { context: parsed.context } : {}),

@@ -4,6 +4,7 @@ import { urlHasCredentials } from '../secrets/redact.js';
 import { callable, duration, isZodSchema, text, wholeNumber } from './schema-parts.js';
 import { limitsSchema, pricingSchema } from './pricing-schema.js';
 import { sourceSchema } from './source-schema.js';
+import { DEFAULT_SHARD_BYTES } from '../outputs/jsonl-sink.js';
 
 const JOB_NAME = /^[a-z0-9-]+$/;
 
@@ -76,6 +77,26 @@ const executionSchema = z.strictObject({
     ),
 });
 
+const outputsSchema = z.union(
+  [
+    text('a folder path'),
+    z.strictObject({
+      sink: z
+        .enum(['files', 'jsonl'], { error: 'expected files or jsonl' })
+        .default('files')
+        .describe(
+          'files: one JSON file per record, <path>/<id>.json; jsonl: append-only JSON Lines shards ' +
+            '<path>/part-NNNNNN.jsonl with a manifest.json (for large workloads)',
+        ),
+      path: text('a folder path').default('out').describe('the output folder'),
+      shard_bytes: wholeNumber(1)
+        .default(DEFAULT_SHARD_BYTES)
+        .describe('jsonl: a shard is closed and the next one started once it holds this many bytes'),
+    }),
+  ],
+  { error: 'expected a folder path, or a mapping with sink, path and shard_bytes' },
+);
+
 const hooksSchema = z.strictObject({
   extractContext: callable<(predecessorOutput: unknown) => unknown>()
     .optional()
@@ -95,9 +116,12 @@ export const configSchema = z
     data_dir: text('a folder path')
       .default('.wavebatch')
       .describe('state store (SQLite) and scratch files, relative to the config file'),
-    outputs: text('a folder path')
+    outputs: outputsSchema
       .default('out')
-      .describe('one JSON file per record, <outputs>/<id>.json; relative to the config file'),
+      .describe(
+        'where outputs go: a folder (one JSON file per record, <outputs>/<id>.json), or ' +
+          '{ sink, path, shard_bytes }; paths relative to the config file',
+      ),
     source: sourceSchema.optional().describe('where the records come from'),
     prompt: promptSchema.describe('the versioned prompt template'),
     context: z

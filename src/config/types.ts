@@ -67,8 +67,10 @@ export interface LoadedConfig {
   name: string;
   /** Absolute. */
   data_dir: string;
-  /** Absolute. */
+  /** The output folder, absolute. */
   outputs: string;
+  /** How outputs are kept in that folder (`outputs.sink`; files when `outputs` is a path). */
+  output_sink: { kind: 'files' | 'jsonl'; shard_bytes: number };
   source: SourceConfig;
   prompt: { dir: string; name: string; version: string };
   context?: { field?: string };

@@ -1,4 +1,4 @@
-import type { OutputStore } from '../outputs/index.js';
+import type { OutputSink } from '../outputs/index.js';
 import type { OutputValidator } from '../results/index.js';
 import type { HeldLease } from '../store/lease.js';
 import type { RecordCounts, WorkloadStore } from '../store/store.js';
@@ -24,7 +24,7 @@ export interface BatchRunnerOptions {
   store: WorkloadStore;
   /** The API with retries and reachability watch (see RemoteApi). */
   api: RemoteApi;
-  outputs: OutputStore;
+  outputs: OutputSink;
   requests: RecordRequestBuilder;
   validator: OutputValidator;
   calibration: TokenCalibration;

@@ -1,4 +1,4 @@
-import type { OutputStore } from '../outputs/index.js';
+import type { OutputSink } from '../outputs/index.js';
 import {
   buildModelRequest,
   estimateTokens,
@@ -59,7 +59,8 @@ export class MissingContextError extends RecordRequestError {
 
 export interface RecordRequestBuilderOptions {
   prompt: PromptTemplate;
-  outputs: OutputStore;
+  /** Where the predecessors' outputs are read from (a JSONL sink by the location the store keeps). */
+  outputs: Pick<OutputSink, 'read'>;
   /** Picks the part of the predecessor's output that the prompt receives as `context`. */
   extractContext: (predecessorOutput: unknown) => unknown;
   generationConfig: Record<string, unknown>;
@@ -160,7 +161,7 @@ export class RecordRequestBuilder {
     if (predecessorId === null) return null;
     const cache = this.roundContexts;
     if (cache?.has(predecessorId)) return cache.get(predecessorId);
-    const document = await this.options.outputs.read(predecessorId);
+    const document = await this.options.outputs.read(predecessorId, record.predecessorOutput ?? null);
     if (!document) throw new MissingContextError(record.id, predecessorId);
     const context = this.options.extractContext(document.output);
     // The round may have ended while the file was read: only the live round's map is filled.

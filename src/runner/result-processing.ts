@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BatchJobInfo } from '../gemini/index.js';
-import type { OutputStore } from '../outputs/index.js';
+import type { OutputDocument, OutputSink } from '../outputs/index.js';
 import { classifyResult, readResultLines, type OutputValidator } from '../results/index.js';
 import type { Usage } from '../results/index.js';
 import type { InferenceEvent } from '../store/event-log.js';
@@ -9,21 +9,12 @@ import type { JobMember, JobRow, RecordSuccess, StoredRecord, WorkloadStore } fr
 import type { AttemptEventFactory } from '../telemetry/attempt-event.js';
 import type { BatchApi } from './batch-api.js';
 import type { RunnerEventListener } from './events.js';
-import { BoundedTasks } from './bounded-tasks.js';
 import type { RunnerSettings } from './settings.js';
-
-/** Results applied at once: each is an fsynced file, so overlapping them hides the disk latency. */
-const APPLY_CONCURRENCY = 16;
-/**
- * Durable outputs marked done per store transaction: each commit is an fsync of its own, so grouping
- * them divides that cost; a crash before the commit only means the job's results are applied again.
- */
-const COMPLETION_GROUP = 64;
 
 export interface ResultProcessingDeps {
   store: WorkloadStore;
   api: BatchApi;
-  outputs: OutputStore;
+  outputs: OutputSink;
   validator: OutputValidator;
   settings: RunnerSettings;
   emit: RunnerEventListener;
@@ -45,10 +36,11 @@ interface RawResult {
 }
 
 /**
- * Applies a succeeded job's results: each valid output is written atomically and then marked done
- * (in groups, once their files are durable), each failure is logged and retried or dead-lettered.
- * Safe to run again after a crash: records no longer in flight in this job are skipped, and those
- * whose file was written but not yet marked done are still in flight, so they are applied again.
+ * Applies a succeeded job's results: valid outputs are written to the sink a group at a time and the
+ * group is then marked done in one store transaction; each failure is logged and retried or
+ * dead-lettered. Safe to run again after a crash: records no longer in flight in this job are
+ * skipped, and those whose output was written but not yet marked done are still in flight, so they
+ * are applied again (a file replaces itself; a shard's uncommitted tail was cut at start-up).
  */
 export async function processSucceededJob(
   deps: ResultProcessingDeps,
@@ -56,11 +48,12 @@ export async function processSucceededJob(
   remote: BatchJobInfo,
 ): Promise<void> {
   const members = new Map((await deps.store.jobMembers(job.id)).map((m) => [m.recordId, m]));
+  // One query for the job instead of one per result: the records still in flight in it.
+  const inFlight = new Map((await deps.store.listRecords({ jobId: job.id })).map((r) => [r.id, r]));
   const seen = new Set<string>();
   let succeeded = 0;
   let failed = 0;
-  const tasks = new BoundedTasks(APPLY_CONCURRENCY);
-  const completions = new CompletionGroup(deps, COMPLETION_GROUP);
+  const completions = new CompletionGroup(deps);
 
   const apply = async (result: RawResult) => {
     const member = result.key === undefined ? undefined : members.get(result.key);
@@ -73,12 +66,17 @@ export async function processSucceededJob(
     }
     if (seen.has(member.recordId)) return;
     seen.add(member.recordId);
-    // Distinct records only (seen above), so concurrent applies never touch the same row or file.
-    await tasks.run(async () => {
-      const ok = await applyResult(deps, job, remote, member, result, completions);
-      if (ok) succeeded++;
-      else failed++;
-    });
+    const ok = await applyResult(
+      deps,
+      job,
+      remote,
+      member,
+      inFlight.get(member.recordId),
+      result,
+      completions,
+    );
+    if (ok) succeeded++;
+    else failed++;
   };
 
   if (remote.resultsFileName) {
@@ -100,13 +98,12 @@ export async function processSucceededJob(
     for (const inline of remote.inlinedResponses)
       await apply({ key: inline.key, response: inline.response, error: inline.error });
   }
-  await tasks.drain();
   await completions.flush();
 
   for (const member of members.values()) {
     if (seen.has(member.recordId)) continue;
     failed++;
-    await recordFailure(deps, job, remote, member, await deps.store.getRecord(member.recordId), {
+    await recordFailure(deps, job, remote, member, inFlight.get(member.recordId) ?? null, {
       cause: 'missing_result',
       message: `Job ${job.id} finished without a result for ${member.recordId}.`,
       raw: null,
@@ -114,7 +111,8 @@ export async function processSucceededJob(
     });
   }
   await deps.store.updateJobState(job.id, 'processed');
-  deps.emit({ type: 'job-processed', jobId: job.id, remoteName: job.remoteName, succeeded, failed });
+  await deps.outputs.checkpoint();
+  deps.emit({ type: 'job-processed', jobId: job.id, succeeded, failed });
 }
 
 async function applyResult(
@@ -122,10 +120,11 @@ async function applyResult(
   job: JobRow,
   remote: BatchJobInfo,
   member: JobMember,
+  record: StoredRecord | undefined,
   result: RawResult,
   completions: CompletionGroup,
 ): Promise<boolean> {
-  const record = await deps.store.getRecord(member.recordId);
+  // Settled already (a replay after a crash): nothing to do.
   if (!record || record.status !== 'in_flight' || record.jobId !== job.id) return true;
   const outcome = classifyResult(
     result.malformed
@@ -139,7 +138,7 @@ async function applyResult(
   }
   const usage = outcome.usage;
   deps.observeUsage(member.estimatedTokens, usage.inputTokens);
-  await deps.outputs.write(record.id, {
+  const document: OutputDocument = {
     id: record.id,
     output: outcome.output,
     meta: {
@@ -155,9 +154,8 @@ async function applyResult(
       completedAt: new Date(deps.now()).toISOString(),
       ...(record.predecessorId ? { contextFrom: record.predecessorId } : {}),
     },
-  });
-  // Queued only now that its file is durable: a record is never marked done before its output exists.
-  await completions.add({
+  };
+  await completions.add(document, {
     recordId: record.id,
     jobId: job.id,
     inputTokens: usage.inputTokens,
@@ -171,29 +169,34 @@ async function applyResult(
   return true;
 }
 
-/** Collects records whose output files are durable and marks them done a group per transaction. */
+/**
+ * Collects valid outputs and settles them a group at a time: the sink makes the group durable, then
+ * one store transaction marks its records done (with each line's location and the shard's new
+ * committed length). A record is never marked done before its output is durable.
+ */
 class CompletionGroup {
-  private pending: RecordSuccess[] = [];
+  private pending: Array<{ document: OutputDocument; success: RecordSuccess }> = [];
 
-  constructor(
-    private readonly deps: ResultProcessingDeps,
-    private readonly size: number,
-  ) {}
+  constructor(private readonly deps: ResultProcessingDeps) {}
 
-  /** Queues a success; commits the group once it is full. */
-  async add(success: RecordSuccess): Promise<void> {
-    this.pending.push(success);
-    if (this.pending.length >= this.size) await this.flush();
+  /** Queues an output; settles the group once it is full. */
+  async add(document: OutputDocument, success: RecordSuccess): Promise<void> {
+    this.pending.push({ document, success });
+    if (this.pending.length >= this.deps.outputs.groupSize) await this.flush();
   }
 
-  /** Commits every queued success in one transaction, then reports each as done. */
+  /** Writes every queued output, commits their completions in one transaction, reports each as done. */
   async flush(): Promise<void> {
     if (this.pending.length === 0) return;
-    // Taken before the await, so successes queued meanwhile by other tasks go to the next group.
     const group = this.pending;
     this.pending = [];
-    await this.deps.store.completeRecords(group);
-    for (const success of group)
+    const written = await this.deps.outputs.writeGroup(group.map((entry) => entry.document));
+    const successes = group.map((entry, index) => ({
+      ...entry.success,
+      location: written.locations[index] ?? null,
+    }));
+    await this.deps.store.completeRecords(successes, written.commit);
+    for (const success of successes)
       this.deps.emit({
         type: 'record-done',
         recordId: success.recordId,

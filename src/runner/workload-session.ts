@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { configDigest, type LoadedConfig } from '../config/index.js';
 import { createGeminiClient, type GeminiClient } from '../gemini/index.js';
 import { MediaUploader } from '../media/index.js';
-import { OutputStore } from '../outputs/index.js';
+import { openOutputSink, type OutputSink } from '../outputs/index.js';
 import { loadPrompt } from '../prompts/index.js';
 import { createValidator, jsonSchemaForModel } from '../results/index.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -63,7 +63,7 @@ export interface WorkloadSessionOptions {
 export interface WorkloadSession {
   runner: BatchRunner;
   store: WorkloadStore;
-  outputs: OutputStore;
+  outputs: OutputSink;
   settings: RunnerSettings;
   close(): Promise<void>;
   /** After close: true when an exporter (Braintrust) was left with something unsent, its requests maybe still pending. */
@@ -73,6 +73,12 @@ export interface WorkloadSession {
 /** Opens the state store of a workload without taking its lease (read-only commands, or take it yourself). */
 export function openWorkloadStore(config: LoadedConfig): WorkloadStore {
   return new SqliteStore({ path: join(config.data_dir, 'state.db') });
+}
+
+/** The workload's output sink (files or JSONL shards), over the store's output index. */
+export function workloadOutputs(config: LoadedConfig, store: WorkloadStore): OutputSink {
+  const sink = config.output_sink;
+  return openOutputSink({ kind: sink.kind, root: config.outputs, shardBytes: sink.shard_bytes }, store);
 }
 
 /** The runner's numbers, straight from the config. */
@@ -116,7 +122,6 @@ export async function openWorkloadSession(
   const prompt = await loadPrompt(config.prompt.dir, config.prompt.name, config.prompt.version);
   const schema = config.model.response_schema;
   const validator = createValidator(schema);
-  const outputs = new OutputStore(config.outputs);
   const clock = options.clock ?? systemClock;
   const store = openWorkloadStore(config);
   let lease: HeldLease;
@@ -127,6 +132,7 @@ export async function openWorkloadSession(
     throw error;
   }
   lease.keepAlive();
+  const outputs = workloadOutputs(config, store);
   const archive = new TextArchive(store);
   const responseJsonSchema = schema === undefined ? undefined : jsonSchemaForModel(schema);
   // What every request is generated with, stored once; each attempt's event refers to it by hash.
@@ -226,6 +232,7 @@ export async function openWorkloadSession(
   async function closeSession(): Promise<void> {
     try {
       late = !(await telemetry.close());
+      await outputs.close();
     } finally {
       await lease.release();
       await store.close();

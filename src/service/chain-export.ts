@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { stringify } from 'csv-stringify/sync';
-import type { OutputStore } from '../outputs/index.js';
+import type { OutputSink } from '../outputs/index.js';
 import type { StoredRecord } from '../store/store.js';
 
 /** One chain: its records in position order. */
@@ -24,7 +24,7 @@ export interface ChainColumns {
  */
 export async function writeChainCsv(
   chains: AsyncIterable<ChainRecords>,
-  outputs: OutputStore,
+  outputs: Pick<OutputSink, 'read'>,
   columns: ChainColumns,
   out: NodeJS.WritableStream,
 ): Promise<number> {
@@ -37,7 +37,11 @@ export async function writeChainCsv(
   for await (const chain of chains) {
     const documents = [];
     for (const record of chain.records) {
-      documents.push(record.status === 'done' ? ((await outputs.read(record.id))?.output ?? null) : null);
+      documents.push(
+        record.status === 'done'
+          ? ((await outputs.read(record.id, record.output ?? null))?.output ?? null)
+          : null,
+      );
     }
     await send(out, stringify([chainRow(chain, documents, columns)]));
     count++;

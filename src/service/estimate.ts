@@ -2,7 +2,7 @@ import type { LoadedConfig } from '../config/index.js';
 import { estimateTokens, type GeminiClient, type MediaUploads, type ModelRequest } from '../gemini/index.js';
 import { LANES, SYNC_LANES, type Lane } from '../lanes/lane.js';
 import { readContentFacts } from '../media/index.js';
-import { OutputStore } from '../outputs/index.js';
+import { OutputStore, type OutputDocument, type OutputSink } from '../outputs/index.js';
 import {
   configuredPriceList,
   modelLimits,
@@ -51,6 +51,8 @@ export interface EstimateOptions {
   clock?: RunnerClock;
   /** Batch turnarounds already measured for this workload (ms), e.g. from the store's finished jobs. */
   batchTurnarounds?: readonly number[];
+  /** The workload's outputs (either sink); the output folder read as files by default. */
+  outputs?: Pick<OutputSink, 'documents'>;
 }
 
 /** Where a token figure comes from. */
@@ -97,11 +99,13 @@ export async function estimateWorkload(
   const random = options.random ?? Math.random;
   const prices = configuredPriceList(config);
   const modelPrice = modelPrices(prices, config.model.name);
-  const outputs = new OutputStore(config.outputs);
+  const outputs = options.outputs ?? new OutputStore(config.outputs);
   const extractContext = contextExtractor(config);
+  // The one finished output later records are rendered with, once it is known.
+  let typical: OutputDocument | null = null;
   const builder = new RecordRequestBuilder({
     prompt: await loadPrompt(config.prompt.dir, config.prompt.name, config.prompt.version),
-    outputs,
+    outputs: { read: async (id) => (typical?.id === id ? typical : null) },
     extractContext,
     generationConfig: config.model.generation_config,
     responseJsonSchema:
@@ -152,7 +156,8 @@ export async function estimateWorkload(
         : { kind: 'default' };
   // With finished records, later records are rendered with a typical one's output as their context
   // (the template's framing included); without, the context is sized like an output and added.
-  contextFrom = finished?.typicalId ?? null;
+  contextFrom = finished?.typical.id ?? null;
+  typical = finished?.typical ?? null;
   const contextPerRequest = finished?.contextTokens ?? outputPerRequest;
   const contextAllowance = contextFrom === null ? contextPerRequest : 0;
 
@@ -292,20 +297,22 @@ function defaultOutputTokens(config: LoadedConfig): number {
  * context is closest to the mean (to render later records with); null when none is finished.
  */
 async function finishedFacts(
-  outputs: OutputStore,
+  outputs: Pick<OutputSink, 'documents'>,
   extractContext: (output: unknown) => unknown,
-): Promise<{ samples: number; outputTokens: number; contextTokens: number; typicalId: string } | null> {
-  const contexts: Array<{ id: string; tokens: number }> = [];
+): Promise<{ samples: number; outputTokens: number; contextTokens: number; typical: OutputDocument } | null> {
+  const contexts: Array<{ document: OutputDocument; tokens: number }> = [];
   let output = 0;
-  for await (const id of outputs.listDone()) {
-    const document = await outputs.read(id).catch(() => null);
-    if (!document) continue;
-    output += document.meta.usage.outputTokens;
-    contexts.push({
-      id,
-      tokens: Math.ceil((JSON.stringify(extractContext(document.output)) ?? '').length / 4),
-    });
-    if (contexts.length >= FINISHED_SAMPLE) break;
+  try {
+    for await (const document of outputs.documents()) {
+      output += document.meta.usage.outputTokens;
+      contexts.push({
+        document,
+        tokens: Math.ceil((JSON.stringify(extractContext(document.output)) ?? '').length / 4),
+      });
+      if (contexts.length >= FINISHED_SAMPLE) break;
+    }
+  } catch {
+    // A corrupt output ends the sample: an estimate reads what it can.
   }
   const samples = contexts.length;
   if (samples === 0) return null;
@@ -317,7 +324,7 @@ async function finishedFacts(
     samples,
     outputTokens: Math.round(output / samples),
     contextTokens: Math.round(mean),
-    typicalId: typical.id,
+    typical: typical.document,
   };
 }
 

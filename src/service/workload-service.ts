@@ -5,13 +5,13 @@ import { WavebatchError } from '../errors.js';
 import {
   exportOutputFiles,
   exportOutputs,
-  OutputStore,
   type ExportFormat,
   type OutputDocument,
+  type OutputSink,
 } from '../outputs/index.js';
 import type { Lane } from '../lanes/lane.js';
 import { configuredPriceList, modelPrices } from '../pricing/index.js';
-import { openWorkloadStore } from '../runner/workload-session.js';
+import { openWorkloadStore, workloadOutputs } from '../runner/workload-session.js';
 import type {
   FailureFilter,
   FailureRow,
@@ -85,18 +85,14 @@ export class WorkloadService {
   private constructor(
     readonly config: LoadedConfig,
     private readonly store: WorkloadStore,
-    private readonly outputs: OutputStore,
+    private readonly outputs: OutputSink,
     private readonly clock: RunnerClock,
   ) {}
 
   /** Opens the workload's state store (created empty when the workload never ran). */
   static open(config: LoadedConfig, options: WorkloadServiceOptions = {}): WorkloadService {
-    return new WorkloadService(
-      config,
-      options.store ?? openWorkloadStore(config),
-      new OutputStore(config.outputs),
-      options.clock ?? systemClock,
-    );
+    const store = options.store ?? openWorkloadStore(config);
+    return new WorkloadService(config, store, workloadOutputs(config, store), options.clock ?? systemClock);
   }
 
   /** The workload at a glance: records, chains, active jobs, tokens and cost, throughput and ETA. */
@@ -198,7 +194,7 @@ export class WorkloadService {
       this.store.recordAttempts(id),
       this.store.listFailures({ recordId: id }),
       this.store.listEvents({ recordId: id }),
-      this.outputs.read(id),
+      this.outputs.read(id, record.output ?? null),
     ]);
     return { record, attempts, failures, events, output };
   }
@@ -206,6 +202,11 @@ export class WorkloadService {
   /** The workload's jobs in creation order, optionally only those in `states`. */
   async jobs(states?: readonly JobState[]): Promise<WorkloadJob[]> {
     return (await this.store.listJobs(states)).map((job) => ({ ...job, lane: 'batch' }));
+  }
+
+  /** Every committed output document, streamed from the configured sink. */
+  outputDocuments(): AsyncIterable<OutputDocument> {
+    return this.outputs.documents();
   }
 
   /** Streams every output document to `out` as JSON Lines or CSV; returns how many. */
@@ -286,8 +287,9 @@ export class WorkloadService {
     if (current) yield current;
   }
 
-  /** Closes the state store. */
+  /** Closes the outputs and the state store. */
   async close(): Promise<void> {
+    await this.outputs.close();
     await this.store.close();
   }
 

@@ -21,6 +21,10 @@ export interface StoredRecord extends WorkloadRecord {
   jobId: string | null;
   /** Records from this one to the end of its chain; the planner prefers long remaining chains. */
   remaining: number;
+  /** Where its output line is, when it is done in a JSONL sink. */
+  output?: OutputLocation | null;
+  /** Where its predecessor's output line is (its context), when that is done in a JSONL sink. */
+  predecessorOutput?: OutputLocation | null;
 }
 
 export interface JobRow {
@@ -122,6 +126,8 @@ export interface UsageTotal {
 export interface RecordFilter {
   status?: RecordStatus;
   chainId?: string;
+  /** Only the records in flight in this job. */
+  jobId?: string;
   /** `id` (the default) or `chain`: by chain id, then position within the chain. */
   order?: 'id' | 'chain';
   /** Keyset paging in id order: only records after this id. */

@@ -1,21 +1,35 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { OUTPUT_SINKS, writeCatalogWorkload, type OutputSinkName } from '../fixtures/catalog-workload.js';
+import { readOutputs, type OutputFile } from '../fixtures/output-reader.js';
 import { openEmulatedSession } from '../fixtures/session.js';
 
-interface OutputFile {
-  id: string;
-  output: { carry_over: string; courses: string[] };
-  meta: { prompt: { name: string; version: string; hash: string }; job?: string; attempt: number };
+function readOutput(root: string, sink: OutputSinkName, id: string): OutputFile {
+  const output = readOutputs(join(root, 'out'), sink).get(id);
+  if (!output) throw new Error(`no output for ${id}`);
+  return output;
 }
 
-function readOutput(root: string, id: string): OutputFile {
-  return JSON.parse(readFileSync(join(root, 'out', `${id}.json`), 'utf8')) as OutputFile;
+/** Loses one record's output behind wavebatch's back: its file deleted, or the shard cut before its line. */
+function loseOutput(root: string, sink: OutputSinkName, id: string): void {
+  if (sink === 'files') {
+    rmSync(join(root, 'out', `${id}.json`));
+    return;
+  }
+  const manifest = JSON.parse(readFileSync(join(root, 'out', 'manifest.json'), 'utf8')) as {
+    shards: Array<{ file: string }>;
+  };
+  const path = join(root, 'out', manifest.shards.at(-1)?.file ?? '');
+  const text = readFileSync(path, 'utf8');
+  const start = text.indexOf(`{"id":${JSON.stringify(id)},`);
+  if (start < 0 || text.indexOf('\n', start) !== text.length - 1)
+    throw new Error(`${id} is not the last line`);
+  truncateSync(path, Buffer.byteLength(text.slice(0, start)));
 }
 
-describe('batch orchestrator on the emulator', () => {
+describe.each(OUTPUT_SINKS)('batch orchestrator on the emulator, %s output sink', (sink) => {
   let emulator: RunningEmulator;
   let root = '';
 
@@ -29,7 +43,7 @@ describe('batch orchestrator on the emulator', () => {
   });
 
   it('runs chains in order, feeding each page its predecessor output, across books in shared jobs', async () => {
-    const workload = writeCatalogWorkload({ books: 4, pages: 3 });
+    const workload = writeCatalogWorkload({ books: 4, pages: 3, sink });
     root = workload.root;
     const { session } = await openEmulatedSession(workload.configPath, emulator);
     const summary = await session.runner.run();
@@ -43,10 +57,10 @@ describe('batch orchestrator on the emulator', () => {
 
     for (const chain of workload.chains) {
       for (let index = 1; index < chain.length; index++) {
-        const previous = readOutput(root, chain[index - 1] as string);
+        const previous = readOutput(root, sink, chain[index - 1] as string);
         const entry = ledger.find((e) => e.key === chain[index]);
         expect(entry?.promptText).toContain(previous.output.carry_over);
-        expect(readOutput(root, chain[index] as string).meta.prompt).toMatchObject({
+        expect(readOutput(root, sink, chain[index] as string).meta.prompt).toMatchObject({
           name: 'page',
           version: 'v1',
         });
@@ -62,8 +76,8 @@ describe('batch orchestrator on the emulator', () => {
     expect(new Set(firstPageBatches).size).toBeLessThan(firstPageBatches.length);
   });
 
-  it('re-running over a finished tree does nothing; a deleted output is redone alone', async () => {
-    const workload = writeCatalogWorkload({ books: 2, pages: 2 });
+  it('re-running over a finished tree does nothing; a lost output is redone alone', async () => {
+    const workload = writeCatalogWorkload({ books: 2, pages: 2, sink });
     root = workload.root;
     let { session } = await openEmulatedSession(workload.configPath, emulator);
     await session.runner.run();
@@ -76,8 +90,9 @@ describe('batch orchestrator on the emulator', () => {
     expect(again.jobsSubmitted).toBe(0);
     expect(emulator.ledger.entries()).toHaveLength(billed);
 
-    const last = workload.chains[0]?.[1] as string;
-    rmSync(join(root, 'out', `${last}.json`));
+    // The last record completed: the last line of the last shard, or any one file.
+    const last = emulator.ledger.entries().at(-1)?.key as string;
+    loseOutput(root, sink, last);
     ({ session } = await openEmulatedSession(workload.configPath, emulator));
     const redo = await session.runner.run();
     await session.close();

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { GoogleGenAI } from '@google/genai';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { OUTPUT_SINKS, writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { readOutputs } from '../fixtures/output-reader.js';
 
 const CHILD = join(import.meta.dirname, '..', 'fixtures', 'run-child.ts');
 
@@ -36,7 +37,7 @@ function runChild(configPath: string, url: string, killAfter: number | null): Pr
   });
 }
 
-describe('crash safety', () => {
+describe.each(OUTPUT_SINKS)('crash safety, %s output sink', (sink) => {
   let emulator: RunningEmulator | undefined;
   let root = '';
 
@@ -57,6 +58,7 @@ describe('crash safety', () => {
       books: 6,
       pages: 4,
       execution: { max_concurrent_jobs: 3, max_requests_per_job: 3, poll_interval: 25 },
+      sink,
     });
     root = workload.root;
 
@@ -77,19 +79,25 @@ describe('crash safety', () => {
 
     const ids = workload.chains.flat();
     const ledger = emulator.ledger.entries();
+    // Each output committed once (a JSONL id committed twice fails the read).
+    const outputs = readOutputs(join(root, 'out'), sink);
+    expect([...outputs.keys()].sort()).toEqual([...ids].sort());
     for (const id of ids) {
       expect(
         ledger.filter((entry) => entry.key === id),
         `billed once: ${id}`,
       ).toHaveLength(1);
-      const output = JSON.parse(readFileSync(join(root, 'out', `${id}.json`), 'utf8')) as {
-        id: string;
-        output: { carry_over: unknown };
-      };
-      expect(output.id).toBe(id);
-      expect(typeof output.output.carry_over).toBe('string');
+      expect(typeof outputs.get(id)?.output.carry_over).toBe('string');
     }
     expect(ledger).toHaveLength(ids.length);
+    // Chain context survived every crash: each page was prompted with its predecessor's output.
+    for (const chain of workload.chains) {
+      for (let index = 1; index < chain.length; index++) {
+        const previous = outputs.get(chain[index - 1] as string);
+        const entry = ledger.find((e) => e.key === chain[index]);
+        expect(entry?.promptText).toContain(previous?.output.carry_over);
+      }
+    }
 
     const ai = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl: emulator.url } });
     const names: string[] = [];

@@ -43,6 +43,7 @@ export function estimateCommand(): Command {
           .filter((ms) => Number.isFinite(ms) && ms >= 0);
         const estimate = await estimateWorkload(service.config, {
           batchTurnarounds,
+          outputs: { documents: () => service.outputDocuments() },
           ...(options.calibrate !== undefined ? { calibrate: options.calibrate } : {}),
           ...(options.outputTokens !== undefined ? { outputTokens: options.outputTokens } : {}),
         });

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { ShardCommit } from '../../outputs/index.js';
 import type { FailureInput, FailureOutcome, RecordSuccess } from '../store.js';
 import { insertEvents } from './event-log.js';
-import { commitShard } from './output-index.js';
+import { CLEAR_LOCATION, commitShard } from './output-index.js';
 
 /**
  * Marks in-flight records done at their output location, bills their job, unblocks successors and
@@ -161,7 +161,9 @@ export function failJobIntent(
 export function reopenRecord(db: Database.Database, recordId: string, at: string): boolean {
   return db.transaction(() => {
     const reopened = db
-      .prepare(`UPDATE records SET status = 'ready', updated_at = ? WHERE id = ? AND status = 'done'`)
+      .prepare(
+        `UPDATE records SET status = 'ready', ${CLEAR_LOCATION}, updated_at = ? WHERE id = ? AND status = 'done'`,
+      )
       .run(at, recordId).changes;
     if (reopened === 0) return false;
     db.prepare(

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { RecordCounts, StoredRecord } from '../store.js';
-import { toStoredRecord, type RecordDbRow } from './rows.js';
+import { RECORD_SELECT, toStoredRecord, type RecordDbRow } from './rows.js';
 
 /** Moves blocked records whose predecessor is done to ready, and ready ones whose predecessor is not back. */
 export function refreshReadiness(db: Database.Database, at: string): void {
@@ -20,7 +20,7 @@ export function refreshReadiness(db: Database.Database, at: string): void {
 
 /** The record with this id, or null. */
 export function getRecord(db: Database.Database, id: string): StoredRecord | null {
-  const row = db.prepare('SELECT * FROM records WHERE id = ?').get(id) as RecordDbRow | undefined;
+  const row = db.prepare(`${RECORD_SELECT} WHERE r.id = ?`).get(id) as RecordDbRow | undefined;
   return row ? toStoredRecord(row) : null;
 }
 
@@ -28,8 +28,8 @@ export function getRecord(db: Database.Database, id: string): StoredRecord | nul
 export function listReady(db: Database.Database, limit: number): StoredRecord[] {
   const rows = db
     .prepare(
-      `SELECT * FROM records WHERE status = 'ready'
-         ORDER BY remaining DESC, chain_id, position LIMIT ?`,
+      `${RECORD_SELECT} WHERE r.status = 'ready'
+         ORDER BY r.remaining DESC, r.chain_id, r.position LIMIT ?`,
     )
     .all(limit) as RecordDbRow[];
   return rows.map(toStoredRecord);

@@ -1,31 +1,35 @@
 import type Database from 'better-sqlite3';
 import type { JobState, RecordAttempt, RecordFilter, StoredRecord } from '../store.js';
-import { toStoredRecord, type RecordDbRow } from './rows.js';
+import { RECORD_SELECT, toStoredRecord, type RecordDbRow } from './rows.js';
 
 /** Records in id or chain order matching every condition of the filter (read-only: for status, export, the API). */
 export function listRecords(db: Database.Database, filter: RecordFilter): StoredRecord[] {
   const conditions: string[] = [];
   const values: Array<string | number> = [];
   if (filter.status !== undefined) {
-    conditions.push('status = ?');
+    conditions.push('r.status = ?');
     values.push(filter.status);
   }
   if (filter.chainId !== undefined) {
-    conditions.push('chain_id = ?');
+    conditions.push('r.chain_id = ?');
     values.push(filter.chainId);
   }
+  if (filter.jobId !== undefined) {
+    conditions.push('r.job_id = ?');
+    values.push(filter.jobId);
+  }
   if (filter.afterId !== undefined) {
-    conditions.push('id > ?');
+    conditions.push('r.id > ?');
     values.push(filter.afterId);
   }
   if (filter.afterChain !== undefined) {
-    conditions.push('(chain_id > ? OR (chain_id = ? AND position > ?))');
+    conditions.push('(r.chain_id > ? OR (r.chain_id = ? AND r.position > ?))');
     values.push(filter.afterChain.chainId, filter.afterChain.chainId, filter.afterChain.position);
   }
   const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-  const order = filter.order === 'chain' ? 'chain_id, position' : 'id';
+  const order = filter.order === 'chain' ? 'r.chain_id, r.position' : 'r.id';
   const rows = db
-    .prepare(`SELECT * FROM records ${where} ORDER BY ${order} LIMIT ?`)
+    .prepare(`${RECORD_SELECT} ${where} ORDER BY ${order} LIMIT ?`)
     .all(...values, filter.limit ?? -1) as RecordDbRow[];
   return rows.map(toStoredRecord);
 }

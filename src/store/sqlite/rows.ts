@@ -1,4 +1,13 @@
+import type { OutputLocation } from '../../outputs/index.js';
 import type { FailureRow, JobRow, JobState, RecordStatus, StoredRecord } from '../store.js';
+
+/**
+ * The columns of a stored record, `FROM records r` joined to its predecessor `p` (whose output
+ * location is the record's context): every query that returns StoredRecords selects these.
+ */
+export const RECORD_SELECT = `SELECT r.*, p.output_shard AS predecessor_shard,
+    p.output_offset AS predecessor_offset, p.output_length AS predecessor_length
+  FROM records r LEFT JOIN records p ON p.id = r.predecessor_id`;
 
 /** Column shapes as SQL returns them; mapped once here so the rest of the code sees camelCase. */
 export interface RecordDbRow {
@@ -12,6 +21,12 @@ export interface RecordDbRow {
   attempts: number;
   job_id: string | null;
   remaining: number;
+  output_shard: number | null;
+  output_offset: number | null;
+  output_length: number | null;
+  predecessor_shard?: number | null;
+  predecessor_offset?: number | null;
+  predecessor_length?: number | null;
 }
 
 export interface JobDbRow {
@@ -57,7 +72,19 @@ export function toStoredRecord(row: RecordDbRow): StoredRecord {
     attempts: row.attempts,
     jobId: row.job_id,
     remaining: row.remaining,
+    output: location(row.output_shard, row.output_offset, row.output_length),
+    predecessorOutput: location(row.predecessor_shard, row.predecessor_offset, row.predecessor_length),
   };
+}
+
+function location(
+  shard: number | null | undefined,
+  offset: number | null | undefined,
+  length: number | null | undefined,
+): OutputLocation | null {
+  return shard === null || shard === undefined || offset === null || offset === undefined
+    ? null
+    : { shard, offset, length: length ?? 0 };
 }
 
 export function toJobRow(row: JobDbRow): JobRow {
