@@ -75,6 +75,24 @@ const executionSchema = z.strictObject({
       'a run stops (exit 1) once the API has given no answer at all (connection refused, DNS, timeouts) for this long; ' +
         'server errors and quota waits never stop it',
     ),
+  stall_factor: z
+    .number({ error: 'expected a number >= 1' })
+    .min(1, { error: 'expected a number >= 1' })
+    .default(4)
+    .describe(
+      "a PENDING or RUNNING batch job is stalled once older than this many times the median turnaround of the workload's finished jobs",
+    ),
+  stall_min_age: duration
+    .default(3_600_000)
+    .describe(
+      'a job is never stalled before this age; before 3 jobs have finished, a job is stalled after 24 h',
+    ),
+  stall_action: z
+    .enum(['wait', 'cancel'], { error: 'expected wait or cancel' })
+    .default('wait')
+    .describe(
+      'what happens to a stalled job besides being reported: wait for it, or cancel it (only while nothing of it was processed) and resubmit its records',
+    ),
 });
 
 const outputsSchema = z.union(

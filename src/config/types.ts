@@ -58,6 +58,12 @@ export interface ExecutionConfig {
   poll_interval: number;
   /** Milliseconds without any answer from the API after which a run stops. */
   give_up_after: number;
+  /** A job is stalled once older than this many times the learned turnaround… */
+  stall_factor: number;
+  /** …and never before this many milliseconds. */
+  stall_min_age: number;
+  /** What is done about a stalled job besides reporting it. */
+  stall_action: 'wait' | 'cancel';
 }
 
 /** A validated workload config: defaults applied, every path absolute, the response schema loaded. */

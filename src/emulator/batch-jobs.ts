@@ -175,7 +175,9 @@ export class BatchJobs {
     const turnaround = randomInteger(this.turnaroundRandom, min, max);
     let fate = this.settings.processing.faults.nextJobFault();
     let dueAt = now + turnaround;
-    if (turnaround > this.settings.jobExpiryMs) {
+    // A stuck job never leaves the queue: it stays PENDING until it expires.
+    const stuck = fate === 'job_stuck';
+    if (turnaround > this.settings.jobExpiryMs || stuck) {
       fate = 'job_expired';
       dueAt = now + this.settings.jobExpiryMs;
     }
@@ -187,7 +189,7 @@ export class BatchJobs {
       updateTime: now,
       endTime: undefined,
       // Pending for a tenth of the turnaround (at most 1 min), like a short queue wait.
-      runningAt: now + Math.min(turnaround / 10, 60_000),
+      runningAt: stuck ? dueAt : now + Math.min(turnaround / 10, 60_000),
       dueAt,
       fate,
       state: 'PENDING',

@@ -4,8 +4,11 @@ import { WavebatchError } from '../errors.js';
 
 export type { RecordFault };
 
-const JOB_FAULTS = ['job_failed', 'job_expired', 'none'] as const;
-/** How a batch job ends instead of (or as) a normal success. */
+const JOB_FAULTS = ['job_failed', 'job_expired', 'job_stuck', 'none'] as const;
+/**
+ * How a batch job ends instead of (or as) a normal success. `job_stuck` stays PENDING until it
+ * expires (jobExpiryMs, 48 h by default) or is cancelled, as jobs stuck in Google's queue do.
+ */
 export type JobFault = (typeof JOB_FAULTS)[number];
 
 const HTTP_FAULTS = ['status_400', 'status_500', 'status_503', 'drop'] as const;

@@ -13,6 +13,7 @@ import type { RecordRequestBuilder } from './record-request.js';
 import { syncWorkload } from './workload-sync.js';
 import type { RemoteApi } from './remote-api.js';
 import { RemoteReconciler, type ReconcilerDeps } from './remote-reconciler.js';
+import { StallWatch } from './stall-policy.js';
 import type { ResultProcessingDeps } from './result-processing.js';
 import type { RunnerSettings } from './settings.js';
 import type { TokenCalibration } from './token-calibration.js';
@@ -65,6 +66,8 @@ export interface RunSummary {
   elapsedMs: number;
   /** Remote jobs of this store that nothing watched, cancelled by this run. */
   orphansCancelled: number;
+  /** Active jobs found stalled on the last pass (PENDING or RUNNING far beyond the learned turnaround). */
+  stalledJobs: number;
   /** True when nothing is left to do (all done or dead-lettered, or blocked behind dead letters). */
   finished: boolean;
 }
@@ -81,12 +84,14 @@ export class BatchRunner {
   private readonly emit: RunnerEventListener;
   private readonly attempts: AttemptEventFactory;
   private readonly reconciler = new RemoteReconciler();
+  private readonly stalls: StallWatch;
 
   constructor(private readonly options: BatchRunnerOptions) {
     const listener = options.onEvent;
     // Listeners print and export events: they only ever see redacted text.
     this.emit = (event: RunnerEvent) => listener?.(redactEvent(event));
     this.attempts = options.attempts ?? new AttemptEventFactory({ now: () => options.clock.now() });
+    this.stalls = new StallWatch(options.settings.stall);
   }
 
   /** One pass (sync, reconcile, service, submit) and return: safe to call from cron. */
@@ -223,6 +228,7 @@ export class BatchRunner {
       costUsd: 0,
       elapsedMs: clock.now() - started,
       orphansCancelled: this.orphansCancelled,
+      stalledJobs: this.stalls.stalledCount(),
       finished: activeJobs + unconfirmedJobs === 0 && counts.ready === 0 && counts.in_flight === 0,
     };
   }
@@ -260,6 +266,7 @@ export class BatchRunner {
       observeUsage: (estimated, actual) => calibration.observe(estimated / calibration.scale(), actual),
       attempts: this.attempts,
       runId: this.runId,
+      stalls: this.stalls,
     };
   }
 }

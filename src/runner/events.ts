@@ -60,6 +60,19 @@ export type RunnerEvent =
   | { type: 'quota-wait'; reason: string; retryDelayMs: number | null }
   /** A remote call failed for a passing reason and is tried again after `delayMs`. */
   | { type: 'retry'; operation: string; attempt: number; delayMs: number; message: string }
+  /**
+   * A job PENDING or RUNNING far beyond the learned turnaround (`thresholdMs`); reported once, and
+   * `cancelled` when the stall policy says so and nothing of it was processed (its records go again).
+   */
+  | {
+      type: 'job-stalled';
+      jobId: string;
+      remoteName: string;
+      state: string;
+      ageMs: number;
+      thresholdMs: number;
+      action: 'waiting' | 'cancelled';
+    }
   /** A remote job of this store that nothing watched was found and dealt with. */
   | { type: 'job-orphan'; remoteName: string; displayName: string; action: 'cancelled'; reason: string }
   | { type: 'progress'; counts: RecordCounts; activeJobs: number }
@@ -88,6 +101,7 @@ export function redactEvent(event: RunnerEvent): RunnerEvent {
     case 'record-done':
     case 'progress':
     case 'job-orphan':
+    case 'job-stalled':
       return event;
     default:
       return event satisfies never;

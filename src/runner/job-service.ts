@@ -2,6 +2,7 @@ import { GeminiApiError, type BatchJobInfo } from '../gemini/index.js';
 import type { JobRow, JobState } from '../store/store.js';
 import { endsTheRun } from './remote-api.js';
 import { processSucceededJob, type ResultProcessingDeps } from './result-processing.js';
+import type { StallWatch } from './stall-policy.js';
 
 const REMOTE_TO_LOCAL: Record<BatchJobInfo['state'], JobState | null> = {
   pending: 'pending',
@@ -20,6 +21,7 @@ const REMOTE_TO_LOCAL: Record<BatchJobInfo['state'], JobState | null> = {
  * failing is reported and tried again on the next pass; the other jobs go on.
  */
 export async function serviceActiveJobs(deps: ResultProcessingDeps): Promise<number> {
+  deps.stalls?.beginPass(await deps.store.listJobs());
   const jobs = await deps.store.listJobs(['pending', 'running', 'succeeded']);
   let settled = 0;
   for (const job of jobs) {
@@ -51,6 +53,8 @@ async function serviceJob(deps: ResultProcessingDeps, job: JobRow, remoteName: s
   }
   const state = REMOTE_TO_LOCAL[remote.state];
   if (!state) return false;
+  if ((state === 'pending' || state === 'running') && deps.stalls)
+    await reactToStall(deps, deps.stalls, job, remoteName, remote);
   const ended = state === 'failed' || state === 'cancelled' || state === 'expired';
   // Records go back before the state changes: a crash in between leaves the job active, and the
   // next poll repeats a release that then finds nothing left to release.
@@ -85,6 +89,39 @@ async function serviceJob(deps: ResultProcessingDeps, job: JobRow, remoteName: s
     return true;
   }
   return false;
+}
+
+/**
+ * Reports a job that is newly stalled, and cancels it when the stall policy says so and nothing of
+ * it was processed: the next poll sees it CANCELLED and its records go back to the queue, without
+ * counting an attempt, to be sent in a new job.
+ */
+async function reactToStall(
+  deps: ResultProcessingDeps,
+  stalls: StallWatch,
+  job: JobRow,
+  remoteName: string,
+  remote: BatchJobInfo,
+): Promise<void> {
+  const verdict = stalls.check(job, remote, deps.now());
+  if (verdict.kind === 'none') return;
+  if (verdict.cancel) {
+    try {
+      await deps.api.cancelBatch(remoteName);
+    } catch (error) {
+      stalls.cancelFailed(job.id);
+      throw error;
+    }
+  }
+  deps.emit({
+    type: 'job-stalled',
+    jobId: job.id,
+    remoteName,
+    state: remote.state,
+    ageMs: verdict.ageMs,
+    thresholdMs: verdict.thresholdMs,
+    action: verdict.cancel ? 'cancelled' : 'waiting',
+  });
 }
 
 async function settleLostJob(deps: ResultProcessingDeps, job: JobRow, reason: string): Promise<void> {

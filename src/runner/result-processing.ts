@@ -9,6 +9,7 @@ import type { JobMember, JobRow, RecordSuccess, StoredRecord, WorkloadStore } fr
 import type { AttemptEventFactory } from '../telemetry/attempt-event.js';
 import type { BatchApi } from './batch-api.js';
 import type { RunnerEventListener } from './events.js';
+import type { StallWatch } from './stall-policy.js';
 import type { RunnerSettings } from './settings.js';
 
 export interface ResultProcessingDeps {
@@ -25,6 +26,8 @@ export interface ResultProcessingDeps {
   attempts: AttemptEventFactory;
   /** The run the attempts are logged under. */
   runId: number | null;
+  /** Watches PENDING and RUNNING jobs for stalls; without it none are looked for. */
+  stalls?: StallWatch;
 }
 
 interface RawResult {

@@ -1,4 +1,5 @@
 import type { RetryPolicy } from '../retry.js';
+import type { StallPolicy } from './stall-policy.js';
 
 /** The numbers the batch runner works within, taken from the workload config. */
 export interface RunnerSettings {
@@ -23,4 +24,6 @@ export interface RunnerSettings {
   giveUpAfterMs: number;
   /** How often the remote job list is checked for jobs of this store that nothing watches. */
   remoteScanIntervalMs: number;
+  /** When a batch job counts as stalled and what is done about it. */
+  stall: StallPolicy;
 }

@@ -99,6 +99,11 @@ export function runnerSettings(config: LoadedConfig): RunnerSettings {
     baseUrl: config.api.base_url ?? GOOGLE_BASE_URL,
     retryPolicy: QUICK_RETRY,
     giveUpAfterMs: execution.give_up_after,
+    stall: {
+      factor: execution.stall_factor,
+      minAgeMs: execution.stall_min_age,
+      action: execution.stall_action,
+    },
     remoteScanIntervalMs: REMOTE_SCAN_INTERVAL_MS,
   };
 }

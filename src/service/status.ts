@@ -21,7 +21,7 @@ export interface ActiveJobStatus {
   requests: number;
   createdAt: string;
   ageMs: number;
-  /** Older than the lane's target turnaround (24 h for batch). */
+  /** Older than the stall threshold: `execution.stall_*` over the learned turnaround (24 h before any was learned). */
   stalled: boolean;
 }
 
@@ -116,6 +116,8 @@ export interface StatusFacts {
   failureCauses: Array<{ cause: string; count: number }>;
   /** The inference log's attempts, grouped (every run). */
   attempts: readonly AttemptGroup[];
+  /** Age past which an active job is flagged stalled (the run's stall policy); default 24 h. */
+  stallThresholdMs?: number;
 }
 
 /** Pure: the status of a workload from its facts at time `now` (ms). */
@@ -134,7 +136,7 @@ export function summarizeStatus(facts: StatusFacts, now: number): WorkloadStatus
         requests: job.requestCount,
         createdAt: job.createdAt,
         ageMs,
-        stalled: ageMs > BATCH_TARGET_TURNAROUND_MS,
+        stalled: ageMs > (facts.stallThresholdMs ?? BATCH_TARGET_TURNAROUND_MS),
       };
     });
   const lanes: WorkloadStatus['lanes'] = {};

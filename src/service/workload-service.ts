@@ -28,6 +28,7 @@ import { renderRunReport } from '../telemetry/report/render-report.js';
 import { writeChainCsv, type ChainRecords } from './chain-export.js';
 import { ExportTargetError } from './errors.js';
 import { takeLease } from '../store/lease.js';
+import { learnedTurnaroundMs, stallThresholdMs } from '../runner/stall-policy.js';
 import { writeFailures, type FailureExportFormat } from './failure-export.js';
 import { summarizeStatus, THROUGHPUT_WINDOW_MS, type WorkloadStatus } from './status.js';
 
@@ -128,6 +129,11 @@ export class WorkloadService {
         priceList,
         failureCauses,
         attempts,
+        stallThresholdMs: stallThresholdMs(learnedTurnaroundMs(jobs), {
+          factor: this.config.execution.stall_factor,
+          minAgeMs: this.config.execution.stall_min_age,
+          action: this.config.execution.stall_action,
+        }),
       },
       now,
     );

@@ -115,6 +115,7 @@ export class OpenTelemetrySink implements TelemetrySink {
       case 'quota-wait':
       case 'retry':
       case 'job-orphan':
+      case 'job-stalled':
       case 'progress':
       case 'warning':
         return;

@@ -122,6 +122,12 @@ export class RunTelemetry {
           jobName: event.remoteName,
           message: event.reason,
         };
+      case 'job-stalled':
+        return {
+          ...base(event.action === 'cancelled' ? 'stall-cancelled' : 'stalled', event.jobId),
+          jobName: event.remoteName,
+          message: `${event.state} for ${Math.round(event.ageMs / 1000)} s (stalled past ${Math.round(event.thresholdMs / 1000)} s)`,
+        };
       case 'run-started':
       case 'run-finished':
       case 'sync':

@@ -144,11 +144,30 @@ export function runnerLogLine(event: RunnerEvent): LogLine {
           action: event.action,
         },
       );
+    case 'job-stalled':
+      return line(
+        'warn',
+        `job ${event.jobId} ${event.state} for ${minutes(event.ageMs)}, past the stall threshold of ${minutes(event.thresholdMs)}` +
+          (event.action === 'cancelled' ? '; cancelled, its records go again' : '; waiting for it'),
+        {
+          jobId: event.jobId,
+          jobName: event.remoteName,
+          state: event.state,
+          ageMs: event.ageMs,
+          thresholdMs: event.thresholdMs,
+          action: event.action,
+        },
+      );
     case 'warning':
       return line('warn', event.message);
     default:
       return event satisfies never;
   }
+}
+
+/** "42 s", "7 min". */
+function minutes(ms: number): string {
+  return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
 }
 
 /** "1 request", "3 requests". */

@@ -35,6 +35,9 @@ describe('loadConfig (YAML)', () => {
       enqueued_token_budget: 5_000_000,
       poll_interval: 30_000,
       give_up_after: 900_000,
+      stall_factor: 4,
+      stall_min_age: 3_600_000,
+      stall_action: 'wait',
     });
     expect(config.api).toEqual({});
     expect(config.apiKey).toBeUndefined();

@@ -82,6 +82,7 @@ async function intentWithUploadedInput(sandbox: ReturnType<typeof emulatorSandbo
       baseUrl: emulator.url,
       retryPolicy: FAST_RETRY,
       giveUpAfterMs: 60_000,
+      stall: { factor: 4, minAgeMs: 3_600_000, action: 'wait' },
       remoteScanIntervalMs: 60_000,
     },
     clock: { now: () => clock, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
