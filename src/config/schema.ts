@@ -66,6 +66,12 @@ const executionSchema = z.strictObject({
   enqueued_token_budget: wholeNumber(1)
     .default(5_000_000)
     .describe('estimated input tokens allowed in queued jobs at once'),
+  redo_stale: z
+    .boolean({ error: 'expected true or false' })
+    .default(false)
+    .describe(
+      'every run queues again the records whose output was made by another prompt version, model or input (like `run --redo stale`)',
+    ),
   poll_interval: duration
     .default(30_000)
     .describe('time between job status polls: ms, or "250ms" / "30s" / "5m" / "1h"'),

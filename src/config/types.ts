@@ -56,6 +56,8 @@ export interface ExecutionConfig {
   enqueued_token_budget: number;
   /** Milliseconds. */
   poll_interval: number;
+  /** Queue again, at every run, the done records whose outputs are stale. */
+  redo_stale: boolean;
   /** Milliseconds without any answer from the API after which a run stops. */
   give_up_after: number;
   /** A job is stalled once older than this many times the learned turnaround… */

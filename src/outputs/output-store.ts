@@ -5,10 +5,13 @@ import { syncFolder } from './durable-files.js';
 import { OutputCorruptError } from './errors.js';
 import { idFromSegments, isTempName, outputPath, tempName } from './paths.js';
 
-/** What produced an output: prompt version and hash, model, job, attempt, billed usage. */
+/** What produced an output: prompt version and hash, model, source content, job, attempt, billed usage. */
 export interface OutputMeta {
-  prompt: { name: string; version: string; hash: string };
+  /** `hash`: of the rendered prompt; `template`: of the template sources of that version. */
+  prompt: { name: string; version: string; hash: string; template?: string };
   model: string;
+  /** The content hash of the record it was made from (its variables and media bytes). */
+  source?: { hash: string };
   job: string;
   attempt: number;
   usage: { inputTokens: number; outputTokens: number };

@@ -6,6 +6,8 @@ import type { WorkloadRecord } from '../workload/record.js';
 import type { RunnerClock } from '../clock.js';
 import type { RunOutcome } from '../store/event-log.js';
 import { AttemptEventFactory } from '../telemetry/attempt-event.js';
+import type { StalenessDeps } from '../outputs/staleness.js';
+import { redoStaleOutputs } from './stale-redo.js';
 import { redactEvent, type RunnerEvent, type RunnerEventListener } from './events.js';
 import { serviceActiveJobs } from './job-service.js';
 import { submitReadyRecords, type SubmissionDeps } from './job-submission.js';
@@ -44,6 +46,8 @@ export interface BatchRunnerOptions {
   attempts?: AttemptEventFactory;
   /** Hash of the workload config, kept in the runs table. */
   configHash?: string;
+  /** Set to queue again the done records whose outputs are stale, after each sync (`run --redo stale`). */
+  redoStale?: StalenessDeps;
 }
 
 /** What a run did, for the CLI summary and the runs table. */
@@ -177,6 +181,14 @@ export class BatchRunner {
   private async prepare(): Promise<void> {
     const { store, outputs, source } = this.options;
     await syncWorkload(store, outputs, source(), this.emit);
+    if (this.options.redoStale)
+      await redoStaleOutputs({
+        ...this.options.redoStale,
+        store,
+        runId: this.runId,
+        now: () => this.options.clock.now(),
+        emit: this.emit,
+      });
     await this.calibrateTokens();
   }
 

@@ -76,6 +76,8 @@ export type RunnerEvent =
   /** A remote job of this store that nothing watched was found and dealt with. */
   | { type: 'job-orphan'; remoteName: string; displayName: string; action: 'cancelled'; reason: string }
   | { type: 'progress'; counts: RecordCounts; activeJobs: number }
+  /** Done records queued again because their outputs are stale (`run --redo stale`). */
+  | { type: 'stale-redo'; records: number; byReason: Record<string, number> }
   | { type: 'warning'; message: string };
 
 export type RunnerEventListener = (event: RunnerEvent) => void;
@@ -102,6 +104,7 @@ export function redactEvent(event: RunnerEvent): RunnerEvent {
     case 'progress':
     case 'job-orphan':
     case 'job-stalled':
+    case 'stale-redo':
       return event;
     default:
       return event satisfies never;

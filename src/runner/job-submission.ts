@@ -50,14 +50,21 @@ async function submitRound(deps: SubmissionDeps): Promise<SubmissionRound> {
   const ready = await store.listReady(freeJobSlots * settings.maxRequestsPerJob);
   const byId = new Map<string, StoredRecord>();
   const candidates: PackCandidate[] = [];
-  const hashes = new Map<string, { promptHash: string; contextDigest: string | null }>();
+  const hashes = new Map<
+    string,
+    { promptHash: string; contextDigest: string | null; sourceHash: string | null }
+  >();
   // First pass sizes each request and keeps only the numbers; the bodies are rebuilt while writing,
   // so a round never holds a job's worth of inline images in memory.
   for (const record of ready) {
     try {
       const built = await deps.requests.build(record);
       byId.set(record.id, record);
-      hashes.set(record.id, { promptHash: built.promptHash, contextDigest: built.contextDigest });
+      hashes.set(record.id, {
+        promptHash: built.promptHash,
+        contextDigest: built.contextDigest,
+        sourceHash: built.sourceHash,
+      });
       candidates.push({ recordId: record.id, estimatedTokens: built.estimatedTokens, bytes: built.bytes });
     } catch (error) {
       if ((GeminiApiError.isInstance(error) && error.retryable) || error instanceof MediaUploadError) {
@@ -96,6 +103,7 @@ async function submitRound(deps: SubmissionDeps): Promise<SubmissionRound> {
       attempt: byId.get(member.recordId)?.attempts ?? 0,
       promptHash: hashes.get(member.recordId)?.promptHash ?? '',
       contextDigest: hashes.get(member.recordId)?.contextDigest ?? null,
+      sourceHash: hashes.get(member.recordId)?.sourceHash ?? null,
       estimatedTokens: member.estimatedTokens,
     }));
     const id = jobDisplayName(deps.jobPrefix, members, (deps.nonce ?? defaultNonce)());

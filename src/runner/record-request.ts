@@ -11,6 +11,7 @@ import { MediaUploadError } from '../media/index.js';
 import type { PromptTemplate } from '../prompts/index.js';
 import type { StoredRecord } from '../store/store.js';
 import { jsonDigest, type TextArchive } from '../telemetry/text-archive.js';
+import type { RecordContentHasher } from '../workload/content-hash.js';
 import { WavebatchError } from '../errors.js';
 
 /** A record turned into the exact request the model will see. */
@@ -20,6 +21,8 @@ export interface RecordRequest {
   promptHash: string;
   /** sha256 of the context the prompt received; null for a chain's first record. */
   contextDigest: string | null;
+  /** Content hash of the record (variables and media bytes), recorded with its output; null when not hashed. */
+  sourceHash: string | null;
   estimatedTokens: number;
   /** The JSONL line for an uploaded input file; its length sizes the job. */
   line: string;
@@ -71,6 +74,8 @@ export interface RecordRequestBuilderOptions {
   uploads?: MediaUploads;
   /** Keeps each rendered prompt once by hash for the inference log. */
   archive?: TextArchive;
+  /** Hashes each record's content, so its output says what input it was made from. */
+  contentHasher?: RecordContentHasher;
 }
 
 /**
@@ -104,9 +109,10 @@ export class RecordRequestBuilder {
     this.roundContexts = null;
   }
 
-  /** Saves the prompts rendered so far to the inference log (before jobs refer to them). */
+  /** Saves the prompts rendered so far to the inference log (before jobs refer to them), and the file digests learnt. */
   async flushPrompts(): Promise<void> {
     await this.options.archive?.flush();
+    await this.options.contentHasher?.flush();
   }
 
   async build(record: StoredRecord): Promise<RecordRequest> {
@@ -145,11 +151,13 @@ export class RecordRequestBuilder {
     }
     const line = toBatchFileLine(record.id, request);
     await this.options.archive?.rememberPrompt(rendered.hash, rendered.system, rendered.text);
+    const sourceHash = (await this.options.contentHasher?.hash(record)) ?? null;
     return {
       recordId: record.id,
       request,
       promptHash: rendered.hash,
       contextDigest: context === null ? null : jsonDigest(context),
+      sourceHash,
       estimatedTokens: Math.ceil(estimateTokens(request) * this.options.tokenScale()),
       line,
       bytes: Buffer.byteLength(line) + 1,

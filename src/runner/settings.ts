@@ -15,7 +15,8 @@ export interface RunnerSettings {
   inlineMaxBytes: number;
   enqueuedTokenBudget: number;
   pollIntervalMs: number;
-  prompt: { name: string; version: string };
+  /** The prompt; `templateHash` (of its template sources) is recorded with each output. */
+  prompt: { name: string; version: string; templateHash?: string };
   /** Where the API is, for messages (the configured base URL or Google's). */
   baseUrl: string;
   /** How one remote call is retried when it fails for a passing reason. */

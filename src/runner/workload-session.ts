@@ -9,6 +9,8 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { WorkloadStore } from '../store/store.js';
 import { openSource } from '../workload/index.js';
 import { configuredPriceList } from '../pricing/index.js';
+import type { CurrentProvenance } from '../outputs/staleness.js';
+import { RecordContentHasher } from '../workload/content-hash.js';
 import { AttemptEventFactory } from '../telemetry/attempt-event.js';
 import { BraintrustSink, braintrustSettings } from '../telemetry/braintrust.js';
 import { OpenTelemetrySink } from '../telemetry/opentelemetry.js';
@@ -57,6 +59,8 @@ export interface WorkloadSessionOptions {
   sinks?: TelemetrySink[];
   /** Where BRAINTRUST_* settings are read; process.env by default. */
   env?: NodeJS.ProcessEnv;
+  /** `stale`: queue again the done records whose outputs are stale (also `execution.redo_stale`). */
+  redo?: 'stale';
 }
 
 /** A workload opened for work: the runner plus what must be closed after it. */
@@ -125,6 +129,7 @@ export async function openWorkloadSession(
   };
   const gemini = options.gemini ?? defaultClient(config);
   const prompt = await loadPrompt(config.prompt.dir, config.prompt.name, config.prompt.version);
+  settings.prompt = { ...settings.prompt, templateHash: prompt.templateHash };
   const schema = config.model.response_schema;
   const validator = createValidator(schema);
   const clock = options.clock ?? systemClock;
@@ -189,9 +194,11 @@ export async function openWorkloadSession(
     sleep: (ms) => clock.sleep(ms),
     ...(options.mediaExpiryMarginMs !== undefined ? { expiryMarginMs: options.mediaExpiryMarginMs } : {}),
   });
+  const hasher = new RecordContentHasher(store);
   const requests = new RecordRequestBuilder({
     prompt,
     outputs,
+    contentHasher: hasher,
     extractContext: contextExtractor(config),
     generationConfig: config.model.generation_config,
     responseJsonSchema,
@@ -221,6 +228,16 @@ export async function openWorkloadSession(
       now: () => clock.now(),
     }),
     configHash: configDigest(config),
+    ...(options.redo === 'stale' || config.execution.redo_stale
+      ? {
+          redoStale: {
+            store,
+            outputs,
+            hasher,
+            current: currentProvenance(config, prompt.templateHash),
+          },
+        }
+      : {}),
   });
   let closing: Promise<void> | undefined;
   let late = false;
@@ -243,6 +260,16 @@ export async function openWorkloadSession(
       await store.close();
     }
   }
+}
+
+/** What outputs are made with under this config: compared with each output's provenance. */
+export function currentProvenance(config: LoadedConfig, templateHash: string): CurrentProvenance {
+  return {
+    promptName: config.prompt.name,
+    promptVersion: config.prompt.version,
+    templateHash,
+    model: config.model.name,
+  };
 }
 
 /** The API client a workload config points at (its base_url, its key); refuses to go to Google without a key. */

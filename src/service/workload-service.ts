@@ -11,7 +11,7 @@ import {
 } from '../outputs/index.js';
 import type { Lane } from '../lanes/lane.js';
 import { configuredPriceList, modelPrices } from '../pricing/index.js';
-import { openWorkloadStore, workloadOutputs } from '../runner/workload-session.js';
+import { currentProvenance, openWorkloadStore, workloadOutputs } from '../runner/workload-session.js';
 import type {
   FailureFilter,
   FailureRow,
@@ -23,7 +23,10 @@ import type {
   WorkloadStore,
 } from '../store/store.js';
 import type { EventFilter, RunRow, StoredEvent, StoredText } from '../store/event-log.js';
+import { countStaleOutputs, type StaleOutputCounts } from '../outputs/staleness.js';
+import { loadPrompt } from '../prompts/index.js';
 import { gatherRunReport } from '../telemetry/report/run-report.js';
+import { RecordContentHasher } from '../workload/content-hash.js';
 import { renderRunReport } from '../telemetry/report/render-report.js';
 import { writeChainCsv, type ChainRecords } from './chain-export.js';
 import { ExportTargetError } from './errors.js';
@@ -228,6 +231,29 @@ export class WorkloadService {
   /** A rendered prompt or generation config by the hash an event refers to it by. */
   async text(hash: string): Promise<StoredText | null> {
     return this.store.getText(hash);
+  }
+
+  /**
+   * How many outputs are stale (made by another prompt version or template, model, or from input
+   * that changed since) and why. Reads every output's provenance and stats the media files (hashing
+   * only those that changed), so it costs a pass over the outputs.
+   */
+  async staleOutputs(): Promise<StaleOutputCounts> {
+    const prompt = await loadPrompt(
+      this.config.prompt.dir,
+      this.config.prompt.name,
+      this.config.prompt.version,
+    );
+    return countStaleOutputs({
+      store: this.store,
+      outputs: this.outputs,
+      // Reads the digests the runs remembered; learns none (this is a read-only look).
+      hasher: new RecordContentHasher({
+        getFileDigest: (path) => this.store.getFileDigest(path),
+        saveFileDigests: async () => undefined,
+      }),
+      current: currentProvenance(this.config, prompt.templateHash),
+    });
   }
 
   /** The run history, newest first. */

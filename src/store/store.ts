@@ -50,6 +50,8 @@ export interface JobMember {
   estimatedTokens: number;
   /** sha256 of the context the prompt received; null for a chain's first record (or unknown). */
   contextDigest?: string | null;
+  /** Content hash of the record (its variables and media bytes) as it was sent. */
+  sourceHash?: string | null;
 }
 
 export interface NewJob {
@@ -187,6 +189,22 @@ export interface MediaFileCache {
   saveMediaFile(row: MediaFileRow): Promise<void>;
 }
 
+/** A file's sha256, valid while its size and modification time are unchanged. */
+export interface FileDigestRow {
+  /** Absolute path. */
+  path: string;
+  sizeBytes: number;
+  mtimeMs: number;
+  sha256: string;
+}
+
+/** Remembered file digests, so a file is hashed again only when it changed. */
+export interface FileDigestCache {
+  getFileDigest(path: string): Promise<FileDigestRow | null>;
+  /** Inserts or replaces the entries of these paths, in one transaction. */
+  saveFileDigests(rows: readonly FileDigestRow[]): Promise<void>;
+}
+
 /** Who holds a store's lease; times are epoch ms on the holder's clock. */
 export interface LeaseHolder {
   /** Random id drawn by the holder when it took the lease. */
@@ -237,7 +255,7 @@ export interface StoreLease {
  * The state store. Every method is a single transaction, so a crash between two calls leaves a
  * consistent state; the SQLite and (future) Postgres implementations share these semantics.
  */
-export interface WorkloadStore extends MediaFileCache, EventLog, StoreLease, OutputIndex {
+export interface WorkloadStore extends MediaFileCache, FileDigestCache, EventLog, StoreLease, OutputIndex {
   /** A random id drawn when the store was created; it names the store's remote jobs. */
   storeId(): Promise<string>;
 
@@ -245,6 +263,11 @@ export interface WorkloadStore extends MediaFileCache, EventLog, StoreLease, Out
   syncRecords(records: AsyncIterable<WorkloadRecord>): Promise<SyncSummary>;
   /** Recomputes predecessors and remaining-chain lengths after a sync. */
   linkChains(): Promise<void>;
+  /**
+   * Queues done records again although their output files exist (their outputs are stale): they
+   * stay queued, whatever the files say, until a new output is written; returns how many.
+   */
+  markForRedo(ids: readonly string[]): Promise<number>;
   /** Sets blocked/ready from the predecessors' states for records not in flight, done or dead. */
   refreshReadiness(): Promise<void>;
 

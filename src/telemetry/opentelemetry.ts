@@ -117,6 +117,7 @@ export class OpenTelemetrySink implements TelemetrySink {
       case 'job-orphan':
       case 'job-stalled':
       case 'progress':
+      case 'stale-redo':
       case 'warning':
         return;
       default:

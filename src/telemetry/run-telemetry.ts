@@ -136,6 +136,7 @@ export class RunTelemetry {
       case 'quota-wait':
       case 'retry':
       case 'progress':
+      case 'stale-redo':
       case 'warning':
         return null;
       default:

@@ -158,6 +158,19 @@ export function runnerLogLine(event: RunnerEvent): LogLine {
           action: event.action,
         },
       );
+    case 'stale-redo': {
+      const reasons = Object.entries(event.byReason)
+        .filter(([, count]) => count > 0)
+        .map(([reason, count]) => `${reason} ${count}`);
+      return line(
+        'info',
+        `redo: ${counted(event.records, 'stale output')} queued again${reasons.length > 0 ? ` (${reasons.join(', ')})` : ''}`,
+        {
+          records: event.records,
+          ...Object.fromEntries(Object.entries(event.byReason).map(([k, v]) => [`stale_${k}`, v])),
+        },
+      );
+    }
     case 'warning':
       return line('warn', event.message);
     default:

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { openWorkloadSession } from '../../runner/workload-session.js';
 import { configOption, loadWorkloadConfig, type WorkloadOptions } from '../config-option.js';
 import { runExitCode } from '../exit-codes.js';
@@ -22,7 +22,7 @@ export function runCommands(): Command[] {
       '\nExit codes: 0 all done, 3 finished with dead letters, 130 Ctrl-C (state saved), 143 SIGTERM,\n' +
         '1 failed, 2 bad input.\n\nExample:\n  wavebatch run -c wavebatch.yaml',
     )
-    .action(async (options: WorkloadOptions & LogOptions) => {
+    .action(async (options: WorkloadOptions & LogOptions & { redo?: 'stale' }) => {
       await execute(options, 'run');
     });
   const once = new Command('run-once')
@@ -37,14 +37,25 @@ export function runCommands(): Command[] {
         'created: API unreachable), 2 bad input, 130/143 stopped by a signal after the pass.\n\n' +
         'Example (crontab, every 10 minutes):\n  */10 * * * * cd /data/catalogs && npx wavebatch run-once',
     )
-    .action(async (options: WorkloadOptions & LogOptions) => {
+    .action(async (options: WorkloadOptions & LogOptions & { redo?: 'stale' }) => {
       await execute(options, 'run-once');
     });
-  for (const command of [run, once]) for (const option of logOptions()) command.addOption(option);
+  for (const command of [run, once]) {
+    for (const option of logOptions()) command.addOption(option);
+    command.addOption(
+      new Option(
+        '--redo <what>',
+        'stale: first queue again the records whose output was made by another prompt version, model or input',
+      ).choices(['stale']),
+    );
+  }
   return [run, once];
 }
 
-async function execute(options: WorkloadOptions & LogOptions, mode: 'run' | 'run-once'): Promise<void> {
+async function execute(
+  options: WorkloadOptions & LogOptions & { redo?: 'stale' },
+  mode: 'run' | 'run-once',
+): Promise<void> {
   const logging = logSettings(options);
   const config = await loadWorkloadConfig(options);
   const display = new ProgressDisplay({
@@ -52,7 +63,10 @@ async function execute(options: WorkloadOptions & LogOptions, mode: 'run' | 'run
     ...(logging.format ? { format: logging.format } : {}),
   });
   const otel = await startOpenTelemetry();
-  const session = await openWorkloadSession(config, { onEvent: display.handle });
+  const session = await openWorkloadSession(config, {
+    onEvent: display.handle,
+    ...(options.redo ? { redo: options.redo } : {}),
+  });
   const stop = listenForStop();
   try {
     const summary = mode === 'run' ? await session.runner.run(stop.signal) : await session.runner.runOnce();

@@ -15,7 +15,7 @@ export function completeRecords(
   at: string,
 ): number {
   const finish = db.prepare(
-    `UPDATE records SET status = 'done', job_id = NULL, input_tokens = input_tokens + ?,
+    `UPDATE records SET status = 'done', redo = 0, job_id = NULL, input_tokens = input_tokens + ?,
          output_tokens = output_tokens + ?, output_shard = ?, output_offset = ?, output_length = ?,
          updated_at = ?
        WHERE id = ? AND status = 'in_flight' AND job_id = ?`,

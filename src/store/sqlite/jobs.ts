@@ -12,14 +12,22 @@ export function createJobIntent(db: Database.Database, job: NewJob, at: string):
            VALUES (?, ?, 'intent', ?, ?, ?, ?, ?)`,
     ).run(job.id, job.model, job.kind, job.members.length, estimated, at, at);
     const member = db.prepare(
-      `INSERT INTO job_records (job_id, record_id, attempt, prompt_hash, estimated_tokens, context_digest)
-         VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO job_records (job_id, record_id, attempt, prompt_hash, estimated_tokens, context_digest, source_hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     const claim = db.prepare(
       `UPDATE records SET status = 'in_flight', job_id = ?, updated_at = ? WHERE id = ? AND status = 'ready'`,
     );
     for (const m of job.members) {
-      member.run(job.id, m.recordId, m.attempt, m.promptHash, m.estimatedTokens, m.contextDigest ?? null);
+      member.run(
+        job.id,
+        m.recordId,
+        m.attempt,
+        m.promptHash,
+        m.estimatedTokens,
+        m.contextDigest ?? null,
+        m.sourceHash ?? null,
+      );
       if (claim.run(job.id, at, m.recordId).changes !== 1) {
         throw new StoreError(
           'STORE_CONFLICT',
@@ -97,7 +105,7 @@ export function jobMembers(db: Database.Database, jobId: string): JobMember[] {
   const rows = db
     .prepare(
       `SELECT record_id AS recordId, attempt, prompt_hash AS promptHash, estimated_tokens AS estimatedTokens,
-              context_digest AS contextDigest
+              context_digest AS contextDigest, source_hash AS sourceHash
          FROM job_records WHERE job_id = ? ORDER BY record_id`,
     )
     .all(jobId) as JobMember[];

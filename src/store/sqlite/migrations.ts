@@ -180,4 +180,16 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE output_shards (shard INTEGER PRIMARY KEY, bytes INTEGER NOT NULL);
   CREATE TABLE output_sink (id INTEGER PRIMARY KEY CHECK (id = 1), kind TEXT NOT NULL);
   `,
+  // 6: provenance: the content hash of each record as it was sent, records queued again because
+  // their output is stale, and file digests remembered by size and modification time.
+  `
+  ALTER TABLE job_records ADD COLUMN source_hash TEXT;
+  ALTER TABLE records ADD COLUMN redo INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE file_digests (
+    path TEXT PRIMARY KEY,
+    size_bytes INTEGER NOT NULL,
+    mtime_ms REAL NOT NULL,
+    sha256 TEXT NOT NULL
+  );
+  `,
 ];

@@ -141,7 +141,7 @@ export function alignDoneWithOutputIds(
     const markedDone = db
       .prepare(
         `UPDATE records SET status = 'done', job_id = NULL, ${CLEAR_LOCATION}, updated_at = ?
-           WHERE status <> 'done' AND status <> 'in_flight' AND id IN (SELECT id FROM output_ids)`,
+           WHERE status <> 'done' AND status <> 'in_flight' AND redo = 0 AND id IN (SELECT id FROM output_ids)`,
       )
       .run(at).changes;
     const reopened = db
@@ -153,4 +153,12 @@ export function alignDoneWithOutputIds(
     db.exec('DELETE FROM output_ids');
     return { markedDone, reopened };
   })();
+}
+
+/** Sends done records back to blocked with the redo mark (readiness follows); returns how many. */
+export function markForRedo(db: Database.Database, ids: readonly string[], at: string): number {
+  const mark = db.prepare(
+    `UPDATE records SET status = 'blocked', redo = 1, updated_at = ? WHERE id = ? AND status = 'done'`,
+  );
+  return db.transaction(() => ids.reduce((sum, id) => sum + mark.run(at, id).changes, 0))();
 }

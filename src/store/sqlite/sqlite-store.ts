@@ -23,6 +23,7 @@ import type {
   ChainCounts,
   FailureFilter,
   FailureInput,
+  FileDigestRow,
   MediaFileRow,
   FailureOutcome,
   FailureRow,
@@ -46,6 +47,7 @@ import { redact, redactNullable } from '../../secrets/redact.js';
 import * as completions from './completions.js';
 import { openDatabase } from './database.js';
 import * as eventLog from './event-log.js';
+import * as fileDigests from './file-digests.js';
 import * as jobs from './jobs.js';
 import * as leases from './leases.js';
 import * as maintenance from './maintenance.js';
@@ -142,6 +144,20 @@ export class SqliteStore implements WorkloadStore {
 
   async shardOutputs(shard: number, afterOffset: number, limit: number): Promise<CommittedOutput[]> {
     return outputIndex.shardOutputs(this.db, shard, afterOffset, limit);
+  }
+
+  async markForRedo(ids: readonly string[]): Promise<number> {
+    const marked = recordSync.markForRedo(this.db, ids, this.stamp());
+    readiness.refreshReadiness(this.db, this.stamp());
+    return marked;
+  }
+
+  async getFileDigest(path: string): Promise<FileDigestRow | null> {
+    return fileDigests.getFileDigest(this.db, path);
+  }
+
+  async saveFileDigests(rows: readonly FileDigestRow[]): Promise<void> {
+    fileDigests.saveFileDigests(this.db, rows);
   }
 
   async refreshReadiness(): Promise<void> {

@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { FileDigestCache, FileDigestRow } from '../store/store.js';
+import type { WorkloadRecord } from './record.js';
+
+/** Digests saved per store transaction. */
+const SAVE_GROUP = 256;
+
+/**
+ * The content hash of a record: sha256 of its variables and the bytes of its media files, the
+ * same whatever the file names or the order of the variables. An output records the hash of the
+ * record it was made from, so a changed input is told apart from an unchanged one.
+ */
+export class RecordContentHasher {
+  /** Digests learnt but not saved yet: saved a group per transaction (each commit is an fsync). */
+  private pending: FileDigestRow[] = [];
+
+  constructor(private readonly cache?: FileDigestCache) {}
+
+  /** The record's content hash (its media files hashed, or taken from the cache while unchanged). */
+  async hash(record: Pick<WorkloadRecord, 'vars' | 'media'>): Promise<string> {
+    const media = [];
+    for (const file of record.media) media.push([file.mimeType, await this.fileDigest(file.path)]);
+    const vars = Object.entries(record.vars).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return createHash('sha256').update(JSON.stringify({ vars, media })).digest('hex');
+  }
+
+  /** sha256 hex of a file; remembered by size and modification time, so an unchanged file is read once. */
+  async fileDigest(path: string): Promise<string> {
+    const facts = await stat(path);
+    const known =
+      this.pending.find((row) => row.path === path) ?? (await this.cache?.getFileDigest(path)) ?? null;
+    if (known && known.sizeBytes === facts.size && known.mtimeMs === facts.mtimeMs) return known.sha256;
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    const sha256 = hash.digest('hex');
+    if (this.cache) {
+      this.pending.push({ path, sizeBytes: facts.size, mtimeMs: facts.mtimeMs, sha256 });
+      if (this.pending.length >= SAVE_GROUP) await this.flush();
+    }
+    return sha256;
+  }
+
+  /** Saves the digests learnt so far (a lost one only costs hashing that file again). */
+  async flush(): Promise<void> {
+    if (!this.cache || this.pending.length === 0) return;
+    const group = this.pending;
+    this.pending = [];
+    await this.cache.saveFileDigests(group);
+  }
+}
