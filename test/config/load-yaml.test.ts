@@ -34,6 +34,7 @@ describe('loadConfig (YAML)', () => {
       media_upload_bytes: 4_000_000,
       enqueued_token_budget: 5_000_000,
       poll_interval: 30_000,
+      redo_stale: false,
       give_up_after: 900_000,
       stall_factor: 4,
       stall_min_age: 3_600_000,
