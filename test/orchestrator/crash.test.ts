@@ -6,6 +6,7 @@ import { GoogleGenAI } from '@google/genai';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { OUTPUT_SINKS, writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { readOutputs } from '../fixtures/output-reader.js';
 
 const CHILD = join(import.meta.dirname, '..', 'fixtures', 'run-child.ts');
@@ -98,6 +99,16 @@ describe.each(OUTPUT_SINKS)('crash safety, %s output sink', (sink) => {
         expect(entry?.promptText).toContain(previous?.output.carry_over);
       }
     }
+
+    // The inference log survived every crash too: each billed request has exactly one attempt event.
+    const store = new SqliteStore({ path: join(root, 'state', 'state.db') });
+    const attempts = await store.listEvents({ kind: 'attempt' });
+    await store.close();
+    expect(attempts).toHaveLength(ledger.length);
+    for (const entry of ledger)
+      expect(attempts.filter((e) => e.requestId === entry.key && e.jobName === entry.batchName)).toHaveLength(
+        1,
+      );
 
     const ai = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl: emulator.url } });
     const names: string[] = [];
