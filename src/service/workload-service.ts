@@ -1,4 +1,6 @@
-import { relative, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
 import type { LoadedConfig } from '../config/index.js';
 import { systemClock, type RunnerClock } from '../clock.js';
 import { WavebatchError } from '../errors.js';
@@ -267,9 +269,22 @@ export class WorkloadService {
     return report ? renderRunReport(report) : null;
   }
 
-  /** Deletes inference-log events recorded before `before` and the prompts no one refers to any more. */
-  async prune(before: Date): Promise<{ events: number; texts: number }> {
-    return this.exclusively('prune', () => this.store.pruneEvents(before.toISOString()));
+  /** Deletes inference-log events recorded before `before`, the prompts no one refers to any more, and the report files of runs started before it. */
+  async prune(before: Date): Promise<{ events: number; texts: number; reports: number }> {
+    return this.exclusively('prune', async () => {
+      const pruned = await this.store.pruneEvents(before.toISOString());
+      // The Markdown reports of runs that started before the cut-off go with their events.
+      let reports = 0;
+      for (const run of await this.store.listRuns(Number.MAX_SAFE_INTEGER)) {
+        if (Date.parse(run.startedAt) >= before.getTime()) continue;
+        const path = join(this.config.data_dir, 'reports', `run-${run.id}.md`);
+        if (existsSync(path)) {
+          await rm(path, { force: true });
+          reports++;
+        }
+      }
+      return { ...pruned, reports };
+    });
   }
 
   /** Writes one CSV row per chain (its outputs merged in page order) to `out`; returns how many chains. */

@@ -60,11 +60,7 @@ export class AttemptEventFactory {
     const finished = facts.finishedAt ?? null;
     const failure = facts.failure;
     return {
-      kind: 'attempt',
-      type: failure ? 'retry' : 'done',
-      at: new Date(this.options.now()).toISOString(),
-      runId: facts.runId,
-      lane: facts.lane,
+      ...emptyEvent('attempt', failure ? 'retry' : 'done', this.options.now(), facts.runId, facts.lane),
       jobId: facts.job?.id ?? null,
       jobName: facts.job?.name ?? null,
       requestId: facts.requestId ?? null,
@@ -91,7 +87,6 @@ export class AttemptEventFactory {
       latencyMs: started !== null && finished !== null ? Math.max(0, finished - started) : null,
       startedAt: started === null ? null : new Date(started).toISOString(),
       finishedAt: finished === null ? null : new Date(finished).toISOString(),
-      requests: null,
     };
   }
 }

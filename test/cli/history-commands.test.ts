@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
@@ -143,6 +143,8 @@ describe('wavebatch log / runs / show / report / prune', () => {
     expect(kept.stdout).toMatch(/^deleted 0 events/);
     const cutoff = await cli(['prune', '--older-than', '0s']);
     expect(cutoff.stdout).toMatch(/^deleted [1-9]\d* events/);
+    expect(cutoff.stdout).toContain('and 1 run reports');
+    expect(existsSync(join(root, 'state', 'reports', 'run-1.md'))).toBe(false);
     expect((await cli(['log'])).stdout).toBe('no events match\n');
     expect((await cli(['prune', '--older-than', 'forever'])).code).toBe(2);
   });

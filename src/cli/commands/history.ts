@@ -145,7 +145,7 @@ export function historyCommands(): Command[] {
       const before = new Date(Date.now() - age);
       const pruned = await withWorkloadService(options.config, (service) => service.prune(before));
       await print(
-        `deleted ${pruned.events} events and ${pruned.texts} stored prompts recorded before ${before.toISOString()}\n`,
+        `deleted ${pruned.events} events, ${pruned.texts} stored prompts and ${pruned.reports} run reports from before ${before.toISOString()}\n`,
       );
     });
   return [log, runs, show, report, prune];
