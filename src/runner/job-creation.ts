@@ -6,7 +6,7 @@ import type { RunnerClock } from '../clock.js';
 import { GeminiApiError, toInlinedRequest, type BatchJobInfo, type BatchSource } from '../gemini/index.js';
 import { MediaUploadError } from '../media/index.js';
 import { isRetryable, withRetry } from '../retry.js';
-import type { FailureInput, JobRow, WorkloadStore } from '../store/store.js';
+import type { FailureInput, JobMember, JobRow, StoredRecord, WorkloadStore } from '../store/store.js';
 import { rejectionEvent } from '../telemetry/attempt-event.js';
 import type { BatchApi } from './batch-api.js';
 import { endsTheRun } from './remote-api.js';
@@ -109,14 +109,13 @@ async function jobSource(
   job: JobRow,
 ): Promise<{ source: BatchSource; inputFile: string | null }> {
   const members = await deps.store.jobMembers(job.id);
+  // One query for the job's records, not one per member.
+  const records = async () =>
+    new Map((await deps.store.listRecords({ jobId: job.id })).map((r) => [r.id, r]));
   if (job.kind === 'file') {
     let inputFile = await reusableInputFile(deps, job);
     if (!inputFile) {
-      const path = await writeJobInput(
-        deps,
-        job.id,
-        members.map((m) => m.recordId),
-      );
+      const path = await writeJobInput(deps, job.id, members, await records());
       const uploaded = await deps.api.uploadJsonl(path, job.id);
       inputFile = uploaded.name;
       await deps.store.setJobInputFile(job.id, inputFile);
@@ -125,8 +124,9 @@ async function jobSource(
     return { source: { fileName: inputFile }, inputFile };
   }
   const requests = [];
+  const inFlight = await records();
   for (const member of members) {
-    const record = await deps.store.getRecord(member.recordId);
+    const record = inFlight.get(member.recordId);
     if (!record) continue;
     const built = await deps.requests.build(record);
     requests.push(toInlinedRequest(record.id, built.request));
@@ -276,14 +276,19 @@ async function reusableInputFile(deps: JobCreationDeps, job: JobRow): Promise<st
   return (await deps.api.getFile(job.inputFile)) ? job.inputFile : null; // gone: upload again
 }
 
-async function writeJobInput(deps: JobCreationDeps, jobId: string, recordIds: string[]): Promise<string> {
+async function writeJobInput(
+  deps: JobCreationDeps,
+  jobId: string,
+  members: readonly JobMember[],
+  records: ReadonlyMap<string, StoredRecord>,
+): Promise<string> {
   const dir = join(deps.settings.dataDir, 'inputs');
   await mkdir(dir, { recursive: true });
   const path = join(dir, `${jobId}.jsonl`);
   const out = createWriteStream(path);
   try {
-    for (const id of recordIds) {
-      const record = await deps.store.getRecord(id);
+    for (const { recordId } of members) {
+      const record = records.get(recordId);
       if (!record) continue;
       const built = await deps.requests.build(record);
       if (!out.write(`${built.line}\n`)) await once(out, 'drain');

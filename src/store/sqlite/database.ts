@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StoreError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
+import { cacheStatements } from './statement-cache.js';
 
 /** Opens (creating when missing) the database file in WAL mode and brings its schema up to date. */
 export function openDatabase(path: string): Database.Database {
@@ -22,15 +23,33 @@ export function openDatabase(path: string): Database.Database {
     // WAL switch and migrations instead of failing with SQLITE_BUSY.
     db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    // NORMAL: in WAL mode a commit is not fsynced; a power loss (never a process crash) may roll
+    // back the last commits, never corrupt the file. Record-level writes are all re-derivable (a
+    // job's results are applied again, files and shard lines are durable on their own); job-level
+    // writes, which must precede remote calls, go through `durably`.
+    db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     migrate(db, path);
+    cacheStatements(db);
   } catch (error) {
     db.close();
     if (!isCorruption(error)) throw error;
     throw corruptStore(path, error);
   }
   return db;
+}
+
+/**
+ * Runs `work` (one transaction or statement) with its commit fsynced. The WAL is written in order,
+ * so this also makes every earlier commit durable: after it returns, a power loss loses nothing.
+ */
+export function durably<T>(db: Database.Database, work: () => T): T {
+  db.pragma('synchronous = FULL');
+  try {
+    return work();
+  } finally {
+    db.pragma('synchronous = NORMAL');
+  }
 }
 
 /** SQLite's words for a file that is not a database, or a damaged one. */

@@ -45,7 +45,7 @@ import type {
 } from '../store.js';
 import { redact, redactNullable } from '../../secrets/redact.js';
 import * as completions from './completions.js';
-import { openDatabase } from './database.js';
+import { durably, openDatabase } from './database.js';
 import * as eventLog from './event-log.js';
 import * as fileDigests from './file-digests.js';
 import * as jobs from './jobs.js';
@@ -200,12 +200,14 @@ export class SqliteStore implements WorkloadStore {
     return recordQueries.recordAttempts(this.db, recordId);
   }
 
+  // Job-level writes are committed durably (see `durably`): the intent must survive a power loss
+  // before the remote create call it announces, or a job would run unknown to the store.
   async createJobIntent(job: NewJob): Promise<void> {
-    jobs.createJobIntent(this.db, job, this.stamp());
+    durably(this.db, () => jobs.createJobIntent(this.db, job, this.stamp()));
   }
 
   async abandonJobIntent(jobId: string): Promise<void> {
-    jobs.abandonJobIntent(this.db, jobId, this.stamp());
+    durably(this.db, () => jobs.abandonJobIntent(this.db, jobId, this.stamp()));
   }
 
   async failJobIntent(
@@ -218,11 +220,13 @@ export class SqliteStore implements WorkloadStore {
       message: redact(failure.message),
       raw: redactNullable(failure.raw),
     }));
-    return completions.failJobIntent(this.db, jobId, stored, maxRetries, this.stamp());
+    return durably(this.db, () =>
+      completions.failJobIntent(this.db, jobId, stored, maxRetries, this.stamp()),
+    );
   }
 
   async markJobSubmitted(jobId: string, remoteName: string, inputFile: string | null): Promise<void> {
-    jobs.markJobSubmitted(this.db, jobId, remoteName, inputFile, this.stamp());
+    durably(this.db, () => jobs.markJobSubmitted(this.db, jobId, remoteName, inputFile, this.stamp()));
   }
 
   async setJobInputFile(jobId: string, inputFile: string): Promise<void> {
@@ -230,7 +234,7 @@ export class SqliteStore implements WorkloadStore {
   }
 
   async updateJobState(jobId: string, state: JobState, error: string | null = null): Promise<void> {
-    jobs.updateJobState(this.db, jobId, state, redactNullable(error), this.stamp());
+    durably(this.db, () => jobs.updateJobState(this.db, jobId, state, redactNullable(error), this.stamp()));
   }
 
   async getJob(jobId: string): Promise<JobRow | null> {

@@ -1,0 +1,142 @@
+// One whole run of the scale workload (JSONL source, chains of 20 pages, JSONL output sink) against
+// an emulator in another process, so this process's CPU is wavebatch's work alone. Run as a child:
+// `node --import tsx bench/scale/end-to-end.ts <records>`; prints one JSON line of figures.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { loadConfig } from '../../src/config/index.js';
+import { createGeminiClient } from '../../src/gemini/index.js';
+import { systemClock, type RunnerClock } from '../../src/clock.js';
+import { openWorkloadSession } from '../../src/runner/workload-session.js';
+import { timedApi } from '../timed-api.js';
+import { ioSince, processIo } from './process-io.js';
+import { writeScaleWorkload } from './workload.js';
+
+/** Sleeps up to this long are the run loop's (poll interval, retry backoff); longer ones the lease's. */
+const POLL_SLEEP_MAX_MS = 1000;
+
+export interface EndToEndFigures {
+  records: number;
+  done: number;
+  wallMs: number;
+  /** Wall time spent in API calls (the emulator works meanwhile) and in poll sleeps. */
+  apiMs: number;
+  sleepMs: number;
+  /** Wall time minus API calls and sleeps: what wavebatch itself took. */
+  localMs: number;
+  /** CPU time of this process (user + system) over the run. */
+  cpuMs: number;
+  /** Largest resident set size of the process, bytes. */
+  peakRssBytes: number;
+  /** Bytes of the committed shards (documents with metadata), and of the model outputs alone. */
+  shardBytes: number;
+  outputBytes: number;
+  /** State store files (database + WAL) at the end, and bytes the run sent to the disk in all. */
+  storeBytes: number;
+  diskWrittenBytes: number | null;
+  writtenBytes: number;
+  jobs: number;
+}
+
+/** Starts the emulator child and returns its URL. */
+async function startEmulatorChild(storage: string): Promise<{ url: string; child: ChildProcess }> {
+  const script = join(import.meta.dirname, 'emulator-child.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', script, storage], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const [url] = (await once(lines, 'line')) as [string];
+  return { url, child };
+}
+
+/** Runs the workload of `records` pages to completion and measures it. */
+export async function measureEndToEnd(records: number): Promise<EndToEndFigures> {
+  const root = await mkdtemp(join(tmpdir(), 'wb-bench-scale-'));
+  const { url, child } = await startEmulatorChild(join(root, 'emulator'));
+  try {
+    const workload = await writeScaleWorkload(join(root, 'workload'), records);
+    const config = await loadConfig(workload.configPath, {});
+    const api = timedApi(createGeminiClient({ apiKey: 'bench-key', baseUrl: url }));
+    let sleepMs = 0;
+    const clock: RunnerClock = {
+      now: () => systemClock.now(),
+      sleep: async (ms, signal) => {
+        // The store lease's heartbeat sleeps beside the run: only the loop's own waits count.
+        if (ms > POLL_SLEEP_MAX_MS) return systemClock.sleep(ms, signal);
+        const started = performance.now();
+        try {
+          await systemClock.sleep(ms, signal);
+        } finally {
+          sleepMs += performance.now() - started;
+        }
+      },
+    };
+    const ioBefore = processIo();
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    const session = await openWorkloadSession(
+      { ...config, apiKey: 'bench-key', api: { ...config.api, base_url: url } },
+      { gemini: api.client, clock },
+    );
+    let summary;
+    try {
+      summary = await session.runner.run();
+    } finally {
+      await session.close();
+    }
+    const wallMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    const io = ioSince(ioBefore);
+    const apiMs = Object.values(api.totals).reduce((sum, totals) => sum + totals.ms, 0);
+    const outputFolder = join(root, 'workload', 'out');
+    let shardBytes = 0;
+    for (const name of await readdir(outputFolder))
+      if (name.endsWith('.jsonl')) shardBytes += (await stat(join(outputFolder, name))).size;
+    const stateDir = join(root, 'workload', 'state');
+    let storeBytes = 0;
+    for (const name of await readdir(stateDir))
+      if (name.startsWith('state.db')) storeBytes += (await stat(join(stateDir, name))).size;
+    return {
+      records,
+      done: summary.counts.done,
+      wallMs,
+      apiMs,
+      sleepMs,
+      localMs: wallMs - apiMs - sleepMs,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      shardBytes,
+      // Outputs are the synthetic model's JSON: measured from the shards' lines.
+      outputBytes: await outputBytesOf(outputFolder),
+      storeBytes,
+      diskWrittenBytes: io.toDisk,
+      writtenBytes: io.written,
+      jobs: summary.jobsSubmitted,
+    };
+  } finally {
+    child.kill('SIGTERM');
+    await once(child, 'exit').catch(() => undefined);
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+/** Sum of each committed document's `output` as compact JSON. */
+async function outputBytesOf(folder: string): Promise<number> {
+  let bytes = 0;
+  for (const name of (await readdir(folder)).filter((n) => n.endsWith('.jsonl')).sort()) {
+    const lines = createInterface({ input: (await import('node:fs')).createReadStream(join(folder, name)) });
+    for await (const line of lines) {
+      if (line === '') continue;
+      bytes += Buffer.byteLength(JSON.stringify((JSON.parse(line) as { output: unknown }).output));
+    }
+  }
+  return bytes;
+}
+
+if (process.argv[1] === import.meta.filename) {
+  const records = Number(process.argv[2] ?? 10_000);
+  process.stdout.write(`${JSON.stringify(await measureEndToEnd(records))}\n`);
+}

@@ -1,0 +1,78 @@
+// A generated large workload on disk: books of text pages in ONE JSONL source (each book a chain),
+// a prompt that receives the previous page's carry-over, a response schema, outputs in JSONL shards.
+import { createWriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { randomInteger, seededRandom } from '../../src/emulator/seeded-random.js';
+import { CATALOG_PAGE_SCHEMA } from '../../test/fixtures/catalog-workload.js';
+
+export const PAGES_PER_BOOK = 20;
+const SUBJECTS = ['Latin', 'Greek', 'Mathematics', 'History', 'Philosophy', 'Chemistry', 'Rhetoric'];
+
+export interface ScaleWorkload {
+  configPath: string;
+  records: number;
+  /** Bytes of the source file. */
+  sourceBytes: number;
+}
+
+/** Writes `records` pages (seeded: the same bytes every run) with prompt, schema and config under `root`. */
+export async function writeScaleWorkload(
+  root: string,
+  records: number,
+  sink: 'jsonl' | 'files' = 'jsonl',
+): Promise<ScaleWorkload> {
+  const random = seededRandom(7, 'scale');
+  await mkdir(join(root, 'prompts', 'page'), { recursive: true });
+  const out = createWriteStream(join(root, 'pages.jsonl'));
+  let sourceBytes = 0;
+  for (let index = 0; index < records; index++) {
+    const book = `b${String(Math.floor(index / PAGES_PER_BOOK)).padStart(6, '0')}`;
+    const page = (index % PAGES_PER_BOOK) + 1;
+    const courses = Array.from({ length: randomInteger(random, 2, 4) }, () => {
+      const subject = SUBJECTS[randomInteger(random, 0, SUBJECTS.length - 1)] as string;
+      return `${subject} ${randomInteger(random, 100, 499)}: readings, ${randomInteger(random, 1, 4)} hours.`;
+    });
+    const line = `${JSON.stringify({ id: `${book}/p${String(page).padStart(3, '0')}`, book, page, text: courses.join(' ') })}\n`;
+    sourceBytes += line.length;
+    if (!out.write(line)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  await writeFile(
+    join(root, 'prompts', 'page', 'v1.jinja'),
+    'List the courses on page {{ record.page }} of {{ record.book }}: {{ record.text }}\n' +
+      '{% if context %}The previous page ended with: {{ context }}{% endif %}\n',
+  );
+  await writeFile(join(root, 'schema.json'), JSON.stringify(CATALOG_PAGE_SCHEMA));
+  const yaml = [
+    'name: scale',
+    'data_dir: state',
+    ...(sink === 'jsonl' ? ['outputs:', '  sink: jsonl', '  path: out'] : ['outputs: out']),
+    'source:',
+    '  type: jsonl',
+    '  path: pages.jsonl',
+    '  chain_field: book',
+    'prompt:',
+    '  dir: prompts',
+    '  name: page',
+    '  version: v1',
+    'context:',
+    '  field: carry_over',
+    'model:',
+    '  name: gemini-2.5-flash',
+    '  response_schema_file: schema.json',
+    'execution:',
+    '  max_retries: 2',
+    '  max_concurrent_jobs: 100',
+    '  max_requests_per_job: 5000',
+    '  max_job_bytes: 100000000',
+    '  inline_max_bytes: 0',
+    '  enqueued_token_budget: 1000000000',
+    '  poll_interval: 20ms',
+  ];
+  const configPath = join(root, 'wavebatch.yaml');
+  await writeFile(configPath, `${yaml.join('\n')}\n`);
+  return { configPath, records, sourceBytes };
+}
