@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<Command[]>> = {
   fetch: async () => [(await import('./commands/fetch.js')).fetchCommand()],
   cancel: async () => [(await import('./commands/cancel.js')).cancelCommand()],
   failures: async () => (await import('./commands/maintenance.js')).maintenanceCommands(),
+  doctor: async () => [(await import('./commands/doctor.js')).doctorCommand()],
   init: async () => [(await import('./commands/init.js')).initCommand()],
   config: async () => (await import('./commands/config.js')).configCommands(),
   log: async () => (await import('./commands/history.js')).historyCommands(),

@@ -35,6 +35,8 @@ export interface RemoteFile {
   expiresAt?: string;
   /** PROCESSING, ACTIVE or FAILED (as the API reports it). */
   state?: string;
+  /** The name given at upload (wavebatch names a job's input after the job). */
+  displayName?: string;
 }
 
 /** Where the requests of a new batch come from: an uploaded JSONL file, or inline requests. */
@@ -60,6 +62,8 @@ export interface GeminiClient {
   getBatch(name: string): Promise<BatchJobInfo>;
   /** Every job of the project, all pages. Stats are not included (the SDK's list drops them). */
   listBatches(options?: { pageSize?: number }): AsyncIterable<BatchJobInfo>;
+  /** Every file of the project, all pages. */
+  listFiles(options?: { pageSize?: number }): AsyncIterable<RemoteFile>;
   cancelBatch(name: string): Promise<void>;
   deleteBatch(name: string): Promise<void>;
   /** Streams a file to `destPath`; the path appears only when the download is complete. */
@@ -164,6 +168,8 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
 
     listBatches: (listOptions) => listAll(listOptions?.pageSize),
 
+    listFiles: (listOptions) => listAllFiles(listOptions?.pageSize),
+
     cancelBatch: (name) => call(`Cancelling batch ${name}`, () => ai.batches.cancel({ name }), 'batch'),
 
     deleteBatch: (name) =>
@@ -222,6 +228,16 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
       ),
   };
 
+  async function* listAllFiles(pageSize: number | undefined): AsyncIterable<RemoteFile> {
+    const pager = await call('Listing files', () => ai.files.list(pageSize ? { config: { pageSize } } : {}));
+    const iterator = pager[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await call('Listing files', () => iterator.next());
+      if (next.done) return;
+      yield remoteFile(next.value);
+    }
+  }
+
   async function* listAll(pageSize: number | undefined): AsyncIterable<BatchJobInfo> {
     const pager = await call('Listing batches', () =>
       ai.batches.list(pageSize ? { config: { pageSize } } : {}),
@@ -259,6 +275,7 @@ function isGoneFileError(error: unknown): boolean {
 
 function remoteFile(file: SdkFile): RemoteFile {
   const out: RemoteFile = { name: file.name ?? '' };
+  if (file.displayName) out.displayName = file.displayName;
   if (file.uri) out.uri = file.uri;
   if (file.mimeType) out.mimeType = file.mimeType;
   const size = Number(file.sizeBytes);

@@ -10,6 +10,7 @@ export type BatchApi = Pick<
   | 'createBatch'
   | 'getBatch'
   | 'listBatches'
+  | 'listFiles'
   | 'cancelBatch'
   | 'downloadFile'
   | 'countTokens'

@@ -90,6 +90,16 @@ export class RemoteApi implements BatchApi {
     yield* all;
   }
 
+  /** The whole file listing, retried as one call. */
+  async *listFiles(options?: { pageSize?: number }): AsyncIterable<RemoteFile> {
+    const all = await this.retried('list files', async () => {
+      const files: RemoteFile[] = [];
+      for await (const file of this.api.listFiles(options)) files.push(file);
+      return files;
+    });
+    yield* all;
+  }
+
   cancelBatch(name: string): Promise<void> {
     return this.retried('cancel', () => this.api.cancelBatch(name));
   }

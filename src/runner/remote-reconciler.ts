@@ -120,11 +120,8 @@ export class RemoteReconciler {
     let cancelled = 0;
     for (const remote of ours) {
       if (remote.state !== 'pending' && remote.state !== 'running') continue;
-      const stored = await deps.store.getJob(remote.displayName ?? '');
-      if (stored && (stored.remoteName === remote.name || stored.state === 'intent')) continue;
-      const reason = stored
-        ? `a second remote job for ${stored.id}, which is tracked as ${stored.remoteName ?? 'an intent'}`
-        : 'a job of this store that the store does not track (its intent was lost, e.g. by `wavebatch reset`)';
+      const reason = unwatchedReason(remote, await deps.store.getJob(remote.displayName ?? ''));
+      if (reason === null) continue;
       try {
         await deps.api.cancelBatch(remote.name);
       } catch (error) {
@@ -147,6 +144,17 @@ export class RemoteReconciler {
     }
     return cancelled;
   }
+}
+
+/**
+ * Why a remote job named with this store's prefix is watched by nothing, given the store's job of
+ * that name (null when the store has none); null when the store tracks it (or is creating it).
+ */
+export function unwatchedReason(remote: BatchJobInfo, stored: JobRow | null): string | null {
+  if (stored && (stored.remoteName === remote.name || stored.state === 'intent')) return null;
+  return stored
+    ? `a second remote job for ${stored.id}, which is tracked as ${stored.remoteName ?? 'an intent'}`
+    : 'a job of this store that the store does not track (its intent was lost, e.g. by `wavebatch reset`)';
 }
 
 /** Retries of an intent across passes: longer than one call's, up to 10 minutes apart. */

@@ -73,7 +73,7 @@ export async function takeLease(store: StoreLease, options: TakeLeaseOptions): P
   const host = hostname();
   const outcome = await store.acquireLease(
     { owner, pid: process.pid, hostname: host, purpose, now: clock.now(), ttlMs },
-    (holder) => holder.hostname === host && !processAlive(holder.pid),
+    (holder) => holderGone(holder, host),
   );
   if (!outcome.acquired) throw new RunLockedError(outcome.holder, clock.now());
 
@@ -102,6 +102,11 @@ export async function takeLease(store: StoreLease, options: TakeLeaseOptions): P
       if (!lost) await store.releaseLease(owner);
     },
   };
+}
+
+/** Whether the holder's process has died: it ran on this host and its pid no longer exists. */
+export function holderGone(holder: LeaseHolder, host: string = hostname()): boolean {
+  return holder.hostname === host && !processAlive(holder.pid);
 }
 
 /** Whether a process with this pid exists (EPERM: it exists but belongs to another user). */

@@ -335,6 +335,10 @@ export interface WorkloadStore extends MediaFileCache, FileDigestCache, EventLog
 
   /** Returns in-flight records whose job is no longer active to `ready` (repairs an interrupted settle). */
   releaseStrandedRecords(): Promise<number>;
+  /** How many in-flight records have no active job (what releaseStrandedRecords would release). */
+  countStrandedRecords(): Promise<number>;
+  /** The store file's own check (SQLite integrity and foreign keys): one line per problem, empty when sound. */
+  checkIntegrity(): Promise<string[]>;
 
   listFailures(filter?: FailureFilter): Promise<FailureRow[]>;
   failureCauses(): Promise<Array<{ cause: string; count: number }>>;

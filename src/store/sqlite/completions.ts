@@ -125,14 +125,19 @@ export function releaseJobRecords(
     .run(countAttempt ? 1 : 0, at, jobId).changes;
 }
 
+/** In-flight records whose job is missing or not active any more. */
+const STRANDED = `status = 'in_flight' AND (job_id IS NULL OR job_id NOT IN (
+  SELECT id FROM jobs WHERE state IN ('intent', 'pending', 'running', 'succeeded')))`;
+
+/** How many in-flight records have no active job. */
+export function countStrandedRecords(db: Database.Database): number {
+  return (db.prepare(`SELECT COUNT(*) AS n FROM records WHERE ${STRANDED}`).get() as { n: number }).n;
+}
+
 /** Returns in-flight records whose job is missing or finished without success to ready; returns how many. */
 export function releaseStrandedRecords(db: Database.Database, at: string): number {
   return db
-    .prepare(
-      `UPDATE records SET status = 'ready', job_id = NULL, updated_at = ?
-         WHERE status = 'in_flight' AND job_id NOT IN (
-           SELECT id FROM jobs WHERE state IN ('intent', 'pending', 'running', 'succeeded'))`,
-    )
+    .prepare(`UPDATE records SET status = 'ready', job_id = NULL, updated_at = ? WHERE ${STRANDED}`)
     .run(at).changes;
 }
 

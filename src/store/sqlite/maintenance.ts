@@ -56,3 +56,13 @@ export function resetTables(db: Database.Database): void {
     'DELETE FROM job_records; DELETE FROM jobs; DELETE FROM failures; DELETE FROM records; DELETE FROM runs; DELETE FROM media_files; DELETE FROM events; DELETE FROM texts; DELETE FROM output_shards; DELETE FROM output_sink; DELETE FROM file_digests;',
   );
 }
+
+/** SQLite's quick check and the foreign-key check, as one line per problem (empty when sound). */
+export function checkIntegrity(db: Database.Database): string[] {
+  const problems = (db.pragma('quick_check') as Array<{ quick_check: string }>)
+    .map((row) => row.quick_check)
+    .filter((line) => line !== 'ok');
+  for (const row of db.pragma('foreign_key_check') as Array<{ table: string; rowid: number; parent: string }>)
+    problems.push(`${row.table} row ${row.rowid} refers to a missing ${row.parent} row`);
+  return problems;
+}

@@ -269,6 +269,14 @@ export class SqliteStore implements WorkloadStore {
     return completions.releaseJobRecords(this.db, jobId, countAttempt, this.stamp());
   }
 
+  async countStrandedRecords(): Promise<number> {
+    return completions.countStrandedRecords(this.db);
+  }
+
+  async checkIntegrity(): Promise<string[]> {
+    return maintenance.checkIntegrity(this.db);
+  }
+
   async reopenRecord(recordId: string): Promise<boolean> {
     return completions.reopenRecord(this.db, recordId, this.stamp());
   }

@@ -1,0 +1,76 @@
+import { Command } from 'commander';
+import { systemClock } from '../../clock.js';
+import { runDoctor, type Finding } from '../../doctor/doctor.js';
+import { QUICK_RETRY } from '../../retry.js';
+import { ConnectionWatch } from '../../runner/connection-watch.js';
+import { RemoteApi } from '../../runner/remote-api.js';
+import { defaultClient, openWorkloadStore, runnerSettings } from '../../runner/workload-session.js';
+import { configOption, loadConfigFromOption } from '../config-option.js';
+
+/** `wavebatch doctor [--fix]`: what is wrong with a workload's state, and the repair. */
+export function doctorCommand(): Command {
+  return new Command('doctor')
+    .description(
+      "Check the workload's state store, its lease, intents and in-flight records left by a crash, and remote jobs and files nothing tracks; --fix repairs them",
+    )
+    .addOption(configOption())
+    .option('--fix', 'repair what was found (takes the store lease: refused while a run is active)')
+    .option('--json', 'print the findings as a JSON array')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 nothing needs attention (or --fix repaired it all), 1 something does, 2 refused ' +
+        '(RUN_LOCKED: a run holds the store) or bad config.\n\nExamples:\n  wavebatch doctor\n  wavebatch doctor --fix',
+    )
+    .action(async (options: { config?: string; fix?: boolean; json?: boolean }) => {
+      const config = await loadConfigFromOption(options.config);
+      const store = openWorkloadStore(config);
+      try {
+        let api: RemoteApi | null = null;
+        let apiUnavailable: string | undefined;
+        try {
+          const settings = runnerSettings(config);
+          api = new RemoteApi(defaultClient(config), {
+            clock: systemClock,
+            policy: QUICK_RETRY,
+            watch: new ConnectionWatch(systemClock, settings.baseUrl, settings.giveUpAfterMs),
+          });
+        } catch (error) {
+          apiUnavailable = error instanceof Error ? error.message : String(error);
+        }
+        const findings = await runDoctor({
+          store,
+          api,
+          ...(apiUnavailable ? { apiUnavailable } : {}),
+          workload: config.name,
+          clock: systemClock,
+          fix: options.fix ?? false,
+        });
+        process.stdout.write(
+          options.json ? `${JSON.stringify(findings, null, 2)}\n` : formatFindings(findings),
+        );
+        const open = findings.filter((finding) => !finding.ok && finding.fixed === undefined);
+        process.exitCode = open.length === 0 ? 0 : 1;
+      } finally {
+        await store.close();
+      }
+    });
+}
+
+/** One line per finding, then what to do next. */
+function formatFindings(findings: readonly Finding[]): string {
+  const lines = findings.map((finding) => {
+    const mark = finding.ok ? 'ok     ' : finding.fixed !== undefined ? 'fixed  ' : 'PROBLEM';
+    const detail = finding.fixed ?? (finding.ok ? undefined : finding.fix && `--fix: ${finding.fix}`);
+    return `${finding.check.padEnd(12)} ${mark}  ${finding.message}${detail ? `\n${' '.repeat(23)}-> ${detail}` : ''}`;
+  });
+  const problems = findings.filter((finding) => !finding.ok);
+  const open = problems.filter((finding) => finding.fixed === undefined);
+  const fixable = open.filter((finding) => finding.fix !== undefined);
+  const next =
+    problems.length === 0
+      ? 'nothing needs attention'
+      : open.length === 0
+        ? `repaired ${problems.length} problems`
+        : `${open.length} problems${fixable.length > 0 ? '; `wavebatch doctor --fix` repairs them' : ''}`;
+  return `${lines.join('\n')}\n${next}\n`;
+}

@@ -1,0 +1,147 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { GoogleGenAI } from '@google/genai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { jobNamePrefix } from '../../src/planner/job-name.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { runCli } from '../fixtures/cli.js';
+import { billedTimes, remoteJobs } from '../fixtures/remote-jobs.js';
+import { openEmulatedSession } from '../fixtures/session.js';
+
+const ENV = { GEMINI_API_KEY: 'doctor-test-key' };
+
+// A store left in the state crashes leave behind, plus what other processes left remotely; doctor
+// must name each problem and what --fix does, repair them all, and leave a state a run finishes from.
+describe('wavebatch doctor', () => {
+  let emulator: RunningEmulator;
+  let workload: ReturnType<typeof writeCatalogWorkload>;
+  let orphanJob = '';
+  let orphanFile = '';
+
+  beforeAll(async () => {
+    // Jobs take an emulated hour (6 s real): the first one is still running while doctor looks.
+    emulator = await startEmulator({ timeScale: 600, turnaroundMs: 3_600_000, seed: 51 });
+    workload = writeCatalogWorkload({
+      books: 3,
+      pages: 2,
+      execution: { max_concurrent_jobs: 1, max_requests_per_job: 1 },
+      extraYaml: `api:\n  base_url: ${emulator.url}`,
+    });
+    // One pass: the first record goes out in a job; two chain heads stay ready.
+    const { session } = await openEmulatedSession(workload.configPath, emulator);
+    await session.runner.runOnce();
+    await session.close();
+
+    const store = new SqliteStore({ path: join(workload.root, 'state', 'state.db') });
+    const prefix = jobNamePrefix('test', await store.storeId());
+    const [, second, third] = workload.chains.map((chain) => chain[0] as string);
+    // A crash between storing an intent and creating its job.
+    await store.createJobIntent({
+      id: `${prefix}${'1'.repeat(20)}`,
+      model: 'gemini-2.5-flash',
+      kind: 'inline',
+      members: [{ recordId: second as string, attempt: 0, promptHash: 'h', estimatedTokens: 10 }],
+    });
+    // A crash between a job's end and the release of its records.
+    await store.createJobIntent({
+      id: `${prefix}${'2'.repeat(20)}`,
+      model: 'gemini-2.5-flash',
+      kind: 'inline',
+      members: [{ recordId: third as string, attempt: 0, promptHash: 'h', estimatedTokens: 10 }],
+    });
+    await store.updateJobState(`${prefix}${'2'.repeat(20)}`, 'failed');
+    // A lease left by a process that was killed.
+    const dead = Number(
+      spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout,
+    );
+    await store.acquireLease(
+      { owner: 'killed', pid: dead, hostname: hostname(), purpose: 'run', now: Date.now(), ttlMs: 600_000 },
+      () => false,
+    );
+    await store.close();
+
+    // A job and an uploaded input named by this store that the store does not know.
+    const ai = new GoogleGenAI({ apiKey: 'x', apiVersion: 'v1beta', httpOptions: { baseUrl: emulator.url } });
+    const job = await ai.batches.create({
+      model: 'gemini-2.5-flash',
+      src: [{ contents: [{ role: 'user', parts: [{ text: 'lost' }] }], metadata: { key: 'lost' } }],
+      config: { displayName: `${prefix}${'3'.repeat(20)}` },
+    });
+    orphanJob = job.name ?? '';
+    const input = join(workload.root, 'input.jsonl');
+    writeFileSync(
+      input,
+      `${JSON.stringify({ key: 'k', request: { contents: [{ parts: [{ text: 'x' }] }] } })}\n`,
+    );
+    const file = await ai.files.upload({
+      file: input,
+      config: { mimeType: 'jsonl', displayName: `${prefix}${'4'.repeat(20)}` },
+    });
+    orphanFile = file.name ?? '';
+  });
+
+  afterAll(async () => {
+    await emulator.close();
+    rmSync(workload.root, { recursive: true, force: true });
+  });
+
+  it('names every problem and what --fix would do, and changes nothing', async () => {
+    const result = await runCli(['doctor', '-c', workload.configPath], { env: ENV });
+    expect(result.code, result.stderr).toBe(1);
+    const out = result.stdout;
+    expect(out).toMatch(/store\s+ok/);
+    expect(out).toMatch(/lease\s+PROBLEM .*its process is gone/);
+    expect(out).toMatch(/intents\s+PROBLEM .*1{20} \(1 records\) was never created remotely/);
+    expect(out).toMatch(/in-flight\s+PROBLEM\s+1 records are in flight in a job that is no longer active/);
+    expect(out).toContain(`${orphanJob} (`);
+    expect(out).toContain(`${orphanFile} (`);
+    expect(out).toContain('--fix: cancel it');
+    expect(out).toContain('5 problems; `wavebatch doctor --fix` repairs them');
+    // Read-only: the orphan still runs.
+    expect((await remoteJobs(emulator)).find((job) => job.name === orphanJob)?.state).not.toBe(
+      'JOB_STATE_CANCELLED',
+    );
+  });
+
+  it('--fix repairs them all; a second look finds nothing; the run then bills every record once', async () => {
+    const fixed = await runCli(['doctor', '--fix', '-c', workload.configPath], { env: ENV });
+    expect(fixed.code, fixed.stdout + fixed.stderr).toBe(0);
+    expect(fixed.stdout).toContain('repaired 5 problems');
+    expect((await remoteJobs(emulator)).find((job) => job.name === orphanJob)?.state).toBe(
+      'JOB_STATE_CANCELLED',
+    );
+    const files = await new GoogleGenAI({
+      apiKey: 'x',
+      apiVersion: 'v1beta',
+      httpOptions: { baseUrl: emulator.url },
+    }).files
+      .get({ name: orphanFile })
+      .then(
+        () => 'there',
+        () => 'gone',
+      );
+    expect(files).toBe('gone');
+
+    const again = await runCli(['doctor', '--json', '-c', workload.configPath], { env: ENV });
+    expect(again.code).toBe(0);
+    const findings = JSON.parse(again.stdout) as Array<{ ok: boolean }>;
+    expect(findings.every((finding) => finding.ok)).toBe(true);
+
+    // The rest in wider jobs, so it takes two job round trips.
+    writeFileSync(
+      workload.configPath,
+      readFileSync(workload.configPath, 'utf8')
+        .replace('max_concurrent_jobs: 1', 'max_concurrent_jobs: 3')
+        .replace('max_requests_per_job: 1', 'max_requests_per_job: 4'),
+    );
+    const run = await runCli(['run', '-c', workload.configPath], { env: ENV });
+    expect(run.code, run.stderr).toBe(0);
+    const billed = billedTimes(emulator);
+    for (const id of workload.chains.flat()) expect(billed.get(id), `billed once: ${id}`).toBe(1);
+    expect(billed.get('lost')).toBeUndefined();
+  }, 120_000);
+});
