@@ -37,6 +37,11 @@ export interface BatchRunnerOptions {
   jobPrefix: string;
   /** Streams the workload's records; read once per run to pick up new or changed inputs. */
   source: () => AsyncIterable<WorkloadRecord>;
+  /**
+   * The source's fingerprint (see workload/fingerprint.ts): when it matches the last full sync the
+   * source is not read again. Absent or null: always synced in full.
+   */
+  sourceFingerprint?: () => string | null;
   /** The store's lease this process holds; renewed every pass, and the run stops if it was lost. */
   lease?: HeldLease;
   /** Uniform in [0, 1) for backoff jitter; default Math.random. */
@@ -180,7 +185,7 @@ export class BatchRunner {
 
   private async prepare(): Promise<void> {
     const { store, outputs, source } = this.options;
-    await syncWorkload(store, outputs, source(), this.emit);
+    await syncWorkload(store, outputs, source, this.options.sourceFingerprint?.() ?? null, this.emit);
     if (this.options.redoStale)
       await redoStaleOutputs({
         ...this.options.redoStale,

@@ -18,7 +18,15 @@ export type RunnerEvent =
       counts: RecordCounts;
       error: string | null;
     }
-  | { type: 'sync'; seen: number; inserted: number; markedDone: number; reopened: number }
+  | {
+      type: 'sync';
+      /** True when the source's fingerprint matched the last full sync: it was not read again. */
+      unchanged: boolean;
+      seen: number;
+      inserted: number;
+      markedDone: number;
+      reopened: number;
+    }
   | {
       type: 'job-submitted';
       jobId: string;

@@ -7,7 +7,7 @@ import { loadPrompt } from '../prompts/index.js';
 import { createValidator, jsonSchemaForModel } from '../results/index.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { WorkloadStore } from '../store/store.js';
-import { openSource } from '../workload/index.js';
+import { openSource, sourceFingerprint } from '../workload/index.js';
 import { configuredPriceList } from '../pricing/index.js';
 import type { CurrentProvenance } from '../outputs/staleness.js';
 import { RecordContentHasher } from '../workload/content-hash.js';
@@ -217,6 +217,8 @@ export async function openWorkloadSession(
     clock,
     jobPrefix: jobNamePrefix(settings.workload, await store.storeId()),
     source: () => openSource(config),
+    // File times are real time: compared with the system clock, whatever clock the run uses.
+    sourceFingerprint: () => sourceFingerprint(config, systemClock.now()),
     lease,
     onEvent: (event) => {
       telemetry.handle(event);

@@ -261,6 +261,10 @@ export interface WorkloadStore extends MediaFileCache, FileDigestCache, EventLog
 
   /** Upserts records streamed from the source, in transactions of a bounded size. */
   syncRecords(records: AsyncIterable<WorkloadRecord>): Promise<SyncSummary>;
+  /** The source's fingerprint as last synced in full; null when none was, or a sync did not finish. */
+  syncedSourceFingerprint(): Promise<string | null>;
+  /** Stores the fingerprint the records were synced from (null forgets it: the next start syncs in full). */
+  saveSourceFingerprint(fingerprint: string | null): Promise<void>;
   /** Recomputes predecessors and remaining-chain lengths after a sync. */
   linkChains(): Promise<void>;
   /**

@@ -40,8 +40,11 @@ export function runnerLogLine(event: RunnerEvent): LogLine {
     case 'sync':
       return line(
         'info',
-        `synced ${event.seen} records (${event.inserted} new); ${event.markedDone} already done on disk, ${event.reopened} reopened`,
+        event.unchanged
+          ? `source unchanged since the last sync (not read again); ${event.markedDone} found done, ${event.reopened} reopened`
+          : `synced ${event.seen} records (${event.inserted} new); ${event.markedDone} already done on disk, ${event.reopened} reopened`,
         {
+          unchanged: event.unchanged,
           seen: event.seen,
           inserted: event.inserted,
           markedDone: event.markedDone,

@@ -108,7 +108,7 @@ describe('WorkloadService over a finished run', () => {
     );
     expect((await service.record(doomed))?.record).toMatchObject({ status: 'dead' });
     expect(await service.requeue()).toBe(1);
-    expect((await service.record(doomed))?.record).toMatchObject({ status: 'blocked', attempts: 0 });
+    expect((await service.record(doomed))?.record).toMatchObject({ status: 'ready', attempts: 0 });
     expect(await service.failures({ deadOnly: true })).toEqual([]);
   });
 });

@@ -26,16 +26,26 @@ export function failureCauses(db: Database.Database): Array<{ cause: string; cou
     .all() as Array<{ cause: string; count: number }>;
 }
 
-/** Sends dead records (all, or those with the given ids) back to blocked with no attempts; returns how many. */
+/**
+ * Ready when its predecessor is done (or it has none), blocked otherwise: a requeued record takes its
+ * place at once, since a start-up over an unchanged source does not refresh readiness.
+ */
+const REQUEUED_STATUS = `CASE WHEN predecessor_id IS NULL OR EXISTS (
+    SELECT 1 FROM records p WHERE p.id = records.predecessor_id AND p.status = 'done')
+  THEN 'ready' ELSE 'blocked' END`;
+
+/** Sends dead records (all, or those with the given ids) back to the queue with no attempts; returns how many. */
 export function requeueDead(db: Database.Database, ids: string[] | undefined, at: string): number {
   return db.transaction(() => {
     if (!ids) {
       return db
-        .prepare(`UPDATE records SET status = 'blocked', attempts = 0, updated_at = ? WHERE status = 'dead'`)
+        .prepare(
+          `UPDATE records SET status = ${REQUEUED_STATUS}, attempts = 0, updated_at = ? WHERE status = 'dead'`,
+        )
         .run(at).changes;
     }
     const update = db.prepare(
-      `UPDATE records SET status = 'blocked', attempts = 0, updated_at = ? WHERE status = 'dead' AND id = ?`,
+      `UPDATE records SET status = ${REQUEUED_STATUS}, attempts = 0, updated_at = ? WHERE status = 'dead' AND id = ?`,
     );
     return ids.reduce((sum, id) => sum + update.run(at, id).changes, 0);
   })();
@@ -53,7 +63,8 @@ export function clearFailures(db: Database.Database): number {
 /** Empties every table, keeping the schema. */
 export function resetTables(db: Database.Database): void {
   db.exec(
-    'DELETE FROM job_records; DELETE FROM jobs; DELETE FROM failures; DELETE FROM records; DELETE FROM runs; DELETE FROM media_files; DELETE FROM events; DELETE FROM texts; DELETE FROM output_shards; DELETE FROM output_sink; DELETE FROM file_digests;',
+    'DELETE FROM job_records; DELETE FROM jobs; DELETE FROM failures; DELETE FROM records; DELETE FROM runs; DELETE FROM media_files; DELETE FROM events; DELETE FROM texts; DELETE FROM output_shards; DELETE FROM output_sink; DELETE FROM file_digests; ' +
+      "DELETE FROM store_meta WHERE key = 'source_fingerprint';",
   );
 }
 

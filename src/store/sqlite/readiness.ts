@@ -5,15 +5,17 @@ import { RECORD_SELECT, toStoredRecord, type RecordDbRow } from './rows.js';
 /** Moves blocked records whose predecessor is done to ready, and ready ones whose predecessor is not back. */
 export function refreshReadiness(db: Database.Database, at: string): void {
   db.transaction(() => {
+    // Correlated lookups by primary key: the cost follows the blocked and ready records, not the
+    // done ones (a million done records made the IN (SELECT ...) form take seconds).
     db.prepare(
       `UPDATE records SET status = 'ready', updated_at = ?
-           WHERE status = 'blocked' AND (predecessor_id IS NULL
-             OR predecessor_id IN (SELECT id FROM records WHERE status = 'done'))`,
+           WHERE status = 'blocked' AND (predecessor_id IS NULL OR EXISTS (
+             SELECT 1 FROM records p WHERE p.id = records.predecessor_id AND p.status = 'done'))`,
     ).run(at);
     db.prepare(
       `UPDATE records SET status = 'blocked', updated_at = ?
-           WHERE status = 'ready' AND predecessor_id IS NOT NULL
-             AND predecessor_id NOT IN (SELECT id FROM records WHERE status = 'done')`,
+           WHERE status = 'ready' AND predecessor_id IS NOT NULL AND NOT EXISTS (
+             SELECT 1 FROM records p WHERE p.id = records.predecessor_id AND p.status = 'done')`,
     ).run(at);
   })();
 }

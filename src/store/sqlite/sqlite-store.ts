@@ -52,6 +52,7 @@ import * as jobs from './jobs.js';
 import * as leases from './leases.js';
 import * as maintenance from './maintenance.js';
 import * as outputIndex from './output-index.js';
+import * as sourceState from './source-state.js';
 import { SqliteMediaFiles } from './media-files.js';
 import * as progress from './progress.js';
 import * as readiness from './readiness.js';
@@ -112,6 +113,14 @@ export class SqliteStore implements WorkloadStore {
 
   async syncRecords(records: AsyncIterable<WorkloadRecord>): Promise<SyncSummary> {
     return recordSync.syncRecords(this.db, records, () => this.stamp());
+  }
+
+  async syncedSourceFingerprint(): Promise<string | null> {
+    return sourceState.syncedSourceFingerprint(this.db);
+  }
+
+  async saveSourceFingerprint(fingerprint: string | null): Promise<void> {
+    sourceState.saveSourceFingerprint(this.db, fingerprint);
   }
 
   async linkChains(): Promise<void> {
