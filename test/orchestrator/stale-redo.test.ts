@@ -122,3 +122,39 @@ describe('run --redo stale', () => {
     for (const id of chains.flat()) expect(output(id).meta.prompt.version).toBe('v2');
   });
 });
+
+describe('run --redo stale with JSONL output shards', () => {
+  it('redoes exactly the changed record; its new line is the one read back', async () => {
+    const emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 20_000, seed: 62 });
+    const workload = writeCatalogWorkload({ books: 2, pages: 2, sink: 'jsonl' });
+    try {
+      const config = await emulatedConfig(workload.configPath, emulator);
+      const run = async (redo: boolean) => {
+        const session = await openWorkloadSession(config, redo ? { redo: 'stale' } : {});
+        await session.runner.run();
+        await session.close();
+      };
+      await run(false);
+      const changed = workload.chains[0]?.[1] as string;
+      writeFileSync(join(workload.root, 'dataset', `${changed}.txt`), 'School 1, page 2, corrected.\n');
+      const billed = emulator.ledger.entries().length;
+      await run(true);
+      expect(
+        emulator.ledger
+          .entries()
+          .slice(billed)
+          .map((entry) => entry.key),
+      ).toEqual([changed]);
+      const service = WorkloadService.open(config);
+      const counts = await service.staleOutputs();
+      const detail = await service.record(changed);
+      await service.close();
+      expect(counts).toMatchObject({ checked: 4, stale: 0 });
+      expect(detail?.output?.meta.attempt).toBe(0);
+      expect(detail?.events.filter((event) => event.kind === 'attempt')).toHaveLength(2);
+    } finally {
+      await emulator.close();
+      rmSync(workload.root, { recursive: true, force: true });
+    }
+  });
+});
