@@ -93,7 +93,7 @@ export interface WorkloadStatus {
     /** ISO time of the estimated finish, or null. */
     finishAt: string | null;
   };
-  /** Outputs made by another prompt version, model or input: null while outputs carry no such provenance. */
+  /** Outputs made by another prompt version, model or input; null unless asked for (`status --stale`). */
   staleOutputs: number | null;
   failures: { total: number; byCause: Array<{ cause: string; count: number }> };
 }

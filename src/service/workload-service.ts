@@ -101,8 +101,11 @@ export class WorkloadService {
     return new WorkloadService(config, store, workloadOutputs(config, store), options.clock ?? systemClock);
   }
 
-  /** The workload at a glance: records, chains, active jobs, tokens and cost, throughput and ETA. */
-  async status(): Promise<WorkloadStatus> {
+  /**
+   * The workload at a glance: records, chains, active jobs, tokens and cost, throughput and ETA.
+   * With `stale`, also how many outputs are stale: a pass over every output, so it is asked for.
+   */
+  async status(options: { stale?: boolean } = {}): Promise<WorkloadStatus> {
     const now = this.clock.now();
     const priceList = configuredPriceList(this.config);
     const longAbove = modelPrices(priceList, this.config.model.name)?.batch.longContext?.threshold ?? null;
@@ -119,7 +122,7 @@ export class WorkloadService {
         this.store.failureCauses(),
         this.store.attemptGroups(),
       ]);
-    return summarizeStatus(
+    const status = summarizeStatus(
       {
         workload: this.config.name,
         configPath: this.config.configPath,
@@ -142,6 +145,11 @@ export class WorkloadService {
       },
       now,
     );
+    if (options.stale) {
+      const stale = await this.staleOutputs();
+      status.staleOutputs = stale.stale;
+    }
+    return status;
   }
 
   /** Failures in the order they were logged: every attempt, one record's, or only dead letters. */

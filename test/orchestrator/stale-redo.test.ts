@@ -109,6 +109,16 @@ describe('run --redo stale', () => {
       'Transcribe page {{ record.page }} of {{ record.school }}, every course.\n{% if context %}Carried over: {{ context }}{% endif %}\n',
     );
     writeFileSync(configPath, readFileSync(configPath, 'utf8').replace('version: v1', 'version: v2'));
+    const statusJson = async (...flags: string[]) => {
+      const shown = await runCli(['status', '-c', configPath, '--json', ...flags]);
+      expect(shown.code).toBe(0);
+      return (JSON.parse(shown.stdout) as { staleOutputs: number | null }).staleOutputs;
+    };
+    // Counting reads every output, so status does it only when asked.
+    expect(await statusJson()).toBeNull();
+    expect(await statusJson('--stale')).toBe(6);
+    const human = await runCli(['status', '-c', configPath, '--stale']);
+    expect(human.stdout).toMatch(/stale\s+6 outputs made by another prompt or model/);
     const billed = emulator.ledger.entries().length;
     const result = await runCli(['run', '-c', configPath, '--redo', 'stale'], {
       env: { GEMINI_API_KEY: 'redo-test-key' },

@@ -15,6 +15,7 @@ const DEFAULT_WATCH_MS = 5_000;
 
 interface StatusOptions {
   json?: boolean;
+  stale?: boolean;
   watch?: number | true;
   config?: string;
   baseUrl?: string;
@@ -33,6 +34,10 @@ export function statusCommand(deps: OneoffDeps & { clock?: RunnerClock } = {}): 
     .addOption(configOption())
     .option('--json', 'print JSON (the shapes are documented in the README)')
     .option(
+      '--stale',
+      'also count stale outputs (made by another prompt, model or input; reads every output)',
+    )
+    .option(
       '--watch [interval]',
       `refresh every interval (default ${DEFAULT_WATCH_MS / 1000}s; e.g. 2s, 1m) until Ctrl-C`,
       watchInterval,
@@ -41,6 +46,7 @@ export function statusCommand(deps: OneoffDeps & { clock?: RunnerClock } = {}): 
     .addHelpText(
       'after',
       '\nExamples:\n  wavebatch status\n  wavebatch status --watch 10s\n  wavebatch status --json | jq .eta' +
+        '\n  wavebatch status --stale' +
         '\n  wavebatch status batches/abc123\n  wavebatch status abc123 --json',
     )
     .action(async (job: string | undefined, options: StatusOptions) => {
@@ -53,7 +59,7 @@ async function showWorkload(options: StatusOptions, clock: RunnerClock): Promise
   await withWorkloadService(options.config, async (service) => {
     const style = styleFor(process.stdout);
     const render = async () => {
-      const status = await service.status();
+      const status = await service.status({ stale: options.stale === true });
       if (!options.json) return formatStatus(status, style);
       // Watching prints JSON Lines (one status per line); once, an indented document.
       return `${JSON.stringify(status, null, options.watch ? undefined : 2)}\n`;
