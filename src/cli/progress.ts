@@ -3,6 +3,7 @@ import type { RunnerEvent } from '../runner/events.js';
 import type { RunSummary } from '../runner/batch-runner.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from '../telemetry/logger.js';
 import { runnerLogLine } from '../telemetry/runner-log.js';
+import { RepeatFilter, repeatedWarningLine } from './repeat-filter.js';
 
 export interface ProgressDisplayOptions {
   stream?: NodeJS.WriteStream;
@@ -10,17 +11,34 @@ export interface ProgressDisplayOptions {
   level?: LogLevel;
   /** `json` lines or `text`; default: text on a terminal, JSON lines otherwise. */
   format?: LogFormat;
+  /** Read for CI and TERM (bars or not); default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Whether progress is drawn as bars redrawn in place, or as lines (logs, pipes, CI). */
+export type ProgressMode = 'bars' | 'lines';
+
+/** Bars only on an interactive terminal: not in a pipe or file, not in CI, not on TERM=dumb. */
+export function progressMode(
+  stream: { isTTY?: boolean },
+  env: NodeJS.ProcessEnv = process.env,
+): ProgressMode {
+  const ci = env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0';
+  return stream.isTTY === true && !ci && env.TERM !== 'dumb' ? 'bars' : 'lines';
 }
 
 /**
- * Draws the run's progress and logs what it does: bars per stage and lines for a person on a
- * terminal; structured JSON lines otherwise (log collectors, CI), one per event at or above the
- * level. Every line is redacted before it is written.
+ * Draws the run's progress and logs what it does: bars per stage and lines for a person on an
+ * interactive terminal; text lines in CI on a terminal; structured JSON lines otherwise (log
+ * collectors), one per event at or above the level. Every line is written at once (never held in a
+ * buffer a stopping run could lose), redacted, and a line that only repeats the one before it
+ * (unchanged progress, the same warning again) is not written again (see RepeatFilter).
  */
 export class ProgressDisplay {
   private readonly bars: cliProgress.MultiBar | null;
   private readonly stage = new Map<string, cliProgress.SingleBar>();
   private readonly stream: NodeJS.WriteStream;
+  private readonly repeats = new RepeatFilter();
   private stopped = false;
   readonly logger: Logger;
 
@@ -29,21 +47,28 @@ export class ProgressDisplay {
     this.stream = stream;
     const format = options.format ?? (stream.isTTY ? 'text' : 'json');
     this.bars =
-      stream.isTTY && format === 'text'
+      progressMode(stream, options.env) === 'bars' && format === 'text'
         ? new cliProgress.MultiBar(
-            { format: ' {stage} |{bar}| {value}/{total}', hideCursor: true, clearOnComplete: false, stream },
+            {
+              format: ' {stage} |{bar}| {value}/{total}',
+              hideCursor: true,
+              clearOnComplete: false,
+              // Ctrl-C is the run's to handle (graceful stop); stop() restores the cursor.
+              gracefulExit: false,
+              stream,
+            },
             cliProgress.Presets.shades_classic,
           )
         : null;
     this.logger = createLogger({
       format,
       level: options.level ?? 'info',
-      write: (line) => (this.bars && !this.stopped ? this.bars.log(line) : this.stream.write(line)),
+      write: (line) => this.write(line),
     });
   }
 
   handle = (event: RunnerEvent): void => {
-    if (event.type === 'progress' && this.bars) {
+    if (event.type === 'progress' && this.bars && !this.stopped) {
       // On a terminal the bars show progress; a line per poll would scroll it away.
       this.update(event.counts.total, {
         'done      ': event.counts.done,
@@ -54,13 +79,38 @@ export class ProgressDisplay {
       return;
     }
     const { level, message, fields } = runnerLogLine(event);
-    this.logger.log(level, message, fields);
+    if (!this.logger.enabled(level)) return;
+    const decision =
+      event.type === 'progress'
+        ? this.repeats.progress(message)
+        : event.type === 'retry'
+          ? this.repeats.warning(`${event.operation} failed (${event.message})`)
+          : event.type === 'warning' || event.type === 'quota-wait'
+            ? this.repeats.warning(message)
+            : this.repeats.other();
+    this.owe(decision.owed);
+    if (decision.print) this.logger.log(level, message, fields);
   };
 
   /** Logs a warning (outside the runner's events; also after stop). */
   warn(message: string): void {
     this.stop();
     this.logger.log('warn', message);
+  }
+
+  private owe(count: number): void {
+    if (count > 0) this.logger.log('warn', repeatedWarningLine(count), { event: 'repeated', repeats: count });
+  }
+
+  private write(line: string): void {
+    if (this.bars?.isActive) {
+      // Above the bars, drawn now: the bars' own log buffer is written only on their next redraw,
+      // and the last lines of a run were lost when it stopped before that.
+      this.bars.log(line);
+      this.bars.update();
+    } else {
+      this.stream.write(line);
+    }
   }
 
   private update(total: number, values: Record<string, number>): void {
@@ -76,10 +126,12 @@ export class ProgressDisplay {
     }
   }
 
+  /** Ends the display: owed lines written, the bars' last state drawn, the cursor back. Idempotent. */
   stop(): void {
     if (this.stopped) return;
+    this.owe(this.repeats.flush());
     this.stopped = true;
-    this.bars?.stop();
+    if (this.bars?.isActive) this.bars.stop();
   }
 }
 
