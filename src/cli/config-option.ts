@@ -34,10 +34,16 @@ export function configOption(): Option {
   );
 }
 
-/** Loads the config named by --config, or the first default file found in the current folder. */
-export async function loadConfigFromOption(path: string | undefined): Promise<LoadedConfig> {
-  const chosen = path ?? DEFAULT_CONFIG_FILES.find((name) => existsSync(name)) ?? 'wavebatch.yaml';
-  return loadConfig(resolve(chosen));
+/**
+ * Loads the config named by --config, or the first default file found in the current folder, with
+ * the API address from WAVEBATCH_BASE_URL when that is set (it wins over the config's api.base_url,
+ * for every command, as it does for the one-off commands).
+ */
+export async function loadConfigFromOption(
+  path: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LoadedConfig> {
+  return loadWorkloadConfig(path === undefined ? {} : { config: path }, env);
 }
 
 /** The options of a workload command that talks to the API. */
@@ -54,7 +60,8 @@ export async function loadWorkloadConfig(
   options: WorkloadOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<LoadedConfig> {
-  const config = await loadConfigFromOption(options.config);
+  const chosen = options.config ?? DEFAULT_CONFIG_FILES.find((name) => existsSync(name)) ?? 'wavebatch.yaml';
+  const config = await loadConfig(resolve(chosen));
   const [baseUrl, from] =
     options.baseUrl !== undefined
       ? [options.baseUrl, '--base-url']

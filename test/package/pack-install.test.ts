@@ -1,60 +1,9 @@
-import { spawn } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, delimiter, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { exec, installPackedTarball, REPO } from './installed-package.js';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-/** Folders of a working checkout that a fresh clone does not have. */
-const NOT_IN_A_CLONE = new Set(['node_modules', '.git', 'dist', '.wavebatch', 'out', '.cache', 'coverage']);
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a program with Node 24 (this test's node) first on PATH, as a user's shell would. */
-function exec(
-  command: string,
-  args: string[],
-  cwd: string,
-  env: Record<string, string> = {},
-): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd,
-      env: {
-        ...process.env,
-        PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
-        NO_COLOR: '1',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-// The package as a user gets it: `npm pack` (which builds dist/ in prepack) from a copy of the
-// checkout, so the test never rebuilds the dist/ of the tree other tests run from, then
-// `npm install <tarball>` into an empty project, then the installed library and CLI.
 describe('the packed npm tarball, installed into a fresh project', () => {
   let work: string;
   let project: string;
@@ -62,31 +11,7 @@ describe('the packed npm tarball, installed into a fresh project', () => {
   let emulator: RunningEmulator;
 
   beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'wb-pack-'));
-    const checkout = join(work, 'checkout');
-    cpSync(REPO, checkout, {
-      recursive: true,
-      filter: (source) => !NOT_IN_A_CLONE.has(basename(source)),
-    });
-    // The build in prepack needs the dev dependencies (tsc); the checkout's are reused, not reinstalled.
-    symlinkSync(join(REPO, 'node_modules'), join(checkout, 'node_modules'), 'dir');
-    const packed = await exec('npm', ['pack', '--json', '--pack-destination', work], checkout);
-    expect(packed.code, packed.stderr).toBe(0);
-    const [report] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }];
-    files = report.files.map((file) => file.path);
-
-    project = join(work, 'project');
-    mkdirSync(project);
-    writeFileSync(
-      join(project, 'package.json'),
-      JSON.stringify({ name: 'user-project', private: true, type: 'module' }),
-    );
-    const installed = await exec(
-      'npm',
-      ['install', '--prefer-offline', '--no-audit', '--no-fund', join(work, basename(report.filename))],
-      project,
-    );
-    expect(installed.code, installed.stderr).toBe(0);
+    ({ work, project, files } = await installPackedTarball());
     emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 20_000, seed: 3 });
   }, 180_000);
 

@@ -5,7 +5,8 @@ import { QUICK_RETRY } from '../../retry.js';
 import { ConnectionWatch } from '../../runner/connection-watch.js';
 import { RemoteApi } from '../../runner/remote-api.js';
 import { defaultClient, openWorkloadStore, runnerSettings } from '../../runner/workload-session.js';
-import { configOption, loadConfigFromOption } from '../config-option.js';
+import { configOption, loadWorkloadConfig } from '../config-option.js';
+import { baseUrlOption } from './oneoff-options.js';
 
 /** `wavebatch doctor [--fix]`: what is wrong with a workload's state, and the repair. */
 export function doctorCommand(): Command {
@@ -14,6 +15,7 @@ export function doctorCommand(): Command {
       "Check the workload's state store, its lease, intents and in-flight records left by a crash, and remote jobs and files nothing tracks; --fix repairs them",
     )
     .addOption(configOption())
+    .addOption(baseUrlOption())
     .option('--fix', 'repair what was found (takes the store lease: refused while a run is active)')
     .option('--json', 'print the findings as a JSON array')
     .addHelpText(
@@ -21,8 +23,8 @@ export function doctorCommand(): Command {
       '\nExit codes: 0 nothing needs attention (or --fix repaired it all), 1 something does, 2 refused ' +
         '(RUN_LOCKED: a run holds the store) or bad config.\n\nExamples:\n  wavebatch doctor\n  wavebatch doctor --fix',
     )
-    .action(async (options: { config?: string; fix?: boolean; json?: boolean }) => {
-      const config = await loadConfigFromOption(options.config);
+    .action(async (options: { config?: string; baseUrl?: string; fix?: boolean; json?: boolean }) => {
+      const config = await loadWorkloadConfig(options);
       const store = openWorkloadStore(config);
       try {
         let api: RemoteApi | null = null;

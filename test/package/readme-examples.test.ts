@@ -1,0 +1,78 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { exec, installPackedTarball, REPO } from './installed-package.js';
+
+interface ReadmeExample {
+  /** The marker's text, naming the example. */
+  title: string;
+  /** Folder (under the project) the commands run in. */
+  cwd: string;
+  commands: string;
+}
+
+/**
+ * The README's fenced `sh` blocks marked `<!-- readme-test: … -->` (or `<!-- readme-test
+ * cwd=<folder>: … -->`) on the line before, in order.
+ */
+function readmeExamples(readme: string): ReadmeExample[] {
+  const pattern = /^<!-- readme-test(?: cwd=(\S+))?: (.*?) -->\n```sh\n([\s\S]*?)^```$/gm;
+  return [...readme.matchAll(pattern)].map((match) => ({
+    cwd: match[1] ?? '.',
+    title: match[2] ?? '',
+    commands: match[3] ?? '',
+  }));
+}
+
+// The README's commands as a new user types them: in a project that installed the packed tarball,
+// each marked block run verbatim by bash (stopping at the first failing command), against the
+// emulator (WAVEBATCH_BASE_URL, which the README says wins over the config's api.base_url).
+describe('the README examples, run verbatim', () => {
+  const examples = readmeExamples(readFileSync(join(REPO, 'README.md'), 'utf8'));
+  let work: string;
+  let project: string;
+  let emulator: RunningEmulator;
+
+  beforeAll(async () => {
+    ({ work, project } = await installPackedTarball());
+    emulator = await startEmulator({ timeScale: 3600, seed: 29 });
+  }, 180_000);
+
+  afterAll(async () => {
+    await emulator?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  /** Runs one marked block with bash -e; npx must find the installed package, never the registry. */
+  function run(example: ReadmeExample) {
+    return exec('bash', ['-e', '-c', example.commands], join(project, example.cwd), {
+      WAVEBATCH_BASE_URL: emulator.url,
+      npm_config_offline: 'true',
+    });
+  }
+
+  it('marks the quick start and the failure commands', () => {
+    expect(examples.map((example) => example.cwd)).toEqual(['.', 'my-workload']);
+    for (const example of examples) expect(example.commands).toMatch(/^npx wavebatch /m);
+  });
+
+  it('runs the quick start: init, run to the end on the emulator, status', async () => {
+    const [quickStart] = examples;
+    const result = await run(quickStart as ReadmeExample);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/records: (\d+) done, 0 dead-lettered, 0 pending \(\1 total\)/);
+    const done = Number(/records: (\d+) done/.exec(result.stdout)?.[1]);
+    expect(done).toBeGreaterThan(0);
+    expect(emulator.ledger.entries()).toHaveLength(done);
+    expect(existsSync(join(project, 'my-workload', 'out'))).toBe(true);
+  });
+
+  it('runs the failure commands in the workload', async () => {
+    const [, failures] = examples;
+    const result = await run(failures as ReadmeExample);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('no failures recorded');
+    expect(readFileSync(join(project, 'my-workload', 'dead.csv'), 'utf8')).toMatch(/^at,recordId,/);
+  });
+});
