@@ -1,20 +1,14 @@
 import { copyFile, link } from 'node:fs/promises';
 import { countRequestTokens, type FileResolver, type WireGenerateRequest } from './model/index.js';
 import type { FileStore } from './file-store.js';
-import { invalidArgument, notFound } from './google-error.js';
+import { GRPC_CODE, invalidArgument, notFound, unknownFields, type RowStatus } from './google-error.js';
+import { unknownRequestFields } from './request-fields.js';
 import { isJsonObject } from './json-object.js';
 import { nonBlankLines } from '../jsonl/lines.js';
 
-/** The error Google puts in place of a response (google.rpc.Status). */
-export interface RequestStatus {
-  code: number;
-  message: string;
-  status: string;
-}
-
 /** One request of a batch, or the reason its input line could not be read. */
 export type BatchRequest =
-  { key: string | null; request: WireGenerateRequest } | { key: string | null; invalid: RequestStatus };
+  { key: string | null; request: WireGenerateRequest } | { key: string | null; invalid: RowStatus };
 
 /** One inline request as it arrives: `{request, metadata: {key}}`. */
 export interface InlineRequest {
@@ -87,6 +81,10 @@ export function parseInputLine(line: string, number: number): BatchRequest {
   if (parsed.key !== undefined && key === null)
     return { key: null, invalid: badLine(number, '"key" must be a string') };
   if (!isJsonObject(parsed.request)) return { key, invalid: badLine(number, 'it has no "request" object') };
+  // Google parses each line as it processes it: a line with unknown fields fails on its own.
+  const unknown = unknownRequestFields(parsed.request);
+  if (unknown.length > 0)
+    return { key, invalid: { code: GRPC_CODE.INVALID_ARGUMENT, message: unknownFields(unknown).message } };
   return { key, request: parsed.request as WireGenerateRequest };
 }
 
@@ -107,6 +105,12 @@ export function readInlineRequests(value: unknown): InlineRequest[] {
     if (item.metadata !== undefined && !isJsonObject(item.metadata)) {
       throw invalidArgument(`batch.inputConfig.requests.requests[${index}].metadata must be an object.`);
     }
+    // The create body is parsed whole: one unknown field anywhere refuses the batch.
+    const unknown = unknownRequestFields(
+      item.request,
+      `batch.input_config.requests.requests[${index}].request`,
+    );
+    if (unknown.length > 0) throw unknownFields(unknown);
     return {
       request: item.request as WireGenerateRequest,
       metadata: item.metadata as Record<string, unknown> | undefined,
@@ -120,10 +124,9 @@ export function inlineKey(item: InlineRequest): string | null {
   return typeof key === 'string' ? key : null;
 }
 
-function badLine(number: number, reason: string): RequestStatus {
+function badLine(number: number, reason: string): RowStatus {
   return {
-    code: 400,
-    status: 'INVALID_ARGUMENT',
+    code: GRPC_CODE.INVALID_ARGUMENT,
     message: `Invalid request on line ${number} of the input file: ${reason}.`,
   };
 }

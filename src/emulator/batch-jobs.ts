@@ -47,6 +47,8 @@ export interface BatchJobsSettings {
   clock: EmulatedClock;
   timeScale: number;
   seed: number;
+  /** Draws job ids; unique per emulator instance (see server.ts). */
+  idRandom: Random;
   turnaround: { min: number; max: number };
   jobExpiryMs: number;
   quotas: () => EmulatorQuotas;
@@ -66,12 +68,10 @@ export class BatchJobs {
   private readonly jobs = new Map<string, BatchJob>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly turnaroundRandom: Random;
-  private readonly idRandom: Random;
   private sequence = 0;
 
   constructor(private readonly settings: BatchJobsSettings) {
     this.turnaroundRandom = seededRandom(settings.seed, 'turnaround');
-    this.idRandom = seededRandom(settings.seed, 'batch-ids');
   }
 
   /** Validates a `batchGenerateContent` body, checks admission quotas and enqueues the job. */
@@ -250,7 +250,8 @@ export class BatchJobs {
 
   private newId(): string {
     for (;;) {
-      const id = randomId(this.idRandom, 16);
+      // Google's batch ids are 36 lowercase letters and digits.
+      const id = randomId(this.settings.idRandom, 36);
       if (!this.jobs.has(`batches/${id}`)) return id;
     }
   }

@@ -5,13 +5,14 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   answerRequest,
-  priceOf,
-  promptTextOf,
+  thinkingOf,
+  thinkingRefusal,
   type Responder,
   type WireGenerateRequest,
 } from './model/index.js';
-import { inlineKey, readInputFile, type JobSource, type RequestStatus } from './batch-input.js';
-import { timestamp } from './clock.js';
+import { billAnswer } from './billing.js';
+import { inlineKey, readInputFile, type JobSource } from './batch-input.js';
+import { GRPC_CODE, rowStatus, type RowStatus } from './google-error.js';
 import type { FaultInjector } from './fault-injector.js';
 import type { FileStore } from './file-store.js';
 import { fileReferenceError, fileResolver } from './file-references.js';
@@ -57,7 +58,7 @@ export async function processBatch(
   const answer = (
     key: string | null,
     request: WireGenerateRequest,
-  ): { response: Record<string, unknown> } | { error: RequestStatus } => {
+  ): { response: Record<string, unknown> } | { error: RowStatus } => {
     const result = answerOnce(job, key, request, at, context);
     counts['response' in result ? 'succeeded' : 'failed'] += 1;
     return result;
@@ -102,7 +103,7 @@ export async function processBatch(
     await rm(scratchPath, { force: true });
   }
 
-  function countFailed(error: RequestStatus): { error: RequestStatus } {
+  function countFailed(error: RowStatus): { error: RowStatus } {
     counts.failed += 1;
     return { error };
   }
@@ -115,31 +116,27 @@ function answerOnce(
   request: WireGenerateRequest,
   at: number,
   context: ProcessingContext,
-): { response: Record<string, unknown> } | { error: RequestStatus } {
+): { response: Record<string, unknown> } | { error: RowStatus } {
   // The file's state when the model takes the request up, at the job's end.
   const refusal = fileReferenceError(request, context.files, at);
-  if (refusal !== undefined) {
-    const { code, status, message } = refusal.body().error;
-    return { error: { code, status, message } };
-  }
+  if (refusal !== undefined) return { error: rowStatus(refusal.body().error) };
+  const budget = thinkingRefusal(thinkingOf(job.model), request);
+  if (budget !== undefined) return { error: { code: GRPC_CODE.INVALID_ARGUMENT, message: budget } };
   const fault = context.faults.recordFault(key);
   const answer = answerRequest(
     { model: job.model, request, key, seed: context.seed, resolveFile: fileResolver(context.files) },
     fault,
     context.responder(),
   );
-  if (answer.kind === 'error') return { error: answer.error };
-  context.ledger.record({
-    at: timestamp(at),
-    mode: 'batch',
+  if (answer.kind === 'error') return { error: rowStatus(answer.error) };
+  billAnswer(context.ledger, {
+    at,
+    lane: 'batch',
     model: job.model,
     key,
     batchName: job.name,
-    promptText: promptTextOf(request),
-    inputTokens: answer.inputTokens,
-    outputTokens: answer.outputTokens,
-    outcome: answer.outcome,
-    costUsd: priceOf(job.model, answer.inputTokens, answer.outputTokens, 'batch'),
+    request,
+    answer,
   });
   return { response: answer.response };
 }

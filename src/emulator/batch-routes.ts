@@ -1,11 +1,14 @@
 import { Hono } from 'hono';
 import { operationJson } from './operation.js';
+import { MAX_REQUEST_BYTES } from './google-error.js';
+import { requireModel } from './request-checks.js';
 import { pageJson } from './paging.js';
 import {
   injectFaults,
   jsonBody,
   pageSizeOf,
   withoutMethod,
+  API_VERSION,
   type EmulatorState,
   type Env,
 } from './http-context.js';
@@ -16,29 +19,36 @@ export function batchRoutes(state: EmulatorState): Hono<Env> {
   const { batches } = state;
 
   app.post(
-    '/:version{v1beta|v1}/models/:model{[^/:]+:batchGenerateContent}',
+    `/${API_VERSION}/models/:model{[^/:]+:batchGenerateContent}`,
     injectFaults(state, 'create'),
     async (c) => {
-      const job = await batches.create(withoutMethod(c.req.param('model')), await jsonBody(c));
+      const model = requireModel(
+        withoutMethod(c.req.param('model')),
+        'batchGenerateContent',
+        c.req.param('version'),
+        state.models,
+      );
+      // Inline requests travel in this body: Google refuses one over 20 MB in all.
+      const job = await batches.create(model, await jsonBody(c, MAX_REQUEST_BYTES));
       return c.json(operationJson(job));
     },
   );
 
-  app.get('/:version{v1beta|v1}/batches', injectFaults(state, 'list'), (c) => {
+  app.get(`/${API_VERSION}/batches`, injectFaults(state, 'list'), (c) => {
     const page = batches.list(pageSizeOf(c, 50, 1000), c.req.query('pageToken'));
-    return c.json(pageJson(page, 'operations', operationJson));
+    return c.json(pageJson(page, 'operations', (job) => operationJson(job, 'list')));
   });
 
-  app.get('/:version{v1beta|v1}/batches/:id{[^/:]+}', injectFaults(state, 'get'), async (c) => {
+  app.get(`/${API_VERSION}/batches/:id{[^/:]+}`, injectFaults(state, 'get'), async (c) => {
     return c.json(operationJson(await batches.get(`batches/${c.req.param('id')}`)));
   });
 
-  app.post('/:version{v1beta|v1}/batches/:id{[^/:]+:cancel}', injectFaults(state, 'any'), async (c) => {
+  app.post(`/${API_VERSION}/batches/:id{[^/:]+:cancel}`, injectFaults(state, 'any'), async (c) => {
     await batches.cancel(`batches/${withoutMethod(c.req.param('id'))}`);
     return c.json({});
   });
 
-  app.delete('/:version{v1beta|v1}/batches/:id{[^/:]+}', injectFaults(state, 'any'), async (c) => {
+  app.delete(`/${API_VERSION}/batches/:id{[^/:]+}`, injectFaults(state, 'any'), async (c) => {
     await batches.delete(`batches/${c.req.param('id')}`);
     return c.json({});
   });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { FileResolver, WireGenerateRequest } from './model/index.js';
 import { partsOf } from './model/wire-request.js';
 import type { FileStore } from './file-store.js';
-import { GoogleError } from './google-error.js';
+import { fileGone, fileIdOf, GoogleError } from './google-error.js';
 
 /**
  * Resolves a fileData URI (`<any host>/v1beta/files/abc`, as files.get returns it) against the file
@@ -37,12 +37,7 @@ export function fileReferenceError(
     if (uri === undefined) continue;
     const name = fileNameOf(uri);
     const file = name === undefined ? undefined : files.get(name);
-    if (!file) {
-      return new GoogleError(
-        'PERMISSION_DENIED',
-        `You do not have permission to access the File ${fileIdOf(name ?? uri)} or it may not exist.`,
-      );
-    }
+    if (!file) return fileGone(name ?? uri);
     // Google's wording, whichever of PROCESSING or FAILED the file is in.
     if (files.stateOf(file, at) !== 'ACTIVE') {
       return new GoogleError(
@@ -52,11 +47,6 @@ export function fileReferenceError(
     }
   }
   return undefined;
-}
-
-/** `files/abc` → `abc`, as Google names a file in its error messages. */
-function fileIdOf(name: string): string {
-  return name.startsWith('files/') ? name.slice('files/'.length) || name : name;
 }
 
 function fileNameOf(fileUri: string): string | undefined {

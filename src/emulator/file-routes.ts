@@ -6,6 +6,8 @@ import {
   jsonBody,
   pageSizeOf,
   withoutMethod,
+  API_VERSION,
+  type EmulatorContext,
   type EmulatorState,
   type Env,
 } from './http-context.js';
@@ -19,7 +21,7 @@ export function fileRoutes(state: EmulatorState): Hono<Env> {
   const { files } = state;
 
   // Start (`x-goog-upload-command: start`) and chunks (same path plus `upload_id`), as Google does.
-  app.post('/upload/:version{v1beta|v1}/files', injectFaults(state, 'upload'), async (c) => {
+  app.post(`/upload/${API_VERSION}/files`, injectFaults(state, 'upload'), async (c) => {
     const origin = new URL(c.req.url).origin;
     const uploadId = c.req.query('upload_id');
     const command = (c.req.header('x-goog-upload-command') ?? '').toLowerCase();
@@ -59,27 +61,37 @@ export function fileRoutes(state: EmulatorState): Hono<Env> {
     return c.body(null, 200);
   });
 
-  app.get('/:version{v1beta|v1}/files', injectFaults(state, 'list'), (c) => {
+  app.get(`/${API_VERSION}/files`, injectFaults(state, 'list'), (c) => {
     const page = files.list(pageSizeOf(c, 10, 100), c.req.query('pageToken'));
     const origin = new URL(c.req.url).origin;
     return c.json(pageJson(page, 'files', (file) => files.toJson(file, origin)));
   });
 
-  app.get('/:version{v1beta|v1}/files/:file{[^/:]+:download}', injectFaults(state, 'download'), (c) => {
-    const file = files.require(`files/${withoutMethod(c.req.param('file'))}`);
+  // `files.download` calls /{v}/files/{id}:download; the REST docs use /download/{v}/files/{id}:download.
+  const download = (c: EmulatorContext) => {
+    const file = files.require(`files/${withoutMethod(c.req.param('file') ?? '')}`);
+    if (file.source !== 'GENERATED') {
+      // Google: "Files created by `upload` can't be downloaded" (python-genai files.download); the
+      // exact wording of its refusal is not documented, the status follows its other argument errors.
+      throw invalidArgument(
+        `Only generated files (batch results) can be downloaded; ${file.name} was uploaded and cannot be downloaded.`,
+      );
+    }
     const { outgoing } = c.env;
     outgoing.writeHead(200, { 'content-type': file.mimeType, 'content-length': String(file.sizeBytes) });
     // Piped with backpressure straight to the socket; a client that goes away just ends the pipe.
     pipeline(files.open(file), outgoing).catch(() => outgoing.destroy());
     return RESPONSE_ALREADY_SENT;
-  });
+  };
+  app.get(`/${API_VERSION}/files/:file{[^/:]+:download}`, injectFaults(state, 'download'), download);
+  app.get(`/download/${API_VERSION}/files/:file{[^/:]+:download}`, injectFaults(state, 'download'), download);
 
-  app.get('/:version{v1beta|v1}/files/:file{[^/:]+}', injectFaults(state, 'get'), (c) => {
+  app.get(`/${API_VERSION}/files/:file{[^/:]+}`, injectFaults(state, 'get'), (c) => {
     const file = files.require(`files/${c.req.param('file')}`);
     return c.json(files.toJson(file, new URL(c.req.url).origin));
   });
 
-  app.delete('/:version{v1beta|v1}/files/:file{[^/:]+}', injectFaults(state, 'any'), (c) => {
+  app.delete(`/${API_VERSION}/files/:file{[^/:]+}`, injectFaults(state, 'any'), (c) => {
     files.delete(`files/${c.req.param('file')}`);
     return c.json({});
   });

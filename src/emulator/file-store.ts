@@ -6,7 +6,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { timestamp, type EmulatedClock } from './clock.js';
 import { keepHead, processingOf, type FileProcessing, type FileState } from './file-processing.js';
-import { GoogleError, invalidArgument, notFound } from './google-error.js';
+import { fileGone, GoogleError, invalidArgument, notFound } from './google-error.js';
 import { paginate, type Page } from './paging.js';
 import { randomId, type Random } from './seeded-random.js';
 
@@ -174,10 +174,10 @@ export class FileStore {
     return file;
   }
 
-  /** Like get, but a missing file is Google's 404. */
+  /** Like get, but a missing file (never uploaded, deleted, expired) is Google's 403 "... or it may not exist". */
   require(name: string): StoredFile {
     const file = this.get(name);
-    if (!file) throw notFound(name);
+    if (!file) throw fileGone(name);
     return file;
   }
 
@@ -188,7 +188,7 @@ export class FileStore {
     return paginate(all, (file) => file.sequence, pageSize, pageToken);
   }
 
-  /** Forgets the file and removes it from disk; a missing file is Google's 404. */
+  /** Forgets the file and removes it from disk; a missing file is Google's 403. */
   delete(name: string): void {
     this.drop(this.require(name));
   }
@@ -221,7 +221,12 @@ export class FileStore {
       expirationTime: timestamp(file.expireTime),
       sha256Hash: Buffer.from(file.sha256).toString('base64'),
       uri: `${baseUrl}/v1beta/${file.name}`,
-      downloadUri: `${baseUrl}/v1beta/${file.name}:download?alt=media`,
+      // Only files Google generated (batch results) can be downloaded; uploads carry no downloadUri
+      // (python-genai files.download: "You can tell which files are downloadable by checking the
+      // `source` or `download_uri` property").
+      ...(file.source === 'GENERATED'
+        ? { downloadUri: `${baseUrl}/download/v1beta/${file.name}:download?alt=media` }
+        : {}),
       ...this.stateJson(file),
       source: file.source,
     };

@@ -8,7 +8,7 @@ import type { EmulatedClock } from './clock.js';
 import type { CallKind } from './fault-plan.js';
 import type { FaultInjector } from './fault-injector.js';
 import type { FileStore } from './file-store.js';
-import { GoogleError, INTERNAL_ERROR_MESSAGE, invalidArgument } from './google-error.js';
+import { GoogleError, INTERNAL_ERROR_MESSAGE, invalidArgument, payloadTooLarge } from './google-error.js';
 import type { MemoryLedger } from './ledger.js';
 
 /** Everything the HTTP routes work on. */
@@ -22,8 +22,16 @@ export interface EmulatorState {
   ledger: MemoryLedger;
   faults: FaultInjector;
   limiter: RealtimeLimiter;
+  /** Model names served beyond the catalog's (the `models` option). */
+  models: readonly string[];
   responder(): Responder | undefined;
 }
+
+/**
+ * The API versions Google serves, as a Hono route pattern: SDK 3.x calls `v1` by default, the docs and
+ * SDK 2.x `v1beta`, and preview features live under `v1alpha`.
+ */
+export const API_VERSION = ':version{v1alpha|v1beta|v1}';
 
 /** The Hono environment: node's request and response are reachable, for streaming. */
 export type Env = { Bindings: HttpBindings };
@@ -52,9 +60,10 @@ export function injectFaults(state: EmulatorState, kind: CallKind): MiddlewareHa
   };
 }
 
-/** The request body as JSON; a malformed body is Google's 400. */
-export async function jsonBody(c: EmulatorContext): Promise<unknown> {
+/** The request body as JSON; a malformed body, or one over `maxBytes`, is Google's 400. */
+export async function jsonBody(c: EmulatorContext, maxBytes?: number): Promise<unknown> {
   const text = await c.req.text();
+  if (maxBytes !== undefined && Buffer.byteLength(text, 'utf8') > maxBytes) throw payloadTooLarge();
   if (text.trim() === '') return {};
   try {
     return JSON.parse(text) as unknown;

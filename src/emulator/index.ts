@@ -1,5 +1,5 @@
 /**
- * A faithful local Gemini API (v1beta, as the official @google/genai SDK speaks it): Files,
+ * A faithful local Gemini API (v1alpha, v1beta and v1, as the official @google/genai SDK speaks them): Files,
  * Batch jobs on an emulated clock, generateContent / countTokens through a synthetic model,
  * quotas, injected faults and a billing ledger. Point the SDK at it with `httpOptions.baseUrl`.
  */

@@ -1,17 +1,23 @@
+import type { Lane } from '../lanes/lane.js';
 import type { RecordFault } from './model/index.js';
 
 /** One billed model call. */
 export interface LedgerEntry {
   at: string; // emulated ISO time
   mode: 'batch' | 'realtime';
+  /** The lane billed: 'batch', or the service tier that served a generateContent call. */
+  lane: Lane;
   model: string; // e.g. 'gemini-2.5-flash' (no 'models/' prefix)
   key: string | null; // batch: the request's key; realtime: null
   batchName: string | null; // 'batches/...' for batch
   promptText: string; // all text parts of the request (system instruction first), joined with '\n'
   inputTokens: number;
+  /** Billed output: the answer plus the thinking tokens (Google bills both as output). */
   outputTokens: number;
+  /** The part of outputTokens spent thinking (usageMetadata.thoughtsTokenCount). */
+  thoughtsTokens: number;
   outcome: 'ok' | RecordFault; // what the model produced
-  costUsd: number; // batch price = 50% of real-time
+  costUsd: number; // at the lane's price (src/pricing): batch and flex 50% of standard
 }
 
 /** What the emulator billed, queryable by tests. */

@@ -7,10 +7,12 @@ const OUTPUT_TYPE = 'type.googleapis.com/google.ai.generativelanguage.v1main.Gen
 /**
  * A job as the long-running Operation Google returns from create, get and list:
  * `{name, metadata: {@type, model, displayName, state, times, batchStats, output}, done, response | error}`.
+ * List items (`view: 'list'`) carry no output: Google's list omits it (python-genai#1323; the
+ * cookbook tells callers to `get` a job for its inline results).
  */
-export function operationJson(job: BatchJob): Record<string, unknown> {
+export function operationJson(job: BatchJob, view: 'get' | 'list' = 'get'): Record<string, unknown> {
   const done = job.state !== 'PENDING' && job.state !== 'RUNNING';
-  const output = job.state === 'SUCCEEDED' ? job.result?.output : undefined;
+  const output = job.state === 'SUCCEEDED' && view === 'get' ? job.result?.output : undefined;
   const metadata: Record<string, unknown> = {
     '@type': BATCH_TYPE,
     model: `models/${job.model}`,

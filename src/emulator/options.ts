@@ -46,6 +46,11 @@ export interface EmulatorOptions {
   jobExpiryMs?: number;
   quotas?: Partial<EmulatorQuotas>;
   faults?: FaultPlan;
+  /**
+   * Model names served besides the built-in catalog (src/emulator/model/catalog.ts); any other name
+   * is refused with Google's 404 NOT_FOUND.
+   */
+  models?: string[];
   /** A test's own model, asked before the synthetic one. */
   responder?: Responder;
   /** Where uploaded and result files live; default a fresh temp dir, removed on close. */
@@ -76,6 +81,7 @@ export interface ResolvedOptions {
   jobExpiryMs: number;
   quotas: EmulatorQuotas;
   faults: FaultPlan;
+  models: string[];
   responder: Responder | undefined;
   storageDir: string | undefined;
 }
@@ -107,6 +113,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     jobExpiryMs: options.jobExpiryMs ?? HOURS_48,
     quotas: { ...DEFAULT_QUOTAS, ...options.quotas },
     faults: options.faults ?? {},
+    models: options.models ?? [],
     responder: options.responder,
     storageDir: options.storageDir,
   };

@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -30,6 +31,11 @@ export interface RunningEmulator {
   setResponder(responder: Responder | undefined): void;
   /** Emulated epoch ms. */
   now(): number;
+  /**
+   * The bytes of a stored file (uploads too, which the API will not hand out), or undefined when it
+   * does not exist: for tests that check what was uploaded.
+   */
+  storedFile(name: string): Promise<Buffer | undefined>;
   /** Stops listening once processing under way has finished; removes the storage it created. Idempotent. */
   close(): Promise<void>;
 }
@@ -60,11 +66,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const clock = emulatedClock(settings.timeScale, settings.realNow);
   const ledger = new MemoryLedger();
   const faults = new FaultInjector(settings.seed, settings.faults);
+  // Ids are the one thing a seed does not replay: a restarted emulator (same seed) must not hand out
+  // the names of the jobs and files of its previous life, or a stored job name would point at
+  // another job, which Google never does.
+  const instance = randomUUID();
   const files = new FileStore(
     join(storageDir, 'store'),
     clock,
     settings.fileTtlMs,
-    seededRandom(settings.seed, 'file-ids'),
+    seededRandom(settings.seed, `file-ids:${instance}`),
     settings.fileProcessing,
   );
   await files.init();
@@ -75,6 +85,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     clock,
     timeScale: settings.timeScale,
     seed: settings.seed,
+    idRandom: seededRandom(settings.seed, `batch-ids:${instance}`),
     turnaround: settings.turnaround,
     jobExpiryMs: settings.jobExpiryMs,
     quotas: () => settings.quotas,
@@ -92,6 +103,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       { rpm: settings.quotas.rpm, tpm: settings.quotas.tpm, rpd: settings.quotas.rpd },
       clock.now,
     ),
+    models: settings.models,
     responder: () => responder,
   };
 
@@ -127,6 +139,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       responder = next;
     },
     now: () => clock.now(),
+    storedFile: async (name) => {
+      const file = files.get(name.startsWith('files/') ? name : `files/${name}`);
+      return file ? readFile(file.path) : undefined;
+    },
     close: () =>
       (closing ??= (async () => {
         clearInterval(timer);

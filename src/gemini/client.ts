@@ -21,6 +21,15 @@ export interface GeminiClientOptions {
   timeoutMs?: number;
 }
 
+/**
+ * The MIME type batch input files are uploaded with. Google's examples say `jsonl`, which the Files
+ * API has refused at times ("Unsupported MIME type: jsonl", python-genai#1547; `application/jsonl`
+ * too, google-gemini/cookbook#1008). `text/plain` is on the Files API's documented list of document
+ * types and is what users fell back to; no document says which types batch creation reads, and none
+ * reports it refusing a text/plain input file.
+ */
+export const BATCH_INPUT_MIME_TYPE = 'text/plain';
+
 /** The REST version every call uses. */
 export const GEMINI_API_VERSION = 'v1beta';
 
@@ -118,7 +127,9 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
   return {
     uploadJsonl: (path, displayName) =>
       call(`Uploading ${basename(path)}`, async () =>
-        remoteFile(await ai.files.upload({ file: path, config: { displayName, mimeType: 'jsonl' } })),
+        remoteFile(
+          await ai.files.upload({ file: path, config: { displayName, mimeType: BATCH_INPUT_MIME_TYPE } }),
+        ),
       ),
 
     uploadFile: (path, mimeType, displayName) =>

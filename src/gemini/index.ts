@@ -1,4 +1,4 @@
-export { createGeminiClient } from './client.js';
+export { BATCH_INPUT_MIME_TYPE, createGeminiClient } from './client.js';
 export type {
   GeminiClient,
   GeminiClientOptions,

@@ -71,9 +71,10 @@ describe('wavebatch submit -> jobs -> status -> fetch (child processes)', () => 
     const written = (await readFile(path, 'utf8'))
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line) as { key: string; response?: unknown; error?: { status: string } });
+      .map((line) => JSON.parse(line) as { key: string; response?: unknown; error?: { code: number } });
     expect(written.map((line) => line.key).sort()).toEqual(['broken', 'first', 'second']);
-    expect(written.find((line) => line.key === 'broken')).toMatchObject({ error: { status: 'INTERNAL' } });
+    // As Google writes a failed row: google.rpc.Status with the gRPC code (13 = INTERNAL).
+    expect(written.find((line) => line.key === 'broken')).toMatchObject({ error: { code: 13 } });
     expect(written.filter((line) => line.response !== undefined)).toHaveLength(2);
 
     for (const result of results) expect(`${result.stdout}${result.stderr}`).not.toContain(SECRET_KEY);

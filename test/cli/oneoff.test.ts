@@ -143,7 +143,7 @@ describe('wavebatch jobs / status / fetch / cancel against the emulator', () => 
     );
     const fileLines = await resultLines(join(one, `${idOf(file)}.jsonl`));
     expect(fileLines.map((line) => line.key)).toEqual(['file-bad', 'file-ok']);
-    expect(fileLines[0]).toMatchObject({ error: { code: 500, status: 'INTERNAL' } });
+    expect(fileLines[0]).toMatchObject({ error: { code: 13 } }); // gRPC INTERNAL, as Google writes it
     expect(fileLines[1]?.response?.candidates).toHaveLength(1);
 
     // Several jobs, one of them FAILED: the others are written, then the failure is the command's error.
@@ -155,7 +155,7 @@ describe('wavebatch jobs / status / fetch / cancel against the emulator', () => 
     expect((await readdir(several)).sort()).toEqual([`${idOf(file)}.jsonl`, `${idOf(inline)}.jsonl`].sort());
     const inlineLines = await resultLines(join(several, `${idOf(inline)}.jsonl`));
     expect(inlineLines.map((line) => line.key)).toEqual(['inline-bad', 'inline-ok']);
-    expect(inlineLines[0]).toMatchObject({ error: { code: 500, status: 'INTERNAL' } });
+    expect(inlineLines[0]).toMatchObject({ error: { code: 13 } });
     expect(inlineLines[1]?.response?.candidates).toHaveLength(1);
 
     // --all-pending: every succeeded job not yet in --out, and nothing the second time.

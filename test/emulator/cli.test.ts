@@ -38,6 +38,7 @@ describe('wavebatch emulator (CLI, child process)', () => {
       '--rpd',
       '--faults',
       '--fault-rate',
+      '--model',
       '--storage-dir',
     ]) {
       expect(stdout).toContain(option);
@@ -74,8 +75,10 @@ describe('wavebatch emulator (CLI, child process)', () => {
         rpm: '10',
         faultRate: ['safety=0.25'],
         faults: '{"jobSequence":["job_failed"]}',
+        model: ['my-tuned-model'],
       }),
     ).toMatchObject({
+      models: ['my-tuned-model'],
       port: 0,
       timeScale: 60,
       turnaroundMs: { min: 60_000, max: 600_000 },
@@ -111,7 +114,7 @@ describe('wavebatch emulator (CLI, child process)', () => {
     expect(await bad({ faults: join(tmpdir(), 'no-such-faults.json') })).toMatch(/--faults/);
   });
 
-  it('serves until SIGTERM and streams a 50 MB upload and download without holding it in memory', async () => {
+  it('serves until SIGTERM and streams 50 MB uploads and a large results download without holding them in memory', async () => {
     const dir = tempDir('cli-large');
     cleanups.push(() => dir.remove());
     // A small young generation keeps garbage from inflating the peak (Node 24's V8 grows it to
@@ -146,38 +149,72 @@ describe('wavebatch emulator (CLI, child process)', () => {
 
     const size = 50 * 1024 * 1024;
     const path = join(dir.path, 'large.jsonl');
-    const fd = openSync(path, 'w');
     const line = Buffer.from(
       `${JSON.stringify({ key: 'k', request: { contents: [{ parts: [{ text: 'x'.repeat(1000) }] }] } })}\n`,
     );
-    for (let written = 0; written < size; written += line.length) writeSync(fd, line);
-    closeSync(fd);
-    const expectedHash = await sha256(path);
-
+    writeRepeated(path, line, size);
     const ai = new GoogleGenAI({ apiKey: 'test-key', apiVersion: 'v1beta', httpOptions: { baseUrl: url } });
     // Warm up (first requests compile the routes) so the baseline is the server at rest.
     const small = join(dir.path, 'small.jsonl');
     writeFileSync(small, line.toString().repeat(1000));
-    const warm = await ai.files.upload({ file: small, config: { mimeType: 'jsonl' } });
-    await ai.files.download({ file: warm.name ?? '', downloadPath: join(dir.path, 'small-back.jsonl') });
+    await ai.files.upload({ file: small, config: { mimeType: 'text/plain' } });
     const baseline = peakRssBytes(child.pid ?? 0);
-    const file = await ai.files.upload({ file: path, config: { mimeType: 'jsonl' } });
+    const file = await ai.files.upload({ file: path, config: { mimeType: 'text/plain' } });
     // Twice more: 150 MB in all. Streamed, the peak stays at a plateau (garbage awaiting GC);
     // held in memory, it would grow by the size of every upload.
-    await ai.files.upload({ file: path, config: { mimeType: 'jsonl' } });
-    await ai.files.upload({ file: path, config: { mimeType: 'jsonl' } });
-    await ai.files.download({ file: file.name ?? '', downloadPath: join(dir.path, 'back.jsonl') });
-    const peak = peakRssBytes(child.pid ?? 0);
-
-    expect(await sha256(join(dir.path, 'back.jsonl'))).toBe(expectedHash);
+    await ai.files.upload({ file: path, config: { mimeType: 'text/plain' } });
+    await ai.files.upload({ file: path, config: { mimeType: 'text/plain' } });
     expect(Number(file.sizeBytes)).toBeGreaterThanOrEqual(size);
-    expect(peak - baseline).toBeLessThan(size);
+    expect(peakRssBytes(child.pid ?? 0) - baseline).toBeLessThan(size);
+
+    // Uploads cannot be downloaded; a batch's results file can: 6,000 answers of 4 KB make a large one.
+    const requests = join(dir.path, 'requests.jsonl');
+    const generationConfig = {
+      responseMimeType: 'application/json',
+      responseJsonSchema: {
+        type: 'object',
+        properties: { text: { type: 'string', minLength: 4000 } },
+        required: ['text'],
+      },
+    };
+    writeFileSync(
+      requests,
+      Array.from({ length: 6000 }, (_, i) =>
+        JSON.stringify({
+          key: `r${i}`,
+          request: { contents: [{ parts: [{ text: `item ${i}` }] }], generationConfig },
+        }),
+      ).join('\n') + '\n',
+    );
+    const input = await ai.files.upload({ file: requests, config: { mimeType: 'text/plain' } });
+    let job = await ai.batches.create({ model: 'gemini-2.5-flash', src: input.name ?? '' });
+    while (job.state !== 'JOB_STATE_SUCCEEDED') {
+      expect(['JOB_STATE_PENDING', 'JOB_STATE_RUNNING']).toContain(job.state);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      job = await ai.batches.get({ name: job.name ?? '' });
+    }
+    const results = await ai.files.get({ name: job.dest?.fileName ?? '' });
+    const resultsSize = Number(results.sizeBytes);
+    expect(resultsSize).toBeGreaterThan(20 * 1024 * 1024);
+    const beforeDownload = peakRssBytes(child.pid ?? 0);
+    await ai.files.download({ file: results.name ?? '', downloadPath: join(dir.path, 'results.jsonl') });
+    // Held whole, the file alone would add its size to the peak.
+    expect(peakRssBytes(child.pid ?? 0) - beforeDownload).toBeLessThan(resultsSize);
+    const hash = await sha256(join(dir.path, 'results.jsonl'));
+    expect(Buffer.from(hash).toString('base64')).toBe(results.sha256Hash);
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-  }, 30_000);
+  }, 60_000);
 });
+
+/** Writes `line` over and over until the file holds at least `size` bytes. */
+function writeRepeated(path: string, line: Buffer, size: number): void {
+  const fd = openSync(path, 'w');
+  for (let written = 0; written < size; written += line.length) writeSync(fd, line);
+  closeSync(fd);
+}
 
 /** Peak resident set size of a process (Linux VmHWM). */
 function peakRssBytes(pid: number): number {

@@ -33,7 +33,7 @@ describe('emulator building blocks', () => {
     });
     expect(parseInputLine('{oops', 7)).toMatchObject({
       key: null,
-      invalid: { code: 400, status: 'INVALID_ARGUMENT', message: expect.stringContaining('line 7') },
+      invalid: { code: 3, message: expect.stringContaining('line 7') },
     });
     expect(parseInputLine('{"key":"b"}', 2)).toMatchObject({
       key: 'b',

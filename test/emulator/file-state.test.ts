@@ -9,6 +9,12 @@ const MODEL = 'gemini-2.5-flash';
 /** The start of an MP4 (ISO BMFF `ftyp` box), then filler: the emulator decodes it as a video. */
 const MP4 = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypmp42'), Buffer.alloc(500, 7)]);
 
+/** In a batch row the same refusal is a google.rpc.Status with gRPC code 9 (FAILED_PRECONDITION). */
+function notActiveRow(name: string | undefined): Record<string, unknown> {
+  const id = (name ?? '').slice('files/'.length);
+  return { code: 9, message: `The File ${id} is not in an ACTIVE state and usage is not allowed.` };
+}
+
 /** Google's refusal of a file that is not ACTIVE, as its 400 body carries it. */
 function notActive(name: string | undefined): Record<string, unknown> {
   const id = (name ?? '').slice('files/'.length);
@@ -126,7 +132,7 @@ describe('emulator: requests using a file that is not ACTIVE', () => {
       .split('\n')
       .map((line) => JSON.parse(line) as { key: string; response?: unknown; error?: unknown });
     const byKey = new Map(results.map((result) => [result.key, result]));
-    expect(byKey.get('broken')).toEqual({ key: 'broken', ...notActive(broken.name) });
+    expect(byKey.get('broken')).toEqual({ key: 'broken', error: notActiveRow(broken.name) });
     expect(byKey.get('clip')?.response).toBeTruthy();
     expect(byKey.get('text')?.response).toBeTruthy();
     expect(
@@ -164,7 +170,7 @@ describe('emulator: requests using a file that is not ACTIVE', () => {
     const responses = job.dest?.inlinedResponses ?? [];
     const notesAnswer = responses.find((item) => item.metadata?.key === 'notes');
     expect(notesAnswer?.response).toBeUndefined();
-    expect(notesAnswer?.error).toEqual(notActive(notes.name).error);
+    expect(notesAnswer?.error).toEqual(notActiveRow(notes.name));
     expect(responses.find((item) => item.metadata?.key === 'hello')?.response).toBeTruthy();
     expect(emulator.ledger.entries().map((entry) => entry.key)).toEqual(['hello']);
   });

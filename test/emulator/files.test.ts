@@ -1,13 +1,31 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { GoogleGenAI } from '@google/genai';
 import { describe, expect, it } from 'vitest';
-import { emulatorSandbox, sdkFor } from './harness.js';
+import { emulatorSandbox, inputLine, pollUntilDone, sdkFor } from './harness.js';
+
+/** The sha256Hash a file's JSON carries for these bytes. */
+function sha256HashOf(content: string): string {
+  return Buffer.from(createHash('sha256').update(content).digest('hex')).toString('base64');
+}
+
+/** Google's refusal of a file that does not exist for the caller (never uploaded, deleted, expired). */
+function goneBody(name: string): unknown {
+  return {
+    error: {
+      code: 403,
+      status: 'PERMISSION_DENIED',
+      message: `You do not have permission to access the File ${name.slice('files/'.length)} or it may not exist.`,
+    },
+  };
+}
 
 describe('emulator Files API through the SDK', () => {
   const sandbox = emulatorSandbox();
 
-  it('uploads, gets, lists, downloads and deletes a file', async () => {
+  it('uploads, gets, lists and deletes a file; an upload cannot be downloaded, a deleted file is 403', async () => {
     const emulator = await sandbox.startEmulator({ seed: 7 });
     const dir = sandbox.tempDir('files');
     const content =
@@ -35,7 +53,11 @@ describe('emulator Files API through the SDK', () => {
       name: uploaded.name,
       sizeBytes: uploaded.sizeBytes,
       displayName: 'my input',
+      source: 'UPLOADED',
+      sha256Hash: sha256HashOf(content),
     });
+    // Only generated files are downloadable, and only they carry a downloadUri.
+    expect(got.downloadUri).toBeUndefined();
 
     const names: string[] = [uploaded.name ?? ''];
     for (let i = 0; i < 4; i++) {
@@ -50,14 +72,70 @@ describe('emulator Files API through the SDK', () => {
     for await (const file of pager) listed.push(file.name ?? '');
     expect(listed.sort()).toEqual([...names].sort());
 
-    await ai.files.download({ file: uploaded.name ?? '', downloadPath: join(dir, 'copy.jsonl') });
-    expect(readFileSync(join(dir, 'copy.jsonl'), 'utf8')).toBe(content);
+    const refused = await ai.files
+      .download({ file: uploaded.name ?? '', downloadPath: join(dir, 'copy.jsonl') })
+      .catch((caught: unknown) => caught as Error & { status?: number });
+    expect(refused).toMatchObject({ status: 400 });
+    expect(JSON.parse((refused as Error).message)).toMatchObject({
+      error: {
+        status: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('Only generated files') as unknown,
+      },
+    });
 
     await ai.files.delete({ name: uploaded.name ?? '' });
-    await expect(ai.files.get({ name: uploaded.name ?? '' })).rejects.toMatchObject({ status: 404 });
+    const gone = (await ai.files
+      .get({ name: uploaded.name ?? '' })
+      .catch((caught: unknown) => caught)) as Error;
+    expect(gone).toMatchObject({ status: 403 });
+    expect(JSON.parse(gone.message)).toEqual(goneBody(uploaded.name ?? ''));
+    await expect(ai.files.delete({ name: uploaded.name ?? '' })).rejects.toMatchObject({ status: 403 });
     await expect(
       ai.files.download({ file: uploaded.name ?? '', downloadPath: join(dir, 'gone') }),
-    ).rejects.toMatchObject({ status: 404 });
+    ).rejects.toMatchObject({ status: 403 });
+  });
+
+  it('downloads a generated results file through the SDK, on v1 and v1alpha, and on the REST /download/ path', async () => {
+    const emulator = await sandbox.startEmulator({ timeScale: 3600, turnaroundMs: 60_000 });
+    const dir = sandbox.tempDir('files-download');
+    writeFileSync(join(dir, 'in.jsonl'), `${inputLine('a', 'first')}\n${inputLine('b', 'second')}\n`);
+    const ai = sdkFor(emulator);
+    const input = await ai.files.upload({ file: join(dir, 'in.jsonl'), config: { mimeType: 'text/plain' } });
+    const job = await ai.batches.create({ model: 'gemini-2.5-flash', src: input.name ?? '' });
+    const done = (await pollUntilDone(emulator, job.name ?? '')) as {
+      metadata: { output: { responsesFile: string } };
+    };
+    const results = done.metadata.output.responsesFile;
+    expect(results).toMatch(/^files\/batch-[a-z0-9]+$/);
+
+    const meta = await ai.files.get({ name: results });
+    expect(meta).toMatchObject({
+      source: 'GENERATED',
+      downloadUri: expect.stringContaining('/download/') as unknown,
+    });
+    await ai.files.download({ file: results, downloadPath: join(dir, 'out.jsonl') });
+    const bytes = readFileSync(join(dir, 'out.jsonl'), 'utf8');
+    expect(
+      bytes
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { key: string }).key)
+        .sort(),
+    ).toEqual(['a', 'b']);
+    for (const version of ['v1', 'v1alpha']) {
+      const viaVersion = new GoogleGenAI({
+        apiKey: 'k',
+        apiVersion: version,
+        httpOptions: { baseUrl: emulator.url },
+      });
+      await viaVersion.files.download({ file: results, downloadPath: join(dir, `${version}.jsonl`) });
+      expect(readFileSync(join(dir, `${version}.jsonl`), 'utf8')).toBe(bytes);
+    }
+    const rest = await fetch(`${emulator.url}/download/v1beta/${results}:download?alt=media`, {
+      headers: { 'x-goog-api-key': 'k' },
+    });
+    expect(rest.status).toBe(200);
+    expect(await rest.text()).toBe(bytes);
   });
 
   it('expires files after fileTtlMs of emulated time', async () => {
@@ -69,9 +147,8 @@ describe('emulator Files API through the SDK', () => {
     expect((await ai.files.get({ name: file.name ?? '' })).name).toBe(file.name);
     await new Promise((resolve) => setTimeout(resolve, 400)); // 400 s emulated
     const error = await ai.files.get({ name: file.name ?? '' }).catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ status: 404 });
-    expect(JSON.parse((error as Error).message)).toMatchObject({ error: { code: 404, status: 'NOT_FOUND' } });
-    expect((error as Error).message).toContain(file.name);
+    expect(error).toMatchObject({ status: 403 });
+    expect(JSON.parse((error as Error).message)).toEqual(goneBody(file.name ?? ''));
   });
 
   it('accepts several upload chunks before finalize and rejects a wrong offset', async () => {
@@ -100,12 +177,9 @@ describe('emulator Files API through the SDK', () => {
     expect(wrong.status).toBe(400);
     const final = await send('upload, finalize', 6, 'ghi');
     expect(final.headers.get('x-goog-upload-status')).toBe('final');
-    const { file } = (await final.json()) as { file: { name: string; sizeBytes: string } };
+    const { file } = (await final.json()) as { file: { sizeBytes: string; sha256Hash: string } };
     expect(file.sizeBytes).toBe('9');
-    const download = await fetch(`${emulator.url}/v1beta/${file.name}:download?alt=media`, {
-      headers: { 'x-goog-api-key': 'k' },
-    });
-    expect(await download.text()).toBe('abcdefghi');
+    expect(file.sha256Hash).toBe(sha256HashOf('abcdefghi'));
   });
 
   it('forgets an interrupted chunk so the client can resend it at the same offset', async () => {
@@ -137,12 +211,9 @@ describe('emulator Files API through the SDK', () => {
       body: 'y'.repeat(1000),
     });
     expect(resent.status).toBe(200);
-    const { file } = (await resent.json()) as { file: { name: string; sizeBytes: string } };
+    const { file } = (await resent.json()) as { file: { sizeBytes: string; sha256Hash: string } };
     expect(file.sizeBytes).toBe('1000');
-    const download = await fetch(`${emulator.url}/v1beta/${file.name}:download?alt=media`, {
-      headers: { 'x-goog-api-key': 'k' },
-    });
-    expect(await download.text()).toBe('y'.repeat(1000));
+    expect(file.sha256Hash).toBe(sha256HashOf('y'.repeat(1000)));
   });
 
   it('keeps an uploaded video PROCESSING for fileProcessingMs, then ACTIVE, or FAILED when undecodable', async () => {

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createGeminiClient } from '../../src/gemini/index.js';
@@ -113,9 +113,9 @@ async function intentWithUploadedInput(sandbox: ReturnType<typeof emulatorSandbo
     advance: (ms: number) => void (clock += ms),
     /** The fileUri parts of an uploaded JSONL input. */
     fileUris: async (inputFile: string) => {
-      const path = join(root, `${inputFile.replace('/', '-')}.jsonl`);
-      await api.downloadFile(inputFile, path);
-      return [...readFileSync(path, 'utf8').matchAll(/"fileUri":"([^"]+)"/g)].map((match) => match[1]);
+      // Uploads cannot be downloaded through the API; the emulator shows what it stored.
+      const bytes = (await emulator.storedFile(inputFile))?.toString('utf8') ?? '';
+      return [...bytes.matchAll(/"fileUri":"([^"]+)"/g)].map((match) => match[1]);
     },
     /** Remote jobs named after the intent. */
     remoteJobs: async () => {

@@ -28,6 +28,7 @@ export interface RawOptions {
   rpd?: string;
   faults?: string;
   faultRate?: string[];
+  model?: string[];
   storageDir?: string;
 }
 
@@ -105,6 +106,12 @@ export function emulatorCommand(): Command {
         `probability per processed request of a fault: ${RECORD_FAULTS.join(', ')}`,
       ),
     )
+    .addOption(
+      new Option(
+        '--model <name...>',
+        'serve this model name too (repeatable); any name not in the built-in catalog is a 404 NOT_FOUND',
+      ),
+    )
     .option(
       '--storage-dir <dir>',
       'keep uploaded and result files here (default: a temp dir removed on exit)',
@@ -155,6 +162,7 @@ export async function emulatorOptionsFrom(raw: RawOptions): Promise<EmulatorOpti
     jobExpiryMs: duration(raw.jobExpiry, '--job-expiry'),
     quotas,
     faults,
+    ...(raw.model?.length ? { models: raw.model } : {}),
     ...(raw.storageDir ? { storageDir: raw.storageDir } : {}),
   };
 }

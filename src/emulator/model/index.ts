@@ -4,6 +4,8 @@ import { modelVersionOf, passThrough, textOf } from './pass-through.js';
 import { requestTokenDetails, type FileResolver } from './tokens.js';
 import { shapeAnswer, type ModelAnswer } from './response.js';
 import { formatOf, syntheticOutput } from './synthetic-output.js';
+import { thinkingOf } from './catalog.js';
+import { thoughtsTokens } from './thinking.js';
 import type { WireGenerateRequest } from './wire-request.js';
 
 export type { RecordFault } from './faults.js';
@@ -19,7 +21,15 @@ export {
   type FileResolver,
   type Modality,
 } from './tokens.js';
-export { priceOf, BATCH_DISCOUNT } from './prices.js';
+export {
+  MODEL_NAMES,
+  bareModelName,
+  catalogModel,
+  thinkingOf,
+  type CatalogModel,
+  type Thinking,
+} from './catalog.js';
+export { thinkingBudgetOf, thinkingRefusal, thoughtsTokens } from './thinking.js';
 export { promptDigest } from './digest.js';
 export { syntheticOutput } from './synthetic-output.js';
 export { sampleJsonSchema, type Json } from './json-schema-sample.js';
@@ -90,5 +100,6 @@ export function answerRequest(
     maxOutputTokens: format.maxOutputTokens,
     promptDetails: requestTokenDetails(call.request, call.resolveFile),
     fault,
+    thoughtsFor: (answerTokens) => thoughtsTokens(thinkingOf(call.model), call, answerTokens),
   });
 }

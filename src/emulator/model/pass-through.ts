@@ -48,11 +48,13 @@ export function passThrough(
   json: boolean,
 ): ModelAnswer {
   const inputTokens = promptDetails.reduce((sum, detail) => sum + detail.tokenCount, 0);
-  const given = response.usageMetadata as { candidatesTokenCount?: unknown } | undefined;
+  const given = response.usageMetadata as
+    { candidatesTokenCount?: unknown; thoughtsTokenCount?: unknown } | undefined;
   const outputTokens =
     typeof given?.candidatesTokenCount === 'number'
       ? given.candidatesTokenCount
       : countTextTokens(textOf(response));
+  const thoughtsTokens = typeof given?.thoughtsTokenCount === 'number' ? given.thoughtsTokenCount : 0;
   return {
     kind: 'response',
     response: {
@@ -63,6 +65,7 @@ export function passThrough(
     },
     inputTokens,
     outputTokens,
+    thoughtsTokens,
     outcome: outcomeOf(response, json),
   };
 }

@@ -14,7 +14,10 @@ export type ModelAnswer =
       kind: 'response';
       response: WireResponse;
       inputTokens: number;
+      /** Tokens of the answer (candidatesTokenCount). */
       outputTokens: number;
+      /** Tokens spent thinking (thoughtsTokenCount); billed as output like the answer. */
+      thoughtsTokens: number;
       outcome: ModelOutcome;
     }
   | { kind: 'error'; error: { code: number; message: string; status: string } };
@@ -29,6 +32,8 @@ export interface ShapeInput {
   maxOutputTokens: number | undefined;
   promptDetails: Array<{ modality: Modality; tokenCount: number }>;
   fault: RecordFault | null;
+  /** Thinking tokens spent on an answer of so many tokens (0 for a model that does not think). */
+  thoughtsFor?: (answerTokens: number) => number;
 }
 
 const HARM_CATEGORIES = [
@@ -38,18 +43,23 @@ const HARM_CATEGORIES = [
   'HARM_CATEGORY_SEXUALLY_EXPLICIT',
 ];
 
-/** A response's usageMetadata, counted from the prompt's token details and the returned text. */
+/**
+ * A response's usageMetadata, counted from the prompt's token details, the returned text and the
+ * thinking tokens (totalTokenCount is their sum, as Google reports it).
+ */
 export function usageMetadata(
   promptDetails: ShapeInput['promptDetails'],
   outputTokens: number,
+  thoughtsTokens = 0,
 ): Record<string, unknown> {
   const promptTokenCount = promptDetails.reduce((sum, detail) => sum + detail.tokenCount, 0);
   // proto3 JSON omits zero counts, so a blocked or empty answer has no candidatesTokenCount.
   return {
     promptTokenCount,
     ...(outputTokens > 0 ? { candidatesTokenCount: outputTokens } : {}),
-    totalTokenCount: promptTokenCount + outputTokens,
+    totalTokenCount: promptTokenCount + outputTokens + thoughtsTokens,
     promptTokensDetails: promptDetails,
+    ...(thoughtsTokens > 0 ? { thoughtsTokenCount: thoughtsTokens } : {}),
   };
 }
 
@@ -88,11 +98,17 @@ export function shapeAnswer(input: ShapeInput): ModelAnswer {
   const base = { modelVersion: input.modelVersion, responseId: input.responseId };
   const respond = (candidates: unknown[], outputText: string, outcome: ModelOutcome): ModelAnswer => {
     const outputTokens = countTextTokens(outputText);
+    const thoughtsTokens = input.thoughtsFor?.(outputTokens) ?? 0;
     return {
       kind: 'response',
-      response: { candidates, usageMetadata: usageMetadata(input.promptDetails, outputTokens), ...base },
+      response: {
+        candidates,
+        usageMetadata: usageMetadata(input.promptDetails, outputTokens, thoughtsTokens),
+        ...base,
+      },
       inputTokens,
       outputTokens,
+      thoughtsTokens,
       outcome,
     };
   };

@@ -63,10 +63,35 @@ describe('answerRequest (synthetic model)', () => {
     expect(sdk.usageMetadata).toEqual({
       promptTokenCount: answer.inputTokens,
       candidatesTokenCount: answer.outputTokens,
-      totalTokenCount: answer.inputTokens + answer.outputTokens,
+      // gemini-2.5-flash thinks by default; its thoughts count in the total, as Google reports it.
+      thoughtsTokenCount: answer.thoughtsTokens,
+      totalTokenCount: answer.inputTokens + answer.outputTokens + answer.thoughtsTokens,
       promptTokensDetails: [{ modality: 'TEXT', tokenCount: answer.inputTokens }],
     });
     expect(answer.outputTokens).toBe(Math.ceil((sdk.text ?? '').length / 4));
+  });
+
+  it('reports thinking tokens as thinking models spend them: per model, per thinkingConfig, deterministic', () => {
+    const thoughts = (model: string, thinkingConfig?: Record<string, unknown>) =>
+      response(
+        answerRequest(
+          call(jsonRequest('Catalog page 3', thinkingConfig ? { thinkingConfig } : {}), { model }),
+          null,
+        ),
+      ).thoughtsTokens;
+    expect(thoughts('gemini-2.5-pro')).toBeGreaterThan(64);
+    expect(thoughts('gemini-2.5-flash')).toBeGreaterThan(64);
+    expect(thoughts('gemini-2.5-flash')).toBe(thoughts('models/gemini-2.5-flash'));
+    expect(thoughts('gemini-2.5-flash', { thinkingBudget: 0 })).toBe(0);
+    expect(thoughts('gemini-2.5-flash', { thinkingBudget: 70 })).toBe(70);
+    // Flash-Lite thinks only when given a budget; 2.0 models never think.
+    expect(thoughts('gemini-2.5-flash-lite')).toBe(0);
+    expect(thoughts('gemini-2.5-flash-lite', { thinkingBudget: -1 })).toBeGreaterThan(64);
+    expect(thoughts('gemini-2.0-flash', { thinkingBudget: 1000 })).toBe(0);
+    const none = response(
+      answerRequest(call(jsonRequest('Catalog page 3'), { model: 'gemini-2.0-flash' }), null),
+    );
+    expect(none.response.usageMetadata).not.toHaveProperty('thoughtsTokenCount');
   });
 
   it('is deterministic per (model, request, seed), and the model prefix does not matter', () => {

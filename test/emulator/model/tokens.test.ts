@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   answerRequest,
   countRequestTokens,
-  priceOf,
   TOKENS_PER_IMAGE,
   type WireGenerateRequest,
 } from '../../../src/emulator/model/index.js';
@@ -105,33 +104,5 @@ describe('countRequestTokens', () => {
     expect(countRequestTokens({ contents, systemInstruction: { parts: [{ text: 'Be brief.' }] } })).toBe(
       estimateTokens({ contents, systemInstruction: 'Be brief.' }),
     );
-  });
-});
-
-describe('priceOf', () => {
-  it('uses published per-1M prices, batch at half', () => {
-    expect(priceOf('gemini-2.5-flash', 1_000_000, 0, 'realtime')).toBeCloseTo(0.3, 10);
-    expect(priceOf('gemini-2.5-flash', 0, 1_000_000, 'realtime')).toBeCloseTo(2.5, 10);
-    expect(priceOf('gemini-2.5-flash', 1_000_000, 1_000_000, 'batch')).toBeCloseTo(1.4, 10);
-    expect(priceOf('gemini-2.5-pro', 100_000, 1_000_000, 'realtime')).toBeCloseTo(0.125 + 10, 10);
-    expect(priceOf('gemini-2.0-flash', 1_000_000, 1_000_000, 'realtime')).toBeCloseTo(0.5, 10);
-  });
-
-  it('matches the longest model name (flash-lite is not flash), with or without models/ and version suffixes', () => {
-    expect(priceOf('gemini-2.5-flash-lite', 1_000_000, 1_000_000, 'realtime')).toBeCloseTo(0.5, 10);
-    expect(priceOf('models/gemini-2.5-flash-lite-preview-09-2025', 1_000_000, 0, 'realtime')).toBeCloseTo(
-      0.1,
-      10,
-    );
-    expect(priceOf('models/gemini-2.0-flash-001', 1_000_000, 0, 'batch')).toBeCloseTo(0.05, 10);
-  });
-
-  it('charges long-context prices for gemini-2.5-pro above 200k prompt tokens', () => {
-    expect(priceOf('gemini-2.5-pro', 200_000, 0, 'realtime')).toBeCloseTo(0.25, 10);
-    expect(priceOf('gemini-2.5-pro', 400_000, 100_000, 'realtime')).toBeCloseTo(1 + 1.5, 10);
-  });
-
-  it('falls back to gemini-2.5-flash prices for unknown models', () => {
-    expect(priceOf('my-tuned-model', 2_000_000, 0, 'realtime')).toBeCloseTo(0.6, 10);
   });
 });

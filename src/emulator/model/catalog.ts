@@ -1,0 +1,60 @@
+/**
+ * The models the emulator serves: the one list of names it knows. A name not on it (nor added with
+ * the `models` option) is refused with Google's 404, as the real API refuses a typo.
+ */
+
+/** How a model thinks: never, only when asked, unless told not to, or always (a budget of 0 is refused). */
+export type Thinking = 'none' | 'off-by-default' | 'on-by-default' | 'always';
+
+/** A model the emulator serves. */
+export interface CatalogModel {
+  name: string;
+  thinking: Thinking;
+}
+
+/**
+ * Models of the Gemini Developer API (ai.google.dev/gemini-api/docs/models and docs/thinking, 2025-10
+ * and 2026 copies): 2.5 Pro always thinks, 2.5 Flash thinks unless `thinkingBudget: 0`, 2.5
+ * Flash-Lite thinks only when given a budget, Gemini 3 models always think, 2.0 models never do.
+ * Every model the project's workloads, tests and price list use is here.
+ */
+const MODELS: readonly CatalogModel[] = [
+  { name: 'gemini-2.5-pro', thinking: 'always' },
+  { name: 'gemini-2.5-flash', thinking: 'on-by-default' },
+  { name: 'gemini-2.5-flash-lite', thinking: 'off-by-default' },
+  { name: 'gemini-2.5-flash-preview-09-2025', thinking: 'on-by-default' },
+  { name: 'gemini-2.5-flash-lite-preview-09-2025', thinking: 'off-by-default' },
+  { name: 'gemini-flash-latest', thinking: 'on-by-default' },
+  { name: 'gemini-flash-lite-latest', thinking: 'off-by-default' },
+  { name: 'gemini-pro-latest', thinking: 'always' },
+  { name: 'gemini-3-pro-preview', thinking: 'always' },
+  { name: 'gemini-3-flash-preview', thinking: 'always' },
+  { name: 'gemini-2.0-flash', thinking: 'none' },
+  { name: 'gemini-2.0-flash-001', thinking: 'none' },
+  { name: 'gemini-2.0-flash-lite', thinking: 'none' },
+  { name: 'gemini-2.0-flash-lite-001', thinking: 'none' },
+];
+
+/** The model names the emulator serves by default. */
+export const MODEL_NAMES: readonly string[] = MODELS.map((model) => model.name);
+
+/** A model name without the `models/` prefix the REST paths carry. */
+export function bareModelName(model: string): string {
+  return model.replace(/^models\//, '');
+}
+
+/**
+ * The listed model of that name; `extra` names (the emulator's `models` option: a test's or a
+ * user's own model) are served too, and do not think.
+ */
+export function catalogModel(model: string, extra: readonly string[] = []): CatalogModel | undefined {
+  const name = bareModelName(model);
+  const listed = MODELS.find((entry) => entry.name === name);
+  if (listed) return listed;
+  return extra.some((entry) => bareModelName(entry) === name) ? { name, thinking: 'none' } : undefined;
+}
+
+/** How `model` thinks; 'none' for a name the catalog does not list. */
+export function thinkingOf(model: string): Thinking {
+  return catalogModel(model)?.thinking ?? 'none';
+}

@@ -1,0 +1,48 @@
+import { isJsonObject } from '../json-object.js';
+import { contentRandom, randomInteger } from '../seeded-random.js';
+import { bareModelName, type Thinking } from './catalog.js';
+import { fieldOf, generationConfigOf, type WireGenerateRequest } from './wire-request.js';
+
+/** Thinking tokens a thinking model spends at least on an answer (a short one still takes some). */
+const MIN_THOUGHTS = 64;
+
+/** `generationConfig.thinkingConfig.thinkingBudget` as sent (-1 = dynamic), or undefined. */
+export function thinkingBudgetOf(request: WireGenerateRequest): number | undefined {
+  const config = fieldOf(generationConfigOf(request), 'thinkingConfig');
+  if (!isJsonObject(config)) return undefined;
+  const budget = Number(fieldOf(config, 'thinkingBudget'));
+  return Number.isInteger(budget) ? budget : undefined;
+}
+
+/**
+ * Google's refusal of a budget the model cannot take, or undefined: a model that only works in
+ * thinking mode (2.5 Pro, Gemini 3) refuses `thinkingBudget: 0`.
+ */
+export function thinkingRefusal(thinking: Thinking, request: WireGenerateRequest): string | undefined {
+  if (thinking === 'always' && thinkingBudgetOf(request) === 0)
+    return 'Budget 0 is invalid. This model only works in thinking mode.';
+  return undefined;
+}
+
+/**
+ * The thinking tokens spent before an answer of `answerTokens` tokens, deterministic per (seed,
+ * model, request): none for a model that does not think (or was told not to), otherwise 64 plus one
+ * to three times the answer, capped by a positive `thinkingBudget`. Google bills them as output and
+ * reports them as usageMetadata.thoughtsTokenCount.
+ */
+export function thoughtsTokens(
+  thinking: Thinking,
+  call: { model: string; request: WireGenerateRequest; seed: number },
+  answerTokens: number,
+): number {
+  if (answerTokens <= 0 || thinking === 'none') return 0;
+  const budget = thinkingBudgetOf(call.request);
+  if (budget === 0 && thinking !== 'always') return 0;
+  if (thinking === 'off-by-default' && budget === undefined) return 0;
+  const random = contentRandom(
+    call.seed,
+    `thoughts\u0000${bareModelName(call.model)}\u0000${JSON.stringify(call.request)}`,
+  );
+  const drawn = MIN_THOUGHTS + randomInteger(random, answerTokens, 3 * answerTokens);
+  return budget !== undefined && budget > 0 ? Math.min(drawn, budget) : drawn;
+}

@@ -1,0 +1,51 @@
+import { catalogModel, thinkingRefusal, type WireGenerateRequest } from './model/index.js';
+import { GoogleError, invalidArgument, unknownFields } from './google-error.js';
+import { isJsonObject } from './json-object.js';
+import { unknownRequestFields } from './request-fields.js';
+
+/**
+ * The model a call names, as the catalog lists it; any other name is Google's 404 in its words
+ * (`models/x is not found for API version v1beta, or is not supported for generateContent. ...`).
+ */
+export function requireModel(
+  model: string,
+  method: string,
+  version: string,
+  extraModels: readonly string[],
+): string {
+  const found = catalogModel(model, extraModels);
+  if (!found) {
+    throw new GoogleError(
+      'NOT_FOUND',
+      `models/${model.replace(/^models\//, '')} is not found for API version ${version}, or is not supported for ${method}. Call ListModels to see the list of available models and their supported methods.`,
+    );
+  }
+  return found.name;
+}
+
+/**
+ * Why Google would refuse this GenerateContentRequest outright (unknown fields, no contents, a
+ * thinking budget the model cannot take), or undefined; `prefix` places it in a larger body.
+ */
+export function requestRefusal(
+  body: unknown,
+  what: string,
+  model: string,
+  prefix = '',
+): GoogleError | undefined {
+  if (!isJsonObject(body)) return invalidArgument(`* ${what}: the request must be a JSON object`);
+  const unknown = unknownRequestFields(body, prefix);
+  if (unknown.length > 0) return unknownFields(unknown);
+  if (!Array.isArray(body.contents) || body.contents.length === 0)
+    return invalidArgument(`* ${what}.contents: contents is not specified`);
+  const thinking = catalogModel(model)?.thinking ?? 'none';
+  const budget = thinkingRefusal(thinking, body as WireGenerateRequest);
+  return budget === undefined ? undefined : invalidArgument(budget);
+}
+
+/** The body as a GenerateContentRequest, or Google's 400 (see requestRefusal). */
+export function generateRequestOf(body: unknown, what: string, model: string): WireGenerateRequest {
+  const refusal = requestRefusal(body, what, model);
+  if (refusal) throw refusal;
+  return body as WireGenerateRequest;
+}

@@ -1,0 +1,136 @@
+import type { UnknownField } from './google-error.js';
+import { isJsonObject } from './json-object.js';
+
+/*
+ * The fields Google's JSON parser knows in a GenerateContentRequest, where a typo (`temprature`)
+ * lands most often: the request itself, generationConfig and its thinkingConfig, each Content and
+ * each Part. Google refuses an unknown name with 400 INVALID_ARGUMENT naming it; so does the
+ * emulator. The lists hold every field @google/genai 3.x sends in Gemini Developer API mode (its
+ * generateContentConfigToMldev, contentToMldev and partToMldev converters) and the REST reference's
+ * own; proto JSON accepts each in camelCase or snake_case. Deeper objects (tools, schemas, safety
+ * settings, speech and image configs) are not checked.
+ */
+
+const REQUEST_FIELDS = [
+  'model',
+  'contents',
+  'systemInstruction',
+  'tools',
+  'toolConfig',
+  'safetySettings',
+  'cachedContent',
+  'generationConfig',
+  'labels',
+  // SDK 3.x sends GenerateContentConfig.serviceTier at the top level of the request.
+  'serviceTier',
+  'store',
+  'continuationToken',
+] as const;
+
+const GENERATION_CONFIG_FIELDS = [
+  'stopSequences',
+  'responseMimeType',
+  'responseSchema',
+  'responseJsonSchema',
+  'responseModalities',
+  'candidateCount',
+  'maxOutputTokens',
+  'temperature',
+  'topP',
+  'topK',
+  'seed',
+  'presencePenalty',
+  'frequencyPenalty',
+  'responseLogprobs',
+  'logprobs',
+  'enableEnhancedCivicAnswers',
+  'speechConfig',
+  'thinkingConfig',
+  'imageConfig',
+  'mediaResolution',
+  'audioTranscriptionConfig',
+  // Accepted here too: REST callers and older SDKs put the tier in generationConfig.
+  'serviceTier',
+] as const;
+
+const THINKING_CONFIG_FIELDS = ['includeThoughts', 'thinkingBudget', 'thinkingLevel'] as const;
+
+const CONTENT_FIELDS = ['role', 'parts'] as const;
+
+const PART_FIELDS = [
+  'text',
+  'inlineData',
+  'fileData',
+  'functionCall',
+  'functionResponse',
+  'executableCode',
+  'codeExecutionResult',
+  'thought',
+  'thoughtSignature',
+  'videoMetadata',
+  'partMetadata',
+  'mediaResolution',
+  'toolCall',
+  'toolResponse',
+  'audioTranscription',
+  'mediaProcessing',
+  'speechMetadata',
+] as const;
+
+function snake(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
+function known(fields: readonly string[]): ReadonlySet<string> {
+  return new Set(fields.flatMap((field) => [field, snake(field)]));
+}
+
+const REQUEST = known(REQUEST_FIELDS);
+const GENERATION_CONFIG = known(GENERATION_CONFIG_FIELDS);
+const THINKING_CONFIG = known(THINKING_CONFIG_FIELDS);
+const CONTENT = known(CONTENT_FIELDS);
+const PART = known(PART_FIELDS);
+
+function join(path: string, name: string): string {
+  return path ? `${path}.${name}` : name;
+}
+
+function unknownIn(value: unknown, fields: ReadonlySet<string>, at: string): UnknownField[] {
+  if (!isJsonObject(value)) return [];
+  return Object.keys(value)
+    .filter((name) => !fields.has(name))
+    .map((name) => ({ name, at }));
+}
+
+function contentFields(value: unknown, at: string): UnknownField[] {
+  if (!isJsonObject(value)) return [];
+  const found = unknownIn(value, CONTENT, at);
+  const parts = value.parts;
+  if (Array.isArray(parts))
+    parts.forEach((part, index) => found.push(...unknownIn(part, PART, `${at}.parts[${index}]`)));
+  return found;
+}
+
+/**
+ * Every field of a GenerateContentRequest that Google's parser would not know, with its place as
+ * Google names it (snake_case, e.g. `generation_config.thinking_config`); `prefix` places the
+ * request inside a larger body (an inline batch request).
+ */
+export function unknownRequestFields(request: Record<string, unknown>, prefix = ''): UnknownField[] {
+  const found = unknownIn(request, REQUEST, prefix);
+  const contents = request.contents;
+  if (Array.isArray(contents))
+    contents.forEach((content, index) =>
+      found.push(...contentFields(content, join(prefix, `contents[${index}]`))),
+    );
+  const system = request.systemInstruction ?? request.system_instruction;
+  found.push(...contentFields(system, join(prefix, 'system_instruction')));
+  const config = request.generationConfig ?? request.generation_config;
+  const configAt = join(prefix, 'generation_config');
+  found.push(...unknownIn(config, GENERATION_CONFIG, configAt));
+  if (isJsonObject(config)) {
+    const thinking = config.thinkingConfig ?? config.thinking_config;
+    found.push(...unknownIn(thinking, THINKING_CONFIG, `${configAt}.thinking_config`));
+  }
+  return found;
+}

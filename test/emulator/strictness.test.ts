@@ -1,0 +1,298 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GoogleGenAI, HarmBlockThreshold, HarmCategory, ServiceTier } from '@google/genai';
+import { describe, expect, it } from 'vitest';
+import { emulatorSandbox, inputLine, pollUntilDone, sdkFor } from './harness.js';
+
+const MODEL = 'gemini-2.5-flash';
+
+/** The SDK's ApiError for a call: its HTTP status and the Google error body its message holds. */
+async function refusalOf(
+  call: Promise<unknown>,
+): Promise<{ status: number; body: { error: Record<string, unknown> } }> {
+  const error = (await call.then(
+    () => new Error('expected the call to be refused'),
+    (caught: unknown) => caught,
+  )) as Error & { status?: number };
+  return { status: error.status ?? 0, body: JSON.parse(error.message) as { error: Record<string, unknown> } };
+}
+
+async function post(
+  url: string,
+  body: unknown,
+): Promise<{ status: number; body: { error?: Record<string, unknown> } }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'x-goog-api-key': 'k', 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as { error?: Record<string, unknown> } };
+}
+
+describe('emulator strictness: what Google refuses, the emulator refuses', () => {
+  const sandbox = emulatorSandbox();
+
+  it('serves v1alpha, v1beta and v1 alike', async () => {
+    const emulator = await sandbox.startEmulator();
+    for (const apiVersion of ['v1alpha', 'v1beta', 'v1']) {
+      const ai = new GoogleGenAI({ apiKey: 'k', apiVersion, httpOptions: { baseUrl: emulator.url } });
+      const answer = await ai.models.generateContent({ model: MODEL, contents: `hello from ${apiVersion}` });
+      expect(answer.text).toContain('synthetic answer');
+    }
+    expect(emulator.ledger.entries()).toHaveLength(3);
+  });
+
+  it('accepts every field the SDK sends, the service tier included, and refuses an unknown one naming it', async () => {
+    const emulator = await sandbox.startEmulator();
+    const ai = sdkFor(emulator);
+    const answer = await ai.models.generateContent({
+      model: MODEL,
+      contents: [{ role: 'user', parts: [{ text: 'Name three rivers.' }] }],
+      config: {
+        systemInstruction: 'Be brief.',
+        temperature: 0.2,
+        topP: 0.9,
+        topK: 20,
+        maxOutputTokens: 500,
+        stopSequences: ['END'],
+        seed: 4,
+        candidateCount: 1,
+        presencePenalty: 0.1,
+        frequencyPenalty: 0.1,
+        responseMimeType: 'application/json',
+        responseJsonSchema: {
+          type: 'object',
+          properties: { rivers: { type: 'array', items: { type: 'string' } } },
+        },
+        thinkingConfig: { thinkingBudget: 256, includeThoughts: false },
+        safetySettings: [
+          { category: HarmCategory.HARM_CATEGORY_HARASSMENT, threshold: HarmBlockThreshold.BLOCK_NONE },
+        ],
+        serviceTier: ServiceTier.STANDARD,
+        labels: { team: 'catalogs' },
+      },
+    });
+    expect(JSON.parse(answer.text ?? '')).toHaveProperty('rivers');
+
+    const typo = await post(`${emulator.url}/v1beta/models/${MODEL}:generateContent`, {
+      contents: [{ parts: [{ text: 'hi' }] }],
+      generationConfig: { temprature: 0.5, serviceTier: 'flex' },
+      systemInstructions: { parts: [{ text: 'x' }] },
+    });
+    expect(typo.status).toBe(400);
+    expect(typo.body.error).toMatchObject({
+      code: 400,
+      status: 'INVALID_ARGUMENT',
+      message:
+        'Invalid JSON payload received. Unknown name "systemInstructions": Cannot find field.\n' +
+        `Invalid JSON payload received. Unknown name "temprature" at 'generation_config': Cannot find field.`,
+      details: [
+        {
+          '@type': 'type.googleapis.com/google.rpc.BadRequest',
+          fieldViolations: [
+            { description: expect.stringContaining('"systemInstructions"') as unknown },
+            { field: 'generation_config', description: expect.stringContaining('"temprature"') as unknown },
+          ],
+        },
+      ],
+    });
+    const part = await post(`${emulator.url}/v1beta/models/${MODEL}:generateContent`, {
+      contents: [{ role: 'user', parts: [{ text: 'hi', txet: 'typo' }] }],
+      generation_config: { thinking_config: { thinking_budgett: 5 } },
+    });
+    expect(part.body.error?.message).toBe(
+      `Invalid JSON payload received. Unknown name "txet" at 'contents[0].parts[0]': Cannot find field.\n` +
+        `Invalid JSON payload received. Unknown name "thinking_budgett" at 'generation_config.thinking_config': Cannot find field.`,
+    );
+    expect(emulator.ledger.entries()).toHaveLength(1);
+  });
+
+  it('refuses an inline batch with an unknown field whole, and fails only the line of a file batch that has one', async () => {
+    const emulator = await sandbox.startEmulator({ timeScale: 3600, turnaroundMs: 60_000 });
+    const inline = await post(`${emulator.url}/v1beta/models/${MODEL}:batchGenerateContent`, {
+      batch: {
+        inputConfig: {
+          requests: {
+            requests: [
+              { request: { contents: [{ parts: [{ text: 'a' }] }] }, metadata: { key: 'a' } },
+              {
+                request: { contents: [{ parts: [{ text: 'b' }] }], generationConfig: { temprature: 1 } },
+                metadata: { key: 'b' },
+              },
+            ],
+          },
+        },
+      },
+    });
+    expect(inline.status).toBe(400);
+    expect(inline.body.error?.message).toContain(
+      `Unknown name "temprature" at 'batch.input_config.requests.requests[1].request.generation_config'`,
+    );
+
+    const dir = sandbox.tempDir('strict-lines');
+    const typo = JSON.stringify({
+      key: 'typo',
+      request: { contents: [{ parts: [{ text: 'b' }] }], generationConfig: { temprature: 1 } },
+    });
+    writeFileSync(join(dir, 'in.jsonl'), `${inputLine('fine', 'a')}\n${typo}\n`);
+    const ai = sdkFor(emulator);
+    const file = await ai.files.upload({ file: join(dir, 'in.jsonl'), config: { mimeType: 'text/plain' } });
+    const job = await ai.batches.create({ model: MODEL, src: file.name ?? '' });
+    const done = (await pollUntilDone(emulator, job.name ?? '')) as {
+      metadata: { output: { responsesFile: string } };
+    };
+    await ai.files.download({
+      file: done.metadata.output.responsesFile,
+      downloadPath: join(dir, 'out.jsonl'),
+    });
+    const rows = readFileSync(join(dir, 'out.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { key: string; error?: { code: number; message: string } });
+    expect(rows.find((row) => row.key === 'typo')?.error).toEqual({
+      code: 3,
+      message: `Invalid JSON payload received. Unknown name "temprature" at 'generation_config': Cannot find field.`,
+    });
+    expect(emulator.ledger.entries().map((entry) => entry.key)).toEqual(['fine']);
+  });
+
+  it('refuses inline batch requests over 20 MB in all with 400, and so a generateContent body', async () => {
+    const emulator = await sandbox.startEmulator();
+    const text = 'x'.repeat(1024 * 1024);
+    const requests = Array.from({ length: 21 }, (_, i) => ({
+      request: { contents: [{ parts: [{ text }] }] },
+      metadata: { key: `k${i}` },
+    }));
+    const expected = {
+      code: 400,
+      status: 'INVALID_ARGUMENT',
+      message: 'Request payload size exceeds the limit: 20971520 bytes.',
+    };
+    const big = await post(`${emulator.url}/v1beta/models/${MODEL}:batchGenerateContent`, {
+      batch: { inputConfig: { requests: { requests } } },
+    });
+    expect(big).toMatchObject({ status: 400, body: { error: expected } });
+    const ai = sdkFor(emulator);
+    const refused = await refusalOf(
+      ai.batches.create({
+        model: MODEL,
+        src: requests.map((item) => ({ contents: item.request.contents, metadata: item.metadata })),
+      }),
+    );
+    expect(refused).toMatchObject({ status: 400, body: { error: expected } });
+    const fits = await ai.batches.create({
+      model: MODEL,
+      src: requests
+        .slice(0, 19)
+        .map((item) => ({ contents: item.request.contents, metadata: item.metadata })),
+    });
+    expect(fits.state).toBe('JOB_STATE_PENDING');
+    const generate = await post(`${emulator.url}/v1beta/models/${MODEL}:generateContent`, {
+      contents: requests.map((item) => item.request.contents[0]),
+    });
+    expect(generate).toMatchObject({ status: 400, body: { error: expected } });
+  });
+
+  it('refuses an unknown model with 404 NOT_FOUND in every call, and serves extra models when told', async () => {
+    const emulator = await sandbox.startEmulator({ models: ['my-tuned-model'] });
+    const ai = sdkFor(emulator);
+    const generate = await refusalOf(
+      ai.models.generateContent({ model: 'gemini-2.5-flashy', contents: 'hi' }),
+    );
+    expect(generate).toEqual({
+      status: 404,
+      body: {
+        error: {
+          code: 404,
+          status: 'NOT_FOUND',
+          message:
+            'models/gemini-2.5-flashy is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.',
+        },
+      },
+    });
+    expect((await refusalOf(ai.models.countTokens({ model: 'gemini-9-ultra', contents: 'hi' }))).status).toBe(
+      404,
+    );
+    const batch = await refusalOf(ai.batches.create({ model: 'gemini-9-ultra', src: [{ contents: 'hi' }] }));
+    expect(batch.body.error.message).toContain('is not supported for batchGenerateContent');
+    for (const model of [
+      'gemini-2.5-pro',
+      'gemini-2.5-flash-lite',
+      'gemini-2.0-flash',
+      'models/gemini-2.5-flash',
+      'my-tuned-model',
+    ])
+      expect((await ai.models.generateContent({ model, contents: 'hi' })).text).toBeTruthy();
+  });
+
+  it('reports thinking tokens, bills them as output, and refuses a zero budget for a model that must think', async () => {
+    const emulator = await sandbox.startEmulator();
+    const ai = sdkFor(emulator);
+    const answer = await ai.models.generateContent({
+      model: 'gemini-2.5-pro',
+      contents: 'Plan a week of meals.',
+    });
+    const usage = answer.usageMetadata ?? {};
+    expect(usage.thoughtsTokenCount).toBeGreaterThan(0);
+    expect(usage.totalTokenCount).toBe(
+      (usage.promptTokenCount ?? 0) + (usage.candidatesTokenCount ?? 0) + (usage.thoughtsTokenCount ?? 0),
+    );
+    const [entry] = emulator.ledger.entries();
+    expect(entry).toMatchObject({
+      outputTokens: (usage.candidatesTokenCount ?? 0) + (usage.thoughtsTokenCount ?? 0),
+      thoughtsTokens: usage.thoughtsTokenCount,
+    });
+    // 2.5 Pro: $10 per 1M output tokens, thinking included.
+    expect(entry?.costUsd).toBeCloseTo(
+      ((usage.promptTokenCount ?? 0) * 1.25 + (entry?.outputTokens ?? 0) * 10) / 1e6,
+      12,
+    );
+    const flashLite = await ai.models.generateContent({ model: 'gemini-2.5-flash-lite', contents: 'hi' });
+    expect(flashLite.usageMetadata?.thoughtsTokenCount).toBeUndefined();
+    const zero = await refusalOf(
+      ai.models.generateContent({
+        model: 'gemini-2.5-pro',
+        contents: 'hi',
+        config: { thinkingConfig: { thinkingBudget: 0 } },
+      }),
+    );
+    expect(zero).toMatchObject({
+      status: 400,
+      body: { error: { message: 'Budget 0 is invalid. This model only works in thinking mode.' } },
+    });
+  });
+
+  it('never reuses ids across emulator instances, even with the same seed', async () => {
+    const dir = sandbox.tempDir('ids');
+    writeFileSync(join(dir, 'in.jsonl'), `${inputLine('a', 'x')}\n`);
+    const names: string[] = [];
+    for (let run = 0; run < 2; run++) {
+      const emulator = await sandbox.startEmulator({ seed: 42 });
+      const ai = sdkFor(emulator);
+      const file = await ai.files.upload({ file: join(dir, 'in.jsonl'), config: { mimeType: 'text/plain' } });
+      const job = await ai.batches.create({ model: MODEL, src: file.name ?? '' });
+      names.push(file.name ?? '', job.name ?? '');
+      expect(job.name).toMatch(/^batches\/[a-z0-9]{36}$/);
+      await emulator.close();
+    }
+    expect(new Set(names).size).toBe(4);
+  });
+
+  it('lists jobs without their outputs: only get carries them', async () => {
+    const emulator = await sandbox.startEmulator({ timeScale: 3600, turnaroundMs: 60_000 });
+    const ai = sdkFor(emulator);
+    const job = await ai.batches.create({ model: MODEL, src: [{ contents: 'hi', metadata: { key: 'a' } }] });
+    await pollUntilDone(emulator, job.name ?? '');
+    const listed = [];
+    for await (const item of await ai.batches.list()) listed.push(item);
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({ name: job.name, state: 'JOB_STATE_SUCCEEDED' });
+    expect(listed[0]?.dest).toBeUndefined();
+    const raw = (await (
+      await fetch(`${emulator.url}/v1beta/batches`, { headers: { 'x-goog-api-key': 'k' } })
+    ).json()) as { operations: Array<Record<string, unknown>> };
+    expect(raw.operations[0]).not.toHaveProperty('response');
+    expect(raw.operations[0]?.metadata).not.toHaveProperty('output');
+    expect((await ai.batches.get({ name: job.name ?? '' })).dest?.inlinedResponses).toHaveLength(1);
+  });
+});
