@@ -155,7 +155,12 @@ export function toGeminiApiError(
   // server's page with the HTTP reason phrase (`Not Found`) instead.
   const rpcStatus =
     body?.status !== undefined && /^[A-Z][A-Z_]+$/.test(body.status) ? body.status : undefined;
-  const code = status === 404 && rpcStatus === undefined ? 'ENDPOINT_NOT_FOUND' : classify(status, rpcStatus);
+  const code =
+    status === 404 && rpcStatus === undefined
+      ? 'ENDPOINT_NOT_FOUND'
+      : missingFile(status, body?.message)
+        ? 'NOT_FOUND'
+        : classify(status, rpcStatus);
   const retryDelayMs = body ? retryDelayOf(body.details) : undefined;
   const serverMessage =
     code === 'ENDPOINT_NOT_FOUND'
@@ -172,6 +177,15 @@ export function toGeminiApiError(
       `${operation} failed (HTTP ${status}${body?.status ? ` ${body.status}` : ''}): ${sentence(serverMessage)}${wait} ${adviceFor(code, context)}`,
     ),
   });
+}
+
+/**
+ * Google answers a file that does not exist (expired, deleted, never uploaded) with 403 "You do not
+ * have permission to access the File x or it may not exist.", not 404: it is a missing file, not a
+ * key without rights, so it gets the missing file's code and advice.
+ */
+function missingFile(status: number, message: string | undefined): boolean {
+  return status === 403 && message !== undefined && /access the File \S+ or it may not exist/i.test(message);
 }
 
 function classify(status: number, rpcStatus: string | undefined): GeminiErrorCode {

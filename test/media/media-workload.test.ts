@@ -225,12 +225,13 @@ describe('a workload of scans through the Files API, on the emulator', () => {
       ],
     });
     expect(counted).toBe(1 + TOKENS_PER_IMAGE);
-    // A reference to the deleted file is refused, as Google does.
+    // A reference to the deleted file is refused with Google's 403 "... or it may not exist", which
+    // wavebatch reads as the missing file it is.
     await expect(
       client.countTokens('gemini-2.5-flash', {
         contents: [{ role: 'user', parts: [{ fileData: { fileUri: gone ?? '', mimeType: 'image/png' } }] }],
       }),
-    ).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    ).rejects.toMatchObject({ code: 'NOT_FOUND', status: 403 });
   });
 
   it('re-uploads a scan whose remote file expired (emulator fileTtlMs)', async () => {

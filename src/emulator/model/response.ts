@@ -32,7 +32,7 @@ export interface ShapeInput {
   maxOutputTokens: number | undefined;
   promptDetails: Array<{ modality: Modality; tokenCount: number }>;
   fault: RecordFault | null;
-  /** Thinking tokens spent on an answer of so many tokens (0 for a model that does not think). */
+  /** Thinking tokens spent before an answer of so many tokens (0 for a model that does not think). */
   thoughtsFor?: (answerTokens: number) => number;
 }
 
@@ -92,13 +92,22 @@ function candidate(text: string, finishReason: string): Record<string, unknown> 
   return { content: { parts: [{ text }], role: 'model' }, finishReason, index: 0 };
 }
 
-/** Turns an output text and a fault into the wire answer, with usage counted from what is returned. */
+/**
+ * Turns an output text and a fault into the wire answer, with usage counted from what is returned.
+ * A thinking model thinks first, and its thoughts count against maxOutputTokens as Gemini 2.5 counts
+ * them: thoughts that fill the limit leave an empty answer cut off with MAX_TOKENS; otherwise the
+ * answer gets what the thoughts left.
+ */
 export function shapeAnswer(input: ShapeInput): ModelAnswer {
   const inputTokens = input.promptDetails.reduce((sum, detail) => sum + detail.tokenCount, 0);
   const base = { modelVersion: input.modelVersion, responseId: input.responseId };
-  const respond = (candidates: unknown[], outputText: string, outcome: ModelOutcome): ModelAnswer => {
+  const respond = (
+    candidates: unknown[],
+    outputText: string,
+    outcome: ModelOutcome,
+    thoughtsTokens = 0,
+  ): ModelAnswer => {
     const outputTokens = countTextTokens(outputText);
-    const thoughtsTokens = input.thoughtsFor?.(outputTokens) ?? 0;
     return {
       kind: 'response',
       response: {
@@ -112,6 +121,10 @@ export function shapeAnswer(input: ShapeInput): ModelAnswer {
       outcome,
     };
   };
+  const limit = input.maxOutputTokens;
+  // What the model thinks before writing its natural answer, within the output limit.
+  const thoughts = Math.min(input.thoughtsFor?.(countTextTokens(input.text)) ?? 0, limit ?? Infinity);
+  const answerBudget = limit === undefined ? undefined : limit - thoughts;
   switch (input.fault) {
     case 'request_error':
       return { kind: 'error', error: { code: 500, status: 'INTERNAL', message: INTERNAL_ERROR_MESSAGE } };
@@ -127,22 +140,31 @@ export function shapeAnswer(input: ShapeInput): ModelAnswer {
       return respond([], '', 'empty');
     case 'invalid_json': {
       const broken = breakJson(input.text);
-      return respond([candidate(broken, 'STOP')], broken, 'invalid_json');
+      return respond([candidate(broken, 'STOP')], broken, 'invalid_json', thoughts);
     }
     case 'max_tokens': {
-      const cut = truncate(input.text, input.maxOutputTokens);
-      return respond([candidate(cut, 'MAX_TOKENS')], cut, 'max_tokens');
+      const cut = truncate(input.text, answerBudget === undefined ? undefined : Math.max(1, answerBudget));
+      return respond([candidate(cut, 'MAX_TOKENS')], cut, 'max_tokens', thoughts);
     }
     default:
       break;
   }
-  if (input.maxOutputTokens !== undefined && countTextTokens(input.text) > input.maxOutputTokens) {
-    const cut = truncate(input.text, input.maxOutputTokens);
-    return respond([candidate(cut, 'MAX_TOKENS')], cut, 'max_tokens');
+  if (answerBudget !== undefined && answerBudget <= 0) {
+    return respond(
+      [{ content: { role: 'model' }, finishReason: 'MAX_TOKENS', index: 0 }],
+      '',
+      'max_tokens',
+      thoughts,
+    );
+  }
+  if (answerBudget !== undefined && countTextTokens(input.text) > answerBudget) {
+    const cut = truncate(input.text, answerBudget);
+    return respond([candidate(cut, 'MAX_TOKENS')], cut, 'max_tokens', thoughts);
   }
   return respond(
     [candidate(input.text, 'STOP')],
     input.text,
     input.json && !isJson(input.text) ? 'invalid_json' : 'ok',
+    thoughts,
   );
 }

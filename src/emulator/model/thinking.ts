@@ -1,7 +1,7 @@
 import { isJsonObject } from '../json-object.js';
 import { contentRandom, randomInteger } from '../seeded-random.js';
 import { bareModelName, type Thinking } from './catalog.js';
-import { fieldOf, generationConfigOf, type WireGenerateRequest } from './wire-request.js';
+import { fieldOf, generationConfigOf, promptTextOf, type WireGenerateRequest } from './wire-request.js';
 
 /** Thinking tokens a thinking model spends at least on an answer (a short one still takes some). */
 const MIN_THOUGHTS = 64;
@@ -39,9 +39,10 @@ export function thoughtsTokens(
   const budget = thinkingBudgetOf(call.request);
   if (budget === 0 && thinking !== 'always') return 0;
   if (thinking === 'off-by-default' && budget === undefined) return 0;
+  // Drawn from the prompt, not the whole request: the same task thinks as long under any output limit.
   const random = contentRandom(
     call.seed,
-    `thoughts\u0000${bareModelName(call.model)}\u0000${JSON.stringify(call.request)}`,
+    `thoughts\u0000${bareModelName(call.model)}\u0000${promptTextOf(call.request)}`,
   );
   const drawn = MIN_THOUGHTS + randomInteger(random, answerTokens, 3 * answerTokens);
   return budget !== undefined && budget > 0 ? Math.min(drawn, budget) : drawn;

@@ -243,11 +243,37 @@ describe('answerRequest faults', () => {
   });
 
   it('a small maxOutputTokens truncates realistically, without any fault; a large one does not', () => {
-    const capped = response(answerRequest(call(jsonRequest('Catalog page 3', { maxOutputTokens: 5 })), null));
+    const noThinking = { thinkingConfig: { thinkingBudget: 0 } };
+    const capped = response(
+      answerRequest(call(jsonRequest('Catalog page 3', { maxOutputTokens: 5, ...noThinking })), null),
+    );
     expect(capped.outcome).toBe('max_tokens');
     expect(capped.outputTokens).toBeLessThanOrEqual(5);
     expect(sdkView(capped).candidates?.[0]?.finishReason).toBe('MAX_TOKENS');
     expect(sdkView(capped).text).toHaveLength(20);
+    const roomy = response(
+      answerRequest(call(jsonRequest('Catalog page 3', { maxOutputTokens: 8192 })), null),
+    );
+    expect(roomy.outcome).toBe('ok');
+  });
+
+  it('thinking counts against maxOutputTokens: thoughts that fill it leave an empty answer cut off', () => {
+    const starved = response(
+      answerRequest(call(jsonRequest('Catalog page 3', { maxOutputTokens: 40 })), null),
+    );
+    expect(starved).toMatchObject({ outcome: 'max_tokens', outputTokens: 0, thoughtsTokens: 40 });
+    expect(sdkView(starved).candidates?.[0]).toMatchObject({ finishReason: 'MAX_TOKENS' });
+    expect(sdkView(starved).text).toBeUndefined();
+    expect(starved.response.usageMetadata).toMatchObject({ thoughtsTokenCount: 40 });
+    for (const limit of [60, 120, 240, 8192]) {
+      const answer = response(
+        answerRequest(call(jsonRequest('Catalog page 3', { maxOutputTokens: limit })), null),
+      );
+      expect(answer.thoughtsTokens).toBeGreaterThan(0);
+      expect(answer.thoughtsTokens + answer.outputTokens).toBeLessThanOrEqual(limit);
+      if (answer.outcome === 'ok') expect(sdkView(answer).candidates?.[0]?.finishReason).toBe('STOP');
+      else expect(answer.outcome).toBe('max_tokens');
+    }
     const roomy = response(
       answerRequest(call(jsonRequest('Catalog page 3', { maxOutputTokens: 8192 })), null),
     );
