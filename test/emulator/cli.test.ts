@@ -154,10 +154,11 @@ describe('wavebatch emulator (CLI, child process)', () => {
     );
     writeRepeated(path, line, size);
     const ai = new GoogleGenAI({ apiKey: 'test-key', apiVersion: 'v1beta', httpOptions: { baseUrl: url } });
-    // Warm up (first requests compile the routes) so the baseline is the server at rest.
-    const small = join(dir.path, 'small.jsonl');
-    writeFileSync(small, line.toString().repeat(1000));
-    await ai.files.upload({ file: small, config: { mimeType: 'text/plain' } });
+    // Warm up with a multi-chunk upload (the SDK sends 8 MB chunks): the routes are compiled and one
+    // chunk's buffers allocated, so the baseline is the server at rest after an upload like the next.
+    const warm = join(dir.path, 'warm.jsonl');
+    writeRepeated(warm, line, 16 * 1024 * 1024);
+    await ai.files.upload({ file: warm, config: { mimeType: 'text/plain' } });
     const baseline = peakRssBytes(child.pid ?? 0);
     const file = await ai.files.upload({ file: path, config: { mimeType: 'text/plain' } });
     // Twice more: 150 MB in all. Streamed, the peak stays at a plateau (garbage awaiting GC);
