@@ -96,6 +96,16 @@ export const name: string = config.name;
     expect(help.stdout).toContain('run-once');
   });
 
+  it('runs the demo from the installed package in a copy in ./wavebatch-demo, not inside node_modules', async () => {
+    const demo = await exec(join(project, 'node_modules/.bin/wavebatch'), ['demo'], project, {
+      WAVEBATCH_LOG_FORMAT: 'text',
+    });
+    expect(demo.code, demo.stderr).toBe(0);
+    expect(demo.stdout).toContain('records: 15 done, 0 dead-lettered, 0 pending (15 total)');
+    expect(existsSync(join(project, 'wavebatch-demo/out/MA/harvard/1901/page_002.json'))).toBe(true);
+    expect(existsSync(join(project, 'node_modules/wavebatch/examples/catalogs/out'))).toBe(false);
+  });
+
   it('runs a TypeScript config (defineWorkload) on the emulator from the installed package', async () => {
     mkdirSync(join(project, 'prompts/note'), { recursive: true });
     writeFileSync(join(project, 'prompts/note/v1.jinja'), 'Summarise note {{ record.n }}. {{ context }}\n');

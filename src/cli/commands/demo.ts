@@ -1,5 +1,5 @@
-import { rm } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { cp, rm } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
@@ -9,10 +9,25 @@ import { runExitCode } from '../exit-codes.js';
 import { listenForStop } from '../graceful-stop.js';
 import { formatSummary, ProgressDisplay } from '../progress.js';
 
-const EXAMPLE_CONFIG = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  '../../../examples/catalogs/wavebatch.yaml',
-);
+const EXAMPLE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../examples/catalogs');
+/** Where an installed package's demo runs: a copy in the current folder, not inside node_modules. */
+const INSTALLED_DEMO_DIR = 'wavebatch-demo';
+
+/**
+ * The demo's config: the example in place in a checkout of the repository; in an installed package
+ * (possibly read-only, and no place for outputs) a copy of it in ./wavebatch-demo, made once.
+ */
+async function demoConfigPath(keep: boolean): Promise<string> {
+  if (!EXAMPLE_DIR.split(sep).includes('node_modules')) return join(EXAMPLE_DIR, 'wavebatch.yaml');
+  const copy = resolve(INSTALLED_DEMO_DIR);
+  if (!keep) await rm(copy, { recursive: true, force: true });
+  await cp(EXAMPLE_DIR, copy, {
+    recursive: true,
+    force: false,
+    filter: (source) => !['out', '.wavebatch'].includes(basename(source)),
+  });
+  return join(copy, 'wavebatch.yaml');
+}
 
 /** `wavebatch demo`: the bundled sample workload, end to end, on an in-process emulator. */
 export function demoCommand(): Command {
@@ -27,7 +42,7 @@ export function demoCommand(): Command {
 }
 
 async function runDemo(keep: boolean): Promise<void> {
-  const config = await loadConfig(EXAMPLE_CONFIG);
+  const config = await loadConfig(await demoConfigPath(keep));
   if (!keep) {
     await rm(config.outputs, { recursive: true, force: true });
     await rm(config.data_dir, { recursive: true, force: true });
