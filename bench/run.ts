@@ -7,6 +7,7 @@ import { benchEmulatorUpload } from './emulator-upload.js';
 import { benchOrchestrator } from './orchestrator.js';
 import { benchOutputsWrite } from './outputs-write.js';
 import { benchResultsParse } from './results-parse.js';
+import { benchScale } from './scale.js';
 import { benchStoreSync } from './store-sync.js';
 
 const benches: Array<[string, () => Promise<void>]> = [
@@ -15,6 +16,7 @@ const benches: Array<[string, () => Promise<void>]> = [
   ['outputs-write', benchOutputsWrite],
   ['emulator-upload', benchEmulatorUpload],
   ['orchestrator', benchOrchestrator],
+  ['scale', benchScale],
 ];
 
 const only = process.argv[2];

@@ -1,18 +1,18 @@
 // One whole run of the scale workload (JSONL source, chains of 20 pages, JSONL output sink) against
 // an emulator in another process, so this process's CPU is wavebatch's work alone. Run as a child:
 // `node --import tsx bench/scale/end-to-end.ts <records>`; prints one JSON line of figures.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { createReadStream } from 'node:fs';
 import { loadConfig } from '../../src/config/index.js';
 import { createGeminiClient } from '../../src/gemini/index.js';
 import { systemClock, type RunnerClock } from '../../src/clock.js';
 import { openWorkloadSession } from '../../src/runner/workload-session.js';
 import { timedApi } from '../timed-api.js';
 import { ioSince, processIo } from './process-io.js';
+import { startEmulatorChild } from './emulator-process.js';
 import { writeScaleWorkload } from './workload.js';
 
 /** Sleeps up to this long are the run loop's (poll interval, retry backoff); longer ones the lease's. */
@@ -39,23 +39,15 @@ export interface EndToEndFigures {
   diskWrittenBytes: number | null;
   writtenBytes: number;
   jobs: number;
-}
-
-/** Starts the emulator child and returns its URL. */
-async function startEmulatorChild(storage: string): Promise<{ url: string; child: ChildProcess }> {
-  const script = join(import.meta.dirname, 'emulator-child.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', script, storage], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const [url] = (await once(lines, 'line')) as [string];
-  return { url, child };
+  /** A second run-once over the unchanged source and the finished store, open to close. */
+  startupMs: number;
 }
 
 /** Runs the workload of `records` pages to completion and measures it. */
 export async function measureEndToEnd(records: number): Promise<EndToEndFigures> {
   const root = await mkdtemp(join(tmpdir(), 'wb-bench-scale-'));
-  const { url, child } = await startEmulatorChild(join(root, 'emulator'));
+  const emulator = await startEmulatorChild(join(root, 'emulator'));
+  const url = emulator.url;
   try {
     const workload = await writeScaleWorkload(join(root, 'workload'), records);
     const config = await loadConfig(workload.configPath, {});
@@ -90,6 +82,18 @@ export async function measureEndToEnd(records: number): Promise<EndToEndFigures>
     const wallMs = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
     const io = ioSince(ioBefore);
+    // Start-up over the unchanged source and the finished store: open, sync, recover, nothing to do.
+    const startupBegan = performance.now();
+    const again = await openWorkloadSession(
+      { ...config, apiKey: 'bench-key', api: { ...config.api, base_url: url } },
+      { gemini: api.client, clock },
+    );
+    try {
+      await again.runner.runOnce();
+    } finally {
+      await again.close();
+    }
+    const startupMs = performance.now() - startupBegan;
     const apiMs = Object.values(api.totals).reduce((sum, totals) => sum + totals.ms, 0);
     const outputFolder = join(root, 'workload', 'out');
     let shardBytes = 0;
@@ -115,10 +119,10 @@ export async function measureEndToEnd(records: number): Promise<EndToEndFigures>
       diskWrittenBytes: io.toDisk,
       writtenBytes: io.written,
       jobs: summary.jobsSubmitted,
+      startupMs,
     };
   } finally {
-    child.kill('SIGTERM');
-    await once(child, 'exit').catch(() => undefined);
+    await emulator.stop();
     await rm(root, { recursive: true, force: true });
   }
 }
@@ -127,7 +131,7 @@ export async function measureEndToEnd(records: number): Promise<EndToEndFigures>
 async function outputBytesOf(folder: string): Promise<number> {
   let bytes = 0;
   for (const name of (await readdir(folder)).filter((n) => n.endsWith('.jsonl')).sort()) {
-    const lines = createInterface({ input: (await import('node:fs')).createReadStream(join(folder, name)) });
+    const lines = createInterface({ input: createReadStream(join(folder, name)) });
     for await (const line of lines) {
       if (line === '') continue;
       bytes += Buffer.byteLength(JSON.stringify((JSON.parse(line) as { output: unknown }).output));

@@ -1,7 +1,7 @@
 // A generated large workload on disk: books of text pages in ONE JSONL source (each book a chain),
 // a prompt that receives the previous page's carry-over, a response schema, outputs in JSONL shards.
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { randomInteger, seededRandom } from '../../src/emulator/seeded-random.js';
@@ -40,6 +40,9 @@ export async function writeScaleWorkload(
   }
   out.end();
   await once(out, 'finish');
+  // A minute old: a source changed within seconds is not fingerprinted (see workload/fingerprint.ts).
+  const minuteAgo = new Date(Date.now() - 60_000);
+  await utimes(join(root, 'pages.jsonl'), minuteAgo, minuteAgo);
   await writeFile(
     join(root, 'prompts', 'page', 'v1.jinja'),
     'List the courses on page {{ record.page }} of {{ record.book }}: {{ record.text }}\n' +

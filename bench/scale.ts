@@ -1,0 +1,101 @@
+// The scale benchmark: end-to-end records/s of local work with the JSONL sink at 10k and 100k
+// records (and 1M with BENCH_SCALE_1M=1), peak RSS, start-up over an unchanged source, disk written
+// per record; then each stage beside its bare-loop ceiling, measured in the same run. Each end-to-end
+// size runs in its own child process (its own peak RSS), with the emulator in yet another one, so the
+// CPU and time figures hold wavebatch's own work.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { machineConditions, printFigure, sizeFromEnv } from './figures.js';
+import type { EndToEndFigures } from './scale/end-to-end.js';
+import { measureStages } from './scale/stages.js';
+
+/** Runs the benchmark; BENCH_SCALE_SIZES (e.g. "10000,100000") or BENCH_SCALE_1M=1 pick the sizes. */
+export async function benchScale(): Promise<void> {
+  const sizes = (process.env.BENCH_SCALE_SIZES ?? '10000,100000')
+    .split(',')
+    .map((size) => Number(size))
+    .filter((size) => Number.isInteger(size) && size > 0);
+  if (process.env.BENCH_SCALE_1M === '1' && !sizes.includes(1_000_000)) sizes.push(1_000_000);
+  const stageRecords = sizeFromEnv('BENCH_STAGE_RECORDS', 50_000);
+
+  console.log(
+    `scale: chains of 20 pages from one JSONL source, JSONL output sink, emulator in its own process`,
+  );
+  printFigure('machine', machineConditions());
+
+  const stages = await measureStages(stageRecords);
+  const ceilingUsPerRecord = stages.reduce((sum, s) => sum + (s.ceilingMs * 1000) / s.records, 0);
+  console.log(
+    `  stages over ${stageRecords.toLocaleString('en-US')} records (each beside its bare-loop ceiling)`,
+  );
+  for (const s of stages) {
+    console.log(`    ${s.name}: ceiling = ${s.ceiling}`);
+    printFigure(
+      '',
+      `${us(s.ms, s.records)} µs/record, ceiling ${us(s.ceilingMs, s.records)}: ${(s.ms / s.ceilingMs).toFixed(2)}x` +
+        `  (CPU ${us(s.cpuMs, s.records)} vs ${us(s.ceilingCpuMs, s.records)}: ${(s.cpuMs / s.ceilingCpuMs).toFixed(2)}x)`,
+    );
+  }
+  printFigure(
+    '  sum of the ceilings',
+    `${ceilingUsPerRecord.toFixed(1)} µs/record = ${rate(ceilingUsPerRecord)} records/s`,
+  );
+
+  console.log('  end to end');
+  for (const records of sizes) {
+    const figures = runEndToEnd(records);
+    if (!figures) continue;
+    const localUs = (figures.localMs * 1000) / records;
+    const cpuUs = (figures.cpuMs * 1000) / records;
+    printFigure(
+      `  ${records.toLocaleString('en-US')} records`,
+      `${rate(localUs)} records/s of local work (${localUs.toFixed(1)} µs/record; CPU ${rate(cpuUs)}/s); ` +
+        `ceiling ${rate(ceilingUsPerRecord)}/s, ${(localUs / ceilingUsPerRecord).toFixed(2)}x`,
+    );
+    printFigure(
+      '    wall / API calls / poll sleeps',
+      `${ms(figures.wallMs)} / ${ms(figures.apiMs)} / ${ms(figures.sleepMs)}; ${figures.jobs} jobs; ${figures.done} done`,
+    );
+    printFigure('    peak RSS', `${(figures.peakRssBytes / 1e6).toFixed(0)} MB`);
+    printFigure(
+      '    start-up, unchanged source',
+      `${ms(figures.startupMs)} (open, sync, recover, nothing to do, close)`,
+    );
+    const perRecord = (bytes: number) => `${(bytes / records / 1000).toFixed(2)} kB`;
+    printFigure(
+      '    disk per record',
+      `outputs ${perRecord(figures.shardBytes)} (model output alone ${perRecord(figures.outputBytes)}); ` +
+        `all writes ${figures.diskWrittenBytes === null ? 'n/a' : perRecord(figures.diskWrittenBytes)} ` +
+        `= ${figures.diskWrittenBytes === null ? 'n/a' : (figures.diskWrittenBytes / figures.shardBytes).toFixed(1)}x outputs; ` +
+        `store file ${perRecord(figures.storeBytes)}`,
+    );
+  }
+}
+
+function runEndToEnd(records: number): EndToEndFigures | null {
+  const script = join(import.meta.dirname, 'scale', 'end-to-end.ts');
+  const child = spawnSync(process.execPath, ['--import', 'tsx', script, String(records)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
+  });
+  const line = child.stdout.trim().split('\n').at(-1) ?? '';
+  if (child.status !== 0 || !line.startsWith('{')) {
+    console.error(`  end to end at ${records} records failed (exit ${child.status ?? child.signal})`);
+    process.exitCode = 1;
+    return null;
+  }
+  return JSON.parse(line) as EndToEndFigures;
+}
+
+function us(ms: number, records: number): string {
+  return ((ms * 1000) / records).toFixed(1);
+}
+
+function rate(usPerRecord: number): string {
+  return Math.round(1e6 / usPerRecord).toLocaleString('en-US');
+}
+
+function ms(value: number): string {
+  return `${Math.round(value).toLocaleString('en-US')} ms`;
+}

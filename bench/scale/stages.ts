@@ -1,0 +1,344 @@
+// The run's stages one at a time on the scale workload, each beside a bare loop over the same data
+// in the same process (its ceiling): ingest, request building + JSONL writing, upload, results
+// parsing, applying results (store updates + JSONL sink). Stages run in data order: the outputs
+// applied in stage 4 are the contexts stage 5 builds requests with.
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pipeline } from 'node:stream/promises';
+import Database from 'better-sqlite3';
+import { loadConfig } from '../../src/config/index.js';
+import { createGeminiClient } from '../../src/gemini/index.js';
+import { JsonlSink } from '../../src/outputs/index.js';
+import { loadPrompt } from '../../src/prompts/index.js';
+import {
+  classifyResult,
+  createValidator,
+  jsonSchemaForModel,
+  readResultLines,
+} from '../../src/results/index.js';
+import { processSucceededJob, type ResultProcessingDeps } from '../../src/runner/result-processing.js';
+import { RecordRequestBuilder } from '../../src/runner/record-request.js';
+import { runnerSettings } from '../../src/runner/workload-session.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { AttemptEventFactory } from '../../src/telemetry/attempt-event.js';
+import { openSource } from '../../src/workload/index.js';
+import type { BatchApi } from '../../src/runner/batch-api.js';
+import { startEmulatorChild } from './emulator-process.js';
+import { writeScaleWorkload } from './workload.js';
+
+/** Records per job while applying results (the scale workload's max_requests_per_job). */
+const JOB_SIZE = 5000;
+/** Rows per transaction in the bare loops, as the store's sync writes them. */
+const BARE_BATCH = 1000;
+/** Outputs per fsync in the bare apply loop, as the JSONL sink groups them. */
+const BARE_GROUP = 1024;
+
+/** A stage's time beside its ceiling's, both over the same records. */
+export interface StageFigure {
+  name: string;
+  records: number;
+  ms: number;
+  ceilingMs: number;
+  /** CPU time of the stage and of its ceiling. */
+  cpuMs: number;
+  ceilingCpuMs: number;
+  ceiling: string;
+}
+
+/** Runs every stage over `records` pages and returns their figures, in pipeline order. */
+export async function measureStages(records: number): Promise<StageFigure[]> {
+  const root = await mkdtemp(join(tmpdir(), 'wb-bench-stages-'));
+  const emulator = await startEmulatorChild(join(root, 'emulator'));
+  try {
+    const workload = await writeScaleWorkload(join(root, 'workload'), records);
+    const config = await loadConfig(workload.configPath, {});
+    const store = new SqliteStore({ path: join(root, 'state.db') });
+    const bare = openBareDatabase(join(root, 'bare.db'));
+    const sink = new JsonlSink({ root: join(root, 'out'), index: store });
+    const figures: StageFigure[] = [];
+    try {
+      // 1. Ingest: the source streamed into the store, chains linked, readiness set.
+      let mark = cpuTotal;
+      const ingest = await timed(async () => {
+        await store.syncRecords(openSource(config));
+        await store.linkChains();
+        await store.refreshReadiness();
+      });
+      let cpu = cpuSince(mark);
+      const ingestCeiling = await timed(() => bareIngest(bare, join(root, 'workload', 'pages.jsonl')));
+      figures.push(
+        stage('ingest', records, ingest, ingestCeiling, 'readline + JSON.parse + one INSERT each', cpu()),
+      );
+
+      // 2. Results parsing: a results file of every record through readResultLines + classify.
+      const resultsPath = join(root, 'results.jsonl');
+      await writeResults(resultsPath, store, records);
+      const validator = createValidator(config.model.response_schema);
+      mark = cpuTotal;
+      const parse = await timed(async () => {
+        for await (const line of readResultLines(resultsPath))
+          classifyResult(line.malformed ? { malformed: true, raw: line.raw } : line, validator);
+      });
+      cpu = cpuSince(mark);
+      const parseCeiling = await timed(() => bareParse(resultsPath));
+      figures.push(stage('results parsing', records, parse, parseCeiling, 'readline + JSON.parse', cpu()));
+
+      // 3. Applying results: valid outputs to the JSONL sink a group at a time, completions in the store.
+      await sink.recover();
+      const deps: ResultProcessingDeps = {
+        store,
+        api: {} as BatchApi,
+        outputs: sink,
+        validator,
+        settings: runnerSettings(config),
+        emit: () => undefined,
+        now: () => Date.now(),
+        observeUsage: () => undefined,
+        attempts: new AttemptEventFactory({ now: () => Date.now() }),
+        runId: null,
+      };
+      let applyMs = 0;
+      mark = cpuTotal;
+      // Chains run in order: position by position, as the runner does, each position in jobs.
+      for (let position = 0; ; position++) {
+        const ready = await store.listReady(records);
+        if (ready.length === 0) break;
+        for (let from = 0; from < ready.length; from += JOB_SIZE) {
+          const members = ready.slice(from, from + JOB_SIZE).map((record) => ({
+            recordId: record.id,
+            attempt: 0,
+            promptHash: 'h',
+            estimatedTokens: 100,
+          }));
+          const id = `bench-${position}-${from}`;
+          await store.createJobIntent({ id, model: config.model.name, kind: 'inline', members });
+          const job = await store.getJob(id);
+          if (!job) throw new Error(`job ${id} was not stored`);
+          const inlinedResponses = members.map((member) => ({
+            key: member.recordId,
+            response: modelResponse(member.recordId),
+          }));
+          applyMs += await timed(() =>
+            processSucceededJob(deps, job, { name: `batches/${id}`, state: 'succeeded', inlinedResponses }),
+          );
+        }
+      }
+      cpu = cpuSince(mark);
+      const applyCeiling = await timed(() => bareApply(bare, join(root, 'bare-out.jsonl'), records));
+      figures.push(
+        stage(
+          'applying results',
+          records,
+          applyMs,
+          applyCeiling,
+          'JSON.stringify + one write and fsync per 1024 + one UPDATE each',
+          cpu(),
+        ),
+      );
+
+      // 4. Request building + JSONL writing: every record's request, its predecessor's output as context.
+      const builder = new RecordRequestBuilder({
+        prompt: await loadPrompt(config.prompt.dir, config.prompt.name, config.prompt.version),
+        outputs: sink,
+        extractContext: (output) => (output as { carry_over?: unknown }).carry_over ?? null,
+        generationConfig: config.model.generation_config,
+        responseJsonSchema: jsonSchemaForModel(config.model.response_schema),
+        tokenScale: () => 1,
+      });
+      const inputPath = join(root, 'input.jsonl');
+      mark = cpuTotal;
+      const build = await timed(async () => {
+        const out = createWriteStream(inputPath);
+        for (let after: string | undefined; ;) {
+          const page = await store.listRecords({ limit: 1000, ...(after ? { afterId: after } : {}) });
+          for (const record of page) {
+            const built = await builder.build(record);
+            if (!out.write(`${built.line}\n`)) await once(out, 'drain');
+          }
+          after = page.at(-1)?.id;
+          if (page.length < 1000) break;
+        }
+        out.end();
+        await once(out, 'finish');
+      });
+      cpu = cpuSince(mark);
+      const buildCeiling = await timed(() =>
+        bareBuild(bare, join(root, 'bare-input.jsonl'), jsonSchemaForModel(config.model.response_schema)),
+      );
+      figures.push(
+        stage(
+          'request building + JSONL writing',
+          records,
+          build,
+          buildCeiling,
+          'SELECT in pages + string template + JSON.stringify + write',
+          cpu(),
+        ),
+      );
+
+      // 5. Upload: that JSONL through the SDK's resumable upload to the emulator (in another process).
+      const api = createGeminiClient({ apiKey: 'bench-key', baseUrl: emulator.url });
+      mark = cpuTotal;
+      const upload = await timed(async () => {
+        await api.uploadJsonl(inputPath, 'bench-input');
+      });
+      cpu = cpuSince(mark);
+      const uploadCeiling = await timed(() =>
+        pipeline(createReadStream(inputPath), createWriteStream(join(root, 'copy.jsonl'))),
+      );
+      const megabytes = ((await stat(inputPath)).size / 1e6).toFixed(1);
+      figures.push(
+        stage(
+          'upload',
+          records,
+          upload,
+          uploadCeiling,
+          `local stream copy of the ${megabytes} MB file`,
+          cpu(),
+        ),
+      );
+    } finally {
+      await sink.close();
+      await store.close();
+      bare.close();
+    }
+    return figures;
+  } finally {
+    await emulator.stop();
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+function stage(
+  name: string,
+  records: number,
+  ms: number,
+  ceilingMs: number,
+  ceiling: string,
+  cpu: { stage: number; ceiling: number },
+): StageFigure {
+  return { name, records, ms, ceilingMs, cpuMs: cpu.stage, ceilingCpuMs: cpu.ceiling, ceiling };
+}
+
+/**
+ * CPU ms since `mark` (the stage's), then a reader that, once the ceiling has run, returns both:
+ * the stage's and the ceiling's CPU time.
+ */
+function cpuSince(mark: number): () => { stage: number; ceiling: number } {
+  const stageCpu = cpuTotal - mark;
+  const ceilingMark = cpuTotal;
+  return () => ({ stage: stageCpu, ceiling: cpuTotal - ceilingMark });
+}
+
+/** CPU ms of this process inside `timed` calls: steadier than wall time on a busy machine. */
+let cpuTotal = 0;
+
+/** Wall ms of `work`; its CPU ms are added to `cpuTotal` (read per stage by `stage`). */
+async function timed(work: () => Promise<unknown> | unknown): Promise<number> {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await work();
+  const used = process.cpuUsage(cpu);
+  cpuTotal += (used.user + used.system) / 1000;
+  return performance.now() - started;
+}
+
+/** The synthetic model's answer to one page: a valid output and its usage. */
+function modelResponse(recordId: string): object {
+  const text = JSON.stringify({ courses: [`Latin ${recordId.length}01`], carry_over: `after ${recordId}` });
+  return {
+    candidates: [{ content: { role: 'model', parts: [{ text }] }, finishReason: 'STOP', index: 0 }],
+    usageMetadata: { promptTokenCount: 60, candidatesTokenCount: 20, totalTokenCount: 80 },
+  };
+}
+
+/** A results file answering every record of the store, as the Batch API writes one. */
+async function writeResults(path: string, store: SqliteStore, records: number): Promise<void> {
+  const out = createWriteStream(path);
+  for (const record of await store.listRecords({ limit: records })) {
+    const line = `${JSON.stringify({ key: record.id, response: modelResponse(record.id) })}\n`;
+    if (!out.write(line)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+function openBareDatabase(path: string): Database.Database {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(
+    'CREATE TABLE records (id TEXT PRIMARY KEY, chain_id TEXT, vars_json TEXT, status TEXT, output TEXT)',
+  );
+  return db;
+}
+
+async function bareIngest(db: Database.Database, sourcePath: string): Promise<void> {
+  const insert = db.prepare(
+    `INSERT INTO records (id, chain_id, vars_json, status) VALUES (?, ?, ?, 'ready')`,
+  );
+  const write = db.transaction((rows: Array<Record<string, unknown>>) => {
+    for (const row of rows) insert.run(row.id, row.book, JSON.stringify(row));
+  });
+  let rows: Array<Record<string, unknown>> = [];
+  for await (const line of createInterface({ input: createReadStream(sourcePath), crlfDelay: Infinity })) {
+    rows.push(JSON.parse(line) as Record<string, unknown>);
+    if (rows.length >= BARE_BATCH) {
+      write(rows);
+      rows = [];
+    }
+  }
+  write(rows);
+}
+
+async function bareParse(path: string): Promise<void> {
+  for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity }))
+    JSON.parse(line);
+}
+
+async function bareApply(db: Database.Database, path: string, records: number): Promise<void> {
+  const ids = db.prepare('SELECT id FROM records').pluck().all() as string[];
+  const update = db.prepare(`UPDATE records SET status = 'done', output = ? WHERE id = ?`);
+  const out = await import('node:fs/promises').then((fs) => fs.open(path, 'w'));
+  try {
+    for (let from = 0; from < Math.min(records, ids.length); from += BARE_GROUP) {
+      const group = ids.slice(from, from + BARE_GROUP);
+      const lines = group.map((id) => JSON.stringify({ id, output: { carry_over: `after ${id}` } }));
+      await out.write(`${lines.join('\n')}\n`);
+      await out.datasync();
+      db.transaction(() => {
+        group.forEach((id, index) => update.run(lines[index], id));
+      })();
+    }
+  } finally {
+    await out.close();
+  }
+}
+
+async function bareBuild(db: Database.Database, path: string, schema: unknown): Promise<void> {
+  const page = db.prepare('SELECT id, vars_json FROM records WHERE id > ? ORDER BY id LIMIT 1000');
+  const out = createWriteStream(path);
+  for (let after = ''; ;) {
+    const rows = page.all(after) as Array<{ id: string; vars_json: string }>;
+    for (const row of rows) {
+      const vars = JSON.parse(row.vars_json) as { page: number; book: string; text: string };
+      const text = `List the courses on page ${vars.page} of ${vars.book}: ${vars.text}\nThe previous page ended with: after ${row.id}\n`;
+      const line = JSON.stringify({
+        key: row.id,
+        request: {
+          contents: [{ role: 'user', parts: [{ text }] }],
+          generationConfig: { responseMimeType: 'application/json', responseJsonSchema: schema },
+        },
+      });
+      if (!out.write(`${line}\n`)) await once(out, 'drain');
+    }
+    if (rows.length < 1000) break;
+    after = rows.at(-1)?.id ?? '';
+  }
+  out.end();
+  await once(out, 'finish');
+}
