@@ -28,6 +28,8 @@ export function completeRecords(
   );
   return db.transaction(() => {
     let completed = 0;
+    // Billed once per job of the group, not once per record.
+    const billed = new Map<string, { input: number; output: number }>();
     for (const success of successes) {
       // Only the record's current flight counts, so a replayed result (after a crash) changes nothing.
       const location = success.location ?? null;
@@ -42,12 +44,16 @@ export function completeRecords(
         success.jobId,
       ).changes;
       if (changed === 0) continue;
-      bill.run(success.inputTokens, success.outputTokens, success.jobId);
+      const job = billed.get(success.jobId) ?? { input: 0, output: 0 };
+      job.input += success.inputTokens;
+      job.output += success.outputTokens;
+      billed.set(success.jobId, job);
       unblock.run(at, success.recordId);
       // Logged only with the completion it describes, so a replayed result is logged once.
       if (success.event) insertEvents(db, [success.event]);
       completed++;
     }
+    for (const [jobId, tokens] of billed) bill.run(tokens.input, tokens.output, jobId);
     // The lines up to here are committed with the completions that refer to them, atomically.
     if (commit) commitShard(db, commit);
     return completed;

@@ -28,6 +28,13 @@ export function openDatabase(path: string): Database.Database {
     // job's results are applied again, files and shard lines are durable on their own); job-level
     // writes, which must precede remote calls, go through `durably`.
     db.pragma('synchronous = NORMAL');
+    // Checkpoint every 64 MB of WAL, not every 4 MB: a page changed by many transactions (indexes,
+    // a job's row, the log's tail) is copied into the database file once per checkpoint instead of
+    // once per transaction (about a third less written at 50,000 records).
+    db.pragma('wal_autocheckpoint = 16384');
+    // One big transaction (linking a million records' chains) grows the WAL to its size; cut it
+    // back to 64 MB once checkpointed, so it does not keep that size on disk.
+    db.pragma('journal_size_limit = 67108864');
     db.pragma('foreign_keys = ON');
     migrate(db, path);
     cacheStatements(db);
