@@ -20,3 +20,28 @@ export function emulatedClock(timeScale: number, realNow: () => number = Date.no
 export function timestamp(epochMs: number): string {
   return new Date(epochMs).toISOString();
 }
+
+/** Longest real wait between looks at the clock: an injected `realNow` may jump ahead meanwhile. */
+const CLOCK_LOOK_MS = 50;
+
+/**
+ * Waits in real time until the emulated clock reaches `at`; false when `signal` aborted first
+ * (the emulator closing). Looks again at least every 50 ms, so a test that moves time itself
+ * (an injected realNow) is followed.
+ */
+export async function waitUntil(clock: EmulatedClock, at: number, signal: AbortSignal): Promise<boolean> {
+  for (;;) {
+    if (signal.aborted) return false;
+    const delay = clock.realDelayUntil(at);
+    if (delay <= 0) return true;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, Math.min(delay, CLOCK_LOOK_MS));
+      signal.addEventListener('abort', done, { once: true });
+      function done(): void {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+    });
+  }
+}

@@ -1,7 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import type { RealtimeLimiter } from './realtime-limiter.js';
 import type { Responder } from './model/index.js';
 import type { BatchJobs } from './batch-jobs.js';
 import type { EmulatedClock } from './clock.js';
@@ -10,6 +9,7 @@ import type { FaultInjector } from './fault-injector.js';
 import type { FileStore } from './file-store.js';
 import { GoogleError, INTERNAL_ERROR_MESSAGE, invalidArgument, payloadTooLarge } from './google-error.js';
 import type { MemoryLedger } from './ledger.js';
+import type { ServiceTiers } from './service-tiers.js';
 
 /** Everything the HTTP routes work on. */
 export interface EmulatorState {
@@ -21,7 +21,10 @@ export interface EmulatorState {
   batches: BatchJobs;
   ledger: MemoryLedger;
   faults: FaultInjector;
-  limiter: RealtimeLimiter;
+  /** generateContent's service tiers: quota pools, latency, shedding. */
+  tiers: ServiceTiers;
+  /** Aborted when the emulator closes: requests still waiting out their latency give up. */
+  closing: AbortSignal;
   /** Model names served beyond the catalog's (the `models` option). */
   models: readonly string[];
   responder(): Responder | undefined;

@@ -10,3 +10,5 @@ export type { FaultPlan, JobFault, CallKind } from './fault-plan.js';
 export { parseFaultPlan, FaultPlanError } from './fault-plan.js';
 export type { Ledger, LedgerEntry, LedgerTotals } from './ledger.js';
 export type { RecordFault, Responder, ModelCall, WireGenerateRequest } from './model/index.js';
+export type { TierOptions, TierQuotas, TierBehaviour } from './service-tiers.js';
+export { DEFAULT_TIERS } from './service-tiers.js';

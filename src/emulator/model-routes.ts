@@ -6,8 +6,10 @@ import {
   type WireGenerateRequest,
 } from './model/index.js';
 import { quotaErrorBody } from './quotas.js';
+import { waitUntil } from './clock.js';
+import { GoogleError, MAX_REQUEST_BYTES } from './google-error.js';
+import { requestedTier, shedError } from './service-tiers.js';
 import { billAnswer } from './billing.js';
-import { MAX_REQUEST_BYTES } from './google-error.js';
 import { generateRequestOf, requireModel } from './request-checks.js';
 import { fileReferenceError, fileResolver } from './file-references.js';
 import { isJsonObject } from './json-object.js';
@@ -39,12 +41,19 @@ export function modelRoutes(state: EmulatorState): Hono<Env> {
         'GenerateContentRequest',
         model,
       );
+      const tier = requestedTier(request);
       requireFiles(state, request);
       const resolveFile = fileResolver(state.files);
       const inputTokens = countRequestTokens(request, resolveFile);
-      const refusal = state.limiter.check(model, inputTokens);
+      const admission = state.tiers.admit(model, tier, inputTokens);
       // The quota windows run on emulated time; the client waits in real time.
-      if (refusal) return c.json(quotaErrorBody(refusal, refusal.retryDelayMs / state.timeScale), 429);
+      if ('refused' in admission)
+        return c.json(
+          quotaErrorBody(admission.refused, admission.refused.retryDelayMs / state.timeScale),
+          429,
+        );
+      const served = admission.served;
+      if (state.tiers.shed(served)) throw shedError();
       const answer = answerRequest(
         { model, request, key: null, seed: state.seed, resolveFile },
         state.faults.recordFault(null),
@@ -52,16 +61,22 @@ export function modelRoutes(state: EmulatorState): Hono<Env> {
       );
       if (answer.kind === 'error')
         return c.json({ error: answer.error }, answer.error.code === 400 ? 400 : 500);
+      // The answer takes the tier's latency on the emulated clock. It is billed once done even when
+      // the caller gave up waiting (Google finishes, and bills, what it started); not when the
+      // emulator closes first, as a crashed server bills nothing.
+      const doneAt = state.clock.now() + state.tiers.latencyMs(served);
+      if (!(await waitUntil(state.clock, doneAt, state.closing)))
+        throw new GoogleError('UNAVAILABLE', 'The service is shutting down.');
       billAnswer(state.ledger, {
-        at: state.clock.now(),
-        lane: 'standard',
+        at: doneAt,
+        lane: served,
         model,
         key: null,
         batchName: null,
         request,
         answer,
       });
-      return c.json(answer.response);
+      return c.json(withServiceTier(answer.response, served));
     },
   );
 
@@ -93,4 +108,10 @@ export function modelRoutes(state: EmulatorState): Hono<Env> {
 function requireFiles(state: EmulatorState, request: WireGenerateRequest): void {
   const refusal = fileReferenceError(request, state.files);
   if (refusal !== undefined) throw refusal;
+}
+
+/** The response with usageMetadata.serviceTier: the tier that served it, as Google reports it. */
+function withServiceTier(response: Record<string, unknown>, tier: string): Record<string, unknown> {
+  const usage = isJsonObject(response.usageMetadata) ? response.usageMetadata : {};
+  return { ...response, usageMetadata: { ...usage, serviceTier: tier } };
 }

@@ -1,5 +1,7 @@
 import type { Responder } from './model/index.js';
 import type { FaultPlan } from './fault-plan.js';
+import { resolveTiers, type TierBehaviour, type TierOptions, type TierQuotas } from './service-tiers.js';
+import { SYNC_LANES, type SyncLane } from '../lanes/lane.js';
 import { WavebatchError } from '../errors.js';
 
 /** The limits the emulator enforces, as Google's project quotas; defaults in DEFAULT_QUOTAS. */
@@ -8,11 +10,14 @@ export interface EmulatorQuotas {
   maxConcurrentBatchJobs: number;
   /** Input tokens of PENDING+RUNNING batch jobs per model; default 10_000_000. */
   maxEnqueuedTokensPerModel: number;
-  /** Real-time generateContent requests per model per minute; default 1000. */
+  /**
+   * Real-time generateContent requests per model per minute on the standard tier; default 1000.
+   * Flex has a pool of the same size, priority 0.3x (see EmulatorOptions.tierQuotas).
+   */
   rpm: number;
-  /** Real-time generateContent input tokens per model per minute; default 4_000_000. */
+  /** Real-time generateContent input tokens per model per minute (standard tier); default 4_000_000. */
   tpm: number;
-  /** Real-time generateContent requests per model per day; default 100_000. */
+  /** Real-time generateContent requests per model per day (standard tier); default 100_000. */
   rpd: number;
 }
 
@@ -45,6 +50,13 @@ export interface EmulatorOptions {
   /** Emulated; default 48 h. A job whose turnaround exceeds this ends EXPIRED. */
   jobExpiryMs?: number;
   quotas?: Partial<EmulatorQuotas>;
+  /** RPM/TPM/RPD per service tier, and per model and tier, over the standard `quotas`. */
+  tierQuotas?: TierQuotas;
+  /**
+   * Each generateContent service tier's latency (emulated ms, drawn per request) and shed rate.
+   * Defaults: flex 1-15 min, standard 1-20 s, priority 0.5-5 s, nothing shed.
+   */
+  tiers?: Partial<Record<SyncLane, TierOptions>>;
   faults?: FaultPlan;
   /**
    * Model names served besides the built-in catalog (src/emulator/model/catalog.ts); any other name
@@ -80,6 +92,8 @@ export interface ResolvedOptions {
   fileProcessing: { ms: number; types: 'video' | 'all' };
   jobExpiryMs: number;
   quotas: EmulatorQuotas;
+  tierQuotas: TierQuotas;
+  tiers: Record<SyncLane, TierBehaviour>;
   faults: FaultPlan;
   models: string[];
   responder: Responder | undefined;
@@ -112,6 +126,8 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     fileProcessing: { ms: options.fileProcessingMs ?? 0, types: options.fileProcessingTypes ?? 'video' },
     jobExpiryMs: options.jobExpiryMs ?? HOURS_48,
     quotas: { ...DEFAULT_QUOTAS, ...options.quotas },
+    tierQuotas: options.tierQuotas ?? {},
+    tiers: resolveTiers(options.tiers),
     faults: options.faults ?? {},
     models: options.models ?? [],
     responder: options.responder,
@@ -148,7 +164,38 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
   for (const [name, value] of Object.entries(resolved.quotas)) {
     check(Number.isFinite(value) && value > 0, `quotas.${name}`, 'a positive number');
   }
+  checkTiers(resolved.tiers, resolved.tierQuotas);
   return resolved;
+}
+
+function checkTiers(tiers: Record<SyncLane, TierBehaviour>, quotas: TierQuotas): void {
+  for (const tier of SYNC_LANES) {
+    const { latencyMs, shedRate } = tiers[tier];
+    check(
+      Number.isFinite(latencyMs.min) && latencyMs.min >= 0 && latencyMs.max >= latencyMs.min,
+      `tiers.${tier}.latencyMs`,
+      'a non-negative number or {min, max} with min <= max',
+    );
+    check(shedRate >= 0 && shedRate <= 1, `tiers.${tier}.shedRate`, 'a probability from 0 to 1');
+  }
+  const limits: Array<[string, Partial<Record<SyncLane, Record<string, unknown>>> | undefined]> = [
+    ['tierQuotas.tiers', quotas.tiers],
+    ...Object.entries(quotas.models ?? {}).map(
+      ([model, byTier]) => [`tierQuotas.models.${model}`, byTier] as [string, typeof byTier],
+    ),
+  ];
+  for (const [where, byTier] of limits) {
+    for (const [tier, values] of Object.entries(byTier ?? {})) {
+      check(SYNC_LANES.includes(tier as SyncLane), `${where}.${tier}`, `one of ${SYNC_LANES.join(', ')}`);
+      for (const [name, value] of Object.entries(values ?? {})) {
+        check(
+          ['rpm', 'tpm', 'rpd'].includes(name) && typeof value === 'number' && value > 0,
+          `${where}.${tier}.${name}`,
+          'rpm, tpm or rpd with a positive number',
+        );
+      }
+    }
+  }
 }
 
 function check(ok: boolean, option: string, expected: string): void {

@@ -86,11 +86,15 @@ function waitForTokens(log: UseLog, tokens: number, limit: number, now: number):
 /** Real-time generateContent limits per model over sliding windows of emulated time. */
 export class RealtimeLimiter {
   private readonly logs = new Map<string, UseLog>();
+  private readonly limitsOf: (model: string) => RealtimeLimits;
 
+  /** `limits`: the same for every model, or each model's (name without `models/`). */
   constructor(
-    private readonly limits: RealtimeLimits,
+    limits: RealtimeLimits | ((model: string) => RealtimeLimits),
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.limitsOf = typeof limits === 'function' ? limits : () => limits;
+  }
 
   /** Admits a call of `tokens` input tokens to `model` (recording it) or returns why not and for how long. */
   check(model: string, tokens: number): QuotaError | null {
@@ -102,7 +106,7 @@ export class RealtimeLimiter {
       this.logs.set(name, log);
     }
     log.advance(now);
-    const { rpm, tpm, rpd } = this.limits;
+    const { rpm, tpm, rpd } = this.limitsOf(name);
     const found: Array<{ violation: QuotaViolation; waitMs: number }> = [];
     let detail = '';
     if (log.count('day') >= rpd) {

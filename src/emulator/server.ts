@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
-import { RealtimeLimiter } from './realtime-limiter.js';
 import type { Responder } from './model/index.js';
 import { BatchJobs } from './batch-jobs.js';
 import { emulatedClock } from './clock.js';
@@ -17,6 +16,7 @@ import type { EmulatorState } from './http-context.js';
 import { MemoryLedger, type Ledger } from './ledger.js';
 import { resolveOptions, type EmulatorOptions } from './options.js';
 import { seededRandom } from './seeded-random.js';
+import { ServiceTiers } from './service-tiers.js';
 import { WavebatchError } from '../errors.js';
 
 /** A started emulator. */
@@ -81,6 +81,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const workDir = join(storageDir, 'jobs');
   await mkdir(workDir, { recursive: true });
   let responder = settings.responder;
+  const closing = new AbortController();
   const batches = new BatchJobs({
     clock,
     timeScale: settings.timeScale,
@@ -99,10 +100,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     batches,
     ledger,
     faults,
-    limiter: new RealtimeLimiter(
+    tiers: new ServiceTiers(
+      settings.tiers,
       { rpm: settings.quotas.rpm, tpm: settings.quotas.tpm, rpd: settings.quotas.rpd },
+      settings.tierQuotas,
+      settings.seed,
       clock.now,
     ),
+    closing: closing.signal,
     models: settings.models,
     responder: () => responder,
   };
@@ -130,7 +135,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   }, TICK_MS);
   timer.unref();
 
-  let closing: Promise<void> | undefined;
+  let closed: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}`,
     ledger,
@@ -144,8 +149,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       return file ? readFile(file.path) : undefined;
     },
     close: () =>
-      (closing ??= (async () => {
+      (closed ??= (async () => {
         clearInterval(timer);
+        closing.abort();
         await batches.idle();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

@@ -36,6 +36,9 @@ describe('wavebatch emulator (CLI, child process)', () => {
       '--rpm',
       '--tpm',
       '--rpd',
+      '--latency',
+      '--shed-rate',
+      '--tier-limit',
       '--faults',
       '--fault-rate',
       '--model',
@@ -92,7 +95,25 @@ describe('wavebatch emulator (CLI, child process)', () => {
     expect(
       await emulatorOptionsFrom({ ...defaults, fileProcessing: '90s', fileProcessingTypes: 'all' }),
     ).toMatchObject({ fileProcessingMs: 90_000, fileProcessingTypes: 'all' });
+    expect(
+      await emulatorOptionsFrom({
+        ...defaults,
+        latency: ['flex=2m-20m', 'standard=3s'],
+        shedRate: ['flex=0.2'],
+        tierLimit: ['flex:rpm=60', 'gemini-2.5-pro:priority:tpm=100000'],
+      }),
+    ).toMatchObject({
+      tiers: {
+        flex: { latencyMs: { min: 120_000, max: 1_200_000 }, shedRate: 0.2 },
+        standard: { latencyMs: 3_000 },
+      },
+      tierQuotas: {
+        tiers: { flex: { rpm: 60 } },
+        models: { 'gemini-2.5-pro': { priority: { tpm: 100_000 } } },
+      },
+    });
     const unset = await emulatorOptionsFrom(defaults);
+    expect([unset.tiers, unset.tierQuotas]).toEqual([undefined, undefined]);
     expect([unset.fileProcessingMs, unset.fileProcessingTypes]).toEqual([undefined, undefined]);
     const bad = async (override: Record<string, unknown>) =>
       emulatorOptionsFrom({ ...defaults, ...override }).then(
@@ -110,6 +131,10 @@ describe('wavebatch emulator (CLI, child process)', () => {
     expect(await bad({ faultRate: ['safety=2'] })).toMatch(/--fault-rate/);
     expect(await bad({ faultRate: ['sleepy=0.1'] })).toMatch(/--fault-rate "sleepy=0.1"/);
     expect(await bad({ rpm: '-1' })).toMatch(/--rpm/);
+    expect(await bad({ latency: ['turbo=1s'] })).toMatch(/--latency "turbo=1s": expected tier=value/);
+    expect(await bad({ latency: ['flex=5m-1m'] })).toMatch(/--latency "flex=5m-1m"/);
+    expect(await bad({ shedRate: ['flex=1.5'] })).toMatch(/--shed-rate "flex=1.5"/);
+    expect(await bad({ tierLimit: ['flex:rpx=5'] })).toMatch(/--tier-limit "flex:rpx=5"/);
     expect(await bad({ timeScale: '0' })).toMatch(/--time-scale/);
     expect(await bad({ faults: join(tmpdir(), 'no-such-faults.json') })).toMatch(/--faults/);
   });

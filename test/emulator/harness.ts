@@ -29,8 +29,22 @@ export interface EmulatorSandbox {
 }
 
 /**
+ * Tier options that answer generateContent at once, for tests about what is answered rather than
+ * when; a test's own `tiers` are merged over them, tier by tier (so `{flex: {latencyMs: ...}}`
+ * brings back Flex latency alone).
+ */
+export function instantTiers(tiers: EmulatorOptions['tiers'] = {}): NonNullable<EmulatorOptions['tiers']> {
+  return {
+    flex: { latencyMs: 0, ...tiers.flex },
+    standard: { latencyMs: 0, ...tiers.standard },
+    priority: { latencyMs: 0, ...tiers.priority },
+  };
+}
+
+/**
  * Call once in a `describe`: every emulator and temp directory a test of the suite makes through the
- * returned sandbox is closed or removed after that test, even when it fails.
+ * returned sandbox is closed or removed after that test, even when it fails. Its emulators answer
+ * generateContent at once unless a test gives tier latencies (`instantTiers`).
  */
 export function emulatorSandbox(): EmulatorSandbox {
   const emulators: RunningEmulator[] = [];
@@ -42,7 +56,7 @@ export function emulatorSandbox(): EmulatorSandbox {
   });
   return {
     async startEmulator(options) {
-      const emulator = await startEmulator(options);
+      const emulator = await startEmulator({ ...options, tiers: instantTiers(options?.tiers) });
       emulators.push(emulator);
       return emulator;
     },

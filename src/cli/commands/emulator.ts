@@ -10,8 +10,9 @@ import {
   type FaultPlan,
   type RecordFault,
 } from '../../emulator/index.js';
+import { tierOptionsFrom, type RawTierOptions } from './emulator-tier-options.js';
 
-export interface RawOptions {
+export interface RawOptions extends RawTierOptions {
   host: string;
   port: string;
   timeScale: string;
@@ -55,6 +56,8 @@ Examples:
   wavebatch emulator --faults '{"jobSequence":["job_failed"],"http":[{"kind":"status_503","match":"create","count":1}]}'
   wavebatch emulator --faults faults.json              # a FaultPlan in a file
   wavebatch emulator --file-processing 30s             # uploaded videos stay PROCESSING for 30 emulated s
+  wavebatch emulator --latency flex=1m-15m --shed-rate flex=0.2   # Flex answers in 1-15 min; 20% shed (503)
+  wavebatch emulator --tier-limit flex:rpm=60 --tier-limit gemini-2.5-pro:priority:tpm=100000
 
 Point wavebatch at it with api.base_url (wavebatch.yaml) or --base-url; any API key is accepted.
 GET /_emulator/ledger shows what was billed; POST /_emulator/faults replaces the fault plan.`;
@@ -99,6 +102,24 @@ export function emulatorCommand(): Command {
     .option('--rpm <n>', `generateContent requests per minute per model (default ${DEFAULT_QUOTAS.rpm})`)
     .option('--tpm <n>', `generateContent input tokens per minute per model (default ${DEFAULT_QUOTAS.tpm})`)
     .option('--rpd <n>', `generateContent requests per day per model (default ${DEFAULT_QUOTAS.rpd})`)
+    .addOption(
+      new Option(
+        '--latency <tier=duration|range...>',
+        'emulated time a service tier takes to answer generateContent, drawn per request (defaults flex=1m-15m, standard=1s-20s, priority=500ms-5s)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--shed-rate <tier=share...>',
+        'share of a tier\'s requests answered with 503 UNAVAILABLE "high demand" instead (Flex shedding; default 0)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--tier-limit <[model:]tier:limit=n...>',
+        'RPM/TPM/RPD of one service tier (for one model); flex defaults to the --rpm/--tpm/--rpd pool size, priority to 0.3x',
+      ),
+    )
     .option('--faults <json|file>', 'a FaultPlan as inline JSON or a path to a JSON file')
     .addOption(
       new Option(
@@ -161,6 +182,7 @@ export async function emulatorOptionsFrom(raw: RawOptions): Promise<EmulatorOpti
     ...fileProcessing(raw),
     jobExpiryMs: duration(raw.jobExpiry, '--job-expiry'),
     quotas,
+    ...tierOptionsFrom(raw),
     faults,
     ...(raw.model?.length ? { models: raw.model } : {}),
     ...(raw.storageDir ? { storageDir: raw.storageDir } : {}),
