@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { OUTPUT_SINKS, writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { readOutputs } from '../fixtures/output-reader.js';
 import { runCli } from '../fixtures/cli.js';
 
 interface Document {
@@ -12,16 +13,15 @@ interface Document {
   meta: { prompt: { version: string } };
 }
 
-// `wavebatch export` over the outputs a real run wrote, checked against the files themselves.
-describe('wavebatch export', () => {
+// `wavebatch export` over the outputs a real run wrote (files, or JSONL shards), checked against what is on disk.
+describe.each(OUTPUT_SINKS)('wavebatch export, %s output sink', (sink) => {
   let emulator: RunningEmulator;
   let root: string;
   let configPath: string;
   let chains: string[][];
   let doomed: string;
   const env = { GEMINI_API_KEY: 'export-test-key-not-secret' };
-  const onDisk = (id: string) =>
-    JSON.parse(readFileSync(join(root, 'out', `${id}.json`), 'utf8')) as Document;
+  const onDisk = (id: string) => readOutputs(join(root, 'out'), sink).get(id) as unknown as Document;
 
   beforeAll(async () => {
     emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 20_000, seed: 8 });
@@ -30,6 +30,7 @@ describe('wavebatch export', () => {
       pages: 3,
       execution: { max_retries: 1 },
       extraYaml: `api:\n  base_url: ${emulator.url}`,
+      sink,
     });
     ({ root, configPath, chains } = workload);
     doomed = chains[1]?.[1] as string;
