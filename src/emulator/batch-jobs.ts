@@ -229,7 +229,7 @@ export class BatchJobs {
 
   private async process(job: BatchJob): Promise<void> {
     try {
-      job.result = await processBatch(job, job.source, job.dueAt, this.settings.processing);
+      job.result = await processBatch(job, job.source, job.dueAt, this.settings.processing, job.fate);
       this.finish(job, 'SUCCEEDED', job.dueAt);
     } catch (error) {
       job.error = {

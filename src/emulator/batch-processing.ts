@@ -12,7 +12,8 @@ import {
 } from './model/index.js';
 import { billAnswer } from './billing.js';
 import { inlineKey, readInputFile, type JobSource } from './batch-input.js';
-import { GRPC_CODE, rowStatus, type RowStatus } from './google-error.js';
+import { GRPC_CODE, INTERNAL_ERROR_MESSAGE, rowStatus, type RowStatus } from './google-error.js';
+import type { JobFault } from './fault-plan.js';
 import type { FaultInjector } from './fault-injector.js';
 import type { FileStore } from './file-store.js';
 import { fileReferenceError, fileResolver } from './file-references.js';
@@ -47,28 +48,39 @@ interface BatchIdentity {
 /**
  * Answers every request of a job once, bills each response in the ledger at the emulated time `at`,
  * and returns the output in an order that differs from the input (shuffled by seed), as Google's does.
+ * `fate` is the job's injected fault: `job_rows_failed` makes every row an unbilled INTERNAL error,
+ * `job_no_metadata` leaves the `metadata` out of inline responses. Row faults (rowRates) leave a row
+ * out, unanswered and unbilled, or write it twice, billed once.
  */
 export async function processBatch(
   job: BatchIdentity,
   source: JobSource,
   at: number,
   context: ProcessingContext,
+  fate: JobFault = 'none',
 ): Promise<ProcessedBatch> {
   const counts = { succeeded: 0, failed: 0 };
+  /** The row's output as many times as it is written (0 when it is left out). */
   const answer = (
     key: string | null,
     request: WireGenerateRequest,
-  ): { response: Record<string, unknown> } | { error: RowStatus } => {
-    const result = answerOnce(job, key, request, at, context);
+  ): Array<{ response: Record<string, unknown> } | { error: RowStatus }> => {
+    const rowFault = context.faults.rowFault();
+    if (rowFault === 'missing') return [];
+    const result: { response: Record<string, unknown> } | { error: RowStatus } =
+      fate === 'job_rows_failed'
+        ? { error: { code: GRPC_CODE.INTERNAL, message: INTERNAL_ERROR_MESSAGE } }
+        : answerOnce(job, key, request, at, context);
     counts['response' in result ? 'succeeded' : 'failed'] += 1;
-    return result;
+    return rowFault === 'duplicated' ? [result, result] : [result];
   };
   const order = seededRandom(context.seed, `order:${job.name}`);
 
   if (source.kind === 'inline') {
-    const items = source.requests.map((item) => {
+    const items = source.requests.flatMap((item) => {
       const key = inlineKey(item);
-      return { ...answer(key, item.request), ...(item.metadata ? { metadata: item.metadata } : {}) };
+      const metadata = item.metadata && fate !== 'job_no_metadata' ? { metadata: item.metadata } : {};
+      return answer(key, item.request).map((result) => ({ ...result, ...metadata }));
     });
     return { output: { inlinedResponses: { inlinedResponses: shuffle(items, order) } }, ...counts };
   }
@@ -80,14 +92,16 @@ export async function processBatch(
   async function* answerLines(path: string): AsyncGenerator<Buffer> {
     let offset = 0;
     for await (const entry of readInputFile(path)) {
-      const result = 'invalid' in entry ? countFailed(entry.invalid) : answer(entry.key, entry.request);
-      const line = Buffer.from(
-        `${JSON.stringify({ ...(entry.key !== null ? { key: entry.key } : {}), ...result })}\n`,
-        'utf8',
-      );
-      spans.push([offset, line.length]);
-      offset += line.length;
-      yield line;
+      const results = 'invalid' in entry ? [countFailed(entry.invalid)] : answer(entry.key, entry.request);
+      for (const result of results) {
+        const line = Buffer.from(
+          `${JSON.stringify({ ...(entry.key !== null ? { key: entry.key } : {}), ...result })}\n`,
+          'utf8',
+        );
+        spans.push([offset, line.length]);
+        offset += line.length;
+        yield line;
+      }
     }
   }
   try {

@@ -14,11 +14,15 @@ export class FaultInjector {
   private recordRandom: Random;
   private jobRandom: Random;
   private httpRandom: Random;
+  private rowRandom: Random;
+  private fileRandom: Random;
 
   constructor(seed: number, plan: FaultPlan) {
     this.recordRandom = seededRandom(seed, 'record-faults');
     this.jobRandom = seededRandom(seed, 'job-faults');
     this.httpRandom = seededRandom(seed, 'http-faults');
+    this.rowRandom = seededRandom(seed, 'row-faults');
+    this.fileRandom = seededRandom(seed, 'file-faults');
     this.replace(plan);
   }
 
@@ -48,16 +52,47 @@ export class FaultInjector {
     return null;
   }
 
-  /** How the next created job ends: jobSequence first, then jobRates. */
+  /** How the next created job ends: jobSequence first, then one draw against jobRates. */
   nextJobFault(): JobFault {
     const index = this.jobsCreated++;
     const fromSequence = this.plan.jobSequence?.[index];
     if (fromSequence) return fromSequence;
-    const { failed = 0, expired = 0 } = this.plan.jobRates ?? {};
-    const draw = failed > 0 || expired > 0 ? this.jobRandom() : 1;
-    if (draw < failed) return 'job_failed';
-    if (draw < failed + expired) return 'job_expired';
+    const rates = this.plan.jobRates ?? {};
+    const faults: Array<[JobFault, number]> = [
+      ['job_failed', rates.failed ?? 0],
+      ['job_expired', rates.expired ?? 0],
+      ['job_stuck', rates.stuck ?? 0],
+      ['job_rows_failed', rates.rows_failed ?? 0],
+      ['job_no_metadata', rates.no_metadata ?? 0],
+    ];
+    if (faults.every(([, rate]) => rate <= 0)) return 'none';
+    let draw = this.jobRandom();
+    for (const [fault, rate] of faults) {
+      if (draw < rate) return fault;
+      draw -= rate;
+    }
     return 'none';
+  }
+
+  /** What happens to one answered row of a job's output: left out, written twice, or nothing. */
+  rowFault(): 'missing' | 'duplicated' | null {
+    const { missing = 0, duplicated = 0 } = this.plan.rowRates ?? {};
+    if (missing <= 0 && duplicated <= 0) return null;
+    const draw = this.rowRandom();
+    if (draw < missing) return 'missing';
+    if (draw < missing + duplicated) return 'duplicated';
+    return null;
+  }
+
+  /** Whether this upload stays PROCESSING until it expires. */
+  uploadStuck(): boolean {
+    const rate = this.plan.fileRates?.stuck_processing ?? 0;
+    return rate > 0 && this.fileRandom() < rate;
+  }
+
+  /** Whether uploads declared with this MIME type are refused. */
+  refusesMimeType(mimeType: string): boolean {
+    return this.plan.refuseMimeTypes?.includes(mimeType) ?? false;
   }
 
   /** The HTTP fault to answer this call with, if any (consumes one use of the matching entry). */

@@ -4,15 +4,29 @@ import { WavebatchError } from '../errors.js';
 
 export type { RecordFault };
 
-const JOB_FAULTS = ['job_failed', 'job_expired', 'job_stuck', 'none'] as const;
+const JOB_FAULTS = [
+  'job_failed',
+  'job_expired',
+  'job_stuck',
+  'job_rows_failed',
+  'job_no_metadata',
+  'none',
+] as const;
 /**
  * How a batch job ends instead of (or as) a normal success. `job_stuck` stays PENDING until it
- * expires (jobExpiryMs, 48 h by default) or is cancelled, as jobs stuck in Google's queue do.
+ * expires (jobExpiryMs, 48 h by default) or is cancelled, as jobs stuck in Google's queue do
+ * (python-genai#1482, #2974; js-genai#1453). `job_rows_failed` ends SUCCEEDED with every row an
+ * error (python-genai#2693). `job_no_metadata` ends SUCCEEDED with inline responses that carry no
+ * `metadata` (js-genai#1191, python-genai#1886); a file job's rows keep their `key`.
  */
 export type JobFault = (typeof JOB_FAULTS)[number];
 
-const HTTP_FAULTS = ['status_400', 'status_500', 'status_503', 'drop'] as const;
-/** How an HTTP call fails: a 400, 500 or 503 with Google's error body, or a dropped connection. */
+const HTTP_FAULTS = ['status_400', 'status_429', 'status_500', 'status_503', 'drop'] as const;
+/**
+ * How an HTTP call fails: a 400, 429, 500 or 503 with Google's error body, or a dropped connection.
+ * `status_429` is the bare RESOURCE_EXHAUSTED users meet on batch create while under the
+ * enqueued-token limit (python-genai#1901, js-genai#1264) and on list (langchain4j#3942).
+ */
 export type HttpFault = (typeof HTTP_FAULTS)[number];
 
 const CALL_KINDS = ['create', 'get', 'list', 'upload', 'download', 'generate', 'count', 'any'] as const;
@@ -27,8 +41,26 @@ export interface FaultPlan {
   rates?: Partial<Record<RecordFault, number>>;
   /** The n-th created batch job ends with jobSequence[n] ('none' = normal); later jobs are normal. */
   jobSequence?: JobFault[];
-  /** Probability per created job (past jobSequence) of ending FAILED or EXPIRED instead of succeeding. */
-  jobRates?: { failed?: number; expired?: number };
+  /** Probability per created job (past jobSequence) of each job fault instead of a normal success. */
+  jobRates?: {
+    failed?: number;
+    expired?: number;
+    stuck?: number;
+    rows_failed?: number;
+    no_metadata?: number;
+  };
+  /**
+   * Probability per answered row of a job's output of being left out (`missing`: not billed, as never
+   * answered) or written twice (`duplicated`: billed once), as users report of results files.
+   */
+  rowRates?: { missing?: number; duplicated?: number };
+  /** Probability per upload of staying PROCESSING until it expires (`stuck_processing`). */
+  fileRates?: { stuck_processing?: number };
+  /**
+   * Upload MIME types refused with Google's 400 "Unsupported MIME type: jsonl" (python-genai#1547;
+   * Google has refused the bare `jsonl` of its own examples at times).
+   */
+  refuseMimeTypes?: string[];
   /**
    * HTTP-level faults: answer matching calls with 400/500/503 (Google error body) or drop the connection.
    * An entry fires on matching calls with probability `rate` (default 1) until it has fired `count`
@@ -55,9 +87,21 @@ export const faultPlanSchema = z
     rates: z.partialRecord(recordFault, probability).optional(),
     jobSequence: z.array(z.enum(JOB_FAULTS)).optional(),
     jobRates: z
-      .object({ failed: probability.optional(), expired: probability.optional() })
+      .object({
+        failed: probability.optional(),
+        expired: probability.optional(),
+        stuck: probability.optional(),
+        rows_failed: probability.optional(),
+        no_metadata: probability.optional(),
+      })
       .strict()
       .optional(),
+    rowRates: z
+      .object({ missing: probability.optional(), duplicated: probability.optional() })
+      .strict()
+      .optional(),
+    fileRates: z.object({ stuck_processing: probability.optional() }).strict().optional(),
+    refuseMimeTypes: z.array(z.string().min(1)).optional(),
     http: z
       .array(
         z

@@ -12,6 +12,7 @@ import {
   type Env,
 } from './http-context.js';
 import { invalidArgument } from './google-error.js';
+import { fileStorageQuotaError } from './quotas.js';
 import { pageJson } from './paging.js';
 import { isJsonObject } from './json-object.js';
 
@@ -30,12 +31,17 @@ export function fileRoutes(state: EmulatorState): Hono<Env> {
         throw invalidArgument('Missing X-Goog-Upload-Command: start for a resumable upload.');
       const body = await jsonBody(c);
       const meta = isJsonObject(body) && isJsonObject(body.file) ? body.file : {};
+      const mimeType =
+        typeof meta.mimeType === 'string' ? meta.mimeType : c.req.header('x-goog-upload-header-content-type');
+      if (mimeType !== undefined && state.faults.refusesMimeType(mimeType))
+        throw invalidArgument(`Unsupported MIME type: ${mimeType}`);
+      // The SDK declares the size up front; an upload that cannot fit is refused before any byte moves.
+      const declared = Number(c.req.header('x-goog-upload-header-content-length'));
+      if (Number.isFinite(declared) && files.usedBytes() + declared > state.fileStorageBytes)
+        throw fileStorageQuotaError(state.fileStorageBytes);
       const id = files.startUpload({
         displayName: typeof meta.displayName === 'string' ? meta.displayName : undefined,
-        mimeType:
-          typeof meta.mimeType === 'string'
-            ? meta.mimeType
-            : c.req.header('x-goog-upload-header-content-type'),
+        mimeType,
       });
       c.header(
         'x-goog-upload-url',
@@ -54,6 +60,12 @@ export function fileRoutes(state: EmulatorState): Hono<Env> {
     // Straight from the socket to disk: web-stream adapters would buffer a chunk (8 MB) or more in memory.
     const result = await files.receiveChunk(uploadId, offset, isUpload ? c.env.incoming : null, finalize);
     if ('file' in result) {
+      // Counted with the new file: an upload that did not declare its size is refused at the end.
+      if (files.usedBytes() > state.fileStorageBytes) {
+        files.delete(result.file.name);
+        throw fileStorageQuotaError(state.fileStorageBytes);
+      }
+      if (state.faults.uploadStuck()) files.holdProcessing(result.file);
       c.header('x-goog-upload-status', 'final');
       return c.json({ file: files.toJson(result.file, origin) });
     }

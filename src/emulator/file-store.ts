@@ -193,6 +193,19 @@ export class FileStore {
     this.drop(this.require(name));
   }
 
+  /** Bytes of every live file, uploads and generated ones: what the project's storage quota counts. */
+  usedBytes(): number {
+    this.sweep();
+    let total = 0;
+    for (const file of this.files.values()) total += file.sizeBytes;
+    return total;
+  }
+
+  /** Keeps an upload PROCESSING until it expires, as uploads stuck in Google's processing do. */
+  holdProcessing(file: StoredFile): void {
+    file.activeAt = file.expireTime;
+  }
+
   /** Streams the file's bytes. */
   open(file: StoredFile): ReadStream {
     return createReadStream(file.path);

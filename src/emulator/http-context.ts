@@ -21,6 +21,8 @@ export interface EmulatorState {
   batches: BatchJobs;
   ledger: MemoryLedger;
   faults: FaultInjector;
+  /** The project's Files API storage limit in bytes (uploads and batch results together). */
+  fileStorageBytes: number;
   /** generateContent's service tiers: quota pools, latency, shedding. */
   tiers: ServiceTiers;
   /** Aborted when the emulator closes: requests still waiting out their latency give up. */
@@ -56,6 +58,9 @@ export function injectFaults(state: EmulatorState, kind: CallKind): MiddlewareHa
     }
     if (fault === 'status_400')
       throw invalidArgument('Request contains an invalid argument (emulated fault status_400).');
+    // The bare 429 users meet while under every documented limit: no QuotaFailure, no RetryInfo.
+    if (fault === 'status_429')
+      throw new GoogleError('RESOURCE_EXHAUSTED', 'Resource has been exhausted (e.g. check quota).');
     if (fault === 'status_500') throw new GoogleError('INTERNAL', INTERNAL_ERROR_MESSAGE);
     if (fault === 'status_503')
       throw new GoogleError('UNAVAILABLE', 'The model is overloaded. Please try again later.');

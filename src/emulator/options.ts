@@ -19,6 +19,8 @@ export interface EmulatorQuotas {
   tpm: number;
   /** Real-time generateContent requests per model per day (standard tier); default 100_000. */
   rpd: number;
+  /** Bytes of all live files (uploads and batch results) per project; default 20 GB, as Google's. */
+  fileStorageBytes: number;
 }
 
 /** How to start an emulator; every field is optional. Times are in ms; "emulated" ones run timeScale times faster. */
@@ -76,6 +78,7 @@ export const DEFAULT_QUOTAS: EmulatorQuotas = {
   rpm: 1000,
   tpm: 4_000_000,
   rpd: 100_000,
+  fileStorageBytes: 20 * 1024 ** 3,
 };
 
 const HOURS_48 = 48 * 3600 * 1000;

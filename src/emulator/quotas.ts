@@ -138,3 +138,37 @@ export function quotaErrorBody(
 ): Record<string, unknown> {
   return quotaGoogleError(error, retryDelayMs).body();
 }
+
+/**
+ * Google's 429 for a project whose Files API storage is full (FileStorageBytesPerProject, 20 GB):
+ * QuotaFailure and Help, no RetryInfo, since only deleting files (or their 48 h expiry) frees space
+ * (the body quoted in alphaXiv/feedback#16 and python-genai#1172).
+ */
+export function fileStorageQuotaError(limitBytes: number): GoogleError {
+  return new GoogleError(
+    'RESOURCE_EXHAUSTED',
+    'You exceeded your current quota, please check your plan and billing details. For more information on this error, ' +
+      `head to: https://ai.google.dev/gemini-api/docs/rate-limits.\n* Quota exceeded for metric: ${SERVICE}/file_storage_bytes, limit: ${limitBytes}`,
+    [
+      {
+        '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+        violations: [
+          {
+            quotaMetric: `${SERVICE}/file_storage_bytes`,
+            quotaId: 'FileStorageBytesPerProject',
+            quotaValue: String(limitBytes),
+          },
+        ],
+      },
+      {
+        '@type': 'type.googleapis.com/google.rpc.Help',
+        links: [
+          {
+            description: 'Learn more about Gemini API quotas',
+            url: 'https://ai.google.dev/gemini-api/docs/rate-limits',
+          },
+        ],
+      },
+    ],
+  );
+}

@@ -100,6 +100,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     batches,
     ledger,
     faults,
+    fileStorageBytes: settings.quotas.fileStorageBytes,
     tiers: new ServiceTiers(
       settings.tiers,
       { rpm: settings.quotas.rpm, tpm: settings.quotas.tpm, rpd: settings.quotas.rpd },

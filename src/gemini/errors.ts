@@ -112,6 +112,10 @@ export interface ErrorContext {
   baseUrl?: string;
 }
 
+/** The advice for the project's Files API storage quota (FileStorageBytesPerProject), full. */
+const STORAGE_FULL_ADVICE =
+  "The project's Files API storage (20 GB; files are kept 48 h) is full: wavebatch deletes its batch inputs and results as jobs settle and retries; delete other files of the project, or lower max_concurrent_jobs.";
+
 /** The advice for a code; a 404's depends on what was asked for and where. */
 function adviceFor(code: GeminiErrorCode, context: ErrorContext): string {
   switch (code) {
@@ -168,13 +172,17 @@ export function toGeminiApiError(
       : (body?.message ?? (error instanceof Error ? error.message : String(error)));
   const wait =
     retryDelayMs !== undefined ? ` The server asks to wait ${Math.ceil(retryDelayMs / 1000)} s.` : '';
+  const advice =
+    code === 'QUOTA_EXHAUSTED' && /file_storage_bytes/.test(serverMessage)
+      ? STORAGE_FULL_ADVICE
+      : adviceFor(code, context);
   return new GeminiApiError({
     code,
     status,
     retryable: RETRYABLE.has(code) || (code === 'UNKNOWN' && status >= 500),
     ...(retryDelayMs !== undefined ? { retryDelayMs } : {}),
     message: redact(
-      `${operation} failed (HTTP ${status}${body?.status ? ` ${body.status}` : ''}): ${sentence(serverMessage)}${wait} ${adviceFor(code, context)}`,
+      `${operation} failed (HTTP ${status}${body?.status ? ` ${body.status}` : ''}): ${sentence(serverMessage)}${wait} ${advice}`,
     ),
   });
 }

@@ -94,6 +94,8 @@ export class BatchRunner {
   private readonly attempts: AttemptEventFactory;
   private readonly reconciler = new RemoteReconciler();
   private readonly stalls: StallWatch;
+  /** Set once inline results came back without keys: every later job of this run is sent as a file. */
+  private inlineUnmatched = false;
 
   constructor(private readonly options: BatchRunnerOptions) {
     const listener = options.onEvent;
@@ -256,7 +258,7 @@ export class BatchRunner {
       store,
       api,
       requests,
-      settings,
+      settings: this.inlineUnmatched ? { ...settings, inlineMaxBytes: 0 } : settings,
       clock,
       jobPrefix,
       emit: this.emit,
@@ -284,6 +286,9 @@ export class BatchRunner {
       attempts: this.attempts,
       runId: this.runId,
       stalls: this.stalls,
+      onUnmatchedInline: () => {
+        this.inlineUnmatched = true;
+      },
     };
   }
 }

@@ -78,6 +78,7 @@ async function serviceJob(deps: ResultProcessingDeps, job: JobRow, remoteName: s
       await settleLostJob(deps, job, `The results of the job are gone: ${error.message}`);
     }
     await forgetInputFile(deps, job);
+    await forgetResultsFile(deps, job, remote);
     return true;
   }
   if (ended) {
@@ -140,6 +141,30 @@ async function settleLostJob(deps: ResultProcessingDeps, job: JobRow, reason: st
     type: 'warning',
     message: `Job ${job.id} (${job.remoteName}): ${reason} ${released} records return to the queue.`,
   });
+}
+
+/**
+ * Deletes a processed job's results file: its outputs are applied (the job is `processed` before
+ * this runs, so a crash in between never needs it again), and generated files count against the
+ * project's 20 GB of Files API storage until they expire (48 h), which a large run can fill. Best
+ * effort: a failure only leaves the file to expire.
+ */
+async function forgetResultsFile(
+  deps: ResultProcessingDeps,
+  job: JobRow,
+  remote: BatchJobInfo,
+): Promise<void> {
+  if (!remote.resultsFileName) return;
+  try {
+    await deps.api.deleteFile(remote.resultsFileName);
+  } catch (error) {
+    if (!GeminiApiError.isInstance(error)) throw error;
+    if (error.code === 'NOT_FOUND' || error.code === 'PERMISSION_DENIED') return;
+    deps.emit({
+      type: 'warning',
+      message: `Deleting the results file of job ${job.id} failed (${error.message}); it expires on its own.`,
+    });
+  }
 }
 
 /**

@@ -28,6 +28,11 @@ export interface ResultProcessingDeps {
   runId: number | null;
   /** Watches PENDING and RUNNING jobs for stalls; without it none are looked for. */
   stalls?: StallWatch;
+  /**
+   * Told when an inline job's responses came back without `metadata.key` (js-genai#1191): they
+   * cannot be matched to their requests, so later jobs should go as files, whose rows carry the key.
+   */
+  onUnmatchedInline?: () => void;
 }
 
 interface RawResult {
@@ -56,10 +61,16 @@ export async function processSucceededJob(
   const seen = new Set<string>();
   let succeeded = 0;
   let failed = 0;
+  /** Results without a key: nothing ties them to a request (never matched by position: the order is Google's). */
+  let keyless = 0;
   const completions = new CompletionGroup(deps);
 
   const apply = async (result: RawResult) => {
-    const member = result.key === undefined ? undefined : members.get(result.key);
+    if (result.key === undefined) {
+      keyless++;
+      return;
+    }
+    const member = members.get(result.key);
     if (!member) {
       deps.emit({
         type: 'warning',
@@ -103,12 +114,27 @@ export async function processSucceededJob(
   }
   await completions.flush();
 
+  const inline = !remote.resultsFileName && remote.inlinedResponses !== undefined;
+  if (keyless > 0) {
+    deps.emit({
+      type: 'warning',
+      message:
+        `Job ${job.id} returned ${keyless} result${keyless === 1 ? '' : 's'} without a key` +
+        (inline
+          ? ' (inline responses without metadata.key, a known Batch API fault: js-genai#1191); they cannot be matched to their requests, so their records are sent again, and from now on this run sends every job as an uploaded file, whose results carry the key.'
+          : '; they cannot be matched to their requests, so their records are sent again.'),
+    });
+    if (inline) deps.onUnmatchedInline?.();
+  }
   for (const member of members.values()) {
     if (seen.has(member.recordId)) continue;
     failed++;
     await recordFailure(deps, job, remote, member, inFlight.get(member.recordId) ?? null, {
       cause: 'missing_result',
-      message: `Job ${job.id} finished without a result for ${member.recordId}.`,
+      message:
+        keyless > 0
+          ? `Job ${job.id} returned results without keys; none could be matched to ${member.recordId}.`
+          : `Job ${job.id} finished without a result for ${member.recordId}.`,
       raw: null,
       retryable: true,
     });

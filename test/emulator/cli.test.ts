@@ -41,6 +41,9 @@ describe('wavebatch emulator (CLI, child process)', () => {
       '--tier-limit',
       '--faults',
       '--fault-rate',
+      '--http-fault',
+      '--refuse-mime',
+      '--file-storage',
       '--model',
       '--storage-dir',
     ]) {
@@ -112,6 +115,35 @@ describe('wavebatch emulator (CLI, child process)', () => {
         models: { 'gemini-2.5-pro': { priority: { tpm: 100_000 } } },
       },
     });
+    expect(
+      await emulatorOptionsFrom({
+        ...defaults,
+        faultRate: [
+          'job_stuck=0.2',
+          'missing_row=0.01',
+          'duplicate_row=0.02',
+          'upload_stuck=0.5',
+          'empty=0.1',
+        ],
+        httpFault: ['status_429:create=0.3', 'status_429:list', 'drop'],
+        refuseMime: ['jsonl'],
+        fileStorage: '1000000',
+      }),
+    ).toMatchObject({
+      quotas: { fileStorageBytes: 1_000_000 },
+      faults: {
+        jobRates: { stuck: 0.2 },
+        rowRates: { missing: 0.01, duplicated: 0.02 },
+        fileRates: { stuck_processing: 0.5 },
+        rates: { empty: 0.1 },
+        http: [
+          { kind: 'status_429', match: 'create', rate: 0.3 },
+          { kind: 'status_429', match: 'list' },
+          { kind: 'drop' },
+        ],
+        refuseMimeTypes: ['jsonl'],
+      },
+    });
     const unset = await emulatorOptionsFrom(defaults);
     expect([unset.tiers, unset.tierQuotas]).toEqual([undefined, undefined]);
     expect([unset.fileProcessingMs, unset.fileProcessingTypes]).toEqual([undefined, undefined]);
@@ -131,6 +163,9 @@ describe('wavebatch emulator (CLI, child process)', () => {
     expect(await bad({ faultRate: ['safety=2'] })).toMatch(/--fault-rate/);
     expect(await bad({ faultRate: ['sleepy=0.1'] })).toMatch(/--fault-rate "sleepy=0.1"/);
     expect(await bad({ rpm: '-1' })).toMatch(/--rpm/);
+    expect(await bad({ httpFault: ['status_418:create'] })).toMatch(/--http-fault "status_418:create"/);
+    expect(await bad({ httpFault: ['status_429:upload=2'] })).toMatch(/--http-fault/);
+    expect(await bad({ fileStorage: 'lots' })).toMatch(/--file-storage/);
     expect(await bad({ latency: ['turbo=1s'] })).toMatch(/--latency "turbo=1s": expected tier=value/);
     expect(await bad({ latency: ['flex=5m-1m'] })).toMatch(/--latency "flex=5m-1m"/);
     expect(await bad({ shedRate: ['flex=1.5'] })).toMatch(/--shed-rate "flex=1.5"/);

@@ -10,6 +10,7 @@ import type { RunnerEvent } from '../../src/runner/events.js';
 import { openWorkloadSession, type WorkloadSessionOptions } from '../../src/runner/workload-session.js';
 import { sdkFor } from '../emulator/harness.js';
 import { emulatedConfig, FAST_RETRY } from '../fixtures/session.js';
+import { emulatorClock } from '../fixtures/emulator-clock.js';
 import { writeNoisePng } from './png.js';
 
 /** Pages whose scan is above the 50 KB upload threshold; the others are 4x4 thumbnails. */
@@ -257,5 +258,50 @@ describe('a workload of scans through the Files API, on the emulator', () => {
     const replacement = fileUriOf(LARGE[0] as string);
     expect(replacement).not.toBe(first);
     expect((await mediaFiles(running)).map((upload) => upload.uri)).toEqual([replacement]);
+  });
+});
+
+describe('media uploads stuck in PROCESSING (upload_stuck)', () => {
+  let emulator: RunningEmulator | undefined;
+  let root = '';
+
+  afterEach(async () => {
+    await emulator?.close();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('gives up on a stuck upload after the processing timeout and uploads the file again', async () => {
+    const timeScale = 3600;
+    emulator = await startEmulator({
+      timeScale,
+      turnaroundMs: 30_000,
+      seed: 5,
+      faults: { fileRates: { stuck_processing: 0.5 } },
+    });
+    const workload = writeScanWorkload({ inline_max_bytes: 1_000_000 });
+    root = workload.root;
+    const config = await emulatedConfig(workload.configPath, emulator);
+    const events: RunnerEvent[] = [];
+    // The runner waits on emulated time: its 5-minute processing timeout passes in a tenth of a second.
+    const session = await openWorkloadSession(config, {
+      clock: emulatorClock(emulator, timeScale),
+      retryPolicy: FAST_RETRY,
+      onEvent: (event) => events.push(event),
+    });
+    let summary;
+    try {
+      summary = await session.runner.run(AbortSignal.timeout(20_000));
+    } finally {
+      await session.close();
+    }
+    expect(summary.counts).toMatchObject({ done: 4, dead: 0 });
+    const stuck = events.filter(
+      (event) => event.type === 'warning' && /still processing .* after 300 s/.test(event.message),
+    );
+    expect(stuck.length).toBeGreaterThan(0);
+    // Each stuck copy was left behind and a fresh one uploaded; every record was billed once.
+    expect((await mediaFiles(emulator)).length).toBeGreaterThan(LARGE.length);
+    const billed = emulator.ledger.entries().map((entry) => entry.key);
+    expect(new Set(billed).size).toBe(billed.length);
   });
 });

@@ -8,11 +8,11 @@ import {
   startEmulator,
   type EmulatorOptions,
   type FaultPlan,
-  type RecordFault,
 } from '../../emulator/index.js';
 import { tierOptionsFrom, type RawTierOptions } from './emulator-tier-options.js';
+import { withFaultFlags, type RawFaultOptions } from './emulator-fault-options.js';
 
-export interface RawOptions extends RawTierOptions {
+export interface RawOptions extends RawTierOptions, RawFaultOptions {
   host: string;
   port: string;
   timeScale: string;
@@ -27,19 +27,11 @@ export interface RawOptions extends RawTierOptions {
   rpm?: string;
   tpm?: string;
   rpd?: string;
+  fileStorage?: string;
   faults?: string;
-  faultRate?: string[];
   model?: string[];
   storageDir?: string;
 }
-
-const RECORD_FAULTS: readonly RecordFault[] = [
-  'invalid_json',
-  'max_tokens',
-  'safety',
-  'empty',
-  'request_error',
-];
 
 const FILE_PROCESSING_TYPES: ReadonlyArray<NonNullable<EmulatorOptions['fileProcessingTypes']>> = [
   'video',
@@ -53,6 +45,8 @@ Examples:
   wavebatch emulator --turnaround 5m --seed 42         # every job takes exactly 5 emulated minutes
   wavebatch emulator --max-concurrent-jobs 2 --rpm 10  # tight quotas: 429 RESOURCE_EXHAUSTED with RetryInfo
   wavebatch emulator --fault-rate safety=0.1 --fault-rate invalid_json=0.05
+  wavebatch emulator --fault-rate job_stuck=0.2 --fault-rate missing_row=0.01 --http-fault status_429:create=0.3
+  wavebatch emulator --refuse-mime jsonl --file-storage 1000000000   # Google's refusals, on demand
   wavebatch emulator --faults '{"jobSequence":["job_failed"],"http":[{"kind":"status_503","match":"create","count":1}]}'
   wavebatch emulator --faults faults.json              # a FaultPlan in a file
   wavebatch emulator --file-processing 30s             # uploaded videos stay PROCESSING for 30 emulated s
@@ -120,11 +114,27 @@ export function emulatorCommand(): Command {
         'RPM/TPM/RPD of one service tier (for one model); flex defaults to the --rpm/--tpm/--rpd pool size, priority to 0.3x',
       ),
     )
+    .option(
+      '--file-storage <bytes>',
+      `bytes of live files (uploads and results) the project may hold before uploads get 429 (default ${DEFAULT_QUOTAS.fileStorageBytes}, 20 GB)`,
+    )
     .option('--faults <json|file>', 'a FaultPlan as inline JSON or a path to a JSON file')
     .addOption(
       new Option(
         '--fault-rate <fault=probability...>',
-        `probability per processed request of a fault: ${RECORD_FAULTS.join(', ')}`,
+        `probability of a fault per processed request (invalid_json, max_tokens, safety, empty, request_error), per created job (job_failed, job_expired, job_stuck, job_rows_failed, job_no_metadata), per answered row (missing_row, duplicate_row) or per upload (upload_stuck)`,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--http-fault <kind[:call][=probability]...>',
+        'answer calls with an HTTP fault: status_400, status_429, status_500, status_503 or drop, on create, get, list, upload, download, generate, count or any (default any, probability 1), e.g. status_429:create=0.3',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--refuse-mime <type...>',
+        'refuse uploads declared with this MIME type with 400 "Unsupported MIME type: <type>", e.g. jsonl',
       ),
     )
     .addOption(
@@ -159,6 +169,8 @@ export async function emulatorOptionsFrom(raw: RawOptions): Promise<EmulatorOpti
   if (tpm !== undefined) quotas.tpm = tpm;
   const rpd = limit(raw.rpd, '--rpd');
   if (rpd !== undefined) quotas.rpd = rpd;
+  const storage = limit(raw.fileStorage, '--file-storage');
+  if (storage !== undefined) quotas.fileStorageBytes = storage;
 
   const port = Number(raw.port);
   if (!/^\d+$/.test(raw.port) || port > 65535)
@@ -169,8 +181,7 @@ export async function emulatorOptionsFrom(raw: RawOptions): Promise<EmulatorOpti
   const seed = Number(raw.seed);
   if (!Number.isInteger(seed)) fail('--seed', raw.seed, 'an integer, e.g. --seed 42');
 
-  const faults: FaultPlan = raw.faults ? await faultPlanFrom(raw.faults) : {};
-  if (raw.faultRate?.length) faults.rates = { ...faults.rates, ...faultRates(raw.faultRate) };
+  const faults = withFaultFlags(raw.faults ? await faultPlanFrom(raw.faults) : {}, raw);
 
   return {
     host: raw.host,
@@ -254,28 +265,6 @@ function positiveInteger(text: string, option: string): number {
   const value = Number(text);
   if (!/^\d+$/.test(text) || value <= 0) fail(option, text, 'a positive integer');
   return value;
-}
-
-function faultRates(pairs: string[]): Partial<Record<RecordFault, number>> {
-  const rates: Partial<Record<RecordFault, number>> = {};
-  for (const pair of pairs) {
-    const [fault, value, ...rest] = pair.split('=');
-    const rate = Number(value);
-    if (
-      !RECORD_FAULTS.includes(fault as RecordFault) ||
-      rest.length > 0 ||
-      value === undefined ||
-      !(rate >= 0 && rate <= 1)
-    ) {
-      fail(
-        '--fault-rate',
-        pair,
-        `fault=probability with fault one of ${RECORD_FAULTS.join(', ')} and probability from 0 to 1, e.g. safety=0.1`,
-      );
-    }
-    rates[fault as RecordFault] = rate;
-  }
-  return rates;
 }
 
 async function faultPlanFrom(text: string): Promise<FaultPlan> {
