@@ -9,6 +9,7 @@ export { DEFAULT_PAGE_EXTENSIONS } from './source-schema.js';
 export { parseDuration } from './duration.js';
 export type { WorkloadDefinition } from './schema.js';
 export type {
+  AssembleConfig,
   DirectorySourceConfig,
   ExecutionConfig,
   FunctionSourceConfig,

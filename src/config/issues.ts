@@ -64,7 +64,7 @@ export function schemaIssues(error: z.ZodError, context: IssueContext): ConfigIs
   const issues: ConfigIssue[] = [];
   const skipped = (path: Path) =>
     skip.some((prefix) => prefix.every((segment, index) => path[index] === segment));
-  for (const issue of error.issues) {
+  for (const issue of error.issues.flatMap(unionBranchIssues)) {
     if (issue.code === 'unrecognized_keys') {
       const allowed = allowedKeys(issue.path, data);
       for (const key of issue.keys) {
@@ -91,6 +91,21 @@ export function schemaIssues(error: z.ZodError, context: IssueContext): ConfigIs
     issues.push(located({ file, key: keyPath(issue.path) || '(top level)', message }, lineOf(issue.path)));
   }
   return sortByLine(issues);
+}
+
+/**
+ * A union none of whose branches matched says only "expected a or b". When exactly one branch
+ * accepted the value's type (a mapping where the other branch wants a string), that branch's own
+ * issues say what is wrong inside it (`outputs.assemble.format: expected markdown or jsonl`).
+ */
+function unionBranchIssues(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || !('errors' in issue) || !Array.isArray(issue.errors)) return [issue];
+  const typed = issue.errors.filter(
+    (branch) => !branch.some((inner) => inner.code === 'invalid_type' && inner.path.length === 0),
+  );
+  const [branch] = typed;
+  if (typed.length !== 1 || !branch || branch.length === 0) return [issue];
+  return branch.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }) as z.core.$ZodIssue);
 }
 
 /** In file order; issues without a line (missing top-level keys) last, keeping their order. */

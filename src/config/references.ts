@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { ConfigError, type ConfigErrorCode, type ConfigIssue } from './config-error.js';
 import { keyPath, sortByLine, type LineFinder } from './issues.js';
 import { checkResponseSchema, readResponseSchemaFile, type SchemaOutcome } from './response-schema.js';
@@ -76,6 +76,29 @@ export async function resolveConfig(parsed: ParsedConfig, context: ResolveContex
     report('CONFIG_PATH_NOT_FOLDER', [...key], `${what}; name a folder, or move the file away`);
   }
 
+  const written = typeof parsed.outputs === 'string' ? undefined : parsed.outputs.assemble;
+  const assemble = written ? { ...written, path: absolute(written.path) } : undefined;
+  if (assemble) {
+    // Overlapping folders would mix documents and outputs: a chain named like a shard, or an output
+    // folder listing assembled files.
+    const out = absolute(outputs.path);
+    if (inside(assemble.path, out) || inside(out, assemble.path))
+      report(
+        'CONFIG_PATH_NOT_FOLDER',
+        ['outputs', 'assemble', 'path'],
+        `"${written?.path}" overlaps the output folder ${out}; name a folder beside it`,
+      );
+    else {
+      const blocker = await fileInTheWay(assemble.path);
+      if (blocker !== undefined)
+        report(
+          'CONFIG_PATH_NOT_FOLDER',
+          ['outputs', 'assemble', 'path'],
+          `${blocker} is a file, so "${assemble.path}" cannot be a folder; name a folder, or move the file away`,
+        );
+    }
+  }
+
   let responseSchema: unknown;
   const schemaFile = parsed.model.response_schema_file;
   if (schemaFile && (await requireExisting(['model', 'response_schema_file'], schemaFile, 'file'))) {
@@ -112,6 +135,7 @@ export async function resolveConfig(parsed: ParsedConfig, context: ResolveContex
     data_dir: absolute(parsed.data_dir),
     outputs: absolute(outputs.path),
     output_sink: { kind: outputs.sink, shard_bytes: outputs.shard_bytes },
+    ...(assemble ? { assemble } : {}),
     source,
     prompt: { ...parsed.prompt, dir: absolute(parsed.prompt.dir) },
     ...(parsed.context ? { context: parsed.context } : {}),
@@ -123,6 +147,12 @@ export async function resolveConfig(parsed: ParsedConfig, context: ResolveContex
     ...(apiKey ? { apiKey } : {}),
     ...(parsed.hooks ? { hooks: parsed.hooks } : {}),
   };
+}
+
+/** True when `path` is `folder` or lies below it. */
+function inside(path: string, folder: string): boolean {
+  const rel = relative(folder, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 /** The path itself, or its nearest existing ancestor, when that is not a folder; undefined when the folder can exist. */

@@ -101,6 +101,38 @@ const executionSchema = z.strictObject({
     ),
 });
 
+const assembleSchema = z
+  .strictObject({
+    by: z
+      .literal('chain', { error: 'expected chain' })
+      .default('chain')
+      .describe('what one document holds: the records of one chain'),
+    order: z
+      .literal('position', { error: 'expected position' })
+      .default('position')
+      .describe("the records' order in the document: their position in the chain"),
+    format: z
+      .enum(['markdown', 'jsonl'], { error: 'expected markdown or jsonl' })
+      .default('markdown')
+      .describe(
+        'markdown: <path>/<chain>.md, one section of text per record; ' +
+          'jsonl: <path>/<chain>.jsonl, one line {id, position, status, output} per record',
+      ),
+    path: text('a folder path')
+      .default('assembled')
+      .describe('folder of the assembled documents, relative to the config file; outside the output folder'),
+    field: text('a dot path')
+      .optional()
+      .describe(
+        'markdown: dot path into each output naming its text (e.g. text or chapter.body); default: a string output as it is, anything else as a JSON block',
+      ),
+    separator: z
+      .string({ error: 'expected a string' })
+      .default('\n\n')
+      .describe("markdown: written between two records' texts"),
+  })
+  .describe('assembled documents: outputs of a chain in order');
+
 const outputsSchema = z.union(
   [
     text('a folder path'),
@@ -116,9 +148,14 @@ const outputsSchema = z.union(
       shard_bytes: wholeNumber(1)
         .default(DEFAULT_SHARD_BYTES)
         .describe('jsonl: a shard is closed and the next one started once it holds this many bytes'),
+      assemble: assembleSchema
+        .optional()
+        .describe(
+          "one document per chain, its records' outputs in position order, rebuilt as records complete",
+        ),
     }),
   ],
-  { error: 'expected a folder path, or a mapping with sink, path and shard_bytes' },
+  { error: 'expected a folder path, or a mapping with sink, path, shard_bytes and assemble' },
 );
 
 const hooksSchema = z.strictObject({

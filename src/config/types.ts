@@ -68,6 +68,19 @@ export interface ExecutionConfig {
   stall_action: 'wait' | 'cancel';
 }
 
+/** `outputs.assemble`: one document per chain, its outputs in position order. */
+export interface AssembleConfig {
+  by: 'chain';
+  order: 'position';
+  format: 'markdown' | 'jsonl';
+  /** Folder of the documents, absolute; never inside the output folder, nor holding it. */
+  path: string;
+  /** Markdown: dot path of each output's text. */
+  field?: string;
+  /** Markdown: between two records' texts. */
+  separator: string;
+}
+
 /** A validated workload config: defaults applied, every path absolute, the response schema loaded. */
 export interface LoadedConfig {
   /** Absolute path of the config file. */
@@ -79,6 +92,8 @@ export interface LoadedConfig {
   outputs: string;
   /** How outputs are kept in that folder (`outputs.sink`; files when `outputs` is a path). */
   output_sink: { kind: 'files' | 'jsonl'; shard_bytes: number };
+  /** `outputs.assemble`, when configured. */
+  assemble?: AssembleConfig;
   source: SourceConfig;
   prompt: { dir: string; name: string; version: string };
   context?: { field?: string };

@@ -24,3 +24,13 @@ export type {
   OutputSinkKind,
   ShardCommit,
 } from './sink.js';
+export {
+  ChainAssembler,
+  chainDocumentPath,
+  renderJsonl,
+  renderMarkdown,
+  type AssemblyEntry,
+  type AssemblySettings,
+  type ChainMember,
+  type ChainRecordSource,
+} from './assembly/index.js';

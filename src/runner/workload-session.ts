@@ -27,6 +27,7 @@ import { QUICK_RETRY, type RetryPolicy } from '../retry.js';
 import { takeLease, type HeldLease } from '../store/lease.js';
 import { jobNamePrefix } from '../planner/job-name.js';
 import { ConnectionWatch } from './connection-watch.js';
+import { assemblyListener } from './assembly-listener.js';
 import { RemoteApi } from './remote-api.js';
 
 /** Where the Gemini API is when no base URL is configured (for messages only: the SDK knows it). */
@@ -194,6 +195,7 @@ export async function openWorkloadSession(
     sleep: (ms) => clock.sleep(ms),
     ...(options.mediaExpiryMarginMs !== undefined ? { expiryMarginMs: options.mediaExpiryMarginMs } : {}),
   });
+  const assembly = config.assemble ? assemblyListener(config.assemble, store, outputs, warn) : undefined;
   const hasher = new RecordContentHasher(store);
   const requests = new RecordRequestBuilder({
     prompt,
@@ -222,6 +224,7 @@ export async function openWorkloadSession(
     lease,
     onEvent: (event) => {
       telemetry.handle(event);
+      assembly?.handle(event);
       options.onEvent?.(event);
     },
     attempts: new AttemptEventFactory({
@@ -256,6 +259,7 @@ export async function openWorkloadSession(
   async function closeSession(): Promise<void> {
     try {
       late = !(await telemetry.close());
+      await assembly?.settled();
       await outputs.close();
     } finally {
       await lease.release();

@@ -1,0 +1,170 @@
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { OUTPUT_SINKS, writeCatalogWorkload, type OutputSinkName } from '../fixtures/catalog-workload.js';
+import { readOutputs } from '../fixtures/output-reader.js';
+import { openEmulatedSession } from '../fixtures/session.js';
+
+/** Turns the catalog config's `outputs` into a mapping with `assemble` (the fixture writes the plain form). */
+function withAssemble(configPath: string, sink: OutputSinkName, assemble: string[]): void {
+  const yaml = readFileSync(configPath, 'utf8');
+  const outputs = [
+    'outputs:',
+    `  sink: ${sink}`,
+    '  path: out',
+    '  assemble:',
+    ...assemble.map((line) => `    ${line}`),
+  ];
+  const replaced = yaml.replace(/^outputs:.*\n(?: {2}.*\n)*/mu, `${outputs.join('\n')}\n`);
+  writeFileSync(configPath, replaced);
+}
+
+/** Every file below `folder`, as paths relative to it. */
+function filesBelow(folder: string): string[] {
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(folder, join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+describe.each(OUTPUT_SINKS)('assembled chain documents on the emulator, %s output sink', (sink) => {
+  let emulator: RunningEmulator;
+  let root = '';
+
+  beforeEach(async () => {
+    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: { min: 30_000, max: 120_000 }, seed: 3 });
+  });
+
+  afterEach(async () => {
+    await emulator.close();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('writes one markdown document per chain, pages in order, from the outputs in the sink', async () => {
+    const workload = writeCatalogWorkload({ books: 3, pages: 3, sink, pagesPerBook: [3, 1, 4] });
+    root = workload.root;
+    withAssemble(workload.configPath, sink, ['format: markdown', 'field: carry_over', 'path: book']);
+    const { session, events } = await openEmulatedSession(workload.configPath, emulator);
+    const summary = await session.runner.run();
+    await session.close();
+
+    expect(summary.counts).toMatchObject({ done: 8, dead: 0 });
+    expect(emulator.ledger.entries()).toHaveLength(8);
+    expect(events.filter((event) => event.type === 'warning')).toEqual([]);
+    const outputs = readOutputs(join(root, 'out'), sink);
+    expect(filesBelow(join(root, 'book'))).toEqual([
+      'ST/school1/1900.md',
+      'ST/school2/1900.md',
+      'ST/school3/1900.md',
+    ]);
+    for (const [index, chain] of workload.chains.entries()) {
+      const document = readFileSync(join(root, 'book', 'ST', `school${index + 1}`, '1900.md'), 'utf8');
+      const expected = chain.map((id) => outputs.get(id)?.output.carry_over);
+      expect(expected.every((text) => typeof text === 'string' && text.length > 0)).toBe(true);
+      expect(document).toBe(`${expected.join('\n\n').trimEnd()}\n`);
+    }
+    // No temp file is left behind.
+    expect(readdirSync(join(root, 'book', 'ST', 'school1'))).toEqual(['1900.md']);
+  });
+
+  it('writes JSON Lines documents: one line per record in position order', async () => {
+    const workload = writeCatalogWorkload({ books: 2, pages: 3, sink });
+    root = workload.root;
+    withAssemble(workload.configPath, sink, ['format: jsonl']);
+    const { session } = await openEmulatedSession(workload.configPath, emulator);
+    await session.runner.run();
+    await session.close();
+
+    const outputs = readOutputs(join(root, 'out'), sink);
+    for (const [index, chain] of workload.chains.entries()) {
+      const text = readFileSync(join(root, 'assembled', 'ST', `school${index + 1}`, '1900.jsonl'), 'utf8');
+      const lines = text
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { id: string; position: number; status: string; output: unknown });
+      expect(lines.map((line) => line.id)).toEqual(chain);
+      expect(lines.map((line) => line.status)).toEqual(chain.map(() => 'done'));
+      expect(lines.map((line) => line.output)).toEqual(chain.map((id) => outputs.get(id)?.output));
+      const positions = lines.map((line) => line.position);
+      expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    }
+  });
+
+  it('keeps documents of hostile chain ids inside the assembly folder', async () => {
+    root = mkdtempSync(join(tmpdir(), 'wb-assembly-'));
+    const work = join(root, 'work');
+    mkdirSync(join(work, 'prompts', 'note'), { recursive: true });
+    writeFileSync(join(work, 'prompts', 'note', 'v1.jinja'), 'Write a note about {{ record.topic }}.\n');
+    const chains = ['../../escape', '/etc/passwd', '.hidden', 'a\\b', '..', 'x//y', '%2E%2E'];
+    const rows = chains.flatMap((chain, index) => [
+      { id: `r${index}a`, chain, pos: 1, topic: `topic ${index} a` },
+      { id: `r${index}b`, chain, pos: 2, topic: `topic ${index} b` },
+    ]);
+    writeFileSync(join(work, 'data.jsonl'), rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
+    writeFileSync(
+      join(work, 'wavebatch.yaml'),
+      [
+        'name: hostile',
+        'data_dir: state',
+        'outputs:',
+        `  sink: ${sink}`,
+        '  path: out',
+        '  assemble:',
+        '    format: jsonl',
+        '    path: docs',
+        'source:',
+        '  type: jsonl',
+        '  path: data.jsonl',
+        '  id_field: id',
+        '  chain_field: chain',
+        '  position_field: pos',
+        'prompt:',
+        '  name: note',
+        '  version: v1',
+        'model:',
+        '  name: gemini-2.5-flash',
+        'execution:',
+        '  poll_interval: 20',
+        '',
+      ].join('\n'),
+    );
+    const { session } = await openEmulatedSession(join(work, 'wavebatch.yaml'), emulator);
+    const summary = await session.runner.run();
+    await session.close();
+
+    expect(summary.counts).toMatchObject({ done: 14, dead: 0 });
+    // Nothing was written beside the workload folder, nor in it outside out/, docs/ and state/.
+    expect(readdirSync(root)).toEqual(['work']);
+    expect(readdirSync(work).sort()).toEqual([
+      'data.jsonl',
+      'docs',
+      'out',
+      'prompts',
+      'state',
+      'wavebatch.yaml',
+    ]);
+    const documents = filesBelow(join(work, 'docs'));
+    expect(documents).toHaveLength(chains.length);
+    expect(documents.every((path) => !path.split('/').some((part) => part.startsWith('.')))).toBe(true);
+    // Each chain got its own document, holding exactly its own records.
+    const ids = documents.map((path) =>
+      readFileSync(join(work, 'docs', path), 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { id: string }).id)
+        .join(','),
+    );
+    expect(ids.sort()).toEqual(chains.map((_, index) => `r${index}a,r${index}b`).sort());
+  });
+});
