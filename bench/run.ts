@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchEmulatorUpload } from './emulator-upload.js';
+import { benchLanes } from './lanes.js';
 import { benchOrchestrator } from './orchestrator.js';
 import { benchOutputsWrite } from './outputs-write.js';
 import { benchResultsParse } from './results-parse.js';
@@ -17,6 +18,7 @@ const benches: Array<[string, () => Promise<void>]> = [
   ['emulator-upload', benchEmulatorUpload],
   ['orchestrator', benchOrchestrator],
   ['scale', benchScale],
+  ['lanes', benchLanes],
 ];
 
 const only = process.argv[2];

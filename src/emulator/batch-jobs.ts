@@ -10,8 +10,9 @@ import { invalidArgument, notFound } from './google-error.js';
 import type { EmulatorQuotas } from './options.js';
 import { paginate, type Page } from './paging.js';
 import { quotaGoogleError } from './quotas.js';
-import { randomId, randomInteger, seededRandom, type Random } from './seeded-random.js';
+import { randomId, seededRandom, type Random } from './seeded-random.js';
 import { isJsonObject } from './json-object.js';
+import { drawTurnaround, type TurnaroundRange } from './turnaround.js';
 
 /** A job's state, as Google's BATCH_STATE_* without the prefix. */
 export type BatchState = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
@@ -49,7 +50,7 @@ export interface BatchJobsSettings {
   seed: number;
   /** Draws job ids; unique per emulator instance (see server.ts). */
   idRandom: Random;
-  turnaround: { min: number; max: number };
+  turnaround: TurnaroundRange;
   jobExpiryMs: number;
   quotas: () => EmulatorQuotas;
   processing: ProcessingContext;
@@ -171,8 +172,7 @@ export class BatchJobs {
     init: Pick<BatchJob, 'id' | 'model' | 'displayName' | 'source' | 'requestCount' | 'inputTokens'>,
   ): BatchJob {
     const now = this.settings.clock.now();
-    const { min, max } = this.settings.turnaround;
-    const turnaround = randomInteger(this.turnaroundRandom, min, max);
+    const turnaround = drawTurnaround(this.turnaroundRandom, this.settings.turnaround);
     let fate = this.settings.processing.faults.nextJobFault();
     let dueAt = now + turnaround;
     // A stuck job never leaves the queue: it stays PENDING until it expires.

@@ -5,6 +5,7 @@
  */
 export { startEmulator, EmulatorListenError, type RunningEmulator } from './server.js';
 export type { EmulatorOptions, EmulatorQuotas } from './options.js';
+export type { TurnaroundRange } from './turnaround.js';
 export { EmulatorOptionError, DEFAULT_QUOTAS } from './options.js';
 export type { FaultPlan, JobFault, CallKind } from './fault-plan.js';
 export { parseFaultPlan, FaultPlanError } from './fault-plan.js';

@@ -3,6 +3,7 @@ import type { FaultPlan } from './fault-plan.js';
 import { resolveTiers, type TierBehaviour, type TierOptions, type TierQuotas } from './service-tiers.js';
 import { SYNC_LANES, type SyncLane } from '../lanes/lane.js';
 import { WavebatchError } from '../errors.js';
+import type { TurnaroundRange } from './turnaround.js';
 
 /** The limits the emulator enforces, as Google's project quotas; defaults in DEFAULT_QUOTAS. */
 export interface EmulatorQuotas {
@@ -36,8 +37,11 @@ export interface EmulatorOptions {
    * itself (a virtual clock shared with the client) passes its own, so a busy machine cannot skew it.
    */
   realNow?: () => number;
-  /** Emulated time from create to done; default {min: 60_000, max: 600_000}. */
-  turnaroundMs?: number | { min: number; max: number };
+  /**
+   * Emulated time from create to done; default {min: 60_000, max: 600_000}, uniform. With `median`,
+   * heavy-tailed: log-normal around the median, `max` its 99th percentile, clamped to [min, max].
+   */
+  turnaroundMs?: number | TurnaroundRange;
   /** All randomness derives from it; default 1. */
   seed?: number;
   /** Emulated lifetime of an uploaded or generated file; default 48 h. */
@@ -89,7 +93,7 @@ export interface ResolvedOptions {
   port: number;
   timeScale: number;
   realNow: (() => number) | undefined;
-  turnaround: { min: number; max: number };
+  turnaround: TurnaroundRange;
   seed: number;
   fileTtlMs: number;
   fileProcessing: { ms: number; types: 'video' | 'all' };
@@ -146,6 +150,12 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     turnaround.min >= 0 && turnaround.max >= turnaround.min,
     'turnaroundMs',
     'a non-negative number or {min, max} with min <= max',
+  );
+  check(
+    turnaround.median === undefined ||
+      (turnaround.median > 0 && turnaround.median >= turnaround.min && turnaround.median <= turnaround.max),
+    'turnaroundMs.median',
+    'a positive number from min to max',
   );
   check(Number.isFinite(resolved.seed), 'seed', 'a number');
   check(
