@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import type { LoadedConfig } from '../config/index.js';
 import { systemClock, type RunnerClock } from '../clock.js';
 import { WavebatchError } from '../errors.js';
 import {
+  ChainAssembler,
   exportOutputFiles,
   exportOutputs,
   type ExportFormat,
@@ -315,6 +316,40 @@ export class WorkloadService {
         `${folder} is the output folder or inside it; export the outputs to another folder.`,
       );
     return exportOutputFiles(this.outputs, target);
+  }
+
+  /**
+   * Writes the assembled document of every chain with a done record (`outputs.assemble`'s format,
+   * field and separator; markdown by default) into `folder`, or the configured assembly folder;
+   * returns how many documents are now up to date there.
+   */
+  async exportAssembled(folder?: string): Promise<number> {
+    const settings = this.config.assemble;
+    const target = resolve(folder ?? settings?.path ?? join(dirname(this.config.configPath), 'assembled'));
+    const root = this.outputs.root;
+    if (
+      target === root ||
+      !relative(root, target).startsWith('..') ||
+      !relative(target, root).startsWith('..')
+    )
+      throw new ExportTargetError(
+        `${folder ?? target} overlaps the output folder ${root}; assemble the documents into another folder.`,
+      );
+    const assembler = new ChainAssembler(
+      {
+        format: settings?.format ?? 'markdown',
+        path: target,
+        separator: settings?.separator ?? '\n\n',
+        ...(settings?.field !== undefined ? { field: settings.field } : {}),
+      },
+      this.store,
+      this.outputs,
+      (error) => {
+        throw error;
+      },
+    );
+    await assembler.rebuildAll();
+    return assembler.stats.written + assembler.stats.unchanged;
   }
 
   /** The workload's chains, each with its records in position order, read from the store a page at a time. */

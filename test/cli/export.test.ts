@@ -114,6 +114,29 @@ describe.each(OUTPUT_SINKS)('wavebatch export, %s output sink', (sink) => {
     expect(missing.stderr).toContain('--out');
   });
 
+  it('assembles a markdown document per chain, marking the dead letter and the page behind it', async () => {
+    const folder = join(root, 'books');
+    const result = await runCli(['export', '-f', 'assembled', '-o', folder, '-c', configPath], { env });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('exported 2 documents');
+    const json = (id: string) => `\`\`\`json\n${JSON.stringify(onDisk(id).output, null, 2)}\n\`\`\``;
+    const whole = readFileSync(join(folder, 'ST', 'school1', '1900.md'), 'utf8');
+    expect(whole).toBe(`${(chains[0] ?? []).map(json).join('\n\n')}\n`);
+    const [first, dead, blocked] = chains[1] ?? [];
+    expect(readFileSync(join(folder, 'ST', 'school2', '1900.md'), 'utf8')).toBe(
+      [
+        json(first as string),
+        `> **wavebatch: missing** record \`${dead}\` (position 2) failed (a dead letter).`,
+        `> **wavebatch: missing** record \`${blocked}\` (position 3) is not done yet (blocked).`,
+      ].join('\n\n') + '\n',
+    );
+    const into = await runCli(['export', '-f', 'assembled', '-o', join(root, 'out'), '-c', configPath], {
+      env,
+    });
+    expect(into.code).toBe(2);
+    expect(into.stderr).toContain('output folder');
+  });
+
   it('failures --verbose shows the prompt version and the raw response under each failure', async () => {
     const result = await runCli(['failures', '--verbose', '-c', configPath], { env });
     expect(result.code).toBe(0);

@@ -68,7 +68,10 @@ describe('wavebatch estimate', () => {
     await rest.session.runner.run();
     await rest.session.close();
     const ledger = emulator.ledger.entries();
-    expect(ledger).toHaveLength(20);
+    // Requests: one per record, as estimated (no retries on a fault-free emulator), all on the batch lane.
+    expect(ledger).toHaveLength(estimate.records);
+    expect(new Set(ledger.map((entry) => entry.lane))).toEqual(new Set(['batch']));
+    expect(estimate.modes.batch.recordsByLane).toEqual({ batch: estimate.records });
     const billed = {
       input: ledger.reduce((sum, entry) => sum + entry.inputTokens, 0),
       output: ledger.reduce((sum, entry) => sum + entry.outputTokens, 0),

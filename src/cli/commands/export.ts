@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { configOption } from '../config-option.js';
 import { withWorkloadService } from '../workload-service.js';
 
-const FORMATS = ['jsonl', 'csv', 'chains', 'files'] as const;
+const FORMATS = ['jsonl', 'csv', 'chains', 'files', 'assembled'] as const;
 type Format = (typeof FORMATS)[number];
 
 /** `wavebatch export`: the outputs as JSON Lines, CSV, a CSV per chain, or bare JSON files. */
@@ -16,17 +16,22 @@ export function exportCommand(): Command {
       new Option(
         '-f, --format <format>',
         'jsonl (one document with its metadata per line), csv (a row per record), ' +
-          'chains (a row per chain, its outputs merged in page order), files (<out>/<id>.json, the output alone)',
+          'chains (a row per chain, its outputs merged in page order), files (<out>/<id>.json, the output alone), ' +
+          'assembled (a document per chain in position order, as outputs.assemble; into --out or outputs.assemble.path)',
       )
         .choices(FORMATS)
         .default('jsonl'),
     )
-    .option('-o, --out <path>', 'file to write (default: standard output); a folder for --format files')
+    .option(
+      '-o, --out <path>',
+      'file to write (default: standard output); a folder for --format files and assembled',
+    )
     .option('-q, --quiet', 'do not print how many were exported')
     .addHelpText(
       'after',
       '\nExamples:\n  wavebatch export > outputs.jsonl\n  wavebatch export -f csv -o outputs.csv' +
-        '\n  wavebatch export -f chains -o books.csv\n  wavebatch export -f files -o clean/',
+        '\n  wavebatch export -f chains -o books.csv\n  wavebatch export -f files -o clean/' +
+        '\n  wavebatch export -f assembled -o books/',
     )
     .action(
       async (
@@ -38,6 +43,7 @@ export function exportCommand(): Command {
           command.error('error: --format files needs --out <folder>', { exitCode: 2 });
         const count = await withWorkloadService(options.config, async (service) => {
           if (options.format === 'files') return service.exportOutputFiles(options.out as string);
+          if (options.format === 'assembled') return service.exportAssembled(options.out);
           const out = options.out ? createWriteStream(options.out) : process.stdout;
           const written =
             options.format === 'chains'
@@ -50,7 +56,8 @@ export function exportCommand(): Command {
           return written;
         });
         if (!options.quiet) {
-          const what = options.format === 'chains' ? 'chains' : 'outputs';
+          const what =
+            options.format === 'chains' ? 'chains' : options.format === 'assembled' ? 'documents' : 'outputs';
           process.stderr.write(`exported ${count} ${what}${options.out ? ` to ${options.out}` : ''}\n`);
         }
       },
