@@ -78,6 +78,41 @@ describe.each(OUTPUT_SINKS)('assembled chain documents on the emulator, %s outpu
     expect(readdirSync(join(root, 'book', 'ST', 'school1'))).toEqual(['1900.md']);
   });
 
+  it('rebuilds a chain as its records complete: pages not done yet are marked, then filled in', async () => {
+    const workload = writeCatalogWorkload({ books: 2, pages: 3, sink });
+    root = workload.root;
+    withAssemble(workload.configPath, sink, ['field: carry_over']);
+    const document = () => readFileSync(join(root, 'assembled', 'ST', 'school1', '1900.md'), 'utf8');
+    const chain = workload.chains[0] ?? [];
+
+    // Passes of a cron-style run-once until the first pages are done: the document holds them and marks the rest.
+    const first = await openEmulatedSession(workload.configPath, emulator);
+    for (let pass = 0; (await first.session.store.counts()).done === 0; pass++) {
+      if (pass > 200) throw new Error('no page was ever done');
+      await first.session.runner.runOnce();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const done = await first.session.store.counts();
+    await first.session.close();
+    expect(done.done).toBeLessThan(6);
+    const partial = document();
+    expect(partial).toContain(`record \`${chain[2]}\` (position 3) is not done yet`);
+    const page1 = readOutputs(join(root, 'out'), sink).get(chain[0] as string)?.output.carry_over as string;
+    expect(partial.startsWith(`${page1}\n\n`)).toBe(true);
+
+    const rest = await openEmulatedSession(workload.configPath, emulator);
+    await rest.session.runner.run();
+    await rest.session.close();
+    const outputs = readOutputs(join(root, 'out'), sink);
+    expect(document()).toBe(
+      `${chain
+        .map((id) => outputs.get(id)?.output.carry_over)
+        .join('\n\n')
+        .trimEnd()}\n`,
+    );
+    expect(emulator.ledger.entries()).toHaveLength(6);
+  });
+
   it('writes JSON Lines documents: one line per record in position order', async () => {
     const workload = writeCatalogWorkload({ books: 2, pages: 3, sink });
     root = workload.root;
