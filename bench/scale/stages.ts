@@ -20,13 +20,13 @@ import {
   jsonSchemaForModel,
   readResultLines,
 } from '../../src/results/index.js';
-import { processSucceededJob, type ResultProcessingDeps } from '../../src/runner/result-processing.js';
+import { processSucceededJob, type ResultProcessingDeps } from '../../src/lanes/batch/result-processing.js';
 import { RecordRequestBuilder } from '../../src/runner/record-request.js';
 import { runnerSettings } from '../../src/runner/workload-session.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { AttemptEventFactory } from '../../src/telemetry/attempt-event.js';
 import { openSource } from '../../src/workload/index.js';
-import type { BatchApi } from '../../src/runner/batch-api.js';
+import type { BatchApi } from '../../src/lanes/batch/batch-api.js';
 import { startEmulatorChild } from './emulator-process.js';
 import { writeScaleWorkload } from './workload.js';
 

@@ -1,8 +1,8 @@
 import type { RunnerClock } from '../clock.js';
 import type { BatchJobInfo, RemoteFile } from '../gemini/index.js';
 import { isOwnJobName, jobNamePrefix } from '../planner/job-name.js';
-import type { BatchApi } from '../runner/batch-api.js';
-import { unwatchedReason } from '../runner/remote-reconciler.js';
+import type { BatchApi } from '../lanes/batch/batch-api.js';
+import { unwatchedReason } from '../lanes/batch/remote-reconciler.js';
 import { holderGone, takeLease, type HeldLease } from '../store/lease.js';
 import { ACTIVE_JOB_STATES, type LeaseHolder, type WorkloadStore } from '../store/store.js';
 

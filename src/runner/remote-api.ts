@@ -7,7 +7,7 @@ import {
   type RemoteFile,
 } from '../gemini/index.js';
 import { withRetry, type RetryPolicy } from '../retry.js';
-import type { BatchApi } from './batch-api.js';
+import type { BatchApi } from '../lanes/batch/batch-api.js';
 import type { ConnectionWatch } from './connection-watch.js';
 
 /**

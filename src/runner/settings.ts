@@ -1,5 +1,5 @@
 import type { RetryPolicy } from '../retry.js';
-import type { StallPolicy } from './stall-policy.js';
+import type { StallPolicy } from '../lanes/batch/stall-policy.js';
 
 /** The numbers the batch runner works within, taken from the workload config. */
 export interface RunnerSettings {

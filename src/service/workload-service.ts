@@ -34,7 +34,7 @@ import { renderRunReport } from '../telemetry/report/render-report.js';
 import { writeChainCsv, type ChainRecords } from './chain-export.js';
 import { ExportTargetError } from './errors.js';
 import { takeLease } from '../store/lease.js';
-import { learnedTurnaroundMs, stallThresholdMs } from '../runner/stall-policy.js';
+import { learnedTurnaroundMs, stallThresholdMs } from '../lanes/batch/stall-policy.js';
 import { writeFailures, type FailureExportFormat } from './failure-export.js';
 import { summarizeStatus, THROUGHPUT_WINDOW_MS, type WorkloadStatus } from './status.js';
 

@@ -9,7 +9,7 @@ import {
   createRemoteJob,
   INPUT_REUSE_MAX_AGE_MS,
   type JobCreationDeps,
-} from '../../src/runner/job-creation.js';
+} from '../../src/lanes/batch/job-creation.js';
 import { FAST_RETRY } from '../fixtures/session.js';
 import { RecordRequestBuilder } from '../../src/runner/record-request.js';
 import type { RunnerEvent } from '../../src/runner/events.js';

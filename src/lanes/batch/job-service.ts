@@ -1,6 +1,6 @@
-import { GeminiApiError, type BatchJobInfo } from '../gemini/index.js';
-import type { JobRow, JobState } from '../store/store.js';
-import { endsTheRun } from './remote-api.js';
+import { GeminiApiError, type BatchJobInfo } from '../../gemini/index.js';
+import type { JobRow, JobState } from '../../store/store.js';
+import { endsTheRun } from '../../runner/remote-api.js';
 import { processSucceededJob, type ResultProcessingDeps } from './result-processing.js';
 import type { StallWatch } from './stall-policy.js';
 

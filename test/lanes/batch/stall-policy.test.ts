@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { BatchJobInfo } from '../../src/gemini/index.js';
+import type { BatchJobInfo } from '../../../src/gemini/index.js';
 import {
   learnedTurnaroundMs,
   nothingProcessed,
   StallWatch,
   stallThresholdMs,
   UNLEARNED_STALL_MS,
-} from '../../src/runner/stall-policy.js';
-import type { JobRow } from '../../src/store/store.js';
+} from '../../../src/lanes/batch/stall-policy.js';
+import type { JobRow } from '../../../src/store/store.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 

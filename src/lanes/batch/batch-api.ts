@@ -1,4 +1,4 @@
-import type { GeminiClient } from '../gemini/index.js';
+import type { GeminiClient } from '../../gemini/index.js';
 
 /** The part of the Gemini client the batch runner uses; narrow so tests and adapters stay small. */
 export type BatchApi = Pick<

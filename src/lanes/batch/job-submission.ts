@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { GeminiApiError } from '../gemini/index.js';
-import { MediaUploadError } from '../media/index.js';
-import { jobDisplayName } from '../planner/job-name.js';
-import { packJobs, type PackCandidate } from '../planner/packer.js';
-import { ACTIVE_JOB_STATES, type StoredRecord } from '../store/store.js';
-import { rejectionEvent } from '../telemetry/attempt-event.js';
+import { GeminiApiError } from '../../gemini/index.js';
+import { MediaUploadError } from '../../media/index.js';
+import { jobDisplayName } from '../../planner/job-name.js';
+import { packJobs, type PackCandidate } from '../../planner/packer.js';
+import { ACTIVE_JOB_STATES, type StoredRecord } from '../../store/store.js';
+import { rejectionEvent } from '../../telemetry/attempt-event.js';
 import { createRemoteJob, type JobCreationDeps } from './job-creation.js';
-import { MissingContextError, RecordRequestError } from './record-request.js';
+import { MissingContextError, RecordRequestError } from '../../runner/record-request.js';
 
 /** What a submission round needs: job creation's needs plus the prefix of this store's job names. */
 export interface SubmissionDeps extends JobCreationDeps {

@@ -2,17 +2,17 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import type { RunnerClock } from '../clock.js';
-import { GeminiApiError, toInlinedRequest, type BatchJobInfo, type BatchSource } from '../gemini/index.js';
-import { MediaUploadError } from '../media/index.js';
-import { isRetryable, withRetry } from '../retry.js';
-import type { FailureInput, JobMember, JobRow, StoredRecord, WorkloadStore } from '../store/store.js';
-import { rejectionEvent } from '../telemetry/attempt-event.js';
+import type { RunnerClock } from '../../clock.js';
+import { GeminiApiError, toInlinedRequest, type BatchJobInfo, type BatchSource } from '../../gemini/index.js';
+import { MediaUploadError } from '../../media/index.js';
+import { isRetryable, withRetry } from '../../retry.js';
+import type { FailureInput, JobMember, JobRow, StoredRecord, WorkloadStore } from '../../store/store.js';
+import { rejectionEvent } from '../../telemetry/attempt-event.js';
 import type { BatchApi } from './batch-api.js';
-import { endsTheRun } from './remote-api.js';
-import type { RunnerEventListener } from './events.js';
-import { RecordRequestError, type RecordRequestBuilder } from './record-request.js';
-import type { RunnerSettings } from './settings.js';
+import { endsTheRun } from '../../runner/remote-api.js';
+import type { RunnerEventListener } from '../../runner/events.js';
+import { RecordRequestError, type RecordRequestBuilder } from '../../runner/record-request.js';
+import type { RunnerSettings } from '../../runner/settings.js';
 
 /** What creating jobs needs. */
 export interface JobCreationDeps {

@@ -1,9 +1,9 @@
-import { GeminiApiError, type BatchJobInfo } from '../gemini/index.js';
-import { isOwnJobName } from '../planner/job-name.js';
-import { retryDelayMs, type RetryPolicy } from '../retry.js';
-import type { JobRow } from '../store/store.js';
+import { GeminiApiError, type BatchJobInfo } from '../../gemini/index.js';
+import { isOwnJobName } from '../../planner/job-name.js';
+import { retryDelayMs, type RetryPolicy } from '../../retry.js';
+import type { JobRow } from '../../store/store.js';
 import { createRemoteJob } from './job-creation.js';
-import { endsTheRun } from './remote-api.js';
+import { endsTheRun } from '../../runner/remote-api.js';
 import type { SubmissionDeps } from './job-submission.js';
 
 /** What the reconciler needs: submission's needs plus how often to look for unwatched jobs. */

@@ -1,16 +1,16 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BatchJobInfo } from '../gemini/index.js';
-import type { OutputDocument, OutputSink } from '../outputs/index.js';
-import { classifyResult, readResultLines, type OutputValidator } from '../results/index.js';
-import type { Usage } from '../results/index.js';
-import type { InferenceEvent } from '../store/event-log.js';
-import type { JobMember, JobRow, RecordSuccess, StoredRecord, WorkloadStore } from '../store/store.js';
-import type { AttemptEventFactory } from '../telemetry/attempt-event.js';
+import type { BatchJobInfo } from '../../gemini/index.js';
+import type { OutputDocument, OutputSink } from '../../outputs/index.js';
+import { classifyResult, readResultLines, type OutputValidator } from '../../results/index.js';
+import type { Usage } from '../../results/index.js';
+import type { InferenceEvent } from '../../store/event-log.js';
+import type { JobMember, JobRow, RecordSuccess, StoredRecord, WorkloadStore } from '../../store/store.js';
+import type { AttemptEventFactory } from '../../telemetry/attempt-event.js';
 import type { BatchApi } from './batch-api.js';
-import type { RunnerEventListener } from './events.js';
+import type { RunnerEventListener } from '../../runner/events.js';
 import type { StallWatch } from './stall-policy.js';
-import type { RunnerSettings } from './settings.js';
+import type { RunnerSettings } from '../../runner/settings.js';
 
 export interface ResultProcessingDeps {
   store: WorkloadStore;

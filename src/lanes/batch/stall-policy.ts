@@ -1,5 +1,5 @@
-import type { BatchJobInfo } from '../gemini/index.js';
-import type { JobRow } from '../store/store.js';
+import type { BatchJobInfo } from '../../gemini/index.js';
+import type { JobRow } from '../../store/store.js';
 
 /** What to do with a stalled job (`execution.stall_action`). */
 export type StallAction = 'wait' | 'cancel';
