@@ -20,6 +20,7 @@ import {
   jsonSchemaForModel,
   readResultLines,
 } from '../../src/results/index.js';
+import { RecordLifecycle } from '../../src/lifecycle/index.js';
 import { processSucceededJob, type ResultProcessingDeps } from '../../src/lanes/batch/result-processing.js';
 import { RecordRequestBuilder } from '../../src/runner/record-request.js';
 import { runnerSettings } from '../../src/runner/workload-session.js';
@@ -92,7 +93,13 @@ export async function measureStages(records: number): Promise<StageFigure[]> {
       const deps: ResultProcessingDeps = {
         store,
         api: {} as BatchApi,
-        outputs: sink,
+        lifecycle: new RecordLifecycle({
+          store,
+          outputs: sink,
+          emit: () => undefined,
+          maxRetries: runnerSettings(config).maxRetries,
+          prompt: runnerSettings(config).prompt,
+        }),
         validator,
         settings: runnerSettings(config),
         emit: () => undefined,

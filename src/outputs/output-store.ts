@@ -12,7 +12,10 @@ export interface OutputMeta {
   model: string;
   /** The content hash of the record it was made from (its variables and media bytes). */
   source?: { hash: string };
+  /** The batch job (`batches/…`) or, from a synchronous lane, the request it came in. */
   job: string;
+  /** The synchronous lane it came from (flex, standard, priority); absent for batch. */
+  lane?: string;
   attempt: number;
   usage: { inputTokens: number; outputTokens: number };
   completedAt: string;

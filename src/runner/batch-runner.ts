@@ -6,6 +6,7 @@ import type { WorkloadRecord } from '../workload/record.js';
 import type { RunnerClock } from '../clock.js';
 import type { RunOutcome } from '../store/event-log.js';
 import { AttemptEventFactory } from '../telemetry/attempt-event.js';
+import { RecordLifecycle } from '../lifecycle/index.js';
 import type { StalenessDeps } from '../outputs/staleness.js';
 import { redoStaleOutputs } from './stale-redo.js';
 import { redactEvent, type RunnerEvent, type RunnerEventListener } from './events.js';
@@ -94,6 +95,8 @@ export class BatchRunner {
   private readonly attempts: AttemptEventFactory;
   private readonly reconciler = new RemoteReconciler();
   private readonly stalls: StallWatch;
+  /** Settles every lane's outcomes: outputs written, records done, successors unlocked, or retried. */
+  private readonly lifecycle: RecordLifecycle;
   /** Set once inline results came back without keys: every later job of this run is sent as a file. */
   private inlineUnmatched = false;
 
@@ -103,6 +106,13 @@ export class BatchRunner {
     this.emit = (event: RunnerEvent) => listener?.(redactEvent(event));
     this.attempts = options.attempts ?? new AttemptEventFactory({ now: () => options.clock.now() });
     this.stalls = new StallWatch(options.settings.stall);
+    this.lifecycle = new RecordLifecycle({
+      store: options.store,
+      outputs: options.outputs,
+      emit: this.emit,
+      maxRetries: options.settings.maxRetries,
+      prompt: options.settings.prompt,
+    });
   }
 
   /** One pass (sync, reconcile, service, submit) and return: safe to call from cron. */
@@ -272,11 +282,11 @@ export class BatchRunner {
   }
 
   private processingDeps(): ResultProcessingDeps {
-    const { store, api, outputs, validator, settings, clock, calibration } = this.options;
+    const { store, api, validator, settings, clock, calibration } = this.options;
     return {
       store,
       api,
-      outputs,
+      lifecycle: this.lifecycle,
       validator,
       settings,
       emit: this.emit,

@@ -1,3 +1,4 @@
+import type { Lane } from '../lanes/lane.js';
 import { redact, redactNullable } from '../secrets/redact.js';
 import type { InferenceEvent, RunOutcome } from '../store/event-log.js';
 import type { RecordCounts } from '../store/store.js';
@@ -55,11 +56,21 @@ export type RunnerEvent =
       succeeded: number;
       failed: number;
     }
-  | { type: 'record-done'; recordId: string; jobId: string; event?: InferenceEvent }
+  /** `jobId` names the batch job it came in; `requestId` the synchronous request (the other is null / absent). */
+  | {
+      type: 'record-done';
+      recordId: string;
+      jobId: string | null;
+      requestId?: string | null;
+      lane?: Lane;
+      event?: InferenceEvent;
+    }
   | {
       type: 'record-failed';
       recordId: string;
       jobId: string | null;
+      requestId?: string | null;
+      lane?: Lane;
       cause: string;
       message: string;
       outcome: 'retry' | 'dead' | 'stale';

@@ -1,10 +1,12 @@
+import type { Lane, SyncLane } from '../lanes/lane.js';
 import type { OutputIndex, OutputLocation, ShardCommit } from '../outputs/index.js';
 import type { WorkloadRecord } from '../workload/record.js';
 import type { EventLog, InferenceEvent } from './event-log.js';
 
 /**
- * Where a record stands. `blocked` waits for its predecessor, `ready` can be packed into a job,
- * `in_flight` belongs to exactly one live job, `done` has its output file, `dead` exhausted its retries.
+ * Where a record stands. `blocked` waits for its predecessor, `ready` can be sent, `in_flight`
+ * belongs to exactly one live batch job or one synchronous request (never both), `done` has its
+ * output, `dead` exhausted its retries.
  */
 export type RecordStatus = 'blocked' | 'ready' | 'in_flight' | 'done' | 'dead';
 
@@ -19,6 +21,15 @@ export interface StoredRecord extends WorkloadRecord {
   status: RecordStatus;
   attempts: number;
   jobId: string | null;
+  /**
+   * The lane of its current flight (`batch` in a job, or the synchronous lane of its request); after
+   * a settle, the lane its output came from. Null when it was never sent (or the store predates lanes).
+   */
+  lane?: Lane | null;
+  /** The synchronous request it is in flight in (see `claimReady`); null otherwise. */
+  requestId?: string | null;
+  /** ISO time its synchronous request claimed it. */
+  claimedAt?: string | null;
   /** Records from this one to the end of its chain; the planner prefers long remaining chains. */
   remaining: number;
   /** Where its output line is, when it is done in a JSONL sink. */
@@ -61,9 +72,15 @@ export interface NewJob {
   members: JobMember[];
 }
 
+/**
+ * A failure applies to one flight of the record: its batch job (`jobId`), its synchronous request
+ * (`requestId`), or, with neither, the record while it is ready (it could not be sent at all).
+ */
 export interface FailureInput {
   recordId: string;
   jobId: string | null;
+  /** The synchronous request the attempt was (set instead of `jobId`). */
+  requestId?: string | null;
   attempt: number;
   cause: string;
   message: string;
@@ -91,9 +108,13 @@ export interface RecordCounts {
   total: number;
 }
 
+/** A valid result of one flight: `jobId` for a batch job, or `requestId` for a synchronous request. */
 export interface RecordSuccess {
   recordId: string;
-  jobId: string;
+  /** The batch job it came from; null for a synchronous request. */
+  jobId: string | null;
+  /** The synchronous request it came from (see `claimReady`). */
+  requestId?: string | null;
   /** Where its line is, when the output sink is JSONL shards. */
   location?: OutputLocation | null;
   inputTokens: number;
@@ -156,6 +177,27 @@ export interface FailureFilter {
   deadOnly?: boolean;
   recordId?: string;
   limit?: number;
+}
+
+/**
+ * Ready records to claim for synchronous requests on one lane. The store draws each claimed
+ * record's request id, `<claimId>-<n>`, so two claims never share one.
+ */
+export interface ReadyClaim {
+  lane: SyncLane;
+  /** At most this many records. */
+  limit: number;
+  /** Unique per claim (random, or a run-scoped counter): it prefixes the request ids. */
+  claimId: string;
+  /** Only these records, those of them still ready (a scheduler's picks); default: the longest remaining chains first. */
+  recordIds?: readonly string[];
+}
+
+/** A record moved in flight by `claimReady`: one synchronous request owns it until it settles. */
+export interface ClaimedRecord extends StoredRecord {
+  lane: SyncLane;
+  requestId: string;
+  claimedAt: string;
 }
 
 /** Result of applying one failed result to a record. */
@@ -295,6 +337,20 @@ export interface WorkloadStore extends MediaFileCache, FileDigestCache, EventLog
   /** Every job the record was sent in, oldest first. */
   recordAttempts(recordId: string): Promise<RecordAttempt[]>;
 
+  /**
+   * Moves ready records in flight in synchronous requests, atomically: each claimed record belongs to
+   * its request (lane, request id, claim time) and to nothing else until it settles
+   * (`completeRecords` / `failRecord` with its `requestId`) or is released. A claim is not a job: it
+   * lives as long as the process holding the lease, so `releaseStrandedRecords` (run at every start)
+   * returns the claims of a crashed process to `ready` and their requests are sent again.
+   */
+  claimReady(claim: ReadyClaim): Promise<ClaimedRecord[]>;
+  /**
+   * Returns a claimed record to `ready` without counting an attempt (its request was never answered:
+   * the run stopped, or the lane could not take it); false when the request no longer owns it.
+   */
+  releaseClaim(recordId: string, requestId: string): Promise<boolean>;
+
   /** Records the intent to create a job and moves its records in flight, atomically. */
   createJobIntent(job: NewJob): Promise<void>;
   /** Drops an intent that was never created remotely and returns its records to `ready`. */
@@ -319,13 +375,14 @@ export interface WorkloadStore extends MediaFileCache, FileDigestCache, EventLog
   /**
    * Marks records done (their outputs are already durable in the sink) and unblocks their
    * successors, in one transaction (one durable commit for many), with the shard length their lines
-   * end at when the sink is JSONL; returns how many were in flight in their job and are now done
-   * (the others are left unchanged).
+   * end at when the sink is JSONL; returns how many were in flight in their job or request and are
+   * now done (the others are left unchanged: a replayed result applies once).
    */
   completeRecords(successes: readonly RecordSuccess[], commit?: ShardCommit | null): Promise<number>;
   /**
    * Logs a failure; retries the record or dead-letters it once attempts exceed `maxRetries`.
-   * With `jobId` set it applies to a record in flight in that job; with null, to a ready record.
+   * With `jobId` (or `requestId`) set it applies to a record in flight in that job (or request);
+   * with neither, to a ready record.
    */
   failRecord(failure: FailureInput, maxRetries: number, retryable: boolean): Promise<FailureOutcome>;
   /** Returns a finished job's records that are still in flight to `ready` (FAILED/EXPIRED/CANCELLED). */
@@ -337,7 +394,10 @@ export interface WorkloadStore extends MediaFileCache, FileDigestCache, EventLog
    */
   reopenRecord(recordId: string): Promise<boolean>;
 
-  /** Returns in-flight records whose job is no longer active to `ready` (repairs an interrupted settle). */
+  /**
+   * Returns in-flight records whose job is no longer active, and every synchronous claim (their
+   * process is gone: the caller holds the lease), to `ready` (repairs an interrupted settle).
+   */
   releaseStrandedRecords(): Promise<number>;
   /** How many in-flight records have no active job (what releaseStrandedRecords would release). */
   countStrandedRecords(): Promise<number>;

@@ -90,6 +90,7 @@ export function runnerLogLine(event: RunnerEvent): LogLine {
       return line('debug', `record ${event.recordId} done`, {
         recordId: event.recordId,
         jobId: event.jobId,
+        ...(event.requestId ? { requestId: event.requestId, lane: event.lane } : {}),
         attempt: event.event?.attempt,
         inputTokens: event.event?.inputTokens,
         outputTokens: event.event?.outputTokens,
@@ -104,6 +105,7 @@ export function runnerLogLine(event: RunnerEvent): LogLine {
         {
           recordId: event.recordId,
           jobId: event.jobId,
+          ...(event.requestId ? { requestId: event.requestId, lane: event.lane } : {}),
           cause: event.cause,
           outcome: event.outcome,
           attempt: event.event?.attempt,

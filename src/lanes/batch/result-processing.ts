@@ -1,11 +1,11 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BatchJobInfo } from '../../gemini/index.js';
-import type { OutputDocument, OutputSink } from '../../outputs/index.js';
+import { outputDocument, type Flight, type RecordLifecycle } from '../../lifecycle/index.js';
 import { classifyResult, readResultLines, type OutputValidator } from '../../results/index.js';
 import type { Usage } from '../../results/index.js';
 import type { InferenceEvent } from '../../store/event-log.js';
-import type { JobMember, JobRow, RecordSuccess, StoredRecord, WorkloadStore } from '../../store/store.js';
+import type { JobMember, JobRow, StoredRecord, WorkloadStore } from '../../store/store.js';
 import type { AttemptEventFactory } from '../../telemetry/attempt-event.js';
 import type { BatchApi } from './batch-api.js';
 import type { RunnerEventListener } from '../../runner/events.js';
@@ -13,9 +13,14 @@ import type { StallWatch } from './stall-policy.js';
 import type { RunnerSettings } from '../../runner/settings.js';
 
 export interface ResultProcessingDeps {
-  store: WorkloadStore;
+  /** Jobs, their members and the records in flight in them (records are settled through `lifecycle`). */
+  store: Pick<
+    WorkloadStore,
+    'listJobs' | 'jobMembers' | 'listRecords' | 'updateJobState' | 'releaseJobRecords'
+  >;
   api: BatchApi;
-  outputs: OutputSink;
+  /** Settles each result: output written, record done and successor unlocked, or retried / dead-lettered. */
+  lifecycle: RecordLifecycle;
   validator: OutputValidator;
   settings: RunnerSettings;
   emit: RunnerEventListener;
@@ -44,11 +49,12 @@ interface RawResult {
 }
 
 /**
- * Applies a succeeded job's results: valid outputs are written to the sink a group at a time and the
- * group is then marked done in one store transaction; each failure is logged and retried or
- * dead-lettered. Safe to run again after a crash: records no longer in flight in this job are
- * skipped, and those whose output was written but not yet marked done are still in flight, so they
- * are applied again (a file replaces itself; a shard's uncommitted tail was cut at start-up).
+ * Applies a succeeded job's results through the record lifecycle: valid outputs are written to the
+ * sink a group at a time and the group is then marked done in one store transaction; each failure
+ * is logged and retried or dead-lettered. Safe to run again after a crash: records no longer in
+ * flight in this job are skipped, and those whose output was written but not yet marked done are
+ * still in flight, so they are applied again (a file replaces itself; a shard's uncommitted tail
+ * was cut at start-up). The job is `processed` only after every result is settled.
  */
 export async function processSucceededJob(
   deps: ResultProcessingDeps,
@@ -63,7 +69,6 @@ export async function processSucceededJob(
   let failed = 0;
   /** Results without a key: nothing ties them to a request (never matched by position: the order is Google's). */
   let keyless = 0;
-  const completions = new CompletionGroup(deps);
 
   const apply = async (result: RawResult) => {
     if (result.key === undefined) {
@@ -80,15 +85,7 @@ export async function processSucceededJob(
     }
     if (seen.has(member.recordId)) return;
     seen.add(member.recordId);
-    const ok = await applyResult(
-      deps,
-      job,
-      remote,
-      member,
-      inFlight.get(member.recordId),
-      result,
-      completions,
-    );
+    const ok = await applyResult(deps, job, remote, member, inFlight.get(member.recordId), result);
     if (ok) succeeded++;
     else failed++;
   };
@@ -112,7 +109,7 @@ export async function processSucceededJob(
     for (const inline of remote.inlinedResponses)
       await apply({ key: inline.key, response: inline.response, error: inline.error });
   }
-  await completions.flush();
+  await deps.lifecycle.flush();
 
   const inline = !remote.resultsFileName && remote.inlinedResponses !== undefined;
   if (keyless > 0) {
@@ -139,8 +136,9 @@ export async function processSucceededJob(
       retryable: true,
     });
   }
+  await deps.lifecycle.flush();
   await deps.store.updateJobState(job.id, 'processed');
-  await deps.outputs.checkpoint();
+  await deps.lifecycle.checkpoint();
   deps.emit({ type: 'job-processed', jobId: job.id, succeeded, failed });
 }
 
@@ -151,7 +149,6 @@ async function applyResult(
   member: JobMember,
   record: StoredRecord | undefined,
   result: RawResult,
-  completions: CompletionGroup,
 ): Promise<boolean> {
   // Settled already (a replay after a crash): nothing to do.
   if (!record || record.status !== 'in_flight' || record.jobId !== job.id) return true;
@@ -167,30 +164,23 @@ async function applyResult(
   }
   const usage = outcome.usage;
   deps.observeUsage(member.estimatedTokens, usage.inputTokens);
-  const document: OutputDocument = {
-    id: record.id,
-    output: outcome.output,
-    meta: {
-      prompt: {
-        name: deps.settings.prompt.name,
-        version: deps.settings.prompt.version,
-        hash: member.promptHash,
-        ...(deps.settings.prompt.templateHash ? { template: deps.settings.prompt.templateHash } : {}),
-      },
+  const flight: Flight = { lane: 'batch', jobId: job.id };
+  await deps.lifecycle.succeed({
+    recordId: record.id,
+    flight,
+    document: outputDocument({
+      record,
+      output: outcome.output,
+      prompt: { ...deps.settings.prompt, hash: member.promptHash },
       model: job.model,
-      ...(member.sourceHash ? { source: { hash: member.sourceHash } } : {}),
-      job: job.remoteName ?? job.id,
+      sourceHash: member.sourceHash ?? null,
+      flight,
+      jobName: job.remoteName,
       attempt: member.attempt,
       usage,
-      completedAt: new Date(deps.now()).toISOString(),
-      ...(record.predecessorId ? { contextFrom: record.predecessorId } : {}),
-    },
-  };
-  await completions.add(document, {
-    recordId: record.id,
-    jobId: job.id,
-    inputTokens: usage.inputTokens,
-    outputTokens: usage.outputTokens,
+      completedAt: deps.now(),
+    }),
+    usage,
     event: attemptEvent(deps, job, remote, member, record, {
       usage,
       finishReason: outcome.finishReason,
@@ -198,43 +188,6 @@ async function applyResult(
     }),
   });
   return true;
-}
-
-/**
- * Collects valid outputs and settles them a group at a time: the sink makes the group durable, then
- * one store transaction marks its records done (with each line's location and the shard's new
- * committed length). A record is never marked done before its output is durable.
- */
-class CompletionGroup {
-  private pending: Array<{ document: OutputDocument; success: RecordSuccess }> = [];
-
-  constructor(private readonly deps: ResultProcessingDeps) {}
-
-  /** Queues an output; settles the group once it is full. */
-  async add(document: OutputDocument, success: RecordSuccess): Promise<void> {
-    this.pending.push({ document, success });
-    if (this.pending.length >= this.deps.outputs.groupSize) await this.flush();
-  }
-
-  /** Writes every queued output, commits their completions in one transaction, reports each as done. */
-  async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const group = this.pending;
-    this.pending = [];
-    const written = await this.deps.outputs.writeGroup(group.map((entry) => entry.document));
-    const successes = group.map((entry, index) => ({
-      ...entry.success,
-      location: written.locations[index] ?? null,
-    }));
-    await this.deps.store.completeRecords(successes, written.commit);
-    for (const success of successes)
-      this.deps.emit({
-        type: 'record-done',
-        recordId: success.recordId,
-        jobId: success.jobId,
-        ...(success.event ? { event: success.event } : {}),
-      });
-  }
 }
 
 /** Why an attempt failed, as classification (or the runner) found it. */
@@ -261,30 +214,16 @@ async function recordFailure(
     finishReason: failure.finishReason ?? null,
     failure: { cause, message, raw },
   });
-  const outcome = await deps.store.failRecord(
-    {
-      recordId: member.recordId,
-      jobId: job.id,
-      attempt: member.attempt,
-      cause,
-      message,
-      raw,
-      promptName: deps.settings.prompt.name,
-      promptVersion: deps.settings.prompt.version,
-      promptHash: member.promptHash,
-      event,
-    },
-    deps.settings.maxRetries,
-    failure.retryable,
-  );
-  deps.emit({
-    type: 'record-failed',
+  await deps.lifecycle.fail({
     recordId: member.recordId,
-    jobId: job.id,
+    flight: { lane: 'batch', jobId: job.id },
+    attempt: member.attempt,
     cause,
     message,
-    outcome,
-    ...(outcome === 'stale' ? {} : { event: { ...event, type: outcome } }),
+    raw,
+    retryable: failure.retryable,
+    promptHash: member.promptHash,
+    event,
   });
 }
 

@@ -5,8 +5,8 @@ import { insertEvents } from './event-log.js';
 import { CLEAR_LOCATION, commitShard } from './output-index.js';
 
 /**
- * Marks in-flight records done at their output location, bills their job, unblocks successors and
- * commits the shard length their lines end at; returns how many applied.
+ * Marks in-flight records done at their output location, bills their job (a synchronous request has
+ * none), unblocks successors and commits the shard length their lines end at; returns how many applied.
  */
 export function completeRecords(
   db: Database.Database,
@@ -14,12 +14,11 @@ export function completeRecords(
   commit: ShardCommit | null,
   at: string,
 ): number {
-  const finish = db.prepare(
-    `UPDATE records SET status = 'done', redo = 0, job_id = NULL, input_tokens = input_tokens + ?,
-         output_tokens = output_tokens + ?, output_shard = ?, output_offset = ?, output_length = ?,
-         updated_at = ?
-       WHERE id = ? AND status = 'in_flight' AND job_id = ?`,
-  );
+  const settled = `UPDATE records SET status = 'done', redo = 0, job_id = NULL, request_id = NULL,
+         claimed_at = NULL, input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,
+         output_shard = ?, output_offset = ?, output_length = ?, updated_at = ?`;
+  const finishInJob = db.prepare(`${settled} WHERE id = ? AND status = 'in_flight' AND job_id = ?`);
+  const finishInRequest = db.prepare(`${settled} WHERE id = ? AND status = 'in_flight' AND request_id = ?`);
   const bill = db.prepare(
     'UPDATE jobs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ? WHERE id = ?',
   );
@@ -33,7 +32,10 @@ export function completeRecords(
     for (const success of successes) {
       // Only the record's current flight counts, so a replayed result (after a crash) changes nothing.
       const location = success.location ?? null;
-      const changed = finish.run(
+      const requestId = success.requestId ?? null;
+      const flight = requestId ?? success.jobId;
+      if (flight === null) continue;
+      const changed = (requestId === null ? finishInJob : finishInRequest).run(
         success.inputTokens,
         success.outputTokens,
         location?.shard ?? null,
@@ -41,13 +43,15 @@ export function completeRecords(
         location?.length ?? null,
         at,
         success.recordId,
-        success.jobId,
+        flight,
       ).changes;
       if (changed === 0) continue;
-      const job = billed.get(success.jobId) ?? { input: 0, output: 0 };
-      job.input += success.inputTokens;
-      job.output += success.outputTokens;
-      billed.set(success.jobId, job);
+      if (requestId === null && success.jobId !== null) {
+        const job = billed.get(success.jobId) ?? { input: 0, output: 0 };
+        job.input += success.inputTokens;
+        job.output += success.outputTokens;
+        billed.set(success.jobId, job);
+      }
       unblock.run(at, success.recordId);
       // Logged only with the completion it describes, so a replayed result is logged once.
       if (success.event) insertEvents(db, [success.event]);
@@ -69,24 +73,27 @@ export function failRecord(
   at: string,
 ): FailureOutcome {
   return db.transaction((): FailureOutcome => {
-    // A failure applies to the record's current flight only (or, with no job, to a ready record
-    // that could not be sent), so replaying a processed result after a crash changes nothing.
+    // A failure applies to the record's current flight only (or, with no job or request, to a
+    // ready record that could not be sent), so replaying a processed result after a crash changes nothing.
+    const requestId = failure.requestId ?? null;
     const row = (
-      failure.jobId === null
-        ? db.prepare(`SELECT attempts FROM records WHERE id = ? AND status = 'ready'`).get(failure.recordId)
-        : db
-            .prepare(`SELECT attempts FROM records WHERE id = ? AND status = 'in_flight' AND job_id = ?`)
-            .get(failure.recordId, failure.jobId)
+      requestId !== null
+        ? db
+            .prepare(`SELECT attempts FROM records WHERE id = ? AND status = 'in_flight' AND request_id = ?`)
+            .get(failure.recordId, requestId)
+        : failure.jobId === null
+          ? db.prepare(`SELECT attempts FROM records WHERE id = ? AND status = 'ready'`).get(failure.recordId)
+          : db
+              .prepare(`SELECT attempts FROM records WHERE id = ? AND status = 'in_flight' AND job_id = ?`)
+              .get(failure.recordId, failure.jobId)
     ) as { attempts: number } | undefined;
     if (!row) return 'stale';
     const attempts = row.attempts + 1;
     const dead = !retryable || attempts > maxRetries;
-    db.prepare(`UPDATE records SET status = ?, attempts = ?, job_id = NULL, updated_at = ? WHERE id = ?`).run(
-      dead ? 'dead' : 'ready',
-      attempts,
-      at,
-      failure.recordId,
-    );
+    db.prepare(
+      `UPDATE records SET status = ?, attempts = ?, job_id = NULL, request_id = NULL, claimed_at = NULL,
+           updated_at = ? WHERE id = ?`,
+    ).run(dead ? 'dead' : 'ready', attempts, at, failure.recordId);
     insertFailure(db, failure, dead, at);
     const outcome = dead ? 'dead' : 'retry';
     if (failure.event)
@@ -99,11 +106,12 @@ export function failRecord(
 
 function insertFailure(db: Database.Database, failure: FailureInput, final: boolean, at: string): void {
   db.prepare(
-    `INSERT INTO failures (record_id, job_id, attempt, cause, message, raw, prompt_name, prompt_version, prompt_hash, final, at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO failures (record_id, job_id, request_id, attempt, cause, message, raw, prompt_name, prompt_version, prompt_hash, final, at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(
     failure.recordId,
     failure.jobId,
+    failure.requestId ?? null,
     failure.attempt,
     failure.cause,
     failure.message,
@@ -131,7 +139,10 @@ export function releaseJobRecords(
     .run(countAttempt ? 1 : 0, at, jobId).changes;
 }
 
-/** In-flight records whose job is missing or not active any more. */
+/**
+ * In-flight records whose job is missing or not active any more. A synchronous claim has no job, so
+ * it is stranded too: only the lease holder releases, and its own requests are never mid-flight then.
+ */
 const STRANDED = `status = 'in_flight' AND (job_id IS NULL OR job_id NOT IN (
   SELECT id FROM jobs WHERE state IN ('intent', 'pending', 'running', 'succeeded')))`;
 
@@ -143,7 +154,10 @@ export function countStrandedRecords(db: Database.Database): number {
 /** Returns in-flight records whose job is missing or finished without success to ready; returns how many. */
 export function releaseStrandedRecords(db: Database.Database, at: string): number {
   return db
-    .prepare(`UPDATE records SET status = 'ready', job_id = NULL, updated_at = ? WHERE ${STRANDED}`)
+    .prepare(
+      `UPDATE records SET status = 'ready', job_id = NULL, request_id = NULL, claimed_at = NULL, updated_at = ?
+         WHERE ${STRANDED}`,
+    )
     .run(at).changes;
 }
 

@@ -16,7 +16,8 @@ export function createJobIntent(db: Database.Database, job: NewJob, at: string):
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     const claim = db.prepare(
-      `UPDATE records SET status = 'in_flight', job_id = ?, updated_at = ? WHERE id = ? AND status = 'ready'`,
+      `UPDATE records SET status = 'in_flight', job_id = ?, lane = 'batch', updated_at = ?
+         WHERE id = ? AND status = 'ready'`,
     );
     for (const m of job.members) {
       member.run(

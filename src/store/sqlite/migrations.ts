@@ -192,4 +192,14 @@ export const MIGRATIONS: readonly string[] = [
     sha256 TEXT NOT NULL
   );
   `,
+  // 7: records in flight in a synchronous request (flex, standard, priority) rather than a batch job:
+  // the lane and request that claimed each, and when. `lane` stays after a settle: the lane the
+  // record's output came from. Failures name the request they belong to.
+  `
+  ALTER TABLE records ADD COLUMN lane TEXT;
+  ALTER TABLE records ADD COLUMN request_id TEXT;
+  ALTER TABLE records ADD COLUMN claimed_at TEXT;
+  CREATE INDEX records_by_request ON records (request_id) WHERE request_id IS NOT NULL;
+  ALTER TABLE failures ADD COLUMN request_id TEXT;
+  `,
 ];

@@ -1,3 +1,4 @@
+import { isLane } from '../../lanes/lane.js';
 import type { OutputLocation } from '../../outputs/index.js';
 import type { FailureRow, JobRow, JobState, RecordStatus, StoredRecord } from '../store.js';
 
@@ -20,6 +21,9 @@ export interface RecordDbRow {
   status: RecordStatus;
   attempts: number;
   job_id: string | null;
+  lane?: string | null;
+  request_id?: string | null;
+  claimed_at?: string | null;
   remaining: number;
   output_shard: number | null;
   output_offset: number | null;
@@ -49,6 +53,7 @@ export interface FailureDbRow {
   id: number;
   record_id: string;
   job_id: string | null;
+  request_id?: string | null;
   attempt: number;
   cause: string;
   message: string;
@@ -71,6 +76,9 @@ export function toStoredRecord(row: RecordDbRow): StoredRecord {
     status: row.status,
     attempts: row.attempts,
     jobId: row.job_id,
+    lane: isLane(row.lane) ? row.lane : null,
+    requestId: row.request_id ?? null,
+    claimedAt: row.claimed_at ?? null,
     remaining: row.remaining,
     output: location(row.output_shard, row.output_offset, row.output_length),
     predecessorOutput: location(row.predecessor_shard, row.predecessor_offset, row.predecessor_length),
@@ -110,6 +118,7 @@ export function toFailureRow(row: FailureDbRow): FailureRow {
     id: row.id,
     recordId: row.record_id,
     jobId: row.job_id,
+    requestId: row.request_id ?? null,
     attempt: row.attempt,
     cause: row.cause,
     message: row.message,

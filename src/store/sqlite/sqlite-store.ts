@@ -21,6 +21,7 @@ import type {
 import type { WorkloadRecord } from '../../workload/record.js';
 import type {
   ChainCounts,
+  ClaimedRecord,
   FailureFilter,
   FailureInput,
   FileDigestRow,
@@ -37,6 +38,7 @@ import type {
   RecordAttempt,
   RecordCounts,
   RecordFilter,
+  ReadyClaim,
   RecordSuccess,
   StoredRecord,
   SyncSummary,
@@ -44,6 +46,7 @@ import type {
   WorkloadStore,
 } from '../store.js';
 import { redact, redactNullable } from '../../secrets/redact.js';
+import * as claims from './claims.js';
 import * as completions from './completions.js';
 import { durably, openDatabase } from './database.js';
 import * as eventLog from './event-log.js';
@@ -69,7 +72,7 @@ export interface SqliteStoreOptions {
 
 /**
  * The embedded default store: one SQLite file in WAL mode, no server needed. Each concept's SQL
- * lives in its own module (record-sync, readiness, record-queries, progress, jobs, completions,
+ * lives in its own module (record-sync, readiness, record-queries, progress, claims, jobs, completions,
  * maintenance, media-files, event-log, runs, leases);
  * this class owns the connection and the clock and delegates to them.
  */
@@ -207,6 +210,14 @@ export class SqliteStore implements WorkloadStore {
 
   async recordAttempts(recordId: string): Promise<RecordAttempt[]> {
     return recordQueries.recordAttempts(this.db, recordId);
+  }
+
+  async claimReady(claim: ReadyClaim): Promise<ClaimedRecord[]> {
+    return claims.claimReady(this.db, claim, this.stamp());
+  }
+
+  async releaseClaim(recordId: string, requestId: string): Promise<boolean> {
+    return claims.releaseClaim(this.db, recordId, requestId, this.stamp());
   }
 
   // Job-level writes are committed durably (see `durably`): the intent must survive a power loss

@@ -1,0 +1,188 @@
+import type { SyncLane } from '../lanes/lane.js';
+import type { OutputDocument, OutputSink } from '../outputs/index.js';
+import type { RunnerEvent } from '../runner/events.js';
+import type { InferenceEvent } from '../store/event-log.js';
+import type { ClaimedRecord, FailureOutcome, RecordSuccess, WorkloadStore } from '../store/store.js';
+import { flightKeys, type Flight } from './flight.js';
+
+/** The part of the store the lifecycle changes: claims, completions and failures, nothing else. */
+export type LifecycleStore = Pick<
+  WorkloadStore,
+  'claimReady' | 'releaseClaim' | 'completeRecords' | 'failRecord'
+>;
+
+/** What the lifecycle reports: each settled attempt, with its event as the inference log stored it. */
+export type SettlementEvent = Extract<RunnerEvent, { type: 'record-done' | 'record-failed' }>;
+
+export interface RecordLifecycleDeps {
+  store: LifecycleStore;
+  /** Where valid outputs are made durable before the store marks their records done. */
+  outputs: Pick<OutputSink, 'writeGroup' | 'groupSize' | 'checkpoint'>;
+  emit: (event: SettlementEvent) => void;
+  /** Attempts after the first before a record is dead-lettered. */
+  maxRetries: number;
+  /** The prompt the failures are filed under. */
+  prompt: { name: string; version: string };
+}
+
+/** A valid output of one flight, to be written and marked done. */
+export interface SettledSuccess {
+  recordId: string;
+  flight: Flight;
+  /** The output document (see `outputDocument`). */
+  document: OutputDocument;
+  usage: { inputTokens: number; outputTokens: number };
+  /** The attempt's event: logged in the same transaction that marks the record done, or not at all. */
+  event?: InferenceEvent;
+}
+
+/** Why one attempt failed, and whether another can help. */
+export interface SettledFailure {
+  recordId: string;
+  /** The flight the attempt was in; null for a ready record that could not be sent at all. */
+  flight: Flight | null;
+  attempt: number;
+  cause: string;
+  message: string;
+  raw: string | null;
+  /** False dead-letters at once (a blocked prompt, a request that can never fit). */
+  retryable: boolean;
+  promptHash: string | null;
+  /** The attempt's event: logged with the failure, its type set to the outcome (retry / dead). */
+  event?: InferenceEvent;
+}
+
+/**
+ * The record lifecycle, the same for every lane: claim ready records → send them (the lane's
+ * business) → settle each outcome. A success is written through the output sink first and then,
+ * in one store transaction, marked done, its successor unblocked and its attempt event logged; a
+ * failure is retried or dead-lettered by its cause, its event logged in the same transaction.
+ *
+ * Crash safety: a record is never marked done before its output is durable (a crash in between
+ * leaves it in flight, its output is applied again, a file replaces itself and an uncommitted shard
+ * tail is cut at start-up); a settle names the record's flight, so an outcome of an older flight
+ * (a replay, a request that lost a hedge) changes nothing and is never logged twice.
+ *
+ * Settles are serialized (one at a time, in call order), so lanes may call it from concurrent
+ * requests: the sink's writes and the store's transactions never interleave.
+ */
+export class RecordLifecycle {
+  private pending: SettledSuccess[] = [];
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: RecordLifecycleDeps) {}
+
+  /**
+   * Claims up to `limit` ready records for synchronous requests on `lane` (only `recordIds` when
+   * given), each in its own request `<claimId>-<n>`.
+   */
+  claim(
+    lane: SyncLane,
+    limit: number,
+    claimId: string,
+    recordIds?: readonly string[],
+  ): Promise<ClaimedRecord[]> {
+    return this.serially(() =>
+      this.deps.store.claimReady({ lane, limit, claimId, ...(recordIds ? { recordIds } : {}) }),
+    );
+  }
+
+  /** Gives a claimed record back (its request was never answered), without counting an attempt. */
+  release(recordId: string, requestId: string): Promise<boolean> {
+    return this.serially(() => this.deps.store.releaseClaim(recordId, requestId));
+  }
+
+  /**
+   * Queues a valid output; the queue is settled once it holds a sink group (`flush` settles it
+   * sooner). Resolves when the output is queued, or settled if this filled the group.
+   */
+  succeed(success: SettledSuccess): Promise<void> {
+    return this.serially(async () => {
+      this.pending.push(success);
+      if (this.pending.length >= this.deps.outputs.groupSize) await this.settlePending();
+    });
+  }
+
+  /** Settles every queued output now: written durably, then marked done in one transaction. */
+  flush(): Promise<void> {
+    return this.serially(() => this.settlePending());
+  }
+
+  /** Settles a failed attempt: retried (back to ready) or dead-lettered; 'stale' if the flight no longer owns the record. */
+  fail(failure: SettledFailure): Promise<FailureOutcome> {
+    return this.serially(async () => {
+      const { recordId, flight, cause, message, raw } = failure;
+      const keys = flightKeys(flight);
+      const outcome = await this.deps.store.failRecord(
+        {
+          recordId,
+          ...keys,
+          attempt: failure.attempt,
+          cause,
+          message,
+          raw,
+          promptName: this.deps.prompt.name,
+          promptVersion: this.deps.prompt.version,
+          promptHash: failure.promptHash,
+          ...(failure.event ? { event: failure.event } : {}),
+        },
+        this.deps.maxRetries,
+        failure.retryable,
+      );
+      this.deps.emit({
+        type: 'record-failed',
+        recordId,
+        ...keys,
+        ...(flight ? { lane: flight.lane } : {}),
+        cause,
+        message,
+        outcome,
+        ...(outcome === 'stale' || !failure.event ? {} : { event: { ...failure.event, type: outcome } }),
+      });
+      return outcome;
+    });
+  }
+
+  /** Settles what is queued and brings the sink's outside-facing metadata (the JSONL manifest) up to date. */
+  checkpoint(): Promise<void> {
+    return this.serially(async () => {
+      await this.settlePending();
+      await this.deps.outputs.checkpoint();
+    });
+  }
+
+  private async settlePending(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const group = this.pending;
+    this.pending = [];
+    // Durable first: a record is never done in the store without its output in the sink.
+    const written = await this.deps.outputs.writeGroup(group.map((entry) => entry.document));
+    const successes: RecordSuccess[] = group.map((entry, index) => ({
+      recordId: entry.recordId,
+      ...flightKeys(entry.flight),
+      location: written.locations[index] ?? null,
+      inputTokens: entry.usage.inputTokens,
+      outputTokens: entry.usage.outputTokens,
+      ...(entry.event ? { event: entry.event } : {}),
+    }));
+    await this.deps.store.completeRecords(successes, written.commit);
+    for (const [index, success] of successes.entries()) {
+      const lane = group[index]?.flight.lane;
+      this.deps.emit({
+        type: 'record-done',
+        recordId: success.recordId,
+        jobId: success.jobId,
+        ...(success.requestId ? { requestId: success.requestId } : {}),
+        ...(lane ? { lane } : {}),
+        ...(success.event ? { event: success.event } : {}),
+      });
+    }
+  }
+
+  /** Runs `work` after everything queued before it; a failure reaches its caller and does not block the queue. */
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(work);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,0 +1,378 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { WorkloadStore } from '../../src/store/store.js';
+import { AttemptEventFactory } from '../../src/telemetry/attempt-event.js';
+import type { WorkloadRecord } from '../../src/workload/record.js';
+
+/**
+ * One store's backing state for one test: `open` may be called again after the store was closed
+ * (it must see the same state: that is what "survives reopening" means); `destroy` removes it.
+ */
+export interface StoreBackend {
+  open(): Promise<WorkloadStore>;
+  destroy(): Promise<void>;
+}
+
+/** Makes fresh, empty backing state for each test (a temp SQLite file, a new PostgreSQL schema). */
+export type StoreBackendFactory = () => Promise<StoreBackend>;
+
+async function* stream(records: WorkloadRecord[]): AsyncIterable<WorkloadRecord> {
+  yield* records;
+}
+
+function page(chain: string, position: number): WorkloadRecord {
+  return { id: `${chain}/p${position}`, chainId: chain, position, vars: { page: position }, media: [] };
+}
+
+/**
+ * The contract every WorkloadStore keeps, as one suite: a backend (SQLite today, PostgreSQL next) is
+ * done when it passes. Run it from the backend's own test file with a factory of fresh state.
+ */
+export function describeStoreContract(name: string, factory: StoreBackendFactory): void {
+  describe(`${name}: the store contract`, () => {
+    let backend: StoreBackend;
+    let store: WorkloadStore;
+
+    beforeEach(async () => {
+      backend = await factory();
+      store = await backend.open();
+      // Positions arrive out of order on purpose: chains are linked by position, not arrival.
+      await store.syncRecords(stream([page('a', 2), page('a', 1), page('a', 3), page('b', 1)]));
+      await store.linkChains();
+      await store.refreshReadiness();
+    });
+
+    afterEach(async () => {
+      await store.close();
+      await backend.destroy();
+    });
+
+    it('links chains by position and makes only chain heads ready, longest chain first', async () => {
+      expect((await store.getRecord('a/p2'))?.predecessorId).toBe('a/p1');
+      expect((await store.getRecord('a/p1'))?.predecessorId).toBeNull();
+      expect((await store.getRecord('a/p1'))?.remaining).toBe(3);
+      const ready = await store.listReady(10);
+      expect(ready.map((r) => r.id)).toEqual(['a/p1', 'b/p1']);
+      expect(await store.counts()).toMatchObject({ ready: 2, blocked: 2, total: 4 });
+    });
+
+    it('re-sync is idempotent and keeps state', async () => {
+      const summary = await store.syncRecords(stream([page('a', 1), page('c', 1)]));
+      expect(summary).toEqual({ seen: 2, inserted: 1 });
+      expect((await store.counts()).total).toBe(5);
+    });
+
+    it('claims records into one job only and unblocks the successor on completion', async () => {
+      const member = { recordId: 'a/p1', attempt: 0, promptHash: 'h', estimatedTokens: 10 };
+      await store.createJobIntent({ id: 'job1', model: 'm', kind: 'inline', members: [member] });
+      await expect(
+        store.createJobIntent({ id: 'job2', model: 'm', kind: 'inline', members: [member] }),
+      ).rejects.toThrow(/not ready/);
+      expect(await store.getJob('job2')).toBeNull();
+      expect((await store.getRecord('a/p1'))?.status).toBe('in_flight');
+
+      expect(
+        await store.completeRecords([{ recordId: 'a/p1', jobId: 'job1', inputTokens: 5, outputTokens: 7 }]),
+      ).toBe(1);
+      // A second completion of the same result (a replay after a crash) changes nothing.
+      expect(
+        await store.completeRecords([{ recordId: 'a/p1', jobId: 'job1', inputTokens: 5, outputTokens: 7 }]),
+      ).toBe(0);
+      expect((await store.getRecord('a/p2'))?.status).toBe('ready');
+      expect((await store.getJob('job1'))?.inputTokens).toBe(5);
+    });
+
+    it('completes many records in one call: only flights of that job count, successors unblock', async () => {
+      const member = (recordId: string) => ({ recordId, attempt: 0, promptHash: 'h', estimatedTokens: 10 });
+      const success = (recordId: string, jobId: string, inputTokens = 5, outputTokens = 7) => ({
+        recordId,
+        jobId,
+        inputTokens,
+        outputTokens,
+      });
+      await store.createJobIntent({
+        id: 'job1',
+        model: 'm',
+        kind: 'file',
+        members: [member('a/p1'), member('b/p1')],
+      });
+      expect(await store.completeRecords([])).toBe(0);
+
+      // b/p1 is in flight in job1, not in 'other'; a/p3 is blocked, in no job.
+      expect(
+        await store.completeRecords([
+          success('a/p1', 'job1'),
+          success('b/p1', 'other'),
+          success('a/p3', 'job1'),
+        ]),
+      ).toBe(1);
+      expect((await store.getRecord('a/p1'))?.status).toBe('done');
+      expect((await store.getRecord('a/p2'))?.status).toBe('ready');
+      expect((await store.getRecord('b/p1'))?.status).toBe('in_flight');
+      expect((await store.getRecord('a/p3'))?.status).toBe('blocked');
+
+      await store.createJobIntent({ id: 'job2', model: 'm', kind: 'file', members: [member('a/p2')] });
+      // A replay of a/p1, a duplicate of b/p1 and a/p2 (in flight in job2, not job1) change nothing.
+      expect(
+        await store.completeRecords([
+          success('a/p1', 'job1'),
+          success('b/p1', 'job1', 2, 3),
+          success('b/p1', 'job1', 2, 3),
+          success('a/p2', 'job1'),
+        ]),
+      ).toBe(1);
+      expect((await store.getRecord('b/p1'))?.status).toBe('done');
+      expect((await store.getRecord('a/p2'))?.status).toBe('in_flight');
+      expect(await store.getJob('job1')).toMatchObject({ inputTokens: 7, outputTokens: 10 });
+      expect(await store.getJob('job2')).toMatchObject({ inputTokens: 0, outputTokens: 0 });
+
+      expect(await store.completeRecords([success('a/p2', 'job2')])).toBe(1);
+      expect((await store.getRecord('a/p3'))?.status).toBe('ready');
+      expect(await store.counts()).toMatchObject({ done: 3, ready: 1, in_flight: 0, blocked: 0 });
+    });
+
+    it('retries failures up to max_retries, then dead-letters, and requeues', async () => {
+      const failure = (attempt: number) => ({
+        recordId: 'b/p1',
+        jobId: `j${attempt}`,
+        attempt,
+        cause: 'invalid_json',
+        message: 'bad',
+        raw: '{"x":1}',
+        promptName: 'p',
+        promptVersion: 'v1',
+        promptHash: 'h',
+      });
+      const outcomes: string[] = [];
+      for (let attempt = 0; attempt < 3; attempt++) {
+        await store.createJobIntent({
+          id: `j${attempt}`,
+          model: 'm',
+          kind: 'inline',
+          members: [{ recordId: 'b/p1', attempt, promptHash: 'h', estimatedTokens: 1 }],
+        });
+        outcomes.push(await store.failRecord(failure(attempt), 2, true));
+      }
+      expect(outcomes).toEqual(['retry', 'retry', 'dead']);
+      expect(await store.failRecord(failure(2), 2, true)).toBe('stale');
+      const dead = await store.listFailures({ deadOnly: true });
+      expect(dead).toHaveLength(1);
+      expect(dead[0]).toMatchObject({ recordId: 'b/p1', final: true, raw: '{"x":1}', promptVersion: 'v1' });
+      expect(await store.failureCauses()).toEqual([{ cause: 'invalid_json', count: 3 }]);
+      expect(await store.requeueDead()).toBe(1);
+      await store.refreshReadiness();
+      expect(await store.getRecord('b/p1')).toMatchObject({ status: 'ready', attempts: 0 });
+    });
+
+    it('reconciles with output files: present means done, missing means redo', async () => {
+      async function* ids() {
+        yield 'a/p1';
+        yield 'a/p2';
+      }
+      expect(await store.reconcileDone(ids())).toEqual({ markedDone: 2, reopened: 0 });
+      await store.refreshReadiness();
+      expect((await store.getRecord('a/p3'))?.status).toBe('ready');
+      async function* onlyFirst() {
+        yield 'a/p1';
+      }
+      expect(await store.reconcileDone(onlyFirst())).toEqual({ markedDone: 0, reopened: 1 });
+      await store.refreshReadiness();
+      expect((await store.getRecord('a/p2'))?.status).toBe('ready');
+      expect((await store.getRecord('a/p3'))?.status).toBe('blocked');
+    });
+
+    it('abandoning an intent releases its records; state survives reopening the store', async () => {
+      await store.createJobIntent({
+        id: 'j',
+        model: 'm',
+        kind: 'file',
+        members: [{ recordId: 'b/p1', attempt: 0, promptHash: 'h', estimatedTokens: 1 }],
+      });
+      await store.close();
+      store = await backend.open();
+      expect((await store.listJobs(['intent'])).map((j) => j.id)).toEqual(['j']);
+      await store.abandonJobIntent('j');
+      expect(await store.getJob('j')).toBeNull();
+      expect((await store.getRecord('b/p1'))?.status).toBe('ready');
+    });
+
+    it('dead-letters a ready record that cannot be sent, without a job', async () => {
+      const outcome = await store.failRecord(
+        {
+          recordId: 'b/p1',
+          jobId: null,
+          attempt: 0,
+          cause: 'input_error',
+          message: 'missing file',
+          raw: null,
+          promptName: 'p',
+          promptVersion: 'v1',
+          promptHash: null,
+        },
+        3,
+        false,
+      );
+      expect(outcome).toBe('dead');
+      expect((await store.getRecord('b/p1'))?.status).toBe('dead');
+    });
+
+    it('repairs records stranded in flight by a job that ended before they were released', async () => {
+      await store.createJobIntent({
+        id: 'j',
+        model: 'm',
+        kind: 'inline',
+        members: [{ recordId: 'b/p1', attempt: 0, promptHash: 'h', estimatedTokens: 1 }],
+      });
+      await store.markJobSubmitted('j', 'batches/1', null);
+      expect(await store.releaseStrandedRecords()).toBe(0);
+      await store.updateJobState('j', 'expired');
+      expect(await store.releaseStrandedRecords()).toBe(1);
+      expect((await store.getRecord('b/p1'))?.status).toBe('ready');
+    });
+
+    it('remembers uploaded media files by content and type, replaces an entry, forgets it, and resets', async () => {
+      const row = {
+        sha256: 'a'.repeat(64),
+        mimeType: 'image/png',
+        sizeBytes: 123,
+        remoteName: 'files/one',
+        uri: 'https://x/v1beta/files/one',
+        expiresAt: '2026-01-03T00:00:00.000Z',
+        uploadedAt: '2026-01-01T00:00:00.000Z',
+      };
+      expect(await store.getMediaFile(row.sha256, 'image/png')).toBeNull();
+      await store.saveMediaFile(row);
+      expect(await store.getMediaFile(row.sha256, 'image/png')).toEqual(row);
+      // Same bytes declared as another type are another entry.
+      expect(await store.getMediaFile(row.sha256, 'image/jpeg')).toBeNull();
+      const replaced = {
+        ...row,
+        remoteName: 'files/two',
+        uri: 'https://x/v1beta/files/two',
+        expiresAt: null,
+      };
+      await store.saveMediaFile(replaced);
+      expect(await store.getMediaFile(row.sha256, 'image/png')).toEqual(replaced);
+      await store.reset();
+      expect(await store.getMediaFile(row.sha256, 'image/png')).toBeNull();
+    });
+
+    it('claims ready records for synchronous requests atomically, each in one request only', async () => {
+      const claimed = await store.claimReady({ lane: 'flex', limit: 10, claimId: 'c1' });
+      expect(claimed.map((r) => [r.id, r.lane, r.requestId])).toEqual([
+        ['a/p1', 'flex', 'c1-0'],
+        ['b/p1', 'flex', 'c1-1'],
+      ]);
+      expect(claimed[0]?.claimedAt).toEqual(expect.any(String));
+      expect(await store.getRecord('a/p1')).toMatchObject({
+        status: 'in_flight',
+        jobId: null,
+        lane: 'flex',
+        requestId: 'c1-0',
+      });
+      // Nothing ready is left to a second claim, and a job cannot take a claimed record.
+      expect(await store.claimReady({ lane: 'priority', limit: 10, claimId: 'c2' })).toEqual([]);
+      await expect(
+        store.createJobIntent({
+          id: 'j',
+          model: 'm',
+          kind: 'inline',
+          members: [{ recordId: 'a/p1', attempt: 0, promptHash: 'h', estimatedTokens: 1 }],
+        }),
+      ).rejects.toThrow(/not ready/);
+      expect(await store.counts()).toMatchObject({ in_flight: 2, ready: 0 });
+    });
+
+    it('claims only the given records that are still ready, up to the limit', async () => {
+      await store.claimReady({ lane: 'standard', limit: 1, claimId: 'x', recordIds: ['b/p1'] });
+      const claimed = await store.claimReady({
+        lane: 'flex',
+        limit: 5,
+        claimId: 'y',
+        recordIds: ['b/p1', 'a/p2', 'a/p1', 'a/p1'],
+      });
+      // b/p1 is another request's, a/p2 is blocked: only a/p1 is taken, once.
+      expect(claimed.map((r) => [r.id, r.requestId])).toEqual([['a/p1', 'y-0']]);
+      expect(await store.claimReady({ lane: 'flex', limit: 0, claimId: 'z' })).toEqual([]);
+    });
+
+    it('completes a claimed record through its request only, once, logging its event once, billing no job', async () => {
+      const [head] = await store.claimReady({ lane: 'flex', limit: 1, claimId: 'c' });
+      expect(head?.id).toBe('a/p1');
+      const event = new AttemptEventFactory({ now: () => Date.parse('2026-01-01T00:00:00Z') }).create({
+        runId: null,
+        lane: 'flex',
+        model: 'gemini-2.5-flash',
+        requestId: 'c-0',
+        record: { id: 'a/p1', chainId: 'a', position: 1 },
+        prompt: { name: 'p', version: 'v1', hash: 'h' },
+        attempt: 0,
+        usage: { inputTokens: 5, outputTokens: 7 },
+        finishReason: 'STOP',
+        output: { ok: true },
+      });
+      const success = { recordId: 'a/p1', jobId: null, requestId: 'c-0', inputTokens: 5, outputTokens: 7 };
+      // Another request's result (a lost hedge, a replay of an older flight) changes nothing.
+      expect(await store.completeRecords([{ ...success, requestId: 'other-0' }])).toBe(0);
+      expect(await store.completeRecords([{ ...success, event }])).toBe(1);
+      expect(await store.completeRecords([{ ...success, event }])).toBe(0);
+      expect(await store.getRecord('a/p1')).toMatchObject({
+        status: 'done',
+        requestId: null,
+        claimedAt: null,
+        lane: 'flex',
+      });
+      expect((await store.getRecord('a/p2'))?.status).toBe('ready');
+      const logged = await store.listEvents({ recordId: 'a/p1' });
+      expect(logged.map((e) => [e.type, e.lane, e.requestId])).toEqual([['done', 'flex', 'c-0']]);
+      expect(await store.listJobs()).toEqual([]);
+    });
+
+    it('fails a claimed record through its request: retried, then dead; stale for another request', async () => {
+      const failure = (requestId: string) => ({
+        recordId: 'b/p1',
+        jobId: null,
+        requestId,
+        attempt: 0,
+        cause: 'api_error',
+        message: 'shed',
+        raw: null,
+        promptName: 'p',
+        promptVersion: 'v1',
+        promptHash: 'h',
+      });
+      await store.claimReady({ lane: 'flex', limit: 1, claimId: 'r1', recordIds: ['b/p1'] });
+      expect(await store.failRecord(failure('elsewhere'), 1, true)).toBe('stale');
+      expect(await store.failRecord(failure('r1-0'), 1, true)).toBe('retry');
+      expect(await store.getRecord('b/p1')).toMatchObject({ status: 'ready', attempts: 1, requestId: null });
+      expect(await store.failRecord(failure('r1-0'), 1, true)).toBe('stale');
+      await store.claimReady({ lane: 'flex', limit: 1, claimId: 'r2', recordIds: ['b/p1'] });
+      expect(await store.failRecord(failure('r2-0'), 1, true)).toBe('dead');
+      const failures = await store.listFailures({ recordId: 'b/p1' });
+      expect(failures.map((f) => [f.requestId, f.final])).toEqual([
+        ['r1-0', false],
+        ['r2-0', true],
+      ]);
+    });
+
+    it('releases a claim without counting an attempt, and every claim left by a crashed process', async () => {
+      const claimed = await store.claimReady({ lane: 'priority', limit: 2, claimId: 'k' });
+      expect(await store.releaseClaim('a/p1', 'k-1')).toBe(false);
+      expect(await store.releaseClaim('a/p1', 'k-0')).toBe(true);
+      expect(await store.releaseClaim('a/p1', 'k-0')).toBe(false);
+      expect(await store.getRecord('a/p1')).toMatchObject({ status: 'ready', attempts: 0, requestId: null });
+      expect(claimed[1]?.id).toBe('b/p1');
+      // The process holding b/p1's request died: the next start (holding the lease) releases it.
+      await store.close();
+      store = await backend.open();
+      expect(await store.countStrandedRecords()).toBe(1);
+      expect(await store.releaseStrandedRecords()).toBe(1);
+      expect(await store.getRecord('b/p1')).toMatchObject({ status: 'ready', attempts: 0, requestId: null });
+      // The crashed request's late result cannot apply any more.
+      expect(
+        await store.completeRecords([
+          { recordId: 'b/p1', jobId: null, requestId: 'k-1', inputTokens: 1, outputTokens: 1 },
+        ]),
+      ).toBe(0);
+    });
+  });
+}
