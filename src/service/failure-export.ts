@@ -6,7 +6,7 @@ import type { FailureRow } from '../store/store.js';
 /** Formats failures can be exported in. */
 export type FailureExportFormat = 'csv' | 'jsonl';
 
-/** The CSV columns, in order: every field of a failure row. */
+/** The CSV columns, in order: every field of a failure row (`requestId`, added with the synchronous lanes, last). */
 export const FAILURE_CSV_COLUMNS = [
   'at',
   'recordId',
@@ -19,6 +19,7 @@ export const FAILURE_CSV_COLUMNS = [
   'promptVersion',
   'promptHash',
   'raw',
+  'requestId',
 ] as const satisfies ReadonlyArray<keyof FailureRow>;
 
 /** Writes failures as CSV (with a header) or JSON Lines, waiting on backpressure; returns how many. */

@@ -156,6 +156,7 @@ describe('wavebatch status', () => {
       'promptVersion',
       'raw',
       'recordId',
+      'requestId',
     ]);
     const causes = await runCli(['failures', '--by-cause', '--json', '-c', configPath], { env });
     expect(JSON.parse(causes.stdout)).toEqual([{ cause: 'safety', count: 2 }]);

@@ -97,7 +97,7 @@ describe('WorkloadService over a finished run', () => {
     const csv = await collect((out) => service.exportFailures('csv', out));
     const lines = csv.text.trim().split('\n');
     expect(lines[0]).toBe(
-      'at,recordId,jobId,attempt,cause,final,message,promptName,promptVersion,promptHash,raw',
+      'at,recordId,jobId,attempt,cause,final,message,promptName,promptVersion,promptHash,raw,requestId',
     );
     expect(lines).toHaveLength(3);
   });
