@@ -136,11 +136,16 @@ export class ProgressDisplay {
 }
 
 /** The closing summary of a run, as plain lines. */
-export function formatSummary(summary: RunSummary, outputsDir: string, reportPath?: string): string {
+export function formatSummary(
+  summary: RunSummary,
+  outputsDir: string,
+  reportPath?: string,
+  selective = false,
+): string {
   const c = summary.counts;
   const pending = c.ready + c.blocked + c.in_flight;
   return [
-    `records: ${c.done} done, ${c.dead} dead-lettered, ${pending} pending (${c.total} total)`,
+    `${selective ? 'selected records' : 'records'}: ${c.done} done, ${c.dead} dead-lettered, ${pending} pending (${c.total} total)`,
     `jobs: ${summary.jobsSubmitted} submitted this run, ${summary.activeJobs} still active`,
     ...(summary.unconfirmedJobs > 0
       ? [
@@ -156,7 +161,11 @@ export function formatSummary(summary: RunSummary, outputsDir: string, reportPat
       ? ['see `wavebatch failures` for the dead letters, `wavebatch requeue` to retry them']
       : []),
     ...(c.blocked > 0 && summary.finished
-      ? [`${c.blocked} records wait behind dead letters in their chains`]
+      ? [
+          selective
+            ? `${c.blocked} selected records wait on records outside the selection or behind dead letters`
+            : `${c.blocked} records wait behind dead letters in their chains`,
+        ]
       : []),
   ].join('\n');
 }

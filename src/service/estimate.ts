@@ -53,6 +53,8 @@ export interface EstimateOptions {
   batchTurnarounds?: readonly number[];
   /** The workload's outputs (either sink); the output folder read as files by default. */
   outputs?: Pick<OutputSink, 'documents'>;
+  /** Only these records are estimated (a selection's, for `run --dry-run`); every record by default. */
+  include?: (record: WorkloadRecord) => boolean;
 }
 
 /** Where a token figure comes from. */
@@ -128,16 +130,21 @@ export async function estimateWorkload(
   };
 
   // Pass 1: chains (length and first position) and a uniform sample for calibration.
+  const include = options.include ?? (() => true);
+  // Whole chains say which record has a predecessor; the included records' chains give the shape.
+  const included = new Map<string, number>();
   const sampleSize = Math.max(0, Math.floor(options.calibrate ?? 0));
   const sample: WorkloadRecord[] = [];
   let records = 0;
   for await (const record of openSource(config)) {
-    records += 1;
     const chain = chains.get(record.chainId);
     if (chain) {
       chain.length += 1;
       chain.first = Math.min(chain.first, record.position);
     } else chains.set(record.chainId, { length: 1, first: record.position });
+    if (!include(record)) continue;
+    records += 1;
+    included.set(record.chainId, (included.get(record.chainId) ?? 0) + 1);
     // Reservoir sampling: every record equally likely, one pass, fixed memory.
     if (sample.length < sampleSize) sample.push(record);
     else if (sampleSize > 0) {
@@ -170,6 +177,7 @@ export async function estimateWorkload(
   let inputTokens = 0;
   const cost = Object.fromEntries(LANES.map((lane) => [lane, 0])) as Record<Lane, number>;
   for await (const record of openSource(config)) {
+    if (!include(record)) continue;
     const context = hasPredecessor(record) ? contextAllowance : 0;
     const input = Math.ceil(estimateTokens(await build(record)) * calibration.ratio) + context;
     inputTokens += input;
@@ -177,7 +185,7 @@ export async function estimateWorkload(
   }
 
   const chainLengths = new Map<number, number>();
-  for (const { length } of chains.values()) chainLengths.set(length, (chainLengths.get(length) ?? 0) + 1);
+  for (const length of included.values()) chainLengths.set(length, (chainLengths.get(length) ?? 0) + 1);
   const shape: WorkloadShape = {
     records,
     chainLengths,
@@ -191,7 +199,7 @@ export async function estimateWorkload(
     model: config.model.name,
     priceListAsOf: prices.asOf,
     records,
-    chains: chains.size,
+    chains: included.size,
     longestChain,
     tokens: {
       input: inputTokens,

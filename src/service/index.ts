@@ -25,3 +25,14 @@ export {
   type TokenSource,
   type WorkloadEstimate,
 } from './estimate.js';
+export {
+  parseFieldConditions,
+  planSelection,
+  scopeOf,
+  SelectionError,
+  type FieldCondition,
+  type RecordSelection,
+  type SelectionPlan,
+  type WaitingRecord,
+} from './selection.js';
+export { applySelection, planRunSelection, type SelectionDeps } from './run-selection.js';

@@ -32,6 +32,10 @@ import { gatherRunReport } from '../telemetry/report/run-report.js';
 import { RecordContentHasher } from '../workload/content-hash.js';
 import { renderRunReport } from '../telemetry/report/render-report.js';
 import { writeChainCsv, type ChainRecords } from './chain-export.js';
+import { storedChains } from './chains.js';
+import { estimateWorkload, type EstimateOptions, type WorkloadEstimate } from './estimate.js';
+import { planRunSelection } from './run-selection.js';
+import type { RecordSelection, SelectionPlan } from './selection.js';
 import { ExportTargetError } from './errors.js';
 import { takeLease } from '../store/lease.js';
 import { learnedTurnaroundMs, stallThresholdMs } from '../lanes/batch/stall-policy.js';
@@ -353,28 +357,37 @@ export class WorkloadService {
   }
 
   /** The workload's chains, each with its records in position order, read from the store a page at a time. */
-  async *chains(pageSize = 1000): AsyncIterable<ChainRecords> {
-    let current: ChainRecords | null = null;
-    let after: { chainId: string; position: number } | undefined;
-    for (;;) {
-      const page = await this.store.listRecords({
-        order: 'chain',
-        limit: pageSize,
-        ...(after ? { afterChain: after } : {}),
-      });
-      for (const record of page) {
-        if (current && current.chainId !== record.chainId) {
-          yield current;
-          current = null;
-        }
-        current ??= { chainId: record.chainId, records: [] };
-        current.records.push(record);
-      }
-      const last = page.at(-1);
-      if (!last || page.length < pageSize) break;
-      after = { chainId: last.chainId, position: last.position };
-    }
-    if (current) yield current;
+  chains(pageSize = 1000): AsyncIterable<ChainRecords> {
+    return storedChains(this.store, pageSize);
+  }
+
+  /**
+   * Plans a run over `selection`: what it would send, make again, leave alone, and what waits on a
+   * record outside it. Brings the store in line with the source first (under the lease, so it is
+   * refused while a run is active); sends nothing and changes no record's state.
+   */
+  async planSelection(selection: RecordSelection): Promise<SelectionPlan> {
+    return this.exclusively('plan', () =>
+      planRunSelection({ store: this.store, outputs: this.outputs, config: this.config }, selection),
+    );
+  }
+
+  /**
+   * What the workload (or the records `include` keeps) will cost and take on each lane, with the
+   * batch turnarounds measured by earlier runs of this workload and its finished outputs as evidence.
+   */
+  async estimate(
+    options: Omit<EstimateOptions, 'batchTurnarounds' | 'outputs'> = {},
+  ): Promise<WorkloadEstimate> {
+    const processed = await this.jobs(['processed']);
+    const batchTurnarounds = processed
+      .map((job) => Date.parse(job.updatedAt) - Date.parse(job.createdAt))
+      .filter((ms) => Number.isFinite(ms) && ms >= 0);
+    return estimateWorkload(this.config, {
+      ...options,
+      batchTurnarounds,
+      outputs: { documents: () => this.outputDocuments() },
+    });
   }
 
   /** Closes the outputs and the state store. */

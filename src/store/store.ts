@@ -318,9 +318,17 @@ export interface WorkloadStore extends MediaFileCache, FileDigestCache, EventLog
   refreshReadiness(): Promise<void>;
 
   getRecord(id: string): Promise<StoredRecord | null>;
-  /** Ready records, longest remaining chain first. */
+  /** Ready records, longest remaining chain first (only the scope's, while one is set). */
   listReady(limit: number): Promise<StoredRecord[]>;
+  /** Records per status (only the scope's, while one is set). */
   counts(): Promise<RecordCounts>;
+  /**
+   * Narrows this connection's `listReady` and `counts` to these records, or widens them again with
+   * null: a run over a selection sends only its records and finishes when they are settled, leaving
+   * every other record untouched. The scope belongs to the connection, never to the stored state, so
+   * a crash or the next run never inherits it.
+   */
+  scopeTo(ids: readonly string[] | null): Promise<void>;
   /** Chains by how far they got. */
   chainCounts(): Promise<ChainCounts>;
   /**

@@ -1,5 +1,4 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { estimateWorkload } from '../../service/index.js';
 import { configOption } from '../config-option.js';
 import { formatEstimate } from '../estimate-view.js';
 import { styleFor } from '../style.js';
@@ -37,13 +36,7 @@ export function estimateCommand(): Command {
     .action(async (options: EstimateOptions) => {
       await withWorkloadService(options.config, async (service) => {
         // Measured batch turnarounds of earlier runs of this workload replace the prior.
-        const processed = await service.jobs(['processed']);
-        const batchTurnarounds = processed
-          .map((job) => Date.parse(job.updatedAt) - Date.parse(job.createdAt))
-          .filter((ms) => Number.isFinite(ms) && ms >= 0);
-        const estimate = await estimateWorkload(service.config, {
-          batchTurnarounds,
-          outputs: { documents: () => service.outputDocuments() },
+        const estimate = await service.estimate({
           ...(options.calibrate !== undefined ? { calibrate: options.calibrate } : {}),
           ...(options.outputTokens !== undefined ? { outputTokens: options.outputTokens } : {}),
         });
@@ -63,6 +56,6 @@ function whole(value: string): number {
 }
 
 /** Infinity (a lane with no quota never finishes) is not JSON: it is written as null. */
-function jsonNumbers(_key: string, value: unknown): unknown {
+export function jsonNumbers(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value) ? null : value;
 }

@@ -8,6 +8,33 @@ import { logOptions, logSettings, type LogOptions } from '../log-options.js';
 import { startOpenTelemetry } from '../opentelemetry-setup.js';
 import { formatSummary, ProgressDisplay } from '../progress.js';
 import { baseUrlOption } from './oneoff-options.js';
+import { WavebatchError } from '../../errors.js';
+import type { RunSummary } from '../../runner/batch-runner.js';
+import {
+  applySelection,
+  planRunSelection,
+  WorkloadService,
+  type RecordSelection,
+  type SelectionPlan,
+} from '../../service/index.js';
+import { questionsOn } from '../questions.js';
+import { confirmRedo, selectionFrom, selectionOptions, type SelectionOptions } from '../selection-options.js';
+import { formatDryRun, formatSelection } from '../selection-view.js';
+import { styleFor } from '../style.js';
+import { jsonNumbers } from './estimate.js';
+
+type RunOptions = WorkloadOptions & LogOptions & SelectionOptions & { redo?: 'stale'; json?: boolean };
+
+/** Raised when `--redo stale` (the whole workload) is combined with a selection. */
+export class RedoWithSelectionError extends WavebatchError {
+  readonly code = 'INPUT_SELECTION';
+  constructor() {
+    super(
+      '--redo stale queues stale outputs across the whole workload; use it without --only/--filter/--limit, or redo a selection with --force.',
+    );
+    this.name = 'RedoWithSelectionError';
+  }
+}
 
 /** `wavebatch run` and `wavebatch run-once`. */
 export function runCommands(): Command[] {
@@ -20,9 +47,10 @@ export function runCommands(): Command[] {
     .addHelpText(
       'after',
       '\nExit codes: 0 all done, 3 finished with dead letters, 130 Ctrl-C (state saved), 143 SIGTERM,\n' +
-        '1 failed, 2 bad input.\n\nExample:\n  wavebatch run -c wavebatch.yaml',
+        '1 failed, 2 bad input.\n\nExamples:\n  wavebatch run -c wavebatch.yaml\n  wavebatch run --limit 20 --dry-run\n' +
+        "  wavebatch run --filter state=TX,year=1990..1999\n  wavebatch run --only 'TX/**' --force --yes",
     )
-    .action(async (options: WorkloadOptions & LogOptions & { redo?: 'stale' }) => {
+    .action(async (options: RunOptions) => {
       await execute(options, 'run');
     });
   const once = new Command('run-once')
@@ -37,7 +65,7 @@ export function runCommands(): Command[] {
         'created: API unreachable), 2 bad input, 130/143 stopped by a signal after the pass.\n\n' +
         'Example (crontab, every 10 minutes):\n  */10 * * * * cd /data/catalogs && npx wavebatch run-once',
     )
-    .action(async (options: WorkloadOptions & LogOptions & { redo?: 'stale' }) => {
+    .action(async (options: RunOptions) => {
       await execute(options, 'run-once');
     });
   for (const command of [run, once]) {
@@ -48,16 +76,21 @@ export function runCommands(): Command[] {
         'stale: first queue again the records whose output was made by another prompt version, model or input',
       ).choices(['stale']),
     );
+    for (const option of selectionOptions()) command.addOption(option);
+    command.option('--json', 'print the summary (or the --dry-run plan) as JSON (shape in the README)');
   }
   return [run, once];
 }
 
-async function execute(
-  options: WorkloadOptions & LogOptions & { redo?: 'stale' },
-  mode: 'run' | 'run-once',
-): Promise<void> {
+async function execute(options: RunOptions, mode: 'run' | 'run-once'): Promise<void> {
   const logging = logSettings(options);
   const config = await loadWorkloadConfig(options);
+  const selection = selectionFrom(options);
+  if (selection && options.redo) throw new RedoWithSelectionError();
+  if (options.dryRun) {
+    await dryRun(config, selection ?? {}, options);
+    return;
+  }
   const display = new ProgressDisplay({
     level: logging.level,
     ...(logging.format ? { format: logging.format } : {}),
@@ -69,11 +102,18 @@ async function execute(
   });
   const stop = listenForStop();
   try {
+    const plan = selection ? await selectFor(session, config, selection, options) : null;
+    if (plan) process.stderr.write(formatSelection(plan, selection?.force ?? false));
     const summary = mode === 'run' ? await session.runner.run(stop.signal) : await session.runner.runOnce();
     display.stop();
     // Closed first: the run's report is written when the session's telemetry drains.
     await session.close();
-    process.stdout.write(`${formatSummary(summary, config.outputs, join(config.data_dir, 'report.md'))}\n`);
+    const reportPath = join(config.data_dir, 'report.md');
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify(summaryJson(summary, config.outputs, reportPath, plan), null, 2)}\n`
+        : `${formatSummary(summary, config.outputs, reportPath, plan !== null)}\n`,
+    );
     const stoppedBy = stop.stoppedBy();
     if (stoppedBy) process.stderr.write('stopped with its state saved; run `wavebatch run` again to go on\n');
     process.exitCode = runExitCode(summary, stoppedBy);
@@ -87,4 +127,70 @@ async function execute(
     // An unanswered export must not hold the process open: leave once everything else is done.
     if (otelLate || session.exportsLate()) setTimeout(() => process.exit(), 100).unref();
   }
+}
+
+/**
+ * Plans the selection on the session's store (its lease held), confirms a large --force, then
+ * narrows the session's store to it: the runner sends only the selected records and finishes when
+ * they are settled.
+ */
+async function selectFor(
+  session: Awaited<ReturnType<typeof openWorkloadSession>>,
+  config: Awaited<ReturnType<typeof loadWorkloadConfig>>,
+  selection: RecordSelection,
+  options: RunOptions,
+): Promise<SelectionPlan> {
+  const plan = await planRunSelection({ store: session.store, outputs: session.outputs, config }, selection);
+  const onTerminal = process.stdin.isTTY && process.stderr.isTTY;
+  await confirmRedo(
+    plan,
+    options.yes ?? false,
+    onTerminal ? () => questionsOn(process.stdin, process.stderr) : null,
+  );
+  await applySelection(session.store, plan);
+  return plan;
+}
+
+/** `--dry-run`: the plan and its estimate; no job, no request, no record changes state. */
+async function dryRun(
+  config: Awaited<ReturnType<typeof loadWorkloadConfig>>,
+  selection: RecordSelection,
+  options: RunOptions,
+): Promise<void> {
+  const service = WorkloadService.open(config);
+  try {
+    const plan = await service.planSelection(selection);
+    const sending = new Set(plan.send);
+    const estimate = await service.estimate({ include: (record) => sending.has(record.id) });
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify({ dryRun: true, selection: plan, estimate }, jsonNumbers, 2)}\n`
+        : formatDryRun(plan, estimate, selection.force ?? false, styleFor(process.stdout)),
+    );
+  } finally {
+    await service.close();
+  }
+}
+
+/** The `--json` shape of a run's end (documented in the README). */
+function summaryJson(
+  summary: RunSummary,
+  outputs: string,
+  report: string,
+  plan: SelectionPlan | null,
+): Record<string, unknown> {
+  return {
+    ...summary,
+    outputs,
+    report,
+    selection: plan
+      ? {
+          matched: plan.matched,
+          sent: plan.send.length,
+          redone: plan.redo.length,
+          waiting: plan.waiting,
+          limited: plan.limited,
+        }
+      : null,
+  };
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { RecordCounts, StoredRecord } from '../store.js';
+import { scopeCondition } from './record-scope.js';
 import { RECORD_SELECT, toStoredRecord, type RecordDbRow } from './rows.js';
 
 /** Moves blocked records whose predecessor is done to ready, and ready ones whose predecessor is not back. */
@@ -26,20 +27,24 @@ export function getRecord(db: Database.Database, id: string): StoredRecord | nul
   return row ? toStoredRecord(row) : null;
 }
 
-/** Up to `limit` ready records, longest remaining chains first. */
-export function listReady(db: Database.Database, limit: number): StoredRecord[] {
+/** Up to `limit` ready records, longest remaining chains first (within the scope, when `scoped`). */
+export function listReady(db: Database.Database, limit: number, scoped = false): StoredRecord[] {
   const rows = db
     .prepare(
-      `${RECORD_SELECT} WHERE r.status = 'ready'
+      `${RECORD_SELECT} WHERE r.status = 'ready'${scopeCondition(scoped, 'r')}
          ORDER BY r.remaining DESC, r.chain_id, r.position LIMIT ?`,
     )
     .all(limit) as RecordDbRow[];
   return rows.map(toStoredRecord);
 }
 
-/** How many records are in each status, plus the total. */
-export function countRecords(db: Database.Database): RecordCounts {
-  const rows = db.prepare('SELECT status, COUNT(*) AS n FROM records GROUP BY status').all() as Array<{
+/** How many records are in each status, plus the total (of the scope, when `scoped`). */
+export function countRecords(db: Database.Database, scoped = false): RecordCounts {
+  const rows = db
+    .prepare(
+      `SELECT status, COUNT(*) AS n FROM records r WHERE 1${scopeCondition(scoped, 'r')} GROUP BY status`,
+    )
+    .all() as Array<{
     status: keyof RecordCounts;
     n: number;
   }>;

@@ -61,6 +61,7 @@ import * as progress from './progress.js';
 import * as readiness from './readiness.js';
 import * as recordQueries from './record-queries.js';
 import * as recordSync from './record-sync.js';
+import { setRecordScope } from './record-scope.js';
 import * as runs from './runs.js';
 
 export interface SqliteStoreOptions {
@@ -80,6 +81,8 @@ export class SqliteStore implements WorkloadStore {
   private readonly db: Database.Database;
   private readonly now: () => Date;
   private readonly mediaFiles: SqliteMediaFiles;
+  /** True while listReady and counts are narrowed to a selection (see setRecordScope). */
+  private scoped = false;
 
   constructor(options: SqliteStoreOptions) {
     this.now = options.now ?? (() => new Date());
@@ -181,11 +184,16 @@ export class SqliteStore implements WorkloadStore {
   }
 
   async listReady(limit: number): Promise<StoredRecord[]> {
-    return readiness.listReady(this.db, limit);
+    return readiness.listReady(this.db, limit, this.scoped);
   }
 
   async counts(): Promise<RecordCounts> {
-    return readiness.countRecords(this.db);
+    return readiness.countRecords(this.db, this.scoped);
+  }
+
+  async scopeTo(ids: readonly string[] | null): Promise<void> {
+    setRecordScope(this.db, ids);
+    this.scoped = ids !== null;
   }
 
   async chainCounts(): Promise<ChainCounts> {
