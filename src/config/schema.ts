@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { WorkloadRecord } from '../workload/record.js';
 import { urlHasCredentials } from '../secrets/redact.js';
 import { callable, duration, isZodSchema, text, wholeNumber } from './schema-parts.js';
+import { parseDuration } from './duration.js';
 import { limitsSchema, pricingSchema } from './pricing-schema.js';
 import { sourceSchema } from './source-schema.js';
 import { DEFAULT_SHARD_BYTES } from '../outputs/jsonl-sink.js';
@@ -43,6 +44,24 @@ const modelSchema = z
   })
   .refine((model) => !(model.response_schema_file && model.response_schema), {
     error: 'give response_schema_file or response_schema, not both',
+  });
+
+/** `execution.deadline`: a duration from the run's start, or an ISO 8601 time. */
+const deadline = z
+  .union([z.number(), z.string()], {
+    error: 'expected a duration from the run start ("6h", "90m") or an ISO time ("2026-05-01T09:00:00Z")',
+  })
+  .transform((value, context): { afterMs: number } | { at: number } => {
+    const ms = typeof value === 'number' ? value : parseDuration(value);
+    if (ms !== undefined && Number.isFinite(ms) && ms >= 1) return { afterMs: Math.round(ms) };
+    // Only a full date-time (with a zone, or read as UTC by Date.parse) counts: "6" is not a deadline.
+    const at = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : NaN;
+    if (Number.isFinite(at)) return { at };
+    context.addIssue({
+      code: 'custom',
+      message: 'expected a duration from the run start ("6h", "90m") or an ISO time ("2026-05-01T09:00:00Z")',
+    });
+    return z.NEVER;
   });
 
 const executionSchema = z.strictObject({
@@ -98,6 +117,28 @@ const executionSchema = z.strictObject({
     .default('wait')
     .describe(
       'what happens to a stalled job besides being reported: wait for it, or cancel it (only while nothing of it was processed) and resubmit its records',
+    ),
+  mode: z
+    .enum(['batch', 'flex', 'realtime', 'auto'], { error: 'expected batch, flex, realtime or auto' })
+    .default('batch')
+    .describe(
+      'which lane records go to: batch (Batch API jobs, half price, hours), flex (synchronous Flex tier, half price, minutes, may be shed), ' +
+        'realtime (synchronous standard tier, full price, seconds), auto (per record, by chain depth, deadline and max_cost)',
+    ),
+  sync_concurrency: wholeNumber(1)
+    .default(32)
+    .describe('synchronous requests (flex, standard, priority) in flight at once, all lanes together'),
+  deadline: deadline
+    .optional()
+    .describe(
+      'when every record should be done: a duration from the run start ("6h") or an ISO time; auto pays for faster lanes only to meet it',
+    ),
+  max_cost: z
+    .number({ error: 'expected a number of US dollars > 0' })
+    .positive({ error: 'expected a number of US dollars > 0' })
+    .optional()
+    .describe(
+      'USD cap on what one run sends (estimated before sending): work that would cross it is held, never sent',
     ),
 });
 
@@ -192,7 +233,9 @@ export const configSchema = z
       .optional()
       .describe("what of the predecessor's output the prompt receives as `context` (default: all of it)"),
     model: modelSchema.describe('the model and its output schema'),
-    execution: executionSchema.prefault({}).describe('retries, packing limits and polling'),
+    execution: executionSchema
+      .prefault({})
+      .describe('lanes, deadline and cost cap, retries, packing limits and polling'),
     api: z
       .strictObject({
         base_url: z

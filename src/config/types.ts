@@ -45,7 +45,17 @@ export interface FunctionSourceConfig {
 
 export type SourceConfig = DirectorySourceConfig | TableSourceConfig | FunctionSourceConfig;
 
+/** `execution.mode`: the lane every record goes to, or `auto` to choose per record. */
+export type ExecutionModeConfig = 'batch' | 'flex' | 'realtime' | 'auto';
+
 export interface ExecutionConfig {
+  mode: ExecutionModeConfig;
+  /** Synchronous requests in flight at once, all lanes together. */
+  sync_concurrency: number;
+  /** Milliseconds after the run starts, or an epoch-ms time. */
+  deadline?: { afterMs: number } | { at: number };
+  /** USD a run may send (estimated before sending). */
+  max_cost?: number;
   max_retries: number;
   max_concurrent_jobs: number;
   max_requests_per_job: number;

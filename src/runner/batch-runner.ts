@@ -20,6 +20,12 @@ import { StallWatch } from '../lanes/batch/stall-policy.js';
 import type { ResultProcessingDeps } from '../lanes/batch/result-processing.js';
 import type { RunnerSettings } from './settings.js';
 import type { TokenCalibration } from './token-calibration.js';
+import { SyncLaneDriver } from '../lanes/sync/sync-lane.js';
+import type { SyncExecutor } from '../lanes/sync/sync-executor.js';
+import type { LaneLimiters } from '../lanes/sync/lane-limiters.js';
+import { GEMINI_PRICE_LIST, type PriceList } from '../pricing/index.js';
+import { LatencyTracker } from '../scheduler/index.js';
+import { LaneDispatch } from './lane-dispatch.js';
 
 /** How many requests countTokens sees at start-up to calibrate the local estimator. */
 const CALIBRATION_SAMPLE = 3;
@@ -54,6 +60,12 @@ export interface BatchRunnerOptions {
   configHash?: string;
   /** Set to queue again the done records whose outputs are stale, after each sync (`run --redo stale`). */
   redoStale?: StalenessDeps;
+  /** The synchronous lanes (flex, standard, priority): the executor and its rate limiters. */
+  sync: { executor: SyncExecutor; limiters: LaneLimiters };
+  /** Prices and limits of the workload (the config's `pricing:` and `limits:` applied); the built-in list by default. */
+  prices?: PriceList;
+  /** What each lane's latency has been (seeded from earlier runs); a fresh prior-only tracker by default. */
+  latency?: LatencyTracker;
 }
 
 /** What a run did, for the CLI summary and the runs table. */
@@ -83,9 +95,10 @@ export interface RunSummary {
 }
 
 /**
- * The batch loop: reconcile the remote side (intents, unwatched jobs), service active jobs (poll,
- * apply results, unlock successors), submit ready records into free capacity, repeat until nothing
- * is active and nothing is runnable.
+ * The run loop: reconcile the remote side (intents, unwatched jobs), service active batch jobs (poll,
+ * apply results, unlock successors), dispatch ready records into the lanes' free room (batch jobs,
+ * synchronous requests; see LaneDispatch), repeat until nothing is in flight and nothing is runnable.
+ * The loop wakes when a batch poll is due or a synchronous request settles, whichever is first.
  */
 export class BatchRunner {
   private jobsSubmitted = 0;
@@ -99,6 +112,12 @@ export class BatchRunner {
   private readonly lifecycle: RecordLifecycle;
   /** Set once inline results came back without keys: every later job of this run is sent as a file. */
   private inlineUnmatched = false;
+  /** The synchronous lanes' requests in flight. */
+  private readonly sync: SyncLaneDriver;
+  private readonly dispatch: LaneDispatch;
+  /** When active batch jobs were last polled: a pass woken early by a synchronous answer does not poll them again. */
+  private lastServiced = Number.NEGATIVE_INFINITY;
+  private runStarted = 0;
 
   constructor(private readonly options: BatchRunnerOptions) {
     const listener = options.onEvent;
@@ -113,13 +132,52 @@ export class BatchRunner {
       maxRetries: options.settings.maxRetries,
       prompt: options.settings.prompt,
     });
+    const latency = options.latency ?? new LatencyTracker();
+    this.sync = new SyncLaneDriver({
+      lifecycle: this.lifecycle,
+      requests: options.requests,
+      executor: options.sync.executor,
+      validator: options.validator,
+      attempts: this.attempts,
+      store: options.store,
+      settings: options.settings,
+      clock: options.clock,
+      emit: this.emit,
+      runId: () => this.runId,
+      observeUsage: (estimated, actual) =>
+        options.calibration.observe(estimated / options.calibration.scale(), actual),
+      observeLatency: (lane, ms) => latency.observe(lane, ms),
+    });
+    this.dispatch = new LaneDispatch({
+      store: options.store,
+      requests: options.requests,
+      sync: this.sync,
+      limiters: options.sync.limiters,
+      prices: options.prices ?? GEMINI_PRICE_LIST,
+      settings: options.settings,
+      latency,
+      clock: options.clock,
+      emit: this.emit,
+      runId: () => this.runId,
+      deadline: () => deadlineAt(options.settings.execution.deadline, this.runStarted),
+      submitBatch: (records) => submitReadyRecords(this.submissionDeps(), records),
+    });
   }
 
-  /** One pass (sync, reconcile, service, submit) and return: safe to call from cron. */
+  /**
+   * One pass (sync, reconcile, service, dispatch) and return: safe to call from cron. Synchronous
+   * requests it sent are waited for (a claim cannot outlive its process), so their answers are
+   * applied before it returns; the successors they unlock go in the next run-once.
+   */
   async runOnce(): Promise<RunSummary> {
     return this.logged('run-once', async (started) => {
       await this.prepare();
-      await this.pass();
+      try {
+        await this.pass();
+        await this.sync.drain();
+      } finally {
+        await this.sync.abandon();
+      }
       const summary = await this.summarize(started);
       return { summary, outcome: summary.finished ? 'finished' : 'incomplete' };
     });
@@ -131,19 +189,50 @@ export class BatchRunner {
    * another process took the store over.
    */
   async run(signal?: AbortSignal): Promise<RunSummary> {
-    const { clock, settings, api } = this.options;
+    const { settings, api } = this.options;
     api.stopOn(signal);
     return this.logged('run', async (started) => {
       await this.prepare();
-      for (;;) {
-        const { quotaRetryDelayMs } = await this.pass();
-        const summary = await this.summarize(started);
-        this.emit({ type: 'progress', counts: summary.counts, activeJobs: summary.activeJobs });
-        if (summary.finished) return { summary, outcome: 'finished' };
-        if (signal?.aborted) return { summary, outcome: 'interrupted' };
-        await clock.sleep(Math.max(settings.pollIntervalMs, quotaRetryDelayMs ?? 0), signal);
+      try {
+        for (;;) {
+          const { quotaRetryDelayMs, heldByCost } = await this.pass();
+          let summary = await this.summarize(started);
+          this.emit({ type: 'progress', counts: summary.counts, activeJobs: summary.activeJobs });
+          if (summary.finished) return { summary, outcome: 'finished' };
+          if (signal?.aborted) {
+            // Requests in flight are abandoned and their records released: the next run sends them.
+            await this.sync.abandon();
+            summary = await this.summarize(started);
+            return { summary, outcome: 'interrupted' };
+          }
+          if (
+            heldByCost > 0 &&
+            this.sync.inFlight === 0 &&
+            summary.activeJobs + summary.unconfirmedJobs === 0
+          ) {
+            this.emit({
+              type: 'warning',
+              message: `execution.max_cost ($${settings.execution.maxCostUsd}) is reached: ${heldByCost} ready records are held and not sent; raise max_cost and run again to finish.`,
+            });
+            return { summary, outcome: 'incomplete' };
+          }
+          await this.wait(Math.max(settings.pollIntervalMs, quotaRetryDelayMs ?? 0), signal);
+        }
+      } finally {
+        await this.sync.abandon();
       }
     });
+  }
+
+  /** Sleeps until the next batch poll, or until a synchronous request settles (its successor may be ready). */
+  private async wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    if (this.sync.inFlight === 0) return this.options.clock.sleep(ms, signal);
+    const woken = new AbortController();
+    const stops = signal ? AbortSignal.any([signal, woken.signal]) : woken.signal;
+    const settled = this.sync.settledOne(stops).then(() => woken.abort());
+    await this.options.clock.sleep(ms, stops);
+    woken.abort();
+    await settled;
   }
 
   /** Runs `work` as one row of the runs table: started, then finished with its outcome and totals. */
@@ -153,6 +242,7 @@ export class BatchRunner {
   ): Promise<RunSummary> {
     const { clock, store } = this.options;
     const started = clock.now();
+    this.runStarted = started;
     const runId = await store.startRun(mode, this.options.configHash ?? null);
     this.runId = runId;
     this.jobsSubmitted = 0;
@@ -227,17 +317,22 @@ export class BatchRunner {
     }
   }
 
-  private async pass(): Promise<{ quotaRetryDelayMs: number | null }> {
+  private async pass(): Promise<{ quotaRetryDelayMs: number | null; heldByCost: number }> {
+    const { clock, settings } = this.options;
     await this.options.lease?.renew();
     const reconciled = await this.reconciler.reconcile(this.reconcilerDeps());
     this.orphansCancelled += reconciled.orphansCancelled;
-    await serviceActiveJobs(this.processingDeps());
-    const round = await submitReadyRecords(this.submissionDeps());
+    // A tenth of slack: a clock's sleep may end a hair before its interval.
+    if (clock.now() - this.lastServiced >= settings.pollIntervalMs * 0.9) {
+      this.lastServiced = clock.now();
+      await serviceActiveJobs(this.processingDeps());
+    }
+    const round = await this.dispatch.round();
     for (const { jobId, error } of round.deferred) this.reconciler.defer(this.reconcilerDeps(), jobId, error);
     this.jobsSubmitted += round.submitted;
     this.options.api.checkReachable();
     const waits = [reconciled.quotaRetryDelayMs, round.quotaRetryDelayMs].filter((ms) => ms !== null);
-    return { quotaRetryDelayMs: waits.length > 0 ? Math.max(...waits) : null };
+    return { quotaRetryDelayMs: waits.length > 0 ? Math.max(...waits) : null, heldByCost: round.heldByCost };
   }
 
   private async summarize(started: number): Promise<RunSummary> {
@@ -301,4 +396,10 @@ export class BatchRunner {
       },
     };
   }
+}
+
+/** The deadline as epoch ms: a duration counts from the run's start. */
+function deadlineAt(deadline: RunnerSettings['execution']['deadline'], runStarted: number): number | null {
+  if (deadline === null) return null;
+  return 'at' in deadline ? deadline.at : runStarted + deadline.afterMs;
 }

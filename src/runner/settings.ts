@@ -1,5 +1,6 @@
 import type { RetryPolicy } from '../retry.js';
 import type { StallPolicy } from '../lanes/batch/stall-policy.js';
+import type { ExecutionMode } from '../scheduler/index.js';
 
 /** The numbers the batch runner works within, taken from the workload config. */
 export interface RunnerSettings {
@@ -27,4 +28,14 @@ export interface RunnerSettings {
   remoteScanIntervalMs: number;
   /** When a batch job counts as stalled and what is done about it. */
   stall: StallPolicy;
+  /** Which lanes records go to, and what the synchronous lanes and the scheduler work within. */
+  execution: {
+    mode: ExecutionMode;
+    /** Synchronous requests in flight at once, all lanes together. */
+    syncConcurrency: number;
+    /** Milliseconds after the run starts, or an epoch-ms time; null for none. */
+    deadline: { afterMs: number } | { at: number } | null;
+    /** USD one run may send; null for no cap. */
+    maxCostUsd: number | null;
+  };
 }

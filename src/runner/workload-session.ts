@@ -29,6 +29,8 @@ import { jobNamePrefix } from '../planner/job-name.js';
 import { ConnectionWatch } from './connection-watch.js';
 import { assemblyListener } from './assembly-listener.js';
 import { RemoteApi } from './remote-api.js';
+import { LaneLimiters } from '../lanes/sync/lane-limiters.js';
+import { SyncExecutor } from '../lanes/sync/sync-executor.js';
 
 /** Where the Gemini API is when no base URL is configured (for messages only: the SDK knows it). */
 const GOOGLE_BASE_URL = 'https://generativelanguage.googleapis.com';
@@ -60,6 +62,8 @@ export interface WorkloadSessionOptions {
   sinks?: TelemetrySink[];
   /** Where BRAINTRUST_* settings are read; process.env by default. */
   env?: NodeJS.ProcessEnv;
+  /** How a synchronous request is retried (shed Flex, 5xx, timeouts); default SYNC_RETRY. */
+  syncRetryPolicy?: RetryPolicy;
   /** `stale`: queue again the done records whose outputs are stale (also `execution.redo_stale`). */
   redo?: 'stale';
 }
@@ -110,6 +114,12 @@ export function runnerSettings(config: LoadedConfig): RunnerSettings {
       action: execution.stall_action,
     },
     remoteScanIntervalMs: REMOTE_SCAN_INTERVAL_MS,
+    execution: {
+      mode: execution.mode,
+      syncConcurrency: execution.sync_concurrency,
+      deadline: execution.deadline ?? null,
+      maxCostUsd: execution.max_cost ?? null,
+    },
   };
 }
 
@@ -208,7 +218,27 @@ export async function openWorkloadSession(
     archive,
     uploads: { minBytes: config.execution.media_upload_bytes, fileFor: (media) => uploader.fileFor(media) },
   });
+  const prices = configuredPriceList(config);
+  // One limiter per model and synchronous lane, sized from the price list's limits (config `limits:`).
+  const limiters = new LaneLimiters(prices);
+  const executor = new SyncExecutor({
+    api: gemini,
+    clock,
+    limiters,
+    concurrency: settings.execution.syncConcurrency,
+    ...(options.syncRetryPolicy ? { retry: options.syncRetryPolicy } : {}),
+    onRetry: ({ id, attempt, delayMs, error }) =>
+      emit({
+        type: 'retry',
+        operation: `generateContent ${id}`,
+        attempt,
+        delayMs,
+        message: error instanceof Error ? error.message : String(error),
+      }),
+  });
   const runner = new BatchRunner({
+    sync: { executor, limiters },
+    prices,
     store,
     api,
     outputs,
@@ -228,7 +258,7 @@ export async function openWorkloadSession(
       options.onEvent?.(event);
     },
     attempts: new AttemptEventFactory({
-      priceList: configuredPriceList(config),
+      priceList: prices,
       generationConfigHash,
       now: () => clock.now(),
     }),

@@ -56,4 +56,38 @@ describe('configSchema', () => {
     expect(bad.success).toBe(false);
     expect(bad.error?.issues[0]?.path).toEqual(['execution', 'media_upload_bytes']);
   });
+
+  it('reads the lane keys: mode (default batch), sync_concurrency, deadline as a duration or an ISO time, max_cost', () => {
+    const base = {
+      name: 'm',
+      source: { type: 'jsonl', path: 'r.jsonl' },
+      prompt: { name: 'p', version: 'v1' },
+      model: { name: 'm' },
+    } as const;
+    const defaults = configSchema.parse(base).execution;
+    expect(defaults).toMatchObject({ mode: 'batch', sync_concurrency: 32 });
+    expect(defaults.deadline).toBeUndefined();
+    expect(defaults.max_cost).toBeUndefined();
+    const set = configSchema.parse({
+      ...base,
+      execution: { mode: 'auto', sync_concurrency: 4, deadline: '6h', max_cost: 12.5 },
+    }).execution;
+    expect(set).toMatchObject({
+      mode: 'auto',
+      sync_concurrency: 4,
+      deadline: { afterMs: 21_600_000 },
+      max_cost: 12.5,
+    });
+    const at = configSchema.parse({ ...base, execution: { deadline: '2026-05-01T09:00:00Z' } }).execution;
+    expect(at.deadline).toEqual({ at: Date.parse('2026-05-01T09:00:00Z') });
+    for (const [key, value] of [
+      ['mode', 'fast'],
+      ['deadline', 'soon'],
+      ['max_cost', 0],
+      ['sync_concurrency', 0],
+    ] as const) {
+      const bad = configSchema.safeParse({ ...base, execution: { [key]: value } });
+      expect(bad.error?.issues[0]?.path, key).toEqual(['execution', key]);
+    }
+  });
 });

@@ -39,6 +39,8 @@ describe('loadConfig (YAML)', () => {
       stall_factor: 4,
       stall_min_age: 3_600_000,
       stall_action: 'wait',
+      mode: 'batch',
+      sync_concurrency: 32,
     });
     expect(config.api).toEqual({});
     expect(config.apiKey).toBeUndefined();

@@ -84,6 +84,7 @@ async function intentWithUploadedInput(sandbox: ReturnType<typeof emulatorSandbo
       giveUpAfterMs: 60_000,
       stall: { factor: 4, minAgeMs: 3_600_000, action: 'wait' },
       remoteScanIntervalMs: 60_000,
+      execution: { mode: 'batch', syncConcurrency: 1, deadline: null, maxCostUsd: null },
     },
     clock: { now: () => clock, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
     emit: (event) => events.push(event),

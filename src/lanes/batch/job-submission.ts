@@ -28,17 +28,24 @@ export interface SubmissionRound {
  * (its deterministic name and records) is stored before any remote call, so a crash mid-way is
  * recovered by adopting or re-creating exactly that job.
  */
-export async function submitReadyRecords(deps: SubmissionDeps): Promise<SubmissionRound> {
+export async function submitReadyRecords(
+  deps: SubmissionDeps,
+  records?: readonly StoredRecord[],
+): Promise<SubmissionRound> {
   // Each ready request is built twice (sized, then written): the round reads each context once.
   deps.requests.beginRound();
   try {
-    return await submitRound(deps);
+    return await submitRound(deps, records);
   } finally {
     deps.requests.endRound();
   }
 }
 
-async function submitRound(deps: SubmissionDeps): Promise<SubmissionRound> {
+/** `records`: the ready records the scheduler gave this lane (all ready ones, longest chain first, when absent). */
+async function submitRound(
+  deps: SubmissionDeps,
+  records?: readonly StoredRecord[],
+): Promise<SubmissionRound> {
   const { store, settings } = deps;
   const round: SubmissionRound = { submitted: 0, quotaRetryDelayMs: null, deferred: [] };
   const active = await store.listJobs(ACTIVE_JOB_STATES);
@@ -47,7 +54,7 @@ async function submitRound(deps: SubmissionDeps): Promise<SubmissionRound> {
   const freeTokens = settings.enqueuedTokenBudget - usedTokens;
   if (freeJobSlots <= 0 || freeTokens <= 0) return round;
 
-  const ready = await store.listReady(freeJobSlots * settings.maxRequestsPerJob);
+  const ready = records ?? (await store.listReady(freeJobSlots * settings.maxRequestsPerJob));
   const byId = new Map<string, StoredRecord>();
   const candidates: PackCandidate[] = [];
   const hashes = new Map<

@@ -42,6 +42,13 @@ export interface RateLimiterOptions {
    * after the process was busy for a moment, small against the minute window the API counts in.
    */
   burstMs?: number;
+  /**
+   * A request reaches the API (and enters its window) a network trip after its permit, so the API's
+   * minute frees later than ours: each request stays this much longer in our minute, so a burst
+   * started as the previous minute's burst leaves does not arrive a moment too early (429s at every
+   * window edge, seen on the emulator after a first burst of starts). Default 0; LaneLimiters gives 1 s.
+   */
+  arrivalSlackMs?: number;
   /** Pause after a 429 without RetryInfo: doubles from this with each 429 in a row. Default 1 s. */
   backoffBaseMs?: number;
   /** Longest such pause. Default 60 s. */
@@ -90,7 +97,7 @@ export class RateLimiter {
   private readonly backoffBaseMs: number;
   private readonly backoffMaxMs: number;
 
-  private readonly minute = new WindowLog(MINUTE_MS);
+  private readonly minute: WindowLog;
   private readonly day = new WindowLog(DAY_MS);
   private readonly requestPace: Pacer;
   private readonly tokenPace: Pacer;
@@ -106,6 +113,7 @@ export class RateLimiter {
 
   constructor(options: RateLimiterOptions) {
     this.limits = options.limits;
+    this.minute = new WindowLog(MINUTE_MS + (options.arrivalSlackMs ?? 0));
     this.ceiling = options.ceiling ?? 0.98;
     this.floor = options.floor ?? 0.01;
     this.decrease = options.decrease ?? 0.7;

@@ -35,6 +35,17 @@ describe('RateLimiter windows', () => {
     expect(waitOf(limiter.tryAcquire(1, MINUTE))).toBe(10);
   });
 
+  it('with an arrival slack, keeps each request that much longer in its minute (its trip to the API)', () => {
+    const limiter = new RateLimiter({
+      limits: { rpm: 100, tpm: 1e9, rpd: null },
+      burstMs: MINUTE,
+      arrivalSlackMs: 1_000,
+    });
+    for (let i = 0; i < 98; i++) permitOf(limiter.tryAcquire(1, 0));
+    expect(limiter.tryAcquire(1, 60_000)).toEqual({ waitMs: 1_000 });
+    permitOf(limiter.tryAcquire(1, 61_000));
+  });
+
   it('honours a ceiling of 1 exactly', () => {
     const limiter = new RateLimiter({ limits: { rpm: 5, tpm: 1e9, rpd: null }, ceiling: 1, burstMs: MINUTE });
     expect(drain(limiter, 0)).toHaveLength(5);

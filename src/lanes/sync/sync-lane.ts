@@ -1,0 +1,348 @@
+import { randomBytes } from 'node:crypto';
+import type { RunnerClock } from '../../clock.js';
+import { GeminiApiError } from '../../gemini/index.js';
+import { outputDocument, type Flight, type RecordLifecycle } from '../../lifecycle/index.js';
+import { MediaUploadError } from '../../media/index.js';
+import { capText } from '../../results/capped-text.js';
+import { classifyResult, MAX_RAW_BYTES, type OutputValidator, type Usage } from '../../results/index.js';
+import type { RunnerEventListener } from '../../runner/events.js';
+import {
+  MissingContextError,
+  RecordRequestError,
+  type RecordRequest,
+  type RecordRequestBuilder,
+} from '../../runner/record-request.js';
+import type { RunnerSettings } from '../../runner/settings.js';
+import type { InferenceEvent } from '../../store/event-log.js';
+import type { ClaimedRecord, WorkloadStore } from '../../store/store.js';
+import type { AttemptEventFactory } from '../../telemetry/attempt-event.js';
+import type { SyncLane } from '../lane.js';
+import type { BilledAttempt, SyncExecutor, SyncOutcome } from './sync-executor.js';
+
+export interface SyncLaneDeps {
+  /** Claims ready records and settles every answer (the same lifecycle the batch lane settles through). */
+  lifecycle: RecordLifecycle;
+  /** The batch lane's request builder: a record becomes the same request on every lane. */
+  requests: RecordRequestBuilder;
+  executor: SyncExecutor;
+  validator: OutputValidator;
+  attempts: AttemptEventFactory;
+  /** To send a predecessor whose output went missing again. */
+  store: Pick<WorkloadStore, 'reopenRecord'>;
+  settings: Pick<RunnerSettings, 'model' | 'prompt'>;
+  clock: RunnerClock;
+  emit: RunnerEventListener;
+  /** The run the attempts are logged under. */
+  runId: () => number | null;
+  /** Feeds actual usage back into the token estimator. */
+  observeUsage?: (estimatedTokens: number, actualInputTokens: number) => void;
+  /** Told of every answered request: the lane's latency, send to answer, for the scheduler. */
+  observeLatency?: (lane: SyncLane, ms: number) => void;
+}
+
+/** A request in flight, with the estimate the cost cap counts until it settles. */
+interface Running {
+  lane: SyncLane;
+  estimatedUsd: number;
+  done: Promise<void>;
+}
+
+/**
+ * The synchronous lanes' driver: claims ready records through the record lifecycle, builds each
+ * record's request with the batch lane's builder, sends it through the SyncExecutor (concurrency,
+ * rate limits, retries, stop reasons) and settles the answer through the lifecycle after the same
+ * classification and validation as a batch result. Requests run in the background; the run loop
+ * starts them, wakes when one settles, and drains or abandons them at the end.
+ *
+ * Crash safety: a claim is written before anything is sent, so a record is in at most one live
+ * request; a process killed mid-request leaves its claims, which the next start releases (the
+ * record is sent again: an answer that was never applied may be billed twice, an applied one never,
+ * as the output is durable before the record is done). An abandoned request is released, not failed.
+ */
+export class SyncLaneDriver {
+  private readonly running = new Map<string, Running>();
+  private stop = new AbortController();
+  /** Woken whenever a request settles. */
+  private waiters: Array<() => void> = [];
+  private claims = 0;
+  /** Unique per driver, so two processes (one after another's crash) never draw the same request ids. */
+  private readonly claimPrefix = `sync-${randomBytes(4).toString('hex')}`;
+
+  constructor(private readonly deps: SyncLaneDeps) {}
+
+  /** Requests in flight. */
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  /** Requests in flight on one lane. */
+  inFlightOn(lane: SyncLane): number {
+    let count = 0;
+    for (const entry of this.running.values()) if (entry.lane === lane) count += 1;
+    return count;
+  }
+
+  /** Estimated USD of the requests in flight (what the cost cap counts as committed). */
+  get committedUsd(): number {
+    let sum = 0;
+    for (const entry of this.running.values()) sum += entry.estimatedUsd;
+    return sum;
+  }
+
+  /**
+   * Claims the still-ready records among `recordIds` for `lane` and starts their requests; returns
+   * how many started. `estimatedUsd` prices each for the cost cap.
+   */
+  async send(
+    lane: SyncLane,
+    recordIds: readonly string[],
+    estimatedUsd: (recordId: string) => number = () => 0,
+  ): Promise<number> {
+    if (recordIds.length === 0 || this.stop.signal.aborted) return 0;
+    this.claims += 1;
+    const claimed = await this.deps.lifecycle.claim(
+      lane,
+      recordIds.length,
+      `${this.claimPrefix}-${this.claims}`,
+      recordIds,
+    );
+    for (const record of claimed) {
+      const entry: Running = { lane, estimatedUsd: estimatedUsd(record.id), done: Promise.resolve() };
+      this.running.set(record.requestId, entry);
+      entry.done = this.serve(record).finally(() => {
+        this.running.delete(record.requestId);
+        const waiters = this.waiters;
+        this.waiters = [];
+        for (const wake of waiters) wake();
+      });
+    }
+    return claimed.length;
+  }
+
+  /** Resolves when a request settles (at once when none is running), or when `signal` aborts. */
+  settledOne(signal?: AbortSignal): Promise<void> {
+    if (this.running.size === 0 || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+
+  /** Waits until every request has settled. */
+  async drain(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running.values()].map((entry) => entry.done));
+    await this.deps.lifecycle.checkpoint();
+  }
+
+  /**
+   * Stops every request: each is aborted and its record released to `ready` (nothing applied, so the
+   * next run sends it again). Google may still bill an abandoned call.
+   */
+  async abandon(): Promise<void> {
+    this.stop.abort(new Error('the run stopped'));
+    await this.drain();
+    // Ready for another run on the same runner.
+    this.stop = new AbortController();
+  }
+
+  /** One record: build, send, classify, settle. Never throws: every way out settles or releases the claim. */
+  private async serve(record: ClaimedRecord): Promise<void> {
+    const { lifecycle } = this.deps;
+    const flight: Flight = { lane: record.lane, requestId: record.requestId };
+    try {
+      const built = await this.build(record, flight);
+      if (!built) return;
+      const started = this.deps.clock.now();
+      const outcome = await this.deps.executor.execute({
+        id: record.id,
+        model: this.deps.settings.model,
+        lane: record.lane,
+        request: built.request,
+        estimatedTokens: built.estimatedTokens,
+        signal: this.stop.signal,
+      });
+      if (!outcome.ok && this.stop.signal.aborted) {
+        await lifecycle.release(record.id, record.requestId);
+        return;
+      }
+      await this.settle(record, flight, built, outcome, started);
+    } catch (error) {
+      // A store or disk failure while settling: the claim goes back, and the next run sends it again.
+      this.deps.emit({
+        type: 'warning',
+        message: `The ${record.lane} request for ${record.id} could not be settled: ${messageOf(error)}; it is sent again later.`,
+      });
+      await lifecycle.release(record.id, record.requestId).catch(() => undefined);
+    }
+  }
+
+  /** The record's request, or null when it cannot be built (the record is then released or failed here). */
+  private async build(record: ClaimedRecord, flight: Flight): Promise<RecordRequest | null> {
+    const { lifecycle, requests } = this.deps;
+    try {
+      const built = await requests.build(record);
+      // The prompt is in the inference log before the attempt's event refers to it.
+      await requests.flushPrompts();
+      return built;
+    } catch (error) {
+      if (error instanceof MissingContextError) {
+        await lifecycle.release(record.id, record.requestId);
+        const reopened = await this.deps.store.reopenRecord(error.predecessorId);
+        this.deps.emit({
+          type: 'warning',
+          message: reopened
+            ? `The output of ${error.predecessorId} is missing; it is generated again and ${record.id} waits for it.`
+            : `The output of ${error.predecessorId}, needed by ${record.id}, is missing; ${record.id} waits.`,
+        });
+        return null;
+      }
+      if (error instanceof RecordRequestError) {
+        await lifecycle.fail({
+          recordId: record.id,
+          flight,
+          attempt: record.attempts,
+          cause: 'input_error',
+          message: error.message,
+          raw: null,
+          retryable: false,
+          promptHash: null,
+          event: this.event(record, flight, null, { usage: null, finishReason: null }, error),
+        });
+        return null;
+      }
+      if ((GeminiApiError.isInstance(error) && error.retryable) || error instanceof MediaUploadError) {
+        // A media upload hit a network blip or a quota: not the record's fault; it goes back to wait.
+        await lifecycle.release(record.id, record.requestId);
+        this.deps.emit({ type: 'warning', message: `Skipping ${record.id} for now: ${error.message}` });
+        return null;
+      }
+      throw error;
+    }
+  }
+
+  private async settle(
+    record: ClaimedRecord,
+    flight: Flight,
+    built: RecordRequest,
+    outcome: SyncOutcome,
+    started: number,
+  ): Promise<void> {
+    const { lifecycle, clock, settings, validator } = this.deps;
+    const finished = clock.now();
+    // Every billed attempt (retried empty answers, MAX_TOKENS retries) is in the attempt's cost.
+    const billed = billedUsage(outcome.billed);
+    const timing = { startedAt: started, finishedAt: finished };
+    if (outcome.ok) {
+      this.deps.observeLatency?.(record.lane, finished - started);
+      this.deps.observeUsage?.(built.estimatedTokens, outcome.usage.inputTokens);
+    }
+    const result = outcome.ok
+      ? classifyResult({ response: outcome.response }, validator)
+      : {
+          ok: false as const,
+          cause: outcome.cause,
+          message: outcome.message,
+          raw: outcome.response ? capText(JSON.stringify(outcome.response), MAX_RAW_BYTES) : null,
+          retryable: outcome.retryable,
+          finishReason: null,
+        };
+    if (!result.ok) {
+      await lifecycle.fail({
+        recordId: record.id,
+        flight,
+        attempt: record.attempts,
+        cause: result.cause,
+        message: result.message,
+        raw: result.raw,
+        retryable: result.retryable,
+        promptHash: built.promptHash,
+        event: this.event(record, flight, built, {
+          usage: billed,
+          finishReason: result.finishReason ?? null,
+          ...timing,
+          failure: { cause: result.cause, message: result.message, raw: result.raw },
+        }),
+      });
+      return;
+    }
+    const usage = { inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens };
+    await lifecycle.succeed({
+      recordId: record.id,
+      flight,
+      document: outputDocument({
+        record,
+        output: result.output,
+        prompt: { ...settings.prompt, hash: built.promptHash },
+        model: settings.model,
+        sourceHash: built.sourceHash,
+        flight,
+        attempt: record.attempts,
+        usage,
+        completedAt: finished,
+      }),
+      usage,
+      event: this.event(record, flight, built, {
+        usage: billed,
+        finishReason: result.finishReason,
+        output: result.output,
+        ...timing,
+      }),
+    });
+    // Answers trickle in one by one: each is settled now, so its successor can be sent at once.
+    await lifecycle.flush();
+  }
+
+  private event(
+    record: ClaimedRecord,
+    flight: Flight,
+    built: RecordRequest | null,
+    result: {
+      usage: Usage | null;
+      finishReason: string | null;
+      output?: unknown;
+      startedAt?: number;
+      finishedAt?: number;
+      failure?: { cause: string; message: string; raw: string | null };
+    },
+    error?: unknown,
+  ): InferenceEvent {
+    const { settings } = this.deps;
+    const failure = result.failure ?? (error instanceof Error ? failureOf(error) : undefined);
+    return this.deps.attempts.create({
+      runId: this.deps.runId(),
+      lane: flight.lane,
+      model: settings.model,
+      requestId: record.requestId,
+      record: { id: record.id, chainId: record.chainId, position: record.position },
+      prompt: { ...settings.prompt, hash: built?.promptHash ?? null },
+      contextDigest: built?.contextDigest ?? null,
+      attempt: record.attempts,
+      startedAt: result.startedAt ?? null,
+      finishedAt: result.finishedAt ?? null,
+      usage: result.usage,
+      finishReason: result.finishReason,
+      ...(result.output === undefined ? {} : { output: result.output }),
+      ...(failure ? { failure } : {}),
+    });
+  }
+}
+
+/** The sum of what every attempt was billed for; null when nothing was. */
+function billedUsage(billed: readonly BilledAttempt[]): Usage | null {
+  if (billed.length === 0) return null;
+  const usage = { inputTokens: 0, outputTokens: 0, thoughtsTokens: 0 };
+  for (const attempt of billed) {
+    usage.inputTokens += attempt.inputTokens;
+    usage.outputTokens += attempt.outputTokens;
+    usage.thoughtsTokens += attempt.thoughtsTokens ?? 0;
+  }
+  return usage;
+}
+
+function failureOf(error: Error): { cause: string; message: string; raw: null; error: unknown } {
+  return { cause: 'input_error', message: error.message, raw: null, error };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,196 @@
+import type { RunnerClock } from '../clock.js';
+import { SYNC_LANES, type Lane } from '../lanes/lane.js';
+import type { SubmissionRound } from '../lanes/batch/job-submission.js';
+import type { LaneLimiters } from '../lanes/sync/lane-limiters.js';
+import type { SyncLaneDriver } from '../lanes/sync/sync-lane.js';
+import { modelPrices, requestCost, type PriceList } from '../pricing/index.js';
+import {
+  chooseLanes,
+  type ExecutionMode,
+  type LaneDecision,
+  type LaneRoom,
+  type LatencyTracker,
+  type ReadyRecord,
+} from '../scheduler/index.js';
+import { ACTIVE_JOB_STATES, type StoredRecord, type WorkloadStore } from '../store/store.js';
+import type { RunnerEventListener } from './events.js';
+import type { RecordRequestBuilder } from './record-request.js';
+import type { RunnerSettings } from './settings.js';
+
+/** Output tokens per request assumed until the run has billed some (what `wavebatch estimate` assumes). */
+export const ASSUMED_OUTPUT_TOKENS = 500;
+
+export interface LaneDispatchDeps {
+  store: Pick<WorkloadStore, 'listReady' | 'listJobs' | 'runUsage' | 'longestRunnableChain'>;
+  requests: RecordRequestBuilder;
+  sync: SyncLaneDriver;
+  limiters: LaneLimiters;
+  prices: PriceList;
+  settings: RunnerSettings;
+  latency: LatencyTracker;
+  clock: RunnerClock;
+  emit: RunnerEventListener;
+  runId: () => number | null;
+  /** Epoch ms the run must be done by, or null. */
+  deadline: () => number | null;
+  /** The batch lane's submission round, over these ready records only when given. */
+  submitBatch: (records?: readonly StoredRecord[]) => Promise<SubmissionRound>;
+}
+
+/** One dispatch round: what the batch lane did, and whether the cost cap holds records back with nothing in flight to free it. */
+export interface DispatchRound extends SubmissionRound {
+  /** Records held by `execution.max_cost` this round. */
+  heldByCost: number;
+}
+
+/**
+ * The lane-neutral step of the run loop: which ready records go to which lane this round, and
+ * sending them. `execution.mode: batch` without a cost cap is the batch lane's own round, unchanged;
+ * every other mode prices the ready records, asks the scheduler (`chooseLanes`, the one policy for
+ * every mode: it also enforces `max_cost`) and hands batch decisions to the batch submission and
+ * synchronous ones to the sync lane driver.
+ */
+export class LaneDispatch {
+  constructor(private readonly deps: LaneDispatchDeps) {}
+
+  private get mode(): ExecutionMode {
+    return this.deps.settings.execution.mode;
+  }
+
+  /** Sends what is ready into the lanes' free room. */
+  async round(): Promise<DispatchRound> {
+    const { settings, sync, store } = this.deps;
+    if (this.mode === 'batch' && settings.execution.maxCostUsd === null)
+      return { ...(await this.deps.submitBatch()), heldByCost: 0 };
+    const batchRoom = this.mode === 'batch' || this.mode === 'auto' ? await this.batchRoom() : 0;
+    const syncFree =
+      this.mode === 'batch' ? 0 : Math.max(0, settings.execution.syncConcurrency - sync.inFlight);
+    const limit = batchRoom + syncFree;
+    const idle: DispatchRound = { submitted: 0, quotaRetryDelayMs: null, deferred: [], heldByCost: 0 };
+    if (limit <= 0) return idle;
+    const ready = await store.listReady(limit);
+    if (ready.length === 0) return idle;
+    const priced = await this.price(ready);
+    const decisions = chooseLanes({
+      mode: this.mode,
+      now: this.deps.clock.now(),
+      deadline: this.deps.deadline(),
+      ready: priced,
+      longestRemaining: await store.longestRunnableChain(),
+      latency: this.deps.latency.estimates(),
+      room: this.room(batchRoom, syncFree),
+      budget: {
+        maxCostUsd: settings.execution.maxCostUsd,
+        committedUsd: await this.committedUsd(),
+        // Blocked records are not priced one by one: the cap is checked as each is sent.
+        reservedUsd: 0,
+      },
+    });
+    const costs = new Map(decisions.map((decision) => [decision.recordId, decision.costUsd]));
+    const byLane = groupByLane(decisions, syncFree);
+    let round: SubmissionRound = { submitted: 0, quotaRetryDelayMs: null, deferred: [] };
+    const toBatch = ready.filter((record) => byLane.batch.has(record.id));
+    if (toBatch.length > 0) round = await this.deps.submitBatch(toBatch);
+    for (const lane of SYNC_LANES) {
+      const ids = [...byLane[lane]];
+      if (ids.length > 0) await sync.send(lane, ids, (id) => costs.get(id) ?? 0);
+    }
+    const heldByCost = decisions.filter((decision) => decision.reason === 'max_cost').length;
+    return { ...round, heldByCost };
+  }
+
+  /** Records the batch lane can take now: free job slots times requests per job. */
+  private async batchRoom(): Promise<number> {
+    const { settings } = this.deps;
+    const active = await this.deps.store.listJobs(ACTIVE_JOB_STATES);
+    const usedTokens = active.reduce((sum, job) => sum + job.estimatedTokens, 0);
+    if (usedTokens >= settings.enqueuedTokenBudget) return 0;
+    return Math.max(0, settings.maxConcurrentJobs - active.length) * settings.maxRequestsPerJob;
+  }
+
+  private room(batchRoom: number, syncFree: number): Record<Lane, LaneRoom> {
+    const { limiters, settings } = this.deps;
+    const room = { batch: { usable: true, slots: batchRoom } } as Record<Lane, LaneRoom>;
+    for (const lane of SYNC_LANES)
+      room[lane] = { usable: limiters.for(settings.model, lane).usable, slots: syncFree };
+    return room;
+  }
+
+  /** Each ready record's estimated cost on every lane, from its built request and the run's mean output. */
+  private async price(ready: readonly StoredRecord[]): Promise<ReadyRecord[]> {
+    const { requests, prices, settings } = this.deps;
+    const laneprices = modelPrices(prices, settings.model);
+    const output = await this.outputTokensPerRequest();
+    const out: ReadyRecord[] = [];
+    requests.beginRound();
+    try {
+      for (const record of ready) {
+        let input = 0;
+        try {
+          input = (await requests.build(record)).estimatedTokens;
+        } catch {
+          // Unbuildable: the lane that takes it finds out and fails or releases it; nothing is billed.
+        }
+        const cost = { batch: 0, flex: 0, standard: 0, priority: 0 };
+        if (laneprices && input > 0)
+          for (const lane of Object.keys(cost) as Lane[])
+            cost[lane] = requestCost(laneprices[lane], { inputTokens: input, outputTokens: output });
+        out.push({ id: record.id, remaining: Math.max(1, record.remaining), cost });
+      }
+    } finally {
+      requests.endRound();
+    }
+    return out;
+  }
+
+  /** Mean billed output of this run's attempts, or the assumption before there is any. */
+  private async outputTokensPerRequest(): Promise<number> {
+    const runId = this.deps.runId();
+    if (runId !== null) {
+      const usage = await this.deps.store.runUsage(runId);
+      if (usage.requests > 0) return usage.outputTokens / usage.requests;
+    }
+    return ASSUMED_OUTPUT_TOKENS;
+  }
+
+  /** What the run has spent plus the estimate of what is in flight (synchronous requests and active batch jobs). */
+  private async committedUsd(): Promise<number> {
+    const { store, prices, settings, sync } = this.deps;
+    const runId = this.deps.runId();
+    const spent = runId === null ? 0 : (await store.runUsage(runId)).costUsd;
+    const batchPrice = modelPrices(prices, settings.model)?.batch;
+    let jobs = 0;
+    if (batchPrice) {
+      const output = await this.outputTokensPerRequest();
+      for (const job of await store.listJobs(ACTIVE_JOB_STATES))
+        jobs += requestCost(batchPrice, {
+          inputTokens: job.estimatedTokens,
+          outputTokens: output * job.requestCount,
+        });
+    }
+    return spent + sync.committedUsd + jobs;
+  }
+}
+
+/**
+ * The decisions by lane; synchronous ones only up to the free concurrency (the policy counts each
+ * synchronous lane's room apart, but they share the slots).
+ */
+function groupByLane(decisions: readonly LaneDecision[], syncFree: number): Record<Lane, Set<string>> {
+  const byLane: Record<Lane, Set<string>> = {
+    batch: new Set(),
+    flex: new Set(),
+    standard: new Set(),
+    priority: new Set(),
+  };
+  let syncLeft = syncFree;
+  for (const decision of decisions) {
+    if (decision.lane === null) continue;
+    if (decision.lane !== 'batch') {
+      if (syncLeft <= 0) continue;
+      syncLeft -= 1;
+    }
+    byLane[decision.lane].add(decision.recordId);
+  }
+  return byLane;
+}

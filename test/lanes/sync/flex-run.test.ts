@@ -1,0 +1,87 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { modelPrices, requestCost, GEMINI_PRICE_LIST } from '../../../src/pricing/index.js';
+import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { rmSync } from 'node:fs';
+import { writeCatalogWorkload, OUTPUT_SINKS } from '../../fixtures/catalog-workload.js';
+import { billsPerRecord, catalogRecordOf } from '../../fixtures/catalog-ledger.js';
+import { emulatorClock } from '../../fixtures/emulator-clock.js';
+import { readOutputs } from '../../fixtures/output-reader.js';
+import { openEmulatedSession } from '../../fixtures/session.js';
+import { emulatorSandbox } from '../../emulator/harness.js';
+
+// 3,000 emulated ms per real ms: Flex's 1-15 minutes take 20-300 real ms.
+const TIME_SCALE = 3_000;
+
+describe.each(OUTPUT_SINKS)('execution.mode flex on the emulator, %s output sink', (sink) => {
+  const sandbox = emulatorSandbox();
+  let root = '';
+  afterEach(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('finishes a chain workload through Flex, shed requests recovered, each record billed once at the Flex price', async () => {
+    const emulator = await sandbox.startEmulator({
+      timeScale: TIME_SCALE,
+      seed: 8,
+      tiers: { flex: { latencyMs: { min: 60_000, max: 15 * 60_000 }, shedRate: 0.3 } },
+    });
+    const workload = writeCatalogWorkload({
+      books: 4,
+      pages: 3,
+      sink,
+      execution: { mode: 'flex', sync_concurrency: 8, poll_interval: '30s' },
+    });
+    root = workload.root;
+    const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
+      clock: emulatorClock(emulator, TIME_SCALE),
+    });
+    const summary = await session.runner.run();
+    await session.close();
+
+    expect(summary.counts).toMatchObject({ done: 12, dead: 0, total: 12 });
+    expect(summary.jobsSubmitted).toBe(0);
+    const ledger = emulator.ledger.entries();
+    const ids = workload.chains.flat();
+    // Each record billed exactly once: shed requests are refused before any work, so never billed.
+    expect([...billsPerRecord(ledger).entries()].sort()).toEqual(ids.map((id) => [id, 1]).sort());
+    const flex = modelPrices(GEMINI_PRICE_LIST, 'gemini-2.5-flash')?.flex;
+    if (!flex) throw new Error('no flex price');
+    for (const entry of ledger) {
+      expect(entry.lane).toBe('flex');
+      expect(entry.mode).toBe('realtime');
+      expect(entry.costUsd).toBeCloseTo(requestCost(flex, entry), 12);
+    }
+    // Shed requests were seen and sent again.
+    expect(
+      events.some((event) => event.type === 'retry' && /high demand|UNAVAILABLE/i.test(event.message)),
+    ).toBe(true);
+    // Settle events name the lane and the synchronous request.
+    const done = events.filter((event) => event.type === 'record-done');
+    expect(done).toHaveLength(12);
+    for (const event of done)
+      expect(event).toMatchObject({ lane: 'flex', jobId: null, requestId: expect.any(String) });
+
+    // Chains in order: each page prompted with its predecessor's output, billed after it was answered.
+    const outputs = readOutputs(join(root, 'out'), sink);
+    for (const chain of workload.chains) {
+      for (let index = 1; index < chain.length; index++) {
+        const previous = outputs.get(chain[index - 1] as string);
+        const entry = ledger.find((e) => catalogRecordOf(e) === chain[index]);
+        expect(entry?.promptText).toContain(previous?.output.carry_over);
+      }
+    }
+    // Outputs say which lane and request made them.
+    const first = outputs.get(ids[0] as string);
+    expect(first?.meta).toMatchObject({ lane: 'flex', job: expect.stringMatching(/^sync-/) });
+
+    // The inference log prices the run as the ledger bills it.
+    const store = new SqliteStore({ path: join(root, 'state', 'state.db') });
+    const attempts = await store.listEvents({ kind: 'attempt' });
+    await store.close();
+    expect(attempts.every((event) => event.lane === 'flex')).toBe(true);
+    const logged = attempts.reduce((sum, event) => sum + (event.costUsd ?? 0), 0);
+    const billed = ledger.reduce((sum, entry) => sum + entry.costUsd, 0);
+    expect(logged).toBeCloseTo(billed, 9);
+  }, 60_000);
+});

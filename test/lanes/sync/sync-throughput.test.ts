@@ -1,0 +1,68 @@
+import { rmSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createGeminiClient, GeminiApiError, type GeminiClient } from '../../../src/gemini/index.js';
+import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
+import { openEmulatedSession } from '../../fixtures/session.js';
+import { emulatorClock } from '../../fixtures/emulator-clock.js';
+import { emulatorSandbox } from '../../emulator/harness.js';
+
+const TIME_SCALE = 30;
+
+describe('a synchronous run against the RPM limit', () => {
+  const sandbox = emulatorSandbox();
+  let root = '';
+  afterEach(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('holds at least 90% of the configured RPM after warm-up with at most 1% 429s', async () => {
+    // Emulated time 30 times faster than real: five and a half emulated minutes in 11 s.
+    const rpm = 60;
+    const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, quotas: { rpm } });
+    const workload = writeCatalogWorkload({
+      books: 330,
+      pages: 1,
+      execution: { mode: 'realtime', sync_concurrency: 16, poll_interval: '30s' },
+      extraYaml: ['limits:', '  models:', '    gemini-2.5-flash:', `      standard: { rpm: ${rpm} }`].join(
+        '\n',
+      ),
+    });
+    root = workload.root;
+    const client = createGeminiClient({ apiKey: 'test-key', baseUrl: emulator.url });
+    let refused = 0;
+    let sent = 0;
+    const counting: GeminiClient = {
+      ...client,
+      generateContent: async (model, request, options) => {
+        sent += 1;
+        try {
+          return await client.generateContent(model, request, options);
+        } catch (error) {
+          if (GeminiApiError.isInstance(error) && error.code === 'QUOTA_EXHAUSTED') refused += 1;
+          throw error;
+        }
+      },
+    };
+    const { session } = await openEmulatedSession(workload.configPath, emulator, {
+      clock: emulatorClock(emulator, TIME_SCALE),
+      gemini: counting,
+    });
+    const start = emulator.now();
+    const summary = await session.runner.run();
+    await session.close();
+
+    expect(summary.counts).toMatchObject({ done: 330, dead: 0 });
+    const billedAt = emulator.ledger.entries().map((entry) => Date.parse(entry.at) - start);
+    expect(billedAt).toHaveLength(330);
+    // Minutes 1 to 4: after a minute of warm-up, before the tail.
+    const perMinute = [1, 2, 3, 4].map(
+      (minute) => billedAt.filter((at) => at >= minute * 60_000 && at < (minute + 1) * 60_000).length,
+    );
+    for (const count of perMinute)
+      expect(
+        count,
+        `billed per minute: ${perMinute.join(', ')}; ${refused} of ${sent} refused`,
+      ).toBeGreaterThanOrEqual(0.9 * rpm);
+    expect(refused / sent, `${refused} of ${sent} refused`).toBeLessThanOrEqual(0.01);
+  }, 120_000);
+});
