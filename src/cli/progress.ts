@@ -154,6 +154,7 @@ export function formatSummary(
       : []),
     `tokens (all runs of this workload): ${summary.inputTokens} input, ${summary.outputTokens} output`,
     `cost: $${summary.costUsd.toFixed(6)} this run`,
+    ...laneLines(summary),
     `time (this run): ${(summary.elapsedMs / 1000).toFixed(1)}s`,
     `outputs: ${outputsDir}`,
     ...(reportPath ? [`report: ${reportPath} (wavebatch report)`] : []),
@@ -168,6 +169,17 @@ export function formatSummary(
         ]
       : []),
   ].join('\n');
+}
+
+/** Records and cost per lane, when the run used a lane besides batch (a batch-only summary stays as it was). */
+function laneLines(summary: RunSummary): string[] {
+  const lanes = Object.entries(summary.lanes ?? {});
+  if (lanes.length === 0 || lanes.every(([lane]) => lane === 'batch')) return [];
+  const parts = lanes.map(
+    ([lane, figures]) =>
+      `${lane} ${figures.done} done in ${counted(figures.attempts, 'attempt')} ($${figures.costUsd.toFixed(6)})`,
+  );
+  return [`lanes: ${parts.join(', ')}`];
 }
 
 /** "1 request", "3 requests". */

@@ -26,6 +26,8 @@ import type { LaneLimiters } from '../lanes/sync/lane-limiters.js';
 import { GEMINI_PRICE_LIST, type PriceList } from '../pricing/index.js';
 import { LatencyTracker } from '../scheduler/index.js';
 import { LaneDispatch } from './lane-dispatch.js';
+import { LaneTally, type LaneFigures } from './lane-tally.js';
+import type { Lane } from '../lanes/lane.js';
 
 /** How many requests countTokens sees at start-up to calibrate the local estimator. */
 const CALIBRATION_SAMPLE = 3;
@@ -92,6 +94,8 @@ export interface RunSummary {
   stalledJobs: number;
   /** True when nothing is left to do (all done or dead-lettered, or blocked behind dead letters). */
   finished: boolean;
+  /** Records done, attempts and USD per lane this run (lanes that did nothing left out). */
+  lanes: Partial<Record<Lane, LaneFigures>>;
 }
 
 /**
@@ -118,11 +122,19 @@ export class BatchRunner {
   /** When active batch jobs were last polled: a pass woken early by a synchronous answer does not poll them again. */
   private lastServiced = Number.NEGATIVE_INFINITY;
   private runStarted = 0;
+  private readonly tally = new LaneTally();
+  /** Batch jobs whose turnaround the latency tracker has seen (once per job, not once per record). */
+  private readonly timedJobs = new Set<string>();
 
   constructor(private readonly options: BatchRunnerOptions) {
     const listener = options.onEvent;
+    const latency = options.latency ?? new LatencyTracker();
     // Listeners print and export events: they only ever see redacted text.
-    this.emit = (event: RunnerEvent) => listener?.(redactEvent(event));
+    this.emit = (event: RunnerEvent) => {
+      this.tally.observe(event);
+      this.observeTurnaround(event, latency);
+      listener?.(redactEvent(event));
+    };
     this.attempts = options.attempts ?? new AttemptEventFactory({ now: () => options.clock.now() });
     this.stalls = new StallWatch(options.settings.stall);
     this.lifecycle = new RecordLifecycle({
@@ -132,7 +144,6 @@ export class BatchRunner {
       maxRetries: options.settings.maxRetries,
       prompt: options.settings.prompt,
     });
-    const latency = options.latency ?? new LatencyTracker();
     this.sync = new SyncLaneDriver({
       lifecycle: this.lifecycle,
       requests: options.requests,
@@ -224,6 +235,16 @@ export class BatchRunner {
     });
   }
 
+  /** A batch attempt's latency is its job's turnaround (create to end, as Google reported them): learnt once per job. */
+  private observeTurnaround(event: RunnerEvent, latency: LatencyTracker): void {
+    if (event.type !== 'record-done' && event.type !== 'record-failed') return;
+    const attempt = event.event;
+    if (attempt?.lane !== 'batch' || !attempt.jobId || attempt.latencyMs === null) return;
+    if (this.timedJobs.has(attempt.jobId)) return;
+    this.timedJobs.add(attempt.jobId);
+    latency.observe('batch', attempt.latencyMs);
+  }
+
   /** Sleeps until the next batch poll, or until a synchronous request settles (its successor may be ready). */
   private async wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
     if (this.sync.inFlight === 0) return this.options.clock.sleep(ms, signal);
@@ -247,6 +268,7 @@ export class BatchRunner {
     this.runId = runId;
     this.jobsSubmitted = 0;
     this.orphansCancelled = 0;
+    this.tally.reset();
     this.emit({ type: 'run-started', runId, mode, at: started });
     let result: { summary: RunSummary; outcome: RunOutcome };
     try {
@@ -354,6 +376,7 @@ export class BatchRunner {
       orphansCancelled: this.orphansCancelled,
       stalledJobs: this.stalls.stalledCount(),
       finished: activeJobs + unconfirmedJobs === 0 && counts.ready === 0 && counts.in_flight === 0,
+      lanes: this.tally.snapshot(),
     };
   }
 

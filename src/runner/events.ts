@@ -76,6 +76,19 @@ export type RunnerEvent =
       outcome: 'retry' | 'dead' | 'stale';
       event?: InferenceEvent;
     }
+  /**
+   * Where the scheduler sent a ready record (`lane`), or that it held it back (`lane` null), and why
+   * (`reason`: mode, width, critical_path, deadline, best_effort, max_cost, no_room).
+   */
+  | {
+      type: 'lane-decision';
+      recordId: string;
+      lane: Lane | null;
+      reason: string;
+      explanation: string;
+      /** Estimated USD on the chosen lane (0 when held). */
+      costUsd: number;
+    }
   | { type: 'quota-wait'; reason: string; retryDelayMs: number | null }
   /** A remote call failed for a passing reason and is tried again after `delayMs`. */
   | { type: 'retry'; operation: string; attempt: number; delayMs: number; message: string }
@@ -124,6 +137,7 @@ export function redactEvent(event: RunnerEvent): RunnerEvent {
     case 'job-orphan':
     case 'job-stalled':
     case 'stale-redo':
+    case 'lane-decision':
       return event;
     default:
       return event satisfies never;

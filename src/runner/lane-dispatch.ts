@@ -21,7 +21,7 @@ import type { RunnerSettings } from './settings.js';
 export const ASSUMED_OUTPUT_TOKENS = 500;
 
 export interface LaneDispatchDeps {
-  store: Pick<WorkloadStore, 'listReady' | 'listJobs' | 'runUsage' | 'longestRunnableChain'>;
+  store: Pick<WorkloadStore, 'listReady' | 'listJobs' | 'runUsage' | 'longestRunnableChain' | 'counts'>;
   requests: RecordRequestBuilder;
   sync: SyncLaneDriver;
   limiters: LaneLimiters;
@@ -51,6 +51,9 @@ export interface DispatchRound extends SubmissionRound {
  * synchronous ones to the sync lane driver.
  */
 export class LaneDispatch {
+  /** Why each held record was held when last said, so a record held round after round is logged once. */
+  private readonly held = new Map<string, string>();
+
   constructor(private readonly deps: LaneDispatchDeps) {}
 
   private get mode(): ExecutionMode {
@@ -82,10 +85,10 @@ export class LaneDispatch {
       budget: {
         maxCostUsd: settings.execution.maxCostUsd,
         committedUsd: await this.committedUsd(),
-        // Blocked records are not priced one by one: the cap is checked as each is sent.
-        reservedUsd: 0,
+        reservedUsd: await this.reservedUsd(priced),
       },
     });
+    this.log(decisions);
     const costs = new Map(decisions.map((decision) => [decision.recordId, decision.costUsd]));
     const byLane = groupByLane(decisions, syncFree);
     let round: SubmissionRound = { submitted: 0, quotaRetryDelayMs: null, deferred: [] };
@@ -97,6 +100,38 @@ export class LaneDispatch {
     }
     const heldByCost = decisions.filter((decision) => decision.reason === 'max_cost').length;
     return { ...round, heldByCost };
+  }
+
+  /**
+   * The half price of every record still to send that is not ready (blocked behind its chain),
+   * priced like the ready ones on average: what paying for speed now must leave for them.
+   */
+  private async reservedUsd(priced: readonly ReadyRecord[]): Promise<number> {
+    if (this.deps.settings.execution.maxCostUsd === null || priced.length === 0) return 0;
+    const cheap = priced.reduce((sum, record) => sum + Math.min(record.cost.batch, record.cost.flex), 0);
+    const counts = await this.deps.store.counts();
+    return (counts.blocked * cheap) / priced.length;
+  }
+
+  /** Every decision of `auto` is logged with its reason; a held record once per reason, in any mode. */
+  private log(decisions: readonly LaneDecision[]): void {
+    for (const decision of decisions) {
+      if (decision.lane !== null) {
+        this.held.delete(decision.recordId);
+        if (this.mode !== 'auto') continue;
+      } else {
+        if (this.held.get(decision.recordId) === decision.reason) continue;
+        this.held.set(decision.recordId, decision.reason);
+      }
+      this.deps.emit({
+        type: 'lane-decision',
+        recordId: decision.recordId,
+        lane: decision.lane,
+        reason: decision.reason,
+        explanation: decision.explanation,
+        costUsd: decision.costUsd,
+      });
+    }
   }
 
   /** Records the batch lane can take now: free job slots times requests per job. */

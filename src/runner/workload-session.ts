@@ -31,6 +31,7 @@ import { assemblyListener } from './assembly-listener.js';
 import { RemoteApi } from './remote-api.js';
 import { LaneLimiters } from '../lanes/sync/lane-limiters.js';
 import { SyncExecutor } from '../lanes/sync/sync-executor.js';
+import { latencyFromHistory } from './latency-history.js';
 
 /** Where the Gemini API is when no base URL is configured (for messages only: the SDK knows it). */
 const GOOGLE_BASE_URL = 'https://generativelanguage.googleapis.com';
@@ -239,6 +240,8 @@ export async function openWorkloadSession(
   const runner = new BatchRunner({
     sync: { executor, limiters },
     prices,
+    // auto plans with this workload's own measured latencies from the start, not only the priors.
+    latency: await latencyFromHistory(store),
     store,
     api,
     outputs,

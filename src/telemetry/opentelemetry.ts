@@ -118,6 +118,7 @@ export class OpenTelemetrySink implements TelemetrySink {
       case 'job-stalled':
       case 'progress':
       case 'stale-redo':
+      case 'lane-decision':
       case 'warning':
         return;
       default:

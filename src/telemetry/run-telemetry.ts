@@ -137,6 +137,7 @@ export class RunTelemetry {
       case 'retry':
       case 'progress':
       case 'stale-redo':
+      case 'lane-decision':
       case 'warning':
         return null;
       default:

@@ -176,6 +176,12 @@ export function runnerLogLine(event: RunnerEvent): LogLine {
         },
       );
     }
+    case 'lane-decision':
+      return line(
+        event.lane === null ? 'info' : 'debug',
+        `${event.lane === null ? 'held' : `to ${event.lane}`} ${event.recordId} [${event.reason}]: ${event.explanation}`,
+        { recordId: event.recordId, lane: event.lane, reason: event.reason, costUsd: event.costUsd },
+      );
     case 'warning':
       return line('warn', event.message);
     default:

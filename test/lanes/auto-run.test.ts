@@ -1,0 +1,116 @@
+import { rmSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import type { RunSummary } from '../../src/runner/batch-runner.js';
+import type { RunnerEvent } from '../../src/runner/events.js';
+import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { billsPerRecord } from '../fixtures/catalog-ledger.js';
+import { emulatorClock } from '../fixtures/emulator-clock.js';
+import { openEmulatedSession } from '../fixtures/session.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+// 10,000 emulated ms per real ms: an emulated hour in 360 real ms, Flex's minute in 6.
+const TIME_SCALE = 10_000;
+// Batch turnaround as users see it: tens of minutes typically, many hours in the tail.
+const DEADLINE_TIME_SCALE = 2_000;
+const TURNAROUND = { min: 10 * MINUTE, median: 45 * MINUTE, max: 24 * HOUR };
+const FLEX_LATENCY = { min: MINUTE, max: 15 * MINUTE };
+
+interface Outcome {
+  summary: RunSummary;
+  events: RunnerEvent[];
+  makespanMs: number;
+  costUsd: number;
+  emulator: RunningEmulator;
+  ids: string[];
+}
+
+describe('execution.mode auto on the emulator', () => {
+  const roots: string[] = [];
+  const emulators: RunningEmulator[] = [];
+  afterEach(async () => {
+    for (const emulator of emulators.splice(0)) await emulator.close();
+    for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
+  });
+
+  /** One run of a 6 x 8 chain workload in a fresh emulator (same seed: the same pages, turnarounds and latencies). */
+  async function runMode(
+    execution: Record<string, string | number>,
+    timeScale = TIME_SCALE,
+  ): Promise<Outcome> {
+    const emulator = await startEmulator({
+      timeScale,
+      seed: 17,
+      turnaroundMs: TURNAROUND,
+      tiers: { flex: { latencyMs: FLEX_LATENCY } },
+    });
+    emulators.push(emulator);
+    const workload = writeCatalogWorkload({
+      books: 6,
+      pages: 8,
+      execution: { max_concurrent_jobs: 10, max_requests_per_job: 100, poll_interval: '5m', ...execution },
+    });
+    roots.push(workload.root);
+    const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
+      clock: emulatorClock(emulator, timeScale),
+    });
+    const started = emulator.now();
+    const summary = await session.runner.run();
+    await session.close();
+    const ledger = emulator.ledger.entries();
+    return {
+      summary,
+      events,
+      makespanMs: emulator.now() - started,
+      costUsd: ledger.reduce((sum, entry) => sum + entry.costUsd, 0),
+      emulator,
+      ids: workload.chains.flat(),
+    };
+  }
+
+  it('finishes a deep-chain workload at least 5x sooner than batch-only at no more than 1.05x its cost', async () => {
+    const batch = await runMode({ mode: 'batch' });
+    const auto = await runMode({ mode: 'auto' });
+    for (const run of [batch, auto]) {
+      expect(run.summary.counts).toMatchObject({ done: 48, dead: 0 });
+      // Every record billed exactly once, whichever lane took it.
+      expect([...billsPerRecord(run.emulator.ledger.entries()).values()]).toEqual(run.ids.map(() => 1));
+    }
+    const context = `batch ${(batch.makespanMs / HOUR).toFixed(1)} h $${batch.costUsd.toFixed(5)}, auto ${(auto.makespanMs / HOUR).toFixed(1)} h $${auto.costUsd.toFixed(5)}`;
+    expect(auto.makespanMs * 5, context).toBeLessThanOrEqual(batch.makespanMs);
+    expect(auto.costUsd, context).toBeLessThanOrEqual(batch.costUsd * 1.05);
+    // Each decision logged with its reason; the summary shows records and cost per lane.
+    const decisions = auto.events.filter((event) => event.type === 'lane-decision');
+    expect(decisions.length).toBeGreaterThanOrEqual(48);
+    for (const decision of decisions) expect(decision.explanation).not.toBe('');
+    const lanes = auto.summary.lanes;
+    const done = Object.values(lanes).reduce((sum, figures) => sum + figures.done, 0);
+    expect(done).toBe(48);
+    const laneCost = Object.values(lanes).reduce((sum, figures) => sum + figures.costUsd, 0);
+    expect(laneCost).toBeCloseTo(auto.costUsd, 9);
+  }, 120_000);
+
+  it('meets a deadline that batch-only misses, within max_cost', async () => {
+    const batch = await runMode({ mode: 'batch' });
+    const deadlineMs = 40 * MINUTE;
+    expect(batch.makespanMs).toBeGreaterThan(deadlineMs);
+    const maxCost = batch.costUsd * 3;
+    // Slower emulated time for the run that races the clock: a real millisecond of the runner's own
+    // work is 2 emulated seconds, not 10, so a busy machine does not eat the deadline.
+    const auto = await runMode(
+      { mode: 'auto', deadline: '40m', max_cost: Number(maxCost.toFixed(6)) },
+      DEADLINE_TIME_SCALE,
+    );
+    expect(auto.summary.counts).toMatchObject({ done: 48, dead: 0 });
+    const context = `auto ${(auto.makespanMs / MINUTE).toFixed(1)} min $${auto.costUsd.toFixed(5)} (max_cost $${maxCost.toFixed(5)}), lanes ${JSON.stringify(auto.summary.lanes)}`;
+    expect(auto.makespanMs, context).toBeLessThanOrEqual(deadlineMs);
+    expect(auto.costUsd, context).toBeLessThanOrEqual(maxCost);
+    // Flex alone could not meet it: some steps were bought on a faster lane, for the deadline.
+    const reasons = new Set(
+      auto.events.flatMap((event) => (event.type === 'lane-decision' ? [event.reason] : [])),
+    );
+    expect(reasons.has('deadline')).toBe(true);
+    expect(auto.summary.lanes.standard?.done ?? 0).toBeGreaterThan(0);
+  }, 120_000);
+});
