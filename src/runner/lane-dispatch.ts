@@ -17,6 +17,9 @@ import type { RunnerEventListener } from './events.js';
 import type { RecordRequestBuilder } from './record-request.js';
 import type { RunnerSettings } from './settings.js';
 
+/** Ready records whose priced input tokens are kept between rounds. */
+const PRICED_KEPT = 100_000;
+
 /** Output tokens per request assumed until the run has billed some (what `wavebatch estimate` assumes). */
 export const ASSUMED_OUTPUT_TOKENS = 500;
 
@@ -53,6 +56,11 @@ export interface DispatchRound extends SubmissionRound {
 export class LaneDispatch {
   /** Why each held record was held when last said, so a record held round after round is logged once. */
   private readonly held = new Map<string, string>();
+  /**
+   * Input tokens of ready records already priced: the loop runs a round at every synchronous
+   * answer, and a record that stays ready (waiting for room) is not built again each time.
+   */
+  private readonly inputTokens = new Map<string, number>();
 
   constructor(private readonly deps: LaneDispatchDeps) {}
 
@@ -160,11 +168,17 @@ export class LaneDispatch {
     requests.beginRound();
     try {
       for (const record of ready) {
-        let input = 0;
-        try {
-          input = (await requests.build(record)).estimatedTokens;
-        } catch {
-          // Unbuildable: the lane that takes it finds out and fails or releases it; nothing is billed.
+        const key = `${record.id}\u0000${record.attempts}`;
+        let input = this.inputTokens.get(key) ?? 0;
+        if (!this.inputTokens.has(key)) {
+          try {
+            input = (await requests.build(record)).estimatedTokens;
+            // Bounded: a huge backlog is priced again rather than held in memory.
+            if (this.inputTokens.size >= PRICED_KEPT) this.inputTokens.clear();
+            this.inputTokens.set(key, input);
+          } catch {
+            // Unbuildable: the lane that takes it finds out and fails or releases it; nothing is billed.
+          }
         }
         const cost = { batch: 0, flex: 0, standard: 0, priority: 0 };
         if (laneprices && input > 0)

@@ -83,4 +83,27 @@ describe('wavebatch estimate', () => {
       TOLERANCE,
     );
   });
+
+  it('matches the ledger of a Flex run within the stated tolerance, after a pilot round on Flex', async () => {
+    const workload = writeCatalogWorkload({ books: 4, pages: 5, execution: { mode: 'flex' } });
+    root = workload.root;
+    const config = await emulatedConfig(workload.configPath, emulator);
+    const gemini = createGeminiClient({ apiKey: 'test-key', baseUrl: emulator.url });
+
+    // The pilot: one run-once sends the ready first pages on Flex and waits for their answers.
+    const { session } = await openEmulatedSession(workload.configPath, emulator);
+    await session.runner.runOnce();
+    await session.close();
+    expect(emulator.ledger.entries()).toHaveLength(4);
+
+    const estimate = await estimateWorkload(config, { calibrate: 20, gemini, random: () => 0.5 });
+    const rest = await openEmulatedSession(workload.configPath, emulator);
+    await rest.session.runner.run();
+    await rest.session.close();
+    const ledger = emulator.ledger.entries();
+    expect(ledger).toHaveLength(estimate.records);
+    expect(new Set(ledger.map((entry) => entry.lane))).toEqual(new Set(['flex']));
+    const billed = ledger.reduce((sum, entry) => sum + entry.costUsd, 0);
+    expect(Math.abs((estimate.modes.flex.costUsd ?? 0) - billed) / billed).toBeLessThanOrEqual(TOLERANCE);
+  });
 });
