@@ -304,7 +304,27 @@ export class BatchRunner {
       error,
     });
     this.emit({ type: 'run-finished', runId, mode, outcome, at: clock.now(), counts: summary.counts, error });
-    return { ...summary, costUsd: usage.costUsd };
+    return { ...summary, ...(await this.withSyncTokens(summary, usage.lanes)), costUsd: usage.costUsd };
+  }
+
+  /**
+   * The summary's token sums count batch jobs (all runs); a workload that used a synchronous lane
+   * adds its synchronous attempts (all runs, from the inference log), read once at the end of a run.
+   */
+  private async withSyncTokens(
+    summary: RunSummary,
+    lanesThisRun: readonly Lane[],
+  ): Promise<{ inputTokens: number; outputTokens: number }> {
+    const totals = { inputTokens: summary.inputTokens, outputTokens: summary.outputTokens };
+    const usedSync =
+      this.options.settings.execution.mode !== 'batch' || lanesThisRun.some((lane) => lane !== 'batch');
+    if (!usedSync) return totals;
+    for (const group of await this.options.store.attemptGroups()) {
+      if (group.lane === 'batch') continue;
+      totals.inputTokens += group.inputTokens;
+      totals.outputTokens += group.outputTokens;
+    }
+    return totals;
   }
 
   private async prepare(): Promise<void> {

@@ -42,6 +42,9 @@ describe.each(OUTPUT_SINKS)('execution.mode flex on the emulator, %s output sink
     expect(summary.counts).toMatchObject({ done: 12, dead: 0, total: 12 });
     expect(summary.jobsSubmitted).toBe(0);
     const ledger = emulator.ledger.entries();
+    // The summary's tokens are what was billed on Flex (there were no batch jobs).
+    expect(summary.inputTokens).toBe(ledger.reduce((sum, entry) => sum + entry.inputTokens, 0));
+    expect(summary.outputTokens).toBe(ledger.reduce((sum, entry) => sum + entry.outputTokens, 0));
     const ids = workload.chains.flat();
     // Each record billed exactly once: shed requests are refused before any work, so never billed.
     expect([...billsPerRecord(ledger).entries()].sort()).toEqual(ids.map((id) => [id, 1]).sort());

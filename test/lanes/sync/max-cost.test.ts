@@ -1,0 +1,48 @@
+import { rmSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
+import { emulatorClock } from '../../fixtures/emulator-clock.js';
+import { openEmulatedSession } from '../../fixtures/session.js';
+import { emulatorSandbox } from '../../emulator/harness.js';
+
+const TIME_SCALE = 3_000;
+
+describe('execution.max_cost', () => {
+  const sandbox = emulatorSandbox();
+  let root = '';
+  afterEach(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('holds what would cross the cap, never sends it, and stops the run saying so', async () => {
+    const emulator = await sandbox.startEmulator({
+      timeScale: TIME_SCALE,
+      seed: 6,
+      tiers: { flex: { latencyMs: { min: 60_000, max: 5 * 60_000 } } },
+    });
+    const maxCost = 0.0013;
+    const workload = writeCatalogWorkload({
+      books: 4,
+      pages: 4,
+      execution: { mode: 'flex', poll_interval: '30s', max_cost: maxCost },
+    });
+    root = workload.root;
+    const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
+      clock: emulatorClock(emulator, TIME_SCALE),
+    });
+    const summary = await session.runner.run();
+    await session.close();
+
+    const billed = emulator.ledger.entries().reduce((sum, entry) => sum + entry.costUsd, 0);
+    expect(billed).toBeGreaterThan(0);
+    expect(billed).toBeLessThanOrEqual(maxCost);
+    expect(summary.finished).toBe(false);
+    expect(summary.counts.done).toBeLessThan(16);
+    expect(summary.counts.in_flight).toBe(0);
+    const held = events.filter((event) => event.type === 'lane-decision' && event.reason === 'max_cost');
+    expect(held.length).toBeGreaterThan(0);
+    expect(
+      events.some((event) => event.type === 'warning' && event.message.includes('execution.max_cost')),
+    ).toBe(true);
+  });
+});
