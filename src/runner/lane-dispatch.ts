@@ -17,6 +17,12 @@ import type { RunnerEventListener } from './events.js';
 import type { RecordRequestBuilder } from './record-request.js';
 import type { RunnerSettings } from './settings.js';
 
+/**
+ * What is not billed yet is counted at this much over its estimate: an estimate errs both ways (a
+ * record's output is priced at the run's mean), and the cost cap must not be crossed by the error.
+ */
+const ESTIMATE_MARGIN = 1.15;
+
 /** Ready records whose priced input tokens are kept between rounds. */
 const PRICED_KEPT = 100_000;
 
@@ -82,6 +88,8 @@ export class LaneDispatch {
     const ready = await store.listReady(limit);
     if (ready.length === 0) return idle;
     const priced = await this.price(ready);
+    // Read after pricing (which awaits builds), right before deciding: answers settle meanwhile.
+    const committedUsd = await this.committedUsd();
     const decisions = chooseLanes({
       mode: this.mode,
       now: this.deps.clock.now(),
@@ -92,7 +100,7 @@ export class LaneDispatch {
       room: this.room(batchRoom, syncFree),
       budget: {
         maxCostUsd: settings.execution.maxCostUsd,
-        committedUsd: await this.committedUsd(),
+        committedUsd,
         reservedUsd: await this.reservedUsd(priced),
       },
     });
@@ -183,7 +191,8 @@ export class LaneDispatch {
         const cost = { batch: 0, flex: 0, standard: 0, priority: 0 };
         if (laneprices && input > 0)
           for (const lane of Object.keys(cost) as Lane[])
-            cost[lane] = requestCost(laneprices[lane], { inputTokens: input, outputTokens: output });
+            cost[lane] =
+              requestCost(laneprices[lane], { inputTokens: input, outputTokens: output }) * ESTIMATE_MARGIN;
         out.push({ id: record.id, remaining: Math.max(1, record.remaining), cost });
       }
     } finally {
@@ -205,19 +214,23 @@ export class LaneDispatch {
   /** What the run has spent plus the estimate of what is in flight (synchronous requests and active batch jobs). */
   private async committedUsd(): Promise<number> {
     const { store, prices, settings, sync } = this.deps;
-    const runId = this.deps.runId();
-    const spent = runId === null ? 0 : (await store.runUsage(runId)).costUsd;
+    // In flight first, spent second: a request that settles in between (its estimate dropped, its
+    // cost logged) is then counted twice, never not at all.
+    const inFlight = sync.committedUsd;
     const batchPrice = modelPrices(prices, settings.model)?.batch;
     let jobs = 0;
     if (batchPrice) {
       const output = await this.outputTokensPerRequest();
       for (const job of await store.listJobs(ACTIVE_JOB_STATES))
-        jobs += requestCost(batchPrice, {
-          inputTokens: job.estimatedTokens,
-          outputTokens: output * job.requestCount,
-        });
+        jobs +=
+          requestCost(batchPrice, {
+            inputTokens: job.estimatedTokens,
+            outputTokens: output * job.requestCount,
+          }) * ESTIMATE_MARGIN;
     }
-    return spent + sync.committedUsd + jobs;
+    const runId = this.deps.runId();
+    const spent = runId === null ? 0 : (await store.runUsage(runId)).costUsd;
+    return spent + inFlight + jobs;
   }
 }
 
