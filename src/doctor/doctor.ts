@@ -71,7 +71,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
     const prefix = jobNamePrefix(options.workload, await store.storeId());
     const ours = remote?.jobs.filter((job) => isOwnJobName(prefix, job.displayName)) ?? null;
     findings.push(...(await intentFindings(options, ours, runActive)));
-    findings.push(await strandedFinding(options));
+    findings.push(await strandedFinding(options, runActive));
     if (remote && ours) {
       findings.push(...(await remoteJobFindings(options, ours)));
       findings.push(...(await remoteFileFindings(options, prefix, remote.files)));
@@ -163,15 +163,25 @@ async function intentFindings(
   return findings;
 }
 
-async function strandedFinding(options: DoctorOptions): Promise<Finding> {
-  const stranded = await options.store.countStrandedRecords();
+/**
+ * In-flight records without a live job. A synchronous request's claim has no job: while a run is
+ * active its claims are live requests, not strays; once its process is gone they are stranded too.
+ */
+async function strandedFinding(options: DoctorOptions, runActive: boolean): Promise<Finding> {
+  let stranded = await options.store.countStrandedRecords();
+  if (runActive && stranded > 0) {
+    const claims = (await options.store.listRecords({ status: 'in_flight' })).filter(
+      (record) => record.requestId,
+    ).length;
+    stranded = Math.max(0, stranded - claims);
+  }
   if (stranded === 0)
     return { check: 'in-flight', ok: true, message: 'every in-flight record belongs to a live job' };
   const released = options.fix ? await options.store.releaseStrandedRecords() : 0;
   return {
     check: 'in-flight',
     ok: false,
-    message: `${stranded} records are in flight in a job that is no longer active (an interrupted settle)`,
+    message: `${stranded} records are in flight in a job that is no longer active, or in synchronous requests of a process that is gone (an interrupted settle, a crash)`,
     fix: 'put them back in the queue',
     ...(options.fix ? { fixed: `${released} records are ready again` } : {}),
   };
