@@ -186,6 +186,7 @@ export class BatchRunner {
       try {
         await this.pass();
         await this.sync.drain();
+        this.sync.throwIfStopped();
       } finally {
         await this.sync.abandon();
       }
@@ -373,6 +374,7 @@ export class BatchRunner {
     for (const { jobId, error } of round.deferred) this.reconciler.defer(this.reconcilerDeps(), jobId, error);
     this.jobsSubmitted += round.submitted;
     this.options.api.checkReachable();
+    this.sync.throwIfStopped();
     const waits = [reconciled.quotaRetryDelayMs, round.quotaRetryDelayMs].filter((ms) => ms !== null);
     return { quotaRetryDelayMs: waits.length > 0 ? Math.max(...waits) : null, heldByCost: round.heldByCost };
   }

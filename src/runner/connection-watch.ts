@@ -1,6 +1,6 @@
 import type { RunnerClock } from '../clock.js';
 import { WavebatchError } from '../errors.js';
-import { GeminiApiError } from '../gemini/index.js';
+import { GeminiApiError, type GeminiClient } from '../gemini/index.js';
 
 /** Raised when the API gave no answer at all (refused, unresolvable, timed out) for `give_up_after`. */
 export class ApiUnreachableError extends WavebatchError {
@@ -56,4 +56,27 @@ export class ConnectionWatch {
     const downFor = this.clock.now() - this.downSince;
     if (downFor >= this.giveUpAfterMs) throw new ApiUnreachableError(this.baseUrl, downFor, this.lastCause);
   }
+}
+
+/**
+ * `generateContent` reporting every outcome to `watch`: the synchronous lanes call the client
+ * directly (their executor retries on its own), and a run on them must stop on an unreachable API
+ * after `give_up_after` as a batch run does, not retry it forever.
+ */
+export function watchedGenerate(
+  client: Pick<GeminiClient, 'generateContent'>,
+  watch: ConnectionWatch,
+): Pick<GeminiClient, 'generateContent'> {
+  return {
+    generateContent: async (...args) => {
+      try {
+        const answer = await client.generateContent(...args);
+        watch.answered();
+        return answer;
+      } catch (error) {
+        watch.failed(error);
+        throw error;
+      }
+    },
+  };
 }

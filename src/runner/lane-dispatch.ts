@@ -163,7 +163,11 @@ export class LaneDispatch {
     const { limiters, settings } = this.deps;
     const room = { batch: { usable: true, slots: batchRoom } } as Record<Lane, LaneRoom>;
     for (const lane of SYNC_LANES)
-      room[lane] = { usable: limiters.for(settings.model, lane).usable, slots: syncFree };
+      room[lane] = {
+        usable: limiters.for(settings.model, lane).usable,
+        // A resting lane (its API kept failing) takes nothing this round.
+        slots: this.deps.sync.resting(lane) ? 0 : syncFree,
+      };
     return room;
   }
 

@@ -26,7 +26,7 @@ import { WavebatchError } from '../errors.js';
 import { QUICK_RETRY, type RetryPolicy } from '../retry.js';
 import { takeLease, type HeldLease } from '../store/lease.js';
 import { jobNamePrefix } from '../planner/job-name.js';
-import { ConnectionWatch } from './connection-watch.js';
+import { ConnectionWatch, watchedGenerate } from './connection-watch.js';
 import { assemblyListener } from './assembly-listener.js';
 import { RemoteApi } from './remote-api.js';
 import { LaneLimiters } from '../lanes/sync/lane-limiters.js';
@@ -185,10 +185,12 @@ export async function openWorkloadSession(
     ],
   });
   const emit = options.onEvent ?? (() => undefined);
+  // One watch for every call, batch and synchronous: the run stops once none has been answered for give_up_after.
+  const watch = new ConnectionWatch(clock, settings.baseUrl, settings.giveUpAfterMs);
   const api = new RemoteApi(gemini, {
     clock,
     policy: settings.retryPolicy,
-    watch: new ConnectionWatch(clock, settings.baseUrl, settings.giveUpAfterMs),
+    watch,
     onRetry: ({ operation, attempt, delayMs, error }) =>
       emit({
         type: 'retry',
@@ -223,7 +225,7 @@ export async function openWorkloadSession(
   // One limiter per model and synchronous lane, sized from the price list's limits (config `limits:`).
   const limiters = new LaneLimiters(prices);
   const executor = new SyncExecutor({
-    api: gemini,
+    api: watchedGenerate(gemini, watch),
     clock,
     limiters,
     concurrency: settings.execution.syncConcurrency,

@@ -46,6 +46,8 @@ export type SyncOutcome =
       /** False when sending it again cannot help (a blocked prompt, the output cap reached, no quota). */
       retryable: boolean;
       response?: Record<string, unknown>;
+      /** The error of the last attempt, when it failed with one (not for a stop reason). */
+      error?: unknown;
       attempts: number;
       billed: BilledAttempt[];
     };
@@ -318,7 +320,7 @@ function failureOf(error: unknown, attempts: number, billed: BilledAttempt[]): S
     };
   }
   const message = error instanceof Error ? error.message : String(error);
-  return { ok: false, cause: 'api_error', message, retryable: retryableSync(error), attempts, billed };
+  return { ok: false, cause: 'api_error', message, retryable: retryableSync(error), error, attempts, billed };
 }
 
 function servedTierOf(response: Record<string, unknown>): string | null {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { RunnerClock } from '../../clock.js';
+import { WavebatchError } from '../../errors.js';
 import { GeminiApiError } from '../../gemini/index.js';
 import { outputDocument, type Flight, type RecordLifecycle } from '../../lifecycle/index.js';
 import { MediaUploadError } from '../../media/index.js';
@@ -18,6 +19,9 @@ import type { ClaimedRecord, WorkloadStore } from '../../store/store.js';
 import type { AttemptEventFactory } from '../../telemetry/attempt-event.js';
 import type { SyncLane } from '../lane.js';
 import type { BilledAttempt, SyncExecutor, SyncOutcome } from './sync-executor.js';
+
+/** How long a lane rests after a request failed on the API's side through all its retries. */
+export const LANE_REST_MS = 60_000;
 
 export interface SyncLaneDeps {
   /** Claims ready records and settles every answer (the same lifecycle the batch lane settles through). */
@@ -70,6 +74,22 @@ export class SyncLaneDriver {
 
   constructor(private readonly deps: SyncLaneDeps) {}
 
+  /** The first error that no record can get past (see `stopsTheRun`); the run loop raises it. */
+  private failure: unknown = undefined;
+
+  /** Throws the error that stopped the synchronous lanes (a wrong key, model or base URL), if any. */
+  throwIfStopped(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** A lane whose API kept failing rests until then: nothing is sent on it before. */
+  private readonly pausedUntil = new Map<SyncLane, number>();
+
+  /** Whether `lane` is resting after the API kept failing on it. */
+  resting(lane: SyncLane): boolean {
+    return (this.pausedUntil.get(lane) ?? Number.NEGATIVE_INFINITY) > this.deps.clock.now();
+  }
+
   /** Requests in flight. */
   get inFlight(): number {
     return this.running.size;
@@ -98,7 +118,8 @@ export class SyncLaneDriver {
     recordIds: readonly string[],
     estimatedUsd: (recordId: string) => number = () => 0,
   ): Promise<number> {
-    if (recordIds.length === 0 || this.stop.signal.aborted) return 0;
+    if (recordIds.length === 0 || this.stop.signal.aborted || this.resting(lane)) return 0;
+    if (this.failure !== undefined) return 0;
     this.claims += 1;
     const claimed = await this.deps.lifecycle.claim(
       lane,
@@ -143,6 +164,7 @@ export class SyncLaneDriver {
     await this.drain();
     // Ready for another run on the same runner.
     this.stop = new AbortController();
+    this.failure = undefined;
   }
 
   /** One record: build, send, classify, settle. Never throws: every way out settles or releases the claim. */
@@ -163,6 +185,25 @@ export class SyncLaneDriver {
       });
       if (!outcome.ok && this.stop.signal.aborted) {
         await lifecycle.release(record.id, record.requestId);
+        return;
+      }
+      if (!outcome.ok && outcome.billed.length === 0 && stopsTheRun(outcome.error)) {
+        // A wrong key, model or base URL, or no quota on the lane: every record would fail the same
+        // way, so none is failed (that would dead-letter the workload); the run stops and says why.
+        await lifecycle.release(record.id, record.requestId);
+        this.failure ??= outcome.error;
+        return;
+      }
+      if (!outcome.ok && outcome.cause === 'api_error' && outcome.retryable && outcome.billed.length === 0) {
+        // The API itself failed (unreachable, 5xx, shed, 429) through every retry and billed nothing:
+        // not the record's fault, so no attempt is counted (an outage must not dead-letter the
+        // workload); the record goes back and the lane rests before it is sent again.
+        await lifecycle.release(record.id, record.requestId);
+        this.pausedUntil.set(record.lane, this.deps.clock.now() + LANE_REST_MS);
+        this.deps.emit({
+          type: 'warning',
+          message: `The ${record.lane} lane failed for ${record.id} through every retry (${outcome.message}); it is sent again in ${LANE_REST_MS / 1000} s or later.`,
+        });
         return;
       }
       await this.settle(record, flight, built, outcome, started);
@@ -325,6 +366,21 @@ export class SyncLaneDriver {
       ...(failure ? { failure } : {}),
     });
   }
+}
+
+/**
+ * Errors that are the configuration's, not the record's: the key is refused, the model or the
+ * endpoint does not exist (a wrong base URL answers 404), or the lane has no quota in this tier.
+ */
+const RUN_STOPPING_CODES: ReadonlySet<string> = new Set([
+  'PERMISSION_DENIED',
+  'NOT_FOUND',
+  'ENDPOINT_NOT_FOUND',
+  'LANE_NO_QUOTA',
+]);
+
+function stopsTheRun(error: unknown): boolean {
+  return WavebatchError.isInstance(error) && RUN_STOPPING_CODES.has(error.code);
 }
 
 /** The sum of what every attempt was billed for; null when nothing was. */

@@ -1,0 +1,47 @@
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
+import { emulatorClock } from '../../fixtures/emulator-clock.js';
+import { openEmulatedSession } from '../../fixtures/session.js';
+import { emulatorSandbox } from '../../emulator/harness.js';
+
+const TIME_SCALE = 3_000;
+
+describe('a synchronous lane through an API outage', () => {
+  const sandbox = emulatorSandbox();
+  let root = '';
+  afterEach(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('counts no attempt for requests the API failed through every retry: nothing is dead-lettered', async () => {
+    // 20 answers of 503 in a row: more than one request's 8 tries, so some give up.
+    const emulator = await sandbox.startEmulator({
+      timeScale: TIME_SCALE,
+      faults: { http: [{ kind: 'status_503', match: 'generate', count: 20 }] },
+    });
+    const workload = writeCatalogWorkload({
+      books: 2,
+      pages: 2,
+      execution: { mode: 'realtime', max_retries: 0, poll_interval: '30s' },
+    });
+    root = workload.root;
+    const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
+      clock: emulatorClock(emulator, TIME_SCALE),
+    });
+    const summary = await session.runner.run();
+    await session.close();
+
+    expect(summary.counts).toMatchObject({ done: 4, dead: 0 });
+    expect(emulator.ledger.entries()).toHaveLength(4);
+    expect(
+      events.some((event) => event.type === 'warning' && event.message.includes('through every retry')),
+    ).toBe(true);
+    const store = new SqliteStore({ path: join(root, 'state', 'state.db') });
+    const failures = await store.listFailures();
+    await store.close();
+    expect(failures).toEqual([]);
+  });
+});
