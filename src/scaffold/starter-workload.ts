@@ -86,6 +86,7 @@ function modelAndExecution(answers: StarterAnswers): string {
     '    temperature: 0',
     '  response_schema_file: schema.json   # sent as the response schema; every output is validated against it',
     'execution:',
+    '  mode: batch                    # batch | flex (the batch price, minutes not hours) | realtime | auto: README "Lanes"',
     '  max_retries: 3                 # per record, then it is dead-lettered (`wavebatch failures --dead`)',
     '  max_concurrent_jobs: 10',
     '  max_requests_per_job: 1000',
