@@ -98,6 +98,7 @@ export class LaneDispatch {
       longestRemaining: await store.longestRunnableChain(),
       latency: this.deps.latency.estimates(),
       room: this.room(batchRoom, syncFree),
+      syncSlots: syncFree,
       budget: {
         maxCostUsd: settings.execution.maxCostUsd,
         committedUsd,
@@ -106,7 +107,7 @@ export class LaneDispatch {
     });
     this.log(decisions);
     const costs = new Map(decisions.map((decision) => [decision.recordId, decision.costUsd]));
-    const byLane = groupByLane(decisions, syncFree);
+    const byLane = groupByLane(decisions);
     let round: SubmissionRound = { submitted: 0, quotaRetryDelayMs: null, deferred: [] };
     const toBatch = ready.filter((record) => byLane.batch.has(record.id));
     if (toBatch.length > 0) round = await this.deps.submitBatch(toBatch);
@@ -239,24 +240,16 @@ export class LaneDispatch {
 }
 
 /**
- * The decisions by lane; synchronous ones only up to the free concurrency (the policy counts each
- * synchronous lane's room apart, but they share the slots).
+ * The decisions by lane. The policy already keeps the synchronous ones within the free concurrency
+ * (one pool for the three lanes), so every logged decision is sent.
  */
-function groupByLane(decisions: readonly LaneDecision[], syncFree: number): Record<Lane, Set<string>> {
+function groupByLane(decisions: readonly LaneDecision[]): Record<Lane, Set<string>> {
   const byLane: Record<Lane, Set<string>> = {
     batch: new Set(),
     flex: new Set(),
     standard: new Set(),
     priority: new Set(),
   };
-  let syncLeft = syncFree;
-  for (const decision of decisions) {
-    if (decision.lane === null) continue;
-    if (decision.lane !== 'batch') {
-      if (syncLeft <= 0) continue;
-      syncLeft -= 1;
-    }
-    byLane[decision.lane].add(decision.recordId);
-  }
+  for (const decision of decisions) if (decision.lane !== null) byLane[decision.lane].add(decision.recordId);
   return byLane;
 }

@@ -54,6 +54,11 @@ export interface SchedulingInput {
   longestRemaining?: number;
   latency: Record<Lane, LaneLatency>;
   room: Record<Lane, LaneRoom>;
+  /**
+   * Records the synchronous lanes can start between them this round (`execution.sync_concurrency`
+   * is one pool for flex, standard and priority); default: no limit beyond each lane's room.
+   */
+  syncSlots?: number;
   budget: {
     /** `execution.max_cost` in USD, or null. */
     maxCostUsd: number | null;
@@ -118,8 +123,7 @@ export function chooseLanes(input: SchedulingInput): LaneDecision[] {
       };
     });
   }
-  const slots = {} as Record<Lane, number>;
-  for (const lane of ORDER) slots[lane] = input.room[lane].usable ? input.room[lane].slots : 0;
+  const slots = new LaneSlots(input);
   const deepest = Math.max(input.longestRemaining ?? 0, ...records.map((record) => record.remaining), 1);
   const fastCheap = input.room.flex.usable ? 'flex' : 'standard';
   const targetMs =
@@ -132,14 +136,14 @@ export function chooseLanes(input: SchedulingInput): LaneDecision[] {
 function decide(
   record: ReadyRecord,
   input: SchedulingInput,
-  slots: Record<Lane, number>,
+  slots: LaneSlots,
   ledger: BudgetLedger,
   targetMs: number,
   target: string,
 ): LaneDecision {
   // Without a deadline speed is not bought: only the cheap lanes are considered.
   const lanes = input.deadline === null ? CHEAP : ORDER;
-  const open = lanes.filter((lane) => slots[lane] >= 1);
+  const open = lanes.filter((lane) => slots.free(lane));
   const finish = (lane: Lane) => chainFinishMs(lane, record.remaining, input.latency);
   const affordable = open.filter(
     (lane) => ledger.canUpgrade(record, lane) && !ledger.crossesCap(record, lane),
@@ -192,12 +196,12 @@ function take(
   lane: Lane,
   reason: DecisionReason,
   input: SchedulingInput,
-  slots: Record<Lane, number>,
+  slots: LaneSlots,
   ledger: BudgetLedger,
   targetMs: number,
   target: string,
 ): LaneDecision {
-  slots[lane] -= 1;
+  slots.take(lane);
   const extra = ledger.commit(record, lane);
   const finish = chainFinishMs(lane, record.remaining, input.latency);
   const plan = `${record.remaining} to go, done in ~${hours(finish)} on ${lane}`;
@@ -218,6 +222,30 @@ function take(
     costUsd: record.cost[lane],
     chainFinishMs: finish,
   };
+}
+
+/**
+ * What each lane can still start this round. The synchronous lanes also draw on one shared pool:
+ * counting each lane's room apart would decide (and log) more synchronous sends than can start.
+ */
+class LaneSlots {
+  private readonly left: Record<Lane, number>;
+  private shared: number;
+
+  constructor(input: SchedulingInput) {
+    this.left = { batch: 0, flex: 0, standard: 0, priority: 0 };
+    for (const lane of ORDER) this.left[lane] = input.room[lane].usable ? input.room[lane].slots : 0;
+    this.shared = input.syncSlots ?? Number.POSITIVE_INFINITY;
+  }
+
+  free(lane: Lane): boolean {
+    return this.left[lane] >= 1 && (lane === 'batch' || this.shared >= 1);
+  }
+
+  take(lane: Lane): void {
+    this.left[lane] -= 1;
+    if (lane !== 'batch') this.shared -= 1;
+  }
 }
 
 /**

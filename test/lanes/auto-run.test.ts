@@ -113,4 +113,25 @@ describe('execution.mode auto on the emulator', () => {
     expect(reasons.has('deadline')).toBe(true);
     expect(auto.summary.lanes.standard?.done ?? 0).toBeGreaterThan(0);
   }, 120_000);
+
+  it('logs only the decisions it sends: the synchronous lanes share sync_concurrency', async () => {
+    // Two synchronous slots for six chains racing a deadline: every round the policy wants more
+    // synchronous sends (flex, standard, priority) than can start; what it logs must be what it sends.
+    const auto = await runMode(
+      { mode: 'auto', deadline: '40m', sync_concurrency: 2, max_cost: 1 },
+      DEADLINE_TIME_SCALE,
+    );
+    expect(auto.summary.counts).toMatchObject({ done: 48, dead: 0 });
+    const ledger = auto.emulator.ledger.entries();
+    const sent = new Map<string, number>();
+    for (const event of auto.events)
+      if (event.type === 'lane-decision' && event.lane !== null && event.lane !== 'batch')
+        sent.set(event.lane, (sent.get(event.lane) ?? 0) + 1);
+    const billed = new Map<string, number>();
+    for (const entry of ledger)
+      if (entry.lane !== 'batch') billed.set(entry.lane, (billed.get(entry.lane) ?? 0) + 1);
+    expect(billed.size).toBeGreaterThan(0);
+    // No faults and no shedding: each synchronous decision is one billed call on its lane.
+    expect(Object.fromEntries(sent)).toEqual(Object.fromEntries(billed));
+  }, 120_000);
 });

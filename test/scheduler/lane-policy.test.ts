@@ -196,6 +196,24 @@ describe('auto with a deadline', () => {
     expect(decisions[0]).toMatchObject({ lane: 'flex', reason: 'best_effort' });
   });
 
+  it('counts the synchronous lanes against one shared pool of slots', () => {
+    const decisions = chooseLanes(
+      input({
+        deadline: 30 * MINUTE,
+        ready: [record('a', 10), record('b', 10), record('c', 10), record('d', 10)],
+        syncSlots: 2,
+      }),
+    );
+    // Flex (10 x 10 min) misses 30 min; standard meets it. Only two may start between the three
+    // synchronous lanes; the others take the fastest lane left with room, batch, saying the miss.
+    expect(decisions.map((decision) => [decision.lane, decision.reason])).toEqual([
+      ['standard', 'deadline'],
+      ['standard', 'deadline'],
+      ['batch', 'best_effort'],
+      ['batch', 'best_effort'],
+    ]);
+  });
+
   it('skips priority when the usage tier has none', () => {
     const decisions = chooseLanes(
       input({
