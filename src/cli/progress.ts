@@ -3,6 +3,7 @@ import type { RunnerEvent } from '../runner/events.js';
 import type { RunSummary } from '../runner/batch-runner.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from '../telemetry/logger.js';
 import { runnerLogLine } from '../telemetry/runner-log.js';
+import { duration } from './quantities.js';
 import { RepeatFilter, repeatedWarningLine } from './repeat-filter.js';
 
 export interface ProgressDisplayOptions {
@@ -156,6 +157,7 @@ export function formatSummary(
     `cost: $${summary.costUsd.toFixed(6)} this run`,
     ...laneLines(summary),
     `time (this run): ${(summary.elapsedMs / 1000).toFixed(1)}s`,
+    ...batchOnlyLines(summary),
     `outputs: ${outputsDir}`,
     ...(reportPath ? [`report: ${reportPath} (wavebatch report)`] : []),
     ...(c.dead > 0
@@ -180,6 +182,21 @@ function laneLines(summary: RunSummary): string[] {
       `${lane} ${figures.done} done in ${counted(figures.attempts, 'attempt')} ($${figures.costUsd.toFixed(6)})`,
   );
   return [`lanes: ${parts.join(', ')}`];
+}
+
+/** An auto run's time against batch-only: an estimate, and said to be one. */
+function batchOnlyLines(summary: RunSummary): string[] {
+  const compared = summary.batchOnly;
+  if (!compared) return [];
+  const span = (range: { low: number; high: number }) =>
+    range.low === range.high ? duration(range.low) : `${duration(range.low)}–${duration(range.high)}`;
+  const basis =
+    compared.turnaroundSamples > 0
+      ? `the turnaround learned from ${counted(compared.turnaroundSamples, 'batch job')}`
+      : 'the assumed batch turnaround (no batch job measured yet)';
+  return [
+    `time saved vs batch-only: ~${span(compared.savedMs)} (estimate: batch-only would take ${span(compared.projectedMs)} at ${basis})`,
+  ];
 }
 
 /** "1 request", "3 requests". */

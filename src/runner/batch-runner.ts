@@ -24,7 +24,12 @@ import { SyncLaneDriver } from '../lanes/sync/sync-lane.js';
 import type { SyncExecutor } from '../lanes/sync/sync-executor.js';
 import type { LaneLimiters } from '../lanes/sync/lane-limiters.js';
 import { GEMINI_PRICE_LIST, type PriceList } from '../pricing/index.js';
-import { LatencyTracker } from '../scheduler/index.js';
+import {
+  compareWithBatchOnly,
+  LatencyTracker,
+  type BatchOnlyComparison,
+  type WorkAtStart,
+} from '../scheduler/index.js';
 import { LaneDispatch } from './lane-dispatch.js';
 import { LaneTally, type LaneFigures } from './lane-tally.js';
 import type { Lane } from '../lanes/lane.js';
@@ -96,6 +101,11 @@ export interface RunSummary {
   finished: boolean;
   /** Records done, attempts and USD per lane this run (lanes that did nothing left out). */
   lanes: Partial<Record<Lane, LaneFigures>>;
+  /**
+   * An `auto` run that finished with help from a synchronous lane: the projected batch-only time
+   * for the same work and the time saved (an estimate); null otherwise.
+   */
+  batchOnly: BatchOnlyComparison | null;
 }
 
 /**
@@ -125,10 +135,14 @@ export class BatchRunner {
   private readonly tally = new LaneTally();
   /** Batch jobs whose turnaround the latency tracker has seen (once per job, not once per record). */
   private readonly timedJobs = new Set<string>();
+  private readonly latency: LatencyTracker;
+  /** What an `auto` run found to do, for its batch-only comparison. */
+  private workAtStart: WorkAtStart | null = null;
 
   constructor(private readonly options: BatchRunnerOptions) {
     const listener = options.onEvent;
     const latency = options.latency ?? new LatencyTracker();
+    this.latency = latency;
     // Listeners print and export events: they only ever see redacted text.
     this.emit = (event: RunnerEvent) => {
       this.tally.observe(event);
@@ -340,6 +354,33 @@ export class BatchRunner {
         emit: this.emit,
       });
     await this.calibrateTokens();
+    this.workAtStart = null;
+    if (this.options.settings.execution.mode === 'auto') {
+      const counts = await store.counts();
+      this.workAtStart = {
+        records: counts.ready + counts.blocked + counts.in_flight,
+        deepestChain: await store.longestRunnableChain(),
+      };
+    }
+  }
+
+  /** Batch-only against what this run took, when an `auto` run finished with a synchronous lane's help. */
+  private batchOnly(
+    finished: boolean,
+    elapsedMs: number,
+    lanes: RunSummary['lanes'],
+  ): BatchOnlyComparison | null {
+    if (!finished || !this.workAtStart) return null;
+    const synchronous = Object.entries(lanes).some(([lane, figures]) => lane !== 'batch' && figures.done > 0);
+    if (!synchronous) return null;
+    const { settings } = this.options;
+    return compareWithBatchOnly(
+      this.workAtStart,
+      settings.maxConcurrentJobs * settings.maxRequestsPerJob,
+      this.latency.estimate('batch'),
+      this.latency.evidence('batch'),
+      elapsedMs,
+    );
   }
 
   /** Asks countTokens about a few ready requests, so the first jobs are planned with real numbers. */
@@ -385,6 +426,9 @@ export class BatchRunner {
     const jobs = await store.listJobs();
     const activeJobs = jobs.filter((job) => ['pending', 'running', 'succeeded'].includes(job.state)).length;
     const unconfirmedJobs = jobs.filter((job) => job.state === 'intent').length;
+    const finished = activeJobs + unconfirmedJobs === 0 && counts.ready === 0 && counts.in_flight === 0;
+    const elapsedMs = clock.now() - started;
+    const lanes = this.tally.snapshot();
     return {
       runId: this.runId ?? 0,
       counts,
@@ -394,11 +438,12 @@ export class BatchRunner {
       inputTokens: jobs.reduce((sum, job) => sum + job.inputTokens, 0),
       outputTokens: jobs.reduce((sum, job) => sum + job.outputTokens, 0),
       costUsd: 0,
-      elapsedMs: clock.now() - started,
+      elapsedMs,
       orphansCancelled: this.orphansCancelled,
       stalledJobs: this.stalls.stalledCount(),
-      finished: activeJobs + unconfirmedJobs === 0 && counts.ready === 0 && counts.in_flight === 0,
-      lanes: this.tally.snapshot(),
+      finished,
+      lanes,
+      batchOnly: this.batchOnly(finished, elapsedMs, lanes),
     };
   }
 

@@ -24,3 +24,4 @@ export {
   type Projection,
   type WorkloadShape,
 } from './projection.js';
+export { compareWithBatchOnly, type BatchOnlyComparison, type WorkAtStart } from './batch-only-comparison.js';

@@ -48,4 +48,52 @@ describe('wavebatch run with execution.mode flex', () => {
     expect(ledger).toHaveLength(6);
     expect(ledger.every((entry) => entry.lane === 'flex')).toBe(true);
   });
+
+  it('an auto run that used Flex says what batch-only would have taken, as an estimate', async () => {
+    const auto = writeCatalogWorkload({
+      books: 2,
+      pages: 3,
+      execution: { mode: 'auto', poll_interval: '1s' },
+      extraYaml: `api:\n  base_url: ${emulator.url}`,
+    });
+    try {
+      const run = await runCli(['run', '-c', auto.configPath, '--json'], { env });
+      expect(run.code, run.stderr).toBe(0);
+      const summary = JSON.parse(run.stdout) as {
+        elapsedMs: number;
+        lanes: Record<string, { done: number }>;
+        batchOnly: {
+          projectedMs: { low: number; high: number };
+          savedMs: { low: number; high: number };
+          turnaroundSamples: number;
+        };
+      };
+      expect(summary.lanes.flex?.done).toBeGreaterThan(0);
+      // No batch job measured: three waves (the chains are three deep) at the assumed turnaround,
+      // 1 h typical and 8 h slow.
+      expect(summary.batchOnly).toEqual({
+        projectedMs: { low: 3 * 3_600_000, high: 24 * 3_600_000 },
+        savedMs: { low: 3 * 3_600_000 - summary.elapsedMs, high: 24 * 3_600_000 - summary.elapsedMs },
+        turnaroundSamples: 0,
+      });
+      // Human output: the same figures, labelled as an estimate with its basis.
+      const again = writeCatalogWorkload({
+        books: 1,
+        pages: 2,
+        execution: { mode: 'auto', poll_interval: '1s' },
+        extraYaml: `api:\n  base_url: ${emulator.url}`,
+      });
+      try {
+        const human = await runCli(['run', '-c', again.configPath], { env });
+        expect(human.code, human.stderr).toBe(0);
+        expect(human.stdout).toMatch(
+          /^time saved vs batch-only: ~2h 00m–16h 00m \(estimate: batch-only would take 2h 00m–16h 00m at the assumed batch turnaround \(no batch job measured yet\)\)$/m,
+        );
+      } finally {
+        rmSync(again.root, { recursive: true, force: true });
+      }
+    } finally {
+      rmSync(auto.root, { recursive: true, force: true });
+    }
+  });
 });

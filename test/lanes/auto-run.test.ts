@@ -89,6 +89,15 @@ describe('execution.mode auto on the emulator', () => {
     expect(done).toBe(48);
     const laneCost = Object.values(lanes).reduce((sum, figures) => sum + figures.costUsd, 0);
     expect(laneCost).toBeCloseTo(auto.costUsd, 9);
+    // The summary sets the run beside a batch-only projection of the same work; the batch-only
+    // run that really happened falls within it.
+    expect(batch.summary.batchOnly).toBeNull();
+    const compared = auto.summary.batchOnly;
+    if (!compared) throw new Error('an auto run that used flex has no batch-only comparison');
+    expect(batch.makespanMs, context).toBeGreaterThanOrEqual(compared.projectedMs.low);
+    expect(batch.makespanMs, context).toBeLessThanOrEqual(compared.projectedMs.high);
+    expect(compared.savedMs.low).toBe(Math.max(0, compared.projectedMs.low - auto.summary.elapsedMs));
+    expect(compared.savedMs.high).toBe(compared.projectedMs.high - auto.summary.elapsedMs);
   }, 120_000);
 
   it('meets a deadline that batch-only misses, within max_cost', async () => {
