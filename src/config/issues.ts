@@ -174,6 +174,9 @@ function unwrap(schema: z.ZodType, value: unknown): z.ZodType | undefined {
       current instanceof z.ZodPrefault
     ) {
       current = current.unwrap() as z.ZodType;
+    } else if (current instanceof z.ZodPipe) {
+      // A transformed object (execution's mode-dependent defaults): the keys are its input's.
+      current = current.in as z.ZodType;
     } else if (current instanceof z.ZodDiscriminatedUnion) {
       const type = (value as { type?: unknown } | undefined)?.type;
       const options = current.options as z.ZodType[];

@@ -19,9 +19,9 @@ export function callable<T>() {
   return z.custom<T>((value) => typeof value === 'function', { error: 'expected a function' });
 }
 
-const DURATION_HINT = 'a number of milliseconds or a duration like "250ms", "30s", "5m", "1h"';
+const DURATION_HINT = 'a number of milliseconds or a duration like "250ms", "30s", "5m", "1h", "7d"';
 
-/** Milliseconds, written as a number of ms or as `250ms` / `30s` / `5m` / `1h`. */
+/** Milliseconds, written as a number of ms or as `250ms` / `30s` / `5m` / `1h` / `7d`. */
 export const duration = z
   .union([z.number(), z.string()], { error: `expected ${DURATION_HINT}` })
   .transform((value, context) => {

@@ -49,7 +49,8 @@ const modelSchema = z
 /** `execution.deadline`: a duration from the run's start, or an ISO 8601 time. */
 const deadline = z
   .union([z.number(), z.string()], {
-    error: 'expected a duration from the run start ("6h", "90m") or an ISO time ("2026-05-01T09:00:00Z")',
+    error:
+      'expected a duration from the run start ("6h", "90m", "7d") or an ISO time ("2026-05-01T09:00:00Z")',
   })
   .transform((value, context): { afterMs: number } | { at: number } => {
     const ms = typeof value === 'number' ? value : parseDuration(value);
@@ -59,88 +60,96 @@ const deadline = z
     if (Number.isFinite(at)) return { at };
     context.addIssue({
       code: 'custom',
-      message: 'expected a duration from the run start ("6h", "90m") or an ISO time ("2026-05-01T09:00:00Z")',
+      message:
+        'expected a duration from the run start ("6h", "90m", "7d") or an ISO time ("2026-05-01T09:00:00Z")',
     });
     return z.NEVER;
   });
 
-const executionSchema = z.strictObject({
-  max_retries: wholeNumber(0)
-    .default(3)
-    .describe('attempts after the first, per record, before it is dead-lettered'),
-  max_concurrent_jobs: wholeNumber(1).default(10).describe('batch jobs in flight at once'),
-  max_requests_per_job: wholeNumber(1).default(1000).describe('requests packed into one batch job'),
-  max_job_bytes: wholeNumber(1)
-    .default(100_000_000)
-    .describe('size cap of an uploaded JSONL job file, in bytes'),
-  inline_max_bytes: wholeNumber(0)
-    .default(10_000_000)
-    .describe('jobs up to this size are sent inline rather than uploaded'),
-  media_upload_bytes: wholeNumber(0)
-    .default(4_000_000)
-    .describe(
-      'media files (images, PDFs, audio, video) of at least this many bytes are uploaded once to the Files API ' +
-        'and referenced by URI; smaller ones are sent inline as base64 (0 = upload all)',
-    ),
-  enqueued_token_budget: wholeNumber(1)
-    .default(5_000_000)
-    .describe('estimated input tokens allowed in queued jobs at once'),
-  redo_stale: z
-    .boolean({ error: 'expected true or false' })
-    .default(false)
-    .describe(
-      'every run queues again the records whose output was made by another prompt version, model or input (like `run --redo stale`)',
-    ),
-  poll_interval: duration
-    .default(30_000)
-    .describe('time between job status polls: ms, or "250ms" / "30s" / "5m" / "1h"'),
-  give_up_after: duration
-    .default(900_000)
-    .describe(
-      'a run stops (exit 1) once the API has given no answer at all (connection refused, DNS, timeouts) for this long; ' +
-        'server errors and quota waits never stop it',
-    ),
-  stall_factor: z
-    .number({ error: 'expected a number >= 1' })
-    .min(1, { error: 'expected a number >= 1' })
-    .default(4)
-    .describe(
-      "a PENDING or RUNNING batch job is stalled once older than this many times the median turnaround of the workload's finished jobs",
-    ),
-  stall_min_age: duration
-    .default(3_600_000)
-    .describe(
-      'a job is never stalled before this age; before 3 jobs have finished, a job is stalled after 24 h',
-    ),
-  stall_action: z
-    .enum(['wait', 'cancel'], { error: 'expected wait or cancel' })
-    .default('wait')
-    .describe(
-      'what happens to a stalled job besides being reported: wait for it, or cancel it (only while nothing of it was processed) and resubmit its records',
-    ),
-  mode: z
-    .enum(['batch', 'flex', 'realtime', 'auto'], { error: 'expected batch, flex, realtime or auto' })
-    .default('batch')
-    .describe(
-      'which lane records go to: batch (Batch API jobs, half price, hours), flex (synchronous Flex tier, half price, minutes, may be shed), ' +
-        'realtime (synchronous standard tier, full price, seconds), auto (per record, by chain depth, deadline and max_cost)',
-    ),
-  sync_concurrency: wholeNumber(1)
-    .default(32)
-    .describe('synchronous requests (flex, standard, priority) in flight at once, all lanes together'),
-  deadline: deadline
-    .optional()
-    .describe(
-      'when every record should be done: a duration from the run start ("6h") or an ISO time; auto pays for faster lanes only to meet it',
-    ),
-  max_cost: z
-    .number({ error: 'expected a number of US dollars > 0' })
-    .positive({ error: 'expected a number of US dollars > 0' })
-    .optional()
-    .describe(
-      'USD cap on what one run sends (estimated before sending): work that would cross it is held, never sent',
-    ),
-});
+const executionSchema = z
+  .strictObject({
+    max_retries: wholeNumber(0)
+      .default(3)
+      .describe('attempts after the first, per record, before it is dead-lettered'),
+    max_concurrent_jobs: wholeNumber(1).default(10).describe('batch jobs in flight at once'),
+    max_requests_per_job: wholeNumber(1).default(1000).describe('requests packed into one batch job'),
+    max_job_bytes: wholeNumber(1)
+      .default(100_000_000)
+      .describe('size cap of an uploaded JSONL job file, in bytes'),
+    inline_max_bytes: wholeNumber(0)
+      .default(10_000_000)
+      .describe('jobs up to this size are sent inline rather than uploaded'),
+    media_upload_bytes: wholeNumber(0)
+      .default(4_000_000)
+      .describe(
+        'media files (images, PDFs, audio, video) of at least this many bytes are uploaded once to the Files API ' +
+          'and referenced by URI; smaller ones are sent inline as base64 (0 = upload all)',
+      ),
+    enqueued_token_budget: wholeNumber(1)
+      .default(5_000_000)
+      .describe('estimated input tokens allowed in queued jobs at once'),
+    redo_stale: z
+      .boolean({ error: 'expected true or false' })
+      .default(false)
+      .describe(
+        'every run queues again the records whose output was made by another prompt version, model or input (like `run --redo stale`)',
+      ),
+    poll_interval: duration
+      .default(30_000)
+      .describe('time between job status polls: ms, or "250ms" / "30s" / "5m" / "1h"'),
+    give_up_after: duration
+      .default(900_000)
+      .describe(
+        'a run stops (exit 1) once the API has given no answer at all (connection refused, DNS, timeouts) for this long; ' +
+          'server errors and quota waits never stop it',
+      ),
+    stall_factor: z
+      .number({ error: 'expected a number >= 1' })
+      .min(1, { error: 'expected a number >= 1' })
+      .default(4)
+      .describe(
+        "a PENDING or RUNNING batch job is stalled once older than this many times the median turnaround of the workload's finished jobs",
+      ),
+    stall_min_age: duration
+      .default(3_600_000)
+      .describe(
+        'a job is never stalled before this age; before 3 jobs have finished, a job is stalled after 24 h',
+      ),
+    stall_action: z
+      .enum(['wait', 'cancel'], { error: 'expected wait or cancel' })
+      .optional()
+      .describe(
+        'what happens to a stalled job besides being reported: wait for it, or cancel it (only while nothing of it was processed) and resubmit its records; ' +
+          'in mode auto they are resubmitted on a synchronous lane (hedged). Default: cancel in mode auto, wait otherwise',
+      ),
+    mode: z
+      .enum(['batch', 'flex', 'realtime', 'auto'], { error: 'expected batch, flex, realtime or auto' })
+      .default('batch')
+      .describe(
+        'which lane records go to: batch (Batch API jobs, half price, hours), flex (synchronous Flex tier, half price, minutes, may be shed), ' +
+          'realtime (synchronous standard tier, full price, seconds), auto (per record, by chain depth, deadline and max_cost)',
+      ),
+    sync_concurrency: wholeNumber(1)
+      .default(32)
+      .describe('synchronous requests (flex, standard, priority) in flight at once, all lanes together'),
+    deadline: deadline
+      .optional()
+      .describe(
+        'when every record should be done: a duration from the run start ("6h") or an ISO time; auto pays for faster lanes only to meet it',
+      ),
+    max_cost: z
+      .number({ error: 'expected a number of US dollars > 0' })
+      .positive({ error: 'expected a number of US dollars > 0' })
+      .optional()
+      .describe(
+        'USD cap on what one run sends (estimated before sending): work that would cross it is held, never sent',
+      ),
+  })
+  // In auto a stalled job's records have a faster lane to go to, so hedging them is the default.
+  .transform((execution) => ({
+    ...execution,
+    stall_action: execution.stall_action ?? (execution.mode === 'auto' ? 'cancel' : 'wait'),
+  }));
 
 const assembleSchema = z
   .strictObject({

@@ -136,6 +136,8 @@ export class BatchRunner {
   /** Batch jobs whose turnaround the latency tracker has seen (once per job, not once per record). */
   private readonly timedJobs = new Set<string>();
   private readonly latency: LatencyTracker;
+  /** Stalled batch jobs cancelled this pass, whose records `auto` hedges onto a synchronous lane. */
+  private readonly cancelledStalls: string[] = [];
   /** What an `auto` run found to do, for its batch-only comparison. */
   private workAtStart: WorkAtStart | null = null;
 
@@ -147,6 +149,8 @@ export class BatchRunner {
     this.emit = (event: RunnerEvent) => {
       this.tally.observe(event);
       this.observeTurnaround(event, latency);
+      if (event.type === 'job-stalled' && event.action === 'cancelled')
+        this.cancelledStalls.push(event.jobId);
       listener?.(redactEvent(event));
     };
     this.attempts = options.attempts ?? new AttemptEventFactory({ now: () => options.clock.now() });
@@ -411,6 +415,8 @@ export class BatchRunner {
       this.lastServiced = clock.now();
       await serviceActiveJobs(this.processingDeps());
     }
+    for (const jobId of this.cancelledStalls.splice(0))
+      this.dispatch.hedge((await this.options.store.jobMembers(jobId)).map((member) => member.recordId));
     const round = await this.dispatch.round();
     for (const { jobId, error } of round.deferred) this.reconciler.defer(this.reconcilerDeps(), jobId, error);
     this.jobsSubmitted += round.submitted;

@@ -67,11 +67,22 @@ export class LaneDispatch {
    * answer, and a record that stays ready (waiting for room) is not built again each time.
    */
   private readonly inputTokens = new Map<string, number>();
+  /** Records of stalled batch jobs cancelled in `auto`: sent on a synchronous lane when ready again. */
+  private readonly hedged = new Set<string>();
 
   constructor(private readonly deps: LaneDispatchDeps) {}
 
   private get mode(): ExecutionMode {
     return this.deps.settings.execution.mode;
+  }
+
+  /**
+   * Records whose stalled batch job was cancelled: once the cancel is confirmed and they are ready
+   * again, `auto` sends them on a synchronous lane instead of another batch job.
+   */
+  hedge(recordIds: readonly string[]): void {
+    if (this.mode !== 'auto') return;
+    for (const id of recordIds) this.hedged.add(id);
   }
 
   /** Sends what is ready into the lanes' free room. */
@@ -106,6 +117,7 @@ export class LaneDispatch {
       },
     });
     this.log(decisions);
+    for (const decision of decisions) if (decision.lane !== null) this.hedged.delete(decision.recordId);
     const costs = new Map(decisions.map((decision) => [decision.recordId, decision.costUsd]));
     const byLane = groupByLane(decisions);
     let round: SubmissionRound = { submitted: 0, quotaRetryDelayMs: null, deferred: [] };
@@ -198,7 +210,12 @@ export class LaneDispatch {
           for (const lane of Object.keys(cost) as Lane[])
             cost[lane] =
               requestCost(laneprices[lane], { inputTokens: input, outputTokens: output }) * ESTIMATE_MARGIN;
-        out.push({ id: record.id, remaining: Math.max(1, record.remaining), cost });
+        out.push({
+          id: record.id,
+          remaining: Math.max(1, record.remaining),
+          cost,
+          ...(this.hedged.has(record.id) ? { hedged: true } : {}),
+        });
       }
     } finally {
       requests.endRound();

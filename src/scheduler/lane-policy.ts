@@ -21,6 +21,8 @@ import type { LaneLatency } from './latency.js';
  *   on Batch; with one, when no lane meets it, the fastest affordable lane is taken and the miss said.
  * - The cost cap is hard: a record whose cost would take what is committed over `max_cost` is held,
  *   never sent.
+ * - A record hedged off a stalled batch job goes to Flex (or, with a deadline Flex would miss, the
+ *   cheapest synchronous lane that meets it within budget), never into another batch job.
  */
 
 /** `execution.mode`. */
@@ -33,6 +35,8 @@ export interface ReadyRecord {
   remaining: number;
   /** Estimated USD of this record's request on each lane. */
   cost: Record<Lane, number>;
+  /** Its batch job stalled and was cancelled: it goes to a synchronous lane, not into another job. */
+  hedged?: boolean;
 }
 
 /** What a lane can take this round. */
@@ -76,6 +80,7 @@ export type DecisionReason =
   | 'critical_path' // only Flex's speed keeps the chain within the target
   | 'deadline' // Flex would miss the deadline; a faster, dearer lane meets it within budget
   | 'best_effort' // no lane meets the target; the fastest affordable one
+  | 'hedge' // its batch job stalled: sent on a synchronous lane instead
   | 'max_cost' // held: sending it would cross max_cost
   | 'no_room'; // held: the lanes it may use are full this round
 
@@ -141,6 +146,7 @@ function decide(
   targetMs: number,
   target: string,
 ): LaneDecision {
+  if (record.hedged && input.room.flex.usable) return hedge(record, input, slots, ledger, targetMs, target);
   // Without a deadline speed is not bought: only the cheap lanes are considered.
   const lanes = input.deadline === null ? CHEAP : ORDER;
   const open = lanes.filter((lane) => slots.free(lane));
@@ -164,6 +170,34 @@ function decide(
   const fastest = [...affordable].sort((a, b) => finish(a) - finish(b))[0];
   if (fastest) return take(record, fastest, 'best_effort', input, slots, ledger, targetMs, target);
   return held(record, `held: no lane within max_cost has room this round (${open.join(', ') || 'all full'})`);
+}
+
+/**
+ * A record whose batch job stalled and was cancelled: Flex, or with a deadline Flex would miss the
+ * cheapest synchronous lane that meets it within budget (else the fastest affordable one); it waits
+ * for synchronous room rather than go back into a batch job.
+ */
+function hedge(
+  record: ReadyRecord,
+  input: SchedulingInput,
+  slots: LaneSlots,
+  ledger: BudgetLedger,
+  targetMs: number,
+  target: string,
+): LaneDecision {
+  const lanes: readonly Lane[] = input.deadline === null ? ['flex'] : ['flex', 'standard', 'priority'];
+  const open = lanes.filter((lane) => input.room[lane].usable && slots.free(lane));
+  const finish = (lane: Lane) => chainFinishMs(lane, record.remaining, input.latency);
+  const affordable = open.filter(
+    (lane) => ledger.canUpgrade(record, lane) && !ledger.crossesCap(record, lane),
+  );
+  const lane =
+    affordable.find((candidate) => finish(candidate) <= targetMs) ??
+    (affordable.includes('flex') ? 'flex' : [...affordable].sort((a, b) => finish(a) - finish(b))[0]);
+  if (lane) return take(record, lane, 'hedge', input, slots, ledger, targetMs, target);
+  const cheapest = open[0];
+  if (cheapest && ledger.crossesCap(record, cheapest)) return ledger.held(record, cheapest);
+  return held(record, `held: hedged off a stalled batch job, waits for room on ${lanes.join(' or ')}`);
 }
 
 function held(record: ReadyRecord, explanation: string): LaneDecision {
@@ -211,6 +245,7 @@ function take(
     critical_path: `critical path: ${plan}; batch would end after ${target} (${hours(targetMs)})`,
     deadline: `deadline: ${plan}; flex would miss it (${hours(chainFinishMs('flex', record.remaining, input.latency))} > ${hours(targetMs)}), +$${extra.toFixed(4)} within max_cost`,
     best_effort: `best effort: ${plan}, after ${target} (${hours(targetMs)}); no affordable lane with room is faster`,
+    hedge: `hedge: its batch job stalled and was cancelled; ${plan}`,
     max_cost: '',
     no_room: '',
   };

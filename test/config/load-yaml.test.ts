@@ -163,7 +163,8 @@ describe('loadConfig (YAML)', () => {
   it('parses durations and refuses what is not one', () => {
     expect(parseDuration('2h')).toBe(7_200_000);
     expect(parseDuration(' 10 s ')).toBe(10_000);
-    for (const text of ['', '10', '10x', 's', '-5s', '1d']) expect(parseDuration(text)).toBeUndefined();
+    expect(parseDuration('7d')).toBe(7 * 86_400_000);
+    for (const text of ['', '10', '10x', 's', '-5s', '1w']) expect(parseDuration(text)).toBeUndefined();
   });
 
   it('takes GEMINI_API_KEY over GOOGLE_API_KEY, falls back to GOOGLE_API_KEY, and ignores blank values', async () => {

@@ -196,6 +196,23 @@ describe('auto with a deadline', () => {
     expect(decisions[0]).toMatchObject({ lane: 'flex', reason: 'best_effort' });
   });
 
+  it('sends a record hedged off a stalled batch job to flex, never back to batch', () => {
+    const hedged = { ...record('h', 1), hedged: true };
+    // A week's deadline: batch would meet it, and takes the record that is not hedged.
+    const decisions = chooseLanes(input({ deadline: 7 * 24 * HOUR, ready: [hedged, record('w', 1)] }));
+    expect(decisions.map((decision) => [decision.recordId, decision.lane, decision.reason])).toEqual([
+      ['h', 'flex', 'hedge'],
+      ['w', 'batch', 'width'],
+    ]);
+    // Flex full: it waits for flex rather than go into another batch job.
+    const full = chooseLanes(input({ ready: [hedged], room: { ...ROOM, flex: { usable: true, slots: 0 } } }));
+    expect(full[0]).toMatchObject({ lane: null, reason: 'no_room' });
+    expect(full[0]?.explanation).toContain('hedged off a stalled batch job');
+    // A deadline flex would miss: the cheapest synchronous lane that meets it.
+    const late = chooseLanes(input({ deadline: 5 * MINUTE, ready: [hedged] }));
+    expect(late[0]).toMatchObject({ lane: 'standard', reason: 'hedge' });
+  });
+
   it('counts the synchronous lanes against one shared pool of slots', () => {
     const decisions = chooseLanes(
       input({

@@ -1,0 +1,91 @@
+import { rmSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { billsPerRecord, catalogRecordOf } from '../fixtures/catalog-ledger.js';
+import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { emulatorClock } from '../fixtures/emulator-clock.js';
+import { remoteJobs } from '../fixtures/remote-jobs.js';
+import { openEmulatedSession } from '../fixtures/session.js';
+
+// 20,000 emulated ms per real ms: the 24 h before an unlearned job counts as stalled pass in 4.3 s.
+// Flex answers within 5 minutes, well inside its 20-minute request timeout even when a busy machine
+// stretches an HTTP round trip (a real ms is 20 emulated s here).
+const TIME_SCALE = 20_000;
+const MINUTE = 60_000;
+
+describe('auto hedges a stalled batch job onto Flex', () => {
+  let emulator: RunningEmulator | undefined;
+  let root = '';
+  afterEach(async () => {
+    await emulator?.close();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  async function run(execution: Record<string, string | number>, jobExpiryMs?: number) {
+    emulator = await startEmulator({
+      ...(jobExpiryMs ? { jobExpiryMs } : {}),
+      timeScale: TIME_SCALE,
+      seed: 23,
+      turnaroundMs: 30 * MINUTE,
+      tiers: { flex: { latencyMs: { min: MINUTE, max: 5 * MINUTE } } },
+      // The first batch job sits in Google's queue until it expires (48 h), as users report.
+      faults: { jobSequence: ['job_stuck'] },
+    });
+    // A week's deadline: every first page fits a batch turnaround, so auto sends them as one job.
+    const workload = writeCatalogWorkload({
+      books: 3,
+      pages: 2,
+      execution: { mode: 'auto', deadline: '7d', poll_interval: '30m', ...execution },
+    });
+    root = workload.root;
+    const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
+      clock: emulatorClock(emulator, TIME_SCALE),
+    });
+    const summary = await session.runner.run(AbortSignal.timeout(60_000));
+    await session.close();
+    return { summary, events, chains: workload.chains, ledger: emulator.ledger.entries() };
+  }
+
+  it('cancels the stalled job (nothing of it processed) and sends its records on Flex, each billed once', async () => {
+    const { summary, events, chains, ledger } = await run({});
+    expect(summary.finished).toBe(true);
+    expect(summary.counts).toMatchObject({ done: 6, dead: 0 });
+    const firstPages = chains.map((chain) => chain[0] as string).sort();
+
+    const stalled = events.flatMap((event) => (event.type === 'job-stalled' ? [event] : []));
+    expect(stalled).toHaveLength(1);
+    expect(stalled[0]).toMatchObject({ action: 'cancelled', state: 'pending' });
+    const jobs = await remoteJobs(emulator!);
+    expect(jobs.find((job) => job.name === stalled[0]!.remoteName)?.state).toBe('JOB_STATE_CANCELLED');
+
+    const decisions = events.flatMap((event) => (event.type === 'lane-decision' ? [event] : []));
+    const hedged = decisions.filter((decision) => decision.reason === 'hedge');
+    expect(hedged.map((decision) => decision.recordId).sort()).toEqual(firstPages);
+    for (const decision of hedged) {
+      expect(decision.lane).toBe('flex');
+      expect(decision.explanation).toMatch(/^hedge: its batch job stalled and was cancelled; /);
+    }
+    // The outside observer: every record billed exactly once; the hedged ones on Flex, the rest
+    // (the second pages, which a week's deadline leaves to batch) in a batch job.
+    expect([...billsPerRecord(ledger).entries()].sort()).toEqual(
+      chains
+        .flat()
+        .map((id) => [id, 1])
+        .sort(),
+    );
+    for (const entry of ledger)
+      expect(entry.lane, catalogRecordOf(entry)).toBe(
+        firstPages.includes(catalogRecordOf(entry)) ? 'flex' : 'batch',
+      );
+  }, 90_000);
+
+  it('with stall_action wait set, reports the stall and leaves the job alone', async () => {
+    // Jobs expire after 26 emulated hours here: the stuck one is reported at 24 h, then expires.
+    const { events } = await run({ stall_action: 'wait' }, 26 * 60 * MINUTE);
+    const stalled = events.flatMap((event) => (event.type === 'job-stalled' ? [event] : []));
+    expect(stalled[0]).toMatchObject({ action: 'waiting' });
+    expect(events.some((event) => event.type === 'lane-decision' && event.reason === 'hedge')).toBe(false);
+    const jobs = await remoteJobs(emulator!);
+    expect(jobs.find((job) => job.name === stalled[0]!.remoteName)?.state).toBe('JOB_STATE_EXPIRED');
+  }, 90_000);
+});
