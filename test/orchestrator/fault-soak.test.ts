@@ -33,8 +33,33 @@ function random(seed: number): () => number {
 
 type Outcome = 'finished' | 'killed' | 'locked';
 
-/** Runs the workload in a child; SIGKILLs it `killAfterMs` after its first event (null: let it end). */
-function runChild(configPath: string, url: string, killAfterMs: number | null): Promise<Outcome> {
+/** A promise and the function that resolves it. */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}
+
+/** When a runner is SIGKILLed: after its n-th unit of work (a record settled or a job submitted), then a few ms more. */
+interface KillPoint {
+  afterWork: number;
+  extraMs: number;
+}
+
+/** A line of the child's event stream that marks work done, not just time passing (progress, polls). */
+const WORK_EVENT = /"type":"(record-done|record-failed|job-submitted)"/;
+
+/**
+ * Runs the workload in a child; SIGKILLs it at `kill` (null: let it end). The kill waits for a count
+ * of work, not for a time: a loaded machine slows the runner down but cannot let it finish the
+ * workload before its kill, so every kill round really kills (the soak once saw 2 kills of 5).
+ */
+function runChild(
+  configPath: string,
+  url: string,
+  kill: KillPoint | null,
+  pair: { partnerContended: Promise<void>; contended: () => void },
+): Promise<Outcome> {
   const options = JSON.stringify({ retryPolicy: FAST_RETRY, remoteScanIntervalMs: 300 });
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, configPath, url, options], {
@@ -42,20 +67,33 @@ function runChild(configPath: string, url: string, killAfterMs: number | null): 
     });
     let outcome: Outcome | null = null;
     let timer: NodeJS.Timeout | undefined;
+    let work = 0;
     let stderr = '';
     const lines: string[] = [];
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // The kill waits until the partner has tried for the lease too (it holds it or was refused), so
+    // the pair always contends: one works and is killed, the other is refused while it is alive.
+    let partnerDone = false;
+    void pair.partnerContended.then(() => (partnerDone = true));
+    let pending = 0;
+    const armKill = () => {
+      if (kill === null || timer || !partnerDone || pending < kill.afterWork) return;
+      timer = setTimeout(() => {
+        outcome ??= 'killed';
+        child.kill('SIGKILL');
+      }, kill.extraMs);
+    };
+    void pair.partnerContended.then(armKill);
     createInterface({ input: child.stdout }).on('line', (line) => {
       lines.push(line);
+      if (line.includes('"type":"run-started"')) pair.contended();
       if (line.includes('"type":"summary"')) outcome = 'finished';
       if (line.includes('"code":"RUN_LOCKED"')) outcome = 'locked';
-      if (killAfterMs !== null && !timer)
-        timer = setTimeout(() => {
-          outcome ??= 'killed';
-          child.kill('SIGKILL');
-        }, killAfterMs);
+      if (WORK_EVENT.test(line)) pending = ++work;
+      armKill();
     });
     child.on('exit', () => {
+      pair.contended();
       clearTimeout(timer);
       if (outcome) resolve(outcome);
       else reject(new Error(`runner failed (seed ${SEED}): ${stderr}\n${lines.slice(-5).join('\n')}`));
@@ -126,11 +164,24 @@ describe('fault soak', () => {
     const outcomes: Outcome[] = [];
     let finished = false;
     for (let round = 0; round < KILL_ROUNDS + 4 && !finished; round++) {
-      const killAfterMs = round < KILL_ROUNDS ? 150 + Math.floor(draw() * 1200) : null;
+      // Killed after 1 to 8 units of work (the workload has well over 5 x 8), at a random instant
+      // of the work that follows.
+      const kill =
+        round < KILL_ROUNDS
+          ? { afterWork: 1 + Math.floor(draw() * 8), extraMs: Math.floor(draw() * 40) }
+          : null;
       // Every round two runners are started together: one works, the other is refused.
+      const first = signal();
+      const second = signal();
       const pair = await Promise.all([
-        runChild(workload.configPath, emulator.url, killAfterMs),
-        runChild(workload.configPath, emulator.url, killAfterMs),
+        runChild(workload.configPath, emulator.url, kill, {
+          partnerContended: second.promise,
+          contended: () => first.resolve(),
+        }),
+        runChild(workload.configPath, emulator.url, kill, {
+          partnerContended: first.promise,
+          contended: () => second.resolve(),
+        }),
       ]);
       outcomes.push(...pair);
       finished = pair.includes('finished');
@@ -139,8 +190,8 @@ describe('fault soak', () => {
     // The observer's own calls must not meet the faults.
     emulator.setFaults({});
     expect(finished, context).toBe(true);
-    expect(outcomes.filter((o) => o === 'killed').length, context).toBeGreaterThanOrEqual(3);
-    expect(outcomes.filter((o) => o === 'locked').length, context).toBeGreaterThanOrEqual(3);
+    expect(outcomes.filter((o) => o === 'killed').length, context).toBe(KILL_ROUNDS);
+    expect(outcomes.filter((o) => o === 'locked').length, context).toBeGreaterThanOrEqual(KILL_ROUNDS);
 
     // Every record is done (its output exists), dead-lettered with a cause, or waits behind one.
     const store = new SqliteStore({ path: join(root, 'state', 'state.db') });
