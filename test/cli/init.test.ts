@@ -33,7 +33,7 @@ describe('wavebatch init', () => {
     expect(init.stderr).toBe('');
     expect(init.code).toBe(0);
     expect(init.stdout).toContain('created ');
-    expect(init.stdout).toContain('wavebatch run');
+    expect(init.stdout).toMatch(/^ {2}npx wavebatch run /m);
     const yaml = readFileSync(join(folder, 'wavebatch.yaml'), 'utf8');
     expect(yaml.split('\n')[0]).toMatch(
       /^# yaml-language-server: \$schema=.*schema\/wavebatch\.schema\.json$/,

@@ -66,6 +66,15 @@ describe('the README examples, run verbatim', () => {
     expect(done).toBeGreaterThan(0);
     expect(emulator.ledger.entries()).toHaveLength(done);
     expect(existsSync(join(project, 'my-workload', 'out'))).toBe(true);
+    // init's next steps are commands that work as printed here, and its config points editors at the
+    // installed package's schema by a path relative to itself.
+    expect(result.stdout).toMatch(/^ {2}npx wavebatch run /m);
+    expect(result.stdout).not.toMatch(/^ {2}wavebatch /m);
+    const modeline = readFileSync(join(project, 'my-workload', 'wavebatch.yaml'), 'utf8').split('\n')[0];
+    expect(modeline).toBe(
+      '# yaml-language-server: $schema=../node_modules/wavebatch/schema/wavebatch.schema.json',
+    );
+    expect(existsSync(join(project, 'node_modules/wavebatch/schema/wavebatch.schema.json'))).toBe(true);
   });
 
   it('runs the failure commands in the workload', async () => {

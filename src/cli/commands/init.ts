@@ -225,14 +225,14 @@ function report(
     '',
     'next:',
     ...cd,
-    '  wavebatch config check          # validate, and see every default',
+    '  npx wavebatch config check      # validate, and see every default',
     ...(baseUrl
       ? [
-          `  wavebatch emulator --time-scale 3600 --port ${new URL(baseUrl).port || '80'} &   # a local Gemini (free)`,
+          `  npx wavebatch emulator --time-scale 3600 --port ${new URL(baseUrl).port || '80'} &   # a local Gemini (free)`,
         ]
-      : ['  export GEMINI_API_KEY=...       # or use a local emulator: wavebatch init --emulator']),
-    '  wavebatch run                   # until every record is done',
-    '  wavebatch status                # where it stands, at any time',
+      : ['  export GEMINI_API_KEY=...       # or use a local emulator: npx wavebatch init --emulator']),
+    '  npx wavebatch run               # until every record is done',
+    '  npx wavebatch status            # where it stands, at any time',
   );
   process.stdout.write(`${lines.join('\n')}\n`);
 }
