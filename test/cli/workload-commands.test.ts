@@ -67,15 +67,35 @@ describe('wavebatch run / failures / requeue / reset', () => {
   });
 
   it('requeues dead letters; the next run finishes them and unlocks their chain', async () => {
-    const requeued = await runCli(['requeue', '-c', configPath], { env });
+    const requeued = await runCli(['requeue', doomed, '--json', '-c', configPath], { env });
     expect(requeued.code).toBe(0);
-    expect(requeued.stdout).toContain('requeued 1');
+    expect(JSON.parse(requeued.stdout)).toEqual({ requeued: 1 });
+    const again = await runCli(['requeue', '-c', configPath], { env });
+    expect(again.stdout).toBe('requeued 0 records; run `wavebatch run` to process them\n');
     const rerun = await runCli(['run', '-c', configPath], { env });
     expect(rerun.code).toBe(0);
     expect(rerun.stdout).toContain('records: 4 done, 0 dead-lettered, 0 pending (4 total)');
     expect(existsSync(join(root, 'out', `${doomed}.json`))).toBe(true);
     // Each record billed once for its success: the earlier 2 failures + 4 successes.
     expect(emulator.ledger.entries()).toHaveLength(6);
+  });
+
+  it('clears the failure log and resets the state, saying what it did as JSON; outputs count as done again', async () => {
+    const cleared = await runCli(['clear-failures', '--yes', '--json', '-c', configPath], { env });
+    expect(cleared.code).toBe(0);
+    expect(JSON.parse(cleared.stdout)).toEqual({ cleared: 2 });
+    const none = await runCli(['failures', '-c', configPath], { env });
+    expect(none.stdout).toBe('no failures recorded\n');
+
+    const reset = await runCli(['reset', '--yes', '--json', '-c', configPath], { env });
+    expect(reset.code).toBe(0);
+    expect(JSON.parse(reset.stdout)).toEqual({ reset: true, outputsKept: true });
+    const billed = emulator.ledger.entries().length;
+    const rerun = await runCli(['run', '-c', configPath], { env });
+    expect(rerun.code).toBe(0);
+    expect(rerun.stdout).toContain('records: 4 done, 0 dead-lettered, 0 pending (4 total)');
+    // Nothing sent again: the outputs on disk marked every record done.
+    expect(emulator.ledger.entries()).toHaveLength(billed);
   });
 
   it('names the key and the line of a broken config and exits 2', async () => {

@@ -93,19 +93,27 @@ export function maintenanceCommands(): Command[] {
     )
     .argument('[ids...]', 'record ids (default: every dead letter)')
     .addOption(configOption())
-    .action(async (ids: string[], options: { config?: string }) => {
+    .option('--json', 'print { "requeued": N }')
+    .action(async (ids: string[], options: { config?: string; json?: boolean }) => {
       const count = await withWorkloadService(options.config, (service) => service.requeue(ids));
-      process.stdout.write(`requeued ${count} records; run \`wavebatch run\` to process them\n`);
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify({ requeued: count })}\n`
+          : `requeued ${count} records; run \`wavebatch run\` to process them\n`,
+      );
     });
 
   const clear = new Command('clear-failures')
     .description('Delete the failure log and reset every attempt count; refused while a run is active')
     .addOption(configOption())
     .option('--yes', 'confirm')
-    .action(async (options: { config?: string; yes?: boolean }) => {
+    .option('--json', 'print { "cleared": N }')
+    .action(async (options: { config?: string; yes?: boolean; json?: boolean }) => {
       if (!options.yes) throw new ConfirmationRequiredError('clear-failures');
       const count = await withWorkloadService(options.config, (service) => service.clearFailures());
-      process.stdout.write(`cleared ${count} failure entries\n`);
+      process.stdout.write(
+        options.json ? `${JSON.stringify({ cleared: count })}\n` : `cleared ${count} failure entries\n`,
+      );
     });
 
   const reset = new Command('reset')
@@ -114,10 +122,15 @@ export function maintenanceCommands(): Command[] {
     )
     .addOption(configOption())
     .option('--yes', 'confirm')
-    .action(async (options: { config?: string; yes?: boolean }) => {
+    .option('--json', 'print { "reset": true, "outputsKept": true }')
+    .action(async (options: { config?: string; yes?: boolean; json?: boolean }) => {
       if (!options.yes) throw new ConfirmationRequiredError('reset');
       await withWorkloadService(options.config, (service) => service.reset());
-      process.stdout.write('state reset; output files were kept\n');
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify({ reset: true, outputsKept: true })}\n`
+          : 'state reset; output files were kept\n',
+      );
     });
   return [failures, requeue, clear, reset];
 }
