@@ -116,10 +116,10 @@ const executionSchema = z
         'a job is never stalled before this age; before 3 jobs have finished, a job is stalled after 24 h',
       ),
     stall_action: z
-      .enum(['wait', 'cancel'], { error: 'expected wait or cancel' })
+      .enum(['wait', 'cancel', 'split'], { error: 'expected wait, cancel or split' })
       .optional()
       .describe(
-        'what happens to a stalled job besides being reported: wait for it, or cancel it (only while nothing of it was processed) and resubmit its records; ' +
+        'what happens to a stalled job besides being reported: wait for it, or cancel it (only while nothing of it was processed) and resubmit its records (split: as two jobs of half the size); ' +
           'in mode auto they are resubmitted on a synchronous lane (hedged). Default: cancel in mode auto, wait otherwise',
       ),
     mode: z

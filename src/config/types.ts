@@ -75,7 +75,7 @@ export interface ExecutionConfig {
   /** …and never before this many milliseconds. */
   stall_min_age: number;
   /** What is done about a stalled job besides reporting it. */
-  stall_action: 'wait' | 'cancel';
+  stall_action: 'wait' | 'cancel' | 'split';
 }
 
 /** `outputs.assemble`: one document per chain, its outputs in position order. */

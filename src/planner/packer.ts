@@ -3,6 +3,11 @@ export interface PackCandidate {
   recordId: string;
   estimatedTokens: number;
   bytes: number;
+  /**
+   * Records of a split stalled job: packed only with the same group, at most `cap` to a job, so the
+   * job's records go again as smaller jobs of their own.
+   */
+  split?: { group: string; cap: number };
 }
 
 export interface PackLimits {
@@ -51,7 +56,8 @@ export function packJobs(candidates: readonly PackCandidate[], limits: PackLimit
     if (candidate.estimatedTokens > freeTokens) break;
     const fits =
       current !== null &&
-      current.members.length < limits.maxRequestsPerJob &&
+      current.members.length < Math.min(limits.maxRequestsPerJob, candidate.split?.cap ?? Infinity) &&
+      current.members[0]?.split?.group === candidate.split?.group &&
       current.bytes + candidate.bytes <= limits.maxJobBytes;
     if (!fits) {
       if (jobs.length >= limits.freeJobSlots) break;

@@ -16,6 +16,7 @@ import type { RecordRequestBuilder } from './record-request.js';
 import { syncWorkload } from './workload-sync.js';
 import type { RemoteApi } from './remote-api.js';
 import { RemoteReconciler, type ReconcilerDeps } from '../lanes/batch/remote-reconciler.js';
+import { SplitPlan } from '../lanes/batch/split-plan.js';
 import { StallWatch } from '../lanes/batch/stall-policy.js';
 import type { ResultProcessingDeps } from '../lanes/batch/result-processing.js';
 import type { RunnerSettings } from './settings.js';
@@ -136,8 +137,9 @@ export class BatchRunner {
   /** Batch jobs whose turnaround the latency tracker has seen (once per job, not once per record). */
   private readonly timedJobs = new Set<string>();
   private readonly latency: LatencyTracker;
-  /** Stalled batch jobs cancelled this pass, whose records `auto` hedges onto a synchronous lane. */
+  /** Stalled batch jobs cancelled this pass: their records are split into smaller jobs, or hedged in `auto`. */
   private readonly cancelledStalls: string[] = [];
+  private readonly splits = new SplitPlan();
   /** What an `auto` run found to do, for its batch-only comparison. */
   private workAtStart: WorkAtStart | null = null;
 
@@ -415,8 +417,11 @@ export class BatchRunner {
       this.lastServiced = clock.now();
       await serviceActiveJobs(this.processingDeps());
     }
-    for (const jobId of this.cancelledStalls.splice(0))
-      this.dispatch.hedge((await this.options.store.jobMembers(jobId)).map((member) => member.recordId));
+    for (const jobId of this.cancelledStalls.splice(0)) {
+      const members = (await this.options.store.jobMembers(jobId)).map((member) => member.recordId);
+      if (settings.stall.action === 'split') this.splits.add(jobId, members);
+      else this.dispatch.hedge(members);
+    }
     const round = await this.dispatch.round();
     for (const { jobId, error } of round.deferred) this.reconciler.defer(this.reconcilerDeps(), jobId, error);
     this.jobsSubmitted += round.submitted;
@@ -462,6 +467,7 @@ export class BatchRunner {
       settings: this.inlineUnmatched ? { ...settings, inlineMaxBytes: 0 } : settings,
       clock,
       jobPrefix,
+      splits: this.splits,
       emit: this.emit,
       runId: this.runId,
       ...(random ? { random } : {}),

@@ -7,10 +7,9 @@ import { emulatorClock } from '../fixtures/emulator-clock.js';
 import { remoteJobs } from '../fixtures/remote-jobs.js';
 import { openEmulatedSession } from '../fixtures/session.js';
 
-// 20,000 emulated ms per real ms: the 24 h before an unlearned job counts as stalled pass in 4.3 s.
-// Flex answers within 5 minutes, well inside its 20-minute request timeout even when a busy machine
-// stretches an HTTP round trip (a real ms is 20 emulated s here).
-const TIME_SCALE = 20_000;
+// An emulated hour per real second. Flex answers within 5 minutes (83 ms real), well inside its
+// 20-minute request timeout (333 ms real) even when a busy machine stretches a round trip.
+const TIME_SCALE = 3_600;
 const MINUTE = 60_000;
 
 describe('auto hedges a stalled batch job onto Flex', () => {
@@ -28,14 +27,25 @@ describe('auto hedges a stalled batch job onto Flex', () => {
       seed: 23,
       turnaroundMs: 30 * MINUTE,
       tiers: { flex: { latencyMs: { min: MINUTE, max: 5 * MINUTE } } },
-      // The first batch job sits in Google's queue until it expires (48 h), as users report.
-      faults: { jobSequence: ['job_stuck'] },
+      // Three jobs teach the turnaround (30 min); the fourth sits in Google's queue until it expires
+      // (48 h), as users report.
+      faults: { jobSequence: ['none', 'none', 'none', 'job_stuck'] },
     });
-    // A week's deadline: every first page fits a batch turnaround, so auto sends them as one job.
+    // A week's deadline: every page fits a batch turnaround, so auto sends each round as one job;
+    // the chain of four pages needs four rounds, and its last page goes in the stuck fourth job.
+    // A job is stalled past 4 x the learned turnaround (2 h emulated, 2 s real).
     const workload = writeCatalogWorkload({
       books: 3,
-      pages: 2,
-      execution: { mode: 'auto', deadline: '7d', poll_interval: '30m', ...execution },
+      pages: 1,
+      pagesPerBook: [4, 1, 1],
+      execution: {
+        mode: 'auto',
+        deadline: '7d',
+        poll_interval: '10m',
+        stall_factor: 4,
+        stall_min_age: 1,
+        ...execution,
+      },
     });
     root = workload.root;
     const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
@@ -50,7 +60,7 @@ describe('auto hedges a stalled batch job onto Flex', () => {
     const { summary, events, chains, ledger } = await run({});
     expect(summary.finished).toBe(true);
     expect(summary.counts).toMatchObject({ done: 6, dead: 0 });
-    const firstPages = chains.map((chain) => chain[0] as string).sort();
+    const lastPage = chains[0]?.[3] as string;
 
     const stalled = events.flatMap((event) => (event.type === 'job-stalled' ? [event] : []));
     expect(stalled).toHaveLength(1);
@@ -60,13 +70,13 @@ describe('auto hedges a stalled batch job onto Flex', () => {
 
     const decisions = events.flatMap((event) => (event.type === 'lane-decision' ? [event] : []));
     const hedged = decisions.filter((decision) => decision.reason === 'hedge');
-    expect(hedged.map((decision) => decision.recordId).sort()).toEqual(firstPages);
+    expect(hedged.map((decision) => decision.recordId)).toEqual([lastPage]);
     for (const decision of hedged) {
       expect(decision.lane).toBe('flex');
       expect(decision.explanation).toMatch(/^hedge: its batch job stalled and was cancelled; /);
     }
-    // The outside observer: every record billed exactly once; the hedged ones on Flex, the rest
-    // (the second pages, which a week's deadline leaves to batch) in a batch job.
+    // The outside observer: every record billed exactly once; the hedged one on Flex, the rest
+    // (which a week's deadline leaves to batch) in batch jobs.
     expect([...billsPerRecord(ledger).entries()].sort()).toEqual(
       chains
         .flat()
@@ -74,14 +84,12 @@ describe('auto hedges a stalled batch job onto Flex', () => {
         .sort(),
     );
     for (const entry of ledger)
-      expect(entry.lane, catalogRecordOf(entry)).toBe(
-        firstPages.includes(catalogRecordOf(entry)) ? 'flex' : 'batch',
-      );
+      expect(entry.lane, catalogRecordOf(entry)).toBe(catalogRecordOf(entry) === lastPage ? 'flex' : 'batch');
   }, 90_000);
 
   it('with stall_action wait set, reports the stall and leaves the job alone', async () => {
-    // Jobs expire after 26 emulated hours here: the stuck one is reported at 24 h, then expires.
-    const { events } = await run({ stall_action: 'wait' }, 26 * 60 * MINUTE);
+    // Jobs expire after 3 emulated hours here: the stuck one is reported at 2 h, then expires.
+    const { events } = await run({ stall_action: 'wait' }, 3 * 60 * MINUTE);
     const stalled = events.flatMap((event) => (event.type === 'job-stalled' ? [event] : []));
     expect(stalled[0]).toMatchObject({ action: 'waiting' });
     expect(events.some((event) => event.type === 'lane-decision' && event.reason === 'hedge')).toBe(false);

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { billedTimes, remoteJobs } from '../fixtures/remote-jobs.js';
+import { emulatorClock } from '../fixtures/emulator-clock.js';
 import { openEmulatedSession } from '../fixtures/session.js';
 
 describe('stalled batch jobs', () => {
@@ -59,4 +60,50 @@ describe('stalled batch jobs', () => {
     expect(stalled[0]).toMatchObject({ action: 'waiting', state: 'pending' });
     expect(jobs.find((job) => job.name === stalled[0]!.remoteName)?.state).toBe('JOB_STATE_EXPIRED');
   });
+
+  it('with stall_action split, cancels a stuck job and sends its records again as two jobs of half its size', async () => {
+    // Four chains of two pages: the four first pages go as one job, which sits in the queue. Emulated
+    // time 20,000x real (the runner sleeps on it): the 24 h before an unlearned job is stalled pass in 4 s.
+    const timeScale = 20_000;
+    const workload = writeCatalogWorkload({
+      books: 4,
+      pages: 2,
+      execution: { stall_action: 'split', poll_interval: '30m' },
+    });
+    root = workload.root;
+    emulator = await startEmulator({
+      timeScale,
+      turnaroundMs: 30 * 60_000,
+      seed: 43,
+      faults: { jobSequence: ['job_stuck'] },
+    });
+    const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
+      clock: emulatorClock(emulator, timeScale),
+    });
+    const summary = await session.runner.run(AbortSignal.timeout(60_000));
+    await session.close();
+    expect(summary.finished).toBe(true);
+    expect(summary.counts).toMatchObject({ done: 8, dead: 0, total: 8 });
+
+    const stalled = events.flatMap((event) => (event.type === 'job-stalled' ? [event] : []));
+    expect(stalled).toHaveLength(1);
+    expect(stalled[0]).toMatchObject({ action: 'cancelled', state: 'pending' });
+    const jobs = await remoteJobs(emulator);
+    expect(jobs.find((job) => job.name === stalled[0]!.remoteName)?.state).toBe('JOB_STATE_CANCELLED');
+    expect(new Set(jobs.map((job) => job.displayName)).size).toBe(jobs.length);
+
+    // The outside observer: the first pages were billed once each, in two jobs of two.
+    const billed = billedTimes(emulator);
+    for (const id of workload.chains.flat()) expect(billed.get(id), `billed once: ${id}`).toBe(1);
+    const firstPages = new Set(workload.chains.map((chain) => chain[0] as string));
+    const jobsOfFirstPages = new Map<string, string[]>();
+    for (const entry of emulator.ledger.entries())
+      if (entry.key && firstPages.has(entry.key))
+        jobsOfFirstPages.set(entry.batchName ?? '', [
+          ...(jobsOfFirstPages.get(entry.batchName ?? '') ?? []),
+          entry.key,
+        ]);
+    expect([...jobsOfFirstPages.values()].map((keys) => keys.length)).toEqual([2, 2]);
+    expect(jobsOfFirstPages.has(stalled[0]!.remoteName)).toBe(false);
+  }, 90_000);
 });

@@ -36,6 +36,22 @@ describe('packJobs', () => {
     expect(packJobs(candidates(3), { ...limits, freeJobSlots: 0 }).jobs).toEqual([]);
   });
 
+  it('packs the records of a split job only together, at most its cap to a job', () => {
+    const [a, b, c, d, e] = candidates(5);
+    const split = (group: string, cap: number) => ({ split: { group, cap } });
+    const { jobs } = packJobs(
+      [
+        { ...a!, ...split('job-1', 2) },
+        { ...b!, ...split('job-1', 2) },
+        { ...c!, ...split('job-1', 2) },
+        { ...d!, ...split('job-2', 1) },
+        e!,
+      ],
+      limits,
+    );
+    expect(jobs.map((j) => j.members.map((m) => m.recordId))).toEqual([['r0', 'r1'], ['r2'], ['r3'], ['r4']]);
+  });
+
   it('sets aside requests that can never fit', () => {
     const result = packJobs(
       [{ recordId: 'huge', estimatedTokens: 5000, bytes: 1 }, ...candidates(1)],

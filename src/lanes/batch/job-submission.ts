@@ -6,12 +6,15 @@ import { packJobs, type PackCandidate } from '../../planner/packer.js';
 import { ACTIVE_JOB_STATES, type StoredRecord } from '../../store/store.js';
 import { rejectionEvent } from '../../telemetry/attempt-event.js';
 import { createRemoteJob, type JobCreationDeps } from './job-creation.js';
+import type { SplitPlan } from './split-plan.js';
 import { MissingContextError, RecordRequestError } from '../../runner/record-request.js';
 
 /** What a submission round needs: job creation's needs plus the prefix of this store's job names. */
 export interface SubmissionDeps extends JobCreationDeps {
   /** `wb-<workload>-<store id>-`: every job name of this store starts with it. */
   jobPrefix: string;
+  /** Records of split stalled jobs, packed in smaller jobs of their own. */
+  splits?: SplitPlan;
 }
 
 /** Outcome of one submission round. */
@@ -72,7 +75,13 @@ async function submitRound(
         contextDigest: built.contextDigest,
         sourceHash: built.sourceHash,
       });
-      candidates.push({ recordId: record.id, estimatedTokens: built.estimatedTokens, bytes: built.bytes });
+      const split = deps.splits?.of(record.id);
+      candidates.push({
+        recordId: record.id,
+        estimatedTokens: built.estimatedTokens,
+        bytes: built.bytes,
+        ...(split ? { split } : {}),
+      });
     } catch (error) {
       if ((GeminiApiError.isInstance(error) && error.retryable) || error instanceof MediaUploadError) {
         // A media upload hit a network blip or a quota: the record waits for the next round.
@@ -88,6 +97,8 @@ async function submitRound(
     }
   }
 
+  // The records of split jobs first (they waited longest), each cancelled job's together.
+  if (deps.splits) candidates.sort((a, b) => splitOrder(a).localeCompare(splitOrder(b)));
   const { jobs, oversized } = packJobs(candidates, {
     freeJobSlots,
     maxRequestsPerJob: settings.maxRequestsPerJob,
@@ -115,6 +126,7 @@ async function submitRound(
     }));
     const id = jobDisplayName(deps.jobPrefix, members, (deps.nonce ?? defaultNonce)());
     await store.createJobIntent({ id, model: settings.model, kind: job.kind, members });
+    deps.splits?.packed(members.map((member) => member.recordId));
     const intent = await store.getJob(id);
     if (!intent) continue;
     const outcome = await createRemoteJob(deps, intent);
@@ -217,4 +229,9 @@ async function markForFailure(
 
 function defaultNonce(): string {
   return randomBytes(6).toString('hex');
+}
+
+/** Sort key putting split records first, grouped by their cancelled job; the others keep their order. */
+function splitOrder(candidate: PackCandidate): string {
+  return candidate.split ? `0${candidate.split.group}` : '1';
 }

@@ -2,7 +2,12 @@ import type { BatchJobInfo } from '../../gemini/index.js';
 import type { JobRow } from '../../store/store.js';
 
 /** What to do with a stalled job (`execution.stall_action`). */
-export type StallAction = 'wait' | 'cancel';
+/**
+ * `cancel` and `split` both cancel a stalled job while nothing of it was processed; `split` then
+ * sends its records as two jobs of half its size (a smaller job may get through a queue a large
+ * one is stuck in, and one bad request no longer holds all of them).
+ */
+export type StallAction = 'wait' | 'cancel' | 'split';
 
 /** When a batch job counts as stalled, and what is done about it (from `execution.stall_*`). */
 export interface StallPolicy {
@@ -84,7 +89,7 @@ export class StallWatch {
     const ageMs = now - Date.parse(job.createdAt);
     if (!(ageMs > this.thresholdMs)) return { kind: 'none' };
     this.stalledNow.add(job.id);
-    const cancel = this.policy.action === 'cancel' && !this.cancelled.has(job.id) && nothingProcessed(remote);
+    const cancel = this.policy.action !== 'wait' && !this.cancelled.has(job.id) && nothingProcessed(remote);
     if (this.reported.has(job.id) && !cancel) return { kind: 'none' };
     this.reported.add(job.id);
     if (cancel) this.cancelled.add(job.id);
