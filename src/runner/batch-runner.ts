@@ -395,7 +395,7 @@ export class BatchRunner {
     for (const record of await store.listReady(CALIBRATION_SAMPLE)) {
       try {
         const built = await requests.build(record);
-        const counted = await api.countTokens(settings.model, built.request);
+        const counted = await api.countTokens(settings.model, built.request, { once: true });
         calibration.observe(built.estimatedTokens / calibration.scale(), counted);
       } catch (error) {
         this.emit({

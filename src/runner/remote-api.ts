@@ -108,7 +108,15 @@ export class RemoteApi implements BatchApi {
     return this.retried('download', () => this.api.downloadFile(fileName, destPath));
   }
 
-  countTokens(model: string, request: ModelRequest): Promise<number> {
+  /**
+   * `once`: one try, no retries, for a count that only improves a plan (the run's calibration): its
+   * backoff would hold up the run, and a failure just leaves the local estimate in place.
+   */
+  countTokens(model: string, request: ModelRequest, options: { once?: boolean } = {}): Promise<number> {
+    if (options.once) {
+      this.options.watch.check();
+      return this.watched(() => this.api.countTokens(model, request));
+    }
     return this.retried('count tokens', () => this.api.countTokens(model, request));
   }
 
