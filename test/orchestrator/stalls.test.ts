@@ -106,4 +106,57 @@ describe('stalled batch jobs', () => {
     expect([...jobsOfFirstPages.values()].map((keys) => keys.length)).toEqual([2, 2]);
     expect(jobsOfFirstPages.has(stalled[0]!.remoteName)).toBe(false);
   }, 90_000);
+
+  it('with stall_action split, halves again a half that stalls too, billing nothing twice', async () => {
+    // 50,000 emulated ms per real ms: a job is stalled after 24 h (nothing learned yet), 1.7 s real,
+    // far beyond the half hour the others take even when a busy machine delays a poll.
+    const timeScale = 50_000;
+    const workload = writeCatalogWorkload({
+      books: 4,
+      pages: 2,
+      execution: { poll_interval: '30m', stall_action: 'split' },
+    });
+    root = workload.root;
+    // The first job (the four first pages) is stuck in the queue, and so is the first of its halves.
+    emulator = await startEmulator({
+      timeScale,
+      turnaroundMs: 30 * 60_000,
+      seed: 43,
+      faults: { jobSequence: ['job_stuck', 'job_stuck'] },
+    });
+    const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
+      clock: emulatorClock(emulator, timeScale),
+    });
+    const summary = await session.runner.run(AbortSignal.timeout(60_000));
+    await session.close();
+    expect(summary.finished).toBe(true);
+    expect(summary.counts).toMatchObject({ done: 8, dead: 0, total: 8 });
+
+    const stalled = events.flatMap((event) => (event.type === 'job-stalled' ? [event] : []));
+    expect(stalled.map((event) => [event.action, event.state])).toEqual([
+      ['cancelled', 'pending'],
+      ['cancelled', 'pending'],
+    ]);
+    const jobs = await remoteJobs(emulator);
+    const stuck = new Set(stalled.map((event) => event.remoteName));
+    for (const name of stuck)
+      expect(jobs.find((job) => job.name === name)?.state).toBe('JOB_STATE_CANCELLED');
+
+    // The outside observer: every record billed exactly once, nothing by a cancelled job, and the
+    // first pages billed in jobs of 2 (the half that ran) and 1 and 1 (the stuck half, split again).
+    const ledger = emulator.ledger.entries();
+    expect([...billedTimes(emulator).entries()].sort()).toEqual(
+      workload.chains
+        .flat()
+        .map((id) => [id, 1])
+        .sort(),
+    );
+    expect(ledger.filter((entry) => stuck.has(entry.batchName ?? ''))).toEqual([]);
+    const firstPages = new Set(workload.chains.map((chain) => chain[0]));
+    const perJob = new Map<string, number>();
+    for (const entry of ledger)
+      if (firstPages.has(entry.key ?? ''))
+        perJob.set(entry.batchName ?? '', (perJob.get(entry.batchName ?? '') ?? 0) + 1);
+    expect([...perJob.values()].sort()).toEqual([1, 1, 2]);
+  }, 90_000);
 });
