@@ -52,8 +52,14 @@ describe('the README examples, run verbatim', () => {
     });
   }
 
-  it('marks the quick start and the failure commands', () => {
-    expect(examples.map((example) => example.cwd)).toEqual(['.', 'my-workload']);
+  it('marks the quick start and the commands run in its workload', () => {
+    expect(examples.map((example) => example.cwd)).toEqual([
+      '.',
+      'my-workload',
+      'my-workload',
+      'my-workload',
+      'my-workload',
+    ]);
     for (const example of examples) expect(example.commands).toMatch(/^npx wavebatch /m);
   });
 
@@ -83,5 +89,52 @@ describe('the README examples, run verbatim', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('no failures recorded');
     expect(readFileSync(join(project, 'my-workload', 'dead.csv'), 'utf8')).toMatch(/^at,recordId,/);
+  });
+
+  it('runs the estimate commands: a table, a calibrated one, and JSON for scripts', async () => {
+    const [, , estimate] = examples;
+    expect(estimate?.commands).toContain('npx wavebatch estimate --calibrate 20');
+    const result = await run(estimate as ReadmeExample);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^auto\s/m);
+    const json = JSON.parse(readFileSync(join(project, 'my-workload', 'estimate.json'), 'utf8')) as {
+      records: number;
+      modes: { auto: { available: boolean } };
+    };
+    expect(json.records).toBe(5);
+    expect(json.modes.auto.available).toBe(true);
+  });
+
+  it('runs the selection commands: only the forced chain is sent again', async () => {
+    const [, , , selection] = examples;
+    expect(selection?.commands).toContain("--only 'letters/harbour-survey' --force");
+    const billedBefore = emulator.ledger.entries().length;
+    const result = await run(selection as ReadmeExample);
+    expect(result.code, result.stderr).toBe(0);
+    // Everything was done already: only --force sends anything, the three pages of that chain.
+    const sent = emulator.ledger.entries().slice(billedBefore);
+    expect(sent.map((entry) => entry.key).sort()).toEqual([
+      'letters/harbour-survey/page_001',
+      'letters/harbour-survey/page_002',
+      'letters/harbour-survey/page_003',
+    ]);
+    expect(result.stdout).toContain('selected records: 3 done');
+  });
+
+  it('runs the inference log commands on what the runs recorded', async () => {
+    const [, , , , log] = examples;
+    const result = await run(log as ReadmeExample);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('letters/harbour-survey/page_003');
+    const attempts = result.stdout
+      .split('\n')
+      // `log --json` prints one object per line; `show` and `report` print other text around it.
+      .filter((line) => line.startsWith('{"'))
+      .map((line) => JSON.parse(line) as { kind?: string; recordId?: string });
+    expect(
+      attempts.some(
+        (event) => event.kind === 'attempt' && event.recordId === 'letters/harbour-survey/page_003',
+      ),
+    ).toBe(true);
   });
 });
