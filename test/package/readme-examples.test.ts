@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
@@ -52,9 +52,23 @@ describe('the README examples, run verbatim', () => {
     });
   }
 
+  it('runs every shell block of the README, or says why it cannot', () => {
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8').split('\n');
+    const unmarked = readme.flatMap((line, index) =>
+      line === '```sh' && !/^<!-- readme-(test|skip)[ :]/.test(readme[index - 1] ?? '')
+        ? [`line ${index + 1}: ${readme[index + 1]}`]
+        : [],
+    );
+    expect(unmarked).toEqual([]);
+    for (const line of readme.filter((text) => text.startsWith('<!-- readme-skip')))
+      expect(line).toMatch(/^<!-- readme-skip: \S.{10,} -->$/);
+  });
+
   it('marks the quick start and the commands run in its workload', () => {
     expect(examples.map((example) => example.cwd)).toEqual([
       '.',
+      'my-workload',
+      'my-workload',
       'my-workload',
       'my-workload',
       'my-workload',
@@ -122,7 +136,7 @@ describe('the README examples, run verbatim', () => {
   });
 
   it('runs the inference log commands on what the runs recorded', async () => {
-    const [, , , , log] = examples;
+    const [, , , , , log] = examples;
     const result = await run(log as ReadmeExample);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('letters/harbour-survey/page_003');
@@ -136,5 +150,26 @@ describe('the README examples, run verbatim', () => {
         (event) => event.kind === 'attempt' && event.recordId === 'letters/harbour-survey/page_003',
       ),
     ).toBe(true);
+  });
+
+  it('runs the stale-output redo: nothing is stale, nothing is sent', async () => {
+    const [, , , , redo] = examples;
+    expect(redo?.commands).toContain('--redo stale');
+    const billedBefore = emulator.ledger.entries().length;
+    const result = await run(redo as ReadmeExample);
+    expect(result.code, result.stderr).toBe(0);
+    expect(emulator.ledger.entries()).toHaveLength(billedBefore);
+  });
+
+  it('runs the export commands: JSONL, CSV, per chain, clean files and assembled documents', async () => {
+    const [, , , , , , exports] = examples;
+    const result = await run(exports as ReadmeExample);
+    expect(result.code, result.stderr).toBe(0);
+    const folder = join(project, 'my-workload');
+    expect(readFileSync(join(folder, 'outputs.jsonl'), 'utf8').trim().split('\n')).toHaveLength(5);
+    expect(readFileSync(join(folder, 'outputs.csv'), 'utf8').split('\n')[0]).toMatch(/^id,/);
+    expect(readFileSync(join(folder, 'books.csv'), 'utf8').trim().split('\n')).toHaveLength(3);
+    expect(existsSync(join(folder, 'clean', 'letters', 'harbour-survey', 'page_003.json'))).toBe(true);
+    expect(readdirSync(join(folder, 'books'), { recursive: true }).length).toBeGreaterThan(0);
   });
 });
