@@ -50,6 +50,11 @@ export type SyncOutcome =
       error?: unknown;
       attempts: number;
       billed: BilledAttempt[];
+      /**
+       * Attempts given up at the request timeout: sent, and maybe answered and billed by Google,
+       * though no answer came back (so they are not in `billed`).
+       */
+      unanswered: number;
     };
 
 export interface SyncExecutorOptions {
@@ -76,6 +81,9 @@ export const DEFAULT_REQUEST_TIMEOUT_MS: Readonly<Record<SyncLane, number>> = {
   standard: 10 * 60_000,
   priority: 5 * 60_000,
 };
+
+/** The SDK's HTTP timeout is the lane's request timeout plus this, so the lane's fires first. */
+const SDK_TIMEOUT_MARGIN_MS = 30_000;
 
 /** Shed Flex requests and busy models come back within minutes; the lifecycle retries later still. */
 export const SYNC_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 2_000, maxDelayMs: 5 * 60_000 };
@@ -153,6 +161,7 @@ export class SyncExecutor {
   async execute(input: SyncRequest): Promise<SyncOutcome> {
     const release = await this.slots.take();
     const billed: BilledAttempt[] = [];
+    const gaveUp = { count: 0 };
     let attempts = 0;
     try {
       const limiter = this.options.limiters.for(input.model, input.lane);
@@ -162,7 +171,7 @@ export class SyncExecutor {
         const answer = await withRetry(
           () => {
             attempts += 1;
-            return this.attempt(input, request, limiter, billed);
+            return this.attempt(input, request, limiter, billed, gaveUp);
           },
           this.retry,
           {
@@ -196,6 +205,7 @@ export class SyncExecutor {
               response: answer.response,
               attempts,
               billed,
+              unanswered: gaveUp.count,
             };
           case 'truncated': {
             const current = numberOr(request.generationConfig?.maxOutputTokens);
@@ -209,6 +219,7 @@ export class SyncExecutor {
                 response: answer.response,
                 attempts,
                 billed,
+                unanswered: gaveUp.count,
               };
             }
             request = {
@@ -222,7 +233,7 @@ export class SyncExecutor {
         }
       }
     } catch (error) {
-      return failureOf(error, attempts, billed);
+      return failureOf(error, attempts, billed, gaveUp.count);
     } finally {
       release();
     }
@@ -234,6 +245,7 @@ export class SyncExecutor {
     request: ModelRequest,
     limiter: RateLimiter,
     billed: BilledAttempt[],
+    gaveUp: { count: number },
   ): Promise<Answer> {
     const { clock } = this.options;
     const permit = await acquire(limiter, input.estimatedTokens, clock, input.signal);
@@ -252,11 +264,16 @@ export class SyncExecutor {
       raw = await this.options.api.generateContent(input.model, request, {
         serviceTier: input.lane,
         signal: abandon.signal,
-        timeoutMs,
+        // The SDK's own timeout only backs ours up: ours must fire first, so the attempt is known
+        // to have been given up on (and maybe billed) rather than taken for a network failure.
+        timeoutMs: timeoutMs + SDK_TIMEOUT_MARGIN_MS,
       });
     } catch (error) {
       settleRefusal(limiter, permit, error, clock.now());
-      if (timedOut) throw new SyncTimeoutError(input.id, input.lane, timeoutMs);
+      if (timedOut) {
+        gaveUp.count += 1;
+        throw new SyncTimeoutError(input.id, input.lane, timeoutMs);
+      }
       throw error;
     } finally {
       abandon.abort();
@@ -307,7 +324,12 @@ export function largerOutputLimit(current: number | undefined, produced: number,
   return Math.min(cap, base * 2);
 }
 
-function failureOf(error: unknown, attempts: number, billed: BilledAttempt[]): SyncOutcome {
+function failureOf(
+  error: unknown,
+  attempts: number,
+  billed: BilledAttempt[],
+  unanswered: number,
+): SyncOutcome {
   if (error instanceof EmptyAnswerError) {
     return {
       ok: false,
@@ -317,10 +339,20 @@ function failureOf(error: unknown, attempts: number, billed: BilledAttempt[]): S
       response: error.response,
       attempts,
       billed,
+      unanswered,
     };
   }
   const message = error instanceof Error ? error.message : String(error);
-  return { ok: false, cause: 'api_error', message, retryable: retryableSync(error), error, attempts, billed };
+  return {
+    ok: false,
+    cause: 'api_error',
+    message,
+    retryable: retryableSync(error),
+    error,
+    attempts,
+    billed,
+    unanswered,
+  };
 }
 
 function servedTierOf(response: Record<string, unknown>): string | null {

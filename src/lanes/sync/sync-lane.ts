@@ -194,10 +194,18 @@ export class SyncLaneDriver {
         this.failure ??= outcome.error;
         return;
       }
-      if (!outcome.ok && outcome.cause === 'api_error' && outcome.retryable && outcome.billed.length === 0) {
+      if (
+        !outcome.ok &&
+        outcome.cause === 'api_error' &&
+        outcome.retryable &&
+        outcome.billed.length === 0 &&
+        outcome.unanswered === 0
+      ) {
         // The API itself failed (unreachable, 5xx, shed, 429) through every retry and billed nothing:
         // not the record's fault, so no attempt is counted (an outage must not dead-letter the
-        // workload); the record goes back and the lane rests before it is sent again.
+        // workload); the record goes back and the lane rests before it is sent again. An attempt
+        // given up at the request timeout may have been billed: it counts, so max_retries bounds
+        // what a request that never answers in time can cost (it would be sent again forever).
         await lifecycle.release(record.id, record.requestId);
         this.pausedUntil.set(record.lane, this.deps.clock.now() + LANE_REST_MS);
         this.deps.emit({

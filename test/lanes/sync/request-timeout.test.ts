@@ -1,0 +1,55 @@
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, SYNC_RETRY } from '../../../src/lanes/sync/sync-executor.js';
+import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
+import { emulatorClock } from '../../fixtures/emulator-clock.js';
+import { openEmulatedSession } from '../../fixtures/session.js';
+import { emulatorSandbox } from '../../emulator/harness.js';
+
+// 20,000 emulated ms per real ms: Flex's 20-minute request timeout is 60 real ms.
+const TIME_SCALE = 20_000;
+
+describe('a synchronous request that never answers within its timeout', () => {
+  const sandbox = emulatorSandbox();
+  let root = '';
+  afterEach(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('counts an attempt (Google may bill what it gave up on), so max_retries bounds the bill and the run ends', async () => {
+    // Flex answers after 30 minutes, past its 20-minute timeout: every call is given up on, and the
+    // emulator bills each one when it is done, as Google finishes (and bills) what it started.
+    const emulator = await sandbox.startEmulator({
+      timeScale: TIME_SCALE,
+      tiers: { flex: { latencyMs: 30 * 60_000 } },
+    });
+    expect(30 * 60_000).toBeGreaterThan(DEFAULT_REQUEST_TIMEOUT_MS.flex);
+    const workload = writeCatalogWorkload({
+      books: 1,
+      pages: 1,
+      execution: { mode: 'flex', max_retries: 1, poll_interval: '1m', give_up_after: '7d' },
+    });
+    root = workload.root;
+    const { session } = await openEmulatedSession(workload.configPath, emulator, {
+      clock: emulatorClock(emulator, TIME_SCALE),
+    });
+    const summary = await session.runner.run(AbortSignal.timeout(60_000));
+    await session.close();
+
+    // The record is dead-lettered after max_retries + 1 attempts, each of at most SYNC_RETRY's tries.
+    expect(summary.finished).toBe(true);
+    expect(summary.counts).toMatchObject({ done: 0, dead: 1 });
+    const store = new SqliteStore({ path: join(root, 'state', 'state.db') });
+    const failures = await store.listFailures();
+    await store.close();
+    expect(failures.length).toBe(2);
+    expect(failures[0]?.message).toMatch(/No answer .* within 1200 s/);
+    // Wait for the answers still being worked on, then read the outside observer: the bill is bounded.
+    await new Promise((resolve) => setTimeout(resolve, (30 * 60_000) / TIME_SCALE + 200));
+    const billed = emulator.ledger.entries().length;
+    expect(billed).toBeGreaterThan(0);
+    expect(billed).toBeLessThanOrEqual(2 * SYNC_RETRY.maxAttempts);
+  }, 90_000);
+});
