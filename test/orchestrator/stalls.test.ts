@@ -16,7 +16,7 @@ describe('stalled batch jobs', () => {
   });
 
   /** One chain of four pages: three jobs teach the turnaround, the fourth is stuck in the queue. */
-  async function stuckFourthJob(action: 'wait' | 'cancel', jobExpiryMs?: number) {
+  async function stuckFourthJob(action: 'wait' | 'cancel', jobExpiryMs?: number, stuckJobs = 1) {
     const workload = writeCatalogWorkload({
       books: 1,
       pages: 4,
@@ -27,7 +27,14 @@ describe('stalled batch jobs', () => {
       timeScale: 3600,
       turnaroundMs: 60_000,
       seed: 41,
-      faults: { jobSequence: ['none', 'none', 'none', 'job_stuck'] },
+      faults: {
+        jobSequence: [
+          'none',
+          'none',
+          'none',
+          ...Array.from({ length: stuckJobs }, () => 'job_stuck' as const),
+        ],
+      },
       ...(jobExpiryMs ? { jobExpiryMs } : {}),
     });
     const { session, events } = await openEmulatedSession(workload.configPath, emulator);
@@ -41,7 +48,7 @@ describe('stalled batch jobs', () => {
     const jobs = await remoteJobs(emulator);
     expect(new Set(jobs.map((job) => job.displayName)).size).toBe(jobs.length);
     const stalled = events.flatMap((event) => (event.type === 'job-stalled' ? [event] : []));
-    return { stalled, jobs };
+    return { stalled, jobs, events };
   }
 
   it('cancels a job stuck PENDING far beyond the learned turnaround and resubmits its records', async () => {
@@ -51,6 +58,19 @@ describe('stalled batch jobs', () => {
     expect(stalled[0]!.ageMs).toBeGreaterThan(stalled[0]!.thresholdMs);
     expect(jobs.find((job) => job.name === stalled[0]!.remoteName)?.state).toBe('JOB_STATE_CANCELLED');
     expect(jobs).toHaveLength(5);
+  });
+
+  it("cancels a record's stalled jobs at most twice, then waits for the next (a slow queue is not fought)", async () => {
+    // Jobs 4, 5 and 6 all sit in the queue; they expire after an emulated hour (1 s real).
+    const { stalled, events } = await stuckFourthJob('cancel', 3_600_000, 3);
+    expect(stalled.map((event) => event.action)).toEqual(['cancelled', 'cancelled', 'waiting']);
+    expect(
+      events.some(
+        (event) =>
+          event.type === 'warning' &&
+          /already cancelled 2 times for stalls, so this one is waited for/.test(event.message),
+      ),
+    ).toBe(true);
   });
 
   it('with stall_action wait, reports it once and waits for it (here until it expires)', async () => {

@@ -2,7 +2,7 @@ import { GeminiApiError, type BatchJobInfo } from '../../gemini/index.js';
 import type { JobRow, JobState } from '../../store/store.js';
 import { endsTheRun } from '../../runner/remote-api.js';
 import { processSucceededJob, type ResultProcessingDeps } from './result-processing.js';
-import type { StallWatch } from './stall-policy.js';
+import { MAX_STALL_CANCELS_PER_RECORD, type StallWatch } from './stall-policy.js';
 
 const REMOTE_TO_LOCAL: Record<BatchJobInfo['state'], JobState | null> = {
   pending: 'pending',
@@ -106,12 +106,23 @@ async function reactToStall(
 ): Promise<void> {
   const verdict = stalls.check(job, remote, deps.now());
   if (verdict.kind === 'none') return;
-  if (verdict.cancel) {
-    try {
-      await deps.api.cancelBatch(remoteName);
-    } catch (error) {
-      stalls.cancelFailed(job.id);
-      throw error;
+  let cancel = verdict.cancel;
+  if (cancel) {
+    const members = (await deps.store.jobMembers(job.id)).map((member) => member.recordId);
+    if (!stalls.mayCancel(members)) {
+      cancel = false;
+      deps.emit({
+        type: 'warning',
+        message: `Job ${job.id} stalled again: its records' jobs were already cancelled ${MAX_STALL_CANCELS_PER_RECORD} times for stalls, so this one is waited for (Google expires a job after 48 h and its records then go again).`,
+      });
+    } else {
+      try {
+        await deps.api.cancelBatch(remoteName);
+      } catch (error) {
+        stalls.cancelFailed(job.id);
+        throw error;
+      }
+      stalls.countCancel(members);
     }
   }
   deps.emit({
@@ -121,7 +132,7 @@ async function reactToStall(
     state: remote.state,
     ageMs: verdict.ageMs,
     thresholdMs: verdict.thresholdMs,
-    action: verdict.cancel ? 'cancelled' : 'waiting',
+    action: cancel ? 'cancelled' : 'waiting',
   });
 }
 
