@@ -137,8 +137,7 @@ export class BatchRunner {
   /** Batch jobs whose turnaround the latency tracker has seen (once per job, not once per record). */
   private readonly timedJobs = new Set<string>();
   private readonly latency: LatencyTracker;
-  /** Stalled batch jobs cancelled this pass: their records are split into smaller jobs, or hedged in `auto`. */
-  private readonly cancelledStalls: string[] = [];
+  /** Records of stalled jobs cancelled under `stall_action: split`, until packed again. */
   private readonly splits = new SplitPlan();
   /** What an `auto` run found to do, for its batch-only comparison. */
   private workAtStart: WorkAtStart | null = null;
@@ -151,8 +150,6 @@ export class BatchRunner {
     this.emit = (event: RunnerEvent) => {
       this.tally.observe(event);
       this.observeTurnaround(event, latency);
-      if (event.type === 'job-stalled' && event.action === 'cancelled')
-        this.cancelledStalls.push(event.jobId);
       listener?.(redactEvent(event));
     };
     this.attempts = options.attempts ?? new AttemptEventFactory({ now: () => options.clock.now() });
@@ -417,10 +414,10 @@ export class BatchRunner {
       this.lastServiced = clock.now();
       await serviceActiveJobs(this.processingDeps());
     }
-    for (const jobId of this.cancelledStalls.splice(0)) {
-      const members = (await this.options.store.jobMembers(jobId)).map((member) => member.recordId);
-      if (settings.stall.action === 'split') this.splits.add(jobId, members);
-      else this.dispatch.hedge(members);
+    // The records of jobs cancelled for a stall: split into smaller jobs, or hedged in `auto`.
+    for (const { jobId, recordIds } of this.stalls.takeCancelled()) {
+      if (settings.stall.action === 'split') this.splits.add(jobId, recordIds);
+      else this.dispatch.hedge(recordIds);
     }
     const round = await this.dispatch.round();
     for (const { jobId, error } of round.deferred) this.reconciler.defer(this.reconcilerDeps(), jobId, error);

@@ -122,7 +122,7 @@ async function reactToStall(
         stalls.cancelFailed(job.id);
         throw error;
       }
-      stalls.countCancel(members);
+      stalls.countCancel(job.id, members);
     }
   }
   deps.emit({

@@ -84,6 +84,8 @@ export class StallWatch {
   private readonly cancelled = new Set<string>();
   private readonly stalledNow = new Set<string>();
   private readonly recordCancels = new Map<string, number>();
+  /** Jobs cancelled for a stall and not yet taken, with their records. */
+  private readonly cancelledJobs: Array<{ jobId: string; recordIds: readonly string[] }> = [];
 
   constructor(private readonly policy: StallPolicy) {}
 
@@ -110,9 +112,15 @@ export class StallWatch {
     return recordIds.every((id) => (this.recordCancels.get(id) ?? 0) < MAX_STALL_CANCELS_PER_RECORD);
   }
 
-  /** Counts a stall cancel against each of the job's records. */
-  countCancel(recordIds: readonly string[]): void {
+  /** Records a job cancelled for a stall: a cancel counted against each of its records. */
+  countCancel(jobId: string, recordIds: readonly string[]): void {
     for (const id of recordIds) this.recordCancels.set(id, (this.recordCancels.get(id) ?? 0) + 1);
+    this.cancelledJobs.push({ jobId, recordIds });
+  }
+
+  /** The jobs cancelled for a stall since the last call, with their records (to split or hedge them). */
+  takeCancelled(): Array<{ jobId: string; recordIds: readonly string[] }> {
+    return this.cancelledJobs.splice(0);
   }
 
   /** A cancel that failed is tried again on the next poll. */
