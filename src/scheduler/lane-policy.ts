@@ -149,11 +149,7 @@ function decide(
   if (record.hedged && input.room.flex.usable) return hedge(record, input, slots, ledger, targetMs, target);
   // Without a deadline speed is not bought: only the cheap lanes are considered.
   const lanes = input.deadline === null ? CHEAP : ORDER;
-  const open = lanes.filter((lane) => slots.free(lane));
-  const finish = (lane: Lane) => chainFinishMs(lane, record.remaining, input.latency);
-  const affordable = open.filter(
-    (lane) => ledger.canUpgrade(record, lane) && !ledger.crossesCap(record, lane),
-  );
+  const { open, affordable, finish } = laneOptions(record, lanes, input, slots, ledger);
   const meeting = affordable.find((lane) => finish(lane) <= targetMs);
   if (meeting)
     return take(record, meeting, reasonFor(meeting, input), input, slots, ledger, targetMs, target);
@@ -186,11 +182,7 @@ function hedge(
   target: string,
 ): LaneDecision {
   const lanes: readonly Lane[] = input.deadline === null ? ['flex'] : ['flex', 'standard', 'priority'];
-  const open = lanes.filter((lane) => input.room[lane].usable && slots.free(lane));
-  const finish = (lane: Lane) => chainFinishMs(lane, record.remaining, input.latency);
-  const affordable = open.filter(
-    (lane) => ledger.canUpgrade(record, lane) && !ledger.crossesCap(record, lane),
-  );
+  const { open, affordable, finish } = laneOptions(record, lanes, input, slots, ledger);
   const lane =
     affordable.find((candidate) => finish(candidate) <= targetMs) ??
     (affordable.includes('flex') ? 'flex' : [...affordable].sort((a, b) => finish(a) - finish(b))[0]);
@@ -198,6 +190,24 @@ function hedge(
   const cheapest = open[0];
   if (cheapest && ledger.crossesCap(record, cheapest)) return ledger.held(record, cheapest);
   return held(record, `held: hedged off a stalled batch job, waits for room on ${lanes.join(' or ')}`);
+}
+
+/**
+ * Of `lanes`, those with room this round (a lane that cannot be used has none), those of them the
+ * budget allows, and the planned finish of the record's chain on a lane.
+ */
+function laneOptions(
+  record: ReadyRecord,
+  lanes: readonly Lane[],
+  input: SchedulingInput,
+  slots: LaneSlots,
+  ledger: BudgetLedger,
+): { open: Lane[]; affordable: Lane[]; finish: (lane: Lane) => number } {
+  const open = lanes.filter((lane) => slots.free(lane));
+  const affordable = open.filter(
+    (lane) => ledger.canUpgrade(record, lane) && !ledger.crossesCap(record, lane),
+  );
+  return { open, affordable, finish: (lane) => chainFinishMs(lane, record.remaining, input.latency) };
 }
 
 function held(record: ReadyRecord, explanation: string): LaneDecision {
