@@ -81,10 +81,12 @@ describe('stalled batch jobs', () => {
     expect(jobs.find((job) => job.name === stalled[0]!.remoteName)?.state).toBe('JOB_STATE_EXPIRED');
   });
 
-  it('with stall_action split, cancels a stuck job and sends its records again as two jobs of half its size', async () => {
-    // Four chains of two pages: the four first pages go as one job, which sits in the queue. Emulated
-    // time 20,000x real (the runner sleeps on it): the 24 h before an unlearned job is stalled pass in 4 s.
-    const timeScale = 20_000;
+  /**
+   * Four chains of two pages under `stall_action: split`: the four first pages go as one job, and the
+   * jobs `stuckJobs` names sit in the queue. The runner sleeps on emulated time, `timeScale` times
+   * real: the 24 h before an unlearned job is stalled pass in seconds.
+   */
+  async function splitRun(timeScale: number, stuckJobs: number) {
     const workload = writeCatalogWorkload({
       books: 4,
       pages: 2,
@@ -95,7 +97,7 @@ describe('stalled batch jobs', () => {
       timeScale,
       turnaroundMs: 30 * 60_000,
       seed: 43,
-      faults: { jobSequence: ['job_stuck'] },
+      faults: { jobSequence: Array.from({ length: stuckJobs }, () => 'job_stuck' as const) },
     });
     const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
       clock: emulatorClock(emulator, timeScale),
@@ -104,8 +106,13 @@ describe('stalled batch jobs', () => {
     await session.close();
     expect(summary.finished).toBe(true);
     expect(summary.counts).toMatchObject({ done: 8, dead: 0, total: 8 });
-
     const stalled = events.flatMap((event) => (event.type === 'job-stalled' ? [event] : []));
+    return { workload, emulator, stalled };
+  }
+
+  it('with stall_action split, cancels a stuck job and sends its records again as two jobs of half its size', async () => {
+    // 20,000x: the stall comes after 4 s real.
+    const { workload, emulator, stalled } = await splitRun(20_000, 1);
     expect(stalled).toHaveLength(1);
     expect(stalled[0]).toMatchObject({ action: 'cancelled', state: 'pending' });
     const jobs = await remoteJobs(emulator);
@@ -129,30 +136,9 @@ describe('stalled batch jobs', () => {
 
   it('with stall_action split, halves again a half that stalls too, billing nothing twice', async () => {
     // 50,000 emulated ms per real ms: a job is stalled after 24 h (nothing learned yet), 1.7 s real,
-    // far beyond the half hour the others take even when a busy machine delays a poll.
-    const timeScale = 50_000;
-    const workload = writeCatalogWorkload({
-      books: 4,
-      pages: 2,
-      execution: { poll_interval: '30m', stall_action: 'split' },
-    });
-    root = workload.root;
-    // The first job (the four first pages) is stuck in the queue, and so is the first of its halves.
-    emulator = await startEmulator({
-      timeScale,
-      turnaroundMs: 30 * 60_000,
-      seed: 43,
-      faults: { jobSequence: ['job_stuck', 'job_stuck'] },
-    });
-    const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
-      clock: emulatorClock(emulator, timeScale),
-    });
-    const summary = await session.runner.run(AbortSignal.timeout(60_000));
-    await session.close();
-    expect(summary.finished).toBe(true);
-    expect(summary.counts).toMatchObject({ done: 8, dead: 0, total: 8 });
-
-    const stalled = events.flatMap((event) => (event.type === 'job-stalled' ? [event] : []));
+    // far beyond the half hour the others take even when a busy machine delays a poll. The first job
+    // (the four first pages) is stuck in the queue, and so is the first of its halves.
+    const { workload, emulator, stalled } = await splitRun(50_000, 2);
     expect(stalled.map((event) => [event.action, event.state])).toEqual([
       ['cancelled', 'pending'],
       ['cancelled', 'pending'],
