@@ -98,7 +98,9 @@ async function submitRound(
   }
 
   // The records of split jobs first (they waited longest), each cancelled job's together.
-  if (deps.splits) candidates.sort((a, b) => splitOrder(a).localeCompare(splitOrder(b)));
+  // (A round with no split records keeps its order without sorting: the common case, and a hot path.)
+  if (candidates.some((candidate) => candidate.split))
+    candidates.sort((a, b) => splitOrder(a).localeCompare(splitOrder(b)));
   const { jobs, oversized } = packJobs(candidates, {
     freeJobSlots,
     maxRequestsPerJob: settings.maxRequestsPerJob,
