@@ -8,10 +8,15 @@ const ROWS: ReadonlyArray<Lane | 'auto'> = ['batch', 'flex', 'standard', 'priori
 /** `wavebatch estimate` for a person: the workload, the tokens and where they come from, a row per mode. */
 export function formatEstimate(estimate: WorkloadEstimate, style: Style): string {
   const { tokens } = estimate;
+  const grouped = estimate.recordsPerRequest > 1;
+  const what = grouped
+    ? `${counted(estimate.records, 'record')} (${estimate.recordsPerRequest} per batch request)`
+    : counted(estimate.records, 'request');
+  const per = grouped ? 'per record' : 'per request';
   const lines = [
-    `${style.bold(estimate.workload)}: ${counted(estimate.records, 'request')} in ${counted(estimate.chains, 'chain')} (longest ${estimate.longestChain}), ${estimate.model}, prices as of ${estimate.priceListAsOf}`,
-    `input tokens:  ${count(tokens.input)} (${count(tokens.inputPerRequest)} per request, ${source(tokens.inputSource)}; a predecessor's output adds ~${count(tokens.contextPerRequest)})`,
-    `output tokens: ${count(tokens.output)} (${count(tokens.outputPerRequest)} per request, thinking included, ${source(tokens.outputSource)})`,
+    `${style.bold(estimate.workload)}: ${what} in ${counted(estimate.chains, 'chain')} (longest ${estimate.longestChain}), ${estimate.model}, prices as of ${estimate.priceListAsOf}`,
+    `input tokens:  ${count(tokens.input)} (${count(tokens.inputPerRequest)} ${per}, ${source(tokens.inputSource)}; a predecessor's output adds ~${count(tokens.contextPerRequest)})`,
+    `output tokens: ${count(tokens.output)} (${count(tokens.outputPerRequest)} ${per}, thinking included, ${source(tokens.outputSource)})`,
     '',
     style.bold(`${'mode'.padEnd(10)}${'cost'.padStart(12)}${'rounds'.padStart(8)}  time`),
   ];

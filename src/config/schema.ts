@@ -73,6 +73,13 @@ const executionSchema = z
       .describe('attempts after the first, per record, before it is dead-lettered'),
     max_concurrent_jobs: wholeNumber(1).default(10).describe('batch jobs in flight at once'),
     max_requests_per_job: wholeNumber(1).default(1000).describe('requests packed into one batch job'),
+    records_per_request: wholeNumber(1)
+      .max(100, { error: 'expected a whole number from 1 to 100' })
+      .default(1)
+      .describe(
+        'records rendered into one request (the prompt gets `records`; the answer is an object keyed by record id, split and validated per record); ' +
+          'cuts cost where the instructions dwarf each item. Batch jobs send groups; synchronous lanes send each record as a group of one',
+      ),
     max_job_bytes: wholeNumber(1)
       .default(100_000_000)
       .describe('size cap of an uploaded JSONL job file, in bytes'),

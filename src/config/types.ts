@@ -59,6 +59,8 @@ export interface ExecutionConfig {
   max_retries: number;
   max_concurrent_jobs: number;
   max_requests_per_job: number;
+  /** Records rendered into one request (1: one record per request). */
+  records_per_request: number;
   max_job_bytes: number;
   inline_max_bytes: number;
   /** Media at or above this size go through the Files API; smaller ones are inlined. */

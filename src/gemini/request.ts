@@ -66,6 +66,11 @@ export interface BuildModelRequestInput {
   promptText: string;
   systemText?: string | null | undefined;
   media?: MediaInput[];
+  /**
+   * A grouped request's media, each record's after a text part naming it (`label`), so the model
+   * can tell whose file is whose; sent after `media`.
+   */
+  labelledMedia?: ReadonlyArray<{ label: string; media: readonly MediaInput[] }>;
   generationConfig?: Record<string, unknown> | undefined;
   responseJsonSchema?: unknown;
   /** Without it every media file is inlined (up to MAX_MEDIA_PART_BYTES). */
@@ -79,10 +84,16 @@ export interface BuildModelRequestInput {
 export async function buildModelRequest(input: BuildModelRequestInput): Promise<ModelRequest> {
   const parts: Part[] = [{ text: input.promptText }];
   let fileTokens: number | undefined;
-  for (const media of input.media ?? []) {
+  const add = async (media: MediaInput) => {
     const built = await mediaPart(media, input.uploads);
     parts.push(built.part);
     if (built.fileTokens !== undefined) fileTokens = (fileTokens ?? 0) + built.fileTokens;
+  };
+  for (const media of input.media ?? []) await add(media);
+  for (const { label, media } of input.labelledMedia ?? []) {
+    if (media.length === 0) continue;
+    parts.push({ text: label });
+    for (const file of media) await add(file);
   }
   const request: ModelRequest = { contents: [{ role: 'user', parts }] };
   if (fileTokens !== undefined) request.fileTokens = fileTokens;

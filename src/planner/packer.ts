@@ -1,6 +1,9 @@
 /** A runnable request with its estimated size, in priority order. */
 export interface PackCandidate {
+  /** The record the request is for; a grouped request's first record. */
   recordId: string;
+  /** A grouped request's records (`records_per_request`), `recordId` first; absent for one record. */
+  group?: readonly string[];
   estimatedTokens: number;
   bytes: number;
   /**

@@ -7,7 +7,13 @@ import { compilePrompt, type PromptTemplate } from './template.js';
 
 export { PromptError, type PromptErrorCode } from './errors.js';
 export { listVersions } from './registry.js';
-export { renderedHash, type PromptTemplate, type PromptVariables, type RenderedPrompt } from './template.js';
+export {
+  assertPromptFitsGrouping,
+  renderedHash,
+  type PromptTemplate,
+  type PromptVariables,
+  type RenderedPrompt,
+} from './template.js';
 
 /** Loads and compiles one prompt version; syntax errors surface here, before any run starts. */
 export async function loadPrompt(dir: string, name: string, version: string): Promise<PromptTemplate> {

@@ -13,10 +13,15 @@ export interface RenderedPrompt {
   hash: string;
 }
 
-/** The variables a prompt sees: the record's fields and its predecessor's (extracted) output, or null. */
+/**
+ * The variables a prompt sees: the record's fields and its predecessor's (extracted) output, or
+ * null; for a grouped request (`records_per_request` > 1), `records` instead: each record's fields
+ * with its own `context`, and `record` / `context` are those of the group's first record.
+ */
 export interface PromptVariables {
   record: Record<string, unknown>;
   context: unknown;
+  records?: ReadonlyArray<Record<string, unknown>>;
 }
 
 /** One compiled prompt version, ready to render. */
@@ -25,6 +30,8 @@ export interface PromptTemplate {
   version: string;
   /** sha256 hex of every template source this version is made of (main, system, eager includes). */
   templateHash: string;
+  /** The variable names its sources read (main, system, eager includes): `record`, `records`, `context`… */
+  variables: ReadonlySet<string>;
   render(vars: PromptVariables): RenderedPrompt;
 }
 
@@ -44,10 +51,14 @@ export function compilePrompt(name: string, version: string, files: PromptFiles)
   const templateHash = sha256(
     JSON.stringify([name, version, files.templateSource, files.systemSource, [...loaded.values()]]),
   );
+  const variables = new Set<string>();
+  for (const source of [files.templateSource, files.systemSource, ...loaded.values()])
+    if (source !== null) for (const name of variableNames(source)) variables.add(name);
   return {
     name,
     version,
     templateHash,
+    variables,
     render(vars: PromptVariables): RenderedPrompt {
       const text = renderFile(main, files.templatePath, label, vars);
       const systemText =
@@ -102,6 +113,35 @@ const parser = (
   }
 ).parser;
 const filterNode = (nunjucks as unknown as { nodes: { Filter: unknown } }).nodes.Filter;
+const symbolNode = (nunjucks as unknown as { nodes: { Symbol: unknown } }).nodes.Symbol;
+
+/** The names a template source reads (loop variables included; a source that does not parse has none). */
+function variableNames(source: string): string[] {
+  try {
+    const tree = parser.parse(dropTrailingNewline(source), [], {});
+    return tree
+      .findAll(symbolNode)
+      .map((node) => (node as { value?: unknown }).value)
+      .filter((name): name is string => typeof name === 'string');
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * A grouped request (`records_per_request` > 1) renders many records into one prompt through
+ * `records`: a template that never reads it would send every group the same text, and the model
+ * would answer each record from nothing. Refused before anything is sent.
+ */
+export function assertPromptFitsGrouping(prompt: PromptTemplate, recordsPerRequest: number): void {
+  if (recordsPerRequest <= 1 || prompt.variables.has('records')) return;
+  throw new PromptError(
+    'PROMPT_NOT_GROUPED',
+    `Prompt ${prompt.name}/${prompt.version} never uses \`records\`, but execution.records_per_request is ${recordsPerRequest}: ` +
+      'a grouped prompt must render every record of the group, e.g. {% for r in records %}Item {{ r.id }}: {{ r.text }}{% endfor %}. ' +
+      'Write such a template (a new prompt version), or set records_per_request to 1.',
+  );
+}
 
 /** Jinja rejects an unknown filter when it compiles a template; nunjucks only when it renders one. */
 function assertKnownFilters(
@@ -125,7 +165,13 @@ function assertKnownFilters(
 
 function renderFile(template: nunjucks.Template, path: string, label: string, vars: PromptVariables): string {
   try {
-    return guardedRender(() => template.render({ record: vars.record, context: vars.context }));
+    return guardedRender(() =>
+      template.render({
+        record: vars.record,
+        context: vars.context,
+        ...(vars.records ? { records: vars.records } : {}),
+      }),
+    );
   } catch (error) {
     const { line, detail } = describe(error);
     throw new PromptError(

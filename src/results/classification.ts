@@ -13,7 +13,9 @@ export type FailureCause =
   | 'recitation'
   | 'empty'
   | 'malformed_result'
-  | 'missing_result';
+  | 'missing_result'
+  /** A grouped request's answer has no item for the record. */
+  | 'missing_item';
 
 /** Token counts as billed. */
 export interface Usage {

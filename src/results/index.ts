@@ -10,6 +10,14 @@ export {
   type ResultOutcome,
   type Usage,
 } from './classification.js';
+export {
+  divideUsage,
+  GROUP_ANSWER_VALIDATOR,
+  groupResponseSchema,
+  type GroupItem,
+  itemParts,
+  splitGroupOutcome,
+} from './grouped-answer.js';
 export { jsonSchemaForModel, modelSchemaProblems, type ModelSchemaProblem } from './model-schema.js';
 export { MAX_RAW_LINE_BYTES, readResultLines, type ResultLine } from './result-lines.js';
 export { usageOf } from './response.js';

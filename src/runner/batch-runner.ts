@@ -379,7 +379,7 @@ export class BatchRunner {
     const { settings } = this.options;
     return compareWithBatchOnly(
       this.workAtStart,
-      settings.maxConcurrentJobs * settings.maxRequestsPerJob,
+      settings.maxConcurrentJobs * settings.maxRequestsPerJob * settings.recordsPerRequest,
       this.latency.estimate('batch'),
       this.latency.evidence('batch'),
       elapsedMs,

@@ -163,13 +163,14 @@ export class LaneDispatch {
     }
   }
 
-  /** Records the batch lane can take now: free job slots times requests per job. */
+  /** Records the batch lane can take now: free job slots times requests per job times records per request. */
   private async batchRoom(): Promise<number> {
     const { settings } = this.deps;
     const active = await this.deps.store.listJobs(ACTIVE_JOB_STATES);
     const usedTokens = active.reduce((sum, job) => sum + job.estimatedTokens, 0);
     if (usedTokens >= settings.enqueuedTokenBudget) return 0;
-    return Math.max(0, settings.maxConcurrentJobs - active.length) * settings.maxRequestsPerJob;
+    const perJob = settings.maxRequestsPerJob * settings.recordsPerRequest;
+    return Math.max(0, settings.maxConcurrentJobs - active.length) * perJob;
   }
 
   private room(batchRoom: number, syncFree: number): Record<Lane, LaneRoom> {

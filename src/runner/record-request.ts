@@ -8,7 +8,8 @@ import {
   type ModelRequest,
 } from '../gemini/index.js';
 import { MediaUploadError } from '../media/index.js';
-import type { PromptTemplate } from '../prompts/index.js';
+import { assertPromptFitsGrouping, type PromptTemplate } from '../prompts/index.js';
+import { groupResponseSchema, itemParts, type GroupItem } from '../results/index.js';
 import type { StoredRecord } from '../store/store.js';
 import { jsonDigest, type TextArchive } from '../telemetry/text-archive.js';
 import type { RecordContentHasher } from '../workload/content-hash.js';
@@ -25,6 +26,25 @@ export interface RecordRequest {
   sourceHash: string | null;
   estimatedTokens: number;
   /** The JSONL line for an uploaded input file; its length sizes the job. */
+  line: string;
+  bytes: number;
+}
+
+/** One record's part in a grouped request: what its output and attempt are recorded with. */
+export interface GroupMember {
+  recordId: string;
+  contextDigest: string | null;
+  sourceHash: string | null;
+}
+
+/** Several records rendered into one request (`execution.records_per_request`), answered as one object keyed by record id. */
+export interface GroupRequest {
+  /** The batch line's key (see request-groups.ts); the record id for a group of one built by `build`. */
+  key: string;
+  members: GroupMember[];
+  request: ModelRequest;
+  promptHash: string;
+  estimatedTokens: number;
   line: string;
   bytes: number;
 }
@@ -76,6 +96,11 @@ export interface RecordRequestBuilderOptions {
   archive?: TextArchive;
   /** Hashes each record's content, so its output says what input it was made from. */
   contentHasher?: RecordContentHasher;
+  /**
+   * Records rendered into one request (default 1). Above 1 every request is a group, a record
+   * alone included, so a record gets the same prompt and answer shape on every lane.
+   */
+  recordsPerRequest?: number;
 }
 
 /**
@@ -94,7 +119,19 @@ export class RecordRequestBuilder {
   /** Extracted contexts by predecessor id; only set during a round, when no output can change. */
   private roundContexts: Map<string, unknown> | null = null;
 
-  constructor(private readonly options: RecordRequestBuilderOptions) {}
+  /** The per-record answer schema and its hoisted definitions, when requests are grouped. */
+  private readonly groupItem: GroupItem | null;
+
+  constructor(private readonly options: RecordRequestBuilderOptions) {
+    const size = options.recordsPerRequest ?? 1;
+    if (size > 1) assertPromptFitsGrouping(options.prompt, size);
+    this.groupItem = size > 1 ? itemParts(options.responseJsonSchema) : null;
+  }
+
+  /** Records per request: 1 when requests are not grouped. */
+  get recordsPerRequest(): number {
+    return this.options.recordsPerRequest ?? 1;
+  }
 
   /**
    * Starts a submission round: until `endRound`, each predecessor's output is read once. Call it
@@ -115,7 +152,25 @@ export class RecordRequestBuilder {
     await this.options.contentHasher?.flush();
   }
 
+  /**
+   * The record's request; when requests are grouped, a group of one keyed by the record's id (what
+   * a synchronous lane sends, and what a retried record of a batch job is sent as).
+   */
   async build(record: StoredRecord): Promise<RecordRequest> {
+    if (this.groupItem) {
+      const group = await this.buildGroup([record], record.id);
+      const member = group.members[0] as GroupMember;
+      return {
+        recordId: record.id,
+        request: group.request,
+        promptHash: group.promptHash,
+        contextDigest: member.contextDigest,
+        sourceHash: member.sourceHash,
+        estimatedTokens: group.estimatedTokens,
+        line: group.line,
+        bytes: group.bytes,
+      };
+    }
     const context = await this.contextFor(record);
     let rendered;
     try {
@@ -158,6 +213,78 @@ export class RecordRequestBuilder {
       promptHash: rendered.hash,
       contextDigest: context === null ? null : jsonDigest(context),
       sourceHash,
+      estimatedTokens: Math.ceil(estimateTokens(request) * this.options.tokenScale()),
+      line,
+      bytes: Buffer.byteLength(line) + 1,
+    };
+  }
+
+  /**
+   * Renders `records` into one request through the prompt's `records` (each record's fields, id,
+   * chain, position and own context), asking for an object keyed by record id. A failure names the
+   * group's first record; the caller builds the records alone to find the one at fault.
+   */
+  async buildGroup(records: readonly StoredRecord[], key: string): Promise<GroupRequest> {
+    const first = records[0];
+    if (!first || !this.groupItem) throw new Error('buildGroup needs records and records_per_request > 1');
+    const contexts: unknown[] = [];
+    for (const record of records) contexts.push(await this.contextFor(record));
+    const items = records.map((record, index) => ({
+      ...record.vars,
+      id: record.id,
+      chain: record.chainId,
+      position: record.position,
+      context: contexts[index],
+    }));
+    let rendered;
+    try {
+      rendered = this.options.prompt.render({
+        record: { ...first.vars, id: first.id, chain: first.chainId, position: first.position },
+        context: contexts[0],
+        records: items,
+      });
+    } catch (error) {
+      throw new RecordRequestError(
+        first.id,
+        `Prompt rendering failed for the group of ${records.map((r) => r.id).join(', ')}: ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
+    const ids = records.map((record) => record.id);
+    let request: ModelRequest;
+    try {
+      request = await buildModelRequest({
+        promptText: rendered.text,
+        systemText: rendered.system,
+        labelledMedia: records.map((record) => ({ label: `Files of ${record.id}:`, media: record.media })),
+        generationConfig: this.options.generationConfig,
+        responseJsonSchema: groupResponseSchema(this.groupItem, ids),
+        uploads: this.options.uploads,
+      });
+    } catch (error) {
+      if (isTransientUploadFailure(error)) throw error;
+      throw new RecordRequestError(
+        first.id,
+        `Cannot build the request for the group of ${ids.join(', ')}: ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
+    const line = toBatchFileLine(key, request);
+    await this.options.archive?.rememberPrompt(rendered.hash, rendered.system, rendered.text);
+    const members: GroupMember[] = [];
+    for (const [index, record] of records.entries()) {
+      const context = contexts[index];
+      members.push({
+        recordId: record.id,
+        contextDigest: context === null ? null : jsonDigest(context),
+        sourceHash: (await this.options.contentHasher?.hash(record)) ?? null,
+      });
+    }
+    return {
+      key,
+      members,
+      request,
+      promptHash: rendered.hash,
       estimatedTokens: Math.ceil(estimateTokens(request) * this.options.tokenScale()),
       line,
       bytes: Buffer.byteLength(line) + 1,

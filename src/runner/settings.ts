@@ -12,6 +12,8 @@ export interface RunnerSettings {
   maxRetries: number;
   maxConcurrentJobs: number;
   maxRequestsPerJob: number;
+  /** Records rendered into one request of a batch job (1: one each). */
+  recordsPerRequest: number;
   maxJobBytes: number;
   inlineMaxBytes: number;
   enqueuedTokenBudget: number;

@@ -101,6 +101,7 @@ export function runnerSettings(config: LoadedConfig): RunnerSettings {
     maxRetries: execution.max_retries,
     maxConcurrentJobs: execution.max_concurrent_jobs,
     maxRequestsPerJob: execution.max_requests_per_job,
+    recordsPerRequest: execution.records_per_request,
     maxJobBytes: execution.max_job_bytes,
     inlineMaxBytes: execution.inline_max_bytes,
     enqueuedTokenBudget: execution.enqueued_token_budget,
@@ -218,6 +219,7 @@ export async function openWorkloadSession(
     generationConfig: config.model.generation_config,
     responseJsonSchema,
     tokenScale: () => calibration.scale(),
+    recordsPerRequest: config.execution.records_per_request,
     archive,
     uploads: { minBytes: config.execution.media_upload_bytes, fileFor: (media) => uploader.fileFor(media) },
   });

@@ -79,6 +79,8 @@ export interface WorkloadEstimate {
   records: number;
   chains: number;
   longestChain: number;
+  /** `execution.records_per_request`: records sent in one batch request (the token figures are per record). */
+  recordsPerRequest: number;
   tokens: {
     input: number;
     output: number;
@@ -116,6 +118,7 @@ export async function estimateWorkload(
         : jsonSchemaForModel(config.model.response_schema),
     tokenScale: () => 1,
     uploads: estimateUploads(config.execution.media_upload_bytes),
+    recordsPerRequest: config.execution.records_per_request,
   });
   // Pass 1 fills `chains`; a record after its chain's first gets a predecessor's output as context.
   const chains = new Map<string, { length: number; first: number }>();
@@ -173,16 +176,42 @@ export async function estimateWorkload(
   const inputSource: TokenSource =
     calibration.samples > 0 ? { kind: 'calibrated', ...calibration } : { kind: 'local' };
 
-  // Pass 2: every request built (with no predecessor output) and priced on every lane.
+  // Pass 2: every request built (with no predecessor output) and priced on every lane; grouped
+  // requests (records_per_request) are built as the batch lane sends them, that many records each.
   let inputTokens = 0;
   const cost = Object.fromEntries(LANES.map((lane) => [lane, 0])) as Record<Lane, number>;
+  const perRequest = config.execution.records_per_request;
+  const tokensOf = (request: ModelRequest, records: readonly WorkloadRecord[]) =>
+    Math.ceil(estimateTokens(request) * calibration.ratio) +
+    records.filter(hasPredecessor).length * contextAllowance;
+  const addRequest = async (members: WorkloadRecord[]) => {
+    if (members.length === 1) {
+      const input = tokensOf(await build(members[0] as WorkloadRecord), members);
+      inputTokens += input;
+      if (modelPrice) addCosts(cost, modelPrice, input, outputPerRequest, LANES);
+      return;
+    }
+    const group = await builder.buildGroup(
+      members.map((record) => asStored(record, hasPredecessor(record) ? contextFrom : null)),
+      'estimate',
+    );
+    const input = tokensOf(group.request, members);
+    inputTokens += input;
+    if (!modelPrice) return;
+    addCosts(cost, modelPrice, input, outputPerRequest * members.length, ['batch']);
+    // The synchronous lanes send each record as a group of one: the instructions once per record.
+    for (const record of members)
+      addCosts(cost, modelPrice, tokensOf(await build(record), [record]), outputPerRequest, SYNC_LANES);
+  };
+  let pending: WorkloadRecord[] = [];
   for await (const record of openSource(config)) {
     if (!include(record)) continue;
-    const context = hasPredecessor(record) ? contextAllowance : 0;
-    const input = Math.ceil(estimateTokens(await build(record)) * calibration.ratio) + context;
-    inputTokens += input;
-    if (modelPrice) addCosts(cost, modelPrice, input, outputPerRequest);
+    pending.push(record);
+    if (pending.length < perRequest) continue;
+    await addRequest(pending);
+    pending = [];
   }
+  if (pending.length > 0) await addRequest(pending);
 
   const chainLengths = new Map<number, number>();
   for (const length of included.values()) chainLengths.set(length, (chainLengths.get(length) ?? 0) + 1);
@@ -201,6 +230,7 @@ export async function estimateWorkload(
     records,
     chains: included.size,
     longestChain,
+    recordsPerRequest: perRequest,
     tokens: {
       input: inputTokens,
       output: outputPerRequest * records,
@@ -226,7 +256,7 @@ export async function estimateWorkload(
     const capacity: LaneCapacities = {
       batchRequestsInFlight: Math.min(
         workload.inputTokensPerRequest > 0 ? enqueued / workload.inputTokensPerRequest : enqueued,
-        jobs * loaded.execution.max_requests_per_job,
+        jobs * loaded.execution.max_requests_per_job * loaded.execution.records_per_request,
       ),
       sync: { flex: limits.flex, standard: limits.standard, priority: limits.priority },
     };
@@ -261,9 +291,15 @@ export async function estimateWorkload(
   }
 }
 
-/** Adds one request's cost on every lane. */
-function addCosts(cost: Record<Lane, number>, prices: ModelPrices, input: number, output: number): void {
-  for (const lane of LANES)
+/** Adds one request's cost on `lanes`. */
+function addCosts(
+  cost: Record<Lane, number>,
+  prices: ModelPrices,
+  input: number,
+  output: number,
+  lanes: readonly Lane[],
+): void {
+  for (const lane of lanes)
     cost[lane] += requestCost(prices[lane], { inputTokens: input, outputTokens: output });
 }
 

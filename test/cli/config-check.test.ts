@@ -60,6 +60,22 @@ describe('wavebatch config check', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/line \d+: execution\.max_retries/);
 
+    // A grouped config whose prompt never renders `records` would send every group the same text.
+    const grouped = join(root, 'grouped.yaml');
+    writeFileSync(
+      grouped,
+      readFileSync(configPath, 'utf8').replace('max_retries: 2', 'max_retries: 2\n  records_per_request: 5'),
+    );
+    const ungroupedPrompt = await runCli(['config', 'check', '-c', grouped], { env: {} });
+    expect(ungroupedPrompt.code).toBe(2);
+    expect(ungroupedPrompt.stderr).toContain('never uses `records`, but execution.records_per_request is 5');
+    writeFileSync(
+      join(root, 'prompts/page/v2.jinja'),
+      '{% for r in records %}Page {{ r.page }}\n{% endfor %}',
+    );
+    writeFileSync(grouped, readFileSync(grouped, 'utf8').replace('version: v1', 'version: v2'));
+    expect((await runCli(['config', 'check', '-c', grouped, '--quiet'], { env: {} })).code).toBe(0);
+
     writeFileSync(join(root, 'prompts/page/v1.jinja'), 'Page {{ record.page }\n');
     const template = await runCli(['config', 'check', '-c', configPath], { env: {} });
     expect(template.code).toBe(2);

@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { WorkloadEstimate } from '../../src/service/index.js';
@@ -59,6 +60,57 @@ describe('wavebatch estimate', () => {
     expect(estimate.modes.priority.timeMs.low).toBeNull();
     expect(estimate.modes.standard.costUsd).toBeCloseTo(2 * (estimate.modes.batch.costUsd ?? 0), 12);
     expect(emulator.ledger.entries()).toHaveLength(0);
+  });
+
+  it('prices grouped requests (records_per_request) as the batch lane sends them: the instructions once per group', async () => {
+    const instructions = 'Transcribe every course: code, title, credits, prerequisites. '.repeat(10);
+    const grouped = writeCatalogWorkload({
+      books: 2,
+      pages: 6,
+      execution: { records_per_request: 4 },
+      extraYaml: `api:\n  base_url: ${emulator.url}`,
+    });
+    const single = writeCatalogWorkload({
+      books: 2,
+      pages: 6,
+      extraYaml: `api:\n  base_url: ${emulator.url}`,
+    });
+    try {
+      const item = 'Page {{ r.page }} of {{ r.school }}.';
+      writeFileSync(
+        join(grouped.root, 'prompts/page/v1.jinja'),
+        `${instructions}\n{% for r in records %}${item}\n{% endfor %}`,
+      );
+      writeFileSync(
+        join(single.root, 'prompts/page/v1.jinja'),
+        `${instructions}\n{% set r = record %}${item}\n`,
+      );
+      const estimates = [];
+      for (const workload of [grouped, single]) {
+        const result = await runCli(
+          ['estimate', '-c', workload.configPath, '--json', '--output-tokens', '40'],
+          {
+            env,
+          },
+        );
+        expect(result.code).toBe(0);
+        estimates.push(JSON.parse(result.stdout) as WorkloadEstimate);
+      }
+      const [together, alone] = estimates as [WorkloadEstimate, WorkloadEstimate];
+      expect(together).toMatchObject({ records: 12, recordsPerRequest: 4, tokens: { output: 480 } });
+      expect(alone.recordsPerRequest).toBe(1);
+      expect(together.tokens.input).toBeLessThan(alone.tokens.input * 0.75);
+      expect(together.modes.batch.costUsd ?? 0).toBeLessThan((alone.modes.batch.costUsd ?? 0) * 0.9);
+      // The synchronous lanes send each record alone: no saving there.
+      expect(together.modes.flex.costUsd ?? 0).toBeGreaterThan((together.modes.batch.costUsd ?? 0) * 1.1);
+
+      const human = await runCli(['estimate', '-c', grouped.configPath], { env });
+      expect(human.stdout).toContain('test: 12 records (4 per batch request) in 2 chains');
+      expect(human.stdout).toMatch(/input tokens: +[\d,]+ \([\d,]+ per record/);
+    } finally {
+      rmSync(grouped.root, { recursive: true, force: true });
+      rmSync(single.root, { recursive: true, force: true });
+    }
   });
 
   it('refuses a bad --calibrate with exit code 2', async () => {

@@ -29,6 +29,7 @@ describe('loadConfig (YAML)', () => {
       max_retries: 3,
       max_concurrent_jobs: 10,
       max_requests_per_job: 1000,
+      records_per_request: 1,
       max_job_bytes: 100_000_000,
       inline_max_bytes: 10_000_000,
       media_upload_bytes: 4_000_000,

@@ -1,42 +1,12 @@
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { GoogleGenAI } from '@google/genai';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { OUTPUT_SINKS, writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { readOutputs } from '../fixtures/output-reader.js';
-
-const CHILD = join(import.meta.dirname, '..', 'fixtures', 'run-child.ts');
-
-interface ChildOutcome {
-  finished: boolean;
-  killedAfterEvents: number;
-}
-
-/** Runs the workload in a child and SIGKILLs it once it has printed `killAfter` events (or lets it finish). */
-function runChild(configPath: string, url: string, killAfter: number | null): Promise<ChildOutcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, configPath, url], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let events = 0;
-    let finished = false;
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      events++;
-      if (line.includes('"type":"summary"')) finished = true;
-      if (killAfter !== null && events >= killAfter) child.kill('SIGKILL');
-    });
-    child.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL' || code === 0) resolve({ finished, killedAfterEvents: events });
-      else reject(new Error(`child exited with ${code}: ${stderr}`));
-    });
-  });
-}
+import { runChild, type ChildOutcome } from '../fixtures/killable-run.js';
 
 describe.each(OUTPUT_SINKS)('crash safety, %s output sink', (sink) => {
   let emulator: RunningEmulator | undefined;

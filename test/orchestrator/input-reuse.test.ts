@@ -74,6 +74,7 @@ async function intentWithUploadedInput(sandbox: ReturnType<typeof emulatorSandbo
       maxRetries: 3,
       maxConcurrentJobs: 2,
       maxRequestsPerJob: 10,
+      recordsPerRequest: 1,
       maxJobBytes: 10_000_000,
       inlineMaxBytes: 0,
       enqueuedTokenBudget: 1_000_000,

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { resolvedConfigView } from '../../config/resolved-view.js';
-import { loadPrompt } from '../../prompts/index.js';
+import { assertPromptFitsGrouping, loadPrompt } from '../../prompts/index.js';
 import { renderConfigYaml } from '../../scaffold/index.js';
 import { configOption, loadConfigFromOption } from '../config-option.js';
 
@@ -22,6 +22,7 @@ export function configCommands(): Command[] {
       // Every problem is thrown as an input error (exit 2) naming the file, the line and the key.
       const config = await loadConfigFromOption(options.config);
       const prompt = await loadPrompt(config.prompt.dir, config.prompt.name, config.prompt.version);
+      assertPromptFitsGrouping(prompt, config.execution.records_per_request);
       if (options.quiet) return;
       const view = resolvedConfigView(config, process.env);
       const template = join(config.prompt.dir, config.prompt.name, `${config.prompt.version}.jinja`);

@@ -3,12 +3,19 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { RunnerClock } from '../../clock.js';
-import { GeminiApiError, toInlinedRequest, type BatchJobInfo, type BatchSource } from '../../gemini/index.js';
+import {
+  GeminiApiError,
+  toInlinedRequest,
+  type BatchJobInfo,
+  type BatchSource,
+  type ModelRequest,
+} from '../../gemini/index.js';
 import { MediaUploadError } from '../../media/index.js';
 import { isRetryable, withRetry } from '../../retry.js';
 import type { FailureInput, JobMember, JobRow, StoredRecord, WorkloadStore } from '../../store/store.js';
 import { rejectionEvent } from '../../telemetry/attempt-event.js';
 import type { BatchApi } from './batch-api.js';
+import { formGroups, groupKey } from './request-groups.js';
 import { endsTheRun } from '../../runner/remote-api.js';
 import type { RunnerEventListener } from '../../runner/events.js';
 import { RecordRequestError, type RecordRequestBuilder } from '../../runner/record-request.js';
@@ -124,14 +131,42 @@ async function jobSource(
     return { source: { fileName: inputFile }, inputFile };
   }
   const requests = [];
-  const inFlight = await records();
-  for (const member of members) {
-    const record = inFlight.get(member.recordId);
-    if (!record) continue;
-    const built = await deps.requests.build(record);
-    requests.push(toInlinedRequest(record.id, built.request));
-  }
+  for await (const built of jobRequests(deps, members, await records()))
+    requests.push(toInlinedRequest(built.key, built.request));
   return { source: { requests }, inputFile: null };
+}
+
+/**
+ * The job's requests, in member order: one per record, or, with records_per_request above 1, one per
+ * group of the members (each keyed by its members' positions, see request-groups.ts). Members no
+ * longer in flight are left out.
+ */
+async function* jobRequests(
+  deps: JobCreationDeps,
+  members: readonly JobMember[],
+  records: ReadonlyMap<string, StoredRecord>,
+): AsyncGenerator<{ key: string; request: ModelRequest; line: string }> {
+  if (deps.requests.recordsPerRequest <= 1) {
+    for (const { recordId } of members) {
+      const record = records.get(recordId);
+      if (!record) continue;
+      const built = await deps.requests.build(record);
+      yield { key: record.id, request: built.request, line: built.line };
+    }
+    return;
+  }
+  const entries = members.flatMap((member, position) => {
+    const record = records.get(member.recordId);
+    return record ? [{ record, position, attempts: member.attempt }] : [];
+  });
+  for (const group of formGroups(entries, deps.requests.recordsPerRequest)) {
+    const key = groupKey(group.map((entry) => entry.position));
+    const built = await deps.requests.buildGroup(
+      group.map((entry) => entry.record),
+      key,
+    );
+    yield { key, request: built.request, line: built.line };
+  }
 }
 
 type CreateAttempt = { remote: BatchJobInfo; adopted: boolean } | { error: unknown; ambiguous: boolean };
@@ -287,12 +322,8 @@ async function writeJobInput(
   const path = join(dir, `${jobId}.jsonl`);
   const out = createWriteStream(path);
   try {
-    for (const { recordId } of members) {
-      const record = records.get(recordId);
-      if (!record) continue;
-      const built = await deps.requests.build(record);
+    for await (const built of jobRequests(deps, members, records))
       if (!out.write(`${built.line}\n`)) await once(out, 'drain');
-    }
   } finally {
     out.end();
     await once(out, 'finish');

@@ -6,6 +6,7 @@ import { packJobs, type PackCandidate } from '../../planner/packer.js';
 import { ACTIVE_JOB_STATES, type StoredRecord } from '../../store/store.js';
 import { rejectionEvent } from '../../telemetry/attempt-event.js';
 import { createRemoteJob, type JobCreationDeps } from './job-creation.js';
+import { formGroups, groupKey } from './request-groups.js';
 import type { SplitPlan } from './split-plan.js';
 import { MissingContextError, RecordRequestError } from '../../runner/record-request.js';
 
@@ -57,45 +58,14 @@ async function submitRound(
   const freeTokens = settings.enqueuedTokenBudget - usedTokens;
   if (freeJobSlots <= 0 || freeTokens <= 0) return round;
 
-  const ready = records ?? (await store.listReady(freeJobSlots * settings.maxRequestsPerJob));
-  const byId = new Map<string, StoredRecord>();
-  const candidates: PackCandidate[] = [];
-  const hashes = new Map<
-    string,
-    { promptHash: string; contextDigest: string | null; sourceHash: string | null }
-  >();
+  const perRequest = deps.requests.recordsPerRequest;
+  const ready = records ?? (await store.listReady(freeJobSlots * settings.maxRequestsPerJob * perRequest));
+  const sizing: Sizing = { byId: new Map(), candidates: [], hashes: new Map() };
   // First pass sizes each request and keeps only the numbers; the bodies are rebuilt while writing,
   // so a round never holds a job's worth of inline images in memory.
-  for (const record of ready) {
-    try {
-      const built = await deps.requests.build(record);
-      byId.set(record.id, record);
-      hashes.set(record.id, {
-        promptHash: built.promptHash,
-        contextDigest: built.contextDigest,
-        sourceHash: built.sourceHash,
-      });
-      const split = deps.splits?.of(record.id);
-      candidates.push({
-        recordId: record.id,
-        estimatedTokens: built.estimatedTokens,
-        bytes: built.bytes,
-        ...(split ? { split } : {}),
-      });
-    } catch (error) {
-      if ((GeminiApiError.isInstance(error) && error.retryable) || error instanceof MediaUploadError) {
-        // A media upload hit a network blip or a quota: the record waits for the next round.
-        deps.emit({ type: 'warning', message: `Skipping ${record.id} this round: ${error.message}` });
-        continue;
-      }
-      if (error instanceof MissingContextError) {
-        await regenerateContext(deps, error);
-        continue;
-      }
-      if (!(error instanceof RecordRequestError)) throw error;
-      await failUnbuildable(deps, record, error);
-    }
-  }
+  if (perRequest <= 1) for (const record of ready) await sizeRecord(deps, sizing, record);
+  else for (const group of formGroups(ready, perRequest)) await sizeGroup(deps, sizing, group);
+  const { byId, candidates, hashes } = sizing;
 
   // The records of split jobs first (they waited longest), each cancelled job's together.
   // (A round with no split records keeps its order without sorting: the common case, and a hot path.)
@@ -118,14 +88,20 @@ async function submitRound(
   // The prompts are in the inference log before any job refers to them.
   if (jobs.length > 0) await deps.requests.flushPrompts();
   for (const job of jobs) {
-    const members = job.members.map((member) => ({
-      recordId: member.recordId,
-      attempt: byId.get(member.recordId)?.attempts ?? 0,
-      promptHash: hashes.get(member.recordId)?.promptHash ?? '',
-      contextDigest: hashes.get(member.recordId)?.contextDigest ?? null,
-      sourceHash: hashes.get(member.recordId)?.sourceHash ?? null,
-      estimatedTokens: member.estimatedTokens,
-    }));
+    const members = job.members.flatMap((candidate) => {
+      const ids = candidate.group ?? [candidate.recordId];
+      // A grouped request's estimate is shared by its records, so the job's total stays its sum.
+      const share = Math.floor(candidate.estimatedTokens / ids.length);
+      const rest = candidate.estimatedTokens - share * ids.length;
+      return ids.map((recordId, index) => ({
+        recordId,
+        attempt: byId.get(recordId)?.attempts ?? 0,
+        promptHash: hashes.get(recordId)?.promptHash ?? '',
+        contextDigest: hashes.get(recordId)?.contextDigest ?? null,
+        sourceHash: hashes.get(recordId)?.sourceHash ?? null,
+        estimatedTokens: share + (index < rest ? 1 : 0),
+      }));
+    });
     const id = jobDisplayName(deps.jobPrefix, members, (deps.nonce ?? defaultNonce)());
     await store.createJobIntent({ id, model: settings.model, kind: job.kind, members });
     deps.splits?.packed(members.map((member) => member.recordId));
@@ -151,6 +127,98 @@ async function submitRound(
     }
   }
   return round;
+}
+
+/** What the sizing pass learnt: the candidates to pack, and each sized record with its hashes. */
+interface Sizing {
+  byId: Map<string, StoredRecord>;
+  candidates: PackCandidate[];
+  hashes: Map<string, { promptHash: string; contextDigest: string | null; sourceHash: string | null }>;
+}
+
+/** Sizes one record's request; a record that cannot be built now waits, is failed, or has its context regenerated. */
+async function sizeRecord(deps: SubmissionDeps, sizing: Sizing, record: StoredRecord): Promise<void> {
+  try {
+    const built = await deps.requests.build(record);
+    sizing.byId.set(record.id, record);
+    sizing.hashes.set(record.id, {
+      promptHash: built.promptHash,
+      contextDigest: built.contextDigest,
+      sourceHash: built.sourceHash,
+    });
+    const split = deps.splits?.of(record.id);
+    sizing.candidates.push({
+      recordId: record.id,
+      estimatedTokens: built.estimatedTokens,
+      bytes: built.bytes,
+      ...(split ? { split } : {}),
+    });
+  } catch (error) {
+    if (waitsForNextRound(error)) {
+      // A media upload hit a network blip or a quota: the record waits for the next round.
+      deps.emit({ type: 'warning', message: `Skipping ${record.id} this round: ${error.message}` });
+      return;
+    }
+    if (error instanceof MissingContextError) {
+      await regenerateContext(deps, error);
+      return;
+    }
+    if (!(error instanceof RecordRequestError)) throw error;
+    await failUnbuildable(deps, record, error);
+  }
+}
+
+/**
+ * Sizes a grouped request. When the group cannot be built (one record's template, context or media
+ * is at fault) or could never fit a job, its records are sized alone, so only the one at fault is
+ * failed or waits.
+ */
+async function sizeGroup(deps: SubmissionDeps, sizing: Sizing, group: StoredRecord[]): Promise<void> {
+  const first = group[0];
+  if (!first) return;
+  if (group.length === 1) return sizeRecord(deps, sizing, first);
+  let built;
+  try {
+    built = await deps.requests.buildGroup(group, groupKey(group.map((_, index) => index)));
+  } catch (error) {
+    if (waitsForNextRound(error)) {
+      deps.emit({
+        type: 'warning',
+        message: `Skipping ${group.map((record) => record.id).join(', ')} this round: ${error.message}`,
+      });
+      return;
+    }
+    if (!(error instanceof RecordRequestError)) throw error;
+    for (const record of group) await sizeRecord(deps, sizing, record);
+    return;
+  }
+  const { settings } = deps;
+  if (built.estimatedTokens > settings.enqueuedTokenBudget || built.bytes > settings.maxJobBytes) {
+    for (const record of group) await sizeRecord(deps, sizing, record);
+    return;
+  }
+  for (const [index, record] of group.entries()) {
+    const member = built.members[index];
+    sizing.byId.set(record.id, record);
+    sizing.hashes.set(record.id, {
+      promptHash: built.promptHash,
+      contextDigest: member?.contextDigest ?? null,
+      sourceHash: member?.sourceHash ?? null,
+    });
+  }
+  const split = deps.splits?.of(first.id);
+  sizing.candidates.push({
+    recordId: first.id,
+    group: group.map((record) => record.id),
+    estimatedTokens: built.estimatedTokens,
+    bytes: built.bytes,
+    ...(split ? { split } : {}),
+  });
+}
+
+/** A media upload that failed for a passing reason: not the record's fault. */
+function waitsForNextRound(error: unknown): error is Error {
+  return (GeminiApiError.isInstance(error) && error.retryable) || error instanceof MediaUploadError;
 }
 
 /**

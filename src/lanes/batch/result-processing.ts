@@ -2,8 +2,17 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BatchJobInfo } from '../../gemini/index.js';
 import { outputDocument, type Flight, type RecordLifecycle } from '../../lifecycle/index.js';
-import { classifyResult, readResultLines, type OutputValidator } from '../../results/index.js';
-import type { Usage } from '../../results/index.js';
+import {
+  classifyResult,
+  GROUP_ANSWER_VALIDATOR,
+  readResultLines,
+  splitGroupOutcome,
+  type OutputValidator,
+  type ResultInput,
+  type ResultOutcome,
+  type Usage,
+} from '../../results/index.js';
+import { groupPositions } from './request-groups.js';
 import type { InferenceEvent } from '../../store/event-log.js';
 import type { JobMember, JobRow, StoredRecord, WorkloadStore } from '../../store/store.js';
 import type { AttemptEventFactory } from '../../telemetry/attempt-event.js';
@@ -61,7 +70,8 @@ export async function processSucceededJob(
   job: JobRow,
   remote: BatchJobInfo,
 ): Promise<void> {
-  const members = new Map((await deps.store.jobMembers(job.id)).map((m) => [m.recordId, m]));
+  const memberList = await deps.store.jobMembers(job.id);
+  const members = new Map(memberList.map((m) => [m.recordId, m]));
   // One query for the job instead of one per result: the records still in flight in it.
   const inFlight = new Map((await deps.store.listRecords({ jobId: job.id })).map((r) => [r.id, r]));
   const seen = new Set<string>();
@@ -76,6 +86,32 @@ export async function processSucceededJob(
       return;
     }
     const member = members.get(result.key);
+    const positions = member ? null : groupPositions(result.key, memberList.length);
+    if (positions) {
+      // A grouped request: one answer for several records, split into one outcome each.
+      const group = positions.map((position) => memberList[position] as JobMember);
+      const outcomes = splitGroupOutcome(
+        classifyResult(rawInput(result), GROUP_ANSWER_VALIDATOR),
+        group.map((m) => m.recordId),
+        deps.validator,
+      );
+      for (const [index, grouped] of group.entries()) {
+        if (seen.has(grouped.recordId)) continue;
+        seen.add(grouped.recordId);
+        const record = inFlight.get(grouped.recordId);
+        const ok = await applyResult(
+          deps,
+          job,
+          remote,
+          grouped,
+          record,
+          () => outcomes[index] as ResultOutcome,
+        );
+        if (ok) succeeded++;
+        else failed++;
+      }
+      return;
+    }
     if (!member) {
       deps.emit({
         type: 'warning',
@@ -85,7 +121,9 @@ export async function processSucceededJob(
     }
     if (seen.has(member.recordId)) return;
     seen.add(member.recordId);
-    const ok = await applyResult(deps, job, remote, member, inFlight.get(member.recordId), result);
+    const ok = await applyResult(deps, job, remote, member, inFlight.get(member.recordId), () =>
+      classifyResult(rawInput(result), deps.validator),
+    );
     if (ok) succeeded++;
     else failed++;
   };
@@ -148,16 +186,11 @@ async function applyResult(
   remote: BatchJobInfo,
   member: JobMember,
   record: StoredRecord | undefined,
-  result: RawResult,
+  classify: () => ResultOutcome,
 ): Promise<boolean> {
   // Settled already (a replay after a crash): nothing to do.
   if (!record || record.status !== 'in_flight' || record.jobId !== job.id) return true;
-  const outcome = classifyResult(
-    result.malformed
-      ? { malformed: true, raw: result.raw ?? '' }
-      : { response: result.response, error: result.error },
-    deps.validator,
-  );
+  const outcome = classify();
   if (!outcome.ok) {
     await recordFailure(deps, job, remote, member, record, outcome);
     return false;
@@ -188,6 +221,13 @@ async function applyResult(
     }),
   });
   return true;
+}
+
+/** A result as classification reads it. */
+function rawInput(result: RawResult): ResultInput {
+  return result.malformed
+    ? { malformed: true, raw: result.raw ?? '' }
+    : { response: result.response, error: result.error };
 }
 
 /** Why an attempt failed, as classification (or the runner) found it. */

@@ -5,7 +5,15 @@ import { GeminiApiError } from '../../gemini/index.js';
 import { outputDocument, type Flight, type RecordLifecycle } from '../../lifecycle/index.js';
 import { MediaUploadError } from '../../media/index.js';
 import { capText } from '../../results/capped-text.js';
-import { classifyResult, MAX_RAW_BYTES, type OutputValidator, type Usage } from '../../results/index.js';
+import {
+  classifyResult,
+  GROUP_ANSWER_VALIDATOR,
+  MAX_RAW_BYTES,
+  splitGroupOutcome,
+  type OutputValidator,
+  type ResultOutcome,
+  type Usage,
+} from '../../results/index.js';
 import type { RunnerEventListener } from '../../runner/events.js';
 import {
   MissingContextError,
@@ -276,7 +284,7 @@ export class SyncLaneDriver {
     outcome: SyncOutcome,
     started: number,
   ): Promise<void> {
-    const { lifecycle, clock, settings, validator } = this.deps;
+    const { lifecycle, clock, settings } = this.deps;
     const finished = clock.now();
     // Every billed attempt (retried empty answers, MAX_TOKENS retries) is in the attempt's cost.
     const billed = billedUsage(outcome.billed);
@@ -286,7 +294,7 @@ export class SyncLaneDriver {
       this.deps.observeUsage?.(built.estimatedTokens, outcome.usage.inputTokens);
     }
     const result = outcome.ok
-      ? classifyResult({ response: outcome.response }, validator)
+      ? this.classify(record.id, outcome.response)
       : {
           ok: false as const,
           cause: outcome.cause,
@@ -339,6 +347,14 @@ export class SyncLaneDriver {
     });
     // Answers trickle in one by one: each is settled now, so its successor can be sent at once.
     await lifecycle.flush();
+  }
+
+  /** The record's outcome; a grouped prompt's answer (a group of one here) is keyed by record id. */
+  private classify(recordId: string, response: Record<string, unknown>): ResultOutcome {
+    const { validator, requests } = this.deps;
+    if (requests.recordsPerRequest <= 1) return classifyResult({ response }, validator);
+    const group = classifyResult({ response }, GROUP_ANSWER_VALIDATOR);
+    return splitGroupOutcome(group, [recordId], validator)[0] as ResultOutcome;
   }
 
   private event(

@@ -13,6 +13,8 @@ const CAUSE_ADVICE: Record<string, string> = {
   empty: 'no answer text: usually transient; look at the raw response of a dead letter',
   malformed_result: 'the results file held an unreadable line: retried automatically',
   missing_result: 'the job ended without a result for the record: retried automatically',
+  missing_item:
+    'a grouped answer left the record out: retried on its own; lower records_per_request if it recurs',
   input_error:
     'the record could not be turned into a request (template, context or media): fix it and requeue',
   too_large: 'the request can never fit a job: raise the limits or shrink the input',
