@@ -111,6 +111,15 @@ export interface RecordRequestBuilderOptions {
 export const ROUND_CONTEXT_CACHE_LIMIT = 1024;
 
 /**
+ * Built requests kept during one submission round, so writing a job reuses what sizing built
+ * instead of rendering and serialising every request a second time. Bounded in bytes, and a request
+ * with large inline media is never kept (it is rebuilt), so a round never holds a job's worth of
+ * images.
+ */
+export const ROUND_REQUEST_CACHE_BYTES = 64 * 1024 * 1024;
+const ROUND_REQUEST_MAX_BYTES = 256 * 1024;
+
+/**
  * Renders a record's prompt with its predecessor's output as context. Deterministic: the same record
  * and predecessor output always give the same request, so a job can be rebuilt after a crash (an
  * uploaded media file keeps its URI while its remote copy lives).
@@ -118,6 +127,9 @@ export const ROUND_CONTEXT_CACHE_LIMIT = 1024;
 export class RecordRequestBuilder {
   /** Extracted contexts by predecessor id; only set during a round, when no output can change. */
   private roundContexts: Map<string, unknown> | null = null;
+  /** Requests built this round by record id, and the bytes they hold (line and request, about twice the line). */
+  private roundRequests: Map<string, RecordRequest> | null = null;
+  private roundRequestBytes = 0;
 
   /** The per-record answer schema and its hoisted definitions, when requests are grouped. */
   private readonly groupItem: GroupItem | null;
@@ -139,11 +151,15 @@ export class RecordRequestBuilder {
    */
   beginRound(): void {
     this.roundContexts = new Map();
+    this.roundRequests = new Map();
+    this.roundRequestBytes = 0;
   }
 
-  /** Ends the round: drops the kept contexts, so later builds read the outputs again. */
+  /** Ends the round: drops the kept contexts and requests, so later builds read the outputs again. */
   endRound(): void {
     this.roundContexts = null;
+    this.roundRequests = null;
+    this.roundRequestBytes = 0;
   }
 
   /** Saves the prompts rendered so far to the inference log (before jobs refer to them), and the file digests learnt. */
@@ -157,6 +173,25 @@ export class RecordRequestBuilder {
    * a synchronous lane sends, and what a retried record of a batch job is sent as).
    */
   async build(record: StoredRecord): Promise<RecordRequest> {
+    const kept = this.roundRequests;
+    const cached = kept?.get(record.id);
+    if (cached) return cached;
+    const built = await this.buildRequest(record);
+    const bytes = 2 * built.bytes;
+    // Only the live round's map is filled (the round may have ended while this one was built).
+    if (
+      kept &&
+      kept === this.roundRequests &&
+      bytes <= ROUND_REQUEST_MAX_BYTES &&
+      this.roundRequestBytes + bytes <= ROUND_REQUEST_CACHE_BYTES
+    ) {
+      kept.set(record.id, built);
+      this.roundRequestBytes += bytes;
+    }
+    return built;
+  }
+
+  private async buildRequest(record: StoredRecord): Promise<RecordRequest> {
     if (this.groupItem) {
       const group = await this.buildGroup([record], record.id);
       const member = group.members[0] as GroupMember;
