@@ -26,6 +26,41 @@ describe('SqliteStore: its own file', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('places rows by position, then chain, so a round of chains is adjacent; odd positions and taken places still sync', async () => {
+    const path = join(dir, 'placed.db');
+    const page = (chainId: string, position: number) => ({
+      id: `${chainId}/${position}`,
+      chainId,
+      position,
+      vars: {},
+      media: [],
+    });
+    async function* stream(records: ReturnType<typeof page>[]) {
+      yield* records;
+    }
+    const store = new SqliteStore({ path });
+    await store.syncRecords(stream(['a', 'b', 'c'].flatMap((chain) => [1, 2, 3].map((p) => page(chain, p)))));
+    // Odd positions (not a small whole number) get an ordinary place.
+    await store.syncRecords(stream([page('odd', 1.5), page('odd', 2 ** 40), page('odd', -1)]));
+    await store.close();
+
+    const raw = new Database(path);
+    const byRowid = raw.prepare('SELECT id FROM records ORDER BY rowid').pluck().all() as string[];
+    expect(byRowid.slice(0, 9)).toEqual(['a/1', 'b/1', 'c/1', 'a/2', 'b/2', 'c/2', 'a/3', 'b/3', 'c/3']);
+    // A place another row holds (as when the sequence is lost): SQLite chooses one, nothing is lost.
+    raw.prepare(`UPDATE store_meta SET value = '0' WHERE key = 'next_chain_sequence'`).run();
+    raw.close();
+    const again = new SqliteStore({ path });
+    await again.syncRecords(stream([1, 2, 3].map((p) => page('z', p))));
+    await again.linkChains();
+    const records = await again.listRecords({ limit: 100 });
+    await again.close();
+    expect(records.map((record) => record.id).sort()).toEqual([...byRowid, 'z/1', 'z/2', 'z/3'].sort());
+    const z = records.filter((record) => record.chainId === 'z');
+    expect(z.map((record) => record.predecessorId)).toEqual([null, 'z/1', 'z/2']);
+    expect(records.find((record) => record.id === 'a/2')?.predecessorId).toBe('a/1');
+  });
+
   it('adds the media-file cache to a store written before it existed (schema 1), keeping its data', async () => {
     const path = join(dir, 'old.db');
     const old = new Database(path);

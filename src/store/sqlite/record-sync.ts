@@ -3,6 +3,7 @@ import type { WorkloadRecord } from '../../workload/record.js';
 import type { SyncSummary } from '../store.js';
 import { SourceError } from '../../workload/errors.js';
 import { CLEAR_LOCATION } from './output-index.js';
+import { isRowidTaken, RowPlacement } from './row-placement.js';
 
 /** Rows written per transaction while streaming records or output ids into the store. */
 const SYNC_BATCH = 1000;
@@ -35,11 +36,12 @@ export async function syncRecords(
     .prepare('SELECT origin FROM sync_positions WHERE chain_id = ? AND position = ?')
     .pluck();
   const upsert = db.prepare(
-    `INSERT INTO records (id, chain_id, position, vars_json, media_json, updated_at)
-       VALUES (@id, @chainId, @position, @vars, @media, @at)
+    `INSERT INTO records (rowid, id, chain_id, position, vars_json, media_json, updated_at)
+       VALUES (@rowid, @id, @chainId, @position, @vars, @media, @at)
        ON CONFLICT (id) DO UPDATE SET chain_id = excluded.chain_id, position = excluded.position,
          vars_json = excluded.vars_json, media_json = excluded.media_json`,
   );
+  const placement = new RowPlacement(db);
   let seen = 0;
   // New records counted by the table's size, not by a lookup per record.
   const countRecords = db.prepare('SELECT COUNT(*) FROM records').pluck();
@@ -53,15 +55,24 @@ export async function syncRecords(
         throw duplicateId(record, String(firstOfId.get(record.id)), origin);
       if (claimPosition.run(record.chainId, record.position, origin).changes === 0)
         throw duplicatePosition(record, String(firstAtPosition.get(record.chainId, record.position)), origin);
-      upsert.run({
+      const row = {
+        rowid: placement.rowidFor(record.chainId, record.position),
         id: record.id,
         chainId: record.chainId,
         position: record.position,
         vars: JSON.stringify(record.vars),
         media: JSON.stringify(record.media),
         at,
-      });
+      };
+      try {
+        upsert.run(row);
+      } catch (error) {
+        // The place is another row's (see RowPlacement): SQLite picks one instead.
+        if (row.rowid === null || !isRowidTaken(error)) throw error;
+        upsert.run({ ...row, rowid: null });
+      }
     }
+    placement.save();
   });
   let batch: WorkloadRecord[] = [];
   try {
