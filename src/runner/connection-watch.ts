@@ -74,7 +74,11 @@ export function watchedGenerate(
         watch.answered();
         return answer;
       } catch (error) {
-        watch.failed(error);
+        // A call the lane gave up on itself (its request timeout, or the run stopping) says nothing
+        // about reachability: a slow Flex tier would otherwise stop the run as unreachable after
+        // give_up_after (15 min) while the lane waits 20 min for each answer. A connection that
+        // cannot be made still fails on its own, long before the lane's timeout.
+        if (!args[2]?.signal?.aborted) watch.failed(error);
         throw error;
       }
     },
