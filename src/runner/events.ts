@@ -104,6 +104,11 @@ export type RunnerEvent =
       ageMs: number;
       thresholdMs: number;
       action: 'waiting' | 'cancelled';
+      /**
+       * Where a cancelled job's records go: again in a new job (`resent`), in jobs of half its size
+       * (`split`, stall_action split), or to a synchronous lane (`hedged`, mode auto).
+       */
+      records?: 'resent' | 'split' | 'hedged';
     }
   /** A remote job of this store that nothing watched was found and dealt with. */
   | { type: 'job-orphan'; remoteName: string; displayName: string; action: 'cancelled'; reason: string }

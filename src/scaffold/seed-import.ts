@@ -43,7 +43,7 @@ export async function importSeedConfig(
         schemaRef: options.schemaRef,
         comments: [
           `Converted by \`wavebatch init --from-seed-config\` from ${seedPath}.`,
-          '`wavebatch config check` validates it and prints every default; `wavebatch run` runs it.',
+          '`npx wavebatch config check` validates it and prints every default; `npx wavebatch run` runs it.',
         ],
       }),
     },

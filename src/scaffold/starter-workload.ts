@@ -72,8 +72,8 @@ function sharedFiles(): ScaffoldFile[] {
 function header(answers: StarterAnswers): string {
   return [
     `# yaml-language-server: $schema=${answers.schemaRef}`,
-    '# A wavebatch workload. `wavebatch config check` validates it and prints every default;',
-    '# `wavebatch run` runs it; `wavebatch status` shows where it stands.',
+    '# A wavebatch workload. `npx wavebatch config check` validates it and prints every default;',
+    '# `npx wavebatch run` runs it; `npx wavebatch status` shows where it stands.',
   ].join('\n');
 }
 

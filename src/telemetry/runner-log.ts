@@ -1,6 +1,13 @@
 import type { RunnerEvent } from '../runner/events.js';
 import type { LogFields, LogLevel } from './logger.js';
 
+/** What the log says becomes of a stall-cancelled job's records. */
+const RECORDS_GO = {
+  resent: 'its records go again in a new job',
+  split: 'its records go again as jobs of half its size',
+  hedged: 'its records go to a synchronous lane (hedged)',
+} as const;
+
 /** One log line: its level, the message a person reads, and the fields a log collector indexes. */
 export interface LogLine {
   level: LogLevel;
@@ -153,7 +160,9 @@ export function runnerLogLine(event: RunnerEvent): LogLine {
       return line(
         'warn',
         `job ${event.jobId} ${event.state} for ${minutes(event.ageMs)}, past the stall threshold of ${minutes(event.thresholdMs)}` +
-          (event.action === 'cancelled' ? '; cancelled, its records go again' : '; waiting for it'),
+          (event.action === 'cancelled'
+            ? `; cancelled, ${RECORDS_GO[event.records ?? 'resent']}`
+            : '; waiting for it'),
         {
           jobId: event.jobId,
           jobName: event.remoteName,

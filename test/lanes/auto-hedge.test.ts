@@ -64,7 +64,7 @@ describe('auto hedges a stalled batch job onto Flex', () => {
 
     const stalled = events.flatMap((event) => (event.type === 'job-stalled' ? [event] : []));
     expect(stalled).toHaveLength(1);
-    expect(stalled[0]).toMatchObject({ action: 'cancelled', state: 'pending' });
+    expect(stalled[0]).toMatchObject({ action: 'cancelled', records: 'hedged', state: 'pending' });
     const jobs = await remoteJobs(emulator!);
     expect(jobs.find((job) => job.name === stalled[0]!.remoteName)?.state).toBe('JOB_STATE_CANCELLED');
 

@@ -54,7 +54,7 @@ describe('stalled batch jobs', () => {
   it('cancels a job stuck PENDING far beyond the learned turnaround and resubmits its records', async () => {
     const { stalled, jobs } = await stuckFourthJob('cancel');
     expect(stalled).toHaveLength(1);
-    expect(stalled[0]).toMatchObject({ action: 'cancelled', state: 'pending' });
+    expect(stalled[0]).toMatchObject({ action: 'cancelled', records: 'resent', state: 'pending' });
     expect(stalled[0]!.ageMs).toBeGreaterThan(stalled[0]!.thresholdMs);
     expect(jobs.find((job) => job.name === stalled[0]!.remoteName)?.state).toBe('JOB_STATE_CANCELLED');
     expect(jobs).toHaveLength(5);
@@ -114,7 +114,7 @@ describe('stalled batch jobs', () => {
     // 20,000x: the stall comes after 4 s real.
     const { workload, emulator, stalled } = await splitRun(20_000, 1);
     expect(stalled).toHaveLength(1);
-    expect(stalled[0]).toMatchObject({ action: 'cancelled', state: 'pending' });
+    expect(stalled[0]).toMatchObject({ action: 'cancelled', records: 'split', state: 'pending' });
     const jobs = await remoteJobs(emulator);
     expect(jobs.find((job) => job.name === stalled[0]!.remoteName)?.state).toBe('JOB_STATE_CANCELLED');
     expect(new Set(jobs.map((job) => job.displayName)).size).toBe(jobs.length);

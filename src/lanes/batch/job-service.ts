@@ -133,7 +133,14 @@ async function reactToStall(
     ageMs: verdict.ageMs,
     thresholdMs: verdict.thresholdMs,
     action: cancel ? 'cancelled' : 'waiting',
+    ...(cancel ? { records: cancelledRecordsGo(deps.settings) } : {}),
   });
+}
+
+/** Where the runner sends a stall-cancelled job's records (see BatchRunner.pass). */
+function cancelledRecordsGo(settings: ResultProcessingDeps['settings']): 'resent' | 'split' | 'hedged' {
+  if (settings.stall.action === 'split') return 'split';
+  return settings.execution.mode === 'auto' ? 'hedged' : 'resent';
 }
 
 async function settleLostJob(deps: ResultProcessingDeps, job: JobRow, reason: string): Promise<void> {
