@@ -2,8 +2,12 @@ import { createHash } from 'node:crypto';
 import type { EventLog, StoredText } from '../store/event-log.js';
 import { redact } from '../secrets/redact.js';
 
-/** Texts written per store transaction: each commit is an fsync, so they are grouped. */
-const SAVE_GROUP = 256;
+/**
+ * Texts written per store transaction. Their hashes are random, so each insert lands on its own
+ * page of the hash index; a larger group lets one commit write a page once for several texts
+ * (a round's prompts are flushed together before its jobs anyway). About 2 MB of prompts held.
+ */
+const SAVE_GROUP = 4096;
 /** Hashes remembered as saved; past this the memory is dropped (a repeat save is a no-op anyway). */
 const SEEN_LIMIT = 100_000;
 
