@@ -19,7 +19,7 @@ import type {
 /** A shard is closed and a new one started once it holds this many bytes (it may pass it by one group). */
 export const DEFAULT_SHARD_BYTES = 256 * 1024 * 1024;
 /** Documents per group: one write and one fsync each. */
-const GROUP_SIZE = 1024;
+const GROUP_SIZE = 4096;
 /** Locations fetched from the store at a time while exporting. */
 const EXPORT_PAGE = 1000;
 /** An export page whose lines span more than this is read line by line instead of in one read. */
