@@ -8,14 +8,15 @@ import { MAX_RAW_BYTES } from './classification.js';
 import { capText } from './capped-text.js';
 import type { OutputValidator } from './validator.js';
 
-/** Where the item schema goes when its own `$ref`s point into it (`#`, `#/properties/…`). */
+/** The name of the record schema under the group schema's `$defs`. */
 const ITEM_DEF = 'wavebatch_item';
 
 /**
  * The response schema of a group: an object with one required property per record id, in the
- * group's order, each holding the record's own schema (a string when outputs are text). A required
- * property per record makes constrained decoding answer every item; an array could skip or repeat
- * one.
+ * group's order, each a reference to the record's own schema (a string when outputs are text). A
+ * required property per record makes constrained decoding answer every item; an array could skip or
+ * repeat one. The record schema is in `$defs` once, not copied per record: Google counts the
+ * response schema as input tokens, so each extra record costs its id, not another schema.
  */
 export function groupResponseSchema(parts: GroupItem, recordIds: readonly string[]): object {
   const { item, defs } = parts;
@@ -30,20 +31,22 @@ export function groupResponseSchema(parts: GroupItem, recordIds: readonly string
   };
 }
 
-/** The per-record answer schema of a group, and the definitions hoisted out of it to the group's root. */
+/** The per-record answer schema of a group (a reference, or a string schema), and the group's `$defs`. */
 export interface GroupItem {
   item: unknown;
   defs: Record<string, unknown> | null;
 }
 
-/** The group item of a record's response schema (computed once per builder; none: text answers). */
+/**
+ * The group item of a record's response schema (computed once per builder; none: text answers).
+ * The record schema moves to the group's `$defs` beside its own definitions, and its references to
+ * its own root (`#`, `#/properties/…`) are re-pointed at it there.
+ */
 export function itemParts(itemSchema: unknown): GroupItem {
   if (itemSchema === undefined || itemSchema === null) return { item: { type: 'string' }, defs: null };
   if (typeof itemSchema !== 'object' || Array.isArray(itemSchema)) return { item: itemSchema, defs: null };
   const { $defs, ...rest } = itemSchema as Record<string, unknown>;
   const defs: Record<string, unknown> = isObject($defs) ? { ...$defs } : {};
-  if (!refersToItself(rest)) return { item: rest, defs: Object.keys(defs).length > 0 ? defs : null };
-  // References to the item's root (a recursive schema) are re-pointed at a copy of it in $defs.
   let name = ITEM_DEF;
   while (Object.hasOwn(defs, name)) name = `${name}_`;
   return {
@@ -63,14 +66,6 @@ function rewriteRefs(value: unknown, target: string): unknown {
         ? `#/$defs/${target}${entry.slice(1)}`
         : rewriteRefs(entry, target),
     ]),
-  );
-}
-
-function refersToItself(value: unknown): boolean {
-  if (Array.isArray(value)) return value.some(refersToItself);
-  if (!isObject(value)) return false;
-  return Object.entries(value).some(([key, entry]) =>
-    key === '$ref' && typeof entry === 'string' ? pointsIntoItem(entry) : refersToItself(entry),
   );
 }
 
