@@ -209,10 +209,15 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
       call(
         `Counting tokens for ${model}`,
         async () => {
-          // The Gemini API's countTokens takes no systemInstruction; count it as a leading text part.
-          const contents = request.systemInstruction
-            ? [{ role: 'user', parts: [{ text: request.systemInstruction }] }, ...request.contents]
-            : request.contents;
+          // The Gemini API's countTokens takes no systemInstruction and no response schema, though
+          // both are billed as input: each is counted as a text part (the schema as its JSON).
+          const schema =
+            request.responseJsonSchema === undefined ? [] : [JSON.stringify(request.responseJsonSchema)];
+          const extra = [...(request.systemInstruction ? [request.systemInstruction] : []), ...schema];
+          const contents =
+            extra.length > 0
+              ? [{ role: 'user', parts: extra.map((text) => ({ text })) }, ...request.contents]
+              : request.contents;
           const response = await ai.models.countTokens({ model, contents });
           return response.totalTokens ?? 0;
         },

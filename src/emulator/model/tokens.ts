@@ -1,4 +1,10 @@
-import { partsOf, type WireGenerateRequest, type WirePart } from './wire-request.js';
+import {
+  fieldOf,
+  generationConfigOf,
+  partsOf,
+  type WireGenerateRequest,
+  type WirePart,
+} from './wire-request.js';
 
 /** Tokens per image, and per PDF page, as Gemini bills them at default media resolution. */
 export const TOKENS_PER_IMAGE = 258;
@@ -77,6 +83,9 @@ export function requestTokenDetails(
     if (media.tokens > 0)
       byModality.set(media.modality, (byModality.get(media.modality) ?? 0) + media.tokens);
   }
+  // The response schema is input too: "the size of the response schema counts toward the input
+  // token limit" (Firebase AI Logic, structured output), billed like the prompt's text.
+  chars += schemaChars(request);
   // Text is counted over all characters at once, like a tokenizer over the concatenated prompt.
   const textTokens = Math.ceil(chars / 4);
   const details: Array<{ modality: Modality; tokenCount: number }> = [];
@@ -92,4 +101,14 @@ export function requestTokenDetails(
 /** Deterministic token count of a request (text ≈ 1 token / 4 chars, 258 per image / PDF page, as Gemini bills). */
 export function countRequestTokens(request: WireGenerateRequest, resolveFile?: FileResolver): number {
   return requestTokenDetails(request, resolveFile).reduce((sum, detail) => sum + detail.tokenCount, 0);
+}
+
+/** Characters of the request's response schema as sent (JSON Schema or OpenAPI style), 0 without one. */
+function schemaChars(request: WireGenerateRequest): number {
+  const config = generationConfigOf(request);
+  const schema =
+    fieldOf(config, 'responseJsonSchema') ??
+    fieldOf(config, '_responseJsonSchema') ??
+    fieldOf(config, 'responseSchema');
+  return schema === undefined || schema === null ? 0 : (JSON.stringify(schema)?.length ?? 0);
 }

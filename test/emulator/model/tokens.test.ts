@@ -39,6 +39,22 @@ describe('countRequestTokens', () => {
     expect(countRequestTokens({})).toBe(0);
   });
 
+  it('counts the response schema as input text, in either spelling (Google bills it: it counts toward the input limit)', () => {
+    const schema = { type: 'object', properties: { carry_over: { type: 'string' } } };
+    const text = 'x'.repeat(40);
+    const expected = Math.ceil((text.length + JSON.stringify(schema).length) / 4);
+    expect(
+      countRequestTokens({ ...withParts([{ text }]), generationConfig: { responseJsonSchema: schema } }),
+    ).toBe(expected);
+    expect(
+      countRequestTokens({ ...withParts([{ text }]), generation_config: { response_schema: schema } }),
+    ).toBe(expected);
+    // wavebatch's own estimate counts it the same way.
+    expect(
+      estimateTokens({ contents: [{ role: 'user', parts: [{ text }] }], responseJsonSchema: schema }),
+    ).toBe(expected);
+  });
+
   it('counts 258 per image and 258 per PDF page', () => {
     const png = {
       inlineData: { mimeType: 'image/png', data: Buffer.from([137, 80, 78, 71, 1, 2, 3]).toString('base64') },
