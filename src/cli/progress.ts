@@ -3,7 +3,7 @@ import type { RunnerEvent } from '../runner/events.js';
 import type { RunSummary } from '../runner/batch-runner.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from '../telemetry/logger.js';
 import { runnerLogLine } from '../telemetry/runner-log.js';
-import { duration } from './quantities.js';
+import { counted, duration } from './quantities.js';
 import { RepeatFilter, repeatedWarningLine } from './repeat-filter.js';
 
 export interface ProgressDisplayOptions {
@@ -197,9 +197,4 @@ function batchOnlyLines(summary: RunSummary): string[] {
   return [
     `time saved vs batch-only: ~${span(compared.savedMs)} (estimate: batch-only would take ${span(compared.projectedMs)} at ${basis})`,
   ];
-}
-
-/** "1 request", "3 requests". */
-function counted(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
