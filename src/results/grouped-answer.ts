@@ -3,8 +3,13 @@
  * model is asked for one object keyed by record id, each property holding that record's answer in
  * the configured response schema; the answer is split back into one outcome per record here.
  */
-import type { ResultOutcome, Usage } from './classification.js';
-import { MAX_RAW_BYTES } from './classification.js';
+import {
+  classifyResult,
+  MAX_RAW_BYTES,
+  type ResultInput,
+  type ResultOutcome,
+  type Usage,
+} from './classification.js';
 import { capText } from './capped-text.js';
 import type { OutputValidator } from './validator.js';
 
@@ -80,6 +85,15 @@ export const GROUP_ANSWER_VALIDATOR: OutputValidator = {
   validate: (value) =>
     isObject(value) ? { ok: true } : { ok: false, message: '/ must be an object keyed by record id' },
 };
+
+/** Classifies a grouped request's result and splits it into one outcome per record (see splitGroupOutcome). */
+export function classifyGroupResult(
+  input: ResultInput,
+  recordIds: readonly string[],
+  validator: OutputValidator,
+): ResultOutcome[] {
+  return splitGroupOutcome(classifyResult(input, GROUP_ANSWER_VALIDATOR), recordIds, validator);
+}
 
 /**
  * One outcome per record from a group's outcome (classified with GROUP_ANSWER_VALIDATOR): a

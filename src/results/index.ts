@@ -11,6 +11,7 @@ export {
   type Usage,
 } from './classification.js';
 export {
+  classifyGroupResult,
   divideUsage,
   GROUP_ANSWER_VALIDATOR,
   groupResponseSchema,

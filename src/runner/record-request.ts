@@ -4,11 +4,12 @@ import {
   estimateTokens,
   GeminiApiError,
   toBatchFileLine,
+  type BuildModelRequestInput,
   type MediaUploads,
   type ModelRequest,
 } from '../gemini/index.js';
 import { MediaUploadError } from '../media/index.js';
-import { assertPromptFitsGrouping, type PromptTemplate } from '../prompts/index.js';
+import { assertPromptFitsGrouping, type PromptTemplate, type PromptVariables } from '../prompts/index.js';
 import { groupResponseSchema, itemParts, type GroupItem } from '../results/index.js';
 import type { StoredRecord } from '../store/store.js';
 import { jsonDigest, type TextArchive } from '../telemetry/text-archive.js';
@@ -207,50 +208,18 @@ export class RecordRequestBuilder {
       };
     }
     const context = await this.contextFor(record);
-    let rendered;
-    try {
-      rendered = this.options.prompt.render({
-        record: { ...record.vars, id: record.id, chain: record.chainId, position: record.position },
-        context,
-      });
-    } catch (error) {
-      throw new RecordRequestError(
-        record.id,
-        `Prompt rendering failed for ${record.id}: ${messageOf(error)}`,
-        { cause: error },
-      );
-    }
-    let request: ModelRequest;
-    try {
-      request = await buildModelRequest({
-        promptText: rendered.text,
-        systemText: rendered.system,
-        media: record.media,
-        generationConfig: this.options.generationConfig,
-        responseJsonSchema: this.options.responseJsonSchema,
-        uploads: this.options.uploads,
-      });
-    } catch (error) {
-      // A failed upload that may succeed later is not the record's fault: it must not dead-letter it.
-      if (isTransientUploadFailure(error)) throw error;
-      throw new RecordRequestError(
-        record.id,
-        `Cannot build the request for ${record.id}: ${messageOf(error)}`,
-        { cause: error },
-      );
-    }
-    const line = toBatchFileLine(record.id, request);
-    await this.options.archive?.rememberPrompt(rendered.hash, rendered.system, rendered.text);
-    const sourceHash = (await this.options.contentHasher?.hash(record)) ?? null;
+    const composed = await this.compose(
+      record.id,
+      record.id,
+      { record: recordFields(record), context },
+      { media: record.media, responseJsonSchema: this.options.responseJsonSchema },
+      record.id,
+    );
     return {
       recordId: record.id,
-      request,
-      promptHash: rendered.hash,
+      ...composed,
       contextDigest: context === null ? null : jsonDigest(context),
-      sourceHash,
-      estimatedTokens: Math.ceil(estimateTokens(request) * this.options.tokenScale()),
-      line,
-      bytes: Buffer.byteLength(line) + 1,
+      sourceHash: await this.sourceHashOf(record),
     };
   }
 
@@ -264,66 +233,88 @@ export class RecordRequestBuilder {
     if (!first || !this.groupItem) throw new Error('buildGroup needs records and records_per_request > 1');
     const contexts: unknown[] = [];
     for (const record of records) contexts.push(await this.contextFor(record));
-    const items = records.map((record, index) => ({
-      ...record.vars,
-      id: record.id,
-      chain: record.chainId,
-      position: record.position,
-      context: contexts[index],
-    }));
-    let rendered;
-    try {
-      rendered = this.options.prompt.render({
-        record: { ...first.vars, id: first.id, chain: first.chainId, position: first.position },
-        context: contexts[0],
-        records: items,
-      });
-    } catch (error) {
-      throw new RecordRequestError(
-        first.id,
-        `Prompt rendering failed for the group of ${records.map((r) => r.id).join(', ')}: ${messageOf(error)}`,
-        { cause: error },
-      );
-    }
     const ids = records.map((record) => record.id);
-    let request: ModelRequest;
-    try {
-      request = await buildModelRequest({
-        promptText: rendered.text,
-        systemText: rendered.system,
+    const composed = await this.compose(
+      first.id,
+      `the group of ${ids.join(', ')}`,
+      {
+        record: recordFields(first),
+        context: contexts[0],
+        records: records.map((record, index) => ({ ...recordFields(record), context: contexts[index] })),
+      },
+      {
         labelledMedia: records.map((record) => ({ label: `Files of ${record.id}:`, media: record.media })),
-        generationConfig: this.options.generationConfig,
         responseJsonSchema: groupResponseSchema(this.groupItem, ids),
-        uploads: this.options.uploads,
-      });
-    } catch (error) {
-      if (isTransientUploadFailure(error)) throw error;
-      throw new RecordRequestError(
-        first.id,
-        `Cannot build the request for the group of ${ids.join(', ')}: ${messageOf(error)}`,
-        { cause: error },
-      );
-    }
-    const line = toBatchFileLine(key, request);
-    await this.options.archive?.rememberPrompt(rendered.hash, rendered.system, rendered.text);
+      },
+      key,
+    );
     const members: GroupMember[] = [];
     for (const [index, record] of records.entries()) {
       const context = contexts[index];
       members.push({
         recordId: record.id,
         contextDigest: context === null ? null : jsonDigest(context),
-        sourceHash: (await this.options.contentHasher?.hash(record)) ?? null,
+        sourceHash: await this.sourceHashOf(record),
       });
     }
+    return { key, members, ...composed };
+  }
+
+  /**
+   * Renders the prompt, builds the request and its batch line under `key`, and keeps the rendered
+   * prompt for the inference log. A template or media failure is `blamed`'s RecordRequestError,
+   * naming `what`; a failed upload that may succeed later is rethrown (not the record's fault: it
+   * must not dead-letter it).
+   */
+  private async compose(
+    blamed: string,
+    what: string,
+    vars: PromptVariables,
+    parts: Pick<BuildModelRequestInput, 'media' | 'labelledMedia' | 'responseJsonSchema'>,
+    key: string,
+  ): Promise<{
+    request: ModelRequest;
+    promptHash: string;
+    estimatedTokens: number;
+    line: string;
+    bytes: number;
+  }> {
+    let rendered;
+    try {
+      rendered = this.options.prompt.render(vars);
+    } catch (error) {
+      throw new RecordRequestError(blamed, `Prompt rendering failed for ${what}: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+    let request: ModelRequest;
+    try {
+      request = await buildModelRequest({
+        promptText: rendered.text,
+        systemText: rendered.system,
+        generationConfig: this.options.generationConfig,
+        uploads: this.options.uploads,
+        ...parts,
+      });
+    } catch (error) {
+      if (isTransientUploadFailure(error)) throw error;
+      throw new RecordRequestError(blamed, `Cannot build the request for ${what}: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+    const line = toBatchFileLine(key, request);
+    await this.options.archive?.rememberPrompt(rendered.hash, rendered.system, rendered.text);
     return {
-      key,
-      members,
       request,
       promptHash: rendered.hash,
       estimatedTokens: Math.ceil(estimateTokens(request) * this.options.tokenScale()),
       line,
       bytes: Buffer.byteLength(line) + 1,
     };
+  }
+
+  private async sourceHashOf(record: StoredRecord): Promise<string | null> {
+    return (await this.options.contentHasher?.hash(record)) ?? null;
   }
 
   private async contextFor(record: StoredRecord): Promise<unknown> {
@@ -346,6 +337,11 @@ function isTransientUploadFailure(error: unknown): boolean {
   // A file Google failed to process will fail again: that record is unbuildable, not the run.
   if (error instanceof MediaUploadError) return error.code !== 'MEDIA_PROCESSING_FAILED';
   return GeminiApiError.isInstance(error) && error.code !== 'INVALID_ARGUMENT';
+}
+
+/** What a prompt sees of a record: its fields, and its id, chain and position. */
+function recordFields(record: StoredRecord): Record<string, unknown> {
+  return { ...record.vars, id: record.id, chain: record.chainId, position: record.position };
 }
 
 function messageOf(error: unknown): string {

@@ -3,10 +3,9 @@ import { join } from 'node:path';
 import type { BatchJobInfo } from '../../gemini/index.js';
 import { outputDocument, type Flight, type RecordLifecycle } from '../../lifecycle/index.js';
 import {
+  classifyGroupResult,
   classifyResult,
-  GROUP_ANSWER_VALIDATOR,
   readResultLines,
-  splitGroupOutcome,
   type OutputValidator,
   type ResultInput,
   type ResultOutcome,
@@ -85,47 +84,40 @@ export async function processSucceededJob(
       keyless++;
       return;
     }
+    // A record's own result, or a grouped request's: one answer for several records, one outcome each.
     const member = members.get(result.key);
     const positions = member ? null : groupPositions(result.key, memberList.length);
-    if (positions) {
-      // A grouped request: one answer for several records, split into one outcome each.
-      const group = positions.map((position) => memberList[position] as JobMember);
-      const outcomes = splitGroupOutcome(
-        classifyResult(rawInput(result), GROUP_ANSWER_VALIDATOR),
-        group.map((m) => m.recordId),
-        deps.validator,
-      );
-      for (const [index, grouped] of group.entries()) {
-        if (seen.has(grouped.recordId)) continue;
-        seen.add(grouped.recordId);
-        const record = inFlight.get(grouped.recordId);
-        const ok = await applyResult(
-          deps,
-          job,
-          remote,
-          grouped,
-          record,
-          () => outcomes[index] as ResultOutcome,
-        );
-        if (ok) succeeded++;
-        else failed++;
-      }
-      return;
-    }
-    if (!member) {
+    if (!member && !positions) {
       deps.emit({
         type: 'warning',
         message: `Job ${job.id} returned a result for an unknown key ${JSON.stringify(result.key)}; ignored.`,
       });
       return;
     }
-    if (seen.has(member.recordId)) return;
-    seen.add(member.recordId);
-    const ok = await applyResult(deps, job, remote, member, inFlight.get(member.recordId), () =>
-      classifyResult(rawInput(result), deps.validator),
+    const settled: Array<{ member: JobMember; outcome: () => ResultOutcome }> = member
+      ? [{ member, outcome: () => classifyResult(rawInput(result), deps.validator) }]
+      : groupOutcomes(positions ?? [], result);
+    for (const { member: target, outcome } of settled) {
+      if (seen.has(target.recordId)) continue;
+      seen.add(target.recordId);
+      const ok = await applyResult(deps, job, remote, target, inFlight.get(target.recordId), outcome);
+      if (ok) succeeded++;
+      else failed++;
+    }
+  };
+
+  /** The members a grouped result names, each with its share of the classified answer. */
+  const groupOutcomes = (positions: readonly number[], result: RawResult) => {
+    const group = positions.map((position) => memberList[position] as JobMember);
+    const outcomes = classifyGroupResult(
+      rawInput(result),
+      group.map((m) => m.recordId),
+      deps.validator,
     );
-    if (ok) succeeded++;
-    else failed++;
+    return group.map((grouped, index) => ({
+      member: grouped,
+      outcome: () => outcomes[index] as ResultOutcome,
+    }));
   };
 
   if (remote.resultsFileName) {

@@ -6,10 +6,9 @@ import { outputDocument, type Flight, type RecordLifecycle } from '../../lifecyc
 import { MediaUploadError } from '../../media/index.js';
 import { capText } from '../../results/capped-text.js';
 import {
+  classifyGroupResult,
   classifyResult,
-  GROUP_ANSWER_VALIDATOR,
   MAX_RAW_BYTES,
-  splitGroupOutcome,
   type OutputValidator,
   type ResultOutcome,
   type Usage,
@@ -353,8 +352,7 @@ export class SyncLaneDriver {
   private classify(recordId: string, response: Record<string, unknown>): ResultOutcome {
     const { validator, requests } = this.deps;
     if (requests.recordsPerRequest <= 1) return classifyResult({ response }, validator);
-    const group = classifyResult({ response }, GROUP_ANSWER_VALIDATOR);
-    return splitGroupOutcome(group, [recordId], validator)[0] as ResultOutcome;
+    return classifyGroupResult({ response }, [recordId], validator)[0] as ResultOutcome;
   }
 
   private event(
