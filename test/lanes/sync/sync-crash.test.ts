@@ -1,36 +1,16 @@
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../../src/emulator/index.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { OUTPUT_SINKS, writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
 import { catalogRecordOf } from '../../fixtures/catalog-ledger.js';
 import { readOutputs } from '../../fixtures/output-reader.js';
-
-const CHILD = join(import.meta.dirname, '..', '..', 'fixtures', 'run-child.ts');
+import { runChild as runKillableChild, type ChildOutcome } from '../../fixtures/killable-run.js';
 
 /** Runs the workload in a child; SIGKILLs it once `killAfter` records are done in it (synchronous requests still in flight). */
-function runChild(configPath: string, url: string, killAfter: number | null): Promise<{ finished: boolean }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, configPath, url], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let done = 0;
-    let finished = false;
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (line.includes('"type":"summary"')) finished = true;
-      if (line.includes('"type":"record-done"')) done += 1;
-      if (killAfter !== null && done >= killAfter) child.kill('SIGKILL');
-    });
-    child.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL' || code === 0) resolve({ finished });
-      else reject(new Error(`child exited with ${code}: ${stderr}`));
-    });
-  });
+function runChild(configPath: string, url: string, killAfter: number | null): Promise<ChildOutcome> {
+  return runKillableChild(configPath, url, killAfter, (line) => line.includes('"type":"record-done"'));
 }
 
 /** Records the store says are done (their results applied). */
