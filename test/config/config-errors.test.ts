@@ -72,6 +72,31 @@ describe('loadConfig errors', () => {
     expect(error.message).toContain('got "soon"');
   });
 
+  it('refuses records_per_request outside 1 to 100, naming the line and key', async () => {
+    for (const [value, expected] of [
+      ['0', 'expected a whole number >= 1'],
+      ['101', 'expected a whole number from 1 to 100'],
+      ['2.5', 'expected a whole number >= 1'],
+    ]) {
+      const path = folder.write(
+        'wavebatch.yaml',
+        [
+          'name: grouped',
+          'source: { type: jsonl, path: data.jsonl }',
+          'prompt: { name: page, version: v1 }',
+          'model: { name: m }',
+          'execution:',
+          `  records_per_request: ${value}`,
+        ].join('\n'),
+      );
+      const error = await failure(path);
+      expect(error.issues.map((issue) => [issue.line, issue.key])).toEqual([
+        [6, 'execution.records_per_request'],
+      ]);
+      expect(error.message).toContain(expected);
+    }
+  });
+
   it('names the line of a YAML syntax error', async () => {
     const path = folder.write(
       'wavebatch.yaml',
