@@ -214,6 +214,7 @@ export class RecordRequestBuilder {
       { record: recordFields(record), context },
       { media: record.media, responseJsonSchema: this.options.responseJsonSchema },
       record.id,
+      record.id,
     );
     return {
       recordId: record.id,
@@ -247,6 +248,7 @@ export class RecordRequestBuilder {
         responseJsonSchema: groupResponseSchema(this.groupItem, ids),
       },
       key,
+      records.length === 1 ? first.id : null,
     );
     const members: GroupMember[] = [];
     for (const [index, record] of records.entries()) {
@@ -262,7 +264,7 @@ export class RecordRequestBuilder {
 
   /**
    * Renders the prompt, builds the request and its batch line under `key`, and keeps the rendered
-   * prompt for the inference log. A template or media failure is `blamed`'s RecordRequestError,
+   * prompt for the inference log (beside `owner`, the record whose own request it is, if any). A template or media failure is `blamed`'s RecordRequestError,
    * naming `what`; a failed upload that may succeed later is rethrown (not the record's fault: it
    * must not dead-letter it).
    */
@@ -272,6 +274,7 @@ export class RecordRequestBuilder {
     vars: PromptVariables,
     parts: Pick<BuildModelRequestInput, 'media' | 'labelledMedia' | 'responseJsonSchema'>,
     key: string,
+    owner: string | null,
   ): Promise<{
     request: ModelRequest;
     promptHash: string;
@@ -303,7 +306,7 @@ export class RecordRequestBuilder {
       });
     }
     const line = toBatchFileLine(key, request);
-    await this.options.archive?.rememberPrompt(rendered.hash, rendered.system, rendered.text);
+    await this.options.archive?.rememberPrompt(rendered.hash, rendered.system, rendered.text, owner);
     return {
       request,
       promptHash: rendered.hash,

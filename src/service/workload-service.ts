@@ -243,9 +243,12 @@ export class WorkloadService {
     return this.store.listEvents(filter);
   }
 
-  /** A rendered prompt or generation config by the hash an event refers to it by. */
-  async text(hash: string): Promise<StoredText | null> {
-    return this.store.getText(hash);
+  /**
+   * A rendered prompt or generation config by the hash an event refers to it by; give the event's
+   * record too, or a record's own prompt is found by a scan of the stored texts.
+   */
+  async text(hash: string, recordId?: string | null): Promise<StoredText | null> {
+    return this.store.getText(hash, recordId);
   }
 
   /**

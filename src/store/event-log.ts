@@ -141,6 +141,11 @@ export interface JobAttempts {
 /** A text stored once by its hash: a rendered prompt or a generation config. */
 export interface StoredText {
   hash: string;
+  /**
+   * The record whose own request the prompt is (a request for one record): the text is then kept
+   * beside that record and found by it. Null or absent for group prompts and generation configs.
+   */
+  recordId?: string | null;
   kind: 'prompt' | 'generation_config';
   /** Prompts: JSON `{ system, text }`; generation configs: their JSON. */
   body: string;
@@ -181,7 +186,11 @@ export interface EventLog {
   appendEvents(events: readonly InferenceEvent[]): Promise<void>;
   /** Stores texts not stored yet (by hash), in one transaction. */
   saveTexts(texts: readonly StoredText[]): Promise<void>;
-  getText(hash: string): Promise<StoredText | null>;
+  /**
+   * The text stored under `hash`. Give the record an event names: a record's own prompt is found
+   * by its record; without one it is found by a scan of the stored texts (slow on a large store).
+   */
+  getText(hash: string, recordId?: string | null): Promise<StoredText | null>;
   /** Events in id order, filtered and paged. */
   listEvents(filter?: EventFilter): Promise<StoredEvent[]>;
   /** Attempts (optionally of one run) grouped by model, lane, prompt, outcome and cause. */

@@ -3,17 +3,17 @@ import type { EventLog, StoredText } from '../store/event-log.js';
 import { redact } from '../secrets/redact.js';
 
 /**
- * Texts written per store transaction. Their hashes are random, so each insert lands on its own
- * page of the hash index; a larger group lets one commit write a page once for several texts
- * (a round's prompts are flushed together before its jobs anyway). About 2 MB of prompts held.
+ * Texts written per store transaction: one commit for a round's prompts rather than one per few.
+ * (Group prompts are keyed by a random hash, so a larger group also lets one commit write a page of
+ * that index once for several texts.) About 2 MB of prompts held.
  */
 const SAVE_GROUP = 4096;
 /** Hashes remembered as saved; past this the memory is dropped (a repeat save is a no-op anyway). */
 const SEEN_LIMIT = 100_000;
 
 /**
- * Keeps each rendered prompt (and generation config) once in the state store, by hash, so an event
- * refers to its prompt instead of repeating it. Texts are buffered and saved a group at a time;
+ * Keeps each rendered prompt (and generation config) once in the state store, by hash (and, for a
+ * record's own request, by record), so an event refers to its prompt instead of repeating it. Texts are buffered and saved a group at a time;
  * `flush` before anything refers to them durably (the runner flushes before it stores job intents).
  */
 export class TextArchive {
@@ -22,16 +22,25 @@ export class TextArchive {
 
   constructor(private readonly store: Pick<EventLog, 'saveTexts'>) {}
 
-  /** Queues a rendered prompt under its hash (the hash the event records). */
-  async rememberPrompt(hash: string, system: string | null, text: string): Promise<void> {
-    await this.remember({ hash, kind: 'prompt', body: JSON.stringify({ system, text }) });
+  /**
+   * Queues a rendered prompt under its hash (the hash the event records), kept beside `recordId`
+   * when it is that record's own request (null for a group's).
+   */
+  async rememberPrompt(
+    hash: string,
+    system: string | null,
+    text: string,
+    recordId: string | null,
+  ): Promise<void> {
+    await this.remember({ hash, recordId, kind: 'prompt', body: JSON.stringify({ system, text }) });
   }
 
   /** Queues a text; saves the group once it is full. */
   async remember(text: StoredText): Promise<void> {
-    if (this.seen.has(text.hash)) return;
+    const key = `${text.recordId ?? ''}\u0000${text.hash}`;
+    if (this.seen.has(key)) return;
     if (this.seen.size >= SEEN_LIMIT) this.seen.clear();
-    this.seen.add(text.hash);
+    this.seen.add(key);
     this.pending.push({ ...text, body: redact(text.body) });
     if (this.pending.length >= SAVE_GROUP) await this.flush();
   }

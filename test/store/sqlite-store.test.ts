@@ -92,4 +92,37 @@ describe('SqliteStore: its own file', () => {
     expect(check.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     check.close();
   });
+  it('keeps the texts of a store written before prompts were kept by record (schema 8), found by their hash', async () => {
+    const path = join(dir, 'schema8.db');
+    const old = new Database(path);
+    MIGRATIONS.slice(0, 8).forEach((migration, index) => {
+      old.exec(migration);
+      old.pragma(`user_version = ${index + 1}`);
+    });
+    old
+      .prepare(
+        `INSERT INTO records (id, chain_id, position, vars_json, media_json, updated_at) VALUES ('r', 'c', 1, '{}', '[]', 'now')`,
+      )
+      .run();
+    old
+      .prepare(
+        `INSERT INTO texts (hash, kind, body, created_at) VALUES ('h-old', 'prompt', '{"text":"old"}', 'then')`,
+      )
+      .run();
+    old.close();
+    const upgraded = new SqliteStore({ path });
+    try {
+      expect(await upgraded.getText('h-old', 'r')).toEqual({
+        hash: 'h-old',
+        kind: 'prompt',
+        body: '{"text":"old"}',
+      });
+      expect((await upgraded.getText('h-old'))?.body).toBe('{"text":"old"}');
+      // A new prompt of the same record and hash is kept beside the record; the old one stays.
+      await upgraded.saveTexts([{ hash: 'h-old', recordId: 'r', kind: 'prompt', body: '{"text":"new"}' }]);
+      expect((await upgraded.getText('h-old', 'r'))?.body).toBe('{"text":"new"}');
+    } finally {
+      await upgraded.close();
+    }
+  });
 });

@@ -374,5 +374,37 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
         ]),
       ).toBe(0);
     });
+    it("keeps each text once: a record's own prompt found by its record, a shared text by its hash", async () => {
+      const own = (recordId: string, text: string) => ({
+        hash: 'h-same',
+        recordId,
+        kind: 'prompt' as const,
+        body: JSON.stringify({ system: null, text }),
+      });
+      const group = { hash: 'h-group', recordId: null, kind: 'prompt' as const, body: '{"text":"group"}' };
+      const config = { hash: 'h-config', kind: 'generation_config' as const, body: '{"temperature":0}' };
+      // The same hash under two records is two texts; a repeat of a saved one changes nothing.
+      await store.saveTexts([own('a/p1', 'one'), own('b/p1', 'two'), group, config]);
+      await store.saveTexts([own('a/p1', 'changed'), { ...group, body: 'changed' }]);
+      expect((await store.getText('h-same', 'a/p1'))?.body).toContain('one');
+      expect((await store.getText('h-same', 'b/p1'))?.body).toContain('two');
+      // A group's prompt is found from any member's event; a record's own prompt without its record by a scan.
+      expect(await store.getText('h-group', 'a/p2')).toEqual({
+        hash: 'h-group',
+        kind: 'prompt',
+        body: group.body,
+      });
+      expect((await store.getText('h-same'))?.body).toContain('one');
+      expect(await store.getText('h-config')).toEqual({
+        hash: 'h-config',
+        kind: 'generation_config',
+        body: config.body,
+      });
+      expect(await store.getText('h-missing', 'a/p1')).toBeNull();
+      expect(await store.getText('h-same', 'a/p3')).toBeNull();
+      await store.close();
+      store = await backend.open();
+      expect((await store.getText('h-same', 'b/p1'))?.body).toContain('two');
+    });
   });
 }

@@ -130,8 +130,10 @@ describe('inference log on the emulator', () => {
   it('stores each rendered prompt once, by the hash the events carry, as the model saw it', async () => {
     for (const entry of ledger) {
       const event = attempts.find((e) => e.requestId === entry.key && e.jobName === entry.batchName);
-      const text = await service.text(event?.promptHash ?? '');
+      const text = await service.text(event?.promptHash ?? '', event?.recordId);
       expect(text?.kind).toBe('prompt');
+      // Without the record, the same text is found by a scan.
+      expect(await service.text(event?.promptHash ?? '')).toEqual(text);
       const body = JSON.parse(text?.body ?? '{}') as { text: string };
       expect(entry.promptText).toContain(body.text);
     }

@@ -97,22 +97,42 @@ export function appendEvents(db: Database.Database, events: readonly InferenceEv
   db.transaction(() => insertEvents(db, events))();
 }
 
-/** Stores the texts whose hash is not stored yet, in one transaction. */
+/**
+ * Stores the texts not stored yet, in one transaction: a record's own prompt beside its record
+ * (the key a round's prompts share a stretch of), any other text by its hash.
+ */
 export function saveTexts(db: Database.Database, texts: readonly StoredText[], at: string): void {
   if (texts.length === 0) return;
+  // OR IGNORE: a text already stored under the same owner and hash is the same text.
   const insert = db.prepare(
-    'INSERT INTO texts (hash, kind, body, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING',
+    `INSERT OR IGNORE INTO texts (record_key, hash, kind, body, created_at)
+       VALUES ((SELECT rowid FROM records WHERE id = ?), ?, ?, ?, ?)`,
   );
   db.transaction(() => {
-    for (const text of texts) insert.run(text.hash, text.kind, text.body, at);
+    for (const text of texts) insert.run(text.recordId ?? null, text.hash, text.kind, text.body, at);
   })();
 }
 
-/** The text stored under `hash`, or null. */
-export function getText(db: Database.Database, hash: string): StoredText | null {
-  const row = db.prepare('SELECT hash, kind, body FROM texts WHERE hash = ?').get(hash) as
-    StoredText | undefined;
-  return row ?? null;
+/**
+ * The text stored under `hash`, or null: first as the named record's own prompt, then as a text
+ * owned by no record; with no record named, a record's prompt is found by scanning the texts.
+ */
+export function getText(db: Database.Database, hash: string, recordId?: string | null): StoredText | null {
+  const owned = () =>
+    db
+      .prepare(
+        `SELECT hash, kind, body FROM texts
+          WHERE record_key = (SELECT rowid FROM records WHERE id = ?) AND hash = ?`,
+      )
+      .get(recordId, hash) as StoredText | undefined;
+  const shared = () =>
+    db.prepare('SELECT hash, kind, body FROM texts WHERE hash = ? AND record_key IS NULL').get(hash) as
+      StoredText | undefined;
+  const scanned = () =>
+    db.prepare('SELECT hash, kind, body FROM texts WHERE hash = ? ORDER BY id LIMIT 1').get(hash) as
+      StoredText | undefined;
+  const found = recordId != null ? (owned() ?? shared()) : (shared() ?? scanned());
+  return found ?? null;
 }
 
 /** Events in id order matching every condition of the filter. */

@@ -210,4 +210,25 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX records_by_job;
   CREATE INDEX records_by_job ON records (job_id) WHERE job_id IS NOT NULL;
   `,
+  // 9: a record's own prompt is kept under the record's row (record_key = records.rowid) and its
+  // hash. Rows are placed by position, then chain, so a round's prompts land side by side at the
+  // end of that index; keyed by hash alone, each landed on a page of its own (about 4 kB written
+  // per record at a million records). Group prompts and generation configs, owned by no single
+  // record, stay keyed by hash alone; the stored texts keep their rows.
+  `
+  CREATE TABLE texts_by_owner (
+    id INTEGER PRIMARY KEY,
+    record_key INTEGER,
+    hash TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  INSERT INTO texts_by_owner (hash, kind, body, created_at)
+    SELECT hash, kind, body, created_at FROM texts ORDER BY rowid;
+  DROP TABLE texts;
+  ALTER TABLE texts_by_owner RENAME TO texts;
+  CREATE UNIQUE INDEX texts_by_hash ON texts (hash) WHERE record_key IS NULL;
+  CREATE UNIQUE INDEX texts_by_record ON texts (record_key, hash) WHERE record_key IS NOT NULL;
+  `,
 ];

@@ -368,8 +368,8 @@ export class SqliteStore implements WorkloadStore {
     eventLog.saveTexts(this.db, texts, this.stamp());
   }
 
-  async getText(hash: string): Promise<StoredText | null> {
-    return eventLog.getText(this.db, hash);
+  async getText(hash: string, recordId?: string | null): Promise<StoredText | null> {
+    return eventLog.getText(this.db, hash, recordId);
   }
 
   async listEvents(filter: EventFilter = {}): Promise<StoredEvent[]> {
