@@ -190,7 +190,9 @@ export class BraintrustSink implements TelemetrySink {
   }
 
   private async log(logger: BraintrustLogger, event: InferenceEvent): Promise<void> {
-    const prompt = event.promptHash ? await this.options.texts.getText(event.promptHash, event.recordId) : null;
+    const prompt = event.promptHash
+      ? await this.options.texts.getText(event.promptHash, event.recordId)
+      : null;
     const span = logger.startSpan({
       name: `generate_content ${event.model ?? ''}`.trim(),
       type: 'llm',

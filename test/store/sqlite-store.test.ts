@@ -92,7 +92,7 @@ describe('SqliteStore: its own file', () => {
     expect(check.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     check.close();
   });
-  it('keeps the texts of a store written before prompts were kept by record (schema 8), found by their hash', async () => {
+  it('keeps the texts of a store written before prompts, events and jobs were indexed by record row (schema 8): all found as before', async () => {
     const path = join(dir, 'schema8.db');
     const old = new Database(path);
     MIGRATIONS.slice(0, 8).forEach((migration, index) => {
@@ -109,6 +109,11 @@ describe('SqliteStore: its own file', () => {
         `INSERT INTO texts (hash, kind, body, created_at) VALUES ('h-old', 'prompt', '{"text":"old"}', 'then')`,
       )
       .run();
+    old.exec(`INSERT INTO events (kind, type, at, lane, record_id) VALUES ('attempt', 'done', 'then', 'batch', 'r');
+      INSERT INTO events (kind, type, at, lane, record_id) VALUES ('record', 'rejected', 'then', 'batch', 'gone');
+      INSERT INTO jobs (id, model, state, kind, request_count, estimated_tokens, created_at, updated_at)
+        VALUES ('j', 'm', 'succeeded', 'file', 1, 1, 'then', 'then');
+      INSERT INTO job_records (job_id, record_id, attempt, prompt_hash, estimated_tokens) VALUES ('j', 'r', 0, 'h-old', 1);`);
     old.close();
     const upgraded = new SqliteStore({ path });
     try {
@@ -118,6 +123,10 @@ describe('SqliteStore: its own file', () => {
         body: '{"text":"old"}',
       });
       expect((await upgraded.getText('h-old'))?.body).toBe('{"text":"old"}');
+      // Its events and job memberships are found by record after the indexes moved to the record's row.
+      expect((await upgraded.listEvents({ recordId: 'r' })).map((e) => e.type)).toEqual(['done']);
+      expect((await upgraded.listEvents({ recordId: 'gone' })).map((e) => e.type)).toEqual(['rejected']);
+      expect((await upgraded.recordAttempts('r')).map((a) => a.jobId)).toEqual(['j']);
       // A new prompt of the same record and hash is kept beside the record; the old one stays.
       await upgraded.saveTexts([{ hash: 'h-old', recordId: 'r', kind: 'prompt', body: '{"text":"new"}' }]);
       expect((await upgraded.getText('h-old', 'r'))?.body).toBe('{"text":"new"}');

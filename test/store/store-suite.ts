@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WorkloadStore } from '../../src/store/store.js';
-import { AttemptEventFactory } from '../../src/telemetry/attempt-event.js';
+import { AttemptEventFactory, emptyEvent } from '../../src/telemetry/attempt-event.js';
 import type { WorkloadRecord } from '../../src/workload/record.js';
 
 /**
@@ -405,6 +405,29 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       await store.close();
       store = await backend.open();
       expect((await store.getText('h-same', 'b/p1'))?.body).toContain('two');
+    });
+    it("finds a record's events and jobs by the record, and the events of ids it has no record of", async () => {
+      const logged = (recordId: string, message: string) => ({
+        ...emptyEvent('record', 'rejected', Date.parse('2026-12-04T00:00:00Z'), null, 'batch'),
+        recordId,
+        message,
+      });
+      await store.appendEvents([
+        logged('a/p1', 'first'),
+        logged('ghost', 'rejected'),
+        logged('a/p1', 'second'),
+      ]);
+      await store.appendEvents([logged('b/p1', 'other')]);
+      expect((await store.listEvents({ recordId: 'a/p1' })).map((e) => e.message)).toEqual([
+        'first',
+        'second',
+      ]);
+      expect((await store.listEvents({ recordId: 'ghost' })).map((e) => e.message)).toEqual(['rejected']);
+      expect(await store.listEvents({ recordId: 'nobody' })).toEqual([]);
+      const member = { recordId: 'a/p1', attempt: 0, promptHash: 'h', estimatedTokens: 1 };
+      await store.createJobIntent({ id: 'job1', model: 'm', kind: 'inline', members: [member] });
+      expect((await store.recordAttempts('a/p1')).map((a) => a.jobId)).toEqual(['job1']);
+      expect(await store.recordAttempts('b/p1')).toEqual([]);
     });
   });
 }

@@ -82,7 +82,9 @@ const COLUMNS = [
   'requests',
 ] as const;
 
-const INSERT_EVENT = `INSERT INTO events (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`;
+/** The record's row is looked up here: its index is kept by row, so a round's entries sit together. */
+const INSERT_EVENT = `INSERT INTO events (${COLUMNS.join(', ')}, record_key)
+  VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')}, (SELECT rowid FROM records WHERE id = @record_id))`;
 
 /** Inserts events with an already prepared statement (callers inside their own transaction use this). */
 export function insertEvents(db: Database.Database, events: readonly InferenceEvent[]): void {
@@ -249,7 +251,12 @@ function conditionsOf(filter: EventFilter): { where: string; values: Array<strin
   };
   equal('kind', filter.kind);
   equal('run_id', filter.runId);
-  equal('record_id', filter.recordId);
+  if (filter.recordId !== undefined) {
+    conditions.push(
+      '(record_key = (SELECT rowid FROM records WHERE id = ?) OR (record_key IS NULL AND record_id = ?))',
+    );
+    values.push(filter.recordId, filter.recordId);
+  }
   equal('chain_id', filter.chainId);
   equal('prompt_version', filter.promptVersion);
   equal('cause', filter.cause);

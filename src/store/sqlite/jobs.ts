@@ -12,8 +12,8 @@ export function createJobIntent(db: Database.Database, job: NewJob, at: string):
            VALUES (?, ?, 'intent', ?, ?, ?, ?, ?)`,
     ).run(job.id, job.model, job.kind, job.members.length, estimated, at, at);
     const member = db.prepare(
-      `INSERT INTO job_records (job_id, record_id, attempt, prompt_hash, estimated_tokens, context_digest, source_hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO job_records (job_id, record_id, attempt, prompt_hash, estimated_tokens, context_digest, source_hash, record_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT rowid FROM records WHERE id = ?))`,
     );
     const claim = db.prepare(
       `UPDATE records SET status = 'in_flight', job_id = ?, lane = 'batch', updated_at = ?
@@ -28,6 +28,7 @@ export function createJobIntent(db: Database.Database, job: NewJob, at: string):
         m.estimatedTokens,
         m.contextDigest ?? null,
         m.sourceHash ?? null,
+        m.recordId,
       );
       if (claim.run(job.id, at, m.recordId).changes !== 1) {
         throw new StoreError(

@@ -231,4 +231,20 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX texts_by_hash ON texts (hash) WHERE record_key IS NULL;
   CREATE UNIQUE INDEX texts_by_record ON texts (record_key, hash) WHERE record_key IS NOT NULL;
   `,
+  // 10: a record's events and job memberships are indexed by the record's row (records.rowid)
+  // rather than its id, for the same reason: a round's entries then share a stretch of the index
+  // instead of landing on a page each. Events of ids the store has no record of (rejected source
+  // lines) keep an index by id.
+  `
+  ALTER TABLE events ADD COLUMN record_key INTEGER;
+  UPDATE events SET record_key = (SELECT rowid FROM records WHERE records.id = events.record_id)
+    WHERE record_id IS NOT NULL;
+  DROP INDEX events_by_record;
+  CREATE INDEX events_by_record ON events (record_key, id) WHERE record_key IS NOT NULL;
+  CREATE INDEX events_by_unknown_record ON events (record_id) WHERE record_key IS NULL;
+  ALTER TABLE job_records ADD COLUMN record_key INTEGER;
+  UPDATE job_records SET record_key = (SELECT rowid FROM records WHERE records.id = job_records.record_id);
+  DROP INDEX job_records_by_record;
+  CREATE INDEX job_records_by_record ON job_records (record_key);
+  `,
 ];

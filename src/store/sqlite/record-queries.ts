@@ -41,7 +41,7 @@ export function recordAttempts(db: Database.Database, recordId: string): RecordA
       `SELECT j.id AS jobId, j.remote_name AS remoteName, m.attempt AS attempt, m.prompt_hash AS promptHash,
               j.state AS jobState, j.created_at AS createdAt, j.updated_at AS updatedAt
          FROM job_records m JOIN jobs j ON j.id = m.job_id
-        WHERE m.record_id = ? ORDER BY j.created_at, j.id`,
+        WHERE m.record_key = (SELECT rowid FROM records WHERE id = ?) ORDER BY j.created_at, j.id`,
     )
     .all(recordId) as Array<RecordAttempt & { jobState: JobState }>;
 }
