@@ -30,6 +30,7 @@ export { ApiUnreachableError } from './runner/connection-watch.js';
 export { RunLockedError, LeaseLostError } from './store/lease.js';
 export { openWorkloadSession } from './runner/workload-session.js';
 export type { WorkloadSession, WorkloadSessionOptions } from './runner/workload-session.js';
+export { limitHeapGrowth, HEAP_GROWING_PERCENT } from './runner/heap-growth.js';
 export { startEmulator } from './emulator/index.js';
 export { GEMINI_PRICE_LIST, configuredPriceList, costOf, modelLimits, modelPrices } from './pricing/index.js';
 export type { PriceList, LanePrice, ModelLimits, BilledTokens } from './pricing/index.js';

@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { createGeminiClient } from '../../src/gemini/index.js';
 import { systemClock, type RunnerClock } from '../../src/clock.js';
 import { openWorkloadSession } from '../../src/runner/workload-session.js';
+import { limitHeapGrowth } from '../../src/runner/heap-growth.js';
 import { timedApi } from '../timed-api.js';
 import { ioSince, processIo } from './process-io.js';
 import { startEmulatorChild } from './emulator-process.js';
@@ -141,6 +142,8 @@ async function outputBytesOf(folder: string): Promise<number> {
 }
 
 if (process.argv[1] === import.meta.filename) {
+  // As the wavebatch command does at start (WAVEBATCH_HEAP_GROWING_PERCENT=0 measures V8's own choice).
+  limitHeapGrowth();
   const records = Number(process.argv[2] ?? 10_000);
   process.stdout.write(`${JSON.stringify(await measureEndToEnd(records))}\n`);
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from './exit-codes.js';
 import { reportError } from './report-error.js';
+import { limitHeapGrowth } from '../runner/heap-growth.js';
 
 // A reader that stops early (`wavebatch failures | head`) closes the pipe: that is not an error.
 for (const stream of [process.stdout, process.stderr]) {
@@ -55,6 +56,8 @@ const program = new Command('wavebatch')
   .exitOverride();
 
 try {
+  // First, before the heap grows: a long run's peak memory follows V8's growth, not its data.
+  limitHeapGrowth();
   const requested = process.argv[2] ?? '';
   const moduleName = MODULE_OF[requested] ?? requested;
   // `completion` describes every command, so it needs them all, as an unknown command (or help) does.
