@@ -66,8 +66,19 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       await store.createJobIntent({ id: 'job1', model: 'm', kind: 'inline', members: [member] });
       await expect(
         store.createJobIntent({ id: 'job2', model: 'm', kind: 'inline', members: [member] }),
-      ).rejects.toThrow(/not ready/);
+      ).rejects.toThrow('Record a/p1 is not ready; it cannot join job job2.');
       expect(await store.getJob('job2')).toBeNull();
+      // A job of a ready record and one that is not: the whole intent rolls back, naming the one.
+      await expect(
+        store.createJobIntent({
+          id: 'job3',
+          model: 'm',
+          kind: 'inline',
+          members: [{ ...member, recordId: 'b/p1' }, member],
+        }),
+      ).rejects.toThrow('Record a/p1 is not ready; it cannot join job job3.');
+      expect(await store.getJob('job3')).toBeNull();
+      expect((await store.getRecord('b/p1'))?.status).toBe('ready');
       expect((await store.getRecord('a/p1'))?.status).toBe('in_flight');
 
       expect(

@@ -15,11 +15,7 @@ export function createJobIntent(db: Database.Database, job: NewJob, at: string):
       `INSERT INTO job_records (job_id, record_id, attempt, prompt_hash, estimated_tokens, context_digest, source_hash, record_key)
          VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT rowid FROM records WHERE id = ?))`,
     );
-    const claim = db.prepare(
-      `UPDATE records SET status = 'in_flight', job_id = ?, lane = 'batch', updated_at = ?
-         WHERE id = ? AND status = 'ready'`,
-    );
-    for (const m of job.members) {
+    for (const m of job.members)
       member.run(
         job.id,
         m.recordId,
@@ -30,12 +26,24 @@ export function createJobIntent(db: Database.Database, job: NewJob, at: string):
         m.sourceHash ?? null,
         m.recordId,
       );
-      if (claim.run(job.id, at, m.recordId).changes !== 1) {
-        throw new StoreError(
-          'STORE_CONFLICT',
-          `Record ${m.recordId} is not ready; it cannot join job ${job.id}.`,
-        );
-      }
+    // One statement claims them all, by the rows the memberships point at (`+status` keeps SQLite
+    // off the status index, through which it would visit every ready record).
+    const claimed = db
+      .prepare(
+        `UPDATE records SET status = 'in_flight', job_id = ?, lane = 'batch', updated_at = ?
+           WHERE +status = 'ready' AND rowid IN (SELECT record_key FROM job_records WHERE job_id = ?)`,
+      )
+      .run(job.id, at, job.id).changes;
+    if (claimed !== job.members.length) {
+      // Some member was not ready (or is unknown): name the first, and the transaction rolls back.
+      const inJob = db.prepare('SELECT job_id AS jobId FROM records WHERE id = ?');
+      const refused = job.members.find(
+        (m) => (inJob.get(m.recordId) as { jobId: string | null } | undefined)?.jobId !== job.id,
+      );
+      throw new StoreError(
+        'STORE_CONFLICT',
+        `Record ${refused?.recordId ?? '?'} is not ready; it cannot join job ${job.id}.`,
+      );
     }
   })();
 }
