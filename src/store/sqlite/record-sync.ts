@@ -37,7 +37,7 @@ export async function syncRecords(
     .pluck();
   const upsert = db.prepare(
     `INSERT INTO records (rowid, id, chain_id, position, vars_json, media_json, updated_at)
-       VALUES (@rowid, @id, @chainId, @position, @vars, @media, @at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET chain_id = excluded.chain_id, position = excluded.position,
          vars_json = excluded.vars_json, media_json = excluded.media_json`,
   );
@@ -55,21 +55,22 @@ export async function syncRecords(
         throw duplicateId(record, String(firstOfId.get(record.id)), origin);
       if (claimPosition.run(record.chainId, record.position, origin).changes === 0)
         throw duplicatePosition(record, String(firstAtPosition.get(record.chainId, record.position)), origin);
-      const row = {
-        rowid: placement.rowidFor(record.chainId, record.position),
-        id: record.id,
-        chainId: record.chainId,
-        position: record.position,
-        vars: JSON.stringify(record.vars),
-        media: JSON.stringify(record.media),
+      // Bound by position: cheaper than by name, once per record of the source.
+      const rowid = placement.rowidFor(record.chainId, record.position);
+      const values = [
+        record.id,
+        record.chainId,
+        record.position,
+        JSON.stringify(record.vars),
+        JSON.stringify(record.media),
         at,
-      };
+      ];
       try {
-        upsert.run(row);
+        upsert.run(rowid, ...values);
       } catch (error) {
         // The place is another row's (see RowPlacement): SQLite picks one instead.
-        if (row.rowid === null || !isRowidTaken(error)) throw error;
-        upsert.run({ ...row, rowid: null });
+        if (rowid === null || !isRowidTaken(error)) throw error;
+        upsert.run(null, ...values);
       }
     }
     placement.save();
