@@ -13,8 +13,9 @@ const SEEN_LIMIT = 100_000;
 
 /**
  * Keeps each rendered prompt (and generation config) once in the state store, by hash (and, for a
- * record's own request, by record), so an event refers to its prompt instead of repeating it. Texts are buffered and saved a group at a time;
- * `flush` before anything refers to them durably (the runner flushes before it stores job intents).
+ * record's own request, by record), so an event refers to its prompt instead of repeating it. Texts
+ * are buffered and saved a group at a time; `flush` before anything refers to them durably (the
+ * runner flushes before it stores job intents).
  */
 export class TextArchive {
   private pending: StoredText[] = [];
