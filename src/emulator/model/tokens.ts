@@ -1,10 +1,4 @@
-import {
-  fieldOf,
-  generationConfigOf,
-  partsOf,
-  type WireGenerateRequest,
-  type WirePart,
-} from './wire-request.js';
+import { partsOf, responseSchemasOf, type WireGenerateRequest, type WirePart } from './wire-request.js';
 
 /** Tokens per image, and per PDF page, as Gemini bills them at default media resolution. */
 export const TOKENS_PER_IMAGE = 258;
@@ -105,10 +99,7 @@ export function countRequestTokens(request: WireGenerateRequest, resolveFile?: F
 
 /** Characters of the request's response schema as sent (JSON Schema or OpenAPI style), 0 without one. */
 function schemaChars(request: WireGenerateRequest): number {
-  const config = generationConfigOf(request);
-  const schema =
-    fieldOf(config, 'responseJsonSchema') ??
-    fieldOf(config, '_responseJsonSchema') ??
-    fieldOf(config, 'responseSchema');
+  const { jsonSchema, openApiSchema } = responseSchemasOf(request);
+  const schema = jsonSchema ?? openApiSchema;
   return schema === undefined || schema === null ? 0 : (JSON.stringify(schema)?.length ?? 0);
 }

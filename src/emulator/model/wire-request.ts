@@ -90,6 +90,18 @@ export function generationConfigOf(request: WireGenerateRequest): Record<string,
   return isJsonObject(config) ? config : {};
 }
 
+/** The response schema as sent: JSON Schema (either field name) or OpenAPI style, each absent when not sent. */
+export function responseSchemasOf(request: WireGenerateRequest): {
+  jsonSchema: unknown;
+  openApiSchema: unknown;
+} {
+  const config = generationConfigOf(request);
+  return {
+    jsonSchema: fieldOf(config, 'responseJsonSchema') ?? fieldOf(config, '_responseJsonSchema'),
+    openApiSchema: fieldOf(config, 'responseSchema'),
+  };
+}
+
 /** Reads the response format from generationConfig (camelCase or snake_case). */
 export function responseFormatOf(
   request: WireGenerateRequest,
@@ -97,8 +109,7 @@ export function responseFormatOf(
 ): ResponseFormat {
   const config = generationConfigOf(request);
   const mime = fieldOf(config, 'responseMimeType');
-  const jsonSchema = fieldOf(config, 'responseJsonSchema') ?? fieldOf(config, '_responseJsonSchema');
-  const openApiSchema = fieldOf(config, 'responseSchema');
+  const { jsonSchema, openApiSchema } = responseSchemasOf(request);
   const maxTokens = Number(fieldOf(config, 'maxOutputTokens'));
   return {
     mimeType: typeof mime === 'string' && mime.length > 0 ? mime.toLowerCase() : 'text/plain',
