@@ -184,7 +184,7 @@ export interface RunRow {
 export interface EventLog {
   /** Appends events in one transaction. */
   appendEvents(events: readonly InferenceEvent[]): Promise<void>;
-  /** Stores texts not stored yet (by hash), in one transaction. */
+  /** Stores texts not stored yet (a record's own prompt by record and hash, any other by hash), in one transaction. */
   saveTexts(texts: readonly StoredText[]): Promise<void>;
   /**
    * The text stored under `hash`. Give the record an event names: a record's own prompt is found

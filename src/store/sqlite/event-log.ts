@@ -9,6 +9,7 @@ import type {
   StoredEvent,
   StoredText,
 } from '../event-log.js';
+import { RECORD_ROW } from './row-placement.js';
 
 /** Column shapes of `events` as SQL returns them. */
 interface EventDbRow {
@@ -88,7 +89,7 @@ const COLUMNS = [
  * sit together.
  */
 const INSERT_EVENT = `INSERT INTO events (${COLUMNS.join(', ')}, record_key)
-  VALUES (${COLUMNS.map(() => '?').join(', ')}, (SELECT rowid FROM records WHERE id = ?))`;
+  VALUES (${COLUMNS.map(() => '?').join(', ')}, ${RECORD_ROW})`;
 
 /** Inserts events with an already prepared statement (callers inside their own transaction use this). */
 export function insertEvents(db: Database.Database, events: readonly InferenceEvent[]): void {
@@ -117,7 +118,7 @@ export function saveTexts(db: Database.Database, texts: readonly StoredText[], a
   // OR IGNORE: a text already stored under the same owner and hash is the same text.
   const insert = db.prepare(
     `INSERT OR IGNORE INTO texts (record_key, hash, kind, body, created_at)
-       VALUES ((SELECT rowid FROM records WHERE id = ?), ?, ?, ?, ?)`,
+       VALUES (${RECORD_ROW}, ?, ?, ?, ?)`,
   );
   db.transaction(() => {
     for (const text of texts) insert.run(text.recordId ?? null, text.hash, text.kind, text.body, at);
@@ -133,7 +134,7 @@ export function getText(db: Database.Database, hash: string, recordId?: string |
     db
       .prepare(
         `SELECT hash, kind, body FROM texts
-          WHERE record_key = (SELECT rowid FROM records WHERE id = ?) AND hash = ?`,
+          WHERE record_key = ${RECORD_ROW} AND hash = ?`,
       )
       .get(recordId, hash) as StoredText | undefined;
   const shared = () =>
@@ -261,9 +262,7 @@ function conditionsOf(filter: EventFilter): { where: string; values: Array<strin
   equal('kind', filter.kind);
   equal('run_id', filter.runId);
   if (filter.recordId !== undefined) {
-    conditions.push(
-      '(record_key = (SELECT rowid FROM records WHERE id = ?) OR (record_key IS NULL AND record_id = ?))',
-    );
+    conditions.push(`(record_key = ${RECORD_ROW} OR (record_key IS NULL AND record_id = ?))`);
     values.push(filter.recordId, filter.recordId);
   }
   equal('chain_id', filter.chainId);

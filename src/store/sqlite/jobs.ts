@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import type { JobMember, JobRow, JobState, NewJob } from '../store.js';
 import { toJobRow, type JobDbRow } from './rows.js';
+import { RECORD_ROW } from './row-placement.js';
 
 /** Records the job as an intent and claims its ready members; throws STORE_CONFLICT if one is not ready. */
 export function createJobIntent(db: Database.Database, job: NewJob, at: string): void {
@@ -13,7 +14,7 @@ export function createJobIntent(db: Database.Database, job: NewJob, at: string):
     ).run(job.id, job.model, job.kind, job.members.length, estimated, at, at);
     const member = db.prepare(
       `INSERT INTO job_records (job_id, record_id, attempt, prompt_hash, estimated_tokens, context_digest, source_hash, record_key)
-         VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT rowid FROM records WHERE id = ?))`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ${RECORD_ROW})`,
     );
     for (const m of job.members)
       member.run(

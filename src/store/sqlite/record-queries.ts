@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { JobState, RecordAttempt, RecordFilter, StoredRecord } from '../store.js';
 import { RECORD_SELECT, toStoredRecord, type RecordDbRow } from './rows.js';
+import { RECORD_ROW } from './row-placement.js';
 
 /** Records in id or chain order matching every condition of the filter (read-only: for status, export, the API). */
 export function listRecords(db: Database.Database, filter: RecordFilter): StoredRecord[] {
@@ -41,7 +42,7 @@ export function recordAttempts(db: Database.Database, recordId: string): RecordA
       `SELECT j.id AS jobId, j.remote_name AS remoteName, m.attempt AS attempt, m.prompt_hash AS promptHash,
               j.state AS jobState, j.created_at AS createdAt, j.updated_at AS updatedAt
          FROM job_records m JOIN jobs j ON j.id = m.job_id
-        WHERE m.record_key = (SELECT rowid FROM records WHERE id = ?) ORDER BY j.created_at, j.id`,
+        WHERE m.record_key = ${RECORD_ROW} ORDER BY j.created_at, j.id`,
     )
     .all(recordId) as Array<RecordAttempt & { jobState: JobState }>;
 }
