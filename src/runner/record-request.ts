@@ -209,12 +209,9 @@ export class RecordRequestBuilder {
     }
     const context = await this.contextFor(record);
     const composed = await this.compose(
-      record.id,
-      record.id,
+      { key: record.id, blamed: record.id, what: record.id, owner: record.id },
       { record: recordFields(record), context },
       { media: record.media, responseJsonSchema: this.options.responseJsonSchema },
-      record.id,
-      record.id,
     );
     return {
       recordId: record.id,
@@ -236,8 +233,12 @@ export class RecordRequestBuilder {
     for (const record of records) contexts.push(await this.contextFor(record));
     const ids = records.map((record) => record.id);
     const composed = await this.compose(
-      first.id,
-      `the group of ${ids.join(', ')}`,
+      {
+        key,
+        blamed: first.id,
+        what: `the group of ${ids.join(', ')}`,
+        owner: records.length === 1 ? first.id : null,
+      },
       {
         record: recordFields(first),
         context: contexts[0],
@@ -247,8 +248,6 @@ export class RecordRequestBuilder {
         labelledMedia: records.map((record) => ({ label: `Files of ${record.id}:`, media: record.media })),
         responseJsonSchema: groupResponseSchema(this.groupItem, ids),
       },
-      key,
-      records.length === 1 ? first.id : null,
     );
     const members: GroupMember[] = [];
     for (const [index, record] of records.entries()) {
@@ -263,18 +262,15 @@ export class RecordRequestBuilder {
   }
 
   /**
-   * Renders the prompt, builds the request and its batch line under `key`, and keeps the rendered
-   * prompt for the inference log (beside `owner`, the record whose own request it is, if any). A template or media failure is `blamed`'s RecordRequestError,
-   * naming `what`; a failed upload that may succeed later is rethrown (not the record's fault: it
-   * must not dead-letter it).
+   * Renders the prompt, builds the request and its batch line under `key`, and keeps the
+   * rendered prompt for the inference log (beside `owner`, the record whose own request it is, if
+   * any). A template or media failure is `blamed`'s RecordRequestError, naming `what`; a failed
+   * upload that may succeed later is rethrown (not the record's fault: it must not dead-letter it).
    */
   private async compose(
-    blamed: string,
-    what: string,
+    who: { key: string; blamed: string; what: string; owner: string | null },
     vars: PromptVariables,
     parts: Pick<BuildModelRequestInput, 'media' | 'labelledMedia' | 'responseJsonSchema'>,
-    key: string,
-    owner: string | null,
   ): Promise<{
     request: ModelRequest;
     promptHash: string;
@@ -286,9 +282,13 @@ export class RecordRequestBuilder {
     try {
       rendered = this.options.prompt.render(vars);
     } catch (error) {
-      throw new RecordRequestError(blamed, `Prompt rendering failed for ${what}: ${messageOf(error)}`, {
-        cause: error,
-      });
+      throw new RecordRequestError(
+        who.blamed,
+        `Prompt rendering failed for ${who.what}: ${messageOf(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
     let request: ModelRequest;
     try {
@@ -301,12 +301,16 @@ export class RecordRequestBuilder {
       });
     } catch (error) {
       if (isTransientUploadFailure(error)) throw error;
-      throw new RecordRequestError(blamed, `Cannot build the request for ${what}: ${messageOf(error)}`, {
-        cause: error,
-      });
+      throw new RecordRequestError(
+        who.blamed,
+        `Cannot build the request for ${who.what}: ${messageOf(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
-    const line = toBatchFileLine(key, request);
-    await this.options.archive?.rememberPrompt(rendered.hash, rendered.system, rendered.text, owner);
+    const line = toBatchFileLine(who.key, request);
+    await this.options.archive?.rememberPrompt(rendered.hash, rendered.system, rendered.text, who.owner);
     return {
       request,
       promptHash: rendered.hash,
