@@ -18,6 +18,12 @@ import { FAST_RETRY } from '../fixtures/session.js';
 const CHILD = join(import.meta.dirname, '..', 'fixtures', 'run-child.ts');
 const SEED = Number(process.env.WB_SOAK_SEED ?? Date.now() % 1_000_000);
 const KILL_ROUNDS = 5;
+/**
+ * A runner normally ends within seconds. One that is still alive after this has stopped making
+ * progress: it is killed and the test fails with its last lines, instead of the whole soak hanging
+ * until the test's timeout with nothing to show what the runner was waiting on (seen once in CI).
+ */
+const CHILD_DEADLINE_MS = 45_000;
 
 /** Deterministic uniform [0, 1) numbers from a seed (mulberry32). */
 function random(seed: number): () => number {
@@ -67,6 +73,11 @@ function runChild(
     });
     let outcome: Outcome | null = null;
     let timer: NodeJS.Timeout | undefined;
+    let stuck = false;
+    const deadline = setTimeout(() => {
+      stuck = true;
+      child.kill('SIGKILL');
+    }, CHILD_DEADLINE_MS);
     let work = 0;
     let stderr = '';
     const lines: string[] = [];
@@ -95,7 +106,16 @@ function runChild(
     child.on('exit', () => {
       pair.contended();
       clearTimeout(timer);
-      if (outcome) resolve(outcome);
+      clearTimeout(deadline);
+      if (stuck)
+        reject(
+          new Error(
+            `runner still alive after ${CHILD_DEADLINE_MS} ms (seed ${SEED}, ${work} units of work, ` +
+              `kill ${JSON.stringify(kill)}, partner contended: ${partnerDone}); its last lines:\n` +
+              `${lines.slice(-30).join('\n')}\n${stderr.slice(-2000)}`,
+          ),
+        );
+      else if (outcome) resolve(outcome);
       else reject(new Error(`runner failed (seed ${SEED}): ${stderr}\n${lines.slice(-5).join('\n')}`));
     });
   });
