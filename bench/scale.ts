@@ -2,20 +2,27 @@
 // records (and 1M with BENCH_SCALE_1M=1), peak RSS, start-up over an unchanged source, disk written
 // per record; then each stage beside its bare-loop ceiling, measured in the same run. Each end-to-end
 // size runs in its own child process (its own peak RSS), with the emulator in yet another one, so the
-// CPU and time figures hold wavebatch's own work.
+// CPU and time figures hold wavebatch's own work. A flat workload (no chains: every record ready at
+// once) runs at 100k too, as a different load: one round of every record instead of 20 rounds.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { machineConditions, printFigure, sizeFromEnv } from './figures.js';
 import type { EndToEndFigures } from './scale/end-to-end.js';
 import { measureStages } from './scale/stages.js';
+import type { WorkloadShape } from './scale/workload.js';
 
-/** Runs the benchmark; BENCH_SCALE_SIZES (e.g. "10000,100000") or BENCH_SCALE_1M=1 pick the sizes. */
+/**
+ * Runs the benchmark; BENCH_SCALE_SIZES (e.g. "10000,100000") or BENCH_SCALE_1M=1 pick the sizes of
+ * chained workloads, BENCH_SCALE_FLAT_SIZES those of flat ones ("" for none).
+ */
 export async function benchScale(): Promise<void> {
-  const sizes = (process.env.BENCH_SCALE_SIZES ?? '10000,100000')
-    .split(',')
-    .map((size) => Number(size))
-    .filter((size) => Number.isInteger(size) && size > 0);
+  const sizes = sizesFrom(process.env.BENCH_SCALE_SIZES ?? '10000,100000');
   if (process.env.BENCH_SCALE_1M === '1' && !sizes.includes(1_000_000)) sizes.push(1_000_000);
+  const flatSizes = sizesFrom(process.env.BENCH_SCALE_FLAT_SIZES ?? '100000');
+  const runs = [
+    ...sizes.map((records) => ({ records, shape: 'chains' as const })),
+    ...flatSizes.map((records) => ({ records, shape: 'flat' as const })),
+  ];
   const stageRecords = sizeFromEnv('BENCH_STAGE_RECORDS', 50_000);
 
   console.log(
@@ -42,13 +49,13 @@ export async function benchScale(): Promise<void> {
   );
 
   console.log('  end to end');
-  for (const records of sizes) {
-    const figures = runEndToEnd(records);
+  for (const { records, shape } of runs) {
+    const figures = runEndToEnd(records, shape);
     if (!figures) continue;
     const localUs = (figures.localMs * 1000) / records;
     const cpuUs = (figures.cpuMs * 1000) / records;
     printFigure(
-      `  ${records.toLocaleString('en-US')} records`,
+      `  ${records.toLocaleString('en-US')} records${shape === 'flat' ? ', flat' : ''}`,
       `${rate(localUs)} records/s of local work (${localUs.toFixed(1)} µs/record; CPU ${rate(cpuUs)}/s); ` +
         `ceiling ${rate(ceilingUsPerRecord)}/s, ${(localUs / ceilingUsPerRecord).toFixed(2)}x`,
     );
@@ -72,16 +79,25 @@ export async function benchScale(): Promise<void> {
   }
 }
 
-function runEndToEnd(records: number): EndToEndFigures | null {
+function sizesFrom(list: string): number[] {
+  return list
+    .split(',')
+    .map((size) => Number(size))
+    .filter((size) => Number.isInteger(size) && size > 0);
+}
+
+function runEndToEnd(records: number, shape: WorkloadShape): EndToEndFigures | null {
   const script = join(import.meta.dirname, 'scale', 'end-to-end.ts');
-  const child = spawnSync(process.execPath, ['--import', 'tsx', script, String(records)], {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', script, String(records), shape], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 20,
   });
   const line = child.stdout.trim().split('\n').at(-1) ?? '';
   if (child.status !== 0 || !line.startsWith('{')) {
-    console.error(`  end to end at ${records} records failed (exit ${child.status ?? child.signal})`);
+    console.error(
+      `  end to end at ${records} records (${shape}) failed (exit ${child.status ?? child.signal})`,
+    );
     process.exitCode = 1;
     return null;
   }

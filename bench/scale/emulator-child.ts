@@ -4,9 +4,15 @@ import { startEmulator } from '../../src/emulator/index.js';
 
 const storageDir = process.argv[2];
 if (!storageDir) throw new Error('usage: emulator-child.ts <storage dir>');
+// Time runs 100,000x fast so jobs turn around in milliseconds; at that pace Google's 48 h file
+// lifetime would be 1.7 s real, and results not yet downloaded would vanish while the runner applies
+// another job's (it then sends their records again, as it must). A real run has 48 real hours, so the
+// files here live that long in real time.
+const TIME_SCALE = 100_000;
 const emulator = await startEmulator({
   seed: 3,
-  timeScale: 100_000,
+  timeScale: TIME_SCALE,
+  fileTtlMs: 48 * 3600 * 1000 * TIME_SCALE,
   turnaroundMs: { min: 1_000, max: 5_000 },
   storageDir,
   quotas: { maxConcurrentBatchJobs: 1000, maxEnqueuedTokensPerModel: 10_000_000_000 },

@@ -1,6 +1,6 @@
 // One whole run of the scale workload (JSONL source, chains of 20 pages, JSONL output sink) against
 // an emulator in another process, so this process's CPU is wavebatch's work alone. Run as a child:
-// `node --import tsx bench/scale/end-to-end.ts <records>`; prints one JSON line of figures.
+// `node --import tsx bench/scale/end-to-end.ts <records> [chains|flat]`; prints one JSON line of figures.
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,13 +14,14 @@ import { limitHeapGrowth } from '../../src/runner/heap-growth.js';
 import { timedApi } from '../timed-api.js';
 import { ioSince, processIo } from './process-io.js';
 import { startEmulatorChild } from './emulator-process.js';
-import { writeScaleWorkload } from './workload.js';
+import { writeScaleWorkload, type WorkloadShape } from './workload.js';
 
 /** Sleeps up to this long are the run loop's (poll interval, retry backoff); longer ones the lease's. */
 const POLL_SLEEP_MAX_MS = 1000;
 
 export interface EndToEndFigures {
   records: number;
+  shape: WorkloadShape;
   done: number;
   wallMs: number;
   /** Wall time spent in API calls (the emulator works meanwhile) and in poll sleeps. */
@@ -45,12 +46,15 @@ export interface EndToEndFigures {
 }
 
 /** Runs the workload of `records` pages to completion and measures it. */
-export async function measureEndToEnd(records: number): Promise<EndToEndFigures> {
+export async function measureEndToEnd(
+  records: number,
+  shape: WorkloadShape = 'chains',
+): Promise<EndToEndFigures> {
   const root = await mkdtemp(join(tmpdir(), 'wb-bench-scale-'));
   const emulator = await startEmulatorChild(join(root, 'emulator'));
   const url = emulator.url;
   try {
-    const workload = await writeScaleWorkload(join(root, 'workload'), records);
+    const workload = await writeScaleWorkload(join(root, 'workload'), records, 'jsonl', shape);
     const config = await loadConfig(workload.configPath, {});
     const api = timedApi(createGeminiClient({ apiKey: 'bench-key', baseUrl: url }));
     let sleepMs = 0;
@@ -106,6 +110,7 @@ export async function measureEndToEnd(records: number): Promise<EndToEndFigures>
       if (name.startsWith('state.db')) storeBytes += (await stat(join(stateDir, name))).size;
     return {
       records,
+      shape,
       done: summary.counts.done,
       wallMs,
       apiMs,
@@ -145,5 +150,6 @@ if (process.argv[1] === import.meta.filename) {
   // As the wavebatch command does at start (WAVEBATCH_HEAP_GROWING_PERCENT=0 measures V8's own choice).
   limitHeapGrowth();
   const records = Number(process.argv[2] ?? 10_000);
-  process.stdout.write(`${JSON.stringify(await measureEndToEnd(records))}\n`);
+  const shape = process.argv[3] === 'flat' ? 'flat' : 'chains';
+  process.stdout.write(`${JSON.stringify(await measureEndToEnd(records, shape))}\n`);
 }

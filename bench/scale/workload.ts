@@ -17,11 +17,15 @@ export interface ScaleWorkload {
   sourceBytes: number;
 }
 
+/** Pages in chains of PAGES_PER_BOOK (each page's prompt needs the previous one's output), or flat: every page on its own. */
+export type WorkloadShape = 'chains' | 'flat';
+
 /** Writes `records` pages (seeded: the same bytes every run) with prompt, schema and config under `root`. */
 export async function writeScaleWorkload(
   root: string,
   records: number,
   sink: 'jsonl' | 'files' = 'jsonl',
+  shape: WorkloadShape = 'chains',
 ): Promise<ScaleWorkload> {
   const random = seededRandom(7, 'scale');
   await mkdir(join(root, 'prompts', 'page'), { recursive: true });
@@ -56,13 +60,12 @@ export async function writeScaleWorkload(
     'source:',
     '  type: jsonl',
     '  path: pages.jsonl',
-    '  chain_field: book',
+    ...(shape === 'chains' ? ['  chain_field: book'] : []),
     'prompt:',
     '  dir: prompts',
     '  name: page',
     '  version: v1',
-    'context:',
-    '  field: carry_over',
+    ...(shape === 'chains' ? ['context:', '  field: carry_over'] : []),
     'model:',
     '  name: gemini-2.5-flash',
     '  response_schema_file: schema.json',
