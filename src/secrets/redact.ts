@@ -32,6 +32,13 @@ const PATTERNS: ReadonlyArray<[RegExp, string]> = [
   [/\b([a-z][a-z0-9+.-]*:\/\/)[^/\s:@"'<>]+(?::[^/\s@"'<>]*)?@/gi, `$1${REDACTED}@`],
 ];
 
+/**
+ * Text in which none of PATTERNS can match: each pattern needs one of these (case aside) to match.
+ * Most text logged (every output of a run) holds none, and one search is far cheaper than six
+ * replaces (at a million outputs, redaction was 12 µs of each record's apply).
+ */
+const MAY_HOLD_PATTERN = /AIza|ya29\.|bearer|key=|token=|x-goog-api-key|:\/\//i;
+
 /** Marks `value` as a secret for the rest of the process (an API key passed in code, not the environment). */
 export function registerSecret(value: string | undefined): void {
   const secret = value?.trim();
@@ -42,6 +49,7 @@ export function registerSecret(value: string | undefined): void {
 export function redact(text: string): string {
   let out = text;
   for (const secret of knownSecrets()) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+  if (!MAY_HOLD_PATTERN.test(out)) return out;
   for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
   return out;
 }

@@ -32,6 +32,21 @@ describe('redact', () => {
     for (const [text, expected] of cases) expect(redact(text), text).toBe(expected);
   });
 
+  it('finds secret-shaped text whatever its case and however it is spelt (the quick check before the patterns lets none by)', () => {
+    const cases: Array<[string, string]> = [
+      ['AUTHORIZATION: BEARER abc.def', 'AUTHORIZATION: BEARER [redacted]'],
+      ['/files?ALT=media&API_KEY=abc123', '/files?ALT=media&API_KEY=[redacted]'],
+      ['/files?Api-Key=abc123', '/files?Api-Key=[redacted]'],
+      ['/x?ACCESS_TOKEN=abc123&n=1', '/x?ACCESS_TOKEN=[redacted]&n=1'],
+      ['/x?token=abc123', '/x?token=[redacted]'],
+      ["X-Goog-Api-Key='abc123'", "X-Goog-Api-Key='[redacted]'"],
+      ['HTTPS://USER:PW@HOST/path', 'HTTPS://[redacted]@HOST/path'],
+      ['git+ssh://deploy@host/repo', 'git+ssh://[redacted]@host/repo'],
+      [`{"output":"${SHAPED}"}`, '{"output":"[redacted]"}'],
+    ];
+    for (const [text, expected] of cases) expect(redact(text), text).toBe(expected);
+  });
+
   it('leaves ordinary text alone, including short values and e-mail addresses', () => {
     registerSecret('short');
     for (const text of [
