@@ -1,4 +1,4 @@
-import { SYNC_LANES } from '../lanes/lane.js';
+import { LANES } from '../lanes/lane.js';
 import { LatencyTracker } from '../scheduler/index.js';
 import type { WorkloadStore } from '../store/store.js';
 
@@ -7,19 +7,16 @@ const HISTORY_SAMPLES = 256;
 
 /**
  * A latency tracker seeded with what earlier runs of this workload measured, from the inference log:
- * each batch job's turnaround (its create to its end, as Google reported them) and each synchronous
- * lane's send-to-answer times. So `auto` plans a new run with this workload's own figures, not the priors.
+ * the latest batch jobs' turnarounds (their create to their end, as Google reported them) and the
+ * latest synchronous requests' send-to-answer times. So `auto` plans a new run with this workload's
+ * own recent figures, not the priors. Indexed reads: a store of a million attempts answers at once.
  */
 export async function latencyFromHistory(
-  store: Pick<WorkloadStore, 'jobAttempts' | 'listEvents'>,
+  store: Pick<WorkloadStore, 'recentLatencies'>,
 ): Promise<LatencyTracker> {
   const tracker = new LatencyTracker();
-  for (const job of await store.jobAttempts(undefined, HISTORY_SAMPLES))
-    if (job.lane === 'batch' && job.latencyMs > 0) tracker.observe('batch', job.latencyMs);
-  for (const lane of SYNC_LANES) {
-    const events = await store.listEvents({ kind: 'attempt', lane, limit: HISTORY_SAMPLES });
-    for (const event of events)
-      if (event.type === 'done' && event.latencyMs !== null) tracker.observe(lane, event.latencyMs);
-  }
+  for (const lane of LANES)
+    for (const ms of await store.recentLatencies(lane, HISTORY_SAMPLES))
+      if (lane !== 'batch' || ms > 0) tracker.observe(lane, ms);
   return tracker;
 }

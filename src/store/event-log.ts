@@ -199,6 +199,12 @@ export interface EventLog {
   causeCounts(runId?: number): Promise<CauseCount[]>;
   /** Attempts (optionally of one run) per job, slowest first. */
   jobAttempts(runId?: number, limit?: number): Promise<JobAttempts[]>;
+  /**
+   * How long the latest `limit` answers on `lane` took, oldest first: on the batch lane each
+   * processed job's turnaround (created to ended, as Google reported them), on a synchronous lane
+   * each successful request's send-to-answer time.
+   */
+  recentLatencies(lane: Lane, limit: number): Promise<number[]>;
   /** Sums of the attempts of a run. */
   runUsage(runId: number): Promise<{
     requests: number;

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { RECENT_JOB_LATENCIES, RECENT_SYNC_LATENCIES } from '../../src/store/sqlite/event-log.js';
 import { describeStoreContract } from './store-suite.js';
 
 describeStoreContract('SqliteStore', async () => {
@@ -132,6 +133,26 @@ describe('SqliteStore: its own file', () => {
       expect((await upgraded.getText('h-old', 'r'))?.body).toBe('{"text":"new"}');
     } finally {
       await upgraded.close();
+    }
+  });
+
+  it("reads a lane's latest latencies through indexes, not by reading the inference log through", async () => {
+    const path = join(dir, 'latencies.db');
+    await new SqliteStore({ path }).close();
+    const db = new Database(path);
+    try {
+      const plan = (sql: string, ...values: unknown[]) =>
+        (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...values) as Array<{ detail: string }>)
+          .map((row) => row.detail)
+          .join('; ');
+      // The jobs table is small; the events are reached through a job's own index entries.
+      expect(plan(RECENT_JOB_LATENCIES, 256)).toMatch(/SEARCH events USING INDEX events_by_job/);
+      expect(plan(RECENT_JOB_LATENCIES, 256)).not.toMatch(/SCAN events/);
+      expect(plan(RECENT_SYNC_LATENCIES, 'flex', 256)).toMatch(
+        /SEARCH events USING INDEX events_by_sync_attempt \(lane=\?\)/,
+      );
+    } finally {
+      db.close();
     }
   });
 });

@@ -440,5 +440,52 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       expect((await store.recordAttempts('a/p1')).map((a) => a.jobId)).toEqual(['job1']);
       expect(await store.recordAttempts('b/p1')).toEqual([]);
     });
+
+    it("reads each lane's latest latencies, oldest first: a processed job's turnaround, a synchronous lane's answers", async () => {
+      const factory = new AttemptEventFactory({ now: () => Date.parse('2026-12-04T00:00:00Z') });
+      const attempt = (lane: 'batch' | 'flex' | 'standard', ms: number, job: string | null, failed = false) =>
+        factory.create({
+          runId: null,
+          lane,
+          model: 'gemini-2.5-flash',
+          job: job === null ? null : { id: job, name: `batches/${job}` },
+          requestId: job === null ? `r-${ms}` : 'a/p1',
+          record: { id: 'a/p1', chainId: 'a', position: 1 },
+          prompt: { name: 'p', version: 'v1', hash: 'h' },
+          attempt: 0,
+          startedAt: 1_000_000,
+          finishedAt: 1_000_000 + ms,
+          usage: { inputTokens: 1, outputTokens: 1 },
+          ...(failed ? { failure: { cause: 'timeout', message: 'slow', raw: null } } : {}),
+        });
+      const member = (recordId: string) => ({ recordId, attempt: 0, promptHash: 'h', estimatedTokens: 1 });
+      // Three jobs in order; the last is still pending, so its (odd) events say nothing yet.
+      for (const [job, recordId] of [
+        ['job1', 'a/p1'],
+        ['job2', 'b/p1'],
+      ] as const) {
+        await store.createJobIntent({ id: job, model: 'm', kind: 'inline', members: [member(recordId)] });
+        await store.updateJobState(job, 'processed');
+      }
+      await store.releaseJobRecords('job2', false);
+      await store.createJobIntent({ id: 'job3', model: 'm', kind: 'inline', members: [member('b/p1')] });
+      await store.appendEvents([
+        attempt('batch', 1000, 'job1'),
+        attempt('batch', 1000, 'job1', true),
+        attempt('flex', 10, null),
+        attempt('batch', 2000, 'job2'),
+        attempt('flex', 99, null, true),
+        attempt('flex', 20, null),
+        attempt('standard', 5, null),
+        attempt('batch', 3000, 'job3'),
+        attempt('flex', 30, null),
+      ]);
+      expect(await store.recentLatencies('batch', 10)).toEqual([1000, 2000]);
+      expect(await store.recentLatencies('batch', 1)).toEqual([2000]);
+      expect(await store.recentLatencies('flex', 10)).toEqual([10, 20, 30]);
+      expect(await store.recentLatencies('flex', 2)).toEqual([20, 30]);
+      expect(await store.recentLatencies('standard', 10)).toEqual([5]);
+      expect(await store.recentLatencies('priority', 10)).toEqual([]);
+    });
   });
 }

@@ -201,6 +201,32 @@ export function jobAttempts(db: Database.Database, runId: number | undefined, li
     .all(...(runId === undefined ? [] : [runId]), limit) as JobAttempts[];
 }
 
+/**
+ * A batch job's members all carry its turnaround: one event of each processed job says it, found
+ * through events_by_job.
+ */
+export const RECENT_JOB_LATENCIES = `SELECT (SELECT latency_ms FROM events
+    WHERE job_id = jobs.id AND kind = 'attempt' AND latency_ms IS NOT NULL LIMIT 1)
+  FROM jobs WHERE state = 'processed' ORDER BY created_at DESC, id DESC LIMIT ?`;
+
+/**
+ * A synchronous lane's successful attempts, newest first, from their own partial index (the query
+ * repeats the index's condition, or SQLite would not use it; INDEXED BY makes that an error).
+ */
+export const RECENT_SYNC_LATENCIES = `SELECT latency_ms FROM events INDEXED BY events_by_sync_attempt
+  WHERE kind = 'attempt' AND lane <> 'batch' AND lane = ? AND type = 'done' AND latency_ms IS NOT NULL
+  ORDER BY id DESC LIMIT ?`;
+
+/** See EventLog.recentLatencies. */
+export function recentLatencies(db: Database.Database, lane: Lane, limit: number): number[] {
+  const newestFirst = (
+    lane === 'batch'
+      ? db.prepare(RECENT_JOB_LATENCIES).pluck().all(limit)
+      : db.prepare(RECENT_SYNC_LATENCIES).pluck().all(lane, limit)
+  ) as Array<number | null>;
+  return newestFirst.filter((ms): ms is number => ms !== null).reverse();
+}
+
 /** Request count, token and cost sums and the lanes used over a run's attempts. */
 export function runUsage(
   db: Database.Database,

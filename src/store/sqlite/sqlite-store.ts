@@ -388,6 +388,10 @@ export class SqliteStore implements WorkloadStore {
     return eventLog.jobAttempts(this.db, runId, limit);
   }
 
+  async recentLatencies(lane: Lane, limit: number): Promise<number[]> {
+    return eventLog.recentLatencies(this.db, lane, limit);
+  }
+
   async runUsage(runId: number): Promise<{
     requests: number;
     inputTokens: number;
