@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { RECENT_JOB_LATENCIES, RECENT_SYNC_LATENCIES } from '../../src/store/sqlite/event-log.js';
+import { ADD_RANGE } from '../../src/store/sqlite/attempt-totals.js';
 import { describeStoreContract } from './store-suite.js';
 
 describeStoreContract('SqliteStore', async () => {
@@ -128,6 +129,11 @@ describe('SqliteStore: its own file', () => {
       expect((await upgraded.listEvents({ recordId: 'r' })).map((e) => e.type)).toEqual(['done']);
       expect((await upgraded.listEvents({ recordId: 'gone' })).map((e) => e.type)).toEqual(['rejected']);
       expect((await upgraded.recordAttempts('r')).map((a) => a.jobId)).toEqual(['j']);
+      // The totals of all runs start from the events already logged.
+      expect((await upgraded.attemptGroups()).map((g) => [g.type, g.attempts, g.records])).toEqual([
+        ['done', 1, 1],
+        ['rejected', 1, 1],
+      ]);
       // A new prompt of the same record and hash is kept beside the record; the old one stays.
       await upgraded.saveTexts([{ hash: 'h-old', recordId: 'r', kind: 'prompt', body: '{"text":"new"}' }]);
       expect((await upgraded.getText('h-old', 'r'))?.body).toBe('{"text":"new"}');
@@ -136,7 +142,7 @@ describe('SqliteStore: its own file', () => {
     }
   });
 
-  it("reads a lane's latest latencies through indexes, not by reading the inference log through", async () => {
+  it("reads a lane's latest latencies and keeps the attempt totals through indexes, never reading the inference log through", async () => {
     const path = join(dir, 'latencies.db');
     await new SqliteStore({ path }).close();
     const db = new Database(path);
@@ -148,6 +154,14 @@ describe('SqliteStore: its own file', () => {
       // The jobs table is small; the events are reached through a job's own index entries.
       expect(plan(RECENT_JOB_LATENCIES, 256)).toMatch(/SEARCH events USING INDEX events_by_job/);
       expect(plan(RECENT_JOB_LATENCIES, 256)).not.toMatch(/SCAN events/);
+      // Adding a transaction's events to the totals reads those events by id, and each record's
+      // earlier events through the record's own index entries.
+      expect(plan(ADD_RANGE, 1, 2)).toMatch(/SEARCH e USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)/);
+      expect(plan(ADD_RANGE, 1, 2)).toMatch(
+        /SEARCH o USING INDEX events_by_record \(record_key=\? AND id<\?\)/,
+      );
+      expect(plan(ADD_RANGE, 1, 2)).toMatch(/SEARCH o USING INDEX events_by_unknown_record/);
+      expect(plan(ADD_RANGE, 1, 2)).not.toMatch(/SCAN/);
       expect(plan(RECENT_SYNC_LATENCIES, 'flex', 256)).toMatch(
         /SEARCH events USING INDEX events_by_sync_attempt \(lane=\?\)/,
       );

@@ -441,6 +441,127 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       expect(await store.recordAttempts('b/p1')).toEqual([]);
     });
 
+    it('keeps the attempts of all runs totalled as they are logged: the same groups as the log itself, after a prune and a reopen too', async () => {
+      const day = (d: number) => Date.parse(`2026-12-0${d}T00:00:00Z`);
+      const attempt = (at: number, runId: number, recordId: string, usage: number, cause: string | null) => ({
+        ...new AttemptEventFactory({ now: () => at }).create({
+          runId,
+          lane: 'batch',
+          model: 'gemini-2.5-flash',
+          record: { id: recordId, chainId: recordId[0] ?? null, position: 1 },
+          prompt: { name: 'p', version: at < day(3) ? 'v1' : 'v2', hash: 'h' },
+          attempt: 0,
+          startedAt: at,
+          finishedAt: at + usage,
+          usage: { inputTokens: usage, outputTokens: 2 * usage },
+          ...(cause ? { failure: { cause, message: 'no', raw: null } } : {}),
+        }),
+        ...(cause ? { type: 'retry' } : {}),
+      });
+      const rejected = (at: number, recordId: string) => ({
+        ...emptyEvent('record', 'rejected', at, 1, 'batch'),
+        recordId,
+        model: 'gemini-2.5-flash',
+        cause: 'invalid_record',
+      });
+      // A record retried twice in one call and once more in the next, ids the store has no record
+      // of rejected in two calls, and a job event, which is no attempt.
+      await store.appendEvents([
+        attempt(day(1), 1, 'a/p1', 10, null),
+        attempt(day(1), 1, 'b/p1', 5, 'timeout'),
+        attempt(day(1), 1, 'b/p1', 6, 'timeout'),
+        rejected(day(1), 'ghost'),
+        { ...emptyEvent('job', 'submitted', day(1), 1, 'batch'), jobId: 'j1' },
+      ]);
+      await store.appendEvents([
+        attempt(day(2), 2, 'b/p1', 7, 'timeout'),
+        attempt(day(2), 2, 'b/p1', 8, null),
+        rejected(day(2), 'ghost'),
+        rejected(day(2), 'ghost2'),
+      ]);
+      await store.appendEvents([attempt(day(3), 3, 'a/p2', 1, null), attempt(day(3), 3, 'a/p1', 3, null)]);
+
+      /** What the log itself says, grouped here: the totals must agree with it. */
+      const fromLog = async () => {
+        const groups = new Map<
+          string,
+          {
+            attempts: number;
+            records: Set<string>;
+            inputTokens: number;
+            outputTokens: number;
+            costUsd: number;
+            latencyMs: number;
+          }
+        >();
+        for (const e of await store.listEvents({})) {
+          if (!(e.kind === 'attempt' || (e.kind === 'record' && e.type === 'rejected'))) continue;
+          const key = [e.model, e.lane, e.promptName, e.promptVersion, e.type, e.cause].join('|');
+          const group = groups.get(key) ?? {
+            attempts: 0,
+            records: new Set<string>(),
+            inputTokens: 0,
+            outputTokens: 0,
+            costUsd: 0,
+            latencyMs: 0,
+          };
+          group.attempts++;
+          if (e.recordId) group.records.add(e.recordId);
+          group.inputTokens += e.inputTokens;
+          group.outputTokens += e.outputTokens;
+          group.costUsd += e.costUsd;
+          group.latencyMs += e.latencyMs ?? 0;
+          groups.set(key, group);
+        }
+        return new Map(
+          [...groups].map(([key, g]) => [
+            key,
+            { ...g, records: g.records.size, costUsd: Number(g.costUsd.toFixed(9)) },
+          ]),
+        );
+      };
+      const totals = async () =>
+        new Map(
+          (await store.attemptGroups()).map((g) => [
+            [g.model, g.lane, g.promptName, g.promptVersion, g.type, g.cause].join('|'),
+            {
+              attempts: g.attempts,
+              records: g.records,
+              inputTokens: g.inputTokens,
+              outputTokens: g.outputTokens,
+              costUsd: Number(g.costUsd.toFixed(9)),
+              latencyMs: g.latencyMs,
+            },
+          ]),
+        );
+      expect(await totals()).toEqual(await fromLog());
+      expect((await totals()).get('gemini-2.5-flash|batch|p|v1|retry|timeout')).toMatchObject({
+        attempts: 3,
+        records: 1,
+      });
+      expect((await totals()).get('gemini-2.5-flash|batch|||rejected|invalid_record')).toMatchObject({
+        attempts: 3,
+        records: 2,
+      });
+      expect((await totals()).get('gemini-2.5-flash|batch|p|v1|done|')).toMatchObject({
+        attempts: 2,
+        records: 2,
+        inputTokens: 18,
+      });
+
+      expect((await store.pruneEvents(new Date(day(2)).toISOString())).events).toBe(5);
+      expect(await totals()).toEqual(await fromLog());
+      expect((await totals()).get('gemini-2.5-flash|batch|p|v1|retry|timeout')).toMatchObject({
+        attempts: 1,
+        records: 1,
+      });
+
+      await store.close();
+      store = await backend.open();
+      expect(await totals()).toEqual(await fromLog());
+      expect((await totals()).size).toBe(4);
+    });
+
     it("reads each lane's latest latencies, oldest first: a processed job's turnaround, a synchronous lane's answers", async () => {
       const factory = new AttemptEventFactory({ now: () => Date.parse('2026-12-04T00:00:00Z') });
       const attempt = (lane: 'batch' | 'flex' | 'standard', ms: number, job: string | null, failed = false) =>

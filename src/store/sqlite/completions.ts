@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ShardCommit } from '../../outputs/index.js';
 import type { FailureInput, FailureOutcome, RecordSuccess } from '../store.js';
+import type { InferenceEvent } from '../event-log.js';
 import { insertEvents } from './event-log.js';
 import { CLEAR_LOCATION, commitShard } from './output-index.js';
 
@@ -30,6 +31,7 @@ export function completeRecords(
   );
   return db.transaction(() => {
     const completed: string[] = [];
+    const events: InferenceEvent[] = [];
     // Billed once per job of the group, not once per record.
     const billed = new Map<string, { input: number; output: number }>();
     for (const success of successes) {
@@ -56,9 +58,10 @@ export function completeRecords(
         billed.set(success.jobId, job);
       }
       // Logged only with the completion it describes, so a replayed result is logged once.
-      if (success.event) insertEvents(db, [success.event]);
+      if (success.event) events.push(success.event);
       completed.push(success.recordId);
     }
+    insertEvents(db, events);
     if (completed.length > 0) unblock.run(at, JSON.stringify(completed));
     for (const [jobId, tokens] of billed) bill.run(tokens.input, tokens.output, jobId);
     // The lines up to here are committed with the completions that refer to them, atomically.

@@ -10,6 +10,7 @@ import type {
   StoredText,
 } from '../event-log.js';
 import { RECORD_ROW } from './row-placement.js';
+import { addToAttemptTotals, attemptTotals, rebuildAttemptTotals } from './attempt-totals.js';
 
 /** Column shapes of `events` as SQL returns them. */
 interface EventDbRow {
@@ -95,12 +96,17 @@ const INSERT_EVENT = `INSERT INTO events (${COLUMNS.join(', ')}, record_key)
 export function insertEvents(db: Database.Database, events: readonly InferenceEvent[]): void {
   if (events.length === 0) return;
   const insert = db.prepare(INSERT_EVENT);
+  let first: number | bigint | null = null;
+  let last: number | bigint = 0;
   for (const event of events) {
     const row = toDbRow(event);
     const values: unknown[] = COLUMNS.map((column) => row[column]);
     values.push(row.record_id);
-    insert.run(values);
+    last = insert.run(values).lastInsertRowid;
+    first ??= last;
   }
+  // In the same transaction as the events: the totals never count an event that was not logged.
+  if (first !== null) addToAttemptTotals(db, first, last);
 }
 
 /** Appends events in one transaction. */
@@ -156,9 +162,12 @@ export function listEvents(db: Database.Database, filter: EventFilter): StoredEv
   return rows.map(toStoredEvent);
 }
 
-/** Attempts (and rejected records) grouped by model, lane, prompt, outcome and cause (optionally of one run). */
+/**
+ * Attempts (and rejected records) grouped by model, lane, prompt, outcome and cause: of one run from
+ * its events, of all runs from the totals kept as events are logged.
+ */
 export function attemptGroups(db: Database.Database, runId: number | undefined): AttemptGroup[] {
-  const run = runId === undefined ? '' : 'AND run_id = ?';
+  if (runId === undefined) return attemptTotals(db);
   return db
     .prepare(
       `SELECT model, lane, prompt_name AS promptName, prompt_version AS promptVersion, type, cause,
@@ -166,11 +175,11 @@ export function attemptGroups(db: Database.Database, runId: number | undefined):
               SUM(input_tokens) AS inputTokens, SUM(output_tokens) AS outputTokens,
               SUM(thoughts_tokens) AS thoughtsTokens, COALESCE(SUM(cost_usd), 0) AS costUsd,
               COALESCE(SUM(latency_ms), 0) AS latencyMs
-         FROM events WHERE (kind = 'attempt' OR (kind = 'record' AND type = 'rejected')) ${run}
+         FROM events WHERE (kind = 'attempt' OR (kind = 'record' AND type = 'rejected')) AND run_id = ?
         GROUP BY model, lane, prompt_name, prompt_version, type, cause
         ORDER BY model, lane, prompt_name, prompt_version, type, cause`,
     )
-    .all(...(runId === undefined ? [] : [runId])) as AttemptGroup[];
+    .all(runId) as AttemptGroup[];
 }
 
 /** Failures per cause (optionally of one run), most frequent first. */
@@ -265,6 +274,7 @@ export function runUsage(
 export function pruneEvents(db: Database.Database, before: string): { events: number; texts: number } {
   return db.transaction(() => {
     const events = db.prepare('DELETE FROM events WHERE at < ?').run(before).changes;
+    if (events > 0) rebuildAttemptTotals(db);
     const texts = db
       .prepare(
         `DELETE FROM texts WHERE created_at < ?

@@ -253,4 +253,31 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX events_by_sync_attempt ON events (lane, id) WHERE kind = 'attempt' AND lane <> 'batch';
   `,
+  // 12: the attempts of all runs grouped as reports and status show them, kept up to date as events
+  // are logged (see attempt-totals.ts), instead of a GROUP BY over the whole inference log per call.
+  `
+  CREATE TABLE attempt_totals (
+    model TEXT NOT NULL,
+    lane TEXT NOT NULL,
+    prompt_name TEXT NOT NULL,
+    prompt_version TEXT NOT NULL,
+    type TEXT NOT NULL,
+    cause TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    records INTEGER NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    thoughts_tokens INTEGER NOT NULL,
+    cost_usd REAL NOT NULL,
+    latency_ms INTEGER NOT NULL,
+    PRIMARY KEY (model, lane, prompt_name, prompt_version, type, cause)
+  ) WITHOUT ROWID;
+  INSERT INTO attempt_totals
+    SELECT COALESCE(model, ''), COALESCE(lane, ''), COALESCE(prompt_name, ''), COALESCE(prompt_version, ''),
+           type, COALESCE(cause, ''), COUNT(*), COUNT(DISTINCT record_id), COALESCE(SUM(input_tokens), 0),
+           COALESCE(SUM(output_tokens), 0), COALESCE(SUM(thoughts_tokens), 0), COALESCE(SUM(cost_usd), 0),
+           COALESCE(SUM(latency_ms), 0)
+      FROM events WHERE kind = 'attempt' OR (kind = 'record' AND type = 'rejected')
+     GROUP BY 1, 2, 3, 4, 5, 6;
+  `,
 ];

@@ -1,0 +1,81 @@
+import type Database from 'better-sqlite3';
+import type { AttemptGroup } from '../event-log.js';
+
+/**
+ * The attempts of all runs, grouped by model, lane, prompt, outcome and cause, kept up to date as
+ * events are logged (table `attempt_totals`, migration 12). `status` and every run's report show
+ * them; a GROUP BY over the whole inference log took a second per call at a million attempts, and
+ * a dashboard asks every few seconds. Absent values are stored as '' (NULLs would make every row a
+ * key of its own) and read back as null.
+ */
+
+/** What an event must be to count: an attempt, or a record rejected before it could be sent. */
+const COUNTED = `(e.kind = 'attempt' OR (e.kind = 'record' AND e.type = 'rejected'))`;
+
+/** Same group as `e`, for an earlier event `o` of the same record. */
+const SAME_GROUP = `(o.kind = 'attempt' OR (o.kind = 'record' AND o.type = 'rejected')) AND o.type = e.type
+  AND o.model IS e.model AND o.lane IS e.lane AND o.prompt_name IS e.prompt_name
+  AND o.prompt_version IS e.prompt_version AND o.cause IS e.cause`;
+
+/**
+ * Whether `e` is its record's first event in its group, so `records` counts distinct records. The
+ * earlier events are found through the record's own index entries (by row, or by id for an id the
+ * store has no record of): a few rows, never a scan.
+ */
+const FIRST_OF_RECORD = `CASE
+  WHEN e.record_id IS NULL THEN 0
+  WHEN e.record_key IS NOT NULL THEN NOT EXISTS (SELECT 1 FROM events o
+    WHERE o.record_key = e.record_key AND o.id < e.id AND ${SAME_GROUP})
+  ELSE NOT EXISTS (SELECT 1 FROM events o
+    WHERE o.record_key IS NULL AND o.record_id = e.record_id AND o.id < e.id AND ${SAME_GROUP})
+  END`;
+
+const KEY = `COALESCE(e.model, ''), COALESCE(e.lane, ''), COALESCE(e.prompt_name, ''),
+  COALESCE(e.prompt_version, ''), e.type, COALESCE(e.cause, '')`;
+
+const SUMS = `COUNT(*), SUM(${FIRST_OF_RECORD}), COALESCE(SUM(e.input_tokens), 0),
+  COALESCE(SUM(e.output_tokens), 0), COALESCE(SUM(e.thoughts_tokens), 0), COALESCE(SUM(e.cost_usd), 0),
+  COALESCE(SUM(e.latency_ms), 0)`;
+
+const COLUMNS = `model, lane, prompt_name, prompt_version, type, cause, attempts, records, input_tokens,
+  output_tokens, thoughts_tokens, cost_usd, latency_ms`;
+
+/** Adds the events with ids from..to (one transaction's, in id order) to the totals. */
+export const ADD_RANGE = `INSERT INTO attempt_totals (${COLUMNS})
+  SELECT ${KEY}, ${SUMS} FROM events e WHERE e.id BETWEEN ? AND ? AND ${COUNTED}
+   GROUP BY 1, 2, 3, 4, 5, 6
+  ON CONFLICT (model, lane, prompt_name, prompt_version, type, cause) DO UPDATE SET
+    attempts = attempts + excluded.attempts, records = records + excluded.records,
+    input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
+    thoughts_tokens = thoughts_tokens + excluded.thoughts_tokens, cost_usd = cost_usd + excluded.cost_usd,
+    latency_ms = latency_ms + excluded.latency_ms`;
+
+/** Adds the events just inserted (ids `from` to `to`) to the totals, in the caller's transaction. */
+export function addToAttemptTotals(db: Database.Database, from: number | bigint, to: number | bigint): void {
+  db.prepare(ADD_RANGE).run(from, to);
+}
+
+/** Recounts the totals from the events left (after events were deleted). */
+export function rebuildAttemptTotals(db: Database.Database): void {
+  db.prepare('DELETE FROM attempt_totals').run();
+  db.prepare(
+    `INSERT INTO attempt_totals (${COLUMNS})
+       SELECT ${KEY}, COUNT(*), COUNT(DISTINCT e.record_id), COALESCE(SUM(e.input_tokens), 0),
+              COALESCE(SUM(e.output_tokens), 0), COALESCE(SUM(e.thoughts_tokens), 0),
+              COALESCE(SUM(e.cost_usd), 0), COALESCE(SUM(e.latency_ms), 0)
+         FROM events e WHERE ${COUNTED} GROUP BY 1, 2, 3, 4, 5, 6`,
+  ).run();
+}
+
+/** The totals over all runs, in the order of the per-run groups (model, lane, prompt, type, cause). */
+export function attemptTotals(db: Database.Database): AttemptGroup[] {
+  return db
+    .prepare(
+      `SELECT NULLIF(model, '') AS model, lane, NULLIF(prompt_name, '') AS promptName,
+              NULLIF(prompt_version, '') AS promptVersion, type, NULLIF(cause, '') AS cause, attempts,
+              records, input_tokens AS inputTokens, output_tokens AS outputTokens,
+              thoughts_tokens AS thoughtsTokens, cost_usd AS costUsd, latency_ms AS latencyMs
+         FROM attempt_totals ORDER BY model, lane, prompt_name, prompt_version, type, cause`,
+    )
+    .all() as AttemptGroup[];
+}
