@@ -509,7 +509,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
           if (e.recordId) group.records.add(e.recordId);
           group.inputTokens += e.inputTokens;
           group.outputTokens += e.outputTokens;
-          group.costUsd += e.costUsd;
+          group.costUsd += e.costUsd ?? 0;
           group.latencyMs += e.latencyMs ?? 0;
           groups.set(key, group);
         }
