@@ -38,6 +38,12 @@ export interface StoredRecord extends WorkloadRecord {
   predecessorOutput?: OutputLocation | null;
 }
 
+/** A record as a job's results are applied to it: who it is, where its chain is, which flight has it. */
+export type JobRecord = Pick<
+  StoredRecord,
+  'id' | 'chainId' | 'position' | 'predecessorId' | 'status' | 'jobId'
+>;
+
 export interface JobRow {
   id: string;
   remoteName: string | null;
@@ -342,6 +348,12 @@ export interface WorkloadStore extends MediaFileCache, FileDigestCache, EventLog
   longestRunnableChain(): Promise<number>;
   /** Records in id (or chain) order, filtered and paged. */
   listRecords(filter?: RecordFilter): Promise<StoredRecord[]>;
+  /**
+   * The records in job `jobId` now (in flight in it), as applying its results needs them: without
+   * their variables, media or output locations, which a job of thousands would read and parse for
+   * nothing.
+   */
+  recordsInJob(jobId: string): Promise<JobRecord[]>;
   /** Every job the record was sent in, oldest first. */
   recordAttempts(recordId: string): Promise<RecordAttempt[]>;
 

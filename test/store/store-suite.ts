@@ -80,16 +80,31 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       expect(await store.getJob('job3')).toBeNull();
       expect((await store.getRecord('b/p1'))?.status).toBe('ready');
       expect((await store.getRecord('a/p1'))?.status).toBe('in_flight');
+      // What applying job1's results reads of its records: only who they are and where they stand.
+      expect(await store.recordsInJob('job1')).toEqual([
+        { id: 'a/p1', chainId: 'a', position: 1, predecessorId: null, status: 'in_flight', jobId: 'job1' },
+      ]);
+      expect(await store.recordsInJob('job3')).toEqual([]);
 
       expect(
         await store.completeRecords([{ recordId: 'a/p1', jobId: 'job1', inputTokens: 5, outputTokens: 7 }]),
       ).toBe(1);
+      expect(await store.recordsInJob('job1')).toEqual([]);
       // A second completion of the same result (a replay after a crash) changes nothing.
       expect(
         await store.completeRecords([{ recordId: 'a/p1', jobId: 'job1', inputTokens: 5, outputTokens: 7 }]),
       ).toBe(0);
       expect((await store.getRecord('a/p2'))?.status).toBe('ready');
       expect((await store.getJob('job1'))?.inputTokens).toBe(5);
+      await store.createJobIntent({
+        id: 'job4',
+        model: 'm',
+        kind: 'inline',
+        members: [{ ...member, recordId: 'a/p2' }],
+      });
+      expect((await store.recordsInJob('job4')).map((r) => [r.id, r.position, r.predecessorId])).toEqual([
+        ['a/p2', 2, 'a/p1'],
+      ]);
     });
 
     it('completes many records in one call: only flights of that job count, successors unblock', async () => {

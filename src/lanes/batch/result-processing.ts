@@ -13,7 +13,7 @@ import {
 } from '../../results/index.js';
 import { groupPositions } from './request-groups.js';
 import type { InferenceEvent } from '../../store/event-log.js';
-import type { JobMember, JobRow, StoredRecord, WorkloadStore } from '../../store/store.js';
+import type { JobMember, JobRecord, JobRow, WorkloadStore } from '../../store/store.js';
 import type { AttemptEventFactory } from '../../telemetry/attempt-event.js';
 import type { BatchApi } from './batch-api.js';
 import type { RunnerEventListener } from '../../runner/events.js';
@@ -24,7 +24,7 @@ export interface ResultProcessingDeps {
   /** Jobs, their members and the records in flight in them (records are settled through `lifecycle`). */
   store: Pick<
     WorkloadStore,
-    'listJobs' | 'jobMembers' | 'listRecords' | 'updateJobState' | 'releaseJobRecords'
+    'listJobs' | 'jobMembers' | 'recordsInJob' | 'updateJobState' | 'releaseJobRecords'
   >;
   api: BatchApi;
   /** Settles each result: output written, record done and successor unlocked, or retried / dead-lettered. */
@@ -72,7 +72,7 @@ export async function processSucceededJob(
   const memberList = await deps.store.jobMembers(job.id);
   const members = new Map(memberList.map((m) => [m.recordId, m]));
   // One query for the job instead of one per result: the records still in flight in it.
-  const inFlight = new Map((await deps.store.listRecords({ jobId: job.id })).map((r) => [r.id, r]));
+  const inFlight = new Map((await deps.store.recordsInJob(job.id)).map((r) => [r.id, r]));
   const seen = new Set<string>();
   let succeeded = 0;
   let failed = 0;
@@ -177,7 +177,7 @@ async function applyResult(
   job: JobRow,
   remote: BatchJobInfo,
   member: JobMember,
-  record: StoredRecord | undefined,
+  record: JobRecord | undefined,
   classify: () => ResultOutcome,
 ): Promise<boolean> {
   // Settled already (a replay after a crash): nothing to do.
@@ -237,7 +237,7 @@ async function recordFailure(
   job: JobRow,
   remote: BatchJobInfo,
   member: JobMember,
-  record: StoredRecord | null,
+  record: JobRecord | null,
   failure: AttemptFailure,
 ): Promise<void> {
   const { cause, message, raw } = failure;
@@ -265,7 +265,7 @@ function attemptEvent(
   job: JobRow,
   remote: BatchJobInfo,
   member: JobMember,
-  record: StoredRecord | null,
+  record: JobRecord | null,
   result: {
     usage: Usage | null;
     finishReason: string | null;

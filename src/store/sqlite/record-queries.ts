@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { JobState, RecordAttempt, RecordFilter, StoredRecord } from '../store.js';
+import type { JobRecord, JobState, RecordAttempt, RecordFilter, StoredRecord } from '../store.js';
 import { RECORD_SELECT, toStoredRecord, type RecordDbRow } from './rows.js';
 import { RECORD_ROW } from './row-placement.js';
 
@@ -33,6 +33,16 @@ export function listRecords(db: Database.Database, filter: RecordFilter): Stored
     .prepare(`${RECORD_SELECT} ${where} ORDER BY ${order} LIMIT ?`)
     .all(...values, filter.limit ?? -1) as RecordDbRow[];
   return rows.map(toStoredRecord);
+}
+
+/** See WorkloadStore.recordsInJob: through the job index, no predecessor join, nothing parsed. */
+export function recordsInJob(db: Database.Database, jobId: string): JobRecord[] {
+  return db
+    .prepare(
+      `SELECT id, chain_id AS chainId, position, predecessor_id AS predecessorId, status, job_id AS jobId
+         FROM records WHERE job_id = ?`,
+    )
+    .all(jobId) as JobRecord[];
 }
 
 /** The jobs a record was a member of, oldest first, with the attempt it carried in each. */

@@ -29,6 +29,7 @@ import type {
   FailureOutcome,
   FailureRow,
   JobMember,
+  JobRecord,
   JobRow,
   JobState,
   LeaseClaim,
@@ -214,6 +215,10 @@ export class SqliteStore implements WorkloadStore {
 
   async listRecords(filter: RecordFilter = {}): Promise<StoredRecord[]> {
     return recordQueries.listRecords(this.db, filter);
+  }
+
+  async recordsInJob(jobId: string): Promise<JobRecord[]> {
+    return recordQueries.recordsInJob(this.db, jobId);
   }
 
   async recordAttempts(recordId: string): Promise<RecordAttempt[]> {
