@@ -456,7 +456,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       expect(await store.recordAttempts('b/p1')).toEqual([]);
     });
 
-    it('keeps the attempts of all runs totalled as they are logged: the same groups as the log itself, after a prune and a reopen too', async () => {
+    it("keeps the attempts of all runs and each run's usage totalled as they are logged: the same as the log itself, after a prune and a reopen too", async () => {
       const day = (d: number) => Date.parse(`2026-12-0${d}T00:00:00Z`);
       const attempt = (at: number, runId: number, recordId: string, usage: number, cause: string | null) => ({
         ...new AttemptEventFactory({ now: () => at }).create({
@@ -535,6 +535,23 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
           ]),
         );
       };
+      /** A run's usage as its logged attempts add up. */
+      const runFromLog = async (runId: number) => {
+        const attempts = (await store.listEvents({ runId })).filter((e) => e.kind === 'attempt');
+        const sum = (pick: (e: (typeof attempts)[number]) => number) =>
+          attempts.reduce((t, e) => t + pick(e), 0);
+        return {
+          requests: attempts.length,
+          inputTokens: sum((e) => e.inputTokens),
+          outputTokens: sum((e) => e.outputTokens),
+          thoughtsTokens: sum((e) => e.thoughtsTokens),
+          costUsd: expect.closeTo(
+            sum((e) => e.costUsd ?? 0),
+            12,
+          ),
+          lanes: [...new Set(attempts.map((e) => e.lane))].sort(),
+        };
+      };
       const totals = async () =>
         new Map(
           (await store.attemptGroups()).map((g) => [
@@ -550,6 +567,8 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
           ]),
         );
       expect(await totals()).toEqual(await fromLog());
+      for (const runId of [1, 2, 3]) expect(await store.runUsage(runId)).toEqual(await runFromLog(runId));
+      expect(await store.runUsage(1)).toMatchObject({ requests: 3, inputTokens: 21, lanes: ['batch'] });
       expect((await totals()).get('gemini-2.5-flash|batch|p|v1|retry|timeout')).toMatchObject({
         attempts: 3,
         records: 1,
@@ -566,6 +585,8 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
 
       expect((await store.pruneEvents(new Date(day(2)).toISOString())).events).toBe(5);
       expect(await totals()).toEqual(await fromLog());
+      for (const runId of [1, 2, 3]) expect(await store.runUsage(runId)).toEqual(await runFromLog(runId));
+      expect((await store.runUsage(1)).requests).toBe(0);
       expect((await totals()).get('gemini-2.5-flash|batch|p|v1|retry|timeout')).toMatchObject({
         attempts: 1,
         records: 1,
@@ -574,6 +595,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       await store.close();
       store = await backend.open();
       expect(await totals()).toEqual(await fromLog());
+      expect(await store.runUsage(2)).toEqual(await runFromLog(2));
       expect((await totals()).size).toBe(4);
     });
 

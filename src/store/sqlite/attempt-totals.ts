@@ -3,7 +3,7 @@ import type { AttemptGroup } from '../event-log.js';
 
 /**
  * The attempts of all runs, grouped by model, lane, prompt, outcome and cause, kept up to date as
- * events are logged (table `attempt_totals`, migration 12). `status` and every run's report show
+ * events are logged (table `attempt_totals`, migration 12), and each run's per lane (`run_usage`). `status` and every run's report show
  * them; a GROUP BY over the whole inference log took a second per call at a million attempts, and
  * a dashboard asks every few seconds. Absent values are stored as '' (NULLs would make every row a
  * key of its own) and read back as null.
@@ -50,13 +50,53 @@ export const ADD_RANGE = `INSERT INTO attempt_totals (${COLUMNS})
     thoughts_tokens = thoughts_tokens + excluded.thoughts_tokens, cost_usd = cost_usd + excluded.cost_usd,
     latency_ms = latency_ms + excluded.latency_ms`;
 
+const RUN_USAGE_SUMS = `COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0),
+  COALESCE(SUM(thoughts_tokens), 0), COALESCE(SUM(cost_usd), 0)`;
+
+/** Each run's attempts per lane (table `run_usage`, migration 13), added the same way. */
+export const ADD_RUN_USAGE = `INSERT INTO run_usage (run_id, lane, requests, input_tokens, output_tokens, thoughts_tokens, cost_usd)
+  SELECT run_id, lane, ${RUN_USAGE_SUMS} FROM events
+   WHERE id BETWEEN ? AND ? AND kind = 'attempt' AND run_id IS NOT NULL AND lane IS NOT NULL
+   GROUP BY run_id, lane
+  ON CONFLICT (run_id, lane) DO UPDATE SET requests = requests + excluded.requests,
+    input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
+    thoughts_tokens = thoughts_tokens + excluded.thoughts_tokens, cost_usd = cost_usd + excluded.cost_usd`;
+
 /** Adds the events just inserted (ids `from` to `to`) to the totals, in the caller's transaction. */
 export function addToAttemptTotals(db: Database.Database, from: number | bigint, to: number | bigint): void {
   db.prepare(ADD_RANGE).run(from, to);
+  db.prepare(ADD_RUN_USAGE).run(from, to);
+}
+
+/** A run's attempts per lane, from the sums kept as they were logged. */
+export function runUsageByLane(
+  db: Database.Database,
+  runId: number,
+): Array<{
+  lane: string;
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  thoughtsTokens: number;
+  costUsd: number;
+}> {
+  return db
+    .prepare(
+      `SELECT lane, requests, input_tokens AS inputTokens, output_tokens AS outputTokens,
+              thoughts_tokens AS thoughtsTokens, cost_usd AS costUsd
+         FROM run_usage WHERE run_id = ? ORDER BY lane`,
+    )
+    .all(runId) as ReturnType<typeof runUsageByLane>;
 }
 
 /** Recounts the totals from the events left (after events were deleted). */
 export function rebuildAttemptTotals(db: Database.Database): void {
+  db.prepare('DELETE FROM run_usage').run();
+  db.prepare(
+    `INSERT INTO run_usage (run_id, lane, requests, input_tokens, output_tokens, thoughts_tokens, cost_usd)
+       SELECT run_id, lane, ${RUN_USAGE_SUMS} FROM events
+        WHERE kind = 'attempt' AND run_id IS NOT NULL AND lane IS NOT NULL GROUP BY run_id, lane`,
+  ).run();
   db.prepare('DELETE FROM attempt_totals').run();
   db.prepare(
     `INSERT INTO attempt_totals (${COLUMNS})

@@ -10,7 +10,7 @@ import type {
   StoredText,
 } from '../event-log.js';
 import { RECORD_ROW } from './row-placement.js';
-import { addToAttemptTotals, attemptTotals, rebuildAttemptTotals } from './attempt-totals.js';
+import { addToAttemptTotals, attemptTotals, rebuildAttemptTotals, runUsageByLane } from './attempt-totals.js';
 
 /** Column shapes of `events` as SQL returns them. */
 interface EventDbRow {
@@ -236,7 +236,7 @@ export function recentLatencies(db: Database.Database, lane: Lane, limit: number
   return newestFirst.filter((ms): ms is number => ms !== null).reverse();
 }
 
-/** Request count, token and cost sums and the lanes used over a run's attempts. */
+/** Request count, token and cost sums and the lanes used over a run's attempts (kept per lane as logged). */
 export function runUsage(
   db: Database.Database,
   runId: number,
@@ -248,26 +248,23 @@ export function runUsage(
   costUsd: number;
   lanes: Lane[];
 } {
-  const sums = db
-    .prepare(
-      `SELECT COUNT(*) AS requests, COALESCE(SUM(input_tokens), 0) AS inputTokens,
-              COALESCE(SUM(output_tokens), 0) AS outputTokens, COALESCE(SUM(thoughts_tokens), 0) AS thoughtsTokens,
-              COALESCE(SUM(cost_usd), 0) AS costUsd
-         FROM events WHERE kind = 'attempt' AND run_id = ?`,
-    )
-    .get(runId) as {
-    requests: number;
-    inputTokens: number;
-    outputTokens: number;
-    thoughtsTokens: number;
-    costUsd: number;
+  const usage = {
+    requests: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    thoughtsTokens: 0,
+    costUsd: 0,
+    lanes: [] as Lane[],
   };
-  const lanes = (
-    db
-      .prepare(`SELECT DISTINCT lane FROM events WHERE run_id = ? AND kind = 'attempt' ORDER BY lane`)
-      .all(runId) as Array<{ lane: Lane }>
-  ).map((row) => row.lane);
-  return { ...sums, lanes };
+  for (const lane of runUsageByLane(db, runId)) {
+    usage.requests += lane.requests;
+    usage.inputTokens += lane.inputTokens;
+    usage.outputTokens += lane.outputTokens;
+    usage.thoughtsTokens += lane.thoughtsTokens;
+    usage.costUsd += lane.costUsd;
+    usage.lanes.push(lane.lane as Lane);
+  }
+  return usage;
 }
 
 /** Deletes events recorded before `before`, then the texts no remaining event refers to. */

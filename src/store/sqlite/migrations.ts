@@ -280,4 +280,24 @@ export const MIGRATIONS: readonly string[] = [
       FROM events WHERE kind = 'attempt' OR (kind = 'record' AND type = 'rejected')
      GROUP BY 1, 2, 3, 4, 5, 6;
   `,
+  // 13: each run's attempts summed per lane as events are logged (see attempt-totals.ts): the
+  // dispatcher of a synchronous or auto run reads them at every answer, and summing the run's events
+  // each time grew with the run (quadratic over it).
+  `
+  CREATE TABLE run_usage (
+    run_id INTEGER NOT NULL,
+    lane TEXT NOT NULL,
+    requests INTEGER NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    thoughts_tokens INTEGER NOT NULL,
+    cost_usd REAL NOT NULL,
+    PRIMARY KEY (run_id, lane)
+  ) WITHOUT ROWID;
+  INSERT INTO run_usage
+    SELECT run_id, lane, COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0),
+           COALESCE(SUM(thoughts_tokens), 0), COALESCE(SUM(cost_usd), 0)
+      FROM events WHERE kind = 'attempt' AND run_id IS NOT NULL AND lane IS NOT NULL
+     GROUP BY run_id, lane;
+  `,
 ];
