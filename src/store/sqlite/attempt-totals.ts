@@ -2,18 +2,19 @@ import type Database from 'better-sqlite3';
 import type { AttemptGroup } from '../event-log.js';
 
 /**
- * The attempts of all runs, grouped by model, lane, prompt, outcome and cause, kept up to date as
- * events are logged (table `attempt_totals`, migration 12), and each run's per lane (`run_usage`). `status` and every run's report show
- * them; a GROUP BY over the whole inference log took a second per call at a million attempts, and
- * a dashboard asks every few seconds. Absent values are stored as '' (NULLs would make every row a
- * key of its own) and read back as null.
+ * The attempts of all runs, grouped by model, lane, prompt, outcome and cause (table
+ * `attempt_totals`, migration 12), and each run's per lane (`run_usage`, migration 13), kept up to
+ * date as events are logged. `status`, every run's report and the dispatcher of a synchronous run
+ * read them; a GROUP BY over the inference log took a second per call at a million attempts, and a
+ * dashboard or a dispatcher asks again and again. Absent values are stored as '' (NULLs would make
+ * every row a key of its own) and read back as null.
  */
 
-/** What an event must be to count: an attempt, or a record rejected before it could be sent. */
-const COUNTED = `(e.kind = 'attempt' OR (e.kind = 'record' AND e.type = 'rejected'))`;
+/** What an event (of table alias `t`) must be to count: an attempt, or a record rejected before it could be sent. */
+const counted = (t: string) => `(${t}.kind = 'attempt' OR (${t}.kind = 'record' AND ${t}.type = 'rejected'))`;
 
 /** Same group as `e`, for an earlier event `o` of the same record. */
-const SAME_GROUP = `(o.kind = 'attempt' OR (o.kind = 'record' AND o.type = 'rejected')) AND o.type = e.type
+const SAME_GROUP = `${counted('o')} AND o.type = e.type
   AND o.model IS e.model AND o.lane IS e.lane AND o.prompt_name IS e.prompt_name
   AND o.prompt_version IS e.prompt_version AND o.cause IS e.cause`;
 
@@ -42,7 +43,7 @@ const COLUMNS = `model, lane, prompt_name, prompt_version, type, cause, attempts
 
 /** Adds the events with ids from..to (one transaction's, in id order) to the totals. */
 export const ADD_RANGE = `INSERT INTO attempt_totals (${COLUMNS})
-  SELECT ${KEY}, ${SUMS} FROM events e WHERE e.id BETWEEN ? AND ? AND ${COUNTED}
+  SELECT ${KEY}, ${SUMS} FROM events e WHERE e.id BETWEEN ? AND ? AND ${counted('e')}
    GROUP BY 1, 2, 3, 4, 5, 6
   ON CONFLICT (model, lane, prompt_name, prompt_version, type, cause) DO UPDATE SET
     attempts = attempts + excluded.attempts, records = records + excluded.records,
@@ -103,7 +104,7 @@ export function rebuildAttemptTotals(db: Database.Database): void {
        SELECT ${KEY}, COUNT(*), COUNT(DISTINCT e.record_id), COALESCE(SUM(e.input_tokens), 0),
               COALESCE(SUM(e.output_tokens), 0), COALESCE(SUM(e.thoughts_tokens), 0),
               COALESCE(SUM(e.cost_usd), 0), COALESCE(SUM(e.latency_ms), 0)
-         FROM events e WHERE ${COUNTED} GROUP BY 1, 2, 3, 4, 5, 6`,
+         FROM events e WHERE ${counted('e')} GROUP BY 1, 2, 3, 4, 5, 6`,
   ).run();
 }
 
