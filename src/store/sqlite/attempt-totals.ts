@@ -63,8 +63,8 @@ export const ADD_RUN_USAGE = `INSERT INTO run_usage (run_id, lane, requests, inp
     input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
     thoughts_tokens = thoughts_tokens + excluded.thoughts_tokens, cost_usd = cost_usd + excluded.cost_usd`;
 
-/** Adds the events just inserted (ids `from` to `to`) to the totals, in the caller's transaction. */
-export function addToAttemptTotals(db: Database.Database, from: number | bigint, to: number | bigint): void {
+/** Adds the events just inserted (ids `from` to `to`) to both totals, in the caller's transaction. */
+export function addToEventTotals(db: Database.Database, from: number | bigint, to: number | bigint): void {
   db.prepare(ADD_RANGE).run(from, to);
   db.prepare(ADD_RUN_USAGE).run(from, to);
 }
@@ -90,8 +90,8 @@ export function runUsageByLane(
     .all(runId) as ReturnType<typeof runUsageByLane>;
 }
 
-/** Recounts the totals from the events left (after events were deleted). */
-export function rebuildAttemptTotals(db: Database.Database): void {
+/** Recounts both totals from the events left (after events were deleted). */
+export function rebuildEventTotals(db: Database.Database): void {
   db.prepare('DELETE FROM run_usage').run();
   db.prepare(
     `INSERT INTO run_usage (run_id, lane, requests, input_tokens, output_tokens, thoughts_tokens, cost_usd)

@@ -10,7 +10,7 @@ import type {
   StoredText,
 } from '../event-log.js';
 import { RECORD_ROW } from './row-placement.js';
-import { addToAttemptTotals, attemptTotals, rebuildAttemptTotals, runUsageByLane } from './attempt-totals.js';
+import { addToEventTotals, attemptTotals, rebuildEventTotals, runUsageByLane } from './attempt-totals.js';
 
 /** Column shapes of `events` as SQL returns them. */
 interface EventDbRow {
@@ -106,7 +106,7 @@ export function insertEvents(db: Database.Database, events: readonly InferenceEv
     first ??= last;
   }
   // In the same transaction as the events: the totals never count an event that was not logged.
-  if (first !== null) addToAttemptTotals(db, first, last);
+  if (first !== null) addToEventTotals(db, first, last);
 }
 
 /** Appends events in one transaction. */
@@ -271,7 +271,7 @@ export function runUsage(
 export function pruneEvents(db: Database.Database, before: string): { events: number; texts: number } {
   return db.transaction(() => {
     const events = db.prepare('DELETE FROM events WHERE at < ?').run(before).changes;
-    if (events > 0) rebuildAttemptTotals(db);
+    if (events > 0) rebuildEventTotals(db);
     const texts = db
       .prepare(
         `DELETE FROM texts WHERE created_at < ?
