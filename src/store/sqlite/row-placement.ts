@@ -1,6 +1,13 @@
 import type Database from 'better-sqlite3';
 
 /**
+ * SQL for the row of the record whose id is bound at the `?`: the key of the indexes a round writes
+ * (prompts, events, job memberships), so its entries sit together as its rows do. NULL for an id
+ * with no record.
+ */
+export const RECORD_ROW = '(SELECT rowid FROM records WHERE id = ?)';
+
+/**
  * Where a record's row goes in the records table: rowid = position × 2³² + the chain's sequence
  * number, so the table is ordered by position, then chain. A run works a round at a time, one
  * record per chain at the same depth, and those rows now sit side by side: sending a round and
@@ -12,13 +19,6 @@ import type Database from 'better-sqlite3';
  * place is taken (a store whose rows were placed before this scheme, a sequence past 2³²), is
  * given an ordinary rowid by SQLite instead.
  */
-/**
- * SQL for the row of the record whose id is bound at the `?`: the key of the indexes a round writes
- * (prompts, events, job memberships), so its entries sit together as its rows do. NULL for an id
- * with no record.
- */
-export const RECORD_ROW = '(SELECT rowid FROM records WHERE id = ?)';
-
 export class RowPlacement {
   private readonly chainRow: Database.Statement;
   private readonly saveNext: Database.Statement;
