@@ -11,7 +11,8 @@ import type { AttemptGroup } from '../event-log.js';
  */
 
 /** What an event (of table alias `t`) must be to count: an attempt, or a record rejected before it could be sent. */
-const counted = (t: string) => `(${t}.kind = 'attempt' OR (${t}.kind = 'record' AND ${t}.type = 'rejected'))`;
+export const counted = (t: string) =>
+  `(${t}.kind = 'attempt' OR (${t}.kind = 'record' AND ${t}.type = 'rejected'))`;
 
 /** Same group as `e`, for an earlier event `o` of the same record. */
 const SAME_GROUP = `${counted('o')} AND o.type = e.type
@@ -51,12 +52,11 @@ export const ADD_RANGE = `INSERT INTO attempt_totals (${COLUMNS})
     thoughts_tokens = thoughts_tokens + excluded.thoughts_tokens, cost_usd = cost_usd + excluded.cost_usd,
     latency_ms = latency_ms + excluded.latency_ms`;
 
-const RUN_USAGE_SUMS = `COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0),
-  COALESCE(SUM(thoughts_tokens), 0), COALESCE(SUM(cost_usd), 0)`;
-
 /** Each run's attempts per lane (table `run_usage`, migration 13), added the same way. */
 export const ADD_RUN_USAGE = `INSERT INTO run_usage (run_id, lane, requests, input_tokens, output_tokens, thoughts_tokens, cost_usd)
-  SELECT run_id, lane, ${RUN_USAGE_SUMS} FROM events
+  SELECT run_id, lane, COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0),
+         COALESCE(SUM(thoughts_tokens), 0), COALESCE(SUM(cost_usd), 0)
+    FROM events
    WHERE id BETWEEN ? AND ? AND kind = 'attempt' AND run_id IS NOT NULL AND lane IS NOT NULL
    GROUP BY run_id, lane
   ON CONFLICT (run_id, lane) DO UPDATE SET requests = requests + excluded.requests,
@@ -90,22 +90,14 @@ export function runUsageByLane(
     .all(runId) as ReturnType<typeof runUsageByLane>;
 }
 
-/** Recounts both totals from the events left (after events were deleted). */
+/**
+ * Recounts both totals from the events left (after events were deleted): the same addition as at
+ * logging, over every event, so a record's first event left in a group is the one that counts it.
+ */
 export function rebuildEventTotals(db: Database.Database): void {
   db.prepare('DELETE FROM run_usage').run();
-  db.prepare(
-    `INSERT INTO run_usage (run_id, lane, requests, input_tokens, output_tokens, thoughts_tokens, cost_usd)
-       SELECT run_id, lane, ${RUN_USAGE_SUMS} FROM events
-        WHERE kind = 'attempt' AND run_id IS NOT NULL AND lane IS NOT NULL GROUP BY run_id, lane`,
-  ).run();
   db.prepare('DELETE FROM attempt_totals').run();
-  db.prepare(
-    `INSERT INTO attempt_totals (${COLUMNS})
-       SELECT ${KEY}, COUNT(*), COUNT(DISTINCT e.record_id), COALESCE(SUM(e.input_tokens), 0),
-              COALESCE(SUM(e.output_tokens), 0), COALESCE(SUM(e.thoughts_tokens), 0),
-              COALESCE(SUM(e.cost_usd), 0), COALESCE(SUM(e.latency_ms), 0)
-         FROM events e WHERE ${counted('e')} GROUP BY 1, 2, 3, 4, 5, 6`,
-  ).run();
+  addToEventTotals(db, 0, Number.MAX_SAFE_INTEGER);
 }
 
 /** The totals over all runs, in the order of the per-run groups (model, lane, prompt, type, cause). */

@@ -10,7 +10,13 @@ import type {
   StoredText,
 } from '../event-log.js';
 import { RECORD_ROW } from './row-placement.js';
-import { addToEventTotals, attemptTotals, rebuildEventTotals, runUsageByLane } from './attempt-totals.js';
+import {
+  addToEventTotals,
+  attemptTotals,
+  counted,
+  rebuildEventTotals,
+  runUsageByLane,
+} from './attempt-totals.js';
 
 /** Column shapes of `events` as SQL returns them. */
 interface EventDbRow {
@@ -175,7 +181,7 @@ export function attemptGroups(db: Database.Database, runId: number | undefined):
               SUM(input_tokens) AS inputTokens, SUM(output_tokens) AS outputTokens,
               SUM(thoughts_tokens) AS thoughtsTokens, COALESCE(SUM(cost_usd), 0) AS costUsd,
               COALESCE(SUM(latency_ms), 0) AS latencyMs
-         FROM events WHERE (kind = 'attempt' OR (kind = 'record' AND type = 'rejected')) AND run_id = ?
+         FROM events e WHERE ${counted('e')} AND run_id = ?
         GROUP BY model, lane, prompt_name, prompt_version, type, cause
         ORDER BY model, lane, prompt_name, prompt_version, type, cause`,
     )
