@@ -91,7 +91,10 @@ export interface GenerateOptions {
   serviceTier?: 'flex' | 'standard' | 'priority';
   /** Gives up on the call (the server may still finish, and bill, it). */
   signal?: AbortSignal;
-  /** Per-call HTTP timeout, replacing the client's (Flex answers can take 15 minutes). */
+  /**
+   * Per-call HTTP timeout, replacing the client's (Flex answers can take 15 minutes); 0 for none,
+   * when `signal` bounds the call.
+   */
   timeoutMs?: number;
 }
 

@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
 import {
   createGeminiClient,
@@ -242,6 +243,46 @@ describe('SyncExecutor against the emulator', () => {
     // Cut at ~30 ms real each, not 200.
     expect(Date.now() - started).toBeLessThan(FAST_RETRY.maxAttempts * 200);
     expect(calls).toBeLessThanOrEqual(FAST_RETRY.maxAttempts);
+  });
+
+  it('leaves no timer armed once its answers are back (each held its request in memory for the lane timeout)', async () => {
+    const emulator = await sandbox.startEmulator();
+    const executor = executorFor(emulator);
+    // Timers created during the calls and neither fired nor cleared after them, as async_hooks sees
+    // them (unref'd ones too, which getActiveResourcesInfo leaves out).
+    const armed = new Map<number, number>();
+    const hook = createHook({
+      init(asyncId, type, _trigger, resource) {
+        if (type === 'Timeout') armed.set(asyncId, (resource as { _idleTimeout?: number })._idleTimeout ?? 0);
+      },
+      destroy(asyncId) {
+        armed.delete(asyncId);
+      },
+    });
+    hook.enable();
+    try {
+      const outcomes = await Promise.all(
+        Array.from({ length: 20 }, (_, index) =>
+          executor.execute({
+            id: `r${index}`,
+            model: MODEL,
+            lane: 'flex',
+            request: textRequest(`Describe page ${index}.`),
+            estimatedTokens: 5,
+          }),
+        ),
+      );
+      expect(outcomes.every((outcome) => outcome.ok)).toBe(true);
+      // Timers cleared now are destroyed on the next turns of the event loop.
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      hook.disable();
+    }
+    // Short timers (the HTTP stack's own housekeeping) may still run; none as long as a lane's timeout.
+    const long = [...armed.values()].filter((ms) => ms >= 60_000);
+    expect(long).toEqual([]);
+    expect(emulator.ledger.entries()).toHaveLength(20);
   });
 
   it('refuses a lane with no quota without calling the API', async () => {
