@@ -26,6 +26,13 @@ const ESTIMATE_MARGIN = 1.15;
 /** Ready records whose priced input tokens are kept between rounds. */
 const PRICED_KEPT = 100_000;
 
+/**
+ * The blocked records the cost cap reserves for are counted again at most this often (a count is a
+ * scan of the records, and a round runs at every synchronous answer). Older counts only overstate
+ * the reserve: records leave `blocked` as the run goes.
+ */
+const BLOCKED_RECOUNT_MS = 1_000;
+
 /** Output tokens per request assumed until the run has billed some (what `wavebatch estimate` assumes). */
 export const ASSUMED_OUTPUT_TOKENS = 500;
 
@@ -69,6 +76,8 @@ export class LaneDispatch {
   private readonly inputTokens = new Map<string, number>();
   /** Records of stalled batch jobs cancelled in `auto`: sent on a synchronous lane when ready again. */
   private readonly hedged = new Set<string>();
+  /** The last count of blocked records, and when (the clock's ms) it was taken. */
+  private blocked = { count: 0, at: Number.NEGATIVE_INFINITY };
 
   constructor(private readonly deps: LaneDispatchDeps) {}
 
@@ -138,8 +147,15 @@ export class LaneDispatch {
   private async reservedUsd(priced: readonly ReadyRecord[]): Promise<number> {
     if (this.deps.settings.execution.maxCostUsd === null || priced.length === 0) return 0;
     const cheap = priced.reduce((sum, record) => sum + Math.min(record.cost.batch, record.cost.flex), 0);
-    const counts = await this.deps.store.counts();
-    return (counts.blocked * cheap) / priced.length;
+    return ((await this.blockedRecords()) * cheap) / priced.length;
+  }
+
+  /** Records blocked behind their chains, counted at most every BLOCKED_RECOUNT_MS. */
+  private async blockedRecords(): Promise<number> {
+    const now = this.deps.clock.now();
+    if (now - this.blocked.at >= BLOCKED_RECOUNT_MS)
+      this.blocked = { count: (await this.deps.store.counts()).blocked, at: now };
+    return this.blocked.count;
   }
 
   /** Every decision of `auto` is logged with its reason; a held record once per reason, in any mode. */

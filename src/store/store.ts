@@ -326,13 +326,19 @@ export interface WorkloadStore extends MediaFileCache, FileDigestCache, EventLog
   getRecord(id: string): Promise<StoredRecord | null>;
   /** Ready records, longest remaining chain first (only the scope's, while one is set). */
   listReady(limit: number): Promise<StoredRecord[]>;
-  /** Records per status (only the scope's, while one is set). */
+  /** Records per status (only the scope's, while one is set). Its cost grows with the workload. */
   counts(): Promise<RecordCounts>;
   /**
-   * Narrows this connection's `listReady` and `counts` to these records, or widens them again with
-   * null: a run over a selection sends only its records and finishes when they are settled, leaving
-   * every other record untouched. The scope belongs to the connection, never to the stored state, so
-   * a crash or the next run never inherits it.
+   * True while a record is ready or in flight (only the scope's, while one is set): with no active
+   * job either, the run is settled. Unlike `counts` its cost does not grow with the done records,
+   * so the run loop asks it at every synchronous answer.
+   */
+  hasOpenRecords(): Promise<boolean>;
+  /**
+   * Narrows this connection's `listReady`, `counts` and `hasOpenRecords` to these records, or widens
+   * them again with null: a run over a selection sends only its records and finishes when they are
+   * settled, leaving every other record untouched. The scope belongs to the connection, never to the
+   * stored state, so a crash or the next run never inherits it.
    */
   scopeTo(ids: readonly string[] | null): Promise<void>;
   /** Chains by how far they got. */

@@ -55,6 +55,38 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       expect(await store.counts()).toMatchObject({ ready: 2, blocked: 2, total: 4 });
     });
 
+    it('says whether a record is open (ready or in flight), within the scope while one is set', async () => {
+      const open = async () => {
+        const counts = await store.counts();
+        // The cheap probe agrees with the full count.
+        expect(await store.hasOpenRecords()).toBe(counts.ready + counts.in_flight > 0);
+        return store.hasOpenRecords();
+      };
+      expect(await open()).toBe(true);
+      // Claimed records are in flight: still open.
+      expect(await store.claimReady({ lane: 'flex', limit: 10, claimId: 'c' })).toHaveLength(2);
+      expect(await open()).toBe(true);
+      const done = (recordId: string, requestId: string) => ({
+        recordId,
+        jobId: null,
+        requestId,
+        inputTokens: 1,
+        outputTokens: 1,
+      });
+      expect(await store.completeRecords([done('b/p1', 'c-1')])).toBe(1);
+      // A scope of settled and blocked records has nothing open, while a/p1 is in flight outside it.
+      await store.scopeTo(['b/p1', 'a/p3']);
+      expect(await open()).toBe(false);
+      await store.scopeTo(null);
+      expect(await open()).toBe(true);
+      expect(await store.completeRecords([done('a/p1', 'c-0')])).toBe(1);
+      // a/p2 was unblocked by a/p1: open until it is done too.
+      expect(await open()).toBe(true);
+      await store.scopeTo(['a/p1']);
+      expect(await open()).toBe(false);
+      await store.scopeTo(null);
+    });
+
     it('re-sync is idempotent and keeps state', async () => {
       const summary = await store.syncRecords(stream([page('a', 1), page('c', 1)]));
       expect(summary).toEqual({ seen: 2, inserted: 1 });

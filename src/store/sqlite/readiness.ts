@@ -38,6 +38,16 @@ export function listReady(db: Database.Database, limit: number, scoped = false):
   return rows.map(toStoredRecord);
 }
 
+/** Whether a record is ready or in flight (within the scope, when `scoped`): one probe of the status index. */
+export function hasOpenRecords(db: Database.Database, scoped = false): boolean {
+  const row = db
+    .prepare(
+      `SELECT EXISTS (SELECT 1 FROM records r WHERE r.status IN ('ready', 'in_flight')${scopeCondition(scoped, 'r')}) AS open`,
+    )
+    .get() as { open: number };
+  return row.open === 1;
+}
+
 /** How many records are in each status, plus the total (of the scope, when `scoped`). */
 export function countRecords(db: Database.Database, scoped = false): RecordCounts {
   const rows = db

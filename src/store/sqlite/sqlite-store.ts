@@ -192,6 +192,10 @@ export class SqliteStore implements WorkloadStore {
     return readiness.countRecords(this.db, this.scoped);
   }
 
+  async hasOpenRecords(): Promise<boolean> {
+    return readiness.hasOpenRecords(this.db, this.scoped);
+  }
+
   async scopeTo(ids: readonly string[] | null): Promise<void> {
     setRecordScope(this.db, ids);
     this.scoped = ids !== null;

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { modelPrices, requestCost, GEMINI_PRICE_LIST } from '../../../src/pricing/index.js';
+import { PROGRESS_INTERVAL_MS } from '../../../src/runner/batch-runner.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { rmSync } from 'node:fs';
 import { writeCatalogWorkload, OUTPUT_SINKS } from '../../fixtures/catalog-workload.js';
@@ -87,4 +88,39 @@ describe.each(OUTPUT_SINKS)('execution.mode flex on the emulator, %s output sink
     const billed = ledger.reduce((sum, entry) => sum + entry.costUsd, 0);
     expect(logged).toBeCloseTo(billed, 9);
   }, 60_000);
+});
+
+describe('a synchronous run reports progress by time, not at every answer', () => {
+  const sandbox = emulatorSandbox();
+  let root = '';
+  afterEach(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('counts the records at most once per PROGRESS_INTERVAL_MS of its clock, and once at the end', async () => {
+    // Real time, answers in 5-40 ms: the loop passes at every one of 80 answers.
+    const emulator = await sandbox.startEmulator({
+      seed: 4,
+      tiers: { flex: { latencyMs: { min: 5, max: 40 } } },
+    });
+    const workload = writeCatalogWorkload({
+      books: 40,
+      pages: 2,
+      execution: { mode: 'flex', sync_concurrency: 8, poll_interval: '30s' },
+    });
+    root = workload.root;
+    const clock = emulatorClock(emulator, 1);
+    const { session, events } = await openEmulatedSession(workload.configPath, emulator, { clock });
+    const started = clock.now();
+    const summary = await session.runner.run();
+    const elapsedMs = clock.now() - started;
+    await session.close();
+
+    expect(summary.counts).toMatchObject({ done: 80, dead: 0, total: 80 });
+    expect(emulator.ledger.entries()).toHaveLength(80);
+    const progress = events.filter((event) => event.type === 'progress');
+    // One at the first pass, one per interval after it, one when settled.
+    expect(progress.length).toBeLessThanOrEqual(Math.floor(elapsedMs / PROGRESS_INTERVAL_MS) + 2);
+    expect(progress.at(-1)).toMatchObject({ counts: { done: 80, ready: 0, in_flight: 0 } });
+  });
 });
