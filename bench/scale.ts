@@ -3,25 +3,31 @@
 // per record; then each stage beside its bare-loop ceiling, measured in the same run. Each end-to-end
 // size runs in its own child process (its own peak RSS), with the emulator in yet another one, so the
 // CPU and time figures hold wavebatch's own work. A flat workload (no chains: every record ready at
-// once) runs at 100k too, as a different load: one round of every record instead of 20 rounds.
+// once) runs at 100k too, as a different load: one round of every record instead of 20 rounds. Chains
+// on the Flex lane run at 5k and 20k: one synchronous request per record, and a pass of the run loop
+// at every answer, so any per-pass cost that grows with the workload shows as CPU per record rising
+// from one size to the next.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { machineConditions, printFigure, sizeFromEnv } from './figures.js';
 import type { EndToEndFigures } from './scale/end-to-end.js';
 import { measureStages } from './scale/stages.js';
-import type { WorkloadShape } from './scale/workload.js';
+import type { WorkloadLane, WorkloadShape } from './scale/workload.js';
 
 /**
  * Runs the benchmark; BENCH_SCALE_SIZES (e.g. "10000,100000") or BENCH_SCALE_1M=1 pick the sizes of
- * chained workloads, BENCH_SCALE_FLAT_SIZES those of flat ones ("" for none).
+ * chained workloads, BENCH_SCALE_FLAT_SIZES those of flat ones, BENCH_SCALE_FLEX_SIZES those of
+ * chained ones on the Flex lane ("" for none).
  */
 export async function benchScale(): Promise<void> {
   const sizes = sizesFrom(process.env.BENCH_SCALE_SIZES ?? '10000,100000');
   if (process.env.BENCH_SCALE_1M === '1' && !sizes.includes(1_000_000)) sizes.push(1_000_000);
   const flatSizes = sizesFrom(process.env.BENCH_SCALE_FLAT_SIZES ?? '100000');
+  const flexSizes = sizesFrom(process.env.BENCH_SCALE_FLEX_SIZES ?? '5000,20000');
   const runs = [
-    ...sizes.map((records) => ({ records, shape: 'chains' as const })),
-    ...flatSizes.map((records) => ({ records, shape: 'flat' as const })),
+    ...sizes.map((records) => ({ records, shape: 'chains' as const, lane: 'batch' as const })),
+    ...flatSizes.map((records) => ({ records, shape: 'flat' as const, lane: 'batch' as const })),
+    ...flexSizes.map((records) => ({ records, shape: 'chains' as const, lane: 'flex' as const })),
   ];
   const stageRecords = sizeFromEnv('BENCH_STAGE_RECORDS', 50_000);
 
@@ -49,15 +55,19 @@ export async function benchScale(): Promise<void> {
   );
 
   console.log('  end to end');
-  for (const { records, shape } of runs) {
-    const figures = runEndToEnd(records, shape);
+  for (const { records, shape, lane } of runs) {
+    const figures = runEndToEnd(records, shape, lane);
     if (!figures) continue;
     const localUs = (figures.localMs * 1000) / records;
     const cpuUs = (figures.cpuMs * 1000) / records;
+    const kind = lane === 'flex' ? ', Flex' : shape === 'flat' ? ', flat' : '';
     printFigure(
-      `  ${records.toLocaleString('en-US')} records${shape === 'flat' ? ', flat' : ''}`,
-      `${rate(localUs)} records/s of local work (${localUs.toFixed(1)} µs/record; CPU ${rate(cpuUs)}/s); ` +
-        `ceiling ${rate(ceilingUsPerRecord)}/s, ${(localUs / ceilingUsPerRecord).toFixed(2)}x`,
+      `  ${records.toLocaleString('en-US')} records${kind}`,
+      `${rate(localUs)} records/s of local work (${localUs.toFixed(1)} µs/record; CPU ${rate(cpuUs)}/s, ${cpuUs.toFixed(0)} µs/record); ` +
+        // The stages' ceilings are the batch lane's; a Flex record is one request of its own.
+        (lane === 'flex'
+          ? 'a request and an answer each'
+          : `ceiling ${rate(ceilingUsPerRecord)}/s, ${(localUs / ceilingUsPerRecord).toFixed(2)}x`),
     );
     printFigure(
       '    wall / API calls / poll sleeps',
@@ -86,9 +96,10 @@ function sizesFrom(list: string): number[] {
     .filter((size) => Number.isInteger(size) && size > 0);
 }
 
-function runEndToEnd(records: number, shape: WorkloadShape): EndToEndFigures | null {
+function runEndToEnd(records: number, shape: WorkloadShape, lane: WorkloadLane): EndToEndFigures | null {
   const script = join(import.meta.dirname, 'scale', 'end-to-end.ts');
-  const child = spawnSync(process.execPath, ['--import', 'tsx', script, String(records), shape], {
+  const args = ['--import', 'tsx', script, String(records), shape, lane];
+  const child = spawnSync(process.execPath, args, {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 20,
@@ -96,7 +107,7 @@ function runEndToEnd(records: number, shape: WorkloadShape): EndToEndFigures | n
   const line = child.stdout.trim().split('\n').at(-1) ?? '';
   if (child.status !== 0 || !line.startsWith('{')) {
     console.error(
-      `  end to end at ${records} records (${shape}) failed (exit ${child.status ?? child.signal})`,
+      `  end to end at ${records} records (${shape}, ${lane}) failed (exit ${child.status ?? child.signal})`,
     );
     process.exitCode = 1;
     return null;

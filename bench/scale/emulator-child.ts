@@ -15,7 +15,15 @@ const emulator = await startEmulator({
   fileTtlMs: 48 * 3600 * 1000 * TIME_SCALE,
   turnaroundMs: { min: 1_000, max: 5_000 },
   storageDir,
-  quotas: { maxConcurrentBatchJobs: 1000, maxEnqueuedTokensPerModel: 10_000_000_000 },
+  quotas: {
+    maxConcurrentBatchJobs: 1000,
+    maxEnqueuedTokensPerModel: 10_000_000_000,
+    // Flex runs: no rate limit, and answers within a real millisecond, so the run is bound by its own work.
+    rpm: 1_000_000_000,
+    tpm: 1_000_000_000_000,
+    rpd: 1_000_000_000,
+  },
+  tiers: { flex: { latencyMs: { min: 1_000, max: 50_000 } } },
 });
 process.stdout.write(`${emulator.url}\n`);
 process.on('SIGTERM', () => {

@@ -20,12 +20,21 @@ export interface ScaleWorkload {
 /** Pages in chains of PAGES_PER_BOOK (each page's prompt needs the previous one's output), or flat: every page on its own. */
 export type WorkloadShape = 'chains' | 'flat';
 
+/** Where the records go: Batch API jobs, or one synchronous Flex request each. */
+export type WorkloadLane = 'batch' | 'flex';
+
+/** Synchronous requests in flight at once on the Flex lane. */
+const FLEX_CONCURRENCY = 32;
+/** Flex quotas no run here reaches, so the run is bound by its own work, not by a rate limit. */
+const UNREACHED = 1_000_000_000;
+
 /** Writes `records` pages (seeded: the same bytes every run) with prompt, schema and config under `root`. */
 export async function writeScaleWorkload(
   root: string,
   records: number,
   sink: 'jsonl' | 'files' = 'jsonl',
   shape: WorkloadShape = 'chains',
+  lane: WorkloadLane = 'batch',
 ): Promise<ScaleWorkload> {
   const random = seededRandom(7, 'scale');
   await mkdir(join(root, 'prompts', 'page'), { recursive: true });
@@ -77,6 +86,16 @@ export async function writeScaleWorkload(
     '  inline_max_bytes: 0',
     '  enqueued_token_budget: 1000000000',
     '  poll_interval: 20ms',
+    ...(lane === 'flex'
+      ? [
+          '  mode: flex',
+          `  sync_concurrency: ${FLEX_CONCURRENCY}`,
+          'limits:',
+          '  models:',
+          '    gemini-2.5-flash:',
+          `      flex: { rpm: ${UNREACHED}, tpm: ${UNREACHED}, rpd: null }`,
+        ]
+      : []),
   ];
   const configPath = join(root, 'wavebatch.yaml');
   await writeFile(configPath, `${yaml.join('\n')}\n`);
