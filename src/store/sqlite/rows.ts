@@ -3,12 +3,17 @@ import type { OutputLocation } from '../../outputs/index.js';
 import type { FailureRow, JobRow, JobState, RecordStatus, StoredRecord } from '../store.js';
 
 /**
- * The columns of a stored record, `FROM records r` joined to its predecessor `p` (whose output
- * location is the record's context): every query that returns StoredRecords selects these.
+ * The columns of a stored record, `FROM records r`, with its predecessor's output location (the
+ * record's context): every query that returns StoredRecords selects these. The location is read by
+ * scalar subqueries on the predecessor's id, not a LEFT JOIN: with the join, reading one record by
+ * id took 65-110 µs at 100,000 records (10 µs this way), and a synchronous run reads each record it
+ * claims; lists of ready records cost the same either way.
  */
-export const RECORD_SELECT = `SELECT r.*, p.output_shard AS predecessor_shard,
-    p.output_offset AS predecessor_offset, p.output_length AS predecessor_length
-  FROM records r LEFT JOIN records p ON p.id = r.predecessor_id`;
+export const RECORD_SELECT = `SELECT r.*,
+    (SELECT p.output_shard FROM records p WHERE p.id = r.predecessor_id) AS predecessor_shard,
+    (SELECT p.output_offset FROM records p WHERE p.id = r.predecessor_id) AS predecessor_offset,
+    (SELECT p.output_length FROM records p WHERE p.id = r.predecessor_id) AS predecessor_length
+  FROM records r`;
 
 /** Column shapes as SQL returns them; mapped once here so the rest of the code sees camelCase. */
 export interface RecordDbRow {
