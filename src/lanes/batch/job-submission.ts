@@ -33,12 +33,13 @@ export interface SubmissionRound {
  * size half a million records at once: a flat (unchained) workload of 300,000 records peaked at
  * 1 GB of RSS. Chunks keep a round's memory to what its next jobs need: a chunk's records, their
  * built requests (kept to be written) and their prompts (until flushed) are most of the heap, so
- * 50,000 records a chunk peaked at 598 MB on a flat 100,000 and 20,000 at 466 MB, at the same speed.
- * Smaller chunks would save more, but a job cut short by the chunk's end (when bytes, not the
- * request count, fill jobs) goes half-empty once per chunk.
+ * 50,000 records a chunk peaked at 598 MB on a flat 100,000 and 20,000 at 466 MB, at the same speed;
+ * at a million records in chains, RSS through the rounds was 505-515 MB at 20,000 and 495-501 MB at
+ * 15,000, at the same speed. Smaller chunks would save more, but a job cut short by the chunk's end
+ * (when bytes, not the request count, fill jobs) goes half-empty once per chunk.
  */
 const ROUND_CHUNK_JOBS = 10;
-const ROUND_CHUNK_MAX_RECORDS = 20_000;
+const ROUND_CHUNK_MAX_RECORDS = 15_000;
 
 /**
  * Packs ready records into new jobs within the free capacity and creates them, a chunk of jobs at a
