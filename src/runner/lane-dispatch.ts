@@ -1,6 +1,6 @@
 import type { RunnerClock } from '../clock.js';
 import { SYNC_LANES, type Lane } from '../lanes/lane.js';
-import type { SubmissionRound } from '../lanes/batch/job-submission.js';
+import { roundChunkRecords, type SubmissionRound } from '../lanes/batch/job-submission.js';
 import type { LaneLimiters } from '../lanes/sync/lane-limiters.js';
 import type { SyncLaneDriver } from '../lanes/sync/sync-lane.js';
 import { modelPrices, requestCost, type PriceList } from '../pricing/index.js';
@@ -94,16 +94,43 @@ export class LaneDispatch {
     for (const id of recordIds) this.hedged.add(id);
   }
 
-  /** Sends what is ready into the lanes' free room. */
+  /**
+   * Sends what is ready into the lanes' free room, a chunk of ready records at a time as the batch
+   * lane's own rounds (roundChunkRecords): pricing builds each record's request, and room for a
+   * hundred jobs of 5,000 would otherwise list and build half a million records at once.
+   */
   async round(): Promise<DispatchRound> {
-    const { settings, sync, store } = this.deps;
+    const { settings } = this.deps;
     if (this.mode === 'batch' && settings.execution.maxCostUsd === null)
       return { ...(await this.deps.submitBatch()), heldByCost: 0 };
+    const chunk = roundChunkRecords(settings.maxRequestsPerJob * settings.recordsPerRequest);
+    const total: DispatchRound = { submitted: 0, quotaRetryDelayMs: null, deferred: [], heldByCost: 0 };
+    for (;;) {
+      const { round, listed, limit } = await this.dispatchChunk(chunk);
+      total.submitted += round.submitted;
+      total.deferred.push(...round.deferred);
+      total.quotaRetryDelayMs = round.quotaRetryDelayMs;
+      // Held records stay ready, so the next chunk lists them again: the most held at once, not a sum.
+      total.heldByCost = Math.max(total.heldByCost, round.heldByCost);
+      // A short chunk was the last of the ready records; one that made no job lists the same again.
+      if (listed < limit || round.submitted === 0 || round.quotaRetryDelayMs !== null) return total;
+    }
+  }
+
+  /** One chunk: up to `chunk` ready records priced, decided and sent; with how many were listed of how many asked. */
+  private async dispatchChunk(
+    chunk: number,
+  ): Promise<{ round: DispatchRound; listed: number; limit: number }> {
+    const { settings, sync, store } = this.deps;
     const batchRoom = this.mode === 'batch' || this.mode === 'auto' ? await this.batchRoom() : 0;
     const syncFree =
       this.mode === 'batch' ? 0 : Math.max(0, settings.execution.syncConcurrency - sync.inFlight);
-    const limit = batchRoom + syncFree;
-    const idle: DispatchRound = { submitted: 0, quotaRetryDelayMs: null, deferred: [], heldByCost: 0 };
+    const limit = Math.min(batchRoom + syncFree, chunk);
+    const idle = {
+      round: { submitted: 0, quotaRetryDelayMs: null, deferred: [], heldByCost: 0 },
+      listed: 0,
+      limit,
+    };
     if (limit <= 0) return idle;
     const ready = await store.listReady(limit);
     if (ready.length === 0) return idle;
@@ -137,7 +164,7 @@ export class LaneDispatch {
       if (ids.length > 0) await sync.send(lane, ids, (id) => costs.get(id) ?? 0);
     }
     const heldByCost = decisions.filter((decision) => decision.reason === 'max_cost').length;
-    return { ...round, heldByCost };
+    return { round: { ...round, heldByCost }, listed: ready.length, limit };
   }
 
   /**

@@ -41,6 +41,11 @@ export interface SubmissionRound {
 const ROUND_CHUNK_JOBS = 10;
 const ROUND_CHUNK_MAX_RECORDS = 15_000;
 
+/** Ready records a round takes at a time for jobs of `perJob` records (see ROUND_CHUNK_MAX_RECORDS). */
+export function roundChunkRecords(perJob: number): number {
+  return Math.max(perJob, Math.min(perJob * ROUND_CHUNK_JOBS, ROUND_CHUNK_MAX_RECORDS));
+}
+
 /**
  * Packs ready records into new jobs within the free capacity and creates them, a chunk of jobs at a
  * time until the room or the ready records run out. Each job's intent (its deterministic name and
@@ -52,8 +57,7 @@ export async function submitReadyRecords(
   records?: readonly StoredRecord[],
 ): Promise<SubmissionRound> {
   if (records) return (await inRound(deps, () => submitRound(deps, records))).round;
-  const perJob = deps.settings.maxRequestsPerJob * deps.requests.recordsPerRequest;
-  const chunk = Math.max(perJob, Math.min(perJob * ROUND_CHUNK_JOBS, ROUND_CHUNK_MAX_RECORDS));
+  const chunk = roundChunkRecords(deps.settings.maxRequestsPerJob * deps.requests.recordsPerRequest);
   const total: SubmissionRound = { submitted: 0, quotaRetryDelayMs: null, deferred: [] };
   for (;;) {
     const { round, listed } = await inRound(deps, () => submitRound(deps, undefined, chunk));

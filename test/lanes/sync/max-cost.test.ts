@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createGeminiClient } from '../../../src/gemini/index.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
 import { emulatorClock } from '../../fixtures/emulator-clock.js';
 import { openEmulatedSession } from '../../fixtures/session.js';
@@ -75,5 +76,43 @@ describe('execution.max_cost', () => {
     expect(ledger.reduce((sum, entry) => sum + entry.costUsd, 0)).toBeLessThanOrEqual(maxCost * 1.15);
     expect(summary.finished).toBe(false);
     expect(events.some((event) => event.type === 'lane-decision' && event.reason === 'max_cost')).toBe(true);
+  });
+});
+
+describe('a capped round, a chunk of ready records at a time', () => {
+  const sandbox = emulatorSandbox();
+  let root = '';
+  afterEach(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('fills every free job slot in one pass though the room is twice a chunk', async () => {
+    const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, seed: 6 });
+    // Jobs of 2 records: a chunk is ten jobs' worth (20 records), the room 20 jobs (40 records).
+    const workload = writeCatalogWorkload({
+      books: 48,
+      pages: 1,
+      execution: {
+        mode: 'batch',
+        poll_interval: '30s',
+        max_cost: 100,
+        max_concurrent_jobs: 20,
+        max_requests_per_job: 2,
+      },
+    });
+    root = workload.root;
+    const { session } = await openEmulatedSession(workload.configPath, emulator, {
+      clock: emulatorClock(emulator, TIME_SCALE),
+    });
+    const summary = await session.runner.runOnce();
+    await session.close();
+
+    expect(summary.jobsSubmitted).toBe(20);
+    expect(summary.counts).toMatchObject({ in_flight: 40, ready: 8, done: 0 });
+    // The API's own list: 20 jobs created in that one pass.
+    const api = createGeminiClient({ apiKey: 'test-key', baseUrl: emulator.url });
+    let jobs = 0;
+    for await (const job of api.listBatches()) if (job.name) jobs += 1;
+    expect(jobs).toBe(20);
   });
 });
