@@ -1,6 +1,11 @@
 import type { RunnerClock } from '../clock.js';
 import { SYNC_LANES, type Lane } from '../lanes/lane.js';
-import { roundChunkRecords, type SubmissionRound } from '../lanes/batch/job-submission.js';
+import {
+  addChunk,
+  endsRound,
+  roundChunkRecords,
+  type SubmissionRound,
+} from '../lanes/batch/job-submission.js';
 import type { LaneLimiters } from '../lanes/sync/lane-limiters.js';
 import type { SyncLaneDriver } from '../lanes/sync/sync-lane.js';
 import { modelPrices, requestCost, type PriceList } from '../pricing/index.js';
@@ -107,13 +112,10 @@ export class LaneDispatch {
     const total: DispatchRound = { submitted: 0, quotaRetryDelayMs: null, deferred: [], heldByCost: 0 };
     for (;;) {
       const { round, listed, limit } = await this.dispatchChunk(chunk);
-      total.submitted += round.submitted;
-      total.deferred.push(...round.deferred);
-      total.quotaRetryDelayMs = round.quotaRetryDelayMs;
+      addChunk(total, round);
       // Held records stay ready, so the next chunk lists them again: the most held at once, not a sum.
       total.heldByCost = Math.max(total.heldByCost, round.heldByCost);
-      // A short chunk was the last of the ready records; one that made no job lists the same again.
-      if (listed < limit || round.submitted === 0 || round.quotaRetryDelayMs !== null) return total;
+      if (endsRound(round, listed, limit)) return total;
     }
   }
 

@@ -61,13 +61,25 @@ export async function submitReadyRecords(
   const total: SubmissionRound = { submitted: 0, quotaRetryDelayMs: null, deferred: [] };
   for (;;) {
     const { round, listed } = await inRound(deps, () => submitRound(deps, undefined, chunk));
-    total.submitted += round.submitted;
-    total.deferred.push(...round.deferred);
-    total.quotaRetryDelayMs = round.quotaRetryDelayMs;
-    // A short chunk was the last of the ready records; a chunk that sent nothing (no room, no
-    // budget, nothing buildable now) would send nothing again.
-    if (round.quotaRetryDelayMs !== null || round.submitted === 0 || listed < chunk) return total;
+    addChunk(total, round);
+    if (endsRound(round, listed, chunk)) return total;
   }
+}
+
+/** Adds what one chunk of a round did to the round's total. */
+export function addChunk(total: SubmissionRound, chunk: SubmissionRound): void {
+  total.submitted += chunk.submitted;
+  total.deferred.push(...chunk.deferred);
+  total.quotaRetryDelayMs = chunk.quotaRetryDelayMs;
+}
+
+/**
+ * Whether a chunk that listed `listed` of the `asked` ready records is its round's last: a short
+ * chunk was the last of the ready records, and one that made no job (no room, no budget, nothing
+ * buildable now, a quota reached) would list the same records and make nothing again.
+ */
+export function endsRound(chunk: SubmissionRound, listed: number, asked: number): boolean {
+  return chunk.quotaRetryDelayMs !== null || chunk.submitted === 0 || listed < asked;
 }
 
 /** Each ready request is built twice (sized, then written): the round reads each context once. */
