@@ -13,6 +13,20 @@ export default tseslint.config(
     },
   },
   {
+    // A deferred transaction that reads before it writes fails at once with SQLITE_BUSY while another
+    // process writes; writeTransaction (database.ts) begins IMMEDIATE and waits instead.
+    files: ['src/store/sqlite/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name='transaction']",
+          message: 'Open transactions with writeTransaction(db, work) from ./database.js (BEGIN IMMEDIATE).',
+        },
+      ],
+    },
+  },
+  {
     files: ['bin/**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

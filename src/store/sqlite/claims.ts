@@ -1,3 +1,4 @@
+import { writeTransaction } from './database.js';
 import type Database from 'better-sqlite3';
 import type { ClaimedRecord, ReadyClaim } from '../store.js';
 import { RECORD_SELECT, toStoredRecord, type RecordDbRow } from './rows.js';
@@ -9,7 +10,7 @@ import { RECORD_SELECT, toStoredRecord, type RecordDbRow } from './rows.js';
  */
 export function claimReady(db: Database.Database, claim: ReadyClaim, at: string): ClaimedRecord[] {
   if (claim.limit <= 0) return [];
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     const candidates =
       claim.recordIds === undefined
         ? (

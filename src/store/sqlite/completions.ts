@@ -1,3 +1,4 @@
+import { writeTransaction } from './database.js';
 import type Database from 'better-sqlite3';
 import type { ShardCommit } from '../../outputs/index.js';
 import type { FailureInput, FailureOutcome, RecordSuccess } from '../store.js';
@@ -29,7 +30,7 @@ export function completeRecords(
     `UPDATE records SET status = 'ready', updated_at = ?
        WHERE predecessor_id IN (SELECT value FROM json_each(?)) AND +status = 'blocked'`,
   );
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     const completed: string[] = [];
     const events: InferenceEvent[] = [];
     // Billed once per job of the group, not once per record.
@@ -78,7 +79,7 @@ export function failRecord(
   retryable: boolean,
   at: string,
 ): FailureOutcome {
-  return db.transaction((): FailureOutcome => {
+  return writeTransaction(db, (): FailureOutcome => {
     // A failure applies to the record's current flight only (or, with no job or request, to a
     // ready record that could not be sent), so replaying a processed result after a crash changes nothing.
     const requestId = failure.requestId ?? null;
@@ -178,7 +179,7 @@ export function failJobIntent(
   // Nested transactions are savepoints: all failures and the deletion commit together, so a crash
   // never leaves an intent whose records were already sent back to the queue. A failure whose record
   // is no longer in flight in this intent is 'stale' and changes nothing.
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     const outcomes = failures.map((failure) => ({
       recordId: failure.recordId,
       outcome: failRecord(db, { ...failure, jobId }, maxRetries, true, at),
@@ -190,7 +191,7 @@ export function failJobIntent(
 
 /** Reopens a done record whose output is gone; its ready successors wait for it again. */
 export function reopenRecord(db: Database.Database, recordId: string, at: string): boolean {
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     const reopened = db
       .prepare(
         `UPDATE records SET status = 'ready', ${CLEAR_LOCATION}, updated_at = ? WHERE id = ? AND status = 'done'`,

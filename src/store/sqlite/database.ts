@@ -59,6 +59,22 @@ export function durably<T>(db: Database.Database, work: () => T): T {
   }
 }
 
+/**
+ * `work` as a transaction that begins IMMEDIATE: it takes the write lock before its first statement,
+ * and waits for it (busy_timeout) while another process writes. Every transaction on the main
+ * database goes through here. A deferred transaction that reads and then writes cannot wait: when
+ * another process holds the write lock at that moment, SQLite fails it at once with SQLITE_BUSY,
+ * and the run failed with "database is locked" while a second runner was opening the same store
+ * (the fault soak, seed 819691).
+ */
+export function writeTransaction<A extends unknown[], R>(
+  db: Database.Database,
+  work: (...args: A) => R,
+): (...args: A) => R {
+  // eslint-disable-next-line no-restricted-syntax -- the one place a transaction is opened
+  return db.transaction(work).immediate;
+}
+
 /** SQLite's words for a file that is not a database, or a damaged one. */
 function isCorruption(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -91,15 +107,13 @@ function migrate(db: Database.Database, path: string): void {
     );
   }
   for (;;) {
-    const applied = db
-      .transaction((): boolean => {
-        const index = version();
-        if (index >= MIGRATIONS.length) return false;
-        db.exec(MIGRATIONS[index] ?? '');
-        db.pragma(`user_version = ${index + 1}`);
-        return true;
-      })
-      .immediate();
+    const applied = writeTransaction(db, (): boolean => {
+      const index = version();
+      if (index >= MIGRATIONS.length) return false;
+      db.exec(MIGRATIONS[index] ?? '');
+      db.pragma(`user_version = ${index + 1}`);
+      return true;
+    })();
     if (!applied) return;
   }
 }

@@ -1,3 +1,4 @@
+import { writeTransaction } from './database.js';
 import type Database from 'better-sqlite3';
 import type { Lane } from '../../lanes/lane.js';
 import type {
@@ -118,7 +119,7 @@ export function insertEvents(db: Database.Database, events: readonly InferenceEv
 /** Appends events in one transaction. */
 export function appendEvents(db: Database.Database, events: readonly InferenceEvent[]): void {
   if (events.length === 0) return;
-  db.transaction(() => insertEvents(db, events))();
+  writeTransaction(db, () => insertEvents(db, events))();
 }
 
 /**
@@ -132,7 +133,7 @@ export function saveTexts(db: Database.Database, texts: readonly StoredText[], a
     `INSERT OR IGNORE INTO texts (record_key, hash, kind, body, created_at)
        VALUES (${RECORD_ROW}, ?, ?, ?, ?)`,
   );
-  db.transaction(() => {
+  writeTransaction(db, () => {
     for (const text of texts) insert.run(text.recordId ?? null, text.hash, text.kind, text.body, at);
   })();
 }
@@ -275,7 +276,7 @@ export function runUsage(
 
 /** Deletes events recorded before `before`, then the texts no remaining event refers to. */
 export function pruneEvents(db: Database.Database, before: string): { events: number; texts: number } {
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     const events = db.prepare('DELETE FROM events WHERE at < ?').run(before).changes;
     if (events > 0) rebuildEventTotals(db);
     const texts = db

@@ -1,3 +1,4 @@
+import { writeTransaction } from './database.js';
 import type Database from 'better-sqlite3';
 import type { FileDigestRow } from '../store.js';
 
@@ -19,7 +20,7 @@ export function saveFileDigests(db: Database.Database, rows: readonly FileDigest
        ON CONFLICT (path) DO UPDATE SET size_bytes = excluded.size_bytes, mtime_ms = excluded.mtime_ms,
          sha256 = excluded.sha256`,
   );
-  db.transaction(() => {
+  writeTransaction(db, () => {
     for (const row of rows) save.run(row.path, row.sizeBytes, row.mtimeMs, row.sha256);
   })();
 }

@@ -1,3 +1,4 @@
+import { writeTransaction } from './database.js';
 import type Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import type { JobMember, JobRow, JobState, NewJob } from '../store.js';
@@ -6,7 +7,7 @@ import { RECORD_ROW } from './row-placement.js';
 
 /** Records the job as an intent and claims its ready members; throws STORE_CONFLICT if one is not ready. */
 export function createJobIntent(db: Database.Database, job: NewJob, at: string): void {
-  db.transaction(() => {
+  writeTransaction(db, () => {
     const estimated = job.members.reduce((sum, member) => sum + member.estimatedTokens, 0);
     db.prepare(
       `INSERT INTO jobs (id, model, state, kind, request_count, estimated_tokens, created_at, updated_at)
@@ -51,7 +52,7 @@ export function createJobIntent(db: Database.Database, job: NewJob, at: string):
 
 /** Returns an unsent job's records to ready and deletes the job if it is still an intent. */
 export function abandonJobIntent(db: Database.Database, jobId: string, at: string): void {
-  db.transaction(() => {
+  writeTransaction(db, () => {
     db.prepare(
       `UPDATE records SET status = 'ready', job_id = NULL, updated_at = ? WHERE job_id = ? AND status = 'in_flight'`,
     ).run(at, jobId);

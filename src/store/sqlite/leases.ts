@@ -1,3 +1,4 @@
+import { writeTransaction } from './database.js';
 import type Database from 'better-sqlite3';
 import type { LeaseClaim, LeaseHolder, LeaseOutcome } from '../store.js';
 
@@ -36,30 +37,28 @@ export function acquireLease(
   claim: LeaseClaim,
   isAbandoned: (holder: LeaseHolder) => boolean,
 ): LeaseOutcome {
-  return db
-    .transaction((): LeaseOutcome => {
-      const row = db.prepare('SELECT * FROM leases WHERE name = ?').get(LEASE_NAME) as LeaseDbRow | undefined;
-      if (row && row.owner !== claim.owner && row.expires_at > claim.now && !isAbandoned(toHolder(row)))
-        return { acquired: false, holder: toHolder(row) };
-      db.prepare(
-        `INSERT INTO leases (name, owner, pid, hostname, purpose, acquired_at, heartbeat_at, expires_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, pid = excluded.pid,
-             hostname = excluded.hostname, purpose = excluded.purpose, acquired_at = excluded.acquired_at,
-             heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at`,
-      ).run(
-        LEASE_NAME,
-        claim.owner,
-        claim.pid,
-        claim.hostname,
-        claim.purpose,
-        claim.now,
-        claim.now,
-        claim.now + claim.ttlMs,
-      );
-      return { acquired: true };
-    })
-    .immediate();
+  return writeTransaction(db, (): LeaseOutcome => {
+    const row = db.prepare('SELECT * FROM leases WHERE name = ?').get(LEASE_NAME) as LeaseDbRow | undefined;
+    if (row && row.owner !== claim.owner && row.expires_at > claim.now && !isAbandoned(toHolder(row)))
+      return { acquired: false, holder: toHolder(row) };
+    db.prepare(
+      `INSERT INTO leases (name, owner, pid, hostname, purpose, acquired_at, heartbeat_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, pid = excluded.pid,
+           hostname = excluded.hostname, purpose = excluded.purpose, acquired_at = excluded.acquired_at,
+           heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at`,
+    ).run(
+      LEASE_NAME,
+      claim.owner,
+      claim.pid,
+      claim.hostname,
+      claim.purpose,
+      claim.now,
+      claim.now,
+      claim.now + claim.ttlMs,
+    );
+    return { acquired: true };
+  })();
 }
 
 /** Moves the expiry of `owner`'s lease; false when the lease is no longer theirs. */

@@ -1,3 +1,4 @@
+import { writeTransaction } from './database.js';
 import type Database from 'better-sqlite3';
 import type { FailureFilter, FailureRow } from '../store.js';
 import { toFailureRow, type FailureDbRow } from './rows.js';
@@ -36,7 +37,7 @@ const REQUEUED_STATUS = `CASE WHEN predecessor_id IS NULL OR EXISTS (
 
 /** Sends dead records (all, or those with the given ids) back to the queue with no attempts; returns how many. */
 export function requeueDead(db: Database.Database, ids: string[] | undefined, at: string): number {
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     if (!ids) {
       return db
         .prepare(
@@ -53,7 +54,7 @@ export function requeueDead(db: Database.Database, ids: string[] | undefined, at
 
 /** Deletes the failure log and zeroes every record's attempts; returns how many failures were deleted. */
 export function clearFailures(db: Database.Database): number {
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     const cleared = db.prepare('DELETE FROM failures').run().changes;
     db.prepare('UPDATE records SET attempts = 0 WHERE attempts <> 0').run();
     return cleared;

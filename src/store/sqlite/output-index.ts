@@ -1,3 +1,4 @@
+import { writeTransaction } from './database.js';
 import type Database from 'better-sqlite3';
 import type {
   CommittedOutput,
@@ -15,7 +16,7 @@ export const CLEAR_LOCATION = 'output_shard = NULL, output_offset = NULL, output
 
 /** Records the sink kind, or returns the other kind that holds done records (see OutputIndex). */
 export function claimOutputSink(db: Database.Database, kind: OutputSinkKind): OutputSinkKind | null {
-  return db.transaction((): OutputSinkKind | null => {
+  return writeTransaction(db, (): OutputSinkKind | null => {
     const stored = db.prepare('SELECT kind FROM output_sink WHERE id = 1').pluck().get() as
       OutputSinkKind | undefined;
     // Stores from before sinks existed only ever held output files.
@@ -51,7 +52,7 @@ export function cutShard(
   size: number,
   at: string,
 ): { reopened: number; bytes: number } {
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     const reopened = db
       .prepare(
         `UPDATE records SET status = 'blocked', ${CLEAR_LOCATION}, updated_at = ?
@@ -86,7 +87,7 @@ export async function adoptShardOutputs(
     `INSERT INTO found_outputs (id, shard, offset, length) VALUES (?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET shard = excluded.shard, offset = excluded.offset, length = excluded.length`,
   );
-  const insertBatch = db.transaction((batch: Array<CommittedOutput & { location: OutputLocation }>) => {
+  const insertBatch = writeTransaction(db, (batch: Array<CommittedOutput & { location: OutputLocation }>) => {
     for (const { id, location } of batch) insert.run(id, location.shard, location.offset, location.length);
   });
   let batch: Array<CommittedOutput & { location: OutputLocation }> = [];
@@ -98,7 +99,7 @@ export async function adoptShardOutputs(
     }
   }
   insertBatch(batch);
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     // In-flight records keep their flight: their job's results are applied (and located) again.
     const markedDone = db
       .prepare(

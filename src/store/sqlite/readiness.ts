@@ -1,3 +1,4 @@
+import { writeTransaction } from './database.js';
 import type Database from 'better-sqlite3';
 import type { RecordCounts, StoredRecord } from '../store.js';
 import { scopeCondition } from './record-scope.js';
@@ -5,7 +6,7 @@ import { RECORD_SELECT, toStoredRecord, type RecordDbRow } from './rows.js';
 
 /** Moves blocked records whose predecessor is done to ready, and ready ones whose predecessor is not back. */
 export function refreshReadiness(db: Database.Database, at: string): void {
-  db.transaction(() => {
+  writeTransaction(db, () => {
     // Correlated lookups by primary key: the cost follows the blocked and ready records, not the
     // done ones (a million done records made the IN (SELECT ...) form take seconds).
     db.prepare(

@@ -10,6 +10,9 @@ const INSERT_GROUP = 500;
  */
 export function setRecordScope(db: Database.Database, ids: readonly string[] | null): void {
   db.exec('CREATE TEMP TABLE IF NOT EXISTS scoped_records (id TEXT PRIMARY KEY) WITHOUT ROWID');
+  // Deferred, not writeTransaction: it writes the connection's own TEMP table only, so it takes no
+  // lock on the shared database and must not wait for another process's writes.
+  // eslint-disable-next-line no-restricted-syntax
   db.transaction(() => {
     db.prepare('DELETE FROM temp.scoped_records').run();
     if (ids === null) return;

@@ -1,3 +1,4 @@
+import { writeTransaction } from './database.js';
 import type Database from 'better-sqlite3';
 import type { WorkloadRecord } from '../../workload/record.js';
 import type { SyncSummary } from '../store.js';
@@ -46,7 +47,7 @@ export async function syncRecords(
   // New records counted by the table's size, not by a lookup per record.
   const countRecords = db.prepare('SELECT COUNT(*) FROM records').pluck();
   const before = Number(countRecords.get());
-  const writeBatch = db.transaction((batch: WorkloadRecord[]) => {
+  const writeBatch = writeTransaction(db, (batch: WorkloadRecord[]) => {
     const at = stamp();
     for (const record of batch) {
       seen++;
@@ -128,7 +129,7 @@ export async function collectOutputIds(db: Database.Database, doneIds: AsyncIter
   // The output files are the truth: collect them in a temp table, then align record states.
   db.exec('CREATE TEMP TABLE IF NOT EXISTS output_ids (id TEXT PRIMARY KEY); DELETE FROM output_ids;');
   const insert = db.prepare('INSERT OR IGNORE INTO output_ids (id) VALUES (?)');
-  const insertBatch = db.transaction((ids: string[]) => {
+  const insertBatch = writeTransaction(db, (ids: string[]) => {
     for (const id of ids) insert.run(id);
   });
   let batch: string[] = [];
@@ -147,7 +148,7 @@ export function alignDoneWithOutputIds(
   db: Database.Database,
   at: string,
 ): { markedDone: number; reopened: number } {
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     const markedDone = db
       .prepare(
         `UPDATE records SET status = 'done', job_id = NULL, ${CLEAR_LOCATION}, updated_at = ?
@@ -170,5 +171,5 @@ export function markForRedo(db: Database.Database, ids: readonly string[], at: s
   const mark = db.prepare(
     `UPDATE records SET status = 'blocked', redo = 1, updated_at = ? WHERE id = ? AND status = 'done'`,
   );
-  return db.transaction(() => ids.reduce((sum, id) => sum + mark.run(at, id).changes, 0))();
+  return writeTransaction(db, () => ids.reduce((sum, id) => sum + mark.run(at, id).changes, 0))();
 }
