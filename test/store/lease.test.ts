@@ -112,6 +112,35 @@ describe('the store lease', () => {
     await other.release();
   });
 
+  it('writes a renewal at most once per twelfth of its life, and a late one still finds a takeover', async () => {
+    const clock = manualClock();
+    const lease = await takeLease(store, { clock, purpose: 'run' });
+    const taken = clock.now();
+    // A synchronous run renews at every pass, many a second: those within 5 s write nothing.
+    for (let pass = 0; pass < 10; pass++) {
+      clock.advance(400);
+      await lease.renew();
+    }
+    expect((await store.readLease())?.heartbeatAt).toBe(taken);
+    clock.advance(1_000);
+    await lease.renew();
+    expect(await store.readLease()).toMatchObject({ heartbeatAt: taken + 5_000, expiresAt: taken + 65_000 });
+    // Stopped for longer than the lease lives: another process took it over, and the next renewal says so.
+    clock.advance(70_000);
+    await expect(lease.renew()).resolves.toBeUndefined(); // still ours: nobody took it
+    clock.advance(70_000);
+    const elsewhere = {
+      owner: 'far',
+      pid: 1,
+      hostname: 'elsewhere',
+      purpose: 'run',
+      now: clock.now(),
+      ttlMs: 60_000,
+    };
+    expect(await store.acquireLease(elsewhere, () => false)).toEqual({ acquired: true });
+    await expect(lease.renew()).rejects.toMatchObject({ code: 'RUN_LEASE_LOST' });
+  });
+
   it('survives a reset of the state it guards', async () => {
     const lease = await takeLease(store, { clock: manualClock(), purpose: 'reset' });
     await store.reset();
