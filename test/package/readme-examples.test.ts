@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
@@ -9,19 +9,26 @@ interface ReadmeExample {
   title: string;
   /** Folder (under the project) the commands run in. */
   cwd: string;
+  /** `sh`: commands for bash; `js`: a module written to `file` and run with node. */
+  language: 'sh' | 'js';
+  file: string | null;
   commands: string;
 }
 
 /**
  * The README's fenced `sh` blocks marked `<!-- readme-test: … -->` (or `<!-- readme-test
- * cwd=<folder>: … -->`) on the line before, in order.
+ * cwd=<folder>: … -->`) on the line before, and its `js` blocks marked `<!-- readme-test
+ * cwd=<folder> file=<name>: … -->`, in order.
  */
 function readmeExamples(readme: string): ReadmeExample[] {
-  const pattern = /^<!-- readme-test(?: cwd=(\S+))?: (.*?) -->\n```sh\n([\s\S]*?)^```$/gm;
+  const pattern =
+    /^<!-- readme-test(?: cwd=(\S+))?(?: file=(\S+))?: (.*?) -->\n```(sh|js)\n([\s\S]*?)^```$/gm;
   return [...readme.matchAll(pattern)].map((match) => ({
     cwd: match[1] ?? '.',
-    title: match[2] ?? '',
-    commands: match[3] ?? '',
+    file: match[2] ?? null,
+    title: match[3] ?? '',
+    language: match[4] === 'js' ? 'js' : 'sh',
+    commands: match[5] ?? '',
   }));
 }
 
@@ -44,12 +51,16 @@ describe('the README examples, run verbatim', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  /** Runs one marked block with bash -e; npx must find the installed package, never the registry. */
+  /**
+   * Runs one marked block: commands with bash -e (npx must find the installed package, never the
+   * registry), a module from its file with node (it imports the installed package).
+   */
   function run(example: ReadmeExample) {
-    return exec('bash', ['-e', '-c', example.commands], join(project, example.cwd), {
-      WAVEBATCH_BASE_URL: emulator.url,
-      npm_config_offline: 'true',
-    });
+    const cwd = join(project, example.cwd);
+    const env = { WAVEBATCH_BASE_URL: emulator.url, npm_config_offline: 'true' };
+    if (example.language === 'sh') return exec('bash', ['-e', '-c', example.commands], cwd, env);
+    writeFileSync(join(cwd, example.file ?? 'example.mjs'), example.commands);
+    return exec(process.execPath, [example.file ?? 'example.mjs'], cwd, env);
   }
 
   it('runs every shell block of the README, or says why it cannot', () => {
@@ -65,7 +76,8 @@ describe('the README examples, run verbatim', () => {
   });
 
   it('marks the quick start and the commands run in its workload', () => {
-    expect(examples.map((example) => example.cwd)).toEqual([
+    const commands = examples.filter((example) => example.language === 'sh');
+    expect(commands.map((example) => example.cwd)).toEqual([
       '.',
       'my-workload',
       'my-workload',
@@ -74,7 +86,9 @@ describe('the README examples, run verbatim', () => {
       'my-workload',
       'my-workload',
     ]);
-    for (const example of examples) expect(example.commands).toMatch(/^npx wavebatch /m);
+    for (const example of commands) expect(example.commands).toMatch(/^npx wavebatch /m);
+    const modules = examples.filter((example) => example.language === 'js');
+    expect(modules.map((example) => [example.cwd, example.file])).toEqual([['my-workload', 'library.mjs']]);
   });
 
   it('runs the quick start: init, run to the end on the emulator, status', async () => {
@@ -171,5 +185,19 @@ describe('the README examples, run verbatim', () => {
     expect(readFileSync(join(folder, 'books.csv'), 'utf8').trim().split('\n')).toHaveLength(3);
     expect(existsSync(join(folder, 'clean', 'letters', 'harbour-survey', 'page_003.json'))).toBe(true);
     expect(readdirSync(join(folder, 'books'), { recursive: true }).length).toBeGreaterThan(0);
+  });
+
+  it('runs the library example: the finished workload from code, then its status and outputs', async () => {
+    const library = examples.find((example) => example.language === 'js');
+    const billedBefore = emulator.ledger.entries().length;
+    const result = await run(library as ReadmeExample);
+    expect(result.code, result.stderr).toBe(0);
+    // Everything was done by the commands before: the run finds nothing to send.
+    expect(result.stdout).toContain('finished: true, 5 of 5 done');
+    expect(emulator.ledger.entries()).toHaveLength(billedBefore);
+    expect(result.stdout).toContain('records: 5 done, 0 dead-lettered');
+    const outputs = result.stdout.split('\n').filter((line) => line.startsWith('output '));
+    expect(outputs).toHaveLength(5);
+    expect(outputs).toContain('output letters/harbour-survey/page_003');
   });
 });
