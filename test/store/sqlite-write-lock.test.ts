@@ -60,4 +60,24 @@ describe('the SQLite store while another process writes', () => {
     expect((await store.counts()).in_flight).toBe(2);
     await exited;
   });
+
+  it('gives up after its busy timeout with STORE_BUSY, naming the file, and changes nothing', async () => {
+    const path = join(dir, 'state.db');
+    const impatient = new SqliteStore({ path, busyTimeoutMs: 100 });
+    try {
+      const holder = await holdWriteLock(path, 1500);
+      const exited = new Promise((resolve) => holder.once('exit', resolve));
+      const refused = await impatient
+        .claimReady({ lane: 'flex', limit: 2, claimId: 'c' })
+        .catch((error) => error);
+      expect(refused).toMatchObject({ code: 'STORE_BUSY', category: 'failure' });
+      expect((refused as Error).message).toContain(path);
+      expect((refused as Error).message).toContain('more than 0.1 s');
+      await exited;
+      expect((await impatient.counts()).in_flight).toBe(0);
+      expect(await impatient.claimReady({ lane: 'flex', limit: 2, claimId: 'c' })).toHaveLength(2);
+    } finally {
+      await impatient.close();
+    }
+  });
 });

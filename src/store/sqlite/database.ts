@@ -5,8 +5,11 @@ import { StoreError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
 import { cacheStatements } from './statement-cache.js';
 
+/** How long a write waits for another process's write to end before it fails with STORE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000;
+
 /** Opens (creating when missing) the database file in WAL mode and brings its schema up to date. */
-export function openDatabase(path: string): Database.Database {
+export function openDatabase(path: string, busyTimeoutMs = BUSY_TIMEOUT_MS): Database.Database {
   let db: Database.Database;
   try {
     mkdirSync(dirname(path), { recursive: true });
@@ -21,7 +24,7 @@ export function openDatabase(path: string): Database.Database {
   try {
     // The busy timeout first: two processes opening a fresh store at once wait for each other's
     // WAL switch and migrations instead of failing with SQLITE_BUSY.
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
     db.pragma('journal_mode = WAL');
     // NORMAL: in WAL mode a commit is not fsynced; a power loss (never a process crash) may roll
     // back the last commits, never corrupt the file. Record-level writes are all re-derivable (a
@@ -72,7 +75,30 @@ export function writeTransaction<A extends unknown[], R>(
   work: (...args: A) => R,
 ): (...args: A) => R {
   // eslint-disable-next-line no-restricted-syntax -- the one place a transaction is opened
-  return db.transaction(work).immediate;
+  const transaction = db.transaction(work).immediate;
+  return (...args: A): R => {
+    try {
+      return transaction(...args);
+    } catch (error) {
+      throw isBusy(error) ? storeBusy(db, error) : error;
+    }
+  };
+}
+
+function isBusy(error: unknown): boolean {
+  return String((error as { code?: unknown } | null)?.code).startsWith('SQLITE_BUSY');
+}
+
+/** What SQLite calls "database is locked", with the file and what to do about it. */
+function storeBusy(db: Database.Database, error: unknown): StoreError {
+  const waited = db.pragma('busy_timeout', { simple: true }) as number;
+  return new StoreError(
+    'STORE_BUSY',
+    `Another process kept the state store ${db.name} locked for writing for more than ${waited / 1000} s, ` +
+      'so this write gave up and changed nothing. Is a tool holding the file in a long transaction (an ' +
+      'SQLite browser, a backup)? Run again once it has let go: nothing is lost.',
+    { cause: error },
+  );
 }
 
 /** SQLite's words for a file that is not a database, or a damaged one. */

@@ -70,6 +70,8 @@ export interface SqliteStoreOptions {
   path: string;
   /** Injected clock for timestamps. */
   now?: () => Date;
+  /** How long a write waits for another process's (default BUSY_TIMEOUT_MS, 5 s). */
+  busyTimeoutMs?: number;
 }
 
 /**
@@ -87,7 +89,7 @@ export class SqliteStore implements WorkloadStore {
 
   constructor(options: SqliteStoreOptions) {
     this.now = options.now ?? (() => new Date());
-    this.db = openDatabase(options.path);
+    this.db = openDatabase(options.path, options.busyTimeoutMs);
     this.mediaFiles = new SqliteMediaFiles(this.db);
   }
 
