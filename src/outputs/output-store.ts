@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, opendir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, opendir, readFile, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { syncFolder } from './durable-files.js';
+import { syncFolder, writeAtomically } from './durable-files.js';
 import { OutputCorruptError } from './errors.js';
 import { idFromSegments, isTempName, outputPath, tempName } from './paths.js';
 
@@ -63,23 +63,7 @@ export class OutputStore {
     await this.ensureFolder(folder);
     const temp = join(folder, tempName(basename(path), this.random()));
     const body = `${JSON.stringify({ ...document, output: document.output ?? null }, null, 2)}\n`;
-    const handle = await this.openTemp(temp, folder);
-    try {
-      await handle.writeFile(body, 'utf8');
-      await handle.sync();
-    } catch (error) {
-      await handle.close();
-      await unlink(temp).catch(() => undefined);
-      throw error;
-    }
-    await handle.close();
-    try {
-      await rename(temp, path);
-    } catch (error) {
-      await unlink(temp).catch(() => undefined);
-      throw error;
-    }
-    await syncFolder(folder);
+    await writeAtomically(path, temp, body, () => this.openTemp(temp, folder));
   }
 
   /** The document of an id, or null when it has none; OutputCorruptError when the file cannot be parsed. */
