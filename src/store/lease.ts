@@ -93,8 +93,8 @@ export async function takeLease(store: StoreLease, options: TakeLeaseOptions): P
     // Nobody can take the lease before it expires, and it was extended less than a twelfth of its
     // life ago: no write. A synchronous run passes at every answer, and a write per pass was a
     // transaction and a WAL page per request; a process stopped or asleep for longer is past this.
-    if (!lost && clock.now() - renewedAt < ttlMs / RENEW_FRACTION) return;
     const now = clock.now();
+    if (!lost && now - renewedAt < ttlMs / RENEW_FRACTION) return;
     if (!lost && (await store.renewLease(owner, now, ttlMs))) {
       renewedAt = now;
       return;

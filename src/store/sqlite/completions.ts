@@ -1,8 +1,8 @@
-import { writeTransaction } from './database.js';
 import type Database from 'better-sqlite3';
 import type { ShardCommit } from '../../outputs/index.js';
 import type { FailureInput, FailureOutcome, RecordSuccess } from '../store.js';
 import type { InferenceEvent } from '../event-log.js';
+import { writeTransaction } from './database.js';
 import { insertEvents } from './event-log.js';
 import { CLEAR_LOCATION, commitShard } from './output-index.js';
 

@@ -1,4 +1,3 @@
-import { writeTransaction } from './database.js';
 import type Database from 'better-sqlite3';
 import type { Lane } from '../../lanes/lane.js';
 import type {
@@ -10,6 +9,7 @@ import type {
   StoredEvent,
   StoredText,
 } from '../event-log.js';
+import { writeTransaction } from './database.js';
 import { RECORD_ROW } from './row-placement.js';
 import {
   addToEventTotals,

@@ -1,6 +1,6 @@
-import { writeTransaction } from './database.js';
 import type Database from 'better-sqlite3';
 import type { FileDigestRow } from '../store.js';
+import { writeTransaction } from './database.js';
 
 /** The remembered digest of a file, or null. */
 export function getFileDigest(db: Database.Database, path: string): FileDigestRow | null {

@@ -1,7 +1,7 @@
-import { writeTransaction } from './database.js';
 import type Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import type { JobMember, JobRow, JobState, NewJob } from '../store.js';
+import { writeTransaction } from './database.js';
 import { toJobRow, type JobDbRow } from './rows.js';
 import { RECORD_ROW } from './row-placement.js';
 

@@ -1,6 +1,6 @@
-import { writeTransaction } from './database.js';
 import type Database from 'better-sqlite3';
 import type { LeaseClaim, LeaseHolder, LeaseOutcome } from '../store.js';
+import { writeTransaction } from './database.js';
 
 /** The one lease of a store: whoever holds it is the only process that changes the store's state. */
 const LEASE_NAME = 'workload';

@@ -1,6 +1,6 @@
-import { writeTransaction } from './database.js';
 import type Database from 'better-sqlite3';
 import type { FailureFilter, FailureRow } from '../store.js';
+import { writeTransaction } from './database.js';
 import { toFailureRow, type FailureDbRow } from './rows.js';
 
 /** Logged failures in order: optionally only one record's, or only the final ones of records still dead. */

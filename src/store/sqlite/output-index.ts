@@ -1,4 +1,3 @@
-import { writeTransaction } from './database.js';
 import type Database from 'better-sqlite3';
 import type {
   CommittedOutput,
@@ -7,6 +6,7 @@ import type {
   OutputSinkKind,
   ShardCommit,
 } from '../../outputs/index.js';
+import { writeTransaction } from './database.js';
 
 /** Rows written per transaction while streaming found outputs into the store. */
 const ADOPT_BATCH = 1000;

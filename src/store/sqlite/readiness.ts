@@ -1,6 +1,6 @@
-import { writeTransaction } from './database.js';
 import type Database from 'better-sqlite3';
 import type { RecordCounts, StoredRecord } from '../store.js';
+import { writeTransaction } from './database.js';
 import { scopeCondition } from './record-scope.js';
 import { RECORD_SELECT, toStoredRecord, type RecordDbRow } from './rows.js';
 

@@ -1,8 +1,8 @@
-import { writeTransaction } from './database.js';
 import type Database from 'better-sqlite3';
 import type { WorkloadRecord } from '../../workload/record.js';
 import type { SyncSummary } from '../store.js';
 import { SourceError } from '../../workload/errors.js';
+import { writeTransaction } from './database.js';
 import { CLEAR_LOCATION } from './output-index.js';
 import { isRowidTaken, RowPlacement } from './row-placement.js';
 
