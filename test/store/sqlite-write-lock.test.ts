@@ -80,4 +80,26 @@ describe('the SQLite store while another process writes', () => {
       await impatient.close();
     }
   });
+
+  // Renewing the lease is one statement outside a transaction: it takes the write lock itself, and
+  // used to fail with SQLite's bare "database is locked" when another process held it too long.
+  it('reports a single statement outside a transaction that waited past the busy timeout as STORE_BUSY', async () => {
+    const path = join(dir, 'state.db');
+    const impatient = new SqliteStore({ path, busyTimeoutMs: 100 });
+    try {
+      const claim = { owner: 'me', pid: process.pid, hostname: 'here', purpose: 'run', ttlMs: 60_000 };
+      expect(await impatient.acquireLease({ ...claim, now: 1000 }, () => false)).toEqual({ acquired: true });
+      const holder = await holdWriteLock(path, 1500);
+      const exited = new Promise((resolve) => holder.once('exit', resolve));
+      const refused = await impatient.renewLease('me', 2000, 60_000).catch((error) => error);
+      expect(refused).toMatchObject({ code: 'STORE_BUSY', category: 'failure' });
+      expect((refused as Error).message).toContain(path);
+      await exited;
+      expect(await impatient.readLease()).toMatchObject({ owner: 'me', heartbeatAt: 1000 });
+      expect(await impatient.renewLease('me', 3000, 60_000)).toBe(true);
+      expect(await impatient.readLease()).toMatchObject({ heartbeatAt: 3000 });
+    } finally {
+      await impatient.close();
+    }
+  });
 });

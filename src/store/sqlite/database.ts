@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StoreError } from '../errors.js';
+import { isBusy, storeBusy } from './busy.js';
 import { MIGRATIONS } from './migrations.js';
 import { cacheStatements } from './statement-cache.js';
 
@@ -83,22 +84,6 @@ export function writeTransaction<A extends unknown[], R>(
       throw isBusy(error) ? storeBusy(db, error) : error;
     }
   };
-}
-
-function isBusy(error: unknown): boolean {
-  return String((error as { code?: unknown } | null)?.code).startsWith('SQLITE_BUSY');
-}
-
-/** What SQLite calls "database is locked", with the file and what to do about it. */
-function storeBusy(db: Database.Database, error: unknown): StoreError {
-  const waited = db.pragma('busy_timeout', { simple: true }) as number;
-  return new StoreError(
-    'STORE_BUSY',
-    `Another process kept the state store ${db.name} locked for writing for more than ${waited / 1000} s, ` +
-      'so this write gave up and changed nothing. Is a tool holding the file in a long transaction (an ' +
-      'SQLite browser, a backup)? Run again once it has let go: nothing is lost.',
-    { cause: error },
-  );
 }
 
 /** SQLite's words for a file that is not a database, or a damaged one. */
