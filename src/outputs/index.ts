@@ -31,6 +31,9 @@ export {
   renderMarkdown,
   type AssemblyEntry,
   type AssemblySettings,
+  type AssemblyState,
+  type AssemblyStateFilter,
+  type AssemblyStateStore,
   type ChainMember,
   type ChainRecordSource,
 } from './assembly/index.js';

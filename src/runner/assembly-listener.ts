@@ -1,5 +1,10 @@
 import type { AssembleConfig } from '../config/index.js';
-import { ChainAssembler, type ChainRecordSource, type OutputSink } from '../outputs/index.js';
+import {
+  ChainAssembler,
+  type AssemblyStateStore,
+  type ChainRecordSource,
+  type OutputSink,
+} from '../outputs/index.js';
 import type { RunnerEvent } from './events.js';
 
 /** Feeds a run's events to the chain assembler: what changed, and when to rebuild it. */
@@ -10,27 +15,32 @@ export interface AssemblyListener {
 }
 
 /**
- * `outputs.assemble` during a run. Every document is rebuilt once the run's start-up sync has
- * reconciled the outputs (a crash may have kept completions from being assembled); after that, a
- * record done or dead-lettered marks its chain, and the chains marked are rebuilt at the end of each
+ * `outputs.assemble` during a run. Once the run's start-up sync has reconciled the outputs, the
+ * documents of every chain whose records changed since its document was written are rebuilt (a crash
+ * may have kept completions from being assembled); after that, a record done or dead-lettered marks its chain, and the chains marked are rebuilt at the end of each
  * pass and of the run, so a document is written at most once a pass however many of its records
  * completed. Assembly failures are warnings: outputs are safe in the sink either way.
  */
 export function assemblyListener(
   settings: AssembleConfig,
-  store: ChainRecordSource,
+  store: ChainRecordSource & AssemblyStateStore,
   outputs: Pick<OutputSink, 'read'>,
   warn: (message: string) => void,
 ): AssemblyListener {
-  const assembler = new ChainAssembler(settings, store, outputs, (error) =>
-    warn(`assembled documents not updated: ${error instanceof Error ? error.message : String(error)}`),
+  const assembler = new ChainAssembler(
+    settings,
+    store,
+    outputs,
+    (error) =>
+      warn(`assembled documents not updated: ${error instanceof Error ? error.message : String(error)}`),
+    store,
   );
   let rebuilt = false;
   return {
     handle(event) {
       switch (event.type) {
         case 'sync':
-          if (!rebuilt) void assembler.rebuildAll();
+          if (!rebuilt) void assembler.catchUp();
           rebuilt = true;
           return;
         case 'record-done':

@@ -1,5 +1,11 @@
 import type { Lane, SyncLane } from '../lanes/lane.js';
-import type { OutputIndex, OutputLocation, ShardCommit } from '../outputs/index.js';
+import type {
+  AssemblyState,
+  AssemblyStateFilter,
+  OutputIndex,
+  OutputLocation,
+  ShardCommit,
+} from '../outputs/index.js';
 import type { WorkloadRecord } from '../workload/record.js';
 import type { EventLog, InferenceEvent } from './event-log.js';
 
@@ -354,6 +360,14 @@ export interface WorkloadStore extends MediaFileCache, FileDigestCache, EventLog
   longestRunnableChain(): Promise<number>;
   /** Records in id (or chain) order, filtered and paged. */
   listRecords(filter?: RecordFilter): Promise<StoredRecord[]>;
+  /**
+   * Chains with at least one done record, in chain order, each with the state its assembled document
+   * would be written from now and whether that differs from the state last saved for it. Reads the
+   * records, never the outputs: a start finds the few documents to rebuild without reading them all.
+   */
+  assemblyStates(filter: AssemblyStateFilter): Promise<AssemblyState[]>;
+  /** Saves the states chains' documents were written from (`assemblyStates` compares with them). */
+  saveAssemblyStates(states: readonly AssemblyState[]): Promise<void>;
   /**
    * The records in job `jobId` now (in flight in it), as applying its results needs them: without
    * their variables, media or output locations, which a job of thousands would read and parse for

@@ -5,6 +5,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -111,6 +112,59 @@ describe.each(OUTPUT_SINKS)('assembled chain documents on the emulator, %s outpu
         .trimEnd()}\n`,
     );
     expect(emulator.ledger.entries()).toHaveLength(6);
+  });
+
+  it('rebuilds at a start only the documents of chains that changed since they were written', async () => {
+    const workload = writeCatalogWorkload({ books: 3, pages: 2, sink });
+    root = workload.root;
+    withAssemble(workload.configPath, sink, ['field: carry_over']);
+    const folder = join(root, 'assembled');
+    const path = (book: number) => join(folder, 'ST', `school${book}`, '1900.md');
+    const inodes = () => [1, 2, 3].map((book) => statSync(path(book)).ino);
+    const runOnce = async () => {
+      const { session, events } = await openEmulatedSession(workload.configPath, emulator);
+      try {
+        await session.runner.run();
+      } finally {
+        await session.close();
+      }
+      expect(events.filter((event) => event.type === 'warning')).toEqual([]);
+    };
+    await runOnce();
+    expect(emulator.ledger.entries()).toHaveLength(6);
+    const written = inodes();
+    const expected = (book: number) => {
+      const outputs = readOutputs(join(root, 'out'), sink, { redone: true });
+      const chain = workload.chains[book - 1] ?? [];
+      return `${chain.map((id) => outputs.get(id)?.output.carry_over).join('\n\n')}\n`;
+    };
+    expect(readFileSync(path(2), 'utf8')).toBe(expected(2));
+
+    // A start over records that did not change writes no document and reads none of their outputs:
+    // a document edited by hand is left as it is (nothing about its chain changed).
+    writeFileSync(path(1), 'edited by hand\n');
+    const edited = statSync(path(1)).ino;
+    await runOnce();
+    expect(inodes()).toEqual([edited, written[1], written[2]]);
+    expect(readFileSync(path(1), 'utf8')).toBe('edited by hand\n');
+
+    // A record of book 2 sent again: only book 2's document is written again, from its new output.
+    const { session } = await openEmulatedSession(workload.configPath, emulator);
+    expect(await session.store.markForRedo([workload.chains[1]?.[1] as string])).toBe(1);
+    await session.close();
+    await runOnce();
+    expect(emulator.ledger.entries()).toHaveLength(7);
+    const after = inodes();
+    expect(after[0]).toBe(edited);
+    expect(after[1]).not.toBe(written[1]);
+    expect(after[2]).toBe(written[2]);
+    expect(readFileSync(path(2), 'utf8')).toBe(expected(2));
+
+    // The folder gone: every document is written again.
+    rmSync(folder, { recursive: true });
+    await runOnce();
+    for (const book of [1, 2, 3]) expect(readFileSync(path(book), 'utf8')).toBe(expected(book));
+    expect(emulator.ledger.entries()).toHaveLength(7);
   });
 
   it('writes JSON Lines documents: one line per record in position order', async () => {

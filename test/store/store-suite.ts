@@ -87,6 +87,49 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       await store.scopeTo(null);
     });
 
+    it("tells which chains' assembled documents are stale: changed since their state was saved", async () => {
+      const done = (recordId: string, requestId: string) => ({
+        recordId,
+        jobId: null,
+        requestId,
+        inputTokens: 1,
+        outputTokens: 1,
+      });
+      const stale = async (filter: Partial<Parameters<WorkloadStore['assemblyStates']>[0]> = {}) =>
+        (await store.assemblyStates({ salt: 's', limit: 10, ...filter }))
+          .filter((state) => state.changed)
+          .map((state) => state.chainId);
+      // No chain has a done record: no document to write.
+      expect(await store.assemblyStates({ salt: 's', limit: 10 })).toEqual([]);
+      expect(await store.claimReady({ lane: 'flex', limit: 10, claimId: 'c' })).toHaveLength(2);
+      expect(await store.completeRecords([done('a/p1', 'c-0'), done('b/p1', 'c-1')])).toBe(2);
+      expect(await stale()).toEqual(['a', 'b']);
+      await store.saveAssemblyStates(await store.assemblyStates({ salt: 's', limit: 10 }));
+      expect(await stale()).toEqual([]);
+      // Other settings, or every chain asked for: all stale again.
+      expect(await stale({ salt: 'other' })).toEqual(['a', 'b']);
+      expect(await stale({ all: true })).toEqual(['a', 'b']);
+      // Paged in chain order, or only the chains named.
+      const chains = async (filter: Partial<Parameters<WorkloadStore['assemblyStates']>[0]>) =>
+        (await store.assemblyStates({ salt: 's', limit: 10, ...filter })).map((state) => state.chainId);
+      expect(await chains({ limit: 1 })).toEqual(['a']);
+      expect(await chains({ afterChain: 'a' })).toEqual(['b']);
+      expect(await chains({ chainIds: ['b', 'zz'] })).toEqual(['b']);
+
+      // a/p2 done: chain a changed, b did not; the saved states survive reopening.
+      expect(await store.claimReady({ lane: 'flex', limit: 10, claimId: 'd' })).toHaveLength(1);
+      expect(await store.completeRecords([done('a/p2', 'd-0')])).toBe(1);
+      await store.close();
+      store = await backend.open();
+      expect(await stale()).toEqual(['a']);
+      // Sent again: b changes although it ends done once more.
+      expect(await store.markForRedo(['b/p1'])).toBe(1);
+      expect(await stale()).toEqual(['a']);
+      expect(await store.claimReady({ lane: 'flex', limit: 10, claimId: 'e' })).toHaveLength(2);
+      expect(await store.completeRecords([done('b/p1', 'e-1'), done('a/p3', 'e-0')])).toBe(2);
+      expect(await stale()).toEqual(['a', 'b']);
+    });
+
     it('re-sync is idempotent and keeps state', async () => {
       const summary = await store.syncRecords(stream([page('a', 1), page('c', 1)]));
       expect(summary).toEqual({ seen: 2, inserted: 1 });

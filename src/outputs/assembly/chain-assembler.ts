@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { replaceFile } from '../durable-files.js';
 import type { OutputLocation, OutputSink } from '../sink.js';
+import type { AssemblyState, AssemblyStateStore } from './assembly-state.js';
 import { chainDocumentPath } from './document-path.js';
 import { renderJsonl, renderMarkdown, type AssemblyEntry } from './render.js';
 
@@ -35,25 +37,40 @@ export interface ChainRecordSource {
 
 const PAGE = 500;
 
+/** Bumped when rendering changes, so every document is written again by the new version. */
+const RENDERING = 1;
+
 /**
  * Keeps one document per chain, its records' outputs in position order, read through the output
  * sink. Records that completed are noted as they are reported; `flush` rebuilds only the chains they
  * belong to. Each document is replaced atomically (temp file, fsync, rename), so a crash mid-assembly
- * leaves the previous document whole; `rebuildAll` at the start of a run catches up with completions
- * a crash kept from being assembled. Work is queued one call after another, never two at once.
+ * leaves the previous document whole. With a state store, every document written saves the state of
+ * its chain's records it was written from, and `catchUp` at the start of a run rebuilds only the
+ * chains whose records changed since (completions a crash kept from being assembled, records sent
+ * again, a changed source), without reading the other chains' outputs; `rebuildAll` rebuilds every
+ * chain. Work is queued one call after another, never two at once.
  */
 export class ChainAssembler {
   private readonly dirtyRecords = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
-  /** Documents written and chains whose document was already up to date, since this assembler started. */
-  readonly stats = { written: 0, unchanged: 0 };
+  /**
+   * Documents written, chains whose document was already up to date (read and compared), and chains
+   * skipped because their records had not changed since their document was written.
+   */
+  readonly stats = { written: 0, unchanged: 0, skipped: 0 };
+  /** Mixed into every saved state: a document written under other settings is stale. */
+  private readonly salt: string;
 
   constructor(
     private readonly settings: AssemblySettings,
     private readonly records: ChainRecordSource,
     private readonly outputs: Pick<OutputSink, 'read'>,
     private readonly onError: (error: unknown) => void = () => undefined,
-  ) {}
+    private readonly states?: AssemblyStateStore,
+  ) {
+    const { format, path, field, separator } = settings;
+    this.salt = JSON.stringify([RENDERING, format, path, field ?? null, separator]);
+  }
 
   /** A record's outcome changed (done, or dead): its chain's document is rebuilt at the next flush. */
   note(recordId: string): void {
@@ -71,8 +88,62 @@ export class ChainAssembler {
         const record = await this.records.getRecord(id);
         if (record) chains.add(record.chainId);
       }
-      for (const chainId of chains) await this.assembleChain(chainId);
+      if (!this.states) {
+        for (const chainId of chains) await this.assembleChain(chainId);
+        return;
+      }
+      const chainIds = [...chains];
+      for (let from = 0; from < chainIds.length; from += PAGE) {
+        const page = chainIds.slice(from, from + PAGE);
+        await this.assembleChanged(
+          await this.states.assemblyStates({ salt: this.salt, chainIds: page, limit: page.length }),
+        );
+      }
     });
+  }
+
+  /**
+   * Rebuilds the documents of the chains whose records changed since their document was written
+   * (every chain's when the folder is missing, or without a state store): what a run does at its start.
+   */
+  catchUp(): Promise<void> {
+    const states = this.states;
+    if (!states) return this.rebuildAll();
+    return this.enqueue(async () => {
+      const all = !existsSync(this.settings.path);
+      let afterChain: string | undefined;
+      for (;;) {
+        const page = await states.assemblyStates({
+          salt: this.salt,
+          all,
+          limit: PAGE,
+          ...(afterChain !== undefined ? { afterChain } : {}),
+        });
+        await this.assembleChanged(page);
+        const last = page.at(-1);
+        if (page.length < PAGE || !last) break;
+        afterChain = last.chainId;
+      }
+    });
+  }
+
+  /**
+   * Assembles the chains whose state changed, then saves the states. Each state was read before the
+   * chain's records (in assembleChain): a record completed in between is in the document but not in
+   * the state saved, so the next start rebuilds that chain once more; the state saved is never newer
+   * than its document. A crash before the save leaves the old states: those chains are rebuilt again.
+   */
+  private async assembleChanged(states: readonly AssemblyState[]): Promise<void> {
+    const written: AssemblyState[] = [];
+    for (const state of states) {
+      if (!state.changed) {
+        this.stats.skipped++;
+        continue;
+      }
+      await this.assembleChain(state.chainId);
+      written.push(state);
+    }
+    await this.states?.saveAssemblyStates(written);
   }
 
   /** Rebuilds every chain that has at least one done record (a pass over all records). */

@@ -300,4 +300,12 @@ export const MIGRATIONS: readonly string[] = [
       FROM events WHERE kind = 'attempt' AND run_id IS NOT NULL AND lane IS NOT NULL
      GROUP BY run_id, lane;
   `,
+  // 14: the state each chain's assembled document was last written from (see assembly-states.ts), so
+  // a run's start rebuilds only the documents of chains that changed since, not every one.
+  `
+  CREATE TABLE assembly_states (
+    chain_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -12,6 +12,8 @@ import type {
   StoredText,
 } from '../event-log.js';
 import type {
+  AssemblyState,
+  AssemblyStateFilter,
   CommittedOutput,
   OutputLocation,
   OutputRecovery,
@@ -47,6 +49,7 @@ import type {
   WorkloadStore,
 } from '../store.js';
 import { redact, redactNullable } from '../../secrets/redact.js';
+import * as assembly from './assembly-states.js';
 import * as claims from './claims.js';
 import * as completions from './completions.js';
 import { durably, openDatabase } from './database.js';
@@ -77,7 +80,7 @@ export interface SqliteStoreOptions {
 /**
  * The embedded default store: one SQLite file in WAL mode, no server needed. Each concept's SQL
  * lives in its own module (record-sync, readiness, record-queries, progress, claims, jobs, completions,
- * maintenance, media-files, event-log, runs, leases);
+ * maintenance, media-files, event-log, runs, leases, assembly-states);
  * this class owns the connection and the clock and delegates to them.
  */
 export class SqliteStore implements WorkloadStore {
@@ -221,6 +224,14 @@ export class SqliteStore implements WorkloadStore {
 
   async listRecords(filter: RecordFilter = {}): Promise<StoredRecord[]> {
     return recordQueries.listRecords(this.db, filter);
+  }
+
+  async assemblyStates(filter: AssemblyStateFilter): Promise<AssemblyState[]> {
+    return assembly.assemblyStates(this.db, filter);
+  }
+
+  async saveAssemblyStates(states: readonly AssemblyState[]): Promise<void> {
+    assembly.saveAssemblyStates(this.db, states);
   }
 
   async recordsInJob(jobId: string): Promise<JobRecord[]> {
