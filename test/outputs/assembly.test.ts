@@ -78,7 +78,7 @@ describe('ChainAssembler', () => {
       '# Three',
       '> **wavebatch: missing** record `c/4` (position 4) is not done yet (ready).\n',
     ]);
-    expect(assembler.stats).toEqual({ written: 1, unchanged: 0 });
+    expect(assembler.stats).toEqual({ written: 1, unchanged: 0, skipped: 0 });
   });
 
   it('renders outputs without a text field as JSON blocks and leaves chains with nothing done alone', async () => {
