@@ -19,6 +19,11 @@ async function* stream(records: WorkloadRecord[]): AsyncIterable<WorkloadRecord>
   yield* records;
 }
 
+/** A synchronous request's answer for a claimed record: one token in, one out. */
+function done(recordId: string, requestId: string) {
+  return { recordId, jobId: null, requestId, inputTokens: 1, outputTokens: 1 };
+}
+
 function page(chain: string, position: number): WorkloadRecord {
   return { id: `${chain}/p${position}`, chainId: chain, position, vars: { page: position }, media: [] };
 }
@@ -66,13 +71,6 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       // Claimed records are in flight: still open.
       expect(await store.claimReady({ lane: 'flex', limit: 10, claimId: 'c' })).toHaveLength(2);
       expect(await open()).toBe(true);
-      const done = (recordId: string, requestId: string) => ({
-        recordId,
-        jobId: null,
-        requestId,
-        inputTokens: 1,
-        outputTokens: 1,
-      });
       expect(await store.completeRecords([done('b/p1', 'c-1')])).toBe(1);
       // A scope of settled and blocked records has nothing open, while a/p1 is in flight outside it.
       await store.scopeTo(['b/p1', 'a/p3']);
@@ -88,13 +86,6 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
     });
 
     it("tells which chains' assembled documents are stale: changed since their state was saved", async () => {
-      const done = (recordId: string, requestId: string) => ({
-        recordId,
-        jobId: null,
-        requestId,
-        inputTokens: 1,
-        outputTokens: 1,
-      });
       const stale = async (filter: Partial<Parameters<WorkloadStore['assemblyStates']>[0]> = {}) =>
         (await store.assemblyStates({ salt: 's', limit: 10, ...filter }))
           .filter((state) => state.changed)
