@@ -1,11 +1,5 @@
 import type { Lane, SyncLane } from '../lanes/lane.js';
-import type {
-  AssemblyState,
-  AssemblyStateFilter,
-  OutputIndex,
-  OutputLocation,
-  ShardCommit,
-} from '../outputs/index.js';
+import type { AssemblyStateStore, OutputIndex, OutputLocation, ShardCommit } from '../outputs/index.js';
 import type { WorkloadRecord } from '../workload/record.js';
 import type { EventLog, InferenceEvent } from './event-log.js';
 
@@ -309,7 +303,8 @@ export interface StoreLease {
  * The state store. Every method is a single transaction, so a crash between two calls leaves a
  * consistent state; the SQLite and (future) Postgres implementations share these semantics.
  */
-export interface WorkloadStore extends MediaFileCache, FileDigestCache, EventLog, StoreLease, OutputIndex {
+export interface WorkloadStore
+  extends MediaFileCache, FileDigestCache, EventLog, StoreLease, OutputIndex, AssemblyStateStore {
   /** A random id drawn when the store was created; it names the store's remote jobs. */
   storeId(): Promise<string>;
 
@@ -360,14 +355,6 @@ export interface WorkloadStore extends MediaFileCache, FileDigestCache, EventLog
   longestRunnableChain(): Promise<number>;
   /** Records in id (or chain) order, filtered and paged. */
   listRecords(filter?: RecordFilter): Promise<StoredRecord[]>;
-  /**
-   * Chains with at least one done record, in chain order, each with the state its assembled document
-   * would be written from now and whether that differs from the state last saved for it. Reads the
-   * records, never the outputs: a start finds the few documents to rebuild without reading them all.
-   */
-  assemblyStates(filter: AssemblyStateFilter): Promise<AssemblyState[]>;
-  /** Saves the states chains' documents were written from (`assemblyStates` compares with them). */
-  saveAssemblyStates(states: readonly AssemblyState[]): Promise<void>;
   /**
    * The records in job `jobId` now (in flight in it), as applying its results needs them: without
    * their variables, media or output locations, which a job of thousands would read and parse for

@@ -26,7 +26,8 @@ export interface AssemblyState {
 export interface AssemblyStateStore {
   /**
    * Chains with at least one done record, in chain order, each with the state its document would be
-   * written from now and whether that differs from the one last saved for it.
+   * written from now and whether that differs from the one last saved for it. Reads the records,
+   * never the outputs: a start finds the few documents to rebuild without reading them all.
    */
   assemblyStates(filter: AssemblyStateFilter): Promise<AssemblyState[]>;
   /** Saves the states chains' documents were written from. */
