@@ -135,24 +135,30 @@ export function chooseLanes(input: SchedulingInput): LaneDecision[] {
     input.deadline !== null ? input.deadline - input.now : chainFinishMs(fastCheap, deepest, input.latency);
   const target =
     input.deadline !== null ? 'the deadline' : `the critical path (${deepest} deep on ${fastCheap})`;
-  return records.map((record) => decide(record, input, slots, ledger, targetMs, target));
+  const round: Round = { input, slots, ledger, targetMs, target };
+  return records.map((record) => decide(record, round));
 }
 
-function decide(
-  record: ReadyRecord,
-  input: SchedulingInput,
-  slots: LaneSlots,
-  ledger: BudgetLedger,
-  targetMs: number,
-  target: string,
-): LaneDecision {
-  if (record.hedged && input.room.flex.usable) return hedge(record, input, slots, ledger, targetMs, target);
+/**
+ * One round of `auto` decisions: its input, the room and budget left as records are placed, and
+ * the time a chain should finish within (the deadline, or the critical path) with its name.
+ */
+interface Round {
+  input: SchedulingInput;
+  slots: LaneSlots;
+  ledger: BudgetLedger;
+  targetMs: number;
+  target: string;
+}
+
+function decide(record: ReadyRecord, round: Round): LaneDecision {
+  const { input, ledger, targetMs } = round;
+  if (record.hedged && input.room.flex.usable) return hedge(record, round);
   // Without a deadline speed is not bought: only the cheap lanes are considered.
   const lanes = input.deadline === null ? CHEAP : ORDER;
-  const { open, affordable, finish } = laneOptions(record, lanes, input, slots, ledger);
+  const { open, affordable, finish } = laneOptions(record, lanes, round);
   const meeting = affordable.find((lane) => finish(lane) <= targetMs);
-  if (meeting)
-    return take(record, meeting, reasonFor(meeting, input), input, slots, ledger, targetMs, target);
+  if (meeting) return take(record, meeting, reasonFor(meeting, input), round);
   const cheapest = open[0];
   if (cheapest && ledger.crossesCap(record, cheapest)) return ledger.held(record, cheapest);
   if (input.deadline === null) {
@@ -160,11 +166,11 @@ function decide(
     const usable = CHEAP.filter((lane) => input.room[lane].usable);
     if (usable.includes('flex') || !cheapest)
       return held(record, `held: waits for room on flex (${record.remaining} to go, on the critical path)`);
-    return take(record, cheapest, 'best_effort', input, slots, ledger, targetMs, target);
+    return take(record, cheapest, 'best_effort', round);
   }
   // Nothing meets the deadline: the fastest lane with room that the budget allows.
   const fastest = [...affordable].sort((a, b) => finish(a) - finish(b))[0];
-  if (fastest) return take(record, fastest, 'best_effort', input, slots, ledger, targetMs, target);
+  if (fastest) return take(record, fastest, 'best_effort', round);
   return held(record, `held: no lane within max_cost has room this round (${open.join(', ') || 'all full'})`);
 }
 
@@ -173,20 +179,14 @@ function decide(
  * cheapest synchronous lane that meets it within budget (else the fastest affordable one); it waits
  * for synchronous room rather than go back into a batch job.
  */
-function hedge(
-  record: ReadyRecord,
-  input: SchedulingInput,
-  slots: LaneSlots,
-  ledger: BudgetLedger,
-  targetMs: number,
-  target: string,
-): LaneDecision {
+function hedge(record: ReadyRecord, round: Round): LaneDecision {
+  const { input, ledger, targetMs } = round;
   const lanes: readonly Lane[] = input.deadline === null ? ['flex'] : ['flex', 'standard', 'priority'];
-  const { open, affordable, finish } = laneOptions(record, lanes, input, slots, ledger);
+  const { open, affordable, finish } = laneOptions(record, lanes, round);
   const lane =
     affordable.find((candidate) => finish(candidate) <= targetMs) ??
     (affordable.includes('flex') ? 'flex' : [...affordable].sort((a, b) => finish(a) - finish(b))[0]);
-  if (lane) return take(record, lane, 'hedge', input, slots, ledger, targetMs, target);
+  if (lane) return take(record, lane, 'hedge', round);
   const cheapest = open[0];
   if (cheapest && ledger.crossesCap(record, cheapest)) return ledger.held(record, cheapest);
   return held(record, `held: hedged off a stalled batch job, waits for room on ${lanes.join(' or ')}`);
@@ -199,9 +199,7 @@ function hedge(
 function laneOptions(
   record: ReadyRecord,
   lanes: readonly Lane[],
-  input: SchedulingInput,
-  slots: LaneSlots,
-  ledger: BudgetLedger,
+  { input, slots, ledger }: Round,
 ): { open: Lane[]; affordable: Lane[]; finish: (lane: Lane) => number } {
   const open = lanes.filter((lane) => slots.free(lane));
   const affordable = open.filter(
@@ -239,11 +237,7 @@ function take(
   record: ReadyRecord,
   lane: Lane,
   reason: DecisionReason,
-  input: SchedulingInput,
-  slots: LaneSlots,
-  ledger: BudgetLedger,
-  targetMs: number,
-  target: string,
+  { input, slots, ledger, targetMs, target }: Round,
 ): LaneDecision {
   slots.take(lane);
   const extra = ledger.commit(record, lane);
