@@ -121,6 +121,65 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       expect(await stale()).toEqual(['a', 'b']);
     });
 
+    it('counts chains by how far they got, billed tokens and recent completions', async () => {
+      await store.syncRecords(stream([page('c', 1), page('c', 2), page('d', 1)]));
+      await store.linkChains();
+      await store.refreshReadiness();
+      const claimed = await store.claimReady({ lane: 'flex', limit: 10, claimId: 'r' });
+      const request = new Map(claimed.map((record) => [record.id, record.requestId]));
+      expect([...request.keys()].sort()).toEqual(['a/p1', 'b/p1', 'c/p1', 'd/p1']);
+      const answer = (recordId: string, inputTokens: number, outputTokens: number) => ({
+        ...done(recordId, request.get(recordId) as string),
+        inputTokens,
+        outputTokens,
+      });
+      // a/p1 a short prompt, b/p1 a long one (above 100 tokens), c/p1 dead-lettered, d/p1 in flight.
+      expect(await store.completeRecords([answer('a/p1', 10, 5), answer('b/p1', 500, 7)])).toBe(2);
+      const failure = {
+        recordId: 'c/p1',
+        jobId: null,
+        requestId: request.get('c/p1') as string,
+        attempt: 0,
+        cause: 'input_error',
+        message: 'unreadable',
+        raw: null,
+        promptName: 'p',
+        promptVersion: 'v1',
+        promptHash: null,
+      };
+      expect(await store.failRecord(failure, 3, false)).toBe('dead');
+
+      expect(await store.counts()).toEqual({
+        blocked: 2,
+        ready: 1,
+        in_flight: 1,
+        done: 2,
+        dead: 1,
+        total: 7,
+      });
+      // b done; a and d under way; c blocked by its dead letter, with c/p2 behind it.
+      expect(await store.chainCounts()).toEqual({
+        total: 4,
+        done: 1,
+        inProgress: 2,
+        notStarted: 0,
+        blocked: 1,
+        recordsBehindDeadLetters: 1,
+      });
+      expect(await store.usageTotals(100)).toEqual({
+        short: { records: 1, inputTokens: 10, outputTokens: 5 },
+        long: { records: 1, inputTokens: 500, outputTokens: 7 },
+      });
+      // No long-context split: every billed record is short.
+      expect(await store.usageTotals(null)).toEqual({
+        short: { records: 2, inputTokens: 510, outputTokens: 12 },
+        long: { records: 0, inputTokens: 0, outputTokens: 0 },
+      });
+      expect(await store.completedSince('2000-01-01T00:00:00.000Z')).toBe(2);
+      expect(await store.completedSince('2999-01-01T00:00:00.000Z')).toBe(0);
+      expect(await store.longestRunnableChain()).toBe(2);
+    });
+
     it('re-sync is idempotent and keeps state', async () => {
       const summary = await store.syncRecords(stream([page('a', 1), page('c', 1)]));
       expect(summary).toEqual({ seen: 2, inserted: 1 });
