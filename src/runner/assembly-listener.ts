@@ -16,10 +16,11 @@ export interface AssemblyListener {
 
 /**
  * `outputs.assemble` during a run. Once the run's start-up sync has reconciled the outputs, the
- * documents of every chain whose records changed since its document was written are rebuilt (a crash
- * may have kept completions from being assembled); after that, a record done or dead-lettered marks its chain, and the chains marked are rebuilt at the end of each
- * pass and of the run, so a document is written at most once a pass however many of its records
- * completed. Assembly failures are warnings: outputs are safe in the sink either way.
+ * documents of every chain whose records changed since its document was written are rebuilt (a
+ * crash may have kept completions from being assembled); after that, a record done or dead-lettered
+ * marks its chain, and the chains marked are rebuilt at the end of each pass and of the run, so a
+ * document is written at most once a pass however many of its records completed. Assembly failures
+ * are warnings: outputs are safe in the sink either way.
  */
 export function assemblyListener(
   settings: AssembleConfig,
@@ -35,13 +36,13 @@ export function assemblyListener(
       warn(`assembled documents not updated: ${error instanceof Error ? error.message : String(error)}`),
     store,
   );
-  let rebuilt = false;
+  let caughtUp = false;
   return {
     handle(event) {
       switch (event.type) {
         case 'sync':
-          if (!rebuilt) void assembler.catchUp();
-          rebuilt = true;
+          if (!caughtUp) void assembler.catchUp();
+          caughtUp = true;
           return;
         case 'record-done':
           assembler.note(event.recordId);
