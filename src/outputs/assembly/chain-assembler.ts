@@ -103,8 +103,9 @@ export class ChainAssembler {
   }
 
   /**
-   * Rebuilds the documents of the chains whose records changed since their document was written
-   * (every chain's when the folder is missing, or without a state store): what a run does at its start.
+   * Rebuilds the documents of the chains whose records changed since their document was written,
+   * and of unchanged chains whose document is gone (every chain's when the folder is missing, or
+   * without a state store): what a run does at its start.
    */
   catchUp(): Promise<void> {
     const states = this.states;
@@ -136,7 +137,8 @@ export class ChainAssembler {
   private async assembleChanged(states: readonly AssemblyState[]): Promise<void> {
     const written: AssemblyState[] = [];
     for (const state of states) {
-      if (!state.changed) {
+      // An unchanged chain whose document is gone (deleted by hand, lost) is written again.
+      if (!state.changed && existsSync(this.documentPath(state.chainId))) {
         this.stats.skipped++;
         continue;
       }
@@ -202,6 +204,14 @@ export class ChainAssembler {
     await this.writeChain(members);
   }
 
+  private documentPath(chainId: string): string {
+    return chainDocumentPath(
+      this.settings.path,
+      chainId,
+      this.settings.format === 'markdown' ? '.md' : '.jsonl',
+    );
+  }
+
   /** Writes the document of one chain's records (in position order) unless nothing of it is done or it is unchanged. */
   private async writeChain(members: readonly ChainMember[]): Promise<void> {
     const chainId = members[0]?.chainId;
@@ -224,7 +234,7 @@ export class ChainAssembler {
           ...(this.settings.field !== undefined ? { field: this.settings.field } : {}),
         })
       : renderJsonl(entries);
-    const path = chainDocumentPath(this.settings.path, chainId, markdown ? '.md' : '.jsonl');
+    const path = this.documentPath(chainId);
     const before = await readFile(path, 'utf8').catch(() => null);
     if (before === text) {
       this.stats.unchanged++;
