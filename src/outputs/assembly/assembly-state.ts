@@ -6,8 +6,6 @@ export interface AssemblyStateFilter {
   chainIds?: readonly string[];
   /** Keyset paging: only chains after this one. */
   afterChain?: string;
-  /** Every chain counts as changed (its document is missing or unknown). */
-  all?: boolean;
   limit: number;
 }
 

@@ -104,19 +104,17 @@ export class ChainAssembler {
 
   /**
    * Rebuilds the documents of the chains whose records changed since their document was written,
-   * and of unchanged chains whose document is gone (every chain's when the folder is missing, or
-   * without a state store): what a run does at its start.
+   * and of unchanged chains whose document is gone (so every chain's when the folder is missing;
+   * every chain's without a state store): what a run does at its start.
    */
   catchUp(): Promise<void> {
     const states = this.states;
     if (!states) return this.rebuildAll();
     return this.enqueue(async () => {
-      const all = !existsSync(this.settings.path);
       let afterChain: string | undefined;
       for (;;) {
         const page = await states.assemblyStates({
           salt: this.salt,
-          all,
           limit: PAGE,
           ...(afterChain !== undefined ? { afterChain } : {}),
         });

@@ -19,19 +19,23 @@ const MEMBER_LINES = `group_concat(
 /**
  * Chains with a done record, paged in chain order after `afterChain` (or only the chains named), each
  * with its document state now (its member lines under `salt`, hashed) and whether that differs from
- * the state saved when its document was last written (always, with `all`). One pass over the
- * records through the chain index; no output is read.
+ * the state saved when its document was last written. One pass over the records through the chain
+ * index; no output is read.
  */
 export function assemblyStates(db: Database.Database, filter: AssemblyStateFilter): AssemblyState[] {
-  const named = filter.chainIds !== undefined;
-  const after = filter.afterChain !== undefined;
+  const [where, values]: [string, unknown[]] =
+    filter.chainIds !== undefined
+      ? ['WHERE r.chain_id IN (SELECT value FROM json_each(?))', [JSON.stringify(filter.chainIds)]]
+      : filter.afterChain !== undefined
+        ? ['WHERE r.chain_id > ?', [filter.afterChain]]
+        : ['', []];
   const rows = db
     .prepare(
       // The saved state is joined to each chain, not to each record: a quarter less time at 1M.
       `SELECT g.chainId, g.lines, s.state AS saved
          FROM (SELECT r.chain_id AS chainId, ${MEMBER_LINES} AS lines
                  FROM records r
-                WHERE ${named ? 'r.chain_id IN (SELECT value FROM json_each(?))' : after ? 'r.chain_id > ?' : '?'}
+                ${where}
                 GROUP BY r.chain_id
                HAVING MAX(r.status = 'done')
                 ORDER BY r.chain_id
@@ -39,7 +43,7 @@ export function assemblyStates(db: Database.Database, filter: AssemblyStateFilte
          LEFT JOIN assembly_states s ON s.chain_id = g.chainId
         ORDER BY g.chainId`,
     )
-    .all(named ? JSON.stringify(filter.chainIds) : after ? filter.afterChain : 1, filter.limit) as Array<{
+    .all(...values, filter.limit) as Array<{
     chainId: string;
     lines: string;
     saved: string | null;
@@ -47,7 +51,7 @@ export function assemblyStates(db: Database.Database, filter: AssemblyStateFilte
   const states: AssemblyState[] = [];
   for (const row of rows) {
     const state = createHash('sha256').update(filter.salt).update('\n').update(row.lines).digest('base64url');
-    states.push({ chainId: row.chainId, state, changed: filter.all === true || state !== row.saved });
+    states.push({ chainId: row.chainId, state, changed: state !== row.saved });
   }
   return states;
 }
