@@ -23,6 +23,38 @@ export type WorkloadShape = 'chains' | 'flat';
 /** Where the records go: Batch API jobs, or one synchronous Flex request each. */
 export type WorkloadLane = 'batch' | 'flex';
 
+/**
+ * How big the model's outputs are: `short` (the catalog examples' schema: a list of course names
+ * and a carry-over, about 90 bytes) or `long` (six courses of six fields each, about 1.1 kB: the
+ * size of the outputs the scale issue was measured with).
+ */
+export type OutputLength = 'short' | 'long';
+
+/** Six courses with code, title, description, instructor, schedule and credits; the emulator fills each string. */
+const LONG_OUTPUT_SCHEMA = {
+  type: 'object',
+  properties: {
+    courses: {
+      type: 'array',
+      minItems: 6,
+      maxItems: 6,
+      items: {
+        type: 'object',
+        properties: Object.fromEntries([
+          ...['code', 'title', 'description', 'instructor', 'schedule'].map((name) => [
+            name,
+            { type: 'string' },
+          ]),
+          ['credits', { type: 'integer', minimum: 1, maximum: 6 }],
+        ]),
+        required: ['code', 'title', 'description', 'instructor', 'schedule', 'credits'],
+      },
+    },
+    carry_over: { type: 'string' },
+  },
+  required: ['courses', 'carry_over'],
+};
+
 /** Synchronous requests in flight at once on the Flex lane. */
 const FLEX_CONCURRENCY = 32;
 /** Flex quotas no run here reaches, so the run is bound by its own work, not by a rate limit. */
@@ -35,6 +67,7 @@ export async function writeScaleWorkload(
   sink: 'jsonl' | 'files' = 'jsonl',
   shape: WorkloadShape = 'chains',
   lane: WorkloadLane = 'batch',
+  outputLength: OutputLength = 'short',
 ): Promise<ScaleWorkload> {
   const random = seededRandom(7, 'scale');
   await mkdir(join(root, 'prompts', 'page'), { recursive: true });
@@ -61,7 +94,10 @@ export async function writeScaleWorkload(
     'List the courses on page {{ record.page }} of {{ record.book }}: {{ record.text }}\n' +
       '{% if context %}The previous page ended with: {{ context }}{% endif %}\n',
   );
-  await writeFile(join(root, 'schema.json'), JSON.stringify(CATALOG_PAGE_SCHEMA));
+  await writeFile(
+    join(root, 'schema.json'),
+    JSON.stringify(outputLength === 'long' ? LONG_OUTPUT_SCHEMA : CATALOG_PAGE_SCHEMA),
+  );
   const yaml = [
     'name: scale',
     'data_dir: state',

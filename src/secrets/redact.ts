@@ -54,6 +54,13 @@ export function redact(text: string): string {
   return out;
 }
 
+/** A JSON value itself unless its JSON holds a secret (a prompt that echoed a key): then the redacted copy. */
+export function redactValue(value: unknown): unknown {
+  const json = JSON.stringify(value) ?? 'null';
+  const clean = redact(json);
+  return clean === json ? value : (JSON.parse(clean) as unknown);
+}
+
 /** `redact` for nullable text. */
 export function redactNullable(text: string | null): string | null {
   return text === null ? null : redact(text);

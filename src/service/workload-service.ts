@@ -34,6 +34,7 @@ import { renderRunReport } from '../telemetry/report/render-report.js';
 import { writeChainCsv, type ChainRecords } from './chain-export.js';
 import { storedChains } from './chains.js';
 import { estimateWorkload, type EstimateOptions, type WorkloadEstimate } from './estimate.js';
+import { readEventOutputs } from './event-outputs.js';
 import { planRunSelection } from './run-selection.js';
 import type { RecordSelection, SelectionPlan } from './selection.js';
 import { ExportTargetError } from './errors.js';
@@ -217,7 +218,7 @@ export class WorkloadService {
     const [attempts, failures, events, output] = await Promise.all([
       this.store.recordAttempts(id),
       this.store.listFailures({ recordId: id }),
-      this.store.listEvents({ recordId: id }),
+      this.store.listEvents({ recordId: id }).then((events) => readEventOutputs(events, this.outputs)),
       this.outputs.read(id, record.output ?? null),
     ]);
     return { record, attempts, failures, events, output };
@@ -238,9 +239,14 @@ export class WorkloadService {
     return exportOutputs(this.outputs, format, out);
   }
 
-  /** The inference log, oldest first: every attempt and job or record transition matching `filter`. */
-  async events(filter: EventFilter = {}): Promise<StoredEvent[]> {
-    return this.store.listEvents(filter);
+  /**
+   * The inference log, oldest first: every attempt and job or record transition matching `filter`.
+   * Outputs the log refers to in the JSONL sink are read back from their lines unless `outputs` is
+   * false (a listing that does not show them).
+   */
+  async events(filter: EventFilter = {}, { outputs = true } = {}): Promise<StoredEvent[]> {
+    const events = await this.store.listEvents(filter);
+    return outputs ? readEventOutputs(events, this.outputs) : events;
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { Lane } from '../lanes/lane.js';
+import type { OutputLocation } from '../outputs/index.js';
 
 /**
  * The inference log and run history, as the state store keeps them. Every backend stores the same
@@ -53,8 +54,14 @@ export interface InferenceEvent {
   raw: string | null;
   /** Stack of a locally raised error. */
   stack: string | null;
-  /** The validated output of a successful attempt (undefined when none). */
+  /** The validated output of a successful attempt (undefined when none, or when kept by `outputLocation`). */
   output?: unknown;
+  /**
+   * Where the output sink keeps this success's output (its JSONL shard line): the log then refers to
+   * the line instead of holding a second copy of the output. Set by the store as it logs a completion
+   * with a location; `WorkloadService.events` reads the output back into `output`.
+   */
+  outputLocation?: OutputLocation;
   finishReason: string | null;
   inputTokens: number;
   /** Billed output tokens, thinking included. */
@@ -73,6 +80,11 @@ export interface InferenceEvent {
 /** An event as stored, with its id (ascending in insertion order). */
 export interface StoredEvent extends InferenceEvent {
   id: number;
+  /**
+   * Why the output `outputLocation` refers to could not be read back (its shard was cut or deleted
+   * by hand, or holds another line there now); set by `WorkloadService.events` instead of `output`.
+   */
+  outputUnavailable?: string;
 }
 
 /** Which events `listEvents` returns; all given conditions apply. */

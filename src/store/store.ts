@@ -125,7 +125,10 @@ export interface RecordSuccess {
   location?: OutputLocation | null;
   inputTokens: number;
   outputTokens: number;
-  /** The attempt's event, logged in the same transaction when the completion applies. */
+  /**
+   * The attempt's event, logged in the same transaction when the completion applies. With a
+   * `location` its output is not stored again: the event refers to the line (`outputLocation`).
+   */
   event?: InferenceEvent;
 }
 

@@ -1,7 +1,7 @@
 import type { Lane } from '../lanes/lane.js';
 import { costOf, GEMINI_PRICE_LIST, type PriceList } from '../pricing/index.js';
 import type { InferenceEvent } from '../store/event-log.js';
-import { redact } from '../secrets/redact.js';
+import { redact, redactValue } from '../secrets/redact.js';
 
 /** What an executor (any lane) knows about one settled attempt; the factory turns it into an event. */
 export interface AttemptFacts {
@@ -78,7 +78,7 @@ export class AttemptEventFactory {
       message: failure ? redact(failure.message) : null,
       raw: failure?.raw ? redact(failure.raw) : null,
       stack: failure?.error instanceof Error && failure.error.stack ? redact(failure.error.stack) : null,
-      ...(failure || facts.output === undefined ? {} : { output: redactedOutput(facts.output) }),
+      ...(failure || facts.output === undefined ? {} : { output: redactValue(facts.output) }),
       finishReason: facts.finishReason ?? null,
       inputTokens,
       outputTokens,
@@ -163,11 +163,4 @@ export function emptyEvent(
     finishedAt: null,
     requests: null,
   };
-}
-
-/** The output itself unless its JSON holds a secret (a prompt that echoed a key): then the redacted copy. */
-function redactedOutput(output: unknown): unknown {
-  const json = JSON.stringify(output) ?? 'null';
-  const clean = redact(json);
-  return clean === json ? output : (JSON.parse(clean) as unknown);
 }

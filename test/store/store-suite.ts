@@ -477,6 +477,40 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       expect(await store.listJobs()).toEqual([]);
     });
 
+    it("logs a success's output once: referred to at the sink's location when it has one, copied when not", async () => {
+      const claimed = await store.claimReady({ lane: 'flex', limit: 2, claimId: 'c' });
+      expect(claimed.map((record) => record.id)).toEqual(['a/p1', 'b/p1']);
+      const events = new AttemptEventFactory({ now: () => Date.parse('2026-01-01T00:00:00Z') });
+      const success = (recordId: string, requestId: string) => ({
+        ...done(recordId, requestId),
+        event: events.create({
+          runId: null,
+          lane: 'flex',
+          model: 'gemini-2.5-flash',
+          requestId,
+          record: { id: recordId, chainId: recordId.split('/')[0] ?? null, position: 1 },
+          prompt: { name: 'p', version: 'v1', hash: 'h' },
+          attempt: 0,
+          usage: { inputTokens: 1, outputTokens: 1 },
+          output: { page: recordId },
+        }),
+      });
+      const location = { shard: 2, offset: 340, length: 95 };
+      // A JSONL line holds a/p1's output; b/p1's is a file, addressed by id only.
+      expect(
+        await store.completeRecords([
+          { ...success('a/p1', 'c-0'), location },
+          { ...success('b/p1', 'c-1'), location: null },
+        ]),
+      ).toBe(2);
+      const [kept] = await store.listEvents({ recordId: 'a/p1' });
+      expect(kept?.outputLocation).toEqual(location);
+      expect(kept?.output).toBeUndefined();
+      const [copied] = await store.listEvents({ recordId: 'b/p1' });
+      expect(copied?.output).toEqual({ page: 'b/p1' });
+      expect(copied?.outputLocation).toBeUndefined();
+    });
+
     it('fails a claimed record through its request: retried, then dead; stale for another request', async () => {
       const failure = (requestId: string) => ({
         recordId: 'b/p1',

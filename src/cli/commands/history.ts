@@ -79,7 +79,8 @@ export function historyCommands(): Command[] {
       const filter = logFilter(options, Date.now());
       await withWorkloadService(options.config, async (service) => {
         let printed = 0;
-        for await (const event of streamEvents(service, filter, options.limit)) {
+        // Only --json prints outputs: the lines are not read back for a listing that does not show them.
+        for await (const event of streamEvents(service, filter, options.limit, options.json === true)) {
           await print(options.json ? `${JSON.stringify(event)}\n` : `${describeEvent(event)}\n`);
           printed++;
         }
@@ -171,15 +172,15 @@ async function* streamEvents(
   service: WorkloadService,
   filter: EventFilter,
   limit: number | undefined,
+  outputs: boolean,
 ): AsyncGenerator<StoredEvent> {
   let afterId: number | undefined;
   let left = limit ?? Infinity;
   while (left > 0) {
-    const page = await service.events({
-      ...filter,
-      ...(afterId === undefined ? {} : { afterId }),
-      limit: Math.min(LOG_PAGE, left),
-    });
+    const page = await service.events(
+      { ...filter, ...(afterId === undefined ? {} : { afterId }), limit: Math.min(LOG_PAGE, left) },
+      { outputs },
+    );
     for (const event of page) yield event;
     if (page.length < LOG_PAGE) return;
     afterId = page[page.length - 1]?.id;

@@ -58,8 +58,14 @@ export function completeRecords(
         job.output += success.outputTokens;
         billed.set(success.jobId, job);
       }
-      // Logged only with the completion it describes, so a replayed result is logged once.
-      if (success.event) events.push(success.event);
+      // Logged only with the completion it describes, so a replayed result is logged once. An output
+      // the sink keeps at a location (a JSONL line) is referred to there, not stored a second time.
+      if (success.event)
+        events.push(
+          location && success.event.output !== undefined
+            ? { ...success.event, outputLocation: location }
+            : success.event,
+        );
       completed.push(success.recordId);
     }
     insertEvents(db, events);

@@ -45,6 +45,9 @@ interface EventDbRow {
   raw: string | null;
   stack: string | null;
   output_json: string | null;
+  output_shard: number | null;
+  output_offset: number | null;
+  output_length: number | null;
   finish_reason: string | null;
   input_tokens: number;
   output_tokens: number;
@@ -80,6 +83,9 @@ const COLUMNS = [
   'raw',
   'stack',
   'output_json',
+  'output_shard',
+  'output_offset',
+  'output_length',
   'finish_reason',
   'input_tokens',
   'output_tokens',
@@ -352,7 +358,11 @@ function toDbRow(event: InferenceEvent): Omit<EventDbRow, 'id'> {
     message: event.message,
     raw: event.raw,
     stack: event.stack,
-    output_json: event.output === undefined ? null : JSON.stringify(event.output),
+    // An output the sink keeps at a location is not copied: the event refers to its line.
+    output_json: event.outputLocation || event.output === undefined ? null : JSON.stringify(event.output),
+    output_shard: event.outputLocation?.shard ?? null,
+    output_offset: event.outputLocation?.offset ?? null,
+    output_length: event.outputLocation?.length ?? null,
     finish_reason: event.finishReason,
     input_tokens: event.inputTokens,
     output_tokens: event.outputTokens,
@@ -391,6 +401,15 @@ function toStoredEvent(row: EventDbRow): StoredEvent {
     raw: row.raw,
     stack: row.stack,
     ...(row.output_json === null ? {} : { output: JSON.parse(row.output_json) as unknown }),
+    ...(row.output_shard === null
+      ? {}
+      : {
+          outputLocation: {
+            shard: row.output_shard,
+            offset: row.output_offset ?? 0,
+            length: row.output_length ?? 0,
+          },
+        }),
     finishReason: row.finish_reason,
     inputTokens: row.input_tokens,
     outputTokens: row.output_tokens,
