@@ -6,6 +6,7 @@ import {
   roundChunkRecords,
   type SubmissionRound,
 } from '../lanes/batch/job-submission.js';
+import { formGroups } from '../lanes/batch/request-groups.js';
 import type { LaneLimiters } from '../lanes/sync/lane-limiters.js';
 import type { SyncLaneDriver } from '../lanes/sync/sync-lane.js';
 import { modelPrices, requestCost, type PriceList } from '../pricing/index.js';
@@ -79,6 +80,8 @@ export class LaneDispatch {
    * answer, and a record that stays ready (waiting for room) is not built again each time.
    */
   private readonly inputTokens = new Map<string, number>();
+  /** The same for a record's share of its grouped batch request (`records_per_request` > 1). */
+  private readonly groupShare = new Map<string, number>();
   /** Records of stalled batch jobs cancelled in `auto`: sent on a synchronous lane when ready again. */
   private readonly hedged = new Set<string>();
   /** The last count of blocked records, and when (the clock's ms) it was taken. */
@@ -230,7 +233,12 @@ export class LaneDispatch {
     return room;
   }
 
-  /** Each ready record's estimated cost on every lane, from its built request and the run's mean output. */
+  /**
+   * Each ready record's estimated cost on every lane, from its built request and the run's mean
+   * output. With `records_per_request` the batch lane sends a group's instructions once: there a
+   * record costs its share of its group's request, as `wavebatch estimate` prices it, while the
+   * synchronous lanes send it as a group of one.
+   */
   private async price(ready: readonly StoredRecord[]): Promise<ReadyRecord[]> {
     const { requests, prices, settings } = this.deps;
     const laneprices = modelPrices(prices, settings.model);
@@ -238,24 +246,25 @@ export class LaneDispatch {
     const out: ReadyRecord[] = [];
     requests.beginRound();
     try {
+      const shares = settings.recordsPerRequest > 1 ? await this.groupShares(ready) : null;
       for (const record of ready) {
-        const key = `${record.id}\u0000${record.attempts}`;
+        const key = priceKey(record);
         let input = this.inputTokens.get(key) ?? 0;
         if (!this.inputTokens.has(key)) {
           try {
             input = (await requests.build(record)).estimatedTokens;
-            // Bounded: a huge backlog is priced again rather than held in memory.
-            if (this.inputTokens.size >= PRICED_KEPT) this.inputTokens.clear();
-            this.inputTokens.set(key, input);
+            this.keep(this.inputTokens, key, input);
           } catch {
             // Unbuildable: the lane that takes it finds out and fails or releases it; nothing is billed.
           }
         }
         const cost = { batch: 0, flex: 0, standard: 0, priority: 0 };
         if (laneprices && input > 0)
-          for (const lane of Object.keys(cost) as Lane[])
+          for (const lane of Object.keys(cost) as Lane[]) {
+            const tokens = lane === 'batch' ? (shares?.get(key) ?? input) : input;
             cost[lane] =
-              requestCost(laneprices[lane], { inputTokens: input, outputTokens: output }) * ESTIMATE_MARGIN;
+              requestCost(laneprices[lane], { inputTokens: tokens, outputTokens: output }) * ESTIMATE_MARGIN;
+          }
         out.push({
           id: record.id,
           remaining: Math.max(1, record.remaining),
@@ -267,6 +276,33 @@ export class LaneDispatch {
       requests.endRound();
     }
     return out;
+  }
+
+  /**
+   * Each ready record's share of the grouped request the batch lane would send it in (groups formed
+   * from these records as the batch lane forms them), kept like the single requests' tokens. A record
+   * sent before goes alone, and one whose group cannot be built is priced alone: no share for either.
+   */
+  private async groupShares(ready: readonly StoredRecord[]): Promise<Map<string, number>> {
+    const size = this.deps.settings.recordsPerRequest;
+    const unpriced = ready.filter((record) => !this.groupShare.has(priceKey(record)));
+    for (const group of formGroups(unpriced, size)) {
+      if (group.length < 2) continue;
+      try {
+        const built = await this.deps.requests.buildGroup(group, 'price');
+        for (const record of group)
+          this.keep(this.groupShare, priceKey(record), built.estimatedTokens / group.length);
+      } catch {
+        // Priced alone: the batch lane finds the record at fault when it builds the group.
+      }
+    }
+    return this.groupShare;
+  }
+
+  /** Keeps a priced figure, bounded: a huge backlog is priced again rather than held in memory. */
+  private keep(kept: Map<string, number>, key: string, tokens: number): void {
+    if (kept.size >= PRICED_KEPT) kept.clear();
+    kept.set(key, tokens);
   }
 
   /** Mean billed output of this run's attempts, or the assumption before there is any. */
@@ -300,6 +336,11 @@ export class LaneDispatch {
     const spent = runId === null ? 0 : (await store.runUsage(runId)).costUsd;
     return spent + inFlight + jobs;
   }
+}
+
+/** A record as priced: a record sent again is built anew (it goes alone, its context may differ). */
+function priceKey(record: StoredRecord): string {
+  return `${record.id}\u0000${record.attempts}`;
 }
 
 /**
