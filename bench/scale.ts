@@ -6,39 +6,41 @@
 // once) runs at 100k too, as a different load: one round of every record instead of 20 rounds. Chains
 // on the Flex lane run at 5k and 20k: one synchronous request per record, and a pass of the run loop
 // at every answer, so any per-pass cost that grows with the workload shows as CPU per record rising
-// from one size to the next. Chains with outputs of about 1.1 kB instead of 90 bytes run at 100k:
-// the bytes written per record of output depend on the outputs' size.
+// from one size to the next. Chains with outputs of about 1.1 kB instead of 90 bytes, and with pages
+// of about 2 kB of text instead of 100 bytes, run at 100k: the bytes written per record depend on both.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { machineConditions, printFigure, sizeFromEnv } from './figures.js';
 import type { EndToEndFigures } from './scale/end-to-end.js';
 import { measureStages } from './scale/stages.js';
-import type { OutputLength, WorkloadLane, WorkloadShape } from './scale/workload.js';
+import type { SizeProfile, WorkloadLane, WorkloadShape } from './scale/workload.js';
 
 /**
  * Runs the benchmark; BENCH_SCALE_SIZES (e.g. "10000,100000") or BENCH_SCALE_1M=1 pick the sizes of
  * chained workloads, BENCH_SCALE_FLAT_SIZES those of flat ones, BENCH_SCALE_FLEX_SIZES those of
- * chained ones on the Flex lane, BENCH_SCALE_LONG_OUTPUT_SIZES those of chained ones with long outputs
- * ("" for none).
+ * chained ones on the Flex lane, BENCH_SCALE_LONG_OUTPUT_SIZES and BENCH_SCALE_LONG_TEXT_SIZES those
+ * of chained ones with long outputs or long page texts ("" for none).
  */
 export async function benchScale(): Promise<void> {
   const sizes = sizesFrom(process.env.BENCH_SCALE_SIZES ?? '10000,100000');
   if (process.env.BENCH_SCALE_1M === '1' && !sizes.includes(1_000_000)) sizes.push(1_000_000);
   const flatSizes = sizesFrom(process.env.BENCH_SCALE_FLAT_SIZES ?? '100000');
   const flexSizes = sizesFrom(process.env.BENCH_SCALE_FLEX_SIZES ?? '5000,20000');
-  const longSizes = sizesFrom(process.env.BENCH_SCALE_LONG_OUTPUT_SIZES ?? '100000');
+  const longOutputSizes = sizesFrom(process.env.BENCH_SCALE_LONG_OUTPUT_SIZES ?? '100000');
+  const longTextSizes = sizesFrom(process.env.BENCH_SCALE_LONG_TEXT_SIZES ?? '100000');
   const run =
-    (shape: WorkloadShape, lane: WorkloadLane, outputLength: OutputLength = 'short') =>
+    (shape: WorkloadShape, lane: WorkloadLane, sizes: SizeProfile = 'short') =>
     (records: number) => ({
       records,
       shape,
       lane,
-      outputLength,
+      sizes,
     });
   const runs = [
     ...sizes.map(run('chains', 'batch')),
     ...flatSizes.map(run('flat', 'batch')),
-    ...longSizes.map(run('chains', 'batch', 'long')),
+    ...longOutputSizes.map(run('chains', 'batch', 'long-outputs')),
+    ...longTextSizes.map(run('chains', 'batch', 'long-text')),
     ...flexSizes.map(run('chains', 'flex')),
   ];
   const stageRecords = sizeFromEnv('BENCH_STAGE_RECORDS', 50_000);
@@ -67,8 +69,8 @@ export async function benchScale(): Promise<void> {
   );
 
   console.log('  end to end');
-  for (const { records, shape, lane, outputLength } of runs) {
-    const figures = runEndToEnd(records, shape, lane, outputLength);
+  for (const { records, shape, lane, sizes } of runs) {
+    const figures = runEndToEnd(records, shape, lane, sizes);
     if (!figures) continue;
     const localUs = (figures.localMs * 1000) / records;
     const cpuUs = (figures.cpuMs * 1000) / records;
@@ -77,9 +79,9 @@ export async function benchScale(): Promise<void> {
         ? ', Flex'
         : shape === 'flat'
           ? ', flat'
-          : outputLength === 'long'
-            ? ', long outputs'
-            : '';
+          : sizes === 'short'
+            ? ''
+            : `, ${sizes.replace('-', ' ')}`;
     printFigure(
       `  ${records.toLocaleString('en-US')} records${kind}`,
       `${rate(localUs)} records/s of local work (${localUs.toFixed(1)} µs/record; CPU ${rate(cpuUs)}/s, ${cpuUs.toFixed(0)} µs/record); ` +
@@ -119,10 +121,10 @@ function runEndToEnd(
   records: number,
   shape: WorkloadShape,
   lane: WorkloadLane,
-  outputLength: OutputLength,
+  sizes: SizeProfile,
 ): EndToEndFigures | null {
   const script = join(import.meta.dirname, 'scale', 'end-to-end.ts');
-  const args = ['--import', 'tsx', script, String(records), shape, lane, outputLength];
+  const args = ['--import', 'tsx', script, String(records), shape, lane, sizes];
   const child = spawnSync(process.execPath, args, {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -131,7 +133,7 @@ function runEndToEnd(
   const line = child.stdout.trim().split('\n').at(-1) ?? '';
   if (child.status !== 0 || !line.startsWith('{')) {
     console.error(
-      `  end to end at ${records} records (${shape}, ${lane}, ${outputLength} outputs) failed (exit ${child.status ?? child.signal})`,
+      `  end to end at ${records} records (${shape}, ${lane}, ${sizes}) failed (exit ${child.status ?? child.signal})`,
     );
     process.exitCode = 1;
     return null;

@@ -1,7 +1,7 @@
 // One whole run of the scale workload (JSONL source, chains of 20 pages, JSONL output sink) against
 // an emulator in another process, so this process's CPU is wavebatch's work alone. Run as a child:
-// `node --import tsx bench/scale/end-to-end.ts <records> [chains|flat] [batch|flex] [short|long]`
-// (the model's outputs: about 90 bytes, or about 1.1 kB); prints one JSON line of figures.
+// `node --import tsx bench/scale/end-to-end.ts <records> [chains|flat] [batch|flex] [short|long-outputs|long-text]`
+// (the sizes: see SizeProfile); prints one JSON line of figures.
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { limitHeapGrowth } from '../../src/runner/heap-growth.js';
 import { timedApi } from '../timed-api.js';
 import { ioSince, processIo } from './process-io.js';
 import { startEmulatorChild } from './emulator-process.js';
-import { writeScaleWorkload, type OutputLength, type WorkloadLane, type WorkloadShape } from './workload.js';
+import { writeScaleWorkload, type SizeProfile, type WorkloadLane, type WorkloadShape } from './workload.js';
 
 /** Sleeps up to this long are the run loop's (poll interval, retry backoff); longer ones the lease's. */
 const POLL_SLEEP_MAX_MS = 1000;
@@ -24,7 +24,7 @@ export interface EndToEndFigures {
   records: number;
   shape: WorkloadShape;
   lane: WorkloadLane;
-  outputLength: OutputLength;
+  sizes: SizeProfile;
   done: number;
   wallMs: number;
   /** Wall time spent in API calls (the emulator works meanwhile) and in poll sleeps. */
@@ -53,20 +53,13 @@ export async function measureEndToEnd(
   records: number,
   shape: WorkloadShape = 'chains',
   lane: WorkloadLane = 'batch',
-  outputLength: OutputLength = 'short',
+  sizes: SizeProfile = 'short',
 ): Promise<EndToEndFigures> {
   const root = await mkdtemp(join(tmpdir(), 'wb-bench-scale-'));
   const emulator = await startEmulatorChild(join(root, 'emulator'));
   const url = emulator.url;
   try {
-    const workload = await writeScaleWorkload(
-      join(root, 'workload'),
-      records,
-      'jsonl',
-      shape,
-      lane,
-      outputLength,
-    );
+    const workload = await writeScaleWorkload(join(root, 'workload'), records, 'jsonl', shape, lane, sizes);
     const config = await loadConfig(workload.configPath, {});
     const api = timedApi(createGeminiClient({ apiKey: 'bench-key', baseUrl: url }));
     let sleepMs = 0;
@@ -124,7 +117,7 @@ export async function measureEndToEnd(
       records,
       shape,
       lane,
-      outputLength,
+      sizes,
       done: summary.counts.done,
       wallMs,
       apiMs,
@@ -166,6 +159,6 @@ if (process.argv[1] === import.meta.filename) {
   const records = Number(process.argv[2] ?? 10_000);
   const shape = process.argv[3] === 'flat' ? 'flat' : 'chains';
   const lane = process.argv[4] === 'flex' ? 'flex' : 'batch';
-  const outputLength = process.argv[5] === 'long' ? 'long' : 'short';
-  process.stdout.write(`${JSON.stringify(await measureEndToEnd(records, shape, lane, outputLength))}\n`);
+  const sizes = (['long-outputs', 'long-text'] as const).find((name) => name === process.argv[5]) ?? 'short';
+  process.stdout.write(`${JSON.stringify(await measureEndToEnd(records, shape, lane, sizes))}\n`);
 }

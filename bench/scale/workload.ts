@@ -24,11 +24,15 @@ export type WorkloadShape = 'chains' | 'flat';
 export type WorkloadLane = 'batch' | 'flex';
 
 /**
- * How big the model's outputs are: `short` (the catalog examples' schema: a list of course names
- * and a carry-over, about 90 bytes) or `long` (six courses of six fields each, about 1.1 kB: the
- * size of the outputs the scale issue was measured with).
+ * How big records and outputs are. `short`: a page's text of about 100 bytes and the catalog
+ * examples' schema (a list of course names and a carry-over: outputs of about 90 bytes).
+ * `long-outputs`: six courses of six fields each, outputs of about 1.1 kB (the size the scale issue
+ * was measured with). `long-text`: short outputs, but each page's text about 2 kB.
  */
-export type OutputLength = 'short' | 'long';
+export type SizeProfile = 'short' | 'long-outputs' | 'long-text';
+
+/** Times a page's text is repeated in `long-text` (about 100 bytes each). */
+const LONG_TEXT_REPEATS = 20;
 
 /** Six courses with code, title, description, instructor, schedule and credits; the emulator fills each string. */
 const LONG_OUTPUT_SCHEMA = {
@@ -67,7 +71,7 @@ export async function writeScaleWorkload(
   sink: 'jsonl' | 'files' = 'jsonl',
   shape: WorkloadShape = 'chains',
   lane: WorkloadLane = 'batch',
-  outputLength: OutputLength = 'short',
+  sizes: SizeProfile = 'short',
 ): Promise<ScaleWorkload> {
   const random = seededRandom(7, 'scale');
   await mkdir(join(root, 'prompts', 'page'), { recursive: true });
@@ -80,7 +84,7 @@ export async function writeScaleWorkload(
       const subject = SUBJECTS[randomInteger(random, 0, SUBJECTS.length - 1)] as string;
       return `${subject} ${randomInteger(random, 100, 499)}: readings, ${randomInteger(random, 1, 4)} hours.`;
     });
-    const line = `${JSON.stringify({ id: `${book}/p${String(page).padStart(3, '0')}`, book, page, text: courses.join(' ') })}\n`;
+    const line = `${JSON.stringify({ id: `${book}/p${String(page).padStart(3, '0')}`, book, page, text: courses.join(' ').repeat(sizes === 'long-text' ? LONG_TEXT_REPEATS : 1) })}\n`;
     sourceBytes += line.length;
     if (!out.write(line)) await once(out, 'drain');
   }
@@ -96,7 +100,7 @@ export async function writeScaleWorkload(
   );
   await writeFile(
     join(root, 'schema.json'),
-    JSON.stringify(outputLength === 'long' ? LONG_OUTPUT_SCHEMA : CATALOG_PAGE_SCHEMA),
+    JSON.stringify(sizes === 'long-outputs' ? LONG_OUTPUT_SCHEMA : CATALOG_PAGE_SCHEMA),
   );
   const yaml = [
     'name: scale',

@@ -142,6 +142,51 @@ describe('SqliteStore: its own file', () => {
     }
   });
 
+  it('moves the inputs of a store written before they left the records row (schema 15): same records, same rows, same links', async () => {
+    const path = join(dir, 'schema15.db');
+    const old = new Database(path);
+    MIGRATIONS.slice(0, 15).forEach((migration, index) => {
+      old.exec(migration);
+      old.pragma(`user_version = ${index + 1}`);
+    });
+    const insert = old.prepare(
+      `INSERT INTO records (rowid, id, chain_id, position, predecessor_id, vars_json, media_json, status, updated_at)
+         VALUES (?, ?, 'c', ?, ?, ?, ?, ?, 'then')`,
+    );
+    insert.run(4294967297, 'c/1', 1, null, '{"text":"first page"}', '[]', 'done');
+    insert.run(8589934593, 'c/2', 2, 'c/1', '{"text":"second page"}', '[{"path":"scan.png"}]', 'ready');
+    old.exec(`INSERT INTO events (kind, type, at, lane, record_id, record_key)
+      VALUES ('attempt', 'done', 'then', 'batch', 'c/1', 4294967297)`);
+    old.close();
+    const upgraded = new SqliteStore({ path });
+    try {
+      expect(await upgraded.getRecord('c/1')).toMatchObject({
+        vars: { text: 'first page' },
+        media: [],
+        status: 'done',
+      });
+      expect((await upgraded.listReady(10)).map((record) => [record.id, record.vars, record.media])).toEqual([
+        ['c/2', { text: 'second page' }, [{ path: 'scan.png' }]],
+      ]);
+      // The rows kept their rowids: what is keyed by them (events here) still finds its record.
+      expect((await upgraded.listEvents({ recordId: 'c/1' })).map((e) => e.type)).toEqual(['done']);
+    } finally {
+      await upgraded.close();
+    }
+    const check = new Database(path);
+    try {
+      expect(check.prepare('SELECT rowid, id FROM records ORDER BY rowid').all()).toEqual([
+        { rowid: 4294967297, id: 'c/1' },
+        { rowid: 8589934593, id: 'c/2' },
+      ]);
+      const columns = (check.pragma('table_info(records)') as Array<{ name: string }>).map((c) => c.name);
+      expect(columns).not.toContain('vars_json');
+      expect(check.prepare('SELECT COUNT(*) FROM record_inputs').pluck().get()).toBe(2);
+    } finally {
+      check.close();
+    }
+  });
+
   it("reads a lane's latest latencies and keeps the attempt totals through indexes, never reading the inference log through", async () => {
     const path = join(dir, 'latencies.db');
     await new SqliteStore({ path }).close();

@@ -185,6 +185,22 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       expect((await store.counts()).total).toBe(5);
     });
 
+    it("re-sync takes a record's edited variables and media, and keeps the others'", async () => {
+      const edited = {
+        ...page('a', 2),
+        vars: { page: 2, text: 'corrected' },
+        media: [{ path: '/scans/p2.png', mimeType: 'image/png' }],
+      };
+      await store.syncRecords(stream([page('a', 1), edited]));
+      expect(await store.getRecord('a/p2')).toMatchObject({ vars: edited.vars, media: edited.media });
+      expect(await store.getRecord('a/p1')).toMatchObject({ vars: { page: 1 }, media: [] });
+      expect((await store.listRecords({ chainId: 'a', order: 'chain' })).map((r) => r.vars)).toEqual([
+        { page: 1 },
+        edited.vars,
+        { page: 3 },
+      ]);
+    });
+
     it('claims records into one job only and unblocks the successor on completion', async () => {
       const member = { recordId: 'a/p1', attempt: 0, promptHash: 'h', estimatedTokens: 10 };
       await store.createJobIntent({ id: 'job1', model: 'm', kind: 'inline', members: [member] });

@@ -316,4 +316,20 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE events ADD COLUMN output_offset INTEGER;
   ALTER TABLE events ADD COLUMN output_length INTEGER;
   `,
+  // 16: a record's variables and media (its page text, often kilobytes) move out of its row into
+  // record_inputs, keyed by the same rowid (so a round's inputs sit together as its rows do) and
+  // written when the source changes them. The row itself is rewritten at every step of the record's
+  // life (linked, ready, claimed, done, its successor unblocked), each time copied to the WAL and
+  // again at the checkpoint: with 2 kB of text per record that was most of the bytes written.
+  `
+  CREATE TABLE record_inputs (
+    record_key INTEGER PRIMARY KEY,
+    vars_json TEXT NOT NULL,
+    media_json TEXT NOT NULL
+  );
+  INSERT INTO record_inputs (record_key, vars_json, media_json)
+    SELECT rowid, vars_json, media_json FROM records ORDER BY rowid;
+  ALTER TABLE records DROP COLUMN vars_json;
+  ALTER TABLE records DROP COLUMN media_json;
+  `,
 ];

@@ -36,11 +36,19 @@ export async function syncRecords(
   const firstAtPosition = db
     .prepare('SELECT origin FROM sync_positions WHERE chain_id = ? AND position = ?')
     .pluck();
-  const upsert = db.prepare(
-    `INSERT INTO records (rowid, id, chain_id, position, vars_json, media_json, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET chain_id = excluded.chain_id, position = excluded.position,
-         vars_json = excluded.vars_json, media_json = excluded.media_json`,
+  // The row, then its inputs beside it (see migration 16): written only when they changed, so a
+  // sync of an edited source rewrites the inputs of the records it edited, not of every record.
+  const upsert = db
+    .prepare(
+      `INSERT INTO records (rowid, id, chain_id, position, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET chain_id = excluded.chain_id, position = excluded.position
+         RETURNING rowid`,
+    )
+    .pluck();
+  const upsertInputs = db.prepare(
+    `INSERT INTO record_inputs (record_key, vars_json, media_json) VALUES (?, ?, ?)
+       ON CONFLICT (record_key) DO UPDATE SET vars_json = excluded.vars_json, media_json = excluded.media_json
+         WHERE vars_json IS NOT excluded.vars_json OR media_json IS NOT excluded.media_json`,
   );
   const placement = new RowPlacement(db);
   let seen = 0;
@@ -58,21 +66,16 @@ export async function syncRecords(
         throw duplicatePosition(record, String(firstAtPosition.get(record.chainId, record.position)), origin);
       // Bound by position: cheaper than by name, once per record of the source.
       const rowid = placement.rowidFor(record.chainId, record.position);
-      const values = [
-        record.id,
-        record.chainId,
-        record.position,
-        JSON.stringify(record.vars),
-        JSON.stringify(record.media),
-        at,
-      ];
+      const values = [record.id, record.chainId, record.position, at];
+      let key: number | bigint;
       try {
-        upsert.run(rowid, ...values);
+        key = upsert.get(rowid, ...values) as number | bigint;
       } catch (error) {
         // The place is another row's (see RowPlacement): SQLite picks one instead.
         if (rowid === null || !isRowidTaken(error)) throw error;
-        upsert.run(null, ...values);
+        key = upsert.get(null, ...values) as number | bigint;
       }
+      upsertInputs.run(key, JSON.stringify(record.vars), JSON.stringify(record.media));
     }
     placement.save();
   });
