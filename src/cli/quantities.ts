@@ -10,6 +10,13 @@ export function counted(value: number, noun: string): string {
   return `${count(value)} ${noun}${value === 1 ? '' : 's'}`;
 }
 
+/** A job's requests, and its records when they travel grouped: "4 requests", "2 requests (8 records)". */
+export function requestsOf(requests: number, records: number): string {
+  return requests === records
+    ? counted(requests, 'request')
+    : `${counted(requests, 'request')} (${counted(records, 'record')})`;
+}
+
 /** Milliseconds → "45s", "12m", "3h 05m", "2d 04h". */
 export function duration(ms: number): string {
   const seconds = Math.max(0, Math.round(ms / 1000));

@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import type { WorkloadStatus } from '../service/index.js';
-import { count, counted, duration, usd } from './quantities.js';
+import { count, counted, duration, requestsOf, usd } from './quantities.js';
 import { PLAIN, type Style } from './style.js';
 
 /** Active jobs listed one per line; more are summed up in one line. */
@@ -55,14 +55,14 @@ function jobLines(status: WorkloadStatus, style: Style, label: (text: string) =>
   const jobs = status.activeJobs;
   if (jobs.length === 0) return [`${label('jobs')}none active`];
   const byLane = Object.entries(status.lanes)
-    .map(([lane, entry]) => `${lane} ${entry.activeJobs} (${counted(entry.requests, 'request')})`)
+    .map(([lane, entry]) => `${lane} ${entry.activeJobs} (${requestsOf(entry.requests, entry.records)})`)
     .join(', ');
   const lines = [`${label('jobs')}${counted(jobs.length, 'active job')}: ${byLane}`];
   for (const job of jobs.slice(0, JOBS_SHOWN)) {
     const flag = job.stalled ? `  ${style.warn('STALLED')}` : '';
     lines.push(
       `${' '.repeat(12)}${job.remoteName ?? job.id}  ${job.lane}  ${job.state.padEnd(9)}  ` +
-        `${counted(job.requests, 'request')}  ${duration(job.ageMs)} old${flag}`,
+        `${requestsOf(job.requests, job.records)}  ${duration(job.ageMs)} old${flag}`,
     );
   }
   if (jobs.length > JOBS_SHOWN) lines.push(`${' '.repeat(12)}… and ${jobs.length - JOBS_SHOWN} more`);

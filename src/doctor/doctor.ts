@@ -128,7 +128,7 @@ async function intentFindings(
     ];
   const findings: Finding[] = [];
   for (const intent of intents) {
-    const records = `${intent.requestCount} records`;
+    const records = `${intent.recordCount} records`;
     if (!ours) {
       findings.push({
         check: 'intents',

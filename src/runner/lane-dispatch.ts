@@ -329,7 +329,7 @@ export class LaneDispatch {
         jobs +=
           requestCost(batchPrice, {
             inputTokens: job.estimatedTokens,
-            outputTokens: output * job.requestCount,
+            outputTokens: output * job.recordCount,
           }) * ESTIMATE_MARGIN;
     }
     const runId = this.deps.runId();

@@ -18,7 +18,9 @@ export interface ActiveJobStatus {
   remoteName: string | null;
   lane: Lane;
   state: JobRow['state'];
+  /** Requests in the job: fewer than its records when they are grouped (`records_per_request`). */
   requests: number;
+  records: number;
   createdAt: string;
   ageMs: number;
   /** Older than the stall threshold: `execution.stall_*` over the learned turnaround (24 h before any was learned). */
@@ -46,7 +48,7 @@ export interface WorkloadStatus {
   };
   chains: { total: number; done: number; inProgress: number; notStarted: number; blocked: number };
   activeJobs: ActiveJobStatus[];
-  lanes: Partial<Record<Lane, { activeJobs: number; requests: number; stalled: number }>>;
+  lanes: Partial<Record<Lane, { activeJobs: number; requests: number; records: number; stalled: number }>>;
   /** Tokens of the records wavebatch completed (their successful requests). */
   usage: { completedRecords: number; inputTokens: number; outputTokens: number };
   /**
@@ -134,6 +136,7 @@ export function summarizeStatus(facts: StatusFacts, now: number): WorkloadStatus
         lane,
         state: job.state,
         requests: job.requestCount,
+        records: job.recordCount,
         createdAt: job.createdAt,
         ageMs,
         stalled: ageMs > (facts.stallThresholdMs ?? BATCH_TARGET_TURNAROUND_MS),
@@ -141,9 +144,10 @@ export function summarizeStatus(facts: StatusFacts, now: number): WorkloadStatus
     });
   const lanes: WorkloadStatus['lanes'] = {};
   for (const job of activeJobs) {
-    const entry = (lanes[job.lane] ??= { activeJobs: 0, requests: 0, stalled: 0 });
+    const entry = (lanes[job.lane] ??= { activeJobs: 0, requests: 0, records: 0, stalled: 0 });
     entry.activeJobs++;
     entry.requests += job.requests;
+    entry.records += job.records;
     if (job.stalled) entry.stalled++;
   }
 

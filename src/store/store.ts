@@ -51,7 +51,10 @@ export interface JobRow {
   state: JobState;
   kind: 'inline' | 'file';
   inputFile: string | null;
+  /** Requests in the job's input: its groups with `records_per_request`, else one per record. */
   requestCount: number;
+  /** Records the job carries. */
+  recordCount: number;
   estimatedTokens: number;
   inputTokens: number;
   outputTokens: number;
@@ -76,6 +79,8 @@ export interface NewJob {
   model: string;
   kind: 'inline' | 'file';
   members: JobMember[];
+  /** Requests the members travel in (fewer than the members when they are grouped); one each by default. */
+  requests?: number;
 }
 
 /**

@@ -7,7 +7,8 @@ import { writeCatalogWorkload, OUTPUT_SINKS, type OutputSinkName } from '../fixt
 import { emulatorClock } from '../fixtures/emulator-clock.js';
 import { runChild, type ChildOutcome } from '../fixtures/killable-run.js';
 import { readOutputs } from '../fixtures/output-reader.js';
-import { openEmulatedSession } from '../fixtures/session.js';
+import { emulatedConfig, openEmulatedSession } from '../fixtures/session.js';
+import { WorkloadService } from '../../src/service/index.js';
 import { emulatorSandbox } from '../emulator/harness.js';
 
 /** One line per record, the same for a record alone and in a group, so the test's model answers both alike. */
@@ -130,6 +131,17 @@ describe.each(OUTPUT_SINKS)(
       expect(billedTogether.length).toBeGreaterThanOrEqual(4);
       expect(billedTogether.length).toBeLessThanOrEqual(6);
       for (const entry of billedTogether) expect(entry.key).toMatch(/^group:\d+(,\d+)*$/);
+      // Each job says how many requests it sent (what the emulator billed it for) and how many records.
+      const service = WorkloadService.open(await emulatedConfig(grouped.configPath, together));
+      try {
+        const jobs = await service.jobs();
+        for (const job of jobs)
+          expect(job.requestCount).toBe(billedTogether.filter((e) => e.batchName === job.remoteName).length);
+        expect(jobs.reduce((sum, job) => sum + job.recordCount, 0)).toBe(12);
+        expect(jobs.some((job) => job.recordCount > job.requestCount)).toBe(true);
+      } finally {
+        await service.close();
+      }
       // Each record's share of its request's usage adds up to exactly what was billed.
       const sum = (entries: typeof billedTogether, field: 'inputTokens' | 'outputTokens') =>
         entries.reduce((total, entry) => total + entry[field], 0);

@@ -6,7 +6,14 @@ import type { JobRow } from '../../src/store/store.js';
 const NOW = Date.parse('2026-01-02T00:00:00Z');
 const HOUR = 3_600_000;
 
-function job(id: string, state: JobRow['state'], createdAgoMs: number, tookMs = 0, requests = 10): JobRow {
+function job(
+  id: string,
+  state: JobRow['state'],
+  createdAgoMs: number,
+  tookMs = 0,
+  requests = 10,
+  records = requests,
+): JobRow {
   return {
     id,
     remoteName: `batches/${id}`,
@@ -15,6 +22,7 @@ function job(id: string, state: JobRow['state'], createdAgoMs: number, tookMs = 
     kind: 'inline',
     inputFile: null,
     requestCount: requests,
+    recordCount: records,
     estimatedTokens: 0,
     inputTokens: 0,
     outputTokens: 0,
@@ -50,7 +58,8 @@ describe('summarizeStatus', () => {
       facts({
         jobs: [
           job('old', 'pending', BATCH_TARGET_TURNAROUND_MS + HOUR, 0, 7),
-          job('new', 'running', HOUR, 0, 5),
+          // Grouped: 5 requests carry 20 records.
+          job('new', 'running', HOUR, 0, 5, 20),
           job('done', 'processed', 3 * HOUR, HOUR),
         ],
       }),
@@ -60,7 +69,11 @@ describe('summarizeStatus', () => {
       ['old', true, BATCH_TARGET_TURNAROUND_MS + HOUR],
       ['new', false, HOUR],
     ]);
-    expect(status.lanes).toEqual({ batch: { activeJobs: 2, requests: 12, stalled: 1 } });
+    expect(status.activeJobs.map((j) => [j.requests, j.records])).toEqual([
+      [7, 7],
+      [5, 20],
+    ]);
+    expect(status.lanes).toEqual({ batch: { activeJobs: 2, requests: 12, records: 27, stalled: 1 } });
   });
 
   it('takes the later of the width bound (rate) and the depth bound (longest chain x turnaround)', () => {

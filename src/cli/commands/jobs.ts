@@ -3,7 +3,7 @@ import type { BatchJobInfo } from '../../gemini/index.js';
 import type { WorkloadJob } from '../../service/index.js';
 import type { JobState } from '../../store/store.js';
 import { configOption } from '../config-option.js';
-import { count } from '../quantities.js';
+import { count, requestsOf } from '../quantities.js';
 import { withWorkloadService } from '../workload-service.js';
 import { baseUrlOption, clientFor, printerFor, type OneoffDeps } from './oneoff-options.js';
 
@@ -90,7 +90,7 @@ async function listWorkloadJobs(options: JobsOptions, deps: OneoffDeps): Promise
   for (const job of jobs) print(`${describeWorkloadJob(job)}\n`);
 }
 
-/** One line per job: local id, remote name, lane, state, requests, tokens, creation time. */
+/** One line per job: local id, remote name, lane, state, requests (and records when grouped), tokens, creation time. */
 function describeWorkloadJob(job: WorkloadJob): string {
   const tokens =
     job.inputTokens + job.outputTokens > 0
@@ -98,6 +98,6 @@ function describeWorkloadJob(job: WorkloadJob): string {
       : '';
   return (
     `${job.id}  ${job.remoteName ?? '(not created)'}  ${job.lane}  ${job.state.padEnd(9)}  ` +
-    `${count(job.requestCount)} requests  ${job.createdAt}${tokens}${job.error ? `  error: ${job.error}` : ''}`
+    `${requestsOf(job.requestCount, job.recordCount)}  ${job.createdAt}${tokens}${job.error ? `  error: ${job.error}` : ''}`
   );
 }

@@ -157,7 +157,13 @@ async function submitRound(
       }));
     });
     const id = jobDisplayName(deps.jobPrefix, members, (deps.nonce ?? defaultNonce)());
-    await store.createJobIntent({ id, model: settings.model, kind: job.kind, members });
+    await store.createJobIntent({
+      id,
+      model: settings.model,
+      kind: job.kind,
+      members,
+      requests: job.members.length,
+    });
     deps.splits?.packed(members.map((member) => member.recordId));
     const intent = await store.getJob(id);
     if (!intent) continue;

@@ -10,9 +10,18 @@ export function createJobIntent(db: Database.Database, job: NewJob, at: string):
   writeTransaction(db, () => {
     const estimated = job.members.reduce((sum, member) => sum + member.estimatedTokens, 0);
     db.prepare(
-      `INSERT INTO jobs (id, model, state, kind, request_count, estimated_tokens, created_at, updated_at)
-           VALUES (?, ?, 'intent', ?, ?, ?, ?, ?)`,
-    ).run(job.id, job.model, job.kind, job.members.length, estimated, at, at);
+      `INSERT INTO jobs (id, model, state, kind, request_count, requests, estimated_tokens, created_at, updated_at)
+           VALUES (?, ?, 'intent', ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      job.id,
+      job.model,
+      job.kind,
+      job.members.length,
+      job.requests ?? job.members.length,
+      estimated,
+      at,
+      at,
+    );
     const member = db.prepare(
       `INSERT INTO job_records (job_id, record_id, attempt, prompt_hash, estimated_tokens, context_digest, source_hash, record_key)
          VALUES (?, ?, ?, ?, ?, ?, ?, ${RECORD_ROW})`,

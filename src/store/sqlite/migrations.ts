@@ -332,4 +332,10 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE records DROP COLUMN vars_json;
   ALTER TABLE records DROP COLUMN media_json;
   `,
+  // 17: a job's requests beside its records (request_count counts records): with
+  // records_per_request a job of 5,000 records may send 500 requests. Older jobs sent one per record
+  // as far as the store knows, so their count is left empty and read as their records.
+  `
+  ALTER TABLE jobs ADD COLUMN requests INTEGER;
+  `,
 ];

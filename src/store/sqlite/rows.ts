@@ -48,6 +48,7 @@ export interface JobDbRow {
   kind: 'inline' | 'file';
   input_file: string | null;
   request_count: number;
+  requests: number | null;
   estimated_tokens: number;
   input_tokens: number;
   output_tokens: number;
@@ -110,7 +111,8 @@ export function toJobRow(row: JobDbRow): JobRow {
     state: row.state,
     kind: row.kind,
     inputFile: row.input_file,
-    requestCount: row.request_count,
+    requestCount: row.requests ?? row.request_count,
+    recordCount: row.request_count,
     estimatedTokens: row.estimated_tokens,
     inputTokens: row.input_tokens,
     outputTokens: row.output_tokens,

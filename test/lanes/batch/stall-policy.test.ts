@@ -20,6 +20,7 @@ function job(id: string, state: JobRow['state'], createdAt: number, updatedAt = 
     kind: 'inline',
     inputFile: null,
     requestCount: 1,
+    recordCount: 1,
     estimatedTokens: 1,
     inputTokens: 0,
     outputTokens: 0,
