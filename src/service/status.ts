@@ -20,6 +20,7 @@ export interface ActiveJobStatus {
   state: JobRow['state'];
   /** Requests in the job: fewer than its records when they are grouped (`records_per_request`). */
   requests: number;
+  /** Records the job carries. */
   records: number;
   createdAt: string;
   ageMs: number;
