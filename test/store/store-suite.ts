@@ -60,6 +60,37 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       expect(await store.counts()).toMatchObject({ ready: 2, blocked: 2, total: 4 });
     });
 
+    it('links a chain whose records the source interleaves with other chains, or lists again elsewhere', async () => {
+      // c and d alternate; e's pages come in two runs, the second placing a page before the first run's.
+      await store.syncRecords(
+        stream([
+          page('c', 1),
+          page('d', 1),
+          page('c', 2),
+          page('d', 2),
+          page('e', 2),
+          page('a', 4),
+          page('e', 1),
+        ]),
+      );
+      await store.linkChains();
+      await store.refreshReadiness();
+      const links = async (ids: string[]) =>
+        Promise.all(ids.map(async (id) => store.getRecord(id))).then((records) =>
+          records.map((record) => [record?.id, record?.predecessorId, record?.remaining, record?.status]),
+        );
+      expect(await links(['c/p1', 'c/p2', 'd/p1', 'd/p2', 'e/p1', 'e/p2', 'a/p3', 'a/p4'])).toEqual([
+        ['c/p1', null, 2, 'ready'],
+        ['c/p2', 'c/p1', 1, 'blocked'],
+        ['d/p1', null, 2, 'ready'],
+        ['d/p2', 'd/p1', 1, 'blocked'],
+        ['e/p1', null, 2, 'ready'],
+        ['e/p2', 'e/p1', 1, 'blocked'],
+        ['a/p3', 'a/p2', 2, 'blocked'],
+        ['a/p4', 'a/p3', 1, 'blocked'],
+      ]);
+    });
+
     it('says whether a record is open (ready or in flight), within the scope while one is set', async () => {
       const open = async () => {
         const counts = await store.counts();
