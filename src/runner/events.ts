@@ -34,7 +34,9 @@ export type RunnerEvent =
       remoteName: string;
       kind: 'inline' | 'file';
       model: string;
+      /** Requests in the job, and the records they carry (more with `records_per_request`). */
       requests: number;
+      records: number;
       estimatedTokens: number;
     }
   | { type: 'job-adopted'; jobId: string; remoteName: string }
@@ -53,8 +55,11 @@ export type RunnerEvent =
       type: 'job-processed';
       jobId: string;
       remoteName?: string | null;
+      /** Records settled: done, and failed (retried or dead-lettered). */
       succeeded: number;
       failed: number;
+      /** Requests the job held. */
+      requests: number;
     }
   /** `jobId` names the batch job it came in; `requestId` the synchronous request (the other is null / absent). */
   | {

@@ -244,7 +244,7 @@ function billedAttempts(groups: readonly AttemptGroup[]): WorkloadStatus['billed
       costUsd: 0,
     });
     for (const sum of [billed, entry]) {
-      sum.requests += group.attempts;
+      sum.requests += group.requests;
       sum.inputTokens += group.inputTokens ?? 0;
       sum.outputTokens += group.outputTokens ?? 0;
       sum.costUsd += group.costUsd;

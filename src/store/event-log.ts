@@ -73,7 +73,11 @@ export interface InferenceEvent {
   /** When the attempt (or the job) started and ended, ISO. */
   startedAt: string | null;
   finishedAt: string | null;
-  /** Job events: how many requests the job holds (or how many records it released). */
+  /**
+   * Job events: how many requests the job holds (or how many records it released). Attempts: how
+   * many requests the attempt stands for, 1, or 0 for the other records of a grouped request (its
+   * first record's attempt counts it); null in events logged before it was kept (one each).
+   */
   requests: number | null;
 }
 
@@ -117,7 +121,13 @@ export interface AttemptGroup {
   promptVersion: string | null;
   type: string;
   cause: string | null;
+  /** One per record per attempt (a record rejected before it was sent counts one too). */
   attempts: number;
+  /**
+   * The requests sent for them: fewer than the attempts with `records_per_request`, where one
+   * request answers several records (none for rejected records, which were never sent).
+   */
+  requests: number;
   /** Distinct records among the attempts. */
   records: number;
   inputTokens: number;
@@ -142,7 +152,10 @@ export interface JobAttempts {
   jobId: string;
   jobName: string | null;
   lane: Lane;
+  /** Attempts of records (one per record per attempt). */
   attempts: number;
+  /** The requests that carried them (fewer with `records_per_request`). */
+  requests: number;
   done: number;
   latencyMs: number;
   costUsd: number;

@@ -12,6 +12,11 @@ export interface AttemptFacts {
   job?: { id: string; name: string | null } | null;
   /** Synchronous lanes: the response id; batch: the request key. */
   requestId?: string | null;
+  /**
+   * How many requests this attempt stands for: 1 (the default), or 0 for every record of a grouped
+   * request (`records_per_request`) but the first, whose attempt counts the request once.
+   */
+  requests?: number;
   record: { id: string; chainId: string | null; position: number | null };
   prompt: { name: string; version: string; hash: string | null };
   contextDigest?: string | null;
@@ -87,6 +92,7 @@ export class AttemptEventFactory {
       latencyMs: started !== null && finished !== null ? Math.max(0, finished - started) : null,
       startedAt: started === null ? null : new Date(started).toISOString(),
       finishedAt: finished === null ? null : new Date(finished).toISOString(),
+      requests: facts.requests ?? 1,
     };
   }
 }

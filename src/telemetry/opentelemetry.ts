@@ -85,6 +85,7 @@ export class OpenTelemetrySink implements TelemetrySink {
           'wavebatch.job.name': event.remoteName,
           'wavebatch.job.kind': event.kind,
           'wavebatch.job.requests': event.requests,
+          'wavebatch.job.records': event.records,
           'gen_ai.request.model': event.model,
         });
         return;
@@ -104,6 +105,7 @@ export class OpenTelemetrySink implements TelemetrySink {
         this.jobSpan(event.jobId).setAttributes({
           'wavebatch.job.succeeded': event.succeeded,
           'wavebatch.job.failed': event.failed,
+          'wavebatch.job.requests': event.requests,
         });
         this.endJob(event.jobId, { code: SpanStatusCode.OK });
         return;

@@ -113,7 +113,7 @@ export class RunTelemetry {
         return {
           ...base('processed', event.jobId),
           jobName: event.remoteName ?? null,
-          requests: event.succeeded + event.failed,
+          requests: event.requests,
         };
       case 'job-orphan':
         // A remote job of this store that nothing tracked, cancelled by the run.

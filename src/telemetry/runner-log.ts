@@ -61,12 +61,14 @@ export function runnerLogLine(event: RunnerEvent): LogLine {
     case 'job-submitted':
       return line(
         'info',
-        `submitted ${event.kind} job ${event.jobId} -> ${event.remoteName} (${counted(event.requests, 'request')}, ~${event.estimatedTokens} tokens)`,
+        `submitted ${event.kind} job ${event.jobId} -> ${event.remoteName} (${counted(event.requests, 'request')}` +
+          `${event.records === event.requests ? '' : ` carrying ${counted(event.records, 'record')}`}, ~${event.estimatedTokens} tokens)`,
         {
           jobId: event.jobId,
           jobName: event.remoteName,
           kind: event.kind,
           requests: event.requests,
+          records: event.records,
           estimatedTokens: event.estimatedTokens,
         },
       );
@@ -92,6 +94,7 @@ export function runnerLogLine(event: RunnerEvent): LogLine {
         jobName: event.remoteName ?? undefined,
         succeeded: event.succeeded,
         failed: event.failed,
+        requests: event.requests,
       });
     case 'record-done':
       return line('debug', `record ${event.recordId} done`, {

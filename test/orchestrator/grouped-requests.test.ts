@@ -82,6 +82,16 @@ function writeWorkload(
   return workload;
 }
 
+/** What `wavebatch status` says was billed, in requests. */
+async function billedRequests(configPath: string, emulator: RunningEmulator): Promise<number | undefined> {
+  const service = WorkloadService.open(await emulatedConfig(configPath, emulator));
+  try {
+    return (await service.status()).billed?.requests;
+  } finally {
+    await service.close();
+  }
+}
+
 async function runWorkload(emulator: RunningEmulator, configPath: string, timeScale?: number) {
   const { session, events } = await openEmulatedSession(
     configPath,
@@ -139,6 +149,26 @@ describe.each(OUTPUT_SINKS)(
           expect(job.requestCount).toBe(billedTogether.filter((e) => e.batchName === job.remoteName).length);
         expect(jobs.reduce((sum, job) => sum + job.recordCount, 0)).toBe(12);
         expect(jobs.some((job) => job.recordCount > job.requestCount)).toBe(true);
+        // Status, the run's totals and its report count the requests billed, not the records they carried.
+        const status = await service.status();
+        expect(status.billed?.requests).toBe(billedTogether.length);
+        expect(status.billed?.byLane.batch?.requests).toBe(billedTogether.length);
+        const [run] = await service.runs();
+        expect(run?.totals?.requests).toBe(billedTogether.length);
+        const report = (await service.report()) ?? '';
+        expect(report).toContain(`${billedTogether.length} requests answered or failed in it`);
+        // Each grouped request's first record counts it; each attempt names the request that carried it.
+        const attempts = (await service.events({ kind: 'attempt' }, { outputs: false })).filter(
+          (event) => event.runId === run?.id,
+        );
+        expect(attempts).toHaveLength(12);
+        expect(attempts.reduce((sum, event) => sum + (event.requests ?? 0), 0)).toBe(billedTogether.length);
+        const billedKeys = billedTogether.map((entry) => `${entry.batchName} ${entry.key}`).sort();
+        const loggedKeys = attempts
+          .filter((event) => event.requests === 1)
+          .map((event) => `${event.jobName} ${event.requestId}`)
+          .sort();
+        expect(loggedKeys).toEqual(billedKeys);
       } finally {
         await service.close();
       }
@@ -216,6 +246,26 @@ describe.each(OUTPUT_SINKS)(
         if (item.id === poison) expect(outputs.has(item.id)).toBe(false);
         else expect(outputs.has(item.id)).toBe(true);
       }
+      // The broken group's answer was billed once, though each of its three records failed with it.
+      expect(await billedRequests(workload.configPath, emulator)).toBe(emulator.ledger.entries().length);
+    });
+
+    it('counts only the requests Google billed when rows of a grouped job go missing', async () => {
+      const emulator = await sandbox.startEmulator({
+        timeScale: 3600,
+        seed: 11,
+        responder: catalogModel(),
+        faults: { rowRates: { missing: 0.3 } },
+      });
+      const workload = writeWorkload(3, sink);
+      roots.push(workload.root);
+      const { summary, events } = await runWorkload(emulator, workload.configPath);
+
+      expect(summary.counts).toMatchObject({ done: 12, dead: 0, total: 12 });
+      const missing = events.filter((e) => e.type === 'record-failed' && e.cause === 'missing_result');
+      expect(missing.length).toBeGreaterThan(0);
+      // A row left out was never answered nor billed: it counts no request; its records went again.
+      expect(await billedRequests(workload.configPath, emulator)).toBe(emulator.ledger.entries().length);
     });
   },
 );
@@ -277,6 +327,13 @@ describe('grouped requests through kill -9', () => {
       expect(outputs.get(id)?.output).toEqual(answerFor(item));
     }
     expect(calls.some((items) => items.length === 3)).toBe(true);
+    // Results applied again after a crash count no request twice: status says what was billed.
+    const service = WorkloadService.open(await emulatedConfig(workload.configPath, emulator));
+    try {
+      expect((await service.status()).billed?.requests).toBe(emulator.ledger.entries().length);
+    } finally {
+      await service.close();
+    }
   }, 120_000);
 });
 

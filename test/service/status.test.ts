@@ -131,8 +131,14 @@ describe('summarizeStatus', () => {
     expect(status.cost.projected).toBeCloseTo(short + long + ((short + long) / 2) * 60, 10);
   });
 
-  it('takes what was billed from the inference log, per lane, leaving out records rejected before sending', () => {
-    const group = (lane: 'batch' | 'flex', type: string, attempts: number, costUsd: number) => ({
+  it('takes what was billed from the inference log, per lane, counting requests (not the records a grouped request carried), leaving out records rejected before sending', () => {
+    const group = (
+      lane: 'batch' | 'flex',
+      type: string,
+      attempts: number,
+      costUsd: number,
+      requests = attempts,
+    ) => ({
       model: 'gemini-2.5-flash',
       lane,
       promptName: 'p',
@@ -140,6 +146,7 @@ describe('summarizeStatus', () => {
       type,
       cause: null,
       attempts,
+      requests,
       records: attempts,
       inputTokens: attempts * 100,
       outputTokens: attempts * 10,
@@ -150,20 +157,21 @@ describe('summarizeStatus', () => {
     const status = summarizeStatus(
       facts({
         attempts: [
-          group('batch', 'done', 3, 0.3),
+          // 3 records answered by one grouped request (records_per_request: 3): one request billed.
+          group('batch', 'done', 3, 0.3, 1),
           group('flex', 'retry', 1, 0.2),
-          group('batch', 'rejected', 2, 0),
+          group('batch', 'rejected', 2, 0, 0),
         ],
       }),
       NOW,
     );
     expect(status.billed).toEqual({
-      requests: 4,
+      requests: 2,
       inputTokens: 400,
       outputTokens: 40,
       costUsd: 0.5,
       byLane: {
-        batch: { requests: 3, inputTokens: 300, outputTokens: 30, costUsd: 0.3 },
+        batch: { requests: 1, inputTokens: 300, outputTokens: 30, costUsd: 0.3 },
         flex: { requests: 1, inputTokens: 100, outputTokens: 10, costUsd: 0.2 },
       },
     });

@@ -7,6 +7,7 @@ import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { RECENT_JOB_LATENCIES, RECENT_SYNC_LATENCIES } from '../../src/store/sqlite/event-log.js';
 import { ADD_RANGE } from '../../src/store/sqlite/attempt-totals.js';
+import { emptyEvent } from '../../src/telemetry/attempt-event.js';
 import { describeStoreContract } from './store-suite.js';
 
 describeStoreContract('SqliteStore', async () => {
@@ -184,6 +185,45 @@ describe('SqliteStore: its own file', () => {
       expect(check.prepare('SELECT COUNT(*) FROM record_inputs').pluck().get()).toBe(2);
     } finally {
       check.close();
+    }
+  });
+
+  it('counts the attempts of a store written before requests were told from records (schema 17) as a request each, as it did', async () => {
+    const path = join(dir, 'schema17.db');
+    const old = new Database(path);
+    MIGRATIONS.slice(0, 17).forEach((migration, index) => {
+      // Logged before the totals existed: migrations 12 and 13 fill them from the log.
+      if (index === 11)
+        old.exec(`INSERT INTO events (kind, type, at, run_id, lane, model, record_id, input_tokens)
+          VALUES ('attempt', 'done', 'then', 1, 'batch', 'm', 'a', 5), ('attempt', 'done', 'then', 1, 'batch', 'm', 'b', 6),
+                 ('record', 'rejected', 'then', 1, 'batch', 'm', 'c', 0)`);
+      old.exec(migration);
+      old.pragma(`user_version = ${index + 1}`);
+    });
+    old.close();
+    const upgraded = new SqliteStore({ path });
+    try {
+      const groups = await upgraded.attemptGroups();
+      expect(groups.map((g) => [g.type, g.attempts, g.requests])).toEqual([
+        ['done', 2, 2],
+        ['rejected', 1, 0],
+      ]);
+      expect((await upgraded.runUsage(1)).requests).toBe(2);
+      // New attempts add to them: a grouped request of two records counts once.
+      const grouped = (record: string, requests: number) => ({
+        ...emptyEvent('attempt', 'done', 0, 1, 'batch'),
+        model: 'm',
+        recordId: record,
+        requests,
+      });
+      await upgraded.appendEvents([grouped('d', 1), grouped('e', 0)]);
+      expect((await upgraded.attemptGroups()).map((g) => [g.type, g.attempts, g.requests])).toEqual([
+        ['done', 4, 3],
+        ['rejected', 1, 0],
+      ]);
+      expect((await upgraded.runUsage(1)).requests).toBe(3);
+    } finally {
+      await upgraded.close();
     }
   });
 

@@ -663,11 +663,19 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
 
     it("keeps the attempts of all runs and each run's usage totalled as they are logged: the same as the log itself, after a prune and a reopen too", async () => {
       const day = (d: number) => Date.parse(`2026-12-0${d}T00:00:00Z`);
-      const attempt = (at: number, runId: number, recordId: string, usage: number, cause: string | null) => ({
+      const attempt = (
+        at: number,
+        runId: number,
+        recordId: string,
+        usage: number,
+        cause: string | null,
+        grouped?: { job: string; requests: number },
+      ) => ({
         ...new AttemptEventFactory({ now: () => at }).create({
           runId,
           lane: 'batch',
           model: 'gemini-2.5-flash',
+          ...(grouped ? { job: { id: grouped.job, name: null }, requests: grouped.requests } : {}),
           record: { id: recordId, chainId: recordId[0] ?? null, position: 1 },
           prompt: { name: 'p', version: at < day(3) ? 'v1' : 'v2', hash: 'h' },
           attempt: 0,
@@ -699,7 +707,15 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
         rejected(day(2), 'ghost'),
         rejected(day(2), 'ghost2'),
       ]);
-      await store.appendEvents([attempt(day(3), 3, 'a/p2', 1, null), attempt(day(3), 3, 'a/p1', 3, null)]);
+      // Run 3: two records alone, three answered by one grouped request (records_per_request: 3),
+      // whose first record's attempt counts the request.
+      await store.appendEvents([
+        attempt(day(3), 3, 'a/p2', 1, null),
+        attempt(day(3), 3, 'a/p1', 3, null),
+        attempt(day(3), 3, 'c/p1', 4, null, { job: 'j3', requests: 1 }),
+        attempt(day(3), 3, 'c/p2', 4, null, { job: 'j3', requests: 0 }),
+        attempt(day(3), 3, 'c/p3', 4, null, { job: 'j3', requests: 0 }),
+      ]);
 
       /** What the log itself says, grouped here: the totals must agree with it. */
       const fromLog = async () => {
@@ -707,6 +723,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
           string,
           {
             attempts: number;
+            requests: number;
             records: Set<string>;
             inputTokens: number;
             outputTokens: number;
@@ -719,6 +736,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
           const key = [e.model, e.lane, e.promptName, e.promptVersion, e.type, e.cause].join('|');
           const group = groups.get(key) ?? {
             attempts: 0,
+            requests: 0,
             records: new Set<string>(),
             inputTokens: 0,
             outputTokens: 0,
@@ -726,6 +744,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
             latencyMs: 0,
           };
           group.attempts++;
+          if (e.kind === 'attempt') group.requests += e.requests ?? 1;
           if (e.recordId) group.records.add(e.recordId);
           group.inputTokens += e.inputTokens;
           group.outputTokens += e.outputTokens;
@@ -746,7 +765,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
         const sum = (pick: (e: (typeof attempts)[number]) => number) =>
           attempts.reduce((t, e) => t + pick(e), 0);
         return {
-          requests: attempts.length,
+          requests: sum((e) => e.requests ?? 1),
           inputTokens: sum((e) => e.inputTokens),
           outputTokens: sum((e) => e.outputTokens),
           thoughtsTokens: sum((e) => e.thoughtsTokens),
@@ -763,6 +782,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
             [g.model, g.lane, g.promptName, g.promptVersion, g.type, g.cause].join('|'),
             {
               attempts: g.attempts,
+              requests: g.requests,
               records: g.records,
               inputTokens: g.inputTokens,
               outputTokens: g.outputTokens,
@@ -774,12 +794,23 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       expect(await totals()).toEqual(await fromLog());
       for (const runId of [1, 2, 3]) expect(await store.runUsage(runId)).toEqual(await runFromLog(runId));
       expect(await store.runUsage(1)).toMatchObject({ requests: 3, inputTokens: 21, lanes: ['batch'] });
+      expect(await store.runUsage(3)).toMatchObject({ requests: 3, inputTokens: 16 });
+      expect((await totals()).get('gemini-2.5-flash|batch|p|v2|done|')).toMatchObject({
+        attempts: 5,
+        requests: 3,
+        records: 5,
+      });
+      expect(await store.attemptGroups(3)).toEqual([expect.objectContaining({ attempts: 5, requests: 3 })]);
+      expect(await store.jobAttempts(3)).toEqual([
+        expect.objectContaining({ jobId: 'j3', attempts: 3, requests: 1, done: 3 }),
+      ]);
       expect((await totals()).get('gemini-2.5-flash|batch|p|v1|retry|timeout')).toMatchObject({
         attempts: 3,
         records: 1,
       });
       expect((await totals()).get('gemini-2.5-flash|batch|||rejected|invalid_record')).toMatchObject({
         attempts: 3,
+        requests: 0,
         records: 2,
       });
       expect((await totals()).get('gemini-2.5-flash|batch|p|v1|done|')).toMatchObject({

@@ -83,7 +83,8 @@ describe('inference log on the emulator', () => {
     const [run] = await service.runs();
     expect(run?.totals).toMatchObject({
       outcome: 'finished',
-      requests: attempts.length,
+      // The billed requests: the per-request error row was not billed, so it counts none.
+      requests: ledger.length,
       inputTokens: ledger.reduce((sum, entry) => sum + entry.inputTokens, 0),
       outputTokens: ledger.reduce((sum, entry) => sum + entry.outputTokens, 0),
       lanes: ['batch'],

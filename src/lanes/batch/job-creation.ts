@@ -84,7 +84,6 @@ export async function createRemoteJob(deps: JobCreationDeps, job: JobRow): Promi
   const attempt = await createOrAdopt(deps, job.id, prepared.source);
   if ('remote' in attempt) {
     await store.markJobSubmitted(job.id, attempt.remote.name, prepared.inputFile);
-    const members = await store.jobMembers(job.id);
     if (attempt.adopted) deps.emit({ type: 'job-adopted', jobId: job.id, remoteName: attempt.remote.name });
     else
       deps.emit({
@@ -93,7 +92,8 @@ export async function createRemoteJob(deps: JobCreationDeps, job: JobRow): Promi
         remoteName: attempt.remote.name,
         kind: job.kind,
         model: job.model,
-        requests: members.length,
+        requests: job.requestCount,
+        records: job.recordCount,
         estimatedTokens: job.estimatedTokens,
       });
     return { kind: attempt.adopted ? 'adopted' : 'created', remoteName: attempt.remote.name };

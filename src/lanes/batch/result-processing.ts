@@ -94,19 +94,24 @@ export async function processSucceededJob(
       });
       return;
     }
-    const settled: Array<{ member: JobMember; outcome: () => ResultOutcome }> = member
-      ? [{ member, outcome: () => classifyResult(rawInput(result), deps.validator) }]
+    const settled: Array<{ member: JobMember; outcome: () => ResultOutcome; requests: number }> = member
+      ? [{ member, outcome: () => classifyResult(rawInput(result), deps.validator), requests: 1 }]
       : groupOutcomes(positions ?? [], result);
-    for (const { member: target, outcome } of settled) {
+    for (const { member: target, outcome, requests } of settled) {
       if (seen.has(target.recordId)) continue;
       seen.add(target.recordId);
-      const ok = await applyResult(deps, job, remote, target, inFlight.get(target.recordId), outcome);
+      const request = { key: result.key, requests };
+      const record = inFlight.get(target.recordId);
+      const ok = await applyResult(deps, job, remote, target, record, request, outcome);
       if (ok) succeeded++;
       else failed++;
     }
   };
 
-  /** The members a grouped result names, each with its share of the classified answer. */
+  /**
+   * The members a grouped result names, each with its share of the classified answer; the first
+   * one's attempt counts the request (as it does when that record was settled before a crash).
+   */
   const groupOutcomes = (positions: readonly number[], result: RawResult) => {
     const group = positions.map((position) => memberList[position] as JobMember);
     const outcomes = classifyGroupResult(
@@ -117,6 +122,7 @@ export async function processSucceededJob(
     return group.map((grouped, index) => ({
       member: grouped,
       outcome: () => outcomes[index] as ResultOutcome,
+      requests: index === 0 ? 1 : 0,
     }));
   };
 
@@ -156,7 +162,9 @@ export async function processSucceededJob(
   for (const member of members.values()) {
     if (seen.has(member.recordId)) continue;
     failed++;
-    await recordFailure(deps, job, remote, member, inFlight.get(member.recordId) ?? null, {
+    // No request is counted: nothing answered it, and Google bills answered requests only.
+    const request = { key: member.recordId, requests: 0 };
+    await recordFailure(deps, job, remote, member, inFlight.get(member.recordId) ?? null, request, {
       cause: 'missing_result',
       message:
         keyless > 0
@@ -169,7 +177,7 @@ export async function processSucceededJob(
   await deps.lifecycle.flush();
   await deps.store.updateJobState(job.id, 'processed');
   await deps.lifecycle.checkpoint();
-  deps.emit({ type: 'job-processed', jobId: job.id, succeeded, failed });
+  deps.emit({ type: 'job-processed', jobId: job.id, succeeded, failed, requests: job.requestCount });
 }
 
 async function applyResult(
@@ -178,13 +186,14 @@ async function applyResult(
   remote: BatchJobInfo,
   member: JobMember,
   record: JobRecord | undefined,
+  request: RequestShare,
   classify: () => ResultOutcome,
 ): Promise<boolean> {
   // Settled already (a replay after a crash): nothing to do.
   if (!record || record.status !== 'in_flight' || record.jobId !== job.id) return true;
   const outcome = classify();
   if (!outcome.ok) {
-    await recordFailure(deps, job, remote, member, record, outcome);
+    await recordFailure(deps, job, remote, member, record, request, outcome);
     return false;
   }
   const usage = outcome.usage;
@@ -206,13 +215,20 @@ async function applyResult(
       completedAt: deps.now(),
     }),
     usage,
-    event: attemptEvent(deps, job, remote, member, record, {
+    event: attemptEvent(deps, job, remote, member, record, request, {
       usage,
       finishReason: outcome.finishReason,
       output: outcome.output,
     }),
   });
   return true;
+}
+
+/** The request that carried a record (its key in the job), and whether its attempt counts that request. */
+interface RequestShare {
+  key: string;
+  /** 1, or 0 for the records of a grouped request after its first. */
+  requests: number;
 }
 
 /** A result as classification reads it. */
@@ -238,10 +254,11 @@ async function recordFailure(
   remote: BatchJobInfo,
   member: JobMember,
   record: JobRecord | null,
+  request: RequestShare,
   failure: AttemptFailure,
 ): Promise<void> {
   const { cause, message, raw } = failure;
-  const event = attemptEvent(deps, job, remote, member, record, {
+  const event = attemptEvent(deps, job, remote, member, record, request, {
     usage: failure.usage ?? null,
     finishReason: failure.finishReason ?? null,
     failure: { cause, message, raw },
@@ -259,13 +276,17 @@ async function recordFailure(
   });
 }
 
-/** The attempt's event: a batch attempt lasts from its job's creation to the job's end. */
+/**
+ * The attempt's event: a batch attempt lasts from its job's creation to the job's end. It counts
+ * the request that carried it when that request was billed and this is its first record.
+ */
 function attemptEvent(
   deps: ResultProcessingDeps,
   job: JobRow,
   remote: BatchJobInfo,
   member: JobMember,
   record: JobRecord | null,
+  request: RequestShare,
   result: {
     usage: Usage | null;
     finishReason: string | null;
@@ -280,7 +301,9 @@ function attemptEvent(
     lane: 'batch',
     model: job.model,
     job: { id: job.id, name: job.remoteName },
-    requestId: member.recordId,
+    requestId: request.key,
+    // A result without usage (an error row, or none at all) was not billed: it counts no request.
+    requests: result.usage ? request.requests : 0,
     record: { id: member.recordId, chainId: record?.chainId ?? null, position: record?.position ?? null },
     prompt: { ...deps.settings.prompt, hash: member.promptHash || null },
     contextDigest: member.contextDigest ?? null,

@@ -35,11 +35,15 @@ const FIRST_OF_RECORD = `CASE
 const KEY = `COALESCE(e.model, ''), COALESCE(e.lane, ''), COALESCE(e.prompt_name, ''),
   COALESCE(e.prompt_version, ''), e.type, COALESCE(e.cause, '')`;
 
-const SUMS = `COUNT(*), SUM(${FIRST_OF_RECORD}), COALESCE(SUM(e.input_tokens), 0),
+/** An attempt's requests: one, or none for a grouped request's other records (older events: one each). */
+export const REQUESTS_OF = (t: string) =>
+  `CASE WHEN ${t}.kind = 'attempt' THEN COALESCE(${t}.requests, 1) ELSE 0 END`;
+
+const SUMS = `COUNT(*), SUM(${REQUESTS_OF('e')}), SUM(${FIRST_OF_RECORD}), COALESCE(SUM(e.input_tokens), 0),
   COALESCE(SUM(e.output_tokens), 0), COALESCE(SUM(e.thoughts_tokens), 0), COALESCE(SUM(e.cost_usd), 0),
   COALESCE(SUM(e.latency_ms), 0)`;
 
-const COLUMNS = `model, lane, prompt_name, prompt_version, type, cause, attempts, records, input_tokens,
+const COLUMNS = `model, lane, prompt_name, prompt_version, type, cause, attempts, requests, records, input_tokens,
   output_tokens, thoughts_tokens, cost_usd, latency_ms`;
 
 /** Adds the events with ids from..to (one transaction's, in id order) to the totals. */
@@ -47,15 +51,16 @@ export const ADD_RANGE = `INSERT INTO attempt_totals (${COLUMNS})
   SELECT ${KEY}, ${SUMS} FROM events e WHERE e.id BETWEEN ? AND ? AND ${counted('e')}
    GROUP BY 1, 2, 3, 4, 5, 6
   ON CONFLICT (model, lane, prompt_name, prompt_version, type, cause) DO UPDATE SET
-    attempts = attempts + excluded.attempts, records = records + excluded.records,
+    attempts = attempts + excluded.attempts, requests = requests + excluded.requests,
+    records = records + excluded.records,
     input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
     thoughts_tokens = thoughts_tokens + excluded.thoughts_tokens, cost_usd = cost_usd + excluded.cost_usd,
     latency_ms = latency_ms + excluded.latency_ms`;
 
 /** Each run's attempts per lane (table `run_usage`, migration 13), added the same way. */
 export const ADD_RUN_USAGE = `INSERT INTO run_usage (run_id, lane, requests, input_tokens, output_tokens, thoughts_tokens, cost_usd)
-  SELECT run_id, lane, COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0),
-         COALESCE(SUM(thoughts_tokens), 0), COALESCE(SUM(cost_usd), 0)
+  SELECT run_id, lane, SUM(${REQUESTS_OF('events')}), COALESCE(SUM(input_tokens), 0),
+         COALESCE(SUM(output_tokens), 0), COALESCE(SUM(thoughts_tokens), 0), COALESCE(SUM(cost_usd), 0)
     FROM events
    WHERE id BETWEEN ? AND ? AND kind = 'attempt' AND run_id IS NOT NULL AND lane IS NOT NULL
    GROUP BY run_id, lane
@@ -106,7 +111,7 @@ export function attemptTotals(db: Database.Database): AttemptGroup[] {
     .prepare(
       `SELECT NULLIF(model, '') AS model, lane, NULLIF(prompt_name, '') AS promptName,
               NULLIF(prompt_version, '') AS promptVersion, type, NULLIF(cause, '') AS cause, attempts,
-              records, input_tokens AS inputTokens, output_tokens AS outputTokens,
+              requests, records, input_tokens AS inputTokens, output_tokens AS outputTokens,
               thoughts_tokens AS thoughtsTokens, cost_usd AS costUsd, latency_ms AS latencyMs
          FROM attempt_totals ORDER BY model, lane, prompt_name, prompt_version, type, cause`,
     )

@@ -16,6 +16,7 @@ import {
   attemptTotals,
   counted,
   rebuildEventTotals,
+  REQUESTS_OF,
   runUsageByLane,
 } from './attempt-totals.js';
 
@@ -184,8 +185,8 @@ export function attemptGroups(db: Database.Database, runId: number | undefined):
   return db
     .prepare(
       `SELECT model, lane, prompt_name AS promptName, prompt_version AS promptVersion, type, cause,
-              COUNT(*) AS attempts, COUNT(DISTINCT record_id) AS records,
-              SUM(input_tokens) AS inputTokens, SUM(output_tokens) AS outputTokens,
+              COUNT(*) AS attempts, SUM(${REQUESTS_OF('e')}) AS requests,
+              COUNT(DISTINCT record_id) AS records, SUM(input_tokens) AS inputTokens, SUM(output_tokens) AS outputTokens,
               SUM(thoughts_tokens) AS thoughtsTokens, COALESCE(SUM(cost_usd), 0) AS costUsd,
               COALESCE(SUM(latency_ms), 0) AS latencyMs
          FROM events e WHERE ${counted('e')} AND run_id = ?
@@ -214,7 +215,7 @@ export function jobAttempts(db: Database.Database, runId: number | undefined, li
   return db
     .prepare(
       `SELECT job_id AS jobId, MAX(job_name) AS jobName, MAX(lane) AS lane, COUNT(*) AS attempts,
-              SUM(CASE WHEN type = 'done' THEN 1 ELSE 0 END) AS done,
+              SUM(${REQUESTS_OF('events')}) AS requests, SUM(CASE WHEN type = 'done' THEN 1 ELSE 0 END) AS done,
               COALESCE(MAX(latency_ms), 0) AS latencyMs, COALESCE(SUM(cost_usd), 0) AS costUsd,
               MIN(started_at) AS startedAt, MAX(finished_at) AS finishedAt
          FROM events WHERE kind = 'attempt' AND job_id IS NOT NULL ${run}

@@ -338,4 +338,12 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE jobs ADD COLUMN requests INTEGER;
   `,
+  // 18: the requests among the attempts. With records_per_request one request answers several
+  // records, and each record logs an attempt (its share of the usage), so counting attempts said
+  // '12 requests' for 4. An attempt's event now says how many requests it stands for (1, or 0 for a
+  // grouped request's other records); older events were counted one request each, as before.
+  `
+  ALTER TABLE attempt_totals ADD COLUMN requests INTEGER NOT NULL DEFAULT 0;
+  UPDATE attempt_totals SET requests = attempts WHERE type <> 'rejected';
+  `,
 ];

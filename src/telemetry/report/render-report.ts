@@ -65,10 +65,11 @@ export function renderRunReport(report: RunReport): string {
       '### Slowest jobs',
       '',
       table(
-        ['job', 'lane', 'requests', 'done', 'turnaround', 'cost'],
+        ['job', 'lane', 'requests', 'records', 'done', 'turnaround', 'cost'],
         report.slowestJobs.map((job) => [
           job.jobName ?? job.jobId,
           job.lane,
+          String(job.requests),
           String(job.attempts),
           String(job.done),
           milliseconds(job.latencyMs),
