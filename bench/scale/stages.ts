@@ -162,10 +162,14 @@ export async function measureStages(records: number): Promise<StageFigure[]> {
         const out = createWriteStream(inputPath);
         for (let after: string | undefined; ;) {
           const page = await store.listRecords({ limit: 1000, ...(after ? { afterId: after } : {}) });
+          // As a submission round does: the page's predecessor lines read together, then each request built.
+          builder.beginRound();
+          await builder.prefetchContexts(page);
           for (const record of page) {
             const built = await builder.build(record);
             if (!out.write(`${built.line}\n`)) await once(out, 'drain');
           }
+          builder.endRound();
           after = page.at(-1)?.id;
           if (page.length < 1000) break;
         }

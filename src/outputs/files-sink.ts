@@ -1,6 +1,6 @@
 import { OutputSinkChangedError } from './errors.js';
 import { OutputStore, type OutputDocument } from './output-store.js';
-import type { GroupWrite, OutputIndex, OutputRecovery, OutputSink } from './sink.js';
+import type { CommittedOutput, GroupWrite, OutputIndex, OutputRecovery, OutputSink } from './sink.js';
 
 /** Files written at once: each is its own fsync, so overlapping them hides the disk latency. */
 const WRITE_CONCURRENCY = 16;
@@ -52,6 +52,12 @@ export class FilesSink implements OutputSink {
 
   async read(id: string): Promise<OutputDocument | null> {
     return this.files.read(id);
+  }
+
+  async *readMany(
+    wanted: readonly CommittedOutput[],
+  ): AsyncIterable<{ id: string; document: OutputDocument | null }> {
+    for (const { id } of wanted) yield { id, document: await this.files.read(id) };
   }
 
   documents(): AsyncIterable<OutputDocument> {

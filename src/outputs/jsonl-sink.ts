@@ -22,8 +22,14 @@ export const DEFAULT_SHARD_BYTES = 256 * 1024 * 1024;
 const GROUP_SIZE = 4096;
 /** Locations fetched from the store at a time while exporting. */
 const EXPORT_PAGE = 1000;
-/** An export page whose lines span more than this is read line by line instead of in one read. */
-const EXPORT_SPAN_BYTES = 8 * 1024 * 1024;
+/**
+ * Lines read together: one read covers nearby lines up to this span (an export page's lines are
+ * adjacent; a round's predecessors were written by the previous round, in the order its results
+ * came), and a gap larger than READ_GAP_BYTES starts a new read, so sparse lines are not read
+ * through everything between them. One read of 1 MB costs about what 20 single-line reads do.
+ */
+const READ_SPAN_BYTES = 1024 * 1024;
+const READ_GAP_BYTES = 64 * 1024;
 
 export interface JsonlSinkOptions {
   /** The output folder: shards `part-NNNNNN.jsonl` and `manifest.json`. */
@@ -114,13 +120,25 @@ export class JsonlSink implements OutputSink {
     return this.parseLine(id, location, bytes.toString('utf8'));
   }
 
+  async *readMany(
+    wanted: readonly CommittedOutput[],
+  ): AsyncIterable<{ id: string; document: OutputDocument | null }> {
+    const located: Array<{ id: string; location: OutputLocation }> = [];
+    for (const { id, location } of wanted) {
+      if (location === null) yield { id, document: null };
+      else located.push({ id, location });
+    }
+    located.sort((a, b) => a.location.shard - b.location.shard || a.location.offset - b.location.offset);
+    for (const { id, document } of this.linesAt(located)) yield { id, document };
+  }
+
   async *documents(): AsyncIterable<OutputDocument> {
     for (const { shard } of await this.index.committedShards()) {
       let after = -1;
       for (;;) {
         const page = await this.index.shardOutputs(shard, after, EXPORT_PAGE);
         if (page.length === 0) break;
-        yield* this.pageDocuments(shard, page);
+        yield* this.pageDocuments(page);
         after = (page.at(-1)?.location as OutputLocation).offset;
         if (page.length < EXPORT_PAGE) break;
       }
@@ -222,17 +240,38 @@ export class JsonlSink implements OutputSink {
     return this.current;
   }
 
-  private async *pageDocuments(shard: number, page: CommittedOutput[]): AsyncGenerator<OutputDocument> {
-    const first = page[0]?.location as OutputLocation;
-    const last = page.at(-1)?.location as OutputLocation;
-    const span = last.offset + last.length - first.offset;
-    const block = span <= EXPORT_SPAN_BYTES ? this.readBytes(shard, first.offset, span) : null;
-    for (const { id, location } of page) {
-      const where = location as OutputLocation;
-      const bytes = block
-        ? block.subarray(where.offset - first.offset, where.offset - first.offset + where.length)
-        : this.readBytes(shard, where.offset, where.length);
-      yield this.parseLine(id, where, bytes.toString('utf8'));
+  /** A page of one shard's lines (`shardOutputs`: in offset order, each with its location). */
+  private async *pageDocuments(page: CommittedOutput[]): AsyncGenerator<OutputDocument> {
+    const located = page.map(({ id, location }) => ({ id, location: location as OutputLocation }));
+    for (const { document } of this.linesAt(located)) yield document;
+  }
+
+  /** The documents of lines sorted by shard and offset, nearby ones read together (READ_SPAN_BYTES). */
+  private *linesAt(
+    sorted: ReadonlyArray<{ id: string; location: OutputLocation }>,
+  ): Generator<{ id: string; document: OutputDocument }> {
+    let start = 0;
+    while (start < sorted.length) {
+      const first = (sorted[start] as { location: OutputLocation }).location;
+      let end = start + 1;
+      let spanEnd = first.offset + first.length;
+      for (; end < sorted.length; end++) {
+        const next = (sorted[end] as { location: OutputLocation }).location;
+        const nextEnd = next.offset + next.length;
+        if (next.shard !== first.shard || next.offset - spanEnd > READ_GAP_BYTES) break;
+        if (nextEnd - first.offset > READ_SPAN_BYTES) break;
+        spanEnd = Math.max(spanEnd, nextEnd);
+      }
+      const block = this.readBytes(first.shard, first.offset, spanEnd - first.offset);
+      for (let index = start; index < end; index++) {
+        const { id, location } = sorted[index] as { id: string; location: OutputLocation };
+        const from = location.offset - first.offset;
+        yield {
+          id,
+          document: this.parseLine(id, location, block.toString('utf8', from, from + location.length)),
+        };
+      }
+      start = end;
     }
   }
 

@@ -93,6 +93,13 @@ export interface OutputSink {
   writeGroup(documents: readonly OutputDocument[]): Promise<GroupWrite>;
   /** The document of a done record; null when it has none. */
   read(id: string, location: OutputLocation | null): Promise<OutputDocument | null>;
+  /**
+   * The documents of many done records, in the order the sink reads them best (JSONL: by shard and
+   * offset, nearby lines in one read); null for one that has none. A damaged one throws, as `read`.
+   */
+  readMany(
+    wanted: readonly CommittedOutput[],
+  ): AsyncIterable<{ id: string; document: OutputDocument | null }>;
   /** Every committed document, streamed (files: in folder order; JSONL: in shard order). */
   documents(): AsyncIterable<OutputDocument>;
   /** Brings outside-facing metadata (the JSONL manifest) up to date with the store. */

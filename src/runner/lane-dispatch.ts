@@ -246,6 +246,7 @@ export class LaneDispatch {
     const out: ReadyRecord[] = [];
     requests.beginRound();
     try {
+      await requests.prefetchContexts(ready.filter((record) => !this.inputTokens.has(priceKey(record))));
       const shares = settings.recordsPerRequest > 1 ? await this.groupShares(ready) : null;
       for (const record of ready) {
         const key = priceKey(record);

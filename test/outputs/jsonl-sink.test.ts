@@ -16,6 +16,7 @@ import {
   FilesSink,
   JsonlSink,
   OutputSinkChangedError,
+  ShardCorruptError,
   type OutputDocument,
   type ShardManifest,
 } from '../../src/outputs/index.js';
@@ -115,6 +116,32 @@ describe('JsonlSink over the SQLite store', () => {
     for await (const document of reader.documents()) exported.push(document);
     expect(exported).toEqual(IDS.map(documentFor));
     await reader.close();
+  });
+
+  it('reads many lines together, across shards and in any order asked, each as it reads alone; a damaged one throws', async () => {
+    const sink = new JsonlSink({ root, index: store, shardBytes: 600 });
+    await sink.recover();
+    await complete(sink, IDS.slice(0, 4));
+    await complete(sink, IDS.slice(4));
+    const located = new Map(
+      (await store.listRecords({})).map((record) => [record.id, record.output ?? null] as const),
+    );
+    expect(new Set([...located.values()].map((location) => location?.shard)).size).toBe(2);
+    const wanted = [...IDS].reverse().map((id) => ({ id, location: located.get(id) ?? null }));
+    const read: Array<[string, OutputDocument | null]> = [];
+    for await (const { id, document } of sink.readMany([...wanted, { id: 'never-done', location: null }]))
+      read.push([id, document]);
+    // Nothing located first, then by shard and offset: the order the lines were written in.
+    expect(read).toEqual([['never-done', null], ...IDS.map((id) => [id, documentFor(id)])]);
+    for (const { id, location } of wanted) expect(await sink.read(id, location)).toEqual(documentFor(id));
+
+    // A line changed in place: the document read there is not the one asked for.
+    const [first, second] = wanted.slice(-2);
+    const swapped = [{ id: first?.id as string, location: second?.location ?? null }];
+    await expect(async () => {
+      for await (const entry of sink.readMany(swapped)) expect(entry).toBeUndefined();
+    }).rejects.toThrow(ShardCorruptError);
+    await sink.close();
   });
 
   it('a group written but not committed in the store (a crash in between) is cut at start-up', async () => {

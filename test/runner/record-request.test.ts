@@ -2,9 +2,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OutputStore } from '../../src/outputs/index.js';
+import { OutputStore, type CommittedOutput, type OutputDocument } from '../../src/outputs/index.js';
 import { loadPrompt } from '../../src/prompts/index.js';
-import { RecordRequestBuilder, RecordRequestError } from '../../src/runner/record-request.js';
+import {
+  MissingContextError,
+  RecordRequestBuilder,
+  RecordRequestError,
+  ROUND_PREFETCH_BYTES,
+} from '../../src/runner/record-request.js';
 import type { StoredRecord } from '../../src/store/store.js';
 
 function page(position: number): StoredRecord {
@@ -105,5 +110,125 @@ describe('RecordRequestBuilder round contexts', () => {
     await writeOutput('b/p1', 'late');
     expect((await builder.build(page(2))).line).toContain('Before: late');
     builder.endRound();
+  });
+});
+
+describe('RecordRequestBuilder prefetch of a round’s contexts', () => {
+  let dir: string;
+  const summaries = new Map<string, string>();
+  /** What the builder asked the outputs for: single reads, and each readMany's ids. */
+  let reads: string[];
+  let batches: string[][];
+  let failReadMany: boolean;
+
+  const documentOf = (id: string): OutputDocument | null => {
+    const summary = summaries.get(id);
+    if (summary === undefined) return null;
+    return {
+      id,
+      output: { summary },
+      meta: {
+        prompt: { name: 'page', version: 'v1', hash: 'h' },
+        model: 'm',
+        job: 'j',
+        attempt: 0,
+        usage: { inputTokens: 1, outputTokens: 1 },
+        completedAt: '2026-01-01T00:00:00.000Z',
+      },
+    };
+  };
+  const outputs = {
+    read: async (id: string) => {
+      reads.push(id);
+      return documentOf(id);
+    },
+    async *readMany(wanted: readonly CommittedOutput[]) {
+      batches.push(wanted.map((entry) => entry.id));
+      if (failReadMany) throw new Error('a damaged line');
+      for (const { id } of wanted) yield { id, document: documentOf(id) };
+    },
+  };
+  /** Page `position` of book b, its predecessor's line `length` bytes long. */
+  const located = (position: number, length = 100): StoredRecord => ({
+    ...page(position),
+    predecessorOutput: { shard: 1, offset: position * 1000, length },
+  });
+
+  const builderFor = async () =>
+    new RecordRequestBuilder({
+      prompt: await loadPrompt(join(dir, 'prompts'), 'page', 'v1'),
+      outputs,
+      extractContext: (output) => output,
+      generationConfig: {},
+      responseJsonSchema: undefined,
+      tokenScale: () => 1,
+    });
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'wb-prefetch-'));
+    mkdirSync(join(dir, 'prompts', 'page'), { recursive: true });
+    writeFileSync(
+      join(dir, 'prompts', 'page', 'v1.jinja'),
+      'Page {{ record.page }}.{% if context %} Before: {{ context.summary }}{% endif %}',
+    );
+    summaries.clear();
+    for (let position = 1; position <= 6; position++) summaries.set(`b/p${position}`, `summary ${position}`);
+    reads = [];
+    batches = [];
+    failReadMany = false;
+  });
+
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads the predecessors of a round in one readMany, then builds each request as a build alone does', async () => {
+    const records = [2, 3, 4, 5, 6].map((position) => located(position));
+    const builder = await builderFor();
+    const alone: string[] = [];
+    for (const record of records) alone.push((await builder.build(record)).line);
+    expect(reads).toHaveLength(5);
+    // Outside a round nothing is kept, so nothing is read ahead.
+    await builder.prefetchContexts(records);
+    expect(batches).toEqual([]);
+
+    reads = [];
+    builder.beginRound();
+    await builder.prefetchContexts(records);
+    const inRound: string[] = [];
+    for (const record of records) inRound.push((await builder.build(record)).line);
+    builder.endRound();
+    expect(batches).toEqual([['b/p1', 'b/p2', 'b/p3', 'b/p4', 'b/p5']]);
+    expect(reads).toEqual([]);
+    expect(inRound).toEqual(alone);
+    expect(inRound[0]).toContain('Before: summary 1');
+  });
+
+  it('reads ahead up to ROUND_PREFETCH_BYTES of lines; the rest, and all of a failed read-ahead, are read as built', async () => {
+    const half = ROUND_PREFETCH_BYTES / 2;
+    const records = [located(2, half), located(3, half), located(4, half)];
+    const builder = await builderFor();
+    builder.beginRound();
+    await builder.prefetchContexts(records);
+    for (const record of records) await builder.build(record);
+    builder.endRound();
+    expect(batches).toEqual([['b/p1', 'b/p2']]);
+    expect(reads).toEqual(['b/p3']);
+
+    // A line the read-ahead could not read is read again by the build that needs it, which reports it.
+    batches = [];
+    reads = [];
+    failReadMany = true;
+    summaries.delete('b/p2');
+    builder.beginRound();
+    await builder.prefetchContexts(
+      records
+        .slice(0, 2)
+        .map((record) => ({ ...record, predecessorOutput: { shard: 1, offset: 0, length: 10 } })),
+    );
+    expect((await builder.build(records[0] as StoredRecord)).line).toContain('Before: summary 1');
+    const missing = await builder.build(records[1] as StoredRecord).catch((error: unknown) => error);
+    builder.endRound();
+    expect(missing).toBeInstanceOf(MissingContextError);
+    expect(batches).toHaveLength(1);
+    expect(reads).toEqual(['b/p1', 'b/p2']);
   });
 });

@@ -114,6 +114,7 @@ async function submitRound(
     records ??
     (await store.listReady(Math.min(limit, freeJobSlots * settings.maxRequestsPerJob * perRequest)));
   const listed = ready.length;
+  await deps.requests.prefetchContexts(ready);
   const sizing: Sizing = { byId: new Map(), candidates: [], hashes: new Map() };
   // First pass sizes each request and keeps only the numbers; the bodies are rebuilt while writing,
   // so a round never holds a job's worth of inline images in memory.
