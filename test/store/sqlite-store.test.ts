@@ -64,6 +64,44 @@ describe('SqliteStore: its own file', () => {
     expect(records.find((record) => record.id === 'a/2')?.predecessorId).toBe('a/1');
   });
 
+  it('refuses a record whose inputs row was deleted by hand, naming it, rather than dropping it from lists; a full sync writes it again', async () => {
+    const path = join(dir, 'inputs.db');
+    const page = (position: number) => ({
+      id: `c/${position}`,
+      chainId: 'c',
+      position,
+      vars: { text: `page ${position}` },
+      media: [],
+    });
+    async function* stream() {
+      yield* [1, 2, 3].map(page);
+    }
+    let store = new SqliteStore({ path });
+    await store.syncRecords(stream());
+    await store.close();
+    const raw = new Database(path);
+    raw
+      .prepare(`DELETE FROM record_inputs WHERE record_key = (SELECT rowid FROM records WHERE id = 'c/2')`)
+      .run();
+    raw.close();
+
+    store = new SqliteStore({ path });
+    try {
+      expect((await store.getRecord('c/1'))?.vars).toEqual({ text: 'page 1' });
+      for (const read of [() => store.getRecord('c/2'), () => store.listRecords({ limit: 10 })])
+        await expect(read()).rejects.toMatchObject({
+          code: 'STORE_CORRUPT',
+          message: expect.stringContaining('"c/2"'),
+        });
+      await store.syncRecords(stream());
+      expect((await store.listRecords({ limit: 10 })).map((record) => record.vars)).toEqual(
+        [1, 2, 3].map((position) => ({ text: `page ${position}` })),
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
   it('adds the media-file cache to a store written before it existed (schema 1), keeping its data', async () => {
     const path = join(dir, 'old.db');
     const old = new Database(path);

@@ -1,21 +1,24 @@
 import { isLane } from '../../lanes/lane.js';
 import type { OutputLocation } from '../../outputs/index.js';
+import { StoreError } from '../errors.js';
 import type { FailureRow, JobRow, JobState, RecordStatus, StoredRecord } from '../store.js';
 
 /**
  * The columns of a stored record, `FROM records r`, with its inputs (kept beside the row in
- * `record_inputs`, by the same rowid: CROSS JOIN keeps `records` the outer loop, so a query's
- * conditions and order still go through its indexes) and its predecessor's output location (the
- * record's context): every query that returns StoredRecords selects these. The location is read by
- * scalar subqueries on the predecessor's id, not a LEFT JOIN: with the join, reading one record by
- * id took 65-110 µs at 100,000 records (10 µs this way), and a synchronous run reads each record it
- * claims; lists of ready records cost the same either way.
+ * `record_inputs`, by the same rowid) and its predecessor's output location (the record's context):
+ * every query that returns StoredRecords selects these. Both are read by scalar subqueries, not
+ * joins: with a join (even a CROSS JOIN that keeps `records` the outer loop) reading one record by
+ * id took 40-110 µs at 100,000 records, 4-6 µs this way, and a synchronous run reads each record it
+ * claims; lists of ready records cost the same either way. A record whose inputs row is missing
+ * reads as NULL inputs, and toStoredRecord refuses it by name rather than dropping it from lists.
  */
-export const RECORD_SELECT = `SELECT r.*, i.vars_json, i.media_json,
+export const RECORD_SELECT = `SELECT r.*,
+    (SELECT i.vars_json FROM record_inputs i WHERE i.record_key = r.rowid) AS vars_json,
+    (SELECT i.media_json FROM record_inputs i WHERE i.record_key = r.rowid) AS media_json,
     (SELECT p.output_shard FROM records p WHERE p.id = r.predecessor_id) AS predecessor_shard,
     (SELECT p.output_offset FROM records p WHERE p.id = r.predecessor_id) AS predecessor_offset,
     (SELECT p.output_length FROM records p WHERE p.id = r.predecessor_id) AS predecessor_length
-  FROM records r CROSS JOIN record_inputs i ON i.record_key = r.rowid`;
+  FROM records r`;
 
 /** Column shapes as SQL returns them; mapped once here so the rest of the code sees camelCase. */
 export interface RecordDbRow {
@@ -23,8 +26,9 @@ export interface RecordDbRow {
   chain_id: string;
   position: number;
   predecessor_id: string | null;
-  vars_json: string;
-  media_json: string;
+  /** Null only when the record's `record_inputs` row is missing (a damaged store). */
+  vars_json: string | null;
+  media_json: string | null;
   status: RecordStatus;
   attempts: number;
   job_id: string | null;
@@ -74,6 +78,13 @@ export interface FailureDbRow {
 }
 
 export function toStoredRecord(row: RecordDbRow): StoredRecord {
+  if (row.vars_json === null || row.media_json === null)
+    throw new StoreError(
+      'STORE_CORRUPT',
+      `Record ${JSON.stringify(row.id)} has no inputs in the state store (table record_inputs): the store ` +
+        'was changed by something other than wavebatch. Touch the source (a new modification time makes the ' +
+        'next run sync it in full, which writes the inputs again) or restore the store from a backup.',
+    );
   return {
     id: row.id,
     chainId: row.chain_id,
