@@ -65,12 +65,21 @@ export type CreationOutcome =
  * inline), then creates it under the intent's name, adopting a job of that name if an earlier
  * attempt with an unknown outcome did create one. Never throws for an API error except a refused
  * key (PERMISSION_DENIED), which no other job could get past either.
+ *
+ * `claimed`: the records of the round that just claimed this job's members, by id, as the round read
+ * them (only the members are looked up; the intent was created only if every member was ready, so
+ * none is missing). Without it they are read from the store: an intent a crash left, created again
+ * by the reconciler.
  */
-export async function createRemoteJob(deps: JobCreationDeps, job: JobRow): Promise<CreationOutcome> {
+export async function createRemoteJob(
+  deps: JobCreationDeps,
+  job: JobRow,
+  claimed?: ReadonlyMap<string, StoredRecord>,
+): Promise<CreationOutcome> {
   const { store } = deps;
   let prepared: { source: BatchSource; inputFile: string | null };
   try {
-    prepared = await jobSource(deps, job);
+    prepared = await jobSource(deps, job, claimed);
   } catch (error) {
     if (error instanceof RecordRequestError) {
       // The records go back to ready; the next round sizes them again and deals with the cause.
@@ -114,11 +123,13 @@ export async function createRemoteJob(deps: JobCreationDeps, job: JobRow): Promi
 async function jobSource(
   deps: JobCreationDeps,
   job: JobRow,
+  claimed: ReadonlyMap<string, StoredRecord> | undefined,
 ): Promise<{ source: BatchSource; inputFile: string | null }> {
+  // In the store's order: a group's key names its records by their positions in it.
   const members = await deps.store.jobMembers(job.id);
-  // One query for the job's records, not one per member.
+  // One query for the job's records, not one per member (none when the round has them at hand).
   const records = async () =>
-    new Map((await deps.store.listRecords({ jobId: job.id })).map((r) => [r.id, r]));
+    claimed ?? new Map((await deps.store.listRecords({ jobId: job.id })).map((r) => [r.id, r]));
   if (job.kind === 'file') {
     let inputFile = await reusableInputFile(deps, job);
     if (!inputFile) {

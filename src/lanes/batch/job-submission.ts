@@ -168,7 +168,7 @@ async function submitRound(
     deps.splits?.packed(members.map((member) => member.recordId));
     const intent = await store.getJob(id);
     if (!intent) continue;
-    const outcome = await createRemoteJob(deps, intent);
+    const outcome = await createRemoteJob(deps, intent, byId);
     switch (outcome.kind) {
       case 'created':
       case 'adopted':
