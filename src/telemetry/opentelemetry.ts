@@ -146,35 +146,36 @@ export class OpenTelemetrySink implements TelemetrySink {
     const parent = (event.jobId ? this.jobSpans.get(event.jobId) : undefined) ?? this.runSpan;
     const span = this.tracer.startSpan(
       `${GEN_AI_OPERATION} ${model}`,
-      {
-        kind: SpanKind.CLIENT,
-        ...(event.startedAt ? { startTime: Date.parse(event.startedAt) } : {}),
-        attributes: {
-          ...common,
-          'gen_ai.system': GEN_AI_PROVIDER,
-          'gen_ai.usage.input_tokens': event.inputTokens,
-          'gen_ai.usage.output_tokens': event.outputTokens,
-          ...(event.finishReason ? { 'gen_ai.response.finish_reasons': [event.finishReason] } : {}),
-          ...(event.requestId ? { 'wavebatch.request.id': event.requestId } : {}),
-          'wavebatch.lane': event.lane,
-          'wavebatch.record.id': event.recordId ?? '',
-          'wavebatch.chain.id': event.chainId ?? '',
-          ...(event.position !== null ? { 'wavebatch.chain.position': event.position } : {}),
-          ...(event.jobName ? { 'wavebatch.job.name': event.jobName } : {}),
-          'wavebatch.attempt': event.attempt ?? 0,
-          'wavebatch.outcome': event.type,
-          ...(event.promptName ? { 'wavebatch.prompt.name': event.promptName } : {}),
-          ...(event.promptVersion ? { 'wavebatch.prompt.version': event.promptVersion } : {}),
-          ...(event.promptHash ? { 'wavebatch.prompt.hash': event.promptHash } : {}),
-          'wavebatch.usage.thoughts_tokens': event.thoughtsTokens,
-          ...(event.costUsd !== null ? { 'wavebatch.cost.usd': event.costUsd } : {}),
-        },
-      },
+      { kind: SpanKind.CLIENT, ...(event.startedAt ? { startTime: Date.parse(event.startedAt) } : {}) },
       parent ? trace.setSpan(context.active(), parent) : undefined,
     );
-    if (event.cause) {
-      span.setAttribute('error.type', event.cause);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: redact(event.message ?? event.cause) });
+    // Without an SDK (or when sampled out) the span records nothing: its ~20 attributes are not built
+    // (a million attempts each built them for nothing).
+    if (span.isRecording()) {
+      span.setAttributes({
+        ...common,
+        'gen_ai.system': GEN_AI_PROVIDER,
+        'gen_ai.usage.input_tokens': event.inputTokens,
+        'gen_ai.usage.output_tokens': event.outputTokens,
+        ...(event.finishReason ? { 'gen_ai.response.finish_reasons': [event.finishReason] } : {}),
+        ...(event.requestId ? { 'wavebatch.request.id': event.requestId } : {}),
+        'wavebatch.lane': event.lane,
+        'wavebatch.record.id': event.recordId ?? '',
+        'wavebatch.chain.id': event.chainId ?? '',
+        ...(event.position !== null ? { 'wavebatch.chain.position': event.position } : {}),
+        ...(event.jobName ? { 'wavebatch.job.name': event.jobName } : {}),
+        'wavebatch.attempt': event.attempt ?? 0,
+        'wavebatch.outcome': event.type,
+        ...(event.promptName ? { 'wavebatch.prompt.name': event.promptName } : {}),
+        ...(event.promptVersion ? { 'wavebatch.prompt.version': event.promptVersion } : {}),
+        ...(event.promptHash ? { 'wavebatch.prompt.hash': event.promptHash } : {}),
+        'wavebatch.usage.thoughts_tokens': event.thoughtsTokens,
+        ...(event.costUsd !== null ? { 'wavebatch.cost.usd': event.costUsd } : {}),
+      });
+      if (event.cause) {
+        span.setAttribute('error.type', event.cause);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: redact(event.message ?? event.cause) });
+      }
     }
     span.end(event.finishedAt ? Date.parse(event.finishedAt) : this.now());
 
