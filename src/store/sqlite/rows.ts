@@ -82,8 +82,9 @@ export function toStoredRecord(row: RecordDbRow): StoredRecord {
     throw new StoreError(
       'STORE_CORRUPT',
       `Record ${JSON.stringify(row.id)} has no inputs in the state store (table record_inputs): the store ` +
-        'was changed by something other than wavebatch. Touch the source (a new modification time makes the ' +
-        'next run sync it in full, which writes the inputs again) or restore the store from a backup.',
+        'was changed by something other than wavebatch. Touch the source (its data file, or a directory ' +
+        "source's folder: a new modification time makes the next run sync it in full, which writes the " +
+        'inputs again) or restore the store from a backup.',
     );
   return {
     id: row.id,
