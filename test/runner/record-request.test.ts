@@ -27,6 +27,22 @@ function page(position: number): StoredRecord {
   };
 }
 
+/** A predecessor's output document whose context is `{ summary }`. */
+function summaryDocument(id: string, summary: string): OutputDocument {
+  return {
+    id,
+    output: { summary },
+    meta: {
+      prompt: { name: 'page', version: 'v1', hash: 'h' },
+      model: 'm',
+      job: 'j',
+      attempt: 0,
+      usage: { inputTokens: 1, outputTokens: 1 },
+      completedAt: '2026-01-01T00:00:00.000Z',
+    },
+  };
+}
+
 describe('RecordRequestBuilder round contexts', () => {
   let dir: string;
   let outputs: OutputStore;
@@ -34,19 +50,7 @@ describe('RecordRequestBuilder round contexts', () => {
   /** Predecessor outputs turned into context, i.e. output files read and parsed. */
   let extracted: string[];
 
-  const writeOutput = (id: string, summary: string) =>
-    outputs.write(id, {
-      id,
-      output: { summary },
-      meta: {
-        prompt: { name: 'page', version: 'v1', hash: 'h' },
-        model: 'm',
-        job: 'j',
-        attempt: 0,
-        usage: { inputTokens: 1, outputTokens: 1 },
-        completedAt: '2026-01-01T00:00:00.000Z',
-      },
-    });
+  const writeOutput = (id: string, summary: string) => outputs.write(id, summaryDocument(id, summary));
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'wb-request-'));
@@ -123,19 +127,7 @@ describe('RecordRequestBuilder prefetch of a round’s contexts', () => {
 
   const documentOf = (id: string): OutputDocument | null => {
     const summary = summaries.get(id);
-    if (summary === undefined) return null;
-    return {
-      id,
-      output: { summary },
-      meta: {
-        prompt: { name: 'page', version: 'v1', hash: 'h' },
-        model: 'm',
-        job: 'j',
-        attempt: 0,
-        usage: { inputTokens: 1, outputTokens: 1 },
-        completedAt: '2026-01-01T00:00:00.000Z',
-      },
-    };
+    return summary === undefined ? null : summaryDocument(id, summary);
   };
   const outputs = {
     read: async (id: string) => {
