@@ -50,11 +50,25 @@ export async function syncRecords(
        ON CONFLICT (record_key) DO UPDATE SET vars_json = excluded.vars_json, media_json = excluded.media_json
          WHERE vars_json IS NOT excluded.vars_json OR media_json IS NOT excluded.media_json`,
   );
+  // The first sync of a store (no record yet) only inserts: every id is new (a repeat is refused by
+  // the checks above before it is written), so the upsert's conflict handling and RETURNING are
+  // skipped. Inputs replace a leftover row of the same key, should one exist.
+  const insertNew = db.prepare(
+    'INSERT INTO records (rowid, id, chain_id, position, updated_at) VALUES (?, ?, ?, ?, ?)',
+  );
+  const insertInputs = db.prepare(
+    'INSERT OR REPLACE INTO record_inputs (record_key, vars_json, media_json) VALUES (?, ?, ?)',
+  );
   const placement = new RowPlacement(db);
   let seen = 0;
   // New records counted by the table's size, not by a lookup per record.
   const countRecords = db.prepare('SELECT COUNT(*) FROM records').pluck();
   const before = Number(countRecords.get());
+  const fresh = before === 0;
+  const write = (rowid: number | null, values: unknown[]): number | bigint =>
+    fresh
+      ? insertNew.run(rowid, ...values).lastInsertRowid
+      : (upsert.get(rowid, ...values) as number | bigint);
   const writeBatch = writeTransaction(db, (batch: WorkloadRecord[]) => {
     const at = stamp();
     for (const record of batch) {
@@ -69,13 +83,17 @@ export async function syncRecords(
       const values = [record.id, record.chainId, record.position, at];
       let key: number | bigint;
       try {
-        key = upsert.get(rowid, ...values) as number | bigint;
+        key = write(rowid, values);
       } catch (error) {
         // The place is another row's (see RowPlacement): SQLite picks one instead.
         if (rowid === null || !isRowidTaken(error)) throw error;
-        key = upsert.get(null, ...values) as number | bigint;
+        key = write(null, values);
       }
-      upsertInputs.run(key, JSON.stringify(record.vars), JSON.stringify(record.media));
+      (fresh ? insertInputs : upsertInputs).run(
+        key,
+        JSON.stringify(record.vars),
+        JSON.stringify(record.media),
+      );
     }
     placement.save();
   });
