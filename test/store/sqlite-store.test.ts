@@ -18,6 +18,24 @@ describeStoreContract('SqliteStore', async () => {
   };
 });
 
+/**
+ * A store file as an older wavebatch left it: the first `version` migrations applied, and `seed`'s
+ * SQL run once the file was at schema `seed.atSchema` (data written by that older version).
+ */
+function storeAtSchema(
+  path: string,
+  version: number,
+  seed?: { atSchema: number; sql: string },
+): Database.Database {
+  const old = new Database(path);
+  MIGRATIONS.slice(0, version).forEach((migration, index) => {
+    if (seed?.atSchema === index) old.exec(seed.sql);
+    old.exec(migration);
+    old.pragma(`user_version = ${index + 1}`);
+  });
+  return old;
+}
+
 describe('SqliteStore: its own file', () => {
   let dir: string;
 
@@ -104,9 +122,7 @@ describe('SqliteStore: its own file', () => {
 
   it('adds the media-file cache to a store written before it existed (schema 1), keeping its data', async () => {
     const path = join(dir, 'old.db');
-    const old = new Database(path);
-    old.exec(MIGRATIONS[0] ?? '');
-    old.pragma('user_version = 1');
+    const old = storeAtSchema(path, 1);
     old
       .prepare(
         `INSERT INTO records (id, chain_id, position, vars_json, media_json, updated_at) VALUES ('r', 'c', 1, '{}', '[]', 'now')`,
@@ -135,11 +151,7 @@ describe('SqliteStore: its own file', () => {
   });
   it('keeps the texts of a store written before prompts, events and jobs were indexed by record row (schema 8): all found as before', async () => {
     const path = join(dir, 'schema8.db');
-    const old = new Database(path);
-    MIGRATIONS.slice(0, 8).forEach((migration, index) => {
-      old.exec(migration);
-      old.pragma(`user_version = ${index + 1}`);
-    });
+    const old = storeAtSchema(path, 8);
     old
       .prepare(
         `INSERT INTO records (id, chain_id, position, vars_json, media_json, updated_at) VALUES ('r', 'c', 1, '{}', '[]', 'now')`,
@@ -183,11 +195,7 @@ describe('SqliteStore: its own file', () => {
 
   it('moves the inputs of a store written before they left the records row (schema 15): same records, same rows, same links', async () => {
     const path = join(dir, 'schema15.db');
-    const old = new Database(path);
-    MIGRATIONS.slice(0, 15).forEach((migration, index) => {
-      old.exec(migration);
-      old.pragma(`user_version = ${index + 1}`);
-    });
+    const old = storeAtSchema(path, 15);
     const insert = old.prepare(
       `INSERT INTO records (rowid, id, chain_id, position, predecessor_id, vars_json, media_json, status, updated_at)
          VALUES (?, ?, 'c', ?, ?, ?, ?, ?, 'then')`,
@@ -228,15 +236,12 @@ describe('SqliteStore: its own file', () => {
 
   it('counts the attempts of a store written before requests were told from records (schema 17) as a request each, as it did', async () => {
     const path = join(dir, 'schema17.db');
-    const old = new Database(path);
-    MIGRATIONS.slice(0, 17).forEach((migration, index) => {
-      // Logged before the totals existed: migrations 12 and 13 fill them from the log.
-      if (index === 11)
-        old.exec(`INSERT INTO events (kind, type, at, run_id, lane, model, record_id, input_tokens)
-          VALUES ('attempt', 'done', 'then', 1, 'batch', 'm', 'a', 5), ('attempt', 'done', 'then', 1, 'batch', 'm', 'b', 6),
-                 ('record', 'rejected', 'then', 1, 'batch', 'm', 'c', 0)`);
-      old.exec(migration);
-      old.pragma(`user_version = ${index + 1}`);
+    // Logged before the totals existed (schema 11): migrations 12 and 13 fill them from the log.
+    const old = storeAtSchema(path, 17, {
+      atSchema: 11,
+      sql: `INSERT INTO events (kind, type, at, run_id, lane, model, record_id, input_tokens)
+        VALUES ('attempt', 'done', 'then', 1, 'batch', 'm', 'a', 5), ('attempt', 'done', 'then', 1, 'batch', 'm', 'b', 6),
+               ('record', 'rejected', 'then', 1, 'batch', 'm', 'c', 0)`,
     });
     old.close();
     const upgraded = new SqliteStore({ path });
