@@ -244,12 +244,16 @@ export class LaneDispatch {
     const laneprices = modelPrices(prices, settings.model);
     const output = await this.outputTokensPerRequest();
     const out: ReadyRecord[] = [];
+    // Once per record per pass: a synchronous run prices its ready records at every answer.
+    const keys = ready.map(priceKey);
     requests.beginRound();
     try {
-      await requests.prefetchContexts(ready.filter((record) => !this.inputTokens.has(priceKey(record))));
+      await requests.prefetchContexts(
+        ready.filter((_, index) => !this.inputTokens.has(keys[index] as string)),
+      );
       const shares = settings.recordsPerRequest > 1 ? await this.groupShares(ready) : null;
-      for (const record of ready) {
-        const key = priceKey(record);
+      for (const [index, record] of ready.entries()) {
+        const key = keys[index] as string;
         let input = this.inputTokens.get(key) ?? 0;
         if (!this.inputTokens.has(key)) {
           try {
