@@ -1,6 +1,6 @@
 import type { Lane } from '../lanes/lane.js';
 import type { LaneEstimate, TokenSource, WorkloadEstimate } from '../service/index.js';
-import { count, counted, duration, usd } from './quantities.js';
+import { count, counted, duration, usd } from '../quantities.js';
 import type { Style } from './style.js';
 
 const ROWS: ReadonlyArray<Lane | 'auto'> = ['batch', 'flex', 'standard', 'priority', 'auto'];

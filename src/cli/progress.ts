@@ -3,7 +3,7 @@ import type { RunnerEvent } from '../runner/events.js';
 import type { RunSummary } from '../runner/batch-runner.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from '../telemetry/logger.js';
 import { runnerLogLine } from '../telemetry/runner-log.js';
-import { counted, duration } from './quantities.js';
+import { counted, duration } from '../quantities.js';
 import { RepeatFilter, repeatedWarningLine } from './repeat-filter.js';
 
 export interface ProgressDisplayOptions {

@@ -1,5 +1,5 @@
 import type { SelectionPlan, WorkloadEstimate } from '../service/index.js';
-import { count, counted, usd } from './quantities.js';
+import { count, counted, usd } from '../quantities.js';
 import type { Style } from './style.js';
 
 /** Ids listed in full before "and N more". */

@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import type { WorkloadStatus } from '../service/index.js';
-import { count, counted, duration, requestsOf, usd } from './quantities.js';
+import { count, counted, duration, requestsOf, usd } from '../quantities.js';
 import { PLAIN, type Style } from './style.js';
 
 /** Active jobs listed one per line; more are summed up in one line. */

@@ -1,4 +1,5 @@
 import type { RunnerEvent } from '../runner/events.js';
+import { count, counted, requestsOf } from '../quantities.js';
 import type { LogFields, LogLevel } from './logger.js';
 
 /** What the log says becomes of a stall-cancelled job's records. */
@@ -61,8 +62,8 @@ export function runnerLogLine(event: RunnerEvent): LogLine {
     case 'job-submitted':
       return line(
         'info',
-        `submitted ${event.kind} job ${event.jobId} -> ${event.remoteName} (${counted(event.requests, 'request')}` +
-          `${event.records === event.requests ? '' : ` carrying ${counted(event.records, 'record')}`}, ~${event.estimatedTokens} tokens)`,
+        `submitted ${event.kind} job ${event.jobId} -> ${event.remoteName} ` +
+          `(${requestsOf(event.requests, event.records)}, ~${count(event.estimatedTokens)} tokens)`,
         {
           jobId: event.jobId,
           jobName: event.remoteName,
@@ -204,9 +205,4 @@ export function runnerLogLine(event: RunnerEvent): LogLine {
 /** "42 s", "7 min". */
 function minutes(ms: number): string {
   return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
-}
-
-/** "1 request", "3 requests". */
-function counted(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

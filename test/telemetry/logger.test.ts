@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, parseLogLevel } from '../../src/telemetry/logger.js';
 import { runnerLogLine } from '../../src/telemetry/runner-log.js';
+import { requestsOf } from '../../src/quantities.js';
 
 describe('createLogger', () => {
   const previous = process.env.GEMINI_API_KEY;
@@ -68,6 +69,23 @@ describe('runnerLogLine', () => {
       },
     });
     expect(runnerLogLine({ ...base, outcome: 'retry' }).level).toBe('debug');
+  });
+
+  it("says a job's requests as the CLI does, with the records of grouped requests", () => {
+    const job = {
+      type: 'job-submitted',
+      jobId: 'j1',
+      remoteName: 'batches/abc',
+      kind: 'file',
+      model: 'gemini-2.5-flash',
+      estimatedTokens: 12_500,
+    } as const;
+    expect(runnerLogLine({ ...job, requests: 2, records: 8 }).message).toBe(
+      `submitted file job j1 -> batches/abc (${requestsOf(2, 8)}, ~12,500 tokens)`,
+    );
+    expect(runnerLogLine({ ...job, requests: 1, records: 1 }).message).toBe(
+      'submitted file job j1 -> batches/abc (1 request, ~12,500 tokens)',
+    );
   });
 
   it('logs a failed run as an error', () => {

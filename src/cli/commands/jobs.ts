@@ -3,7 +3,7 @@ import type { BatchJobInfo } from '../../gemini/index.js';
 import type { WorkloadJob } from '../../service/index.js';
 import type { JobState } from '../../store/store.js';
 import { configOption } from '../config-option.js';
-import { count, requestsOf } from '../quantities.js';
+import { count, requestsOf } from '../../quantities.js';
 import { withWorkloadService } from '../workload-service.js';
 import { baseUrlOption, clientFor, printerFor, type OneoffDeps } from './oneoff-options.js';
 

@@ -1,3 +1,4 @@
+import { count } from '../../quantities.js';
 import type { AttemptGroup } from '../../store/event-log.js';
 import type { RunReport } from './run-report.js';
 
@@ -251,10 +252,6 @@ function oneLine(text: string): string {
 
 function usd(value: number): string {
   return `$${value.toFixed(value !== 0 && Math.abs(value) < 0.01 ? 6 : 4)}`;
-}
-
-function count(value: number): string {
-  return value.toLocaleString('en-US');
 }
 
 function percent(ratio: number): string {

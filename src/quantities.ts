@@ -1,4 +1,7 @@
-/** Numbers, durations and money as a person reads them in a terminal. */
+/**
+ * Numbers, durations and money as a person reads them: the CLI's views, the runner's log lines and
+ * the run report say them the same way ("2 requests (8 records)", "1,234,567").
+ */
 
 /** 1234567 → "1,234,567". */
 export function count(value: number): string {
