@@ -56,8 +56,8 @@ export class FilesSink implements OutputSink {
 
   async *readMany(
     wanted: readonly CommittedOutput[],
-  ): AsyncIterable<{ id: string; document: OutputDocument | null }> {
-    for (const { id } of wanted) yield { id, document: await this.files.read(id) };
+  ): AsyncIterable<CommittedOutput & { document: OutputDocument | null }> {
+    for (const { id, location } of wanted) yield { id, location, document: await this.files.read(id) };
   }
 
   documents(): AsyncIterable<OutputDocument> {

@@ -122,14 +122,14 @@ export class JsonlSink implements OutputSink {
 
   async *readMany(
     wanted: readonly CommittedOutput[],
-  ): AsyncIterable<{ id: string; document: OutputDocument | null }> {
+  ): AsyncIterable<CommittedOutput & { document: OutputDocument | null }> {
     const located: Array<{ id: string; location: OutputLocation }> = [];
     for (const { id, location } of wanted) {
-      if (location === null) yield { id, document: null };
+      if (location === null) yield { id, location, document: null };
       else located.push({ id, location });
     }
     located.sort((a, b) => a.location.shard - b.location.shard || a.location.offset - b.location.offset);
-    for (const { id, document } of this.linesAt(located)) yield { id, document };
+    yield* this.linesAt(located);
   }
 
   async *documents(): AsyncIterable<OutputDocument> {
@@ -249,7 +249,7 @@ export class JsonlSink implements OutputSink {
   /** The documents of lines sorted by shard and offset, nearby ones read together (READ_SPAN_BYTES). */
   private *linesAt(
     sorted: ReadonlyArray<{ id: string; location: OutputLocation }>,
-  ): Generator<{ id: string; document: OutputDocument }> {
+  ): Generator<{ id: string; location: OutputLocation; document: OutputDocument }> {
     let start = 0;
     while (start < sorted.length) {
       const first = (sorted[start] as { location: OutputLocation }).location;
@@ -268,6 +268,7 @@ export class JsonlSink implements OutputSink {
         const from = location.offset - first.offset;
         yield {
           id,
+          location,
           document: this.parseLine(id, location, block.toString('utf8', from, from + location.length)),
         };
       }

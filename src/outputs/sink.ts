@@ -95,11 +95,12 @@ export interface OutputSink {
   read(id: string, location: OutputLocation | null): Promise<OutputDocument | null>;
   /**
    * The documents of many done records, in the order the sink reads them best (JSONL: by shard and
-   * offset, nearby lines in one read); null for one that has none. A damaged one throws, as `read`.
+   * offset, nearby lines in one read), each with the location it was asked at (the same record may be
+   * asked at several); null for one that has none. A damaged one throws, as `read`.
    */
   readMany(
     wanted: readonly CommittedOutput[],
-  ): AsyncIterable<{ id: string; document: OutputDocument | null }>;
+  ): AsyncIterable<CommittedOutput & { document: OutputDocument | null }>;
   /** Every committed document, streamed (files: in folder order; JSONL: in shard order). */
   documents(): AsyncIterable<OutputDocument>;
   /** Brings outside-facing metadata (the JSONL manifest) up to date with the store. */

@@ -137,7 +137,7 @@ describe('RecordRequestBuilder prefetch of a round’s contexts', () => {
     async *readMany(wanted: readonly CommittedOutput[]) {
       batches.push(wanted.map((entry) => entry.id));
       if (failReadMany) throw new Error('a damaged line');
-      for (const { id } of wanted) yield { id, document: documentOf(id) };
+      for (const entry of wanted) yield { ...entry, document: documentOf(entry.id) };
     },
   };
   /** Page `position` of book b, its predecessor's line `length` bytes long. */

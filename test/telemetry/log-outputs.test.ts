@@ -107,6 +107,22 @@ describe('outputs in the inference log', () => {
       expect(changed?.outputUnavailable).toMatch(
         /^the line at byte 0 of shard 1 no longer holds this attempt's output$/,
       );
+      // One line damaged (not JSON any more, same length): that event says so, the others still show theirs.
+      const damaged = `{${'x'.repeat(Buffer.byteLength(lines[1] as string) - 1)}`;
+      writeFileSync(shard, [lines[0], damaged, ...lines.slice(2)].join('\n'));
+      const damagedId = (JSON.parse(lines[1] as string) as { id: string }).id;
+      const afterDamage = (await service.events({ kind: 'attempt' })).filter((e) => e.type === 'done');
+      const byteOfDamaged = Buffer.byteLength(`${lines[0]}\n`);
+      for (const event of afterDamage) {
+        if (event.recordId === damagedId) {
+          expect(event.output).toBeUndefined();
+          expect(event.outputUnavailable).toBe(
+            `the line at byte ${byteOfDamaged} of shard 1 cannot be read: Output shard ${shard} is corrupt ` +
+              `at byte ${byteOfDamaged} (the line of ${damagedId} is not valid JSON); move the shard aside ` +
+              'and run again to have its records run again.',
+          );
+        } else expect(event.output).toMatchObject({ note: '[redacted]' });
+      }
       truncateSync(shard, 0);
       const successes = (await service.events({ kind: 'attempt' })).filter((e) => e.type === 'done');
       expect(successes).toHaveLength(4);

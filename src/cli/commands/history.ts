@@ -80,9 +80,13 @@ export function historyCommands(): Command[] {
       await withWorkloadService(options.config, async (service) => {
         let printed = 0;
         // Only --json prints outputs: the lines are not read back for a listing that does not show them.
-        for await (const event of streamEvents(service, filter, options.limit, options.json === true)) {
-          await print(options.json ? `${JSON.stringify(event)}\n` : `${describeEvent(event)}\n`);
-          printed++;
+        // A page is printed in one write: a write per event made a million-event log a million writes.
+        for await (const page of eventPages(service, filter, options.limit, options.json === true)) {
+          let text = '';
+          for (const event of page)
+            text += options.json ? `${JSON.stringify(event)}\n` : `${describeEvent(event)}\n`;
+          await print(text);
+          printed += page.length;
         }
         if (printed === 0 && !options.json) await print('no events match\n');
       });
@@ -168,12 +172,12 @@ function logFilter(options: LogOptions, now: number): EventFilter {
 }
 
 /** Events page by page (keyset), so a log of millions is never held in memory. */
-async function* streamEvents(
+async function* eventPages(
   service: WorkloadService,
   filter: EventFilter,
   limit: number | undefined,
   outputs: boolean,
-): AsyncGenerator<StoredEvent> {
+): AsyncGenerator<StoredEvent[]> {
   let afterId: number | undefined;
   let left = limit ?? Infinity;
   while (left > 0) {
@@ -181,7 +185,7 @@ async function* streamEvents(
       { ...filter, ...(afterId === undefined ? {} : { afterId }), limit: Math.min(LOG_PAGE, left) },
       { outputs },
     );
-    for (const event of page) yield event;
+    if (page.length > 0) yield page;
     if (page.length < LOG_PAGE) return;
     afterId = page[page.length - 1]?.id;
     left -= page.length;
