@@ -118,16 +118,21 @@ export class WorkloadService {
     const jobs = await this.store.listJobs();
     const firstJob = jobs.length > 0 ? Date.parse(jobs[0]?.createdAt ?? '') : now;
     const windowStart = Math.max(now - THROUGHPUT_WINDOW_MS, Number.isFinite(firstJob) ? firstJob : now);
-    const [counts, chains, usage, completedInWindow, longestChain, failureCauses, attempts] =
-      await Promise.all([
-        this.store.counts(),
-        this.store.chainCounts(),
-        this.store.usageTotals(longAbove),
-        this.store.completedSince(new Date(windowStart).toISOString()),
-        this.store.longestRunnableChain(),
-        this.store.failureCauses(),
-        this.store.attemptGroups(),
-      ]);
+    const [
+      counts,
+      chains,
+      { completedSince: completedInWindow, ...usage },
+      longestChain,
+      failureCauses,
+      attempts,
+    ] = await Promise.all([
+      this.store.counts(),
+      this.store.chainCounts(),
+      this.store.completedUsage(longAbove, new Date(windowStart).toISOString()),
+      this.store.longestRunnableChain(),
+      this.store.failureCauses(),
+      this.store.attemptGroups(),
+    ]);
     const status = summarizeStatus(
       {
         workload: this.config.name,

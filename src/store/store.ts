@@ -159,6 +159,13 @@ export interface UsageTotal {
   outputTokens: number;
 }
 
+/** See `WorkloadStore.completedUsage`. */
+export interface CompletedUsage {
+  short: UsageTotal;
+  long: UsageTotal;
+  completedSince: number;
+}
+
 /** Which records `listRecords` returns; all given conditions apply. */
 export interface RecordFilter {
   status?: RecordStatus;
@@ -354,11 +361,10 @@ export interface WorkloadStore
   chainCounts(): Promise<ChainCounts>;
   /**
    * Tokens of completed records, in two sums: records whose prompt had at most `longAbove` input
-   * tokens, and the others (long-context prices apply per request, so they are priced apart).
+   * tokens, and the others (long-context prices apply per request, so they are priced apart); and
+   * how many records wavebatch completed (billed, not found done on disk) at or after `since` (ISO time).
    */
-  usageTotals(longAbove: number | null): Promise<{ short: UsageTotal; long: UsageTotal }>;
-  /** How many records wavebatch completed (billed, not found done on disk) at or after `since` (ISO time). */
-  completedSince(since: string): Promise<number>;
+  completedUsage(longAbove: number | null, since: string): Promise<CompletedUsage>;
   /** The most records left in one chain that can still run (from a ready or in-flight record to its end). */
   longestRunnableChain(): Promise<number>;
   /** Records in id (or chain) order, filtered and paged. */

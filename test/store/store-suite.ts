@@ -196,17 +196,17 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
         blocked: 1,
         recordsBehindDeadLetters: 1,
       });
-      expect(await store.usageTotals(100)).toEqual({
+      expect(await store.completedUsage(100, '2000-01-01T00:00:00.000Z')).toEqual({
         short: { records: 1, inputTokens: 10, outputTokens: 5 },
         long: { records: 1, inputTokens: 500, outputTokens: 7 },
+        completedSince: 2,
       });
       // No long-context split: every billed record is short.
-      expect(await store.usageTotals(null)).toEqual({
+      expect(await store.completedUsage(null, '2999-01-01T00:00:00.000Z')).toEqual({
         short: { records: 2, inputTokens: 510, outputTokens: 12 },
         long: { records: 0, inputTokens: 0, outputTokens: 0 },
+        completedSince: 0,
       });
-      expect(await store.completedSince('2000-01-01T00:00:00.000Z')).toBe(2);
-      expect(await store.completedSince('2999-01-01T00:00:00.000Z')).toBe(0);
       expect(await store.longestRunnableChain()).toBe(2);
     });
 

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ChainCounts, UsageTotal } from '../store.js';
+import type { ChainCounts, CompletedUsage } from '../store.js';
 
 /** Chains by how far they got, in one pass over the records grouped by chain. */
 export function chainCounts(db: Database.Database): ChainCounts {
@@ -19,31 +19,37 @@ export function chainCounts(db: Database.Database): ChainCounts {
   return row;
 }
 
-/** Billed tokens of done records, split at `longAbove` input tokens (null: no split). */
-export function usageTotals(
+/**
+ * Billed tokens of done records split at `longAbove` input tokens (null: no split), and how many of
+ * them were completed at or after `since`, in one pass over the done records: three passes (one per
+ * sum, one for the count) took 0.6 s of a status at a million records.
+ */
+export function completedUsage(
   db: Database.Database,
   longAbove: number | null,
-): { short: UsageTotal; long: UsageTotal } {
-  const sum = db.prepare(
-    `SELECT COUNT(*) AS records, COALESCE(SUM(input_tokens), 0) AS inputTokens,
-            COALESCE(SUM(output_tokens), 0) AS outputTokens
-       FROM records WHERE status = 'done' AND input_tokens > 0 AND input_tokens > ? AND input_tokens <= ?`,
-  );
+  since: string,
+): CompletedUsage {
   const limit = longAbove ?? Number.MAX_SAFE_INTEGER;
-  return {
-    short: sum.get(0, limit) as UsageTotal,
-    long: sum.get(limit, Number.MAX_SAFE_INTEGER) as UsageTotal,
-  };
-}
-
-/** Done records with billed tokens whose last change is at or after `since`. */
-export function completedSince(db: Database.Database, since: string): number {
   const row = db
     .prepare(
-      `SELECT COUNT(*) AS n FROM records WHERE status = 'done' AND input_tokens > 0 AND updated_at >= ?`,
+      `SELECT COALESCE(SUM(input_tokens <= :limit), 0) AS shortRecords,
+              COALESCE(SUM(CASE WHEN input_tokens <= :limit THEN input_tokens END), 0) AS shortInput,
+              COALESCE(SUM(CASE WHEN input_tokens <= :limit THEN output_tokens END), 0) AS shortOutput,
+              COALESCE(SUM(input_tokens > :limit), 0) AS longRecords,
+              COALESCE(SUM(CASE WHEN input_tokens > :limit THEN input_tokens END), 0) AS longInput,
+              COALESCE(SUM(CASE WHEN input_tokens > :limit THEN output_tokens END), 0) AS longOutput,
+              COALESCE(SUM(updated_at >= :since), 0) AS since
+         FROM records WHERE status = 'done' AND input_tokens > 0`,
     )
-    .get(since) as { n: number };
-  return row.n;
+    .get({ limit, since }) as Record<
+    'shortRecords' | 'shortInput' | 'shortOutput' | 'longRecords' | 'longInput' | 'longOutput' | 'since',
+    number
+  >;
+  return {
+    short: { records: row.shortRecords, inputTokens: row.shortInput, outputTokens: row.shortOutput },
+    long: { records: row.longRecords, inputTokens: row.longInput, outputTokens: row.longOutput },
+    completedSince: row.since,
+  };
 }
 
 /** The largest `remaining` among ready and in-flight records: the depth still to go. */

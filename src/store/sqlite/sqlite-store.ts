@@ -45,7 +45,7 @@ import type {
   RecordSuccess,
   StoredRecord,
   SyncSummary,
-  UsageTotal,
+  CompletedUsage,
   WorkloadStore,
 } from '../store.js';
 import { redact, redactNullable } from '../../secrets/redact.js';
@@ -210,12 +210,8 @@ export class SqliteStore implements WorkloadStore {
     return progress.chainCounts(this.db);
   }
 
-  async usageTotals(longAbove: number | null): Promise<{ short: UsageTotal; long: UsageTotal }> {
-    return progress.usageTotals(this.db, longAbove);
-  }
-
-  async completedSince(since: string): Promise<number> {
-    return progress.completedSince(this.db, since);
+  async completedUsage(longAbove: number | null, since: string): Promise<CompletedUsage> {
+    return progress.completedUsage(this.db, longAbove, since);
   }
 
   async longestRunnableChain(): Promise<number> {
