@@ -313,6 +313,27 @@ describe('exportOutputs', () => {
     expect(received).toBeGreaterThan(42 * (documentBytes - 20));
   });
 
+  it("writes a stream buffer's worth of documents at a time, not one write per document", async () => {
+    for (let index = 0; index < 40; index++)
+      await store.write(`many/p${index}`, documentFor(`many/p${index}`));
+    const chunks: string[] = [];
+    const counting = new Writable({
+      highWaterMark: 4096,
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk.toString());
+        callback();
+      },
+    });
+    expect(await exportOutputs(store, 'jsonl', counting)).toBe(42);
+    const text = chunks.join('');
+    expect(text.split('\n').filter(Boolean)).toHaveLength(42);
+    // Each write but the last fills the buffer; none is larger than it by more than a document.
+    const documentBytes = JSON.stringify(await store.read('many/p0')).length + 1;
+    expect(chunks.length).toBeLessThanOrEqual(Math.ceil(text.length / 4096) + 1);
+    for (const chunk of chunks.slice(0, -1)) expect(chunk.length).toBeGreaterThanOrEqual(4096);
+    for (const chunk of chunks) expect(chunk.length).toBeLessThan(4096 + 2 * documentBytes);
+  });
+
   it('exports nothing (and a CSV header only) from an empty store', async () => {
     const empty = new OutputStore(join(dir, 'none'));
     const chunks: string[] = [];
