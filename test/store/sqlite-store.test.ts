@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
+import { MANY_WITH_STATUS } from '../../src/store/sqlite/record-queries.js';
+import type { RecordFilter, StoredRecord } from '../../src/store/store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { RECENT_JOB_LATENCIES, RECENT_SYNC_LATENCIES } from '../../src/store/sqlite/event-log.js';
 import { ADD_RANGE } from '../../src/store/sqlite/attempt-totals.js';
@@ -295,6 +297,72 @@ describe('SqliteStore: its own file', () => {
       );
     } finally {
       db.close();
+    }
+  });
+  it('pages through many records of one status, and through chains, as one listing would', async () => {
+    const store = new SqliteStore({ path: join(dir, 'pages.db') });
+    try {
+      // More done records than MANY_WITH_STATUS (pages walk the id order), a few ready ones (pages go
+      // through the status index), and chains of three (pages keyed by chain and position).
+      const flat = MANY_WITH_STATUS + 300;
+      const ids = Array.from(
+        { length: flat },
+        (_, index) => `f${String((index * 7919) % flat).padStart(5, '0')}`,
+      );
+      async function* records() {
+        for (const id of ids) yield { id, chainId: id, position: 0, vars: {}, media: [] };
+        for (let chain = 0; chain < 40; chain++)
+          for (const position of [3, 1, 2])
+            yield { id: `c${chain}/${position}`, chainId: `c${chain}`, position, vars: {}, media: [] };
+      }
+      await store.syncRecords(records());
+      await store.linkChains();
+      await store.refreshReadiness();
+      const finished = ids.slice(0, flat - 5);
+      const members = finished.map((recordId) => ({
+        recordId,
+        attempt: 0,
+        promptHash: 'h',
+        estimatedTokens: 1,
+      }));
+      await store.createJobIntent({ id: 'job', model: 'm', kind: 'file', members });
+      const successes = finished.map((recordId) => ({
+        recordId,
+        jobId: 'job',
+        inputTokens: 1,
+        outputTokens: 1,
+      }));
+      expect(await store.completeRecords(successes)).toBe(finished.length);
+
+      async function paged(filter: RecordFilter, size: number, key: 'id' | 'chain'): Promise<string[]> {
+        const listed: string[] = [];
+        for (let last: StoredRecord | undefined; ;) {
+          const after =
+            last === undefined
+              ? {}
+              : key === 'id'
+                ? { afterId: last.id }
+                : { afterChain: { chainId: last.chainId, position: last.position } };
+          const page = await store.listRecords({ ...filter, ...after, limit: size });
+          listed.push(...page.map((record) => record.id));
+          last = page.at(-1);
+          if (page.length < size) return listed;
+        }
+      }
+      const sorted = (list: string[]) => [...list].sort();
+      const doneIds = new Set(finished);
+      expect(await paged({ status: 'done' }, 500, 'id')).toEqual(sorted(finished));
+      const ready = (await store.listRecords({ status: 'ready' })).map((record) => record.id);
+      expect(ready).toHaveLength(5 + 40);
+      expect(await paged({ status: 'ready' }, 7, 'id')).toEqual(sorted(ready));
+      const inChainOrder = (await store.listRecords({ order: 'chain' })).map((record) => record.id);
+      expect(inChainOrder.slice(0, 3)).toEqual(['c0/1', 'c0/2', 'c0/3']);
+      expect(await paged({ order: 'chain' }, 13, 'chain')).toEqual(inChainOrder);
+      expect(await paged({ status: 'done', order: 'chain' }, 500, 'chain')).toEqual(
+        inChainOrder.filter((id) => doneIds.has(id)),
+      );
+    } finally {
+      await store.close();
     }
   });
 });
