@@ -637,6 +637,40 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       store = await backend.open();
       expect((await store.getText('h-same', 'b/p1'))?.body).toContain('two');
     });
+    it('prunes the texts that no event left and no job membership refers to, keeping the others', async () => {
+      const prompt = (hash: string, recordId: string | null = null) => ({
+        hash,
+        recordId,
+        kind: 'prompt' as const,
+        body: `{"text":"${hash}"}`,
+      });
+      await store.saveTexts([
+        prompt('h-event', 'a/p1'),
+        prompt('h-job'),
+        prompt('h-old', 'b/p1'),
+        prompt('h-orphan'),
+        { hash: 'h-config', kind: 'generation_config', body: '{}' },
+      ]);
+      const logged = (at: string, promptHash: string, generationConfigHash: string | null) => ({
+        ...emptyEvent('record', 'rejected', Date.parse(at), null, 'batch'),
+        recordId: 'a/p1',
+        promptHash,
+        generationConfigHash,
+      });
+      await store.appendEvents([
+        logged('2026-12-01T00:00:00Z', 'h-old', null),
+        logged('3000-01-01T00:00:00Z', 'h-event', 'h-config'),
+      ]);
+      const member = { recordId: 'b/p1', attempt: 0, promptHash: 'h-job', estimatedTokens: 1 };
+      await store.createJobIntent({ id: 'job1', model: 'm', kind: 'inline', members: [member] });
+      // Every text was saved before the cut-off; one event is older than it.
+      expect(await store.pruneEvents('2999-01-01T00:00:00.000Z')).toEqual({ events: 1, texts: 2 });
+      expect(await store.getText('h-event', 'a/p1')).not.toBeNull();
+      expect(await store.getText('h-config')).not.toBeNull();
+      expect(await store.getText('h-job')).not.toBeNull();
+      expect(await store.getText('h-old', 'b/p1')).toBeNull();
+      expect(await store.getText('h-orphan')).toBeNull();
+    });
     it("finds a record's events and jobs by the record, and the events of ids it has no record of", async () => {
       const logged = (recordId: string, message: string) => ({
         ...emptyEvent('record', 'rejected', Date.parse('2026-12-04T00:00:00Z'), null, 'batch'),

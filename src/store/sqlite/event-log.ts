@@ -286,12 +286,15 @@ export function pruneEvents(db: Database.Database, before: string): { events: nu
   return writeTransaction(db, () => {
     const events = db.prepare('DELETE FROM events WHERE at < ?').run(before).changes;
     if (events > 0) rebuildEventTotals(db);
+    // The hashes still referred to are gathered once (SQLite builds each IN list into a temporary
+    // index): the correlated NOT EXISTS it replaces scanned the events and the job memberships, which
+    // have no index by hash, once per text, so a million-record store's prune never finished.
     const texts = db
       .prepare(
         `DELETE FROM texts WHERE created_at < ?
-           AND NOT EXISTS (SELECT 1 FROM events WHERE events.prompt_hash = texts.hash)
-           AND NOT EXISTS (SELECT 1 FROM events WHERE events.generation_config_hash = texts.hash)
-           AND NOT EXISTS (SELECT 1 FROM job_records WHERE job_records.prompt_hash = texts.hash)`,
+           AND hash NOT IN (SELECT prompt_hash FROM events WHERE prompt_hash IS NOT NULL)
+           AND hash NOT IN (SELECT generation_config_hash FROM events WHERE generation_config_hash IS NOT NULL)
+           AND hash NOT IN (SELECT prompt_hash FROM job_records WHERE prompt_hash IS NOT NULL)`,
       )
       .run(before).changes;
     return { events, texts };
