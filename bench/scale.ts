@@ -8,9 +8,12 @@
 // at every answer, so any per-pass cost that grows with the workload shows as CPU per record rising
 // from one size to the next. Chains with outputs of about 1.1 kB instead of 90 bytes, and with pages
 // of about 2 kB of text instead of 100 bytes, run at 100k: the bytes written per record depend on both.
+// On the largest chained store, the commands a person runs on it (status, log, listings, export,
+// prune) are timed too, each beside its bare loop.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { machineConditions, printFigure, sizeFromEnv } from './figures.js';
+import type { CommandFigure } from './scale/commands.js';
 import type { EndToEndFigures } from './scale/end-to-end.js';
 import { measureStages } from './scale/stages.js';
 import type { SizeProfile, WorkloadLane, WorkloadShape } from './scale/workload.js';
@@ -69,8 +72,11 @@ export async function benchScale(): Promise<void> {
   );
 
   console.log('  end to end');
+  // The commands (status, log, listings, export, prune) are timed on the largest chained store.
+  const commandsAt = Math.max(0, ...sizes);
   for (const { records, shape, lane, sizes } of runs) {
-    const figures = runEndToEnd(records, shape, lane, sizes);
+    const commands = records === commandsAt && shape === 'chains' && lane === 'batch' && sizes === 'short';
+    const figures = runEndToEnd(records, shape, lane, sizes, commands);
     if (!figures) continue;
     const localUs = (figures.localMs * 1000) / records;
     const cpuUs = (figures.cpuMs * 1000) / records;
@@ -107,6 +113,22 @@ export async function benchScale(): Promise<void> {
         `= ${figures.diskWrittenBytes === null ? 'n/a' : (figures.diskWrittenBytes / figures.shardBytes).toFixed(1)}x outputs; ` +
         `store file ${perRecord(figures.storeBytes)}`,
     );
+    if (figures.commands) printCommands(records, figures.commands);
+  }
+}
+
+/** The commands on a finished store, each beside its bare loop (see scale/commands.ts). */
+function printCommands(records: number, commands: CommandFigure[]): void {
+  console.log(
+    `    commands on the finished store of ${records.toLocaleString('en-US')} records (service layer)`,
+  );
+  for (const command of commands) {
+    console.log(`      ${command.name}: ceiling = ${command.ceiling}`);
+    printFigure(
+      '',
+      `${ms(command.ms)} for ${command.items.toLocaleString('en-US')}, ceiling ${ms(command.ceilingMs)}: ` +
+        `${(command.ms / command.ceilingMs).toFixed(2)}x`,
+    );
   }
 }
 
@@ -122,9 +144,19 @@ function runEndToEnd(
   shape: WorkloadShape,
   lane: WorkloadLane,
   sizes: SizeProfile,
+  commands: boolean,
 ): EndToEndFigures | null {
   const script = join(import.meta.dirname, 'scale', 'end-to-end.ts');
-  const args = ['--import', 'tsx', script, String(records), shape, lane, sizes];
+  const args = [
+    '--import',
+    'tsx',
+    script,
+    String(records),
+    shape,
+    lane,
+    sizes,
+    ...(commands ? ['commands'] : []),
+  ];
   const child = spawnSync(process.execPath, args, {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],

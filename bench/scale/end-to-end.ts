@@ -1,6 +1,6 @@
 // One whole run of the scale workload (JSONL source, chains of 20 pages, JSONL output sink) against
 // an emulator in another process, so this process's CPU is wavebatch's work alone. Run as a child:
-// `node --import tsx bench/scale/end-to-end.ts <records> [chains|flat] [batch|flex] [short|long-outputs|long-text]`
+// `node --import tsx bench/scale/end-to-end.ts <records> [chains|flat] [batch|flex] [short|long-outputs|long-text] [commands]`
 // (the sizes: see SizeProfile); prints one JSON line of figures.
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { timedApi } from '../timed-api.js';
 import { ioSince, processIo } from './process-io.js';
 import { startEmulatorChild } from './emulator-process.js';
 import { writeScaleWorkload, type SizeProfile, type WorkloadLane, type WorkloadShape } from './workload.js';
+import { measureCommands, type CommandFigure } from './commands.js';
 
 /** Sleeps up to this long are the run loop's (poll interval, retry backoff); longer ones the lease's. */
 const POLL_SLEEP_MAX_MS = 1000;
@@ -46,6 +47,8 @@ export interface EndToEndFigures {
   jobs: number;
   /** A second run-once over the unchanged source and the finished store, open to close. */
   startupMs: number;
+  /** With `commands`: status, log, listings, export and prune on the finished store (see commands.ts). */
+  commands?: CommandFigure[];
 }
 
 /** Runs the workload of `records` pages to completion and measures it. */
@@ -54,6 +57,7 @@ export async function measureEndToEnd(
   shape: WorkloadShape = 'chains',
   lane: WorkloadLane = 'batch',
   sizes: SizeProfile = 'short',
+  commands = false,
 ): Promise<EndToEndFigures> {
   const root = await mkdtemp(join(tmpdir(), 'wb-bench-scale-'));
   const emulator = await startEmulatorChild(join(root, 'emulator'));
@@ -113,7 +117,7 @@ export async function measureEndToEnd(
     let storeBytes = 0;
     for (const name of await readdir(stateDir))
       if (name.startsWith('state.db')) storeBytes += (await stat(join(stateDir, name))).size;
-    return {
+    const figures: EndToEndFigures = {
       records,
       shape,
       lane,
@@ -134,6 +138,9 @@ export async function measureEndToEnd(
       jobs: summary.jobsSubmitted,
       startupMs,
     };
+    // After every figure above: the commands' memory and time are not the run's.
+    if (commands) figures.commands = await measureCommands(config);
+    return figures;
   } finally {
     await emulator.stop();
     await rm(root, { recursive: true, force: true });
@@ -160,5 +167,6 @@ if (process.argv[1] === import.meta.filename) {
   const shape = process.argv[3] === 'flat' ? 'flat' : 'chains';
   const lane = process.argv[4] === 'flex' ? 'flex' : 'batch';
   const sizes = (['long-outputs', 'long-text'] as const).find((name) => name === process.argv[5]) ?? 'short';
-  process.stdout.write(`${JSON.stringify(await measureEndToEnd(records, shape, lane, sizes))}\n`);
+  const commands = process.argv[6] === 'commands';
+  process.stdout.write(`${JSON.stringify(await measureEndToEnd(records, shape, lane, sizes, commands))}\n`);
 }
