@@ -156,8 +156,15 @@ describe.each(OUTPUT_SINKS)('assembled chain documents on the emulator, %s outpu
     const { session } = await openEmulatedSession(workload.configPath, emulator);
     expect(await session.store.markForRedo([workload.chains[1]?.[1] as string])).toBe(1);
     await session.close();
+    // Answered with an output unlike the first, so the document must change (the synthetic model
+    // may well answer the same request the same way, which rightly leaves the document as it is).
+    emulator.setResponder(() => ({
+      text: JSON.stringify({ courses: ['Redone'], carry_over: 'redone page' }),
+    }));
     await runOnce();
+    emulator.setResponder(undefined);
     expect(emulator.ledger.entries()).toHaveLength(7);
+    expect(readFileSync(path(2), 'utf8')).toContain('redone page');
     const after = inodes();
     expect(after[0]).toBe(edited);
     expect(after[1]).not.toBe(written[1]);
