@@ -165,9 +165,11 @@ describe.each(OUTPUT_SINKS)('assembled chain documents on the emulator, %s outpu
     emulator.setResponder(undefined);
     expect(emulator.ledger.entries()).toHaveLength(7);
     expect(readFileSync(path(2), 'utf8')).toContain('redone page');
+    // Book 2's document is shown rewritten by its content, not by its inode: it may be replaced twice
+    // in one run (at the start, its chain changed; again when the redone record is done), and the
+    // file system may hand the second temp file the inode the first replacement freed.
     const after = inodes();
     expect(after[0]).toBe(edited);
-    expect(after[1]).not.toBe(written[1]);
     expect(after[2]).toBe(written[2]);
     expect(readFileSync(path(2), 'utf8')).toBe(expected(2));
 
