@@ -9,9 +9,10 @@ import {
 import { formGroups } from '../lanes/batch/request-groups.js';
 import type { LaneLimiters } from '../lanes/sync/lane-limiters.js';
 import type { SyncLaneDriver } from '../lanes/sync/sync-lane.js';
-import { modelPrices, requestCost, type PriceList } from '../pricing/index.js';
+import { modelLimits, modelPrices, requestCost, type PriceList } from '../pricing/index.js';
 import {
   chooseLanes,
+  drainMs,
   type ExecutionMode,
   type LaneDecision,
   type LaneRoom,
@@ -39,11 +40,21 @@ const PRICED_KEPT = 100_000;
  */
 const BLOCKED_RECOUNT_MS = 1_000;
 
+/**
+ * The chains still to run, by depth, are counted again at most this often: a count reads the status
+ * index's ready and in-flight entries (a flat million-record backlog is a million of them), and the
+ * shape changes by a round's records at a time.
+ */
+const CHAIN_DEPTHS_RECOUNT_MS = 5_000;
+
 /** Output tokens per request assumed until the run has billed some (what `wavebatch estimate` assumes). */
 export const ASSUMED_OUTPUT_TOKENS = 500;
 
 export interface LaneDispatchDeps {
-  store: Pick<WorkloadStore, 'listReady' | 'listJobs' | 'runUsage' | 'longestRunnableChain' | 'counts'>;
+  store: Pick<
+    WorkloadStore,
+    'listReady' | 'listJobs' | 'runUsage' | 'longestRunnableChain' | 'runnableChainDepths' | 'counts'
+  >;
   requests: RecordRequestBuilder;
   sync: SyncLaneDriver;
   limiters: LaneLimiters;
@@ -86,6 +97,11 @@ export class LaneDispatch {
   private readonly hedged = new Set<string>();
   /** The last count of blocked records, and when (the clock's ms) it was taken. */
   private blocked = { count: 0, at: Number.NEGATIVE_INFINITY };
+  /** The last count of chains still to run by depth, and when it was taken. */
+  private chainDepths: { depths: Map<number, number>; at: number } = {
+    depths: new Map(),
+    at: Number.NEGATIVE_INFINITY,
+  };
 
   constructor(private readonly deps: LaneDispatchDeps) {}
 
@@ -142,12 +158,17 @@ export class LaneDispatch {
     const priced = await this.price(ready);
     // Read after pricing (which awaits builds), right before deciding: answers settle meanwhile.
     const committedUsd = await this.committedUsd();
+    const deadline = this.deps.deadline();
     const decisions = chooseLanes({
       mode: this.mode,
       now: this.deps.clock.now(),
-      deadline: this.deps.deadline(),
+      deadline,
       ready: priced,
       longestRemaining: await store.longestRunnableChain(),
+      // `auto` weighs what it would send to Flex (without a deadline, the chains' records it would
+      // leave Flex; records hedged off stalled batch jobs) against Flex's quota.
+      ...(this.mode === 'auto' ? { flexDrainMs: this.flexDrain(ready) } : {}),
+      ...(this.mode === 'auto' && deadline === null ? { chains: await this.runnableChainDepths() } : {}),
       latency: this.deps.latency.estimates(),
       room: this.room(batchRoom, syncFree),
       syncSlots: syncFree,
@@ -188,6 +209,37 @@ export class LaneDispatch {
     if (now - this.blocked.at >= BLOCKED_RECOUNT_MS)
       this.blocked = { count: (await this.deps.store.counts()).blocked, at: now };
     return this.blocked.count;
+  }
+
+  /** Chains still to run by records left, counted at most every CHAIN_DEPTHS_RECOUNT_MS. */
+  private async runnableChainDepths(): Promise<Map<number, number>> {
+    const now = this.deps.clock.now();
+    if (now - this.chainDepths.at >= CHAIN_DEPTHS_RECOUNT_MS)
+      this.chainDepths = { depths: await this.deps.store.runnableChainDepths(), at: now };
+    return this.chainDepths.depths;
+  }
+
+  /**
+   * How long Flex takes to start a number of requests: the model's Flex quota (the config's
+   * `limits:` applied) less what the last 24 hours used, the ready records' mean input tokens, and
+   * `sync_concurrency` requests open at once for Flex's learned typical latency.
+   */
+  private flexDrain(ready: readonly StoredRecord[]): (records: number) => number {
+    const { prices, settings, latency, limiters } = this.deps;
+    let tokens = 0;
+    let priced = 0;
+    for (const record of ready) {
+      const input = this.inputTokens.get(priceKey(record));
+      if (input === undefined) continue;
+      tokens += input;
+      priced += 1;
+    }
+    const limits = modelLimits(prices, settings.model).flex;
+    const bounds = {
+      open: { slots: settings.execution.syncConcurrency, typicalMs: latency.estimate('flex').typicalMs },
+      usedToday: limiters.for(settings.model, 'flex').state(this.deps.clock.now()).dayRequests,
+    };
+    return (records) => drainMs(records, priced > 0 ? tokens / priced : 0, limits, bounds);
   }
 
   /** Every decision of `auto` is logged with its reason; a held record once per reason, in any mode. */

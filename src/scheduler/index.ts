@@ -25,3 +25,13 @@ export {
   type WorkloadShape,
 } from './projection.js';
 export { compareWithBatchOnly, type BatchOnlyComparison, type WorkAtStart } from './batch-only-comparison.js';
+export {
+  autoTarget,
+  batchSteps,
+  flexShare,
+  flexWaves,
+  type AutoTarget,
+  type ChainDepths,
+  type FlexWave,
+} from './auto-target.js';
+export { drainMs, type OpenRequests } from './lane-drain.js';

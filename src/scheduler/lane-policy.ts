@@ -1,5 +1,9 @@
 import type { Lane } from '../lanes/lane.js';
+import { autoTarget, type ChainDepths } from './auto-target.js';
+import { chainFinishMs } from './chain-finish.js';
 import type { LaneLatency } from './latency.js';
+
+export { chainFinishMs } from './chain-finish.js';
 
 /**
  * Which lane each ready record goes to now: a pure function of the records' chain depths, the
@@ -8,8 +12,11 @@ import type { LaneLatency } from './latency.js';
  *
  * `execution.mode` fixes the lane (`batch`, `flex`, `realtime` = standard), still within the cost
  * cap. `auto` plans against a target time: the deadline, or without one the time the deepest chain
- * needs on Flex (the critical path). A record goes to the cheapest lane whose finish time for the
- * rest of its chain stays within the target, trying batch, flex, standard, priority in that order:
+ * needs on Flex (the critical path), made longer when Flex's rate could not carry in that time the
+ * records it would leave to Flex (`autoTarget`: a million records of equally deep chains would
+ * otherwise all wait for a lane of 10,000 requests a day). A record goes to the cheapest lane whose
+ * finish time for the rest of its chain stays within the target, trying batch, flex, standard,
+ * priority in that order:
  * - Batch and Flex cost the same (half of standard). A record whose chain still ends in time when
  *   this step waits for a batch turnaround (planned at its slow, 90th-percentile figure) goes to
  *   Batch: that is the width, and it spares Flex's quota for the records that need it.
@@ -22,7 +29,9 @@ import type { LaneLatency } from './latency.js';
  * - The cost cap is hard: a record whose cost would take what is committed over `max_cost` is held,
  *   never sent.
  * - A record hedged off a stalled batch job goes to Flex (or, with a deadline Flex would miss, the
- *   cheapest synchronous lane that meets it within budget), never into another batch job.
+ *   cheapest synchronous lane that meets it within budget), never into another batch job; unless
+ *   Flex's quota cannot start the round's hedged records before another batch turnaround would
+ *   answer them, when Flex is not a way around the stall (the record is decided as any other).
  */
 
 /** `execution.mode`. */
@@ -56,6 +65,13 @@ export interface SchedulingInput {
   ready: readonly ReadyRecord[];
   /** The longest remaining chain among all unfinished records (in flight ones too); default: of `ready`. */
   longestRemaining?: number;
+  /**
+   * Every chain with records still to run (a ready or in-flight record and those blocked behind it),
+   * by records left; default: the chains of `ready`. What Flex would have to carry is counted on it.
+   */
+  chains?: ChainDepths;
+  /** How long Flex takes to start this many more requests at its limits; omitted: no limit. */
+  flexDrainMs?: (records: number) => number;
   latency: Record<Lane, LaneLatency>;
   room: Record<Lane, LaneRoom>;
   /**
@@ -130,13 +146,51 @@ export function chooseLanes(input: SchedulingInput): LaneDecision[] {
   }
   const slots = new LaneSlots(input);
   const deepest = Math.max(input.longestRemaining ?? 0, ...records.map((record) => record.remaining), 1);
-  const fastCheap = input.room.flex.usable ? 'flex' : 'standard';
-  const targetMs =
-    input.deadline !== null ? input.deadline - input.now : chainFinishMs(fastCheap, deepest, input.latency);
-  const target =
-    input.deadline !== null ? 'the deadline' : `the critical path (${deepest} deep on ${fastCheap})`;
-  const round: Round = { input, slots, ledger, targetMs, target };
+  const { targetMs, target } =
+    input.deadline !== null
+      ? { targetMs: input.deadline - input.now, target: 'the deadline' }
+      : planTarget(input, records, deepest);
+  const hedged = records.filter((record) => record.hedged).length;
+  const flexTakesHedges =
+    input.room.flex.usable &&
+    (!input.flexDrainMs ||
+      input.flexDrainMs(hedged) + input.latency.flex.slowMs <= input.latency.batch.slowMs);
+  const round: Round = { input, slots, ledger, targetMs, target, flexTakesHedges };
   return records.map((record) => decide(record, round));
+}
+
+/**
+ * Without a deadline: the critical path on Flex, or longer when Flex's rate cannot carry what that
+ * would leave it (`autoTarget`); on standard when Flex cannot be used.
+ */
+function planTarget(
+  input: SchedulingInput,
+  records: readonly ReadyRecord[],
+  deepest: number,
+): { targetMs: number; target: string } {
+  if (!input.room.flex.usable) {
+    const targetMs = chainFinishMs('standard', deepest, input.latency);
+    return { targetMs, target: `the critical path (${deepest} deep on standard)` };
+  }
+  // The deepest chain may be in flight only (`longestRemaining`): it still sets the critical path.
+  const chains = new Map(input.chains ?? depthsOf(records));
+  if (!chains.has(deepest)) chains.set(deepest, 1);
+  const plan = autoTarget({
+    chains,
+    latency: input.latency,
+    ...(input.flexDrainMs ? { flexDrainMs: input.flexDrainMs } : {}),
+  });
+  const target = plan.rateBound
+    ? `the time Flex's quota allows (${deepest} deep, ${plan.flexRecords} records left to flex)`
+    : `the critical path (${deepest} deep on flex)`;
+  return { targetMs: plan.targetMs, target };
+}
+
+/** The chains of the ready records, by records left. */
+function depthsOf(records: readonly ReadyRecord[]): Map<number, number> {
+  const depths = new Map<number, number>();
+  for (const record of records) depths.set(record.remaining, (depths.get(record.remaining) ?? 0) + 1);
+  return depths;
 }
 
 /**
@@ -149,11 +203,21 @@ interface Round {
   ledger: BudgetLedger;
   targetMs: number;
   target: string;
+  /** Flex can start this round's hedged records sooner than another batch turnaround would answer. */
+  flexTakesHedges: boolean;
 }
 
 function decide(record: ReadyRecord, round: Round): LaneDecision {
+  if (record.hedged && round.flexTakesHedges) return hedge(record, round);
+  const decision = decideLane(record, round);
+  if (!record.hedged || decision.lane === null || !round.input.room.flex.usable) return decision;
+  const why = "its batch job stalled, but Flex's quota cannot start it before another batch turnaround";
+  return { ...decision, explanation: `${why}; ${decision.explanation}` };
+}
+
+/** A record's lane by the target, the room and the budget (see the module comment). */
+function decideLane(record: ReadyRecord, round: Round): LaneDecision {
   const { input, ledger, targetMs } = round;
-  if (record.hedged && input.room.flex.usable) return hedge(record, round);
   // Without a deadline speed is not bought: only the cheap lanes are considered.
   const lanes = input.deadline === null ? CHEAP : ORDER;
   const { open, affordable, finish } = laneOptions(record, lanes, round);
@@ -285,17 +349,6 @@ class LaneSlots {
     this.left[lane] -= 1;
     if (lane !== 'batch') this.shared -= 1;
   }
-}
-
-/**
- * Planned time until a record's chain is done when it goes to `lane`: this step at the lane's slow
- * (90th-percentile) latency, then the rest of the chain at the speed it will most likely get —
- * Flex after a batch step (re-decided each round), the same lane after a synchronous one.
- */
-export function chainFinishMs(lane: Lane, remaining: number, latency: Record<Lane, LaneLatency>): number {
-  const rest = lane === 'batch' ? 'flex' : lane;
-  const later = Math.max(0, remaining - 1);
-  return latency[lane].slowMs + later * latency[rest].typicalMs;
 }
 
 /**

@@ -1,6 +1,8 @@
 import type { Lane, SyncLane } from '../lanes/lane.js';
 import type { RequestLimits } from '../pricing/index.js';
 import type { LaneLatency } from './latency.js';
+import { autoTarget, batchSteps, flexWaves } from './auto-target.js';
+import { drainMs, type OpenRequests } from './lane-drain.js';
 
 /**
  * How long a whole workload takes, and in how many rounds, when run one way: batch-only,
@@ -26,6 +28,8 @@ export interface LaneCapacities {
   /** Requests that can sit in queued batch jobs at once (enqueued tokens, jobs x requests per job). */
   batchRequestsInFlight: number;
   sync: Record<SyncLane, RequestLimits>;
+  /** Requests the synchronous lanes may have open at once (`execution.sync_concurrency`); omitted: no limit. */
+  syncConcurrency?: number;
 }
 
 /** One way of running the workload, projected. */
@@ -39,9 +43,6 @@ export interface Projection {
   /** Records this way sends to each lane (auto splits; the others send all to one). */
   recordsByLane: Partial<Record<Lane, number>>;
 }
-
-const MINUTE_MS = 60_000;
-const DAY_MS = 24 * 60 * MINUTE_MS;
 
 /** The longest chain. */
 export function deepestChain(shape: WorkloadShape): number {
@@ -69,18 +70,22 @@ export function projectBatch(shape: WorkloadShape, capacity: LaneCapacities, bat
 
 /**
  * One synchronous lane only: each record takes the lane's latency, chains in sequence; the lane's
- * rate (requests and tokens per minute, requests per day) bounds how fast the width goes through.
+ * rate (requests and tokens per minute, requests per day, and the requests it may have open at
+ * once, `syncConcurrency`, when given) bounds how fast the width goes through.
  */
 export function projectSync(
   shape: WorkloadShape,
   limits: RequestLimits,
   latency: LaneLatency,
   lane: SyncLane,
+  syncConcurrency?: number,
 ): Projection {
   if (shape.records === 0) return empty(lane);
   const available = limits.rpm > 0 && limits.tpm > 0 && limits.rpd !== 0;
   const deepest = deepestChain(shape);
-  const drain = drainMs(shape.records, shape.inputTokensPerRequest, limits);
+  const drain = drainMs(shape.records, shape.inputTokensPerRequest, limits, {
+    open: openRequests(syncConcurrency, latency),
+  });
   return {
     available,
     rounds: deepest,
@@ -93,10 +98,11 @@ export function projectSync(
 }
 
 /**
- * Auto without a deadline, as the scheduler plays it: chains too deep to afford a batch turnaround
- * go to Flex (all their records, an upper bound on Flex's share), the others to Batch whole (their
- * tails would move to Flex as they shorten, which only helps). The makespan is the slower of the
- * Flex critical path (and Flex's rate over its records) and the batch side.
+ * Auto without a deadline, as the scheduler plays it: every chain within the target `autoTarget`
+ * sets (the critical path on Flex, or longer when Flex's rate cannot carry what that would leave
+ * it), its first records by Batch as long as the rest still ends in time on Flex, the rest on Flex.
+ * The makespan is the slowest of: the slowest chain, Flex's rate over its records (each wave of them
+ * from when its chains' batch steps are done), and the batch side's waves.
  */
 export function projectAuto(
   shape: WorkloadShape,
@@ -107,34 +113,45 @@ export function projectAuto(
   const flexLimits = capacity.sync.flex;
   const flexUsable = flexLimits.rpm > 0 && flexLimits.tpm > 0 && flexLimits.rpd !== 0;
   if (!flexUsable) return { ...projectBatch(shape, capacity, latency.batch), available: true };
-  const deepest = deepestChain(shape);
-  const criticalMs = latency.flex.slowMs + (deepest - 1) * latency.flex.typicalMs;
-  // A chain fits on batch when a batch step plus the rest on Flex ends within the critical path.
-  let flexRecords = 0;
+  const flexDrain = (records: number) =>
+    drainMs(records, shape.inputTokensPerRequest, flexLimits, {
+      open: openRequests(capacity.syncConcurrency, latency.flex),
+    });
+  const plan = autoTarget({ chains: shape.chainLengths, latency, flexDrainMs: flexDrain });
   let batchRecords = 0;
-  let batchDeepest = 0;
-  for (const [length, chains] of shape.chainLengths) {
-    const viaBatch = latency.batch.slowMs + (length - 1) * latency.flex.typicalMs;
-    if (viaBatch <= criticalMs) {
-      batchRecords += length * chains;
-      batchDeepest = Math.max(batchDeepest, length);
-    } else {
-      flexRecords += length * chains;
-    }
+  let flexRecords = 0;
+  let batchWaves = 0;
+  let chainLow = 0;
+  let chainHigh = 0;
+  for (const [depth, chains] of shape.chainLengths) {
+    const steps = batchSteps(depth, latency, plan.targetMs);
+    const onFlex = depth - steps;
+    batchRecords += steps * chains;
+    flexRecords += onFlex * chains;
+    batchWaves = Math.max(batchWaves, steps);
+    chainLow = Math.max(chainLow, steps * latency.batch.typicalMs + onFlex * latency.flex.typicalMs);
+    chainHigh = Math.max(chainHigh, steps * latency.batch.slowMs + onFlex * latency.flex.slowMs);
   }
-  const drain = drainMs(flexRecords, shape.inputTokensPerRequest, flexLimits);
+  // Flex's records start only after their chains' batch steps: each wave of them drains from there.
+  let flexLow = 0;
+  let flexHigh = 0;
+  for (const wave of flexWaves(shape.chainLengths, latency, plan.targetMs)) {
+    const drain = flexDrain(wave.records);
+    flexLow = Math.max(flexLow, wave.batchSteps * latency.batch.typicalMs + drain);
+    flexHigh = Math.max(flexHigh, wave.batchSteps * latency.batch.slowMs + drain + latency.flex.slowMs);
+  }
   const batchShape: WorkloadShape = {
     records: batchRecords,
-    chainLengths: new Map(batchDeepest > 0 ? [[batchDeepest, 1]] : []),
+    chainLengths: new Map(batchWaves > 0 ? [[batchWaves, 1]] : []),
     inputTokensPerRequest: shape.inputTokensPerRequest,
   };
   const batchSide =
     batchRecords > 0 ? projectBatch(batchShape, capacity, latency.batch).timeMs : { low: 0, high: 0 };
-  const low = Math.max(deepest * latency.flex.typicalMs, drain, batchSide.low);
-  const high = Math.max(deepest * latency.flex.slowMs, drain + latency.flex.slowMs, batchSide.high);
+  const low = Math.max(chainLow, flexLow, batchSide.low);
+  const high = Math.max(chainHigh, flexHigh, batchSide.high);
   return {
     available: true,
-    rounds: deepest,
+    rounds: deepestChain(shape),
     timeMs: { low, high },
     recordsByLane: {
       ...(batchRecords > 0 ? { batch: batchRecords } : {}),
@@ -143,16 +160,9 @@ export function projectAuto(
   };
 }
 
-/** Time for a synchronous lane to start `records` requests at its limits (per minute and per day). */
-function drainMs(records: number, tokensPerRequest: number, limits: RequestLimits): number {
-  if (records === 0) return 0;
-  const perMinute = Math.min(limits.rpm, tokensPerRequest > 0 ? limits.tpm / tokensPerRequest : limits.rpm);
-  if (!(perMinute > 0)) return Number.POSITIVE_INFINITY;
-  const byMinute = (records / perMinute) * MINUTE_MS;
-  if (limits.rpd === null) return byMinute;
-  // Whole days at the daily cap, then the rest at the minute rate.
-  const fullDays = Math.floor((records - 1) / limits.rpd);
-  return Math.max(byMinute, fullDays * DAY_MS + ((records - fullDays * limits.rpd) / perMinute) * MINUTE_MS);
+/** The requests a synchronous lane may have open at once (`execution.sync_concurrency`), when known. */
+function openRequests(syncConcurrency: number | undefined, latency: LaneLatency): OpenRequests | undefined {
+  return syncConcurrency === undefined ? undefined : { slots: syncConcurrency, typicalMs: latency.typicalMs };
 }
 
 function empty(lane: Lane): Projection {

@@ -259,6 +259,7 @@ export async function estimateWorkload(
         jobs * loaded.execution.max_requests_per_job * loaded.execution.records_per_request,
       ),
       sync: { flex: limits.flex, standard: limits.standard, priority: limits.priority },
+      syncConcurrency: loaded.execution.sync_concurrency,
     };
     const tracker = new LatencyTracker();
     for (const ms of turnarounds) tracker.observe('batch', ms);
@@ -270,7 +271,10 @@ export async function estimateWorkload(
     const sync = Object.fromEntries(
       SYNC_LANES.map((lane) => [
         lane,
-        priced(projectSync(workload, capacity.sync[lane], latency[lane], lane), costs?.[lane] ?? null),
+        priced(
+          projectSync(workload, capacity.sync[lane], latency[lane], lane, capacity.syncConcurrency),
+          costs?.[lane] ?? null,
+        ),
       ]),
     ) as Record<(typeof SYNC_LANES)[number], LaneEstimate>;
     const auto = projectAuto(workload, capacity, latency);

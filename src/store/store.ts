@@ -367,6 +367,12 @@ export interface WorkloadStore
   completedUsage(longAbove: number | null, since: string): Promise<CompletedUsage>;
   /** The most records left in one chain that can still run (from a ready or in-flight record to its end). */
   longestRunnableChain(): Promise<number>;
+  /**
+   * Chains with records still to run (within the scope), by records left: records left -> chains.
+   * Such a chain has one ready or in-flight record, whose `remaining` counts it and those blocked
+   * behind it; a chain behind a dead letter is not counted. What `auto` weighs Flex's quota against.
+   */
+  runnableChainDepths(): Promise<Map<number, number>>;
   /** Records in id (or chain) order, filtered and paged. */
   listRecords(filter?: RecordFilter): Promise<StoredRecord[]>;
   /**

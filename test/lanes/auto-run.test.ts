@@ -38,6 +38,7 @@ describe('execution.mode auto on the emulator', () => {
   async function runMode(
     execution: Record<string, string | number>,
     timeScale = TIME_SCALE,
+    extraYaml?: string,
   ): Promise<Outcome> {
     const emulator = await startEmulator({
       timeScale,
@@ -50,6 +51,7 @@ describe('execution.mode auto on the emulator', () => {
       books: 6,
       pages: 8,
       execution: { max_concurrent_jobs: 10, max_requests_per_job: 100, poll_interval: '5m', ...execution },
+      ...(extraYaml ? { extraYaml } : {}),
     });
     roots.push(workload.root);
     const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
@@ -98,6 +100,36 @@ describe('execution.mode auto on the emulator', () => {
     expect(batch.makespanMs, context).toBeLessThanOrEqual(compared.projectedMs.high);
     expect(compared.savedMs.low).toBe(Math.max(0, compared.projectedMs.low - auto.summary.elapsedMs));
     expect(compared.savedMs.high).toBe(compared.projectedMs.high - auto.summary.elapsedMs);
+  }, 120_000);
+
+  it('sends the width by batch when Flex’s daily quota cannot carry it, instead of waiting days for Flex', async () => {
+    // Flex at 10 requests a day: the 48 records through Flex, the critical path's lane, would take
+    // five emulated days. Batch steps first leave Flex only what its quota starts in time.
+    const tinyFlex = ['limits:', '  models:', '    gemini-2.5-flash:', '      flex: { rpd: 10 }'].join('\n');
+    const auto = await runMode({ mode: 'auto' }, TIME_SCALE, tinyFlex);
+    expect(auto.summary.counts).toMatchObject({ done: 48, dead: 0 });
+    const ledger = auto.emulator.ledger.entries();
+    expect([...billsPerRecord(ledger).values()]).toEqual(auto.ids.map(() => 1));
+    const billed = (lane: string) => ledger.filter((entry) => entry.lane === lane).length;
+    // Flex took what its quota allowed (10 in any 24 hours), batch the rest, and the run ended
+    // sooner than Flex alone could (48 records at 10 a day: more than four emulated days; the run
+    // takes 15-30 emulated hours here, the bound leaves room for a loaded machine's delays).
+    const days = Math.ceil(auto.makespanMs / (24 * HOUR));
+    const context = `auto took ${(auto.makespanMs / HOUR).toFixed(1)} h, ${billed('flex')} on flex`;
+    expect(auto.makespanMs, context).toBeLessThan(4 * 24 * HOUR);
+    // The first round: every chain's first record by batch, none waiting for Flex.
+    const first = auto.events.filter((event) => event.type === 'lane-decision').slice(0, 6);
+    expect(first.map((event) => (event.type === 'lane-decision' ? event.lane : null))).toEqual(
+      Array(6).fill('batch'),
+    );
+    expect(billed('flex'), context).toBeLessThanOrEqual(10 * days);
+    expect(billed('batch') + billed('flex'), context).toBe(48);
+    const widths = auto.events.flatMap((event) =>
+      event.type === 'lane-decision' && event.reason === 'width' ? [event.explanation] : [],
+    );
+    expect(widths.some((explanation) => explanation.includes("within the time Flex's quota allows"))).toBe(
+      true,
+    );
   }, 120_000);
 
   it('meets a deadline that batch-only misses, within max_cost', async () => {

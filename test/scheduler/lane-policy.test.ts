@@ -135,6 +135,25 @@ describe('auto without a deadline', () => {
     expect(lanes(decisions)).toEqual({ deep: null, wide: 'batch' });
   });
 
+  it('sends equally deep chains by batch when Flex’s quota cannot carry them within the critical path', () => {
+    // 5,000 chains of 5: 50 minutes deep on Flex, but Flex starts 100 requests a day. Whatever is
+    // left to Flex waits days for its quota: every step goes by batch (5 x 2 h) instead.
+    const ready = Array.from({ length: 50 }, (_, index) => record(`c${index}`, 5));
+    const flexDrainMs = (records: number) => (records / 100) * 24 * HOUR;
+    const decisions = chooseLanes(input({ ready, chains: new Map([[5, 5_000]]), flexDrainMs }));
+    expect(new Set(decisions.map((decision) => decision.lane))).toEqual(new Set(['batch']));
+    expect(decisions[0]?.reason).toBe('width');
+    expect(decisions[0]?.explanation).toContain(
+      "within the time Flex's quota allows (5 deep, 0 records left to flex) (10h00m)",
+    );
+    // The same records when Flex's quota carries their chains: the critical path on Flex, as before.
+    const roomy = chooseLanes(
+      input({ ready, chains: new Map([[5, 50]]), flexDrainMs: (records) => records * 1_000 }),
+    );
+    expect(new Set(roomy.map((decision) => decision.lane))).toEqual(new Set(['flex']));
+    expect(roomy[0]?.explanation).toContain('the critical path (5 deep on flex)');
+  });
+
   it('uses batch for everything when flex cannot be used at all', () => {
     const decisions = chooseLanes(
       input({ ready: [record('deep', 30)], room: { ...ROOM, flex: { usable: false, slots: 0 } } }),
@@ -211,6 +230,19 @@ describe('auto with a deadline', () => {
     // A deadline flex would miss: the cheapest synchronous lane that meets it.
     const late = chooseLanes(input({ deadline: 5 * MINUTE, ready: [hedged] }));
     expect(late[0]).toMatchObject({ lane: 'standard', reason: 'hedge' });
+  });
+
+  it('decides a hedged record like any other when Flex’s quota cannot start it before another batch turnaround', () => {
+    const hedged = { ...record('h', 1), hedged: true };
+    // Flex's quota used up for the day: the next Flex request starts in 20 hours, a batch answers in 2.
+    const decisions = chooseLanes(input({ ready: [hedged], flexDrainMs: () => 20 * HOUR }));
+    expect(decisions[0]).toMatchObject({ lane: 'batch', reason: 'width' });
+    expect(decisions[0]?.explanation).toMatch(
+      /^its batch job stalled, but Flex's quota cannot start it before another batch turnaround; width: /,
+    );
+    // Room on Flex's quota: hedged as before.
+    const roomy = chooseLanes(input({ ready: [hedged], flexDrainMs: () => MINUTE }));
+    expect(roomy[0]).toMatchObject({ lane: 'flex', reason: 'hedge' });
   });
 
   it('counts the synchronous lanes against one shared pool of slots', () => {

@@ -88,7 +88,8 @@ describe('projectSync', () => {
 
 describe('projectAuto', () => {
   it('sends deep chains to flex and shallow ones to batch, finishing by the flex critical path', () => {
-    // Critical path: 15 min + 79 x 5 min = 410 min. A 2-deep chain via batch: 6 h + 5 min fits; 40 deep does not.
+    // Critical path: 15 min + 79 x 5 min = 410 min. A 2-deep chain's first record via batch: 6 h +
+    // 5 min fits; its last then goes by Flex (another batch turnaround would not fit). 40 deep: all Flex.
     const projection = projectAuto(
       shape([
         [80, 1],
@@ -98,7 +99,7 @@ describe('projectAuto', () => {
       CAPACITY,
       LATENCY,
     );
-    expect(projection.recordsByLane).toEqual({ batch: 100, flex: 160 });
+    expect(projection.recordsByLane).toEqual({ batch: 50, flex: 210 });
     expect(projection.timeMs.low).toBe(Math.max(80 * 5 * MINUTE, 6 * HOUR));
     expect(projection.timeMs.high).toBe(80 * 15 * MINUTE);
   });
@@ -109,6 +110,27 @@ describe('projectAuto', () => {
     const batch = projectBatch(deep, CAPACITY, LATENCY.batch);
     expect(batch.timeMs.low / auto.timeMs.low).toBeGreaterThanOrEqual(5);
     expect(auto.recordsByLane).toEqual({ flex: 800 });
+  });
+
+  it('never takes longer than batch-only when Flex’s quota cannot carry the width (a million records)', () => {
+    // 50,000 chains of 20 with Flex's 10,000 requests a day: Flex alone would need 100 days.
+    const million = shape([[20, 50_000]]);
+    const wide: LaneCapacities = { ...CAPACITY, batchRequestsInFlight: 100_000, syncConcurrency: 16 };
+    const auto = projectAuto(million, wide, LATENCY);
+    const batch = projectBatch(million, wide, LATENCY.batch);
+    const flex = projectSync(million, LIMITS, LATENCY.flex, 'flex', 16);
+    expect(flex.timeMs.low).toBeGreaterThan(99 * DAY);
+    expect(auto.recordsByLane).toEqual({ batch: 1_000_000 });
+    expect(auto.timeMs).toEqual(batch.timeMs);
+  });
+
+  it('gives Flex the last records of chains when it can start them in time after their batch steps', () => {
+    // 1,000 chains of 20, 16 Flex requests open at once (3.2 a minute): 19 batch steps, then the
+    // last records through Flex in 312.5 minutes after the 19th turnaround.
+    const projection = projectAuto(shape([[20, 1_000]]), { ...CAPACITY, syncConcurrency: 16 }, LATENCY);
+    expect(projection.recordsByLane).toEqual({ batch: 19_000, flex: 1_000 });
+    expect(projection.timeMs.low).toBe(19 * HOUR + 312.5 * MINUTE);
+    expect(projection.timeMs.high).toBe(19 * 6 * HOUR + 312.5 * MINUTE + 15 * MINUTE);
   });
 
   it('falls back to batch-only without flex quota', () => {

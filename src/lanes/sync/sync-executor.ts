@@ -38,6 +38,11 @@ export type SyncOutcome =
       servedTier: string | null;
       attempts: number;
       billed: BilledAttempt[];
+      /**
+       * Time spent waiting for a concurrency slot and for the rate limiter's permits: not the lane's
+       * latency (a day's quota used up is a day's wait), which the scheduler weighs apart.
+       */
+      queuedMs: number;
     }
   | {
       ok: false;
@@ -162,7 +167,10 @@ export class SyncExecutor {
 
   /** Sends one request until it has a complete answer or a reason there is none; never throws for the API's sake. */
   async execute(input: SyncRequest): Promise<SyncOutcome> {
+    const { clock } = this.options;
+    const arrived = clock.now();
     const release = await this.slots.take();
+    const queued = { ms: clock.now() - arrived };
     const billed: BilledAttempt[] = [];
     const gaveUp = { count: 0 };
     let attempts = 0;
@@ -174,7 +182,7 @@ export class SyncExecutor {
         const answer = await withRetry(
           () => {
             attempts += 1;
-            return this.attempt(input, request, limiter, billed, gaveUp);
+            return this.attempt(input, request, limiter, billed, gaveUp, queued);
           },
           this.retry,
           {
@@ -197,6 +205,7 @@ export class SyncExecutor {
               servedTier: last.servedTier,
               attempts,
               billed,
+              queuedMs: queued.ms,
             };
           }
           case 'blocked':
@@ -249,9 +258,12 @@ export class SyncExecutor {
     limiter: RateLimiter,
     billed: BilledAttempt[],
     gaveUp: { count: number },
+    queued: { ms: number },
   ): Promise<Answer> {
     const { clock } = this.options;
+    const asked = clock.now();
     const permit = await acquire(limiter, input.estimatedTokens, clock, input.signal);
+    queued.ms += clock.now() - asked;
     const timeoutMs = this.timeouts[input.lane];
     // Aborted only to give up on the call (the run stops, or the lane's timeout): a call that
     // settled leaves it alone, so the SDK's listener on it goes with it instead of building an

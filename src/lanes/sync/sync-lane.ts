@@ -287,9 +287,12 @@ export class SyncLaneDriver {
     const finished = clock.now();
     // Every billed attempt (retried empty answers, MAX_TOKENS retries) is in the attempt's cost.
     const billed = billedUsage(outcome.billed);
-    const timing = { startedAt: started, finishedAt: finished };
+    // An answer's time runs from when it was sent: waiting for the rate limiter's permit (a day's
+    // quota used up is a day's wait) is the quota's, which the scheduler weighs apart, not the lane's
+    // latency; the log's timings are what later runs learn latencies from.
+    const timing = { startedAt: started + (outcome.ok ? outcome.queuedMs : 0), finishedAt: finished };
     if (outcome.ok) {
-      this.deps.observeLatency?.(record.lane, finished - started);
+      this.deps.observeLatency?.(record.lane, finished - timing.startedAt);
       this.deps.observeUsage?.(built.estimatedTokens, outcome.usage.inputTokens);
     }
     const result = outcome.ok

@@ -49,6 +49,20 @@ export function hasOpenRecords(db: Database.Database, scoped = false): boolean {
   return row.open === 1;
 }
 
+/**
+ * Chains with records still to run, by records left (within the scope, when `scoped`): a count of
+ * the ready and in-flight records by `remaining`, read from the status index alone.
+ */
+export function runnableChainDepths(db: Database.Database, scoped = false): Map<number, number> {
+  const rows = db
+    .prepare(
+      `SELECT r.remaining AS depth, COUNT(*) AS n FROM records r
+         WHERE r.status IN ('ready', 'in_flight')${scopeCondition(scoped, 'r')} GROUP BY r.remaining`,
+    )
+    .all() as Array<{ depth: number; n: number }>;
+  return new Map(rows.map((row) => [row.depth, row.n]));
+}
+
 /** How many records are in each status, plus the total (of the scope, when `scoped`). */
 export function countRecords(db: Database.Database, scoped = false): RecordCounts {
   const rows = db

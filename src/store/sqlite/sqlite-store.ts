@@ -218,6 +218,10 @@ export class SqliteStore implements WorkloadStore {
     return progress.longestRunnableChain(this.db);
   }
 
+  async runnableChainDepths(): Promise<Map<number, number>> {
+    return readiness.runnableChainDepths(this.db, this.scoped);
+  }
+
   async listRecords(filter: RecordFilter = {}): Promise<StoredRecord[]> {
     return recordQueries.listRecords(this.db, filter);
   }

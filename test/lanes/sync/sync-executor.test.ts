@@ -332,6 +332,45 @@ describe('SyncExecutor against the emulator', () => {
     expect(limiters.for(MODEL, 'flex').state(time.now()).share).toBeLessThan(0.5);
   });
 
+  it('tells how long a request waited for the rate limiter, apart from the lane’s own time', async () => {
+    const time = new VirtualTime();
+    const emulator = await sandbox.startEmulator({ realNow: time.now });
+    const client = clientFor(emulator);
+    // Two Flex requests a day: the third waits for tomorrow's quota.
+    const prices = applyOverrides(GEMINI_PRICE_LIST, {}, { models: { [MODEL]: { flex: { rpd: 2 } } } });
+    const executor = new SyncExecutor({
+      api: {
+        generateContent: (model, request, options) =>
+          time.during(() => client.generateContent(model, request, options)),
+      },
+      clock: time,
+      limiters: new LaneLimiters(prices),
+      concurrency: 8,
+      retry: FAST_RETRY,
+    });
+    const send = async (id: string) => {
+      const started = time.now();
+      const outcome = await executor.execute({
+        id,
+        model: MODEL,
+        lane: 'flex',
+        request: textRequest(`Describe ${id}.`),
+        estimatedTokens: 5,
+      });
+      if (!outcome.ok) throw new Error(outcome.message);
+      return { queuedMs: outcome.queuedMs, tookMs: time.now() - started };
+    };
+    const first = await send('r1');
+    await send('r2');
+    const third = await send('r3');
+    const HOUR = 3_600_000;
+    expect(first.queuedMs).toBeLessThan(1_000);
+    expect(third.queuedMs).toBeGreaterThan(20 * HOUR);
+    // The lane itself answered as fast as the first time: the wait was the quota's.
+    expect(third.tookMs - third.queuedMs).toBeLessThan(first.tookMs + 1_000);
+    expect(emulator.ledger.entries()).toHaveLength(3);
+  });
+
   it('holds at least 90% of the RPM limit after warm-up with at most 1% 429s', async () => {
     // Virtual time shared by client and emulator: five emulated minutes in a second or two, exact.
     const time = new VirtualTime();
