@@ -24,9 +24,14 @@ export function openDatabase(path: string, busyTimeoutMs = BUSY_TIMEOUT_MS): Dat
   }
   try {
     // The busy timeout first: two processes opening a fresh store at once wait for each other's
-    // WAL switch and migrations instead of failing with SQLITE_BUSY.
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-    db.pragma('journal_mode = WAL');
+    // migrations instead of failing with SQLITE_BUSY.
+    const waitMs = Math.max(0, Math.floor(busyTimeoutMs));
+    db.pragma(`busy_timeout = ${waitMs}`);
+    // A new file starts in rollback mode, where two connections that both read before they write
+    // cannot both wait: SQLite fails one at once with SQLITE_BUSY, busy timeout or not. Two runners
+    // started together on a new workload both switch it to WAL that way (one of them stopped with
+    // "database is locked" in the fault soak), so the switch is tried again until the other is done.
+    retryWhileBusy(() => db.pragma('journal_mode = WAL'), waitMs);
     // NORMAL: in WAL mode a commit is not fsynced; a power loss (never a process crash) may roll
     // back the last commits, never corrupt the file. Record-level writes are all re-derivable (a
     // job's results are applied again, files and shard lines are durable on their own); job-level
@@ -44,10 +49,39 @@ export function openDatabase(path: string, busyTimeoutMs = BUSY_TIMEOUT_MS): Dat
     cacheStatements(db);
   } catch (error) {
     db.close();
+    if (isBusy(error)) throw lockedAtOpen(path, busyTimeoutMs, error);
     if (!isCorruption(error)) throw error;
     throw corruptStore(path, error);
   }
   return db;
+}
+
+/**
+ * Runs `step` until it does not fail with SQLITE_BUSY, pausing a few milliseconds between tries (the
+ * thread sleeps: the store is being opened, nothing else of it runs yet), for up to `timeoutMs`.
+ */
+function retryWhileBusy<T>(step: () => T, timeoutMs: number): T {
+  const giveUpAt = performance.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let waitMs = 2; ; waitMs = Math.min(waitMs * 2, 50)) {
+    try {
+      return step();
+    } catch (error) {
+      if (!isBusy(error) || performance.now() >= giveUpAt) throw error;
+      Atomics.wait(pause, 0, 0, waitMs);
+    }
+  }
+}
+
+/** Opening gave up on a lock another process held past the busy timeout. */
+function lockedAtOpen(path: string, waitedMs: number, error: unknown): StoreError {
+  return new StoreError(
+    'STORE_BUSY',
+    `Another process kept the state store ${path} locked for more than ${waitedMs / 1000} s while this one ` +
+      'opened it, so it changed nothing. Is a tool holding the file in a long transaction (an SQLite ' +
+      'browser, a backup)? Run again once it has let go: nothing is lost.',
+    { cause: error },
+  );
 }
 
 /**
