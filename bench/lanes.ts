@@ -30,6 +30,12 @@ const TIME_SCALE = Number(process.env.BENCH_LANES_TIME_SCALE ?? 2_000);
 const TURNAROUND = { min: 5 * MINUTE, median: 40 * MINUTE, max: 24 * HOUR };
 const FLEX_LATENCY = { min: 1 * MINUTE, max: 15 * MINUTE };
 const MODES = ['batch', 'flex', 'auto'] as const;
+/**
+ * BENCH_LANES_FLEX_RPD: Flex's requests per day for the model (the config's `limits:`), for every
+ * mode; unset, the price list's (10,000 a day at usage tier 1). A small one shows what `auto` does
+ * when Flex's quota, not the chains' depth, bounds the run.
+ */
+const FLEX_RPD = process.env.BENCH_LANES_FLEX_RPD ? sizeFromEnv('BENCH_LANES_FLEX_RPD', 0) : null;
 type Mode = (typeof MODES)[number];
 
 interface ModeResult {
@@ -49,7 +55,8 @@ interface ModeResult {
 export async function benchLanes(): Promise<void> {
   const books = sizeFromEnv('BENCH_LANES_BOOKS', 20);
   const pages = sizeFromEnv('BENCH_LANES_PAGES', 12);
-  console.log(`lanes: ${books} chains × ${pages} pages, time scale ${TIME_SCALE}, seed ${SEED}`);
+  const quota = FLEX_RPD === null ? '' : `, Flex ${FLEX_RPD} requests a day`;
+  console.log(`lanes: ${books} chains × ${pages} pages, time scale ${TIME_SCALE}, seed ${SEED}${quota}`);
   console.log(`  machine: ${machineConditions()}`);
   console.log(
     `  batch turnaround ${TURNAROUND.min / MINUTE} min – ${TURNAROUND.max / HOUR} h, median ${TURNAROUND.median / MINUTE} min (log-normal); Flex ${FLEX_LATENCY.min / MINUTE}–${FLEX_LATENCY.max / MINUTE} min`,
@@ -95,6 +102,11 @@ async function runMode(mode: Mode, books: number, pages: number): Promise<ModeRe
     if (mode !== 'batch') {
       const yaml = await readFile(configPath, 'utf8');
       await writeFile(configPath, yaml.replace('execution:\n', `execution:\n  mode: ${mode}\n`));
+    }
+    if (FLEX_RPD !== null) {
+      const yaml = await readFile(configPath, 'utf8');
+      const limits = `limits:\n  models:\n    gemini-2.5-flash:\n      flex: { rpd: ${FLEX_RPD} }\n`;
+      await writeFile(configPath, `${yaml.trimEnd()}\n${limits}`);
     }
     let config;
     try {

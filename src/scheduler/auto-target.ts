@@ -16,8 +16,11 @@ import type { LaneLatency } from './latency.js';
  * (k batch steps when k x batch's slow turnaround + (L - k) x Flex's typical latency <= T), then
  * Flex. Flex's records of a chain can start only after its batch steps, so for every k the Flex
  * records of the chains with at least k batch steps must all be started by T - k x batch's slow
- * turnaround - one Flex answer. The longer T, the more steps go by Batch and the less Flex must
- * carry; the shortest T that fits is found by bisection (every chain wholly on Batch always fits). */
+ * turnaround - one Flex answer. Batch is wide but not endless: its jobs hold so many records at a
+ * time (enqueued tokens, jobs x requests per job), so the batch steps beyond what fits in T's
+ * turnarounds go by Flex as well, from the start. The longer T, the more steps go by Batch and the
+ * less Flex must carry; the shortest T that fits is found by bisection (every chain wholly on Batch,
+ * in as many waves as its jobs need, always fits). */
 
 /** Chains by the records each has left: records left -> how many chains. */
 export type ChainDepths = ReadonlyMap<number, number>;
@@ -28,6 +31,8 @@ export interface AutoTargetInput {
   latency: Record<Lane, LaneLatency>;
   /** How long Flex takes to start this many more requests at its limits; omitted: no limit. */
   flexDrainMs?: (records: number) => number;
+  /** Records Batch's jobs hold at once (enqueued tokens, jobs x requests per job); omitted: no limit. */
+  batchPerWave?: number;
 }
 
 export interface AutoTarget {
@@ -37,8 +42,10 @@ export interface AutoTarget {
   criticalMs: number;
   /** The deepest chain, in records. */
   deepest: number;
-  /** Records the plan leaves to Flex; the others go by Batch. */
+  /** Records the plan leaves to Flex (the overflow included); the others go by Batch. */
   flexRecords: number;
+  /** Batch steps Batch's jobs could not hold within the target, sent by Flex instead. */
+  batchOverflow: number;
   /** True when Flex's rate, not the critical path, set the target. */
   rateBound: boolean;
 }
@@ -46,35 +53,67 @@ export interface AutoTarget {
 /** Bisection stops when the bracket is this narrow: a minute is nothing beside a batch turnaround. */
 const RESOLUTION_MS = 60_000;
 
-export function autoTarget({ chains, latency, flexDrainMs }: AutoTargetInput): AutoTarget {
+export function autoTarget({ chains, latency, flexDrainMs, batchPerWave }: AutoTargetInput): AutoTarget {
   let deepest = 0;
-  for (const [depth, count] of chains) if (count > 0) deepest = Math.max(deepest, depth);
+  let records = 0;
+  for (const [depth, count] of chains) {
+    if (count > 0) deepest = Math.max(deepest, depth);
+    records += depth * count;
+  }
   deepest = Math.max(1, deepest);
   const criticalMs = chainFinishMs('flex', deepest, latency);
-  const fits = (targetMs: number) =>
-    !flexDrainMs ||
-    flexWaves(chains, latency, targetMs).every(
+  const fits = (targetMs: number) => {
+    if (!flexDrainMs) return true;
+    const overflow = batchOverflow(chains, latency, targetMs, batchPerWave);
+    const waves = flexWaves(chains, latency, targetMs);
+    const flexRecords = (waves[waves.length - 1]?.records ?? 0) + overflow;
+    // Batch steps its jobs cannot hold go by Flex too, from the start.
+    if (flexRecords > 0 && flexDrainMs(flexRecords) > targetMs - latency.flex.typicalMs) return false;
+    return waves.every(
       (wave) =>
         flexDrainMs(wave.records) <=
         targetMs - wave.batchSteps * latency.batch.slowMs - latency.flex.typicalMs,
     );
-  const at = (targetMs: number, rateBound: boolean): AutoTarget => ({
-    targetMs,
-    criticalMs,
-    deepest,
-    flexRecords: flexShare(chains, latency, targetMs),
-    rateBound,
-  });
+  };
+  const at = (targetMs: number, rateBound: boolean): AutoTarget => {
+    const overflow = batchOverflow(chains, latency, targetMs, batchPerWave);
+    return {
+      targetMs,
+      criticalMs,
+      deepest,
+      flexRecords: flexShare(chains, latency, targetMs) + overflow,
+      batchOverflow: overflow,
+      rateBound,
+    };
+  };
   if (fits(criticalMs)) return at(criticalMs, false);
-  // Every chain wholly on Batch leaves Flex nothing: that time always fits.
+  // Every chain wholly on Batch, in as many waves as its jobs need, leaves Flex nothing: that fits.
+  const batchWaves = Math.max(deepest, batchPerWave ? Math.ceil(records / batchPerWave) : 0);
   let low = criticalMs;
-  let high = Math.max(criticalMs, deepest * Math.max(latency.batch.slowMs, latency.flex.typicalMs));
+  let high = Math.max(criticalMs, batchWaves * Math.max(latency.batch.slowMs, latency.flex.typicalMs));
   while (high - low > RESOLUTION_MS) {
     const middle = (low + high) / 2;
     if (fits(middle)) high = middle;
     else low = middle;
   }
   return at(high, true);
+}
+
+/**
+ * Batch steps the plan for `targetMs` gives Batch beyond what its jobs can hold in that time
+ * (`batchPerWave` records a turnaround): they go by Flex instead.
+ */
+export function batchOverflow(
+  chains: ChainDepths,
+  latency: Record<Lane, LaneLatency>,
+  targetMs: number,
+  batchPerWave: number | undefined,
+): number {
+  if (batchPerWave === undefined) return 0;
+  let planned = 0;
+  for (const [depth, count] of chains) planned += batchSteps(depth, latency, targetMs) * count;
+  const turnarounds = Math.floor(targetMs / Math.max(1, latency.batch.slowMs));
+  return Math.max(0, planned - turnarounds * batchPerWave);
 }
 
 /** The Flex records that can start only after `batchSteps` batch steps, or later. */

@@ -100,9 +100,13 @@ export function projectSync(
 /**
  * Auto without a deadline, as the scheduler plays it: every chain within the target `autoTarget`
  * sets (the critical path on Flex, or longer when Flex's rate cannot carry what that would leave
- * it), its first records by Batch as long as the rest still ends in time on Flex, the rest on Flex.
- * The makespan is the slowest of: the slowest chain, Flex's rate over its records (each wave of them
- * from when its chains' batch steps are done), and the batch side's waves.
+ * it), its first records by Batch as long as the rest still ends in time on Flex, the rest on Flex,
+ * and the batch steps Batch's jobs cannot hold in that time on Flex too. The scheduler plans against
+ * the slow (90th-percentile) figures and plans again every round with what it learnt, so the range
+ * runs from the plan for typical turnarounds played at typical speed to the plan for slow ones
+ * played at slow speed; each is the slowest of its chains, Flex's rate over its records (each wave
+ * of them from when its chains' batch steps are done), and the batch side's waves. The split shown
+ * is the slow plan's, the one a run starts with.
  */
 export function projectAuto(
   shape: WorkloadShape,
@@ -113,51 +117,70 @@ export function projectAuto(
   const flexLimits = capacity.sync.flex;
   const flexUsable = flexLimits.rpm > 0 && flexLimits.tpm > 0 && flexLimits.rpd !== 0;
   if (!flexUsable) return { ...projectBatch(shape, capacity, latency.batch), available: true };
+  const slow = playAuto(shape, capacity, latency);
+  const typical = playAuto(shape, capacity, asTypical(latency));
+  return {
+    available: true,
+    rounds: deepestChain(shape),
+    timeMs: { low: typical.makespanMs, high: slow.makespanMs },
+    recordsByLane: {
+      ...(slow.batchRecords > 0 ? { batch: slow.batchRecords } : {}),
+      ...(slow.flexRecords > 0 ? { flex: slow.flexRecords } : {}),
+    },
+  };
+}
+
+/** Every lane's slow figure replaced by its typical one. */
+function asTypical(latency: Record<Lane, LaneLatency>): Record<Lane, LaneLatency> {
+  const typical = { ...latency };
+  for (const lane of Object.keys(typical) as Lane[])
+    typical[lane] = { typicalMs: latency[lane].typicalMs, slowMs: latency[lane].typicalMs };
+  return typical;
+}
+
+/** Auto's plan for these latencies, and how long it takes when every step takes the slow figure. */
+function playAuto(
+  shape: WorkloadShape,
+  capacity: LaneCapacities,
+  latency: Record<Lane, LaneLatency>,
+): { makespanMs: number; batchRecords: number; flexRecords: number } {
   const flexDrain = (records: number) =>
-    drainMs(records, shape.inputTokensPerRequest, flexLimits, {
+    drainMs(records, shape.inputTokensPerRequest, capacity.sync.flex, {
       open: openRequests(capacity.syncConcurrency, latency.flex),
     });
-  const plan = autoTarget({ chains: shape.chainLengths, latency, flexDrainMs: flexDrain });
+  const plan = autoTarget({
+    chains: shape.chainLengths,
+    latency,
+    flexDrainMs: flexDrain,
+    batchPerWave: Math.max(1, Math.floor(capacity.batchRequestsInFlight)),
+  });
+  const batch = latency.batch.slowMs;
+  const flex = latency.flex.slowMs;
   let batchRecords = 0;
   let flexRecords = 0;
   let batchWaves = 0;
-  let chainLow = 0;
-  let chainHigh = 0;
-  for (const [depth, chains] of shape.chainLengths) {
+  let chains = 0;
+  for (const [depth, count] of shape.chainLengths) {
     const steps = batchSteps(depth, latency, plan.targetMs);
-    const onFlex = depth - steps;
-    batchRecords += steps * chains;
-    flexRecords += onFlex * chains;
+    batchRecords += steps * count;
+    flexRecords += (depth - steps) * count;
     batchWaves = Math.max(batchWaves, steps);
-    chainLow = Math.max(chainLow, steps * latency.batch.typicalMs + onFlex * latency.flex.typicalMs);
-    chainHigh = Math.max(chainHigh, steps * latency.batch.slowMs + onFlex * latency.flex.slowMs);
+    chains = Math.max(chains, steps * batch + (depth - steps) * flex);
   }
+  // Batch steps its jobs cannot hold in time go by Flex, from the start.
+  batchRecords -= plan.batchOverflow;
+  flexRecords += plan.batchOverflow;
   // Flex's records start only after their chains' batch steps: each wave of them drains from there.
-  let flexLow = 0;
-  let flexHigh = 0;
-  for (const wave of flexWaves(shape.chainLengths, latency, plan.targetMs)) {
-    const drain = flexDrain(wave.records);
-    flexLow = Math.max(flexLow, wave.batchSteps * latency.batch.typicalMs + drain);
-    flexHigh = Math.max(flexHigh, wave.batchSteps * latency.batch.slowMs + drain + latency.flex.slowMs);
-  }
+  let flexSide = flexRecords > 0 ? flexDrain(flexRecords) + flex : 0;
+  for (const wave of flexWaves(shape.chainLengths, latency, plan.targetMs))
+    flexSide = Math.max(flexSide, wave.batchSteps * batch + flexDrain(wave.records) + flex);
   const batchShape: WorkloadShape = {
     records: batchRecords,
     chainLengths: new Map(batchWaves > 0 ? [[batchWaves, 1]] : []),
     inputTokensPerRequest: shape.inputTokensPerRequest,
   };
-  const batchSide =
-    batchRecords > 0 ? projectBatch(batchShape, capacity, latency.batch).timeMs : { low: 0, high: 0 };
-  const low = Math.max(chainLow, flexLow, batchSide.low);
-  const high = Math.max(chainHigh, flexHigh, batchSide.high);
-  return {
-    available: true,
-    rounds: deepestChain(shape),
-    timeMs: { low, high },
-    recordsByLane: {
-      ...(batchRecords > 0 ? { batch: batchRecords } : {}),
-      ...(flexRecords > 0 ? { flex: flexRecords } : {}),
-    },
-  };
+  const batchSide = batchRecords > 0 ? projectBatch(batchShape, capacity, latency.batch).timeMs.high : 0;
+  return { makespanMs: Math.max(chains, flexSide, batchSide), batchRecords, flexRecords };
 }
 
 /** The requests a synchronous lane may have open at once (`execution.sync_concurrency`), when known. */

@@ -32,6 +32,7 @@ describe('autoTarget', () => {
       criticalMs: critical(20),
       deepest: 20,
       flexRecords: 200,
+      batchOverflow: 0,
       rateBound: false,
     });
     // Without a limit on Flex, as before quotas were weighed.
@@ -88,6 +89,21 @@ describe('autoTarget', () => {
     expect(batchSteps(1, LATENCY, target.targetMs)).toBe(1);
     expect(batchSteps(40, LATENCY, target.targetMs)).toBe(0);
     expect(target.flexRecords).toBe(400);
+  });
+
+  it('sends by Flex the batch steps Batch’s jobs cannot hold within the target', () => {
+    // 20,000 single records, Batch holding 1,000 a turnaround (6 h), Flex 10,000 a day: in one day
+    // Batch takes 4,000 and Flex the other 16,000 in two days; in two days Batch 8,000 and Flex
+    // 12,000 (a day and a bit). The target settles between, every record within it.
+    const chains = new Map([[1, 20_000]]);
+    const target = autoTarget({ chains, latency: LATENCY, flexDrainMs: flexAtTier1, batchPerWave: 1_000 });
+    expect(target.batchOverflow).toBeGreaterThan(0);
+    expect(target.flexRecords).toBe(target.batchOverflow);
+    expect(flexAtTier1(target.flexRecords)).toBeLessThanOrEqual(target.targetMs);
+    expect(Math.floor(target.targetMs / (6 * HOUR)) * 1_000).toBeGreaterThanOrEqual(
+      20_000 - target.flexRecords,
+    );
+    expect(target.targetMs).toBeLessThan(20 * 6 * HOUR);
   });
 
   it('is never shorter than the critical path nor longer than every chain wholly by batch', () => {

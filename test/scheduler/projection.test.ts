@@ -125,12 +125,26 @@ describe('projectAuto', () => {
   });
 
   it('gives Flex the last records of chains when it can start them in time after their batch steps', () => {
-    // 1,000 chains of 20, 16 Flex requests open at once (3.2 a minute): 19 batch steps, then the
-    // last records through Flex in 312.5 minutes after the 19th turnaround.
+    // 1,000 chains of 20, 16 Flex requests open at once (3.2 a minute): planned at slow turnarounds
+    // (6 h), 19 batch steps, then the last records through Flex in 312.5 minutes after the 19th.
     const projection = projectAuto(shape([[20, 1_000]]), { ...CAPACITY, syncConcurrency: 16 }, LATENCY);
     expect(projection.recordsByLane).toEqual({ batch: 19_000, flex: 1_000 });
-    expect(projection.timeMs.low).toBe(19 * HOUR + 312.5 * MINUTE);
+    // At typical turnarounds (1 h) every step goes by batch, sooner than Flex could take the last ones.
+    expect(projection.timeMs.low).toBe(20 * HOUR);
     expect(projection.timeMs.high).toBe(19 * 6 * HOUR + 312.5 * MINUTE + 15 * MINUTE);
+  });
+
+  it('lets Flex take what Batch’s jobs cannot hold when the width exceeds them', () => {
+    // 50,000 chains of 20 with 6,000 records in batch jobs at once: batch-only needs 167 waves.
+    const million = shape([[20, 50_000]]);
+    const narrow: LaneCapacities = { ...CAPACITY, batchRequestsInFlight: 6_000, syncConcurrency: 16 };
+    const auto = projectAuto(million, narrow, LATENCY);
+    const batch = projectBatch(million, narrow, LATENCY.batch);
+    expect(batch.rounds).toBe(167);
+    expect(auto.recordsByLane.flex).toBeGreaterThan(0);
+    expect((auto.recordsByLane.batch ?? 0) + (auto.recordsByLane.flex ?? 0)).toBe(1_000_000);
+    expect(auto.timeMs.high).toBeLessThan(batch.timeMs.high);
+    expect(auto.timeMs.low).toBeLessThanOrEqual(batch.timeMs.low);
   });
 
   it('falls back to batch-only without flex quota', () => {
