@@ -279,8 +279,12 @@ export class LaneDispatch {
     for (const lane of SYNC_LANES)
       room[lane] = {
         usable: limiters.for(settings.model, lane).usable,
-        // A resting lane (its API kept failing) takes nothing this round.
-        slots: this.deps.sync.resting(lane) ? 0 : syncFree,
+        // A resting lane (its API kept failing) takes nothing this round, and a lane no more than its
+        // rate limiter starts within a minute (a request beyond it would wait there, a day once the
+        // day's quota is used up).
+        slots: this.deps.sync.resting(lane)
+          ? 0
+          : Math.min(syncFree, limiters.for(settings.model, lane).headroom(this.deps.clock.now())),
       };
     return room;
   }

@@ -80,9 +80,14 @@ export interface WorkloadSession {
   exportsLate(): boolean;
 }
 
-/** Opens the state store of a workload without taking its lease (read-only commands, or take it yourself). */
-export function openWorkloadStore(config: LoadedConfig): WorkloadStore {
-  return new SqliteStore({ path: join(config.data_dir, 'state.db') });
+/**
+ * Opens the state store of a workload without taking its lease (read-only commands, or take it
+ * yourself). The store stamps what it writes (a job's creation, a record's completion) by `clock`:
+ * a stamp by another clock than the run's made every new batch job look hours old to the stall
+ * check on the emulator's fast clock, and cancelled it at once.
+ */
+export function openWorkloadStore(config: LoadedConfig, clock: RunnerClock = systemClock): WorkloadStore {
+  return new SqliteStore({ path: join(config.data_dir, 'state.db'), now: () => new Date(clock.now()) });
 }
 
 /** The workload's output sink (files or JSONL shards), over the store's output index. */
@@ -146,7 +151,7 @@ export async function openWorkloadSession(
   const schema = config.model.response_schema;
   const validator = createValidator(schema);
   const clock = options.clock ?? systemClock;
-  const store = openWorkloadStore(config);
+  const store = openWorkloadStore(config, clock);
   let lease: HeldLease;
   try {
     lease = await takeLease(store, { clock, purpose: 'run' });

@@ -103,8 +103,9 @@ export class WorkloadService {
 
   /** Opens the workload's state store (created empty when the workload never ran). */
   static open(config: LoadedConfig, options: WorkloadServiceOptions = {}): WorkloadService {
-    const store = options.store ?? openWorkloadStore(config);
-    return new WorkloadService(config, store, workloadOutputs(config, store), options.clock ?? systemClock);
+    const clock = options.clock ?? systemClock;
+    const store = options.store ?? openWorkloadStore(config, clock);
+    return new WorkloadService(config, store, workloadOutputs(config, store), clock);
   }
 
   /**

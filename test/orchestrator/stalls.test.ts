@@ -51,6 +51,28 @@ describe('stalled batch jobs', () => {
     return { stalled, jobs, events };
   }
 
+  it('calls no job stalled that is young by the run’s clock, on the emulator’s fast clock', async () => {
+    // Six jobs of 20 emulated minutes each, one after another: two hours in all, far past the
+    // threshold once three jobs taught the turnaround (4 x 20 min). The store stamped a job's
+    // creation by the wall clock while the run aged it by the emulator's: every job after the
+    // first 80 minutes looked stalled as soon as it was created.
+    const workload = writeCatalogWorkload({
+      books: 1,
+      pages: 6,
+      execution: { stall_factor: 4, stall_min_age: 1, stall_action: 'wait' },
+    });
+    root = workload.root;
+    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 20 * 60_000, seed: 41 });
+    const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
+      clock: emulatorClock(emulator, 3600),
+    });
+    const summary = await session.runner.run(AbortSignal.timeout(15_000));
+    await session.close();
+    expect(summary.counts).toMatchObject({ done: 6, dead: 0 });
+    expect(await remoteJobs(emulator)).toHaveLength(6);
+    expect(events.filter((event) => event.type === 'job-stalled')).toEqual([]);
+  });
+
   it('cancels a job stuck PENDING far beyond the learned turnaround and resubmits its records', async () => {
     const { stalled, jobs } = await stuckFourthJob('cancel');
     expect(stalled).toHaveLength(1);

@@ -210,7 +210,12 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       expect(await store.longestRunnableChain()).toBe(2);
       // Chains still to run, by records left: a (a/p2 ready, a/p3 behind it) and d (d/p1 in flight);
       // c is behind its dead letter, b is done. A scoped run counts only its own records.
-      expect(await store.runnableChainDepths()).toEqual(new Map([[2, 1], [1, 1]]));
+      expect(await store.runnableChainDepths()).toEqual(
+        new Map([
+          [2, 1],
+          [1, 1],
+        ]),
+      );
       await store.scopeTo(['d/p1', 'c/p2']);
       expect(await store.runnableChainDepths()).toEqual(new Map([[1, 1]]));
       await store.scopeTo(null);

@@ -138,6 +138,23 @@ export class RateLimiter {
     return this.limits.rpm > 0 && this.limits.tpm > 0 && this.limits.rpd !== 0;
   }
 
+  /**
+   * Requests it would start within the next minute, by their count (tokens aside): a minute's worth
+   * at the current share, no more than what is left of the day's quota, none while it rests after a
+   * 429 for longer than that. The scheduler sends a lane no more than this: a request sent beyond it
+   * waits in the limiter, for hours once the day's quota is used up, while another lane could have
+   * taken it.
+   */
+  headroom(now: number): number {
+    if (!this.usable) return 0;
+    this.advance(now);
+    if (this.pausedUntil - now > MINUTE_MS) return 0;
+    const { rpm } = this.rates(now);
+    if (this.limits.rpd === null) return rpm;
+    const rpd = Math.max(1, Math.floor(this.limits.rpd * this.share(now)));
+    return Math.min(rpm, Math.max(0, rpd - this.day.count));
+  }
+
   /** Starts a request of `estimatedTokens` input tokens now, or says how long to wait. */
   tryAcquire(estimatedTokens: number, now: number): Admission {
     if (!this.usable) return { waitMs: Number.POSITIVE_INFINITY };

@@ -133,6 +133,28 @@ describe('RateLimiter windows', () => {
     expect(limiter.state(DAY).dayRequests).toBe(10);
   });
 
+  it('says how many requests it would start within the minute: none once the day’s quota is used', () => {
+    const limiter = new RateLimiter({
+      limits: { rpm: 1000, tpm: 1e9, rpd: 10 },
+      ceiling: 1,
+      burstMs: MINUTE,
+    });
+    expect(limiter.headroom(0)).toBe(10);
+    for (let i = 0; i < 7; i++) permitOf(limiter.tryAcquire(1, i * MINUTE));
+    expect(limiter.headroom(7 * MINUTE)).toBe(3);
+    drain(limiter, 7 * MINUTE);
+    expect(limiter.headroom(7 * MINUTE)).toBe(0);
+    // A day after the first requests their quota is back.
+    expect(limiter.headroom(DAY + 7 * MINUTE)).toBe(10);
+    // No daily cap: a minute's worth; resting after a 429 for longer than a minute: none.
+    const perMinute = new RateLimiter({ limits: { rpm: 100, tpm: 1e9, rpd: null }, ceiling: 1 });
+    expect(perMinute.headroom(0)).toBe(100);
+    perMinute.throttled(permitOf(perMinute.tryAcquire(1, 0)), 5 * MINUTE, 0);
+    expect(perMinute.headroom(MINUTE)).toBe(0);
+    expect(perMinute.headroom(4 * MINUTE)).toBeGreaterThan(0);
+    expect(new RateLimiter({ limits: { rpm: 0, tpm: 0, rpd: 0 } }).headroom(0)).toBe(0);
+  });
+
   it('is unusable when a limit is 0 (priority below usage tier 2)', () => {
     const limiter = new RateLimiter({ limits: { rpm: 0, tpm: 0, rpd: 0 } });
     expect(limiter.usable).toBe(false);
