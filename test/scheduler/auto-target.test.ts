@@ -1,21 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Lane } from '../../src/lanes/lane.js';
-import { autoTarget, batchSteps, drainMs, flexWaves, type LaneLatency } from '../../src/scheduler/index.js';
+import { autoTarget, batchSteps, drainMs, flexWaves } from '../../src/scheduler/index.js';
+import { DAY, HOUR, LATENCY, MINUTE, TIER1_LIMITS } from '../fixtures/scheduler-figures.js';
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-
-/** Batch 1 h typical, 6 h slow; Flex 5 min typical, 15 min slow. */
-const LATENCY: Record<Lane, LaneLatency> = {
-  batch: { typicalMs: HOUR, slowMs: 6 * HOUR },
-  flex: { typicalMs: 5 * MINUTE, slowMs: 15 * MINUTE },
-  standard: { typicalMs: 30_000, slowMs: 2 * MINUTE },
-  priority: { typicalMs: 10_000, slowMs: MINUTE },
-};
-
-/** gemini-2.5-flash's Flex quota at usage tier 1: 1,000 a minute, 10,000 a day. */
-const TIER1_FLEX = { rpm: 1_000, tpm: 1_000_000, rpd: 10_000 };
+const TIER1_FLEX = TIER1_LIMITS;
 const flexAtTier1 = (records: number) => drainMs(records, 500, TIER1_FLEX);
 /** The same quota with 16 requests open at once, each about Flex's 5 minutes: 3.2 a minute. */
 const flexSixteenOpen = (records: number) =>

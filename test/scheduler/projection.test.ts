@@ -1,26 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { Lane } from '../../src/lanes/lane.js';
 import {
   projectAuto,
   projectBatch,
   projectSync,
   type LaneCapacities,
-  type LaneLatency,
   type WorkloadShape,
 } from '../../src/scheduler/index.js';
+import { DAY, HOUR, LATENCY, MINUTE, TIER1_LIMITS } from '../fixtures/scheduler-figures.js';
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-
-const LATENCY: Record<Lane, LaneLatency> = {
-  batch: { typicalMs: HOUR, slowMs: 6 * HOUR },
-  flex: { typicalMs: 5 * MINUTE, slowMs: 15 * MINUTE },
-  standard: { typicalMs: 30_000, slowMs: 2 * MINUTE },
-  priority: { typicalMs: 10_000, slowMs: MINUTE },
-};
-
-const LIMITS = { rpm: 1000, tpm: 1_000_000, rpd: 10_000 };
+const LIMITS = TIER1_LIMITS;
 const CAPACITY: LaneCapacities = {
   batchRequestsInFlight: 1000,
   sync: { flex: LIMITS, standard: LIMITS, priority: { rpm: 0, tpm: 0, rpd: 0 } },
