@@ -20,7 +20,8 @@ import type { LaneLatency } from './latency.js';
  * time (enqueued tokens, jobs x requests per job), so the batch steps beyond what fits in T's
  * turnarounds go by Flex as well, from the start. The longer T, the more steps go by Batch and the
  * less Flex must carry; the shortest T that fits is found by bisection (every chain wholly on Batch,
- * in as many waves as its jobs need, always fits). */
+ * in as many waves as its jobs need, always fits).
+ */
 
 /** Chains by the records each has left: records left -> how many chains. */
 export type ChainDepths = ReadonlyMap<number, number>;
