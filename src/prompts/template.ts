@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import nunjucks from 'nunjucks';
+import { sha256Hex } from '../sha256.js';
 import { createPromptEnvironment, dropTrailingNewline } from './environment.js';
 import { PromptError } from './errors.js';
 import { guardedRender } from './sandbox.js';
@@ -48,7 +48,7 @@ export function compilePrompt(name: string, version: string, files: PromptFiles)
       ? null
       : compileFile(environment, files.systemSource, files.systemPath, label);
   // Includes compiled at load are part of what this version is, so they feed the hash too.
-  const templateHash = sha256(
+  const templateHash = sha256Hex(
     JSON.stringify([name, version, files.templateSource, files.systemSource, [...loaded.values()]]),
   );
   const variables = new Set<string>();
@@ -72,7 +72,7 @@ export function compilePrompt(name: string, version: string, files: PromptFiles)
 
 /** The hash recorded with every result: the same rendered system + text always give the same hash. */
 export function renderedHash(system: string | null, text: string): string {
-  return sha256(JSON.stringify([system, text]));
+  return sha256Hex(JSON.stringify([system, text]));
 }
 
 function compileFile(
@@ -206,8 +206,4 @@ function describe(error: unknown): { line: number | null; detail: string } {
       .filter((part) => part !== '' && !/^\(.*\)( \[Line \d+(, Column \d+)?\])?$/.test(part))
       .join(' ') || message;
   return { line, detail: detail.replace(/^Template render error: /, '') };
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }

@@ -81,12 +81,30 @@ export function holdsSecret(text: string): boolean {
   return redact(text) !== text;
 }
 
-/** Longest first, so a key that contains another is removed whole. */
+/** The list knownSecrets last made, and what it was made from. */
+let known: { registered: number; variables: Array<string | undefined>; secrets: string[] } | null = null;
+
+/**
+ * Longest first, so a key that contains another is removed whole. Made again only when a key was
+ * registered or a key variable changed: it is asked for at every redaction (each record's output).
+ */
 function knownSecrets(): string[] {
+  const variables = KEY_VARIABLES.map((name) => process.env[name]);
+  if (
+    known &&
+    known.registered === registered.size &&
+    known.variables.every((value, index) => value === variables[index])
+  )
+    return known.secrets;
   const secrets = new Set(registered);
-  for (const name of KEY_VARIABLES) {
-    const value = process.env[name]?.trim();
+  for (const variable of variables) {
+    const value = variable?.trim();
     if (value && value.length >= MIN_SECRET_LENGTH) secrets.add(value);
   }
-  return [...secrets].sort((a, b) => b.length - a.length);
+  known = {
+    registered: registered.size,
+    variables,
+    secrets: [...secrets].sort((a, b) => b.length - a.length),
+  };
+  return known.secrets;
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../sha256.js';
 import type { EventLog, StoredText } from '../store/event-log.js';
 import { redact } from '../secrets/redact.js';
 
@@ -57,7 +57,5 @@ export class TextArchive {
 
 /** sha256 hex of a value's JSON: the digest of contexts and generation configs. */
 export function jsonDigest(value: unknown): string {
-  return createHash('sha256')
-    .update(JSON.stringify(value) ?? 'null')
-    .digest('hex');
+  return sha256Hex(JSON.stringify(value) ?? 'null');
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sha256Hex } from '../sha256.js';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { FileDigestCache, FileDigestRow } from '../store/store.js';
@@ -23,7 +24,7 @@ export class RecordContentHasher {
     const media = [];
     for (const file of record.media) media.push([file.mimeType, await this.fileDigest(file.path)]);
     const vars = Object.entries(record.vars).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return createHash('sha256').update(JSON.stringify({ vars, media })).digest('hex');
+    return sha256Hex(JSON.stringify({ vars, media }));
   }
 
   /** sha256 hex of a file; remembered by size and modification time, so an unchanged file is read once. */

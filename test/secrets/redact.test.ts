@@ -16,6 +16,20 @@ describe('redact', () => {
     expect(redact(text)).toBe('got [redacted], [redacted] and [redacted] back');
   });
 
+  it('removes a key set or registered after an earlier redaction, and forgets a key the environment no longer holds', () => {
+    vi.stubEnv('GEMINI_API_KEY', 'first-key-0123456789');
+    expect(redact('a first-key-0123456789 b')).toBe('a [redacted] b');
+    vi.stubEnv('GEMINI_API_KEY', 'second-key-0123456789');
+    vi.stubEnv('GOOGLE_API_KEY', 'google-key-0123456789');
+    expect(redact('second-key-0123456789 google-key-0123456789')).toBe('[redacted] [redacted]');
+    expect(redact('first-key-0123456789')).toBe('first-key-0123456789');
+    registerSecret('later-code-key-2718281828');
+    expect(redact('x later-code-key-2718281828')).toBe('x [redacted]');
+    // Longest first: a registered key that contains the environment's is removed whole.
+    registerSecret('second-key-0123456789-and-more');
+    expect(redact('second-key-0123456789-and-more')).toBe('[redacted]');
+  });
+
   it('removes secret-shaped text nobody configured: Google keys, OAuth and bearer tokens, key parameters, headers, URL credentials', () => {
     const cases: Array<[string, string]> = [
       [`API key not valid: ${SHAPED}.`, 'API key not valid: [redacted].'],
