@@ -33,7 +33,7 @@ export async function benchStoreSync(): Promise<void> {
   const heapBefore = process.memoryUsage().heapUsed;
   peakHeap = heapBefore;
   const t0 = performance.now();
-  await store.syncRecords(records());
+  await store.syncRecords(() => records());
   const t1 = performance.now();
   await store.linkChains();
   await store.refreshReadiness();

@@ -65,7 +65,7 @@ export async function measureStages(records: number): Promise<StageFigure[]> {
       // 1. Ingest: the source streamed into the store, chains linked, readiness set.
       let mark = cpuTotal;
       const ingest = await timed(async () => {
-        await store.syncRecords(openSource(config));
+        await store.syncRecords(() => openSource(config));
         await store.linkChains();
         await store.refreshReadiness();
       });

@@ -22,7 +22,7 @@ export async function syncWorkload(
   if (!unchanged) {
     // Forgotten first: a crash mid-sync must not leave a fingerprint that vouches for half a sync.
     await store.saveSourceFingerprint(null);
-    ({ seen, inserted } = await store.syncRecords(source()));
+    ({ seen, inserted } = await store.syncRecords(source));
     await store.linkChains();
   }
   const { markedDone, reopened } = await outputs.recover();

@@ -323,8 +323,13 @@ export interface WorkloadStore
   /** A random id drawn when the store was created; it names the store's remote jobs. */
   storeId(): Promise<string>;
 
-  /** Upserts records streamed from the source, in transactions of a bounded size. */
-  syncRecords(records: AsyncIterable<WorkloadRecord>): Promise<SyncSummary>;
+  /**
+   * Upserts the records `open` streams from the source, in transactions of a bounded size; a
+   * repeated id or (chain, position) is refused naming both places. `open` may be called twice: a
+   * store's first sync finds repeats without noting where each record was, and reads the source
+   * again to name them.
+   */
+  syncRecords(open: () => AsyncIterable<WorkloadRecord>): Promise<SyncSummary>;
   /** The source's fingerprint as last synced in full; null when none was, or a sync did not finish. */
   syncedSourceFingerprint(): Promise<string | null>;
   /** Stores the fingerprint the records were synced from (null forgets it: the next start syncs in full). */

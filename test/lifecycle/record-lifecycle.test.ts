@@ -26,7 +26,7 @@ describe('the record lifecycle (real SQLite store, real JSONL sink)', () => {
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'wb-lifecycle-'));
     store = new SqliteStore({ path: join(dir, 'state.db') });
-    await store.syncRecords(chains(3, 2));
+    await store.syncRecords(() => chains(3, 2));
     await store.linkChains();
     await store.refreshReadiness();
     outputs = openOutputSink({ kind: 'jsonl', root: join(dir, 'out') }, store);

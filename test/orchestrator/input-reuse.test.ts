@@ -45,7 +45,7 @@ async function intentWithUploadedInput(sandbox: ReturnType<typeof emulatorSandbo
     vars: {},
     media: [{ path: scan, mimeType: 'image/png' }],
   };
-  await store.syncRecords(
+  await store.syncRecords(() =>
     (async function* () {
       yield record;
     })(),

@@ -66,7 +66,7 @@ describe('JsonlSink over the SQLite store', () => {
     dir = mkdtempSync(join(tmpdir(), 'wb-jsonl-sink-'));
     root = join(dir, 'out');
     store = new SqliteStore({ path: join(dir, 'state.db') });
-    await store.syncRecords(
+    await store.syncRecords(() =>
       stream(IDS.map((id, index) => ({ id, chainId: id, position: index, vars: {}, media: [] }))),
     );
     await store.linkChains();
@@ -190,7 +190,7 @@ describe('JsonlSink over the SQLite store', () => {
     await sink.close();
     appendFileSync(join(root, 'part-000001.jsonl'), '{"id":"book0/p8","outp');
     await store.reset();
-    await store.syncRecords(
+    await store.syncRecords(() =>
       stream(IDS.map((id, index) => ({ id, chainId: id, position: index, vars: {}, media: [] }))),
     );
     await store.linkChains();

@@ -22,10 +22,12 @@ describe('syncing a source with repeated ids or positions', () => {
   });
 
   async function syncError(config: LoadedConfig): Promise<SourceError> {
-    const error = await store.syncRecords(openSource(config)).then(
-      () => undefined,
-      (thrown: unknown) => thrown,
-    );
+    const error = await store
+      .syncRecords(() => openSource(config))
+      .then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
     expect(error).toBeInstanceOf(SourceError);
     return error as SourceError;
   }
@@ -89,6 +91,86 @@ describe('syncing a source with repeated ids or positions', () => {
     );
   });
 
+  it("reads the source once unless a store's first sync meets a repeat, and finds repeats of every kind the same way in a first and a later sync", async () => {
+    let stores = 0;
+    const freshStore = async () => {
+      await store.close();
+      store = new SqliteStore({ path: folder.path(`state/${++stores}/state.db`) });
+    };
+    const record = (id: string, chainId: string, position: number): WorkloadRecord => ({
+      id,
+      chainId,
+      position,
+      vars: {},
+      media: [],
+    });
+    const counted = (list: WorkloadRecord[]) => {
+      const reads = { count: 0 };
+      const open = () => {
+        reads.count++;
+        return (async function* (): AsyncIterable<WorkloadRecord> {
+          yield* list;
+        })();
+      };
+      return { reads, open };
+    };
+    const clean = [record('a', 'x', 0), record('b', 'x', 1), record('c', 'y', 0.5)];
+    const cases: Array<[string, WorkloadRecord[], string]> = [
+      // The second "b" has a place of its own: only the id repeats.
+      [
+        'SOURCE_DUPLICATE_ID',
+        [...clean, record('b', 'z', 7)],
+        'record 2 of the source and record 4 of the source both have id "b"',
+      ],
+      // Placed by position: the place's rowid repeats.
+      [
+        'SOURCE_DUPLICATE_POSITION',
+        [...clean, record('d', 'x', 1)],
+        'record 2 of the source and record 4 of the source are both at position 1 of chain "x"',
+      ],
+      // Not a whole number, so not placed: checked by its own table.
+      [
+        'SOURCE_DUPLICATE_POSITION',
+        [...clean, record('e', 'y', 0.5)],
+        'record 3 of the source and record 4 of the source are both at position 0.5 of chain "y"',
+      ],
+    ];
+    for (const [code, list, message] of cases) {
+      for (const later of [false, true]) {
+        await freshStore();
+        if (later)
+          await store.syncRecords(() =>
+            (async function* () {
+              yield record('old', 'old', 0);
+            })(),
+          );
+        const source = counted(list);
+        const error = await store.syncRecords(source.open).then(
+          () => undefined,
+          (thrown: unknown) => thrown,
+        );
+        expect(error, `${code} ${message}`).toBeInstanceOf(SourceError);
+        expect((error as SourceError).code).toBe(code);
+        expect((error as SourceError).message).toContain(message);
+        // A first sync reads again to name the places; a later one names them as it meets them.
+        expect(source.reads.count).toBe(later ? 1 : 2);
+      }
+    }
+    const fine = counted(clean);
+    await freshStore();
+    expect(await store.syncRecords(fine.open)).toEqual({ seen: 3, inserted: 3 });
+    expect(fine.reads.count).toBe(1);
+    expect(
+      (await store.listRecords({})).map((stored) => [stored.id, stored.chainId, stored.position]),
+    ).toEqual(
+      expect.arrayContaining([
+        ['a', 'x', 0],
+        ['b', 'x', 1],
+        ['c', 'y', 0.5],
+      ]),
+    );
+  });
+
   it('finds a repeat far apart in a large source (the seen ids live in SQLite, not in memory), and syncs again once fixed', async () => {
     const count = 25_000;
     const records = (repeat: boolean) =>
@@ -105,7 +187,7 @@ describe('syncing a source with repeated ids or positions', () => {
     );
     // The same ids again, in a new sync, are not repeats: each sync starts afresh.
     const fixed = { ...base, source: { type: 'function' as const, records: records(false) } };
-    expect((await store.syncRecords(openSource(fixed))).seen).toBe(count);
-    expect((await store.syncRecords(openSource(fixed))).inserted).toBe(0);
+    expect((await store.syncRecords(() => openSource(fixed))).seen).toBe(count);
+    expect((await store.syncRecords(() => openSource(fixed))).inserted).toBe(0);
   });
 });

@@ -62,9 +62,11 @@ describe('SqliteStore: its own file', () => {
       yield* records;
     }
     const store = new SqliteStore({ path });
-    await store.syncRecords(stream(['a', 'b', 'c'].flatMap((chain) => [1, 2, 3].map((p) => page(chain, p)))));
+    await store.syncRecords(() =>
+      stream(['a', 'b', 'c'].flatMap((chain) => [1, 2, 3].map((p) => page(chain, p)))),
+    );
     // Odd positions (not a small whole number) get an ordinary place.
-    await store.syncRecords(stream([page('odd', 1.5), page('odd', 2 ** 40), page('odd', -1)]));
+    await store.syncRecords(() => stream([page('odd', 1.5), page('odd', 2 ** 40), page('odd', -1)]));
     await store.close();
 
     const raw = new Database(path);
@@ -74,7 +76,7 @@ describe('SqliteStore: its own file', () => {
     raw.prepare(`UPDATE store_meta SET value = '0' WHERE key = 'next_chain_sequence'`).run();
     raw.close();
     const again = new SqliteStore({ path });
-    await again.syncRecords(stream([1, 2, 3].map((p) => page('z', p))));
+    await again.syncRecords(() => stream([1, 2, 3].map((p) => page('z', p))));
     await again.linkChains();
     const records = await again.listRecords({ limit: 100 });
     await again.close();
@@ -97,7 +99,7 @@ describe('SqliteStore: its own file', () => {
       yield* [1, 2, 3].map(page);
     }
     let store = new SqliteStore({ path });
-    await store.syncRecords(stream());
+    await store.syncRecords(() => stream());
     await store.close();
     const raw = new Database(path);
     raw
@@ -113,7 +115,7 @@ describe('SqliteStore: its own file', () => {
           code: 'STORE_CORRUPT',
           message: expect.stringContaining('"c/2"'),
         });
-      await store.syncRecords(stream());
+      await store.syncRecords(() => stream());
       expect((await store.listRecords({ limit: 10 })).map((record) => record.vars)).toEqual(
         [1, 2, 3].map((position) => ({ text: `page ${position}` })),
       );
@@ -315,7 +317,7 @@ describe('SqliteStore: its own file', () => {
           for (const position of [3, 1, 2])
             yield { id: `c${chain}/${position}`, chainId: `c${chain}`, position, vars: {}, media: [] };
       }
-      await store.syncRecords(records());
+      await store.syncRecords(() => records());
       await store.linkChains();
       await store.refreshReadiness();
       const finished = ids.slice(0, flat - 5);

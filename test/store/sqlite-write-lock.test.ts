@@ -39,7 +39,7 @@ describe('the SQLite store while another process writes', () => {
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'wb-write-lock-'));
     store = new SqliteStore({ path: join(dir, 'state.db') });
-    await store.syncRecords(pages(3));
+    await store.syncRecords(() => pages(3));
     await store.linkChains();
     await store.refreshReadiness();
   });

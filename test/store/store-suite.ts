@@ -41,7 +41,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       backend = await factory();
       store = await backend.open();
       // Positions arrive out of order on purpose: chains are linked by position, not arrival.
-      await store.syncRecords(stream([page('a', 2), page('a', 1), page('a', 3), page('b', 1)]));
+      await store.syncRecords(() => stream([page('a', 2), page('a', 1), page('a', 3), page('b', 1)]));
       await store.linkChains();
       await store.refreshReadiness();
     });
@@ -62,7 +62,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
 
     it('links a chain whose records the source interleaves with other chains, or lists again elsewhere', async () => {
       // c and d alternate; e's pages come in two runs, the second placing a page before the first run's.
-      await store.syncRecords(
+      await store.syncRecords(() =>
         stream([
           page('c', 1),
           page('d', 1),
@@ -152,7 +152,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
     });
 
     it('counts chains by how far they got, billed tokens and recent completions', async () => {
-      await store.syncRecords(stream([page('c', 1), page('c', 2), page('d', 1)]));
+      await store.syncRecords(() => stream([page('c', 1), page('c', 2), page('d', 1)]));
       await store.linkChains();
       await store.refreshReadiness();
       const claimed = await store.claimReady({ lane: 'flex', limit: 10, claimId: 'r' });
@@ -222,7 +222,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
     });
 
     it('re-sync is idempotent and keeps state', async () => {
-      const summary = await store.syncRecords(stream([page('a', 1), page('c', 1)]));
+      const summary = await store.syncRecords(() => stream([page('a', 1), page('c', 1)]));
       expect(summary).toEqual({ seen: 2, inserted: 1 });
       expect((await store.counts()).total).toBe(5);
     });
@@ -233,7 +233,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
         vars: { page: 2, text: 'corrected' },
         media: [{ path: '/scans/p2.png', mimeType: 'image/png' }],
       };
-      await store.syncRecords(stream([page('a', 1), edited]));
+      await store.syncRecords(() => stream([page('a', 1), edited]));
       expect(await store.getRecord('a/p2')).toMatchObject({ vars: edited.vars, media: edited.media });
       expect(await store.getRecord('a/p1')).toMatchObject({ vars: { page: 1 }, media: [] });
       expect((await store.listRecords({ chainId: 'a', order: 'chain' })).map((r) => r.vars)).toEqual([

@@ -11,16 +11,46 @@ const SYNC_BATCH = 1000;
 
 /**
  * Upserts the workload's records in batches; `stamp` is read once per batch for `updated_at`.
- * Ids and (chain, position) pairs must be unique in one sync: the temp table `sync_seen` holds
- * where each was seen (on disk, never in memory), so a repeat is refused naming both places
- * instead of silently replacing the first record. Batches before the repeat stay written: the
- * next sync rewrites them from the corrected source.
+ * Ids and (chain, position) pairs must be unique in one sync: a repeat is refused naming both places
+ * instead of silently replacing the first record. Batches before the repeat stay written: the next
+ * sync rewrites them from the corrected source.
+ *
+ * The first sync of a store (no record yet) only inserts, and lets the table find repeats: a
+ * repeated id breaks its primary key, and a repeated position its placed rowid (see RowPlacement;
+ * records it cannot place are checked as below). Where the first of a repeat was is not kept, so
+ * on a repeat the source is read again (`open` is called a second time) the checked way, which
+ * names both places. Later syncs upsert, and check every record against the temp tables `sync_ids`
+ * and `sync_positions` (where each id and place was seen, on disk, never in memory).
  */
 export async function syncRecords(
   db: Database.Database,
-  records: AsyncIterable<WorkloadRecord>,
+  open: () => AsyncIterable<WorkloadRecord>,
   stamp: () => string,
 ): Promise<SyncSummary> {
+  // New records counted by the table's size, not by a lookup per record.
+  const countRecords = db.prepare('SELECT COUNT(*) FROM records').pluck();
+  const before = Number(countRecords.get());
+  let seen: number;
+  try {
+    seen = await syncPass(db, open(), stamp, before === 0 ? 'first' : 'checked');
+  } catch (error) {
+    if (!(error instanceof RepeatInFirstSync)) throw error;
+    seen = await syncPass(db, open(), stamp, 'checked');
+  }
+  // Records are never deleted by a sync, so the growth is what was new.
+  return { seen, inserted: Number(countRecords.get()) - before };
+}
+
+/** A first sync ran into a repeat it cannot name: the checked pass reads the source again to name it. */
+class RepeatInFirstSync extends Error {}
+
+/** One pass over the source; returns how many records it saw. */
+async function syncPass(
+  db: Database.Database,
+  records: AsyncIterable<WorkloadRecord>,
+  stamp: () => string,
+  mode: 'first' | 'checked',
+): Promise<number> {
   db.exec(`
     CREATE TEMP TABLE IF NOT EXISTS sync_ids (id TEXT PRIMARY KEY, origin TEXT NOT NULL) WITHOUT ROWID;
     CREATE TEMP TABLE IF NOT EXISTS sync_positions (
@@ -50,9 +80,8 @@ export async function syncRecords(
        ON CONFLICT (record_key) DO UPDATE SET vars_json = excluded.vars_json, media_json = excluded.media_json
          WHERE vars_json IS NOT excluded.vars_json OR media_json IS NOT excluded.media_json`,
   );
-  // The first sync of a store (no record yet) only inserts: every id is new (a repeat is refused by
-  // the checks above before it is written), so the upsert's conflict handling and RETURNING are
-  // skipped. Inputs replace a leftover row of the same key, should one exist.
+  // A first sync only inserts: no conflict handling, no RETURNING. Inputs replace a leftover row of
+  // the same key, should one exist.
   const insertNew = db.prepare(
     'INSERT INTO records (rowid, id, chain_id, position, updated_at) VALUES (?, ?, ?, ?, ?)',
   );
@@ -60,36 +89,46 @@ export async function syncRecords(
     'INSERT OR REPLACE INTO record_inputs (record_key, vars_json, media_json) VALUES (?, ?, ?)',
   );
   const placement = new RowPlacement(db);
+  const first = mode === 'first';
   let seen = 0;
-  // New records counted by the table's size, not by a lookup per record.
-  const countRecords = db.prepare('SELECT COUNT(*) FROM records').pluck();
-  const before = Number(countRecords.get());
-  const fresh = before === 0;
-  const write = (rowid: number | null, values: unknown[]): number | bigint =>
-    fresh
-      ? insertNew.run(rowid, ...values).lastInsertRowid
-      : (upsert.get(rowid, ...values) as number | bigint);
+  const insertFirst = (rowid: number | null, values: unknown[]): number | bigint => {
+    try {
+      return insertNew.run(rowid, ...values).lastInsertRowid;
+    } catch (error) {
+      // Into an empty table, only a repeat breaks a constraint: its id, or the rowid its place gives.
+      if (isConstraint(error)) throw new RepeatInFirstSync();
+      throw error;
+    }
+  };
+  const upsertChecked = (rowid: number | null, values: unknown[]): number | bigint => {
+    try {
+      return upsert.get(rowid, ...values) as number | bigint;
+    } catch (error) {
+      // The place is another row's (see RowPlacement): SQLite picks one instead.
+      if (rowid === null || !isRowidTaken(error)) throw error;
+      return upsert.get(null, ...values) as number | bigint;
+    }
+  };
   const writeBatch = writeTransaction(db, (batch: WorkloadRecord[]) => {
     const at = stamp();
     for (const record of batch) {
       seen++;
-      const origin = record.origin ?? `record ${seen} of the source`;
-      if (claimId.run(record.id, origin).changes === 0)
-        throw duplicateId(record, String(firstOfId.get(record.id)), origin);
-      if (claimPosition.run(record.chainId, record.position, origin).changes === 0)
-        throw duplicatePosition(record, String(firstAtPosition.get(record.chainId, record.position)), origin);
       // Bound by position: cheaper than by name, once per record of the source.
       const rowid = placement.rowidFor(record.chainId, record.position);
-      const values = [record.id, record.chainId, record.position, at];
-      let key: number | bigint;
-      try {
-        key = write(rowid, values);
-      } catch (error) {
-        // The place is another row's (see RowPlacement): SQLite picks one instead.
-        if (rowid === null || !isRowidTaken(error)) throw error;
-        key = write(null, values);
+      const origin = first ? null : (record.origin ?? `record ${seen} of the source`);
+      if (origin !== null && claimId.run(record.id, origin).changes === 0)
+        throw duplicateId(record, String(firstOfId.get(record.id)), origin);
+      // A first sync checks the place only of a record it cannot place (its rowid says the rest).
+      if (
+        (origin !== null || rowid === null) &&
+        claimPosition.run(record.chainId, record.position, origin ?? '').changes === 0
+      ) {
+        if (origin === null) throw new RepeatInFirstSync();
+        throw duplicatePosition(record, String(firstAtPosition.get(record.chainId, record.position)), origin);
       }
-      (fresh ? insertInputs : upsertInputs).run(
+      const values = [record.id, record.chainId, record.position, at];
+      const key = first ? insertFirst(rowid, values) : upsertChecked(rowid, values);
+      (first ? insertInputs : upsertInputs).run(
         key,
         JSON.stringify(record.vars),
         JSON.stringify(record.media),
@@ -110,8 +149,11 @@ export async function syncRecords(
   } finally {
     db.exec('DELETE FROM sync_ids; DELETE FROM sync_positions;');
   }
-  // Records are never deleted by a sync, so the growth is what was new.
-  return { seen, inserted: Number(countRecords.get()) - before };
+  return seen;
+}
+
+function isConstraint(error: unknown): boolean {
+  return String((error as { code?: unknown } | null)?.code).startsWith('SQLITE_CONSTRAINT');
 }
 
 function duplicateId(record: WorkloadRecord, first: string, second: string): SourceError {

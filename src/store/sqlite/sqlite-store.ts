@@ -123,8 +123,8 @@ export class SqliteStore implements WorkloadStore {
     return leases.readLease(this.db);
   }
 
-  async syncRecords(records: AsyncIterable<WorkloadRecord>): Promise<SyncSummary> {
-    return recordSync.syncRecords(this.db, records, () => this.stamp());
+  async syncRecords(open: () => AsyncIterable<WorkloadRecord>): Promise<SyncSummary> {
+    return recordSync.syncRecords(this.db, open, () => this.stamp());
   }
 
   async syncedSourceFingerprint(): Promise<string | null> {
