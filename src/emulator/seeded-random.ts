@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The emulator's one source of randomness. Every draw comes from a seeded mulberry32 stream, never
@@ -22,7 +22,7 @@ export function seededRandom(seed: number, purpose: string): Random {
  * with SHA-256 so that requests differing anywhere get unrelated streams.
  */
 export function contentRandom(seed: number, text: string): Random {
-  return mulberry32(createHash('sha256').update(`${seed}\u0000${text}`, 'utf8').digest().readUInt32BE(0));
+  return mulberry32(hash('sha256', `${seed}\u0000${text}`, 'buffer').readUInt32BE(0));
 }
 
 /** An integer in [min, max], both inclusive; `min` without a draw when the range holds one value. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Length of the prompt digest embedded in every synthetic string. */
 export const DIGEST_LENGTH = 8;
@@ -8,10 +8,10 @@ export const DIGEST_LENGTH = 8;
  * it so a test can prove which context a request saw, e.g. that page N's prompt held page N-1's output.
  */
 export function promptDigest(promptText: string): string {
-  return createHash('sha256').update(promptText, 'utf8').digest('hex').slice(0, DIGEST_LENGTH);
+  return hash('sha256', promptText, 'hex').slice(0, DIGEST_LENGTH);
 }
 
 /** A response id shaped like Google's (22 url-safe base64 chars), derived from the given parts. */
 export function responseIdOf(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('\u0000'), 'utf8').digest('base64url').slice(0, 22);
+  return hash('sha256', parts.join('\u0000'), 'base64url').slice(0, 22);
 }
