@@ -115,7 +115,7 @@ const executionSchema = z
       .min(1, { error: 'expected a number >= 1' })
       .default(4)
       .describe(
-        "a PENDING or RUNNING batch job is stalled once older than this many times the median turnaround of the workload's finished jobs",
+        "a PENDING or RUNNING batch job is stalled once older than this many times the median turnaround of the workload's recent jobs (a job still out counts as lasting at least its age)",
       ),
     stall_min_age: duration
       .default(3_600_000)

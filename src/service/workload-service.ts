@@ -149,7 +149,7 @@ export class WorkloadService {
         priceList,
         failureCauses,
         attempts,
-        stallThresholdMs: stallThresholdMs(learnedTurnaroundMs(jobs), {
+        stallThresholdMs: stallThresholdMs(learnedTurnaroundMs(jobs, now), {
           factor: this.config.execution.stall_factor,
           minAgeMs: this.config.execution.stall_min_age,
           action: this.config.execution.stall_action,

@@ -21,7 +21,7 @@ const REMOTE_TO_LOCAL: Record<BatchJobInfo['state'], JobState | null> = {
  * failing is reported and tried again on the next pass; the other jobs go on.
  */
 export async function serviceActiveJobs(deps: ResultProcessingDeps): Promise<number> {
-  deps.stalls?.beginPass(await deps.store.listJobs());
+  deps.stalls?.beginPass(await deps.store.listJobs(), deps.now());
   const jobs = await deps.store.listJobs(['pending', 'running', 'succeeded']);
   let settled = 0;
   for (const job of jobs) {

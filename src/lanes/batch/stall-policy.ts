@@ -18,7 +18,7 @@ export interface StallPolicy {
   action: StallAction;
 }
 
-/** The turnaround is the median of at most this many recently processed jobs. */
+/** The turnaround is learned from at most this many recent jobs (processed or still active). */
 export const TURNAROUND_SAMPLE = 50;
 /**
  * A record's jobs are cancelled for a stall at most this many times in one process; after that its
@@ -33,19 +33,52 @@ export const MIN_TURNAROUND_HISTORY = 3;
 /** Without that history a job is stalled after Google's target turnaround (24 h). */
 export const UNLEARNED_STALL_MS = 24 * 3600_000;
 
-/** Median creation-to-processed time of the most recently processed jobs; null without enough of them. */
-export function learnedTurnaroundMs(jobs: readonly JobRow[]): number | null {
-  const times = jobs
-    .filter((job) => job.state === 'processed')
-    .slice(-TURNAROUND_SAMPLE)
-    .map((job) => Date.parse(job.updatedAt) - Date.parse(job.createdAt))
-    .filter((ms) => Number.isFinite(ms) && ms >= 0)
-    .sort((a, b) => a - b);
-  if (times.length < MIN_TURNAROUND_HISTORY) return null;
-  const middle = Math.floor(times.length / 2);
-  return times.length % 2 === 1
-    ? (times[middle] as number)
-    : ((times[middle - 1] as number) + (times[middle] as number)) / 2;
+/** Jobs whose turnaround is still running: their age so far is a lower bound of it. */
+const ACTIVE: ReadonlySet<JobRow['state']> = new Set(['pending', 'running', 'succeeded']);
+
+/**
+ * The median creation-to-processed time of the most recent jobs, counting the jobs still active as
+ * lasting at least their age (a Kaplan–Meier estimate, for right-censored times); null with fewer
+ * than MIN_TURNAROUND_HISTORY processed jobs, or while too many jobs are still out to say (more than
+ * half of them could yet outlast any time seen so far).
+ *
+ * The finished jobs alone are the fast ones: early in a run, with a heavy-tailed turnaround (a
+ * median of 40 min, a tail of hours), the first three jobs back said "10 minutes" while twenty
+ * more had been out for an hour, and routine jobs were called stalled and cancelled.
+ */
+export function learnedTurnaroundMs(jobs: readonly JobRow[], now: number): number | null {
+  const sample = jobs
+    .filter((job) => job.state === 'processed' || ACTIVE.has(job.state))
+    .slice(-TURNAROUND_SAMPLE);
+  const times = sample
+    .map((job) => {
+      const created = Date.parse(job.createdAt);
+      const ended = job.state === 'processed';
+      return { ms: (ended ? Date.parse(job.updatedAt) : now) - created, ended };
+    })
+    .filter(({ ms }) => Number.isFinite(ms) && ms >= 0)
+    // At equal times the ended ones first: a job still out at t was at risk of ending at t.
+    .sort((a, b) => a.ms - b.ms || Number(b.ended) - Number(a.ended));
+  if (times.filter(({ ended }) => ended).length < MIN_TURNAROUND_HISTORY) return null;
+  let atRisk = times.length;
+  let surviving = 1;
+  for (let index = 0; index < times.length;) {
+    const ms = (times[index] as { ms: number }).ms;
+    let ended = 0;
+    let leaving = 0;
+    for (; index < times.length && (times[index] as { ms: number }).ms === ms; index++, leaving++)
+      if ((times[index] as { ended: boolean }).ended) ended++;
+    surviving *= 1 - ended / atRisk;
+    atRisk -= leaving;
+    if (surviving < 0.5 - 1e-9) return ms;
+    // Exactly half left: the median lies between this time and the next one a job ended at, as
+    // an ordinary median of an even count does.
+    if (surviving <= 0.5 + 1e-9 && ended > 0) {
+      const next = times.slice(index).find((time) => time.ended);
+      return next ? (ms + next.ms) / 2 : ms;
+    }
+  }
+  return null;
 }
 
 /** The age past which a PENDING or RUNNING job is stalled. */
@@ -89,9 +122,9 @@ export class StallWatch {
 
   constructor(private readonly policy: StallPolicy) {}
 
-  /** Learns the threshold from the store's jobs; call once per pass, before polling. */
-  beginPass(jobs: readonly JobRow[]): void {
-    this.thresholdMs = stallThresholdMs(learnedTurnaroundMs(jobs), this.policy);
+  /** Learns the threshold from the store's jobs at `now`; call once per pass, before polling. */
+  beginPass(jobs: readonly JobRow[], now: number): void {
+    this.thresholdMs = stallThresholdMs(learnedTurnaroundMs(jobs, now), this.policy);
     this.stalledNow.clear();
   }
 
