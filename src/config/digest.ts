@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../sha256.js';
 import type { LoadedConfig } from './types.js';
 
 /**
@@ -10,5 +10,5 @@ export function configDigest(config: LoadedConfig): string {
   const json = JSON.stringify(settings, (_key, value: unknown) =>
     typeof value === 'function' ? `function:${String(value)}` : value,
   );
-  return createHash('sha256').update(json).digest('hex');
+  return sha256Hex(json);
 }

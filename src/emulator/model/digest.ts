@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { sha256Hex } from '../../sha256.js';
 
 /** Length of the prompt digest embedded in every synthetic string. */
 export const DIGEST_LENGTH = 8;
@@ -8,7 +9,7 @@ export const DIGEST_LENGTH = 8;
  * it so a test can prove which context a request saw, e.g. that page N's prompt held page N-1's output.
  */
 export function promptDigest(promptText: string): string {
-  return hash('sha256', promptText, 'hex').slice(0, DIGEST_LENGTH);
+  return sha256Hex(promptText).slice(0, DIGEST_LENGTH);
 }
 
 /** A response id shaped like Google's (22 url-safe base64 chars), derived from the given parts. */

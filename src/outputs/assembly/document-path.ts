@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { join, relative, resolve, isAbsolute } from 'node:path';
+import { sha256Hex } from '../../sha256.js';
 import { OutputPathError } from '../errors.js';
 
 /** Room left in a 255-byte file name for the extension and the temp-file decoration. */
@@ -33,7 +33,7 @@ function encodeSegment(segment: string): string {
   );
   if (encoded.startsWith('.')) encoded = `%2E${encoded.slice(1)}`;
   if (Buffer.byteLength(encoded) > MAX_SEGMENT_BYTES) {
-    const hash = createHash('sha256').update(segment).digest('hex').slice(0, 16);
+    const hash = sha256Hex(segment).slice(0, 16);
     encoded = `${encoded.slice(0, MAX_SEGMENT_BYTES - 17)}~${hash}`;
   }
   return encoded;
