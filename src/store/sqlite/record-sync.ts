@@ -115,16 +115,21 @@ async function syncPass(
       seen++;
       // Bound by position: cheaper than by name, once per record of the source.
       const rowid = placement.rowidFor(record.chainId, record.position);
-      const origin = first ? null : (record.origin ?? `record ${seen} of the source`);
-      if (origin !== null && claimId.run(record.id, origin).changes === 0)
-        throw duplicateId(record, String(firstOfId.get(record.id)), origin);
-      // A first sync checks the place only of a record it cannot place (its rowid says the rest).
-      if (
-        (origin !== null || rowid === null) &&
-        claimPosition.run(record.chainId, record.position, origin ?? '').changes === 0
-      ) {
-        if (origin === null) throw new RepeatInFirstSync();
-        throw duplicatePosition(record, String(firstAtPosition.get(record.chainId, record.position)), origin);
+      if (first) {
+        // The table finds a repeated id, and the rowid a repeated place; a record it cannot place
+        // has its place checked here (where it was first is not noted: the checked pass names it).
+        if (rowid === null && claimPosition.run(record.chainId, record.position, '').changes === 0)
+          throw new RepeatInFirstSync();
+      } else {
+        const origin = record.origin ?? `record ${seen} of the source`;
+        if (claimId.run(record.id, origin).changes === 0)
+          throw duplicateId(record, String(firstOfId.get(record.id)), origin);
+        if (claimPosition.run(record.chainId, record.position, origin).changes === 0)
+          throw duplicatePosition(
+            record,
+            String(firstAtPosition.get(record.chainId, record.position)),
+            origin,
+          );
       }
       const values = [record.id, record.chainId, record.position, at];
       const key = first ? insertFirst(rowid, values) : upsertChecked(rowid, values);
