@@ -22,8 +22,9 @@ export async function syncWorkload(
   if (!unchanged) {
     // Forgotten first: a crash mid-sync must not leave a fingerprint that vouches for half a sync.
     await store.saveSourceFingerprint(null);
-    ({ seen, inserted } = await store.syncRecords(source));
-    await store.linkChains();
+    const synced = await store.syncRecords(source);
+    ({ seen, inserted } = synced);
+    if (!synced.linked) await store.linkChains();
   }
   const { markedDone, reopened } = await outputs.recover();
   await store.releaseStrandedRecords();

@@ -227,6 +227,11 @@ export type FailureOutcome = 'retry' | 'dead' | 'stale';
 export interface SyncSummary {
   seen: number;
   inserted: number;
+  /**
+   * True when the sync left every record linked as linkChains would (a first sync of a source that
+   * lists each chain's records together): the caller may skip linkChains. False says nothing.
+   */
+  linked: boolean;
 }
 
 /** A media file uploaded to the Files API, remembered by its content so it is uploaded once. */
@@ -334,7 +339,7 @@ export interface WorkloadStore
   syncedSourceFingerprint(): Promise<string | null>;
   /** Stores the fingerprint the records were synced from (null forgets it: the next start syncs in full). */
   saveSourceFingerprint(fingerprint: string | null): Promise<void>;
-  /** Recomputes predecessors and remaining-chain lengths after a sync. */
+  /** Recomputes predecessors and remaining-chain lengths after a sync (unless the sync says `linked`). */
   linkChains(): Promise<void>;
   /**
    * Queues done records again although their output files exist (their outputs are stale): they

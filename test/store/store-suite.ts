@@ -91,6 +91,71 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       ]);
     });
 
+    it('links a new store in its first sync as linkChains does, and says so only when it did', async () => {
+      type Link = [string, string | null, number, string];
+      /** Syncs `records` into a fresh store the way a run does; the links, and whether the sync linked. */
+      const firstSync = async (records: WorkloadRecord[]) => {
+        const fresh = await factory();
+        const first = await fresh.open();
+        try {
+          const { linked } = await first.syncRecords(() => stream(records));
+          if (!linked) await first.linkChains();
+          await first.refreshReadiness();
+          const links = async () =>
+            Promise.all(records.map(async (r) => first.getRecord(r.id))).then((rows) =>
+              rows.map((row): Link => [
+                row?.id ?? '?',
+                row?.predecessorId ?? null,
+                row?.remaining ?? 0,
+                row?.status ?? '?',
+              ]),
+            );
+          const before = await links();
+          // linkChains is the truth: after a sync that says linked, it changes nothing.
+          await first.linkChains();
+          await first.refreshReadiness();
+          expect(await links()).toEqual(before);
+          return { linked, links: new Map(before.map((link) => [link[0], link])) };
+        } finally {
+          await first.close();
+          await fresh.destroy();
+        }
+      };
+
+      // Each chain listed together, positions out of order within it: linked in the sync.
+      const together = await firstSync([page('a', 3), page('a', 1), page('a', 2), page('b', 1)]);
+      expect(together.linked).toBe(true);
+      expect([...together.links.values()]).toEqual([
+        ['a/p3', 'a/p2', 1, 'blocked'],
+        ['a/p1', null, 3, 'ready'],
+        ['a/p2', 'a/p1', 2, 'blocked'],
+        ['b/p1', null, 1, 'ready'],
+      ]);
+      // Interleaved chains, and a chain listed in two runs (the second before the first): put right.
+      const interleaved = await firstSync([
+        page('c', 1),
+        page('d', 1),
+        page('c', 2),
+        page('e', 2),
+        page('d', 2),
+        page('e', 1),
+      ]);
+      expect(interleaved.linked).toBe(false);
+      expect(['c/p2', 'd/p2', 'e/p1', 'e/p2'].map((id) => interleaved.links.get(id))).toEqual([
+        ['c/p2', 'c/p1', 1, 'blocked'],
+        ['d/p2', 'd/p1', 1, 'blocked'],
+        ['e/p1', null, 2, 'ready'],
+        ['e/p2', 'e/p1', 1, 'blocked'],
+      ]);
+      // A chain longer than a sync holds at once (ten thousand pages) comes linked all the same.
+      const long = await firstSync(Array.from({ length: 10_050 }, (_, index) => page('long', index + 1)));
+      expect(long.links.get('long/p1')).toEqual(['long/p1', null, 10_050, 'ready']);
+      expect(long.links.get('long/p10001')).toEqual(['long/p10001', 'long/p10000', 50, 'blocked']);
+      expect(long.links.get('long/p10050')).toEqual(['long/p10050', 'long/p10049', 1, 'blocked']);
+      // A later sync never says linked: its records join chains already stored.
+      expect((await store.syncRecords(() => stream([page('a', 4)]))).linked).toBe(false);
+    });
+
     it('says whether a record is open (ready or in flight), within the scope while one is set', async () => {
       const open = async () => {
         const counts = await store.counts();
@@ -223,7 +288,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
 
     it('re-sync is idempotent and keeps state', async () => {
       const summary = await store.syncRecords(() => stream([page('a', 1), page('c', 1)]));
-      expect(summary).toEqual({ seen: 2, inserted: 1 });
+      expect(summary).toEqual({ seen: 2, inserted: 1, linked: false });
       expect((await store.counts()).total).toBe(5);
     });
 

@@ -30,27 +30,30 @@ export async function syncRecords(
   // New records counted by the table's size, not by a lookup per record.
   const countRecords = db.prepare('SELECT COUNT(*) FROM records').pluck();
   const before = Number(countRecords.get());
-  let seen: number;
+  let pass: { seen: number; linked: boolean };
   try {
-    seen = await syncPass(db, open(), stamp, before === 0 ? 'first' : 'checked');
+    pass = await syncPass(db, open(), stamp, before === 0 ? 'first' : 'checked');
   } catch (error) {
     if (!(error instanceof RepeatInFirstSync)) throw error;
-    seen = await syncPass(db, open(), stamp, 'checked');
+    pass = await syncPass(db, open(), stamp, 'checked');
   }
   // Records are never deleted by a sync, so the growth is what was new.
-  return { seen, inserted: Number(countRecords.get()) - before };
+  return { seen: pass.seen, inserted: Number(countRecords.get()) - before, linked: pass.linked };
 }
 
 /** A first sync ran into a repeat it cannot name: the checked pass reads the source again to name it. */
 class RepeatInFirstSync extends Error {}
 
-/** One pass over the source; returns how many records it saw. */
+/**
+ * One pass over the source; returns how many records it saw, and whether it left them all linked (a
+ * first pass in which every chain came in one run).
+ */
 async function syncPass(
   db: Database.Database,
   records: AsyncIterable<WorkloadRecord>,
   stamp: () => string,
   mode: 'first' | 'checked',
-): Promise<number> {
+): Promise<{ seen: number; linked: boolean }> {
   db.exec(`
     CREATE TEMP TABLE IF NOT EXISTS sync_ids (id TEXT PRIMARY KEY, origin TEXT NOT NULL) WITHOUT ROWID;
     CREATE TEMP TABLE IF NOT EXISTS sync_positions (
@@ -80,10 +83,12 @@ async function syncPass(
        ON CONFLICT (record_key) DO UPDATE SET vars_json = excluded.vars_json, media_json = excluded.media_json
          WHERE vars_json IS NOT excluded.vars_json OR media_json IS NOT excluded.media_json`,
   );
-  // A first sync only inserts: no conflict handling, no RETURNING. Inputs replace a leftover row of
-  // the same key, should one exist.
+  // A first sync only inserts: no conflict handling, no RETURNING; each record comes linked as its
+  // chain's run in the source says (see ChainRun). Inputs replace a leftover row of the same key,
+  // should one exist.
   const insertNew = db.prepare(
-    'INSERT INTO records (rowid, id, chain_id, position, updated_at) VALUES (?, ?, ?, ?, ?)',
+    `INSERT INTO records (rowid, id, chain_id, position, predecessor_id, remaining, status, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertInputs = db.prepare(
     'INSERT OR REPLACE INTO record_inputs (record_key, vars_json, media_json) VALUES (?, ?, ?)',
@@ -91,9 +96,23 @@ async function syncPass(
   const placement = new RowPlacement(db);
   const first = mode === 'first';
   let seen = 0;
-  const insertFirst = (rowid: number | null, values: unknown[]): number | bigint => {
+  const insertFirst = (
+    rowid: number | null,
+    record: WorkloadRecord,
+    link: RunLink,
+    at: string,
+  ): number | bigint => {
     try {
-      return insertNew.run(rowid, ...values).lastInsertRowid;
+      return insertNew.run(
+        rowid,
+        record.id,
+        record.chainId,
+        record.position,
+        link.predecessorId,
+        link.remaining,
+        link.predecessorId === null ? 'ready' : 'blocked',
+        at,
+      ).lastInsertRowid;
     } catch (error) {
       // Into an empty table, only a repeat breaks a constraint: its id, or the rowid its place gives.
       if (isConstraint(error)) throw new RepeatInFirstSync();
@@ -109,36 +128,40 @@ async function syncPass(
       return upsert.get(null, ...values) as number | bigint;
     }
   };
-  const writeBatch = writeTransaction(db, (batch: WorkloadRecord[]) => {
+  /** A first sync's record: the table finds a repeated id, and the rowid a repeated place. */
+  const writeFirst = (record: WorkloadRecord, link: RunLink, at: string) => {
+    const rowid = placement.rowidFor(record.chainId, record.position);
+    // A record it cannot place has its place checked here (where it was first is not noted: the
+    // checked pass names it).
+    if (rowid === null && claimPosition.run(record.chainId, record.position, '').changes === 0)
+      throw new RepeatInFirstSync();
+    const key = insertFirst(rowid, record, link, at);
+    insertInputs.run(key, JSON.stringify(record.vars), JSON.stringify(record.media));
+  };
+  const writeChecked = (record: WorkloadRecord, at: string) => {
+    const origin = record.origin ?? `record ${seen} of the source`;
+    if (claimId.run(record.id, origin).changes === 0)
+      throw duplicateId(record, String(firstOfId.get(record.id)), origin);
+    if (claimPosition.run(record.chainId, record.position, origin).changes === 0)
+      throw duplicatePosition(record, String(firstAtPosition.get(record.chainId, record.position)), origin);
+    // Bound by position: cheaper than by name, once per record of the source.
+    const key = upsertChecked(placement.rowidFor(record.chainId, record.position), [
+      record.id,
+      record.chainId,
+      record.position,
+      at,
+    ]);
+    upsertInputs.run(key, JSON.stringify(record.vars), JSON.stringify(record.media));
+  };
+  const run = new ChainRun();
+  const writeBatch = writeTransaction(db, (batch: WorkloadRecord[], last: boolean) => {
     const at = stamp();
     for (const record of batch) {
       seen++;
-      // Bound by position: cheaper than by name, once per record of the source.
-      const rowid = placement.rowidFor(record.chainId, record.position);
-      if (first) {
-        // The table finds a repeated id, and the rowid a repeated place; a record it cannot place
-        // has its place checked here (where it was first is not noted: the checked pass names it).
-        if (rowid === null && claimPosition.run(record.chainId, record.position, '').changes === 0)
-          throw new RepeatInFirstSync();
-      } else {
-        const origin = record.origin ?? `record ${seen} of the source`;
-        if (claimId.run(record.id, origin).changes === 0)
-          throw duplicateId(record, String(firstOfId.get(record.id)), origin);
-        if (claimPosition.run(record.chainId, record.position, origin).changes === 0)
-          throw duplicatePosition(
-            record,
-            String(firstAtPosition.get(record.chainId, record.position)),
-            origin,
-          );
-      }
-      const values = [record.id, record.chainId, record.position, at];
-      const key = first ? insertFirst(rowid, values) : upsertChecked(rowid, values);
-      (first ? insertInputs : upsertInputs).run(
-        key,
-        JSON.stringify(record.vars),
-        JSON.stringify(record.media),
-      );
+      if (!first) writeChecked(record, at);
+      else for (const [held, link] of run.add(record)) writeFirst(held, link, at);
     }
+    if (first && last) for (const [held, link] of run.end()) writeFirst(held, link, at);
     placement.save();
   });
   let batch: WorkloadRecord[] = [];
@@ -146,15 +169,67 @@ async function syncPass(
     for await (const record of records) {
       batch.push(record);
       if (batch.length >= SYNC_BATCH) {
-        writeBatch(batch);
+        writeBatch(batch, false);
         batch = [];
       }
     }
-    if (batch.length > 0) writeBatch(batch);
+    writeBatch(batch, true);
   } finally {
     db.exec('DELETE FROM sync_ids; DELETE FROM sync_positions;');
   }
-  return seen;
+  // A chain listed in two runs found its rows of the first one when placed (the table was empty).
+  return { seen, linked: first && run.whole && placement.chainsFoundAgain === 0 };
+}
+
+/** A record's link as far as its run shows: its predecessor, and the records left from it on. */
+interface RunLink {
+  predecessorId: string | null;
+  remaining: number;
+}
+
+/** Records one run may hold before they are written unlinked (a chain of a million pages). */
+const RUN_LIMIT = 10_000;
+
+/**
+ * A first sync links each chain as it goes, from the run of records the source lists it in (sources
+ * list a chain's pages together), so linkChains afterwards finds each row already as it would make
+ * it and rewrites none, and the chain heads are written ready (at a million records, linking
+ * rewrote every row and moved its index entries a second time). It is only a head start: linkChains
+ * is still the truth, and puts right a chain the source lists in several runs, or one longer than
+ * RUN_LIMIT; only when neither happened does the sync say `linked`, and linkChains is skipped.
+ */
+class ChainRun {
+  private held: WorkloadRecord[] = [];
+  /** False once a run was cut at RUN_LIMIT: its chain goes on in the next run. */
+  whole = true;
+
+  /** Takes a record; returns the previous run, linked, when this record starts another chain. */
+  add(record: WorkloadRecord): Array<[WorkloadRecord, RunLink]> {
+    const previous = this.held[0];
+    if (previous === undefined) {
+      this.held.push(record);
+      return [];
+    }
+    const cut = previous.chainId === record.chainId && this.held.length >= RUN_LIMIT;
+    if (cut) this.whole = false;
+    const out = cut || previous.chainId !== record.chainId ? this.end() : [];
+    this.held.push(record);
+    return out;
+  }
+
+  /** The run held, linked in chain order (position, then id, as linkChains orders it). */
+  end(): Array<[WorkloadRecord, RunLink]> {
+    const run = this.held;
+    this.held = [];
+    run.sort((a, b) => a.position - b.position || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return run.map((record, index) => [
+      record,
+      {
+        predecessorId: index === 0 ? null : (run[index - 1] as WorkloadRecord).id,
+        remaining: run.length - index,
+      },
+    ]);
+  }
 }
 
 function isConstraint(error: unknown): boolean {

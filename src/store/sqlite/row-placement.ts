@@ -25,6 +25,8 @@ export class RowPlacement {
   private next: number;
   private lastChain: string | null = null;
   private lastSeq = 0;
+  /** Chains found with rows already in the table when a record of theirs came (after another chain's). */
+  chainsFoundAgain = 0;
 
   constructor(db: Database.Database) {
     this.chainRow = db.prepare('SELECT rowid FROM records WHERE chain_id = ? LIMIT 1').pluck();
@@ -57,6 +59,7 @@ export class RowPlacement {
     // Sources list a chain's records together: one lookup per chain, not per record.
     if (chainId === this.lastChain) return this.lastSeq;
     const existing = this.chainRow.get(chainId) as number | undefined;
+    if (existing !== undefined) this.chainsFoundAgain++;
     this.lastSeq = existing !== undefined ? existing % SEQUENCE_SPAN : this.next++;
     this.lastChain = chainId;
     return this.lastSeq;
