@@ -217,9 +217,17 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
     });
 
     it('counts chains by how far they got, billed tokens and recent completions', async () => {
+      const none = { done: 0, inProgress: 0, notStarted: 0, blocked: 0, recordsBehindDeadLetters: 0 };
+      const fresh = await factory();
+      const empty = await fresh.open();
+      expect(await empty.chainCounts()).toEqual({ ...none, total: 0 });
+      await empty.close();
+      await fresh.destroy();
       await store.syncRecords(() => stream([page('c', 1), page('c', 2), page('d', 1)]));
       await store.linkChains();
       await store.refreshReadiness();
+      // Nothing started: a (ready head, two blocked), b, c, d.
+      expect(await store.chainCounts()).toEqual({ ...none, total: 4, notStarted: 4 });
       const claimed = await store.claimReady({ lane: 'flex', limit: 10, claimId: 'r' });
       const request = new Map(claimed.map((record) => [record.id, record.requestId]));
       expect([...request.keys()].sort()).toEqual(['a/p1', 'b/p1', 'c/p1', 'd/p1']);
@@ -284,6 +292,17 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       await store.scopeTo(['d/p1', 'c/p2']);
       expect(await store.runnableChainDepths()).toEqual(new Map([[1, 1]]));
       await store.scopeTo(null);
+
+      // d/p1 answered: d done too; a still under way (a/p2 ready, nothing of it in flight).
+      expect(await store.completeRecords([answer('d/p1', 1, 1)])).toBe(1);
+      expect(await store.chainCounts()).toEqual({
+        total: 4,
+        done: 2,
+        inProgress: 1,
+        notStarted: 0,
+        blocked: 1,
+        recordsBehindDeadLetters: 1,
+      });
     });
 
     it('re-sync is idempotent and keeps state', async () => {
