@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { compareCodeUnits } from '../code-unit-order.js';
 
 /** Hex digits of content hash at the end of every job name. */
 const HASH_LENGTH = 20;
@@ -35,9 +36,7 @@ export function jobDisplayName(
   hash.update(prefix);
   hash.update('\n');
   hash.update(nonce);
-  for (const member of [...members].sort((a, b) =>
-    a.recordId < b.recordId ? -1 : a.recordId > b.recordId ? 1 : 0,
-  )) {
+  for (const member of [...members].sort((a, b) => compareCodeUnits(a.recordId, b.recordId))) {
     hash.update('\n');
     hash.update(member.recordId);
     hash.update('#');

@@ -4,6 +4,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { FileDigestCache, FileDigestRow } from '../store/store.js';
 import type { WorkloadRecord } from './record.js';
+import { compareCodeUnits } from '../code-unit-order.js';
 
 /** Digests saved per store transaction. */
 const SAVE_GROUP = 256;
@@ -23,7 +24,7 @@ export class RecordContentHasher {
   async hash(record: Pick<WorkloadRecord, 'vars' | 'media'>): Promise<string> {
     const media = [];
     for (const file of record.media) media.push([file.mimeType, await this.fileDigest(file.path)]);
-    const vars = Object.entries(record.vars).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const vars = Object.entries(record.vars).sort(([a], [b]) => compareCodeUnits(a, b));
     return sha256Hex(JSON.stringify({ vars, media }));
   }
 

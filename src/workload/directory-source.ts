@@ -6,6 +6,7 @@ import { folderSelection, type FolderSelection } from './folder-selection.js';
 import { mimeTypeOf } from './media-types.js';
 import type { RecordVars, WorkloadRecord } from './record.js';
 import { validateRecordId } from './record-id.js';
+import { compareCodeUnits } from '../code-unit-order.js';
 
 /** Without `levels` nothing bounds the depth; a real dataset is never this deep, a symlink loop is. */
 const MAX_DEPTH = 64;
@@ -101,7 +102,7 @@ function orderPages(folder: string, files: string[]): Page[] {
     }
     return { name, number: Number(digits) };
   });
-  pages.sort((a, b) => a.number - b.number || compareNames(a.name, b.name));
+  pages.sort((a, b) => a.number - b.number || compareCodeUnits(a.name, b.name));
   for (let index = 1; index < pages.length; index++) {
     const [before, page] = [pages[index - 1] as Page, pages[index] as Page];
     if (before.number === page.number) {
@@ -139,7 +140,7 @@ async function listFolder(walk: Walk, folder: string): Promise<{ folders: string
     if (isDirectory) folders.push(entry.name);
     else if (isFile && isPageName) files.push(entry.name);
   }
-  return { folders: folders.sort(compareNames), files: files.sort(compareNames) };
+  return { folders: folders.sort(compareCodeUnits), files: files.sort(compareCodeUnits) };
 }
 
 async function refuseOutsideLink(walk: Walk, link: string): Promise<void> {
@@ -152,9 +153,4 @@ async function refuseOutsideLink(walk: Walk, link: string): Promise<void> {
       'move the file into the dataset, or set source.follow_symlinks: true to follow such links',
     { file: link },
   );
-}
-
-/** Code-unit order: the same on every machine and locale. */
-function compareNames(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

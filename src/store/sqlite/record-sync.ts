@@ -5,6 +5,7 @@ import { SourceError } from '../../workload/errors.js';
 import { writeTransaction } from './database.js';
 import { CLEAR_LOCATION } from './output-index.js';
 import { isRowidTaken, RowPlacement } from './row-placement.js';
+import { compareCodeUnits } from '../../code-unit-order.js';
 
 /** Rows written per transaction while streaming records or output ids into the store. */
 const SYNC_BATCH = 1000;
@@ -221,7 +222,7 @@ class ChainRun {
   end(): Array<[WorkloadRecord, RunLink]> {
     const run = this.held;
     this.held = [];
-    run.sort((a, b) => a.position - b.position || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    run.sort((a, b) => a.position - b.position || compareCodeUnits(a.id, b.id));
     return run.map((record, index) => [
       record,
       {
