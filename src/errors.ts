@@ -7,7 +7,8 @@
 export type ErrorCategory = 'input' | 'failure';
 
 /** Codes that mean "your input is wrong": fix the input, retrying unchanged cannot help. */
-const INPUT_CODE = /^(CONFIG_|SOURCE_|RECORD_ID|PROMPT_|CONFIRMATION_|API_KEY_|INPUT_|RUN_LOCKED)/;
+const INPUT_CODE =
+  /^(CONFIG_|SOURCE_|RECORD_ID|PROMPT_|CONFIRMATION_|API_KEY_|INPUT_|RUN_LOCKED|NODE_VERSION)/;
 
 const MARKER = Symbol.for('wavebatch.error');
 

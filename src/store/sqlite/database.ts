@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { assertSupportedNode } from '../../node-version.js';
 import { StoreError } from '../errors.js';
 import { isBusy, storeBusy } from './busy.js';
 import { MIGRATIONS } from './migrations.js';
@@ -11,6 +12,8 @@ export const BUSY_TIMEOUT_MS = 5000;
 
 /** Opens (creating when missing) the database file in WAL mode and brings its schema up to date. */
 export function openDatabase(path: string, busyTimeoutMs = BUSY_TIMEOUT_MS): Database.Database {
+  // Before the driver's binary is first used: on an older Node it crashes the process without a word.
+  assertSupportedNode();
   let db: Database.Database;
   try {
     mkdirSync(dirname(path), { recursive: true });

@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { WavebatchError } from './errors.js';
+
+/**
+ * The package's package.json, one folder above this module: src/ in a checkout, dist/ in the
+ * installed package (dist/ mirrors src/).
+ */
+const PACKAGE_JSON = new URL('../package.json', import.meta.url);
+
+/** The running Node is older than package.json's `engines` (exit 2, as the command's own check). */
+export class NodeVersionError extends WavebatchError {
+  readonly code = 'NODE_VERSION';
+  constructor(message: string) {
+    super(message);
+    this.name = 'NodeVersionError';
+  }
+}
+
+/**
+ * The "X.Y" a `>=X.Y` engines range asks for when `version` (e.g. "20.20.2") is older, else null.
+ * Any other form of range gives null: the check skips what it does not read rather than refuse a
+ * Node wrongly. bin/wavebatch.js applies the same rule before anything is loaded (it cannot import
+ * TypeScript); this one guards the library, which has no such entry point.
+ */
+export function olderThanEngines(range: string, version: string): string | null {
+  const needed = /^>=\s*(\d+)(?:\.(\d+))?/.exec(range);
+  if (!needed) return null;
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  const neededMajor = Number(needed[1]);
+  const neededMinor = Number(needed[2] ?? 0);
+  const older = major < neededMajor || (major === neededMajor && minor < neededMinor);
+  return older ? `${neededMajor}.${neededMinor}` : null;
+}
+
+let supported = false;
+
+/**
+ * Throws NodeVersionError on a Node older than package.json's engines. Called before the SQLite
+ * driver opens a database: its binary is built for Node 24, and on Node 20 a program using the
+ * library died there of a bare segmentation fault (exit 139, no message). Checked once per process.
+ */
+export function assertSupportedNode(): void {
+  if (supported) return;
+  let range = '';
+  try {
+    range =
+      (JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { engines?: { node?: string } }).engines?.node ?? '';
+  } catch {
+    // No readable package.json beside the code (a bundler moved it): nothing to check against.
+  }
+  const needed = olderThanEngines(range, process.versions.node);
+  if (needed !== null) {
+    throw new NodeVersionError(
+      `wavebatch needs Node.js ${needed} or later; this is Node ${process.version} (${process.execPath}). ` +
+        'Install Node 24: see "Set-up" in the README.',
+    );
+  }
+  supported = true;
+}
