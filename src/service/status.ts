@@ -1,3 +1,4 @@
+import { learnedTurnaroundMs, stallThresholdMs, type StallPolicy } from '../lanes/batch/stall-policy.js';
 import type { Lane } from '../lanes/lane.js';
 import { modelPrices, type LanePrice, type PriceList } from '../pricing/index.js';
 import type { AttemptGroup } from '../store/event-log.js';
@@ -7,8 +8,6 @@ import type { ChainCounts, JobRow, RecordCounts, UsageTotal } from '../store/sto
 export const BATCH_TARGET_TURNAROUND_MS = 24 * 60 * 60 * 1000;
 /** Throughput is measured over at most this much recent history. */
 export const THROUGHPUT_WINDOW_MS = 24 * 60 * 60 * 1000;
-/** Job turnaround is the median of at most this many recently processed jobs. */
-const TURNAROUND_SAMPLE = 50;
 
 const ACTIVE_STATES = new Set<JobRow['state']>(['intent', 'pending', 'running', 'succeeded']);
 
@@ -119,14 +118,24 @@ export interface StatusFacts {
   failureCauses: Array<{ cause: string; count: number }>;
   /** The inference log's attempts, grouped (every run). */
   attempts: readonly AttemptGroup[];
-  /** Age past which an active job is flagged stalled (the run's stall policy); default 24 h. */
-  stallThresholdMs?: number;
+  /**
+   * The run's stall policy: an active job older than `factor` times the learned turnaround is
+   * flagged stalled. Without one, a job is stalled past Google's 24-hour target.
+   */
+  stallPolicy?: StallPolicy;
 }
 
 /** Pure: the status of a workload from its facts at time `now` (ms). */
 export function summarizeStatus(facts: StatusFacts, now: number): WorkloadStatus {
   const lane: Lane = 'batch';
   const { counts, chains } = facts;
+  // One turnaround, learned as the run's stall watch learns it (jobs still out count as lasting at
+  // least their age), for the stall flags, the figure shown and the ETA: the median of the finished
+  // jobs alone is the fast ones early in a run, and an ETA from it was hours short.
+  const jobTurnaroundMs = learnedTurnaroundMs(facts.jobs, now);
+  const stalledAfterMs = facts.stallPolicy
+    ? stallThresholdMs(jobTurnaroundMs, facts.stallPolicy)
+    : BATCH_TARGET_TURNAROUND_MS;
   const activeJobs = facts.jobs
     .filter((job) => ACTIVE_STATES.has(job.state))
     .map((job): ActiveJobStatus => {
@@ -140,7 +149,7 @@ export function summarizeStatus(facts: StatusFacts, now: number): WorkloadStatus
         records: job.recordCount,
         createdAt: job.createdAt,
         ageMs,
-        stalled: ageMs > (facts.stallThresholdMs ?? BATCH_TARGET_TURNAROUND_MS),
+        stalled: ageMs > stalledAfterMs,
       };
     });
   const lanes: WorkloadStatus['lanes'] = {};
@@ -165,7 +174,6 @@ export function summarizeStatus(facts: StatusFacts, now: number): WorkloadStatus
   const windowMs = Math.max(0, now - facts.windowStart);
   const recordsPerHour =
     facts.completedInWindow > 0 && windowMs > 0 ? (facts.completedInWindow / windowMs) * 3_600_000 : null;
-  const jobTurnaroundMs = medianTurnaround(facts.jobs);
   const remainingMs = estimateRemaining(
     remainingRecords,
     facts.longestChain,
@@ -262,21 +270,6 @@ function usageCost(price: LanePrice, usage: { short: UsageTotal; long: UsageTota
     usage.long.inputTokens * long.input +
     usage.long.outputTokens * long.output;
   return usd / 1_000_000;
-}
-
-/** Median of creation-to-processed time over the most recently processed jobs, or null. */
-function medianTurnaround(jobs: readonly JobRow[]): number | null {
-  const times = jobs
-    .filter((job) => job.state === 'processed')
-    .slice(-TURNAROUND_SAMPLE)
-    .map((job) => Date.parse(job.updatedAt) - Date.parse(job.createdAt))
-    .filter((ms) => Number.isFinite(ms) && ms >= 0)
-    .sort((a, b) => a - b);
-  if (times.length === 0) return null;
-  const middle = Math.floor(times.length / 2);
-  return times.length % 2 === 1
-    ? (times[middle] as number)
-    : ((times[middle - 1] as number) + (times[middle] as number)) / 2;
 }
 
 /**

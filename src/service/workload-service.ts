@@ -39,7 +39,6 @@ import { planRunSelection } from './run-selection.js';
 import type { RecordSelection, SelectionPlan } from './selection.js';
 import { ExportTargetError } from './errors.js';
 import { takeLease } from '../store/lease.js';
-import { learnedTurnaroundMs, stallThresholdMs } from '../lanes/batch/stall-policy.js';
 import { writeFailures, type FailureExportFormat } from './failure-export.js';
 import { summarizeStatus, THROUGHPUT_WINDOW_MS, type WorkloadStatus } from './status.js';
 
@@ -149,11 +148,11 @@ export class WorkloadService {
         priceList,
         failureCauses,
         attempts,
-        stallThresholdMs: stallThresholdMs(learnedTurnaroundMs(jobs, now), {
+        stallPolicy: {
           factor: this.config.execution.stall_factor,
           minAgeMs: this.config.execution.stall_min_age,
           action: this.config.execution.stall_action,
-        }),
+        },
       },
       now,
     );

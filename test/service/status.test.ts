@@ -77,7 +77,11 @@ describe('summarizeStatus', () => {
   });
 
   it('takes the later of the width bound (rate) and the depth bound (longest chain x turnaround)', () => {
-    const jobs = [job('a', 'processed', 10 * HOUR, HOUR), job('b', 'processed', 5 * HOUR, 3 * HOUR)];
+    const jobs = [
+      job('a', 'processed', 10 * HOUR, HOUR),
+      job('b', 'processed', 8 * HOUR, 2 * HOUR),
+      job('c', 'processed', 5 * HOUR, 3 * HOUR),
+    ];
     // 60 records left at 10/h: 6 h wide; a chain of 2 at a 2 h median turnaround: 4 h deep.
     const wide = summarizeStatus(
       facts({ jobs, completedInWindow: 100, windowStart: NOW - 10 * HOUR, longestChain: 2 }),
@@ -93,6 +97,45 @@ describe('summarizeStatus', () => {
       NOW,
     );
     expect(deep.eta.remainingMs).toBe(10 * HOUR);
+  });
+
+  it('learns the turnaround as the stall watch does: jobs still out count as lasting at least their age', () => {
+    // Early in a run with a heavy tail: the three jobs back took 10 minutes, twenty more have been
+    // out for an hour. The finished ones alone said "10 minutes" (an ETA of 50 minutes for a chain
+    // of 5, and every job out flagged stalled at 4x); nothing is known yet.
+    const early = [
+      ...['a', 'b', 'c'].map((id) => job(id, 'processed', 2 * HOUR, HOUR / 6)),
+      ...Array.from({ length: 20 }, (_, i) => job(`out-${i}`, 'running', HOUR)),
+    ];
+    const policy = { factor: 4, minAgeMs: 0, action: 'cancel' as const };
+    const status = summarizeStatus(
+      facts({
+        jobs: early,
+        completedInWindow: 30,
+        windowStart: NOW - 3 * HOUR,
+        longestChain: 5,
+        stallPolicy: policy,
+      }),
+      NOW,
+    );
+    expect(status.throughput.jobTurnaroundMs).toBeNull();
+    // The width bound alone: 60 records at 10/h.
+    expect(status.eta.remainingMs).toBe(6 * HOUR);
+    expect(status.activeJobs.filter((j) => j.stalled)).toEqual([]);
+    expect(status.lanes.batch?.stalled).toBe(0);
+
+    // Once most have come back (in 1-2 h), the median is theirs, and a job out 9 h is 4x past it.
+    const later = [
+      ...['a', 'b', 'c'].map((id) => job(id, 'processed', 12 * HOUR, HOUR / 6)),
+      ...Array.from({ length: 20 }, (_, i) =>
+        job(`back-${i}`, 'processed', 11 * HOUR, HOUR + (i * HOUR) / 20),
+      ),
+      job('slow', 'running', 9 * HOUR),
+    ];
+    const settled = summarizeStatus(facts({ jobs: later, longestChain: 5, stallPolicy: policy }), NOW);
+    // 24 jobs, 12 back by 84 minutes and the 13th at 87: the median lies between.
+    expect(settled.throughput.jobTurnaroundMs).toBe(85.5 * 60_000);
+    expect(settled.activeJobs.map((j) => [j.id, j.stalled])).toEqual([['slow', true]]);
   });
 
   it('leaves records behind dead letters out of what is left to run and to pay for', () => {
