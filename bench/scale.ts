@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { machineConditions, printFigure, sizeFromEnv } from './figures.js';
 import type { CommandFigure } from './scale/commands.js';
 import type { EndToEndFigures } from './scale/end-to-end.js';
-import { measureStages } from './scale/stages.js';
+import { measureStagesRepeated } from './scale/stages.js';
 import type { SizeProfile, WorkloadLane, WorkloadShape } from './scale/workload.js';
 
 /**
@@ -53,17 +53,20 @@ export async function benchScale(): Promise<void> {
   );
   printFigure('machine', machineConditions());
 
-  const stages = await measureStages(stageRecords);
+  const stageRepeats = sizeFromEnv('BENCH_STAGE_REPEATS', 3);
+  const stages = await measureStagesRepeated(stageRecords, stageRepeats);
   const ceilingUsPerRecord = stages.reduce((sum, s) => sum + (s.ceilingMs * 1000) / s.records, 0);
   console.log(
-    `  stages over ${stageRecords.toLocaleString('en-US')} records (each beside its bare-loop ceiling)`,
+    `  stages over ${stageRecords.toLocaleString('en-US')} records (each beside its bare-loop ceiling; ` +
+      `medians of ${stageRepeats} runs, each run's wall ratio in brackets)`,
   );
   for (const s of stages) {
     console.log(`    ${s.name}: ceiling = ${s.ceiling}`);
     printFigure(
       '',
       `${us(s.ms, s.records)} µs/record, ceiling ${us(s.ceilingMs, s.records)}: ${(s.ms / s.ceilingMs).toFixed(2)}x` +
-        `  (CPU ${us(s.cpuMs, s.records)} vs ${us(s.ceilingCpuMs, s.records)}: ${(s.cpuMs / s.ceilingCpuMs).toFixed(2)}x)`,
+        `  (CPU ${us(s.cpuMs, s.records)} vs ${us(s.ceilingCpuMs, s.records)}: ${(s.cpuMs / s.ceilingCpuMs).toFixed(2)}x)` +
+        `  [${s.ratios.map((ratio) => ratio.toFixed(2)).join(', ')}]`,
     );
   }
   printFigure(

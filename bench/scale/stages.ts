@@ -360,3 +360,42 @@ async function bareBuild(db: Database.Database, path: string, schema: unknown): 
   out.end();
   await once(out, 'finish');
 }
+
+/** A stage over several runs: the median of each time, and every run's wall-time ratio. */
+export interface RepeatedStageFigure extends StageFigure {
+  /** Wall time / ceiling of each run, in run order. */
+  ratios: number[];
+}
+
+/**
+ * Runs every stage `repeats` times, each run on fresh data (a stage changes the store the next one
+ * reads), and keeps per stage the median of its time, its ceiling's and both CPU times. A stage runs
+ * once per run, so one run's ratio moves by ±30% with the machine; the median of three does less.
+ */
+export async function measureStagesRepeated(
+  records: number,
+  repeats: number,
+): Promise<RepeatedStageFigure[]> {
+  const runs: StageFigure[][] = [];
+  for (let run = 0; run < repeats; run++) runs.push(await measureStages(records));
+  const first = runs[0] ?? [];
+  return first.map((figure, index) => {
+    const same = runs.map((run) => run[index] as StageFigure);
+    return {
+      ...figure,
+      ms: median(same.map((s) => s.ms)),
+      ceilingMs: median(same.map((s) => s.ceilingMs)),
+      cpuMs: median(same.map((s) => s.cpuMs)),
+      ceilingCpuMs: median(same.map((s) => s.ceilingCpuMs)),
+      ratios: same.map((s) => s.ms / s.ceilingMs),
+    };
+  });
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
