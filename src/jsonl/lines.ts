@@ -26,6 +26,8 @@ export interface LineReadOptions {
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+/** A line with something besides white space, found at its first such character (no trimmed copy). */
+const NON_BLANK = /\S/;
 
 /**
  * Streams the non-blank lines of a JSON Lines file (never whole in memory), without a leading BOM.
@@ -63,7 +65,7 @@ export async function* nonBlankLines(
       throw new LineReadError('INPUT_INVALID_UTF8', path, lineNumber, lineStart + skipped + inLine);
     }
     const text = bytes.toString('utf8');
-    return text.trim() === '' ? undefined : { text, lineNumber };
+    return NON_BLANK.test(text) ? { text, lineNumber } : undefined;
   };
 
   try {

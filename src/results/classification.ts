@@ -1,6 +1,6 @@
 import { rpcStatusFacts } from './api-error.js';
 import { capText, shortenText } from './capped-text.js';
-import { responseFacts } from './response.js';
+import { responseFacts, type ResponseFacts } from './response.js';
 import type { OutputValidator } from './validator.js';
 
 /** Why a result is not a usable output; each is a distinct, logged failure cause. */
@@ -58,6 +58,8 @@ const RECITATION = new Set(['RECITATION', 'IMAGE_RECITATION']);
 const TRUNCATED = new Set(['MAX_TOKENS', 'CONTINUATION']);
 /** Finish reasons of an answer that ran to its end. */
 const COMPLETE = new Set(['STOP', 'FINISH_REASON_UNSPECIFIED']);
+/** Text with something besides white space (found at its first such character, no trimmed copy made). */
+const NON_BLANK = /\S/;
 
 /**
  * Classifies one result. Every failure is marked retryable except an API error that is a client error
@@ -95,49 +97,62 @@ export function classifyResult(input: ResultInput, validator: OutputValidator): 
 
 function classifyResponse(response: Record<string, unknown>, validator: OutputValidator): ResultOutcome {
   const facts = responseFacts(response);
+  const { usage, finishReason } = facts;
+  const judged = judgeAnswer(facts, validator);
+  if ('cause' in judged)
+    return { ...failure(judged.cause, judged.message, rawJson(response)), usage, finishReason };
+  return { ok: true, output: judged.output, text: facts.text, usage, finishReason };
+}
+
+/** The output of a complete answer, or what is wrong with it. */
+function judgeAnswer(
+  facts: ResponseFacts,
+  validator: OutputValidator,
+): { output: unknown } | { cause: FailureCause; message: string } {
   const usage = facts.usage;
-  const finishReason = facts.finishReason;
-  const fail = (cause: FailureCause, message: string): ResultOutcome => ({
-    ...failure(cause, message, rawJson(response)),
-    usage,
-    finishReason,
-  });
   const reason = facts.finishReason ?? 'none';
   if (facts.blockReason !== null)
-    return fail(
-      'safety',
-      `The prompt was blocked (blockReason ${facts.blockReason}); no answer was generated.`,
-    );
-  if (facts.candidateCount === 0) return fail('empty', 'The response has no candidates.');
+    return {
+      cause: 'safety',
+      message: `The prompt was blocked (blockReason ${facts.blockReason}); no answer was generated.`,
+    };
+  if (facts.candidateCount === 0) return { cause: 'empty', message: 'The response has no candidates.' };
   if (SAFETY.has(reason))
-    return fail('safety', `The answer was blocked by safety filters (finishReason ${reason}).`);
+    return { cause: 'safety', message: `The answer was blocked by safety filters (finishReason ${reason}).` };
   if (RECITATION.has(reason))
-    return fail(
-      'recitation',
-      `The answer was stopped for reciting source material (finishReason ${reason}).`,
-    );
+    return {
+      cause: 'recitation',
+      message: `The answer was stopped for reciting source material (finishReason ${reason}).`,
+    };
   if (TRUNCATED.has(reason)) {
-    return fail(
-      'max_tokens',
-      `The answer was cut off at the output token limit (finishReason ${reason}, ${usage.outputTokens} output tokens); raise max_output_tokens.`,
-    );
+    return {
+      cause: 'max_tokens',
+      message: `The answer was cut off at the output token limit (finishReason ${reason}, ${usage.outputTokens} output tokens); raise max_output_tokens.`,
+    };
   }
   if (facts.finishReason !== null && !COMPLETE.has(reason)) {
     // OTHER, LANGUAGE, MALFORMED_*, tool-call reasons…: whatever text there is did not end normally.
-    return fail('empty', `The model stopped without a complete answer (finishReason ${reason}).`);
+    return {
+      cause: 'empty',
+      message: `The model stopped without a complete answer (finishReason ${reason}).`,
+    };
   }
-  if (facts.text.trim() === '') return fail('empty', `The answer has no text (finishReason ${reason}).`);
-  if (!validator.expectsJson) return { ok: true, output: facts.text, text: facts.text, usage, finishReason };
+  if (!NON_BLANK.test(facts.text))
+    return { cause: 'empty', message: `The answer has no text (finishReason ${reason}).` };
+  if (!validator.expectsJson) return { output: facts.text };
   const parsed = parseJson(facts.text);
   if (!parsed.ok)
-    return fail('invalid_json', `The answer is not valid JSON (finishReason ${reason}): ${parsed.message}`);
+    return {
+      cause: 'invalid_json',
+      message: `The answer is not valid JSON (finishReason ${reason}): ${parsed.message}`,
+    };
   const verdict = validator.validate(parsed.value);
   if (!verdict.ok)
-    return fail(
-      'schema_mismatch',
-      `The answer does not match the response schema (finishReason ${reason}): ${verdict.message}`,
-    );
-  return { ok: true, output: parsed.value, text: facts.text, usage, finishReason };
+    return {
+      cause: 'schema_mismatch',
+      message: `The answer does not match the response schema (finishReason ${reason}): ${verdict.message}`,
+    };
+  return { output: parsed.value };
 }
 
 function failure(
