@@ -131,7 +131,7 @@ export function summarizeStatus(facts: StatusFacts, now: number): WorkloadStatus
   const { counts, chains } = facts;
   // One turnaround, learned as the run's stall watch learns it (jobs still out count as lasting at
   // least their age), for the stall flags, the figure shown and the ETA: the median of the finished
-  // jobs alone is the fast ones early in a run, and an ETA from it was hours short.
+  // jobs alone is the fast ones early in a run, and an ETA from it came out short by their bias.
   const jobTurnaroundMs = learnedTurnaroundMs(facts.jobs, now);
   const stalledAfterMs = facts.stallPolicy
     ? stallThresholdMs(jobTurnaroundMs, facts.stallPolicy)
