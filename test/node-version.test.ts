@@ -1,25 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { assertSupportedNode, olderThanEngines } from '../src/node-version.js';
+import { NEEDED_NODE, olderNode } from './fixtures/older-node.js';
 
 const ROOT = join(import.meta.dirname, '..');
-/** The Node the package declares, e.g. "24.11" of ">=24.11". */
-const NEEDED = (
-  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }
-).engines.node.replace(/^>=\s*/, '');
-
-/** A system Node older than the engines range, if this machine has one (CI's Debian has Node 20). */
-function olderNode(): string | null {
-  for (const path of ['/usr/bin/node', '/usr/local/bin/node']) {
-    if (!existsSync(path)) continue;
-    const version = execFileSync(path, ['--version'], { encoding: 'utf8' }).trim();
-    if (Number(/^v(\d+)/.exec(version)?.[1]) < 24) return path;
-  }
-  return null;
-}
 
 describe('olderThanEngines', () => {
   it('names the Node a >=X.Y range asks for when the version is older, by major then minor', () => {
@@ -76,7 +63,7 @@ try {
         category: 'input',
         name: 'NodeVersionError',
         message:
-          `wavebatch needs Node.js ${NEEDED} or later; this is Node ${version} (${old}). ` +
+          `wavebatch needs Node.js ${NEEDED_NODE} or later; this is Node ${version} (${old}). ` +
           'Install Node 24: see "Set-up" in the README.',
       });
       expect(existsSync(join(dir, 'state'))).toBe(false);

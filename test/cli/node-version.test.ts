@@ -1,34 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { NEEDED_NODE, olderNode } from '../fixtures/older-node.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'wavebatch.js');
-/** The Node the package declares, e.g. "24.11" of ">=24.11". */
-const NEEDED = (
-  JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as {
-    engines: { node: string };
-  }
-).engines.node.replace(/^>=\s*/, '');
-
-/** A system Node older than the engines range, if this machine has one (CI's Debian has Node 20). */
-function olderNode(): string | null {
-  for (const path of ['/usr/bin/node', '/usr/local/bin/node']) {
-    if (!existsSync(path)) continue;
-    const version = execFileSync(path, ['--version'], { encoding: 'utf8' }).trim();
-    if (Number(/^v(\d+)/.exec(version)?.[1]) < 24) return path;
-  }
-  return null;
-}
 
 describe('the wavebatch command on a Node older than it needs', () => {
   let root = '';
@@ -67,7 +44,7 @@ describe('the wavebatch command on a Node older than it needs', () => {
       expect(result.status).toBe(2);
       const version = execFileSync(old as string, ['--version'], { encoding: 'utf8' }).trim();
       expect(result.stderr).toBe(
-        `error [NODE_VERSION]: wavebatch needs Node.js ${NEEDED} or later; this is Node ${version} ` +
+        `error [NODE_VERSION]: wavebatch needs Node.js ${NEEDED_NODE} or later; this is Node ${version} ` +
           `(${old}). Install Node 24: see "Set-up" in the README.\n`,
       );
     },
