@@ -32,6 +32,20 @@ export function olderThanEngines(range: string, version: string): string | null 
   return older ? `${neededMajor}.${neededMinor}` : null;
 }
 
+/**
+ * The `engines.node` range of the package.json beside the code; empty when there is none to read
+ * (a bundler moved the code away from it): then there is nothing to check against.
+ */
+export function enginesRange(): string {
+  try {
+    return (
+      (JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { engines?: { node?: string } }).engines?.node ?? ''
+    );
+  } catch {
+    return '';
+  }
+}
+
 let supported = false;
 
 /**
@@ -41,14 +55,7 @@ let supported = false;
  */
 export function assertSupportedNode(): void {
   if (supported) return;
-  let range = '';
-  try {
-    range =
-      (JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { engines?: { node?: string } }).engines?.node ?? '';
-  } catch {
-    // No readable package.json beside the code (a bundler moved it): nothing to check against.
-  }
-  const needed = olderThanEngines(range, process.versions.node);
+  const needed = olderThanEngines(enginesRange(), process.versions.node);
   if (needed !== null) {
     throw new NodeVersionError(
       `wavebatch needs Node.js ${needed} or later; this is Node ${process.version} (${process.execPath}). ` +

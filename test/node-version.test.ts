@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { assertSupportedNode, olderThanEngines } from '../src/node-version.js';
+import { assertSupportedNode, enginesRange, olderThanEngines } from '../src/node-version.js';
 import { NEEDED_NODE, olderNode } from './fixtures/older-node.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -25,6 +25,8 @@ describe('olderThanEngines', () => {
   });
 
   it('passes the Node running the tests (package.json engines read from beside the code)', () => {
+    // A wrong path to package.json would read no range and pass any Node: the range itself is checked.
+    expect(enginesRange()).toBe(`>=${NEEDED_NODE}`);
     expect(() => assertSupportedNode()).not.toThrow();
   });
 });
