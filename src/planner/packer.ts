@@ -38,6 +38,11 @@ export interface PackResult {
   jobs: PackedJob[];
   /** Requests that can never fit a job (alone over the token budget or the job byte cap). */
   oversized: PackCandidate[];
+  /**
+   * Whether the last job could take more requests: the candidates ran out before a limit (its
+   * request count or bytes, a job slot, the token budget) closed it.
+   */
+  lastJobOpen: boolean;
 }
 
 /**
@@ -50,20 +55,28 @@ export function packJobs(candidates: readonly PackCandidate[], limits: PackLimit
   const oversized: PackCandidate[] = [];
   let freeTokens = limits.freeTokens;
   let current: PackedJob | null = null;
+  let stopped = false;
+  let lastClosed = false;
 
   for (const candidate of candidates) {
     if (candidate.estimatedTokens > limits.tokenBudget || candidate.bytes > limits.maxJobBytes) {
       oversized.push(candidate);
       continue;
     }
-    if (candidate.estimatedTokens > freeTokens) break;
+    if (candidate.estimatedTokens > freeTokens) {
+      stopped = true;
+      break;
+    }
     const fits =
       current !== null &&
       current.members.length < Math.min(limits.maxRequestsPerJob, candidate.split?.cap ?? Infinity) &&
       current.members[0]?.split?.group === candidate.split?.group &&
       current.bytes + candidate.bytes <= limits.maxJobBytes;
     if (!fits) {
-      if (jobs.length >= limits.freeJobSlots) break;
+      if (jobs.length >= limits.freeJobSlots) {
+        stopped = true;
+        break;
+      }
       current = { kind: 'inline', members: [], estimatedTokens: 0, bytes: 0 };
       jobs.push(current);
     }
@@ -72,7 +85,8 @@ export function packJobs(candidates: readonly PackCandidate[], limits: PackLimit
     job.estimatedTokens += candidate.estimatedTokens;
     job.bytes += candidate.bytes;
     freeTokens -= candidate.estimatedTokens;
+    lastClosed = job.members.length >= Math.min(limits.maxRequestsPerJob, candidate.split?.cap ?? Infinity);
   }
   for (const job of jobs) job.kind = job.bytes <= limits.inlineMaxBytes ? 'inline' : 'file';
-  return { jobs, oversized };
+  return { jobs, oversized, lastJobOpen: jobs.length > 0 && !stopped && !lastClosed };
 }

@@ -127,9 +127,10 @@ export class LaneDispatch {
     const { settings } = this.deps;
     if (this.mode === 'batch' && settings.execution.maxCostUsd === null)
       return { ...(await this.deps.submitBatch()), heldByCost: 0 };
-    const chunk = roundChunkRecords(settings.maxRequestsPerJob * settings.recordsPerRequest);
+    const perJob = settings.maxRequestsPerJob * settings.recordsPerRequest;
     const total: DispatchRound = { submitted: 0, quotaRetryDelayMs: null, deferred: [], heldByCost: 0 };
     for (;;) {
+      const chunk = roundChunkRecords(perJob, this.deps.requests.meanRecordBytes);
       const { round, listed, limit } = await this.dispatchChunk(chunk);
       addChunk(total, round);
       // Held records stay ready, so the next chunk lists them again: the most held at once, not a sum.

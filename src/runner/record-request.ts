@@ -129,6 +129,9 @@ export const ROUND_PREFETCH_BYTES = 16 * 1024 * 1024;
 export const ROUND_REQUEST_CACHE_BYTES = 64 * 1024 * 1024;
 const ROUND_REQUEST_MAX_BYTES = 256 * 1024;
 
+/** Records over which `meanRecordBytes` averages (a running mean that follows the latest few thousand). */
+const MEAN_WINDOW_RECORDS = 4096;
+
 /**
  * Renders a record's prompt with its predecessor's output as context. Deterministic: the same record
  * and predecessor output always give the same request, so a job can be rebuilt after a crash (an
@@ -140,6 +143,9 @@ export class RecordRequestBuilder {
   /** Requests built this round by record id, and the bytes they hold (line and request, about twice the line). */
   private roundRequests: Map<string, RecordRequest> | null = null;
   private roundRequestBytes = 0;
+  /** Running mean of a request line's bytes per record built (see `meanRecordBytes`). */
+  private meanBytes = 0;
+  private recordsBuilt = 0;
 
   /** The per-record answer schema and its hoisted definitions, when requests are grouped. */
   private readonly groupItem: GroupItem | null;
@@ -148,6 +154,15 @@ export class RecordRequestBuilder {
     const size = options.recordsPerRequest ?? 1;
     if (size > 1) assertPromptFitsGrouping(options.prompt, size);
     this.groupItem = size > 1 ? itemParts(options.responseJsonSchema) : null;
+  }
+
+  /**
+   * Bytes of request line per record, averaged over the latest few thousand built (a grouped
+   * request's bytes shared by its records); 0 until one is built. A round sizes its chunks by it
+   * (`roundChunkRecords`): what a chunk holds in memory grows with its records' texts.
+   */
+  get meanRecordBytes(): number {
+    return this.meanBytes;
   }
 
   /** Records per request: 1 when requests are not grouped. */
@@ -253,6 +268,7 @@ export class RecordRequestBuilder {
       { record: recordFields(record), context },
       { media: record.media, responseJsonSchema: this.options.responseJsonSchema },
     );
+    this.noteBuilt(composed.bytes, 1);
     return {
       recordId: record.id,
       ...composed,
@@ -289,6 +305,7 @@ export class RecordRequestBuilder {
         responseJsonSchema: groupResponseSchema(this.groupItem, ids),
       },
     );
+    this.noteBuilt(composed.bytes, records.length);
     const members: GroupMember[] = [];
     for (const [index, record] of records.entries()) {
       const context = contexts[index];
@@ -358,6 +375,12 @@ export class RecordRequestBuilder {
       line,
       bytes: Buffer.byteLength(line) + 1,
     };
+  }
+
+  private noteBuilt(bytes: number, records: number): void {
+    this.recordsBuilt += records;
+    const window = Math.min(this.recordsBuilt, MEAN_WINDOW_RECORDS);
+    this.meanBytes += ((bytes / records - this.meanBytes) * records) / window;
   }
 
   private async sourceHashOf(record: StoredRecord): Promise<string | null> {

@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { RunnerEvent } from '../../src/runner/events.js';
 import { emulatorSandbox } from '../emulator/harness.js';
@@ -13,10 +14,13 @@ describe('a submission round, a chunk of jobs at a time', () => {
   const sandbox = emulatorSandbox();
 
   /** One pass of the runner (`run-once`) over a flat workload of `records` pages; the jobs it sent. */
-  async function onePass(records: number, execution: Record<string, number>) {
+  async function onePass(records: number, execution: Record<string, number>, pageText?: string) {
     const emulator = await sandbox.startEmulator({ timeScale: 3600, turnaroundMs: 20_000, seed: 3 });
     const workload = writeCatalogWorkload({ books: records, pages: 1, execution });
     onTestFinished(() => rmSync(workload.root, { recursive: true, force: true }));
+    if (pageText !== undefined)
+      for (const [chain] of workload.chains)
+        writeFileSync(join(workload.root, 'dataset', `${chain}.txt`), pageText);
     const { session, events } = await openEmulatedSession(workload.configPath, emulator);
     try {
       await session.runner.runOnce();
@@ -42,5 +46,19 @@ describe('a submission round, a chunk of jobs at a time', () => {
     const pass = await onePass(45, { max_requests_per_job: 2, max_concurrent_jobs: 12 });
     expect(pass.submitted).toHaveLength(12);
     expect(pass.counts).toMatchObject({ ready: 21, in_flight: 24 });
+  });
+
+  // Pages of 10,000 characters make requests of 10-11 kB: a job of 36,000 bytes takes three of its
+  // four. Chunks of whole jobs by count would each end in a job of one or two: 45 records went in 16
+  // jobs (13 of three, one of one, then three and two). The last open job of a full chunk waits for
+  // the next chunk instead, so every job is full but the round's last.
+  it('fills every job but the last when bytes fill jobs before the request count', async () => {
+    const pass = await onePass(
+      45,
+      { max_requests_per_job: 4, max_job_bytes: 36_000, max_concurrent_jobs: 30 },
+      'x'.repeat(10_000),
+    );
+    expect(pass.submitted.map((job) => job.requests)).toEqual(Array.from({ length: 15 }, () => 3));
+    expect(pass.counts).toMatchObject({ ready: 0, in_flight: 45 });
   });
 });

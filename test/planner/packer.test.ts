@@ -36,6 +36,16 @@ describe('packJobs', () => {
     expect(packJobs(candidates(3), { ...limits, freeJobSlots: 0 }).jobs).toEqual([]);
   });
 
+  it('says whether its last job could take more: candidates ran out before a limit closed it', () => {
+    expect(packJobs(candidates(7), limits).lastJobOpen).toBe(true);
+    expect(packJobs(candidates(6), limits).lastJobOpen).toBe(false);
+    // The candidates ran out under the request cap: open, whatever the next one's bytes will be.
+    expect(packJobs(candidates(4, 1, 400), limits).lastJobOpen).toBe(true);
+    expect(packJobs(candidates(10), { ...limits, freeJobSlots: 2 }).lastJobOpen).toBe(false);
+    expect(packJobs(candidates(10, 300), { ...limits, freeTokens: 700 }).lastJobOpen).toBe(false);
+    expect(packJobs([], limits).lastJobOpen).toBe(false);
+  });
+
   it('packs the records of a split job only together, at most its cap to a job', () => {
     const [a, b, c, d, e] = candidates(5);
     const split = (group: string, cap: number) => ({ split: { group, cap } });

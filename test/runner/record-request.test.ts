@@ -106,6 +106,20 @@ describe('RecordRequestBuilder round contexts', () => {
     expect(extracted).toEqual(['first', 'second', 'second']);
   });
 
+  it('averages the bytes of the requests it builds per record, not counting those a round kept', async () => {
+    expect(builder.meanRecordBytes).toBe(0);
+    const short = await builder.build(page(1));
+    expect(builder.meanRecordBytes).toBe(short.bytes);
+    const long = await builder.build({ ...page(1), id: 'b/long', vars: { page: 'x'.repeat(3000) } });
+    expect(long.bytes).toBeGreaterThan(short.bytes + 3000);
+    expect(builder.meanRecordBytes).toBe((short.bytes + long.bytes) / 2);
+    builder.beginRound();
+    await builder.build(page(1));
+    await builder.build(page(1));
+    builder.endRound();
+    expect(builder.meanRecordBytes).toBeCloseTo((2 * short.bytes + long.bytes) / 3, 9);
+  });
+
   it('does not keep a missing context: the output written later in the round is read', async () => {
     builder.beginRound();
     const missing = await builder.build(page(2)).catch((error: unknown) => error);

@@ -28,22 +28,30 @@ export interface SubmissionRound {
 }
 
 /**
- * Jobs' worth of ready records read, sized and packed at a time (at most ROUND_CHUNK_MAX_RECORDS,
- * never less than one full job). A round with room for a hundred jobs of 5,000 used to read and
- * size half a million records at once: a flat (unchained) workload of 300,000 records peaked at
- * 1 GB of RSS. Chunks keep a round's memory to what its next jobs need: a chunk's records, their
- * built requests (kept to be written) and their prompts (until flushed) are most of the heap, so
- * 50,000 records a chunk peaked at 598 MB on a flat 100,000 and 20,000 at 466 MB, at the same speed;
- * at a million records in chains, RSS through the rounds was 505-515 MB at 20,000 and 495-501 MB at
- * 15,000, at the same speed. Smaller chunks would save more, but a job cut short by the chunk's end
- * (when bytes, not the request count, fill jobs) goes half-empty once per chunk.
+ * Jobs' worth of ready records read, sized and packed at a time: at most ROUND_CHUNK_JOBS jobs'
+ * worth, ROUND_CHUNK_MAX_RECORDS records and ROUND_CHUNK_BYTES of request lines (at the mean the
+ * builder has seen), never less than one full job. A round with room for a hundred jobs of 5,000
+ * used to read and size half a million records at once: a flat (unchained) workload of 300,000
+ * records peaked at 1 GB of RSS. Chunks keep a round's memory to what its next jobs need: a chunk's
+ * records, their built requests (kept to be written) and their prompts (until flushed) are most of
+ * the heap, so 50,000 records a chunk peaked at 598 MB on a flat 100,000 and 20,000 at 466 MB, at
+ * the same speed; at a million records in chains, RSS through the rounds was 505-515 MB at 20,000
+ * and 495-501 MB at 15,000. A count alone let long texts grow it: pages of 2 kB (requests of
+ * 2.3 kB) peaked at 627 MB on 200,000 records in chains (chunks of 15,000), 501 MB in chunks of
+ * 5,000. Until a request is built (the mean unknown) a chunk is one job's worth.
  */
 const ROUND_CHUNK_JOBS = 10;
 const ROUND_CHUNK_MAX_RECORDS = 15_000;
+export const ROUND_CHUNK_BYTES = 8 * 1024 * 1024;
 
-/** Ready records a round takes at a time for jobs of `perJob` records (see ROUND_CHUNK_MAX_RECORDS). */
-export function roundChunkRecords(perJob: number): number {
-  return Math.max(perJob, Math.min(perJob * ROUND_CHUNK_JOBS, ROUND_CHUNK_MAX_RECORDS));
+/**
+ * Ready records a round takes at a time for jobs of `perJob` records, when a record's request line
+ * is `meanRecordBytes` on average (0: not known yet). See ROUND_CHUNK_BYTES.
+ */
+export function roundChunkRecords(perJob: number, meanRecordBytes: number): number {
+  if (meanRecordBytes <= 0) return perJob;
+  const byBytes = Math.floor(ROUND_CHUNK_BYTES / meanRecordBytes);
+  return Math.max(perJob, Math.min(perJob * ROUND_CHUNK_JOBS, ROUND_CHUNK_MAX_RECORDS, byBytes));
 }
 
 /**
@@ -57,9 +65,10 @@ export async function submitReadyRecords(
   records?: readonly StoredRecord[],
 ): Promise<SubmissionRound> {
   if (records) return (await inRound(deps, () => submitRound(deps, records))).round;
-  const chunk = roundChunkRecords(deps.settings.maxRequestsPerJob * deps.requests.recordsPerRequest);
+  const perJob = deps.settings.maxRequestsPerJob * deps.requests.recordsPerRequest;
   const total: SubmissionRound = { submitted: 0, quotaRetryDelayMs: null, deferred: [] };
   for (;;) {
+    const chunk = roundChunkRecords(perJob, deps.requests.meanRecordBytes);
     const { round, listed } = await inRound(deps, () => submitRound(deps, undefined, chunk));
     addChunk(total, round);
     if (endsRound(round, listed, chunk)) return total;
@@ -126,7 +135,7 @@ async function submitRound(
   // (A round with no split records keeps its order without sorting: the common case, and a hot path.)
   if (candidates.some((candidate) => candidate.split))
     candidates.sort((a, b) => splitOrder(a).localeCompare(splitOrder(b)));
-  const { jobs, oversized } = packJobs(candidates, {
+  const { jobs, oversized, lastJobOpen } = packJobs(candidates, {
     freeJobSlots,
     maxRequestsPerJob: settings.maxRequestsPerJob,
     maxJobBytes: settings.maxJobBytes,
@@ -134,6 +143,11 @@ async function submitRound(
     tokenBudget: settings.enqueuedTokenBudget,
     inlineMaxBytes: settings.inlineMaxBytes,
   });
+  // A chunk that got all the records it asked for may have more ready behind it: its last job, still
+  // open, would go out part-empty once per chunk (when bytes, not the request count, fill jobs, or
+  // the chunk is not a whole number of jobs). Its records stay ready and lead the next chunk's list.
+  // Only behind another job, so each chunk makes progress.
+  if (listed === limit && lastJobOpen && jobs.length > 1) jobs.pop();
   for (const candidate of oversized) {
     const record = byId.get(candidate.recordId);
     if (!record) continue;
