@@ -48,6 +48,8 @@ export interface AttemptEventFactoryOptions {
 export class AttemptEventFactory {
   private readonly priceList: PriceList;
   private readonly generationConfigHash: string | null;
+  private readonly startText = new IsoTimeText();
+  private readonly finishText = new IsoTimeText();
 
   constructor(private readonly options: AttemptEventFactoryOptions) {
     this.priceList = options.priceList ?? GEMINI_PRICE_LIST;
@@ -64,8 +66,15 @@ export class AttemptEventFactory {
     const started = facts.startedAt ?? null;
     const finished = facts.finishedAt ?? null;
     const failure = facts.failure;
-    return {
-      ...emptyEvent('attempt', failure ? 'retry' : 'done', this.options.now(), facts.runId, facts.lane),
+    // One literal, every column in emptyEvent's order: an event per record of a million, so no
+    // spread copies, and a batch job's start and end (the same for its thousands of records) are
+    // turned into text once.
+    const event: InferenceEvent = {
+      kind: 'attempt',
+      type: failure ? 'retry' : 'done',
+      at: new Date(this.options.now()).toISOString(),
+      runId: facts.runId,
+      lane: facts.lane,
       jobId: facts.job?.id ?? null,
       jobName: facts.job?.name ?? null,
       requestId: facts.requestId ?? null,
@@ -83,17 +92,33 @@ export class AttemptEventFactory {
       message: failure ? redact(failure.message) : null,
       raw: failure?.raw ? redact(failure.raw) : null,
       stack: failure?.error instanceof Error && failure.error.stack ? redact(failure.error.stack) : null,
-      ...(failure || facts.output === undefined ? {} : { output: redactValue(facts.output) }),
       finishReason: facts.finishReason ?? null,
       inputTokens,
       outputTokens,
       thoughtsTokens: usage?.thoughtsTokens ?? 0,
       costUsd,
       latencyMs: started !== null && finished !== null ? Math.max(0, finished - started) : null,
-      startedAt: started === null ? null : new Date(started).toISOString(),
-      finishedAt: finished === null ? null : new Date(finished).toISOString(),
+      startedAt: this.startText.of(started),
+      finishedAt: this.finishText.of(finished),
       requests: facts.requests ?? 1,
     };
+    if (!failure && facts.output !== undefined) event.output = redactValue(facts.output);
+    return event;
+  }
+}
+
+/** An epoch time as ISO text, the last one remembered: a batch job's records share their times. */
+class IsoTimeText {
+  private ms: number | null = null;
+  private text: string | null = null;
+
+  of(ms: number | null): string | null {
+    if (ms === null) return null;
+    if (ms !== this.ms) {
+      this.ms = ms;
+      this.text = new Date(ms).toISOString();
+    }
+    return this.text;
   }
 }
 

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { InferenceEvent } from '../../src/store/event-log.js';
 import type { WorkloadStore } from '../../src/store/store.js';
 import { AttemptEventFactory, emptyEvent } from '../../src/telemetry/attempt-event.js';
 import type { WorkloadRecord } from '../../src/workload/record.js';
@@ -768,6 +769,55 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       expect(await store.getText('h-old', 'b/p1')).toBeNull();
       expect(await store.getText('h-orphan')).toBeNull();
     });
+    it('keeps every column of an event as it was logged', async () => {
+      // A different value in every column, so two columns swapped on the way in or out show.
+      const event: InferenceEvent = {
+        kind: 'attempt',
+        type: 'retry',
+        at: '2026-12-05T01:02:03.004Z',
+        runId: 7,
+        lane: 'flex',
+        jobId: 'job-9',
+        jobName: 'batches/nine',
+        requestId: 'req-3',
+        recordId: 'a/p1',
+        chainId: 'a',
+        position: 1,
+        model: 'gemini-2.5-pro',
+        promptName: 'page',
+        promptVersion: 'v4',
+        promptHash: 'prompt-hash',
+        contextDigest: 'context-digest',
+        generationConfigHash: 'config-hash',
+        attempt: 2,
+        cause: 'schema',
+        message: 'did not match',
+        raw: '{"raw":1}',
+        stack: 'Error: at here',
+        finishReason: 'MAX_TOKENS',
+        inputTokens: 11,
+        outputTokens: 13,
+        thoughtsTokens: 17,
+        costUsd: 0.019,
+        latencyMs: 23,
+        startedAt: '2026-12-05T01:00:00.000Z',
+        finishedAt: '2026-12-05T01:00:00.023Z',
+        requests: 0,
+        output: { kept: 'here' },
+      };
+      const located: InferenceEvent = {
+        ...event,
+        type: 'done',
+        output: undefined,
+        outputLocation: { shard: 29, offset: 31, length: 37 },
+      };
+      await store.appendEvents([event, located]);
+      const [first, second] = await store.listEvents({ recordId: 'a/p1' });
+      expect(first).toEqual({ id: expect.any(Number), ...event });
+      const { output: _none, ...withoutOutput } = located;
+      expect(second).toEqual({ id: expect.any(Number), ...withoutOutput });
+    });
+
     it("finds a record's events and jobs by the record, and the events of ids it has no record of", async () => {
       const logged = (recordId: string, message: string) => ({
         ...emptyEvent('record', 'rejected', Date.parse('2026-12-04T00:00:00Z'), null, 'batch'),
