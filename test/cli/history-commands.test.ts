@@ -113,7 +113,12 @@ describe('wavebatch log / runs / show / report / prune', () => {
     expect(shown.stdout).toContain('"carry_over"');
     const missing = await cli(['show', 'no/such/record']);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('No record no/such/record');
+    expect(missing.stderr).toContain('No record "no/such/record"');
+    // Quoted, so an empty id shows, and a terminal's control sequence is printed as text, not obeyed.
+    expect((await cli(['show', ''])).stderr).toContain('No record "" in this workload');
+    const hostile = await cli(['show', 'a\u001b[2Jb']);
+    expect(hostile.stderr).toContain('No record "a\\u001b[2Jb"');
+    expect(hostile.stderr).not.toContain('\u001b');
   });
 
   it('prints the report the run wrote, and refuses an unknown run', async () => {

@@ -115,7 +115,7 @@ export function historyCommands(): Command[] {
       const detail = await withWorkloadService(options.config, (service) => service.record(id));
       if (!detail)
         throw new HistoryNotFoundError(
-          `No record ${id} in this workload; \`wavebatch log\` lists the ids it has seen.`,
+          `No record ${JSON.stringify(id)} in this workload; \`wavebatch log\` lists the ids it has seen.`,
         );
       await print(options.json ? `${JSON.stringify(detail, null, 2)}\n` : describeRecord(detail));
     });
