@@ -1,4 +1,5 @@
 import { categoryOfCode, WavebatchError } from '../errors.js';
+import { printable } from '../printable.js';
 import { redact } from '../secrets/redact.js';
 import { ExitCode } from './exit-codes.js';
 
@@ -8,10 +9,10 @@ export function reportError(error: unknown): number {
     typeof error === 'object' && error !== null && 'code' in error
       ? String((error as { code: unknown }).code)
       : null;
-  const message = redact(error instanceof Error ? error.message : String(error));
-  process.stderr.write(`error${code ? ` [${code}]` : ''}: ${message}\n`);
+  const message = printable(redact(error instanceof Error ? error.message : String(error)));
+  process.stderr.write(`error${code ? ` [${printable(code)}]` : ''}: ${message}\n`);
   if (process.env.WAVEBATCH_DEBUG && error instanceof Error && error.stack)
-    process.stderr.write(`${redact(error.stack)}\n`);
+    process.stderr.write(`${printable(redact(error.stack))}\n`);
   const category = WavebatchError.isInstance(error)
     ? error.category
     : code

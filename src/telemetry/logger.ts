@@ -1,3 +1,4 @@
+import { printable } from '../printable.js';
 import { redact } from '../secrets/redact.js';
 
 /** Severity, least to most. */
@@ -51,7 +52,7 @@ export function createLogger(options: LoggerOptions): Logger {
               msg: message,
               ...definedFields(fields),
             })
-          : `${level === 'warn' ? 'warning: ' : level === 'error' ? 'error: ' : ''}${message}`;
+          : `${level === 'warn' ? 'warning: ' : level === 'error' ? 'error: ' : ''}${printable(message)}`;
       options.write(`${redact(line)}\n`);
     },
   };

@@ -32,6 +32,13 @@ describe('createLogger', () => {
     expect(lines).toEqual(['a\n', 'warning: b\n', 'error: c\n']);
   });
 
+  it('writes a control character in a text line as text, so a quoted message cannot act on the terminal', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ format: 'text', level: 'debug', write: (l) => lines.push(l) });
+    logger.log('warn', 'server said \u001b[2J\u001b]0;title\u0007 then\tmore\nlines');
+    expect(lines).toEqual(['warning: server said \\u001b[2J\\u001b]0;title\\u0007 then\tmore\nlines\n']);
+  });
+
   it('redacts an API key by value from the message and every field', () => {
     process.env.GEMINI_API_KEY = 'logger-test-key-0a1b2c3d';
     const lines: string[] = [];

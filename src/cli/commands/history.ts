@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { WavebatchError } from '../../errors.js';
 import { LANES, type Lane } from '../../lanes/lane.js';
+import { printable } from '../../printable.js';
 import type { RecordDetail, WorkloadService } from '../../service/index.js';
 import type { EventFilter, RunRow, StoredEvent } from '../../store/event-log.js';
 import { configOption } from '../config-option.js';
@@ -206,7 +207,7 @@ export function describeEvent(event: StoredEvent): string {
   }
   if (event.requests !== null && event.kind === 'job') parts.push(`${event.requests} requests`);
   if (event.cause) parts.push(`[${event.cause}]`);
-  if (event.message) parts.push(event.message.replace(/\s+/g, ' '));
+  if (event.message) parts.push(printable(event.message.replace(/\s+/g, ' ')));
   return parts.join('  ');
 }
 
@@ -221,7 +222,7 @@ function describeRun(run: RunRow): string {
     `${c.done ?? 0}/${c.total ?? 0} done, ${c.dead ?? 0} dead  ${totals.jobsSubmitted} jobs  ${totals.requests} requests  ` +
     `${totals.inputTokens}/${totals.outputTokens} tokens  ${usd(totals.costUsd)}` +
     (totals.lanes.length > 0 ? `  ${totals.lanes.join(',')}` : '') +
-    (totals.error ? `  error: ${totals.error}` : '')
+    (totals.error ? `  error: ${printable(totals.error)}` : '')
   );
 }
 

@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { WavebatchError } from '../../errors.js';
+import { printable } from '../../printable.js';
 import type { FailureRow } from '../../store/store.js';
 import { configOption } from '../config-option.js';
 import { withWorkloadService } from '../workload-service.js';
@@ -78,7 +79,7 @@ export function maintenanceCommands(): Command[] {
           else
             for (const row of rows) {
               out.write(
-                `${row.at}  ${row.recordId}  attempt ${row.attempt}  [${row.cause}]${row.final ? ' DEAD' : ''}  ${row.message}\n`,
+                `${row.at}  ${row.recordId}  attempt ${row.attempt}  [${row.cause}]${row.final ? ' DEAD' : ''}  ${printable(row.message)}\n`,
               );
               if (options.verbose) out.write(failureDetails(row));
             }
@@ -141,7 +142,12 @@ function failureDetails(row: FailureRow): string {
     `prompt ${row.promptName ?? '-'} ${row.promptVersion ?? '-'} (hash ${row.promptHash?.slice(0, 12) ?? '-'})  job ${row.jobId ?? '-'}`,
     ...(row.raw === null
       ? ['raw response: none']
-      : ['raw response:', ...row.raw.split('\n').map((line) => `  ${line}`)]),
+      : [
+          'raw response:',
+          ...printable(row.raw)
+            .split('\n')
+            .map((line) => `  ${line}`),
+        ]),
   ];
   return `${lines.map((line) => `    ${line}`).join('\n')}\n`;
 }
