@@ -39,8 +39,8 @@ export interface PackResult {
   /** Requests that can never fit a job (alone over the token budget or the job byte cap). */
   oversized: PackCandidate[];
   /**
-   * Whether the last job could take more requests: the candidates ran out before a limit (its
-   * request count or bytes, a job slot, the token budget) closed it.
+   * Whether the last job could take more requests: it is under its request cap (or its split's),
+   * and the candidates ran out rather than a job slot or the token budget stopping the packing.
    */
   lastJobOpen: boolean;
 }

@@ -37,8 +37,9 @@ export interface SubmissionRound {
  * the heap, so 50,000 records a chunk peaked at 598 MB on a flat 100,000 and 20,000 at 466 MB, at
  * the same speed; at a million records in chains, RSS through the rounds was 505-515 MB at 20,000
  * and 495-501 MB at 15,000. A count alone let long texts grow it: pages of 2 kB (requests of
- * 2.3 kB) peaked at 627 MB on 200,000 records in chains (chunks of 15,000), 501 MB in chunks of
- * 5,000. Until a request is built (the mean unknown) a chunk is one job's worth.
+ * 2.3 kB) peaked at 586-627 MB on 200,000 records in chains (chunks of 15,000), 481 MB with the
+ * byte bound (5,000, one job), at the same speed. Until a request is built (the mean unknown) a
+ * chunk is one job's worth.
  */
 const ROUND_CHUNK_JOBS = 10;
 const ROUND_CHUNK_MAX_RECORDS = 15_000;
