@@ -1,0 +1,74 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { runCli, type CliResult } from '../fixtures/cli.js';
+
+// Clear the screen, retitle the window, paint red: what a hostile document could get a model to answer.
+const SEQUENCES = '\u001b[2J\u001b]0;pwned\u0007\u001b[31m';
+const SHOWN = '\\u001b[2J\\u001b]0;pwned\\u0007\\u001b[31m';
+
+// Text from outside (a model's raw answer, a server's error message) printed for a person: every
+// command shows the escape sequences as text, never writes them raw to the terminal.
+describe('terminal control sequences in answers and server messages', () => {
+  let emulator: RunningEmulator;
+  let root: string;
+  let configPath: string;
+  let run: CliResult;
+  let answered: string;
+  let refused: string;
+  const env = { GEMINI_API_KEY: 'terminal-control-test-key' };
+  const cli = (args: string[]) => runCli([...args, '-c', configPath], { env });
+
+  beforeAll(async () => {
+    const workload = writeCatalogWorkload({
+      books: 2,
+      pages: 1,
+      execution: { max_retries: 0, poll_interval: 20 },
+      extraYaml: 'api:\n  base_url: EMULATOR',
+    });
+    root = workload.root;
+    configPath = workload.configPath;
+    answered = workload.chains[0]?.[0] as string;
+    refused = workload.chains[1]?.[0] as string;
+    emulator = await startEmulator({
+      timeScale: 3600,
+      turnaroundMs: 20_000,
+      responder: (call) =>
+        call.key === answered
+          ? { text: `not JSON ${SEQUENCES} at all` }
+          : call.key === refused
+            ? { error: { code: 400, status: 'INVALID_ARGUMENT', message: `bad request ${SEQUENCES}` } }
+            : undefined,
+    });
+    writeFileSync(configPath, readFileSync(configPath, 'utf8').replace('EMULATOR', emulator.url));
+    // Text lines, as on a terminal (a pipe gets JSON Lines, which escape control characters anyway).
+    run = await cli(['run', '--log-format', 'text']);
+  });
+
+  afterAll(async () => {
+    await emulator.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('prints the run’s dead letters with the sequences as text', () => {
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(`dead letter ${refused}`);
+    expect(run.stderr).toContain(SHOWN);
+    expect(run.stdout + run.stderr).not.toContain('\u001b');
+  });
+
+  it('lists failures, raw answers included, and the log, with the sequences as text', async () => {
+    const failures = await cli(['failures', '--verbose']);
+    expect(failures.code).toBe(0);
+    expect(failures.stdout).toContain(answered);
+    expect(failures.stdout).toContain(`not JSON ${SHOWN} at all`);
+    expect(failures.stdout).toContain(`bad request ${SHOWN}`);
+    const log = await cli(['log']);
+    expect(log.stdout).toContain(SHOWN);
+    const shown = await cli(['show', refused]);
+    expect(shown.stdout).toContain(SHOWN);
+    for (const output of [failures, log, shown])
+      expect(output.stdout + output.stderr).not.toContain('\u001b');
+  });
+});
