@@ -200,7 +200,7 @@ export class BatchRunner {
       emit: this.emit,
       runId: () => this.runId,
       deadline: () => deadlineAt(options.settings.execution.deadline, this.runStarted),
-      submitBatch: (records) => submitReadyRecords(this.submissionDeps(), records),
+      submitBatch: (records, moreReady) => submitReadyRecords(this.submissionDeps(), records, moreReady),
     });
   }
 

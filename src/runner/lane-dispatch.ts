@@ -66,8 +66,8 @@ export interface LaneDispatchDeps {
   runId: () => number | null;
   /** Epoch ms the run must be done by, or null. */
   deadline: () => number | null;
-  /** The batch lane's submission round, over these ready records only when given. */
-  submitBatch: (records?: readonly StoredRecord[]) => Promise<SubmissionRound>;
+  /** The batch lane's submission round, over these ready records only when given (`moreReady`: more may follow them). */
+  submitBatch: (records?: readonly StoredRecord[], moreReady?: boolean) => Promise<SubmissionRound>;
 }
 
 /** One dispatch round: what the batch lane did, and whether the cost cap holds records back with nothing in flight to free it. */
@@ -185,7 +185,9 @@ export class LaneDispatch {
     const byLane = groupByLane(decisions);
     let round: SubmissionRound = { submitted: 0, quotaRetryDelayMs: null, deferred: [] };
     const toBatch = ready.filter((record) => byLane.batch.has(record.id));
-    if (toBatch.length > 0) round = await this.deps.submitBatch(toBatch);
+    // A full chunk may have more ready records behind it: the batch lane then keeps an open last job
+    // for the next chunk rather than sending it part-empty.
+    if (toBatch.length > 0) round = await this.deps.submitBatch(toBatch, ready.length === limit);
     for (const lane of SYNC_LANES) {
       const ids = [...byLane[lane]];
       if (ids.length > 0) await sync.send(lane, ids, (id) => costs.get(id) ?? 0);

@@ -61,4 +61,15 @@ describe('a submission round, a chunk of jobs at a time', () => {
     expect(pass.submitted.map((job) => job.requests)).toEqual(Array.from({ length: 15 }, () => 3));
     expect(pass.counts).toMatchObject({ ready: 0, in_flight: 45 });
   });
+
+  // With max_cost the dispatcher lists and prices the chunks, then hands the batch lane its share.
+  it('fills them the same when the dispatcher prices the chunks (max_cost)', async () => {
+    const pass = await onePass(
+      45,
+      { max_requests_per_job: 4, max_job_bytes: 36_000, max_concurrent_jobs: 30, max_cost: 100 },
+      'x'.repeat(10_000),
+    );
+    expect(pass.submitted.map((job) => job.requests)).toEqual(Array.from({ length: 15 }, () => 3));
+    expect(pass.counts).toMatchObject({ ready: 0, in_flight: 45 });
+  });
 });

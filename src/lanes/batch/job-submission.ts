@@ -59,18 +59,20 @@ export function roundChunkRecords(perJob: number, meanRecordBytes: number): numb
  * Packs ready records into new jobs within the free capacity and creates them, a chunk of jobs at a
  * time until the room or the ready records run out. Each job's intent (its deterministic name and
  * records) is stored before any remote call, so a crash mid-way is recovered by adopting or
- * re-creating exactly that job. `records` (the scheduler's choice) are packed as given, in one go.
+ * re-creating exactly that job. `records` (the scheduler's choice) are packed as given, in one go;
+ * `moreReady`: they are a full chunk of the ready records, so more may follow (see submitRound).
  */
 export async function submitReadyRecords(
   deps: SubmissionDeps,
   records?: readonly StoredRecord[],
+  moreReady = false,
 ): Promise<SubmissionRound> {
-  if (records) return (await inRound(deps, () => submitRound(deps, records))).round;
+  if (records) return (await inRound(deps, () => submitRound(deps, records, moreReady))).round;
   const perJob = deps.settings.maxRequestsPerJob * deps.requests.recordsPerRequest;
   const total: SubmissionRound = { submitted: 0, quotaRetryDelayMs: null, deferred: [] };
   for (;;) {
     const chunk = roundChunkRecords(perJob, deps.requests.meanRecordBytes);
-    const { round, listed } = await inRound(deps, () => submitRound(deps, undefined, chunk));
+    const { round, listed } = await inRound(deps, () => submitRound(deps, undefined, false, chunk));
     addChunk(total, round);
     if (endsRound(round, listed, chunk)) return total;
   }
@@ -103,12 +105,14 @@ async function inRound<T>(deps: SubmissionDeps, work: () => Promise<T>): Promise
 }
 
 /**
- * `records`: the ready records the scheduler gave this lane; when absent, up to `limit` of the ready
- * ones, longest chain first. Returns the round and how many ready records it read.
+ * `records`: the ready records the scheduler gave this lane (`moreReady`: more may be ready behind
+ * them); when absent, up to `limit` of the ready ones, longest chain first. Returns the round and
+ * how many ready records it read.
  */
 async function submitRound(
   deps: SubmissionDeps,
-  records?: readonly StoredRecord[],
+  records: readonly StoredRecord[] | undefined,
+  moreReady: boolean,
   limit = Number.POSITIVE_INFINITY,
 ): Promise<{ round: SubmissionRound; listed: number }> {
   const { store, settings } = deps;
@@ -148,7 +152,7 @@ async function submitRound(
   // open, would go out part-empty once per chunk (when bytes, not the request count, fill jobs, or
   // the chunk is not a whole number of jobs). Its records stay ready and lead the next chunk's list.
   // Only behind another job, so each chunk makes progress.
-  if (listed === limit && lastJobOpen && jobs.length > 1) jobs.pop();
+  if ((records ? moreReady : listed === limit) && lastJobOpen && jobs.length > 1) jobs.pop();
   for (const candidate of oversized) {
     const record = byId.get(candidate.recordId);
     if (!record) continue;
