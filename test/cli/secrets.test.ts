@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import type { RunningEmulator } from '../../src/emulator/index.js';
+import { answeringWorkload } from '../fixtures/answering-workload.js';
 import { runCli, type CliResult } from '../fixtures/cli.js';
 
 // The configured key (any shape), a Google-shaped key nobody configured, a bearer token and URL
@@ -35,33 +35,24 @@ describe('secrets echoed by the API never reach the database, stderr or exports'
   const env = { GEMINI_API_KEY: KEY };
 
   beforeAll(async () => {
-    const workload = writeCatalogWorkload({
-      books: 1,
-      pages: 2,
-      execution: { max_retries: 1, poll_interval: 20 },
-      extraYaml: 'api:\n  base_url: EMULATOR',
-    });
-    root = workload.root;
-    configPath = workload.configPath;
-    echoed = workload.chains[0]?.[0] as string;
-    emulator = await startEmulator({
-      timeScale: 3600,
-      turnaroundMs: 20_000,
-      responder: (call) =>
-        call.key === echoed
-          ? {
-              error: {
-                code: 500,
-                status: 'INTERNAL',
-                message:
-                  `Backend echoed x-goog-api-key=${KEY} (also ${OTHER_KEY}); ` +
-                  `Authorization: Bearer ${TOKEN}; proxy https://svc:${PASSWORD}@proxy.internal/v1beta`,
-              },
-            }
-          : undefined,
-    });
-    const yaml = readFileSync(configPath, 'utf8').replace('EMULATOR', emulator.url);
-    writeFileSync(configPath, yaml);
+    ({ emulator, root, configPath } = await answeringWorkload(
+      { books: 1, pages: 2, execution: { max_retries: 1, poll_interval: 20 } },
+      (chains) => {
+        echoed = chains[0]?.[0] as string;
+        return (call) =>
+          call.key === echoed
+            ? {
+                error: {
+                  code: 500,
+                  status: 'INTERNAL',
+                  message:
+                    `Backend echoed x-goog-api-key=${KEY} (also ${OTHER_KEY}); ` +
+                    `Authorization: Bearer ${TOKEN}; proxy https://svc:${PASSWORD}@proxy.internal/v1beta`,
+                },
+              }
+            : undefined;
+      },
+    ));
     run = await runCli(['run', '-c', configPath], { env });
   });
 

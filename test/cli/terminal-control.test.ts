@@ -1,7 +1,7 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import type { RunningEmulator } from '../../src/emulator/index.js';
+import { answeringWorkload } from '../fixtures/answering-workload.js';
 import { runCli, type CliResult } from '../fixtures/cli.js';
 
 // Clear the screen, retitle the window, paint red: what a hostile document could get a model to answer.
@@ -21,27 +21,19 @@ describe('terminal control sequences in answers and server messages', () => {
   const cli = (args: string[]) => runCli([...args, '-c', configPath], { env });
 
   beforeAll(async () => {
-    const workload = writeCatalogWorkload({
-      books: 2,
-      pages: 1,
-      execution: { max_retries: 0, poll_interval: 20 },
-      extraYaml: 'api:\n  base_url: EMULATOR',
-    });
-    root = workload.root;
-    configPath = workload.configPath;
-    answered = workload.chains[0]?.[0] as string;
-    refused = workload.chains[1]?.[0] as string;
-    emulator = await startEmulator({
-      timeScale: 3600,
-      turnaroundMs: 20_000,
-      responder: (call) =>
-        call.key === answered
-          ? { text: `not JSON ${SEQUENCES} at all` }
-          : call.key === refused
-            ? { error: { code: 400, status: 'INVALID_ARGUMENT', message: `bad request ${SEQUENCES}` } }
-            : undefined,
-    });
-    writeFileSync(configPath, readFileSync(configPath, 'utf8').replace('EMULATOR', emulator.url));
+    ({ emulator, root, configPath } = await answeringWorkload(
+      { books: 2, pages: 1, execution: { max_retries: 0, poll_interval: 20 } },
+      (chains) => {
+        answered = chains[0]?.[0] as string;
+        refused = chains[1]?.[0] as string;
+        return (call) =>
+          call.key === answered
+            ? { text: `not JSON ${SEQUENCES} at all` }
+            : call.key === refused
+              ? { error: { code: 400, status: 'INVALID_ARGUMENT', message: `bad request ${SEQUENCES}` } }
+              : undefined;
+      },
+    ));
     // Text lines, as on a terminal (a pipe gets JSON Lines, which escape control characters anyway).
     run = await cli(['run', '--log-format', 'text']);
   });
