@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
+import { isBlank } from '../blank-text.js';
 import { LineReadError } from './errors.js';
 import { invalidUtf8Offset } from './utf8.js';
 
@@ -26,8 +27,6 @@ export interface LineReadOptions {
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
-/** A line with something besides white space, found at its first such character (no trimmed copy). */
-const NON_BLANK = /\S/;
 
 /**
  * Streams the non-blank lines of a JSON Lines file (never whole in memory), without a leading BOM.
@@ -65,7 +64,7 @@ export async function* nonBlankLines(
       throw new LineReadError('INPUT_INVALID_UTF8', path, lineNumber, lineStart + skipped + inLine);
     }
     const text = bytes.toString('utf8');
-    return NON_BLANK.test(text) ? { text, lineNumber } : undefined;
+    return isBlank(text) ? undefined : { text, lineNumber };
   };
 
   try {

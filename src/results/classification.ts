@@ -1,3 +1,4 @@
+import { isBlank } from '../blank-text.js';
 import { rpcStatusFacts } from './api-error.js';
 import { capText, shortenText } from './capped-text.js';
 import { responseFacts, type ResponseFacts } from './response.js';
@@ -58,8 +59,6 @@ const RECITATION = new Set(['RECITATION', 'IMAGE_RECITATION']);
 const TRUNCATED = new Set(['MAX_TOKENS', 'CONTINUATION']);
 /** Finish reasons of an answer that ran to its end. */
 const COMPLETE = new Set(['STOP', 'FINISH_REASON_UNSPECIFIED']);
-/** Text with something besides white space (found at its first such character, no trimmed copy made). */
-const NON_BLANK = /\S/;
 
 /**
  * Classifies one result. Every failure is marked retryable except an API error that is a client error
@@ -137,7 +136,7 @@ function judgeAnswer(
       message: `The model stopped without a complete answer (finishReason ${reason}).`,
     };
   }
-  if (!NON_BLANK.test(facts.text))
+  if (isBlank(facts.text))
     return { cause: 'empty', message: `The answer has no text (finishReason ${reason}).` };
   if (!validator.expectsJson) return { output: facts.text };
   const parsed = parseJson(facts.text);

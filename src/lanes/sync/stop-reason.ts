@@ -1,3 +1,4 @@
+import { isBlank } from '../../blank-text.js';
 import { responseFacts } from '../../results/response.js';
 
 /**
@@ -50,7 +51,7 @@ export function stopVerdict(response: Record<string, unknown>): StopVerdict {
       kind: 'empty',
       message: `The model stopped without a complete answer (finishReason ${reason}).`,
     };
-  if (facts.text.trim() === '')
+  if (isBlank(facts.text))
     return { kind: 'empty', message: `The answer has no text (finishReason ${reason}).` };
   return { kind: 'complete' };
 }
