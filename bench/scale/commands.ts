@@ -1,6 +1,6 @@
 // What a person does with a finished store of the scale workload, timed through the service layer
 // the CLI and the HTTP API share (no process start-up): a status, a status with stale outputs, the
-// whole inference log with its outputs (`log --json`), the chains listed in order (`export -f
+// report of the run that did the work (written after every run too), the whole inference log with its outputs (`log --json`), the chains listed in order (`export -f
 // chains`, `run --only`), the outputs exported as JSONL, and a prune of every event. Each beside a
 // bare loop over the same data in the same run: one pass over the table or the shard files, reading
 // and writing what the command reads and writes, with none of its checks or joins. Before this
@@ -57,6 +57,33 @@ export async function measureCommands(config: LoadedConfig): Promise<CommandFigu
         await eachLine(outputFolder, (line) => void JSON.parse(line));
       }),
       ceiling: 'a pass over the records + every shard line parsed',
+    });
+    // The run that did the work: the one with the most attempts (later runs found nothing to do).
+    const busiestRun = bare
+      .prepare(
+        "SELECT run_id FROM events WHERE kind = 'attempt' GROUP BY run_id ORDER BY COUNT(*) DESC LIMIT 1",
+      )
+      .pluck()
+      .get() as number;
+    const runAttempts = bare
+      .prepare("SELECT COUNT(*) FROM events WHERE kind = 'attempt' AND run_id = ?")
+      .pluck()
+      .get(busiestRun) as number;
+    figures.push({
+      name: "report (the run's, as after every run)",
+      items: runAttempts,
+      ms: await timed(async () => {
+        if ((await service.report(busiestRun)) === null) throw new Error(`run ${busiestRun} has no report`);
+      }),
+      ceilingMs: await timed(async () => {
+        bare
+          .prepare(
+            `SELECT model, lane, prompt_name, prompt_version, type, cause, COUNT(*), SUM(input_tokens),
+                    SUM(output_tokens), SUM(cost_usd) FROM events WHERE run_id = ? GROUP BY 1, 2, 3, 4, 5, 6`,
+          )
+          .all(busiestRun);
+      }),
+      ceiling: "one GROUP BY pass over the run's events",
     });
     figures.push({
       name: 'log --json (every event, outputs read back)',

@@ -143,7 +143,8 @@ export async function measureEndToEnd(
     return figures;
   } finally {
     await emulator.stop();
-    await rm(root, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP) console.error(`kept ${root}`);
+    else await rm(root, { recursive: true, force: true });
   }
 }
 

@@ -7,8 +7,12 @@ import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { MANY_WITH_STATUS } from '../../src/store/sqlite/record-queries.js';
 import type { RecordFilter, StoredRecord } from '../../src/store/store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { RECENT_JOB_LATENCIES, RECENT_SYNC_LATENCIES } from '../../src/store/sqlite/event-log.js';
-import { ADD_RANGE } from '../../src/store/sqlite/attempt-totals.js';
+import {
+  CAUSE_COUNTS,
+  RECENT_JOB_LATENCIES,
+  RECENT_SYNC_LATENCIES,
+} from '../../src/store/sqlite/event-log.js';
+import { ADD_RANGE, ADD_RUN_JOBS, ADD_RUN_RANGE } from '../../src/store/sqlite/attempt-totals.js';
 import { emptyEvent } from '../../src/telemetry/attempt-event.js';
 import { describeStoreContract } from './store-suite.js';
 
@@ -274,7 +278,58 @@ describe('SqliteStore: its own file', () => {
     }
   });
 
-  it("reads a lane's latest latencies and keeps the attempt totals through indexes, never reading the inference log through", async () => {
+  it("fills each run's report totals from the log of a store written before they were kept (schema 18)", async () => {
+    const path = join(dir, 'schema18.db');
+    const old = storeAtSchema(path, 18, {
+      atSchema: 17,
+      sql: `INSERT INTO events (kind, type, at, run_id, lane, model, job_id, job_name, record_id, cause, input_tokens, latency_ms, cost_usd, requests)
+        VALUES ('attempt', 'done', 'then', 1, 'batch', 'm', 'j1', NULL, 'a', NULL, 5, 3000, 0.5, 1),
+               ('attempt', 'retry', 'then', 1, 'batch', 'm', 'j1', 'batches/j1', 'b', 'timeout', 6, 3000, 0.25, 1),
+               ('attempt', 'done', 'then', 2, 'batch', 'm', 'j2', 'batches/j2', 'b', NULL, 7, 8000, 0.125, 0),
+               ('attempt', 'done', 'then', 2, 'batch', 'm', 'j2', 'batches/j2', 'b', NULL, 7, 8000, 0.125, 1),
+               ('record', 'rejected', 'then', 2, 'batch', 'm', NULL, NULL, 'c', 'invalid_record', 0, NULL, NULL, NULL)`,
+    });
+    old.close();
+    const upgraded = new SqliteStore({ path });
+    try {
+      expect((await upgraded.attemptGroups(1)).map((g) => [g.type, g.cause, g.attempts, g.records])).toEqual([
+        ['done', null, 1, 1],
+        ['retry', 'timeout', 1, 1],
+      ]);
+      expect(
+        (await upgraded.attemptGroups(2)).map((g) => [
+          g.type,
+          g.attempts,
+          g.requests,
+          g.records,
+          g.inputTokens,
+        ]),
+      ).toEqual([
+        ['done', 2, 1, 1, 14],
+        ['rejected', 1, 0, 1, 0],
+      ]);
+      expect(await upgraded.jobAttempts(2)).toEqual([
+        expect.objectContaining({
+          jobId: 'j2',
+          jobName: 'batches/j2',
+          attempts: 2,
+          requests: 1,
+          done: 2,
+          latencyMs: 8000,
+        }),
+      ]);
+      expect(await upgraded.jobAttempts(1)).toEqual([
+        expect.objectContaining({ jobId: 'j1', jobName: 'batches/j1', attempts: 2, done: 1, costUsd: 0.75 }),
+      ]);
+      expect((await upgraded.causeCounts(2)).map((c) => [c.cause, c.attempts, c.dead])).toEqual([
+        ['invalid_record', 1, 1],
+      ]);
+    } finally {
+      await upgraded.close();
+    }
+  });
+
+  it("reads a lane's latest latencies, keeps the attempt totals and reads a run's failures through indexes, never reading the inference log through", async () => {
     const path = join(dir, 'latencies.db');
     await new SqliteStore({ path }).close();
     const db = new Database(path);
@@ -294,6 +349,20 @@ describe('SqliteStore: its own file', () => {
       );
       expect(plan(ADD_RANGE, 1, 2)).toMatch(/SEARCH o USING INDEX events_by_unknown_record/);
       expect(plan(ADD_RANGE, 1, 2)).not.toMatch(/SCAN/);
+      // So do a run's totals, with its records counted once per run.
+      for (const add of [ADD_RUN_RANGE, ADD_RUN_JOBS])
+        expect(plan(add, 1, 2)).toMatch(
+          /SEARCH (e|events) USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)/,
+        );
+      expect(plan(ADD_RUN_RANGE, 1, 2)).toMatch(
+        /SEARCH o USING INDEX events_by_record \(record_key=\? AND id<\?\)/,
+      );
+      for (const add of [ADD_RUN_RANGE, ADD_RUN_JOBS]) expect(plan(add, 1, 2)).not.toMatch(/SCAN/);
+      // A run's failures per cause are read from an index of failed attempts alone, not from every
+      // event of the run (a million-record run's report read its million successes to find none).
+      expect(plan(CAUSE_COUNTS('AND run_id = ?'), 1)).toMatch(
+        /SEARCH events USING INDEX events_by_cause \(run_id=\?/,
+      );
       expect(plan(RECENT_SYNC_LATENCIES, 'flex', 256)).toMatch(
         /SEARCH events USING INDEX events_by_sync_attempt \(lane=\?\)/,
       );

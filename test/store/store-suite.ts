@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { InferenceEvent } from '../../src/store/event-log.js';
+import type { InferenceEvent, JobAttempts } from '../../src/store/event-log.js';
 import type { WorkloadStore } from '../../src/store/store.js';
 import { AttemptEventFactory, emptyEvent } from '../../src/telemetry/attempt-event.js';
 import type { WorkloadRecord } from '../../src/workload/record.js';
@@ -898,8 +898,8 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
         attempt(day(3), 3, 'c/p3', 4, null, { job: 'j3', requests: 0 }),
       ]);
 
-      /** What the log itself says, grouped here: the totals must agree with it. */
-      const fromLog = async () => {
+      /** What the log itself says (of all runs, or of one), grouped here: the totals must agree with it. */
+      const fromLog = async (runId?: number) => {
         const groups = new Map<
           string,
           {
@@ -912,7 +912,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
             latencyMs: number;
           }
         >();
-        for (const e of await store.listEvents({})) {
+        for (const e of await store.listEvents(runId === undefined ? {} : { runId })) {
           if (!(e.kind === 'attempt' || (e.kind === 'record' && e.type === 'rejected'))) continue;
           const key = [e.model, e.lane, e.promptName, e.promptVersion, e.type, e.cause].join('|');
           const group = groups.get(key) ?? {
@@ -957,9 +957,43 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
           lanes: [...new Set(attempts.map((e) => e.lane))].sort(),
         };
       };
-      const totals = async () =>
+      /** A run's attempts per batch job as its logged attempts add up, slowest first. */
+      const jobsFromLog = async (runId: number) => {
+        const jobs = new Map<string, JobAttempts>();
+        for (const e of await store.listEvents({ runId, kind: 'attempt' })) {
+          if (e.jobId === null) continue;
+          const job = jobs.get(e.jobId) ?? {
+            jobId: e.jobId,
+            jobName: null,
+            lane: e.lane,
+            attempts: 0,
+            requests: 0,
+            done: 0,
+            latencyMs: 0,
+            costUsd: 0,
+            startedAt: null,
+            finishedAt: null,
+          };
+          job.attempts++;
+          job.requests += e.requests ?? 1;
+          if (e.type === 'done') job.done++;
+          job.latencyMs = Math.max(job.latencyMs, e.latencyMs ?? 0);
+          job.costUsd += e.costUsd ?? 0;
+          if (e.jobName !== null && (job.jobName === null || e.jobName > job.jobName))
+            job.jobName = e.jobName;
+          if (e.startedAt !== null && (job.startedAt === null || e.startedAt < job.startedAt))
+            job.startedAt = e.startedAt;
+          if (e.finishedAt !== null && (job.finishedAt === null || e.finishedAt > job.finishedAt))
+            job.finishedAt = e.finishedAt;
+          jobs.set(e.jobId, job);
+        }
+        return [...jobs.values()]
+          .map((job) => ({ ...job, costUsd: expect.closeTo(job.costUsd, 12) as number }))
+          .sort((a, b) => b.latencyMs - a.latencyMs || (a.jobId < b.jobId ? -1 : 1));
+      };
+      const totals = async (runId?: number) =>
         new Map(
-          (await store.attemptGroups()).map((g) => [
+          (await store.attemptGroups(runId)).map((g) => [
             [g.model, g.lane, g.promptName, g.promptVersion, g.type, g.cause].join('|'),
             {
               attempts: g.attempts,
@@ -973,7 +1007,11 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
           ]),
         );
       expect(await totals()).toEqual(await fromLog());
-      for (const runId of [1, 2, 3]) expect(await store.runUsage(runId)).toEqual(await runFromLog(runId));
+      for (const runId of [1, 2, 3]) {
+        expect(await store.runUsage(runId)).toEqual(await runFromLog(runId));
+        expect(await totals(runId)).toEqual(await fromLog(runId));
+        expect(await store.jobAttempts(runId)).toEqual(await jobsFromLog(runId));
+      }
       expect(await store.runUsage(1)).toMatchObject({ requests: 3, inputTokens: 21, lanes: ['batch'] });
       expect(await store.runUsage(3)).toMatchObject({ requests: 3, inputTokens: 16 });
       expect((await totals()).get('gemini-2.5-flash|batch|p|v2|done|')).toMatchObject({
@@ -1002,7 +1040,11 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
 
       expect((await store.pruneEvents(new Date(day(2)).toISOString())).events).toBe(5);
       expect(await totals()).toEqual(await fromLog());
-      for (const runId of [1, 2, 3]) expect(await store.runUsage(runId)).toEqual(await runFromLog(runId));
+      for (const runId of [1, 2, 3]) {
+        expect(await store.runUsage(runId)).toEqual(await runFromLog(runId));
+        expect(await totals(runId)).toEqual(await fromLog(runId));
+        expect(await store.jobAttempts(runId)).toEqual(await jobsFromLog(runId));
+      }
       expect((await store.runUsage(1)).requests).toBe(0);
       expect((await totals()).get('gemini-2.5-flash|batch|p|v1|retry|timeout')).toMatchObject({
         attempts: 1,
@@ -1014,6 +1056,81 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       expect(await totals()).toEqual(await fromLog());
       expect(await store.runUsage(2)).toEqual(await runFromLog(2));
       expect((await totals()).size).toBe(4);
+    });
+
+    it("keeps each run's attempts per batch job as they are logged (its report's slowest jobs), across calls, after a prune and a reopen too", async () => {
+      const at = (d: number, hour: number) =>
+        Date.parse(`2026-12-0${d}T${String(hour).padStart(2, '0')}:00:00Z`);
+      const attempt = (
+        when: number,
+        runId: number,
+        recordId: string,
+        job: { id: string; name: string | null } | null,
+        ms: number,
+        failed = false,
+      ) => ({
+        ...new AttemptEventFactory({ now: () => when }).create({
+          runId,
+          lane: 'batch',
+          model: 'gemini-2.5-flash',
+          job,
+          record: { id: recordId, chainId: recordId[0] ?? null, position: 1 },
+          prompt: { name: 'p', version: 'v1', hash: 'h' },
+          attempt: 0,
+          startedAt: when,
+          finishedAt: when + ms,
+          usage: { inputTokens: 10, outputTokens: 20 },
+          ...(failed ? { failure: { cause: 'timeout', message: 'no', raw: null } } : {}),
+        }),
+        ...(failed ? { type: 'retry' } : {}),
+      });
+      // Job j1 of run 1 is logged over two calls (its name known only in the second), a synchronous
+      // answer has no job, run 2 has a slower job of its own.
+      await store.appendEvents([
+        attempt(at(1, 1), 1, 'a/p1', { id: 'j1', name: null }, 4_000),
+        attempt(at(1, 1), 1, 'a/p2', { id: 'j1', name: null }, 4_000, true),
+        attempt(at(1, 2), 1, 'z/p1', null, 900),
+      ]);
+      await store.appendEvents([
+        attempt(at(1, 0), 1, 'a/p3', { id: 'j1', name: 'batches/j1' }, 6_000),
+        attempt(at(1, 3), 1, 'b/p1', { id: 'j2', name: 'batches/j2' }, 2_000),
+      ]);
+      await store.appendEvents([attempt(at(2, 1), 2, 'a/p2', { id: 'j3', name: 'batches/j3' }, 9_000)]);
+      const j1 = {
+        jobId: 'j1',
+        jobName: 'batches/j1',
+        lane: 'batch',
+        attempts: 3,
+        requests: 3,
+        done: 2,
+        latencyMs: 6_000,
+        startedAt: new Date(at(1, 0)).toISOString(),
+        finishedAt: new Date(at(1, 1) + 4_000).toISOString(),
+      };
+      expect(await store.jobAttempts(1)).toEqual([
+        expect.objectContaining(j1),
+        expect.objectContaining({ jobId: 'j2', attempts: 1, done: 1, latencyMs: 2_000 }),
+      ]);
+      expect(await store.jobAttempts(1, 1)).toEqual([expect.objectContaining({ jobId: 'j1' })]);
+      expect(await store.jobAttempts(2)).toEqual([
+        expect.objectContaining({ jobId: 'j3', latencyMs: 9_000 }),
+      ]);
+      expect(await store.jobAttempts(3)).toEqual([]);
+      // All runs' jobs are read from the log, as before.
+      expect((await store.jobAttempts()).map((job) => job.jobId)).toEqual(['j3', 'j1', 'j2']);
+
+      // A prune of day 1 leaves run 1 with nothing; a reopened store reads what was kept.
+      expect((await store.pruneEvents(new Date(at(2, 0)).toISOString())).events).toBe(5);
+      expect(await store.jobAttempts(1)).toEqual([]);
+      await store.close();
+      store = await backend.open();
+      expect(await store.jobAttempts(2)).toEqual([
+        expect.objectContaining({ jobId: 'j3', jobName: 'batches/j3', attempts: 1, requests: 1 }),
+      ]);
+      expect(await store.attemptGroups(1)).toEqual([]);
+      expect(await store.attemptGroups(2)).toEqual([
+        expect.objectContaining({ type: 'done', attempts: 1, records: 1, inputTokens: 10 }),
+      ]);
     });
 
     it("reads each lane's latest latencies, oldest first: a processed job's turnaround, a synchronous lane's answers", async () => {

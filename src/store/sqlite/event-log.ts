@@ -14,9 +14,9 @@ import { RECORD_ROW } from './row-placement.js';
 import {
   addToEventTotals,
   attemptTotals,
-  counted,
   rebuildEventTotals,
   REQUESTS_OF,
+  runJobAttempts,
   runUsageByLane,
 } from './attempt-totals.js';
 
@@ -174,51 +174,40 @@ export function listEvents(db: Database.Database, filter: EventFilter): StoredEv
 }
 
 /**
- * Attempts (and rejected records) grouped by model, lane, prompt, outcome and cause: of one run from
- * its events, of all runs from the totals kept as events are logged.
+ * Attempts (and rejected records) grouped by model, lane, prompt, outcome and cause, of one run or of
+ * all runs: from the totals kept as events are logged.
  */
 export function attemptGroups(db: Database.Database, runId: number | undefined): AttemptGroup[] {
-  if (runId === undefined) return attemptTotals(db);
-  return db
-    .prepare(
-      `SELECT model, lane, prompt_name AS promptName, prompt_version AS promptVersion, type, cause,
-              COUNT(*) AS attempts, SUM(${REQUESTS_OF('e')}) AS requests,
-              COUNT(DISTINCT record_id) AS records, SUM(input_tokens) AS inputTokens, SUM(output_tokens) AS outputTokens,
-              SUM(thoughts_tokens) AS thoughtsTokens, COALESCE(SUM(cost_usd), 0) AS costUsd,
-              COALESCE(SUM(latency_ms), 0) AS latencyMs
-         FROM events e WHERE ${counted('e')} AND run_id = ?
-        GROUP BY model, lane, prompt_name, prompt_version, type, cause
-        ORDER BY model, lane, prompt_name, prompt_version, type, cause`,
-    )
-    .all(runId) as AttemptGroup[];
+  return attemptTotals(db, runId);
 }
 
-/** Failures per cause (optionally of one run), most frequent first. */
+/** Failures per cause, most frequent first; `runScope` narrows them to a run (one value bound). */
+export const CAUSE_COUNTS = (runScope: '' | 'AND run_id = ?') =>
+  `SELECT cause, COUNT(*) AS attempts, COUNT(DISTINCT record_id) AS records,
+          SUM(CASE WHEN type IN ('dead', 'rejected') THEN 1 ELSE 0 END) AS dead
+     FROM events WHERE cause IS NOT NULL AND kind IN ('attempt', 'record') ${runScope}
+    GROUP BY cause ORDER BY attempts DESC, cause`;
+
+/** Failures per cause (optionally of one run: through events_by_cause, the failures alone). */
 export function causeCounts(db: Database.Database, runId: number | undefined): CauseCount[] {
-  const run = runId === undefined ? '' : 'AND run_id = ?';
-  return db
-    .prepare(
-      `SELECT cause, COUNT(*) AS attempts, COUNT(DISTINCT record_id) AS records,
-              SUM(CASE WHEN type IN ('dead', 'rejected') THEN 1 ELSE 0 END) AS dead
-         FROM events WHERE cause IS NOT NULL AND kind IN ('attempt', 'record') ${run}
-        GROUP BY cause ORDER BY attempts DESC, cause`,
-    )
-    .all(...(runId === undefined ? [] : [runId])) as CauseCount[];
+  return runId === undefined
+    ? (db.prepare(CAUSE_COUNTS('')).all() as CauseCount[])
+    : (db.prepare(CAUSE_COUNTS('AND run_id = ?')).all(runId) as CauseCount[]);
 }
 
-/** Attempts per job (optionally of one run), slowest first. */
+/** Attempts per job (optionally of one run: from its totals kept as logged), slowest first. */
 export function jobAttempts(db: Database.Database, runId: number | undefined, limit: number): JobAttempts[] {
-  const run = runId === undefined ? '' : 'AND run_id = ?';
+  if (runId !== undefined) return runJobAttempts(db, runId, limit);
   return db
     .prepare(
       `SELECT job_id AS jobId, MAX(job_name) AS jobName, MAX(lane) AS lane, COUNT(*) AS attempts,
               SUM(${REQUESTS_OF('events')}) AS requests, SUM(CASE WHEN type = 'done' THEN 1 ELSE 0 END) AS done,
               COALESCE(MAX(latency_ms), 0) AS latencyMs, COALESCE(SUM(cost_usd), 0) AS costUsd,
               MIN(started_at) AS startedAt, MAX(finished_at) AS finishedAt
-         FROM events WHERE kind = 'attempt' AND job_id IS NOT NULL ${run}
+         FROM events WHERE kind = 'attempt' AND job_id IS NOT NULL
         GROUP BY job_id ORDER BY latencyMs DESC, jobId LIMIT ?`,
     )
-    .all(...(runId === undefined ? [] : [runId]), limit) as JobAttempts[];
+    .all(limit) as JobAttempts[];
 }
 
 /**
