@@ -103,6 +103,13 @@ export class LaneDispatch {
     at: Number.NEGATIVE_INFINITY,
   };
 
+  /**
+   * `auto`'s decisions already logged for records the batch lane left ready for the round's next
+   * chunk (its last job was still open): there they are decided again, and the same decision is not
+   * logged twice.
+   */
+  private readonly loggedForNextChunk = new Map<string, string>();
+
   constructor(private readonly deps: LaneDispatchDeps) {}
 
   private get mode(): ExecutionMode {
@@ -129,6 +136,7 @@ export class LaneDispatch {
       return { ...(await this.deps.submitBatch()), heldByCost: 0 };
     const perJob = settings.maxRequestsPerJob * settings.recordsPerRequest;
     const total: DispatchRound = { submitted: 0, quotaRetryDelayMs: null, deferred: [], heldByCost: 0 };
+    this.loggedForNextChunk.clear();
     for (;;) {
       const chunk = roundChunkRecords(perJob, this.deps.requests.meanRecordBytes);
       const { round, listed, limit } = await this.dispatchChunk(chunk);
@@ -188,6 +196,13 @@ export class LaneDispatch {
     // A full chunk may have more ready records behind it: the batch lane then keeps an open last job
     // for the next chunk rather than sending it part-empty.
     if (toBatch.length > 0) round = await this.deps.submitBatch(toBatch, ready.length === limit);
+    if (round.leftForNextChunk && this.mode === 'auto') {
+      const decided = new Map(decisions.map((decision) => [decision.recordId, decision]));
+      for (const id of round.leftForNextChunk) {
+        const decision = decided.get(id);
+        if (decision) this.loggedForNextChunk.set(id, decisionKey(decision));
+      }
+    }
     for (const lane of SYNC_LANES) {
       const ids = [...byLane[lane]];
       if (ids.length > 0) await sync.send(lane, ids, (id) => costs.get(id) ?? 0);
@@ -251,6 +266,9 @@ export class LaneDispatch {
       if (decision.lane !== null) {
         this.held.delete(decision.recordId);
         if (this.mode !== 'auto') continue;
+        const logged = this.loggedForNextChunk.get(decision.recordId);
+        this.loggedForNextChunk.delete(decision.recordId);
+        if (logged === decisionKey(decision)) continue;
       } else {
         if (this.held.get(decision.recordId) === decision.reason) continue;
         this.held.set(decision.recordId, decision.reason);
@@ -420,4 +438,9 @@ function groupByLane(decisions: readonly LaneDecision[]): Record<Lane, Set<strin
   };
   for (const decision of decisions) if (decision.lane !== null) byLane[decision.lane].add(decision.recordId);
   return byLane;
+}
+
+/** What makes two decisions for a record the same one: its lane and its reason. */
+function decisionKey(decision: LaneDecision): string {
+  return `${decision.lane ?? 'held'} ${decision.reason}`;
 }

@@ -7,6 +7,7 @@ import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { openEmulatedSession } from '../fixtures/session.js';
 
 type Submitted = Extract<RunnerEvent, { type: 'job-submitted' }>;
+type Decision = Extract<RunnerEvent, { type: 'lane-decision' }>;
 
 // A round reads, sizes and packs ten jobs' worth of ready records at a time (two requests per job
 // here: chunks of 20), so its memory is what the next jobs need, not every ready record at once.
@@ -14,9 +15,19 @@ describe('a submission round, a chunk of jobs at a time', () => {
   const sandbox = emulatorSandbox();
 
   /** One pass of the runner (`run-once`) over a flat workload of `records` pages; the jobs it sent. */
-  async function onePass(records: number, execution: Record<string, number>, pageText?: string) {
+  async function onePass(
+    records: number,
+    execution: Record<string, number | string>,
+    pageText?: string,
+    extraYaml?: string,
+  ) {
     const emulator = await sandbox.startEmulator({ timeScale: 3600, turnaroundMs: 20_000, seed: 3 });
-    const workload = writeCatalogWorkload({ books: records, pages: 1, execution });
+    const workload = writeCatalogWorkload({
+      books: records,
+      pages: 1,
+      execution,
+      ...(extraYaml === undefined ? {} : { extraYaml }),
+    });
     onTestFinished(() => rmSync(workload.root, { recursive: true, force: true }));
     if (pageText !== undefined)
       for (const [chain] of workload.chains)
@@ -26,6 +37,7 @@ describe('a submission round, a chunk of jobs at a time', () => {
       await session.runner.runOnce();
       return {
         submitted: events.filter((event): event is Submitted => event.type === 'job-submitted'),
+        decisions: events.filter((event): event is Decision => event.type === 'lane-decision'),
         counts: await session.store.counts(),
       };
     } finally {
@@ -71,5 +83,23 @@ describe('a submission round, a chunk of jobs at a time', () => {
     );
     expect(pass.submitted.map((job) => job.requests)).toEqual(Array.from({ length: 15 }, () => 3));
     expect(pass.counts).toMatchObject({ ready: 0, in_flight: 45 });
+  });
+
+  // In auto, each decision is logged: a record whose open job waited for the next chunk is decided
+  // again there, and must not be logged twice for the one decision. (Flex at one request a day
+  // leaves the width to batch.)
+  it('logs one decision per record in auto when an open job waits for the next chunk', async () => {
+    const pass = await onePass(
+      45,
+      { max_requests_per_job: 4, max_job_bytes: 36_000, max_concurrent_jobs: 30, mode: 'auto' },
+      'x'.repeat(10_000),
+      ['limits:', '  models:', '    gemini-2.5-flash:', '      flex: { rpd: 1 }'].join('\n'),
+    );
+    const perRecord = new Map<string, number>();
+    for (const decision of pass.decisions)
+      perRecord.set(decision.recordId, (perRecord.get(decision.recordId) ?? 0) + 1);
+    expect(pass.submitted.length).toBeGreaterThan(1);
+    expect([...perRecord.values()].filter((count) => count > 1)).toEqual([]);
+    expect(perRecord.size).toBe(45);
   });
 });

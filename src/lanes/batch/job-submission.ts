@@ -25,6 +25,8 @@ export interface SubmissionRound {
   quotaRetryDelayMs: number | null;
   /** Intents whose create failed for a passing reason; the reconciler retries them after a backoff. */
   deferred: Array<{ jobId: string; error: unknown }>;
+  /** Records of an open last job left ready for the next chunk (see submitRound): they lead its list. */
+  leftForNextChunk?: string[];
 }
 
 /**
@@ -152,7 +154,10 @@ async function submitRound(
   // open, would go out part-empty once per chunk (when bytes, not the request count, fill jobs, or
   // the chunk is not a whole number of jobs). Its records stay ready and lead the next chunk's list.
   // Only behind another job, so each chunk makes progress.
-  if ((records ? moreReady : listed === limit) && lastJobOpen && jobs.length > 1) jobs.pop();
+  if ((records ? moreReady : listed === limit) && lastJobOpen && jobs.length > 1)
+    round.leftForNextChunk = jobs
+      .pop()
+      ?.members.flatMap((candidate) => candidate.group ?? [candidate.recordId]);
   for (const candidate of oversized) {
     const record = byId.get(candidate.recordId);
     if (!record) continue;
