@@ -330,6 +330,43 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       ]);
     });
 
+    it("re-sync takes a record moved to another chain or place, and leaves the unchanged records' state", async () => {
+      // a/p1 is done; a/p3 moves to chain b after b/p1; a/p2 and b/p1 are listed as they were.
+      await store.createJobIntent({
+        id: 'job1',
+        model: 'm',
+        kind: 'inline',
+        members: [{ recordId: 'a/p1', attempt: 0, promptHash: 'h', estimatedTokens: 1 }],
+      });
+      await store.completeRecords([{ recordId: 'a/p1', jobId: 'job1', inputTokens: 3, outputTokens: 4 }]);
+      const moved = { ...page('a', 3), chainId: 'b', position: 2 };
+      const summary = await store.syncRecords(() =>
+        stream([page('a', 1), page('a', 2), page('b', 1), moved]),
+      );
+      expect(summary).toMatchObject({ seen: 4, inserted: 0 });
+      await store.linkChains();
+      await store.refreshReadiness();
+      expect(await store.getRecord('a/p3')).toMatchObject({
+        chainId: 'b',
+        position: 2,
+        predecessorId: 'b/p1',
+      });
+      expect(await store.getRecord('a/p1')).toMatchObject({
+        status: 'done',
+        chainId: 'a',
+        vars: { page: 1 },
+      });
+      expect(await store.getRecord('a/p2')).toMatchObject({
+        status: 'ready',
+        predecessorId: 'a/p1',
+        remaining: 1,
+      });
+      expect((await store.listRecords({ chainId: 'b', order: 'chain' })).map((r) => r.id)).toEqual([
+        'b/p1',
+        'a/p3',
+      ]);
+    });
+
     it('claims records into one job only and unblocks the successor on completion', async () => {
       const member = { recordId: 'a/p1', attempt: 0, promptHash: 'h', estimatedTokens: 10 };
       await store.createJobIntent({ id: 'job1', model: 'm', kind: 'inline', members: [member] });
