@@ -20,8 +20,12 @@ export function requestsOf(requests: number, records: number): string {
     : `${counted(requests, 'request')} (${counted(records, 'record')})`;
 }
 
-/** Milliseconds → "45s", "12m", "3h 05m", "2d 04h". */
+/**
+ * Milliseconds → "0.3s", "45s", "12m", "3h 05m", "2d 04h". Under a second to a tenth: on the
+ * emulator (and for a fast job) a turnaround or an age of 300 ms printed as "0s" read as nothing.
+ */
 export function duration(ms: number): string {
+  if (ms >= 50 && ms < 950) return `${(ms / 1000).toFixed(1)}s`;
   const seconds = Math.max(0, Math.round(ms / 1000));
   if (seconds < 60) return `${seconds}s`;
   const minutes = Math.round(seconds / 60);

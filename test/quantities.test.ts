@@ -22,6 +22,10 @@ describe('quantities', () => {
     expect(duration((3 * 60 + 5) * 60_000)).toBe('3h 05m');
     expect(duration((52 * 60 + 10) * 60_000)).toBe('2d 04h');
     expect(duration(-5)).toBe('0s');
+    expect(duration(20)).toBe('0s');
+    expect(duration(260)).toBe('0.3s');
+    expect(duration(949)).toBe('0.9s');
+    expect(duration(950)).toBe('1s');
     expect(usd(0)).toBe('$0.00');
     expect(usd(0.004_213)).toBe('$0.0042');
     expect(usd(12.345)).toBe('$12.35');
