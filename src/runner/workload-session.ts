@@ -4,7 +4,7 @@ import { createGeminiClient, type GeminiClient } from '../gemini/index.js';
 import { MediaUploader } from '../media/index.js';
 import { openOutputSink, type OutputSink } from '../outputs/index.js';
 import { loadPrompt } from '../prompts/index.js';
-import { createValidator, jsonSchemaForModel } from '../results/index.js';
+import { createValidator, jsonSchemaForModel, type OutputValidator } from '../results/index.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { WorkloadStore } from '../store/store.js';
 import { openSource, sourceFingerprint } from '../workload/index.js';
@@ -148,8 +148,7 @@ export async function openWorkloadSession(
   const gemini = options.gemini ?? defaultClient(config);
   const prompt = await loadPrompt(config.prompt.dir, config.prompt.name, config.prompt.version);
   settings.prompt = { ...settings.prompt, templateHash: prompt.templateHash };
-  const schema = config.model.response_schema;
-  const validator = createValidator(schema);
+  const validator = createValidator(config.model.response_schema);
   const clock = options.clock ?? systemClock;
   const store = openWorkloadStore(config, clock);
   let lease: HeldLease;
@@ -160,6 +159,35 @@ export async function openWorkloadSession(
     throw error;
   }
   lease.keepAlive();
+  try {
+    return await wireSession({ config, options, settings, gemini, prompt, validator, clock, store, lease });
+  } catch (error) {
+    // Given up here, or its heartbeat keeps the process alive holding the lease: a run refused by a
+    // check made while wiring (PROMPT_NOT_GROUPED) printed its error, never exited and kept every
+    // other command of the workload out with RUN_LOCKED.
+    await lease.release();
+    await store.close();
+    throw error;
+  }
+}
+
+/** What a session is wired from: the config's parts read before the store's lease was taken. */
+interface SessionParts {
+  config: LoadedConfig;
+  options: WorkloadSessionOptions;
+  settings: RunnerSettings;
+  gemini: GeminiClient;
+  prompt: Awaited<ReturnType<typeof loadPrompt>>;
+  validator: OutputValidator;
+  clock: RunnerClock;
+  store: WorkloadStore;
+  lease: HeldLease;
+}
+
+/** The runner and everything it runs with, over a store whose lease is held. */
+async function wireSession(parts: SessionParts): Promise<WorkloadSession> {
+  const { config, options, settings, gemini, prompt, validator, clock, store, lease } = parts;
+  const schema = config.model.response_schema;
   const outputs = workloadOutputs(config, store);
   const archive = new TextArchive(store);
   const responseJsonSchema = schema === undefined ? undefined : jsonSchemaForModel(schema);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { runCli } from '../fixtures/cli.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 describe('wavebatch config check', () => {
   let root: string;
@@ -69,6 +70,19 @@ describe('wavebatch config check', () => {
     const ungroupedPrompt = await runCli(['config', 'check', '-c', grouped], { env: {} });
     expect(ungroupedPrompt.code).toBe(2);
     expect(ungroupedPrompt.stderr).toContain('never uses `records`, but execution.records_per_request is 5');
+    // run-once finds it after taking the store's lease: it exits 2 and gives the lease up (it printed
+    // the error, never exited and kept the workload locked). Nothing is sent: the port is closed.
+    const refusedRun = await runCli(['run-once', '-c', grouped, '--base-url', 'http://127.0.0.1:9'], {
+      env: { GEMINI_API_KEY: 'unused-key' },
+    });
+    expect(refusedRun.code).toBe(2);
+    expect(refusedRun.stderr).toContain('never uses `records`, but execution.records_per_request is 5');
+    const store = new SqliteStore({ path: join(root, 'state', 'state.db') });
+    try {
+      expect(await store.readLease()).toBeNull();
+    } finally {
+      await store.close();
+    }
     writeFileSync(
       join(root, 'prompts/page/v2.jinja'),
       '{% for r in records %}Page {{ r.page }}\n{% endfor %}',
