@@ -174,6 +174,8 @@ export function runnerLogLine(event: RunnerEvent): LogLine {
           ageMs: event.ageMs,
           thresholdMs: event.thresholdMs,
           action: event.action,
+          // Where a cancelled job's records went (resent, split or hedged), for a log collector too.
+          ...(event.records !== undefined ? { records: event.records } : {}),
         },
       );
     case 'stale-redo': {

@@ -95,6 +95,24 @@ describe('runnerLogLine', () => {
     );
   });
 
+  it("logs a stalled job's action, and where a cancelled job's records went", () => {
+    const stalled = {
+      type: 'job-stalled',
+      jobId: 'j1',
+      remoteName: 'batches/abc',
+      state: 'RUNNING',
+      ageMs: 3 * 3_600_000,
+      thresholdMs: 3_600_000,
+    } as const;
+    const cancelled = runnerLogLine({ ...stalled, action: 'cancelled', records: 'split' });
+    expect(cancelled).toMatchObject({
+      level: 'warn',
+      fields: { event: 'job-stalled', jobId: 'j1', action: 'cancelled', records: 'split' },
+    });
+    expect(cancelled.message).toContain('cancelled');
+    expect(runnerLogLine({ ...stalled, action: 'waiting' }).fields).not.toHaveProperty('records');
+  });
+
   it('logs a failed run as an error', () => {
     const line = runnerLogLine({
       type: 'run-finished',
