@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { LoadedConfig } from '../config/index.js';
@@ -38,6 +38,7 @@ import { readEventOutputs } from './event-outputs.js';
 import { planRunSelection } from './run-selection.js';
 import type { RecordSelection, SelectionPlan } from './selection.js';
 import { ExportTargetError } from './errors.js';
+import { openExportFile } from './export-target.js';
 import { takeLease } from '../store/lease.js';
 import { writeFailures, type FailureExportFormat } from './failure-export.js';
 import { summarizeStatus, THROUGHPUT_WINDOW_MS, type WorkloadStatus } from './status.js';
@@ -312,6 +313,14 @@ export class WorkloadService {
       }
       return { ...pruned, reports };
     });
+  }
+
+  /**
+   * Opens a file for an export (`export -o`, `failures --export -o`, `report -o`): refused when it is
+   * one of the workload's own files or folders, or cannot be written (ExportTargetError, exit 2).
+   */
+  openExportFile(path: string): Promise<WriteStream> {
+    return openExportFile(this.config, path);
   }
 
   /** Writes one CSV row per chain (its outputs merged in page order) to `out`; returns how many chains. */

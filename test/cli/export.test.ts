@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,6 +112,60 @@ describe.each(OUTPUT_SINKS)('wavebatch export, %s output sink', (sink) => {
     const missing = await runCli(['export', '-f', 'files', '-c', configPath], { env });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('--out');
+  });
+
+  it("refuses to write an export over the workload's own files (store, config, source, outputs), even through a link, or where it cannot write", async () => {
+    const store = join(root, 'state', 'state.db');
+    const page = join(root, 'dataset', 'ST', 'school1', '1900', 'page_1.txt');
+    const output = readdirSync(join(root, 'out'), { recursive: true, withFileTypes: true }).find((entry) =>
+      entry.isFile(),
+    );
+    const outputFile = join(output?.parentPath ?? '', output?.name ?? '');
+    const link = join(root, 'innocent.jsonl');
+    symlinkSync(store, link);
+    const own = {
+      [store]: 'the state folder',
+      [configPath]: 'the workload config',
+      [page]: 'the source folder',
+    };
+    own[outputFile] = 'the output folder';
+    own[link] = 'the state folder';
+    const before = new Map([store, configPath, page, outputFile].map((path) => [path, readFileSync(path)]));
+    const attempts = Object.keys(own).flatMap((target) => [
+      ['export', '-f', 'csv', '-o', target],
+      ['failures', '--export', 'jsonl', '-o', target],
+      ['report', '-o', target],
+    ]);
+    for (const args of attempts) {
+      const refused = await runCli([...args, '-c', configPath], { env });
+      expect(refused.code, args.join(' ')).toBe(2);
+      expect(refused.stderr).toContain('[INPUT_EXPORT_TARGET]');
+      expect(refused.stderr).toContain(own[args.at(-1) as string]);
+    }
+    for (const [path, bytes] of before) expect(readFileSync(path)).toEqual(bytes);
+    // The store still opens, and the outputs are all there.
+    expect((await runCli(['export', '-c', configPath], { env })).stderr).toBe('exported 4 outputs\n');
+
+    const nowhere = await runCli(['export', '-o', join(root, 'no', 'such', 'x.jsonl'), '-c', configPath], {
+      env,
+    });
+    expect(nowhere).toMatchObject({ code: 2, stdout: '' });
+    expect(nowhere.stderr).toMatch(
+      /^error \[INPUT_EXPORT_TARGET\]: Cannot write .*x\.jsonl: its folder does not exist\.\n$/,
+    );
+    const folder = await runCli(['export', '-f', 'csv', '-o', join(root, 'dataset'), '-c', configPath], {
+      env,
+    });
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toContain('the source folder');
+    const aFolder = await runCli(
+      ['export', '-f', 'csv', '-o', join(root, 'prompts', '..', 'clean'), '-c', configPath],
+      {
+        env,
+      },
+    );
+    expect(aFolder.code).toBe(2);
+    expect(aFolder.stderr).toContain('it is a folder');
   });
 
   it('assembles a markdown document per chain, marking the dead letter and the page behind it', async () => {

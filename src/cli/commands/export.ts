@@ -1,4 +1,3 @@
-import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { Command, Option } from 'commander';
 import { configOption } from '../config-option.js';
@@ -44,7 +43,7 @@ export function exportCommand(): Command {
         const count = await withWorkloadService(options.config, async (service) => {
           if (options.format === 'files') return service.exportOutputFiles(options.out as string);
           if (options.format === 'assembled') return service.exportAssembled(options.out);
-          const out = options.out ? createWriteStream(options.out) : process.stdout;
+          const out = options.out ? await service.openExportFile(options.out) : process.stdout;
           const written =
             options.format === 'chains'
               ? await service.exportChains(out)

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
 import { Command, Option } from 'commander';
 import { WavebatchError } from '../../errors.js';
 import { LANES, type Lane } from '../../lanes/lane.js';
@@ -130,15 +130,21 @@ export function historyCommands(): Command[] {
     .option('-o, --out <file>', 'write it to this file instead of standard output')
     .action(async (run: string | undefined, options: { config?: string; out?: string }) => {
       const runId = run === undefined ? undefined : positiveInt(run, 'run');
-      const markdown = await withWorkloadService(options.config, (service) => service.report(runId));
+      const markdown = await withWorkloadService(options.config, async (service) => {
+        const text = await service.report(runId);
+        if (text === null || !options.out) return text;
+        const out = await service.openExportFile(options.out);
+        out.end(text);
+        await finished(out);
+        return text;
+      });
       if (markdown === null)
         throw new HistoryNotFoundError(
           runId === undefined
             ? 'No run yet: `wavebatch run` first.'
             : `No run ${runId}; \`wavebatch runs\` lists them.`,
         );
-      if (options.out) await writeFile(options.out, markdown, 'utf8');
-      else await print(markdown);
+      if (!options.out) await print(markdown);
     });
 
   const prune = new Command('prune')

@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { WavebatchError } from '../../errors.js';
 import { printable } from '../../printable.js';
@@ -74,7 +74,7 @@ export function maintenanceCommands(): Command[] {
             process.stdout.write(none);
             return;
           }
-          const out = options.out ? createWriteStream(options.out) : process.stdout;
+          const out = options.out ? await service.openExportFile(options.out) : process.stdout;
           if (options.export) await service.exportFailures(options.export, out, filter);
           else
             for (const row of rows) {
@@ -83,7 +83,10 @@ export function maintenanceCommands(): Command[] {
               );
               if (options.verbose) out.write(failureDetails(row));
             }
-          if (out !== process.stdout) await new Promise<void>((resolve) => out.end(resolve));
+          if (out !== process.stdout) {
+            out.end();
+            await finished(out);
+          }
         });
       },
     );

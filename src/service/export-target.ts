@@ -1,0 +1,95 @@
+import type { WriteStream } from 'node:fs';
+import { open, realpath } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import type { LoadedConfig } from '../config/index.js';
+import { ExportTargetError } from './errors.js';
+
+/** A file or folder of the workload that an export must never write over. */
+interface OwnPlace {
+  path: string;
+  kind: 'file' | 'folder';
+  what: string;
+}
+
+/**
+ * The workload's own files and folders: its config, its source, its prompts, its state store and
+ * its outputs. `export -o`, `failures --export -o` and `report -o` replaced whatever they were
+ * given: `-o .wavebatch/state.db` left a store no command could open, `-o data.jsonl` became the
+ * next sync's source, and `-o out/part-000001.jsonl` truncated a committed shard of paid outputs.
+ */
+function ownPlaces(config: LoadedConfig): OwnPlace[] {
+  const places: OwnPlace[] = [
+    { path: config.configPath, kind: 'file', what: 'the workload config' },
+    { path: config.outputs, kind: 'folder', what: 'the output folder' },
+    { path: config.data_dir, kind: 'folder', what: 'the state folder (data_dir)' },
+    { path: config.prompt.dir, kind: 'folder', what: 'the prompt folder' },
+  ];
+  const source = config.source;
+  if (source.type === 'directory') {
+    places.push({ path: source.path, kind: 'folder', what: 'the source folder' });
+    if (source.allow_list)
+      places.push({ path: source.allow_list, kind: 'file', what: "the source's allow-list" });
+  } else if (source.type !== 'function') {
+    places.push({ path: source.path, kind: 'file', what: 'the source file' });
+  }
+  if (config.assemble)
+    places.push({ path: config.assemble.path, kind: 'folder', what: 'the assembly folder' });
+  return places;
+}
+
+/** Where a path really is: links followed, also for a file not created yet (through its folder). */
+async function realLocation(path: string): Promise<string> {
+  const absolute = resolve(path);
+  try {
+    return await realpath(absolute);
+  } catch {
+    try {
+      return join(await realpath(dirname(absolute)), basename(absolute));
+    } catch {
+      return absolute;
+    }
+  }
+}
+
+function isInside(folder: string, path: string): boolean {
+  const rest = relative(folder, path);
+  return rest === '' || (!rest.startsWith('..') && !isAbsolute(rest));
+}
+
+const OPEN_PROBLEMS: Record<string, string> = {
+  ENOENT: 'its folder does not exist',
+  EISDIR: 'it is a folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOTDIR: 'a part of the path is not a folder',
+};
+
+/**
+ * Opens `path` for an export of this workload (created, or emptied), after refusing any of the
+ * workload's own files and folders (ExportTargetError, exit 2, nothing written); a path that cannot
+ * be opened is refused the same way, named with the reason.
+ */
+export async function openExportFile(config: LoadedConfig, path: string): Promise<WriteStream> {
+  const target = await realLocation(path);
+  for (const place of ownPlaces(config)) {
+    const own = await realLocation(place.path);
+    if (place.kind === 'folder' ? isInside(own, target) : own === target)
+      throw new ExportTargetError(
+        `${path} is ${place.kind === 'folder' ? `inside ${place.what}` : place.what} (${place.path}); ` +
+          'write the export to another file.',
+      );
+  }
+  try {
+    const stream = (await open(path, 'w')).createWriteStream();
+    // A write that fails later (a full disk) is reported by `finished(stream)`, which every caller
+    // awaits; without a listener the stream's 'error' event would end the process with a stack trace.
+    stream.on('error', () => undefined);
+    return stream;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    throw new ExportTargetError(
+      `Cannot write ${path}: ${OPEN_PROBLEMS[code] ?? (error instanceof Error ? error.message : String(error))}.`,
+    );
+  }
+}
