@@ -11,7 +11,7 @@ const JOB_NAME = /^[a-z0-9-]+$/;
 
 /** Refused, not redacted: a URL with a password would be printed, logged and stored in many places. */
 const CREDENTIALS_IN_URL =
-  'must not hold credentials (user:password@): the API key comes only from GEMINI_API_KEY or GOOGLE_API_KEY';
+  'must not hold credentials (user:password@, or a key= / token= query): the API key comes only from GEMINI_API_KEY or GOOGLE_API_KEY';
 
 const responseSchema = z.custom<object>(
   (value) => isZodSchema(value) || (typeof value === 'object' && value !== null && !Array.isArray(value)),

@@ -66,11 +66,20 @@ export function redactNullable(text: string | null): string | null {
   return text === null ? null : redact(text);
 }
 
-/** True when a URL names a user or password (`https://user:key@host`); such URLs are refused. */
+/** Query parameters that carry a credential (`?key=…` is how Google's REST API takes an API key). */
+const CREDENTIAL_PARAMETERS =
+  /^(key|api[-_]?key|x-goog-api-key|access[-_]?token|token|auth|password|secret)$/i;
+
+/**
+ * True when a URL names a user or password (`https://user:key@host`) or carries a credential in its
+ * query (`?key=AIza…`, `?access_token=…`); such URLs are refused: `config check` printed a
+ * `?key=` base URL as it was, and every log line and event would name it.
+ */
 export function urlHasCredentials(url: string): boolean {
   try {
     const parsed = new URL(url);
-    return parsed.username !== '' || parsed.password !== '';
+    if (parsed.username !== '' || parsed.password !== '') return true;
+    return [...parsed.searchParams.keys()].some((name) => CREDENTIAL_PARAMETERS.test(name));
   } catch {
     return false;
   }

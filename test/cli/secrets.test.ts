@@ -94,11 +94,20 @@ describe('secrets echoed by the API never reach the database, stderr or exports'
     const refused = await runCli(['run', '-c', configPath], { env });
     writeFileSync(configPath, yaml);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain('api.base_url: must not hold credentials (user:password@)');
+    expect(refused.stderr).toContain('api.base_url: must not hold credentials (user:password@');
     expectNoSecret('stderr', refused.stderr);
     const flag = await runCli(['jobs', '--base-url', `https://svc:${PASSWORD}@127.0.0.1:9`], { env });
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain('must not hold credentials');
     expectNoSecret('stderr', flag.stderr);
+    // The key in the URL's query, as Google's REST API takes it: config check printed it as it was.
+    writeFileSync(configPath, yaml.replace(emulator.url, `${emulator.url}/?key=${KEY}`));
+    for (const command of [['config', 'check'], ['config', 'check', '--json'], ['run']]) {
+      const queried = await runCli([...command, '-c', configPath], { env });
+      expect(queried.code, command.join(' ')).toBe(2);
+      expect(queried.stderr).toContain('a key= / token= query');
+      expectNoSecret(command.join(' '), queried.stdout + queried.stderr);
+    }
+    writeFileSync(configPath, yaml);
   });
 });

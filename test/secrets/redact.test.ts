@@ -78,6 +78,9 @@ describe('redact', () => {
     expect(urlHasCredentials('https://key@host.example')).toBe(true);
     expect(urlHasCredentials('http://127.0.0.1:8080')).toBe(false);
     expect(urlHasCredentials('not a url')).toBe(false);
+    expect(urlHasCredentials('http://127.0.0.1:8080/?key=AIzaSyFAKE')).toBe(true);
+    expect(urlHasCredentials('https://host.example/v1beta?alt=json&ACCESS_TOKEN=ya29.x')).toBe(true);
+    expect(urlHasCredentials('https://host.example/v1beta?alt=json')).toBe(false);
   });
 
   it('is applied to the free text of runner events and to errors printed on stderr', () => {

@@ -72,7 +72,7 @@ export function clientFor(options: { baseUrl?: string }, deps: OneoffDeps): Gemi
   }
   if (baseUrl !== undefined && urlHasCredentials(baseUrl)) {
     throw new OneoffInputError(
-      '--base-url (or WAVEBATCH_BASE_URL) must not hold credentials (user:password@); ' +
+      '--base-url (or WAVEBATCH_BASE_URL) must not hold credentials (user:password@, or a key= / token= query); ' +
         'the API key comes only from GEMINI_API_KEY or GOOGLE_API_KEY.',
     );
   }
