@@ -6,6 +6,8 @@ export type GeminiErrorCode =
   | 'NOT_FOUND'
   /** A 404 that is no Gemini API error (an HTML page, an empty body): the API root is wrong. */
   | 'ENDPOINT_NOT_FOUND'
+  /** A 404 saying the model is not served (`models/x is not found for API version …`): model.name is wrong. */
+  | 'MODEL_NOT_FOUND'
   | 'INVALID_ARGUMENT'
   | 'PERMISSION_DENIED'
   | 'UNAVAILABLE'
@@ -38,9 +40,9 @@ export class GeminiApiError extends WavebatchError {
     this.retryable = init.retryable;
   }
 
-  /** A wrong API root is the user's input to fix (exit 2); every other API failure is a failure. */
+  /** A wrong API root or model name is the user's input to fix (exit 2); every other API failure is a failure. */
   override get category(): ErrorCategory {
-    return this.code === 'ENDPOINT_NOT_FOUND' ? 'input' : super.category;
+    return this.code === 'ENDPOINT_NOT_FOUND' || this.code === 'MODEL_NOT_FOUND' ? 'input' : super.category;
   }
 
   /** Type guard that also works across duplicated module copies. */
@@ -81,6 +83,8 @@ const GOOGLE_API_ROOT = 'https://generativelanguage.googleapis.com';
 
 const ADVICE: Record<Exclude<GeminiErrorCode, 'NOT_FOUND' | 'ENDPOINT_NOT_FOUND'>, string> = {
   QUOTA_EXHAUSTED: 'Wait and retry, or lower max_concurrent_jobs / enqueued_token_budget for your tier.',
+  MODEL_NOT_FOUND:
+    'Check the model name (model.name, e.g. gemini-2.5-flash): this API does not serve it for this call (ListModels names the models it has).',
   INVALID_ARGUMENT: 'The request was rejected as malformed; fix the input or the model name before retrying.',
   PERMISSION_DENIED: 'Check that GEMINI_API_KEY (or GOOGLE_API_KEY) is valid and allowed to use this model.',
   UNAVAILABLE: 'The service is temporarily unavailable; retry later.',
@@ -164,7 +168,9 @@ export function toGeminiApiError(
       ? 'ENDPOINT_NOT_FOUND'
       : missingFile(status, body?.message)
         ? 'NOT_FOUND'
-        : classify(status, rpcStatus);
+        : missingModel(status, body?.message)
+          ? 'MODEL_NOT_FOUND'
+          : classify(status, rpcStatus);
   const retryDelayMs = body ? retryDelayOf(body.details) : undefined;
   const serverMessage =
     code === 'ENDPOINT_NOT_FOUND'
@@ -194,6 +200,15 @@ export function toGeminiApiError(
  */
 function missingFile(status: number, message: string | undefined): boolean {
   return status === 403 && message !== undefined && /access the File \S+ or it may not exist/i.test(message);
+}
+
+/**
+ * Google's 404 for a model it does not serve names it first: "models/gemini-2.5-flsh is not found for
+ * API version v1beta, or is not supported for batchGenerateContent. …". Every job and request of the
+ * run would meet it: a misspelled model.name dead-lettered the whole workload, job by job.
+ */
+function missingModel(status: number, message: string | undefined): boolean {
+  return status === 404 && message !== undefined && /^models\/\S+ is not found\b/.test(message);
 }
 
 function classify(status: number, rpcStatus: string | undefined): GeminiErrorCode {

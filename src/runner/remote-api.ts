@@ -12,12 +12,14 @@ import type { ConnectionWatch } from './connection-watch.js';
 
 /**
  * Errors that every later call would meet too (a refused key, a base URL that is not the Gemini
- * API): the run stops on them instead of reporting them job by job forever.
+ * API, a model it does not serve): the run stops on them instead of reporting them job by job forever.
  */
 export function endsTheRun(error: unknown): boolean {
   return (
     GeminiApiError.isInstance(error) &&
-    (error.code === 'PERMISSION_DENIED' || error.code === 'ENDPOINT_NOT_FOUND')
+    (error.code === 'PERMISSION_DENIED' ||
+      error.code === 'ENDPOINT_NOT_FOUND' ||
+      error.code === 'MODEL_NOT_FOUND')
   );
 }
 

@@ -400,6 +400,7 @@ export class SyncLaneDriver {
 const RUN_STOPPING_CODES: ReadonlySet<string> = new Set([
   'PERMISSION_DENIED',
   'NOT_FOUND',
+  'MODEL_NOT_FOUND',
   'ENDPOINT_NOT_FOUND',
   'LANE_NO_QUOTA',
 ]);
