@@ -6,6 +6,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 import type { RunnerEvent } from '../../src/runner/events.js';
 import { openWorkloadSession } from '../../src/runner/workload-session.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { runCli } from '../fixtures/cli.js';
 import { emulatedConfig } from '../fixtures/session.js';
 
 // A base URL pointed at the wrong server for one run answers every call with a 404 page. That is
@@ -61,5 +62,31 @@ describe('a run against a wrong base URL', () => {
     expect(summary.counts).toMatchObject({ done: 3, total: 3 });
     const keys = emulator.ledger.entries().map((entry) => entry.key);
     expect(keys.sort()).toEqual(workload.chains.map((chain) => chain[0]).sort());
+  });
+
+  // The mistake the README warns of: the emulator's URL with the API version on it. The SDK adds its
+  // own version (`/v1beta/v1beta/models/...`), a path the emulator, like Google's front end, does not
+  // serve: an HTML 404, not the API's NOT_FOUND that would read as a missing model.
+  it('the real bin pointed at the emulator with /v1beta on its URL stops with ENDPOINT_NOT_FOUND, exit 2', async () => {
+    const workload = writeCatalogWorkload({ books: 2, pages: 1, execution: { poll_interval: 20 } });
+    root = workload.root;
+    const withVersion = `${emulator.url}/v1beta`;
+    const result = await runCli(['run', '-c', workload.configPath, '--base-url', withVersion], {
+      env: { GEMINI_API_KEY: 'wrong-base-url-key' },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('[ENDPOINT_NOT_FOUND]');
+    expect(result.stderr).toContain(`The server at ${withVersion} answered 404 without a Gemini API error`);
+    expect(result.stderr).not.toContain('Check the model name');
+    expect(result.stderr).not.toContain('<!DOCTYPE');
+
+    // Not one record failed: none is dead-lettered nor charged an attempt, and nothing was billed.
+    const session = await openWorkloadSession(await emulatedConfig(workload.configPath, emulator));
+    const counts = await session.store.counts();
+    const failures = await session.store.listFailures();
+    await session.close();
+    expect(counts).toMatchObject({ dead: 0, done: 0, total: 2 });
+    expect(failures).toEqual([]);
+    expect(emulator.ledger.entries()).toEqual([]);
   });
 });
