@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   answerRequest,
+  countRequestTokens,
   thinkingOf,
   thinkingRefusal,
   type Responder,
@@ -18,6 +19,7 @@ import type { FaultInjector } from './fault-injector.js';
 import type { FileStore } from './file-store.js';
 import { fileReferenceError, fileResolver } from './file-references.js';
 import type { MemoryLedger } from './ledger.js';
+import { inputTokenRefusal } from './request-checks.js';
 import { seededRandom, shuffle } from './seeded-random.js';
 
 /** What processing a job needs from the emulator. */
@@ -136,9 +138,13 @@ function answerOnce(
   if (refusal !== undefined) return { error: rowStatus(refusal.body().error) };
   const budget = thinkingRefusal(thinkingOf(job.model), request);
   if (budget !== undefined) return { error: { code: GRPC_CODE.INVALID_ARGUMENT, message: budget } };
+  const resolveFile = fileResolver(context.files);
+  // The job goes on without it: one row's error, unbilled, as a real-time call's 400.
+  const tooLong = inputTokenRefusal(job.model, countRequestTokens(request, resolveFile));
+  if (tooLong !== undefined) return { error: rowStatus(tooLong.body().error) };
   const fault = context.faults.recordFault(key);
   const answer = answerRequest(
-    { model: job.model, request, key, seed: context.seed, resolveFile: fileResolver(context.files) },
+    { model: job.model, request, key, seed: context.seed, resolveFile },
     fault,
     context.responder(),
   );

@@ -10,7 +10,7 @@ import { waitUntil } from './clock.js';
 import { GoogleError, MAX_REQUEST_BYTES } from './google-error.js';
 import { requestedTier, shedError } from './service-tiers.js';
 import { billAnswer } from './billing.js';
-import { generateRequestOf, requireModel } from './request-checks.js';
+import { generateRequestOf, inputTokenRefusal, requireModel } from './request-checks.js';
 import { fileReferenceError, fileResolver } from './file-references.js';
 import { isJsonObject } from './json-object.js';
 import {
@@ -45,6 +45,9 @@ export function modelRoutes(state: EmulatorState): Hono<Env> {
       requireFiles(state, request);
       const resolveFile = fileResolver(state.files);
       const inputTokens = countRequestTokens(request, resolveFile);
+      // A prompt the model cannot take is refused outright: not billed, nor counted against a quota.
+      const tooLong = inputTokenRefusal(model, inputTokens);
+      if (tooLong) throw tooLong;
       const admission = state.tiers.admit(model, tier, inputTokens);
       // The quota windows run on emulated time; the client waits in real time.
       if ('refused' in admission)

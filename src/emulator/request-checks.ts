@@ -1,4 +1,4 @@
-import { catalogModel, thinkingRefusal, type WireGenerateRequest } from './model/index.js';
+import { catalogModel, inputTokenLimitOf, thinkingRefusal, type WireGenerateRequest } from './model/index.js';
 import { GoogleError, invalidArgument, unknownFields } from './google-error.js';
 import { isJsonObject } from './json-object.js';
 import { unknownRequestFields } from './request-fields.js';
@@ -48,4 +48,18 @@ export function generateRequestOf(body: unknown, what: string, model: string): W
   const refusal = requestRefusal(body, what, model);
   if (refusal) throw refusal;
   return body as WireGenerateRequest;
+}
+
+/**
+ * Google's 400 for a prompt over the model's input token limit, or undefined; `inputTokens` is the
+ * count the request would be billed (countRequestTokens). Its words, as the API answers
+ * (gemini-cli#4231, #6678): "The input token count (1200293) exceeds the maximum number of tokens
+ * allowed (1048576)."
+ */
+export function inputTokenRefusal(model: string, inputTokens: number): GoogleError | undefined {
+  const limit = inputTokenLimitOf(model);
+  if (inputTokens <= limit) return undefined;
+  return invalidArgument(
+    `The input token count (${inputTokens}) exceeds the maximum number of tokens allowed (${limit}).`,
+  );
 }

@@ -25,6 +25,7 @@ export {
   MODEL_NAMES,
   bareModelName,
   catalogModel,
+  inputTokenLimitOf,
   thinkingOf,
   type CatalogModel,
   type Thinking,
