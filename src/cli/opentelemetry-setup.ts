@@ -1,4 +1,5 @@
 import { metrics, trace } from '@opentelemetry/api';
+import { MAX_TIMER_MS } from '../clock.js';
 
 /** How long exporting what is left may hold up the end of a command. */
 export const OTEL_SHUTDOWN_TIMEOUT_MS = 2000;
@@ -52,7 +53,8 @@ export async function startOpenTelemetry(
   });
   trace.setGlobalTracerProvider(tracerProvider);
   metrics.setGlobalMeterProvider(meterProvider);
-  const timeoutMs = options.shutdownTimeoutMs ?? OTEL_SHUTDOWN_TIMEOUT_MS;
+  // Capped to what a timer holds: a longer timeout would overflow and fire after 1 ms.
+  const timeoutMs = Math.min(options.shutdownTimeoutMs ?? OTEL_SHUTDOWN_TIMEOUT_MS, MAX_TIMER_MS);
   return {
     shutdown: async () => {
       const stopped = Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]).then(

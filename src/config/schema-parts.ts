@@ -36,6 +36,11 @@ export const duration = z
     return Math.round(ms);
   });
 
+/** A `duration` of at most `maxMs`; `most` writes the limit as a user would ("24h") and says why it is one. */
+export function durationAtMost(maxMs: number, most: string) {
+  return duration.refine((ms) => ms <= maxMs, { error: `expected a duration of at most ${most}` });
+}
+
 /** Marks an object that is a zod schema (any zod 4 copy), so a TS config may give one as response schema. */
 export function isZodSchema(value: unknown): value is z.ZodType {
   return typeof value === 'object' && value !== null && '_zod' in value;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { WorkloadRecord } from '../workload/record.js';
 import { urlHasCredentials } from '../secrets/redact.js';
-import { callable, duration, isZodSchema, text, wholeNumber } from './schema-parts.js';
+import { callable, duration, durationAtMost, isZodSchema, text, wholeNumber } from './schema-parts.js';
 import { parseDuration } from './duration.js';
 import { limitsSchema, pricingSchema } from './pricing-schema.js';
 import { sourceSchema } from './source-schema.js';
@@ -101,9 +101,12 @@ const executionSchema = z
       .describe(
         'every run queues again the records whose output was made by another prompt version, model or input (like `run --redo stale`)',
       ),
-    poll_interval: duration
+    // The runner sleeps this long between polls. A day is far past any useful interval (a batch job
+    // expires 48 h after it is made), so a longer one is a slip of the unit (30d for 30s) that would
+    // leave a run asleep for weeks: refused here rather than waited out.
+    poll_interval: durationAtMost(86_400_000, '24h (a batch job expires 48 h after it is made)')
       .default(30_000)
-      .describe('time between job status polls: ms, or "250ms" / "30s" / "5m" / "1h"'),
+      .describe('time between job status polls: ms, or "250ms" / "30s" / "5m" / "1h"; at most 24h'),
     give_up_after: duration
       .default(900_000)
       .describe(

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { systemClock } from '../clock.js';
 import type { Responder } from './model/index.js';
 import type { BatchJobs } from './batch-jobs.js';
 import type { EmulatedClock } from './clock.js';
@@ -50,7 +51,8 @@ export type EmulatorContext = Context<Env>;
 export function injectFaults(state: EmulatorState, kind: CallKind): MiddlewareHandler<Env> {
   return async (c, next) => {
     const delay = state.faults.delayMs(kind);
-    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    // The clock's sleep, not a bare timer: a fault plan's delay above 2^31 - 1 ms must not overflow to 1 ms.
+    if (delay > 0) await systemClock.sleep(delay);
     const fault = state.faults.httpFault(kind);
     if (fault === 'drop') {
       c.env.incoming.socket.destroy();

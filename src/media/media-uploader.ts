@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { systemClock } from '../clock.js';
 import { TOKENS_PER_IMAGE, type FileReference, type GeminiClient, type RemoteFile } from '../gemini/index.js';
 import type { MediaFileCache, MediaFileRow } from '../store/store.js';
 import type { MediaInput } from '../workload/record.js';
@@ -89,7 +90,7 @@ export class MediaUploader {
     const remote = await waitUntilActive(uploaded, media.path, {
       api,
       now,
-      sleep: this.options.sleep ?? realSleep,
+      sleep: this.options.sleep ?? ((ms) => systemClock.sleep(ms)),
       timeoutMs: this.options.processingTimeoutMs ?? DEFAULT_PROCESSING_TIMEOUT_MS,
     });
     const row: MediaFileRow = {
@@ -115,10 +116,6 @@ export class MediaUploader {
     this.facts.set(media.path, { size: info.size, mtimeMs: info.mtimeMs, facts });
     return facts;
   }
-}
-
-function realSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**

@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '../clock.js';
 import type { RunnerEvent } from '../runner/events.js';
 import { redact, registerSecret } from '../secrets/redact.js';
 import type { EventLog, InferenceEvent } from '../store/event-log.js';
@@ -88,7 +89,8 @@ export class BraintrustSink implements TelemetrySink {
   private readonly timeoutMs: number;
 
   constructor(private readonly options: BraintrustSinkOptions) {
-    this.timeoutMs = options.timeoutMs ?? BRAINTRUST_TIMEOUT_MS;
+    // Capped to what a timer holds: a longer timeout would overflow and fire after 1 ms.
+    this.timeoutMs = Math.min(options.timeoutMs ?? BRAINTRUST_TIMEOUT_MS, MAX_TIMER_MS);
     this.ready = this.connect();
   }
 

@@ -208,6 +208,14 @@ describe('wavebatch status', () => {
     expect(result.stderr).toContain('--watch');
   });
 
+  it('refuses a --watch interval above 24h, which redrew hundreds of times a second', async () => {
+    const result = await runCli(['status', '--watch', '30d', '-c', configPath], { env });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--watch');
+    expect(result.stderr).toContain('expected an interval from 100ms to 24h');
+    expect(result.stdout).toBe('');
+  });
+
   it('still shows one batch job when given its name', async () => {
     const remote = await runCli(['jobs', '--json', '--base-url', emulator.url], { env });
     const first = (JSON.parse(remote.stdout) as Array<{ name: string }>)[0]?.name as string;

@@ -72,6 +72,19 @@ describe('loadConfig errors', () => {
     expect(error.message).toContain('got "soon"');
   });
 
+  it('refuses a poll_interval above 24h, naming the key, and still takes 24h itself', async () => {
+    // 30d (2592000000 ms) does not fit a Node timer: before, it passed the check and the run spun.
+    const path = writeMinimalWorkload(folder, 'execution:\n  poll_interval: 30d');
+    const error = await failure(path);
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.issues.map((issue) => [issue.line, issue.key])).toEqual([[11, 'execution.poll_interval']]);
+    expect(error.message).toContain(
+      'line 11: execution.poll_interval: expected a duration of at most 24h (a batch job expires 48 h after it is made), got "30d"',
+    );
+    const longest = writeMinimalWorkload(folder, 'execution:\n  poll_interval: 24h');
+    expect((await loadConfig(longest, {})).execution.poll_interval).toBe(86_400_000);
+  });
+
   it('refuses records_per_request outside 1 to 100, naming the line and key', async () => {
     for (const [value, expected] of [
       ['0', 'expected a whole number >= 1'],

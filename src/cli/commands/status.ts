@@ -101,11 +101,14 @@ async function showJob(job: string, options: StatusOptions, deps: OneoffDeps): P
   print(describeJob(info));
 }
 
-/** Parses `--watch`'s interval: a duration of at least 100 ms. */
+/** Longest `--watch` interval: a day. A longer one is a slip of the unit (30d for 30s), not a watch. */
+const MAX_WATCH_MS = 86_400_000;
+
+/** Parses `--watch`'s interval: a duration from 100 ms to 24 h. */
 function watchInterval(value: string): number {
   const ms = parseDuration(value);
-  if (ms === undefined || !Number.isFinite(ms) || ms < 100)
-    throw new InvalidArgumentError('expected an interval of at least 100ms, e.g. 500ms, 5s or 1m.');
+  if (ms === undefined || !Number.isFinite(ms) || ms < 100 || ms > MAX_WATCH_MS)
+    throw new InvalidArgumentError('expected an interval from 100ms to 24h, e.g. 500ms, 5s or 1m.');
   return Math.round(ms);
 }
 
