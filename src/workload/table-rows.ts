@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { pipeline, Transform } from 'node:stream';
-import { parse } from 'csv-parse';
+import { parse, type Parser } from 'csv-parse';
 import { jsonErrorPosition } from '../config/index.js';
 import { SourceError } from './errors.js';
 import { LineReadError } from '../jsonl/errors.js';
@@ -138,13 +138,15 @@ export async function* jsonArrayRows(path: string, maxBytes: number): AsyncGener
 /** CSV with a header row, streamed; every value is a string; a row above `maxBytes` characters is refused. */
 export async function* csvRows(path: string, maxBytes: number): AsyncGenerator<TableRow> {
   await requireFile(path);
+  const csv: Parser = parse({
+    columns: (header: string[]) => distinctColumns(path, header, csv.info.lines),
+    bom: true,
+    skip_empty_lines: true,
+    info: true,
+    max_record_size: maxBytes,
+  });
   // pipeline, not pipe: an error of the file or the UTF-8 check must reach (and end) the parser.
-  const parser = pipeline(
-    createReadStream(path),
-    utf8Checked(path),
-    parse({ columns: true, bom: true, skip_empty_lines: true, info: true, max_record_size: maxBytes }),
-    () => undefined,
-  );
+  const parser = pipeline(createReadStream(path), utf8Checked(path), csv, () => undefined);
   try {
     for await (const { record, info } of parser as AsyncIterable<{
       record: Record<string, string>;
@@ -168,6 +170,26 @@ export async function* csvRows(path: string, maxBytes: number): AsyncGenerator<T
       ...(typeof line === 'number' ? { line } : {}),
     });
   }
+}
+
+/**
+ * The header's column names, refused when one is given twice: the parser would keep only the later
+ * column's value, so `id,text,text` or `id,product,id` would read the wrong field without a word.
+ */
+function distinctColumns(path: string, header: string[], line: number): string[] {
+  const columnOf = new Map<string, number>();
+  for (const [index, name] of header.entries()) {
+    const earlier = columnOf.get(name);
+    if (earlier !== undefined)
+      throw new SourceError(
+        'SOURCE_INVALID_CSV',
+        `${path} line ${line}: the header names column ${JSON.stringify(name)} twice (columns ${earlier} and ${index + 1}); ` +
+          'rename one: each column needs its own name',
+        { file: path, line },
+      );
+    columnOf.set(name, index + 1);
+  }
+  return header;
 }
 
 /** Passes bytes through unchanged, failing the stream at the first byte that is not UTF-8. */

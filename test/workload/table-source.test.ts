@@ -210,6 +210,26 @@ describe('JSONL / JSON / CSV sources', () => {
     expect(error.message).toContain(`${folder.path('broken.csv')} line 3`);
   });
 
+  it('CSV: a header naming a column twice is refused, naming the column, the file and line 1', async () => {
+    // Before, the later column silently won: `text` read "second", and `id,product,id` took the third column as id.
+    for (const [header, row, column, positions] of [
+      ['id,product,text,text', 'a,x,first,second', 'text', 'columns 3 and 4'],
+      ['id,product,id', 'a,x,b', 'id', 'columns 1 and 3'],
+    ] as const) {
+      folder.write('data.csv', `${header}\n${row}\n`);
+      const error = (await drainError(
+        openSource(await configWithSource(folder, ['type: csv', 'path: data.csv'])),
+      )) as SourceError;
+      expect(error).toBeInstanceOf(SourceError);
+      expect(error.code).toBe('SOURCE_INVALID_CSV');
+      expect(error.message).toBe(
+        `${folder.path('data.csv')} line 1: the header names column "${column}" twice (${positions}); ` +
+          'rename one: each column needs its own name',
+      );
+      expect(error).toMatchObject({ file: folder.path('data.csv'), line: 1 });
+    }
+  });
+
   it('CSV: a hostile id names the line', async () => {
     folder.write('rows.csv', 'id\nok\n../../x\n');
     const error = await drainError(
