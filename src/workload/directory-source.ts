@@ -1,4 +1,4 @@
-import { opendir, realpath, stat } from 'node:fs/promises';
+import { opendir, readlink, realpath, stat } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, relative, sep } from 'node:path';
 import type { DirectorySourceConfig } from '../config/index.js';
 import { SourceError } from './errors.js';
@@ -22,6 +22,14 @@ interface Walk {
 interface Page {
   name: string;
   number: number;
+}
+
+/** A symbolic link whose target cannot be reached: neither a page nor a folder, yet meant as one. */
+interface BrokenLink {
+  name: string;
+  path: string;
+  /** Why its target cannot be read: the `stat` error. */
+  cause: unknown;
 }
 
 /**
@@ -52,12 +60,19 @@ async function* walkFolder(walk: Walk, folder: string, segments: string[]): Asyn
       { file: folder },
     );
   const levels = walk.config.levels;
-  const { folders, files } = await listFolder(walk, folder);
+  const { folders, files, broken } = await listFolder(walk, folder);
+  // A link leading nowhere is refused wherever a page or folder of that name would have been read:
+  // skipping it would finish a chain without the page, or the run without the chains, and say nothing.
+  const brokenPages = broken.filter((link) => isPageName(walk, link.name));
   const atLeafDepth = levels !== undefined && segments.length === levels.length;
-  if ((atLeafDepth || (levels === undefined && files.length > 0)) && walk.selection.takes(segments)) {
+  const holdsPages = files.length > 0 || brokenPages.length > 0;
+  if ((atLeafDepth || (levels === undefined && holdsPages)) && walk.selection.takes(segments)) {
+    if (brokenPages[0]) await refuseBrokenLink(brokenPages[0]);
     yield* leafRecords(walk, folder, segments, files);
   }
   if (atLeafDepth) return;
+  for (const link of broken)
+    if (walk.selection.enters([...segments, link.name])) await refuseBrokenLink(link);
   for (const name of folders) {
     const child = [...segments, name];
     if (walk.selection.enters(child)) yield* walkFolder(walk, join(folder, name), child);
@@ -116,31 +131,66 @@ function orderPages(folder: string, files: string[]): Page[] {
   return pages;
 }
 
+/** Whether a file of this name is a page (its extension is one of `extensions`). */
+function isPageName(walk: Walk, name: string): boolean {
+  return walk.extensions.has(extname(name).toLowerCase());
+}
+
 /**
- * Visible sub-folders and page files of one folder, each sorted. Symbolic links are followed when
- * they resolve inside the dataset folder; one leading outside it stops the walk unless the config
- * says `follow_symlinks: true` (the dataset is data: a link to /etc/passwd must not reach the model).
+ * Visible sub-folders and page files of one folder, each sorted, and the symbolic links among them
+ * that lead nowhere. Symbolic links are followed when they resolve inside the dataset folder; one
+ * leading outside it stops the walk unless the config says `follow_symlinks: true` (the dataset is
+ * data: a link to /etc/passwd must not reach the model).
  */
-async function listFolder(walk: Walk, folder: string): Promise<{ folders: string[]; files: string[] }> {
+async function listFolder(
+  walk: Walk,
+  folder: string,
+): Promise<{ folders: string[]; files: string[]; broken: BrokenLink[] }> {
   const folders: string[] = [];
   const files: string[] = [];
+  const broken: BrokenLink[] = [];
   for await (const entry of await opendir(folder)) {
     if (entry.name.startsWith('.')) continue;
     let isDirectory = entry.isDirectory();
     let isFile = entry.isFile();
-    const isPageName = walk.extensions.has(extname(entry.name).toLowerCase());
+    const isPage = isPageName(walk, entry.name);
     if (entry.isSymbolicLink()) {
       const link = join(folder, entry.name);
-      const target = await stat(link).catch(() => undefined);
+      const target = await stat(link).catch((cause: unknown) => {
+        broken.push({ name: entry.name, path: link, cause });
+        return undefined;
+      });
       isDirectory = target?.isDirectory() ?? false;
       isFile = target?.isFile() ?? false;
-      if ((isDirectory || (isFile && isPageName)) && !walk.config.follow_symlinks)
+      if ((isDirectory || (isFile && isPage)) && !walk.config.follow_symlinks)
         await refuseOutsideLink(walk, link);
     }
     if (isDirectory) folders.push(entry.name);
-    else if (isFile && isPageName) files.push(entry.name);
+    else if (isFile && isPage) files.push(entry.name);
   }
-  return { folders: folders.sort(compareCodeUnits), files: files.sort(compareCodeUnits) };
+  return {
+    folders: folders.sort(compareCodeUnits),
+    files: files.sort(compareCodeUnits),
+    broken: broken.sort((a, b) => compareCodeUnits(a.name, b.name)),
+  };
+}
+
+/** Throws SOURCE_LINK_BROKEN naming the link, where it points and why that cannot be read. */
+async function refuseBrokenLink(link: BrokenLink): Promise<never> {
+  const target = await readlink(link.path).catch(() => undefined);
+  const code = (link.cause as { code?: unknown }).code;
+  const why =
+    code === 'ENOENT' || code === 'ENOTDIR'
+      ? 'which does not exist'
+      : code === 'ELOOP'
+        ? 'which is a loop of links'
+        : `which cannot be read (${typeof code === 'string' ? code : String(link.cause)})`;
+  throw new SourceError(
+    'SOURCE_LINK_BROKEN',
+    `${link.path} is a symbolic link to ${target ?? 'an unreadable target'}, ${why}: ` +
+      'the page or folder it stands for would be left out. Point the link at the file or folder, or remove it',
+    { file: link.path },
+  );
 }
 
 async function refuseOutsideLink(walk: Walk, link: string): Promise<void> {

@@ -32,6 +32,8 @@ export type SourceErrorCode =
   | 'SOURCE_DUPLICATE_POSITION'
   /** A symbolic link in a directory source leads outside the dataset folder. */
   | 'SOURCE_LINK_OUTSIDE'
+  /** A symbolic link in a directory source, where a page or folder would be read, leads nowhere. */
+  | 'SOURCE_LINK_BROKEN'
   /** A media path of a table source leads outside the data file's folder (or source.media_root). */
   | 'SOURCE_MEDIA_OUTSIDE';
 

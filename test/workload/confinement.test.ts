@@ -95,6 +95,44 @@ describe('directory sources: symbolic links stay in the dataset', () => {
     expect(followed.map((record) => record.id)).toEqual(['book/page_1', 'book/page_2', 'book/page_3']);
   });
 
+  it('refuses a page link that leads nowhere, naming the link and its target, with or without levels', async () => {
+    // Before, the broken link was neither a file nor a folder and was skipped: the chain ended without page 4.
+    for (const page of [1, 2, 3]) folder.write(`dataset/letters/school-report/page_00${page}.txt`, `${page}`);
+    symlinkSync('nowhere', folder.path('dataset/letters/school-report/page_004.txt'));
+    for (const source of [SOURCE, [...SOURCE, 'levels: [collection, item]']]) {
+      const error = await drainError(openSource(await configWithSource(folder, source)));
+      expect(error).toBeInstanceOf(SourceError);
+      expect((error as SourceError).code).toBe('SOURCE_LINK_BROKEN');
+      expect(error.message).toBe(
+        `${folder.path('dataset/letters/school-report/page_004.txt')} is a symbolic link to nowhere, which does not exist: ` +
+          'the page or folder it stands for would be left out. Point the link at the file or folder, or remove it',
+      );
+      expect((error as SourceError).file).toBe(folder.path('dataset/letters/school-report/page_004.txt'));
+    }
+  });
+
+  it('refuses a folder link that leads nowhere, where the walk would have entered it', async () => {
+    symlinkSync(folder.path('elsewhere/gone'), folder.path('dataset/lost-book'));
+    const error = await drainError(openSource(await configWithSource(folder, SOURCE)));
+    expect((error as SourceError).code).toBe('SOURCE_LINK_BROKEN');
+    expect(error.message).toContain(
+      `${folder.path('dataset/lost-book')} is a symbolic link to ${folder.path('elsewhere/gone')}, which does not exist`,
+    );
+  });
+
+  it('ignores a broken link where nothing would be read: not a page in a leaf, hidden, or filtered out', async () => {
+    folder.write('dataset/other/page_1.txt', 'one');
+    symlinkSync('nowhere', folder.path('dataset/book/notes.bin'));
+    symlinkSync('nowhere', folder.path('dataset/book/.page_9.txt'));
+    symlinkSync('nowhere', folder.path('dataset/other/page_2.txt'));
+    const records = await collect(
+      openSource(
+        await configWithSource(folder, [...SOURCE, 'levels: [title]', 'filters: { title: [book] }']),
+      ),
+    );
+    expect(records.map((record) => record.id)).toEqual(['book/page_1']);
+  });
+
   it('ignores a link whose name is not a page (not read, so not refused)', async () => {
     symlinkSync(folder.path('elsewhere/passwd.txt'), folder.path('dataset/book/notes.bin'));
     const records = await collect(openSource(await configWithSource(folder, SOURCE)));
