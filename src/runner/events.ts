@@ -25,6 +25,8 @@ export type RunnerEvent =
       unchanged: boolean;
       seen: number;
       inserted: number;
+      /** Unsent records the source no longer has, dropped from the store. */
+      dropped: number;
       markedDone: number;
       reopened: number;
     }

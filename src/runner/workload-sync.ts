@@ -19,11 +19,12 @@ export async function syncWorkload(
   const unchanged = fingerprint !== null && fingerprint === (await store.syncedSourceFingerprint());
   let seen = 0;
   let inserted = 0;
+  let dropped = 0;
   if (!unchanged) {
     // Forgotten first: a crash mid-sync must not leave a fingerprint that vouches for half a sync.
     await store.saveSourceFingerprint(null);
-    const synced = await store.syncRecords(source);
-    ({ seen, inserted } = synced);
+    const synced = await store.syncRecords(source, { wholeSource: true });
+    ({ seen, inserted, dropped } = synced);
     if (!synced.linked) await store.linkChains();
   }
   const { markedDone, reopened } = await outputs.recover();
@@ -31,5 +32,5 @@ export async function syncWorkload(
   if (!unchanged || markedDone > 0 || reopened > 0) await store.refreshReadiness();
   // Saved once records, chains and readiness are all in line with this fingerprint.
   if (!unchanged && fingerprint !== null) await store.saveSourceFingerprint(fingerprint);
-  emit({ type: 'sync', unchanged, seen, inserted, markedDone, reopened });
+  emit({ type: 'sync', unchanged, seen, inserted, dropped, markedDone, reopened });
 }

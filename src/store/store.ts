@@ -224,6 +224,14 @@ export interface ClaimedRecord extends StoredRecord {
 /** Result of applying one failed result to a record. */
 export type FailureOutcome = 'retry' | 'dead' | 'stale';
 
+export interface SyncOptions {
+  /**
+   * The records given are the whole source (a run's sync): the unsent records it no longer has are
+   * dropped (see SyncSummary.dropped). Without it, a sync adds and updates only.
+   */
+  wholeSource?: boolean;
+}
+
 export interface SyncSummary {
   seen: number;
   inserted: number;
@@ -232,6 +240,11 @@ export interface SyncSummary {
    * lists each chain's records together): the caller may skip linkChains. False says nothing.
    */
   linked: boolean;
+  /**
+   * With `wholeSource`, records the source no longer has that were never sent or were waiting to be
+   * sent again (ready or blocked): dropped from the store, so no run sends them (see README, Sync).
+   */
+  dropped: number;
 }
 
 /** A media file uploaded to the Files API, remembered by its content so it is uploaded once. */
@@ -334,7 +347,7 @@ export interface WorkloadStore
    * store's first sync finds repeats without noting where each record was, and reads the source
    * again to name them.
    */
-  syncRecords(open: () => AsyncIterable<WorkloadRecord>): Promise<SyncSummary>;
+  syncRecords(open: () => AsyncIterable<WorkloadRecord>, options?: SyncOptions): Promise<SyncSummary>;
   /** The source's fingerprint as last synced in full; null when none was, or a sync did not finish. */
   syncedSourceFingerprint(): Promise<string | null>;
   /** Stores the fingerprint the records were synced from (null forgets it: the next start syncs in full). */

@@ -50,11 +50,12 @@ export function runnerLogLine(event: RunnerEvent): LogLine {
         'info',
         event.unchanged
           ? `source unchanged since the last sync (not read again); ${event.markedDone} found done, ${event.reopened} reopened`
-          : `synced ${event.seen} records (${event.inserted} new); ${event.markedDone} already done on disk, ${event.reopened} reopened`,
+          : `synced ${event.seen} records (${event.inserted} new${event.dropped > 0 ? `, ${event.dropped} unsent no longer in the source dropped` : ''}); ${event.markedDone} already done on disk, ${event.reopened} reopened`,
         {
           unchanged: event.unchanged,
           seen: event.seen,
           inserted: event.inserted,
+          dropped: event.dropped,
           markedDone: event.markedDone,
           reopened: event.reopened,
         },

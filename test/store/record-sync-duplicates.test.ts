@@ -158,7 +158,7 @@ describe('syncing a source with repeated ids or positions', () => {
     }
     const fine = counted(clean);
     await freshStore();
-    expect(await store.syncRecords(fine.open)).toEqual({ seen: 3, inserted: 3, linked: true });
+    expect(await store.syncRecords(fine.open)).toEqual({ seen: 3, inserted: 3, linked: true, dropped: 0 });
     expect(fine.reads.count).toBe(1);
     expect(
       (await store.listRecords({})).map((stored) => [stored.id, stored.chainId, stored.position]),

@@ -310,7 +310,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
 
     it('re-sync is idempotent and keeps state', async () => {
       const summary = await store.syncRecords(() => stream([page('a', 1), page('c', 1)]));
-      expect(summary).toEqual({ seen: 2, inserted: 1, linked: false });
+      expect(summary).toEqual({ seen: 2, inserted: 1, linked: false, dropped: 0 });
       expect((await store.counts()).total).toBe(5);
     });
 
@@ -365,6 +365,63 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
         'b/p1',
         'a/p3',
       ]);
+    });
+
+    it('a sync of the whole source drops the unsent records it no longer has, keeps the others, and relinks', async () => {
+      await store.syncRecords(() => stream([page('c', 1), page('c', 2)]));
+      await store.linkChains();
+      await store.refreshReadiness();
+      // a/p1 done; c/p1 in flight; b/p1 tried once (its attempt logged) and ready again.
+      const intent = (id: string, recordId: string) =>
+        store.createJobIntent({
+          id,
+          model: 'm',
+          kind: 'inline',
+          members: [{ recordId, attempt: 0, promptHash: 'h', estimatedTokens: 1 }],
+        });
+      await intent('job1', 'a/p1');
+      await store.completeRecords([{ recordId: 'a/p1', jobId: 'job1', inputTokens: 3, outputTokens: 4 }]);
+      await intent('job2', 'c/p1');
+      const attempts = new AttemptEventFactory({ now: () => Date.parse('2026-01-01T00:00:00Z') });
+      const tried = attempts.create({
+        runId: null,
+        lane: 'flex',
+        model: 'm',
+        record: { id: 'b/p1', chainId: 'b', position: 1 },
+        prompt: { name: 'p', version: 'v1', hash: 'h' },
+        attempt: 0,
+        failure: { cause: 'timeout', message: 'no answer', raw: null },
+      });
+      await store.appendEvents([tried]);
+
+      // The source now lists a/p1, a/p3 and c/p1: a/p2, b/p1 and c/p2 left it (a/p3 stays).
+      const partial = await store.syncRecords(() => stream([page('a', 1), page('a', 3), page('c', 1)]));
+      expect(partial).toMatchObject({ seen: 3, inserted: 0, dropped: 0 });
+      expect((await store.counts()).total).toBe(6);
+      const whole = await store.syncRecords(() => stream([page('a', 1), page('a', 3), page('c', 1)]), {
+        wholeSource: true,
+      });
+      expect(whole).toEqual({ seen: 3, inserted: 0, linked: false, dropped: 3 });
+      await store.linkChains();
+      await store.refreshReadiness();
+      for (const id of ['a/p2', 'b/p1', 'c/p2']) expect(await store.getRecord(id)).toBeNull();
+      expect(await store.getRecord('a/p1')).toMatchObject({ status: 'done' });
+      expect(await store.getRecord('c/p1')).toMatchObject({ status: 'in_flight', jobId: 'job2' });
+      // a/p3 now follows a/p1, which is done: it is next.
+      expect(await store.getRecord('a/p3')).toMatchObject({ predecessorId: 'a/p1', status: 'ready' });
+      expect((await store.listReady(10)).map((record) => record.id)).toEqual(['a/p3']);
+      expect(await store.counts()).toMatchObject({ total: 3, done: 1, in_flight: 1, ready: 1 });
+      // The log keeps b/p1's attempt, found by its id; listed back, b/p1 is new and keeps its history.
+      expect((await store.listEvents({ recordId: 'b/p1' })).map((event) => event.type)).toEqual(['retry']);
+      const back = await store.syncRecords(
+        () => stream([page('a', 1), page('a', 3), page('c', 1), page('b', 1)]),
+        {
+          wholeSource: true,
+        },
+      );
+      expect(back).toMatchObject({ inserted: 1, dropped: 0 });
+      expect(await store.getRecord('b/p1')).toMatchObject({ vars: { page: 1 } });
+      expect(await store.listEvents({ recordId: 'b/p1' })).toHaveLength(1);
     });
 
     it('claims records into one job only and unblocks the successor on completion', async () => {

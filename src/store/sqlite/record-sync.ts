@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { WorkloadRecord } from '../../workload/record.js';
-import type { SyncSummary } from '../store.js';
+import type { SyncOptions, SyncSummary } from '../store.js';
 import { SourceError } from '../../workload/errors.js';
 import { writeTransaction } from './database.js';
 import { CLEAR_LOCATION } from './output-index.js';
@@ -27,34 +27,43 @@ export async function syncRecords(
   db: Database.Database,
   open: () => AsyncIterable<WorkloadRecord>,
   stamp: () => string,
+  options: SyncOptions = {},
 ): Promise<SyncSummary> {
+  const whole = options.wholeSource ?? false;
   // New records counted by the table's size, not by a lookup per record.
   const countRecords = db.prepare('SELECT COUNT(*) FROM records').pluck();
   const before = Number(countRecords.get());
-  let pass: { seen: number; linked: boolean };
+  let pass: { seen: number; linked: boolean; dropped: number };
   try {
-    pass = await syncPass(db, open(), stamp, before === 0 ? 'first' : 'checked');
+    pass = await syncPass(db, open(), stamp, before === 0 ? 'first' : 'checked', whole);
   } catch (error) {
     if (!(error instanceof RepeatInFirstSync)) throw error;
-    pass = await syncPass(db, open(), stamp, 'checked');
+    pass = await syncPass(db, open(), stamp, 'checked', whole);
   }
-  // Records are never deleted by a sync, so the growth is what was new.
-  return { seen: pass.seen, inserted: Number(countRecords.get()) - before, linked: pass.linked };
+  // Records dropped by the pass were in the table before it: the growth less them is what was new.
+  return {
+    seen: pass.seen,
+    inserted: Number(countRecords.get()) - before + pass.dropped,
+    linked: pass.linked,
+    dropped: pass.dropped,
+  };
 }
 
 /** A first sync ran into a repeat it cannot name: the checked pass reads the source again to name it. */
 class RepeatInFirstSync extends Error {}
 
 /**
- * One pass over the source; returns how many records it saw, and whether it left them all linked (a
- * first pass in which every chain came in one run).
+ * One pass over the source; returns how many records it saw, whether it left them all linked (a
+ * first pass in which every chain came in one run), and how many unsent records it dropped because
+ * the source no longer has them.
  */
 async function syncPass(
   db: Database.Database,
   records: AsyncIterable<WorkloadRecord>,
   stamp: () => string,
   mode: 'first' | 'checked',
-): Promise<{ seen: number; linked: boolean }> {
+  whole: boolean,
+): Promise<{ seen: number; linked: boolean; dropped: number }> {
   db.exec(`
     CREATE TEMP TABLE IF NOT EXISTS sync_ids (id TEXT PRIMARY KEY, origin TEXT NOT NULL) WITHOUT ROWID;
     CREATE TEMP TABLE IF NOT EXISTS sync_positions (
@@ -178,6 +187,7 @@ async function syncPass(
     placement.save();
   });
   let batch: WorkloadRecord[] = [];
+  let dropped = 0;
   try {
     for await (const record of records) {
       batch.push(record);
@@ -187,11 +197,48 @@ async function syncPass(
       }
     }
     writeBatch(batch, true);
+    // Only after the whole source was read: a pass cut short by an error drops nothing.
+    if (whole && !first) dropped = dropUnsentMissing(db);
   } finally {
     db.exec('DELETE FROM sync_ids; DELETE FROM sync_positions;');
   }
   // A chain listed in two runs found its rows of the first one when placed (the table was empty).
-  return { seen, linked: first && run.whole && placement.chainsFoundAgain === 0 };
+  return { seen, linked: first && run.whole && placement.chainsFoundAgain === 0, dropped };
+}
+
+/**
+ * Drops the records the source no longer has (removed from its file or folder, or left out by a
+ * narrower `filters` or allow-list) that were never sent or are waiting to be sent again (ready or
+ * blocked), with their inputs; returns how many. They were sent and billed by the next run as if
+ * still wanted. A record in flight is left to finish (its answer is paid for either way), a done or
+ * dead-lettered one keeps its output and its state. Its events, job memberships and archived
+ * prompts stay, referring to it by id (or its prompts by hash) only (as to an id the store has no record of), so that a record added
+ * later at the same row never inherits them. The caller links the chains again (the pass says they
+ * are not linked), so a successor of a dropped record waits on the record before it.
+ */
+function dropUnsentMissing(db: Database.Database): number {
+  return writeTransaction(db, () => {
+    db.exec(`
+      CREATE TEMP TABLE IF NOT EXISTS sync_dropped (key INTEGER PRIMARY KEY);
+      DELETE FROM sync_dropped;
+      INSERT INTO sync_dropped
+        SELECT rowid FROM records r
+         WHERE r.status IN ('ready', 'blocked') AND NOT EXISTS (SELECT 1 FROM sync_ids s WHERE s.id = r.id);
+    `);
+    const dropped = Number(db.prepare('SELECT COUNT(*) FROM sync_dropped').pluck().get());
+    if (dropped > 0)
+      db.exec(`
+        UPDATE events SET record_key = NULL WHERE record_key IN (SELECT key FROM sync_dropped);
+        UPDATE job_records SET record_key = NULL WHERE record_key IN (SELECT key FROM sync_dropped);
+        -- Its archived prompts become texts of no record (found by hash), or go where one is already.
+        UPDATE OR IGNORE texts SET record_key = NULL WHERE record_key IN (SELECT key FROM sync_dropped);
+        DELETE FROM texts WHERE record_key IN (SELECT key FROM sync_dropped);
+        DELETE FROM record_inputs WHERE record_key IN (SELECT key FROM sync_dropped);
+        DELETE FROM records WHERE rowid IN (SELECT key FROM sync_dropped);
+      `);
+    db.exec('DELETE FROM sync_dropped');
+    return dropped;
+  })();
 }
 
 /** A record's inputs as stored beside its row. */

@@ -44,6 +44,7 @@ import type {
   ReadyClaim,
   RecordSuccess,
   StoredRecord,
+  SyncOptions,
   SyncSummary,
   CompletedUsage,
   WorkloadStore,
@@ -123,8 +124,8 @@ export class SqliteStore implements WorkloadStore {
     return leases.readLease(this.db);
   }
 
-  async syncRecords(open: () => AsyncIterable<WorkloadRecord>): Promise<SyncSummary> {
-    return recordSync.syncRecords(this.db, open, () => this.stamp());
+  async syncRecords(open: () => AsyncIterable<WorkloadRecord>, options?: SyncOptions): Promise<SyncSummary> {
+    return recordSync.syncRecords(this.db, open, () => this.stamp(), options);
   }
 
   async syncedSourceFingerprint(): Promise<string | null> {
