@@ -42,7 +42,9 @@ export function formatStatus(status: WorkloadStatus, style: Style = PLAIN, cwd =
   lines.push(`${label('rate')}${rateLine(status)}`);
   lines.push(`${label('eta')}${etaLine(status)}`);
   if (status.staleOutputs !== null && status.staleOutputs > 0)
-    lines.push(`${label('stale')}${counted(status.staleOutputs, 'output')} made by another prompt or model`);
+    lines.push(
+      `${label('stale')}${counted(status.staleOutputs, 'output')} made by another prompt, model or input`,
+    );
   if (status.failures.total > 0) {
     const causes = status.failures.byCause.map((entry) => `${entry.cause} ${count(entry.count)}`).join(', ');
     lines.push(`${label('failures')}${count(status.failures.total)} logged (${causes})`);

@@ -49,7 +49,9 @@ function key(row: TableRow, field: string, option: string): string {
   if (value === undefined || value === null || value === '') {
     throw new SourceError(
       'SOURCE_FIELD_MISSING',
-      `${row.where}: no "${field}" field (${option} names the field to use)`,
+      value === undefined
+        ? `${row.where}: no "${field}" field (${option} names the field to use)`
+        : `${row.where}: the "${field}" field is ${value === null ? 'null' : 'empty'} (${option} names the field to use)`,
       fileAndLine(row),
     );
   }
@@ -71,7 +73,9 @@ function numberField(row: TableRow, field: string): number {
         ? Number(value)
         : Number.NaN;
   if (!Number.isFinite(number)) {
-    const what = value === undefined ? 'missing' : JSON.stringify(value);
+    // JSON.stringify says null for Infinity (1e400 in a JSON line parses to it).
+    const what =
+      value === undefined ? 'missing' : typeof value === 'number' ? String(value) : JSON.stringify(value);
     throw new SourceError(
       'SOURCE_FIELD_INVALID',
       `${row.where}: position field "${field}" must be a number, got ${what}`,

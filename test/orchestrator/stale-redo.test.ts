@@ -118,7 +118,7 @@ describe('run --redo stale', () => {
     expect(await statusJson()).toBeNull();
     expect(await statusJson('--stale')).toBe(6);
     const human = await runCli(['status', '-c', configPath, '--stale']);
-    expect(human.stdout).toMatch(/stale\s+6 outputs made by another prompt or model/);
+    expect(human.stdout).toMatch(/stale\s+6 outputs made by another prompt, model or input/);
     const billed = emulator.ledger.entries().length;
     const result = await runCli(['run', '-c', configPath, '--redo', 'stale'], {
       env: { GEMINI_API_KEY: 'redo-test-key' },

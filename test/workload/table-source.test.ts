@@ -107,6 +107,12 @@ describe('JSONL / JSON / CSV sources', () => {
     )) as SourceError;
     expect(noId.code).toBe('SOURCE_FIELD_MISSING');
     expect(noId.message).toContain(`${folder.path('noid.jsonl')}:3: no "id" field`);
+    // Present but empty is named as such (it read "no \"id\" field").
+    folder.write('emptyid.jsonl', '{"id":"a"}\n{"id":""}\n');
+    const emptyId = (await drainError(
+      openSource(await configWithSource(folder, ['type: jsonl', 'path: emptyid.jsonl'])),
+    )) as SourceError;
+    expect(emptyId.message).toContain(`${folder.path('emptyid.jsonl')}:2: the "id" field is empty`);
 
     folder.write('array.jsonl', '[1, 2]\n');
     const array = (await drainError(
@@ -127,6 +133,19 @@ describe('JSONL / JSON / CSV sources', () => {
     )) as SourceError;
     expect(position.code).toBe('SOURCE_FIELD_INVALID');
     expect(position.message).toContain('position field "p" must be a number, got "first"');
+    // 1e400 parses to Infinity, which JSON.stringify printed as null.
+    folder.write('pos.jsonl', '{"id":"a","c":"x","p":1e400}\n');
+    const infinite = (await drainError(
+      openSource(
+        await configWithSource(folder, [
+          'type: jsonl',
+          'path: pos.jsonl',
+          'chain_field: c',
+          'position_field: p',
+        ]),
+      ),
+    )) as SourceError;
+    expect(infinite.message).toContain('position field "p" must be a number, got Infinity');
   });
 
   it.each([
