@@ -15,7 +15,7 @@ describe('a flex run with a wrong model name', () => {
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  it('stops with NOT_FOUND and leaves every record ready', async () => {
+  it('stops with MODEL_NOT_FOUND and leaves every record ready', async () => {
     const emulator = await sandbox.startEmulator({ timeScale: 3_000 });
     const workload = writeCatalogWorkload({
       books: 3,
@@ -31,7 +31,7 @@ describe('a flex run with a wrong model name', () => {
     const stopped = await session.runner.run().catch((error: unknown) => error);
     const counts = await session.store.counts();
     await session.close();
-    expect(stopped).toMatchObject({ code: 'NOT_FOUND' });
+    expect(stopped).toMatchObject({ code: 'MODEL_NOT_FOUND' });
     expect(counts).toMatchObject({ dead: 0, in_flight: 0, ready: 3, blocked: 3 });
     expect(emulator.ledger.entries()).toHaveLength(0);
   });
