@@ -9,7 +9,7 @@ import {
   type ServiceTier,
 } from '@google/genai';
 import { fromSdkBatchJob, fromWireBatch, type BatchJobInfo } from './batch-job.js';
-import { registerSecret } from '../secrets/redact.js';
+import { registerApiKey } from './placeholder-key.js';
 import { GeminiApiError, toGeminiApiError, type ApiResource } from './errors.js';
 import { toGenerateContentConfig, toInlinedRequest, type ModelRequest } from './request.js';
 
@@ -101,7 +101,7 @@ export interface GenerateOptions {
 /** Builds a client on the official SDK. The key is only ever sent as a header and never echoed. */
 export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
   // Whatever the API echoes of this key is redacted wherever it is stored or printed.
-  registerSecret(options.apiKey);
+  registerApiKey(options.apiKey);
   const ai = new GoogleGenAI({
     apiKey: options.apiKey,
     // SDK 3.x defaults to v1; the Batch API (batchGenerateContent, batches/*) is published under v1beta.

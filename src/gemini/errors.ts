@@ -1,5 +1,6 @@
 import { WavebatchError, type ErrorCategory } from '../errors.js';
-import { redact, registerSecret } from '../secrets/redact.js';
+import { redact } from '../secrets/redact.js';
+import { registerApiKey } from './placeholder-key.js';
 /** Stable codes for everything that can go wrong talking to the Gemini API. */
 export type GeminiErrorCode =
   | 'QUOTA_EXHAUSTED'
@@ -147,7 +148,7 @@ export function toGeminiApiError(
   context: ErrorContext = {},
 ): GeminiApiError {
   if (GeminiApiError.isInstance(error)) return error;
-  registerSecret(context.apiKey);
+  registerApiKey(context.apiKey);
   const status = httpStatusOf(error);
   if (status === undefined) {
     const network = isNetworkError(error);

@@ -1,4 +1,5 @@
 export { BATCH_INPUT_MIME_TYPE, createGeminiClient } from './client.js';
+export { PLACEHOLDER_API_KEY } from './placeholder-key.js';
 export type {
   GeminiClient,
   GeminiClientOptions,

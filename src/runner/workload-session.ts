@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { configDigest, type LoadedConfig } from '../config/index.js';
-import { createGeminiClient, type GeminiClient } from '../gemini/index.js';
+import { createGeminiClient, PLACEHOLDER_API_KEY, type GeminiClient } from '../gemini/index.js';
 import { MediaUploader } from '../media/index.js';
 import { openOutputSink, type OutputSink } from '../outputs/index.js';
 import { loadPrompt } from '../prompts/index.js';
@@ -351,7 +351,7 @@ export function currentProvenance(config: LoadedConfig, templateHash: string): C
 /** The API client a workload config points at (its base_url, its key); refuses to go to Google without a key. */
 export function defaultClient(config: LoadedConfig): GeminiClient {
   const baseUrl = config.api.base_url;
-  const apiKey = config.apiKey ?? (baseUrl ? 'emulator' : undefined);
+  const apiKey = config.apiKey ?? (baseUrl ? PLACEHOLDER_API_KEY : undefined);
   if (!apiKey) throw new MissingApiKeyError();
   return createGeminiClient(baseUrl ? { apiKey, baseUrl } : { apiKey });
 }

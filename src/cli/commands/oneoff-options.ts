@@ -2,6 +2,7 @@ import { Option } from 'commander';
 import {
   createGeminiClient,
   GeminiApiError,
+  PLACEHOLDER_API_KEY,
   type GeminiClient,
   type GeminiClientOptions,
 } from '../../gemini/index.js';
@@ -77,7 +78,7 @@ export function clientFor(options: { baseUrl?: string }, deps: OneoffDeps): Gemi
     );
   }
   // The emulator ignores the key; any placeholder will do there.
-  const apiKey = env.GEMINI_API_KEY || env.GOOGLE_API_KEY || (baseUrl ? 'emulator' : undefined);
+  const apiKey = env.GEMINI_API_KEY || env.GOOGLE_API_KEY || (baseUrl ? PLACEHOLDER_API_KEY : undefined);
   if (!apiKey) throw new OneoffApiKeyError();
   return (deps.createClient ?? createGeminiClient)(baseUrl ? { apiKey, baseUrl } : { apiKey });
 }
