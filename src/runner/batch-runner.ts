@@ -31,7 +31,7 @@ import {
   type BatchOnlyComparison,
   type WorkAtStart,
 } from '../scheduler/index.js';
-import { LaneDispatch } from './lane-dispatch.js';
+import { LaneDispatch, type DispatchRound } from './lane-dispatch.js';
 import { LaneTally, type LaneFigures } from './lane-tally.js';
 import type { Lane } from '../lanes/lane.js';
 
@@ -237,7 +237,7 @@ export class BatchRunner {
       await this.prepare();
       try {
         for (;;) {
-          const { quotaRetryDelayMs, heldByCost } = await this.pass();
+          const { quotaRetryDelayMs, heldByCost } = await this.pass(signal);
           // Settled: nothing open and no job active (the records are then counted once, below).
           const activeJobs = (await this.options.store.listJobs(ACTIVE_JOB_STATES)).length;
           const settled = activeJobs === 0 && !(await this.options.store.hasOpenRecords());
@@ -419,10 +419,19 @@ export class BatchRunner {
     }
   }
 
-  private async pass(): Promise<{ quotaRetryDelayMs: number | null; heldByCost: number }> {
+  /**
+   * One step of the loop: stored intents reconciled, active jobs serviced, a dispatch round. Once
+   * `signal` aborted nothing new is sent (no intent created, no round): a run stopped before or
+   * during a pass still created and paid for the round's jobs. Results already paid for are applied.
+   */
+  private async pass(
+    signal?: AbortSignal,
+  ): Promise<{ quotaRetryDelayMs: number | null; heldByCost: number }> {
     const { clock, settings } = this.options;
     await this.options.lease?.renew();
-    const reconciled = await this.reconciler.reconcile(this.reconcilerDeps());
+    const reconciled = signal?.aborted
+      ? { orphansCancelled: 0, quotaRetryDelayMs: null }
+      : await this.reconciler.reconcile(this.reconcilerDeps());
     this.orphansCancelled += reconciled.orphansCancelled;
     // A tenth of slack: a clock's sleep may end a hair before its interval.
     if (clock.now() - this.lastServiced >= settings.pollIntervalMs * 0.9) {
@@ -434,7 +443,9 @@ export class BatchRunner {
       if (settings.stall.action === 'split') this.splits.add(jobId, recordIds);
       else this.dispatch.hedge(recordIds);
     }
-    const round = await this.dispatch.round();
+    const round: DispatchRound = signal?.aborted
+      ? { submitted: 0, quotaRetryDelayMs: null, deferred: [], heldByCost: 0 }
+      : await this.dispatch.round();
     for (const { jobId, error } of round.deferred) this.reconciler.defer(this.reconcilerDeps(), jobId, error);
     this.jobsSubmitted += round.submitted;
     this.options.api.checkReachable();
