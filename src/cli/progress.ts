@@ -154,7 +154,9 @@ export function formatSummary(
         ]
       : []),
     `tokens (all runs of this workload): ${summary.inputTokens} input, ${summary.outputTokens} output`,
-    `cost: $${summary.costUsd.toFixed(6)} this run`,
+    summary.costUsd === null
+      ? 'cost: unknown this run (no price for the model: add it under `pricing:` in the config)'
+      : `cost: $${summary.costUsd.toFixed(6)} this run`,
     ...laneLines(summary),
     `time (this run): ${(summary.elapsedMs / 1000).toFixed(1)}s`,
     ...batchOnlyLines(summary),

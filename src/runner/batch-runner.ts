@@ -24,7 +24,7 @@ import type { TokenCalibration } from './token-calibration.js';
 import { SyncLaneDriver } from '../lanes/sync/sync-lane.js';
 import type { SyncExecutor } from '../lanes/sync/sync-executor.js';
 import type { LaneLimiters } from '../lanes/sync/lane-limiters.js';
-import { GEMINI_PRICE_LIST, type PriceList } from '../pricing/index.js';
+import { GEMINI_PRICE_LIST, modelPrices, type PriceList } from '../pricing/index.js';
 import {
   compareWithBatchOnly,
   LatencyTracker,
@@ -101,8 +101,11 @@ export interface RunSummary {
   unconfirmedJobs: number;
   inputTokens: number;
   outputTokens: number;
-  /** USD of this run's attempts (null when the price list does not know the model). */
-  costUsd: number;
+  /**
+   * USD of this run's attempts; null when the price list has no price for the model (it read 0, as
+   * if the run had been free).
+   */
+  costUsd: number | null;
   elapsedMs: number;
   /** Remote jobs of this store that nothing watched, cancelled by this run. */
   orphansCancelled: number;
@@ -337,7 +340,13 @@ export class BatchRunner {
       error,
     });
     this.emit({ type: 'run-finished', runId, mode, outcome, at: clock.now(), counts: summary.counts, error });
-    return { ...summary, ...(await this.withSyncTokens(summary, usage.lanes)), costUsd: usage.costUsd };
+    const priced =
+      modelPrices(this.options.prices ?? GEMINI_PRICE_LIST, this.options.settings.model) !== null;
+    return {
+      ...summary,
+      ...(await this.withSyncTokens(summary, usage.lanes)),
+      costUsd: priced ? usage.costUsd : null,
+    };
   }
 
   /**
