@@ -285,8 +285,10 @@ export class SyncLaneDriver {
   ): Promise<void> {
     const { lifecycle, clock, settings } = this.deps;
     const finished = clock.now();
-    // Every billed attempt (retried empty answers, MAX_TOKENS retries) is in the attempt's cost.
+    // Every billed attempt (retried empty answers, MAX_TOKENS retries) is in the attempt's cost, and
+    // in its requests: status, runs and the report counted one where the API had billed several.
     const billed = billedUsage(outcome.billed);
+    const requests = Math.max(1, outcome.billed.length);
     // An answer's time runs from when it was sent: waiting for the rate limiter's permit (a day's
     // quota used up is a day's wait) is the quota's, which the scheduler weighs apart, not the lane's
     // latency; the log's timings are what later runs learn latencies from.
@@ -317,6 +319,7 @@ export class SyncLaneDriver {
         promptHash: built.promptHash,
         event: this.event(record, flight, built, {
           usage: billed,
+          requests,
           finishReason: result.finishReason ?? null,
           ...timing,
           failure: { cause: result.cause, message: result.message, raw: result.raw },
@@ -342,6 +345,7 @@ export class SyncLaneDriver {
       usage,
       event: this.event(record, flight, built, {
         usage: billed,
+        requests,
         finishReason: result.finishReason,
         output: result.output,
         ...timing,
@@ -369,6 +373,8 @@ export class SyncLaneDriver {
       startedAt?: number;
       finishedAt?: number;
       failure?: { cause: string; message: string; raw: string | null };
+      /** Requests billed for it (an answer cut at MAX_TOKENS is sent again); one by default. */
+      requests?: number;
     },
     error?: unknown,
   ): InferenceEvent {
@@ -387,6 +393,7 @@ export class SyncLaneDriver {
       finishedAt: result.finishedAt ?? null,
       usage: result.usage,
       finishReason: result.finishReason,
+      ...(result.requests === undefined ? {} : { requests: result.requests }),
       ...(result.output === undefined ? {} : { output: result.output }),
       ...(failure ? { failure } : {}),
     });
