@@ -344,25 +344,20 @@ export class BatchRunner {
       modelPrices(this.options.prices ?? GEMINI_PRICE_LIST, this.options.settings.model) !== null;
     return {
       ...summary,
-      ...(await this.withSyncTokens(summary, usage.lanes)),
+      ...(await this.billedTokens()),
       costUsd: priced ? usage.costUsd : null,
     };
   }
 
   /**
-   * The summary's token sums count batch jobs (all runs); a workload that used a synchronous lane
-   * adds its synchronous attempts (all runs, from the inference log), read once at the end of a run.
+   * The final summary's token sums: every billed attempt of every run on every lane, from the
+   * inference log's totals (what `status` calls billed), read once at the end of a run. The batch
+   * jobs' sums counted only the rows that completed a record: a batch run's summary left out the
+   * billed rows that failed (invalid JSON, MAX_TOKENS, safety), which the API bills all the same.
    */
-  private async withSyncTokens(
-    summary: RunSummary,
-    lanesThisRun: readonly Lane[],
-  ): Promise<{ inputTokens: number; outputTokens: number }> {
-    const totals = { inputTokens: summary.inputTokens, outputTokens: summary.outputTokens };
-    const usedSync =
-      this.options.settings.execution.mode !== 'batch' || lanesThisRun.some((lane) => lane !== 'batch');
-    if (!usedSync) return totals;
+  private async billedTokens(): Promise<{ inputTokens: number; outputTokens: number }> {
+    const totals = { inputTokens: 0, outputTokens: 0 };
     for (const group of await this.options.store.attemptGroups()) {
-      if (group.lane === 'batch') continue;
       totals.inputTokens += group.inputTokens;
       totals.outputTokens += group.outputTokens;
     }

@@ -1,0 +1,50 @@
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { runCli } from '../fixtures/cli.js';
+
+// On a synchronous lane an answer cut at MAX_TOKENS is sent again with a larger output limit: the
+// API bills both. The attempt's cost had both; its request count said one, so status, runs and the
+// report counted fewer requests than the ledger billed.
+describe('answers cut at MAX_TOKENS on the realtime lane', () => {
+  let emulator: RunningEmulator;
+  let root: string;
+  let configPath: string;
+  const env = { GEMINI_API_KEY: 'resent-requests-test-key' };
+
+  beforeAll(async () => {
+    emulator = await startEmulator({
+      timeScale: 3600,
+      seed: 21,
+      faults: { rates: { max_tokens: 0.5 } },
+    });
+    ({ root, configPath } = writeCatalogWorkload({
+      books: 6,
+      pages: 2,
+      execution: { mode: 'realtime', max_retries: 3 },
+      extraYaml: `api:\n  base_url: ${emulator.url}`,
+    }));
+  });
+
+  afterAll(async () => {
+    await emulator.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('are each counted as a billed request, as the ledger bills them', async () => {
+    const run = await runCli(['run', '-c', configPath], { env });
+    expect(run.code).toBe(0);
+    const ledger = emulator.ledger.entries();
+    // The fault did cut answers: more requests billed than records.
+    expect(ledger.length).toBeGreaterThan(12);
+    const status = JSON.parse((await runCli(['status', '--json', '-c', configPath], { env })).stdout) as {
+      billed: { requests: number; inputTokens: number; outputTokens: number };
+    };
+    expect(status.billed).toMatchObject({
+      requests: ledger.length,
+      inputTokens: ledger.reduce((sum, entry) => sum + entry.inputTokens, 0),
+      outputTokens: ledger.reduce((sum, entry) => sum + entry.outputTokens, 0),
+    });
+  });
+});
