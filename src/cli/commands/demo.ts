@@ -1,9 +1,10 @@
-import { cp, rm } from 'node:fs/promises';
+import { cp, lstat, readdir, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { startEmulator } from '../../emulator/index.js';
+import { WavebatchError } from '../../errors.js';
 import { openWorkloadSession } from '../../runner/workload-session.js';
 import { runExitCode } from '../exit-codes.js';
 import { listenForStop } from '../graceful-stop.js';
@@ -12,6 +13,25 @@ import { formatSummary, ProgressDisplay } from '../progress.js';
 const EXAMPLE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../examples/catalogs');
 /** Where an installed package's demo runs: a copy in the current folder, not inside node_modules. */
 const INSTALLED_DEMO_DIR = 'wavebatch-demo';
+/** What the demo leaves out of its copy, then makes there when it runs: outputs and state. */
+const MADE_BY_RUNS = ['out', '.wavebatch'];
+/**
+ * Written into the demo's copy. A `./wavebatch-demo` without it may be the user's own folder (the
+ * name is an obvious one to pick), so the demo never removes or fills a folder that lacks it.
+ */
+const DEMO_MARKER = '.wavebatch-demo';
+const MARKER_TEXT =
+  'This folder is a copy of the wavebatch demo workload, made by `wavebatch demo`, which replaces it\n' +
+  'on its next run (`wavebatch demo --keep` keeps it). Delete this file to keep the demo from touching it.\n';
+
+/** Raised when ./wavebatch-demo exists and is not a copy the demo made: nothing was deleted. */
+export class DemoFolderError extends WavebatchError {
+  readonly code = 'INPUT_DEMO_FOLDER';
+  constructor(folder: string, why: string, next: string) {
+    super(`${folder} exists and ${why}; nothing was deleted. ${next}`);
+    this.name = 'DemoFolderError';
+  }
+}
 
 /**
  * The demo's config: the example in place in a checkout of the repository; in an installed package
@@ -20,13 +40,43 @@ const INSTALLED_DEMO_DIR = 'wavebatch-demo';
 async function demoConfigPath(keep: boolean): Promise<string> {
   if (!EXAMPLE_DIR.split(sep).includes('node_modules')) return join(EXAMPLE_DIR, 'wavebatch.yaml');
   const copy = resolve(INSTALLED_DEMO_DIR);
+  await checkDemoCopy(copy, keep);
   if (!keep) await rm(copy, { recursive: true, force: true });
   await cp(EXAMPLE_DIR, copy, {
     recursive: true,
     force: false,
-    filter: (source) => !['out', '.wavebatch'].includes(basename(source)),
+    filter: (source) => !MADE_BY_RUNS.includes(basename(source)),
   });
+  await writeFile(join(copy, DEMO_MARKER), MARKER_TEXT);
   return join(copy, 'wavebatch.yaml');
+}
+
+/**
+ * Throws unless `copy` is absent or a copy the demo made: it holds the marker and, when it is to be
+ * replaced, nothing beside the demo's own files (a note the user put next to them would be lost).
+ */
+async function checkDemoCopy(copy: string, keep: boolean): Promise<void> {
+  const found = await lstat(copy).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  });
+  if (found === null) return;
+  const elsewhere =
+    `The demo makes its copy in ./${INSTALLED_DEMO_DIR} of the current folder: move or remove ` +
+    'yours, or run `wavebatch demo` from another folder.';
+  if (!found.isDirectory()) throw new DemoFolderError(copy, 'is not a folder', elsewhere);
+  const entries = await readdir(copy);
+  if (!entries.includes(DEMO_MARKER))
+    throw new DemoFolderError(copy, `was not made by the demo (it has no ${DEMO_MARKER} file)`, elsewhere);
+  if (keep) return;
+  const demoOwn = new Set([...(await readdir(EXAMPLE_DIR)), ...MADE_BY_RUNS, DEMO_MARKER]);
+  const others = entries.filter((entry) => !demoOwn.has(entry)).sort();
+  if (others.length > 0)
+    throw new DemoFolderError(
+      copy,
+      `holds files the demo did not make (${others.join(', ')})`,
+      'Move them elsewhere and the demo replaces the folder, or run `wavebatch demo --keep` to reuse it as it is.',
+    );
 }
 
 /** `wavebatch demo`: the bundled sample workload, end to end, on an in-process emulator. */
