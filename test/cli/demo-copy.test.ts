@@ -11,7 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliResult } from '../fixtures/cli.js';
@@ -89,6 +89,14 @@ describe('wavebatch demo from an installed package, and an existing ./wavebatch-
     const first = await demo(cwd);
     expect(first.code, first.stderr).toBe(0);
     expect(existsSync(join(folder, '.wavebatch-demo'))).toBe(true);
+    // The modeline of the copy's config leads an editor to the installed package's schema.
+    const [modeline = ''] = readFileSync(join(folder, 'wavebatch.yaml'), 'utf8').split('\n');
+    expect(modeline).toBe(
+      '# yaml-language-server: $schema=../../node_modules/wavebatch/schema/wavebatch.schema.json',
+    );
+    const schema = resolve(folder, modeline.replace(/^.*\$schema=/, ''));
+    expect(schema).toBe(join(root, 'node_modules', 'wavebatch', 'schema', 'wavebatch.schema.json'));
+    expect(JSON.parse(readFileSync(schema, 'utf8'))).toHaveProperty('properties.name');
     // A leftover the re-run must clear: the copy is replaced, not reused.
     writeFileSync(join(folder, 'out', 'stale.json'), '{}');
 

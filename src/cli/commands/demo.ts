@@ -1,4 +1,4 @@
-import { cp, lstat, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, lstat, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
@@ -9,6 +9,7 @@ import { openWorkloadSession } from '../../runner/workload-session.js';
 import { runExitCode } from '../exit-codes.js';
 import { listenForStop } from '../graceful-stop.js';
 import { formatSummary, ProgressDisplay } from '../progress.js';
+import { schemaReference } from '../schema-reference.js';
 
 const EXAMPLE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../examples/catalogs');
 /** Where an installed package's demo runs: a copy in the current folder, not inside node_modules. */
@@ -48,7 +49,21 @@ async function demoConfigPath(keep: boolean): Promise<string> {
     filter: (source) => !MADE_BY_RUNS.includes(basename(source)),
   });
   await writeFile(join(copy, DEMO_MARKER), MARKER_TEXT);
-  return join(copy, 'wavebatch.yaml');
+  const config = join(copy, 'wavebatch.yaml');
+  await pointModelineAtSchema(config);
+  return config;
+}
+
+/**
+ * The example's modeline points at the schema from examples/catalogs/ (../../schema/...), which
+ * resolves nowhere from the copy: an editor would show no completion or checks for the demo config.
+ */
+async function pointModelineAtSchema(config: string): Promise<void> {
+  const text = await readFile(config, 'utf8');
+  const modeline = /^# yaml-language-server: \$schema=.*$/m;
+  if (!modeline.test(text)) return;
+  const schemaRef = schemaReference(dirname(config));
+  await writeFile(config, text.replace(modeline, `# yaml-language-server: $schema=${schemaRef}`));
 }
 
 /**

@@ -1,7 +1,5 @@
-import { basename, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { CONFIG_JSON_SCHEMA_PATH } from '../../config/json-schema.js';
 import {
   importSeedConfig,
   InitAnswerError,
@@ -15,6 +13,7 @@ import {
   type StarterSource,
 } from '../../scaffold/index.js';
 import { questionsOn, type Questions } from '../questions.js';
+import { schemaReference } from '../schema-reference.js';
 
 const DEFAULT_MODEL = 'gemini-2.5-flash';
 const EMULATOR_URL = 'http://127.0.0.1:8080';
@@ -172,18 +171,6 @@ function httpUrl(value: string): string {
       `expected an http(s) URL such as ${EMULATOR_URL}, got ${JSON.stringify(value)}.`,
     );
   return value.replace(/\/+$/, '');
-}
-
-/**
- * The published JSON Schema for the new config's modeline: relative when the package sits in the
- * project (node_modules) or holds the folder (its examples), absolute otherwise (a global install).
- */
-function schemaReference(folder: string): string {
-  const schema = fileURLToPath(new URL(`../../../${CONFIG_JSON_SCHEMA_PATH}`, import.meta.url));
-  const packageRoot = resolve(schema, '..', '..');
-  const fromFolder = relative(folder, schema).split(sep).join('/');
-  const inside = (child: string, parent: string) => !relative(parent, child).startsWith('..');
-  return inside(folder, packageRoot) || fromFolder.includes('node_modules/') ? fromFolder : schema;
 }
 
 function report(
