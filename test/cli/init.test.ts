@@ -124,6 +124,25 @@ describe('wavebatch init', () => {
     expect(readFileSync(config, 'utf8')).not.toContain('# my edit');
   });
 
+  it('prints next steps that work when followed, the emulator hint included', async () => {
+    const init = await runCli(['init', 'newdir3'], { cwd: root, env });
+    expect(init.code, init.stderr).toBe(0);
+    const next = init.stdout.slice(init.stdout.indexOf('next:\n')).split('\n');
+    expect(next).toContain('  cd newdir3');
+    const hint = next.find((line) => line.includes('GEMINI_API_KEY')) ?? '';
+    const command = /# or, for a local emulator: npx wavebatch (.+)$/.exec(hint)?.[1] ?? '';
+    expect(command).toBe('init --emulator --force');
+    const folder = join(root, 'newdir3');
+    const followed = await runCli(command.split(' '), { cwd: folder, env });
+    expect(followed.stderr).toBe('');
+    expect(followed.code).toBe(0);
+    const config = parse(readFileSync(join(folder, 'wavebatch.yaml'), 'utf8')) as {
+      name: string;
+      api?: { base_url?: string };
+    };
+    expect(config).toMatchObject({ name: 'newdir3', api: { base_url: 'http://127.0.0.1:8080' } });
+  });
+
   it('refuses a bad --name and a bad --base-url with exit code 2', async () => {
     const name = await runCli(['init', join(root, 'x'), '--yes', '--name', 'Bad Name'], { env });
     expect(name.code).toBe(2);

@@ -217,7 +217,10 @@ function report(
       ? [
           `  npx wavebatch emulator --time-scale 3600 --port ${new URL(baseUrl).port || '80'} &   # a local Gemini (free)`,
         ]
-      : ['  export GEMINI_API_KEY=...       # or use a local emulator: npx wavebatch init --emulator']),
+      : // The folder now holds a workload, so a plain `init --emulator` there stops at INPUT_INIT_EXISTS.
+        [
+          '  export GEMINI_API_KEY=...       # or, for a local emulator: npx wavebatch init --emulator --force',
+        ]),
     '  npx wavebatch run               # until every record is done',
     '  npx wavebatch status            # where it stands, at any time',
   );
