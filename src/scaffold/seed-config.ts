@@ -22,7 +22,7 @@ export interface MappedKey {
   note?: string;
 }
 
-/** One seed key that has no wavebatch equivalent (its value is not repeated: it may be a secret). */
+/** One seed key that has no wavebatch equivalent (its value is not repeated, it may be a secret; a Braintrust project name is). */
 export interface UnmappedKey {
   key: string;
   reason: string;
@@ -149,11 +149,15 @@ export function convertSeedConfig(
 
   for (const key of leafKeys(seed)) {
     if (used.has(key)) continue;
+    const secret = SECRET_KEY.test(key.split('.').at(-1) ?? '');
     unmapped.push({
       key,
-      reason: SECRET_KEY.test(key.split('.').at(-1) ?? '')
-        ? 'not copied: API keys come only from GEMINI_API_KEY / GOOGLE_API_KEY'
-        : reasonFor(key),
+      reason:
+        secret && key.startsWith('braintrust.')
+          ? `not copied: set BRAINTRUST_API_KEY (and BRAINTRUST_PROJECT) in the environment instead; ${BRAINTRUST_README}`
+          : secret
+            ? 'not copied: API keys come only from GEMINI_API_KEY / GOOGLE_API_KEY'
+            : reasonFor(key, lookup(seed, key)),
     });
   }
   const config: Section = {
@@ -286,10 +290,21 @@ function templateHeader(text: string, levels: readonly string[]): { text: string
   };
 }
 
-function reasonFor(key: string): string {
+/** Braintrust logging is set in the environment, never in the config. */
+const BRAINTRUST_README = 'README "Logging inferences to Braintrust"';
+
+function reasonFor(key: string, value: unknown): string {
   switch (key) {
     case 'paths.label_source_dir':
       return 'wavebatch reads the page images as its records and has no use for evaluation labels; keep them for your own checks';
+    case 'braintrust.project': {
+      // A project name is no secret, and naming it gives a line to paste; anything odder is not repeated.
+      const project = typeof value === 'string' && /^[\w.-]+$/.test(value) ? value : '<project>';
+      return (
+        `not a config key: wavebatch logs every inference to Braintrust with BRAINTRUST_PROJECT=${project} ` +
+        `and BRAINTRUST_API_KEY set in the environment (and the optional braintrust package installed); ${BRAINTRUST_README}`
+      );
+    }
     default:
       return 'no wavebatch equivalent';
   }

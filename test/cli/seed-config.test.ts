@@ -44,7 +44,13 @@ describe('wavebatch init --from-seed-config', () => {
     expect(human.stdout).toMatch(/execution\.max_concurrent_batches -> execution\.max_concurrent_jobs: 4/);
     expect(human.stdout).toContain('not mapped:');
     expect(human.stdout).toMatch(/paths\.label_source_dir: .*evaluation labels/);
-    expect(human.stdout).toContain('braintrust.project: no wavebatch equivalent');
+    // The seed's Braintrust project is logged to through the environment, as the README says.
+    expect(human.stdout).toContain(
+      '  braintrust.project: not a config key: wavebatch logs every inference to Braintrust with ' +
+        'BRAINTRUST_PROJECT=catalog-ocr and BRAINTRUST_API_KEY set in the environment (and the optional ' +
+        'braintrust package installed); README "Logging inferences to Braintrust"',
+    );
+    expect(human.stdout).not.toContain('braintrust.project: no wavebatch equivalent');
 
     const json = await runCli(['init', join(root, 'as-json'), '--from-seed-config', seedConfig, '--json'], {
       env,

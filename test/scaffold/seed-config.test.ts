@@ -47,6 +47,22 @@ describe('convertSeedConfig', () => {
     expect(JSON.stringify(result)).not.toContain('AIza-secret-value');
   });
 
+  it('points a Braintrust key and an odd project name at the environment, repeating neither', () => {
+    const result = convert({
+      paths: { image_source_dir: 'img' },
+      braintrust: { api_key: 'sk-braintrust-secret', project: 'a project; rm -rf' },
+    });
+    expect(result.unmapped).toContainEqual({
+      key: 'braintrust.api_key',
+      reason:
+        'not copied: set BRAINTRUST_API_KEY (and BRAINTRUST_PROJECT) in the environment instead; README "Logging inferences to Braintrust"',
+    });
+    const project = result.unmapped.find((entry) => entry.key === 'braintrust.project');
+    expect(project?.reason).toContain('BRAINTRUST_PROJECT=<project> and BRAINTRUST_API_KEY');
+    expect(JSON.stringify(result)).not.toContain('sk-braintrust-secret');
+    expect(JSON.stringify(result)).not.toContain('rm -rf');
+  });
+
   it('numbers the levels of a dataset of another depth, and reports filters it cannot place', () => {
     const result = convert(
       { paths: { image_source_dir: 'img' }, filters: { target_states: ['MA'] } },
