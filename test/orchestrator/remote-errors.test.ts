@@ -59,9 +59,15 @@ describe('remote errors that are not transient', () => {
     const url = gone.url;
     await gone.close();
     const config = await loadConfig(workload.configPath, {});
+    const warnings: string[] = [];
     const session = await openWorkloadSession(
       { ...config, apiKey: 'test-key', api: { base_url: url } },
-      { retryPolicy: FAST_RETRY },
+      {
+        retryPolicy: FAST_RETRY,
+        onEvent: (event) => {
+          if (event.type === 'warning') warnings.push(event.message);
+        },
+      },
     );
     let error: unknown;
     try {
@@ -76,6 +82,16 @@ describe('remote errors that are not transient', () => {
     expect((error as Error).message).toContain(url);
     expect((error as Error).message).toMatch(/ECONNREFUSED|fetch failed/);
     expect((error as ApiUnreachableError).category).toBe('failure');
+    // Each warning names the one call that failed: after a create with no answer, the retry's look-up
+    // by name ("Listing batches") failed, which an outer "Creating job … failed" used to misname.
+    const creation = warnings.filter((message) => message.includes('not created yet'));
+    expect(creation.length, warnings.join('\n')).toBeGreaterThan(0);
+    for (const message of creation) {
+      expect(message).toMatch(
+        /^Job \S+ is not created yet \(will retry\): (Creating batch \S+|Listing batches) failed: fetch failed/,
+      );
+      expect(message.match(/Creating|Listing/g)).toHaveLength(1);
+    }
   });
 
   it('a base URL that is not the Gemini API stops the run instead of dead-lettering every record', async () => {
@@ -86,9 +102,15 @@ describe('remote errors that are not transient', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const config = await loadConfig(workload.configPath, {});
+    const warnings: string[] = [];
     const session = await openWorkloadSession(
       { ...config, apiKey: 'test-key', api: { base_url: url } },
-      { retryPolicy: FAST_RETRY },
+      {
+        retryPolicy: FAST_RETRY,
+        onEvent: (event) => {
+          if (event.type === 'warning') warnings.push(event.message);
+        },
+      },
     );
     let error: unknown;
     try {

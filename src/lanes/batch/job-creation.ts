@@ -113,7 +113,12 @@ export async function createRemoteJob(
     if (error.code === 'QUOTA_EXHAUSTED' && !ambiguous) return quotaRefused(deps, job, error);
     // Unknown outcome (network, 5xx): the job may exist remotely. The intent stays; the reconciler
     // adopts the remote job by name or creates it after a backoff.
-    deps.emit({ type: 'warning', message: `Creating job ${job.id} failed (${error.message}); will retry.` });
+    // The error names the call that failed: the create, or the look-up by name that precedes a retry
+    // after an unknown outcome ("Listing batches"), so the warning does not name a call of its own.
+    deps.emit({
+      type: 'warning',
+      message: `Job ${job.id} is not created yet (will retry): ${error.message}`,
+    });
     return { kind: 'deferred', error };
   }
   return refusedJob(deps, job, error);
