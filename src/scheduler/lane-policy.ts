@@ -117,7 +117,8 @@ const ORDER: readonly Lane[] = ['batch', 'flex', 'standard', 'priority'];
 /** The lanes at half price. */
 const CHEAP: readonly Lane[] = ['batch', 'flex'];
 
-const MODE_LANE: Record<Exclude<ExecutionMode, 'auto'>, Lane> = {
+/** The lane a fixed mode sends every record on. */
+export const MODE_LANE: Record<Exclude<ExecutionMode, 'auto'>, Lane> = {
   batch: 'batch',
   flex: 'flex',
   realtime: 'standard',

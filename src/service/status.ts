@@ -1,5 +1,6 @@
 import { learnedTurnaroundMs, stallThresholdMs, type StallPolicy } from '../lanes/batch/stall-policy.js';
 import type { Lane } from '../lanes/lane.js';
+import { MODE_LANE, type ExecutionMode } from '../scheduler/lane-policy.js';
 import { modelPrices, type LanePrice, type PriceList } from '../pricing/index.js';
 import type { AttemptGroup } from '../store/event-log.js';
 import type { ChainCounts, JobRow, RecordCounts, UsageTotal } from '../store/store.js';
@@ -105,6 +106,8 @@ export interface StatusFacts {
   workload: string;
   configPath: string;
   model: string;
+  /** `execution.mode`: the lane the projection prices what is left on (auto: batch, the cheapest). */
+  mode?: ExecutionMode;
   counts: RecordCounts;
   chains: ChainCounts;
   /** Every job in creation order. */
@@ -127,7 +130,9 @@ export interface StatusFacts {
 
 /** Pure: the status of a workload from its facts at time `now` (ms). */
 export function summarizeStatus(facts: StatusFacts, now: number): WorkloadStatus {
-  const lane: Lane = 'batch';
+  // A realtime workload's records are left to go at standard prices, a Flex one's at Flex prices:
+  // priced at batch prices, and labelled so, a realtime projection came out at half its cost.
+  const lane: Lane = facts.mode === undefined || facts.mode === 'auto' ? 'batch' : MODE_LANE[facts.mode];
   const { counts, chains } = facts;
   // One turnaround, learned as the run's stall watch learns it (jobs still out count as lasting at
   // least their age), for the stall flags, the figure shown and the ETA: the median of the finished

@@ -139,6 +139,7 @@ export class WorkloadService {
         workload: this.config.name,
         configPath: this.config.configPath,
         model: this.config.model.name,
+        mode: this.config.execution.mode,
         counts,
         chains,
         jobs,

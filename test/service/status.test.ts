@@ -76,6 +76,25 @@ describe('summarizeStatus', () => {
     expect(status.lanes).toEqual({ batch: { activeJobs: 2, requests: 12, records: 27, stalled: 1 } });
   });
 
+  it("prices and labels the cost at the lane the workload's mode sends on (auto: batch, the cheapest)", () => {
+    const usage = {
+      short: { records: 40, inputTokens: 40_000, outputTokens: 20_000 },
+      long: facts().usage.long,
+    };
+    const lanes = (['batch', 'flex', 'realtime', 'auto'] as const).map((mode) => {
+      const { cost } = summarizeStatus(facts({ mode, usage }), NOW);
+      return [mode, cost.lane, cost.soFar];
+    });
+    const batch = lanes[0]?.[2] as number;
+    // A realtime workload's tokens at standard prices: twice batch's (and Flex's).
+    expect(lanes).toEqual([
+      ['batch', 'batch', batch],
+      ['flex', 'flex', batch],
+      ['realtime', 'standard', 2 * batch],
+      ['auto', 'batch', batch],
+    ]);
+  });
+
   it('takes the later of the width bound (rate) and the depth bound (longest chain x turnaround)', () => {
     const jobs = [
       job('a', 'processed', 10 * HOUR, HOUR),
