@@ -13,7 +13,7 @@ export { WavebatchError } from './errors.js';
 export type { ErrorCategory } from './errors.js';
 export { defineWorkload, loadConfig } from './config/index.js';
 export type { LoadedConfig } from './config/index.js';
-export type { WorkloadRecord, MediaInput, RecordVars } from './workload/record.js';
+export type { WorkloadRecord, SourceRecord, MediaInput, RecordVars } from './workload/record.js';
 export { openSource } from './workload/index.js';
 export { loadPrompt } from './prompts/index.js';
 export { createGeminiClient } from './gemini/index.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { WorkloadRecord } from '../workload/record.js';
+import type { SourceRecord } from '../workload/record.js';
 import { urlHasCredentials } from '../secrets/redact.js';
 import { callable, duration, durationAtMost, isZodSchema, text, wholeNumber } from './schema-parts.js';
 import { parseDuration } from './duration.js';
@@ -222,7 +222,7 @@ const hooksSchema = z.strictObject({
   extractContext: callable<(predecessorOutput: unknown) => unknown>()
     .optional()
     .describe("picks what of the predecessor's output the prompt receives as `context`"),
-  source: callable<() => AsyncIterable<WorkloadRecord>>()
+  source: callable<() => AsyncIterable<SourceRecord>>()
     .optional()
     .describe('yields the records, instead of `source`'),
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { WorkloadRecord } from '../workload/record.js';
+import type { SourceRecord } from '../workload/record.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../jsonl/lines.js';
 import { callable, text, wholeNumber } from './schema-parts.js';
 
@@ -132,7 +132,7 @@ const tableSource = (type: 'jsonl' | 'json' | 'csv', doc: string) =>
 const functionSource = z
   .strictObject({
     type: z.literal('function'),
-    records: callable<() => AsyncIterable<WorkloadRecord>>().describe(
+    records: callable<() => AsyncIterable<SourceRecord>>().describe(
       'yields the records (TypeScript / JavaScript configs only)',
     ),
   })

@@ -1,5 +1,5 @@
 import type { LimitOverrides, PriceOverrides } from '../pricing/index.js';
-import type { WorkloadRecord } from '../workload/record.js';
+import type { SourceRecord } from '../workload/record.js';
 
 /** A numeric range filter on a folder level; names that are not numbers never match. */
 export interface LevelRange {
@@ -40,7 +40,7 @@ export interface TableSourceConfig {
 /** Records from a function (TypeScript / JavaScript configs). */
 export interface FunctionSourceConfig {
   type: 'function';
-  records: () => AsyncIterable<WorkloadRecord>;
+  records: () => AsyncIterable<SourceRecord>;
 }
 
 export type SourceConfig = DirectorySourceConfig | TableSourceConfig | FunctionSourceConfig;
@@ -125,6 +125,6 @@ export interface LoadedConfig {
   apiKey?: string;
   hooks?: {
     extractContext?: (predecessorOutput: unknown) => unknown;
-    source?: () => AsyncIterable<WorkloadRecord>;
+    source?: () => AsyncIterable<SourceRecord>;
   };
 }

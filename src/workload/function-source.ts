@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { SourceError } from './errors.js';
-import type { MediaInput, RecordVars, WorkloadRecord } from './record.js';
+import type { MediaInput, RecordVars, SourceRecord, WorkloadRecord } from './record.js';
 import { validateRecordId } from './record-id.js';
 
 /**
@@ -10,7 +10,7 @@ import { validateRecordId } from './record-id.js';
  * table source (one counter per such chain is the only state kept).
  */
 export async function* functionRecords(
-  records: () => AsyncIterable<WorkloadRecord>,
+  records: () => AsyncIterable<SourceRecord>,
   baseFolder: string,
 ): AsyncGenerator<WorkloadRecord> {
   let index = 0;

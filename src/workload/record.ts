@@ -25,3 +25,17 @@ export interface WorkloadRecord {
    */
   origin?: string;
 }
+
+/**
+ * What a function source (or `hooks.source`) yields: a record whose optional parts wavebatch fills.
+ * Without `chainId` it stands alone (a chain of its own id); without `position` it takes its order of
+ * appearance in its chain; `vars` defaults to `{}` and `media` to `[]` (relative media paths resolve
+ * against the config's folder). It becomes a `WorkloadRecord`.
+ */
+export interface SourceRecord {
+  id: string;
+  chainId?: string;
+  position?: number;
+  vars?: RecordVars;
+  media?: MediaInput[];
+}

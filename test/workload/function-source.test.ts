@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LoadedConfig } from '../../src/config/index.js';
+import type { LoadedConfig, WorkloadDefinition } from '../../src/config/index.js';
+import { defineWorkload, type SourceRecord } from '../../src/index.js';
 import { openSource, SourceError } from '../../src/workload/index.js';
 import type { WorkloadRecord } from '../../src/workload/record.js';
 import { makeTempFolder, type TempFolder } from '../config/temp-folder.js';
@@ -61,6 +62,54 @@ describe('function source', () => {
       ['b2/p1', 'b2', 0],
       ['b1/p2', 'b1', 1],
       ['solo', 'solo', 0],
+    ]);
+  });
+
+  // Type-level as well: the repo's typecheck (tsc -p tsconfig.json, which covers test/) compiles
+  // these definitions as the README writes them, records yielding only { id, vars } or { id, chainId }.
+  it("accepts the README's record shape { id, chainId?, position?, vars?, media? } in a typed config", async () => {
+    const definition = defineWorkload({
+      name: 'readme-shape',
+      source: {
+        type: 'function',
+        records: async function* () {
+          yield { id: 'solo-1', vars: { text: 'a' } };
+          yield { id: 'book/p1', chainId: 'book' };
+          yield { id: 'book/p2', chainId: 'book', media: [{ path: 'p2.png', mimeType: 'image/png' }] };
+        },
+      },
+      prompt: { name: 'page', version: 'v1' },
+      model: { name: 'gemini-2.5-flash' },
+    });
+    const hooked: WorkloadDefinition = defineWorkload({
+      name: 'readme-hook',
+      hooks: {
+        source: async function* (): AsyncIterable<SourceRecord> {
+          yield { id: 'solo-2', position: 4 };
+        },
+      },
+      prompt: { name: 'page', version: 'v1' },
+      model: { name: 'gemini-2.5-flash' },
+    });
+    const source = definition.source;
+    if (source?.type !== 'function' || !hooked.hooks?.source) throw new Error('expected function sources');
+    const records = await collect(
+      openSource({ ...base, source: { type: 'function', records: source.records } }),
+    );
+    expect(records.map(({ origin: _origin, ...record }) => record)).toEqual([
+      { id: 'solo-1', chainId: 'solo-1', position: 0, vars: { text: 'a' }, media: [] },
+      { id: 'book/p1', chainId: 'book', position: 0, vars: {}, media: [] },
+      {
+        id: 'book/p2',
+        chainId: 'book',
+        position: 1,
+        vars: {},
+        media: [{ path: folder.path('p2.png'), mimeType: 'image/png' }],
+      },
+    ]);
+    const fromHook = await collect(openSource({ ...base, hooks: { source: hooked.hooks.source } }));
+    expect(fromHook.map((record) => [record.id, record.chainId, record.position])).toEqual([
+      ['solo-2', 'solo-2', 4],
     ]);
   });
 
