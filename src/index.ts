@@ -12,7 +12,7 @@ import { openWorkloadSession, type WorkloadSessionOptions } from './runner/workl
 export { WavebatchError } from './errors.js';
 export type { ErrorCategory } from './errors.js';
 export { defineWorkload, loadConfig } from './config/index.js';
-export type { LoadedConfig } from './config/index.js';
+export type { LoadedConfig, WorkloadDefinition } from './config/index.js';
 export type { WorkloadRecord, SourceRecord, MediaInput, RecordVars } from './workload/record.js';
 export { openSource } from './workload/index.js';
 export { loadPrompt } from './prompts/index.js';
@@ -36,6 +36,92 @@ export { GEMINI_PRICE_LIST, configuredPriceList, costOf, modelLimits, modelPrice
 export type { PriceList, LanePrice, ModelLimits, BilledTokens } from './pricing/index.js';
 export type { Lane } from './lanes/lane.js';
 export type { EmulatorOptions, RunningEmulator } from './emulator/index.js';
+
+// Types the signatures above use (their options, results, events and filters), so that a program
+// can name them: every type in an exported function's or class's public signature is importable here.
+export type { RunnerClock } from './clock.js';
+export type {
+  AssembleConfig,
+  DirectorySourceConfig,
+  ExecutionConfig,
+  ExecutionModeConfig,
+  FunctionSourceConfig,
+  LevelRange,
+  SourceConfig,
+  TableSourceConfig,
+} from './config/types.js';
+export type { CallKind, FaultPlan, HttpFault, JobFault } from './emulator/fault-plan.js';
+export type { Ledger, LedgerEntry } from './emulator/ledger.js';
+export type { RecordFault } from './emulator/model/faults.js';
+export type { ModelCall, Responder } from './emulator/model/index.js';
+export type { FileResolver } from './emulator/model/tokens.js';
+export type { WireGenerateRequest } from './emulator/model/wire-request.js';
+export type { EmulatorQuotas } from './emulator/options.js';
+export type { RealtimeLimits } from './emulator/realtime-limiter.js';
+export type { TierOptions, TierQuotas } from './emulator/service-tiers.js';
+export type { TurnaroundRange } from './emulator/turnaround.js';
+export type { BatchJobState, InlinedResult } from './gemini/batch-job.js';
+export type { BatchSource, CreateBatchInput, GenerateOptions, RemoteFile } from './gemini/client.js';
+export type { ModelRequest } from './gemini/request.js';
+export type { StallAction, StallPolicy } from './lanes/batch/stall-policy.js';
+export type { SyncLane } from './lanes/lane.js';
+export type { ExportFormat } from './outputs/export.js';
+export type { OutputDocument, OutputMeta, OutputStoreOptions } from './outputs/output-store.js';
+export type {
+  CommittedOutput,
+  GroupWrite,
+  OutputLocation,
+  OutputRecovery,
+  OutputSink,
+  OutputSinkKind,
+  ShardCommit,
+} from './outputs/sink.js';
+export type { StaleOutputCounts, StaleReason } from './outputs/staleness.js';
+export type { LimitOverrides, PriceOverrides } from './pricing/overrides.js';
+export type {
+  ModelPrices,
+  RequestLimits,
+  TokenRates,
+  UsageTier,
+  UsageTierLimits,
+} from './pricing/price-list.js';
+export type { RetryPolicy } from './retry.js';
+export type { RunnerEventListener } from './runner/events.js';
+export type { LaneFigures } from './runner/lane-tally.js';
+export type { RunnerSettings } from './runner/settings.js';
+export type { BatchOnlyComparison } from './scheduler/batch-only-comparison.js';
+export type { ExecutionMode } from './scheduler/lane-policy.js';
+export type { Projection } from './scheduler/projection.js';
+export type { ChainRecords } from './service/chain-export.js';
+export type { EstimateOptions, LaneEstimate, TokenSource, WorkloadEstimate } from './service/estimate.js';
+export type { FailureExportFormat } from './service/failure-export.js';
+export type { FieldCondition, RecordSelection, SelectionPlan, WaitingRecord } from './service/selection.js';
+export type { ActiveJobStatus, WorkloadStatus } from './service/status.js';
+export type { WorkloadJob } from './service/workload-service.js';
+export type {
+  EventFilter,
+  EventKind,
+  InferenceEvent,
+  RunOutcome,
+  RunRow,
+  RunTotals,
+  StoredEvent,
+  StoredText,
+} from './store/event-log.js';
+export type {
+  FailureFilter,
+  FailureInput,
+  JobState,
+  LeaseHolder,
+  RecordAttempt,
+  RecordFilter,
+  RecordStatus,
+  StoredRecord,
+} from './store/store.js';
+export type { TelemetrySink } from './telemetry/run-telemetry.js';
+export { NodeVersionError } from './node-version.js';
+export { MissingApiKeyError } from './runner/workload-session.js';
+export { EmulatorListenError } from './emulator/server.js';
 
 /** Runs a workload (a config file path or a loaded config) until it is finished or `signal` aborts. */
 export async function runWorkload(

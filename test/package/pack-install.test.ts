@@ -59,10 +59,14 @@ describe('the packed npm tarball, installed into a fresh project', () => {
 
     writeFileSync(
       join(project, 'typed.ts'),
-      `import { defineWorkload, runWorkload, type RunSummary } from 'wavebatch';
+      `import { defineWorkload, runWorkload, MissingApiKeyError, type RunSummary, type SourceRecord, type WorkloadStatus, type StoredRecord, type LaneFigures, type WorkloadEstimate, type RunnerEventListener, type FaultPlan } from 'wavebatch';
 const config = defineWorkload({ name: 'typed', source: { type: 'jsonl', path: 'rows.jsonl' }, prompt: { name: 'p', version: 'v1' }, model: { name: 'gemini-2.5-flash' } });
+export const fromFunction = defineWorkload({ name: 'typed-fn', source: { type: 'function', records: async function* () { yield { id: 'solo-1', vars: { text: 'a' } }; } }, prompt: { name: 'p', version: 'v1' }, model: { name: 'gemini-2.5-flash' } });
 export const summary: Promise<RunSummary> = runWorkload('wavebatch.yaml');
 export const name: string = config.name;
+export const record: SourceRecord = { id: 'solo-2', chainId: 'book' };
+export type Named = [WorkloadStatus, StoredRecord, LaneFigures, WorkloadEstimate, RunnerEventListener, FaultPlan];
+export const missingKey = (error: unknown): boolean => error instanceof MissingApiKeyError;
 `,
     );
     writeFileSync(
