@@ -5,7 +5,7 @@
  * - `WorkloadService` to read and maintain a workload's state (status, records, failures, requeue),
  * - `startEmulator` for a local Gemini API in tests.
  */
-import { loadConfig, type LoadedConfig } from './config/index.js';
+import type { LoadedConfig } from './config/index.js';
 import type { RunSummary } from './runner/batch-runner.js';
 import { openWorkloadSession, type WorkloadSessionOptions } from './runner/workload-session.js';
 
@@ -128,8 +128,7 @@ export async function runWorkload(
   config: string | LoadedConfig,
   options: WorkloadSessionOptions & { signal?: AbortSignal } = {},
 ): Promise<RunSummary> {
-  const loaded = typeof config === 'string' ? await loadConfig(config) : config;
-  const session = await openWorkloadSession(loaded, options);
+  const session = await openWorkloadSession(config, options);
   try {
     return await session.runner.run(options.signal);
   } finally {

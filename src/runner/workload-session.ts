@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { configDigest, type LoadedConfig } from '../config/index.js';
+import { configDigest, loadConfig, type LoadedConfig } from '../config/index.js';
 import { createGeminiClient, PLACEHOLDER_API_KEY, type GeminiClient } from '../gemini/index.js';
 import { MediaUploader } from '../media/index.js';
 import { openOutputSink, type OutputSink } from '../outputs/index.js';
@@ -131,13 +131,15 @@ export function runnerSettings(config: LoadedConfig): RunnerSettings {
 }
 
 /**
- * Wires a loaded config into a ready runner: store, outputs, prompt, validator, API client, source.
+ * Wires a config (a config file path, loaded as `runWorkload` and `loadConfig` load it, or a loaded
+ * config) into a ready runner: store, outputs, prompt, validator, API client, source.
  * Takes the store's lease (RunLockedError if another process holds it), released by `close()`.
  */
 export async function openWorkloadSession(
-  config: LoadedConfig,
+  configOrPath: string | LoadedConfig,
   options: WorkloadSessionOptions = {},
 ): Promise<WorkloadSession> {
+  const config = typeof configOrPath === 'string' ? await loadConfig(configOrPath) : configOrPath;
   const settings = {
     ...runnerSettings(config),
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
