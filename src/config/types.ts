@@ -3,8 +3,8 @@ import type { SourceRecord } from '../workload/record.js';
 
 /** A numeric range filter on a folder level; names that are not numbers never match. */
 export interface LevelRange {
-  min?: number;
-  max?: number;
+  min?: number | undefined;
+  max?: number | undefined;
 }
 
 /** A folder tree: each leaf folder is a chain, its files are pages. */
@@ -12,10 +12,10 @@ export interface DirectorySourceConfig {
   type: 'directory';
   /** Absolute. */
   path: string;
-  levels?: string[];
+  levels?: string[] | undefined;
   /** Absolute path of the allow-list file. */
-  allow_list?: string;
-  filters?: Record<string, Array<string | number> | LevelRange>;
+  allow_list?: string | undefined;
+  filters?: Record<string, Array<string | number> | LevelRange> | undefined;
   /** Lower-case, with a leading dot. */
   extensions: string[];
   /** Follow symbolic links that resolve outside `path` (otherwise they stop the sync). */
@@ -28,11 +28,11 @@ export interface TableSourceConfig {
   /** Absolute. */
   path: string;
   id_field: string;
-  chain_field?: string;
-  position_field?: string;
-  media_field?: string;
+  chain_field?: string | undefined;
+  position_field?: string | undefined;
+  media_field?: string | undefined;
   /** Absolute; media paths must resolve inside it (default: the data file's folder). */
-  media_root?: string;
+  media_root?: string | undefined;
   /** Largest JSONL line / CSV row; a JSON array file may not be larger as a whole. */
   max_record_bytes: number;
 }
@@ -53,9 +53,9 @@ export interface ExecutionConfig {
   /** Synchronous requests in flight at once, all lanes together. */
   sync_concurrency: number;
   /** Milliseconds after the run starts, or an epoch-ms time. */
-  deadline?: { afterMs: number } | { at: number };
+  deadline?: { afterMs: number } | { at: number } | undefined;
   /** USD a run may send (estimated before sending). */
-  max_cost?: number;
+  max_cost?: number | undefined;
   max_retries: number;
   max_concurrent_jobs: number;
   max_requests_per_job: number;
@@ -88,7 +88,7 @@ export interface AssembleConfig {
   /** Folder of the documents, absolute; never inside the output folder, nor holding it. */
   path: string;
   /** Markdown: dot path of each output's text. */
-  field?: string;
+  field?: string | undefined;
   /** Markdown: between two records' texts. */
   separator: string;
 }
@@ -105,10 +105,10 @@ export interface LoadedConfig {
   /** How outputs are kept in that folder (`outputs.sink`; files when `outputs` is a path). */
   output_sink: { kind: 'files' | 'jsonl'; shard_bytes: number };
   /** `outputs.assemble`, when configured. */
-  assemble?: AssembleConfig;
+  assemble?: AssembleConfig | undefined;
   source: SourceConfig;
   prompt: { dir: string; name: string; version: string };
-  context?: { field?: string };
+  context?: { field?: string | undefined } | undefined;
   model: {
     name: string;
     generation_config: Record<string, unknown>;
@@ -116,15 +116,17 @@ export interface LoadedConfig {
     response_schema?: unknown;
   };
   execution: ExecutionConfig;
-  api: { base_url?: string };
+  api: { base_url?: string | undefined };
   /** Prices that differ from the built-in list (`pricing:`). */
   pricing: PriceOverrides;
   /** Quotas that differ from the built-in list (`limits:`). */
   limits: LimitOverrides;
   /** From GEMINI_API_KEY, else GOOGLE_API_KEY; never from the file. */
-  apiKey?: string;
-  hooks?: {
-    extractContext?: (predecessorOutput: unknown) => unknown;
-    source?: () => AsyncIterable<SourceRecord>;
-  };
+  apiKey?: string | undefined;
+  hooks?:
+    | {
+        extractContext?: ((predecessorOutput: unknown) => unknown) | undefined;
+        source?: (() => AsyncIterable<SourceRecord>) | undefined;
+      }
+    | undefined;
 }

@@ -44,7 +44,7 @@ describe('the packed npm tarball, installed into a fresh project', () => {
     expect(license).toContain('END OF TERMS AND CONDITIONS');
   });
 
-  it("imports as 'wavebatch' from JavaScript, and its type declarations check a TypeScript user", async () => {
+  it("imports as 'wavebatch' from JavaScript, and its type declarations check a TypeScript user (the README's library example too, under exactOptionalPropertyTypes)", async () => {
     const script = join(project, 'exports.mjs');
     writeFileSync(
       script,
@@ -69,6 +69,12 @@ export type Named = [WorkloadStatus, StoredRecord, LaneFigures, WorkloadEstimate
 export const missingKey = (error: unknown): boolean => error instanceof MissingApiKeyError;
 `,
     );
+    // The README's library example, as TypeScript: it spreads a loaded config with an optional
+    // property set to `string | undefined`, which the strictest users' exactOptionalPropertyTypes checks.
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    const library = /file=library\.mjs:.*\n```js\n([\s\S]*?)^```$/m.exec(readme)?.[1];
+    expect(library).toContain("from 'wavebatch'");
+    writeFileSync(join(project, 'library.ts'), `${library ?? ''}export {};\n`);
     writeFileSync(
       join(project, 'tsconfig.json'),
       JSON.stringify({
@@ -77,10 +83,13 @@ export const missingKey = (error: unknown): boolean => error instanceof MissingA
           moduleResolution: 'NodeNext',
           target: 'ES2022',
           strict: true,
+          exactOptionalPropertyTypes: true,
           noEmit: true,
           skipLibCheck: true,
+          types: ['node'],
+          typeRoots: [join(REPO, 'node_modules/@types')],
         },
-        files: ['typed.ts'],
+        files: ['typed.ts', 'library.ts'],
       }),
     );
     const typed = await exec(
