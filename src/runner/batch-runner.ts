@@ -24,7 +24,7 @@ import type { TokenCalibration } from './token-calibration.js';
 import { SyncLaneDriver } from '../lanes/sync/sync-lane.js';
 import type { SyncExecutor } from '../lanes/sync/sync-executor.js';
 import type { LaneLimiters } from '../lanes/sync/lane-limiters.js';
-import { GEMINI_PRICE_LIST, modelPrices, type PriceList } from '../pricing/index.js';
+import { costOf, GEMINI_PRICE_LIST, modelPrices, type PriceList } from '../pricing/index.js';
 import {
   compareWithBatchOnly,
   LatencyTracker,
@@ -190,6 +190,11 @@ export class BatchRunner {
       observeUsage: (estimated, actual) =>
         options.calibration.observe(estimated / options.calibration.scale(), actual),
       observeLatency: (lane, ms) => latency.observe(lane, ms),
+      budget: {
+        costOf: (lane, usage) =>
+          costOf(options.prices ?? GEMINI_PRICE_LIST, options.settings.model, lane, usage) ?? 0,
+        mayCommit: (extraUsd) => this.dispatch.mayCommit(extraUsd),
+      },
     });
     this.dispatch = new LaneDispatch({
       store: options.store,

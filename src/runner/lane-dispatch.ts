@@ -397,6 +397,19 @@ export class LaneDispatch {
     return ASSUMED_OUTPUT_TOKENS;
   }
 
+  /** What was spent and out in batch jobs at the last round's count: mayCommit adds the live requests to it. */
+  private settledUsd = 0;
+
+  /**
+   * Whether `extraUsd` more may be committed now without crossing `execution.max_cost` (always, with
+   * no cap): the last round's spent and batch figure plus what the synchronous requests have in
+   * flight now, which grows as they are billed.
+   */
+  mayCommit(extraUsd: number): boolean {
+    const cap = this.deps.settings.execution.maxCostUsd;
+    return cap === null || this.settledUsd + this.deps.sync.committedUsd + extraUsd <= cap + 1e-12;
+  }
+
   /** What the run has spent plus the estimate of what is in flight (synchronous requests and active batch jobs). */
   private async committedUsd(): Promise<number> {
     const { store, prices, settings, sync } = this.deps;
@@ -416,6 +429,7 @@ export class LaneDispatch {
     }
     const runId = this.deps.runId();
     const spent = runId === null ? 0 : (await store.runUsage(runId)).costUsd;
+    this.settledUsd = spent + jobs;
     return spent + inFlight + jobs;
   }
 }

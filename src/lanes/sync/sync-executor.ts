@@ -20,6 +20,12 @@ export interface SyncRequest {
   /** Input tokens expected (the local estimate), for the TPM limit until the API reports them. */
   estimatedTokens: number;
   signal?: AbortSignal;
+  /**
+   * Asked before an answer cut at MAX_TOKENS (`cut`, billed) is sent again with `nextOutputLimit`;
+   * false keeps it from being sent (the cost cap would be crossed): the outcome is then a retryable
+   * `max_tokens` failure that says so. Without it, every cut answer is sent again up to the output cap.
+   */
+  mayResend?: (cut: BilledAttempt, nextOutputLimit: number) => boolean;
 }
 
 /** Tokens one attempt was billed for, and the tier that served it. */
@@ -228,6 +234,19 @@ export class SyncExecutor {
                 cause: 'max_tokens',
                 message: `The answer for ${input.id} was cut off at ${verdict.outputTokens} output tokens (finishReason MAX_TOKENS) with the output limit at its cap of ${this.outputCap}; shorten the task or raise the cap.`,
                 retryable: false,
+                response: answer.response,
+                attempts,
+                billed,
+                unanswered: gaveUp.count,
+              };
+            }
+            const cut = billed.at(-1);
+            if (cut && input.mayResend && !input.mayResend(cut, next)) {
+              return {
+                ok: false,
+                cause: 'max_tokens',
+                message: `The answer for ${input.id} was cut off at ${verdict.outputTokens} output tokens (finishReason MAX_TOKENS); sending it again with a limit of ${next} would take the run past execution.max_cost, so it waits (raise max_cost to finish it).`,
+                retryable: true,
                 response: answer.response,
                 attempts,
                 billed,

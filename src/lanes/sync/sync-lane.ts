@@ -49,6 +49,14 @@ export interface SyncLaneDeps {
   observeUsage?: (estimatedTokens: number, actualInputTokens: number) => void;
   /** Told of every answered request: the lane's latency, send to answer, for the scheduler. */
   observeLatency?: (lane: SyncLane, ms: number) => void;
+  /**
+   * The cost cap's say on money not yet committed: what a billed try cost (`costOf`), and whether
+   * `extraUsd` more may be committed now (`mayCommit`). Without it, nothing is capped here.
+   */
+  budget?: {
+    costOf: (lane: SyncLane, usage: BilledAttempt) => number;
+    mayCommit: (extraUsd: number) => boolean;
+  };
 }
 
 /** A request in flight, with the estimate the cost cap counts until it settles. */
@@ -137,7 +145,7 @@ export class SyncLaneDriver {
     for (const record of claimed) {
       const entry: Running = { lane, estimatedUsd: estimatedUsd(record.id), done: Promise.resolve() };
       this.running.set(record.requestId, entry);
-      entry.done = this.serve(record).finally(() => {
+      entry.done = this.serve(record, entry).finally(() => {
         this.running.delete(record.requestId);
         const waiters = this.waiters;
         this.waiters = [];
@@ -175,7 +183,7 @@ export class SyncLaneDriver {
   }
 
   /** One record: build, send, classify, settle. Never throws: every way out settles or releases the claim. */
-  private async serve(record: ClaimedRecord): Promise<void> {
+  private async serve(record: ClaimedRecord, entry: Running): Promise<void> {
     const { lifecycle } = this.deps;
     const flight: Flight = { lane: record.lane, requestId: record.requestId };
     try {
@@ -189,6 +197,7 @@ export class SyncLaneDriver {
         request: built.request,
         estimatedTokens: built.estimatedTokens,
         signal: this.stop.signal,
+        mayResend: (cut, nextOutputLimit) => this.mayResend(entry, cut, nextOutputLimit),
       });
       if (!outcome.ok && this.stop.signal.aborted) {
         await lifecycle.release(record.id, record.requestId);
@@ -353,6 +362,23 @@ export class SyncLaneDriver {
     });
     // Answers trickle in one by one: each is settled now, so its successor can be sent at once.
     await lifecycle.flush();
+  }
+
+  /**
+   * An answer cut at MAX_TOKENS is paid for: it counts as committed from now on (the cap saw only
+   * the record's first estimate, so the run went on sending records while re-sends spent, 59% past
+   * a cap). It is sent again, at twice its output, only while that stays within the cap.
+   */
+  private mayResend(entry: Running, cut: BilledAttempt, nextOutputLimit: number): boolean {
+    const budget = this.deps.budget;
+    if (!budget) return true;
+    entry.estimatedUsd += budget.costOf(entry.lane, cut);
+    const next = budget.costOf(entry.lane, {
+      ...cut,
+      outputTokens: Math.min(nextOutputLimit, Math.max(1, cut.outputTokens) * 2),
+      thoughtsTokens: 0,
+    });
+    return budget.mayCommit(next);
   }
 
   /** The record's outcome; a grouped prompt's answer (a group of one here) is keyed by record id. */

@@ -48,6 +48,38 @@ describe('execution.max_cost', () => {
     ).toBe(true);
   });
 
+  it('counts answers cut at MAX_TOKENS and sent again, and sends one again only within the cap', async () => {
+    // Most answers are cut: each is billed, then sent again with twice the output limit. The cap saw
+    // only each record's first estimate, so the run kept sending records: 59% past the cap.
+    const emulator = await sandbox.startEmulator({
+      timeScale: TIME_SCALE,
+      seed: 14,
+      faults: { rates: { max_tokens: 0.7 } },
+    });
+    const maxCost = 0.004;
+    const workload = writeCatalogWorkload({
+      books: 10,
+      pages: 5,
+      execution: { mode: 'realtime', poll_interval: '30s', max_cost: maxCost, max_retries: 5 },
+    });
+    root = workload.root;
+    const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
+      clock: emulatorClock(emulator, TIME_SCALE),
+    });
+    const summary = await session.runner.run();
+    await session.close();
+
+    const ledger = emulator.ledger.entries();
+    const cut = ledger.filter((entry) => entry.outcome === 'max_tokens');
+    expect(cut.length).toBeGreaterThan(3);
+    expect(ledger.reduce((sum, entry) => sum + entry.costUsd, 0)).toBeLessThanOrEqual(maxCost * 1.15);
+    expect(summary.finished).toBe(false);
+    expect(summary.counts.in_flight).toBe(0);
+    expect(
+      events.some((event) => event.type === 'warning' && event.message.includes('execution.max_cost')),
+    ).toBe(true);
+  });
+
   it('caps batch mode too: jobs are packed from the records the cap lets through', async () => {
     const emulator = await sandbox.startEmulator({
       timeScale: TIME_SCALE,
