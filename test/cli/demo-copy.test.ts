@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -14,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliResult } from '../fixtures/cli.js';
+import { runCli, type CliResult } from '../fixtures/cli.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -44,21 +43,8 @@ describe('wavebatch demo from an installed package, and an existing ./wavebatch-
 
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  function demo(cwd: string, args: string[] = []): Promise<CliResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [bin, 'demo', ...args], {
-        cwd,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const demo = (cwd: string, args: string[] = []): Promise<CliResult> =>
+    runCli(['demo', ...args], { cwd, bin });
 
   function project(name: string): string {
     const folder = join(root, name);
