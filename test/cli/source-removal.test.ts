@@ -1,11 +1,10 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { useJsonlSource, writeCatalogWorkload, type CatalogRow } from '../fixtures/catalog-workload.js';
 import { runCli } from '../fixtures/cli.js';
 
-const row = (id: string, book: string) => JSON.stringify({ id, book, page: 1, school: book.toUpperCase() });
+const row = (id: string, book: string): CatalogRow => ({ id, book, page: 1, school: book.toUpperCase() });
 
 // Records taken out of the source (or left out by a narrower filter) after a first run were still
 // sent and billed by the next one: the store kept them ready. The emulator's ledger says what was paid.
@@ -23,17 +22,7 @@ describe('records removed from the source between runs', () => {
       execution: { poll_interval: '1s' },
       extraYaml: `api:\n  base_url: ${emulator.url}`,
     }));
-    writeFileSync(
-      configPath,
-      readFileSync(configPath, 'utf8').replace(
-        /source:\n( {2}.*\n)+/,
-        'source:\n  type: jsonl\n  path: rows.jsonl\n  chain_field: book\n',
-      ),
-    );
-    writeFileSync(
-      join(root, 'rows.jsonl'),
-      `${[row('a1', 'a'), row('b1', 'b'), row('c1', 'c')].join('\n')}\n`,
-    );
+    useJsonlSource(configPath, [row('a1', 'a'), row('b1', 'b'), row('c1', 'c')]);
   });
 
   afterAll(async () => {
@@ -49,8 +38,10 @@ describe('records removed from the source between runs', () => {
     const [sent] = billed as [string];
     // The one sent stays in the source; of the two never sent, one leaves it.
     const kept = sent === 'b1' ? 'a1' : 'b1';
-    const keptRows = [sent, kept].map((id) => row(id, id.slice(0, 1)));
-    writeFileSync(join(root, 'rows.jsonl'), `${keptRows.join('\n')}\n`);
+    useJsonlSource(
+      configPath,
+      [sent, kept].map((id) => row(id, id.slice(0, 1))),
+    );
 
     const second = await runCli(['run', '-c', configPath], { env });
     expect(second.code).toBe(0);

@@ -1,18 +1,10 @@
-import {
-  appendFileSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { RunnerEvent } from '../../src/runner/events.js';
 import { WorkloadService } from '../../src/service/index.js';
-import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { useJsonlSource, writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { emulatedConfig, openEmulatedSession } from '../fixtures/session.js';
 
 /** Sets every file and folder under `root` to a minute ago: older than the fingerprint's settle time. */
@@ -83,13 +75,7 @@ describe('start-up over an unchanged source', () => {
     const workload = writeCatalogWorkload({ books: 1, pages: 1 });
     root = workload.root;
     // The fixture's directory source replaced by a JSON Lines table.
-    const yaml = readFileSync(workload.configPath, 'utf8').replace(
-      /source:\n( {2}.*\n)+/,
-      'source:\n  type: jsonl\n  path: rows.jsonl\n  chain_field: book\n',
-    );
-    writeFileSync(workload.configPath, yaml);
-    const rows = join(root, 'rows.jsonl');
-    writeFileSync(rows, `${JSON.stringify({ id: 'a1', book: 'a', page: 1, school: 'A' })}\n`);
+    const rows = useJsonlSource(workload.configPath, [{ id: 'a1', book: 'a', page: 1, school: 'A' }]);
     const past = new Date(Date.now() - 60_000);
     utimesSync(rows, past, past);
     expect(await runOnce(workload.configPath, emulator)).toMatchObject({ unchanged: false, seen: 1 });
