@@ -113,6 +113,7 @@ export async function processBatch(
       `${job.name} results`,
       'application/jsonl',
       linesAt(scratchPath, spans),
+      job.name.replace(/^batches\//, ''),
     );
     return { output: { responsesFile: file.name }, ...counts };
   } finally {

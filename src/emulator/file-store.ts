@@ -139,13 +139,18 @@ export class FileStore {
     }
   }
 
-  /** Writes a file the emulator produces itself (a results file) from a stream of chunks. */
+  /**
+   * Writes a file the emulator produces itself (a results file) from a stream of chunks, named
+   * `files/batch-<batchId>` as Google names a batch's files (a random id of its own before).
+   */
   async writeGenerated(
     displayName: string,
     mimeType: string,
     chunks: AsyncIterable<Buffer>,
+    batchId?: string,
   ): Promise<StoredFile> {
-    const name = this.newName('batch-');
+    const wanted = batchId === undefined ? undefined : `files/batch-${batchId}`;
+    const name = wanted !== undefined && !this.files.has(wanted) ? wanted : this.newName('batch-');
     const path = this.pathOf(name);
     const hash = createHash('sha256');
     const hashing = new Transform({

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import {
   answerRequest,
   countRequestTokens,
@@ -62,8 +63,9 @@ export function modelRoutes(state: EmulatorState): Hono<Env> {
         state.faults.recordFault(null),
         state.responder(),
       );
-      if (answer.kind === 'error')
-        return c.json({ error: answer.error }, answer.error.code === 400 ? 400 : 500);
+      // HTTP status = error.code, as every Google error (a responder's 429 or 503 came back as 500,
+      // so a test of quota or overload handling exercised the handling of a server fault).
+      if (answer.kind === 'error') return c.json({ error: answer.error }, httpStatusOf(answer.error.code));
       // The answer takes the tier's latency on the emulated clock. It is billed once done even when
       // the caller gave up waiting (Google finishes, and bills, what it started); not when the
       // emulator closes first, as a crashed server bills nothing.
@@ -117,4 +119,9 @@ function requireFiles(state: EmulatorState, request: WireGenerateRequest): void 
 function withServiceTier(response: Record<string, unknown>, tier: string): Record<string, unknown> {
   const usage = isJsonObject(response.usageMetadata) ? response.usageMetadata : {};
   return { ...response, usageMetadata: { ...usage, serviceTier: tier } };
+}
+
+/** The HTTP status an error's code stands for: the code itself when it is one, else 500. */
+function httpStatusOf(code: number): ContentfulStatusCode {
+  return Number.isInteger(code) && code >= 400 && code <= 599 ? (code as ContentfulStatusCode) : 500;
 }

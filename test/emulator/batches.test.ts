@@ -47,6 +47,8 @@ describe('emulator Batch API through the SDK', () => {
     });
     expect(Date.parse(String(metadata.endTime)) - Date.parse(String(metadata.createTime))).toBe(100_000);
     const responsesFile = (metadata.output as { responsesFile: string }).responsesFile;
+    // Named after its batch, as Google names a batch's files.
+    expect(responsesFile).toBe(`files/batch-${(created.name ?? '').slice('batches/'.length)}`);
     expect((done?.response as { responsesFile: string }).responsesFile).toBe(responsesFile);
 
     const sdkJob = await ai.batches.get({ name: created.name ?? '' });
