@@ -7,8 +7,13 @@ import { isJsonObject } from './json-object.js';
 import { nonBlankLines } from '../jsonl/lines.js';
 
 /** One request of a batch, or the reason its input line could not be read. */
+/**
+ * One line of a batch's input file. `echo` holds the line's other top-level fields (not `key`, not
+ * `request`), which Google copies into the line's result.
+ */
 export type BatchRequest =
-  { key: string | null; request: WireGenerateRequest } | { key: string | null; invalid: RowStatus };
+  | { key: string | null; request: WireGenerateRequest; echo?: Record<string, unknown> }
+  | { key: string | null; invalid: RowStatus; echo?: Record<string, unknown> };
 
 /** One inline request as it arrives: `{request, metadata: {key}}`. */
 export interface InlineRequest {
@@ -78,14 +83,21 @@ export function parseInputLine(line: string, number: number): BatchRequest {
   }
   if (!isJsonObject(parsed)) return { key: null, invalid: badLine(number, 'it is not a JSON object') };
   const key = typeof parsed.key === 'string' ? parsed.key : null;
+  const { key: _key, request: _request, ...others } = parsed;
+  const echo = Object.keys(others).length > 0 ? { echo: others } : {};
   if (parsed.key !== undefined && key === null)
-    return { key: null, invalid: badLine(number, '"key" must be a string') };
-  if (!isJsonObject(parsed.request)) return { key, invalid: badLine(number, 'it has no "request" object') };
+    return { key: null, invalid: badLine(number, '"key" must be a string'), ...echo };
+  if (!isJsonObject(parsed.request))
+    return { key, invalid: badLine(number, 'it has no "request" object'), ...echo };
   // Google parses each line as it processes it: a line with unknown fields fails on its own.
   const unknown = unknownRequestFields(parsed.request);
   if (unknown.length > 0)
-    return { key, invalid: { code: GRPC_CODE.INVALID_ARGUMENT, message: unknownFields(unknown).message } };
-  return { key, request: parsed.request as WireGenerateRequest };
+    return {
+      key,
+      invalid: { code: GRPC_CODE.INVALID_ARGUMENT, message: unknownFields(unknown).message },
+      ...echo,
+    };
+  return { key, request: parsed.request as WireGenerateRequest, ...echo };
 }
 
 /** Checks the `inputConfig.requests.requests` of an inline batch; a malformed body is a 400, as at Google. */

@@ -97,7 +97,7 @@ export async function processBatch(
       const results = 'invalid' in entry ? [countFailed(entry.invalid)] : answer(entry.key, entry.request);
       for (const result of results) {
         const line = Buffer.from(
-          `${JSON.stringify({ ...(entry.key !== null ? { key: entry.key } : {}), ...result })}\n`,
+          `${JSON.stringify({ ...(entry.key !== null ? { key: entry.key } : {}), ...entry.echo, ...result })}\n`,
           'utf8',
         );
         spans.push([offset, line.length]);

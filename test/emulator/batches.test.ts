@@ -15,7 +15,9 @@ describe('emulator Batch API through the SDK', () => {
     const dir = sandbox.tempDir('batch-file');
     const keys = Array.from({ length: 20 }, (_, i) => `rec-${i}`);
     const lines = keys.map((key) => inputLine(key, `Describe item ${key}`));
-    lines.splice(5, 0, '{not json', JSON.stringify({ key: 'no-request' }));
+    // A line's other top-level fields are copied into its result, as Google does.
+    lines[0] = JSON.stringify({ ...(JSON.parse(lines[0] as string) as object), extra: { batch: 'nightly' } });
+    lines.splice(5, 0, '{not json', JSON.stringify({ key: 'no-request', tags: ['x'] }));
     writeFileSync(join(dir, 'in.jsonl'), lines.join('\n') + '\n');
     const ai = sdkFor(emulator);
     const file = await ai.files.upload({ file: join(dir, 'in.jsonl'), config: { mimeType: 'jsonl' } });
@@ -65,6 +67,8 @@ describe('emulator Batch API through the SDK', () => {
             key?: string;
             response?: { candidates: unknown[]; usageMetadata: unknown };
             error?: { code: number };
+            extra?: unknown;
+            tags?: unknown;
           },
       );
     expect(results).toHaveLength(22);
@@ -78,6 +82,9 @@ describe('emulator Batch API through the SDK', () => {
       message: expect.stringContaining('no "request" object') as unknown,
     });
     expect(results.find((r) => r.key === 'rec-0')?.response?.usageMetadata).toBeTruthy();
+    expect(results.find((r) => r.key === 'rec-0')?.extra).toEqual({ batch: 'nightly' });
+    expect(results.find((r) => r.key === 'no-request')?.tags).toEqual(['x']);
+    expect(results.find((r) => r.key === 'rec-1')).not.toHaveProperty('extra');
 
     const ledger = emulator.ledger.entries();
     expect(ledger.map((e) => e.key).sort()).toEqual([...keys].sort());
