@@ -1,3 +1,4 @@
+import { imageSize } from './image-size.js';
 import { partsOf, responseSchemasOf, type WireGenerateRequest, type WirePart } from './wire-request.js';
 
 /** Tokens per image, and per PDF page, as Gemini bills them at default media resolution. */
@@ -20,6 +21,19 @@ export function pdfPageCount(bytes: Uint8Array): number {
   return Math.max(1, text.match(/\/Type\s*\/Page(?![s\w])/g)?.length ?? 0);
 }
 
+/**
+ * An image's tokens (contract §6.3): 258 when both sides are at most 384 px; a larger one is cut
+ * into square tiles of min(width, height) / 1.5 px (clamped to 256–768), 258 tokens each. An image
+ * whose size cannot be read (no bytes, an unknown format) counts as one tile. Every image counted
+ * 258 before, so a batch of 3,000 px page scans was billed a tenth of what Google bills.
+ */
+export function imageTokens(data: Uint8Array | undefined): number {
+  const size = data ? imageSize(data) : undefined;
+  if (!size || (size.width <= 384 && size.height <= 384)) return TOKENS_PER_IMAGE;
+  const tile = Math.min(768, Math.max(256, Math.floor(Math.min(size.width, size.height) / 1.5)));
+  return TOKENS_PER_IMAGE * Math.ceil(size.width / tile) * Math.ceil(size.height / tile);
+}
+
 function modalityOf(mimeType: string): Modality {
   if (mimeType.startsWith('image/')) return 'IMAGE';
   if (mimeType === 'application/pdf') return 'DOCUMENT';
@@ -29,17 +43,16 @@ function modalityOf(mimeType: string): Modality {
 }
 
 /**
- * Tokens and modality of one binary part. `bytes` is read lazily: an image costs the same whatever
- * its size, so a batch full of page scans is not decoded just to be counted. Without bytes (an
- * unknown file) it counts as one image or page.
+ * Tokens and modality of one binary part, from its bytes (an image's header for its size). Without
+ * bytes (an unknown file) it counts as one image or page.
  */
 function mediaTokens(
   mimeType: string,
   bytes: () => Uint8Array | undefined,
 ): { modality: Modality; tokens: number; chars: number } {
   const modality = modalityOf(mimeType);
-  if (modality === 'IMAGE') return { modality, tokens: TOKENS_PER_IMAGE, chars: 0 };
   const data = bytes();
+  if (modality === 'IMAGE') return { modality, tokens: imageTokens(data), chars: 0 };
   if (modality === 'DOCUMENT')
     return { modality, tokens: TOKENS_PER_IMAGE * (data ? pdfPageCount(data) : 1), chars: 0 };
   // Text sent as a file is billed like text; other binaries have no cheap exact rule, so ~1 token / 4 bytes.

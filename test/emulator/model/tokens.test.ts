@@ -70,6 +70,56 @@ describe('countRequestTokens', () => {
     ).toBe(5 * 258);
   });
 
+  it('counts a large image in tiles of 258 tokens, read from its header (PNG, JPEG, GIF, WebP)', () => {
+    const png = (width: number, height: number) => {
+      const bytes = Buffer.alloc(33);
+      bytes.writeUInt32BE(0x89504e47, 0);
+      bytes.writeUInt32BE(0x0d0a1a0a, 4);
+      bytes.writeUInt32BE(13, 8);
+      bytes.write('IHDR', 12, 'latin1');
+      bytes.writeUInt32BE(width, 16);
+      bytes.writeUInt32BE(height, 20);
+      return bytes;
+    };
+    const jpeg = (width: number, height: number) => {
+      const app0 = Buffer.from([0xff, 0xe0, 0x00, 0x04, 0x00, 0x00]);
+      const sof = Buffer.alloc(11);
+      sof.writeUInt16BE(0xffc0, 0);
+      sof.writeUInt16BE(11 - 2, 2);
+      sof[4] = 8;
+      sof.writeUInt16BE(height, 5);
+      sof.writeUInt16BE(width, 7);
+      return Buffer.concat([Buffer.from([0xff, 0xd8]), app0, sof]);
+    };
+    const gif = (width: number, height: number) => {
+      const bytes = Buffer.alloc(13);
+      bytes.write('GIF89a', 0, 'latin1');
+      bytes.writeUInt16LE(width, 6);
+      bytes.writeUInt16LE(height, 8);
+      return bytes;
+    };
+    const webp = (width: number, height: number) => {
+      const bytes = Buffer.alloc(30);
+      bytes.write('RIFF', 0, 'latin1');
+      bytes.write('WEBPVP8X', 8, 'latin1');
+      bytes.writeUIntLE(width - 1, 24, 3);
+      bytes.writeUIntLE(height - 1, 27, 3);
+      return bytes;
+    };
+    const tokens = (mimeType: string, bytes: Buffer) =>
+      countRequestTokens(withParts([{ inlineData: { mimeType, data: bytes.toString('base64') } }]));
+    // Both sides at most 384 px: one image.
+    expect(tokens('image/png', png(384, 200))).toBe(258);
+    // 3000 x 3000: tiles of 768 px (2000 clamped), 4 x 4.
+    expect(tokens('image/png', png(3000, 3000))).toBe(16 * 258);
+    // 1000 x 500: tiles of 333 px, 4 x 2.
+    expect(tokens('image/jpeg', jpeg(1000, 500))).toBe(8 * 258);
+    expect(tokens('image/gif', gif(3000, 3000))).toBe(16 * 258);
+    expect(tokens('image/webp', webp(400, 100))).toBe(2 * 258);
+    // A header it cannot read: one image.
+    expect(tokens('image/png', Buffer.from([1, 2, 3]))).toBe(258);
+  });
+
   it('counts other binaries at ~1 token per 4 bytes, and inline text files as text', () => {
     const audio = { inlineData: { mimeType: 'audio/wav', data: Buffer.alloc(1000).toString('base64') } };
     expect(countRequestTokens(withParts([audio]))).toBe(250);
