@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { GoogleGenAI } from '@google/genai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { emulatorOptionsFrom } from '../../src/cli/commands/emulator.js';
-import { runCli } from '../fixtures/cli.js';
+import { runCli, startCli } from '../fixtures/cli.js';
 import { tempDir } from './harness.js';
 
 const BIN = fileURLToPath(new URL('../../bin/wavebatch.js', import.meta.url));
@@ -63,6 +63,34 @@ describe('wavebatch emulator (CLI, child process)', () => {
     const types = await runCli(['emulator', '--file-processing-types', 'audio']);
     expect(types.code).toBe(2);
     expect(types.stderr).toContain('--file-processing-types "audio"');
+  });
+
+  it('takes --http-fault more than once (each flag one fault)', async () => {
+    const running = startCli([
+      'emulator',
+      '--port',
+      '0',
+      '--http-fault',
+      'status_503:list',
+      '--http-fault',
+      'status_429:count',
+    ]);
+    try {
+      const url = /listening on (http:\/\/\S+)/.exec(
+        await running.stdoutMatches((out) => /listening on http:\/\/\S+\s/.test(out)),
+      )?.[1];
+      const headers = { 'x-goog-api-key': 'http-fault-key', 'content-type': 'application/json' };
+      const list = await fetch(`${url}/v1beta/batches`, { headers });
+      const count = await fetch(`${url}/v1beta/models/gemini-2.5-flash:countTokens`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ contents: [{ parts: [{ text: 'hi' }] }] }),
+      });
+      // The second flag replaced the first (and was read letter by letter: 'Invalid --http-fault "s"').
+      expect([list.status, count.status]).toEqual([503, 429]);
+    } finally {
+      running.child.kill('SIGKILL');
+    }
   });
 
   it('reads durations, ranges, quotas and fault rates into emulator options', async () => {
