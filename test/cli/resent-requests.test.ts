@@ -48,3 +48,47 @@ describe('answers cut at MAX_TOKENS on the realtime lane', () => {
     });
   });
 });
+
+// A request the API refused (a 400 for the request itself) is not billed: it counted one request,
+// as a batch error row counts none.
+describe('requests refused by the API on the Flex lane', () => {
+  let emulator: RunningEmulator;
+  let root: string;
+  let configPath: string;
+  const env = { GEMINI_API_KEY: 'refused-requests-test-key' };
+
+  beforeAll(async () => {
+    emulator = await startEmulator({
+      timeScale: 3600,
+      seed: 22,
+      responder: (call) =>
+        JSON.stringify(call.request).includes('page 2 of')
+          ? { error: { code: 400, status: 'INVALID_ARGUMENT', message: 'refused by the test' } }
+          : undefined,
+    });
+    ({ root, configPath } = writeCatalogWorkload({
+      books: 3,
+      pages: 2,
+      execution: { mode: 'flex', max_retries: 0 },
+      extraYaml: `api:\n  base_url: ${emulator.url}`,
+    }));
+  });
+
+  afterAll(async () => {
+    await emulator.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('count no billed request, as the ledger bills none', async () => {
+    const run = await runCli(['run', '-c', configPath], { env });
+    expect(run.code).toBe(3);
+    const ledger = emulator.ledger.entries();
+    expect(ledger).toHaveLength(3);
+    const status = JSON.parse((await runCli(['status', '--json', '-c', configPath], { env })).stdout) as {
+      records: { dead: number };
+      billed: { requests: number };
+    };
+    expect(status.records.dead).toBe(3);
+    expect(status.billed.requests).toBe(3);
+  });
+});

@@ -295,9 +295,10 @@ export class SyncLaneDriver {
     const { lifecycle, clock, settings } = this.deps;
     const finished = clock.now();
     // Every billed attempt (retried empty answers, MAX_TOKENS retries) is in the attempt's cost, and
-    // in its requests: status, runs and the report counted one where the API had billed several.
+    // in its requests: status, runs and the report counted one where the API had billed several, and
+    // one for an error the API did not bill (none now, as for a batch error row).
     const billed = billedUsage(outcome.billed);
-    const requests = Math.max(1, outcome.billed.length);
+    const requests = outcome.billed.length;
     // An answer's time runs from when it was sent: waiting for the rate limiter's permit (a day's
     // quota used up is a day's wait) is the quota's, which the scheduler weighs apart, not the lane's
     // latency; the log's timings are what later runs learn latencies from.
