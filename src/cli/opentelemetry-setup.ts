@@ -16,9 +16,10 @@ export interface OpenTelemetrySetupOptions {
 }
 
 /**
- * Registers the OpenTelemetry SDK with OTLP/HTTP exporters for traces and metrics when
- * OTEL_EXPORTER_OTLP_ENDPOINT (or the traces-specific endpoint) is set; null otherwise, and nothing is
- * loaded. The exporters read the standard OTEL_EXPORTER_OTLP_* variables (headers, timeout);
+ * Registers the OpenTelemetry SDK with OTLP/HTTP exporters: traces when OTEL_EXPORTER_OTLP_ENDPOINT
+ * or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set, metrics when OTEL_EXPORTER_OTLP_ENDPOINT or
+ * OTEL_EXPORTER_OTLP_METRICS_ENDPOINT is (a traces endpoint alone sent metrics to the exporter's
+ * default, localhost:4318, which nobody had named); null when neither, and nothing is loaded. The exporters read the standard OTEL_EXPORTER_OTLP_* variables (headers, timeout);
  * OTEL_SERVICE_NAME names the service (default `wavebatch`), OTEL_SDK_DISABLED=true turns it off.
  * The library reports through @opentelemetry/api only: this is the one place the SDK is loaded.
  */
@@ -26,8 +27,9 @@ export async function startOpenTelemetry(
   options: OpenTelemetrySetupOptions = {},
 ): Promise<OpenTelemetryExport | null> {
   const env = options.env ?? process.env;
-  const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
-  if (!endpoint || env.OTEL_SDK_DISABLED?.toLowerCase() === 'true') return null;
+  const traces = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+  const measured = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT);
+  if ((!traces && !measured) || env.OTEL_SDK_DISABLED?.toLowerCase() === 'true') return null;
   const [traceSdk, metricsSdk, traceExporter, metricExporter, resources] = await Promise.all([
     import('@opentelemetry/sdk-trace'),
     import('@opentelemetry/sdk-metrics'),
@@ -38,26 +40,32 @@ export async function startOpenTelemetry(
   const resource = resources.resourceFromAttributes({
     'service.name': env.OTEL_SERVICE_NAME || 'wavebatch',
   });
-  const tracerProvider = new traceSdk.TracerProvider({
-    resource,
-    spanProcessors: [new traceSdk.BatchSpanProcessor({ exporter: new traceExporter.OTLPTraceExporter() })],
-  });
-  const meterProvider = new metricsSdk.MeterProvider({
-    resource,
-    readers: [
-      new metricsSdk.PeriodicExportingMetricReader({
-        exporter: new metricExporter.OTLPMetricExporter(),
-        exportIntervalMillis: 60_000,
-      }),
-    ],
-  });
-  trace.setGlobalTracerProvider(tracerProvider);
-  metrics.setGlobalMeterProvider(meterProvider);
+  const tracerProvider = traces
+    ? new traceSdk.TracerProvider({
+        resource,
+        spanProcessors: [
+          new traceSdk.BatchSpanProcessor({ exporter: new traceExporter.OTLPTraceExporter() }),
+        ],
+      })
+    : null;
+  const meterProvider = measured
+    ? new metricsSdk.MeterProvider({
+        resource,
+        readers: [
+          new metricsSdk.PeriodicExportingMetricReader({
+            exporter: new metricExporter.OTLPMetricExporter(),
+            exportIntervalMillis: 60_000,
+          }),
+        ],
+      })
+    : null;
+  if (tracerProvider) trace.setGlobalTracerProvider(tracerProvider);
+  if (meterProvider) metrics.setGlobalMeterProvider(meterProvider);
   // Capped to what a timer holds: a longer timeout would overflow and fire after 1 ms.
   const timeoutMs = Math.min(options.shutdownTimeoutMs ?? OTEL_SHUTDOWN_TIMEOUT_MS, MAX_TIMER_MS);
   return {
     shutdown: async () => {
-      const stopped = Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]).then(
+      const stopped = Promise.allSettled([tracerProvider?.shutdown(), meterProvider?.shutdown()]).then(
         () => true,
       );
       let timer: NodeJS.Timeout | undefined;

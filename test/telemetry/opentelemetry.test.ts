@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { trace } from '@opentelemetry/api';
+import { metrics, trace } from '@opentelemetry/api';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOpenTelemetry } from '../../src/cli/opentelemetry-setup.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
@@ -130,6 +131,53 @@ describe('OpenTelemetry set-up', () => {
         env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x', OTEL_SDK_DISABLED: 'true' },
       }),
     ).toBeNull();
+  });
+
+  it('exports traces and metrics each only where an endpoint names them', async () => {
+    const traced = await startOtlpReceiver();
+    const measured = await startOtlpReceiver();
+    const names = [
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+      'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+      'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
+    ];
+    const saved = names.map((name) => process.env[name]);
+    // The exporters read the variables from the process's environment.
+    const setEnv = (values: Record<string, string>) => {
+      for (const name of names) delete process.env[name];
+      Object.assign(process.env, values);
+      return values;
+    };
+    try {
+      // A traces endpoint alone: no metrics (they went to the exporter's default, localhost:4318).
+      const tracesOnly = await startOpenTelemetry({
+        env: setEnv({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${traced.url}/v1/traces` }),
+      });
+      expect(metrics.getMeterProvider()).not.toBeInstanceOf(MeterProvider);
+      trace.getTracer('test').startSpan('traced').end();
+      expect(await tracesOnly?.shutdown()).toBe(true);
+      expect(traced.spans().map((span) => span.name)).toEqual(['traced']);
+
+      const both = await startOpenTelemetry({
+        env: setEnv({
+          OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${traced.url}/v1/traces`,
+          OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${measured.url}/v1/metrics`,
+        }),
+      });
+      expect(metrics.getMeterProvider()).toBeInstanceOf(MeterProvider);
+      metrics.getMeter('test').createCounter('wavebatch.test.counted').add(1);
+      expect(await both?.shutdown()).toBe(true);
+      expect(measured.metricNames()).toEqual(['wavebatch.test.counted']);
+      expect(traced.bodies.has('/v1/metrics')).toBe(false);
+    } finally {
+      names.forEach((name, index) => {
+        const value = saved[index];
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      });
+      await traced.close();
+      await measured.close();
+    }
   });
 
   it('bounds the shutdown when the collector never answers', async () => {
