@@ -38,6 +38,7 @@ import { readEventOutputs } from './event-outputs.js';
 import { planRunSelection } from './run-selection.js';
 import type { RecordSelection, SelectionPlan } from './selection.js';
 import { ExportTargetError } from './errors.js';
+import { redactValue } from '../secrets/redact.js';
 import { openExportFile } from './export-target.js';
 import { takeLease } from '../store/lease.js';
 import { writeFailures, type FailureExportFormat } from './failure-export.js';
@@ -222,12 +223,15 @@ export class WorkloadService {
   async record(id: string): Promise<RecordDetail | null> {
     const record = await this.store.getRecord(id);
     if (!record) return null;
-    const [attempts, failures, events, output] = await Promise.all([
+    const [attempts, failures, events, document] = await Promise.all([
       this.store.recordAttempts(id),
       this.store.listFailures({ recordId: id }),
       this.store.listEvents({ recordId: id }).then((events) => readEventOutputs(events, this.outputs)),
       this.outputs.read(id, record.output ?? null),
     ]);
+    // Redacted as the log's copies of it are (the output file itself is the user's, kept as written):
+    // `show` printed a key the model had echoed in the current output, [redacted] in its history.
+    const output = document ? { ...document, output: redactValue(document.output) } : null;
     return { record, attempts, failures, events, output };
   }
 

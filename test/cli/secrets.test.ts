@@ -111,3 +111,38 @@ describe('secrets echoed by the API never reach the database, stderr or exports'
     writeFileSync(configPath, yaml);
   });
 });
+
+// The model echoed the key into an output: the output file is the user's and keeps it, but every
+// view of the inference log shows it redacted; `show` printed the current output as written.
+describe('an output that echoes the API key', () => {
+  let emulator: RunningEmulator;
+  let root: string;
+  let configPath: string;
+  let id: string;
+  const env = { GEMINI_API_KEY: KEY };
+
+  beforeAll(async () => {
+    ({ emulator, root, configPath } = await answeringWorkload(
+      { books: 1, pages: 1, execution: { poll_interval: 20 } },
+      (chains) => {
+        id = chains[0]?.[0] as string;
+        return () => ({ text: JSON.stringify({ courses: ['Latin 101'], carry_over: `the key ${KEY}` }) });
+      },
+    ));
+    expect((await runCli(['run', '-c', configPath], { env })).code).toBe(0);
+  });
+
+  afterAll(async () => {
+    await emulator.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('is shown redacted by show, as text and as JSON', async () => {
+    for (const format of [[], ['--json']]) {
+      const shown = await runCli(['show', id, ...format, '-c', configPath], { env });
+      expect(shown.code).toBe(0);
+      expect(shown.stdout).toContain('the key [redacted]');
+      expectNoSecret(`show ${format.join(' ')}`, shown.stdout);
+    }
+  });
+});
