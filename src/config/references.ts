@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { isInside } from '../path-inside.js';
 import { ConfigError, type ConfigErrorCode, type ConfigIssue } from './config-error.js';
 import { keyPath, sortByLine, type LineFinder } from './issues.js';
 import { checkResponseSchema, readResponseSchemaFile, type SchemaOutcome } from './response-schema.js';
@@ -82,7 +83,7 @@ export async function resolveConfig(parsed: ParsedConfig, context: ResolveContex
     // Overlapping folders would mix documents and outputs: a chain named like a shard, or an output
     // folder listing assembled files.
     const out = absolute(outputs.path);
-    if (inside(assemble.path, out) || inside(out, assemble.path))
+    if (isInside(assemble.path, out) || isInside(out, assemble.path))
       report(
         'CONFIG_PATH_NOT_FOLDER',
         ['outputs', 'assemble', 'path'],
@@ -147,12 +148,6 @@ export async function resolveConfig(parsed: ParsedConfig, context: ResolveContex
     ...(apiKey ? { apiKey } : {}),
     ...(parsed.hooks ? { hooks: parsed.hooks } : {}),
   };
-}
-
-/** True when `path` is `folder` or lies below it. */
-function inside(path: string, folder: string): boolean {
-  const rel = relative(folder, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 /** The path itself, or its nearest existing ancestor, when that is not a folder; undefined when the folder can exist. */

@@ -1,6 +1,7 @@
 import type { WriteStream } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { isInside } from '../path-inside.js';
 import type { LoadedConfig } from '../config/index.js';
 import { ExportTargetError } from './errors.js';
 
@@ -51,11 +52,6 @@ async function realLocation(path: string): Promise<string> {
   }
 }
 
-function isInside(folder: string, path: string): boolean {
-  const rest = relative(folder, path);
-  return rest === '' || (!rest.startsWith('..') && !isAbsolute(rest));
-}
-
 const OPEN_PROBLEMS: Record<string, string> = {
   ENOENT: 'its folder does not exist',
   EISDIR: 'it is a folder',
@@ -74,7 +70,7 @@ export async function openExportFile(config: LoadedConfig, path: string): Promis
   const target = await realLocation(path);
   for (const place of ownPlaces(config)) {
     const own = await realLocation(place.path);
-    if (place.kind === 'folder' ? isInside(own, target) : own === target)
+    if (place.kind === 'folder' ? isInside(target, own) : own === target)
       throw new ExportTargetError(
         `${path} is ${place.kind === 'folder' ? `inside ${place.what}` : place.what} (${place.path}); ` +
           'write the export to another file.',

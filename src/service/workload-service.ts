@@ -1,6 +1,7 @@
 import { existsSync, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { isInside } from '../path-inside.js';
 import type { LoadedConfig } from '../config/index.js';
 import { systemClock, type RunnerClock } from '../clock.js';
 import { WavebatchError } from '../errors.js';
@@ -343,7 +344,7 @@ export class WorkloadService {
   async exportOutputFiles(folder: string): Promise<number> {
     const target = resolve(folder);
     const root = this.outputs.root;
-    if (target === root || !relative(root, target).startsWith('..'))
+    if (isInside(target, root))
       throw new ExportTargetError(
         `${folder} is the output folder or inside it; export the outputs to another folder.`,
       );
@@ -359,11 +360,7 @@ export class WorkloadService {
     const settings = this.config.assemble;
     const target = resolve(folder ?? settings?.path ?? join(dirname(this.config.configPath), 'assembled'));
     const root = this.outputs.root;
-    if (
-      target === root ||
-      !relative(root, target).startsWith('..') ||
-      !relative(target, root).startsWith('..')
-    )
+    if (isInside(target, root) || isInside(root, target))
       throw new ExportTargetError(
         `${folder ?? target} overlaps the output folder ${root}; assemble the documents into another folder.`,
       );
