@@ -156,9 +156,13 @@ export class BatchRunner {
   private readonly splits = new SplitPlan();
   /** What an `auto` run found to do, for its batch-only comparison. */
   private workAtStart: WorkAtStart | null = null;
+  /** The price list every lane prices with (the built-in one unless the options give another). */
+  private readonly prices: PriceList;
 
   constructor(private readonly options: BatchRunnerOptions) {
     const listener = options.onEvent;
+    const prices = options.prices ?? GEMINI_PRICE_LIST;
+    this.prices = prices;
     const latency = options.latency ?? new LatencyTracker();
     this.latency = latency;
     // Listeners print and export events: they only ever see redacted text.
@@ -191,8 +195,7 @@ export class BatchRunner {
         options.calibration.observe(estimated / options.calibration.scale(), actual),
       observeLatency: (lane, ms) => latency.observe(lane, ms),
       budget: {
-        costOf: (lane, usage) =>
-          costOf(options.prices ?? GEMINI_PRICE_LIST, options.settings.model, lane, usage) ?? 0,
+        costOf: (lane, usage) => costOf(prices, options.settings.model, lane, usage) ?? 0,
         mayCommit: (extraUsd) => this.dispatch.mayCommit(extraUsd),
       },
     });
@@ -201,7 +204,7 @@ export class BatchRunner {
       requests: options.requests,
       sync: this.sync,
       limiters: options.sync.limiters,
-      prices: options.prices ?? GEMINI_PRICE_LIST,
+      prices,
       settings: options.settings,
       latency,
       clock: options.clock,
@@ -345,8 +348,7 @@ export class BatchRunner {
       error,
     });
     this.emit({ type: 'run-finished', runId, mode, outcome, at: clock.now(), counts: summary.counts, error });
-    const priced =
-      modelPrices(this.options.prices ?? GEMINI_PRICE_LIST, this.options.settings.model) !== null;
+    const priced = modelPrices(this.prices, this.options.settings.model) !== null;
     return {
       ...summary,
       ...(await this.billedTokens()),
