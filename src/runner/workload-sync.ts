@@ -17,6 +17,9 @@ export async function syncWorkload(
   emit: RunnerEventListener,
 ): Promise<void> {
   const unchanged = fingerprint !== null && fingerprint === (await store.syncedSourceFingerprint());
+  // Before the sync: a record claimed by a process that is gone is ready again, so the sync drops it
+  // if the source no longer has it (released after the sync, the run sent it and paid for it).
+  await store.releaseStrandedRecords();
   let seen = 0;
   let inserted = 0;
   let dropped = 0;
@@ -28,7 +31,6 @@ export async function syncWorkload(
     if (!synced.linked) await store.linkChains();
   }
   const { markedDone, reopened } = await outputs.recover();
-  await store.releaseStrandedRecords();
   if (!unchanged || markedDone > 0 || reopened > 0) await store.refreshReadiness();
   // Saved once records, chains and readiness are all in line with this fingerprint.
   if (!unchanged && fingerprint !== null) await store.saveSourceFingerprint(fingerprint);

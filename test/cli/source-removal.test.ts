@@ -1,8 +1,10 @@
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { useJsonlSource, writeCatalogWorkload, type CatalogRow } from '../fixtures/catalog-workload.js';
 import { runCli } from '../fixtures/cli.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 const row = (id: string, book: string): CatalogRow => ({ id, book, page: 1, school: book.toUpperCase() });
 
@@ -53,5 +55,56 @@ describe('records removed from the source between runs', () => {
         .map((entry) => entry.key)
         .sort(),
     ).toEqual([sent, kept].sort());
+  });
+});
+
+// A record a synchronous request of a crashed process still claimed is released at the next start;
+// released after the sync, it was ready again but no longer droppable, and that run sent it.
+describe('a record claimed by a crashed process and removed from the source', () => {
+  let emulator: RunningEmulator;
+  let root: string;
+  let configPath: string;
+  const env = { GEMINI_API_KEY: 'source-removal-test-key' };
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ timeScale: 3600, seed: 7 });
+    ({ root, configPath } = writeCatalogWorkload({
+      books: 1,
+      pages: 1,
+      execution: { mode: 'flex', poll_interval: '1s' },
+      extraYaml: `api:\n  base_url: ${emulator.url}`,
+    }));
+    useJsonlSource(configPath, [row('a1', 'a'), row('b1', 'b')]);
+  });
+
+  afterAll(async () => {
+    await emulator.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('is dropped, not sent', async () => {
+    // A first run sends one record; then a process claims the other and dies before sending it.
+    expect((await runCli(['run', '--limit', '1', '-c', configPath], { env })).code).toBe(0);
+    expect(emulator.ledger.entries()).toHaveLength(1);
+    const store = new SqliteStore({ path: join(root, 'state', 'state.db') });
+    const records = await store.listRecords({ limit: 10 });
+    const sent = records.find((record) => record.status === 'done')?.id ?? 'none done';
+    const unsent = sent === 'a1' ? 'b1' : 'a1';
+    const claimed = await store.claimReady({
+      lane: 'flex',
+      limit: 1,
+      claimId: 'crashed',
+      recordIds: [unsent],
+    });
+    expect(claimed.map((record) => record.id)).toEqual([unsent]);
+    await store.close();
+    useJsonlSource(configPath, [row(sent, sent.slice(0, 1))]);
+
+    const run = await runCli(['run', '-c', configPath], { env });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('1 unsent no longer in the source dropped');
+    expect(run.stdout).toContain('records: 1 done');
+    // Nothing more billed: the one request of the first run.
+    expect(emulator.ledger.entries()).toHaveLength(1);
   });
 });
