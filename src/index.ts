@@ -105,6 +105,7 @@ export type {
   RunOutcome,
   RunRow,
   RunTotals,
+  RunUsage,
   StoredEvent,
   StoredText,
 } from './store/event-log.js';

@@ -206,6 +206,16 @@ export interface RunRow {
 }
 
 /** The inference log and run history part of the state store. */
+/** What a run's logged attempts add up to: the requests billed, their tokens and cost, the lanes used. */
+export interface RunUsage {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  thoughtsTokens: number;
+  costUsd: number;
+  lanes: Lane[];
+}
+
 export interface EventLog {
   /** Appends events in one transaction. */
   appendEvents(events: readonly InferenceEvent[]): Promise<void>;
@@ -231,14 +241,7 @@ export interface EventLog {
    */
   recentLatencies(lane: Lane, limit: number): Promise<number[]>;
   /** Sums of the attempts of a run. */
-  runUsage(runId: number): Promise<{
-    requests: number;
-    inputTokens: number;
-    outputTokens: number;
-    thoughtsTokens: number;
-    costUsd: number;
-    lanes: Lane[];
-  }>;
+  runUsage(runId: number): Promise<RunUsage>;
   /** Starts a run row; returns its id. */
   startRun(mode: string, configHash?: string | null): Promise<number>;
   finishRun(runId: number, totals: RunTotals): Promise<void>;

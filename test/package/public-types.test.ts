@@ -87,6 +87,7 @@ import {
   type RunRow,
   type RunSummary,
   type RunTotals,
+  type RunUsage,
   type RunnerClock,
   type RunnerEvent,
   type RunnerEventListener,
@@ -209,6 +210,7 @@ export interface PublicTypes {
   runRow: RunRow;
   runSummary: RunSummary;
   runTotals: RunTotals;
+  runUsage: RunUsage;
   runnerClock: RunnerClock;
   runnerEvent: RunnerEvent;
   runnerEventListener: RunnerEventListener;

@@ -6,6 +6,7 @@ import type {
   EventFilter,
   InferenceEvent,
   JobAttempts,
+  RunUsage,
   StoredEvent,
   StoredText,
 } from '../event-log.js';
@@ -237,17 +238,7 @@ export function recentLatencies(db: Database.Database, lane: Lane, limit: number
 }
 
 /** Request count, token and cost sums and the lanes used over a run's attempts (kept per lane as logged). */
-export function runUsage(
-  db: Database.Database,
-  runId: number,
-): {
-  requests: number;
-  inputTokens: number;
-  outputTokens: number;
-  thoughtsTokens: number;
-  costUsd: number;
-  lanes: Lane[];
-} {
+export function runUsage(db: Database.Database, runId: number): RunUsage {
   const usage = {
     requests: 0,
     inputTokens: 0,

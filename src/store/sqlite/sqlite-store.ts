@@ -8,6 +8,7 @@ import type {
   JobAttempts,
   RunRow,
   RunTotals,
+  RunUsage,
   StoredEvent,
   StoredText,
 } from '../event-log.js';
@@ -415,14 +416,7 @@ export class SqliteStore implements WorkloadStore {
     return eventLog.recentLatencies(this.db, lane, limit);
   }
 
-  async runUsage(runId: number): Promise<{
-    requests: number;
-    inputTokens: number;
-    outputTokens: number;
-    thoughtsTokens: number;
-    costUsd: number;
-    lanes: Lane[];
-  }> {
+  async runUsage(runId: number): Promise<RunUsage> {
     return eventLog.runUsage(this.db, runId);
   }
 
