@@ -1,9 +1,9 @@
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
-import { runCli, type CliResult } from '../fixtures/cli.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../src/emulator/index.js';
+import type { CliResult } from '../fixtures/cli.js';
+import { useEmulatedWorkload } from '../fixtures/emulated-workload.js';
 
 /** An API key no test output could contain by chance. */
 const KEY = 'wb-distinctive-key-7f3a9c2e51d4';
@@ -19,44 +19,31 @@ function filesUnder(folder: string): string[] {
 // The history commands as a user runs them (child processes over a real workload on the emulator),
 // after a run whose API answers echo the API key back: it must surface nowhere.
 describe('wavebatch log / runs / show / report / prune', () => {
+  const workload = useEmulatedWorkload({
+    emulator: { turnaroundMs: 20_000, seed: 21 },
+    workload: { books: 2, pages: 2, execution: { max_retries: 1, poll_interval: 20 } },
+  });
   let emulator: RunningEmulator;
   let root: string;
-  let configPath: string;
   let chains: string[][];
-  let env: Record<string, string>;
   const outputs: CliResult[] = [];
 
   async function cli(args: string[]): Promise<CliResult> {
-    const result = await runCli([...args, '-c', configPath], { env });
+    const result = await workload.cli(args, { env: { GEMINI_API_KEY: KEY } });
     outputs.push(result);
     return result;
   }
 
   beforeAll(async () => {
-    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 20_000, seed: 21 });
-    const workload = writeCatalogWorkload({
-      books: 2,
-      pages: 2,
-      execution: { max_retries: 1, poll_interval: 20 },
-      extraYaml: `api:\n  base_url: ${emulator.url}`,
-    });
-    root = workload.root;
-    configPath = workload.configPath;
-    chains = workload.chains;
+    ({ emulator, root, chains } = workload);
     const echoing = chains[1]?.[0] as string;
     // The model answers this record with broken JSON that quotes the key, every time: the failure's
     // message and raw response both hold it.
     emulator.setResponder((call) =>
       call.key === echoing ? { text: `{"courses": ["key=${KEY}"], "carry_over": ` } : undefined,
     );
-    env = { GEMINI_API_KEY: KEY };
     const run = await cli(['run']);
     expect(run.code).toBe(3); // finished with a dead letter
-  });
-
-  afterAll(async () => {
-    await emulator.close();
-    rmSync(root, { recursive: true, force: true });
   });
 
   it('prints the run summary with its cost and report', () => {
