@@ -1,42 +1,31 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../src/emulator/index.js';
 import type { SelectionPlan, WorkloadEstimate } from '../../src/service/index.js';
-import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
-import { runCli } from '../fixtures/cli.js';
+import { useEmulatedWorkload } from '../fixtures/emulated-workload.js';
 import { billedTimes, remoteJobs } from '../fixtures/remote-jobs.js';
 
 // `run --only/--filter/--limit/--force/--dry-run` as a user runs them: the CLI binary against the
 // emulator, what was sent read from the emulator's ledger.
 describe('wavebatch run over a selection', () => {
+  const workload = useEmulatedWorkload({
+    emulator: { turnaroundMs: 20_000, seed: 21 },
+    workload: { books: 3, pages: 3, execution: { poll_interval: 20 } },
+  });
   let emulator: RunningEmulator;
   let root: string;
-  let configPath: string;
   let chains: string[][];
-  const env = { GEMINI_API_KEY: 'selection-test-key-not-secret' };
   const billedKeys = () => [...billedTimes(emulator).keys()].sort();
   const output = (id: string) => join(root, 'out', `${id}.json`);
   const page = (book: number, number: number) => chains[book - 1]?.[number - 1] as string;
 
-  beforeAll(async () => {
-    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 20_000, seed: 21 });
-    const workload = writeCatalogWorkload({
-      books: 3,
-      pages: 3,
-      execution: { poll_interval: 20 },
-      extraYaml: `api:\n  base_url: ${emulator.url}`,
-    });
-    ({ root, configPath, chains } = workload);
-  });
-
-  afterAll(async () => {
-    await emulator.close();
-    rmSync(root, { recursive: true, force: true });
+  beforeAll(() => {
+    ({ emulator, root, chains } = workload);
   });
 
   it('--dry-run --limit prints the sample it would send and its cost, and sends nothing', async () => {
-    const human = await runCli(['run', '-c', configPath, '--limit', '4', '--dry-run'], { env });
+    const human = await workload.cli(['run', '--limit', '4', '--dry-run']);
     expect(human.stderr).toBe('');
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('dry run: nothing was sent');
@@ -46,7 +35,7 @@ describe('wavebatch run over a selection', () => {
     expect(listed).toBe([page(1, 1), page(1, 2), page(1, 3), page(2, 1)].map((id) => `  ${id}`).join('\n'));
     expect(human.stdout).toMatch(/estimate: \S+ input and 2,000 output tokens; \$\S+ on the batch lane/);
 
-    const json = await runCli(['run-once', '-c', configPath, '--limit', '4', '--dry-run', '--json'], { env });
+    const json = await workload.cli(['run-once', '--limit', '4', '--dry-run', '--json']);
     expect(json.code).toBe(0);
     const dry = JSON.parse(json.stdout) as {
       dryRun: boolean;
@@ -70,7 +59,7 @@ describe('wavebatch run over a selection', () => {
   });
 
   it('--limit runs exactly the sample; every other record stays untouched', async () => {
-    const result = await runCli(['run', '-c', configPath, '--limit', '4', '--json'], { env });
+    const result = await workload.cli(['run', '--limit', '4', '--json']);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('selection: 4 records matched (up to --limit); 4 to send in 2 chains');
     const summary = JSON.parse(result.stdout) as {
@@ -86,22 +75,20 @@ describe('wavebatch run over a selection', () => {
     expect(billedKeys()).toEqual([page(1, 1), page(1, 2), page(1, 3), page(2, 1)].sort());
     expect(existsSync(output(page(2, 2)))).toBe(false);
     // The workload as a whole: 4 of 9 done, the rest still queued.
-    const status = JSON.parse((await runCli(['status', '-c', configPath, '--json'], { env })).stdout) as {
+    const status = JSON.parse((await workload.cli(['status', '--json'])).stdout) as {
       records: { done: number; total: number };
     };
     expect(status.records).toMatchObject({ done: 4, total: 9 });
   });
 
   it('--filter sends only the records whose levels match', async () => {
-    const result = await runCli(['run-once', '-c', configPath, '--filter', 'school=school3'], { env });
+    const result = await workload.cli(['run-once', '--filter', 'school=school3']);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('selection: 3 records matched; 3 to send in 1 chain');
     // run-once submits what is ready now: the first page (the others wait for their context).
     expect(result.stderr).toMatch(/submitted inline job \S+ -> \S+ \(1 request,/);
     expect(result.stderr).not.toMatch(/submitted .*\(\d+ requests,/);
-    const rest = await runCli(['run', '-c', configPath, '--filter', 'school=school3,year=1900..1999'], {
-      env,
-    });
+    const rest = await workload.cli(['run', '--filter', 'school=school3,year=1900..1999']);
     expect(rest.code).toBe(0);
     expect(rest.stdout).toContain('selected records: 3 done, 0 dead-lettered, 0 pending (3 total)');
     expect(billedKeys().filter((key) => key.startsWith('ST/school3/'))).toHaveLength(3);
@@ -110,7 +97,7 @@ describe('wavebatch run over a selection', () => {
 
   it('a selected record whose predecessor is neither done nor selected waits and is reported', async () => {
     const before = emulator.ledger.entries().length;
-    const result = await runCli(['run', '-c', configPath, '--only', page(2, 3)], { env });
+    const result = await workload.cli(['run', '--only', page(2, 3)]);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(
       `1 record wait on a predecessor outside the selection that is not done: ${page(2, 3)} (after ${page(2, 2)}, ready)`,
@@ -123,7 +110,7 @@ describe('wavebatch run over a selection', () => {
   it('--force makes the selected outputs again, and only those', async () => {
     const before = billedTimes(emulator);
     const earlier = readFileSync(output(page(1, 2)), 'utf8');
-    const result = await runCli(['run', '-c', configPath, '--only', 'ST/school1/**', '--force'], { env });
+    const result = await workload.cli(['run', '--only', 'ST/school1/**', '--force']);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('3 to send in 1 chain (3 done ones made again)');
     const after = billedTimes(emulator);
@@ -133,62 +120,46 @@ describe('wavebatch run over a selection', () => {
   });
 
   it('refuses bad selections with exit code 2, naming what is wrong', async () => {
-    const unknown = await runCli(['run', '-c', configPath, '--only', 'ST/nowhere/1900/page_1'], { env });
+    const unknown = await workload.cli(['run', '--only', 'ST/nowhere/1900/page_1']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('--only names no record or chain: ST/nowhere/1900/page_1');
-    const field = await runCli(['run', '-c', configPath, '--filter', 'county=Essex', '--dry-run'], { env });
+    const field = await workload.cli(['run', '--filter', 'county=Essex', '--dry-run']);
     expect(field.code).toBe(2);
     expect(field.stderr).toContain('--filter names a field no record has: county');
-    const malformed = await runCli(['run', '-c', configPath, '--filter', 'state'], { env });
+    const malformed = await workload.cli(['run', '--filter', 'state']);
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toContain('is not field=value');
-    const limit = await runCli(['run', '-c', configPath, '--limit', '0'], { env });
+    const limit = await workload.cli(['run', '--limit', '0']);
     expect(limit.code).toBe(2);
-    const redo = await runCli(['run', '-c', configPath, '--limit', '2', '--redo', 'stale'], { env });
+    const redo = await workload.cli(['run', '--limit', '2', '--redo', 'stale']);
     expect(redo.code).toBe(2);
     expect(redo.stderr).toContain('--redo stale');
   });
 });
 
 describe('wavebatch run --force on many records', () => {
-  let emulator: RunningEmulator;
-  let root: string;
-  let configPath: string;
-  const env = { GEMINI_API_KEY: 'selection-test-key-not-secret' };
-
-  beforeAll(async () => {
-    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 20_000, seed: 22 });
-    const workload = writeCatalogWorkload({
-      books: 22,
-      pages: 1,
-      execution: { poll_interval: 20, max_requests_per_job: 30 },
-      extraYaml: `api:\n  base_url: ${emulator.url}`,
-    });
-    ({ root, configPath } = workload);
-  });
-
-  afterAll(async () => {
-    await emulator.close();
-    rmSync(root, { recursive: true, force: true });
+  const workload = useEmulatedWorkload({
+    emulator: { turnaroundMs: 20_000, seed: 22 },
+    workload: { books: 22, pages: 1, execution: { poll_interval: 20, max_requests_per_job: 30 } },
   });
 
   it('asks for --yes without a terminal, and redoes them all with it', async () => {
-    expect((await runCli(['run', '-c', configPath], { env })).code).toBe(0);
-    const billed = emulator.ledger.entries().length;
+    expect((await workload.cli(['run'])).code).toBe(0);
+    const billed = workload.emulator.ledger.entries().length;
     expect(billed).toBe(22);
 
-    const refused = await runCli(['run', '-c', configPath, '--force'], { env });
+    const refused = await workload.cli(['run', '--force']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('--force would make 22 existing outputs again; add --yes to confirm');
-    expect(emulator.ledger.entries()).toHaveLength(billed);
+    expect(workload.emulator.ledger.entries()).toHaveLength(billed);
 
-    const dry = await runCli(['run', '-c', configPath, '--force', '--dry-run'], { env });
+    const dry = await workload.cli(['run', '--force', '--dry-run']);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('22 to send in 22 chains (22 done ones made again)');
-    expect(emulator.ledger.entries()).toHaveLength(billed);
+    expect(workload.emulator.ledger.entries()).toHaveLength(billed);
 
-    const confirmed = await runCli(['run', '-c', configPath, '--force', '--yes'], { env });
+    const confirmed = await workload.cli(['run', '--force', '--yes']);
     expect(confirmed.code).toBe(0);
-    expect(emulator.ledger.entries()).toHaveLength(2 * billed);
+    expect(workload.emulator.ledger.entries()).toHaveLength(2 * billed);
   });
 });
