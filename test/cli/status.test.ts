@@ -1,49 +1,37 @@
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../src/emulator/index.js';
 import type { WorkloadStatus } from '../../src/service/index.js';
-import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { BIN, runCli, startCli } from '../fixtures/cli.js';
+import { useEmulatedWorkload } from '../fixtures/emulated-workload.js';
 
 // `wavebatch status` as a user runs it, before, during and after a run on the emulator.
 describe('wavebatch status', () => {
+  const workload = useEmulatedWorkload({
+    emulator: { turnaroundMs: 60_000, seed: 3 },
+    workload: { books: 3, pages: 3, execution: { max_retries: 1, poll_interval: 20 } },
+  });
   let emulator: RunningEmulator;
-  let root: string;
   let configPath: string;
   let chains: string[][];
   let doomed: string;
-  const env = { GEMINI_API_KEY: 'status-test-key-not-secret' };
+  let env: Record<string, string>;
 
   async function status(): Promise<WorkloadStatus> {
-    const result = await runCli(['status', '--json', '-c', configPath], { env });
+    const result = await workload.cli(['status', '--json']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     return JSON.parse(result.stdout) as WorkloadStatus;
   }
 
-  beforeAll(async () => {
-    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 60_000, seed: 3 });
-    const workload = writeCatalogWorkload({
-      books: 3,
-      pages: 3,
-      execution: { max_retries: 1, poll_interval: 20 },
-      extraYaml: `api:\n  base_url: ${emulator.url}`,
-    });
-    root = workload.root;
-    configPath = workload.configPath;
-    chains = workload.chains;
+  beforeAll(() => {
+    ({ emulator, configPath, chains, env } = workload);
     doomed = chains[1]?.[1] as string;
     emulator.setFaults({ byKey: { [doomed]: ['safety', 'safety'] } });
   });
 
-  afterAll(async () => {
-    await emulator.close();
-    rmSync(root, { recursive: true, force: true });
-  });
-
   it('says there is nothing yet before the first run', async () => {
-    const human = await runCli(['status', '-c', configPath], { env });
+    const human = await workload.cli(['status']);
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('workload test');
     expect(human.stdout).toContain('no records yet');
@@ -53,7 +41,7 @@ describe('wavebatch status', () => {
   });
 
   it('shows the jobs a run-once left in flight, as the API lists them', async () => {
-    expect((await runCli(['run-once', '-c', configPath], { env })).code).toBe(0);
+    expect((await workload.cli(['run-once'])).code).toBe(0);
     const json = await status();
     expect(json.records).toMatchObject({ total: 9, inFlight: 3, blocked: 6, done: 0 });
     expect(json.chains).toMatchObject({ total: 3, notStarted: 0, inProgress: 3, done: 0 });
@@ -64,14 +52,14 @@ describe('wavebatch status', () => {
     expect(json.lanes.batch?.requests).toBe(3);
     expect(json.eta).toMatchObject({ remainingRecords: 9, longestChain: 3, remainingMs: null });
 
-    const human = await runCli(['status', '-c', configPath], { env });
+    const human = await workload.cli(['status']);
     expect(human.stdout).toMatch(/^records\s+9: 0 done, 3 in flight, 0 ready, 6 blocked, 0 dead$/m);
     expect(human.stdout).toMatch(/^jobs\s+\d+ active jobs?: batch \d+ \(3 requests\)$/m);
     expect(human.stdout).toContain('unknown until a job finishes');
   });
 
   it('after the run: counts, chains behind the dead letter, tokens and cost as billed, rate and ETA', async () => {
-    expect((await runCli(['run', '-c', configPath], { env })).code).not.toBe(2);
+    expect((await workload.cli(['run'])).code).not.toBe(2);
     const json = await status();
     expect(json.records).toMatchObject({ total: 9, done: 7, dead: 1, blocked: 1, behindDeadLetters: 1 });
     expect(json.chains).toEqual({ total: 3, done: 2, inProgress: 0, notStarted: 0, blocked: 1 });
@@ -108,7 +96,7 @@ describe('wavebatch status', () => {
     expect(json.eta).toMatchObject({ remainingRecords: 0, remainingMs: 0 });
     expect(json.failures).toEqual({ total: 2, byCause: [{ cause: 'safety', count: 2 }] });
 
-    const human = await runCli(['status', '-c', configPath], { env });
+    const human = await workload.cli(['status']);
     expect(human.stdout).toMatch(/^records\s+9: 7 done, 0 in flight, 0 ready, 1 blocked, 1 dead$/m);
     expect(human.stdout).toMatch(
       /^chains\s+3: 2 done, 0 in progress, 0 not started, 1 blocked behind a dead letter$/m,
@@ -123,22 +111,22 @@ describe('wavebatch status', () => {
   });
 
   it("jobs --workload lists the workload's jobs from its store, as the emulator billed them", async () => {
-    const json = await runCli(['jobs', '--workload', '--json', '-c', configPath], { env });
+    const json = await workload.cli(['jobs', '--workload', '--json']);
     expect(json.code).toBe(0);
     const jobs = JSON.parse(json.stdout) as Array<{ remoteName: string; lane: string; state: string }>;
     const billedBatches = new Set(emulator.ledger.entries().map((entry) => entry.batchName));
     expect(new Set(jobs.map((job) => job.remoteName))).toEqual(billedBatches);
     expect(jobs.every((job) => job.lane === 'batch' && job.state === 'processed')).toBe(true);
 
-    const human = await runCli(['jobs', '-c', configPath, '--state', 'processed'], { env });
+    const human = await workload.cli(['jobs', '--state', 'processed']);
     expect(human.stdout.trim().split('\n')).toHaveLength(jobs.length);
     expect(human.stdout).toMatch(/ batches\/\S+ {2}batch {2}processed {2}\d+ requests /);
-    const none = await runCli(['jobs', '-c', configPath, '--state', 'running'], { env });
+    const none = await workload.cli(['jobs', '--state', 'running']);
     expect(none.stdout).toBe('no running jobs in this workload\n');
   });
 
   it('failures --json prints the failure rows, and --by-cause --json the counts', async () => {
-    const dead = await runCli(['failures', '--dead', '--json', '-c', configPath], { env });
+    const dead = await workload.cli(['failures', '--dead', '--json']);
     expect(dead.code).toBe(0);
     const rows = JSON.parse(dead.stdout) as Array<Record<string, unknown>>;
     expect(rows).toHaveLength(1);
@@ -158,9 +146,9 @@ describe('wavebatch status', () => {
       'recordId',
       'requestId',
     ]);
-    const causes = await runCli(['failures', '--by-cause', '--json', '-c', configPath], { env });
+    const causes = await workload.cli(['failures', '--by-cause', '--json']);
     expect(JSON.parse(causes.stdout)).toEqual([{ cause: 'safety', count: 2 }]);
-    const both = await runCli(['failures', '--json', '--export', 'csv', '-c', configPath], { env });
+    const both = await workload.cli(['failures', '--json', '--export', 'csv']);
     expect(both.code).toBe(2);
   });
 
@@ -203,13 +191,13 @@ describe('wavebatch status', () => {
   });
 
   it('refuses a bad --watch interval with exit code 2', async () => {
-    const result = await runCli(['status', '--watch', 'soon', '-c', configPath], { env });
+    const result = await workload.cli(['status', '--watch', 'soon']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--watch');
   });
 
   it('refuses a --watch interval above 24h, which redrew hundreds of times a second', async () => {
-    const result = await runCli(['status', '--watch', '30d', '-c', configPath], { env });
+    const result = await workload.cli(['status', '--watch', '30d']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--watch');
     expect(result.stderr).toContain('expected an interval from 100ms to 24h');
