@@ -2,6 +2,7 @@ import type { Lane, SyncLane } from '../lanes/lane.js';
 import type { AssemblyStateStore, OutputIndex, OutputLocation, ShardCommit } from '../outputs/index.js';
 import type { WorkloadRecord } from '../workload/record.js';
 import type { EventLog, InferenceEvent } from './event-log.js';
+import type { ExportWatermarks } from './export-watermarks.js';
 
 /**
  * Where a record stands. `blocked` waits for its predecessor, `ready` can be sent, `in_flight`
@@ -337,7 +338,14 @@ export interface StoreLease {
  * consistent state; the SQLite and (future) Postgres implementations share these semantics.
  */
 export interface WorkloadStore
-  extends MediaFileCache, FileDigestCache, EventLog, StoreLease, OutputIndex, AssemblyStateStore {
+  extends
+    MediaFileCache,
+    FileDigestCache,
+    EventLog,
+    ExportWatermarks,
+    StoreLease,
+    OutputIndex,
+    AssemblyStateStore {
   /** A random id drawn when the store was created; it names the store's remote jobs. */
   storeId(): Promise<string>;
 

@@ -936,6 +936,32 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       expect(await store.recordAttempts('b/p1')).toEqual([]);
     });
 
+    it("keeps each exporter's watermark: started at the last event logged, only moved forward, kept across a reopen, cleared by a reset", async () => {
+      const logged = (message: string) => ({
+        ...emptyEvent('attempt', 'done', Date.parse('2026-12-04T00:00:00Z'), 1, 'batch'),
+        message,
+      });
+      await store.appendEvents([logged('before'), logged('set up')]);
+      const [, setUp] = await store.listEvents();
+      // What was logged before the exporter was first set up is not its backlog.
+      expect(await store.exportWatermark('otel.traces')).toBe(setUp?.id);
+      await store.appendEvents([logged('after'), logged('later')]);
+      const [after, later] = await store.listEvents({ afterId: setUp?.id ?? 0 });
+      expect(await store.exportWatermark('otel.traces')).toBe(setUp?.id);
+      // Each exporter has its own; a new one starts at the last event now.
+      expect(await store.exportWatermark('otel.metrics')).toBe(later?.id);
+      await store.advanceExportWatermark('otel.traces', later?.id ?? 0);
+      await store.advanceExportWatermark('otel.traces', after?.id ?? 0);
+      expect(await store.exportWatermark('otel.traces')).toBe(later?.id);
+      await store.close();
+      store = await backend.open();
+      expect(await store.exportWatermark('otel.traces')).toBe(later?.id);
+      await store.reset();
+      await store.appendEvents([logged('anew')]);
+      const [anew] = await store.listEvents();
+      expect(await store.exportWatermark('otel.traces')).toBe(anew?.id);
+    });
+
     it("keeps the attempts of all runs and each run's usage totalled as they are logged: the same as the log itself, after a prune and a reopen too", async () => {
       const day = (d: number) => Date.parse(`2026-12-0${d}T00:00:00Z`);
       const attempt = (

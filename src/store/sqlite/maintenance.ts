@@ -64,7 +64,7 @@ export function clearFailures(db: Database.Database): number {
 /** Empties every table, keeping the schema. */
 export function resetTables(db: Database.Database): void {
   db.exec(
-    'DELETE FROM job_records; DELETE FROM jobs; DELETE FROM failures; DELETE FROM records; DELETE FROM record_inputs; DELETE FROM runs; DELETE FROM media_files; DELETE FROM events; DELETE FROM attempt_totals; DELETE FROM run_usage; DELETE FROM run_attempts; DELETE FROM run_jobs; DELETE FROM texts; DELETE FROM output_shards; DELETE FROM output_sink; DELETE FROM file_digests; DELETE FROM assembly_states; ' +
+    'DELETE FROM job_records; DELETE FROM jobs; DELETE FROM failures; DELETE FROM records; DELETE FROM record_inputs; DELETE FROM runs; DELETE FROM media_files; DELETE FROM events; DELETE FROM attempt_totals; DELETE FROM run_usage; DELETE FROM run_attempts; DELETE FROM run_jobs; DELETE FROM texts; DELETE FROM output_shards; DELETE FROM output_sink; DELETE FROM file_digests; DELETE FROM assembly_states; DELETE FROM export_watermarks; ' +
       "DELETE FROM store_meta WHERE key = 'source_fingerprint';",
   );
 }

@@ -398,4 +398,13 @@ export const MIGRATIONS: readonly string[] = [
      GROUP BY run_id, job_id;
   CREATE INDEX events_by_cause ON events (run_id, cause) WHERE cause IS NOT NULL;
   `,
+  // 20: how far each exporter (OpenTelemetry traces, metrics) has delivered the inference log: a run
+  // killed with SIGKILL lost the spans and counts its SDK held in memory, and the next run exported
+  // only its own. Empty: an exporter starts at the last event logged when it is first set up.
+  `
+  CREATE TABLE export_watermarks (
+    exporter TEXT PRIMARY KEY,
+    event_id INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -52,6 +52,7 @@ import type {
 } from '../store.js';
 import { redact, redactNullable } from '../../secrets/redact.js';
 import * as assembly from './assembly-states.js';
+import * as watermarks from './export-watermarks.js';
 import * as claims from './claims.js';
 import * as completions from './completions.js';
 import { durably, openDatabase } from './database.js';
@@ -234,6 +235,14 @@ export class SqliteStore implements WorkloadStore {
 
   async saveAssemblyStates(states: readonly AssemblyState[]): Promise<void> {
     assembly.saveAssemblyStates(this.db, states);
+  }
+
+  async exportWatermark(exporter: string): Promise<number> {
+    return watermarks.exportWatermark(this.db, exporter);
+  }
+
+  async advanceExportWatermark(exporter: string, eventId: number): Promise<void> {
+    watermarks.advanceExportWatermark(this.db, exporter, eventId);
   }
 
   async recordsInJob(jobId: string): Promise<JobRecord[]> {
