@@ -120,6 +120,9 @@ export type {
   StoredRecord,
 } from './store/store.js';
 export type { TelemetrySink } from './telemetry/run-telemetry.js';
+export type { OpenTelemetryDelivery, SignalDelivery } from './telemetry/otel-delivery.js';
+export type { ExportWatermarks } from './store/export-watermarks.js';
+export { DerivedIdGenerator } from './telemetry/span-ids.js';
 export { NodeVersionError } from './node-version.js';
 export { MissingApiKeyError } from './runner/workload-session.js';
 export { EmulatorListenError } from './emulator/server.js';

@@ -1,11 +1,16 @@
 import { metrics, trace } from '@opentelemetry/api';
 import { MAX_TIMER_MS } from '../clock.js';
+import type { OpenTelemetryDelivery } from '../telemetry/otel-delivery.js';
+import { DerivedIdGenerator } from '../telemetry/span-ids.js';
+import { ExportTally } from './export-tally.js';
 
 /** How long exporting what is left may hold up the end of a command. */
 export const OTEL_SHUTDOWN_TIMEOUT_MS = 2000;
 
 /** A registered OpenTelemetry SDK, to be shut down when the command ends. */
 export interface OpenTelemetryExport {
+  /** Whether what is handed to the SDK reaches the collector, per signal (for the workload session). */
+  delivery: OpenTelemetryDelivery;
   /** Flushes and stops the exporters, waiting at most the timeout; true when it finished in time. */
   shutdown(): Promise<boolean>;
 }
@@ -40,11 +45,18 @@ export async function startOpenTelemetry(
   const resource = resources.resourceFromAttributes({
     'service.name': env.OTEL_SERVICE_NAME || 'wavebatch',
   });
+  // Each signal's exports are counted: the SDK's flushes alone cannot say what reached the collector.
+  const spanTally = new ExportTally();
+  const metricTally = new ExportTally();
   const tracerProvider = traces
     ? new traceSdk.TracerProvider({
         resource,
+        // Span ids derived from the store's run, job and event: an attempt exported again is the same span.
+        idGenerator: new DerivedIdGenerator(),
         spanProcessors: [
-          new traceSdk.BatchSpanProcessor({ exporter: new traceExporter.OTLPTraceExporter() }),
+          new traceSdk.BatchSpanProcessor({
+            exporter: spanTally.watch(new traceExporter.OTLPTraceExporter()),
+          }),
         ],
       })
     : null;
@@ -53,7 +65,7 @@ export async function startOpenTelemetry(
         resource,
         readers: [
           new metricsSdk.PeriodicExportingMetricReader({
-            exporter: new metricExporter.OTLPMetricExporter(),
+            exporter: metricTally.watch(new metricExporter.OTLPMetricExporter()),
             exportIntervalMillis: 60_000,
           }),
         ],
@@ -64,6 +76,10 @@ export async function startOpenTelemetry(
   // Capped to what a timer holds: a longer timeout would overflow and fire after 1 ms.
   const timeoutMs = Math.min(options.shutdownTimeoutMs ?? OTEL_SHUTDOWN_TIMEOUT_MS, MAX_TIMER_MS);
   return {
+    delivery: {
+      traces: tracerProvider ? spanTally.delivery(() => tracerProvider.forceFlush(), false) : null,
+      metrics: meterProvider ? metricTally.delivery(() => meterProvider.forceFlush(), true) : null,
+    },
     shutdown: async () => {
       const stopped = Promise.allSettled([tracerProvider?.shutdown(), meterProvider?.shutdown()]).then(
         () => true,

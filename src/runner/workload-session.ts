@@ -14,6 +14,7 @@ import { RecordContentHasher } from '../workload/content-hash.js';
 import { AttemptEventFactory } from '../telemetry/attempt-event.js';
 import { BraintrustSink, braintrustSettings } from '../telemetry/braintrust.js';
 import { OpenTelemetrySink } from '../telemetry/opentelemetry.js';
+import type { OpenTelemetryDelivery } from '../telemetry/otel-delivery.js';
 import { RunTelemetry, type TelemetrySink } from '../telemetry/run-telemetry.js';
 import { jsonDigest, TextArchive } from '../telemetry/text-archive.js';
 import { BatchRunner } from './batch-runner.js';
@@ -61,6 +62,12 @@ export interface WorkloadSessionOptions {
   remoteScanIntervalMs?: number;
   /** Where the runner's events are exported besides the inference log, OpenTelemetry and Braintrust. */
   sinks?: TelemetrySink[];
+  /**
+   * What the registered OpenTelemetry SDK says about delivery (the CLI's SDK set-up reports it): with
+   * it the attempts are exported from the inference log after a watermark in the store, so a killed
+   * run's attempts are exported by the next run; without it, as the runner reports them.
+   */
+  openTelemetry?: OpenTelemetryDelivery;
   /** Where BRAINTRUST_* settings are read; process.env by default. */
   env?: NodeJS.ProcessEnv;
   /** How a synchronous request is retried (shed Flex, 5xx, timeouts); default SYNC_RETRY. */
@@ -202,6 +209,7 @@ async function wireSession(parts: SessionParts): Promise<WorkloadSession> {
     body: JSON.stringify(generation),
   });
   const warn = (message: string) => options.onEvent?.({ type: 'warning', message });
+  const storeId = await store.storeId();
   const braintrust = braintrustSettings(options.env ?? process.env);
   if ('off' in braintrust && braintrust.off) warn(braintrust.off);
   const telemetry = new RunTelemetry({
@@ -213,7 +221,12 @@ async function wireSession(parts: SessionParts): Promise<WorkloadSession> {
     warn,
     // Spans and metrics go through @opentelemetry/api: nothing leaves the process unless an SDK is registered.
     sinks: [
-      new OpenTelemetrySink(config.name, () => clock.now()),
+      new OpenTelemetrySink({
+        workload: config.name,
+        now: () => clock.now(),
+        storeId,
+        ...(options.openTelemetry ? { logged: { store, delivery: options.openTelemetry, warn } } : {}),
+      }),
       ...('settings' in braintrust
         ? [new BraintrustSink({ settings: braintrust.settings, texts: store, workload: config.name, warn })]
         : []),
@@ -289,7 +302,7 @@ async function wireSession(parts: SessionParts): Promise<WorkloadSession> {
     calibration,
     settings,
     clock,
-    jobPrefix: jobNamePrefix(settings.workload, await store.storeId()),
+    jobPrefix: jobNamePrefix(settings.workload, storeId),
     source: () => openSource(config),
     // File times are real time: compared with the system clock, whatever clock the run uses.
     sourceFingerprint: () => sourceFingerprint(config, systemClock.now()),

@@ -1,10 +1,13 @@
 import {
   context,
   metrics,
+  ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
   trace,
+  TraceFlags,
   type Attributes,
+  type Context,
   type Counter,
   type Histogram,
   type Span,
@@ -12,8 +15,12 @@ import {
 } from '@opentelemetry/api';
 import type { RunnerEvent } from '../runner/events.js';
 import { redact } from '../secrets/redact.js';
-import type { InferenceEvent } from '../store/event-log.js';
+import type { EventLog, InferenceEvent } from '../store/event-log.js';
+import type { ExportWatermarks } from '../store/export-watermarks.js';
+import { LoggedAttemptExport } from './logged-attempt-export.js';
+import type { OpenTelemetryDelivery } from './otel-delivery.js';
 import type { TelemetrySink } from './run-telemetry.js';
+import { SpanIds, withSpanIds } from './span-ids.js';
 
 /** The instrumentation scope every span and metric is reported under. */
 export const INSTRUMENTATION_SCOPE = 'wavebatch';
@@ -21,6 +28,23 @@ export const INSTRUMENTATION_SCOPE = 'wavebatch';
 export const GEN_AI_PROVIDER = 'gcp.gemini';
 /** `gen_ai.operation.name` of a generateContent request, batched or not. */
 export const GEN_AI_OPERATION = 'generate_content';
+
+export interface OpenTelemetrySinkOptions {
+  workload: string;
+  now: () => number;
+  /** The store's id: span ids are derived from it and the run, job and event (see span-ids.ts). */
+  storeId: string;
+  /**
+   * The SDK's delivery (the CLI's SDK reports it): attempts are then exported from the inference log
+   * after the store's watermarks, so none is lost with a killed process (see LoggedAttemptExport).
+   * Without it, attempts are exported as the runner reports them.
+   */
+  logged?: {
+    store: Pick<EventLog, 'listEvents'> & ExportWatermarks;
+    delivery: OpenTelemetryDelivery;
+    warn: (message: string) => void;
+  };
+}
 
 /** Job states after which a job's span ends. */
 const JOB_ENDS = new Set(['failed', 'cancelled', 'expired', 'lost']);
@@ -39,12 +63,17 @@ export class OpenTelemetrySink implements TelemetrySink {
   private readonly attempts: Counter;
   private readonly cost: Counter;
   private runSpan: Span | null = null;
+  private runId: number | null = null;
   private readonly jobSpans = new Map<string, Span>();
+  private readonly workload: string;
+  private readonly now: () => number;
+  private readonly ids: SpanIds;
+  private readonly logged: LoggedAttemptExport | null;
 
-  constructor(
-    private readonly workload: string,
-    private readonly now: () => number,
-  ) {
+  constructor(options: OpenTelemetrySinkOptions) {
+    this.workload = options.workload;
+    this.now = options.now;
+    this.ids = new SpanIds(`${options.workload}/${options.storeId}`);
     this.tracer = trace.getTracer(INSTRUMENTATION_SCOPE);
     const meter = metrics.getMeter(INSTRUMENTATION_SCOPE);
     this.tokenUsage = meter.createHistogram('gen_ai.client.token.usage', {
@@ -63,20 +92,44 @@ export class OpenTelemetrySink implements TelemetrySink {
       unit: 'USD',
       description: 'Cost of the settled attempts, priced from their usage',
     });
+    const logged = options.logged;
+    this.logged =
+      logged && (logged.delivery.traces || logged.delivery.metrics)
+        ? new LoggedAttemptExport({
+            store: logged.store,
+            delivery: logged.delivery,
+            span: (stored) => this.attemptSpan(stored, stored.id),
+            measure: (stored) => this.measure(stored),
+            now: this.now,
+            warn: logged.warn,
+          })
+        : null;
   }
 
   handle(event: RunnerEvent): void {
+    this.route(event);
+    this.logged?.poll();
+  }
+
+  private route(event: RunnerEvent): void {
     switch (event.type) {
-      case 'run-started':
-        this.runSpan = this.tracer.startSpan(`wavebatch ${event.mode}`, {
-          startTime: event.at,
-          attributes: {
-            'wavebatch.workload': this.workload,
-            'wavebatch.run.id': event.runId,
-            'wavebatch.run.mode': event.mode,
-          },
-        });
+      case 'run-started': {
+        const runId = event.runId;
+        this.runId = runId;
+        this.runSpan = withSpanIds(
+          { traceId: this.ids.traceOfRun(runId), spanId: this.ids.runSpan(runId) },
+          () =>
+            this.tracer.startSpan(`wavebatch ${event.mode}`, {
+              startTime: event.at,
+              attributes: {
+                'wavebatch.workload': this.workload,
+                'wavebatch.run.id': runId,
+                'wavebatch.run.mode': event.mode,
+              },
+            }),
+        );
         return;
+      }
       case 'run-finished':
         this.finishRun(event);
         return;
@@ -111,7 +164,8 @@ export class OpenTelemetrySink implements TelemetrySink {
         return;
       case 'record-done':
       case 'record-failed':
-        if (event.event) this.attempt(event.event);
+        if (this.logged) this.logged.attemptLogged();
+        else if (event.event) this.exportAttempt(event.event);
         return;
       case 'sync':
       case 'quota-wait':
@@ -128,38 +182,61 @@ export class OpenTelemetrySink implements TelemetrySink {
     }
   }
 
-  /** Ends what is still open; the exporting SDK (if any) is flushed by whoever registered it. */
+  /**
+   * Ends what is still open and, with the SDK's delivery, exports the attempts logged and not yet
+   * delivered (bounded in time; false when some are left for the next run). The exporting SDK is
+   * flushed by whoever registered it.
+   */
   async close(): Promise<boolean> {
     for (const jobId of [...this.jobSpans.keys()]) this.endJob(jobId, { code: SpanStatusCode.UNSET });
     this.runSpan?.end(this.now());
     this.runSpan = null;
-    return true;
+    return (await this.logged?.close()) ?? true;
   }
 
-  private attempt(event: InferenceEvent): void {
+  private exportAttempt(event: InferenceEvent): void {
+    this.attemptSpan(event, null);
+    this.measure(event);
+  }
+
+  /**
+   * The attempt's span, in its run's trace under its job's span (or its run's), both by their derived
+   * ids: an attempt exported by a later run (its own was killed) lands where it belongs. With its
+   * logged event's id the span's own id is derived too, so exporting it twice sends the same span.
+   */
+  private attemptSpan(event: InferenceEvent, eventId: number | null): void {
     const model = event.model ?? 'unknown';
-    const common: Attributes = {
-      'gen_ai.operation.name': GEN_AI_OPERATION,
-      'gen_ai.provider.name': GEN_AI_PROVIDER,
-      'gen_ai.request.model': model,
-    };
-    const parent = (event.jobId ? this.jobSpans.get(event.jobId) : undefined) ?? this.runSpan;
-    const span = this.tracer.startSpan(
-      `${GEN_AI_OPERATION} ${model}`,
-      { kind: SpanKind.CLIENT, ...(event.startedAt ? { startTime: Date.parse(event.startedAt) } : {}) },
-      parent ? trace.setSpan(context.active(), parent) : undefined,
-    );
+    const traceId =
+      event.runId !== null
+        ? this.ids.traceOfRun(event.runId)
+        : eventId !== null
+          ? this.ids.traceOfEvent(eventId)
+          : undefined;
+    const start = () =>
+      this.tracer.startSpan(
+        `${GEN_AI_OPERATION} ${model}`,
+        { kind: SpanKind.CLIENT, ...(event.startedAt ? { startTime: Date.parse(event.startedAt) } : {}) },
+        this.parentOf(event),
+      );
+    const span =
+      eventId === null
+        ? start()
+        : withSpanIds({ ...(traceId ? { traceId } : {}), spanId: this.ids.eventSpan(eventId) }, start);
     // Without an SDK (or when sampled out) the span records nothing: its ~20 attributes are not built
     // (a million attempts each built them for nothing).
     if (span.isRecording()) {
       span.setAttributes({
-        ...common,
+        'gen_ai.operation.name': GEN_AI_OPERATION,
+        'gen_ai.provider.name': GEN_AI_PROVIDER,
+        'gen_ai.request.model': model,
         'gen_ai.system': GEN_AI_PROVIDER,
         'gen_ai.usage.input_tokens': event.inputTokens,
         'gen_ai.usage.output_tokens': event.outputTokens,
         ...(event.finishReason ? { 'gen_ai.response.finish_reasons': [event.finishReason] } : {}),
         ...(event.requestId ? { 'wavebatch.request.id': event.requestId } : {}),
         'wavebatch.lane': event.lane,
+        ...(event.runId !== null ? { 'wavebatch.run.id': event.runId } : {}),
+        ...(eventId !== null ? { 'wavebatch.event.id': eventId } : {}),
         'wavebatch.record.id': event.recordId ?? '',
         'wavebatch.chain.id': event.chainId ?? '',
         ...(event.position !== null ? { 'wavebatch.chain.position': event.position } : {}),
@@ -178,7 +255,26 @@ export class OpenTelemetrySink implements TelemetrySink {
       }
     }
     span.end(event.finishedAt ? Date.parse(event.finishedAt) : this.now());
+  }
 
+  /** The context an attempt's span starts in: its job's span, or its run's (a root span outside a run). */
+  private parentOf(event: InferenceEvent): Context {
+    if (event.runId === null) return ROOT_CONTEXT;
+    const spanId = event.jobId ? this.ids.jobSpan(event.runId, event.jobId) : this.ids.runSpan(event.runId);
+    return trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: this.ids.traceOfRun(event.runId),
+      spanId,
+      traceFlags: TraceFlags.SAMPLED,
+    });
+  }
+
+  /** The attempt's tokens, duration, outcome and cost in the metrics. */
+  private measure(event: InferenceEvent): void {
+    const common: Attributes = {
+      'gen_ai.operation.name': GEN_AI_OPERATION,
+      'gen_ai.provider.name': GEN_AI_PROVIDER,
+      'gen_ai.request.model': event.model ?? 'unknown',
+    };
     this.tokenUsage.record(event.inputTokens, { ...common, 'gen_ai.token.type': 'input' });
     this.tokenUsage.record(event.outputTokens, { ...common, 'gen_ai.token.type': 'output' });
     if (event.latencyMs !== null)
@@ -199,11 +295,14 @@ export class OpenTelemetrySink implements TelemetrySink {
   private jobSpan(jobId: string): Span {
     let span = this.jobSpans.get(jobId);
     if (!span) {
-      span = this.tracer.startSpan(
-        `batch job ${jobId}`,
-        { startTime: this.now(), attributes: { 'wavebatch.job.id': jobId, 'wavebatch.lane': 'batch' } },
-        this.runSpan ? trace.setSpan(context.active(), this.runSpan) : undefined,
-      );
+      const start = () =>
+        this.tracer.startSpan(
+          `batch job ${jobId}`,
+          { startTime: this.now(), attributes: { 'wavebatch.job.id': jobId, 'wavebatch.lane': 'batch' } },
+          this.runSpan ? trace.setSpan(context.active(), this.runSpan) : undefined,
+        );
+      span =
+        this.runId === null ? start() : withSpanIds({ spanId: this.ids.jobSpan(this.runId, jobId) }, start);
       this.jobSpans.set(jobId, span);
     }
     return span;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 // Type-checked by the repo's typecheck (tsc -p tsconfig.json covers test/): each name below must be
 // importable from the package entry, as every type a public signature uses should be.
 import {
+  DerivedIdGenerator,
   EmulatorListenError,
   MissingApiKeyError,
   NodeVersionError,
@@ -27,6 +28,7 @@ import {
   type ExecutionConfig,
   type ExecutionMode,
   type ExecutionModeConfig,
+  type ExportWatermarks,
   type ExportFormat,
   type FailureExportFormat,
   type FailureFilter,
@@ -60,6 +62,7 @@ import {
   type ModelLimits,
   type ModelPrices,
   type ModelRequest,
+  type OpenTelemetryDelivery,
   type OutputDocument,
   type OutputLocation,
   type OutputMeta,
@@ -94,6 +97,7 @@ import {
   type RunnerSettings,
   type RunningEmulator,
   type SelectionPlan,
+  type SignalDelivery,
   type ShardCommit,
   type SourceConfig,
   type SourceRecord,
@@ -150,6 +154,7 @@ export interface PublicTypes {
   executionConfig: ExecutionConfig;
   executionMode: ExecutionMode;
   executionModeConfig: ExecutionModeConfig;
+  exportWatermarks: ExportWatermarks;
   exportFormat: ExportFormat;
   failureExportFormat: FailureExportFormat;
   failureFilter: FailureFilter;
@@ -183,6 +188,7 @@ export interface PublicTypes {
   modelLimits: ModelLimits;
   modelPrices: ModelPrices;
   modelRequest: ModelRequest;
+  openTelemetryDelivery: OpenTelemetryDelivery;
   outputDocument: OutputDocument;
   outputLocation: OutputLocation;
   outputMeta: OutputMeta;
@@ -217,6 +223,7 @@ export interface PublicTypes {
   runnerSettings: RunnerSettings;
   runningEmulator: RunningEmulator;
   selectionPlan: SelectionPlan;
+  signalDelivery: SignalDelivery;
   shardCommit: ShardCommit;
   sourceConfig: SourceConfig;
   sourceRecord: SourceRecord;
@@ -254,5 +261,9 @@ describe("the package entry ('wavebatch')", () => {
   it('exports the error classes a program may meet, as WavebatchErrors', () => {
     for (const error of [NodeVersionError, MissingApiKeyError, EmulatorListenError])
       expect(error.prototype).toBeInstanceOf(WavebatchError);
+  });
+
+  it('exports the id generator that gives re-exported attempts their span ids', () => {
+    expect(new DerivedIdGenerator().generateSpanId()).toMatch(/^[0-9a-f]{16}$/);
   });
 });

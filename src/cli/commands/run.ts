@@ -98,6 +98,7 @@ async function execute(options: RunOptions, mode: 'run' | 'run-once'): Promise<v
   const otel = await startOpenTelemetry();
   const session = await openWorkloadSession(config, {
     onEvent: display.handle,
+    ...(otel ? { openTelemetry: otel.delivery } : {}),
     ...(options.redo ? { redo: options.redo } : {}),
   });
   const stop = listenForStop();

@@ -1,0 +1,184 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import type { StoredEvent } from '../../src/store/event-log.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { runCli, startCli } from '../fixtures/cli.js';
+import {
+  startOtlpReceiver,
+  type OtlpReceiver,
+  type ReceivedSpan,
+  type SumPoint,
+} from '../fixtures/otlp-receiver.js';
+
+const API_KEY = 'otel-resume-key-5678';
+const ATTEMPT_SPAN = 'generate_content gemini-2.5-flash';
+
+/** The attempts the workload's inference log holds, read once no run holds the store. */
+async function loggedAttempts(root: string): Promise<StoredEvent[]> {
+  const store = new SqliteStore({ path: join(root, 'state', 'state.db') });
+  try {
+    return await store.listEvents({ kind: 'attempt' });
+  } finally {
+    await store.close();
+  }
+}
+
+/** How many attempt spans the collector received per record. */
+function spansPerRecord(spans: ReceivedSpan[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const span of spans.filter((s) => s.name === ATTEMPT_SPAN)) {
+    const id = String(span.attributes['wavebatch.record.id']);
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** A counter's total over every process that exported it: each series' (start time, attributes) latest value. */
+function counterTotal(points: SumPoint[]): number {
+  const latest = new Map<string, SumPoint>();
+  for (const point of points) {
+    const series = `${point.startTimeUnixNano} ${JSON.stringify(point.attributes)}`;
+    const seen = latest.get(series);
+    if (!seen || BigInt(point.timeUnixNano) > BigInt(seen.timeUnixNano)) latest.set(series, point);
+  }
+  return [...latest.values()].reduce((sum, point) => sum + point.value, 0);
+}
+
+// A run killed with SIGKILL takes the spans and counts its SDK held in memory with it; the run that
+// resumes the workload exports them from the inference log first.
+describe('OpenTelemetry export of a killed run', () => {
+  let emulator: RunningEmulator;
+  let receiver: OtlpReceiver;
+  let root: string;
+  let attempts: StoredEvent[];
+  let killedRunAttempts: StoredEvent[];
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    // Flex's 1-15 minutes in 20-300 real ms: the run is killed with requests in flight.
+    emulator = await startEmulator({ timeScale: 3_000, seed: 17 });
+    const workload = writeCatalogWorkload({
+      books: 3,
+      pages: 3,
+      execution: { mode: 'flex', sync_concurrency: 2, poll_interval: '200ms' },
+      extraYaml: `api:\n  base_url: ${emulator.url}`,
+    });
+    root = workload.root;
+    const env = { GEMINI_API_KEY: API_KEY, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
+    const args = ['run', '-c', workload.configPath, '--log-level', 'debug'];
+
+    // Killed once three attempts are logged: well before its SDK's 5 s batch would have sent them.
+    const killed = startCli(args, { env });
+    let settled = 0;
+    killed.child.stderr?.on('data', (chunk: string) => {
+      settled += chunk.split('"event":"record-done"').length - 1;
+      if (settled >= 3) killed.child.kill('SIGKILL');
+    });
+    const end = await killed.result;
+    expect(end.code).toBeNull();
+    killedRunAttempts = await loggedAttempts(root);
+
+    const resumed = await runCli(args, { env });
+    expect(resumed.code).toBe(0);
+    attempts = await loggedAttempts(root);
+  }, 120_000);
+
+  afterAll(async () => {
+    await emulator.close();
+    await receiver.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('exports every logged attempt, the killed run’s too, each once', () => {
+    expect(killedRunAttempts.length).toBeGreaterThanOrEqual(3);
+    const perRecord = new Map<string, number>();
+    for (const attempt of attempts)
+      perRecord.set(attempt.recordId ?? '', (perRecord.get(attempt.recordId ?? '') ?? 0) + 1);
+    expect(spansPerRecord(receiver.spans())).toEqual(perRecord);
+    const exported = receiver.spans().filter((span) => span.name === ATTEMPT_SPAN);
+    expect(exported.map((span) => span.attributes['wavebatch.event.id']).sort()).toEqual(
+      attempts.map((attempt) => attempt.id).sort(),
+    );
+  });
+
+  it("puts the killed run's attempts in that run's trace, under the ids a re-export would give them", () => {
+    const killedRun = killedRunAttempts[0]?.runId;
+    const spans = receiver.spans().filter((span) => span.name === ATTEMPT_SPAN);
+    const ofKilled = spans.filter((span) => span.attributes['wavebatch.run.id'] === killedRun);
+    expect(ofKilled.length).toBe(killedRunAttempts.length);
+    expect(new Set(ofKilled.map((span) => span.traceId)).size).toBe(1);
+    const resumedRun = spans.find((span) => span.attributes['wavebatch.run.id'] !== killedRun);
+    expect(resumedRun?.traceId).not.toBe(ofKilled[0]?.traceId);
+    // The resumed run's own spans nest under its run span, as before.
+    const runSpan = receiver.spans().find((span) => span.name === 'wavebatch run');
+    expect(runSpan?.traceId).toBe(resumedRun?.traceId);
+    expect(resumedRun?.parentSpanId).toBe(runSpan?.spanId);
+  });
+
+  it('counts every logged attempt in the metrics, and sends no secret', () => {
+    expect(counterTotal(receiver.sumPoints('wavebatch.attempts'))).toBe(attempts.length);
+    for (const bodies of receiver.bodies.values())
+      for (const body of bodies) expect(body).not.toContain(API_KEY);
+  });
+});
+
+// A collector that refuses the spans: the watermark stays, and the next run on the workload sends
+// them again, as the same spans (ids derived from the logged events), the counts not again.
+describe('OpenTelemetry export refused by the collector', () => {
+  let emulator: RunningEmulator;
+  let receiver: OtlpReceiver;
+  let root: string;
+  let attempts: StoredEvent[];
+  let refusedRun: { code: number | null; stderr: string };
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    emulator = await startEmulator({ timeScale: 3_000, seed: 19 });
+    const workload = writeCatalogWorkload({
+      books: 2,
+      pages: 2,
+      execution: { mode: 'flex', sync_concurrency: 2, poll_interval: '200ms' },
+      extraYaml: `api:\n  base_url: ${emulator.url}`,
+    });
+    root = workload.root;
+    const env = { GEMINI_API_KEY: API_KEY, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
+    // 500 is not retried by the exporter: the refusal is seen at once.
+    receiver.answer('/v1/traces', 500);
+    refusedRun = await runCli(['run', '-c', workload.configPath], { env });
+    receiver.answer('/v1/traces', 200);
+    const again = await runCli(['run', '-c', workload.configPath], { env });
+    expect(again.code).toBe(0);
+    attempts = await loggedAttempts(root);
+  }, 120_000);
+
+  afterAll(async () => {
+    await emulator.close();
+    await receiver.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('finishes the run, says the export is behind, and sends the refused attempts with the next run', () => {
+    expect(refusedRun.code).toBe(0);
+    expect(refusedRun.stderr).toContain('OpenTelemetry export is behind');
+    const exported = receiver.spans().filter((span) => span.name === ATTEMPT_SPAN);
+    expect(exported.map((span) => span.attributes['wavebatch.event.id']).sort()).toEqual(
+      attempts.map((attempt) => attempt.id).sort(),
+    );
+  });
+
+  it('sends a refused attempt again as the same span, in the same trace, and counts it once', () => {
+    const ids = (spans: ReceivedSpan[]) =>
+      new Set(
+        spans
+          .filter((span) => span.name === ATTEMPT_SPAN)
+          .map((span) => `${span.traceId}/${span.spanId}/${span.parentSpanId}`),
+      );
+    const refused = ids(receiver.refusedSpans());
+    expect(refused.size).toBe(attempts.length);
+    expect(ids(receiver.spans())).toEqual(refused);
+    expect(counterTotal(receiver.sumPoints('wavebatch.attempts'))).toBe(attempts.length);
+  });
+});
