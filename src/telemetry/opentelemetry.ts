@@ -11,6 +11,7 @@ import {
   type Counter,
   type Histogram,
   type Span,
+  type SpanContext,
   type Tracer,
 } from '@opentelemetry/api';
 import type { RunnerEvent } from '../runner/events.js';
@@ -65,6 +66,9 @@ export class OpenTelemetrySink implements TelemetrySink {
   private runSpan: Span | null = null;
   private runId: number | null = null;
   private readonly jobSpans = new Map<string, Span>();
+  /** This run's span and its jobs' (by job id), ended or not: the parents of its attempts. */
+  private runContext: SpanContext | null = null;
+  private readonly jobContexts = new Map<string, SpanContext>();
   private readonly workload: string;
   private readonly now: () => number;
   private readonly ids: SpanIds;
@@ -128,6 +132,8 @@ export class OpenTelemetrySink implements TelemetrySink {
               },
             }),
         );
+        this.runContext = this.runSpan.spanContext();
+        this.jobContexts.clear();
         return;
       }
       case 'run-finished':
@@ -257,9 +263,18 @@ export class OpenTelemetrySink implements TelemetrySink {
     span.end(event.finishedAt ? Date.parse(event.finishedAt) : this.now());
   }
 
-  /** The context an attempt's span starts in: its job's span, or its run's (a root span outside a run). */
+  /**
+   * The context an attempt's span starts in: its job's span, or its run's (a root span outside a
+   * run). This run's spans are taken as they were started (whatever the SDK's id generator); an
+   * earlier run's by their derived ids.
+   */
   private parentOf(event: InferenceEvent): Context {
     if (event.runId === null) return ROOT_CONTEXT;
+    const started =
+      event.runId === this.runId
+        ? ((event.jobId ? this.jobContexts.get(event.jobId) : undefined) ?? this.runContext)
+        : null;
+    if (started) return trace.setSpanContext(ROOT_CONTEXT, started);
     const spanId = event.jobId ? this.ids.jobSpan(event.runId, event.jobId) : this.ids.runSpan(event.runId);
     return trace.setSpanContext(ROOT_CONTEXT, {
       traceId: this.ids.traceOfRun(event.runId),
@@ -304,6 +319,7 @@ export class OpenTelemetrySink implements TelemetrySink {
       span =
         this.runId === null ? start() : withSpanIds({ spanId: this.ids.jobSpan(this.runId, jobId) }, start);
       this.jobSpans.set(jobId, span);
+      this.jobContexts.set(jobId, span.spanContext());
     }
     return span;
   }
