@@ -212,6 +212,13 @@ async function wireSession(parts: SessionParts): Promise<WorkloadSession> {
   const storeId = await store.storeId();
   const braintrust = braintrustSettings(options.env ?? process.env);
   if ('off' in braintrust && braintrust.off) warn(braintrust.off);
+  const openTelemetry = new OpenTelemetrySink({
+    workload: config.name,
+    now: () => clock.now(),
+    storeId,
+    ...(options.openTelemetry ? { logged: { store, delivery: options.openTelemetry, warn } } : {}),
+  });
+  await openTelemetry.ready();
   const telemetry = new RunTelemetry({
     store,
     archive,
@@ -221,12 +228,7 @@ async function wireSession(parts: SessionParts): Promise<WorkloadSession> {
     warn,
     // Spans and metrics go through @opentelemetry/api: nothing leaves the process unless an SDK is registered.
     sinks: [
-      new OpenTelemetrySink({
-        workload: config.name,
-        now: () => clock.now(),
-        storeId,
-        ...(options.openTelemetry ? { logged: { store, delivery: options.openTelemetry, warn } } : {}),
-      }),
+      openTelemetry,
       ...('settings' in braintrust
         ? [new BraintrustSink({ settings: braintrust.settings, texts: store, workload: config.name, warn })]
         : []),

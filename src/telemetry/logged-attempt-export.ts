@@ -56,8 +56,9 @@ export class LoggedAttemptExport {
   private readonly signals: SignalProgress[];
   private readonly loaded: Promise<void>;
   private exporting: Promise<boolean> | null = null;
-  private pending = 0;
-  private lastExport: number;
+  /** Attempts logged since the last export; the backlog (what a killed run left) counts as one, exported at the first poll. */
+  private pending = 1;
+  private lastExport = Number.NEGATIVE_INFINITY;
   private closed = false;
   /** Set when the final export ran out of time: the store may be closed, so nothing is written any more. */
   private abandoned = false;
@@ -73,10 +74,7 @@ export class LoggedAttemptExport {
         ? [{ watermark: METRICS_WATERMARK, delivery: metrics, delivered: 0, handedOver: 0, owed: false }]
         : []),
     ];
-    this.lastExport = options.now();
     this.loaded = this.load();
-    // The backlog (what a killed run left) first, in the background.
-    this.startExport();
   }
 
   /** An attempt was logged. */
@@ -117,9 +115,17 @@ export class LoggedAttemptExport {
     }
   }
 
+  /** Resolves once the watermarks are read (a first run's are started): before the run logs anything. */
+  ready(): Promise<void> {
+    return this.loaded;
+  }
+
   private async load(): Promise<void> {
-    for (const signal of this.signals) {
-      signal.delivered = await this.options.store.exportWatermark(signal.watermark);
+    const watermarks = await Promise.all(
+      this.signals.map((signal) => this.options.store.exportWatermark(signal.watermark)),
+    );
+    for (const [index, signal] of this.signals.entries()) {
+      signal.delivered = watermarks[index] ?? 0;
       signal.handedOver = signal.delivered;
     }
   }

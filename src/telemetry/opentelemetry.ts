@@ -110,6 +110,14 @@ export class OpenTelemetrySink implements TelemetrySink {
         : null;
   }
 
+  /**
+   * Resolves once the sink can take the run's events: with the SDK's delivery, once the store's
+   * watermarks are read (a first run's started before it logs an attempt).
+   */
+  async ready(): Promise<void> {
+    await this.logged?.ready();
+  }
+
   handle(event: RunnerEvent): void {
     this.route(event);
     this.logged?.poll();

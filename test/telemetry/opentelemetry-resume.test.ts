@@ -182,3 +182,58 @@ describe('OpenTelemetry export refused by the collector', () => {
     expect(counterTotal(receiver.sumPoints('wavebatch.attempts'))).toBe(attempts.length);
   });
 });
+
+// The watermark starts when export is first set up for a workload: earlier attempts are not its
+// backlog; a run made without the endpoint after that leaves its attempts to the next run that has it.
+describe('OpenTelemetry export across runs with and without an endpoint', () => {
+  let emulator: RunningEmulator;
+  let receiver: OtlpReceiver;
+  let root: string;
+  const logged: StoredEvent[][] = [];
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    emulator = await startEmulator({ timeScale: 3_000, seed: 29 });
+    const workload = writeCatalogWorkload({
+      books: 4,
+      pages: 2,
+      execution: { mode: 'flex', sync_concurrency: 2, poll_interval: '200ms' },
+      extraYaml: `api:\n  base_url: ${emulator.url}`,
+    });
+    root = workload.root;
+    const exporting = { GEMINI_API_KEY: API_KEY, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
+    const plain = { GEMINI_API_KEY: API_KEY };
+    // A book at a time, then the rest.
+    for (const [env, only] of [
+      [plain, ['--only', 'ST/school1/**']],
+      [exporting, ['--only', 'ST/school2/**']],
+      [plain, ['--only', 'ST/school3/**']],
+      [exporting, []],
+    ] as const) {
+      const before = (await loggedAttempts(root).catch(() => [])).length;
+      const run = await runCli(['run', '-c', workload.configPath, ...only], { env });
+      expect(run.code).toBe(0);
+      logged.push((await loggedAttempts(root)).slice(before));
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await emulator.close();
+    await receiver.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('exports every attempt logged since export was first set up, and none before', () => {
+    const [beforeSetUp, ...since] = logged;
+    expect(beforeSetUp?.length).toBeGreaterThan(0);
+    expect(since.every((attempts) => attempts.length > 0)).toBe(true);
+    const exported = receiver.spans().filter((span) => span.name === ATTEMPT_SPAN);
+    expect(exported.map((span) => span.attributes['wavebatch.event.id']).sort()).toEqual(
+      since
+        .flat()
+        .map((attempt) => attempt.id)
+        .sort(),
+    );
+    expect(counterTotal(receiver.sumPoints('wavebatch.attempts'))).toBe(since.flat().length);
+  });
+});
