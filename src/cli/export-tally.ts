@@ -26,15 +26,24 @@ export class ExportTally {
     const original = exporter.export.bind(exporter);
     exporter.export = (items, resultCallback) => {
       let ended: () => void = () => undefined;
-      const export_ = new Promise<void>((resolve) => (ended = resolve));
-      this.inFlight.add(export_);
-      original(items, (result) => {
+      const exporting = new Promise<void>((resolve) => (ended = resolve));
+      this.inFlight.add(exporting);
+      const end = (result: ExportResult) => {
         if (result.code === 0) this.succeeded++;
         else this.failed++;
-        this.inFlight.delete(export_);
+        this.inFlight.delete(exporting);
         ended();
-        resultCallback(result);
-      });
+      };
+      try {
+        original(items, (result) => {
+          end(result);
+          resultCallback(result);
+        });
+      } catch (error) {
+        // An exporter that throws instead of reporting: counted as failed, never awaited forever.
+        end({ code: 1 });
+        throw error;
+      }
     };
     return exporter;
   }
