@@ -232,8 +232,8 @@ export interface EventLog {
   attemptGroups(runId?: number): Promise<AttemptGroup[]>;
   /** Failures (optionally of one run) per cause, most frequent first. */
   causeCounts(runId?: number): Promise<CauseCount[]>;
-  /** Attempts (optionally of one run) per job, slowest first. */
-  jobAttempts(runId?: number, limit?: number): Promise<JobAttempts[]>;
+  /** A run's attempts per job, slowest first (its report's slowest jobs). */
+  jobAttempts(runId: number, limit?: number): Promise<JobAttempts[]>;
   /**
    * How long the latest `limit` answers on `lane` took, oldest first: on the batch lane each
    * processed job's turnaround (created to ended, as Google reported them), on a synchronous lane

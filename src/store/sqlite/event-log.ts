@@ -16,7 +16,6 @@ import {
   addToEventTotals,
   attemptTotals,
   rebuildEventTotals,
-  REQUESTS_OF,
   runJobAttempts,
   runUsageByLane,
 } from './attempt-totals.js';
@@ -196,19 +195,9 @@ export function causeCounts(db: Database.Database, runId: number | undefined): C
     : (db.prepare(CAUSE_COUNTS('AND run_id = ?')).all(runId) as CauseCount[]);
 }
 
-/** Attempts per job (optionally of one run: from its totals kept as logged), slowest first. */
-export function jobAttempts(db: Database.Database, runId: number | undefined, limit: number): JobAttempts[] {
-  if (runId !== undefined) return runJobAttempts(db, runId, limit);
-  return db
-    .prepare(
-      `SELECT job_id AS jobId, MAX(job_name) AS jobName, MAX(lane) AS lane, COUNT(*) AS attempts,
-              SUM(${REQUESTS_OF('events')}) AS requests, SUM(CASE WHEN type = 'done' THEN 1 ELSE 0 END) AS done,
-              COALESCE(MAX(latency_ms), 0) AS latencyMs, COALESCE(SUM(cost_usd), 0) AS costUsd,
-              MIN(started_at) AS startedAt, MAX(finished_at) AS finishedAt
-         FROM events WHERE kind = 'attempt' AND job_id IS NOT NULL
-        GROUP BY job_id ORDER BY latencyMs DESC, jobId LIMIT ?`,
-    )
-    .all(limit) as JobAttempts[];
+/** A run's attempts per job, slowest first, from its totals kept as logged. */
+export function jobAttempts(db: Database.Database, runId: number, limit: number): JobAttempts[] {
+  return runJobAttempts(db, runId, limit);
 }
 
 /**

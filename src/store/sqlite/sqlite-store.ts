@@ -417,7 +417,7 @@ export class SqliteStore implements WorkloadStore {
     return eventLog.causeCounts(this.db, runId);
   }
 
-  async jobAttempts(runId?: number, limit = 10): Promise<JobAttempts[]> {
+  async jobAttempts(runId: number, limit = 10): Promise<JobAttempts[]> {
     return eventLog.jobAttempts(this.db, runId, limit);
   }
 
