@@ -101,6 +101,24 @@ export const missingKey = (error: unknown): boolean => error instanceof MissingA
     expect(typed.code).toBe(0);
   });
 
+  // The package is an ES module; Node 24 require()s one (it has no top-level await), but only
+  // when the exports map has a condition a CommonJS caller matches: with `import` alone,
+  // require('wavebatch') was ERR_PACKAGE_PATH_NOT_EXPORTED.
+  it("require('wavebatch') works from a CommonJS program, giving the same exports", async () => {
+    const script = join(project, 'exports.cjs');
+    writeFileSync(
+      script,
+      "const w = require('wavebatch');\n" +
+        "console.log(['defineWorkload', 'loadConfig', 'runWorkload', 'WorkloadService', 'WavebatchError'].map((n) => `${n}:${typeof w[n]}`).join(' '));\n",
+    );
+    const required = await exec(process.execPath, [script], project);
+    expect(required.stderr).toBe('');
+    expect(required.code).toBe(0);
+    expect(required.stdout.trim()).toBe(
+      'defineWorkload:function loadConfig:function runWorkload:function WorkloadService:function WavebatchError:function',
+    );
+  });
+
   it('runs `wavebatch --help` from the installed compiled code, without the sources', async () => {
     expect(existsSync(join(project, 'node_modules/wavebatch/src'))).toBe(false);
     const help = await exec(join(project, 'node_modules/.bin/wavebatch'), ['--help'], project);
