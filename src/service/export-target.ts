@@ -1,5 +1,5 @@
 import type { WriteStream } from 'node:fs';
-import { open, realpath } from 'node:fs/promises';
+import { mkdir, open, realpath, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isInside } from '../path-inside.js';
 import type { LoadedConfig } from '../config/index.js';
@@ -59,7 +59,47 @@ const OPEN_PROBLEMS: Record<string, string> = {
   EPERM: 'permission denied',
   EROFS: 'the file system is read-only',
   ENOTDIR: 'a part of the path is not a folder',
+  EEXIST: 'it is a file',
 };
+
+/** The reason a path could not be opened or created, in words. */
+function problemOf(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  return OPEN_PROBLEMS[code] ?? (error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * Creates `folder` (and its missing parents) for an export of files into it, and checks a folder
+ * can be made inside it, as the export will for ids with slashes; ExportTargetError naming the path
+ * and the reason otherwise. Each level is made on its own: Node's recursive mkdir loops forever on
+ * a path the kernel refuses with ENOENT though its parent exists (`-o /proc/x` spun at 100% CPU).
+ */
+export async function prepareExportFolder(folder: string): Promise<void> {
+  const absolute = resolve(folder);
+  const missing: string[] = [];
+  let existing = absolute;
+  for (;;) {
+    const found = await stat(existing).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new ExportTargetError(`Cannot write to ${folder}: ${problemOf(error)}.`);
+    });
+    if (found) {
+      if (!found.isDirectory())
+        throw new ExportTargetError(`Cannot write to ${folder}: ${existing} is not a folder.`);
+      break;
+    }
+    missing.unshift(existing);
+    existing = dirname(existing);
+  }
+  const probe = join(absolute, `.wavebatch-export-${process.pid}`);
+  try {
+    for (const level of missing) await mkdir(level);
+    await mkdir(probe);
+    await rmdir(probe);
+  } catch (error) {
+    throw new ExportTargetError(`Cannot write to ${folder}: ${problemOf(error)}.`);
+  }
+}
 
 /**
  * Opens `path` for an export of this workload (created, or emptied), after refusing any of the
@@ -83,9 +123,6 @@ export async function openExportFile(config: LoadedConfig, path: string): Promis
     stream.on('error', () => undefined);
     return stream;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    throw new ExportTargetError(
-      `Cannot write ${path}: ${OPEN_PROBLEMS[code] ?? (error instanceof Error ? error.message : String(error))}.`,
-    );
+    throw new ExportTargetError(`Cannot write ${path}: ${problemOf(error)}.`);
   }
 }

@@ -40,7 +40,7 @@ import { planRunSelection } from './run-selection.js';
 import type { RecordSelection, SelectionPlan } from './selection.js';
 import { ExportTargetError } from './errors.js';
 import { redactValue } from '../secrets/redact.js';
-import { openExportFile } from './export-target.js';
+import { openExportFile, prepareExportFolder } from './export-target.js';
 import { takeLease } from '../store/lease.js';
 import { writeFailures, type FailureExportFormat } from './failure-export.js';
 import { summarizeStatus, THROUGHPUT_WINDOW_MS, type WorkloadStatus } from './status.js';
@@ -348,6 +348,7 @@ export class WorkloadService {
       throw new ExportTargetError(
         `${folder} is the output folder or inside it; export the outputs to another folder.`,
       );
+    await prepareExportFolder(folder);
     return exportOutputFiles(this.outputs, target);
   }
 
@@ -364,6 +365,7 @@ export class WorkloadService {
       throw new ExportTargetError(
         `${folder ?? target} overlaps the output folder ${root}; assemble the documents into another folder.`,
       );
+    await prepareExportFolder(target);
     const assembler = new ChainAssembler(
       {
         format: settings?.format ?? 'markdown',

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { OUTPUT_SINKS, writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { readOutputs } from '../fixtures/output-reader.js';
-import { runCli } from '../fixtures/cli.js';
+import { runCli, startCli } from '../fixtures/cli.js';
 
 interface Document {
   id: string;
@@ -189,6 +189,27 @@ describe.each(OUTPUT_SINKS)('wavebatch export, %s output sink', (sink) => {
     });
     expect(into.code).toBe(2);
     expect(into.stderr).toContain('output folder');
+  });
+
+  // Node's recursive mkdir loops forever on a path the kernel refuses with ENOENT though its parent
+  // exists (/proc/x): `export -f files -o /proc/x` spun at full CPU and never ended.
+  it('refuses at once a folder it cannot create (-f files and -f assembled), naming it and why', async () => {
+    const attempts: Array<[string[], string]> = [
+      [['-f', 'files', '-o', '/proc/x'], 'Cannot write to /proc/x: its folder does not exist.'],
+      [['-f', 'assembled', '-o', '/proc/x/y'], 'Cannot write to /proc/x/y: its folder does not exist.'],
+      [['-f', 'files', '-o', '/proc/self'], 'Cannot write to /proc/self: its folder does not exist.'],
+      [
+        ['-f', 'files', '-o', join(configPath, 'x')],
+        `Cannot write to ${join(configPath, 'x')}: a part of the path is not a folder.`,
+      ],
+    ];
+    for (const [args, reason] of attempts) {
+      const cli = startCli(['export', ...args, '-c', configPath], { env });
+      const timer = setTimeout(() => cli.child.kill('SIGKILL'), 10_000);
+      const refused = await cli.result.finally(() => clearTimeout(timer));
+      expect(refused, args.join(' ')).toMatchObject({ code: 2, stdout: '' });
+      expect(refused.stderr).toBe(`error [INPUT_EXPORT_TARGET]: ${reason}\n`);
+    }
   });
 
   it('failures --verbose shows the prompt version and the raw response under each failure', async () => {
