@@ -13,12 +13,13 @@ export function resolvedConfigView(
   env: Record<string, string | undefined>,
 ): { config: Record<string, unknown>; apiKeyFrom: ApiKeySource } {
   const { apiKey: _apiKey, configPath: _configPath, ...rest } = config;
-  const apiKeyFrom: ApiKeySource = !config.apiKey
-    ? null
-    : env.GEMINI_API_KEY?.trim()
-      ? 'GEMINI_API_KEY'
-      : 'GOOGLE_API_KEY';
-  return { config: plain(rest) as Record<string, unknown>, apiKeyFrom };
+  return { config: plain(rest) as Record<string, unknown>, apiKeyFrom: apiKeySource(config, env) };
+}
+
+/** The variable the loaded config's API key came from, or null when it has none. */
+export function apiKeySource(config: LoadedConfig, env: Record<string, string | undefined>): ApiKeySource {
+  if (!config.apiKey) return null;
+  return env.GEMINI_API_KEY?.trim() ? 'GEMINI_API_KEY' : 'GOOGLE_API_KEY';
 }
 
 /** A deep copy with functions named instead of kept, and undefined values left out. */

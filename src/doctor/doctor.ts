@@ -7,7 +7,8 @@ import { holderGone, takeLease, type HeldLease } from '../store/lease.js';
 import { ACTIVE_JOB_STATES, type LeaseHolder, type WorkloadStore } from '../store/store.js';
 
 /** What `wavebatch doctor` looks at. */
-export type CheckName = 'store' | 'lease' | 'intents' | 'in-flight' | 'remote-jobs' | 'remote-files';
+export type CheckName =
+  'store' | 'lease' | 'intents' | 'in-flight' | 'remote-jobs' | 'remote-files' | 'api-key';
 
 /** One thing the doctor found. */
 export interface Finding {
@@ -80,6 +81,40 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
     await lease?.release();
   }
   return findings;
+}
+
+/** Where a run would get its API key: a key set, the emulator's placeholder, or none. */
+export type ApiKeyState = 'GEMINI_API_KEY' | 'GOOGLE_API_KEY' | 'base_url' | null;
+
+/**
+ * What doctor says of a workload that has never run: no state store (doctor creates none, a
+ * read-only look must leave no trace), so nothing of a crash to repair; what a first run needs that
+ * can be checked here is its API key. Without one (and without `api.base_url`) the run would stop
+ * at once with API_KEY_MISSING, so that needs attention.
+ */
+export function neverRunFindings(storePath: string, key: ApiKeyState): Finding[] {
+  return [
+    {
+      check: 'store',
+      ok: true,
+      message: `none: the workload has never run (no ${storePath}; \`wavebatch run\` creates it)`,
+    },
+    key === null
+      ? {
+          check: 'api-key',
+          ok: false,
+          message:
+            'no API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), or point api.base_url at the emulator, before `wavebatch run`',
+        }
+      : {
+          check: 'api-key',
+          ok: true,
+          message:
+            key === 'base_url'
+              ? 'none set; api.base_url is set, so a placeholder key is sent (the emulator needs no key)'
+              : `set (${key})`,
+        },
+  ];
 }
 
 /** A lease nobody holds any more: expired, or its process died on this host. */

@@ -94,7 +94,12 @@ export interface WorkloadSession {
  * check on the emulator's fast clock, and cancelled it at once.
  */
 export function openWorkloadStore(config: LoadedConfig, clock: RunnerClock = systemClock): WorkloadStore {
-  return new SqliteStore({ path: join(config.data_dir, 'state.db'), now: () => new Date(clock.now()) });
+  return new SqliteStore({ path: workloadStorePath(config), now: () => new Date(clock.now()) });
+}
+
+/** The workload's state store file (`<data_dir>/state.db`); absent until the workload first runs. */
+export function workloadStorePath(config: LoadedConfig): string {
+  return join(config.data_dir, 'state.db');
 }
 
 /** The workload's output sink (files or JSONL shards), over the store's output index. */

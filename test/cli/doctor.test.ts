@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { GoogleGenAI } from '@google/genai';
@@ -144,4 +144,39 @@ describe('wavebatch doctor', () => {
     for (const id of workload.chains.flat()) expect(billed.get(id), `billed once: ${id}`).toBe(1);
     expect(billed.get('lost')).toBeUndefined();
   }, 120_000);
+});
+
+// doctor on a workload that never ran opened (so created) state/state.db and said "nothing needs
+// attention", also without an API key, so the first run then stopped at API_KEY_MISSING.
+describe('wavebatch doctor on a workload that has never run', () => {
+  let workload: ReturnType<typeof writeCatalogWorkload>;
+
+  beforeAll(() => {
+    workload = writeCatalogWorkload({ books: 1, pages: 1 });
+  });
+  afterAll(() => rmSync(workload.root, { recursive: true, force: true }));
+
+  it('creates no state, says it never ran, and that no API key is set (exit 1)', async () => {
+    const result = await runCli(['doctor', '-c', workload.configPath], { env: {} });
+    expect(result).toMatchObject({ code: 1, stderr: '' });
+    expect(result.stdout).toMatch(/store\s+ok\s+none: the workload has never run \(no .*state\.db;/);
+    expect(result.stdout).toMatch(/api-key\s+PROBLEM\s+no API key: set GEMINI_API_KEY/);
+    expect(result.stdout).not.toContain('nothing needs attention');
+    expect(existsSync(join(workload.root, 'state'))).toBe(false);
+  });
+
+  it('with a key set, nothing needs attention; the key is named by its variable, never shown', async () => {
+    const result = await runCli(['doctor', '-c', workload.configPath], { env: ENV });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toMatch(/api-key\s+ok\s+set \(GEMINI_API_KEY\)/);
+    expect(result.stdout).toContain('nothing needs attention');
+    expect(result.stdout).not.toContain(ENV.GEMINI_API_KEY);
+    const json = await runCli(['doctor', '--json', '--fix', '-c', workload.configPath], { env: ENV });
+    expect(json.code).toBe(0);
+    expect((JSON.parse(json.stdout) as Array<{ check: string }>).map((finding) => finding.check)).toEqual([
+      'store',
+      'api-key',
+    ]);
+    expect(existsSync(join(workload.root, 'state'))).toBe(false);
+  });
 });

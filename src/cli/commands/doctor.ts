@@ -1,10 +1,17 @@
+import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { systemClock } from '../../clock.js';
-import { runDoctor, type Finding } from '../../doctor/doctor.js';
+import { apiKeySource } from '../../config/resolved-view.js';
+import { neverRunFindings, runDoctor, type Finding } from '../../doctor/doctor.js';
 import { QUICK_RETRY } from '../../retry.js';
 import { ConnectionWatch } from '../../runner/connection-watch.js';
 import { RemoteApi } from '../../runner/remote-api.js';
-import { defaultClient, openWorkloadStore, runnerSettings } from '../../runner/workload-session.js';
+import {
+  defaultClient,
+  openWorkloadStore,
+  runnerSettings,
+  workloadStorePath,
+} from '../../runner/workload-session.js';
 import { configOption, loadWorkloadConfig } from '../config-option.js';
 import { baseUrlOption } from './oneoff-options.js';
 
@@ -25,6 +32,13 @@ export function doctorCommand(): Command {
     )
     .action(async (options: { config?: string; baseUrl?: string; fix?: boolean; json?: boolean }) => {
       const config = await loadWorkloadConfig(options);
+      const storePath = workloadStorePath(config);
+      if (!existsSync(storePath)) {
+        // Opening the store would create it: a look at a workload must not make it look run.
+        const key = apiKeySource(config, process.env) ?? (config.api.base_url ? 'base_url' : null);
+        report(neverRunFindings(storePath, key), options.json ?? false);
+        return;
+      }
       const store = openWorkloadStore(config);
       try {
         let api: RemoteApi | null = null;
@@ -47,15 +61,18 @@ export function doctorCommand(): Command {
           clock: systemClock,
           fix: options.fix ?? false,
         });
-        process.stdout.write(
-          options.json ? `${JSON.stringify(findings, null, 2)}\n` : formatFindings(findings),
-        );
-        const open = findings.filter((finding) => !finding.ok && finding.fixed === undefined);
-        process.exitCode = open.length === 0 ? 0 : 1;
+        report(findings, options.json ?? false);
       } finally {
         await store.close();
       }
     });
+}
+
+/** Prints the findings; exit code 1 while one needs attention. */
+function report(findings: readonly Finding[], json: boolean): void {
+  process.stdout.write(json ? `${JSON.stringify(findings, null, 2)}\n` : formatFindings(findings));
+  const open = findings.filter((finding) => !finding.ok && finding.fixed === undefined);
+  process.exitCode = open.length === 0 ? 0 : 1;
 }
 
 /** One line per finding, then what to do next. */
