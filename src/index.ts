@@ -125,6 +125,7 @@ export type { ExportWatermarks } from './store/export-watermarks.js';
 export { DerivedIdGenerator } from './telemetry/span-ids.js';
 export { NodeVersionError } from './node-version.js';
 export { MissingApiKeyError } from './runner/workload-session.js';
+export { ConfigNotLoadedError } from './service/errors.js';
 export { EmulatorListenError } from './emulator/server.js';
 
 /** Runs a workload (a config file path or a loaded config) until it is finished or `signal` aborts. */

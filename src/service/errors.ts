@@ -8,3 +8,28 @@ export class ExportTargetError extends WavebatchError {
     this.name = 'ExportTargetError';
   }
 }
+
+/**
+ * Raised when `WorkloadService.open` is given something other than a loaded config (a path, or a
+ * `defineWorkload` object): it opens synchronously, so it cannot load a file itself;
+ * `WorkloadService.load(path)` does. Without this check a path failed deep inside with a TypeError.
+ */
+export class ConfigNotLoadedError extends WavebatchError {
+  readonly code = 'CONFIG_NOT_LOADED';
+  constructor(given: unknown) {
+    const what = kindOf(given);
+    const path = typeof given === 'string' ? JSON.stringify(given) : 'path';
+    super(
+      `WorkloadService.open takes a loaded config, got ${what}: use \`await WorkloadService.load(${path})\`, ` +
+        `or \`WorkloadService.open(await loadConfig(${path}))\`.`,
+    );
+    this.name = 'ConfigNotLoadedError';
+  }
+}
+
+/** What was given instead of a loaded config, in words. */
+function kindOf(value: unknown): string {
+  if (typeof value === 'string') return `the path ${JSON.stringify(value)}`;
+  if (typeof value === 'object' && value !== null) return 'an object with no configPath (not loaded)';
+  return String(value);
+}

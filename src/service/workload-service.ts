@@ -2,7 +2,7 @@ import { existsSync, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { isInside } from '../path-inside.js';
-import type { LoadedConfig } from '../config/index.js';
+import { loadConfig, type LoadedConfig } from '../config/index.js';
 import { systemClock, type RunnerClock } from '../clock.js';
 import { WavebatchError } from '../errors.js';
 import {
@@ -38,7 +38,7 @@ import { estimateWorkload, type EstimateOptions, type WorkloadEstimate } from '.
 import { readEventOutputs } from './event-outputs.js';
 import { planRunSelection } from './run-selection.js';
 import type { RecordSelection, SelectionPlan } from './selection.js';
-import { ExportTargetError } from './errors.js';
+import { ConfigNotLoadedError, ExportTargetError } from './errors.js';
 import { redactValue } from '../secrets/redact.js';
 import { openExportFile, prepareExportFolder } from './export-target.js';
 import { takeLease } from '../store/lease.js';
@@ -103,11 +103,26 @@ export class WorkloadService {
     private readonly clock: RunnerClock,
   ) {}
 
-  /** Opens the workload's state store (created empty when the workload never ran). */
+  /**
+   * Opens the workload's state store (created empty when the workload never ran). Takes a loaded
+   * config (`loadConfig`); anything else, a path included, is ConfigNotLoadedError: `load` takes a path.
+   */
   static open(config: LoadedConfig, options: WorkloadServiceOptions = {}): WorkloadService {
+    // A JavaScript caller is not stopped by the type: a path failed later with a bare TypeError.
+    if (typeof config !== 'object' || config === null || typeof config.configPath !== 'string')
+      throw new ConfigNotLoadedError(config);
     const clock = options.clock ?? systemClock;
     const store = options.store ?? openWorkloadStore(config, clock);
     return new WorkloadService(config, store, workloadOutputs(config, store), clock);
+  }
+
+  /** Loads a config file (as `loadConfig`, `runWorkload` and `openWorkloadSession` do), then opens it. */
+  static async load(
+    configOrPath: string | LoadedConfig,
+    options: WorkloadServiceOptions = {},
+  ): Promise<WorkloadService> {
+    const config = typeof configOrPath === 'string' ? await loadConfig(configOrPath) : configOrPath;
+    return WorkloadService.open(config, options);
   }
 
   /**
