@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option } from 'commander';
-import { loadConfig, type LoadedConfig } from '../config/index.js';
+import { ConfigError, loadConfig, type LoadedConfig } from '../config/index.js';
 import { WavebatchError } from '../errors.js';
 import { redact, urlHasCredentials } from '../secrets/redact.js';
 
@@ -61,7 +61,9 @@ export async function loadWorkloadConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<LoadedConfig> {
   const chosen = options.config ?? DEFAULT_CONFIG_FILES.find((name) => existsSync(name)) ?? 'wavebatch.yaml';
-  const config = await loadConfig(resolve(chosen));
+  const config = await loadConfig(resolve(chosen)).catch((error: unknown) => {
+    throw options.config === undefined ? withDefaultFileHint(error) : error;
+  });
   const [baseUrl, from] =
     options.baseUrl !== undefined
       ? [options.baseUrl, '--base-url']
@@ -71,4 +73,17 @@ export async function loadWorkloadConfig(
   if (baseUrl === undefined) return config;
   if (!/^https?:\/\/[^/]/.test(baseUrl) || urlHasCredentials(baseUrl)) throw new BaseUrlError(baseUrl, from);
   return { ...config, api: { ...config.api, base_url: baseUrl } };
+}
+
+/**
+ * No config given and none of the default files here: the command's advice (the library's error
+ * names only the path, as a program calling loadConfig passes no flags).
+ */
+function withDefaultFileHint(error: unknown): unknown {
+  if (!(error instanceof ConfigError) || error.code !== 'CONFIG_NOT_FOUND') return error;
+  const [first, ...rest] = error.issues;
+  if (!first) return error;
+  const hint =
+    'no wavebatch.yaml (.yml, .ts, .mjs, .js) in this folder; pass one with -c <file>, or create one with `wavebatch init`';
+  return new ConfigError('CONFIG_NOT_FOUND', [{ ...first, message: `${first.message}: ${hint}` }, ...rest]);
 }

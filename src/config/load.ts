@@ -89,7 +89,7 @@ function yamlOnlyFunctionKeys(data: unknown): string[][] {
 
 function notFound(file: string, absolute: string): ConfigError {
   return new ConfigError('CONFIG_NOT_FOUND', [
-    { file, message: `config file not found (looked at ${absolute}); pass one with -c <file>` },
+    { file, message: `config file not found (looked at ${absolute})` },
   ]);
 }
 
