@@ -19,6 +19,8 @@ export interface GeminiClientOptions {
   baseUrl?: string;
   /** Per-HTTP-attempt timeout; default 120 s. */
   timeoutMs?: number;
+  /** What the user sets to choose `baseUrl`, named in the errors' advice (see ErrorContext). */
+  baseUrlSetting?: string;
 }
 
 /**
@@ -123,6 +125,7 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
         apiKey: options.apiKey,
         resource,
         ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+        ...(options.baseUrlSetting ? { baseUrlSetting: options.baseUrlSetting } : {}),
       });
     }
   };

@@ -82,7 +82,7 @@ const RETRYABLE: ReadonlySet<GeminiErrorCode> = new Set([
 /** The API root the SDK uses when no base URL is given. */
 const GOOGLE_API_ROOT = 'https://generativelanguage.googleapis.com';
 
-const ADVICE: Record<Exclude<GeminiErrorCode, 'NOT_FOUND' | 'ENDPOINT_NOT_FOUND'>, string> = {
+const ADVICE: Record<Exclude<GeminiErrorCode, 'NOT_FOUND' | 'ENDPOINT_NOT_FOUND' | 'NETWORK'>, string> = {
   QUOTA_EXHAUSTED: 'Wait and retry, or lower max_concurrent_jobs / enqueued_token_budget for your tier.',
   MODEL_NOT_FOUND:
     'Check the model name (model.name, e.g. gemini-2.5-flash): this API does not serve it for this call (ListModels names the models it has).',
@@ -90,7 +90,6 @@ const ADVICE: Record<Exclude<GeminiErrorCode, 'NOT_FOUND' | 'ENDPOINT_NOT_FOUND'
   PERMISSION_DENIED: 'Check that GEMINI_API_KEY (or GOOGLE_API_KEY) is valid and allowed to use this model.',
   UNAVAILABLE: 'The service is temporarily unavailable; retry later.',
   INTERNAL: 'The server failed; retry later.',
-  NETWORK: 'Could not reach the API; check the network or api.base_url / --base-url / WAVEBATCH_BASE_URL.',
   UNKNOWN: 'Retry later; if it persists, run with WAVEBATCH_DEBUG=1 and report it.',
 };
 
@@ -103,9 +102,11 @@ const NOT_FOUND_ADVICE: Record<ApiResource, string> = {
     'No such batch job in this project: it may have been deleted, or created with another API key; list the jobs with `wavebatch jobs`.',
   model:
     'Check the model name (model.name, e.g. gemini-2.5-flash); a file the request names may also have expired (files last 48 h) or been deleted.',
-  collection:
-    'This API does not offer the call; check that api.base_url / --base-url is the Gemini API root.',
+  collection: 'This API does not offer the call; check that {setting} is the Gemini API root.',
 };
+
+/** What chooses the API root for a workload's commands and the library's clients. */
+const WORKLOAD_BASE_URL_SETTING = 'api.base_url / --base-url / WAVEBATCH_BASE_URL';
 
 /** What the caller knows that shapes an error's text: the key to keep out of it, what was asked, and where. */
 export interface ErrorContext {
@@ -115,6 +116,11 @@ export interface ErrorContext {
   resource?: ApiResource;
   /** The API root in use, when not Google's. */
   baseUrl?: string;
+  /**
+   * What the user sets to choose the API root, for the advice (default: the config's api.base_url,
+   * --base-url or WAVEBATCH_BASE_URL); the one-off job commands read no config, so theirs differs.
+   */
+  baseUrlSetting?: string;
 }
 
 /** The advice for the project's Files API storage quota (FileStorageBytesPerProject), full. */
@@ -123,13 +129,16 @@ const STORAGE_FULL_ADVICE =
 
 /** The advice for a code; a 404's depends on what was asked for and where. */
 function adviceFor(code: GeminiErrorCode, context: ErrorContext): string {
+  const setting = context.baseUrlSetting ?? WORKLOAD_BASE_URL_SETTING;
   switch (code) {
     case 'NOT_FOUND':
-      return NOT_FOUND_ADVICE[context.resource ?? 'collection'];
+      return NOT_FOUND_ADVICE[context.resource ?? 'collection'].replace('{setting}', setting);
+    case 'NETWORK':
+      return `Could not reach the API; check the network or ${setting}.`;
     case 'ENDPOINT_NOT_FOUND':
       return (
         `The server at ${context.baseUrl ?? GOOGLE_API_ROOT} answered 404 without a Gemini API error, so it does not ` +
-        `serve the Gemini API there: check api.base_url / --base-url / WAVEBATCH_BASE_URL (the API root, e.g. ${GOOGLE_API_ROOT} ` +
+        `serve the Gemini API there: check ${setting} (the API root, e.g. ${GOOGLE_API_ROOT} ` +
         'or a `wavebatch emulator` URL, without /v1beta).'
       );
     default:

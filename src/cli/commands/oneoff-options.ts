@@ -80,8 +80,19 @@ export function clientFor(options: { baseUrl?: string }, deps: OneoffDeps): Gemi
   // The emulator ignores the key; any placeholder will do there.
   const apiKey = env.GEMINI_API_KEY || env.GOOGLE_API_KEY || (baseUrl ? PLACEHOLDER_API_KEY : undefined);
   if (!apiKey) throw new OneoffApiKeyError();
-  return (deps.createClient ?? createGeminiClient)(baseUrl ? { apiKey, baseUrl } : { apiKey });
+  return (deps.createClient ?? createGeminiClient)({
+    apiKey,
+    ...(baseUrl ? { baseUrl } : {}),
+    baseUrlSetting: ONEOFF_BASE_URL_SETTING,
+  });
 }
+
+/**
+ * What chooses the one-off commands' API root, for the advice of their errors: they read no config,
+ * so a workload's api.base_url (in the folder they run in) does not apply, which the advice says.
+ */
+const ONEOFF_BASE_URL_SETTING =
+  "--base-url / WAVEBATCH_BASE_URL (the one-off job commands do not read a workload config's api.base_url)";
 
 /** The printer commands write to. */
 export function printerFor(deps: OneoffDeps): (text: string) => void {
