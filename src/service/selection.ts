@@ -81,7 +81,12 @@ export function parseFieldConditions(texts: readonly string[]): FieldCondition[]
       );
     const condition = byField.get(field) ?? { field, values: [] };
     const range = /^(-?\d+(?:\.\d+)?)?\.\.(-?\d+(?:\.\d+)?)?$/.exec(value);
-    if (range && (range[1] !== undefined || range[2] !== undefined)) {
+    // `page=abc..def` was taken as the text "abc..def", which no record has: it matched nothing.
+    if (value.includes('..') && (!range || (range[1] === undefined && range[2] === undefined)))
+      throw new SelectionError(
+        `--filter "${trimmed}" is not a range: min..max takes numbers (either end optional, e.g. year=1990..1999); other values are compared as exact text`,
+      );
+    if (range) {
       if (condition.range)
         throw new SelectionError(`--filter gives ${field} two ranges; give one (${field}=min..max)`);
       condition.range = {
@@ -144,6 +149,8 @@ export async function planSelection(
   const conditions = selection.filter ?? [];
   const unmatchedExact = new Set(exact);
   const fieldsSeen = new Set<string>();
+  // A few values of each filtered field, for the error when nothing matches.
+  const valuesSeen = new Map(conditions.map((condition) => [condition.field, new Set<string>()]));
   const byOnly = (record: StoredRecord): boolean => {
     if (exact.size === 0 && globs.length === 0) return true;
     let hit = false;
@@ -157,8 +164,13 @@ export async function planSelection(
   };
   const byFilter = (record: StoredRecord): boolean => {
     // Every condition is looked at (no short cut), so a field is known to exist when any record has it.
-    for (const condition of conditions)
-      if (record.vars[condition.field] !== undefined) fieldsSeen.add(condition.field);
+    for (const condition of conditions) {
+      const value = record.vars[condition.field];
+      if (value === undefined) continue;
+      fieldsSeen.add(condition.field);
+      const seen = valuesSeen.get(condition.field);
+      if (seen && seen.size <= SHOWN_VALUES) seen.add(String(value));
+    }
     return conditions.every((condition) => satisfies(record, condition));
   };
 
@@ -230,7 +242,23 @@ export async function planSelection(
       `--filter names a field no record has: ${missing.map((condition) => condition.field).join(', ')} ` +
         "(a directory source's level names, or a table source's columns)",
     );
+  if (plan.matched === 0 && (conditions.length > 0 || globs.length > 0))
+    throw new SelectionError(`The selection matches no record; nothing was sent. ${noMatchHint(valuesSeen)}`);
   return plan;
+}
+
+/** How many values of a filtered field the no-match error shows. */
+const SHOWN_VALUES = 5;
+
+/** What the fields of a selection that matched nothing hold, or where to look without a filter. */
+function noMatchHint(valuesSeen: ReadonlyMap<string, ReadonlySet<string>>): string {
+  if (valuesSeen.size === 0)
+    return '`wavebatch status` shows the workload; globs such as "TX/**" match ids and chain ids.';
+  const fields = [...valuesSeen].map(([field, values]) => {
+    const shown = [...values].slice(0, SHOWN_VALUES).join(', ');
+    return `${field}: ${shown}${values.size > SHOWN_VALUES ? ', …' : ''}`;
+  });
+  return `Values the records have: ${fields.join('; ')} (--filter compares text exactly; min..max is a numeric range).`;
 }
 
 /**

@@ -126,6 +126,23 @@ describe('wavebatch run over a selection', () => {
     const field = await workload.cli(['run', '--filter', 'county=Essex', '--dry-run']);
     expect(field.code).toBe(2);
     expect(field.stderr).toContain('--filter names a field no record has: county');
+    // A range of text, and a filter no record satisfies, matched nothing and ran nothing, silently.
+    const textRange = await workload.cli(['run', '--filter', 'page=abc..def']);
+    expect(textRange).toMatchObject({ code: 2, stdout: '' });
+    expect(textRange.stderr).toBe(
+      'error [INPUT_SELECTION]: --filter "page=abc..def" is not a range: min..max takes numbers (either end optional, e.g. year=1990..1999); other values are compared as exact text\n',
+    );
+    const before = emulator.ledger.entries().length;
+    const nothing = await workload.cli(['run', '--filter', 'school=school9,year=2000..']);
+    expect(nothing).toMatchObject({ code: 2, stdout: '' });
+    expect(nothing.stderr).toBe(
+      'error [INPUT_SELECTION]: The selection matches no record; nothing was sent. Values the records have: ' +
+        'school: school1, school2, school3; year: 1900 (--filter compares text exactly; min..max is a numeric range).\n',
+    );
+    const noGlob = await workload.cli(['run', '--only', 'XX/**', '--dry-run']);
+    expect(noGlob.code).toBe(2);
+    expect(noGlob.stderr).toContain('The selection matches no record; nothing was sent.');
+    expect(emulator.ledger.entries()).toHaveLength(before);
     const malformed = await workload.cli(['run', '--filter', 'state']);
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toContain('is not field=value');

@@ -74,6 +74,19 @@ describe('planSelection', () => {
     );
     expect(() => parseFieldConditions(['state'])).toThrow('is not field=value');
   });
+
+  it('refuses a range of text, and a selection that matches no record, naming values the field has', async () => {
+    for (const text of ['page=abc..def', 'page=1..x', 'page=..'])
+      expect(() => parseFieldConditions([text])).toThrow(`--filter "${text}" is not a range`);
+    await expect(plan({ filter: parseFieldConditions(['state=CA']) })).rejects.toThrow(
+      'The selection matches no record; nothing was sent. Values the records have: state: TX, MA',
+    );
+    await expect(plan({ filter: parseFieldConditions(['page=7..']) })).rejects.toThrow('page: 1, 2, 3 (');
+    await expect(plan({ only: ['z/**'] })).rejects.toThrow('The selection matches no record');
+    // Matching records that are all done is a match: nothing to send, no error.
+    const done = await plan({ only: ['b'] }, { 'b/p1': 'done', 'b/p2': 'done' });
+    expect(done).toMatchObject({ matched: 2, send: [], alreadyDone: ['b/p1', 'b/p2'] });
+  });
 });
 
 describe('globExpression', () => {
