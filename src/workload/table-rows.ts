@@ -4,6 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { pipeline, Transform } from 'node:stream';
 import { parse, type Parser } from 'csv-parse';
 import { jsonErrorPosition } from '../config/index.js';
+import { unclosedQuoteLine } from './csv-quote-start.js';
 import { SourceError } from './errors.js';
 import { LineReadError } from '../jsonl/errors.js';
 import { nonBlankLines } from '../jsonl/lines.js';
@@ -164,6 +165,16 @@ export async function* csvRows(path: string, maxBytes: number): AsyncGenerator<T
           'check for an unclosed quote, or raise the limit',
         { file: path, ...(typeof line === 'number' ? { line } : {}) },
       );
+    if ((error as { code?: unknown }).code === 'CSV_QUOTE_NOT_CLOSED') {
+      const opened = await unclosedQuoteLine(path).catch(() => undefined);
+      if (opened !== undefined)
+        throw new SourceError(
+          'SOURCE_INVALID_CSV',
+          `${path} line ${opened}: a quoted field opens here and is never closed (the rest of the file became its text); ` +
+            'close it with a ", or write a quote inside a quoted field as ""',
+          { file: path, line: opened },
+        );
+    }
     const at = typeof line === 'number' ? ` line ${line}` : '';
     throw new SourceError('SOURCE_INVALID_CSV', `${path}${at}: ${(error as Error).message}`, {
       file: path,

@@ -229,6 +229,26 @@ describe('JSONL / JSON / CSV sources', () => {
     expect(error.message).toContain(`${folder.path('broken.csv')} line 3`);
   });
 
+  // csv-parse reports an unclosed quote at the line it reached, the end of the file: "line 4" for a
+  // quote opened on line 3 of a 4-line file, however many lines the quote swallowed.
+  it('CSV: an unclosed quote is reported at the line where its field opens', async () => {
+    for (const [text, line] of [
+      ['id,text\na,hello\nb,"unclosed\nc,more\n', 3],
+      ['id,text\na,"two\nlines"\nb,"she said ""hi""\nc,d\ne,f\n', 4],
+      ['id,text\r\nx,"a\r\nb","unclosed\r\nzz\r\n', 3],
+    ] as const) {
+      folder.write('open.csv', text);
+      const error = (await drainError(
+        openSource(await configWithSource(folder, ['type: csv', 'path: open.csv'])),
+      )) as SourceError;
+      expect(error).toMatchObject({ code: 'SOURCE_INVALID_CSV', line });
+      expect(error.message).toBe(
+        `${folder.path('open.csv')} line ${line}: a quoted field opens here and is never closed (the rest of the file became its text); ` +
+          'close it with a ", or write a quote inside a quoted field as ""',
+      );
+    }
+  });
+
   it('CSV: a header naming a column twice is refused, naming the column, the file and line 1', async () => {
     // Before, the later column silently won: `text` read "second", and `id,product,id` took the third column as id.
     for (const [header, row, column, positions] of [
