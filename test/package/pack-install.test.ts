@@ -44,6 +44,25 @@ describe('the packed npm tarball, installed into a fresh project', () => {
     expect(license).toContain('END OF TERMS AND CONDITIONS');
   });
 
+  // The README ships in the package and named src/ files the package does not have, with nothing to
+  // say where they are: it says they are the repository's, and that each is dist/<path>.js here.
+  it('ships a README whose src/ files are all in dist/ under the name it gives, and says so', () => {
+    const readme = readFileSync(join(project, 'node_modules/wavebatch/README.md'), 'utf8');
+    expect(readme).toContain('`src/<path>.ts` is `dist/<path>.js`');
+    const named = [
+      ...new Set([...readme.matchAll(/`(src\/[\w./-]+?)\/?`/g)].map((match) => match[1] as string)),
+    ];
+    expect(named.length).toBeGreaterThan(10);
+    const missing = named.filter((path) =>
+      path.endsWith('.ts')
+        ? path !== 'src/<path>.ts' && !files.includes(`dist/${path.slice(4, -3)}.js`)
+        : !files.some((file) => file.startsWith(`dist/${path.slice(4)}/`)),
+    );
+    expect(missing).toEqual([]);
+    for (const path of ['dist/pricing/gemini-price-list.js', 'dist/pricing/gemini-price-list.d.ts'])
+      expect(files).toContain(path);
+  });
+
   it("imports as 'wavebatch' from JavaScript, and its type declarations check a TypeScript user (the README's library example too, under exactOptionalPropertyTypes)", async () => {
     const script = join(project, 'exports.mjs');
     writeFileSync(
