@@ -8,7 +8,7 @@ import { flightKeys, type Flight } from './flight.js';
 /** The part of the store the lifecycle changes: claims, completions and failures, nothing else. */
 export type LifecycleStore = Pick<
   WorkloadStore,
-  'claimReady' | 'releaseClaim' | 'completeRecords' | 'failRecord'
+  'claimReady' | 'releaseClaim' | 'completeRecords' | 'failRecord' | 'appendEvents'
 >;
 
 /** What the lifecycle reports: each settled attempt, with its event as the inference log stored it. */
@@ -140,6 +140,28 @@ export class RecordLifecycle {
         ...(outcome === 'stale' || !failure.event ? {} : { event: { ...failure.event, type: outcome } }),
       });
       return outcome;
+    });
+  }
+
+  /**
+   * Logs a billed try of a request that goes on (an answer cut at MAX_TOKENS or an empty one, sent
+   * again), and reports it as a failed attempt that is retried, at once: it was paid for, so it is
+   * on record whatever becomes of the request (a crash before it settles lost it from every figure
+   * while Google's bill had it). The record's state and attempt count are left alone.
+   */
+  logBilledTry(recordId: string, flight: Flight, event: InferenceEvent): Promise<void> {
+    return this.serially(async () => {
+      await this.deps.store.appendEvents([event]);
+      this.deps.emit({
+        type: 'record-failed',
+        recordId,
+        ...flightKeys(flight),
+        lane: flight.lane,
+        cause: event.cause ?? 'unknown',
+        message: event.message ?? '',
+        outcome: 'retry',
+        event,
+      });
     });
   }
 

@@ -2,7 +2,7 @@ import type { RunnerClock } from '../../clock.js';
 import { WavebatchError } from '../../errors.js';
 import { GeminiApiError, type GeminiClient, type ModelRequest } from '../../gemini/index.js';
 import type { FailureCause, Usage } from '../../results/classification.js';
-import { usageOf } from '../../results/response.js';
+import { responseFacts, usageOf } from '../../results/response.js';
 import { isRetryable, withRetry, type RetryPolicy } from '../../retry.js';
 import type { SyncLane } from '../lane.js';
 import type { LaneLimiters } from './lane-limiters.js';
@@ -26,6 +26,26 @@ export interface SyncRequest {
    * `max_tokens` failure that says so. Without it, every cut answer is sent again up to the output cap.
    */
   mayResend?: (cut: BilledAttempt, nextOutputLimit: number) => boolean;
+  /**
+   * Told of each billed try that another try follows (an answer cut at MAX_TOKENS sent again with a
+   * larger limit, an empty answer sent again), before that next try goes out: so it can be put on
+   * record at once, and a crash before the request settles does not lose what it cost. The outcome's
+   * `billed` still lists it. A rejection is ignored (the try stays in `billed` for the settle).
+   */
+  onResend?: (tried: ResentTry) => Promise<void>;
+}
+
+/** A billed try that is sent again: what it cost, why, and when it was sent and answered. */
+export interface ResentTry {
+  /** Its place in the outcome's `billed` (0 for the first try). */
+  index: number;
+  billed: BilledAttempt;
+  cause: 'max_tokens' | 'empty';
+  message: string;
+  finishReason: string | null;
+  response: Record<string, unknown>;
+  sentAt: number;
+  answeredAt: number;
 }
 
 /** Tokens one attempt was billed for, and the tier that served it. */
@@ -146,6 +166,8 @@ function retryableSync(error: unknown): boolean {
 interface Answer {
   response: Record<string, unknown>;
   verdict: Exclude<StopVerdict, { kind: 'empty' }>;
+  sentAt: number;
+  answeredAt: number;
 }
 
 /**
@@ -186,9 +208,9 @@ export class SyncExecutor {
       let request = input.request;
       for (;;) {
         const answer = await withRetry(
-          () => {
+          (retry) => {
             attempts += 1;
-            return this.attempt(input, request, limiter, billed, gaveUp, queued);
+            return this.attempt(input, request, limiter, { billed, gaveUp, queued, retry });
           },
           this.retry,
           {
@@ -253,6 +275,16 @@ export class SyncExecutor {
                 unanswered: gaveUp.count,
               };
             }
+            await tell(input, {
+              index: billed.length - 1,
+              billed: cut ?? { inputTokens: 0, outputTokens: verdict.outputTokens, servedTier: null },
+              cause: 'max_tokens',
+              message: `The answer for ${input.id} was cut off at ${verdict.outputTokens} output tokens (finishReason MAX_TOKENS); it is sent again with a limit of ${next}.`,
+              finishReason: 'MAX_TOKENS',
+              response: answer.response,
+              sentAt: answer.sentAt,
+              answeredAt: answer.answeredAt,
+            });
             request = {
               ...request,
               generationConfig: { ...request.generationConfig, maxOutputTokens: next },
@@ -275,14 +307,20 @@ export class SyncExecutor {
     input: SyncRequest,
     request: ModelRequest,
     limiter: RateLimiter,
-    billed: BilledAttempt[],
-    gaveUp: { count: number },
-    queued: { ms: number },
+    progress: {
+      billed: BilledAttempt[];
+      gaveUp: { count: number };
+      queued: { ms: number };
+      /** This try's number in withRetry (1 = the first). */
+      retry: number;
+    },
   ): Promise<Answer> {
     const { clock } = this.options;
+    const { billed, gaveUp, queued } = progress;
     const asked = clock.now();
     const permit = await acquire(limiter, input.estimatedTokens, clock, input.signal);
-    queued.ms += clock.now() - asked;
+    const sentAt = clock.now();
+    queued.ms += sentAt - asked;
     const timeoutMs = this.timeouts[input.lane];
     // Aborted only to give up on the call (the run stops, or the lane's timeout): a call that
     // settled leaves it alone, so the SDK's listener on it goes with it instead of building an
@@ -325,9 +363,31 @@ export class SyncExecutor {
     billed.push({ ...usage, servedTier: servedTierOf(response) });
     limiter.succeeded(permit, usage.inputTokens > 0 ? usage.inputTokens : undefined, clock.now());
     const verdict = stopVerdict(response);
-    if (verdict.kind === 'empty') throw new EmptyAnswerError(`${verdict.message} (${input.id})`, response);
-    return { response, verdict };
+    const answeredAt = clock.now();
+    if (verdict.kind === 'empty') {
+      const message = `${verdict.message} (${input.id})`;
+      // withRetry sends it again unless this was the last try or the run stopped: then it is told
+      // now, not after the wait before the next try (a crash during that wait would lose it).
+      if (progress.retry < this.retry.maxAttempts && !input.signal?.aborted)
+        await tell(input, {
+          index: billed.length - 1,
+          billed: billed.at(-1) as BilledAttempt,
+          cause: 'empty',
+          message: `${message}; it is sent again.`,
+          finishReason: responseFacts(response).finishReason,
+          response,
+          sentAt,
+          answeredAt,
+        });
+      throw new EmptyAnswerError(message, response);
+    }
+    return { response, verdict, sentAt, answeredAt };
   }
+}
+
+/** Tells `input.onResend` of a try sent again; its failure is the caller's to report, not the request's. */
+async function tell(input: SyncRequest, tried: ResentTry): Promise<void> {
+  await input.onResend?.(tried).catch(() => undefined);
 }
 
 /** Waits on the clock until the limiter admits the request. */

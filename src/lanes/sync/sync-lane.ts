@@ -25,7 +25,7 @@ import type { InferenceEvent } from '../../store/event-log.js';
 import type { ClaimedRecord, WorkloadStore } from '../../store/store.js';
 import type { AttemptEventFactory } from '../../telemetry/attempt-event.js';
 import type { SyncLane } from '../lane.js';
-import type { BilledAttempt, SyncExecutor, SyncOutcome } from './sync-executor.js';
+import type { BilledAttempt, ResentTry, SyncExecutor, SyncOutcome } from './sync-executor.js';
 
 /** How long a lane rests after a request failed on the API's side through all its retries. */
 export const LANE_REST_MS = 60_000;
@@ -64,6 +64,8 @@ interface Running {
   lane: SyncLane;
   estimatedUsd: number;
   done: Promise<void>;
+  /** How many of its billed tries (the first ones) are in the inference log already. */
+  loggedTries: number;
 }
 
 /**
@@ -143,7 +145,12 @@ export class SyncLaneDriver {
       recordIds,
     );
     for (const record of claimed) {
-      const entry: Running = { lane, estimatedUsd: estimatedUsd(record.id), done: Promise.resolve() };
+      const entry: Running = {
+        lane,
+        estimatedUsd: estimatedUsd(record.id),
+        done: Promise.resolve(),
+        loggedTries: 0,
+      };
       this.running.set(record.requestId, entry);
       entry.done = this.serve(record, entry).finally(() => {
         this.running.delete(record.requestId);
@@ -198,8 +205,11 @@ export class SyncLaneDriver {
         estimatedTokens: built.estimatedTokens,
         signal: this.stop.signal,
         mayResend: (cut, nextOutputLimit) => this.mayResend(entry, cut, nextOutputLimit),
+        onResend: (tried) => this.logResent(record, flight, built, entry, tried),
       });
       if (!outcome.ok && this.stop.signal.aborted) {
+        // Its billed tries are logged before the record goes back: Google bills them all the same.
+        await this.logUnsettled(record, flight, built, entry, outcome);
         await lifecycle.release(record.id, record.requestId);
         return;
       }
@@ -230,7 +240,7 @@ export class SyncLaneDriver {
         });
         return;
       }
-      await this.settle(record, flight, built, outcome, started);
+      await this.settle(record, flight, built, entry, outcome, started);
     } catch (error) {
       // A store or disk failure while settling: the claim goes back, and the next run sends it again.
       this.deps.emit({
@@ -289,16 +299,18 @@ export class SyncLaneDriver {
     record: ClaimedRecord,
     flight: Flight,
     built: RecordRequest,
+    entry: Running,
     outcome: SyncOutcome,
     started: number,
   ): Promise<void> {
     const { lifecycle, clock, settings } = this.deps;
     const finished = clock.now();
-    // Every billed attempt (retried empty answers, MAX_TOKENS retries) is in the attempt's cost, and
-    // in its requests: status, runs and the report counted one where the API had billed several, and
-    // one for an error the API did not bill (none now, as for a batch error row).
-    const billed = billedUsage(outcome.billed);
-    const requests = outcome.billed.length;
+    // Every billed try not logged yet is in the attempt's cost and its requests (the tries sent again
+    // were logged as they came back): status, runs and the report counted one where the API had
+    // billed several, and one for an error the API did not bill (none now, as for a batch error row).
+    const unlogged = outcome.billed.slice(entry.loggedTries);
+    const billed = billedUsage(unlogged);
+    const requests = unlogged.length;
     // An answer's time runs from when it was sent: waiting for the rate limiter's permit (a day's
     // quota used up is a day's wait) is the quota's, which the scheduler weighs apart, not the lane's
     // latency; the log's timings are what later runs learn latencies from.
@@ -363,6 +375,75 @@ export class SyncLaneDriver {
     });
     // Answers trickle in one by one: each is settled now, so its successor can be sent at once.
     await lifecycle.flush();
+  }
+
+  /**
+   * A billed try that is sent again goes in the inference log now, as a failed attempt retried (the
+   * record's attempt count is left alone): logged only when the settle came, a kill -9 in between
+   * lost it from status, runs and the report while Google's bill had it. Never throws: a try that
+   * could not be logged stays for the settle, which logs every try not logged yet.
+   */
+  private async logResent(
+    record: ClaimedRecord,
+    flight: Flight,
+    built: RecordRequest,
+    entry: Running,
+    tried: ResentTry,
+  ): Promise<void> {
+    // Logged in order only, so the logged tries are always the first ones.
+    if (tried.index !== entry.loggedTries) return;
+    const failure = {
+      cause: tried.cause,
+      message: tried.message,
+      raw: capText(JSON.stringify(tried.response), MAX_RAW_BYTES),
+    };
+    try {
+      await this.deps.lifecycle.logBilledTry(
+        record.id,
+        flight,
+        this.event(record, flight, built, {
+          usage: billedUsage([tried.billed]),
+          requests: 1,
+          finishReason: tried.finishReason,
+          startedAt: tried.sentAt,
+          finishedAt: tried.answeredAt,
+          failure,
+        }),
+      );
+      entry.loggedTries += 1;
+    } catch (error) {
+      this.deps.emit({
+        type: 'warning',
+        message: `A billed try of ${record.id} could not be logged yet (${messageOf(error)}); it is logged when its request settles.`,
+      });
+    }
+  }
+
+  /** Logs the billed tries of a request given up before it settled (the run stopped), as one failed attempt. */
+  private async logUnsettled(
+    record: ClaimedRecord,
+    flight: Flight,
+    built: RecordRequest,
+    entry: Running,
+    outcome: SyncOutcome,
+  ): Promise<void> {
+    const unlogged = outcome.billed.slice(entry.loggedTries);
+    if (unlogged.length === 0 || outcome.ok) return;
+    await this.deps.lifecycle.logBilledTry(
+      record.id,
+      flight,
+      this.event(record, flight, built, {
+        usage: billedUsage(unlogged),
+        requests: unlogged.length,
+        finishReason: null,
+        failure: {
+          cause: outcome.cause,
+          message: `The run stopped before the request for ${record.id} settled: ${outcome.message}`,
+          raw: null,
+        },
+      }),
+    );
+    entry.loggedTries = outcome.billed.length;
   }
 
   /**
