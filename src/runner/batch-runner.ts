@@ -226,7 +226,7 @@ export class BatchRunner {
       try {
         await this.pass();
         await this.sync.drain();
-        this.sync.throwIfStopped();
+        await this.sync.throwIfStopped();
       } finally {
         await this.sync.abandon();
       }
@@ -460,7 +460,7 @@ export class BatchRunner {
     for (const { jobId, error } of round.deferred) this.reconciler.defer(this.reconcilerDeps(), jobId, error);
     this.jobsSubmitted += round.submitted;
     this.options.api.checkReachable();
-    this.sync.throwIfStopped();
+    await this.sync.throwIfStopped(signal);
     const waits = [reconciled.quotaRetryDelayMs, round.quotaRetryDelayMs].filter((ms) => ms !== null);
     return { quotaRetryDelayMs: waits.length > 0 ? Math.max(...waits) : null, heldByCost: round.heldByCost };
   }

@@ -19,7 +19,14 @@ export interface SyncRequest {
   request: ModelRequest;
   /** Input tokens expected (the local estimate), for the TPM limit until the API reports them. */
   estimatedTokens: number;
+  /** Aborts everything, the call in the air too (the run is interrupted): the outcome is then `interrupted`. */
   signal?: AbortSignal;
+  /**
+   * Aborted when the run is stopping for an error: the try in the air is waited for (Google bills
+   * it all the same, so its answer is worth having), no other is sent (no retry, no re-send of a cut
+   * answer); a request that has no final answer then is `interrupted`.
+   */
+  windDown?: AbortSignal;
   /**
    * Asked before an answer cut at MAX_TOKENS (`cut`, billed) is sent again with `nextOutputLimit`;
    * false keeps it from being sent (the cost cap would be crossed): the outcome is then a retryable
@@ -86,6 +93,11 @@ export type SyncOutcome =
        * though no answer came back (so they are not in `billed`).
        */
       unanswered: number;
+      /**
+       * Given up without a final answer because `signal` or `windDown` aborted (a retry or a re-send
+       * it would have made): the record's fault it is not.
+       */
+      interrupted: boolean;
     };
 
 export interface SyncExecutorOptions {
@@ -202,6 +214,7 @@ export class SyncExecutor {
     const billed: BilledAttempt[] = [];
     const gaveUp = { count: 0 };
     let attempts = 0;
+    const stopTrying = anySignal(input.signal, input.windDown);
     try {
       const limiter = this.options.limiters.for(input.model, input.lane);
       if (!limiter.usable) throw new NoQuotaError(input.model, input.lane);
@@ -210,13 +223,13 @@ export class SyncExecutor {
         const answer = await withRetry(
           (retry) => {
             attempts += 1;
-            return this.attempt(input, request, limiter, { billed, gaveUp, queued, retry });
+            return this.attempt(input, request, limiter, { billed, gaveUp, queued, retry, stopTrying });
           },
           this.retry,
           {
             clock: this.options.clock,
             ...(this.options.random ? { random: this.options.random } : {}),
-            ...(input.signal ? { signal: input.signal } : {}),
+            ...(stopTrying ? { signal: stopTrying } : {}),
             onRetry: (info) => this.options.onRetry?.({ id: input.id, ...info }),
           },
           retryableSync,
@@ -246,6 +259,7 @@ export class SyncExecutor {
               attempts,
               billed,
               unanswered: gaveUp.count,
+              interrupted: false,
             };
           case 'truncated': {
             const current = numberOr(request.generationConfig?.maxOutputTokens);
@@ -260,9 +274,23 @@ export class SyncExecutor {
                 attempts,
                 billed,
                 unanswered: gaveUp.count,
+                interrupted: false,
               };
             }
             const cut = billed.at(-1);
+            if (stopTrying?.aborted) {
+              return {
+                ok: false,
+                cause: 'max_tokens',
+                message: `The answer for ${input.id} was cut off at ${verdict.outputTokens} output tokens (finishReason MAX_TOKENS); the run stopped before it was sent again.`,
+                retryable: true,
+                response: answer.response,
+                attempts,
+                billed,
+                unanswered: gaveUp.count,
+                interrupted: true,
+              };
+            }
             if (cut && input.mayResend && !input.mayResend(cut, next)) {
               return {
                 ok: false,
@@ -273,6 +301,7 @@ export class SyncExecutor {
                 attempts,
                 billed,
                 unanswered: gaveUp.count,
+                interrupted: false,
               };
             }
             await tell(input, {
@@ -296,7 +325,10 @@ export class SyncExecutor {
         }
       }
     } catch (error) {
-      return failureOf(error, attempts, billed, gaveUp.count);
+      // Stopped, not refused: an error the API gave as final (a 400, a 403) is the outcome still.
+      const interrupted =
+        stopTrying?.aborted === true && !(GeminiApiError.isInstance(error) && !error.retryable);
+      return failureOf(error, attempts, billed, gaveUp.count, interrupted);
     } finally {
       release();
     }
@@ -313,12 +345,14 @@ export class SyncExecutor {
       queued: { ms: number };
       /** This try's number in withRetry (1 = the first). */
       retry: number;
+      /** `signal` or `windDown`: no try is sent once it aborted. */
+      stopTrying: AbortSignal | undefined;
     },
   ): Promise<Answer> {
     const { clock } = this.options;
     const { billed, gaveUp, queued } = progress;
     const asked = clock.now();
-    const permit = await acquire(limiter, input.estimatedTokens, clock, input.signal);
+    const permit = await acquire(limiter, input.estimatedTokens, clock, progress.stopTrying);
     const sentAt = clock.now();
     queued.ms += sentAt - asked;
     const timeoutMs = this.timeouts[input.lane];
@@ -368,7 +402,7 @@ export class SyncExecutor {
       const message = `${verdict.message} (${input.id})`;
       // withRetry sends it again unless this was the last try or the run stopped: then it is told
       // now, not after the wait before the next try (a crash during that wait would lose it).
-      if (progress.retry < this.retry.maxAttempts && !input.signal?.aborted)
+      if (progress.retry < this.retry.maxAttempts && !progress.stopTrying?.aborted)
         await tell(input, {
           index: billed.length - 1,
           billed: billed.at(-1) as BilledAttempt,
@@ -424,11 +458,18 @@ export function largerOutputLimit(current: number | undefined, produced: number,
   return Math.min(cap, base * 2);
 }
 
+/** Aborted when either is; undefined when neither is given. */
+function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
+  const given = signals.filter((signal) => signal !== undefined);
+  return given.length <= 1 ? given[0] : AbortSignal.any(given);
+}
+
 function failureOf(
   error: unknown,
   attempts: number,
   billed: BilledAttempt[],
   unanswered: number,
+  interrupted: boolean,
 ): SyncOutcome {
   if (error instanceof EmptyAnswerError) {
     return {
@@ -440,6 +481,7 @@ function failureOf(
       attempts,
       billed,
       unanswered,
+      interrupted,
     };
   }
   const message = error instanceof Error ? error.message : String(error);
@@ -452,6 +494,7 @@ function failureOf(
     attempts,
     billed,
     unanswered,
+    interrupted,
   };
 }
 

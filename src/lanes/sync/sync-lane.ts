@@ -83,6 +83,8 @@ interface Running {
 export class SyncLaneDriver {
   private readonly running = new Map<string, Running>();
   private stop = new AbortController();
+  /** Aborted once an error stops the run: requests in flight finish the try in the air and send no other. */
+  private stopping = new AbortController();
   /** Woken whenever a request settles. */
   private waiters: Array<() => void> = [];
   private claims = 0;
@@ -94,9 +96,24 @@ export class SyncLaneDriver {
   /** The first error that no record can get past (see `stopsTheRun`); the run loop raises it. */
   private failure: unknown = undefined;
 
-  /** Throws the error that stopped the synchronous lanes (a wrong key, model or base URL), if any. */
-  throwIfStopped(): void {
-    if (this.failure !== undefined) throw this.failure;
+  /**
+   * Throws the error that stopped the synchronous lanes (a wrong key, model or base URL), if any,
+   * once the requests still in flight have settled: Google bills each call it answers whether or not
+   * anyone waits for it, so each answer is applied and logged rather than abandoned (and its record
+   * sent, and billed, again by the next run). No other try is sent meanwhile. `signal` (the run
+   * interrupted) abandons the wait, as it abandons any request.
+   */
+  async throwIfStopped(signal?: AbortSignal): Promise<void> {
+    if (this.failure === undefined) return;
+    const interrupt = () => this.stop.abort(new Error('the run stopped'));
+    if (signal?.aborted) interrupt();
+    signal?.addEventListener('abort', interrupt, { once: true });
+    try {
+      await this.drain();
+    } finally {
+      signal?.removeEventListener('abort', interrupt);
+    }
+    throw this.failure;
   }
 
   /** A lane whose API kept failing rests until then: nothing is sent on it before. */
@@ -186,6 +203,7 @@ export class SyncLaneDriver {
     await this.drain();
     // Ready for another run on the same runner.
     this.stop = new AbortController();
+    this.stopping = new AbortController();
     this.failure = undefined;
   }
 
@@ -204,11 +222,13 @@ export class SyncLaneDriver {
         request: built.request,
         estimatedTokens: built.estimatedTokens,
         signal: this.stop.signal,
+        windDown: this.stopping.signal,
         mayResend: (cut, nextOutputLimit) => this.mayResend(entry, cut, nextOutputLimit),
         onResend: (tried) => this.logResent(record, flight, built, entry, tried),
       });
-      if (!outcome.ok && this.stop.signal.aborted) {
-        // Its billed tries are logged before the record goes back: Google bills them all the same.
+      if (!outcome.ok && (outcome.interrupted || this.stop.signal.aborted)) {
+        // Given up as the run stopped: not the record's fault, so no attempt is counted; its billed
+        // tries are logged before the record goes back, as Google bills them all the same.
         await this.logUnsettled(record, flight, built, entry, outcome);
         await lifecycle.release(record.id, record.requestId);
         return;
@@ -216,8 +236,9 @@ export class SyncLaneDriver {
       if (!outcome.ok && outcome.billed.length === 0 && stopsTheRun(outcome.error)) {
         // A wrong key, model or base URL, or no quota on the lane: every record would fail the same
         // way, so none is failed (that would dead-letter the workload); the run stops and says why.
-        await lifecycle.release(record.id, record.requestId);
         this.failure ??= outcome.error;
+        this.stopping.abort(new Error('the run is stopping'));
+        await lifecycle.release(record.id, record.requestId);
         return;
       }
       if (
