@@ -19,6 +19,13 @@ export interface SyncRequest {
   request: ModelRequest;
   /** Input tokens expected (the local estimate), for the TPM limit until the API reports them. */
   estimatedTokens: number;
+  /**
+   * Output tokens of the longest answer to this request cut at MAX_TOKENS before (in a request lost
+   * to a crash, or held by the cost cap): the first try goes out with the limit that answer would
+   * have been sent again with, so a resumed request does not buy the same cut answer again (only a
+   * limit the request sets is raised).
+   */
+  cutBefore?: number;
   /** Aborts everything, the call in the air too (the run is interrupted): the outcome is then `interrupted`. */
   signal?: AbortSignal;
   /**
@@ -218,7 +225,9 @@ export class SyncExecutor {
     try {
       const limiter = this.options.limiters.for(input.model, input.lane);
       if (!limiter.usable) throw new NoQuotaError(input.model, input.lane);
-      let request = input.request;
+      // Only a limit the request sets is raised: without one the model's own maximum applies.
+      const limited = numberOr(input.request.generationConfig?.maxOutputTokens) !== undefined;
+      let request = limited ? afterCut(input.request, input.cutBefore, this.outputCap) : input.request;
       for (;;) {
         const answer = await withRetry(
           (retry) => {
@@ -446,6 +455,14 @@ function settleRefusal(limiter: RateLimiter, permit: Permit, error: unknown, now
   } else {
     limiter.failed(permit, now);
   }
+}
+
+/** `request` at the output limit a MAX_TOKENS answer of `cutTokens` is sent again with (as it is at the cap). */
+function afterCut(request: ModelRequest, cutTokens: number | undefined, cap: number): ModelRequest {
+  if (cutTokens === undefined) return request;
+  const next = largerOutputLimit(numberOr(request.generationConfig?.maxOutputTokens), cutTokens, cap);
+  if (next === null) return request;
+  return { ...request, generationConfig: { ...request.generationConfig, maxOutputTokens: next } };
 }
 
 /**

@@ -38,8 +38,8 @@ export interface SyncLaneDeps {
   executor: SyncExecutor;
   validator: OutputValidator;
   attempts: AttemptEventFactory;
-  /** To send a predecessor whose output went missing again. */
-  store: Pick<WorkloadStore, 'reopenRecord'>;
+  /** To send a predecessor whose output went missing again, and to read a record's earlier cut answers. */
+  store: Pick<WorkloadStore, 'reopenRecord' | 'listEvents'>;
   settings: Pick<RunnerSettings, 'model' | 'prompt'>;
   clock: RunnerClock;
   emit: RunnerEventListener;
@@ -214,6 +214,7 @@ export class SyncLaneDriver {
     try {
       const built = await this.build(record, flight);
       if (!built) return;
+      const cutBefore = await this.longestCut(record.id, built.promptHash);
       const started = this.deps.clock.now();
       const outcome = await this.deps.executor.execute({
         id: record.id,
@@ -221,6 +222,7 @@ export class SyncLaneDriver {
         lane: record.lane,
         request: built.request,
         estimatedTokens: built.estimatedTokens,
+        ...(cutBefore === undefined ? {} : { cutBefore }),
         signal: this.stop.signal,
         windDown: this.stopping.signal,
         mayResend: (cut, nextOutputLimit) => this.mayResend(entry, cut, nextOutputLimit),
@@ -396,6 +398,19 @@ export class SyncLaneDriver {
     });
     // Answers trickle in one by one: each is settled now, so its successor can be sent at once.
     await lifecycle.flush();
+  }
+
+  /**
+   * Output tokens of the longest answer to this prompt of the record cut at MAX_TOKENS, from the
+   * inference log: a request lost to a crash while its cut answer was sent again, or held by the cost
+   * cap, started again at the first limit, and bought the same cut answer a second time.
+   */
+  private async longestCut(recordId: string, promptHash: string): Promise<number | undefined> {
+    const cuts = await this.deps.store.listEvents({ recordId, kind: 'attempt', cause: 'max_tokens' });
+    let longest: number | undefined;
+    for (const cut of cuts)
+      if (cut.promptHash === promptHash && cut.outputTokens > (longest ?? 0)) longest = cut.outputTokens;
+    return longest;
   }
 
   /**
