@@ -307,9 +307,12 @@ export class WorkloadService {
     });
   }
 
-  /** The run history, newest first. */
+  /** The run history, newest first; a run without totals (still going, or killed) with its `usage` so far. */
   async runs(limit = 100): Promise<RunRow[]> {
-    return this.store.listRuns(limit);
+    const rows = await this.store.listRuns(limit);
+    return Promise.all(
+      rows.map(async (run) => (run.totals ? run : { ...run, usage: await this.store.runUsage(run.id) })),
+    );
   }
 
   /** The Markdown report of a run (the latest when omitted); null when there is no such run. */

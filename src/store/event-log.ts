@@ -203,6 +203,21 @@ export interface RunRow {
   finishedAt: string | null;
   /** Null while the run is going on (or when it died without finishing). */
   totals: RunTotals | null;
+  /**
+   * A run without totals (still going, or killed): what its attempts in the inference log add up to
+   * so far. Set by `WorkloadService.runs`; a killed run's billed requests were shown nowhere else.
+   */
+  usage?: RunUsage;
+}
+
+/** Request count, token and cost sums and the lanes used over a run's attempts. */
+export interface RunUsage {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  thoughtsTokens: number;
+  costUsd: number;
+  lanes: Lane[];
 }
 
 /** The inference log and run history part of the state store. */

@@ -220,7 +220,13 @@ export function describeEvent(event: StoredEvent): string {
 function describeRun(run: RunRow): string {
   const totals = run.totals;
   const head = `run ${String(run.id).padStart(4)}  ${run.mode.padEnd(8)}  ${run.startedAt}`;
-  if (!totals) return `${head}  ${run.finishedAt ? 'finished' : 'running, or stopped without finishing'}`;
+  if (!totals) {
+    const state = run.finishedAt ? 'finished' : 'running, or stopped without finishing';
+    const usage = run.usage;
+    // A killed run never wrote its totals: what it was billed is still in the inference log.
+    if (!usage || usage.requests === 0) return `${head}  ${state}`;
+    return `${head}  ${state}  ${usage.requests} requests  ${usage.inputTokens}/${usage.outputTokens} tokens  ${usd(usage.costUsd)}`;
+  }
   const c = totals.counts;
   const seconds = run.finishedAt ? (Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000 : 0;
   return (

@@ -79,7 +79,7 @@ describe('the billed tries of a synchronous request still going at a kill -9', (
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  it('are in status and the inference log after a resume, as in the ledger', async () => {
+  it('are in status, the run history and the inference log after a resume, as in the ledger', async () => {
     /** Ledger positions of the calls out at the kills. */
     const lost: number[] = [];
     let finished = false;
@@ -113,6 +113,24 @@ describe('the billed tries of a synchronous request still going at a kill -9', (
       outputTokens: expected.outputTokens,
     });
     expect(status.billed.costUsd).toBeCloseTo(expected.costUsd, 12);
+
+    // The run history too: the killed runs (no totals) by what their logged attempts add up to.
+    type Sums = { requests: number; inputTokens: number; outputTokens: number };
+    const runs = JSON.parse((await runCli(['runs', '--json', '-c', configPath], { env })).stdout) as Array<{
+      totals: Sums | null;
+      usage?: Sums;
+    }>;
+    const billedByRuns = (field: keyof Sums) =>
+      runs.reduce((total, run) => total + (run.totals ?? run.usage ?? { [field]: 0 })[field], 0);
+    expect({
+      requests: billedByRuns('requests'),
+      inputTokens: billedByRuns('inputTokens'),
+      outputTokens: billedByRuns('outputTokens'),
+    }).toEqual({
+      requests: expected.requests,
+      inputTokens: expected.inputTokens,
+      outputTokens: expected.outputTokens,
+    });
 
     // The inference log, attempt by attempt, adds up to the same.
     const log = (await runCli(['log', '--kind', 'attempt', '--json', '-c', configPath], { env })).stdout
