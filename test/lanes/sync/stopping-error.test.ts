@@ -1,7 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../../src/emulator/index.js';
-import type { ModelCall } from '../../../src/emulator/model/index.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
 import { runCli } from '../../fixtures/cli.js';
 
@@ -21,11 +20,21 @@ describe('a run stopped by an API error while other Flex calls are in flight', (
       seed: 41,
       // The refusal comes back at once; the other answers a second later.
       tiers: { flex: { latencyMs: 1_000 } },
-      responder: (call: ModelCall) => {
+      responder: () => {
         received += 1;
-        return JSON.stringify(call.request).includes('of school1.')
-          ? { error: { code: 403, status: 'PERMISSION_DENIED', message: 'refused by the test' } }
-          : undefined;
+        // The last of the four calls is refused, so three are in flight when the run must stop.
+        if (received === 4)
+          return { error: { code: 403, status: 'PERMISSION_DENIED', message: 'refused by the test' } };
+        // The first is cut at MAX_TOKENS: billed, and not sent again by a stopping run.
+        if (received === 1)
+          return {
+            response: {
+              candidates: [
+                { content: { parts: [{ text: '{"courses": ["Lat' }] }, finishReason: 'MAX_TOKENS' },
+              ],
+            },
+          };
+        return undefined;
       },
     });
     ({ root, configPath } = writeCatalogWorkload({
@@ -46,21 +55,21 @@ describe('a run stopped by an API error while other Flex calls are in flight', (
     expect(run.code, run.stderr).not.toBe(0);
     expect(run.stderr).toContain('PERMISSION_DENIED');
     // Every call but the refused one is billed, whether or not anyone waited for its answer.
-    for (let waited = 0; emulator.ledger.entries().length < received - 1 && waited < 10_000; waited += 20)
+    for (let waited = 0; emulator.ledger.entries().length < 3 && waited < 10_000; waited += 20)
       await new Promise((resolve) => setTimeout(resolve, 20));
     const ledger = emulator.ledger.entries();
-    expect(ledger).toHaveLength(received - 1);
-    // Other calls were in flight when the refusal came back.
-    expect(ledger.length).toBeGreaterThan(0);
+    expect(ledger).toHaveLength(3);
+    // The cut answer was not sent again.
+    expect(received).toBe(4);
 
     const status = JSON.parse((await runCli(['status', '--json', '-c', configPath], { env })).stdout) as {
-      records: { done: number; dead: number };
+      records: { done: number; ready: number; dead: number };
       billed: { requests: number; inputTokens: number; outputTokens: number } | null;
     };
-    // Each billed answer is kept and on record.
-    expect(status.records).toMatchObject({ done: ledger.length, dead: 0 });
+    // Each billed answer is kept (the cut one waits for the next run) and on record.
+    expect(status.records).toMatchObject({ done: 2, ready: 2, dead: 0 });
     expect(status.billed).toMatchObject({
-      requests: ledger.length,
+      requests: 3,
       inputTokens: ledger.reduce((sum, entry) => sum + entry.inputTokens, 0),
       outputTokens: ledger.reduce((sum, entry) => sum + entry.outputTokens, 0),
     });
