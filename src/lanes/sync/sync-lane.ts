@@ -78,7 +78,10 @@ interface Running {
  * Crash safety: a claim is written before anything is sent, so a record is in at most one live
  * request; a process killed mid-request leaves its claims, which the next start releases (the
  * record is sent again: an answer that was never applied may be billed twice, an applied one never,
- * as the output is durable before the record is done). An abandoned request is released, not failed.
+ * as the output is durable before the record is done). Every billed try that is sent again is logged
+ * before the next goes out, and a request cut at MAX_TOKENS resumes at the larger output limit, so a
+ * kill costs at most the call in the air per request. An abandoned request is released, not failed;
+ * an error that stops the run lets the requests in flight finish their try first.
  */
 export class SyncLaneDriver {
   private readonly running = new Map<string, Running>();
