@@ -221,16 +221,6 @@ export interface RunUsage {
 }
 
 /** The inference log and run history part of the state store. */
-/** What a run's logged attempts add up to: the requests billed, their tokens and cost, the lanes used. */
-export interface RunUsage {
-  requests: number;
-  inputTokens: number;
-  outputTokens: number;
-  thoughtsTokens: number;
-  costUsd: number;
-  lanes: Lane[];
-}
-
 export interface EventLog {
   /** Appends events in one transaction. */
   appendEvents(events: readonly InferenceEvent[]): Promise<void>;
