@@ -306,6 +306,7 @@ export class LaneDispatch {
         slots: this.deps.sync.resting(lane)
           ? 0
           : Math.min(syncFree, limiters.for(settings.model, lane).headroom(this.deps.clock.now())),
+        resting: this.deps.sync.resting(lane),
       };
     return room;
   }

@@ -26,6 +26,9 @@ export { chainFinishMs } from './chain-finish.js';
  * - Lanes with no room this round (their quota or concurrency is full) are skipped. Without a
  *   deadline a critical-path record waits a round for Flex rather than lengthen the critical path
  *   on Batch; with one, when no lane meets it, the fastest affordable lane is taken and the miss said.
+ * - A resting Flex (its requests failed through every retry: shed all along, an outage) is not
+ *   waited for: the record goes by Batch at the same price. Waiting held the critical path for as
+ *   long as Flex shed, forever on a Flex that stays down, while Batch was answering.
  * - The cost cap is hard: a record whose cost would take what is committed over `max_cost` is held,
  *   never sent.
  * - A record hedged off a stalled batch job goes to Flex (or, with a deadline Flex would miss, the
@@ -54,6 +57,8 @@ export interface LaneRoom {
   usable: boolean;
   /** Records it can start now (free concurrency or quota); Infinity when it queues without limit. */
   slots: number;
+  /** Its requests failed through every retry (shed, an outage) and it rests: nothing waits for it. */
+  resting?: boolean;
 }
 
 export interface SchedulingInput {
@@ -113,6 +118,9 @@ export interface LaneDecision {
   chainFinishMs: number;
 }
 
+/** Why a record that would wait for Flex goes by another lane. */
+const FLEX_RESTING = 'flex is resting (its requests failed through every retry)';
+
 const ORDER: readonly Lane[] = ['batch', 'flex', 'standard', 'priority'];
 /** The lanes at half price. */
 const CHEAP: readonly Lane[] = ['batch', 'flex'];
@@ -154,6 +162,7 @@ export function chooseLanes(input: SchedulingInput): LaneDecision[] {
   const hedged = records.filter((record) => record.hedged).length;
   const flexTakesHedges =
     input.room.flex.usable &&
+    !input.room.flex.resting &&
     (!input.flexDrainMs ||
       input.flexDrainMs(hedged) + input.latency.flex.slowMs <= input.latency.batch.slowMs);
   const round: Round = { input, slots, ledger, targetMs, target, flexTakesHedges };
@@ -212,7 +221,10 @@ function decide(record: ReadyRecord, round: Round): LaneDecision {
   if (record.hedged && round.flexTakesHedges) return hedge(record, round);
   const decision = decideLane(record, round);
   if (!record.hedged || decision.lane === null || !round.input.room.flex.usable) return decision;
-  const why = "its batch job stalled, but Flex's quota cannot start it before another batch turnaround";
+  // A resting Flex says so in the decision's own explanation.
+  const why = round.input.room.flex.resting
+    ? 'its batch job stalled'
+    : "its batch job stalled, but Flex's quota cannot start it before another batch turnaround";
   return { ...decision, explanation: `${why}; ${decision.explanation}` };
 }
 
@@ -227,11 +239,14 @@ function decideLane(record: ReadyRecord, round: Round): LaneDecision {
   const cheapest = open[0];
   if (cheapest && ledger.crossesCap(record, cheapest)) return ledger.held(record, cheapest);
   if (input.deadline === null) {
-    // Flex is full and batch would lengthen the critical path: wait a round for Flex.
-    const usable = CHEAP.filter((lane) => input.room[lane].usable);
-    if (usable.includes('flex') || !cheapest)
+    // Flex is full and batch would lengthen the critical path: wait a round for Flex, unless Flex
+    // rests after failing (it may stay down for hours; batch answers at the same price).
+    const { flex } = input.room;
+    if ((flex.usable && !flex.resting) || !cheapest)
       return held(record, `held: waits for room on flex (${record.remaining} to go, on the critical path)`);
-    return take(record, cheapest, 'best_effort', round);
+    const decision = take(record, cheapest, 'best_effort', round);
+    if (!flex.usable) return decision;
+    return { ...decision, explanation: `${FLEX_RESTING}; ${decision.explanation}` };
   }
   // Nothing meets the deadline: the fastest lane with room that the budget allows.
   const fastest = [...affordable].sort((a, b) => finish(a) - finish(b))[0];
