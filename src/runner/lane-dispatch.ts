@@ -34,9 +34,9 @@ const ESTIMATE_MARGIN = 1.15;
 const PRICED_KEPT = 100_000;
 
 /**
- * The blocked records the cost cap reserves for are counted again at most this often (a count is a
- * scan of the records, and a round runs at every synchronous answer). Older counts only overstate
- * the reserve: records leave `blocked` as the run goes.
+ * The records still to send that the cost cap reserves for (blocked, ready) are counted again at
+ * most this often (a count is a scan of the records, and a round runs at every synchronous answer).
+ * Older counts overstate the reserve: records leave `blocked` and `ready` as the run goes.
  */
 const BLOCKED_RECOUNT_MS = 1_000;
 
@@ -95,8 +95,8 @@ export class LaneDispatch {
   private readonly groupShare = new Map<string, number>();
   /** Records of stalled batch jobs cancelled in `auto`: sent on a synchronous lane when ready again. */
   private readonly hedged = new Set<string>();
-  /** The last count of blocked records, and when (the clock's ms) it was taken. */
-  private blocked = { count: 0, at: Number.NEGATIVE_INFINITY };
+  /** The last count of records still to send (blocked or ready), and when (the clock's ms) it was taken. */
+  private waiting = { count: 0, at: Number.NEGATIVE_INFINITY };
   /** The last count of chains still to run by depth, and when it was taken. */
   private chainDepths: { depths: Map<number, number>; at: number } = {
     depths: new Map(),
@@ -212,21 +212,27 @@ export class LaneDispatch {
   }
 
   /**
-   * The half price of every record still to send that is not ready (blocked behind its chain),
-   * priced like the ready ones on average: what paying for speed now must leave for them.
+   * The half price of every record still to send that is not among the priced ones (blocked behind
+   * its chain, or ready beyond what this round lists: its free batch and synchronous room), priced
+   * like the priced ones on average: what paying for speed now must leave for them. Reserving for the
+   * blocked ones alone let a round whose lanes had room for 6 of 30 ready records spend the other
+   * 24's share on standard, and the run ended with them held by the cap.
    */
   private async reservedUsd(priced: readonly ReadyRecord[]): Promise<number> {
     if (this.deps.settings.execution.maxCostUsd === null || priced.length === 0) return 0;
     const cheap = priced.reduce((sum, record) => sum + Math.min(record.cost.batch, record.cost.flex), 0);
-    return ((await this.blockedRecords()) * cheap) / priced.length;
+    const unpriced = Math.max(0, (await this.recordsToSend()) - priced.length);
+    return (unpriced * cheap) / priced.length;
   }
 
-  /** Records blocked behind their chains, counted at most every BLOCKED_RECOUNT_MS. */
-  private async blockedRecords(): Promise<number> {
+  /** Records still to send (blocked behind their chains, or ready), counted at most every BLOCKED_RECOUNT_MS. */
+  private async recordsToSend(): Promise<number> {
     const now = this.deps.clock.now();
-    if (now - this.blocked.at >= BLOCKED_RECOUNT_MS)
-      this.blocked = { count: (await this.deps.store.counts()).blocked, at: now };
-    return this.blocked.count;
+    if (now - this.waiting.at >= BLOCKED_RECOUNT_MS) {
+      const counts = await this.deps.store.counts();
+      this.waiting = { count: counts.blocked + counts.ready, at: now };
+    }
+    return this.waiting.count;
   }
 
   /** Chains still to run by records left, counted at most every CHAIN_DEPTHS_RECOUNT_MS. */

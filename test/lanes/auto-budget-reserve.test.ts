@@ -1,0 +1,70 @@
+import { rmSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { billsPerRecord } from '../fixtures/catalog-ledger.js';
+import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { emulatorClock } from '../fixtures/emulator-clock.js';
+import { openEmulatedSession } from '../fixtures/session.js';
+
+const TIME_SCALE = 2_000;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+describe('auto pays for speed only from what max_cost leaves after every record still to send', () => {
+  const roots: string[] = [];
+  const emulators: RunningEmulator[] = [];
+  afterEach(async () => {
+    for (const emulator of emulators.splice(0)) await emulator.close();
+    for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
+  });
+
+  /** 30 chains of 2 pages; the batch lane takes 2 records a round, the synchronous lanes 4. */
+  async function run(execution: Record<string, string | number>) {
+    const emulator = await startEmulator({
+      timeScale: TIME_SCALE,
+      seed: 31,
+      turnaroundMs: { min: 10 * MINUTE, median: 45 * MINUTE, max: 24 * HOUR },
+    });
+    emulators.push(emulator);
+    const workload = writeCatalogWorkload({
+      books: 30,
+      pages: 2,
+      execution: {
+        sync_concurrency: 4,
+        max_concurrent_jobs: 1,
+        max_requests_per_job: 2,
+        poll_interval: '1m',
+        ...execution,
+      },
+    });
+    roots.push(workload.root);
+    const { session } = await openEmulatedSession(workload.configPath, emulator, {
+      clock: emulatorClock(emulator, TIME_SCALE),
+    });
+    const summary = await session.runner.run(AbortSignal.timeout(60_000));
+    await session.close();
+    const ledger = emulator.ledger.entries();
+    return { summary, ledger, costUsd: ledger.reduce((sum, entry) => sum + entry.costUsd, 0) };
+  }
+
+  it('finishes every record within a cap that holds them all at half price, though the deadline wants standard', async () => {
+    // What the workload costs at half price, all of it on Flex.
+    const cheap = await run({ mode: 'flex' });
+    expect(cheap.summary.counts).toMatchObject({ done: 60, dead: 0 });
+    const maxCost = Number((cheap.costUsd * 1.5).toFixed(6));
+    // A deadline neither batch nor Flex meets: auto pays for standard while the budget has room
+    // beyond the half price of every record still to send. Most ready records are beyond what a
+    // round lists (its free batch and synchronous room), and they must be reserved for too.
+    const auto = await run({ mode: 'auto', deadline: '10m', max_cost: maxCost });
+    const context = `auto $${auto.costUsd.toFixed(6)} of max_cost $${maxCost}, lanes ${JSON.stringify(auto.summary.lanes)}, counts ${JSON.stringify(auto.summary.counts)}`;
+    expect(auto.summary.counts, context).toMatchObject({ done: 60, dead: 0 });
+    expect(auto.summary.finished, context).toBe(true);
+    expect(auto.costUsd, context).toBeLessThanOrEqual(maxCost);
+    expect([...billsPerRecord(auto.ledger).values()]).toEqual(Array(60).fill(1));
+    // It did pay for speed where the budget allowed.
+    expect(
+      auto.ledger.some((entry) => entry.lane === 'standard'),
+      context,
+    ).toBe(true);
+  }, 120_000);
+});
