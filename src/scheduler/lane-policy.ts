@@ -412,7 +412,7 @@ class BudgetLedger {
       recordId: record.id,
       lane: null,
       reason: 'max_cost',
-      explanation: `held by max_cost: $${this.committed.toFixed(4)} committed of $${this.cap.toFixed(2)}; ${record.id} needs $${record.cost[lane].toFixed(4)} on ${lane}`,
+      explanation: `held by max_cost: $${this.committed.toFixed(4)} committed of $${this.cap.toFixed(4)}; ${record.id} needs $${record.cost[lane].toFixed(4)} on ${lane}`,
       costUsd: 0,
       chainFinishMs: Number.POSITIVE_INFINITY,
     };

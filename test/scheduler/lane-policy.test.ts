@@ -91,7 +91,7 @@ describe('fixed modes', () => {
     const held = decisions[2];
     expect(held?.reason).toBe('max_cost');
     expect(held?.explanation).toMatch(
-      /held by max_cost: \$4\.5000 committed of \$5\.00; shallow needs \$2\.0000/,
+      /held by max_cost: \$4\.5000 committed of \$5\.0000; shallow needs \$2\.0000/,
     );
   });
 });

@@ -43,6 +43,11 @@ describe('execution.max_cost', () => {
     expect(summary.counts.in_flight).toBe(0);
     const held = events.filter((event) => event.type === 'lane-decision' && event.reason === 'max_cost');
     expect(held.length).toBeGreaterThan(0);
+    // The cap as set, not rounded to cents ("of $0.00").
+    for (const event of held)
+      expect(event.type === 'lane-decision' && event.explanation).toMatch(
+        /^held by max_cost: \$\d+\.\d{4} committed of \$0\.0013; /,
+      );
     expect(
       events.some((event) => event.type === 'warning' && event.message.includes('execution.max_cost')),
     ).toBe(true);
