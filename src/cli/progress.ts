@@ -181,9 +181,16 @@ function laneLines(summary: RunSummary): string[] {
   if (lanes.length === 0 || lanes.every(([lane]) => lane === 'batch')) return [];
   const parts = lanes.map(
     ([lane, figures]) =>
-      `${lane} ${figures.done} done in ${counted(figures.attempts, 'attempt')} ($${figures.costUsd.toFixed(6)})`,
+      `${lane} ${figures.done} done in ${counted(figures.attempts, 'attempt')} ($${figures.costUsd.toFixed(6)}${sentFor(figures.reasons)})`,
   );
   return [`lanes: ${parts.join(', ')}`];
+}
+
+/** Why `auto` sent records on a lane: "; sent for: deadline 4, best effort 2" (nothing in the fixed modes). */
+function sentFor(reasons: Partial<Record<string, number>> | undefined): string {
+  const counts = Object.entries(reasons ?? {}).filter(([, count]) => (count ?? 0) > 0);
+  if (counts.length === 0) return '';
+  return `; sent for: ${counts.map(([reason, count]) => `${reason.replace(/_/g, ' ')} ${count}`).join(', ')}`;
 }
 
 /** An auto run's time against batch-only: an estimate, and said to be one. */

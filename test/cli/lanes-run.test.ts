@@ -61,7 +61,7 @@ describe('wavebatch run with execution.mode flex', () => {
       expect(run.code, run.stderr).toBe(0);
       const summary = JSON.parse(run.stdout) as {
         elapsedMs: number;
-        lanes: Record<string, { done: number }>;
+        lanes: Record<string, { done: number; reasons?: Record<string, number> }>;
         batchOnly: {
           projectedMs: { low: number; high: number };
           savedMs: { low: number; high: number };
@@ -69,6 +69,8 @@ describe('wavebatch run with execution.mode flex', () => {
         };
       };
       expect(summary.lanes.flex?.done).toBeGreaterThan(0);
+      // Why auto sent them there: every chain is as deep as the deepest, its critical path.
+      expect(summary.lanes.flex?.reasons).toEqual({ critical_path: summary.lanes.flex?.done });
       // No batch job measured: three waves (the chains are three deep) at the assumed turnaround,
       // 1 h typical and 8 h slow.
       expect(summary.batchOnly).toEqual({
@@ -86,6 +88,9 @@ describe('wavebatch run with execution.mode flex', () => {
       try {
         const human = await runCli(['run', '-c', again.configPath], { env });
         expect(human.code, human.stderr).toBe(0);
+        expect(human.stdout).toMatch(
+          /^lanes: flex 2 done in 2 attempts \(\$\d+\.\d{6}; sent for: critical path 2\)$/m,
+        );
         expect(human.stdout).toMatch(
           /^time saved vs batch-only: ~2h 00m–16h 00m \(estimate: batch-only would take 2h 00m–16h 00m at the assumed batch turnaround \(no batch job measured yet\)\)$/m,
         );
