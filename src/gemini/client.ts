@@ -10,7 +10,7 @@ import {
 } from '@google/genai';
 import { fromSdkBatchJob, fromWireBatch, type BatchJobInfo } from './batch-job.js';
 import { registerApiKey } from './placeholder-key.js';
-import { GeminiApiError, toGeminiApiError, type ApiResource } from './errors.js';
+import { GeminiApiError, toGeminiApiError, type ApiResource, type ErrorContext } from './errors.js';
 import { toGenerateContentConfig, toInlinedRequest, type ModelRequest } from './request.js';
 
 export interface GeminiClientOptions {
@@ -117,6 +117,7 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
     operation: string,
     work: () => Promise<T>,
     resource: ApiResource = 'collection',
+    quota: ErrorContext['quota'] = 'batch',
   ): Promise<T> => {
     try {
       return await work();
@@ -124,6 +125,7 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
       throw toGeminiApiError(error, operation, {
         apiKey: options.apiKey,
         resource,
+        quota,
         ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
         ...(options.baseUrlSetting ? { baseUrlSetting: options.baseUrlSetting } : {}),
       });
@@ -247,6 +249,7 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
             },
           }),
         'model',
+        'generation',
       ),
   };
 

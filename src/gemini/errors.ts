@@ -114,6 +114,11 @@ export interface ErrorContext {
   apiKey?: string;
   /** What the call was about, for the advice on a 404. */
   resource?: ApiResource;
+  /**
+   * The quotas a 429 is against: the Batch API's (concurrent jobs, enqueued tokens; the default) or
+   * generateContent's requests and tokens per minute and day, for the advice on a 429.
+   */
+  quota?: 'batch' | 'generation';
   /** The API root in use, when not Google's. */
   baseUrl?: string;
   /**
@@ -127,10 +132,16 @@ export interface ErrorContext {
 const STORAGE_FULL_ADVICE =
   "The project's Files API storage (20 GB; files are kept 48 h) is full: wavebatch deletes its batch inputs and results as jobs settle and retries; delete other files of the project, or lower max_concurrent_jobs.";
 
-/** The advice for a code; a 404's depends on what was asked for and where. */
+/** The advice for a synchronous request's 429: the settings that pace the synchronous lanes. */
+const GENERATION_QUOTA_ADVICE =
+  "Wait and retry (the rate limiter slows down on its own); if it keeps happening, set your tier's figures under limits: (usage_tier, or a model's flex / standard / priority rpm, tpm, rpd) or lower execution.sync_concurrency.";
+
+/** The advice for a code; a 404's depends on what was asked for and where, a 429's on the quota. */
 function adviceFor(code: GeminiErrorCode, context: ErrorContext): string {
   const setting = context.baseUrlSetting ?? WORKLOAD_BASE_URL_SETTING;
   switch (code) {
+    case 'QUOTA_EXHAUSTED':
+      return context.quota === 'generation' ? GENERATION_QUOTA_ADVICE : ADVICE[code];
     case 'NOT_FOUND':
       return NOT_FOUND_ADVICE[context.resource ?? 'collection'].replace('{setting}', setting);
     case 'NETWORK':
