@@ -266,7 +266,9 @@ export class BatchRunner {
           if (heldByCost > 0 && this.sync.inFlight === 0 && activeJobs === 0) {
             this.emit({
               type: 'warning',
-              message: `execution.max_cost ($${settings.execution.maxCostUsd}) is reached: ${heldByCost} ready records are held and not sent; raise max_cost and run again to finish.`,
+              // The cap is per run: "raise max_cost" read as a cap on the workload's total, which
+              // another run (or a cron'd run-once) would spend again from zero.
+              message: `execution.max_cost ($${settings.execution.maxCostUsd}) is reached in this run: ${heldByCost} ready records are held and not sent. Each run may send up to max_cost: run again to send up to $${settings.execution.maxCostUsd} more.`,
             });
             return { summary: await this.summarize(started), outcome: 'incomplete' };
           }

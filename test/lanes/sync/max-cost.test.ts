@@ -53,6 +53,49 @@ describe('execution.max_cost', () => {
     ).toBe(true);
   });
 
+  it('is a cap per run, and the run that reaches it says so: running again sends up to max_cost more', async () => {
+    const emulator = await sandbox.startEmulator({
+      timeScale: TIME_SCALE,
+      seed: 6,
+      tiers: { flex: { latencyMs: { min: 60_000, max: 5 * 60_000 } } },
+    });
+    const maxCost = 0.0013;
+    const workload = writeCatalogWorkload({
+      books: 4,
+      pages: 4,
+      execution: { mode: 'flex', poll_interval: '30s', max_cost: maxCost },
+    });
+    root = workload.root;
+    const billed = () => emulator.ledger.entries().reduce((sum, entry) => sum + entry.costUsd, 0);
+    const runs: number[] = [];
+    const warnings: string[] = [];
+    for (let run = 0; run < 2; run++) {
+      const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
+        clock: emulatorClock(emulator, TIME_SCALE),
+      });
+      const before = billed();
+      const summary = await session.runner.run();
+      await session.close();
+      expect(summary.finished).toBe(false);
+      runs.push(billed() - before);
+      warnings.push(
+        ...events.flatMap((event) =>
+          event.type === 'warning' && event.message.includes('execution.max_cost') ? [event.message] : [],
+        ),
+      );
+    }
+    // Each run spent up to the cap (on estimates), the second as much as the first.
+    for (const spent of runs) {
+      expect(spent).toBeGreaterThan(maxCost / 2);
+      expect(spent).toBeLessThanOrEqual(maxCost * 1.15);
+    }
+    expect(warnings).toHaveLength(2);
+    for (const warning of warnings)
+      expect(warning).toMatch(
+        /^execution\.max_cost \(\$0\.0013\) is reached in this run: \d+ ready records are held and not sent\. Each run may send up to max_cost: run again to send up to \$0\.0013 more\.$/,
+      );
+  });
+
   it('counts answers cut at MAX_TOKENS and sent again, and sends one again only within the cap', async () => {
     // Most answers are cut: each is billed, then sent again with twice the output limit. The cap saw
     // only each record's first estimate, so the run kept sending records: 59% past the cap.
