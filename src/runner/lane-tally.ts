@@ -11,9 +11,9 @@ export interface LaneFigures {
   /** USD of those attempts, as the inference log priced them. */
   costUsd: number;
   /**
-   * In `auto`: the records the scheduler sent on this lane, by the reason it gave (`width`,
-   * `critical_path`, `deadline`, `best_effort`, `hedge`), so the summary says why a lane was paid
-   * for; absent in the fixed modes.
+   * In `auto`: the attempts counted above by the reason the scheduler gave for sending them here
+   * (`width`, `critical_path`, `deadline`, `best_effort`, `hedge`), so the summary says why a lane
+   * was paid for; absent in the fixed modes.
    */
   reasons?: Partial<Record<DecisionReason, number>>;
 }
@@ -24,21 +24,24 @@ export interface LaneFigures {
  */
 export class LaneTally {
   private figures: Partial<Record<Lane, LaneFigures>> = {};
+  /**
+   * Why `auto` last sent each record not settled since. Counted when its attempt settles, not when
+   * decided: a record the batch lane could not place (a job create refused with 429) comes back
+   * ready and is decided, and logged, again, round after round (308 decisions for 12 records).
+   */
+  private readonly sentFor = new Map<string, DecisionReason>();
 
   /** Starts a new run's count. */
   reset(): void {
     this.figures = {};
+    this.sentFor.clear();
   }
 
   /** Counts a settled attempt, or a record `auto` sent on a lane; other events change nothing. */
   observe(event: RunnerEvent): void {
     if (event.type === 'lane-decision') {
-      // Each decision that sends a record is emitted once (held ones carry no lane).
-      if (event.lane === null) return;
-      const figures = (this.figures[event.lane] ??= { done: 0, attempts: 0, costUsd: 0 });
-      const reasons = (figures.reasons ??= {});
-      const reason = event.reason as DecisionReason;
-      reasons[reason] = (reasons[reason] ?? 0) + 1;
+      // A held record carries no lane: it was not sent.
+      if (event.lane !== null) this.sentFor.set(event.recordId, event.reason as DecisionReason);
       return;
     }
     if (event.type !== 'record-done' && event.type !== 'record-failed') return;
@@ -46,6 +49,12 @@ export class LaneTally {
     const lane = event.lane ?? attempt?.lane;
     if (!lane || !attempt) return;
     const figures = (this.figures[lane] ??= { done: 0, attempts: 0, costUsd: 0 });
+    const reason = this.sentFor.get(event.recordId);
+    if (reason !== undefined) {
+      this.sentFor.delete(event.recordId);
+      const reasons = (figures.reasons ??= {});
+      reasons[reason] = (reasons[reason] ?? 0) + 1;
+    }
     figures.attempts += 1;
     figures.costUsd += attempt.costUsd ?? 0;
     if (event.type === 'record-done') figures.done += 1;
