@@ -33,7 +33,7 @@ import {
 } from '../scheduler/index.js';
 import { LaneDispatch, type DispatchRound } from './lane-dispatch.js';
 import { LaneTally, type LaneFigures } from './lane-tally.js';
-import type { Lane } from '../lanes/lane.js';
+import type { Lane, SyncLane } from '../lanes/lane.js';
 
 /** How many requests countTokens sees at start-up to calibrate the local estimator. */
 const CALIBRATION_SAMPLE = 3;
@@ -194,6 +194,10 @@ export class BatchRunner {
       observeUsage: (estimated, actual) =>
         options.calibration.observe(estimated / options.calibration.scale(), actual),
       observeLatency: (lane, ms) => latency.observe(lane, ms),
+      // `auto` has another lane for a record whose synchronous call timed out: no billed re-sends.
+      ...(options.settings.execution.mode === 'auto'
+        ? { timedOut: (recordId: string, lane: SyncLane) => this.dispatch.timedOut(recordId, lane) }
+        : {}),
       budget: {
         costOf: (lane, usage) => costOf(prices, options.settings.model, lane, usage) ?? 0,
         mayCommit: (extraUsd) => this.dispatch.mayCommit(extraUsd),

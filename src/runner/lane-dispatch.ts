@@ -1,5 +1,5 @@
 import type { RunnerClock } from '../clock.js';
-import { SYNC_LANES, type Lane } from '../lanes/lane.js';
+import { SYNC_LANES, type Lane, type SyncLane } from '../lanes/lane.js';
 import {
   addChunk,
   endsRound,
@@ -95,6 +95,8 @@ export class LaneDispatch {
   private readonly groupShare = new Map<string, number>();
   /** Records of stalled batch jobs cancelled in `auto`: sent on a synchronous lane when ready again. */
   private readonly hedged = new Set<string>();
+  /** Records whose last request on a synchronous lane timed out in `auto`: sent on another lane next. */
+  private readonly timedOutOn = new Map<string, SyncLane>();
   /** The last count of records still to send (blocked or ready), and when (the clock's ms) it was taken. */
   private waiting = { count: 0, at: Number.NEGATIVE_INFINITY };
   /** The last count of chains still to run by depth, and when it was taken. */
@@ -123,6 +125,15 @@ export class LaneDispatch {
   hedge(recordIds: readonly string[]): void {
     if (this.mode !== 'auto') return;
     for (const id of recordIds) this.hedged.add(id);
+  }
+
+  /**
+   * A record whose request on `lane` got no answer within the lane's timeout: in `auto` it goes on
+   * another lane when ready again (by Batch at the same price, for Flex), not into another call that
+   * may be billed and time out again.
+   */
+  timedOut(recordId: string, lane: SyncLane): void {
+    if (this.mode === 'auto') this.timedOutOn.set(recordId, lane);
   }
 
   /**
@@ -188,7 +199,11 @@ export class LaneDispatch {
       },
     });
     this.log(decisions);
-    for (const decision of decisions) if (decision.lane !== null) this.hedged.delete(decision.recordId);
+    for (const decision of decisions)
+      if (decision.lane !== null) {
+        this.hedged.delete(decision.recordId);
+        this.timedOutOn.delete(decision.recordId);
+      }
     const costs = new Map(decisions.map((decision) => [decision.recordId, decision.costUsd]));
     const byLane = groupByLane(decisions);
     let round: SubmissionRound = { submitted: 0, quotaRetryDelayMs: null, deferred: [] };
@@ -359,6 +374,7 @@ export class LaneDispatch {
           remaining: Math.max(1, record.remaining),
           cost,
           ...(this.hedged.has(record.id) ? { hedged: true } : {}),
+          ...(this.timedOutOn.has(record.id) ? { avoid: this.timedOutOn.get(record.id) as SyncLane } : {}),
         });
       }
     } finally {

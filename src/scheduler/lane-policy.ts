@@ -27,7 +27,9 @@ export { chainFinishMs } from './chain-finish.js';
  *   deadline a critical-path record waits a round for Flex rather than lengthen the critical path
  *   on Batch; with one, when no lane meets it, the fastest affordable lane is taken and the miss said.
  * - A resting Flex (its requests failed through every retry: shed all along, an outage) is not
- *   waited for: the record goes by Batch at the same price. Waiting held the critical path for as
+ *   waited for, nor is Flex by a record whose Flex request timed out (each call sent again there may
+ *   be billed, and a Flex slower than its timeout never answers): the record goes by Batch at the
+ *   same price. Waiting held the critical path for as
  *   long as Flex shed, forever on a Flex that stays down, while Batch was answering.
  * - The cost cap is hard: a record whose cost would take what is committed over `max_cost` is held,
  *   never sent.
@@ -49,6 +51,8 @@ export interface ReadyRecord {
   cost: Record<Lane, number>;
   /** Its batch job stalled and was cancelled: it goes to a synchronous lane, not into another job. */
   hedged?: boolean;
+  /** Its last request on this lane got no answer within the lane's timeout: it goes on another lane. */
+  avoid?: Lane;
 }
 
 /** What a lane can take this round. */
@@ -120,6 +124,7 @@ export interface LaneDecision {
 
 /** Why a record that would wait for Flex goes by another lane. */
 const FLEX_RESTING = 'flex is resting (its requests failed through every retry)';
+const FLEX_TIMED_OUT = 'its flex request got no answer within the timeout';
 
 const ORDER: readonly Lane[] = ['batch', 'flex', 'standard', 'priority'];
 /** The lanes at half price. */
@@ -218,7 +223,7 @@ interface Round {
 }
 
 function decide(record: ReadyRecord, round: Round): LaneDecision {
-  if (record.hedged && round.flexTakesHedges) return hedge(record, round);
+  if (record.hedged && round.flexTakesHedges && record.avoid !== 'flex') return hedge(record, round);
   const decision = decideLane(record, round);
   if (!record.hedged || decision.lane === null || !round.input.room.flex.usable) return decision;
   // A resting Flex says so in the decision's own explanation.
@@ -232,7 +237,7 @@ function decide(record: ReadyRecord, round: Round): LaneDecision {
 function decideLane(record: ReadyRecord, round: Round): LaneDecision {
   const { input, ledger, targetMs } = round;
   // Without a deadline speed is not bought: only the cheap lanes are considered.
-  const lanes = input.deadline === null ? CHEAP : ORDER;
+  const lanes = (input.deadline === null ? CHEAP : ORDER).filter((lane) => lane !== record.avoid);
   const { open, affordable, finish } = laneOptions(record, lanes, round);
   const meeting = affordable.find((lane) => finish(lane) <= targetMs);
   if (meeting) return take(record, meeting, reasonFor(meeting, input), round);
@@ -242,11 +247,11 @@ function decideLane(record: ReadyRecord, round: Round): LaneDecision {
     // Flex is full and batch would lengthen the critical path: wait a round for Flex, unless Flex
     // rests after failing (it may stay down for hours; batch answers at the same price).
     const { flex } = input.room;
-    if ((flex.usable && !flex.resting) || !cheapest)
+    if ((flex.usable && !flex.resting && record.avoid !== 'flex') || !cheapest)
       return held(record, `held: waits for room on flex (${record.remaining} to go, on the critical path)`);
     const decision = take(record, cheapest, 'best_effort', round);
-    if (!flex.usable) return decision;
-    return { ...decision, explanation: `${FLEX_RESTING}; ${decision.explanation}` };
+    const why = record.avoid === 'flex' ? FLEX_TIMED_OUT : flex.usable ? FLEX_RESTING : null;
+    return why ? { ...decision, explanation: `${why}; ${decision.explanation}` } : decision;
   }
   // Nothing meets the deadline: the fastest lane with room that the budget allows.
   const fastest = [...affordable].sort((a, b) => finish(a) - finish(b))[0];

@@ -347,3 +347,33 @@ describe('invariants over many random situations', () => {
     }
   });
 });
+
+describe('auto when Flex fails', () => {
+  it('sends the critical path by batch while Flex rests, and waits for a Flex that is only full', () => {
+    const resting = chooseLanes(
+      input({
+        ready: [record('deep', 6)],
+        room: { ...ROOM, flex: { usable: true, slots: 0, resting: true } },
+      }),
+    );
+    expect(lanes(resting)).toEqual({ deep: 'batch' });
+    expect(resting[0]?.explanation).toMatch(
+      /^flex is resting \(its requests failed through every retry\); best effort: /,
+    );
+    const full = chooseLanes(
+      input({ ready: [record('deep', 6)], room: { ...ROOM, flex: { usable: true, slots: 0 } } }),
+    );
+    expect(lanes(full)).toEqual({ deep: null });
+  });
+
+  it('sends a record whose Flex request timed out on another lane: batch without a deadline, the cheapest that meets one', () => {
+    const timedOut = { ...record('deep', 6), avoid: 'flex' as const };
+    const cheap = chooseLanes(input({ ready: [timedOut, record('other', 6)] }));
+    expect(lanes(cheap)).toEqual({ deep: 'batch', other: 'flex' });
+    expect(cheap.find((decision) => decision.recordId === 'deep')?.explanation).toMatch(
+      /^its flex request got no answer within the timeout; best effort: /,
+    );
+    const urgent = chooseLanes(input({ ready: [timedOut], deadline: HOUR }));
+    expect(lanes(urgent)).toEqual({ deep: 'standard' });
+  });
+});

@@ -47,6 +47,12 @@ export interface SyncRequest {
    * `billed` still lists it. A rejection is ignored (the try stays in `billed` for the settle).
    */
   onResend?: (tried: ResentTry) => Promise<void>;
+  /**
+   * False: a try with no answer within the lane's timeout is not sent again on the lane (Google
+   * may bill the abandoned call, and each re-send too): the outcome is a retryable failure at once,
+   * for a caller that has another lane to send the record on. Default true.
+   */
+  retryTimeouts?: boolean;
 }
 
 /** A billed try that is sent again: what it cost, why, and when it was sent and answered. */
@@ -241,7 +247,9 @@ export class SyncExecutor {
             ...(stopTrying ? { signal: stopTrying } : {}),
             onRetry: (info) => this.options.onRetry?.({ id: input.id, ...info }),
           },
-          retryableSync,
+          input.retryTimeouts === false
+            ? (error) => retryableSync(error) && !(error instanceof SyncTimeoutError)
+            : retryableSync,
         );
         const verdict = answer.verdict;
         switch (verdict.kind) {

@@ -50,6 +50,12 @@ export interface SyncLaneDeps {
   /** Told of every answered request: the lane's latency, send to answer, for the scheduler. */
   observeLatency?: (lane: SyncLane, ms: number) => void;
   /**
+   * Given when the scheduler has another lane for a record (`auto`): a request with no answer within
+   * its lane's timeout is then not sent again on that lane, where each abandoned call may be billed,
+   * but fails its attempt at once, and this is told so the record goes elsewhere.
+   */
+  timedOut?: (recordId: string, lane: SyncLane) => void;
+  /**
    * The cost cap's say on money not yet committed: what a billed try cost (`costOf`), and whether
    * `extraUsd` more may be committed now (`mayCommit`). Without it, nothing is capped here.
    */
@@ -230,8 +236,11 @@ export class SyncLaneDriver {
         windDown: this.stopping.signal,
         mayResend: (cut, nextOutputLimit) => this.mayResend(entry, cut, nextOutputLimit),
         onResend: (tried) => this.logResent(record, flight, built, entry, tried),
+        ...(this.deps.timedOut ? { retryTimeouts: false } : {}),
       });
-      if (!outcome.ok && (outcome.interrupted || this.stop.signal.aborted)) {
+      const stopped = !outcome.ok && (outcome.interrupted || this.stop.signal.aborted);
+      if (!outcome.ok && outcome.unanswered > 0 && !stopped) this.deps.timedOut?.(record.id, record.lane);
+      if (stopped) {
         // Given up as the run stopped: not the record's fault, so no attempt is counted; its billed
         // tries are logged before the record goes back, as Google bills them all the same.
         await this.logUnsettled(record, flight, built, entry, outcome);
