@@ -201,6 +201,7 @@ export class BatchRunner {
       budget: {
         costOf: (lane, usage) => costOf(prices, options.settings.model, lane, usage) ?? 0,
         mayCommit: (extraUsd) => this.dispatch.mayCommit(extraUsd),
+        abandoned: (estimatedUsd) => this.dispatch.abandoned(estimatedUsd),
       },
     });
     this.dispatch = new LaneDispatch({

@@ -424,13 +424,34 @@ export class LaneDispatch {
   private settledUsd = 0;
 
   /**
+   * Estimates of the synchronous calls given up at their timeout in a run (which run): Google may
+   * bill them, yet no attempt's cost counts them, so the cap counts them here.
+   */
+  private abandonedCalls = { runId: null as number | null, usd: 0 };
+
+  /** A synchronous call given up at its timeout, at its estimate: spent, for the cap, for the rest of the run. */
+  abandoned(estimatedUsd: number): void {
+    this.abandonedCalls.usd = this.abandonedUsd() + estimatedUsd;
+  }
+
+  /** What this run's abandoned calls are counted at (a new run starts from nothing, as its cap does). */
+  private abandonedUsd(): number {
+    const runId = this.deps.runId();
+    if (this.abandonedCalls.runId !== runId) this.abandonedCalls = { runId, usd: 0 };
+    return this.abandonedCalls.usd;
+  }
+
+  /**
    * Whether `extraUsd` more may be committed now without crossing `execution.max_cost` (always, with
    * no cap): the last round's spent and batch figure plus what the synchronous requests have in
    * flight now, which grows as they are billed.
    */
   mayCommit(extraUsd: number): boolean {
     const cap = this.deps.settings.execution.maxCostUsd;
-    return cap === null || this.settledUsd + this.deps.sync.committedUsd + extraUsd <= cap + 1e-12;
+    return (
+      cap === null ||
+      this.settledUsd + this.abandonedUsd() + this.deps.sync.committedUsd + extraUsd <= cap + 1e-12
+    );
   }
 
   /** What the run has spent plus the estimate of what is in flight (synchronous requests and active batch jobs). */
@@ -453,7 +474,7 @@ export class LaneDispatch {
     const runId = this.deps.runId();
     const spent = runId === null ? 0 : (await store.runUsage(runId)).costUsd;
     this.settledUsd = spent + jobs;
-    return spent + inFlight + jobs;
+    return spent + inFlight + jobs + this.abandonedUsd();
   }
 }
 

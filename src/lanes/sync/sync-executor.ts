@@ -53,6 +53,12 @@ export interface SyncRequest {
    * for a caller that has another lane to send the record on. Default true.
    */
   retryTimeouts?: boolean;
+  /**
+   * Told of each try given up at the lane's timeout (Google may bill it all the same); false keeps
+   * it from being sent again (the cost cap would be crossed): the outcome is then a retryable
+   * failure at once. Without it, a timed-out try is sent again while `retryTimeouts` allows.
+   */
+  gaveUp?: () => boolean;
 }
 
 /** A billed try that is sent again: what it cost, why, and when it was sent and answered. */
@@ -225,7 +231,7 @@ export class SyncExecutor {
     const release = await this.slots.take();
     const queued = { ms: clock.now() - arrived };
     const billed: BilledAttempt[] = [];
-    const gaveUp = { count: 0 };
+    const gaveUp = { count: 0, resend: true };
     let attempts = 0;
     const stopTrying = anySignal(input.signal, input.windDown);
     try {
@@ -247,9 +253,9 @@ export class SyncExecutor {
             ...(stopTrying ? { signal: stopTrying } : {}),
             onRetry: (info) => this.options.onRetry?.({ id: input.id, ...info }),
           },
-          input.retryTimeouts === false
-            ? (error) => retryableSync(error) && !(error instanceof SyncTimeoutError)
-            : retryableSync,
+          (error) =>
+            retryableSync(error) &&
+            !(error instanceof SyncTimeoutError && (input.retryTimeouts === false || !gaveUp.resend)),
         );
         const verdict = answer.verdict;
         switch (verdict.kind) {
@@ -358,7 +364,7 @@ export class SyncExecutor {
     limiter: RateLimiter,
     progress: {
       billed: BilledAttempt[];
-      gaveUp: { count: number };
+      gaveUp: { count: number; resend: boolean };
       queued: { ms: number };
       /** This try's number in withRetry (1 = the first). */
       retry: number;
@@ -401,6 +407,7 @@ export class SyncExecutor {
       settleRefusal(limiter, permit, error, clock.now());
       if (timedOut) {
         gaveUp.count += 1;
+        gaveUp.resend = input.gaveUp?.() ?? true;
         throw new SyncTimeoutError(input.id, input.lane, timeoutMs);
       }
       throw error;

@@ -62,6 +62,8 @@ export interface SyncLaneDeps {
   budget?: {
     costOf: (lane: SyncLane, usage: BilledAttempt) => number;
     mayCommit: (extraUsd: number) => boolean;
+    /** A call given up at its timeout, at its estimate: Google may bill it, and no attempt's cost says so. */
+    abandoned: (estimatedUsd: number) => void;
   };
 }
 
@@ -69,6 +71,8 @@ export interface SyncLaneDeps {
 interface Running {
   lane: SyncLane;
   estimatedUsd: number;
+  /** The estimate of one call of it (what a call given up at the timeout may cost). */
+  callUsd: number;
   done: Promise<void>;
   /** How many of its billed tries (the first ones) are in the inference log already. */
   loggedTries: number;
@@ -171,9 +175,11 @@ export class SyncLaneDriver {
       recordIds,
     );
     for (const record of claimed) {
+      const estimate = estimatedUsd(record.id);
       const entry: Running = {
         lane,
-        estimatedUsd: estimatedUsd(record.id),
+        estimatedUsd: estimate,
+        callUsd: estimate,
         done: Promise.resolve(),
         loggedTries: 0,
       };
@@ -237,6 +243,7 @@ export class SyncLaneDriver {
         mayResend: (cut, nextOutputLimit) => this.mayResend(entry, cut, nextOutputLimit),
         onResend: (tried) => this.logResent(record, flight, built, entry, tried),
         ...(this.deps.timedOut ? { retryTimeouts: false } : {}),
+        gaveUp: () => this.gaveUp(entry),
       });
       const stopped = !outcome.ok && (outcome.interrupted || this.stop.signal.aborted);
       if (!outcome.ok && outcome.unanswered > 0 && !stopped) this.deps.timedOut?.(record.id, record.lane);
@@ -509,6 +516,18 @@ export class SyncLaneDriver {
       thoughtsTokens: 0,
     });
     return budget.mayCommit(next);
+  }
+
+  /**
+   * A call given up at its timeout may be billed all the same (Google finishes what it started): the
+   * cap counts its estimate as spent for the rest of the run (8 abandoned calls a record took a Flex
+   * run 4 times past max_cost), and it is sent again only while the cap holds what is committed.
+   */
+  private gaveUp(entry: Running): boolean {
+    const budget = this.deps.budget;
+    if (!budget) return true;
+    budget.abandoned(entry.callUsd);
+    return budget.mayCommit(0);
   }
 
   /** The record's outcome; a grouped prompt's answer (a group of one here) is keyed by record id. */

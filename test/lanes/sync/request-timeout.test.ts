@@ -52,4 +52,37 @@ describe('a synchronous request that never answers within its timeout', () => {
     expect(billed).toBeGreaterThan(0);
     expect(billed).toBeLessThanOrEqual(2 * SYNC_RETRY.maxAttempts);
   }, 90_000);
+
+  it('counts each call given up at the timeout against max_cost: the bill stays within the cap', async () => {
+    const emulator = await sandbox.startEmulator({
+      timeScale: TIME_SCALE,
+      tiers: { flex: { latencyMs: 30 * 60_000 } },
+    });
+    const maxCost = 0.002;
+    const workload = writeCatalogWorkload({
+      books: 3,
+      pages: 2,
+      execution: {
+        mode: 'flex',
+        max_retries: 1,
+        poll_interval: '1m',
+        give_up_after: '7d',
+        max_cost: maxCost,
+      },
+    });
+    root = workload.root;
+    const { session } = await openEmulatedSession(workload.configPath, emulator, {
+      clock: emulatorClock(emulator, TIME_SCALE),
+    });
+    const summary = await session.runner.run(AbortSignal.timeout(60_000));
+    await session.close();
+    expect(summary.counts.done).toBe(0);
+    // Every abandoned call is finished, and billed, 30 emulated minutes after it was sent.
+    await new Promise((resolve) => setTimeout(resolve, (30 * 60_000) / TIME_SCALE + 200));
+    const ledger = emulator.ledger.entries();
+    expect(ledger.length).toBeGreaterThan(0);
+    const billed = ledger.reduce((sum, entry) => sum + entry.costUsd, 0);
+    // Within the cap's stated tolerance on estimates (it was 4 times the cap).
+    expect(billed, `${ledger.length} calls billed`).toBeLessThanOrEqual(maxCost * 1.15);
+  }, 90_000);
 });
