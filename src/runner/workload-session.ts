@@ -12,6 +12,7 @@ import { configuredPriceList } from '../pricing/index.js';
 import type { CurrentProvenance } from '../outputs/staleness.js';
 import { RecordContentHasher } from '../workload/content-hash.js';
 import { AttemptEventFactory } from '../telemetry/attempt-event.js';
+import { readEventOutputs } from '../service/event-outputs.js';
 import { BraintrustSink, braintrustSettings } from '../telemetry/braintrust.js';
 import { OpenTelemetrySink } from '../telemetry/opentelemetry.js';
 import type { OpenTelemetryDelivery } from '../telemetry/otel-delivery.js';
@@ -223,7 +224,20 @@ async function wireSession(parts: SessionParts): Promise<WorkloadSession> {
     storeId,
     ...(options.openTelemetry ? { logged: { store, delivery: options.openTelemetry, warn } } : {}),
   });
-  await openTelemetry.ready();
+  const braintrustSink =
+    'settings' in braintrust
+      ? new BraintrustSink({
+          settings: braintrust.settings,
+          store,
+          storeId,
+          readOutputs: (events) => readEventOutputs(events, outputs),
+          now: () => clock.now(),
+          workload: config.name,
+          warn,
+        })
+      : null;
+  // The watermarks are read (a workload's first started) before the run can log an attempt.
+  await Promise.all([openTelemetry.ready(), braintrustSink?.ready()]);
   const telemetry = new RunTelemetry({
     store,
     archive,
@@ -232,13 +246,7 @@ async function wireSession(parts: SessionParts): Promise<WorkloadSession> {
     now: () => clock.now(),
     warn,
     // Spans and metrics go through @opentelemetry/api: nothing leaves the process unless an SDK is registered.
-    sinks: [
-      openTelemetry,
-      ...('settings' in braintrust
-        ? [new BraintrustSink({ settings: braintrust.settings, texts: store, workload: config.name, warn })]
-        : []),
-      ...(options.sinks ?? []),
-    ],
+    sinks: [openTelemetry, ...(braintrustSink ? [braintrustSink] : []), ...(options.sinks ?? [])],
   });
   const emit = options.onEvent ?? (() => undefined);
   // One watch for every call, batch and synchronous: the run stops once none has been answered for give_up_after.

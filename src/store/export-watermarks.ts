@@ -1,5 +1,5 @@
 /**
- * How far an exporter (OpenTelemetry's traces, its metrics) has delivered the inference log: the id
+ * How far an exporter (OpenTelemetry's traces, its metrics, Braintrust) has delivered the inference log: the id
  * of the last event it handed over and saw accepted. An exporter that dies (a run killed with
  * SIGKILL) loses what it held in memory, never what the log holds; the next run exports the events
  * after the watermark first.

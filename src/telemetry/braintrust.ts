@@ -1,15 +1,19 @@
 import { MAX_TIMER_MS } from '../clock.js';
 import type { RunnerEvent } from '../runner/events.js';
 import { redact, registerSecret } from '../secrets/redact.js';
-import type { EventLog, InferenceEvent } from '../store/event-log.js';
+import type { EventLog, StoredEvent } from '../store/event-log.js';
+import type { ExportWatermarks } from '../store/export-watermarks.js';
+import { LoggedAttemptExport } from './logged-attempt-export.js';
+import type { SignalDelivery } from './otel-delivery.js';
 import type { TelemetrySink } from './run-telemetry.js';
+import { SpanIds } from './span-ids.js';
 
 /** The Braintrust app when BRAINTRUST_APP_URL does not say otherwise. */
 export const BRAINTRUST_DEFAULT_APP_URL = 'https://www.braintrust.dev';
 /** How long the log-in check and the final flush may each take. */
 export const BRAINTRUST_TIMEOUT_MS = 2000;
-/** Inferences held while the log-in check runs; past this they are dropped (and counted). */
-const WAITING_LIMIT = 10_000;
+/** The store's watermark of what Braintrust took (see LoggedAttemptExport). */
+export const BRAINTRUST_WATERMARK = 'braintrust';
 /** Any one request of the SDK gives up after this, so an unanswered upload never holds the process. */
 const REQUEST_TIMEOUT_MS = 15_000;
 
@@ -22,19 +26,38 @@ export interface BraintrustSettings {
 
 /** The parts of the `braintrust` SDK used here (it is an optional dependency, imported on demand). */
 export interface BraintrustSdk {
+  /**
+   * The SDK's connection state. Its background uploader takes `noExitFlush` and `onFlushError` from
+   * here only: `initLogger` ignores them.
+   */
+  BraintrustState: new (options: {
+    apiKey: string;
+    appUrl: string;
+    fetch: typeof fetch;
+    noExitFlush: boolean;
+    onFlushError: (error: unknown) => void;
+  }) => object;
   initLogger(options: {
     projectName: string;
     apiKey: string;
     appUrl: string;
     asyncFlush: true;
-    noExitFlush: boolean;
     fetch: typeof fetch;
-    onFlushError: (error: unknown) => void;
+    state: object;
+    setCurrent: false;
   }): BraintrustLogger;
 }
 
 interface BraintrustLogger {
-  startSpan(args: { name: string; type: 'llm'; startTime?: number; event?: Record<string, unknown> }): {
+  startSpan(args: {
+    name: string;
+    type: 'llm';
+    spanId: string;
+    /** No parent: a root span in a trace of the caller's choosing. */
+    parentSpanIds: { parentSpanIds: []; rootSpanId: string };
+    startTime?: number;
+    event: Record<string, unknown> & { id: string };
+  }): {
     log(event: Record<string, unknown>): void;
     end(args?: { endTime?: number }): number;
   };
@@ -43,8 +66,13 @@ interface BraintrustLogger {
 
 export interface BraintrustSinkOptions {
   settings: BraintrustSettings;
-  /** Reads the rendered prompt an event refers to. */
-  texts: Pick<EventLog, 'getText'>;
+  /** The inference log delivered (its events and the rendered prompts they refer to) and its watermarks. */
+  store: Pick<EventLog, 'listEvents' | 'getText'> & ExportWatermarks;
+  /** The store's id: each row's id is derived from it and the event's, so a row sent again replaces itself. */
+  storeId: string;
+  /** Reads back the outputs the log keeps by location (the JSONL sink's lines). */
+  readOutputs?: (events: StoredEvent[]) => Promise<StoredEvent[]>;
+  now: () => number;
   workload: string;
   /** Told once when logging is off or degraded. */
   warn: (message: string) => void;
@@ -75,74 +103,96 @@ export function braintrustSettings(
 
 /**
  * Logs each inference to Braintrust as an `llm` span: input (the rendered prompt), output (or the
- * error), metadata (record, chain, job, prompt version, attempt, outcome) and metrics (tokens, cost,
- * latency). Nothing here waits on Braintrust: the SDK is loaded and the app's log-in checked in the
- * background (bounded), spans are sent by the SDK's background flusher, and when the app cannot be
- * reached logging is switched off for the run with one warning.
+ * error), metadata (record, chain, job, prompt version, attempt, outcome, event id) and metrics
+ * (tokens, cost, latency). The inferences are read from the inference log after the store's
+ * Braintrust watermark, which moves only once the SDK's flush sent them without an error (see
+ * LoggedAttemptExport): what a killed run's SDK held is logged by the next run. Each row's id (and
+ * span id) is derived from the store and the event, so a row sent twice replaces itself. Nothing
+ * here waits on Braintrust: the SDK is loaded and the app's log-in checked in the background
+ * (bounded), rows are sent by the SDK's background flusher, and when the app cannot be reached
+ * logging waits for the next run, with one warning.
  */
-export class BraintrustSink implements TelemetrySink {
-  private readonly ready: Promise<BraintrustLogger | null>;
-  private queue: Promise<void> = Promise.resolve();
-  private waiting = 0;
-  private dropped = 0;
+export class BraintrustSink implements TelemetrySink, SignalDelivery {
+  private readonly connected: Promise<BraintrustLogger | null>;
+  private readonly logged: LoggedAttemptExport;
+  private readonly ids: SpanIds;
+  /** Set once the SDK is known to be missing or the app unreachable: nothing is exported by this run. */
+  private off = false;
+  /** Uploads the SDK reported failed (and dropped): a flush is delivered only when none came during it. */
+  private failedUploads = 0;
   private warned = false;
   private readonly timeoutMs: number;
 
   constructor(private readonly options: BraintrustSinkOptions) {
     // Capped to what a timer holds: a longer timeout would overflow and fire after 1 ms.
     this.timeoutMs = Math.min(options.timeoutMs ?? BRAINTRUST_TIMEOUT_MS, MAX_TIMER_MS);
-    this.ready = this.connect();
+    this.ids = new SpanIds(`${options.workload}/${options.storeId}`);
+    this.connected = this.connect().then((logger) => {
+      this.off = logger === null;
+      return logger;
+    });
+    this.logged = new LoggedAttemptExport({
+      store: options.store,
+      channels: [
+        {
+          watermark: BRAINTRUST_WATERMARK,
+          delivery: this,
+          handOver: (event) => this.log(event),
+          undelivered: 'resend',
+          ...(options.readOutputs ? { complete: options.readOutputs } : {}),
+        },
+      ],
+      label: 'Braintrust logging',
+      now: options.now,
+      warn: (message) => this.warnOnce(message),
+      finalTimeoutMs: this.timeoutMs,
+    });
+  }
+
+  /** Resolves once the store's watermark is read (a first run's started): before the run logs an attempt. */
+  async ready(): Promise<void> {
+    await this.logged.ready();
   }
 
   handle(event: RunnerEvent): void {
-    if ((event.type !== 'record-done' && event.type !== 'record-failed') || !event.event) return;
-    if (this.waiting >= WAITING_LIMIT) {
-      this.dropped++;
-      return;
-    }
-    const inference = event.event;
-    this.waiting++;
-    this.queue = this.queue
-      .then(async () => {
-        const logger = await this.ready;
-        if (logger) await this.log(logger, inference);
-      })
-      .catch((error: unknown) => this.warnOnce(`Braintrust logging is degraded: ${describe(error)}`))
-      .finally(() => this.waiting--);
+    if (this.off) return;
+    if (event.type === 'record-done' || event.type === 'record-failed') this.logged.attemptLogged();
+    else this.logged.poll();
+  }
+
+  /** SignalDelivery: the flush resolves true when the SDK sent everything without reporting a failed upload. */
+  begin(): () => Promise<boolean> {
+    const failedBefore = this.failedUploads;
+    return async () => {
+      const logger = await this.connected;
+      if (!logger) return false;
+      try {
+        await logger.flush();
+      } catch {
+        return false;
+      }
+      return this.failedUploads === failedBefore;
+    };
   }
 
   /**
-   * Sends what is queued, waiting at most the timeout for the log-in and again for the flush;
-   * false when something was left unsent.
+   * Sends what is logged and not yet delivered, waiting at most the timeout for the log-in and again
+   * for the flush; false when something was left unsent (the next run on the workload sends it).
    */
   async close(): Promise<boolean> {
-    const logger = await within(this.ready, this.timeoutMs, undefined);
+    const logger = await within(this.connected, this.timeoutMs, undefined);
     if (logger === undefined) {
       this.warnOnce(
-        'Braintrust logging is degraded: the app did not answer in time; this run is not logged there.',
+        'Braintrust logging is degraded: the app did not answer in time; this run is logged there by the next run.',
       );
+      await this.logged.close(0);
       return false;
     }
-    if (logger === null) return true;
-    const queued = await within(
-      this.queue.then(() => true),
-      this.timeoutMs,
-      false,
-    );
-    const flushed =
-      queued &&
-      (await within(
-        logger.flush().then(() => true),
-        this.timeoutMs,
-        false,
-      ));
-    if (!flushed)
-      this.warnOnce('Braintrust logging is degraded: the last inferences could not be sent in time.');
-    if (this.dropped > 0)
-      this.warnOnce(
-        `Braintrust logging is degraded: ${this.dropped} inferences were dropped while it was unreachable.`,
-      );
-    return flushed;
+    if (logger === null) {
+      await this.logged.close(0);
+      return true;
+    }
+    return this.logged.close();
   }
 
   private async connect(): Promise<BraintrustLogger | null> {
@@ -159,19 +209,30 @@ export class BraintrustSink implements TelemetrySink {
     const reachable = await this.checkLogin();
     if (reachable !== true) {
       this.warnOnce(
-        `Braintrust logging is degraded: ${settings.appUrl} could not be reached (${reachable}); this run is not logged there.`,
+        `Braintrust logging is degraded: ${settings.appUrl} could not be reached (${reachable}); this run is logged there by the next run.`,
       );
       return null;
     }
+    const state = new sdk.BraintrustState({
+      apiKey: settings.apiKey,
+      appUrl: settings.appUrl,
+      fetch: boundedFetch,
+      // Flushed by close(), bounded; the SDK's own exit flush waits ~6 s on a dead network.
+      noExitFlush: true,
+      // The SDK's flush resolves even when an upload failed (its rows dropped): this is how it says so.
+      onFlushError: (error) => {
+        this.failedUploads++;
+        this.warnOnce(`Braintrust logging is degraded: ${describe(error)}`);
+      },
+    });
     return sdk.initLogger({
       projectName: settings.projectName,
       apiKey: settings.apiKey,
       appUrl: settings.appUrl,
       asyncFlush: true,
-      // Flushed by close(), bounded; the SDK's own exit flush waits ~6 s on a dead network.
-      noExitFlush: true,
       fetch: boundedFetch,
-      onFlushError: (error) => this.warnOnce(`Braintrust logging is degraded: ${describe(error)}`),
+      state,
+      setCurrent: false,
     });
   }
 
@@ -191,17 +252,26 @@ export class BraintrustSink implements TelemetrySink {
     }
   }
 
-  private async log(logger: BraintrustLogger, event: InferenceEvent): Promise<void> {
+  /** Hands one logged inference to the SDK, as a span whose row id and span id are the event's. */
+  private async log(event: StoredEvent): Promise<void> {
+    const logger = await this.connected;
+    if (!logger) return;
     const prompt = event.promptHash
-      ? await this.options.texts.getText(event.promptHash, event.recordId)
+      ? await this.options.store.getText(event.promptHash, event.recordId)
       : null;
+    const id = this.ids.eventSpan(event.id);
     const span = logger.startSpan({
       name: `generate_content ${event.model ?? ''}`.trim(),
       type: 'llm',
+      // The same row, span and trace every time the event is sent: Braintrust replaces a row by its id.
+      spanId: id,
+      parentSpanIds: { parentSpanIds: [], rootSpanId: this.ids.traceOfEvent(event.id) },
       ...(event.startedAt ? { startTime: Date.parse(event.startedAt) / 1000 } : {}),
       event: {
+        id,
         input: prompt ? (JSON.parse(prompt.body) as unknown) : null,
         metadata: {
+          event_id: event.id,
           workload: this.options.workload,
           run_id: event.runId,
           record_id: event.recordId,

@@ -1,14 +1,11 @@
 import { MAX_TIMER_MS } from '../clock.js';
 import type { EventLog, StoredEvent } from '../store/event-log.js';
 import type { ExportWatermarks } from '../store/export-watermarks.js';
-import type { OpenTelemetryDelivery, SignalDelivery } from './otel-delivery.js';
+import type { SignalDelivery } from './otel-delivery.js';
 
-/** The store's watermarks of the two signals: each moves on its own delivery. */
-export const TRACES_WATERMARK = 'opentelemetry.traces';
-export const METRICS_WATERMARK = 'opentelemetry.metrics';
 /**
- * Events read and handed to the SDK at a time: well within the span processor's queue (2,048 spans;
- * past it spans are dropped), with room for the run's and jobs' own spans.
+ * Events read and handed to the SDK at a time: well within the OpenTelemetry span processor's queue
+ * (2,048 spans; past it spans are dropped), with room for the run's and jobs' own spans.
  */
 export const EXPORT_PAGE = 500;
 /** A page that is not full is exported once this long has passed since the last (the SDK's own batch delay). */
@@ -16,23 +13,41 @@ export const EXPORT_INTERVAL_MS = 5000;
 /** How long the last pages may take when the run ends. */
 export const FINAL_EXPORT_TIMEOUT_MS = 2000;
 
+/**
+ * One destination of the logged attempts (OpenTelemetry's traces, its metrics, Braintrust), with
+ * its own watermark in the store: each moves on its own delivery.
+ */
+export interface AttemptChannel {
+  /** The store's name for this channel's watermark. */
+  watermark: string;
+  /** What the channel's SDK can say about delivery: a flush that resolves true once what was handed over got there. */
+  delivery: SignalDelivery;
+  /** Hands one logged attempt to the SDK. */
+  handOver(event: StoredEvent): void | Promise<void>;
+  /**
+   * What an attempt handed over and not delivered becomes: handed over again until delivered
+   * (`resend`: spans, log rows, each sent again under the same id), or kept by the SDK, which sends
+   * it again on its own (`keep`: cumulative counts, which a second hand-over would count twice).
+   */
+  undelivered: 'resend' | 'keep';
+  /** Completes a page's events before they are handed over (reads back outputs kept elsewhere). */
+  complete?(events: StoredEvent[]): Promise<StoredEvent[]>;
+}
+
 export interface LoggedAttemptExportOptions {
   store: Pick<EventLog, 'listEvents'> & ExportWatermarks;
-  delivery: OpenTelemetryDelivery;
-  /** Hands one attempt's span to the SDK. */
-  span(event: StoredEvent): void;
-  /** Records one attempt's measurements. */
-  measure(event: StoredEvent): void;
+  channels: AttemptChannel[];
+  /** Names the export in its warning: `<label> is behind: …`. */
+  label: string;
   now: () => number;
   /** Told once when a page could not be delivered (it is exported again later). */
   warn: (message: string) => void;
   finalTimeoutMs?: number;
 }
 
-/** One signal's progress: delivered up to an event id (the store's watermark), handed over up to another. */
-interface SignalProgress {
-  watermark: string;
-  delivery: SignalDelivery;
+/** One channel's progress: delivered up to an event id (the store's watermark), handed over up to another. */
+interface ChannelProgress {
+  channel: AttemptChannel;
   delivered: number;
   handedOver: number;
   /** Something was handed over and not delivered yet. */
@@ -46,14 +61,14 @@ function isExported(event: StoredEvent): boolean {
 
 /**
  * Exports the attempts from the inference log, not from the runner's events: a page at a time after
- * each signal's watermark, which moves only once the SDK says the page was delivered. A run killed
- * with SIGKILL loses the spans and counts its SDK held; the next run exports them first. A page
- * delivered just before a kill, its watermark not yet moved, is exported again: spans with the same
- * ids (see span-ids.ts), counts counted twice. Measurements are recorded once per process (the
- * cumulative counters resend them), spans handed over again until delivered.
+ * each channel's watermark, which moves only once the SDK says the page was delivered. A run killed
+ * with SIGKILL loses the spans, counts and rows its SDK held; the next run exports them first. A page
+ * delivered just before a kill, its watermark not yet moved, is exported again: spans and rows under
+ * the same ids (see span-ids.ts), counts counted twice. Counts are recorded once per process (the
+ * cumulative counters resend them), spans and rows handed over again until delivered.
  */
 export class LoggedAttemptExport {
-  private readonly signals: SignalProgress[];
+  private readonly channels: ChannelProgress[];
   private readonly loaded: Promise<void>;
   private exporting: Promise<boolean> | null = null;
   /** Attempts logged since the last export; the backlog (what a killed run left) counts as one, exported at the first poll. */
@@ -65,15 +80,12 @@ export class LoggedAttemptExport {
   private warned = false;
 
   constructor(private readonly options: LoggedAttemptExportOptions) {
-    const { traces, metrics } = options.delivery;
-    this.signals = [
-      ...(traces
-        ? [{ watermark: TRACES_WATERMARK, delivery: traces, delivered: 0, handedOver: 0, owed: false }]
-        : []),
-      ...(metrics
-        ? [{ watermark: METRICS_WATERMARK, delivery: metrics, delivered: 0, handedOver: 0, owed: false }]
-        : []),
-    ];
+    this.channels = options.channels.map((channel) => ({
+      channel,
+      delivered: 0,
+      handedOver: 0,
+      owed: false,
+    }));
     this.loaded = this.load();
   }
 
@@ -91,16 +103,16 @@ export class LoggedAttemptExport {
   }
 
   /**
-   * Exports what is left, for at most the final timeout; false when something was left (the next
-   * run on the workload exports it). Nothing touches the store after it returns.
+   * Exports what is left, for at most the final timeout (or `timeoutMs`); false when something was
+   * left (the next run on the workload exports it). Nothing touches the store after it returns.
    */
-  async close(): Promise<boolean> {
+  async close(timeoutMs = this.options.finalTimeoutMs ?? FINAL_EXPORT_TIMEOUT_MS): Promise<boolean> {
     this.closed = true;
     const finished = (async () => {
       await this.exporting;
       return this.exportAll();
     })().catch(() => false);
-    const timeoutMs = Math.min(this.options.finalTimeoutMs ?? FINAL_EXPORT_TIMEOUT_MS, MAX_TIMER_MS);
+    timeoutMs = Math.min(timeoutMs, MAX_TIMER_MS);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
     try {
@@ -122,11 +134,11 @@ export class LoggedAttemptExport {
 
   private async load(): Promise<void> {
     const watermarks = await Promise.all(
-      this.signals.map((signal) => this.options.store.exportWatermark(signal.watermark)),
+      this.channels.map((progress) => this.options.store.exportWatermark(progress.channel.watermark)),
     );
-    for (const [index, signal] of this.signals.entries()) {
-      signal.delivered = watermarks[index] ?? 0;
-      signal.handedOver = signal.delivered;
+    for (const [index, progress] of this.channels.entries()) {
+      progress.delivered = watermarks[index] ?? 0;
+      progress.handedOver = progress.delivered;
     }
   }
 
@@ -147,7 +159,7 @@ export class LoggedAttemptExport {
     await this.loaded;
     for (;;) {
       if (this.abandoned) return false;
-      const from = Math.min(...this.signals.map((signal) => signal.delivered));
+      const from = Math.min(...this.channels.map((progress) => progress.delivered));
       const page = await this.options.store.listEvents({ afterId: from, limit: EXPORT_PAGE });
       const last = page.at(-1)?.id;
       if (last === undefined) return true;
@@ -156,46 +168,50 @@ export class LoggedAttemptExport {
     }
   }
 
-  /** Hands a page to each signal that has not delivered it, flushes, and moves the delivered watermarks. */
+  /** Hands a page to each channel that has not delivered it, flushes, and moves the delivered watermarks. */
   private async exportPage(page: StoredEvent[], last: number): Promise<boolean> {
-    const flushes = this.signals.map((signal) => {
-      if (signal.delivered >= last) return Promise.resolve(true);
-      const flush = signal.delivery.begin();
-      const handOver = signal.watermark === TRACES_WATERMARK ? this.options.span : this.options.measure;
-      for (const event of page)
-        if (event.id > signal.handedOver && isExported(event)) {
-          handOver(event);
-          signal.owed = true;
-        }
-      // Spans not delivered are handed over again; measurements stay in the cumulative counters.
-      if (signal.watermark === METRICS_WATERMARK) signal.handedOver = last;
-      // A page of job events alone has nothing to deliver.
-      return signal.owed ? flush() : Promise.resolve(true);
-    });
-    const delivered = await Promise.all(flushes);
+    const delivered = await Promise.all(
+      this.channels.map((progress) => this.deliverPage(progress, page, last)),
+    );
     let all = true;
-    for (const [index, signal] of this.signals.entries()) {
+    for (const [index, progress] of this.channels.entries()) {
       if (this.abandoned) return false;
       if (!delivered[index]) {
         all = false;
         continue;
       }
-      if (signal.delivered >= last) continue;
-      await this.options.store.advanceExportWatermark(signal.watermark, last);
-      signal.delivered = last;
-      signal.handedOver = Math.max(signal.handedOver, last);
-      signal.owed = false;
+      if (progress.delivered >= last) continue;
+      await this.options.store.advanceExportWatermark(progress.channel.watermark, last);
+      progress.delivered = last;
+      progress.handedOver = Math.max(progress.handedOver, last);
+      progress.owed = false;
     }
     if (!all)
       this.warnOnce(
-        'the collector did not take every span or measurement; they are sent again (by the next run at the latest)',
+        'not everything handed over was delivered; it is sent again (by the next run at the latest)',
       );
     return all;
+  }
+
+  /** Hands the page's attempts not handed over yet to one channel and flushes it; true once delivered. */
+  private async deliverPage(progress: ChannelProgress, page: StoredEvent[], last: number): Promise<boolean> {
+    const { channel } = progress;
+    if (progress.delivered >= last) return true;
+    const flush = channel.delivery.begin();
+    const fresh = page.filter((event) => event.id > progress.handedOver && isExported(event));
+    const events = channel.complete && fresh.length > 0 ? await channel.complete(fresh) : fresh;
+    for (const event of events) {
+      await channel.handOver(event);
+      progress.owed = true;
+    }
+    if (channel.undelivered === 'keep') progress.handedOver = last;
+    // A page of job events alone has nothing to deliver.
+    return progress.owed ? flush() : true;
   }
 
   private warnOnce(reason: string): void {
     if (this.warned) return;
     this.warned = true;
-    this.options.warn(`OpenTelemetry export is behind: ${reason}`);
+    this.options.warn(`${this.options.label} is behind: ${reason}`);
   }
 }

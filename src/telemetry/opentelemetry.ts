@@ -16,9 +16,9 @@ import {
 } from '@opentelemetry/api';
 import type { RunnerEvent } from '../runner/events.js';
 import { redact } from '../secrets/redact.js';
-import type { EventLog, InferenceEvent } from '../store/event-log.js';
+import type { EventLog, InferenceEvent, StoredEvent } from '../store/event-log.js';
 import type { ExportWatermarks } from '../store/export-watermarks.js';
-import { LoggedAttemptExport } from './logged-attempt-export.js';
+import { LoggedAttemptExport, type AttemptChannel } from './logged-attempt-export.js';
 import type { OpenTelemetryDelivery } from './otel-delivery.js';
 import type { TelemetrySink } from './run-telemetry.js';
 import { SpanIds, withSpanIds } from './span-ids.js';
@@ -46,6 +46,10 @@ export interface OpenTelemetrySinkOptions {
     warn: (message: string) => void;
   };
 }
+
+/** The store's watermarks of the two signals: each moves on its own delivery. */
+export const TRACES_WATERMARK = 'opentelemetry.traces';
+export const METRICS_WATERMARK = 'opentelemetry.metrics';
 
 /** Job states after which a job's span ends. */
 const JOB_ENDS = new Set(['failed', 'cancelled', 'expired', 'lost']);
@@ -97,13 +101,34 @@ export class OpenTelemetrySink implements TelemetrySink {
       description: 'Cost of the settled attempts, priced from their usage',
     });
     const logged = options.logged;
+    const channels: AttemptChannel[] = [
+      ...(logged?.delivery.traces
+        ? [
+            {
+              watermark: TRACES_WATERMARK,
+              delivery: logged.delivery.traces,
+              handOver: (stored: StoredEvent) => this.attemptSpan(stored, stored.id),
+              undelivered: 'resend' as const,
+            },
+          ]
+        : []),
+      ...(logged?.delivery.metrics
+        ? [
+            {
+              watermark: METRICS_WATERMARK,
+              delivery: logged.delivery.metrics,
+              handOver: (stored: StoredEvent) => this.measure(stored),
+              undelivered: 'keep' as const,
+            },
+          ]
+        : []),
+    ];
     this.logged =
-      logged && (logged.delivery.traces || logged.delivery.metrics)
+      logged && channels.length > 0
         ? new LoggedAttemptExport({
             store: logged.store,
-            delivery: logged.delivery,
-            span: (stored) => this.attemptSpan(stored, stored.id),
-            measure: (stored) => this.measure(stored),
+            channels,
+            label: 'OpenTelemetry export',
             now: this.now,
             warn: logged.warn,
           })

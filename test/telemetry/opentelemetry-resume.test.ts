@@ -1,11 +1,9 @@
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { StoredEvent } from '../../src/store/event-log.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
-import { runCli, startCli } from '../fixtures/cli.js';
+import { runCli } from '../fixtures/cli.js';
+import { loggedAttempts, runCliKilledAfter, writeFlexCatalog } from '../fixtures/killed-cli-run.js';
 import {
   startOtlpReceiver,
   type OtlpReceiver,
@@ -15,16 +13,6 @@ import {
 
 const API_KEY = 'otel-resume-key-5678';
 const ATTEMPT_SPAN = 'generate_content gemini-2.5-flash';
-
-/** The attempts the workload's inference log holds, read once no run holds the store. */
-async function loggedAttempts(root: string): Promise<StoredEvent[]> {
-  const store = new SqliteStore({ path: join(root, 'state', 'state.db') });
-  try {
-    return await store.listEvents({ kind: 'attempt' });
-  } finally {
-    await store.close();
-  }
-}
 
 /** How many attempt spans the collector received per record. */
 function spansPerRecord(spans: ReceivedSpan[]): Map<string, number> {
@@ -58,26 +46,15 @@ describe('OpenTelemetry export of a killed run', () => {
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
-    // Flex's 1-15 minutes in 20-300 real ms: the run is killed with requests in flight.
+    // The run is killed with requests in flight.
     emulator = await startEmulator({ timeScale: 3_000, seed: 17 });
-    const workload = writeCatalogWorkload({
-      books: 3,
-      pages: 3,
-      execution: { mode: 'flex', sync_concurrency: 2, poll_interval: '200ms' },
-      extraYaml: `api:\n  base_url: ${emulator.url}`,
-    });
+    const workload = writeFlexCatalog(emulator.url, 3, 3);
     root = workload.root;
     const env = { GEMINI_API_KEY: API_KEY, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
-    const args = ['run', '-c', workload.configPath, '--log-level', 'debug'];
+    const args = ['run', '-c', workload.configPath];
 
     // Killed once three attempts are logged: well before its SDK's 5 s batch would have sent them.
-    const killed = startCli(args, { env });
-    let settled = 0;
-    killed.child.stderr?.on('data', (chunk: string) => {
-      settled += chunk.split('"event":"record-done"').length - 1;
-      if (settled >= 3) killed.child.kill('SIGKILL');
-    });
-    const end = await killed.result;
+    const end = await runCliKilledAfter(3, args, env);
     expect(end.code).toBeNull();
     killedRunAttempts = await loggedAttempts(root);
 
@@ -137,12 +114,7 @@ describe('OpenTelemetry export refused by the collector', () => {
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
     emulator = await startEmulator({ timeScale: 3_000, seed: 19 });
-    const workload = writeCatalogWorkload({
-      books: 2,
-      pages: 2,
-      execution: { mode: 'flex', sync_concurrency: 2, poll_interval: '200ms' },
-      extraYaml: `api:\n  base_url: ${emulator.url}`,
-    });
+    const workload = writeFlexCatalog(emulator.url, 2, 2);
     root = workload.root;
     const env = { GEMINI_API_KEY: API_KEY, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
     // 500 is not retried by the exporter: the refusal is seen at once.
@@ -194,12 +166,7 @@ describe('OpenTelemetry export across runs with and without an endpoint', () => 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
     emulator = await startEmulator({ timeScale: 3_000, seed: 29 });
-    const workload = writeCatalogWorkload({
-      books: 4,
-      pages: 2,
-      execution: { mode: 'flex', sync_concurrency: 2, poll_interval: '200ms' },
-      extraYaml: `api:\n  base_url: ${emulator.url}`,
-    });
+    const workload = writeFlexCatalog(emulator.url, 4, 2);
     root = workload.root;
     const exporting = { GEMINI_API_KEY: API_KEY, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
     const plain = { GEMINI_API_KEY: API_KEY };

@@ -1,0 +1,144 @@
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import type { StoredEvent } from '../../src/store/event-log.js';
+import { runCli } from '../fixtures/cli.js';
+import { loggedAttempts, runCliKilledAfter, writeFlexCatalog } from '../fixtures/killed-cli-run.js';
+import { startFakeBraintrust, type BraintrustRow, type FakeBraintrust } from '../fixtures/fake-braintrust.js';
+
+const GEMINI_KEY = 'bt-resume-gemini-key-61f0a2';
+const BRAINTRUST_KEY = 'bt-resume-braintrust-key-0c93e4';
+
+/** The llm rows received, by row id: what the app would show after replacing each row by its id. */
+function rowsById(rows: BraintrustRow[]): Map<string, BraintrustRow> {
+  const byId = new Map<string, BraintrustRow>();
+  for (const row of rows) {
+    const previous = byId.get(String(row.id));
+    byId.set(String(row.id), {
+      ...previous,
+      ...row,
+      metadata: { ...previous?.metadata, ...row.metadata },
+      span_attributes: { ...previous?.span_attributes, ...row.span_attributes },
+    });
+  }
+  return new Map([...byId].filter(([, row]) => row.span_attributes?.type === 'llm'));
+}
+
+/** `record/event` of each attempt, sorted: what the rows must name. */
+function attemptKeys(attempts: StoredEvent[]): string[] {
+  return attempts.map((attempt) => `${attempt.recordId}/${attempt.id}`).sort();
+}
+
+function rowKeys(rows: Iterable<BraintrustRow>): string[] {
+  return [...rows].map((row) => `${row.metadata?.record_id}/${row.metadata?.event_id}`).sort();
+}
+
+function environment(braintrust: FakeBraintrust): Record<string, string> {
+  return {
+    GEMINI_API_KEY: GEMINI_KEY,
+    BRAINTRUST_API_KEY: BRAINTRUST_KEY,
+    BRAINTRUST_PROJECT: 'catalogs-resume',
+    BRAINTRUST_APP_URL: braintrust.url,
+    // A refused upload is reported at once, not after the SDK's retries.
+    BRAINTRUST_NUM_RETRIES: '0',
+  };
+}
+
+// A run killed with SIGKILL takes what its Braintrust SDK held (queued or in flight) with it; the
+// run that resumes the workload logs those attempts from the inference log first.
+describe('Braintrust logging of a killed run', () => {
+  let emulator: RunningEmulator;
+  let braintrust: FakeBraintrust;
+  let root: string;
+  let killedRunAttempts: StoredEvent[];
+  let attempts: StoredEvent[];
+
+  beforeAll(async () => {
+    braintrust = await startFakeBraintrust();
+    // The run is killed with requests in flight.
+    emulator = await startEmulator({ timeScale: 3_000, seed: 23 });
+    const workload = writeFlexCatalog(emulator.url, 3, 3);
+    root = workload.root;
+    const args = ['run', '-c', workload.configPath];
+
+    // The uploads of the killed run never get an answer: whatever its SDK held is lost with it.
+    braintrust.answerLogs('hold');
+    const end = await runCliKilledAfter(3, args, environment(braintrust));
+    expect(end.code).toBeNull();
+    killedRunAttempts = await loggedAttempts(root);
+
+    braintrust.answerLogs('ok');
+    const resumed = await runCli(args, { env: environment(braintrust) });
+    expect(resumed.code).toBe(0);
+    attempts = await loggedAttempts(root);
+  }, 120_000);
+
+  afterAll(async () => {
+    await emulator.close();
+    await braintrust.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('logs every attempt of both runs, by record and event id, each as one row', () => {
+    expect(killedRunAttempts.length).toBeGreaterThanOrEqual(3);
+    expect(attempts.length).toBeGreaterThan(killedRunAttempts.length);
+    const rows = rowsById(braintrust.rows);
+    expect(rowKeys(rows.values())).toEqual(attemptKeys(attempts));
+    const killedRun = killedRunAttempts[0]?.runId;
+    expect([...rows.values()].filter((row) => row.metadata?.run_id === killedRun)).toHaveLength(
+      killedRunAttempts.length,
+    );
+  });
+
+  it('sends no secret', () => {
+    expect(braintrust.bodies.length).toBeGreaterThan(0);
+    for (const body of braintrust.bodies) {
+      expect(body).not.toContain(GEMINI_KEY);
+      expect(body).not.toContain(BRAINTRUST_KEY);
+    }
+  });
+});
+
+// An app that took the rows and answered 500: the watermark stays, and the next run sends the same
+// rows again, under the same ids, so the app replaces each instead of showing it twice.
+describe('Braintrust logging refused by the app', () => {
+  let emulator: RunningEmulator;
+  let braintrust: FakeBraintrust;
+  let root: string;
+  let refusedRun: { code: number | null; stderr: string };
+  let refusedRows: BraintrustRow[];
+  let attempts: StoredEvent[];
+
+  beforeAll(async () => {
+    braintrust = await startFakeBraintrust();
+    emulator = await startEmulator({ timeScale: 3_000, seed: 31 });
+    const workload = writeFlexCatalog(emulator.url, 2, 2);
+    root = workload.root;
+    braintrust.answerLogs('refuse');
+    refusedRun = await runCli(['run', '-c', workload.configPath], { env: environment(braintrust) });
+    refusedRows = [...braintrust.rows];
+    braintrust.answerLogs('ok');
+    const again = await runCli(['run', '-c', workload.configPath], { env: environment(braintrust) });
+    expect(again.code).toBe(0);
+    attempts = await loggedAttempts(root);
+  }, 120_000);
+
+  afterAll(async () => {
+    await emulator.close();
+    await braintrust.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('finishes the run, says logging is degraded, and sends the refused attempts again with the next run', () => {
+    expect(refusedRun.code).toBe(0);
+    expect(refusedRun.stderr.match(/Braintrust logging is degraded/g)).toHaveLength(1);
+    expect(refusedRun.stderr).not.toContain(BRAINTRUST_KEY);
+    const refused = rowsById(refusedRows);
+    expect(rowKeys(refused.values())).toEqual(attemptKeys(attempts));
+    const accepted = rowsById(braintrust.rows.slice(refusedRows.length));
+    expect(rowKeys(accepted.values())).toEqual(attemptKeys(attempts));
+    // The same rows: the app replaces each by its id, one row per attempt in the end.
+    expect([...accepted.keys()].sort()).toEqual([...refused.keys()].sort());
+    expect(rowsById(braintrust.rows).size).toBe(attempts.length);
+  });
+});
