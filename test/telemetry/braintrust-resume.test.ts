@@ -57,7 +57,8 @@ describe('Braintrust logging of a killed run', () => {
     braintrust = await startFakeBraintrust();
     // The run is killed with requests in flight.
     emulator = await startEmulator({ timeScale: 3_000, seed: 23 });
-    const workload = writeFlexCatalog(emulator.url, 3, 3);
+    // JSONL shards: the log refers to each output's line, read back for its row.
+    const workload = writeFlexCatalog(emulator.url, 3, 3, 'jsonl');
     root = workload.root;
     const args = ['run', '-c', workload.configPath];
 
@@ -88,6 +89,12 @@ describe('Braintrust logging of a killed run', () => {
     expect([...rows.values()].filter((row) => row.metadata?.run_id === killedRun)).toHaveLength(
       killedRunAttempts.length,
     );
+  });
+
+  it("logs each done attempt's output, read back from its JSONL line", () => {
+    const done = [...rowsById(braintrust.rows).values()].filter((row) => row.metadata?.outcome === 'done');
+    expect(done.length).toBeGreaterThan(0);
+    for (const row of done) expect(row.output).toHaveProperty('carry_over');
   });
 
   it('sends no secret', () => {
