@@ -5,7 +5,9 @@ import type { SignalDelivery } from './otel-delivery.js';
 
 /**
  * Events read and handed to the SDK at a time: well within the OpenTelemetry span processor's queue
- * (2,048 spans; past it spans are dropped), with room for the run's and jobs' own spans.
+ * (2,048 spans; past it spans are dropped), with room for the run's and jobs' own spans, and within
+ * the Braintrust SDK's (15,000 rows, three per attempt; past it rows are dropped without an error, so
+ * its flush would say a page was delivered that was not).
  */
 export const EXPORT_PAGE = 500;
 /** A page that is not full is exported once this long has passed since the last (the SDK's own batch delay). */
