@@ -12,7 +12,7 @@ import { configuredPriceList } from '../pricing/index.js';
 import type { CurrentProvenance } from '../outputs/staleness.js';
 import { RecordContentHasher } from '../workload/content-hash.js';
 import { AttemptEventFactory } from '../telemetry/attempt-event.js';
-import { readEventOutputs } from '../service/event-outputs.js';
+import { readEventOutputs } from '../outputs/event-outputs.js';
 import { BraintrustSink, braintrustSettings } from '../telemetry/braintrust.js';
 import { OpenTelemetrySink } from '../telemetry/opentelemetry.js';
 import type { OpenTelemetryDelivery } from '../telemetry/otel-delivery.js';

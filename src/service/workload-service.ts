@@ -35,7 +35,7 @@ import { renderRunReport } from '../telemetry/report/render-report.js';
 import { writeChainCsv, type ChainRecords } from './chain-export.js';
 import { storedChains } from './chains.js';
 import { estimateWorkload, type EstimateOptions, type WorkloadEstimate } from './estimate.js';
-import { readEventOutputs } from './event-outputs.js';
+import { readEventOutputs } from '../outputs/event-outputs.js';
 import { planRunSelection } from './run-selection.js';
 import type { RecordSelection, SelectionPlan } from './selection.js';
 import { ConfigNotLoadedError, ExportTargetError } from './errors.js';

@@ -1,4 +1,5 @@
-import type { OutputDocument, OutputLocation, OutputSink } from '../outputs/index.js';
+import type { OutputDocument } from './output-store.js';
+import type { OutputLocation, OutputSink } from './sink.js';
 import { redactValue } from '../secrets/redact.js';
 import type { StoredEvent } from '../store/event-log.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CommittedOutput, OutputDocument, OutputLocation } from '../../src/outputs/index.js';
-import { readEventOutputs } from '../../src/service/event-outputs.js';
+import { readEventOutputs } from '../../src/outputs/event-outputs.js';
 import type { StoredEvent } from '../../src/store/event-log.js';
 
 /** A success of `recordId` whose output is the line at `offset` of shard 1. */
