@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { Content, GenerateContentConfig, InlinedRequest, Part } from '@google/genai';
 import type { MediaInput } from '../workload/record.js';
 import { pdfPagesIn } from '../media/content-facts.js';
+import { IMAGE_HEAD_BYTES, imageTokens, TOKENS_PER_IMAGE } from '../media/media-tokens.js';
 import { invalidUtf8Offset } from '../jsonl/utf8.js';
 import { WavebatchError } from '../errors.js';
 
@@ -18,8 +19,8 @@ export interface ModelRequest {
   /** A JSON Schema for the response; sent as generationConfig.responseJsonSchema. */
   responseJsonSchema?: unknown;
   /**
-   * Estimated tokens of the fileData parts, whose bytes are not in the request (PDF pages are
-   * counted at upload). Planning only; never sent.
+   * Estimated tokens of the fileData parts, whose bytes are not in the request (PDF pages and
+   * image sizes are read at upload). Planning only; never sent.
    */
   fileTokens?: number;
 }
@@ -171,7 +172,10 @@ async function readText(path: string): Promise<string> {
   );
 }
 
-/** Like the inline estimate: an image (or a PDF page) is 258 tokens; other binaries ~1 token per 3 bytes. */
+/**
+ * An upload whose reference carries no count: an image (or a PDF) one tile, other binaries ~1 token
+ * per 3 bytes. The uploader counts images by their size and PDFs by their pages (content-facts.ts).
+ */
 function uploadedFileTokens(mimeType: string, size: number): number {
   return mimeType.startsWith('image/') || mimeType === 'application/pdf'
     ? TOKENS_PER_IMAGE
@@ -227,12 +231,12 @@ export function toInlinedRequest(key: string, request: ModelRequest): InlinedReq
   };
 }
 
-/** Tokens per image, and per PDF page, as Gemini bills them at default resolution. */
-export const TOKENS_PER_IMAGE = 258;
+export { TOKENS_PER_IMAGE };
 
 /**
  * A cheap local token estimate: 1 token per 4 characters of text (system instruction included),
- * 258 per image, 258 per PDF page (pages counted from `/Type /Page` markers), and 1 token per
+ * an image as Google counts it (258, or 258 per tile of a large one, its size read from its header),
+ * 258 per PDF page (pages counted from `/Type /Page` markers), and 1 token per
  * 4 base64 characters for other binaries; uploaded files count `fileTokens` (or 258 each when
  * unknown). Only for planning; calibrate with countTokens or usage.
  */
@@ -246,13 +250,18 @@ export function estimateTokens(request: ModelRequest): number {
       const data = part.inlineData?.data;
       if (!data) continue;
       const mime = part.inlineData?.mimeType ?? '';
-      if (mime.startsWith('image/')) tokens += TOKENS_PER_IMAGE;
+      if (mime.startsWith('image/')) tokens += imageTokens(base64Head(data, IMAGE_HEAD_BYTES));
       else if (mime === 'application/pdf') tokens += TOKENS_PER_IMAGE * pdfPageCount(data);
       else tokens += Math.ceil(data.length / 4);
     }
   }
   if (request.responseJsonSchema !== undefined) chars += JSON.stringify(request.responseJsonSchema).length;
   return tokens + Math.ceil(chars / 4);
+}
+
+/** The first `bytes` bytes of base64 data, decoded without decoding the rest. */
+function base64Head(base64: string, bytes: number): Buffer {
+  return Buffer.from(base64.slice(0, Math.ceil(bytes / 3) * 4), 'base64');
 }
 
 function pdfPageCount(base64: string): number {

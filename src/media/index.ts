@@ -12,4 +12,4 @@ export {
   FILE_LIFETIME_MS,
   type CacheDecision,
 } from './cache-decision.js';
-export { readContentFacts, type ContentFacts } from './content-facts.js';
+export { estimatedTokensOf, readContentFacts, type ContentFacts } from './content-facts.js';

@@ -1,11 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { systemClock } from '../clock.js';
-import { TOKENS_PER_IMAGE, type FileReference, type GeminiClient, type RemoteFile } from '../gemini/index.js';
+import { type FileReference, type GeminiClient, type RemoteFile } from '../gemini/index.js';
 import type { MediaFileCache, MediaFileRow } from '../store/store.js';
 import type { MediaInput } from '../workload/record.js';
 import { DEFAULT_EXPIRY_MARGIN_MS, decideCachedFile, FILE_LIFETIME_MS } from './cache-decision.js';
-import { readContentFacts, type ContentFacts } from './content-facts.js';
+import { estimatedTokensOf, readContentFacts, type ContentFacts } from './content-facts.js';
 import { MediaUploadError, waitUntilActive } from './processing-wait.js';
 
 export interface MediaUploaderOptions {
@@ -138,9 +138,10 @@ function uriOf(remote: RemoteFile, path: string): string {
 }
 
 function reference(row: MediaFileRow, facts: ContentFacts): FileReference {
+  const estimated = estimatedTokensOf(facts);
   return {
     fileUri: row.uri,
     mimeType: row.mimeType,
-    ...(facts.pdfPages !== undefined ? { estimatedTokens: facts.pdfPages * TOKENS_PER_IMAGE } : {}),
+    ...(estimated !== undefined ? { estimatedTokens: estimated } : {}),
   };
 }

@@ -1,7 +1,7 @@
 import type { LoadedConfig } from '../config/index.js';
 import { estimateTokens, type GeminiClient, type MediaUploads, type ModelRequest } from '../gemini/index.js';
 import { LANES, SYNC_LANES, type Lane } from '../lanes/lane.js';
-import { readContentFacts } from '../media/index.js';
+import { estimatedTokensOf, readContentFacts } from '../media/index.js';
 import { OutputStore, type OutputDocument, type OutputSink } from '../outputs/index.js';
 import {
   configuredPriceList,
@@ -314,20 +314,21 @@ function asStored(record: WorkloadRecord, predecessorId: string | null): StoredR
 
 /**
  * Media above the upload threshold are not uploaded for an estimate: the request gets a stand-in
- * reference, counted as the uploader would (a PDF by its pages, an image as one).
+ * reference, counted as the uploader would (a PDF by its pages, an image by its size in tiles).
  */
 function estimateUploads(minBytes: number): MediaUploads {
   return {
     minBytes,
     fileFor: async (media) => {
-      const pages =
-        media.mimeType === 'application/pdf'
-          ? (await readContentFacts(media.path, media.mimeType)).pdfPages
-          : undefined;
+      // Only a PDF's pages and an image's size change the count; a video is not read for nothing.
+      const counted = media.mimeType === 'application/pdf' || media.mimeType.startsWith('image/');
+      const estimated = counted
+        ? estimatedTokensOf(await readContentFacts(media.path, media.mimeType))
+        : undefined;
       return {
         fileUri: `estimate://${media.path}`,
         mimeType: media.mimeType,
-        ...(pages !== undefined ? { estimatedTokens: pages * 258 } : {}),
+        ...(estimated !== undefined ? { estimatedTokens: estimated } : {}),
       };
     },
   };

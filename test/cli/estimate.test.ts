@@ -1,10 +1,34 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { WorkloadEstimate } from '../../src/service/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { runCli } from '../fixtures/cli.js';
+import { writeBlankPng } from '../media/png.js';
+
+/** A workload of one scanned page, a blank PNG of side × side px, uploaded when at least `uploadBytes`. */
+function writeScanWorkload(side: number, uploadBytes: number, baseUrl: string): string {
+  const root = mkdtempSync(join(tmpdir(), 'wb-estimate-scan-'));
+  const page = join(root, 'dataset', 'ST', 'book1', '1900', 'page_1.png');
+  mkdirSync(join(page, '..'), { recursive: true });
+  writeBlankPng(page, side, side);
+  mkdirSync(join(root, 'prompts', 'page'), { recursive: true });
+  writeFileSync(join(root, 'prompts', 'page', 'v1.jinja'), 'Transcribe page {{ record.page }}.\n');
+  const yaml = [
+    'name: scans',
+    'data_dir: state',
+    'outputs: out',
+    'source: { type: directory, path: dataset, levels: [state, school, year] }',
+    'prompt: { dir: prompts, name: page, version: v1 }',
+    'model: { name: gemini-2.5-flash }',
+    `execution: { media_upload_bytes: ${uploadBytes} }`,
+    `api: { base_url: ${baseUrl} }`,
+  ].join('\n');
+  writeFileSync(join(root, 'wavebatch.yaml'), `${yaml}\n`);
+  return root;
+}
 
 // `wavebatch estimate` as a user runs it.
 describe('wavebatch estimate', () => {
@@ -110,6 +134,37 @@ describe('wavebatch estimate', () => {
     } finally {
       rmSync(grouped.root, { recursive: true, force: true });
       rmSync(single.root, { recursive: true, force: true });
+    }
+  });
+
+  it('counts a large image in 258-token tiles, as the emulator and Google do, inline or uploaded', async () => {
+    const roots: string[] = [];
+    try {
+      const inputOf = async (side: number, uploadBytes: number) => {
+        const root = writeScanWorkload(side, uploadBytes, emulator.url);
+        roots.push(root);
+        const config = join(root, 'wavebatch.yaml');
+        const result = await runCli(['estimate', '-c', config, '--json', '--output-tokens', '40'], { env });
+        expect(result.stderr).toBe('');
+        expect(result.code).toBe(0);
+        return (JSON.parse(result.stdout) as WorkloadEstimate).tokens.input;
+      };
+      // 1536 x 1536 px: tiles of 768 px, 2 x 2 of them, 4 x 258 tokens; a 4 x 4 px thumbnail is 258.
+      const small = await inputOf(4, 4_000_000);
+      expect(await inputOf(1536, 4_000_000)).toBe(small + 3 * 258);
+      // Uploaded (not sent for an estimate): its size is read from the file's header all the same.
+      expect(await inputOf(1536, 1)).toBe(small + 3 * 258);
+      // The emulator bills such an image the same: countTokens over the same request agrees.
+      const calibrated = await runCli(
+        ['estimate', '-c', join(roots[1] as string, 'wavebatch.yaml'), '--json', '--calibrate', '1'],
+        { env },
+      );
+      const estimate = JSON.parse(calibrated.stdout) as WorkloadEstimate;
+      expect(estimate.tokens.inputSource).toMatchObject({ kind: 'calibrated', samples: 1 });
+      expect(estimate.tokens.input).toBe(small + 3 * 258);
+      expect(emulator.ledger.entries()).toHaveLength(0);
+    } finally {
+      for (const root of roots) rmSync(root, { recursive: true, force: true });
     }
   });
 

@@ -21,7 +21,11 @@ describe('readContentFacts', () => {
     const expected = createHash('sha256')
       .update(await readFile(path))
       .digest('hex');
-    expect(await readContentFacts(path, 'image/png')).toEqual({ sha256: expected });
+    // The image's size, read from its header, counts its tokens.
+    expect(await readContentFacts(path, 'image/png')).toEqual({
+      sha256: expected,
+      imageSize: { width: 200, height: 200 },
+    });
   });
 
   it("counts a PDF's pages, including a marker split across read chunks, and not /Pages", async () => {

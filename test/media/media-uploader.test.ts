@@ -61,7 +61,8 @@ describe('MediaUploader on the emulator', () => {
     const first = await t.openUploader().fileFor({ path: t.image, mimeType: 'image/png' });
     const listed = await mediaFiles(t.emulator);
     expect(listed).toEqual([{ name: expect.stringMatching(/^files\//), uri: first.fileUri }]);
-    expect(first).toEqual({ fileUri: listed[0]?.uri, mimeType: 'image/png' });
+    // 120 x 120 px: one image's 258 tokens, read from its header for the estimate.
+    expect(first).toEqual({ fileUri: listed[0]?.uri, mimeType: 'image/png', estimatedTokens: 258 });
 
     const uploader = t.openUploader();
     t.advance(20 * HOUR); // still 28 h left: more than the 24 h margin

@@ -28,16 +28,25 @@ function chunk(type: string, data: Buffer): Buffer {
  */
 export function writeNoisePng(path: string, width: number, height: number, seed: number): number {
   let state = seed >>> 0 || 1;
+  return writePng(path, width, height, () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return state & 0xff;
+  });
+}
+
+/** Writes a valid all-black RGB PNG of `width` x `height` pixels: a large image in a few KB. Returns its size. */
+export function writeBlankPng(path: string, width: number, height: number): number {
+  return writePng(path, width, height, () => 0);
+}
+
+function writePng(path: string, width: number, height: number, nextByte: () => number): number {
   const raw = Buffer.alloc((width * 3 + 1) * height);
   for (let y = 0; y < height; y++) {
     const row = y * (width * 3 + 1);
     raw[row] = 0; // filter: none
-    for (let x = 1; x <= width * 3; x++) {
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      raw[row + x] = state & 0xff;
-    }
+    for (let x = 1; x <= width * 3; x++) raw[row + x] = nextByte();
   }
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);

@@ -1,8 +1,7 @@
-import { imageSize } from './image-size.js';
+import { imageTokens, TOKENS_PER_IMAGE } from '../../media/media-tokens.js';
 import { partsOf, responseSchemasOf, type WireGenerateRequest, type WirePart } from './wire-request.js';
 
-/** Tokens per image, and per PDF page, as Gemini bills them at default media resolution. */
-export const TOKENS_PER_IMAGE = 258;
+export { TOKENS_PER_IMAGE };
 
 /** Modalities as named in usageMetadata.promptTokensDetails. */
 export type Modality = 'TEXT' | 'IMAGE' | 'DOCUMENT' | 'AUDIO' | 'VIDEO';
@@ -19,19 +18,6 @@ export function countTextTokens(text: string): number {
 export function pdfPageCount(bytes: Uint8Array): number {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   return Math.max(1, text.match(/\/Type\s*\/Page(?![s\w])/g)?.length ?? 0);
-}
-
-/**
- * An image's tokens (contract §6.3): 258 when both sides are at most 384 px; a larger one is cut
- * into square tiles of min(width, height) / 1.5 px (clamped to 256–768), 258 tokens each. An image
- * whose size cannot be read (no bytes, an unknown format) counts as one tile. Every image counted
- * 258 before, so a batch of 3,000 px page scans was billed a tenth of what Google bills.
- */
-export function imageTokens(data: Uint8Array | undefined): number {
-  const size = data ? imageSize(data) : undefined;
-  if (!size || (size.width <= 384 && size.height <= 384)) return TOKENS_PER_IMAGE;
-  const tile = Math.min(768, Math.max(256, Math.floor(Math.min(size.width, size.height) / 1.5)));
-  return TOKENS_PER_IMAGE * Math.ceil(size.width / tile) * Math.ceil(size.height / tile);
 }
 
 function modalityOf(mimeType: string): Modality {

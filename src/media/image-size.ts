@@ -1,6 +1,7 @@
 /**
  * Width and height of a PNG, JPEG, GIF or WebP from its header, or undefined for anything else (or
- * a header too short or damaged to read): the emulator counts an image's tokens by its size.
+ * a header too short or damaged to read): an image's tokens are counted by its size (media-tokens.ts),
+ * by the emulator as Google bills them and by the local estimate.
  */
 export function imageSize(bytes: Uint8Array): { width: number; height: number } | undefined {
   const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
