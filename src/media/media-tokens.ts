@@ -3,6 +3,7 @@
  * for the emulator (which bills by it) and the local estimate (which plans by it), so the two agree.
  */
 import { imageSize } from './image-size.js';
+import { mediaDurationSeconds } from './media-duration.js';
 
 /** Tokens of a small image (both sides at most 384 px), of one tile of a larger one, and of a PDF page. */
 export const TOKENS_PER_IMAGE = 258;
@@ -28,4 +29,28 @@ export function imageTokensOfSize(size: { width: number; height: number }): numb
 export function imageTokens(bytes: Uint8Array | undefined): number {
   const size = bytes ? imageSize(bytes) : undefined;
   return size ? imageTokensOfSize(size) : TOKENS_PER_IMAGE;
+}
+
+/** Gemini's rates for audio and video (DOCS tokens page; contract §6.3): tokens per second. */
+export const AUDIO_TOKENS_PER_SECOND = 32;
+export const VIDEO_TOKENS_PER_SECOND = 263;
+
+/**
+ * Bytes per second assumed where a file's duration cannot be read from its headers (another
+ * container, a damaged header): 128 kbit/s for audio (a common MP3/AAC rate), 2 Mbit/s for video
+ * (a typical 720p H.264 stream). Rough, but far closer than a token per 4 bytes, which counted a
+ * one-minute 1 MB MP3 as 262,144 tokens where Google counts 1,920.
+ */
+export const ASSUMED_AUDIO_BYTES_PER_SECOND = 16_000;
+export const ASSUMED_VIDEO_BYTES_PER_SECOND = 250_000;
+
+/**
+ * Tokens of an audio or video file: its seconds (from WAV, MP3 or MP4/MOV headers, else its size
+ * over the assumed byte rate) times Gemini's rate per second, rounded up.
+ */
+export function timedMediaTokens(kind: 'audio' | 'video', bytes: Uint8Array): number {
+  const seconds =
+    mediaDurationSeconds(bytes) ??
+    bytes.byteLength / (kind === 'audio' ? ASSUMED_AUDIO_BYTES_PER_SECOND : ASSUMED_VIDEO_BYTES_PER_SECOND);
+  return Math.ceil(seconds * (kind === 'audio' ? AUDIO_TOKENS_PER_SECOND : VIDEO_TOKENS_PER_SECOND));
 }

@@ -1,4 +1,4 @@
-import { imageTokens, TOKENS_PER_IMAGE } from '../../media/media-tokens.js';
+import { imageTokens, timedMediaTokens, TOKENS_PER_IMAGE } from '../../media/media-tokens.js';
 import { partsOf, responseSchemasOf, type WireGenerateRequest, type WirePart } from './wire-request.js';
 
 export { TOKENS_PER_IMAGE };
@@ -41,6 +41,9 @@ function mediaTokens(
   if (modality === 'IMAGE') return { modality, tokens: imageTokens(data), chars: 0 };
   if (modality === 'DOCUMENT')
     return { modality, tokens: TOKENS_PER_IMAGE * (data ? pdfPageCount(data) : 1), chars: 0 };
+  // Audio and video are billed by the second (32 and 263 tokens), their length read from the headers.
+  if (data && (modality === 'AUDIO' || modality === 'VIDEO'))
+    return { modality, tokens: timedMediaTokens(modality === 'AUDIO' ? 'audio' : 'video', data), chars: 0 };
   // Text sent as a file is billed like text; other binaries have no cheap exact rule, so ~1 token / 4 bytes.
   if (mimeType.startsWith('text/') && data)
     return { modality: 'TEXT', tokens: 0, chars: Buffer.from(data).toString('utf8').length };

@@ -120,9 +120,14 @@ describe('countRequestTokens', () => {
     expect(tokens('image/png', Buffer.from([1, 2, 3]))).toBe(258);
   });
 
-  it('counts other binaries at ~1 token per 4 bytes, and inline text files as text', () => {
-    const audio = { inlineData: { mimeType: 'audio/wav', data: Buffer.alloc(1000).toString('base64') } };
-    expect(countRequestTokens(withParts([audio]))).toBe(250);
+  it('counts unreadable audio by its size at an assumed 16,000 bytes a second, other binaries at ~1 token per 4 bytes, and inline text files as text', () => {
+    // No header to read a length from: 32,000 bytes are 2 s, 32 tokens each.
+    const audio = { inlineData: { mimeType: 'audio/wav', data: Buffer.alloc(32_000).toString('base64') } };
+    expect(countRequestTokens(withParts([audio]))).toBe(64);
+    const other = {
+      inlineData: { mimeType: 'application/zip', data: Buffer.alloc(1000).toString('base64') },
+    };
+    expect(countRequestTokens(withParts([other]))).toBe(250);
     const note = { inlineData: { mimeType: 'text/plain', data: Buffer.from('12345678').toString('base64') } };
     expect(countRequestTokens(withParts([{ text: 'abcd' }, note]))).toBe(3);
   });

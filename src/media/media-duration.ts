@@ -1,0 +1,122 @@
+/**
+ * Seconds of an audio or video file from its container's headers, where they say it cheaply and
+ * reliably: WAV (RIFF `fmt ` byte rate and `data` size), MP3 (the Xing/Info frame count, else the
+ * first frame's constant bit rate) and MP4/MOV (the `mvhd` box's duration and time scale).
+ * Undefined for anything else, or headers too short or damaged to read: Gemini counts audio and
+ * video by the second (media-tokens.ts), so a duration is what its count needs.
+ */
+export function mediaDurationSeconds(bytes: Uint8Array): number | undefined {
+  const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  try {
+    const seconds =
+      data.length >= 12 &&
+      data.toString('latin1', 0, 4) === 'RIFF' &&
+      data.toString('latin1', 8, 12) === 'WAVE'
+        ? wavSeconds(data)
+        : data.length >= 8 && data.toString('latin1', 4, 8) === 'ftyp'
+          ? mp4Seconds(data)
+          : mp3Seconds(data);
+    return seconds !== undefined && Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A WAV's `data` bytes over the byte rate of its `fmt ` chunk. */
+function wavSeconds(data: Buffer): number | undefined {
+  let byteRate: number | undefined;
+  for (let at = 12; at + 8 <= data.length;) {
+    const id = data.toString('latin1', at, at + 4);
+    const size = data.readUInt32LE(at + 4);
+    if (id === 'fmt ') byteRate = data.readUInt32LE(at + 16);
+    if (id === 'data') {
+      // A streamed WAV leaves the size unset (0 or 0xFFFFFFFF): the data runs to the end.
+      const available = data.length - (at + 8);
+      const bytes = size === 0 || size === 0xffffffff ? available : size;
+      return byteRate ? bytes / byteRate : undefined;
+    }
+    at += 8 + size + (size % 2); // chunks are padded to an even length
+  }
+  return undefined;
+}
+
+/** An MP4/MOV's duration from `moov/mvhd`, wherever `moov` sits among the top-level boxes. */
+function mp4Seconds(data: Buffer): number | undefined {
+  const moov = findBox(data, 0, data.length, 'moov');
+  const mvhd = moov && findBox(data, moov.start, moov.end, 'mvhd');
+  if (!mvhd) return undefined;
+  const version = data[mvhd.start];
+  const [timescale, duration] =
+    version === 1
+      ? [data.readUInt32BE(mvhd.start + 20), Number(data.readBigUInt64BE(mvhd.start + 24))]
+      : [data.readUInt32BE(mvhd.start + 12), data.readUInt32BE(mvhd.start + 16)];
+  return timescale > 0 ? duration / timescale : undefined;
+}
+
+/** The body (after its header) of the first box of `type` between `from` and `to`. */
+function findBox(
+  data: Buffer,
+  from: number,
+  to: number,
+  type: string,
+): { start: number; end: number } | undefined {
+  for (let at = from; at + 8 <= to;) {
+    let size = data.readUInt32BE(at);
+    let header = 8;
+    if (size === 1) {
+      size = Number(data.readBigUInt64BE(at + 8));
+      header = 16;
+    } else if (size === 0) size = to - at; // the last box, to the end
+    if (size < header) return undefined;
+    if (data.toString('latin1', at + 4, at + 8) === type)
+      return { start: at + header, end: Math.min(at + size, to) };
+    at += size;
+  }
+  return undefined;
+}
+
+/** kbit/s of MPEG audio Layer III by bit-rate index: MPEG-1, then MPEG-2 and 2.5. */
+const MP3_BITRATES: Record<'v1' | 'v2', readonly number[]> = {
+  v1: [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],
+  v2: [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
+};
+const MP3_SAMPLE_RATES: Record<number, readonly number[]> = {
+  3: [44100, 48000, 32000], // MPEG-1
+  2: [22050, 24000, 16000], // MPEG-2
+  0: [11025, 12000, 8000], // MPEG-2.5
+};
+
+/**
+ * An MP3's seconds: its first frame (after an ID3v2 tag) carries a Xing/Info header with the frame
+ * count (a VBR file's only reliable length), else its bit rate is taken as constant over the audio.
+ */
+function mp3Seconds(data: Buffer): number | undefined {
+  let at = 0;
+  if (data.length >= 10 && data.toString('latin1', 0, 3) === 'ID3') {
+    // The tag's size is "syncsafe": 7 bits per byte; a footer (flag 0x10) adds 10 bytes.
+    let size = 0;
+    for (let index = 6; index < 10; index++) size = (size << 7) | (data.readUInt8(index) & 0x7f);
+    at = 10 + size + (data.readUInt8(5) & 0x10 ? 10 : 0);
+  }
+  if (at + 4 > data.length) return undefined;
+  const header = data.readUInt32BE(at);
+  if ((header & 0xffe00000) >>> 0 !== 0xffe00000) return undefined;
+  const version = (header >>> 19) & 3;
+  const layer = (header >>> 17) & 3;
+  const sampleRate = MP3_SAMPLE_RATES[version]?.[(header >>> 10) & 3];
+  const kbps = MP3_BITRATES[version === 3 ? 'v1' : 'v2'][(header >>> 12) & 15];
+  // Layer III only (layer bits 01): the MP3s Gemini takes.
+  if (layer !== 1 || !sampleRate || !kbps) return undefined;
+  const mono = ((header >>> 6) & 3) === 3;
+  const samplesPerFrame = version === 3 ? 1152 : 576;
+  const sideInfo = version === 3 ? (mono ? 17 : 32) : mono ? 9 : 17;
+  const xing = at + 4 + sideInfo;
+  if (xing + 12 <= data.length) {
+    const tag = data.toString('latin1', xing, xing + 4);
+    if ((tag === 'Xing' || tag === 'Info') && data.readUInt32BE(xing + 4) & 1)
+      return (data.readUInt32BE(xing + 8) * samplesPerFrame) / sampleRate;
+  }
+  const trailer =
+    data.length >= 128 && data.toString('latin1', data.length - 128, data.length - 125) === 'TAG' ? 128 : 0;
+  return ((data.length - at - trailer) * 8) / (kbps * 1000);
+}

@@ -1,0 +1,60 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { emulatorSandbox, sdkFor } from './harness.js';
+import { cbrMp3Bytes, mp4Bytes, vbrMp3Bytes, wavBytes } from '../media/timed-media.js';
+
+const MODEL = 'gemini-2.5-flash';
+
+/** One user turn of a short prompt (3 tokens) and one inline media part. */
+function inline(mimeType: string, bytes: Buffer) {
+  return [
+    {
+      role: 'user',
+      parts: [{ text: 'Describe it.' }, { inlineData: { mimeType, data: bytes.toString('base64') } }],
+    },
+  ];
+}
+
+// Google counts audio at 32 tokens a second and video at 263 (gemini-facts.md, contract §6.3); the
+// emulator reads the length from the container's headers (a token per 4 bytes before).
+describe('emulator: audio and video are counted by the second', () => {
+  const sandbox = emulatorSandbox();
+
+  it('counts audio at 32 tokens a second, its length read from WAV and MP3 headers', async () => {
+    const ai = sdkFor(await sandbox.startEmulator());
+    const count = async (mimeType: string, bytes: Buffer) =>
+      ((await ai.models.countTokens({ model: MODEL, contents: inline(mimeType, bytes) })).totalTokens ?? 0) -
+      3;
+    expect(await count('audio/wav', wavBytes(10))).toBe(10 * 32);
+    // Constant bit rate, after an ID3 tag: the audio bytes over the first frame's 128 kbit/s.
+    expect(await count('audio/mp3', cbrMp3Bytes(5))).toBe(5 * 32);
+    // Variable bit rate: the Xing header's frame count, 1,152 samples each at 44.1 kHz.
+    expect(await count('audio/mpeg', vbrMp3Bytes(1000))).toBe(Math.ceil(((1000 * 1152) / 44100) * 32));
+    // A container whose length is not read (Ogg): its size at an assumed 128 kbit/s (16,000 bytes/s).
+    const ogg = Buffer.concat([Buffer.from('OggS'), Buffer.alloc(31_996)]);
+    expect(await count('audio/ogg', ogg)).toBe(2 * 32);
+  });
+
+  it('counts and bills video at 263 tokens a second from the MP4 mvhd box, inline or uploaded', async () => {
+    const emulator = await sandbox.startEmulator();
+    const ai = sdkFor(emulator);
+    const clip = mp4Bytes(12);
+    const counted = await ai.models.countTokens({ model: MODEL, contents: inline('video/mp4', clip) });
+    expect(counted.totalTokens).toBe(3 + 12 * 263);
+
+    const path = join(sandbox.tempDir('video'), 'clip.mp4');
+    writeFileSync(path, clip);
+    const file = await ai.files.upload({ file: path, config: { mimeType: 'video/mp4' } });
+    const contents = [
+      {
+        role: 'user',
+        parts: [{ text: 'Describe it.' }, { fileData: { fileUri: file.uri ?? '', mimeType: 'video/mp4' } }],
+      },
+    ];
+    expect((await ai.models.countTokens({ model: MODEL, contents })).totalTokens).toBe(3 + 12 * 263);
+    const answer = await ai.models.generateContent({ model: MODEL, contents });
+    expect(answer.usageMetadata?.promptTokenCount).toBe(3 + 12 * 263);
+    expect(emulator.ledger.entries().map((entry) => entry.inputTokens)).toEqual([3 + 12 * 263]);
+  });
+});
