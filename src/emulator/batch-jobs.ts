@@ -6,7 +6,8 @@ import { checkBatchAdmission } from './batch-admission.js';
 import type { EmulatedClock } from './clock.js';
 import { fileResolver } from './file-references.js';
 import type { JobFault } from './fault-plan.js';
-import { invalidArgument, notFound } from './google-error.js';
+import { invalidArgument, notFound, unknownFields } from './google-error.js';
+import { unknownBatchFields } from './request-fields.js';
 import type { EmulatorQuotas } from './options.js';
 import { paginate, type Page } from './paging.js';
 import { quotaGoogleError } from './quotas.js';
@@ -77,6 +78,9 @@ export class BatchJobs {
 
   /** Validates a `batchGenerateContent` body, checks admission quotas and enqueues the job. */
   async create(model: string, body: unknown): Promise<BatchJob> {
+    // The body is parsed whole before anything else: a field Google does not know refuses it.
+    const unknown = isJsonObject(body) ? unknownBatchFields(body) : [];
+    if (unknown.length > 0) throw unknownFields(unknown);
     const batch = isJsonObject(body) && isJsonObject(body.batch) ? body.batch : undefined;
     if (!batch || !isJsonObject(batch.inputConfig))
       throw invalidArgument('Request must contain batch.inputConfig.');

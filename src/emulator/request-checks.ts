@@ -36,11 +36,22 @@ export function requestRefusal(
   if (!isJsonObject(body)) return invalidArgument(`* ${what}: the request must be a JSON object`);
   const unknown = unknownRequestFields(body, prefix);
   if (unknown.length > 0) return unknownFields(unknown);
-  if (!Array.isArray(body.contents) || body.contents.length === 0)
-    return invalidArgument(`* ${what}.contents: contents is not specified`);
+  const noContents = missingContents(body, what);
+  if (noContents) return noContents;
   const thinking = catalogModel(model)?.thinking ?? 'none';
   const budget = thinkingRefusal(thinking, body as WireGenerateRequest);
   return budget === undefined ? undefined : invalidArgument(budget);
+}
+
+/**
+ * Google's 400 for a GenerateContentRequest without contents (none, or an empty list), its field
+ * path in `what`: `* GenerateContentRequest.contents: contents is not specified`.
+ */
+export function missingContents(request: Record<string, unknown>, what: string): GoogleError | undefined {
+  const contents = request.contents;
+  return Array.isArray(contents) && contents.length > 0
+    ? undefined
+    : invalidArgument(`* ${what}.contents: contents is not specified`);
 }
 
 /** The body as a GenerateContentRequest, or Google's 400 (see requestRefusal). */

@@ -134,3 +134,49 @@ export function unknownRequestFields(request: Record<string, unknown>, prefix = 
   }
   return found;
 }
+
+/*
+ * The create body of `batchGenerateContent`: `{batch: GenerateContentBatch}` (the REST reference's
+ * fields, output-only ones included, which the parser knows and ignores; `webhookConfig` as SDK 3.x
+ * sends it), its `inputConfig` and each inline item. Google refuses an unknown name anywhere in it.
+ */
+const CREATE_BODY = known(['batch']);
+const BATCH = known([
+  'model',
+  'name',
+  'displayName',
+  'inputConfig',
+  'output',
+  'createTime',
+  'endTime',
+  'updateTime',
+  'batchStats',
+  'state',
+  'priority',
+  'webhookConfig',
+]);
+const INPUT_CONFIG = known(['fileName', 'requests']);
+const INLINED_REQUESTS = known(['requests']);
+const INLINED_REQUEST = known(['request', 'metadata']);
+
+/**
+ * Every field of a `batchGenerateContent` body Google's parser would not know, outside the inline
+ * requests themselves (unknownRequestFields checks those), with its place as Google names it.
+ */
+export function unknownBatchFields(body: Record<string, unknown>): UnknownField[] {
+  const found = unknownIn(body, CREATE_BODY, '');
+  const batch = body.batch;
+  found.push(...unknownIn(batch, BATCH, 'batch'));
+  if (!isJsonObject(batch)) return found;
+  const inputConfig = batch.inputConfig ?? batch.input_config;
+  found.push(...unknownIn(inputConfig, INPUT_CONFIG, 'batch.input_config'));
+  if (!isJsonObject(inputConfig)) return found;
+  const requests = inputConfig.requests;
+  found.push(...unknownIn(requests, INLINED_REQUESTS, 'batch.input_config.requests'));
+  const items = isJsonObject(requests) ? requests.requests : undefined;
+  if (Array.isArray(items))
+    items.forEach((item, index) =>
+      found.push(...unknownIn(item, INLINED_REQUEST, `batch.input_config.requests.requests[${index}]`)),
+    );
+  return found;
+}

@@ -156,6 +156,92 @@ describe('emulator strictness: what Google refuses, the emulator refuses', () =>
     expect(emulator.ledger.entries().map((entry) => entry.key)).toEqual(['fine']);
   });
 
+  it('refuses a batch create with a field of the batch Google does not know, or an inline request without contents, creating nothing', async () => {
+    const emulator = await sandbox.startEmulator({ timeScale: 3600, turnaroundMs: 60_000 });
+    const url = `${emulator.url}/v1beta/models/${MODEL}:batchGenerateContent`;
+    const request = { contents: [{ parts: [{ text: 'a' }] }] };
+    const typo = await post(url, {
+      batch: { displayName: 'x', priorty: '5', inputConfig: { requests: { requests: [{ request }] } } },
+    });
+    expect(typo).toEqual({
+      status: 400,
+      body: {
+        error: {
+          code: 400,
+          status: 'INVALID_ARGUMENT',
+          message: `Invalid JSON payload received. Unknown name "priorty" at 'batch': Cannot find field.`,
+          details: [
+            {
+              '@type': 'type.googleapis.com/google.rpc.BadRequest',
+              fieldViolations: [
+                {
+                  field: 'batch',
+                  description: `Invalid JSON payload received. Unknown name "priorty" at 'batch': Cannot find field.`,
+                },
+              ],
+            },
+          ],
+        },
+      },
+    });
+    const nested = await post(url, {
+      batch: { inputConfig: { requests: { requests: [{ request, metadata: {}, key: 'a' }] } } },
+    });
+    expect(nested.body.error?.message).toBe(
+      `Invalid JSON payload received. Unknown name "key" at 'batch.input_config.requests.requests[0]': Cannot find field.`,
+    );
+    const empty = await post(url, {
+      batch: {
+        inputConfig: { requests: { requests: [{ request }, { request: {}, metadata: { key: 'b' } }] } },
+      },
+    });
+    expect(empty.status).toBe(400);
+    expect(empty.body.error).toMatchObject({
+      status: 'INVALID_ARGUMENT',
+      message:
+        '* BatchGenerateContentRequest.batch.input_config.requests.requests[1].request.contents: contents is not specified',
+    });
+    const ai = sdkFor(emulator);
+    expect((await ai.batches.list()).page).toEqual([]);
+
+    // Every field the SDK sends is known: displayName, webhookConfig, an inline request's model.
+    const job = await ai.batches.create({
+      model: MODEL,
+      src: [{ contents: 'a', model: MODEL, metadata: { key: 'a' } }],
+      config: { displayName: 'fine', webhookConfig: { uris: ['https://example.invalid/hook'] } },
+    });
+    expect(job.name).toMatch(/^batches\//);
+
+    // In an input file only the line without contents fails, with gRPC code 3.
+    const dir = sandbox.tempDir('strict-contents');
+    const bare = JSON.stringify({ key: 'bare', request: { generationConfig: { temperature: 1 } } });
+    writeFileSync(join(dir, 'in.jsonl'), `${inputLine('fine', 'a')}\n${bare}\n`);
+    const file = await ai.files.upload({ file: join(dir, 'in.jsonl'), config: { mimeType: 'text/plain' } });
+    const fromFile = await ai.batches.create({ model: MODEL, src: file.name ?? '' });
+    const done = (await pollUntilDone(emulator, fromFile.name ?? '')) as {
+      metadata: { output: { responsesFile: string } };
+    };
+    await ai.files.download({
+      file: done.metadata.output.responsesFile,
+      downloadPath: join(dir, 'out.jsonl'),
+    });
+    const rows = readFileSync(join(dir, 'out.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { key: string; error?: { code: number; message: string } });
+    expect(rows.find((row) => row.key === 'bare')?.error).toEqual({
+      code: 3,
+      message: '* GenerateContentRequest.contents: contents is not specified',
+    });
+    // Billed: the SDK's inline job and the file's good line, nothing of the refused creates.
+    expect(
+      emulator.ledger
+        .entries()
+        .map((entry) => entry.key ?? '')
+        .sort(),
+    ).toEqual(['a', 'fine']);
+  });
+
   it('refuses inline batch requests over 20 MB in all with 400, and so a generateContent body', async () => {
     const emulator = await sandbox.startEmulator();
     const text = 'x'.repeat(1024 * 1024);
