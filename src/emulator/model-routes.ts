@@ -8,7 +8,8 @@ import {
 } from './model/index.js';
 import { quotaErrorBody } from './quotas.js';
 import { waitUntil } from './clock.js';
-import { GoogleError, MAX_REQUEST_BYTES } from './google-error.js';
+import { GoogleError, MAX_REQUEST_BYTES, unknownFields } from './google-error.js';
+import { unknownCountTokensFields } from './request-fields.js';
 import { requestedTier, shedError } from './service-tiers.js';
 import { billAnswer } from './billing.js';
 import { generateRequestOf, inputTokenRefusal, requireModel } from './request-checks.js';
@@ -93,9 +94,13 @@ export function modelRoutes(state: EmulatorState): Hono<Env> {
       state.models,
     );
     const body = await jsonBody(c, MAX_REQUEST_BYTES);
+    const unknown = isJsonObject(body) ? unknownCountTokensFields(body) : [];
+    if (unknown.length > 0) throw unknownFields(unknown);
     // The SDK sends `contents`; the REST API also takes a whole `generateContentRequest`.
-    const wrapped =
-      isJsonObject(body) && isJsonObject(body.generateContentRequest) ? body.generateContentRequest : body;
+    const whole = isJsonObject(body)
+      ? (body.generateContentRequest ?? body.generate_content_request)
+      : undefined;
+    const wrapped = isJsonObject(whole) ? whole : body;
     const request = generateRequestOf(wrapped, 'CountTokensRequest', model);
     requireFiles(state, request);
     const details = requestTokenDetails(request, fileResolver(state.files));

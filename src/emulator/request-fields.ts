@@ -180,3 +180,15 @@ export function unknownBatchFields(body: Record<string, unknown>): UnknownField[
     );
   return found;
 }
+
+/**
+ * A `countTokens` body takes `contents` or a whole `generateContentRequest`, nothing else: a
+ * top-level `systemInstruction`, `tools` or `generationConfig` is an unknown name to Google (the SDK
+ * refuses them before sending, contract §7).
+ */
+const COUNT_TOKENS = known(['contents', 'generateContentRequest']);
+
+/** The top-level fields of a countTokens body Google's parser would not know. */
+export function unknownCountTokensFields(body: Record<string, unknown>): UnknownField[] {
+  return unknownIn(body, COUNT_TOKENS, '');
+}

@@ -242,6 +242,27 @@ describe('emulator strictness: what Google refuses, the emulator refuses', () =>
     ).toEqual(['a', 'fine']);
   });
 
+  it('refuses countTokens with a top-level systemInstruction (or generationConfig) as Google does; a whole generateContentRequest may carry one', async () => {
+    const emulator = await sandbox.startEmulator();
+    const url = `${emulator.url}/v1beta/models/${MODEL}:countTokens`;
+    const contents = [{ role: 'user', parts: [{ text: 'Count me.' }] }];
+    const systemInstruction = { parts: [{ text: 'Be brief.' }] };
+    const refused = await post(url, { contents, systemInstruction, generationConfig: { temperature: 1 } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({
+      status: 'INVALID_ARGUMENT',
+      message: [
+        'Invalid JSON payload received. Unknown name "systemInstruction": Cannot find field.',
+        'Invalid JSON payload received. Unknown name "generationConfig": Cannot find field.',
+      ].join('\n'),
+    });
+    const whole = await post(url, {
+      generateContentRequest: { model: `models/${MODEL}`, contents, systemInstruction },
+    });
+    expect(whole).toMatchObject({ status: 200, body: { totalTokens: 5 } }); // 18 characters of text in all
+    expect((await post(url, { contents })).body).toMatchObject({ totalTokens: 3 });
+  });
+
   it('refuses inline batch requests over 20 MB in all with 400, and so a generateContent body', async () => {
     const emulator = await sandbox.startEmulator();
     const text = 'x'.repeat(1024 * 1024);
