@@ -1,7 +1,7 @@
 import { copyFile, link } from 'node:fs/promises';
 import { countRequestTokens, type FileResolver, type WireGenerateRequest } from './model/index.js';
 import type { FileStore } from './file-store.js';
-import { GRPC_CODE, invalidArgument, notFound, unknownFields, type RowStatus } from './google-error.js';
+import { fileGone, GRPC_CODE, invalidArgument, unknownFields, type RowStatus } from './google-error.js';
 import { missingContents } from './request-checks.js';
 import { unknownRequestFields } from './request-fields.js';
 import { isJsonObject } from './json-object.js';
@@ -47,8 +47,9 @@ export async function readJobInput(
   let requestCount = 0;
   let inputTokens = 0;
   if (typeof inputConfig.fileName === 'string') {
+    // Google's answer for any file the project cannot use (a 404 before: requests elsewhere got 403).
     const file = files.get(inputConfig.fileName);
-    if (!file) throw notFound(inputConfig.fileName);
+    if (!file) throw fileGone(inputConfig.fileName);
     await link(file.path, privatePath).catch(() => copyFile(file.path, privatePath));
     for await (const entry of readInputFile(privatePath)) {
       requestCount += 1;

@@ -154,7 +154,7 @@ describe('emulator Batch API through the SDK', () => {
     const emulator = await sandbox.startEmulator();
     const ai = sdkFor(emulator);
     await expect(ai.batches.create({ model: MODEL, src: 'files/doesnotexist' })).rejects.toMatchObject({
-      status: 404,
+      status: 403,
     });
     const response = await fetch(`${emulator.url}/v1beta/models/${MODEL}:batchGenerateContent`, {
       method: 'POST',

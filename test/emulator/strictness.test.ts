@@ -263,6 +263,22 @@ describe('emulator strictness: what Google refuses, the emulator refuses', () =>
     expect((await post(url, { contents })).body).toMatchObject({ totalTokens: 3 });
   });
 
+  it('refuses a batch from an input file that does not exist with 403 PERMISSION_DENIED, as every other use of a missing file', async () => {
+    const emulator = await sandbox.startEmulator();
+    const ai = sdkFor(emulator);
+    const refusal = await refusalOf(ai.batches.create({ model: MODEL, src: 'files/nosuchfile' }));
+    expect(refusal).toEqual({
+      status: 403,
+      body: {
+        error: {
+          code: 403,
+          status: 'PERMISSION_DENIED',
+          message: 'You do not have permission to access the File nosuchfile or it may not exist.',
+        },
+      },
+    });
+  });
+
   it('refuses inline batch requests over 20 MB in all with 400, and so a generateContent body', async () => {
     const emulator = await sandbox.startEmulator();
     const text = 'x'.repeat(1024 * 1024);
