@@ -40,6 +40,8 @@ export function fileRoutes(state: EmulatorState): Hono<Env> {
       if (Number.isFinite(declared) && files.usedBytes() + declared > state.fileStorageBytes)
         throw fileStorageQuotaError(state.fileStorageBytes);
       const id = files.startUpload({
+        // Honoured as Google does: the file gets the name the caller asked for.
+        name: typeof meta.name === 'string' && meta.name !== '' ? meta.name : undefined,
         displayName: typeof meta.displayName === 'string' ? meta.displayName : undefined,
         mimeType,
       });

@@ -30,6 +30,8 @@ export interface StoredFile {
 }
 
 interface UploadSession {
+  /** The name the upload asked for (`files/x`), else one is drawn at the end. */
+  name: string | undefined;
   displayName: string | undefined;
   mimeType: string;
   path: string;
@@ -63,10 +65,21 @@ export class FileStore {
     await mkdir(join(this.dir, 'uploads'), { recursive: true });
   }
 
-  /** Opens a resumable upload session and returns its id (the `upload_id` of the upload URL). */
-  startUpload(meta: { displayName?: string | undefined; mimeType?: string | undefined }): string {
+  /**
+   * Opens a resumable upload session and returns its id (the `upload_id` of the upload URL). A
+   * requested `name` is checked now (its form, and that no live file has it), so a bad one is
+   * refused before any byte moves.
+   */
+  startUpload(meta: {
+    name?: string | undefined;
+    displayName?: string | undefined;
+    mimeType?: string | undefined;
+  }): string {
+    const name = meta.name === undefined ? undefined : requestedFileName(meta.name);
+    if (name !== undefined) this.requireFree(name);
     const id = randomId(this.random, 24);
     this.sessions.set(id, {
+      name,
       displayName: meta.displayName,
       mimeType: meta.mimeType || 'application/octet-stream',
       path: join(this.dir, 'uploads', id),
@@ -119,7 +132,16 @@ export class FileStore {
       }
       if (!finalize) return { received: session.received };
       this.sessions.delete(id);
-      const name = this.newName();
+      // Another upload may have taken the requested name since this one started.
+      if (session.name !== undefined) {
+        try {
+          this.requireFree(session.name);
+        } catch (error) {
+          await rm(session.path, { force: true });
+          throw error;
+        }
+      }
+      const name = session.name ?? this.newName();
       const path = this.pathOf(name);
       await appendFile(session.path, ''); // an upload without bytes has no session file yet
       await rename(session.path, path);
@@ -289,6 +311,11 @@ export class FileStore {
     void rm(file.path, { force: true });
   }
 
+  /** Google's 409 when a live file already has `name`. */
+  private requireFree(name: string): void {
+    if (this.get(name)) throw new GoogleError('ALREADY_EXISTS', `File ${name} already exists.`);
+  }
+
   private newName(prefix = ''): string {
     for (;;) {
       const name = `files/${prefix}${randomId(this.random, 12)}`;
@@ -299,4 +326,19 @@ export class FileStore {
   private pathOf(name: string): string {
     return join(this.dir, 'files', name.slice('files/'.length));
   }
+}
+
+/**
+ * The name an upload asks for (`files/x` or `x`, as SDK 3.x sends `config.name`), checked as the
+ * File resource documents it: an id of up to 40 lowercase letters, digits and dashes, neither
+ * starting nor ending with a dash; anything else is a 400.
+ */
+function requestedFileName(requested: string): string {
+  const id = requested.startsWith('files/') ? requested.slice('files/'.length) : requested;
+  if (!/^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/.test(id)) {
+    throw invalidArgument(
+      `Invalid file name "${requested}": its id may hold up to 40 lowercase letters, digits and dashes (-), and cannot start or end with a dash.`,
+    );
+  }
+  return `files/${id}`;
 }

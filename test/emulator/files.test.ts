@@ -95,6 +95,44 @@ describe('emulator Files API through the SDK', () => {
     ).rejects.toMatchObject({ status: 403 });
   });
 
+  it('names an upload as asked (config.name), refusing a malformed name with 400 and a taken one with 409', async () => {
+    const emulator = await sandbox.startEmulator();
+    const dir = sandbox.tempDir('named');
+    writeFileSync(join(dir, 'scan.txt'), 'page one');
+    const ai = sdkFor(emulator);
+    const upload = (name: string) =>
+      ai.files.upload({ file: join(dir, 'scan.txt'), config: { name, mimeType: 'text/plain' } });
+
+    const named = await upload('scan-0001');
+    expect(named).toMatchObject({ name: 'files/scan-0001', uri: `${emulator.url}/v1beta/files/scan-0001` });
+    expect(await ai.files.get({ name: 'files/scan-0001' })).toMatchObject({ sizeBytes: '8' });
+    expect((await emulator.storedFile('files/scan-0001'))?.toString()).toBe('page one');
+
+    const refusal = async (call: Promise<unknown>) => {
+      const error = (await call.then(
+        () => new Error('expected the upload to be refused'),
+        (caught: unknown) => caught,
+      )) as Error & { status?: number };
+      return { status: error.status, body: JSON.parse(error.message) as { error: { status: string } } };
+    };
+    const taken = await refusal(upload('scan-0001'));
+    expect(taken).toEqual({
+      status: 409,
+      body: {
+        error: { code: 409, status: 'ALREADY_EXISTS', message: 'File files/scan-0001 already exists.' },
+      },
+    });
+    for (const bad of ['Scan_1', '-scan', 'scan-', 'x'.repeat(41)]) {
+      const malformed = await refusal(upload(bad));
+      expect(malformed.status).toBe(400);
+      expect(malformed.body.error.status).toBe('INVALID_ARGUMENT');
+    }
+    expect(await upload('x'.repeat(40))).toMatchObject({ name: `files/${'x'.repeat(40)}` });
+    // Deleted, the name is free again.
+    await ai.files.delete({ name: 'files/scan-0001' });
+    expect(await upload('scan-0001')).toMatchObject({ name: 'files/scan-0001' });
+  });
+
   it('downloads a generated results file through the SDK, on v1 and v1alpha, and on the REST /download/ path', async () => {
     const emulator = await sandbox.startEmulator({ timeScale: 3600, turnaroundMs: 60_000 });
     const dir = sandbox.tempDir('files-download');
