@@ -27,9 +27,14 @@ describe('emulator building blocks', () => {
   });
 
   it('turns malformed input lines into per-line INVALID_ARGUMENT errors', () => {
-    expect(parseInputLine('{"key":"a","request":{"contents":[]}}', 1)).toEqual({
+    expect(parseInputLine('{"key":"a","request":{"contents":[{"parts":[{"text":"hi"}]}]}}', 1)).toEqual({
       key: 'a',
-      request: { contents: [] },
+      request: { contents: [{ parts: [{ text: 'hi' }] }] },
+    });
+    // No contents (or none in the list) is Google's INVALID_ARGUMENT for that line.
+    expect(parseInputLine('{"key":"b","request":{"contents":[]}}', 2)).toEqual({
+      key: 'b',
+      invalid: { code: 3, message: '* GenerateContentRequest.contents: contents is not specified' },
     });
     expect(parseInputLine('{oops', 7)).toMatchObject({
       key: null,

@@ -211,6 +211,7 @@ describe('emulator strictness: what Google refuses, the emulator refuses', () =>
       config: { displayName: 'fine', webhookConfig: { uris: ['https://example.invalid/hook'] } },
     });
     expect(job.name).toMatch(/^batches\//);
+    await pollUntilDone(emulator, job.name ?? '');
 
     // In an input file only the line without contents fails, with gRPC code 3.
     const dir = sandbox.tempDir('strict-contents');
