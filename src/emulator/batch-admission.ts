@@ -1,6 +1,6 @@
 import { QuotaError, quotaViolation, type QuotaViolation } from './quotas.js';
 
-/** Batch admission limits (structurally EmulatorQuotas' batch fields, so the options object can be passed as is). */
+/** Batch admission limits: the project's concurrent jobs, and the job's model's enqueued tokens. */
 export interface BatchLimits {
   maxConcurrentBatchJobs: number;
   maxEnqueuedTokensPerModel: number;

@@ -9,6 +9,7 @@ import type { JobFault } from './fault-plan.js';
 import { invalidArgument, notFound, unknownFields } from './google-error.js';
 import { unknownBatchFields } from './request-fields.js';
 import type { EmulatorQuotas } from './options.js';
+import { modelQuotas } from './model-quotas.js';
 import { paginate, type Page } from './paging.js';
 import { quotaGoogleError } from './quotas.js';
 import { randomId, seededRandom, type Random } from './seeded-random.js';
@@ -165,7 +166,10 @@ export class BatchJobs {
       activeJobs,
       enqueuedTokensForModel,
       newJobTokens,
-      limits: quotas,
+      limits: {
+        maxConcurrentBatchJobs: quotas.maxConcurrentBatchJobs,
+        maxEnqueuedTokensPerModel: modelQuotas(quotas, model).maxEnqueuedTokensPerModel,
+      },
       model,
     });
     // RetryInfo is read by clients living in real time: an emulated minute is 1/timeScale as long.

@@ -4,22 +4,28 @@ import { resolveTiers, type TierBehaviour, type TierOptions, type TierQuotas } f
 import { SYNC_LANES, type SyncLane } from '../lanes/lane.js';
 import { WavebatchError } from '../errors.js';
 import type { TurnaroundRange } from './turnaround.js';
+import type { QuotaOverrides } from './model-quotas.js';
 
-/** The limits the emulator enforces, as Google's project quotas; defaults in DEFAULT_QUOTAS. */
-export interface EmulatorQuotas {
+/**
+ * The limits the emulator enforces, as Google's project quotas. The per-project ones default to
+ * DEFAULT_QUOTAS; the per-model ones, left out, are each model's Tier 1 limit (model-quotas.ts),
+ * and given, apply to every model.
+ */
+export interface EmulatorQuotas extends QuotaOverrides {
   /** PENDING+RUNNING batch jobs per project; default 100. */
   maxConcurrentBatchJobs: number;
-  /** Input tokens of PENDING+RUNNING batch jobs per model; default 10_000_000. */
-  maxEnqueuedTokensPerModel: number;
+  /** Input tokens of PENDING+RUNNING batch jobs per model; default Tier 1's: 2.5 Pro 5M, Flash 3M, Flash-Lite 10M. */
+  maxEnqueuedTokensPerModel?: number | undefined;
   /**
-   * Real-time generateContent requests per model per minute on the standard tier; default 1000.
-   * Flex has a pool of the same size, priority 0.3x (see EmulatorOptions.tierQuotas).
+   * Real-time generateContent requests per model per minute on the standard tier; default Tier 1's
+   * (2.5 Flash 1,000, 2.5 Pro 150). Flex has a pool of the same size, priority 0.3x (see
+   * EmulatorOptions.tierQuotas).
    */
-  rpm: number;
-  /** Real-time generateContent input tokens per model per minute (standard tier); default 4_000_000. */
-  tpm: number;
-  /** Real-time generateContent requests per model per day (standard tier); default 100_000. */
-  rpd: number;
+  rpm?: number | undefined;
+  /** Real-time generateContent input tokens per model per minute (standard tier); default Tier 1's (2.5 Flash 1M, 2.5 Pro 2M). */
+  tpm?: number | undefined;
+  /** Real-time generateContent requests per model per day (standard tier); default Tier 1's (10,000 for 2.5 Flash and Pro). */
+  rpd?: number | undefined;
   /** Bytes of all live files (uploads and batch results) per project; default 20 GB, as Google's. */
   fileStorageBytes: number;
 }
@@ -75,13 +81,12 @@ export interface EmulatorOptions {
   storageDir?: string;
 }
 
-/** The quotas used where EmulatorOptions.quotas leaves a field out. */
+/**
+ * The per-project quotas used where EmulatorOptions.quotas leaves a field out; the per-model ones
+ * are each model's Tier 1 limits (tier1Quotas).
+ */
 export const DEFAULT_QUOTAS: EmulatorQuotas = {
   maxConcurrentBatchJobs: 100,
-  maxEnqueuedTokensPerModel: 10_000_000,
-  rpm: 1000,
-  tpm: 4_000_000,
-  rpd: 100_000,
   fileStorageBytes: 20 * 1024 ** 3,
 };
 
@@ -175,6 +180,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     'a positive number of milliseconds',
   );
   for (const [name, value] of Object.entries(resolved.quotas)) {
+    if (value === undefined) continue;
     check(Number.isFinite(value) && value > 0, `quotas.${name}`, 'a positive number');
   }
   checkTiers(resolved.tiers, resolved.tierQuotas);

@@ -16,6 +16,7 @@ import type { EmulatorState } from './http-context.js';
 import { MemoryLedger, type Ledger } from './ledger.js';
 import { resolveOptions, type EmulatorOptions } from './options.js';
 import { seededRandom } from './seeded-random.js';
+import { modelQuotas } from './model-quotas.js';
 import { ServiceTiers } from './service-tiers.js';
 import { WavebatchError } from '../errors.js';
 
@@ -103,7 +104,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     fileStorageBytes: settings.quotas.fileStorageBytes,
     tiers: new ServiceTiers(
       settings.tiers,
-      { rpm: settings.quotas.rpm, tpm: settings.quotas.tpm, rpd: settings.quotas.rpd },
+      (model) => modelQuotas(settings.quotas, model),
       settings.tierQuotas,
       settings.seed,
       clock.now,

@@ -135,13 +135,14 @@ export class ServiceTiers {
 
   constructor(
     private readonly behaviour: Record<SyncLane, TierBehaviour>,
-    standardLimits: RealtimeLimits,
+    /** The standard tier's limits of a model, before `quotas` (Tier 1's unless options set them). */
+    standardLimits: (model: string) => RealtimeLimits,
     quotas: TierQuotas,
     seed: number,
     now: () => number,
   ) {
     const limiter = (tier: SyncLane) =>
-      new RealtimeLimiter((model) => tierLimits(standardLimits, quotas, model, tier), now);
+      new RealtimeLimiter((model) => tierLimits(standardLimits(model), quotas, model, tier), now);
     this.limiters = { flex: limiter('flex'), standard: limiter('standard'), priority: limiter('priority') };
     this.latencyRandom = {
       flex: seededRandom(seed, 'latency:flex'),

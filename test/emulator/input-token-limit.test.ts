@@ -36,7 +36,8 @@ describe("the emulator enforces each model's input token limit", () => {
   const sandbox = emulatorSandbox();
 
   it('generateContent: 400 INVALID_ARGUMENT over the limit, unbilled; at the limit it is answered', async () => {
-    const emulator = await sandbox.startEmulator();
+    // A prompt at the limit is more than 2.5 Flash's Tier 1 TPM (1M): raised here.
+    const emulator = await sandbox.startEmulator({ quotas: { tpm: 4_000_000 } });
     const ai = sdkFor(emulator);
     const counted = (await ai.models.countTokens({ model: MODEL, contents: HUGE })).totalTokens ?? 0;
     expect(counted).toBeGreaterThan(LIMIT);

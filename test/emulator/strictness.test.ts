@@ -281,7 +281,8 @@ describe('emulator strictness: what Google refuses, the emulator refuses', () =>
   });
 
   it('refuses inline batch requests over 20 MB in all with 400, and so a generateContent body', async () => {
-    const emulator = await sandbox.startEmulator();
+    // 5M tokens fit in 20 MB: more than 2.5 Flash's Tier 1 enqueued-token limit (3M), raised here.
+    const emulator = await sandbox.startEmulator({ quotas: { maxEnqueuedTokensPerModel: 10_000_000 } });
     const text = 'x'.repeat(1024 * 1024);
     const requests = Array.from({ length: 21 }, (_, i) => ({
       request: { contents: [{ parts: [{ text }] }] },

@@ -91,11 +91,20 @@ export function emulatorCommand(): Command {
     )
     .option(
       '--max-enqueued-tokens <n>',
-      `input tokens of active jobs per model (default ${DEFAULT_QUOTAS.maxEnqueuedTokensPerModel})`,
+      "input tokens of active jobs, for every model (default each model's Tier 1 limit: 2.5 Pro 5M, 2.5 Flash 3M, 2.5 Flash-Lite 10M)",
     )
-    .option('--rpm <n>', `generateContent requests per minute per model (default ${DEFAULT_QUOTAS.rpm})`)
-    .option('--tpm <n>', `generateContent input tokens per minute per model (default ${DEFAULT_QUOTAS.tpm})`)
-    .option('--rpd <n>', `generateContent requests per day per model (default ${DEFAULT_QUOTAS.rpd})`)
+    .option(
+      '--rpm <n>',
+      "generateContent requests per minute, for every model (default each model's Tier 1 limit: 2.5 Flash 1000, 2.5 Pro 150)",
+    )
+    .option(
+      '--tpm <n>',
+      "generateContent input tokens per minute, for every model (default Tier 1's: 2.5 Flash 1M, 2.5 Pro 2M)",
+    )
+    .option(
+      '--rpd <n>',
+      "generateContent requests per day, for every model (default Tier 1's: 10000 for 2.5 Flash and Pro)",
+    )
     .addOption(
       new Option(
         '--latency <tier=duration|range...>',

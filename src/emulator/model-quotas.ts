@@ -1,0 +1,47 @@
+import { GEMINI_PRICE_LIST, modelLimits } from '../pricing/index.js';
+import type { RealtimeLimits } from './realtime-limiter.js';
+
+/*
+ * The per-model limits the emulator enforces where its options set none: Google's Tier 1, the usage
+ * tier of a project with a billing account (gemini-facts.md; DOCS rate-limits), read from the one
+ * dated list of prices and limits (src/pricing/gemini-price-list.ts): enqueued batch tokens 2.5 Pro
+ * 5M, 2.5 Flash 3M, 2.5 Flash-Lite 10M; real time 2.5 Flash 1,000 RPM / 1M TPM / 10K RPD, 2.5 Pro
+ * 150 / 2M / 10K. A model the list does not know gets 2.5 Flash's, as wavebatch's own planning does.
+ * The defaults were 10M enqueued tokens, 4M TPM and 100K RPD for every model: a workload that fits
+ * on the emulator could be refused by Google.
+ */
+
+/** One model's batch and real-time (standard tier) limits. */
+export interface ModelQuotas extends RealtimeLimits {
+  maxEnqueuedTokensPerModel: number;
+}
+
+/** The limits options can set for every model at once; a field left out is each model's Tier 1 value. */
+export interface QuotaOverrides {
+  maxEnqueuedTokensPerModel?: number | undefined;
+  rpm?: number | undefined;
+  tpm?: number | undefined;
+  rpd?: number | undefined;
+}
+
+/** Google's Tier 1 limits of `model` (a daily cap Google does not set is Infinity). */
+export function tier1Quotas(model: string): ModelQuotas {
+  const limits = modelLimits(GEMINI_PRICE_LIST, model, 'tier1');
+  return {
+    maxEnqueuedTokensPerModel: limits.batchEnqueuedTokens,
+    rpm: limits.standard.rpm,
+    tpm: limits.standard.tpm,
+    rpd: limits.standard.rpd ?? Number.POSITIVE_INFINITY,
+  };
+}
+
+/** The limits of `model`: each override given, else its Tier 1 value. */
+export function modelQuotas(overrides: QuotaOverrides, model: string): ModelQuotas {
+  const tier1 = tier1Quotas(model);
+  return {
+    maxEnqueuedTokensPerModel: overrides.maxEnqueuedTokensPerModel ?? tier1.maxEnqueuedTokensPerModel,
+    rpm: overrides.rpm ?? tier1.rpm,
+    tpm: overrides.tpm ?? tier1.tpm,
+    rpd: overrides.rpd ?? tier1.rpd,
+  };
+}
