@@ -3,7 +3,14 @@ import { readFile, stat } from 'node:fs/promises';
 import type { Content, GenerateContentConfig, InlinedRequest, Part } from '@google/genai';
 import type { MediaInput } from '../workload/record.js';
 import { pdfPagesIn } from '../media/content-facts.js';
-import { IMAGE_HEAD_BYTES, imageTokens, TOKENS_PER_IMAGE } from '../media/media-tokens.js';
+import {
+  IMAGE_HEAD_BYTES,
+  imageTokens,
+  timedMediaKind,
+  timedMediaTokens,
+  timedMediaTokensOfSize,
+  TOKENS_PER_IMAGE,
+} from '../media/media-tokens.js';
 import { invalidUtf8Offset } from '../jsonl/utf8.js';
 import { WavebatchError } from '../errors.js';
 
@@ -173,10 +180,13 @@ async function readText(path: string): Promise<string> {
 }
 
 /**
- * An upload whose reference carries no count: an image (or a PDF) one tile, other binaries ~1 token
- * per 3 bytes. The uploader counts images by their size and PDFs by their pages (content-facts.ts).
+ * An upload whose reference carries no count: an image (or a PDF) one tile, audio and video by
+ * their size at an assumed byte rate (128 kbit/s, 2 Mbit/s), other binaries ~1 token per 3 bytes.
+ * The uploader counts images by their size and PDFs by their pages (content-facts.ts).
  */
 function uploadedFileTokens(mimeType: string, size: number): number {
+  const timed = timedMediaKind(mimeType);
+  if (timed) return timedMediaTokensOfSize(timed, size);
   return mimeType.startsWith('image/') || mimeType === 'application/pdf'
     ? TOKENS_PER_IMAGE
     : Math.ceil(size / 3);
@@ -236,7 +246,8 @@ export { TOKENS_PER_IMAGE };
 /**
  * A cheap local token estimate: 1 token per 4 characters of text (system instruction included),
  * an image as Google counts it (258, or 258 per tile of a large one, its size read from its header),
- * 258 per PDF page (pages counted from `/Type /Page` markers), and 1 token per
+ * 258 per PDF page (pages counted from `/Type /Page` markers), audio at 32 and video at 263 tokens
+ * a second (the length read from WAV, MP3 or MP4 headers, as the emulator reads it), and 1 token per
  * 4 base64 characters for other binaries; uploaded files count `fileTokens` (or 258 each when
  * unknown). Only for planning; calibrate with countTokens or usage.
  */
@@ -250,8 +261,10 @@ export function estimateTokens(request: ModelRequest): number {
       const data = part.inlineData?.data;
       if (!data) continue;
       const mime = part.inlineData?.mimeType ?? '';
+      const timed = timedMediaKind(mime);
       if (mime.startsWith('image/')) tokens += imageTokens(base64Head(data, IMAGE_HEAD_BYTES));
       else if (mime === 'application/pdf') tokens += TOKENS_PER_IMAGE * pdfPageCount(data);
+      else if (timed) tokens += timedMediaTokens(timed, Buffer.from(data, 'base64'));
       else tokens += Math.ceil(data.length / 4);
     }
   }

@@ -49,8 +49,22 @@ export const ASSUMED_VIDEO_BYTES_PER_SECOND = 250_000;
  * over the assumed byte rate) times Gemini's rate per second, rounded up.
  */
 export function timedMediaTokens(kind: 'audio' | 'video', bytes: Uint8Array): number {
-  const seconds =
-    mediaDurationSeconds(bytes) ??
-    bytes.byteLength / (kind === 'audio' ? ASSUMED_AUDIO_BYTES_PER_SECOND : ASSUMED_VIDEO_BYTES_PER_SECOND);
-  return Math.ceil(seconds * (kind === 'audio' ? AUDIO_TOKENS_PER_SECOND : VIDEO_TOKENS_PER_SECOND));
+  const seconds = mediaDurationSeconds(bytes);
+  return seconds === undefined
+    ? timedMediaTokensOfSize(kind, bytes.byteLength)
+    : Math.ceil(seconds * (kind === 'audio' ? AUDIO_TOKENS_PER_SECOND : VIDEO_TOKENS_PER_SECOND));
+}
+
+/** Tokens of an audio or video file of `size` bytes whose length is not read: at the assumed byte rate. */
+export function timedMediaTokensOfSize(kind: 'audio' | 'video', size: number): number {
+  return kind === 'audio'
+    ? Math.ceil((size / ASSUMED_AUDIO_BYTES_PER_SECOND) * AUDIO_TOKENS_PER_SECOND)
+    : Math.ceil((size / ASSUMED_VIDEO_BYTES_PER_SECOND) * VIDEO_TOKENS_PER_SECOND);
+}
+
+/** 'audio' or 'video' for a MIME type Gemini counts by the second, else undefined. */
+export function timedMediaKind(mimeType: string): 'audio' | 'video' | undefined {
+  if (mimeType.startsWith('audio/')) return 'audio';
+  if (mimeType.startsWith('video/')) return 'video';
+  return undefined;
 }

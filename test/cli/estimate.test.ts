@@ -7,20 +7,30 @@ import type { WorkloadEstimate } from '../../src/service/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { runCli } from '../fixtures/cli.js';
 import { writeBlankPng } from '../media/png.js';
+import { wavBytes } from '../media/timed-media.js';
 
-/** A workload of one scanned page, a blank PNG of side × side px, uploaded when at least `uploadBytes`. */
-function writeScanWorkload(side: number, uploadBytes: number, baseUrl: string): string {
+/**
+ * A workload of one page whose media is a blank PNG of side × side px (or the bytes given, in a file
+ * of that extension), uploaded when at least `uploadBytes`.
+ */
+function writeScanWorkload(
+  media: number | { bytes: Buffer; extension: string },
+  uploadBytes: number,
+  baseUrl: string,
+): string {
   const root = mkdtempSync(join(tmpdir(), 'wb-estimate-scan-'));
-  const page = join(root, 'dataset', 'ST', 'book1', '1900', 'page_1.png');
+  const extension = typeof media === 'number' ? 'png' : media.extension;
+  const page = join(root, 'dataset', 'ST', 'book1', '1900', `page_1.${extension}`);
   mkdirSync(join(page, '..'), { recursive: true });
-  writeBlankPng(page, side, side);
+  if (typeof media === 'number') writeBlankPng(page, media, media);
+  else writeFileSync(page, media.bytes);
   mkdirSync(join(root, 'prompts', 'page'), { recursive: true });
   writeFileSync(join(root, 'prompts', 'page', 'v1.jinja'), 'Transcribe page {{ record.page }}.\n');
   const yaml = [
     'name: scans',
     'data_dir: state',
     'outputs: out',
-    'source: { type: directory, path: dataset, levels: [state, school, year] }',
+    `source: { type: directory, path: dataset, levels: [state, school, year], extensions: [.${extension}] }`,
     'prompt: { dir: prompts, name: page, version: v1 }',
     'model: { name: gemini-2.5-flash }',
     `execution: { media_upload_bytes: ${uploadBytes} }`,
@@ -163,6 +173,38 @@ describe('wavebatch estimate', () => {
       expect(estimate.tokens.inputSource).toMatchObject({ kind: 'calibrated', samples: 1 });
       expect(estimate.tokens.input).toBe(small + 3 * 258);
       expect(emulator.ledger.entries()).toHaveLength(0);
+    } finally {
+      for (const root of roots) rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('counts audio at 32 tokens a second, its length read from the WAV header as the emulator reads it', async () => {
+    const roots: string[] = [];
+    try {
+      const estimateOf = async (
+        media: number | { bytes: Buffer; extension: string },
+        uploadBytes: number,
+        calibrate = 0,
+      ) => {
+        const root = writeScanWorkload(media, uploadBytes, emulator.url);
+        roots.push(root);
+        const args = ['estimate', '-c', join(root, 'wavebatch.yaml'), '--json', '--output-tokens', '40'];
+        const result = await runCli(calibrate > 0 ? [...args, '--calibrate', String(calibrate)] : args, {
+          env,
+        });
+        expect(result.code).toBe(0);
+        return JSON.parse(result.stdout) as WorkloadEstimate;
+      };
+      const text = (await estimateOf(4, 4_000_000)).tokens.input - 258; // the prompt without its thumbnail
+      // A minute of 8 kHz 16-bit mono: 960 KB, 1,920 tokens (a token per 4 base64 characters was 320,015).
+      const minute = { bytes: wavBytes(60), extension: 'wav' };
+      expect((await estimateOf(minute, 4_000_000)).tokens.input).toBe(text + 60 * 32);
+      // The emulator counts the same request the same: countTokens calibrates it by a ratio of 1.
+      const calibrated = await estimateOf(minute, 4_000_000, 1);
+      expect(calibrated.tokens).toMatchObject({ input: text + 60 * 32, inputSource: { kind: 'calibrated' } });
+      // Uploaded, it is not read: its size at 128 kbit/s (16,000 bytes a second).
+      const uploaded = await estimateOf(minute, 1);
+      expect(uploaded.tokens.input).toBe(text + Math.ceil((minute.bytes.length / 16_000) * 32));
     } finally {
       for (const root of roots) rmSync(root, { recursive: true, force: true });
     }
