@@ -158,14 +158,14 @@ describe('buildModelRequest with uploads', () => {
       uploads,
     });
     expect(estimateTokens(request)).toBe(1 + 5 * 258);
-    // Without a hint: an audio file is estimated like its inline base64 (~1 token per 3 bytes).
-    await writeFile(join(dir, 'talk.mp3'), Buffer.alloc(300));
+    // Without a hint: an audio file by its size at 128 kbit/s (16,000 bytes, 32 tokens, a second).
+    await writeFile(join(dir, 'talk.mp3'), Buffer.alloc(50_000));
     const audio = await buildModelRequest({
       promptText: 'abcd',
       media: [{ path: join(dir, 'talk.mp3'), mimeType: 'audio/mpeg' }],
       uploads: recordingUploads(1).uploads,
     });
-    expect(estimateTokens(audio)).toBe(1 + 100);
+    expect(estimateTokens(audio)).toBe(1 + 100); // 3.125 s
   });
 
   it('uploads media above the inline cap whatever the threshold; without uploads it says how to fix it', async () => {
