@@ -179,18 +179,12 @@ export interface StoredText {
 /** How a run ended. */
 export type RunOutcome = 'finished' | 'incomplete' | 'interrupted' | 'failed';
 
-/** What a run did, written when it ends. */
-export interface RunTotals {
+/** What a run did, written when it ends: its attempts' usage, and how it ended. */
+export interface RunTotals extends RunUsage {
   outcome: RunOutcome;
   /** Records per state when the run ended. */
   counts: Record<string, number>;
   jobsSubmitted: number;
-  requests: number;
-  inputTokens: number;
-  outputTokens: number;
-  thoughtsTokens: number;
-  costUsd: number;
-  lanes: Lane[];
   error: string | null;
 }
 
