@@ -1,4 +1,8 @@
+import { existsSync } from 'node:fs';
+import type { LoadedConfig } from '../config/index.js';
+import { workloadStorePath } from '../runner/workload-session.js';
 import { WorkloadService } from '../service/index.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { loadConfigFromOption } from './config-option.js';
 
 /** Loads the config named by --config, opens its service for `work`, and closes it afterwards. */
@@ -6,7 +10,57 @@ export async function withWorkloadService<T>(
   configPath: string | undefined,
   work: (service: WorkloadService) => Promise<T>,
 ): Promise<T> {
-  const service = WorkloadService.open(await loadConfigFromOption(configPath));
+  return serve(WorkloadService.open(await loadConfigFromOption(configPath)), work);
+}
+
+/**
+ * For a command that shows one thing a run left (show, report): opens the service when the workload
+ * has run; when it never ran (no state store) it says so on standard error and returns undefined.
+ * Opening the store would create it, and a look must leave no trace.
+ */
+export async function withRunWorkloadService<T>(
+  configPath: string | undefined,
+  work: (service: WorkloadService) => Promise<T>,
+): Promise<T | undefined> {
+  const config = await loadConfigFromOption(configPath);
+  if (!hasRun(config)) {
+    process.stderr.write(`${neverRunNote(config)}\n`);
+    return undefined;
+  }
+  return serve(WorkloadService.open(config), work);
+}
+
+/**
+ * For a command that looks at the workload (status, runs, log, jobs, failures, export, estimate): a
+ * workload that never ran is served over an empty store in memory, so its figures and listings keep
+ * their shape (scripts read them) and nothing is created on disk. With `sayNeverRun`, standard error
+ * says the workload has never run.
+ */
+export async function withWorkloadServiceOrEmpty<T>(
+  configPath: string | undefined,
+  work: (service: WorkloadService) => Promise<T>,
+  options: { sayNeverRun: boolean } = { sayNeverRun: true },
+): Promise<T> {
+  const config = await loadConfigFromOption(configPath);
+  if (hasRun(config)) return serve(WorkloadService.open(config), work);
+  if (options.sayNeverRun) process.stderr.write(`${neverRunNote(config)}\n`);
+  return serve(WorkloadService.open(config, { store: new SqliteStore({ path: ':memory:' }) }), work);
+}
+
+/** True once a run has created the workload's state store. */
+function hasRun(config: LoadedConfig): boolean {
+  return existsSync(workloadStorePath(config));
+}
+
+/** What a read-only command says of a workload that has never run. */
+export function neverRunNote(config: LoadedConfig): string {
+  return `the workload has never run (no ${workloadStorePath(config)}; \`wavebatch run\` creates it)`;
+}
+
+async function serve<T>(
+  service: WorkloadService,
+  work: (service: WorkloadService) => Promise<T>,
+): Promise<T> {
   try {
     return await work(service);
   } finally {

@@ -35,7 +35,10 @@ describe('wavebatch status', () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('workload test');
     expect(human.stdout).toContain('no records yet');
-    const json = await status();
+    expect(human.stderr).toContain('the workload has never run');
+    const result = await workload.cli(['status', '--json']);
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.stdout) as WorkloadStatus;
     expect(json.records.total).toBe(0);
     expect(json.eta).toMatchObject({ remainingRecords: 0, remainingMs: 0 });
   });

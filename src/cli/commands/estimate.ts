@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { configOption } from '../config-option.js';
 import { formatEstimate } from '../estimate-view.js';
 import { styleFor } from '../style.js';
-import { withWorkloadService } from '../workload-service.js';
+import { withWorkloadServiceOrEmpty } from '../workload-service.js';
 
 interface EstimateOptions {
   config?: string;
@@ -34,18 +34,23 @@ export function estimateCommand(): Command {
       '\nExamples:\n  wavebatch estimate\n  wavebatch estimate --calibrate 20\n  wavebatch estimate --output-tokens 800 --json | jq .modes.auto',
     )
     .action(async (options: EstimateOptions) => {
-      await withWorkloadService(options.config, async (service) => {
-        // Measured batch turnarounds of earlier runs of this workload replace the prior.
-        const estimate = await service.estimate({
-          ...(options.calibrate !== undefined ? { calibrate: options.calibrate } : {}),
-          ...(options.outputTokens !== undefined ? { outputTokens: options.outputTokens } : {}),
-        });
-        process.stdout.write(
-          options.json
-            ? `${JSON.stringify(estimate, jsonNumbers, 2)}\n`
-            : formatEstimate(estimate, styleFor(process.stdout)),
-        );
-      });
+      // Meant for before the first run too, so it says nothing of a workload that never ran.
+      await withWorkloadServiceOrEmpty(
+        options.config,
+        async (service) => {
+          // Measured batch turnarounds of earlier runs of this workload replace the prior.
+          const estimate = await service.estimate({
+            ...(options.calibrate !== undefined ? { calibrate: options.calibrate } : {}),
+            ...(options.outputTokens !== undefined ? { outputTokens: options.outputTokens } : {}),
+          });
+          process.stdout.write(
+            options.json
+              ? `${JSON.stringify(estimate, jsonNumbers, 2)}\n`
+              : formatEstimate(estimate, styleFor(process.stdout)),
+          );
+        },
+        { sayNeverRun: false },
+      );
     });
 }
 

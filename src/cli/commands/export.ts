@@ -1,7 +1,7 @@
 import { finished } from 'node:stream/promises';
 import { Command, Option } from 'commander';
 import { configOption } from '../config-option.js';
-import { withWorkloadService } from '../workload-service.js';
+import { withWorkloadServiceOrEmpty } from '../workload-service.js';
 
 const FORMATS = ['jsonl', 'csv', 'chains', 'files', 'assembled'] as const;
 type Format = (typeof FORMATS)[number];
@@ -40,7 +40,7 @@ export function exportCommand(): Command {
         // A usage error (exit code 2), before anything is opened or written.
         if (options.format === 'files' && !options.out)
           command.error('error: --format files needs --out <folder>', { exitCode: 2 });
-        const count = await withWorkloadService(options.config, async (service) => {
+        const count = await withWorkloadServiceOrEmpty(options.config, async (service) => {
           if (options.format === 'files') return service.exportOutputFiles(options.out as string);
           if (options.format === 'assembled') return service.exportAssembled(options.out);
           const out = options.out ? await service.openExportFile(options.out) : process.stdout;

@@ -8,7 +8,11 @@ import type { RecordDetail, WorkloadService } from '../../service/index.js';
 import type { EventFilter, RunRow, StoredEvent } from '../../store/event-log.js';
 import { configOption } from '../config-option.js';
 import { parseAge, parseInstant, TimeOptionError } from '../time-option.js';
-import { withWorkloadService } from '../workload-service.js';
+import {
+  withRunWorkloadService,
+  withWorkloadService,
+  withWorkloadServiceOrEmpty,
+} from '../workload-service.js';
 
 /** Events read from the store per page while `wavebatch log` streams. */
 const LOG_PAGE = 1000;
@@ -78,7 +82,7 @@ export function historyCommands(): Command[] {
     )
     .action(async (options: LogOptions) => {
       const filter = logFilter(options, Date.now());
-      await withWorkloadService(options.config, async (service) => {
+      await withWorkloadServiceOrEmpty(options.config, async (service) => {
         let printed = 0;
         // Only --json prints outputs: the lines are not read back for a listing that does not show them.
         // A page is printed in one write: a write per event made a million-event log a million writes.
@@ -99,7 +103,9 @@ export function historyCommands(): Command[] {
     .option('--limit <n>', 'the n latest runs (default 20)', (v) => positiveInt(v, '--limit'))
     .option('--json', 'print a JSON array')
     .action(async (options: { config?: string; limit?: number; json?: boolean }) => {
-      const rows = await withWorkloadService(options.config, (service) => service.runs(options.limit ?? 20));
+      const rows = await withWorkloadServiceOrEmpty(options.config, (service) =>
+        service.runs(options.limit ?? 20),
+      );
       if (options.json) return print(`${JSON.stringify(rows, null, 2)}\n`);
       if (rows.length === 0) return print('no runs yet\n');
       for (const run of rows) await print(`${describeRun(run)}\n`);
@@ -113,7 +119,8 @@ export function historyCommands(): Command[] {
     .addOption(configOption())
     .option('--json', 'print the record, its events and its output as JSON')
     .action(async (id: string, options: { config?: string; json?: boolean }) => {
-      const detail = await withWorkloadService(options.config, (service) => service.record(id));
+      const detail = await withRunWorkloadService(options.config, (service) => service.record(id));
+      if (detail === undefined) return;
       if (!detail)
         throw new HistoryNotFoundError(
           `No record ${JSON.stringify(id)} in this workload; \`wavebatch log\` lists the ids it has seen.`,
@@ -130,7 +137,7 @@ export function historyCommands(): Command[] {
     .option('-o, --out <file>', 'write it to this file instead of standard output')
     .action(async (run: string | undefined, options: { config?: string; out?: string }) => {
       const runId = run === undefined ? undefined : positiveInt(run, 'run');
-      const markdown = await withWorkloadService(options.config, async (service) => {
+      const markdown = await withRunWorkloadService(options.config, async (service) => {
         const text = await service.report(runId);
         if (text === null || !options.out) return text;
         const out = await service.openExportFile(options.out);
@@ -138,6 +145,7 @@ export function historyCommands(): Command[] {
         await finished(out);
         return text;
       });
+      if (markdown === undefined) return;
       if (markdown === null)
         throw new HistoryNotFoundError(
           runId === undefined

@@ -4,7 +4,7 @@ import type { WorkloadJob } from '../../service/index.js';
 import type { JobState } from '../../store/store.js';
 import { configOption } from '../config-option.js';
 import { count, requestsOf } from '../../quantities.js';
-import { withWorkloadService } from '../workload-service.js';
+import { withWorkloadServiceOrEmpty } from '../workload-service.js';
 import { baseUrlOption, clientFor, printerFor, type OneoffDeps } from './oneoff-options.js';
 
 /** States as the API reports them; a workload's jobs also know `intent` (not yet created) and `processed`. */
@@ -78,7 +78,7 @@ async function listProjectJobs(options: JobsOptions, deps: OneoffDeps): Promise<
 async function listWorkloadJobs(options: JobsOptions, deps: OneoffDeps): Promise<void> {
   const print = printerFor(deps);
   const states: JobState[] | undefined = options.state ? [options.state] : undefined;
-  const jobs = await withWorkloadService(options.config, (service) => service.jobs(states));
+  const jobs = await withWorkloadServiceOrEmpty(options.config, (service) => service.jobs(states));
   if (options.json) {
     print(`${JSON.stringify(jobs, null, 2)}\n`);
     return;

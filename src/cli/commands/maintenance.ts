@@ -4,7 +4,7 @@ import { WavebatchError } from '../../errors.js';
 import { printable } from '../../printable.js';
 import type { FailureRow } from '../../store/store.js';
 import { configOption } from '../config-option.js';
-import { withWorkloadService } from '../workload-service.js';
+import { withWorkloadService, withWorkloadServiceOrEmpty } from '../workload-service.js';
 
 /** Raised when a destructive command is run without its confirmation flag. */
 export class ConfirmationRequiredError extends WavebatchError {
@@ -49,7 +49,7 @@ export function maintenanceCommands(): Command[] {
         out?: string;
         limit?: number;
       }) => {
-        await withWorkloadService(options.config, async (service) => {
+        await withWorkloadServiceOrEmpty(options.config, async (service) => {
           const none = options.dead ? 'no dead letters\n' : 'no failures recorded\n';
           if (options.byCause) {
             const causes = await service.failureCauses();

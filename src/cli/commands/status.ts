@@ -6,7 +6,7 @@ import { configOption } from '../config-option.js';
 import { formatStatus } from '../status-view.js';
 import { styleFor } from '../style.js';
 import { watch } from '../watch.js';
-import { withWorkloadService } from '../workload-service.js';
+import { withWorkloadServiceOrEmpty } from '../workload-service.js';
 import { baseUrlOption, batchName, clientFor, onJob, printerFor, type OneoffDeps } from './oneoff-options.js';
 import { redact } from '../../secrets/redact.js';
 
@@ -56,7 +56,7 @@ export function statusCommand(deps: OneoffDeps & { clock?: RunnerClock } = {}): 
 }
 
 async function showWorkload(options: StatusOptions, clock: RunnerClock): Promise<void> {
-  await withWorkloadService(options.config, async (service) => {
+  await withWorkloadServiceOrEmpty(options.config, async (service) => {
     const style = styleFor(process.stdout);
     const render = async () => {
       const status = await service.status({ stale: options.stale === true });
