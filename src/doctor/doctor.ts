@@ -89,8 +89,7 @@ export type ApiKeyState = 'GEMINI_API_KEY' | 'GOOGLE_API_KEY' | 'base_url' | nul
 /**
  * What doctor says of a workload that has never run: no state store (doctor creates none, a
  * read-only look must leave no trace), so nothing of a crash to repair; what a first run needs that
- * can be checked here is its API key. Without one (and without `api.base_url`) the run would stop
- * at once with API_KEY_MISSING, so that needs attention.
+ * can be checked here is its API key.
  */
 export function neverRunFindings(storePath: string, key: ApiKeyState): Finding[] {
   return [
@@ -99,22 +98,30 @@ export function neverRunFindings(storePath: string, key: ApiKeyState): Finding[]
       ok: true,
       message: `none: the workload has never run (no ${storePath}; \`wavebatch run\` creates it)`,
     },
-    key === null
-      ? {
-          check: 'api-key',
-          ok: false,
-          message:
-            'no API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), or point api.base_url at the emulator, before `wavebatch run`',
-        }
-      : {
-          check: 'api-key',
-          ok: true,
-          message:
-            key === 'base_url'
-              ? 'none set; api.base_url is set, so a placeholder key is sent (the emulator needs no key)'
-              : `set (${key})`,
-        },
+    apiKeyFinding(key),
   ];
+}
+
+/**
+ * Whether a run has an API key, on any workload: without one (and without `api.base_url`) the next
+ * run stops at once with API_KEY_MISSING, and the remote checks cannot be made, so it needs attention.
+ */
+export function apiKeyFinding(key: ApiKeyState): Finding {
+  if (key === null)
+    return {
+      check: 'api-key',
+      ok: false,
+      message:
+        'no API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), or point api.base_url at the emulator, before `wavebatch run`',
+    };
+  return {
+    check: 'api-key',
+    ok: true,
+    message:
+      key === 'base_url'
+        ? 'none set; api.base_url is set, so a placeholder key is sent (the emulator needs no key)'
+        : `set (${key})`,
+  };
 }
 
 /** A lease nobody holds any more: expired, or its process died on this host. */

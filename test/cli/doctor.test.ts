@@ -180,3 +180,35 @@ describe('wavebatch doctor on a workload that has never run', () => {
     expect(existsSync(join(workload.root, 'state'))).toBe(false);
   });
 });
+
+// doctor on a workload that had run, without a key, said "remote jobs and files not checked" as ok and
+// exited 0, while on a never-run workload the same missing key was a problem (exit 1).
+describe('wavebatch doctor on a workload that has run, without an API key', () => {
+  let emulator: RunningEmulator;
+  let workload: ReturnType<typeof writeCatalogWorkload>;
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ timeScale: 600, turnaroundMs: 60_000, seed: 52 });
+    workload = writeCatalogWorkload({ books: 1, pages: 1, extraYaml: `api:\n  base_url: ${emulator.url}` });
+    const run = await runCli(['run', '-c', workload.configPath], { env: {} });
+    expect(run.code, run.stderr).toBe(0);
+    // The emulator's address gone from the config: the next run would need a key.
+    writeFileSync(
+      workload.configPath,
+      readFileSync(workload.configPath, 'utf8').replace(`api:\n  base_url: ${emulator.url}`, ''),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await emulator.close();
+    rmSync(workload.root, { recursive: true, force: true });
+  });
+
+  it('reports the missing key as a problem (exit 1), as on a never-run workload', async () => {
+    const result = await runCli(['doctor', '-c', workload.configPath], { env: {} });
+    expect(result).toMatchObject({ code: 1, stderr: '' });
+    expect(result.stdout).toMatch(/store\s+ok\s+the state store passes/);
+    expect(result.stdout).toMatch(/api-key\s+PROBLEM\s+no API key: set GEMINI_API_KEY/);
+    expect(result.stdout).not.toContain('nothing needs attention');
+  });
+});

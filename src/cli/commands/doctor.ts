@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { systemClock } from '../../clock.js';
 import { apiKeySource } from '../../config/resolved-view.js';
-import { neverRunFindings, runDoctor, type Finding } from '../../doctor/doctor.js';
+import { apiKeyFinding, neverRunFindings, runDoctor, type Finding } from '../../doctor/doctor.js';
 import { QUICK_RETRY } from '../../retry.js';
 import { ConnectionWatch } from '../../runner/connection-watch.js';
 import { RemoteApi } from '../../runner/remote-api.js';
@@ -33,9 +33,9 @@ export function doctorCommand(): Command {
     .action(async (options: { config?: string; baseUrl?: string; fix?: boolean; json?: boolean }) => {
       const config = await loadWorkloadConfig(options);
       const storePath = workloadStorePath(config);
+      const key = apiKeySource(config, process.env) ?? (config.api.base_url ? 'base_url' : null);
       if (!existsSync(storePath)) {
         // Opening the store would create it: a look at a workload must not make it look run.
-        const key = apiKeySource(config, process.env) ?? (config.api.base_url ? 'base_url' : null);
         report(neverRunFindings(storePath, key), options.json ?? false);
         return;
       }
@@ -61,7 +61,8 @@ export function doctorCommand(): Command {
           clock: systemClock,
           fix: options.fix ?? false,
         });
-        report(findings, options.json ?? false);
+        // Also on a workload that has run: its next run needs the key as much as a first one does.
+        report([...findings, apiKeyFinding(key)], options.json ?? false);
       } finally {
         await store.close();
       }
