@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { mkdir, open, readdir, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { makeFolder } from '../make-folder.js';
 import { dirname, join, resolve } from 'node:path';
 import { replaceFile, syncFolder } from './durable-files.js';
 import { OutputSinkChangedError, ShardCorruptError } from './errors.js';
@@ -72,7 +73,7 @@ export class JsonlSink implements OutputSink {
   async recover(): Promise<OutputRecovery> {
     const previous = await this.index.claimOutputSink('jsonl');
     if (previous !== null) throw new OutputSinkChangedError('jsonl', previous, this.root);
-    await mkdir(this.root, { recursive: true });
+    await makeFolder(this.root);
     const onDisk = await this.shardsOnDisk();
     const committed = await this.index.committedShards();
     const recovery =
@@ -228,7 +229,7 @@ export class JsonlSink implements OutputSink {
     }
     const path = this.shardPath(shard);
     if (bytes === 0) {
-      await mkdir(dirname(path), { recursive: true });
+      await makeFolder(dirname(path));
       // 'w': a leftover of an uncommitted shard of this number is emptied.
       const handle = await open(path, 'w');
       // The new entry must be durable before the store refers to lines in it.

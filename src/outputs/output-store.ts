@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, opendir, readFile, unlink } from 'node:fs/promises';
+import { open, opendir, readFile, unlink } from 'node:fs/promises';
+import { makeFolder } from '../make-folder.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { syncFolder, writeAtomically } from './durable-files.js';
 import { OutputCorruptError } from './errors.js';
@@ -144,7 +145,7 @@ export class OutputStore {
     if (this.knownFolders.has(folder)) return;
     // Bounded: a workload with millions of folders must not grow this without limit.
     if (this.knownFolders.size >= 10_000) this.knownFolders.clear();
-    const first = await mkdir(folder, { recursive: true });
+    const first = await makeFolder(folder);
     this.knownFolders.add(folder);
     if (first === undefined) return;
     // mkdir returns the top-most folder it created: fsync from its parent down to `folder`.

@@ -1,7 +1,8 @@
 import type { WriteStream } from 'node:fs';
-import { mkdir, open, realpath, rmdir, stat } from 'node:fs/promises';
+import { mkdir, open, realpath, rmdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isInside } from '../path-inside.js';
+import { makeFolder } from '../make-folder.js';
 import type { LoadedConfig } from '../config/index.js';
 import { ExportTargetError } from './errors.js';
 
@@ -71,29 +72,12 @@ function problemOf(error: unknown): string {
 /**
  * Creates `folder` (and its missing parents) for an export of files into it, and checks a folder
  * can be made inside it, as the export will for ids with slashes; ExportTargetError naming the path
- * and the reason otherwise. Each level is made on its own: Node's recursive mkdir loops forever on
- * a path the kernel refuses with ENOENT though its parent exists (`-o /proc/x` spun at 100% CPU).
+ * and the reason otherwise (makeFolder: `-o /proc/x` spun at 100% CPU in Node's recursive mkdir).
  */
 export async function prepareExportFolder(folder: string): Promise<void> {
-  const absolute = resolve(folder);
-  const missing: string[] = [];
-  let existing = absolute;
-  for (;;) {
-    const found = await stat(existing).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new ExportTargetError(`Cannot write to ${folder}: ${problemOf(error)}.`);
-    });
-    if (found) {
-      if (!found.isDirectory())
-        throw new ExportTargetError(`Cannot write to ${folder}: ${existing} is not a folder.`);
-      break;
-    }
-    missing.unshift(existing);
-    existing = dirname(existing);
-  }
-  const probe = join(absolute, `.wavebatch-export-${process.pid}`);
+  const probe = join(resolve(folder), `.wavebatch-export-${process.pid}`);
   try {
-    for (const level of missing) await mkdir(level);
+    await makeFolder(folder);
     await mkdir(probe);
     await rmdir(probe);
   } catch (error) {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { makeFolder } from '../../make-folder.js';
 import { dirname } from 'node:path';
 import { replaceFile } from '../durable-files.js';
 import type { OutputLocation, OutputSink } from '../sink.js';
@@ -238,7 +239,7 @@ export class ChainAssembler {
       this.stats.unchanged++;
       return;
     }
-    await mkdir(dirname(path), { recursive: true });
+    await makeFolder(dirname(path));
     await replaceFile(path, text);
     this.stats.written++;
   }

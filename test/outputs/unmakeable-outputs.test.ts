@@ -1,0 +1,50 @@
+import { rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { startCli } from '../fixtures/cli.js';
+
+/** Long enough for a run that fails at once on a loaded machine; a spinning mkdir never ends. */
+const BOUND_MS = 30_000;
+
+// Node's recursive mkdir loops forever on a path the kernel refuses with ENOENT though its parent
+// exists: a run with `outputs: /proc/x` spun at full CPU instead of failing (both sinks).
+describe('a run whose outputs folder cannot be created', () => {
+  let emulator: RunningEmulator;
+  const roots: string[] = [];
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ timeScale: 600, turnaroundMs: 60_000, seed: 61 });
+  });
+  afterAll(async () => {
+    await emulator.close();
+    for (const root of roots) rmSync(root, { recursive: true, force: true });
+  });
+
+  it.each(['files', 'jsonl'] as const)(
+    'fails fast naming the path (%s sink)',
+    async (sink) => {
+      const workload = writeCatalogWorkload({
+        books: 1,
+        pages: 1,
+        sink,
+        extraYaml: `api:\n  base_url: ${emulator.url}`,
+      });
+      roots.push(workload.root);
+      const yaml = readFileSync(workload.configPath, 'utf8');
+      writeFileSync(
+        workload.configPath,
+        sink === 'files'
+          ? yaml.replace('outputs: out', 'outputs: /proc/x')
+          : yaml.replace('  path: out', '  path: /proc/x'),
+      );
+      const run = startCli(['run', '-c', workload.configPath], { env: {} });
+      const timer = setTimeout(() => run.child.kill('SIGKILL'), BOUND_MS);
+      const result = await run.result.finally(() => clearTimeout(timer));
+      expect(result.code, `${result.stderr} (killed after ${BOUND_MS} ms: spinning)`).not.toBeNull();
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain("ENOENT: no such file or directory, mkdir '/proc/x'");
+    },
+    BOUND_MS + 10_000,
+  );
+});
