@@ -230,6 +230,7 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
           return response.totalTokens ?? 0;
         },
         'model',
+        'count',
       ),
 
     generateContent: (model, request, generate = {}) =>

@@ -115,10 +115,11 @@ export interface ErrorContext {
   /** What the call was about, for the advice on a 404. */
   resource?: ApiResource;
   /**
-   * The quotas a 429 is against: the Batch API's (concurrent jobs, enqueued tokens; the default) or
-   * generateContent's requests and tokens per minute and day, for the advice on a 429.
+   * The quotas a 429 is against: the Batch API's (concurrent jobs, enqueued tokens; the default),
+   * generateContent's requests and tokens per minute and day, or countTokens' own rate, for the
+   * advice on a 429.
    */
-  quota?: 'batch' | 'generation';
+  quota?: 'batch' | 'generation' | 'count';
   /** The API root in use, when not Google's. */
   baseUrl?: string;
   /**
@@ -136,12 +137,20 @@ const STORAGE_FULL_ADVICE =
 const GENERATION_QUOTA_ADVICE =
   "Wait and retry (the rate limiter slows down on its own); if it keeps happening, set your tier's figures under limits: (usage_tier, or a model's flex / standard / priority rpm, tpm, rpd) or lower execution.sync_concurrency.";
 
+/**
+ * The advice for a countTokens 429: its rate limit is its own (it is free), and wavebatch calls it
+ * only to calibrate its token estimate, so no setting of the lanes changes it.
+ */
+const COUNT_QUOTA_ADVICE =
+  'countTokens (free) has its own rate limit, and wavebatch calls it only to calibrate its token estimate: wait a minute and retry, or ask for fewer samples (estimate --calibrate n); a run skips the calibration and goes on with the local estimate.';
+
 /** The advice for a code; a 404's depends on what was asked for and where, a 429's on the quota. */
 function adviceFor(code: GeminiErrorCode, context: ErrorContext): string {
   const setting = context.baseUrlSetting ?? WORKLOAD_BASE_URL_SETTING;
   switch (code) {
     case 'QUOTA_EXHAUSTED':
-      return context.quota === 'generation' ? GENERATION_QUOTA_ADVICE : ADVICE[code];
+      if (context.quota === 'generation') return GENERATION_QUOTA_ADVICE;
+      return context.quota === 'count' ? COUNT_QUOTA_ADVICE : ADVICE[code];
     case 'NOT_FOUND':
       return NOT_FOUND_ADVICE[context.resource ?? 'collection'].replace('{setting}', setting);
     case 'NETWORK':

@@ -32,4 +32,20 @@ describe('advice on a 429 fits the quota it is against', () => {
     expect(quota.message).not.toMatch(/max_concurrent_jobs|enqueued_token_budget/);
     expect(quota.message).toMatch(/limits: .*rpm.*sync_concurrency/);
   });
+
+  it('countTokens over its rate: its own free quota, used only to calibrate the estimate', async () => {
+    emulator.setFaults({ http: [{ kind: 'status_429', match: 'count', count: 1 }] });
+    const client = createGeminiClient({ apiKey: 'advice-test-key', baseUrl: emulator.url });
+    const request = { contents: [{ role: 'user' as const, parts: [{ text: 'Write a line.' }] }] };
+    const error = await client.countTokens('gemini-2.5-flash', request).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(GeminiApiError.isInstance(error)).toBe(true);
+    const quota = error as GeminiApiError;
+    expect(quota.code).toBe('QUOTA_EXHAUSTED');
+    expect(quota.message).not.toMatch(/max_concurrent_jobs|enqueued_token_budget|sync_concurrency/);
+    expect(quota.message).toMatch(/countTokens/);
+    expect(quota.message).toMatch(/--calibrate/);
+  });
 });
