@@ -4,7 +4,7 @@ import type { HeldLease } from '../store/lease.js';
 import { ACTIVE_JOB_STATES, type RecordCounts, type WorkloadStore } from '../store/store.js';
 import type { WorkloadRecord } from '../workload/record.js';
 import type { RunnerClock } from '../clock.js';
-import type { RunOutcome } from '../store/event-log.js';
+import type { RunOutcome, RunTotals } from '../store/event-log.js';
 import { AttemptEventFactory } from '../telemetry/attempt-event.js';
 import { RecordLifecycle } from '../lifecycle/index.js';
 import type { StalenessDeps } from '../outputs/staleness.js';
@@ -352,6 +352,7 @@ export class BatchRunner {
       thoughtsTokens: usage.thoughtsTokens,
       costUsd: usage.costUsd,
       lanes: usage.lanes,
+      ...laneReasons(summary.lanes),
       error,
     });
     this.emit({ type: 'run-finished', runId, mode, outcome, at: clock.now(), counts: summary.counts, error });
@@ -545,4 +546,14 @@ export class BatchRunner {
 function deadlineAt(deadline: RunnerSettings['execution']['deadline'], runStarted: number): number | null {
   if (deadline === null) return null;
   return 'at' in deadline ? deadline.at : runStarted + deadline.afterMs;
+}
+
+/** The reasons `auto` gave per lane, for the run's totals (and so its report); nothing without any. */
+function laneReasons(lanes: RunSummary['lanes']): Pick<RunTotals, 'laneReasons'> {
+  const reasons: NonNullable<RunTotals['laneReasons']> = {};
+  for (const [lane, figures] of Object.entries(lanes) as Array<[Lane, LaneFigures]>) {
+    const counts = Object.entries(figures.reasons ?? {}).filter(([, count]) => (count ?? 0) > 0);
+    if (counts.length > 0) reasons[lane] = Object.fromEntries(counts) as Record<string, number>;
+  }
+  return Object.keys(reasons).length > 0 ? { laneReasons: reasons } : {};
 }

@@ -185,6 +185,11 @@ export interface RunTotals extends RunUsage {
   /** Records per state when the run ended. */
   counts: Record<string, number>;
   jobsSubmitted: number;
+  /**
+   * In `auto`: per lane, its settled attempts by the reason the scheduler gave for sending them
+   * there (`deadline`, `critical_path`, …); absent in the fixed modes and for older runs.
+   */
+  laneReasons?: Partial<Record<Lane, Record<string, number>>>;
   error: string | null;
 }
 

@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
@@ -91,6 +92,10 @@ describe('wavebatch run with execution.mode flex', () => {
         expect(human.stdout).toMatch(
           /^lanes: flex 2 done in 2 attempts \(\$\d+\.\d{6}; sent for: critical path 2\)$/m,
         );
+        // The run's report says it too, in its lane section.
+        const report = readFileSync(join(again.root, 'state', 'report.md'), 'utf8');
+        expect(report).toMatch(/^Why `auto` sent them on each lane/m);
+        expect(report).toMatch(/^\| flex\s*\| critical path 2\s*\|$/m);
         expect(human.stdout).toMatch(
           /^time saved vs batch-only: ~2h 00m–16h 00m \(estimate: batch-only would take 2h 00m–16h 00m at the assumed batch turnaround \(no batch job measured yet\)\)$/m,
         );

@@ -407,4 +407,9 @@ export const MIGRATIONS: readonly string[] = [
     event_id INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 21: why an auto run sent its settled attempts on each lane (the scheduler's reasons), kept with
+  // the run's totals so its report says it: the decisions are in no table of the inference log.
+  `
+  ALTER TABLE runs ADD COLUMN lane_reasons_json TEXT;
+  `,
 ];

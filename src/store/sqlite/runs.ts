@@ -17,6 +17,7 @@ interface RunDbRow {
   thoughts_tokens: number;
   cost_usd: number;
   lanes_json: string | null;
+  lane_reasons_json: string | null;
   error: string | null;
 }
 
@@ -32,7 +33,8 @@ export function startRun(db: Database.Database, mode: string, configHash: string
 export function finishRun(db: Database.Database, runId: number, totals: RunTotals, at: string): void {
   db.prepare(
     `UPDATE runs SET finished_at = ?, outcome = ?, counts_json = ?, jobs_submitted = ?, requests = ?,
-         input_tokens = ?, output_tokens = ?, thoughts_tokens = ?, cost_usd = ?, lanes_json = ?, error = ?
+         input_tokens = ?, output_tokens = ?, thoughts_tokens = ?, cost_usd = ?, lanes_json = ?,
+         lane_reasons_json = ?, error = ?
        WHERE id = ?`,
   ).run(
     at,
@@ -45,6 +47,7 @@ export function finishRun(db: Database.Database, runId: number, totals: RunTotal
     totals.thoughtsTokens,
     totals.costUsd,
     JSON.stringify(totals.lanes),
+    totals.laneReasons ? JSON.stringify(totals.laneReasons) : null,
     totals.error,
     runId,
   );
@@ -82,6 +85,9 @@ function toRunRow(row: RunDbRow): RunRow {
             thoughtsTokens: row.thoughts_tokens,
             costUsd: row.cost_usd,
             lanes: row.lanes_json ? (JSON.parse(row.lanes_json) as Lane[]) : [],
+            ...(row.lane_reasons_json
+              ? { laneReasons: JSON.parse(row.lane_reasons_json) as RunTotals['laneReasons'] }
+              : {}),
             error: row.error,
           },
   };

@@ -52,6 +52,17 @@ export function renderRunReport(report: RunReport): string {
         '.',
       '',
     );
+    const reasons = Object.entries(totals.laneReasons ?? {});
+    if (reasons.length > 0)
+      lines.push(
+        "Why `auto` sent them on each lane (settled attempts by the scheduler's reason):",
+        '',
+        table(
+          ['lane', 'sent for'],
+          reasons.map(([lane, counts]) => [lane, sentFor(counts ?? {})]),
+        ),
+        '',
+      );
   }
   if (report.jobEvents.length > 0)
     lines.push(
@@ -125,6 +136,13 @@ export function renderRunReport(report: RunReport): string {
   lines.push('## Failure analysis', '');
   lines.push(failureAnalysis(report), '');
   return `${lines.join('\n').trimEnd()}\n`;
+}
+
+/** "deadline 4, best effort 2", as the run's summary says it. */
+function sentFor(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .map(([reason, count]) => `${reason.replace(/_/g, ' ')} ${count}`)
+    .join(', ');
 }
 
 /** One row per prompt version over all history: success rate, and tokens and cost per record. */
