@@ -1,3 +1,4 @@
+import { mkdirSync, statSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
@@ -32,4 +33,28 @@ export async function makeFolder(folder: string): Promise<string | undefined> {
     });
   }
   return missing[0];
+}
+
+/** makeFolder for code that must stay synchronous (opening the state store in `data_dir`). */
+export function makeFolderSync(folder: string): void {
+  const missing: string[] = [];
+  for (let current = resolve(folder); ; current = dirname(current)) {
+    const found = statSync(current, { throwIfNoEntry: dirname(current) === current });
+    if (found) {
+      if (found.isDirectory()) break;
+      throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${folder}' (${current} is a file)`), {
+        code: current === resolve(folder) ? 'EEXIST' : 'ENOTDIR',
+        path: current,
+      });
+    }
+    missing.unshift(current);
+  }
+  for (const level of missing) {
+    try {
+      mkdirSync(level);
+    } catch (error) {
+      // Another writer may make the same level at the same time.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(level).isDirectory()) throw error;
+    }
+  }
 }

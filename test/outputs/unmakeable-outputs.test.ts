@@ -48,3 +48,36 @@ describe('a run whose outputs folder cannot be created', () => {
     BOUND_MS + 10_000,
   );
 });
+
+// The state store's folder was made by the same looping mkdir (synchronous): `data_dir: /proc/x`
+// spun at full CPU before anything was said.
+describe('a run whose data_dir cannot be created', () => {
+  const roots: string[] = [];
+  afterAll(() => {
+    for (const root of roots) rmSync(root, { recursive: true, force: true });
+  });
+
+  it(
+    'fails fast naming the path (STORE_OPEN)',
+    async () => {
+      const workload = writeCatalogWorkload({
+        books: 1,
+        pages: 1,
+        extraYaml: 'api:\n  base_url: http://127.0.0.1:9',
+      });
+      roots.push(workload.root);
+      writeFileSync(
+        workload.configPath,
+        readFileSync(workload.configPath, 'utf8').replace('data_dir: state', 'data_dir: /proc/x'),
+      );
+      const run = startCli(['run', '-c', workload.configPath], { env: {} });
+      const timer = setTimeout(() => run.child.kill('SIGKILL'), BOUND_MS);
+      const result = await run.result.finally(() => clearTimeout(timer));
+      expect(result.code, `${result.stderr} (killed after ${BOUND_MS} ms: spinning)`).not.toBeNull();
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain('Cannot open the state store at /proc/x/state.db');
+      expect(result.stderr).toContain("mkdir '/proc/x'");
+    },
+    BOUND_MS + 10_000,
+  );
+});

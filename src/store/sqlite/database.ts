@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeFolderSync } from '../../make-folder.js';
 import { assertSupportedNode } from '../../node-version.js';
 import { StoreError } from '../errors.js';
 import { isBusy, storeBusy } from './busy.js';
@@ -16,7 +16,8 @@ export function openDatabase(path: string, busyTimeoutMs = BUSY_TIMEOUT_MS): Dat
   assertSupportedNode();
   let db: Database.Database;
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    // Not Node's recursive mkdir: it loops forever on a data_dir the kernel refuses (/proc/x).
+    makeFolderSync(dirname(path));
     db = new Database(path);
   } catch (error) {
     throw new StoreError(
