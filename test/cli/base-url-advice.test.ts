@@ -1,8 +1,10 @@
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { runCli } from '../fixtures/cli.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 /** A port on 127.0.0.1 that nothing listens on (taken, then freed). */
 async function closedPort(): Promise<number> {
@@ -39,8 +41,8 @@ describe('the advice of an unreachable API names what chooses the API root', () 
 
   it('a workload command, which reads api.base_url, still names it', async () => {
     const env = { GEMINI_API_KEY: 'advice-test-key' };
-    // status opens the store, so doctor has one and asks the API about its remote jobs.
-    expect((await runCli(['status', '-c', workload.configPath], { env })).code).toBe(0);
+    // A store as a run leaves it, so doctor asks the API about its remote jobs (status creates none).
+    await new SqliteStore({ path: join(workload.root, 'state', 'state.db') }).close();
     const result = await runCli(['doctor', '-c', workload.configPath], { env });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
