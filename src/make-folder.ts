@@ -18,10 +18,7 @@ export async function makeFolder(folder: string): Promise<string | undefined> {
     });
     if (found) {
       if (found.isDirectory()) break;
-      throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${folder}' (${current} is a file)`), {
-        code: current === resolve(folder) ? 'EEXIST' : 'ENOTDIR',
-        path: current,
-      });
+      throw notAFolder(folder, current);
     }
     missing.unshift(current);
   }
@@ -42,10 +39,7 @@ export function makeFolderSync(folder: string): void {
     const found = statSync(current, { throwIfNoEntry: dirname(current) === current });
     if (found) {
       if (found.isDirectory()) break;
-      throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${folder}' (${current} is a file)`), {
-        code: current === resolve(folder) ? 'EEXIST' : 'ENOTDIR',
-        path: current,
-      });
+      throw notAFolder(folder, current);
     }
     missing.unshift(current);
   }
@@ -57,4 +51,12 @@ export function makeFolderSync(folder: string): void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(level).isDirectory()) throw error;
     }
   }
+}
+
+/** The error of a mkdir of `folder` where `current`, it or one of its parents, is a file. */
+function notAFolder(folder: string, current: string): Error {
+  return Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${folder}' (${current} is a file)`), {
+    code: current === resolve(folder) ? 'EEXIST' : 'ENOTDIR',
+    path: current,
+  });
 }
