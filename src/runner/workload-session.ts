@@ -33,6 +33,7 @@ import { assemblyListener } from './assembly-listener.js';
 import { RemoteApi } from './remote-api.js';
 import { LaneLimiters } from '../lanes/sync/lane-limiters.js';
 import { SyncExecutor } from '../lanes/sync/sync-executor.js';
+import type { SyncLane } from '../lanes/lane.js';
 import { latencyFromHistory } from './latency-history.js';
 
 /** Where the Gemini API is when no base URL is configured (for messages only: the SDK knows it). */
@@ -73,6 +74,12 @@ export interface WorkloadSessionOptions {
   env?: NodeJS.ProcessEnv;
   /** How a synchronous request is retried (shed Flex, 5xx, timeouts); default SYNC_RETRY. */
   syncRetryPolicy?: RetryPolicy;
+  /**
+   * How long a synchronous call waits for its answer, per lane; default DEFAULT_REQUEST_TIMEOUT_MS.
+   * Tests on a fast emulated clock lengthen it: there a busy machine's pause of tens of real
+   * milliseconds is emulated minutes, enough to give up on an answer already on its way.
+   */
+  syncRequestTimeoutMs?: Partial<Record<SyncLane, number>>;
   /** `stale`: queue again the done records whose outputs are stale (also `execution.redo_stale`). */
   redo?: 'stale';
 }
@@ -295,6 +302,7 @@ async function wireSession(parts: SessionParts): Promise<WorkloadSession> {
     limiters,
     concurrency: settings.execution.syncConcurrency,
     ...(options.syncRetryPolicy ? { retry: options.syncRetryPolicy } : {}),
+    ...(options.syncRequestTimeoutMs ? { requestTimeoutMs: options.syncRequestTimeoutMs } : {}),
     onRetry: ({ id, attempt, delayMs, error }) =>
       emit({
         type: 'retry',

@@ -1,6 +1,8 @@
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import type { SyncLane } from '../../src/lanes/lane.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../src/lanes/sync/sync-executor.js';
 import type { RunSummary } from '../../src/runner/batch-runner.js';
 import type { RunnerEvent } from '../../src/runner/events.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
@@ -12,10 +14,28 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 // 10,000 emulated ms per real ms: an emulated hour in 360 real ms, Flex's minute in 6.
 const TIME_SCALE = 10_000;
+// The auto run that must finish 5 times sooner than batch: its steps wait on Flex's minutes, not on
+// batch's hours, so a busy machine's pause weighed 10 emulated seconds a real ms against it at 10,000.
+const AUTO_TIME_SCALE = 1_000;
+// The runs that race a deadline: 200 emulated ms per real ms, so the runner's own work on a busy
+// machine (2 real seconds in a run, 8 emulated steps) costs minutes, not the hour it did at 2,000.
+const DEADLINE_TIME_SCALE = 200;
 // Batch turnaround as users see it: tens of minutes typically, many hours in the tail.
-const DEADLINE_TIME_SCALE = 2_000;
 const TURNAROUND = { min: 10 * MINUTE, median: 45 * MINUTE, max: 24 * HOUR };
 const FLEX_LATENCY = { min: MINUTE, max: 15 * MINUTE };
+
+// No call here is meant to time out (auto-flex-timeout.test.ts is about that). At 10,000 times, Flex's
+// 20-minute timeout is 120 real ms and its 15-minute answer 90: a busy machine's pause of 30 ms gave up
+// on answers on their way and sent them again, billed twice. Each lane waits at least 2 real seconds.
+const PATIENT_REAL_MS = 2_000;
+function patientTimeouts(timeScale: number): Record<SyncLane, number> {
+  const atLeast = (ms: number) => Math.max(ms, PATIENT_REAL_MS * timeScale);
+  return {
+    flex: atLeast(DEFAULT_REQUEST_TIMEOUT_MS.flex),
+    standard: atLeast(DEFAULT_REQUEST_TIMEOUT_MS.standard),
+    priority: atLeast(DEFAULT_REQUEST_TIMEOUT_MS.priority),
+  };
+}
 
 interface Outcome {
   summary: RunSummary;
@@ -56,6 +76,7 @@ describe('execution.mode auto on the emulator', () => {
     roots.push(workload.root);
     const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
       clock: emulatorClock(emulator, timeScale),
+      syncRequestTimeoutMs: patientTimeouts(timeScale),
     });
     const started = emulator.now();
     const summary = await session.runner.run();
@@ -73,7 +94,7 @@ describe('execution.mode auto on the emulator', () => {
 
   it('finishes a deep-chain workload at least 5x sooner than batch-only at no more than 1.05x its cost', async () => {
     const batch = await runMode({ mode: 'batch' });
-    const auto = await runMode({ mode: 'auto' });
+    const auto = await runMode({ mode: 'auto' }, AUTO_TIME_SCALE);
     for (const run of [batch, auto]) {
       expect(run.summary.counts).toMatchObject({ done: 48, dead: 0 });
       // Every record billed exactly once, whichever lane took it.
@@ -138,7 +159,7 @@ describe('execution.mode auto on the emulator', () => {
     expect(batch.makespanMs).toBeGreaterThan(deadlineMs);
     const maxCost = batch.costUsd * 3;
     // Slower emulated time for the run that races the clock: a real millisecond of the runner's own
-    // work is 2 emulated seconds, not 10, so a busy machine does not eat the deadline.
+    // work is 0.2 emulated seconds, not 10, so a busy machine does not eat the deadline.
     const auto = await runMode(
       { mode: 'auto', deadline: '40m', max_cost: Number(maxCost.toFixed(6)) },
       DEADLINE_TIME_SCALE,
@@ -158,10 +179,8 @@ describe('execution.mode auto on the emulator', () => {
   it('logs only the decisions it sends: the synchronous lanes share sync_concurrency', async () => {
     // Two synchronous slots for six chains racing a deadline: every round the policy wants more
     // synchronous sends (flex, standard, priority) than can start; what it logs must be what it sends.
-    const auto = await runMode(
-      { mode: 'auto', deadline: '40m', sync_concurrency: 2, max_cost: 1 },
-      DEADLINE_TIME_SCALE,
-    );
+    // Its time is not measured: 2,000 times (the synchronous calls wait each other's turn at 200).
+    const auto = await runMode({ mode: 'auto', deadline: '40m', sync_concurrency: 2, max_cost: 1 }, 2_000);
     expect(auto.summary.counts).toMatchObject({ done: 48, dead: 0 });
     const ledger = auto.emulator.ledger.entries();
     const sent = new Map<string, number>();
