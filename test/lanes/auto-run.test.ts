@@ -1,13 +1,11 @@
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import type { SyncLane } from '../../src/lanes/lane.js';
-import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../src/lanes/sync/sync-executor.js';
 import type { RunSummary } from '../../src/runner/batch-runner.js';
 import type { RunnerEvent } from '../../src/runner/events.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { billsPerRecord } from '../fixtures/catalog-ledger.js';
-import { emulatorClock } from '../fixtures/emulator-clock.js';
+import { emulatorClock, patientRequestTimeouts } from '../fixtures/emulator-clock.js';
 import { openEmulatedSession } from '../fixtures/session.js';
 
 const MINUTE = 60_000;
@@ -24,19 +22,9 @@ const DEADLINE_TIME_SCALE = 200;
 const TURNAROUND = { min: 10 * MINUTE, median: 45 * MINUTE, max: 24 * HOUR };
 const FLEX_LATENCY = { min: MINUTE, max: 15 * MINUTE };
 
-// No call here is meant to time out (auto-flex-timeout.test.ts is about that). At 10,000 times, Flex's
-// 20-minute timeout is 120 real ms and its 15-minute answer 90: a busy machine's pause of 30 ms gave up
-// on answers on their way and sent them again, billed twice. Each lane waits at least 2 real seconds.
-const PATIENT_REAL_MS = 2_000;
-function patientTimeouts(timeScale: number): Record<SyncLane, number> {
-  const atLeast = (ms: number) => Math.max(ms, PATIENT_REAL_MS * timeScale);
-  return {
-    flex: atLeast(DEFAULT_REQUEST_TIMEOUT_MS.flex),
-    standard: atLeast(DEFAULT_REQUEST_TIMEOUT_MS.standard),
-    priority: atLeast(DEFAULT_REQUEST_TIMEOUT_MS.priority),
-  };
-}
-
+// No call here is meant to time out (auto-flex-timeout.test.ts is about that): at 10,000 times, Flex's
+// 20-minute timeout was 120 real ms and its 15-minute answer 90, and a busy machine's pause gave up on
+// answers on their way and sent them again, billed twice.
 interface Outcome {
   summary: RunSummary;
   events: RunnerEvent[];
@@ -76,7 +64,7 @@ describe('execution.mode auto on the emulator', () => {
     roots.push(workload.root);
     const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
       clock: emulatorClock(emulator, timeScale),
-      syncRequestTimeoutMs: patientTimeouts(timeScale),
+      syncRequestTimeoutMs: patientRequestTimeouts(timeScale),
     });
     const started = emulator.now();
     const summary = await session.runner.run();

@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
-import { emulatorClock } from '../../fixtures/emulator-clock.js';
+import { emulatorClock, patientRequestTimeouts } from '../../fixtures/emulator-clock.js';
 import { openEmulatedSession } from '../../fixtures/session.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
 
@@ -30,6 +30,9 @@ describe('a synchronous lane through an API outage', () => {
     root = workload.root;
     const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
       clock: emulatorClock(emulator, TIME_SCALE),
+      // The standard lane's 10 minutes are 200 real ms here: a busy machine's pause timed out a call,
+      // counted it as the record's one attempt (max_retries 0) and dead-lettered it.
+      syncRequestTimeoutMs: patientRequestTimeouts(TIME_SCALE),
     });
     const summary = await session.runner.run();
     await session.close();
