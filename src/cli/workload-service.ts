@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
 import type { LoadedConfig } from '../config/index.js';
 import { workloadStorePath } from '../runner/workload-session.js';
 import { WorkloadService } from '../service/index.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { loadConfigFromOption } from './config-option.js';
 
 /** Loads the config named by --config, opens its service for `work`, and closes it afterwards. */
@@ -23,11 +21,11 @@ export async function withRunWorkloadService<T>(
   work: (service: WorkloadService) => Promise<T>,
 ): Promise<T | undefined> {
   const config = await loadConfigFromOption(configPath);
-  if (!hasRun(config)) {
-    process.stderr.write(`${neverRunNote(config)}\n`);
-    return undefined;
-  }
-  return serve(WorkloadService.open(config), work);
+  const { service, neverRun } = WorkloadService.openForReading(config);
+  if (!neverRun) return serve(service, work);
+  await service.close();
+  process.stderr.write(`${neverRunNote(config)}\n`);
+  return undefined;
 }
 
 /**
@@ -42,14 +40,9 @@ export async function withWorkloadServiceOrEmpty<T>(
   options: { sayNeverRun: boolean } = { sayNeverRun: true },
 ): Promise<T> {
   const config = await loadConfigFromOption(configPath);
-  if (hasRun(config)) return serve(WorkloadService.open(config), work);
-  if (options.sayNeverRun) process.stderr.write(`${neverRunNote(config)}\n`);
-  return serve(WorkloadService.open(config, { store: new SqliteStore({ path: ':memory:' }) }), work);
-}
-
-/** True once a run has created the workload's state store. */
-function hasRun(config: LoadedConfig): boolean {
-  return existsSync(workloadStorePath(config));
+  const { service, neverRun } = WorkloadService.openForReading(config);
+  if (neverRun && options.sayNeverRun) process.stderr.write(`${neverRunNote(config)}\n`);
+  return serve(service, work);
 }
 
 /** What a read-only command says of a workload that has never run. */

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { configDigest, loadConfig, type LoadedConfig } from '../config/index.js';
 import { createGeminiClient, PLACEHOLDER_API_KEY, type GeminiClient } from '../gemini/index.js';
@@ -103,6 +104,19 @@ export interface WorkloadSession {
  */
 export function openWorkloadStore(config: LoadedConfig, clock: RunnerClock = systemClock): WorkloadStore {
   return new SqliteStore({ path: workloadStorePath(config), now: () => new Date(clock.now()) });
+}
+
+/**
+ * The workload's state store to look at, creating nothing: an empty store in memory when the
+ * workload has never run (no state store file yet), which `neverRun` says.
+ */
+export function workloadStoreForReading(
+  config: LoadedConfig,
+  clock: RunnerClock = systemClock,
+): { store: WorkloadStore; neverRun: boolean } {
+  if (existsSync(workloadStorePath(config)))
+    return { store: openWorkloadStore(config, clock), neverRun: false };
+  return { store: new SqliteStore({ path: ':memory:', now: () => new Date(clock.now()) }), neverRun: true };
 }
 
 /** The workload's state store file (`<data_dir>/state.db`); absent until the workload first runs. */

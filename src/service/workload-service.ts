@@ -15,7 +15,12 @@ import {
 } from '../outputs/index.js';
 import type { Lane } from '../lanes/lane.js';
 import { configuredPriceList, modelPrices } from '../pricing/index.js';
-import { currentProvenance, openWorkloadStore, workloadOutputs } from '../runner/workload-session.js';
+import {
+  currentProvenance,
+  openWorkloadStore,
+  workloadOutputs,
+  workloadStoreForReading,
+} from '../runner/workload-session.js';
 import type {
   FailureFilter,
   FailureRow,
@@ -108,12 +113,25 @@ export class WorkloadService {
    * config (`loadConfig`); anything else, a path included, is ConfigNotLoadedError: `load` takes a path.
    */
   static open(config: LoadedConfig, options: WorkloadServiceOptions = {}): WorkloadService {
-    // A JavaScript caller is not stopped by the type: a path failed later with a bare TypeError.
-    if (typeof config !== 'object' || config === null || typeof config.configPath !== 'string')
-      throw new ConfigNotLoadedError(config);
+    assertLoaded(config);
     const clock = options.clock ?? systemClock;
     const store = options.store ?? openWorkloadStore(config, clock);
     return new WorkloadService(config, store, workloadOutputs(config, store), clock);
+  }
+
+  /**
+   * Opens the workload to look at it, creating nothing: a workload that has never run (no state
+   * store yet) is served over an empty store in memory, so its figures and listings keep their
+   * shape, and `neverRun` says so. For read-only callers (the CLI's status, log, runs…): opening
+   * the store would create it, and a look must leave no trace.
+   */
+  static openForReading(
+    config: LoadedConfig,
+    options: Omit<WorkloadServiceOptions, 'store'> = {},
+  ): { service: WorkloadService; neverRun: boolean } {
+    assertLoaded(config);
+    const { store, neverRun } = workloadStoreForReading(config, options.clock ?? systemClock);
+    return { service: WorkloadService.open(config, { ...options, store }), neverRun };
   }
 
   /** Loads a config file (as `loadConfig`, `runWorkload` and `openWorkloadSession` do), then opens it. */
@@ -454,4 +472,10 @@ export class WorkloadService {
       await lease.release();
     }
   }
+}
+
+/** A JavaScript caller is not stopped by the type: a path failed later with a bare TypeError. */
+function assertLoaded(config: LoadedConfig): void {
+  if (typeof config !== 'object' || config === null || typeof config.configPath !== 'string')
+    throw new ConfigNotLoadedError(config);
 }
