@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
-import { appendFile, mkdir, rename, rm, stat, truncate } from 'node:fs/promises';
+import { appendFile, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -9,6 +9,7 @@ import { keepHead, processingOf, type FileProcessing, type FileState } from './f
 import { fileGone, GoogleError, invalidArgument, notFound } from './google-error.js';
 import { paginate, type Page } from './paging.js';
 import { randomId, type Random } from './seeded-random.js';
+import { makeFolder } from '../make-folder.js';
 
 /** A file of the Files API, kept on disk under the storage directory. */
 export interface StoredFile {
@@ -61,8 +62,8 @@ export class FileStore {
 
   /** Creates the store's directories; call once before use. */
   async init(): Promise<void> {
-    await mkdir(join(this.dir, 'files'), { recursive: true });
-    await mkdir(join(this.dir, 'uploads'), { recursive: true });
+    await makeFolder(join(this.dir, 'files'));
+    await makeFolder(join(this.dir, 'uploads'));
   }
 
   /**

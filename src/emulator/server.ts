@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +19,7 @@ import { seededRandom } from './seeded-random.js';
 import { modelQuotas } from './model-quotas.js';
 import { ServiceTiers } from './service-tiers.js';
 import { WavebatchError } from '../errors.js';
+import { makeFolder } from '../make-folder.js';
 
 /** A started emulator. */
 export interface RunningEmulator {
@@ -80,7 +81,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   );
   await files.init();
   const workDir = join(storageDir, 'jobs');
-  await mkdir(workDir, { recursive: true });
+  await makeFolder(workDir);
   let responder = settings.responder;
   const closing = new AbortController();
   const batches = new BatchJobs({

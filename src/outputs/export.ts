@@ -1,10 +1,11 @@
 import { once } from 'node:events';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import { OutputStore, type OutputDocument } from './output-store.js';
 import type { OutputSink } from './sink.js';
+import { makeFolder } from '../make-folder.js';
 
 /** Export formats: one JSON document per line, or a flat CSV with the output as a JSON cell. */
 export type ExportFormat = 'jsonl' | 'csv';
@@ -69,7 +70,7 @@ export async function exportOutputFiles(
   let count = 0;
   for await (const document of sink.documents()) {
     const path = target.pathFor(document.id);
-    await mkdir(dirname(path), { recursive: true });
+    await makeFolder(dirname(path));
     await writeFile(path, `${JSON.stringify(document.output, null, 2)}\n`);
     count++;
   }

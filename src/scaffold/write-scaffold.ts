@@ -1,7 +1,8 @@
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ScaffoldExistsError } from './errors.js';
 import type { ScaffoldFile } from './scaffold-file.js';
+import { makeFolder } from '../make-folder.js';
 
 /**
  * Writes the files under `folder`. Every path is checked before the first write, so a refusal
@@ -26,7 +27,7 @@ export async function writeScaffold(
   if (existing.length > 0) throw new ScaffoldExistsError(folder, existing);
   for (const file of toWrite) {
     const path = join(folder, file.path);
-    await mkdir(dirname(path), { recursive: true });
+    await makeFolder(dirname(path));
     await writeFile(path, file.content);
   }
   return toWrite.map((file) => file.path);

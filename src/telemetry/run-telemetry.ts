@@ -1,4 +1,4 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunnerEvent } from '../runner/events.js';
 import type { InferenceEvent } from '../store/event-log.js';
@@ -8,6 +8,7 @@ import { gatherRunReport } from './report/run-report.js';
 import { renderRunReport } from './report/render-report.js';
 import { redact } from '../secrets/redact.js';
 import type { TextArchive } from './text-archive.js';
+import { makeFolder } from '../make-folder.js';
 
 /** Something that takes the runner's events elsewhere (OpenTelemetry, Braintrust, logs). */
 export interface TelemetrySink {
@@ -81,7 +82,7 @@ export class RunTelemetry {
     if (!report) return;
     const markdown = redact(renderRunReport(report));
     const folder = join(this.options.dataDir, 'reports');
-    await mkdir(folder, { recursive: true });
+    await makeFolder(folder);
     await writeAtomically(join(folder, `run-${runId}.md`), markdown);
     await writeAtomically(join(this.options.dataDir, 'report.md'), markdown);
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import type { BatchJobInfo, GeminiClient } from '../../gemini/index.js';
@@ -16,6 +16,7 @@ import {
 } from './oneoff-options.js';
 import { WavebatchError } from '../../errors.js';
 import { redact } from '../../secrets/redact.js';
+import { makeFolder } from '../../make-folder.js';
 
 /** Raised after fetching when some named jobs ended FAILED, CANCELLED or EXPIRED: they have no results (exit code 1). */
 export class OneoffJobEndedError extends WavebatchError {
@@ -69,7 +70,7 @@ export function fetchCommand(deps: OneoffDeps = {}): Command {
       const client = clientFor(options, deps);
       const print = printerFor(deps);
       const out = resolve(options.out);
-      await mkdir(out, { recursive: true });
+      await makeFolder(out);
       if (options.allPending) {
         let waiting = 0;
         for await (const job of client.listBatches()) {

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { RunnerClock } from '../../clock.js';
@@ -20,6 +20,7 @@ import { endsTheRun } from '../../runner/remote-api.js';
 import type { RunnerEventListener } from '../../runner/events.js';
 import { RecordRequestError, type RecordRequestBuilder } from '../../runner/record-request.js';
 import type { RunnerSettings } from '../../runner/settings.js';
+import { makeFolder } from '../../make-folder.js';
 
 /** What creating jobs needs. */
 export interface JobCreationDeps {
@@ -334,7 +335,7 @@ async function writeJobInput(
   records: ReadonlyMap<string, StoredRecord>,
 ): Promise<string> {
   const dir = join(deps.settings.dataDir, 'inputs');
-  await mkdir(dir, { recursive: true });
+  await makeFolder(dir);
   const path = join(dir, `${jobId}.jsonl`);
   const out = createWriteStream(path);
   try {

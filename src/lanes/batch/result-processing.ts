@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BatchJobInfo } from '../../gemini/index.js';
 import { outputDocument, type Flight, type RecordLifecycle } from '../../lifecycle/index.js';
@@ -19,6 +19,7 @@ import type { BatchApi } from './batch-api.js';
 import type { RunnerEventListener } from '../../runner/events.js';
 import type { StallWatch } from './stall-policy.js';
 import type { RunnerSettings } from '../../runner/settings.js';
+import { makeFolder } from '../../make-folder.js';
 
 export interface ResultProcessingDeps {
   /** Jobs, their members and the records in flight in them (records are settled through `lifecycle`). */
@@ -128,7 +129,7 @@ export async function processSucceededJob(
 
   if (remote.resultsFileName) {
     const dir = join(deps.settings.dataDir, 'results');
-    await mkdir(dir, { recursive: true });
+    await makeFolder(dir);
     const path = join(dir, `${job.id}.jsonl`);
     await deps.api.downloadFile(remote.resultsFileName, path);
     for await (const line of readResultLines(path)) {
