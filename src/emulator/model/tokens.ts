@@ -1,3 +1,4 @@
+import { pdfPagesIn } from '../../media/content-facts.js';
 import { imageTokens, timedMediaTokens, TOKENS_PER_IMAGE } from '../../media/media-tokens.js';
 import { partsOf, responseSchemasOf, type WireGenerateRequest, type WirePart } from './wire-request.js';
 
@@ -14,10 +15,9 @@ export function countTextTokens(text: string): number {
   return Math.ceil(text.length / 4);
 }
 
-/** Pages of a PDF, counted from its `/Type /Page` objects (not `/Pages`); at least 1. */
-export function pdfPageCount(bytes: Uint8Array): number {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-  return Math.max(1, text.match(/\/Type\s*\/Page(?![s\w])/g)?.length ?? 0);
+/** Pages of a PDF, counted as wavebatch's uploader and estimate count them (pdfPagesIn); at least 1. */
+function pdfPageCount(bytes: Uint8Array): number {
+  return pdfPagesIn(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'));
 }
 
 function modalityOf(mimeType: string): Modality {
