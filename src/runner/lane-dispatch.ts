@@ -47,13 +47,22 @@ const BLOCKED_RECOUNT_MS = 1_000;
  */
 const CHAIN_DEPTHS_RECOUNT_MS = 5_000;
 
-/** Output tokens per request assumed until the run has billed some (what `wavebatch estimate` assumes). */
+/**
+ * Output tokens per request assumed until the run has billed some, when no earlier run of the
+ * workload billed the model and prompt either (what `wavebatch estimate` assumes).
+ */
 export const ASSUMED_OUTPUT_TOKENS = 500;
 
 export interface LaneDispatchDeps {
   store: Pick<
     WorkloadStore,
-    'listReady' | 'listJobs' | 'runUsage' | 'longestRunnableChain' | 'runnableChainDepths' | 'counts'
+    | 'listReady'
+    | 'listJobs'
+    | 'runUsage'
+    | 'attemptGroups'
+    | 'longestRunnableChain'
+    | 'runnableChainDepths'
+    | 'counts'
   >;
   requests: RecordRequestBuilder;
   sync: SyncLaneDriver;
@@ -410,14 +419,36 @@ export class LaneDispatch {
     kept.set(key, tokens);
   }
 
-  /** Mean billed output of this run's attempts, or the assumption before there is any. */
+  /**
+   * Mean billed output of this run's attempts; before there is any, of the workload's earlier
+   * attempts of the same model and prompt; the assumption before those. Priced at the assumption, a
+   * second run under a tight `max_cost` held back most of its first round for outputs it had
+   * already seen were a fifth as long.
+   */
   private async outputTokensPerRequest(): Promise<number> {
     const runId = this.deps.runId();
     if (runId !== null) {
       const usage = await this.deps.store.runUsage(runId);
       if (usage.requests > 0) return usage.outputTokens / usage.requests;
     }
-    return ASSUMED_OUTPUT_TOKENS;
+    if (this.earlierOutput?.runId !== runId)
+      this.earlierOutput = { runId, tokens: await this.earlierOutputTokensPerRequest() };
+    return this.earlierOutput.tokens;
+  }
+
+  /** Read once a run (which run): its own attempts take over as soon as it has any. */
+  private earlierOutput: { runId: number | null; tokens: number } | undefined;
+
+  private async earlierOutputTokensPerRequest(): Promise<number> {
+    const { model, prompt } = this.deps.settings;
+    let requests = 0;
+    let outputTokens = 0;
+    for (const group of await this.deps.store.attemptGroups())
+      if (group.model === model && group.promptName === prompt.name) {
+        requests += group.requests;
+        outputTokens += group.outputTokens;
+      }
+    return requests > 0 ? outputTokens / requests : ASSUMED_OUTPUT_TOKENS;
   }
 
   /** What was spent and out in batch jobs at the last round's count: mayCommit adds the live requests to it. */
