@@ -112,6 +112,11 @@ export class FaultInjector {
     return null;
   }
 
+  /** How often each entry of the plan's `http` list has fired so far, in the plan's order. */
+  httpFaultsFired(): number[] {
+    return [...this.httpFired];
+  }
+
   /** Real milliseconds to wait before answering a call of this kind. */
   delayMs(kind: CallKind): number {
     const slow = this.plan.slowMs ?? {};

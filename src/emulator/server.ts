@@ -29,6 +29,11 @@ export interface RunningEmulator {
   ledger: Ledger;
   /** Replaces the fault plan (byKey counters restart). */
   setFaults(faults: FaultPlan): void;
+  /**
+   * How often each entry of the current plan's `http` list has fired, in its order: for tests that
+   * must know the fault they injected was really met, not matched by no call.
+   */
+  httpFaultsFired(): number[];
   /** Replaces the test's model (undefined: the synthetic model only). */
   setResponder(responder: Responder | undefined): void;
   /** Emulated epoch ms. */
@@ -143,6 +148,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     url: `http://${host}:${port}`,
     ledger,
     setFaults: (plan) => faults.replace(plan),
+    httpFaultsFired: () => faults.httpFaultsFired(),
     setResponder: (next) => {
       responder = next;
     },

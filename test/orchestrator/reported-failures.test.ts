@@ -76,6 +76,11 @@ describe('wavebatch copes with the Batch API failures users report', () => {
       for (const id of workload.chains.flat()) expect(billed.get(id), `billed once: ${id}`).toBe(1);
     const names = (await remoteJobs(emulator)).map((job) => job.displayName);
     expect(new Set(names).size, 'no job created twice').toBe(names.length);
+    // Every HTTP fault of a fixed count was really met: a plan matching no call would pass untested.
+    const fired = emulator.httpFaultsFired();
+    for (const [index, fault] of (options.faults?.http ?? []).entries())
+      if (fault.count !== undefined)
+        expect(fired[index], `fault ${fault.kind} on ${fault.match}`).toBe(fault.count);
     return { events, summary, workload };
   }
 
