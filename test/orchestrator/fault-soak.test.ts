@@ -207,6 +207,13 @@ describe('fault soak', () => {
       finished = pair.includes('finished');
     }
     const context = `seed ${SEED}, outcomes ${outcomes.join(' ')}`;
+    // The run met its HTTP faults (about 18 over a soak; a kind with few calls, such as uploads, may
+    // meet none of its own): a soak no fault reached would prove nothing.
+    const fired = emulator.httpFaultsFired();
+    expect(
+      fired.reduce((sum, times) => sum + times, 0),
+      `HTTP faults fired ${fired.join(' ')} (${context})`,
+    ).toBeGreaterThanOrEqual(5);
     // The observer's own calls must not meet the faults.
     emulator.setFaults({});
     expect(finished, context).toBe(true);
