@@ -120,6 +120,7 @@ export type {
   StoredRecord,
 } from './store/store.js';
 export type { TelemetrySink } from './telemetry/run-telemetry.js';
+export type { ExportDelivery } from './telemetry/export-delivery.js';
 export type { OpenTelemetryDelivery, SignalDelivery } from './telemetry/otel-delivery.js';
 export type { ExportWatermarks } from './store/export-watermarks.js';
 export { DerivedIdGenerator } from './telemetry/span-ids.js';

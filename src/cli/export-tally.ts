@@ -1,4 +1,4 @@
-import type { SignalDelivery } from '../telemetry/otel-delivery.js';
+import type { ExportDelivery } from '../telemetry/export-delivery.js';
 
 /** The result an OpenTelemetry exporter reports for one export (`ExportResultCode.SUCCESS` is 0). */
 interface ExportResult {
@@ -53,7 +53,7 @@ export class ExportTally {
    * failed since `begin` and, when `needsExport`, at least one succeeded (a metric reader's flush
    * resolves even when its export failed).
    */
-  delivery(flush: () => Promise<void>, needsExport: boolean): SignalDelivery {
+  delivery(flush: () => Promise<void>, needsExport: boolean): ExportDelivery {
     return {
       begin: () => {
         const failed = this.failed;

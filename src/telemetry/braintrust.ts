@@ -4,7 +4,7 @@ import { redact, registerSecret } from '../secrets/redact.js';
 import type { EventLog, StoredEvent } from '../store/event-log.js';
 import type { ExportWatermarks } from '../store/export-watermarks.js';
 import { LoggedAttemptExport } from './logged-attempt-export.js';
-import type { SignalDelivery } from './otel-delivery.js';
+import type { ExportDelivery } from './export-delivery.js';
 import type { TelemetrySink } from './run-telemetry.js';
 import { SpanIds } from './span-ids.js';
 
@@ -112,7 +112,7 @@ export function braintrustSettings(
  * (bounded), rows are sent by the SDK's background flusher, and when the app cannot be reached
  * logging waits for the next run, with one warning.
  */
-export class BraintrustSink implements TelemetrySink, SignalDelivery {
+export class BraintrustSink implements TelemetrySink, ExportDelivery {
   private readonly connected: Promise<BraintrustLogger | null>;
   private readonly logged: LoggedAttemptExport;
   private readonly ids: SpanIds;
@@ -160,7 +160,7 @@ export class BraintrustSink implements TelemetrySink, SignalDelivery {
     else this.logged.poll();
   }
 
-  /** SignalDelivery: the flush resolves true when the SDK sent everything without reporting a failed upload. */
+  /** ExportDelivery: the flush resolves true when the SDK sent everything without reporting a failed upload. */
   begin(): () => Promise<boolean> {
     const failedBefore = this.failedUploads;
     return async () => {

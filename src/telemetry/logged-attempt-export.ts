@@ -1,7 +1,7 @@
 import { MAX_TIMER_MS } from '../clock.js';
 import type { EventLog, StoredEvent } from '../store/event-log.js';
 import type { ExportWatermarks } from '../store/export-watermarks.js';
-import type { SignalDelivery } from './otel-delivery.js';
+import type { ExportDelivery } from './export-delivery.js';
 
 /**
  * Events read and handed to the SDK at a time: well within the OpenTelemetry span processor's queue
@@ -23,7 +23,7 @@ export interface AttemptChannel {
   /** The store's name for this channel's watermark. */
   watermark: string;
   /** What the channel's SDK can say about delivery: a flush that resolves true once what was handed over got there. */
-  delivery: SignalDelivery;
+  delivery: ExportDelivery;
   /** Hands one logged attempt to the SDK. */
   handOver(event: StoredEvent): void | Promise<void>;
   /**

@@ -1,3 +1,5 @@
+import type { ExportDelivery } from './export-delivery.js';
+
 /**
  * What the registered OpenTelemetry SDK can say about delivery, per signal: whether what was handed
  * to it since a point reached the collector. The API cannot tell (a span handed over is gone from
@@ -7,16 +9,10 @@
  */
 export interface OpenTelemetryDelivery {
   /** Null when traces are not exported. */
-  traces: SignalDelivery | null;
+  traces: ExportDelivery | null;
   /** Null when metrics are not exported. */
-  metrics: SignalDelivery | null;
+  metrics: ExportDelivery | null;
 }
 
-export interface SignalDelivery {
-  /**
-   * Called before a page of spans (or measurements) is handed to the SDK. The flush it returns sends
-   * what the SDK holds and resolves true only when nothing handed over since the call was lost (an
-   * export that failed in the background counts too); it never throws.
-   */
-  begin(): () => Promise<boolean>;
-}
+/** @deprecated Renamed `ExportDelivery`: it serves Braintrust as well as OpenTelemetry's signals. */
+export type SignalDelivery = ExportDelivery;

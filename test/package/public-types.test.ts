@@ -28,6 +28,7 @@ import {
   type ExecutionConfig,
   type ExecutionMode,
   type ExecutionModeConfig,
+  type ExportDelivery,
   type ExportWatermarks,
   type ExportFormat,
   type FailureExportFormat,
@@ -154,6 +155,7 @@ export interface PublicTypes {
   executionConfig: ExecutionConfig;
   executionMode: ExecutionMode;
   executionModeConfig: ExecutionModeConfig;
+  exportDelivery: ExportDelivery;
   exportWatermarks: ExportWatermarks;
   exportFormat: ExportFormat;
   failureExportFormat: FailureExportFormat;
@@ -223,6 +225,7 @@ export interface PublicTypes {
   runnerSettings: RunnerSettings;
   runningEmulator: RunningEmulator;
   selectionPlan: SelectionPlan;
+  /** Deprecated alias of ExportDelivery, kept for programs that name it. */
   signalDelivery: SignalDelivery;
   shardCommit: ShardCommit;
   sourceConfig: SourceConfig;
