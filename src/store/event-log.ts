@@ -232,6 +232,11 @@ export interface EventLog {
   getText(hash: string, recordId?: string | null): Promise<StoredText | null>;
   /** Events in id order, filtered and paged. */
   listEvents(filter?: EventFilter): Promise<StoredEvent[]>;
+  /**
+   * The attempts (and records rejected before they could be sent: what `attemptGroups` counts)
+   * logged after event `afterId`, in id order, at most `limit`: what the exporters send.
+   */
+  attemptsAfter(afterId: number, limit: number): Promise<StoredEvent[]>;
   /** Attempts (optionally of one run) grouped by model, lane, prompt, outcome and cause. */
   attemptGroups(runId?: number): Promise<AttemptGroup[]>;
   /** Failures (optionally of one run) per cause, most frequent first. */

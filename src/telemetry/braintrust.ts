@@ -67,7 +67,7 @@ interface BraintrustLogger {
 export interface BraintrustSinkOptions {
   settings: BraintrustSettings;
   /** The inference log delivered (its events and the rendered prompts they refer to) and its watermarks. */
-  store: Pick<EventLog, 'listEvents' | 'getText'> & ExportWatermarks;
+  store: Pick<EventLog, 'attemptsAfter' | 'getText'> & ExportWatermarks;
   /** The store's id: each row's id is derived from it and the event's, so a row sent again replaces itself. */
   storeId: string;
   /** Reads back the outputs the log keeps by location (the JSONL sink's lines). */

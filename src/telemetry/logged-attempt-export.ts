@@ -37,7 +37,8 @@ export interface AttemptChannel {
 }
 
 export interface LoggedAttemptExportOptions {
-  store: Pick<EventLog, 'listEvents'> & ExportWatermarks;
+  /** Reads the attempts (every attempt, and each record that could not be sent at all) a page at a time. */
+  store: Pick<EventLog, 'attemptsAfter'> & ExportWatermarks;
   channels: AttemptChannel[];
   /** Names the export in its warning: `<label> is behind: …`. */
   label: string;
@@ -54,11 +55,6 @@ interface ChannelProgress {
   handedOver: number;
   /** Something was handed over and not delivered yet. */
   owed: boolean;
-}
-
-/** The events exported as attempts: every attempt, and each record that could not be sent at all. */
-function isExported(event: StoredEvent): boolean {
-  return event.kind === 'attempt' || (event.kind === 'record' && event.type === 'rejected');
 }
 
 /**
@@ -162,7 +158,7 @@ export class LoggedAttemptExport {
     for (;;) {
       if (this.abandoned) return false;
       const from = Math.min(...this.channels.map((progress) => progress.delivered));
-      const page = await this.options.store.listEvents({ afterId: from, limit: EXPORT_PAGE });
+      const page = await this.options.store.attemptsAfter(from, EXPORT_PAGE);
       const last = page.at(-1)?.id;
       if (last === undefined) return true;
       if (!(await this.exportPage(page, last))) return false;
@@ -200,14 +196,13 @@ export class LoggedAttemptExport {
     const { channel } = progress;
     if (progress.delivered >= last) return true;
     const flush = channel.delivery.begin();
-    const fresh = page.filter((event) => event.id > progress.handedOver && isExported(event));
+    const fresh = page.filter((event) => event.id > progress.handedOver);
     const events = channel.complete && fresh.length > 0 ? await channel.complete(fresh) : fresh;
     for (const event of events) {
       await channel.handOver(event);
       progress.owed = true;
     }
     if (channel.undelivered === 'keep') progress.handedOver = last;
-    // A page of job events alone has nothing to deliver.
     return progress.owed ? flush() : true;
   }
 

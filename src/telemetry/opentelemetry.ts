@@ -41,7 +41,7 @@ export interface OpenTelemetrySinkOptions {
    * Without it, attempts are exported as the runner reports them.
    */
   logged?: {
-    store: Pick<EventLog, 'listEvents'> & ExportWatermarks;
+    store: Pick<EventLog, 'attemptsAfter'> & ExportWatermarks;
     delivery: OpenTelemetryDelivery;
     warn: (message: string) => void;
   };

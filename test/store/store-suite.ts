@@ -962,6 +962,34 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       expect(await store.exportWatermark('otel.traces')).toBe(anew?.id);
     });
 
+    it('pages through the attempts after an event, rejected records too, and nothing else: the attempts the totals count', async () => {
+      const at = Date.parse('2026-12-04T00:00:00Z');
+      const event = (kind: InferenceEvent['kind'], type: string, message: string) => ({
+        ...emptyEvent(kind, type, at, 1, 'batch'),
+        recordId: message,
+        message,
+      });
+      await store.appendEvents([
+        event('attempt', 'retry', 'a1'),
+        event('job', 'running', 'job'),
+        event('record', 'rejected', 'r1'),
+        event('record', 'stale', 'not an attempt'),
+        event('attempt', 'done', 'a2'),
+        event('job', 'processed', 'job'),
+        event('attempt', 'dead', 'a3'),
+      ]);
+      const all = await store.listEvents();
+      const first = await store.attemptsAfter(0, 2);
+      expect(first.map((e) => e.message)).toEqual(['a1', 'r1']);
+      const rest = await store.attemptsAfter(first.at(-1)?.id ?? 0, 2);
+      expect(rest.map((e) => e.message)).toEqual(['a2', 'a3']);
+      expect(await store.attemptsAfter(rest.at(-1)?.id ?? 0, 2)).toEqual([]);
+      // Whole events, as the log holds them.
+      expect(rest[0]).toEqual(all.find((e) => e.message === 'a2'));
+      const counted = (await store.attemptGroups()).reduce((sum, group) => sum + group.attempts, 0);
+      expect(first.length + rest.length).toBe(counted);
+    });
+
     it("keeps the attempts of all runs and each run's usage totalled as they are logged: the same as the log itself, after a prune and a reopen too", async () => {
       const day = (d: number) => Date.parse(`2026-12-0${d}T00:00:00Z`);
       const attempt = (

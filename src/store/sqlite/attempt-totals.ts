@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AttemptGroup, JobAttempts } from '../event-log.js';
+import { isAttempt } from './attempt-condition.js';
 
 /**
  * The attempts of all runs, grouped by model, lane, prompt, outcome and cause (table
@@ -12,12 +13,8 @@ import type { AttemptGroup, JobAttempts } from '../event-log.js';
  * Absent values are stored as '' (NULLs would make every row a key of its own) and read back as null.
  */
 
-/** What an event (of table alias `t`) must be to count: an attempt, or a record rejected before it could be sent. */
-export const counted = (t: string) =>
-  `(${t}.kind = 'attempt' OR (${t}.kind = 'record' AND ${t}.type = 'rejected'))`;
-
 /** Same group as `e`, for an earlier event `o` of the same record (and of the same run, for a run's groups). */
-const sameGroup = (scope: 'all runs' | 'its run') => `${counted('o')} AND o.type = e.type
+const sameGroup = (scope: 'all runs' | 'its run') => `${isAttempt('o')} AND o.type = e.type
   AND o.model IS e.model AND o.lane IS e.lane AND o.prompt_name IS e.prompt_name
   AND o.prompt_version IS e.prompt_version AND o.cause IS e.cause${scope === 'its run' ? ' AND o.run_id = e.run_id' : ''}`;
 
@@ -58,14 +55,14 @@ const ADD_SUMS = `attempts = attempts + excluded.attempts, requests = requests +
 
 /** Adds the events with ids from..to (one transaction's, in id order) to the totals. */
 export const ADD_RANGE = `INSERT INTO attempt_totals (${COLUMNS})
-  SELECT ${KEY}, ${sums('all runs')} FROM events e WHERE e.id BETWEEN ? AND ? AND ${counted('e')}
+  SELECT ${KEY}, ${sums('all runs')} FROM events e WHERE e.id BETWEEN ? AND ? AND ${isAttempt('e')}
    GROUP BY 1, 2, 3, 4, 5, 6
   ON CONFLICT (model, lane, prompt_name, prompt_version, type, cause) DO UPDATE SET ${ADD_SUMS}`;
 
 /** Each run's attempts in the same groups (a record counted once per group and run), added the same way. */
 export const ADD_RUN_RANGE = `INSERT INTO run_attempts (run_id, ${COLUMNS})
   SELECT e.run_id, ${KEY}, ${sums('its run')} FROM events e
-   WHERE e.id BETWEEN ? AND ? AND ${counted('e')} AND e.run_id IS NOT NULL
+   WHERE e.id BETWEEN ? AND ? AND ${isAttempt('e')} AND e.run_id IS NOT NULL
    GROUP BY 1, 2, 3, 4, 5, 6, 7
   ON CONFLICT (run_id, model, lane, prompt_name, prompt_version, type, cause) DO UPDATE SET ${ADD_SUMS}`;
 

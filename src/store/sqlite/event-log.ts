@@ -10,6 +10,7 @@ import type {
   StoredEvent,
   StoredText,
 } from '../event-log.js';
+import { isAttempt } from './attempt-condition.js';
 import { writeTransaction } from './database.js';
 import { RECORD_ROW } from './row-placement.js';
 import {
@@ -170,6 +171,20 @@ export function listEvents(db: Database.Database, filter: EventFilter): StoredEv
   const rows = db
     .prepare(`SELECT * FROM events ${where} ORDER BY id LIMIT ?`)
     .all(...values, filter.limit ?? -1) as EventDbRow[];
+  return rows.map(toStoredEvent);
+}
+
+/**
+ * The log's attempts (and records rejected before they could be sent: what the attempt totals
+ * count) after event `afterId`, in id order, at most `limit`: an exporter's next page. Read by the
+ * condition in SQL, not filtered from every event.
+ */
+export function attemptsAfter(db: Database.Database, afterId: number, limit: number): StoredEvent[] {
+  const rows = db
+    .prepare(
+      `SELECT id, ${COLUMNS.join(', ')} FROM events e WHERE e.id > ? AND ${isAttempt('e')} ORDER BY e.id LIMIT ?`,
+    )
+    .all(afterId, limit) as EventDbRow[];
   return rows.map(toStoredEvent);
 }
 

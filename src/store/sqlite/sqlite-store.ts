@@ -409,6 +409,10 @@ export class SqliteStore implements WorkloadStore {
     return eventLog.listEvents(this.db, filter);
   }
 
+  async attemptsAfter(afterId: number, limit: number): Promise<StoredEvent[]> {
+    return eventLog.attemptsAfter(this.db, afterId, limit);
+  }
+
   async attemptGroups(runId?: number): Promise<AttemptGroup[]> {
     return eventLog.attemptGroups(this.db, runId);
   }
