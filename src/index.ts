@@ -123,6 +123,7 @@ export type { TelemetrySink } from './telemetry/run-telemetry.js';
 export type { ExportDelivery } from './telemetry/export-delivery.js';
 export type { OpenTelemetryDelivery, SignalDelivery } from './telemetry/otel-delivery.js';
 export type { ExportWatermarks } from './store/export-watermarks.js';
+export type { RunTraces, TracedJob, TracedJobEvent, TracedRun } from './store/run-traces.js';
 export { DerivedIdGenerator } from './telemetry/span-ids.js';
 export { NodeVersionError } from './node-version.js';
 export { MissingApiKeyError } from './runner/workload-session.js';

@@ -6,10 +6,11 @@
  */
 export interface ExportWatermarks {
   /**
-   * The id of the last event `exporter` delivered. An exporter with no watermark yet starts at the
-   * last event logged now (what was logged before it was first set up is not its backlog).
+   * The id of the last event `exporter` delivered (or, `of: 'runs'`, of the last run whose spans it
+   * delivered). An exporter with no watermark yet starts at the last event logged (run started) now:
+   * what was logged before it was first set up is not its backlog.
    */
-  exportWatermark(exporter: string): Promise<number>;
-  /** Moves the watermark forward to `eventId` once its events were delivered; never back. */
+  exportWatermark(exporter: string, of?: 'events' | 'runs'): Promise<number>;
+  /** Moves the watermark forward to `eventId` (a run id for an exporter of runs) once delivered; never back. */
   advanceExportWatermark(exporter: string, eventId: number): Promise<void>;
 }

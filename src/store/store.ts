@@ -3,6 +3,7 @@ import type { AssemblyStateStore, OutputIndex, OutputLocation, ShardCommit } fro
 import type { WorkloadRecord } from '../workload/record.js';
 import type { EventLog, InferenceEvent } from './event-log.js';
 import type { ExportWatermarks } from './export-watermarks.js';
+import type { RunTraces } from './run-traces.js';
 
 /**
  * Where a record stands. `blocked` waits for its predecessor, `ready` can be sent, `in_flight`
@@ -343,6 +344,7 @@ export interface WorkloadStore
     FileDigestCache,
     EventLog,
     ExportWatermarks,
+    RunTraces,
     StoreLease,
     OutputIndex,
     AssemblyStateStore {

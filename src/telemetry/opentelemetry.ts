@@ -18,7 +18,9 @@ import type { RunnerEvent } from '../runner/events.js';
 import { redact } from '../secrets/redact.js';
 import type { EventLog, InferenceEvent, StoredEvent } from '../store/event-log.js';
 import type { ExportWatermarks } from '../store/export-watermarks.js';
+import type { RunTraces, TracedJob, TracedRun } from '../store/run-traces.js';
 import { LoggedAttemptExport, type AttemptChannel } from './logged-attempt-export.js';
+import { LoggedRunExport } from './logged-run-export.js';
 import type { OpenTelemetryDelivery } from './otel-delivery.js';
 import type { TelemetrySink } from './run-telemetry.js';
 import { SpanIds, withSpanIds } from './span-ids.js';
@@ -38,10 +40,11 @@ export interface OpenTelemetrySinkOptions {
   /**
    * The SDK's delivery (the CLI's SDK reports it): attempts are then exported from the inference log
    * after the store's watermarks, so none is lost with a killed process (see LoggedAttemptExport).
-   * Without it, attempts are exported as the runner reports them.
+   * Without it, attempts are exported as the runner reports them. With traces delivered and the
+   * SDK's ids derived (DerivedIdGenerator), the run and job spans come from the store too.
    */
   logged?: {
-    store: Pick<EventLog, 'attemptsAfter'> & ExportWatermarks;
+    store: Pick<EventLog, 'attemptsAfter' | 'listRuns'> & ExportWatermarks & RunTraces;
     delivery: OpenTelemetryDelivery;
     warn: (message: string) => void;
   };
@@ -50,6 +53,8 @@ export interface OpenTelemetrySinkOptions {
 /** The store's watermarks of the two signals: each moves on its own delivery. */
 export const TRACES_WATERMARK = 'opentelemetry.traces';
 export const METRICS_WATERMARK = 'opentelemetry.metrics';
+/** The store's watermark of the run and job spans: the last run whose spans were delivered. */
+export const RUNS_WATERMARK = 'opentelemetry.runs';
 
 /** Job states after which a job's span ends. */
 const JOB_ENDS = new Set(['failed', 'cancelled', 'expired', 'lost']);
@@ -77,6 +82,8 @@ export class OpenTelemetrySink implements TelemetrySink {
   private readonly now: () => number;
   private readonly ids: SpanIds;
   private readonly logged: LoggedAttemptExport | null;
+  /** Exports the run and job spans from the store (null: they are started as the run goes, in this process). */
+  private readonly runs: LoggedRunExport | null;
 
   constructor(options: OpenTelemetrySinkOptions) {
     this.workload = options.workload;
@@ -133,6 +140,30 @@ export class OpenTelemetrySink implements TelemetrySink {
             warn: logged.warn,
           })
         : null;
+    this.runs =
+      logged?.delivery.traces && this.derivesIds()
+        ? new LoggedRunExport({
+            store: logged.store,
+            watermark: RUNS_WATERMARK,
+            delivery: logged.delivery.traces,
+            handOverRun: (run) => this.loggedRunSpan(run),
+            handOverJob: (run, job) => this.loggedJobSpan(run, job),
+            label: 'OpenTelemetry export',
+            warn: logged.warn,
+          })
+        : null;
+  }
+
+  /**
+   * Whether the registered SDK gives a span the ids `withSpanIds` asks for (its generator is
+   * DerivedIdGenerator): only then can a span started later, by another process, be the parent its
+   * attempts name. The probe span is never ended, so nothing is exported.
+   */
+  private derivesIds(): boolean {
+    const asked = { traceId: this.ids.traceOfRun(0), spanId: this.ids.runSpan(0) };
+    const probe = withSpanIds(asked, () => this.tracer.startSpan('wavebatch id probe', { root: true }));
+    const { traceId, spanId } = probe.spanContext();
+    return traceId === asked.traceId && spanId === asked.spanId;
   }
 
   /**
@@ -140,7 +171,7 @@ export class OpenTelemetrySink implements TelemetrySink {
    * watermarks are read (a first run's started before it logs an attempt).
    */
   async ready(): Promise<void> {
-    await this.logged?.ready();
+    await Promise.all([this.logged?.ready(), this.runs?.ready()]);
   }
 
   handle(event: RunnerEvent): void {
@@ -149,6 +180,10 @@ export class OpenTelemetrySink implements TelemetrySink {
   }
 
   private route(event: RunnerEvent): void {
+    if (this.runs) {
+      this.routeLogged(event);
+      return;
+    }
     switch (event.type) {
       case 'run-started': {
         const runId = event.runId;
@@ -221,16 +256,107 @@ export class OpenTelemetrySink implements TelemetrySink {
     }
   }
 
+  /** With the run and job spans exported from the store: the attempts, and each run as it finishes. */
+  private routeLogged(event: RunnerEvent): void {
+    if (event.type === 'run-started') this.runId = event.runId;
+    else if (event.type === 'run-finished') this.runs?.runFinished(event.runId);
+    else if (event.type === 'record-done' || event.type === 'record-failed') this.logged?.attemptLogged();
+  }
+
   /**
-   * Ends what is still open and, with the SDK's delivery, exports the attempts logged and not yet
-   * delivered (bounded in time; false when some are left for the next run). The exporting SDK is
-   * flushed by whoever registered it.
+   * Ends what is still open and, with the SDK's delivery, exports the attempts (and runs) logged and
+   * not yet delivered (bounded in time; false when some are left for the next run). The exporting
+   * SDK is flushed by whoever registered it.
    */
   async close(): Promise<boolean> {
     for (const jobId of [...this.jobSpans.keys()]) this.endJob(jobId, { code: SpanStatusCode.UNSET });
     this.runSpan?.end(this.now());
     this.runSpan = null;
-    return (await this.logged?.close()) ?? true;
+    const closed = await Promise.all([this.logged?.close() ?? true, this.runs?.close() ?? true]);
+    return closed.every(Boolean);
+  }
+
+  /** A run's span as the store holds the run, under its derived ids (see LoggedRunExport). */
+  private loggedRunSpan(run: TracedRun): void {
+    const span = withSpanIds({ traceId: this.ids.traceOfRun(run.id), spanId: this.ids.runSpan(run.id) }, () =>
+      this.tracer.startSpan(`wavebatch ${run.mode}`, {
+        root: true,
+        startTime: Date.parse(run.startedAt),
+        attributes: {
+          'wavebatch.workload': this.workload,
+          'wavebatch.run.id': run.id,
+          'wavebatch.run.mode': run.mode,
+          // A run that stopped without finishing (killed) has no outcome of its own.
+          'wavebatch.run.outcome': run.outcome ?? 'unfinished',
+          ...(run.counts
+            ? {
+                'wavebatch.records.done': run.counts.done ?? 0,
+                'wavebatch.records.dead': run.counts.dead ?? 0,
+                'wavebatch.records.total': run.counts.total ?? 0,
+              }
+            : {}),
+        },
+      }),
+    );
+    if (run.outcome === 'failed')
+      span.setStatus({ code: SpanStatusCode.ERROR, message: redact(run.error ?? 'the run failed') });
+    else if (run.outcome !== null) span.setStatus({ code: SpanStatusCode.OK });
+    span.end(Date.parse(run.endedAt));
+  }
+
+  /**
+   * A batch job's span in a run, under the run's span, as the log holds what the run saw of it: from
+   * the first thing the run logged of it to its end (processed, failed, …), or to the run's end with
+   * `wavebatch.job.open` when the job went on after the run.
+   */
+  private loggedJobSpan(run: TracedRun, traced: TracedJob): void {
+    const { job, events } = traced;
+    const ending = events.find((event) => event.type === 'processed' || JOB_ENDS.has(event.type));
+    const first = events[0]?.at;
+    const start = first ? Date.parse(first) : Math.max(Date.parse(job.createdAt), Date.parse(run.startedAt));
+    const parent = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: this.ids.traceOfRun(run.id),
+      spanId: this.ids.runSpan(run.id),
+      traceFlags: TraceFlags.SAMPLED,
+    });
+    const span = withSpanIds({ spanId: this.ids.jobSpan(run.id, job.id) }, () =>
+      this.tracer.startSpan(
+        `batch job ${job.id}`,
+        {
+          startTime: start,
+          attributes: {
+            'wavebatch.job.id': job.id,
+            'wavebatch.lane': 'batch',
+            ...(job.remoteName ? { 'wavebatch.job.name': job.remoteName } : {}),
+            'wavebatch.job.kind': job.kind,
+            'wavebatch.job.requests': job.requestCount,
+            'wavebatch.job.records': job.recordCount,
+            'gen_ai.request.model': job.model,
+            ...(traced.attempts > 0
+              ? {
+                  'wavebatch.job.succeeded': traced.done,
+                  'wavebatch.job.failed': traced.attempts - traced.done,
+                }
+              : {}),
+            ...(ending ? {} : { 'wavebatch.job.open': true }),
+          },
+        },
+        parent,
+      ),
+    );
+    for (const event of events)
+      span.addEvent(
+        `state ${event.type}`,
+        event.message ? { 'wavebatch.message': redact(event.message) } : {},
+        Date.parse(event.at),
+      );
+    if (ending?.type === 'processed') span.setStatus({ code: SpanStatusCode.OK });
+    else if (ending)
+      span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: redact(ending.message ?? job.error ?? `the job ended ${ending.type}`),
+      });
+    span.end(ending ? Date.parse(ending.at) : Date.parse(run.endedAt));
   }
 
   private exportAttempt(event: InferenceEvent): void {

@@ -89,6 +89,7 @@ import {
   type RetryPolicy,
   type RunOutcome,
   type RunRow,
+  type RunTraces,
   type RunSummary,
   type RunTotals,
   type RunUsage,
@@ -112,6 +113,9 @@ import {
   type SyncLane,
   type TableSourceConfig,
   type TelemetrySink,
+  type TracedJob,
+  type TracedJobEvent,
+  type TracedRun,
   type TierOptions,
   type TierQuotas,
   type TokenRates,
@@ -216,6 +220,7 @@ export interface PublicTypes {
   retryPolicy: RetryPolicy;
   runOutcome: RunOutcome;
   runRow: RunRow;
+  runTraces: RunTraces;
   runSummary: RunSummary;
   runTotals: RunTotals;
   runUsage: RunUsage;
@@ -240,6 +245,9 @@ export interface PublicTypes {
   syncLane: SyncLane;
   tableSourceConfig: TableSourceConfig;
   telemetrySink: TelemetrySink;
+  tracedJob: TracedJob;
+  tracedJobEvent: TracedJobEvent;
+  tracedRun: TracedRun;
   tierOptions: TierOptions;
   tierQuotas: TierQuotas;
   tokenRates: TokenRates;

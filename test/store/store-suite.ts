@@ -962,6 +962,55 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       expect(await store.exportWatermark('otel.traces')).toBe(anew?.id);
     });
 
+    it('reads the runs and their batch jobs as their traces show them: a run that stopped without finishing ends at its last event', async () => {
+      const at = (minute: number) => `2026-12-04T00:0${minute}:00.000Z`;
+      const jobEvent = (type: string, runId: number, jobId: string, minute: number) => ({
+        ...emptyEvent('job', type, Date.parse(at(minute)), runId, 'batch'),
+        jobId,
+      });
+      const member = { recordId: 'a/p1', attempt: 0, promptHash: 'h', estimatedTokens: 1 };
+      await store.createJobIntent({ id: 'job1', model: 'm', kind: 'inline', members: [member] });
+      const killed = await store.startRun('run');
+      await store.appendEvents([
+        jobEvent('submitted', killed, 'job1', 1),
+        // A remote job that is none of the store's: no span.
+        jobEvent('orphan-cancelled', killed, 'stray', 2),
+        {
+          ...emptyEvent('attempt', 'done', Date.parse(at(3)), killed, 'batch'),
+          jobId: 'job1',
+          recordId: 'a/p1',
+        },
+      ]);
+      const finished = await store.startRun('run');
+      await store.appendEvents([jobEvent('processed', finished, 'job1', 5)]);
+      await store.finishRun(finished, {
+        outcome: 'finished',
+        counts: { done: 1 },
+        jobsSubmitted: 0,
+        requests: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        thoughtsTokens: 0,
+        costUsd: 0,
+        lanes: [],
+        error: null,
+      });
+      const [first, second] = await store.tracedRuns(0, finished, 10);
+      expect(first).toMatchObject({ id: killed, mode: 'run', outcome: null, counts: null, endedAt: at(3) });
+      expect(second).toMatchObject({ id: finished, outcome: 'finished', counts: { done: 1 } });
+      expect(await store.tracedRuns(killed, killed, 10)).toEqual([]);
+      const jobs = await store.tracedJobs(killed);
+      expect(
+        jobs.map((traced) => [traced.job.id, traced.events.map((e) => e.type), traced.attempts, traced.done]),
+      ).toEqual([['job1', ['submitted'], 1, 1]]);
+      expect((await store.tracedJobs(finished)).map((traced) => traced.events.map((e) => e.at))).toEqual([
+        [at(5)],
+      ]);
+      // A runs exporter starts at the last run started, an events exporter at the last event.
+      expect(await store.exportWatermark('otel.runs', 'runs')).toBe(finished);
+      expect(await store.exportWatermark('otel.traces')).toBeGreaterThan(finished);
+    });
+
     it('pages through the attempts after an event, rejected records too, and nothing else: the attempts the totals count', async () => {
       const at = Date.parse('2026-12-04T00:00:00Z');
       const event = (kind: InferenceEvent['kind'], type: string, message: string) => ({

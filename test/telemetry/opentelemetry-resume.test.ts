@@ -89,10 +89,18 @@ describe('OpenTelemetry export of a killed run', () => {
     expect(new Set(ofKilled.map((span) => span.traceId)).size).toBe(1);
     const resumedRun = spans.find((span) => span.attributes['wavebatch.run.id'] !== killedRun);
     expect(resumedRun?.traceId).not.toBe(ofKilled[0]?.traceId);
-    // The resumed run's own spans nest under its run span, as before.
-    const runSpan = receiver.spans().find((span) => span.name === 'wavebatch run');
-    expect(runSpan?.traceId).toBe(resumedRun?.traceId);
-    expect(resumedRun?.parentSpanId).toBe(runSpan?.spanId);
+    // Each run's attempts nest under its run span: the killed run's is sent by the resumed run.
+    for (const attempt of [ofKilled[0], resumedRun]) {
+      const runSpan = receiver
+        .spans()
+        .find(
+          (span) =>
+            span.name === 'wavebatch run' &&
+            span.attributes['wavebatch.run.id'] === attempt?.attributes['wavebatch.run.id'],
+        );
+      expect(runSpan?.traceId).toBe(attempt?.traceId);
+      expect(attempt?.parentSpanId).toBe(runSpan?.spanId);
+    }
   });
 
   it('counts every logged attempt in the metrics, and sends no secret', () => {

@@ -1,12 +1,15 @@
 import type Database from 'better-sqlite3';
 import { writeTransaction } from './database.js';
 
-/** The exporter's watermark, started at the last event logged (0 when none) if it has none yet. */
-export function exportWatermark(db: Database.Database, exporter: string): number {
+/**
+ * The exporter's watermark, started at the last event logged (or, for an exporter of runs, the last
+ * run started; 0 when none) if it has none yet.
+ */
+export function exportWatermark(db: Database.Database, exporter: string, of: 'events' | 'runs'): number {
   return writeTransaction(db, () => {
     db.prepare(
       `INSERT INTO export_watermarks (exporter, event_id)
-         SELECT ?, COALESCE((SELECT MAX(id) FROM events), 0)
+         SELECT ?, COALESCE((SELECT MAX(id) FROM ${of === 'runs' ? 'runs' : 'events'}), 0)
        ON CONFLICT (exporter) DO NOTHING`,
     ).run(exporter);
     const row = db.prepare('SELECT event_id FROM export_watermarks WHERE exporter = ?').get(exporter) as {

@@ -70,6 +70,8 @@ import * as recordQueries from './record-queries.js';
 import * as recordSync from './record-sync.js';
 import { setRecordScope } from './record-scope.js';
 import * as runs from './runs.js';
+import * as runTraces from './run-traces.js';
+import type { TracedJob, TracedRun } from '../run-traces.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file; created with its folder when missing. */
@@ -237,8 +239,16 @@ export class SqliteStore implements WorkloadStore {
     assembly.saveAssemblyStates(this.db, states);
   }
 
-  async exportWatermark(exporter: string): Promise<number> {
-    return watermarks.exportWatermark(this.db, exporter);
+  async exportWatermark(exporter: string, of: 'events' | 'runs' = 'events'): Promise<number> {
+    return watermarks.exportWatermark(this.db, exporter, of);
+  }
+
+  async tracedRuns(afterRunId: number, throughRunId: number, limit: number): Promise<TracedRun[]> {
+    return runTraces.tracedRuns(this.db, afterRunId, throughRunId, limit);
+  }
+
+  async tracedJobs(runId: number): Promise<TracedJob[]> {
+    return runTraces.tracedJobs(this.db, runId);
   }
 
   async advanceExportWatermark(exporter: string, eventId: number): Promise<void> {
