@@ -18,12 +18,13 @@ import type { RunnerEvent } from '../runner/events.js';
 import { redact } from '../secrets/redact.js';
 import type { EventLog, InferenceEvent, StoredEvent } from '../store/event-log.js';
 import type { ExportWatermarks } from '../store/export-watermarks.js';
-import type { RunTraces, TracedJob, TracedRun } from '../store/run-traces.js';
+import type { RunTraces } from '../store/run-traces.js';
 import { LoggedAttemptExport, type AttemptChannel } from './logged-attempt-export.js';
 import { LoggedRunExport } from './logged-run-export.js';
 import type { OpenTelemetryDelivery } from './otel-delivery.js';
 import type { TelemetrySink } from './run-telemetry.js';
 import { SpanIds, withSpanIds } from './span-ids.js';
+import { JOB_ENDS, StoredRunSpans } from './stored-run-spans.js';
 
 /** The instrumentation scope every span and metric is reported under. */
 export const INSTRUMENTATION_SCOPE = 'wavebatch';
@@ -55,9 +56,6 @@ export const TRACES_WATERMARK = 'opentelemetry.traces';
 export const METRICS_WATERMARK = 'opentelemetry.metrics';
 /** The store's watermark of the run and job spans: the last run whose spans were delivered. */
 export const RUNS_WATERMARK = 'opentelemetry.runs';
-
-/** Job states after which a job's span ends. */
-const JOB_ENDS = new Set(['failed', 'cancelled', 'expired', 'lost']);
 
 /**
  * Spans and metrics of a run through the OpenTelemetry API, following the GenAI semantic
@@ -140,14 +138,15 @@ export class OpenTelemetrySink implements TelemetrySink {
             warn: logged.warn,
           })
         : null;
+    const stored = new StoredRunSpans(this.tracer, this.ids, this.workload);
     this.runs =
       logged?.delivery.traces && this.derivesIds()
         ? new LoggedRunExport({
             store: logged.store,
             watermark: RUNS_WATERMARK,
             delivery: logged.delivery.traces,
-            handOverRun: (run) => this.loggedRunSpan(run),
-            handOverJob: (run, job) => this.loggedJobSpan(run, job),
+            handOverRun: (run) => stored.run(run),
+            handOverJob: (run, job) => stored.job(run, job),
             label: 'OpenTelemetry export',
             warn: logged.warn,
           })
@@ -274,89 +273,6 @@ export class OpenTelemetrySink implements TelemetrySink {
     this.runSpan = null;
     const closed = await Promise.all([this.logged?.close() ?? true, this.runs?.close() ?? true]);
     return closed.every(Boolean);
-  }
-
-  /** A run's span as the store holds the run, under its derived ids (see LoggedRunExport). */
-  private loggedRunSpan(run: TracedRun): void {
-    const span = withSpanIds({ traceId: this.ids.traceOfRun(run.id), spanId: this.ids.runSpan(run.id) }, () =>
-      this.tracer.startSpan(`wavebatch ${run.mode}`, {
-        root: true,
-        startTime: Date.parse(run.startedAt),
-        attributes: {
-          'wavebatch.workload': this.workload,
-          'wavebatch.run.id': run.id,
-          'wavebatch.run.mode': run.mode,
-          // A run that stopped without finishing (killed) has no outcome of its own.
-          'wavebatch.run.outcome': run.outcome ?? 'unfinished',
-          ...(run.counts
-            ? {
-                'wavebatch.records.done': run.counts.done ?? 0,
-                'wavebatch.records.dead': run.counts.dead ?? 0,
-                'wavebatch.records.total': run.counts.total ?? 0,
-              }
-            : {}),
-        },
-      }),
-    );
-    if (run.outcome === 'failed')
-      span.setStatus({ code: SpanStatusCode.ERROR, message: redact(run.error ?? 'the run failed') });
-    else if (run.outcome !== null) span.setStatus({ code: SpanStatusCode.OK });
-    span.end(Date.parse(run.endedAt));
-  }
-
-  /**
-   * A batch job's span in a run, under the run's span, as the log holds what the run saw of it: from
-   * the first thing the run logged of it to its end (processed, failed, …), or to the run's end with
-   * `wavebatch.job.open` when the job went on after the run.
-   */
-  private loggedJobSpan(run: TracedRun, traced: TracedJob): void {
-    const { job, events } = traced;
-    const ending = events.find((event) => event.type === 'processed' || JOB_ENDS.has(event.type));
-    const first = events[0]?.at;
-    const start = first ? Date.parse(first) : Math.max(Date.parse(job.createdAt), Date.parse(run.startedAt));
-    const parent = trace.setSpanContext(ROOT_CONTEXT, {
-      traceId: this.ids.traceOfRun(run.id),
-      spanId: this.ids.runSpan(run.id),
-      traceFlags: TraceFlags.SAMPLED,
-    });
-    const span = withSpanIds({ spanId: this.ids.jobSpan(run.id, job.id) }, () =>
-      this.tracer.startSpan(
-        `batch job ${job.id}`,
-        {
-          startTime: start,
-          attributes: {
-            'wavebatch.job.id': job.id,
-            'wavebatch.lane': 'batch',
-            ...(job.remoteName ? { 'wavebatch.job.name': job.remoteName } : {}),
-            'wavebatch.job.kind': job.kind,
-            'wavebatch.job.requests': job.requestCount,
-            'wavebatch.job.records': job.recordCount,
-            'gen_ai.request.model': job.model,
-            ...(traced.attempts > 0
-              ? {
-                  'wavebatch.job.succeeded': traced.done,
-                  'wavebatch.job.failed': traced.attempts - traced.done,
-                }
-              : {}),
-            ...(ending ? {} : { 'wavebatch.job.open': true }),
-          },
-        },
-        parent,
-      ),
-    );
-    for (const event of events)
-      span.addEvent(
-        `state ${event.type}`,
-        event.message ? { 'wavebatch.message': redact(event.message) } : {},
-        Date.parse(event.at),
-      );
-    if (ending?.type === 'processed') span.setStatus({ code: SpanStatusCode.OK });
-    else if (ending)
-      span.setStatus({
-        code: SpanStatusCode.ERROR,
-        message: redact(ending.message ?? job.error ?? `the job ended ${ending.type}`),
-      });
-    span.end(ending ? Date.parse(ending.at) : Date.parse(run.endedAt));
   }
 
   private exportAttempt(event: InferenceEvent): void {
