@@ -17,8 +17,8 @@ function generate(ai: GoogleGenAI, text: string, tier?: ServiceTier, model = MOD
 }
 
 /**
- * usageMetadata.serviceTier: the SDK passes it through, though its 3.3 typings of the response's
- * usage metadata lack the field.
+ * usageMetadata.serviceTier: the SDK passes it through, though its typings of the response's usage
+ * metadata lack the field (3.6 still).
  */
 function servedTier(response: { usageMetadata?: object }): unknown {
   return (response.usageMetadata as { serviceTier?: unknown } | undefined)?.serviceTier;
