@@ -75,6 +75,10 @@ const PART_FIELDS = [
   'audioTranscription',
   'mediaProcessing',
   'speechMetadata',
+  // SDK 3.6 sends these media metadata (page range, cell range, audio clip) as given.
+  'documentMetadata',
+  'spreadsheetMetadata',
+  'audioMetadata',
 ] as const;
 
 function snake(name: string): string {

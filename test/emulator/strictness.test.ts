@@ -1,7 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GoogleGenAI, HarmBlockThreshold, HarmCategory, ServiceTier } from '@google/genai';
+import {
+  DocumentMetadataContentLayer,
+  GoogleGenAI,
+  HarmBlockThreshold,
+  HarmCategory,
+  ServiceTier,
+  type Part,
+} from '@google/genai';
 import { describe, expect, it } from 'vitest';
+import { wavBytes } from '../media/timed-media.js';
 import { emulatorSandbox, inputLine, pollUntilDone, sdkFor } from './harness.js';
 
 const MODEL = 'gemini-2.5-flash';
@@ -105,6 +113,45 @@ describe('emulator strictness: what Google refuses, the emulator refuses', () =>
         `Invalid JSON payload received. Unknown name "thinking_budgett" at 'generation_config.thinking_config': Cannot find field.`,
     );
     expect(emulator.ledger.entries()).toHaveLength(1);
+  });
+
+  it('accepts the media metadata of a Part that SDK 3.6 sends (document, spreadsheet, audio), in a call and in an inline batch', async () => {
+    const emulator = await sandbox.startEmulator({ timeScale: 3600, turnaroundMs: 60_000 });
+    const ai = sdkFor(emulator);
+    const pdf = Buffer.from('%PDF-1.4\n3 0 obj << /Type /Page >> endobj\n%%EOF\n', 'latin1');
+    const parts: Part[] = [
+      { text: 'Summarise the report, the sheet and the recording.' },
+      {
+        inlineData: { mimeType: 'application/pdf', data: pdf.toString('base64') },
+        documentMetadata: {
+          startPage: 1,
+          endPage: 1,
+          contentLayers: [DocumentMetadataContentLayer.PAGE_TEXT],
+        },
+      },
+      {
+        inlineData: { mimeType: 'text/csv', data: Buffer.from('a,b\n1,2\n').toString('base64') },
+        spreadsheetMetadata: { visibleCells: 'A1:B2', sheetIndex: 1 },
+      },
+      {
+        inlineData: { mimeType: 'audio/wav', data: wavBytes(2).toString('base64') },
+        audioMetadata: { startOffset: '0s', endOffset: '1s' },
+      },
+    ];
+    const answer = await ai.models.generateContent({ model: MODEL, contents: [{ role: 'user', parts }] });
+    expect(answer.text).toContain('synthetic answer');
+
+    const job = await ai.batches.create({
+      model: MODEL,
+      src: [{ contents: [{ role: 'user', parts }], metadata: { key: 'media' } }],
+    });
+    const done = (await pollUntilDone(emulator, job.name ?? '')) as {
+      metadata: { output: { inlinedResponses: { inlinedResponses: Array<Record<string, unknown>> } } };
+    };
+    const [result] = done.metadata.output.inlinedResponses.inlinedResponses;
+    expect(result).not.toHaveProperty('error');
+    expect(result).toHaveProperty('response');
+    expect(emulator.ledger.entries()).toHaveLength(2);
   });
 
   it('refuses an inline batch with an unknown field whole, and fails only the line of a file batch that has one', async () => {
