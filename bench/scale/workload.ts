@@ -126,16 +126,14 @@ export async function writeScaleWorkload(
     '  inline_max_bytes: 0',
     '  enqueued_token_budget: 1000000000',
     '  poll_interval: 20ms',
-    ...(lane === 'flex'
-      ? [
-          '  mode: flex',
-          `  sync_concurrency: ${FLEX_CONCURRENCY}`,
-          'limits:',
-          '  models:',
-          '    gemini-2.5-flash:',
-          `      flex: { rpm: ${UNREACHED}, tpm: ${UNREACHED}, rpd: null }`,
-        ]
-      : []),
+    ...(lane === 'flex' ? ['  mode: flex', `  sync_concurrency: ${FLEX_CONCURRENCY}`] : []),
+    // The runner keeps its budget within the usage tier's enqueued-token limit (Tier 1 2.5 Flash:
+    // 3M); the emulator child admits 10G, so the tier here is raised to the budget.
+    'limits:',
+    '  models:',
+    '    gemini-2.5-flash:',
+    '      batch_enqueued_tokens: 1000000000',
+    ...(lane === 'flex' ? [`      flex: { rpm: ${UNREACHED}, tpm: ${UNREACHED}, rpd: null }`] : []),
   ];
   const configPath = join(root, 'wavebatch.yaml');
   await writeFile(configPath, `${yaml.join('\n')}\n`);

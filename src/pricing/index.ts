@@ -29,3 +29,9 @@ export {
   type LimitOverrides,
   type PriceOverrides,
 } from './overrides.js';
+export {
+  NoBatchQuotaError,
+  tierCappedBatchCaps,
+  type BatchCaps,
+  type ConfiguredBatchCaps,
+} from './batch-caps.js';

@@ -9,7 +9,7 @@ import { createValidator, jsonSchemaForModel, type OutputValidator } from '../re
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { WorkloadStore } from '../store/store.js';
 import { openSource, sourceFingerprint } from '../workload/index.js';
-import { configuredPriceList } from '../pricing/index.js';
+import { configuredPriceList, NoBatchQuotaError, tierCappedBatchCaps } from '../pricing/index.js';
 import type { CurrentProvenance } from '../outputs/staleness.js';
 import { RecordContentHasher } from '../workload/content-hash.js';
 import { AttemptEventFactory } from '../telemetry/attempt-event.js';
@@ -130,20 +130,24 @@ export function workloadOutputs(config: LoadedConfig, store: WorkloadStore): Out
   return openOutputSink({ kind: sink.kind, root: config.outputs, shardBytes: sink.shard_bytes }, store);
 }
 
-/** The runner's numbers, straight from the config. */
+/**
+ * The runner's numbers, from the config; the batch caps lowered to the usage tier's limits (as
+ * `estimate` projects them): a budget above the tier's enqueued-token limit drew 429s on create.
+ */
 export function runnerSettings(config: LoadedConfig): RunnerSettings {
   const execution = config.execution;
+  const batchCaps = tierCappedBatchCaps(execution, config.model.name, configuredPriceList(config));
   return {
     workload: config.name,
     model: config.model.name,
     dataDir: config.data_dir,
     maxRetries: execution.max_retries,
-    maxConcurrentJobs: execution.max_concurrent_jobs,
+    maxConcurrentJobs: batchCaps.maxConcurrentJobs,
     maxRequestsPerJob: execution.max_requests_per_job,
     recordsPerRequest: execution.records_per_request,
     maxJobBytes: execution.max_job_bytes,
     inlineMaxBytes: execution.inline_max_bytes,
-    enqueuedTokenBudget: execution.enqueued_token_budget,
+    enqueuedTokenBudget: batchCaps.enqueuedTokenBudget,
     pollIntervalMs: execution.poll_interval,
     prompt: { name: config.prompt.name, version: config.prompt.version },
     baseUrl: config.api.base_url ?? GOOGLE_BASE_URL,
@@ -181,6 +185,8 @@ export async function openWorkloadSession(
       ? { remoteScanIntervalMs: options.remoteScanIntervalMs }
       : {}),
   };
+  if (settings.execution.mode === 'batch' && settings.enqueuedTokenBudget <= 0)
+    throw new NoBatchQuotaError(config.model.name);
   const gemini = options.gemini ?? defaultClient(config);
   const prompt = await loadPrompt(config.prompt.dir, config.prompt.name, config.prompt.version);
   settings.prompt = { ...settings.prompt, templateHash: prompt.templateHash };

@@ -8,6 +8,7 @@ import {
   modelLimits,
   modelPrices,
   requestCost,
+  tierCappedBatchCaps,
   type ModelPrices,
 } from '../pricing/index.js';
 import { loadPrompt } from '../prompts/index.js';
@@ -250,9 +251,12 @@ export async function estimateWorkload(
     turnarounds: readonly number[],
   ): Record<Lane | 'auto', LaneEstimate> {
     const limits = modelLimits(prices, loaded.model.name);
-    const tier = prices.limits[prices.defaultUsageTier];
-    const enqueued = Math.min(loaded.execution.enqueued_token_budget, limits.batchEnqueuedTokens);
-    const jobs = Math.min(loaded.execution.max_concurrent_jobs, tier.batchConcurrentJobs);
+    // The caps the runner submits within, so the batch lane is projected as it will run.
+    const { enqueuedTokenBudget: enqueued, maxConcurrentJobs: jobs } = tierCappedBatchCaps(
+      loaded.execution,
+      loaded.model.name,
+      prices,
+    );
     const capacity: LaneCapacities = {
       batchRequestsInFlight: Math.min(
         workload.inputTokensPerRequest > 0 ? enqueued / workload.inputTokensPerRequest : enqueued,

@@ -8,6 +8,7 @@ import {
   modelLimits,
   modelPrices,
   requestCost,
+  tierCappedBatchCaps,
 } from '../../src/pricing/index.js';
 import { failure, makeTempFolder, writeMinimalWorkload, type TempFolder } from '../config/temp-folder.js';
 
@@ -187,5 +188,26 @@ describe('pricing: and limits: in the config', () => {
   it('refuses a model entry that prices no lane', async () => {
     const error = await failure(writeMinimalWorkload(folder, 'pricing:\n  gemini-2.5-flash: {}'));
     expect(error.message).toContain('expected the price of at least one lane');
+  });
+});
+
+// The runner and `estimate` both plan batch jobs within these: the default budget (5M) was sent
+// uncapped by the runner, above Tier 1's 3M for 2.5 Flash.
+describe('the batch caps a run plans within', () => {
+  const defaults = { enqueued_token_budget: 5_000_000, max_concurrent_jobs: 10 };
+
+  it("are the configured ones, lowered to the usage tier's limits", () => {
+    expect(tierCappedBatchCaps(defaults, 'gemini-2.5-flash', GEMINI_PRICE_LIST)).toEqual({
+      enqueuedTokenBudget: 3_000_000,
+      maxConcurrentJobs: 10,
+    });
+    expect(tierCappedBatchCaps(defaults, 'gemini-2.5-pro', GEMINI_PRICE_LIST).enqueuedTokenBudget).toBe(
+      5_000_000,
+    );
+    const raised = applyOverrides(GEMINI_PRICE_LIST, {}, { usageTier: 'tier2', batchConcurrentJobs: 4 });
+    expect(tierCappedBatchCaps(defaults, 'gemini-2.5-flash', raised)).toEqual({
+      enqueuedTokenBudget: 5_000_000,
+      maxConcurrentJobs: 4,
+    });
   });
 });

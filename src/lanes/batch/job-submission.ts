@@ -335,8 +335,8 @@ async function failOversized(
 ): Promise<void> {
   const message =
     `Request for ${record.id} is too large to ever fit a job (~${candidate.estimatedTokens} tokens, ${candidate.bytes} bytes; ` +
-    `limits: enqueued_token_budget ${deps.settings.enqueuedTokenBudget}, max_job_bytes ${deps.settings.maxJobBytes}). ` +
-    'Raise the limits or shrink its inputs.';
+    `limits: enqueued tokens ${deps.settings.enqueuedTokenBudget} (execution.enqueued_token_budget, at most the usage tier's batch_enqueued_tokens), ` +
+    `max_job_bytes ${deps.settings.maxJobBytes}). Raise the limits or shrink its inputs.`;
   await markForFailure(deps, record, 'too_large', message);
 }
 
