@@ -1,6 +1,7 @@
-import { mkdirSync, statSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { constants, mkdirSync, statSync } from 'node:fs';
+import { access, mkdir, rmdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 
 /**
  * Creates `folder` and its missing parents, as `mkdir(folder, { recursive: true })` does, and
@@ -32,6 +33,44 @@ export async function makeFolder(folder: string): Promise<string | undefined> {
   return missing[0];
 }
 
+/**
+ * Throws what making `folder` (with makeFolder) or writing into it would throw, and makes nothing
+ * that stays: a run checks its output folders at start, before a batch job is paid for, and a
+ * dry run must leave no folder behind. The nearest existing folder up the path must be a folder
+ * (a file in the path is ENOTDIR, as makeFolder says) and writable and searchable (fs.access).
+ * Where levels are missing, a probe folder is made in it and removed at once: root passes
+ * fs.access everywhere, yet the kernel refuses a mkdir under /proc (ENOENT) all the same.
+ */
+export async function checkFolderMakeable(folder: string): Promise<void> {
+  const target = resolve(folder);
+  let missing: string | undefined;
+  let existing = target;
+  for (; ; existing = dirname(existing)) {
+    const found = await stat(existing).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && dirname(existing) !== existing) return null;
+      throw error;
+    });
+    if (found) {
+      if (found.isDirectory()) break;
+      throw notAFolder(folder, existing);
+    }
+    missing = existing;
+  }
+  try {
+    await access(existing, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw missing === undefined ? error : asMkdirError(error, missing);
+  }
+  if (missing === undefined) return;
+  const probe = join(existing, `.wavebatch-probe-${randomUUID()}`);
+  try {
+    await mkdir(probe);
+  } catch (error) {
+    throw asMkdirError(error, missing);
+  }
+  await rmdir(probe);
+}
+
 /** makeFolder for code that must stay synchronous (opening the state store in `data_dir`). */
 export function makeFolderSync(folder: string): void {
   const missing: string[] = [];
@@ -59,4 +98,11 @@ function notAFolder(folder: string, current: string): Error {
     code: current === resolve(folder) ? 'EEXIST' : 'ENOTDIR',
     path: current,
   });
+}
+
+/** A failed access or probe as the error of the mkdir of `level` that it stands for (same code and reason). */
+function asMkdirError(error: unknown, level: string): Error {
+  const { code, message } = error as NodeJS.ErrnoException;
+  const reason = message.split(', ')[0] ?? message;
+  return Object.assign(new Error(`${reason}, mkdir '${level}'`), { code, path: level });
 }

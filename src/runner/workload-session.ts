@@ -36,6 +36,7 @@ import { LaneLimiters } from '../lanes/sync/lane-limiters.js';
 import { SyncExecutor } from '../lanes/sync/sync-executor.js';
 import type { SyncLane } from '../lanes/lane.js';
 import { latencyFromHistory } from './latency-history.js';
+import { checkFolderMakeable } from '../make-folder.js';
 
 /** Where the Gemini API is when no base URL is configured (for messages only: the SDK knows it). */
 const GOOGLE_BASE_URL = 'https://generativelanguage.googleapis.com';
@@ -187,6 +188,7 @@ export async function openWorkloadSession(
   };
   if (settings.execution.mode === 'batch' && settings.enqueuedTokenBudget <= 0)
     throw new NoBatchQuotaError(config.model.name);
+  await checkOutputFolders(config);
   const gemini = options.gemini ?? defaultClient(config);
   const prompt = await loadPrompt(config.prompt.dir, config.prompt.name, config.prompt.version);
   settings.prompt = { ...settings.prompt, templateHash: prompt.templateHash };
@@ -211,6 +213,16 @@ export async function openWorkloadSession(
     await store.close();
     throw error;
   }
+}
+
+/**
+ * Fails when a folder the run writes its outputs into (the sink's, the assembled documents') could
+ * not be made, before the store is opened or anything is sent: the folders are made at the first
+ * write, once a batch job has been paid for. (`data_dir` is made when the store opens, at start.)
+ */
+async function checkOutputFolders(config: LoadedConfig): Promise<void> {
+  await checkFolderMakeable(config.outputs);
+  if (config.assemble) await checkFolderMakeable(config.assemble.path);
 }
 
 /** What a session is wired from: the config's parts read before the store's lease was taken. */

@@ -1,8 +1,15 @@
-import { rmSync, readFileSync, writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { startCli } from '../fixtures/cli.js';
+
+/** The batch jobs the emulator holds, as the API lists them. */
+async function batchJobs(emulator: RunningEmulator): Promise<unknown[]> {
+  const response = await fetch(`${emulator.url}/v1beta/batches`, { headers: { 'x-goog-api-key': 'k' } });
+  return ((await response.json()) as { operations?: unknown[] }).operations ?? [];
+}
 
 /** Long enough for a run that fails at once on a loaded machine; a spinning mkdir never ends. */
 const BOUND_MS = 30_000;
@@ -13,11 +20,14 @@ describe('a run whose outputs folder cannot be created', () => {
   let emulator: RunningEmulator;
   const roots: string[] = [];
 
-  beforeAll(async () => {
+  // An emulator each: what one test's run created is not another's.
+  beforeEach(async () => {
     emulator = await startEmulator({ timeScale: 600, turnaroundMs: 60_000, seed: 61 });
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await emulator.close();
+  });
+  afterAll(() => {
     for (const root of roots) rmSync(root, { recursive: true, force: true });
   });
 
@@ -43,7 +53,13 @@ describe('a run whose outputs folder cannot be created', () => {
       const result = await run.result.finally(() => clearTimeout(timer));
       expect(result.code, `${result.stderr} (killed after ${BOUND_MS} ms: spinning)`).not.toBeNull();
       expect(result.code).not.toBe(0);
-      expect(result.stderr).toContain("ENOENT: no such file or directory, mkdir '/proc/x'");
+      expect(result.stderr).toContain("error [ENOENT]: ENOENT: no such file or directory, mkdir '/proc/x'");
+      // Checked at start: no batch job was created, so nothing is billed (the files sink found the
+      // folder unmakeable only at the first output write, once the job had been paid for).
+      expect(await batchJobs(emulator)).toEqual([]);
+      expect(emulator.ledger.entries()).toEqual([]);
+      // ...and the run created neither its state store nor an output folder.
+      expect(existsSync(join(workload.root, 'state'))).toBe(false);
     },
     BOUND_MS + 10_000,
   );
