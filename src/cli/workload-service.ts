@@ -1,15 +1,8 @@
+import { existsSync } from 'node:fs';
 import type { LoadedConfig } from '../config/index.js';
 import { workloadStorePath } from '../runner/workload-session.js';
 import { WorkloadService } from '../service/index.js';
 import { loadConfigFromOption } from './config-option.js';
-
-/** Loads the config named by --config, opens its service for `work`, and closes it afterwards. */
-export async function withWorkloadService<T>(
-  configPath: string | undefined,
-  work: (service: WorkloadService) => Promise<T>,
-): Promise<T> {
-  return serve(WorkloadService.open(await loadConfigFromOption(configPath)), work);
-}
 
 /**
  * For a command that shows one thing a run left (show, report): opens the service when the workload
@@ -26,6 +19,24 @@ export async function withRunWorkloadService<T>(
   await service.close();
   process.stderr.write(`${neverRunNote(config)}\n`);
   return undefined;
+}
+
+/**
+ * For a command that changes the state a run left (requeue, clear-failures, reset, prune): on a
+ * workload that never ran there is nothing to change, so it says so on standard error and returns
+ * undefined without opening the store, which would create it (and make the workload look run).
+ */
+export async function withChangedWorkloadService<T>(
+  configPath: string | undefined,
+  nothingTo: string,
+  work: (service: WorkloadService) => Promise<T>,
+): Promise<T | undefined> {
+  const config = await loadConfigFromOption(configPath);
+  if (!existsSync(workloadStorePath(config))) {
+    process.stderr.write(`${neverRunNote(config)}: nothing to ${nothingTo}\n`);
+    return undefined;
+  }
+  return serve(WorkloadService.open(config), work);
 }
 
 /**

@@ -53,3 +53,41 @@ describe('read-only commands on a workload that has never run', () => {
     expect(readdirSync(workload.root).sort()).toEqual(before);
   });
 });
+
+// requeue, clear-failures, reset and prune opened the state store to change it, so on a workload
+// that had never run they created state/state.db (and made it look run) to change nothing.
+describe('commands that change state, on a workload that has never run', () => {
+  let workload: ReturnType<typeof writeCatalogWorkload>;
+  let before: string[];
+  const cli = (args: string[]) =>
+    runCli([...args, '-c', workload.configPath], { cwd: workload.root, env: {} });
+
+  beforeAll(() => {
+    workload = writeCatalogWorkload({ books: 1, pages: 2 });
+    before = readdirSync(workload.root).sort();
+  });
+  afterAll(() => rmSync(workload.root, { recursive: true, force: true }));
+
+  const changes: Array<[string[], string, RegExp]> = [
+    [['requeue'], 'requeue', /^$/],
+    [['requeue', 'ST/school1/1900/page_1'], 'requeue', /^$/],
+    [['requeue', '--json'], 'requeue', /^\{"requeued":0\}\n$/],
+    [['clear-failures', '--yes'], 'clear', /^$/],
+    [['clear-failures', '--yes', '--json'], 'clear', /^\{"cleared":0\}\n$/],
+    [['reset', '--yes'], 'reset', /^$/],
+    [['reset', '--yes', '--json'], 'reset', /^\{"reset":false,"outputsKept":true\}\n$/],
+    [['prune', '--older-than', '30d'], 'prune', /^$/],
+  ];
+
+  it.each(changes.map(([args, what, stdout]) => [args.join(' '), args, what, stdout] as const))(
+    '%s says there is nothing to do, exits 0 and creates nothing',
+    async (_name, args, what, stdout) => {
+      const result = await cli(args);
+      expect(result.stderr).toMatch(NEVER_RUN);
+      expect(result.stderr).toContain(`: nothing to ${what}\n`);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(stdout);
+      expect(readdirSync(workload.root).sort()).toEqual(before);
+    },
+  );
+});

@@ -9,8 +9,8 @@ import type { EventFilter, RunRow, StoredEvent } from '../../store/event-log.js'
 import { configOption } from '../config-option.js';
 import { parseAge, parseInstant, TimeOptionError } from '../time-option.js';
 import {
+  withChangedWorkloadService,
   withRunWorkloadService,
-  withWorkloadService,
   withWorkloadServiceOrEmpty,
 } from '../workload-service.js';
 
@@ -163,7 +163,10 @@ export function historyCommands(): Command[] {
       const age = parseAge(options.olderThan);
       if (age === undefined) throw new TimeOptionError('--older-than', options.olderThan);
       const before = new Date(Date.now() - age);
-      const pruned = await withWorkloadService(options.config, (service) => service.prune(before));
+      const pruned = await withChangedWorkloadService(options.config, 'prune', (service) =>
+        service.prune(before),
+      );
+      if (pruned === undefined) return;
       await print(
         `deleted ${pruned.events} events, ${pruned.texts} stored prompts and ${pruned.reports} run reports from before ${before.toISOString()}\n`,
       );

@@ -4,7 +4,7 @@ import { WavebatchError } from '../../errors.js';
 import { printable } from '../../printable.js';
 import type { FailureRow } from '../../store/store.js';
 import { configOption } from '../config-option.js';
-import { withWorkloadService, withWorkloadServiceOrEmpty } from '../workload-service.js';
+import { withChangedWorkloadService, withWorkloadServiceOrEmpty } from '../workload-service.js';
 
 /** Raised when a destructive command is run without its confirmation flag. */
 export class ConfirmationRequiredError extends WavebatchError {
@@ -99,7 +99,13 @@ export function maintenanceCommands(): Command[] {
     .addOption(configOption())
     .option('--json', 'print { "requeued": N }')
     .action(async (ids: string[], options: { config?: string; json?: boolean }) => {
-      const count = await withWorkloadService(options.config, (service) => service.requeue(ids));
+      const count = await withChangedWorkloadService(options.config, 'requeue', (service) =>
+        service.requeue(ids),
+      );
+      if (count === undefined) {
+        if (options.json) process.stdout.write(`${JSON.stringify({ requeued: 0 })}\n`);
+        return;
+      }
       process.stdout.write(
         options.json
           ? `${JSON.stringify({ requeued: count })}\n`
@@ -114,7 +120,13 @@ export function maintenanceCommands(): Command[] {
     .option('--json', 'print { "cleared": N }')
     .action(async (options: { config?: string; yes?: boolean; json?: boolean }) => {
       if (!options.yes) throw new ConfirmationRequiredError('clear-failures');
-      const count = await withWorkloadService(options.config, (service) => service.clearFailures());
+      const count = await withChangedWorkloadService(options.config, 'clear', (service) =>
+        service.clearFailures(),
+      );
+      if (count === undefined) {
+        if (options.json) process.stdout.write(`${JSON.stringify({ cleared: 0 })}\n`);
+        return;
+      }
       process.stdout.write(
         options.json ? `${JSON.stringify({ cleared: count })}\n` : `cleared ${count} failure entries\n`,
       );
@@ -129,7 +141,14 @@ export function maintenanceCommands(): Command[] {
     .option('--json', 'print { "reset": true, "outputsKept": true }')
     .action(async (options: { config?: string; yes?: boolean; json?: boolean }) => {
       if (!options.yes) throw new ConfirmationRequiredError('reset');
-      await withWorkloadService(options.config, (service) => service.reset());
+      const done = await withChangedWorkloadService(options.config, 'reset', async (service) => {
+        await service.reset();
+        return true;
+      });
+      if (done === undefined) {
+        if (options.json) process.stdout.write(`${JSON.stringify({ reset: false, outputsKept: true })}\n`);
+        return;
+      }
       process.stdout.write(
         options.json
           ? `${JSON.stringify({ reset: true, outputsKept: true })}\n`
