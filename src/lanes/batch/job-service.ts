@@ -1,7 +1,7 @@
 import { GeminiApiError, type BatchJobInfo } from '../../gemini/index.js';
 import type { JobRow, JobState } from '../../store/store.js';
 import { endsTheRun } from '../../runner/remote-api.js';
-import { processSucceededJob, type ResultProcessingDeps } from './result-processing.js';
+import { failFailedJob, processSucceededJob, type ResultProcessingDeps } from './result-processing.js';
 import { MAX_STALL_CANCELS_PER_RECORD, type StallWatch } from './stall-policy.js';
 
 const REMOTE_TO_LOCAL: Record<BatchJobInfo['state'], JobState | null> = {
@@ -17,7 +17,8 @@ const REMOTE_TO_LOCAL: Record<BatchJobInfo['state'], JobState | null> = {
 /**
  * Polls every submitted job once and settles the finished ones: results are applied for SUCCEEDED
  * jobs; the records of FAILED, CANCELLED and EXPIRED jobs go back to the queue (a FAILED job counts
- * as an attempt, so a job that always fails cannot loop forever). A job whose poll or download keeps
+ * a failed attempt of each, dead-lettered once out of retries, so a job that always fails cannot
+ * loop forever). A job whose poll or download keeps
  * failing is reported and tried again on the next pass; the other jobs go on.
  */
 export async function serviceActiveJobs(deps: ResultProcessingDeps): Promise<number> {
@@ -58,7 +59,14 @@ async function serviceJob(deps: ResultProcessingDeps, job: JobRow, remoteName: s
   const ended = state === 'failed' || state === 'cancelled' || state === 'expired';
   // Records go back before the state changes: a crash in between leaves the job active, and the
   // next poll repeats a release that then finds nothing left to release.
-  const released = ended ? await deps.store.releaseJobRecords(job.id, state === 'failed') : 0;
+  // A FAILED job's records each count a failed attempt (dead-lettered once out of retries); a
+  // CANCELLED or EXPIRED one's go back as they were: not their fault (a cancel, Google's queue).
+  const failed = state === 'failed' ? await failFailedJob(deps, job, remote) : null;
+  const released = failed
+    ? failed.retried + failed.dead
+    : ended
+      ? await deps.store.releaseJobRecords(job.id, false)
+      : 0;
   if (state !== job.state) {
     await deps.store.updateJobState(job.id, state, remote.error?.message ?? null);
     deps.emit({
@@ -82,9 +90,13 @@ async function serviceJob(deps: ResultProcessingDeps, job: JobRow, remoteName: s
     return true;
   }
   if (ended) {
+    const reason = remote.error?.message ? `: ${remote.error.message.replace(/\.$/, '')}` : '';
     deps.emit({
       type: 'warning',
-      message: `Job ${job.id} ended ${state.toUpperCase()}; ${released} records return to the queue.`,
+      message: failed
+        ? `Job ${job.id} ended FAILED${reason}; each of its records counts a failed attempt: ` +
+          `${failed.retried} return to the queue, ${failed.dead} dead-lettered (out of retries).`
+        : `Job ${job.id} ended ${state.toUpperCase()}${reason}; ${released} records return to the queue.`,
     });
     await forgetInputFile(deps, job);
     return true;

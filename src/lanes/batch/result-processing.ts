@@ -181,6 +181,43 @@ export async function processSucceededJob(
   deps.emit({ type: 'job-processed', jobId: job.id, succeeded, failed, requests: job.requestCount });
 }
 
+/**
+ * Settles a job Google ended FAILED (its verdict on the whole job: an internal error, an input it
+ * could not read): each record still in flight in it counts a failed attempt (`job_failed`, with
+ * Google's message), back to the queue or, out of retries, dead-lettered. Nothing was answered, so
+ * no request is counted. They were released with only the attempt counted, never dead-lettered: a
+ * job that always failed was sent again for ever, and `failures` listed nothing. Returns how many
+ * records it settled (a replay after a crash finds those already settled gone from the job).
+ */
+export async function failFailedJob(
+  deps: ResultProcessingDeps,
+  job: JobRow,
+  remote: BatchJobInfo,
+): Promise<{ retried: number; dead: number }> {
+  const members = new Map((await deps.store.jobMembers(job.id)).map((m) => [m.recordId, m]));
+  const message = `Job ${job.id} ended FAILED: ${remote.error?.message ?? 'Google gave no reason'}`;
+  const settled = { retried: 0, dead: 0 };
+  for (const record of await deps.store.recordsInJob(job.id)) {
+    const member = members.get(record.id);
+    if (!member) continue;
+    // Filed as a failure, not logged as an attempt event: the inference log holds what was
+    // answered (a per-request error row included), and Google answered nothing of this job.
+    const outcome = await deps.lifecycle.fail({
+      recordId: record.id,
+      flight: { lane: 'batch', jobId: job.id },
+      attempt: member.attempt,
+      cause: 'job_failed',
+      message,
+      raw: null,
+      retryable: true,
+      promptHash: member.promptHash,
+    });
+    if (outcome === 'dead') settled.dead++;
+    else if (outcome === 'retry') settled.retried++;
+  }
+  return settled;
+}
+
 async function applyResult(
   deps: ResultProcessingDeps,
   job: JobRow,
