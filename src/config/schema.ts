@@ -94,7 +94,10 @@ const executionSchema = z
       ),
     enqueued_token_budget: wholeNumber(1)
       .default(5_000_000)
-      .describe('estimated input tokens allowed in queued jobs at once'),
+      .describe(
+        "estimated input tokens allowed in queued jobs at once; a run uses at most the usage tier's " +
+          'batch_enqueued_tokens for the model (limits:)',
+      ),
     redo_stale: z
       .boolean({ error: 'expected true or false' })
       .default(false)
