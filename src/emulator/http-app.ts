@@ -26,10 +26,10 @@ export function emulatorApp(state: EmulatorState): Hono<Env> {
     const exempt =
       path.startsWith('/_emulator/') ||
       (path.startsWith('/upload/') && c.req.query('upload_id') !== undefined);
-    // Any non-empty key is accepted; it is never logged nor echoed.
-    if (served && !exempt && !c.req.header('x-goog-api-key') && !c.req.query('key')) {
-      throw new GoogleError('PERMISSION_DENIED', NO_KEY_MESSAGE);
-    }
+    // Any non-empty key is accepted unless the `apiKeys` option lists the keys; it is never logged nor echoed.
+    const key = c.req.header('x-goog-api-key') || c.req.query('key');
+    if (served && !exempt && !key) throw new GoogleError('PERMISSION_DENIED', NO_KEY_MESSAGE);
+    if (served && !exempt && key && state.apiKeys && !state.apiKeys.has(key)) throw keyNotValid();
     await next();
   });
 
@@ -52,6 +52,28 @@ export function emulatorApp(state: EmulatorState): Hono<Env> {
 
   return app;
 }
+
+/**
+ * Google's answer for a key it does not know (mistyped, deleted): 400 INVALID_ARGUMENT, not 403, with
+ * an ErrorInfo whose reason says so (as reported in google-gemini/gemini-cli#4690 and many others).
+ */
+function keyNotValid(): GoogleError {
+  return new GoogleError('INVALID_ARGUMENT', KEY_NOT_VALID_MESSAGE, [
+    {
+      '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+      reason: 'API_KEY_INVALID',
+      domain: 'googleapis.com',
+      metadata: { service: 'generativelanguage.googleapis.com' },
+    },
+    {
+      '@type': 'type.googleapis.com/google.rpc.LocalizedMessage',
+      locale: 'en-US',
+      message: KEY_NOT_VALID_MESSAGE,
+    },
+  ]);
+}
+
+const KEY_NOT_VALID_MESSAGE = 'API key not valid. Please pass a valid API key.';
 
 /**
  * The page Google's front end (generativelanguage.googleapis.com) sends for a path it does not serve,

@@ -30,6 +30,8 @@ export interface EmulatorState {
   closing: AbortSignal;
   /** Model names served beyond the catalog's (the `models` option). */
   models: readonly string[];
+  /** The keys accepted (the `apiKeys` option); null: any non-empty key. */
+  apiKeys: ReadonlySet<string> | null;
   responder(): Responder | undefined;
 }
 

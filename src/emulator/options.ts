@@ -79,6 +79,11 @@ export interface EmulatorOptions {
   responder?: Responder;
   /** Where uploaded and result files live; default a fresh temp dir, removed on close. */
   storageDir?: string;
+  /**
+   * The API keys accepted; any other key is answered as Google answers a key that is not valid (400
+   * INVALID_ARGUMENT, reason API_KEY_INVALID). Default: any non-empty key.
+   */
+  apiKeys?: readonly string[];
 }
 
 /**
@@ -110,6 +115,8 @@ export interface ResolvedOptions {
   models: string[];
   responder: Responder | undefined;
   storageDir: string | undefined;
+  /** Null: any non-empty key. */
+  apiKeys: ReadonlySet<string> | null;
 }
 
 /** An emulator option out of range; `code` makes the CLI exit 2. */
@@ -142,6 +149,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     tiers: resolveTiers(options.tiers),
     faults: options.faults ?? {},
     models: options.models ?? [],
+    apiKeys: options.apiKeys ? new Set(options.apiKeys) : null,
     responder: options.responder,
     storageDir: options.storageDir,
   };

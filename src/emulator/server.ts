@@ -117,6 +117,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     ),
     closing: closing.signal,
     models: settings.models,
+    apiKeys: settings.apiKeys,
     responder: () => responder,
   };
 

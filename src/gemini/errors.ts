@@ -198,9 +198,11 @@ export function toGeminiApiError(
       ? 'ENDPOINT_NOT_FOUND'
       : missingFile(status, body?.message)
         ? 'NOT_FOUND'
-        : missingModel(status, body?.message)
-          ? 'MODEL_NOT_FOUND'
-          : classify(status, rpcStatus);
+        : refusedKey(status, body)
+          ? 'PERMISSION_DENIED'
+          : missingModel(status, body?.message)
+            ? 'MODEL_NOT_FOUND'
+            : classify(status, rpcStatus);
   const retryDelayMs = body ? retryDelayOf(body.details) : undefined;
   const serverMessage =
     code === 'ENDPOINT_NOT_FOUND'
@@ -230,6 +232,28 @@ export function toGeminiApiError(
  */
 function missingFile(status: number, message: string | undefined): boolean {
   return status === 403 && message !== undefined && /access the File \S+ or it may not exist/i.test(message);
+}
+
+/** ErrorInfo reasons Google gives a key it does not accept (unknown or mistyped, deleted, expired). */
+const KEY_REFUSALS: ReadonlySet<string> = new Set(['API_KEY_INVALID', 'API_KEY_EXPIRED']);
+
+/**
+ * Google answers a key it does not know with 400 INVALID_ARGUMENT ("API key not valid. Please pass a
+ * valid API key.", ErrorInfo reason API_KEY_INVALID), not 403: it is the key that is refused, and
+ * every call would meet it. Read as a malformed request, a synchronous run dead-lettered every record
+ * one by one as if each were at fault.
+ */
+function refusedKey(status: number, body: ServerErrorBody | undefined): boolean {
+  if (status !== 400 || body === undefined) return false;
+  const reasons = (body.details ?? []).flatMap((detail) =>
+    typeof detail === 'object' &&
+    detail !== null &&
+    typeof (detail as { reason?: unknown }).reason === 'string'
+      ? [(detail as { reason: string }).reason]
+      : [],
+  );
+  if (reasons.some((reason) => KEY_REFUSALS.has(reason))) return true;
+  return body.message !== undefined && /^API key (not valid|not found|expired)/i.test(body.message);
 }
 
 /**
