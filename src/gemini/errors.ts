@@ -257,6 +257,15 @@ function refusedKey(status: number, body: ServerErrorBody | undefined): boolean 
 }
 
 /**
+ * A file the request names is gone (Google's 403 "… or it may not exist", read as NOT_FOUND above):
+ * the request's own problem, not the key's (a refused key is PERMISSION_DENIED), so it fails that
+ * request alone; uploading the file again mends it.
+ */
+export function isMissingFileError(error: unknown): boolean {
+  return GeminiApiError.isInstance(error) && error.code === 'NOT_FOUND' && error.status === 403;
+}
+
+/**
  * Google's 404 for a model it does not serve names it first: "models/gemini-2.5-flsh is not found for
  * API version v1beta, or is not supported for batchGenerateContent. …". Every job and request of the
  * run would meet it: a misspelled model.name dead-lettered the whole workload, job by job.

@@ -52,6 +52,8 @@ export interface MediaUploads {
   minBytes: number;
   /** A live uploaded copy of the file, uploading it when there is none. Must be stable while the copy lives. */
   fileFor(media: MediaInput, sizeBytes: number): Promise<FileReference>;
+  /** Told that the API found no file at `fileUri`: the next `fileFor` of its media asks again (and uploads it anew). */
+  forgetFile?(fileUri: string): void;
 }
 
 /** Mime types sent as inlineData; text/* is read and sent as a text part instead. */

@@ -33,7 +33,7 @@ const DEFAULT_PROCESSING_TIMEOUT_MS = 5 * 60_000;
  */
 export class MediaUploader {
   private readonly facts = new Map<string, { size: number; mtimeMs: number; facts: ContentFacts }>();
-  private readonly confirmed = new Map<string, { remoteName: string; at: number }>();
+  private readonly confirmed = new Map<string, { remoteName: string; uri: string; at: number }>();
   private readonly pending = new Map<string, Promise<FileReference>>();
   private readonly marginMs: number;
   private readonly recheckMs: number;
@@ -53,6 +53,15 @@ export class MediaUploader {
     const work = this.resolve(media, facts, key).finally(() => this.pending.delete(key));
     this.pending.set(key, work);
     return work;
+  }
+
+  /**
+   * The API answered that the copy at `fileUri` does not exist (deleted, expired early): it is no
+   * longer trusted, so the next `fileFor` of its media asks the API and uploads it again. Without
+   * this, a retry within `recheckMs` sent the same missing URI again.
+   */
+  forget(fileUri: string): void {
+    for (const [key, seen] of this.confirmed) if (seen.uri === fileUri) this.confirmed.delete(key);
   }
 
   private async resolve(media: MediaInput, facts: ContentFacts, key: string): Promise<FileReference> {
@@ -75,7 +84,7 @@ export class MediaUploader {
       this.confirmed.delete(key);
       return false;
     }
-    this.confirmed.set(key, { remoteName: cached.remoteName, at: now });
+    this.confirmed.set(key, { remoteName: cached.remoteName, uri: cached.uri, at: now });
     return true;
   }
 
@@ -103,7 +112,7 @@ export class MediaUploader {
       uploadedAt: new Date(uploadedAt).toISOString(),
     };
     await cache.saveMediaFile(row);
-    this.confirmed.set(key, { remoteName: row.remoteName, at: uploadedAt });
+    this.confirmed.set(key, { remoteName: row.remoteName, uri: row.uri, at: uploadedAt });
     return row;
   }
 

@@ -247,6 +247,19 @@ export class RecordRequestBuilder {
     return built;
   }
 
+  /**
+   * The API found no file at a URI `built` names (Google's 403 "… or it may not exist"): the
+   * uploads stop trusting its files and this round forgets the request, so building the record
+   * again uploads them anew instead of sending the same missing URI.
+   */
+  forgetUploadedFiles(built: RecordRequest): void {
+    if (this.roundRequests?.delete(built.recordId)) this.roundRequestBytes -= 2 * built.bytes;
+    const forget = this.options.uploads?.forgetFile;
+    if (!forget) return;
+    for (const content of built.request.contents)
+      for (const part of content.parts ?? []) if (part.fileData?.fileUri) forget(part.fileData.fileUri);
+  }
+
   private async buildRequest(record: StoredRecord): Promise<RecordRequest> {
     if (this.groupItem) {
       const group = await this.buildGroup([record], record.id);

@@ -323,7 +323,11 @@ async function wireSession(parts: SessionParts): Promise<WorkloadSession> {
     tokenScale: () => calibration.scale(),
     recordsPerRequest: config.execution.records_per_request,
     archive,
-    uploads: { minBytes: config.execution.media_upload_bytes, fileFor: (media) => uploader.fileFor(media) },
+    uploads: {
+      minBytes: config.execution.media_upload_bytes,
+      fileFor: (media) => uploader.fileFor(media),
+      forgetFile: (fileUri) => uploader.forget(fileUri),
+    },
   });
   const prices = configuredPriceList(config);
   // One limiter per model and synchronous lane, sized from the price list's limits (config `limits:`).

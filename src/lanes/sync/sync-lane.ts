@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RunnerClock } from '../../clock.js';
 import { WavebatchError } from '../../errors.js';
-import { GeminiApiError } from '../../gemini/index.js';
+import { GeminiApiError, isMissingFileError } from '../../gemini/index.js';
 import { outputDocument, type Flight, type RecordLifecycle } from '../../lifecycle/index.js';
 import { MediaUploadError } from '../../media/index.js';
 import { capText } from '../../results/capped-text.js';
@@ -252,6 +252,15 @@ export class SyncLaneDriver {
         // tries are logged before the record goes back, as Google bills them all the same.
         await this.logUnsettled(record, flight, built, entry, outcome);
         await lifecycle.release(record.id, record.requestId);
+        return;
+      }
+      if (!outcome.ok && outcome.billed.length === 0 && isMissingFileError(outcome.error)) {
+        // A file this record names is gone (Google's 403 "… or it may not exist"): this record's
+        // problem, not the key's, so the run goes on. The attempt counts, and the retry uploads
+        // the file again (max_retries bounds a file that keeps vanishing).
+        this.deps.requests.forgetUploadedFiles(built);
+        const message = `${outcome.message} The file is uploaded again when ${record.id} is retried.`;
+        await this.settle(record, flight, built, entry, { ...outcome, message, retryable: true }, started);
         return;
       }
       if (!outcome.ok && outcome.billed.length === 0 && stopsTheRun(outcome.error)) {
@@ -578,6 +587,8 @@ export class SyncLaneDriver {
 /**
  * Errors that are the configuration's, not the record's: the key is refused, the model or the
  * endpoint does not exist (a wrong base URL answers 404), or the lane has no quota in this tier.
+ * A file the request names that is gone is a 403 too, but the record's own: `serve` fails that
+ * record before it gets here (`isMissingFileError`: Google's message for it, not the key's).
  */
 const RUN_STOPPING_CODES: ReadonlySet<string> = new Set([
   'PERMISSION_DENIED',
