@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
@@ -25,6 +25,16 @@ describe('answers cut at MAX_TOKENS on the realtime lane', () => {
       execution: { mode: 'realtime', max_retries: 3 },
       extraYaml: `api:\n  base_url: ${emulator.url}`,
     }));
+    // With an output limit set, a cut answer is sent again at twice it, rung after rung up to 65,536.
+    // Without one it is sent again at 65,536 at once, and a second cut there (this fault cuts one
+    // call in two at any limit) would be final, dead-lettering a quarter of the records.
+    writeFileSync(
+      configPath,
+      readFileSync(configPath, 'utf8').replace(
+        '  name: gemini-2.5-flash\n',
+        '  name: gemini-2.5-flash\n  generation_config:\n    maxOutputTokens: 256\n',
+      ),
+    );
   });
 
   afterAll(async () => {

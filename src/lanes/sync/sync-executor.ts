@@ -286,7 +286,7 @@ export class SyncExecutor {
             };
           case 'truncated': {
             const current = numberOr(request.generationConfig?.maxOutputTokens);
-            const next = largerOutputLimit(current, verdict.outputTokens, this.outputCap);
+            const next = nextOutputLimit(current, verdict.outputTokens, this.outputCap);
             if (next === null) {
               return {
                 ok: false,
@@ -478,6 +478,17 @@ function afterCut(request: ModelRequest, cutTokens: number | undefined, cap: num
   const next = largerOutputLimit(numberOr(request.generationConfig?.maxOutputTokens), cutTokens, cap);
   if (next === null) return request;
   return { ...request, generationConfig: { ...request.generationConfig, maxOutputTokens: next } };
+}
+
+/**
+ * The output limit a MAX_TOKENS answer is sent again with: the model's maximum (`cap`) when the
+ * request set none, as that is what cut it (twice what was produced was a smaller limit than the
+ * one that cut it: cut and billed again, rung after rung); otherwise `largerOutputLimit`. Null when
+ * the cap was already reached.
+ */
+function nextOutputLimit(current: number | undefined, produced: number, cap: number): number | null {
+  if (current !== undefined) return largerOutputLimit(current, produced, cap);
+  return produced >= cap ? null : cap;
 }
 
 /**

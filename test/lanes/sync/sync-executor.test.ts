@@ -8,6 +8,7 @@ import {
 } from '../../../src/gemini/index.js';
 import { LaneLimiters } from '../../../src/lanes/sync/lane-limiters.js';
 import {
+  DEFAULT_MAX_OUTPUT_TOKENS_CAP,
   largerOutputLimit,
   SyncExecutor,
   type SyncExecutorOptions,
@@ -175,6 +176,35 @@ describe('SyncExecutor against the emulator', () => {
     const ledger = emulator.ledger.entries();
     expect(ledger.map((entry) => entry.outcome)).toEqual([...limits.slice(1).map(() => 'max_tokens'), 'ok']);
     expect(outcome.billed).toHaveLength(ledger.length);
+  });
+
+  it('sends an answer cut at MAX_TOKENS without an output limit again at the model maximum, billed twice in all', async () => {
+    const limits: unknown[] = [];
+    // About 1,500 output tokens: more than twice the cut answer's 30, so a limit of 60, 120 … would cut it again.
+    const answer = JSON.stringify({ words: Array.from({ length: 600 }, (_, i) => `word${i}`) });
+    const emulator = await sandbox.startEmulator({
+      responder: (call) => {
+        limits.push(call.request.generationConfig?.maxOutputTokens);
+        if (limits.length > 1) return { text: answer };
+        return {
+          response: {
+            candidates: [{ content: { parts: [{ text: '{"words": ["wo' }] }, finishReason: 'MAX_TOKENS' }],
+            usageMetadata: { promptTokenCount: 5, candidatesTokenCount: 30, totalTokenCount: 35 },
+          },
+        };
+      },
+    });
+    const outcome = await executorFor(emulator).execute({
+      id: 'r1',
+      model: MODEL,
+      lane: 'standard',
+      request: textRequest('Write a long answer.'),
+      estimatedTokens: 5,
+    });
+    if (!outcome.ok) throw new Error(outcome.message);
+    expect(limits).toEqual([undefined, DEFAULT_MAX_OUTPUT_TOKENS_CAP]);
+    expect(emulator.ledger.entries().map((entry) => entry.outcome)).toEqual(['max_tokens', 'ok']);
+    expect(outcome.billed).toHaveLength(2);
   });
 
   it('stops at the output cap with a final max_tokens failure', async () => {
