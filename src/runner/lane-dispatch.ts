@@ -93,8 +93,12 @@ export interface DispatchRound extends SubmissionRound {
  * synchronous ones to the sync lane driver.
  */
 export class LaneDispatch {
-  /** Why each held record was held when last said, so a record held round after round is logged once. */
-  private readonly held = new Map<string, string>();
+  /**
+   * The decision last logged for each record (`decisionKey`), so a record decided again and again
+   * the same way is logged once: a record held round after round, or one whose batch job create was
+   * refused (429) and that comes back ready at every poll (524 debug lines for 18 records).
+   */
+  private readonly logged = new Map<string, string>();
   /**
    * Input tokens of ready records already priced: the loop runs a round at every synchronous
    * answer, and a record that stays ready (waiting for room) is not built again each time.
@@ -113,13 +117,6 @@ export class LaneDispatch {
     depths: new Map(),
     at: Number.NEGATIVE_INFINITY,
   };
-
-  /**
-   * `auto`'s decisions already logged for records the batch lane left ready for the round's next
-   * chunk (its last job was still open): there they are decided again, and the same decision is not
-   * logged twice.
-   */
-  private readonly loggedForNextChunk = new Map<string, string>();
 
   constructor(private readonly deps: LaneDispatchDeps) {}
 
@@ -156,7 +153,6 @@ export class LaneDispatch {
       return { ...(await this.deps.submitBatch()), heldByCost: 0 };
     const perJob = settings.maxRequestsPerJob * settings.recordsPerRequest;
     const total: DispatchRound = { submitted: 0, quotaRetryDelayMs: null, deferred: [], heldByCost: 0 };
-    this.loggedForNextChunk.clear();
     for (;;) {
       const chunk = roundChunkRecords(perJob, this.deps.requests.meanRecordBytes);
       const { round, listed, limit } = await this.dispatchChunk(chunk);
@@ -207,7 +203,7 @@ export class LaneDispatch {
         reservedUsd: await this.reservedUsd(priced),
       },
     });
-    this.log(decisions);
+    this.log(decisions, ready);
     for (const decision of decisions)
       if (decision.lane !== null) {
         this.hedged.delete(decision.recordId);
@@ -220,13 +216,6 @@ export class LaneDispatch {
     // A full chunk may have more ready records behind it: the batch lane then keeps an open last job
     // for the next chunk rather than sending it part-empty.
     if (toBatch.length > 0) round = await this.deps.submitBatch(toBatch, ready.length === limit);
-    if (round.leftForNextChunk && this.mode === 'auto') {
-      const decided = new Map(decisions.map((decision) => [decision.recordId, decision]));
-      for (const id of round.leftForNextChunk) {
-        const decision = decided.get(id);
-        if (decision) this.loggedForNextChunk.set(id, decisionKey(decision));
-      }
-    }
     for (const lane of SYNC_LANES) {
       const ids = [...byLane[lane]];
       if (ids.length > 0) await sync.send(lane, ids, (id) => costs.get(id) ?? 0);
@@ -290,19 +279,25 @@ export class LaneDispatch {
     return (records) => drainMs(records, priced > 0 ? tokens / priced : 0, limits, bounds);
   }
 
-  /** Every decision of `auto` is logged with its reason; a held record once per reason, in any mode. */
-  private log(decisions: readonly LaneDecision[]): void {
+  /**
+   * Every decision of `auto` is logged with its reason, a held record in any mode: each when it
+   * changes (another lane or reason, or a new attempt of the record after one settled), not at every
+   * round that decides it the same way again. A new attempt is logged again because the lane tally
+   * counts each settled attempt by the reason last logged for its record.
+   */
+  private log(decisions: readonly LaneDecision[], ready: readonly StoredRecord[]): void {
+    const attempts = new Map(ready.map((record) => [record.id, record.attempts]));
     for (const decision of decisions) {
-      if (decision.lane !== null) {
-        this.held.delete(decision.recordId);
-        if (this.mode !== 'auto') continue;
-        const logged = this.loggedForNextChunk.get(decision.recordId);
-        this.loggedForNextChunk.delete(decision.recordId);
-        if (logged === decisionKey(decision)) continue;
-      } else {
-        if (this.held.get(decision.recordId) === decision.reason) continue;
-        this.held.set(decision.recordId, decision.reason);
+      if (decision.lane !== null && this.mode !== 'auto') {
+        // Not logged; a record held again later is.
+        this.logged.delete(decision.recordId);
+        continue;
       }
+      const key = decisionKey(decision, attempts.get(decision.recordId) ?? 0);
+      if (this.logged.get(decision.recordId) === key) continue;
+      // Bounded as the priced figures are: a huge backlog may log a decision twice, never grow memory.
+      if (this.logged.size >= PRICED_KEPT) this.logged.clear();
+      this.logged.set(decision.recordId, key);
       this.deps.emit({
         type: 'lane-decision',
         recordId: decision.recordId,
@@ -529,7 +524,7 @@ function groupByLane(decisions: readonly LaneDecision[]): Record<Lane, Set<strin
   return byLane;
 }
 
-/** What makes two decisions for a record the same one: its lane and its reason. */
-function decisionKey(decision: LaneDecision): string {
-  return `${decision.lane ?? 'held'} ${decision.reason}`;
+/** What makes two decisions for a record the same one: its attempt, lane and reason. */
+function decisionKey(decision: LaneDecision, attempts: number): string {
+  return `${attempts} ${decision.lane ?? 'held'} ${decision.reason}`;
 }
