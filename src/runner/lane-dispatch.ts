@@ -373,12 +373,13 @@ export class LaneDispatch {
             cost[lane] =
               requestCost(laneprices[lane], { inputTokens: tokens, outputTokens: output }) * ESTIMATE_MARGIN;
           }
+        const avoid = this.timedOutOn.get(record.id);
         out.push({
           id: record.id,
           remaining: Math.max(1, record.remaining),
           cost,
           ...(this.hedged.has(record.id) ? { hedged: true } : {}),
-          ...(this.timedOutOn.has(record.id) ? { avoid: this.timedOutOn.get(record.id) as SyncLane } : {}),
+          ...(avoid === undefined ? {} : { avoid }),
         });
       }
     } finally {
