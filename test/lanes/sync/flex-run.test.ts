@@ -6,7 +6,7 @@ import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { rmSync } from 'node:fs';
 import { writeCatalogWorkload, OUTPUT_SINKS } from '../../fixtures/catalog-workload.js';
 import { billsPerRecord, catalogRecordOf } from '../../fixtures/catalog-ledger.js';
-import { emulatorClock } from '../../fixtures/emulator-clock.js';
+import { emulatorClock, patientRequestTimeouts } from '../../fixtures/emulator-clock.js';
 import { readOutputs } from '../../fixtures/output-reader.js';
 import { openEmulatedSession } from '../../fixtures/session.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
@@ -36,6 +36,9 @@ describe.each(OUTPUT_SINKS)('execution.mode flex on the emulator, %s output sink
     root = workload.root;
     const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
       clock: emulatorClock(emulator, TIME_SCALE),
+      // Flex's 20 minutes are 400 real ms here, its answers up to 300: a busy machine's pause gave up
+      // on an answer on its way and sent the record again, billed twice (824 input tokens, 768 counted).
+      syncRequestTimeoutMs: patientRequestTimeouts(TIME_SCALE),
     });
     const summary = await session.runner.run();
     await session.close();
