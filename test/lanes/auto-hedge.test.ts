@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { billsPerRecord, catalogRecordOf } from '../fixtures/catalog-ledger.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
-import { emulatorClock } from '../fixtures/emulator-clock.js';
+import { emulatorClock, patientRequestTimeouts } from '../fixtures/emulator-clock.js';
 import { remoteJobs } from '../fixtures/remote-jobs.js';
 import { openEmulatedSession } from '../fixtures/session.js';
 
@@ -50,6 +50,9 @@ describe('auto hedges a stalled batch job onto Flex', () => {
     root = workload.root;
     const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
       clock: emulatorClock(emulator, TIME_SCALE),
+      // Flex's 20 minutes are 333 real ms here: a busy machine's pause gave up on the hedged
+      // record's answer on its way and sent it again, billed twice.
+      syncRequestTimeoutMs: patientRequestTimeouts(TIME_SCALE),
     });
     const summary = await session.runner.run(AbortSignal.timeout(60_000));
     await session.close();
@@ -88,8 +91,10 @@ describe('auto hedges a stalled batch job onto Flex', () => {
   }, 90_000);
 
   it('with stall_action wait set, reports the stall and leaves the job alone', async () => {
-    // Jobs expire after 3 emulated hours here: the stuck one is reported at 2 h, then expires.
-    const { events } = await run({ stall_action: 'wait' }, 3 * 60 * MINUTE);
+    // Jobs expire after 6 emulated hours here: the stuck one is reported at 2 h, then expires. At
+    // 3 h the runner had one real second to see the stall, and a busy machine's pause let the job
+    // expire unreported.
+    const { events } = await run({ stall_action: 'wait' }, 6 * 60 * MINUTE);
     const stalled = events.flatMap((event) => (event.type === 'job-stalled' ? [event] : []));
     expect(stalled[0]).toMatchObject({ action: 'waiting' });
     expect(events.some((event) => event.type === 'lane-decision' && event.reason === 'hedge')).toBe(false);
