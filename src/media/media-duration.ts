@@ -1,25 +1,56 @@
+import { adtsSeconds, isAdtsFrame } from './aac-duration.js';
+import { matroskaSeconds } from './matroska-duration.js';
+import { oggSeconds } from './ogg-duration.js';
+
 /**
  * Seconds of an audio or video file from its container's headers, where they say it cheaply and
  * reliably: WAV (RIFF `fmt ` byte rate and `data` size), MP3 (the Xing/Info frame count, else the
- * first frame's constant bit rate) and MP4/MOV (the `mvhd` box's duration and time scale).
+ * first frame's constant bit rate), AAC in ADTS frames (counted), FLAC (STREAMINFO's sample count),
+ * Ogg Vorbis/Opus/FLAC (the last page's granule position), WebM/Matroska (Segment Info's Duration)
+ * and MP4/MOV (the `mvhd` box's duration and time scale, with or without an `ftyp` box).
  * Undefined for anything else, or headers too short or damaged to read: Gemini counts audio and
  * video by the second (media-tokens.ts), so a duration is what its count needs.
  */
 export function mediaDurationSeconds(bytes: Uint8Array): number | undefined {
   const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   try {
-    const seconds =
-      data.length >= 12 &&
-      data.toString('latin1', 0, 4) === 'RIFF' &&
-      data.toString('latin1', 8, 12) === 'WAVE'
-        ? wavSeconds(data)
-        : data.length >= 8 && data.toString('latin1', 4, 8) === 'ftyp'
-          ? mp4Seconds(data)
-          : mp3Seconds(data);
+    const seconds = containerSeconds(data);
     return seconds !== undefined && Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Top-level QuickTime atoms a MOV may open with: QuickTime files predate `ftyp`, and many cameras
+ * still write none, so `moov` is looked for after any of these.
+ */
+const QUICKTIME_FIRST_ATOMS = new Set(['moov', 'mdat', 'wide', 'free', 'skip', 'pnot', 'junk']);
+
+/** The seconds of whichever container the first bytes name. */
+function containerSeconds(data: Buffer): number | undefined {
+  const magic = data.toString('latin1', 0, 4);
+  if (magic === 'RIFF' && data.toString('latin1', 8, 12) === 'WAVE') return wavSeconds(data);
+  const boxType = data.toString('latin1', 4, 8);
+  if (boxType === 'ftyp' || QUICKTIME_FIRST_ATOMS.has(boxType)) return mp4Seconds(data);
+  if (magic === 'OggS') return oggSeconds(data);
+  if (magic === 'fLaC') return flacSeconds(data);
+  if (data.length >= 4 && data.readUInt32BE(0) === 0x1a45dfa3) return matroskaSeconds(data);
+  return mpegAudioSeconds(data);
+}
+
+/**
+ * A native FLAC's seconds from its first metadata block, STREAMINFO: a 20-bit sample rate and a
+ * 36-bit count of samples (0 when the encoder did not know it).
+ */
+function flacSeconds(data: Buffer): number | undefined {
+  // "fLaC", the block's 4-byte header, then min/max block (2+2) and frame (3+3) sizes.
+  const info = 8;
+  if (data.length < info + 18 || (data.readUInt8(4) & 0x7f) !== 0) return undefined;
+  const rate =
+    (data.readUInt8(info + 10) << 12) | (data.readUInt8(info + 11) << 4) | (data.readUInt8(info + 12) >> 4);
+  const samples = (data.readUInt8(info + 13) & 0x0f) * 2 ** 32 + data.readUInt32BE(info + 14);
+  return rate > 0 && samples > 0 ? samples / rate : undefined;
 }
 
 /** A WAV's `data` bytes over the byte rate of its `fmt ` chunk. */
@@ -40,7 +71,7 @@ function wavSeconds(data: Buffer): number | undefined {
   return undefined;
 }
 
-/** An MP4/MOV's duration from `moov/mvhd`, wherever `moov` sits among the top-level boxes. */
+/** An MP4/MOV's duration from `moov/mvhd`, wherever `moov` sits among the top-level boxes (atoms). */
 function mp4Seconds(data: Buffer): number | undefined {
   const moov = findBox(data, 0, data.length, 'moov');
   const mvhd = moov && findBox(data, moov.start, moov.end, 'mvhd');
@@ -87,10 +118,11 @@ const MP3_SAMPLE_RATES: Record<number, readonly number[]> = {
 };
 
 /**
- * An MP3's seconds: its first frame (after an ID3v2 tag) carries a Xing/Info header with the frame
- * count (a VBR file's only reliable length), else its bit rate is taken as constant over the audio.
+ * An MP3's or ADTS AAC's seconds (both may open with an ID3v2 tag). An MP3's first frame carries a
+ * Xing/Info header with the frame count (a VBR file's only reliable length), else its bit rate is
+ * taken as constant over the audio; ADTS frames are counted (aac-duration.ts).
  */
-function mp3Seconds(data: Buffer): number | undefined {
+function mpegAudioSeconds(data: Buffer): number | undefined {
   let at = 0;
   if (data.length >= 10 && data.toString('latin1', 0, 3) === 'ID3') {
     // The tag's size is "syncsafe": 7 bits per byte; a footer (flag 0x10) adds 10 bytes.
@@ -99,6 +131,7 @@ function mp3Seconds(data: Buffer): number | undefined {
     at = 10 + size + (data.readUInt8(5) & 0x10 ? 10 : 0);
   }
   if (at + 4 > data.length) return undefined;
+  if (isAdtsFrame(data, at)) return adtsSeconds(data, at);
   const header = data.readUInt32BE(at);
   if ((header & 0xffe00000) >>> 0 !== 0xffe00000) return undefined;
   const version = (header >>> 19) & 3;

@@ -45,8 +45,9 @@ export const ASSUMED_AUDIO_BYTES_PER_SECOND = 16_000;
 export const ASSUMED_VIDEO_BYTES_PER_SECOND = 250_000;
 
 /**
- * Tokens of an audio or video file: its seconds (from WAV, MP3 or MP4/MOV headers, else its size
- * over the assumed byte rate) times Gemini's rate per second, rounded up.
+ * Tokens of an audio or video file: its seconds (read from its container's headers by
+ * media-duration.ts, else its size over the assumed byte rate) times Gemini's rate per second,
+ * rounded up.
  */
 export function timedMediaTokens(kind: 'audio' | 'video', bytes: Uint8Array): number {
   const seconds = mediaDurationSeconds(bytes);

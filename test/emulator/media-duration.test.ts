@@ -2,7 +2,17 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { emulatorSandbox, sdkFor } from './harness.js';
-import { cbrMp3Bytes, mp4Bytes, vbrMp3Bytes, wavBytes } from '../media/timed-media.js';
+import {
+  adtsBytes,
+  cbrMp3Bytes,
+  flacBytes,
+  movBytes,
+  mp4Bytes,
+  oggBytes,
+  vbrMp3Bytes,
+  wavBytes,
+  webmBytes,
+} from '../media/timed-media.js';
 
 const MODEL = 'gemini-2.5-flash';
 
@@ -31,9 +41,30 @@ describe('emulator: audio and video are counted by the second', () => {
     expect(await count('audio/mp3', cbrMp3Bytes(5))).toBe(5 * 32);
     // Variable bit rate: the Xing header's frame count, 1,152 samples each at 44.1 kHz.
     expect(await count('audio/mpeg', vbrMp3Bytes(1000))).toBe(Math.ceil(((1000 * 1152) / 44100) * 32));
-    // A container whose length is not read (Ogg): its size at an assumed 128 kbit/s (16,000 bytes/s).
+    // A header too damaged to read (an Ogg page without its identification packet): its size at an
+    // assumed 128 kbit/s (16,000 bytes/s).
     const ogg = Buffer.concat([Buffer.from('OggS'), Buffer.alloc(31_996)]);
     expect(await count('audio/ogg', ogg)).toBe(2 * 32);
+  });
+
+  // They were counted by their size at 128 kbit/s or 2 Mbit/s: a 90 s Opus voice note (~16 kbit/s)
+  // counted as ~11 s, a WebM screen recording by its bytes, not its minutes.
+  it('reads the length of Ogg (Vorbis, Opus), FLAC, raw AAC (ADTS), WebM and a MOV without ftyp', async () => {
+    const ai = sdkFor(await sandbox.startEmulator());
+    const count = async (mimeType: string, bytes: Buffer) =>
+      ((await ai.models.countTokens({ model: MODEL, contents: inline(mimeType, bytes) })).totalTokens ?? 0) -
+      3;
+    // The last page's granule position over the identification header's rate (Opus: 48 kHz, less its pre-skip).
+    expect(await count('audio/ogg', oggBytes('vorbis', 90))).toBe(90 * 32);
+    expect(await count('audio/ogg', oggBytes('opus', 45))).toBe(45 * 32);
+    expect(await count('audio/flac', flacBytes(20))).toBe(20 * 32);
+    // ADTS has no length field: 1,000 frames of 1,024 samples at 44.1 kHz, counted one by one.
+    expect(await count('audio/aac', adtsBytes(1000))).toBe(Math.ceil(((1000 * 1024) / 44100) * 32));
+    // Segment Info's Duration (8-byte float) in TimestampScale units, the Segment's size unknown.
+    expect(await count('video/webm', webmBytes(7))).toBe(7 * 263);
+    expect(await count('audio/webm', webmBytes(7))).toBe(7 * 32);
+    // QuickTime files need not open with ftyp: moov/mvhd is found after a `wide` atom.
+    expect(await count('video/quicktime', movBytes(4))).toBe(4 * 263);
   });
 
   it('counts and bills video at 263 tokens a second from the MP4 mvhd box, inline or uploaded', async () => {
