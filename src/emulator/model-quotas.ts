@@ -1,4 +1,5 @@
 import { GEMINI_PRICE_LIST, modelLimits } from '../pricing/index.js';
+import { bareModelName } from './model/catalog.js';
 import type { RealtimeLimits } from './realtime-limiter.js';
 
 /*
@@ -16,12 +17,21 @@ export interface ModelQuotas extends RealtimeLimits {
   maxEnqueuedTokensPerModel: number;
 }
 
-/** The limits options can set for every model at once; a field left out is each model's Tier 1 value. */
-export interface QuotaOverrides {
+/** The per-model limits an option can set; a field left out is the model's Tier 1 value. */
+export interface QuotaValues {
   maxEnqueuedTokensPerModel?: number | undefined;
   rpm?: number | undefined;
   tpm?: number | undefined;
   rpd?: number | undefined;
+}
+
+/**
+ * The per-model limits options set: the fields for every model at once, and `models` for one model
+ * each (keyed by its name without `models/`), over them. Defaults differ per model (2.5 Pro's 150 RPM
+ * against Flash's 1,000), so one value for every model could not raise one model's limit alone.
+ */
+export interface QuotaOverrides extends QuotaValues {
+  models?: Record<string, QuotaValues> | undefined;
 }
 
 /** Google's Tier 1 limits of `model` (a daily cap Google does not set is Infinity). */
@@ -35,13 +45,15 @@ export function tier1Quotas(model: string): ModelQuotas {
   };
 }
 
-/** The limits of `model`: each override given, else its Tier 1 value. */
+/** The limits of `model`: its own override, else the one for every model, else its Tier 1 value. */
 export function modelQuotas(overrides: QuotaOverrides, model: string): ModelQuotas {
   const tier1 = tier1Quotas(model);
+  const own = overrides.models?.[bareModelName(model)] ?? {};
   return {
-    maxEnqueuedTokensPerModel: overrides.maxEnqueuedTokensPerModel ?? tier1.maxEnqueuedTokensPerModel,
-    rpm: overrides.rpm ?? tier1.rpm,
-    tpm: overrides.tpm ?? tier1.tpm,
-    rpd: overrides.rpd ?? tier1.rpd,
+    maxEnqueuedTokensPerModel:
+      own.maxEnqueuedTokensPerModel ?? overrides.maxEnqueuedTokensPerModel ?? tier1.maxEnqueuedTokensPerModel,
+    rpm: own.rpm ?? overrides.rpm ?? tier1.rpm,
+    tpm: own.tpm ?? overrides.tpm ?? tier1.tpm,
+    rpd: own.rpd ?? overrides.rpd ?? tier1.rpd,
   };
 }

@@ -4,12 +4,13 @@ import { resolveTiers, type TierBehaviour, type TierOptions, type TierQuotas } f
 import { SYNC_LANES, type SyncLane } from '../lanes/lane.js';
 import { WavebatchError } from '../errors.js';
 import type { TurnaroundRange } from './turnaround.js';
-import type { QuotaOverrides } from './model-quotas.js';
+import type { QuotaOverrides, QuotaValues } from './model-quotas.js';
+import { bareModelName, catalogModel } from './model/catalog.js';
 
 /**
  * The limits the emulator enforces, as Google's project quotas. The per-project ones default to
  * DEFAULT_QUOTAS; the per-model ones, left out, are each model's Tier 1 limit (model-quotas.ts),
- * and given, apply to every model.
+ * and given, apply to every model, or in `models` to one (over the value for every model).
  */
 export interface EmulatorQuotas extends QuotaOverrides {
   /** PENDING+RUNNING batch jobs per project; default 100. */
@@ -26,6 +27,12 @@ export interface EmulatorQuotas extends QuotaOverrides {
   tpm?: number | undefined;
   /** Real-time generateContent requests per model per day (standard tier); default Tier 1's (10,000 for 2.5 Flash and Pro). */
   rpd?: number | undefined;
+  /**
+   * The per-model limits above for one model each, keyed by a served model's name (with or without
+   * `models/`), e.g. `{'gemini-2.5-flash': {rpm: 2000}}`; a field left out is the value for every
+   * model, else the model's Tier 1 limit.
+   */
+  models?: Record<string, QuotaValues> | undefined;
   /** Bytes of all live files (uploads and batch results) per project; default 20 GB, as Google's. */
   fileStorageBytes: number;
 }
@@ -144,7 +151,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     fileTtlMs: options.fileTtlMs ?? HOURS_48,
     fileProcessing: { ms: options.fileProcessingMs ?? 0, types: options.fileProcessingTypes ?? 'video' },
     jobExpiryMs: options.jobExpiryMs ?? HOURS_48,
-    quotas: { ...DEFAULT_QUOTAS, ...options.quotas },
+    quotas: withBareModelNames({ ...DEFAULT_QUOTAS, ...options.quotas }),
     tierQuotas: options.tierQuotas ?? {},
     tiers: resolveTiers(options.tiers),
     faults: options.faults ?? {},
@@ -187,12 +194,39 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     'jobExpiryMs',
     'a positive number of milliseconds',
   );
-  for (const [name, value] of Object.entries(resolved.quotas)) {
-    if (value === undefined) continue;
-    check(Number.isFinite(value) && value > 0, `quotas.${name}`, 'a positive number');
+  const { models: quotasByModel, ...quotas } = resolved.quotas;
+  checkPositive(quotas, 'quotas');
+  for (const [model, values] of Object.entries(quotasByModel ?? {})) {
+    // A misspelt model would otherwise be a limit silently never applied.
+    check(
+      catalogModel(model, resolved.models) !== undefined,
+      `quotas.models.${model}`,
+      'keyed by a model the emulator serves (its catalog, or the models option)',
+    );
+    checkPositive(values, `quotas.models.${model}`);
   }
   checkTiers(resolved.tiers, resolved.tierQuotas);
   return resolved;
+}
+
+/** `quotas` with each per-model key as its bare name, as requests name models. */
+function withBareModelNames(quotas: EmulatorQuotas): EmulatorQuotas {
+  if (!quotas.models) return quotas;
+  const models: Record<string, QuotaValues> = {};
+  for (const [model, values] of Object.entries(quotas.models))
+    models[bareModelName(model)] = { ...models[bareModelName(model)], ...values };
+  return { ...quotas, models };
+}
+
+function checkPositive(values: object, where: string): void {
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    check(
+      typeof value === 'number' && Number.isFinite(value) && value > 0,
+      `${where}.${name}`,
+      'a positive number',
+    );
+  }
 }
 
 function checkTiers(tiers: Record<SyncLane, TierBehaviour>, quotas: TierQuotas): void {

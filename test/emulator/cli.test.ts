@@ -63,6 +63,11 @@ describe('wavebatch emulator (CLI, child process)', () => {
     const types = await runCli(['emulator', '--file-processing-types', 'audio']);
     expect(types.code).toBe(2);
     expect(types.stderr).toContain('--file-processing-types "audio"');
+    const model = await runCli(['emulator', '--port', '0', '--rpm', 'gemini-2.5-flsh=5']);
+    expect(model.code).toBe(2);
+    expect(model.stderr).toContain(
+      'quotas.models.gemini-2.5-flsh must be keyed by a model the emulator serves',
+    );
   });
 
   it('takes --http-fault more than once (each flag one fault)', async () => {
@@ -93,6 +98,50 @@ describe('wavebatch emulator (CLI, child process)', () => {
     }
   });
 
+  // The defaults differ per model (2.5 Pro 150 RPM, Flash 1,000), and --rpm set one value for all.
+  it('takes a per-model --rpm (model=n) beside the plain one, each model keeping its own limit', async () => {
+    const running = startCli([
+      'emulator',
+      '--port',
+      '0',
+      '--latency',
+      'standard=0s',
+      '--rpm',
+      'gemini-2.5-pro=2',
+      '--rpm',
+      '3',
+      '--tpm',
+      'models/gemini-2.5-flash-lite=10',
+    ]);
+    try {
+      const url = /listening on (http:\/\/\S+)/.exec(
+        await running.stdoutMatches((out) => /listening on http:\/\/\S+\s/.test(out)),
+      )?.[1];
+      const generate = async (model: string, text = 'hi') => {
+        const response = await fetch(`${url}/v1beta/models/${model}:generateContent`, {
+          method: 'POST',
+          headers: { 'x-goog-api-key': 'quota-key', 'content-type': 'application/json' },
+          body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text }] }] }),
+        });
+        const body = (await response.json()) as {
+          error?: { details?: Array<{ violations?: Array<{ quotaValue: string }> }> };
+        };
+        const quota = body.error?.details?.flatMap((detail) => detail.violations ?? [])[0]?.quotaValue;
+        return quota === undefined ? response.status : `${response.status} over ${quota}`;
+      };
+      const statuses = async (model: string, calls: number) => {
+        const seen = [];
+        for (let call = 0; call < calls; call++) seen.push(await generate(model));
+        return seen;
+      };
+      expect(await statuses('gemini-2.5-pro', 3)).toEqual([200, 200, '429 over 2']);
+      expect(await statuses('gemini-2.5-flash', 4)).toEqual([200, 200, 200, '429 over 3']);
+      expect(await generate('gemini-2.5-flash-lite', 'a'.repeat(100))).toBe('429 over 10');
+    } finally {
+      running.child.kill('SIGKILL');
+    }
+  });
+
   it('reads durations, ranges, quotas and fault rates into emulator options', async () => {
     const defaults = {
       host: '127.0.0.1',
@@ -106,7 +155,7 @@ describe('wavebatch emulator (CLI, child process)', () => {
     expect(
       await emulatorOptionsFrom({
         ...defaults,
-        rpm: '10',
+        rpm: ['10'],
         faultRate: ['safety=0.25'],
         faults: '{"jobSequence":["job_failed"]}',
         model: ['my-tuned-model'],
@@ -121,6 +170,22 @@ describe('wavebatch emulator (CLI, child process)', () => {
       jobExpiryMs: 3600_000,
       quotas: { rpm: 10 },
       faults: { jobSequence: ['job_failed'], rates: { safety: 0.25 } },
+    });
+    expect(
+      (
+        await emulatorOptionsFrom({
+          ...defaults,
+          rpm: ['500', 'gemini-2.5-pro=50'],
+          maxEnqueuedTokens: ['gemini-2.5-flash=5000000'],
+          rpd: ['gemini-2.5-pro=100', 'gemini-2.5-flash=20000'],
+        })
+      ).quotas,
+    ).toEqual({
+      rpm: 500,
+      models: {
+        'gemini-2.5-pro': { rpm: 50, rpd: 100 },
+        'gemini-2.5-flash': { maxEnqueuedTokensPerModel: 5_000_000, rpd: 20_000 },
+      },
     });
     expect((await emulatorOptionsFrom({ ...defaults, turnaround: '5m' })).turnaroundMs).toBe(300_000);
     expect(
@@ -190,7 +255,9 @@ describe('wavebatch emulator (CLI, child process)', () => {
     );
     expect(await bad({ faultRate: ['safety=2'] })).toMatch(/--fault-rate/);
     expect(await bad({ faultRate: ['sleepy=0.1'] })).toMatch(/--fault-rate "sleepy=0.1"/);
-    expect(await bad({ rpm: '-1' })).toMatch(/--rpm/);
+    expect(await bad({ rpm: ['-1'] })).toMatch(/--rpm/);
+    expect(await bad({ rpm: ['=5'] })).toMatch(/--rpm "=5": expected n or model=n/);
+    expect(await bad({ tpm: ['gemini-2.5-flash=lots'] })).toMatch(/--tpm "gemini-2.5-flash=lots"/);
     expect(await bad({ httpFault: ['status_418:create'] })).toMatch(/--http-fault "status_418:create"/);
     expect(await bad({ httpFault: ['status_429:upload=2'] })).toMatch(/--http-fault/);
     expect(await bad({ fileStorage: 'lots' })).toMatch(/--file-storage/);

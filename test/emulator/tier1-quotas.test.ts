@@ -96,4 +96,38 @@ describe('emulator: default quotas are Tier 1 per model', () => {
       expect(answer.status).toBe(200);
     }
   });
+
+  it("takes one model's limits (quotas.models) over the value for every model and Tier 1", async () => {
+    const emulator = await sandbox.startEmulator({
+      turnaroundMs: 3_600_000,
+      quotas: {
+        rpm: 3,
+        models: {
+          'models/gemini-2.5-pro': { rpm: 1 },
+          'gemini-2.5-flash': { maxEnqueuedTokensPerModel: 10 },
+        },
+      },
+    });
+    const generate = async (model: string) =>
+      (
+        await post(`${emulator.url}/v1beta/models/${model}:generateContent`, {
+          contents: [{ role: 'user', parts: [{ text: 'hi' }] }],
+        })
+      ).status;
+    expect([await generate('gemini-2.5-pro'), await generate('gemini-2.5-pro')]).toEqual([200, 429]);
+    const flash = [];
+    for (let call = 0; call < 4; call++) flash.push(await generate('gemini-2.5-flash'));
+    expect(flash).toEqual([200, 200, 200, 429]);
+
+    const create = (model: string, tokens: number[]) =>
+      post(`${emulator.url}/v1beta/models/${model}:batchGenerateContent`, batchOf(tokens));
+    const refused = await create('gemini-2.5-flash', [11]);
+    expect(violated(refused.body)).toEqual([{ quotaId: 'BatchEnqueuedTokensPerModel', quotaValue: '10' }]);
+    expect((await create('gemini-2.5-flash-lite', [MILLION])).status).toBe(200);
+
+    // A model the emulator does not serve would be a limit never applied: refused at start.
+    await expect(
+      sandbox.startEmulator({ quotas: { models: { 'gemini-2.5-flsh': { rpm: 5 } } } }),
+    ).rejects.toThrow(/quotas\.models\.gemini-2\.5-flsh must be keyed by a model the emulator serves/);
+  });
 });

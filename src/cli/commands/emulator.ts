@@ -11,8 +11,9 @@ import {
 } from '../../emulator/index.js';
 import { tierOptionsFrom, type RawTierOptions } from './emulator-tier-options.js';
 import { withFaultFlags, type RawFaultOptions } from './emulator-fault-options.js';
+import { quotaOptionsFrom, type RawQuotaOptions } from './emulator-quota-options.js';
 
-export interface RawOptions extends RawTierOptions, RawFaultOptions {
+export interface RawOptions extends RawTierOptions, RawFaultOptions, RawQuotaOptions {
   host: string;
   port: string;
   timeScale: string;
@@ -22,12 +23,6 @@ export interface RawOptions extends RawTierOptions, RawFaultOptions {
   fileProcessing?: string;
   fileProcessingTypes?: string;
   jobExpiry: string;
-  maxConcurrentJobs?: string;
-  maxEnqueuedTokens?: string;
-  rpm?: string;
-  tpm?: string;
-  rpd?: string;
-  fileStorage?: string;
   faults?: string;
   model?: string[];
   storageDir?: string;
@@ -44,6 +39,7 @@ Examples:
   wavebatch emulator --port 0 --time-scale 3600        # a free port; one emulated hour per real second
   wavebatch emulator --turnaround 5m --seed 42         # every job takes exactly 5 emulated minutes
   wavebatch emulator --max-concurrent-jobs 2 --rpm 10  # tight quotas: 429 RESOURCE_EXHAUSTED with RetryInfo
+  wavebatch emulator --rpm gemini-2.5-flash=2000 --tpm gemini-2.5-flash=3000000   # one model's limits (Tier 2-like)
   wavebatch emulator --fault-rate safety=0.1 --fault-rate invalid_json=0.05
   wavebatch emulator --fault-rate job_stuck=0.2 --fault-rate missing_row=0.01 --http-fault status_429:create=0.3
   wavebatch emulator --refuse-mime jsonl --file-storage 1000000000   # Google's refusals, on demand
@@ -58,130 +54,127 @@ GET /_emulator/ledger shows what was billed; POST /_emulator/faults replaces the
 
 /** `wavebatch emulator`: a local Gemini API (files, batches, generateContent) for tests and demos. */
 export function emulatorCommand(): Command {
-  return new Command('emulator')
-    .description(
-      'Run a local Gemini API emulator (Files, Batch API, generateContent, countTokens) until Ctrl-C',
-    )
-    .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .option('--port <port>', 'port to listen on (0 = any free port)', '8080')
-    .option(
-      '--time-scale <factor>',
-      'emulated milliseconds per real millisecond (3600 = an hour per second)',
-      '1',
-    )
-    .option(
-      '--turnaround <duration|range>',
-      'emulated time from job creation to completion: 5m, or a range 60s-10m drawn per job',
-      '60s-10m',
-    )
-    .option('--seed <n>', 'seed for every random choice (turnarounds, faults, result order)', '1')
-    .option('--file-ttl <duration>', 'emulated lifetime of uploaded and result files', '48h')
-    .option(
-      '--file-processing <duration>',
-      'emulated time an upload stays PROCESSING, then ACTIVE (FAILED if an undecodable video); requests using it meanwhile get 400 FAILED_PRECONDITION (default 0s)',
-    )
-    .option(
-      '--file-processing-types <video|all>',
-      'which uploads --file-processing applies to: video (video/* only, as Google does) or all (default video)',
-    )
-    .option('--job-expiry <duration>', 'a job whose turnaround exceeds this ends EXPIRED', '48h')
-    .option(
-      '--max-concurrent-jobs <n>',
-      `PENDING+RUNNING batch jobs allowed (default ${DEFAULT_QUOTAS.maxConcurrentBatchJobs})`,
-    )
-    .option(
-      '--max-enqueued-tokens <n>',
-      "input tokens of active jobs, for every model (default each model's Tier 1 limit: 2.5 Pro 5M, 2.5 Flash 3M, 2.5 Flash-Lite 10M)",
-    )
-    .option(
-      '--rpm <n>',
-      "generateContent requests per minute, for every model (default each model's Tier 1 limit: 2.5 Flash 1000, 2.5 Pro 150)",
-    )
-    .option(
-      '--tpm <n>',
-      "generateContent input tokens per minute, for every model (default Tier 1's: 2.5 Flash 1M, 2.5 Pro 2M)",
-    )
-    .option(
-      '--rpd <n>',
-      "generateContent requests per day, for every model (default Tier 1's: 10000 for 2.5 Flash and Pro)",
-    )
-    .addOption(
-      new Option(
-        '--latency <tier=duration|range...>',
-        'emulated time a service tier takes to answer generateContent, drawn per request (defaults flex=1m-15m, standard=1s-20s, priority=500ms-5s)',
-      ),
-    )
-    .addOption(
-      new Option(
-        '--shed-rate <tier=share...>',
-        'share of a tier\'s requests answered with 503 UNAVAILABLE "high demand" instead (Flex shedding; default 0)',
-      ),
-    )
-    .addOption(
-      new Option(
-        '--tier-limit <[model:]tier:limit=n...>',
-        'RPM/TPM/RPD of one service tier (for one model); flex defaults to the --rpm/--tpm/--rpd pool size, priority to 0.3x',
-      ),
-    )
-    .option(
-      '--file-storage <bytes>',
-      `bytes of live files (uploads and results) the project may hold before uploads get 429 (default ${DEFAULT_QUOTAS.fileStorageBytes}, 20 GB)`,
-    )
-    .option('--faults <json|file>', 'a FaultPlan as inline JSON or a path to a JSON file')
-    .addOption(
-      new Option(
-        '--fault-rate <fault=probability...>',
-        `probability of a fault per processed request (invalid_json, max_tokens, safety, empty, request_error), per created job (job_failed, job_expired, job_stuck, job_rows_failed, job_no_metadata), per answered row (missing_row, duplicate_row) or per upload (upload_stuck)`,
-      ),
-    )
-    .addOption(
-      new Option(
-        // No brackets in the placeholder: commander then took the flag as single-valued, and a
-        // second --http-fault replaced the first (read letter by letter: 'Invalid --http-fault "s"').
-        '--http-fault <kind:call=probability...>',
-        'answer calls with an HTTP fault: kind[:call][=probability], kind status_400, status_429, status_500, status_503 or drop, on create, get, list, upload, download, generate, count or any (default any, probability 1), e.g. status_429:create=0.3; repeat the flag for more',
-      ),
-    )
-    .addOption(
-      new Option(
-        '--refuse-mime <type...>',
-        'refuse uploads declared with this MIME type with 400 "Unsupported MIME type: <type>", e.g. jsonl',
-      ),
-    )
-    .addOption(
-      new Option(
-        '--model <name...>',
-        'serve this model name too (repeatable); any name not in the built-in catalog is a 404 NOT_FOUND',
-      ),
-    )
-    .option(
-      '--storage-dir <dir>',
-      'keep uploaded and result files here (default: a temp dir removed on exit)',
-    )
-    .addHelpText('after', EXAMPLES)
-    .action(async (raw: RawOptions) => {
-      const options = await emulatorOptionsFrom(raw);
-      await serveUntilSignal(options);
-    });
+  return (
+    new Command('emulator')
+      .description(
+        'Run a local Gemini API emulator (Files, Batch API, generateContent, countTokens) until Ctrl-C',
+      )
+      .option('--host <host>', 'interface to listen on', '127.0.0.1')
+      .option('--port <port>', 'port to listen on (0 = any free port)', '8080')
+      .option(
+        '--time-scale <factor>',
+        'emulated milliseconds per real millisecond (3600 = an hour per second)',
+        '1',
+      )
+      .option(
+        '--turnaround <duration|range>',
+        'emulated time from job creation to completion: 5m, or a range 60s-10m drawn per job',
+        '60s-10m',
+      )
+      .option('--seed <n>', 'seed for every random choice (turnarounds, faults, result order)', '1')
+      .option('--file-ttl <duration>', 'emulated lifetime of uploaded and result files', '48h')
+      .option(
+        '--file-processing <duration>',
+        'emulated time an upload stays PROCESSING, then ACTIVE (FAILED if an undecodable video); requests using it meanwhile get 400 FAILED_PRECONDITION (default 0s)',
+      )
+      .option(
+        '--file-processing-types <video|all>',
+        'which uploads --file-processing applies to: video (video/* only, as Google does) or all (default video)',
+      )
+      .option('--job-expiry <duration>', 'a job whose turnaround exceeds this ends EXPIRED', '48h')
+      .option(
+        '--max-concurrent-jobs <n>',
+        `PENDING+RUNNING batch jobs allowed (default ${DEFAULT_QUOTAS.maxConcurrentBatchJobs})`,
+      )
+      // No brackets in the placeholders: commander would take the flag as single-valued (see --http-fault).
+      .addOption(
+        new Option(
+          '--max-enqueued-tokens <n|model=n...>',
+          "input tokens of active jobs, for every model or (model=n, repeatable) one (default each model's Tier 1 limit: 2.5 Pro 5M, 2.5 Flash 3M, 2.5 Flash-Lite 10M)",
+        ),
+      )
+      .addOption(
+        new Option(
+          '--rpm <n|model=n...>',
+          "generateContent requests per minute, for every model or (model=n, repeatable) one, e.g. --rpm gemini-2.5-flash=2000 (default each model's Tier 1 limit: 2.5 Flash 1000, 2.5 Pro 150)",
+        ),
+      )
+      .addOption(
+        new Option(
+          '--tpm <n|model=n...>',
+          "generateContent input tokens per minute, for every model or (model=n) one (default Tier 1's: 2.5 Flash 1M, 2.5 Pro 2M)",
+        ),
+      )
+      .addOption(
+        new Option(
+          '--rpd <n|model=n...>',
+          "generateContent requests per day, for every model or (model=n) one (default Tier 1's: 10000 for 2.5 Flash and Pro)",
+        ),
+      )
+      .addOption(
+        new Option(
+          '--latency <tier=duration|range...>',
+          'emulated time a service tier takes to answer generateContent, drawn per request (defaults flex=1m-15m, standard=1s-20s, priority=500ms-5s)',
+        ),
+      )
+      .addOption(
+        new Option(
+          '--shed-rate <tier=share...>',
+          'share of a tier\'s requests answered with 503 UNAVAILABLE "high demand" instead (Flex shedding; default 0)',
+        ),
+      )
+      .addOption(
+        new Option(
+          '--tier-limit <[model:]tier:limit=n...>',
+          'RPM/TPM/RPD of one service tier (for one model); flex defaults to the --rpm/--tpm/--rpd pool size, priority to 0.3x',
+        ),
+      )
+      .option(
+        '--file-storage <bytes>',
+        `bytes of live files (uploads and results) the project may hold before uploads get 429 (default ${DEFAULT_QUOTAS.fileStorageBytes}, 20 GB)`,
+      )
+      .option('--faults <json|file>', 'a FaultPlan as inline JSON or a path to a JSON file')
+      .addOption(
+        new Option(
+          '--fault-rate <fault=probability...>',
+          `probability of a fault per processed request (invalid_json, max_tokens, safety, empty, request_error), per created job (job_failed, job_expired, job_stuck, job_rows_failed, job_no_metadata), per answered row (missing_row, duplicate_row) or per upload (upload_stuck)`,
+        ),
+      )
+      .addOption(
+        new Option(
+          // No brackets in the placeholder: commander then took the flag as single-valued, and a
+          // second --http-fault replaced the first (read letter by letter: 'Invalid --http-fault "s"').
+          '--http-fault <kind:call=probability...>',
+          'answer calls with an HTTP fault: kind[:call][=probability], kind status_400, status_429, status_500, status_503 or drop, on create, get, list, upload, download, generate, count or any (default any, probability 1), e.g. status_429:create=0.3; repeat the flag for more',
+        ),
+      )
+      .addOption(
+        new Option(
+          '--refuse-mime <type...>',
+          'refuse uploads declared with this MIME type with 400 "Unsupported MIME type: <type>", e.g. jsonl',
+        ),
+      )
+      .addOption(
+        new Option(
+          '--model <name...>',
+          'serve this model name too (repeatable); any name not in the built-in catalog is a 404 NOT_FOUND',
+        ),
+      )
+      .option(
+        '--storage-dir <dir>',
+        'keep uploaded and result files here (default: a temp dir removed on exit)',
+      )
+      .addHelpText('after', EXAMPLES)
+      .action(async (raw: RawOptions) => {
+        const options = await emulatorOptionsFrom(raw);
+        await serveUntilSignal(options);
+      })
+  );
 }
 
 /** Turns the command's strings into EmulatorOptions; a bad value names its option. */
 export async function emulatorOptionsFrom(raw: RawOptions): Promise<EmulatorOptions> {
-  const quotas: EmulatorOptions['quotas'] = {};
-  const limit = (value: string | undefined, option: string) =>
-    value === undefined ? undefined : positiveInteger(value, option);
-  const maxJobs = limit(raw.maxConcurrentJobs, '--max-concurrent-jobs');
-  if (maxJobs !== undefined) quotas.maxConcurrentBatchJobs = maxJobs;
-  const maxTokens = limit(raw.maxEnqueuedTokens, '--max-enqueued-tokens');
-  if (maxTokens !== undefined) quotas.maxEnqueuedTokensPerModel = maxTokens;
-  const rpm = limit(raw.rpm, '--rpm');
-  if (rpm !== undefined) quotas.rpm = rpm;
-  const tpm = limit(raw.tpm, '--tpm');
-  if (tpm !== undefined) quotas.tpm = tpm;
-  const rpd = limit(raw.rpd, '--rpd');
-  if (rpd !== undefined) quotas.rpd = rpd;
-  const storage = limit(raw.fileStorage, '--file-storage');
-  if (storage !== undefined) quotas.fileStorageBytes = storage;
+  const quotas = quotaOptionsFrom(raw);
 
   const port = Number(raw.port);
   if (!/^\d+$/.test(raw.port) || port > 65535)
@@ -270,12 +263,6 @@ function duration(text: string, option: string): number {
   const ms = parseDuration(text);
   if (ms === undefined) fail(option, text, 'a duration like 250ms, 30s, 5m or 48h');
   return ms;
-}
-
-function positiveInteger(text: string, option: string): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value <= 0) fail(option, text, 'a positive integer');
-  return value;
 }
 
 async function faultPlanFrom(text: string): Promise<FaultPlan> {
