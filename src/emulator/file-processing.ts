@@ -1,3 +1,5 @@
+import { isMp4OrQuickTime } from '../media/media-duration.js';
+
 /** Which uploads go through emulated processing, and for how long (emulated ms; 0 = none). */
 export interface FileProcessing {
   ms: number;
@@ -36,11 +38,18 @@ export function processingOf(
   return { activeAt: file.createTime + processing.ms, processingError };
 }
 
-/** Recognises the common video containers by their first bytes: MP4/MOV, WebM/MKV, AVI, FLV, MPEG-PS, MPEG-TS. */
+/** The first bytes of an ASF file (WMV): its Header Object's GUID. */
+const ASF_HEADER = Buffer.from([0x30, 0x26, 0xb2, 0x75, 0x8e, 0x66, 0xcf, 0x11]);
+
+/**
+ * Recognises the video containers Gemini takes by their first bytes: MP4/3GP/MOV (a MOV need not
+ * open with `ftyp`), WebM/MKV, AVI, FLV, WMV (ASF), MPEG-PS, MPEG-TS.
+ */
 function isVideoContainer(head: Buffer): boolean {
   const ascii = head.toString('latin1');
   return (
-    ascii.slice(4, 8) === 'ftyp' ||
+    isMp4OrQuickTime(head) ||
+    head.subarray(0, ASF_HEADER.length).equals(ASF_HEADER) ||
     ascii.startsWith('\x1a\x45\xdf\xa3') ||
     (ascii.startsWith('RIFF') && ascii.slice(8, 12) === 'AVI ') ||
     ascii.startsWith('FLV') ||

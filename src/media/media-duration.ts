@@ -27,12 +27,17 @@ export function mediaDurationSeconds(bytes: Uint8Array): number | undefined {
  */
 const QUICKTIME_FIRST_ATOMS = new Set(['moov', 'mdat', 'wide', 'free', 'skip', 'pnot', 'junk']);
 
+/** Whether `head` (its first 8 bytes suffice) opens an MP4, 3GP or QuickTime MOV: `ftyp`, or a QuickTime atom. */
+export function isMp4OrQuickTime(head: Uint8Array): boolean {
+  const boxType = Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('latin1', 4, 8);
+  return boxType === 'ftyp' || QUICKTIME_FIRST_ATOMS.has(boxType);
+}
+
 /** The seconds of whichever container the first bytes name. */
 function containerSeconds(data: Buffer): number | undefined {
   const magic = data.toString('latin1', 0, 4);
   if (magic === 'RIFF' && data.toString('latin1', 8, 12) === 'WAVE') return wavSeconds(data);
-  const boxType = data.toString('latin1', 4, 8);
-  if (boxType === 'ftyp' || QUICKTIME_FIRST_ATOMS.has(boxType)) return mp4Seconds(data);
+  if (isMp4OrQuickTime(data)) return mp4Seconds(data);
   if (magic === 'OggS') return oggSeconds(data);
   if (magic === 'fLaC') return flacSeconds(data);
   if (data.length >= 4 && data.readUInt32BE(0) === 0x1a45dfa3) return matroskaSeconds(data);

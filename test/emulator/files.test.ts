@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { GoogleGenAI } from '@google/genai';
 import { describe, expect, it } from 'vitest';
 import { emulatorSandbox, inputLine, pollUntilDone, sdkFor } from './harness.js';
+import { movBytes } from '../media/timed-media.js';
 
 /** The sha256Hash a file's JSON carries for these bytes. */
 function sha256HashOf(content: string): string {
@@ -279,6 +280,35 @@ describe('emulator Files API through the SDK', () => {
     const failed = await ai.files.get({ name: broken.name ?? '' });
     expect(failed.state).toBe('FAILED');
     expect(failed.error?.message).toMatch(/not a supported video container/);
+  });
+
+  // Gemini takes MOV and WMV video; a MOV without an ftyp box and any WMV ended FAILED ("not a
+  // supported video container") once processing was on.
+  it('processes a QuickTime MOV without ftyp and a WMV (ASF) into ACTIVE, as MP4 is', async () => {
+    let now = Date.parse('2026-03-01T00:00:00Z');
+    const emulator = await sandbox.startEmulator({ realNow: () => now, fileProcessingMs: 60_000 });
+    const dir = sandbox.tempDir('files-containers');
+    const asfGuid = [
+      0x30, 0x26, 0xb2, 0x75, 0x8e, 0x66, 0xcf, 0x11, 0xa6, 0xd9, 0, 0xaa, 0, 0x62, 0xce, 0x6c,
+    ];
+    writeFileSync(join(dir, 'camera.mov'), movBytes(3));
+    writeFileSync(join(dir, 'old.wmv'), Buffer.concat([Buffer.from(asfGuid), Buffer.alloc(500, 3)]));
+    const ai = sdkFor(emulator);
+    const mov = await ai.files.upload({
+      file: join(dir, 'camera.mov'),
+      config: { mimeType: 'video/quicktime' },
+    });
+    const wmv = await ai.files.upload({ file: join(dir, 'old.wmv'), config: { mimeType: 'video/wmv' } });
+    expect([mov.state, wmv.state]).toEqual(['PROCESSING', 'PROCESSING']);
+    now += 60_001;
+    const states = [
+      await ai.files.get({ name: mov.name ?? '' }),
+      await ai.files.get({ name: wmv.name ?? '' }),
+    ];
+    expect(states.map((file) => [file.state, file.error])).toEqual([
+      ['ACTIVE', undefined],
+      ['ACTIVE', undefined],
+    ]);
   });
 
   it("with fileProcessingTypes 'all' processes every upload; by default nothing is PROCESSING", async () => {
