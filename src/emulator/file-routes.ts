@@ -11,7 +11,7 @@ import {
   type EmulatorState,
   type Env,
 } from './http-context.js';
-import { invalidArgument } from './google-error.js';
+import { fileTooLarge, invalidArgument, MAX_FILE_BYTES } from './google-error.js';
 import { fileStorageQuotaError } from './quotas.js';
 import { pageJson } from './paging.js';
 import { isJsonObject } from './json-object.js';
@@ -37,6 +37,7 @@ export function fileRoutes(state: EmulatorState): Hono<Env> {
         throw invalidArgument(`Unsupported MIME type: ${mimeType}`);
       // The SDK declares the size up front; an upload that cannot fit is refused before any byte moves.
       const declared = Number(c.req.header('x-goog-upload-header-content-length'));
+      if (declared > MAX_FILE_BYTES) throw fileTooLarge(declared);
       if (Number.isFinite(declared) && files.usedBytes() + declared > state.fileStorageBytes)
         throw fileStorageQuotaError(state.fileStorageBytes);
       const id = files.startUpload({

@@ -127,6 +127,19 @@ export function payloadTooLarge(): GoogleError {
   return invalidArgument(`Request payload size exceeds the limit: ${MAX_REQUEST_BYTES} bytes.`);
 }
 
+/** The Files API's limit on one file, in bytes: "2 GB per file" (DOCS files), taken as 2 GiB. */
+export const MAX_FILE_BYTES = 2 * 1024 ** 3;
+
+/**
+ * 400 for an upload declared larger than MAX_FILE_BYTES, refused before any byte moves (the limit
+ * is Google's; the wording is the emulator's, Google does not document it).
+ */
+export function fileTooLarge(declaredBytes: number): GoogleError {
+  return invalidArgument(
+    `The file is ${declaredBytes} bytes; the Files API takes at most ${MAX_FILE_BYTES} bytes (2 GB) per file.`,
+  );
+}
+
 /** One field Google's JSON parser did not know: its name and where it was (snake_case path; '' = top level). */
 export interface UnknownField {
   name: string;

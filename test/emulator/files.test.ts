@@ -311,6 +311,40 @@ describe('emulator Files API through the SDK', () => {
     ]);
   });
 
+  // Google keeps files of at most 2 GB each (DOCS files); the emulator took any size up to the project's 20 GB.
+  it('refuses an upload declared over 2 GB with 400 before any byte moves, and takes exactly 2 GiB', async () => {
+    const emulator = await sandbox.startEmulator();
+    // The start request as the SDK sends it (files.upload declares the size it is about to send).
+    const start = async (bytes: number) => {
+      const response = await fetch(`${emulator.url}/upload/v1beta/files`, {
+        method: 'POST',
+        headers: {
+          'x-goog-api-key': 'k',
+          'content-type': 'application/json',
+          'x-goog-upload-protocol': 'resumable',
+          'x-goog-upload-command': 'start',
+          'x-goog-upload-header-content-length': String(bytes),
+          'x-goog-upload-header-content-type': 'video/mp4',
+        },
+        body: JSON.stringify({ file: { mimeType: 'video/mp4', sizeBytes: String(bytes) } }),
+      });
+      const text = await response.text();
+      return { status: response.status, url: response.headers.get('x-goog-upload-url'), text };
+    };
+    const over = await start(2 * 1024 ** 3 + 1);
+    expect(over.status).toBe(400);
+    expect(over.url).toBeNull();
+    expect(JSON.parse(over.text)).toEqual({
+      error: {
+        code: 400,
+        status: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('at most 2147483648 bytes (2 GB) per file') as unknown,
+      },
+    });
+    const atLimit = await start(2 * 1024 ** 3);
+    expect([atLimit.status, atLimit.url]).toEqual([200, expect.stringContaining('upload_id=')]);
+  });
+
   it("with fileProcessingTypes 'all' processes every upload; by default nothing is PROCESSING", async () => {
     const all = await sandbox.startEmulator({
       timeScale: 1,
