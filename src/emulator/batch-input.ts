@@ -2,7 +2,7 @@ import { copyFile, link } from 'node:fs/promises';
 import { countRequestTokens, type FileResolver, type WireGenerateRequest } from './model/index.js';
 import type { FileStore } from './file-store.js';
 import { fileGone, GRPC_CODE, invalidArgument, unknownFields, type RowStatus } from './google-error.js';
-import { missingContents } from './request-checks.js';
+import { contentsRefusal } from './request-checks.js';
 import { unknownRequestFields } from './request-fields.js';
 import { isJsonObject } from './json-object.js';
 import { nonBlankLines } from '../jsonl/lines.js';
@@ -99,9 +99,9 @@ export function parseInputLine(line: string, number: number): BatchRequest {
       invalid: { code: GRPC_CODE.INVALID_ARGUMENT, message: unknownFields(unknown).message },
       ...echo,
     };
-  const noContents = missingContents(parsed.request, 'GenerateContentRequest');
-  if (noContents)
-    return { key, invalid: { code: GRPC_CODE.INVALID_ARGUMENT, message: noContents.message }, ...echo };
+  const refusal = contentsRefusal(parsed.request, 'GenerateContentRequest');
+  if (refusal)
+    return { key, invalid: { code: GRPC_CODE.INVALID_ARGUMENT, message: refusal.message }, ...echo };
   return { key, request: parsed.request as WireGenerateRequest, ...echo };
 }
 
@@ -128,11 +128,11 @@ export function readInlineRequests(value: unknown): InlineRequest[] {
       `batch.input_config.requests.requests[${index}].request`,
     );
     if (unknown.length > 0) throw unknownFields(unknown);
-    const noContents = missingContents(
+    const refusal = contentsRefusal(
       item.request,
       `BatchGenerateContentRequest.batch.input_config.requests.requests[${index}].request`,
     );
-    if (noContents) throw noContents;
+    if (refusal) throw refusal;
     return {
       request: item.request as WireGenerateRequest,
       metadata: item.metadata as Record<string, unknown> | undefined,

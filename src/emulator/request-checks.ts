@@ -36,22 +36,70 @@ export function requestRefusal(
   if (!isJsonObject(body)) return invalidArgument(`* ${what}: the request must be a JSON object`);
   const unknown = unknownRequestFields(body, prefix);
   if (unknown.length > 0) return unknownFields(unknown);
-  const noContents = missingContents(body, what);
-  if (noContents) return noContents;
+  const badContents = contentsRefusal(body, what);
+  if (badContents) return badContents;
   const thinking = catalogModel(model)?.thinking ?? 'none';
   const budget = thinkingRefusal(thinking, body as WireGenerateRequest);
   return budget === undefined ? undefined : invalidArgument(budget);
 }
 
 /**
- * Google's 400 for a GenerateContentRequest without contents (none, or an empty list), its field
- * path in `what`: `* GenerateContentRequest.contents: contents is not specified`.
+ * Google's 400 for a GenerateContentRequest whose contents it cannot take, its field path in `what`:
+ * none or an empty list (`* GenerateContentRequest.contents: contents is not specified`); a Content
+ * without parts, or a Part with no data (`* GenerateContentRequest.contents[1].parts: contents.parts
+ * must not be empty.`, `* ….parts[0].data: required oneof field 'data' must have one initialized
+ * field`, one line each, as its validator lists them: chatwise-releases#250, vercel/ai#3775,
+ * genkit#3816); a role other than user or model ("Please use a valid role: user, model.").
  */
-export function missingContents(request: Record<string, unknown>, what: string): GoogleError | undefined {
+export function contentsRefusal(request: Record<string, unknown>, what: string): GoogleError | undefined {
   const contents = request.contents;
-  return Array.isArray(contents) && contents.length > 0
-    ? undefined
-    : invalidArgument(`* ${what}.contents: contents is not specified`);
+  if (!Array.isArray(contents) || contents.length === 0)
+    return invalidArgument(`* ${what}.contents: contents is not specified`);
+  const violations: string[] = [];
+  let badRole = false;
+  contents.forEach((content: unknown, index) => {
+    const parts = isJsonObject(content) ? content.parts : undefined;
+    if (!Array.isArray(parts) || parts.length === 0) {
+      violations.push(`* ${what}.contents[${index}].parts: contents.parts must not be empty.\n`);
+    } else {
+      parts.forEach((part: unknown, at) => {
+        if (!hasPartData(part))
+          violations.push(
+            `* ${what}.contents[${index}].parts[${at}].data: required oneof field 'data' must have one initialized field\n`,
+          );
+      });
+    }
+    const role = isJsonObject(content) ? content.role : undefined;
+    if (role !== undefined && role !== '' && role !== 'user' && role !== 'model') badRole = true;
+  });
+  if (violations.length > 0) return invalidArgument(violations.join(''));
+  return badRole ? invalidArgument('Please use a valid role: user, model.') : undefined;
+}
+
+/**
+ * A Part's fields outside its `data` oneof (text, inlineData, fileData, function calls and
+ * responses, code, …), in camelCase and snake_case: a part of these alone carries no data.
+ */
+const PART_FIELDS_BESIDE_DATA = new Set([
+  'thought',
+  'thoughtSignature',
+  'thought_signature',
+  'videoMetadata',
+  'video_metadata',
+  'partMetadata',
+  'part_metadata',
+  'mediaResolution',
+  'media_resolution',
+  'speechMetadata',
+  'speech_metadata',
+]);
+
+/** Whether a Part sets any field of its `data` oneof (any field not known to lie beside it). */
+function hasPartData(part: unknown): boolean {
+  return (
+    isJsonObject(part) &&
+    Object.entries(part).some(([name, value]) => value !== undefined && !PART_FIELDS_BESIDE_DATA.has(name))
+  );
 }
 
 /** The body as a GenerateContentRequest, or Google's 400 (see requestRefusal). */

@@ -203,6 +203,101 @@ describe('emulator strictness: what Google refuses, the emulator refuses', () =>
     expect(emulator.ledger.entries().map((entry) => entry.key)).toEqual(['fine']);
   });
 
+  // Google validates each Content (chatwise-releases#250, vercel/ai#3775, genkit#3816,
+  // the-open-agent#1666); the emulator answered them all, billing a prompt of 0 tokens.
+  it('refuses a Content without parts, a Part without data and a role other than user or model, in every call', async () => {
+    let now = Date.parse('2026-04-01T00:00:00Z');
+    const emulator = await sandbox.startEmulator({ realNow: () => now, turnaroundMs: 60_000 });
+    const ai = sdkFor(emulator);
+    const noParts = await refusalOf(
+      ai.models.generateContent({
+        model: MODEL,
+        contents: [
+          { role: 'user', parts: [{ text: 'a' }] },
+          { role: 'model', parts: [] },
+        ],
+      }),
+    );
+    expect(noParts).toEqual({
+      status: 400,
+      body: {
+        error: {
+          code: 400,
+          status: 'INVALID_ARGUMENT',
+          message: '* GenerateContentRequest.contents[1].parts: contents.parts must not be empty.\n',
+        },
+      },
+    });
+    const noData = await refusalOf(
+      ai.models.countTokens({ model: MODEL, contents: [{ role: 'user', parts: [{ text: 'a' }, {}] }] }),
+    );
+    expect([noData.status, noData.body.error.message]).toEqual([
+      400,
+      "* CountTokensRequest.contents[0].parts[1].data: required oneof field 'data' must have one initialized field\n",
+    ]);
+    const role = await refusalOf(
+      ai.models.generateContent({ model: MODEL, contents: [{ role: 'assistant', parts: [{ text: 'hi' }] }] }),
+    );
+    expect([role.status, role.body.error.message]).toEqual([400, 'Please use a valid role: user, model.']);
+    // A content without a role is the user's, and a thought signature beside text is fine.
+    const fine = await ai.models.generateContent({
+      model: MODEL,
+      contents: [{ parts: [{ text: 'hi', thoughtSignature: 'c2ln' }] }],
+    });
+    expect(fine.text).toBeTruthy();
+
+    const inline = await post(`${emulator.url}/v1beta/models/${MODEL}:batchGenerateContent`, {
+      batch: {
+        inputConfig: {
+          requests: {
+            requests: [{ request: { contents: [{ role: 'user', parts: [] }] }, metadata: { key: 'a' } }],
+          },
+        },
+      },
+    });
+    expect([inline.status, inline.body.error?.message]).toEqual([
+      400,
+      '* BatchGenerateContentRequest.batch.input_config.requests.requests[0].request.contents[0].parts: contents.parts must not be empty.\n',
+    ]);
+
+    const dir = sandbox.tempDir('strict-contents');
+    const line = (key: string, contents: unknown) => JSON.stringify({ key, request: { contents } });
+    writeFileSync(
+      join(dir, 'in.jsonl'),
+      [
+        inputLine('fine', 'a'),
+        line('empty', [{ role: 'user', parts: [] }]),
+        line('system', [{ role: 'system', parts: [{ text: 'a' }] }]),
+      ].join('\n') + '\n',
+    );
+    const file = await ai.files.upload({ file: join(dir, 'in.jsonl'), config: { mimeType: 'text/plain' } });
+    const job = await ai.batches.create({ model: MODEL, src: file.name ?? '' });
+    now += 60_000;
+    const done = (await pollUntilDone(emulator, job.name ?? '')) as {
+      metadata: { output: { responsesFile: string } };
+    };
+    await ai.files.download({
+      file: done.metadata.output.responsesFile,
+      downloadPath: join(dir, 'out.jsonl'),
+    });
+    const errors = Object.fromEntries(
+      readFileSync(join(dir, 'out.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((text) => JSON.parse(text) as { key: string; error?: unknown })
+        .map((row) => [row.key, row.error]),
+    );
+    expect(errors).toEqual({
+      fine: undefined,
+      empty: {
+        code: 3,
+        message: '* GenerateContentRequest.contents[0].parts: contents.parts must not be empty.\n',
+      },
+      system: { code: 3, message: 'Please use a valid role: user, model.' },
+    });
+    expect(emulator.ledger.entries().map((entry) => entry.key)).toEqual([null, 'fine']);
+  });
+
   it('refuses a batch create with a field of the batch Google does not know, or an inline request without contents, creating nothing', async () => {
     const emulator = await sandbox.startEmulator({ timeScale: 3600, turnaroundMs: 60_000 });
     const url = `${emulator.url}/v1beta/models/${MODEL}:batchGenerateContent`;
