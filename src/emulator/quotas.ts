@@ -86,12 +86,14 @@ function quotaMessage(violations: QuotaViolation[], retryDelayMs: number, detail
 }
 
 /**
- * A google.protobuf.Duration in JSON. Whole seconds rounded up, as Google sends them, so a client
- * never retries too early; below a second (fast emulated clocks) milliseconds, e.g. "0.060s".
+ * A google.protobuf.Duration in JSON: the wait to the millisecond (rounded up, at least 1 ms), with
+ * fractional digits when it is not whole, as Google sends it today ("45.837906927s", dcdpr/jp#1061,
+ * vercel/ai#18627; "39s" when whole). It was whole seconds rounded up, which Google never sends: a
+ * client that read only whole seconds, or relied on the slack, passed here and failed at Google.
  */
 function durationOf(ms: number): string {
-  if (ms < 1000) return `${(Math.max(1, Math.ceil(ms)) / 1000).toFixed(3)}s`;
-  return `${Math.ceil(ms / 1000)}s`;
+  const whole = Math.max(1, Math.ceil(ms));
+  return whole % 1000 === 0 ? `${whole / 1000}s` : `${(whole / 1000).toFixed(3)}s`;
 }
 
 /**

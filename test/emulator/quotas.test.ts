@@ -4,6 +4,7 @@ import { retryDelayOf, toGeminiApiError } from '../../src/gemini/errors.js';
 import { checkBatchAdmission } from '../../src/emulator/batch-admission.js';
 import { QuotaError, quotaErrorBody } from '../../src/emulator/quotas.js';
 import { RealtimeLimiter } from '../../src/emulator/realtime-limiter.js';
+import { emulatorSandbox, sdkFor } from './harness.js';
 
 /** An emulated clock the test advances by hand. */
 function clock(start = 1_700_000_000_000) {
@@ -175,6 +176,7 @@ describe('checkBatchAdmission', () => {
 });
 
 describe('quotaErrorBody', () => {
+  const sandbox = emulatorSandbox();
   const refused = () => {
     const time = clock();
     const limiter = new RealtimeLimiter({ ...ROOMY, rpm: 1 }, time.now);
@@ -209,7 +211,7 @@ describe('quotaErrorBody', () => {
               },
             ],
           },
-          { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '12s' },
+          { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '11.500s' },
         ],
       },
     });
@@ -217,7 +219,7 @@ describe('quotaErrorBody', () => {
 
   it("parses with src/gemini/errors.ts as a retryable QUOTA_EXHAUSTED with the server's delay", () => {
     const body = quotaErrorBody(refused()) as { error: { details: unknown[] } };
-    expect(retryDelayOf(body.error.details)).toBe(12_000);
+    expect(retryDelayOf(body.error.details)).toBe(11_500);
     const error = toGeminiApiError(
       new ApiError({ status: 429, message: JSON.stringify(body) }),
       'Generating content',
@@ -226,20 +228,35 @@ describe('quotaErrorBody', () => {
       code: 'QUOTA_EXHAUSTED',
       status: 429,
       retryable: true,
-      retryDelayMs: 12_000,
+      retryDelayMs: 11_500,
     });
     expect(error.message).toContain('wait 12 s');
   });
 
-  it('can carry a delay converted to real time, rewording the message to match', () => {
+  // Google's RetryInfo carries fractional seconds ("45.837906927s": dcdpr/jp#1061, vercel/ai#18627);
+  // the emulator rounded up to whole seconds ('2s' for 1.15 s), so a client reading whole seconds only passed.
+  it('can carry a delay converted to real time, rewording the message to match, to the millisecond', async () => {
     const error = refused();
     const body = quotaErrorBody(error, 1150) as {
       error: { message: string; details: Array<Record<string, unknown>> };
     };
     expect(body.error.details[2]).toEqual({
       '@type': 'type.googleapis.com/google.rpc.RetryInfo',
-      retryDelay: '2s',
+      retryDelay: '1.150s',
     });
+    expect(retryDelayOf(body.error.details)).toBe(1150);
+    // Through the SDK, as a client meets it: a 429 whose RetryInfo says 1.2 real seconds (60 emulated
+    // seconds at 50 times real time).
+    const start = Date.now();
+    const emulator = await sandbox.startEmulator({ realNow: () => start, timeScale: 50, quotas: { rpm: 1 } });
+    const ai = sdkFor(emulator);
+    await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'one' });
+    const refusal = (await ai.models
+      .generateContent({ model: 'gemini-2.5-flash', contents: 'two' })
+      .catch((caught: unknown) => caught)) as Error;
+    const details = (JSON.parse(refusal.message) as { error: { details: Array<Record<string, unknown>> } })
+      .error.details;
+    expect(details.find((detail) => 'retryDelay' in detail)?.retryDelay).toBe('1.200s');
     expect(body.error.message).toContain('Please retry in 1.150s.');
     const fast = quotaErrorBody(error, 60) as { error: { details: unknown[] } };
     expect(fast.error.details[2]).toEqual({
