@@ -492,6 +492,38 @@ describe('emulator strictness: what Google refuses, the emulator refuses', () =>
       expect((await ai.models.generateContent({ model, contents: 'hi' })).text).toBeTruthy();
   });
 
+  // thinkingConfig.includeThoughts: Gemini returns a summary of its thoughts as a first part marked
+  // thought: true; the emulator returned the answer alone, so a client taking every part's text as
+  // the answer passed here and mixed the summary into its results at Google.
+  it('returns a thought summary part (thought: true) before the answer when includeThoughts is set', async () => {
+    const emulator = await sandbox.startEmulator();
+    const ai = sdkFor(emulator);
+    const ask = (model: string, includeThoughts: boolean) =>
+      ai.models.generateContent({
+        model,
+        contents: 'Plan a week of meals.',
+        config: { thinkingConfig: { includeThoughts } },
+      });
+    const summarised = await ask('gemini-2.5-flash', true);
+    const parts = summarised.candidates?.[0]?.content?.parts ?? [];
+    expect(parts).toHaveLength(2);
+    expect(parts[0]).toMatchObject({
+      thought: true,
+      text: expect.stringContaining('thought summary') as unknown,
+    });
+    expect(parts[1]?.thought).toBeUndefined();
+    // The SDK's text is the answer alone; the summary is no part of the answer's tokens.
+    expect(summarised.text).toBe(parts[1]?.text);
+    expect(summarised.usageMetadata?.candidatesTokenCount).toBe(Math.ceil((parts[1]?.text ?? '').length / 4));
+    expect(summarised.usageMetadata?.thoughtsTokenCount).toBeGreaterThan(0);
+
+    const plain = await ask('gemini-2.5-flash', false);
+    expect(plain.candidates?.[0]?.content?.parts?.map((part) => part.thought)).toEqual([undefined]);
+    // A model that does not think has no thoughts to summarise.
+    const noThinking = await ask('gemini-2.0-flash', true);
+    expect(noThinking.candidates?.[0]?.content?.parts).toHaveLength(1);
+  });
+
   it('reports thinking tokens, bills them as output, and refuses a zero budget for a model that must think', async () => {
     const emulator = await sandbox.startEmulator();
     const ai = sdkFor(emulator);

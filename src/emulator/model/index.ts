@@ -5,7 +5,7 @@ import { requestTokenDetails, type FileResolver } from './tokens.js';
 import { shapeAnswer, type ModelAnswer } from './response.js';
 import { formatOf, syntheticOutput } from './synthetic-output.js';
 import { thinkingOf } from './catalog.js';
-import { thoughtsTokens } from './thinking.js';
+import { includeThoughtsOf, thoughtsTokens } from './thinking.js';
 import type { WireGenerateRequest } from './wire-request.js';
 
 export type { RecordFault } from './faults.js';
@@ -102,5 +102,8 @@ export function answerRequest(
     promptDetails: requestTokenDetails(call.request, call.resolveFile),
     fault,
     thoughtsFor: (answerTokens) => thoughtsTokens(thinkingOf(call.model), call, answerTokens),
+    thoughtSummary: includeThoughtsOf(call.request)
+      ? `**Working it out**\n\nSynthetic thought summary ${responseId.slice(0, 8)}: reading the request, then answering.`
+      : undefined,
   });
 }

@@ -34,6 +34,12 @@ export interface ShapeInput {
   fault: RecordFault | null;
   /** Thinking tokens spent before an answer of so many tokens (0 for a model that does not think). */
   thoughtsFor?: (answerTokens: number) => number;
+  /**
+   * With `thinkingConfig.includeThoughts`, the summary of the model's thoughts: a first part marked
+   * `thought: true` in each candidate that thought, as Gemini returns it. Its tokens are part of
+   * thoughtsTokenCount, not candidatesTokenCount.
+   */
+  thoughtSummary?: string | undefined;
 }
 
 const HARM_CATEGORIES = [
@@ -88,8 +94,9 @@ function truncate(text: string, maxTokens: number | undefined): string {
     .join('');
 }
 
-function candidate(text: string, finishReason: string): Record<string, unknown> {
-  return { content: { parts: [{ text }], role: 'model' }, finishReason, index: 0 };
+function candidate(text: string, finishReason: string, summary?: string): Record<string, unknown> {
+  const parts = [...(summary === undefined ? [] : [{ text: summary, thought: true }]), { text }];
+  return { content: { parts, role: 'model' }, finishReason, index: 0 };
 }
 
 /**
@@ -125,6 +132,7 @@ export function shapeAnswer(input: ShapeInput): ModelAnswer {
   // What the model thinks before writing its natural answer, within the output limit.
   const thoughts = Math.min(input.thoughtsFor?.(countTextTokens(input.text)) ?? 0, limit ?? Infinity);
   const answerBudget = limit === undefined ? undefined : limit - thoughts;
+  const summary = thoughts > 0 ? input.thoughtSummary : undefined;
   switch (input.fault) {
     case 'request_error':
       return { kind: 'error', error: { code: 500, status: 'INTERNAL', message: INTERNAL_ERROR_MESSAGE } };
@@ -140,18 +148,20 @@ export function shapeAnswer(input: ShapeInput): ModelAnswer {
       return respond([], '', 'empty');
     case 'invalid_json': {
       const broken = breakJson(input.text);
-      return respond([candidate(broken, 'STOP')], broken, 'invalid_json', thoughts);
+      return respond([candidate(broken, 'STOP', summary)], broken, 'invalid_json', thoughts);
     }
     case 'max_tokens': {
       const cut = truncate(input.text, answerBudget === undefined ? undefined : Math.max(1, answerBudget));
-      return respond([candidate(cut, 'MAX_TOKENS')], cut, 'max_tokens', thoughts);
+      return respond([candidate(cut, 'MAX_TOKENS', summary)], cut, 'max_tokens', thoughts);
     }
     default:
       break;
   }
   if (answerBudget !== undefined && answerBudget <= 0) {
+    // Thoughts that filled the limit leave no answer; their summary, when asked for, is all there is.
+    const content = summary === undefined ? {} : { parts: [{ text: summary, thought: true }] };
     return respond(
-      [{ content: { role: 'model' }, finishReason: 'MAX_TOKENS', index: 0 }],
+      [{ content: { ...content, role: 'model' }, finishReason: 'MAX_TOKENS', index: 0 }],
       '',
       'max_tokens',
       thoughts,
@@ -159,10 +169,10 @@ export function shapeAnswer(input: ShapeInput): ModelAnswer {
   }
   if (answerBudget !== undefined && countTextTokens(input.text) > answerBudget) {
     const cut = truncate(input.text, answerBudget);
-    return respond([candidate(cut, 'MAX_TOKENS')], cut, 'max_tokens', thoughts);
+    return respond([candidate(cut, 'MAX_TOKENS', summary)], cut, 'max_tokens', thoughts);
   }
   return respond(
-    [candidate(input.text, 'STOP')],
+    [candidate(input.text, 'STOP', summary)],
     input.text,
     input.json && !isJson(input.text) ? 'invalid_json' : 'ok',
     thoughts,

@@ -14,6 +14,12 @@ export function thinkingBudgetOf(request: WireGenerateRequest): number | undefin
   return Number.isInteger(budget) ? budget : undefined;
 }
 
+/** Whether `generationConfig.thinkingConfig.includeThoughts` asks for thought summaries. */
+export function includeThoughtsOf(request: WireGenerateRequest): boolean {
+  const config = fieldOf(generationConfigOf(request), 'thinkingConfig');
+  return isJsonObject(config) && fieldOf(config, 'includeThoughts') === true;
+}
+
 /**
  * Google's refusal of a budget the model cannot take, or undefined: a model that only works in
  * thinking mode (2.5 Pro, Gemini 3) refuses `thinkingBudget: 0`.
