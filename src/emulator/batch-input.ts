@@ -5,6 +5,7 @@ import { fileGone, GRPC_CODE, invalidArgument, unknownFields, type RowStatus } f
 import { contentsRefusal } from './request-checks.js';
 import { unknownRequestFields } from './request-fields.js';
 import { isJsonObject } from './json-object.js';
+import { fieldOf } from './model/wire-request.js';
 import { nonBlankLines } from '../jsonl/lines.js';
 
 /** One request of a batch, or the reason its input line could not be read. */
@@ -46,10 +47,12 @@ export async function readJobInput(
 ): Promise<JobInput> {
   let requestCount = 0;
   let inputTokens = 0;
-  if (typeof inputConfig.fileName === 'string') {
+  // `file_name` is how the SDK sends it for embeddings batches (contract §0.10); proto JSON takes both.
+  const fileName = fieldOf(inputConfig, 'fileName');
+  if (typeof fileName === 'string') {
     // Google's answer for any file the project cannot use (a 404 before: requests elsewhere got 403).
-    const file = files.get(inputConfig.fileName);
-    if (!file) throw fileGone(inputConfig.fileName);
+    const file = files.get(fileName);
+    if (!file) throw fileGone(fileName);
     await link(file.path, privatePath).catch(() => copyFile(file.path, privatePath));
     for await (const entry of readInputFile(privatePath)) {
       requestCount += 1;

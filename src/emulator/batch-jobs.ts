@@ -14,6 +14,7 @@ import { paginate, type Page } from './paging.js';
 import { quotaGoogleError } from './quotas.js';
 import { randomId, seededRandom, type Random } from './seeded-random.js';
 import { isJsonObject } from './json-object.js';
+import { fieldOf } from './model/wire-request.js';
 import { drawTurnaround, type TurnaroundRange } from './turnaround.js';
 
 /** A job's state, as Google's BATCH_STATE_* without the prefix. */
@@ -83,18 +84,15 @@ export class BatchJobs {
     const unknown = isJsonObject(body) ? unknownBatchFields(body) : [];
     if (unknown.length > 0) throw unknownFields(unknown);
     const batch = isJsonObject(body) && isJsonObject(body.batch) ? body.batch : undefined;
-    if (!batch || !isJsonObject(batch.inputConfig))
-      throw invalidArgument('Request must contain batch.inputConfig.');
-    const displayName = typeof batch.displayName === 'string' ? batch.displayName : '';
+    // Proto JSON: each field in camelCase or in its proto (snake_case) name, as REST callers write them.
+    const inputConfig = batch && fieldOf(batch, 'inputConfig');
+    if (!isJsonObject(inputConfig)) throw invalidArgument('Request must contain batch.inputConfig.');
+    const named = fieldOf(batch ?? {}, 'displayName');
+    const displayName = typeof named === 'string' ? named : '';
     const id = this.newId();
     const { files, workDir } = this.settings.processing;
     // Admission counts tokens as processing will bill them: an uploaded PDF by its pages, not as one image.
-    const input = await readJobInput(
-      batch.inputConfig,
-      files,
-      join(workDir, `${id}.input`),
-      fileResolver(files),
-    );
+    const input = await readJobInput(inputConfig, files, join(workDir, `${id}.input`), fileResolver(files));
     try {
       this.admit(model, input.inputTokens);
     } catch (error) {

@@ -165,6 +165,37 @@ describe('emulator Batch API through the SDK', () => {
     expect(await response.json()).toMatchObject({ error: { code: 400, status: 'INVALID_ARGUMENT' } });
   });
 
+  // Google's JSON parser takes each field in camelCase or in its proto name (snake_case), and the
+  // SDK itself sends `inputConfig.file_name` for embeddings batches (contract §0.10); the emulator
+  // refused a snake_case create body with 400 "Request must contain batch.inputConfig.".
+  it('creates a batch from a snake_case body (input_config.file_name, display_name) as from camelCase', async () => {
+    let now = Date.parse('2026-05-01T00:00:00Z');
+    const emulator = await sandbox.startEmulator({ realNow: () => now, turnaroundMs: 60_000 });
+    const ai = sdkFor(emulator);
+    const dir = sandbox.tempDir('snake');
+    writeFileSync(join(dir, 'in.jsonl'), `${inputLine('a', 'one')}\n${inputLine('b', 'two')}\n`);
+    const file = await ai.files.upload({ file: join(dir, 'in.jsonl'), config: { mimeType: 'text/plain' } });
+    const create = async (batch: unknown) => {
+      const response = await fetch(`${emulator.url}/v1beta/models/${MODEL}:batchGenerateContent`, {
+        method: 'POST',
+        headers: { 'x-goog-api-key': 'k', 'content-type': 'application/json' },
+        body: JSON.stringify({ batch }),
+      });
+      return { status: response.status, body: (await response.json()) as { name: string } };
+    };
+    const snake = await create({ display_name: 'nightly', input_config: { file_name: file.name } });
+    const mixed = await create({
+      displayName: 'inline',
+      input_config: { requests: { requests: [{ request: { contents: [{ parts: [{ text: 'x' }] }] } }] } },
+    });
+    expect([snake.status, mixed.status]).toEqual([200, 200]);
+    now += 60_000;
+    const job = await ai.batches.get({ name: snake.body.name });
+    expect(job).toMatchObject({ displayName: 'nightly', state: JobState.JOB_STATE_SUCCEEDED });
+    expect(job.dest?.fileName).toMatch(/^files\/batch-/);
+    expect((await ai.batches.get({ name: mixed.body.name })).dest?.inlinedResponses).toHaveLength(1);
+  });
+
   it('lists across pages, cancels and deletes', async () => {
     const emulator = await sandbox.startEmulator({ timeScale: 1, turnaroundMs: 3_600_000 });
     const ai = sdkFor(emulator);
