@@ -15,6 +15,7 @@ import { fileTooLarge, invalidArgument, MAX_FILE_BYTES } from './google-error.js
 import { fileStorageQuotaError } from './quotas.js';
 import { pageJson } from './paging.js';
 import { isJsonObject } from './json-object.js';
+import { fieldOf } from './model/wire-request.js';
 
 /** The Files API: resumable upload, get, list, download, delete. */
 export function fileRoutes(state: EmulatorState): Hono<Env> {
@@ -31,8 +32,12 @@ export function fileRoutes(state: EmulatorState): Hono<Env> {
         throw invalidArgument('Missing X-Goog-Upload-Command: start for a resumable upload.');
       const body = await jsonBody(c);
       const meta = isJsonObject(body) && isJsonObject(body.file) ? body.file : {};
-      const mimeType =
-        typeof meta.mimeType === 'string' ? meta.mimeType : c.req.header('x-goog-upload-header-content-type');
+      // Proto JSON: camelCase or snake_case, as the REST docs' curl sends `{"file": {"display_name": …}}`.
+      const text = (field: string) => {
+        const value = fieldOf(meta, field);
+        return typeof value === 'string' ? value : undefined;
+      };
+      const mimeType = text('mimeType') ?? c.req.header('x-goog-upload-header-content-type');
       if (mimeType !== undefined && state.faults.refusesMimeType(mimeType))
         throw invalidArgument(`Unsupported MIME type: ${mimeType}`);
       // The SDK declares the size up front; an upload that cannot fit is refused before any byte moves.
@@ -42,8 +47,8 @@ export function fileRoutes(state: EmulatorState): Hono<Env> {
         throw fileStorageQuotaError(state.fileStorageBytes);
       const id = files.startUpload({
         // Honoured as Google does: the file gets the name the caller asked for.
-        name: typeof meta.name === 'string' && meta.name !== '' ? meta.name : undefined,
-        displayName: typeof meta.displayName === 'string' ? meta.displayName : undefined,
+        name: text('name') || undefined,
+        displayName: text('displayName'),
         mimeType,
       });
       c.header(

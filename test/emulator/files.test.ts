@@ -190,6 +190,35 @@ describe('emulator Files API through the SDK', () => {
     expect(JSON.parse((error as Error).message)).toEqual(goneBody(file.name ?? ''));
   });
 
+  // The REST docs' curl starts an upload with `{"file": {"display_name": …}}`: Google's JSON parser
+  // takes snake_case as camelCase; the emulator dropped the display name (and a snake mime_type).
+  it('reads the upload start body in snake_case (display_name, mime_type) as the REST docs send it', async () => {
+    const emulator = await sandbox.startEmulator();
+    const headers = { 'x-goog-api-key': 'k', 'content-type': 'application/json' };
+    const start = await fetch(`${emulator.url}/upload/v1beta/files`, {
+      method: 'POST',
+      headers: {
+        ...headers,
+        'x-goog-upload-protocol': 'resumable',
+        'x-goog-upload-command': 'start',
+        'x-goog-upload-header-content-length': '5',
+      },
+      body: JSON.stringify({ file: { display_name: 'curl upload', mime_type: 'text/plain' } }),
+    });
+    const uploadUrl = start.headers.get('x-goog-upload-url') ?? '';
+    const done = await fetch(uploadUrl, {
+      method: 'POST',
+      headers: { ...headers, 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0' },
+      body: 'hello',
+    });
+    const { file } = (await done.json()) as { file: { name: string } };
+    expect(await sdkFor(emulator).files.get({ name: file.name })).toMatchObject({
+      displayName: 'curl upload',
+      mimeType: 'text/plain',
+      sizeBytes: '5',
+    });
+  });
+
   it('accepts several upload chunks before finalize and rejects a wrong offset', async () => {
     const emulator = await sandbox.startEmulator();
     const start = await fetch(`${emulator.url}/upload/v1beta/files`, {
