@@ -11,7 +11,7 @@ import { nonBlankLines } from '../jsonl/lines.js';
 /** One request of a batch, or the reason its input line could not be read. */
 /**
  * One line of a batch's input file. `echo` holds the line's other top-level fields (not `key`, not
- * `request`), which Google copies into the line's result.
+ * `request`), which Google copies into the line's result (an array as []).
  */
 export type BatchRequest =
   | { key: string | null; request: WireGenerateRequest; echo?: Record<string, unknown> }
@@ -89,7 +89,12 @@ export function parseInputLine(line: string, number: number): BatchRequest {
   if (!isJsonObject(parsed)) return { key: null, invalid: badLine(number, 'it is not a JSON object') };
   const key = typeof parsed.key === 'string' ? parsed.key : null;
   const { key: _key, request: _request, ...others } = parsed;
-  const echo = Object.keys(others).length > 0 ? { echo: others } : {};
+  // Google copies them into the result line, but an array comes back empty (go-genai#513, open
+  // since 2025-09): a client must not rely on echoed arrays, so the emulator does not keep them either.
+  const echoed = Object.fromEntries(
+    Object.entries(others).map(([name, value]) => [name, Array.isArray(value) ? [] : value]),
+  );
+  const echo = Object.keys(echoed).length > 0 ? { echo: echoed } : {};
   if (parsed.key !== undefined && key === null)
     return { key: null, invalid: badLine(number, '"key" must be a string'), ...echo };
   if (!isJsonObject(parsed.request))
