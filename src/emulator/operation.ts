@@ -16,7 +16,8 @@ export function operationJson(job: BatchJob, view: 'get' | 'list' = 'get'): Reco
   const metadata: Record<string, unknown> = {
     '@type': BATCH_TYPE,
     model: `models/${job.model}`,
-    displayName: job.displayName,
+    // proto3 JSON leaves out an empty string, as it leaves out a zero count: no name, no field.
+    ...(job.displayName !== '' ? { displayName: job.displayName } : {}),
     ...(job.source.kind === 'file' ? { inputConfig: { fileName: job.source.fileName } } : {}),
     ...(output ? { output } : {}),
     createTime: timestamp(job.createTime),

@@ -197,6 +197,23 @@ describe('emulator Batch API through the SDK', () => {
     expect((await ai.batches.get({ name: mixed.body.name })).dest?.inlinedResponses).toHaveLength(1);
   });
 
+  // Google's JSON leaves out a field at its default, an empty string too; the emulator sent
+  // `displayName: ""` for a job created without one, which the SDK handed on as "".
+  it('leaves displayName out of a job created without one', async () => {
+    const emulator = await sandbox.startEmulator({ turnaroundMs: 3_600_000 });
+    const ai = sdkFor(emulator);
+    const job = await ai.batches.create({ model: MODEL, src: [{ contents: 'unnamed' }] });
+    expect(job.displayName).toBeUndefined();
+    const { body } = await rawGet(emulator, job.name ?? '');
+    expect(body.metadata).not.toHaveProperty('displayName');
+    const named = await ai.batches.create({
+      model: MODEL,
+      src: [{ contents: 'x' }],
+      config: { displayName: 'n' },
+    });
+    expect((await ai.batches.get({ name: named.name ?? '' })).displayName).toBe('n');
+  });
+
   it('lists across pages, cancels and deletes', async () => {
     const emulator = await sandbox.startEmulator({ timeScale: 1, turnaroundMs: 3_600_000 });
     const ai = sdkFor(emulator);
