@@ -524,6 +524,32 @@ describe('emulator strictness: what Google refuses, the emulator refuses', () =>
     expect(noThinking.candidates?.[0]?.content?.parts).toHaveLength(1);
   });
 
+  // generationConfig.candidateCount: Gemini answers with that many candidates and bills them all;
+  // the emulator answered one and billed one, so a workload asking for several cost 1/n here.
+  it('returns candidateCount candidates, indexed, and counts and bills the output of each', async () => {
+    const emulator = await sandbox.startEmulator();
+    const ai = sdkFor(emulator);
+    const ask = (candidateCount?: number) =>
+      ai.models.generateContent({
+        model: 'gemini-2.5-flash',
+        contents: 'Name a colour.',
+        config: { ...(candidateCount ? { candidateCount } : {}), thinkingConfig: { thinkingBudget: 100 } },
+      });
+    const one = await ask();
+    const three = await ask(3);
+    expect(three.candidates?.map((candidate) => candidate.index)).toEqual([0, 1, 2]);
+    expect(three.candidates?.every((candidate) => candidate.finishReason === 'STOP')).toBe(true);
+    const single = one.usageMetadata ?? {};
+    const usage = three.usageMetadata ?? {};
+    expect(usage.candidatesTokenCount).toBe(3 * (single.candidatesTokenCount ?? 0));
+    expect(usage.thoughtsTokenCount).toBe(3 * (single.thoughtsTokenCount ?? 0));
+    expect(usage.totalTokenCount).toBe(
+      (usage.promptTokenCount ?? 0) + (usage.candidatesTokenCount ?? 0) + (usage.thoughtsTokenCount ?? 0),
+    );
+    const [first, second] = emulator.ledger.entries();
+    expect(second?.outputTokens).toBe(3 * (first?.outputTokens ?? 0));
+  });
+
   it('reports thinking tokens, bills them as output, and refuses a zero budget for a model that must think', async () => {
     const emulator = await sandbox.startEmulator();
     const ai = sdkFor(emulator);

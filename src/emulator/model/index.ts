@@ -99,6 +99,7 @@ export function answerRequest(
     text,
     json,
     maxOutputTokens: format.maxOutputTokens,
+    candidateCount: format.candidateCount,
     promptDetails: requestTokenDetails(call.request, call.resolveFile),
     fault,
     thoughtsFor: (answerTokens) => thoughtsTokens(thinkingOf(call.model), call, answerTokens),

@@ -40,6 +40,11 @@ export interface ShapeInput {
    * thoughtsTokenCount, not candidatesTokenCount.
    */
   thoughtSummary?: string | undefined;
+  /**
+   * generationConfig.candidateCount: Gemini returns that many candidates (index 0..n-1) and bills
+   * each one's answer and thoughts; default 1. The synthetic model writes the same answer in each.
+   */
+  candidateCount?: number;
 }
 
 const HARM_CATEGORIES = [
@@ -99,6 +104,13 @@ function candidate(text: string, finishReason: string, summary?: string): Record
   return { content: { parts, role: 'model' }, finishReason, index: 0 };
 }
 
+/** `count` copies of the (first) candidate, indexed 0..count-1; none when there is none. */
+function copiesOf(candidates: unknown[], count: number): unknown[] {
+  const [first] = candidates;
+  if (first === undefined) return [];
+  return Array.from({ length: count }, (_, index) => ({ ...(first as Record<string, unknown>), index }));
+}
+
 /**
  * Turns an output text and a fault into the wire answer, with usage counted from what is returned.
  * A thinking model thinks first, and its thoughts count against maxOutputTokens as Gemini 2.5 counts
@@ -112,13 +124,16 @@ export function shapeAnswer(input: ShapeInput): ModelAnswer {
     candidates: unknown[],
     outputText: string,
     outcome: ModelOutcome,
-    thoughtsTokens = 0,
+    thoughtsPerCandidate = 0,
   ): ModelAnswer => {
-    const outputTokens = countTextTokens(outputText);
+    const count = input.candidateCount ?? 1;
+    const outputTokens = countTextTokens(outputText) * count;
+    const thoughtsTokens = thoughtsPerCandidate * count;
+    const all = count === 1 ? candidates : copiesOf(candidates, count);
     return {
       kind: 'response',
       response: {
-        candidates,
+        candidates: all,
         usageMetadata: usageMetadata(input.promptDetails, outputTokens, thoughtsTokens),
         ...base,
       },

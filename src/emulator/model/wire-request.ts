@@ -24,6 +24,8 @@ export interface ResponseFormat {
   /** The OpenAPI-style responseSchema as sent, when given (kept for text/x.enum). */
   openApiSchema: unknown;
   maxOutputTokens: number | undefined;
+  /** generationConfig.candidateCount: how many candidates to return; 1 when absent. */
+  candidateCount: number;
 }
 
 /**
@@ -111,10 +113,12 @@ export function responseFormatOf(
   const mime = fieldOf(config, 'responseMimeType');
   const { jsonSchema, openApiSchema } = responseSchemasOf(request);
   const maxTokens = Number(fieldOf(config, 'maxOutputTokens'));
+  const candidates = Number(fieldOf(config, 'candidateCount'));
   return {
     mimeType: typeof mime === 'string' && mime.length > 0 ? mime.toLowerCase() : 'text/plain',
     jsonSchema: jsonSchema ?? (openApiSchema === undefined ? undefined : toJsonSchema(openApiSchema)),
     openApiSchema,
     maxOutputTokens: Number.isInteger(maxTokens) && maxTokens > 0 ? maxTokens : undefined,
+    candidateCount: Number.isInteger(candidates) && candidates > 1 ? candidates : 1,
   };
 }
