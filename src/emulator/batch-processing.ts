@@ -6,7 +6,6 @@ import { pipeline } from 'node:stream/promises';
 import {
   answerRequest,
   countRequestTokens,
-  thinkingOf,
   thinkingRefusal,
   type Responder,
   type WireGenerateRequest,
@@ -137,7 +136,7 @@ function answerOnce(
   // The file's state when the model takes the request up, at the job's end.
   const refusal = fileReferenceError(request, context.files, at);
   if (refusal !== undefined) return { error: rowStatus(refusal.body().error) };
-  const budget = thinkingRefusal(thinkingOf(job.model), request);
+  const budget = thinkingRefusal(job.model, request);
   if (budget !== undefined) return { error: { code: GRPC_CODE.INVALID_ARGUMENT, message: budget } };
   const resolveFile = fileResolver(context.files);
   // The job goes on without it: one row's error, unbilled, as a real-time call's 400.

@@ -38,8 +38,7 @@ export function requestRefusal(
   if (unknown.length > 0) return unknownFields(unknown);
   const badContents = contentsRefusal(body, what);
   if (badContents) return badContents;
-  const thinking = catalogModel(model)?.thinking ?? 'none';
-  const budget = thinkingRefusal(thinking, body as WireGenerateRequest);
+  const budget = thinkingRefusal(model, body as WireGenerateRequest);
   return budget === undefined ? undefined : invalidArgument(budget);
 }
 

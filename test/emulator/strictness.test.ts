@@ -550,6 +550,43 @@ describe('emulator strictness: what Google refuses, the emulator refuses', () =>
     expect(second?.outputTokens).toBe(3 * (first?.outputTokens ?? 0));
   });
 
+  // Google checks the thinking budget against the model's documented range ("The thinking budget
+  // (52428) is invalid.", Roo-Code#4399) and refuses a budget beside a level ("You can only set only
+  // one of thinking budget and thinking level.", eclipse-peon-ai#115); the emulator answered both.
+  it('refuses a thinking budget outside the model range, and a budget beside a thinking level', async () => {
+    const emulator = await sandbox.startEmulator();
+    const ai = sdkFor(emulator);
+    const ask = (model: string, thinkingConfig: Record<string, unknown>) =>
+      ai.models.generateContent({ model, contents: 'hi', config: { thinkingConfig } });
+    const message = async (model: string, thinkingConfig: Record<string, unknown>) => {
+      const refusal = await refusalOf(ask(model, thinkingConfig));
+      return `${refusal.status} ${String(refusal.body.error.message)}`;
+    };
+    expect(await message('gemini-2.5-pro', { thinkingBudget: 52_428 })).toBe(
+      '400 The thinking budget (52428) is invalid.',
+    );
+    expect(await message('gemini-2.5-pro', { thinkingBudget: 64 })).toBe(
+      '400 The thinking budget (64) is invalid.',
+    );
+    expect(await message('gemini-2.5-flash', { thinkingBudget: 24_577 })).toBe(
+      '400 The thinking budget (24577) is invalid.',
+    );
+    expect(await message('gemini-2.5-flash-lite', { thinkingBudget: 100 })).toBe(
+      '400 The thinking budget (100) is invalid.',
+    );
+    expect(await message('gemini-3-flash-preview', { thinkingBudget: 1024, thinkingLevel: 'LOW' })).toBe(
+      '400 You can only set only one of thinking budget and thinking level.',
+    );
+    // The ends of each range, dynamic (-1) and off (0, where the model may stop thinking) are taken.
+    for (const [model, budgets] of [
+      ['gemini-2.5-pro', [128, 32_768, -1]],
+      ['gemini-2.5-flash', [0, 1, 24_576, -1]],
+      ['gemini-2.5-flash-lite', [0, 512, 24_576, -1]],
+    ] as const) {
+      for (const thinkingBudget of budgets) expect((await ask(model, { thinkingBudget })).text).toBeTruthy();
+    }
+  });
+
   it('reports thinking tokens, bills them as output, and refuses a zero budget for a model that must think', async () => {
     const emulator = await sandbox.startEmulator();
     const ai = sdkFor(emulator);

@@ -12,6 +12,12 @@ export interface CatalogModel {
   thinking: Thinking;
   /** The most prompt tokens a request may hold; Google refuses a longer prompt with a 400. */
   inputTokenLimit: number;
+  /**
+   * The thinkingBudget values the model takes besides -1 (dynamic) and, unless it always thinks, 0
+   * (off): DOCS thinking, "the thinkingBudget must be an integer in the range …". Google refuses
+   * another with a 400; left out where the docs give no range (aliases, Gemini 3).
+   */
+  thinkingBudget?: { min: number; max: number };
 }
 
 /**
@@ -27,9 +33,24 @@ const ONE_MILLION_CONTEXT = 1_048_576;
  * Every model the project's workloads, tests and price list use is here.
  */
 const MODELS: readonly CatalogModel[] = [
-  { name: 'gemini-2.5-pro', thinking: 'always', inputTokenLimit: ONE_MILLION_CONTEXT },
-  { name: 'gemini-2.5-flash', thinking: 'on-by-default', inputTokenLimit: ONE_MILLION_CONTEXT },
-  { name: 'gemini-2.5-flash-lite', thinking: 'off-by-default', inputTokenLimit: ONE_MILLION_CONTEXT },
+  {
+    name: 'gemini-2.5-pro',
+    thinking: 'always',
+    inputTokenLimit: ONE_MILLION_CONTEXT,
+    thinkingBudget: { min: 128, max: 32_768 },
+  },
+  {
+    name: 'gemini-2.5-flash',
+    thinking: 'on-by-default',
+    inputTokenLimit: ONE_MILLION_CONTEXT,
+    thinkingBudget: { min: 1, max: 24_576 },
+  },
+  {
+    name: 'gemini-2.5-flash-lite',
+    thinking: 'off-by-default',
+    inputTokenLimit: ONE_MILLION_CONTEXT,
+    thinkingBudget: { min: 512, max: 24_576 },
+  },
   {
     name: 'gemini-2.5-flash-preview-09-2025',
     thinking: 'on-by-default',

@@ -1,6 +1,6 @@
 import { isJsonObject } from '../json-object.js';
 import { contentRandom, randomInteger } from '../seeded-random.js';
-import { bareModelName, type Thinking } from './catalog.js';
+import { bareModelName, catalogModel, type Thinking } from './catalog.js';
 import { fieldOf, generationConfigOf, promptTextOf, type WireGenerateRequest } from './wire-request.js';
 
 /** Thinking tokens a thinking model spends at least on an answer (a short one still takes some). */
@@ -21,12 +21,24 @@ export function includeThoughtsOf(request: WireGenerateRequest): boolean {
 }
 
 /**
- * Google's refusal of a budget the model cannot take, or undefined: a model that only works in
- * thinking mode (2.5 Pro, Gemini 3) refuses `thinkingBudget: 0`.
+ * Google's refusal of the request's thinkingConfig for `model`, or undefined: a budget and a level
+ * both set ("You can only set only one of thinking budget and thinking level.", eclipse-peon-ai#115);
+ * `thinkingBudget: 0` on a model that only works in thinking mode (2.5 Pro, Gemini 3); a budget
+ * outside the model's documented range ("The thinking budget (52428) is invalid.", Roo-Code#4399).
  */
-export function thinkingRefusal(thinking: Thinking, request: WireGenerateRequest): string | undefined {
-  if (thinking === 'always' && thinkingBudgetOf(request) === 0)
+export function thinkingRefusal(model: string, request: WireGenerateRequest): string | undefined {
+  const config = fieldOf(generationConfigOf(request), 'thinkingConfig');
+  const level = isJsonObject(config) ? fieldOf(config, 'thinkingLevel') : undefined;
+  const budget = thinkingBudgetOf(request);
+  if (budget !== undefined && level !== undefined)
+    return 'You can only set only one of thinking budget and thinking level.';
+  const listed = catalogModel(model);
+  if (listed?.thinking === 'always' && budget === 0)
     return 'Budget 0 is invalid. This model only works in thinking mode.';
+  const range = listed?.thinkingBudget;
+  if (range && budget !== undefined && budget !== -1 && budget !== 0) {
+    if (budget < range.min || budget > range.max) return `The thinking budget (${budget}) is invalid.`;
+  }
   return undefined;
 }
 
