@@ -45,6 +45,7 @@ describe('wavebatch emulator (CLI, child process)', () => {
       '--refuse-mime',
       '--file-storage',
       '--model',
+      '--api-key',
       '--storage-dir',
     ]) {
       expect(stdout).toContain(option);
@@ -68,6 +69,32 @@ describe('wavebatch emulator (CLI, child process)', () => {
     expect(model.stderr).toContain(
       'quotas.models.gemini-2.5-flsh must be keyed by a model the emulator serves',
     );
+  });
+
+  it("takes --api-key: the keys it lists are accepted, any other is Google's 400 API_KEY_INVALID", async () => {
+    const running = startCli(['emulator', '--port', '0', '--api-key', 'key-one', '--api-key', 'key-two']);
+    try {
+      const url = /listening on (http:\/\/\S+)/.exec(
+        await running.stdoutMatches((out) => /listening on http:\/\/\S+\s/.test(out)),
+      )?.[1];
+      const list = (key: string) => fetch(`${url}/v1beta/batches`, { headers: { 'x-goog-api-key': key } });
+      expect((await list('key-one')).status).toBe(200);
+      expect((await list('key-two')).status).toBe(200);
+      const refused = await list('key-three');
+      expect(refused.status).toBe(400);
+      const body = (await refused.json()) as {
+        error: { status: string; message: string; details: Array<{ reason?: string }> };
+      };
+      expect(body.error).toMatchObject({
+        status: 'INVALID_ARGUMENT',
+        message: 'API key not valid. Please pass a valid API key.',
+      });
+      expect(body.error.details.map((detail) => detail.reason)).toContain('API_KEY_INVALID');
+      // The refused key is not echoed.
+      expect(JSON.stringify(body)).not.toContain('key-three');
+    } finally {
+      running.child.kill('SIGKILL');
+    }
   });
 
   it('takes --http-fault more than once (each flag one fault)', async () => {

@@ -25,6 +25,7 @@ export interface RawOptions extends RawTierOptions, RawFaultOptions, RawQuotaOpt
   jobExpiry: string;
   faults?: string;
   model?: string[];
+  apiKey?: string[];
   storageDir?: string;
 }
 
@@ -160,6 +161,12 @@ export function emulatorCommand(): Command {
           'serve this model name too (repeatable); any name not in the built-in catalog is a 404 NOT_FOUND',
         ),
       )
+      .addOption(
+        new Option(
+          '--api-key <key...>',
+          'accept only this API key (repeatable); any other is answered as Google answers a key it does not know, 400 INVALID_ARGUMENT "API key not valid" (default: any non-empty key)',
+        ),
+      )
       .option(
         '--storage-dir <dir>',
         'keep uploaded and result files here (default: a temp dir removed on exit)',
@@ -200,6 +207,7 @@ export async function emulatorOptionsFrom(raw: RawOptions): Promise<EmulatorOpti
     ...tierOptionsFrom(raw),
     faults,
     ...(raw.model?.length ? { models: raw.model } : {}),
+    ...(raw.apiKey?.length ? { apiKeys: raw.apiKey } : {}),
     ...(raw.storageDir ? { storageDir: raw.storageDir } : {}),
   };
 }
@@ -209,7 +217,8 @@ async function serveUntilSignal(options: EmulatorOptions): Promise<void> {
   if (exposure) process.stderr.write(`${exposure}\n`);
   const emulator = await startEmulator(options);
   process.stdout.write(`Gemini API emulator listening on ${emulator.url}\n`);
-  process.stderr.write(`Use it with: api.base_url: ${emulator.url} (any API key). Ctrl-C to stop.\n`);
+  const keys = options.apiKeys?.length ? 'one of the --api-key keys' : 'any API key';
+  process.stderr.write(`Use it with: api.base_url: ${emulator.url} (${keys}). Ctrl-C to stop.\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
