@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { billsPerRecord } from '../fixtures/catalog-ledger.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
-import { emulatorClock } from '../fixtures/emulator-clock.js';
+import { emulatorClock, patientRequestTimeouts } from '../fixtures/emulator-clock.js';
 import { openEmulatedSession } from '../fixtures/session.js';
 
 const TIME_SCALE = 2_000;
@@ -40,6 +40,9 @@ describe('auto pays for speed only from what max_cost leaves after every record 
     roots.push(workload.root);
     const { session } = await openEmulatedSession(workload.configPath, emulator, {
       clock: emulatorClock(emulator, TIME_SCALE),
+      // Flex's 20 minutes are 600 real ms here, against answers of up to 450: a busy machine's pause
+      // would give up on an answer on its way and send it again.
+      syncRequestTimeoutMs: patientRequestTimeouts(TIME_SCALE),
     });
     const summary = await session.runner.run(AbortSignal.timeout(60_000));
     await session.close();
