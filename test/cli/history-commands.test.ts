@@ -133,6 +133,12 @@ describe('wavebatch log / runs / show / report / prune', () => {
   it('prunes old events only', async () => {
     const kept = await cli(['prune', '--older-than', '30d']);
     expect(kept.stdout).toMatch(/^deleted 0 events/);
+    // A date, as its error message and `log --since` take one.
+    const dated = await cli(['prune', '--older-than', '2025-06-01']);
+    expect(dated.code).toBe(0);
+    expect(dated.stdout).toBe(
+      'deleted 0 events, 0 stored prompts and 0 run reports from before 2025-06-01T00:00:00.000Z\n',
+    );
     const cutoff = await cli(['prune', '--older-than', '0s']);
     expect(cutoff.stdout).toMatch(/^deleted [1-9]\d* events/);
     expect(cutoff.stdout).toContain('and 1 run reports');

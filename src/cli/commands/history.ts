@@ -7,7 +7,7 @@ import { printable } from '../../printable.js';
 import type { RecordDetail, WorkloadService } from '../../service/index.js';
 import type { EventFilter, RunRow, StoredEvent } from '../../store/event-log.js';
 import { configOption } from '../config-option.js';
-import { parseAge, parseInstant, TimeOptionError } from '../time-option.js';
+import { parseInstant } from '../time-option.js';
 import {
   withChangedWorkloadService,
   withRunWorkloadService,
@@ -156,13 +156,13 @@ export function historyCommands(): Command[] {
     });
 
   const prune = new Command('prune')
-    .description('Delete inference-log events older than an age, and the prompts no event refers to any more')
+    .description(
+      'Delete inference-log events older than an age or a date, and the prompts no event refers to any more',
+    )
     .addOption(configOption())
-    .requiredOption('--older-than <age>', 'an age: 30d, 12h, 2w')
+    .requiredOption('--older-than <age|date>', 'an age (30d, 12h, 2w) or an ISO date (2025-06-01)')
     .action(async (options: { config?: string; olderThan: string }) => {
-      const age = parseAge(options.olderThan);
-      if (age === undefined) throw new TimeOptionError('--older-than', options.olderThan);
-      const before = new Date(Date.now() - age);
+      const before = parseInstant('--older-than', options.olderThan, Date.now());
       const pruned = await withChangedWorkloadService(options.config, 'prune', (service) =>
         service.prune(before),
       );
