@@ -253,7 +253,7 @@ export class BatchRunner {
       await this.prepare();
       try {
         for (;;) {
-          const { quotaRetryDelayMs, heldByCost } = await this.pass(signal);
+          const { quotaRetryDelayMs, heldByCost, cheapestHeldUsd } = await this.pass(signal);
           // Settled: nothing open and no job active (the records are then counted once, below).
           const activeJobs = (await this.options.store.listJobs(ACTIVE_JOB_STATES)).length;
           const settled = activeJobs === 0 && !(await this.options.store.hasOpenRecords());
@@ -271,9 +271,7 @@ export class BatchRunner {
           if (heldByCost > 0 && this.sync.inFlight === 0 && activeJobs === 0) {
             this.emit({
               type: 'warning',
-              // The cap is per run: "raise max_cost" read as a cap on the workload's total, which
-              // another run (or a cron'd run-once) would spend again from zero.
-              message: `execution.max_cost ($${settings.execution.maxCostUsd}) is reached in this run: ${heldByCost} ready records are held and not sent. Each run may send up to max_cost: run again to send up to $${settings.execution.maxCostUsd} more.`,
+              message: costCapWarning(settings.execution.maxCostUsd, heldByCost, cheapestHeldUsd),
             });
             return { summary: await this.summarize(started), outcome: 'incomplete' };
           }
@@ -445,7 +443,7 @@ export class BatchRunner {
    */
   private async pass(
     signal?: AbortSignal,
-  ): Promise<{ quotaRetryDelayMs: number | null; heldByCost: number }> {
+  ): Promise<{ quotaRetryDelayMs: number | null; heldByCost: number; cheapestHeldUsd?: number }> {
     const { clock, settings } = this.options;
     await this.options.lease?.renew();
     const reconciled = signal?.aborted
@@ -470,7 +468,11 @@ export class BatchRunner {
     this.options.api.checkReachable();
     await this.sync.throwIfStopped(signal);
     const waits = [reconciled.quotaRetryDelayMs, round.quotaRetryDelayMs].filter((ms) => ms !== null);
-    return { quotaRetryDelayMs: waits.length > 0 ? Math.max(...waits) : null, heldByCost: round.heldByCost };
+    return {
+      quotaRetryDelayMs: waits.length > 0 ? Math.max(...waits) : null,
+      heldByCost: round.heldByCost,
+      ...(round.cheapestHeldUsd !== undefined ? { cheapestHeldUsd: round.cheapestHeldUsd } : {}),
+    };
   }
 
   private async summarize(started: number): Promise<RunSummary> {
@@ -556,4 +558,20 @@ function laneReasons(lanes: RunSummary['lanes']): Pick<RunTotals, 'laneReasons'>
     if (counts.length > 0) reasons[lane] = Object.fromEntries(counts) as Record<string, number>;
   }
   return Object.keys(reasons).length > 0 ? { laneReasons: reasons } : {};
+}
+
+/**
+ * Why a run stopped with records held by max_cost. The cap is per run: "raise max_cost" read as a
+ * cap on the workload's total, which another run (or a cron'd run-once) would spend again from zero.
+ * But a record that alone costs more than the cap is held by every run: running again only repeats
+ * this, so then the way on is a higher cap.
+ */
+function costCapWarning(
+  maxCostUsd: number | null,
+  held: number,
+  cheapestHeldUsd: number | undefined,
+): string {
+  if (maxCostUsd !== null && cheapestHeldUsd !== undefined && cheapestHeldUsd > maxCostUsd)
+    return `execution.max_cost ($${maxCostUsd}) is below what a single record costs: ${held} ready records are held and not sent, the cheapest estimated at $${cheapestHeldUsd.toFixed(4)}. No run can send them at this cap: raise execution.max_cost above $${cheapestHeldUsd.toFixed(4)}.`;
+  return `execution.max_cost ($${maxCostUsd}) is reached in this run: ${held} ready records are held and not sent. Each run may send up to max_cost: run again to send up to $${maxCostUsd} more.`;
 }

@@ -83,6 +83,8 @@ export interface LaneDispatchDeps {
 export interface DispatchRound extends SubmissionRound {
   /** Records held by `execution.max_cost` this round. */
   heldByCost: number;
+  /** The least any of them alone would cost: above max_cost, no run can send them at this cap. */
+  cheapestHeldUsd?: number;
 }
 
 /**
@@ -159,6 +161,8 @@ export class LaneDispatch {
       addChunk(total, round);
       // Held records stay ready, so the next chunk lists them again: the most held at once, not a sum.
       total.heldByCost = Math.max(total.heldByCost, round.heldByCost);
+      if (round.cheapestHeldUsd !== undefined)
+        total.cheapestHeldUsd = Math.min(total.cheapestHeldUsd ?? Infinity, round.cheapestHeldUsd);
       if (endsRound(round, listed, limit)) return total;
     }
   }
@@ -220,8 +224,17 @@ export class LaneDispatch {
       const ids = [...byLane[lane]];
       if (ids.length > 0) await sync.send(lane, ids, (id) => costs.get(id) ?? 0);
     }
-    const heldByCost = decisions.filter((decision) => decision.reason === 'max_cost').length;
-    return { round: { ...round, heldByCost }, listed: ready.length, limit };
+    const heldForCost = decisions.filter((decision) => decision.reason === 'max_cost');
+    const heldForUsd = heldForCost.map((decision) => decision.heldForUsd ?? 0);
+    return {
+      round: {
+        ...round,
+        heldByCost: heldForCost.length,
+        ...(heldForUsd.length > 0 ? { cheapestHeldUsd: Math.min(...heldForUsd) } : {}),
+      },
+      listed: ready.length,
+      limit,
+    };
   }
 
   /**

@@ -118,6 +118,8 @@ export interface LaneDecision {
   explanation: string;
   /** Estimated USD on the chosen lane (0 when held). */
   costUsd: number;
+  /** Held by max_cost: what the record alone would cost on the lane it was held for. */
+  heldForUsd?: number;
   /** Planned time until the record's chain is done on this lane, in ms. */
   chainFinishMs: number;
 }
@@ -419,6 +421,7 @@ class BudgetLedger {
       reason: 'max_cost',
       explanation: `held by max_cost: $${this.committed.toFixed(4)} committed of $${this.cap.toFixed(4)}; ${record.id} needs $${record.cost[lane].toFixed(4)} on ${lane}`,
       costUsd: 0,
+      heldForUsd: record.cost[lane],
       chainFinishMs: Number.POSITIVE_INFINITY,
     };
   }

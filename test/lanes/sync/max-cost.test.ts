@@ -96,6 +96,37 @@ describe('execution.max_cost', () => {
       );
   });
 
+  it('says to raise the cap, not to run again, when a single record costs more than it', async () => {
+    const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, seed: 6 });
+    const workload = writeCatalogWorkload({
+      books: 2,
+      pages: 2,
+      execution: { mode: 'flex', poll_interval: '30s', max_cost: 0.00001 },
+    });
+    root = workload.root;
+    const warnings: string[] = [];
+    // Every run holds the same records: running again never sends them.
+    for (let run = 0; run < 2; run++) {
+      const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
+        clock: emulatorClock(emulator, TIME_SCALE),
+      });
+      const summary = await session.runner.run();
+      await session.close();
+      expect(summary.finished).toBe(false);
+      warnings.push(
+        ...events.flatMap((event) =>
+          event.type === 'warning' && event.message.includes('execution.max_cost') ? [event.message] : [],
+        ),
+      );
+    }
+    expect(emulator.ledger.entries()).toEqual([]);
+    expect(warnings).toHaveLength(2);
+    for (const warning of warnings)
+      expect(warning).toMatch(
+        /^execution\.max_cost \(\$0\.00001\) is below what a single record costs: 2 ready records are held and not sent, the cheapest estimated at \$0\.\d{4}\. No run can send them at this cap: raise execution\.max_cost above \$0\.\d{4}\.$/,
+      );
+  });
+
   it('counts answers cut at MAX_TOKENS and sent again, and sends one again only within the cap', async () => {
     // Most answers are cut: each is billed, then sent again with twice the output limit. The cap saw
     // only each record's first estimate, so the run kept sending records: 59% past the cap.
