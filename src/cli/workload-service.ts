@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { LoadedConfig } from '../config/index.js';
 import { workloadStorePath } from '../runner/workload-session.js';
 import { WorkloadService } from '../service/index.js';
-import { loadConfigFromOption } from './config-option.js';
+import { loadConfigFromOption, loadWorkloadConfig } from './config-option.js';
 
 /**
  * For a command that shows one thing a run left (show, report): opens the service when the workload
@@ -43,14 +43,18 @@ export async function withChangedWorkloadService<T>(
  * For a command that looks at the workload (status, runs, log, jobs, failures, export, estimate): a
  * workload that never ran is served over an empty store in memory, so its figures and listings keep
  * their shape (scripts read them) and nothing is created on disk. With `sayNeverRun`, standard error
- * says the workload has never run.
+ * says the workload has never run; `baseUrl` (--base-url) is where a command that calls the API
+ * (estimate --calibrate) calls it.
  */
 export async function withWorkloadServiceOrEmpty<T>(
   configPath: string | undefined,
   work: (service: WorkloadService) => Promise<T>,
-  options: { sayNeverRun: boolean } = { sayNeverRun: true },
+  options: { sayNeverRun: boolean; baseUrl?: string | undefined } = { sayNeverRun: true },
 ): Promise<T> {
-  const config = await loadConfigFromOption(configPath);
+  const config = await loadWorkloadConfig({
+    ...(configPath !== undefined ? { config: configPath } : {}),
+    ...(options.baseUrl !== undefined ? { baseUrl: options.baseUrl } : {}),
+  });
   const { service, neverRun } = WorkloadService.openForReading(config);
   if (neverRun && options.sayNeverRun) process.stderr.write(`${neverRunNote(config)}\n`);
   return serve(service, work);

@@ -96,6 +96,28 @@ describe('wavebatch estimate', () => {
     expect(emulator.ledger.entries()).toHaveLength(0);
   });
 
+  it('calibrates against --base-url, which wins over the config and WAVEBATCH_BASE_URL, as for run', async () => {
+    // The config points nowhere: only --base-url reaches an API.
+    const elsewhere = writeCatalogWorkload({
+      books: 1,
+      pages: 2,
+      extraYaml: 'api:\n  base_url: http://127.0.0.1:9',
+    });
+    try {
+      const result = await runCli(
+        ['estimate', '-c', elsewhere.configPath, '--json', '--calibrate', '2', '--base-url', emulator.url],
+        { env: { ...env, WAVEBATCH_BASE_URL: 'http://127.0.0.1:9' } },
+      );
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const estimate = JSON.parse(result.stdout) as WorkloadEstimate;
+      expect(estimate.tokens.inputSource).toMatchObject({ kind: 'calibrated', samples: 2 });
+      expect(emulator.ledger.entries()).toHaveLength(0);
+    } finally {
+      rmSync(elsewhere.root, { recursive: true, force: true });
+    }
+  });
+
   it('prices grouped requests (records_per_request) as the batch lane sends them: the instructions once per group', async () => {
     const instructions = 'Transcribe every course: code, title, credits, prerequisites. '.repeat(10);
     const grouped = writeCatalogWorkload({

@@ -3,12 +3,14 @@ import { configOption } from '../config-option.js';
 import { formatEstimate } from '../estimate-view.js';
 import { styleFor } from '../style.js';
 import { withWorkloadServiceOrEmpty } from '../workload-service.js';
+import { baseUrlOption } from './oneoff-options.js';
 
 interface EstimateOptions {
   config?: string;
   json?: boolean;
   calibrate?: number;
   outputTokens?: number;
+  baseUrl?: string;
 }
 
 /** `wavebatch estimate`: requests, tokens, cost per lane and time per mode, before a run. */
@@ -29,6 +31,7 @@ export function estimateCommand(): Command {
       'output tokens per request (thinking included), instead of the learnt or default figure',
       whole,
     )
+    .addOption(baseUrlOption())
     .addHelpText(
       'after',
       '\nExamples:\n  wavebatch estimate\n  wavebatch estimate --calibrate 20\n  wavebatch estimate --output-tokens 800 --json | jq .modes.auto',
@@ -49,7 +52,7 @@ export function estimateCommand(): Command {
               : formatEstimate(estimate, styleFor(process.stdout)),
           );
         },
-        { sayNeverRun: false },
+        { sayNeverRun: false, baseUrl: options.baseUrl },
       );
     });
 }
