@@ -290,6 +290,9 @@ function templateHeader(text: string, levels: readonly string[]): { text: string
   };
 }
 
+/** The levels of `--log-level`; the seed's (INFO, WARN, …) are the same words in capitals. */
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
+
 /** Braintrust logging is set in the environment, never in the config. */
 const BRAINTRUST_README = 'README "Logging inferences to Braintrust"';
 
@@ -297,6 +300,16 @@ function reasonFor(key: string, value: unknown): string {
   switch (key) {
     case 'paths.label_source_dir':
       return 'wavebatch reads the page images as its records and has no use for evaluation labels; keep them for your own checks';
+    // These three have equivalents outside the config: "no wavebatch equivalent" sent users looking for none.
+    case 'execution.dry_run':
+      return 'not a config key: `wavebatch run --dry-run` prints what a run would send and cost and sends nothing; `wavebatch estimate` prices the whole workload';
+    case 'logging.level': {
+      const level = typeof value === 'string' ? value.toLowerCase() : '';
+      const setting = LOG_LEVELS.includes(level) ? level : '<level>';
+      return `not a config key: \`wavebatch run --log-level ${setting}\` (debug, info, warn or error), or WAVEBATCH_LOG_LEVEL=${setting} in the environment`;
+    }
+    case 'paths.log_dir':
+      return "not a config key: a run logs to standard error (`wavebatch run 2>> run.log`); every attempt is kept in the state store's inference log (`wavebatch log`) and each run's report in <data_dir>/reports/";
     case 'braintrust.project': {
       // A project name is no secret, and naming it gives a line to paste; anything odder is not repeated.
       const project = typeof value === 'string' && /^[\w.-]+$/.test(value) ? value : '<project>';

@@ -63,6 +63,21 @@ describe('convertSeedConfig', () => {
     expect(JSON.stringify(result)).not.toContain('rm -rf');
   });
 
+  it("names the command-line equivalents of the seed's dry_run, logging level and log folder", () => {
+    const result = convert({
+      paths: { image_source_dir: 'img', log_dir: 'logs' },
+      execution: { dry_run: false },
+      logging: { level: 'WARN' },
+    });
+    const reasons = Object.fromEntries(result.unmapped.map((entry) => [entry.key, entry.reason]));
+    expect(reasons['execution.dry_run']).toContain('`wavebatch run --dry-run`');
+    expect(reasons['logging.level']).toBe(
+      'not a config key: `wavebatch run --log-level warn` (debug, info, warn or error), or WAVEBATCH_LOG_LEVEL=warn in the environment',
+    );
+    expect(reasons['paths.log_dir']).toContain('`wavebatch log`');
+    for (const reason of Object.values(reasons)) expect(reason).not.toBe('no wavebatch equivalent');
+  });
+
   it('numbers the levels of a dataset of another depth, and reports filters it cannot place', () => {
     const result = convert(
       { paths: { image_source_dir: 'img' }, filters: { target_states: ['MA'] } },
