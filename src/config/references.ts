@@ -140,7 +140,11 @@ export async function resolveConfig(parsed: ParsedConfig, context: ResolveContex
     source,
     prompt: { ...parsed.prompt, dir: absolute(parsed.prompt.dir) },
     ...(parsed.context ? { context: parsed.context } : {}),
-    model: { ...model, ...(responseSchema === undefined ? {} : { response_schema: responseSchema }) },
+    model: {
+      ...model,
+      ...(responseSchema === undefined ? {} : { response_schema: responseSchema }),
+      ...(schemaFile ? { response_schema_file: absolute(schemaFile) } : {}),
+    },
     execution: parsed.execution,
     api: parsed.api,
     pricing: parsed.pricing,

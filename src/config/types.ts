@@ -114,6 +114,8 @@ export interface LoadedConfig {
     generation_config: Record<string, unknown>;
     /** A JSON Schema object. */
     response_schema?: unknown;
+    /** The file it was read from (`model.response_schema_file`), absolute. */
+    response_schema_file?: string | undefined;
   };
   execution: ExecutionConfig;
   api: { base_url?: string | undefined };

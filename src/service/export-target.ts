@@ -14,8 +14,8 @@ interface OwnPlace {
 }
 
 /**
- * The workload's own files and folders: its config, its source, its prompts, its state store and
- * its outputs. `export -o`, `failures --export -o` and `report -o` replaced whatever they were
+ * The workload's own files and folders: its config, its source, its prompts, its response schema,
+ * its state store and its outputs. `export -o`, `failures --export -o` and `report -o` replaced whatever they were
  * given: `-o .wavebatch/state.db` left a store no command could open, `-o data.jsonl` became the
  * next sync's source, and `-o out/part-000001.jsonl` truncated a committed shard of paid outputs.
  */
@@ -26,6 +26,8 @@ function ownPlaces(config: LoadedConfig): OwnPlace[] {
     { path: config.data_dir, kind: 'folder', what: 'the state folder (data_dir)' },
     { path: config.prompt.dir, kind: 'folder', what: 'the prompt folder' },
   ];
+  if (config.model.response_schema_file)
+    places.push({ path: config.model.response_schema_file, kind: 'file', what: 'the response schema' });
   const source = config.source;
   if (source.type === 'directory') {
     places.push({ path: source.path, kind: 'folder', what: 'the source folder' });

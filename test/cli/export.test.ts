@@ -114,8 +114,9 @@ describe.each(OUTPUT_SINKS)('wavebatch export, %s output sink', (sink) => {
     expect(missing.stderr).toContain('--out');
   });
 
-  it("refuses to write an export over the workload's own files (store, config, source, outputs), even through a link, or where it cannot write", async () => {
+  it("refuses to write an export over the workload's own files (store, config, source, outputs, response schema), even through a link, or where it cannot write", async () => {
     const store = join(root, 'state', 'state.db');
+    const schema = join(root, 'schema.json');
     const page = join(root, 'dataset', 'ST', 'school1', '1900', 'page_1.txt');
     const output = readdirSync(join(root, 'out'), { recursive: true, withFileTypes: true }).find((entry) =>
       entry.isFile(),
@@ -127,10 +128,13 @@ describe.each(OUTPUT_SINKS)('wavebatch export, %s output sink', (sink) => {
       [store]: 'the state folder',
       [configPath]: 'the workload config',
       [page]: 'the source folder',
+      [schema]: 'the response schema',
     };
     own[outputFile] = 'the output folder';
     own[link] = 'the state folder';
-    const before = new Map([store, configPath, page, outputFile].map((path) => [path, readFileSync(path)]));
+    const before = new Map(
+      [store, configPath, page, outputFile, schema].map((path) => [path, readFileSync(path)]),
+    );
     const attempts = Object.keys(own).flatMap((target) => [
       ['export', '-f', 'csv', '-o', target],
       ['failures', '--export', 'jsonl', '-o', target],
