@@ -1,11 +1,11 @@
-import { readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { OUTPUT_SINKS, writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { OUTPUT_SINKS } from '../fixtures/catalog-workload.js';
 import { readOutputs } from '../fixtures/output-reader.js';
 import { runCli, startCli } from '../fixtures/cli.js';
+import { useEmulatedWorkload } from '../fixtures/emulated-workload.js';
 
 interface Document {
   id: string;
@@ -15,7 +15,10 @@ interface Document {
 
 // `wavebatch export` over the outputs a real run wrote (files, or JSONL shards), checked against what is on disk.
 describe.each(OUTPUT_SINKS)('wavebatch export, %s output sink', (sink) => {
-  let emulator: RunningEmulator;
+  const workload = useEmulatedWorkload({
+    emulator: { turnaroundMs: 20_000, seed: 8 },
+    workload: { books: 2, pages: 3, execution: { max_retries: 1 }, sink },
+  });
   let root: string;
   let configPath: string;
   let chains: string[][];
@@ -24,24 +27,11 @@ describe.each(OUTPUT_SINKS)('wavebatch export, %s output sink', (sink) => {
   const onDisk = (id: string) => readOutputs(join(root, 'out'), sink).get(id) as unknown as Document;
 
   beforeAll(async () => {
-    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 20_000, seed: 8 });
-    const workload = writeCatalogWorkload({
-      books: 2,
-      pages: 3,
-      execution: { max_retries: 1 },
-      extraYaml: `api:\n  base_url: ${emulator.url}`,
-      sink,
-    });
     ({ root, configPath, chains } = workload);
     doomed = chains[1]?.[1] as string;
-    emulator.setFaults({ byKey: { [doomed]: ['invalid_json', 'invalid_json'] } });
+    workload.emulator.setFaults({ byKey: { [doomed]: ['invalid_json', 'invalid_json'] } });
     const run = await runCli(['run', '-c', configPath], { env });
     expect(run.stdout).toContain('records: 4 done, 1 dead-lettered');
-  });
-
-  afterAll(async () => {
-    await emulator.close();
-    rmSync(root, { recursive: true, force: true });
   });
 
   it('writes every output document as JSON Lines to standard output, and says how many on standard error', async () => {
