@@ -4,11 +4,12 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { GoogleGenAI } from '@google/genai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import type { RunningEmulator } from '../../src/emulator/index.js';
 import { jobNamePrefix } from '../../src/planner/job-name.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { runCli } from '../fixtures/cli.js';
+import { useEmulatedWorkload } from '../fixtures/emulated-workload.js';
 import { billedTimes, remoteJobs } from '../fixtures/remote-jobs.js';
 import { openEmulatedSession } from '../fixtures/session.js';
 
@@ -17,20 +18,17 @@ const ENV = { GEMINI_API_KEY: 'doctor-test-key' };
 // A store left in the state crashes leave behind, plus what other processes left remotely; doctor
 // must name each problem and what --fix does, repair them all, and leave a state a run finishes from.
 describe('wavebatch doctor', () => {
+  const workload = useEmulatedWorkload({
+    // Jobs take an emulated hour (6 s real): the first one is still running while doctor looks.
+    emulator: { timeScale: 600, turnaroundMs: 3_600_000, seed: 51 },
+    workload: { books: 3, pages: 2, execution: { max_concurrent_jobs: 1, max_requests_per_job: 1 } },
+  });
   let emulator: RunningEmulator;
-  let workload: ReturnType<typeof writeCatalogWorkload>;
   let orphanJob = '';
   let orphanFile = '';
 
   beforeAll(async () => {
-    // Jobs take an emulated hour (6 s real): the first one is still running while doctor looks.
-    emulator = await startEmulator({ timeScale: 600, turnaroundMs: 3_600_000, seed: 51 });
-    workload = writeCatalogWorkload({
-      books: 3,
-      pages: 2,
-      execution: { max_concurrent_jobs: 1, max_requests_per_job: 1 },
-      extraYaml: `api:\n  base_url: ${emulator.url}`,
-    });
+    emulator = workload.emulator;
     // One pass: the first record goes out in a job; two chain heads stay ready.
     const { session } = await openEmulatedSession(workload.configPath, emulator);
     await session.runner.runOnce();
@@ -82,11 +80,6 @@ describe('wavebatch doctor', () => {
       config: { mimeType: 'jsonl', displayName: `${prefix}${'4'.repeat(20)}` },
     });
     orphanFile = file.name ?? '';
-  });
-
-  afterAll(async () => {
-    await emulator.close();
-    rmSync(workload.root, { recursive: true, force: true });
   });
 
   it('names every problem and what --fix would do, and changes nothing', async () => {
@@ -184,25 +177,17 @@ describe('wavebatch doctor on a workload that has never run', () => {
 // doctor on a workload that had run, without a key, said "remote jobs and files not checked" as ok and
 // exited 0, while on a never-run workload the same missing key was a problem (exit 1).
 describe('wavebatch doctor on a workload that has run, without an API key', () => {
-  let emulator: RunningEmulator;
-  let workload: ReturnType<typeof writeCatalogWorkload>;
+  const workload = useEmulatedWorkload({
+    emulator: { timeScale: 600, turnaroundMs: 60_000, seed: 52 },
+    workload: { books: 1, pages: 1 },
+  });
 
   beforeAll(async () => {
-    emulator = await startEmulator({ timeScale: 600, turnaroundMs: 60_000, seed: 52 });
-    workload = writeCatalogWorkload({ books: 1, pages: 1, extraYaml: `api:\n  base_url: ${emulator.url}` });
     const run = await runCli(['run', '-c', workload.configPath], { env: {} });
     expect(run.code, run.stderr).toBe(0);
     // The emulator's address gone from the config: the next run would need a key.
-    writeFileSync(
-      workload.configPath,
-      readFileSync(workload.configPath, 'utf8').replace(`api:\n  base_url: ${emulator.url}`, ''),
-    );
+    workload.editConfig(`api:\n  base_url: ${workload.emulator.url}`, '');
   }, 60_000);
-
-  afterAll(async () => {
-    await emulator.close();
-    rmSync(workload.root, { recursive: true, force: true });
-  });
 
   it('reports the missing key as a problem (exit 1), as on a never-run workload', async () => {
     const result = await runCli(['doctor', '-c', workload.configPath], { env: {} });
