@@ -1,10 +1,8 @@
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../fixtures/cli.js';
+import { useEmulatedWorkload } from '../fixtures/emulated-workload.js';
 import { billedTimes, remoteJobs } from '../fixtures/remote-jobs.js';
 
 const BIN = fileURLToPath(new URL('../../bin/wavebatch.js', import.meta.url));
@@ -36,69 +34,71 @@ function startRun(configPath: string): {
   return { busy, done, pid: child.pid ?? -1, kill: () => child.kill('SIGKILL') };
 }
 
-describe('one run per store', () => {
-  let emulator: RunningEmulator | undefined;
-  let root = '';
-
-  afterEach(async () => {
-    await emulator?.close();
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
-
-  async function workload(books: number, pages: number, jobSeconds: number) {
-    // A job takes `jobSeconds` real seconds (600 emulated ones each), so a run stays busy for longer
-    // than the other processes need to start, even on a loaded machine.
-    emulator = await startEmulator({ timeScale: 600, turnaroundMs: jobSeconds * 600_000, seed: 31 });
-    const written = writeCatalogWorkload({
+/**
+ * An emulator and a workload of `books` × `pages` whose jobs take `jobSeconds` real seconds (600
+ * emulated ones each), so a run stays busy for longer than the other processes need to start, even
+ * on a loaded machine.
+ */
+function busyWorkload(books: number, pages: number, jobSeconds: number) {
+  return useEmulatedWorkload({
+    emulator: { timeScale: 600, turnaroundMs: jobSeconds * 600_000, seed: 31 },
+    workload: {
       books,
       pages,
       execution: { poll_interval: 50, max_concurrent_jobs: 2, max_requests_per_job: 2 },
-      extraYaml: `api:\n  base_url: ${emulator.url}`,
-    });
-    root = written.root;
-    return written;
-  }
+    },
+  });
+}
 
-  it('two `wavebatch run` started together after a SIGKILL: exactly one works, no job created twice', async () => {
-    const { configPath, chains } = await workload(4, 2, 6);
-    const crashed = startRun(configPath);
-    await crashed.busy;
-    crashed.kill();
-    await crashed.done;
+describe('one run per store', () => {
+  describe('after a SIGKILL', () => {
+    const workload = busyWorkload(4, 2, 6);
 
-    const [a, b] = await Promise.all([startRun(configPath).done, startRun(configPath).done]);
-    const results = [a, b];
-    const locked = results.filter((r) => r.code === 2);
-    const worked = results.filter((r) => r.code === 0);
-    expect(worked, JSON.stringify(results)).toHaveLength(1);
-    expect(locked).toHaveLength(1);
-    expect(locked[0]?.stderr).toContain('RUN_LOCKED');
-    expect(worked[0]?.stdout).toContain('records: 8 done, 0 dead-lettered, 0 pending (8 total)');
+    it('two `wavebatch run` started together after a SIGKILL: exactly one works, no job created twice', async () => {
+      const { configPath, chains, emulator } = workload;
+      const crashed = startRun(configPath);
+      await crashed.busy;
+      crashed.kill();
+      await crashed.done;
 
-    const billed = billedTimes(emulator!);
-    for (const id of chains.flat()) expect(billed.get(id), `billed once: ${id}`).toBe(1);
-    const names = (await remoteJobs(emulator!)).map((job) => job.displayName);
-    expect(new Set(names).size).toBe(names.length);
-  }, 120_000);
+      const [a, b] = await Promise.all([startRun(configPath).done, startRun(configPath).done]);
+      const results = [a, b];
+      const locked = results.filter((r) => r.code === 2);
+      const worked = results.filter((r) => r.code === 0);
+      expect(worked, JSON.stringify(results)).toHaveLength(1);
+      expect(locked).toHaveLength(1);
+      expect(locked[0]?.stderr).toContain('RUN_LOCKED');
+      expect(worked[0]?.stdout).toContain('records: 8 done, 0 dead-lettered, 0 pending (8 total)');
 
-  it('refuses `reset --yes`, `requeue` and `clear-failures --yes` while a run holds the store; the run finishes, each record billed once', async () => {
-    const { configPath, chains } = await workload(2, 1, 12);
-    const run = startRun(configPath);
-    await run.busy;
-    for (const args of [['reset', '--yes'], ['requeue'], ['clear-failures', '--yes']]) {
-      const refused = await runCli([...args, '-c', configPath], { env: ENV });
-      expect(refused.code, args.join(' ')).toBe(2);
-      expect(refused.stderr).toContain('RUN_LOCKED');
-      expect(refused.stderr).toContain(`pid ${run.pid}`);
-    }
-    const finished = await run.done;
-    expect(finished.code).toBe(0);
-    expect(finished.stdout).toContain('records: 2 done, 0 dead-lettered, 0 pending (2 total)');
-    const billed = billedTimes(emulator!);
-    for (const id of chains.flat()) expect(billed.get(id), `billed once: ${id}`).toBe(1);
-    expect(emulator!.ledger.entries()).toHaveLength(2);
+      const billed = billedTimes(emulator);
+      for (const id of chains.flat()) expect(billed.get(id), `billed once: ${id}`).toBe(1);
+      const names = (await remoteJobs(emulator)).map((job) => job.displayName);
+      expect(new Set(names).size).toBe(names.length);
+    }, 120_000);
+  });
 
-    // Once the run is over, reset is allowed again.
-    expect((await runCli(['reset', '--yes', '-c', configPath], { env: ENV })).code).toBe(0);
-  }, 120_000);
+  describe('while a run holds the store', () => {
+    const workload = busyWorkload(2, 1, 12);
+
+    it('refuses `reset --yes`, `requeue` and `clear-failures --yes` while a run holds the store; the run finishes, each record billed once', async () => {
+      const { configPath, chains, emulator } = workload;
+      const run = startRun(configPath);
+      await run.busy;
+      for (const args of [['reset', '--yes'], ['requeue'], ['clear-failures', '--yes']]) {
+        const refused = await runCli([...args, '-c', configPath], { env: ENV });
+        expect(refused.code, args.join(' ')).toBe(2);
+        expect(refused.stderr).toContain('RUN_LOCKED');
+        expect(refused.stderr).toContain(`pid ${run.pid}`);
+      }
+      const finished = await run.done;
+      expect(finished.code).toBe(0);
+      expect(finished.stdout).toContain('records: 2 done, 0 dead-lettered, 0 pending (2 total)');
+      const billed = billedTimes(emulator);
+      for (const id of chains.flat()) expect(billed.get(id), `billed once: ${id}`).toBe(1);
+      expect(emulator.ledger.entries()).toHaveLength(2);
+
+      // Once the run is over, reset is allowed again.
+      expect((await runCli(['reset', '--yes', '-c', configPath], { env: ENV })).code).toBe(0);
+    }, 120_000);
+  });
 });
