@@ -4,6 +4,8 @@ import { createInterface, type Interface } from 'node:readline';
 export interface Questions {
   /** Asks `question`; an empty answer (or a closed input) takes `fallback`. */
   ask(question: string, fallback: string): Promise<string>;
+  /** Whether the input had ended when the last question was asked (so its fallback was taken). */
+  readonly inputEnded: boolean;
   close(): void;
 }
 
@@ -31,10 +33,15 @@ export function questionsOn(input: NodeJS.ReadableStream, output: NodeJS.Writabl
     if (closed) return Promise.resolve(null);
     return new Promise((resolve) => waiting.push(resolve));
   };
+  let ended = false;
   return {
+    get inputEnded() {
+      return ended;
+    },
     async ask(question, fallback) {
       output.write(`${question}${fallback ? ` [${fallback}]` : ''}: `);
       const line = await nextLine();
+      ended = line === null;
       // A piped answer is not echoed by a terminal: end the question's line ourselves.
       if (line === null || !(input as { isTTY?: boolean }).isTTY) output.write('\n');
       const answer = line?.trim() ?? '';

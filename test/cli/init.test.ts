@@ -106,6 +106,20 @@ describe('wavebatch init', () => {
     });
   });
 
+  it('stops (exit 2, nothing written) when the piped answers end after a refused one, instead of taking the default', async () => {
+    for (const [answers, question] of [
+      ['Not A Name', 'Workload name'],
+      ['piped-flow\njsonl\n\nlocalhost:8080', 'API root for a local emulator'],
+    ] as const) {
+      const folder = join(root, 'cut-short');
+      const asked = await startCli(['init', folder, '--interactive'], { env, input: answers }).result;
+      expect(asked.code, asked.stderr).toBe(2);
+      expect(asked.stderr).toContain(`error [INPUT_INIT_ANSWER]: ${question}`);
+      expect(asked.stderr).toContain('the input ended before another answer; nothing was written');
+      expect(() => readdirSync(folder)).toThrow();
+    }
+  });
+
   it('refuses to overwrite a workload, changing nothing, unless --force', async () => {
     const folder = join(root, 'letters');
     const config = join(folder, 'wavebatch.yaml');

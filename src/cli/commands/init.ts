@@ -114,20 +114,33 @@ async function askAnswers(
 ): Promise<StarterAnswers> {
   const questions = questionsOn(process.stdin, process.stderr);
   try {
-    const name = options.name ?? (await askName(questions, workloadNameFrom(basename(folder))));
+    const name =
+      options.name ??
+      (await askUntilValid(
+        questions,
+        'Workload name',
+        workloadNameFrom(basename(folder)),
+        (answer) => (isWorkloadName(answer) ? answer : undefined),
+        'use lower-case letters, digits and dashes (it prefixes batch job names)',
+      ));
     const source =
       options.source ??
-      (await askChoice(
+      (await askUntilValid(
         questions,
         'Records come from: directory (a folder tree of pages) or jsonl',
-        STARTER_SOURCES,
+        STARTER_SOURCES[0],
+        (answer) => STARTER_SOURCES.find((choice) => choice === answer.toLowerCase()),
+        `answer one of: ${STARTER_SOURCES.join(', ')}`,
       ));
     const model = options.model ?? (await questions.ask('Gemini model', DEFAULT_MODEL));
     const url =
       baseUrl ??
-      (await questions.ask(
+      (await askUntilValid(
+        questions,
         `API root for a local emulator, e.g. ${EMULATOR_URL} ("-" for Google's API with GEMINI_API_KEY)`,
         '-',
+        (answer) => (answer === '-' || isHttpUrl(answer) ? answer : undefined),
+        `answer an http(s) URL such as ${EMULATOR_URL}, or - for Google's API`,
       ));
     const chosen = url === '-' ? undefined : httpUrl(url);
     return { name: checkedName(name), source, model, schemaRef, ...(chosen ? { baseUrl: chosen } : {}) };
@@ -136,24 +149,30 @@ async function askAnswers(
   }
 }
 
-async function askName(questions: Questions, fallback: string): Promise<string> {
-  for (;;) {
-    const name = await questions.ask('Workload name', fallback);
-    if (isWorkloadName(name)) return name;
-    process.stderr.write('  use lower-case letters, digits and dashes (it prefixes batch job names)\n');
-  }
-}
-
-async function askChoice<T extends string>(
+/**
+ * Asks until `accept` takes the answer, saying `hint` after each one it refuses. Input that ends
+ * after a refused answer is an error (exit 2, nothing written): taking the question's default then
+ * made a workload other than the one answered (a refused emulator URL ended init with exit 2 and no
+ * message at all).
+ */
+async function askUntilValid<T>(
   questions: Questions,
   question: string,
-  choices: readonly T[],
+  fallback: string,
+  accept: (answer: string) => T | undefined,
+  hint: string,
 ): Promise<T> {
+  let refused: string | undefined;
   for (;;) {
-    const answer = await questions.ask(question, choices[0] as T);
-    const match = choices.find((choice) => choice === answer.toLowerCase());
-    if (match) return match;
-    process.stderr.write(`  answer one of: ${choices.join(', ')}\n`);
+    const answer = await questions.ask(question, fallback);
+    if (refused !== undefined && questions.inputEnded)
+      throw new InitAnswerError(
+        `${question}: ${JSON.stringify(refused)} was refused (${hint}) and the input ended before another answer; nothing was written.`,
+      );
+    const accepted = accept(answer);
+    if (accepted !== undefined) return accepted;
+    process.stderr.write(`  ${hint}\n`);
+    refused = answer;
   }
 }
 
@@ -165,8 +184,12 @@ function checkedName(name: string): string {
   return name;
 }
 
+function isHttpUrl(value: string): boolean {
+  return /^https?:\/\/[^\s/]+/.test(value);
+}
+
 function httpUrl(value: string): string {
-  if (!/^https?:\/\/[^\s/]+/.test(value))
+  if (!isHttpUrl(value))
     throw new InvalidArgumentError(
       `expected an http(s) URL such as ${EMULATOR_URL}, got ${JSON.stringify(value)}.`,
     );
