@@ -1,71 +1,64 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../fixtures/cli.js';
+import { useEmulatedWorkload } from '../fixtures/emulated-workload.js';
+
+/** A book of two pages on an emulator of its own. */
+function twoPageBook() {
+  return useEmulatedWorkload({ emulator: { turnaroundMs: 20_000 }, workload: { books: 1, pages: 2 } });
+}
 
 // State and output folders in a bad shape are reported before anything is sent (the emulator's
 // ledger stays empty), with the file named and what to do.
 describe('a corrupt state store, or a file where a folder should be', () => {
-  let emulator: RunningEmulator;
-  let root: string;
-  let configPath: string;
   const env = { GEMINI_API_KEY: 'bad-state-test-key' };
 
-  beforeAll(async () => {
-    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 20_000 });
-  });
-  afterAll(async () => {
-    await emulator.close();
-  });
-  afterEach(() => rmSync(root, { recursive: true, force: true }));
+  describe('a state file that is not a database', () => {
+    const workload = twoPageBook();
 
-  function workload(): void {
-    const written = writeCatalogWorkload({
-      books: 1,
-      pages: 2,
-      extraYaml: `api:\n  base_url: ${emulator.url}`,
+    it('names a state file that is not a database and says what to do, changing nothing', async () => {
+      const { root, configPath, emulator } = workload;
+      mkdirSync(join(root, 'state'));
+      const garbage = 'this is not a SQLite database, it was overwritten by mistake\n'.repeat(100);
+      writeFileSync(join(root, 'state', 'state.db'), garbage);
+      for (const command of [['run'], ['failures']]) {
+        const result = await runCli([...command, '-c', configPath], { env });
+        expect(result.code, command[0]).toBe(1);
+        expect(result.stderr).toContain('[STORE_CORRUPT]');
+        expect(result.stderr).toContain(
+          `${join(root, 'state', 'state.db')} is not a readable SQLite database`,
+        );
+        expect(result.stderr).toContain('mv ');
+        expect(result.stderr).toContain('wavebatch jobs');
+        expect(result.stderr).not.toContain('SqliteError');
+      }
+      expect(readFileSync(join(root, 'state', 'state.db'), 'utf8')).toBe(garbage);
+      expect(emulator.ledger.entries()).toHaveLength(0);
     });
-    root = written.root;
-    configPath = written.configPath;
-  }
-
-  it('names a state file that is not a database and says what to do, changing nothing', async () => {
-    workload();
-    mkdirSync(join(root, 'state'));
-    const garbage = 'this is not a SQLite database, it was overwritten by mistake\n'.repeat(100);
-    writeFileSync(join(root, 'state', 'state.db'), garbage);
-    for (const command of [['run'], ['failures']]) {
-      const result = await runCli([...command, '-c', configPath], { env });
-      expect(result.code, command[0]).toBe(1);
-      expect(result.stderr).toContain('[STORE_CORRUPT]');
-      expect(result.stderr).toContain(`${join(root, 'state', 'state.db')} is not a readable SQLite database`);
-      expect(result.stderr).toContain('mv ');
-      expect(result.stderr).toContain('wavebatch jobs');
-      expect(result.stderr).not.toContain('SqliteError');
-    }
-    expect(readFileSync(join(root, 'state', 'state.db'), 'utf8')).toBe(garbage);
-    expect(emulator.ledger.entries()).toHaveLength(0);
   });
 
-  it('refuses data_dir or outputs that is a file (or below one) before sending anything', async () => {
-    workload();
-    writeFileSync(join(root, 'out'), 'a file named like the outputs folder');
-    const outputs = await runCli(['run', '-c', configPath], { env });
-    expect(outputs.code).toBe(2);
-    expect(outputs.stderr).toContain('[CONFIG_PATH_NOT_FOLDER]');
-    expect(outputs.stderr).toMatch(/line \d+: outputs: "out" is a file, not a folder/);
-    rmSync(join(root, 'out'));
+  describe('data_dir or outputs that is a file', () => {
+    const workload = twoPageBook();
 
-    writeFileSync(join(root, 'state'), 'a file where the data dir goes');
-    const yaml = readFileSync(configPath, 'utf8').replace('data_dir: state', 'data_dir: state/inner');
-    writeFileSync(configPath, yaml);
-    const dataDir = await runCli(['run', '-c', configPath], { env });
-    expect(dataDir.code).toBe(2);
-    expect(dataDir.stderr).toContain(
-      `data_dir: "state/inner" cannot be a folder: ${join(root, 'state')} is a file`,
-    );
-    expect(emulator.ledger.entries()).toHaveLength(0);
+    it('refuses data_dir or outputs that is a file (or below one) before sending anything', async () => {
+      const { root, configPath, emulator } = workload;
+      writeFileSync(join(root, 'out'), 'a file named like the outputs folder');
+      const outputs = await runCli(['run', '-c', configPath], { env });
+      expect(outputs.code).toBe(2);
+      expect(outputs.stderr).toContain('[CONFIG_PATH_NOT_FOLDER]');
+      expect(outputs.stderr).toMatch(/line \d+: outputs: "out" is a file, not a folder/);
+      rmSync(join(root, 'out'));
+
+      writeFileSync(join(root, 'state'), 'a file where the data dir goes');
+      const yaml = readFileSync(configPath, 'utf8').replace('data_dir: state', 'data_dir: state/inner');
+      writeFileSync(configPath, yaml);
+      const dataDir = await runCli(['run', '-c', configPath], { env });
+      expect(dataDir.code).toBe(2);
+      expect(dataDir.stderr).toContain(
+        `data_dir: "state/inner" cannot be a folder: ${join(root, 'state')} is a file`,
+      );
+      expect(emulator.ledger.entries()).toHaveLength(0);
+    });
   });
 });
