@@ -1,5 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-import { readFile, stat } from 'node:fs/promises';
 import type { Content, GenerateContentConfig, InlinedRequest, Part } from '@google/genai';
 import type { MediaInput } from '../workload/record.js';
 import { pdfPagesIn } from '../media/content-facts.js';
@@ -12,7 +11,10 @@ import {
   TOKENS_PER_IMAGE,
 } from '../media/media-tokens.js';
 import { invalidUtf8Offset } from '../jsonl/utf8.js';
-import { WavebatchError } from '../errors.js';
+import { openMediaFile } from '../media/media-file.js';
+import { MediaInputError } from '../media/media-input-error.js';
+
+export { MediaInputError } from '../media/media-input-error.js';
 
 /**
  * One model request, independent of how it is sent (JSONL line, inline, countTokens). Keys in
@@ -58,19 +60,6 @@ export interface MediaUploads {
 
 /** Mime types sent as inlineData; text/* is read and sent as a text part instead. */
 const INLINE_MIME = /^(image\/(png|jpeg|webp|heic|heif)|application\/pdf|audio\/[\w.+-]+|video\/[\w.+-]+)$/;
-
-/** Raised when a media file cannot become part of a request. */
-export class MediaInputError extends WavebatchError {
-  constructor(
-    readonly code:
-      'INPUT_MEDIA_MISSING' | 'INPUT_MEDIA_TOO_LARGE' | 'INPUT_MEDIA_TYPE' | 'INPUT_MEDIA_ENCODING',
-    readonly path: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'MediaInputError';
-  }
-}
 
 export interface BuildModelRequestInput {
   promptText: string;
@@ -121,16 +110,21 @@ async function mediaPart(
   media: MediaInput,
   uploads: MediaUploads | undefined,
 ): Promise<{ part: Part; fileTokens?: number }> {
-  let size: number;
+  // Opened once and read from the same handle: what was checked (a regular file, its size) is what is sent.
+  const file = await openMediaFile(media.path);
   try {
-    size = (await stat(media.path)).size;
-  } catch {
-    throw new MediaInputError(
-      'INPUT_MEDIA_MISSING',
-      media.path,
-      `Media file ${media.path} cannot be read; check that it exists.`,
-    );
+    return await partOf(media, file.size, () => file.handle.readFile(), uploads);
+  } finally {
+    await file.handle.close();
   }
+}
+
+async function partOf(
+  media: MediaInput,
+  size: number,
+  read: () => Promise<Buffer>,
+  uploads: MediaUploads | undefined,
+): Promise<{ part: Part; fileTokens?: number }> {
   const isText = media.mimeType.startsWith('text/');
   if (!isText && !INLINE_MIME.test(media.mimeType)) {
     throw new MediaInputError(
@@ -164,15 +158,12 @@ async function mediaPart(
       `Media file ${media.path} is ${size} bytes, above the ${MAX_MEDIA_PART_BYTES}-byte inline limit; ${advice}.`,
     );
   }
-  if (isText) return { part: { text: await readText(media.path) } };
-  return {
-    part: { inlineData: { mimeType: media.mimeType, data: (await readFile(media.path)).toString('base64') } },
-  };
+  if (isText) return { part: { text: textOf(media.path, await read()) } };
+  return { part: { inlineData: { mimeType: media.mimeType, data: (await read()).toString('base64') } } };
 }
 
 /** A text page, refused rather than silently altered when it is not UTF-8. */
-async function readText(path: string): Promise<string> {
-  const bytes = await readFile(path);
+function textOf(path: string, bytes: Buffer): string {
   if (isUtf8(bytes)) return bytes.toString('utf8');
   throw new MediaInputError(
     'INPUT_MEDIA_ENCODING',

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { mediaFileChunks } from './media-file.js';
 import { imageSize } from './image-size.js';
 import { IMAGE_HEAD_BYTES, imageTokensOfSize, TOKENS_PER_IMAGE } from './media-tokens.js';
 
@@ -36,7 +36,7 @@ export async function readContentFacts(path: string, mimeType: string): Promise<
   const pages = mimeType === 'application/pdf' ? new PageCounter() : undefined;
   const head: Buffer[] = [];
   let headBytes = mimeType.startsWith('image/') ? 0 : IMAGE_HEAD_BYTES;
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+  for await (const chunk of mediaFileChunks(path)) {
     hash.update(chunk);
     pages?.add(chunk);
     if (headBytes < IMAGE_HEAD_BYTES) {

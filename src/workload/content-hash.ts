@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sha256Hex } from '../sha256.js';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { openMediaFile } from '../media/media-file.js';
 import type { FileDigestCache, FileDigestRow } from '../store/store.js';
 import type { WorkloadRecord } from './record.js';
 import { compareCodeUnits } from '../code-unit-order.js';
@@ -30,13 +29,19 @@ export class RecordContentHasher {
 
   /** sha256 hex of a file; remembered by size and modification time, so an unchanged file is read once. */
   async fileDigest(path: string): Promise<string> {
-    const facts = await stat(path);
-    const known =
-      this.pending.find((row) => row.path === path) ?? (await this.cache?.getFileDigest(path)) ?? null;
-    if (known && known.sizeBytes === facts.size && known.mtimeMs === facts.mtimeMs) return known.sha256;
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-    const sha256 = hash.digest('hex');
+    // Opened as a media file: a FIFO or a device in its place is refused, not read for ever.
+    const { handle, ...facts } = await openMediaFile(path);
+    let sha256: string;
+    try {
+      const known =
+        this.pending.find((row) => row.path === path) ?? (await this.cache?.getFileDigest(path)) ?? null;
+      if (known && known.sizeBytes === facts.size && known.mtimeMs === facts.mtimeMs) return known.sha256;
+      const hash = createHash('sha256');
+      for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
+      sha256 = hash.digest('hex');
+    } finally {
+      await handle.close();
+    }
     if (this.cache) {
       this.pending.push({ path, sizeBytes: facts.size, mtimeMs: facts.mtimeMs, sha256 });
       if (this.pending.length >= SAVE_GROUP) await this.flush();

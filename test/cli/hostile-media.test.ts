@@ -1,0 +1,87 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { makeTempFolder, type TempFolder } from '../config/temp-folder.js';
+import { startCli, type CliResult } from '../fixtures/cli.js';
+
+// A data file is data: whatever its media paths name, a run must end, and read only files.
+
+const KEY = 'wb-hostile-media-key-5c4d3e2f';
+
+/** Runs the CLI, killing it (and failing) if it has not ended within `ms`: a hang must not hang the suite. */
+async function runWithin(ms: number, args: string[]): Promise<CliResult> {
+  const running = startCli(args, { env: { GEMINI_API_KEY: KEY } });
+  const timer = setTimeout(() => running.child.kill('SIGKILL'), ms);
+  const result = await running.result;
+  clearTimeout(timer);
+  expect(result.code, `wavebatch ${args.join(' ')} was killed after ${ms} ms:\n${result.stderr}`).not.toBe(
+    null,
+  );
+  return result;
+}
+
+describe('media paths that name something other than a file', () => {
+  let folder: TempFolder;
+  let emulator: RunningEmulator;
+  beforeEach(async () => {
+    folder = makeTempFolder('wb-hostile-media-');
+    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 20_000 });
+  });
+  afterEach(async () => {
+    await emulator.close();
+    folder.remove();
+  });
+
+  /** A workload in `folder/<name>` whose rows.jsonl holds `rows`, its media under data/pages. */
+  function workload(name: string, rows: Array<Record<string, unknown>>, execution = ''): string {
+    folder.write(`${name}/data/pages/p1.txt`, 'page one');
+    folder.write(`${name}/data/rows.jsonl`, rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
+    folder.write(`${name}/prompts/p/v1.jinja`, 'Describe {{ record.id }}.');
+    return folder.write(
+      `${name}/wavebatch.yaml`,
+      [
+        `name: ${name}`,
+        'source: { type: jsonl, path: data/rows.jsonl, media_field: scan }',
+        'prompt: { name: p, version: v1 }',
+        'model: { name: gemini-2.5-flash }',
+        `execution: { poll_interval: 20, max_retries: 1${execution} }`,
+        `api: { base_url: ${emulator.url} }`,
+      ].join('\n'),
+    );
+  }
+
+  it('dead-letters a record whose media is a FIFO or a folder (inline or uploaded) and finishes the run', async () => {
+    // Before, the FIFO's read blocked for ever: the run hung after the sync, deaf to SIGTERM.
+    for (const [name, execution] of [
+      ['inline', ''],
+      ['uploaded', ', media_upload_bytes: 0'],
+    ] as const) {
+      const config = workload(
+        name,
+        [
+          { id: 'fine', scan: 'pages/p1.txt' },
+          { id: 'text-pipe', scan: 'pages/pipe.txt' },
+          { id: 'image-pipe', scan: 'pages/pipe.png' },
+          { id: 'folder', scan: 'pages/folder.png' },
+        ],
+        execution,
+      );
+      const pages = folder.path(`${name}/data/pages`);
+      execFileSync('mkfifo', [`${pages}/pipe.txt`, `${pages}/pipe.png`]);
+      mkdirSync(`${pages}/folder.png`);
+      const run = await runWithin(60_000, ['run', '-c', config, '--log-format', 'text']);
+      expect(run.code, run.stderr).toBe(3);
+      for (const [id, what] of [
+        ['text-pipe', 'pipe.txt is a named pipe (FIFO), not a regular file'],
+        ['image-pipe', 'pipe.png is a named pipe (FIFO), not a regular file'],
+        ['folder', 'folder.png is a folder, not a regular file'],
+      ] as const) {
+        const line = run.stderr.split('\n').find((text) => text.startsWith(`warning: dead letter ${id} `));
+        expect(line, `${name}: ${id}`).toContain('[input_error]');
+        expect(line).toContain(`${pages}/${what}`);
+      }
+    }
+    expect(emulator.ledger.entries().map((entry) => entry.key)).toEqual(['fine', 'fine']);
+  }, 150_000);
+});
