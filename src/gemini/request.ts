@@ -111,7 +111,7 @@ async function mediaPart(
   uploads: MediaUploads | undefined,
 ): Promise<{ part: Part; fileTokens?: number }> {
   // Opened once and read from the same handle: what was checked (a regular file, its size) is what is sent.
-  const file = await openMediaFile(media.path);
+  const file = await openMediaFile(media.path, media.confinedTo);
   try {
     return await partOf(media, file.size, () => file.handle.readFile(), uploads);
   } finally {

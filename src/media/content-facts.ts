@@ -31,12 +31,16 @@ const OVERLAP = 64;
  * Hashes a file (and counts a PDF's pages, or reads an image's size from its head) in one streamed
  * read, so a large scan or PDF is never held in memory whole.
  */
-export async function readContentFacts(path: string, mimeType: string): Promise<ContentFacts> {
+export async function readContentFacts(
+  path: string,
+  mimeType: string,
+  confinedTo?: string,
+): Promise<ContentFacts> {
   const hash = createHash('sha256');
   const pages = mimeType === 'application/pdf' ? new PageCounter() : undefined;
   const head: Buffer[] = [];
   let headBytes = mimeType.startsWith('image/') ? 0 : IMAGE_HEAD_BYTES;
-  for await (const chunk of mediaFileChunks(path)) {
+  for await (const chunk of mediaFileChunks(path, confinedTo)) {
     hash.update(chunk);
     pages?.add(chunk);
     if (headBytes < IMAGE_HEAD_BYTES) {

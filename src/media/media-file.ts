@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, realpath, type FileHandle } from 'node:fs/promises';
+import { isInside } from '../path-inside.js';
 import { MediaInputError } from './media-input-error.js';
 
 /**
@@ -8,6 +9,12 @@ import { MediaInputError } from './media-input-error.js';
  * so the run hung for ever, deaf even to Ctrl-C; `/dev/zero` or `/dev/urandom` never end. The file is
  * opened without blocking (O_NONBLOCK: opening a FIFO returns at once) and what was opened is checked
  * with fstat, so nothing swapped in between the check and the read can slip past it.
+ *
+ * A source's media are confined to a folder (`confinedTo`): the sync checks every path, but a file
+ * replaced by a link afterwards (`ln -sf /proc/self/environ page_1.txt`) was read and sent on a later
+ * run while the data file was unchanged, as no sync looked at it again. So each read resolves the
+ * path's links first and refuses a file that lies outside, then opens the resolved path without
+ * following a link, so the last part of it cannot be swapped for a link between the two.
  */
 
 /** An opened media file, known to be a regular file, and its size when opened. */
@@ -17,18 +24,30 @@ export interface OpenMediaFile {
   mtimeMs: number;
 }
 
-/** Opens `path` for reading; throws INPUT_MEDIA_MISSING, or INPUT_MEDIA_NOT_FILE for anything but a regular file. */
-export async function openMediaFile(path: string): Promise<OpenMediaFile> {
+/**
+ * Opens `path` for reading; throws INPUT_MEDIA_MISSING, INPUT_MEDIA_OUTSIDE when its links lead out
+ * of `confinedTo`, or INPUT_MEDIA_NOT_FILE for anything but a regular file.
+ */
+export async function openMediaFile(path: string, confinedTo?: string): Promise<OpenMediaFile> {
+  const target = await realpath(path).catch(() => {
+    throw missing(path);
+  });
+  if (confinedTo !== undefined) {
+    const root = await realpath(confinedTo).catch(() => confinedTo);
+    if (!isInside(target, root))
+      throw new MediaInputError(
+        'INPUT_MEDIA_OUTSIDE',
+        path,
+        `Media file ${path} leads to ${target}, outside ${root}, the folder this source's media must stay in: ` +
+          'it is not read. Was it replaced by a link after the source was synced? Put the file itself there.',
+      );
+  }
   let handle: FileHandle;
   try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    handle = await open(target, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EISDIR') throw notAFile(path, 'a folder');
-    throw new MediaInputError(
-      'INPUT_MEDIA_MISSING',
-      path,
-      `Media file ${path} cannot be read; check that it exists.`,
-    );
+    throw missing(path);
   }
   try {
     const facts = await handle.stat();
@@ -40,21 +59,19 @@ export async function openMediaFile(path: string): Promise<OpenMediaFile> {
   }
 }
 
-/** The whole file, read from one opened regular file (the caller has checked its size). */
-export async function readMediaFile(path: string): Promise<Buffer> {
-  const { handle } = await openMediaFile(path);
-  try {
-    return await handle.readFile();
-  } finally {
-    await handle.close();
-  }
-}
-
 /** The file's bytes in chunks, streamed from one opened regular file. */
-export async function* mediaFileChunks(path: string): AsyncGenerator<Buffer> {
-  const { handle } = await openMediaFile(path);
+export async function* mediaFileChunks(path: string, confinedTo?: string): AsyncGenerator<Buffer> {
+  const { handle } = await openMediaFile(path, confinedTo);
   // The stream closes the handle when it ends, fails or is abandoned.
   yield* handle.createReadStream() as AsyncIterable<Buffer>;
+}
+
+function missing(path: string): MediaInputError {
+  return new MediaInputError(
+    'INPUT_MEDIA_MISSING',
+    path,
+    `Media file ${path} cannot be read; check that it exists.`,
+  );
 }
 
 function notAFile(path: string, kind: string): MediaInputError {

@@ -4,6 +4,7 @@ import { WavebatchError } from '../errors.js';
 export type MediaInputCode =
   | 'INPUT_MEDIA_MISSING'
   | 'INPUT_MEDIA_NOT_FILE'
+  | 'INPUT_MEDIA_OUTSIDE'
   | 'INPUT_MEDIA_TOO_LARGE'
   | 'INPUT_MEDIA_TYPE'
   | 'INPUT_MEDIA_ENCODING';

@@ -121,7 +121,7 @@ export class MediaUploader {
     const info = await stat(media.path);
     const known = this.facts.get(media.path);
     if (known && known.size === info.size && known.mtimeMs === info.mtimeMs) return known.facts;
-    const facts = await readContentFacts(media.path, media.mimeType);
+    const facts = await readContentFacts(media.path, media.mimeType, media.confinedTo);
     this.facts.set(media.path, { size: info.size, mtimeMs: info.mtimeMs, facts });
     return facts;
   }

@@ -14,6 +14,7 @@ import { groupResponseSchema, itemParts, type GroupItem } from '../results/index
 import type { StoredRecord } from '../store/store.js';
 import { jsonDigest, type TextArchive } from '../telemetry/text-archive.js';
 import type { RecordContentHasher } from '../workload/content-hash.js';
+import type { MediaInput } from '../workload/record.js';
 import { WavebatchError } from '../errors.js';
 
 /** A record turned into the exact request the model will see. */
@@ -98,6 +99,8 @@ export interface RecordRequestBuilderOptions {
   uploads?: MediaUploads;
   /** Keeps each rendered prompt once by hash for the inference log. */
   archive?: TextArchive;
+  /** The folder media files must resolve inside when read (mediaRootOf); none: not confined. */
+  mediaRoot?: string;
   /** Hashes each record's content, so its output says what input it was made from. */
   contentHasher?: RecordContentHasher;
   /**
@@ -279,7 +282,7 @@ export class RecordRequestBuilder {
     const composed = await this.compose(
       { key: record.id, blamed: record.id, what: record.id, owner: record.id },
       { record: recordFields(record), context },
-      { media: record.media, responseJsonSchema: this.options.responseJsonSchema },
+      { media: this.mediaOf(record), responseJsonSchema: this.options.responseJsonSchema },
     );
     this.noteBuilt(composed.bytes, 1);
     return {
@@ -314,7 +317,10 @@ export class RecordRequestBuilder {
         records: records.map((record, index) => ({ ...recordFields(record), context: contexts[index] })),
       },
       {
-        labelledMedia: records.map((record) => ({ label: `Files of ${record.id}:`, media: record.media })),
+        labelledMedia: records.map((record) => ({
+          label: `Files of ${record.id}:`,
+          media: this.mediaOf(record),
+        })),
         responseJsonSchema: groupResponseSchema(this.groupItem, ids),
       },
     );
@@ -394,6 +400,12 @@ export class RecordRequestBuilder {
     this.recordsBuilt += records;
     const window = Math.min(this.recordsBuilt, MEAN_WINDOW_RECORDS);
     this.meanBytes += ((bytes / records - this.meanBytes) * records) / window;
+  }
+
+  /** The record's media, each to be read only inside the media root. */
+  private mediaOf(record: StoredRecord): MediaInput[] {
+    const root = this.options.mediaRoot;
+    return root === undefined ? record.media : record.media.map((media) => ({ ...media, confinedTo: root }));
   }
 
   private async sourceHashOf(record: StoredRecord): Promise<string | null> {

@@ -8,7 +8,7 @@ import { loadPrompt } from '../prompts/index.js';
 import { createValidator, jsonSchemaForModel, type OutputValidator } from '../results/index.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { WorkloadStore } from '../store/store.js';
-import { openSource, sourceFingerprint } from '../workload/index.js';
+import { mediaRootOf, openSource, sourceFingerprint } from '../workload/index.js';
 import { configuredPriceList, NoBatchQuotaError, tierCappedBatchCaps } from '../pricing/index.js';
 import type { CurrentProvenance } from '../outputs/staleness.js';
 import { RecordContentHasher } from '../workload/content-hash.js';
@@ -312,8 +312,10 @@ async function wireSession(parts: SessionParts): Promise<WorkloadSession> {
     ...(options.mediaExpiryMarginMs !== undefined ? { expiryMarginMs: options.mediaExpiryMarginMs } : {}),
   });
   const assembly = config.assemble ? assemblyListener(config.assemble, store, outputs, warn) : undefined;
-  const hasher = new RecordContentHasher(store);
+  const mediaRoot = mediaRootOf(config);
+  const hasher = new RecordContentHasher(store, mediaRoot);
   const requests = new RecordRequestBuilder({
+    ...(mediaRoot !== undefined ? { mediaRoot } : {}),
     prompt,
     outputs,
     contentHasher: hasher,

@@ -27,7 +27,7 @@ import {
 } from '../scheduler/index.js';
 import type { StoredRecord } from '../store/store.js';
 import { systemClock, type RunnerClock } from '../clock.js';
-import { openSource, type WorkloadRecord } from '../workload/index.js';
+import { mediaRootOf, openSource, type WorkloadRecord } from '../workload/index.js';
 
 /**
  * `wavebatch estimate`: what a workload will cost and take on each lane, before it runs. Streams the
@@ -108,7 +108,9 @@ export async function estimateWorkload(
   const extractContext = contextExtractor(config);
   // The one finished output later records are rendered with, once it is known.
   let typical: OutputDocument | null = null;
+  const mediaRoot = mediaRootOf(config);
   const builder = new RecordRequestBuilder({
+    ...(mediaRoot !== undefined ? { mediaRoot } : {}),
     prompt: await loadPrompt(config.prompt.dir, config.prompt.name, config.prompt.version),
     outputs: { read: async (id) => (typical?.id === id ? typical : null) },
     extractContext,
@@ -327,7 +329,7 @@ function estimateUploads(minBytes: number): MediaUploads {
       // Only a PDF's pages and an image's size change the count; a video is not read for nothing.
       const counted = media.mimeType === 'application/pdf' || media.mimeType.startsWith('image/');
       const estimated = counted
-        ? estimatedTokensOf(await readContentFacts(media.path, media.mimeType))
+        ? estimatedTokensOf(await readContentFacts(media.path, media.mimeType, media.confinedTo))
         : undefined;
       return {
         fileUri: `estimate://${media.path}`,

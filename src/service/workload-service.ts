@@ -36,6 +36,7 @@ import { countStaleOutputs, type StaleOutputCounts } from '../outputs/staleness.
 import { loadPrompt } from '../prompts/index.js';
 import { gatherRunReport } from '../telemetry/report/run-report.js';
 import { RecordContentHasher } from '../workload/content-hash.js';
+import { mediaRootOf } from '../workload/index.js';
 import { renderRunReport } from '../telemetry/report/render-report.js';
 import { writeChainCsv, type ChainRecords } from './chain-export.js';
 import { storedChains } from './chains.js';
@@ -317,10 +318,13 @@ export class WorkloadService {
       store: this.store,
       outputs: this.outputs,
       // Reads the digests the runs remembered; learns none (this is a read-only look).
-      hasher: new RecordContentHasher({
-        getFileDigest: (path) => this.store.getFileDigest(path),
-        saveFileDigests: async () => undefined,
-      }),
+      hasher: new RecordContentHasher(
+        {
+          getFileDigest: (path) => this.store.getFileDigest(path),
+          saveFileDigests: async () => undefined,
+        },
+        mediaRootOf(this.config),
+      ),
       current: currentProvenance(this.config, prompt.templateHash),
     });
   }

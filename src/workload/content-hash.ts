@@ -17,7 +17,11 @@ export class RecordContentHasher {
   /** Digests learnt but not saved yet: saved a group per transaction (each commit is an fsync). */
   private pending: FileDigestRow[] = [];
 
-  constructor(private readonly cache?: FileDigestCache) {}
+  /** `mediaRoot`: the folder media files must resolve inside when read (see mediaRootOf). */
+  constructor(
+    private readonly cache?: FileDigestCache,
+    private readonly mediaRoot?: string,
+  ) {}
 
   /** The record's content hash (its media files hashed, or taken from the cache while unchanged). */
   async hash(record: Pick<WorkloadRecord, 'vars' | 'media'>): Promise<string> {
@@ -30,7 +34,7 @@ export class RecordContentHasher {
   /** sha256 hex of a file; remembered by size and modification time, so an unchanged file is read once. */
   async fileDigest(path: string): Promise<string> {
     // Opened as a media file: a FIFO or a device in its place is refused, not read for ever.
-    const { handle, ...facts } = await openMediaFile(path);
+    const { handle, ...facts } = await openMediaFile(path, this.mediaRoot);
     let sha256: string;
     try {
       const known =

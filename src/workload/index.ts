@@ -13,6 +13,7 @@ export { RecordIdError, SourceError, type SourceErrorCode } from './errors.js';
 export { validateRecordId } from './record-id.js';
 export { sourceFingerprint } from './fingerprint.js';
 export { mimeTypeOf } from './media-types.js';
+export { mediaRootOf } from './media-root.js';
 export type { MediaInput, RecordVars, SourceRecord, WorkloadRecord } from './record.js';
 
 /** Streams the configured source's records; nothing is read until the first one is asked for. */

@@ -3,6 +3,11 @@ export interface MediaInput {
   /** Absolute path on disk. */
   path: string;
   mimeType: string;
+  /**
+   * The folder the file must resolve inside (after links) when it is read: the source's media root,
+   * set from the config as requests are built; never stored with the record.
+   */
+  confinedTo?: string;
 }
 
 /** JSON-compatible template variables taken from a source row or a path. */

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeTempFolder, type TempFolder } from '../config/temp-folder.js';
@@ -21,7 +21,7 @@ async function runWithin(ms: number, args: string[]): Promise<CliResult> {
   return result;
 }
 
-describe('media paths that name something other than a file', () => {
+describe('hostile media paths in a data file', () => {
   let folder: TempFolder;
   let emulator: RunningEmulator;
   beforeEach(async () => {
@@ -83,5 +83,44 @@ describe('media paths that name something other than a file', () => {
       }
     }
     expect(emulator.ledger.entries().map((entry) => entry.key)).toEqual(['fine', 'fine']);
+  }, 150_000);
+
+  it('refuses, when it is read, a media file replaced by a link out of the data folder after the sync', async () => {
+    // The data file is unchanged, so the next run does not sync it again: the check made at the sync
+    // was all there was, and the outside file (or the process's environment) went to the model.
+    const config = workload('swapped', [
+      { id: 'page', scan: 'pages/p1.txt' },
+      { id: 'environment', scan: 'pages/p2.txt' },
+    ]);
+    folder.write('swapped/data/pages/p2.txt', 'page two');
+    const secret = folder.write('secret.txt', 'TOP-SECRET-outside-the-dataset');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(folder.path('swapped/data/rows.jsonl'), hourAgo, hourAgo);
+    const first = await runWithin(60_000, ['run', '-c', config, '--log-format', 'text']);
+    expect(first.code, first.stderr).toBe(0);
+
+    const pages = folder.path('swapped/data/pages');
+    rmSync(`${pages}/p1.txt`);
+    symlinkSync(secret, `${pages}/p1.txt`);
+    rmSync(`${pages}/p2.txt`);
+    symlinkSync('/proc/self/environ', `${pages}/p2.txt`);
+    const redo = await runWithin(60_000, ['run', '--redo', 'stale', '-c', config, '--log-format', 'text']);
+    expect(redo.stderr).toContain('source unchanged since the last sync');
+    expect(redo.code, redo.stderr).toBe(3);
+    const deadLine = (id: string) =>
+      redo.stderr.split('\n').find((text) => text.startsWith(`warning: dead letter ${id} `));
+    expect(deadLine('page')).toContain(
+      `${pages}/p1.txt leads to ${secret}, outside ${folder.path('swapped/data')}`,
+    );
+    expect(deadLine('environment')).toContain(`${pages}/p2.txt leads to /proc/`);
+    const sent = JSON.stringify(emulator.ledger.entries());
+    expect(sent).not.toContain('TOP-SECRET');
+    expect(sent).not.toContain(KEY);
+    expect(
+      emulator.ledger
+        .entries()
+        .map((entry) => entry.key)
+        .sort(),
+    ).toEqual(['environment', 'page']);
   }, 150_000);
 });
