@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import nunjucks from 'nunjucks';
+import { boundedRange } from './sandbox.js';
 
 /**
  * A nunjucks environment configured to behave like Jinja's defaults: no autoescaping (prompts are not
@@ -39,6 +40,7 @@ export function createPromptEnvironment(folder: string): PromptEnvironment {
     lstripBlocks: false,
   });
   environment.addFilter('tojson', toJson);
+  environment.addGlobal('range', boundedRange);
   // Jinja spells its constants both ways; nunjucks only knows the lower-case ones.
   environment.addGlobal('True', true);
   environment.addGlobal('False', false);

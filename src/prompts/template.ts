@@ -193,17 +193,27 @@ function syntaxError(error: unknown, path: string, label: string): PromptError {
   );
 }
 
-/** Pulls the line and the bare reason out of a nunjucks error ("(path) [Line 3, Column 5]\n  reason"). */
+/** Longest reason kept from a nunjucks error: a template's own text can end up in it. */
+const MAX_DETAIL = 2000;
+
+/**
+ * Pulls the line and the bare reason out of a nunjucks error ("(path) [Line 3, Column 5]\n  reason").
+ * Each include level wraps the error once more ("(path)\n  Template render error: (path)\n  …"): a
+ * template including itself failed with a 4 MB message, stored and printed with every record.
+ */
 function describe(error: unknown): { line: number | null; detail: string } {
   const message = error instanceof Error ? error.message : String(error);
   const position = /\[Line (\d+)(?:, Column \d+)?\]/.exec(message);
   const lineno = (error as { lineno?: unknown } | null)?.lineno;
   const line = position ? Number(position[1]) : typeof lineno === 'number' ? lineno : null;
-  const detail =
+  let detail =
     message
       .split('\n')
-      .map((part) => part.trim())
+      .map((part) => part.trim().replace(/^Template render error: /, ''))
       .filter((part) => part !== '' && !/^\(.*\)( \[Line \d+(, Column \d+)?\])?$/.test(part))
       .join(' ') || message;
-  return { line, detail: detail.replace(/^Template render error: /, '') };
+  if (/Maximum call stack size exceeded/.test(detail))
+    detail = `${detail}: templates include or call each other too deeply (does an include or a macro call itself?)`;
+  if (detail.length > MAX_DETAIL) detail = `${detail.slice(0, MAX_DETAIL)}…`;
+  return { line, detail };
 }

@@ -65,4 +65,45 @@ describe('prompt templates', () => {
     const rendered = template.render({ record: { title: hostile }, context: { note: hostile } });
     expect(rendered.text).toBe(`Title: ${hostile} | Context: ${JSON.stringify({ note: hostile })}`);
   });
+
+  function renderError(template: Awaited<ReturnType<typeof prompt>>, record: Record<string, unknown> = {}) {
+    try {
+      template.render({ record, context: null });
+    } catch (error) {
+      expect(error).toBeInstanceOf(PromptError);
+      expect((error as PromptError).code).toBe('PROMPT_RENDER');
+      return (error as PromptError).message;
+    }
+    throw new Error('the template rendered');
+  }
+
+  it('fails a render that loops too long, builds a huge range or output, instead of running for hours', async () => {
+    // Before: 20,000 x 20,000 steps ran for hours (a render cannot be interrupted), range(100000000)
+    // took a minute and 2 GB before its first step, and a billion crashed Node.
+    const started = Date.now();
+    const nested = await prompt(
+      '{% for a in range(20000) %}{% for b in range(20000) %}{% endfor %}{% endfor %}',
+    );
+    expect(renderError(nested)).toContain('the template took more than 10000000 loop steps');
+    const range = await prompt('{% for i in range(1000000000) %}{% endfor %}');
+    expect(renderError(range)).toContain('range(1000000000) has more than 10000000 numbers');
+    const output = await prompt('{% for i in range(1000000) %}{{ record.text }}{% endfor %}');
+    expect(renderError(output, { text: 'x'.repeat(100) })).toContain(
+      'the template produced more than 67108864 characters',
+    );
+    expect(Date.now() - started).toBeLessThan(30_000);
+    // The budget is per render, and ordinary loops (range's forms included) render as before.
+    const loops = await prompt(
+      '{% for i in range(3) %}{{ i }}{% endfor %}|{{ range(5, 0, -2) | join(",") }}|{{ range(1, 3) | join(",") }}',
+    );
+    for (let round = 0; round < 3; round++)
+      expect(loops.render({ record: {}, context: null }).text).toBe('012|5,3,1|1,2');
+  }, 60_000);
+
+  it('fails a template that includes itself with a short message saying so', async () => {
+    // Each include level wrapped the error again: the message was 4 MB, stored and printed per record.
+    const message = renderError(await prompt('x{% include "v1.jinja" %}'));
+    expect(message.length).toBeLessThan(500);
+    expect(message).toContain('templates include or call each other too deeply');
+  });
 });
