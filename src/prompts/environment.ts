@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { readFileSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { isInside } from '../path-inside.js';
 import nunjucks from 'nunjucks';
 import { boundedRange } from './sandbox.js';
 
@@ -22,8 +23,7 @@ export function createPromptEnvironment(folder: string): PromptEnvironment {
   const loader: nunjucks.ILoader = {
     getSource(name: string): nunjucks.LoaderSource {
       const path = resolve(root, name);
-      const inside = relative(root, path);
-      if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
+      if (path === root || !isInside(path, root) || !linksStayInside(path, root)) {
         throw new Error(
           `template ${JSON.stringify(name)} is outside the prompt folder ${root}; includes must stay inside it`,
         );
@@ -46,6 +46,19 @@ export function createPromptEnvironment(folder: string): PromptEnvironment {
   environment.addGlobal('False', false);
   environment.addGlobal('None', null);
   return { environment, loaded };
+}
+
+/**
+ * Whether `path`, after symbolic links, is still inside `root`: checked as well as the written name,
+ * or a link in the prompt folder (`shared.jinja` -> `/etc/passwd`), included by name or by a
+ * record's value, read whatever it led to. A missing file passes: reading it says it is not found.
+ */
+function linksStayInside(path: string, root: string): boolean {
+  try {
+    return isInside(realpathSync(path), realpathSync(root));
+  } catch {
+    return true;
+  }
 }
 
 /** Jinja drops a single trailing newline from every template source unless told otherwise. */

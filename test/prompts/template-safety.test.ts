@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nunjucks from 'nunjucks';
@@ -105,5 +105,24 @@ describe('prompt templates', () => {
     const message = renderError(await prompt('x{% include "v1.jinja" %}'));
     expect(message.length).toBeLessThan(500);
     expect(message).toContain('templates include or call each other too deeply');
+  });
+
+  it('refuses an include that a symbolic link in the prompt folder leads out of it, by name or by a record value', async () => {
+    // Before, only the written name was checked: the link's target (another prompt, /etc/passwd,
+    // a key file) was read into the prompt and sent.
+    writeFileSync(join(dir, 'outside.txt'), 'OUTSIDE-the-prompt-folder');
+    mkdirSync(join(dir, 'p'), { recursive: true });
+    symlinkSync(join(dir, 'outside.txt'), join(dir, 'p', 'shared.jinja'));
+    writeFileSync(join(dir, 'p', 'inside.jinja'), 'inside');
+    symlinkSync(join(dir, 'p', 'inside.jinja'), join(dir, 'p', 'alias.jinja'));
+    const literal = await prompt('{% include "shared.jinja" %}').catch((error: unknown) => error);
+    expect(literal).toBeInstanceOf(PromptError);
+    expect((literal as Error).message).toContain('"shared.jinja" is outside the prompt folder');
+    const chosen = await prompt('{% include record.part %}');
+    const message = renderError(chosen, { part: 'shared.jinja' });
+    expect(message).toContain('"shared.jinja" is outside the prompt folder');
+    expect(message).not.toContain('OUTSIDE-the-prompt');
+    // A link that stays inside is followed.
+    expect(chosen.render({ record: { part: 'alias.jinja' }, context: null }).text).toBe('inside');
   });
 });
