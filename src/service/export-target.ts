@@ -88,6 +88,33 @@ export async function prepareExportFolder(folder: string): Promise<void> {
 }
 
 /**
+ * Refuses a folder for `export -f files` / `-f assembled` (ExportTargetError, exit 2) that lies in
+ * one of the workload's own folders, or holds its output folder (an id `out/a` would land on
+ * `out/a.json`), compared where they really are: a link to the output folder passed the check by
+ * name, and `export -f files -o link` wrote every bare output over its paid output file. `mayBe`
+ * names the one own folder the export may write into (the assembly folder, for `-f assembled`).
+ */
+export async function refuseOwnFolder(
+  config: LoadedConfig,
+  folder: string,
+  mayBe?: 'the assembly folder',
+): Promise<void> {
+  const target = await realLocation(folder);
+  for (const place of ownPlaces(config)) {
+    if (place.kind !== 'folder' || place.what === mayBe) continue;
+    const own = await realLocation(place.path);
+    if (isInside(target, own))
+      throw new ExportTargetError(
+        `${folder} is ${target === own ? place.what : `inside ${place.what}`} (${place.path}); export to another folder.`,
+      );
+    if (place.what === 'the output folder' && isInside(own, target))
+      throw new ExportTargetError(
+        `${folder} holds the output folder (${place.path}); export to another folder.`,
+      );
+  }
+}
+
+/**
  * Opens `path` for an export of this workload (created, or emptied), after refusing any of the
  * workload's own files and folders (ExportTargetError, exit 2, nothing written); a path that cannot
  * be opened is refused the same way, named with the reason.

@@ -1,7 +1,6 @@
 import { existsSync, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { isInside } from '../path-inside.js';
 import { loadConfig, type LoadedConfig } from '../config/index.js';
 import { systemClock, type RunnerClock } from '../clock.js';
 import { WavebatchError } from '../errors.js';
@@ -44,9 +43,9 @@ import { estimateWorkload, type EstimateOptions, type WorkloadEstimate } from '.
 import { readEventOutputs } from '../outputs/event-outputs.js';
 import { planRunSelection } from './run-selection.js';
 import type { RecordSelection, SelectionPlan } from './selection.js';
-import { ConfigNotLoadedError, ExportTargetError } from './errors.js';
+import { ConfigNotLoadedError } from './errors.js';
 import { redactValue } from '../secrets/redact.js';
-import { openExportFile, prepareExportFolder } from './export-target.js';
+import { openExportFile, prepareExportFolder, refuseOwnFolder } from './export-target.js';
 import { takeLease } from '../store/lease.js';
 import { writeFailures, type FailureExportFormat } from './failure-export.js';
 import { summarizeStatus, THROUGHPUT_WINDOW_MS, type WorkloadStatus } from './status.js';
@@ -383,11 +382,7 @@ export class WorkloadService {
   /** Writes every record's bare output as `<folder>/<id>.json`; returns how many. */
   async exportOutputFiles(folder: string): Promise<number> {
     const target = resolve(folder);
-    const root = this.outputs.root;
-    if (isInside(target, root))
-      throw new ExportTargetError(
-        `${folder} is the output folder or inside it; export the outputs to another folder.`,
-      );
+    await refuseOwnFolder(this.config, folder);
     await prepareExportFolder(folder);
     return exportOutputFiles(this.outputs, target);
   }
@@ -400,11 +395,7 @@ export class WorkloadService {
   async exportAssembled(folder?: string): Promise<number> {
     const settings = this.config.assemble;
     const target = resolve(folder ?? settings?.path ?? join(dirname(this.config.configPath), 'assembled'));
-    const root = this.outputs.root;
-    if (isInside(target, root) || isInside(root, target))
-      throw new ExportTargetError(
-        `${folder ?? target} overlaps the output folder ${root}; assemble the documents into another folder.`,
-      );
+    await refuseOwnFolder(this.config, folder ?? target, 'the assembly folder');
     await prepareExportFolder(target);
     const assembler = new ChainAssembler(
       {

@@ -162,6 +162,41 @@ describe.each(OUTPUT_SINKS)('wavebatch export, %s output sink', (sink) => {
     expect(aFolder.stderr).toContain('it is a folder');
   });
 
+  it("refuses a folder export (-f files, -f assembled) into the workload's own folders through a link, or over the outputs", async () => {
+    // Before, only the written path was compared: `-f files -o <link to out>` wrote each bare output
+    // over its output file (metadata gone: the run then saw them as corrupt).
+    const everyFile = (folder: string) =>
+      new Map(
+        readdirSync(folder, { recursive: true, withFileTypes: true })
+          .filter((entry) => entry.isFile())
+          .map((entry) => [
+            join(entry.parentPath, entry.name),
+            readFileSync(join(entry.parentPath, entry.name)),
+          ]),
+      );
+    const before = new Map([...everyFile(join(root, 'out')), ...everyFile(join(root, 'state'))]);
+    symlinkSync(join(root, 'out'), join(root, 'to-outputs'));
+    symlinkSync(join(root, 'state'), join(root, 'to-state'));
+    symlinkSync(join(root, 'prompts'), join(root, 'to-prompts'));
+    const attempts: Array<[string[], string]> = [
+      [['-f', 'files', '-o', join(root, 'to-outputs')], 'is the output folder'],
+      [['-f', 'files', '-o', join(root, 'to-outputs', 'clean')], 'inside the output folder'],
+      [['-f', 'files', '-o', join(root, 'to-state')], 'is the state folder (data_dir)'],
+      [['-f', 'files', '-o', join(root, 'to-prompts', 'x')], 'inside the prompt folder'],
+      [['-f', 'files', '-o', root], 'holds the output folder'],
+      [['-f', 'assembled', '-o', join(root, 'to-outputs')], 'is the output folder'],
+      [['-f', 'assembled', '-o', join(root, 'to-state', 'books')], 'inside the state folder (data_dir)'],
+    ];
+    for (const [args, why] of attempts) {
+      const refused = await runCli(['export', ...args, '-c', configPath], { env });
+      expect(refused.code, args.join(' ')).toBe(2);
+      expect(refused.stderr).toContain('[INPUT_EXPORT_TARGET]');
+      expect(refused.stderr, args.join(' ')).toContain(why);
+    }
+    expect(new Map([...everyFile(join(root, 'out')), ...everyFile(join(root, 'state'))])).toEqual(before);
+    for (const link of ['to-outputs', 'to-state', 'to-prompts']) rmSync(join(root, link));
+  });
+
   it('assembles a markdown document per chain, marking the dead letter and the page behind it', async () => {
     const folder = join(root, 'books');
     const result = await runCli(['export', '-f', 'assembled', '-o', folder, '-c', configPath], { env });
