@@ -60,14 +60,15 @@ async function* walkFolder(walk: Walk, folder: string, segments: string[]): Asyn
       { file: folder },
     );
   const levels = walk.config.levels;
-  const { folders, files, broken } = await listFolder(walk, folder);
+  const { folders, files, broken, notFiles } = await listFolder(walk, folder);
   // A link leading nowhere is refused wherever a page or folder of that name would have been read:
   // skipping it would finish a chain without the page, or the run without the chains, and say nothing.
   const brokenPages = broken.filter((link) => isPageName(walk, link.name));
   const atLeafDepth = levels !== undefined && segments.length === levels.length;
-  const holdsPages = files.length > 0 || brokenPages.length > 0;
+  const holdsPages = files.length > 0 || brokenPages.length > 0 || notFiles.length > 0;
   if ((atLeafDepth || (levels === undefined && holdsPages)) && walk.selection.takes(segments)) {
     if (brokenPages[0]) await refuseBrokenLink(brokenPages[0]);
+    if (notFiles[0]) refuseNotFile(join(folder, notFiles[0]));
     yield* leafRecords(walk, folder, segments, files);
   }
   if (atLeafDepth) return;
@@ -145,10 +146,12 @@ function isPageName(walk: Walk, name: string): boolean {
 async function listFolder(
   walk: Walk,
   folder: string,
-): Promise<{ folders: string[]; files: string[]; broken: BrokenLink[] }> {
+): Promise<{ folders: string[]; files: string[]; broken: BrokenLink[]; notFiles: string[] }> {
   const folders: string[] = [];
   const files: string[] = [];
   const broken: BrokenLink[] = [];
+  // Pages that are FIFOs, sockets or devices (themselves or through a link): were skipped unseen.
+  const notFiles: string[] = [];
   for await (const entry of await opendir(folder)) {
     if (entry.name.startsWith('.')) continue;
     let isDirectory = entry.isDirectory();
@@ -167,12 +170,27 @@ async function listFolder(
     }
     if (isDirectory) folders.push(entry.name);
     else if (isFile && isPage) files.push(entry.name);
+    else if (isPage && !broken.some((link) => link.name === entry.name)) notFiles.push(entry.name);
   }
   return {
     folders: folders.sort(compareCodeUnits),
     files: files.sort(compareCodeUnits),
     broken: broken.sort((a, b) => compareCodeUnits(a.name, b.name)),
+    notFiles: notFiles.sort(compareCodeUnits),
   };
+}
+
+/**
+ * Throws SOURCE_PAGE_NOT_FILE: a page named like one that is a FIFO, a socket or a device was left
+ * out without a word (its chain ended early); read, a FIFO would block and /dev/zero never end.
+ */
+function refuseNotFile(path: string): never {
+  throw new SourceError(
+    'SOURCE_PAGE_NOT_FILE',
+    `${path} is not a regular file (a named pipe, a socket or a device, or a link to one): ` +
+      'the page it stands for cannot be read. Replace it with the file, or remove it',
+    { file: path },
+  );
 }
 
 /** Throws SOURCE_LINK_BROKEN naming the link, where it points and why that cannot be read. */

@@ -1,4 +1,5 @@
-import { symlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { rmSync, symlinkSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSource, SourceError } from '../../src/workload/index.js';
 import { makeTempFolder, type TempFolder } from '../config/temp-folder.js';
@@ -131,6 +132,22 @@ describe('directory sources: symbolic links stay in the dataset', () => {
       ),
     );
     expect(records.map((record) => record.id)).toEqual(['book/page_1']);
+  });
+
+  it('refuses a page that is a FIFO or a link to a device, naming it, instead of leaving it out', async () => {
+    // Before, neither a file nor a folder, it was skipped: the chain ended without that page.
+    folder.write('dataset/book/page_3.txt', '3');
+    execFileSync('mkfifo', [folder.path('dataset/book/page_2.txt')]);
+    const error = await drainError(openSource(await configWithSource(folder, SOURCE)));
+    expect((error as SourceError).code).toBe('SOURCE_PAGE_NOT_FILE');
+    expect(error.message).toContain(`${folder.path('dataset/book/page_2.txt')} is not a regular file`);
+
+    rmSync(folder.path('dataset/book/page_2.txt'));
+    folder.write('dataset/book/page_2.txt', '2');
+    symlinkSync('/dev/zero', folder.path('dataset/book/page_4.txt'));
+    const linked = await drainError(openSource(await configWithSource(folder, SOURCE)));
+    expect((linked as SourceError).code).toBe('SOURCE_PAGE_NOT_FILE');
+    expect(linked.message).toContain(folder.path('dataset/book/page_4.txt'));
   });
 
   it('ignores a link whose name is not a page (not read, so not refused)', async () => {
