@@ -46,7 +46,10 @@ export async function openMediaFile(path: string, confinedTo?: string): Promise<
   try {
     handle = await open(target, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EISDIR') throw notAFile(path, 'a folder');
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') throw notAFile(path, 'a folder');
+    // A Unix socket cannot be opened at all (ENXIO): it exists, and is no file.
+    if (code === 'ENXIO') throw notAFile(path, 'a socket');
     throw missing(path);
   }
   try {

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeTempFolder, type TempFolder } from '../config/temp-folder.js';
@@ -84,6 +85,24 @@ describe('hostile media paths in a data file', () => {
     }
     expect(emulator.ledger.entries().map((entry) => entry.key)).toEqual(['fine', 'fine']);
   }, 150_000);
+
+  it('names a media path that is a Unix socket as such, not as a missing file', async () => {
+    const config = workload('socket', [
+      { id: 'fine', scan: 'pages/p1.txt' },
+      { id: 'socket', scan: 'pages/sock.png' },
+    ]);
+    const socket = folder.path('socket/data/pages/sock.png');
+    const server = createServer().listen(socket);
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const run = await runWithin(60_000, ['run', '-c', config, '--log-format', 'text']);
+      expect(run.code, run.stderr).toBe(3);
+      const line = run.stderr.split('\n').find((text) => text.startsWith('warning: dead letter socket '));
+      expect(line).toContain(`${socket} is a socket, not a regular file`);
+    } finally {
+      server.close();
+    }
+  }, 90_000);
 
   it('refuses, when it is read, a media file replaced by a link out of the data folder after the sync', async () => {
     // The data file is unchanged, so the next run does not sync it again: the check made at the sync
