@@ -17,6 +17,13 @@ import { MediaInputError } from './media-input-error.js';
  * following a link, so the last part of it cannot be swapped for a link between the two.
  */
 
+/**
+ * Where the kernel shows its own state as files: regular to fstat, yet never data, and
+ * `/proc/self/environ` is this process's environment, the API key with it. Refused whatever the
+ * confinement (a directory source with `follow_symlinks: true`, a function source).
+ */
+const KERNEL_FILES = ['/proc', '/sys'];
+
 /** An opened media file, known to be a regular file, and its size when opened. */
 export interface OpenMediaFile {
   handle: FileHandle;
@@ -42,6 +49,13 @@ export async function openMediaFile(path: string, confinedTo?: string): Promise<
           'it is not read. Was it replaced by a link after the source was synced? Put the file itself there.',
       );
   }
+  if (KERNEL_FILES.some((folder) => isInside(target, folder)))
+    throw new MediaInputError(
+      'INPUT_MEDIA_NOT_FILE',
+      path,
+      `Media file ${path} leads to ${target}, where the kernel shows its own state (/proc/self/environ ` +
+        'holds the API key): it is not read, whatever links are followed; point the record at a file.',
+    );
   let handle: FileHandle;
   try {
     handle = await open(target, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);

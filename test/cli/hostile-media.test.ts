@@ -22,7 +22,7 @@ async function runWithin(ms: number, args: string[]): Promise<CliResult> {
   return result;
 }
 
-describe('hostile media paths in a data file', () => {
+describe('hostile media paths', () => {
   let folder: TempFolder;
   let emulator: RunningEmulator;
   beforeEach(async () => {
@@ -142,4 +142,30 @@ describe('hostile media paths in a data file', () => {
         .sort(),
     ).toEqual(['environment', 'page']);
   }, 150_000);
+
+  it('never reads a file of /proc or /sys, even where links out are followed', async () => {
+    // A dataset link to /proc/self/environ, with follow_symlinks: true, sent the process's
+    // environment (the API key) to the model as a text page: it is a regular file to stat.
+    folder.write('linked/dataset/book/page_1.txt', 'page one');
+    symlinkSync('/proc/self/environ', folder.path('linked/dataset/book/page_2.txt'));
+    folder.write('linked/prompts/p/v1.jinja', 'Read {{ record.file }}.');
+    const config = folder.write(
+      'linked/wavebatch.yaml',
+      [
+        'name: linked',
+        'source: { type: directory, path: dataset, follow_symlinks: true }',
+        'prompt: { name: p, version: v1 }',
+        'model: { name: gemini-2.5-flash }',
+        'execution: { poll_interval: 20, max_retries: 1 }',
+        `api: { base_url: ${emulator.url} }`,
+      ].join('\n'),
+    );
+    const run = await runWithin(60_000, ['run', '-c', config, '--log-format', 'text']);
+    expect(run.code, run.stderr).toBe(3);
+    const line = run.stderr.split('\n').find((text) => text.startsWith('warning: dead letter book/page_2 '));
+    expect(line).toContain('leads to /proc/');
+    expect(line).toContain('where the kernel shows its own state');
+    expect(JSON.stringify(emulator.ledger.entries())).not.toContain(KEY);
+    expect(emulator.ledger.entries().map((entry) => entry.key)).toEqual(['book/page_1']);
+  }, 90_000);
 });
