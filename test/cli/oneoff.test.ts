@@ -1,5 +1,7 @@
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CommanderError } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cancelCommand } from '../../src/cli/commands/cancel.js';
@@ -197,4 +199,75 @@ describe('wavebatch jobs / status / fetch / cancel against the emulator', () => 
     expect(unreachable).toMatchObject({ exitCode: 1, error: { code: 'NETWORK' } });
     expect(exitCodeOf(unreachable.error).stderr).toContain('--base-url');
   });
+  // fetch --all-pending names each file after the job's name as the API lists it: an API at a base
+  // URL that is not Google's could list `batches/../../x` and have results written outside --out.
+  it('--all-pending skips a listed job whose name is no plain batch id, and writes only under --out', async () => {
+    const w = (world = await oneoffWorld({ timeScale: 3600, turnaroundMs: 60_000 }));
+    const name = await submit(w, 'plain.jsonl', ['plain']);
+    await w.waitFor(name, ['SUCCEEDED']);
+    const hostile = await listingProxy(w.emulator.url, 'batches/../../escaped');
+    try {
+      const out = join(w.dir, 'deep', 'out');
+      const printed = await w.run(fetchCommand, ['--all-pending', '-o', out, '--base-url', hostile.url]);
+      expect(printed).toContain('skipped "batches/../../escaped": not a batch job name');
+      expect(printed).toContain(`${name}: `);
+      expect(await readdir(out)).toEqual([`${idOf(name)}.jsonl`]);
+      expect(await readdir(dirname(out))).toEqual(['out']);
+      expect((await readdir(w.dir)).sort()).toEqual(['deep', 'plain.jsonl']);
+    } finally {
+      await hostile.close();
+    }
+  });
 });
+
+/**
+ * A proxy in front of the emulator whose job listings carry one more succeeded job, under `name`:
+ * what an API at a base URL that is not Google's could list.
+ */
+async function listingProxy(target: string, name: string): Promise<{ url: string; close(): Promise<void> }> {
+  const upstream = new URL(target);
+  const server: Server = createServer((incoming, answer) => {
+    const forwarded = httpRequest(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: incoming.method,
+        path: incoming.url,
+        headers: incoming.headers,
+      },
+      (response) => {
+        const listing = incoming.method === 'GET' && /\/batches(\?|$)/.test(incoming.url ?? '');
+        if (!listing) {
+          answer.writeHead(response.statusCode ?? 502, response.headers);
+          response.pipe(answer);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const page = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+            operations?: Array<Record<string, unknown>>;
+          };
+          const first = page.operations?.[0];
+          if (first) {
+            const metadata = { ...(first.metadata as Record<string, unknown>), name, displayName: 'escaped' };
+            page.operations?.push({ ...first, name, metadata });
+          }
+          answer.writeHead(response.statusCode ?? 502, { 'content-type': 'application/json' });
+          answer.end(JSON.stringify(page));
+        });
+      },
+    );
+    forwarded.on('error', () => answer.destroy());
+    incoming.pipe(forwarded);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

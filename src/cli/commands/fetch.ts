@@ -9,6 +9,7 @@ import {
   batchId,
   batchName,
   clientFor,
+  isBatchName,
   OneoffInputError,
   onJob,
   printerFor,
@@ -17,6 +18,7 @@ import {
 import { WavebatchError } from '../../errors.js';
 import { redact } from '../../secrets/redact.js';
 import { makeFolder } from '../../make-folder.js';
+import { printable } from '../../printable.js';
 
 /** Raised after fetching when some named jobs ended FAILED, CANCELLED or EXPIRED: they have no results (exit code 1). */
 export class OneoffJobEndedError extends WavebatchError {
@@ -73,10 +75,19 @@ export function fetchCommand(deps: OneoffDeps = {}): Command {
       await makeFolder(out);
       if (options.allPending) {
         let waiting = 0;
+        const strange: string[] = [];
         for await (const job of client.listBatches()) {
           if (job.state === 'pending' || job.state === 'running') waiting++;
-          if (job.state === 'succeeded' && !existsSync(resultPath(out, job.name))) names.push(job.name);
+          if (job.state !== 'succeeded') continue;
+          // A name becomes a file name under --out: one that is no plain batch id (`batches/../x`,
+          // from an API at a base URL that is not Google's) would write elsewhere.
+          if (!isBatchName(job.name)) strange.push(job.name);
+          else if (!existsSync(resultPath(out, job.name))) names.push(job.name);
         }
+        for (const name of strange)
+          print(
+            `skipped ${JSON.stringify(printable(name))}: not a batch job name (batches/ and letters, digits, - or _)\n`,
+          );
         if (waiting > 0)
           print(
             `${waiting} ${waiting === 1 ? 'job is' : 'jobs are'} still pending or running, not ready; fetch again later\n`,
