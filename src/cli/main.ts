@@ -4,18 +4,10 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode } from './exit-codes.js';
 import { reportError } from './report-error.js';
 import { limitHeapGrowth } from '../runner/heap-growth.js';
+import { outliveEarlyReaders } from './reader-gone.js';
 
-// A reader that stops early (`wavebatch failures | head`) closes the pipe: that is not an error.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(ExitCode.Done);
-  throw error;
-});
-// Standard error is a run's log. Its reader going away (`2>&1 | head`, a `| tee` killed with the
-// run's Ctrl-C) ended the run half-way with exit 0, as if done: its jobs unfollowed, its end never
-// recorded, its lease left behind. The rest of the log is dropped; the command goes on to its end.
-process.stderr.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE') throw error;
-});
+// A reader closing its pipe early (`| head`) drops the rest of the output; the command goes on to its end.
+outliveEarlyReaders();
 
 /**
  * Each command's module, loaded only when that command runs: the SDK, SQLite, the emulator and the

@@ -5,6 +5,7 @@ import type { BatchJobInfo } from '../../gemini/index.js';
 import { configOption } from '../config-option.js';
 import { formatStatus } from '../status-view.js';
 import { styleFor } from '../style.js';
+import { stdoutReaderGone } from '../reader-gone.js';
 import { watch } from '../watch.js';
 import { withWorkloadServiceOrEmpty } from '../workload-service.js';
 import { baseUrlOption, batchName, clientFor, onJob, printerFor, type OneoffDeps } from './oneoff-options.js';
@@ -76,7 +77,8 @@ async function showWorkload(options: StatusOptions, clock: RunnerClock): Promise
       await watch(render, {
         intervalMs: options.watch === true ? DEFAULT_WATCH_MS : options.watch,
         clock,
-        signal: stop.signal,
+        // Stops on Ctrl-C, or once the reader of its output has gone (`status --watch | head -20`).
+        signal: AbortSignal.any([stop.signal, stdoutReaderGone]),
         write: (text) => void process.stdout.write(text),
         inPlace: !options.json && process.stdout.isTTY === true,
         separator: options.json ? '' : '\n',
