@@ -13,6 +13,27 @@ export class OutputPathError extends WavebatchError {
   }
 }
 
+/**
+ * Raised by the sync when one record's output file is the folder another record's output needs
+ * (`a` is `a.json`, `a.json/b` needs the folder `a.json`): found before anything is sent, not by the
+ * write after the request was paid for.
+ */
+export class OutputPathClashError extends WavebatchError {
+  readonly code = 'RECORD_ID_CLASH';
+  constructor(
+    readonly fileId: string,
+    readonly folderId: string,
+    fileName: string,
+  ) {
+    super(
+      `Record ids ${JSON.stringify(fileId)} and ${JSON.stringify(folderId)} cannot both have an output file: ` +
+        `${fileName} would be the first one's file and the second one's folder. Rename one of them ` +
+        '(or use outputs: { sink: jsonl }, whose shards hold any ids).',
+    );
+    this.name = 'OutputPathClashError';
+  }
+}
+
 /** Raised when an output file exists but is not a readable output document. */
 export class OutputCorruptError extends WavebatchError {
   readonly code = 'OUTPUT_CORRUPT';

@@ -1,4 +1,6 @@
-import { OutputSinkChangedError } from './errors.js';
+import { relative } from 'node:path';
+import { OutputPathClashError, OutputSinkChangedError } from './errors.js';
+import { FOLDER_NAMED_LIKE_A_FILE, idsFiledAtFoldersOf, outputPath } from './paths.js';
 import { OutputStore, type OutputDocument } from './output-store.js';
 import type { CommittedOutput, GroupWrite, OutputIndex, OutputRecovery, OutputSink } from './sink.js';
 
@@ -9,6 +11,9 @@ const WRITE_CONCURRENCY = 16;
  * means the group's files are written again (each replaces itself atomically).
  */
 const GROUP_SIZE = 64;
+
+/** Ids looked at per page when looking for paths that clash. */
+const CLASH_PAGE = 1000;
 
 /**
  * Outputs as one atomic JSON file per record, `<root>/<id>.json`: the filesystem-native layout, and
@@ -35,7 +40,31 @@ export class FilesSink implements OutputSink {
     const previous = await this.index.claimOutputSink('files');
     if (previous !== null) throw new OutputSinkChangedError('files', previous, this.root);
     await this.files.sweepTemp();
+    await this.refusePathClashes();
     return this.index.reconcileDone(this.files.listDone());
+  }
+
+  /**
+   * Stops at the first record whose output file would be another's folder (RECORD_ID_CLASH): the
+   * write of the second would fail after its request was paid for. Only ids with a folder named like
+   * an output file (rare) are looked at, found by one scan of the id index.
+   */
+  private async refusePathClashes(): Promise<void> {
+    let after = '';
+    for (;;) {
+      const folderIds = await this.index.idsMatching(FOLDER_NAMED_LIKE_A_FILE, after, CLASH_PAGE);
+      for (const folderId of folderIds) {
+        const [fileId] = await this.index.knownIds(idsFiledAtFoldersOf(folderId));
+        if (fileId !== undefined)
+          throw new OutputPathClashError(
+            fileId,
+            folderId,
+            relative(this.root, outputPath(this.root, fileId)),
+          );
+      }
+      if (folderIds.length < CLASH_PAGE) return;
+      after = folderIds[folderIds.length - 1] as string;
+    }
   }
 
   async writeGroup(documents: readonly OutputDocument[]): Promise<GroupWrite> {

@@ -42,6 +42,24 @@ export function outputPath(root: string, id: string): string {
   return path;
 }
 
+/**
+ * The ids whose output files would stand where `id`'s output needs a folder: `a.json/b` needs the
+ * folder `a.json`, and `a.json` is id `a`'s file. Both cannot exist on one disk.
+ */
+export function idsFiledAtFoldersOf(id: string): string[] {
+  const segments = id.split('/');
+  const filedThere: string[] = [];
+  for (let index = 0; index < segments.length - 1; index++) {
+    const segment = segments[index] as string;
+    if (segment.length > OUTPUT_SUFFIX.length && segment.endsWith(OUTPUT_SUFFIX))
+      filedThere.push([...segments.slice(0, index), segment.slice(0, -OUTPUT_SUFFIX.length)].join('/'));
+  }
+  return filedThere;
+}
+
+/** A GLOB (SQLite's, case-sensitive) matching the ids `idsFiledAtFoldersOf` may find a clash for. */
+export const FOLDER_NAMED_LIKE_A_FILE = `*${OUTPUT_SUFFIX}/*`;
+
 /** The hidden temp name a write goes through before its rename. */
 export function tempName(fileName: string, random: string): string {
   return `.${fileName}.${random}.tmp`;

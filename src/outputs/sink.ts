@@ -49,6 +49,10 @@ export interface CommittedOutput {
 export interface OutputIndex {
   /** Marks exactly these ids done (their output files exist) and every other done record pending. */
   reconcileDone(doneIds: AsyncIterable<string>): Promise<OutputRecovery>;
+  /** Record ids matching an SQLite GLOB pattern and sorting after `after`, in id order, at most `limit`. */
+  idsMatching(glob: string, after: string, limit: number): Promise<string[]>;
+  /** Which of `ids` are ids of records. */
+  knownIds(ids: readonly string[]): Promise<string[]>;
   /** Every shard's committed length, by shard number. */
   committedShards(): Promise<ShardCommit[]>;
   /**

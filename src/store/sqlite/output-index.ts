@@ -130,3 +130,17 @@ export function shardOutputs(
     .all(shard, afterOffset, limit) as Array<{ id: string; offset: number; length: number }>;
   return rows.map((row) => ({ id: row.id, location: { shard, offset: row.offset, length: row.length } }));
 }
+
+/** Record ids matching a GLOB and sorting after `after`, in id order (a scan of the id index). */
+export function idsMatching(db: Database.Database, glob: string, after: string, limit: number): string[] {
+  return db
+    .prepare('SELECT id FROM records WHERE id > ? AND id GLOB ? ORDER BY id LIMIT ?')
+    .pluck()
+    .all(after, glob, limit) as string[];
+}
+
+/** Which of `ids` are ids of records. */
+export function knownIds(db: Database.Database, ids: readonly string[]): string[] {
+  const lookup = db.prepare('SELECT 1 FROM records WHERE id = ?').pluck();
+  return ids.filter((id) => lookup.get(id) !== undefined);
+}

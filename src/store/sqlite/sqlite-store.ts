@@ -149,6 +149,14 @@ export class SqliteStore implements WorkloadStore {
     return recordSync.alignDoneWithOutputIds(this.db, this.stamp());
   }
 
+  async idsMatching(glob: string, after: string, limit: number): Promise<string[]> {
+    return outputIndex.idsMatching(this.db, glob, after, limit);
+  }
+
+  async knownIds(ids: readonly string[]): Promise<string[]> {
+    return outputIndex.knownIds(this.db, ids);
+  }
+
   async claimOutputSink(kind: OutputSinkKind): Promise<OutputSinkKind | null> {
     return outputIndex.claimOutputSink(this.db, kind);
   }
