@@ -50,6 +50,8 @@ export interface SettledFailure {
   promptHash: string | null;
   /** The attempt's event: logged with the failure, its type set to the outcome (retry / dead). */
   event?: InferenceEvent;
+  /** Its batch job ended EXPIRED: counts an expiry, not an attempt (see FailureInput.expiry). */
+  expiry?: boolean;
 }
 
 /**
@@ -125,6 +127,7 @@ export class RecordLifecycle {
           promptVersion: this.deps.prompt.version,
           promptHash: failure.promptHash,
           ...(failure.event ? { event: failure.event } : {}),
+          ...(failure.expiry ? { expiry: true } : {}),
         },
         this.deps.maxRetries,
         failure.retryable,

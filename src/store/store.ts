@@ -44,7 +44,10 @@ export interface StoredRecord extends WorkloadRecord {
 export type JobRecord = Pick<
   StoredRecord,
   'id' | 'chainId' | 'position' | 'predecessorId' | 'status' | 'jobId'
->;
+> & {
+  /** How many of its batch jobs ended EXPIRED since it was last done or requeued. */
+  expiries: number;
+};
 
 export interface JobRow {
   id: string;
@@ -103,6 +106,11 @@ export interface FailureInput {
   promptHash: string | null;
   /** The failure's event, logged in the same transaction when it applies (an attempt's type becomes the outcome). */
   event?: InferenceEvent;
+  /**
+   * Its batch job ended EXPIRED: counts an expiry instead of an attempt, and the record is
+   * dead-lettered once its expiries pass max_retries.
+   */
+  expiry?: boolean;
 }
 
 export interface FailureRow extends FailureInput {

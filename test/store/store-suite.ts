@@ -443,9 +443,18 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       expect(await store.getJob('job3')).toBeNull();
       expect((await store.getRecord('b/p1'))?.status).toBe('ready');
       expect((await store.getRecord('a/p1'))?.status).toBe('in_flight');
-      // What applying job1's results reads of its records: only who they are and where they stand.
+      // What applying job1's results reads of its records: who they are, where they stand, and how
+      // often their jobs expired (an EXPIRED job's message counts them).
       expect(await store.recordsInJob('job1')).toEqual([
-        { id: 'a/p1', chainId: 'a', position: 1, predecessorId: null, status: 'in_flight', jobId: 'job1' },
+        {
+          id: 'a/p1',
+          chainId: 'a',
+          position: 1,
+          predecessorId: null,
+          status: 'in_flight',
+          jobId: 'job1',
+          expiries: 0,
+        },
       ]);
       expect(await store.recordsInJob('job3')).toEqual([]);
 

@@ -1,7 +1,12 @@
 import { GeminiApiError, type BatchJobInfo } from '../../gemini/index.js';
 import type { JobRow, JobState } from '../../store/store.js';
 import { endsTheRun } from '../../runner/remote-api.js';
-import { failFailedJob, processSucceededJob, type ResultProcessingDeps } from './result-processing.js';
+import {
+  expireExpiredJob,
+  failFailedJob,
+  processSucceededJob,
+  type ResultProcessingDeps,
+} from './result-processing.js';
 import { MAX_STALL_CANCELS_PER_RECORD, type StallWatch } from './stall-policy.js';
 
 const REMOTE_TO_LOCAL: Record<BatchJobInfo['state'], JobState | null> = {
@@ -62,11 +67,15 @@ async function serviceJob(deps: ResultProcessingDeps, job: JobRow, remoteName: s
   // A FAILED job's records each count a failed attempt (dead-lettered once out of retries); a
   // CANCELLED or EXPIRED one's go back as they were: not their fault (a cancel, Google's queue).
   const failed = state === 'failed' ? await failFailedJob(deps, job, remote) : null;
+  // An EXPIRED one's count an expiry each, dead-lettered past max_retries expiries.
+  const expired = state === 'expired' ? await expireExpiredJob(deps, job, remote) : null;
   const released = failed
     ? failed.retried + failed.dead
-    : ended
-      ? await deps.store.releaseJobRecords(job.id, false)
-      : 0;
+    : expired
+      ? expired.retried + expired.dead
+      : ended
+        ? await deps.store.releaseJobRecords(job.id, false)
+        : 0;
   if (state !== job.state) {
     await deps.store.updateJobState(job.id, state, remote.error?.message ?? null);
     deps.emit({
@@ -96,7 +105,12 @@ async function serviceJob(deps: ResultProcessingDeps, job: JobRow, remoteName: s
       message: failed
         ? `Job ${job.id} ended FAILED${reason}; each of its records counts a failed attempt: ` +
           `${failed.retried} return to the queue, ${failed.dead} dead-lettered (out of retries).`
-        : `Job ${job.id} ended ${state.toUpperCase()}${reason}; ${released} records return to the queue.`,
+        : expired
+          ? `Job ${job.id} ended EXPIRED${reason}; ${expired.retried} records return to the queue, ` +
+            `${expired.dead} dead-lettered (job_expired): their jobs expired up to ${expired.mostExpiries} ` +
+            `times in a row, and past execution.max_retries (${deps.settings.maxRetries}) ` +
+            'expiries a record is dead-lettered (see `wavebatch failures`).'
+          : `Job ${job.id} ended ${state.toUpperCase()}${reason}; ${released} records return to the queue.`,
     });
     await forgetInputFile(deps, job);
     return true;

@@ -218,6 +218,45 @@ export async function failFailedJob(
   return settled;
 }
 
+/**
+ * Sends an EXPIRED job's records back to the queue without counting an attempt (Google's queue let
+ * the job expire, not the records), each expiry logged as a failure (`job_expired`) with its running
+ * count; a record whose jobs expired more than max_retries times is dead-lettered with it, so a job
+ * that always expires is not sent again for ever.
+ */
+export async function expireExpiredJob(
+  deps: ResultProcessingDeps,
+  job: JobRow,
+  remote: BatchJobInfo,
+): Promise<{ retried: number; dead: number; mostExpiries: number }> {
+  const members = new Map((await deps.store.jobMembers(job.id)).map((m) => [m.recordId, m]));
+  const reason = remote.error?.message ?? 'Google gave no reason';
+  const settled = { retried: 0, dead: 0, mostExpiries: 0 };
+  for (const record of await deps.store.recordsInJob(job.id)) {
+    const member = members.get(record.id);
+    if (!member || record.status !== 'in_flight' || record.jobId !== job.id) continue;
+    const expiries = record.expiries + 1;
+    settled.mostExpiries = Math.max(settled.mostExpiries, expiries);
+    const outcome = await deps.lifecycle.fail({
+      recordId: record.id,
+      flight: { lane: 'batch', jobId: job.id },
+      attempt: member.attempt,
+      cause: 'job_expired',
+      message:
+        `Job ${job.id} ended EXPIRED (${reason.replace(/\.$/, '')}): this record's jobs expired ${expiries} ` +
+        `time${expiries === 1 ? '' : 's'} in a row; an expiry counts no attempt, and past ` +
+        `execution.max_retries (${deps.settings.maxRetries}) expiries the record is dead-lettered.`,
+      raw: null,
+      retryable: true,
+      promptHash: member.promptHash,
+      expiry: true,
+    });
+    if (outcome === 'dead') settled.dead++;
+    else if (outcome === 'retry') settled.retried++;
+  }
+  return settled;
+}
+
 async function applyResult(
   deps: ResultProcessingDeps,
   job: JobRow,

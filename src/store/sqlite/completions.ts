@@ -16,7 +16,7 @@ export function completeRecords(
   commit: ShardCommit | null,
   at: string,
 ): number {
-  const settled = `UPDATE records SET status = 'done', redo = 0, job_id = NULL, request_id = NULL,
+  const settled = `UPDATE records SET status = 'done', redo = 0, expiries = 0, job_id = NULL, request_id = NULL,
          claimed_at = NULL, input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,
          output_shard = ?, output_offset = ?, output_length = ?, updated_at = ?`;
   const finishInJob = db.prepare(`${settled} WHERE id = ? AND status = 'in_flight' AND job_id = ?`);
@@ -92,21 +92,29 @@ export function failRecord(
     const row = (
       requestId !== null
         ? db
-            .prepare(`SELECT attempts FROM records WHERE id = ? AND status = 'in_flight' AND request_id = ?`)
+            .prepare(
+              `SELECT attempts, expiries FROM records WHERE id = ? AND status = 'in_flight' AND request_id = ?`,
+            )
             .get(failure.recordId, requestId)
         : failure.jobId === null
-          ? db.prepare(`SELECT attempts FROM records WHERE id = ? AND status = 'ready'`).get(failure.recordId)
+          ? db
+              .prepare(`SELECT attempts, expiries FROM records WHERE id = ? AND status = 'ready'`)
+              .get(failure.recordId)
           : db
-              .prepare(`SELECT attempts FROM records WHERE id = ? AND status = 'in_flight' AND job_id = ?`)
+              .prepare(
+                `SELECT attempts, expiries FROM records WHERE id = ? AND status = 'in_flight' AND job_id = ?`,
+              )
               .get(failure.recordId, failure.jobId)
-    ) as { attempts: number } | undefined;
+    ) as { attempts: number; expiries: number } | undefined;
     if (!row) return 'stale';
-    const attempts = row.attempts + 1;
-    const dead = !retryable || attempts > maxRetries;
+    // An expired job counts an expiry, not an attempt: its records' retries are kept for their answers.
+    const attempts = failure.expiry ? row.attempts : row.attempts + 1;
+    const expiries = failure.expiry ? row.expiries + 1 : row.expiries;
+    const dead = !retryable || (failure.expiry ? expiries : attempts) > maxRetries;
     db.prepare(
-      `UPDATE records SET status = ?, attempts = ?, job_id = NULL, request_id = NULL, claimed_at = NULL,
-           updated_at = ? WHERE id = ?`,
-    ).run(dead ? 'dead' : 'ready', attempts, at, failure.recordId);
+      `UPDATE records SET status = ?, attempts = ?, expiries = ?, job_id = NULL, request_id = NULL,
+           claimed_at = NULL, updated_at = ? WHERE id = ?`,
+    ).run(dead ? 'dead' : 'ready', attempts, expiries, at, failure.recordId);
     insertFailure(db, failure, dead, at);
     const outcome = dead ? 'dead' : 'retry';
     if (failure.event)

@@ -41,12 +41,12 @@ export function requeueDead(db: Database.Database, ids: string[] | undefined, at
     if (!ids) {
       return db
         .prepare(
-          `UPDATE records SET status = ${REQUEUED_STATUS}, attempts = 0, updated_at = ? WHERE status = 'dead'`,
+          `UPDATE records SET status = ${REQUEUED_STATUS}, attempts = 0, expiries = 0, updated_at = ? WHERE status = 'dead'`,
         )
         .run(at).changes;
     }
     const update = db.prepare(
-      `UPDATE records SET status = ${REQUEUED_STATUS}, attempts = 0, updated_at = ? WHERE status = 'dead' AND id = ?`,
+      `UPDATE records SET status = ${REQUEUED_STATUS}, attempts = 0, expiries = 0, updated_at = ? WHERE status = 'dead' AND id = ?`,
     );
     return ids.reduce((sum, id) => sum + update.run(at, id).changes, 0);
   })();
@@ -56,7 +56,7 @@ export function requeueDead(db: Database.Database, ids: string[] | undefined, at
 export function clearFailures(db: Database.Database): number {
   return writeTransaction(db, () => {
     const cleared = db.prepare('DELETE FROM failures').run().changes;
-    db.prepare('UPDATE records SET attempts = 0 WHERE attempts <> 0').run();
+    db.prepare('UPDATE records SET attempts = 0, expiries = 0 WHERE attempts <> 0 OR expiries <> 0').run();
     return cleared;
   })();
 }

@@ -412,4 +412,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN lane_reasons_json TEXT;
   `,
+  // 22: how many of a record's batch jobs ended EXPIRED since it was last done or requeued. An
+  // expiry counts no attempt (Google's queue, not the record), but a job that always expires was
+  // sent again for ever: past max_retries expiries the record is dead-lettered (job_expired).
+  `
+  ALTER TABLE records ADD COLUMN expiries INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

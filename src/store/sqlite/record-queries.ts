@@ -62,7 +62,8 @@ function walksInOrder(db: Database.Database, filter: RecordFilter): boolean {
 export function recordsInJob(db: Database.Database, jobId: string): JobRecord[] {
   return db
     .prepare(
-      `SELECT id, chain_id AS chainId, position, predecessor_id AS predecessorId, status, job_id AS jobId
+      `SELECT id, chain_id AS chainId, position, predecessor_id AS predecessorId, status, job_id AS jobId,
+              expiries
          FROM records WHERE job_id = ?`,
     )
     .all(jobId) as JobRecord[];
