@@ -116,6 +116,7 @@ export function failRecord(
            claimed_at = NULL, updated_at = ? WHERE id = ?`,
     ).run(dead ? 'dead' : 'ready', attempts, expiries, at, failure.recordId);
     insertFailure(db, failure, dead, at);
+    billFailedRow(db, failure);
     const outcome = dead ? 'dead' : 'retry';
     if (failure.event)
       insertEvents(db, [
@@ -123,6 +124,20 @@ export function failRecord(
       ]);
     return outcome;
   })();
+}
+
+/**
+ * Adds a failed batch row's billed tokens (its event's) to its job, as a completion's are: Google
+ * bills an answer that failed validation (invalid JSON, MAX_TOKENS, a safety block) like any other,
+ * and the job's tokens left them out, so `jobs` showed less than its job cost.
+ */
+function billFailedRow(db: Database.Database, failure: FailureInput): void {
+  const event = failure.event;
+  if (failure.jobId === null || (failure.requestId ?? null) !== null || event?.kind !== 'attempt') return;
+  if (event.inputTokens === 0 && event.outputTokens === 0) return;
+  db.prepare(
+    'UPDATE jobs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ? WHERE id = ?',
+  ).run(event.inputTokens, event.outputTokens, failure.jobId);
 }
 
 function insertFailure(db: Database.Database, failure: FailureInput, final: boolean, at: string): void {

@@ -1,0 +1,421 @@
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmulatorOptions, LedgerEntry } from '../../src/emulator/index.js';
+import { useEmulatedWorkload, type EmulatedWorkload } from '../fixtures/emulated-workload.js';
+import type { CatalogWorkloadOptions } from '../fixtures/catalog-workload.js';
+import { startFakeBraintrust, type FakeBraintrust } from '../fixtures/fake-braintrust.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../fixtures/otlp-receiver.js';
+
+/** Requests, tokens and cost, as the ledger bills them or a surface reports them. */
+interface Figures {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  thoughtsTokens: number;
+  costUsd: number;
+}
+
+const NONE: Figures = { requests: 0, inputTokens: 0, outputTokens: 0, thoughtsTokens: 0, costUsd: 0 };
+
+function add(sum: Figures, more: Partial<Figures>): Figures {
+  return {
+    requests: sum.requests + (more.requests ?? 0),
+    inputTokens: sum.inputTokens + (more.inputTokens ?? 0),
+    outputTokens: sum.outputTokens + (more.outputTokens ?? 0),
+    thoughtsTokens: sum.thoughtsTokens + (more.thoughtsTokens ?? 0),
+    costUsd: sum.costUsd + (more.costUsd ?? 0),
+  };
+}
+
+/** What the emulator billed, in all and per lane. */
+function billed(ledger: readonly LedgerEntry[]): { all: Figures; byLane: Map<string, Figures> } {
+  const byLane = new Map<string, Figures>();
+  let all = NONE;
+  for (const entry of ledger) {
+    const one = { requests: 1, ...entry };
+    all = add(all, one);
+    byLane.set(entry.lane, add(byLane.get(entry.lane) ?? NONE, one));
+  }
+  return { all, byLane };
+}
+
+/** Equal figures; costs to the nanodollar (sums of floating-point prices). */
+function expectFigures(surface: string, actual: Partial<Figures>, expected: Figures): void {
+  for (const key of ['requests', 'inputTokens', 'outputTokens', 'thoughtsTokens'] as const)
+    if (actual[key] !== undefined) expect.soft(actual[key], `${surface} ${key}`).toBe(expected[key]);
+  if (actual.costUsd !== undefined)
+    expect.soft(actual.costUsd, `${surface} costUsd`).toBeCloseTo(expected.costUsd, 9);
+}
+
+/** Every file under a folder, recursively. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+interface RecordCounts {
+  done: number;
+  dead: number;
+  pending: number;
+}
+
+interface AttemptEvent {
+  kind: string;
+  type: string;
+  lane: string;
+  recordId: string;
+  jobName: string | null;
+  cause: string | null;
+  requests: number | null;
+  inputTokens: number;
+  outputTokens: number;
+  thoughtsTokens: number;
+  costUsd: number | null;
+}
+
+/**
+ * Runs the workload once, with OpenTelemetry and Braintrust receiving, then reads every surface
+ * that reports its figures and checks each against the emulator's ledger and the files on disk.
+ */
+function crossCheck(
+  title: string,
+  options: {
+    emulator: EmulatorOptions;
+    workload: CatalogWorkloadOptions;
+    /** Before the run: faults by key, a config edit. */
+    prepare?: (workload: EmulatedWorkload) => void;
+    /** What the run must have met for the check to mean something. */
+    met: (ledger: readonly LedgerEntry[], events: readonly AttemptEvent[]) => void;
+  },
+) {
+  describe(title, () => {
+    const workload = useEmulatedWorkload({ emulator: options.emulator, workload: options.workload });
+    let receiver: OtlpReceiver;
+    let braintrust: FakeBraintrust;
+
+    beforeAll(async () => {
+      receiver = await startOtlpReceiver();
+      braintrust = await startFakeBraintrust();
+    });
+    afterAll(async () => {
+      await receiver.close();
+      await braintrust.close();
+    });
+
+    it('reports the same requests, tokens, cost and record counts on every surface', async () => {
+      options.prepare?.(workload);
+      const run = await workload.cli(['run', '--json'], {
+        env: {
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          BRAINTRUST_API_KEY: 'figures-bt-key',
+          BRAINTRUST_PROJECT: 'figures',
+          BRAINTRUST_APP_URL: braintrust.url,
+        },
+      });
+      expect(run.code, run.stderr).not.toBeNull();
+      const ledger = workload.emulator.ledger.entries();
+      const truth = billed(ledger);
+      const cli = async (args: string[]) => {
+        const result = await workload.cli(args);
+        expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+        return result.stdout;
+      };
+      // Every surface at once: each is a process of its own, reading the same finished store.
+      const [logText, statusText, runsText, report, jobsText, exportText, failuresText] = await Promise.all([
+        cli(['log', '--json', '--kind', 'attempt']),
+        cli(['status', '--json']),
+        cli(['runs', '--json']),
+        cli(['report']),
+        cli(['jobs', '--workload', '--json']),
+        cli(['export', '-q']),
+        cli(['failures', '--json']),
+      ]);
+      const events = logText
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as AttemptEvent);
+      options.met(ledger, events);
+
+      // The inference log, in all and per lane.
+      const logged = (lane?: string) =>
+        events
+          .filter((event) => lane === undefined || event.lane === lane)
+          .reduce(
+            (sum, event) =>
+              add(sum, { ...event, requests: event.requests ?? 1, costUsd: event.costUsd ?? 0 }),
+            NONE,
+          );
+      expectFigures('log', logged(), truth.all);
+      for (const [lane, figures] of truth.byLane) expectFigures(`log ${lane}`, logged(lane), figures);
+      expect.soft(new Set(events.map((event) => event.lane))).toEqual(new Set(truth.byLane.keys()));
+
+      // The run summary.
+      const summary = JSON.parse(run.stdout) as {
+        counts: { done: number; dead: number; total: number };
+        inputTokens: number;
+        outputTokens: number;
+        costUsd: number;
+        lanes: Record<string, { costUsd: number }>;
+      };
+      expectFigures('run --json', summary, truth.all);
+      for (const [lane, figures] of truth.byLane)
+        expect
+          .soft(summary.lanes[lane]?.costUsd, `run --json lanes.${lane}.costUsd`)
+          .toBeCloseTo(figures.costUsd, 9);
+
+      // status.
+      const status = JSON.parse(statusText) as {
+        records: {
+          total: number;
+          done: number;
+          dead: number;
+          inFlight: number;
+          ready: number;
+          blocked: number;
+        };
+        billed: Figures & { byLane: Record<string, Figures> };
+        cost: { soFar: number };
+        failures: { total: number };
+      };
+      expectFigures('status billed', status.billed, truth.all);
+      expect.soft(status.cost.soFar, 'status cost.soFar').toBeCloseTo(truth.all.costUsd, 9);
+      for (const [lane, figures] of truth.byLane)
+        expectFigures(`status billed.byLane.${lane}`, status.billed.byLane[lane] ?? NONE, figures);
+      expect.soft(Object.keys(status.billed.byLane).sort()).toEqual([...truth.byLane.keys()].sort());
+
+      // runs.
+      const runs = JSON.parse(runsText) as Array<{
+        totals: Figures & { counts: { done: number; dead: number; total: number } };
+      }>;
+      expect(runs).toHaveLength(1);
+      expectFigures('runs --json', runs[0]?.totals ?? NONE, truth.all);
+
+      // The report: its totals line and its per-lane table.
+      const tokensLine =
+        /([\d,]+) input, ([\d,]+) output \(([\d,]+) of them thinking\) tokens; \*\*\$([\d.]+)\*\*/.exec(
+          report,
+        );
+      const number = (text: string | undefined) => Number((text ?? 'NaN').replaceAll(',', ''));
+      expectFigures(
+        'report',
+        {
+          inputTokens: number(tokensLine?.[1]),
+          outputTokens: number(tokensLine?.[2]),
+          thoughtsTokens: number(tokensLine?.[3]),
+        },
+        truth.all,
+      );
+      expect.soft(number(tokensLine?.[4]), 'report cost').toBeCloseTo(truth.all.costUsd, 6);
+      const requestsLine = /(\d+) requests answered or failed in it/.exec(report);
+      expect.soft(number(requestsLine?.[1]), 'report requests').toBe(truth.all.requests);
+      for (const [lane, figures] of truth.byLane) {
+        const rows = report
+          .split('\n')
+          .filter((line) => line.startsWith(`| gemini-2.5-flash | ${lane} |`))
+          .map((line) => line.split('|').map((cell) => cell.trim()));
+        const sum = (column: number) =>
+          rows.reduce((total, row) => total + number(row[column]?.replace('$', '')), 0);
+        expect.soft(sum(5), `report ${lane} input`).toBe(figures.inputTokens);
+        expect.soft(sum(6), `report ${lane} output`).toBe(figures.outputTokens);
+        expect.soft(sum(7), `report ${lane} thinking`).toBe(figures.thoughtsTokens);
+        expect.soft(sum(8), `report ${lane} cost`).toBeCloseTo(figures.costUsd, 6);
+      }
+
+      // jobs: each batch job's billed tokens are its ledger entries'.
+      const jobs = JSON.parse(jobsText) as Array<{
+        remoteName: string | null;
+        inputTokens: number;
+        outputTokens: number;
+      }>;
+      for (const job of jobs) {
+        const ofJob = billed(ledger.filter((entry) => entry.batchName === job.remoteName)).all;
+        expect.soft(job.inputTokens, `jobs ${job.remoteName} inputTokens`).toBe(ofJob.inputTokens);
+        expect.soft(job.outputTokens, `jobs ${job.remoteName} outputTokens`).toBe(ofJob.outputTokens);
+      }
+
+      // OpenTelemetry: a span per attempt, and the cost counter.
+      const spans = receiver.spans().filter((span) => span.name.startsWith('generate_content'));
+      expect.soft(spans.length, 'spans').toBe(events.length);
+      const { requests: _spanRequests, ...spanFigures } = spans.reduce(
+        (sum, span) =>
+          add(sum, {
+            inputTokens: Number(span.attributes['gen_ai.usage.input_tokens']),
+            outputTokens: Number(span.attributes['gen_ai.usage.output_tokens']),
+            thoughtsTokens: Number(span.attributes['wavebatch.usage.thoughts_tokens']),
+            costUsd: Number(span.attributes['wavebatch.cost.usd'] ?? 0),
+          }),
+        NONE,
+      );
+      expectFigures('spans', spanFigures, truth.all);
+      const counted = receiver.sumPoints('wavebatch.cost');
+      // Cumulative series: the latest point of each series holds its sum.
+      const latest = new Map<string, number>();
+      for (const point of counted)
+        latest.set(JSON.stringify(point.attributes) + point.startTimeUnixNano, point.value);
+      expect
+        .soft(
+          [...latest.values()].reduce((sum, value) => sum + value, 0),
+          'metric wavebatch.cost',
+        )
+        .toBeCloseTo(truth.all.costUsd, 9);
+
+      // Braintrust: a row per attempt, with its tokens and cost.
+      const rows = braintrust.spans().filter((row) => row.span_attributes?.type === 'llm');
+      expect.soft(rows.length, 'braintrust rows').toBe(events.length);
+      const {
+        requests: _rowRequests,
+        thoughtsTokens: _rowThoughts,
+        ...rowFigures
+      } = rows.reduce(
+        (sum, row) =>
+          add(sum, {
+            inputTokens: row.metrics?.prompt_tokens ?? 0,
+            outputTokens: row.metrics?.completion_tokens ?? 0,
+            costUsd: row.metrics?.cost_usd ?? 0,
+          }),
+        NONE,
+      );
+      expectFigures('braintrust', rowFigures, truth.all);
+
+      // Record counts: status, the run summary, runs, the report, failures, export and the disk.
+      const counts: RecordCounts = {
+        done: status.records.done,
+        dead: status.records.dead,
+        pending: status.records.total - status.records.done - status.records.dead,
+      };
+      const countsOf = (c: { done: number; dead: number; total: number }) => ({
+        done: c.done,
+        dead: c.dead,
+        pending: c.total - c.done - c.dead,
+      });
+      expect.soft(countsOf(summary.counts), 'run --json counts').toEqual(counts);
+      expect
+        .soft(countsOf(runs[0]?.totals.counts ?? { done: 0, dead: 0, total: 0 }), 'runs counts')
+        .toEqual(counts);
+      const reportCount = (state: string) =>
+        number(new RegExp(`\\| ${state} \\| (\\d+) \\|`).exec(report)?.[1]);
+      expect
+        .soft(
+          {
+            done: reportCount('done'),
+            dead: reportCount('dead'),
+            pending: reportCount('total') - reportCount('done') - reportCount('dead'),
+          },
+          'report counts',
+        )
+        .toEqual(counts);
+      const onDisk = filesUnder(join(workload.root, 'out')).filter((path) => path.endsWith('.json'));
+      expect.soft(onDisk.length, 'outputs on disk').toBe(counts.done);
+      const exported = exportText.trim().split('\n').filter(Boolean);
+      expect.soft(exported.length, 'export lines').toBe(counts.done);
+      const failures = JSON.parse(failuresText) as Array<{ final: boolean; recordId: string }>;
+      expect
+        .soft(new Set(failures.filter((f) => f.final).map((f) => f.recordId)).size, 'failures final')
+        .toBe(counts.dead);
+      expect.soft(events.filter((event) => event.type === 'done').length, 'log done').toBe(counts.done);
+      expect
+        .soft(
+          new Set(events.filter((event) => event.type === 'dead').map((e) => e.recordId)).size,
+          'log dead',
+        )
+        .toBe(counts.dead);
+      // A synchronous try cut at MAX_TOKENS (or empty) and sent again is a `retry` in the log that
+      // counts no attempt, and no failure in the failure log.
+      const resent = (event: AttemptEvent) =>
+        event.jobName === null &&
+        event.type === 'retry' &&
+        ['max_tokens', 'empty'].includes(event.cause ?? '');
+      expect
+        .soft(failures.length, 'failures vs log')
+        .toBe(events.filter((event) => event.cause !== null && !resent(event)).length);
+      expect.soft(status.failures.total, 'status failures').toBe(failures.length);
+      // show: a dead record's history is its attempts in the log.
+      const dead = events.find((event) => event.type === 'dead');
+      if (dead) {
+        const shown = JSON.parse(await cli(['show', dead.recordId, '--json'])) as {
+          record: { status: string };
+          events: unknown[];
+        };
+        expect.soft(shown.record.status).toBe('dead');
+        expect
+          .soft(shown.events.length, 'show events')
+          .toBe(events.filter((event) => event.recordId === dead.recordId).length);
+      }
+      expect.soft(readFileSync(join(workload.root, 'state', 'report.md'), 'utf8')).toBe(report);
+    }, 60_000);
+  });
+}
+
+crossCheck('(a) batch with record faults, retries and dead letters', {
+  emulator: {
+    turnaroundMs: 20_000,
+    seed: 12,
+    faults: { rates: { invalid_json: 0.1, safety: 0.1, max_tokens: 0.1, request_error: 0.1 } },
+  },
+  workload: { books: 4, pages: 3, execution: { max_retries: 1, poll_interval: '200ms' } },
+  met: (ledger, events) => {
+    expect(events.some((event) => event.type === 'dead')).toBe(true);
+    expect(events.some((event) => event.type === 'retry')).toBe(true);
+    expect(new Set(ledger.map((entry) => entry.outcome)).size).toBeGreaterThan(2);
+  },
+});
+
+crossCheck('(b) Flex with answers cut at MAX_TOKENS and sent again, and refused requests', {
+  emulator: {
+    seed: 21,
+    faults: { rates: { max_tokens: 0.4 } },
+    responder: (call) =>
+      JSON.stringify(call.request).includes('page 2 of school1')
+        ? { error: { code: 400, status: 'INVALID_ARGUMENT', message: 'refused by the test' } }
+        : undefined,
+  },
+  workload: { books: 4, pages: 2, execution: { mode: 'flex', max_retries: 2 } },
+  prepare: (workload) =>
+    workload.editConfig(
+      '  name: gemini-2.5-flash\n',
+      '  name: gemini-2.5-flash\n  generation_config:\n    maxOutputTokens: 256\n',
+    ),
+  met: (ledger, events) => {
+    expect(ledger.length).toBeGreaterThan(events.filter((event) => event.type === 'done').length);
+    expect(events.some((event) => event.type === 'dead')).toBe(true);
+  },
+});
+
+crossCheck('(c) auto with a deadline, over several lanes', {
+  emulator: {
+    timeScale: 600,
+    seed: 33,
+    turnaroundMs: { min: 10 * 60_000, max: 30 * 60_000 },
+    tiers: { flex: { latencyMs: { min: 60_000, max: 5 * 60_000 } } },
+    faults: { rates: { invalid_json: 0.1 } },
+  },
+  workload: {
+    books: 6,
+    pages: 1,
+    pagesPerBook: [5, 1, 1, 1, 1, 1],
+    execution: { mode: 'auto', deadline: '30m', max_retries: 2, poll_interval: '1m' },
+  },
+  met: (ledger) => {
+    expect(new Set(ledger.map((entry) => entry.lane)).size).toBeGreaterThan(1);
+  },
+});
+
+crossCheck('(d) four records per request', {
+  emulator: { turnaroundMs: 20_000, seed: 44, faults: { rates: { invalid_json: 0.1, safety: 0.1 } } },
+  workload: {
+    books: 8,
+    pages: 2,
+    execution: { records_per_request: 4, max_retries: 1, poll_interval: '200ms' },
+  },
+  prepare: (workload) =>
+    writeFileSync(
+      join(workload.root, 'prompts', 'page', 'v1.jinja'),
+      '{% for r in records %}Item {{ r.id }}: transcribe page {{ r.page }} of {{ r.school }}.\n{% endfor %}',
+    ),
+  met: (ledger, events) => {
+    expect(ledger.length).toBeLessThan(events.length);
+  },
+});
