@@ -8,7 +8,7 @@ import { flightKeys, type Flight } from './flight.js';
 /** The part of the store the lifecycle changes: claims, completions and failures, nothing else. */
 export type LifecycleStore = Pick<
   WorkloadStore,
-  'claimReady' | 'releaseClaim' | 'completeRecords' | 'failRecord' | 'appendEvents'
+  'claimReady' | 'releaseClaim' | 'completeRecords' | 'failRecord' | 'logFailedTry'
 >;
 
 /** What the lifecycle reports: each settled attempt, with its event as the inference log stored it. */
@@ -154,7 +154,19 @@ export class RecordLifecycle {
    */
   logBilledTry(recordId: string, flight: Flight, event: InferenceEvent): Promise<void> {
     return this.serially(async () => {
-      await this.deps.store.appendEvents([event]);
+      // Filed as a failure too: `failures` and `status` count it, as the report's analysis does.
+      await this.deps.store.logFailedTry({
+        recordId,
+        ...flightKeys(flight),
+        attempt: event.attempt ?? 0,
+        cause: event.cause ?? 'unknown',
+        message: event.message ?? '',
+        raw: event.raw ?? null,
+        promptName: event.promptName ?? this.deps.prompt.name,
+        promptVersion: event.promptVersion ?? this.deps.prompt.version,
+        promptHash: event.promptHash ?? null,
+        event,
+      });
       this.deps.emit({
         type: 'record-failed',
         recordId,

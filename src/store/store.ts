@@ -473,6 +473,11 @@ export interface WorkloadStore
    * with neither, to a ready record.
    */
   failRecord(failure: FailureInput, maxRetries: number, retryable: boolean): Promise<FailureOutcome>;
+  /**
+   * Files a billed try that failed but whose request goes on (cut at MAX_TOKENS or empty, sent
+   * again): its failure (never final) and its event together; the record's state and attempts stay.
+   */
+  logFailedTry(failure: FailureInput & { event: InferenceEvent }): Promise<void>;
   /** Returns a finished job's records that are still in flight to `ready` (FAILED/EXPIRED/CANCELLED). */
   releaseJobRecords(jobId: string, countAttempt: boolean): Promise<number>;
 

@@ -127,6 +127,22 @@ export function failRecord(
 }
 
 /**
+ * Files a billed try whose request goes on (sent again) as a failure that is not final, with its
+ * event, in one transaction: the log had the try and the failure log not, so `failures` and
+ * `status` counted fewer failures than the report's failure analysis of the same run.
+ */
+export function logFailedTry(
+  db: Database.Database,
+  failure: FailureInput & { event: InferenceEvent },
+  at: string,
+): void {
+  writeTransaction(db, () => {
+    insertFailure(db, failure, false, at);
+    insertEvents(db, [failure.event]);
+  })();
+}
+
+/**
  * Adds a failed batch row's billed tokens (its event's) to its job, as a completion's are: Google
  * bills an answer that failed validation (invalid JSON, MAX_TOKENS, a safety block) like any other,
  * and the job's tokens left them out, so `jobs` showed less than its job cost.

@@ -344,6 +344,11 @@ export class SqliteStore implements WorkloadStore {
     return completions.failRecord(this.db, stored, maxRetries, retryable, this.stamp());
   }
 
+  async logFailedTry(failure: FailureInput & { event: InferenceEvent }): Promise<void> {
+    const stored = { ...failure, message: redact(failure.message), raw: redactNullable(failure.raw) };
+    completions.logFailedTry(this.db, stored, this.stamp());
+  }
+
   async releaseJobRecords(jobId: string, countAttempt: boolean): Promise<number> {
     return completions.releaseJobRecords(this.db, jobId, countAttempt, this.stamp());
   }
