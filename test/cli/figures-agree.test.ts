@@ -158,9 +158,16 @@ function crossCheck(
         inputTokens: number;
         outputTokens: number;
         costUsd: number;
-        lanes: Record<string, { costUsd: number }>;
+        lanes: Record<string, { costUsd: number; attempts: number; done: number }>;
       };
       expectFigures('run --json', summary, truth.all);
+      for (const lane of truth.byLane.keys()) {
+        const onLane = events.filter((event) => event.lane === lane);
+        expect.soft(summary.lanes[lane]?.attempts, `run --json lanes.${lane}.attempts`).toBe(onLane.length);
+        expect
+          .soft(summary.lanes[lane]?.done, `run --json lanes.${lane}.done`)
+          .toBe(onLane.filter((event) => event.type === 'done').length);
+      }
       for (const [lane, figures] of truth.byLane)
         expect
           .soft(summary.lanes[lane]?.costUsd, `run --json lanes.${lane}.costUsd`)
@@ -179,12 +186,39 @@ function crossCheck(
         billed: Figures & { byLane: Record<string, Figures> };
         cost: { soFar: number };
         failures: { total: number };
+        usage: { completedRecords: number; inputTokens: number; outputTokens: number };
       };
       expectFigures('status billed', status.billed, truth.all);
       expect.soft(status.cost.soFar, 'status cost.soFar').toBeCloseTo(truth.all.costUsd, 9);
       for (const [lane, figures] of truth.byLane)
         expectFigures(`status billed.byLane.${lane}`, status.billed.byLane[lane] ?? NONE, figures);
       expect.soft(Object.keys(status.billed.byLane).sort()).toEqual([...truth.byLane.keys()].sort());
+
+      // usage: the tokens of the successful requests, the completed records'.
+      const succeeded = events.filter((event) => event.type === 'done');
+      expect.soft(status.usage, 'status usage').toEqual({
+        completedRecords: succeeded.length,
+        inputTokens: succeeded.reduce((sum, event) => sum + event.inputTokens, 0),
+        outputTokens: succeeded.reduce((sum, event) => sum + event.outputTokens, 0),
+      });
+      const exportedUsage = exportText
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map(
+          (line) =>
+            (JSON.parse(line) as { meta: { usage: { inputTokens: number; outputTokens: number } } }).meta
+              .usage,
+        );
+      expect
+        .soft(
+          {
+            inputTokens: exportedUsage.reduce((sum, usage) => sum + usage.inputTokens, 0),
+            outputTokens: exportedUsage.reduce((sum, usage) => sum + usage.outputTokens, 0),
+          },
+          'export usage',
+        )
+        .toEqual({ inputTokens: status.usage.inputTokens, outputTokens: status.usage.outputTokens });
 
       // runs.
       const runs = JSON.parse(runsText) as Array<{
@@ -222,6 +256,16 @@ function crossCheck(
         expect.soft(sum(6), `report ${lane} output`).toBe(figures.outputTokens);
         expect.soft(sum(7), `report ${lane} thinking`).toBe(figures.thoughtsTokens);
         expect.soft(sum(8), `report ${lane} cost`).toBeCloseTo(figures.costUsd, 6);
+      }
+
+      // The report's jobs: each one's cost is its ledger entries'.
+      for (const line of report.split('\n').filter((row) => row.startsWith('| batches/'))) {
+        const cells = line.split('|').map((cell) => cell.trim());
+        const ofJob = billed(ledger.filter((entry) => entry.batchName === cells[1])).all;
+        expect
+          .soft(number(cells[7]?.replace('$', '')), `report job ${cells[1]} cost`)
+          .toBeCloseTo(ofJob.costUsd, 6);
+        expect.soft(number(cells[3]), `report job ${cells[1]} requests`).toBe(ofJob.requests);
       }
 
       // jobs: each batch job's billed tokens are its ledger entries'.
@@ -348,13 +392,18 @@ crossCheck('(a) batch with record faults, retries and dead letters', {
   emulator: {
     turnaroundMs: 20_000,
     seed: 12,
-    faults: { rates: { invalid_json: 0.1, safety: 0.1, max_tokens: 0.1, request_error: 0.1 } },
+    faults: {
+      rates: { invalid_json: 0.1, safety: 0.1, max_tokens: 0.1, request_error: 0.1 },
+      byKey: { 'ST/school1/1900/page_1': ['request_error'] },
+    },
   },
   workload: { books: 4, pages: 3, execution: { max_retries: 1, poll_interval: '200ms' } },
   met: (ledger, events) => {
     expect(events.some((event) => event.type === 'dead')).toBe(true);
     expect(events.some((event) => event.type === 'retry')).toBe(true);
     expect(new Set(ledger.map((entry) => entry.outcome)).size).toBeGreaterThan(2);
+    // An error row: failed, and not billed.
+    expect(events.some((event) => event.cause !== null && event.requests === 0)).toBe(true);
   },
 });
 
