@@ -56,6 +56,41 @@ function filesUnder(dir: string): string[] {
   });
 }
 
+/** The sums of the token-usage histogram by token type, over each series' latest (cumulative) point. */
+function tokenUsageSums(receiver: OtlpReceiver): { input: number; output: number } {
+  const latest = new Map<string, { type: string; sum: number }>();
+  for (const body of receiver.bodies.get('/v1/metrics') ?? []) {
+    const parsed = JSON.parse(body) as {
+      resourceMetrics: Array<{
+        scopeMetrics: Array<{
+          metrics: Array<{
+            name: string;
+            histogram?: {
+              dataPoints: Array<{
+                startTimeUnixNano: string;
+                sum?: number;
+                attributes?: Array<{ key: string; value: { stringValue?: string } }>;
+              }>;
+            };
+          }>;
+        }>;
+      }>;
+    };
+    for (const metric of parsed.resourceMetrics.flatMap((resource) =>
+      resource.scopeMetrics.flatMap((scope) => scope.metrics),
+    )) {
+      if (metric.name !== 'gen_ai.client.token.usage') continue;
+      for (const point of metric.histogram?.dataPoints ?? []) {
+        const type = point.attributes?.find((a) => a.key === 'gen_ai.token.type')?.value.stringValue ?? '';
+        latest.set(JSON.stringify(point.attributes) + point.startTimeUnixNano, { type, sum: point.sum ?? 0 });
+      }
+    }
+  }
+  const sumOf = (type: string) =>
+    [...latest.values()].filter((p) => p.type === type).reduce((sum, p) => sum + p.sum, 0);
+  return { input: sumOf('input'), output: sumOf('output') };
+}
+
 interface RecordCounts {
   done: number;
   dead: number;
@@ -333,6 +368,18 @@ function crossCheck(
           'metric wavebatch.cost',
         )
         .toBeCloseTo(truth.all.costUsd, 9);
+      const attemptsCounted = new Map<string, number>();
+      for (const point of receiver.sumPoints('wavebatch.attempts'))
+        attemptsCounted.set(JSON.stringify(point.attributes) + point.startTimeUnixNano, point.value);
+      expect
+        .soft(
+          [...attemptsCounted.values()].reduce((sum, value) => sum + value, 0),
+          'metric wavebatch.attempts',
+        )
+        .toBe(events.length);
+      const tokenSums = tokenUsageSums(receiver);
+      expect.soft(tokenSums.input, 'metric gen_ai.client.token.usage input').toBe(truth.all.inputTokens);
+      expect.soft(tokenSums.output, 'metric gen_ai.client.token.usage output').toBe(truth.all.outputTokens);
 
       // Braintrust: a row per attempt, with its tokens and cost.
       const rows = braintrust.spans().filter((row) => row.span_attributes?.type === 'llm');
