@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorOptions, LedgerEntry } from '../../src/emulator/index.js';
@@ -6,90 +6,15 @@ import { useEmulatedWorkload, type EmulatedWorkload } from '../fixtures/emulated
 import type { CatalogWorkloadOptions } from '../fixtures/catalog-workload.js';
 import { startFakeBraintrust, type FakeBraintrust } from '../fixtures/fake-braintrust.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../fixtures/otlp-receiver.js';
-
-/** Requests, tokens and cost, as the ledger bills them or a surface reports them. */
-interface Figures {
-  requests: number;
-  inputTokens: number;
-  outputTokens: number;
-  thoughtsTokens: number;
-  costUsd: number;
-}
-
-const NONE: Figures = { requests: 0, inputTokens: 0, outputTokens: 0, thoughtsTokens: 0, costUsd: 0 };
-
-function add(sum: Figures, more: Partial<Figures>): Figures {
-  return {
-    requests: sum.requests + (more.requests ?? 0),
-    inputTokens: sum.inputTokens + (more.inputTokens ?? 0),
-    outputTokens: sum.outputTokens + (more.outputTokens ?? 0),
-    thoughtsTokens: sum.thoughtsTokens + (more.thoughtsTokens ?? 0),
-    costUsd: sum.costUsd + (more.costUsd ?? 0),
-  };
-}
-
-/** What the emulator billed, in all and per lane. */
-function billed(ledger: readonly LedgerEntry[]): { all: Figures; byLane: Map<string, Figures> } {
-  const byLane = new Map<string, Figures>();
-  let all = NONE;
-  for (const entry of ledger) {
-    const one = { requests: 1, ...entry };
-    all = add(all, one);
-    byLane.set(entry.lane, add(byLane.get(entry.lane) ?? NONE, one));
-  }
-  return { all, byLane };
-}
-
-/** Equal figures; costs to the nanodollar (sums of floating-point prices). */
-function expectFigures(surface: string, actual: Partial<Figures>, expected: Figures): void {
-  for (const key of ['requests', 'inputTokens', 'outputTokens', 'thoughtsTokens'] as const)
-    if (actual[key] !== undefined) expect.soft(actual[key], `${surface} ${key}`).toBe(expected[key]);
-  if (actual.costUsd !== undefined)
-    expect.soft(actual.costUsd, `${surface} costUsd`).toBeCloseTo(expected.costUsd, 9);
-}
-
-/** Every file under a folder, recursively. */
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
-
-/** The sums of the token-usage histogram by token type, over each series' latest (cumulative) point. */
-function tokenUsageSums(receiver: OtlpReceiver): { input: number; output: number } {
-  const latest = new Map<string, { type: string; sum: number }>();
-  for (const body of receiver.bodies.get('/v1/metrics') ?? []) {
-    const parsed = JSON.parse(body) as {
-      resourceMetrics: Array<{
-        scopeMetrics: Array<{
-          metrics: Array<{
-            name: string;
-            histogram?: {
-              dataPoints: Array<{
-                startTimeUnixNano: string;
-                sum?: number;
-                attributes?: Array<{ key: string; value: { stringValue?: string } }>;
-              }>;
-            };
-          }>;
-        }>;
-      }>;
-    };
-    for (const metric of parsed.resourceMetrics.flatMap((resource) =>
-      resource.scopeMetrics.flatMap((scope) => scope.metrics),
-    )) {
-      if (metric.name !== 'gen_ai.client.token.usage') continue;
-      for (const point of metric.histogram?.dataPoints ?? []) {
-        const type = point.attributes?.find((a) => a.key === 'gen_ai.token.type')?.value.stringValue ?? '';
-        latest.set(JSON.stringify(point.attributes) + point.startTimeUnixNano, { type, sum: point.sum ?? 0 });
-      }
-    }
-  }
-  const sumOf = (type: string) =>
-    [...latest.values()].filter((p) => p.type === type).reduce((sum, p) => sum + p.sum, 0);
-  return { input: sumOf('input'), output: sumOf('output') };
-}
+import {
+  add,
+  billed,
+  expectFigures,
+  filesUnder,
+  NONE,
+  tokenUsageSums,
+  type Figures,
+} from '../fixtures/billed-figures.js';
 
 interface RecordCounts {
   done: number;
