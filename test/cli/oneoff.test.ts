@@ -1,5 +1,3 @@
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CommanderError } from 'commander';
@@ -10,6 +8,7 @@ import { jobsCommand } from '../../src/cli/commands/jobs.js';
 import { statusCommand } from '../../src/cli/commands/status.js';
 import { submitCommand } from '../../src/cli/commands/submit.js';
 import { sdkFor } from '../emulator/harness.js';
+import { startRecordingProxy } from '../fixtures/recording-proxy.js';
 import { exitCodeOf, oneoffWorld, request, SECRET_KEY, type OneoffWorld } from './oneoff-fixture.js';
 
 const MODEL = 'gemini-2.5-flash';
@@ -205,7 +204,17 @@ describe('wavebatch jobs / status / fetch / cancel against the emulator', () => 
     const w = (world = await oneoffWorld({ timeScale: 3600, turnaroundMs: 60_000 }));
     const name = await submit(w, 'plain.jsonl', ['plain']);
     await w.waitFor(name, ['SUCCEEDED']);
-    const hostile = await listingProxy(w.emulator.url, 'batches/../../escaped');
+    // An API whose job listings carry one more succeeded job, under a name that climbs out of --out.
+    const escaped = 'batches/../../escaped';
+    const hostile = await startRecordingProxy(w.emulator.url, {
+      rewrite: (call, body) => {
+        const page = body as { operations?: Array<Record<string, unknown>> };
+        const first = page.operations?.[0];
+        if (call.method !== 'GET' || !/\/batches(\?|$)/.test(call.path) || !first) return undefined;
+        const metadata = { ...(first.metadata as Record<string, unknown>), name: escaped };
+        return { ...page, operations: [...(page.operations ?? []), { ...first, name: escaped, metadata }] };
+      },
+    });
     try {
       const out = join(w.dir, 'deep', 'out');
       const printed = await w.run(fetchCommand, ['--all-pending', '-o', out, '--base-url', hostile.url]);
@@ -219,55 +228,3 @@ describe('wavebatch jobs / status / fetch / cancel against the emulator', () => 
     }
   });
 });
-
-/**
- * A proxy in front of the emulator whose job listings carry one more succeeded job, under `name`:
- * what an API at a base URL that is not Google's could list.
- */
-async function listingProxy(target: string, name: string): Promise<{ url: string; close(): Promise<void> }> {
-  const upstream = new URL(target);
-  const server: Server = createServer((incoming, answer) => {
-    const forwarded = httpRequest(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: incoming.method,
-        path: incoming.url,
-        headers: incoming.headers,
-      },
-      (response) => {
-        const listing = incoming.method === 'GET' && /\/batches(\?|$)/.test(incoming.url ?? '');
-        if (!listing) {
-          answer.writeHead(response.statusCode ?? 502, response.headers);
-          response.pipe(answer);
-          return;
-        }
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => {
-          const page = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-            operations?: Array<Record<string, unknown>>;
-          };
-          const first = page.operations?.[0];
-          if (first) {
-            const metadata = { ...(first.metadata as Record<string, unknown>), name, displayName: 'escaped' };
-            page.operations?.push({ ...first, name, metadata });
-          }
-          answer.writeHead(response.statusCode ?? 502, { 'content-type': 'application/json' });
-          answer.end(JSON.stringify(page));
-        });
-      },
-    );
-    forwarded.on('error', () => answer.destroy());
-    incoming.pipe(forwarded);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
