@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { StoredEvent } from '../../src/store/event-log.js';
 import { runCli } from '../fixtures/cli.js';
-import { loggedAttempts, runCliKilledAfter, writeFlexCatalog } from '../fixtures/killed-cli-run.js';
+import { killThenResume, loggedAttempts, writeFlexCatalog } from '../fixtures/killed-cli-run.js';
 import { startFakeBraintrust, type BraintrustRow, type FakeBraintrust } from '../fixtures/fake-braintrust.js';
 
 const GEMINI_KEY = 'bt-resume-gemini-key-61f0a2';
@@ -64,14 +64,13 @@ describe('Braintrust logging of a killed run', () => {
 
     // The uploads of the killed run never get an answer: whatever its SDK held is lost with it.
     braintrust.answerLogs('hold');
-    const end = await runCliKilledAfter(3, args, environment(braintrust));
-    expect(end.code).toBeNull();
-    killedRunAttempts = await loggedAttempts(root);
-
-    braintrust.answerLogs('ok');
-    const resumed = await runCli(args, { env: environment(braintrust) });
-    expect(resumed.code).toBe(0);
-    attempts = await loggedAttempts(root);
+    ({ killedRunAttempts, attempts } = await killThenResume({
+      root,
+      args,
+      env: environment(braintrust),
+      killAfter: 3,
+      beforeResume: () => braintrust.answerLogs('ok'),
+    }));
   }, 120_000);
 
   afterAll(async () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { StoredEvent } from '../../src/store/event-log.js';
 import { runCli } from '../fixtures/cli.js';
-import { loggedAttempts, runCliKilledAfter, writeFlexCatalog } from '../fixtures/killed-cli-run.js';
+import { killThenResume, loggedAttempts, writeFlexCatalog } from '../fixtures/killed-cli-run.js';
 import {
   startOtlpReceiver,
   type OtlpReceiver,
@@ -54,13 +54,7 @@ describe('OpenTelemetry export of a killed run', () => {
     const args = ['run', '-c', workload.configPath];
 
     // Killed once three attempts are logged: well before its SDK's 5 s batch would have sent them.
-    const end = await runCliKilledAfter(3, args, env);
-    expect(end.code).toBeNull();
-    killedRunAttempts = await loggedAttempts(root);
-
-    const resumed = await runCli(args, { env });
-    expect(resumed.code).toBe(0);
-    attempts = await loggedAttempts(root);
+    ({ killedRunAttempts, attempts } = await killThenResume({ root, args, env, killAfter: 3 }));
   }, 120_000);
 
   afterAll(async () => {

@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { StoredEvent } from '../../src/store/event-log.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
-import { runCli } from '../fixtures/cli.js';
-import { loggedAttempts, runCliKilledAfter } from '../fixtures/killed-cli-run.js';
+import { killThenResume } from '../fixtures/killed-cli-run.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../fixtures/otlp-receiver.js';
 
 const API_KEY = 'otel-run-spans-key-4321';
@@ -38,13 +37,7 @@ describe('OpenTelemetry run and job spans of a killed batch run', () => {
     const env = { GEMINI_API_KEY: API_KEY, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
     const args = ['run', '-c', workload.configPath];
 
-    const end = await runCliKilledAfter(1, args, env);
-    expect(end.code).toBeNull();
-    killedRunAttempts = await loggedAttempts(root);
-
-    const resumed = await runCli(args, { env });
-    expect(resumed.code).toBe(0);
-    attempts = await loggedAttempts(root);
+    ({ killedRunAttempts, attempts } = await killThenResume({ root, args, env, killAfter: 1 }));
   }, 120_000);
 
   afterAll(async () => {
