@@ -1,0 +1,264 @@
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import type { LedgerEntry } from '../../src/emulator/ledger.js';
+import type { Lane } from '../../src/lanes/lane.js';
+import { writeCatalogWorkload, type OutputSinkName } from '../fixtures/catalog-workload.js';
+import { catalogRecordOf } from '../fixtures/catalog-ledger.js';
+import { runCli } from '../fixtures/cli.js';
+import { readOutputs } from '../fixtures/output-reader.js';
+import { FAST_RETRY } from '../fixtures/session.js';
+
+// The batch soak's promise on the synchronous lanes: runners SIGKILLed at random moments, on Flex
+// alone and on `auto` mixing Batch, Flex and standard for a deadline, resumed until the run ends.
+// Then the outside observers (the emulator's ledger, the outputs on disk, the CLI's status and runs)
+// must show what the README's "What a kill costs, precisely" states: every record done once, its
+// chain's context intact, each kill costing at most one extra bill per request it caught in flight,
+// and every bill but those in the air at a kill counted by wavebatch. WB_SYNC_SOAK_SEED replays a seed.
+
+const CHILD = join(import.meta.dirname, '..', 'fixtures', 'run-child.ts');
+const SEED = Number(process.env.WB_SYNC_SOAK_SEED ?? Date.now() % 1_000_000);
+const KILL_ROUNDS = 5;
+const SYNC_CONCURRENCY = 4;
+const TIME_SCALE = 3_000;
+/** Longer than any call's emulated latency (Flex's 15 minutes at most). */
+const LONGEST_CALL_MS = 16 * 60_000;
+/** A runner still alive after this has stopped making progress: killed, and the test fails with its last lines. */
+const CHILD_DEADLINE_MS = 30_000;
+
+/** Deterministic uniform [0, 1) numbers from a seed (mulberry32). */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * When a runner is SIGKILLed: after its n-th record settled, then a few ms more; with 0 records,
+ * that many ms after it started (its start-up: claims released, sources synced, the first sends).
+ */
+interface KillPoint {
+  afterRecords: number;
+  extraMs: number;
+}
+
+const SETTLED = /"type":"(record-done|record-failed)"/;
+
+/** Runs the workload in a child; resolves whether it finished (true) or was killed (false). */
+function runChild(configPath: string, url: string, kill: KillPoint | null): Promise<boolean> {
+  const options = JSON.stringify({ retryPolicy: FAST_RETRY, syncRetryPolicy: FAST_RETRY });
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, configPath, url, options], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let finished = false;
+    let killed = false;
+    let stuck = false;
+    let settled = 0;
+    let timer: NodeJS.Timeout | undefined;
+    let stderr = '';
+    const lines: string[] = [];
+    const armKill = () =>
+      (timer = setTimeout(() => {
+        killed = !finished;
+        child.kill('SIGKILL');
+      }, kill?.extraMs));
+    if (kill?.afterRecords === 0) armKill();
+    const deadline = setTimeout(() => {
+      stuck = true;
+      child.kill('SIGKILL');
+    }, CHILD_DEADLINE_MS);
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      lines.push(line);
+      if (line.includes('"type":"summary"')) finished = true;
+      if (SETTLED.test(line)) settled += 1;
+      if (kill && !timer && settled >= kill.afterRecords) armKill();
+    });
+    child.on('exit', () => {
+      clearTimeout(timer);
+      clearTimeout(deadline);
+      if (stuck || (!finished && !killed))
+        reject(
+          new Error(
+            `runner ${stuck ? `still alive after ${CHILD_DEADLINE_MS} ms` : 'failed'} (seed ${SEED}, ` +
+              `kill ${JSON.stringify(kill)}); its last lines:\n${lines.slice(-20).join('\n')}\n${stderr.slice(-2000)}`,
+          ),
+        );
+      else resolve(finished);
+    });
+  });
+}
+
+/** Moves emulated time past every call's latency, then waits for the emulator to look at its clock (every 50 ms). */
+async function answerCallsInTheAir(advance: () => void): Promise<void> {
+  advance();
+  await new Promise((resolve) => setTimeout(resolve, 150));
+}
+
+interface Scenario {
+  name: string;
+  execution: Record<string, string | number>;
+  sink: OutputSinkName;
+  /** Lanes the ledger must show billed, so the soak really mixed them. */
+  lanes: Lane[];
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'mode flex', execution: { mode: 'flex' }, sink: 'files', lanes: ['flex'] },
+  {
+    name: 'mode auto with a deadline',
+    // Each chain's first steps by Batch while the rest still ends in time on Flex.
+    execution: { mode: 'auto', deadline: '70m' },
+    sink: 'jsonl',
+    lanes: ['batch', 'flex'],
+  },
+];
+
+describe.each(SCENARIOS)('sync fault soak, $name', (scenario) => {
+  let emulator: RunningEmulator | undefined;
+  let root = '';
+
+  afterAll(async () => {
+    await emulator?.close();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it(`kill -9 at random moments loses nothing and bills each kill at most one call per request in flight (seed ${SEED})`, async () => {
+    console.log(`sync fault soak (${scenario.name}): seed ${SEED}; replay with WB_SYNC_SOAK_SEED=${SEED}`);
+    const draw = random(SEED);
+    // Flex's 1-15 minutes in 20-300 real ms, batch jobs' 5-30 in 100-600: kills land mid-request.
+    // The emulated clock runs from a real clock the test moves ahead after a kill, so the calls the
+    // kill left in the air are answered, and billed, before the next run starts.
+    let skewMs = 0;
+    emulator = await startEmulator({
+      timeScale: TIME_SCALE,
+      realNow: () => Date.now() + skewMs,
+      seed: SEED,
+      turnaroundMs: { min: 5 * 60_000, max: 30 * 60_000 },
+      // Answers that fail and are sent again, billed each time: the kills meet retries too.
+      faults: { rates: { invalid_json: 0.06, empty: 0.04 } },
+    });
+    const pagesPerBook = Array.from({ length: 8 }, () => 2 + Math.floor(draw() * 5));
+    const workload = writeCatalogWorkload({
+      books: pagesPerBook.length,
+      pages: 1,
+      pagesPerBook,
+      execution: {
+        sync_concurrency: SYNC_CONCURRENCY,
+        poll_interval: '100ms',
+        max_concurrent_jobs: 2,
+        max_requests_per_job: 4,
+        max_retries: 6,
+        ...scenario.execution,
+      },
+      sink: scenario.sink,
+    });
+    root = workload.root;
+    const ids = workload.chains.flat();
+
+    // The ledger's entries billed while each run was alive, or after a kill (calls in the air).
+    const windows: Array<{ from: number; killed: boolean }> = [];
+    let finished = false;
+    for (let round = 0; round < KILL_ROUNDS + 3 && !finished; round++) {
+      // One kill in four during start-up (up to 1.5 s in: node and tsx load first), the others
+      // after 1 to 4 records settled, at a random instant of the work that follows.
+      const early = draw() < 0.25;
+      const kill =
+        round >= KILL_ROUNDS
+          ? null
+          : early
+            ? { afterRecords: 0, extraMs: 600 + Math.floor(draw() * 900) }
+            : { afterRecords: 1 + Math.floor(draw() * 4), extraMs: Math.floor(draw() * 60) };
+      windows.push({ from: emulator.ledger.entries().length, killed: false });
+      finished = await runChild(workload.configPath, emulator.url, kill);
+      (windows.at(-1) as { killed: boolean }).killed = !finished;
+      if (!finished) await answerCallsInTheAir(() => (skewMs += LONGEST_CALL_MS / TIME_SCALE));
+    }
+    const kills = windows.filter((w) => w.killed).length;
+    const context = `seed ${SEED}, ${kills} kills`;
+    expect(finished, context).toBe(true);
+    expect(kills, context).toBeGreaterThanOrEqual(3);
+
+    const ledger = emulator.ledger.entries();
+    const billedLanes = new Set(ledger.map((entry) => entry.lane));
+    for (const lane of scenario.lanes)
+      expect(billedLanes.has(lane), `${lane} billed (${context})`).toBe(true);
+
+    // Every record done exactly once in its output (a JSONL id twice would fail the read).
+    const outputs = readOutputs(join(root, 'out'), scenario.sink);
+    expect([...outputs.keys()].sort(), context).toEqual([...ids].sort());
+
+    // Chain context: every prompt billed for page N held page N-1's output's carry-over.
+    for (const chain of workload.chains)
+      for (let index = 1; index < chain.length; index++) {
+        const carried = outputs.get(chain[index - 1] as string)?.output.carry_over as string;
+        const prompts = ledger.filter((e) => catalogRecordOf(e) === chain[index]).map((e) => e.promptText);
+        expect(prompts.length).toBeGreaterThan(0);
+        for (const prompt of prompts) expect(prompt, `${chain[index]} (${context})`).toContain(carried);
+      }
+
+    // What a kill costs: every bill of a record but its last was a call a kill caught in flight (in
+    // the air, or answered and not settled yet): billed in a killed run's window, at most one per
+    // kill and record, and at most sync_concurrency per kill.
+    const windowOf = (index: number) => windows.findLastIndex((w) => w.from <= index);
+    // A failed answer (invalid JSON, empty) is billed and sent again by design: only the bills of
+    // answers that were good are bought again by a kill.
+    const billsOf = new Map<string, number[]>();
+    ledger.forEach((entry: LedgerEntry, index) => {
+      if (entry.outcome !== 'ok') return;
+      const id = catalogRecordOf(entry);
+      billsOf.set(id, [...(billsOf.get(id) ?? []), windowOf(index)]);
+    });
+    const lostPerKill = new Map<number, number>();
+    for (const [id, runs] of billsOf) {
+      const lost = runs.slice(0, -1);
+      const where = `${id} billed in runs ${runs.join(',')} (${context})`;
+      expect(
+        lost.every((run) => windows[run]?.killed),
+        where,
+      ).toBe(true);
+      expect(new Set(lost).size, where).toBe(lost.length);
+      for (const run of lost) lostPerKill.set(run, (lostPerKill.get(run) ?? 0) + 1);
+    }
+    for (const [run, lost] of lostPerKill)
+      expect(lost, `calls lost at the kill of run ${run} (${context})`).toBeLessThanOrEqual(SYNC_CONCURRENCY);
+
+    // Accounted: status and runs count every bill but those in the air at a kill.
+    emulator.setFaults({});
+    const env = { GEMINI_API_KEY: 'soak-key-not-secret' };
+    const status = await runCli(['status', '-c', workload.configPath, '--json'], { env });
+    expect(status.code, status.stderr).toBe(0);
+    const billed = (JSON.parse(status.stdout) as { billed: { requests: number } }).billed.requests;
+    const runs = await runCli(['runs', '-c', workload.configPath, '--json', '--limit', '100'], { env });
+    expect(runs.code, runs.stderr).toBe(0);
+    const history = JSON.parse(runs.stdout) as Array<{
+      totals: { requests: number } | null;
+      usage?: { requests: number } | null;
+    }>;
+    const inHistory = history.reduce(
+      (sum, run) => sum + (run.totals?.requests ?? run.usage?.requests ?? 0),
+      0,
+    );
+    const abandoned = ledger.length - billed;
+    expect(billed, `status counts no more than was billed (${context})`).toBeLessThanOrEqual(ledger.length);
+    expect(abandoned, `bills status does not count (${context})`).toBeLessThanOrEqual(
+      kills * SYNC_CONCURRENCY,
+    );
+    expect(inHistory, `runs agree with status (${context})`).toBe(billed);
+    const byLane = [...billedLanes].map((lane) => `${lane} ${ledger.filter((e) => e.lane === lane).length}`);
+    console.log(
+      `sync fault soak (${scenario.name}, seed ${SEED}): ${ids.length} records, ${kills} kills, ` +
+        `${ledger.length} bills (${byLane.join(', ')}), ${[...lostPerKill.values()].reduce((a, b) => a + b, 0)} ` +
+        `good answers lost at kills, ${abandoned} bills not counted by status`,
+    );
+  }, 90_000);
+});
