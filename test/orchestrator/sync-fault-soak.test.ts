@@ -144,8 +144,10 @@ describe.each(SCENARIOS)('sync fault soak, $name', (scenario) => {
       realNow: () => Date.now() + skewMs,
       seed: SEED,
       turnaroundMs: { min: 5 * 60_000, max: 30 * 60_000 },
-      // Answers that fail and are sent again, billed each time: the kills meet retries too.
-      faults: { rates: { invalid_json: 0.06, empty: 0.04 } },
+      // A busy Flex sheds a fifth of its calls (503, not billed, retried), and answers fail and are
+      // sent again, billed each time (cut at MAX_TOKENS: again at a larger limit): kills meet them too.
+      tiers: { flex: { shedRate: 0.2 } },
+      faults: { rates: { invalid_json: 0.06, empty: 0.04, max_tokens: 0.06 } },
     });
     const pagesPerBook = Array.from({ length: 8 }, () => 2 + Math.floor(draw() * 5));
     const workload = writeCatalogWorkload({
@@ -210,7 +212,7 @@ describe.each(SCENARIOS)('sync fault soak, $name', (scenario) => {
     // the air, or answered and not settled yet): billed in a killed run's window, at most one per
     // kill and record, and at most sync_concurrency per kill.
     const windowOf = (index: number) => windows.findLastIndex((w) => w.from <= index);
-    // A failed answer (invalid JSON, empty) is billed and sent again by design: only the bills of
+    // A failed answer (invalid JSON, empty, cut) is billed and sent again by design: only the bills of
     // answers that were good are bought again by a kill.
     const billsOf = new Map<string, number[]>();
     ledger.forEach((entry: LedgerEntry, index) => {
