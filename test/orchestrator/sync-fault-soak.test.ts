@@ -8,7 +8,7 @@ import type { LedgerEntry } from '../../src/emulator/ledger.js';
 import type { Lane } from '../../src/lanes/lane.js';
 import { writeCatalogWorkload, type OutputSinkName } from '../fixtures/catalog-workload.js';
 import { catalogRecordOf } from '../fixtures/catalog-ledger.js';
-import { runCli } from '../fixtures/cli.js';
+import { BIN, runCli } from '../fixtures/cli.js';
 import { readOutputs } from '../fixtures/output-reader.js';
 import { FAST_RETRY } from '../fixtures/session.js';
 
@@ -22,6 +22,7 @@ import { FAST_RETRY } from '../fixtures/session.js';
 const CHILD = join(import.meta.dirname, '..', 'fixtures', 'run-child.ts');
 const SEED = Number(process.env.WB_SYNC_SOAK_SEED ?? Date.now() % 1_000_000);
 const KILL_ROUNDS = 5;
+const CLI_ENV = { GEMINI_API_KEY: 'soak-key-not-secret' };
 const SYNC_CONCURRENCY = 4;
 const TIME_SCALE = 3_000;
 /** Longer than any call's emulated latency (Flex's 15 minutes at most). */
@@ -50,21 +51,49 @@ interface KillPoint {
   extraMs: number;
 }
 
-const SETTLED = /"type":"(record-done|record-failed)"/;
+/** A line of a runner's events (the library child's stdout, the CLI's JSON log) saying a record settled. */
+const SETTLED = /"(type|event)":"(record-done|record-failed)"/;
 
-/** Runs the workload in a child; resolves whether it finished (true) or was killed (false). */
-function runChild(configPath: string, url: string, kill: KillPoint | null): Promise<boolean> {
-  const options = JSON.stringify({ retryPolicy: FAST_RETRY, syncRetryPolicy: FAST_RETRY });
-  return new Promise((resolve, reject) => {
+/**
+ * The process a round runs: the library's runner (test/fixtures/run-child.ts, printing its events,
+ * then a summary) or the `wavebatch run` CLI (its JSON log at debug level on standard error, exit 0
+ * once finished), each pointed at the emulator.
+ */
+function spawnRun(via: 'runner' | 'cli', configPath: string, url: string) {
+  if (via === 'runner') {
+    const options = JSON.stringify({ retryPolicy: FAST_RETRY, syncRetryPolicy: FAST_RETRY });
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, configPath, url, options], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    return { child, events: child.stdout, finishedBy: (line: string) => line.includes('"type":"summary"') };
+  }
+  const args = [BIN, 'run', '-c', configPath, '--json', '--log-format', 'json', '--log-level', 'debug'];
+  const child = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1', ...CLI_ENV },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return {
+    child,
+    events: child.stderr,
+    finishedBy: (line: string) => line.includes('"event":"run-finished"'),
+  };
+}
+
+/** Runs the workload in a child; resolves whether it finished (true) or was killed (false). */
+function runChild(
+  via: 'runner' | 'cli',
+  configPath: string,
+  url: string,
+  kill: KillPoint | null,
+): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const { child, events, finishedBy } = spawnRun(via, configPath, url);
     let finished = false;
     let killed = false;
     let stuck = false;
     let settled = 0;
     let timer: NodeJS.Timeout | undefined;
-    let stderr = '';
+    let output = '';
     const lines: string[] = [];
     const armKill = () =>
       (timer = setTimeout(() => {
@@ -76,24 +105,25 @@ function runChild(configPath: string, url: string, kill: KillPoint | null): Prom
       stuck = true;
       child.kill('SIGKILL');
     }, CHILD_DEADLINE_MS);
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    createInterface({ input: child.stdout }).on('line', (line) => {
+    const other = events === child.stdout ? child.stderr : child.stdout;
+    other.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    createInterface({ input: events }).on('line', (line) => {
       lines.push(line);
-      if (line.includes('"type":"summary"')) finished = true;
+      if (finishedBy(line)) finished = true;
       if (SETTLED.test(line)) settled += 1;
       if (kill && !timer && settled >= kill.afterRecords) armKill();
     });
-    child.on('exit', () => {
+    child.on('exit', (code) => {
       clearTimeout(timer);
       clearTimeout(deadline);
-      if (stuck || (!finished && !killed))
+      if (stuck || (!finished && !killed) || (finished && via === 'cli' && code !== 0 && !killed))
         reject(
           new Error(
-            `runner ${stuck ? `still alive after ${CHILD_DEADLINE_MS} ms` : 'failed'} (seed ${SEED}, ` +
-              `kill ${JSON.stringify(kill)}); its last lines:\n${lines.slice(-20).join('\n')}\n${stderr.slice(-2000)}`,
+            `${via} ${stuck ? `still alive after ${CHILD_DEADLINE_MS} ms` : `failed (exit ${code})`} (seed ${SEED}, ` +
+              `kill ${JSON.stringify(kill)}); its last lines:\n${lines.slice(-20).join('\n')}\n${output.slice(-2000)}`,
           ),
         );
-      else resolve(finished);
+      else resolve(finished && !killed);
     });
   });
 }
@@ -108,17 +138,33 @@ interface Scenario {
   name: string;
   execution: Record<string, string | number>;
   sink: OutputSinkName;
+  /**
+   * Flex calls shed. The CLI waits Google's real backoff before sending a shed call again (a second
+   * or so), where the library's runner here is given a fast one: the CLI's runs meet fewer.
+   */
+  flexShedRate: number;
+  /** What is killed: the library's runner in a child, or the `wavebatch run` CLI. */
+  via: 'runner' | 'cli';
   /** Lanes the ledger must show billed, so the soak really mixed them. */
   lanes: Lane[];
 }
 
 const SCENARIOS: Scenario[] = [
-  { name: 'mode flex', execution: { mode: 'flex' }, sink: 'files', lanes: ['flex'] },
+  {
+    name: 'mode flex',
+    execution: { mode: 'flex' },
+    sink: 'files',
+    via: 'runner',
+    flexShedRate: 0.2,
+    lanes: ['flex'],
+  },
   {
     name: 'mode auto with a deadline',
     // Each chain's first steps by Batch while the rest still ends in time on Flex.
     execution: { mode: 'auto', deadline: '70m' },
     sink: 'jsonl',
+    via: 'cli',
+    flexShedRate: 0.03,
     lanes: ['batch', 'flex'],
   },
 ];
@@ -144,10 +190,11 @@ describe.each(SCENARIOS)('sync fault soak, $name', (scenario) => {
       realNow: () => Date.now() + skewMs,
       seed: SEED,
       turnaroundMs: { min: 5 * 60_000, max: 30 * 60_000 },
-      // A busy Flex sheds a fifth of its calls (503, not billed, retried), and answers fail and are
-      // sent again, billed each time (cut at MAX_TOKENS: again at a larger limit): kills meet them too.
-      tiers: { flex: { shedRate: 0.2 } },
-      faults: { rates: { invalid_json: 0.06, empty: 0.04, max_tokens: 0.06 } },
+      // A busy Flex sheds calls (503, not billed, retried), and answers fail and are sent again,
+      // billed each time: kills meet them too. (Not MAX_TOKENS: with no output limit set, a second
+      // cut is at the cap and dead-letters its record, as documented.)
+      tiers: { flex: { shedRate: scenario.flexShedRate } },
+      faults: { rates: { invalid_json: 0.06, empty: 0.04 } },
     });
     const pagesPerBook = Array.from({ length: 8 }, () => 2 + Math.floor(draw() * 5));
     const workload = writeCatalogWorkload({
@@ -163,6 +210,7 @@ describe.each(SCENARIOS)('sync fault soak, $name', (scenario) => {
         ...scenario.execution,
       },
       sink: scenario.sink,
+      extraYaml: `api:\n  base_url: ${emulator.url}`,
     });
     root = workload.root;
     const ids = workload.chains.flat();
@@ -181,7 +229,7 @@ describe.each(SCENARIOS)('sync fault soak, $name', (scenario) => {
             ? { afterRecords: 0, extraMs: 600 + Math.floor(draw() * 900) }
             : { afterRecords: 1 + Math.floor(draw() * 4), extraMs: Math.floor(draw() * 60) };
       windows.push({ from: emulator.ledger.entries().length, killed: false });
-      finished = await runChild(workload.configPath, emulator.url, kill);
+      finished = await runChild(scenario.via, workload.configPath, emulator.url, kill);
       (windows.at(-1) as { killed: boolean }).killed = !finished;
       if (!finished) await answerCallsInTheAir(() => (skewMs += LONGEST_CALL_MS / TIME_SCALE));
     }
@@ -194,6 +242,10 @@ describe.each(SCENARIOS)('sync fault soak, $name', (scenario) => {
     const billedLanes = new Set(ledger.map((entry) => entry.lane));
     for (const lane of scenario.lanes)
       expect(billedLanes.has(lane), `${lane} billed (${context})`).toBe(true);
+
+    // No dead letter: each record had retries enough for its faults (a kill counts no attempt).
+    const failures = await runCli(['failures', '-c', workload.configPath, '--dead'], { env: CLI_ENV });
+    expect(failures.stdout + failures.stderr, `dead letters (${context})`).not.toMatch(/ST\/school/);
 
     // Every record done exactly once in its output (a JSONL id twice would fail the read).
     const outputs = readOutputs(join(root, 'out'), scenario.sink);
@@ -212,7 +264,7 @@ describe.each(SCENARIOS)('sync fault soak, $name', (scenario) => {
     // the air, or answered and not settled yet): billed in a killed run's window, at most one per
     // kill and record, and at most sync_concurrency per kill.
     const windowOf = (index: number) => windows.findLastIndex((w) => w.from <= index);
-    // A failed answer (invalid JSON, empty, cut) is billed and sent again by design: only the bills of
+    // A failed answer (invalid JSON, empty) is billed and sent again by design: only the bills of
     // answers that were good are bought again by a kill.
     const billsOf = new Map<string, number[]>();
     ledger.forEach((entry: LedgerEntry, index) => {
@@ -236,7 +288,7 @@ describe.each(SCENARIOS)('sync fault soak, $name', (scenario) => {
 
     // Accounted: status and runs count every bill but those in the air at a kill.
     emulator.setFaults({});
-    const env = { GEMINI_API_KEY: 'soak-key-not-secret' };
+    const env = CLI_ENV;
     const status = await runCli(['status', '-c', workload.configPath, '--json'], { env });
     expect(status.code, status.stderr).toBe(0);
     const billed = (JSON.parse(status.stdout) as { billed: { requests: number } }).billed.requests;
