@@ -62,12 +62,20 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
   const runActive = holder !== null && !abandoned(holder, clock.now());
   const lease: HeldLease | null = options.fix ? await takeLease(store, { clock, purpose: 'doctor' }) : null;
   try {
-    const remote = options.api ? await listRemote(options.api) : null;
+    // An API that refuses (a key not valid, an unreachable base URL) is a finding of its own: the
+    // local checks are reported all the same (it ended doctor with that error alone).
+    const listed = options.api
+      ? await listRemote(options.api).then(
+          (found) => ({ found }),
+          (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+        )
+      : null;
+    const remote = listed && 'found' in listed ? listed.found : null;
     if (!remote)
       findings.push({
         check: 'remote-jobs',
-        ok: true,
-        message: `remote jobs and files not checked: ${options.apiUnavailable ?? 'no API'}`,
+        ok: listed === null,
+        message: `remote jobs and files not checked: ${listed && 'error' in listed ? listed.error : (options.apiUnavailable ?? 'no API')}`,
       });
     const prefix = jobNamePrefix(options.workload, await store.storeId());
     const ours = remote?.jobs.filter((job) => isOwnJobName(prefix, job.displayName)) ?? null;
