@@ -45,7 +45,9 @@ describe('the advice of an unreachable API names what chooses the API root', () 
     await new SqliteStore({ path: join(workload.root, 'state', 'state.db') }).close();
     const result = await runCli(['doctor', '-c', workload.configPath], { env });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(
+    // A finding of its own, beside the local checks.
+    expect(result.stdout).toMatch(/remote-jobs\s+PROBLEM\s+remote jobs and files not checked: /);
+    expect(result.stdout).toContain(
       'Could not reach the API; check the network or api.base_url / --base-url / WAVEBATCH_BASE_URL.\n',
     );
   });
