@@ -14,6 +14,8 @@ import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import type { LoadedConfig } from '../../src/config/index.js';
 import { WorkloadService } from '../../src/service/index.js';
+import { exportOutputsParquet } from '../../src/outputs/export-parquet.js';
+import type { OutputDocument } from '../../src/outputs/index.js';
 
 /** One command's time beside its bare loop's, over `items` (records, events or outputs). */
 export interface CommandFigure {
@@ -124,6 +126,15 @@ export async function measureCommands(config: LoadedConfig): Promise<CommandFigu
       }),
       ceiling: 'every shard line parsed and written again',
     });
+    figures.push({
+      name: 'export --format parquet',
+      items: records,
+      ms: await timed(() => service.exportOutputs('parquet', nowhere())),
+      ceilingMs: await timed(() =>
+        exportOutputsParquet({ documents: () => shardDocuments(outputFolder) }, nowhere()),
+      ),
+      ceiling: 'every shard line parsed and encoded by the same Parquet writer',
+    });
     // Last: it empties the inference log. Its bare loop, first: the same rows deleted and rolled back.
     const cutOff = new Date(Date.now() + 60_000);
     const ceilingMs = await timed(async () => {
@@ -152,6 +163,14 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await work();
   return performance.now() - started;
+}
+
+/** Every document of the output folder's shards, in shard order, parsed from its line. */
+async function* shardDocuments(folder: string): AsyncIterable<OutputDocument> {
+  for (const name of (await readdir(folder)).filter((n) => n.endsWith('.jsonl')).sort()) {
+    for await (const line of createInterface({ input: createReadStream(join(folder, name)) }))
+      if (line !== '') yield JSON.parse(line) as OutputDocument;
+  }
 }
 
 /** Every line of the output folder's shards, in shard order. */

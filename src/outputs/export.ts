@@ -5,10 +5,14 @@ import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import { OutputStore, type OutputDocument } from './output-store.js';
 import type { OutputSink } from './sink.js';
+import { exportOutputsParquet } from './export-parquet.js';
 import { makeFolder } from '../make-folder.js';
 
-/** Export formats: one JSON document per line, or a flat CSV with the output as a JSON cell. */
-export type ExportFormat = 'jsonl' | 'csv';
+/**
+ * Export formats: one JSON document per line, a flat CSV with the output as a JSON cell, or a
+ * Parquet file with the CSV's columns (binary).
+ */
+export type ExportFormat = 'jsonl' | 'csv' | 'parquet';
 
 /** Characters sent to the export at a time when its stream does not say its buffer's size. */
 const DEFAULT_BUFFER_BYTES = 65_536;
@@ -29,7 +33,7 @@ const CSV_COLUMNS = [
 
 /**
  * Streams every output document of a sink to `out`, a buffer's worth at a time with backpressure
- * (files in directory order, JSONL shards in shard order). Returns how many were written; a corrupt
+ * (files in directory order, JSONL shards in shard order; Parquet a row group at a time). Returns how many were written; a corrupt
  * file or line stops the export with OUTPUT_CORRUPT.
  */
 export async function exportOutputs(
@@ -37,6 +41,7 @@ export async function exportOutputs(
   format: ExportFormat,
   out: NodeJS.WritableStream,
 ): Promise<number> {
+  if (format === 'parquet') return exportOutputsParquet(sink, out);
   let count = 0;
   if (format === 'csv') await send(out, stringify([[...CSV_COLUMNS]]));
   // Documents are sent a stream buffer's worth at a time: a write per document was a million writes

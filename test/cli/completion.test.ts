@@ -35,7 +35,14 @@ describe('wavebatch completion', () => {
     expect(bash('wavebatch', 'e')).toEqual(['emulator', 'estimate', 'export']);
     expect(bash('wavebatch', 'status', '--w')).toEqual(['--watch']);
     expect(bash('wavebatch', 'jobs', '--state', 'r')).toEqual(['running']);
-    expect(bash('wavebatch', 'export', '-f', '')).toEqual(['jsonl', 'csv', 'chains', 'files', 'assembled']);
+    expect(bash('wavebatch', 'export', '-f', '')).toEqual([
+      'jsonl',
+      'csv',
+      'parquet',
+      'chains',
+      'files',
+      'assembled',
+    ]);
     expect(bash('wavebatch', 'config', '')).toContain('check');
     expect(bash('wavebatch', 'config', 'check', '--j')).toEqual(['--json']);
     // A path or an id: left to the shell's file-name completion.

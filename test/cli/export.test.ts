@@ -1,10 +1,13 @@
-import { readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OUTPUT_SINKS } from '../fixtures/catalog-workload.js';
 import { readOutputs } from '../fixtures/output-reader.js';
-import { runCli, startCli } from '../fixtures/cli.js';
+import { BIN, runCli, startCli } from '../fixtures/cli.js';
 import { useEmulatedWorkload } from '../fixtures/emulated-workload.js';
 
 interface Document {
@@ -57,6 +60,49 @@ describe.each(OUTPUT_SINKS)('wavebatch export, %s output sink', (sink) => {
     const row = rows.find((entry) => entry.id === chains[0]?.[1]);
     expect(JSON.parse(row?.output ?? '')).toEqual(onDisk(chains[0]?.[1] as string).output);
     expect(row?.prompt_version).toBe('v1');
+  });
+
+  it('writes a Parquet file, to -o or to a redirected standard output, that a Parquet reader reads back as the outputs on disk', async () => {
+    const file = join(root, 'outputs.parquet');
+    const result = await runCli(['export', '-f', 'parquet', '-o', file, '-c', configPath], { env });
+    expect(result).toMatchObject({ code: 0, stdout: '', stderr: `exported 4 outputs to ${file}\n` });
+    const rows = await parquetReadObjects({ file: await asyncBufferFromFile(file) });
+    expect(rows.map((row) => row.id).sort()).toEqual([...(chains[0] as string[]), chains[1]?.[0]].sort());
+    for (const row of rows) {
+      const document = onDisk(row.id as string);
+      expect(row).toMatchObject({ output: document.output, prompt_version: 'v1' });
+      expect(row.completed_at).toEqual(
+        new Date((document.meta as unknown as { completedAt: string }).completedAt),
+      );
+    }
+
+    // `wavebatch export -f parquet > file`: standard output is the file.
+    const redirected = join(root, 'redirected.parquet');
+    const fd = openSync(redirected, 'w');
+    const child = spawn(process.execPath, [BIN, 'export', '-f', 'parquet', '-q', '-c', configPath], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', fd, 'ignore'],
+    });
+    const [code] = (await once(child, 'close')) as [number];
+    closeSync(fd);
+    expect(code).toBe(0);
+    expect(await parquetReadObjects({ file: await asyncBufferFromFile(redirected) })).toEqual(
+      await parquetReadObjects({ file: await asyncBufferFromFile(file) }),
+    );
+  });
+
+  it('refuses to write Parquet to a terminal, and names what to do instead', () => {
+    // `script` gives the command a terminal for its standard output (util-linux, in every Debian).
+    const command = [process.execPath, BIN, 'export', '-f', 'parquet', '-c', configPath]
+      .map((word) => `'${word}'`)
+      .join(' ');
+    const onTerminal = spawnSync('script', ['-qec', command, '/dev/null'], {
+      env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...env },
+      encoding: 'utf8',
+    });
+    expect(onTerminal.status).toBe(2);
+    expect(onTerminal.stdout).toContain('--format parquet writes a binary file: give --out <file>');
+    expect(onTerminal.stdout).not.toContain('PAR1');
   });
 
   it('writes a CSV row per chain: levels, counts, and each output field merged in page order', async () => {

@@ -3,18 +3,21 @@ import { Command, Option } from 'commander';
 import { configOption } from '../config-option.js';
 import { withWorkloadServiceOrEmpty } from '../workload-service.js';
 
-const FORMATS = ['jsonl', 'csv', 'chains', 'files', 'assembled'] as const;
+const FORMATS = ['jsonl', 'csv', 'parquet', 'chains', 'files', 'assembled'] as const;
 type Format = (typeof FORMATS)[number];
 
-/** `wavebatch export`: the outputs as JSON Lines, CSV, a CSV per chain, or bare JSON files. */
+/** `wavebatch export`: the outputs as JSON Lines, CSV, Parquet, a CSV per chain, or bare JSON files. */
 export function exportCommand(): Command {
   return new Command('export')
-    .description('Export the outputs: JSON Lines, a CSV per record, a CSV per chain, or bare JSON files')
+    .description(
+      'Export the outputs: JSON Lines, a CSV or Parquet row per record, a CSV per chain, or bare JSON files',
+    )
     .addOption(configOption())
     .addOption(
       new Option(
         '-f, --format <format>',
         'jsonl (one document with its metadata per line), csv (a row per record), ' +
+          'parquet (the csv columns in a Parquet file: id, output as JSON, prompt, model, job, tokens, time), ' +
           'chains (a row per chain, its outputs merged in page order), files (<out>/<id>.json, the output alone), ' +
           'assembled (a document per chain in position order, as outputs.assemble; into --out or outputs.assemble.path)',
       )
@@ -29,6 +32,7 @@ export function exportCommand(): Command {
     .addHelpText(
       'after',
       '\nExamples:\n  wavebatch export > outputs.jsonl\n  wavebatch export -f csv -o outputs.csv' +
+        '\n  wavebatch export -f parquet -o outputs.parquet' +
         '\n  wavebatch export -f chains -o books.csv\n  wavebatch export -f files -o clean/' +
         '\n  wavebatch export -f assembled -o books/',
     )
@@ -40,6 +44,12 @@ export function exportCommand(): Command {
         // A usage error (exit code 2), before anything is opened or written.
         if (options.format === 'files' && !options.out)
           command.error('error: --format files needs --out <folder>', { exitCode: 2 });
+        // Parquet is binary: on a terminal it would be noise, and could leave it in a strange state.
+        if (options.format === 'parquet' && !options.out && process.stdout.isTTY)
+          command.error(
+            'error: --format parquet writes a binary file: give --out <file> or redirect standard output',
+            { exitCode: 2 },
+          );
         const count = await withWorkloadServiceOrEmpty(options.config, async (service) => {
           if (options.format === 'files') return service.exportOutputFiles(options.out as string);
           if (options.format === 'assembled') return service.exportAssembled(options.out);
