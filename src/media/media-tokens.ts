@@ -45,15 +45,52 @@ export const ASSUMED_AUDIO_BYTES_PER_SECOND = 16_000;
 export const ASSUMED_VIDEO_BYTES_PER_SECOND = 250_000;
 
 /**
+ * The clip of an audio or video part: Part.videoMetadata ("the start and end offsets for clipping
+ * and the frame rate"; fps defaults to 1.0 and lies in (0, 24]) or Part.audioMetadata (start and
+ * end offsets "relative to the start of the audio stream"), as the REST reference and
+ * @google/genai 3.6's VideoMetadata and AudioMetadata define them. Offsets are
+ * google.protobuf.Duration strings such as "40s" or "1.5s".
+ */
+export interface MediaClip {
+  startOffset?: unknown;
+  endOffset?: unknown;
+  fps?: unknown;
+}
+
+/** Tokens of one video frame at the default media resolution (DOCS vision and video pages). */
+export const TOKENS_PER_VIDEO_FRAME = 258;
+
+/**
  * Tokens of an audio or video file: its seconds (read from its container's headers by
  * media-duration.ts, else its size over the assumed byte rate) times Gemini's rate per second,
- * rounded up.
+ * rounded up. A `clip` counts only the seconds between its offsets; a video's fps changes the
+ * frames sampled a second: Google's 263 tokens a second are one frame of 258 (the default fps is 1)
+ * and 5 more a second, so at `fps` a second of video counts 258 × fps + 5.
  */
-export function timedMediaTokens(kind: 'audio' | 'video', bytes: Uint8Array): number {
-  const seconds = mediaDurationSeconds(bytes);
-  return seconds === undefined
-    ? timedMediaTokensOfSize(kind, bytes.byteLength)
-    : Math.ceil(seconds * (kind === 'audio' ? AUDIO_TOKENS_PER_SECOND : VIDEO_TOKENS_PER_SECOND));
+export function timedMediaTokens(kind: 'audio' | 'video', bytes: Uint8Array, clip?: MediaClip): number {
+  const seconds = clippedSeconds(mediaDurationSeconds(bytes) ?? assumedSeconds(kind, bytes.byteLength), clip);
+  if (kind === 'audio') return Math.ceil(seconds * AUDIO_TOKENS_PER_SECOND);
+  const fps = typeof clip?.fps === 'number' && clip.fps > 0 && clip.fps <= 24 ? clip.fps : 1;
+  const perSecond = VIDEO_TOKENS_PER_SECOND - TOKENS_PER_VIDEO_FRAME + TOKENS_PER_VIDEO_FRAME * fps;
+  return Math.ceil(seconds * perSecond);
+}
+
+/** The seconds of a `seconds`-long file between the clip's offsets (an end past the file stops at its end). */
+function clippedSeconds(seconds: number, clip: MediaClip | undefined): number {
+  const start = Math.min(seconds, durationSeconds(clip?.startOffset) ?? 0);
+  const end = Math.min(seconds, durationSeconds(clip?.endOffset) ?? seconds);
+  return Math.max(0, end - start);
+}
+
+/** Seconds of a google.protobuf.Duration in JSON ("40s", "1.5s"), else undefined. */
+function durationSeconds(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = /^(\d+(?:\.\d{1,9})?)s$/.exec(value.trim());
+  return match ? Number(match[1]) : undefined;
+}
+
+function assumedSeconds(kind: 'audio' | 'video', size: number): number {
+  return size / (kind === 'audio' ? ASSUMED_AUDIO_BYTES_PER_SECOND : ASSUMED_VIDEO_BYTES_PER_SECOND);
 }
 
 /** Tokens of an audio or video file of `size` bytes whose length is not read: at the assumed byte rate. */

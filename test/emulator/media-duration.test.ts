@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { emulatorSandbox, sdkFor } from './harness.js';
+import { estimateTokens } from '../../src/gemini/request.js';
 import {
   adtsBytes,
   cbrMp3Bytes,
@@ -87,5 +88,51 @@ describe('emulator: audio and video are counted by the second', () => {
     const answer = await ai.models.generateContent({ model: MODEL, contents });
     expect(answer.usageMetadata?.promptTokenCount).toBe(3 + 12 * 263);
     expect(emulator.ledger.entries().map((entry) => entry.inputTokens)).toEqual([3 + 12 * 263]);
+  });
+
+  // Part.videoMetadata clips a video to [startOffset, endOffset] and samples it at fps frames a
+  // second (default 1), Part.audioMetadata clips an audio (@google/genai 3.6's VideoMetadata and
+  // AudioMetadata). Google counts only the clip: 263 tokens a second of video at 1 fps, a frame
+  // being 258 of them. The emulator counted the whole file at 1 fps.
+  it('counts, bills and estimates only the clip of a video, at its frame rate, or of an audio', async () => {
+    const emulator = await sandbox.startEmulator();
+    const ai = sdkFor(emulator);
+    const video = (videoMetadata: Record<string, unknown>) => [
+      {
+        role: 'user',
+        parts: [
+          { text: 'Describe it.' },
+          { inlineData: { mimeType: 'video/mp4', data: mp4Bytes(60).toString('base64') }, videoMetadata },
+        ],
+      },
+    ];
+    const clipped = video({ startOffset: '10s', endOffset: '40s' });
+    expect((await ai.models.countTokens({ model: MODEL, contents: clipped })).totalTokens).toBe(3 + 30 * 263);
+    // An end past the video's length stops at its end; two frames a second add 258 tokens a second.
+    const sampled = video({ startOffset: '50s', endOffset: '90s', fps: 2 });
+    expect((await ai.models.countTokens({ model: MODEL, contents: sampled })).totalTokens).toBe(
+      3 + 10 * (263 + 258),
+    );
+    const answer = await ai.models.generateContent({ model: MODEL, contents: clipped });
+    expect(answer.usageMetadata?.promptTokenCount).toBe(3 + 30 * 263);
+    expect(emulator.ledger.entries().map((entry) => entry.inputTokens)).toEqual([3 + 30 * 263]);
+    // wavebatch's estimate counts the same clip the same way (one function in src/media).
+    expect(estimateTokens({ contents: clipped })).toBe(3 + 30 * 263);
+    expect(estimateTokens({ contents: sampled })).toBe(3 + 10 * (263 + 258));
+
+    const audio = [
+      {
+        role: 'user',
+        parts: [
+          { text: 'Describe it.' },
+          {
+            inlineData: { mimeType: 'audio/wav', data: wavBytes(60).toString('base64') },
+            audioMetadata: { startOffset: '15s', endOffset: '45s' },
+          },
+        ],
+      },
+    ];
+    expect((await ai.models.countTokens({ model: MODEL, contents: audio })).totalTokens).toBe(3 + 30 * 32);
+    expect(estimateTokens({ contents: audio })).toBe(3 + 30 * 32);
   });
 });

@@ -35,15 +35,24 @@ function modalityOf(mimeType: string): Modality {
 function mediaTokens(
   mimeType: string,
   bytes: () => Uint8Array | undefined,
+  clips: Pick<WirePart, 'videoMetadata' | 'audioMetadata'>,
 ): { modality: Modality; tokens: number; chars: number } {
   const modality = modalityOf(mimeType);
   const data = bytes();
   if (modality === 'IMAGE') return { modality, tokens: imageTokens(data), chars: 0 };
   if (modality === 'DOCUMENT')
     return { modality, tokens: TOKENS_PER_IMAGE * (data ? pdfPageCount(data) : 1), chars: 0 };
-  // Audio and video are billed by the second (32 and 263 tokens), their length read from the headers.
+  // Audio and video are billed by the second (32 and 263 tokens), their length read from the headers;
+  // only over their clip (videoMetadata's or audioMetadata's offsets), a video at its frame rate.
   if (data && (modality === 'AUDIO' || modality === 'VIDEO'))
-    return { modality, tokens: timedMediaTokens(modality === 'AUDIO' ? 'audio' : 'video', data), chars: 0 };
+    return {
+      modality,
+      tokens:
+        modality === 'AUDIO'
+          ? timedMediaTokens('audio', data, clips.audioMetadata)
+          : timedMediaTokens('video', data, clips.videoMetadata),
+      chars: 0,
+    };
   // Text sent as a file is billed like text; other binaries have no cheap exact rule, so ~1 token / 4 bytes.
   if (mimeType.startsWith('text/') && data)
     return { modality: 'TEXT', tokens: 0, chars: Buffer.from(data).toString('utf8').length };
@@ -55,11 +64,11 @@ function partTokens(
   resolveFile: FileResolver | undefined,
 ): { modality: Modality; tokens: number; chars: number } | undefined {
   const inline = part.inlineData;
-  if (inline) return mediaTokens(inline.mimeType, () => Buffer.from(inline.data, 'base64'));
+  if (inline) return mediaTokens(inline.mimeType, () => Buffer.from(inline.data, 'base64'), part);
   const file = part.fileData;
   if (file) {
     const resolved = resolveFile?.(file.fileUri);
-    return mediaTokens(resolved?.mimeType ?? file.mimeType, () => resolved?.data);
+    return mediaTokens(resolved?.mimeType ?? file.mimeType, () => resolved?.data, part);
   }
   return undefined;
 }

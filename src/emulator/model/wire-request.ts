@@ -1,3 +1,4 @@
+import type { MediaClip } from '../../media/media-tokens.js';
 import { isJsonObject } from '../json-object.js';
 
 /** The wire GenerateContentRequest as the REST API receives it (camelCase JSON). */
@@ -13,6 +14,10 @@ export interface WirePart {
   text?: string;
   inlineData?: { mimeType: string; data: string };
   fileData?: { mimeType: string; fileUri: string };
+  /** A video's clip and frame rate (Part.videoMetadata), its fields under either spelling. */
+  videoMetadata?: MediaClip;
+  /** An audio's clip (Part.audioMetadata). */
+  audioMetadata?: MediaClip;
 }
 
 /** The response format a request asks for. */
@@ -60,7 +65,20 @@ function toPart(value: unknown): WirePart | undefined {
       fileUri: typeof fileUri === 'string' ? fileUri : '',
     };
   }
+  const video = clipOf(fieldOf(value, 'videoMetadata'));
+  if (video) part.videoMetadata = video;
+  const audio = clipOf(fieldOf(value, 'audioMetadata'));
+  if (audio) part.audioMetadata = audio;
   return part;
+}
+
+function clipOf(metadata: unknown): MediaClip | undefined {
+  if (!isJsonObject(metadata)) return undefined;
+  return {
+    startOffset: fieldOf(metadata, 'startOffset'),
+    endOffset: fieldOf(metadata, 'endOffset'),
+    fps: metadata.fps,
+  };
 }
 
 /** Flattens a Content, a list of Contents, a list of Parts, a Part or a string into parts. */
