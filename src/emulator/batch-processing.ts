@@ -18,7 +18,7 @@ import type { FaultInjector } from './fault-injector.js';
 import type { FileStore } from './file-store.js';
 import { fileReferenceError, fileResolver } from './file-references.js';
 import type { MemoryLedger } from './ledger.js';
-import { inputTokenRefusal } from './request-checks.js';
+import { functionCallingRefusal, inputTokenRefusal } from './request-checks.js';
 import { seededRandom, shuffle } from './seeded-random.js';
 
 /** What processing a job needs from the emulator. */
@@ -138,6 +138,8 @@ function answerOnce(
   if (refusal !== undefined) return { error: rowStatus(refusal.body().error) };
   const budget = thinkingRefusal(job.model, request);
   if (budget !== undefined) return { error: { code: GRPC_CODE.INVALID_ARGUMENT, message: budget } };
+  const unsupported = functionCallingRefusal(job.model, request);
+  if (unsupported !== undefined) return { error: rowStatus(unsupported.body().error) };
   const resolveFile = fileResolver(context.files);
   // The job goes on without it: one row's error, unbilled, as a real-time call's 400.
   const tooLong = inputTokenRefusal(job.model, countRequestTokens(request, resolveFile));

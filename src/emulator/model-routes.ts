@@ -12,7 +12,12 @@ import { GoogleError, MAX_REQUEST_BYTES, unknownFields } from './google-error.js
 import { unknownCountTokensFields } from './request-fields.js';
 import { requestedTier, shedError } from './service-tiers.js';
 import { billAnswer } from './billing.js';
-import { generateRequestOf, inputTokenRefusal, requireModel } from './request-checks.js';
+import {
+  functionCallingRefusal,
+  generateRequestOf,
+  inputTokenRefusal,
+  requireModel,
+} from './request-checks.js';
 import { fileReferenceError, fileResolver } from './file-references.js';
 import { isJsonObject } from './json-object.js';
 import {
@@ -43,6 +48,8 @@ export function modelRoutes(state: EmulatorState): Hono<Env> {
         'GenerateContentRequest',
         model,
       );
+      const unsupported = functionCallingRefusal(model, request);
+      if (unsupported) throw unsupported;
       const tier = requestedTier(request);
       requireFiles(state, request);
       const resolveFile = fileResolver(state.files);

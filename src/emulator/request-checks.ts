@@ -1,4 +1,6 @@
 import { catalogModel, inputTokenLimitOf, thinkingRefusal, type WireGenerateRequest } from './model/index.js';
+import { bareModelName } from './model/catalog.js';
+import { fieldOf, generationConfigOf } from './model/wire-request.js';
 import { GoogleError, invalidArgument, unknownFields } from './google-error.js';
 import { isJsonObject } from './json-object.js';
 import { unknownRequestFields } from './request-fields.js';
@@ -120,4 +122,32 @@ export function inputTokenRefusal(model: string, inputTokens: number): GoogleErr
   return invalidArgument(
     `The input token count (${inputTokens}) exceeds the maximum number of tokens allowed (${limit}).`,
   );
+}
+
+/**
+ * Google's 400 for function declarations beside `responseMimeType: application/json` on a Gemini 2.x
+ * model, unless function calling is switched off (`toolConfig.functionCallingConfig.mode: NONE`):
+ * "Function calling with a response mime type: 'application/json' is unsupported", as 2.5 Flash,
+ * 2.5 Flash-Lite and 2.5 Pro answer it (analyticalrohit/ai-blog-generator#16 and #17,
+ * google/adk-python#5735 where mode NONE went through, symfony/ai#1777). Gemini 3 models are left
+ * alone: they take structured output with tools.
+ */
+export function functionCallingRefusal(model: string, request: WireGenerateRequest): GoogleError | undefined {
+  if (!bareModelName(model).startsWith('gemini-2')) return undefined;
+  const mimeType = fieldOf(generationConfigOf(request), 'responseMimeType');
+  if (typeof mimeType !== 'string' || mimeType.toLowerCase() !== 'application/json') return undefined;
+  const record = request as Record<string, unknown>;
+  const tools = record.tools;
+  const declaresFunctions =
+    Array.isArray(tools) &&
+    tools.some((tool: unknown) => {
+      const declarations = isJsonObject(tool) ? fieldOf(tool, 'functionDeclarations') : undefined;
+      return Array.isArray(declarations) && declarations.length > 0;
+    });
+  if (!declaresFunctions) return undefined;
+  const toolConfig = fieldOf(record, 'toolConfig');
+  const calling = isJsonObject(toolConfig) ? fieldOf(toolConfig, 'functionCallingConfig') : undefined;
+  const mode = isJsonObject(calling) ? calling.mode : undefined;
+  if (typeof mode === 'string' && mode.toUpperCase() === 'NONE') return undefined;
+  return invalidArgument("Function calling with a response mime type: 'application/json' is unsupported");
 }
