@@ -20,17 +20,25 @@ export interface QuotaViolation {
 
 const SERVICE = 'generativelanguage.googleapis.com';
 
+/*
+ * A project with billing (Tier 1 and up, the emulator's default) meets the paid tier's metrics:
+ * `generate_content_paid_tier_requests` and `generate_content_paid_tier_input_token_count`, with
+ * quota id GenerateContentPaidTierInputTokensPerModelPerMinute for tokens (contract §5, from the
+ * bodies quoted in python-genai#2044 and #1875; free-tier bodies name `…_free_tier_…` and ids ending
+ * `-FreeTier`, gemini-cli#8437, #13112). The emulator named `generate_content_requests`, a metric
+ * no body shows.
+ */
 const QUOTA_NAMES: Record<QuotaKind, { quotaMetric: string; quotaId: string }> = {
   rpm: {
-    quotaMetric: `${SERVICE}/generate_content_requests`,
+    quotaMetric: `${SERVICE}/generate_content_paid_tier_requests`,
     quotaId: 'GenerateRequestsPerMinutePerProjectPerModel',
   },
   tpm: {
-    quotaMetric: `${SERVICE}/generate_content_input_token_count`,
-    quotaId: 'GenerateContentInputTokensPerModelPerMinute',
+    quotaMetric: `${SERVICE}/generate_content_paid_tier_input_token_count`,
+    quotaId: 'GenerateContentPaidTierInputTokensPerModelPerMinute',
   },
   rpd: {
-    quotaMetric: `${SERVICE}/generate_content_requests`,
+    quotaMetric: `${SERVICE}/generate_content_paid_tier_requests`,
     quotaId: 'GenerateRequestsPerDayPerProjectPerModel',
   },
   batch_concurrent_jobs: {
@@ -73,16 +81,23 @@ export class QuotaError extends Error {
   }
 }
 
+/**
+ * Google's opening sentences of a quota 429, in its words today ("… head to:
+ * https://ai.google.dev/gemini-api/docs/rate-limits. To monitor your current usage, head to:
+ * https://ai.dev/rate-limit. " and then a newline, as the 2026 bodies quoted in litellm and SDK
+ * logs show; gemini-cli#13112 quotes the 2025 form with https://ai.dev/usage?tab=rate-limit).
+ */
+const QUOTA_ADVICE =
+  'You exceeded your current quota, please check your plan and billing details. For more information on this error, ' +
+  'head to: https://ai.google.dev/gemini-api/docs/rate-limits. To monitor your current usage, head to: https://ai.dev/rate-limit. ';
+
 /** The message Google sends with RESOURCE_EXHAUSTED: advice, one line per exceeded metric, and the wait. */
 function quotaMessage(violations: QuotaViolation[], retryDelayMs: number, detail: string): string {
   const lines = violations.map(
     (v) =>
       `* Quota exceeded for metric: ${v.quotaMetric}, limit: ${v.limit}${v.model ? `, model: ${v.model}` : ''}`,
   );
-  return (
-    'You exceeded your current quota, please check your plan and billing details. For more information on this error, ' +
-    `head to: https://ai.google.dev/gemini-api/docs/rate-limits.${detail}\n${lines.join('\n')}\nPlease retry in ${(retryDelayMs / 1000).toFixed(3)}s.`
-  );
+  return `${QUOTA_ADVICE}${detail.trim()}${detail.trim() ? ' ' : ''}\n${lines.join('\n')}\nPlease retry in ${(retryDelayMs / 1000).toFixed(3)}s.`;
 }
 
 /**

@@ -192,9 +192,13 @@ describe('quotaErrorBody', () => {
       error: {
         code: 429,
         status: 'RESOURCE_EXHAUSTED',
-        message: expect.stringContaining(
-          'Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_requests, limit: 1, model: gemini-2.5-flash',
-        ),
+        // Google's words today, the usage sentence and the paid tier's metric included (litellm and
+        // SDK logs of 2026; contract §5): the emulator had neither.
+        message:
+          'You exceeded your current quota, please check your plan and billing details. For more information on this error, ' +
+          'head to: https://ai.google.dev/gemini-api/docs/rate-limits. To monitor your current usage, head to: https://ai.dev/rate-limit. ' +
+          '\n* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_paid_tier_requests, limit: 1, model: gemini-2.5-flash' +
+          '\nPlease retry in 11.500s.',
         details: [
           {
             '@type': 'type.googleapis.com/google.rpc.Help',
@@ -204,7 +208,7 @@ describe('quotaErrorBody', () => {
             '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
             violations: [
               {
-                quotaMetric: 'generativelanguage.googleapis.com/generate_content_requests',
+                quotaMetric: 'generativelanguage.googleapis.com/generate_content_paid_tier_requests',
                 quotaId: 'GenerateRequestsPerMinutePerProjectPerModel',
                 quotaDimensions: { location: 'global', model: 'gemini-2.5-flash' },
                 quotaValue: '1',

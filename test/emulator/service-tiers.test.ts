@@ -148,7 +148,9 @@ describe('emulator service tiers (generateContent serviceTier)', () => {
     expect(await status(generate(ai, 'b', ServiceTier.FLEX))).toBe('ok');
     const third = generate(ai, 'c', ServiceTier.FLEX);
     await expect(third).rejects.toMatchObject({ status: 429 });
-    await expect(third).rejects.toThrow(/generate_content_requests, limit: 2, model: gemini-2\.5-flash/);
+    await expect(third).rejects.toThrow(
+      /generate_content_paid_tier_requests, limit: 2, model: gemini-2\.5-flash/,
+    );
     // Standard's own pool (3) is untouched by Flex's.
     for (const text of ['d', 'e', 'f']) expect(await status(generate(ai, text))).toBe('ok');
     expect(await status(generate(ai, 'g'))).toBe(429);

@@ -76,7 +76,7 @@ describe('emulator: default quotas are Tier 1 per model', () => {
     const flash = await generate('gemini-2.5-flash', 600_000);
     expect(flash.status).toBe(429);
     expect(violated(flash.body)).toEqual([
-      { quotaId: 'GenerateContentInputTokensPerModelPerMinute', quotaValue: '1000000' },
+      { quotaId: 'GenerateContentPaidTierInputTokensPerModelPerMinute', quotaValue: '1000000' },
     ]);
 
     for (let call = 0; call < 150; call++) expect((await generate('gemini-2.5-pro', 1)).status).toBe(200);
