@@ -3,6 +3,7 @@ import type { Content, GenerateContentConfig, InlinedRequest, Part } from '@goog
 import type { MediaInput } from '../workload/record.js';
 import { pdfPagesIn } from '../media/content-facts.js';
 import {
+  documentTokens,
   IMAGE_HEAD_BYTES,
   imageTokens,
   timedMediaKind,
@@ -239,7 +240,8 @@ export { TOKENS_PER_IMAGE };
 /**
  * A cheap local token estimate: 1 token per 4 characters of text (system instruction included),
  * an image as Google counts it (258, or 258 per tile of a large one, its size read from its header),
- * 258 per PDF page (pages counted from `/Type /Page` markers), audio at 32 and video at 263 tokens
+ * 258 per PDF page (pages counted from `/Type /Page` markers; only those a part's documentMetadata
+ * names), audio at 32 and video at 263 tokens
  * a second (the length read from WAV, MP3 or MP4 headers, as the emulator reads it; only the clip a
  * part's videoMetadata or audioMetadata names, a video at its fps), and 1 token per
  * 4 base64 characters for other binaries; uploaded files count `fileTokens` (or 258 each when
@@ -257,7 +259,8 @@ export function estimateTokens(request: ModelRequest): number {
       const mime = part.inlineData?.mimeType ?? '';
       const timed = timedMediaKind(mime);
       if (mime.startsWith('image/')) tokens += imageTokens(base64Head(data, IMAGE_HEAD_BYTES));
-      else if (mime === 'application/pdf') tokens += TOKENS_PER_IMAGE * pdfPageCount(data);
+      else if (mime === 'application/pdf')
+        tokens += documentTokens(pdfPageCount(data), part.documentMetadata);
       else if (timed)
         tokens += timedMediaTokens(
           timed,

@@ -31,6 +31,25 @@ export function imageTokens(bytes: Uint8Array | undefined): number {
   return size ? imageTokensOfSize(size) : TOKENS_PER_IMAGE;
 }
 
+/**
+ * The pages of a document part to count, as Part.documentMetadata names them ("1-indexed inclusive
+ * start page" and "end page", @google/genai 3.6's DocumentMetadata).
+ */
+export interface PageRange {
+  startPage?: unknown;
+  endPage?: unknown;
+}
+
+/**
+ * Tokens of a PDF of `pages` pages, 258 a page, over only the pages `range` names (a range past the
+ * last page stops at it).
+ */
+export function documentTokens(pages: number, range?: PageRange): number {
+  const first = Number.isInteger(range?.startPage) ? Math.max(1, range?.startPage as number) : 1;
+  const last = Number.isInteger(range?.endPage) ? Math.min(pages, range?.endPage as number) : pages;
+  return TOKENS_PER_IMAGE * Math.max(0, last - first + 1);
+}
+
 /** Gemini's rates for audio and video (DOCS tokens page; contract §6.3): tokens per second. */
 export const AUDIO_TOKENS_PER_SECOND = 32;
 export const VIDEO_TOKENS_PER_SECOND = 263;

@@ -1,5 +1,5 @@
 import { pdfPagesIn } from '../../media/content-facts.js';
-import { imageTokens, timedMediaTokens, TOKENS_PER_IMAGE } from '../../media/media-tokens.js';
+import { documentTokens, imageTokens, timedMediaTokens, TOKENS_PER_IMAGE } from '../../media/media-tokens.js';
 import { partsOf, responseSchemasOf, type WireGenerateRequest, type WirePart } from './wire-request.js';
 
 export { TOKENS_PER_IMAGE };
@@ -35,13 +35,18 @@ function modalityOf(mimeType: string): Modality {
 function mediaTokens(
   mimeType: string,
   bytes: () => Uint8Array | undefined,
-  clips: Pick<WirePart, 'videoMetadata' | 'audioMetadata'>,
+  clips: Pick<WirePart, 'videoMetadata' | 'audioMetadata' | 'documentMetadata'>,
 ): { modality: Modality; tokens: number; chars: number } {
   const modality = modalityOf(mimeType);
   const data = bytes();
   if (modality === 'IMAGE') return { modality, tokens: imageTokens(data), chars: 0 };
+  // A PDF is 258 tokens a page, over the pages its documentMetadata names.
   if (modality === 'DOCUMENT')
-    return { modality, tokens: TOKENS_PER_IMAGE * (data ? pdfPageCount(data) : 1), chars: 0 };
+    return {
+      modality,
+      tokens: documentTokens(data ? pdfPageCount(data) : 1, clips.documentMetadata),
+      chars: 0,
+    };
   // Audio and video are billed by the second (32 and 263 tokens), their length read from the headers;
   // only over their clip (videoMetadata's or audioMetadata's offsets), a video at its frame rate.
   if (data && (modality === 'AUDIO' || modality === 'VIDEO'))

@@ -1,4 +1,4 @@
-import type { MediaClip } from '../../media/media-tokens.js';
+import type { MediaClip, PageRange } from '../../media/media-tokens.js';
 import { isJsonObject } from '../json-object.js';
 
 /** The wire GenerateContentRequest as the REST API receives it (camelCase JSON). */
@@ -18,6 +18,8 @@ export interface WirePart {
   videoMetadata?: MediaClip;
   /** An audio's clip (Part.audioMetadata). */
   audioMetadata?: MediaClip;
+  /** A document's pages (Part.documentMetadata). */
+  documentMetadata?: PageRange;
 }
 
 /** The response format a request asks for. */
@@ -69,6 +71,9 @@ function toPart(value: unknown): WirePart | undefined {
   if (video) part.videoMetadata = video;
   const audio = clipOf(fieldOf(value, 'audioMetadata'));
   if (audio) part.audioMetadata = audio;
+  const pages = fieldOf(value, 'documentMetadata');
+  if (isJsonObject(pages))
+    part.documentMetadata = { startPage: fieldOf(pages, 'startPage'), endPage: fieldOf(pages, 'endPage') };
   return part;
 }
 
