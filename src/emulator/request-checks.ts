@@ -93,6 +93,15 @@ const PART_FIELDS_BESIDE_DATA = new Set([
   'media_resolution',
   'speechMetadata',
   'speech_metadata',
+  // SDK 3.6's media metadata, "specified while the … data is presented in inline_data or file_data".
+  'documentMetadata',
+  'document_metadata',
+  'spreadsheetMetadata',
+  'spreadsheet_metadata',
+  'audioMetadata',
+  'audio_metadata',
+  'mediaProcessing',
+  'media_processing',
 ]);
 
 /** Whether a Part sets any field of its `data` oneof (any field not known to lie beside it). */

@@ -235,6 +235,24 @@ describe('emulator strictness: what Google refuses, the emulator refuses', () =>
       400,
       "* CountTokensRequest.contents[0].parts[1].data: required oneof field 'data' must have one initialized field\n",
     ]);
+    // Media metadata (SDK 3.6's documentMetadata, audioMetadata, …) lies beside the data, like
+    // videoMetadata: a part of metadata alone has no data. The emulator took such a part as data.
+    for (const metadata of [
+      { documentMetadata: { startPage: 1 } },
+      { spreadsheetMetadata: { sheetIndex: 1 } },
+      { audioMetadata: { startOffset: '1s' } },
+    ]) {
+      const onlyMetadata = await refusalOf(
+        ai.models.countTokens({
+          model: MODEL,
+          contents: [{ role: 'user', parts: [{ text: 'a' }, metadata] }],
+        }),
+      );
+      expect([onlyMetadata.status, onlyMetadata.body.error.message]).toEqual([
+        400,
+        "* CountTokensRequest.contents[0].parts[1].data: required oneof field 'data' must have one initialized field\n",
+      ]);
+    }
     const role = await refusalOf(
       ai.models.generateContent({ model: MODEL, contents: [{ role: 'assistant', parts: [{ text: 'hi' }] }] }),
     );
