@@ -12,20 +12,12 @@ import {
   OutputStore,
   type OutputDocument,
 } from '../../src/outputs/index.js';
+import { outputDocument } from '../fixtures/output-document.js';
 
+/** A run's document, completed `attempt` seconds after 10:00 on 6 December (each row's own time). */
 function documentFor(id: string, output: unknown, attempt = 1): OutputDocument {
-  return {
-    id,
-    output,
-    meta: {
-      prompt: { name: 'page', version: 'v2', hash: 'c'.repeat(64) },
-      model: 'gemini-2.5-flash',
-      job: 'batches/job-7',
-      attempt,
-      usage: { inputTokens: 120 + attempt, outputTokens: 45 },
-      completedAt: `2026-12-06T10:00:0${attempt % 10}.250Z`,
-    },
-  };
+  const document = outputDocument(id, output, attempt);
+  return { ...document, meta: { ...document.meta, completedAt: `2026-12-06T10:00:0${attempt % 10}.250Z` } };
 }
 
 /** Exports `store` to a Parquet file at `path`; returns the count. */
@@ -89,12 +81,12 @@ describe('exportOutputs as Parquet', () => {
         id: 'a/p1',
         output: 'plain text',
         prompt_name: 'page',
-        prompt_version: 'v2',
-        prompt_hash: 'c'.repeat(64),
+        prompt_version: 'v1',
+        prompt_hash: 'a'.repeat(64),
         model: 'gemini-2.5-flash',
-        job: 'batches/job-7',
+        job: 'batches/123',
         attempt: 3,
-        input_tokens: 123n,
+        input_tokens: 120n,
         output_tokens: 45n,
         completed_at: new Date('2026-12-06T10:00:03.250Z'),
       },

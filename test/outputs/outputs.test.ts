@@ -21,25 +21,7 @@ import {
   OutputStore,
   type OutputDocument,
 } from '../../src/outputs/index.js';
-
-function documentFor(
-  id: string,
-  output: unknown = { carry_over: `after ${id}` },
-  attempt = 1,
-): OutputDocument {
-  return {
-    id,
-    output,
-    meta: {
-      prompt: { name: 'page', version: 'v1', hash: 'a'.repeat(64) },
-      model: 'gemini-2.5-flash',
-      job: 'batches/123',
-      attempt,
-      usage: { inputTokens: 120, outputTokens: 45 },
-      completedAt: '2026-11-25T10:00:00.000Z',
-    },
-  };
-}
+import { outputDocument as documentFor } from '../fixtures/output-document.js';
 
 async function collect(iterable: AsyncIterable<string>): Promise<string[]> {
   const ids: string[] = [];
