@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GoogleGenAI } from '@google/genai';
 import { describe, expect, it } from 'vitest';
-import { emulatorSandbox, pollUntilDone, sdkFor } from './harness.js';
+import { emulatorSandbox, pollUntilDone, refusalOf, sdkFor } from './harness.js';
 
 const MODEL = 'gemini-2.5-flash';
 
@@ -25,15 +25,6 @@ function notActive(name: string | undefined): Record<string, unknown> {
       message: `The File ${id} is not in an ACTIVE state and usage is not allowed.`,
     },
   };
-}
-
-/** The SDK's ApiError for a call, with the Google error body its message holds. */
-async function refusalOf(call: Promise<unknown>): Promise<{ status: number; body: unknown }> {
-  const error = (await call.then(
-    () => new Error('expected the call to be refused'),
-    (caught: unknown) => caught,
-  )) as Error & { status?: number };
-  return { status: error.status ?? 0, body: JSON.parse(error.message) as unknown };
 }
 
 function videoRequest(uri: string | undefined) {

@@ -1,6 +1,6 @@
-import { ApiError, FunctionCallingConfigMode, JobState, type GenerateContentConfig } from '@google/genai';
+import { FunctionCallingConfigMode, JobState, type GenerateContentConfig } from '@google/genai';
 import { describe, expect, it } from 'vitest';
-import { emulatorSandbox, pollUntilDone, sdkFor } from './harness.js';
+import { emulatorSandbox, pollUntilDone, refusalOf, sdkFor } from './harness.js';
 
 /** Function declarations and JSON output together, as a tool-using agent asks for structured output. */
 const TOOLS_AND_JSON: GenerateContentConfig = {
@@ -10,16 +10,6 @@ const TOOLS_AND_JSON: GenerateContentConfig = {
 
 /** Google's answer on Gemini 2.x (ai-blog-generator#16 and #17, adk-python#5735, symfony/ai#1777). */
 const UNSUPPORTED = "Function calling with a response mime type: 'application/json' is unsupported";
-
-/** The status and body of a rejected SDK call. */
-async function refusal(call: Promise<unknown>): Promise<{ status: number; body: unknown }> {
-  const error = await call.then(
-    () => new Error('the call was not refused'),
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof ApiError)) throw error;
-  return { status: error.status, body: JSON.parse(error.message) };
-}
 
 // Gemini 2.x refuses function declarations beside responseMimeType application/json unless function
 // calling is off (mode NONE); the emulator answered such requests as if the tools were not there.
@@ -31,7 +21,7 @@ describe('the emulator refuses function calling with JSON output on Gemini 2.x, 
     const ai = sdkFor(emulator);
     for (const model of ['gemini-2.5-flash', 'gemini-2.5-pro', 'gemini-2.5-flash-lite', 'gemini-2.0-flash']) {
       expect(
-        await refusal(
+        await refusalOf(
           ai.models.generateContent({ model, contents: 'Name a colour.', config: TOOLS_AND_JSON }),
         ),
       ).toEqual({

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GoogleGenAI } from '@google/genai';
+import { ApiError, GoogleGenAI } from '@google/genai';
 import { afterEach } from 'vitest';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator/index.js';
 
@@ -98,4 +98,16 @@ export async function pollUntilDone(
 /** A JSONL batch input line. */
 export function inputLine(key: string, text: string): string {
   return JSON.stringify({ key, request: { contents: [{ role: 'user', parts: [{ text }] }] } });
+}
+
+/** The status and JSON body of an SDK call the emulator refused; throws if it was answered (or failed otherwise). */
+export async function refusalOf(
+  call: Promise<unknown>,
+): Promise<{ status: number; body: { error: Record<string, unknown> } }> {
+  const error = await call.then(
+    () => new Error('expected the call to be refused'),
+    (caught: unknown) => caught,
+  );
+  if (!(error instanceof ApiError)) throw error;
+  return { status: error.status, body: JSON.parse(error.message) as { error: Record<string, unknown> } };
 }

@@ -1,24 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiError, JobState } from '@google/genai';
+import { JobState } from '@google/genai';
 import { describe, expect, it } from 'vitest';
-import { emulatorSandbox, inputLine, pollUntilDone, sdkFor } from './harness.js';
+import { emulatorSandbox, inputLine, pollUntilDone, refusalOf, sdkFor } from './harness.js';
 
 const MODEL = 'gemini-2.5-flash';
 /** The input token limit of gemini-2.5-pro, -flash and -flash-lite (ai.google.dev model pages). */
 const LIMIT = 1_048_576;
 /** A 5 MB record: 1,250,000 tokens at the emulator's 4 characters a token. */
 const HUGE = 'word '.repeat(1e6);
-
-/** The status and body of a rejected SDK call. */
-async function refusal(call: Promise<unknown>): Promise<{ status: number; body: unknown }> {
-  const error = await call.then(
-    () => new Error('the call was not refused'),
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof ApiError)) throw error;
-  return { status: error.status, body: JSON.parse(error.message) };
-}
 
 /** Google's 400 for a prompt over the limit, in its words (gemini-cli#4231, #6678). */
 const tooLong = (count: number) => ({
@@ -42,7 +32,7 @@ describe("the emulator enforces each model's input token limit", () => {
     const counted = (await ai.models.countTokens({ model: MODEL, contents: HUGE })).totalTokens ?? 0;
     expect(counted).toBeGreaterThan(LIMIT);
     for (const model of ['gemini-2.5-pro', 'gemini-2.5-flash', 'gemini-2.5-flash-lite']) {
-      expect(await refusal(ai.models.generateContent({ model, contents: HUGE }))).toEqual({
+      expect(await refusalOf(ai.models.generateContent({ model, contents: HUGE }))).toEqual({
         status: 400,
         body: tooLong(counted),
       });
@@ -53,7 +43,7 @@ describe("the emulator enforces each model's input token limit", () => {
     expect((await ai.models.countTokens({ model: MODEL, contents: atLimit })).totalTokens).toBe(LIMIT);
     const answered = await ai.models.generateContent({ model: MODEL, contents: atLimit });
     expect(answered.usageMetadata?.promptTokenCount).toBe(LIMIT);
-    expect(await refusal(ai.models.generateContent({ model: MODEL, contents: `${atLimit}yyyy` }))).toEqual({
+    expect(await refusalOf(ai.models.generateContent({ model: MODEL, contents: `${atLimit}yyyy` }))).toEqual({
       status: 400,
       body: tooLong(LIMIT + 1),
     });

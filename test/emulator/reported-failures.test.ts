@@ -1,28 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiError, type GoogleGenAI } from '@google/genai';
+import type { GoogleGenAI } from '@google/genai';
 import { describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
-import { emulatorSandbox, inputLine, pollUntilDone, sdkFor } from './harness.js';
+import { emulatorSandbox, inputLine, pollUntilDone, refusalOf, sdkFor } from './harness.js';
 
 const MODEL = 'gemini-2.5-flash';
 const HOUR = 3600_000;
 
 const inline = (keys: string[]) =>
   keys.map((key) => ({ contents: [{ role: 'user', parts: [{ text: `about ${key}` }] }], metadata: { key } }));
-
-/** The status and body of a rejected SDK call. */
-async function refusal(
-  call: Promise<unknown>,
-): Promise<{ status: number; body: { error: Record<string, unknown> } }> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof ApiError) return { status: error.status, body: JSON.parse(error.message) };
-    throw error;
-  }
-  throw new Error('the call was not refused');
-}
 
 /** Uploads `keys` as a JSONL batch input and runs a file job to its end; returns its results lines. */
 async function fileJob(
@@ -81,7 +68,7 @@ describe('emulator: failures users report, on demand', () => {
       },
     });
     const ai = sdkFor(emulator);
-    const refused = await refusal(ai.batches.create({ model: MODEL, src: inline(['a']) }));
+    const refused = await refusalOf(ai.batches.create({ model: MODEL, src: inline(['a']) }));
     expect(refused).toEqual({
       status: 429,
       body: {
@@ -167,7 +154,7 @@ describe('emulator: failures users report, on demand', () => {
     const ai = sdkFor(emulator);
     const path = join(sandbox.tempDir('mime'), 'in.jsonl');
     writeFileSync(path, `${inputLine('a', 'hello')}\n`);
-    const refused = await refusal(ai.files.upload({ file: path, config: { mimeType: 'jsonl' } }));
+    const refused = await refusalOf(ai.files.upload({ file: path, config: { mimeType: 'jsonl' } }));
     expect(refused.status).toBe(400);
     expect(refused.body.error).toMatchObject({
       status: 'INVALID_ARGUMENT',
@@ -192,7 +179,7 @@ describe('emulator: failures users report, on demand', () => {
       realNow = Date.UTC(2026, 0, 1) + hours * HOUR;
       expect((await ai.files.get({ name: file.name ?? '' })).state).toBe('PROCESSING');
     }
-    const used = await refusal(
+    const used = await refusalOf(
       ai.models.generateContent({
         model: MODEL,
         contents: [
@@ -213,7 +200,7 @@ describe('emulator: failures users report, on demand', () => {
       return ai.files.upload({ file: path, config: { mimeType: 'text/plain' } });
     };
     const first = await upload('a.txt', 600);
-    const full = await refusal(upload('b.txt', 600));
+    const full = await refusalOf(upload('b.txt', 600));
     expect(full.status).toBe(429);
     expect(full.body.error).toMatchObject({
       status: 'RESOURCE_EXHAUSTED',

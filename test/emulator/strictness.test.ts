@@ -10,20 +10,9 @@ import {
 } from '@google/genai';
 import { describe, expect, it } from 'vitest';
 import { wavBytes } from '../media/timed-media.js';
-import { emulatorSandbox, inputLine, pollUntilDone, sdkFor } from './harness.js';
+import { emulatorSandbox, inputLine, pollUntilDone, refusalOf, sdkFor } from './harness.js';
 
 const MODEL = 'gemini-2.5-flash';
-
-/** The SDK's ApiError for a call: its HTTP status and the Google error body its message holds. */
-async function refusalOf(
-  call: Promise<unknown>,
-): Promise<{ status: number; body: { error: Record<string, unknown> } }> {
-  const error = (await call.then(
-    () => new Error('expected the call to be refused'),
-    (caught: unknown) => caught,
-  )) as Error & { status?: number };
-  return { status: error.status ?? 0, body: JSON.parse(error.message) as { error: Record<string, unknown> } };
-}
 
 async function post(
   url: string,
