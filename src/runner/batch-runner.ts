@@ -122,6 +122,9 @@ export interface RunSummary {
   batchOnly: BatchOnlyComparison | null;
 }
 
+/** A run's figures before its end: its tokens and cost are read from the inference log when it ends. */
+type RunProgress = Omit<RunSummary, 'inputTokens' | 'outputTokens' | 'costUsd'>;
+
 /**
  * The run loop: reconcile the remote side (intents, unwatched jobs), service active batch jobs (poll,
  * apply results, unlock successors), dispatch ready records into the lanes' free room (batch jobs,
@@ -308,7 +311,7 @@ export class BatchRunner {
   /** Runs `work` as one row of the runs table: started, then finished with its outcome and totals. */
   private async logged(
     mode: string,
-    work: (started: number) => Promise<{ summary: RunSummary; outcome: RunOutcome }>,
+    work: (started: number) => Promise<{ summary: RunProgress; outcome: RunOutcome }>,
   ): Promise<RunSummary> {
     const { clock, store } = this.options;
     const started = clock.now();
@@ -319,7 +322,7 @@ export class BatchRunner {
     this.orphansCancelled = 0;
     this.tally.reset();
     this.emit({ type: 'run-started', runId, mode, at: started });
-    let result: { summary: RunSummary; outcome: RunOutcome };
+    let result: { summary: RunProgress; outcome: RunOutcome };
     try {
       result = await work(started);
     } catch (error) {
@@ -335,7 +338,7 @@ export class BatchRunner {
     runId: number,
     mode: string,
     outcome: RunOutcome,
-    summary: RunSummary,
+    summary: RunProgress,
     error: string | null,
   ): Promise<RunSummary> {
     const { store, clock } = this.options;
@@ -475,13 +478,18 @@ export class BatchRunner {
     };
   }
 
-  private async summarize(started: number): Promise<RunSummary> {
+  /**
+   * The run's figures so far, for progress and for `finish`, which adds the token sums and cost from
+   * the inference log's totals (the only figures of them a summary reports).
+   */
+  private async summarize(started: number): Promise<RunProgress> {
     const { store, clock } = this.options;
     const counts = await store.counts();
-    const jobs = await store.listJobs();
-    const activeJobs = jobs.filter((job) => ['pending', 'running', 'succeeded'].includes(job.state)).length;
+    // The jobs not settled only: every job ever made was listed at each progress report (once a second).
+    const jobs = await store.listJobs(ACTIVE_JOB_STATES);
     const unconfirmedJobs = jobs.filter((job) => job.state === 'intent').length;
-    const finished = activeJobs + unconfirmedJobs === 0 && counts.ready === 0 && counts.in_flight === 0;
+    const activeJobs = jobs.length - unconfirmedJobs;
+    const finished = jobs.length === 0 && counts.ready === 0 && counts.in_flight === 0;
     const elapsedMs = clock.now() - started;
     const lanes = this.tally.snapshot();
     return {
@@ -490,9 +498,6 @@ export class BatchRunner {
       jobsSubmitted: this.jobsSubmitted,
       activeJobs,
       unconfirmedJobs,
-      inputTokens: jobs.reduce((sum, job) => sum + job.inputTokens, 0),
-      outputTokens: jobs.reduce((sum, job) => sum + job.outputTokens, 0),
-      costUsd: 0,
       elapsedMs,
       orphansCancelled: this.orphansCancelled,
       stalledJobs: this.stalls.stalledCount(),
