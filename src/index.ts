@@ -122,7 +122,7 @@ export type {
 export type { TelemetrySink } from './telemetry/run-telemetry.js';
 export type { ExportDelivery } from './telemetry/export-delivery.js';
 export type { OpenTelemetryDelivery, SignalDelivery } from './telemetry/otel-delivery.js';
-export type { ExportWatermarks } from './store/export-watermarks.js';
+export type { ExportWatermarks, WatermarkOf } from './store/export-watermarks.js';
 export type { RunTraces, TracedJob, TracedJobEvent, TracedRun } from './store/run-traces.js';
 export { DerivedIdGenerator } from './telemetry/span-ids.js';
 export { NodeVersionError } from './node-version.js';

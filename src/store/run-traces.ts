@@ -23,6 +23,8 @@ export interface TracedRun {
 
 /** One thing that happened to a batch job in a run, as the inference log holds it. */
 export interface TracedJobEvent {
+  /** Its id in the inference log. */
+  id: number;
   /** `submitted`, `adopted`, a job state (`running`, `failed`, …), `processed`, `stalled`, … */
   type: string;
   at: string;

@@ -54,8 +54,10 @@ export interface OpenTelemetrySinkOptions {
 /** The store's watermarks of the two signals: each moves on its own delivery. */
 export const TRACES_WATERMARK = 'opentelemetry.traces';
 export const METRICS_WATERMARK = 'opentelemetry.metrics';
-/** The store's watermark of the run and job spans: the last run whose spans were delivered. */
+/** The store's watermark of the run spans (and their open jobs'): the last run whose spans were delivered. */
 export const RUNS_WATERMARK = 'opentelemetry.runs';
+/** The store's watermark of the ended jobs' spans, sent as they end: the last job end delivered. */
+export const JOBS_WATERMARK = 'opentelemetry.jobs';
 
 /**
  * Spans and metrics of a run through the OpenTelemetry API, following the GenAI semantic
@@ -144,7 +146,9 @@ export class OpenTelemetrySink implements TelemetrySink {
         ? new LoggedRunExport({
             store: logged.store,
             watermark: RUNS_WATERMARK,
+            jobsWatermark: JOBS_WATERMARK,
             delivery: logged.delivery.traces,
+            now: this.now,
             handOverRun: (run) => stored.run(run),
             handOverJob: (run, job) => stored.job(run, job),
             label: 'OpenTelemetry export',
@@ -176,6 +180,7 @@ export class OpenTelemetrySink implements TelemetrySink {
   handle(event: RunnerEvent): void {
     this.route(event);
     this.logged?.poll();
+    this.runs?.poll();
   }
 
   private route(event: RunnerEvent): void {
@@ -255,10 +260,17 @@ export class OpenTelemetrySink implements TelemetrySink {
     }
   }
 
-  /** With the run and job spans exported from the store: the attempts, and each run as it finishes. */
+  /**
+   * With the run and job spans exported from the store: the attempts, each job's span as it ends and
+   * each run's as it finishes.
+   */
   private routeLogged(event: RunnerEvent): void {
-    if (event.type === 'run-started') this.runId = event.runId;
-    else if (event.type === 'run-finished') this.runs?.runFinished(event.runId);
+    if (event.type === 'run-started') {
+      this.runId = event.runId;
+      this.runs?.runStarted(event.runId, event.at);
+    } else if (event.type === 'run-finished') this.runs?.runFinished(event.runId);
+    else if (event.type === 'job-processed' || (event.type === 'job-state' && JOB_ENDS.has(event.state)))
+      this.runs?.jobEnded();
     else if (event.type === 'record-done' || event.type === 'record-failed') this.logged?.attemptLogged();
   }
 

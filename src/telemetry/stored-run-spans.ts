@@ -1,10 +1,21 @@
 import { ROOT_CONTEXT, SpanStatusCode, trace, TraceFlags, type Tracer } from '@opentelemetry/api';
 import { redact } from '../secrets/redact.js';
-import type { TracedJob, TracedRun } from '../store/run-traces.js';
+import type { TracedJob, TracedJobEvent, TracedRun } from '../store/run-traces.js';
 import { withSpanIds, type SpanIds } from './span-ids.js';
 
 /** Job states after which a job's span ends. */
 export const JOB_ENDS = new Set(['failed', 'cancelled', 'expired', 'lost']);
+
+/** The event a job's span ends with in a run (its results applied, or an end such as FAILED); none while it goes on. */
+export function jobEnding(traced: TracedJob): TracedJobEvent | undefined {
+  return traced.events.find((event) => event.type === 'processed' || JOB_ENDS.has(event.type));
+}
+
+/**
+ * The run a job's span is sent in: a run in progress (a job's span sent as it ends) has no end yet,
+ * and only its ended jobs are sent.
+ */
+export type JobSpanRun = Pick<TracedRun, 'id' | 'startedAt'> & { endedAt: string | null };
 
 /**
  * The spans of a run and its batch jobs as the store holds them, under their derived ids, so any
@@ -49,11 +60,12 @@ export class StoredRunSpans {
   /**
    * A batch job's span in a run, under the run's span, as the log holds what the run saw of it: from
    * the first thing the run logged of it to its end (processed, failed, …), or to the run's end with
-   * `wavebatch.job.open` when the job went on after the run.
+   * `wavebatch.job.open` when the job went on after the run. Sent while its run goes on (it ended),
+   * its span holds what was logged of it up to then.
    */
-  job(run: TracedRun, traced: TracedJob): void {
+  job(run: JobSpanRun, traced: TracedJob): void {
     const { job, events } = traced;
-    const ending = events.find((event) => event.type === 'processed' || JOB_ENDS.has(event.type));
+    const ending = jobEnding(traced);
     const first = events[0]?.at;
     const start = first ? Date.parse(first) : Math.max(Date.parse(job.createdAt), Date.parse(run.startedAt));
     const parent = trace.setSpanContext(ROOT_CONTEXT, {
@@ -86,7 +98,8 @@ export class StoredRunSpans {
         parent,
       ),
     );
-    for (const event of events)
+    // Up to its end: the span is the same whether it is sent as the job ends or with its run.
+    for (const event of events.filter((seen) => !ending || seen.id <= ending.id))
       span.addEvent(
         `state ${event.type}`,
         event.message ? { 'wavebatch.message': redact(event.message) } : {},
@@ -98,6 +111,6 @@ export class StoredRunSpans {
         code: SpanStatusCode.ERROR,
         message: redact(ending.message ?? job.error ?? `the job ended ${ending.type}`),
       });
-    span.end(ending ? Date.parse(ending.at) : Date.parse(run.endedAt));
+    span.end(Date.parse(ending?.at ?? run.endedAt ?? events.at(-1)?.at ?? run.startedAt));
   }
 }

@@ -124,6 +124,7 @@ import {
   type UsageTier,
   type UsageTierLimits,
   type WaitingRecord,
+  type WatermarkOf,
   type WireGenerateRequest,
   type WorkloadDefinition,
   type WorkloadEstimate,
@@ -256,6 +257,7 @@ export interface PublicTypes {
   usageTier: UsageTier;
   usageTierLimits: UsageTierLimits;
   waitingRecord: WaitingRecord;
+  watermarkOf: WatermarkOf;
   wireGenerateRequest: WireGenerateRequest;
   workloadDefinition: WorkloadDefinition;
   workloadEstimate: WorkloadEstimate;

@@ -1018,6 +1018,18 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       // A runs exporter starts at the last run started, an events exporter at the last event.
       expect(await store.exportWatermark('otel.runs', 'runs')).toBe(finished);
       expect(await store.exportWatermark('otel.traces')).toBeGreaterThan(finished);
+      // A job-ends exporter just before the first event of the runs after the one given (their job
+      // ends are its backlog), or at the last event when those runs logged none.
+      const [submitted] = (await store.tracedJobs(killed)).flatMap((traced) => traced.events);
+      expect(await store.exportWatermark('otel.jobs', { jobEndsAfterRun: killed - 1 })).toBe(
+        (submitted?.id ?? 0) - 1,
+      );
+      const last = (await store.listEvents()).at(-1)?.id;
+      expect(await store.exportWatermark('otel.jobs.later', { jobEndsAfterRun: finished })).toBe(last);
+      // Once started it stays where it is.
+      expect(await store.exportWatermark('otel.jobs', { jobEndsAfterRun: finished })).toBe(
+        (submitted?.id ?? 0) - 1,
+      );
     });
 
     it('pages through the attempts after an event, rejected records too, and nothing else: the attempts the totals count', async () => {

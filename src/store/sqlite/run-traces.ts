@@ -50,7 +50,7 @@ export function tracedRuns(
 export function tracedJobs(db: Database.Database, runId: number): TracedJob[] {
   const events = db
     .prepare(
-      `SELECT job_id AS jobId, type, at, message FROM events
+      `SELECT id, job_id AS jobId, type, at, message FROM events
         WHERE run_id = ? AND kind = 'job' AND job_id IS NOT NULL ORDER BY id`,
     )
     .all(runId) as Array<TracedJobEvent & { jobId: string }>;

@@ -72,6 +72,7 @@ import { setRecordScope } from './record-scope.js';
 import * as runs from './runs.js';
 import * as runTraces from './run-traces.js';
 import type { TracedJob, TracedRun } from '../run-traces.js';
+import type { WatermarkOf } from '../export-watermarks.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file; created with its folder when missing. */
@@ -247,7 +248,7 @@ export class SqliteStore implements WorkloadStore {
     assembly.saveAssemblyStates(this.db, states);
   }
 
-  async exportWatermark(exporter: string, of: 'events' | 'runs' = 'events'): Promise<number> {
+  async exportWatermark(exporter: string, of: WatermarkOf = 'events'): Promise<number> {
     return watermarks.exportWatermark(this.db, exporter, of);
   }
 
