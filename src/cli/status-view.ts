@@ -86,7 +86,7 @@ function rateLine(status: WorkloadStatus): string {
   if (t.recordsPerHour !== null)
     parts.push(`${count(t.recordsPerHour)} records/h over the last ${duration(t.windowMs)}`);
   if (t.jobTurnaroundMs !== null) parts.push(`job turnaround ${duration(t.jobTurnaroundMs)} (median)`);
-  return parts.length > 0 ? parts.join('; ') : 'not measured yet (no job has finished)';
+  return parts.length > 0 ? parts.join('; ') : 'not measured yet (no record completed)';
 }
 
 function etaLine(status: WorkloadStatus): string {
@@ -94,7 +94,7 @@ function etaLine(status: WorkloadStatus): string {
   if (eta.remainingRecords === 0) return 'nothing left to run';
   const depth = eta.longestChain > 1 ? `; longest chain ${count(eta.longestChain)} records to go` : '';
   if (eta.remainingMs === null)
-    return `unknown until a job finishes (${counted(eta.remainingRecords, 'record')} left${depth})`;
+    return `unknown until a record completes (${counted(eta.remainingRecords, 'record')} left${depth})`;
   return `~${duration(eta.remainingMs)} (${counted(eta.remainingRecords, 'record')} left${depth})`;
 }
 

@@ -151,9 +151,17 @@ export class WorkloadService {
     const now = this.clock.now();
     const priceList = configuredPriceList(this.config);
     const longAbove = modelPrices(priceList, this.config.model.name)?.batch.longContext?.threshold ?? null;
-    const jobs = await this.store.listJobs();
-    const firstJob = jobs.length > 0 ? Date.parse(jobs[0]?.createdAt ?? '') : now;
-    const windowStart = Math.max(now - THROUGHPUT_WINDOW_MS, Number.isFinite(firstJob) ? firstJob : now);
+    const [jobs, firstRun] = await Promise.all([this.store.listJobs(), this.store.firstRunStartedAt()]);
+    // The rate is measured from where the history begins: the first run, or the first job (a store
+    // from before runs were kept). From the first job alone, a Flex or realtime workload, which makes
+    // none, had no rate and no ETA however many records it had completed.
+    const historyStart = Math.min(
+      ...[jobs[0]?.createdAt, firstRun ?? undefined]
+        .map((at) => (at ? Date.parse(at) : Number.NaN))
+        .filter(Number.isFinite),
+      now,
+    );
+    const windowStart = Math.max(now - THROUGHPUT_WINDOW_MS, historyStart);
     const [
       counts,
       chains,

@@ -256,6 +256,8 @@ export interface EventLog {
   finishRun(runId: number, totals: RunTotals): Promise<void>;
   /** Runs, newest first. */
   listRuns(limit?: number): Promise<RunRow[]>;
+  /** When the first run on record started (ISO), null before any: where the workload's history begins. */
+  firstRunStartedAt(): Promise<string | null>;
   getRun(runId: number): Promise<RunRow | null>;
   /** Deletes events recorded before `before` (ISO), and the texts no event refers to any more; returns how many events. */
   pruneEvents(before: string): Promise<{ events: number; texts: number }>;

@@ -58,7 +58,7 @@ describe('wavebatch status', () => {
     const human = await workload.cli(['status']);
     expect(human.stdout).toMatch(/^records\s+9: 0 done, 3 in flight, 0 ready, 6 blocked, 0 dead$/m);
     expect(human.stdout).toMatch(/^jobs\s+\d+ active jobs?: batch \d+ \(3 requests\)$/m);
-    expect(human.stdout).toContain('unknown until a job finishes');
+    expect(human.stdout).toContain('unknown until a record completes');
   });
 
   it('after the run: counts, chains behind the dead letter, tokens and cost as billed, rate and ETA', async () => {
@@ -213,5 +213,35 @@ describe('wavebatch status', () => {
     const result = await runCli(['status', first, '--base-url', emulator.url], { env });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`${first}  SUCCEEDED`);
+  });
+});
+
+// A Flex workload makes no batch job: its rate and ETA are measured from its first run.
+describe('wavebatch status of a Flex workload', () => {
+  const workload = useEmulatedWorkload({
+    emulator: { timeScale: 3_000, seed: 11 },
+    // The cap stops the run with most records left.
+    workload: { books: 40, pages: 1, execution: { mode: 'flex', max_cost: 0.002, sync_concurrency: 4 } },
+  });
+
+  it('measures the rate and the ETA from the records completed, and bills as the ledger does', async () => {
+    const run = await workload.cli(['run']);
+    expect(run.code, run.stderr).toBe(0);
+    const result = await workload.cli(['status', '--json']);
+    const json = JSON.parse(result.stdout) as WorkloadStatus;
+    expect(json.records.done).toBeGreaterThan(0);
+    expect(json.records.ready).toBeGreaterThan(0);
+    expect(json.throughput.recordsPerHour).toBeGreaterThan(0);
+    expect(json.eta.remainingMs).toBeGreaterThan(0);
+    const ledger = workload.emulator.ledger.entries();
+    expect(json.billed?.requests).toBe(ledger.length);
+    expect(json.billed?.byLane.flex?.costUsd).toBeCloseTo(
+      ledger.reduce((sum, entry) => sum + entry.costUsd, 0),
+      10,
+    );
+
+    const human = await workload.cli(['status']);
+    expect(human.stdout).toMatch(/^rate\s+[\d,]+ records\/h over the last /m);
+    expect(human.stdout).toMatch(/^eta\s+~/m);
   });
 });

@@ -979,7 +979,10 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       });
       const member = { recordId: 'a/p1', attempt: 0, promptHash: 'h', estimatedTokens: 1 };
       await store.createJobIntent({ id: 'job1', model: 'm', kind: 'inline', members: [member] });
+      expect(await store.firstRunStartedAt()).toBeNull();
       const killed = await store.startRun('run');
+      const firstStart = await store.firstRunStartedAt();
+      expect(firstStart).not.toBeNull();
       await store.appendEvents([
         jobEvent('submitted', killed, 'job1', 1),
         // A remote job that is none of the store's: no span.
@@ -1005,6 +1008,8 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
         error: null,
       });
       const [first, second] = await store.tracedRuns(0, finished, 10);
+      // Where the history begins: the first run, however many follow.
+      expect(await store.firstRunStartedAt()).toBe(firstStart);
       expect(first).toMatchObject({ id: killed, mode: 'run', outcome: null, counts: null, endedAt: at(3) });
       expect(second).toMatchObject({ id: finished, outcome: 'finished', counts: { done: 1 } });
       expect(await store.tracedRuns(killed, killed, 10)).toEqual([]);

@@ -53,6 +53,13 @@ export function finishRun(db: Database.Database, runId: number, totals: RunTotal
   );
 }
 
+/** When the first run on record started, null before any. */
+export function firstRunStartedAt(db: Database.Database): string | null {
+  const row = db.prepare('SELECT started_at FROM runs ORDER BY id LIMIT 1').get() as
+    { started_at: string } | undefined;
+  return row?.started_at ?? null;
+}
+
 /** Runs, newest first. */
 export function listRuns(db: Database.Database, limit: number): RunRow[] {
   const rows = db.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT ?').all(limit) as RunDbRow[];

@@ -413,6 +413,10 @@ export class SqliteStore implements WorkloadStore {
     return runs.listRuns(this.db, limit);
   }
 
+  async firstRunStartedAt(): Promise<string | null> {
+    return runs.firstRunStartedAt(this.db);
+  }
+
   async getRun(runId: number): Promise<RunRow | null> {
     return runs.getRun(this.db, runId);
   }
