@@ -4,7 +4,7 @@ import type { RunSummary } from '../runner/batch-runner.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from '../telemetry/logger.js';
 import { runnerLogLine } from '../telemetry/runner-log.js';
 import { counted, duration } from '../quantities.js';
-import { RepeatFilter, repeatedWarningLine } from './repeat-filter.js';
+import { heldRecordsLine, RepeatFilter, repeatedWarningLine, type RepeatDecision } from './repeat-filter.js';
 
 export interface ProgressDisplayOptions {
   stream?: NodeJS.WriteStream;
@@ -81,6 +81,8 @@ export class ProgressDisplay {
     }
     const { level, message, fields } = runnerLogLine(event);
     if (!this.logger.enabled(level)) return;
+    // Below debug, a held record is one line per reason between two pieces of news, not one each.
+    const held = event.type === 'lane-decision' && event.lane === null && !this.logger.enabled('debug');
     const decision =
       event.type === 'progress'
         ? this.repeats.progress(message)
@@ -88,7 +90,9 @@ export class ProgressDisplay {
           ? this.repeats.warning(`${event.operation} failed (${event.message})`)
           : event.type === 'warning' || event.type === 'quota-wait'
             ? this.repeats.warning(message)
-            : this.repeats.other();
+            : held
+              ? this.repeats.heldRecord(event.reason)
+              : this.news();
     this.owe(decision.owed);
     if (decision.print) this.logger.log(level, message, fields);
   };
@@ -101,6 +105,18 @@ export class ProgressDisplay {
 
   private owe(count: number): void {
     if (count > 0) this.logger.log('warn', repeatedWarningLine(count), { event: 'repeated', repeats: count });
+  }
+
+  /** News: the held records not shown are counted first. */
+  private news(): RepeatDecision {
+    this.oweHeld();
+    return this.repeats.other();
+  }
+
+  /** The held records not shown, a line per reason: at the next news, and when the run ends. */
+  private oweHeld(): void {
+    for (const { reason, records } of this.repeats.flushHeld())
+      this.logger.log('info', heldRecordsLine(records, reason), { event: 'held', reason, records });
   }
 
   private write(line: string): void {
@@ -130,6 +146,7 @@ export class ProgressDisplay {
   /** Ends the display: owed lines written, the bars' last state drawn, the cursor back. Idempotent. */
   stop(): void {
     if (this.stopped) return;
+    this.oweHeld();
     this.owe(this.repeats.flush());
     this.stopped = true;
     if (this.bars?.isActive) this.bars.stop();

@@ -1,3 +1,5 @@
+import { counted } from '../quantities.js';
+
 /** What to write for one line: the count of warnings held back before it, then the line if new. */
 export interface RepeatDecision {
   /** Repeated warnings held back since the last news, owed to the log now (0: nothing owed). */
@@ -18,6 +20,8 @@ export class RepeatFilter {
   private lastProgress: string | null = null;
   private readonly warnings = new Set<string>();
   private repeats = 0;
+  /** Per reason, held records not shown since the last news (one shown per reason in between). */
+  private readonly held = new Map<string, number>();
 
   /**
    * A progress line: printed only when it differs from the last progress line printed. It is not
@@ -40,6 +44,24 @@ export class RepeatFilter {
     return { owed: 0, print: true };
   }
 
+  /**
+   * A record held (not sent: `max_cost`, `no_room`), by why: the first of each reason is printed, the
+   * others counted (see `flushHeld`) until the next news. A backlog held for room is thousands of
+   * records, a line each, every one saying the same.
+   */
+  heldRecord(reason: string): RepeatDecision {
+    const count = this.held.get(reason);
+    this.held.set(reason, count === undefined ? 0 : count + 1);
+    return { owed: 0, print: count === undefined };
+  }
+
+  /** The held records not shown, per reason; the counts restart, and the next of each reason is shown. */
+  flushHeld(): Array<{ reason: string; records: number }> {
+    const owed = [...this.held].map(([reason, records]) => ({ reason, records }));
+    this.held.clear();
+    return owed.filter(({ records }) => records > 0);
+  }
+
   /** News: always printed, after the count held back; every warning after it is news again. */
   other(): RepeatDecision {
     this.warnings.clear();
@@ -57,4 +79,9 @@ export class RepeatFilter {
 /** The line that stands for `count` held-back repeats. */
 export function repeatedWarningLine(count: number): string {
   return `(${count} more repeat${count === 1 ? '' : 's'} of the warnings above not shown)`;
+}
+
+/** The line that stands for `records` held for `reason` and not shown. */
+export function heldRecordsLine(records: number, reason: string): string {
+  return `(${counted(records, 'more record')} held [${reason}] not shown; --log-level debug lists each)`;
 }

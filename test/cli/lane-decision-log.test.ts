@@ -54,4 +54,37 @@ describe('lane decisions in the run log', () => {
     expect(decisions.map((line) => line.recordId).sort()).toEqual(workload.chains.flat().sort());
     expect(decisions.every((line) => line.lane === 'batch')).toBe(true);
   }, 90_000);
+
+  it('shows one held record per reason at info, and how many more were held, not a line per record', async () => {
+    const workload = writeCatalogWorkload({
+      books: 400,
+      pages: 1,
+      execution: { mode: 'auto', sync_concurrency: 4, poll_interval: '200ms' },
+      extraYaml: `api:\n  base_url: ${emulator.url}`,
+    });
+    root = workload.root;
+    const billedBefore = emulator.ledger.entries().length;
+    const run = await runCli(['run', '-c', workload.configPath, '--log-format', 'json'], {
+      env: { GEMINI_API_KEY: 'decision-log-test-key' },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stderr
+      .trim()
+      .split('\n')
+      .map(
+        (line) =>
+          JSON.parse(line) as { level: string; event?: string; lane?: string | null; records?: number },
+      );
+    const shown = lines.filter((line) => line.event === 'lane-decision');
+    const counted = lines.filter((line) => line.event === 'held');
+    const news = lines.filter((line) => !['lane-decision', 'held', 'progress'].includes(line.event ?? ''));
+    // Hundreds of records waited for room: one line of each reason between two pieces of news.
+    const notShown = counted.reduce((sum, line) => sum + (line.records ?? 0), 0);
+    expect(notShown).toBeGreaterThan(100);
+    expect(shown.every((line) => line.lane === null && line.level === 'info')).toBe(true);
+    expect(shown.length).toBeLessThanOrEqual(2 * (news.length + 1));
+    expect(lines.length).toBeLessThan(100);
+    // Every record was sent and billed.
+    expect(emulator.ledger.entries().length - billedBefore).toBeGreaterThanOrEqual(400);
+  }, 120_000);
 });

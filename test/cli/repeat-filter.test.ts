@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { progressMode } from '../../src/cli/progress.js';
-import { RepeatFilter, repeatedWarningLine } from '../../src/cli/repeat-filter.js';
+import { heldRecordsLine, RepeatFilter, repeatedWarningLine } from '../../src/cli/repeat-filter.js';
 
 const PRINT = { owed: 0, print: true };
 const SKIP = { owed: 0, print: false };
@@ -31,6 +31,24 @@ describe('RepeatFilter', () => {
     expect(filter.warning('polling failed')).toEqual(SKIP);
     expect(filter.flush()).toBe(1);
     expect(filter.flush()).toBe(0);
+  });
+
+  it('shows the first record held for each reason, and counts the others until asked', () => {
+    const filter = new RepeatFilter();
+    expect(filter.heldRecord('no_room')).toEqual(PRINT);
+    expect(filter.heldRecord('max_cost')).toEqual(PRINT);
+    for (let i = 0; i < 2000; i++) expect(filter.heldRecord('no_room')).toEqual(SKIP);
+    expect(filter.heldRecord('max_cost')).toEqual(SKIP);
+    expect(filter.flushHeld()).toEqual([
+      { reason: 'no_room', records: 2000 },
+      { reason: 'max_cost', records: 1 },
+    ]);
+    // Then the next of each reason is shown again.
+    expect(filter.heldRecord('no_room')).toEqual(PRINT);
+    expect(filter.flushHeld()).toEqual([]);
+    expect(heldRecordsLine(2000, 'no_room')).toBe(
+      '(2,000 more records held [no_room] not shown; --log-level debug lists each)',
+    );
   });
 
   it('says how many repeats it held back', () => {
