@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { StoredEvent } from '../../src/store/event-log.js';
-import { runCli } from '../fixtures/cli.js';
+import { runCli, startCli } from '../fixtures/cli.js';
 import { killThenResume, loggedAttempts, writeFlexCatalog } from '../fixtures/killed-cli-run.js';
 import { startFakeBraintrust, type BraintrustRow, type FakeBraintrust } from '../fixtures/fake-braintrust.js';
 
@@ -146,5 +146,104 @@ describe('Braintrust logging refused by the app', () => {
     // The same rows: the app replaces each by its id, one row per attempt in the end.
     expect([...accepted.keys()].sort()).toEqual([...refused.keys()].sort());
     expect(rowsById(braintrust.rows).size).toBe(attempts.length);
+  });
+});
+
+// A run killed mid-export: the app took a first page of rows and the store recorded it; the rows
+// after it were only in the inference log. The run that resumes sends those, and none of the first.
+describe('Braintrust logging of a run killed mid-export', () => {
+  let emulator: RunningEmulator;
+  let braintrust: FakeBraintrust;
+  let root: string;
+  let beforeKill: BraintrustRow[];
+  let attempts: StoredEvent[];
+  let killedRunAttempts: StoredEvent[];
+
+  beforeAll(async () => {
+    braintrust = await startFakeBraintrust();
+    // Flex answers in 0.3 to 4.5 real seconds: the run lasts well past its first page (5 s in).
+    emulator = await startEmulator({ timeScale: 200, seed: 37 });
+    const workload = writeFlexCatalog(emulator.url, 4, 3);
+    root = workload.root;
+    const args = ['run', '-c', workload.configPath];
+    const killed = startCli([...args, '--log-level', 'debug'], { env: environment(braintrust) });
+    let done = 0;
+    killed.child.stderr?.on(
+      'data',
+      (chunk: string) => (done += chunk.split('"event":"record-done"').length - 1),
+    );
+    // A page of attempts is exported every 5 s: killed once an attempt is logged after the first
+    // page reached the app (and the store recorded it), before the next page.
+    const deadline = Date.now() + 60_000;
+    const until = async (ready: () => boolean) => {
+      while (!ready() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    await until(() => rowsById(braintrust.rows).size > 0);
+    // The page's rows may come in more than one upload.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const firstPage = rowsById(braintrust.rows).size;
+    await until(() => done > firstPage);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    killed.child.kill('SIGKILL');
+    expect((await killed.result).code, 'killed by SIGKILL').toBeNull();
+    beforeKill = [...braintrust.rows];
+    killedRunAttempts = await loggedAttempts(root);
+    const resumed = await runCli(args, { env: environment(braintrust) });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    attempts = await loggedAttempts(root);
+  }, 120_000);
+
+  afterAll(async () => {
+    await emulator?.close();
+    await braintrust?.close();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('sends every attempt once: the rows the killed run delivered are not sent again', () => {
+    const killedRun = rowsById(beforeKill);
+    const resumed = rowsById(braintrust.rows.slice(beforeKill.length));
+    expect(killedRun.size).toBeGreaterThan(0);
+    // The killed run had logged attempts it never sent.
+    expect(killedRunAttempts.length).toBeGreaterThan(killedRun.size);
+    expect([...resumed.keys()].filter((id) => killedRun.has(id))).toEqual([]);
+    expect(rowKeys([...killedRun.values(), ...resumed.values()])).toEqual(attemptKeys(attempts));
+  });
+
+  it('gives each row its prompt version, lane, usage and cost as the log and the ledger have them', () => {
+    const rows = rowsById(braintrust.rows);
+    for (const attempt of attempts) {
+      const row = [...rows.values()].find((candidate) => candidate.metadata?.event_id === attempt.id);
+      expect(row?.metadata).toMatchObject({
+        run_id: attempt.runId,
+        record_id: attempt.recordId,
+        lane: 'flex',
+        prompt_name: 'page',
+        prompt_version: 'v1',
+        outcome: attempt.type,
+      });
+      expect(row?.metrics).toMatchObject({
+        prompt_tokens: attempt.inputTokens,
+        completion_tokens: attempt.outputTokens,
+        completion_reasoning_tokens: attempt.thoughtsTokens,
+        tokens: attempt.inputTokens + attempt.outputTokens,
+      });
+      expect(row?.metrics?.cost_usd).toBeCloseTo(attempt.costUsd ?? Number.NaN, 12);
+    }
+    // Every row was billed as it says; the ledger also bills the requests the kill left in flight
+    // (at most sync_concurrency, 2), which no attempt logged.
+    const billed = emulator.ledger
+      .entries()
+      .map((entry) => [entry.inputTokens, entry.outputTokens, entry.costUsd]);
+    for (const row of rows.values()) {
+      const at = billed.findIndex(
+        ([input, output, cost]) =>
+          input === row.metrics?.prompt_tokens &&
+          output === row.metrics?.completion_tokens &&
+          cost === row.metrics?.cost_usd,
+      );
+      expect(at, `the bill of ${String(row.metadata?.record_id)}`).toBeGreaterThanOrEqual(0);
+      billed.splice(at, 1);
+    }
+    expect(billed.length).toBeLessThanOrEqual(2);
   });
 });
