@@ -3,7 +3,7 @@ import type { RunnerEvent } from '../runner/events.js';
 import type { RunSummary } from '../runner/batch-runner.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from '../telemetry/logger.js';
 import { runnerLogLine } from '../telemetry/runner-log.js';
-import { counted, duration } from '../quantities.js';
+import { count, counted, duration } from '../quantities.js';
 import { heldRecordsLine, RepeatFilter, repeatedWarningLine, type RepeatDecision } from './repeat-filter.js';
 
 export interface ProgressDisplayOptions {
@@ -163,14 +163,14 @@ export function formatSummary(
   const c = summary.counts;
   const pending = c.ready + c.blocked + c.in_flight;
   return [
-    `${selective ? 'selected records' : 'records'}: ${c.done} done, ${c.dead} dead-lettered, ${pending} pending (${c.total} total)`,
-    `jobs: ${summary.jobsSubmitted} submitted this run, ${summary.activeJobs} still active`,
+    `${selective ? 'selected records' : 'records'}: ${count(c.done)} done, ${count(c.dead)} dead-lettered, ${count(pending)} pending (${count(c.total)} total)`,
+    `jobs: ${count(summary.jobsSubmitted)} submitted this run, ${count(summary.activeJobs)} still active`,
     ...(summary.unconfirmedJobs > 0
       ? [
           `${counted(summary.unconfirmedJobs, 'job')} not confirmed created (the create call failed; see the warnings above): the next run adopts or creates ${summary.unconfirmedJobs === 1 ? 'it' : 'them'}`,
         ]
       : []),
-    `tokens (all runs of this workload): ${summary.inputTokens} input, ${summary.outputTokens} output`,
+    `tokens (all runs of this workload): ${count(summary.inputTokens)} input, ${count(summary.outputTokens)} output`,
     summary.costUsd === null
       ? 'cost: unknown this run (no price for the model: add it under `pricing:` in the config)'
       : `cost: $${summary.costUsd.toFixed(6)} this run`,
@@ -185,8 +185,8 @@ export function formatSummary(
     ...(c.blocked > 0 && summary.finished
       ? [
           selective
-            ? `${c.blocked} selected records wait on records outside the selection or behind dead letters`
-            : `${c.blocked} records wait behind dead letters in their chains`,
+            ? `${count(c.blocked)} selected records wait on records outside the selection or behind dead letters`
+            : `${count(c.blocked)} records wait behind dead letters in their chains`,
         ]
       : []),
   ].join('\n');
@@ -198,16 +198,16 @@ function laneLines(summary: RunSummary): string[] {
   if (lanes.length === 0 || lanes.every(([lane]) => lane === 'batch')) return [];
   const parts = lanes.map(
     ([lane, figures]) =>
-      `${lane} ${figures.done} done in ${counted(figures.attempts, 'attempt')} ($${figures.costUsd.toFixed(6)}${sentFor(figures.reasons)})`,
+      `${lane} ${count(figures.done)} done in ${counted(figures.attempts, 'attempt')} ($${figures.costUsd.toFixed(6)}${sentFor(figures.reasons)})`,
   );
   return [`lanes: ${parts.join(', ')}`];
 }
 
 /** Why `auto` sent records on a lane: "; sent for: deadline 4, best effort 2" (nothing in the fixed modes). */
 function sentFor(reasons: Partial<Record<string, number>> | undefined): string {
-  const counts = Object.entries(reasons ?? {}).filter(([, count]) => (count ?? 0) > 0);
+  const counts = Object.entries(reasons ?? {}).filter(([, records]) => (records ?? 0) > 0);
   if (counts.length === 0) return '';
-  return `; sent for: ${counts.map(([reason, count]) => `${reason.replace(/_/g, ' ')} ${count}`).join(', ')}`;
+  return `; sent for: ${counts.map(([reason, records]) => `${reason.replace(/_/g, ' ')} ${count(records ?? 0)}`).join(', ')}`;
 }
 
 /** An auto run's time against batch-only: an estimate, and said to be one. */
