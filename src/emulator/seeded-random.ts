@@ -64,8 +64,11 @@ export function randomId(random: Random, length = 12): string {
   return out;
 }
 
-/** mulberry32: small, fast and good enough for test data; `state` is any 32-bit number. */
-function mulberry32(state: number): Random {
+/**
+ * mulberry32: small, fast and good enough for test data; `state` is any 32-bit number. Exported for
+ * tests that draw their own schedules from a seed (the soaks' kills, random situations).
+ */
+export function mulberry32(state: number): Random {
   let current = state >>> 0;
   return () => {
     current = (current + 0x6d2b79f5) >>> 0;

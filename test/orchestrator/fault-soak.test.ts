@@ -1,11 +1,12 @@
-import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { mulberry32 } from '../../src/emulator/seeded-random.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { killRounds, lastWords, soakSeed, watchKilledChild, type KillPoint } from '../fixtures/kill-soak.js';
+import { spawnRunChild } from '../fixtures/killable-run.js';
 import { remoteJobs } from '../fixtures/remote-jobs.js';
 import { FAST_RETRY } from '../fixtures/session.js';
 
@@ -15,27 +16,13 @@ import { FAST_RETRY } from '../fixtures/session.js';
 // must show: the run finished by itself, every record done or dead-lettered with a cause, no result
 // billed twice, no job created twice, nothing of ours left running. WB_SOAK_SEED replays a seed.
 
-const CHILD = join(import.meta.dirname, '..', 'fixtures', 'run-child.ts');
-const SEED = Number(process.env.WB_SOAK_SEED ?? Date.now() % 1_000_000);
+const SEED = soakSeed('WB_SOAK_SEED');
 const KILL_ROUNDS = 5;
 /**
  * A runner normally ends within seconds. One that is still alive after this has stopped making
- * progress: it is killed and the test fails with its last lines, instead of the whole soak hanging
- * until the test's timeout with nothing to show what the runner was waiting on (seen once in CI).
+ * progress (seen once in CI): it is killed and the test fails with its last lines.
  */
 const CHILD_DEADLINE_MS = 45_000;
-
-/** Deterministic uniform [0, 1) numbers from a seed (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Outcome = 'finished' | 'killed' | 'locked';
 
@@ -46,13 +33,10 @@ function signal(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
-/** When a runner is SIGKILLed: after its n-th unit of work (a record settled or a job submitted), then a few ms more. */
-interface KillPoint {
-  afterWork: number;
-  extraMs: number;
-}
-
-/** A line of the child's event stream that marks work done, not just time passing (progress, polls). */
+/**
+ * A line of the child's event stream that marks a unit of work done (a record settled or a job
+ * submitted), not just time passing (progress, polls).
+ */
 const WORK_EVENT = /"type":"(record-done|record-failed|job-submitted)"/;
 
 /**
@@ -60,65 +44,32 @@ const WORK_EVENT = /"type":"(record-done|record-failed|job-submitted)"/;
  * of work, not for a time: a loaded machine slows the runner down but cannot let it finish the
  * workload before its kill, so every kill round really kills (the soak once saw 2 kills of 5).
  */
-function runChild(
+async function runChild(
   configPath: string,
   url: string,
   kill: KillPoint | null,
   pair: { partnerContended: Promise<void>; contended: () => void },
 ): Promise<Outcome> {
-  const options = JSON.stringify({ retryPolicy: FAST_RETRY, remoteScanIntervalMs: 300 });
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, configPath, url, options], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let outcome: Outcome | null = null;
-    let timer: NodeJS.Timeout | undefined;
-    let stuck = false;
-    const deadline = setTimeout(() => {
-      stuck = true;
-      child.kill('SIGKILL');
-    }, CHILD_DEADLINE_MS);
-    let work = 0;
-    let stderr = '';
-    const lines: string[] = [];
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const child = spawnRunChild(configPath, url, { retryPolicy: FAST_RETRY, remoteScanIntervalMs: 300 });
+  let partnerDone = false;
+  void pair.partnerContended.then(() => (partnerDone = true));
+  const end = await watchKilledChild(child, {
+    events: child.stdout,
+    work: WORK_EVENT,
+    kill,
+    deadlineMs: CHILD_DEADLINE_MS,
     // The kill waits until the partner has tried for the lease too (it holds it or was refused), so
     // the pair always contends: one works and is killed, the other is refused while it is alive.
-    let partnerDone = false;
-    void pair.partnerContended.then(() => (partnerDone = true));
-    let pending = 0;
-    const armKill = () => {
-      if (kill === null || timer || !partnerDone || pending < kill.afterWork) return;
-      timer = setTimeout(() => {
-        outcome ??= 'killed';
-        child.kill('SIGKILL');
-      }, kill.extraMs);
-    };
-    void pair.partnerContended.then(armKill);
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      lines.push(line);
+    armAfter: pair.partnerContended,
+    onLine: (line) => {
       if (line.includes('"type":"run-started"')) pair.contended();
-      if (line.includes('"type":"summary"')) outcome = 'finished';
-      if (line.includes('"code":"RUN_LOCKED"')) outcome = 'locked';
-      if (WORK_EVENT.test(line)) pending = ++work;
-      armKill();
-    });
-    child.on('exit', () => {
-      pair.contended();
-      clearTimeout(timer);
-      clearTimeout(deadline);
-      if (stuck)
-        reject(
-          new Error(
-            `runner still alive after ${CHILD_DEADLINE_MS} ms (seed ${SEED}, ${work} units of work, ` +
-              `kill ${JSON.stringify(kill)}, partner contended: ${partnerDone}); its last lines:\n` +
-              `${lines.slice(-30).join('\n')}\n${stderr.slice(-2000)}`,
-          ),
-        );
-      else if (outcome) resolve(outcome);
-      else reject(new Error(`runner failed (seed ${SEED}): ${stderr}\n${lines.slice(-5).join('\n')}`));
-    });
-  });
+    },
+    context: () => `seed ${SEED}, partner contended: ${partnerDone}`,
+  }).finally(pair.contended);
+  if (end.lines.some((line) => line.includes('"type":"summary"'))) return 'finished';
+  if (end.lines.some((line) => line.includes('"code":"RUN_LOCKED"'))) return 'locked';
+  if (end.linesAtKill !== null) return 'killed';
+  throw new Error(`runner failed (seed ${SEED}): ${lastWords(end, 5)}`);
 }
 
 describe('fault soak', () => {
@@ -131,7 +82,7 @@ describe('fault soak', () => {
   });
 
   it(`finishes by itself under every fault, kill -9 and a second runner, billing nothing twice (seed ${SEED})`, async () => {
-    const draw = random(SEED);
+    const draw = mulberry32(SEED);
     // Heavy-tailed chain lengths (Pareto, alpha 1.2, capped): many short chains, a few long ones,
     // and one of 14 pages, so the run outlasts several kills (each page needs its own job round trip).
     const pagesPerBook = [
@@ -181,31 +132,32 @@ describe('fault soak', () => {
     });
     root = workload.root;
 
+    const url = emulator.url;
     const outcomes: Outcome[] = [];
-    let finished = false;
-    for (let round = 0; round < KILL_ROUNDS + 4 && !finished; round++) {
+    const finished = await killRounds({
+      kills: KILL_ROUNDS,
+      spareRounds: 4,
       // Killed after 1 to 8 units of work (the workload has well over 5 x 8), at a random instant
       // of the work that follows.
-      const kill =
-        round < KILL_ROUNDS
-          ? { afterWork: 1 + Math.floor(draw() * 8), extraMs: Math.floor(draw() * 40) }
-          : null;
-      // Every round two runners are started together: one works, the other is refused.
-      const first = signal();
-      const second = signal();
-      const pair = await Promise.all([
-        runChild(workload.configPath, emulator.url, kill, {
-          partnerContended: second.promise,
-          contended: () => first.resolve(),
-        }),
-        runChild(workload.configPath, emulator.url, kill, {
-          partnerContended: first.promise,
-          contended: () => second.resolve(),
-        }),
-      ]);
-      outcomes.push(...pair);
-      finished = pair.includes('finished');
-    }
+      nextKill: () => ({ afterWork: 1 + Math.floor(draw() * 8), extraMs: Math.floor(draw() * 40) }),
+      round: async (kill) => {
+        // Every round two runners are started together: one works, the other is refused.
+        const first = signal();
+        const second = signal();
+        const pair = await Promise.all([
+          runChild(workload.configPath, url, kill, {
+            partnerContended: second.promise,
+            contended: () => first.resolve(),
+          }),
+          runChild(workload.configPath, url, kill, {
+            partnerContended: first.promise,
+            contended: () => second.resolve(),
+          }),
+        ]);
+        outcomes.push(...pair);
+        return pair.includes('finished');
+      },
+    });
     const context = `seed ${SEED}, outcomes ${outcomes.join(' ')}`;
     // The run met its HTTP faults (about 18 over a soak; a kind with few calls, such as uploads, may
     // meet none of its own): a soak no fault reached would prove nothing.

@@ -1,14 +1,16 @@
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { LedgerEntry } from '../../src/emulator/ledger.js';
+import { mulberry32 } from '../../src/emulator/seeded-random.js';
 import type { Lane } from '../../src/lanes/lane.js';
 import { writeCatalogWorkload, type OutputSinkName } from '../fixtures/catalog-workload.js';
 import { catalogRecordOf } from '../fixtures/catalog-ledger.js';
 import { BIN, runCli } from '../fixtures/cli.js';
+import { killRounds, lastWords, soakSeed, watchKilledChild, type KillPoint } from '../fixtures/kill-soak.js';
+import { spawnRunChild } from '../fixtures/killable-run.js';
 import { readOutputs } from '../fixtures/output-reader.js';
 import { FAST_RETRY } from '../fixtures/session.js';
 
@@ -19,8 +21,7 @@ import { FAST_RETRY } from '../fixtures/session.js';
 // chain's context intact, each kill costing at most one extra bill per request it caught in flight,
 // and every bill but those in the air at a kill counted by wavebatch. WB_SYNC_SOAK_SEED replays a seed.
 
-const CHILD = join(import.meta.dirname, '..', 'fixtures', 'run-child.ts');
-const SEED = Number(process.env.WB_SYNC_SOAK_SEED ?? Date.now() % 1_000_000);
+const SEED = soakSeed('WB_SYNC_SOAK_SEED');
 const KILL_ROUNDS = 5;
 const CLI_ENV = { GEMINI_API_KEY: 'soak-key-not-secret' };
 const SYNC_CONCURRENCY = 4;
@@ -30,28 +31,7 @@ const LONGEST_CALL_MS = 16 * 60_000;
 /** A runner still alive after this has stopped making progress: killed, and the test fails with its last lines. */
 const CHILD_DEADLINE_MS = 30_000;
 
-/** Deterministic uniform [0, 1) numbers from a seed (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
- * When a runner is SIGKILLed: after its n-th record settled, then a few ms more; with 0 records,
- * that many ms after it started (its start-up: claims released, sources synced, the first sends).
- */
-interface KillPoint {
-  afterRecords: number;
-  extraMs: number;
-}
-
-/** A line of a runner's events (the library child's stdout, the CLI's JSON log) saying a record settled. */
+/** A line of a runner's events (the library child's stdout, the CLI's JSON log) saying a record settled: a kill's unit of work. */
 const SETTLED = /"(type|event)":"(record-done|record-failed)"/;
 
 /**
@@ -61,10 +41,7 @@ const SETTLED = /"(type|event)":"(record-done|record-failed)"/;
  */
 function spawnRun(via: 'runner' | 'cli', configPath: string, url: string) {
   if (via === 'runner') {
-    const options = JSON.stringify({ retryPolicy: FAST_RETRY, syncRetryPolicy: FAST_RETRY });
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, configPath, url, options], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnRunChild(configPath, url, { retryPolicy: FAST_RETRY, syncRetryPolicy: FAST_RETRY });
     return { child, events: child.stdout, finishedBy: (line: string) => line.includes('"type":"summary"') };
   }
   const args = [BIN, 'run', '-c', configPath, '--json', '--log-format', 'json', '--log-level', 'debug'];
@@ -79,53 +56,32 @@ function spawnRun(via: 'runner' | 'cli', configPath: string, url: string) {
   };
 }
 
-/** Runs the workload in a child; resolves whether it finished (true) or was killed (false). */
-function runChild(
+/**
+ * Runs the workload in a child; resolves whether it finished (true) or was killed (false). A kill
+ * point of 0 records kills it during its start-up (claims released, sources synced, the first sends).
+ */
+async function runChild(
   via: 'runner' | 'cli',
   configPath: string,
   url: string,
   kill: KillPoint | null,
 ): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const { child, events, finishedBy } = spawnRun(via, configPath, url);
-    let finished = false;
-    let killed = false;
-    let stuck = false;
-    let settled = 0;
-    let timer: NodeJS.Timeout | undefined;
-    let output = '';
-    const lines: string[] = [];
-    const armKill = () =>
-      (timer = setTimeout(() => {
-        killed = !finished;
-        child.kill('SIGKILL');
-      }, kill?.extraMs));
-    if (kill?.afterRecords === 0) armKill();
-    const deadline = setTimeout(() => {
-      stuck = true;
-      child.kill('SIGKILL');
-    }, CHILD_DEADLINE_MS);
-    const other = events === child.stdout ? child.stderr : child.stdout;
-    other.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    createInterface({ input: events }).on('line', (line) => {
-      lines.push(line);
-      if (finishedBy(line)) finished = true;
-      if (SETTLED.test(line)) settled += 1;
-      if (kill && !timer && settled >= kill.afterRecords) armKill();
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      clearTimeout(deadline);
-      if (stuck || (!finished && !killed) || (finished && via === 'cli' && code !== 0 && !killed))
-        reject(
-          new Error(
-            `${via} ${stuck ? `still alive after ${CHILD_DEADLINE_MS} ms` : `failed (exit ${code})`} (seed ${SEED}, ` +
-              `kill ${JSON.stringify(kill)}); its last lines:\n${lines.slice(-20).join('\n')}\n${output.slice(-2000)}`,
-          ),
-        );
-      else resolve(finished && !killed);
-    });
+  const { child, events, finishedBy } = spawnRun(via, configPath, url);
+  const end = await watchKilledChild(child, {
+    events,
+    work: SETTLED,
+    kill,
+    deadlineMs: CHILD_DEADLINE_MS,
+    context: () => `${via}, seed ${SEED}`,
   });
+  const finished = end.lines.some(finishedBy);
+  // Killed: the kill came before the run said it finished.
+  const killed = end.linesAtKill !== null && !end.lines.slice(0, end.linesAtKill).some(finishedBy);
+  if ((!finished && !killed) || (finished && via === 'cli' && end.code !== 0 && !killed))
+    throw new Error(
+      `${via} failed (exit ${end.code}) (seed ${SEED}, kill ${JSON.stringify(kill)}); ${lastWords(end)}`,
+    );
+  return finished && !killed;
 }
 
 /** Moves emulated time past every call's latency, then waits for the emulator to look at its clock (every 50 ms). */
@@ -180,7 +136,7 @@ describe.each(SCENARIOS)('sync fault soak, $name', (scenario) => {
 
   it(`kill -9 at random moments loses nothing and bills each kill at most one call per request in flight (seed ${SEED})`, async () => {
     console.log(`sync fault soak (${scenario.name}): seed ${SEED}; replay with WB_SYNC_SOAK_SEED=${SEED}`);
-    const draw = random(SEED);
+    const draw = mulberry32(SEED);
     // Flex's 1-15 minutes in 20-300 real ms, batch jobs' 5-30 in 100-600: kills land mid-request.
     // The emulated clock runs from a real clock the test moves ahead after a kill, so the calls the
     // kill left in the air are answered, and billed, before the next run starts.
@@ -217,22 +173,24 @@ describe.each(SCENARIOS)('sync fault soak, $name', (scenario) => {
 
     // The ledger's entries billed while each run was alive, or after a kill (calls in the air).
     const windows: Array<{ from: number; killed: boolean }> = [];
-    let finished = false;
-    for (let round = 0; round < KILL_ROUNDS + 3 && !finished; round++) {
+    const { ledger: bills, url } = emulator;
+    const finished = await killRounds({
+      kills: KILL_ROUNDS,
+      spareRounds: 3,
       // One kill in four during start-up (up to 1.5 s in: node and tsx load first), the others
       // after 1 to 4 records settled, at a random instant of the work that follows.
-      const early = draw() < 0.25;
-      const kill =
-        round >= KILL_ROUNDS
-          ? null
-          : early
-            ? { afterRecords: 0, extraMs: 600 + Math.floor(draw() * 900) }
-            : { afterRecords: 1 + Math.floor(draw() * 4), extraMs: Math.floor(draw() * 60) };
-      windows.push({ from: emulator.ledger.entries().length, killed: false });
-      finished = await runChild(scenario.via, workload.configPath, emulator.url, kill);
-      (windows.at(-1) as { killed: boolean }).killed = !finished;
-      if (!finished) await answerCallsInTheAir(() => (skewMs += LONGEST_CALL_MS / TIME_SCALE));
-    }
+      nextKill: () =>
+        draw() < 0.25
+          ? { afterWork: 0, extraMs: 600 + Math.floor(draw() * 900) }
+          : { afterWork: 1 + Math.floor(draw() * 4), extraMs: Math.floor(draw() * 60) },
+      round: async (kill) => {
+        windows.push({ from: bills.entries().length, killed: false });
+        const ended = await runChild(scenario.via, workload.configPath, url, kill);
+        (windows.at(-1) as { killed: boolean }).killed = !ended;
+        if (!ended) await answerCallsInTheAir(() => (skewMs += LONGEST_CALL_MS / TIME_SCALE));
+        return ended;
+      },
+    });
     const kills = windows.filter((w) => w.killed).length;
     const context = `seed ${SEED}, ${kills} kills`;
     expect(finished, context).toBe(true);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../src/emulator/seeded-random.js';
 import type { Lane } from '../../src/lanes/lane.js';
 import {
   chainFinishMs,
@@ -290,20 +291,8 @@ describe('auto with a deadline', () => {
 });
 
 describe('invariants over many random situations', () => {
-  /** A small deterministic generator (mulberry32). */
-  function random(seed: number): () => number {
-    let state = seed >>> 0;
-    return () => {
-      state = (state + 0x6d2b79f5) >>> 0;
-      let t = state;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   it('never crosses the cap, never uses a lane without room, decides each record once', () => {
-    const next = random(42);
+    const next = mulberry32(42);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
     for (let round = 0; round < 500; round++) {
       const ready = Array.from({ length: 1 + Math.floor(next() * 20) }, (_, index) => {
