@@ -5,19 +5,29 @@ import { runCli } from '../fixtures/cli.js';
 
 const NEVER_RUN = /the workload has never run \(no .*state\.db; `wavebatch run` creates it\)/;
 
-// The read-only commands opened the state store, so a look at a workload that had never run created
-// state/state.db (and made it look run) before printing empty figures.
-describe('read-only commands on a workload that has never run', () => {
+/**
+ * A workload of two records that has never run, its own to each describe (one whose command wrongly
+ * created state fails there, not in the next), and the CLI run in it.
+ */
+function neverRunWorkload() {
   let workload: ReturnType<typeof writeCatalogWorkload>;
   let before: string[];
-  const cli = (args: string[]) =>
-    runCli([...args, '-c', workload.configPath], { cwd: workload.root, env: {} });
-
   beforeAll(() => {
     workload = writeCatalogWorkload({ books: 1, pages: 2 });
     before = readdirSync(workload.root).sort();
   });
   afterAll(() => rmSync(workload.root, { recursive: true, force: true }));
+  return {
+    cli: (args: string[]) => runCli([...args, '-c', workload.configPath], { cwd: workload.root, env: {} }),
+    /** The workload's folder holds what it held before: no state/ made by a look. */
+    createdNothing: () => expect(readdirSync(workload.root).sort()).toEqual(before),
+  };
+}
+
+// The read-only commands opened the state store, so a look at a workload that had never run created
+// state/state.db (and made it look run) before printing empty figures.
+describe('read-only commands on a workload that has never run', () => {
+  const { cli, createdNothing } = neverRunWorkload();
 
   // What each prints to standard output: the empty figures and listings it printed before, so a
   // script reading them keeps working; standard error says the workload never ran.
@@ -42,7 +52,7 @@ describe('read-only commands on a workload that has never run', () => {
       expect(result.stderr).toMatch(NEVER_RUN);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).toMatch(stdout);
-      expect(readdirSync(workload.root).sort()).toEqual(before);
+      createdNothing();
     },
   );
 
@@ -50,23 +60,14 @@ describe('read-only commands on a workload that has never run', () => {
     const result = await cli(['estimate', '--json']);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect((JSON.parse(result.stdout) as { records: number }).records).toBe(2);
-    expect(readdirSync(workload.root).sort()).toEqual(before);
+    createdNothing();
   });
 });
 
 // requeue, clear-failures, reset and prune opened the state store to change it, so on a workload
 // that had never run they created state/state.db (and made it look run) to change nothing.
 describe('commands that change state, on a workload that has never run', () => {
-  let workload: ReturnType<typeof writeCatalogWorkload>;
-  let before: string[];
-  const cli = (args: string[]) =>
-    runCli([...args, '-c', workload.configPath], { cwd: workload.root, env: {} });
-
-  beforeAll(() => {
-    workload = writeCatalogWorkload({ books: 1, pages: 2 });
-    before = readdirSync(workload.root).sort();
-  });
-  afterAll(() => rmSync(workload.root, { recursive: true, force: true }));
+  const { cli, createdNothing } = neverRunWorkload();
 
   const changes: Array<[string[], string, RegExp]> = [
     [['requeue'], 'requeue', /^$/],
@@ -87,7 +88,7 @@ describe('commands that change state, on a workload that has never run', () => {
       expect(result.stderr).toContain(`: nothing to ${what}\n`);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).toMatch(stdout);
-      expect(readdirSync(workload.root).sort()).toEqual(before);
+      createdNothing();
     },
   );
 });
