@@ -10,6 +10,29 @@ import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { billedTimes } from '../fixtures/remote-jobs.js';
 import { FAST_RETRY, openEmulatedSession } from '../fixtures/session.js';
 
+/** Runs the workload against `url` (not the emulator) until it stops: the error it stopped with, and its warnings. */
+async function runAgainst(configPath: string, url: string): Promise<{ error: unknown; warnings: string[] }> {
+  const config = await loadConfig(configPath, {});
+  const warnings: string[] = [];
+  const session = await openWorkloadSession(
+    { ...config, apiKey: 'test-key', api: { base_url: url } },
+    {
+      retryPolicy: FAST_RETRY,
+      onEvent: (event) => {
+        if (event.type === 'warning') warnings.push(event.message);
+      },
+    },
+  );
+  try {
+    await session.runner.run(AbortSignal.timeout(15_000));
+    return { error: undefined, warnings };
+  } catch (error) {
+    return { error, warnings };
+  } finally {
+    await session.close();
+  }
+}
+
 describe('remote errors that are not transient', () => {
   let emulator: RunningEmulator | undefined;
   let root = '';
@@ -58,25 +81,7 @@ describe('remote errors that are not transient', () => {
     const gone = await startEmulator();
     const url = gone.url;
     await gone.close();
-    const config = await loadConfig(workload.configPath, {});
-    const warnings: string[] = [];
-    const session = await openWorkloadSession(
-      { ...config, apiKey: 'test-key', api: { base_url: url } },
-      {
-        retryPolicy: FAST_RETRY,
-        onEvent: (event) => {
-          if (event.type === 'warning') warnings.push(event.message);
-        },
-      },
-    );
-    let error: unknown;
-    try {
-      await session.runner.run(AbortSignal.timeout(15_000));
-    } catch (caught) {
-      error = caught;
-    } finally {
-      await session.close();
-    }
+    const { error, warnings } = await runAgainst(workload.configPath, url);
     expect(error).toBeInstanceOf(ApiUnreachableError);
     expect((error as ApiUnreachableError).code).toBe('API_UNREACHABLE');
     expect((error as Error).message).toContain(url);
@@ -101,27 +106,9 @@ describe('remote errors that are not transient', () => {
     const server = createServer((_request, response) => response.writeHead(404).end('<h1>Not Found</h1>'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const config = await loadConfig(workload.configPath, {});
-    const warnings: string[] = [];
-    const session = await openWorkloadSession(
-      { ...config, apiKey: 'test-key', api: { base_url: url } },
-      {
-        retryPolicy: FAST_RETRY,
-        onEvent: (event) => {
-          if (event.type === 'warning') warnings.push(event.message);
-        },
-      },
-    );
-    let error: unknown;
-    try {
-      await session.runner.run(AbortSignal.timeout(15_000));
-    } catch (caught) {
-      error = caught;
-    } finally {
-      await session.close();
-      server.close();
-    }
+    const { error } = await runAgainst(workload.configPath, url).finally(() => server.close());
     expect(error).toMatchObject({ code: 'ENDPOINT_NOT_FOUND' });
+    const config = await loadConfig(workload.configPath, {});
     const reopened = await openWorkloadSession(
       { ...config, apiKey: 'test-key', api: { base_url: url } },
       { retryPolicy: FAST_RETRY },
