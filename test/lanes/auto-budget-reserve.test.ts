@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { billsPerRecord } from '../fixtures/catalog-ledger.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
-import { emulatorClock, patientRequestTimeouts } from '../fixtures/emulator-clock.js';
-import { openEmulatedSession } from '../fixtures/session.js';
+import { patientRequestTimeouts } from '../fixtures/emulator-clock.js';
+import { runOnEmulatorClock } from '../fixtures/session.js';
 
 const TIME_SCALE = 2_000;
 const MINUTE = 60_000;
@@ -38,14 +38,13 @@ describe('auto pays for speed only from what max_cost leaves after every record 
       },
     });
     roots.push(workload.root);
-    const { session } = await openEmulatedSession(workload.configPath, emulator, {
-      clock: emulatorClock(emulator, TIME_SCALE),
+    const { summary } = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
+      signal: AbortSignal.timeout(60_000),
       // Flex's 20 minutes are 600 real ms here, against answers of up to 450: a busy machine's pause
       // would give up on an answer on its way and send it again.
       syncRequestTimeoutMs: patientRequestTimeouts(TIME_SCALE),
     });
-    const summary = await session.runner.run(AbortSignal.timeout(60_000));
-    await session.close();
     const ledger = emulator.ledger.entries();
     return { summary, ledger, costUsd: ledger.reduce((sum, entry) => sum + entry.costUsd, 0) };
   }

@@ -4,8 +4,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../src/lanes/sync/sync-executor.js';
 import { billsPerRecord, catalogRecordOf } from '../fixtures/catalog-ledger.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
-import { emulatorClock } from '../fixtures/emulator-clock.js';
-import { openEmulatedSession } from '../fixtures/session.js';
+import { runOnEmulatorClock } from '../fixtures/session.js';
 
 // 20,000 emulated ms per real ms: Flex's 20-minute request timeout is 60 real ms.
 const TIME_SCALE = 20_000;
@@ -35,11 +34,10 @@ describe('auto when Flex answers slower than its request timeout', () => {
       execution: { mode: 'auto', max_retries: 1, poll_interval: '1m', max_requests_per_job: 100 },
     });
     root = workload.root;
-    const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
-      clock: emulatorClock(emulator, TIME_SCALE),
+    const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
+      signal: AbortSignal.timeout(60_000),
     });
-    const summary = await session.runner.run(AbortSignal.timeout(60_000));
-    await session.close();
     expect(summary.counts).toMatchObject({ done: 4, dead: 0 });
     // Let the abandoned Flex calls finish (40 emulated minutes), then read the bill.
     await new Promise((resolve) => setTimeout(resolve, (40 * MINUTE) / TIME_SCALE + 200));

@@ -3,9 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { billsPerRecord, catalogRecordOf } from '../fixtures/catalog-ledger.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
-import { emulatorClock, patientRequestTimeouts } from '../fixtures/emulator-clock.js';
+import { patientRequestTimeouts } from '../fixtures/emulator-clock.js';
 import { remoteJobs } from '../fixtures/remote-jobs.js';
-import { openEmulatedSession } from '../fixtures/session.js';
+import { runOnEmulatorClock } from '../fixtures/session.js';
 
 // An emulated hour per real second. Flex answers within 5 minutes (83 ms real), well inside its
 // 20-minute request timeout (333 ms real) even when a busy machine stretches a round trip.
@@ -48,14 +48,13 @@ describe('auto hedges a stalled batch job onto Flex', () => {
       },
     });
     root = workload.root;
-    const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
-      clock: emulatorClock(emulator, TIME_SCALE),
+    const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
+      signal: AbortSignal.timeout(60_000),
       // Flex's 20 minutes are 333 real ms here: a busy machine's pause gave up on the hedged
       // record's answer on its way and sent it again, billed twice.
       syncRequestTimeoutMs: patientRequestTimeouts(TIME_SCALE),
     });
-    const summary = await session.runner.run(AbortSignal.timeout(60_000));
-    await session.close();
     return { summary, events, chains: workload.chains, ledger: emulator.ledger.entries() };
   }
 

@@ -2,8 +2,7 @@ import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
-import { emulatorClock } from '../fixtures/emulator-clock.js';
-import { openEmulatedSession } from '../fixtures/session.js';
+import { runOnEmulatorClock } from '../fixtures/session.js';
 
 const TIME_SCALE = 2_000;
 const MINUTE = 60_000;
@@ -33,11 +32,10 @@ describe('the summary says why auto sent each attempt on its lane', () => {
       execution: { mode: 'auto', deadline: '48h', max_requests_per_job: 2, poll_interval: '1m' },
     });
     roots.push(workload.root);
-    const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
-      clock: emulatorClock(emulator, TIME_SCALE),
+    const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
+      signal: AbortSignal.timeout(60_000),
     });
-    const summary = await session.runner.run(AbortSignal.timeout(60_000));
-    await session.close();
     expect(summary.counts).toMatchObject({ done: 12, dead: 0 });
     // Creates were refused and their records decided again, each decision logged once all the same.
     expect(events.some((event) => event.type === 'quota-wait')).toBe(true);

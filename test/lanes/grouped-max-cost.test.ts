@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorkloadService } from '../../src/service/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
-import { emulatedConfig, openEmulatedSession } from '../fixtures/session.js';
-import { emulatorClock } from '../fixtures/emulator-clock.js';
+import { emulatedConfig, runOnEmulatorClock } from '../fixtures/session.js';
 import { emulatorSandbox } from '../emulator/harness.js';
 
 const TIME_SCALE = 3_000;
@@ -46,11 +45,9 @@ describe('execution.max_cost with grouped requests', () => {
       workload.configPath,
       yaml.replace('\nexecution:\n', `\nexecution:\n  max_cost: ${maxCost}\n`),
     );
-    const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
-      clock: emulatorClock(emulator, TIME_SCALE),
+    const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
     });
-    const summary = await session.runner.run();
-    await session.close();
 
     const billed = emulator.ledger.entries().reduce((sum, entry) => sum + entry.costUsd, 0);
     expect(events.filter((event) => event.type === 'lane-decision' && event.reason === 'max_cost')).toEqual(

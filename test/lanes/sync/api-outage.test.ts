@@ -3,8 +3,8 @@ import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
-import { emulatorClock, patientRequestTimeouts } from '../../fixtures/emulator-clock.js';
-import { openEmulatedSession } from '../../fixtures/session.js';
+import { patientRequestTimeouts } from '../../fixtures/emulator-clock.js';
+import { runOnEmulatorClock } from '../../fixtures/session.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
 
 const TIME_SCALE = 3_000;
@@ -28,14 +28,12 @@ describe('a synchronous lane through an API outage', () => {
       execution: { mode: 'realtime', max_retries: 0, poll_interval: '30s' },
     });
     root = workload.root;
-    const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
-      clock: emulatorClock(emulator, TIME_SCALE),
+    const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
       // The standard lane's 10 minutes are 200 real ms here: a busy machine's pause timed out a call,
       // counted it as the record's one attempt (max_retries 0) and dead-lettered it.
       syncRequestTimeoutMs: patientRequestTimeouts(TIME_SCALE),
     });
-    const summary = await session.runner.run();
-    await session.close();
 
     expect(summary.counts).toMatchObject({ done: 4, dead: 0 });
     expect(emulator.ledger.entries()).toHaveLength(4);

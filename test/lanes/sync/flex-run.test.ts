@@ -8,7 +8,7 @@ import { writeCatalogWorkload, OUTPUT_SINKS } from '../../fixtures/catalog-workl
 import { billsPerRecord, catalogRecordOf } from '../../fixtures/catalog-ledger.js';
 import { emulatorClock, patientRequestTimeouts } from '../../fixtures/emulator-clock.js';
 import { readOutputs } from '../../fixtures/output-reader.js';
-import { openEmulatedSession } from '../../fixtures/session.js';
+import { openEmulatedSession, runOnEmulatorClock } from '../../fixtures/session.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
 
 // 3,000 emulated ms per real ms: Flex's 1-15 minutes take 20-300 real ms.
@@ -34,14 +34,12 @@ describe.each(OUTPUT_SINKS)('execution.mode flex on the emulator, %s output sink
       execution: { mode: 'flex', sync_concurrency: 8, poll_interval: '30s' },
     });
     root = workload.root;
-    const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
-      clock: emulatorClock(emulator, TIME_SCALE),
+    const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
       // Flex's 20 minutes are 400 real ms here, its answers up to 300: a busy machine's pause gave up
       // on an answer on its way and sent the record again, billed twice (824 input tokens, 768 counted).
       syncRequestTimeoutMs: patientRequestTimeouts(TIME_SCALE),
     });
-    const summary = await session.runner.run();
-    await session.close();
 
     expect(summary.counts).toMatchObject({ done: 12, dead: 0, total: 12 });
     expect(summary.jobsSubmitted).toBe(0);

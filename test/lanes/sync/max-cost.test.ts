@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createGeminiClient } from '../../../src/gemini/index.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
 import { emulatorClock } from '../../fixtures/emulator-clock.js';
-import { openEmulatedSession } from '../../fixtures/session.js';
+import { openEmulatedSession, runOnEmulatorClock } from '../../fixtures/session.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
 
 const TIME_SCALE = 3_000;
@@ -28,11 +28,9 @@ describe('execution.max_cost', () => {
       execution: { mode: 'flex', poll_interval: '30s', max_cost: maxCost },
     });
     root = workload.root;
-    const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
-      clock: emulatorClock(emulator, TIME_SCALE),
+    const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
     });
-    const summary = await session.runner.run();
-    await session.close();
 
     const billed = emulator.ledger.entries().reduce((sum, entry) => sum + entry.costUsd, 0);
     expect(billed).toBeGreaterThan(0);
@@ -107,11 +105,9 @@ describe('execution.max_cost', () => {
     const warnings: string[] = [];
     // Every run holds the same records: running again never sends them.
     for (let run = 0; run < 2; run++) {
-      const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
-        clock: emulatorClock(emulator, TIME_SCALE),
+      const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
+        timeScale: TIME_SCALE,
       });
-      const summary = await session.runner.run();
-      await session.close();
       expect(summary.finished).toBe(false);
       warnings.push(
         ...events.flatMap((event) =>
@@ -142,11 +138,9 @@ describe('execution.max_cost', () => {
       execution: { mode: 'realtime', poll_interval: '30s', max_cost: maxCost, max_retries: 5 },
     });
     root = workload.root;
-    const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
-      clock: emulatorClock(emulator, TIME_SCALE),
+    const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
     });
-    const summary = await session.runner.run();
-    await session.close();
 
     const ledger = emulator.ledger.entries();
     const cut = ledger.filter((entry) => entry.outcome === 'max_tokens');
@@ -214,11 +208,9 @@ describe('execution.max_cost', () => {
       execution: { mode: 'batch', poll_interval: '30s', max_cost: maxCost, max_requests_per_job: 100 },
     });
     root = workload.root;
-    const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
-      clock: emulatorClock(emulator, TIME_SCALE),
+    const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
     });
-    const summary = await session.runner.run();
-    await session.close();
 
     const ledger = emulator.ledger.entries();
     expect(ledger.length).toBeGreaterThan(0);

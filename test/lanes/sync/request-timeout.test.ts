@@ -4,8 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, SYNC_RETRY } from '../../../src/lanes/sync/sync-executor.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
-import { emulatorClock } from '../../fixtures/emulator-clock.js';
-import { openEmulatedSession } from '../../fixtures/session.js';
+import { runOnEmulatorClock } from '../../fixtures/session.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
 
 // 20,000 emulated ms per real ms: Flex's 20-minute request timeout is 60 real ms.
@@ -32,11 +31,10 @@ describe('a synchronous request that never answers within its timeout', () => {
       execution: { mode: 'flex', max_retries: 1, poll_interval: '1m', give_up_after: '7d' },
     });
     root = workload.root;
-    const { session } = await openEmulatedSession(workload.configPath, emulator, {
-      clock: emulatorClock(emulator, TIME_SCALE),
+    const { summary } = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
+      signal: AbortSignal.timeout(60_000),
     });
-    const summary = await session.runner.run(AbortSignal.timeout(60_000));
-    await session.close();
 
     // The record is dead-lettered after max_retries + 1 attempts, each of at most SYNC_RETRY's tries.
     expect(summary.finished).toBe(true);
@@ -71,11 +69,10 @@ describe('a synchronous request that never answers within its timeout', () => {
       },
     });
     root = workload.root;
-    const { session } = await openEmulatedSession(workload.configPath, emulator, {
-      clock: emulatorClock(emulator, TIME_SCALE),
+    const { summary } = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
+      signal: AbortSignal.timeout(60_000),
     });
-    const summary = await session.runner.run(AbortSignal.timeout(60_000));
-    await session.close();
     expect(summary.counts.done).toBe(0);
     // Every abandoned call is finished, and billed, 30 emulated minutes after it was sent.
     await new Promise((resolve) => setTimeout(resolve, (30 * 60_000) / TIME_SCALE + 200));
