@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { BRAINTRUST_TIMEOUT_MS } from '../../src/telemetry/braintrust.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { startFakeBraintrust, type FakeBraintrust } from '../fixtures/fake-braintrust.js';
+import { useSilentServer } from '../fixtures/silent-server.js';
 
 const BIN = fileURLToPath(new URL('../../bin/wavebatch.js', import.meta.url));
 const GEMINI_KEY = 'bt-test-gemini-key-93c1d7';
@@ -117,29 +117,16 @@ describe('Braintrust logging', () => {
   });
 
   describe('when the app cannot be reached', () => {
-    let blackhole: Server;
-    const sockets: Socket[] = [];
-
-    beforeAll(async () => {
-      // Accepts connections and never answers.
-      blackhole = createServer((socket) => sockets.push(socket));
-      await new Promise<void>((resolve) => blackhole.listen(0, '127.0.0.1', resolve));
-    });
-
-    afterAll(async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => blackhole.close(() => resolve()));
-    });
+    const blackhole = useSilentServer();
 
     it('runs to the end, says once that logging is degraded, and exits within the bound', async () => {
       const { configPath } = workload();
       emulator.setFaults({});
-      const { port } = blackhole.address() as AddressInfo;
       const run = await runTimed(configPath, {
         GEMINI_API_KEY: GEMINI_KEY,
         BRAINTRUST_API_KEY: BRAINTRUST_KEY,
         BRAINTRUST_PROJECT: 'catalogs-test',
-        BRAINTRUST_APP_URL: `http://127.0.0.1:${port}`,
+        BRAINTRUST_APP_URL: blackhole.url,
       });
       expect(run.code).toBe(0);
       expect(run.stdout).toContain('records: 4 done');

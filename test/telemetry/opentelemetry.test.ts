@@ -1,6 +1,4 @@
 import { rmSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { metrics, trace } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +7,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { runCli, type CliResult } from '../fixtures/cli.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../fixtures/otlp-receiver.js';
+import { useSilentServer } from '../fixtures/silent-server.js';
 
 // `wavebatch run` in a child process exports to a local OTLP/HTTP collector; the spans are checked
 // against what the emulator billed.
@@ -110,19 +109,7 @@ describe('OpenTelemetry export', () => {
 });
 
 describe('OpenTelemetry set-up', () => {
-  let blackhole: Server;
-  const sockets: Socket[] = [];
-
-  beforeAll(async () => {
-    // Accepts connections and never answers: an export to it hangs until its own timeout.
-    blackhole = createServer((socket) => sockets.push(socket));
-    await new Promise<void>((resolve) => blackhole.listen(0, '127.0.0.1', resolve));
-  });
-
-  afterAll(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => blackhole.close(() => resolve()));
-  });
+  const blackhole = useSilentServer();
 
   it('loads nothing without an endpoint', async () => {
     expect(await startOpenTelemetry({ env: {} })).toBeNull();
@@ -181,9 +168,8 @@ describe('OpenTelemetry set-up', () => {
   });
 
   it('bounds the shutdown when the collector never answers', async () => {
-    const { port } = blackhole.address() as AddressInfo;
     const otel = await startOpenTelemetry({
-      env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` },
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: blackhole.url },
       shutdownTimeoutMs: 300,
     });
     trace.getTracer('test').startSpan('pending').end();
