@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../fixtures/cli.js';
 import { useEmulatedWorkload } from '../fixtures/emulated-workload.js';
+import { speedableRealTime } from '../fixtures/emulator-clock.js';
 import { billedTimes, remoteJobs } from '../fixtures/remote-jobs.js';
 
 const BIN = fileURLToPath(new URL('../../bin/wavebatch.js', import.meta.url));
@@ -34,14 +35,22 @@ function startRun(configPath: string): {
   return { busy, done, pid: child.pid ?? -1, kill: () => child.kill('SIGKILL') };
 }
 
+/** Once the other processes have met the run, its jobs end this many times sooner. */
+const SPEED_UP = 50;
+
 /**
  * An emulator and a workload of `books` × `pages` whose jobs take `jobSeconds` real seconds (600
  * emulated ones each), so a run stays busy for longer than the other processes need to start, even
- * on a loaded machine.
+ * on a loaded machine; `time.speedUp` then lets the jobs left end without the real wait.
  */
-function busyWorkload(books: number, pages: number, jobSeconds: number) {
+function busyWorkload(
+  books: number,
+  pages: number,
+  jobSeconds: number,
+  time: ReturnType<typeof speedableRealTime>,
+) {
   return useEmulatedWorkload({
-    emulator: { timeScale: 600, turnaroundMs: jobSeconds * 600_000, seed: 31 },
+    emulator: { timeScale: 600, turnaroundMs: jobSeconds * 600_000, seed: 31, realNow: time.now },
     workload: {
       books,
       pages,
@@ -52,7 +61,8 @@ function busyWorkload(books: number, pages: number, jobSeconds: number) {
 
 describe('one run per store', () => {
   describe('after a SIGKILL', () => {
-    const workload = busyWorkload(4, 2, 6);
+    const time = speedableRealTime();
+    const workload = busyWorkload(4, 2, 6, time);
 
     it('two `wavebatch run` started together after a SIGKILL: exactly one works, no job created twice', async () => {
       const { configPath, chains, emulator } = workload;
@@ -61,7 +71,10 @@ describe('one run per store', () => {
       crashed.kill();
       await crashed.done;
 
-      const [a, b] = await Promise.all([startRun(configPath).done, startRun(configPath).done]);
+      const runs = [startRun(configPath).done, startRun(configPath).done] as const;
+      // Once one has ended (refused: the other holds the lease), the worker's jobs need no real time.
+      void Promise.race(runs).then(() => time.speedUp(SPEED_UP));
+      const [a, b] = await Promise.all(runs);
       const results = [a, b];
       const locked = results.filter((r) => r.code === 2);
       const worked = results.filter((r) => r.code === 0);
@@ -78,7 +91,8 @@ describe('one run per store', () => {
   });
 
   describe('while a run holds the store', () => {
-    const workload = busyWorkload(2, 1, 12);
+    const time = speedableRealTime();
+    const workload = busyWorkload(2, 1, 12, time);
 
     it('refuses `reset --yes`, `requeue` and `clear-failures --yes` while a run holds the store; the run finishes, each record billed once', async () => {
       const { configPath, chains, emulator } = workload;
@@ -90,6 +104,7 @@ describe('one run per store', () => {
         expect(refused.stderr).toContain('RUN_LOCKED');
         expect(refused.stderr).toContain(`pid ${run.pid}`);
       }
+      time.speedUp(SPEED_UP);
       const finished = await run.done;
       expect(finished.code).toBe(0);
       expect(finished.stdout).toContain('records: 2 done, 0 dead-lettered, 0 pending (2 total)');
