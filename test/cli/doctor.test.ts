@@ -10,6 +10,7 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { runCli } from '../fixtures/cli.js';
 import { useEmulatedWorkload } from '../fixtures/emulated-workload.js';
+import { speedableRealTime } from '../fixtures/emulator-clock.js';
 import { billedTimes, remoteJobs } from '../fixtures/remote-jobs.js';
 import { openEmulatedSession } from '../fixtures/session.js';
 
@@ -18,9 +19,11 @@ const ENV = { GEMINI_API_KEY: 'doctor-test-key' };
 // A store left in the state crashes leave behind, plus what other processes left remotely; doctor
 // must name each problem and what --fix does, repair them all, and leave a state a run finishes from.
 describe('wavebatch doctor', () => {
+  const time = speedableRealTime();
   const workload = useEmulatedWorkload({
     // Jobs take an emulated hour (6 s real): the first one is still running while doctor looks.
-    emulator: { timeScale: 600, turnaroundMs: 3_600_000, seed: 51 },
+    // Once doctor is done, the emulator's clock runs 60 times faster: the run's jobs take 0.1 s.
+    emulator: { timeScale: 600, turnaroundMs: 3_600_000, seed: 51, realNow: time.now },
     workload: { books: 3, pages: 2, execution: { max_concurrent_jobs: 1, max_requests_per_job: 1 } },
   });
   let emulator: RunningEmulator;
@@ -125,6 +128,7 @@ describe('wavebatch doctor', () => {
     expect(findings.every((finding) => finding.ok)).toBe(true);
 
     // The rest in wider jobs, so it takes two job round trips.
+    time.speedUp(60);
     writeFileSync(
       workload.configPath,
       readFileSync(workload.configPath, 'utf8')
