@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { RunSummary } from '../../src/runner/batch-runner.js';
 import type { RunnerEvent } from '../../src/runner/events.js';
@@ -41,12 +41,26 @@ describe('execution.mode auto on the emulator', () => {
     for (const emulator of emulators.splice(0)) await emulator.close();
     for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
   });
+  afterAll(async () => {
+    const batch = await batchOnly?.catch(() => undefined);
+    await batch?.emulator.close();
+  });
+
+  /**
+   * The batch-only run that auto is measured against, run once for the tests that only read it (same
+   * seed and workload as every run here). Its emulator stays open until the end; its folder goes
+   * with the test that first ran it.
+   */
+  let batchOnly: Promise<Outcome> | undefined;
+  const batchOnlyRun = (): Promise<Outcome> =>
+    (batchOnly ??= runMode({ mode: 'batch' }, TIME_SCALE, undefined, true));
 
   /** One run of a 6 x 8 chain workload in a fresh emulator (same seed: the same pages, turnarounds and latencies). */
   async function runMode(
     execution: Record<string, string | number>,
     timeScale = TIME_SCALE,
     extraYaml?: string,
+    keepEmulator = false,
   ): Promise<Outcome> {
     const emulator = await startEmulator({
       timeScale,
@@ -54,7 +68,7 @@ describe('execution.mode auto on the emulator', () => {
       turnaroundMs: TURNAROUND,
       tiers: { flex: { latencyMs: FLEX_LATENCY } },
     });
-    emulators.push(emulator);
+    if (!keepEmulator) emulators.push(emulator);
     const workload = writeCatalogWorkload({
       books: 6,
       pages: 8,
@@ -81,7 +95,7 @@ describe('execution.mode auto on the emulator', () => {
   }
 
   it('finishes a deep-chain workload at least 5x sooner than batch-only at no more than 1.05x its cost', async () => {
-    const batch = await runMode({ mode: 'batch' });
+    const batch = await batchOnlyRun();
     const auto = await runMode({ mode: 'auto' }, AUTO_TIME_SCALE);
     for (const run of [batch, auto]) {
       expect(run.summary.counts).toMatchObject({ done: 48, dead: 0 });
@@ -142,7 +156,7 @@ describe('execution.mode auto on the emulator', () => {
   }, 120_000);
 
   it('meets a deadline that batch-only misses, within max_cost', async () => {
-    const batch = await runMode({ mode: 'batch' });
+    const batch = await batchOnlyRun();
     const deadlineMs = 40 * MINUTE;
     expect(batch.makespanMs).toBeGreaterThan(deadlineMs);
     const maxCost = batch.costUsd * 3;
