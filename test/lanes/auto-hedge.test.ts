@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { billsPerRecord, catalogRecordOf } from '../fixtures/catalog-ledger.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
-import { patientRequestTimeouts } from '../fixtures/emulator-clock.js';
+import { patientRequestTimeouts, speedableRealTime } from '../fixtures/emulator-clock.js';
 import { remoteJobs } from '../fixtures/remote-jobs.js';
 import { runOnEmulatorClock } from '../fixtures/session.js';
 
@@ -20,9 +20,15 @@ describe('auto hedges a stalled batch job onto Flex', () => {
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  async function run(execution: Record<string, string | number>, jobExpiryMs?: number) {
+  /**
+   * Runs the workload; `afterStall`, once a stall is reported, speeds the emulator's clock up that
+   * many times: what the run waits for then (the stuck job's expiry) costs no real seconds.
+   */
+  async function run(execution: Record<string, string | number>, jobExpiryMs?: number, afterStall = 1) {
+    const time = speedableRealTime();
     emulator = await startEmulator({
       ...(jobExpiryMs ? { jobExpiryMs } : {}),
+      realNow: time.now,
       timeScale: TIME_SCALE,
       seed: 23,
       turnaroundMs: 30 * MINUTE,
@@ -54,6 +60,9 @@ describe('auto hedges a stalled batch job onto Flex', () => {
       // Flex's 20 minutes are 333 real ms here: a busy machine's pause gave up on the hedged
       // record's answer on its way and sent it again, billed twice.
       syncRequestTimeoutMs: patientRequestTimeouts(TIME_SCALE),
+      onEvent: (event) => {
+        if (event.type === 'job-stalled' && afterStall > 1) time.speedUp(afterStall);
+      },
     });
     return { summary, events, chains: workload.chains, ledger: emulator.ledger.entries() };
   }
@@ -92,8 +101,8 @@ describe('auto hedges a stalled batch job onto Flex', () => {
   it('with stall_action wait set, reports the stall and leaves the job alone', async () => {
     // Jobs expire after 6 emulated hours here: the stuck one is reported at 2 h, then expires. At
     // 3 h the runner had one real second to see the stall, and a busy machine's pause let the job
-    // expire unreported.
-    const { events } = await run({ stall_action: 'wait' }, 6 * 60 * MINUTE);
+    // expire unreported. Once it is reported, the wait for its expiry runs 10 times faster.
+    const { events } = await run({ stall_action: 'wait' }, 6 * 60 * MINUTE, 10);
     const stalled = events.flatMap((event) => (event.type === 'job-stalled' ? [event] : []));
     expect(stalled[0]).toMatchObject({ action: 'waiting' });
     expect(events.some((event) => event.type === 'lane-decision' && event.reason === 'hedge')).toBe(false);
