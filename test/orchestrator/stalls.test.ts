@@ -133,8 +133,8 @@ describe('stalled batch jobs', () => {
   }
 
   it('with stall_action split, cancels a stuck job and sends its records again as two jobs of half its size', async () => {
-    // 20,000x: the stall comes after 4 s real.
-    const { workload, emulator, stalled } = await splitRun(20_000, 1);
+    // 50,000x, as below: the stall comes after 1.7 s real.
+    const { workload, emulator, stalled } = await splitRun(50_000, 1);
     expect(stalled).toHaveLength(1);
     expect(stalled[0]).toMatchObject({ action: 'cancelled', records: 'split', state: 'pending' });
     const jobs = await remoteJobs(emulator);
