@@ -15,19 +15,25 @@ describe('execution.max_cost', () => {
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  it('holds what would cross the cap, never sends it, and stops the run saying so', async () => {
+  /** 16 records on Flex (answers in 1-5 minutes) under a cap that pays for a few of them. */
+  async function cappedFlexWorkload() {
+    const maxCost = 0.0013;
     const emulator = await sandbox.startEmulator({
       timeScale: TIME_SCALE,
       seed: 6,
       tiers: { flex: { latencyMs: { min: 60_000, max: 5 * 60_000 } } },
     });
-    const maxCost = 0.0013;
     const workload = writeCatalogWorkload({
       books: 4,
       pages: 4,
       execution: { mode: 'flex', poll_interval: '30s', max_cost: maxCost },
     });
     root = workload.root;
+    return { emulator, workload, maxCost };
+  }
+
+  it('holds what would cross the cap, never sends it, and stops the run saying so', async () => {
+    const { emulator, workload, maxCost } = await cappedFlexWorkload();
     const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
       timeScale: TIME_SCALE,
     });
@@ -52,18 +58,7 @@ describe('execution.max_cost', () => {
   });
 
   it('is a cap per run, and the run that reaches it says so: running again sends up to max_cost more', async () => {
-    const emulator = await sandbox.startEmulator({
-      timeScale: TIME_SCALE,
-      seed: 6,
-      tiers: { flex: { latencyMs: { min: 60_000, max: 5 * 60_000 } } },
-    });
-    const maxCost = 0.0013;
-    const workload = writeCatalogWorkload({
-      books: 4,
-      pages: 4,
-      execution: { mode: 'flex', poll_interval: '30s', max_cost: maxCost },
-    });
-    root = workload.root;
+    const { emulator, workload, maxCost } = await cappedFlexWorkload();
     const billed = () => emulator.ledger.entries().reduce((sum, entry) => sum + entry.costUsd, 0);
     const runs: number[] = [];
     const warnings: string[] = [];
