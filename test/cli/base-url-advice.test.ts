@@ -1,19 +1,10 @@
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { runCli } from '../fixtures/cli.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-
-/** A port on 127.0.0.1 that nothing listens on (taken, then freed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { closedPort } from '../fixtures/closed-port.js';
 
 // `status batches/x` run in a workload's folder advised checking api.base_url, which the one-off
 // job commands never read: the advice names what sets their API root, and says the config's is not.

@@ -1,12 +1,10 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../fixtures/cli.js';
+import { BIN, cliEnv, runCli, type CliResult } from '../fixtures/cli.js';
 import { useEmulatedWorkload } from '../fixtures/emulated-workload.js';
 import { speedableRealTime } from '../fixtures/emulator-clock.js';
 import { billedTimes, remoteJobs } from '../fixtures/remote-jobs.js';
 
-const BIN = fileURLToPath(new URL('../../bin/wavebatch.js', import.meta.url));
 const ENV = { GEMINI_API_KEY: 'exclusive-test-key' };
 
 /** Starts `wavebatch run` and resolves once its progress shows a submitted job (the run is busy). */
@@ -17,7 +15,7 @@ function startRun(configPath: string): {
   kill(): void;
 } {
   const child = spawn(process.execPath, [BIN, 'run', '-c', configPath], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1', ...ENV },
+    env: cliEnv(ENV),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -1,20 +1,11 @@
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { runCli, startCli } from '../fixtures/cli.js';
+import { closedPort } from '../fixtures/closed-port.js';
 
 const env = { GEMINI_API_KEY: 'exit-code-test-key' };
-
-/** A local port nothing listens on: connections to it are refused at once. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 // Exit codes through the real bin in a child process (the README's exit-code table).
 describe('exit codes', () => {

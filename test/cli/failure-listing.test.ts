@@ -1,22 +1,10 @@
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { BIN, type CliResult } from '../fixtures/cli.js';
+import { BIN, runProgram, type CliResult } from '../fixtures/cli.js';
 import { useEmulatedWorkload } from '../fixtures/emulated-workload.js';
 
 /** Runs a bash pipeline with pipefail, so its exit code is wavebatch's when `head` succeeds. */
 function pipeline(script: string, env: Record<string, string>): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', `set -o pipefail; ${script}`], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProgram('bash', ['-c', `set -o pipefail; ${script}`], env);
 }
 
 // `failures` and `requeue` as scripts use them: empty answers, wrong ids, and a reader that stops early.

@@ -1,6 +1,6 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { BIN, runCli, type CliResult } from '../fixtures/cli.js';
+import { BIN, runCli, runProgram, type CliResult } from '../fixtures/cli.js';
 import { useEmulatedWorkload } from '../fixtures/emulated-workload.js';
 
 const env = { GEMINI_API_KEY: 'progress-test-key' };
@@ -11,18 +11,7 @@ const HAS_SCRIPT = spawnSync('script', ['--version'], { stdio: 'ignore' }).statu
 function runInTerminal(args: string[], extraEnv: Record<string, string> = {}): Promise<CliResult> {
   const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
   const command = [process.execPath, BIN, ...args].map(quote).join(' ');
-  return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qfec', command, '/dev/null'], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1', ...env, ...extraEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProgram('script', ['-qfec', command, '/dev/null'], { ...env, ...extraEnv });
 }
 
 /** The terminal's text without cursor movements and colours. */

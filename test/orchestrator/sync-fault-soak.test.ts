@@ -8,7 +8,7 @@ import { mulberry32 } from '../../src/emulator/seeded-random.js';
 import type { Lane } from '../../src/lanes/lane.js';
 import { writeCatalogWorkload, type OutputSinkName } from '../fixtures/catalog-workload.js';
 import { catalogRecordOf } from '../fixtures/catalog-ledger.js';
-import { BIN, runCli } from '../fixtures/cli.js';
+import { BIN, cliEnv, runCli } from '../fixtures/cli.js';
 import { killRounds, lastWords, soakSeed, watchKilledChild, type KillPoint } from '../fixtures/kill-soak.js';
 import { spawnRunChild } from '../fixtures/killable-run.js';
 import { readOutputs } from '../fixtures/output-reader.js';
@@ -46,7 +46,7 @@ function spawnRun(via: 'runner' | 'cli', configPath: string, url: string) {
   }
   const args = [BIN, 'run', '-c', configPath, '--json', '--log-format', 'json', '--log-level', 'debug'];
   const child = spawn(process.execPath, args, {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1', ...CLI_ENV },
+    env: cliEnv(CLI_ENV),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return {

@@ -1,8 +1,8 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createGeminiClient } from '../../src/gemini/index.js';
 import { ApiUnreachableError, ConnectionWatch, watchedGenerate } from '../../src/runner/connection-watch.js';
 import { emulatorSandbox } from '../emulator/harness.js';
+import { closedPort } from '../fixtures/closed-port.js';
 
 const REQUEST = { contents: [{ role: 'user', parts: [{ text: 'Say hi.' }] }] };
 
@@ -10,15 +10,6 @@ const REQUEST = { contents: [{ role: 'user', parts: [{ text: 'Say hi.' }] }] };
 function manualClock() {
   let now = 0;
   return { now: () => now, sleep: async () => undefined, advance: (ms: number) => (now += ms) };
-}
-
-/** A port nothing listens on: connections to it are refused. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('the reachability watch of the synchronous lanes', () => {
