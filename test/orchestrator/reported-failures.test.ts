@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator/index.js';
 import type { RunnerEvent } from '../../src/runner/events.js';
 import { writeCatalogWorkload, type OutputSinkName } from '../fixtures/catalog-workload.js';
-import { billedTimes, remoteJobs } from '../fixtures/remote-jobs.js';
-import { openEmulatedSession } from '../fixtures/session.js';
+import { billedTimes } from '../fixtures/remote-jobs.js';
+import { runThroughFaults } from '../fixtures/fault-run.js';
 
 /** A run that has not finished after this long (real time) is stuck: the test fails instead of hanging. */
 const STUCK_MS = 20_000;
@@ -62,25 +62,11 @@ describe('wavebatch copes with the Batch API failures users report', () => {
     });
     root = workload.root;
     emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 30_000, seed: 23, ...options });
-    const { session, events } = await openEmulatedSession(workload.configPath, emulator);
-    let summary;
-    try {
-      summary = await session.runner.run(AbortSignal.timeout(STUCK_MS));
-    } finally {
-      await session.close();
-    }
-    expect(summary.finished, 'the run finished by itself').toBe(true);
-    expect(summary.counts).toMatchObject({ done: 9, dead: 0, total: 9 });
-    const billed = billedTimes(emulator);
-    if (billing === 'once')
-      for (const id of workload.chains.flat()) expect(billed.get(id), `billed once: ${id}`).toBe(1);
-    const names = (await remoteJobs(emulator)).map((job) => job.displayName);
-    expect(new Set(names).size, 'no job created twice').toBe(names.length);
-    // Every HTTP fault of a fixed count was really met: a plan matching no call would pass untested.
-    const fired = emulator.httpFaultsFired();
-    for (const [index, fault] of (options.faults?.http ?? []).entries())
-      if (fault.count !== undefined)
-        expect(fired[index], `fault ${fault.kind} on ${fault.match}`).toBe(fault.count);
+    const { events, summary } = await runThroughFaults(workload, emulator, {
+      stuckMs: STUCK_MS,
+      faults: options.faults,
+      billedOnce: billing === 'once',
+    });
     return { events, summary, workload };
   }
 

@@ -2,8 +2,7 @@ import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type FaultPlan, type RunningEmulator } from '../../src/emulator/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
-import { billedTimes, remoteJobs } from '../fixtures/remote-jobs.js';
-import { openEmulatedSession } from '../fixtures/session.js';
+import { runThroughFaults } from '../fixtures/fault-run.js';
 
 /** A run that has not finished after this long (real time) is stuck: the test fails instead of hanging. */
 const STUCK_MS = 15_000;
@@ -22,25 +21,7 @@ describe('a run survives transient faults of every remote call', () => {
     const workload = writeCatalogWorkload({ books: 3, pages: 2, execution });
     root = workload.root;
     emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 30_000, seed: 21, faults });
-    const { session, events } = await openEmulatedSession(workload.configPath, emulator);
-    let summary;
-    try {
-      summary = await session.runner.run(AbortSignal.timeout(STUCK_MS));
-    } finally {
-      await session.close();
-    }
-    expect(summary.finished, 'the run finished by itself').toBe(true);
-    expect(summary.counts).toMatchObject({ done: 6, dead: 0, total: 6 });
-    const billed = billedTimes(emulator);
-    for (const id of workload.chains.flat()) expect(billed.get(id), `billed once: ${id}`).toBe(1);
-    const names = (await remoteJobs(emulator)).map((job) => job.displayName);
-    expect(new Set(names).size, 'no job created twice').toBe(names.length);
-    // Every fault of a fixed count was really met: a plan matching no call would pass untested.
-    const fired = emulator.httpFaultsFired();
-    for (const [index, fault] of (faults.http ?? []).entries())
-      if (fault.count !== undefined)
-        expect(fired[index], `fault ${fault.kind} on ${fault.match}`).toBe(fault.count);
-    return { events, summary };
+    return runThroughFaults(workload, emulator, { stuckMs: STUCK_MS, faults });
   }
 
   it('a 503 on batch create is retried in-process, not left as an intent forever', async () => {
