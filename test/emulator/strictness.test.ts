@@ -9,10 +9,31 @@ import {
   type Part,
 } from '@google/genai';
 import { describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../src/emulator/index.js';
 import { wavBytes } from '../media/timed-media.js';
 import { emulatorSandbox, inputLine, pollUntilDone, refusalOf, sdkFor } from './harness.js';
 
 const MODEL = 'gemini-2.5-flash';
+
+/** A batch job from an uploaded input file of `lines`, run to its end: the rows of its results file. */
+async function fileJobRows(
+  emulator: RunningEmulator,
+  dir: string,
+  lines: string[],
+): Promise<Array<{ key: string; error?: { code: number; message: string } }>> {
+  const ai = sdkFor(emulator);
+  writeFileSync(join(dir, 'in.jsonl'), `${lines.join('\n')}\n`);
+  const file = await ai.files.upload({ file: join(dir, 'in.jsonl'), config: { mimeType: 'text/plain' } });
+  const job = await ai.batches.create({ model: MODEL, src: file.name ?? '' });
+  const done = (await pollUntilDone(emulator, job.name ?? '')) as {
+    metadata: { output: { responsesFile: string } };
+  };
+  await ai.files.download({ file: done.metadata.output.responsesFile, downloadPath: join(dir, 'out.jsonl') });
+  return readFileSync(join(dir, 'out.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { key: string; error?: { code: number; message: string } });
+}
 
 async function post(
   url: string,
@@ -170,21 +191,7 @@ describe('emulator strictness: what Google refuses, the emulator refuses', () =>
       key: 'typo',
       request: { contents: [{ parts: [{ text: 'b' }] }], generationConfig: { temprature: 1 } },
     });
-    writeFileSync(join(dir, 'in.jsonl'), `${inputLine('fine', 'a')}\n${typo}\n`);
-    const ai = sdkFor(emulator);
-    const file = await ai.files.upload({ file: join(dir, 'in.jsonl'), config: { mimeType: 'text/plain' } });
-    const job = await ai.batches.create({ model: MODEL, src: file.name ?? '' });
-    const done = (await pollUntilDone(emulator, job.name ?? '')) as {
-      metadata: { output: { responsesFile: string } };
-    };
-    await ai.files.download({
-      file: done.metadata.output.responsesFile,
-      downloadPath: join(dir, 'out.jsonl'),
-    });
-    const rows = readFileSync(join(dir, 'out.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { key: string; error?: { code: number; message: string } });
+    const rows = await fileJobRows(emulator, dir, [inputLine('fine', 'a'), typo]);
     expect(rows.find((row) => row.key === 'typo')?.error).toEqual({
       code: 3,
       message: `Invalid JSON payload received. Unknown name "temprature" at 'generation_config': Cannot find field.`,
@@ -365,20 +372,7 @@ describe('emulator strictness: what Google refuses, the emulator refuses', () =>
     // In an input file only the line without contents fails, with gRPC code 3.
     const dir = sandbox.tempDir('strict-contents');
     const bare = JSON.stringify({ key: 'bare', request: { generationConfig: { temperature: 1 } } });
-    writeFileSync(join(dir, 'in.jsonl'), `${inputLine('fine', 'a')}\n${bare}\n`);
-    const file = await ai.files.upload({ file: join(dir, 'in.jsonl'), config: { mimeType: 'text/plain' } });
-    const fromFile = await ai.batches.create({ model: MODEL, src: file.name ?? '' });
-    const done = (await pollUntilDone(emulator, fromFile.name ?? '')) as {
-      metadata: { output: { responsesFile: string } };
-    };
-    await ai.files.download({
-      file: done.metadata.output.responsesFile,
-      downloadPath: join(dir, 'out.jsonl'),
-    });
-    const rows = readFileSync(join(dir, 'out.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { key: string; error?: { code: number; message: string } });
+    const rows = await fileJobRows(emulator, dir, [inputLine('fine', 'a'), bare]);
     expect(rows.find((row) => row.key === 'bare')?.error).toEqual({
       code: 3,
       message: '* GenerateContentRequest.contents: contents is not specified',
