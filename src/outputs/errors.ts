@@ -34,6 +34,30 @@ export class OutputPathClashError extends WavebatchError {
   }
 }
 
+/**
+ * Raised by the sync when the output folder ignores letter case (macOS's and Windows' defaults) and
+ * ids differ only in case: `Page1.json` and `page1.json` are one file there, so one record's output
+ * would overwrite the other's and the overwritten one would be sent (and paid for) again at each run.
+ */
+export class RecordIdCaseClashError extends WavebatchError {
+  readonly code = 'RECORD_ID_CASE_CLASH';
+  constructor(
+    readonly groups: readonly (readonly string[])[],
+    total: number,
+    root: string,
+  ) {
+    const listed = groups.map((ids) => ids.map((id) => JSON.stringify(id)).join(' and ')).join('; ');
+    const more = total > groups.length ? `; and ${total - groups.length} more` : '';
+    super(
+      `Record ids differ only in letter case, and the output folder ${root} ignores case, so the ids of ` +
+        `each group would share one output file: ${listed}${more}. Make the ids differ by more than case ` +
+        '(lower-case them in the source, for one), put outputs.path on a case-sensitive file system, ' +
+        'or use outputs: { sink: jsonl }, whose shards hold any ids.',
+    );
+    this.name = 'RecordIdCaseClashError';
+  }
+}
+
 /** Raised when an output file exists but is not a readable output document. */
 export class OutputCorruptError extends WavebatchError {
   readonly code = 'OUTPUT_CORRUPT';

@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
-import { OutputPathClashError, OutputSinkChangedError } from './errors.js';
+import { OutputPathClashError, OutputSinkChangedError, RecordIdCaseClashError } from './errors.js';
+import { ignoresLetterCase } from './letter-case.js';
 import { FOLDER_NAMED_LIKE_A_FILE, idsFiledAtFoldersOf, outputPath } from './paths.js';
 import { OutputStore, type OutputDocument } from './output-store.js';
 import type { CommittedOutput, GroupWrite, OutputIndex, OutputRecovery, OutputSink } from './sink.js';
@@ -14,6 +15,13 @@ const GROUP_SIZE = 64;
 
 /** Ids looked at per page when looking for paths that clash. */
 const CLASH_PAGE = 1000;
+/** Groups of ids equal but for letter case named in the error; the rest are counted. */
+const CASE_CLASHES_NAMED = 10;
+
+export interface FilesSinkOptions {
+  /** Whether the output folder ignores letter case; probed on the folder by default. */
+  ignoresLetterCase?: (folder: string) => Promise<boolean>;
+}
 
 /**
  * Outputs as one atomic JSON file per record, `<root>/<id>.json`: the filesystem-native layout, and
@@ -28,6 +36,7 @@ export class FilesSink implements OutputSink {
   constructor(
     root: string,
     private readonly index: OutputIndex,
+    private readonly options: FilesSinkOptions = {},
   ) {
     this.files = new OutputStore(root);
   }
@@ -40,7 +49,9 @@ export class FilesSink implements OutputSink {
     const previous = await this.index.claimOutputSink('files');
     if (previous !== null) throw new OutputSinkChangedError('files', previous, this.root);
     await this.files.sweepTemp();
-    await this.refusePathClashes();
+    const caseBlind = await (this.options.ignoresLetterCase ?? ignoresLetterCase)(this.root);
+    if (caseBlind) await this.refuseCaseBlindClashes();
+    else await this.refusePathClashes();
     return this.index.reconcileDone(this.files.listDone());
   }
 
@@ -64,6 +75,29 @@ export class FilesSink implements OutputSink {
       }
       if (folderIds.length < CLASH_PAGE) return;
       after = folderIds[folderIds.length - 1] as string;
+    }
+  }
+
+  /**
+   * On a folder that ignores letter case, ids equal but for case share one output file
+   * (RECORD_ID_CASE_CLASH), and `A` is the file that `a.json/b` needs as a folder (RECORD_ID_CLASH):
+   * both are found by one scan of the ids compared case-blind, before anything is sent.
+   */
+  private async refuseCaseBlindClashes(): Promise<void> {
+    const scan = await this.index.foldedIdScan(FOLDER_NAMED_LIKE_A_FILE);
+    if (scan.shared.length > 0) {
+      const named = await this.index.idsFoldedTo(scan.shared.slice(0, CASE_CLASHES_NAMED));
+      throw new RecordIdCaseClashError([...named.values()], scan.shared.length, this.root);
+    }
+    if (scan.matching.length === 0) return;
+    // Rare (ids with a folder named like an output file): the ids behind them take one more scan.
+    const filedAt = new Map(scan.matching.map((folded) => [folded, idsFiledAtFoldersOf(folded)]));
+    const ids = await this.index.idsFoldedTo([...scan.matching, ...[...filedAt.values()].flat()]);
+    for (const [folderKey, fileKeys] of filedAt) {
+      const fileId = fileKeys.map((key) => ids.get(key)?.[0]).find((id) => id !== undefined);
+      const folderId = ids.get(folderKey)?.[0];
+      if (fileId !== undefined && folderId !== undefined)
+        throw new OutputPathClashError(fileId, folderId, relative(this.root, outputPath(this.root, fileId)));
     }
   }
 

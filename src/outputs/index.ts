@@ -2,7 +2,14 @@
  * Outputs: where validated outputs go (a sink: one atomic JSON file per record, or append-only JSON
  * Lines shards with a manifest), how they are read back for context, and exports of all of them.
  */
-export { OutputCorruptError, OutputPathError, OutputSinkChangedError, ShardCorruptError } from './errors.js';
+export {
+  OutputCorruptError,
+  OutputPathClashError,
+  OutputPathError,
+  OutputSinkChangedError,
+  RecordIdCaseClashError,
+  ShardCorruptError,
+} from './errors.js';
 export { exportOutputFiles, exportOutputs, type ExportFormat } from './export.js';
 export { FilesSink } from './files-sink.js';
 export { DEFAULT_SHARD_BYTES, JsonlSink } from './jsonl-sink.js';
@@ -16,6 +23,7 @@ export { MANIFEST_FILE, shardFileName, type ShardManifest } from './shard-manife
 export { openOutputSink, type OutputSinkOptions } from './open-sink.js';
 export type {
   CommittedOutput,
+  FoldedIdScan,
   GroupWrite,
   OutputIndex,
   OutputLocation,

@@ -35,6 +35,14 @@ export interface OutputRecovery {
   reopened: number;
 }
 
+/** What `OutputIndex.foldedIdScan` found: folded ids (A–Z lower-cased), in folded order. */
+export interface FoldedIdScan {
+  /** Folded ids that more than one id has. */
+  shared: string[];
+  /** Folded ids matching the folder pattern asked for. */
+  matching: string[];
+}
+
 /** A record whose output is committed, for exports: its id and, in a JSONL sink, where its line is. */
 export interface CommittedOutput {
   id: string;
@@ -53,6 +61,13 @@ export interface OutputIndex {
   idsMatching(glob: string, after: string, limit: number): Promise<string[]>;
   /** Which of `ids` are ids of records. */
   knownIds(ids: readonly string[]): Promise<string[]>;
+  /**
+   * One scan of the ids as a file system that ignores letter case sees them (A–Z lower-cased): the
+   * folded ids more than one id shares, and the folded ids matching `folderGlob`.
+   */
+  foldedIdScan(folderGlob: string): Promise<FoldedIdScan>;
+  /** The ids that fold (A–Z lower-cased) to each of `folded`, in id order; folded ids no id has are left out. */
+  idsFoldedTo(folded: readonly string[]): Promise<Map<string, string[]>>;
   /** Every shard's committed length, by shard number. */
   committedShards(): Promise<ShardCommit[]>;
   /**

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type {
   CommittedOutput,
+  FoldedIdScan,
   OutputLocation,
   OutputRecovery,
   OutputSinkKind,
@@ -143,4 +144,35 @@ export function idsMatching(db: Database.Database, glob: string, after: string, 
 export function knownIds(db: Database.Database, ids: readonly string[]): string[] {
   const lookup = db.prepare('SELECT 1 FROM records WHERE id = ?').pluck();
   return ids.filter((id) => lookup.get(id) !== undefined);
+}
+
+/**
+ * The ids as a file system that ignores letter case sees them (A–Z lower-cased by `lower()`), in one
+ * scan: the folded ids more than one id shares, and the folded ids matching `folderGlob`. Only the
+ * folded ids leave SQLite; the ids behind the few that matter are asked for by `idsFoldedTo`.
+ */
+export function foldedIdScan(db: Database.Database, folderGlob: string): FoldedIdScan {
+  const rows = db
+    .prepare(
+      `SELECT lower(id) AS folded, count(*) > 1 AS shared, lower(id) GLOB ? AS matching FROM records
+         GROUP BY folded HAVING shared OR matching ORDER BY folded`,
+    )
+    .all(folderGlob) as Array<{ folded: string; shared: number; matching: number }>;
+  return {
+    shared: rows.filter((row) => row.shared === 1).map((row) => row.folded),
+    matching: rows.filter((row) => row.matching === 1).map((row) => row.folded),
+  };
+}
+
+/** The ids whose `lower()` is one of `folded`, by folded id (a scan of every id: ask only when needed). */
+export function idsFoldedTo(db: Database.Database, folded: readonly string[]): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  const rows = db
+    .prepare(
+      `SELECT lower(id) AS folded, id FROM records
+         WHERE lower(id) IN (SELECT value FROM json_each(?)) ORDER BY folded, id`,
+    )
+    .all(JSON.stringify(folded)) as Array<{ folded: string; id: string }>;
+  for (const { folded: key, id } of rows) found.set(key, [...(found.get(key) ?? []), id]);
+  return found;
 }

@@ -16,6 +16,7 @@ import type {
   AssemblyState,
   AssemblyStateFilter,
   CommittedOutput,
+  FoldedIdScan,
   OutputLocation,
   OutputRecovery,
   OutputSinkKind,
@@ -156,6 +157,14 @@ export class SqliteStore implements WorkloadStore {
 
   async knownIds(ids: readonly string[]): Promise<string[]> {
     return outputIndex.knownIds(this.db, ids);
+  }
+
+  async foldedIdScan(folderGlob: string): Promise<FoldedIdScan> {
+    return outputIndex.foldedIdScan(this.db, folderGlob);
+  }
+
+  async idsFoldedTo(folded: readonly string[]): Promise<Map<string, string[]>> {
+    return outputIndex.idsFoldedTo(this.db, folded);
   }
 
   async claimOutputSink(kind: OutputSinkKind): Promise<OutputSinkKind | null> {
