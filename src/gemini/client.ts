@@ -64,7 +64,7 @@ export interface GeminiClient {
   /** Uploads a JSONL batch input file (resumable upload; the SDK reads it from disk in chunks). */
   uploadJsonl(path: string, displayName: string): Promise<RemoteFile>;
   /** Uploads any file (a media file for fileData parts) with its mime type; resumable, read in chunks. */
-  uploadFile(path: string, mimeType: string, displayName: string): Promise<RemoteFile>;
+  uploadFile(file: string | Blob, mimeType: string, displayName: string): Promise<RemoteFile>;
   /** The file's metadata, or null when it does not exist (expired or deleted). */
   getFile(name: string): Promise<RemoteFile | null>;
   deleteFile(name: string): Promise<void>;
@@ -140,9 +140,9 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
         ),
       ),
 
-    uploadFile: (path, mimeType, displayName) =>
-      call(`Uploading ${basename(path)}`, async () =>
-        remoteFile(await ai.files.upload({ file: path, config: { displayName, mimeType } })),
+    uploadFile: (file, mimeType, displayName) =>
+      call(`Uploading ${typeof file === 'string' ? basename(file) : displayName}`, async () =>
+        remoteFile(await ai.files.upload({ file, config: { displayName, mimeType } })),
       ),
 
     getFile: async (name) => {

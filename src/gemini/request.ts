@@ -12,7 +12,7 @@ import {
   TOKENS_PER_IMAGE,
 } from '../media/media-tokens.js';
 import { invalidUtf8Offset } from '../jsonl/utf8.js';
-import { openMediaFile } from '../media/media-file.js';
+import { openMediaFile, type OpenMediaFile } from '../media/media-file.js';
 import { MediaInputError } from '../media/media-input-error.js';
 
 export { MediaInputError } from '../media/media-input-error.js';
@@ -53,8 +53,12 @@ export interface FileReference {
 export interface MediaUploads {
   /** Media of at least this many bytes are uploaded; smaller ones are sent inline. */
   minBytes: number;
-  /** A live uploaded copy of the file, uploading it when there is none. Must be stable while the copy lives. */
-  fileFor(media: MediaInput, sizeBytes: number): Promise<FileReference>;
+  /**
+   * A live uploaded copy of the file, uploading it when there is none. Must be stable while the copy
+   * lives. `file` is the media file opened and checked (a regular file, confined): an upload reads it
+   * from there, not from its path again.
+   */
+  fileFor(media: MediaInput, file: OpenMediaFile): Promise<FileReference>;
   /** Told that the API found no file at `fileUri`: the next `fileFor` of its media asks again (and uploads it anew). */
   forgetFile?(fileUri: string): void;
 }
@@ -114,7 +118,7 @@ async function mediaPart(
   // Opened once and read from the same handle: what was checked (a regular file, its size) is what is sent.
   const file = await openMediaFile(media.path, media.confinedTo);
   try {
-    return await partOf(media, file.size, () => file.handle.readFile(), uploads);
+    return await partOf(media, file, () => file.handle.readFile(), uploads);
   } finally {
     await file.handle.close();
   }
@@ -122,10 +126,11 @@ async function mediaPart(
 
 async function partOf(
   media: MediaInput,
-  size: number,
+  file: OpenMediaFile,
   read: () => Promise<Buffer>,
   uploads: MediaUploads | undefined,
 ): Promise<{ part: Part; fileTokens?: number }> {
+  const { size } = file;
   const isText = media.mimeType.startsWith('text/');
   if (!isText && !INLINE_MIME.test(media.mimeType)) {
     throw new MediaInputError(
@@ -143,10 +148,10 @@ async function partOf(
         `Media file ${media.path} is ${size} bytes, above the Files API's ${MAX_UPLOADED_MEDIA_BYTES}-byte limit; shrink or split it.`,
       );
     }
-    const file = await uploads.fileFor(media, size);
+    const uploaded = await uploads.fileFor(media, file);
     return {
-      part: { fileData: { fileUri: file.fileUri, mimeType: file.mimeType } },
-      fileTokens: file.estimatedTokens ?? uploadedFileTokens(media.mimeType, size),
+      part: { fileData: { fileUri: uploaded.fileUri, mimeType: uploaded.mimeType } },
+      fileTokens: uploaded.estimatedTokens ?? uploadedFileTokens(media.mimeType, size),
     };
   }
   if (size > MAX_MEDIA_PART_BYTES) {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mediaFileChunks } from './media-file.js';
+import { openMediaFile, type OpenMediaFile } from './media-file.js';
 import { imageSize } from './image-size.js';
 import { IMAGE_HEAD_BYTES, imageTokensOfSize, TOKENS_PER_IMAGE } from './media-tokens.js';
 
@@ -36,16 +36,27 @@ export async function readContentFacts(
   mimeType: string,
   confinedTo?: string,
 ): Promise<ContentFacts> {
+  const file = await openMediaFile(path, confinedTo);
+  try {
+    return await contentFactsOf(file, mimeType);
+  } finally {
+    await file.handle.close();
+  }
+}
+
+/** The facts of an opened media file, read from its start; the handle stays open. */
+export async function contentFactsOf(file: OpenMediaFile, mimeType: string): Promise<ContentFacts> {
   const hash = createHash('sha256');
   const pages = mimeType === 'application/pdf' ? new PageCounter() : undefined;
   const head: Buffer[] = [];
   let headBytes = mimeType.startsWith('image/') ? 0 : IMAGE_HEAD_BYTES;
-  for await (const chunk of mediaFileChunks(path, confinedTo)) {
-    hash.update(chunk);
-    pages?.add(chunk);
+  for await (const chunk of file.handle.createReadStream({ start: 0, autoClose: false })) {
+    const bytes = chunk as Buffer;
+    hash.update(bytes);
+    pages?.add(bytes);
     if (headBytes < IMAGE_HEAD_BYTES) {
-      head.push(chunk.subarray(0, IMAGE_HEAD_BYTES - headBytes));
-      headBytes += chunk.length;
+      head.push(bytes.subarray(0, IMAGE_HEAD_BYTES - headBytes));
+      headBytes += bytes.length;
     }
   }
   const sha256 = hash.digest('hex');

@@ -24,11 +24,22 @@ import { MediaInputError } from './media-input-error.js';
  */
 const KERNEL_FILES = ['/proc', '/sys'];
 
-/** An opened media file, known to be a regular file, and its size when opened. */
-export interface OpenMediaFile {
+/** An opened media file, known to be a regular file, and what it was when opened. */
+export interface OpenMediaFile extends FileIdentity {
   handle: FileHandle;
+}
+
+/** Which file (device and inode) and which version of it (size and modification time). */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
   size: number;
   mtimeMs: number;
+}
+
+/** True when both are the same file, unchanged in size and modification time. */
+export function sameFile(a: FileIdentity, b: FileIdentity): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
 }
 
 /**
@@ -69,18 +80,11 @@ export async function openMediaFile(path: string, confinedTo?: string): Promise<
   try {
     const facts = await handle.stat();
     if (!facts.isFile()) throw notAFile(path, kindOf(facts));
-    return { handle, size: facts.size, mtimeMs: facts.mtimeMs };
+    return { handle, dev: facts.dev, ino: facts.ino, size: facts.size, mtimeMs: facts.mtimeMs };
   } catch (error) {
     await handle.close();
     throw error;
   }
-}
-
-/** The file's bytes in chunks, streamed from one opened regular file. */
-export async function* mediaFileChunks(path: string, confinedTo?: string): AsyncGenerator<Buffer> {
-  const { handle } = await openMediaFile(path, confinedTo);
-  // The stream closes the handle when it ends, fails or is abandoned.
-  yield* handle.createReadStream() as AsyncIterable<Buffer>;
 }
 
 function missing(path: string): MediaInputError {

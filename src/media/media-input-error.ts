@@ -7,7 +7,8 @@ export type MediaInputCode =
   | 'INPUT_MEDIA_OUTSIDE'
   | 'INPUT_MEDIA_TOO_LARGE'
   | 'INPUT_MEDIA_TYPE'
-  | 'INPUT_MEDIA_ENCODING';
+  | 'INPUT_MEDIA_ENCODING'
+  | 'INPUT_MEDIA_CHANGED';
 
 /** Raised when a media file cannot become part of a request. */
 export class MediaInputError extends WavebatchError {

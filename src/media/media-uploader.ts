@@ -1,11 +1,13 @@
-import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { systemClock } from '../clock.js';
 import { type FileReference, type GeminiClient, type RemoteFile } from '../gemini/index.js';
 import type { MediaFileCache, MediaFileRow } from '../store/store.js';
 import type { MediaInput } from '../workload/record.js';
 import { DEFAULT_EXPIRY_MARGIN_MS, decideCachedFile, FILE_LIFETIME_MS } from './cache-decision.js';
-import { estimatedTokensOf, readContentFacts, type ContentFacts } from './content-facts.js';
+import { contentFactsOf, estimatedTokensOf, type ContentFacts } from './content-facts.js';
+import { openMediaFile, sameFile, type FileIdentity, type OpenMediaFile } from './media-file.js';
+import { MediaInputError } from './media-input-error.js';
+import { openedFileBlob } from './opened-file-blob.js';
 import { MediaUploadError, waitUntilActive } from './processing-wait.js';
 
 export interface MediaUploaderOptions {
@@ -32,7 +34,7 @@ const DEFAULT_PROCESSING_TIMEOUT_MS = 5 * 60_000;
  * Re-uploads when the copy is gone (deleted, expired) or expires within the safety margin.
  */
 export class MediaUploader {
-  private readonly facts = new Map<string, { size: number; mtimeMs: number; facts: ContentFacts }>();
+  private readonly facts = new Map<string, { file: FileIdentity; facts: ContentFacts }>();
   private readonly confirmed = new Map<string, { remoteName: string; uri: string; at: number }>();
   private readonly pending = new Map<string, Promise<FileReference>>();
   private readonly marginMs: number;
@@ -43,14 +45,28 @@ export class MediaUploader {
     this.recheckMs = options.recheckMs ?? DEFAULT_RECHECK_MS;
   }
 
-  /** A live uploaded copy of the file: the cached one while it lasts, otherwise a fresh upload. */
-  async fileFor(media: MediaInput): Promise<FileReference> {
-    const facts = await this.contentFacts(media);
+  /**
+   * A live uploaded copy of the file: the cached one while it lasts, otherwise a fresh upload. `file`
+   * is the media file as the caller opened and checked it (opened here when not given): it is hashed
+   * and uploaded from that descriptor, so what was checked is what is sent.
+   */
+  async fileFor(media: MediaInput, file?: OpenMediaFile): Promise<FileReference> {
+    if (file) return this.fileOf(media, file);
+    const opened = await openMediaFile(media.path, media.confinedTo);
+    try {
+      return await this.fileOf(media, opened);
+    } finally {
+      await opened.handle.close();
+    }
+  }
+
+  private async fileOf(media: MediaInput, file: OpenMediaFile): Promise<FileReference> {
+    const facts = await this.contentFacts(media, file);
     const key = `${facts.sha256} ${media.mimeType}`;
     // Two records sharing a file in one round must not upload it twice.
     const running = this.pending.get(key);
     if (running) return running;
-    const work = this.resolve(media, facts, key).finally(() => this.pending.delete(key));
+    const work = this.resolve(media, file, facts, key).finally(() => this.pending.delete(key));
     this.pending.set(key, work);
     return work;
   }
@@ -64,14 +80,19 @@ export class MediaUploader {
     for (const [key, seen] of this.confirmed) if (seen.uri === fileUri) this.confirmed.delete(key);
   }
 
-  private async resolve(media: MediaInput, facts: ContentFacts, key: string): Promise<FileReference> {
+  private async resolve(
+    media: MediaInput,
+    file: OpenMediaFile,
+    facts: ContentFacts,
+    key: string,
+  ): Promise<FileReference> {
     const { cache, now } = this.options;
     const cached = await cache.getMediaFile(facts.sha256, media.mimeType);
     const decision = decideCachedFile(cached, now(), this.marginMs);
     if (cached && decision.action === 'reuse' && (await this.stillThere(cached, key))) {
       return reference(cached, facts);
     }
-    return reference(await this.upload(media, facts, key), facts);
+    return reference(await this.upload(media, file, facts, key), facts);
   }
 
   /** Asks the API whether the copy still exists, at most once per `recheckMs`. */
@@ -88,10 +109,17 @@ export class MediaUploader {
     return true;
   }
 
-  private async upload(media: MediaInput, facts: ContentFacts, key: string): Promise<MediaFileRow> {
+  private async upload(
+    media: MediaInput,
+    file: OpenMediaFile,
+    facts: ContentFacts,
+    key: string,
+  ): Promise<MediaFileRow> {
     const { api, cache, now } = this.options;
     const displayName = `wb-media-${facts.sha256.slice(0, 16)}-${basename(media.path)}`.slice(0, 512);
-    const uploaded = await api.uploadFile(media.path, media.mimeType, displayName);
+    const uploaded = await api.uploadFile(openedFileBlob(file, media.mimeType), media.mimeType, displayName);
+    // Written to in place while it was hashed or sent: the copy may not be the bytes of that hash.
+    if (!sameFile(file, await file.handle.stat())) throw changedWhileRead(media.path);
     uriOf(uploaded, media.path);
     // Taken before the wait: the file's lifetime counts from its upload, not from when it became ACTIVE.
     const uploadedAt = now();
@@ -116,13 +144,13 @@ export class MediaUploader {
     return row;
   }
 
-  /** Hash (and PDF pages) of the file, recomputed only when its size or modification time changed. */
-  private async contentFacts(media: MediaInput): Promise<ContentFacts> {
-    const info = await stat(media.path);
+  /** Hash (and PDF pages) of the file, recomputed only when it is another file or has changed. */
+  private async contentFacts(media: MediaInput, file: OpenMediaFile): Promise<ContentFacts> {
     const known = this.facts.get(media.path);
-    if (known && known.size === info.size && known.mtimeMs === info.mtimeMs) return known.facts;
-    const facts = await readContentFacts(media.path, media.mimeType, media.confinedTo);
-    this.facts.set(media.path, { size: info.size, mtimeMs: info.mtimeMs, facts });
+    if (known && sameFile(known.file, file)) return known.facts;
+    const facts = await contentFactsOf(file, media.mimeType);
+    const { dev, ino, size, mtimeMs } = file;
+    this.facts.set(media.path, { file: { dev, ino, size, mtimeMs }, facts });
     return facts;
   }
 }
@@ -153,4 +181,13 @@ function reference(row: MediaFileRow, facts: ContentFacts): FileReference {
     mimeType: row.mimeType,
     ...(estimated !== undefined ? { estimatedTokens: estimated } : {}),
   };
+}
+
+function changedWhileRead(path: string): MediaInputError {
+  return new MediaInputError(
+    'INPUT_MEDIA_CHANGED',
+    path,
+    `Media file ${path} changed while it was being uploaded, so the copy may hold neither version: ` +
+      'it is not used. Leave the file alone while a run reads it, then requeue the record.',
+  );
 }

@@ -61,8 +61,8 @@ export class RemoteApi implements BatchApi {
     return this.retried('upload', () => this.api.uploadJsonl(path, displayName));
   }
 
-  uploadFile(path: string, mimeType: string, displayName: string): Promise<RemoteFile> {
-    return this.retried('upload', () => this.api.uploadFile(path, mimeType, displayName));
+  uploadFile(file: string | Blob, mimeType: string, displayName: string): Promise<RemoteFile> {
+    return this.retried('upload', () => this.api.uploadFile(file, mimeType, displayName));
   }
 
   getFile(name: string): Promise<RemoteFile | null> {

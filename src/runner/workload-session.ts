@@ -327,7 +327,7 @@ async function wireSession(parts: SessionParts): Promise<WorkloadSession> {
     archive,
     uploads: {
       minBytes: config.execution.media_upload_bytes,
-      fileFor: (media) => uploader.fileFor(media),
+      fileFor: (media, file) => uploader.fileFor(media, file),
       forgetFile: (fileUri) => uploader.forget(fileUri),
     },
   });

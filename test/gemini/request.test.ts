@@ -108,7 +108,7 @@ describe('buildModelRequest with uploads', () => {
     const asked: Array<{ path: string; size: number }> = [];
     const uploads: MediaUploads = {
       minBytes,
-      fileFor: async (media, size) => {
+      fileFor: async (media, { size }) => {
         asked.push({ path: media.path, size });
         return {
           fileUri: `https://files.test/v1beta/files/${asked.length}`,

@@ -65,7 +65,7 @@ async function intentWithUploadedInput(sandbox: ReturnType<typeof emulatorSandbo
       generationConfig: {},
       responseJsonSchema: undefined,
       tokenScale: () => 1,
-      uploads: { minBytes: 1000, fileFor: (media) => uploader.fileFor(media) },
+      uploads: { minBytes: 1000, fileFor: (media, file) => uploader.fileFor(media, file) },
     }),
     settings: {
       workload: 'scans',
