@@ -1,15 +1,28 @@
 /**
  * The one redaction of secrets from text that came from outside (API answers, error messages) before
- * it is stored, printed or exported. It removes the configured API keys by value, anything shaped
- * like a Google API key or OAuth token, bearer tokens, key-like query parameters and headers, and the
- * credentials of URLs (`https://user:pass@host`).
+ * it is stored, printed or exported. It removes the configured keys by value (Gemini's, Braintrust's,
+ * the OpenTelemetry exporters' header values), anything shaped like a Google API key or OAuth token,
+ * bearer tokens, key-like query parameters and headers, and the credentials of URLs
+ * (`https://user:pass@host`).
  */
 
 /** What a secret is replaced with. */
 export const REDACTED = '[redacted]';
 
-/** Environment variables whose values are keys. */
-const KEY_VARIABLES = ['GEMINI_API_KEY', 'GOOGLE_API_KEY'] as const;
+/** Environment variables whose values are keys: Gemini's, and Braintrust's (its exporter's). */
+const KEY_VARIABLES = ['GEMINI_API_KEY', 'GOOGLE_API_KEY', 'BRAINTRUST_API_KEY'] as const;
+
+/**
+ * The OpenTelemetry exporters' headers, `name=value,…` (values URL-encoded): what a collector is
+ * told to authenticate with (`authorization=Basic …`, `x-honeycomb-team=…`, `dd-api-key=…`). Every
+ * value is taken for a secret, whatever the header's name: no list of names knows every vendor's.
+ */
+const HEADER_VARIABLES = [
+  'OTEL_EXPORTER_OTLP_HEADERS',
+  'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
+  'OTEL_EXPORTER_OTLP_METRICS_HEADERS',
+  'OTEL_EXPORTER_OTLP_LOGS_HEADERS',
+] as const;
 
 /** Shorter values are not redacted by value: replacing them everywhere would mangle ordinary text. */
 const MIN_SECRET_LENGTH = 8;
@@ -98,7 +111,7 @@ let known: { registered: number; variables: Array<string | undefined>; secrets: 
  * registered or a key variable changed: it is asked for at every redaction (each record's output).
  */
 function knownSecrets(): string[] {
-  const variables = KEY_VARIABLES.map((name) => process.env[name]);
+  const variables = [...KEY_VARIABLES, ...HEADER_VARIABLES].map((name) => process.env[name]);
   if (
     known &&
     known.registered === registered.size &&
@@ -106,14 +119,38 @@ function knownSecrets(): string[] {
   )
     return known.secrets;
   const secrets = new Set(registered);
-  for (const variable of variables) {
-    const value = variable?.trim();
-    if (value && value.length >= MIN_SECRET_LENGTH) secrets.add(value);
-  }
+  const add = (value: string | undefined) => {
+    const secret = value?.trim();
+    if (secret && secret.length >= MIN_SECRET_LENGTH) secrets.add(secret);
+  };
+  for (const variable of variables.slice(0, KEY_VARIABLES.length)) add(variable);
+  for (const headers of variables.slice(KEY_VARIABLES.length))
+    for (const value of headerValues(headers)) {
+      add(value);
+      // `Basic <credential>`, `Bearer <token>`: the credential alone is echoed too.
+      for (const part of value.split(/\s+/)) add(part);
+    }
   known = {
     registered: registered.size,
     variables,
     secrets: [...secrets].sort((a, b) => b.length - a.length),
   };
   return known.secrets;
+}
+
+/** The values of an OTEL_EXPORTER_OTLP_*HEADERS variable, as written and URL-decoded. */
+function headerValues(headers: string | undefined): string[] {
+  const values: string[] = [];
+  for (const pair of headers?.split(',') ?? []) {
+    const equals = pair.indexOf('=');
+    if (equals < 0) continue;
+    const value = pair.slice(equals + 1).trim();
+    values.push(value);
+    try {
+      values.push(decodeURIComponent(value));
+    } catch {
+      // Not URL-encoded after all: the value as written is the one the exporter sends.
+    }
+  }
+  return values;
 }
