@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { systemClock } from '../../clock.js';
 import { apiKeySource } from '../../config/resolved-view.js';
 import { apiKeyFinding, neverRunFindings, runDoctor, type Finding } from '../../doctor/doctor.js';
+import { printable } from '../../printable.js';
 import { QUICK_RETRY } from '../../retry.js';
 import { ConnectionWatch } from '../../runner/connection-watch.js';
 import { RemoteApi } from '../../runner/remote-api.js';
@@ -69,9 +70,12 @@ export function doctorCommand(): Command {
     });
 }
 
-/** Prints the findings; exit code 1 while one needs attention. */
+/**
+ * Prints the findings; exit code 1 while one needs attention. A finding can quote the API (its
+ * message when it cannot be listed), so control characters are written as `\uXXXX`.
+ */
 function report(findings: readonly Finding[], json: boolean): void {
-  process.stdout.write(json ? `${JSON.stringify(findings, null, 2)}\n` : formatFindings(findings));
+  process.stdout.write(printable(json ? `${JSON.stringify(findings, null, 2)}\n` : formatFindings(findings)));
   const open = findings.filter((finding) => !finding.ok && finding.fixed === undefined);
   process.exitCode = open.length === 0 ? 0 : 1;
 }

@@ -7,6 +7,7 @@ import {
   type GeminiClientOptions,
 } from '../../gemini/index.js';
 import { WavebatchError } from '../../errors.js';
+import { printable } from '../../printable.js';
 import { redact, urlHasCredentials } from '../../secrets/redact.js';
 
 /** What the one-off job commands need from the outside world; tests replace each part. */
@@ -94,9 +95,15 @@ export function clientFor(options: { baseUrl?: string }, deps: OneoffDeps): Gemi
 const ONEOFF_BASE_URL_SETTING =
   "--base-url / WAVEBATCH_BASE_URL (the one-off job commands do not read a workload config's api.base_url)";
 
-/** The printer commands write to. */
+/**
+ * The printer commands write to. What they print comes from the API (job names, display names,
+ * states, error messages: another tool's jobs, or an API at a base URL that is not Google's), so
+ * every control character is written as `\uXXXX`: inside JSON that is the same string, and text
+ * cannot move the cursor or clear the screen. Nothing they print needs a control character.
+ */
 export function printerFor(deps: OneoffDeps): (text: string) => void {
-  return deps.print ?? ((text) => void process.stdout.write(text));
+  const print = deps.print ?? ((text: string) => void process.stdout.write(text));
+  return (text) => print(printable(text));
 }
 
 /** Accepts `batches/abc` or just `abc`. */
