@@ -1,4 +1,5 @@
 import { WavebatchError, type ErrorCategory } from '../errors.js';
+import { capText } from '../results/capped-text.js';
 import { redact } from '../secrets/redact.js';
 import { registerApiKey } from './placeholder-key.js';
 /** Stable codes for everything that can go wrong talking to the Gemini API. */
@@ -343,14 +344,21 @@ function isNetworkError(error: unknown): boolean {
 }
 
 /** Ends a server message with exactly one full stop, so advice can follow it. */
+/**
+ * The most of a server's message an error keeps. Google's messages are a sentence or a few hundred
+ * bytes; a proxy or another server at the base URL can answer with a whole HTML page (megabytes),
+ * which was printed whole and stored in the failure log at every attempt.
+ */
+const MAX_SERVER_MESSAGE_BYTES = 4096;
+
 function sentence(text: string): string {
-  const trimmed = text.trim();
+  const trimmed = capText(text.trim(), MAX_SERVER_MESSAGE_BYTES);
   return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
 
 function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
+  if (!(error instanceof Error)) return capText(String(error), MAX_SERVER_MESSAGE_BYTES);
   const cause = (error as { cause?: unknown }).cause;
   const causeText = cause instanceof Error ? ` (${cause.message})` : '';
-  return `${error.message}${causeText}`;
+  return capText(`${error.message}${causeText}`, MAX_SERVER_MESSAGE_BYTES);
 }
