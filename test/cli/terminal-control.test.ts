@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import { answeringWorkload } from '../fixtures/answering-workload.js';
@@ -62,5 +63,20 @@ describe('terminal control sequences in answers and server messages', () => {
     expect(shown.stdout).toContain(SHOWN);
     for (const output of [failures, log, shown])
       expect(output.stdout + output.stderr).not.toContain('\u001b');
+  });
+
+  it('writes the run report, printed and on disk, with the sequences as text', async () => {
+    const report = await cli(['report']);
+    expect(report.code, report.stderr).toBe(0);
+    expect(report.stdout).toContain(`bad request ${SHOWN}`);
+    const files = [
+      'report.md',
+      ...readdirSync(join(root, 'state', 'reports')).map((name) => `reports/${name}`),
+    ];
+    for (const text of [
+      report.stdout,
+      ...files.map((file) => readFileSync(join(root, 'state', file), 'utf8')),
+    ])
+      expect(text).not.toContain('\u001b');
   });
 });

@@ -1,3 +1,4 @@
+import { printable } from '../../printable.js';
 import { count } from '../../quantities.js';
 import type { AttemptGroup } from '../../store/event-log.js';
 import type { RunReport } from './run-report.js';
@@ -135,7 +136,9 @@ export function renderRunReport(report: RunReport): string {
 
   lines.push('## Failure analysis', '');
   lines.push(failureAnalysis(report), '');
-  return `${lines.join('\n').trimEnd()}\n`;
+  // Failure messages, finish reasons and run errors are the API's text: printed by `report` and read
+  // with `cat reports/run-<id>.md`, an escape sequence in them would drive the terminal.
+  return printable(`${lines.join('\n').trimEnd()}\n`);
 }
 
 /** "deadline 4, best effort 2", as the run's summary says it. */
