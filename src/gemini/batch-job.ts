@@ -1,4 +1,6 @@
 import type { BatchJob } from '@google/genai';
+import { capText } from '../results/capped-text.js';
+import { MAX_SERVER_MESSAGE_BYTES } from './errors.js';
 
 /** Lifecycle of a remote batch job, in our own lowercase words. */
 export type BatchJobState =
@@ -136,11 +138,14 @@ function inlinedResult(metadata: unknown, response: unknown, error: unknown): In
   return result;
 }
 
+/** A job's own error; its message cut as an API error's is (filed once per record of the job). */
 function errorOf(error: unknown): { code?: number; message?: string } {
   const record = objectOr(error);
   return {
     ...(typeof record.code === 'number' ? { code: record.code } : {}),
-    ...(typeof record.message === 'string' ? { message: record.message } : {}),
+    ...(typeof record.message === 'string'
+      ? { message: capText(record.message, MAX_SERVER_MESSAGE_BYTES) }
+      : {}),
   };
 }
 

@@ -347,9 +347,10 @@ function isNetworkError(error: unknown): boolean {
 /**
  * The most of a server's message an error keeps. Google's messages are a sentence or a few hundred
  * bytes; a proxy or another server at the base URL can answer with a whole HTML page (megabytes),
- * which was printed whole and stored in the failure log at every attempt.
+ * which was printed whole and stored in the failure log at every attempt. A batch job's own error
+ * (`batch-job.ts`) is held to it too: it is filed as the failure of each of the job's records.
  */
-const MAX_SERVER_MESSAGE_BYTES = 4096;
+export const MAX_SERVER_MESSAGE_BYTES = 4096;
 
 function sentence(text: string): string {
   const trimmed = capText(text.trim(), MAX_SERVER_MESSAGE_BYTES);
