@@ -5,9 +5,13 @@ import type { RunningEmulator } from '../../src/emulator/index.js';
 import { answeringWorkload } from '../fixtures/answering-workload.js';
 import { runCli, type CliResult } from '../fixtures/cli.js';
 
-// Clear the screen, retitle the window, paint red: what a hostile document could get a model to answer.
-const SEQUENCES = '\u001b[2J\u001b]0;pwned\u0007\u001b[31m';
-const SHOWN = '\\u001b[2J\\u001b]0;pwned\\u0007\\u001b[31m';
+// Clear the screen, retitle the window, paint red (with ESC [, then with the one-byte CSI 0x9b, and
+// a DEL): what a hostile document could get a model to answer.
+const SEQUENCES = '\u001b[2J\u001b]0;pwned\u0007\u001b[31m\u009b31m\u007f';
+const SHOWN = '\\u001b[2J\\u001b]0;pwned\\u0007\\u001b[31m\\u009b31m\\u007f';
+const RAW_C1 = /[\u007f-\u009f]/;
+/** The sequence's C1 part as JSON.stringify writes it (raw): read back, the strings are the same. */
+const C1_AS_JSON = '\u009b31m\u007f';
 
 // Text from outside (a model's raw answer, a server's error message) printed for a person: every
 // command shows the escape sequences as text, never writes them raw to the terminal.
@@ -78,5 +82,28 @@ describe('terminal control sequences in answers and server messages', () => {
       ...files.map((file) => readFileSync(join(root, 'state', file), 'utf8')),
     ])
       expect(text).not.toContain('\u001b');
+  });
+
+  // JSON escapes ESC (C0) but writes DEL and the C1 controls as they are, and 0x9b (CSI) is a
+  // terminal's ESC [ where C1 controls are honoured.
+  it('prints --json listings with C1 controls and DEL escaped too, the same strings to a JSON reader', async () => {
+    for (const args of [
+      ['failures', '--json'],
+      ['log', '--json'],
+      ['show', answered, '--json'],
+    ]) {
+      const listed = await cli(args);
+      expect(listed.code, `${args.join(' ')}: ${listed.stderr}`).toBe(0);
+      expect(listed.stdout, args.join(' ')).not.toMatch(RAW_C1);
+      // `log --json` is JSON Lines.
+      const parsed: unknown =
+        args[0] === 'log'
+          ? listed.stdout
+              .trim()
+              .split('\n')
+              .map((line) => JSON.parse(line) as unknown)
+          : JSON.parse(listed.stdout);
+      expect(JSON.stringify(parsed)).toContain(C1_AS_JSON);
+    }
   });
 });

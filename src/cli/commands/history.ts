@@ -275,8 +275,14 @@ function usd(value: number | null): string {
   return value === null ? '$?' : `$${value.toFixed(6)}`;
 }
 
+/**
+ * Writes to standard output with every control character but tab and newline as `\uXXXX`: the log
+ * and the outputs quote the API and the model. Text lines are escaped already; JSON escapes ESC but
+ * writes DEL and the C1 controls (0x9b is a terminal's ESC [) as they are, and `\u009b` is the same
+ * string to a JSON reader.
+ */
 async function print(text: string): Promise<void> {
-  if (!process.stdout.write(text)) await once(process.stdout, 'drain');
+  if (!process.stdout.write(printable(text))) await once(process.stdout, 'drain');
 }
 
 function positiveInt(value: string, option: string): number {

@@ -53,7 +53,7 @@ export function maintenanceCommands(): Command[] {
           const none = options.dead ? 'no dead letters\n' : 'no failures recorded\n';
           if (options.byCause) {
             const causes = await service.failureCauses();
-            if (options.json) process.stdout.write(`${JSON.stringify(causes, null, 2)}\n`);
+            if (options.json) process.stdout.write(printable(`${JSON.stringify(causes, null, 2)}\n`));
             else if (causes.length === 0) process.stdout.write(none);
             else
               for (const { cause, count } of causes)
@@ -65,7 +65,8 @@ export function maintenanceCommands(): Command[] {
             ...(options.limit ? { limit: options.limit } : {}),
           };
           if (options.json) {
-            process.stdout.write(`${JSON.stringify(await service.failures(filter), null, 2)}\n`);
+            // JSON writes DEL and the C1 controls of the API's messages raw; escaped, the same strings.
+            process.stdout.write(printable(`${JSON.stringify(await service.failures(filter), null, 2)}\n`));
             return;
           }
           // An export stays a valid (empty) file; a listing says when there is nothing to list.
