@@ -44,14 +44,18 @@ export function createLogger(options: LoggerOptions): Logger {
     enabled,
     log(level, message, fields = {}) {
       if (!enabled(level)) return;
+      // JSON escapes ESC but leaves DEL and the C1 controls (0x9b, a one-byte ESC [) raw; written as
+      // `\u009b` they are the same string to a JSON reader, and nothing to a terminal.
       const line =
         options.format === 'json'
-          ? JSON.stringify({
-              time: new Date(now()).toISOString(),
-              level,
-              msg: message,
-              ...definedFields(fields),
-            })
+          ? printable(
+              JSON.stringify({
+                time: new Date(now()).toISOString(),
+                level,
+                msg: message,
+                ...definedFields(fields),
+              }),
+            )
           : `${level === 'warn' ? 'warning: ' : level === 'error' ? 'error: ' : ''}${printable(message)}`;
       options.write(`${redact(line)}\n`);
     },

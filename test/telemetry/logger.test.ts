@@ -39,6 +39,15 @@ describe('createLogger', () => {
     expect(lines).toEqual(['warning: server said \\u001b[2J\\u001b]0;title\\u0007 then\tmore\nlines\n']);
   });
 
+  it('writes DEL and the C1 controls of a JSON line escaped (JSON leaves them raw), the same message read back', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ format: 'json', level: 'debug', write: (l) => lines.push(l) });
+    const message = 'server said \u009b2J\u009b31m and \u007f, \u001b[0m';
+    logger.log('warn', message, { raw: '\u0085' });
+    expect(lines[0]).not.toMatch(/[\u007f-\u009f]/);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ msg: message, raw: '\u0085' });
+  });
+
   it('redacts an API key by value from the message and every field', () => {
     process.env.GEMINI_API_KEY = 'logger-test-key-0a1b2c3d';
     const lines: string[] = [];
