@@ -314,8 +314,20 @@ function parseErrorBody(message: string): ServerErrorBody | undefined {
   }
 }
 
-/** Reads google.rpc.RetryInfo.retryDelay, a Duration: "30s", "1.5s", or {seconds, nanos}. */
+/** Reads google.rpc.RetryInfo.retryDelay, a Duration ("30s", "1.5s", or {seconds, nanos}), held to an hour. */
 export function retryDelayOf(details: unknown[] | undefined): number | undefined {
+  const asked = askedRetryDelay(details);
+  return asked === undefined ? undefined : Math.min(asked, MAX_SERVER_RETRY_DELAY_MS);
+}
+
+/**
+ * The longest wait a server's RetryInfo is honoured for; the call is then made again, and a server
+ * still refusing says how long again. Google asks for seconds; a delay of years (a server at the
+ * base URL, a bug) stopped the synchronous lanes and the retries for as long as the run was left.
+ */
+const MAX_SERVER_RETRY_DELAY_MS = 60 * 60_000;
+
+function askedRetryDelay(details: unknown[] | undefined): number | undefined {
   for (const detail of details ?? []) {
     if (typeof detail !== 'object' || detail === null) continue;
     const record = detail as Record<string, unknown>;

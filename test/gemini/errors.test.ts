@@ -34,6 +34,25 @@ describe('toGeminiApiError', () => {
     expect(error.message).toContain('wait 38 s');
   });
 
+  it('honours a RetryInfo delay for an hour at most (a server asking for years is asked again)', () => {
+    const asking = (retryDelay: unknown) =>
+      toGeminiApiError(
+        apiError(429, {
+          error: {
+            code: 429,
+            status: 'RESOURCE_EXHAUSTED',
+            message: 'Slow down',
+            details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay }],
+          },
+        }),
+        'Generating',
+      );
+    expect(asking('99999999999s').retryDelayMs).toBe(3_600_000);
+    expect(asking({ seconds: 10 ** 12 }).retryDelayMs).toBe(3_600_000);
+    expect(asking('3599.5s').retryDelayMs).toBe(3_599_500);
+    expect(asking('99999999999s').message).toContain('wait 3600 s');
+  });
+
   it.each([
     [404, 'NOT_FOUND', 'NOT_FOUND', false],
     [400, 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', false],
