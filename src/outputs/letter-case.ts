@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
-import { makeFolder } from '../make-folder.js';
+import { dirname, join, resolve } from 'node:path';
 import { tempName } from './paths.js';
 
 /**
@@ -15,23 +14,33 @@ export function foldedId(id: string): string {
 }
 
 /**
- * Whether `folder` (made if missing) ignores letter case in file names: a probe file is created in
- * it and looked up by its upper-case name. The probe has a temp file's name, so a crash that leaves
- * it behind leaves it to the next start's sweep.
+ * Whether `folder` ignores letter case in file names: a probe file is created in it and looked up by
+ * its upper-case name. A folder not made yet is judged by the nearest folder above it that exists,
+ * where it will be made (nothing is created for it: a dry run leaves no output folder behind). The
+ * probe has a temp file's name, so a crash that leaves it in the output folder leaves it to the
+ * next start's sweep.
  */
 export async function ignoresLetterCase(
   folder: string,
   random: () => string = () => randomBytes(6).toString('hex'),
 ): Promise<boolean> {
-  await makeFolder(folder);
+  const existing = await nearestFolder(folder);
   const name = tempName('case-probe.json', random());
-  const handle = await open(join(folder, name), constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY);
+  const handle = await open(join(existing, name), constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY);
   try {
     const probe = await handle.stat();
-    const sameUpperCase = await stat(join(folder, name.toUpperCase())).catch(() => null);
+    const sameUpperCase = await stat(join(existing, name.toUpperCase())).catch(() => null);
     return sameUpperCase !== null && sameUpperCase.ino === probe.ino && sameUpperCase.dev === probe.dev;
   } finally {
     await handle.close();
-    await unlink(join(folder, name));
+    await unlink(join(existing, name));
+  }
+}
+
+/** `folder`, or the nearest folder above it that exists. */
+async function nearestFolder(folder: string): Promise<string> {
+  for (let current = resolve(folder); ; current = dirname(current)) {
+    const found = await stat(current).catch(() => null);
+    if (found?.isDirectory() || dirname(current) === current) return current;
   }
 }
