@@ -26,7 +26,11 @@ export async function ignoresLetterCase(
 ): Promise<boolean> {
   const existing = await nearestFolder(folder);
   const name = tempName('case-probe.json', random());
-  const handle = await open(join(existing, name), constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY);
+  const flags = constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY;
+  // A folder nothing can be created in (read-only, no permission) cannot be probed, and no output
+  // will be written to it either: nothing can clash there, and its own error comes with the write.
+  const handle = await open(join(existing, name), flags).catch(() => null);
+  if (handle === null) return false;
   try {
     const probe = await handle.stat();
     const sameUpperCase = await stat(join(existing, name.toUpperCase())).catch(() => null);
