@@ -35,8 +35,27 @@ export function isRetryable(error: unknown): boolean {
 }
 
 /**
+ * Google states RetryInfo's delay in whole seconds at times, rounded down: "26s" with 26.66 s left
+ * before the quota's window reopens. A retry after exactly the stated delay came up to a second
+ * early and met another 429, so a whole-second delay is waited one second longer.
+ */
+export const WHOLE_SECOND_RETRY_MARGIN_MS = 1_000;
+
+/**
+ * How long the server's RetryInfo on `error` makes a client wait; undefined when it states none.
+ * A delay given to the millisecond ("26.66s") is waited as stated; one of whole seconds ("26s"),
+ * which may be rounded down, one second longer (WHOLE_SECOND_RETRY_MARGIN_MS). Every wait for a
+ * RetryInfo (retries, the batch loop's quota wait, the synchronous rate limiter) goes through it.
+ */
+export function serverRetryWaitMs(error: unknown): number | undefined {
+  const stated = GeminiApiError.isInstance(error) ? error.retryDelayMs : undefined;
+  if (stated === undefined) return undefined;
+  return stated % 1000 === 0 ? stated + WHOLE_SECOND_RETRY_MARGIN_MS : stated;
+}
+
+/**
  * The wait before retry number `attempt` (1 = the first retry): exponential with full jitter, but
- * never shorter than what the server asked for (RetryInfo), which is honoured exactly.
+ * never shorter than what the server asked for (RetryInfo, see serverRetryWaitMs).
  */
 export function retryDelayMs(
   policy: RetryPolicy,
@@ -46,7 +65,7 @@ export function retryDelayMs(
 ): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
   const jittered = Math.floor(random() * ceiling);
-  const asked = GeminiApiError.isInstance(error) ? error.retryDelayMs : undefined;
+  const asked = serverRetryWaitMs(error);
   return asked !== undefined ? Math.max(asked, jittered) : jittered;
 }
 

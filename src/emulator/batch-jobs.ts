@@ -11,7 +11,7 @@ import { unknownBatchFields } from './request-fields.js';
 import type { EmulatorQuotas } from './options.js';
 import { modelQuotas } from './model-quotas.js';
 import { paginate, type Page } from './paging.js';
-import { quotaGoogleError } from './quotas.js';
+import { quotaGoogleError, type RetryDelayPrecision } from './quotas.js';
 import { randomId, seededRandom, type Random } from './seeded-random.js';
 import { isJsonObject } from './json-object.js';
 import { fieldOf } from './model/wire-request.js';
@@ -56,6 +56,8 @@ export interface BatchJobsSettings {
   turnaround: TurnaroundRange;
   jobExpiryMs: number;
   quotas: () => EmulatorQuotas;
+  /** How a refusal's RetryInfo states its delay. */
+  retryDelayPrecision: RetryDelayPrecision;
   processing: ProcessingContext;
 }
 
@@ -171,7 +173,12 @@ export class BatchJobs {
       model,
     });
     // RetryInfo is read by clients living in real time: an emulated minute is 1/timeScale as long.
-    if (refusal) throw quotaGoogleError(refusal, refusal.retryDelayMs / this.settings.timeScale);
+    if (refusal)
+      throw quotaGoogleError(
+        refusal,
+        refusal.retryDelayMs / this.settings.timeScale,
+        this.settings.retryDelayPrecision,
+      );
   }
 
   private enqueue(

@@ -10,6 +10,7 @@ import type { FaultInjector } from './fault-injector.js';
 import type { FileStore } from './file-store.js';
 import { GoogleError, INTERNAL_ERROR_MESSAGE, invalidArgument, payloadTooLarge } from './google-error.js';
 import type { MemoryLedger } from './ledger.js';
+import type { RetryDelayPrecision } from './quotas.js';
 import type { ServiceTiers } from './service-tiers.js';
 
 /** Everything the HTTP routes work on. */
@@ -17,6 +18,8 @@ export interface EmulatorState {
   clock: EmulatedClock;
   /** Emulated ms per real ms; converts emulated waits (RetryInfo) to real ones. */
   timeScale: number;
+  /** How a 429's RetryInfo states its delay. */
+  retryDelayPrecision: RetryDelayPrecision;
   seed: number;
   files: FileStore;
   batches: BatchJobs;

@@ -61,7 +61,11 @@ export function modelRoutes(state: EmulatorState): Hono<Env> {
       // The quota windows run on emulated time; the client waits in real time.
       if ('refused' in admission)
         return c.json(
-          quotaErrorBody(admission.refused, admission.refused.retryDelayMs / state.timeScale),
+          quotaErrorBody(
+            admission.refused,
+            admission.refused.retryDelayMs / state.timeScale,
+            state.retryDelayPrecision,
+          ),
           429,
         );
       const served = admission.served;

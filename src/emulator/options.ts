@@ -5,6 +5,7 @@ import { SYNC_LANES, type SyncLane } from '../lanes/lane.js';
 import { WavebatchError } from '../errors.js';
 import type { TurnaroundRange } from './turnaround.js';
 import type { QuotaOverrides, QuotaValues } from './model-quotas.js';
+import type { RetryDelayPrecision } from './quotas.js';
 import { bareModelName, catalogModel } from './model/catalog.js';
 
 /**
@@ -69,6 +70,11 @@ export interface EmulatorOptions {
   /** Emulated; default 48 h. A job whose turnaround exceeds this ends EXPIRED. */
   jobExpiryMs?: number;
   quotas?: Partial<EmulatorQuotas>;
+  /**
+   * How a 429's RetryInfo states the wait: 'exact' (default), to the millisecond ("26.660s"), or
+   * 'whole_seconds', rounded down ("26s" with 26.66 s to go), as Google's 429s have stated it.
+   */
+  retryDelayPrecision?: RetryDelayPrecision;
   /** RPM/TPM/RPD per service tier, and per model and tier, over the standard `quotas`. */
   tierQuotas?: TierQuotas;
   /**
@@ -116,6 +122,7 @@ export interface ResolvedOptions {
   fileProcessing: { ms: number; types: 'video' | 'all' };
   jobExpiryMs: number;
   quotas: EmulatorQuotas;
+  retryDelayPrecision: RetryDelayPrecision;
   tierQuotas: TierQuotas;
   tiers: Record<SyncLane, TierBehaviour>;
   faults: FaultPlan;
@@ -152,6 +159,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     fileProcessing: { ms: options.fileProcessingMs ?? 0, types: options.fileProcessingTypes ?? 'video' },
     jobExpiryMs: options.jobExpiryMs ?? HOURS_48,
     quotas: withBareModelNames({ ...DEFAULT_QUOTAS, ...options.quotas }),
+    retryDelayPrecision: options.retryDelayPrecision ?? 'exact',
     tierQuotas: options.tierQuotas ?? {},
     tiers: resolveTiers(options.tiers),
     faults: options.faults ?? {},
@@ -178,6 +186,11 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     'a positive number from min to max',
   );
   check(Number.isFinite(resolved.seed), 'seed', 'a number');
+  check(
+    ['exact', 'whole_seconds'].includes(resolved.retryDelayPrecision),
+    'retryDelayPrecision',
+    "'exact' or 'whole_seconds'",
+  );
   check(
     Number.isFinite(resolved.fileTtlMs) && resolved.fileTtlMs > 0,
     'fileTtlMs',

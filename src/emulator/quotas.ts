@@ -101,12 +101,22 @@ function quotaMessage(violations: QuotaViolation[], retryDelayMs: number, detail
 }
 
 /**
+ * How RetryInfo states its delay: to the millisecond (`exact`, the default), or in whole seconds
+ * rounded down (`whole_seconds`: "26s" with 26.66 s to go), as Google's 429s have stated it
+ * (gemini-contract.md §5).
+ */
+export type RetryDelayPrecision = 'exact' | 'whole_seconds';
+
+/**
  * A google.protobuf.Duration in JSON: the wait to the millisecond (rounded up, at least 1 ms), with
  * fractional digits when it is not whole, as Google sends it today ("45.837906927s", dcdpr/jp#1061,
  * vercel/ai#18627; "39s" when whole). It was whole seconds rounded up, which Google never sends: a
  * client that read only whole seconds, or relied on the slack, passed here and failed at Google.
+ * With `whole_seconds`, the whole seconds rounded down, as Google has also sent it ("26s"): a
+ * client that waits exactly that comes back up to a second early.
  */
-function durationOf(ms: number): string {
+function durationOf(ms: number, precision: RetryDelayPrecision): string {
+  if (precision === 'whole_seconds') return `${Math.floor(Math.max(0, ms) / 1000)}s`;
   const whole = Math.max(1, Math.ceil(ms));
   return whole % 1000 === 0 ? `${whole / 1000}s` : `${(whole / 1000).toFixed(3)}s`;
 }
@@ -114,9 +124,13 @@ function durationOf(ms: number): string {
 /**
  * The refusal as the GoogleError a route throws: Google's 429 with details [Help, QuotaFailure,
  * RetryInfo]. `retryDelayMs` overrides the error's delay, e.g. converted from emulated to real time
- * for clients that wait in real time.
+ * for clients that wait in real time; `precision` is how RetryInfo states it.
  */
-export function quotaGoogleError(error: QuotaError, retryDelayMs: number = error.retryDelayMs): GoogleError {
+export function quotaGoogleError(
+  error: QuotaError,
+  retryDelayMs: number = error.retryDelayMs,
+  precision: RetryDelayPrecision = 'exact',
+): GoogleError {
   const message =
     retryDelayMs === error.retryDelayMs
       ? error.message
@@ -140,20 +154,21 @@ export function quotaGoogleError(error: QuotaError, retryDelayMs: number = error
         quotaValue: String(v.limit),
       })),
     },
-    { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: durationOf(retryDelayMs) },
+    { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: durationOf(retryDelayMs, precision) },
   ]);
 }
 
 /**
  * Google's 429 body: {error: {code: 429, message, status: 'RESOURCE_EXHAUSTED', details: [Help,
- * QuotaFailure, RetryInfo]}}, for routes that answer rather than throw. `retryDelayMs` as in
- * `quotaGoogleError`.
+ * QuotaFailure, RetryInfo]}}, for routes that answer rather than throw. `retryDelayMs` and
+ * `precision` as in `quotaGoogleError`.
  */
 export function quotaErrorBody(
   error: QuotaError,
   retryDelayMs: number = error.retryDelayMs,
+  precision: RetryDelayPrecision = 'exact',
 ): Record<string, unknown> {
-  return quotaGoogleError(error, retryDelayMs).body();
+  return quotaGoogleError(error, retryDelayMs, precision).body();
 }
 
 /**

@@ -97,11 +97,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     turnaround: settings.turnaround,
     jobExpiryMs: settings.jobExpiryMs,
     quotas: () => settings.quotas,
+    retryDelayPrecision: settings.retryDelayPrecision,
     processing: { files, faults, ledger, responder: () => responder, seed: settings.seed, workDir },
   });
   const state: EmulatorState = {
     clock,
     timeScale: settings.timeScale,
+    retryDelayPrecision: settings.retryDelayPrecision,
     seed: settings.seed,
     files,
     batches,

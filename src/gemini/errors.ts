@@ -314,7 +314,10 @@ function parseErrorBody(message: string): ServerErrorBody | undefined {
   }
 }
 
-/** Reads google.rpc.RetryInfo.retryDelay, a Duration ("30s", "1.5s", or {seconds, nanos}), held to an hour. */
+/**
+ * Reads google.rpc.RetryInfo.retryDelay, a Duration: "30s", "1.5s", or {seconds, nanos}, in ms
+ * rounded up (a wait cut short by a fraction of a ms could still be early), held to an hour.
+ */
 export function retryDelayOf(details: unknown[] | undefined): number | undefined {
   const asked = askedRetryDelay(details);
   return asked === undefined ? undefined : Math.min(asked, MAX_SERVER_RETRY_DELAY_MS);
@@ -335,14 +338,19 @@ function askedRetryDelay(details: unknown[] | undefined): number | undefined {
     const delay = record.retryDelay;
     if (typeof delay === 'string') {
       const match = /^(\d+(?:\.\d+)?)s$/.exec(delay.trim());
-      if (match?.[1]) return Math.round(Number(match[1]) * 1000);
+      if (match?.[1]) return wholeMsUp(Number(match[1]) * 1000);
     } else if (typeof delay === 'object' && delay !== null) {
       const { seconds, nanos } = delay as { seconds?: unknown; nanos?: unknown };
       const total = Number(seconds ?? 0) * 1000 + Number(nanos ?? 0) / 1e6;
-      if (Number.isFinite(total)) return Math.round(total);
+      if (Number.isFinite(total)) return wholeMsUp(total);
     }
   }
   return undefined;
+}
+
+/** `ms` rounded up to a whole ms, after rounding away float noise (1.1 s is 1100.0000000000002 ms). */
+function wholeMsUp(ms: number): number {
+  return Math.ceil(Math.round(ms * 1000) / 1000);
 }
 
 function isNetworkError(error: unknown): boolean {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunnerClock } from '../../src/clock.js';
 import { GeminiApiError } from '../../src/gemini/errors.js';
-import { retryDelayMs, withRetry, type RetryPolicy } from '../../src/retry.js';
+import { retryDelayMs, serverRetryWaitMs, withRetry, type RetryPolicy } from '../../src/retry.js';
 
 /** A clock whose sleeps advance time instantly and are recorded. */
 function fakeClock(): RunnerClock & { slept: number[] } {
@@ -49,11 +49,24 @@ describe('withRetry', () => {
     const clock = fakeClock();
     let calls = 0;
     await withRetry(
-      () => (calls++ === 0 ? Promise.reject(unavailable(42_000)) : Promise.resolve(1)),
+      () => (calls++ === 0 ? Promise.reject(unavailable(42_250)) : Promise.resolve(1)),
       policy,
       { clock, random: () => 0 },
     );
-    expect(clock.slept).toEqual([42_000]);
+    expect(clock.slept).toEqual([42_250]);
+  });
+
+  it('waits a whole-second RetryInfo one second longer: Google rounds it down', async () => {
+    const clock = fakeClock();
+    let calls = 0;
+    await withRetry(
+      () => (calls < 2 ? Promise.reject(unavailable([42_000, 0][calls++])) : Promise.resolve(1)),
+      policy,
+      { clock, random: () => 0 },
+    );
+    expect(clock.slept).toEqual([43_000, 1_000]);
+    expect(serverRetryWaitMs(unavailable(26_660))).toBe(26_660);
+    expect(serverRetryWaitMs(unavailable())).toBeUndefined();
   });
 
   it('throws at once on an error that is not retryable, and the last error when attempts run out', async () => {

@@ -27,6 +27,7 @@ export interface RawOptions extends RawTierOptions, RawFaultOptions, RawQuotaOpt
   model?: string[];
   apiKey?: string[];
   storageDir?: string;
+  wholeSecondRetryDelays?: boolean;
 }
 
 const FILE_PROCESSING_TYPES: ReadonlyArray<NonNullable<EmulatorOptions['fileProcessingTypes']>> = [
@@ -131,6 +132,10 @@ export function emulatorCommand(): Command {
         ),
       )
       .option(
+        '--whole-second-retry-delays',
+        'state the wait in a 429\'s RetryInfo in whole seconds rounded down ("26s" with 26.66 s to go), as Google has, instead of to the millisecond',
+      )
+      .option(
         '--file-storage <bytes>',
         `bytes of live files (uploads and results) the project may hold before uploads get 429 (default ${DEFAULT_QUOTAS.fileStorageBytes}, 20 GB)`,
       )
@@ -204,6 +209,7 @@ export async function emulatorOptionsFrom(raw: RawOptions): Promise<EmulatorOpti
     ...fileProcessing(raw),
     jobExpiryMs: duration(raw.jobExpiry, '--job-expiry'),
     quotas,
+    ...(raw.wholeSecondRetryDelays ? { retryDelayPrecision: 'whole_seconds' as const } : {}),
     ...tierOptionsFrom(raw),
     faults,
     ...(raw.model?.length ? { models: raw.model } : {}),

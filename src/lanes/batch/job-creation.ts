@@ -11,7 +11,7 @@ import {
   type ModelRequest,
 } from '../../gemini/index.js';
 import { MediaUploadError } from '../../media/index.js';
-import { isRetryable, withRetry } from '../../retry.js';
+import { isRetryable, serverRetryWaitMs, withRetry } from '../../retry.js';
 import type { FailureInput, JobMember, JobRow, StoredRecord, WorkloadStore } from '../../store/store.js';
 import { rejectionEvent } from '../../telemetry/attempt-event.js';
 import type { BatchApi } from './batch-api.js';
@@ -266,8 +266,9 @@ async function quotaRefused(
 ): Promise<CreationOutcome> {
   // The server refused: nothing was created, so the records go back to the queue.
   await deps.store.abandonJobIntent(job.id);
-  deps.emit({ type: 'quota-wait', reason: error.message, retryDelayMs: error.retryDelayMs ?? null });
-  return { kind: 'quota', retryDelayMs: error.retryDelayMs ?? null };
+  const retryDelayMs = serverRetryWaitMs(error) ?? null;
+  deps.emit({ type: 'quota-wait', reason: error.message, retryDelayMs });
+  return { kind: 'quota', retryDelayMs };
 }
 
 /**

@@ -3,7 +3,7 @@ import { WavebatchError } from '../../errors.js';
 import { GeminiApiError, type GeminiClient, type ModelRequest } from '../../gemini/index.js';
 import type { FailureCause, Usage } from '../../results/classification.js';
 import { responseFacts, usageOf } from '../../results/response.js';
-import { isRetryable, withRetry, type RetryPolicy } from '../../retry.js';
+import { isRetryable, serverRetryWaitMs, withRetry, type RetryPolicy } from '../../retry.js';
 import type { SyncLane } from '../lane.js';
 import type { LaneLimiters } from './lane-limiters.js';
 import type { Permit, RateLimiter } from './rate-limiter.js';
@@ -466,7 +466,7 @@ async function acquire(
 /** A 429 teaches the limiter; anything else only settles the permit. */
 function settleRefusal(limiter: RateLimiter, permit: Permit, error: unknown, now: number): void {
   if (GeminiApiError.isInstance(error) && error.code === 'QUOTA_EXHAUSTED') {
-    limiter.throttled(permit, error.retryDelayMs, now);
+    limiter.throttled(permit, serverRetryWaitMs(error), now);
   } else {
     limiter.failed(permit, now);
   }
