@@ -26,6 +26,8 @@ export class GeminiApiError extends WavebatchError {
   readonly retryDelayMs: number | undefined;
   /** True when the same call may succeed later unchanged. */
   readonly retryable: boolean;
+  /** The quotas a 429 names (google.rpc.QuotaFailure: each violation's quotaId and quotaMetric). */
+  readonly quotas: readonly string[];
 
   constructor(init: {
     code: GeminiErrorCode;
@@ -33,6 +35,7 @@ export class GeminiApiError extends WavebatchError {
     status?: number;
     retryDelayMs?: number;
     retryable: boolean;
+    quotas?: readonly string[];
   }) {
     super(init.message);
     this.name = 'GeminiApiError';
@@ -40,6 +43,7 @@ export class GeminiApiError extends WavebatchError {
     this.status = init.status;
     this.retryDelayMs = init.retryDelayMs;
     this.retryable = init.retryable;
+    this.quotas = init.quotas ?? [];
   }
 
   /** A wrong API root or model name is the user's input to fix (exit 2); every other API failure is a failure. */
@@ -205,6 +209,7 @@ export function toGeminiApiError(
             ? 'MODEL_NOT_FOUND'
             : classify(status, rpcStatus);
   const retryDelayMs = body ? retryDelayOf(body.details) : undefined;
+  const quotas = quotasOf(body?.details);
   const serverMessage =
     code === 'ENDPOINT_NOT_FOUND'
       ? 'Not Found.'
@@ -220,6 +225,7 @@ export function toGeminiApiError(
     status,
     retryable: RETRYABLE.has(code) || (code === 'UNKNOWN' && status >= 500),
     ...(retryDelayMs !== undefined ? { retryDelayMs } : {}),
+    ...(quotas.length > 0 ? { quotas } : {}),
     message: redact(
       `${operation} failed (HTTP ${status}${body?.status ? ` ${body.status}` : ''}): ${sentence(serverMessage)}${wait} ${advice}`,
     ),
@@ -346,6 +352,35 @@ function askedRetryDelay(details: unknown[] | undefined): number | undefined {
     }
   }
   return undefined;
+}
+
+/** The quotaId and quotaMetric of each violation in google.rpc.QuotaFailure details. */
+function quotasOf(details: unknown[] | undefined): string[] {
+  const quotas: string[] = [];
+  for (const detail of details ?? []) {
+    if (typeof detail !== 'object' || detail === null) continue;
+    const record = detail as Record<string, unknown>;
+    if (typeof record['@type'] !== 'string' || !record['@type'].endsWith('google.rpc.QuotaFailure')) continue;
+    for (const violation of Array.isArray(record.violations) ? record.violations : []) {
+      if (typeof violation !== 'object' || violation === null) continue;
+      const { quotaId, quotaMetric } = violation as { quotaId?: unknown; quotaMetric?: unknown };
+      for (const name of [quotaId, quotaMetric]) if (typeof name === 'string') quotas.push(name);
+    }
+  }
+  return quotas;
+}
+
+/**
+ * A 429 that names the Batch API's enqueued-token quota (BatchEnqueuedTokensPerModel,
+ * batch_enqueued_tokens): the jobs of the model hold too many input tokens now. A bare 429 (no
+ * QuotaFailure, as Google answers creates under every limit at times) is not one.
+ */
+export function isEnqueuedTokenRefusal(error: unknown): boolean {
+  return (
+    GeminiApiError.isInstance(error) &&
+    error.code === 'QUOTA_EXHAUSTED' &&
+    error.quotas.some((quota) => /enqueued_?tokens/i.test(quota))
+  );
 }
 
 /** `ms` rounded up to a whole ms, after rounding away float noise (1.1 s is 1100.0000000000002 ms). */

@@ -10,7 +10,12 @@ export type {
 } from './client.js';
 export type { BatchJobInfo, BatchJobState, InlinedResult } from './batch-job.js';
 export { batchStateOf } from './batch-job.js';
-export { GeminiApiError, isMissingFileError, type GeminiErrorCode } from './errors.js';
+export {
+  GeminiApiError,
+  isEnqueuedTokenRefusal,
+  isMissingFileError,
+  type GeminiErrorCode,
+} from './errors.js';
 export {
   buildModelRequest,
   toBatchFileLine,

@@ -34,6 +34,7 @@ import {
 import { LaneDispatch, type DispatchRound } from './lane-dispatch.js';
 import { LaneTally, type LaneFigures } from './lane-tally.js';
 import type { Lane, SyncLane } from '../lanes/lane.js';
+import { EnqueuedTokenBudget } from '../planner/enqueued-token-budget.js';
 
 /** How many requests countTokens sees at start-up to calibrate the local estimator. */
 const CALIBRATION_SAMPLE = 3;
@@ -157,6 +158,8 @@ export class BatchRunner {
   private readonly latency: LatencyTracker;
   /** Records of stalled jobs cancelled under `stall_action: split`, until packed again. */
   private readonly splits = new SplitPlan();
+  /** Learnt from the API's enqueued-token refusals over the run: what batch jobs are packed to. */
+  private readonly tokenBudget: EnqueuedTokenBudget;
   /** What an `auto` run found to do, for its batch-only comparison. */
   private workAtStart: WorkAtStart | null = null;
   /** The price list every lane prices with (the built-in one unless the options give another). */
@@ -168,6 +171,7 @@ export class BatchRunner {
     this.prices = prices;
     const latency = options.latency ?? new LatencyTracker();
     this.latency = latency;
+    this.tokenBudget = new EnqueuedTokenBudget(options.settings.enqueuedTokenBudget);
     // Listeners print and export events: they only ever see redacted text.
     this.emit = (event: RunnerEvent) => {
       this.tally.observe(event);
@@ -220,6 +224,7 @@ export class BatchRunner {
       runId: () => this.runId,
       deadline: () => deadlineAt(options.settings.execution.deadline, this.runStarted),
       submitBatch: (records, moreReady) => submitReadyRecords(this.submissionDeps(), records, moreReady),
+      batchTokenBudget: () => this.tokenBudget.current(options.clock.now()),
     });
   }
 
@@ -517,6 +522,7 @@ export class BatchRunner {
       clock,
       jobPrefix,
       splits: this.splits,
+      tokenBudget: this.tokenBudget,
       emit: this.emit,
       runId: this.runId,
       ...(random ? { random } : {}),

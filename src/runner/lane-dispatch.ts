@@ -77,6 +77,8 @@ export interface LaneDispatchDeps {
   deadline: () => number | null;
   /** The batch lane's submission round, over these ready records only when given (`moreReady`: more may follow them). */
   submitBatch: (records?: readonly StoredRecord[], moreReady?: boolean) => Promise<SubmissionRound>;
+  /** The enqueued-token budget batch jobs are packed to now (learnt, see enqueued-token-budget.ts); default the configured one. */
+  batchTokenBudget?: () => number;
 }
 
 /** One dispatch round: what the batch lane did, and whether the cost cap holds records back with nothing in flight to free it. */
@@ -327,7 +329,7 @@ export class LaneDispatch {
     const { settings } = this.deps;
     const active = await this.deps.store.listJobs(ACTIVE_JOB_STATES);
     const usedTokens = active.reduce((sum, job) => sum + job.estimatedTokens, 0);
-    if (usedTokens >= settings.enqueuedTokenBudget) return 0;
+    if (usedTokens >= (this.deps.batchTokenBudget?.() ?? settings.enqueuedTokenBudget)) return 0;
     const perJob = settings.maxRequestsPerJob * settings.recordsPerRequest;
     return Math.max(0, settings.maxConcurrentJobs - active.length) * perJob;
   }

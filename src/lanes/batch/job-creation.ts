@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import type { RunnerClock } from '../../clock.js';
 import {
   GeminiApiError,
+  isEnqueuedTokenRefusal,
   toInlinedRequest,
   type BatchJobInfo,
   type BatchSource,
@@ -52,8 +53,11 @@ export const INPUT_REUSE_MAX_AGE_MS = 3600_000;
 export type CreationOutcome =
   /** The remote job exists (created now, or found by name and adopted); the job is pending. */
   | { kind: 'created' | 'adopted'; remoteName: string }
-  /** A quota refused it: nothing was created, the intent is dropped and its records are ready again. */
-  | { kind: 'quota'; retryDelayMs: number | null }
+  /**
+   * A quota refused it: nothing was created, the intent is dropped and its records are ready again.
+   * `enqueuedTokens`: the refusal named the enqueued-token quota (the budget packed to was too large).
+   */
+  | { kind: 'quota'; retryDelayMs: number | null; enqueuedTokens: boolean }
   /** The API refused the job itself (a 4xx): each record counted a failed attempt; the intent is gone. */
   | { kind: 'failed' }
   /** A record could not be built now (e.g. its context output is gone): the intent is dropped. */
@@ -268,7 +272,7 @@ async function quotaRefused(
   await deps.store.abandonJobIntent(job.id);
   const retryDelayMs = serverRetryWaitMs(error) ?? null;
   deps.emit({ type: 'quota-wait', reason: error.message, retryDelayMs });
-  return { kind: 'quota', retryDelayMs };
+  return { kind: 'quota', retryDelayMs, enqueuedTokens: isEnqueuedTokenRefusal(error) };
 }
 
 /**
