@@ -21,9 +21,21 @@ const JOB_FAULTS = [
  */
 export type JobFault = (typeof JOB_FAULTS)[number];
 
-const HTTP_FAULTS = ['status_400', 'status_429', 'status_500', 'status_503', 'drop'] as const;
+const HTTP_FAULTS = [
+  'status_400',
+  'status_429',
+  'status_499',
+  'status_500',
+  'status_503',
+  'status_504',
+  'drop',
+  'reset_mid_body',
+] as const;
 /**
- * How an HTTP call fails: a 400, 429, 500 or 503 with Google's error body, or a dropped connection.
+ * How an HTTP call fails: a 400, 429, 499 CANCELLED, 500, 503 or 504 DEADLINE_EXCEEDED with Google's
+ * error body (nothing done: a create creates no job, a generate bills nothing), a dropped connection
+ * (no answer), or `reset_mid_body`: the call is served, its status, headers and half its body are
+ * sent, then the connection is reset (a download cut off part-way).
  * `status_429` is the bare RESOURCE_EXHAUSTED users meet on batch create while under the
  * enqueued-token limit (python-genai#1901, js-genai#1264) and on list (langchain4j#3942).
  */

@@ -7,6 +7,7 @@ const HTTP_STATUS = {
   NOT_FOUND: 404,
   ALREADY_EXISTS: 409,
   RESOURCE_EXHAUSTED: 429,
+  CANCELLED: 499,
   INTERNAL: 500,
   UNAVAILABLE: 503,
   DEADLINE_EXCEEDED: 504,
@@ -21,6 +22,7 @@ export type RpcStatus = keyof typeof HTTP_STATUS;
  * (`{"code": 3, "message": ...}` for INVALID_ARGUMENT; python-genai#2693, the cookbook's output).
  */
 export const GRPC_CODE: Readonly<Record<RpcStatus, number>> = {
+  CANCELLED: 1,
   INVALID_ARGUMENT: 3,
   DEADLINE_EXCEEDED: 4,
   NOT_FOUND: 5,
@@ -46,6 +48,7 @@ const STATUS_OF_HTTP: Readonly<Record<number, RpcStatus>> = {
   404: 'NOT_FOUND',
   409: 'ALREADY_EXISTS',
   429: 'RESOURCE_EXHAUSTED',
+  499: 'CANCELLED',
   500: 'INTERNAL',
   503: 'UNAVAILABLE',
   504: 'DEADLINE_EXCEEDED',

@@ -68,11 +68,42 @@ export function injectFaults(state: EmulatorState, kind: CallKind): MiddlewareHa
     // The bare 429 users meet while under every documented limit: no QuotaFailure, no RetryInfo.
     if (fault === 'status_429')
       throw new GoogleError('RESOURCE_EXHAUSTED', 'Resource has been exhausted (e.g. check quota).');
+    // Google's 499 when it cancelled the call itself (the client did not: it would not read the answer).
+    if (fault === 'status_499') throw new GoogleError('CANCELLED', 'The operation was cancelled.');
     if (fault === 'status_500') throw new GoogleError('INTERNAL', INTERNAL_ERROR_MESSAGE);
     if (fault === 'status_503')
       throw new GoogleError('UNAVAILABLE', 'The model is overloaded. Please try again later.');
+    if (fault === 'status_504')
+      throw new GoogleError('DEADLINE_EXCEEDED', 'Deadline expired before operation could complete.');
+    if (fault === 'reset_mid_body') resetMidBody(c.env.outgoing);
     await next();
   };
+}
+
+/**
+ * Lets the answer's status, headers and the first half of its body out (by its content-length, else
+ * of its first chunk), then resets the connection: whether a route answers with a Response or
+ * streams to the socket itself (downloads), the client reads part of the body and loses the rest.
+ */
+function resetMidBody(outgoing: HttpBindings['outgoing']): void {
+  let left: number | undefined;
+  const write = outgoing.write.bind(outgoing) as (...args: unknown[]) => boolean;
+  const end = outgoing.end.bind(outgoing) as (...args: unknown[]) => typeof outgoing;
+  const cut = (chunk: unknown): boolean => {
+    if (chunk === undefined || chunk === null || typeof chunk === 'function') return false;
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array);
+    left ??= Math.floor((Number(outgoing.getHeader('content-length')) || bytes.length) / 2);
+    const sent = bytes.subarray(0, left);
+    left -= sent.length;
+    if (left > 0) return false;
+    // Flushed before the reset, so the client has read part of the body when the connection goes.
+    write(sent, () => outgoing.socket?.resetAndDestroy());
+    return true;
+  };
+  outgoing.write = ((chunk: unknown, ...rest: unknown[]) =>
+    cut(chunk) ? false : write(chunk, ...rest)) as typeof outgoing.write;
+  outgoing.end = ((chunk?: unknown, ...rest: unknown[]) =>
+    cut(chunk) ? outgoing : end(chunk, ...rest)) as typeof outgoing.end;
 }
 
 /** The request body as JSON; a malformed body, or one over `maxBytes`, is Google's 400. */

@@ -9,6 +9,7 @@ import {
   type ServiceTier,
 } from '@google/genai';
 import { fromSdkBatchJob, fromWireBatch, type BatchJobInfo } from './batch-job.js';
+import { downloadGeneratedFile } from './file-download.js';
 import { registerApiKey } from './placeholder-key.js';
 import { GeminiApiError, toGeminiApiError, type ApiResource, type ErrorContext } from './errors.js';
 import { toGenerateContentConfig, toInlinedRequest, type ModelRequest } from './request.js';
@@ -204,7 +205,7 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
             `.${basename(destPath)}.${randomBytes(4).toString('hex')}.part`,
           );
           try {
-            await ai.files.download({ file: fileName, downloadPath: temp });
+            await downloadGeneratedFile(ai, fileName, temp);
             await rename(temp, destPath);
           } finally {
             await rm(temp, { force: true });

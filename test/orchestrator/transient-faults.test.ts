@@ -36,6 +36,15 @@ describe('a run survives transient faults of every remote call', () => {
     await runUnder({ http: [{ kind: 'status_500', match: 'download', count: 1 }] }, { inline_max_bytes: 0 });
   });
 
+  // The SDK piped the answer into the file and waited for the file to finish: a body cut off by a
+  // connection reset errored the answer, never the file, and the download (and the run) hung.
+  it('a results download cut off part-way by a connection reset is downloaded again, not waited on for ever', async () => {
+    await runUnder(
+      { http: [{ kind: 'reset_mid_body', match: 'download', count: 1 }] },
+      { inline_max_bytes: 0 },
+    );
+  }, 30_000);
+
   it('get, list, upload, download and count faults are all retried', async () => {
     await runUnder(
       {

@@ -43,7 +43,16 @@ export const FAULT_RATE_NAMES: readonly string[] = [
   ...Object.keys(FILE_RATES),
 ];
 
-const HTTP_KINDS = ['status_400', 'status_429', 'status_500', 'status_503', 'drop'] as const;
+const HTTP_KINDS = [
+  'status_400',
+  'status_429',
+  'status_499',
+  'status_500',
+  'status_503',
+  'status_504',
+  'drop',
+  'reset_mid_body',
+] as const;
 const CALL_KINDS: readonly CallKind[] = [
   'create',
   'get',
