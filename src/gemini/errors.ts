@@ -74,6 +74,9 @@ const STATUS_TO_CODE: Record<string, GeminiErrorCode> = {
   UNAUTHENTICATED: 'PERMISSION_DENIED',
   UNAVAILABLE: 'UNAVAILABLE',
   DEADLINE_EXCEEDED: 'UNAVAILABLE',
+  // 499: Google cancelled the call itself (a call the client gives up on never reads an answer), so
+  // it did nothing, and the same call may succeed: read as a refusal, it dead-lettered the record.
+  CANCELLED: 'UNAVAILABLE',
   INTERNAL: 'INTERNAL',
 };
 
@@ -288,7 +291,7 @@ function classify(status: number, rpcStatus: string | undefined): GeminiErrorCod
   if (status === 404) return 'NOT_FOUND';
   if (status === 400) return 'INVALID_ARGUMENT';
   if (status === 401 || status === 403) return 'PERMISSION_DENIED';
-  if (status === 503 || status === 504) return 'UNAVAILABLE';
+  if (status === 499 || status === 503 || status === 504) return 'UNAVAILABLE';
   if (status === 500) return 'INTERNAL';
   return 'UNKNOWN';
 }

@@ -28,6 +28,18 @@ describe('a run survives transient faults of every remote call', () => {
     await runUnder({ http: [{ kind: 'status_503', match: 'create', count: 1 }] });
   });
 
+  // A 499 CANCELLED (Google cancelled the call itself) was read as a refusal of the job: each of its
+  // records counted a failed attempt and the job was sent again as a new one.
+  it('a 499 CANCELLED on batch create is retried, and counts no attempt', async () => {
+    const { events } = await runUnder({ http: [{ kind: 'status_499', match: 'create', count: 2 }] });
+    expect(events.filter((event) => event.type === 'record-failed')).toEqual([]);
+  });
+
+  it('a 504 DEADLINE_EXCEEDED on batch create is retried, and counts no attempt', async () => {
+    const { events } = await runUnder({ http: [{ kind: 'status_504', match: 'create', count: 2 }] });
+    expect(events.filter((event) => event.type === 'record-failed')).toEqual([]);
+  });
+
   it('a dropped connection on batch create is reconciled by name and retried', async () => {
     await runUnder({ http: [{ kind: 'drop', match: 'create', count: 2 }] });
   });

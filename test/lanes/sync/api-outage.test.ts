@@ -45,4 +45,35 @@ describe('a synchronous lane through an API outage', () => {
     await store.close();
     expect(failures).toEqual([]);
   });
+
+  // Google answers 499 CANCELLED when it cancelled a call itself: nothing was done, and the same call
+  // may succeed. It was read as a refusal of the request, which dead-lettered the record at once.
+  it('sends a call the API answered 499 CANCELLED again: the record is done, billed once, nothing failed', async () => {
+    const emulator = await sandbox.startEmulator({
+      timeScale: TIME_SCALE,
+      faults: { http: [{ kind: 'status_499', match: 'generate', count: 2 }] },
+    });
+    const workload = writeCatalogWorkload({
+      books: 2,
+      pages: 2,
+      execution: { mode: 'realtime', max_retries: 0, poll_interval: '30s' },
+    });
+    root = workload.root;
+    const { session } = await openEmulatedSession(workload.configPath, emulator, {
+      clock: emulatorClock(emulator, TIME_SCALE),
+      syncRequestTimeoutMs: patientRequestTimeouts(TIME_SCALE),
+    });
+    const summary = await session.runner.run(AbortSignal.timeout(20_000));
+    await session.close();
+
+    expect(emulator.httpFaultsFired()).toEqual([2]);
+    expect(summary.counts).toMatchObject({ done: 4, dead: 0 });
+    const billed = emulator.ledger.entries().map((entry) => entry.promptText);
+    expect(billed).toHaveLength(4);
+    expect(new Set(billed).size).toBe(4);
+    const store = new SqliteStore({ path: join(root, 'state', 'state.db') });
+    const failures = await store.listFailures();
+    await store.close();
+    expect(failures).toEqual([]);
+  }, 30_000);
 });
