@@ -18,7 +18,7 @@ export interface GeminiClientOptions {
   apiKey: string;
   /** Points the SDK elsewhere (the local emulator); default is Google's endpoint. */
   baseUrl?: string;
-  /** Per-HTTP-attempt timeout; default 120 s. */
+  /** Per-HTTP-attempt timeout (a download's: without a byte); default 120 s. */
   timeoutMs?: number;
   /** What the user sets to choose `baseUrl`, named in the errors' advice (see ErrorContext). */
   baseUrlSetting?: string;
@@ -35,6 +35,9 @@ export const BATCH_INPUT_MIME_TYPE = 'text/plain';
 
 /** The REST version every call uses. */
 export const GEMINI_API_VERSION = 'v1beta';
+
+/** How long an HTTP call may wait for an answer (a download: for each piece of it) by default. */
+const DEFAULT_TIMEOUT_MS = 120_000;
 
 /** A file stored by the Files API. */
 export interface RemoteFile {
@@ -110,7 +113,7 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
     // SDK 3.x defaults to v1; the Batch API (batchGenerateContent, batches/*) is published under v1beta.
     apiVersion: GEMINI_API_VERSION,
     httpOptions: {
-      timeout: options.timeoutMs ?? 120_000,
+      timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
     },
   });
@@ -205,7 +208,7 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
             `.${basename(destPath)}.${randomBytes(4).toString('hex')}.part`,
           );
           try {
-            await downloadGeneratedFile(ai, fileName, temp);
+            await downloadGeneratedFile(ai, fileName, temp, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
             await rename(temp, destPath);
           } finally {
             await rm(temp, { force: true });
