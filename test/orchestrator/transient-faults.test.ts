@@ -44,6 +44,10 @@ describe('a run survives transient faults of every remote call', () => {
     await runUnder({ http: [{ kind: 'drop', match: 'create', count: 2 }] });
   });
 
+  it('a create whose answer is cut off after the job was made is adopted by name, not made twice', async () => {
+    await runUnder({ http: [{ kind: 'reset_mid_body', match: 'create', count: 1 }] });
+  });
+
   it('one HTTP 500 while downloading a results file does not end the run', async () => {
     await runUnder({ http: [{ kind: 'status_500', match: 'download', count: 1 }] }, { inline_max_bytes: 0 });
   });
