@@ -23,6 +23,7 @@ export type JobFault = (typeof JOB_FAULTS)[number];
 
 const HTTP_FAULTS = [
   'status_400',
+  'status_408',
   'status_429',
   'status_499',
   'status_500',
@@ -33,7 +34,8 @@ const HTTP_FAULTS = [
 ] as const;
 /**
  * How an HTTP call fails: a 400, 429, 499 CANCELLED, 500, 503 or 504 DEADLINE_EXCEEDED with Google's
- * error body (nothing done: a create creates no job, a generate bills nothing), a dropped connection
+ * error body, or a 408 Request Timeout page of Google's front end (HTML, no Google error), nothing
+ * done (a create creates no job, a generate bills nothing); a dropped connection
  * (no answer), or `reset_mid_body`: the call is served, its status, headers and half its body are
  * sent, then the connection is reset (a download cut off part-way).
  * `status_429` is the bare RESOURCE_EXHAUSTED users meet on batch create while under the

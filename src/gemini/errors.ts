@@ -291,7 +291,9 @@ function classify(status: number, rpcStatus: string | undefined): GeminiErrorCod
   if (status === 404) return 'NOT_FOUND';
   if (status === 400) return 'INVALID_ARGUMENT';
   if (status === 401 || status === 403) return 'PERMISSION_DENIED';
-  if (status === 499 || status === 503 || status === 504) return 'UNAVAILABLE';
+  // 408: the front end's Request Timeout page (HTML, no Google error): the request did not arrive in
+  // time, so nothing was done, and sent again it may. Read as a refusal, it dead-lettered the record.
+  if (status === 408 || status === 499 || status === 503 || status === 504) return 'UNAVAILABLE';
   if (status === 500) return 'INTERNAL';
   return 'UNKNOWN';
 }

@@ -24,7 +24,9 @@ interface FaultCase {
 // Every error the API can answer a call with, injected into a real `wavebatch run`: the run must end
 // by itself (no hang, no endless retry), with the exit code and failures that say what happened,
 // and no request billed twice. A refusal of the request itself (400) counts against the records; the
-// API's own trouble (499, 503, 504, a download cut off) counts nothing and is retried.
+// API's own trouble (408, 499, 503, 504, a download cut off) counts nothing and is retried. A 408
+// Request Timeout (the front end's HTML page) was read as a refusal: it dead-lettered a synchronous
+// record at once, and counted a failed attempt of every record of a batch job.
 const CASES: FaultCase[] = [
   {
     name: 'a 400 on one batch create: one failed attempt, then done',
@@ -49,7 +51,7 @@ const CASES: FaultCase[] = [
     ],
     done: 0,
   },
-  ...(['status_499', 'status_503', 'status_504'] as const).map((kind): FaultCase => ({
+  ...(['status_408', 'status_499', 'status_503', 'status_504'] as const).map((kind): FaultCase => ({
     name: `${kind} on batch creates: retried, nothing counted`,
     mode: 'batch',
     http: [{ kind, match: 'create', count: 2 }],
@@ -67,7 +69,7 @@ const CASES: FaultCase[] = [
     failures: [],
     done: 2,
   },
-  ...(['status_499', 'status_503', 'status_504', 'drop'] as const).map((kind): FaultCase => ({
+  ...(['status_408', 'status_499', 'status_503', 'status_504', 'drop'] as const).map((kind): FaultCase => ({
     name: `${kind} on generateContent: sent again, nothing counted`,
     mode: 'realtime',
     http: [{ kind, match: 'generate', count: 2 }],

@@ -45,6 +45,7 @@ export const FAULT_RATE_NAMES: readonly string[] = [
 
 const HTTP_KINDS = [
   'status_400',
+  'status_408',
   'status_429',
   'status_499',
   'status_500',
