@@ -2,6 +2,14 @@ import { WavebatchError, type ErrorCategory } from '../errors.js';
 import { capText } from '../results/capped-text.js';
 import { redact } from '../secrets/redact.js';
 import { registerApiKey } from './placeholder-key.js';
+/** One exceeded quota of a 429 (google.rpc.QuotaFailure): Google's names for it, and its limit. */
+export interface QuotaViolation {
+  quotaId?: string;
+  quotaMetric?: string;
+  /** quotaValue: the limit, when given as a number. */
+  limit?: number;
+}
+
 /** Stable codes for everything that can go wrong talking to the Gemini API. */
 export type GeminiErrorCode =
   | 'QUOTA_EXHAUSTED'
@@ -26,8 +34,8 @@ export class GeminiApiError extends WavebatchError {
   readonly retryDelayMs: number | undefined;
   /** True when the same call may succeed later unchanged. */
   readonly retryable: boolean;
-  /** The quotas a 429 names (google.rpc.QuotaFailure: each violation's quotaId and quotaMetric). */
-  readonly quotas: readonly string[];
+  /** The quotas a 429 names (google.rpc.QuotaFailure's violations). */
+  readonly quotas: readonly QuotaViolation[];
 
   constructor(init: {
     code: GeminiErrorCode;
@@ -35,7 +43,7 @@ export class GeminiApiError extends WavebatchError {
     status?: number;
     retryDelayMs?: number;
     retryable: boolean;
-    quotas?: readonly string[];
+    quotas?: readonly QuotaViolation[];
   }) {
     super(init.message);
     this.name = 'GeminiApiError';
@@ -359,20 +367,30 @@ function askedRetryDelay(details: unknown[] | undefined): number | undefined {
   return undefined;
 }
 
-/** The quotaId and quotaMetric of each violation in google.rpc.QuotaFailure details. */
-function quotasOf(details: unknown[] | undefined): string[] {
-  const quotas: string[] = [];
+/** The violations of google.rpc.QuotaFailure details: quotaId, quotaMetric, quotaValue. */
+function quotasOf(details: unknown[] | undefined): QuotaViolation[] {
+  const quotas: QuotaViolation[] = [];
   for (const detail of details ?? []) {
     if (typeof detail !== 'object' || detail === null) continue;
     const record = detail as Record<string, unknown>;
     if (typeof record['@type'] !== 'string' || !record['@type'].endsWith('google.rpc.QuotaFailure')) continue;
     for (const violation of Array.isArray(record.violations) ? record.violations : []) {
       if (typeof violation !== 'object' || violation === null) continue;
-      const { quotaId, quotaMetric } = violation as { quotaId?: unknown; quotaMetric?: unknown };
-      for (const name of [quotaId, quotaMetric]) if (typeof name === 'string') quotas.push(name);
+      const { quotaId, quotaMetric, quotaValue } = violation as Record<string, unknown>;
+      const limit = Number(quotaValue);
+      quotas.push({
+        ...(typeof quotaId === 'string' ? { quotaId } : {}),
+        ...(typeof quotaMetric === 'string' ? { quotaMetric } : {}),
+        ...(quotaValue !== undefined && quotaValue !== '' && Number.isFinite(limit) ? { limit } : {}),
+      });
     }
   }
   return quotas;
+}
+
+/** Whether a violation's id or metric matches `pattern`. */
+function names(violation: QuotaViolation, pattern: RegExp): boolean {
+  return pattern.test(violation.quotaId ?? '') || pattern.test(violation.quotaMetric ?? '');
 }
 
 /**
@@ -384,8 +402,21 @@ export function isEnqueuedTokenRefusal(error: unknown): boolean {
   return (
     GeminiApiError.isInstance(error) &&
     error.code === 'QUOTA_EXHAUSTED' &&
-    error.quotas.some((quota) => /enqueued_?tokens/i.test(quota))
+    error.quotas.some((quota) => names(quota, /enqueued_?tokens/i))
   );
+}
+
+/**
+ * The input-tokens-per-minute limit a 429 names (quotaId GenerateContent…InputTokens…PerMinute, as
+ * GenerateContentPaidTierInputTokensPerModelPerMinute), when it gives one: a request with more
+ * input tokens than that is refused at every try, however long it waits.
+ */
+export function inputTokensPerMinuteLimitOf(error: unknown): number | undefined {
+  if (!GeminiApiError.isInstance(error) || error.code !== 'QUOTA_EXHAUSTED') return undefined;
+  const limits = error.quotas.flatMap((quota) =>
+    quota.limit !== undefined && /InputTokens\w*PerMinute/i.test(quota.quotaId ?? '') ? [quota.limit] : [],
+  );
+  return limits.length > 0 ? Math.min(...limits) : undefined;
 }
 
 /** `ms` rounded up to a whole ms, after rounding away float noise (1.1 s is 1100.0000000000002 ms). */

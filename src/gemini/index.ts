@@ -12,9 +12,11 @@ export type { BatchJobInfo, BatchJobState, InlinedResult } from './batch-job.js'
 export { batchStateOf } from './batch-job.js';
 export {
   GeminiApiError,
+  inputTokensPerMinuteLimitOf,
   isEnqueuedTokenRefusal,
   isMissingFileError,
   type GeminiErrorCode,
+  type QuotaViolation,
 } from './errors.js';
 export {
   buildModelRequest,

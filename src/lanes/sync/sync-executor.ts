@@ -1,6 +1,11 @@
 import type { RunnerClock } from '../../clock.js';
 import { WavebatchError } from '../../errors.js';
-import { GeminiApiError, type GeminiClient, type ModelRequest } from '../../gemini/index.js';
+import {
+  GeminiApiError,
+  inputTokensPerMinuteLimitOf,
+  type GeminiClient,
+  type ModelRequest,
+} from '../../gemini/index.js';
 import type { FailureCause, Usage } from '../../results/classification.js';
 import { responseFacts, usageOf } from '../../results/response.js';
 import { isRetryable, serverRetryWaitMs, withRetry, type RetryPolicy } from '../../retry.js';
@@ -187,6 +192,23 @@ class NoQuotaError extends WavebatchError {
       `The ${lane} lane has no quota for ${model} in your usage tier (priority needs tier 2 or 3); choose another lane or set limits.models.${model}.${lane}.`,
     );
     this.name = 'NoQuotaError';
+  }
+}
+
+/**
+ * Refused with a 429 for input tokens per minute while the request alone has more than the limit:
+ * no wait admits it, and a 429 bills nothing, so it was sent again (and the record put back without
+ * an attempt) for ever. Not retryable: the record fails with the limit named.
+ */
+class OverTokenLimitError extends WavebatchError {
+  readonly code = 'REQUEST_OVER_TPM';
+  constructor(input: SyncRequest, limit: number) {
+    super(
+      `The request for ${input.id} has ~${input.estimatedTokens} input tokens, more than the per-minute limit of ${limit} ` +
+        `input tokens of ${input.model} on the ${input.lane} lane (the API's 429 names it): no wait admits it, so it is not ` +
+        'sent again. Shorten its input, send it on another lane, or raise the limit (a higher usage tier).',
+    );
+    this.name = 'OverTokenLimitError';
   }
 }
 
@@ -405,6 +427,9 @@ export class SyncExecutor {
       });
     } catch (error) {
       settleRefusal(limiter, permit, error, clock.now());
+      const tokenLimit = inputTokensPerMinuteLimitOf(error);
+      if (tokenLimit !== undefined && input.estimatedTokens > tokenLimit)
+        throw new OverTokenLimitError(input, tokenLimit);
       if (timedOut) {
         gaveUp.count += 1;
         gaveUp.resend = input.gaveUp?.() ?? true;
