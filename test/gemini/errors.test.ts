@@ -1,7 +1,11 @@
 import { ApiError } from '@google/genai';
 import { describe, expect, it } from 'vitest';
 import { GeminiApiError } from '../../src/gemini/index.js';
-import { toGeminiApiError } from '../../src/gemini/errors.js';
+import {
+  inputTokensPerMinuteLimitOf,
+  isEnqueuedTokenRefusal,
+  toGeminiApiError,
+} from '../../src/gemini/errors.js';
 
 const KEY = 'AIzaFAKE-distinctive-key-8f3b1c';
 
@@ -62,6 +66,9 @@ describe('toGeminiApiError', () => {
     [500, 'INTERNAL', 'INTERNAL', true],
     [502, undefined, 'UNKNOWN', true],
     [409, undefined, 'UNKNOWN', false],
+    [499, 'CANCELLED', 'UNAVAILABLE', true],
+    [504, 'DEADLINE_EXCEEDED', 'UNAVAILABLE', true],
+    [408, 'Request Timeout', 'UNAVAILABLE', true],
   ] as const)('HTTP %i %s -> %s', (status, rpc, code, retryable) => {
     const error = toGeminiApiError(
       apiError(status, { error: { code: status, status: rpc, message: 'm' } }),
@@ -70,6 +77,39 @@ describe('toGeminiApiError', () => {
     );
     expect(error).toMatchObject({ code, status, retryable });
     expect(error.retryDelayMs).toBeUndefined();
+  });
+
+  it("reads the quotas a 429 names from its QuotaFailure, in Google's words", () => {
+    const refused = (violations: unknown[]) =>
+      toGeminiApiError(
+        apiError(429, {
+          error: {
+            code: 429,
+            status: 'RESOURCE_EXHAUSTED',
+            message: 'You exceeded your current quota.',
+            details: [{ '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations }],
+          },
+        }),
+        'op',
+      );
+    // The body quoted in gemini-contract.md §5 (python-genai#2044).
+    const tpm = refused([
+      {
+        quotaMetric: 'generativelanguage.googleapis.com/generate_content_paid_tier_input_token_count',
+        quotaId: 'GenerateContentPaidTierInputTokensPerModelPerMinute',
+        quotaDimensions: { location: 'global', model: 'gemini-2.5-flash' },
+        quotaValue: '1000000',
+      },
+    ]);
+    expect(inputTokensPerMinuteLimitOf(tpm)).toBe(1_000_000);
+    expect(isEnqueuedTokenRefusal(tpm)).toBe(false);
+    const enqueued = refused([
+      { quotaMetric: 'generativelanguage.googleapis.com/batch_enqueued_tokens', quotaValue: '3000000' },
+    ]);
+    expect(isEnqueuedTokenRefusal(enqueued)).toBe(true);
+    expect(inputTokensPerMinuteLimitOf(enqueued)).toBeUndefined();
+    // A bare 429 names nothing.
+    expect(isEnqueuedTokenRefusal(refused([]))).toBe(false);
   });
 
   it('treats fetch failures as retryable NETWORK errors', () => {
