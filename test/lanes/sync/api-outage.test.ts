@@ -59,12 +59,11 @@ describe('a synchronous lane through an API outage', () => {
       execution: { mode: 'realtime', max_retries: 0, poll_interval: '30s' },
     });
     root = workload.root;
-    const { session } = await openEmulatedSession(workload.configPath, emulator, {
-      clock: emulatorClock(emulator, TIME_SCALE),
+    const { summary } = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
       syncRequestTimeoutMs: patientRequestTimeouts(TIME_SCALE),
+      signal: AbortSignal.timeout(20_000),
     });
-    const summary = await session.runner.run(AbortSignal.timeout(20_000));
-    await session.close();
 
     expect(emulator.httpFaultsFired()).toEqual([2]);
     expect(summary.counts).toMatchObject({ done: 4, dead: 0 });
