@@ -9,6 +9,11 @@ import { DEFAULT_SHARD_BYTES } from '../outputs/jsonl-sink.js';
 
 const JOB_NAME = /^[a-z0-9-]+$/;
 
+/** The Files API's cap on one file: an uploaded job input above it is refused. */
+const MAX_JOB_FILE_BYTES = 2 * 1024 ** 3;
+/** Google's cap on a batch's inline requests ("≤20 MB" in all); the create call's JSON wraps them too. */
+const MAX_INLINE_JOB_BYTES = 20_000_000;
+
 /** Refused, not redacted: a URL with a password would be printed, logged and stored in many places. */
 const CREDENTIALS_IN_URL =
   'must not hold credentials (user:password@, or a key= / token= query): the API key comes only from GEMINI_API_KEY or GOOGLE_API_KEY';
@@ -80,12 +85,24 @@ const executionSchema = z
         'records rendered into one request (the prompt gets `records`; the answer is an object keyed by record id, split and validated per record); ' +
           'cuts cost where the instructions dwarf each item. Batch jobs send groups; synchronous lanes send each record as a group of one',
       ),
+    // Google's own caps: a larger file or create call is refused (400) and every record of the job
+    // counts a failed attempt, so a value past them would dead-letter records instead of sending them.
     max_job_bytes: wholeNumber(1)
+      .max(MAX_JOB_FILE_BYTES, {
+        error: `expected a whole number from 1 to ${MAX_JOB_FILE_BYTES} (the Files API's 2 GB per file)`,
+      })
       .default(100_000_000)
-      .describe('size cap of an uploaded JSONL job file, in bytes'),
+      .describe(
+        'size cap of an uploaded JSONL job file, in bytes; at most 2 GB (the Files API refuses larger files)',
+      ),
     inline_max_bytes: wholeNumber(0)
+      .max(MAX_INLINE_JOB_BYTES, {
+        error: `expected a whole number from 0 to ${MAX_INLINE_JOB_BYTES} (Google refuses an inline batch over 20 MB)`,
+      })
       .default(10_000_000)
-      .describe('jobs up to this size are sent inline rather than uploaded'),
+      .describe(
+        'jobs up to this size are sent inline rather than uploaded; at most 20 MB (Google refuses larger inline batches)',
+      ),
     media_upload_bytes: wholeNumber(0)
       .default(4_000_000)
       .describe(

@@ -54,6 +54,32 @@ describe('wavebatch config check', () => {
     expect(quiet).toMatchObject({ code: 0, stdout: '' });
   });
 
+  it("refuses job sizes Google refuses: inline batches over 20 MB, job files over the Files API's 2 GB", async () => {
+    // Such a job's create or upload is refused (400) and every record in it counts a failed attempt:
+    // a value past Google's caps dead-lettered records rather than sending them.
+    const sized = (inline: number, file: number) => {
+      const path = join(root, `sized-${inline}-${file}.yaml`);
+      writeFileSync(
+        path,
+        readFileSync(configPath, 'utf8').replace(
+          'max_retries: 2',
+          `max_retries: 2\n  inline_max_bytes: ${inline}\n  max_job_bytes: ${file}`,
+        ),
+      );
+      return runCli(['config', 'check', '-q', '-c', path], { env: {} });
+    };
+    const atTheCaps = await sized(20_000_000, 2 * 1024 ** 3);
+    expect(atTheCaps).toMatchObject({ code: 0, stderr: '' });
+    const past = await sized(30_000_000, 3_000_000_000);
+    expect(past.code).toBe(2);
+    expect(past.stderr).toMatch(
+      /line \d+: execution\.inline_max_bytes: expected a whole number from 0 to 20000000 \(Google refuses an inline batch over 20 MB\), got 30000000/,
+    );
+    expect(past.stderr).toMatch(
+      /line \d+: execution\.max_job_bytes: expected a whole number from 1 to 2147483648 \(the Files API's 2 GB per file\), got 3000000000/,
+    );
+  });
+
   it('exits 2 naming the line and key of a bad value, and the file and line of a broken template', async () => {
     const broken = join(root, 'broken.yaml');
     writeFileSync(broken, readFileSync(configPath, 'utf8').replace('max_retries: 2', 'max_retries: -1'));
