@@ -28,8 +28,9 @@ export type StopSignal = 'SIGINT' | 'SIGTERM';
 export function runExitCode(summary: RunSummary, stoppedBy: StopSignal | null): ExitCodeValue {
   if (stoppedBy === 'SIGINT') return ExitCode.Interrupted;
   if (stoppedBy === 'SIGTERM') return ExitCode.Terminated;
-  // A job whose creation could not be confirmed: the API was unreachable or failed mid-call.
-  if (summary.unconfirmedJobs > 0) return ExitCode.Failed;
+  // A job whose creation could not be confirmed: the API was unreachable or failed mid-call; or a
+  // synchronous request the API failed through every retry, its record still waiting.
+  if (summary.unconfirmedJobs > 0 || summary.unansweredRequests > 0) return ExitCode.Failed;
   if (summary.counts.dead > 0) return ExitCode.DeadLetters;
   return ExitCode.Done;
 }

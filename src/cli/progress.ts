@@ -170,6 +170,11 @@ export function formatSummary(
           `${counted(summary.unconfirmedJobs, 'job')} not confirmed created (the create call failed; see the warnings above): the next run adopts or creates ${summary.unconfirmedJobs === 1 ? 'it' : 'them'}`,
         ]
       : []),
+    ...(summary.unansweredRequests > 0
+      ? [
+          `${counted(summary.unansweredRequests, 'record')} not answered (the API failed ${summary.unansweredRequests === 1 ? 'its request' : 'their requests'} through every retry; see the warnings above): the next run sends ${summary.unansweredRequests === 1 ? 'it' : 'them'} again`,
+        ]
+      : []),
     `tokens (all runs of this workload): ${count(summary.inputTokens)} input, ${count(summary.outputTokens)} output`,
     summary.costUsd === null
       ? 'cost: unknown this run (no price for the model: add it under `pricing:` in the config)'

@@ -100,6 +100,11 @@ export interface RunSummary {
    * known to exist remotely; the run adopts or creates them after a backoff (or the next run does).
    */
   unconfirmedJobs: number;
+  /**
+   * Records whose synchronous request the API failed through every retry (unreachable, 5xx, shed,
+   * 429), nothing billed, that are still waiting to be sent at the end of the run.
+   */
+  unansweredRequests: number;
   inputTokens: number;
   outputTokens: number;
   /**
@@ -497,12 +502,18 @@ export class BatchRunner {
     const finished = jobs.length === 0 && counts.ready === 0 && counts.in_flight === 0;
     const elapsedMs = clock.now() - started;
     const lanes = this.tally.snapshot();
+    let unansweredRequests = 0;
+    for (const id of this.sync.unansweredRecordIds()) {
+      // Sent on another lane since (auto) and settled, or in a job now: not unanswered any more.
+      if ((await store.getRecord(id))?.status === 'ready') unansweredRequests += 1;
+    }
     return {
       runId: this.runId ?? 0,
       counts,
       jobsSubmitted: this.jobsSubmitted,
       activeJobs,
       unconfirmedJobs,
+      unansweredRequests,
       elapsedMs,
       orphansCancelled: this.orphansCancelled,
       stalledJobs: this.stalls.stalledCount(),

@@ -8,6 +8,7 @@ const summary: RunSummary = {
   jobsSubmitted: 1_500,
   activeJobs: 0,
   unconfirmedJobs: 0,
+  unansweredRequests: 1_234,
   inputTokens: 170_901,
   outputTokens: 393_202,
   costUsd: 0.517138,
@@ -33,5 +34,6 @@ describe('the run summary', () => {
       'lanes: flex 3,000 done in 3,000 attempts ($0.500000; sent for: critical path 3,000), batch 9,345 done in 9,400 attempts ($0.017138)',
     );
     expect(lines).toContain('1,200 records wait behind dead letters in their chains');
+    expect(lines.some((line) => line.startsWith('1,234 records not answered'))).toBe(true);
   });
 });

@@ -132,6 +132,17 @@ export class SyncLaneDriver {
   /** A lane whose API kept failing rests until then: nothing is sent on it before. */
   private readonly pausedUntil = new Map<SyncLane, number>();
 
+  /**
+   * Records given back because the API failed their request through every retry, until they are
+   * claimed again: the run reports those still waiting as a failure (the API's, not the records').
+   */
+  private readonly givenBack = new Set<string>();
+
+  /** The records whose last request the API failed through every retry, not sent again since. */
+  unansweredRecordIds(): string[] {
+    return [...this.givenBack];
+  }
+
   /** Whether `lane` is resting after the API kept failing on it. */
   resting(lane: SyncLane): boolean {
     return (this.pausedUntil.get(lane) ?? Number.NEGATIVE_INFINITY) > this.deps.clock.now();
@@ -226,6 +237,7 @@ export class SyncLaneDriver {
   private async serve(record: ClaimedRecord, entry: Running): Promise<void> {
     const { lifecycle } = this.deps;
     const flight: Flight = { lane: record.lane, requestId: record.requestId };
+    this.givenBack.delete(record.id);
     try {
       const built = await this.build(record, flight);
       if (!built) return;
@@ -284,6 +296,7 @@ export class SyncLaneDriver {
         // given up at the request timeout may have been billed: it counts, so max_retries bounds
         // what a request that never answers in time can cost (it would be sent again forever).
         await lifecycle.release(record.id, record.requestId);
+        this.givenBack.add(record.id);
         this.pausedUntil.set(record.lane, this.deps.clock.now() + LANE_REST_MS);
         this.deps.emit({
           type: 'warning',

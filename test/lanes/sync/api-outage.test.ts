@@ -3,9 +3,11 @@ import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
-import { patientRequestTimeouts } from '../../fixtures/emulator-clock.js';
-import { runOnEmulatorClock } from '../../fixtures/session.js';
+import { emulatorClock, patientRequestTimeouts } from '../../fixtures/emulator-clock.js';
+import { openEmulatedSession, runOnEmulatorClock } from '../../fixtures/session.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
+import { ExitCode, runExitCode } from '../../../src/cli/exit-codes.js';
+import { formatSummary } from '../../../src/cli/progress.js';
 
 const TIME_SCALE = 3_000;
 
@@ -75,4 +77,43 @@ describe('a synchronous lane through an API outage', () => {
     await store.close();
     expect(failures).toEqual([]);
   }, 30_000);
+
+  it('a run-once whose requests the API failed through every retry exits 1, saying so, as one whose job create failed', async () => {
+    // Every generate call fails: a cron'd run-once ended "incomplete", exit 0, as if nothing were wrong.
+    const emulator = await sandbox.startEmulator({
+      timeScale: TIME_SCALE,
+      faults: { http: [{ kind: 'status_503', match: 'generate', count: 1_000 }] },
+    });
+    const workload = writeCatalogWorkload({
+      books: 2,
+      pages: 2,
+      execution: { mode: 'flex', max_retries: 0, poll_interval: '30s' },
+    });
+    root = workload.root;
+    const open = () =>
+      openEmulatedSession(workload.configPath, emulator, {
+        clock: emulatorClock(emulator, TIME_SCALE),
+        syncRequestTimeoutMs: patientRequestTimeouts(TIME_SCALE),
+      });
+    const outage = await open();
+    const failed = await outage.session.runner.runOnce();
+    await outage.session.close();
+    expect(failed.counts).toMatchObject({ done: 0, dead: 0, ready: 2 });
+    expect(failed.unansweredRequests).toBe(2);
+    expect(runExitCode(failed, null)).toBe(ExitCode.Failed);
+    expect(formatSummary(failed, 'out')).toContain(
+      '2 records not answered (the API failed their requests through every retry; see the warnings above): the next run sends them again',
+    );
+    expect(emulator.ledger.entries()).toHaveLength(0);
+
+    // Once the API answers, the next passes send them and report nothing unanswered.
+    emulator.setFaults({});
+    const recovered = await open();
+    const first = await recovered.session.runner.runOnce();
+    await recovered.session.close();
+    expect(first.counts).toMatchObject({ done: 2, dead: 0 });
+    expect(first.unansweredRequests).toBe(0);
+    expect(runExitCode(first, null)).toBe(ExitCode.Done);
+    expect(formatSummary(first, 'out')).not.toContain('not answered');
+  });
 });
