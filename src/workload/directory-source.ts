@@ -2,6 +2,7 @@ import { opendir, readlink, realpath, stat } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, relative, sep } from 'node:path';
 import type { DirectorySourceConfig } from '../config/index.js';
 import { SourceError } from './errors.js';
+import { refuseMismatchedLevels } from './directory-levels.js';
 import { folderSelection, type FolderSelection } from './folder-selection.js';
 import { mimeTypeOf } from './media-types.js';
 import type { RecordVars, WorkloadRecord } from './record.js';
@@ -49,7 +50,13 @@ export async function* directoryRecords(config: DirectorySourceConfig): AsyncGen
     extensions: new Set(config.extensions.map((extension) => extension.toLowerCase())),
     realRoot: await realpath(config.path),
   };
-  yield* walkFolder(walk, config.path, []);
+  let found = 0;
+  for await (const record of walkFolder(walk, config.path, [])) {
+    found += 1;
+    yield record;
+  }
+  if (found === 0 && config.levels !== undefined)
+    await refuseMismatchedLevels(config.path, config.levels, walk.extensions);
 }
 
 async function* walkFolder(walk: Walk, folder: string, segments: string[]): AsyncGenerator<WorkloadRecord> {

@@ -34,6 +34,8 @@ export type SourceErrorCode =
   | 'SOURCE_LINK_OUTSIDE'
   /** A symbolic link in a directory source, where a page or folder would be read, leads nowhere. */
   | 'SOURCE_LINK_BROKEN'
+  /** A directory source found no page at the depth `levels` names, but pages at another depth. */
+  | 'SOURCE_LEVELS_MISMATCH'
   /** A page of a directory source is a FIFO, a socket or a device, not a file. */
   | 'SOURCE_PAGE_NOT_FILE'
   /** A media path of a table source leads outside the data file's folder (or source.media_root). */
