@@ -159,6 +159,8 @@ describe('wavebatch doctor on a workload that has never run', () => {
     expect(result.stdout).toMatch(/store\s+ok\s+none: the workload has never run \(no .*state\.db;/);
     expect(result.stdout).toMatch(/api-key\s+PROBLEM\s+no API key: set GEMINI_API_KEY/);
     expect(result.stdout).not.toContain('nothing needs attention');
+    // One problem is one ("1 problems" it said).
+    expect(result.stdout.endsWith('\n1 problem\n')).toBe(true);
     expect(existsSync(join(workload.root, 'state'))).toBe(false);
   });
 

@@ -65,6 +65,19 @@ async function inputFileOf(w: OneoffWorld, name: string): Promise<string | undef
 }
 
 describe('wavebatch submit against the emulator', () => {
+  it('counts one inline result as one: status and fetch said "1 inline responses", "1 inline results"', async () => {
+    const w = await start();
+    const input = join(w.dir, 'one.jsonl');
+    await writeFile(input, `${JSON.stringify({ key: 'only', request: request('alone') })}\n`);
+    const name = (await w.run(submitCommand, [input, '--model', MODEL])).trim();
+    await w.waitFor(name, ['SUCCEEDED']);
+    expect(await w.run(statusCommand, [name])).toContain('results       1 inline response\n');
+    const out = join(w.dir, 'one-out');
+    expect(await w.run(fetchCommand, [name, '--out', out])).toBe(
+      `${name}: 1 inline result -> ${join(out, `${name.slice('batches/'.length)}.jsonl`)}\n`,
+    );
+  });
+
   it('sends a small JSONL inline and an --upload of it, both delivering every request field and key unchanged', async () => {
     const w = await start();
     const input = join(w.dir, 'prompts.jsonl');

@@ -15,6 +15,7 @@ import {
 } from '../../runner/workload-session.js';
 import { configOption, loadWorkloadConfig } from '../config-option.js';
 import { baseUrlOption } from './oneoff-options.js';
+import { counted } from '../../quantities.js';
 
 /** `wavebatch doctor [--fix]`: what is wrong with a workload's state, and the repair. */
 export function doctorCommand(): Command {
@@ -94,7 +95,7 @@ function formatFindings(findings: readonly Finding[]): string {
     problems.length === 0
       ? 'nothing needs attention'
       : open.length === 0
-        ? `repaired ${problems.length} problems`
-        : `${open.length} problems${fixable.length > 0 ? '; `wavebatch doctor --fix` repairs them' : ''}`;
+        ? `repaired ${counted(problems.length, 'problem')}`
+        : `${counted(open.length, 'problem')}${fixable.length > 0 ? `; \`wavebatch doctor --fix\` repairs ${fixable.length < open.length ? `${fixable.length} of them` : open.length === 1 ? 'it' : 'them'}` : ''}`;
   return `${lines.join('\n')}\n${next}\n`;
 }

@@ -19,6 +19,7 @@ import { WavebatchError } from '../../errors.js';
 import { redact } from '../../secrets/redact.js';
 import { makeFolder } from '../../make-folder.js';
 import { printable } from '../../printable.js';
+import { counted } from '../../quantities.js';
 
 /** Raised after fetching when some named jobs ended FAILED, CANCELLED or EXPIRED: they have no results (exit code 1). */
 export class OneoffJobEndedError extends WavebatchError {
@@ -140,7 +141,7 @@ async function fetchOne(client: GeminiClient, name: string, out: string): Promis
 
 /** "3 results (1 failed)". */
 function countText(total: number, failed: number, kind = ''): string {
-  return `${total} ${kind}results${failed > 0 ? ` (${failed} failed)` : ''}`;
+  return `${counted(total, `${kind}result`)}${failed > 0 ? ` (${failed} failed)` : ''}`;
 }
 
 /** Inline results in the results-file shape, written atomically. */

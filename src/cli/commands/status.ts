@@ -10,6 +10,7 @@ import { watch } from '../watch.js';
 import { withWorkloadServiceOrEmpty } from '../workload-service.js';
 import { baseUrlOption, batchName, clientFor, onJob, printerFor, type OneoffDeps } from './oneoff-options.js';
 import { redact } from '../../secrets/redact.js';
+import { counted } from '../../quantities.js';
 
 /** Refresh interval of `--watch` without a value. */
 const DEFAULT_WATCH_MS = 5_000;
@@ -130,7 +131,8 @@ export function describeJob(info: BatchJobInfo): string {
     );
   }
   if (info.resultsFileName) lines.push(`  results file  ${info.resultsFileName}`);
-  if (info.inlinedResponses) lines.push(`  results       ${info.inlinedResponses.length} inline responses`);
+  if (info.inlinedResponses)
+    lines.push(`  results       ${counted(info.inlinedResponses.length, 'inline response')}`);
   if (info.error?.message) lines.push(`  error         ${redact(info.error.message)}`);
   if (info.state === 'succeeded') lines.push(`  next          wavebatch fetch ${info.name}`);
   return `${lines.join('\n')}\n`;
