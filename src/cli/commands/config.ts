@@ -13,7 +13,7 @@ export function configCommands(): Command[] {
     )
     .addOption(configOption())
     .option('--json', 'print { configPath, valid, apiKeyFrom, prompt, config } as JSON')
-    .option('-q, --quiet', 'print nothing; only the exit code says whether the config is valid')
+    .option('-q, --quiet', 'print nothing but errors; the exit code says whether the config is valid')
     .addHelpText(
       'after',
       '\nExamples:\n  wavebatch config check\n  wavebatch config check -c other.yaml --json',

@@ -6,11 +6,11 @@ import { withWorkloadServiceOrEmpty } from '../workload-service.js';
 const FORMATS = ['jsonl', 'csv', 'parquet', 'chains', 'files', 'assembled'] as const;
 type Format = (typeof FORMATS)[number];
 
-/** `wavebatch export`: the outputs as JSON Lines, CSV, Parquet, a CSV per chain, or bare JSON files. */
+/** `wavebatch export`: the outputs as JSON Lines, CSV, Parquet, a CSV per chain, bare JSON files, or a document per chain. */
 export function exportCommand(): Command {
   return new Command('export')
     .description(
-      'Export the outputs: JSON Lines, a CSV or Parquet row per record, a CSV per chain, or bare JSON files',
+      'Export the outputs: JSON Lines, a CSV or Parquet row per record, a CSV per chain, bare JSON files, or a document per chain (assembled)',
     )
     .addOption(configOption())
     .addOption(

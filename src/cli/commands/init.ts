@@ -37,7 +37,7 @@ export function initCommand(): Command {
     .description(
       'Create a workload (wavebatch.yaml, prompt, response schema, sample data) that runs as it is; asks on a terminal',
     )
-    .argument('[dir]', 'folder to create it in (default: the current folder)', '.')
+    .argument('[dir]', 'folder to create it in (default: the current folder)')
     .option(
       '--name <name>',
       'workload name: lower-case letters, digits and dashes (default: from the folder)',
@@ -75,8 +75,8 @@ export function initCommand(): Command {
         '\n  wavebatch init reviews --source jsonl --model gemini-2.5-flash-lite --yes' +
         '\n  wavebatch init catalogs --from-seed-config ../seed/config.yaml',
     )
-    .action(async (dir: string, options: InitOptions) => {
-      const folder = resolve(dir);
+    .action(async (dir: string | undefined, options: InitOptions) => {
+      const folder = resolve(dir ?? '.');
       const baseUrl = options.baseUrl ?? (options.emulator ? EMULATOR_URL : undefined);
       const schemaRef = schemaReference(folder);
       if (options.fromSeedConfig !== undefined) {
