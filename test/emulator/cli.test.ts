@@ -64,6 +64,16 @@ describe('wavebatch emulator (CLI, child process)', () => {
     const types = await runCli(['emulator', '--file-processing-types', 'audio']);
     expect(types.code).toBe(2);
     expect(types.stderr).toContain('--file-processing-types "audio"');
+    // A flag of one number says so: its error offered "model=n", which it does not take.
+    const storage = await runCli(['emulator', '--file-storage', '-1']);
+    expect(storage.code).toBe(2);
+    expect(storage.stderr).toContain(
+      'Invalid --file-storage "-1": expected a positive integer, e.g. --file-storage 1000000000.',
+    );
+    const jobs = await runCli(['emulator', '--max-concurrent-jobs', '0']);
+    expect(jobs.stderr).toContain(
+      'Invalid --max-concurrent-jobs "0": expected a positive integer, e.g. --max-concurrent-jobs 2.',
+    );
     const model = await runCli(['emulator', '--port', '0', '--rpm', 'gemini-2.5-flsh=5']);
     expect(model.code).toBe(2);
     expect(model.stderr).toContain(

@@ -26,9 +26,9 @@ const PER_MODEL_FLAGS: ReadonlyArray<['maxEnqueuedTokens' | 'rpm' | 'tpm' | 'rpd
 export function quotaOptionsFrom(raw: RawQuotaOptions): NonNullable<EmulatorOptions['quotas']> {
   const quotas: NonNullable<EmulatorOptions['quotas']> = {};
   if (raw.maxConcurrentJobs !== undefined)
-    quotas.maxConcurrentBatchJobs = positiveInteger(raw.maxConcurrentJobs, '--max-concurrent-jobs');
+    quotas.maxConcurrentBatchJobs = singleLimit(raw.maxConcurrentJobs, '--max-concurrent-jobs', '2');
   if (raw.fileStorage !== undefined)
-    quotas.fileStorageBytes = positiveInteger(raw.fileStorage, '--file-storage');
+    quotas.fileStorageBytes = singleLimit(raw.fileStorage, '--file-storage', '1000000000');
   for (const [key, flag, limit] of PER_MODEL_FLAGS) {
     for (const entry of raw[key] ?? []) {
       const at = entry.lastIndexOf('=');
@@ -44,6 +44,13 @@ export function quotaOptionsFrom(raw: RawQuotaOptions): NonNullable<EmulatorOpti
     }
   }
   return quotas;
+}
+
+/** A flag of one number for the whole emulator: its error offers no `model=n`, which it does not take. */
+function singleLimit(text: string, flag: string, example: string): number {
+  if (!/^\d+$/.test(text) || Number(text) <= 0)
+    fail(flag, text, `a positive integer, e.g. ${flag} ${example}`);
+  return Number(text);
 }
 
 function positiveInteger(text: string, flag: string, entry = text): number {
