@@ -35,6 +35,14 @@ export function duration(ms: number): string {
   return `${Math.floor(hours / 24)}d ${String(hours % 24).padStart(2, '0')}h`;
 }
 
+/**
+ * USD to four decimals, as a cost cap and what it holds are compared ("$0.0013"), and to two
+ * significant figures below a hundredth of a cent: a cap of $0.00001 read "$0.0000", as if none.
+ */
+export function usdFine(value: number): string {
+  return value === 0 || Math.abs(value) >= 0.0001 ? `$${value.toFixed(4)}` : `$${value.toPrecision(2)}`;
+}
+
 /** USD with enough digits to see small amounts: "$0.0042", "$12.35". */
 export function usd(value: number): string {
   if (value === 0) return '$0.00';

@@ -35,6 +35,7 @@ import { LaneDispatch, type DispatchRound } from './lane-dispatch.js';
 import { LaneTally, type LaneFigures } from './lane-tally.js';
 import type { Lane, SyncLane } from '../lanes/lane.js';
 import { EnqueuedTokenBudget } from '../planner/enqueued-token-budget.js';
+import { usdFine } from '../quantities.js';
 
 /** How many requests countTokens sees at start-up to calibrate the local estimator. */
 const CALIBRATION_SAMPLE = 3;
@@ -594,6 +595,6 @@ function costCapWarning(
   cheapestHeldUsd: number | undefined,
 ): string {
   if (maxCostUsd !== null && cheapestHeldUsd !== undefined && cheapestHeldUsd > maxCostUsd)
-    return `execution.max_cost ($${maxCostUsd}) is below what a single record costs: ${held} ready records are held and not sent, the cheapest estimated at $${cheapestHeldUsd.toFixed(4)}. No run can send them at this cap: raise execution.max_cost above $${cheapestHeldUsd.toFixed(4)}.`;
+    return `execution.max_cost ($${maxCostUsd}) is below what a single record costs: ${held} ready records are held and not sent, the cheapest estimated at ${usdFine(cheapestHeldUsd)}. No run can send them at this cap: raise execution.max_cost above ${usdFine(cheapestHeldUsd)}.`;
   return `execution.max_cost ($${maxCostUsd}) is reached in this run: ${held} ready records are held and not sent. Each run may send up to max_cost: run again to send up to $${maxCostUsd} more.`;
 }

@@ -2,6 +2,7 @@ import type { Lane } from '../lanes/lane.js';
 import { autoTarget, type ChainDepths } from './auto-target.js';
 import { chainFinishMs } from './chain-finish.js';
 import type { LaneLatency } from './latency.js';
+import { usdFine } from '../quantities.js';
 
 export { chainFinishMs } from './chain-finish.js';
 
@@ -334,7 +335,7 @@ function take(
     mode: '',
     width: `width: ${plan}, within ${target} (${hours(targetMs)})`,
     critical_path: `critical path: ${plan}; batch would end after ${target} (${hours(targetMs)})`,
-    deadline: `deadline: ${plan}; flex would miss it (${hours(chainFinishMs('flex', record.remaining, input.latency))} > ${hours(targetMs)}), +$${extra.toFixed(4)} within max_cost`,
+    deadline: `deadline: ${plan}; flex would miss it (${hours(chainFinishMs('flex', record.remaining, input.latency))} > ${hours(targetMs)}), +${usdFine(extra)} within max_cost`,
     best_effort: `best effort: ${plan}, after ${target} (${hours(targetMs)}); no affordable lane with room is faster`,
     hedge: `hedge: its batch job stalled and was cancelled; ${plan}`,
     max_cost: '',
@@ -419,7 +420,7 @@ class BudgetLedger {
       recordId: record.id,
       lane: null,
       reason: 'max_cost',
-      explanation: `held by max_cost: $${this.committed.toFixed(4)} committed of $${this.cap.toFixed(4)}; ${record.id} needs $${record.cost[lane].toFixed(4)} on ${lane}`,
+      explanation: `held by max_cost: ${usdFine(this.committed)} committed of ${usdFine(this.cap)}; ${record.id} needs ${usdFine(record.cost[lane])} on ${lane}`,
       costUsd: 0,
       heldForUsd: record.cost[lane],
       chainFinishMs: Number.POSITIVE_INFINITY,

@@ -95,6 +95,18 @@ describe('fixed modes', () => {
       /held by max_cost: \$4\.5000 committed of \$5\.0000; shallow needs \$2\.0000/,
     );
   });
+
+  it('says a cap below a hundredth of a cent as it is: it read "$0.0000 committed of $0.0000"', () => {
+    const [held] = chooseLanes(
+      input({
+        mode: 'realtime',
+        ready: [record('tiny', 1)],
+        budget: { maxCostUsd: 0.00001, committedUsd: 0, reservedUsd: 0 },
+      }),
+    );
+    expect(held?.reason).toBe('max_cost');
+    expect(held?.explanation).toMatch(/^held by max_cost: \$0\.0000 committed of \$0\.000010; tiny needs \$/);
+  });
 });
 
 describe('auto without a deadline', () => {
