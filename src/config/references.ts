@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve, sep } from 'node:path';
 import { isInside } from '../path-inside.js';
 import { ConfigError, type ConfigErrorCode, type ConfigIssue } from './config-error.js';
 import { keyPath, sortByLine, type LineFinder } from './issues.js';
@@ -100,6 +100,24 @@ export async function resolveConfig(parsed: ParsedConfig, context: ResolveContex
     }
   }
 
+  if (source.type === 'directory') {
+    // The sync reads every visible folder of the dataset: an output, an assembled document or a run
+    // report written inside it came back as a page of the next sync (`1901.md` is page 1901), a new
+    // record sent and billed, its own output then read as another.
+    const writtenFolders: Array<readonly [string, readonly PropertyKey[]]> = [
+      [parsed.data_dir, ['data_dir']],
+      [outputs.path, outputs.key],
+      ...(written ? [[written.path, ['outputs', 'assemble', 'path']] as const] : []),
+    ];
+    for (const [path, key] of writtenFolders)
+      if (readBySync(absolute(path), source.path))
+        report(
+          'CONFIG_INVALID',
+          [...key],
+          `"${path}" is inside the dataset folder ${source.path} (source.path): the sync would read what is written there as pages; name a folder outside it`,
+        );
+  }
+
   let responseSchema: unknown;
   const schemaFile = parsed.model.response_schema_file;
   if (schemaFile && (await requireExisting(['model', 'response_schema_file'], schemaFile, 'file'))) {
@@ -169,6 +187,14 @@ export function pickApiKey(env: Record<string, string | undefined>): string | un
   return (
     [env.GEMINI_API_KEY, env.GOOGLE_API_KEY].map((value) => value?.trim()).find((value) => value) || undefined
   );
+}
+
+/** Whether a directory source rooted at `root` reads `folder`: inside it, and no hidden folder on the way. */
+function readBySync(folder: string, root: string): boolean {
+  if (!isInside(folder, root)) return false;
+  return !relative(root, folder)
+    .split(sep)
+    .some((segment) => segment.startsWith('.'));
 }
 
 function resolveSource(parsed: ParsedConfig, absolute: (path: string) => string): SourceConfig {
