@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { isInside } from '../path-inside.js';
 import { ConfigError, type ConfigErrorCode, type ConfigIssue } from './config-error.js';
+import { contextFieldProblem } from './context-field.js';
 import { keyPath, sortByLine, type LineFinder } from './issues.js';
 import { checkResponseSchema, readResponseSchemaFile, type SchemaOutcome } from './response-schema.js';
 import type { ParsedConfig } from './schema.js';
@@ -141,6 +142,12 @@ export async function resolveConfig(parsed: ParsedConfig, context: ResolveContex
       ['model', 'response_schema'],
       report,
     );
+  }
+
+  const contextField = parsed.context?.field;
+  if (responseSchema !== undefined && contextField !== undefined && !parsed.hooks?.extractContext) {
+    const problem = contextFieldProblem(responseSchema as object, contextField);
+    if (problem) report('CONFIG_INVALID', ['context', 'field'], problem);
   }
 
   const [first, ...rest] = sortByLine(problems.map((problem) => ({ ...problem, line: problem.issue.line })));

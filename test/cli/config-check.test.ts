@@ -80,6 +80,25 @@ describe('wavebatch config check', () => {
     );
   });
 
+  it('refuses a context.field the response schema has no field of: every page got a null context, without a word', async () => {
+    const misspelt = join(root, 'misspelt-context.yaml');
+    writeFileSync(
+      misspelt,
+      readFileSync(configPath, 'utf8').replace('field: carry_over', 'field: carry_ovr'),
+    );
+    const refused = await runCli(['config', 'check', '-c', misspelt], { env: {} });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /line \d+: context\.field: "carry_ovr" is not a field of the outputs: the response schema has the fields courses, carry_over, so every record's context would be null/,
+    );
+    // A field inside one the schema leaves open (a string here) cannot be told: it is left to the run.
+    writeFileSync(
+      misspelt,
+      readFileSync(configPath, 'utf8').replace('field: carry_over', 'field: carry_over.text'),
+    );
+    expect((await runCli(['config', 'check', '-q', '-c', misspelt], { env: {} })).code).toBe(0);
+  });
+
   it('exits 2 naming the line and key of a bad value, and the file and line of a broken template', async () => {
     const broken = join(root, 'broken.yaml');
     writeFileSync(broken, readFileSync(configPath, 'utf8').replace('max_retries: 2', 'max_retries: -1'));
