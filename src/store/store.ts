@@ -501,7 +501,7 @@ export interface WorkloadStore
   failureCauses(): Promise<Array<{ cause: string; count: number }>>;
   /** Dead letters back to the queue with a fresh attempt count. */
   requeueDead(ids?: string[]): Promise<number>;
-  /** Resets attempt counts and deletes the failure log. */
+  /** Resets attempt counts and deletes the failure log, but the final failure of each record still dead. */
   clearFailures(): Promise<number>;
   /** Deletes all state (the media-file cache too). */
   reset(): Promise<void>;

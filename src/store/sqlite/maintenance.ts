@@ -52,10 +52,21 @@ export function requeueDead(db: Database.Database, ids: string[] | undefined, at
   })();
 }
 
-/** Deletes the failure log and zeroes every record's attempts; returns how many failures were deleted. */
+/**
+ * Deletes the failure log and zeroes every record's attempts; returns how many failures were deleted.
+ * The failure that dead-lettered a record still dead is kept: without it `failures --dead` said "no
+ * dead letters" while status, the run's summary and its exit code 3 counted one, its reason lost.
+ */
 export function clearFailures(db: Database.Database): number {
   return writeTransaction(db, () => {
-    const cleared = db.prepare('DELETE FROM failures').run().changes;
+    const cleared = db
+      .prepare(
+        `DELETE FROM failures WHERE id NOT IN (
+           SELECT MAX(id) FROM failures
+           WHERE final = 1 AND record_id IN (SELECT id FROM records WHERE status = 'dead')
+           GROUP BY record_id)`,
+      )
+      .run().changes;
     db.prepare('UPDATE records SET attempts = 0, expiries = 0 WHERE attempts <> 0 OR expiries <> 0').run();
     return cleared;
   })();
