@@ -190,8 +190,8 @@ export function formatSummary(
     ...(c.blocked > 0 && summary.finished
       ? [
           selective
-            ? `${count(c.blocked)} selected records wait on records outside the selection or behind dead letters`
-            : `${count(c.blocked)} records wait behind dead letters in their chains`,
+            ? `${counted(c.blocked, 'selected record')} ${c.blocked === 1 ? 'waits' : 'wait'} on records outside the selection or behind dead letters`
+            : `${counted(c.blocked, 'record')} ${c.blocked === 1 ? 'waits' : 'wait'} behind dead letters in ${c.blocked === 1 ? 'its chain' : 'their chains'}`,
         ]
       : []),
   ].join('\n');

@@ -46,7 +46,8 @@ describe('wavebatch failures / requeue output', () => {
 
     const one = await workload.cli(['requeue', 'ST/school1/1900/page_1']);
     expect(one.code).toBe(0);
-    expect(one.stdout).toContain('requeued 1 records');
+    // One is one ("requeued 1 records" it said).
+    expect(one.stdout).toBe('requeued 1 record; run `wavebatch run` to process it\n');
     const notDead = await workload.cli(['requeue', 'ST/school1/1900/page_1']);
     expect(notDead.code).toBe(2);
     expect(notDead.stderr).toContain('not dead-lettered: ST/school1/1900/page_1 (');

@@ -141,7 +141,7 @@ describe('wavebatch log / runs / show / report / prune', () => {
     );
     const cutoff = await cli(['prune', '--older-than', '0s']);
     expect(cutoff.stdout).toMatch(/^deleted [1-9]\d* events/);
-    expect(cutoff.stdout).toContain('and 1 run reports');
+    expect(cutoff.stdout).toContain('and 1 run report from before'); // "1 run reports", it said
     expect(existsSync(join(root, 'state', 'reports', 'run-1.md'))).toBe(false);
     expect((await cli(['log'])).stdout).toBe('no events match\n');
     expect((await cli(['prune', '--older-than', 'forever'])).code).toBe(2);

@@ -103,7 +103,7 @@ describe('wavebatch run over a selection', () => {
       `1 record wait on a predecessor outside the selection that is not done: ${page(2, 3)} (after ${page(2, 2)}, ready)`,
     );
     expect(result.stdout).toContain('selected records: 0 done, 0 dead-lettered, 1 pending (1 total)');
-    expect(result.stdout).toContain('1 selected records wait on records outside the selection');
+    expect(result.stdout).toContain('1 selected record waits on records outside the selection');
     expect(emulator.ledger.entries()).toHaveLength(before);
   });
 

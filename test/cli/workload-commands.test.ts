@@ -22,7 +22,7 @@ describe('wavebatch run / failures / requeue / reset', () => {
     expect(result.stderr).not.toContain(workload.env.GEMINI_API_KEY);
     expect(result.code).toBe(3); // finished with dead letters
     expect(result.stdout).toContain('records: 2 done, 1 dead-lettered, 1 pending (4 total)');
-    expect(result.stdout).toContain('1 records wait behind dead letters');
+    expect(result.stdout).toContain('1 record waits behind dead letters in its chain');
     expect(existsSync(join(workload.root, 'out', `${doomed}.json`))).toBe(false);
   });
 

@@ -13,6 +13,7 @@ import {
   withRunWorkloadService,
   withWorkloadServiceOrEmpty,
 } from '../workload-service.js';
+import { counted } from '../../quantities.js';
 
 /** Events read from the store per page while `wavebatch log` streams. */
 const LOG_PAGE = 1000;
@@ -168,7 +169,7 @@ export function historyCommands(): Command[] {
       );
       if (pruned === undefined) return;
       await print(
-        `deleted ${pruned.events} events, ${pruned.texts} stored prompts and ${pruned.reports} run reports from before ${before.toISOString()}\n`,
+        `deleted ${counted(pruned.events, 'event')}, ${counted(pruned.texts, 'stored prompt')} and ${counted(pruned.reports, 'run report')} from before ${before.toISOString()}\n`,
       );
     });
   return [log, runs, show, report, prune];

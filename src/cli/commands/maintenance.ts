@@ -5,6 +5,7 @@ import { printable } from '../../printable.js';
 import type { FailureRow } from '../../store/store.js';
 import { configOption } from '../config-option.js';
 import { withChangedWorkloadService, withWorkloadServiceOrEmpty } from '../workload-service.js';
+import { counted } from '../../quantities.js';
 
 /** Raised when a destructive command is run without its confirmation flag. */
 export class ConfirmationRequiredError extends WavebatchError {
@@ -110,7 +111,7 @@ export function maintenanceCommands(): Command[] {
       process.stdout.write(
         options.json
           ? `${JSON.stringify({ requeued: count })}\n`
-          : `requeued ${count} records; run \`wavebatch run\` to process them\n`,
+          : `requeued ${counted(count, 'record')}; run \`wavebatch run\` to process ${count === 1 ? 'it' : 'them'}\n`,
       );
     });
 
