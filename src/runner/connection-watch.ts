@@ -11,9 +11,10 @@ export class ApiUnreachableError extends WavebatchError {
     readonly lastCause: string,
   ) {
     super(
+      // The cause (a connection failure) already says to check the network and the base URL.
       `The Gemini API at ${baseUrl} has not answered for ${Math.round(downForMs / 1000)} s; last cause: ` +
-        `${lastCause} Check the network, a proxy, and api.base_url (or --base-url); raise ` +
-        'execution.give_up_after to wait longer. Nothing is lost: run again to resume where this stopped.',
+        `${lastCause} A proxy in the way may be why too; raise execution.give_up_after to wait longer. ` +
+        'Nothing is lost: run again to resume where this stopped.',
     );
     this.name = 'ApiUnreachableError';
   }

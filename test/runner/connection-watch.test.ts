@@ -44,5 +44,16 @@ describe('the reachability watch of the synchronous lanes', () => {
     expect(() => watch.check()).not.toThrow();
     clock.advance(1_000);
     expect(() => watch.check()).toThrow(ApiUnreachableError);
+    // Its advice once: the cause says to check the network and the base URL, and it said so again.
+    const message = (() => {
+      try {
+        watch.check();
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    expect(message.match(/check the network/gi)).toHaveLength(1);
+    expect(message).toContain('raise execution.give_up_after to wait longer');
   });
 });
