@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { isInside } from '../path-inside.js';
 import { ConfigError, type ConfigErrorCode, type ConfigIssue } from './config-error.js';
-import { contextFieldProblem } from './context-field.js';
+import { outputFieldProblem } from './output-field.js';
 import { keyPath, sortByLine, type LineFinder } from './issues.js';
 import { checkResponseSchema, readResponseSchemaFile, type SchemaOutcome } from './response-schema.js';
 import type { ParsedConfig } from './schema.js';
@@ -146,8 +146,20 @@ export async function resolveConfig(parsed: ParsedConfig, context: ResolveContex
 
   const contextField = parsed.context?.field;
   if (responseSchema !== undefined && contextField !== undefined && !parsed.hooks?.extractContext) {
-    const problem = contextFieldProblem(responseSchema as object, contextField);
+    const problem = outputFieldProblem(
+      responseSchema as object,
+      contextField,
+      "every record's context would be null",
+    );
     if (problem) report('CONFIG_INVALID', ['context', 'field'], problem);
+  }
+  if (responseSchema !== undefined && assemble?.field !== undefined) {
+    const problem = outputFieldProblem(
+      responseSchema as object,
+      assemble.field,
+      'every assembled document would hold nothing but its gap marks',
+    );
+    if (problem) report('CONFIG_INVALID', ['outputs', 'assemble', 'field'], problem);
   }
 
   const [first, ...rest] = sortByLine(problems.map((problem) => ({ ...problem, line: problem.issue.line })));

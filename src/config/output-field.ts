@@ -1,9 +1,10 @@
 /**
- * Why `context.field` (a dot path into the predecessor's output) can never be found in an output of
- * the response schema, or undefined when it can (or when the schema cannot tell: a reference, a
- * union, open properties). A misspelt field gave every record a null context, without a word.
+ * Why `field` (a dot path into an output: `context.field`, `outputs.assemble.field`) can never be
+ * found in an output of the response schema, or undefined when it can (or when the schema cannot
+ * tell: a reference, a union, open properties). A misspelt context field gave every record a null
+ * context without a word; a misspelt assembly field, documents of nothing but gap marks.
  */
-export function contextFieldProblem(schema: object, field: string): string | undefined {
+export function outputFieldProblem(schema: object, field: string, consequence: string): string | undefined {
   let node: unknown = schema;
   const walked: string[] = [];
   for (const key of field.split('.')) {
@@ -14,7 +15,7 @@ export function contextFieldProblem(schema: object, field: string): string | und
         walked.length === 0 ? 'the response schema' : `"${walked.join('.')}" in the response schema`;
       const names = Object.keys(properties);
       const has = names.length === 0 ? 'no fields' : `the fields ${names.join(', ')}`;
-      return `"${field}" is not a field of the outputs: ${where} has ${has}, so every record's context would be null`;
+      return `"${field}" is not a field of the outputs: ${where} has ${has}, so ${consequence}`;
     }
     node = properties[key];
     walked.push(key);
