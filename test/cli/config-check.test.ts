@@ -99,6 +99,22 @@ describe('wavebatch config check', () => {
     expect((await runCli(['config', 'check', '-q', '-c', misspelt], { env: {} })).code).toBe(0);
   });
 
+  it('refuses an outputs.assemble.field the response schema has no field of: its documents held only gap marks', async () => {
+    const misspelt = join(root, 'misspelt-assemble.yaml');
+    writeFileSync(
+      misspelt,
+      readFileSync(configPath, 'utf8').replace(
+        'outputs: out',
+        'outputs:\n  path: out\n  assemble: { field: course }',
+      ),
+    );
+    const refused = await runCli(['config', 'check', '-c', misspelt], { env: {} });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /line \d+: outputs\.assemble\.field: "course" is not a field of the outputs: the response schema has the fields courses, carry_over, so every assembled document would hold nothing but its gap marks/,
+    );
+  });
+
   it('exits 2 naming the line and key of a bad value, and the file and line of a broken template', async () => {
     const broken = join(root, 'broken.yaml');
     writeFileSync(broken, readFileSync(configPath, 'utf8').replace('max_retries: 2', 'max_retries: -1'));
