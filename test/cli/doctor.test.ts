@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { GoogleGenAI } from '@google/genai';
@@ -177,6 +177,37 @@ describe('wavebatch doctor on a workload that has never run', () => {
       'api-key',
     ]);
     expect(existsSync(join(workload.root, 'state'))).toBe(false);
+  });
+});
+
+// doctor on a state store SQLite cannot read ended with the STORE_CORRUPT error alone: its findings
+// (the store's, the API key's) unsaid, and --json printed nothing to parse.
+describe('wavebatch doctor on a state store that is not a database', () => {
+  let workload: ReturnType<typeof writeCatalogWorkload>;
+
+  beforeAll(() => {
+    workload = writeCatalogWorkload({ books: 1, pages: 1 });
+    mkdirSync(join(workload.root, 'state'));
+    writeFileSync(join(workload.root, 'state', 'state.db'), 'not a database, not at all, no\n');
+  });
+  afterAll(() => rmSync(workload.root, { recursive: true, force: true }));
+
+  it('reports it as the store problem (exit 1), with the way out, beside its other findings', async () => {
+    const result = await runCli(['doctor', '-c', workload.configPath], { env: ENV });
+    expect(result).toMatchObject({ code: 1, stderr: '' });
+    expect(result.stdout).toMatch(
+      /store\s+PROBLEM\s+The state store \S+state\.db is not a readable SQLite database \(SQLITE_NOTADB\).*Move it aside/,
+    );
+    expect(result.stdout).toMatch(/api-key\s+ok\s+set \(GEMINI_API_KEY\)/);
+    expect(result.stdout.endsWith('\n1 problem\n')).toBe(true);
+    const json = await runCli(['doctor', '--json', '-c', workload.configPath], { env: ENV });
+    expect(json.code).toBe(1);
+    expect(
+      (JSON.parse(json.stdout) as Array<{ check: string; ok: boolean }>).map(({ check, ok }) => [check, ok]),
+    ).toEqual([
+      ['store', false],
+      ['api-key', true],
+    ]);
   });
 });
 

@@ -16,6 +16,7 @@ import {
 import { configOption, loadWorkloadConfig } from '../config-option.js';
 import { baseUrlOption } from './oneoff-options.js';
 import { counted } from '../../quantities.js';
+import { StoreError } from '../../store/errors.js';
 
 /** `wavebatch doctor [--fix]`: what is wrong with a workload's state, and the repair. */
 export function doctorCommand(): Command {
@@ -41,7 +42,19 @@ export function doctorCommand(): Command {
         report(neverRunFindings(storePath, key), options.json ?? false);
         return;
       }
-      const store = openWorkloadStore(config);
+      let store: ReturnType<typeof openWorkloadStore>;
+      try {
+        store = openWorkloadStore(config);
+      } catch (error) {
+        if (!(error instanceof StoreError && error.code === 'STORE_CORRUPT')) throw error;
+        // A store SQLite cannot read is what doctor is for: its `store` finding, with the way out,
+        // beside the key's; it ended with the error alone.
+        report(
+          [{ check: 'store', ok: false, message: error.message }, apiKeyFinding(key)],
+          options.json ?? false,
+        );
+        return;
+      }
       try {
         let api: RemoteApi | null = null;
         let apiUnavailable: string | undefined;
