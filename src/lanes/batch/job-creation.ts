@@ -13,7 +13,15 @@ import {
 } from '../../gemini/index.js';
 import { MediaUploadError } from '../../media/index.js';
 import { isRetryable, serverRetryWaitMs, withRetry } from '../../retry.js';
-import type { FailureInput, JobMember, JobRow, StoredRecord, WorkloadStore } from '../../store/store.js';
+import type { EnqueuedTokenBudget } from '../../planner/enqueued-token-budget.js';
+import {
+  ACTIVE_JOB_STATES,
+  type FailureInput,
+  type JobMember,
+  type JobRow,
+  type StoredRecord,
+  type WorkloadStore,
+} from '../../store/store.js';
 import { rejectionEvent } from '../../telemetry/attempt-event.js';
 import type { BatchApi } from './batch-api.js';
 import { formGroups, groupKey } from './request-groups.js';
@@ -40,6 +48,11 @@ export interface JobCreationDeps {
   now?: () => number;
   /** The run that rejected records are logged under. */
   runId?: number | null;
+  /**
+   * The budget jobs are packed to, learnt from the API's enqueued-token refusals over the run (every
+   * create that meets one shrinks it, a round's or the reconciler's); without it, the configured one.
+   */
+  tokenBudget?: EnqueuedTokenBudget;
 }
 
 /**
@@ -272,7 +285,32 @@ async function quotaRefused(
   await deps.store.abandonJobIntent(job.id);
   const retryDelayMs = serverRetryWaitMs(error) ?? null;
   deps.emit({ type: 'quota-wait', reason: error.message, retryDelayMs });
-  return { kind: 'quota', retryDelayMs, enqueuedTokens: isEnqueuedTokenRefusal(error) };
+  const enqueuedTokens = isEnqueuedTokenRefusal(error);
+  if (enqueuedTokens) await learnBudget(deps, job.estimatedTokens);
+  return { kind: 'quota', retryDelayMs, enqueuedTokens };
+}
+
+/**
+ * A create was refused for enqueued tokens though the job fitted the budget by estimate: the
+ * estimates undercount, so the budget shrinks for the rest of the run (enqueued-token-budget.ts),
+ * to what the jobs still active (the API admitted them) and the refused one show. Said once, the
+ * first time; later shrinks only move the number. Whoever made the create (a round, or the
+ * reconciler creating a stored intent again) learns the same.
+ */
+async function learnBudget(deps: JobCreationDeps, refusedJob: number): Promise<void> {
+  if (!deps.tokenBudget) return;
+  const active = await deps.store.listJobs(ACTIVE_JOB_STATES);
+  const enqueued = active.reduce((sum, job) => sum + job.estimatedTokens, 0);
+  const shrink = deps.tokenBudget.refused(enqueued, refusedJob, deps.clock.now());
+  if (!shrink.first) return;
+  deps.emit({
+    type: 'warning',
+    message:
+      `The API refused a job of ~${refusedJob} estimated tokens for enqueued tokens with ~${enqueued} enqueued, ` +
+      `within the budget of ${shrink.from} (execution.enqueued_token_budget, at most the usage tier's batch_enqueued_tokens): ` +
+      `the token estimates undercount. Jobs are packed to ${shrink.to} estimated tokens for the rest of the run, ` +
+      'growing back by a tenth of the budget every 10 minutes without another such refusal.',
+  });
 }
 
 /**

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { GeminiApiError } from '../../gemini/index.js';
 import { MediaUploadError } from '../../media/index.js';
 import { jobDisplayName } from '../../planner/job-name.js';
-import type { EnqueuedTokenBudget } from '../../planner/enqueued-token-budget.js';
 import { packJobs, type PackCandidate } from '../../planner/packer.js';
 import { ACTIVE_JOB_STATES, type StoredRecord } from '../../store/store.js';
 import { rejectionEvent } from '../../telemetry/attempt-event.js';
@@ -17,11 +16,6 @@ export interface SubmissionDeps extends JobCreationDeps {
   jobPrefix: string;
   /** Records of split stalled jobs, packed in smaller jobs of their own. */
   splits?: SplitPlan;
-  /**
-   * The budget jobs are packed to, learnt from the API's enqueued-token refusals over the run;
-   * without it, settings.enqueuedTokenBudget as configured.
-   */
-  tokenBudget?: EnqueuedTokenBudget;
 }
 
 /** Outcome of one submission round. */
@@ -127,7 +121,7 @@ async function submitRound(
   const round: SubmissionRound = { submitted: 0, quotaRetryDelayMs: null, deferred: [] };
   const active = await store.listJobs(ACTIVE_JOB_STATES);
   const freeJobSlots = settings.maxConcurrentJobs - active.length;
-  let enqueued = active.reduce((sum, job) => sum + job.estimatedTokens, 0);
+  const enqueued = active.reduce((sum, job) => sum + job.estimatedTokens, 0);
   const budget = deps.tokenBudget?.current(deps.clock.now()) ?? settings.enqueuedTokenBudget;
   const budgetFree = budget - enqueued;
   if (freeJobSlots <= 0 || (budgetFree <= 0 && active.length > 0)) return { round, listed: 0 };
@@ -210,10 +204,8 @@ async function submitRound(
       case 'created':
       case 'adopted':
         round.submitted++;
-        enqueued += intent.estimatedTokens;
         break;
       case 'quota':
-        if (outcome.enqueuedTokens) learnBudget(deps, enqueued, intent.estimatedTokens);
         round.quotaRetryDelayMs = outcome.retryDelayMs;
         return { round, listed };
       case 'deferred':
@@ -233,24 +225,6 @@ async function submitRound(
 function fitsAJob(settings: SubmissionDeps['settings']): (candidate: PackCandidate) => boolean {
   return (candidate) =>
     candidate.estimatedTokens <= settings.enqueuedTokenBudget && candidate.bytes <= settings.maxJobBytes;
-}
-
-/**
- * A create was refused for enqueued tokens though the job fitted the budget by estimate: the
- * estimates undercount, so the budget shrinks for the rest of the run (enqueued-token-budget.ts).
- * Said once, the first time; later shrinks only move the number.
- */
-function learnBudget(deps: SubmissionDeps, enqueued: number, refusedJob: number): void {
-  const shrink = deps.tokenBudget?.refused(enqueued, refusedJob, deps.clock.now());
-  if (!shrink?.first) return;
-  deps.emit({
-    type: 'warning',
-    message:
-      `The API refused a job of ~${refusedJob} estimated tokens for enqueued tokens with ~${enqueued} enqueued, ` +
-      `within the budget of ${shrink.from} (execution.enqueued_token_budget, at most the usage tier's batch_enqueued_tokens): ` +
-      `the token estimates undercount. Jobs are packed to ${shrink.to} estimated tokens for the rest of the run, ` +
-      'growing back by a tenth of the budget every 10 minutes without another such refusal.',
-  });
 }
 
 /** What the sizing pass learnt: the candidates to pack, and each sized record with its hashes. */
