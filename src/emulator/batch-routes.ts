@@ -7,6 +7,7 @@ import {
   injectFaults,
   jsonBody,
   pageSizeOf,
+  requestTooLarge,
   withoutMethod,
   API_VERSION,
   type EmulatorState,
@@ -28,6 +29,8 @@ export function batchRoutes(state: EmulatorState): Hono<Env> {
         c.req.param('version'),
         state.models,
       );
+      const limit = state.maxRequestBytes;
+      if (limit !== null && Buffer.byteLength(await c.req.text(), 'utf8') > limit) return requestTooLarge(c);
       // Inline requests travel in this body: Google refuses one over 20 MB in all.
       const job = await batches.create(model, await jsonBody(c, MAX_REQUEST_BYTES));
       return c.json(operationJson(job));

@@ -5,6 +5,7 @@ import {
   injectFaults,
   jsonBody,
   pageSizeOf,
+  requestTooLarge,
   withoutMethod,
   API_VERSION,
   type EmulatorContext,
@@ -42,6 +43,7 @@ export function fileRoutes(state: EmulatorState): Hono<Env> {
         throw invalidArgument(`Unsupported MIME type: ${mimeType}`);
       // The SDK declares the size up front; an upload that cannot fit is refused before any byte moves.
       const declared = Number(c.req.header('x-goog-upload-header-content-length'));
+      if (state.maxRequestBytes !== null && declared > state.maxRequestBytes) return requestTooLarge(c);
       if (declared > MAX_FILE_BYTES) throw fileTooLarge(declared);
       if (Number.isFinite(declared) && files.usedBytes() + declared > state.fileStorageBytes)
         throw fileStorageQuotaError(state.fileStorageBytes);

@@ -35,7 +35,21 @@ export interface EmulatorState {
   models: readonly string[];
   /** The keys accepted (the `apiKeys` option); null: any non-empty key. */
   apiKeys: ReadonlySet<string> | null;
+  /** The front end's body limit (the `maxRequestBytes` option); null: none. */
+  maxRequestBytes: number | null;
   responder(): Responder | undefined;
+}
+
+/**
+ * The front end's answer to a body over its limit: 413 with its HTML page, no Google error in it, as
+ * Google's front end answers before the API sees the call.
+ */
+export function requestTooLarge(c: EmulatorContext): Response {
+  return c.html(
+    '<html><title>Error 413 (Request Entity Too Large)!!1</title><p><b>413.</b> That’s an error.' +
+      '<p>Your client issued a request that was too large. That’s all we know.</html>',
+    413,
+  );
 }
 
 /**

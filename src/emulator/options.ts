@@ -97,6 +97,14 @@ export interface EmulatorOptions {
    * INVALID_ARGUMENT, reason API_KEY_INVALID). Default: any non-empty key.
    */
   apiKeys?: readonly string[];
+  /**
+   * The largest request body Google's front end takes, in bytes: a batch create whose body (its
+   * inline requests) or an upload whose declared size is over it is answered 413 Request Entity Too
+   * Large, the front end's HTML page, before the API sees it (no job, no file). Default: none (a
+   * create over 20 MB gets the API's 400 "Request payload size exceeds the limit", an upload is
+   * held to 2 GB).
+   */
+  maxRequestBytes?: number;
 }
 
 /**
@@ -131,6 +139,8 @@ export interface ResolvedOptions {
   storageDir: string | undefined;
   /** Null: any non-empty key. */
   apiKeys: ReadonlySet<string> | null;
+  /** Null: no front-end limit (see EmulatorOptions.maxRequestBytes). */
+  maxRequestBytes: number | null;
 }
 
 /** An emulator option out of range; `code` makes the CLI exit 2. */
@@ -165,6 +175,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     faults: options.faults ?? {},
     models: options.models ?? [],
     apiKeys: options.apiKeys ? new Set(options.apiKeys) : null,
+    maxRequestBytes: options.maxRequestBytes ?? null,
     responder: options.responder,
     storageDir: options.storageDir,
   };
@@ -186,6 +197,12 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     'a positive number from min to max',
   );
   check(Number.isFinite(resolved.seed), 'seed', 'a number');
+  check(
+    resolved.maxRequestBytes === null ||
+      (Number.isInteger(resolved.maxRequestBytes) && resolved.maxRequestBytes > 0),
+    'maxRequestBytes',
+    'a positive whole number of bytes',
+  );
   check(
     ['exact', 'whole_seconds'].includes(resolved.retryDelayPrecision),
     'retryDelayPrecision',

@@ -120,6 +120,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     closing: closing.signal,
     models: settings.models,
     apiKeys: settings.apiKeys,
+    maxRequestBytes: settings.maxRequestBytes,
     responder: () => responder,
   };
 

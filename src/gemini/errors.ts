@@ -19,6 +19,12 @@ export type GeminiErrorCode =
   /** A 404 saying the model is not served (`models/x is not found for API version …`): model.name is wrong. */
   | 'MODEL_NOT_FOUND'
   | 'INVALID_ARGUMENT'
+  /**
+   * The request's body is over what the API takes in one call: a 413 (Google's front end answers it
+   * as an HTML page, or as a JSON error) or the API's 400 "Request payload size exceeds the limit".
+   * The same call is refused at every try; smaller ones are not.
+   */
+  | 'PAYLOAD_TOO_LARGE'
   | 'PERMISSION_DENIED'
   | 'UNAVAILABLE'
   | 'INTERNAL'
@@ -103,6 +109,8 @@ const ADVICE: Record<Exclude<GeminiErrorCode, 'NOT_FOUND' | 'ENDPOINT_NOT_FOUND'
   MODEL_NOT_FOUND:
     'Check the model name (model.name, e.g. gemini-2.5-flash): this API does not serve it for this call (ListModels names the models it has).',
   INVALID_ARGUMENT: 'The request was rejected as malformed; fix the input or the model name before retrying.',
+  PAYLOAD_TOO_LARGE:
+    'The request is larger than the API takes in one call (inline batch requests: 20 MB in all): a batch run sends such a job again as an uploaded file or as smaller jobs; a single request this large must have smaller inputs.',
   PERMISSION_DENIED: 'Check that GEMINI_API_KEY (or GOOGLE_API_KEY) is valid and allowed to use this model.',
   UNAVAILABLE: 'The service is temporarily unavailable; retry later.',
   INTERNAL: 'The server failed; retry later.',
@@ -212,19 +220,23 @@ export function toGeminiApiError(
   const code =
     status === 404 && rpcStatus === undefined
       ? 'ENDPOINT_NOT_FOUND'
-      : missingFile(status, body?.message)
-        ? 'NOT_FOUND'
-        : refusedKey(status, body)
-          ? 'PERMISSION_DENIED'
-          : missingModel(status, body?.message)
-            ? 'MODEL_NOT_FOUND'
-            : classify(status, rpcStatus);
+      : tooLarge(status, body?.message)
+        ? 'PAYLOAD_TOO_LARGE'
+        : missingFile(status, body?.message)
+          ? 'NOT_FOUND'
+          : refusedKey(status, body)
+            ? 'PERMISSION_DENIED'
+            : missingModel(status, body?.message)
+              ? 'MODEL_NOT_FOUND'
+              : classify(status, rpcStatus);
   const retryDelayMs = body ? retryDelayOf(body.details) : undefined;
   const quotas = quotasOf(body?.details);
   const serverMessage =
     code === 'ENDPOINT_NOT_FOUND'
       ? 'Not Found.'
-      : (body?.message ?? (error instanceof Error ? error.message : String(error)));
+      : code === 'PAYLOAD_TOO_LARGE' && body?.message === undefined
+        ? 'Request Entity Too Large.' // the front end's HTML page says no more
+        : (body?.message ?? (error instanceof Error ? error.message : String(error)));
   const wait =
     retryDelayMs !== undefined ? ` The server asks to wait ${Math.ceil(retryDelayMs / 1000)} s.` : '';
   const advice =
@@ -241,6 +253,25 @@ export function toGeminiApiError(
       `${operation} failed (HTTP ${status}${body?.status ? ` ${body.status}` : ''}): ${sentence(serverMessage)}${wait} ${advice}`,
     ),
   });
+}
+
+/**
+ * A body over the API's size limit: a 413 from Google's front end (an HTML page, or a JSON error), or
+ * the API's own 400 "Request payload size exceeds the limit: 20971520 bytes." for inline requests.
+ * Read as a malformed request or an unknown failure, the same batch job was packed again at the same
+ * size at every try until its records were dead-lettered.
+ */
+function tooLarge(status: number, message: string | undefined): boolean {
+  return status === 413 || (status === 400 && message !== undefined && PAYLOAD_LIMIT.test(message));
+}
+
+const PAYLOAD_LIMIT = /Request payload size exceeds the limit(?::\s*(\d+) bytes)?/i;
+
+/** The byte limit a too-large refusal names (Google's 400 does; the front end's 413 page does not). */
+export function payloadLimitOf(error: GeminiApiError): number | undefined {
+  if (error.code !== 'PAYLOAD_TOO_LARGE') return undefined;
+  const limit = PAYLOAD_LIMIT.exec(error.message)?.[1];
+  return limit === undefined ? undefined : Number(limit);
 }
 
 /**

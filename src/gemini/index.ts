@@ -15,6 +15,7 @@ export {
   inputTokensPerMinuteLimitOf,
   isEnqueuedTokenRefusal,
   isMissingFileError,
+  payloadLimitOf,
   type GeminiErrorCode,
   type QuotaViolation,
 } from './errors.js';

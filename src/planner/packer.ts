@@ -7,10 +7,11 @@ export interface PackCandidate {
   estimatedTokens: number;
   bytes: number;
   /**
-   * Records of a split stalled job: packed only with the same group, at most `cap` to a job, so the
-   * job's records go again as smaller jobs of their own.
+   * Records of a split job (stalled, or refused as too large): packed only with the same group, at
+   * most `cap` to a job, so the job's records go again as smaller jobs of their own; `file`: in an
+   * uploaded file, never inline (an inline job of them was too large for one call).
    */
-  split?: { group: string; cap: number };
+  split?: { group: string; cap: number; file?: boolean };
 }
 
 export interface PackLimits {
@@ -87,6 +88,7 @@ export function packJobs(candidates: readonly PackCandidate[], limits: PackLimit
     freeTokens -= candidate.estimatedTokens;
     lastClosed = job.members.length >= Math.min(limits.maxRequestsPerJob, candidate.split?.cap ?? Infinity);
   }
-  for (const job of jobs) job.kind = job.bytes <= limits.inlineMaxBytes ? 'inline' : 'file';
+  for (const job of jobs)
+    job.kind = job.bytes <= limits.inlineMaxBytes && !job.members[0]?.split?.file ? 'inline' : 'file';
   return { jobs, oversized, lastJobOpen: jobs.length > 0 && !stopped && !lastClosed };
 }

@@ -94,4 +94,31 @@ describe("the emulator's answer to a path it does not serve", () => {
       expect(await response.json()).toMatchObject({ error: { code: 404, status: 'NOT_FOUND' } });
     }
   });
+
+  // A body over the front end's limit never reaches the API: the front end answers 413 with its
+  // HTML page, and nothing is created (no job, no file) or billed.
+  it('answers a create or an upload over maxRequestBytes with the HTML 413 page', async () => {
+    const emulator = await sandbox.startEmulator({ maxRequestBytes: 2000 });
+    const ai = sdkFor(emulator);
+    const page = (size: number) => [{ contents: [{ parts: [{ text: 'x'.repeat(size) }] }] }];
+    const created = (src: ReturnType<typeof page>) =>
+      ai.batches.create({ model: MODEL, src }).catch((e: unknown) => e);
+    const refused = (await created(page(3000))) as ApiError;
+    expect(refused).toBeInstanceOf(ApiError);
+    expect(refused.status).toBe(413);
+    expect(refused.message).toContain('<title>Error 413 (Request Entity Too Large)!!1</title>');
+    expect(await created(page(10))).toMatchObject({ name: expect.stringMatching(/^batches\//) });
+
+    const upload = (bytes: number) =>
+      ai.files
+        .upload({ file: new Blob(['y'.repeat(bytes)], { type: 'text/plain' }) })
+        .catch((e: unknown) => e);
+    expect(((await upload(3000)) as ApiError).status).toBe(413);
+    expect(await upload(100)).toMatchObject({ name: expect.stringMatching(/^files\//) });
+
+    const jobs = [];
+    for await (const job of await ai.batches.list()) jobs.push(job);
+    expect(jobs).toHaveLength(1);
+    expect(emulator.ledger.entries()).toEqual([]);
+  });
 });

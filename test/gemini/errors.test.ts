@@ -4,6 +4,7 @@ import { GeminiApiError } from '../../src/gemini/index.js';
 import {
   inputTokensPerMinuteLimitOf,
   isEnqueuedTokenRefusal,
+  payloadLimitOf,
   toGeminiApiError,
 } from '../../src/gemini/errors.js';
 
@@ -78,6 +79,40 @@ describe('toGeminiApiError', () => {
     expect(error).toMatchObject({ code, status, retryable });
     expect(error.retryDelayMs).toBeUndefined();
   });
+
+  // Read as UNKNOWN (or a malformed request), the same job was packed again at the same size until
+  // its records were dead-lettered, with advice to retry later.
+  it.each([
+    [
+      "the front end's HTML page",
+      new ApiError({
+        status: 413,
+        message: '<html><title>Error 413 (Request Entity Too Large)!!1</title></html>',
+      }),
+      undefined,
+    ],
+    ['a JSON error', apiError(413, { error: { code: 413, message: 'Request Entity Too Large' } }), undefined],
+    [
+      "the API's 400 naming its limit",
+      apiError(400, {
+        error: {
+          code: 400,
+          status: 'INVALID_ARGUMENT',
+          message: 'Request payload size exceeds the limit: 20971520 bytes.',
+        },
+      }),
+      20_971_520,
+    ],
+  ] as const)(
+    'a body too large (%s) is PAYLOAD_TOO_LARGE, not retried, no "retry later"',
+    (_, raw, limit) => {
+      const error = toGeminiApiError(raw, 'Creating batch x', { apiKey: KEY });
+      expect(error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', retryable: false });
+      expect(error.message).not.toMatch(/retry later/i);
+      expect(error.message).toMatch(/smaller jobs/);
+      expect(payloadLimitOf(error)).toBe(limit);
+    },
+  );
 
   it("reads the quotas a 429 names from its QuotaFailure, in Google's words", () => {
     const refused = (violations: unknown[]) =>

@@ -1,11 +1,12 @@
 import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { RunnerClock } from '../../clock.js';
 import {
   GeminiApiError,
   isEnqueuedTokenRefusal,
+  payloadLimitOf,
   toInlinedRequest,
   type BatchJobInfo,
   type BatchSource,
@@ -30,6 +31,7 @@ import type { RunnerEventListener } from '../../runner/events.js';
 import { RecordRequestError, type RecordRequestBuilder } from '../../runner/record-request.js';
 import type { RunnerSettings } from '../../runner/settings.js';
 import { makeFolder } from '../../make-folder.js';
+import type { SplitPlan } from './split-plan.js';
 
 /** What creating jobs needs. */
 export interface JobCreationDeps {
@@ -53,6 +55,11 @@ export interface JobCreationDeps {
    * create that meets one shrinks it, a round's or the reconciler's); without it, the configured one.
    */
   tokenBudget?: EnqueuedTokenBudget;
+  /**
+   * Records to pack again in smaller jobs: those of stalled jobs split, and of jobs the API refused
+   * as too large (413). Without it a too-large job is refused like any other.
+   */
+  splits?: SplitPlan;
 }
 
 /**
@@ -75,6 +82,11 @@ export type CreationOutcome =
   | { kind: 'failed' }
   /** A record could not be built now (e.g. its context output is gone): the intent is dropped. */
   | { kind: 'abandoned' }
+  /**
+   * The API refused the job as too large for one call (413): the intent is dropped and its records
+   * go again as an uploaded file or in smaller jobs (the splits plan); no attempt is counted.
+   */
+  | { kind: 'split' }
   /** Still failing for a passing reason after the call's retries: the intent stays, to be retried. */
   | { kind: 'deferred'; error: unknown };
 
@@ -96,9 +108,12 @@ export async function createRemoteJob(
 ): Promise<CreationOutcome> {
   const { store } = deps;
   let prepared: { source: BatchSource; inputFile: string | null };
+  const size = { bytes: 0 };
   try {
-    prepared = await jobSource(deps, job, claimed);
+    prepared = await jobSource(deps, job, claimed, size);
   } catch (error) {
+    if (GeminiApiError.isInstance(error) && isTooLarge(error))
+      return tooLargeJob(deps, job, error, size.bytes);
     if (error instanceof RecordRequestError) {
       // The records go back to ready; the next round sizes them again and deals with the cause.
       await store.abandonJobIntent(job.id);
@@ -127,6 +142,7 @@ export async function createRemoteJob(
   }
   const { error, ambiguous } = attempt;
   if (!GeminiApiError.isInstance(error)) throw error;
+  if (isTooLarge(error)) return tooLargeJob(deps, job, error, size.bytes);
   if (ambiguous || error.retryable) {
     if (error.code === 'QUOTA_EXHAUSTED' && !ambiguous) return quotaRefused(deps, job, error);
     // Unknown outcome (network, 5xx): the job may exist remotely. The intent stays; the reconciler
@@ -142,11 +158,15 @@ export async function createRemoteJob(
   return refusedJob(deps, job, error);
 }
 
-/** Where the job's requests come from: its uploaded (or reused) JSONL, or inline requests. */
+/**
+ * Where the job's requests come from: its uploaded (or reused) JSONL, or inline requests. `size`
+ * learns the bytes they take (the file's, or the inline requests' JSON) before they are sent.
+ */
 async function jobSource(
   deps: JobCreationDeps,
   job: JobRow,
   claimed: ReadonlyMap<string, StoredRecord> | undefined,
+  size: { bytes: number },
 ): Promise<{ source: BatchSource; inputFile: string | null }> {
   // In the store's order: a group's key names its records by their positions in it.
   const members = await deps.store.jobMembers(job.id);
@@ -154,9 +174,10 @@ async function jobSource(
   const records = async () =>
     claimed ?? new Map((await deps.store.listRecords({ jobId: job.id })).map((r) => [r.id, r]));
   if (job.kind === 'file') {
-    let inputFile = await reusableInputFile(deps, job);
+    let inputFile = await reusableInputFile(deps, job, size);
     if (!inputFile) {
       const path = await writeJobInput(deps, job.id, members, await records());
+      size.bytes = (await stat(path)).size;
       const uploaded = await deps.api.uploadJsonl(path, job.id);
       inputFile = uploaded.name;
       await deps.store.setJobInputFile(job.id, inputFile);
@@ -167,6 +188,7 @@ async function jobSource(
   const requests = [];
   for await (const built of jobRequests(deps, members, await records()))
     requests.push(toInlinedRequest(built.key, built.request));
+  size.bytes = Buffer.byteLength(JSON.stringify(requests), 'utf8');
   return { source: { requests }, inputFile: null };
 }
 
@@ -324,8 +346,75 @@ async function refusedJob(
   error: GeminiApiError,
 ): Promise<CreationOutcome> {
   if (endsTheRun(error)) throw error;
-  const { settings, store } = deps;
   const message = `The API refused job ${job.id}: ${error.message}`;
+  await failIntent(deps, job, error, { cause: 'api_error', message, maxRetries: deps.settings.maxRetries });
+  return { kind: 'failed' };
+}
+
+/** `n requests`, or `1 request`. */
+function countOfRequests(count: number): string {
+  return `${count} request${count === 1 ? '' : 's'}`;
+}
+
+/** Whether the API refused the call as too large for one call (413). */
+function isTooLarge(error: unknown): boolean {
+  return GeminiApiError.isInstance(error) && error.code === 'PAYLOAD_TOO_LARGE';
+}
+
+/**
+ * The API refused the job as too large for one call (413, on the create of inline requests or on the
+ * upload of its JSONL): the same job would be refused at every try, smaller ones need not be. An
+ * inline job's records go again as an uploaded file (a file is not held to a create's 20 MB); a file
+ * job's, in uploaded files of half as many requests; a job of one request that is still too large is
+ * dead-lettered alone, its size and the limit named. No attempt is counted for a split.
+ */
+async function tooLargeJob(
+  deps: JobCreationDeps,
+  job: JobRow,
+  error: GeminiApiError,
+  bytes: number,
+): Promise<CreationOutcome> {
+  const { splits, store } = deps;
+  if (!splits) return refusedJob(deps, job, error);
+  const recordIds = (await store.jobMembers(job.id)).map((member) => member.recordId);
+  const asFile = job.kind === 'inline';
+  if (asFile || job.requestCount > 1) {
+    await store.abandonJobIntent(job.id);
+    if (asFile) splits.asFile(job.id, recordIds, job.requestCount);
+    else splits.halve(job.id, recordIds, job.requestCount, true);
+    const again = asFile
+      ? 'they go again as an uploaded file'
+      : `they go again in uploaded files of at most ${countOfRequests(Math.ceil(job.requestCount / 2))} each`;
+    deps.emit({
+      type: 'warning',
+      message: `The API refused job ${job.id} (${countOfRequests(job.requestCount)}, ${bytes} bytes ${asFile ? 'inline' : 'uploaded'}) as too large (HTTP ${error.status ?? 413}): ${again}.`,
+    });
+    return { kind: 'split' };
+  }
+  const limit = payloadLimitOf(error);
+  const message =
+    `Request for ${recordIds.join(', ')} is too large for the API: ${bytes} bytes as a batch job's uploaded input, ` +
+    `refused with HTTP ${error.status ?? 413} (${
+      limit === undefined
+        ? "the answer named no limit; Google's are 20 MB for a create's inline requests and 2 GB per uploaded file"
+        : `limit ${limit} bytes`
+    }) even alone. Shrink its inputs (its text, or its media).`;
+  await failIntent(deps, job, error, { cause: 'too_large', message, maxRetries: 0 });
+  return { kind: 'failed' };
+}
+
+/**
+ * Drops an intent the API refused: each member still in flight files `how.message` under `how.cause`
+ * as a failed attempt (dead-lettered once over `how.maxRetries`), and is told to the listener.
+ */
+async function failIntent(
+  deps: JobCreationDeps,
+  job: JobRow,
+  error: GeminiApiError,
+  how: { cause: string; message: string; maxRetries: number },
+): Promise<void> {
+  const { settings, store } = deps;
+  const { cause, message } = how;
   const failures: FailureInput[] = [];
   for (const member of await store.jobMembers(job.id)) {
     const record = await store.getRecord(member.recordId);
@@ -334,7 +423,7 @@ async function refusedJob(
       recordId: member.recordId,
       jobId: job.id,
       attempt: member.attempt,
-      cause: 'api_error',
+      cause,
       message,
       raw: null,
       promptName: settings.prompt.name,
@@ -348,7 +437,7 @@ async function refusedJob(
           record,
           prompt: settings.prompt,
           attempt: member.attempt,
-          cause: 'api_error',
+          cause,
           message,
           error,
         },
@@ -356,19 +445,25 @@ async function refusedJob(
       ),
     });
   }
-  const outcomes = await store.failJobIntent(job.id, failures, settings.maxRetries);
+  const outcomes = await store.failJobIntent(job.id, failures, how.maxRetries);
   for (const { recordId, outcome } of outcomes)
-    deps.emit({ type: 'record-failed', recordId, jobId: job.id, cause: 'api_error', message, outcome });
-  return { kind: 'failed' };
+    deps.emit({ type: 'record-failed', recordId, jobId: job.id, cause, message, outcome });
 }
 
 /** The intent's uploaded JSONL while it is young and still exists; null means write and upload it again. */
-async function reusableInputFile(deps: JobCreationDeps, job: JobRow): Promise<string | null> {
+async function reusableInputFile(
+  deps: JobCreationDeps,
+  job: JobRow,
+  size: { bytes: number },
+): Promise<string | null> {
   if (!job.inputFile) return null;
   // Nothing updates an intent after its input file is recorded, so updatedAt is when it was uploaded.
   const age = (deps.now ?? (() => deps.clock.now()))() - Date.parse(job.updatedAt);
   if (!(age < INPUT_REUSE_MAX_AGE_MS)) return null;
-  return (await deps.api.getFile(job.inputFile)) ? job.inputFile : null; // gone: upload again
+  const file = await deps.api.getFile(job.inputFile);
+  if (!file) return null; // gone: upload again
+  size.bytes = file.sizeBytes ?? 0;
+  return job.inputFile;
 }
 
 async function writeJobInput(

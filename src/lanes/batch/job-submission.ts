@@ -7,15 +7,12 @@ import { ACTIVE_JOB_STATES, type StoredRecord } from '../../store/store.js';
 import { rejectionEvent } from '../../telemetry/attempt-event.js';
 import { createRemoteJob, type JobCreationDeps } from './job-creation.js';
 import { formGroups, groupKey } from './request-groups.js';
-import type { SplitPlan } from './split-plan.js';
 import { MissingContextError, RecordRequestError } from '../../runner/record-request.js';
 
 /** What a submission round needs: job creation's needs plus the prefix of this store's job names. */
 export interface SubmissionDeps extends JobCreationDeps {
   /** `wb-<workload>-<store id>-`: every job name of this store starts with it. */
   jobPrefix: string;
-  /** Records of split stalled jobs, packed in smaller jobs of their own. */
-  splits?: SplitPlan;
 }
 
 /** Outcome of one submission round. */
@@ -213,6 +210,7 @@ async function submitRound(
         break;
       case 'failed':
       case 'abandoned':
+      case 'split':
         break;
       default:
         outcome satisfies never;

@@ -108,6 +108,7 @@ export class RemoteReconciler {
       case 'adopted':
       case 'failed':
       case 'abandoned':
+      case 'split':
         this.backoff.delete(intent.id);
         return null;
       default:

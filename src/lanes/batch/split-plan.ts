@@ -1,20 +1,45 @@
+/** How the records of a job are packed again: with the same job's records only, so many to a job. */
+export interface PlannedSplit {
+  /** The job they came from: they go only into a job with records of that job. */
+  group: string;
+  /** At most this many requests to a job. */
+  cap: number;
+  /** Sent as an uploaded JSONL file even when small enough to go inline. */
+  file?: boolean;
+}
+
 /**
- * The records of stalled jobs cancelled under `stall_action: split`, until they are packed again:
- * each goes only into a job with records of the same cancelled job, at most half its size. Kept in
- * memory: a crash between the cancel and the resubmission forgets the split, and the records are
- * then packed as usual (nothing is lost or sent twice, the jobs are just not smaller).
+ * The records of jobs to be sent again smaller, until they are packed again: the members of stalled
+ * jobs cancelled under `stall_action: split`, and of jobs the API refused as too large (413). Each
+ * goes only into a job with records of the same job. Kept in memory: a crash between the cancel (or
+ * refusal) and the resubmission forgets the split, and the records are then packed as usual
+ * (nothing is lost or sent twice, the jobs are just not smaller).
  */
 export class SplitPlan {
-  private readonly planned = new Map<string, { group: string; cap: number }>();
+  private readonly planned = new Map<string, PlannedSplit>();
 
   /** The members of a cancelled job: packed again in jobs of at most half as many (one stays one). */
   add(jobId: string, recordIds: readonly string[]): void {
-    const cap = Math.max(1, Math.ceil(recordIds.length / 2));
-    for (const id of recordIds) this.planned.set(id, { group: jobId, cap });
+    this.halve(jobId, recordIds, recordIds.length);
+  }
+
+  /**
+   * The records of a job of `requests` requests: packed again in jobs of at most half as many;
+   * `file`: in uploaded files (the job was one, and refused as too large).
+   */
+  halve(jobId: string, recordIds: readonly string[], requests: number, file = false): void {
+    const cap = Math.max(1, Math.ceil(requests / 2));
+    for (const id of recordIds) this.planned.set(id, { group: jobId, cap, ...(file ? { file } : {}) });
+  }
+
+  /** The records of an inline job of `requests` requests: packed again as they were, in an uploaded file. */
+  asFile(jobId: string, recordIds: readonly string[], requests: number): void {
+    const cap = Math.max(1, requests);
+    for (const id of recordIds) this.planned.set(id, { group: jobId, cap, file: true });
   }
 
   /** How a ready record must be packed, or undefined when freely. */
-  of(recordId: string): { group: string; cap: number } | undefined {
+  of(recordId: string): PlannedSplit | undefined {
     return this.planned.get(recordId);
   }
 

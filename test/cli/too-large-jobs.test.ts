@@ -1,0 +1,91 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startEmulator } from '../../src/emulator/index.js';
+import { createGeminiClient } from '../../src/gemini/index.js';
+import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { startCli } from '../fixtures/cli.js';
+import { startRecordingProxy } from '../fixtures/recording-proxy.js';
+
+/** A run that has not ended after this long loops: it is killed and the case fails. */
+const BOUND_MS = 60_000;
+const ENV = { GEMINI_API_KEY: 'too-large-test-key' };
+/** The front end's body limit: a few of the workload's requests, far less than the oversized page. */
+const LIMIT_BYTES = 3000;
+const BOOKS = 8;
+const OVERSIZED = 'ST/school3/1900/page_1';
+
+// A batch create (or the upload of its input) refused with 413 Request Entity Too Large was read as
+// an unknown failure: the same job was packed again at the same size at every try until its records
+// were dead-lettered. Now an inline job goes again as an uploaded file, a file job in halves, and a
+// request too large alone is dead-lettered alone, naming its size and the limit.
+describe('a batch job the API refuses as too large (413)', () => {
+  const roots: string[] = [];
+  afterAll(() => {
+    for (const root of roots) rmSync(root, { recursive: true, force: true });
+  });
+
+  it(
+    'is sent again smaller until every record is done, but the one too large alone: each billed once',
+    async () => {
+      const emulator = await startEmulator({
+        timeScale: 3600,
+        turnaroundMs: 30_000,
+        seed: 41,
+        maxRequestBytes: LIMIT_BYTES,
+      });
+      const proxy = await startRecordingProxy(emulator.url);
+      try {
+        const workload = writeCatalogWorkload({
+          books: BOOKS,
+          pages: 1,
+          execution: { max_retries: 1, max_requests_per_job: BOOKS, poll_interval: '1s' },
+          extraYaml: `api:\n  base_url: ${proxy.url}`,
+        });
+        roots.push(workload.root);
+        writeFileSync(
+          join(workload.root, 'dataset', `${OVERSIZED}.txt`),
+          `${'Latin 101, Greek 102. '.repeat(400)}\n`,
+        );
+        const run = startCli(['run', '-c', workload.configPath], { env: ENV });
+        const timer = setTimeout(() => run.child.kill('SIGKILL'), BOUND_MS);
+        const result = await run.result.finally(() => clearTimeout(timer));
+        const output = `${result.stdout}\n${result.stderr}`;
+        expect(result.code, output).toBe(3);
+
+        const refused = proxy.calls().filter((call) => call.status === 413);
+        expect(refused.length, 'creates and uploads refused with 413').toBeGreaterThan(0);
+
+        const listed = await startCli(['failures', '-c', workload.configPath, '--json'], { env: ENV }).result;
+        expect(listed.code, listed.stderr).toBe(0);
+        const failures = JSON.parse(listed.stdout) as Array<{
+          recordId: string;
+          cause: string;
+          final: boolean;
+          message: string;
+        }>;
+        // Only the oversized page failed, once, for good: the splits counted no attempt.
+        expect(failures.map(({ recordId, cause, final }) => ({ recordId, cause, final }))).toEqual([
+          { recordId: OVERSIZED, cause: 'too_large', final: true },
+        ]);
+        expect(failures[0]?.message).toMatch(/\d+ bytes/);
+        expect(failures[0]?.message).toMatch(/HTTP 413/);
+        expect(failures[0]?.message).not.toMatch(/retry later/i);
+
+        const billed = emulator.ledger.entries().map((entry) => entry.key ?? entry.promptText);
+        expect(new Set(billed).size, 'each record billed once').toBe(billed.length);
+        expect(billed.length).toBe(BOOKS - 1);
+        // No job created twice: every remote job's display name is its own.
+        const names: string[] = [];
+        const api = createGeminiClient({ apiKey: ENV.GEMINI_API_KEY, baseUrl: emulator.url });
+        for await (const job of api.listBatches()) names.push(job.displayName ?? '');
+        expect(names.length).toBeGreaterThan(1);
+        expect(new Set(names).size).toBe(names.length);
+      } finally {
+        await proxy.close();
+        await emulator.close();
+      }
+    },
+    BOUND_MS + 20_000,
+  );
+});
