@@ -25,6 +25,7 @@ export {
   toInlinedRequest,
   toWireRequest,
   estimateTokens,
+  estimateTokenShares,
   MediaInputError,
   MAX_MEDIA_PART_BYTES,
   MAX_UPLOADED_MEDIA_BYTES,

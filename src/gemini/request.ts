@@ -33,6 +33,8 @@ export interface ModelRequest {
    * image sizes are read at upload). Planning only; never sent.
    */
   fileTokens?: number;
+  /** The part of `fileTokens` that is uploaded audio, billed at the audio rate. Planning only; never sent. */
+  fileAudioTokens?: number;
 }
 
 /** Per-part cap for inline media: the API rejects whole requests above ~20 MB, so fail early and by name. */
@@ -88,10 +90,13 @@ export interface BuildModelRequestInput {
 export async function buildModelRequest(input: BuildModelRequestInput): Promise<ModelRequest> {
   const parts: Part[] = [{ text: input.promptText }];
   let fileTokens: number | undefined;
+  let fileAudioTokens = 0;
   const add = async (media: MediaInput) => {
     const built = await mediaPart(media, input.uploads);
     parts.push(built.part);
-    if (built.fileTokens !== undefined) fileTokens = (fileTokens ?? 0) + built.fileTokens;
+    if (built.fileTokens === undefined) return;
+    fileTokens = (fileTokens ?? 0) + built.fileTokens;
+    if (timedMediaKind(media.mimeType) === 'audio') fileAudioTokens += built.fileTokens;
   };
   for (const media of input.media ?? []) await add(media);
   for (const { label, media } of input.labelledMedia ?? []) {
@@ -101,6 +106,7 @@ export async function buildModelRequest(input: BuildModelRequestInput): Promise<
   }
   const request: ModelRequest = { contents: [{ role: 'user', parts }] };
   if (fileTokens !== undefined) request.fileTokens = fileTokens;
+  if (fileAudioTokens > 0) request.fileAudioTokens = fileAudioTokens;
   if (input.systemText) request.systemInstruction = input.systemText;
   const generationConfig = camelKeys(input.generationConfig ?? {});
   if (input.responseJsonSchema !== undefined && input.responseJsonSchema !== null) {
@@ -253,8 +259,18 @@ export { TOKENS_PER_IMAGE };
  * unknown). Only for planning; calibrate with countTokens or usage.
  */
 export function estimateTokens(request: ModelRequest): number {
+  return estimateTokenShares(request).tokens;
+}
+
+/**
+ * `estimateTokens`, and how many of them are audio (inline audio parts and uploaded audio files):
+ * Google bills a prompt's audio at the model's audio rate (`audioInput`, e.g. 2.5 Flash $1.00
+ * against $0.30 for text), so a cost is priced from both (`requestCost`'s `audioInputTokens`).
+ */
+export function estimateTokenShares(request: ModelRequest): { tokens: number; audioTokens: number } {
   let chars = request.systemInstruction?.length ?? 0;
   let tokens = request.fileTokens ?? 0;
+  let audioTokens = request.fileAudioTokens ?? 0;
   for (const content of request.contents) {
     for (const part of content.parts ?? []) {
       if (part.text) chars += part.text.length;
@@ -266,17 +282,19 @@ export function estimateTokens(request: ModelRequest): number {
       if (mime.startsWith('image/')) tokens += imageTokens(base64Head(data, IMAGE_HEAD_BYTES));
       else if (mime === 'application/pdf')
         tokens += documentTokens(pdfPageCount(data), part.documentMetadata);
-      else if (timed)
-        tokens += timedMediaTokens(
+      else if (timed) {
+        const timedTokens = timedMediaTokens(
           timed,
           Buffer.from(data, 'base64'),
           timed === 'video' ? part.videoMetadata : part.audioMetadata,
         );
-      else tokens += Math.ceil(data.length / 4);
+        tokens += timedTokens;
+        if (timed === 'audio') audioTokens += timedTokens;
+      } else tokens += Math.ceil(data.length / 4);
     }
   }
   if (request.responseJsonSchema !== undefined) chars += JSON.stringify(request.responseJsonSchema).length;
-  return tokens + Math.ceil(chars / 4);
+  return { tokens: tokens + Math.ceil(chars / 4), audioTokens };
 }
 
 /** The first `bytes` bytes of base64 data, decoded without decoding the rest. */

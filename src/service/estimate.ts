@@ -1,5 +1,11 @@
 import type { LoadedConfig } from '../config/index.js';
-import { estimateTokens, type GeminiClient, type MediaUploads, type ModelRequest } from '../gemini/index.js';
+import {
+  estimateTokens,
+  estimateTokenShares,
+  type GeminiClient,
+  type MediaUploads,
+  type ModelRequest,
+} from '../gemini/index.js';
 import { LANES, SYNC_LANES, type Lane } from '../lanes/lane.js';
 import { estimatedTokensOf, readContentFacts } from '../media/index.js';
 import { OutputStore, type OutputDocument, type OutputSink } from '../outputs/index.js';
@@ -184,13 +190,18 @@ export async function estimateWorkload(
   let inputTokens = 0;
   const cost = Object.fromEntries(LANES.map((lane) => [lane, 0])) as Record<Lane, number>;
   const perRequest = config.execution.records_per_request;
-  const tokensOf = (request: ModelRequest, records: readonly WorkloadRecord[]) =>
-    Math.ceil(estimateTokens(request) * calibration.ratio) +
-    records.filter(hasPredecessor).length * contextAllowance;
+  // Input tokens as billed: the calibrated estimate plus the context allowance, the audio among them
+  // (counted from its length, as Google counts it) priced at the model's audio rate.
+  const tokensOf = (request: ModelRequest, records: readonly WorkloadRecord[]): InputTokens => {
+    const shares = estimateTokenShares(request);
+    const input =
+      Math.ceil(shares.tokens * calibration.ratio) + records.filter(hasPredecessor).length * contextAllowance;
+    return { input, audio: Math.min(shares.audioTokens, input) };
+  };
   const addRequest = async (members: WorkloadRecord[]) => {
     if (members.length === 1) {
       const input = tokensOf(await build(members[0] as WorkloadRecord), members);
-      inputTokens += input;
+      inputTokens += input.input;
       if (modelPrice) addCosts(cost, modelPrice, input, outputPerRequest, LANES);
       return;
     }
@@ -199,7 +210,7 @@ export async function estimateWorkload(
       'estimate',
     );
     const input = tokensOf(group.request, members);
-    inputTokens += input;
+    inputTokens += input.input;
     if (!modelPrice) return;
     addCosts(cost, modelPrice, input, outputPerRequest * members.length, ['batch']);
     // The synchronous lanes send each record as a group of one: the instructions once per record.
@@ -301,16 +312,26 @@ export async function estimateWorkload(
   }
 }
 
-/** Adds one request's cost on `lanes`. */
+/** One request's estimated input tokens, and how many of them are audio. */
+interface InputTokens {
+  input: number;
+  audio: number;
+}
+
+/** Adds one request's cost on `lanes`, priced as the emulator's ledger and Google bill it (`requestCost`). */
 function addCosts(
   cost: Record<Lane, number>,
   prices: ModelPrices,
-  input: number,
+  tokens: InputTokens,
   output: number,
   lanes: readonly Lane[],
 ): void {
   for (const lane of lanes)
-    cost[lane] += requestCost(prices[lane], { inputTokens: input, outputTokens: output });
+    cost[lane] += requestCost(prices[lane], {
+      inputTokens: tokens.input,
+      outputTokens: output,
+      audioInputTokens: tokens.audio,
+    });
 }
 
 /** A record as the request builder takes it, with `predecessorId` standing in for its real predecessor. */

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   buildModelRequest,
   estimateTokens,
+  estimateTokenShares,
   MAX_MEDIA_PART_BYTES,
   MediaInputError,
   toBatchFileLine,
@@ -166,6 +167,10 @@ describe('buildModelRequest with uploads', () => {
       uploads: recordingUploads(1).uploads,
     });
     expect(estimateTokens(audio)).toBe(1 + 100); // 3.125 s
+    // Those 100 are audio, billed at the audio rate; the PDF's pages are not.
+    expect(estimateTokenShares(audio)).toEqual({ tokens: 101, audioTokens: 100 });
+    expect(estimateTokenShares(request)).toEqual({ tokens: 1 + 5 * 258, audioTokens: 0 });
+    expect(JSON.parse(toBatchFileLine('k', audio))).not.toHaveProperty('request.fileAudioTokens');
   });
 
   it('uploads media above the inline cap whatever the threshold; without uploads it says how to fix it', async () => {

@@ -1,0 +1,83 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import type { WorkloadEstimate } from '../../src/service/index.js';
+import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { runCli } from '../fixtures/cli.js';
+import { wavBytes } from '../media/timed-media.js';
+
+/** The margin the README states for an estimate after a pilot round, calibrated. */
+const TOLERANCE = 0.15;
+const env = { GEMINI_API_KEY: 'estimate-ledger-key-not-secret' };
+
+/** How far `estimated` is from `billed`, as a share of `billed`. */
+function offBy(estimated: number, billed: number): number {
+  return Math.abs(estimated - billed) / billed;
+}
+
+// `wavebatch estimate` against what `wavebatch run` then bills: the emulator's ledger is the judge.
+describe('wavebatch estimate against the ledger of the run', () => {
+  let emulator: RunningEmulator;
+  const roots: string[] = [];
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ timeScale: 3600, seed: 8 });
+  });
+
+  afterAll(async () => {
+    await emulator.close();
+    for (const root of roots) rmSync(root, { recursive: true, force: true });
+  });
+
+  /** A catalog workload on `mode` whose pages are `extension` files of `bytes`. */
+  function mediaWorkload(mode: string, bytes: Buffer, extension: string) {
+    const workload = writeCatalogWorkload({
+      books: 2,
+      pages: 3,
+      execution: { mode, poll_interval: '1s' },
+      extraYaml: `api:\n  base_url: ${emulator.url}`,
+    });
+    roots.push(workload.root);
+    for (const chain of workload.chains)
+      for (const id of chain) {
+        rmSync(join(workload.root, 'dataset', `${id}.txt`));
+        writeFileSync(join(workload.root, 'dataset', `${id}.${extension}`), bytes);
+      }
+    const yaml = readFileSync(workload.configPath, 'utf8');
+    writeFileSync(
+      workload.configPath,
+      yaml.replace(
+        'levels: [state, school, year]',
+        `levels: [state, school, year]\n  extensions: [.${extension}]`,
+      ),
+    );
+    return workload;
+  }
+
+  /** A pilot (`run-once`), the estimate (calibrated), then the rest of the run; the ledger's bills. */
+  async function pilotEstimateRun(configPath: string) {
+    const pilot = await runCli(['run-once', '-c', configPath], { env });
+    expect(pilot.code, pilot.stderr).toBe(0);
+    const estimated = await runCli(['estimate', '-c', configPath, '--json', '--calibrate', '3'], { env });
+    expect(estimated.code, estimated.stderr).toBe(0);
+    const estimate = JSON.parse(estimated.stdout) as WorkloadEstimate;
+    const run = await runCli(['run', '-c', configPath], { env });
+    expect(run.code, run.stderr).toBe(0);
+    const ledger = emulator.ledger.entries().filter((entry) => entry.model === estimate.model);
+    return { estimate, ledger };
+  }
+
+  it('prices audio at the model audio rate, as the ledger bills it', async () => {
+    const before = emulator.ledger.entries().length;
+    const workload = mediaWorkload('flex', wavBytes(60), 'wav');
+    const { estimate, ledger } = await pilotEstimateRun(workload.configPath);
+    const billed = ledger.slice(before);
+    expect(billed).toHaveLength(6);
+    expect(billed.every((entry) => entry.lane === 'flex')).toBe(true);
+    const input = billed.reduce((sum, entry) => sum + entry.inputTokens, 0);
+    const cost = billed.reduce((sum, entry) => sum + entry.costUsd, 0);
+    expect(offBy(estimate.tokens.input, input)).toBeLessThanOrEqual(TOLERANCE);
+    expect(offBy(estimate.modes.flex.costUsd ?? 0, cost)).toBeLessThanOrEqual(TOLERANCE);
+  });
+});
