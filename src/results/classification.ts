@@ -25,6 +25,8 @@ export interface Usage {
   outputTokens: number;
   /** The thinking part of outputTokens, when the response said. */
   thoughtsTokens?: number;
+  /** The audio part of inputTokens (promptTokensDetails' AUDIO), billed at the model's audio rate; absent when none. */
+  audioInputTokens?: number;
 }
 
 /** A usable output, or why not (with the raw response kept for the failure log). */

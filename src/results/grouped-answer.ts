@@ -173,10 +173,13 @@ export function divideUsage(usage: Usage, weights: readonly number[]): Usage[] {
   const input = apportion(usage.inputTokens, even);
   const output = apportion(usage.outputTokens, weights);
   const thoughts = usage.thoughtsTokens === undefined ? null : apportion(usage.thoughtsTokens, weights);
+  // The prompt's audio evenly too, as its input: never more than a share's input.
+  const audio = usage.audioInputTokens === undefined ? null : apportion(usage.audioInputTokens, even);
   return weights.map((_, index) => ({
     inputTokens: input[index] as number,
     outputTokens: output[index] as number,
     ...(thoughts ? { thoughtsTokens: thoughts[index] as number } : {}),
+    ...(audio ? { audioInputTokens: audio[index] as number } : {}),
   }));
 }
 

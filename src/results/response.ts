@@ -10,7 +10,7 @@ export interface ResponseFacts {
   finishReason: string | null;
   /** The answer text: the first candidate's non-thought text parts, joined. */
   text: string;
-  usage: { inputTokens: number; outputTokens: number; thoughtsTokens: number };
+  usage: { inputTokens: number; outputTokens: number; thoughtsTokens: number; audioInputTokens?: number };
 }
 
 /** Extracts the facts of a response (`thought: true` parts are the model's reasoning, not its answer). */
@@ -42,20 +42,36 @@ export function responseFacts(response: Record<string, unknown>): ResponseFacts 
 
 /**
  * Billed tokens: input is the prompt; output is the candidates plus the thinking tokens (both billed
- * as output); `thoughtsTokens` says how much of the output was thinking.
+ * as output); `thoughtsTokens` says how much of the output was thinking, `audioInputTokens` (only
+ * when there is audio) how much of the prompt was audio, which Google bills at the audio rate.
  */
 export function usageOf(metadata: unknown): {
   inputTokens: number;
   outputTokens: number;
   thoughtsTokens: number;
+  audioInputTokens?: number;
 } {
   const usage = objectOr(metadata);
   const thoughtsTokens = count(usage?.thoughtsTokenCount);
+  const inputTokens = count(usage?.promptTokenCount);
+  const audioInputTokens = Math.min(inputTokens, audioTokensOf(usage?.promptTokensDetails));
   return {
-    inputTokens: count(usage?.promptTokenCount),
+    inputTokens,
     outputTokens: count(usage?.candidatesTokenCount) + thoughtsTokens,
     thoughtsTokens,
+    ...(audioInputTokens > 0 ? { audioInputTokens } : {}),
   };
+}
+
+/** Prompt tokens of the AUDIO modality in `promptTokensDetails` (a list of `{modality, tokenCount}`). */
+function audioTokensOf(details: unknown): number {
+  if (!Array.isArray(details)) return 0;
+  let audio = 0;
+  for (const detail of details) {
+    const fields = objectOr(detail);
+    if (fields?.modality === 'AUDIO') audio += count(fields.tokenCount);
+  }
+  return audio;
 }
 
 function count(value: unknown): number {

@@ -24,7 +24,13 @@ export interface AttemptFacts {
   /** Epoch ms the request was sent (or its job created) and answered (or its job ended). */
   startedAt?: number | null;
   finishedAt?: number | null;
-  usage?: { inputTokens: number; outputTokens: number; thoughtsTokens?: number } | null;
+  usage?: {
+    inputTokens: number;
+    outputTokens: number;
+    thoughtsTokens?: number;
+    /** The audio part of inputTokens, priced at the model's audio rate. */
+    audioInputTokens?: number;
+  } | null;
   finishReason?: string | null;
   /** The validated output of a success. */
   output?: unknown;
@@ -61,8 +67,15 @@ export class AttemptEventFactory {
     const usage = facts.usage ?? null;
     const inputTokens = usage?.inputTokens ?? 0;
     const outputTokens = usage?.outputTokens ?? 0;
+    // Priced as Google (and the emulator's ledger) bill it: the prompt's audio at the audio rate.
     const costUsd =
-      usage === null ? 0 : costOf(this.priceList, facts.model, facts.lane, { inputTokens, outputTokens });
+      usage === null
+        ? 0
+        : costOf(this.priceList, facts.model, facts.lane, {
+            inputTokens,
+            outputTokens,
+            audioInputTokens: usage.audioInputTokens ?? 0,
+          });
     const started = facts.startedAt ?? null;
     const finished = facts.finishedAt ?? null;
     const failure = facts.failure;

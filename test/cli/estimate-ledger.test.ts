@@ -80,4 +80,22 @@ describe('wavebatch estimate against the ledger of the run', () => {
     expect(offBy(estimate.tokens.input, input)).toBeLessThanOrEqual(TOLERANCE);
     expect(offBy(estimate.modes.flex.costUsd ?? 0, cost)).toBeLessThanOrEqual(TOLERANCE);
   });
+
+  it('status and runs say what the ledger billed for audio: the audio rate, not the text rate', async () => {
+    const before = emulator.ledger.entries().length;
+    const workload = mediaWorkload('batch', wavBytes(30), 'wav');
+    const run = await runCli(['run', '-c', workload.configPath], { env });
+    expect(run.code, run.stderr).toBe(0);
+    const billed = emulator.ledger.entries().slice(before);
+    expect(billed).toHaveLength(6);
+    const cost = billed.reduce((sum, entry) => sum + entry.costUsd, 0);
+
+    const status = await runCli(['status', '-c', workload.configPath, '--json'], { env });
+    expect(status.code, status.stderr).toBe(0);
+    const figures = JSON.parse(status.stdout) as { billed: { costUsd: number } };
+    expect(figures.billed.costUsd).toBeCloseTo(cost, 9);
+    const runs = await runCli(['runs', '-c', workload.configPath, '--json'], { env });
+    const [latest] = JSON.parse(runs.stdout) as Array<{ totals: { costUsd: number } }>;
+    expect(latest?.totals.costUsd).toBeCloseTo(cost, 9);
+  });
 });

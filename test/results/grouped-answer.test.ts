@@ -105,5 +105,8 @@ describe('grouped answers', () => {
     expect(divideUsage({ inputTokens: 9, outputTokens: 100 }, [1, 3]).map((s) => s.outputTokens)).toEqual([
       25, 75,
     ]);
+    // A grouped prompt's audio is shared like its input, so each record's share is priced at the audio rate.
+    const audio = divideUsage({ inputTokens: 10, outputTokens: 6, audioInputTokens: 8 }, [1, 2, 3]);
+    expect(audio.map((s) => s.audioInputTokens)).toEqual([3, 3, 2]);
   });
 });

@@ -619,12 +619,14 @@ function stopsTheRun(error: unknown): boolean {
 function billedUsage(billed: readonly BilledAttempt[]): Usage | null {
   if (billed.length === 0) return null;
   const usage = { inputTokens: 0, outputTokens: 0, thoughtsTokens: 0 };
+  let audioInputTokens = 0;
   for (const attempt of billed) {
     usage.inputTokens += attempt.inputTokens;
     usage.outputTokens += attempt.outputTokens;
     usage.thoughtsTokens += attempt.thoughtsTokens ?? 0;
+    audioInputTokens += attempt.audioInputTokens ?? 0;
   }
-  return usage;
+  return audioInputTokens > 0 ? { ...usage, audioInputTokens } : usage;
 }
 
 function failureOf(error: Error): { cause: string; message: string; raw: null; error: unknown } {
