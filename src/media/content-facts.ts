@@ -1,7 +1,20 @@
 import { createHash } from 'node:crypto';
 import { openMediaFile, type OpenMediaFile } from './media-file.js';
 import { imageSize } from './image-size.js';
-import { IMAGE_HEAD_BYTES, imageTokensOfSize, TOKENS_PER_IMAGE } from './media-tokens.js';
+import {
+  IMAGE_HEAD_BYTES,
+  imageTokensOfSize,
+  timedMediaKind,
+  timedMediaTokens,
+  TOKENS_PER_IMAGE,
+} from './media-tokens.js';
+
+/**
+ * Audio and video files up to this size are held while they are hashed, so their length is read from
+ * their headers as the API reads it (an MP4's `moov` box may sit at the end, an Ogg's length is in
+ * its last page); larger ones are counted at the assumed byte rate (media-tokens.ts).
+ */
+export const TIMED_MEDIA_READ_BYTES = 64 * 1024 * 1024;
 
 /** What the media uploader needs to know about a file's bytes. */
 export interface ContentFacts {
@@ -11,16 +24,18 @@ export interface ContentFacts {
   pdfPages?: number;
   /** Width and height of an image whose header could be read; undefined for other types. */
   imageSize?: { width: number; height: number };
+  /** Tokens of an audio or video file up to TIMED_MEDIA_READ_BYTES, by its length; undefined for other types. */
+  timedTokens?: number;
 }
 
 /**
  * Tokens of the file as Gemini counts them, where its facts tell: a PDF 258 per page, an image
- * 258 per tile by its size; undefined for other types.
+ * 258 per tile by its size, audio and video by their length; undefined for other types.
  */
 export function estimatedTokensOf(facts: ContentFacts): number | undefined {
   if (facts.pdfPages !== undefined) return facts.pdfPages * TOKENS_PER_IMAGE;
   if (facts.imageSize !== undefined) return imageTokensOfSize(facts.imageSize);
-  return undefined;
+  return facts.timedTokens;
 }
 
 const PAGE_OBJECT = /\/Type\s*\/Page(?![s\w])/g;
@@ -28,8 +43,9 @@ const PAGE_OBJECT = /\/Type\s*\/Page(?![s\w])/g;
 const OVERLAP = 64;
 
 /**
- * Hashes a file (and counts a PDF's pages, or reads an image's size from its head) in one streamed
- * read, so a large scan or PDF is never held in memory whole.
+ * Hashes a file (and counts a PDF's pages, reads an image's size from its head, or an audio or
+ * video file's length from its headers) in one streamed read, so a large scan or PDF is never held
+ * in memory whole (audio and video only up to TIMED_MEDIA_READ_BYTES).
  */
 export async function readContentFacts(
   path: string,
@@ -50,10 +66,19 @@ export async function contentFactsOf(file: OpenMediaFile, mimeType: string): Pro
   const pages = mimeType === 'application/pdf' ? new PageCounter() : undefined;
   const head: Buffer[] = [];
   let headBytes = mimeType.startsWith('image/') ? 0 : IMAGE_HEAD_BYTES;
+  const timed = timedMediaKind(mimeType);
+  // The whole of a timed file, while it stays within the cap (null once it has not).
+  let whole: Buffer[] | null = timed ? [] : null;
+  let wholeBytes = 0;
   for await (const chunk of file.handle.createReadStream({ start: 0, autoClose: false })) {
     const bytes = chunk as Buffer;
     hash.update(bytes);
     pages?.add(bytes);
+    if (whole) {
+      wholeBytes += bytes.length;
+      if (wholeBytes <= TIMED_MEDIA_READ_BYTES) whole.push(bytes);
+      else whole = null;
+    }
     if (headBytes < IMAGE_HEAD_BYTES) {
       head.push(bytes.subarray(0, IMAGE_HEAD_BYTES - headBytes));
       headBytes += bytes.length;
@@ -61,6 +86,8 @@ export async function contentFactsOf(file: OpenMediaFile, mimeType: string): Pro
   }
   const sha256 = hash.digest('hex');
   if (pages) return { sha256, pdfPages: Math.max(1, pages.finish()) };
+  if (timed)
+    return whole ? { sha256, timedTokens: timedMediaTokens(timed, Buffer.concat(whole)) } : { sha256 };
   const size = head.length > 0 ? imageSize(Buffer.concat(head)) : undefined;
   return size ? { sha256, imageSize: size } : { sha256 };
 }

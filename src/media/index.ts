@@ -13,3 +13,4 @@ export {
   type CacheDecision,
 } from './cache-decision.js';
 export { estimatedTokensOf, readContentFacts, type ContentFacts } from './content-facts.js';
+export { timedMediaKind } from './media-tokens.js';

@@ -7,7 +7,7 @@ import {
   type ModelRequest,
 } from '../gemini/index.js';
 import { LANES, SYNC_LANES, type Lane } from '../lanes/lane.js';
-import { estimatedTokensOf, readContentFacts } from '../media/index.js';
+import { estimatedTokensOf, readContentFacts, timedMediaKind } from '../media/index.js';
 import { OutputStore, type OutputDocument, type OutputSink } from '../outputs/index.js';
 import {
   configuredPriceList,
@@ -341,14 +341,18 @@ function asStored(record: WorkloadRecord, predecessorId: string | null): StoredR
 
 /**
  * Media above the upload threshold are not uploaded for an estimate: the request gets a stand-in
- * reference, counted as the uploader would (a PDF by its pages, an image by its size in tiles).
+ * reference, counted as the uploader counts it (a PDF by its pages, an image by its size in tiles,
+ * audio and video by their length).
  */
 function estimateUploads(minBytes: number): MediaUploads {
   return {
     minBytes,
     fileFor: async (media) => {
-      // Only a PDF's pages and an image's size change the count; a video is not read for nothing.
-      const counted = media.mimeType === 'application/pdf' || media.mimeType.startsWith('image/');
+      // Other types' count does not depend on their content: they are not read for nothing.
+      const counted =
+        media.mimeType === 'application/pdf' ||
+        media.mimeType.startsWith('image/') ||
+        timedMediaKind(media.mimeType) !== undefined;
       const estimated = counted
         ? estimatedTokensOf(await readContentFacts(media.path, media.mimeType, media.confinedTo))
         : undefined;

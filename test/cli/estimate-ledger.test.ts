@@ -5,7 +5,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 import type { WorkloadEstimate } from '../../src/service/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { runCli } from '../fixtures/cli.js';
-import { wavBytes } from '../media/timed-media.js';
+import { mp4Bytes, wavBytes } from '../media/timed-media.js';
 
 /** The margin the README states for an estimate after a pilot round, calibrated. */
 const TOLERANCE = 0.15;
@@ -30,12 +30,18 @@ describe('wavebatch estimate against the ledger of the run', () => {
     for (const root of roots) rmSync(root, { recursive: true, force: true });
   });
 
-  /** A catalog workload on `mode` whose pages are `extension` files of `bytes`. */
-  function mediaWorkload(mode: string, bytes: Buffer, extension: string) {
+  /** A catalog workload on `mode` whose pages are `extension` files of `bytes`, in 2 chains of `pages`. */
+  function mediaWorkload(
+    mode: string,
+    bytes: Buffer,
+    extension: string,
+    execution: Record<string, number> = {},
+    pages = 3,
+  ) {
     const workload = writeCatalogWorkload({
       books: 2,
-      pages: 3,
-      execution: { mode, poll_interval: '1s' },
+      pages,
+      execution: { mode, poll_interval: '1s', ...execution },
       extraYaml: `api:\n  base_url: ${emulator.url}`,
     });
     roots.push(workload.root);
@@ -97,5 +103,37 @@ describe('wavebatch estimate against the ledger of the run', () => {
     const runs = await runCli(['runs', '-c', workload.configPath, '--json'], { env });
     const [latest] = JSON.parse(runs.stdout) as Array<{ totals: { costUsd: number } }>;
     expect(latest?.totals.costUsd).toBeCloseTo(cost, 9);
+  });
+
+  it('counts uploaded audio and video by their length, as the API bills them, in the estimate and in the jobs a run plans', async () => {
+    // A 20-second MP4 of a few hundred bytes and a 44.1 kHz stereo WAV (1,411 kbit/s): either is far
+    // from the byte rate assumed for a file whose length is not read (2 Mbit/s, 128 kbit/s).
+    const stereo = wavBytes(4);
+    stereo.writeUInt16LE(2, 22); // channels
+    stereo.writeUInt32LE(44_100, 24); // sample rate
+    stereo.writeUInt32LE(44_100 * 4, 28); // byte rate: 4 s of 8 kHz mono is 0.73 s of this
+    for (const [bytes, extension] of [
+      [mp4Bytes(20), 'mp4'],
+      [stereo, 'wav'],
+    ] as const) {
+      const before = emulator.ledger.entries().length;
+      // Every file uploaded; chains of one, so no context allowance: the input is the files' and the prompt's.
+      const workload = mediaWorkload('batch', bytes, extension, { media_upload_bytes: 1 }, 1);
+      const estimated = await runCli(['estimate', '-c', workload.configPath, '--json'], { env });
+      expect(estimated.code, estimated.stderr).toBe(0);
+      const estimate = JSON.parse(estimated.stdout) as WorkloadEstimate;
+      const run = await runCli(['run', '-c', workload.configPath], { env });
+      expect(run.code, run.stderr).toBe(0);
+      const billed = emulator.ledger.entries().slice(before);
+      expect(billed).toHaveLength(2);
+      const input = billed.reduce((sum, entry) => sum + entry.inputTokens, 0);
+      expect(offBy(estimate.tokens.input, input), extension).toBeLessThanOrEqual(TOLERANCE);
+      // The run plans its jobs (the enqueued-token budget) with the same count.
+      const planned = run.stderr
+        .split('\n')
+        .filter((line) => line.includes('"event":"job-submitted"'))
+        .reduce((sum, line) => sum + (JSON.parse(line) as { estimatedTokens: number }).estimatedTokens, 0);
+      expect(offBy(planned, input), extension).toBeLessThanOrEqual(TOLERANCE);
+    }
   });
 });

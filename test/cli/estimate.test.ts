@@ -224,9 +224,9 @@ describe('wavebatch estimate', () => {
       // The emulator counts the same request the same: countTokens calibrates it by a ratio of 1.
       const calibrated = await estimateOf(minute, 4_000_000, 1);
       expect(calibrated.tokens).toMatchObject({ input: text + 60 * 32, inputSource: { kind: 'calibrated' } });
-      // Uploaded, it is not read: its size at 128 kbit/s (16,000 bytes a second).
+      // Uploaded, its length is read from its header all the same (not its size at 128 kbit/s, 1,921).
       const uploaded = await estimateOf(minute, 1);
-      expect(uploaded.tokens.input).toBe(text + Math.ceil((minute.bytes.length / 16_000) * 32));
+      expect(uploaded.tokens.input).toBe(text + 60 * 32);
     } finally {
       for (const root of roots) rmSync(root, { recursive: true, force: true });
     }
