@@ -39,6 +39,28 @@ export function tierCappedBatchCaps(
   };
 }
 
+/** How the batch lane fills a job (`execution.max_requests_per_job`, `execution.records_per_request`). */
+export interface BatchJobShape {
+  maxRequestsPerJob: number;
+  recordsPerRequest: number;
+}
+
+/**
+ * Records the batch lane holds in its jobs at once: as many as the enqueued-token budget holds at
+ * `inputTokensPerRecord` (unknown, 0: the budget in tokens), and never more than the jobs hold
+ * (jobs × requests per job × records per request). One figure for `estimate`'s batch and auto
+ * projections and a run's batch-only comparison, so both see the same waves.
+ */
+export function batchRecordsAtOnce(
+  caps: BatchCaps,
+  job: BatchJobShape,
+  inputTokensPerRecord: number,
+): number {
+  const byTokens =
+    inputTokensPerRecord > 0 ? caps.enqueuedTokenBudget / inputTokensPerRecord : caps.enqueuedTokenBudget;
+  return Math.min(byTokens, caps.maxConcurrentJobs * job.maxRequestsPerJob * job.recordsPerRequest);
+}
+
 /**
  * A run in `execution.mode: batch` whose usage tier enqueues nothing for the model (the free tier:
  * the Batch API is a paid feature). Refused at start: with a budget of 0 no job could ever be sent,

@@ -30,8 +30,10 @@ export {
   type PriceOverrides,
 } from './overrides.js';
 export {
+  batchRecordsAtOnce,
   NoBatchQuotaError,
   tierCappedBatchCaps,
   type BatchCaps,
+  type BatchJobShape,
   type ConfiguredBatchCaps,
 } from './batch-caps.js';

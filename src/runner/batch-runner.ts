@@ -24,7 +24,13 @@ import type { TokenCalibration } from './token-calibration.js';
 import { SyncLaneDriver } from '../lanes/sync/sync-lane.js';
 import type { SyncExecutor } from '../lanes/sync/sync-executor.js';
 import type { LaneLimiters } from '../lanes/sync/lane-limiters.js';
-import { costOf, GEMINI_PRICE_LIST, modelPrices, type PriceList } from '../pricing/index.js';
+import {
+  batchRecordsAtOnce,
+  costOf,
+  GEMINI_PRICE_LIST,
+  modelPrices,
+  type PriceList,
+} from '../pricing/index.js';
 import {
   compareWithBatchOnly,
   LatencyTracker,
@@ -423,9 +429,10 @@ export class BatchRunner {
     const synchronous = Object.entries(lanes).some(([lane, figures]) => lane !== 'batch' && figures.done > 0);
     if (!synchronous) return null;
     const { settings } = this.options;
+    // The waves `estimate` projects: the tier-capped budget and jobs (settings hold them capped).
     return compareWithBatchOnly(
       this.workAtStart,
-      settings.maxConcurrentJobs * settings.maxRequestsPerJob * settings.recordsPerRequest,
+      batchRecordsAtOnce(settings, settings, this.tally.inputTokensPerRecord()),
       this.latency.estimate('batch'),
       this.latency.evidence('batch'),
       elapsedMs,

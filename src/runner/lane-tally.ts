@@ -30,11 +30,21 @@ export class LaneTally {
    * ready and is decided, and logged, again, round after round (308 decisions for 12 records).
    */
   private readonly sentFor = new Map<string, DecisionReason>();
+  /** Records done in the run and the input tokens billed for them, for the mean a record's prompt is. */
+  private doneRecords = 0;
+  private doneInputTokens = 0;
 
   /** Starts a new run's count. */
   reset(): void {
     this.figures = {};
     this.sentFor.clear();
+    this.doneRecords = 0;
+    this.doneInputTokens = 0;
+  }
+
+  /** Mean billed input tokens of the records done so far in the run; 0 before any. */
+  inputTokensPerRecord(): number {
+    return this.doneRecords > 0 ? this.doneInputTokens / this.doneRecords : 0;
   }
 
   /** Counts a settled attempt, or a record `auto` sent on a lane; other events change nothing. */
@@ -57,7 +67,10 @@ export class LaneTally {
     }
     figures.attempts += 1;
     figures.costUsd += attempt.costUsd ?? 0;
-    if (event.type === 'record-done') figures.done += 1;
+    if (event.type !== 'record-done') return;
+    figures.done += 1;
+    this.doneRecords += 1;
+    this.doneInputTokens += attempt.inputTokens ?? 0;
   }
 
   /** A copy of the figures so far, lanes that did nothing left out. */

@@ -10,6 +10,7 @@ import { LANES, SYNC_LANES, type Lane } from '../lanes/lane.js';
 import { estimatedTokensOf, readContentFacts, timedMediaKind } from '../media/index.js';
 import { OutputStore, type OutputDocument, type OutputSink } from '../outputs/index.js';
 import {
+  batchRecordsAtOnce,
   configuredPriceList,
   modelLimits,
   modelPrices,
@@ -265,15 +266,14 @@ export async function estimateWorkload(
   ): Record<Lane | 'auto', LaneEstimate> {
     const limits = modelLimits(prices, loaded.model.name);
     // The caps the runner submits within, so the batch lane is projected as it will run.
-    const { enqueuedTokenBudget: enqueued, maxConcurrentJobs: jobs } = tierCappedBatchCaps(
-      loaded.execution,
-      loaded.model.name,
-      prices,
-    );
     const capacity: LaneCapacities = {
-      batchRequestsInFlight: Math.min(
-        workload.inputTokensPerRequest > 0 ? enqueued / workload.inputTokensPerRequest : enqueued,
-        jobs * loaded.execution.max_requests_per_job * loaded.execution.records_per_request,
+      batchRequestsInFlight: batchRecordsAtOnce(
+        tierCappedBatchCaps(loaded.execution, loaded.model.name, prices),
+        {
+          maxRequestsPerJob: loaded.execution.max_requests_per_job,
+          recordsPerRequest: loaded.execution.records_per_request,
+        },
+        workload.inputTokensPerRequest,
       ),
       sync: { flex: limits.flex, standard: limits.standard, priority: limits.priority },
       syncConcurrency: loaded.execution.sync_concurrency,

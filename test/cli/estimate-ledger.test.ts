@@ -136,4 +136,37 @@ describe('wavebatch estimate against the ledger of the run', () => {
       expect(offBy(planned, input), extension).toBeLessThanOrEqual(TOLERANCE);
     }
   });
+
+  it("an auto run's batch-only comparison sees the waves estimate projects: the tier's enqueued-token cap holds jobs to a record each", async () => {
+    // Each record's prompt is some 60 tokens: a tier allowing 100 in batch jobs at once holds one
+    // record at a time (the jobs alone, 3 of 4 requests, would hold all 12 in one wave).
+    const workload = writeCatalogWorkload({
+      books: 4,
+      pages: 3,
+      execution: { mode: 'auto', poll_interval: '1s' },
+      extraYaml: [
+        `api:\n  base_url: ${emulator.url}`,
+        'limits:',
+        '  models:',
+        '    gemini-2.5-flash:',
+        '      batch_enqueued_tokens: 100',
+      ].join('\n'),
+    });
+    roots.push(workload.root);
+    const estimated = await runCli(
+      ['estimate', '-c', workload.configPath, '--json', '--output-tokens', '10'],
+      { env },
+    );
+    expect(estimated.code, estimated.stderr).toBe(0);
+    const estimate = JSON.parse(estimated.stdout) as WorkloadEstimate;
+    expect(estimate.modes.batch.rounds).toBe(12);
+    const run = await runCli(['run', '-c', workload.configPath, '--json'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout) as {
+      batchOnly: { projectedMs: { low: number; high: number }; turnaroundSamples: number } | null;
+    };
+    // No batch job measured: both rest on the same assumed turnaround (1 h typical, 8 h slow).
+    expect(summary.batchOnly?.turnaroundSamples).toBe(0);
+    expect(summary.batchOnly?.projectedMs).toEqual(estimate.modes.batch.timeMs);
+  });
 });
