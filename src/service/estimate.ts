@@ -187,7 +187,7 @@ export async function estimateWorkload(
     calibration.samples > 0 ? { kind: 'calibrated', ...calibration } : { kind: 'local' };
 
   // Pass 2: every request built (with no predecessor output) and priced on every lane; grouped
-  // requests (records_per_request) are built as the batch lane sends them, that many records each.
+  // requests (records_per_request) are built as the batch lane sends them (below).
   let inputTokens = 0;
   const cost = Object.fromEntries(LANES.map((lane) => [lane, 0])) as Record<Lane, number>;
   const perRequest = config.execution.records_per_request;
@@ -218,15 +218,30 @@ export async function estimateWorkload(
     for (const record of members)
       addCosts(cost, modelPrice, tokensOf(await build(record), [record]), outputPerRequest, SYNC_LANES);
   };
-  let pending: WorkloadRecord[] = [];
+  // The batch lane groups records that are ready at once, and a chain's next record is ready only
+  // once its predecessor is done: a group never holds two records of one chain. So records are
+  // grouped by their step in their chain (its first included record is step 0), in source order
+  // within a step; memory holds a counter per chain and an unfilled group per step.
+  const steps = new Map<string, number>();
+  const pendingByStep = new Map<number, WorkloadRecord[]>();
   for await (const record of openSource(config)) {
     if (!include(record)) continue;
+    if (perRequest <= 1) {
+      await addRequest([record]);
+      continue;
+    }
+    const step = steps.get(record.chainId) ?? 0;
+    steps.set(record.chainId, step + 1);
+    const pending = pendingByStep.get(step) ?? [];
     pending.push(record);
-    if (pending.length < perRequest) continue;
+    if (pending.length < perRequest) {
+      pendingByStep.set(step, pending);
+      continue;
+    }
+    pendingByStep.delete(step);
     await addRequest(pending);
-    pending = [];
   }
-  if (pending.length > 0) await addRequest(pending);
+  for (const pending of pendingByStep.values()) await addRequest(pending);
 
   const chainLengths = new Map<number, number>();
   for (const length of included.values()) chainLengths.set(length, (chainLengths.get(length) ?? 0) + 1);

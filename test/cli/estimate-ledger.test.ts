@@ -169,4 +169,36 @@ describe('wavebatch estimate against the ledger of the run', () => {
     expect(summary.batchOnly?.turnaroundSamples).toBe(0);
     expect(summary.batchOnly?.projectedMs).toEqual(estimate.modes.batch.timeMs);
   });
+
+  it('prices grouped requests as the batch lane forms them: a chain step at a time, never two records of one chain', async () => {
+    const before = emulator.ledger.entries().length;
+    // Two chains of six pages, four records a request: each step has only two records ready, so the
+    // run sends 6 requests of 2 (the instructions 6 times), not 3 of 4.
+    const workload = writeCatalogWorkload({
+      books: 2,
+      pages: 6,
+      execution: { records_per_request: 4, poll_interval: '1s' },
+      extraYaml: `api:\n  base_url: ${emulator.url}`,
+    });
+    roots.push(workload.root);
+    const instructions = 'Transcribe every course: code, title, credits, prerequisites. '.repeat(10);
+    writeFileSync(
+      join(workload.root, 'prompts/page/v1.jinja'),
+      `${instructions}\n{% for r in records %}Page {{ r.page }} of {{ r.school }}: {{ r.context }}\n{% endfor %}`,
+    );
+    const run = await runCli(['run', '-c', workload.configPath], { env });
+    expect(run.code, run.stderr).toBe(0);
+    const billed = emulator.ledger.entries().slice(before);
+    expect(billed).toHaveLength(6);
+    // Estimated with every output known (the output and context sizes need no guess).
+    const estimated = await runCli(['estimate', '-c', workload.configPath, '--json', '--calibrate', '2'], {
+      env,
+    });
+    expect(estimated.code, estimated.stderr).toBe(0);
+    const estimate = JSON.parse(estimated.stdout) as WorkloadEstimate;
+    const input = billed.reduce((sum, entry) => sum + entry.inputTokens, 0);
+    const cost = billed.reduce((sum, entry) => sum + entry.costUsd, 0);
+    expect(offBy(estimate.tokens.input, input)).toBeLessThanOrEqual(TOLERANCE);
+    expect(offBy(estimate.modes.batch.costUsd ?? 0, cost)).toBeLessThanOrEqual(TOLERANCE);
+  });
 });

@@ -120,15 +120,16 @@ describe('wavebatch estimate', () => {
 
   it('prices grouped requests (records_per_request) as the batch lane sends them: the instructions once per group', async () => {
     const instructions = 'Transcribe every course: code, title, credits, prerequisites. '.repeat(10);
+    // Four chains: each step has four records ready, a full group (a group never holds two records of a chain).
     const grouped = writeCatalogWorkload({
-      books: 2,
-      pages: 6,
+      books: 4,
+      pages: 3,
       execution: { records_per_request: 4 },
       extraYaml: `api:\n  base_url: ${emulator.url}`,
     });
     const single = writeCatalogWorkload({
-      books: 2,
-      pages: 6,
+      books: 4,
+      pages: 3,
       extraYaml: `api:\n  base_url: ${emulator.url}`,
     });
     try {
@@ -161,7 +162,7 @@ describe('wavebatch estimate', () => {
       expect(together.modes.flex.costUsd ?? 0).toBeGreaterThan((together.modes.batch.costUsd ?? 0) * 1.1);
 
       const human = await runCli(['estimate', '-c', grouped.configPath], { env });
-      expect(human.stdout).toContain('test: 12 records (4 per batch request) in 2 chains');
+      expect(human.stdout).toContain('test: 12 records (4 per batch request) in 4 chains');
       expect(human.stdout).toMatch(/input tokens: +[\d,]+ \([\d,]+ per record/);
     } finally {
       rmSync(grouped.root, { recursive: true, force: true });
