@@ -9,6 +9,7 @@ import {
 import { formGroups } from '../lanes/batch/request-groups.js';
 import type { LaneLimiters } from '../lanes/sync/lane-limiters.js';
 import type { SyncLaneDriver } from '../lanes/sync/sync-lane.js';
+import { estimateTokenShares, type ModelRequest } from '../gemini/index.js';
 import { modelLimits, modelPrices, requestCost, type PriceList } from '../pricing/index.js';
 import {
   chooseLanes,
@@ -107,9 +108,9 @@ export class LaneDispatch {
    * Input tokens of ready records already priced: the loop runs a round at every synchronous
    * answer, and a record that stays ready (waiting for room) is not built again each time.
    */
-  private readonly inputTokens = new Map<string, number>();
+  private readonly inputTokens = new Map<string, InputTokens>();
   /** The same for a record's share of its grouped batch request (`records_per_request` > 1). */
-  private readonly groupShare = new Map<string, number>();
+  private readonly groupShare = new Map<string, InputTokens>();
   /** Records of stalled batch jobs cancelled in `auto`: sent on a synchronous lane when ready again. */
   private readonly hedged = new Set<string>();
   /** Records whose last request on a synchronous lane timed out in `auto`: sent on another lane next. */
@@ -283,7 +284,7 @@ export class LaneDispatch {
     for (const record of ready) {
       const input = this.inputTokens.get(priceKey(record));
       if (input === undefined) continue;
-      tokens += input;
+      tokens += input.tokens;
       priced += 1;
     }
     const limits = modelLimits(prices, settings.model).flex;
@@ -372,21 +373,26 @@ export class LaneDispatch {
       const shares = settings.recordsPerRequest > 1 ? await this.groupShares(ready) : null;
       for (const [index, record] of ready.entries()) {
         const key = keys[index] as string;
-        let input = this.inputTokens.get(key) ?? 0;
+        let input = this.inputTokens.get(key) ?? NO_TOKENS;
         if (!this.inputTokens.has(key)) {
           try {
-            input = (await requests.build(record)).estimatedTokens;
+            input = inputTokensOf(await requests.build(record), 1);
             this.keep(this.inputTokens, key, input);
           } catch {
             // Unbuildable: the lane that takes it finds out and fails or releases it; nothing is billed.
           }
         }
         const cost = { batch: 0, flex: 0, standard: 0, priority: 0 };
-        if (laneprices && input > 0)
+        if (laneprices && input.tokens > 0)
           for (const lane of Object.keys(cost) as Lane[]) {
             const tokens = lane === 'batch' ? (shares?.get(key) ?? input) : input;
+            // Priced as `estimate` prices it and the API bills it: the prompt's audio at the audio rate.
             cost[lane] =
-              requestCost(laneprices[lane], { inputTokens: tokens, outputTokens: output }) * ESTIMATE_MARGIN;
+              requestCost(laneprices[lane], {
+                inputTokens: tokens.tokens,
+                outputTokens: output,
+                audioInputTokens: tokens.audio,
+              }) * ESTIMATE_MARGIN;
           }
         const avoid = this.timedOutOn.get(record.id);
         out.push({
@@ -408,7 +414,7 @@ export class LaneDispatch {
    * from these records as the batch lane forms them), kept like the single requests' tokens. A record
    * sent before goes alone, and one whose group cannot be built is priced alone: no share for either.
    */
-  private async groupShares(ready: readonly StoredRecord[]): Promise<Map<string, number>> {
+  private async groupShares(ready: readonly StoredRecord[]): Promise<Map<string, InputTokens>> {
     const size = this.deps.settings.recordsPerRequest;
     const unpriced = ready.filter((record) => !this.groupShare.has(priceKey(record)));
     for (const group of formGroups(unpriced, size)) {
@@ -416,7 +422,7 @@ export class LaneDispatch {
       try {
         const built = await this.deps.requests.buildGroup(group, 'price');
         for (const record of group)
-          this.keep(this.groupShare, priceKey(record), built.estimatedTokens / group.length);
+          this.keep(this.groupShare, priceKey(record), inputTokensOf(built, group.length));
       } catch {
         // Priced alone: the batch lane finds the record at fault when it builds the group.
       }
@@ -425,7 +431,7 @@ export class LaneDispatch {
   }
 
   /** Keeps a priced figure, bounded: a huge backlog is priced again rather than held in memory. */
-  private keep(kept: Map<string, number>, key: string, tokens: number): void {
+  private keep(kept: Map<string, InputTokens>, key: string, tokens: InputTokens): void {
     if (kept.size >= PRICED_KEPT) kept.clear();
     kept.set(key, tokens);
   }
@@ -543,4 +549,21 @@ function groupByLane(decisions: readonly LaneDecision[]): Record<Lane, Set<strin
 /** What makes two decisions for a record the same one: its attempt, lane and reason. */
 function decisionKey(decision: LaneDecision, attempts: number): string {
   return `${attempts} ${decision.lane ?? 'held'} ${decision.reason}`;
+}
+
+/** A record's estimated input tokens (its share of a grouped request's), and how many are audio. */
+interface InputTokens {
+  tokens: number;
+  audio: number;
+}
+
+const NO_TOKENS: InputTokens = { tokens: 0, audio: 0 };
+
+/** A built request's estimated input tokens and its audio among them, each shared by `records` records. */
+function inputTokensOf(
+  built: { request: ModelRequest; estimatedTokens: number },
+  records: number,
+): InputTokens {
+  const audio = Math.min(built.estimatedTokens, estimateTokenShares(built.request).audioTokens);
+  return { tokens: built.estimatedTokens / records, audio: audio / records };
 }

@@ -30,16 +30,17 @@ describe('wavebatch estimate against the ledger of the run', () => {
     for (const root of roots) rmSync(root, { recursive: true, force: true });
   });
 
-  /** A catalog workload on `mode` whose pages are `extension` files of `bytes`, in 2 chains of `pages`. */
+  /** A catalog workload on `mode` whose pages are `extension` files of `bytes`, in `books` chains of `pages`. */
   function mediaWorkload(
     mode: string,
     bytes: Buffer,
     extension: string,
     execution: Record<string, number> = {},
     pages = 3,
+    books = 2,
   ) {
     const workload = writeCatalogWorkload({
-      books: 2,
+      books,
       pages,
       execution: { mode, poll_interval: '1s', ...execution },
       extraYaml: `api:\n  base_url: ${emulator.url}`,
@@ -200,5 +201,29 @@ describe('wavebatch estimate against the ledger of the run', () => {
     const cost = billed.reduce((sum, entry) => sum + entry.costUsd, 0);
     expect(offBy(estimate.tokens.input, input)).toBeLessThanOrEqual(TOLERANCE);
     expect(offBy(estimate.modes.batch.costUsd ?? 0, cost)).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  it("max_cost prices a record's audio at the audio rate before sending it, so a run's bill stays under the cap", async () => {
+    // Six one-minute recordings on Flex: 1,920 audio tokens each, $0.00096 at Flex's audio rate
+    // ($0.00029 at its text rate), and some 130 output tokens.
+    const workload = mediaWorkload('flex', wavBytes(60), 'wav', {}, 1, 6);
+    // A first record alone, so the run knows how long answers are (its output guess is not the cap's margin).
+    const pilot = await runCli(['run', '-c', workload.configPath, '--limit', '1'], { env });
+    expect(pilot.code, pilot.stderr).toBe(0);
+    const maxCost = 0.0035;
+    writeFileSync(
+      workload.configPath,
+      readFileSync(workload.configPath, 'utf8').replace(
+        'execution:\n',
+        `execution:\n  max_cost: ${maxCost}\n`,
+      ),
+    );
+    const before = emulator.ledger.entries().length;
+    const run = await runCli(['run', '-c', workload.configPath], { env });
+    expect(run.code, run.stderr).toBe(0);
+    const billed = emulator.ledger.entries().slice(before);
+    expect(billed.length).toBeGreaterThan(0);
+    expect(billed.length).toBeLessThan(5);
+    expect(billed.reduce((sum, entry) => sum + entry.costUsd, 0)).toBeLessThanOrEqual(maxCost);
   });
 });
