@@ -57,8 +57,13 @@ export interface EstimateOptions {
   /** For the calibration sample and retries; default Math.random. */
   random?: () => number;
   clock?: RunnerClock;
-  /** Batch turnarounds already measured for this workload (ms), e.g. from the store's finished jobs. */
+  /** Batch turnarounds already measured for this workload (ms), added to `latency`'s. */
   batchTurnarounds?: readonly number[];
+  /**
+   * Latencies earlier runs of this workload measured, per lane: what a run seeds its own planning
+   * with (`latencyFromHistory`); the priors by default.
+   */
+  latency?: LatencyTracker;
   /** The workload's outputs (either sink); the output folder read as files by default. */
   outputs?: Pick<OutputSink, 'documents'>;
   /** Only these records are estimated (a selection's, for `run --dry-run`); every record by default. */
@@ -250,7 +255,13 @@ export async function estimateWorkload(
     chainLengths,
     inputTokensPerRequest: records > 0 ? inputTokens / records : 0,
   };
-  const modes = projectModes(config, shape, modelPrice ? cost : null, options.batchTurnarounds ?? []);
+  const modes = projectModes(
+    config,
+    shape,
+    modelPrice ? cost : null,
+    options.latency ?? new LatencyTracker(),
+    options.batchTurnarounds ?? [],
+  );
   let longestChain = 0;
   for (const length of chainLengths.keys()) longestChain = Math.max(longestChain, length);
   return {
@@ -277,6 +288,7 @@ export async function estimateWorkload(
     loaded: LoadedConfig,
     workload: WorkloadShape,
     costs: Record<Lane, number> | null,
+    tracker: LatencyTracker,
     turnarounds: readonly number[],
   ): Record<Lane | 'auto', LaneEstimate> {
     const limits = modelLimits(prices, loaded.model.name);
@@ -293,7 +305,6 @@ export async function estimateWorkload(
       sync: { flex: limits.flex, standard: limits.standard, priority: limits.priority },
       syncConcurrency: loaded.execution.sync_concurrency,
     };
-    const tracker = new LatencyTracker();
     for (const ms of turnarounds) tracker.observe('batch', ms);
     const latency = tracker.estimates();
     const priced = (projection: Projection, usd: number | null): LaneEstimate => ({

@@ -46,6 +46,7 @@ import type { RecordSelection, SelectionPlan } from './selection.js';
 import { ConfigNotLoadedError } from './errors.js';
 import { redactValue } from '../secrets/redact.js';
 import { openExportFile, prepareExportFolder, refuseOwnFolder } from './export-target.js';
+import { latencyFromHistory } from '../runner/latency-history.js';
 import { takeLease } from '../store/lease.js';
 import { writeFailures, type FailureExportFormat } from './failure-export.js';
 import { summarizeStatus, THROUGHPUT_WINDOW_MS, type WorkloadStatus } from './status.js';
@@ -440,18 +441,15 @@ export class WorkloadService {
 
   /**
    * What the workload (or the records `include` keeps) will cost and take on each lane, with the
-   * batch turnarounds measured by earlier runs of this workload and its finished outputs as evidence.
+   * latencies earlier runs of this workload measured on every lane (from the inference log, as a run
+   * seeds its own planning) and its finished outputs as evidence.
    */
   async estimate(
-    options: Omit<EstimateOptions, 'batchTurnarounds' | 'outputs'> = {},
+    options: Omit<EstimateOptions, 'batchTurnarounds' | 'latency' | 'outputs'> = {},
   ): Promise<WorkloadEstimate> {
-    const processed = await this.jobs(['processed']);
-    const batchTurnarounds = processed
-      .map((job) => Date.parse(job.updatedAt) - Date.parse(job.createdAt))
-      .filter((ms) => Number.isFinite(ms) && ms >= 0);
     return estimateWorkload(this.config, {
       ...options,
-      batchTurnarounds,
+      latency: await latencyFromHistory(this.store),
       outputs: { documents: () => this.outputDocuments() },
     });
   }

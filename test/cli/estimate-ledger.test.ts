@@ -226,4 +226,27 @@ describe('wavebatch estimate against the ledger of the run', () => {
     expect(billed.length).toBeLessThan(5);
     expect(billed.reduce((sum, entry) => sum + entry.costUsd, 0)).toBeLessThanOrEqual(maxCost);
   });
+
+  it("projects a lane's time from the latencies earlier runs measured on it, as the run plans with them", async () => {
+    // Flex answers in 1-15 emulated minutes, 17-250 real ms here: far from the prior (5 to 15 min).
+    const workload = writeCatalogWorkload({
+      books: 4,
+      pages: 4,
+      execution: { mode: 'flex', poll_interval: '1s' },
+      extraYaml: `api:\n  base_url: ${emulator.url}`,
+    });
+    roots.push(workload.root);
+    // Two chains of four: eight Flex answers timed, more than the prior's weight of four.
+    const pilot = await runCli(['run', '-c', workload.configPath, '--limit', '8'], { env });
+    expect(pilot.code, pilot.stderr).toBe(0);
+    const estimated = await runCli(['estimate', '-c', workload.configPath, '--json'], { env });
+    expect(estimated.code, estimated.stderr).toBe(0);
+    const { timeMs } = (JSON.parse(estimated.stdout) as WorkloadEstimate).modes.flex;
+    const run = await runCli(['run', '-c', workload.configPath, '--json'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    const { elapsedMs } = JSON.parse(run.stdout) as { elapsedMs: number };
+    // The other two chains take as many rounds as the workload's are deep: within a factor of 5 of the range.
+    expect(elapsedMs).toBeGreaterThanOrEqual((timeMs.low ?? 0) / 5);
+    expect(elapsedMs).toBeLessThanOrEqual((timeMs.high ?? 0) * 5);
+  });
 });

@@ -41,7 +41,7 @@ export function estimateCommand(): Command {
       await withWorkloadServiceOrEmpty(
         options.config,
         async (service) => {
-          // Measured batch turnarounds of earlier runs of this workload replace the prior.
+          // Latencies earlier runs of this workload measured replace the priors, as for a run.
           const estimate = await service.estimate({
             ...(options.calibrate !== undefined ? { calibrate: options.calibrate } : {}),
             ...(options.outputTokens !== undefined ? { outputTokens: options.outputTokens } : {}),
