@@ -32,6 +32,11 @@ export interface AttemptFacts {
     audioInputTokens?: number;
   } | null;
   finishReason?: string | null;
+  /**
+   * The service tier that served (and billed) it, when the API named another than `lane`: Google
+   * serves a priority request over priority's limit by standard, at standard's price.
+   */
+  servedBy?: Lane;
   /** The validated output of a success. */
   output?: unknown;
   /** Why it failed; absent for a success. */
@@ -71,7 +76,7 @@ export class AttemptEventFactory {
     const costUsd =
       usage === null
         ? 0
-        : costOf(this.priceList, facts.model, facts.lane, {
+        : costOf(this.priceList, facts.model, facts.servedBy ?? facts.lane, {
             inputTokens,
             outputTokens,
             audioInputTokens: usage.audioInputTokens ?? 0,

@@ -249,4 +249,39 @@ describe('wavebatch estimate against the ledger of the run', () => {
     expect(elapsedMs).toBeGreaterThanOrEqual((timeMs.low ?? 0) / 5);
     expect(elapsedMs).toBeLessThanOrEqual((timeMs.high ?? 0) * 5);
   });
+
+  it('a priority request served by standard costs what the ledger bills, standard, in status and runs', async () => {
+    // Priority holds one request a minute here: Google serves the rest by standard, at standard's price.
+    const tiered = await startEmulator({
+      timeScale: 3600,
+      seed: 9,
+      tierQuotas: { tiers: { priority: { rpm: 1 } } },
+    });
+    try {
+      // A deadline only priority's latency meets (its slow figure 1 min; standard's 2 min), in tier 2.
+      const workload = writeCatalogWorkload({
+        books: 6,
+        pages: 1,
+        execution: { mode: 'auto', deadline: '90s', poll_interval: '1s' },
+        extraYaml: `api:\n  base_url: ${tiered.url}\nlimits:\n  usage_tier: tier2`,
+      });
+      roots.push(workload.root);
+      const run = await runCli(['run', '-c', workload.configPath], { env });
+      expect(run.code, run.stderr).toBe(0);
+      const billed = tiered.ledger.entries();
+      expect(billed.filter((entry) => entry.lane === 'priority').length).toBeGreaterThan(0);
+      expect(billed.filter((entry) => entry.lane === 'standard').length).toBeGreaterThan(0);
+      const cost = billed.reduce((sum, entry) => sum + entry.costUsd, 0);
+      const status = await runCli(['status', '-c', workload.configPath, '--json'], { env });
+      expect((JSON.parse(status.stdout) as { billed: { costUsd: number } }).billed.costUsd).toBeCloseTo(
+        cost,
+        9,
+      );
+      const runs = await runCli(['runs', '-c', workload.configPath, '--json'], { env });
+      const [latest] = JSON.parse(runs.stdout) as Array<{ totals: { costUsd: number } }>;
+      expect(latest?.totals.costUsd).toBeCloseTo(cost, 9);
+    } finally {
+      await tiered.close();
+    }
+  });
 });

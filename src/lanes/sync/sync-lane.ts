@@ -24,7 +24,7 @@ import type { RunnerSettings } from '../../runner/settings.js';
 import type { InferenceEvent } from '../../store/event-log.js';
 import type { ClaimedRecord, WorkloadStore } from '../../store/store.js';
 import type { AttemptEventFactory } from '../../telemetry/attempt-event.js';
-import type { SyncLane } from '../lane.js';
+import { SYNC_LANES, type SyncLane } from '../lane.js';
 import type { BilledAttempt, ResentTry, SyncExecutor, SyncOutcome } from './sync-executor.js';
 
 /** How long a lane rests after a request failed on the API's side through all its retries. */
@@ -405,6 +405,7 @@ export class SyncLaneDriver {
         promptHash: built.promptHash,
         event: this.event(record, flight, built, {
           usage: billed,
+          servedBy: servedLaneOf(unlogged),
           requests,
           finishReason: result.finishReason ?? null,
           ...timing,
@@ -431,6 +432,7 @@ export class SyncLaneDriver {
       usage,
       event: this.event(record, flight, built, {
         usage: billed,
+        servedBy: servedLaneOf(unlogged),
         requests,
         finishReason: result.finishReason,
         output: result.output,
@@ -480,6 +482,7 @@ export class SyncLaneDriver {
         flight,
         this.event(record, flight, built, {
           usage: billedUsage([tried.billed]),
+          servedBy: servedLaneOf([tried.billed]),
           requests: 1,
           finishReason: tried.finishReason,
           startedAt: tried.sentAt,
@@ -511,6 +514,7 @@ export class SyncLaneDriver {
       flight,
       this.event(record, flight, built, {
         usage: billedUsage(unlogged),
+        servedBy: servedLaneOf(unlogged),
         requests: unlogged.length,
         finishReason: null,
         failure: {
@@ -565,6 +569,8 @@ export class SyncLaneDriver {
     built: RecordRequest | null,
     result: {
       usage: Usage | null;
+      /** The tier that served every billed try, when the API named one. */
+      servedBy?: SyncLane | undefined;
       finishReason: string | null;
       output?: unknown;
       startedAt?: number;
@@ -590,6 +596,7 @@ export class SyncLaneDriver {
       finishedAt: result.finishedAt ?? null,
       usage: result.usage,
       finishReason: result.finishReason,
+      ...(result.servedBy === undefined ? {} : { servedBy: result.servedBy }),
       ...(result.requests === undefined ? {} : { requests: result.requests }),
       ...(result.output === undefined ? {} : { output: result.output }),
       ...(failure ? { failure } : {}),
@@ -613,6 +620,19 @@ const RUN_STOPPING_CODES: ReadonlySet<string> = new Set([
 
 function stopsTheRun(error: unknown): boolean {
   return WavebatchError.isInstance(error) && RUN_STOPPING_CODES.has(error.code);
+}
+
+/**
+ * The tier that served the tries, as the API named it (`usageMetadata.serviceTier`), when they all
+ * name the same one: Google serves a priority request over priority's limit by standard, and bills
+ * it at standard's price. Undefined when none says or they differ (priced at the lane asked for).
+ */
+function servedLaneOf(billed: readonly BilledAttempt[]): SyncLane | undefined {
+  const tiers = new Set(billed.map((attempt) => attempt.servedTier));
+  const [tier] = tiers;
+  return tiers.size === 1 && (SYNC_LANES as readonly unknown[]).includes(tier)
+    ? (tier as SyncLane)
+    : undefined;
 }
 
 /** The sum of what every attempt was billed for; null when nothing was. */
