@@ -436,7 +436,9 @@ async function finishedFacts(
 
 /**
  * Counts the sample's tokens with the API (countTokens is free) and returns billed / estimated.
- * Requests referencing uploaded files are left out: the estimate does not upload them.
+ * A request's uploaded files are left out of both counts (the estimate does not upload them, and
+ * counts them as the uploader does), not the request: a workload of scans above the upload
+ * threshold is calibrated on its prompts, not left uncalibrated.
  */
 async function calibrate(
   sample: readonly WorkloadRecord[],
@@ -451,8 +453,7 @@ async function calibrate(
   let counted = 0;
   let samples = 0;
   for (const record of sample) {
-    const request = await build(record);
-    if (request.fileTokens !== undefined) continue;
+    const request = withoutUploadedFiles(await build(record));
     const tokens = await withRetry(() => gemini.countTokens(config.model.name, request), QUICK_RETRY, {
       clock,
       random,
@@ -462,4 +463,17 @@ async function calibrate(
     samples += 1;
   }
   return samples > 0 && estimated > 0 ? { ratio: counted / estimated, samples } : { ratio: 1, samples: 0 };
+}
+
+/** The request without its fileData parts and their planned count: what countTokens can count unuploaded. */
+function withoutUploadedFiles(request: ModelRequest): ModelRequest {
+  if (request.fileTokens === undefined) return request;
+  const { fileTokens: _files, fileAudioTokens: _audio, ...rest } = request;
+  return {
+    ...rest,
+    contents: request.contents.map((content) => ({
+      ...content,
+      parts: (content.parts ?? []).filter((part) => part.fileData === undefined),
+    })),
+  };
 }

@@ -1,10 +1,12 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { WorkloadEstimate } from '../../src/service/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { runCli } from '../fixtures/cli.js';
+import { writeBlankPng } from '../media/png.js';
 import { mp4Bytes, wavBytes } from '../media/timed-media.js';
 
 /** The margin the README states for an estimate after a pilot round, calibrated. */
@@ -283,5 +285,26 @@ describe('wavebatch estimate against the ledger of the run', () => {
     } finally {
       await tiered.close();
     }
+  });
+
+  it('--calibrate counts the prompts of requests whose media are uploaded, instead of leaving them out', async () => {
+    const before = emulator.ledger.entries().length;
+    const scan = join(mkdtempSync(join(tmpdir(), 'wb-scan-')), 'scan.png');
+    roots.push(dirname(scan));
+    writeBlankPng(scan, 1000, 1400);
+    // Every scan uploaded (none is sent for an estimate): the prompts are what countTokens can check.
+    const workload = mediaWorkload('batch', readFileSync(scan), 'png', { media_upload_bytes: 1 }, 1, 3);
+    const estimated = await runCli(['estimate', '-c', workload.configPath, '--json', '--calibrate', '2'], {
+      env,
+    });
+    expect(estimated.code, estimated.stderr).toBe(0);
+    const estimate = JSON.parse(estimated.stdout) as WorkloadEstimate;
+    expect(estimate.tokens.inputSource).toMatchObject({ kind: 'calibrated', samples: 2 });
+    const run = await runCli(['run', '-c', workload.configPath], { env });
+    expect(run.code, run.stderr).toBe(0);
+    const billed = emulator.ledger.entries().slice(before);
+    expect(billed).toHaveLength(3);
+    const input = billed.reduce((sum, entry) => sum + entry.inputTokens, 0);
+    expect(offBy(estimate.tokens.input, input)).toBeLessThanOrEqual(TOLERANCE);
   });
 });
