@@ -1,4 +1,4 @@
-import { LANES } from '../lanes/lane.js';
+import { LANES, type Lane } from '../lanes/lane.js';
 import { LatencyTracker } from '../scheduler/index.js';
 import type { WorkloadStore } from '../store/store.js';
 
@@ -14,9 +14,24 @@ const HISTORY_SAMPLES = 256;
 export async function latencyFromHistory(
   store: Pick<WorkloadStore, 'recentLatencies'>,
 ): Promise<LatencyTracker> {
-  const tracker = new LatencyTracker();
+  return trackerOf(await latencyHistory(store));
+}
+
+/** The latencies earlier runs measured, per lane (ms): what `latencyFromHistory` seeds a tracker with. */
+export async function latencyHistory(
+  store: Pick<WorkloadStore, 'recentLatencies'>,
+): Promise<Record<Lane, number[]>> {
+  const history = {} as Record<Lane, number[]>;
   for (const lane of LANES)
-    for (const ms of await store.recentLatencies(lane, HISTORY_SAMPLES))
-      if (lane !== 'batch' || ms > 0) tracker.observe(lane, ms);
+    history[lane] = (await store.recentLatencies(lane, HISTORY_SAMPLES)).filter(
+      (ms) => lane !== 'batch' || ms > 0,
+    );
+  return history;
+}
+
+/** A tracker that has observed `latencies` (ms per lane). */
+export function trackerOf(latencies: Partial<Record<Lane, readonly number[]>>): LatencyTracker {
+  const tracker = new LatencyTracker();
+  for (const lane of LANES) for (const ms of latencies[lane] ?? []) tracker.observe(lane, ms);
   return tracker;
 }

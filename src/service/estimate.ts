@@ -22,6 +22,7 @@ import { loadPrompt } from '../prompts/index.js';
 import { jsonSchemaForModel } from '../results/index.js';
 import { QUICK_RETRY, withRetry } from '../retry.js';
 import { RecordRequestBuilder } from '../runner/record-request.js';
+import { trackerOf } from '../runner/latency-history.js';
 import { contextExtractor, defaultClient } from '../runner/workload-session.js';
 import {
   LatencyTracker,
@@ -60,10 +61,10 @@ export interface EstimateOptions {
   /** Batch turnarounds already measured for this workload (ms), added to `latency`'s. */
   batchTurnarounds?: readonly number[];
   /**
-   * Latencies earlier runs of this workload measured, per lane: what a run seeds its own planning
-   * with (`latencyFromHistory`); the priors by default.
+   * Latencies earlier runs of this workload measured, per lane (ms): what a run seeds its own
+   * planning with; the priors alone by default.
    */
-  latency?: LatencyTracker;
+  latencies?: Partial<Record<Lane, readonly number[]>>;
   /** The workload's outputs (either sink); the output folder read as files by default. */
   outputs?: Pick<OutputSink, 'documents'>;
   /** Only these records are estimated (a selection's, for `run --dry-run`); every record by default. */
@@ -259,7 +260,7 @@ export async function estimateWorkload(
     config,
     shape,
     modelPrice ? cost : null,
-    options.latency ?? new LatencyTracker(),
+    trackerOf(options.latencies ?? {}),
     options.batchTurnarounds ?? [],
   );
   let longestChain = 0;

@@ -46,7 +46,7 @@ import type { RecordSelection, SelectionPlan } from './selection.js';
 import { ConfigNotLoadedError } from './errors.js';
 import { redactValue } from '../secrets/redact.js';
 import { openExportFile, prepareExportFolder, refuseOwnFolder } from './export-target.js';
-import { latencyFromHistory } from '../runner/latency-history.js';
+import { latencyHistory } from '../runner/latency-history.js';
 import { takeLease } from '../store/lease.js';
 import { writeFailures, type FailureExportFormat } from './failure-export.js';
 import { summarizeStatus, THROUGHPUT_WINDOW_MS, type WorkloadStatus } from './status.js';
@@ -445,11 +445,11 @@ export class WorkloadService {
    * seeds its own planning) and its finished outputs as evidence.
    */
   async estimate(
-    options: Omit<EstimateOptions, 'batchTurnarounds' | 'latency' | 'outputs'> = {},
+    options: Omit<EstimateOptions, 'batchTurnarounds' | 'latencies' | 'outputs'> = {},
   ): Promise<WorkloadEstimate> {
     return estimateWorkload(this.config, {
       ...options,
-      latency: await latencyFromHistory(this.store),
+      latencies: await latencyHistory(this.store),
       outputs: { documents: () => this.outputDocuments() },
     });
   }
