@@ -39,26 +39,38 @@ export function tierCappedBatchCaps(
   };
 }
 
-/** How the batch lane fills a job (`execution.max_requests_per_job`, `execution.records_per_request`). */
+/**
+ * How the batch lane fills a job (`execution.max_requests_per_job`, `records_per_request`,
+ * `max_job_bytes`).
+ */
 export interface BatchJobShape {
   maxRequestsPerJob: number;
   recordsPerRequest: number;
+  maxJobBytes: number;
+}
+
+/** A mean record of the workload: its input tokens and its bytes of request line (0: unknown). */
+export interface RecordSize {
+  inputTokens: number;
+  bytes: number;
 }
 
 /**
  * Records the batch lane holds in its jobs at once: as many as the enqueued-token budget holds at
- * `inputTokensPerRecord` (unknown, 0: the budget in tokens), and never more than the jobs hold
- * (jobs × requests per job × records per request). One figure for `estimate`'s batch and auto
- * projections and a run's batch-only comparison, so both see the same waves.
+ * the record's input tokens, and never more than the jobs hold (jobs × requests per job × records
+ * per request, a job's requests as many as fit in `max_job_bytes` when fewer: a job of inline
+ * images fills its bytes long before its thousand requests). One figure for `estimate`'s batch and
+ * auto projections and a run's batch-only comparison, so both see the same waves.
  */
-export function batchRecordsAtOnce(
-  caps: BatchCaps,
-  job: BatchJobShape,
-  inputTokensPerRecord: number,
-): number {
+export function batchRecordsAtOnce(caps: BatchCaps, job: BatchJobShape, record: RecordSize): number {
   const byTokens =
-    inputTokensPerRecord > 0 ? caps.enqueuedTokenBudget / inputTokensPerRecord : caps.enqueuedTokenBudget;
-  return Math.min(byTokens, caps.maxConcurrentJobs * job.maxRequestsPerJob * job.recordsPerRequest);
+    record.inputTokens > 0 ? caps.enqueuedTokenBudget / record.inputTokens : caps.enqueuedTokenBudget;
+  const requestBytes = record.bytes * job.recordsPerRequest;
+  const requestsPerJob =
+    requestBytes > 0
+      ? Math.min(job.maxRequestsPerJob, Math.max(1, Math.floor(job.maxJobBytes / requestBytes)))
+      : job.maxRequestsPerJob;
+  return Math.min(byTokens, caps.maxConcurrentJobs * requestsPerJob * job.recordsPerRequest);
 }
 
 /**

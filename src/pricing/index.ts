@@ -35,5 +35,6 @@ export {
   tierCappedBatchCaps,
   type BatchCaps,
   type BatchJobShape,
+  type RecordSize,
   type ConfiguredBatchCaps,
 } from './batch-caps.js';

@@ -432,7 +432,10 @@ export class BatchRunner {
     // The waves `estimate` projects: the tier-capped budget and jobs (settings hold them capped).
     return compareWithBatchOnly(
       this.workAtStart,
-      batchRecordsAtOnce(settings, settings, this.tally.inputTokensPerRecord()),
+      batchRecordsAtOnce(settings, settings, {
+        inputTokens: this.tally.inputTokensPerRecord(),
+        bytes: this.options.requests.meanRecordBytes,
+      }),
       this.latency.estimate('batch'),
       this.latency.evidence('batch'),
       elapsedMs,

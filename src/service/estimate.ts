@@ -143,10 +143,9 @@ export async function estimateWorkload(
     const chain = chains.get(record.chainId);
     return chain !== undefined && record.position > chain.first;
   };
-  const build = async (record: WorkloadRecord): Promise<ModelRequest> => {
-    const predecessor = hasPredecessor(record) ? contextFrom : null;
-    return (await builder.build(asStored(record, predecessor))).request;
-  };
+  const buildRecord = (record: WorkloadRecord) =>
+    builder.build(asStored(record, hasPredecessor(record) ? contextFrom : null));
+  const build = async (record: WorkloadRecord): Promise<ModelRequest> => (await buildRecord(record)).request;
 
   // Pass 1: chains (length and first position) and a uniform sample for calibration.
   const include = options.include ?? (() => true);
@@ -205,10 +204,14 @@ export async function estimateWorkload(
       Math.ceil(shares.tokens * calibration.ratio) + records.filter(hasPredecessor).length * contextAllowance;
     return { input, audio: Math.min(shares.audioTokens, input) };
   };
+  // Bytes of the batch lane's request lines: a job holds only so many (`max_job_bytes`).
+  let requestBytes = 0;
   const addRequest = async (members: WorkloadRecord[]) => {
     if (members.length === 1) {
-      const input = tokensOf(await build(members[0] as WorkloadRecord), members);
+      const built = await buildRecord(members[0] as WorkloadRecord);
+      const input = tokensOf(built.request, members);
       inputTokens += input.input;
+      requestBytes += built.bytes;
       if (modelPrice) addCosts(cost, modelPrice, input, outputPerRequest, LANES);
       return;
     }
@@ -218,6 +221,7 @@ export async function estimateWorkload(
     );
     const input = tokensOf(group.request, members);
     inputTokens += input.input;
+    requestBytes += group.bytes;
     if (!modelPrice) return;
     addCosts(cost, modelPrice, input, outputPerRequest * members.length, ['batch']);
     // The synchronous lanes send each record as a group of one: the instructions once per record.
@@ -300,8 +304,12 @@ export async function estimateWorkload(
         {
           maxRequestsPerJob: loaded.execution.max_requests_per_job,
           recordsPerRequest: loaded.execution.records_per_request,
+          maxJobBytes: loaded.execution.max_job_bytes,
         },
-        workload.inputTokensPerRequest,
+        {
+          inputTokens: workload.inputTokensPerRequest,
+          bytes: workload.records > 0 ? requestBytes / workload.records : 0,
+        },
       ),
       sync: { flex: limits.flex, standard: limits.standard, priority: limits.priority },
       syncConcurrency: loaded.execution.sync_concurrency,

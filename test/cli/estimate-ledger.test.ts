@@ -6,7 +6,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 import type { WorkloadEstimate } from '../../src/service/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { runCli } from '../fixtures/cli.js';
-import { writeBlankPng } from '../media/png.js';
+import { writeBlankPng, writeNoisePng } from '../media/png.js';
 import { mp4Bytes, wavBytes } from '../media/timed-media.js';
 
 /** The margin the README states for an estimate after a pilot round, calibrated. */
@@ -306,5 +306,25 @@ describe('wavebatch estimate against the ledger of the run', () => {
     expect(billed).toHaveLength(3);
     const input = billed.reduce((sum, entry) => sum + entry.inputTokens, 0);
     expect(offBy(estimate.tokens.input, input)).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  it('projects batch waves with as many requests a job as max_job_bytes lets a run pack, as the ledger shows', async () => {
+    const before = emulator.ledger.entries().length;
+    const scan = join(mkdtempSync(join(tmpdir(), 'wb-noise-')), 'scan.png');
+    roots.push(dirname(scan));
+    writeNoisePng(scan, 200, 200, 7); // some 120 kB inline, 160 kB of base64 in its request line
+    // Six scans in chains of one, 3 jobs at once of up to 4 requests; a job of 200 kB holds one.
+    const workload = mediaWorkload('batch', readFileSync(scan), 'png', { max_job_bytes: 200_000 }, 1, 6);
+    const estimated = await runCli(['estimate', '-c', workload.configPath, '--json'], { env });
+    expect(estimated.code, estimated.stderr).toBe(0);
+    const estimate = JSON.parse(estimated.stdout) as WorkloadEstimate;
+    const run = await runCli(['run', '-c', workload.configPath], { env });
+    expect(run.code, run.stderr).toBe(0);
+    const billed = emulator.ledger.entries().slice(before);
+    expect(billed).toHaveLength(6);
+    const perJob = new Map<string | null, number>();
+    for (const entry of billed) perJob.set(entry.batchName, (perJob.get(entry.batchName) ?? 0) + 1);
+    const mostPerJob = Math.max(...perJob.values());
+    expect(estimate.modes.batch.rounds).toBe(Math.ceil(6 / (3 * mostPerJob)));
   });
 });
