@@ -129,6 +129,34 @@ export { NodeVersionError } from './node-version.js';
 export { MissingApiKeyError } from './runner/workload-session.js';
 export { ConfigNotLoadedError } from './service/errors.js';
 export { EmulatorListenError } from './emulator/server.js';
+// Every error class a program may meet through the exports above, with its codes' type, so that a
+// program can catch by class (`instanceof`, or `isInstance` across module copies) as well as by `code`.
+export { ConfigError } from './config/config-error.js';
+export type { ConfigErrorCode, ConfigIssue } from './config/config-error.js';
+export { SchemaError } from './results/validator.js';
+export { NoBatchQuotaError } from './pricing/batch-caps.js';
+export { SourceError, RecordIdError } from './workload/errors.js';
+export type { SourceErrorCode } from './workload/errors.js';
+export { LineReadError } from './jsonl/errors.js';
+export type { LineReadErrorCode } from './jsonl/errors.js';
+export { PromptError } from './prompts/errors.js';
+export type { PromptErrorCode } from './prompts/errors.js';
+export { GeminiApiError } from './gemini/errors.js';
+export type { GeminiErrorCode } from './gemini/errors.js';
+export { StoreError } from './store/errors.js';
+export {
+  OutputCorruptError,
+  OutputPathClashError,
+  OutputPathError,
+  OutputSinkChangedError,
+  ShardCorruptError,
+} from './outputs/errors.js';
+export { SelectionError } from './service/selection.js';
+export { RequeueIdsError } from './service/workload-service.js';
+export { ExportTargetError } from './service/errors.js';
+export { HeapSettingError } from './runner/heap-growth.js';
+export { EmulatorOptionError } from './emulator/options.js';
+export { FaultPlanError } from './emulator/fault-plan.js';
 
 /** Runs a workload (a config file path or a loaded config) until it is finished or `signal` aborts. */
 export async function runWorkload(

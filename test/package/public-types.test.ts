@@ -2,11 +2,41 @@ import { describe, expect, it } from 'vitest';
 // Type-checked by the repo's typecheck (tsc -p tsconfig.json covers test/): each name below must be
 // importable from the package entry, as every type a public signature uses should be.
 import {
+  ConfigError,
   DerivedIdGenerator,
   EmulatorListenError,
+  EmulatorOptionError,
+  ExportTargetError,
+  FaultPlanError,
+  GeminiApiError,
+  HeapSettingError,
+  LeaseLostError,
+  LineReadError,
+  loadConfig,
   MissingApiKeyError,
+  NoBatchQuotaError,
   NodeVersionError,
+  OutputCorruptError,
+  OutputPathClashError,
+  OutputPathError,
+  OutputSinkChangedError,
+  PromptError,
+  RecordIdError,
+  RequeueIdsError,
+  RunLockedError,
+  SchemaError,
+  SelectionError,
+  ShardCorruptError,
+  SourceError,
+  startEmulator,
+  StoreError,
   WavebatchError,
+  type ConfigErrorCode,
+  type ConfigIssue,
+  type GeminiErrorCode,
+  type LineReadErrorCode,
+  type PromptErrorCode,
+  type SourceErrorCode,
   type ActiveJobStatus,
   type AssembleConfig,
   type BatchJobInfo,
@@ -139,6 +169,7 @@ import {
 
 /** One property per imported type, so that a name the entry stops exporting fails the typecheck. */
 export interface PublicTypes {
+  errorCodes: [ConfigErrorCode, GeminiErrorCode, LineReadErrorCode, PromptErrorCode, SourceErrorCode];
   activeJobStatus: ActiveJobStatus;
   assembleConfig: AssembleConfig;
   batchJobInfo: BatchJobInfo;
@@ -271,9 +302,53 @@ export interface PublicTypes {
 }
 
 describe("the package entry ('wavebatch')", () => {
+  // A program catches by class as well as by code: ConfigError (what loadConfig throws), GeminiApiError,
+  // SourceError, StoreError… were not exported, so only `code` strings could tell them apart.
   it('exports the error classes a program may meet, as WavebatchErrors', () => {
-    for (const error of [NodeVersionError, MissingApiKeyError, EmulatorListenError])
+    for (const error of [
+      NodeVersionError,
+      MissingApiKeyError,
+      EmulatorListenError,
+      RunLockedError,
+      LeaseLostError,
+      ConfigError,
+      SchemaError,
+      NoBatchQuotaError,
+      SourceError,
+      RecordIdError,
+      LineReadError,
+      PromptError,
+      GeminiApiError,
+      StoreError,
+      OutputCorruptError,
+      OutputPathClashError,
+      OutputPathError,
+      OutputSinkChangedError,
+      ShardCorruptError,
+      SelectionError,
+      RequeueIdsError,
+      ExportTargetError,
+      HeapSettingError,
+      EmulatorOptionError,
+      FaultPlanError,
+    ])
       expect(error.prototype).toBeInstanceOf(WavebatchError);
+  });
+
+  it('throws them as their exported classes, with codes typed by class', async () => {
+    const missing = await loadConfig('/nonexistent/wavebatch.yaml').catch((error: unknown) => error);
+    expect(missing).toBeInstanceOf(ConfigError);
+    if (!(missing instanceof ConfigError)) return;
+    const code: ConfigErrorCode = missing.code;
+    const issue: ConfigIssue | undefined = missing.issues[0];
+    expect([code, missing.category, issue?.file]).toEqual([
+      'CONFIG_NOT_FOUND',
+      'input',
+      '/nonexistent/wavebatch.yaml',
+    ]);
+    const refused = await startEmulator({ timeScale: -1 }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(EmulatorOptionError);
+    expect((refused as EmulatorOptionError).code).toBe('INPUT_EMULATOR_OPTION');
   });
 
   it('exports the id generator that gives re-exported attempts their span ids', () => {
