@@ -5,14 +5,14 @@
  * - `WorkloadService` to read and maintain a workload's state (status, records, failures, requeue),
  * - `startEmulator` for a local Gemini API in tests.
  */
-import type { LoadedConfig } from './config/index.js';
+import type { WorkloadConfigInput } from './config/index.js';
 import type { RunSummary } from './runner/batch-runner.js';
 import { openWorkloadSession, type WorkloadSessionOptions } from './runner/workload-session.js';
 
 export { WavebatchError } from './errors.js';
 export type { ErrorCategory } from './errors.js';
 export { defineWorkload, loadConfig } from './config/index.js';
-export type { LoadedConfig, WorkloadDefinition } from './config/index.js';
+export type { LoadedConfig, WorkloadConfigInput, WorkloadDefinition } from './config/index.js';
 export type { WorkloadRecord, SourceRecord, MediaInput, RecordVars } from './workload/record.js';
 export { openSource } from './workload/index.js';
 export { loadPrompt } from './prompts/index.js';
@@ -158,9 +158,12 @@ export { HeapSettingError } from './runner/heap-growth.js';
 export { EmulatorOptionError } from './emulator/options.js';
 export { FaultPlanError } from './emulator/fault-plan.js';
 
-/** Runs a workload (a config file path or a loaded config) until it is finished or `signal` aborts. */
+/**
+ * Runs a workload (a config file path, a `defineWorkload` definition or a loaded config) until it is
+ * finished or `signal` aborts.
+ */
 export async function runWorkload(
-  config: string | LoadedConfig,
+  config: WorkloadConfigInput,
   options: WorkloadSessionOptions & { signal?: AbortSignal } = {},
 ): Promise<RunSummary> {
   const session = await openWorkloadSession(config, options);

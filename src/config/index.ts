@@ -2,7 +2,7 @@
  * The workload configuration: one zod schema (`configSchema`) for `wavebatch.yaml` and
  * `wavebatch.ts`, loaded with every path resolved and every problem reported by key and line.
  */
-export { loadConfig } from './load.js';
+export { loadConfig, loadedConfigOf, type WorkloadConfigInput } from './load.js';
 export { ConfigError, type ConfigErrorCode, type ConfigIssue } from './config-error.js';
 export { configSchema } from './schema.js';
 export { DEFAULT_PAGE_EXTENSIONS } from './source-schema.js';

@@ -1,6 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { configDigest, loadConfig, type LoadedConfig } from '../config/index.js';
+import {
+  configDigest,
+  loadedConfigOf,
+  type LoadedConfig,
+  type WorkloadConfigInput,
+} from '../config/index.js';
 import { createGeminiClient, PLACEHOLDER_API_KEY, type GeminiClient } from '../gemini/index.js';
 import { MediaUploader } from '../media/index.js';
 import { openOutputSink, type OutputSink } from '../outputs/index.js';
@@ -170,15 +175,15 @@ export function runnerSettings(config: LoadedConfig): RunnerSettings {
 }
 
 /**
- * Wires a config (a config file path, loaded as `runWorkload` and `loadConfig` load it, or a loaded
+ * Wires a config (a config file path or a definition, loaded as `loadConfig` loads them, or a loaded
  * config) into a ready runner: store, outputs, prompt, validator, API client, source.
  * Takes the store's lease (RunLockedError if another process holds it), released by `close()`.
  */
 export async function openWorkloadSession(
-  configOrPath: string | LoadedConfig,
+  configOrPath: WorkloadConfigInput,
   options: WorkloadSessionOptions = {},
 ): Promise<WorkloadSession> {
-  const config = typeof configOrPath === 'string' ? await loadConfig(configOrPath) : configOrPath;
+  const config = await loadedConfigOf(configOrPath);
   const settings = {
     ...runnerSettings(config),
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),

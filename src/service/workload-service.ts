@@ -1,7 +1,7 @@
 import { existsSync, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { loadConfig, type LoadedConfig } from '../config/index.js';
+import { loadedConfigOf, type LoadedConfig, type WorkloadConfigInput } from '../config/index.js';
 import { systemClock, type RunnerClock } from '../clock.js';
 import { WavebatchError } from '../errors.js';
 import {
@@ -135,13 +135,12 @@ export class WorkloadService {
     return { service: WorkloadService.open(config, { ...options, store }), neverRun };
   }
 
-  /** Loads a config file (as `loadConfig`, `runWorkload` and `openWorkloadSession` do), then opens it. */
+  /** Loads a config file or definition (as `loadConfig`, `runWorkload` and `openWorkloadSession` do), then opens it. */
   static async load(
-    configOrPath: string | LoadedConfig,
+    configOrPath: WorkloadConfigInput,
     options: WorkloadServiceOptions = {},
   ): Promise<WorkloadService> {
-    const config = typeof configOrPath === 'string' ? await loadConfig(configOrPath) : configOrPath;
-    return WorkloadService.open(config, options);
+    return WorkloadService.open(await loadedConfigOf(configOrPath), options);
   }
 
   /**

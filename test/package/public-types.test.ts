@@ -156,6 +156,7 @@ import {
   type WaitingRecord,
   type WatermarkOf,
   type WireGenerateRequest,
+  type WorkloadConfigInput,
   type WorkloadDefinition,
   type WorkloadEstimate,
   type WorkloadJob,
@@ -290,6 +291,7 @@ export interface PublicTypes {
   waitingRecord: WaitingRecord;
   watermarkOf: WatermarkOf;
   wireGenerateRequest: WireGenerateRequest;
+  workloadConfigInput: WorkloadConfigInput;
   workloadDefinition: WorkloadDefinition;
   workloadEstimate: WorkloadEstimate;
   workloadJob: WorkloadJob;
