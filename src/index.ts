@@ -19,6 +19,8 @@ export { loadPrompt } from './prompts/index.js';
 export type { PromptTemplate, PromptVariables, RenderedPrompt } from './prompts/template.js';
 export { createGeminiClient } from './gemini/index.js';
 export type { GeminiClient, GeminiClientOptions, BatchJobInfo } from './gemini/index.js';
+export { submitJob, OneoffInputError } from './oneoff/index.js';
+export type { SubmitJobOptions, SubmitRequest, SubmitRequestBody } from './oneoff/index.js';
 export { OutputStore } from './outputs/index.js';
 export { SqliteStore } from './store/sqlite/sqlite-store.js';
 export type { WorkloadStore, RecordCounts, FailureRow, JobRow } from './store/store.js';

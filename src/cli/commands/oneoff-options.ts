@@ -9,6 +9,7 @@ import {
 import { WavebatchError } from '../../errors.js';
 import { printable } from '../../printable.js';
 import { redact, urlHasCredentials } from '../../secrets/redact.js';
+import { OneoffInputError } from '../../oneoff/errors.js';
 
 /** What the one-off job commands need from the outside world; tests replace each part. */
 export interface OneoffDeps {
@@ -18,14 +19,7 @@ export interface OneoffDeps {
   createClient?: (options: GeminiClientOptions) => GeminiClient;
 }
 
-/** Raised for bad command input (missing file, invalid JSON, bad job name): exit code 2, nothing sent. */
-export class OneoffInputError extends WavebatchError {
-  readonly code = 'INPUT_INVALID';
-  constructor(message: string) {
-    super(message);
-    this.name = 'OneoffInputError';
-  }
-}
+export { OneoffInputError } from '../../oneoff/errors.js';
 
 /** Raised when a named batch job does not exist in the project: exit code 2, a typo or another project's job. */
 export class OneoffJobNotFoundError extends WavebatchError {

@@ -1,14 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
 import { Command } from 'commander';
+import { readJobRequests, submitKeyedRequests } from '../../oneoff/submit-job.js';
 import { baseUrlOption, clientFor, OneoffInputError, printerFor, type OneoffDeps } from './oneoff-options.js';
-import { inlineObstacle, readSubmitFile, toInputLine, toSdkInlinedRequest } from './submit-input.js';
 
-/** Below this many bytes of JSONL a job is sent inline: one call instead of an upload. */
-export const AUTO_INLINE_MAX_BYTES = 1024 * 1024;
-/** The API's limit on an inline batch create request. */
-export const INLINE_MAX_BYTES = 20 * 1024 * 1024;
+export { AUTO_INLINE_MAX_BYTES, INLINE_MAX_BYTES } from '../../oneoff/index.js';
 
 interface SubmitOptions {
   model: string;
@@ -51,35 +45,14 @@ export function submitCommand(deps: OneoffDeps = {}): Command {
     .action(async (file: string, options: SubmitOptions) => {
       if (options.inline && options.upload)
         throw new OneoffInputError('Choose one of --inline and --upload.');
-      const items = await readSubmitFile(file);
+      const items = await readJobRequests(file);
       const client = clientFor(options, deps);
-      const lines = items.map(toInputLine);
-      const bytes = lines.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
-      const obstacle = inlineObstacle(items);
-      if (options.inline && obstacle)
-        throw new OneoffInputError(`${obstacle}; drop --inline to upload the requests as they are.`);
-      const inline = options.inline ?? (!options.upload && !obstacle && bytes <= AUTO_INLINE_MAX_BYTES);
-      if (inline && bytes > INLINE_MAX_BYTES) {
-        throw new OneoffInputError(
-          `${file} is ${bytes} bytes, above the ${INLINE_MAX_BYTES}-byte inline limit; drop --inline to upload it.`,
-        );
-      }
-      const displayName = options.displayName ?? `wavebatch-submit-${basename(file).replace(/\.[^.]*$/, '')}`;
-      let source: { fileName: string } | { requests: ReturnType<typeof toSdkInlinedRequest>[] };
-      if (inline) {
-        source = { requests: items.map(toSdkInlinedRequest) };
-      } else {
-        const dir = await mkdtemp(join(tmpdir(), 'wavebatch-submit-'));
-        try {
-          // Not named after the display name: that is the user's text and may hold a '/'.
-          const path = join(dir, 'requests.jsonl');
-          await writeFile(path, `${lines.join('\n')}\n`);
-          source = { fileName: (await client.uploadJsonl(path, displayName)).name };
-        } finally {
-          await rm(dir, { recursive: true, force: true });
-        }
-      }
-      const job = await client.createBatch({ model: options.model, displayName, source });
+      const job = await submitKeyedRequests(client, items, {
+        model: options.model,
+        requests: file,
+        ...(options.displayName === undefined ? {} : { displayName: options.displayName }),
+        transport: options.inline ? 'inline' : options.upload ? 'upload' : 'auto',
+      });
       printerFor(deps)(`${job.name}\n`);
     });
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { InlinedRequest } from '@google/genai';
-import { OneoffInputError } from './oneoff-options.js';
+import { OneoffInputError } from './errors.js';
 
 /** One request of a submit file, in REST wire form (`{contents, systemInstruction?, generationConfig?, ...}`). */
 export interface KeyedRequest {
@@ -94,6 +94,20 @@ export async function readSubmitFile(path: string): Promise<KeyedRequest[]> {
     );
   }
   if (items.length === 0) throw new OneoffInputError(`${path} holds no requests.`);
+  return keyedRequests(items);
+}
+
+/**
+ * Requests given by a program (`{key?, request}` or bare requests), checked as a submit file's are;
+ * each named `requests[<index>]` in messages.
+ */
+export function keyedRequestList(requests: readonly unknown[]): KeyedRequest[] {
+  if (requests.length === 0) throw new OneoffInputError('requests is empty: give at least one request.');
+  return keyedRequests(requests.map((value, index) => ({ value, where: `requests[${index}]` })));
+}
+
+/** Each item as a keyed request; missing keys become `request-<n>`, a repeated key is refused. */
+function keyedRequests(items: ReadonlyArray<{ value: unknown; where: string }>): KeyedRequest[] {
   const seen = new Set<string>();
   return items.map(({ value, where }, index) => {
     const keyed = toKeyed(value, where, index);

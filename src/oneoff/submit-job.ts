@@ -1,0 +1,110 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { BatchJobInfo, GeminiClient } from '../gemini/index.js';
+import { OneoffInputError } from './errors.js';
+import {
+  inlineObstacle,
+  keyedRequestList,
+  readSubmitFile,
+  toInputLine,
+  toSdkInlinedRequest,
+  type KeyedRequest,
+} from './requests.js';
+
+/** Below this many bytes of JSONL a job is sent inline: one call instead of an upload. */
+export const AUTO_INLINE_MAX_BYTES = 1024 * 1024;
+/** The API's limit on an inline batch create request. */
+export const INLINE_MAX_BYTES = 20 * 1024 * 1024;
+
+/** A GenerateContent request in the REST shape (`{contents, generationConfig?, systemInstruction?, …}`), camelCase. */
+export type SubmitRequestBody = { contents: unknown[] } & Record<string, unknown>;
+
+/** One request of a one-off job: with the key its result is found by, or bare (keyed `request-<n>`). */
+export type SubmitRequest = { key?: string; request: SubmitRequestBody } | SubmitRequestBody;
+
+/** What `submitJob` sends. */
+export interface SubmitJobOptions {
+  /** The model, e.g. `gemini-2.5-flash`. */
+  model: string;
+  /**
+   * A `.jsonl` file (one request a line) or a `.json` file (an array, or `{"requests": [...]}`), as
+   * `wavebatch submit` reads it; or the requests themselves.
+   */
+  requests: string | readonly SubmitRequest[];
+  /** Default `wavebatch-submit-<file name>`, or `wavebatch-submit` for requests given in code. */
+  displayName?: string;
+  /**
+   * `inline`: in the create call (up to 20 MB); `upload`: as a file first; `auto` (default): inline
+   * up to 1 MB of JSONL, unless a generationConfig field cannot be sent inline by the SDK.
+   */
+  transport?: 'auto' | 'inline' | 'upload';
+}
+
+/**
+ * Submits one batch job of the given requests (what `wavebatch submit` does) and returns it as
+ * created; nothing is sent when a request is malformed (OneoffInputError, naming where it is).
+ * Follow it with `client.getBatch(job.name)`, `client.cancelBatch(job.name)`.
+ */
+export async function submitJob(client: GeminiClient, options: SubmitJobOptions): Promise<BatchJobInfo> {
+  return submitKeyedRequests(client, await readJobRequests(options.requests), options);
+}
+
+/** The requests of a job, read from their file or checked as given, before any client is made. */
+export async function readJobRequests(requests: SubmitJobOptions['requests']): Promise<KeyedRequest[]> {
+  return typeof requests === 'string' ? readSubmitFile(requests) : keyedRequestList(requestArray(requests));
+}
+
+/** Sends requests already read (readJobRequests) as one batch job: inline or uploaded first. */
+export async function submitKeyedRequests(
+  client: GeminiClient,
+  items: KeyedRequest[],
+  options: SubmitJobOptions,
+): Promise<BatchJobInfo> {
+  const fromFile = typeof options.requests === 'string';
+  const transport = options.transport ?? 'auto';
+  const lines = items.map(toInputLine);
+  const bytes = lines.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
+  const obstacle = inlineObstacle(items);
+  if (transport === 'inline' && obstacle)
+    throw new OneoffInputError(
+      `${obstacle}; send the requests by upload (no --inline; transport 'upload' or 'auto') to keep them as they are.`,
+    );
+  const inline =
+    transport === 'inline' || (transport === 'auto' && !obstacle && bytes <= AUTO_INLINE_MAX_BYTES);
+  const what = fromFile ? String(options.requests) : 'The requests';
+  if (inline && bytes > INLINE_MAX_BYTES) {
+    throw new OneoffInputError(
+      `${what} ${fromFile ? 'is' : 'are'} ${bytes} bytes, above the ${INLINE_MAX_BYTES}-byte inline limit; ` +
+        `send ${fromFile ? 'it' : 'them'} by upload (no --inline; transport 'upload' or 'auto').`,
+    );
+  }
+  const displayName =
+    options.displayName ??
+    (fromFile
+      ? `wavebatch-submit-${basename(String(options.requests)).replace(/\.[^.]*$/, '')}`
+      : 'wavebatch-submit');
+  if (inline)
+    return client.createBatch({
+      model: options.model,
+      displayName,
+      source: { requests: items.map(toSdkInlinedRequest) },
+    });
+  const dir = await mkdtemp(join(tmpdir(), 'wavebatch-submit-'));
+  try {
+    // Not named after the display name: that is the user's text and may hold a '/'.
+    const path = join(dir, 'requests.jsonl');
+    await writeFile(path, `${lines.join('\n')}\n`);
+    const file = await client.uploadJsonl(path, displayName);
+    return await client.createBatch({ model: options.model, displayName, source: { fileName: file.name } });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A JavaScript caller is not stopped by the type: anything but an array or a path is refused by name. */
+function requestArray(requests: unknown): readonly unknown[] {
+  if (!Array.isArray(requests))
+    throw new OneoffInputError('requests must be a file path or an array of requests.');
+  return requests;
+}
