@@ -133,10 +133,16 @@ export interface RunSummary {
    * for the same work and the time saved (an estimate); null otherwise.
    */
   batchOnly: BatchOnlyComparison | null;
+  /**
+   * How the run ended, as its row in the runs table says: `finished`; `interrupted` (its signal
+   * aborted: run again to go on); `incomplete` (a `run-once` pass that left work, or records held by
+   * `max_cost`). A run that fails throws instead.
+   */
+  outcome: Exclude<RunOutcome, 'failed'>;
 }
 
 /** A run's figures before its end: its tokens and cost are read from the inference log when it ends. */
-type RunProgress = Omit<RunSummary, 'inputTokens' | 'outputTokens' | 'costUsd'>;
+type RunProgress = Omit<RunSummary, 'inputTokens' | 'outputTokens' | 'costUsd' | 'outcome'>;
 
 /**
  * The run loop: reconcile the remote side (intents, unwatched jobs), service active batch jobs (poll,
@@ -328,7 +334,7 @@ export class BatchRunner {
   /** Runs `work` as one row of the runs table: started, then finished with its outcome and totals. */
   private async logged(
     mode: string,
-    work: (started: number) => Promise<{ summary: RunProgress; outcome: RunOutcome }>,
+    work: (started: number) => Promise<{ summary: RunProgress; outcome: Exclude<RunOutcome, 'failed'> }>,
   ): Promise<RunSummary> {
     const { clock, store } = this.options;
     const started = clock.now();
@@ -339,7 +345,7 @@ export class BatchRunner {
     this.orphansCancelled = 0;
     this.tally.reset();
     this.emit({ type: 'run-started', runId, mode, at: started });
-    let result: { summary: RunProgress; outcome: RunOutcome };
+    let result: { summary: RunProgress; outcome: Exclude<RunOutcome, 'failed'> };
     try {
       result = await work(started);
     } catch (error) {
@@ -348,7 +354,8 @@ export class BatchRunner {
       await this.finish(runId, mode, 'failed', await this.summarize(started), message).catch(() => undefined);
       throw error;
     }
-    return this.finish(runId, mode, result.outcome, result.summary, null);
+    const totals = await this.finish(runId, mode, result.outcome, result.summary, null);
+    return { ...totals, outcome: result.outcome };
   }
 
   private async finish(
@@ -357,7 +364,7 @@ export class BatchRunner {
     outcome: RunOutcome,
     summary: RunProgress,
     error: string | null,
-  ): Promise<RunSummary> {
+  ): Promise<Omit<RunSummary, 'outcome'>> {
     const { store, clock } = this.options;
     const usage = await store.runUsage(runId);
     await store.finishRun(runId, {

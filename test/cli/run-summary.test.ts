@@ -21,6 +21,7 @@ const summary: RunSummary = {
     batch: { done: 9_345, attempts: 9_400, costUsd: 0.017138 },
   },
   batchOnly: null,
+  outcome: 'finished',
 };
 
 // The closing summary counts as status and the log do: thousands separated.

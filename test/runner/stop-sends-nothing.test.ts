@@ -35,7 +35,7 @@ describe('a run whose signal aborts', () => {
     const summary = await runWorkload(await emulatedConfig(workload.configPath, emulator), {
       signal: stop.signal,
     });
-    expect(summary).toMatchObject({ jobsSubmitted: 0, finished: false });
+    expect(summary).toMatchObject({ jobsSubmitted: 0, finished: false, outcome: 'interrupted' });
     expect(summary.counts).toMatchObject({ total: 6, ready: 3, blocked: 3, in_flight: 0 });
     expect(await remoteJobs()).toEqual([]);
   });
@@ -51,12 +51,13 @@ describe('a run whose signal aborts', () => {
         if (event.type === 'job-processed') stop.abort();
       },
     });
-    expect(first.finished).toBe(false);
+    // The summary says why it is not finished: the signal, not a cap or a pass that left work.
+    expect(first).toMatchObject({ finished: false, outcome: 'interrupted' });
     // The first round's job came back and was applied; the second round (the pages 2) never went.
     expect(first.counts).toMatchObject({ done: 3, ready: 3, in_flight: 0 });
     expect(await remoteJobs()).toHaveLength(1);
     const second = await runWorkload(config);
-    expect(second).toMatchObject({ finished: true });
+    expect(second).toMatchObject({ finished: true, outcome: 'finished' });
     expect(emulator.ledger.entries()).toHaveLength(6);
   });
 });
