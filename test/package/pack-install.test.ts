@@ -78,7 +78,7 @@ describe('the packed npm tarball, installed into a fresh project', () => {
 
     writeFileSync(
       join(project, 'typed.ts'),
-      `import { defineWorkload, runWorkload, MissingApiKeyError, type RunSummary, type SourceRecord, type WorkloadStatus, type StoredRecord, type LaneFigures, type WorkloadEstimate, type RunnerEventListener, type FaultPlan } from 'wavebatch';
+      `import { defineWorkload, runWorkload, submitJob, ConfigError, GeminiApiError, MissingApiKeyError, type BatchJobInfo, type ConfigErrorCode, type GeminiClient, type GeminiClientOptions, type GeminiErrorCode, type RunSummary, type SourceRecord, type WorkloadStatus, type StoredRecord, type LaneFigures, type WorkloadEstimate, type RunnerEventListener, type FaultPlan } from 'wavebatch';
 const config = defineWorkload({ name: 'typed', source: { type: 'jsonl', path: 'rows.jsonl' }, prompt: { name: 'p', version: 'v1' }, model: { name: 'gemini-2.5-flash' } });
 export const fromFunction = defineWorkload({ name: 'typed-fn', source: { type: 'function', records: async function* () { yield { id: 'solo-1', vars: { text: 'a' } }; } }, prompt: { name: 'p', version: 'v1' }, model: { name: 'gemini-2.5-flash' } });
 export const summary: Promise<RunSummary> = runWorkload('wavebatch.yaml');
@@ -86,6 +86,12 @@ export const name: string = config.name;
 export const record: SourceRecord = { id: 'solo-2', chainId: 'book' };
 export type Named = [WorkloadStatus, StoredRecord, LaneFigures, WorkloadEstimate, RunnerEventListener, FaultPlan];
 export const missingKey = (error: unknown): boolean => error instanceof MissingApiKeyError;
+export const inCode: Promise<RunSummary> = runWorkload(fromFunction, { signal: AbortSignal.timeout(1000) });
+export const outcome = async (): Promise<'finished' | 'interrupted' | 'incomplete'> => (await inCode).outcome;
+export const submitted = (client: GeminiClient): Promise<BatchJobInfo> => submitJob(client, { model: 'gemini-2.5-flash', requests: [{ contents: [{ parts: [{ text: 'Hi' }] }] }], transport: 'inline' });
+export const configProblem = (error: unknown): ConfigErrorCode | undefined => (error instanceof ConfigError ? error.code : undefined);
+export const apiProblem = (error: unknown): GeminiErrorCode | undefined => (GeminiApiError.isInstance(error) ? error.code : undefined);
+export const clientOptions: GeminiClientOptions = { apiKey: 'k', baseUrl: 'http://127.0.0.1:1' };
 `,
     );
     // The README's library example, as TypeScript: it spreads a loaded config with an optional
@@ -136,6 +142,64 @@ export const missingKey = (error: unknown): boolean => error instanceof MissingA
     expect(required.stdout.trim()).toBe(
       'defineWorkload:function loadConfig:function runWorkload:function WorkloadService:function WavebatchError:function',
     );
+  });
+
+  // A library must not print, exit or take the process's signals: the program below (the library
+  // section's, from the installed package) prints one line itself and nothing else may appear.
+  it('runs a workload defined in the program, stops it by its signal, resumes it and submits a one-off job, printing nothing itself', async () => {
+    mkdirSync(join(project, 'library-prompts/note'), { recursive: true });
+    writeFileSync(
+      join(project, 'library-prompts/note/v1.jinja'),
+      'Summarise note {{ record.n }}. {{ context }}\n',
+    );
+    writeFileSync(
+      join(project, 'in-code.mjs'),
+      `import { createGeminiClient, defineWorkload, runWorkload, startEmulator, submitJob, WorkloadService } from 'wavebatch';
+const signals = () => ['SIGINT', 'SIGTERM', 'exit', 'uncaughtException', 'unhandledRejection'].map((name) => process.listenerCount(name));
+const before = signals();
+const emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 20_000, seed: 4 });
+async function* notes() {
+  for (const n of [1, 2, 3]) yield { id: \`book/n\${n}\`, chainId: 'book', position: n, vars: { n }, media: [] };
+}
+const workload = defineWorkload({
+  name: 'in-code',
+  source: { type: 'function', records: notes },
+  prompt: { name: 'note', version: 'v1', dir: 'library-prompts' },
+  model: { name: 'gemini-2.5-flash' },
+  data_dir: 'in-code-state',
+  outputs: 'in-code-out',
+  execution: { poll_interval: 20 },
+  api: { base_url: emulator.url },
+});
+const stop = new AbortController();
+const first = await runWorkload(workload, { signal: stop.signal, onEvent: (event) => { if (event.type === 'record-done') stop.abort(); } });
+const second = await runWorkload(workload);
+const service = await WorkloadService.load(workload);
+const status = await service.status();
+await service.close();
+const client = createGeminiClient({ apiKey: 'in-code-key', baseUrl: emulator.url });
+const job = await submitJob(client, { model: 'gemini-2.5-flash', requests: [{ key: 'one', request: { contents: [{ parts: [{ text: 'Hi' }] }] } }] });
+const billed = emulator.ledger.entries().map((entry) => entry.key).sort();
+await emulator.close();
+console.log(JSON.stringify({ first: [first.outcome, first.counts.done], second: [second.outcome, second.counts.done], done: status.records.done, job: job.name.startsWith('batches/'), billed, signals: [before, signals()] }));
+`,
+    );
+    const ran = await exec(process.execPath, ['in-code.mjs'], project);
+    expect(ran.stderr).toBe('');
+    expect(ran.code).toBe(0);
+    expect(JSON.parse(ran.stdout)).toEqual({
+      first: ['interrupted', 1],
+      second: ['finished', 3],
+      done: 3,
+      job: true,
+      // The one-off job is billed when it ends, not yet: each record of the workload once.
+      billed: ['book/n1', 'book/n2', 'book/n3'],
+      signals: [
+        [0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 0],
+      ],
+    });
+    expect(existsSync(join(project, 'in-code-out/book/n3.json'))).toBe(true);
   });
 
   it('runs `wavebatch --help` from the installed compiled code, without the sources', async () => {
