@@ -146,6 +146,7 @@ export type { LineReadErrorCode } from './jsonl/errors.js';
 export { PromptError } from './prompts/errors.js';
 export type { PromptErrorCode } from './prompts/errors.js';
 export { GeminiApiError } from './gemini/errors.js';
+export { ClientApiKeyError } from './gemini/sdk-client.js';
 export type { GeminiErrorCode } from './gemini/errors.js';
 export { StoreError } from './store/errors.js';
 export {

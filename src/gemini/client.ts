@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
-  GoogleGenAI,
   type File as SdkFile,
   type Operation,
   type OperationFromAPIResponseParameters,
@@ -11,6 +10,7 @@ import {
 import { fromSdkBatchJob, fromWireBatch, type BatchJobInfo } from './batch-job.js';
 import { downloadGeneratedFile } from './file-download.js';
 import { registerApiKey } from './placeholder-key.js';
+import { sdkClient } from './sdk-client.js';
 import { GeminiApiError, toGeminiApiError, type ApiResource, type ErrorContext } from './errors.js';
 import { toGenerateContentConfig, toInlinedRequest, type ModelRequest } from './request.js';
 
@@ -106,9 +106,7 @@ export interface GenerateOptions {
 
 /** Builds a client on the official SDK. The key is only ever sent as a header and never echoed. */
 export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
-  // Whatever the API echoes of this key is redacted wherever it is stored or printed.
-  registerApiKey(options.apiKey);
-  const ai = new GoogleGenAI({
+  const ai = sdkClient({
     apiKey: options.apiKey,
     // SDK 3.x defaults to v1; the Batch API (batchGenerateContent, batches/*) is published under v1beta.
     apiVersion: GEMINI_API_VERSION,
@@ -117,6 +115,8 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
       ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
     },
   });
+  // Whatever the API echoes of this key is redacted wherever it is stored or printed.
+  registerApiKey(options.apiKey);
   const call = async <T>(
     operation: string,
     work: () => Promise<T>,

@@ -1,5 +1,6 @@
 export { BATCH_INPUT_MIME_TYPE, createGeminiClient } from './client.js';
 export { PLACEHOLDER_API_KEY } from './placeholder-key.js';
+export { ClientApiKeyError } from './sdk-client.js';
 export type {
   GeminiClient,
   GeminiClientOptions,
