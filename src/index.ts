@@ -1,8 +1,10 @@
 /**
  * wavebatch as a library. The usual entry points:
  * - `defineWorkload` / `loadConfig` to describe a workload,
- * - `runWorkload` to run it to completion (or `openWorkloadSession` for finer control),
+ * - `runWorkload` to run it (a path, a definition or a loaded config) until it is finished or its
+ *   signal aborts (or `openWorkloadSession` for finer control),
  * - `WorkloadService` to read and maintain a workload's state (status, records, failures, requeue),
+ * - `submitJob` (with `createGeminiClient`) for a one-off batch job, no workload,
  * - `startEmulator` for a local Gemini API in tests.
  */
 import type { WorkloadConfigInput } from './config/index.js';
