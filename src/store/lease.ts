@@ -25,10 +25,18 @@ export class RunLockedError extends WavebatchError {
   ) {
     const since = new Date(holder.acquiredAt).toISOString();
     const left = Math.max(0, Math.ceil((holder.expiresAt - now) / 1000));
+    // A program using the library can refuse itself (two runs at once, a session left open): telling
+    // it to wait for "another process", its own pid, sent it looking for a process that is not there.
+    const ownProcess = holder.pid === process.pid && holder.hostname === hostname();
     super(
-      `Another wavebatch process holds this workload's state store: \`${holder.purpose}\` (pid ${holder.pid} ` +
-        `on ${holder.hostname}, since ${since}). Wait for it to finish. If that process is gone, its lease is ` +
-        `taken over at once on the same host, otherwise when it expires (in ${left} s without a heartbeat).`,
+      ownProcess
+        ? `This process already holds this workload's state store: \`${holder.purpose}\` (pid ${holder.pid} ` +
+            `on ${holder.hostname}, since ${since}). ` +
+            'Another run or session of the workload in this program has not ended: wait for its runWorkload, ' +
+            'or close() its openWorkloadSession, before starting the next.'
+        : `Another wavebatch process holds this workload's state store: \`${holder.purpose}\` (pid ${holder.pid} ` +
+            `on ${holder.hostname}, since ${since}). Wait for it to finish. If that process is gone, its lease is ` +
+            `taken over at once on the same host, otherwise when it expires (in ${left} s without a heartbeat).`,
     );
     this.name = 'RunLockedError';
   }
