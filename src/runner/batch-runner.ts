@@ -276,7 +276,9 @@ export class BatchRunner {
     api.stopOn(signal);
     return this.logged('run', async (started) => {
       this.lastProgress = Number.NEGATIVE_INFINITY;
-      await this.prepare();
+      // Stopped in the sync, the store holds part of the source at most: nothing says it is finished.
+      if ((await this.prepare(signal)) === 'interrupted')
+        return { summary: { ...(await this.summarize(started)), finished: false }, outcome: 'interrupted' };
       try {
         for (;;) {
           const { quotaRetryDelayMs, heldByCost, cheapestHeldUsd } = await this.pass(signal);
@@ -404,9 +406,12 @@ export class BatchRunner {
     return totals;
   }
 
-  private async prepare(): Promise<void> {
+  /** Syncs and readies the run; 'interrupted' when `signal` aborted the sync (nothing more was done). */
+  private async prepare(signal?: AbortSignal): Promise<'ready' | 'interrupted'> {
     const { store, outputs, source } = this.options;
-    await syncWorkload(store, outputs, source, this.options.sourceFingerprint?.() ?? null, this.emit);
+    const fingerprint = this.options.sourceFingerprint?.() ?? null;
+    if ((await syncWorkload(store, outputs, source, fingerprint, this.emit, signal)) === 'interrupted')
+      return 'interrupted';
     if (this.options.redoStale)
       await redoStaleOutputs({
         ...this.options.redoStale,
@@ -424,6 +429,7 @@ export class BatchRunner {
         deepestChain: await store.longestRunnableChain(),
       };
     }
+    return 'ready';
   }
 
   /** Batch-only against what this run took, when an `auto` run finished with a synchronous lane's help. */

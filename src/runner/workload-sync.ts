@@ -15,6 +15,43 @@ export async function syncWorkload(
   source: () => AsyncIterable<WorkloadRecord>,
   fingerprint: string | null,
   emit: RunnerEventListener,
+  signal?: AbortSignal,
+): Promise<'synced' | 'interrupted'> {
+  try {
+    await syncAll(store, outputs, signal ? () => untilAborted(source(), signal) : source, fingerprint, emit);
+    return 'synced';
+  } catch (error) {
+    // As a crash mid-sync: what was read is stored, nothing is dropped (a pass cut short drops
+    // nothing) and no fingerprint vouches for it, so the next run reads the whole source again.
+    if (error instanceof SyncInterrupted) return 'interrupted';
+    throw error;
+  }
+}
+
+/** Raised inside the source's iteration when the run's signal aborts, to end the pass there. */
+class SyncInterrupted extends Error {}
+
+/**
+ * The source's records until `signal` aborts: a run asked to stop during the sync of a large (or
+ * slow) source read all of it first, minutes for millions of records, before it could return.
+ */
+async function* untilAborted(
+  records: AsyncIterable<WorkloadRecord>,
+  signal: AbortSignal,
+): AsyncIterable<WorkloadRecord> {
+  if (signal.aborted) throw new SyncInterrupted();
+  for await (const record of records) {
+    if (signal.aborted) throw new SyncInterrupted();
+    yield record;
+  }
+}
+
+async function syncAll(
+  store: WorkloadStore,
+  outputs: OutputSink,
+  source: () => AsyncIterable<WorkloadRecord>,
+  fingerprint: string | null,
+  emit: RunnerEventListener,
 ): Promise<void> {
   const unchanged = fingerprint !== null && fingerprint === (await store.syncedSourceFingerprint());
   // Before the sync: a record claimed by a process that is gone is ready again, so the sync drops it

@@ -1,8 +1,10 @@
-import { rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { createGeminiClient } from '../../src/gemini/index.js';
-import { runWorkload } from '../../src/index.js';
+import { defineWorkload, runWorkload, type WorkloadRecord } from '../../src/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { emulatedConfig } from '../fixtures/session.js';
 
@@ -27,17 +29,58 @@ describe('a run whose signal aborts', () => {
     return names;
   };
 
-  it('before it starts: syncs, sends nothing, and says it was interrupted', async () => {
+  it('before it starts: reads nothing, sends nothing, says it was interrupted; the next run does it all', async () => {
     const workload = writeCatalogWorkload({ books: 3, pages: 2 });
     root = workload.root;
+    const config = await emulatedConfig(workload.configPath, emulator);
     const stop = new AbortController();
     stop.abort();
-    const summary = await runWorkload(await emulatedConfig(workload.configPath, emulator), {
-      signal: stop.signal,
-    });
+    const summary = await runWorkload(config, { signal: stop.signal });
     expect(summary).toMatchObject({ jobsSubmitted: 0, finished: false, outcome: 'interrupted' });
-    expect(summary.counts).toMatchObject({ total: 6, ready: 3, blocked: 3, in_flight: 0 });
+    expect(summary.counts).toMatchObject({ total: 0, in_flight: 0 });
     expect(await remoteJobs()).toEqual([]);
+    expect(await runWorkload(config)).toMatchObject({ outcome: 'finished', counts: { done: 6, total: 6 } });
+    expect(emulator.ledger.entries()).toHaveLength(6);
+  });
+
+  // The sync read the whole source before the signal was looked at: a run stopped while syncing
+  // millions of records (or a slow source) returned only minutes later.
+  it('during the sync: stops reading the source there, and the next run syncs it all and sends each record once', async () => {
+    root = mkdtempSync(join(tmpdir(), 'wb-stop-sync-'));
+    mkdirSync(join(root, 'prompts', 'note'), { recursive: true });
+    writeFileSync(join(root, 'prompts', 'note', 'v1.jinja'), 'Summarise note {{ record.n }}.\n');
+    const stop = new AbortController();
+    let read = 0;
+    async function* notes(): AsyncIterable<WorkloadRecord> {
+      for (let n = 1; n <= 40; n++) {
+        read++;
+        // The program stops the run while its source is being read.
+        if (n === 5) stop.abort();
+        yield { id: `notes/n${n}`, chainId: `c${n % 4}`, position: n, vars: { n }, media: [] };
+      }
+    }
+    const workload = defineWorkload({
+      name: 'stop-in-sync',
+      source: { type: 'function', records: notes },
+      prompt: { name: 'note', version: 'v1', dir: join(root, 'prompts') },
+      model: { name: 'gemini-2.5-flash' },
+      data_dir: join(root, '.wavebatch'),
+      outputs: join(root, 'out'),
+      execution: { poll_interval: 20 },
+      api: { base_url: emulator.url },
+    });
+    const first = await runWorkload(workload, { signal: stop.signal });
+    expect(first).toMatchObject({ outcome: 'interrupted', jobsSubmitted: 0 });
+    expect(read).toBeLessThan(10);
+    expect(await remoteJobs()).toEqual([]);
+
+    read = 0;
+    const second = await runWorkload(workload);
+    expect(second).toMatchObject({ outcome: 'finished', counts: { done: 40, total: 40 } });
+    expect(read).toBe(40);
+    const billed = emulator.ledger.entries().map((entry) => entry.key);
+    expect(billed).toHaveLength(40);
+    expect(new Set(billed).size).toBe(40);
   });
 
   it('mid-run: the jobs already out are kept, no new one is created, and the next run finishes', async () => {
