@@ -12,13 +12,19 @@ export class ExportTargetError extends WavebatchError {
 /**
  * Raised when `WorkloadService.open` is given something other than a loaded config (a path, or a
  * `defineWorkload` object): it opens synchronously, so it cannot load a file itself;
- * `WorkloadService.load(path)` does. Without this check a path failed deep inside with a TypeError.
+ * `WorkloadService.load(path or definition)` does. Without this check a path failed deep inside with a TypeError.
  */
 export class ConfigNotLoadedError extends WavebatchError {
   readonly code = 'CONFIG_NOT_LOADED';
   constructor(given: unknown) {
     const what = kindOf(given);
-    const path = typeof given === 'string' ? JSON.stringify(given) : 'path';
+    // A definition object is loaded by the same calls, now that they take one: name it so.
+    const path =
+      typeof given === 'string'
+        ? JSON.stringify(given)
+        : typeof given === 'object' && given !== null
+          ? 'definition'
+          : 'path';
     super(
       `WorkloadService.open takes a loaded config, got ${what}: use \`await WorkloadService.load(${path})\`, ` +
         `or \`WorkloadService.open(await loadConfig(${path}))\`.`,

@@ -35,6 +35,10 @@ describe('WorkloadService given a config path', () => {
       model: { name: 'gemini-2.5-flash' },
     });
     expect(() => open(definition)).toThrow(/got an object with no configPath \(not loaded\)/);
+    // load takes the definition itself: the advice names it, not a path the program does not have.
+    expect(() => open(definition)).toThrow(
+      'use `await WorkloadService.load(definition)`, or `WorkloadService.open(await loadConfig(definition))`.',
+    );
   });
 
   it('load(path) loads the file as loadConfig does and opens the service', async () => {
