@@ -2,6 +2,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { WavebatchError } from '../errors.js';
 import { parseFieldConditions, type RecordSelection, type SelectionPlan } from '../service/index.js';
 import type { Questions } from './questions.js';
+import { counted } from '../quantities.js';
 
 /** More records than this redone by `--force` ask for confirmation (or `--yes`). */
 export const FORCE_CONFIRM_ABOVE = 20;
@@ -22,8 +23,8 @@ export class ForceConfirmationError extends WavebatchError {
   constructor(records: number, declined: boolean) {
     super(
       declined
-        ? `Nothing was sent: redoing ${records} records was not confirmed.`
-        : `--force would make ${records} existing outputs again; add --yes to confirm (or narrow the selection, or try --dry-run first).`,
+        ? `Nothing was sent: redoing ${counted(records, 'record')} was not confirmed.`
+        : `--force would make ${counted(records, 'existing output')} again; add --yes to confirm (or narrow the selection, or try --dry-run first).`,
     );
     this.name = 'ForceConfirmationError';
   }

@@ -10,6 +10,7 @@ import { runExitCode } from '../exit-codes.js';
 import { listenForStop } from '../graceful-stop.js';
 import { formatSummary, ProgressDisplay } from '../progress.js';
 import { schemaReference } from '../schema-reference.js';
+import { counted } from '../../quantities.js';
 
 const EXAMPLE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../examples/catalogs');
 /** Where an installed package's demo runs: a copy in the current folder, not inside node_modules. */
@@ -136,7 +137,7 @@ async function runDemo(keep: boolean): Promise<void> {
     process.exitCode = runExitCode(summary, stop.stoppedBy());
     const ledger = emulator.ledger.entries();
     process.stdout.write(`\n${formatSummary(summary, config.outputs)}\n`);
-    process.stdout.write(`emulator ledger: ${ledger.length} requests billed at batch price\n`);
+    process.stdout.write(`emulator ledger: ${counted(ledger.length, 'request')} billed at batch price\n`);
     const sample = join(config.outputs, 'MA/harvard/1901/page_002.json');
     process.stdout.write(
       `\nA page that received its predecessor's output as context: ${relative(process.cwd(), sample)}\n`,

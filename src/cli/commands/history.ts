@@ -223,7 +223,7 @@ export function describeEvent(event: StoredEvent): string {
     parts.push(`${event.inputTokens}/${event.outputTokens} tokens`, usd(event.costUsd));
     if (event.latencyMs !== null) parts.push(`${(event.latencyMs / 1000).toFixed(1)}s`);
   }
-  if (event.requests !== null && event.kind === 'job') parts.push(`${event.requests} requests`);
+  if (event.requests !== null && event.kind === 'job') parts.push(counted(event.requests, 'request'));
   if (event.cause) parts.push(`[${event.cause}]`);
   if (event.message) parts.push(printable(event.message.replace(/\s+/g, ' ')));
   return parts.join('  ');
@@ -237,13 +237,13 @@ function describeRun(run: RunRow): string {
     const usage = run.usage;
     // A killed run never wrote its totals: what it was billed is still in the inference log.
     if (!usage || usage.requests === 0) return `${head}  ${state}`;
-    return `${head}  ${state}  ${usage.requests} requests  ${usage.inputTokens}/${usage.outputTokens} tokens  ${usd(usage.costUsd)}`;
+    return `${head}  ${state}  ${counted(usage.requests, 'request')}  ${usage.inputTokens}/${usage.outputTokens} tokens  ${usd(usage.costUsd)}`;
   }
   const c = totals.counts;
   const seconds = run.finishedAt ? (Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000 : 0;
   return (
     `${head}  ${totals.outcome.padEnd(11)}  ${seconds.toFixed(1)}s  ` +
-    `${c.done ?? 0}/${c.total ?? 0} done, ${c.dead ?? 0} dead  ${totals.jobsSubmitted} jobs  ${totals.requests} requests  ` +
+    `${c.done ?? 0}/${c.total ?? 0} done, ${c.dead ?? 0} dead  ${counted(totals.jobsSubmitted, 'job')}  ${counted(totals.requests, 'request')}  ` +
     `${totals.inputTokens}/${totals.outputTokens} tokens  ${usd(totals.costUsd)}` +
     (totals.lanes.length > 0 ? `  ${totals.lanes.join(',')}` : '') +
     (totals.error ? `  error: ${printable(totals.error)}` : '')
