@@ -204,7 +204,7 @@ export interface RecordAttempt {
 
 /** Which failures `listFailures` returns. */
 export interface FailureFilter {
-  /** Only the final failures of records still dead. */
+  /** Only the failure that last dead-lettered each record still dead. */
   deadOnly?: boolean;
   recordId?: string;
   limit?: number;

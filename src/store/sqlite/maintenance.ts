@@ -3,12 +3,19 @@ import type { FailureFilter, FailureRow } from '../store.js';
 import { writeTransaction } from './database.js';
 import { toFailureRow, type FailureDbRow } from './rows.js';
 
-/** Logged failures in order: optionally only one record's, or only the final ones of records still dead. */
+/**
+ * Logged failures in order: optionally only one record's, or only the failure that last
+ * dead-lettered each record still dead. A record requeued and dead again has a final failure per
+ * death; the earlier ones stay in the history but are not why it is dead now.
+ */
 export function listFailures(db: Database.Database, filter: FailureFilter): FailureRow[] {
   const conditions: string[] = [];
   const values: Array<string | number> = [];
   if (filter.deadOnly)
-    conditions.push(`final = 1 AND record_id IN (SELECT id FROM records WHERE status = 'dead')`);
+    conditions.push(
+      `id IN (SELECT MAX(id) FROM failures WHERE final = 1 GROUP BY record_id)
+       AND record_id IN (SELECT id FROM records WHERE status = 'dead')`,
+    );
   if (filter.recordId !== undefined) {
     conditions.push('record_id = ?');
     values.push(filter.recordId);
