@@ -22,6 +22,12 @@ export const FAILURE_CSV_COLUMNS = [
   'requestId',
 ] as const satisfies ReadonlyArray<keyof FailureRow>;
 
+/**
+ * `final` as `true`/`false`, as the JSON says it: csv-stringify's default wrote 1 for true and
+ * nothing at all for false.
+ */
+const CSV_OPTIONS = { cast: { boolean: (value: boolean) => String(value) } };
+
 /** Writes failures as CSV (with a header) or JSON Lines, waiting on backpressure; returns how many. */
 export async function writeFailures(
   rows: Iterable<FailureRow>,
@@ -37,7 +43,7 @@ export async function writeFailures(
       out,
       format === 'jsonl'
         ? `${JSON.stringify(row)}\n`
-        : stringify([FAILURE_CSV_COLUMNS.map((column) => row[column])]),
+        : stringify([FAILURE_CSV_COLUMNS.map((column) => row[column])], CSV_OPTIONS),
     );
     count++;
   }
