@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { ScaffoldExistsError } from './errors.js';
 import type { ScaffoldFile } from './scaffold-file.js';
 import { makeFolder } from '../make-folder.js';
+import { writingTo } from '../unwritable-path.js';
 
 /**
  * Writes the files under `folder`. Every path is checked before the first write, so a refusal
@@ -25,10 +26,13 @@ export async function writeScaffold(
     toWrite.push(file);
   }
   if (existing.length > 0) throw new ScaffoldExistsError(folder, existing);
-  for (const file of toWrite) {
-    const path = join(folder, file.path);
-    await makeFolder(dirname(path));
-    await writeFile(path, file.content);
-  }
+  // A folder the user named that cannot be made or written is input (exit 2), as an export's -o is.
+  await writingTo(folder, async () => {
+    for (const file of toWrite) {
+      const path = join(folder, file.path);
+      await makeFolder(dirname(path));
+      await writeFile(path, file.content);
+    }
+  });
   return toWrite.map((file) => file.path);
 }

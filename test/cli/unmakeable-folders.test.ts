@@ -19,7 +19,9 @@ describe('a command told to write into a folder that cannot be made', () => {
       const timer = setTimeout(() => run.child.kill('SIGKILL'), BOUND_MS);
       const result = await run.result.finally(() => clearTimeout(timer));
       expect(result.code, `${result.stderr} (killed after ${BOUND_MS} ms: spinning)`).not.toBeNull();
-      expect(result.code).not.toBe(0);
+      // A path the user gave that cannot be written is input, exit 2, as an export's -o is.
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('error [INPUT_PATH_UNWRITABLE]: Cannot write to /proc/x');
       expect(result.stderr).toContain("mkdir '/proc/x");
     },
     BOUND_MS + 10_000,

@@ -17,7 +17,8 @@ import {
 } from './oneoff-options.js';
 import { WavebatchError } from '../../errors.js';
 import { redact } from '../../secrets/redact.js';
-import { makeFolder } from '../../make-folder.js';
+import { checkFolderMakeable, makeFolder } from '../../make-folder.js';
+import { writingTo } from '../../unwritable-path.js';
 import { printable } from '../../printable.js';
 import { counted } from '../../quantities.js';
 
@@ -73,7 +74,12 @@ export function fetchCommand(deps: OneoffDeps = {}): Command {
       const client = clientFor(options, deps);
       const print = printerFor(deps);
       const out = resolve(options.out);
-      await makeFolder(out);
+      // Made and probed before any job is asked for: a --out that cannot be written is the user's
+      // input (exit 2), found before a download is paid for in time.
+      await writingTo(options.out, async () => {
+        await makeFolder(out);
+        await checkFolderMakeable(join(out, '.wavebatch-fetch-probe'));
+      });
       if (options.allPending) {
         let waiting = 0;
         const strange: string[] = [];
