@@ -101,15 +101,26 @@ export async function resolveConfig(parsed: ParsedConfig, context: ResolveContex
     }
   }
 
+  const writtenFolders: Array<readonly [string, readonly PropertyKey[]]> = [
+    [parsed.data_dir, ['data_dir']],
+    [outputs.path, outputs.key],
+    ...(written ? [[written.path, ['outputs', 'assemble', 'path']] as const] : []),
+  ];
+  // `outputs: prompts` was accepted: every output and the state store landed among the templates,
+  // where a record id like `page/v2` wrote beside the prompt version of the same name.
+  const promptDir = absolute(parsed.prompt.dir);
+  for (const [path, key] of writtenFolders)
+    if (isInside(absolute(path), promptDir))
+      report(
+        'CONFIG_INVALID',
+        [...key],
+        `"${path}" is inside the prompt folder ${promptDir} (prompt.dir), which holds the templates; name a folder outside it`,
+      );
+
   if (source.type === 'directory') {
     // The sync reads every visible folder of the dataset: an output, an assembled document or a run
     // report written inside it came back as a page of the next sync (`1901.md` is page 1901), a new
     // record sent and billed, its own output then read as another.
-    const writtenFolders: Array<readonly [string, readonly PropertyKey[]]> = [
-      [parsed.data_dir, ['data_dir']],
-      [outputs.path, outputs.key],
-      ...(written ? [[written.path, ['outputs', 'assemble', 'path']] as const] : []),
-    ];
     for (const [path, key] of writtenFolders)
       if (readBySync(absolute(path), source.path))
         report(

@@ -71,12 +71,24 @@ const deadline = z
     return z.NEVER;
   });
 
+/** Google's cap on a project's batch jobs queued or running at once, the same in every usage tier (rate-limits page). */
+const GOOGLE_CONCURRENT_BATCH_JOBS = 100;
+/** `execution.sync_concurrency` at most: generous, as Google caps requests per minute, not in flight. */
+const SYNC_CONCURRENCY_MAX = 10_000;
+/** `execution.give_up_after` at most: 7 days. */
+const GIVE_UP_AFTER_MAX_MS = 7 * 86_400_000;
+
 const executionSchema = z
   .strictObject({
     max_retries: wholeNumber(0)
       .default(3)
       .describe('attempts after the first, per record, before it is dead-lettered'),
-    max_concurrent_jobs: wholeNumber(1).default(10).describe('batch jobs in flight at once'),
+    // Above Google's cap (checked with limits: below) a job past it would only wait for a slot.
+    max_concurrent_jobs: wholeNumber(1)
+      .default(10)
+      .describe(
+        `batch jobs in flight at once; at most ${GOOGLE_CONCURRENT_BATCH_JOBS} (Google's cap in every usage tier), or limits.batch_concurrent_jobs when set`,
+      ),
     max_requests_per_job: wholeNumber(1).default(1000).describe('requests packed into one batch job'),
     records_per_request: wholeNumber(1)
       .max(100, { error: 'expected a whole number from 1 to 100' })
@@ -127,7 +139,9 @@ const executionSchema = z
     poll_interval: durationAtMost(86_400_000, '24h (a batch job expires 48 h after it is made)')
       .default(30_000)
       .describe('time between job status polls: ms, or "250ms" / "30s" / "5m" / "1h"; at most 24h'),
-    give_up_after: duration
+    // A run that has had no answer for a week is not waiting for an outage to end: its batch jobs
+    // expired days ago (48 h). A longer value is a slip of the unit (400d for 400s).
+    give_up_after: durationAtMost(GIVE_UP_AFTER_MAX_MS, '7d (a batch job expires 48 h after it is made)')
       .default(900_000)
       .describe(
         'a run stops (exit 1) once the API has given no answer at all (connection refused, DNS, timeouts) for this long; ' +
@@ -159,9 +173,17 @@ const executionSchema = z
         'which lane records go to: batch (Batch API jobs, half price, hours), flex (synchronous Flex tier, half price, minutes, may be shed), ' +
           'realtime (synchronous standard tier, full price, seconds), auto (per record, by chain depth, deadline and max_cost)',
       ),
+    // Google sets no cap on requests in flight, only per minute (at most 30,000 RPM in any tier);
+    // each one held here keeps its rendered request (inline media up to 4 MB) and a connection, so
+    // 100000 would exhaust memory and sockets long before the API said no.
     sync_concurrency: wholeNumber(1)
+      .max(SYNC_CONCURRENCY_MAX, {
+        error: `expected a whole number from 1 to ${SYNC_CONCURRENCY_MAX} (each request in flight holds its request and a connection)`,
+      })
       .default(32)
-      .describe('synchronous requests (flex, standard, priority) in flight at once, all lanes together'),
+      .describe(
+        `synchronous requests (flex, standard, priority) in flight at once, all lanes together; at most ${SYNC_CONCURRENCY_MAX}`,
+      ),
     deadline: deadline
       .optional()
       .describe(
@@ -305,6 +327,21 @@ export const configSchema = z
   .refine((config) => !(config.source && config.hooks?.source), {
     path: ['hooks', 'source'],
     error: 'give source or hooks.source, not both',
+  })
+  // tierCappedBatchCaps lowered a larger value without a word: 101 ran as 100.
+  .superRefine((config, context) => {
+    const most = config.limits.batchConcurrentJobs ?? GOOGLE_CONCURRENT_BATCH_JOBS;
+    const jobs = config.execution.max_concurrent_jobs;
+    if (jobs > most)
+      context.addIssue({
+        code: 'custom',
+        path: ['execution', 'max_concurrent_jobs'],
+        input: jobs,
+        message:
+          config.limits.batchConcurrentJobs === undefined
+            ? `expected a whole number from 1 to ${most} (Google's cap on batch jobs queued or running at once, in every usage tier; a project with a higher one sets limits.batch_concurrent_jobs)`
+            : `expected a whole number from 1 to ${most} (limits.batch_concurrent_jobs)`,
+      });
   });
 
 function hasKey(value: unknown, key: string): boolean {

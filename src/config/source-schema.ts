@@ -34,6 +34,13 @@ const levelFilter = z.union(
       })
       .refine((range) => range.min !== undefined || range.max !== undefined, {
         error: 'a range needs min, max or both',
+      })
+      // A range with nothing in it selected no folder: the source yielded no record, without a word.
+      .refine((range) => range.min === undefined || range.max === undefined || range.min <= range.max, {
+        error: (issue) => {
+          const { min, max } = issue.input as { min: number; max: number };
+          return `min ${min} is above max ${max}: the range holds no value and would select nothing; expected min <= max`;
+        },
       }),
   ],
   { error: 'expected a list of values or a range { min, max }' },
