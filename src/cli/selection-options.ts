@@ -79,7 +79,7 @@ export async function confirmRedo(
   if (!ask) throw new ForceConfirmationError(records, false);
   const questions = ask();
   try {
-    const answer = await questions.ask(`Make ${records} existing outputs again? (y/N)`, 'N');
+    const answer = await questions.ask(`Make ${counted(records, 'existing output')} again? (y/N)`, 'N');
     if (!/^y(es)?$/i.test(answer)) throw new ForceConfirmationError(records, true);
   } finally {
     questions.close();

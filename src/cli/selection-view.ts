@@ -10,7 +10,7 @@ export function formatSelection(plan: SelectionPlan, force: boolean): string {
   const lines = [
     `selection: ${counted(plan.matched, 'record')} matched${plan.limited ? ' (up to --limit)' : ''}; ` +
       `${count(plan.send.length)} to send in ${counted(plan.chains, 'chain')}` +
-      (plan.redo.length > 0 ? ` (${count(plan.redo.length)} done ones made again)` : ''),
+      (plan.redo.length > 0 ? ` (${counted(plan.redo.length, 'done one')} made again)` : ''),
   ];
   const left = [
     ...(plan.alreadyDone.length > 0

@@ -21,5 +21,30 @@ describe('wavebatch runs / log count one as one', () => {
     const log = await workload.cli(['log', '--kind', 'job']);
     expect(log.stdout).toMatch(/job\/submitted.* 1 request\b/);
     expect(log.stdout).not.toMatch(/\b1 requests\b/);
+
+    const redo = await workload.cli([
+      'run',
+      '--only',
+      workload.chains[0]?.[0] as string,
+      '--force',
+      '--dry-run',
+    ]);
+    expect(redo.code).toBe(0);
+    expect(redo.stdout + redo.stderr).toContain('1 to send in 1 chain (1 done one made again)');
+  });
+});
+
+describe('clear-failures counts one as one', () => {
+  const workload = useEmulatedWorkload({
+    emulator: { turnaroundMs: 1_000, seed: 6 },
+    workload: { books: 1, pages: 1, execution: { max_retries: 1, poll_interval: 20 } },
+  });
+
+  it('prints "cleared 1 failure entry"', async () => {
+    const record = workload.chains[0]?.[0] as string;
+    workload.emulator.setFaults({ byKey: { [record]: ['safety'] } });
+    expect((await workload.cli(['run'])).code).toBe(0);
+    const cleared = await workload.cli(['clear-failures', '--yes']);
+    expect(cleared.stdout).toBe('cleared 1 failure entry\n');
   });
 });
