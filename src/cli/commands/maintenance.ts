@@ -130,7 +130,9 @@ export function maintenanceCommands(): Command[] {
         return;
       }
       process.stdout.write(
-        options.json ? `${JSON.stringify({ cleared: count })}\n` : `cleared ${count} failure ${count === 1 ? 'entry' : 'entries'}\n`,
+        options.json
+          ? `${JSON.stringify({ cleared: count })}\n`
+          : `cleared ${count} failure ${count === 1 ? 'entry' : 'entries'}\n`,
       );
     });
 
