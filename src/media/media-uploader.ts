@@ -1,6 +1,12 @@
 import { basename } from 'node:path';
 import { systemClock } from '../clock.js';
-import { type FileReference, type GeminiClient, type RemoteFile } from '../gemini/index.js';
+import {
+  GeminiApiError,
+  payloadLimitOf,
+  type FileReference,
+  type GeminiClient,
+  type RemoteFile,
+} from '../gemini/index.js';
 import type { MediaFileCache, MediaFileRow } from '../store/store.js';
 import type { MediaInput } from '../workload/record.js';
 import { DEFAULT_EXPIRY_MARGIN_MS, decideCachedFile, FILE_LIFETIME_MS } from './cache-decision.js';
@@ -25,6 +31,8 @@ export interface MediaUploaderOptions {
   processingTimeoutMs?: number;
 }
 
+/** The Files API's documented limit on one file, as its docs word it. */
+const MAX_FILE_BYTES_TEXT = '2 GB';
 const DEFAULT_RECHECK_MS = 10 * 60_000;
 const DEFAULT_PROCESSING_TIMEOUT_MS = 5 * 60_000;
 
@@ -117,7 +125,11 @@ export class MediaUploader {
   ): Promise<MediaFileRow> {
     const { api, cache, now } = this.options;
     const displayName = `wb-media-${facts.sha256.slice(0, 16)}-${basename(media.path)}`.slice(0, 512);
-    const uploaded = await api.uploadFile(openedFileBlob(file, media.mimeType), media.mimeType, displayName);
+    const uploaded = await api
+      .uploadFile(openedFileBlob(file, media.mimeType), media.mimeType, displayName)
+      .catch((error: unknown) => {
+        throw refusedAsTooLarge(error, media.path, file.size) ?? error;
+      });
     // Written to in place while it was hashed or sent: the copy may not be the bytes of that hash.
     if (!sameFile(file, await file.handle.stat())) throw changedWhileRead(media.path);
     uriOf(uploaded, media.path);
@@ -181,6 +193,25 @@ function reference(row: MediaFileRow, facts: ContentFacts): FileReference {
     mimeType: row.mimeType,
     ...(estimated !== undefined ? { estimatedTokens: estimated } : {}),
   };
+}
+
+/**
+ * The API refused the upload as too large for one call (413, or its 400 "Request payload size exceeds
+ * the limit"): the same file is refused at every try, so it is the record's failure, not a passing one
+ * (read as passing, the record was skipped round after round and the run never ended).
+ */
+function refusedAsTooLarge(error: unknown, path: string, size: number): MediaInputError | undefined {
+  if (!GeminiApiError.isInstance(error) || error.code !== 'PAYLOAD_TOO_LARGE') return undefined;
+  const limit = payloadLimitOf(error);
+  return new MediaInputError(
+    'INPUT_MEDIA_TOO_LARGE',
+    path,
+    `Media file ${path} is ${size} bytes; the API refused its upload as too large (HTTP ${error.status ?? 413}, ${
+      limit === undefined
+        ? `the answer named no limit; Google's is ${MAX_FILE_BYTES_TEXT} per file`
+        : `limit ${limit} bytes`
+    }). Shrink or split it.`,
+  );
 }
 
 function changedWhileRead(path: string): MediaInputError {

@@ -3,6 +3,7 @@ import {
   buildModelRequest,
   estimateTokens,
   GeminiApiError,
+  MediaInputError,
   toBatchFileLine,
   type BuildModelRequestInput,
   type MediaUploads,
@@ -54,6 +55,8 @@ export interface GroupRequest {
 /** Raised when a record cannot become a request (missing context, a template error, a bad media file). */
 export class RecordRequestError extends WavebatchError {
   readonly code = 'RECORD_REQUEST';
+  /** The failure's cause as filed for the record: `too_large` when its input is over a limit, else `input_error`. */
+  readonly failureCause: 'input_error' | 'too_large';
   constructor(
     readonly recordId: string,
     message: string,
@@ -61,6 +64,10 @@ export class RecordRequestError extends WavebatchError {
   ) {
     super(message, options);
     this.name = 'RecordRequestError';
+    this.failureCause =
+      options?.cause instanceof MediaInputError && options.cause.code === 'INPUT_MEDIA_TOO_LARGE'
+        ? 'too_large'
+        : 'input_error';
   }
 }
 
@@ -427,11 +434,16 @@ export class RecordRequestBuilder {
   }
 }
 
-/** Network, quota and server errors, a bad key, an incomplete or slow upload; a rejected (400) or unprocessable file is the record's. */
+/** Network, quota and server errors, a bad key, an incomplete or slow upload; a rejected (400), too large (413) or unprocessable file is the record's. */
 function isTransientUploadFailure(error: unknown): boolean {
   // A file Google failed to process will fail again: that record is unbuildable, not the run.
   if (error instanceof MediaUploadError) return error.code !== 'MEDIA_PROCESSING_FAILED';
-  return GeminiApiError.isInstance(error) && error.code !== 'INVALID_ARGUMENT';
+  // A body too large is refused at every try too (the uploader names the file and its size).
+  return (
+    GeminiApiError.isInstance(error) &&
+    error.code !== 'INVALID_ARGUMENT' &&
+    error.code !== 'PAYLOAD_TOO_LARGE'
+  );
 }
 
 /** What a prompt sees of a record: its fields, and its id, chain and position. */

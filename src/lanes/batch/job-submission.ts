@@ -336,7 +336,7 @@ async function failUnbuildable(
   record: StoredRecord,
   error: RecordRequestError,
 ): Promise<void> {
-  await markForFailure(deps, record, 'input_error', error.message, error);
+  await markForFailure(deps, record, error.failureCause, error.message, error);
 }
 
 async function failOversized(

@@ -340,7 +340,7 @@ export class SyncLaneDriver {
           recordId: record.id,
           flight,
           attempt: record.attempts,
-          cause: 'input_error',
+          cause: error.failureCause,
           message: error.message,
           raw: null,
           retryable: false,
