@@ -88,4 +88,67 @@ describe('a batch job the API refuses as too large (413)', () => {
     },
     BOUND_MS + 20_000,
   );
+  it(
+    'with records_per_request, splits a grouped request refused alone into halves, down to the record too large alone',
+    async () => {
+      const emulator = await startEmulator({
+        timeScale: 3600,
+        turnaroundMs: 30_000,
+        seed: 43,
+        maxRequestBytes: LIMIT_BYTES,
+      });
+      try {
+        const workload = writeCatalogWorkload({
+          books: BOOKS,
+          pages: 1,
+          execution: {
+            max_retries: 1,
+            max_requests_per_job: BOOKS,
+            records_per_request: 4,
+            poll_interval: '1s',
+          },
+          extraYaml: `api:\n  base_url: ${emulator.url}`,
+        });
+        roots.push(workload.root);
+        writeFileSync(
+          join(workload.root, 'prompts', 'page', 'v1.jinja'),
+          '{% for r in records %}Item {{ r.id }}: transcribe page {{ r.page }} of {{ r.school }}.\n{% endfor %}',
+        );
+        writeFileSync(
+          join(workload.root, 'dataset', `${OVERSIZED}.txt`),
+          `${'Latin 101, Greek 102. '.repeat(400)}\n`,
+        );
+        const run = startCli(['run', '-c', workload.configPath], { env: ENV });
+        const timer = setTimeout(() => run.child.kill('SIGKILL'), BOUND_MS);
+        const result = await run.result.finally(() => clearTimeout(timer));
+        const output = `${result.stdout}\n${result.stderr}`;
+        expect(result.code, output).toBe(3);
+        expect(output).toContain('they go again in requests of at most 2 records each');
+        expect(output).toContain('they go again in requests of at most 1 record each');
+
+        const listed = await startCli(['failures', '-c', workload.configPath, '--json'], { env: ENV }).result;
+        expect(listed.code, listed.stderr).toBe(0);
+        const failures = JSON.parse(listed.stdout) as Array<{
+          recordId: string;
+          cause: string;
+          final: boolean;
+        }>;
+        // Only the oversized page failed, for good: its group's neighbours went on in smaller groups.
+        expect(failures.map(({ recordId, cause, final }) => ({ recordId, cause, final }))).toEqual([
+          { recordId: OVERSIZED, cause: 'too_large', final: true },
+        ]);
+
+        // Each done record is in exactly one billed request.
+        const billed = emulator.ledger
+          .entries()
+          .flatMap((entry) => [...entry.promptText.matchAll(/^Item (\S+):/gm)].map((match) => match[1]));
+        expect(billed.filter((id) => id === OVERSIZED)).toEqual([]);
+        expect(new Set(billed).size, 'each record billed once').toBe(billed.length);
+        expect(billed.length).toBe(BOOKS - 1);
+      } finally {
+        await emulator.close();
+      }
+    },
+    BOUND_MS + 20_000,
+  );
 });

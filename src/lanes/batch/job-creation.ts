@@ -365,8 +365,9 @@ function isTooLarge(error: unknown): boolean {
  * The API refused the job as too large for one call (413, on the create of inline requests or on the
  * upload of its JSONL): the same job would be refused at every try, smaller ones need not be. An
  * inline job's records go again as an uploaded file (a file is not held to a create's 20 MB); a file
- * job's, in uploaded files of half as many requests; a job of one request that is still too large is
- * dead-lettered alone, its size and the limit named. No attempt is counted for a split.
+ * job's, in uploaded files of half as many requests; a single grouped request's records, in groups of
+ * half as many; a request of one record that is still too large is dead-lettered alone, its size and
+ * the limit named. No attempt is counted for a split.
  */
 async function tooLargeJob(
   deps: JobCreationDeps,
@@ -391,6 +392,7 @@ async function tooLargeJob(
     });
     return { kind: 'split' };
   }
+  if (recordIds.length > 1) return halvedGroup({ ...deps, splits }, job, error, bytes, recordIds);
   const limit = payloadLimitOf(error);
   const message =
     `Request for ${recordIds.join(', ')} is too large for the API: ${bytes} bytes as a batch job's uploaded input, ` +
@@ -401,6 +403,27 @@ async function tooLargeJob(
     }) even alone. Shrink its inputs (its text, or its media).`;
   await failIntent(deps, job, error, { cause: 'too_large', message, maxRetries: 0 });
   return { kind: 'failed' };
+}
+
+/**
+ * One grouped request (`records_per_request`) refused as too large: its records go again in groups of
+ * half as many, each in a file of its own, down to a record alone; no attempt is counted.
+ */
+async function halvedGroup(
+  deps: JobCreationDeps & { splits: SplitPlan },
+  job: JobRow,
+  error: GeminiApiError,
+  bytes: number,
+  recordIds: readonly string[],
+): Promise<CreationOutcome> {
+  await deps.store.abandonJobIntent(job.id);
+  deps.splits.halveGroup(job.id, recordIds);
+  const half = Math.ceil(recordIds.length / 2);
+  deps.emit({
+    type: 'warning',
+    message: `The API refused job ${job.id} (1 request of ${recordIds.length} records, ${bytes} bytes uploaded) as too large (HTTP ${error.status ?? 413}): they go again in requests of at most ${half} record${half === 1 ? '' : 's'} each.`,
+  });
+  return { kind: 'split' };
 }
 
 /**

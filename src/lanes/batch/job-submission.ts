@@ -133,7 +133,7 @@ async function submitRound(
   // First pass sizes each request and keeps only the numbers; the bodies are rebuilt while writing,
   // so a round never holds a job's worth of inline images in memory.
   if (perRequest <= 1) for (const record of ready) await sizeRecord(deps, sizing, record);
-  else for (const group of formGroups(ready, perRequest)) await sizeGroup(deps, sizing, group);
+  else for (const group of groupsOf(deps, ready, perRequest)) await sizeGroup(deps, sizing, group);
   const { byId, candidates, hashes } = sizing;
 
   // The records of split jobs first (they waited longest), each cancelled job's together.
@@ -310,6 +310,34 @@ async function sizeGroup(deps: SubmissionDeps, sizing: Sizing, group: StoredReco
     bytes: built.bytes,
     ...(split ? { split } : {}),
   });
+}
+
+/**
+ * The grouped requests of `ready`: the records of a split job only with records of the same job, and
+ * no more to a request than its plan allows (a group refused as too large goes again in halves).
+ */
+function groupsOf(
+  deps: SubmissionDeps,
+  ready: readonly StoredRecord[],
+  perRequest: number,
+): StoredRecord[][] {
+  const free: StoredRecord[] = [];
+  const split = new Map<string, { size: number; records: StoredRecord[] }>();
+  for (const record of ready) {
+    const plan = deps.splits?.of(record.id);
+    if (!plan) {
+      free.push(record);
+      continue;
+    }
+    const size = plan.perRequest ?? perRequest;
+    const key = `${plan.group} ${size}`;
+    const planned = split.get(key) ?? { size, records: [] };
+    planned.records.push(record);
+    split.set(key, planned);
+  }
+  if (split.size === 0) return formGroups(ready, perRequest);
+  const groups = [...split.values()].flatMap(({ size, records }) => formGroups(records, size));
+  return [...groups, ...formGroups(free, perRequest)];
 }
 
 /** A media upload that failed for a passing reason: not the record's fault. */

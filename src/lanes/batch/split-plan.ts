@@ -6,6 +6,8 @@ export interface PlannedSplit {
   cap: number;
   /** Sent as an uploaded JSONL file even when small enough to go inline. */
   file?: boolean;
+  /** At most this many records to a grouped request (`records_per_request` when unset). */
+  perRequest?: number;
 }
 
 /**
@@ -36,6 +38,15 @@ export class SplitPlan {
   asFile(jobId: string, recordIds: readonly string[], requests: number): void {
     const cap = Math.max(1, requests);
     for (const id of recordIds) this.planned.set(id, { group: jobId, cap, file: true });
+  }
+
+  /**
+   * The `records` of one grouped request refused as too large: regrouped in requests of at most half
+   * as many records, each alone in an uploaded file (two halves in one job would be as large again).
+   */
+  halveGroup(jobId: string, recordIds: readonly string[]): void {
+    const perRequest = Math.max(1, Math.ceil(recordIds.length / 2));
+    for (const id of recordIds) this.planned.set(id, { group: jobId, cap: 1, file: true, perRequest });
   }
 
   /** How a ready record must be packed, or undefined when freely. */
