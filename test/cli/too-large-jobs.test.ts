@@ -151,4 +151,71 @@ describe('a batch job the API refuses as too large (413)', () => {
     },
     BOUND_MS + 20_000,
   );
+  it(
+    'killed right after a split, packs the records at full size again on the next run: refused once more, nothing billed twice',
+    async () => {
+      const emulator = await startEmulator({
+        timeScale: 3600,
+        turnaroundMs: 30_000,
+        seed: 47,
+        maxRequestBytes: LIMIT_BYTES,
+      });
+      const proxy = await startRecordingProxy(emulator.url);
+      try {
+        const workload = writeCatalogWorkload({
+          books: BOOKS,
+          pages: 1,
+          execution: { max_retries: 1, max_requests_per_job: BOOKS, poll_interval: '1s' },
+          extraYaml: `api:\n  base_url: ${proxy.url}`,
+        });
+        roots.push(workload.root);
+        writeFileSync(
+          join(workload.root, 'dataset', `${OVERSIZED}.txt`),
+          `${'Latin 101, Greek 102. '.repeat(400)}\n`,
+        );
+        // Killed as soon as it says it splits a refused job: the split plan dies with it.
+        const killed = startCli(['run', '-c', workload.configPath], { env: ENV });
+        let said = '';
+        killed.child.stderr?.on('data', (chunk: string) => {
+          said += chunk;
+          if (/as too large \(HTTP 413\)/.test(said)) killed.child.kill('SIGKILL');
+        });
+        const timer = setTimeout(() => killed.child.kill('SIGKILL'), BOUND_MS);
+        const end = await killed.result.finally(() => clearTimeout(timer));
+        expect(end.code, `killed after a split:\n${said}`).toBeNull();
+        expect(said).toMatch(/as too large \(HTTP 413\)/);
+        const refusedBefore = proxy.calls().filter((call) => call.status === 413).length;
+
+        const run = startCli(['run', '-c', workload.configPath], { env: ENV });
+        const bound = setTimeout(() => run.child.kill('SIGKILL'), BOUND_MS);
+        const result = await run.result.finally(() => clearTimeout(bound));
+        expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(3);
+        // The next run packed the refused records at full size again: refused once more, then split.
+        expect(result.stderr).toMatch(/as too large \(HTTP 413\)/);
+        expect(proxy.calls().filter((call) => call.status === 413).length).toBeGreaterThan(refusedBefore);
+
+        const listed = await startCli(['failures', '-c', workload.configPath, '--json'], { env: ENV }).result;
+        expect(listed.code, listed.stderr).toBe(0);
+        const failures = JSON.parse(listed.stdout) as Array<{
+          recordId: string;
+          cause: string;
+          final: boolean;
+        }>;
+        expect(failures.map(({ recordId, cause, final }) => ({ recordId, cause, final }))).toEqual([
+          { recordId: OVERSIZED, cause: 'too_large', final: true },
+        ]);
+        const billed = emulator.ledger.entries().map((entry) => entry.key ?? entry.promptText);
+        expect(new Set(billed).size, 'each record billed once').toBe(billed.length);
+        expect(billed.length).toBe(BOOKS - 1);
+        const names: string[] = [];
+        const api = createGeminiClient({ apiKey: ENV.GEMINI_API_KEY, baseUrl: emulator.url });
+        for await (const job of api.listBatches()) names.push(job.displayName ?? '');
+        expect(new Set(names).size).toBe(names.length);
+      } finally {
+        await proxy.close();
+        await emulator.close();
+      }
+    },
+    2 * BOUND_MS + 20_000,
+  );
 });

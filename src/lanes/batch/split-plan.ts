@@ -15,7 +15,9 @@ export interface PlannedSplit {
  * jobs cancelled under `stall_action: split`, and of jobs the API refused as too large (413). Each
  * goes only into a job with records of the same job. Kept in memory: a crash between the cancel (or
  * refusal) and the resubmission forgets the split, and the records are then packed as usual
- * (nothing is lost or sent twice, the jobs are just not smaller).
+ * (nothing is lost or sent twice, the jobs are just not smaller). For a refusal that costs one more
+ * refused call per halving already made, then the same splits: a split counts no attempt and a
+ * refused job bills nothing, so it cannot loop or bill twice (test/cli/too-large-jobs.test.ts).
  */
 export class SplitPlan {
   private readonly planned = new Map<string, PlannedSplit>();
