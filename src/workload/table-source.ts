@@ -6,6 +6,10 @@ import { mimeTypeOf } from './media-types.js';
 import type { MediaInput, RecordVars, WorkloadRecord } from './record.js';
 import { validateRecordId } from './record-id.js';
 import { csvRows, jsonArrayRows, jsonlRows, type TableRow } from './table-rows.js';
+import { nestedDeeperThan } from './json-depth.js';
+
+/** Levels of arrays and objects a field's value may nest: far beyond real data, far within the stack. */
+export const MAX_FIELD_NESTING = 512;
 
 /**
  * Streams the records of a JSONL / JSON / CSV source. Without `chain_field` every record is its own
@@ -36,7 +40,7 @@ export async function* tableRecords(config: TableSourceConfig): AsyncGenerator<W
       id,
       chainId,
       position,
-      vars: vars(row.fields, config),
+      vars: vars(row, config),
       media: await media(row, config, id, mediaRoot),
       origin: place(row),
     };
@@ -86,14 +90,22 @@ function numberField(row: TableRow, field: string): number {
 }
 
 /** Every field but the id and the media becomes a template variable; objects and lists as JSON text. */
-function vars(fields: Record<string, unknown>, config: TableSourceConfig): RecordVars {
+function vars(row: TableRow, config: TableSourceConfig): RecordVars {
   const result: RecordVars = {};
-  for (const [name, value] of Object.entries(fields)) {
+  for (const [name, value] of Object.entries(row.fields)) {
     if (name === config.id_field || name === config.media_field || value === undefined) continue;
-    result[name] =
-      value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
-        ? value
-        : JSON.stringify(value);
+    if (value === null || typeof value !== 'object') {
+      result[name] = value as string | number | boolean | null;
+      continue;
+    }
+    if (nestedDeeperThan(value, MAX_FIELD_NESTING))
+      throw new SourceError(
+        'SOURCE_FIELD_INVALID',
+        `${place(row)}: field ${JSON.stringify(name)} nests arrays or objects more than ${MAX_FIELD_NESTING} levels deep; ` +
+          'flatten it (no prompt needs more)',
+        fileAndLine(row),
+      );
+    result[name] = JSON.stringify(value);
   }
   return result;
 }
