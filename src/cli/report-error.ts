@@ -11,8 +11,12 @@ export function reportError(error: unknown): number {
       : null;
   const message = printable(redact(error instanceof Error ? error.message : String(error)));
   process.stderr.write(`error${code ? ` [${printable(code)}]` : ''}: ${message}\n`);
-  if (process.env.WAVEBATCH_DEBUG && error instanceof Error && error.stack)
+  if (process.env.WAVEBATCH_DEBUG && error instanceof Error && error.stack) {
     process.stderr.write(`${printable(redact(error.stack))}\n`);
+    // What a source function threw, where in the user's code.
+    if (error.cause instanceof Error && error.cause.stack)
+      process.stderr.write(`caused by: ${printable(redact(error.cause.stack))}\n`);
+  }
   const category = WavebatchError.isInstance(error)
     ? error.category
     : code

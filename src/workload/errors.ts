@@ -20,6 +20,8 @@ export type SourceErrorCode =
   | 'SOURCE_FIELD_INVALID'
   /** A source function yielded something that is not a record. */
   | 'SOURCE_INVALID_RECORD'
+  /** A source function threw (or is not an async generator). */
+  | 'SOURCE_FUNCTION_FAILED'
   /** A folder tree deeper than any dataset should be (a symbolic-link loop). */
   | 'SOURCE_TOO_DEEP'
   /** A record (a JSONL line, a CSV row, a whole JSON array file) above source.max_record_bytes. */
@@ -47,8 +49,13 @@ export class SourceError extends WavebatchError {
   readonly file?: string;
   readonly line?: number;
 
-  constructor(code: SourceErrorCode, message: string, where: { file?: string; line?: number } = {}) {
-    super(message);
+  /** `cause`: what the source threw, kept for WAVEBATCH_DEBUG's stack trace. */
+  constructor(
+    code: SourceErrorCode,
+    message: string,
+    where: { file?: string; line?: number; cause?: unknown } = {},
+  ) {
+    super(message, where.cause === undefined ? undefined : { cause: where.cause });
     this.name = 'SourceError';
     this.code = code;
     if (where.file !== undefined) this.file = where.file;

@@ -20,10 +20,36 @@ export async function* functionRecords(
     seenPerChain.set(chainId, position + 1);
     return position;
   };
-  for await (const record of records()) {
+  const produced = iterate(records, () => index);
+  for await (const record of produced) {
     index++;
     yield checkRecord(record as unknown, `the source function (record ${index})`, baseFolder, nextPosition);
   }
+}
+
+/** The function's records, whatever it throws told as SOURCE_FUNCTION_FAILED naming where it was. */
+async function* iterate(
+  records: () => AsyncIterable<SourceRecord>,
+  yielded: () => number,
+): AsyncGenerator<SourceRecord> {
+  try {
+    yield* records();
+  } catch (error) {
+    const after = yielded();
+    throw new SourceError(
+      'SOURCE_FUNCTION_FAILED',
+      `the source function failed ${after === 0 ? 'before its first record' : `after record ${after}`}: ` +
+        thrownMessage(error),
+      { cause: error },
+    );
+  }
+}
+
+/** The first line of what was thrown (anything can be), cut to 1,000 characters. */
+function thrownMessage(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const line = text.split('\n')[0] ?? '';
+  return line.length > 1000 ? `${line.slice(0, 1000)}… (${line.length} characters)` : line;
 }
 
 function checkRecord(

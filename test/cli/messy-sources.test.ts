@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../fixtures/cli.js';
 import { useEmulatedWorkload } from '../fixtures/emulated-workload.js';
 
 // Messy real data through the real CLI: each flaw ends in one named error line (exit 2), never a
@@ -43,5 +44,33 @@ describe('messy sources', () => {
     );
     const json = useTable('json', `[{"id":"a"},\n{"id":"b","tree":${deep}}]`);
     expect(await refused('SOURCE_FIELD_INVALID')).toContain(`${json}[1]: field "tree"`);
+  });
+
+  /** A wavebatch.ts beside the YAML config, the same workload with `body` as its source function. */
+  function functionConfig(body: string): string {
+    const path = join(workload.root, 'wavebatch.ts');
+    writeFileSync(
+      path,
+      `export default {
+  name: 'messy', data_dir: 'state-fn', outputs: 'out-fn',
+  source: { type: 'function', records: async function* () { ${body} } },
+  prompt: { dir: 'prompts', name: 'page', version: 'v1' },
+  model: { name: 'gemini-2.5-flash', response_schema_file: 'schema.json' },
+  execution: { poll_interval: 500 },
+  api: { base_url: '${workload.emulator.url}' },
+};
+`,
+    );
+    return path;
+  }
+
+  it('names a source function that throws, and after which record, instead of its bare message', async () => {
+    const configPath = functionConfig("yield { id: 'a' }; throw new Error('database is down\\n  at query');");
+    const run = await runCli(['run', '-c', configPath], { env: workload.env });
+    expect(run.stderr).toContain(
+      'error [SOURCE_FUNCTION_FAILED]: the source function failed after record 1: Error: database is down\n',
+    );
+    expect(run.code).toBe(2);
+    expect(workload.emulator.ledger.entries()).toEqual([]);
   });
 });
