@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { SourceError } from './errors.js';
 import type { MediaInput, RecordVars, SourceRecord, WorkloadRecord } from './record.js';
 import { validateRecordId } from './record-id.js';
@@ -24,8 +25,14 @@ export async function* functionRecords(
   for await (const record of produced) {
     index++;
     yield checkRecord(record as unknown, `the source function (record ${index})`, baseFolder, nextPosition);
+    // A generator whose records are ready at once (no I/O) never let the event loop run: Ctrl-C and
+    // SIGTERM went unheard, and one that never ends could only be killed (-9).
+    if (index % TURN_EVERY === 0) await nextTurn();
   }
 }
+
+/** Records yielded between two turns of the event loop. */
+const TURN_EVERY = 256;
 
 /** The function's records, whatever it throws told as SOURCE_FUNCTION_FAILED naming where it was. */
 async function* iterate(

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../fixtures/cli.js';
+import { runCli, startCli } from '../fixtures/cli.js';
 import { useEmulatedWorkload } from '../fixtures/emulated-workload.js';
 
 // Messy real data through the real CLI: each flaw ends in one named error line (exit 2), never a
@@ -73,4 +73,20 @@ describe('messy sources', () => {
     expect(run.code).toBe(2);
     expect(workload.emulator.ledger.entries()).toEqual([]);
   });
+
+  it('hears Ctrl-C while a source function that never ends is synced: the second one stops the run', async () => {
+    const configPath = functionConfig('for (let index = 0; ; index++) yield { id: `r${index}` };');
+    const running = startCli(['run', '-c', configPath], { env: workload.env });
+    // A run deaf to signals would sync for ever: killed outright past 20 s, it fails the test.
+    const deaf = setTimeout(() => running.child.kill('SIGKILL'), 20_000);
+    await running.stderrContains('started (run)');
+    running.child.kill('SIGINT');
+    await running.stderrContains('stopping after the current step');
+    running.child.kill('SIGINT');
+    const stopped = await running.result;
+    clearTimeout(deaf);
+    expect(stopped.code).toBe(130);
+    expect(stopped.stderr).toContain('SIGINT again: stopping now');
+    expect(workload.emulator.ledger.entries()).toEqual([]);
+  }, 30_000);
 });
