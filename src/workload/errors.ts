@@ -26,6 +26,8 @@ export type SourceErrorCode =
   | 'SOURCE_TOO_DEEP'
   /** A record (a JSONL line, a CSV row, a whole JSON array file) above source.max_record_bytes. */
   | 'SOURCE_RECORD_TOO_LARGE'
+  /** A source file was written to (or replaced) while the sync read it. */
+  | 'SOURCE_CHANGED'
   /** A source file holds bytes that are not UTF-8. */
   | 'SOURCE_INVALID_UTF8'
   /** Two records of one source have the same id. */

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { pipeline, Transform } from 'node:stream';
 import { parse, type Parser } from 'csv-parse';
@@ -19,13 +20,33 @@ export interface TableRow {
   line?: number;
 }
 
-/** Throws SOURCE_NOT_FOUND unless `path` is a file. */
-export async function requireFile(path: string): Promise<void> {
-  const found = await stat(path).catch(() => undefined);
+/** Throws SOURCE_NOT_FOUND unless `path` is a file; returns its stamp, to tell a change by. */
+export async function requireFile(path: string): Promise<BigIntStats> {
+  const found = await stat(path, { bigint: true }).catch(() => undefined);
   if (!found?.isFile())
     throw new SourceError('SOURCE_NOT_FOUND', `source file ${path} does not exist (source.path)`, {
       file: path,
     });
+  return found;
+}
+
+/**
+ * Throws SOURCE_CHANGED when the file is not the one `before` describes (size, modification time,
+ * inode): written to while it was read, its last record may have been read half written (a CSV
+ * row `c,12` of `c,123`) and sent as it was, or a replaced file's records mixed with the old one's.
+ */
+async function requireUnchanged(path: string, before: BigIntStats): Promise<void> {
+  const after = await stat(path, { bigint: true }).catch(() => undefined);
+  if (after && after.size === before.size && after.mtimeNs === before.mtimeNs && after.ino === before.ino)
+    return;
+  const now = after ? `${after.size} bytes now` : 'gone now';
+  throw new SourceError(
+    'SOURCE_CHANGED',
+    `${path} changed while it was read (${before.size} bytes when the read began, ${now}): ` +
+      'a record read half written would be taken for a whole one. Run again once the file is written ' +
+      '(write it elsewhere and rename it into place)',
+    { file: path },
+  );
 }
 
 /** The config key that bounds a record's size, named in every "too large" message. */
@@ -33,7 +54,7 @@ const LIMIT_KEY = 'source.max_record_bytes';
 
 /** JSON Lines, one line at a time; blank lines are skipped; a line above `maxBytes` is refused. */
 export async function* jsonlRows(path: string, maxBytes: number): AsyncGenerator<TableRow> {
-  await requireFile(path);
+  const before = await requireFile(path);
   for await (const { text, lineNumber: line } of sourceLines(path, maxBytes)) {
     let value: unknown;
     try {
@@ -56,6 +77,7 @@ export async function* jsonlRows(path: string, maxBytes: number): AsyncGenerator
       );
     yield { fields: value, file: path, where: `${path}:${line}`, line };
   }
+  await requireUnchanged(path, before);
 }
 
 /** The lines of a source file, with the line reader's errors told in source terms. */
@@ -89,8 +111,8 @@ function invalidUtf8(path: string, fault: Utf8Fault): SourceError {
 
 /** A top-level JSON array, read whole (large inputs belong in JSON Lines, which streams). */
 export async function* jsonArrayRows(path: string, maxBytes: number): AsyncGenerator<TableRow> {
-  await requireFile(path);
-  const size = (await stat(path)).size;
+  const before = await requireFile(path);
+  const size = Number(before.size);
   if (size > maxBytes)
     throw new SourceError(
       'SOURCE_RECORD_TOO_LARGE',
@@ -99,6 +121,7 @@ export async function* jsonArrayRows(path: string, maxBytes: number): AsyncGener
       { file: path },
     );
   const bytes = await readFile(path);
+  await requireUnchanged(path, before);
   if (!isUtf8(bytes)) {
     const byteOffset = invalidUtf8Offset(bytes);
     const line = 1 + bytes.subarray(0, byteOffset).filter((byte) => byte === 0x0a).length;
@@ -138,7 +161,7 @@ export async function* jsonArrayRows(path: string, maxBytes: number): AsyncGener
 
 /** CSV with a header row, streamed; every value is a string; a row above `maxBytes` characters is refused. */
 export async function* csvRows(path: string, maxBytes: number): AsyncGenerator<TableRow> {
-  await requireFile(path);
+  const before = await requireFile(path);
   const csv: Parser = parse({
     columns: (header: string[]) => distinctColumns(path, header, csv.info.lines),
     bom: true,
@@ -155,6 +178,7 @@ export async function* csvRows(path: string, maxBytes: number): AsyncGenerator<T
     }>) {
       yield { fields: record, file: path, where: `${path}:${info.lines}`, line: info.lines };
     }
+    await requireUnchanged(path, before);
   } catch (error) {
     if (error instanceof SourceError) throw error;
     const line = (error as { lines?: unknown }).lines;
