@@ -35,7 +35,7 @@ import {
 } from '../scheduler/index.js';
 import type { StoredRecord } from '../store/store.js';
 import { systemClock, type RunnerClock } from '../clock.js';
-import { mediaRootOf, openSource, type WorkloadRecord } from '../workload/index.js';
+import { mediaRootOf, openSource, RepeatFinder, type WorkloadRecord } from '../workload/index.js';
 
 /**
  * `wavebatch estimate`: what a workload will cost and take on each lane, before it runs. Streams the
@@ -154,7 +154,11 @@ export async function estimateWorkload(
   const sampleSize = Math.max(0, Math.floor(options.calibrate ?? 0));
   const sample: WorkloadRecord[] = [];
   let records = 0;
+  // A repeated id or position is refused as the run's sync refuses it: priced, it was a workload
+  // the run would never send.
+  const repeats = new RepeatFinder();
   for await (const record of openSource(config)) {
+    await repeats.check(record, () => openSource(config));
     const chain = chains.get(record.chainId);
     if (chain) {
       chain.length += 1;

@@ -11,6 +11,7 @@ import { tableRecords } from './table-source.js';
 
 export { RecordIdError, SourceError, type SourceErrorCode } from './errors.js';
 export { validateRecordId } from './record-id.js';
+export { RepeatFinder } from './repeats.js';
 export { sourceFingerprint } from './fingerprint.js';
 export { mimeTypeOf } from './media-types.js';
 export { mediaRootOf } from './media-root.js';

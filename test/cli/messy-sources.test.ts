@@ -12,13 +12,13 @@ describe('messy sources', () => {
   });
 
   /** Points the workload at a table source `rows.<type>` beside the config holding `content`. */
-  function useTable(type: 'jsonl' | 'json' | 'csv', content: string | Buffer): string {
+  function useTable(type: 'jsonl' | 'json' | 'csv', content: string | Buffer, more = ''): string {
     const { configPath } = workload;
     writeFileSync(
       configPath,
       readFileSync(configPath, 'utf8').replace(
         /source:\n( {2}.*\n)+/,
-        `source:\n  type: ${type}\n  path: rows.${type}\n`,
+        `source:\n  type: ${type}\n  path: rows.${type}\n${more}`,
       ),
     );
     const path = join(dirname(configPath), `rows.${type}`);
@@ -44,6 +44,23 @@ describe('messy sources', () => {
     );
     const json = useTable('json', `[{"id":"a"},\n{"id":"b","tree":${deep}}]`);
     expect(await refused('SOURCE_FIELD_INVALID')).toContain(`${json}[1]: field "tree"`);
+  });
+
+  it('estimate refuses a repeated id or chain position, naming both places, as run does', async () => {
+    const csv = useTable('csv', 'id,text\na,one\nb,two\na,three\n');
+    const repeatedId = `${csv} line 2 and ${csv} line 4 both have id "a"`;
+    expect((await workload.cli(['run', '--dry-run'])).stderr).toContain(repeatedId);
+    const estimate = await workload.cli(['estimate']);
+    expect(estimate.stderr).toContain(`error [SOURCE_DUPLICATE_ID]: ${repeatedId}`);
+    expect(estimate.code).toBe(2);
+
+    const rows = ['{"id":"p1","book":"x","page":1}', '{"id":"p2","book":"x","page":1}'];
+    const jsonl = useTable('jsonl', `${rows.join('\n')}\n`, '  chain_field: book\n  position_field: page\n');
+    const repeated = await workload.cli(['estimate']);
+    expect(repeated.stderr).toContain(
+      `error [SOURCE_DUPLICATE_POSITION]: ${jsonl} line 1 and ${jsonl} line 2 are both at position 1 of chain "x"`,
+    );
+    expect(repeated.code).toBe(2);
   });
 
   /** A wavebatch.ts beside the YAML config, the same workload with `body` as its source function. */

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { WorkloadRecord } from '../../workload/record.js';
 import type { SyncOptions, SyncSummary } from '../store.js';
-import { SourceError } from '../../workload/errors.js';
+import { duplicateIdError, duplicatePositionError } from '../../workload/repeats.js';
 import { writeTransaction } from './database.js';
 import { CLEAR_LOCATION } from './output-index.js';
 import { isRowidTaken, RowPlacement } from './row-placement.js';
@@ -155,9 +155,13 @@ async function syncPass(
   const writeChecked = (record: WorkloadRecord, at: string) => {
     const origin = record.origin ?? `record ${seen} of the source`;
     if (claimId.run(record.id, origin).changes === 0)
-      throw duplicateId(record, String(firstOfId.get(record.id)), origin);
+      throw duplicateIdError(record.id, String(firstOfId.get(record.id)), origin);
     if (claimPosition.run(record.chainId, record.position, origin).changes === 0)
-      throw duplicatePosition(record, String(firstAtPosition.get(record.chainId, record.position)), origin);
+      throw duplicatePositionError(
+        record,
+        String(firstAtPosition.get(record.chainId, record.position)),
+        origin,
+      );
     const row = existing.get(record.id) as { key: number; chainId: string; position: number } | undefined;
     // Bound by position: cheaper than by name, once per record of the source.
     const key =
@@ -300,22 +304,6 @@ class ChainRun {
 
 function isConstraint(error: unknown): boolean {
   return String((error as { code?: unknown } | null)?.code).startsWith('SQLITE_CONSTRAINT');
-}
-
-function duplicateId(record: WorkloadRecord, first: string, second: string): SourceError {
-  return new SourceError(
-    'SOURCE_DUPLICATE_ID',
-    `${first} and ${second} both have id ${JSON.stringify(record.id)}: ids must be unique (each names ` +
-      'one output file); remove or rename one',
-  );
-}
-
-function duplicatePosition(record: WorkloadRecord, first: string, second: string): SourceError {
-  return new SourceError(
-    'SOURCE_DUPLICATE_POSITION',
-    `${first} and ${second} are both at position ${record.position} of chain ${JSON.stringify(record.chainId)}: ` +
-      'positions order a chain, so they must differ within it; fix one',
-  );
 }
 
 /** Sets each record's predecessor and the number of records left in its chain (itself included). */
