@@ -170,7 +170,7 @@ export async function* csvRows(path: string, maxBytes: number): AsyncGenerator<T
     max_record_size: maxBytes,
   });
   // pipeline, not pipe: an error of the file or the UTF-8 check must reach (and end) the parser.
-  const parser = pipeline(createReadStream(path), utf8Checked(path), csv, () => undefined);
+  const parser = pipeline(createReadStream(path), utf8Checked(path), nulRefused(path), csv, () => undefined);
   try {
     for await (const { record, info } of parser as AsyncIterable<{
       record: Record<string, string>;
@@ -225,6 +225,36 @@ function distinctColumns(path: string, header: string[], line: number): string[]
     columnOf.set(name, index + 1);
   }
   return header;
+}
+
+/**
+ * Passes bytes through unchanged, failing the stream at the first NUL byte: no text CSV holds one,
+ * and a UTF-16 file without a byte-order mark (every other byte a NUL) was read as columns named
+ * `i\0d\0`, reported as a row without its id field.
+ */
+function nulRefused(path: string): Transform {
+  let line = 1;
+  let offset = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const at = chunk.indexOf(0);
+      if (at === -1) {
+        for (let index = chunk.indexOf(0x0a); index !== -1; index = chunk.indexOf(0x0a, index + 1)) line++;
+        offset += chunk.length;
+        return done(null, chunk);
+      }
+      const before = chunk.subarray(0, at);
+      for (let index = before.indexOf(0x0a); index !== -1; index = before.indexOf(0x0a, index + 1)) line++;
+      done(
+        new SourceError(
+          'SOURCE_INVALID_CSV',
+          `${path} line ${line}: byte ${offset + at} of the file is a NUL (0x00), which no text CSV holds: ` +
+            'is the file UTF-16? Save it as UTF-8',
+          { file: path, line },
+        ),
+      );
+    },
+  });
 }
 
 /** Passes bytes through unchanged, failing the stream at the first byte that is not UTF-8. */

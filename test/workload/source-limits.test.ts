@@ -65,6 +65,20 @@ describe('table sources: size limits and encodings', () => {
     }
   });
 
+  it('refuses a NUL byte in a CSV by line and byte offset, and names UTF-16 (every other byte a NUL)', async () => {
+    writeFileSync(folder.path('rows.csv'), 'id,text\na,fine\nb,x\u0000y\n');
+    const error = await sourceError(['type: csv', 'path: rows.csv']);
+    expect(error.code).toBe('SOURCE_INVALID_CSV');
+    expect(error.line).toBe(3);
+    expect(error.message).toContain(
+      `rows.csv line 3: byte ${'id,text\na,fine\nb,x'.length} of the file is a NUL`,
+    );
+    writeFileSync(folder.path('rows.csv'), Buffer.from('id,text\na,fine\n', 'utf16le'));
+    const utf16 = await sourceError(['type: csv', 'path: rows.csv']);
+    expect(utf16.message).toContain('rows.csv line 1: byte 1 of the file is a NUL (0x00)');
+    expect(utf16.message).toContain('UTF-16');
+  });
+
   it('reads a CSV whose multi-byte characters cross the stream chunks', async () => {
     const rows = Array.from({ length: 4000 }, (_, index) => `r${index},Zürich ☕ ${index}`);
     folder.write('rows.csv', `id,city\n${rows.join('\n')}\n`);
