@@ -209,11 +209,19 @@ export async function* csvRows(path: string, maxBytes: number): AsyncGenerator<T
 
 /**
  * The header's column names, refused when one is given twice: the parser would keep only the later
- * column's value, so `id,text,text` or `id,product,id` would read the wrong field without a word.
+ * column's value, so `id,text,text` or `id,product,id` would read the wrong field without a word;
+ * and when one is blank, whose values no template can name.
  */
 function distinctColumns(path: string, header: string[], line: number): string[] {
   const columnOf = new Map<string, number>();
   for (const [index, name] of header.entries()) {
+    if (name.trim() === '')
+      throw new SourceError(
+        'SOURCE_INVALID_CSV',
+        `${path} line ${line}: the header's column ${index + 1} has no name; name it, or remove the ` +
+          'column (a trailing comma makes one): its values would reach no template variable',
+        { file: path, line },
+      );
     const earlier = columnOf.get(name);
     if (earlier !== undefined)
       throw new SourceError(

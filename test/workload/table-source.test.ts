@@ -269,6 +269,23 @@ describe('JSONL / JSON / CSV sources', () => {
     }
   });
 
+  it('CSV: a header column without a name is refused, naming its place, the file and the line', async () => {
+    // Before, its values went to a variable named "" that no template can reach, without a word.
+    for (const [header, row, place] of [
+      ['id,,text', 'a,lost,kept', 'column 2'],
+      ['id,text, ', 'a,kept,lost', 'column 3'],
+    ] as const) {
+      folder.write('data.csv', `\n${header}\n${row}\n`);
+      const error = (await drainError(
+        openSource(await configWithSource(folder, ['type: csv', 'path: data.csv'])),
+      )) as SourceError;
+      expect(error).toBeInstanceOf(SourceError);
+      expect(error.code).toBe('SOURCE_INVALID_CSV');
+      expect(error.message).toContain(`${folder.path('data.csv')} line 2: the header's ${place} has no name`);
+      expect(error).toMatchObject({ file: folder.path('data.csv'), line: 2 });
+    }
+  });
+
   it('CSV: a hostile id names the line', async () => {
     folder.write('rows.csv', 'id\nok\n../../x\n');
     const error = await drainError(
