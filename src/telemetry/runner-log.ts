@@ -47,10 +47,14 @@ export function runnerLogLine(event: RunnerEvent): LogLine {
       );
     case 'sync':
       return line(
-        'info',
+        // An empty source is most often the wrong file, or one not written yet: said, not only counted.
+        !event.unchanged && event.seen === 0 ? 'warn' : 'info',
         event.unchanged
           ? `source unchanged since the last sync (not read again); ${event.markedDone} found done, ${event.reopened} reopened`
-          : `synced ${event.seen} records (${event.inserted} new${event.dropped > 0 ? `, ${event.dropped} unsent no longer in the source dropped` : ''}); ${event.markedDone} already done on disk, ${event.reopened} reopened`,
+          : event.seen === 0
+            ? `the source holds no records (an empty file or folder, or none taken by the filters): nothing to run` +
+              `${event.dropped > 0 ? `; ${event.dropped} unsent records it no longer has dropped` : ''}`
+            : `synced ${event.seen} records (${event.inserted} new${event.dropped > 0 ? `, ${event.dropped} unsent no longer in the source dropped` : ''}); ${event.markedDone} already done on disk, ${event.reopened} reopened`,
         {
           unchanged: event.unchanged,
           seen: event.seen,

@@ -46,6 +46,15 @@ describe('messy sources', () => {
     expect(await refused('SOURCE_FIELD_INVALID')).toContain(`${json}[1]: field "tree"`);
   });
 
+  it('warns of an empty source instead of only counting its 0 records', async () => {
+    useTable('jsonl', '\n\n');
+    const run = await workload.cli(['run']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/"level":"warn","msg":"the source holds no records \(an empty file or folder/);
+    expect(run.stdout).toContain('records: 0 done, 0 dead-lettered, 0 pending (0 total)');
+    expect(workload.emulator.ledger.entries()).toEqual([]);
+  });
+
   it('estimate refuses a repeated id or chain position, naming both places, as run does', async () => {
     const csv = useTable('csv', 'id,text\na,one\nb,two\na,three\n');
     const repeatedId = `${csv} line 2 and ${csv} line 4 both have id "a"`;
