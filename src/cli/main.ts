@@ -5,6 +5,7 @@ import { ExitCode } from './exit-codes.js';
 import { reportError } from './report-error.js';
 import { limitHeapGrowth } from '../runner/heap-growth.js';
 import { outliveEarlyReaders } from './reader-gone.js';
+import { reportStallBeforeExit } from './stalled-command.js';
 
 // A reader closing its pipe early (`| head`) drops the rest of the output; the command goes on to its end.
 outliveEarlyReaders();
@@ -51,6 +52,7 @@ const program = new Command('wavebatch')
   .showHelpAfterError()
   .exitOverride();
 
+const commandEnded = reportStallBeforeExit();
 try {
   // First, before the heap grows: a long run's peak memory follows V8's growth, not its data.
   limitHeapGrowth();
@@ -70,6 +72,8 @@ try {
   } else {
     process.exitCode = reportError(error);
   }
+} finally {
+  commandEnded();
 }
 
 /** The version in package.json (one folder above src/ in a checkout, above dist/ when installed). */

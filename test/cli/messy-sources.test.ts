@@ -100,6 +100,16 @@ describe('messy sources', () => {
     expect(workload.emulator.ledger.entries()).toEqual([]);
   });
 
+  it('names a source function that awaits what never settles, instead of exiting 13 with a warning about the bin', async () => {
+    const configPath = functionConfig("yield { id: 'a' }; await new Promise(() => undefined);");
+    const estimate = await runCli(['estimate', '-c', configPath], { env: workload.env });
+    expect(estimate.stderr).toContain(
+      "error [CONFIG_CODE_STALLED]: the command stopped with its work unfinished: the workload's own code",
+    );
+    expect(estimate.stderr).not.toContain('top-level await');
+    expect(estimate.code).toBe(2);
+  });
+
   it('hears Ctrl-C while a source function that never ends is synced: the second one stops the run', async () => {
     const configPath = functionConfig('for (let index = 0; ; index++) yield { id: `r${index}` };');
     const running = startCli(['run', '-c', configPath], { env: workload.env });
