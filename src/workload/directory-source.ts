@@ -1,4 +1,4 @@
-import { opendir, readlink, realpath, stat } from 'node:fs/promises';
+import { lstat, opendir, readlink, realpath, stat } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, relative, sep } from 'node:path';
 import type { DirectorySourceConfig } from '../config/index.js';
 import { SourceError } from './errors.js';
@@ -175,6 +175,8 @@ async function listFolder(
       if ((isDirectory || (isFile && isPage)) && !walk.config.follow_symlinks)
         await refuseOutsideLink(walk, link);
     }
+    if ((isDirectory || isPage) && entry.name.includes('\uFFFD'))
+      await refuseUndecodableName(folder, entry.name);
     if (isDirectory) folders.push(entry.name);
     else if (isFile && isPage) files.push(entry.name);
     else if (isPage && !broken.some((link) => link.name === entry.name)) notFiles.push(entry.name);
@@ -197,6 +199,27 @@ function refuseNotFile(path: string): never {
     `${path} is not a regular file (a named pipe, a socket or a device, or a link to one): ` +
       'the page it stands for cannot be read. Replace it with the file, or remove it',
     { file: path },
+  );
+}
+
+/**
+ * Throws SOURCE_INVALID_UTF8 when `name` (read with U+FFFD for bytes that are not UTF-8) is not the
+ * entry's real name: the folder or page cannot be opened by it, and opendir's bare ENOENT (exit 1)
+ * was all the user saw. A name truly holding U+FFFD opens, and is left to the id check.
+ */
+async function refuseUndecodableName(folder: string, name: string): Promise<void> {
+  if (
+    await lstat(join(folder, name)).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
+  throw new SourceError(
+    'SOURCE_INVALID_UTF8',
+    `${folder} holds an entry whose name is not valid UTF-8 (read as ${JSON.stringify(name)}), so the page or ` +
+      'folder cannot be opened by it. Rename it in UTF-8 (e.g. convmv -f latin1 -t utf-8 --notest)',
+    { file: folder },
   );
 }
 

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSource, RecordIdError, SourceError } from '../../src/workload/index.js';
 import { makeTempFolder, type TempFolder } from '../config/temp-folder.js';
@@ -191,5 +191,17 @@ describe('directory source', () => {
     expect(error).toBeInstanceOf(RecordIdError);
     expect(error.message).toContain('"my book/page_1"');
     expect(error.message).toContain(folder.path('dataset/my book/page_1.png'));
+  });
+
+  it('refuses a folder or page whose name is not UTF-8 by its folder, instead of a bare ENOENT', async () => {
+    // `café` in Latin-1: opendir reads the name with U+FFFD, which names no file.
+    const latin1 = Buffer.concat([Buffer.from(folder.path('dataset/caf')), Buffer.from([0xe9])]);
+    mkdirSync(latin1, { recursive: true });
+    writeFileSync(Buffer.concat([latin1, Buffer.from('/page_1.txt')]), 'text');
+    const config = await configWithSource(folder, ['type: directory', 'path: dataset']);
+    const error = (await drainError(openSource(config))) as SourceError;
+    expect(error).toBeInstanceOf(SourceError);
+    expect(error.code).toBe('SOURCE_INVALID_UTF8');
+    expect(error.message).toContain(`${folder.path('dataset')} holds an entry whose name is not valid UTF-8`);
   });
 });
