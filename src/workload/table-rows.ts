@@ -162,8 +162,9 @@ export async function* jsonArrayRows(path: string, maxBytes: number): AsyncGener
 /** CSV with a header row, streamed; every value is a string; a row above `maxBytes` characters is refused. */
 export async function* csvRows(path: string, maxBytes: number): AsyncGenerator<TableRow> {
   const before = await requireFile(path);
+  let columns: string[] = [];
   const csv: Parser = parse({
-    columns: (header: string[]) => distinctColumns(path, header, csv.info.lines),
+    columns: (header: string[]) => (columns = distinctColumns(path, header, csv.info.lines)),
     bom: true,
     skip_empty_lines: true,
     info: true,
@@ -176,6 +177,13 @@ export async function* csvRows(path: string, maxBytes: number): AsyncGenerator<T
       record: Record<string, string>;
       info: { lines: number };
     }>) {
+      if (repeatsHeader(record, columns))
+        throw new SourceError(
+          'SOURCE_INVALID_CSV',
+          `${path} line ${info.lines} repeats the header row: were two CSV files joined? ` +
+            'Remove the line (read as a record, it would be sent as one)',
+          { file: path, line: info.lines },
+        );
       yield { fields: record, file: path, where: `${path}:${info.lines}`, line: info.lines };
     }
     await requireUnchanged(path, before);
@@ -263,6 +271,11 @@ function nulRefused(path: string): Transform {
       );
     },
   });
+}
+
+/** Whether a row holds the header's names, each in its own column (`cat a.csv b.csv` keeps b's header). */
+function repeatsHeader(record: Record<string, string>, columns: readonly string[]): boolean {
+  return columns.length > 0 && columns.every((name) => record[name] === name);
 }
 
 /** Passes bytes through unchanged, failing the stream at the first byte that is not UTF-8. */

@@ -46,6 +46,12 @@ describe('messy sources', () => {
     expect(await refused('SOURCE_FIELD_INVALID')).toContain(`${json}[1]: field "tree"`);
   });
 
+  it('refuses a CSV row that repeats the header (two files joined), naming its line, instead of sending it', async () => {
+    const csv = useTable('csv', 'id,text\r\na,one\r\nid,text\r\nb,two\r\n');
+    const stderr = await refused('SOURCE_INVALID_CSV');
+    expect(stderr).toContain(`${csv} line 3 repeats the header row: were two CSV files joined?`);
+  });
+
   it('warns of an empty source instead of only counting its 0 records', async () => {
     useTable('jsonl', '\n\n');
     const run = await workload.cli(['run']);
