@@ -73,7 +73,7 @@ export class RecordIdError extends WavebatchError {
   readonly where: string;
 
   constructor(id: string, where: string, reason: string) {
-    super(`record id ${quote(id)} from ${where} cannot name an output file: ${reason}. ${RULE}`);
+    super(`record id ${quote(id)} from ${oneLine(where)} cannot name an output file: ${reason}. ${RULE}`);
     this.name = 'RecordIdError';
     this.id = id;
     this.where = where;
@@ -82,6 +82,18 @@ export class RecordIdError extends WavebatchError {
 
 const RULE =
   "Ids are 1-200 characters of '/'-separated segments made of letters, digits, '_', '.' and '-', each starting with a letter, digit or '_'.";
+
+/**
+ * `where` with its control characters written as `\uXXXX`: a folder named `bo\nok` (the id's own
+ * source) broke the one-line error in two.
+ */
+function oneLine(where: string): string {
+  return where.replace(
+    // eslint-disable-next-line no-control-regex -- control characters are what is replaced
+    /[\u0000-\u001f\u007f-\u009f]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
 
 /** JSON-escaped, so control characters and quotes show; long ids are cut. */
 function quote(id: string): string {

@@ -204,4 +204,13 @@ describe('directory source', () => {
     expect(error.code).toBe('SOURCE_INVALID_UTF8');
     expect(error.message).toContain(`${folder.path('dataset')} holds an entry whose name is not valid UTF-8`);
   });
+
+  it('writes a control character of the folder an invalid id comes from as \\uXXXX: the error stays one line', async () => {
+    page('bo\nok/page_1.txt');
+    const config = await configWithSource(folder, ['type: directory', 'path: dataset']);
+    const error = await drainError(openSource(config));
+    expect(error).toBeInstanceOf(RecordIdError);
+    expect(error.message).toContain(`from ${folder.path('dataset/bo')}\\u000aok/page_1.txt cannot name`);
+    expect(error.message).not.toContain('\n');
+  });
 });
