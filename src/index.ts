@@ -40,7 +40,7 @@ export { startEmulator } from './emulator/index.js';
 export { GEMINI_PRICE_LIST, configuredPriceList, costOf, modelLimits, modelPrices } from './pricing/index.js';
 export type { PriceList, LanePrice, ModelLimits, BilledTokens } from './pricing/index.js';
 export type { Lane } from './lanes/lane.js';
-export type { EmulatorOptions, RunningEmulator } from './emulator/index.js';
+export type { EmulatorOptions, RetryDelayPrecision, RunningEmulator } from './emulator/index.js';
 
 // Types the signatures above use (their options, results, events and filters), so that a program
 // can name them: every type in an exported function's or class's public signature is importable here.
@@ -149,7 +149,7 @@ export { PromptError } from './prompts/errors.js';
 export type { PromptErrorCode } from './prompts/errors.js';
 export { GeminiApiError } from './gemini/errors.js';
 export { ClientApiKeyError } from './gemini/sdk-client.js';
-export type { GeminiErrorCode } from './gemini/errors.js';
+export type { GeminiErrorCode, QuotaViolation } from './gemini/errors.js';
 export { StoreError } from './store/errors.js';
 export {
   OutputCorruptError,
