@@ -221,7 +221,9 @@ export class BatchJobs {
       if (job.fate === 'job_failed') {
         job.error = {
           code: 13,
-          message: 'The batch job failed due to an internal error (emulated fault job_failed).',
+          message:
+            this.settings.processing.faults.jobFailureMessage() ??
+            'The batch job failed due to an internal error (emulated fault job_failed).',
         };
         this.finish(job, 'FAILED', job.dueAt);
       } else if (job.fate === 'job_expired') {

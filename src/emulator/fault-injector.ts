@@ -52,6 +52,11 @@ export class FaultInjector {
     return null;
   }
 
+  /** The message a FAILED job carries, if the plan names one. */
+  jobFailureMessage(): string | undefined {
+    return this.plan.jobFailureMessage;
+  }
+
   /** How the next created job ends: jobSequence first, then one draw against jobRates. */
   nextJobFault(): JobFault {
     const index = this.jobsCreated++;

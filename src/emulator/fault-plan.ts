@@ -55,6 +55,8 @@ export interface FaultPlan {
   rates?: Partial<Record<RecordFault, number>>;
   /** The n-th created batch job ends with jobSequence[n] ('none' = normal); later jobs are normal. */
   jobSequence?: JobFault[];
+  /** The message a job ending FAILED carries (as Google's can quote a request back); a fixed one by default. */
+  jobFailureMessage?: string;
   /** Probability per created job (past jobSequence) of each job fault instead of a normal success. */
   jobRates?: {
     failed?: number;
@@ -100,6 +102,7 @@ export const faultPlanSchema = z
     byKey: z.record(z.string(), z.array(recordFault)).optional(),
     rates: z.partialRecord(recordFault, probability).optional(),
     jobSequence: z.array(z.enum(JOB_FAULTS)).optional(),
+    jobFailureMessage: z.string().optional(),
     jobRates: z
       .object({
         failed: probability.optional(),

@@ -1,3 +1,4 @@
+import { redact } from '../../secrets/redact.js';
 import { Command, Option } from 'commander';
 import type { BatchJobInfo } from '../../gemini/index.js';
 import type { WorkloadJob } from '../../service/index.js';
@@ -61,6 +62,8 @@ async function listProjectJobs(options: JobsOptions, deps: OneoffDeps): Promise<
     // Inline responses can be megabytes per job; a listing reports only how many there are.
     const summaries = jobs.map(({ inlinedResponses, ...job }) => ({
       ...job,
+      // The API's error message can quote a key back: redacted, as every printed message is.
+      error: job.error && { ...job.error, message: redact(job.error.message ?? '') },
       inlinedResponseCount: inlinedResponses?.length,
     }));
     print(`${JSON.stringify(summaries, null, 2)}\n`);

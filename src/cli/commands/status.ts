@@ -98,7 +98,11 @@ async function showJob(job: string, options: StatusOptions, deps: OneoffDeps): P
   const print = printerFor(deps);
   const { inlinedResponses, ...summary } = info;
   if (options.json) {
-    print(`${JSON.stringify({ ...summary, inlinedResponseCount: inlinedResponses?.length }, null, 2)}\n`);
+    // The API's error message is redacted here as in the text form: it can quote a key back.
+    const error = summary.error && { ...summary.error, message: redact(summary.error.message ?? '') };
+    print(
+      `${JSON.stringify({ ...summary, error, inlinedResponseCount: inlinedResponses?.length }, null, 2)}\n`,
+    );
     return;
   }
   print(describeJob(info));
