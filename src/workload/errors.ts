@@ -57,7 +57,8 @@ export class SourceError extends WavebatchError {
     message: string,
     where: { file?: string; line?: number; cause?: unknown } = {},
   ) {
-    super(message, where.cause === undefined ? undefined : { cause: where.cause });
+    // Every path the message names (a folder named with a newline or an ESC) stays on one line, inert.
+    super(oneLine(message), where.cause === undefined ? undefined : { cause: where.cause });
     this.name = 'SourceError';
     this.code = code;
     if (where.file !== undefined) this.file = where.file;
@@ -84,8 +85,8 @@ const RULE =
   "Ids are 1-200 characters of '/'-separated segments made of letters, digits, '_', '.' and '-', each starting with a letter, digit or '_'.";
 
 /**
- * `where` with its control characters written as `\uXXXX`: a folder named `bo\nok` (the id's own
- * source) broke the one-line error in two.
+ * Text with its control characters written as `\uXXXX`: a folder named `bo\nok` broke the one-line
+ * error in two, and an ESC in a name reached the terminal as an escape sequence.
  */
 function oneLine(where: string): string {
   return where.replace(

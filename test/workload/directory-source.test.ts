@@ -213,4 +213,16 @@ describe('directory source', () => {
     expect(error.message).toContain(`from ${folder.path('dataset/bo')}\\u000aok/page_1.txt cannot name`);
     expect(error.message).not.toContain('\n');
   });
+
+  it('writes the control characters of a folder a page-number error names as \\uXXXX: one line, no ESC', async () => {
+    page('bo\nok\u001b[2J/cover.txt');
+    const config = await configWithSource(folder, ['type: directory', 'path: dataset']);
+    const error = await drainError(openSource(config));
+    expect(error.code).toBe('SOURCE_PAGE_NUMBER_MISSING');
+    expect(error.message).toContain(
+      `${folder.path('dataset/bo')}\\u000aok\\u001b[2J/cover.txt has no page number`,
+    );
+    expect(error.message).not.toContain('\n');
+    expect(error.message).not.toContain('\u001b');
+  });
 });
