@@ -217,7 +217,8 @@ describe('directory source', () => {
   it('writes the control characters of a folder a page-number error names as \\uXXXX: one line, no ESC', async () => {
     page('bo\nok\u001b[2J/cover.txt');
     const config = await configWithSource(folder, ['type: directory', 'path: dataset']);
-    const error = await drainError(openSource(config));
+    const error = (await drainError(openSource(config))) as SourceError;
+    expect(error).toBeInstanceOf(SourceError);
     expect(error.code).toBe('SOURCE_PAGE_NUMBER_MISSING');
     expect(error.message).toContain(
       `${folder.path('dataset/bo')}\\u000aok\\u001b[2J/cover.txt has no page number`,
