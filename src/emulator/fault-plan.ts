@@ -21,7 +21,8 @@ const JOB_FAULTS = [
  */
 export type JobFault = (typeof JOB_FAULTS)[number];
 
-const HTTP_FAULTS = [
+/** Every kind of HTTP fault (the emulator command's --http-fault takes these names too). */
+export const HTTP_FAULTS = [
   'status_400',
   'status_408',
   'status_429',
@@ -43,7 +44,17 @@ const HTTP_FAULTS = [
  */
 export type HttpFault = (typeof HTTP_FAULTS)[number];
 
-const CALL_KINDS = ['create', 'get', 'list', 'upload', 'download', 'generate', 'count', 'any'] as const;
+/** Every kind of call a fault applies to. */
+export const CALL_KINDS = [
+  'create',
+  'get',
+  'list',
+  'upload',
+  'download',
+  'generate',
+  'count',
+  'any',
+] as const;
 /** The kind of API call an HTTP fault or delay applies to. */
 export type CallKind = (typeof CALL_KINDS)[number];
 

@@ -9,7 +9,7 @@ export type { TurnaroundRange } from './turnaround.js';
 export { EmulatorOptionError, DEFAULT_QUOTAS } from './options.js';
 export type { FaultPlan, JobFault, CallKind } from './fault-plan.js';
 export type { RetryDelayPrecision } from './quotas.js';
-export { parseFaultPlan, FaultPlanError } from './fault-plan.js';
+export { parseFaultPlan, FaultPlanError, HTTP_FAULTS, CALL_KINDS } from './fault-plan.js';
 export type { Ledger, LedgerEntry, LedgerTotals } from './ledger.js';
 export type { RecordFault, Responder, ModelCall, WireGenerateRequest } from './model/index.js';
 export type { TierOptions, TierQuotas, TierBehaviour } from './service-tiers.js';

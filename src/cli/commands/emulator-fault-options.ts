@@ -1,5 +1,7 @@
 import {
+  CALL_KINDS,
   EmulatorOptionError,
+  HTTP_FAULTS,
   type CallKind,
   type FaultPlan,
   type RecordFault,
@@ -43,28 +45,6 @@ export const FAULT_RATE_NAMES: readonly string[] = [
   ...Object.keys(FILE_RATES),
 ];
 
-const HTTP_KINDS = [
-  'status_400',
-  'status_408',
-  'status_429',
-  'status_499',
-  'status_500',
-  'status_503',
-  'status_504',
-  'drop',
-  'reset_mid_body',
-] as const;
-const CALL_KINDS: readonly CallKind[] = [
-  'create',
-  'get',
-  'list',
-  'upload',
-  'download',
-  'generate',
-  'count',
-  'any',
-];
-
 /**
  * Adds `--fault-rate name=p` (per request, job, row or upload), `--http-fault kind[:call][=p]` and
  * `--refuse-mime type` to a fault plan; a bad value names its flag and what it expects.
@@ -94,20 +74,20 @@ export function withFaultFlags(plan: FaultPlan, raw: RawFaultOptions): FaultPlan
     const [, kind, call, rateText] = match ?? [];
     const rate = rateText === undefined ? undefined : Number(rateText);
     if (
-      !HTTP_KINDS.some((known) => known === kind) ||
+      !HTTP_FAULTS.some((known) => known === kind) ||
       (call !== undefined && !CALL_KINDS.some((known) => known === call)) ||
       (rate !== undefined && !(rate >= 0 && rate <= 1))
     ) {
       fail(
         '--http-fault',
         entry,
-        `kind[:call][=probability] with kind one of ${HTTP_KINDS.join(', ')} and call one of ${CALL_KINDS.join(', ')}, e.g. status_429:create=0.3`,
+        `kind[:call][=probability] with kind one of ${HTTP_FAULTS.join(', ')} and call one of ${CALL_KINDS.join(', ')}, e.g. status_429:create=0.3`,
       );
     }
     out.http = [
       ...(out.http ?? []),
       {
-        kind: kind as (typeof HTTP_KINDS)[number],
+        kind: kind as (typeof HTTP_FAULTS)[number],
         ...(call !== undefined ? { match: call as CallKind } : {}),
         ...(rate !== undefined ? { rate } : {}),
       },
