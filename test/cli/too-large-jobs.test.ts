@@ -25,45 +25,60 @@ describe('a batch job the API refuses as too large (413)', () => {
     for (const root of roots) rmSync(root, { recursive: true, force: true });
   });
 
+  /** An emulator holding request bodies to LIMIT_BYTES, as Google's front end does. */
+  const emulatorHolding = (seed: number) =>
+    startEmulator({ timeScale: 3600, turnaroundMs: 30_000, seed, maxRequestBytes: LIMIT_BYTES });
+
+  /** BOOKS one-page books sent to `baseUrl`, one page far larger than LIMIT_BYTES. */
+  function oversizedWorkload(baseUrl: string, execution: Record<string, unknown> = {}) {
+    const workload = writeCatalogWorkload({
+      books: BOOKS,
+      pages: 1,
+      execution: { max_retries: 1, max_requests_per_job: BOOKS, poll_interval: '1s', ...execution },
+      extraYaml: `api:\n  base_url: ${baseUrl}`,
+    });
+    roots.push(workload.root);
+    writeFileSync(
+      join(workload.root, 'dataset', `${OVERSIZED}.txt`),
+      `${'Latin 101, Greek 102. '.repeat(400)}\n`,
+    );
+    return workload;
+  }
+
+  /** `wavebatch run` to its end, killed (and so failing its case) if it loops past BOUND_MS. */
+  async function runToEnd(configPath: string) {
+    const run = startCli(['run', '-c', configPath], { env: ENV });
+    const timer = setTimeout(() => run.child.kill('SIGKILL'), BOUND_MS);
+    return run.result.finally(() => clearTimeout(timer));
+  }
+
+  /** `wavebatch failures --json`. */
+  async function failuresOf(configPath: string) {
+    const listed = await startCli(['failures', '-c', configPath, '--json'], { env: ENV }).result;
+    expect(listed.code, listed.stderr).toBe(0);
+    return JSON.parse(listed.stdout) as Array<{
+      recordId: string;
+      cause: string;
+      final: boolean;
+      message: string;
+    }>;
+  }
+
   it(
     'is sent again smaller until every record is done, but the one too large alone: each billed once',
     async () => {
-      const emulator = await startEmulator({
-        timeScale: 3600,
-        turnaroundMs: 30_000,
-        seed: 41,
-        maxRequestBytes: LIMIT_BYTES,
-      });
+      const emulator = await emulatorHolding(41);
       const proxy = await startRecordingProxy(emulator.url);
       try {
-        const workload = writeCatalogWorkload({
-          books: BOOKS,
-          pages: 1,
-          execution: { max_retries: 1, max_requests_per_job: BOOKS, poll_interval: '1s' },
-          extraYaml: `api:\n  base_url: ${proxy.url}`,
-        });
-        roots.push(workload.root);
-        writeFileSync(
-          join(workload.root, 'dataset', `${OVERSIZED}.txt`),
-          `${'Latin 101, Greek 102. '.repeat(400)}\n`,
-        );
-        const run = startCli(['run', '-c', workload.configPath], { env: ENV });
-        const timer = setTimeout(() => run.child.kill('SIGKILL'), BOUND_MS);
-        const result = await run.result.finally(() => clearTimeout(timer));
+        const workload = oversizedWorkload(proxy.url);
+        const result = await runToEnd(workload.configPath);
         const output = `${result.stdout}\n${result.stderr}`;
         expect(result.code, output).toBe(3);
 
         const refused = proxy.calls().filter((call) => call.status === 413);
         expect(refused.length, 'creates and uploads refused with 413').toBeGreaterThan(0);
 
-        const listed = await startCli(['failures', '-c', workload.configPath, '--json'], { env: ENV }).result;
-        expect(listed.code, listed.stderr).toBe(0);
-        const failures = JSON.parse(listed.stdout) as Array<{
-          recordId: string;
-          cause: string;
-          final: boolean;
-          message: string;
-        }>;
+        const failures = await failuresOf(workload.configPath);
         // Only the oversized page failed, once, for good: the splits counted no attempt.
         expect(failures.map(({ recordId, cause, final }) => ({ recordId, cause, final }))).toEqual([
           { recordId: OVERSIZED, cause: 'too_large', final: true },
@@ -91,48 +106,20 @@ describe('a batch job the API refuses as too large (413)', () => {
   it(
     'with records_per_request, splits a grouped request refused alone into halves, down to the record too large alone',
     async () => {
-      const emulator = await startEmulator({
-        timeScale: 3600,
-        turnaroundMs: 30_000,
-        seed: 43,
-        maxRequestBytes: LIMIT_BYTES,
-      });
+      const emulator = await emulatorHolding(43);
       try {
-        const workload = writeCatalogWorkload({
-          books: BOOKS,
-          pages: 1,
-          execution: {
-            max_retries: 1,
-            max_requests_per_job: BOOKS,
-            records_per_request: 4,
-            poll_interval: '1s',
-          },
-          extraYaml: `api:\n  base_url: ${emulator.url}`,
-        });
-        roots.push(workload.root);
+        const workload = oversizedWorkload(emulator.url, { records_per_request: 4 });
         writeFileSync(
           join(workload.root, 'prompts', 'page', 'v1.jinja'),
           '{% for r in records %}Item {{ r.id }}: transcribe page {{ r.page }} of {{ r.school }}.\n{% endfor %}',
         );
-        writeFileSync(
-          join(workload.root, 'dataset', `${OVERSIZED}.txt`),
-          `${'Latin 101, Greek 102. '.repeat(400)}\n`,
-        );
-        const run = startCli(['run', '-c', workload.configPath], { env: ENV });
-        const timer = setTimeout(() => run.child.kill('SIGKILL'), BOUND_MS);
-        const result = await run.result.finally(() => clearTimeout(timer));
+        const result = await runToEnd(workload.configPath);
         const output = `${result.stdout}\n${result.stderr}`;
         expect(result.code, output).toBe(3);
         expect(output).toContain('they go again in requests of at most 2 records each');
         expect(output).toContain('they go again in requests of at most 1 record each');
 
-        const listed = await startCli(['failures', '-c', workload.configPath, '--json'], { env: ENV }).result;
-        expect(listed.code, listed.stderr).toBe(0);
-        const failures = JSON.parse(listed.stdout) as Array<{
-          recordId: string;
-          cause: string;
-          final: boolean;
-        }>;
+        const failures = await failuresOf(workload.configPath);
         // Only the oversized page failed, for good: its group's neighbours went on in smaller groups.
         expect(failures.map(({ recordId, cause, final }) => ({ recordId, cause, final }))).toEqual([
           { recordId: OVERSIZED, cause: 'too_large', final: true },
@@ -154,25 +141,10 @@ describe('a batch job the API refuses as too large (413)', () => {
   it(
     'killed right after a split, packs the records at full size again on the next run: refused once more, nothing billed twice',
     async () => {
-      const emulator = await startEmulator({
-        timeScale: 3600,
-        turnaroundMs: 30_000,
-        seed: 47,
-        maxRequestBytes: LIMIT_BYTES,
-      });
+      const emulator = await emulatorHolding(47);
       const proxy = await startRecordingProxy(emulator.url);
       try {
-        const workload = writeCatalogWorkload({
-          books: BOOKS,
-          pages: 1,
-          execution: { max_retries: 1, max_requests_per_job: BOOKS, poll_interval: '1s' },
-          extraYaml: `api:\n  base_url: ${proxy.url}`,
-        });
-        roots.push(workload.root);
-        writeFileSync(
-          join(workload.root, 'dataset', `${OVERSIZED}.txt`),
-          `${'Latin 101, Greek 102. '.repeat(400)}\n`,
-        );
+        const workload = oversizedWorkload(proxy.url);
         // Killed as soon as it says it splits a refused job: the split plan dies with it.
         const killed = startCli(['run', '-c', workload.configPath], { env: ENV });
         let said = '';
@@ -186,21 +158,13 @@ describe('a batch job the API refuses as too large (413)', () => {
         expect(said).toMatch(/as too large \(HTTP 413\)/);
         const refusedBefore = proxy.calls().filter((call) => call.status === 413).length;
 
-        const run = startCli(['run', '-c', workload.configPath], { env: ENV });
-        const bound = setTimeout(() => run.child.kill('SIGKILL'), BOUND_MS);
-        const result = await run.result.finally(() => clearTimeout(bound));
+        const result = await runToEnd(workload.configPath);
         expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(3);
         // The next run packed the refused records at full size again: refused once more, then split.
         expect(result.stderr).toMatch(/as too large \(HTTP 413\)/);
         expect(proxy.calls().filter((call) => call.status === 413).length).toBeGreaterThan(refusedBefore);
 
-        const listed = await startCli(['failures', '-c', workload.configPath, '--json'], { env: ENV }).result;
-        expect(listed.code, listed.stderr).toBe(0);
-        const failures = JSON.parse(listed.stdout) as Array<{
-          recordId: string;
-          cause: string;
-          final: boolean;
-        }>;
+        const failures = await failuresOf(workload.configPath);
         expect(failures.map(({ recordId, cause, final }) => ({ recordId, cause, final }))).toEqual([
           { recordId: OVERSIZED, cause: 'too_large', final: true },
         ]);
