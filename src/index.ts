@@ -8,7 +8,7 @@
  * - `startEmulator` for a local Gemini API in tests.
  */
 import type { WorkloadConfigInput } from './config/index.js';
-import type { RunSummary } from './runner/batch-runner.js';
+import type { RunSummary, StopOptions } from './runner/batch-runner.js';
 import { openWorkloadSession, type WorkloadSessionOptions } from './runner/workload-session.js';
 
 export { WavebatchError } from './errors.js';
@@ -29,7 +29,7 @@ export type { WorkloadStore, RecordCounts, FailureRow, JobRow } from './store/st
 export { WorkloadService } from './service/index.js';
 export type { RecordDetail, WorkloadServiceOptions } from './service/index.js';
 export { BatchRunner } from './runner/batch-runner.js';
-export type { RunSummary } from './runner/batch-runner.js';
+export type { RunSummary, StopOptions } from './runner/batch-runner.js';
 export type { RunnerEvent } from './runner/events.js';
 export { ApiUnreachableError } from './runner/connection-watch.js';
 export { RunLockedError, LeaseLostError } from './store/lease.js';
@@ -167,15 +167,15 @@ export { FaultPlanError } from './emulator/fault-plan.js';
 
 /**
  * Runs a workload (a config file path, a `defineWorkload` definition or a loaded config) until it is
- * finished or `signal` aborts.
+ * finished or `signal` aborts (then within `stopGraceMs`, or at once when `stopNow` aborts).
  */
 export async function runWorkload(
   config: WorkloadConfigInput,
-  options: WorkloadSessionOptions & { signal?: AbortSignal } = {},
+  options: WorkloadSessionOptions & StopOptions & { signal?: AbortSignal } = {},
 ): Promise<RunSummary> {
   const session = await openWorkloadSession(config, options);
   try {
-    return await session.runner.run(options.signal);
+    return await session.runner.run(options.signal, options);
   } finally {
     await session.close();
   }

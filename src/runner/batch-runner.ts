@@ -24,6 +24,7 @@ import type { TokenCalibration } from './token-calibration.js';
 import { SyncLaneDriver } from '../lanes/sync/sync-lane.js';
 import type { SyncExecutor } from '../lanes/sync/sync-executor.js';
 import type { LaneLimiters } from '../lanes/sync/lane-limiters.js';
+import type { InFlightStop } from '../lanes/sync/stop-grace.js';
 import {
   batchRecordsAtOnce,
   costOf,
@@ -141,6 +142,23 @@ export interface RunSummary {
   outcome: Exclude<RunOutcome, 'failed'>;
 }
 
+/**
+ * How a run stops once its signal aborts: nothing new is sent, and the synchronous requests in the
+ * air are waited for and applied within a grace, as Google bills them whether or not anyone waits.
+ */
+export interface StopOptions {
+  /**
+   * How long the synchronous requests in the air are waited for once the signal aborts. Default:
+   * the longest request timeout among their lanes, at most 60 s (STOP_GRACE_CAP_MS). 0 abandons them at once.
+   */
+  stopGraceMs?: number;
+  /**
+   * Aborted (before or during the grace): the wait ends at once, and the requests still in the air
+   * are abandoned; Google may bill each, and the next run sends it again (billed a second time).
+   */
+  stopNow?: AbortSignal;
+}
+
 /** A run's figures before its end: its tokens and cost are read from the inference log when it ends. */
 type RunProgress = Omit<RunSummary, 'inputTokens' | 'outputTokens' | 'costUsd' | 'outcome'>;
 
@@ -249,39 +267,66 @@ export class BatchRunner {
   /**
    * One pass (sync, reconcile, service, dispatch) and return: safe to call from cron. Synchronous
    * requests it sent are waited for (a claim cannot outlive its process), so their answers are
-   * applied before it returns; the successors they unlock go in the next run-once.
+   * applied before it returns; the successors they unlock go in the next run-once. `signal` stops it
+   * as it stops `run` (see StopOptions).
    */
-  async runOnce(): Promise<RunSummary> {
+  async runOnce(signal?: AbortSignal, options: StopOptions = {}): Promise<RunSummary> {
+    this.options.api.stopOn(signal);
     return this.logged('run-once', async (started) => {
-      await this.prepare();
+      if ((await this.prepare(signal)) === 'interrupted')
+        return { summary: { ...(await this.summarize(started)), finished: false }, outcome: 'interrupted' };
+      const stop = this.inFlightStop(signal, options);
+      const stopSending = () => this.sync.stopSending();
+      signal?.addEventListener('abort', stopSending, { once: true });
       try {
-        await this.pass();
-        await this.sync.drain();
-        await this.sync.throwIfStopped();
+        await this.pass(signal, stop);
+        await this.sync.settleInFlight(stop);
+        await this.sync.throwIfStopped(stop);
       } finally {
+        signal?.removeEventListener('abort', stopSending);
         await this.sync.abandon();
       }
       const summary = await this.summarize(started);
+      if (signal?.aborted && !summary.finished) return { summary, outcome: 'interrupted' };
       return { summary, outcome: summary.finished ? 'finished' : 'incomplete' };
     });
   }
 
   /**
-   * Loops until finished or `signal` aborts; an aborted run leaves everything resumable. Throws
-   * ApiUnreachableError when the API gave no answer for `give_up_after`, LeaseLostError when
-   * another process took the store over.
+   * The synchronous requests in the air and how long a graceful stop now waits for them (with
+   * `stopGraceMs` as `run` would be given it): for a message at the moment a stop is asked for.
    */
-  async run(signal?: AbortSignal): Promise<RunSummary> {
+  stopWait(stopGraceMs?: number): { requests: number; graceMs: number } {
+    return this.sync.stopWait(stopGraceMs);
+  }
+
+  /** The sync lanes' view of a run's stop. */
+  private inFlightStop(signal: AbortSignal | undefined, options: StopOptions): InFlightStop {
+    return { signal, graceMs: options.stopGraceMs, now: options.stopNow };
+  }
+
+  /**
+   * Loops until finished or `signal` aborts; an aborted run leaves everything resumable: it sends
+   * nothing new, and applies the answers of the synchronous requests in the air within a grace (see
+   * StopOptions). Throws ApiUnreachableError when the API gave no answer for `give_up_after`,
+   * LeaseLostError when another process took the store over.
+   */
+  async run(signal?: AbortSignal, options: StopOptions = {}): Promise<RunSummary> {
     const { settings, api } = this.options;
+    // Only the waits between retries end on the signal: a call in the air is not cut.
     api.stopOn(signal);
     return this.logged('run', async (started) => {
       this.lastProgress = Number.NEGATIVE_INFINITY;
       // Stopped in the sync, the store holds part of the source at most: nothing says it is finished.
       if ((await this.prepare(signal)) === 'interrupted')
         return { summary: { ...(await this.summarize(started)), finished: false }, outcome: 'interrupted' };
+      const stop = this.inFlightStop(signal, options);
+      // At once, not when the loop next looks: a dispatch round under way starts no request after it.
+      const stopSending = () => this.sync.stopSending();
+      signal?.addEventListener('abort', stopSending, { once: true });
       try {
         for (;;) {
-          const { quotaRetryDelayMs, heldByCost, cheapestHeldUsd } = await this.pass(signal);
+          const { quotaRetryDelayMs, heldByCost, cheapestHeldUsd } = await this.pass(signal, stop);
           // Settled: nothing open and no job active (the records are then counted once, below).
           const activeJobs = (await this.options.store.listJobs(ACTIVE_JOB_STATES)).length;
           const settled = activeJobs === 0 && !(await this.options.store.hasOpenRecords());
@@ -292,7 +337,10 @@ export class BatchRunner {
             if (summary.finished) return { summary, outcome: 'finished' };
           }
           if (signal?.aborted) {
-            // Requests in flight are abandoned and their records released: the next run sends them.
+            // The answers to the requests in the air are applied within the grace (Google bills them
+            // whether or not anyone waits); those still unanswered then are abandoned and their
+            // records released: the next run sends them.
+            await this.sync.settleInFlight(stop);
             await this.sync.abandon();
             return { summary: await this.summarize(started), outcome: 'interrupted' };
           }
@@ -306,6 +354,7 @@ export class BatchRunner {
           await this.wait(Math.max(settings.pollIntervalMs, quotaRetryDelayMs ?? 0), signal);
         }
       } finally {
+        signal?.removeEventListener('abort', stopSending);
         await this.sync.abandon();
       }
     });
@@ -480,6 +529,7 @@ export class BatchRunner {
    */
   private async pass(
     signal?: AbortSignal,
+    stop?: InFlightStop,
   ): Promise<{ quotaRetryDelayMs: number | null; heldByCost: number; cheapestHeldUsd?: number }> {
     const { clock, settings } = this.options;
     await this.options.lease?.renew();
@@ -503,7 +553,7 @@ export class BatchRunner {
     for (const { jobId, error } of round.deferred) this.reconciler.defer(this.reconcilerDeps(), jobId, error);
     this.jobsSubmitted += round.submitted;
     this.options.api.checkReachable();
-    await this.sync.throwIfStopped(signal);
+    await this.sync.throwIfStopped(stop);
     const waits = [reconciled.quotaRetryDelayMs, round.quotaRetryDelayMs].filter((ms) => ms !== null);
     return {
       quotaRetryDelayMs: waits.length > 0 ? Math.max(...waits) : null,

@@ -31,10 +31,13 @@ export interface SyncRequest {
    * limit the request sets is raised).
    */
   cutBefore?: number;
-  /** Aborts everything, the call in the air too (the run is interrupted): the outcome is then `interrupted`. */
+  /**
+   * Aborts everything, the call in the air too (the run stopped at once, or its grace ran out): the
+   * outcome is then `interrupted`.
+   */
   signal?: AbortSignal;
   /**
-   * Aborted when the run is stopping for an error: the try in the air is waited for (Google bills
+   * Aborted when the run is stopping (for an error, or asked to): the try in the air is waited for (Google bills
    * it all the same, so its answer is worth having), no other is sent (no retry, no re-send of a cut
    * answer); a request that has no final answer then is `interrupted`.
    */
@@ -244,6 +247,11 @@ export class SyncExecutor {
   /** Requests in flight now. */
   get inFlight(): number {
     return this.slots.busy;
+  }
+
+  /** How long a call on `lane` is waited for before it is given up. */
+  timeoutOf(lane: SyncLane): number {
+    return this.timeouts[lane];
   }
 
   /** Sends one request until it has a complete answer or a reason there is none; never throws for the API's sake. */

@@ -26,6 +26,7 @@ import type { ClaimedRecord, WorkloadStore } from '../../store/store.js';
 import type { AttemptEventFactory } from '../../telemetry/attempt-event.js';
 import { SYNC_LANES, type SyncLane } from '../lane.js';
 import type { BilledAttempt, ResentTry, SyncExecutor, SyncOutcome } from './sync-executor.js';
+import { stopGraceMs, type InFlightStop } from './stop-grace.js';
 
 /** How long a lane rests after a request failed on the API's side through all its retries. */
 export const LANE_REST_MS = 60_000;
@@ -91,12 +92,15 @@ interface Running {
  * as the output is durable before the record is done). Every billed try that is sent again is logged
  * before the next goes out, and a request cut at MAX_TOKENS resumes at the larger output limit, so a
  * kill costs at most the call in the air per request. An abandoned request is released, not failed;
- * an error that stops the run lets the requests in flight finish their try first.
+ * an error that stops the run, or a graceful stop, lets the requests in flight finish their try first.
  */
 export class SyncLaneDriver {
   private readonly running = new Map<string, Running>();
   private stop = new AbortController();
-  /** Aborted once an error stops the run: requests in flight finish the try in the air and send no other. */
+  /**
+   * Aborted once the run is stopping (an error, or its signal): requests in flight finish the try in
+   * the air and send no other, and no request is started.
+   */
   private stopping = new AbortController();
   /** Woken whenever a request settles. */
   private waiters: Array<() => void> = [];
@@ -113,20 +117,59 @@ export class SyncLaneDriver {
    * Throws the error that stopped the synchronous lanes (a wrong key, model or base URL), if any,
    * once the requests still in flight have settled: Google bills each call it answers whether or not
    * anyone waits for it, so each answer is applied and logged rather than abandoned (and its record
-   * sent, and billed, again by the next run). No other try is sent meanwhile. `signal` (the run
-   * interrupted) abandons the wait, as it abandons any request.
+   * sent, and billed, again by the next run). No other try is sent meanwhile. `stop` (the run
+   * interrupted) bounds the wait as it bounds any (see settleInFlight).
    */
-  async throwIfStopped(signal?: AbortSignal): Promise<void> {
+  async throwIfStopped(stop?: InFlightStop): Promise<void> {
     if (this.failure === undefined) return;
-    const interrupt = () => this.stop.abort(new Error('the run stopped'));
-    if (signal?.aborted) interrupt();
-    signal?.addEventListener('abort', interrupt, { once: true });
+    await this.settleInFlight(stop);
+    throw this.failure;
+  }
+
+  /** No request is started and no try sent from now on; the tries in the air go on (a graceful stop). */
+  stopSending(): void {
+    this.stopping.abort(new Error('the run is stopping'));
+  }
+
+  /** The requests in the air and how long a graceful stop now waits for them (`graceMs`, or see stopGraceMs). */
+  stopWait(graceMs?: number): { requests: number; graceMs: number } {
+    const lanes = [...this.running.values()].map((entry) => entry.lane);
+    return {
+      requests: lanes.length,
+      graceMs: stopGraceMs(lanes, (lane) => this.deps.executor.timeoutOf(lane), graceMs),
+    };
+  }
+
+  /**
+   * Waits until every request has settled. Once `stop.signal` aborts, nothing more is sent (no
+   * request, no retry: a record waiting for one is released at once), and the tries in the air are
+   * waited for at most the grace (`stop.graceMs`, see stopGraceMs) or until `stop.now` aborts: Google
+   * bills each call it answers whether or not anyone waits, so an answer applied is one the next run
+   * does not buy again. Those still unanswered then are abandoned and their records released.
+   */
+  async settleInFlight(stop: InFlightStop = {}): Promise<void> {
+    const { signal, now } = stop;
+    // This run's controller: abandon() puts a fresh one in place for the next run, which a grace
+    // timer that ends late must not abort.
+    const cut = this.stop;
+    const settled = new AbortController();
+    let grace: Promise<void> | undefined;
+    const onStop = () => {
+      this.stopSending();
+      const ends = now ? AbortSignal.any([now, settled.signal]) : settled.signal;
+      grace = this.deps.clock.sleep(this.stopWait(stop.graceMs).graceMs, ends).then(() => {
+        if (!settled.signal.aborted) cut.abort(new Error('the run stopped'));
+      });
+    };
+    if (signal?.aborted) onStop();
+    else signal?.addEventListener('abort', onStop, { once: true });
     try {
       await this.drain();
     } finally {
-      signal?.removeEventListener('abort', interrupt);
+      settled.abort();
+      signal?.removeEventListener('abort', onStop);
+      await grace;
     }
-    throw this.failure;
   }
 
   /** A lane whose API kept failing rests until then: nothing is sent on it before. */
@@ -176,7 +219,8 @@ export class SyncLaneDriver {
     recordIds: readonly string[],
     estimatedUsd: (recordId: string) => number = () => 0,
   ): Promise<number> {
-    if (recordIds.length === 0 || this.stop.signal.aborted || this.resting(lane)) return 0;
+    if (recordIds.length === 0 || this.resting(lane)) return 0;
+    if (this.stop.signal.aborted || this.stopping.signal.aborted) return 0;
     if (this.failure !== undefined) return 0;
     this.claims += 1;
     const claimed = await this.deps.lifecycle.claim(
