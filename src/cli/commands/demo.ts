@@ -130,7 +130,7 @@ async function runDemo(keep: boolean): Promise<void> {
     },
     { onEvent: display.handle },
   );
-  const stop = listenForStop();
+  const stop = listenForStop(process.stderr, () => session.runner.stopWait());
   try {
     const summary = await session.runner.run(stop.signal);
     display.stop();

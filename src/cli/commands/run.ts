@@ -101,11 +101,12 @@ async function execute(options: RunOptions, mode: 'run' | 'run-once'): Promise<v
     ...(otel ? { openTelemetry: otel.delivery } : {}),
     ...(options.redo ? { redo: options.redo } : {}),
   });
-  const stop = listenForStop();
+  const stop = listenForStop(process.stderr, () => session.runner.stopWait());
   try {
     const plan = selection ? await selectFor(session, config, selection, options) : null;
     if (plan) process.stderr.write(formatSelection(plan, selection?.force ?? false));
-    const summary = mode === 'run' ? await session.runner.run(stop.signal) : await session.runner.runOnce();
+    const summary =
+      mode === 'run' ? await session.runner.run(stop.signal) : await session.runner.runOnce(stop.signal);
     display.stop();
     // Closed first: the run's report is written when the session's telemetry drains.
     await session.close();
