@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EmulatorOptions, RunningEmulator } from '../../../src/emulator/index.js';
 import type { StopOptions } from '../../../src/runner/batch-runner.js';
+import type { RunnerEvent } from '../../../src/runner/events.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { billsPerRecord } from '../../fixtures/catalog-ledger.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
@@ -32,7 +33,11 @@ describe('a Flex run whose signal aborts while requests are in the air', () => {
   });
 
   /** An emulator whose Flex answers take `latencyMs` (emulated); `arrived` is told of every call as it arrives. */
-  async function flexEmulator(latencyMs: number, arrived: (count: number) => void): Promise<RunningEmulator> {
+  async function flexEmulator(
+    latencyMs: number,
+    arrived: (count: number) => void,
+    refuseFirst = false,
+  ): Promise<RunningEmulator> {
     let count = 0;
     const options: EmulatorOptions = {
       timeScale: TIME_SCALE,
@@ -40,6 +45,9 @@ describe('a Flex run whose signal aborts while requests are in the air', () => {
       responder: () => {
         count += 1;
         arrived(count);
+        // A passing failure, answered at once: that record's request waits to be retried.
+        if (refuseFirst && count === 1)
+          return { error: { code: 503, status: 'UNAVAILABLE', message: 'overloaded (test)' } };
         return undefined;
       },
     };
@@ -51,11 +59,14 @@ describe('a Flex run whose signal aborts while requests are in the air', () => {
     configPath: string,
     emulator: RunningEmulator,
     signal: AbortSignal | undefined,
-    options: StopOptions & { once?: boolean } = {},
+    options: StopOptions & { once?: boolean; onEvent?: (event: RunnerEvent) => void } = {},
   ) {
     const { session } = await openEmulatedSession(configPath, emulator, {
       clock: emulatorClock(emulator, TIME_SCALE),
       syncRequestTimeoutMs: patientRequestTimeouts(TIME_SCALE),
+      // An hour between tries (36 real seconds at most): a wait the stop must not sit out.
+      syncRetryPolicy: { maxAttempts: 3, baseDelayMs: 3_600_000, maxDelayMs: 3_600_000 },
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     });
     try {
       const started = Date.now();
@@ -122,6 +133,24 @@ describe('a Flex run whose signal aborts while requests are in the air', () => {
     } finally {
       await store.close();
     }
+  }, 60_000);
+
+  it('releases at once a record waiting to be retried, and applies the answers in the air', async () => {
+    const stop = new AbortController();
+    const emulator = await flexEmulator(20_000, () => undefined, true);
+    const workload = flexCatalog();
+    root = workload.root;
+
+    // Stopped as the refused request starts its wait before the next try; the other three are in the air.
+    const stopped = await runStopped(workload.configPath, emulator, stop.signal, {
+      stopGraceMs: 10 * 60_000,
+      onEvent: (event) => event.type === 'retry' && stop.abort(),
+    });
+    expect(stopped.summary).toMatchObject({ outcome: 'interrupted' });
+    expect(stopped.summary.counts).toMatchObject({ done: 3, ready: 4, in_flight: 0 });
+    expect(emulator.ledger.entries()).toHaveLength(3);
+    // Not held for its retry (up to 36 real s) nor for the grace (6 real s): over with the answers (0.2 s).
+    expect(stopped.realMs).toBeLessThan(2_000);
   }, 60_000);
 
   it('stops at once when stopNow aborts during the grace', async () => {
