@@ -89,6 +89,23 @@ export interface BuildModelRequestInput {
  */
 export async function buildModelRequest(input: BuildModelRequestInput): Promise<ModelRequest> {
   const parts: Part[] = [{ text: input.promptText }];
+  const request: ModelRequest = { contents: [{ role: 'user', parts }] };
+  if ((input.media?.length ?? 0) > 0 || (input.labelledMedia?.length ?? 0) > 0)
+    await addMediaParts(input, parts, request);
+  if (input.systemText) request.systemInstruction = input.systemText;
+  const withSchema = input.responseJsonSchema !== undefined && input.responseJsonSchema !== null;
+  const generationConfig = normalizedGenerationConfig(input.generationConfig, withSchema);
+  if (withSchema) request.responseJsonSchema = input.responseJsonSchema;
+  if (generationConfig) request.generationConfig = generationConfig;
+  return request;
+}
+
+/** Appends the media parts of `input` to `parts`, and their file token estimates to `request`. */
+async function addMediaParts(
+  input: BuildModelRequestInput,
+  parts: Part[],
+  request: ModelRequest,
+): Promise<void> {
   let fileTokens: number | undefined;
   let fileAudioTokens = 0;
   const add = async (media: MediaInput) => {
@@ -104,17 +121,40 @@ export async function buildModelRequest(input: BuildModelRequestInput): Promise<
     parts.push({ text: label });
     for (const file of media) await add(file);
   }
-  const request: ModelRequest = { contents: [{ role: 'user', parts }] };
   if (fileTokens !== undefined) request.fileTokens = fileTokens;
   if (fileAudioTokens > 0) request.fileAudioTokens = fileAudioTokens;
-  if (input.systemText) request.systemInstruction = input.systemText;
-  const generationConfig = camelKeys(input.generationConfig ?? {});
-  if (input.responseJsonSchema !== undefined && input.responseJsonSchema !== null) {
-    generationConfig.responseMimeType = 'application/json';
-    request.responseJsonSchema = input.responseJsonSchema;
+}
+
+/** The config without a response schema (`plain`) and with one (`schema`), once each per config object given. */
+const normalizedConfigs = new WeakMap<object, { plain?: GenerationConfig; schema?: GenerationConfig }>();
+/** What `normalizedConfigs` holds for a request without generation config: no config object to key it by. */
+const noConfig: { plain?: GenerationConfig; schema?: GenerationConfig } = {};
+
+type GenerationConfig = Readonly<Record<string, unknown>>;
+
+/**
+ * The request's generationConfig: `config` in camelCase, with the JSON response type when a schema
+ * comes with it; undefined when empty. A run builds every request from the one config of its
+ * workload, so it is normalised once and the requests share it (frozen: a lane that changes a
+ * request's config, e.g. a larger output limit, makes a new object), which also lets
+ * toBatchFileLine serialise it once (`wireConfigJson`).
+ */
+function normalizedGenerationConfig(
+  config: Record<string, unknown> | undefined,
+  withSchema: boolean,
+): GenerationConfig | undefined {
+  let known = config === undefined ? noConfig : normalizedConfigs.get(config);
+  if (!known) {
+    known = {};
+    normalizedConfigs.set(config as object, known);
   }
-  if (Object.keys(generationConfig).length > 0) request.generationConfig = generationConfig;
-  return request;
+  const kind = withSchema ? 'schema' : 'plain';
+  if (kind in known) return known[kind];
+  const normalized = camelKeys(config ?? {});
+  if (withSchema) normalized.responseMimeType = 'application/json';
+  const shared = Object.keys(normalized).length > 0 ? Object.freeze(normalized) : undefined;
+  known[kind] = shared;
+  return shared;
 }
 
 async function mediaPart(
@@ -221,9 +261,47 @@ export function toWireRequest(request: ModelRequest): Record<string, unknown> {
   return body;
 }
 
-/** One line of a batch input file (without the newline): `{"key", "request": {...}}`. */
+/**
+ * One line of a batch input file (without the newline): `{"key", "request": {...}}`, the bytes
+ * `JSON.stringify({ key, request: toWireRequest(request) })` gives, written piece by piece so that
+ * the generationConfig and its response schema, the same for every request of a run, are
+ * serialised once (`wireConfigJson`) rather than once per line.
+ */
 export function toBatchFileLine(key: string, request: ModelRequest): string {
-  return JSON.stringify({ key, request: toWireRequest(request) });
+  const system = request.systemInstruction
+    ? `,"systemInstruction":${JSON.stringify({ role: 'user', parts: [{ text: request.systemInstruction }] })}`
+    : '';
+  const config = wireConfigJson(request);
+  const generationConfig = config === undefined ? '' : `,"generationConfig":${config}`;
+  return `{"key":${JSON.stringify(key)},"request":{"contents":${JSON.stringify(request.contents)}${system}${generationConfig}}}`;
+}
+
+/** The JSON of each wire generationConfig, by the request's config object, then by its schema object. */
+const wireConfigJsons = new WeakMap<object, WeakMap<object, string>>();
+
+/**
+ * JSON of `wireGenerationConfig(request)`, kept by the identity of the request's config and schema:
+ * neither is changed once a request is built from it (buildModelRequest's configs are frozen, and a
+ * lane that changes one makes a new object), so the same pair always serialises alike.
+ */
+function wireConfigJson(request: ModelRequest): string | undefined {
+  const config = request.generationConfig;
+  const schema = request.responseJsonSchema;
+  if (config === undefined || typeof schema !== 'object' || schema === null) {
+    const wire = wireGenerationConfig(request);
+    return wire === undefined ? undefined : JSON.stringify(wire);
+  }
+  let bySchema = wireConfigJsons.get(config);
+  if (!bySchema) {
+    bySchema = new WeakMap();
+    wireConfigJsons.set(config, bySchema);
+  }
+  let json = bySchema.get(schema);
+  if (json === undefined) {
+    json = JSON.stringify(wireGenerationConfig(request));
+    bySchema.set(schema, json);
+  }
+  return json;
 }
 
 /** The SDK's GenerateContentConfig for the request (system instruction and schema included). */
@@ -293,8 +371,21 @@ export function estimateTokenShares(request: ModelRequest): { tokens: number; au
       } else tokens += Math.ceil(data.length / 4);
     }
   }
-  if (request.responseJsonSchema !== undefined) chars += JSON.stringify(request.responseJsonSchema).length;
+  if (request.responseJsonSchema !== undefined) chars += schemaJsonLength(request.responseJsonSchema);
   return { tokens: tokens + Math.ceil(chars / 4), audioTokens };
+}
+
+/** Characters of each response schema's JSON, by schema object: a run's requests share one schema. */
+const schemaLengths = new WeakMap<object, number>();
+
+function schemaJsonLength(schema: unknown): number {
+  if (typeof schema !== 'object' || schema === null) return (JSON.stringify(schema) ?? '').length;
+  let length = schemaLengths.get(schema);
+  if (length === undefined) {
+    length = JSON.stringify(schema).length;
+    schemaLengths.set(schema, length);
+  }
+  return length;
 }
 
 /** The first `bytes` bytes of base64 data, decoded without decoding the rest. */

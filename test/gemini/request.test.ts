@@ -10,6 +10,7 @@ import {
   MediaInputError,
   toBatchFileLine,
   toInlinedRequest,
+  toWireRequest,
   type MediaUploads,
 } from '../../src/gemini/index.js';
 
@@ -219,6 +220,51 @@ describe('serializations', () => {
       },
     });
     expect(toBatchFileLine('r1', request)).not.toContain('\n');
+  });
+
+  it('writes each line as the JSON of its wire request, byte for byte, when requests share one config and schema', async () => {
+    const config = {
+      temperature: 0,
+      thinking_config: { thinking_budget: 0 },
+      response_mime_type: 'text/x.json',
+    };
+    const schema = { type: 'object', properties: { 'a"\u2028b': { type: 'string' } } };
+    const variants = [
+      {
+        promptText: 'hi "there"\n\u0000é',
+        systemText: 'sys',
+        generationConfig: config,
+        responseJsonSchema: schema,
+      },
+      { promptText: 'second', generationConfig: config, responseJsonSchema: schema },
+      { promptText: 'no schema', generationConfig: config },
+      { promptText: 'no config', responseJsonSchema: schema },
+      { promptText: 'nothing' },
+      {
+        promptText: 'own schema key',
+        generationConfig: { response_json_schema: { type: 'string' } },
+        responseJsonSchema: schema,
+      },
+    ];
+    for (const input of variants) {
+      const request = await buildModelRequest(input);
+      const expected = JSON.stringify({ key: 'k"1', request: toWireRequest(request) });
+      expect(toBatchFileLine('k"1', request)).toBe(expected);
+      // Twice: the second line comes from what the first serialised.
+      expect(toBatchFileLine('k"1', request)).toBe(expected);
+    }
+    const first = await buildModelRequest({
+      promptText: 'a',
+      generationConfig: config,
+      responseJsonSchema: schema,
+    });
+    // A lane that raises the output limit makes a new config (the shared one is frozen): its line says so.
+    const raised = { ...first, generationConfig: { ...first.generationConfig, maxOutputTokens: 99 } };
+    expect(JSON.parse(toBatchFileLine('r', raised)).request.generationConfig.maxOutputTokens).toBe(99);
+    expect(JSON.parse(toBatchFileLine('r', first)).request.generationConfig.maxOutputTokens).toBeUndefined();
+    expect(() => {
+      (first.generationConfig as Record<string, unknown>).temperature = 1;
+    }).toThrow(TypeError);
   });
 
   it('carries the key in metadata of an inlined request, with the config in SDK form', async () => {
