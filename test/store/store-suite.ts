@@ -330,6 +330,24 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       ]);
     });
 
+    it("lists a record with its own output's place and its predecessor's, as they were stored", async () => {
+      await store.createJobIntent({
+        id: 'job1',
+        model: 'm',
+        kind: 'inline',
+        members: [{ recordId: 'a/p1', attempt: 0, promptHash: 'h', estimatedTokens: 1 }],
+      });
+      const location = { shard: 12, offset: 4_294_967_301, length: 345 };
+      await store.completeRecords([
+        { recordId: 'a/p1', jobId: 'job1', location, inputTokens: 3, outputTokens: 4 },
+      ]);
+      const [first, second, third] = await store.listRecords({ chainId: 'a', order: 'chain' });
+      expect(first).toMatchObject({ output: location, predecessorOutput: null, media: [] });
+      expect(second).toMatchObject({ predecessorId: 'a/p1', predecessorOutput: location, output: null });
+      expect(third?.predecessorOutput).toBeNull();
+      expect(await store.getRecord('a/p2')).toMatchObject({ predecessorOutput: location });
+    });
+
     it("re-sync takes a record moved to another chain or place, and leaves the unchanged records' state", async () => {
       // a/p1 is done; a/p3 moves to chain b after b/p1; a/p2 and b/p1 are listed as they were.
       await store.createJobIntent({
