@@ -4,7 +4,8 @@
  * - `runWorkload` to run it (a path, a definition or a loaded config) until it is finished or its
  *   signal aborts (or `openWorkloadSession` for finer control),
  * - `WorkloadService` to read and maintain a workload's state (status, records, failures, requeue),
- * - `submitJob` (with `createGeminiClient`) for a one-off batch job, no workload,
+ * - `BatchJobService` (with `createGeminiClient`) for one-off batch jobs, no workload: submit, list,
+ *   status, fetch, cancel (`submitJob` is its submission alone),
  * - `startEmulator` for a local Gemini API in tests.
  */
 import type { WorkloadConfigInput } from './config/index.js';
@@ -21,8 +22,15 @@ export { loadPrompt } from './prompts/index.js';
 export type { PromptTemplate, PromptVariables, RenderedPrompt } from './prompts/template.js';
 export { createGeminiClient } from './gemini/index.js';
 export type { GeminiClient, GeminiClientOptions, BatchJobInfo } from './gemini/index.js';
-export { submitJob, OneoffInputError } from './oneoff/index.js';
-export type { SubmitJobOptions, SubmitRequest, SubmitRequestBody } from './oneoff/index.js';
+export {
+  BatchJobService,
+  JobRequests,
+  OneoffInputError,
+  OneoffJobNotFoundError,
+  readJobRequests,
+  submitJob,
+} from './service/batch-jobs/index.js';
+export type { SubmitJobOptions, SubmitRequest, SubmitRequestBody } from './service/batch-jobs/index.js';
 export { OutputStore } from './outputs/index.js';
 export { SqliteStore } from './store/sqlite/sqlite-store.js';
 export type { WorkloadStore, RecordCounts, FailureRow, JobRow } from './store/store.js';

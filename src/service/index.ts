@@ -36,3 +36,10 @@ export {
   type WaitingRecord,
 } from './selection.js';
 export { applySelection, planRunSelection, type SelectionDeps } from './run-selection.js';
+export {
+  BatchJobService,
+  OneoffJobNotFoundError,
+  type SubmitJobOptions,
+  type SubmitRequest,
+  type SubmitRequestBody,
+} from './batch-jobs/index.js';

@@ -1,7 +1,6 @@
 import { Option } from 'commander';
 import {
   createGeminiClient,
-  GeminiApiError,
   PLACEHOLDER_API_KEY,
   type GeminiClient,
   type GeminiClientOptions,
@@ -9,7 +8,8 @@ import {
 import { WavebatchError } from '../../errors.js';
 import { printable } from '../../printable.js';
 import { redact, urlHasCredentials } from '../../secrets/redact.js';
-import { OneoffInputError } from '../../oneoff/errors.js';
+import { OneoffInputError } from '../../service/batch-jobs/errors.js';
+import { BatchJobService } from '../../service/index.js';
 
 /** What the one-off job commands need from the outside world; tests replace each part. */
 export interface OneoffDeps {
@@ -19,29 +19,9 @@ export interface OneoffDeps {
   createClient?: (options: GeminiClientOptions) => GeminiClient;
 }
 
-export { OneoffInputError } from '../../oneoff/errors.js';
-
-/** Raised when a named batch job does not exist in the project: exit code 2, a typo or another project's job. */
-export class OneoffJobNotFoundError extends WavebatchError {
-  readonly code = 'INPUT_JOB_NOT_FOUND';
-  constructor(readonly jobName: string) {
-    super(
-      `No batch job ${jobName} in this project; list the project's jobs with \`wavebatch jobs\` and check the name.`,
-    );
-    this.name = 'OneoffJobNotFoundError';
-  }
-}
-
-/** Runs a call about one named job, turning the API's NOT_FOUND into OneoffJobNotFoundError. */
-export async function onJob<T>(jobName: string, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (GeminiApiError.isInstance(error) && error.code === 'NOT_FOUND')
-      throw new OneoffJobNotFoundError(jobName);
-    throw error;
-  }
-}
+export { OneoffInputError } from '../../service/batch-jobs/errors.js';
+export { OneoffJobNotFoundError, onJob } from '../../service/batch-jobs/errors.js';
+export { batchId, batchName, isBatchName } from '../../service/batch-jobs/job-names.js';
 
 /** Raised when no API key is set and no emulator is targeted. */
 export class OneoffApiKeyError extends WavebatchError {
@@ -82,6 +62,11 @@ export function clientFor(options: { baseUrl?: string }, deps: OneoffDeps): Gemi
   });
 }
 
+/** The batch-job service over the client `clientFor` builds. */
+export function serviceFor(options: { baseUrl?: string }, deps: OneoffDeps): BatchJobService {
+  return new BatchJobService(clientFor(options, deps));
+}
+
 /**
  * What chooses the one-off commands' API root, for the advice of their errors: they read no config,
  * so a workload's api.base_url (in the folder they run in) does not apply, which the advice says.
@@ -98,29 +83,4 @@ const ONEOFF_BASE_URL_SETTING =
 export function printerFor(deps: OneoffDeps): (text: string) => void {
   const print = deps.print ?? ((text: string) => void process.stdout.write(text));
   return (text) => print(printable(text));
-}
-
-/** Accepts `batches/abc` or just `abc`. */
-export function batchName(job: string): string {
-  const trimmed = job.trim();
-  const id = trimmed.startsWith('batches/') ? trimmed.slice('batches/'.length) : trimmed;
-  if (!BATCH_ID.test(id)) {
-    throw new OneoffInputError(
-      `${JSON.stringify(job)} is not a batch job name; use the name printed by \`wavebatch submit\` (batches/...).`,
-    );
-  }
-  return `batches/${id}`;
-}
-
-/** The id part of a job name, used for result file names. */
-/** Whether a name (as the API lists it) is `batches/` and a plain id, safe as a file name. */
-export function isBatchName(name: string): boolean {
-  return name.startsWith('batches/') && BATCH_ID.test(name.slice('batches/'.length));
-}
-
-/** A batch job's id: letters, digits, '-' and '_' (what Google hands out). */
-const BATCH_ID = /^[A-Za-z0-9_-]+$/;
-
-export function batchId(name: string): string {
-  return name.startsWith('batches/') ? name.slice('batches/'.length) : name;
 }

@@ -1,8 +1,14 @@
 import { Command } from 'commander';
-import { readJobRequests, submitKeyedRequests } from '../../oneoff/submit-job.js';
-import { baseUrlOption, clientFor, OneoffInputError, printerFor, type OneoffDeps } from './oneoff-options.js';
+import { readJobRequests } from '../../service/batch-jobs/index.js';
+import {
+  baseUrlOption,
+  OneoffInputError,
+  printerFor,
+  serviceFor,
+  type OneoffDeps,
+} from './oneoff-options.js';
 
-export { AUTO_INLINE_MAX_BYTES, INLINE_MAX_BYTES } from '../../oneoff/index.js';
+export { AUTO_INLINE_MAX_BYTES, INLINE_MAX_BYTES } from '../../service/batch-jobs/index.js';
 
 interface SubmitOptions {
   model: string;
@@ -45,11 +51,11 @@ export function submitCommand(deps: OneoffDeps = {}): Command {
     .action(async (file: string, options: SubmitOptions) => {
       if (options.inline && options.upload)
         throw new OneoffInputError('Choose one of --inline and --upload.');
-      const items = await readJobRequests(file);
-      const client = clientFor(options, deps);
-      const job = await submitKeyedRequests(client, items, {
+      // Read first: a malformed file is reported before a missing API key.
+      const requests = await readJobRequests(file);
+      const job = await serviceFor(options, deps).submit({
         model: options.model,
-        requests: file,
+        requests,
         ...(options.displayName === undefined ? {} : { displayName: options.displayName }),
         transport: options.inline ? 'inline' : options.upload ? 'upload' : 'auto',
       });

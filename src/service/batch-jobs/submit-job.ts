@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import type { BatchJobInfo, GeminiClient } from '../gemini/index.js';
+import type { BatchJobInfo, GeminiClient } from '../../gemini/index.js';
 import { OneoffInputError } from './errors.js';
 import {
   inlineObstacle,
@@ -29,9 +29,9 @@ export interface SubmitJobOptions {
   model: string;
   /**
    * A `.jsonl` file (one request a line) or a `.json` file (an array, or `{"requests": [...]}`), as
-   * `wavebatch submit` reads it; or the requests themselves.
+   * `wavebatch submit` reads it; or the requests themselves; or what `readJobRequests` read of either.
    */
-  requests: string | readonly SubmitRequest[];
+  requests: string | readonly SubmitRequest[] | JobRequests;
   /** Default `wavebatch-submit-<file name>`, or `wavebatch-submit` for requests given in code. */
   displayName?: string;
   /**
@@ -42,26 +42,42 @@ export interface SubmitJobOptions {
 }
 
 /**
+ * A job's requests read and checked, nothing sent yet: `readJobRequests` makes it, so that a caller
+ * (the `submit` command) reports a malformed file before it needs a client (an API key).
+ */
+export class JobRequests {
+  constructor(
+    readonly items: readonly KeyedRequest[],
+    /** The file they were read from; undefined for requests given in code. */
+    readonly file: string | undefined,
+  ) {}
+}
+
+/**
  * Submits one batch job of the given requests (what `wavebatch submit` does) and returns it as
  * created; nothing is sent when a request is malformed (OneoffInputError, naming where it is).
  * Follow it with `client.getBatch(job.name)`, `client.cancelBatch(job.name)`.
  */
 export async function submitJob(client: GeminiClient, options: SubmitJobOptions): Promise<BatchJobInfo> {
-  return submitKeyedRequests(client, await readJobRequests(options.requests), options);
+  const read =
+    options.requests instanceof JobRequests ? options.requests : await readJobRequests(options.requests);
+  return submitRead(client, read, options);
 }
 
 /** The requests of a job, read from their file or checked as given, before any client is made. */
-export async function readJobRequests(requests: SubmitJobOptions['requests']): Promise<KeyedRequest[]> {
-  return typeof requests === 'string' ? readSubmitFile(requests) : keyedRequestList(requestArray(requests));
+export async function readJobRequests(requests: string | readonly SubmitRequest[]): Promise<JobRequests> {
+  return typeof requests === 'string'
+    ? new JobRequests(await readSubmitFile(requests), requests)
+    : new JobRequests(keyedRequestList(requestArray(requests)), undefined);
 }
 
-/** Sends requests already read (readJobRequests) as one batch job: inline or uploaded first. */
-export async function submitKeyedRequests(
+/** Sends requests already read as one batch job: inline or uploaded first. */
+async function submitRead(
   client: GeminiClient,
-  items: KeyedRequest[],
+  read: JobRequests,
   options: SubmitJobOptions,
 ): Promise<BatchJobInfo> {
-  const fromFile = typeof options.requests === 'string';
+  const { items, file } = read;
   const transport = options.transport ?? 'auto';
   const lines = items.map(toInputLine);
   const bytes = lines.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
@@ -72,18 +88,16 @@ export async function submitKeyedRequests(
     );
   const inline =
     transport === 'inline' || (transport === 'auto' && !obstacle && bytes <= AUTO_INLINE_MAX_BYTES);
-  const what = fromFile ? String(options.requests) : 'The requests';
+  const what = file ?? 'The requests';
   if (inline && bytes > INLINE_MAX_BYTES) {
     throw new OneoffInputError(
-      `${what} ${fromFile ? 'is' : 'are'} ${bytes} bytes, above the ${INLINE_MAX_BYTES}-byte inline limit; ` +
-        `send ${fromFile ? 'it' : 'them'} by upload (no --inline; transport 'upload' or 'auto').`,
+      `${what} ${file !== undefined ? 'is' : 'are'} ${bytes} bytes, above the ${INLINE_MAX_BYTES}-byte inline limit; ` +
+        `send ${file !== undefined ? 'it' : 'them'} by upload (no --inline; transport 'upload' or 'auto').`,
     );
   }
   const displayName =
     options.displayName ??
-    (fromFile
-      ? `wavebatch-submit-${basename(String(options.requests)).replace(/\.[^.]*$/, '')}`
-      : 'wavebatch-submit');
+    (file !== undefined ? `wavebatch-submit-${basename(file).replace(/\.[^.]*$/, '')}` : 'wavebatch-submit');
   if (inline)
     return client.createBatch({
       model: options.model,
@@ -95,8 +109,12 @@ export async function submitKeyedRequests(
     // Not named after the display name: that is the user's text and may hold a '/'.
     const path = join(dir, 'requests.jsonl');
     await writeFile(path, `${lines.join('\n')}\n`);
-    const file = await client.uploadJsonl(path, displayName);
-    return await client.createBatch({ model: options.model, displayName, source: { fileName: file.name } });
+    const uploaded = await client.uploadJsonl(path, displayName);
+    return await client.createBatch({
+      model: options.model,
+      displayName,
+      source: { fileName: uploaded.name },
+    });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -150,7 +150,7 @@ function toKeyed(value: unknown, where: string, index: number): KeyedRequest {
  * Why these requests cannot be sent inline without losing a field (a generationConfig field the
  * SDK's inline converter does not know), or undefined when they can. Uploaded files go verbatim.
  */
-export function inlineObstacle(items: KeyedRequest[]): string | undefined {
+export function inlineObstacle(items: readonly KeyedRequest[]): string | undefined {
   for (const item of items) {
     const config = isObject(item.request.generationConfig) ? item.request.generationConfig : {};
     const dropped = Object.keys(config).find((field) => !INLINE_GENERATION_FIELDS.has(field));
