@@ -30,7 +30,12 @@ export {
   readJobRequests,
   submitJob,
 } from './service/batch-jobs/index.js';
-export type { SubmitJobOptions, SubmitRequest, SubmitRequestBody } from './service/batch-jobs/index.js';
+export type {
+  BatchJobSummary,
+  SubmitJobOptions,
+  SubmitRequest,
+  SubmitRequestBody,
+} from './service/batch-jobs/index.js';
 export { OutputStore } from './outputs/index.js';
 export { SqliteStore } from './store/sqlite/sqlite-store.js';
 export type { WorkloadStore, RecordCounts, FailureRow, JobRow } from './store/store.js';

@@ -38,6 +38,7 @@ export {
 export { applySelection, planRunSelection, type SelectionDeps } from './run-selection.js';
 export {
   BatchJobService,
+  type BatchJobSummary,
   OneoffJobNotFoundError,
   type SubmitJobOptions,
   type SubmitRequest,

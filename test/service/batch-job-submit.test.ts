@@ -2,41 +2,26 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  BatchJobService,
-  createGeminiClient,
-  readJobRequests,
-  startEmulator,
-  WavebatchError,
-  type GeminiClient,
-  type RunningEmulator,
-} from '../../src/index.js';
-
-const MODEL = 'gemini-2.5-flash';
-const ask = (text: string) => ({ contents: [{ role: 'user', parts: [{ text }] }] });
+import { readJobRequests, WavebatchError } from '../../src/index.js';
+import { ask, batchJobWorld, MODEL, type BatchJobWorld } from './batch-job-fixture.js';
 
 // `wavebatch submit` did its work in the command and in src/oneoff: the service is the one place a
 // job is submitted from, for the command, the library and the HTTP API.
 describe('BatchJobService.submit', () => {
-  let emulator: RunningEmulator;
-  let client: GeminiClient;
-  let service: BatchJobService;
+  let world: BatchJobWorld;
   let dir: string;
-  let now = Date.parse('2026-01-05T10:00:00Z');
 
   beforeEach(async () => {
-    // Emulated time moves only when the test moves it: no sleeping for a job to end.
-    emulator = await startEmulator({ realNow: () => now, turnaroundMs: 60_000, seed: 3 });
-    client = createGeminiClient({ apiKey: 'service-submit-key', baseUrl: emulator.url });
-    service = new BatchJobService(client);
+    world = await batchJobWorld('service-submit-key');
     dir = await mkdtemp(join(tmpdir(), 'wb-service-submit-'));
   });
   afterEach(async () => {
-    await emulator.close();
+    await world.emulator.close();
     await rm(dir, { recursive: true, force: true });
   });
 
   it('submits requests read first (as the command does) by upload, billed once each under its key', async () => {
+    const { service, client, emulator } = world;
     const file = join(dir, 'nightly.jsonl');
     await writeFile(
       file,
@@ -45,9 +30,8 @@ describe('BatchJobService.submit', () => {
     const requests = await readJobRequests(file);
     const job = await service.submit({ model: MODEL, requests, transport: 'upload' });
     expect(job).toMatchObject({ displayName: 'wavebatch-submit-nightly', state: 'pending' });
-    now += 120_000;
-    const done = await client.getBatch(job.name);
-    expect(done.state).toBe('succeeded');
+    world.advance(120_000);
+    expect((await client.getBatch(job.name)).state).toBe('succeeded');
     const billed = emulator.ledger.entries().map((entry) => [entry.batchName, entry.key]);
     expect(billed.sort()).toEqual([
       [job.name, 'k0'],
@@ -56,6 +40,7 @@ describe('BatchJobService.submit', () => {
   });
 
   it('refuses a malformed request with INPUT_INVALID naming its place, nothing sent', async () => {
+    const { service, client, emulator } = world;
     const refused = await service
       .submit({ model: MODEL, requests: [ask('fine'), { contents: [] }] })
       .catch((error: unknown) => error);

@@ -1,12 +1,10 @@
-import { redact } from '../../secrets/redact.js';
 import { Command, Option } from 'commander';
-import type { BatchJobInfo } from '../../gemini/index.js';
 import type { WorkloadJob } from '../../service/index.js';
 import type { JobState } from '../../store/store.js';
 import { configOption } from '../config-option.js';
 import { count, requestsOf } from '../../quantities.js';
 import { withWorkloadServiceOrEmpty } from '../workload-service.js';
-import { baseUrlOption, clientFor, printerFor, type OneoffDeps } from './oneoff-options.js';
+import { baseUrlOption, printerFor, serviceFor, type OneoffDeps } from './oneoff-options.js';
 
 /** States as the API reports them; a workload's jobs also know `intent` (not yet created) and `processed`. */
 const STATES = [
@@ -52,21 +50,10 @@ export function jobsCommand(deps: OneoffDeps = {}): Command {
 }
 
 async function listProjectJobs(options: JobsOptions, deps: OneoffDeps): Promise<void> {
-  const client = clientFor(options, deps);
-  const jobs: BatchJobInfo[] = [];
-  for await (const job of client.listBatches()) {
-    if (!options.state || job.state === options.state) jobs.push(job);
-  }
+  const jobs = await serviceFor(options, deps).list(options.state ? { state: options.state } : {});
   const print = printerFor(deps);
   if (options.json) {
-    // Inline responses can be megabytes per job; a listing reports only how many there are.
-    const summaries = jobs.map(({ inlinedResponses, ...job }) => ({
-      ...job,
-      // The API's error message can quote a key back: redacted, as every printed message is.
-      error: job.error && { ...job.error, message: redact(job.error.message ?? '') },
-      inlinedResponseCount: inlinedResponses?.length,
-    }));
-    print(`${JSON.stringify(summaries, null, 2)}\n`);
+    print(`${JSON.stringify(jobs, null, 2)}\n`);
     return;
   }
   if (jobs.length === 0) {

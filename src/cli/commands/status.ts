@@ -1,15 +1,14 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { systemClock, type RunnerClock } from '../../clock.js';
 import { parseDuration } from '../../config/index.js';
-import type { BatchJobInfo } from '../../gemini/index.js';
+import type { BatchJobSummary } from '../../service/index.js';
 import { configOption } from '../config-option.js';
 import { formatStatus } from '../status-view.js';
 import { styleFor } from '../style.js';
 import { stdoutReaderGone } from '../reader-gone.js';
 import { watch } from '../watch.js';
 import { withWorkloadServiceOrEmpty } from '../workload-service.js';
-import { baseUrlOption, batchName, clientFor, onJob, printerFor, type OneoffDeps } from './oneoff-options.js';
-import { redact } from '../../secrets/redact.js';
+import { baseUrlOption, batchName, printerFor, serviceFor, type OneoffDeps } from './oneoff-options.js';
 import { counted } from '../../quantities.js';
 
 /** Refresh interval of `--watch` without a value. */
@@ -92,20 +91,10 @@ async function showWorkload(options: StatusOptions, clock: RunnerClock): Promise
 }
 
 async function showJob(job: string, options: StatusOptions, deps: OneoffDeps): Promise<void> {
+  // Parsed before the client is made: a malformed name is the user's input, whatever the key.
   const name = batchName(job);
-  const client = clientFor(options, deps);
-  const info = await onJob(name, () => client.getBatch(name));
-  const print = printerFor(deps);
-  const { inlinedResponses, ...summary } = info;
-  if (options.json) {
-    // The API's error message is redacted here as in the text form: it can quote a key back.
-    const error = summary.error && { ...summary.error, message: redact(summary.error.message ?? '') };
-    print(
-      `${JSON.stringify({ ...summary, error, inlinedResponseCount: inlinedResponses?.length }, null, 2)}\n`,
-    );
-    return;
-  }
-  print(describeJob(info));
+  const summary = await serviceFor(options, deps).status(name);
+  printerFor(deps)(options.json ? `${JSON.stringify(summary, null, 2)}\n` : describeJob(summary));
 }
 
 /** Longest `--watch` interval: a day. A longer one is a slip of the unit (30d for 30s), not a watch. */
@@ -119,8 +108,8 @@ function watchInterval(value: string): number {
   return Math.round(ms);
 }
 
-/** A human-readable block about one job. */
-export function describeJob(info: BatchJobInfo): string {
+/** A human-readable block about one job (its error message already redacted by the service). */
+export function describeJob(info: BatchJobSummary): string {
   const lines = [`${info.name}  ${info.state.toUpperCase()}`];
   if (info.displayName) lines.push(`  display name  ${info.displayName}`);
   if (info.model) lines.push(`  model         ${info.model}`);
@@ -135,9 +124,9 @@ export function describeJob(info: BatchJobInfo): string {
     );
   }
   if (info.resultsFileName) lines.push(`  results file  ${info.resultsFileName}`);
-  if (info.inlinedResponses)
-    lines.push(`  results       ${counted(info.inlinedResponses.length, 'inline response')}`);
-  if (info.error?.message) lines.push(`  error         ${redact(info.error.message)}`);
+  if (info.inlinedResponseCount !== undefined)
+    lines.push(`  results       ${counted(info.inlinedResponseCount, 'inline response')}`);
+  if (info.error?.message) lines.push(`  error         ${info.error.message}`);
   if (info.state === 'succeeded') lines.push(`  next          wavebatch fetch ${info.name}`);
   return `${lines.join('\n')}\n`;
 }

@@ -1,4 +1,7 @@
 import type { BatchJobInfo, GeminiClient } from '../../gemini/index.js';
+import { onJob } from './errors.js';
+import { batchName } from './job-names.js';
+import { summarizeJob, type BatchJobSummary } from './job-summary.js';
 import { submitJob, type SubmitJobOptions } from './submit-job.js';
 
 /**
@@ -13,5 +16,26 @@ export class BatchJobService {
   /** Submits one batch job of the requests (a file, or the requests themselves); resolves with it as created. */
   submit(options: SubmitJobOptions): Promise<BatchJobInfo> {
     return submitJob(this.client, options);
+  }
+
+  /**
+   * The project's batch jobs, all pages, newest first as the API lists them; with `state`, only
+   * those in it (`pending`, `running`, `succeeded`, `failed`, `cancelled`, `expired`).
+   */
+  async list(options: { state?: string } = {}): Promise<BatchJobSummary[]> {
+    const jobs: BatchJobSummary[] = [];
+    for await (const job of this.client.listBatches()) {
+      if (options.state === undefined || job.state === options.state) jobs.push(summarizeJob(job));
+    }
+    return jobs;
+  }
+
+  /**
+   * One job as the API reports it, by name (`batches/abc` or `abc`): a malformed name is
+   * OneoffInputError, one the project does not have OneoffJobNotFoundError (INPUT_JOB_NOT_FOUND).
+   */
+  async status(job: string): Promise<BatchJobSummary> {
+    const name = batchName(job);
+    return summarizeJob(await onJob(name, () => this.client.getBatch(name)));
   }
 }

@@ -14,3 +14,4 @@ export {
 export type { SubmitJobOptions, SubmitRequest, SubmitRequestBody } from './submit-job.js';
 export { OneoffInputError, OneoffJobNotFoundError } from './errors.js';
 export { batchName } from './job-names.js';
+export type { BatchJobSummary } from './job-summary.js';
