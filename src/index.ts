@@ -32,6 +32,9 @@ export {
 } from './service/batch-jobs/index.js';
 export type {
   BatchJobSummary,
+  FetchOptions,
+  FetchOutcome,
+  PendingResults,
   SubmitJobOptions,
   SubmitRequest,
   SubmitRequestBody,

@@ -39,6 +39,9 @@ export { applySelection, planRunSelection, type SelectionDeps } from './run-sele
 export {
   BatchJobService,
   type BatchJobSummary,
+  type FetchOptions,
+  type FetchOutcome,
+  type PendingResults,
   OneoffJobNotFoundError,
   type SubmitJobOptions,
   type SubmitRequest,

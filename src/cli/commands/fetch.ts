@@ -1,24 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import type { BatchJobInfo, GeminiClient } from '../../gemini/index.js';
+import type { FetchOutcome, PendingResults } from '../../service/index.js';
 import {
   baseUrlOption,
-  batchId,
   batchName,
-  clientFor,
-  isBatchName,
   OneoffInputError,
-  onJob,
   printerFor,
+  serviceFor,
   type OneoffDeps,
 } from './oneoff-options.js';
 import { WavebatchError } from '../../errors.js';
-import { redact } from '../../secrets/redact.js';
-import { checkFolderMakeable, makeFolder } from '../../make-folder.js';
-import { writingTo } from '../../unwritable-path.js';
 import { printable } from '../../printable.js';
 import { counted } from '../../quantities.js';
 
@@ -70,99 +60,69 @@ export function fetchCommand(deps: OneoffDeps = {}): Command {
         throw new OneoffInputError('Give job names or --all-pending, not both.');
       if (jobs.length === 0 && !options.allPending)
         throw new OneoffInputError('Name the jobs to fetch, or pass --all-pending.');
+      // Parsed before the client is made: a malformed name is the user's input, whatever the key.
       const names = jobs.map(batchName);
-      const client = clientFor(options, deps);
+      const service = serviceFor(options, deps);
       const print = printerFor(deps);
-      const out = resolve(options.out);
-      // Made and probed before any job is asked for: a --out that cannot be written is the user's
-      // input (exit 2), found before a download is paid for in time.
-      await writingTo(options.out, async () => {
-        await makeFolder(out);
-        await checkFolderMakeable(join(out, '.wavebatch-fetch-probe'));
-      });
-      if (options.allPending) {
-        let waiting = 0;
-        const strange: string[] = [];
-        for await (const job of client.listBatches()) {
-          if (job.state === 'pending' || job.state === 'running') waiting++;
-          if (job.state !== 'succeeded') continue;
-          // A name becomes a file name under --out: one that is no plain batch id (`batches/../x`,
-          // from an API at a base URL that is not Google's) would write elsewhere.
-          if (!isBatchName(job.name)) strange.push(job.name);
-          else if (!existsSync(resultPath(out, job.name))) names.push(job.name);
-        }
-        for (const name of strange)
-          print(
-            `skipped ${JSON.stringify(printable(name))}: not a batch job name (batches/ and letters, digits, - or _)\n`,
-          );
-        if (waiting > 0)
-          print(
-            `${waiting} ${waiting === 1 ? 'job is' : 'jobs are'} still pending or running, not ready; fetch again later\n`,
-          );
-        if (names.length === 0) print('nothing new to fetch\n');
-      }
       const endings: string[] = [];
-      for (const name of names) {
-        const outcome = await onJob(name, () => fetchOne(client, name, out));
-        if ('ended' in outcome) endings.push(outcome.ended);
-        else print(outcome.report);
-      }
+      const onFetched = (outcome: FetchOutcome) => {
+        if (outcome.kind === 'ended') endings.push(endingOf(outcome));
+        else print(reportOf(outcome));
+      };
+      if (options.allPending)
+        await service.fetchAllPending({
+          out: options.out,
+          onFetched,
+          onListed: (found) => {
+            const listing = listingOf(found);
+            if (listing !== '') print(listing);
+          },
+        });
+      else await service.fetch(names, { out: options.out, onFetched });
       // Reported last, so the results of the other jobs are on disk whatever happens.
       if (endings.length > 0) throw new OneoffJobEndedError(endings);
     });
 }
 
-function resultPath(out: string, name: string): string {
-  return join(out, `${batchId(name)}.jsonl`);
+/** What --all-pending found before fetching: skipped names, jobs not ready, or nothing to fetch. */
+function listingOf(found: PendingResults): string {
+  const lines = found.skipped.map(
+    (name) =>
+      `skipped ${JSON.stringify(printable(name))}: not a batch job name (batches/ and letters, digits, - or _)\n`,
+  );
+  const { waiting } = found;
+  if (waiting > 0)
+    lines.push(
+      `${waiting} ${waiting === 1 ? 'job is' : 'jobs are'} still pending or running, not ready; fetch again later\n`,
+    );
+  if (found.jobs.length === 0) lines.push('nothing new to fetch\n');
+  return lines.join('');
 }
 
-/** What happened to one job: a line for the user, or why it has no results. */
-type FetchOutcome = { report: string } | { ended: string };
+/** The line for a job that ended without results, as the error lists it. */
+function endingOf(outcome: Extract<FetchOutcome, { kind: 'ended' }>): string {
+  return `${outcome.name}: ${outcome.state.toUpperCase()}${outcome.message ? ` (${outcome.message})` : ''}`;
+}
 
-async function fetchOne(client: GeminiClient, name: string, out: string): Promise<FetchOutcome> {
-  const job = await client.getBatch(name);
-  if (job.state === 'pending' || job.state === 'running' || job.state === 'unknown') {
-    return { report: `${name}: not ready, still ${job.state}; fetch again when it has succeeded\n` };
+/** The line for a job fetched, not ready, or without results. */
+function reportOf(outcome: Exclude<FetchOutcome, { kind: 'ended' }>): string {
+  switch (outcome.kind) {
+    case 'not-ready':
+      return `${outcome.name}: not ready, still ${outcome.state}; fetch again when it has succeeded\n`;
+    case 'no-results':
+      return `${outcome.name}: succeeded but reports no results (neither a file nor inline responses)\n`;
+    case 'written': {
+      const kind = outcome.from === 'inline' ? 'inline ' : '';
+      const what =
+        outcome.results === undefined ? 'results' : countText(outcome.results, outcome.failed, kind);
+      return `${outcome.name}: ${what} -> ${outcome.path}\n`;
+    }
+    default:
+      return outcome satisfies never;
   }
-  if (job.state !== 'succeeded') {
-    return {
-      ended: `${name}: ${job.state.toUpperCase()}${job.error?.message ? ` (${redact(job.error.message)})` : ''}`,
-    };
-  }
-  const path = resultPath(out, name);
-  if (job.resultsFileName) {
-    await client.downloadFile(job.resultsFileName, path);
-    const total = job.stats?.requestCount;
-    return {
-      report: `${name}: ${total === undefined ? 'results' : countText(total, job.stats?.failedRequestCount ?? 0)} -> ${path}\n`,
-    };
-  }
-  if (job.inlinedResponses) {
-    await writeInlineResults(job, path);
-    const failed = job.inlinedResponses.filter((item) => item.error !== undefined).length;
-    return { report: `${name}: ${countText(job.inlinedResponses.length, failed, 'inline ')} -> ${path}\n` };
-  }
-  return { report: `${name}: succeeded but reports no results (neither a file nor inline responses)\n` };
 }
 
 /** "3 results (1 failed)". */
 function countText(total: number, failed: number, kind = ''): string {
   return `${counted(total, `${kind}result`)}${failed > 0 ? ` (${failed} failed)` : ''}`;
-}
-
-/** Inline results in the results-file shape, written atomically. */
-async function writeInlineResults(job: BatchJobInfo, path: string): Promise<void> {
-  const lines = (job.inlinedResponses ?? []).map((item) =>
-    JSON.stringify({
-      ...(item.key !== undefined ? { key: item.key } : {}),
-      ...(item.error ? { error: item.error } : { response: item.response }),
-    }),
-  );
-  const temp = `${path}.${randomBytes(4).toString('hex')}.part`;
-  try {
-    await writeFile(temp, lines.length > 0 ? `${lines.join('\n')}\n` : '');
-    await rename(temp, path);
-  } finally {
-    await rm(temp, { force: true });
-  }
 }

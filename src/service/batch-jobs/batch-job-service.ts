@@ -1,6 +1,13 @@
 import type { BatchJobInfo, GeminiClient } from '../../gemini/index.js';
 import { onJob } from './errors.js';
 import { batchName } from './job-names.js';
+import {
+  fetchPendingResults,
+  fetchResults,
+  type FetchOptions,
+  type FetchOutcome,
+  type PendingResults,
+} from './job-results.js';
 import { summarizeJob, type BatchJobSummary } from './job-summary.js';
 import { submitJob, type SubmitJobOptions } from './submit-job.js';
 
@@ -37,5 +44,21 @@ export class BatchJobService {
   async status(job: string): Promise<BatchJobSummary> {
     const name = batchName(job);
     return summarizeJob(await onJob(name, () => this.client.getBatch(name)));
+  }
+
+  /**
+   * Writes the named jobs' results to `<out>/<job id>.jsonl`, one job after the other; each outcome
+   * says whether it was written, is not ready yet, or ended without results. `out` is made first: one
+   * that cannot be written is UnwritablePathError (`INPUT_PATH_UNWRITABLE`) before any job is asked for.
+   */
+  fetch(jobs: readonly string[], options: FetchOptions): Promise<FetchOutcome[]> {
+    return fetchResults(this.client, jobs, options);
+  }
+
+  /** `fetch` of every succeeded job whose results are not in `out` yet, and what the listing found. */
+  fetchAllPending(
+    options: FetchOptions & { onListed?: (listing: PendingResults) => void },
+  ): Promise<PendingResults & { fetched: FetchOutcome[] }> {
+    return fetchPendingResults(this.client, options);
   }
 }

@@ -15,3 +15,4 @@ export type { SubmitJobOptions, SubmitRequest, SubmitRequestBody } from './submi
 export { OneoffInputError, OneoffJobNotFoundError } from './errors.js';
 export { batchName } from './job-names.js';
 export type { BatchJobSummary } from './job-summary.js';
+export type { FetchOptions, FetchOutcome, PendingResults } from './job-results.js';
