@@ -32,6 +32,7 @@ export {
 } from './service/batch-jobs/index.js';
 export type {
   BatchJobSummary,
+  CancelOutcome,
   FetchOptions,
   FetchOutcome,
   PendingResults,

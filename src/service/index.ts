@@ -39,6 +39,7 @@ export { applySelection, planRunSelection, type SelectionDeps } from './run-sele
 export {
   BatchJobService,
   type BatchJobSummary,
+  type CancelOutcome,
   type FetchOptions,
   type FetchOutcome,
   type PendingResults,

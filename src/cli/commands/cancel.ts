@@ -1,5 +1,7 @@
 import { Command } from 'commander';
-import { baseUrlOption, batchName, clientFor, onJob, printerFor, type OneoffDeps } from './oneoff-options.js';
+import type { CancelOutcome } from '../../service/index.js';
+import { batchName } from '../../service/batch-jobs/index.js';
+import { baseUrlOption, printerFor, serviceFor, type OneoffDeps } from './oneoff-options.js';
 
 /** `wavebatch cancel <job...>`: asks the API to cancel each job, then reports the state it reads back. */
 export function cancelCommand(deps: OneoffDeps = {}): Command {
@@ -9,23 +11,25 @@ export function cancelCommand(deps: OneoffDeps = {}): Command {
     .addOption(baseUrlOption())
     .addHelpText('after', '\nExamples:\n  wavebatch cancel batches/abc123\n  wavebatch cancel abc123 def456')
     .action(async (jobs: string[], options: { baseUrl?: string }) => {
+      // Parsed before the client is made: a malformed name is the user's input, whatever the key.
       const names = jobs.map(batchName);
-      const client = clientFor(options, deps);
       const print = printerFor(deps);
-      for (const name of names) {
-        // A job that already ended keeps its state; say so rather than claim a cancellation.
-        const before = await onJob(name, () => client.getBatch(name));
-        if (before.state !== 'pending' && before.state !== 'running') {
-          print(`${name}: already ${before.state}; nothing to cancel\n`);
-          continue;
-        }
-        await onJob(name, () => client.cancelBatch(name));
-        const after = await onJob(name, () => client.getBatch(name));
-        print(
-          after.state === 'cancelled'
-            ? `${name}: cancelled\n`
-            : `${name}: cancel requested, now ${after.state} (check with \`wavebatch status ${name}\`)\n`,
-        );
-      }
+      await serviceFor(options, deps).cancel(names, {
+        onCancelled: (outcome) => print(`${outcome.name}: ${describeCancel(outcome)}\n`),
+      });
     });
+}
+
+/** What became of one job, after its name. */
+function describeCancel(outcome: CancelOutcome): string {
+  switch (outcome.kind) {
+    case 'cancelled':
+      return 'cancelled';
+    case 'requested':
+      return `cancel requested, now ${outcome.state} (check with \`wavebatch status ${outcome.name}\`)`;
+    case 'already-ended':
+      return `already ${outcome.state}; nothing to cancel`;
+    default:
+      return outcome satisfies never;
+  }
 }

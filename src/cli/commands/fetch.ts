@@ -1,13 +1,7 @@
 import { Command } from 'commander';
 import type { FetchOutcome, PendingResults } from '../../service/index.js';
-import {
-  baseUrlOption,
-  batchName,
-  OneoffInputError,
-  printerFor,
-  serviceFor,
-  type OneoffDeps,
-} from './oneoff-options.js';
+import { batchName, OneoffInputError } from '../../service/batch-jobs/index.js';
+import { baseUrlOption, printerFor, serviceFor, type OneoffDeps } from './oneoff-options.js';
 import { WavebatchError } from '../../errors.js';
 import { printable } from '../../printable.js';
 import { counted } from '../../quantities.js';

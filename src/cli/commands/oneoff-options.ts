@@ -8,8 +8,7 @@ import {
 import { WavebatchError } from '../../errors.js';
 import { printable } from '../../printable.js';
 import { redact, urlHasCredentials } from '../../secrets/redact.js';
-import { OneoffInputError } from '../../service/batch-jobs/errors.js';
-import { BatchJobService } from '../../service/index.js';
+import { BatchJobService, OneoffInputError } from '../../service/batch-jobs/index.js';
 
 /** What the one-off job commands need from the outside world; tests replace each part. */
 export interface OneoffDeps {
@@ -18,10 +17,6 @@ export interface OneoffDeps {
   print?: (text: string) => void;
   createClient?: (options: GeminiClientOptions) => GeminiClient;
 }
-
-export { OneoffInputError } from '../../service/batch-jobs/errors.js';
-export { OneoffJobNotFoundError, onJob } from '../../service/batch-jobs/errors.js';
-export { batchId, batchName, isBatchName } from '../../service/batch-jobs/job-names.js';
 
 /** Raised when no API key is set and no emulator is targeted. */
 export class OneoffApiKeyError extends WavebatchError {

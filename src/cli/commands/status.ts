@@ -8,7 +8,8 @@ import { styleFor } from '../style.js';
 import { stdoutReaderGone } from '../reader-gone.js';
 import { watch } from '../watch.js';
 import { withWorkloadServiceOrEmpty } from '../workload-service.js';
-import { baseUrlOption, batchName, printerFor, serviceFor, type OneoffDeps } from './oneoff-options.js';
+import { batchName } from '../../service/batch-jobs/index.js';
+import { baseUrlOption, printerFor, serviceFor, type OneoffDeps } from './oneoff-options.js';
 import { counted } from '../../quantities.js';
 
 /** Refresh interval of `--watch` without a value. */

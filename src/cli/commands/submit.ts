@@ -1,12 +1,6 @@
 import { Command } from 'commander';
-import { readJobRequests } from '../../service/batch-jobs/index.js';
-import {
-  baseUrlOption,
-  OneoffInputError,
-  printerFor,
-  serviceFor,
-  type OneoffDeps,
-} from './oneoff-options.js';
+import { OneoffInputError, readJobRequests } from '../../service/batch-jobs/index.js';
+import { baseUrlOption, printerFor, serviceFor, type OneoffDeps } from './oneoff-options.js';
 
 export { AUTO_INLINE_MAX_BYTES, INLINE_MAX_BYTES } from '../../service/batch-jobs/index.js';
 

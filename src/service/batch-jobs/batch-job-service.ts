@@ -1,5 +1,6 @@
 import type { BatchJobInfo, GeminiClient } from '../../gemini/index.js';
 import { onJob } from './errors.js';
+import { cancelJobs, type CancelOutcome } from './job-cancel.js';
 import { batchName } from './job-names.js';
 import {
   fetchPendingResults,
@@ -60,5 +61,16 @@ export class BatchJobService {
     options: FetchOptions & { onListed?: (listing: PendingResults) => void },
   ): Promise<PendingResults & { fetched: FetchOutcome[] }> {
     return fetchPendingResults(this.client, options);
+  }
+
+  /**
+   * Asks the API to cancel each job and reads back its state; a job that had already ended is left
+   * as it is. Requests already finished are not refunded, the rest never run.
+   */
+  cancel(
+    jobs: readonly string[],
+    options: { onCancelled?: (outcome: CancelOutcome) => void } = {},
+  ): Promise<CancelOutcome[]> {
+    return cancelJobs(this.client, jobs, options.onCancelled);
   }
 }

@@ -15,4 +15,5 @@ export type { SubmitJobOptions, SubmitRequest, SubmitRequestBody } from './submi
 export { OneoffInputError, OneoffJobNotFoundError } from './errors.js';
 export { batchName } from './job-names.js';
 export type { BatchJobSummary } from './job-summary.js';
+export type { CancelOutcome } from './job-cancel.js';
 export type { FetchOptions, FetchOutcome, PendingResults } from './job-results.js';
