@@ -1,7 +1,4 @@
-import { createWriteStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import type { RunnerClock } from '../../clock.js';
 import {
   GeminiApiError,
@@ -25,6 +22,7 @@ import {
 } from '../../store/store.js';
 import { rejectionEvent } from '../../telemetry/attempt-event.js';
 import type { BatchApi } from './batch-api.js';
+import { uploadJobInput } from './job-input.js';
 import { formGroups, groupKey } from './request-groups.js';
 import { endsTheRun } from '../../runner/remote-api.js';
 import type { RunnerEventListener } from '../../runner/events.js';
@@ -176,12 +174,20 @@ async function jobSource(
   if (job.kind === 'file') {
     let inputFile = await reusableInputFile(deps, job, size);
     if (!inputFile) {
-      const path = await writeJobInput(deps, job.id, members, await records());
-      size.bytes = (await stat(path)).size;
-      const uploaded = await deps.api.uploadJsonl(path, job.id);
-      inputFile = uploaded.name;
+      const dir = join(deps.settings.dataDir, 'inputs');
+      await makeFolder(dir);
+      const lines = requestLines(jobRequests(deps, members, await records()));
+      const uploaded = await uploadJobInput(
+        deps.api,
+        join(dir, `${job.id}.jsonl`),
+        lines,
+        job.id,
+        (bytes) => {
+          size.bytes = bytes;
+        },
+      );
+      inputFile = uploaded.file.name;
       await deps.store.setJobInputFile(job.id, inputFile);
-      await rm(path, { force: true });
     }
     return { source: { fileName: inputFile }, inputFile };
   }
@@ -489,22 +495,7 @@ async function reusableInputFile(
   return job.inputFile;
 }
 
-async function writeJobInput(
-  deps: JobCreationDeps,
-  jobId: string,
-  members: readonly JobMember[],
-  records: ReadonlyMap<string, StoredRecord>,
-): Promise<string> {
-  const dir = join(deps.settings.dataDir, 'inputs');
-  await makeFolder(dir);
-  const path = join(dir, `${jobId}.jsonl`);
-  const out = createWriteStream(path);
-  try {
-    for await (const built of jobRequests(deps, members, records))
-      if (!out.write(`${built.line}\n`)) await once(out, 'drain');
-  } finally {
-    out.end();
-    await once(out, 'finish');
-  }
-  return path;
+/** The JSONL lines of built requests. */
+async function* requestLines(built: AsyncIterable<{ line: string }>): AsyncGenerator<string> {
+  for await (const request of built) yield request.line;
 }

@@ -1,7 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { BatchJobInfo, GeminiClient } from '../../gemini/index.js';
+import { uploadJobInput } from '../../lanes/batch/job-input.js';
 import { OneoffInputError } from './errors.js';
 import {
   inlineObstacle,
@@ -107,13 +108,11 @@ async function submitRead(
   const dir = await mkdtemp(join(tmpdir(), 'wavebatch-submit-'));
   try {
     // Not named after the display name: that is the user's text and may hold a '/'.
-    const path = join(dir, 'requests.jsonl');
-    await writeFile(path, `${lines.join('\n')}\n`);
-    const uploaded = await client.uploadJsonl(path, displayName);
+    const uploaded = await uploadJobInput(client, join(dir, 'requests.jsonl'), lines, displayName);
     return await client.createBatch({
       model: options.model,
       displayName,
-      source: { fileName: uploaded.name },
+      source: { fileName: uploaded.file.name },
     });
   } finally {
     await rm(dir, { recursive: true, force: true });
