@@ -17,6 +17,7 @@ describe('BatchJobService.cancel', () => {
     const { service, emulator } = world;
     const done = await service.submit({ model: MODEL, requests: [ask('a')] });
     world.advance(120_000);
+    await world.ended(done.name);
     const pending = await service.submit({ model: MODEL, requests: [ask('b')] });
     const heard: CancelOutcome[] = [];
     const outcomes = await service.cancel([pending.name, done.name.slice('batches/'.length)], {

@@ -40,7 +40,8 @@ describe('BatchJobService.fetch and fetchAllPending', () => {
     expect(early).toEqual([{ name: inline.name, kind: 'not-ready', state: 'pending' }]);
     expect(await readdir(out)).toEqual([]);
 
-    world.advance(600_000);
+    world.advance(120_000);
+    await Promise.all([world.ended(inline.name), world.ended(file.name)]);
     const late = await service.submit({ model: MODEL, requests: [ask('d')] });
     const heard: FetchOutcome[] = [];
     const listed: unknown[] = [];
@@ -85,6 +86,7 @@ describe('BatchJobService.fetch and fetchAllPending', () => {
     emulator.setFaults({ jobRates: { failed: 1 }, jobFailureMessage: `call with key=${QUOTED_KEY} failed` });
     const job = await service.submit({ model: MODEL, requests: [ask('a')] });
     world.advance(120_000);
+    await world.ended(job.name);
     const [ended] = await service.fetch([job.name], { out });
     expect(ended).toMatchObject({ name: job.name, kind: 'ended', state: 'failed' });
     expect(ended?.kind === 'ended' && ended.message).toContain('[redacted]');

@@ -2,6 +2,7 @@ import {
   BatchJobService,
   createGeminiClient,
   startEmulator,
+  type BatchJobInfo,
   type GeminiClient,
   type RunningEmulator,
 } from '../../src/index.js';
@@ -18,6 +19,11 @@ export interface BatchJobWorld {
   service: BatchJobService;
   /** Moves emulated time on: no sleeping for a job to end. */
   advance(ms: number): void;
+  /**
+   * Waits (bounded) until the job has left pending and running: once its time is up, the emulator
+   * still writes its results file, which takes real I/O, not emulated time.
+   */
+  ended(name: string): Promise<BatchJobInfo>;
 }
 
 /** Starts the emulator (jobs take a minute of emulated time) and the service against it. */
@@ -31,6 +37,14 @@ export async function batchJobWorld(apiKey: string): Promise<BatchJobWorld> {
     service: new BatchJobService(client),
     advance: (ms) => {
       now += ms;
+    },
+    async ended(name) {
+      for (let tries = 0; tries < 400; tries++) {
+        const job = await client.getBatch(name);
+        if (job.state !== 'pending' && job.state !== 'running') return job;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error(`${name} did not end`);
     },
   };
 }

@@ -35,6 +35,7 @@ describe('BatchJobService.list and status', () => {
     expect(await service.list({ state: 'intent' })).toEqual([]);
 
     world.advance(120_000);
+    await world.ended(first.name);
     const shown = await service.status(first.name.slice('batches/'.length));
     expect(shown).toMatchObject({ name: first.name, state: 'succeeded', inlinedResponseCount: 2 });
     expect(shown).not.toHaveProperty('inlinedResponses');
@@ -51,6 +52,7 @@ describe('BatchJobService.list and status', () => {
     });
     const job = await service.submit({ model: MODEL, requests: [ask('a')] });
     world.advance(120_000);
+    await world.ended(job.name);
     const shown = await service.status(job.name);
     expect(shown.state).toBe('failed');
     expect(shown.error?.message).toContain('[redacted]');

@@ -21,7 +21,7 @@ describe('BatchJobService.submit', () => {
   });
 
   it('submits requests read first (as the command does) by upload, billed once each under its key', async () => {
-    const { service, client, emulator } = world;
+    const { service, emulator } = world;
     const file = join(dir, 'nightly.jsonl');
     await writeFile(
       file,
@@ -31,7 +31,7 @@ describe('BatchJobService.submit', () => {
     const job = await service.submit({ model: MODEL, requests, transport: 'upload' });
     expect(job).toMatchObject({ displayName: 'wavebatch-submit-nightly', state: 'pending' });
     world.advance(120_000);
-    expect((await client.getBatch(job.name)).state).toBe('succeeded');
+    expect((await world.ended(job.name)).state).toBe('succeeded');
     const billed = emulator.ledger.entries().map((entry) => [entry.batchName, entry.key]);
     expect(billed.sort()).toEqual([
       [job.name, 'k0'],
