@@ -57,7 +57,7 @@ export { startEmulator } from './emulator/index.js';
 export { GEMINI_PRICE_LIST, configuredPriceList, costOf, modelLimits, modelPrices } from './pricing/index.js';
 export type { PriceList, LanePrice, ModelLimits, BilledTokens } from './pricing/index.js';
 export type { Lane } from './lanes/lane.js';
-export type { EmulatorOptions, RetryDelayPrecision, RunningEmulator } from './emulator/index.js';
+export type { EmulatorOptions, HeldFile, RetryDelayPrecision, RunningEmulator } from './emulator/index.js';
 
 // Types the signatures above use (their options, results, events and filters), so that a program
 // can name them: every type in an exported function's or class's public signature is importable here.

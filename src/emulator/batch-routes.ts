@@ -51,7 +51,7 @@ export function batchRoutes(state: EmulatorState): Hono<Env> {
     return c.json({});
   });
 
-  app.delete(`/${API_VERSION}/batches/:id{[^/:]+}`, injectFaults(state, 'any'), async (c) => {
+  app.delete(`/${API_VERSION}/batches/:id{[^/:]+}`, injectFaults(state, 'delete'), async (c) => {
     await batches.delete(`batches/${c.req.param('id')}`);
     return c.json({});
   });

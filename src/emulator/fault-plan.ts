@@ -25,6 +25,7 @@ export type JobFault = (typeof JOB_FAULTS)[number];
 export const HTTP_FAULTS = [
   'status_400',
   'status_408',
+  'status_413',
   'status_429',
   'status_499',
   'status_500',
@@ -35,7 +36,8 @@ export const HTTP_FAULTS = [
 ] as const;
 /**
  * How an HTTP call fails: a 400, 429, 499 CANCELLED, 500, 503 or 504 DEADLINE_EXCEEDED with Google's
- * error body, or a 408 Request Timeout page of Google's front end (HTML, no Google error), nothing
+ * error body, or a 408 Request Timeout or 413 Request Entity Too Large page of Google's front end
+ * (HTML, no Google error; a 413 as it refuses a body over its limit, see `maxRequestBytes`), nothing
  * done (a create creates no job, a generate bills nothing); a dropped connection
  * (no answer), or `reset_mid_body`: the call is served, its status, headers and half its body are
  * sent, then the connection is reset (a download cut off part-way).
@@ -51,6 +53,7 @@ export const CALL_KINDS = [
   'list',
   'upload',
   'download',
+  'delete',
   'generate',
   'count',
   'any',

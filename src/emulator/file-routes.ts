@@ -113,7 +113,7 @@ export function fileRoutes(state: EmulatorState): Hono<Env> {
     return c.json(files.toJson(file, new URL(c.req.url).origin));
   });
 
-  app.delete(`/${API_VERSION}/files/:file{[^/:]+}`, injectFaults(state, 'any'), (c) => {
+  app.delete(`/${API_VERSION}/files/:file{[^/:]+}`, injectFaults(state, 'delete'), (c) => {
     files.delete(`files/${c.req.param('file')}`);
     return c.json({});
   });

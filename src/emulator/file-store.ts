@@ -216,6 +216,12 @@ export class FileStore {
     return paginate(all, (file) => file.sequence, pageSize, pageToken);
   }
 
+  /** Every live file, oldest first. */
+  held(): StoredFile[] {
+    this.sweep();
+    return [...this.files.values()];
+  }
+
   /** Forgets the file and removes it from disk; a missing file is Google's 403. */
   delete(name: string): void {
     this.drop(this.require(name));

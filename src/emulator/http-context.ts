@@ -82,6 +82,7 @@ export function injectFaults(state: EmulatorState, kind: CallKind): MiddlewareHa
     // The front end's page when a request's bytes were too slow to arrive: no Google error in it.
     if (fault === 'status_408')
       return c.html('<html><title>Error 408 (Request Timeout)!!1</title><p>Request Timeout</p></html>', 408);
+    if (fault === 'status_413') return requestTooLarge(c);
     // The bare 429 users meet while under every documented limit: no QuotaFailure, no RetryInfo.
     if (fault === 'status_429')
       throw new GoogleError('RESOURCE_EXHAUSTED', 'Resource has been exhausted (e.g. check quota).');

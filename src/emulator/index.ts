@@ -3,7 +3,7 @@
  * Batch jobs on an emulated clock, generateContent / countTokens through a synthetic model,
  * quotas, injected faults and a billing ledger. Point the SDK at it with `httpOptions.baseUrl`.
  */
-export { startEmulator, EmulatorListenError, type RunningEmulator } from './server.js';
+export { startEmulator, EmulatorListenError, type HeldFile, type RunningEmulator } from './server.js';
 export type { EmulatorOptions, EmulatorQuotas } from './options.js';
 export type { TurnaroundRange } from './turnaround.js';
 export { EmulatorOptionError, DEFAULT_QUOTAS } from './options.js';

@@ -43,8 +43,21 @@ export interface RunningEmulator {
    * does not exist: for tests that check what was uploaded.
    */
   storedFile(name: string): Promise<Buffer | undefined>;
+  /**
+   * The files the project holds now (uploads and generated results, deleted and expired ones left
+   * out), oldest first: for tests that check what a run leaves in the user's Files storage.
+   */
+  heldFiles(): HeldFile[];
   /** Stops listening once processing under way has finished; removes the storage it created. Idempotent. */
   close(): Promise<void>;
+}
+
+/** A file the emulator holds, as `heldFiles` lists it. */
+export interface HeldFile {
+  name: string;
+  displayName: string | undefined;
+  source: 'UPLOADED' | 'GENERATED';
+  sizeBytes: number;
 }
 
 /** The emulator could not listen (port in use, host not local...). */
@@ -161,6 +174,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       const file = files.get(name.startsWith('files/') ? name : `files/${name}`);
       return file ? readFile(file.path) : undefined;
     },
+    heldFiles: () =>
+      files
+        .held()
+        .map(({ name, displayName, source, sizeBytes }) => ({ name, displayName, source, sizeBytes })),
     close: () =>
       (closed ??= (async () => {
         clearInterval(timer);

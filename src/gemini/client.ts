@@ -65,8 +65,12 @@ export interface CreateBatchInput {
 
 /** Every call wavebatch makes to Google, typed, with errors as GeminiApiError. */
 export interface GeminiClient {
-  /** Uploads a JSONL batch input file (resumable upload; the SDK reads it from disk in chunks). */
-  uploadJsonl(path: string, displayName: string): Promise<RemoteFile>;
+  /**
+   * Uploads a JSONL batch input file (resumable upload; the SDK reads it from disk in chunks).
+   * `name` (`files/x`): the name to give it, chosen by the caller so that it is known before the
+   * upload (Google answers 409 ALREADY_EXISTS when a file already has it).
+   */
+  uploadJsonl(path: string, displayName: string, name?: string): Promise<RemoteFile>;
   /** Uploads any file (a media file for fileData parts) with its mime type; resumable, read in chunks. */
   uploadFile(file: string | Blob, mimeType: string, displayName: string): Promise<RemoteFile>;
   /** The file's metadata, or null when it does not exist (expired or deleted). */
@@ -137,10 +141,13 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
   };
 
   return {
-    uploadJsonl: (path, displayName) =>
+    uploadJsonl: (path, displayName, name) =>
       call(`Uploading ${basename(path)}`, async () =>
         remoteFile(
-          await ai.files.upload({ file: path, config: { displayName, mimeType: BATCH_INPUT_MIME_TYPE } }),
+          await ai.files.upload({
+            file: path,
+            config: { displayName, mimeType: BATCH_INPUT_MIME_TYPE, ...(name ? { name } : {}) },
+          }),
         ),
       ),
 

@@ -11,6 +11,7 @@ import type { StalenessDeps } from '../outputs/staleness.js';
 import { redoStaleOutputs } from './stale-redo.js';
 import { redactEvent, type RunnerEvent, type RunnerEventListener } from './events.js';
 import { serviceActiveJobs } from '../lanes/batch/job-service.js';
+import { InputFileSweep } from '../lanes/batch/input-file-sweep.js';
 import { submitReadyRecords, type SubmissionDeps } from '../lanes/batch/job-submission.js';
 import type { RecordRequestBuilder } from './record-request.js';
 import { syncWorkload } from './workload-sync.js';
@@ -175,6 +176,7 @@ export class BatchRunner {
   private readonly emit: RunnerEventListener;
   private readonly attempts: AttemptEventFactory;
   private readonly reconciler = new RemoteReconciler();
+  private readonly inputFiles = new InputFileSweep();
   private readonly stalls: StallWatch;
   /** Settles every lane's outcomes: outputs written, records done, successors unlocked, or retried. */
   private readonly lifecycle: RecordLifecycle;
@@ -552,6 +554,8 @@ export class BatchRunner {
       : await this.dispatch.round();
     for (const { jobId, error } of round.deferred) this.reconciler.defer(this.reconcilerDeps(), jobId, error);
     this.jobsSubmitted += round.submitted;
+    // Last, so the inputs of jobs refused, split or settled in this pass go before the run can end.
+    await this.inputFiles.sweep({ store: this.options.store, api: this.options.api, emit: this.emit });
     this.options.api.checkReachable();
     await this.sync.throwIfStopped(stop);
     const waits = [reconciled.quotaRetryDelayMs, round.quotaRetryDelayMs].filter((ms) => ms !== null);

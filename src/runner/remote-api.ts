@@ -57,8 +57,8 @@ export class RemoteApi implements BatchApi {
     this.options.watch.check();
   }
 
-  uploadJsonl(path: string, displayName: string): Promise<RemoteFile> {
-    return this.retried('upload', () => this.api.uploadJsonl(path, displayName));
+  uploadJsonl(path: string, displayName: string, name?: string): Promise<RemoteFile> {
+    return this.retried('upload', () => this.api.uploadJsonl(path, displayName, name));
   }
 
   uploadFile(file: string | Blob, mimeType: string, displayName: string): Promise<RemoteFile> {

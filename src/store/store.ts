@@ -454,7 +454,16 @@ export interface WorkloadStore
     maxRetries: number,
   ): Promise<Array<{ recordId: string; outcome: FailureOutcome }>>;
   markJobSubmitted(jobId: string, remoteName: string, inputFile: string | null): Promise<void>;
-  setJobInputFile(jobId: string, inputFile: string): Promise<void>;
+  /**
+   * Records, durably and before the upload starts, the name the job's JSONL input is uploaded under:
+   * it becomes the job's input file, and an upload the input-file sweep deletes once no active job
+   * uses it (see unusedInputFiles).
+   */
+  recordInputUpload(jobId: string, name: string): Promise<void>;
+  /** Up to `limit` recorded input uploads that no active job uses any more, oldest first. */
+  unusedInputFiles(limit: number): Promise<string[]>;
+  /** Forgets a recorded input upload: it is deleted, or was found gone. */
+  forgetInputFile(name: string): Promise<void>;
   updateJobState(jobId: string, state: JobState, error?: string | null): Promise<void>;
   getJob(jobId: string): Promise<JobRow | null>;
   listJobs(states?: readonly JobState[]): Promise<JobRow[]>;

@@ -611,6 +611,33 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       expect((await store.getRecord('b/p1'))?.status).toBe('ready');
     });
 
+    it('names an input upload unused once no active job has it: replaced, abandoned or settled; through a reset', async () => {
+      const member = (recordId: string) => [{ recordId, attempt: 0, promptHash: 'h', estimatedTokens: 1 }];
+      await store.createJobIntent({ id: 'j1', model: 'm', kind: 'file', members: member('a/p1') });
+      await store.createJobIntent({ id: 'j2', model: 'm', kind: 'file', members: member('b/p1') });
+      await store.recordInputUpload('j1', 'files/one');
+      // Recorded before the upload: the intent's input file already, so in use.
+      expect(await store.getJob('j1')).toMatchObject({ inputFile: 'files/one' });
+      await store.recordInputUpload('j1', 'files/two');
+      await store.recordInputUpload('j2', 'files/three');
+      expect(await store.unusedInputFiles(10)).toEqual(['files/one']);
+      await store.markJobSubmitted('j1', 'batches/1', 'files/two');
+      await store.abandonJobIntent('j2');
+      expect(await store.unusedInputFiles(10)).toEqual(['files/one', 'files/three']);
+      expect(await store.unusedInputFiles(1)).toEqual(['files/one']);
+      await store.forgetInputFile('files/one');
+      await store.updateJobState('j1', 'succeeded');
+      expect(await store.unusedInputFiles(10)).toEqual(['files/three']);
+      await store.updateJobState('j1', 'processed');
+      await store.close();
+      store = await backend.open();
+      expect(await store.unusedInputFiles(10)).toEqual(['files/two', 'files/three']);
+      // A reset forgets the jobs, not the uploads: the next run's sweep deletes them all.
+      await store.recordInputUpload('j1', 'files/four');
+      await store.reset();
+      expect(await store.unusedInputFiles(10)).toEqual(['files/two', 'files/three', 'files/four']);
+    });
+
     it('dead-letters a ready record that cannot be sent, without a job', async () => {
       const outcome = await store.failRecord(
         {

@@ -152,7 +152,7 @@ export function emulatorCommand(): Command {
           // No brackets in the placeholder: commander then took the flag as single-valued, and a
           // second --http-fault replaced the first (read letter by letter: 'Invalid --http-fault "s"').
           '--http-fault <kind:call=probability...>',
-          'answer calls with an HTTP fault: kind[:call][=probability], kind status_400, status_408, status_429, status_499, status_500, status_503, status_504, drop or reset_mid_body (half the answer, then a connection reset), on create, get, list, upload, download, generate, count or any (default any, probability 1), e.g. status_429:create=0.3; repeat the flag for more',
+          'answer calls with an HTTP fault: kind[:call][=probability], kind status_400, status_408, status_413, status_429, status_499, status_500, status_503, status_504, drop or reset_mid_body (half the answer, then a connection reset), on create, get, list, upload, download, delete, generate, count or any (default any, probability 1), e.g. status_429:create=0.3; repeat the flag for more',
         ),
       )
       .addOption(

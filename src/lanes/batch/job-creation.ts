@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { RunnerClock } from '../../clock.js';
 import {
   GeminiApiError,
@@ -22,7 +23,7 @@ import {
 } from '../../store/store.js';
 import { rejectionEvent } from '../../telemetry/attempt-event.js';
 import type { BatchApi } from './batch-api.js';
-import { uploadJobInput } from './job-input.js';
+import { uploadJobInput, type UploadedJobInput } from './job-input.js';
 import { formGroups, groupKey } from './request-groups.js';
 import { endsTheRun } from '../../runner/remote-api.js';
 import type { RunnerEventListener } from '../../runner/events.js';
@@ -177,17 +178,18 @@ async function jobSource(
       const dir = join(deps.settings.dataDir, 'inputs');
       await makeFolder(dir);
       const lines = requestLines(jobRequests(deps, members, await records()));
-      const uploaded = await uploadJobInput(
-        deps.api,
-        join(dir, `${job.id}.jsonl`),
-        lines,
-        job.id,
-        (bytes) => {
-          size.bytes = bytes;
-        },
+      inputFile = await uploadInput(deps, job.id, (name) =>
+        uploadJobInput(
+          deps.api,
+          join(dir, `${job.id}.jsonl`),
+          lines,
+          job.id,
+          (bytes) => {
+            size.bytes = bytes;
+          },
+          name,
+        ),
       );
-      inputFile = uploaded.file.name;
-      await deps.store.setJobInputFile(job.id, inputFile);
     }
     return { source: { fileName: inputFile }, inputFile };
   }
@@ -479,6 +481,38 @@ async function failIntent(
     deps.emit({ type: 'record-failed', recordId, jobId: job.id, cause, message, outcome });
 }
 
+/**
+ * Uploads the job's JSONL under a name of its own, recorded in the store before the upload starts:
+ * however the job then ends (refused, split, abandoned, done) or a crash interrupts it, the upload is
+ * named in the store, and the input-file sweep deletes it once no active job uses it
+ * (input-file-sweep.ts). Returns the file's name.
+ */
+async function uploadInput(
+  deps: JobCreationDeps,
+  jobId: string,
+  upload: (name: string) => Promise<UploadedJobInput>,
+): Promise<string> {
+  const name = newInputFileName();
+  await deps.store.recordInputUpload(jobId, name);
+  try {
+    const uploaded = (await upload(name)).file;
+    // An API that named the file itself (ignoring the name asked for): that name is recorded too.
+    if (uploaded.name && uploaded.name !== name) await deps.store.recordInputUpload(jobId, uploaded.name);
+    return uploaded.name || name;
+  } catch (error) {
+    // A retried upload whose earlier try was stored though its answer was lost: the name is taken,
+    // by this very upload (no one else draws it), so the file is there to use.
+    if (GeminiApiError.isInstance(error) && error.status === 409 && (await deps.api.getFile(name)))
+      return name;
+    throw error;
+  }
+}
+
+/** A fresh file name (`files/` + up to 40 lowercase letters, digits and dashes, as Google allows). */
+function newInputFileName(): string {
+  return `files/wb-input-${randomBytes(10).toString('hex')}`;
+}
+
 /** The intent's uploaded JSONL while it is young and still exists; null means write and upload it again. */
 async function reusableInputFile(
   deps: JobCreationDeps,
@@ -486,7 +520,7 @@ async function reusableInputFile(
   size: { bytes: number },
 ): Promise<string | null> {
   if (!job.inputFile) return null;
-  // Nothing updates an intent after its input file is recorded, so updatedAt is when it was uploaded.
+  // Nothing updates an intent after its input file is recorded, so updatedAt is when its upload began.
   const age = (deps.now ?? (() => deps.clock.now()))() - Date.parse(job.updatedAt);
   if (!(age < INPUT_REUSE_MAX_AGE_MS)) return null;
   const file = await deps.api.getFile(job.inputFile);

@@ -22,12 +22,14 @@ export async function uploadJobInput(
   lines: AsyncIterable<string> | Iterable<string>,
   displayName: string,
   onWritten?: (bytes: number) => void,
+  /** The file's name to ask for (`files/…`); the API draws one when absent. */
+  name?: string,
 ): Promise<UploadedJobInput> {
   try {
     await writeLines(path, lines);
     const bytes = (await stat(path)).size;
     onWritten?.(bytes);
-    return { file: await api.uploadJsonl(path, displayName), bytes };
+    return { file: await api.uploadJsonl(path, displayName, name), bytes };
   } finally {
     await rm(path, { force: true });
   }

@@ -23,8 +23,9 @@ const REMOTE_TO_LOCAL: Record<BatchJobInfo['state'], JobState | null> = {
  * Polls every submitted job once and settles the finished ones: results are applied for SUCCEEDED
  * jobs; the records of FAILED, CANCELLED and EXPIRED jobs go back to the queue (a FAILED job counts
  * a failed attempt of each, dead-lettered once out of retries, so a job that always fails cannot
- * loop forever). A job whose poll or download keeps
- * failing is reported and tried again on the next pass; the other jobs go on.
+ * loop forever). A settled job's uploaded input is left to the input-file sweep (input-file-sweep.ts).
+ * A job whose poll or download keeps failing is reported and tried again on the next pass; the
+ * other jobs go on.
  */
 export async function serviceActiveJobs(deps: ResultProcessingDeps): Promise<number> {
   deps.stalls?.beginPass(await deps.store.listJobs(), deps.now());
@@ -94,7 +95,6 @@ async function serviceJob(deps: ResultProcessingDeps, job: JobRow, remoteName: s
       // The results file is gone (deleted, or past its 48 h): what it held cannot be collected.
       await settleLostJob(deps, job, `The results of the job are gone: ${error.message}`);
     }
-    await forgetInputFile(deps, job);
     await forgetResultsFile(deps, job, remote);
     return true;
   }
@@ -112,7 +112,6 @@ async function serviceJob(deps: ResultProcessingDeps, job: JobRow, remoteName: s
             'expiries a record is dead-lettered (see `wavebatch failures`).'
           : `Job ${job.id} ended ${state.toUpperCase()}${reason}; ${released} records return to the queue.`,
     });
-    await forgetInputFile(deps, job);
     return true;
   }
   return false;
@@ -207,26 +206,6 @@ async function forgetResultsFile(
     deps.emit({
       type: 'warning',
       message: `Deleting the results file of job ${job.id} failed (${error.message}); it expires on its own.`,
-    });
-  }
-}
-
-/**
- * Deletes a settled job's uploaded JSONL input: nothing reads it again, and uploaded files count
- * against the project's storage until they expire (48 h). Best effort: a failure only leaves the
- * file to expire.
- */
-async function forgetInputFile(deps: ResultProcessingDeps, job: JobRow): Promise<void> {
-  if (!job.inputFile) return;
-  try {
-    await deps.api.deleteFile(job.inputFile);
-  } catch (error) {
-    if (!GeminiApiError.isInstance(error)) throw error;
-    // Already gone (Google answers 403 "… or it may not exist" for an expired file).
-    if (error.code === 'NOT_FOUND' || error.code === 'PERMISSION_DENIED') return;
-    deps.emit({
-      type: 'warning',
-      message: `Deleting the input file of job ${job.id} failed (${error.message}); it expires on its own.`,
     });
   }
 }

@@ -82,11 +82,6 @@ export function markJobSubmitted(
   ).run(remoteName, inputFile, at, jobId);
 }
 
-/** Stores the uploaded input file of a job. */
-export function setJobInputFile(db: Database.Database, jobId: string, inputFile: string, at: string): void {
-  db.prepare('UPDATE jobs SET input_file = ?, updated_at = ? WHERE id = ?').run(inputFile, at, jobId);
-}
-
 /** Sets the job's state, keeping its previous error when `error` is null. */
 export function updateJobState(
   db: Database.Database,

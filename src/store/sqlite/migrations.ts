@@ -418,4 +418,19 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE records ADD COLUMN expiries INTEGER NOT NULL DEFAULT 0;
   `,
+  // 23: every name a job's JSONL input is uploaded under, recorded before the upload starts. A job
+  // refused, split, abandoned or ended drops its name (or its row), and a crash between upload and
+  // create left a file no row named: it stayed in the project's Files storage (20 GB) for 48 h. A
+  // name no active job uses any more is deleted by the input-file sweep, then forgotten here. The
+  // inputs jobs already name are recorded too: those of settled jobs are deleted (or found gone).
+  `
+  CREATE TABLE input_uploads (
+    name TEXT PRIMARY KEY,
+    job_id TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX jobs_by_input_file ON jobs (input_file) WHERE input_file IS NOT NULL;
+  INSERT OR IGNORE INTO input_uploads (name, job_id, recorded_at)
+    SELECT input_file, id, updated_at FROM jobs WHERE input_file IS NOT NULL;
+  `,
 ];

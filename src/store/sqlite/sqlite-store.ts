@@ -59,6 +59,7 @@ import * as completions from './completions.js';
 import { durably, openDatabase } from './database.js';
 import * as eventLog from './event-log.js';
 import * as fileDigests from './file-digests.js';
+import * as inputUploads from './input-uploads.js';
 import * as jobs from './jobs.js';
 import * as leases from './leases.js';
 import * as maintenance from './maintenance.js';
@@ -318,8 +319,16 @@ export class SqliteStore implements WorkloadStore {
     durably(this.db, () => jobs.markJobSubmitted(this.db, jobId, remoteName, inputFile, this.stamp()));
   }
 
-  async setJobInputFile(jobId: string, inputFile: string): Promise<void> {
-    jobs.setJobInputFile(this.db, jobId, inputFile, this.stamp());
+  async recordInputUpload(jobId: string, name: string): Promise<void> {
+    durably(this.db, () => inputUploads.recordInputUpload(this.db, jobId, name, this.stamp()));
+  }
+
+  async unusedInputFiles(limit: number): Promise<string[]> {
+    return inputUploads.unusedInputUploads(this.db, limit);
+  }
+
+  async forgetInputFile(name: string): Promise<void> {
+    inputUploads.forgetInputUpload(this.db, name);
   }
 
   async updateJobState(jobId: string, state: JobState, error: string | null = null): Promise<void> {
