@@ -61,6 +61,34 @@ describe('an input uploaded by a run that stopped before its create', () => {
     }
   }, 60_000);
 
+  it('whose answer was lost after it was stored is used by the upload tried again: nothing failed, nothing left', async () => {
+    const emulator = await startEmulator({
+      timeScale: TIME_SCALE,
+      turnaroundMs: 60_000,
+      seed: 67,
+      // The upload's start is served whole (it has no body to cut); its last chunk is stored and
+      // its answer cut off: the file exists under the name the run chose, which the run never heard.
+      faults: { http: [{ kind: 'reset_mid_body', match: 'upload', count: 2 }] },
+    });
+    try {
+      const workload = writeCatalogWorkload({
+        books: 1,
+        pages: 1,
+        execution: { inline_max_bytes: 0, max_retries: 0, poll_interval: '1s' },
+        extraYaml: `api:\n  base_url: ${emulator.url}`,
+      });
+      roots.push(workload.root);
+      const run = await runOnEmulatorClock(workload.configPath, emulator, { timeScale: TIME_SCALE });
+      expect(emulator.httpFaultsFired()).toEqual([2]);
+      expect(run.summary.finished).toBe(true);
+      expect(run.summary.counts).toMatchObject({ done: 1, dead: 0 });
+      expect(emulator.ledger.entries()).toHaveLength(1);
+      expect(emulator.heldFiles().filter((file) => file.source === 'UPLOADED')).toEqual([]);
+    } finally {
+      await emulator.close();
+    }
+  }, 60_000);
+
   it('whose delete fails (503) is deleted by a later sweep: the run ends done, nothing failed', async () => {
     const emulator = await startEmulator({
       timeScale: TIME_SCALE,
