@@ -83,4 +83,17 @@ describe('submitJob: a one-off batch job from code', () => {
     expect(jobs).toEqual([]);
     expect(emulator.ledger.entries()).toEqual([]);
   });
+
+  // A refused create left the uploaded JSONL in the user's Files storage until it expired (48 h).
+  it('deletes the uploaded file of a job whose create the API refused', async () => {
+    emulator.setFaults({ http: [{ kind: 'status_400', match: 'create', count: 1 }] });
+    const file = join(dir, 'refused.jsonl');
+    await writeFile(file, `${JSON.stringify({ key: 'k', request: ask('Count to three') })}\n`);
+    const refused = await submitJob(client, { model: MODEL, requests: file, transport: 'upload' }).catch(
+      (error: unknown) => error,
+    );
+    expect(WavebatchError.isInstance(refused) && refused.code).toBe('INVALID_ARGUMENT');
+    expect(emulator.httpFaultsFired()).toEqual([1]);
+    expect(emulator.heldFiles()).toEqual([]);
+  });
 });

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import type { BatchJobInfo, GeminiClient } from '../../gemini/index.js';
+import { GeminiApiError, type BatchJobInfo, type GeminiClient } from '../../gemini/index.js';
 import { uploadJobInput } from '../../lanes/batch/job-input.js';
 import { OneoffInputError } from './errors.js';
 import {
@@ -109,11 +109,19 @@ async function submitRead(
   try {
     // Not named after the display name: that is the user's text and may hold a '/'.
     const uploaded = await uploadJobInput(client, join(dir, 'requests.jsonl'), lines, displayName);
-    return await client.createBatch({
-      model: options.model,
-      displayName,
-      source: { fileName: uploaded.file.name },
-    });
+    try {
+      return await client.createBatch({
+        model: options.model,
+        displayName,
+        source: { fileName: uploaded.file.name },
+      });
+    } catch (error) {
+      // A refused create made no job, and no job will use the upload: it would take the project's
+      // Files storage (20 GB) for 48 h. After a failure that may have created the job, it stays.
+      if (GeminiApiError.isInstance(error) && !error.retryable)
+        await client.deleteFile(uploaded.file.name).catch(() => undefined);
+      throw error;
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
