@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { openMediaFile, type OpenMediaFile } from './media-file.js';
+import { FileByteSource } from './byte-source.js';
 import { imageSize } from './image-size.js';
 import {
   IMAGE_HEAD_BYTES,
@@ -10,9 +11,9 @@ import {
 } from './media-tokens.js';
 
 /**
- * Audio and video files up to this size are held while they are hashed, so their length is read from
- * their headers as the API reads it (an MP4's `moov` box may sit at the end, an Ogg's length is in
- * its last page); larger ones are counted at the assumed byte rate (media-tokens.ts).
+ * Audio and video files up to this size have their length read from their headers as the API reads
+ * it (an MP4's `moov` box may sit at the end, an Ogg's length is in its last page), only the headers
+ * read, never the whole file held; larger ones are counted at the assumed byte rate (media-tokens.ts).
  */
 export const TIMED_MEDIA_READ_BYTES = 64 * 1024 * 1024;
 
@@ -43,9 +44,9 @@ const PAGE_OBJECT = /\/Type\s*\/Page(?![s\w])/g;
 const OVERLAP = 64;
 
 /**
- * Hashes a file (and counts a PDF's pages, reads an image's size from its head, or an audio or
- * video file's length from its headers) in one streamed read, so a large scan or PDF is never held
- * in memory whole (audio and video only up to TIMED_MEDIA_READ_BYTES).
+ * Hashes a file (and counts a PDF's pages, or reads an image's size from its head) in one streamed
+ * read, then reads an audio or video file's length from its headers only: no file is ever held in
+ * memory whole (several uploads at once held up to 64 MB each before).
  */
 export async function readContentFacts(
   path: string,
@@ -67,18 +68,12 @@ export async function contentFactsOf(file: OpenMediaFile, mimeType: string): Pro
   const head: Buffer[] = [];
   let headBytes = mimeType.startsWith('image/') ? 0 : IMAGE_HEAD_BYTES;
   const timed = timedMediaKind(mimeType);
-  // The whole of a timed file, while it stays within the cap (null once it has not).
-  let whole: Buffer[] | null = timed ? [] : null;
-  let wholeBytes = 0;
+  let fileBytes = 0;
   for await (const chunk of file.handle.createReadStream({ start: 0, autoClose: false })) {
     const bytes = chunk as Buffer;
     hash.update(bytes);
     pages?.add(bytes);
-    if (whole) {
-      wholeBytes += bytes.length;
-      if (wholeBytes <= TIMED_MEDIA_READ_BYTES) whole.push(bytes);
-      else whole = null;
-    }
+    fileBytes += bytes.length;
     if (headBytes < IMAGE_HEAD_BYTES) {
       head.push(bytes.subarray(0, IMAGE_HEAD_BYTES - headBytes));
       headBytes += bytes.length;
@@ -86,8 +81,12 @@ export async function contentFactsOf(file: OpenMediaFile, mimeType: string): Pro
   }
   const sha256 = hash.digest('hex');
   if (pages) return { sha256, pdfPages: Math.max(1, pages.finish()) };
-  if (timed)
-    return whole ? { sha256, timedTokens: timedMediaTokens(timed, Buffer.concat(whole)) } : { sha256 };
+  if (timed) {
+    if (fileBytes > TIMED_MEDIA_READ_BYTES) return { sha256 };
+    // The bytes hashed, by position: the headers the length needs are read again, not held.
+    const source = new FileByteSource(file.handle.fd, fileBytes);
+    return { sha256, timedTokens: timedMediaTokens(timed, source) };
+  }
   const size = head.length > 0 ? imageSize(Buffer.concat(head)) : undefined;
   return size ? { sha256, imageSize: size } : { sha256 };
 }

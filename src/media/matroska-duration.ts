@@ -1,3 +1,5 @@
+import type { ByteSource } from './byte-source.js';
+
 /*
  * Seconds of a WebM (Matroska) file from its Segment's Info element: Duration (a float) in units of
  * TimestampScale nanoseconds (1 ms unless given). A live recording (MediaRecorder's WebM) often has
@@ -13,21 +15,22 @@ const DURATION = 0x4489;
 const DEFAULT_TIMESTAMP_SCALE_NS = 1_000_000;
 
 /** Seconds from a Matroska/WebM file's Segment Info, or undefined without a Duration there. */
-export function matroskaSeconds(data: Buffer): number | undefined {
-  const header = element(data, 0);
+export function matroskaSeconds(source: ByteSource): number | undefined {
+  const header = element(source, 0);
   if (!header || header.id !== EBML_HEADER) return undefined;
-  const segment = childOf(data, header.end, data.length, SEGMENT);
-  const info = segment && childOf(data, segment.start, segment.end, INFO);
+  const segment = childOf(source, header.end, source.length, SEGMENT);
+  const info = segment && childOf(source, segment.start, segment.end, INFO);
   if (!info) return undefined;
   let scale = DEFAULT_TIMESTAMP_SCALE_NS;
   let duration: number | undefined;
   for (let at = info.start; at < info.end;) {
-    const child = element(data, at);
+    const child = element(source, at);
     if (!child) break;
     const size = child.end - child.start;
-    if (child.id === TIMESTAMP_SCALE && size >= 1 && size <= 6) scale = data.readUIntBE(child.start, size);
-    if (child.id === DURATION && size === 4) duration = data.readFloatBE(child.start);
-    if (child.id === DURATION && size === 8) duration = data.readDoubleBE(child.start);
+    const body = () => source.bytes(child.start, child.end);
+    if (child.id === TIMESTAMP_SCALE && size >= 1 && size <= 6) scale = body().readUIntBE(0, size);
+    if (child.id === DURATION && size === 4) duration = body().readFloatBE(0);
+    if (child.id === DURATION && size === 8) duration = body().readDoubleBE(0);
     at = child.end;
   }
   return duration === undefined ? undefined : (duration * scale) / 1e9;
@@ -35,13 +38,13 @@ export function matroskaSeconds(data: Buffer): number | undefined {
 
 /** The first element `id` among the siblings from `from` to `to`, stopping at a Cluster (media data). */
 function childOf(
-  data: Buffer,
+  source: ByteSource,
   from: number,
   to: number,
   id: number,
 ): { start: number; end: number } | undefined {
   for (let at = from; at < to;) {
-    const found = element(data, at);
+    const found = element(source, at);
     if (!found || found.id === CLUSTER) return undefined;
     if (found.id === id) return found;
     at = found.end;
@@ -53,31 +56,32 @@ function childOf(
  * The element at `at`: its ID (marker bits kept, as specifications write IDs), where its body starts
  * and ends (an unknown size, all ones, runs to the end of the data). Undefined past the end.
  */
-function element(data: Buffer, at: number): { id: number; start: number; end: number } | undefined {
-  const id = variableInteger(data, at, 4);
+function element(source: ByteSource, at: number): { id: number; start: number; end: number } | undefined {
+  const id = variableInteger(source, at, 4);
   if (!id) return undefined;
-  const size = variableInteger(data, at + id.length, 8);
+  const size = variableInteger(source, at + id.length, 8);
   if (!size) return undefined;
   const start = at + id.length + size.length;
-  const end = size.unknown ? data.length : start + size.value;
-  return start <= data.length ? { id: id.raw, start, end: Math.min(end, data.length) } : undefined;
+  const end = size.unknown ? source.length : start + size.value;
+  return start <= source.length ? { id: id.raw, start, end: Math.min(end, source.length) } : undefined;
 }
 
 /** An EBML variable-length integer: its length from the leading zero bits of its first byte. */
 function variableInteger(
-  data: Buffer,
+  source: ByteSource,
   at: number,
   maxLength: number,
 ): { raw: number; value: number; length: number; unknown: boolean } | undefined {
-  if (at >= data.length) return undefined;
-  const first = data.readUInt8(at);
+  const data = source.bytes(at, at + maxLength);
+  if (data.length === 0) return undefined;
+  const first = data.readUInt8(0);
   const length = first === 0 ? 9 : 8 - Math.floor(Math.log2(first));
-  if (length > maxLength || at + length > data.length) return undefined;
+  if (length > maxLength || length > data.length) return undefined;
   let raw = first;
   let value = first & (0xff >> length);
   let allOnes = value === 0xff >> length;
   for (let index = 1; index < length; index++) {
-    const byte = data.readUInt8(at + index);
+    const byte = data.readUInt8(index);
     raw = raw * 256 + byte;
     value = value * 256 + byte;
     allOnes &&= byte === 0xff;

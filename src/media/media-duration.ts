@@ -1,4 +1,5 @@
 import { adtsSeconds, isAdtsFrame } from './aac-duration.js';
+import type { ByteSource } from './byte-source.js';
 import { matroskaSeconds } from './matroska-duration.js';
 import { oggSeconds } from './ogg-duration.js';
 
@@ -9,12 +10,12 @@ import { oggSeconds } from './ogg-duration.js';
  * Ogg Vorbis/Opus/FLAC (the last page's granule position), WebM/Matroska (Segment Info's Duration)
  * and MP4/MOV (the `mvhd` box's duration and time scale, with or without an `ftyp` box).
  * Undefined for anything else, or headers too short or damaged to read: Gemini counts audio and
- * video by the second (media-tokens.ts), so a duration is what its count needs.
+ * video by the second (media-tokens.ts), so a duration is what its count needs. Only the headers
+ * needed are read from `source`: a file is never held whole.
  */
-export function mediaDurationSeconds(bytes: Uint8Array): number | undefined {
-  const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+export function mediaDurationSeconds(source: ByteSource): number | undefined {
   try {
-    const seconds = containerSeconds(data);
+    const seconds = containerSeconds(source);
     return seconds !== undefined && Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
   } catch {
     return undefined;
@@ -34,23 +35,25 @@ export function isMp4OrQuickTime(head: Uint8Array): boolean {
 }
 
 /** The seconds of whichever container the first bytes name. */
-function containerSeconds(data: Buffer): number | undefined {
-  const magic = data.toString('latin1', 0, 4);
-  if (magic === 'RIFF' && data.toString('latin1', 8, 12) === 'WAVE') return wavSeconds(data);
-  if (isMp4OrQuickTime(data)) return mp4Seconds(data);
-  if (magic === 'OggS') return oggSeconds(data);
-  if (magic === 'fLaC') return flacSeconds(data);
-  if (data.length >= 4 && data.readUInt32BE(0) === 0x1a45dfa3) return matroskaSeconds(data);
-  return mpegAudioSeconds(data);
+function containerSeconds(source: ByteSource): number | undefined {
+  const head = source.bytes(0, 12);
+  const magic = head.toString('latin1', 0, 4);
+  if (magic === 'RIFF' && head.toString('latin1', 8, 12) === 'WAVE') return wavSeconds(source);
+  if (isMp4OrQuickTime(head)) return mp4Seconds(source);
+  if (magic === 'OggS') return oggSeconds(source);
+  if (magic === 'fLaC') return flacSeconds(source);
+  if (head.length >= 4 && head.readUInt32BE(0) === 0x1a45dfa3) return matroskaSeconds(source);
+  return mpegAudioSeconds(source);
 }
 
 /**
  * A native FLAC's seconds from its first metadata block, STREAMINFO: a 20-bit sample rate and a
  * 36-bit count of samples (0 when the encoder did not know it).
  */
-function flacSeconds(data: Buffer): number | undefined {
+function flacSeconds(source: ByteSource): number | undefined {
   // "fLaC", the block's 4-byte header, then min/max block (2+2) and frame (3+3) sizes.
   const info = 8;
+  const data = source.bytes(0, info + 18);
   if (data.length < info + 18 || (data.readUInt8(4) & 0x7f) !== 0) return undefined;
   const rate =
     (data.readUInt8(info + 10) << 12) | (data.readUInt8(info + 11) << 4) | (data.readUInt8(info + 12) >> 4);
@@ -59,15 +62,16 @@ function flacSeconds(data: Buffer): number | undefined {
 }
 
 /** A WAV's `data` bytes over the byte rate of its `fmt ` chunk. */
-function wavSeconds(data: Buffer): number | undefined {
+function wavSeconds(source: ByteSource): number | undefined {
   let byteRate: number | undefined;
-  for (let at = 12; at + 8 <= data.length;) {
-    const id = data.toString('latin1', at, at + 4);
-    const size = data.readUInt32LE(at + 4);
-    if (id === 'fmt ') byteRate = data.readUInt32LE(at + 16);
+  for (let at = 12; at + 8 <= source.length;) {
+    const header = source.bytes(at, at + 8);
+    const id = header.toString('latin1', 0, 4);
+    const size = header.readUInt32LE(4);
+    if (id === 'fmt ') byteRate = source.bytes(at + 16, at + 20).readUInt32LE(0);
     if (id === 'data') {
       // A streamed WAV leaves the size unset (0 or 0xFFFFFFFF): the data runs to the end.
-      const available = data.length - (at + 8);
+      const available = source.length - (at + 8);
       const bytes = size === 0 || size === 0xffffffff ? available : size;
       return byteRate ? bytes / byteRate : undefined;
     }
@@ -77,35 +81,37 @@ function wavSeconds(data: Buffer): number | undefined {
 }
 
 /** An MP4/MOV's duration from `moov/mvhd`, wherever `moov` sits among the top-level boxes (atoms). */
-function mp4Seconds(data: Buffer): number | undefined {
-  const moov = findBox(data, 0, data.length, 'moov');
-  const mvhd = moov && findBox(data, moov.start, moov.end, 'mvhd');
+function mp4Seconds(source: ByteSource): number | undefined {
+  const moov = findBox(source, 0, source.length, 'moov');
+  const mvhd = moov && findBox(source, moov.start, moov.end, 'mvhd');
   if (!mvhd) return undefined;
-  const version = data[mvhd.start];
+  // Version 1 holds 64-bit times: its duration ends 32 bytes in.
+  const body = source.bytes(mvhd.start, mvhd.start + 32);
+  const version = body[0];
   const [timescale, duration] =
     version === 1
-      ? [data.readUInt32BE(mvhd.start + 20), Number(data.readBigUInt64BE(mvhd.start + 24))]
-      : [data.readUInt32BE(mvhd.start + 12), data.readUInt32BE(mvhd.start + 16)];
+      ? [body.readUInt32BE(20), Number(body.readBigUInt64BE(24))]
+      : [body.readUInt32BE(12), body.readUInt32BE(16)];
   return timescale > 0 ? duration / timescale : undefined;
 }
 
 /** The body (after its header) of the first box of `type` between `from` and `to`. */
 function findBox(
-  data: Buffer,
+  source: ByteSource,
   from: number,
   to: number,
   type: string,
 ): { start: number; end: number } | undefined {
   for (let at = from; at + 8 <= to;) {
-    let size = data.readUInt32BE(at);
+    const box = source.bytes(at, at + 16);
+    let size = box.readUInt32BE(0);
     let header = 8;
     if (size === 1) {
-      size = Number(data.readBigUInt64BE(at + 8));
+      size = Number(box.readBigUInt64BE(8));
       header = 16;
     } else if (size === 0) size = to - at; // the last box, to the end
     if (size < header) return undefined;
-    if (data.toString('latin1', at + 4, at + 8) === type)
-      return { start: at + header, end: Math.min(at + size, to) };
+    if (box.toString('latin1', 4, 8) === type) return { start: at + header, end: Math.min(at + size, to) };
     at += size;
   }
   return undefined;
@@ -127,17 +133,20 @@ const MP3_SAMPLE_RATES: Record<number, readonly number[]> = {
  * Xing/Info header with the frame count (a VBR file's only reliable length), else its bit rate is
  * taken as constant over the audio; ADTS frames are counted (aac-duration.ts).
  */
-function mpegAudioSeconds(data: Buffer): number | undefined {
+function mpegAudioSeconds(source: ByteSource): number | undefined {
   let at = 0;
-  if (data.length >= 10 && data.toString('latin1', 0, 3) === 'ID3') {
+  const tag = source.bytes(0, 10);
+  if (tag.length >= 10 && tag.toString('latin1', 0, 3) === 'ID3') {
     // The tag's size is "syncsafe": 7 bits per byte; a footer (flag 0x10) adds 10 bytes.
     let size = 0;
-    for (let index = 6; index < 10; index++) size = (size << 7) | (data.readUInt8(index) & 0x7f);
-    at = 10 + size + (data.readUInt8(5) & 0x10 ? 10 : 0);
+    for (let index = 6; index < 10; index++) size = (size << 7) | (tag.readUInt8(index) & 0x7f);
+    at = 10 + size + (tag.readUInt8(5) & 0x10 ? 10 : 0);
   }
-  if (at + 4 > data.length) return undefined;
-  if (isAdtsFrame(data, at)) return adtsSeconds(data, at);
-  const header = data.readUInt32BE(at);
+  if (at + 4 > source.length) return undefined;
+  if (isAdtsFrame(source, at)) return adtsSeconds(source, at);
+  // The frame header (4 bytes), its side information (up to 32) and a Xing/Info header's first 12.
+  const frame = source.bytes(at, at + 48);
+  const header = frame.readUInt32BE(0);
   if ((header & 0xffe00000) >>> 0 !== 0xffe00000) return undefined;
   const version = (header >>> 19) & 3;
   const layer = (header >>> 17) & 3;
@@ -148,13 +157,14 @@ function mpegAudioSeconds(data: Buffer): number | undefined {
   const mono = ((header >>> 6) & 3) === 3;
   const samplesPerFrame = version === 3 ? 1152 : 576;
   const sideInfo = version === 3 ? (mono ? 17 : 32) : mono ? 9 : 17;
-  const xing = at + 4 + sideInfo;
-  if (xing + 12 <= data.length) {
-    const tag = data.toString('latin1', xing, xing + 4);
-    if ((tag === 'Xing' || tag === 'Info') && data.readUInt32BE(xing + 4) & 1)
-      return (data.readUInt32BE(xing + 8) * samplesPerFrame) / sampleRate;
+  const xing = 4 + sideInfo;
+  if (at + xing + 12 <= source.length) {
+    const tag = frame.toString('latin1', xing, xing + 4);
+    if ((tag === 'Xing' || tag === 'Info') && frame.readUInt32BE(xing + 4) & 1)
+      return (frame.readUInt32BE(xing + 8) * samplesPerFrame) / sampleRate;
   }
+  const { length } = source;
   const trailer =
-    data.length >= 128 && data.toString('latin1', data.length - 128, data.length - 125) === 'TAG' ? 128 : 0;
-  return ((data.length - at - trailer) * 8) / (kbps * 1000);
+    length >= 128 && source.bytes(length - 128, length - 125).toString('latin1') === 'TAG' ? 128 : 0;
+  return ((length - at - trailer) * 8) / (kbps * 1000);
 }

@@ -3,6 +3,7 @@
  * for the emulator (which bills by it) and the local estimate (which plans by it), so the two agree.
  */
 import { imageSize } from './image-size.js';
+import { bufferSource, type ByteSource } from './byte-source.js';
 import { mediaDurationSeconds } from './media-duration.js';
 
 /** Tokens of a small image (both sides at most 384 px), of one tile of a larger one, and of a PDF page. */
@@ -84,10 +85,19 @@ export const TOKENS_PER_VIDEO_FRAME = 258;
  * media-duration.ts, else its size over the assumed byte rate) times Gemini's rate per second,
  * rounded up. A `clip` counts only the seconds between its offsets; a video's fps changes the
  * frames sampled a second: Google's 263 tokens a second are one frame of 258 (the default fps is 1)
- * and 5 more a second, so at `fps` a second of video counts 258 × fps + 5.
+ * and 5 more a second, so at `fps` a second of video counts 258 × fps + 5. `bytes`: the file's
+ * bytes, or a ByteSource that reads only the headers needed from the file.
  */
-export function timedMediaTokens(kind: 'audio' | 'video', bytes: Uint8Array, clip?: MediaClip): number {
-  const seconds = clippedSeconds(mediaDurationSeconds(bytes) ?? assumedSeconds(kind, bytes.byteLength), clip);
+export function timedMediaTokens(
+  kind: 'audio' | 'video',
+  bytes: Uint8Array | ByteSource,
+  clip?: MediaClip,
+): number {
+  const source =
+    bytes instanceof Uint8Array
+      ? bufferSource(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+      : bytes;
+  const seconds = clippedSeconds(mediaDurationSeconds(source) ?? assumedSeconds(kind, source.length), clip);
   if (kind === 'audio') return Math.ceil(seconds * AUDIO_TOKENS_PER_SECOND);
   const fps = typeof clip?.fps === 'number' && clip.fps > 0 && clip.fps <= 24 ? clip.fps : 1;
   const perSecond = VIDEO_TOKENS_PER_SECOND - TOKENS_PER_VIDEO_FRAME + TOKENS_PER_VIDEO_FRAME * fps;

@@ -1,15 +1,17 @@
+import type { ByteSource } from './byte-source.js';
+
 /**
  * Seconds of an Ogg stream (Vorbis, Opus or FLAC audio): the granule position of the stream's last
  * page, which counts samples, over the sample rate its identification header gives (Opus counts at
  * 48 kHz always and starts after its pre-skip). Undefined for another codec (Theora, Speex) or a
  * page too damaged to read.
  */
-export function oggSeconds(data: Buffer): number | undefined {
-  const first = oggPage(data, 0);
+export function oggSeconds(source: ByteSource): number | undefined {
+  const first = oggPage(source, 0);
   if (!first) return undefined;
-  const rate = samplingOf(data.subarray(first.bodyStart, first.bodyEnd));
+  const rate = samplingOf(source.bytes(first.bodyStart, first.bodyEnd));
   if (!rate) return undefined;
-  const samples = lastGranule(data, first.serial);
+  const samples = lastGranule(source, first.serial);
   if (samples === undefined) return undefined;
   return Math.max(0, samples - rate.skip) / rate.hz;
 }
@@ -25,19 +27,20 @@ interface OggPage {
 }
 
 /** The page at `at`, or undefined when no whole page header starts there. */
-function oggPage(data: Buffer, at: number): OggPage | undefined {
-  if (at + PAGE_HEADER_BYTES > data.length || data.toString('latin1', at, at + 4) !== 'OggS')
-    return undefined;
-  const segments = data.readUInt8(at + 26);
+function oggPage(source: ByteSource, at: number): OggPage | undefined {
+  // The header and its segment table (at most 255 entries).
+  const header = source.bytes(at, at + PAGE_HEADER_BYTES + 255);
+  if (header.length < PAGE_HEADER_BYTES || header.toString('latin1', 0, 4) !== 'OggS') return undefined;
+  const segments = header.readUInt8(26);
   const bodyStart = at + PAGE_HEADER_BYTES + segments;
-  if (bodyStart > data.length) return undefined;
+  if (bodyStart > source.length) return undefined;
   let bodyBytes = 0;
-  for (let index = 0; index < segments; index++) bodyBytes += data.readUInt8(at + PAGE_HEADER_BYTES + index);
+  for (let index = 0; index < segments; index++) bodyBytes += header.readUInt8(PAGE_HEADER_BYTES + index);
   return {
-    granule: data.readBigInt64LE(at + 6),
-    serial: data.readUInt32LE(at + 14),
+    granule: header.readBigInt64LE(6),
+    serial: header.readUInt32LE(14),
     bodyStart,
-    bodyEnd: Math.min(data.length, bodyStart + bodyBytes),
+    bodyEnd: Math.min(source.length, bodyStart + bodyBytes),
   };
 }
 
@@ -59,11 +62,27 @@ function samplingOf(packet: Buffer): { hz: number; skip: number } | undefined {
  * The granule position of the last page of stream `serial` that has one (-1 marks a page where no
  * packet ends), searched from the end, where the last page is.
  */
-function lastGranule(data: Buffer, serial: number): number | undefined {
-  for (let at = data.lastIndexOf('OggS', data.length - PAGE_HEADER_BYTES, 'latin1'); at >= 0;) {
-    const page = oggPage(data, at);
+function lastGranule(source: ByteSource, serial: number): number | undefined {
+  for (let at = lastCapture(source, source.length - PAGE_HEADER_BYTES); at >= 0;) {
+    const page = oggPage(source, at);
     if (page && page.serial === serial && page.granule >= 0n) return Number(page.granule);
-    at = at === 0 ? -1 : data.lastIndexOf('OggS', at - 1, 'latin1');
+    at = at === 0 ? -1 : lastCapture(source, at - 1);
   }
   return undefined;
+}
+
+/** Bytes searched at a time, backwards, for a page's capture pattern. */
+const SEARCH_BYTES = 64 * 1024;
+
+/** Where the last capture pattern `OggS` starting at or before `before` is, or -1. */
+function lastCapture(source: ByteSource, before: number): number {
+  let end = Math.min(before + 4, source.length);
+  while (end >= 4) {
+    const start = Math.max(0, end - SEARCH_BYTES);
+    const found = source.bytes(start, end).lastIndexOf('OggS', undefined, 'latin1');
+    if (found >= 0) return start + found;
+    if (start === 0) return -1;
+    end = start + 3; // a pattern across the edge of the bytes searched is found in the next ones
+  }
+  return -1;
 }

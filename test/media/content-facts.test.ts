@@ -4,7 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readContentFacts } from '../../src/media/index.js';
+import { timedMediaTokens } from '../../src/media/media-tokens.js';
 import { writeNoisePng } from './png.js';
+import {
+  adtsBytes,
+  cbrMp3Bytes,
+  flacBytes,
+  movBytes,
+  mp4Bytes,
+  oggBytes,
+  vbrMp3Bytes,
+  wavBytes,
+  webmBytes,
+} from './timed-media.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -47,5 +59,36 @@ describe('readContentFacts', () => {
     const empty = join(dir, 'empty.pdf');
     await writeFile(empty, '%PDF-1.4');
     expect((await readContentFacts(empty, 'application/pdf')).pdfPages).toBe(1);
+  });
+
+  // Audio and video were held whole while hashed (up to 64 MB each, several uploads at once): now
+  // they are hashed as they stream by and only the headers their length needs are read again.
+  it('counts audio and video by the length their headers give, as from their bytes in memory', async () => {
+    const files: Array<{ name: string; mimeType: string; bytes: Buffer; seconds?: number }> = [
+      // 480 KB: the data chunk's size is read, not the data.
+      { name: 'a.wav', mimeType: 'audio/wav', bytes: wavBytes(30), seconds: 30 },
+      { name: 'a.mp3', mimeType: 'audio/mpeg', bytes: cbrMp3Bytes(40) },
+      { name: 'v.mp3', mimeType: 'audio/mpeg', bytes: vbrMp3Bytes(1000) },
+      // 600 KB of frames: every frame header is read, a block at a time.
+      { name: 'a.aac', mimeType: 'audio/aac', bytes: adtsBytes(3000) },
+      { name: 'a.ogg', mimeType: 'audio/ogg', bytes: oggBytes('opus', 95) },
+      { name: 'a.flac', mimeType: 'audio/flac', bytes: flacBytes(12), seconds: 12 },
+      // Its moov box comes after the media data.
+      { name: 'v.mp4', mimeType: 'video/mp4', bytes: mp4Bytes(20), seconds: 20 },
+      { name: 'v.mov', mimeType: 'video/quicktime', bytes: movBytes(7), seconds: 7 },
+      { name: 'v.webm', mimeType: 'video/webm', bytes: webmBytes(9), seconds: 9 },
+    ];
+    for (const { name, mimeType, bytes, seconds } of files) {
+      const path = join(dir, name);
+      await writeFile(path, bytes);
+      const kind = mimeType.startsWith('audio/') ? 'audio' : 'video';
+      const facts = await readContentFacts(path, mimeType);
+      expect(facts, name).toEqual({
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        timedTokens: timedMediaTokens(kind, bytes),
+      });
+      if (seconds !== undefined)
+        expect(facts.timedTokens, name).toBe(Math.ceil(seconds * (kind === 'audio' ? 32 : 263)));
+    }
   });
 });
