@@ -209,7 +209,7 @@ export function toGeminiApiError(
     return new GeminiApiError({
       code,
       retryable: network,
-      message: redact(`${operation} failed: ${describe(error)}. ${adviceFor(code, context)}`),
+      message: redact(`${operation} failed: ${describeError(error)}. ${adviceFor(code, context)}`),
     });
   }
   const body = parseErrorBody(error instanceof Error ? error.message : '');
@@ -465,7 +465,6 @@ function isNetworkError(error: unknown): boolean {
   return typeof code === 'string' && /^(ECONN|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|UND_ERR)/.test(code);
 }
 
-/** Ends a server message with exactly one full stop, so advice can follow it. */
 /**
  * The most of a server's message an error keeps. Google's messages are a sentence or a few hundred
  * bytes; a proxy or another server at the base URL can answer with a whole HTML page (megabytes),
@@ -474,14 +473,21 @@ function isNetworkError(error: unknown): boolean {
  */
 export const MAX_SERVER_MESSAGE_BYTES = 4096;
 
+/** Ends a server message with exactly one full stop, so advice can follow it. */
 function sentence(text: string): string {
   const trimmed = capText(text.trim(), MAX_SERVER_MESSAGE_BYTES);
   return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
 
-function describe(error: unknown): string {
+/**
+ * An error's message and its cause's, cut to MAX_SERVER_MESSAGE_BYTES: for any message that quotes
+ * what it cannot bound (a server's page, a request or an output echoed back by a hook).
+ */
+export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return capText(String(error), MAX_SERVER_MESSAGE_BYTES);
   const cause = (error as { cause?: unknown }).cause;
-  const causeText = cause instanceof Error ? ` (${cause.message})` : '';
+  // An error that wraps another often quotes it already (a record's request error, its template's).
+  const causeText =
+    cause instanceof Error && !error.message.includes(cause.message) ? ` (${cause.message})` : '';
   return capText(`${error.message}${causeText}`, MAX_SERVER_MESSAGE_BYTES);
 }

@@ -44,6 +44,7 @@ import { LaneTally, type LaneFigures } from './lane-tally.js';
 import type { Lane, SyncLane } from '../lanes/lane.js';
 import { EnqueuedTokenBudget } from '../planner/enqueued-token-budget.js';
 import { usdFine } from '../quantities.js';
+import { describeError } from '../gemini/errors.js';
 
 /** How many requests countTokens sees at start-up to calibrate the local estimator. */
 const CALIBRATION_SAMPLE = 3;
@@ -517,7 +518,7 @@ export class BatchRunner {
       } catch (error) {
         this.emit({
           type: 'warning',
-          message: `Token calibration skipped: ${error instanceof Error ? error.message : String(error)}`,
+          message: `Token calibration skipped: ${describeError(error)}`,
         });
         return;
       }

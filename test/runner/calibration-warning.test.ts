@@ -1,0 +1,106 @@
+import { rmSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RunnerEvent } from '../../src/runner/events.js';
+import { openWorkloadSession } from '../../src/runner/workload-session.js';
+import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { emulatorClock } from '../fixtures/emulator-clock.js';
+import { startRecordingProxy, type RecordingProxy } from '../fixtures/recording-proxy.js';
+import { emulatedConfig, FAST_RETRY, runOnEmulatorClock } from '../fixtures/session.js';
+import { emulatorSandbox } from '../emulator/harness.js';
+
+const TIME_SCALE = 3600;
+
+/** The calibration's warnings among a run's events. */
+function calibrationWarnings(events: readonly RunnerEvent[]): string[] {
+  return events.flatMap((event) =>
+    event.type === 'warning' && event.message.startsWith('Token calibration skipped') ? [event.message] : [],
+  );
+}
+
+// The run's token calibration builds a few ready requests and asks countTokens about them at start-up,
+// and warns when it cannot: the error's message went into the warning whole, however large.
+describe('a token calibration that fails with a huge message', () => {
+  const sandbox = emulatorSandbox();
+  let root = '';
+  let proxy: RecordingProxy | undefined;
+  afterEach(async () => {
+    await proxy?.close();
+    proxy = undefined;
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it("warns with the API's message cut to 4 kB, saying how large it was, and the run goes on", async () => {
+    const emulator = await sandbox.startEmulator({
+      timeScale: TIME_SCALE,
+      turnaroundMs: 20_000,
+      faults: { http: [{ kind: 'status_400', match: 'count', count: 1 }] },
+    });
+    const huge = 'The request was: '.padEnd(2_000_000, 'x');
+    proxy = await startRecordingProxy(emulator.url, {
+      rewrite: (call, body) => {
+        const error = (body as { error?: { message?: string } }).error;
+        return call.path.includes(':countTokens') && error?.message !== undefined
+          ? { ...(body as object), error: { ...error, message: huge } }
+          : undefined;
+      },
+    });
+    const workload = writeCatalogWorkload({ books: 1, pages: 2, execution: { poll_interval: '30s' } });
+    root = workload.root;
+
+    const { summary, events } = await runOnEmulatorClock(
+      workload.configPath,
+      { ...emulator, url: proxy.url },
+      { timeScale: TIME_SCALE, signal: AbortSignal.timeout(20_000) },
+    );
+
+    expect(emulator.httpFaultsFired()).toEqual([1]);
+    expect(summary.counts).toMatchObject({ done: 2 });
+    const [warning, ...more] = calibrationWarnings(events);
+    expect(more).toEqual([]);
+    expect(warning!.length).toBeLessThan(5000);
+    expect(warning).toContain('The request was: xxx');
+    expect(warning).toContain('[truncated: ');
+  }, 30_000);
+
+  // A TypeScript config's extractContext hook can throw with the predecessor's whole output in its
+  // message; the calibration builds a ready chained record's request, and so calls the hook first.
+  it("warns with an extractContext hook's message cut to 4 kB", async () => {
+    const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, turnaroundMs: 20_000 });
+    const workload = writeCatalogWorkload({ books: 1, pages: 2, execution: { poll_interval: '30s' } });
+    root = workload.root;
+    const echoed = 'y'.repeat(1_000_000);
+    const config = {
+      ...(await emulatedConfig(workload.configPath, emulator)),
+      hooks: {
+        extractContext: (output: unknown) => {
+          throw new Error(`No context in ${JSON.stringify(output)}: ${echoed}`);
+        },
+      },
+    };
+    // Each run stops where the hook throws, on the second page's request: the first run once the
+    // first page is done, the second right after its calibration met the second page, now ready.
+    const runs: RunnerEvent[][] = [];
+    for (let run = 0; run < 2; run++) {
+      const events: RunnerEvent[] = [];
+      const session = await openWorkloadSession(config, {
+        retryPolicy: FAST_RETRY,
+        clock: emulatorClock(emulator, TIME_SCALE),
+        onEvent: (event) => events.push(event),
+      });
+      try {
+        await expect(session.runner.run(AbortSignal.timeout(20_000))).rejects.toThrow(/No context in/);
+      } finally {
+        await session.close();
+      }
+      runs.push(events);
+    }
+
+    expect(emulator.ledger.entries()).toHaveLength(1);
+    expect(calibrationWarnings(runs[0]!)).toEqual([]);
+    const [warning, ...more] = calibrationWarnings(runs[1]!);
+    expect(more).toEqual([]);
+    expect(warning!.length).toBeLessThan(5000);
+    expect(warning).toContain('No context in {');
+    expect(warning).toContain('[truncated: ');
+  }, 30_000);
+});
