@@ -23,10 +23,28 @@ export abstract class WavebatchError extends Error {
     return categoryOfCode(this.code);
   }
 
-  /** True for any wavebatch error, also one thrown by another copy of this module. */
-  static isInstance(value: unknown): value is WavebatchError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[MARKER] === true;
+  /**
+   * True for an error of this class or a subclass of it (`WavebatchError.isInstance`: any wavebatch
+   * error), also one thrown by another copy of this module (a bundled and a linked wavebatch). Its
+   * classes are not this copy's, so there it is known by the marker and its classes' names.
+   */
+  static isInstance<T extends WavebatchError>(
+    this: abstract new (...args: never[]) => T,
+    value: unknown,
+  ): value is T {
+    if (typeof value !== 'object' || value === null) return false;
+    if ((value as Record<symbol, unknown>)[MARKER] !== true) return false;
+    return value instanceof this || classNamesOf(value).includes(this.name);
   }
+}
+
+/** The names of the classes an object is an instance of, its own class first. */
+function classNamesOf(value: object): string[] {
+  const names: string[] = [];
+  for (let proto: unknown = Object.getPrototypeOf(value); proto; proto = Object.getPrototypeOf(proto))
+    if (Object.hasOwn(proto as object, 'constructor'))
+      names.push((proto as { constructor: { name: string } }).constructor.name);
+  return names;
 }
 
 /** The category of an error code, for errors that carry a code but are not WavebatchErrors. */

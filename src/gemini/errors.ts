@@ -64,11 +64,6 @@ export class GeminiApiError extends WavebatchError {
   override get category(): ErrorCategory {
     return this.code === 'ENDPOINT_NOT_FOUND' || this.code === 'MODEL_NOT_FOUND' ? 'input' : super.category;
   }
-
-  /** Type guard that also works across duplicated module copies. */
-  static override isInstance(value: unknown): value is GeminiApiError {
-    return WavebatchError.isInstance(value) && value.name === 'GeminiApiError';
-  }
 }
 
 interface ServerErrorBody {
