@@ -12,6 +12,7 @@ import type { WorkloadConfigInput } from './config/index.js';
 import type { RunSummary, StopOptions } from './runner/batch-runner.js';
 import { openWorkloadSession, type WorkloadSessionOptions } from './runner/workload-session.js';
 
+export { VERSION } from './package-manifest.js';
 export { WavebatchError } from './errors.js';
 export type { ErrorCategory } from './errors.js';
 export { defineWorkload, loadConfig } from './config/index.js';

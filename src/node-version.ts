@@ -1,11 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { WavebatchError } from './errors.js';
-
-/**
- * The package's package.json, one folder above this module: src/ in a checkout, dist/ in the
- * installed package (dist/ mirrors src/).
- */
-const PACKAGE_JSON = new URL('../package.json', import.meta.url);
+import { packageManifest } from './package-manifest.js';
 
 /** The running Node is older than package.json's `engines` (exit 2, as the command's own check). */
 export class NodeVersionError extends WavebatchError {
@@ -37,13 +31,7 @@ export function olderThanEngines(range: string, version: string): string | null 
  * (a bundler moved the code away from it): then there is nothing to check against.
  */
 export function enginesRange(): string {
-  try {
-    return (
-      (JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { engines?: { node?: string } }).engines?.node ?? ''
-    );
-  } catch {
-    return '';
-  }
+  return packageManifest().engines?.node ?? '';
 }
 
 let supported = false;

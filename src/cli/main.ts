@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from './exit-codes.js';
 import { reportError } from './report-error.js';
 import { limitHeapGrowth } from '../runner/heap-growth.js';
 import { outliveEarlyReaders } from './reader-gone.js';
 import { reportStallBeforeExit } from './stalled-command.js';
+import { VERSION } from '../package-manifest.js';
 
 // A reader closing its pipe early (`| head`) drops the rest of the output; the command goes on to its end.
 outliveEarlyReaders();
@@ -48,7 +48,7 @@ const program = new Command('wavebatch')
   .description(
     'Run large, dependency-chained Gemini workloads through the Batch API: resumable, crash-safe, observable.',
   )
-  .version(packageVersion())
+  .version(VERSION)
   .showHelpAfterError()
   .exitOverride();
 
@@ -74,10 +74,4 @@ try {
   }
 } finally {
   commandEnded();
-}
-
-/** The version in package.json (one folder above src/ in a checkout, above dist/ when installed). */
-function packageVersion(): string {
-  const manifest = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-  return (JSON.parse(manifest) as { version: string }).version;
 }

@@ -78,7 +78,7 @@ describe('the packed npm tarball, installed into a fresh project', () => {
 
     writeFileSync(
       join(project, 'typed.ts'),
-      `import { defineWorkload, runWorkload, submitJob, ConfigError, GeminiApiError, MissingApiKeyError, type BatchJobInfo, type ConfigErrorCode, type GeminiClient, type GeminiClientOptions, type GeminiErrorCode, type RunSummary, type SourceRecord, type WorkloadStatus, type StoredRecord, type LaneFigures, type WorkloadEstimate, type RunnerEventListener, type FaultPlan } from 'wavebatch';
+      `import { defineWorkload, runWorkload, submitJob, VERSION, ConfigError, GeminiApiError, MissingApiKeyError, type BatchJobInfo, type ConfigErrorCode, type GeminiClient, type GeminiClientOptions, type GeminiErrorCode, type RunSummary, type SourceRecord, type WorkloadStatus, type StoredRecord, type LaneFigures, type WorkloadEstimate, type RunnerEventListener, type FaultPlan } from 'wavebatch';
 const config = defineWorkload({ name: 'typed', source: { type: 'jsonl', path: 'rows.jsonl' }, prompt: { name: 'p', version: 'v1' }, model: { name: 'gemini-2.5-flash' } });
 export const fromFunction = defineWorkload({ name: 'typed-fn', source: { type: 'function', records: async function* () { yield { id: 'solo-1', vars: { text: 'a' } }; } }, prompt: { name: 'p', version: 'v1' }, model: { name: 'gemini-2.5-flash' } });
 export const summary: Promise<RunSummary> = runWorkload('wavebatch.yaml');
@@ -92,6 +92,7 @@ export const submitted = (client: GeminiClient): Promise<BatchJobInfo> => submit
 export const configProblem = (error: unknown): ConfigErrorCode | undefined => (error instanceof ConfigError ? error.code : undefined);
 export const apiProblem = (error: unknown): GeminiErrorCode | undefined => (GeminiApiError.isInstance(error) ? error.code : undefined);
 export const clientOptions: GeminiClientOptions = { apiKey: 'k', baseUrl: 'http://127.0.0.1:1' };
+export const version: string = VERSION;
 `,
     );
     // The README's library example, as TypeScript: it spreads a loaded config with an optional
@@ -142,6 +143,31 @@ export const clientOptions: GeminiClientOptions = { apiKey: 'k', baseUrl: 'http:
     expect(required.stdout.trim()).toBe(
       'defineWorkload:function loadConfig:function runWorkload:function WorkloadService:function WavebatchError:function',
     );
+  });
+
+  // Tools read a package's version with require('<name>/package.json'): without that subpath in the
+  // exports map it was ERR_PACKAGE_PATH_NOT_EXPORTED, and the library exported no VERSION instead.
+  it("gives package.json's version to require('wavebatch/package.json'), to its JSON import, to VERSION (ESM and CommonJS) and to --version", async () => {
+    const { version } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
+    writeFileSync(
+      join(project, 'version.cjs'),
+      "const { VERSION } = require('wavebatch');\n" +
+        "console.log(JSON.stringify([require('wavebatch/package.json').version, VERSION]));\n",
+    );
+    writeFileSync(
+      join(project, 'version.mjs'),
+      "import { VERSION } from 'wavebatch';\n" +
+        "import manifest from 'wavebatch/package.json' with { type: 'json' };\n" +
+        'console.log(JSON.stringify([manifest.version, VERSION]));\n',
+    );
+    for (const script of ['version.cjs', 'version.mjs']) {
+      const ran = await exec(process.execPath, [script], project);
+      expect(ran.stderr, script).toBe('');
+      expect(JSON.parse(ran.stdout), script).toEqual([version, version]);
+    }
+    const printed = await exec(join(project, 'node_modules/.bin/wavebatch'), ['--version'], project);
+    expect(printed.code).toBe(0);
+    expect(printed.stdout.trim()).toBe(version);
   });
 
   // A library must not print, exit or take the process's signals: the program below (the library
