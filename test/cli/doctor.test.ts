@@ -21,9 +21,10 @@ const ENV = { GEMINI_API_KEY: 'doctor-test-key' };
 describe('wavebatch doctor', () => {
   const time = speedableRealTime();
   const workload = useEmulatedWorkload({
-    // Jobs take an emulated hour (6 s real): the first one is still running while doctor looks.
-    // Once doctor is done, the emulator's clock runs 60 times faster: the run's jobs take 0.1 s.
-    emulator: { timeScale: 600, turnaroundMs: 3_600_000, seed: 51, realNow: time.now },
+    // Jobs take an emulated hour (60 s real): the first one is still running while doctor looks,
+    // however loaded the machine (at 6 s it sometimes ended first, and --fix repaired 4 problems).
+    // Once doctor is done, the emulator's clock runs 600 times faster: the run's jobs take 0.1 s.
+    emulator: { timeScale: 60, turnaroundMs: 3_600_000, seed: 51, realNow: time.now },
     workload: { books: 3, pages: 2, execution: { max_concurrent_jobs: 1, max_requests_per_job: 1 } },
   });
   let emulator: RunningEmulator;
@@ -128,7 +129,7 @@ describe('wavebatch doctor', () => {
     expect(findings.every((finding) => finding.ok)).toBe(true);
 
     // The rest in wider jobs, so it takes two job round trips.
-    time.speedUp(60);
+    time.speedUp(600);
     writeFileSync(
       workload.configPath,
       readFileSync(workload.configPath, 'utf8')
