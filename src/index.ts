@@ -36,6 +36,7 @@ export type {
   CancelOutcome,
   FetchOptions,
   FetchOutcome,
+  KeyedRequest,
   PendingResults,
   SubmitJobOptions,
   SubmitRequest,

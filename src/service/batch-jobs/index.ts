@@ -12,6 +12,7 @@ export {
   submitJob,
 } from './submit-job.js';
 export type { SubmitJobOptions, SubmitRequest, SubmitRequestBody } from './submit-job.js';
+export type { KeyedRequest } from './requests.js';
 export { OneoffInputError, OneoffJobNotFoundError } from './errors.js';
 export { batchName } from './job-names.js';
 export type { BatchJobSummary } from './job-summary.js';
