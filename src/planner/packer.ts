@@ -5,6 +5,8 @@ export interface PackCandidate {
   /** A grouped request's records (`records_per_request`), `recordId` first; absent for one record. */
   group?: readonly string[];
   estimatedTokens: number;
+  /** The part of `estimatedTokens` that is audio (billed at the audio rate); none when absent. */
+  audioTokens?: number;
   bytes: number;
   /**
    * Records of a split job (stalled, or refused as too large): packed only with the same group, at

@@ -9,7 +9,7 @@ import {
 import { formGroups } from '../lanes/batch/request-groups.js';
 import type { LaneLimiters } from '../lanes/sync/lane-limiters.js';
 import type { SyncLaneDriver } from '../lanes/sync/sync-lane.js';
-import { estimateTokenShares, type ModelRequest } from '../gemini/index.js';
+import type { ModelRequest } from '../gemini/index.js';
 import { modelLimits, modelPrices, requestCost, type PriceList } from '../pricing/index.js';
 import {
   chooseLanes,
@@ -22,7 +22,7 @@ import {
 } from '../scheduler/index.js';
 import { ACTIVE_JOB_STATES, type StoredRecord, type WorkloadStore } from '../store/store.js';
 import type { RunnerEventListener } from './events.js';
-import type { RecordRequestBuilder } from './record-request.js';
+import { estimatedAudioTokens, type RecordRequestBuilder } from './record-request.js';
 import type { RunnerSettings } from './settings.js';
 
 /**
@@ -517,6 +517,8 @@ export class LaneDispatch {
           requestCost(batchPrice, {
             inputTokens: job.estimatedTokens,
             outputTokens: output * job.recordCount,
+            // Its audio at the audio rate, as the ready records are priced and the API bills it.
+            audioInputTokens: job.estimatedAudioTokens,
           }) * ESTIMATE_MARGIN;
     }
     const runId = this.deps.runId();
@@ -564,6 +566,5 @@ function inputTokensOf(
   built: { request: ModelRequest; estimatedTokens: number },
   records: number,
 ): InputTokens {
-  const audio = Math.min(built.estimatedTokens, estimateTokenShares(built.request).audioTokens);
-  return { tokens: built.estimatedTokens / records, audio: audio / records };
+  return { tokens: built.estimatedTokens / records, audio: estimatedAudioTokens(built) / records };
 }

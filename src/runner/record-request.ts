@@ -2,6 +2,7 @@ import type { CommittedOutput, OutputSink } from '../outputs/index.js';
 import {
   buildModelRequest,
   estimateTokens,
+  estimateTokenShares,
   GeminiApiError,
   MediaInputError,
   toBatchFileLine,
@@ -453,4 +454,12 @@ function recordFields(record: StoredRecord): Record<string, unknown> {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * How many of a built request's estimated input tokens are audio, which Google bills at the model's
+ * audio rate: its audio as estimated, never more than the (calibrated) estimate of the whole.
+ */
+export function estimatedAudioTokens(built: { request: ModelRequest; estimatedTokens: number }): number {
+  return Math.min(built.estimatedTokens, estimateTokenShares(built.request).audioTokens);
 }

@@ -61,6 +61,8 @@ export interface JobRow {
   /** Records the job carries. */
   recordCount: number;
   estimatedTokens: number;
+  /** The part of `estimatedTokens` that is audio (0 for a job created before it was kept). */
+  estimatedAudioTokens: number;
   inputTokens: number;
   outputTokens: number;
   error: string | null;
@@ -73,6 +75,8 @@ export interface JobMember {
   attempt: number;
   promptHash: string;
   estimatedTokens: number;
+  /** The part of `estimatedTokens` that is audio; none when absent. */
+  audioTokens?: number;
   /** sha256 of the context the prompt received; null for a chain's first record (or unknown). */
   contextDigest?: string | null;
   /** Content hash of the record (its variables and media bytes) as it was sent. */

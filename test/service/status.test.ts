@@ -24,6 +24,7 @@ function job(
     requestCount: requests,
     recordCount: records,
     estimatedTokens: 0,
+    estimatedAudioTokens: 0,
     inputTokens: 0,
     outputTokens: 0,
     error: null,

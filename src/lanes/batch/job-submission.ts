@@ -7,7 +7,11 @@ import { ACTIVE_JOB_STATES, type StoredRecord } from '../../store/store.js';
 import { rejectionEvent } from '../../telemetry/attempt-event.js';
 import { createRemoteJob, type JobCreationDeps } from './job-creation.js';
 import { formGroups, groupKey } from './request-groups.js';
-import { MissingContextError, RecordRequestError } from '../../runner/record-request.js';
+import {
+  estimatedAudioTokens,
+  MissingContextError,
+  RecordRequestError,
+} from '../../runner/record-request.js';
 
 /** What a submission round needs: job creation's needs plus the prefix of this store's job names. */
 export interface SubmissionDeps extends JobCreationDeps {
@@ -183,6 +187,7 @@ async function submitRound(
         contextDigest: hashes.get(recordId)?.contextDigest ?? null,
         sourceHash: hashes.get(recordId)?.sourceHash ?? null,
         estimatedTokens: share + (index < rest ? 1 : 0),
+        audioTokens: (candidate.audioTokens ?? 0) / ids.length,
       }));
     });
     const id = jobDisplayName(deps.jobPrefix, members, (deps.nonce ?? defaultNonce)());
@@ -246,6 +251,7 @@ async function sizeRecord(deps: SubmissionDeps, sizing: Sizing, record: StoredRe
     sizing.candidates.push({
       recordId: record.id,
       estimatedTokens: built.estimatedTokens,
+      audioTokens: estimatedAudioTokens(built),
       bytes: built.bytes,
       ...(split ? { split } : {}),
     });
@@ -307,6 +313,7 @@ async function sizeGroup(deps: SubmissionDeps, sizing: Sizing, group: StoredReco
     recordId: first.id,
     group: group.map((record) => record.id),
     estimatedTokens: built.estimatedTokens,
+    audioTokens: estimatedAudioTokens(built),
     bytes: built.bytes,
     ...(split ? { split } : {}),
   });

@@ -9,9 +9,10 @@ import { RECORD_ROW } from './row-placement.js';
 export function createJobIntent(db: Database.Database, job: NewJob, at: string): void {
   writeTransaction(db, () => {
     const estimated = job.members.reduce((sum, member) => sum + member.estimatedTokens, 0);
+    const audio = Math.round(job.members.reduce((sum, member) => sum + (member.audioTokens ?? 0), 0));
     db.prepare(
-      `INSERT INTO jobs (id, model, state, kind, request_count, requests, estimated_tokens, created_at, updated_at)
-           VALUES (?, ?, 'intent', ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO jobs (id, model, state, kind, request_count, requests, estimated_tokens, estimated_audio_tokens, created_at, updated_at)
+           VALUES (?, ?, 'intent', ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       job.id,
       job.model,
@@ -19,6 +20,7 @@ export function createJobIntent(db: Database.Database, job: NewJob, at: string):
       job.members.length,
       job.requests ?? job.members.length,
       estimated,
+      audio,
       at,
       at,
     );

@@ -433,4 +433,10 @@ export const MIGRATIONS: readonly string[] = [
   INSERT OR IGNORE INTO input_uploads (name, job_id, recorded_at)
     SELECT input_file, id, updated_at FROM jobs WHERE input_file IS NOT NULL;
   `,
+  // 24: how many of a batch job's estimated input tokens are audio: max_cost counts a job in flight
+  // at its estimate, and priced its audio at the text rate (a third of 2.5 Flash's audio rate), so
+  // records sent beside it took the bill past the cap. A job made before counts none.
+  `
+  ALTER TABLE jobs ADD COLUMN estimated_audio_tokens INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

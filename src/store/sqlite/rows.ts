@@ -61,6 +61,7 @@ export interface JobDbRow {
   request_count: number;
   requests: number | null;
   estimated_tokens: number;
+  estimated_audio_tokens: number;
   input_tokens: number;
   output_tokens: number;
   error: string | null;
@@ -134,6 +135,7 @@ export function toJobRow(row: JobDbRow): JobRow {
     requestCount: row.requests ?? row.request_count,
     recordCount: row.request_count,
     estimatedTokens: row.estimated_tokens,
+    estimatedAudioTokens: row.estimated_audio_tokens,
     inputTokens: row.input_tokens,
     outputTokens: row.output_tokens,
     error: row.error,

@@ -22,6 +22,7 @@ function job(id: string, state: JobRow['state'], createdAt: number, updatedAt = 
     requestCount: 1,
     recordCount: 1,
     estimatedTokens: 1,
+    estimatedAudioTokens: 0,
     inputTokens: 0,
     outputTokens: 0,
     error: null,
