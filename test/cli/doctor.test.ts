@@ -19,12 +19,13 @@ const ENV = { GEMINI_API_KEY: 'doctor-test-key' };
 // A store left in the state crashes leave behind, plus what other processes left remotely; doctor
 // must name each problem and what --fix does, repair them all, and leave a state a run finishes from.
 describe('wavebatch doctor', () => {
-  const time = speedableRealTime();
+  // The emulator's clock stands still until --fix is done: the first job and the orphan still run
+  // while doctor looks, however long a loaded machine takes (at real time the orphan's hour, 6 s,
+  // ran out before --fix on a busy machine, which then repaired 4 problems). It then runs: the
+  // run's jobs take an emulated hour, 0.1 s real.
+  const time = speedableRealTime(0);
   const workload = useEmulatedWorkload({
-    // Jobs take an emulated hour (60 s real): the first one is still running while doctor looks,
-    // however loaded the machine (at 6 s it sometimes ended first, and --fix repaired 4 problems).
-    // Once doctor is done, the emulator's clock runs 600 times faster: the run's jobs take 0.1 s.
-    emulator: { timeScale: 60, turnaroundMs: 3_600_000, seed: 51, realNow: time.now },
+    emulator: { timeScale: 600, turnaroundMs: 3_600_000, seed: 51, realNow: time.now },
     workload: { books: 3, pages: 2, execution: { max_concurrent_jobs: 1, max_requests_per_job: 1 } },
   });
   let emulator: RunningEmulator;
@@ -129,7 +130,7 @@ describe('wavebatch doctor', () => {
     expect(findings.every((finding) => finding.ok)).toBe(true);
 
     // The rest in wider jobs, so it takes two job round trips.
-    time.speedUp(600);
+    time.speedUp(60);
     writeFileSync(
       workload.configPath,
       readFileSync(workload.configPath, 'utf8')
