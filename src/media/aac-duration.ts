@@ -1,4 +1,4 @@
-import type { ByteSource } from './byte-source.js';
+import type { ByteSource, Reading } from './byte-source.js';
 
 /** Samples a second by an ADTS header's sampling-frequency index (ISO/IEC 14496-3). */
 const ADTS_SAMPLE_RATES = [
@@ -9,8 +9,8 @@ const ADTS_SAMPLE_RATES = [
 const ID3V1_BYTES = 128;
 
 /** Whether the bytes at `at` begin an ADTS (raw AAC) frame: a 12-bit sync word and layer 00. */
-export function isAdtsFrame(source: ByteSource, at: number): boolean {
-  return isAdtsHeader(source.bytes(at, at + 7));
+export function* isAdtsFrame(source: ByteSource, at: number): Reading<boolean> {
+  return isAdtsHeader(yield* source.bytes(at, at + 7));
 }
 
 /** Whether `header` is a whole ADTS frame header (7 bytes): a 12-bit sync word and layer 00. */
@@ -24,9 +24,13 @@ function isAdtsHeader(header: Buffer): boolean {
  * sampling rate. Undefined when the frames stop short of the end (a damaged stream, where the
  * count would be too low) other than in a cut-off last frame or an ID3v1 tag.
  */
-export function adtsSeconds(source: ByteSource, at: number): number | undefined {
+export function* adtsSeconds(source: ByteSource, at: number): Reading<number | undefined> {
   let seconds = 0;
-  for (let frame = source.bytes(at, at + 7); isAdtsHeader(frame); frame = source.bytes(at, at + 7)) {
+  for (
+    let frame = yield* source.bytes(at, at + 7);
+    isAdtsHeader(frame);
+    frame = yield* source.bytes(at, at + 7)
+  ) {
     const rate = ADTS_SAMPLE_RATES[(frame.readUInt8(2) >> 2) & 0x0f];
     const frameBytes =
       ((frame.readUInt8(3) & 0x03) << 11) | (frame.readUInt8(4) << 3) | (frame.readUInt8(5) >> 5);
@@ -36,6 +40,6 @@ export function adtsSeconds(source: ByteSource, at: number): number | undefined 
     at += frameBytes;
   }
   const rest = source.length - at;
-  const tail = rest === ID3V1_BYTES && source.bytes(at, at + 3).toString('latin1') === 'TAG';
-  return seconds > 0 && (rest === 0 || tail || isAdtsFrame(source, at)) ? seconds : undefined;
+  const tail = rest === ID3V1_BYTES && (yield* source.bytes(at, at + 3)).toString('latin1') === 'TAG';
+  return seconds > 0 && (rest === 0 || tail || (yield* isAdtsFrame(source, at))) ? seconds : undefined;
 }

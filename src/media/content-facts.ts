@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { openMediaFile, type OpenMediaFile } from './media-file.js';
 import { FileByteSource } from './byte-source.js';
+import { mediaDurationSeconds } from './media-duration.js';
 import { imageSize } from './image-size.js';
 import {
   IMAGE_HEAD_BYTES,
   imageTokensOfSize,
   timedMediaKind,
-  timedMediaTokens,
+  timedMediaTokensOfLength,
   TOKENS_PER_IMAGE,
 } from './media-tokens.js';
 
@@ -84,8 +85,8 @@ export async function contentFactsOf(file: OpenMediaFile, mimeType: string): Pro
   if (timed) {
     if (fileBytes > TIMED_MEDIA_READ_BYTES) return { sha256 };
     // The bytes hashed, by position: the headers the length needs are read again, not held.
-    const source = new FileByteSource(file.handle.fd, fileBytes);
-    return { sha256, timedTokens: timedMediaTokens(timed, source) };
+    const seconds = await new FileByteSource(file.handle, fileBytes).read(mediaDurationSeconds);
+    return { sha256, timedTokens: timedMediaTokensOfLength(timed, seconds, fileBytes) };
   }
   const size = head.length > 0 ? imageSize(Buffer.concat(head)) : undefined;
   return size ? { sha256, imageSize: size } : { sha256 };

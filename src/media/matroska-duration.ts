@@ -1,4 +1,4 @@
-import type { ByteSource } from './byte-source.js';
+import type { ByteSource, Reading } from './byte-source.js';
 
 /*
  * Seconds of a WebM (Matroska) file from its Segment's Info element: Duration (a float) in units of
@@ -15,36 +15,36 @@ const DURATION = 0x4489;
 const DEFAULT_TIMESTAMP_SCALE_NS = 1_000_000;
 
 /** Seconds from a Matroska/WebM file's Segment Info, or undefined without a Duration there. */
-export function matroskaSeconds(source: ByteSource): number | undefined {
-  const header = element(source, 0);
+export function* matroskaSeconds(source: ByteSource): Reading<number | undefined> {
+  const header = yield* element(source, 0);
   if (!header || header.id !== EBML_HEADER) return undefined;
-  const segment = childOf(source, header.end, source.length, SEGMENT);
-  const info = segment && childOf(source, segment.start, segment.end, INFO);
+  const segment = yield* childOf(source, header.end, source.length, SEGMENT);
+  const info = segment && (yield* childOf(source, segment.start, segment.end, INFO));
   if (!info) return undefined;
   let scale = DEFAULT_TIMESTAMP_SCALE_NS;
   let duration: number | undefined;
   for (let at = info.start; at < info.end;) {
-    const child = element(source, at);
+    const child = yield* element(source, at);
     if (!child) break;
     const size = child.end - child.start;
     const body = () => source.bytes(child.start, child.end);
-    if (child.id === TIMESTAMP_SCALE && size >= 1 && size <= 6) scale = body().readUIntBE(0, size);
-    if (child.id === DURATION && size === 4) duration = body().readFloatBE(0);
-    if (child.id === DURATION && size === 8) duration = body().readDoubleBE(0);
+    if (child.id === TIMESTAMP_SCALE && size >= 1 && size <= 6) scale = (yield* body()).readUIntBE(0, size);
+    if (child.id === DURATION && size === 4) duration = (yield* body()).readFloatBE(0);
+    if (child.id === DURATION && size === 8) duration = (yield* body()).readDoubleBE(0);
     at = child.end;
   }
   return duration === undefined ? undefined : (duration * scale) / 1e9;
 }
 
 /** The first element `id` among the siblings from `from` to `to`, stopping at a Cluster (media data). */
-function childOf(
+function* childOf(
   source: ByteSource,
   from: number,
   to: number,
   id: number,
-): { start: number; end: number } | undefined {
+): Reading<{ start: number; end: number } | undefined> {
   for (let at = from; at < to;) {
-    const found = element(source, at);
+    const found = yield* element(source, at);
     if (!found || found.id === CLUSTER) return undefined;
     if (found.id === id) return found;
     at = found.end;
@@ -56,10 +56,13 @@ function childOf(
  * The element at `at`: its ID (marker bits kept, as specifications write IDs), where its body starts
  * and ends (an unknown size, all ones, runs to the end of the data). Undefined past the end.
  */
-function element(source: ByteSource, at: number): { id: number; start: number; end: number } | undefined {
-  const id = variableInteger(source, at, 4);
+function* element(
+  source: ByteSource,
+  at: number,
+): Reading<{ id: number; start: number; end: number } | undefined> {
+  const id = yield* variableInteger(source, at, 4);
   if (!id) return undefined;
-  const size = variableInteger(source, at + id.length, 8);
+  const size = yield* variableInteger(source, at + id.length, 8);
   if (!size) return undefined;
   const start = at + id.length + size.length;
   const end = size.unknown ? source.length : start + size.value;
@@ -67,12 +70,12 @@ function element(source: ByteSource, at: number): { id: number; start: number; e
 }
 
 /** An EBML variable-length integer: its length from the leading zero bits of its first byte. */
-function variableInteger(
+function* variableInteger(
   source: ByteSource,
   at: number,
   maxLength: number,
-): { raw: number; value: number; length: number; unknown: boolean } | undefined {
-  const data = source.bytes(at, at + maxLength);
+): Reading<{ raw: number; value: number; length: number; unknown: boolean } | undefined> {
+  const data = yield* source.bytes(at, at + maxLength);
   if (data.length === 0) return undefined;
   const first = data.readUInt8(0);
   const length = first === 0 ? 9 : 8 - Math.floor(Math.log2(first));

@@ -1,5 +1,5 @@
 import { adtsSeconds, isAdtsFrame } from './aac-duration.js';
-import type { ByteSource } from './byte-source.js';
+import type { ByteSource, Reading } from './byte-source.js';
 import { matroskaSeconds } from './matroska-duration.js';
 import { oggSeconds } from './ogg-duration.js';
 
@@ -11,11 +11,12 @@ import { oggSeconds } from './ogg-duration.js';
  * and MP4/MOV (the `mvhd` box's duration and time scale, with or without an `ftyp` box).
  * Undefined for anything else, or headers too short or damaged to read: Gemini counts audio and
  * video by the second (media-tokens.ts), so a duration is what its count needs. Only the headers
- * needed are read from `source`: a file is never held whole.
+ * needed are read from `source`: a file is never held whole. Run it with readBuffer or
+ * FileByteSource.read (byte-source.ts).
  */
-export function mediaDurationSeconds(source: ByteSource): number | undefined {
+export function* mediaDurationSeconds(source: ByteSource): Reading<number | undefined> {
   try {
-    const seconds = containerSeconds(source);
+    const seconds = yield* containerSeconds(source);
     return seconds !== undefined && Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
   } catch {
     return undefined;
@@ -35,25 +36,25 @@ export function isMp4OrQuickTime(head: Uint8Array): boolean {
 }
 
 /** The seconds of whichever container the first bytes name. */
-function containerSeconds(source: ByteSource): number | undefined {
-  const head = source.bytes(0, 12);
+function* containerSeconds(source: ByteSource): Reading<number | undefined> {
+  const head = yield* source.bytes(0, 12);
   const magic = head.toString('latin1', 0, 4);
-  if (magic === 'RIFF' && head.toString('latin1', 8, 12) === 'WAVE') return wavSeconds(source);
-  if (isMp4OrQuickTime(head)) return mp4Seconds(source);
-  if (magic === 'OggS') return oggSeconds(source);
-  if (magic === 'fLaC') return flacSeconds(source);
-  if (head.length >= 4 && head.readUInt32BE(0) === 0x1a45dfa3) return matroskaSeconds(source);
-  return mpegAudioSeconds(source);
+  if (magic === 'RIFF' && head.toString('latin1', 8, 12) === 'WAVE') return yield* wavSeconds(source);
+  if (isMp4OrQuickTime(head)) return yield* mp4Seconds(source);
+  if (magic === 'OggS') return yield* oggSeconds(source);
+  if (magic === 'fLaC') return yield* flacSeconds(source);
+  if (head.length >= 4 && head.readUInt32BE(0) === 0x1a45dfa3) return yield* matroskaSeconds(source);
+  return yield* mpegAudioSeconds(source);
 }
 
 /**
  * A native FLAC's seconds from its first metadata block, STREAMINFO: a 20-bit sample rate and a
  * 36-bit count of samples (0 when the encoder did not know it).
  */
-function flacSeconds(source: ByteSource): number | undefined {
+function* flacSeconds(source: ByteSource): Reading<number | undefined> {
   // "fLaC", the block's 4-byte header, then min/max block (2+2) and frame (3+3) sizes.
   const info = 8;
-  const data = source.bytes(0, info + 18);
+  const data = yield* source.bytes(0, info + 18);
   if (data.length < info + 18 || (data.readUInt8(4) & 0x7f) !== 0) return undefined;
   const rate =
     (data.readUInt8(info + 10) << 12) | (data.readUInt8(info + 11) << 4) | (data.readUInt8(info + 12) >> 4);
@@ -62,13 +63,13 @@ function flacSeconds(source: ByteSource): number | undefined {
 }
 
 /** A WAV's `data` bytes over the byte rate of its `fmt ` chunk. */
-function wavSeconds(source: ByteSource): number | undefined {
+function* wavSeconds(source: ByteSource): Reading<number | undefined> {
   let byteRate: number | undefined;
   for (let at = 12; at + 8 <= source.length;) {
-    const header = source.bytes(at, at + 8);
+    const header = yield* source.bytes(at, at + 8);
     const id = header.toString('latin1', 0, 4);
     const size = header.readUInt32LE(4);
-    if (id === 'fmt ') byteRate = source.bytes(at + 16, at + 20).readUInt32LE(0);
+    if (id === 'fmt ') byteRate = (yield* source.bytes(at + 16, at + 20)).readUInt32LE(0);
     if (id === 'data') {
       // A streamed WAV leaves the size unset (0 or 0xFFFFFFFF): the data runs to the end.
       const available = source.length - (at + 8);
@@ -81,12 +82,12 @@ function wavSeconds(source: ByteSource): number | undefined {
 }
 
 /** An MP4/MOV's duration from `moov/mvhd`, wherever `moov` sits among the top-level boxes (atoms). */
-function mp4Seconds(source: ByteSource): number | undefined {
-  const moov = findBox(source, 0, source.length, 'moov');
-  const mvhd = moov && findBox(source, moov.start, moov.end, 'mvhd');
+function* mp4Seconds(source: ByteSource): Reading<number | undefined> {
+  const moov = yield* findBox(source, 0, source.length, 'moov');
+  const mvhd = moov && (yield* findBox(source, moov.start, moov.end, 'mvhd'));
   if (!mvhd) return undefined;
   // Version 1 holds 64-bit times: its duration ends 32 bytes in.
-  const body = source.bytes(mvhd.start, mvhd.start + 32);
+  const body = yield* source.bytes(mvhd.start, mvhd.start + 32);
   const version = body[0];
   const [timescale, duration] =
     version === 1
@@ -96,14 +97,14 @@ function mp4Seconds(source: ByteSource): number | undefined {
 }
 
 /** The body (after its header) of the first box of `type` between `from` and `to`. */
-function findBox(
+function* findBox(
   source: ByteSource,
   from: number,
   to: number,
   type: string,
-): { start: number; end: number } | undefined {
+): Reading<{ start: number; end: number } | undefined> {
   for (let at = from; at + 8 <= to;) {
-    const box = source.bytes(at, at + 16);
+    const box = yield* source.bytes(at, at + 16);
     let size = box.readUInt32BE(0);
     let header = 8;
     if (size === 1) {
@@ -133,9 +134,9 @@ const MP3_SAMPLE_RATES: Record<number, readonly number[]> = {
  * Xing/Info header with the frame count (a VBR file's only reliable length), else its bit rate is
  * taken as constant over the audio; ADTS frames are counted (aac-duration.ts).
  */
-function mpegAudioSeconds(source: ByteSource): number | undefined {
+function* mpegAudioSeconds(source: ByteSource): Reading<number | undefined> {
   let at = 0;
-  const tag = source.bytes(0, 10);
+  const tag = yield* source.bytes(0, 10);
   if (tag.length >= 10 && tag.toString('latin1', 0, 3) === 'ID3') {
     // The tag's size is "syncsafe": 7 bits per byte; a footer (flag 0x10) adds 10 bytes.
     let size = 0;
@@ -143,9 +144,9 @@ function mpegAudioSeconds(source: ByteSource): number | undefined {
     at = 10 + size + (tag.readUInt8(5) & 0x10 ? 10 : 0);
   }
   if (at + 4 > source.length) return undefined;
-  if (isAdtsFrame(source, at)) return adtsSeconds(source, at);
+  if (yield* isAdtsFrame(source, at)) return yield* adtsSeconds(source, at);
   // The frame header (4 bytes), its side information (up to 32) and a Xing/Info header's first 12.
-  const frame = source.bytes(at, at + 48);
+  const frame = yield* source.bytes(at, at + 48);
   const header = frame.readUInt32BE(0);
   if ((header & 0xffe00000) >>> 0 !== 0xffe00000) return undefined;
   const version = (header >>> 19) & 3;
@@ -165,6 +166,6 @@ function mpegAudioSeconds(source: ByteSource): number | undefined {
   }
   const { length } = source;
   const trailer =
-    length >= 128 && source.bytes(length - 128, length - 125).toString('latin1') === 'TAG' ? 128 : 0;
+    length >= 128 && (yield* source.bytes(length - 128, length - 125)).toString('latin1') === 'TAG' ? 128 : 0;
   return ((length - at - trailer) * 8) / (kbps * 1000);
 }

@@ -3,7 +3,7 @@
  * for the emulator (which bills by it) and the local estimate (which plans by it), so the two agree.
  */
 import { imageSize } from './image-size.js';
-import { bufferSource, type ByteSource } from './byte-source.js';
+import { readBuffer } from './byte-source.js';
 import { mediaDurationSeconds } from './media-duration.js';
 
 /** Tokens of a small image (both sides at most 384 px), of one tile of a larger one, and of a PDF page. */
@@ -81,27 +81,32 @@ export interface MediaClip {
 export const TOKENS_PER_VIDEO_FRAME = 258;
 
 /**
- * Tokens of an audio or video file: its seconds (read from its container's headers by
- * media-duration.ts, else its size over the assumed byte rate) times Gemini's rate per second,
- * rounded up. A `clip` counts only the seconds between its offsets; a video's fps changes the
- * frames sampled a second: Google's 263 tokens a second are one frame of 258 (the default fps is 1)
- * and 5 more a second, so at `fps` a second of video counts 258 × fps + 5. `bytes`: the file's
- * bytes, or a ByteSource that reads only the headers needed from the file.
+ * Tokens of an audio or video file held in memory: its seconds read from its container's headers by
+ * media-duration.ts (timedMediaTokensOfLength says the rest).
  */
-export function timedMediaTokens(
+export function timedMediaTokens(kind: 'audio' | 'video', bytes: Uint8Array, clip?: MediaClip): number {
+  const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return timedMediaTokensOfLength(kind, readBuffer(data, mediaDurationSeconds), data.length, clip);
+}
+
+/**
+ * Tokens of an audio or video file of `size` bytes and `seconds` long (undefined: its headers did
+ * not say, so its size over the assumed byte rate), times Gemini's rate per second, rounded up. A
+ * `clip` counts only the seconds between its offsets; a video's fps changes the frames sampled a
+ * second: Google's 263 tokens a second are one frame of 258 (the default fps is 1) and 5 more a
+ * second, so at `fps` a second of video counts 258 × fps + 5.
+ */
+export function timedMediaTokensOfLength(
   kind: 'audio' | 'video',
-  bytes: Uint8Array | ByteSource,
+  seconds: number | undefined,
+  size: number,
   clip?: MediaClip,
 ): number {
-  const source =
-    bytes instanceof Uint8Array
-      ? bufferSource(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
-      : bytes;
-  const seconds = clippedSeconds(mediaDurationSeconds(source) ?? assumedSeconds(kind, source.length), clip);
-  if (kind === 'audio') return Math.ceil(seconds * AUDIO_TOKENS_PER_SECOND);
+  const clipped = clippedSeconds(seconds ?? assumedSeconds(kind, size), clip);
+  if (kind === 'audio') return Math.ceil(clipped * AUDIO_TOKENS_PER_SECOND);
   const fps = typeof clip?.fps === 'number' && clip.fps > 0 && clip.fps <= 24 ? clip.fps : 1;
   const perSecond = VIDEO_TOKENS_PER_SECOND - TOKENS_PER_VIDEO_FRAME + TOKENS_PER_VIDEO_FRAME * fps;
-  return Math.ceil(seconds * perSecond);
+  return Math.ceil(clipped * perSecond);
 }
 
 /** The seconds of a `seconds`-long file between the clip's offsets (an end past the file stops at its end). */

@@ -1,4 +1,4 @@
-import type { ByteSource } from './byte-source.js';
+import type { ByteSource, Reading } from './byte-source.js';
 
 /**
  * Seconds of an Ogg stream (Vorbis, Opus or FLAC audio): the granule position of the stream's last
@@ -6,12 +6,12 @@ import type { ByteSource } from './byte-source.js';
  * 48 kHz always and starts after its pre-skip). Undefined for another codec (Theora, Speex) or a
  * page too damaged to read.
  */
-export function oggSeconds(source: ByteSource): number | undefined {
-  const first = oggPage(source, 0);
+export function* oggSeconds(source: ByteSource): Reading<number | undefined> {
+  const first = yield* oggPage(source, 0);
   if (!first) return undefined;
-  const rate = samplingOf(source.bytes(first.bodyStart, first.bodyEnd));
+  const rate = samplingOf(yield* source.bytes(first.bodyStart, first.bodyEnd));
   if (!rate) return undefined;
-  const samples = lastGranule(source, first.serial);
+  const samples = yield* lastGranule(source, first.serial);
   if (samples === undefined) return undefined;
   return Math.max(0, samples - rate.skip) / rate.hz;
 }
@@ -27,9 +27,9 @@ interface OggPage {
 }
 
 /** The page at `at`, or undefined when no whole page header starts there. */
-function oggPage(source: ByteSource, at: number): OggPage | undefined {
+function* oggPage(source: ByteSource, at: number): Reading<OggPage | undefined> {
   // The header and its segment table (at most 255 entries).
-  const header = source.bytes(at, at + PAGE_HEADER_BYTES + 255);
+  const header = yield* source.bytes(at, at + PAGE_HEADER_BYTES + 255);
   if (header.length < PAGE_HEADER_BYTES || header.toString('latin1', 0, 4) !== 'OggS') return undefined;
   const segments = header.readUInt8(26);
   const bodyStart = at + PAGE_HEADER_BYTES + segments;
@@ -62,11 +62,11 @@ function samplingOf(packet: Buffer): { hz: number; skip: number } | undefined {
  * The granule position of the last page of stream `serial` that has one (-1 marks a page where no
  * packet ends), searched from the end, where the last page is.
  */
-function lastGranule(source: ByteSource, serial: number): number | undefined {
-  for (let at = lastCapture(source, source.length - PAGE_HEADER_BYTES); at >= 0;) {
-    const page = oggPage(source, at);
+function* lastGranule(source: ByteSource, serial: number): Reading<number | undefined> {
+  for (let at = yield* lastCapture(source, source.length - PAGE_HEADER_BYTES); at >= 0;) {
+    const page = yield* oggPage(source, at);
     if (page && page.serial === serial && page.granule >= 0n) return Number(page.granule);
-    at = at === 0 ? -1 : lastCapture(source, at - 1);
+    at = at === 0 ? -1 : yield* lastCapture(source, at - 1);
   }
   return undefined;
 }
@@ -75,11 +75,11 @@ function lastGranule(source: ByteSource, serial: number): number | undefined {
 const SEARCH_BYTES = 64 * 1024;
 
 /** Where the last capture pattern `OggS` starting at or before `before` is, or -1. */
-function lastCapture(source: ByteSource, before: number): number {
+function* lastCapture(source: ByteSource, before: number): Reading<number> {
   let end = Math.min(before + 4, source.length);
   while (end >= 4) {
     const start = Math.max(0, end - SEARCH_BYTES);
-    const found = source.bytes(start, end).lastIndexOf('OggS', undefined, 'latin1');
+    const found = (yield* source.bytes(start, end)).lastIndexOf('OggS', undefined, 'latin1');
     if (found >= 0) return start + found;
     if (start === 0) return -1;
     end = start + 3; // a pattern across the edge of the bytes searched is found in the next ones
