@@ -65,10 +65,13 @@ export async function measureStages(records: number): Promise<StageFigure[]> {
       // 1. Ingest: the source streamed into the store, chains linked, readiness set.
       let mark = cpuTotal;
       const ingest = await timed(async () => {
-        // As the runner does (workload-sync.ts): chains linked again only when the sync did not.
+        // As the runner does (workload-sync.ts): chains linked, and readiness refreshed, only when
+        // the sync did not leave them so.
         const { linked } = await store.syncRecords(() => openSource(config));
-        if (!linked) await store.linkChains();
-        await store.refreshReadiness();
+        if (!linked) {
+          await store.linkChains();
+          await store.refreshReadiness();
+        }
       });
       let cpu = cpuSince(mark);
       const ingestCeiling = await timed(() => bareIngest(bare, join(root, 'workload', 'pages.jsonl')));

@@ -60,15 +60,19 @@ async function syncAll(
   let seen = 0;
   let inserted = 0;
   let dropped = 0;
+  // A linked first sync wrote every chain's head ready and the rest blocked, and no record was done
+  // yet: readiness is already what refreshReadiness would make it (0.7-1.2 µs a record saved).
+  let readinessSet = false;
   if (!unchanged) {
     // Forgotten first: a crash mid-sync must not leave a fingerprint that vouches for half a sync.
     await store.saveSourceFingerprint(null);
     const synced = await store.syncRecords(source, { wholeSource: true });
     ({ seen, inserted, dropped } = synced);
     if (!synced.linked) await store.linkChains();
+    readinessSet = synced.linked;
   }
   const { markedDone, reopened } = await outputs.recover();
-  if (!unchanged || markedDone > 0 || reopened > 0) await store.refreshReadiness();
+  if ((!unchanged && !readinessSet) || markedDone > 0 || reopened > 0) await store.refreshReadiness();
   // Saved once records, chains and readiness are all in line with this fingerprint.
   if (!unchanged && fingerprint !== null) await store.saveSourceFingerprint(fingerprint);
   emit({ type: 'sync', unchanged, seen, inserted, dropped, markedDone, reopened });

@@ -251,7 +251,9 @@ export interface SyncSummary {
   inserted: number;
   /**
    * True when the sync left every record linked as linkChains would (a first sync of a source that
-   * lists each chain's records together): the caller may skip linkChains. False says nothing.
+   * lists each chain's records together): the caller may skip linkChains. Only a sync into an empty
+   * store says it, with each chain's head ready and the rest blocked, so refreshReadiness would change
+   * nothing either. False says nothing.
    */
   linked: boolean;
   /**
