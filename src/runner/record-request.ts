@@ -10,6 +10,7 @@ import {
   type MediaUploads,
   type ModelRequest,
 } from '../gemini/index.js';
+import { describeError } from '../gemini/errors.js';
 import { MediaUploadError } from '../media/index.js';
 import { assertPromptFitsGrouping, type PromptTemplate, type PromptVariables } from '../prompts/index.js';
 import { groupResponseSchema, itemParts, type GroupItem } from '../results/index.js';
@@ -427,11 +428,27 @@ export class RecordRequestBuilder {
     if (cache?.has(predecessorId)) return cache.get(predecessorId);
     const document = await this.options.outputs.read(predecessorId, record.predecessorOutput ?? null);
     if (!document) throw new MissingContextError(record.id, predecessorId);
-    const context = this.options.extractContext(document.output);
+    const context = this.extractedContext(record, predecessorId, document.output);
     // The round may have ended while the file was read: only the live round's map is filled.
     if (cache && cache === this.roundContexts && cache.size < ROUND_CONTEXT_CACHE_LIMIT)
       cache.set(predecessorId, context);
     return context;
+  }
+
+  /**
+   * The hook's context for `record`. The hook is user code: when it throws, that record alone cannot
+   * be built (it is dead-lettered as any unbuildable record), not the run; its message may quote the
+   * whole output, so it is capped.
+   */
+  private extractedContext(record: StoredRecord, predecessorId: string, output: unknown): unknown {
+    try {
+      return this.options.extractContext(output);
+    } catch (error) {
+      throw new RecordRequestError(
+        record.id,
+        `extractContext failed for ${record.id} on the output of ${predecessorId}: ${describeError(error)}`,
+      );
+    }
   }
 }
 
