@@ -21,20 +21,28 @@ export function callable<T>() {
 
 const DURATION_HINT = 'a number of milliseconds or a duration like "250ms", "30s", "5m", "1h", "7d"';
 
+/** Milliseconds of at least `minMs`, written as a number of ms or as `250ms` / `30s` / `5m` / `1h` / `7d`. */
+function durationFrom(minMs: number) {
+  return z
+    .union([z.number(), z.string()], { error: `expected ${DURATION_HINT}` })
+    .transform((value, context) => {
+      const ms = typeof value === 'number' ? value : parseDuration(value);
+      if (ms === undefined || !Number.isFinite(ms) || ms < minMs) {
+        context.addIssue({
+          code: 'custom',
+          message: `expected ${DURATION_HINT} (at least ${minMs} ms)`,
+        });
+        return z.NEVER;
+      }
+      return Math.round(ms);
+    });
+}
+
 /** Milliseconds, written as a number of ms or as `250ms` / `30s` / `5m` / `1h` / `7d`. */
-export const duration = z
-  .union([z.number(), z.string()], { error: `expected ${DURATION_HINT}` })
-  .transform((value, context) => {
-    const ms = typeof value === 'number' ? value : parseDuration(value);
-    if (ms === undefined || !Number.isFinite(ms) || ms < 1) {
-      context.addIssue({
-        code: 'custom',
-        message: `expected ${DURATION_HINT} (at least 1 ms)`,
-      });
-      return z.NEVER;
-    }
-    return Math.round(ms);
-  });
+export const duration = durationFrom(1);
+
+/** A `duration` that may be 0 (`0`, `0s`): for a wait that 0 skips. */
+export const durationOrZero = durationFrom(0);
 
 /** A `duration` of at most `maxMs`; `most` writes the limit as a user would ("24h") and says why it is one. */
 export function durationAtMost(maxMs: number, most: string) {

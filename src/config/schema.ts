@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import type { SourceRecord } from '../workload/record.js';
 import { urlHasCredentials } from '../secrets/redact.js';
-import { callable, duration, durationAtMost, isZodSchema, text, wholeNumber } from './schema-parts.js';
+import {
+  callable,
+  duration,
+  durationAtMost,
+  durationOrZero,
+  isZodSchema,
+  text,
+  wholeNumber,
+} from './schema-parts.js';
 import { parseDuration } from './duration.js';
 import { limitsSchema, pricingSchema } from './pricing-schema.js';
 import { sourceSchema } from './source-schema.js';
@@ -183,6 +191,13 @@ const executionSchema = z
       .default(32)
       .describe(
         `synchronous requests (flex, standard, priority) in flight at once, all lanes together; at most ${SYNC_CONCURRENCY_MAX}`,
+      ),
+    // No default here: the default depends on the lanes in the air at the stop (see stopGraceMs).
+    stop_grace: durationOrZero
+      .optional()
+      .describe(
+        'how long a stopped run (Ctrl-C, SIGTERM) waits for the synchronous requests in the air and applies their answers (Google bills them anyway); ' +
+          "0 abandons them at once. Default: their lanes' request timeout, at most 60s",
       ),
     deadline: deadline
       .optional()

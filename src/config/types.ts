@@ -56,6 +56,8 @@ export interface ExecutionConfig {
   deadline?: { afterMs: number } | { at: number } | undefined;
   /** USD a run may send (estimated before sending). */
   max_cost?: number | undefined;
+  /** Milliseconds a stopped run waits for the synchronous requests in the air (0: none); unset: their timeout, at most 60 s. */
+  stop_grace?: number | undefined;
   max_retries: number;
   max_concurrent_jobs: number;
   max_requests_per_job: number;

@@ -151,7 +151,8 @@ export interface RunSummary {
 export interface StopOptions {
   /**
    * How long the synchronous requests in the air are waited for once the signal aborts. Default:
-   * the longest request timeout among their lanes, at most 60 s (STOP_GRACE_CAP_MS). 0 abandons them at once.
+   * the config's `execution.stop_grace`, else the longest request timeout among their lanes, at most
+   * 60 s (STOP_GRACE_CAP_MS). 0 abandons them at once.
    */
   stopGraceMs?: number;
   /**
@@ -300,12 +301,17 @@ export class BatchRunner {
    * `stopGraceMs` as `run` would be given it): for a message at the moment a stop is asked for.
    */
   stopWait(stopGraceMs?: number): { requests: number; graceMs: number } {
-    return this.sync.stopWait(stopGraceMs);
+    return this.sync.stopWait(this.graceMs(stopGraceMs));
   }
 
   /** The sync lanes' view of a run's stop. */
   private inFlightStop(signal: AbortSignal | undefined, options: StopOptions): InFlightStop {
-    return { signal, graceMs: options.stopGraceMs, now: options.stopNow };
+    return { signal, graceMs: this.graceMs(options.stopGraceMs), now: options.stopNow };
+  }
+
+  /** The grace a stop gives: the library's option wins over the config's `execution.stop_grace`. */
+  private graceMs(stopGraceMs: number | undefined): number | undefined {
+    return stopGraceMs ?? this.options.settings.execution.stopGraceMs;
   }
 
   /**

@@ -39,5 +39,7 @@ export interface RunnerSettings {
     deadline: { afterMs: number } | { at: number } | null;
     /** USD one run may send; null for no cap. */
     maxCostUsd: number | null;
+    /** How long a stopped run waits for the synchronous requests in the air (`stop_grace`); unset: see stopGraceMs. */
+    stopGraceMs?: number | undefined;
   };
 }

@@ -170,6 +170,7 @@ export function runnerSettings(config: LoadedConfig): RunnerSettings {
       syncConcurrency: execution.sync_concurrency,
       deadline: execution.deadline ?? null,
       maxCostUsd: execution.max_cost ?? null,
+      stopGraceMs: execution.stop_grace,
     },
   };
 }

@@ -14,12 +14,12 @@ import { emulatorSandbox } from '../../emulator/harness.js';
 // 100 emulated ms per real ms: a Flex answer of 20 s takes 200 real ms, the default grace of 60 s 600.
 const TIME_SCALE = 100;
 
-/** Four chains of three pages on Flex, four requests in the air at once. */
-function flexCatalog() {
+/** Four chains of three pages on Flex, four requests in the air at once; `execution` adds config keys. */
+function flexCatalog(execution: Record<string, unknown> = {}) {
   return writeCatalogWorkload({
     books: 4,
     pages: 3,
-    execution: { mode: 'flex', sync_concurrency: 4, poll_interval: '1m', give_up_after: '7d' },
+    execution: { mode: 'flex', sync_concurrency: 4, poll_interval: '1m', give_up_after: '7d', ...execution },
   });
 }
 
@@ -133,6 +133,37 @@ describe('a Flex run whose signal aborts while requests are in the air', () => {
     } finally {
       await store.close();
     }
+  }, 60_000);
+
+  it('execution.stop_grace: 0 abandons the requests in the air at once, their records released', async () => {
+    const stop = new AbortController();
+    // Answers in 20 emulated s: the default grace (60 s) would wait for them and apply them.
+    const emulator = await flexEmulator(20_000, (count) => count === 4 && stop.abort());
+    const workload = flexCatalog({ stop_grace: 0 });
+    root = workload.root;
+
+    const stopped = await runStopped(workload.configPath, emulator, stop.signal);
+    expect(stopped.summary).toMatchObject({ outcome: 'interrupted', finished: false });
+    expect(stopped.summary.counts).toMatchObject({ done: 0, ready: 4, in_flight: 0 });
+  }, 60_000);
+
+  it('execution.stop_grace sets the grace, and the library option wins over it', async () => {
+    const stop = new AbortController();
+    const emulator = await flexEmulator(30 * 60_000, (count) => count === 4 && stop.abort());
+    const workload = flexCatalog({ stop_grace: '5m' });
+    root = workload.root;
+
+    const stopped = await runStopped(workload.configPath, emulator, stop.signal);
+    expect(stopped.summary.counts).toMatchObject({ done: 0, ready: 4, in_flight: 0 });
+    // The configured 5 emulated minutes (3 real s) were waited, not the default 60 s (0.6 real s).
+    expect(stopped.realMs).toBeGreaterThanOrEqual(3_000);
+    expect(stopped.realMs).toBeLessThan(5_000);
+
+    const again = new AbortController();
+    const second = await flexEmulator(30 * 60_000, (count) => count === 4 && again.abort());
+    const overridden = await runStopped(workload.configPath, second, again.signal, { stopGraceMs: 0 });
+    expect(overridden.summary.counts).toMatchObject({ done: 0, ready: 4, in_flight: 0 });
+    expect(overridden.realMs).toBeLessThan(2_000);
   }, 60_000);
 
   it('releases at once a record waiting to be retried, and applies the answers in the air', async () => {
