@@ -17,10 +17,14 @@ export class Slots {
     return this.size - this.free;
   }
 
-  /** Waits for a slot; the returned function gives it back (once; later calls do nothing). */
-  async take(): Promise<() => void> {
+  /**
+   * Waits for a slot; the returned function gives it back (once; later calls do nothing). Throws
+   * `signal`'s reason when it aborts during the wait: a stopping run does not hold a record until
+   * a slot frees only to send nothing.
+   */
+  async take(signal?: AbortSignal): Promise<() => void> {
     if (this.free > 0) this.free -= 1;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else await this.wait(signal);
     let released = false;
     return () => {
       if (released) return;
@@ -30,5 +34,23 @@ export class Slots {
       if (next) next();
       else this.free += 1;
     };
+  }
+
+  /** Joins the queue until a released slot passes to this waiter, or `signal` aborts (then leaves it). */
+  private wait(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
+      const leave = () => {
+        const at = this.waiting.indexOf(handOver);
+        if (at >= 0) this.waiting.splice(at, 1);
+        reject(signal?.reason ?? new Error('aborted'));
+      };
+      const handOver = () => {
+        signal?.removeEventListener('abort', leave);
+        resolve();
+      };
+      this.waiting.push(handOver);
+      signal?.addEventListener('abort', leave, { once: true });
+    });
   }
 }

@@ -258,12 +258,18 @@ export class SyncExecutor {
   async execute(input: SyncRequest): Promise<SyncOutcome> {
     const { clock } = this.options;
     const arrived = clock.now();
-    const release = await this.slots.take();
+    const stopTrying = anySignal(input.signal, input.windDown);
+    let release: () => void;
+    try {
+      release = await this.slots.take(stopTrying);
+    } catch (error) {
+      // Stopped while queued for a slot: never sent, so its record goes back at once.
+      return failureOf(error, 0, [], 0, true);
+    }
     const queued = { ms: clock.now() - arrived };
     const billed: BilledAttempt[] = [];
     const gaveUp = { count: 0, resend: true };
     let attempts = 0;
-    const stopTrying = anySignal(input.signal, input.windDown);
     try {
       const limiter = this.options.limiters.for(input.model, input.lane);
       if (!limiter.usable) throw new NoQuotaError(input.model, input.lane);

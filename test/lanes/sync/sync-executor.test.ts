@@ -245,6 +245,52 @@ describe('SyncExecutor against the emulator', () => {
     expect(emulator.ledger.entries()).toHaveLength(1);
   });
 
+  // A record queued for a concurrency slot when the run stopped was released only when a slot freed
+  // (up to Flex's whole answer time): the wait for a slot now ends at the stop, nothing sent.
+  it('ends the wait for a slot when the run winds down: that record is released at once, never sent', async () => {
+    const timeScale = 100;
+    let calls = 0;
+    const emulator = await sandbox.startEmulator({
+      timeScale,
+      // 30 emulated minutes: 18 real seconds before the one slot frees.
+      tiers: { flex: { latencyMs: 30 * 60_000 } },
+      responder: () => {
+        calls += 1;
+        return undefined;
+      },
+    });
+    const executor = executorFor(emulator, { concurrency: 1 }, timeScale);
+    const abandon = new AbortController();
+    const windDown = new AbortController();
+    const holding = executor.execute({
+      id: 'r1',
+      model: MODEL,
+      lane: 'flex',
+      request: textRequest('first'),
+      estimatedTokens: 2,
+      signal: abandon.signal,
+    });
+    const queued = executor.execute({
+      id: 'r2',
+      model: MODEL,
+      lane: 'flex',
+      request: textRequest('second'),
+      estimatedTokens: 2,
+      windDown: windDown.signal,
+    });
+    await expect.poll(() => calls).toBe(1);
+    const started = Date.now();
+    windDown.abort(new Error('the run is stopping'));
+    const outcome = await queued;
+    expect(outcome).toMatchObject({ ok: false, interrupted: true, attempts: 0, billed: [] });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    abandon.abort();
+    await holding;
+    // Only the first was ever sent.
+    expect(calls).toBe(1);
+    expect(executor.inFlight).toBe(0);
+  }, 30_000);
+
   it('abandons an attempt after the request timeout and sends it again', async () => {
     const timeScale = 1000;
     let calls = 0;
