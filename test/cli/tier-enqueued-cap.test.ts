@@ -1,10 +1,7 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
-import { startCli } from '../fixtures/cli.js';
-import { startRecordingProxy, type RecordingProxy } from '../fixtures/recording-proxy.js';
+import { describe, expect, it } from 'vitest';
+import { refusedCreates, tierLimitedApi } from '../fixtures/tier-limited-api.js';
 
 /** A run refused on every create waits forever: it is killed after this. */
 const BOUND_MS = 60_000;
@@ -15,60 +12,29 @@ const TIER_LIMIT = 140;
 // capped it by the usage tier's enqueued-token limit (Tier 1 2.5 Flash: 3M): its jobs were refused
 // with 429s that the run waited out, and a job packed larger than the limit was never admitted.
 describe("a run keeps its batch jobs within the usage tier's enqueued-token limit", () => {
-  let emulator: RunningEmulator;
-  let proxy: RecordingProxy;
-  const roots: string[] = [];
-
-  beforeAll(async () => {
-    // The emulator enforces the same limit as the tier's (set through `limits:` the same way).
-    emulator = await startEmulator({
-      timeScale: 3600,
-      seed: 12,
-      turnaroundMs: 60_000,
-      quotas: { maxEnqueuedTokensPerModel: TIER_LIMIT },
-    });
-    proxy = await startRecordingProxy(emulator.url);
-  });
-
-  afterAll(async () => {
-    await proxy?.close();
-    await emulator?.close();
-    for (const root of roots) rmSync(root, { recursive: true, force: true });
+  // The emulator enforces the same limit as the tier's (set through `limits:` the same way).
+  const api = tierLimitedApi({
+    timeScale: 3600,
+    seed: 12,
+    turnaroundMs: 60_000,
+    quotas: { maxEnqueuedTokensPerModel: TIER_LIMIT },
   });
 
   it(
     'splits the work into jobs the API admits: no create is refused with 429 and every record is billed once',
     async () => {
       // enqueued_token_budget is left at its default (5M): only the tier's limit keeps jobs small.
-      const workload = writeCatalogWorkload({
+      const workload = api.workload({
         books: 6,
-        pages: 1,
+        tierLimit: TIER_LIMIT,
         execution: { max_requests_per_job: 100, max_concurrent_jobs: 10, poll_interval: '1s' },
-        extraYaml: [
-          `api:\n  base_url: ${proxy.url}`,
-          'limits:',
-          '  models:',
-          '    gemini-2.5-flash:',
-          `      batch_enqueued_tokens: ${TIER_LIMIT}`,
-        ].join('\n'),
       });
-      roots.push(workload.root);
-      const run = startCli(['run', '-c', workload.configPath], {
-        env: { GEMINI_API_KEY: 'tier-cap-test-key' },
-      });
-      const timer = setTimeout(() => run.child.kill('SIGKILL'), BOUND_MS);
-      const result = await run.result.finally(() => clearTimeout(timer));
+      const result = await api.run(workload.configPath, 'tier-cap-test-key', BOUND_MS);
 
-      const creates = proxy
-        .calls()
-        .filter((call) => call.method === 'POST' && call.path.includes(':batchGenerateContent'));
-      expect(
-        creates.filter((call) => call.status === 429),
-        'batch creates refused with 429',
-      ).toEqual([]);
+      expect(refusedCreates(api.proxy().calls()), 'batch creates refused with 429').toEqual([]);
       expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
       expect(result.stdout).toMatch(/records: 6 done/);
-      const ledger = emulator.ledger.entries();
+      const ledger = api.emulator().ledger.entries();
       expect(ledger.map((entry) => entry.key).sort()).toEqual(workload.chains.flat().sort());
       // At most two requests a job, so at least three jobs.
       expect(new Set(ledger.map((entry) => entry.batchName)).size).toBeGreaterThanOrEqual(3);
@@ -79,23 +45,13 @@ describe("a run keeps its batch jobs within the usage tier's enqueued-token limi
   it(
     'a batch run in a usage tier that enqueues nothing (free) is refused at start, not left waiting for ever',
     async () => {
-      const workload = writeCatalogWorkload({
-        books: 2,
-        pages: 1,
-        execution: { poll_interval: '1s' },
-        extraYaml: `api:\n  base_url: ${proxy.url}\nlimits:\n  usage_tier: free`,
-      });
-      roots.push(workload.root);
-      const calls = proxy.calls().length;
-      const run = startCli(['run', '-c', workload.configPath], {
-        env: { GEMINI_API_KEY: 'tier-cap-test-key' },
-      });
-      const timer = setTimeout(() => run.child.kill('SIGKILL'), BOUND_MS);
-      const result = await run.result.finally(() => clearTimeout(timer));
+      const workload = api.workload({ books: 2, tierLimit: 'free', execution: { poll_interval: '1s' } });
+      const calls = api.proxy().calls().length;
+      const result = await api.run(workload.configPath, 'tier-cap-test-key', BOUND_MS);
       expect(result.code, result.stderr).toBe(2);
       expect(result.stderr).toContain('CONFIG_NO_BATCH_QUOTA');
       expect(result.stderr).toContain('limits.usage_tier');
-      expect(proxy.calls()).toHaveLength(calls);
+      expect(api.proxy().calls()).toHaveLength(calls);
       expect(existsSync(join(workload.root, 'state'))).toBe(false);
     },
     BOUND_MS + 20_000,
