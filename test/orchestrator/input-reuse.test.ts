@@ -1,19 +1,15 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createGeminiClient } from '../../src/gemini/index.js';
 import { MediaUploader } from '../../src/media/index.js';
-import { OutputStore } from '../../src/outputs/index.js';
-import { loadPrompt } from '../../src/prompts/index.js';
 import {
   createRemoteJob,
   INPUT_REUSE_MAX_AGE_MS,
   type JobCreationDeps,
 } from '../../src/lanes/batch/job-creation.js';
 import { FAST_RETRY } from '../fixtures/session.js';
-import { RecordRequestBuilder } from '../../src/runner/record-request.js';
+import { batchSettings, pageRequests, storeWithRecord } from '../fixtures/one-record-job.js';
 import type { RunnerEvent } from '../../src/runner/events.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { WorkloadRecord } from '../../src/workload/record.js';
 import { emulatorSandbox } from '../emulator/harness.js';
 import { writeNoisePng } from '../media/png.js';
@@ -32,12 +28,9 @@ async function intentWithUploadedInput(sandbox: ReturnType<typeof emulatorSandbo
     faults: { http: [{ kind: 'status_503', match: 'create', count: FAST_RETRY.maxAttempts }] },
   });
   const root = sandbox.tempDir('input-reuse');
-  mkdirSync(join(root, 'prompts', 'page'), { recursive: true });
-  writeFileSync(join(root, 'prompts', 'page', 'v1.jinja'), 'Transcribe page {{ record.id }}.\n');
   const scan = join(root, 'scan.png');
   writeNoisePng(scan, 120, 120, 4);
   let clock = Date.parse('2026-01-01T00:00:00Z');
-  const store = new SqliteStore({ path: join(root, 'state.db'), now: () => new Date(clock) });
   const record: WorkloadRecord = {
     id: 'p1',
     chainId: 'p1',
@@ -45,48 +38,18 @@ async function intentWithUploadedInput(sandbox: ReturnType<typeof emulatorSandbo
     vars: {},
     media: [{ path: scan, mimeType: 'image/png' }],
   };
-  await store.syncRecords(() =>
-    (async function* () {
-      yield record;
-    })(),
-  );
-  await store.linkChains();
-  await store.refreshReadiness();
+  const store = await storeWithRecord(root, record, () => new Date(clock));
   const api = createGeminiClient({ apiKey: 'test-key', baseUrl: emulator.url });
   const uploader = new MediaUploader({ api, cache: store, now: () => clock });
   const events: RunnerEvent[] = [];
   const deps: JobCreationDeps = {
     store,
     api,
-    requests: new RecordRequestBuilder({
-      prompt: await loadPrompt(join(root, 'prompts'), 'page', 'v1'),
-      outputs: new OutputStore(join(root, 'out')),
-      extractContext: (output) => output,
-      generationConfig: {},
-      responseJsonSchema: undefined,
-      tokenScale: () => 1,
-      uploads: { minBytes: 1000, fileFor: (media, file) => uploader.fileFor(media, file) },
+    requests: await pageRequests(root, 'Transcribe page {{ record.id }}.\n', {
+      minBytes: 1000,
+      fileFor: (media, file) => uploader.fileFor(media, file),
     }),
-    settings: {
-      workload: 'scans',
-      model: 'gemini-2.5-flash',
-      dataDir: join(root, 'state'),
-      maxRetries: 3,
-      maxConcurrentJobs: 2,
-      maxRequestsPerJob: 10,
-      recordsPerRequest: 1,
-      maxJobBytes: 10_000_000,
-      inlineMaxBytes: 0,
-      enqueuedTokenBudget: 1_000_000,
-      pollIntervalMs: 10,
-      prompt: { name: 'page', version: 'v1' },
-      baseUrl: emulator.url,
-      retryPolicy: FAST_RETRY,
-      giveUpAfterMs: 60_000,
-      stall: { factor: 4, minAgeMs: 3_600_000, action: 'wait' },
-      remoteScanIntervalMs: 60_000,
-      execution: { mode: 'batch', syncConcurrency: 1, deadline: null, maxCostUsd: null },
-    },
+    settings: batchSettings('scans', root, emulator.url, { inlineMaxBytes: 0 }),
     clock: { now: () => clock, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
     emit: (event) => events.push(event),
     now: () => clock,

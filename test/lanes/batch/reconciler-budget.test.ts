@@ -1,16 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createGeminiClient } from '../../../src/gemini/index.js';
 import { RemoteReconciler, type ReconcilerDeps } from '../../../src/lanes/batch/remote-reconciler.js';
-import { OutputStore } from '../../../src/outputs/index.js';
 import { EnqueuedTokenBudget } from '../../../src/planner/enqueued-token-budget.js';
-import { loadPrompt } from '../../../src/prompts/index.js';
 import type { RunnerEvent } from '../../../src/runner/events.js';
-import { RecordRequestBuilder } from '../../../src/runner/record-request.js';
-import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
-import { FAST_RETRY } from '../../fixtures/session.js';
+import { batchSettings, pageRequests, storeWithRecord } from '../../fixtures/one-record-job.js';
 
 const PREFIX = 'wb-pages-0001-';
 const JOB_ID = `${PREFIX}again`;
@@ -27,54 +21,23 @@ describe('an intent the reconciler creates again, refused for enqueued tokens', 
     // The emulator counts the request's tokens itself: more than its limit of 5, estimated at 3.
     const emulator = await sandbox.startEmulator({ seed: 3, quotas: { maxEnqueuedTokensPerModel: 5 } });
     const root = sandbox.tempDir('reconciler-budget');
-    mkdirSync(join(root, 'prompts', 'page'), { recursive: true });
-    writeFileSync(
-      join(root, 'prompts', 'page', 'v1.jinja'),
-      'Transcribe page {{ record.id }} of the ledger, every line of it, word for word.\n',
-    );
     const clock = Date.parse('2026-01-01T00:00:00Z');
-    const store = new SqliteStore({ path: join(root, 'state.db'), now: () => new Date(clock) });
-    await store.syncRecords(() =>
-      (async function* () {
-        yield { id: 'p1', chainId: 'p1', position: 0, vars: {}, media: [] };
-      })(),
+    const store = await storeWithRecord(
+      root,
+      { id: 'p1', chainId: 'p1', position: 0, vars: {}, media: [] },
+      () => new Date(clock),
     );
-    await store.linkChains();
-    await store.refreshReadiness();
     const api = createGeminiClient({ apiKey: 'test-key', baseUrl: emulator.url });
     const events: RunnerEvent[] = [];
     const tokenBudget = new EnqueuedTokenBudget(CONFIGURED_BUDGET);
     const deps: ReconcilerDeps = {
       store,
       api,
-      requests: new RecordRequestBuilder({
-        prompt: await loadPrompt(join(root, 'prompts'), 'page', 'v1'),
-        outputs: new OutputStore(join(root, 'out')),
-        extractContext: (output) => output,
-        generationConfig: {},
-        responseJsonSchema: undefined,
-        tokenScale: () => 1,
-      }),
-      settings: {
-        workload: 'pages',
-        model: 'gemini-2.5-flash',
-        dataDir: join(root, 'state'),
-        maxRetries: 3,
-        maxConcurrentJobs: 2,
-        maxRequestsPerJob: 10,
-        recordsPerRequest: 1,
-        maxJobBytes: 10_000_000,
-        inlineMaxBytes: 10_000_000,
-        enqueuedTokenBudget: CONFIGURED_BUDGET,
-        pollIntervalMs: 10,
-        prompt: { name: 'page', version: 'v1' },
-        baseUrl: emulator.url,
-        retryPolicy: FAST_RETRY,
-        giveUpAfterMs: 60_000,
-        stall: { factor: 4, minAgeMs: 3_600_000, action: 'wait' },
-        remoteScanIntervalMs: 60_000,
-        execution: { mode: 'batch', syncConcurrency: 1, deadline: null, maxCostUsd: null },
-      },
+      requests: await pageRequests(
+        root,
+        'Transcribe page {{ record.id }} of the ledger, every line of it, word for word.\n',
+      ),
+      settings: batchSettings('pages', root, emulator.url, { enqueuedTokenBudget: CONFIGURED_BUDGET }),
       clock: { now: () => clock, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
       emit: (event) => events.push(event),
       now: () => clock,
