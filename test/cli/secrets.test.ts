@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import { answeringWorkload } from '../fixtures/answering-workload.js';
+import { echoingWorkload, everyFileUnder, secretCheck } from '../fixtures/echoed-secrets.js';
 import { runCli, type CliResult } from '../fixtures/cli.js';
 
 // The configured key (any shape), a Google-shaped key nobody configured, a bearer token and URL
@@ -13,18 +14,7 @@ const TOKEN = 'tok-9a8b7c6d5e4f';
 const PASSWORD = 'hunter2-password';
 const SECRETS = [KEY, OTHER_KEY, TOKEN, PASSWORD];
 
-function everyFileUnder(folder: string): Buffer {
-  return Buffer.concat(
-    readdirSync(folder, { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => readFileSync(join(entry.parentPath, entry.name))),
-  );
-}
-
-function expectNoSecret(where: string, text: string | Buffer): void {
-  const haystack = Buffer.isBuffer(text) ? text : Buffer.from(text);
-  for (const secret of SECRETS) expect(haystack.includes(secret), `${secret} in ${where}`).toBe(false);
-}
+const expectNoSecret = secretCheck(SECRETS);
 
 describe('secrets echoed by the API never reach the database, stderr or exports', () => {
   let emulator: RunningEmulator;
@@ -35,23 +25,10 @@ describe('secrets echoed by the API never reach the database, stderr or exports'
   const env = { GEMINI_API_KEY: KEY };
 
   beforeAll(async () => {
-    ({ emulator, root, configPath } = await answeringWorkload(
-      { books: 1, pages: 2, execution: { max_retries: 1, poll_interval: 20 } },
-      (chains) => {
-        echoed = chains[0]?.[0] as string;
-        return (call) =>
-          call.key === echoed
-            ? {
-                error: {
-                  code: 500,
-                  status: 'INTERNAL',
-                  message:
-                    `Backend echoed x-goog-api-key=${KEY} (also ${OTHER_KEY}); ` +
-                    `Authorization: Bearer ${TOKEN}; proxy https://svc:${PASSWORD}@proxy.internal/v1beta`,
-                },
-              }
-            : undefined;
-      },
+    ({ emulator, root, configPath, echoed } = await echoingWorkload(
+      { max_retries: 1, poll_interval: 20 },
+      `Backend echoed x-goog-api-key=${KEY} (also ${OTHER_KEY}); ` +
+        `Authorization: Bearer ${TOKEN}; proxy https://svc:${PASSWORD}@proxy.internal/v1beta`,
     ));
     run = await runCli(['run', '-c', configPath], { env });
   });

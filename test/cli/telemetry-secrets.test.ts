@@ -1,10 +1,9 @@
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
-import { answeringWorkload } from '../fixtures/answering-workload.js';
+import { echoingWorkload, everyFileUnder, secretCheck } from '../fixtures/echoed-secrets.js';
 import { runCli, type CliResult } from '../fixtures/cli.js';
 
 // The exporters' credentials are as secret as the Gemini key: an OTLP header (a Honeycomb team key,
@@ -17,18 +16,7 @@ const BASIC = 'b3RlbDpiYXNpYy1zZWNyZXQtOTk=';
 const BRAINTRUST_KEY = 'sk-bt-distinct-4c2a9e71f0';
 const SECRETS = [TEAM_KEY, BASIC, BRAINTRUST_KEY];
 
-function everyFileUnder(folder: string): Buffer {
-  return Buffer.concat(
-    readdirSync(folder, { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => readFileSync(join(entry.parentPath, entry.name))),
-  );
-}
-
-function expectNoSecret(where: string, text: string | Buffer): void {
-  const haystack = Buffer.isBuffer(text) ? text : Buffer.from(text);
-  for (const secret of SECRETS) expect(haystack.includes(secret), `${secret} in ${where}`).toBe(false);
-}
+const expectNoSecret = secretCheck(SECRETS);
 
 /** Answers every request 401 with the request's headers in the body, as a careless server might. */
 async function startEchoingRefuser(): Promise<{ url: string; close: () => Promise<void> }> {
@@ -58,21 +46,9 @@ describe('OpenTelemetry header values and the Braintrust key are redacted like t
 
   beforeAll(async () => {
     refuser = await startEchoingRefuser();
-    ({ emulator, root, configPath } = await answeringWorkload(
-      { books: 1, pages: 2, execution: { max_retries: 0, poll_interval: 20 } },
-      (chains) => {
-        echoed = chains[0]?.[0] as string;
-        return (call) =>
-          call.key === echoed
-            ? {
-                error: {
-                  code: 500,
-                  status: 'INTERNAL',
-                  message: `Proxy saw team ${TEAM_KEY}, basic ${BASIC}, braintrust ${BRAINTRUST_KEY}`,
-                },
-              }
-            : undefined;
-      },
+    ({ emulator, root, configPath, echoed } = await echoingWorkload(
+      { max_retries: 0, poll_interval: 20 },
+      `Proxy saw team ${TEAM_KEY}, basic ${BASIC}, braintrust ${BRAINTRUST_KEY}`,
     ));
     env = {
       GEMINI_API_KEY: 'wb-gemini-key-for-telemetry',
