@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ConfigError,
-  defineWorkload,
   loadConfig,
   runWorkload,
   startEmulator,
@@ -12,6 +11,7 @@ import {
   type RunningEmulator,
   type WorkloadRecord,
 } from '../../src/index.js';
+import { notesDefinition } from '../fixtures/notes-definition.js';
 
 // A program that defines its workload in code (no wavebatch.ts on disk) hands the definition to the
 // library's entry points: runWorkload and WorkloadService.load failed with a bare TypeError from
@@ -39,17 +39,7 @@ describe('a workload defined in the program (defineWorkload), not in a file', ()
       yield { id: `notes/n${n}`, chainId: 'notes', position: n, vars: { n }, media: [] };
   }
 
-  const definition = () =>
-    defineWorkload({
-      name: 'in-code',
-      source: { type: 'function', records: notes },
-      prompt: { name: 'note', version: 'v1', dir: join(root, 'prompts') },
-      model: { name: 'gemini-2.5-flash' },
-      data_dir: join(root, '.wavebatch'),
-      outputs: join(root, 'out'),
-      execution: { poll_interval: 20 },
-      api: { base_url: emulator.url },
-    });
+  const definition = () => notesDefinition('in-code', root, notes, emulator.url);
 
   it('runs it with runWorkload, and WorkloadService.load reads what the run left', async () => {
     const summary = await runWorkload(definition());

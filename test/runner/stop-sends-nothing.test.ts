@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { createGeminiClient } from '../../src/gemini/index.js';
-import { defineWorkload, runWorkload, type WorkloadRecord } from '../../src/index.js';
+import { runWorkload, type WorkloadRecord } from '../../src/index.js';
+import { notesDefinition } from '../fixtures/notes-definition.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { emulatedConfig } from '../fixtures/session.js';
 
@@ -59,16 +60,7 @@ describe('a run whose signal aborts', () => {
         yield { id: `notes/n${n}`, chainId: `c${n % 4}`, position: n, vars: { n }, media: [] };
       }
     }
-    const workload = defineWorkload({
-      name: 'stop-in-sync',
-      source: { type: 'function', records: notes },
-      prompt: { name: 'note', version: 'v1', dir: join(root, 'prompts') },
-      model: { name: 'gemini-2.5-flash' },
-      data_dir: join(root, '.wavebatch'),
-      outputs: join(root, 'out'),
-      execution: { poll_interval: 20 },
-      api: { base_url: emulator.url },
-    });
+    const workload = notesDefinition('stop-in-sync', root, notes, emulator.url);
     const first = await runWorkload(workload, { signal: stop.signal });
     expect(first).toMatchObject({ outcome: 'interrupted', jobsSubmitted: 0 });
     expect(read).toBeLessThan(10);
