@@ -615,6 +615,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
     });
 
     it('names an input upload unused once no active job has it: replaced, abandoned or settled; through a reset', async () => {
+      // Oldest first, but uploads recorded within one millisecond come by name: the lists are compared as sets.
       const member = (recordId: string) => [{ recordId, attempt: 0, promptHash: 'h', estimatedTokens: 1 }];
       await store.createJobIntent({ id: 'j1', model: 'm', kind: 'file', members: member('a/p1') });
       await store.createJobIntent({ id: 'j2', model: 'm', kind: 'file', members: member('b/p1') });
@@ -626,7 +627,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       expect(await store.unusedInputFiles(10)).toEqual(['files/one']);
       await store.markJobSubmitted('j1', 'batches/1', 'files/two');
       await store.abandonJobIntent('j2');
-      expect(await store.unusedInputFiles(10)).toEqual(['files/one', 'files/three']);
+      expect((await store.unusedInputFiles(10)).sort()).toEqual(['files/one', 'files/three'].sort());
       expect(await store.unusedInputFiles(1)).toEqual(['files/one']);
       await store.forgetInputFile('files/one');
       await store.updateJobState('j1', 'succeeded');
@@ -634,11 +635,13 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       await store.updateJobState('j1', 'processed');
       await store.close();
       store = await backend.open();
-      expect(await store.unusedInputFiles(10)).toEqual(['files/two', 'files/three']);
+      expect((await store.unusedInputFiles(10)).sort()).toEqual(['files/two', 'files/three'].sort());
       // A reset forgets the jobs, not the uploads: the next run's sweep deletes them all.
       await store.recordInputUpload('j1', 'files/four');
       await store.reset();
-      expect(await store.unusedInputFiles(10)).toEqual(['files/two', 'files/three', 'files/four']);
+      expect((await store.unusedInputFiles(10)).sort()).toEqual(
+        ['files/two', 'files/three', 'files/four'].sort(),
+      );
     });
 
     it('dead-letters a ready record that cannot be sent, without a job', async () => {
