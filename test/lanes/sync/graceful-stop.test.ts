@@ -168,14 +168,29 @@ describe('a Flex run whose signal aborts while requests are in the air', () => {
 
   it('releases at once a record waiting to be retried, and applies the answers in the air', async () => {
     const stop = new AbortController();
-    const emulator = await flexEmulator(20_000, () => undefined, true);
+    // Stopped once the refused request waits for its next try and the other three are in the air,
+    // whichever comes last (on a loaded machine the retry came before the fourth call arrived).
+    let retrying = false;
+    let arrivals = 0;
+    const stopWhenReady = () => retrying && arrivals >= 4 && stop.abort();
+    const emulator = await flexEmulator(
+      20_000,
+      (count) => {
+        arrivals = count;
+        stopWhenReady();
+      },
+      true,
+    );
     const workload = flexCatalog();
     root = workload.root;
 
-    // Stopped as the refused request starts its wait before the next try; the other three are in the air.
     const stopped = await runStopped(workload.configPath, emulator, stop.signal, {
       stopGraceMs: 10 * 60_000,
-      onEvent: (event) => event.type === 'retry' && stop.abort(),
+      onEvent: (event) => {
+        if (event.type !== 'retry') return;
+        retrying = true;
+        stopWhenReady();
+      },
     });
     expect(stopped.summary).toMatchObject({ outcome: 'interrupted' });
     expect(stopped.summary.counts).toMatchObject({ done: 3, ready: 4, in_flight: 0 });
