@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Compiles the CLI once for the tests that spawn it (see the file for why).
+    globalSetup: ['test/compiled-cli.ts'],
   },
 });

@@ -3,14 +3,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream, openSync, readFileSync, closeSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { GoogleGenAI } from '@google/genai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { emulatorOptionsFrom } from '../../src/cli/commands/emulator.js';
-import { runCli, startCli } from '../fixtures/cli.js';
+import { BIN, runCli, startCli } from '../fixtures/cli.js';
 import { tempDir } from './harness.js';
-
-const BIN = fileURLToPath(new URL('../../bin/wavebatch.js', import.meta.url));
 
 describe('wavebatch emulator (CLI, child process)', () => {
   const cleanups: Array<() => void> = [];

@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { BRAINTRUST_TIMEOUT_MS } from '../../src/telemetry/braintrust.js';
+import { BIN } from '../fixtures/cli.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { startFakeBraintrust, type FakeBraintrust } from '../fixtures/fake-braintrust.js';
 import { useSilentServer } from '../fixtures/silent-server.js';
 
-const BIN = fileURLToPath(new URL('../../bin/wavebatch.js', import.meta.url));
 const GEMINI_KEY = 'bt-test-gemini-key-93c1d7';
 const BRAINTRUST_KEY = 'bt-test-braintrust-key-5e2a80';
 
