@@ -7,8 +7,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunnerClock } from '../../src/clock.js';
 import { RunLockedError, takeLease } from '../../src/store/lease.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { compiledChild } from '../fixtures/compiled-child.js';
 
-const CHILD = join(import.meta.dirname, '..', 'fixtures', 'lease-child.ts');
+const CHILD = compiledChild('lease-child');
 
 /** A clock the test moves by hand; sleeps never end on their own, so no heartbeat fires unasked. */
 function manualClock(start = 1_000_000): RunnerClock & { advance(ms: number): void } {
@@ -169,7 +170,7 @@ describe('the store lease', () => {
         { length: 5 },
         () =>
           new Promise<string>((resolve, reject) => {
-            const child = spawn(process.execPath, ['--import', 'tsx', CHILD, path], {
+            const child = spawn(process.execPath, [CHILD, path], {
               stdio: ['pipe', 'pipe', 'inherit'],
             });
             const lines = createInterface({ input: child.stdout });

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
+import { compiledChild } from '../fixtures/compiled-child.js';
 
-const CHILD = join(import.meta.dirname, '..', 'fixtures', 'open-store-child.ts');
+const CHILD = compiledChild('open-store-child');
 const PROCESSES = 6;
 const ROUNDS = 25;
 
@@ -16,7 +17,7 @@ interface Opener {
 
 /** A child process that opens stores when told (test/fixtures/open-store-child.ts). */
 async function opener(): Promise<Opener> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [CHILD], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines: Interface = createInterface({ input: child.stdout! });
   const queue: string[] = [];
   const waiting: Array<(line: string) => void> = [];
