@@ -26,6 +26,12 @@ import type { ClaimedRecord, WorkloadStore } from '../../store/store.js';
 import type { AttemptEventFactory } from '../../telemetry/attempt-event.js';
 import { SYNC_LANES, type SyncLane } from '../lane.js';
 import type { BilledAttempt, ResentTry, SyncExecutor, SyncOutcome } from './sync-executor.js';
+import {
+  isPassingLocalFailure,
+  LOCAL_ERROR_CAUSE,
+  localFailureMessage,
+  type ServeStage,
+} from './local-failure.js';
 import { stopGraceMs, type InFlightStop } from './stop-grace.js';
 
 /** How long a lane rests after a request failed on the API's side through all its retries. */
@@ -66,6 +72,13 @@ export interface SyncLaneDeps {
     /** A call given up at its timeout, at its estimate: Google may bill it, and no attempt's cost says so. */
     abandoned: (estimatedUsd: number) => void;
   };
+}
+
+/** How far one record's request got, for a failure of wavebatch's own on the way. */
+interface Progress {
+  stage: ServeStage;
+  built?: RecordRequest;
+  outcome?: SyncOutcome;
 }
 
 /** A request in flight, with the estimate the cost cap counts until it settles. */
@@ -282,9 +295,13 @@ export class SyncLaneDriver {
     const { lifecycle } = this.deps;
     const flight: Flight = { lane: record.lane, requestId: record.requestId };
     this.givenBack.delete(record.id);
+    // How far it got, for a failure of wavebatch's own (see failLocally).
+    const progress: Progress = { stage: 'build' };
     try {
       const built = await this.build(record, flight);
       if (!built) return;
+      progress.built = built;
+      progress.stage = 'send';
       const cutBefore = await this.longestCut(record.id, built.promptHash);
       const started = this.deps.clock.now();
       const outcome = await this.deps.executor.execute({
@@ -301,6 +318,8 @@ export class SyncLaneDriver {
         ...(this.deps.timedOut ? { retryTimeouts: false } : {}),
         gaveUp: () => this.gaveUp(entry),
       });
+      progress.outcome = outcome;
+      progress.stage = 'settle';
       const stopped = !outcome.ok && (outcome.interrupted || this.stop.signal.aborted);
       if (!outcome.ok && outcome.unanswered > 0 && !stopped) this.deps.timedOut?.(record.id, record.lane);
       if (stopped) {
@@ -350,13 +369,63 @@ export class SyncLaneDriver {
       }
       await this.settle(record, flight, built, entry, outcome, started);
     } catch (error) {
-      // A store or disk failure while settling: the claim goes back, and the next run sends it again.
-      this.deps.emit({
-        type: 'warning',
-        message: `The ${record.lane} request for ${record.id} could not be settled: ${messageOf(error)}; it is sent again later.`,
-      });
-      await lifecycle.release(record.id, record.requestId).catch(() => undefined);
+      await this.failLocally(record, flight, entry, progress, error);
     }
+  }
+
+  /**
+   * wavebatch itself failed on a record (a disk or store failure, a bug, a hook that threw something
+   * odd): the record counts a failed attempt (cause `local_error`, the stage in the message) and is
+   * retried, then dead-lettered past max_retries. Released uncounted, it was claimed and sent again
+   * for ever: a record whose output could not be written was billed again at every try. A store
+   * that was busy (STORE_BUSY) passes: that record goes back uncounted. So does every record when
+   * the store cannot even file the failure, as nothing can be counted then.
+   */
+  private async failLocally(
+    record: ClaimedRecord,
+    flight: Flight,
+    entry: Running,
+    progress: Progress,
+    error: unknown,
+  ): Promise<void> {
+    const { lifecycle } = this.deps;
+    const message = localFailureMessage(record.lane, record.id, progress.stage, error);
+    if (!isPassingLocalFailure(error)) {
+      // The tries billed and not logged yet are in this attempt's cost (its answer is lost with it).
+      const unlogged = progress.outcome?.billed.slice(entry.loggedTries) ?? [];
+      const failure = { cause: LOCAL_ERROR_CAUSE, message, raw: null };
+      try {
+        await lifecycle.fail({
+          recordId: record.id,
+          flight,
+          attempt: record.attempts,
+          ...failure,
+          retryable: true,
+          promptHash: progress.built?.promptHash ?? null,
+          event: this.event(
+            record,
+            flight,
+            progress.built ?? null,
+            {
+              usage: billedUsage(unlogged),
+              servedBy: servedLaneOf(unlogged),
+              requests: unlogged.length,
+              finishReason: null,
+              failure,
+            },
+            error,
+          ),
+        });
+        return;
+      } catch (failError) {
+        this.deps.emit({
+          type: 'warning',
+          message: `The failure of ${record.id} could not be filed either: ${messageOf(failError)}.`,
+        });
+      }
+    }
+    this.deps.emit({ type: 'warning', message: `${message}; it is sent again later.` });
+    await lifecycle.release(record.id, record.requestId).catch(() => undefined);
   }
 
   /** The record's request, or null when it cannot be built (the record is then released or failed here). */
@@ -626,7 +695,12 @@ export class SyncLaneDriver {
     error?: unknown,
   ): InferenceEvent {
     const { settings } = this.deps;
-    const failure = result.failure ?? (error instanceof Error ? failureOf(error) : undefined);
+    // A local error's stack goes with its failure into the log.
+    const failure = result.failure
+      ? { ...result.failure, ...(error === undefined ? {} : { error }) }
+      : error instanceof Error
+        ? failureOf(error)
+        : undefined;
     return this.deps.attempts.create({
       runId: this.deps.runId(),
       lane: flight.lane,

@@ -20,6 +20,8 @@ const CAUSE_ADVICE: Record<string, string> = {
   input_error:
     'the record could not be turned into a request (template, context or media): fix it and requeue',
   too_large: 'the request can never fit a job: raise the limits or shrink the input',
+  local_error:
+    'wavebatch failed at the stage the message names (the output folder, the state store): fix it and requeue',
 };
 
 /** The Markdown report of one run (pure: the same report always renders the same text). */

@@ -1,0 +1,63 @@
+import { rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { billsPerRecord } from '../../fixtures/catalog-ledger.js';
+import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
+import { runOnEmulatorClock } from '../../fixtures/session.js';
+import { emulatorSandbox } from '../../emulator/harness.js';
+
+const TIME_SCALE = 3_000;
+
+// An answer that could not be settled (here its output folder cannot be made: a file has its name)
+// released its record uncounted, and the record was claimed, sent and billed again for ever.
+describe('a synchronous record whose answer can never be settled', () => {
+  const sandbox = emulatorSandbox();
+  let root = '';
+  afterEach(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('is dead-lettered after max_retries with the stage and the error, billed within the retry limit, and the run ends', async () => {
+    const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, seed: 3 });
+    const maxRetries = 2;
+    const workload = writeCatalogWorkload({
+      books: 2,
+      pages: 1,
+      execution: { mode: 'realtime', max_retries: maxRetries, poll_interval: '30s' },
+    });
+    root = workload.root;
+    const [[good], [doomed]] = workload.chains as [[string], [string]];
+    // school2's outputs go in out/ST/school2/1900/: a file named out/ST/school2 makes that folder impossible.
+    mkdirSync(join(root, 'out', 'ST'), { recursive: true });
+    writeFileSync(join(root, 'out', 'ST', 'school2'), 'not a folder\n');
+
+    const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
+      signal: AbortSignal.timeout(30_000),
+    });
+
+    expect(summary.finished).toBe(true);
+    expect(summary.counts).toMatchObject({ done: 1, dead: 1, total: 2 });
+    const store = new SqliteStore({ path: join(root, 'state', 'state.db') });
+    const failures = await store.listFailures();
+    await store.close();
+    expect(
+      failures.map((failure) => [failure.recordId, failure.cause, failure.attempt, failure.final]),
+    ).toEqual([
+      [doomed, 'local_error', 0, false],
+      [doomed, 'local_error', 1, false],
+      [doomed, 'local_error', 2, true],
+    ]);
+    expect(failures[2]?.message).toContain(
+      `The standard request for ${doomed} failed in wavebatch (stage settle:`,
+    );
+    expect(failures[2]?.message).toContain('ENOTDIR');
+    expect(events.some((event) => event.type === 'record-failed' && event.outcome === 'dead')).toBe(true);
+
+    // The outside observer: the good record was billed once, the doomed one at most once per attempt.
+    const bills = billsPerRecord(emulator.ledger.entries());
+    expect(bills.get(good)).toBe(1);
+    expect(bills.get(doomed)).toBeLessThanOrEqual(maxRetries + 1);
+  }, 60_000);
+});
