@@ -37,7 +37,10 @@ export interface AttemptFacts {
    * serves a priority request over priority's limit by standard, at standard's price.
    */
   servedBy?: Lane;
-  /** The validated output of a success. */
+  /**
+   * The validated output of a success, or of an answer wavebatch could not settle (its output could
+   * not be written): kept in the log so a retry applies it rather than buying it again.
+   */
   output?: unknown;
   /** Why it failed; absent for a success. */
   failure?: { cause: string; message: string; raw: string | null; error?: unknown };
@@ -120,7 +123,7 @@ export class AttemptEventFactory {
       finishedAt: this.finishText.of(finished),
       requests: facts.requests ?? 1,
     };
-    if (!failure && facts.output !== undefined) event.output = redactValue(facts.output);
+    if (facts.output !== undefined) event.output = redactValue(facts.output);
     return event;
   }
 }

@@ -21,11 +21,12 @@ import {
   type RecordRequestBuilder,
 } from '../../runner/record-request.js';
 import type { RunnerSettings } from '../../runner/settings.js';
-import type { InferenceEvent } from '../../store/event-log.js';
+import type { InferenceEvent, StoredEvent } from '../../store/event-log.js';
 import type { ClaimedRecord, WorkloadStore } from '../../store/store.js';
 import type { AttemptEventFactory } from '../../telemetry/attempt-event.js';
 import { SYNC_LANES, type SyncLane } from '../lane.js';
 import type { BilledAttempt, ResentTry, SyncExecutor, SyncOutcome } from './sync-executor.js';
+import { keptAnswer, type KeptAnswer } from './kept-answer.js';
 import {
   isPassingLocalFailure,
   LOCAL_ERROR_CAUSE,
@@ -79,6 +80,8 @@ interface Progress {
   stage: ServeStage;
   built?: RecordRequest;
   outcome?: SyncOutcome;
+  /** A valid answer, bought (or kept from an earlier attempt), being settled. */
+  answer?: KeptAnswer;
 }
 
 /** A request in flight, with the estimate the cost cap counts until it settles. */
@@ -302,7 +305,18 @@ export class SyncLaneDriver {
       if (!built) return;
       progress.built = built;
       progress.stage = 'send';
-      const cutBefore = await this.longestCut(record.id, built.promptHash);
+      const attempts = await this.deps.store.listEvents({ recordId: record.id, kind: 'attempt' });
+      const kept = keptAnswer(attempts, this.deps.validator, {
+        promptHash: built.promptHash,
+        model: this.deps.settings.model,
+      });
+      if (kept) {
+        progress.answer = kept;
+        progress.stage = 'settle';
+        await this.applyAnswer(record, flight, built, kept, { usage: null, requests: 0 });
+        return;
+      }
+      const cutBefore = longestCut(attempts, built.promptHash);
       const started = this.deps.clock.now();
       const outcome = await this.deps.executor.execute({
         id: record.id,
@@ -335,7 +349,8 @@ export class SyncLaneDriver {
         // the file again (max_retries bounds a file that keeps vanishing).
         this.deps.requests.forgetUploadedFiles(built);
         const message = `${outcome.message} The file is uploaded again when ${record.id} is retried.`;
-        await this.settle(record, flight, built, entry, { ...outcome, message, retryable: true }, started);
+        const failed = { ...outcome, message, retryable: true };
+        await this.settle(record, flight, built, entry, failed, started, progress);
         return;
       }
       if (!outcome.ok && outcome.billed.length === 0 && stopsTheRun(outcome.error)) {
@@ -367,7 +382,7 @@ export class SyncLaneDriver {
         });
         return;
       }
-      await this.settle(record, flight, built, entry, outcome, started);
+      await this.settle(record, flight, built, entry, outcome, started, progress);
     } catch (error) {
       await this.failLocally(record, flight, entry, progress, error);
     }
@@ -410,7 +425,9 @@ export class SyncLaneDriver {
               usage: billedUsage(unlogged),
               servedBy: servedLaneOf(unlogged),
               requests: unlogged.length,
-              finishReason: null,
+              // A valid answer that was bought is kept in the log: the retry applies it (keptAnswer).
+              finishReason: progress.answer?.finishReason ?? null,
+              ...(progress.answer ? { output: progress.answer.output } : {}),
               failure,
             },
             error,
@@ -479,8 +496,9 @@ export class SyncLaneDriver {
     entry: Running,
     outcome: SyncOutcome,
     started: number,
+    progress: Progress,
   ): Promise<void> {
-    const { lifecycle, clock, settings } = this.deps;
+    const { lifecycle, clock } = this.deps;
     const finished = clock.now();
     // Every billed try not logged yet is in the attempt's cost and its requests (the tries sent again
     // were logged as they came back): status, runs and the report counted one where the API had
@@ -527,46 +545,58 @@ export class SyncLaneDriver {
       });
       return;
     }
-    const usage = { inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens };
+    // Bought: a failure to settle it from here on keeps it for the retry (see failLocally).
+    progress.answer = {
+      output: result.output,
+      usage: { inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens },
+      finishReason: result.finishReason,
+    };
+    await this.applyAnswer(record, flight, built, progress.answer, {
+      usage: billed,
+      servedBy: servedLaneOf(unlogged),
+      requests,
+      ...timing,
+    });
+  }
+
+  /**
+   * Writes a valid answer's output and marks its record done; `billed` is what the attempt's event
+   * counts (nothing for an answer kept from an earlier attempt: that one's failure counted it).
+   */
+  private async applyAnswer(
+    record: ClaimedRecord,
+    flight: Flight,
+    built: RecordRequest,
+    answer: KeptAnswer,
+    billed: {
+      usage: Usage | null;
+      servedBy?: SyncLane | undefined;
+      requests: number;
+      startedAt?: number;
+      finishedAt?: number;
+    },
+  ): Promise<void> {
+    const { lifecycle, clock, settings } = this.deps;
+    const { output, usage, finishReason } = answer;
     await lifecycle.succeed({
       recordId: record.id,
       flight,
       document: outputDocument({
         record,
-        output: result.output,
+        output,
         prompt: { ...settings.prompt, hash: built.promptHash },
         model: settings.model,
         sourceHash: built.sourceHash,
         flight,
         attempt: record.attempts,
         usage,
-        completedAt: finished,
+        completedAt: billed.finishedAt ?? clock.now(),
       }),
       usage,
-      event: this.event(record, flight, built, {
-        usage: billed,
-        servedBy: servedLaneOf(unlogged),
-        requests,
-        finishReason: result.finishReason,
-        output: result.output,
-        ...timing,
-      }),
+      event: this.event(record, flight, built, { ...billed, finishReason, output }),
     });
     // Answers trickle in one by one: each is settled now, so its successor can be sent at once.
     await lifecycle.flush();
-  }
-
-  /**
-   * Output tokens of the longest answer to this prompt of the record cut at MAX_TOKENS, from the
-   * inference log: a request lost to a crash while its cut answer was sent again, or held by the cost
-   * cap, started again at the first limit, and bought the same cut answer a second time.
-   */
-  private async longestCut(recordId: string, promptHash: string): Promise<number | undefined> {
-    const cuts = await this.deps.store.listEvents({ recordId, kind: 'attempt', cause: 'max_tokens' });
-    let longest: number | undefined;
-    for (const cut of cuts)
-      if (cut.promptHash === promptHash && cut.outputTokens > (longest ?? 0)) longest = cut.outputTokens;
-    return longest;
   }
 
   /**
@@ -751,6 +781,19 @@ function servedLaneOf(billed: readonly BilledAttempt[]): SyncLane | undefined {
   return tiers.size === 1 && (SYNC_LANES as readonly unknown[]).includes(tier)
     ? (tier as SyncLane)
     : undefined;
+}
+
+/**
+ * Output tokens of the longest answer to this prompt of the record cut at MAX_TOKENS, among its
+ * attempts in the inference log: a request lost to a crash while its cut answer was sent again, or
+ * held by the cost cap, started again at the first limit, and bought the same cut answer a second time.
+ */
+function longestCut(attempts: readonly StoredEvent[], promptHash: string): number | undefined {
+  let longest: number | undefined;
+  for (const cut of attempts)
+    if (cut.cause === 'max_tokens' && cut.promptHash === promptHash && cut.outputTokens > (longest ?? 0))
+      longest = cut.outputTokens;
+  return longest;
 }
 
 /** The sum of what every attempt was billed for; null when nothing was. */

@@ -1,8 +1,8 @@
-import { rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import { billsPerRecord } from '../../fixtures/catalog-ledger.js';
+import { billsPerRecord, catalogRecordOf } from '../../fixtures/catalog-ledger.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
 import { runOnEmulatorClock } from '../../fixtures/session.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
@@ -18,7 +18,7 @@ describe('a synchronous record whose answer can never be settled', () => {
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  it('is dead-lettered after max_retries with the stage and the error, billed within the retry limit, and the run ends', async () => {
+  it('is dead-lettered after max_retries with the stage and the error, and the run ends; its answer is bought once and applied once the folder is fixed', async () => {
     const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, seed: 3 });
     const maxRetries = 2;
     const workload = writeCatalogWorkload({
@@ -55,9 +55,31 @@ describe('a synchronous record whose answer can never be settled', () => {
     expect(failures[2]?.message).toContain('ENOTDIR');
     expect(events.some((event) => event.type === 'record-failed' && event.outcome === 'dead')).toBe(true);
 
-    // The outside observer: the good record was billed once, the doomed one at most once per attempt.
+    // The outside observer: each record was billed once; the answer that could not be settled was
+    // kept in the failure's event and applied by the retries, never bought again.
     const bills = billsPerRecord(emulator.ledger.entries());
     expect(bills.get(good)).toBe(1);
-    expect(bills.get(doomed)).toBeLessThanOrEqual(maxRetries + 1);
+    expect(bills.get(doomed)).toBe(1);
+
+    // The folder fixed and the dead letter requeued, the next run writes the kept answer: nothing is bought.
+    rmSync(join(root, 'out', 'ST', 'school2'));
+    const requeue = new SqliteStore({ path: join(root, 'state', 'state.db') });
+    expect(await requeue.requeueDead()).toBe(1);
+    await requeue.close();
+    const again = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
+      signal: AbortSignal.timeout(30_000),
+    });
+    expect(again.summary.counts).toMatchObject({ done: 2, dead: 0 });
+    // Every billed call counted once in the figures (the log's tokens of every run): the reuse bought nothing.
+    const ledger = emulator.ledger.entries();
+    expect(again.summary.inputTokens).toBe(ledger.reduce((sum, entry) => sum + entry.inputTokens, 0));
+    expect(billsPerRecord(ledger).get(doomed)).toBe(1);
+    const document = JSON.parse(
+      readFileSync(join(root, 'out', 'ST', 'school2', '1900', 'page_1.json'), 'utf8'),
+    ) as { output: { courses: string[] }; meta: { usage: { inputTokens: number } } };
+    const answered = ledger.find((entry) => catalogRecordOf(entry) === doomed);
+    expect(document.output.courses.length).toBeGreaterThan(0);
+    expect(document.meta.usage.inputTokens).toBe(answered?.inputTokens);
   }, 60_000);
 });
