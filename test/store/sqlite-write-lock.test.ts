@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isPassingLocalFailure } from '../../src/lanes/sync/local-failure.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { WorkloadRecord } from '../../src/workload/record.js';
 
@@ -73,6 +74,8 @@ describe('the SQLite store while another process writes', () => {
       expect(refused).toMatchObject({ code: 'STORE_BUSY', category: 'failure' });
       expect((refused as Error).message).toContain(path);
       expect((refused as Error).message).toContain('more than 0.1 s');
+      // A failure that passes: a synchronous request that meets it sends its record back uncounted.
+      expect(isPassingLocalFailure(refused)).toBe(true);
       await exited;
       expect((await impatient.counts()).in_flight).toBe(0);
       expect(await impatient.claimReady({ lane: 'flex', limit: 2, claimId: 'c' })).toHaveLength(2);
