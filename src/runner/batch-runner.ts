@@ -562,7 +562,8 @@ export class BatchRunner {
     for (const { jobId, error } of round.deferred) this.reconciler.defer(this.reconcilerDeps(), jobId, error);
     this.jobsSubmitted += round.submitted;
     // Last, so the inputs of jobs refused, split or settled in this pass go before the run can end.
-    await this.inputFiles.sweep({ store: this.options.store, api: this.options.api, emit: this.emit });
+    const { store, api, random } = this.options;
+    await this.inputFiles.sweep({ store, api, emit: this.emit, clock, ...(random ? { random } : {}) });
     this.options.api.checkReachable();
     await this.sync.throwIfStopped(stop);
     const waits = [reconciled.quotaRetryDelayMs, round.quotaRetryDelayMs].filter((ms) => ms !== null);

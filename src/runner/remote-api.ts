@@ -69,7 +69,15 @@ export class RemoteApi implements BatchApi {
     return this.retried('get file', () => this.api.getFile(name));
   }
 
-  deleteFile(name: string): Promise<void> {
+  /**
+   * `once`: one try, no retries, for the input-file sweep, which backs off between its own passes
+   * (input-file-sweep.ts): retries here held the run's loop for their waits, at every pass.
+   */
+  deleteFile(name: string, options: { once?: boolean } = {}): Promise<void> {
+    if (options.once) {
+      this.options.watch.check();
+      return this.watched(() => this.api.deleteFile(name));
+    }
     return this.retried('delete file', () => this.api.deleteFile(name));
   }
 

@@ -49,6 +49,13 @@ export type JobRecord = Pick<
   expiries: number;
 };
 
+/** A recorded input upload no active job uses: to delete. */
+export interface UnusedInputFile {
+  name: string;
+  /** Deletes of it that failed in a row (0: none failed yet). */
+  deleteFailures: number;
+}
+
 export interface JobRow {
   id: string;
   remoteName: string | null;
@@ -466,8 +473,16 @@ export interface WorkloadStore
    * uses it (see unusedInputFiles).
    */
   recordInputUpload(jobId: string, name: string): Promise<void>;
-  /** Up to `limit` recorded input uploads that no active job uses any more, oldest first. */
-  unusedInputFiles(limit: number): Promise<string[]>;
+  /**
+   * Up to `limit` recorded input uploads that no active job uses any more, oldest first; one whose
+   * last delete failed only once its next try is due (see deferInputFile).
+   */
+  unusedInputFiles(limit: number): Promise<UnusedInputFile[]>;
+  /**
+   * Notes that deleting an upload failed `failures` times in a row: unusedInputFiles leaves it out
+   * until `notBefore` (epoch ms). Kept across runs.
+   */
+  deferInputFile(name: string, failures: number, notBefore: number): Promise<void>;
   /** Forgets a recorded input upload: it is deleted, or was found gone. */
   forgetInputFile(name: string): Promise<void>;
   updateJobState(jobId: string, state: JobState, error?: string | null): Promise<void>;

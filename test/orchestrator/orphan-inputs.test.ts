@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../src/emulator/index.js';
+import { DELETE_BACKOFF } from '../../src/lanes/batch/input-file-sweep.js';
 import { INPUT_REUSE_MAX_AGE_MS } from '../../src/lanes/batch/job-creation.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { runOnEmulatorClock } from '../fixtures/session.js';
@@ -90,10 +91,12 @@ describe('an input uploaded by a run that stopped before its create', () => {
   }, 60_000);
 
   it('whose delete fails (503) is deleted by a later sweep: the run ends done, nothing failed', async () => {
+    let skewMs = 0;
     const emulator = await startEmulator({
       timeScale: TIME_SCALE,
       turnaroundMs: 60_000,
       seed: 61,
+      realNow: () => Date.now() + skewMs,
       faults: { http: [{ kind: 'status_503', match: 'delete' }] },
     });
     try {
@@ -116,6 +119,9 @@ describe('an input uploaded by a run that stopped before its create', () => {
       expect(warnings).toHaveLength(2);
 
       emulator.setFaults({});
+      // A refused delete waits before its next try, in the store (an hour at most): past it, the
+      // next run's sweep deletes them.
+      skewMs += DELETE_BACKOFF.maxDelayMs / TIME_SCALE;
       const second = await runOnEmulatorClock(workload.configPath, emulator, { timeScale: TIME_SCALE });
       expect(second.summary.finished).toBe(true);
       expect(emulator.heldFiles().filter((file) => file.source === 'UPLOADED')).toEqual([]);

@@ -157,6 +157,25 @@ describe('SqliteStore: its own file', () => {
     expect(check.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     check.close();
   });
+  it('lists the unused uploads of a store written before failed deletes were held back (schema 24) as never failed', async () => {
+    const path = join(dir, 'uploads.db');
+    const old = storeAtSchema(path, 24);
+    old
+      .prepare(
+        "INSERT INTO input_uploads (name, job_id, recorded_at) VALUES ('files/old', 'gone', '2026-01-01T00:00:00.000Z')",
+      )
+      .run();
+    old.close();
+    const upgraded = new SqliteStore({ path });
+    try {
+      expect(await upgraded.unusedInputFiles(10)).toEqual([{ name: 'files/old', deleteFailures: 0 }]);
+      await upgraded.deferInputFile('files/old', 1, Date.now() + 60_000);
+      expect(await upgraded.unusedInputFiles(10)).toEqual([]);
+    } finally {
+      await upgraded.close();
+    }
+  });
+
   it('keeps the texts of a store written before prompts, events and jobs were indexed by record row (schema 8): all found as before', async () => {
     const path = join(dir, 'schema8.db');
     const old = storeAtSchema(path, 8);

@@ -616,6 +616,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
 
     it('names an input upload unused once no active job has it: replaced, abandoned or settled; through a reset', async () => {
       // Oldest first, but uploads recorded within one millisecond come by name: the lists are compared as sets.
+      const unused = async (limit: number) => (await store.unusedInputFiles(limit)).map((file) => file.name);
       const member = (recordId: string) => [{ recordId, attempt: 0, promptHash: 'h', estimatedTokens: 1 }];
       await store.createJobIntent({ id: 'j1', model: 'm', kind: 'file', members: member('a/p1') });
       await store.createJobIntent({ id: 'j2', model: 'm', kind: 'file', members: member('b/p1') });
@@ -624,24 +625,39 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       expect(await store.getJob('j1')).toMatchObject({ inputFile: 'files/one' });
       await store.recordInputUpload('j1', 'files/two');
       await store.recordInputUpload('j2', 'files/three');
-      expect(await store.unusedInputFiles(10)).toEqual(['files/one']);
+      expect(await unused(10)).toEqual(['files/one']);
       await store.markJobSubmitted('j1', 'batches/1', 'files/two');
       await store.abandonJobIntent('j2');
-      expect((await store.unusedInputFiles(10)).sort()).toEqual(['files/one', 'files/three'].sort());
-      expect(await store.unusedInputFiles(1)).toEqual(['files/one']);
+      expect((await unused(10)).sort()).toEqual(['files/one', 'files/three'].sort());
+      expect(await unused(1)).toEqual(['files/one']);
       await store.forgetInputFile('files/one');
       await store.updateJobState('j1', 'succeeded');
-      expect(await store.unusedInputFiles(10)).toEqual(['files/three']);
+      expect(await unused(10)).toEqual(['files/three']);
       await store.updateJobState('j1', 'processed');
       await store.close();
       store = await backend.open();
-      expect((await store.unusedInputFiles(10)).sort()).toEqual(['files/two', 'files/three'].sort());
+      expect((await unused(10)).sort()).toEqual(['files/two', 'files/three'].sort());
       // A reset forgets the jobs, not the uploads: the next run's sweep deletes them all.
       await store.recordInputUpload('j1', 'files/four');
       await store.reset();
-      expect((await store.unusedInputFiles(10)).sort()).toEqual(
-        ['files/two', 'files/three', 'files/four'].sort(),
-      );
+      expect((await unused(10)).sort()).toEqual(['files/two', 'files/three', 'files/four'].sort());
+    });
+
+    it('holds back an unused upload whose delete failed until its next try is due; the count and time survive reopening', async () => {
+      await store.recordInputUpload('gone-job', 'files/one');
+      await store.recordInputUpload('gone-job', 'files/two');
+      expect(await store.unusedInputFiles(10)).toEqual([
+        { name: 'files/one', deleteFailures: 0 },
+        { name: 'files/two', deleteFailures: 0 },
+      ]);
+      await store.deferInputFile('files/one', 3, Date.now() + 3600_000);
+      await store.deferInputFile('files/two', 1, Date.now() - 1);
+      await store.close();
+      store = await backend.open();
+      // Held back, it leaves its place in a page of the oldest to the others.
+      expect(await store.unusedInputFiles(1)).toEqual([{ name: 'files/two', deleteFailures: 1 }]);
+      await store.forgetInputFile('files/two');
+      expect(await store.unusedInputFiles(10)).toEqual([]);
     });
 
     it('dead-letters a ready record that cannot be sent, without a job', async () => {

@@ -439,4 +439,14 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE jobs ADD COLUMN estimated_audio_tokens INTEGER NOT NULL DEFAULT 0;
   `,
+  // 25: a refused delete of an unused upload (5xx, 429, no answer) waits before its next try, longer
+  // after each failure: the sweep tried it again at every pass of every run, and a file Google kept
+  // refusing was asked for every few seconds. Stored, not held in memory: the sweep reads the oldest
+  // unused uploads a page at a time, and files held back in memory would fill that page, pass after
+  // pass, ahead of the newer ones it could delete; and a run started again (by cron, after a crash)
+  // would try every one of them at once.
+  `
+  ALTER TABLE input_uploads ADD COLUMN delete_failures INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE input_uploads ADD COLUMN next_delete_at TEXT;
+  `,
 ];

@@ -49,6 +49,7 @@ import type {
   SyncOptions,
   SyncSummary,
   CompletedUsage,
+  UnusedInputFile,
   WorkloadStore,
 } from '../store.js';
 import { redact, redactNullable } from '../../secrets/redact.js';
@@ -323,8 +324,12 @@ export class SqliteStore implements WorkloadStore {
     durably(this.db, () => inputUploads.recordInputUpload(this.db, jobId, name, this.stamp()));
   }
 
-  async unusedInputFiles(limit: number): Promise<string[]> {
-    return inputUploads.unusedInputUploads(this.db, limit);
+  async unusedInputFiles(limit: number): Promise<UnusedInputFile[]> {
+    return inputUploads.unusedInputUploads(this.db, limit, this.stamp());
+  }
+
+  async deferInputFile(name: string, failures: number, notBefore: number): Promise<void> {
+    inputUploads.deferInputUpload(this.db, name, failures, new Date(notBefore).toISOString());
   }
 
   async forgetInputFile(name: string): Promise<void> {
