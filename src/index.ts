@@ -25,6 +25,7 @@ export { createGeminiClient } from './gemini/index.js';
 export type { GeminiClient, GeminiClientOptions, BatchJobInfo } from './gemini/index.js';
 export {
   BatchJobService,
+  JobOutcomeUnknownError,
   JobRequests,
   OneoffInputError,
   OneoffJobNotFoundError,

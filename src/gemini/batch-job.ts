@@ -23,6 +23,11 @@ export interface BatchJobInfo {
   createTime?: string;
   updateTime?: string;
   endTime?: string;
+  /**
+   * The uploaded file the job reads its requests from (`files/...`), for a job created from a file;
+   * known from `getBatch` only (the SDK's list drops it).
+   */
+  inputFileName?: string;
   /** Set when the results were written to a file (`files/...`); download it with downloadFile. */
   resultsFileName?: string;
   /** Set when the job was created inline; matched to requests by `key`, never by position. */
@@ -90,6 +95,9 @@ export function fromWireBatch(raw: Record<string, unknown>): BatchJobInfo {
   text('createTime');
   text('updateTime');
   text('endTime');
+  const inputConfig = objectOr(metadata.inputConfig);
+  const inputFile = stringOr(inputConfig.fileName) ?? stringOr(inputConfig.file_name);
+  if (inputFile) info.inputFileName = inputFile;
   // The finished output is mirrored in metadata.output and in response; either may be present.
   const output = { ...objectOr(objectOr(raw.response)), ...objectOr(metadata.output) };
   const responsesFile = stringOr(output.responsesFile);

@@ -37,7 +37,7 @@ export interface RemoteApiOptions {
  * The batch API as the loop uses it: every call goes through `withRetry` (backoff with jitter, the
  * server's RetryInfo honoured) and reports to the ConnectionWatch whether the server answered.
  * `createBatch` is the exception: it is tried once, because repeating a create whose outcome is
- * unknown could create the job twice; `createOrAdopt` (job-creation.ts) retries it safely.
+ * unknown could create the job twice; `createOrAdopt` (create-or-adopt.ts) retries it safely.
  */
 export class RemoteApi implements BatchApi {
   private signal: AbortSignal | undefined;

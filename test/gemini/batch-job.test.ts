@@ -37,6 +37,14 @@ describe('batch job mapping', () => {
     });
   });
 
+  it('reads the input file of a job made from one (the SDK drops it): a one-off submit finds its job by it', () => {
+    const info = fromWireBatch({
+      name: 'batches/in',
+      metadata: { state: 'BATCH_STATE_PENDING', inputConfig: { fileName: 'files/input-1' } },
+    });
+    expect(info).toEqual({ name: 'batches/in', state: 'pending', inputFileName: 'files/input-1' });
+  });
+
   it('reads inline responses with their keys from either output location', () => {
     const info = fromWireBatch({
       name: 'batches/i',

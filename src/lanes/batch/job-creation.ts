@@ -6,12 +6,11 @@ import {
   isEnqueuedTokenRefusal,
   payloadLimitOf,
   toInlinedRequest,
-  type BatchJobInfo,
   type BatchSource,
   type ModelRequest,
 } from '../../gemini/index.js';
 import { MediaUploadError } from '../../media/index.js';
-import { isRetryable, serverRetryWaitMs, withRetry } from '../../retry.js';
+import { serverRetryWaitMs } from '../../retry.js';
 import type { EnqueuedTokenBudget } from '../../planner/enqueued-token-budget.js';
 import {
   ACTIVE_JOB_STATES,
@@ -23,6 +22,7 @@ import {
 } from '../../store/store.js';
 import { rejectionEvent } from '../../telemetry/attempt-event.js';
 import type { BatchApi } from './batch-api.js';
+import { createOrAdopt } from './create-or-adopt.js';
 import { uploadJobInput, type UploadedJobInput } from './job-input.js';
 import { formGroups, groupKey } from './request-groups.js';
 import { endsTheRun } from '../../runner/remote-api.js';
@@ -122,7 +122,13 @@ export async function createRemoteJob(
     return failedBeforeCreate(deps, job, error);
   }
 
-  const attempt = await createOrAdopt(deps, job.id, prepared.source);
+  const { settings, clock, random } = deps;
+  const attempt = await createOrAdopt(
+    deps.api,
+    { model: settings.model, displayName: job.id, source: prepared.source },
+    { displayName: job.id },
+    { policy: settings.retryPolicy, clock, ...(random ? { random } : {}) },
+  );
   if ('remote' in attempt) {
     await store.markJobSubmitted(job.id, attempt.remote.name, prepared.inputFile);
     if (attempt.adopted) deps.emit({ type: 'job-adopted', jobId: job.id, remoteName: attempt.remote.name });
@@ -231,64 +237,6 @@ async function* jobRequests(
     );
     yield { key, request: built.request, line: built.line };
   }
-}
-
-type CreateAttempt = { remote: BatchJobInfo; adopted: boolean } | { error: unknown; ambiguous: boolean };
-
-/**
- * Creates the job, retrying passing failures with backoff (RetryInfo honoured). After a failure whose
- * outcome is unknown (no answer, a 5xx: the server may have created the job), the next attempt first
- * looks the job up by its display name and adopts it, so a retry never creates it twice. Quota
- * refusals are not retried here: the loop waits for capacity instead.
- */
-async function createOrAdopt(
-  deps: JobCreationDeps,
-  displayName: string,
-  source: BatchSource,
-): Promise<CreateAttempt> {
-  let ambiguous = false;
-  const { settings, clock, random } = deps;
-  try {
-    return await withRetry(
-      async (): Promise<CreateAttempt> => {
-        if (ambiguous) {
-          const found = await findRemoteJob(deps.api, displayName);
-          if (found) return { remote: found, adopted: true };
-        }
-        try {
-          return {
-            remote: await deps.api.createBatch({ model: settings.model, displayName, source }),
-            adopted: false,
-          };
-        } catch (error) {
-          if (createMayHaveHappened(error)) ambiguous = true;
-          throw error;
-        }
-      },
-      settings.retryPolicy,
-      { clock, ...(random ? { random } : {}) },
-      (error) =>
-        isRetryable(error) && !(GeminiApiError.isInstance(error) && error.code === 'QUOTA_EXHAUSTED'),
-    );
-  } catch (error) {
-    if (ambiguous && GeminiApiError.isInstance(error) && !error.retryable) {
-      // A definite refusal after an unknown outcome: the earlier call may still have created it.
-      const found = await findRemoteJob(deps.api, displayName).catch(() => null);
-      if (found) return { remote: found, adopted: true };
-    }
-    return { error, ambiguous };
-  }
-}
-
-/** A server error or no answer at all: the server may have created the job before failing. */
-function createMayHaveHappened(error: unknown): boolean {
-  return GeminiApiError.isInstance(error) && error.retryable && error.code !== 'QUOTA_EXHAUSTED';
-}
-
-/** The remote job with this display name, if any (the first one listed, the newest). */
-export async function findRemoteJob(api: BatchApi, displayName: string): Promise<BatchJobInfo | null> {
-  for await (const remote of api.listBatches()) if (remote.displayName === displayName) return remote;
-  return null;
 }
 
 async function failedBeforeCreate(

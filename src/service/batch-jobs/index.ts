@@ -13,7 +13,7 @@ export {
 } from './submit-job.js';
 export type { SubmitJobOptions, SubmitRequest, SubmitRequestBody } from './submit-job.js';
 export type { KeyedRequest } from './requests.js';
-export { OneoffInputError, OneoffJobNotFoundError } from './errors.js';
+export { JobOutcomeUnknownError, OneoffInputError, OneoffJobNotFoundError } from './errors.js';
 export { batchName } from './job-names.js';
 export type { BatchJobSummary } from './job-summary.js';
 export type { CancelOutcome } from './job-cancel.js';

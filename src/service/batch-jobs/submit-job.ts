@@ -2,8 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { GeminiApiError, type BatchJobInfo, type GeminiClient } from '../../gemini/index.js';
+import { systemClock, type RunnerClock } from '../../clock.js';
+import { createMayHaveHappened, createOrAdopt } from '../../lanes/batch/create-or-adopt.js';
 import { uploadJobInput } from '../../lanes/batch/job-input.js';
-import { OneoffInputError } from './errors.js';
+import { QUICK_RETRY } from '../../retry.js';
+import { JobOutcomeUnknownError, OneoffInputError } from './errors.js';
 import {
   inlineObstacle,
   keyedRequestList,
@@ -40,6 +43,8 @@ export interface SubmitJobOptions {
    * up to 1 MB of JSONL, unless a generationConfig field cannot be sent inline by the SDK.
    */
   transport?: 'auto' | 'inline' | 'upload';
+  /** Paces the retries of an uploaded job's create whose answer was lost; default the system clock. */
+  clock?: RunnerClock;
 }
 
 /**
@@ -99,29 +104,40 @@ async function submitRead(
   const displayName =
     options.displayName ??
     (file !== undefined ? `wavebatch-submit-${basename(file).replace(/\.[^.]*$/, '')}` : 'wavebatch-submit');
-  if (inline)
-    return client.createBatch({
-      model: options.model,
-      displayName,
-      source: { requests: items.map(toSdkInlinedRequest) },
-    });
-  const dir = await mkdtemp(join(tmpdir(), 'wavebatch-submit-'));
-  try {
-    // Not named after the display name: that is the user's text and may hold a '/'.
-    const uploaded = await uploadJobInput(client, join(dir, 'requests.jsonl'), lines, displayName);
+  if (inline) {
     try {
       return await client.createBatch({
         model: options.model,
         displayName,
-        source: { fileName: uploaded.file.name },
+        source: { requests: items.map(toSdkInlinedRequest) },
       });
     } catch (error) {
-      // A refused create made no job, and no job will use the upload: it would take the project's
-      // Files storage (20 GB) for 48 h. After a failure that may have created the job, it stays.
-      if (GeminiApiError.isInstance(error) && !error.retryable)
-        await client.deleteFile(uploaded.file.name).catch(() => undefined);
+      // Inline requests leave nothing to tell this job from another of the same display name (the
+      // user's text), so it is not looked for: the user is told it may exist.
+      if (createMayHaveHappened(error)) throw new JobOutcomeUnknownError(displayName, error);
       throw error;
     }
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'wavebatch-submit-'));
+  try {
+    // Not named after the display name: that is the user's text and may hold a '/'.
+    const uploaded = await uploadJobInput(client, join(dir, 'requests.jsonl'), lines, displayName);
+    const inputFile = uploaded.file.name;
+    // The upload is this submit's own: a job reading it is the one this create made, whatever its
+    // display name shares with others. Found after a lost answer, it is returned, not made again.
+    const attempt = await createOrAdopt(
+      client,
+      { model: options.model, displayName, source: { fileName: inputFile } },
+      { displayName, inputFile },
+      { policy: QUICK_RETRY, clock: options.clock ?? systemClock },
+    );
+    if ('remote' in attempt) return attempt.remote;
+    if (attempt.ambiguous) throw new JobOutcomeUnknownError(displayName, attempt.error, inputFile);
+    // A refused create made no job, and no job will use the upload: it would take the project's
+    // Files storage (20 GB) for 48 h.
+    if (GeminiApiError.isInstance(attempt.error) && !attempt.error.retryable)
+      await client.deleteFile(inputFile).catch(() => undefined);
+    throw attempt.error;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
