@@ -45,11 +45,14 @@ describe('the input-file sweep', () => {
   });
 
   /** The sweep's parts as a run has them: the store, the API with its retries, the emulator's clock. */
-  function parts(events: RunnerEvent[]): InputFileSweepDeps & { uploaded: () => Promise<string[]> } {
+  function parts(
+    events: RunnerEvent[],
+    giveUpAfterMs = 600_000,
+  ): InputFileSweepDeps & { uploaded: () => Promise<string[]> } {
     const clock = emulatorClock(emulator, 1);
     const client = createGeminiClient({ apiKey: 'sweep-test-key', baseUrl: proxy.url });
     store = new SqliteStore({ path: join(dir, 'state.db'), now: () => new Date(clock.now()) });
-    const watch = new ConnectionWatch(clock, proxy.url, 600_000);
+    const watch = new ConnectionWatch(clock, proxy.url, giveUpAfterMs);
     return {
       store,
       api: new RemoteApi(client, { clock, policy: QUICK_RETRY, watch }),
@@ -116,6 +119,21 @@ describe('the input-file sweep', () => {
     expect(deletes()).toBe(8);
     expect(uploads()).toEqual([]);
     expect(await store.unusedInputFiles(10)).toEqual([]);
+  });
+
+  it('stops its pass, without throwing, once the API counts as unreachable: the run’s own check ends the run', async () => {
+    const events: RunnerEvent[] = [];
+    // Given up on at the first call that gets no answer.
+    const deps = parts(events, 0);
+    await deps.uploaded();
+    emulator.setFaults({ http: [{ kind: 'drop', match: 'delete' }] });
+
+    expect(await new InputFileSweep().sweep(deps)).toBe(0);
+    // The first file's delete got no answer and waits its backoff; the second was not asked for.
+    expect(emulator.httpFaultsFired()).toEqual([1]);
+    expect(warnings(events)).toHaveLength(1);
+    expect((await store.unusedInputFiles(10)).map((file) => file.deleteFailures)).toEqual([0]);
+    expect(uploads()).toHaveLength(2);
   });
 
   it('reports an error that is not the API’s (a TypeError of the SDK) once and deletes the other files in the same pass', async () => {
