@@ -475,14 +475,23 @@ function sentence(text: string): string {
 }
 
 /**
+ * The most of a wavebatch error's own message describeError keeps: what it quotes was cut to
+ * MAX_SERVER_MESSAGE_BYTES where it was quoted, and its words and advice around that are short.
+ */
+const MAX_OWN_MESSAGE_BYTES = 2 * MAX_SERVER_MESSAGE_BYTES;
+
+/**
  * An error's message and its cause's, cut to MAX_SERVER_MESSAGE_BYTES: for any message that quotes
- * what it cannot bound (a server's page, a request or an output echoed back by a hook).
+ * what it cannot bound (a server's page, a request or an output echoed back by a hook). A wavebatch
+ * error cut its quote already, where it quoted it, and its advice follows: cut again to 4 kB, the
+ * cut fell in the quote, the advice was lost and the size the first cut reported too.
  */
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return capText(String(error), MAX_SERVER_MESSAGE_BYTES);
   const cause = (error as { cause?: unknown }).cause;
   // An error that wraps another often quotes it already (a record's request error, its template's).
-  const causeText =
-    cause instanceof Error && !error.message.includes(cause.message) ? ` (${cause.message})` : '';
-  return capText(`${error.message}${causeText}`, MAX_SERVER_MESSAGE_BYTES);
+  const unquoted = cause instanceof Error && !error.message.includes(cause.message) ? cause : null;
+  if (!WavebatchError.isInstance(error))
+    return capText(`${error.message}${unquoted ? ` (${unquoted.message})` : ''}`, MAX_SERVER_MESSAGE_BYTES);
+  return `${capText(error.message, MAX_OWN_MESSAGE_BYTES)}${unquoted ? ` (${describeError(unquoted)})` : ''}`;
 }
