@@ -1,6 +1,6 @@
 // What the orchestrator benchmark prints: throughput, the time split by phase and by API call kind,
 // the costliest store and output-store methods, CPU and memory.
-import type { RunSummary } from '../src/runner/batch-runner.js';
+import type { RunSummary } from '../src/runner/run-summary.js';
 import type { RunnerEvent } from '../src/runner/events.js';
 import {
   machineConditions,

@@ -9,7 +9,8 @@
  * - `startEmulator` for a local Gemini API in tests.
  */
 import type { WorkloadConfigInput } from './config/index.js';
-import type { RunSummary, StopOptions } from './runner/batch-runner.js';
+import type { StopOptions } from './runner/batch-runner.js';
+import type { RunSummary } from './runner/run-summary.js';
 import { openWorkloadSession, type WorkloadSessionOptions } from './runner/workload-session.js';
 
 export { VERSION } from './package-manifest.js';
@@ -49,7 +50,8 @@ export type { WorkloadStore, RecordCounts, FailureRow, JobRow } from './store/st
 export { WorkloadService } from './service/index.js';
 export type { RecordDetail, WorkloadServiceOptions } from './service/index.js';
 export { BatchRunner } from './runner/batch-runner.js';
-export type { RunSummary, StopOptions } from './runner/batch-runner.js';
+export type { StopOptions } from './runner/batch-runner.js';
+export type { RunSummary } from './runner/run-summary.js';
 export type { RunnerEvent } from './runner/events.js';
 export { ApiUnreachableError } from './runner/connection-watch.js';
 export { RunLockedError, LeaseLostError } from './store/lease.js';

@@ -1,4 +1,4 @@
-import type { RunSummary } from '../runner/batch-runner.js';
+import type { RunSummary } from '../runner/run-summary.js';
 
 /**
  * The CLI's contract with scripts: what each exit code means, for every command. The README's

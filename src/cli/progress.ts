@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { RunnerEvent } from '../runner/events.js';
-import type { RunSummary } from '../runner/batch-runner.js';
+import type { RunSummary } from '../runner/run-summary.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from '../telemetry/logger.js';
 import { runnerLogLine } from '../telemetry/runner-log.js';
 import { count, counted, duration } from '../quantities.js';

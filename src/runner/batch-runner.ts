@@ -1,20 +1,17 @@
 import type { OutputSink } from '../outputs/index.js';
 import type { OutputValidator } from '../results/index.js';
 import type { HeldLease } from '../store/lease.js';
-import { ACTIVE_JOB_STATES, type RecordCounts, type WorkloadStore } from '../store/store.js';
+import { ACTIVE_JOB_STATES, type WorkloadStore } from '../store/store.js';
 import type { WorkloadRecord } from '../workload/record.js';
 import type { RunnerClock } from '../clock.js';
-import type { RunOutcome, RunTotals } from '../store/event-log.js';
 import { AttemptEventFactory } from '../telemetry/attempt-event.js';
 import { RecordLifecycle } from '../lifecycle/index.js';
 import type { StalenessDeps } from '../outputs/staleness.js';
-import { redoStaleOutputs } from './stale-redo.js';
 import { redactEvent, type RunnerEvent, type RunnerEventListener } from './events.js';
 import { serviceActiveJobs } from '../lanes/batch/job-service.js';
 import { InputFileSweep } from '../lanes/batch/input-file-sweep.js';
 import { submitReadyRecords, type SubmissionDeps } from '../lanes/batch/job-submission.js';
 import type { RecordRequestBuilder } from './record-request.js';
-import { syncWorkload } from './workload-sync.js';
 import type { RemoteApi } from './remote-api.js';
 import { RemoteReconciler, type ReconcilerDeps } from '../lanes/batch/remote-reconciler.js';
 import { SplitPlan } from '../lanes/batch/split-plan.js';
@@ -26,28 +23,16 @@ import { SyncLaneDriver } from '../lanes/sync/sync-lane.js';
 import type { SyncExecutor } from '../lanes/sync/sync-executor.js';
 import type { LaneLimiters } from '../lanes/sync/lane-limiters.js';
 import type { InFlightStop } from '../lanes/sync/stop-grace.js';
-import {
-  batchRecordsAtOnce,
-  costOf,
-  GEMINI_PRICE_LIST,
-  modelPrices,
-  type PriceList,
-} from '../pricing/index.js';
-import {
-  compareWithBatchOnly,
-  LatencyTracker,
-  type BatchOnlyComparison,
-  type WorkAtStart,
-} from '../scheduler/index.js';
+import { costOf, GEMINI_PRICE_LIST, modelPrices, type PriceList } from '../pricing/index.js';
+import { LatencyTracker } from '../scheduler/index.js';
 import { LaneDispatch, type DispatchRound } from './lane-dispatch.js';
-import { LaneTally, type LaneFigures } from './lane-tally.js';
-import type { Lane, SyncLane } from '../lanes/lane.js';
+import type { SyncLane } from '../lanes/lane.js';
 import { EnqueuedTokenBudget } from '../planner/enqueued-token-budget.js';
-import { usdFine } from '../quantities.js';
-import { describeError } from '../gemini/errors.js';
-
-/** How many requests countTokens sees at start-up to calibrate the local estimator. */
-const CALIBRATION_SAMPLE = 3;
+import { costCapWarning } from './cost-cap-warning.js';
+import { RunFigures } from './run-figures.js';
+import { prepareRun } from './run-preparation.js';
+import { recordRun, type RunEnding } from './run-record.js';
+import type { RunProgress, RunSummary } from './run-summary.js';
 
 /**
  * Progress (records counted per status) is reported at most this often while the run goes on, and
@@ -97,53 +82,6 @@ export interface BatchRunnerOptions {
   latency?: LatencyTracker;
 }
 
-/** What a run did, for the CLI summary and the runs table. */
-export interface RunSummary {
-  /** The run's row in the runs table. */
-  runId: number;
-  counts: RecordCounts;
-  jobsSubmitted: number;
-  /** Remote jobs not yet settled (pending, running, or succeeded with results still to apply). */
-  activeJobs: number;
-  /**
-   * Jobs whose create call failed with an unknown outcome (network, 5xx): stored as intents, not
-   * known to exist remotely; the run adopts or creates them after a backoff (or the next run does).
-   */
-  unconfirmedJobs: number;
-  /**
-   * Records whose synchronous request the API failed through every retry (unreachable, 5xx, shed,
-   * 429), nothing billed, that are still waiting to be sent at the end of the run.
-   */
-  unansweredRequests: number;
-  inputTokens: number;
-  outputTokens: number;
-  /**
-   * USD of this run's attempts; null when the price list has no price for the model (it read 0, as
-   * if the run had been free).
-   */
-  costUsd: number | null;
-  elapsedMs: number;
-  /** Remote jobs of this store that nothing watched, cancelled by this run. */
-  orphansCancelled: number;
-  /** Active jobs found stalled on the last pass (PENDING or RUNNING far beyond the learned turnaround). */
-  stalledJobs: number;
-  /** True when nothing is left to do (all done or dead-lettered, or blocked behind dead letters). */
-  finished: boolean;
-  /** Records done, attempts and USD per lane this run (lanes that did nothing left out). */
-  lanes: Partial<Record<Lane, LaneFigures>>;
-  /**
-   * An `auto` run that finished with help from a synchronous lane: the projected batch-only time
-   * for the same work and the time saved (an estimate); null otherwise.
-   */
-  batchOnly: BatchOnlyComparison | null;
-  /**
-   * How the run ended, as its row in the runs table says: `finished`; `interrupted` (its signal
-   * aborted: run again to go on); `incomplete` (a `run-once` pass that left work, or records held by
-   * `max_cost`). A run that fails throws instead.
-   */
-  outcome: Exclude<RunOutcome, 'failed'>;
-}
-
 /**
  * How a run stops once its signal aborts: nothing new is sent, and the synchronous requests in the
  * air are waited for and applied within a grace, as Google bills them whether or not anyone waits.
@@ -162,9 +100,6 @@ export interface StopOptions {
   stopNow?: AbortSignal;
 }
 
-/** A run's figures before its end: its tokens and cost are read from the inference log when it ends. */
-type RunProgress = Omit<RunSummary, 'inputTokens' | 'outputTokens' | 'costUsd' | 'outcome'>;
-
 /**
  * The run loop: reconcile the remote side (intents, unwatched jobs), service active batch jobs (poll,
  * apply results, unlock successors), dispatch ready records into the lanes' free room (batch jobs,
@@ -172,8 +107,6 @@ type RunProgress = Omit<RunSummary, 'inputTokens' | 'outputTokens' | 'costUsd' |
  * The loop wakes when a batch poll is due or a synchronous request settles, whichever is first.
  */
 export class BatchRunner {
-  private jobsSubmitted = 0;
-  private orphansCancelled = 0;
   private runId: number | null = null;
   private readonly emit: RunnerEventListener;
   private readonly attempts: AttemptEventFactory;
@@ -192,29 +125,27 @@ export class BatchRunner {
   private runStarted = 0;
   /** When progress was last reported (the clock's ms). */
   private lastProgress = Number.NEGATIVE_INFINITY;
-  private readonly tally = new LaneTally();
+  /** What the run has done so far, for its progress and summary. */
+  private readonly figures: RunFigures;
   /** Batch jobs whose turnaround the latency tracker has seen (once per job, not once per record). */
   private readonly timedJobs = new Set<string>();
-  private readonly latency: LatencyTracker;
   /** Records of stalled jobs cancelled under `stall_action: split`, until packed again. */
   private readonly splits = new SplitPlan();
   /** Learnt from the API's enqueued-token refusals over the run: what batch jobs are packed to. */
   private readonly tokenBudget: EnqueuedTokenBudget;
-  /** What an `auto` run found to do, for its batch-only comparison. */
-  private workAtStart: WorkAtStart | null = null;
-  /** The price list every lane prices with (the built-in one unless the options give another). */
-  private readonly prices: PriceList;
+  /** False when the price list has no price for the model: a summary's cost is then unknown, not 0. */
+  private readonly priced: boolean;
 
   constructor(private readonly options: BatchRunnerOptions) {
     const listener = options.onEvent;
+    // The price list every lane prices with (the built-in one unless the options give another).
     const prices = options.prices ?? GEMINI_PRICE_LIST;
-    this.prices = prices;
+    this.priced = modelPrices(prices, options.settings.model) !== null;
     const latency = options.latency ?? new LatencyTracker();
-    this.latency = latency;
     this.tokenBudget = new EnqueuedTokenBudget(options.settings.enqueuedTokenBudget);
     // Listeners print and export events: they only ever see redacted text.
     this.emit = (event: RunnerEvent) => {
-      this.tally.observe(event);
+      this.figures.tally.observe(event);
       this.observeTurnaround(event, latency);
       listener?.(redactEvent(event));
     };
@@ -266,6 +197,7 @@ export class BatchRunner {
       submitBatch: (records, moreReady) => submitReadyRecords(this.submissionDeps(), records, moreReady),
       batchTokenBudget: () => this.tokenBudget.current(options.clock.now()),
     });
+    this.figures = new RunFigures({ ...options, latency, sync: this.sync, stalls: this.stalls });
   }
 
   /**
@@ -391,144 +323,32 @@ export class BatchRunner {
     await settled;
   }
 
-  /** Runs `work` as one row of the runs table: started, then finished with its outcome and totals. */
-  private async logged(
-    mode: string,
-    work: (started: number) => Promise<{ summary: RunProgress; outcome: Exclude<RunOutcome, 'failed'> }>,
-  ): Promise<RunSummary> {
-    const { clock, store } = this.options;
-    const started = clock.now();
-    this.runStarted = started;
-    const runId = await store.startRun(mode, this.options.configHash ?? null);
-    this.runId = runId;
-    this.jobsSubmitted = 0;
-    this.orphansCancelled = 0;
-    this.tally.reset();
-    this.emit({ type: 'run-started', runId, mode, at: started });
-    let result: { summary: RunProgress; outcome: Exclude<RunOutcome, 'failed'> };
-    try {
-      result = await work(started);
-    } catch (error) {
-      // A run that threw is still on record, with what it did before and why it stopped.
-      const message = error instanceof Error ? error.message : String(error);
-      await this.finish(runId, mode, 'failed', await this.summarize(started), message).catch(() => undefined);
-      throw error;
-    }
-    const totals = await this.finish(runId, mode, result.outcome, result.summary, null);
-    return { ...totals, outcome: result.outcome };
-  }
-
-  private async finish(
-    runId: number,
-    mode: string,
-    outcome: RunOutcome,
-    summary: RunProgress,
-    error: string | null,
-  ): Promise<Omit<RunSummary, 'outcome'>> {
-    const { store, clock } = this.options;
-    const usage = await store.runUsage(runId);
-    await store.finishRun(runId, {
-      outcome,
-      counts: { ...summary.counts },
-      jobsSubmitted: summary.jobsSubmitted,
-      requests: usage.requests,
-      inputTokens: usage.inputTokens,
-      outputTokens: usage.outputTokens,
-      thoughtsTokens: usage.thoughtsTokens,
-      costUsd: usage.costUsd,
-      lanes: usage.lanes,
-      ...laneReasons(summary.lanes),
-      error,
+  /** Runs `work` as one row of the runs table (see recordRun), the run's figures counted afresh. */
+  private logged(mode: string, work: (started: number) => Promise<RunEnding>): Promise<RunSummary> {
+    const { store, clock, configHash } = this.options;
+    const deps = { store, clock, emit: this.emit, configHash: configHash ?? null, priced: this.priced };
+    return recordRun(deps, mode, {
+      begin: (runId, started) => {
+        this.runStarted = started;
+        this.runId = runId;
+        this.figures.reset();
+      },
+      progress: (started) => this.summarize(started),
+      work,
     });
-    this.emit({ type: 'run-finished', runId, mode, outcome, at: clock.now(), counts: summary.counts, error });
-    const priced = modelPrices(this.prices, this.options.settings.model) !== null;
-    return {
-      ...summary,
-      ...(await this.billedTokens()),
-      costUsd: priced ? usage.costUsd : null,
-    };
-  }
-
-  /**
-   * The final summary's token sums: every billed attempt of every run on every lane, from the
-   * inference log's totals (what `status` calls billed), read once at the end of a run. The batch
-   * jobs' sums counted only the rows that completed a record: a batch run's summary left out the
-   * billed rows that failed (invalid JSON, MAX_TOKENS, safety), which the API bills all the same.
-   */
-  private async billedTokens(): Promise<{ inputTokens: number; outputTokens: number }> {
-    const totals = { inputTokens: 0, outputTokens: 0 };
-    for (const group of await this.options.store.attemptGroups()) {
-      totals.inputTokens += group.inputTokens;
-      totals.outputTokens += group.outputTokens;
-    }
-    return totals;
   }
 
   /** Syncs and readies the run; 'interrupted' when `signal` aborted the sync (nothing more was done). */
   private async prepare(signal?: AbortSignal): Promise<'ready' | 'interrupted'> {
-    const { store, outputs, source } = this.options;
-    const fingerprint = this.options.sourceFingerprint?.() ?? null;
-    if ((await syncWorkload(store, outputs, source, fingerprint, this.emit, signal)) === 'interrupted')
-      return 'interrupted';
-    if (this.options.redoStale)
-      await redoStaleOutputs({
-        ...this.options.redoStale,
-        store,
-        runId: this.runId,
-        now: () => this.options.clock.now(),
-        emit: this.emit,
-      });
-    await this.calibrateTokens();
-    this.workAtStart = null;
-    if (this.options.settings.execution.mode === 'auto') {
-      const counts = await store.counts();
-      this.workAtStart = {
-        records: counts.ready + counts.blocked + counts.in_flight,
-        deepestChain: await store.longestRunnableChain(),
-      };
-    }
+    const prepared = await prepareRun({ ...this.options, emit: this.emit, runId: this.runId }, signal);
+    if (prepared === 'interrupted') return 'interrupted';
+    this.figures.workAtStart = prepared.workAtStart;
     return 'ready';
   }
 
-  /** Batch-only against what this run took, when an `auto` run finished with a synchronous lane's help. */
-  private batchOnly(
-    finished: boolean,
-    elapsedMs: number,
-    lanes: RunSummary['lanes'],
-  ): BatchOnlyComparison | null {
-    if (!finished || !this.workAtStart) return null;
-    const synchronous = Object.entries(lanes).some(([lane, figures]) => lane !== 'batch' && figures.done > 0);
-    if (!synchronous) return null;
-    const { settings } = this.options;
-    // The waves `estimate` projects: the tier-capped budget and jobs (settings hold them capped).
-    return compareWithBatchOnly(
-      this.workAtStart,
-      batchRecordsAtOnce(settings, settings, {
-        inputTokens: this.tally.inputTokensPerRecord(),
-        bytes: this.options.requests.meanRecordBytes,
-      }),
-      this.latency.estimate('batch'),
-      this.latency.evidence('batch'),
-      elapsedMs,
-    );
-  }
-
-  /** Asks countTokens about a few ready requests, so the first jobs are planned with real numbers. */
-  private async calibrateTokens(): Promise<void> {
-    const { store, requests, api, settings, calibration } = this.options;
-    for (const record of await store.listReady(CALIBRATION_SAMPLE)) {
-      try {
-        const built = await requests.build(record);
-        const counted = await api.countTokens(settings.model, built.request, { once: true });
-        calibration.observe(built.estimatedTokens / calibration.scale(), counted);
-      } catch (error) {
-        this.emit({
-          type: 'warning',
-          message: `Token calibration skipped: ${describeError(error)}`,
-        });
-        return;
-      }
-    }
+  /** The run's figures so far (see RunFigures.progress). */
+  private summarize(started: number): Promise<RunProgress> {
+    return this.figures.progress(this.runId, started);
   }
 
   /**
@@ -545,7 +365,7 @@ export class BatchRunner {
     const reconciled = signal?.aborted
       ? { orphansCancelled: 0, quotaRetryDelayMs: null }
       : await this.reconciler.reconcile(this.reconcilerDeps());
-    this.orphansCancelled += reconciled.orphansCancelled;
+    this.figures.orphansCancelled += reconciled.orphansCancelled;
     // A tenth of slack: a clock's sleep may end a hair before its interval.
     if (clock.now() - this.lastServiced >= settings.pollIntervalMs * 0.9) {
       this.lastServiced = clock.now();
@@ -560,7 +380,7 @@ export class BatchRunner {
       ? { submitted: 0, quotaRetryDelayMs: null, deferred: [], heldByCost: 0 }
       : await this.dispatch.round();
     for (const { jobId, error } of round.deferred) this.reconciler.defer(this.reconcilerDeps(), jobId, error);
-    this.jobsSubmitted += round.submitted;
+    this.figures.jobsSubmitted += round.submitted;
     // Last, so the inputs of jobs refused, split or settled in this pass go before the run can end.
     const { store, api, random } = this.options;
     await this.inputFiles.sweep({ store, api, emit: this.emit, clock, ...(random ? { random } : {}) });
@@ -571,41 +391,6 @@ export class BatchRunner {
       quotaRetryDelayMs: waits.length > 0 ? Math.max(...waits) : null,
       heldByCost: round.heldByCost,
       ...(round.cheapestHeldUsd !== undefined ? { cheapestHeldUsd: round.cheapestHeldUsd } : {}),
-    };
-  }
-
-  /**
-   * The run's figures so far, for progress and for `finish`, which adds the token sums and cost from
-   * the inference log's totals (the only figures of them a summary reports).
-   */
-  private async summarize(started: number): Promise<RunProgress> {
-    const { store, clock } = this.options;
-    const counts = await store.counts();
-    // The jobs not settled only: every job ever made was listed at each progress report (once a second).
-    const jobs = await store.listJobs(ACTIVE_JOB_STATES);
-    const unconfirmedJobs = jobs.filter((job) => job.state === 'intent').length;
-    const activeJobs = jobs.length - unconfirmedJobs;
-    const finished = jobs.length === 0 && counts.ready === 0 && counts.in_flight === 0;
-    const elapsedMs = clock.now() - started;
-    const lanes = this.tally.snapshot();
-    let unansweredRequests = 0;
-    for (const id of this.sync.unansweredRecordIds()) {
-      // Sent on another lane since (auto) and settled, or in a job now: not unanswered any more.
-      if ((await store.getRecord(id))?.status === 'ready') unansweredRequests += 1;
-    }
-    return {
-      runId: this.runId ?? 0,
-      counts,
-      jobsSubmitted: this.jobsSubmitted,
-      activeJobs,
-      unconfirmedJobs,
-      unansweredRequests,
-      elapsedMs,
-      orphansCancelled: this.orphansCancelled,
-      stalledJobs: this.stalls.stalledCount(),
-      finished,
-      lanes,
-      batchOnly: this.batchOnly(finished, elapsedMs, lanes),
     };
   }
 
@@ -656,30 +441,4 @@ export class BatchRunner {
 function deadlineAt(deadline: RunnerSettings['execution']['deadline'], runStarted: number): number | null {
   if (deadline === null) return null;
   return 'at' in deadline ? deadline.at : runStarted + deadline.afterMs;
-}
-
-/** The reasons `auto` gave per lane, for the run's totals (and so its report); nothing without any. */
-function laneReasons(lanes: RunSummary['lanes']): Pick<RunTotals, 'laneReasons'> {
-  const reasons: NonNullable<RunTotals['laneReasons']> = {};
-  for (const [lane, figures] of Object.entries(lanes) as Array<[Lane, LaneFigures]>) {
-    const counts = Object.entries(figures.reasons ?? {}).filter(([, count]) => (count ?? 0) > 0);
-    if (counts.length > 0) reasons[lane] = Object.fromEntries(counts) as Record<string, number>;
-  }
-  return Object.keys(reasons).length > 0 ? { laneReasons: reasons } : {};
-}
-
-/**
- * Why a run stopped with records held by max_cost. The cap is per run: "raise max_cost" read as a
- * cap on the workload's total, which another run (or a cron'd run-once) would spend again from zero.
- * But a record that alone costs more than the cap is held by every run: running again only repeats
- * this, so then the way on is a higher cap.
- */
-function costCapWarning(
-  maxCostUsd: number | null,
-  held: number,
-  cheapestHeldUsd: number | undefined,
-): string {
-  if (maxCostUsd !== null && cheapestHeldUsd !== undefined && cheapestHeldUsd > maxCostUsd)
-    return `execution.max_cost ($${maxCostUsd}) is below what a single record costs: ${held} ready records are held and not sent, the cheapest estimated at ${usdFine(cheapestHeldUsd)}. No run can send them at this cap: raise execution.max_cost above ${usdFine(cheapestHeldUsd)}.`;
-  return `execution.max_cost ($${maxCostUsd}) is reached in this run: ${held} ready records are held and not sent. Each run may send up to max_cost: run again to send up to $${maxCostUsd} more.`;
 }

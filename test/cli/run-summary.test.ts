@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatSummary } from '../../src/cli/progress.js';
-import type { RunSummary } from '../../src/runner/batch-runner.js';
+import type { RunSummary } from '../../src/runner/run-summary.js';
 
 const summary: RunSummary = {
   runId: 3,

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import type { RunSummary } from '../../src/runner/batch-runner.js';
+import type { RunSummary } from '../../src/runner/run-summary.js';
 import type { RunnerEvent } from '../../src/runner/events.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { billsPerRecord } from '../fixtures/catalog-ledger.js';

@@ -2,7 +2,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator, type LedgerEntry } from '../../src/emulator/index.js';
-import type { RunSummary } from '../../src/runner/batch-runner.js';
+import type { RunSummary } from '../../src/runner/run-summary.js';
 import { WorkloadService } from '../../src/service/index.js';
 import type { StoredEvent } from '../../src/store/event-log.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';

@@ -9,7 +9,7 @@ import { startOpenTelemetry } from '../opentelemetry-setup.js';
 import { formatSummary, ProgressDisplay } from '../progress.js';
 import { baseUrlOption } from './oneoff-options.js';
 import { WavebatchError } from '../../errors.js';
-import type { RunSummary } from '../../runner/batch-runner.js';
+import type { RunSummary } from '../../runner/run-summary.js';
 import {
   applySelection,
   planRunSelection,
