@@ -32,7 +32,9 @@ export interface RunFiguresDeps {
  * `auto` run found to do at its start; read with the store's counts into a RunProgress.
  */
 export class RunFigures {
+  /** Batch jobs this run created. */
   jobsSubmitted = 0;
+  /** Remote jobs of this store that nothing watched, cancelled by this run. */
   orphansCancelled = 0;
   /** Records done, attempts and USD per lane, from the settled attempts the runner reports. */
   readonly tally = new LaneTally();
