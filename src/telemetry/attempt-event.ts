@@ -1,5 +1,5 @@
 import type { Lane } from '../lanes/lane.js';
-import { costOf, GEMINI_PRICE_LIST, type PriceList } from '../pricing/index.js';
+import { costOf, GEMINI_PRICE_LIST, type BilledTokens, type PriceList } from '../pricing/index.js';
 import type { InferenceEvent } from '../store/event-log.js';
 import { redact, redactValue } from '../secrets/redact.js';
 
@@ -33,10 +33,11 @@ export interface AttemptFacts {
   } | null;
   finishReason?: string | null;
   /**
-   * The service tier that served (and billed) it, when the API named another than `lane`: Google
-   * serves a priority request over priority's limit by standard, at standard's price.
+   * The requests Google billed for it one by one, when it stands for tries sent again (an answer
+   * cut at MAX_TOKENS, an empty one): each is priced on its own at the tier that served it, as
+   * Google bills each; `usage` is their sum. Without it, `usage` is priced as one request on `lane`.
    */
-  servedBy?: Lane;
+  billedRequests?: readonly BilledRequest[];
   /**
    * The validated output of a success, or of an answer wavebatch could not settle (its output could
    * not be written): kept in the log so a retry applies it rather than buying it again.
@@ -44,6 +45,15 @@ export interface AttemptFacts {
   output?: unknown;
   /** Why it failed; absent for a success. */
   failure?: { cause: string; message: string; raw: string | null; error?: unknown };
+}
+
+/** One billed request: its tokens, and the service tier that served (and billed) it when the API named it. */
+export interface BilledRequest extends BilledTokens {
+  /**
+   * Where another than the attempt's lane: Google serves a priority request over priority's limit
+   * by standard, at standard's price.
+   */
+  servedBy?: Lane | undefined;
 }
 
 export interface AttemptEventFactoryOptions {
@@ -70,20 +80,31 @@ export class AttemptEventFactory {
     this.generationConfigHash = options.generationConfigHash ?? null;
   }
 
+  /**
+   * USD of `requests`, priced as Google (and the emulator's ledger) bill them: request by request
+   * (the long-context rate is one request's, never a sum's), each at the tier that served it, the
+   * prompt's audio at the audio rate. Null when the price list does not know the model.
+   */
+  private costOf(facts: AttemptFacts, requests: readonly BilledRequest[]): number | null {
+    let usd = 0;
+    for (const request of requests) {
+      const cost = costOf(this.priceList, facts.model, request.servedBy ?? facts.lane, {
+        inputTokens: request.inputTokens,
+        outputTokens: request.outputTokens,
+        audioInputTokens: request.audioInputTokens ?? 0,
+      });
+      if (cost === null) return null;
+      usd += cost;
+    }
+    return usd;
+  }
+
   /** The event of a settled attempt. Its `type` is `done` for a success; the store sets a failure's outcome. */
   create(facts: AttemptFacts): InferenceEvent {
     const usage = facts.usage ?? null;
     const inputTokens = usage?.inputTokens ?? 0;
     const outputTokens = usage?.outputTokens ?? 0;
-    // Priced as Google (and the emulator's ledger) bill it: the prompt's audio at the audio rate.
-    const costUsd =
-      usage === null
-        ? 0
-        : costOf(this.priceList, facts.model, facts.servedBy ?? facts.lane, {
-            inputTokens,
-            outputTokens,
-            audioInputTokens: usage.audioInputTokens ?? 0,
-          });
+    const costUsd = usage === null ? 0 : this.costOf(facts, facts.billedRequests ?? [usage]);
     const started = facts.startedAt ?? null;
     const finished = facts.finishedAt ?? null;
     const failure = facts.failure;

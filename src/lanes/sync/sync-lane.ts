@@ -23,7 +23,7 @@ import {
 import type { RunnerSettings } from '../../runner/settings.js';
 import type { InferenceEvent, StoredEvent } from '../../store/event-log.js';
 import type { ClaimedRecord, WorkloadStore } from '../../store/store.js';
-import type { AttemptEventFactory } from '../../telemetry/attempt-event.js';
+import type { AttemptEventFactory, BilledRequest } from '../../telemetry/attempt-event.js';
 import { SYNC_LANES, type SyncLane } from '../lane.js';
 import type { BilledAttempt, ResentTry, SyncExecutor, SyncOutcome } from './sync-executor.js';
 import { keptAnswer, type KeptAnswer } from './kept-answer.js';
@@ -423,7 +423,7 @@ export class SyncLaneDriver {
             progress.built ?? null,
             {
               usage: billedUsage(unlogged),
-              servedBy: servedLaneOf(unlogged),
+              billedRequests: billedRequestsOf(unlogged),
               requests: unlogged.length,
               // A valid answer that was bought is kept in the log: the retry applies it (keptAnswer).
               finishReason: progress.answer?.finishReason ?? null,
@@ -536,7 +536,7 @@ export class SyncLaneDriver {
         promptHash: built.promptHash,
         event: this.event(record, flight, built, {
           usage: billed,
-          servedBy: servedLaneOf(unlogged),
+          billedRequests: billedRequestsOf(unlogged),
           requests,
           finishReason: result.finishReason ?? null,
           ...timing,
@@ -553,7 +553,7 @@ export class SyncLaneDriver {
     };
     await this.applyAnswer(record, flight, built, progress.answer, {
       usage: billed,
-      servedBy: servedLaneOf(unlogged),
+      billedRequests: billedRequestsOf(unlogged),
       requests,
       ...timing,
     });
@@ -570,7 +570,7 @@ export class SyncLaneDriver {
     answer: KeptAnswer,
     billed: {
       usage: Usage | null;
-      servedBy?: SyncLane | undefined;
+      billedRequests?: readonly BilledRequest[];
       requests: number;
       startedAt?: number;
       finishedAt?: number;
@@ -625,7 +625,7 @@ export class SyncLaneDriver {
         flight,
         this.event(record, flight, built, {
           usage: billedUsage([tried.billed]),
-          servedBy: servedLaneOf([tried.billed]),
+          billedRequests: billedRequestsOf([tried.billed]),
           requests: 1,
           finishReason: tried.finishReason,
           startedAt: tried.sentAt,
@@ -657,7 +657,7 @@ export class SyncLaneDriver {
       flight,
       this.event(record, flight, built, {
         usage: billedUsage(unlogged),
-        servedBy: servedLaneOf(unlogged),
+        billedRequests: billedRequestsOf(unlogged),
         requests: unlogged.length,
         finishReason: null,
         failure: {
@@ -712,8 +712,8 @@ export class SyncLaneDriver {
     built: RecordRequest | null,
     result: {
       usage: Usage | null;
-      /** The tier that served every billed try, when the API named one. */
-      servedBy?: SyncLane | undefined;
+      /** Each billed try, priced on its own at the tier that served it. */
+      billedRequests?: readonly BilledRequest[];
       finishReason: string | null;
       output?: unknown;
       startedAt?: number;
@@ -744,7 +744,7 @@ export class SyncLaneDriver {
       finishedAt: result.finishedAt ?? null,
       usage: result.usage,
       finishReason: result.finishReason,
-      ...(result.servedBy === undefined ? {} : { servedBy: result.servedBy }),
+      ...(result.billedRequests === undefined ? {} : { billedRequests: result.billedRequests }),
       ...(result.requests === undefined ? {} : { requests: result.requests }),
       ...(result.output === undefined ? {} : { output: result.output }),
       ...(failure ? { failure } : {}),
@@ -771,16 +771,21 @@ function stopsTheRun(error: unknown): boolean {
 }
 
 /**
- * The tier that served the tries, as the API named it (`usageMetadata.serviceTier`), when they all
- * name the same one: Google serves a priority request over priority's limit by standard, and bills
- * it at standard's price. Undefined when none says or they differ (priced at the lane asked for).
+ * Each billed try with the tier that served it, as the API named it (`usageMetadata.serviceTier`):
+ * Google serves a priority request over priority's limit by standard and bills it at standard's
+ * price, so one record's tries can be billed at different tiers. A try that names no tier (or one
+ * unknown here) is priced at the lane it was sent on. Priced as one request of their summed
+ * tokens at the lane, a priority record whose resent try standard served was logged at priority's
+ * price for both, and a sum of two long prompts at the long-context rate neither was billed at.
  */
-function servedLaneOf(billed: readonly BilledAttempt[]): SyncLane | undefined {
-  const tiers = new Set(billed.map((attempt) => attempt.servedTier));
-  const [tier] = tiers;
-  return tiers.size === 1 && (SYNC_LANES as readonly unknown[]).includes(tier)
-    ? (tier as SyncLane)
-    : undefined;
+function billedRequestsOf(billed: readonly BilledAttempt[]): BilledRequest[] {
+  return billed.map((attempt) => ({ ...attempt, servedBy: laneServing(attempt) }));
+}
+
+/** The synchronous tier that served a try, when the API named one. */
+function laneServing(attempt: BilledAttempt): SyncLane | undefined {
+  const tier = attempt.servedTier;
+  return (SYNC_LANES as readonly unknown[]).includes(tier) ? (tier as SyncLane) : undefined;
 }
 
 /**
