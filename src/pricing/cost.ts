@@ -31,3 +31,19 @@ export function costOf(list: PriceList, model: string, lane: Lane, tokens: Bille
   const prices = modelPrices(list, model);
   return prices ? requestCost(prices[lane], tokens) : null;
 }
+
+/**
+ * USD of `requests` requests of equal size that share `tokens` (a batch job known only by its
+ * totals): each is priced as one request of its share, so a job of many small requests is not
+ * priced at the long-context rate that only a request whose own prompt is above the threshold is
+ * billed at.
+ */
+export function evenRequestsCost(price: LanePrice, tokens: BilledTokens, requests: number): number {
+  const count = Math.max(1, requests);
+  const each: BilledTokens = {
+    inputTokens: tokens.inputTokens / count,
+    outputTokens: tokens.outputTokens / count,
+    audioInputTokens: (tokens.audioInputTokens ?? 0) / count,
+  };
+  return requestCost(price, each) * count;
+}

@@ -22,7 +22,7 @@ export {
   type UsageTier,
   type UsageTierLimits,
 } from './price-list.js';
-export { costOf, requestCost, type BilledTokens } from './cost.js';
+export { costOf, evenRequestsCost, requestCost, type BilledTokens } from './cost.js';
 export {
   applyOverrides,
   configuredPriceList,

@@ -10,7 +10,7 @@ import { formGroups } from '../lanes/batch/request-groups.js';
 import type { LaneLimiters } from '../lanes/sync/lane-limiters.js';
 import type { SyncLaneDriver } from '../lanes/sync/sync-lane.js';
 import type { ModelRequest } from '../gemini/index.js';
-import { modelLimits, modelPrices, requestCost, type PriceList } from '../pricing/index.js';
+import { evenRequestsCost, modelLimits, modelPrices, requestCost, type PriceList } from '../pricing/index.js';
 import {
   chooseLanes,
   drainMs,
@@ -514,12 +514,19 @@ export class LaneDispatch {
       const output = await this.outputTokensPerRequest();
       for (const job of await store.listJobs(ACTIVE_JOB_STATES))
         jobs +=
-          requestCost(batchPrice, {
-            inputTokens: job.estimatedTokens,
-            outputTokens: output * job.recordCount,
-            // Its audio at the audio rate, as the ready records are priced and the API bills it.
-            audioInputTokens: job.estimatedAudioTokens,
-          }) * ESTIMATE_MARGIN;
+          // Request by request, as the API bills it: priced as one request of its summed tokens, a
+          // job of 2.5 Pro pages crossed the 200K long-context threshold no request of it reached,
+          // was counted at twice the input rate, and the cap held back records that fit.
+          evenRequestsCost(
+            batchPrice,
+            {
+              inputTokens: job.estimatedTokens,
+              outputTokens: output * job.recordCount,
+              // Its audio at the audio rate, as the ready records are priced and the API bills it.
+              audioInputTokens: job.estimatedAudioTokens,
+            },
+            job.requestCount,
+          ) * ESTIMATE_MARGIN;
     }
     const runId = this.deps.runId();
     const spent = runId === null ? 0 : (await store.runUsage(runId)).costUsd;

@@ -5,6 +5,7 @@ import {
   applyOverrides,
   configuredPriceList,
   costOf,
+  evenRequestsCost,
   modelLimits,
   modelPrices,
   requestCost,
@@ -49,6 +50,16 @@ describe('the built-in price list', () => {
       (300_000 * 1.25) / MILLION,
       12,
     );
+  });
+
+  it('prices equal requests known by their totals one request at a time: long-context only per request', () => {
+    const pro = modelPrices(GEMINI_PRICE_LIST, 'gemini-2.5-pro');
+    if (!pro) throw new Error('gemini-2.5-pro is listed');
+    // Four requests of 60K prompt tokens: 240K together, none above the 200K threshold.
+    const job = { inputTokens: 240_000, outputTokens: 2000, audioInputTokens: 0 };
+    expect(evenRequestsCost(pro.batch, job, 4)).toBeCloseTo((240_000 * 0.625 + 2000 * 5) / MILLION, 12);
+    // One request of them all is above it.
+    expect(evenRequestsCost(pro.batch, job, 1)).toBeCloseTo((240_000 * 1.25 + 2000 * 7.5) / MILLION, 12);
   });
 
   it('bills audio input at the audio rate', () => {
