@@ -51,3 +51,12 @@ function classNamesOf(value: object): string[] {
 export function categoryOfCode(code: string): ErrorCategory {
   return INPUT_CODE.test(code) ? 'input' : 'failure';
 }
+
+/**
+ * What a warning says of a thrown value: its message, and its cause's after a colon. fetch's
+ * "fetch failed" says why (refused, reset, no such host) only in its cause.
+ */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { WavebatchError } from '../src/errors.js';
+import { describeError, WavebatchError } from '../src/errors.js';
 import { ConfigError } from '../src/config/config-error.js';
 import { GeminiApiError } from '../src/gemini/errors.js';
 import { MissingContextError, RecordRequestError } from '../src/runner/record-request.js';
@@ -58,5 +58,23 @@ describe('an error class’s isInstance', () => {
     expect(ConfigError.isInstance(copiedSource)).toBe(false);
     expect(copy.ConfigError.isInstance(config())).toBe(true);
     expect(copy.ConfigError.isInstance(source())).toBe(false);
+  });
+});
+
+// The telemetry sinks each had a copy of this; only Braintrust's named the cause.
+describe('describeError', () => {
+  it("gives an error's message, and its cause's when the cause is an error", () => {
+    expect(describeError(new Error('disk full'))).toBe('disk full');
+    const refused = new Error('connect ECONNREFUSED 127.0.0.1:4318');
+    expect(describeError(new TypeError('fetch failed', { cause: refused }))).toBe(
+      'fetch failed: connect ECONNREFUSED 127.0.0.1:4318',
+    );
+    expect(describeError(new Error('failed', { cause: 'a string' }))).toBe('failed');
+  });
+
+  it('gives anything else thrown as text', () => {
+    expect(describeError('plain')).toBe('plain');
+    expect(describeError(42)).toBe('42');
+    expect(describeError(undefined)).toBe('undefined');
   });
 });

@@ -1,4 +1,5 @@
 import { MAX_TIMER_MS } from '../clock.js';
+import { describeError } from '../errors.js';
 import type { RunnerEvent } from '../runner/events.js';
 import { redact, registerSecret } from '../secrets/redact.js';
 import type { EventLog, StoredEvent } from '../store/event-log.js';
@@ -222,7 +223,7 @@ export class BraintrustSink implements TelemetrySink, ExportDelivery {
       // The SDK's flush resolves even when an upload failed (its rows dropped): this is how it says so.
       onFlushError: (error) => {
         this.failedUploads++;
-        this.warnOnce(`Braintrust logging is degraded: ${describe(error)}`);
+        this.warnOnce(`Braintrust logging is degraded: ${describeError(error)}`);
       },
     });
     return sdk.initLogger({
@@ -248,7 +249,7 @@ export class BraintrustSink implements TelemetrySink, ExportDelivery {
       await response.body?.cancel();
       return response.ok ? true : `HTTP ${response.status}`;
     } catch (error) {
-      return describe(error);
+      return describeError(error);
     }
   }
 
@@ -337,10 +338,4 @@ async function within<T>(work: Promise<T>, ms: number, fallback: T): Promise<T> 
   } finally {
     clearTimeout(timer);
   }
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = (error as { cause?: unknown }).cause;
-  return cause instanceof Error ? `${error.message}: ${cause.message}` : error.message;
 }

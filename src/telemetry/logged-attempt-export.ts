@@ -1,4 +1,5 @@
 import { MAX_TIMER_MS } from '../clock.js';
+import { describeError } from '../errors.js';
 import type { EventLog, StoredEvent } from '../store/event-log.js';
 import type { ExportWatermarks } from '../store/export-watermarks.js';
 import type { ExportDelivery } from './export-delivery.js';
@@ -146,7 +147,7 @@ export class LoggedAttemptExport {
     this.lastExport = this.options.now();
     this.exporting = this.exportAll()
       .catch((error: unknown) => {
-        this.warnOnce(error instanceof Error ? error.message : String(error));
+        this.warnOnce(describeError(error));
         return false;
       })
       .finally(() => (this.exporting = null));

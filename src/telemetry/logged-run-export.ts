@@ -1,4 +1,5 @@
 import { MAX_TIMER_MS } from '../clock.js';
+import { describeError } from '../errors.js';
 import type { EventLog } from '../store/event-log.js';
 import type { ExportWatermarks } from '../store/export-watermarks.js';
 import type { RunTraces, TracedJob, TracedRun } from '../store/run-traces.js';
@@ -67,7 +68,7 @@ export class LoggedRunExport {
     // The runs a killed process left are sent at once, in the background.
     this.loaded.then(
       () => this.start(),
-      (error: unknown) => this.warnOnce(describe(error)),
+      (error: unknown) => this.warnOnce(describeError(error)),
     );
   }
 
@@ -153,7 +154,7 @@ export class LoggedRunExport {
     }
     this.exporting = this.exportAll()
       .catch((error: unknown) => {
-        this.warnOnce(describe(error));
+        this.warnOnce(describeError(error));
         return false;
       })
       .finally(() => {
@@ -251,8 +252,4 @@ export class LoggedRunExport {
     this.warned = true;
     this.options.warn(`${this.options.label} is behind: ${reason}`);
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

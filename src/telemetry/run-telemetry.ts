@@ -1,4 +1,5 @@
 import { rename, writeFile } from 'node:fs/promises';
+import { describeError } from '../errors.js';
 import { join } from 'node:path';
 import type { RunnerEvent } from '../runner/events.js';
 import type { InferenceEvent } from '../store/event-log.js';
@@ -61,7 +62,7 @@ export class RunTelemetry {
       try {
         sink.handle(event);
       } catch (error) {
-        this.warnOnce(`telemetry export failed: ${describe(error)}`);
+        this.warnOnce(`telemetry export failed: ${describeError(error)}`);
       }
     }
   };
@@ -148,7 +149,7 @@ export class RunTelemetry {
 
   private enqueue(work: () => Promise<void>): void {
     this.queue = this.queue.then(work).catch((error: unknown) => {
-      this.warnOnce(`the inference log could not be written: ${describe(error)}`);
+      this.warnOnce(`the inference log could not be written: ${describeError(error)}`);
     });
   }
 
@@ -164,8 +165,4 @@ async function writeAtomically(path: string, text: string): Promise<void> {
   const temp = `${path}.tmp-${process.pid}`;
   await writeFile(temp, text, 'utf8');
   await rename(temp, path);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
