@@ -1,35 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  defineWorkload,
-  runWorkload,
-  startEmulator,
-  WorkloadService,
-  type RunningEmulator,
-  type WorkloadRecord,
-} from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { runWorkload, WorkloadService, type WorkloadRecord } from '../../src/index.js';
+import { useNotesWorkspace } from '../fixtures/notes-definition.js';
 
 // An extractContext hook is user code: one that threw crashed the whole run at dispatch (the batch
 // lane's sizing, the synchronous lanes' request building) instead of failing the record it was for.
 describe('an extractContext hook that throws for one record', () => {
-  let emulator: RunningEmulator;
-  let root: string;
-
-  beforeEach(async () => {
-    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 20_000, seed: 5 });
-    root = mkdtempSync(join(tmpdir(), 'wb-context-hook-'));
-    mkdirSync(join(root, 'prompts', 'note'), { recursive: true });
-    writeFileSync(
-      join(root, 'prompts', 'note', 'v1.jinja'),
-      'Summarise note {{ record.n }}. {{ context }}\n',
-    );
-  });
-  afterEach(async () => {
-    await emulator.close();
-    rmSync(root, { recursive: true, force: true });
-  });
+  const workspace = useNotesWorkspace('context-hook');
 
   // Chain `notes` has three notes (n2 needs n1's context, n3 needs n2's); `solo` has one note each.
   async function* notes(): AsyncIterable<WorkloadRecord> {
@@ -41,20 +17,13 @@ describe('an extractContext hook that throws for one record', () => {
 
   const huge = 'z'.repeat(1_000_000);
   const definition = (mode: 'batch' | 'realtime') =>
-    defineWorkload({
-      name: `hook-${mode}`,
-      source: { type: 'function', records: notes },
-      prompt: { name: 'note', version: 'v1', dir: join(root, 'prompts') },
-      model: { name: 'gemini-2.5-flash' },
-      data_dir: join(root, `.wavebatch-${mode}`),
-      outputs: join(root, `out-${mode}`),
+    workspace.definition(`hook-${mode}`, notes, {
       hooks: {
         extractContext: (output: unknown) => {
           throw new Error(`No carry-over in ${JSON.stringify(output)}: ${huge}`);
         },
       },
-      execution: { poll_interval: 20, mode, max_retries: 1 },
-      api: { base_url: emulator.url },
+      execution: { mode, max_retries: 1 },
     });
 
   for (const mode of ['batch', 'realtime'] as const) {
@@ -63,7 +32,7 @@ describe('an extractContext hook that throws for one record', () => {
       expect(summary).toMatchObject({ counts: { done: 3, dead: 1, blocked: 1, total: 5 } });
       // Billed once each (the note named in the prompt); nothing was sent for the record whose context could not be extracted.
       expect(
-        emulator.ledger
+        workspace.emulator.ledger
           .entries()
           .map((entry) => /Summarise note (\S+)\./.exec(entry.promptText)?.[1])
           .sort(),
