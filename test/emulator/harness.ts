@@ -26,6 +26,8 @@ export interface EmulatorSandbox {
   startEmulator(options?: EmulatorOptions): Promise<RunningEmulator>;
   /** Creates a temp directory that is removed after the current test, and returns its path. */
   tempDir(prefix: string): string;
+  /** Removes `path`, a folder a fixture made (a catalog workload's root), after the current test. */
+  removeAfterTest(path: string): void;
 }
 
 /**
@@ -43,7 +45,7 @@ export function instantTiers(tiers: EmulatorOptions['tiers'] = {}): NonNullable<
 
 /**
  * Call once in a `describe`: every emulator and temp directory a test of the suite makes through the
- * returned sandbox is closed or removed after that test, even when it fails. Its emulators answer
+ * returned sandbox (or hands it) is closed or removed after that test, even when it fails. Its emulators answer
  * generateContent at once unless a test gives tier latencies (`instantTiers`).
  */
 export function emulatorSandbox(): EmulatorSandbox {
@@ -64,6 +66,9 @@ export function emulatorSandbox(): EmulatorSandbox {
       const dir = tempDir(prefix);
       dirs.push(dir);
       return dir.path;
+    },
+    removeAfterTest(path) {
+      dirs.push({ remove: () => rmSync(path, { recursive: true, force: true }) });
     },
   };
 }

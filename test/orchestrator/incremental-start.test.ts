@@ -1,9 +1,10 @@
-import { appendFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../src/emulator/index.js';
 import type { RunnerEvent } from '../../src/runner/events.js';
 import { WorkloadService } from '../../src/service/index.js';
+import { emulatorSandbox } from '../emulator/harness.js';
 import { useJsonlSource, writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { emulatedConfig, openEmulatedSession } from '../fixtures/session.js';
 
@@ -30,21 +31,17 @@ async function runOnce(configPath: string, emulator: RunningEmulator): Promise<S
 }
 
 describe('start-up over an unchanged source', () => {
+  const sandbox = emulatorSandbox();
   let emulator: RunningEmulator;
-  let root = '';
 
   beforeEach(async () => {
-    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 20_000, seed: 9 });
-  });
-
-  afterEach(async () => {
-    await emulator.close();
-    if (root) rmSync(root, { recursive: true, force: true });
+    emulator = await sandbox.startEmulator({ timeScale: 3600, turnaroundMs: 20_000, seed: 9 });
   });
 
   it('skips reading a directory source whose folders did not change, and reads it again once a page is added', async () => {
     const workload = writeCatalogWorkload({ books: 2, pages: 2 });
-    root = workload.root;
+    const root = workload.root;
+    sandbox.removeAfterTest(root);
     ageTree(join(root, 'dataset'));
     expect(await runOnce(workload.configPath, emulator)).toMatchObject({ unchanged: false, seen: 4 });
     const billed = emulator.ledger.entries().length;
@@ -73,7 +70,7 @@ describe('start-up over an unchanged source', () => {
 
   it('reads a table source again when its file changes, never when only time passed', async () => {
     const workload = writeCatalogWorkload({ books: 1, pages: 1 });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     // The fixture's directory source replaced by a JSON Lines table.
     const rows = useJsonlSource(workload.configPath, [{ id: 'a1', book: 'a', page: 1, school: 'A' }]);
     const past = new Date(Date.now() - 60_000);
@@ -94,7 +91,8 @@ describe('start-up over an unchanged source', () => {
 
   it('a dead letter requeued between runs runs at the next start, though the source did not change', async () => {
     const workload = writeCatalogWorkload({ books: 1, pages: 2, execution: { max_retries: 0 } });
-    root = workload.root;
+    const root = workload.root;
+    sandbox.removeAfterTest(root);
     ageTree(join(root, 'dataset'));
     const [first, second] = workload.chains[0] as [string, string];
     emulator.setFaults({ byKey: { [first]: ['safety'] } });

@@ -1,26 +1,20 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../src/emulator/index.js';
 import { createGeminiClient } from '../../src/gemini/index.js';
 import { runWorkload, type WorkloadRecord } from '../../src/index.js';
-import { notesDefinition } from '../fixtures/notes-definition.js';
+import { emulatorSandbox } from '../emulator/harness.js';
+import { notesDefinition, writeNotePrompt } from '../fixtures/notes-definition.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { emulatedConfig } from '../fixtures/session.js';
 
 // A run asked to stop sends nothing new: with its signal aborted before it started, the first pass
 // still created a batch job (and the API billed its requests when it finished).
 describe('a run whose signal aborts', () => {
+  const sandbox = emulatorSandbox();
   let emulator: RunningEmulator;
-  let root = '';
 
   beforeEach(async () => {
-    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 20_000, seed: 9 });
-  });
-  afterEach(async () => {
-    await emulator.close();
-    if (root) rmSync(root, { recursive: true, force: true });
+    emulator = await sandbox.startEmulator({ timeScale: 3600, turnaroundMs: 20_000, seed: 9 });
   });
 
   const remoteJobs = async () => {
@@ -32,7 +26,7 @@ describe('a run whose signal aborts', () => {
 
   it('before it starts: reads nothing, sends nothing, says it was interrupted; the next run does it all', async () => {
     const workload = writeCatalogWorkload({ books: 3, pages: 2 });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     const config = await emulatedConfig(workload.configPath, emulator);
     const stop = new AbortController();
     stop.abort();
@@ -47,9 +41,8 @@ describe('a run whose signal aborts', () => {
   // The sync read the whole source before the signal was looked at: a run stopped while syncing
   // millions of records (or a slow source) returned only minutes later.
   it('during the sync: stops reading the source there, and the next run syncs it all and sends each record once', async () => {
-    root = mkdtempSync(join(tmpdir(), 'wb-stop-sync-'));
-    mkdirSync(join(root, 'prompts', 'note'), { recursive: true });
-    writeFileSync(join(root, 'prompts', 'note', 'v1.jinja'), 'Summarise note {{ record.n }}.\n');
+    const root = sandbox.tempDir('stop-sync');
+    writeNotePrompt(root, 'Summarise note {{ record.n }}.\n');
     const stop = new AbortController();
     let read = 0;
     async function* notes(): AsyncIterable<WorkloadRecord> {
@@ -77,7 +70,7 @@ describe('a run whose signal aborts', () => {
 
   it('mid-run: the jobs already out are kept, no new one is created, and the next run finishes', async () => {
     const workload = writeCatalogWorkload({ books: 3, pages: 2 });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     const config = await emulatedConfig(workload.configPath, emulator);
     const stop = new AbortController();
     const first = await runWorkload(config, {
