@@ -2,9 +2,8 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { StoredEvent } from '../../src/store/event-log.js';
-import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { runCli, startCli } from '../fixtures/cli.js';
-import { loggedAttempts } from '../fixtures/killed-cli-run.js';
+import { loggedAttempts, writeTracedBatchCatalog } from '../fixtures/killed-cli-run.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../fixtures/otlp-receiver.js';
 
 const API_KEY = 'otel-job-spans-key-8642';
@@ -46,15 +45,15 @@ describe('OpenTelemetry job spans while the run goes on, and after a kill', () =
       turnaroundMs: { min: 60_000, max: 3_600_000 },
       seed: 53,
     });
-    const workload = writeCatalogWorkload({
+    const traced = writeTracedBatchCatalog({
+      emulatorUrl: emulator.url,
+      collectorUrl: receiver.url,
+      apiKey: API_KEY,
       books: 4,
       pages: 1,
-      execution: { max_requests_per_job: 1, poll_interval: '50ms' },
-      extraYaml: `api:\n  base_url: ${emulator.url}`,
     });
-    root = workload.root;
-    const env = { GEMINI_API_KEY: API_KEY, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
-    const args = ['run', '-c', workload.configPath];
+    root = traced.root;
+    const { args, env } = traced;
 
     const killed = startCli(args, { env });
     // Emulated time moves 20 s a step until the first job's span reaches the collector.

@@ -2,8 +2,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { StoredEvent } from '../../src/store/event-log.js';
-import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
-import { killThenResume } from '../fixtures/killed-cli-run.js';
+import { killThenResume, writeTracedBatchCatalog } from '../fixtures/killed-cli-run.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../fixtures/otlp-receiver.js';
 
 const API_KEY = 'otel-run-spans-key-4321';
@@ -27,17 +26,15 @@ describe('OpenTelemetry run and job spans of a killed batch run', () => {
     receiver = await startOtlpReceiver();
     // Jobs of one record each, turned around in 8-100 real ms: some processed, some open at the kill.
     emulator = await startEmulator({ timeScale: 600, turnaroundMs: { min: 5_000, max: 60_000 }, seed: 41 });
-    const workload = writeCatalogWorkload({
+    const traced = writeTracedBatchCatalog({
+      emulatorUrl: emulator.url,
+      collectorUrl: receiver.url,
+      apiKey: API_KEY,
       books: 3,
       pages: 2,
-      execution: { max_requests_per_job: 1, poll_interval: '50ms' },
-      extraYaml: `api:\n  base_url: ${emulator.url}`,
     });
-    root = workload.root;
-    const env = { GEMINI_API_KEY: API_KEY, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
-    const args = ['run', '-c', workload.configPath];
-
-    ({ killedRunAttempts, attempts } = await killThenResume({ root, args, env, killAfter: 1 }));
+    root = traced.root;
+    ({ killedRunAttempts, attempts } = await killThenResume({ ...traced, killAfter: 1 }));
   }, 120_000);
 
   afterAll(async () => {
