@@ -33,22 +33,18 @@ function startRun(configPath: string): {
   return { busy, done, pid: child.pid ?? -1, kill: () => child.kill('SIGKILL') };
 }
 
-/** Once the other processes have met the run, its jobs end this many times sooner. */
+/** Once the other processes have met the run, emulated time runs: its jobs then take 0.12 real s. */
 const SPEED_UP = 50;
 
 /**
- * An emulator and a workload of `books` × `pages` whose jobs take `jobSeconds` real seconds (600
- * emulated ones each), so a run stays busy for longer than the other processes need to start, even
- * on a loaded machine; `time.speedUp` then lets the jobs left end without the real wait.
+ * An emulator and a workload of `books` × `pages` whose emulated clock stands still until the test
+ * calls `time.speedUp`: a run's jobs (an emulated hour each) cannot end before the other processes
+ * have met it, however long a loaded machine takes to start them. At real time (jobs of 6 or 12 s)
+ * the run could finish first on a busy machine, and `reset` then succeeded instead of being refused.
  */
-function busyWorkload(
-  books: number,
-  pages: number,
-  jobSeconds: number,
-  time: ReturnType<typeof speedableRealTime>,
-) {
+function busyWorkload(books: number, pages: number, time: ReturnType<typeof speedableRealTime>) {
   return useEmulatedWorkload({
-    emulator: { timeScale: 600, turnaroundMs: jobSeconds * 600_000, seed: 31, realNow: time.now },
+    emulator: { timeScale: 600, turnaroundMs: 3_600_000, seed: 31, realNow: time.now },
     workload: {
       books,
       pages,
@@ -59,8 +55,8 @@ function busyWorkload(
 
 describe('one run per store', () => {
   describe('after a SIGKILL', () => {
-    const time = speedableRealTime();
-    const workload = busyWorkload(4, 2, 6, time);
+    const time = speedableRealTime(0);
+    const workload = busyWorkload(4, 2, time);
 
     it('two `wavebatch run` started together after a SIGKILL: exactly one works, no job created twice', async () => {
       const { configPath, chains, emulator } = workload;
@@ -70,7 +66,8 @@ describe('one run per store', () => {
       await crashed.done;
 
       const runs = [startRun(configPath).done, startRun(configPath).done] as const;
-      // Once one has ended (refused: the other holds the lease), the worker's jobs need no real time.
+      // The worker's jobs cannot end while time stands still, so the first to end is the one refused
+      // (the other holds the lease); only then does time run, and the worker finish.
       void Promise.race(runs).then(() => time.speedUp(SPEED_UP));
       const [a, b] = await Promise.all(runs);
       const results = [a, b];
@@ -89,8 +86,8 @@ describe('one run per store', () => {
   });
 
   describe('while a run holds the store', () => {
-    const time = speedableRealTime();
-    const workload = busyWorkload(2, 1, 12, time);
+    const time = speedableRealTime(0);
+    const workload = busyWorkload(2, 1, time);
 
     it('refuses `reset --yes`, `requeue` and `clear-failures --yes` while a run holds the store; the run finishes, each record billed once', async () => {
       const { configPath, chains, emulator } = workload;
