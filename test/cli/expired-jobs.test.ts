@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startCli, type CliResult } from '../fixtures/cli.js';
+import { runCliWithin } from '../fixtures/cli.js';
 import { useEmulatedWorkload } from '../fixtures/emulated-workload.js';
 
 // An EXPIRED job counts no attempt (Google's queue let it expire), and its records go again. A job
@@ -11,21 +11,13 @@ describe('wavebatch run whose batch jobs keep expiring', () => {
     workload: { books: 2, pages: 2, execution: { max_retries: 1, poll_interval: 20 } },
   });
 
-  /** Runs the CLI, killing it if it has not ended within `ms`: a run that loops for ever fails the test. */
-  async function runWithin(ms: number, args: string[]): Promise<CliResult> {
-    const running = startCli([...args, '-c', workload.configPath, '--log-format', 'text'], {
-      env: workload.env,
-    });
-    const timer = setTimeout(() => running.child.kill('SIGKILL'), ms);
-    const result = await running.result;
-    clearTimeout(timer);
-    expect(result.code, `still running after ${ms} ms:\n${result.stderr.slice(-2000)}`).not.toBe(null);
-    return result;
-  }
+  /** `wavebatch run`, killed after 30 s: a run that loops for ever fails the test. */
+  const runWithin30s = () =>
+    runCliWithin(30_000, ['run', '-c', workload.configPath, '--log-format', 'text'], { env: workload.env });
 
   it('warns with the count at each expiry and dead-letters the records past max_retries expiries', async () => {
     workload.emulator.setFaults({ jobRates: { expired: 1 } });
-    const result = await runWithin(30_000, ['run']);
+    const result = await runWithin30s();
 
     expect(result.code).toBe(3);
     expect(result.stdout).toContain('records: 0 done, 2 dead-lettered, 2 pending (4 total)');
@@ -51,7 +43,7 @@ describe('wavebatch run whose batch jobs keep expiring', () => {
   it('sends requeued records again with their expiries forgotten, and finishes once jobs stop expiring', async () => {
     workload.emulator.setFaults({ jobSequence: ['job_expired'] });
     expect((await workload.cli(['requeue'])).code).toBe(0);
-    const result = await runWithin(30_000, ['run']);
+    const result = await runWithin30s();
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('records: 4 done, 0 dead-lettered, 0 pending (4 total)');
   });

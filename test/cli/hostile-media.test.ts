@@ -4,23 +4,12 @@ import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeTempFolder, type TempFolder } from '../config/temp-folder.js';
-import { startCli, type CliResult } from '../fixtures/cli.js';
+import { runCliWithin } from '../fixtures/cli.js';
 
 // A data file is data: whatever its media paths name, a run must end, and read only files.
 
 const KEY = 'wb-hostile-media-key-5c4d3e2f';
-
-/** Runs the CLI, killing it (and failing) if it has not ended within `ms`: a hang must not hang the suite. */
-async function runWithin(ms: number, args: string[]): Promise<CliResult> {
-  const running = startCli(args, { env: { GEMINI_API_KEY: KEY } });
-  const timer = setTimeout(() => running.child.kill('SIGKILL'), ms);
-  const result = await running.result;
-  clearTimeout(timer);
-  expect(result.code, `wavebatch ${args.join(' ')} was killed after ${ms} ms:\n${result.stderr}`).not.toBe(
-    null,
-  );
-  return result;
-}
+const ENV = { GEMINI_API_KEY: KEY };
 
 describe('hostile media paths', () => {
   let folder: TempFolder;
@@ -71,7 +60,7 @@ describe('hostile media paths', () => {
       const pages = folder.path(`${name}/data/pages`);
       execFileSync('mkfifo', [`${pages}/pipe.txt`, `${pages}/pipe.png`]);
       mkdirSync(`${pages}/folder.png`);
-      const run = await runWithin(60_000, ['run', '-c', config, '--log-format', 'text']);
+      const run = await runCliWithin(60_000, ['run', '-c', config, '--log-format', 'text'], { env: ENV });
       expect(run.code, run.stderr).toBe(3);
       for (const [id, what] of [
         ['text-pipe', 'pipe.txt is a named pipe (FIFO), not a regular file'],
@@ -95,7 +84,7 @@ describe('hostile media paths', () => {
     const server = createServer().listen(socket);
     await new Promise((resolve) => server.once('listening', resolve));
     try {
-      const run = await runWithin(60_000, ['run', '-c', config, '--log-format', 'text']);
+      const run = await runCliWithin(60_000, ['run', '-c', config, '--log-format', 'text'], { env: ENV });
       expect(run.code, run.stderr).toBe(3);
       const line = run.stderr.split('\n').find((text) => text.startsWith('warning: dead letter socket '));
       expect(line).toContain(`${socket} is a socket, not a regular file`);
@@ -115,7 +104,7 @@ describe('hostile media paths', () => {
     const secret = folder.write('secret.txt', 'TOP-SECRET-outside-the-dataset');
     const hourAgo = new Date(Date.now() - 3_600_000);
     utimesSync(folder.path('swapped/data/rows.jsonl'), hourAgo, hourAgo);
-    const first = await runWithin(60_000, ['run', '-c', config, '--log-format', 'text']);
+    const first = await runCliWithin(60_000, ['run', '-c', config, '--log-format', 'text'], { env: ENV });
     expect(first.code, first.stderr).toBe(0);
 
     const pages = folder.path('swapped/data/pages');
@@ -123,7 +112,11 @@ describe('hostile media paths', () => {
     symlinkSync(secret, `${pages}/p1.txt`);
     rmSync(`${pages}/p2.txt`);
     symlinkSync('/proc/self/environ', `${pages}/p2.txt`);
-    const redo = await runWithin(60_000, ['run', '--redo', 'stale', '-c', config, '--log-format', 'text']);
+    const redo = await runCliWithin(
+      60_000,
+      ['run', '--redo', 'stale', '-c', config, '--log-format', 'text'],
+      { env: ENV },
+    );
     expect(redo.stderr).toContain('source unchanged since the last sync');
     expect(redo.code, redo.stderr).toBe(3);
     const deadLine = (id: string) =>
@@ -160,7 +153,7 @@ describe('hostile media paths', () => {
         `api: { base_url: ${emulator.url} }`,
       ].join('\n'),
     );
-    const run = await runWithin(60_000, ['run', '-c', config, '--log-format', 'text']);
+    const run = await runCliWithin(60_000, ['run', '-c', config, '--log-format', 'text'], { env: ENV });
     expect(run.code, run.stderr).toBe(3);
     const line = run.stderr.split('\n').find((text) => text.startsWith('warning: dead letter book/page_2 '));
     expect(line).toContain('leads to /proc/');

@@ -2,24 +2,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeTempFolder, type TempFolder } from '../config/temp-folder.js';
-import { startCli, type CliResult } from '../fixtures/cli.js';
+import { runCliWithin, startCli } from '../fixtures/cli.js';
 
 const ENV = { GEMINI_API_KEY: 'wb-too-large-media-key-7e1f' };
 /** The front end's body limit: the small pages and the job's input fit it, the big page does not. */
 const LIMIT_BYTES = 4000;
 const BIG_PAGE_BYTES = 20_000;
-
-/** Runs the CLI, killing it (and failing) if it has not ended within `ms`: a run that waits for ever must not hang the suite. */
-async function runWithin(ms: number, args: string[]): Promise<CliResult> {
-  const running = startCli(args, { env: ENV });
-  const timer = setTimeout(() => running.child.kill('SIGKILL'), ms);
-  const result = await running.result;
-  clearTimeout(timer);
-  expect(result.code, `wavebatch ${args.join(' ')} was killed after ${ms} ms:\n${result.stderr}`).not.toBe(
-    null,
-  );
-  return result;
-}
 
 /** A 1×1 PNG padded after its end to `bytes` bytes. */
 function png(bytes: number): Buffer {
@@ -74,7 +62,7 @@ describe('a media upload the API refuses as too large', () => {
         ].join('\n'),
       );
 
-      const run = await runWithin(60_000, ['run', '-c', config, '--log-format', 'text']);
+      const run = await runCliWithin(60_000, ['run', '-c', config, '--log-format', 'text'], { env: ENV });
       expect(run.code, run.stderr).toBe(3);
 
       const listed = await startCli(['failures', '-c', config, '--json'], { env: ENV }).result;
