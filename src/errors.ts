@@ -54,9 +54,11 @@ export function categoryOfCode(code: string): ErrorCategory {
 
 /**
  * What a warning says of a thrown value: its message, and its cause's after a colon. fetch's
- * "fetch failed" says why (refused, reset, no such host) only in its cause.
+ * "fetch failed" says why (refused, reset, no such host) only in its cause; an error that already
+ * quotes its cause (UnwritablePathError, OutputCorruptError) is not made to say it twice.
  */
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
+  const cause = error.cause instanceof Error ? error.cause.message : '';
+  return cause && !error.message.includes(cause) ? `${error.message}: ${cause}` : error.message;
 }

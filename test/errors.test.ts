@@ -4,6 +4,7 @@ import { ConfigError } from '../src/config/config-error.js';
 import { GeminiApiError } from '../src/gemini/errors.js';
 import { MissingContextError, RecordRequestError } from '../src/runner/record-request.js';
 import { SourceError } from '../src/workload/errors.js';
+import { asUnwritablePath, UnwritablePathError } from '../src/unwritable-path.js';
 
 const config = () => new ConfigError('CONFIG_INVALID', [{ file: 'wavebatch.yaml', message: 'wrong' }]);
 const source = () => new SourceError('SOURCE_NOT_FOUND', 'no data.jsonl');
@@ -70,6 +71,15 @@ describe('describeError', () => {
       'fetch failed: connect ECONNREFUSED 127.0.0.1:4318',
     );
     expect(describeError(new Error('failed', { cause: 'a string' }))).toBe('failed');
+  });
+
+  it('does not repeat a cause the message already quotes', () => {
+    const denied = Object.assign(new Error("EACCES: permission denied, open '/x/report.md'"), {
+      code: 'EACCES',
+    });
+    const unwritable = asUnwritablePath('/x/report.md', denied);
+    expect(unwritable).toBeInstanceOf(UnwritablePathError);
+    expect(describeError(unwritable)).toBe(unwritable?.message);
   });
 
   it('gives anything else thrown as text', () => {
