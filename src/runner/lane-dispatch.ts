@@ -109,8 +109,8 @@ export class LaneDispatch {
    * answer, and a record that stays ready (waiting for room) is not built again each time.
    */
   private readonly inputTokens = new Map<string, InputTokens>();
-  /** The same for a record's share of its grouped batch request (`records_per_request` > 1). */
-  private readonly groupShare = new Map<string, InputTokens>();
+  /** The same for the grouped batch request a record would go in (`records_per_request` > 1). */
+  private readonly groupTokens = new Map<string, InputTokens>();
   /** Records of stalled batch jobs cancelled in `auto`: sent on a synchronous lane when ready again. */
   private readonly hedged = new Set<string>();
   /** Records whose last request on a synchronous lane timed out in `auto`: sent on another lane next. */
@@ -356,7 +356,9 @@ export class LaneDispatch {
    * Each ready record's estimated cost on every lane, from its built request and the run's mean
    * output. With `records_per_request` the batch lane sends a group's instructions once: there a
    * record costs its share of its group's request, as `wavebatch estimate` prices it, while the
-   * synchronous lanes send it as a group of one.
+   * synchronous lanes send it as a group of one. The group is priced whole, as the API bills it:
+   * priced on each record's share of its tokens, a group over the long-context threshold that no
+   * record reached alone was counted at the lower rates, and the cap let through a bill past it.
    */
   private async price(ready: readonly StoredRecord[]): Promise<ReadyRecord[]> {
     const { requests, prices, settings } = this.deps;
@@ -370,7 +372,7 @@ export class LaneDispatch {
       await requests.prefetchContexts(
         ready.filter((_, index) => !this.inputTokens.has(keys[index] as string)),
       );
-      const shares = settings.recordsPerRequest > 1 ? await this.groupShares(ready) : null;
+      const grouped = settings.recordsPerRequest > 1 ? await this.groupedTokens(ready) : null;
       for (const [index, record] of ready.entries()) {
         const key = keys[index] as string;
         let input = this.inputTokens.get(key) ?? NO_TOKENS;
@@ -385,14 +387,16 @@ export class LaneDispatch {
         const cost = { batch: 0, flex: 0, standard: 0, priority: 0 };
         if (laneprices && input.tokens > 0)
           for (const lane of Object.keys(cost) as Lane[]) {
-            const tokens = lane === 'batch' ? (shares?.get(key) ?? input) : input;
+            const sent = lane === 'batch' ? (grouped?.get(key) ?? input) : input;
             // Priced as `estimate` prices it and the API bills it: the prompt's audio at the audio rate.
             cost[lane] =
-              requestCost(laneprices[lane], {
-                inputTokens: tokens.tokens,
-                outputTokens: output,
-                audioInputTokens: tokens.audio,
-              }) * ESTIMATE_MARGIN;
+              (requestCost(laneprices[lane], {
+                inputTokens: sent.tokens,
+                outputTokens: output * sent.records,
+                audioInputTokens: sent.audio,
+              }) /
+                sent.records) *
+              ESTIMATE_MARGIN;
           }
         const avoid = this.timedOutOn.get(record.id);
         out.push({
@@ -410,24 +414,24 @@ export class LaneDispatch {
   }
 
   /**
-   * Each ready record's share of the grouped request the batch lane would send it in (groups formed
-   * from these records as the batch lane forms them), kept like the single requests' tokens. A record
-   * sent before goes alone, and one whose group cannot be built is priced alone: no share for either.
+   * The grouped request the batch lane would send each ready record in (groups formed from these
+   * records as the batch lane forms them), kept like the single requests' tokens. A record sent
+   * before goes alone, and one whose group cannot be built is priced alone: no group for either.
    */
-  private async groupShares(ready: readonly StoredRecord[]): Promise<Map<string, InputTokens>> {
+  private async groupedTokens(ready: readonly StoredRecord[]): Promise<Map<string, InputTokens>> {
     const size = this.deps.settings.recordsPerRequest;
-    const unpriced = ready.filter((record) => !this.groupShare.has(priceKey(record)));
+    const unpriced = ready.filter((record) => !this.groupTokens.has(priceKey(record)));
     for (const group of formGroups(unpriced, size)) {
       if (group.length < 2) continue;
       try {
         const built = await this.deps.requests.buildGroup(group, 'price');
         for (const record of group)
-          this.keep(this.groupShare, priceKey(record), inputTokensOf(built, group.length));
+          this.keep(this.groupTokens, priceKey(record), inputTokensOf(built, group.length));
       } catch {
         // Priced alone: the batch lane finds the record at fault when it builds the group.
       }
     }
-    return this.groupShare;
+    return this.groupTokens;
   }
 
   /** Keeps a priced figure, bounded: a huge backlog is priced again rather than held in memory. */
@@ -560,18 +564,19 @@ function decisionKey(decision: LaneDecision, attempts: number): string {
   return `${attempts} ${decision.lane ?? 'held'} ${decision.reason}`;
 }
 
-/** A record's estimated input tokens (its share of a grouped request's), and how many are audio. */
+/** The estimated input tokens of the request a record goes in, how many are audio, and how many records share it. */
 interface InputTokens {
   tokens: number;
   audio: number;
+  records: number;
 }
 
-const NO_TOKENS: InputTokens = { tokens: 0, audio: 0 };
+const NO_TOKENS: InputTokens = { tokens: 0, audio: 0, records: 1 };
 
-/** A built request's estimated input tokens and its audio among them, each shared by `records` records. */
+/** A built request's estimated input tokens and its audio among them, for `records` records. */
 function inputTokensOf(
   built: { request: ModelRequest; estimatedTokens: number },
   records: number,
 ): InputTokens {
-  return { tokens: built.estimatedTokens / records, audio: estimatedAudioTokens(built) / records };
+  return { tokens: built.estimatedTokens, audio: estimatedAudioTokens(built), records };
 }

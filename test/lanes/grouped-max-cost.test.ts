@@ -60,3 +60,52 @@ describe('execution.max_cost with grouped requests', () => {
     expect(billed).toBeLessThanOrEqual(maxCost);
   });
 });
+
+// A group's records are one request to Google: once their combined prompt is over the 200K
+// long-context threshold, the whole request is billed at the long-context rates, though no record's
+// own prompt reaches it. Priced on each record's share, the cap counted them at the lower rates.
+describe('execution.max_cost with a grouped request over the long-context threshold', () => {
+  const sandbox = emulatorSandbox();
+  let root = '';
+  afterEach(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('prices the group at the long-context rates the API bills it at, and stays within the cap', async () => {
+    const emulator = await sandbox.startEmulator({
+      timeScale: TIME_SCALE,
+      seed: 9,
+      turnaroundMs: { min: 60_000, max: 120_000 },
+    });
+    const workload = writeCatalogWorkload({
+      books: 4,
+      pages: 1,
+      execution: { mode: 'batch', poll_interval: '30s', records_per_request: 4, max_requests_per_job: 10 },
+    });
+    root = workload.root;
+    writeFileSync(join(root, 'prompts', 'page', 'v1.jinja'), GROUPED_TEMPLATE);
+    // Each page some 60K tokens: a group of the four is 240K, over 2.5 Pro's 200K threshold. At the
+    // lower Batch rates (500 output tokens assumed a record) the four are $0.184 with the cap's 15%
+    // margin; at the long-context rates the API bills the group at, $0.362.
+    for (const [id] of workload.chains)
+      writeFileSync(join(root, 'dataset', `${id}.txt`), `${id}: ${'Latin 101. '.repeat(21_800)}`);
+    const yaml = readFileSync(workload.configPath, 'utf8');
+    const maxCost = 0.25;
+    writeFileSync(
+      workload.configPath,
+      yaml
+        .replace('name: gemini-2.5-flash', 'name: gemini-2.5-pro')
+        .replace('\nexecution:\n', `\nexecution:\n  max_cost: ${maxCost}\n`),
+    );
+    const { summary } = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
+      signal: AbortSignal.timeout(60_000),
+    });
+
+    expect(summary.counts.done).toBe(4);
+    // Sent as the cap allows, in groups under the threshold: billed within it.
+    const billed = emulator.ledger.entries();
+    expect(billed.reduce((sum, entry) => sum + entry.costUsd, 0)).toBeLessThanOrEqual(maxCost);
+    expect(billed.length).toBeGreaterThan(1);
+  }, 90_000);
+});
