@@ -678,7 +678,8 @@ export class SyncLaneDriver {
   private mayResend(entry: Running, cut: BilledAttempt, nextOutputLimit: number): boolean {
     const budget = this.deps.budget;
     if (!budget) return true;
-    entry.estimatedUsd += budget.costOf(entry.lane, cut);
+    // At the tier that served it: a priority try that standard served is billed at standard's price.
+    entry.estimatedUsd += budget.costOf(laneServing(cut) ?? entry.lane, cut);
     const next = budget.costOf(entry.lane, {
       ...cut,
       outputTokens: Math.min(nextOutputLimit, Math.max(1, cut.outputTokens) * 2),
