@@ -84,7 +84,7 @@ export interface ResentTry {
 
 /** Tokens one attempt was billed for, and the tier that served it. */
 export interface BilledAttempt extends Usage {
-  /** `usageMetadata.serviceTier` (lower case), when the API reported it. */
+  /** `usageMetadata.serviceTier` (lower case; `unspecified`, the default tier, as standard), when the API reported it. */
   servedTier: string | null;
 }
 
@@ -580,11 +580,18 @@ function failureOf(
   };
 }
 
+/**
+ * The tier an answer names (`usageMetadata.serviceTier`), lower case. `unspecified` is standard: the
+ * API's ServiceTier enum defines it as "Default service tier, which is standard" (@google/genai's
+ * ServiceTier.UNSPECIFIED); read as no tier, a priority request's answer was priced at priority's price.
+ */
 function servedTierOf(response: Record<string, unknown>): string | null {
   const usage = response.usageMetadata;
   const tier =
     typeof usage === 'object' && usage !== null ? (usage as Record<string, unknown>).serviceTier : undefined;
-  return typeof tier === 'string' && tier !== '' ? tier.toLowerCase() : null;
+  if (typeof tier !== 'string' || tier === '') return null;
+  const named = tier.toLowerCase();
+  return named === 'unspecified' ? 'standard' : named;
 }
 
 function asRecord(value: unknown): Record<string, unknown> {

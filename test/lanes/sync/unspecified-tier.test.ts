@@ -1,0 +1,73 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
+import { patientRequestTimeouts } from '../../fixtures/emulator-clock.js';
+import { startRecordingProxy } from '../../fixtures/recording-proxy.js';
+import { runOnEmulatorClock } from '../../fixtures/session.js';
+import { emulatorSandbox } from '../../emulator/harness.js';
+
+const TIME_SCALE = 3600;
+
+// usageMetadata.serviceTier is the API's ServiceTier enum, whose `unspecified` is "Default service
+// tier, which is standard" (@google/genai's ServiceTier.UNSPECIFIED). An answer naming it was priced
+// at the lane the request was sent on: a priority request's at priority's price, 80% over standard's.
+describe('a synchronous answer whose serviceTier is unspecified', () => {
+  const sandbox = emulatorSandbox();
+  let root = '';
+  afterEach(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it("is priced at standard's price, as the ledger bills it", async () => {
+    // Priority has room for no prompt (1 token a minute): standard serves and bills the request.
+    const emulator = await sandbox.startEmulator({
+      timeScale: TIME_SCALE,
+      seed: 5,
+      tierQuotas: { tiers: { priority: { tpm: 1 } } },
+    });
+    // The API names the tier that served it `unspecified` instead of `standard`.
+    const proxy = await startRecordingProxy(emulator.url, {
+      rewrite: (call, body) => {
+        if (!call.path.includes(':generateContent')) return undefined;
+        const answer = body as { usageMetadata?: Record<string, unknown> };
+        if (answer.usageMetadata?.serviceTier !== 'standard') return undefined;
+        return { ...answer, usageMetadata: { ...answer.usageMetadata, serviceTier: 'unspecified' } };
+      },
+    });
+    try {
+      const workload = writeCatalogWorkload({
+        books: 1,
+        pages: 1,
+        // A deadline only priority's latency meets: the record is sent on priority.
+        execution: { mode: 'auto', deadline: '90s', poll_interval: '1s' },
+        extraYaml: 'limits:\n  usage_tier: tier2',
+      });
+      root = workload.root;
+      const { summary } = await runOnEmulatorClock(
+        workload.configPath,
+        { ...emulator, url: proxy.url },
+        {
+          timeScale: TIME_SCALE,
+          syncRequestTimeoutMs: patientRequestTimeouts(TIME_SCALE),
+          signal: AbortSignal.timeout(30_000),
+        },
+      );
+      expect(summary.counts).toMatchObject({ done: 1 });
+
+      const billed = emulator.ledger.entries();
+      expect(billed.map((entry) => entry.lane)).toEqual(['standard']);
+      const store = new SqliteStore({ path: join(root, 'state', 'state.db') });
+      const logged = (await store.listEvents()).filter((event) => event.kind === 'attempt');
+      await store.close();
+      // The lane logged is the one asked for; the cost is standard's, the ledger's.
+      expect(logged.map((event) => ({ lane: event.lane, cost: event.costUsd }))).toEqual([
+        { lane: 'priority', cost: expect.closeTo(billed[0]?.costUsd ?? -1, 12) as number },
+      ]);
+      expect(summary.costUsd).toBeCloseTo(billed[0]?.costUsd ?? -1, 12);
+    } finally {
+      await proxy.close();
+    }
+  }, 40_000);
+});
