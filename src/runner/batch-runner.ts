@@ -407,6 +407,8 @@ export class BatchRunner {
       tokenBudget: this.tokenBudget,
       emit: this.emit,
       runId: this.runId,
+      // Applied as their synchronous retry would apply them: a job would buy them again.
+      keptAnswers: { validator: this.options.validator, apply: (lane, ids) => this.sync.send(lane, ids) },
       ...(random ? { random } : {}),
     };
   }

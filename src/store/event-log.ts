@@ -233,6 +233,13 @@ export interface EventLog {
   /** Events in id order, filtered and paged. */
   listEvents(filter?: EventFilter): Promise<StoredEvent[]>;
   /**
+   * Of `recordIds`, those whose last attempt in the log failed with `cause` (wavebatch's own,
+   * LOCAL_ERROR_CAUSE) and kept the valid answer it could not settle (its `output`): the records a
+   * retry may apply that answer to instead of buying it again (see keptAnswer). One query, whatever
+   * the number of records.
+   */
+  keptAnswerRecords(recordIds: readonly string[], cause: string): Promise<string[]>;
+  /**
    * The attempts (and records rejected before they could be sent: what `attemptGroups` counts)
    * logged after event `afterId`, in id order, at most `limit`: what the exporters send.
    */

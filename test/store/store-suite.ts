@@ -1012,6 +1012,33 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       expect(await store.recordAttempts('b/p1')).toEqual([]);
     });
 
+    it('names the records whose last attempt failed with a cause and kept its output, among those asked about', async () => {
+      const attempt = (recordId: string, type: string, cause: string | null, output?: unknown) => ({
+        ...emptyEvent('attempt', type, Date.parse('2026-12-04T00:00:00Z'), 1, 'standard'),
+        recordId,
+        cause,
+        ...(output === undefined ? {} : { output }),
+      });
+      await store.appendEvents([
+        // Kept, then a record transition (not an attempt): still kept.
+        attempt('a/p1', 'retry', 'local_error', { courses: ['Latin'] }),
+        {
+          ...emptyEvent('record', 'redo', Date.parse('2026-12-04T00:00:00Z'), 1, 'standard'),
+          recordId: 'a/p1',
+        },
+        // Kept, then superseded by a later attempt.
+        attempt('a/p2', 'retry', 'local_error', { courses: [] }),
+        attempt('a/p2', 'done', null, { courses: [] }),
+        // A local failure that kept no answer; another cause that kept one.
+        attempt('a/p3', 'retry', 'local_error'),
+        attempt('b/p1', 'retry', 'max_tokens', { courses: [] }),
+      ]);
+      const all = ['a/p1', 'a/p2', 'a/p3', 'b/p1', 'nobody'];
+      expect(await store.keptAnswerRecords(all, 'local_error')).toEqual(['a/p1']);
+      expect(await store.keptAnswerRecords(['a/p2', 'a/p3'], 'local_error')).toEqual([]);
+      expect(await store.keptAnswerRecords([], 'local_error')).toEqual([]);
+    });
+
     it("keeps each exporter's watermark: started at the last event logged, only moved forward, kept across a reopen, cleared by a reset", async () => {
       const logged = (message: string) => ({
         ...emptyEvent('attempt', 'done', Date.parse('2026-12-04T00:00:00Z'), 1, 'batch'),

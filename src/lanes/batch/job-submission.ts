@@ -7,6 +7,7 @@ import { ACTIVE_JOB_STATES, type StoredRecord } from '../../store/store.js';
 import { rejectionEvent } from '../../telemetry/attempt-event.js';
 import { createRemoteJob, type JobCreationDeps } from './job-creation.js';
 import { formGroups, groupKey } from './request-groups.js';
+import { withoutKeptAnswers, type KeptAnswerDeps } from './kept-answers.js';
 import {
   estimatedAudioTokens,
   MissingContextError,
@@ -17,6 +18,11 @@ import {
 export interface SubmissionDeps extends JobCreationDeps {
   /** `wb-<workload>-<store id>-`: every job name of this store starts with it. */
   jobPrefix: string;
+  /**
+   * Where records with a kept answer go instead of a job (see withoutKeptAnswers); without it every
+   * ready record is packed.
+   */
+  keptAnswers?: Pick<KeptAnswerDeps, 'validator' | 'apply'>;
 }
 
 /** Outcome of one submission round. */
@@ -128,11 +134,17 @@ async function submitRound(
   if (freeJobSlots <= 0 || (budgetFree <= 0 && active.length > 0)) return { round, listed: 0 };
 
   const perRequest = deps.requests.recordsPerRequest;
-  const ready =
+  const listedReady =
     records ??
     (await store.listReady(Math.min(limit, freeJobSlots * settings.maxRequestsPerJob * perRequest)));
-  const listed = ready.length;
-  await deps.requests.prefetchContexts(ready);
+  const listed = listedReady.length;
+  await deps.requests.prefetchContexts(listedReady);
+  const ready = deps.keptAnswers
+    ? await withoutKeptAnswers(
+        { ...deps.keptAnswers, store, requests: deps.requests, model: settings.model },
+        listedReady,
+      )
+    : listedReady;
   const sizing: Sizing = { byId: new Map(), candidates: [], hashes: new Map() };
   // First pass sizes each request and keeps only the numbers; the bodies are rebuilt while writing,
   // so a round never holds a job's worth of inline images in memory.

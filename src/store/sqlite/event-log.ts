@@ -175,6 +175,28 @@ export function listEvents(db: Database.Database, filter: EventFilter): StoredEv
 }
 
 /**
+ * Of `recordIds`, those whose last attempt failed with `cause` and kept its answer (see
+ * EventLog.keptAnswerRecords): one statement, each record's attempts read newest first through
+ * events_by_record, stopping at the first.
+ */
+export function keptAnswerRecords(
+  db: Database.Database,
+  recordIds: readonly string[],
+  cause: string,
+): string[] {
+  if (recordIds.length === 0) return [];
+  return db
+    .prepare(
+      `SELECT r.id FROM records r
+        WHERE r.id IN (SELECT value FROM json_each(?))
+          AND (SELECT e.cause = ? AND e.output_json IS NOT NULL FROM events e
+                WHERE e.record_key = r.rowid AND e.kind = 'attempt' ORDER BY e.id DESC LIMIT 1)`,
+    )
+    .pluck()
+    .all(JSON.stringify(recordIds), cause) as string[];
+}
+
+/**
  * The log's attempts (and records rejected before they could be sent: what the attempt totals
  * count) after event `afterId`, in id order, at most `limit`: an exporter's next page. Read by the
  * condition in SQL, not filtered from every event.

@@ -460,6 +460,10 @@ export class SqliteStore implements WorkloadStore {
     return eventLog.listEvents(this.db, filter);
   }
 
+  async keptAnswerRecords(recordIds: readonly string[], cause: string): Promise<string[]> {
+    return eventLog.keptAnswerRecords(this.db, recordIds, cause);
+  }
+
   async attemptsAfter(afterId: number, limit: number): Promise<StoredEvent[]> {
     return eventLog.attemptsAfter(this.db, afterId, limit);
   }
