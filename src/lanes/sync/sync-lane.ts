@@ -38,6 +38,10 @@ import { stopGraceMs, type InFlightStop } from './stop-grace.js';
 /** How long a lane rests after a request failed on the API's side through all its retries. */
 export const LANE_REST_MS = 60_000;
 
+/** How often a claim the store refused to release is given back, and how long apart (see giveBack). */
+const RELEASE_TRIES = 10;
+const RELEASE_RETRY_MS = 1_000;
+
 export interface SyncLaneDeps {
   /** Claims ready records and settles every answer (the same lifecycle the batch lane settles through). */
   lifecycle: RecordLifecycle;
@@ -442,7 +446,34 @@ export class SyncLaneDriver {
       }
     }
     this.deps.emit({ type: 'warning', message: `${message}; it is sent again later.` });
-    await lifecycle.release(record.id, record.requestId).catch(() => undefined);
+    await this.giveBack(record);
+  }
+
+  /**
+   * Releases a claim, trying again while the store refuses (locked past its busy timeout, as the
+   * settle before it may have been): a release that failed once left the record in flight and `run`
+   * waiting for it until stopped, the next start releasing it. A store that still refuses after
+   * RELEASE_TRIES stops the run with its error (the next start releases the claim).
+   */
+  private async giveBack(record: ClaimedRecord): Promise<void> {
+    for (let tries = 1; ; tries++) {
+      try {
+        await this.deps.lifecycle.release(record.id, record.requestId);
+        return;
+      } catch (error) {
+        const last = tries >= RELEASE_TRIES || this.stop.signal.aborted;
+        this.deps.emit({
+          type: 'warning',
+          message: `${record.id} could not be given back to the queue: ${messageOf(error)}; ${last ? 'the next start does' : 'tried again'}.`,
+        });
+        if (last) {
+          this.failure ??= error;
+          this.stopping.abort(new Error('the run is stopping'));
+          return;
+        }
+      }
+      await this.deps.clock.sleep(RELEASE_RETRY_MS, this.stop.signal);
+    }
   }
 
   /** The record's request, or null when it cannot be built (the record is then released or failed here). */
