@@ -1,3 +1,6 @@
+import { MAX_SERVER_MESSAGE_BYTES } from '../gemini/errors.js';
+import { capText } from '../results/capped-text.js';
+import { redact } from '../secrets/redact.js';
 import type { WorkloadStore } from '../store/store.js';
 import type { RunnerClock } from '../clock.js';
 import type { RunOutcome, RunTotals } from '../store/event-log.js';
@@ -44,12 +47,28 @@ export async function recordRun(deps: RunRecordDeps, mode: string, run: Recorded
     result = await run.work(started);
   } catch (error) {
     // A run that threw is still on record, with what it did before and why it stopped.
-    const message = error instanceof Error ? error.message : String(error);
-    await finish(deps, runId, mode, 'failed', await run.progress(started), message).catch(() => undefined);
+    const progress = await run.progress(started);
+    await finish(deps, runId, mode, 'failed', progress, runError(error)).catch(() => undefined);
     throw error;
   }
   const totals = await finish(deps, runId, mode, result.outcome, result.summary, null);
   return { ...totals, outcome: result.outcome };
+}
+
+/**
+ * The most of a failed run's error its row keeps. An error that quotes a server's message or a
+ * hook's quotes at most MAX_SERVER_MESSAGE_BYTES of it, so its own words and advice fit beside it:
+ * such a message is not cut a second time; an error quoting something whole (a megabyte page) is.
+ */
+export const MAX_RUN_ERROR_BYTES = 2 * MAX_SERVER_MESSAGE_BYTES;
+
+/**
+ * A failed run's error as its row and its run-finished event keep it: redacted, then cut, so that
+ * the cut cannot leave a part of a secret that redaction no longer recognises. It was kept as
+ * thrown, unbounded and with whatever secret the workload's code or a library echoed into it.
+ */
+function runError(error: unknown): string {
+  return capText(redact(error instanceof Error ? error.message : String(error)), MAX_RUN_ERROR_BYTES);
 }
 
 async function finish(
