@@ -1,4 +1,5 @@
 import type { Command, Option } from 'commander';
+import { shortenText } from '../results/capped-text.js';
 
 /** Shells `wavebatch completion` writes a script for. */
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
@@ -75,7 +76,7 @@ function optionSpec(option: Option): OptionSpec {
 /** The first sentence, at most 80 characters, on one line. */
 function summary(text: string): string {
   const first = text.split(/\n|(?<=\.)\s(?=[A-Z])/)[0]?.trim() ?? '';
-  return first.length > 80 ? `${first.slice(0, 77)}...` : first;
+  return shortenText(first, 80);
 }
 
 function flags(option: OptionSpec): string[] {

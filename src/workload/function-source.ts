@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { capText } from '../results/capped-text.js';
 import { SourceError } from './errors.js';
 import type { MediaInput, RecordVars, SourceRecord, WorkloadRecord } from './record.js';
 import { validateRecordId } from './record-id.js';
@@ -52,11 +53,10 @@ async function* iterate(
   }
 }
 
-/** The first line of what was thrown (anything can be), cut to 1,000 characters. */
+/** The first line of what was thrown (anything can be), cut to 1,000 bytes. */
 function thrownMessage(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  const line = text.split('\n')[0] ?? '';
-  return line.length > 1000 ? `${line.slice(0, 1000)}… (${line.length} characters)` : line;
+  return capText(text.split('\n')[0] ?? '', 1000);
 }
 
 function checkRecord(

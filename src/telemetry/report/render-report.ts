@@ -268,9 +268,13 @@ function table(header: string[], rows: string[][]): string {
   ].join('\n');
 }
 
+/**
+ * A stored failure message on one line, not cut: it was cut once where it was made (the quote of the
+ * API's message by classification, an error's by describeError), and `wavebatch log` prints it
+ * whole. Cut again here at 240 characters, an example lost its end and said less than the log.
+ */
 function oneLine(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 240 ? `${flat.slice(0, 239)}…` : flat;
+  return text.replace(/\s+/g, ' ').trim();
 }
 
 function usd(value: number): string {
