@@ -132,4 +132,16 @@ describe('function source', () => {
     expect(error.message).toContain('the source function (record 1)');
     expect(error.message).toContain(message);
   });
+
+  it("quotes the first line of what the function threw, cut once to 1 kB with the shared cut's size note", async () => {
+    const config = withRecords(async function* () {
+      yield { id: 'a' };
+      throw new Error(`${'é'.repeat(3000)}\n  at query`);
+    });
+    const error = (await drainError(openSource(config))) as SourceError;
+    expect(error.code).toBe('SOURCE_FUNCTION_FAILED');
+    const quoted = error.message.slice(error.message.indexOf('Error: '));
+    // 'Error: ' and 996 bytes of é (2 bytes each): never half a character.
+    expect(quoted).toBe(`Error: ${'é'.repeat(496)}… [truncated: 6007 bytes in all, first 999 kept]`);
+  });
 });
