@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { exec, installPackedTarball, REPO } from './installed-package.js';
+import { readmeExamples } from './readme-blocks.js';
 
 describe('the packed npm tarball, installed into a fresh project', () => {
   let work: string;
@@ -98,7 +99,7 @@ export const version: string = VERSION;
     // The README's library example, as TypeScript: it spreads a loaded config with an optional
     // property set to `string | undefined`, which the strictest users' exactOptionalPropertyTypes checks.
     const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
-    const library = /file=library\.mjs:.*\n```js\n([\s\S]*?)^```$/m.exec(readme)?.[1];
+    const library = readmeExamples(readme).find((example) => example.file === 'library.mjs')?.commands;
     expect(library).toContain("from 'wavebatch'");
     writeFileSync(join(project, 'library.ts'), `${library ?? ''}export {};\n`);
     writeFileSync(

@@ -3,34 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { exec, installPackedTarball, REPO } from './installed-package.js';
-
-interface ReadmeExample {
-  /** The marker's text, naming the example. */
-  title: string;
-  /** Folder (under the project) the commands run in. */
-  cwd: string;
-  /** `sh`: commands for bash; `js`: a module written to `file` and run with node. */
-  language: 'sh' | 'js';
-  file: string | null;
-  commands: string;
-}
-
-/**
- * The README's fenced `sh` blocks marked `<!-- readme-test: … -->` (or `<!-- readme-test
- * cwd=<folder>: … -->`) on the line before, and its `js` blocks marked `<!-- readme-test
- * cwd=<folder> file=<name>: … -->`, in order.
- */
-function readmeExamples(readme: string): ReadmeExample[] {
-  const pattern =
-    /^<!-- readme-test(?: cwd=(\S+))?(?: file=(\S+))?: (.*?) -->\n```(sh|js)\n([\s\S]*?)^```$/gm;
-  return [...readme.matchAll(pattern)].map((match) => ({
-    cwd: match[1] ?? '.',
-    file: match[2] ?? null,
-    title: match[3] ?? '',
-    language: match[4] === 'js' ? 'js' : 'sh',
-    commands: match[5] ?? '',
-  }));
-}
+import { readmeExamples, unmarkedShellBlocks, type ReadmeExample } from './readme-blocks.js';
 
 // The README's commands as a new user types them: in a project that installed the packed tarball,
 // each marked block run verbatim by bash (stopping at the first failing command), against the
@@ -64,14 +37,9 @@ describe('the README examples, run verbatim', () => {
   }
 
   it('runs every shell block of the README, or says why it cannot', () => {
-    const readme = readFileSync(join(REPO, 'README.md'), 'utf8').split('\n');
-    const unmarked = readme.flatMap((line, index) =>
-      line === '```sh' && !/^<!-- readme-(test|skip)[ :]/.test(readme[index - 1] ?? '')
-        ? [`line ${index + 1}: ${readme[index + 1]}`]
-        : [],
-    );
-    expect(unmarked).toEqual([]);
-    for (const line of readme.filter((text) => text.startsWith('<!-- readme-skip')))
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    expect(unmarkedShellBlocks(readme)).toEqual([]);
+    for (const line of readme.split('\n').filter((text) => text.startsWith('<!-- readme-skip')))
       expect(line).toMatch(/^<!-- readme-skip: \S.{10,} -->$/);
   });
 
