@@ -23,12 +23,7 @@ export function batchRoutes(state: EmulatorState): Hono<Env> {
     `/${API_VERSION}/models/:model{[^/:]+:batchGenerateContent}`,
     injectFaults(state, 'create'),
     async (c) => {
-      const model = requireModel(
-        withoutMethod(c.req.param('model')),
-        'batchGenerateContent',
-        c.req.param('version'),
-        state.models,
-      );
+      const model = requireModel(c, 'batchGenerateContent', state.models);
       const limit = state.maxRequestBytes;
       if (limit !== null && Buffer.byteLength(await c.req.text(), 'utf8') > limit) return requestTooLarge(c);
       // Inline requests travel in this body: Google refuses one over 20 MB in all.

@@ -20,14 +20,7 @@ import {
 } from './request-checks.js';
 import { fileReferenceError, fileResolver } from './file-references.js';
 import { isJsonObject } from './json-object.js';
-import {
-  API_VERSION,
-  injectFaults,
-  jsonBody,
-  withoutMethod,
-  type EmulatorState,
-  type Env,
-} from './http-context.js';
+import { API_VERSION, injectFaults, jsonBody, type EmulatorState, type Env } from './http-context.js';
 
 /** Real-time calls: `models/{model}:generateContent` (billed, rate limited) and `:countTokens` (free). */
 export function modelRoutes(state: EmulatorState): Hono<Env> {
@@ -37,12 +30,7 @@ export function modelRoutes(state: EmulatorState): Hono<Env> {
     `/${API_VERSION}/models/:model{[^/:]+:generateContent}`,
     injectFaults(state, 'generate'),
     async (c) => {
-      const model = requireModel(
-        withoutMethod(c.req.param('model')),
-        'generateContent',
-        c.req.param('version'),
-        state.models,
-      );
+      const model = requireModel(c, 'generateContent', state.models);
       const request = generateRequestOf(
         await jsonBody(c, MAX_REQUEST_BYTES),
         'GenerateContentRequest',
@@ -98,12 +86,7 @@ export function modelRoutes(state: EmulatorState): Hono<Env> {
   );
 
   app.post(`/${API_VERSION}/models/:model{[^/:]+:countTokens}`, injectFaults(state, 'count'), async (c) => {
-    const model = requireModel(
-      withoutMethod(c.req.param('model')),
-      'countTokens',
-      c.req.param('version'),
-      state.models,
-    );
+    const model = requireModel(c, 'countTokens', state.models);
     const body = await jsonBody(c, MAX_REQUEST_BYTES);
     const unknown = isJsonObject(body) ? unknownCountTokensFields(body) : [];
     if (unknown.length > 0) throw unknownFields(unknown);

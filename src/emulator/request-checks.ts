@@ -4,22 +4,20 @@ import { fieldOf, generationConfigOf } from './model/wire-request.js';
 import { GoogleError, invalidArgument, unknownFields } from './google-error.js';
 import { isJsonObject } from './json-object.js';
 import { unknownRequestFields } from './request-fields.js';
+import { withoutMethod, type EmulatorContext } from './http-context.js';
 
 /**
- * The model a call names, as the catalog lists it; any other name is Google's 404 in its words
- * (`models/x is not found for API version v1beta, or is not supported for generateContent. ...`).
+ * The model a `models/{model}:{method}` route names, as the catalog lists it; any other name is
+ * Google's 404 in its words (`models/x is not found for API version v1beta, or is not supported for
+ * generateContent. ...`).
  */
-export function requireModel(
-  model: string,
-  method: string,
-  version: string,
-  extraModels: readonly string[],
-): string {
+export function requireModel(c: EmulatorContext, method: string, extraModels: readonly string[]): string {
+  const model = withoutMethod(c.req.param('model') ?? '');
   const found = catalogModel(model, extraModels);
   if (!found) {
     throw new GoogleError(
       'NOT_FOUND',
-      `models/${model.replace(/^models\//, '')} is not found for API version ${version}, or is not supported for ${method}. Call ListModels to see the list of available models and their supported methods.`,
+      `models/${model.replace(/^models\//, '')} is not found for API version ${c.req.param('version') ?? ''}, or is not supported for ${method}. Call ListModels to see the list of available models and their supported methods.`,
     );
   }
   return found.name;
