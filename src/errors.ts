@@ -18,6 +18,12 @@ export abstract class WavebatchError extends Error {
   /** Marks instances across duplicated module copies (a bundled and a linked wavebatch). */
   readonly [MARKER] = true;
 
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    // Stack traces and logs name the class (`ConfigError: …`, not `Error: …`) without each class saying so.
+    this.name = new.target.name;
+  }
+
   /** Whether the input is at fault (exit 2) or something failed (exit 1). */
   get category(): ErrorCategory {
     return categoryOfCode(this.code);

@@ -4,10 +4,6 @@ import { packageManifest } from './package-manifest.js';
 /** The running Node is older than package.json's `engines` (exit 2, as the command's own check). */
 export class NodeVersionError extends WavebatchError {
   readonly code = 'NODE_VERSION';
-  constructor(message: string) {
-    super(message);
-    this.name = 'NodeVersionError';
-  }
 }
 
 /**

@@ -29,7 +29,6 @@ export class UnwritablePathError extends WavebatchError {
     options?: { cause?: unknown },
   ) {
     super(`Cannot write to ${path}: ${reason} (${detail}).`, options);
-    this.name = 'UnwritablePathError';
   }
 }
 

@@ -5,6 +5,9 @@ import { GeminiApiError } from '../src/gemini/errors.js';
 import { MissingContextError, RecordRequestError } from '../src/runner/record-request.js';
 import { SourceError } from '../src/workload/errors.js';
 import { asUnwritablePath, UnwritablePathError } from '../src/unwritable-path.js';
+import { ExportTargetError } from '../src/service/errors.js';
+import { OneoffInputError } from '../src/service/batch-jobs/errors.js';
+import { HistoryNotFoundError } from '../src/cli/commands/history.js';
 
 const config = () => new ConfigError('CONFIG_INVALID', [{ file: 'wavebatch.yaml', message: 'wrong' }]);
 const source = () => new SourceError('SOURCE_NOT_FOUND', 'no data.jsonl');
@@ -59,6 +62,39 @@ describe('an error class’s isInstance', () => {
     expect(ConfigError.isInstance(copiedSource)).toBe(false);
     expect(copy.ConfigError.isInstance(config())).toBe(true);
     expect(copy.ConfigError.isInstance(source())).toBe(false);
+  });
+});
+
+// Each class set its own name in its constructor, most of which did nothing else: the base class names it.
+describe('an error’s name', () => {
+  it('is its class’s, for a class that declares only its code', () => {
+    class SampleError extends WavebatchError {
+      readonly code = 'INPUT_SAMPLE';
+    }
+    const sample = new SampleError('bad sample', { cause: new Error('why') });
+    expect([sample.name, sample.message, sample.code, sample.category]).toEqual([
+      'SampleError',
+      'bad sample',
+      'INPUT_SAMPLE',
+      'input',
+    ]);
+    expect(sample.cause).toEqual(new Error('why'));
+    expect(String(sample)).toBe('SampleError: bad sample');
+  });
+
+  it('is its class’s for every wavebatch error, a subclass’s included', () => {
+    const errors = [
+      config(),
+      source(),
+      api(),
+      request(),
+      missing(),
+      new ExportTargetError('x'),
+      new OneoffInputError('x'),
+      new HistoryNotFoundError('x'),
+    ];
+    expect(errors.map((error) => error.name)).toEqual(errors.map((error) => error.constructor.name));
+    expect(missing().name).toBe('MissingContextError');
   });
 });
 

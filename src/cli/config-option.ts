@@ -22,7 +22,6 @@ export class BaseUrlError extends WavebatchError {
         ? `${from} must not hold credentials (user:password@, or a key= / token= query); the API key comes only from GEMINI_API_KEY or GOOGLE_API_KEY.`
         : `${from} must be an http(s) URL such as http://127.0.0.1:8080, got ${JSON.stringify(redact(value))}.`,
     );
-    this.name = 'BaseUrlError';
   }
 }
 

@@ -13,7 +13,6 @@ export class LogSettingError extends WavebatchError {
   readonly code = 'INPUT_LOG_SETTING';
   constructor(variable: string, value: string, allowed: readonly string[]) {
     super(`${variable} must be one of ${allowed.join(', ')}, got "${value}".`);
-    this.name = 'LogSettingError';
   }
 }
 

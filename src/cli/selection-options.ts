@@ -26,7 +26,6 @@ export class ForceConfirmationError extends WavebatchError {
         ? `Nothing was sent: redoing ${counted(records, 'record')} was not confirmed.`
         : `--force would make ${counted(records, 'existing output')} again; add --yes to confirm (or narrow the selection, or try --dry-run first).`,
     );
-    this.name = 'ForceConfirmationError';
   }
 }
 

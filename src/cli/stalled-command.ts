@@ -15,7 +15,6 @@ export class CommandStalledError extends WavebatchError {
         'hook such as extractContext) awaits a promise that nothing is left to settle. Make every promise ' +
         'it awaits resolve or reject (a forgotten resolve, a callback never called)',
     );
-    this.name = 'CommandStalledError';
   }
 }
 

@@ -10,7 +10,6 @@ export class TimeOptionError extends WavebatchError {
     super(
       `${option}: expected an ISO date (2025-06-01, 2025-06-01T12:00:00Z) or an age (90s, 30m, 12h, 30d, 2w), got "${value}".`,
     );
-    this.name = 'TimeOptionError';
   }
 }
 

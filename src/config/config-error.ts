@@ -34,7 +34,6 @@ export class ConfigError extends WavebatchError {
 
   constructor(code: ConfigErrorCode, issues: readonly [ConfigIssue, ...ConfigIssue[]]) {
     super(issues.map(formatIssue).join('\n'));
-    this.name = 'ConfigError';
     this.code = code;
     this.issues = issues;
     const first = issues[0];

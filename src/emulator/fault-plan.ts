@@ -152,10 +152,6 @@ export const faultPlanSchema = z
 /** A fault plan that could not be read; the message names the offending field. */
 export class FaultPlanError extends WavebatchError {
   readonly code = 'INPUT_FAULT_PLAN';
-  constructor(message: string) {
-    super(message);
-    this.name = 'FaultPlanError';
-  }
 }
 
 /** Validates an untrusted value as a FaultPlan. */

@@ -146,10 +146,6 @@ export interface ResolvedOptions {
 /** An emulator option out of range; `code` makes the CLI exit 2. */
 export class EmulatorOptionError extends WavebatchError {
   readonly code = 'INPUT_EMULATOR_OPTION';
-  constructor(message: string) {
-    super(message);
-    this.name = 'EmulatorOptionError';
-  }
 }
 
 /** Fills defaults and rejects nonsense (negative times, zero time scale, min > max). */

@@ -71,7 +71,6 @@ export class EmulatorListenError extends WavebatchError {
     super(
       `The emulator cannot listen on ${host}:${port}: ${reason}. Pick another --port (0 = any free port) or --host.`,
     );
-    this.name = 'EmulatorListenError';
   }
 }
 

@@ -52,7 +52,6 @@ export class GeminiApiError extends WavebatchError {
     quotas?: readonly QuotaViolation[];
   }) {
     super(init.message);
-    this.name = 'GeminiApiError';
     this.code = init.code;
     this.status = init.status;
     this.retryDelayMs = init.retryDelayMs;

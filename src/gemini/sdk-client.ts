@@ -20,7 +20,6 @@ export class ClientApiKeyError extends WavebatchError {
       'createGeminiClient needs options.apiKey (a non-empty string): read it from GEMINI_API_KEY or wherever ' +
         'the program keeps it; for the emulator any non-empty key will do.',
     );
-    this.name = 'ClientApiKeyError';
   }
 }
 

@@ -24,7 +24,6 @@ export class LineReadError extends WavebatchError {
         ? `${file} line ${line} (from byte ${byteOffset}) is longer than ${maxBytes} bytes; it was not read further`
         : `${file} line ${line}: byte ${byteOffset} of the file is not valid UTF-8; save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)`,
     );
-    this.name = 'LineReadError';
     this.code = code;
   }
 }

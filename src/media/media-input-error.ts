@@ -18,6 +18,5 @@ export class MediaInputError extends WavebatchError {
     message: string,
   ) {
     super(message);
-    this.name = 'MediaInputError';
   }
 }

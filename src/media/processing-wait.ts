@@ -13,7 +13,6 @@ export class MediaUploadError extends WavebatchError {
     readonly code: MediaUploadCode = 'MEDIA_UPLOAD_INCOMPLETE',
   ) {
     super(message);
-    this.name = 'MediaUploadError';
   }
 }
 

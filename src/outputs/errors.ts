@@ -9,7 +9,6 @@ export class OutputPathError extends WavebatchError {
     super(
       `Record id ${JSON.stringify(id)} cannot name an output file: ${reason}. Change how the source derives ids.`,
     );
-    this.name = 'OutputPathError';
   }
 }
 
@@ -30,7 +29,6 @@ export class OutputPathClashError extends WavebatchError {
         `${fileName} would be the first one's file and the second one's folder. Rename one of them ` +
         '(or use outputs: { sink: jsonl }, whose shards hold any ids).',
     );
-    this.name = 'OutputPathClashError';
   }
 }
 
@@ -54,7 +52,6 @@ export class RecordIdCaseClashError extends WavebatchError {
         '(lower-case them in the source, for one), put outputs.path on a case-sensitive file system, ' +
         'or use outputs: { sink: jsonl }, whose shards hold any ids.',
     );
-    this.name = 'RecordIdCaseClashError';
   }
 }
 
@@ -67,7 +64,6 @@ export class OutputCorruptError extends WavebatchError {
     options?: { cause?: unknown },
   ) {
     super(`Output file ${path} is corrupt (${reason}); delete it to have the record run again.`, options);
-    this.name = 'OutputCorruptError';
   }
 }
 
@@ -83,7 +79,6 @@ export class OutputSinkChangedError extends WavebatchError {
         `Set outputs.sink back to ${other} to go on; to switch, export the outputs first ` +
         '(`wavebatch export`), then `wavebatch reset` and run again (every record is then sent again).',
     );
-    this.name = 'OutputSinkChangedError';
   }
 }
 
@@ -95,6 +90,5 @@ export class ShardCorruptError extends WavebatchError {
       `Output shard ${path} is corrupt at byte ${offset} (${reason}); move the shard aside and run again ` +
         'to have its records run again.',
     );
-    this.name = 'ShardCorruptError';
   }
 }

@@ -85,6 +85,5 @@ export class NoBatchQuotaError extends WavebatchError {
       `The batch lane has no quota for ${model} in your usage tier (the Batch API needs tier 1 or above): ` +
         `set limits.usage_tier, limits.models.${model}.batch_enqueued_tokens, or another execution.mode.`,
     );
-    this.name = 'NoBatchQuotaError';
   }
 }

@@ -11,6 +11,5 @@ export class PromptError extends WavebatchError {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = 'PromptError';
   }
 }

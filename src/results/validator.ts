@@ -16,7 +16,6 @@ export class SchemaError extends WavebatchError {
   readonly code = 'CONFIG_SCHEMA_INVALID';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'SchemaError';
   }
 }
 

@@ -16,7 +16,6 @@ export class ApiUnreachableError extends WavebatchError {
         `${lastCause} A proxy in the way may be why too; raise execution.give_up_after to wait longer. ` +
         'Nothing is lost: run again to resume where this stopped.',
     );
-    this.name = 'ApiUnreachableError';
   }
 }
 

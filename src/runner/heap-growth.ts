@@ -22,7 +22,6 @@ export class HeapSettingError extends WavebatchError {
     super(
       `${HEAP_GROWING_VARIABLE} must be a whole number of percent from 0 to 1000 (0 leaves it to V8), got "${value}".`,
     );
-    this.name = 'HeapSettingError';
   }
 }
 

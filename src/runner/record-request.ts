@@ -65,7 +65,6 @@ export class RecordRequestError extends WavebatchError {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = 'RecordRequestError';
     this.failureCause =
       options?.cause instanceof MediaInputError && options.cause.code === 'INPUT_MEDIA_TOO_LARGE'
         ? 'too_large'
@@ -87,7 +86,6 @@ export class MissingContextError extends RecordRequestError {
       `The output of ${predecessorId}, which ${recordId} needs as context, is missing; ` +
         `${predecessorId} is generated again first.`,
     );
-    this.name = 'MissingContextError';
   }
 }
 

@@ -54,7 +54,6 @@ export class MissingApiKeyError extends WavebatchError {
   readonly code = 'API_KEY_MISSING';
   constructor() {
     super('No API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), or point api.base_url at the emulator.');
-    this.name = 'MissingApiKeyError';
   }
 }
 

@@ -10,7 +10,6 @@ export class ScaffoldExistsError extends WavebatchError {
     super(
       `${folder} already holds ${paths.join(', ')}; nothing was written. Choose another folder, or pass --force to overwrite.`,
     );
-    this.name = 'ScaffoldExistsError';
   }
 }
 
@@ -19,15 +18,10 @@ export class SeedConfigError extends WavebatchError {
   readonly code = 'INPUT_SEED_CONFIG';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'SeedConfigError';
   }
 }
 
 /** Raised for an invalid answer or flag of `wavebatch init`. */
 export class InitAnswerError extends WavebatchError {
   readonly code = 'INPUT_INIT_ANSWER';
-  constructor(message: string) {
-    super(message);
-    this.name = 'InitAnswerError';
-  }
 }

@@ -3,10 +3,6 @@ import { WavebatchError } from '../errors.js';
 /** Raised when an export would write where it must not (into the output folder itself). */
 export class ExportTargetError extends WavebatchError {
   readonly code = 'INPUT_EXPORT_TARGET';
-  constructor(message: string) {
-    super(message);
-    this.name = 'ExportTargetError';
-  }
 }
 
 /**
@@ -29,7 +25,6 @@ export class ConfigNotLoadedError extends WavebatchError {
       `WorkloadService.open takes a loaded config, got ${what}: use \`await WorkloadService.load(${path})\`, ` +
         `or \`WorkloadService.open(await loadConfig(${path}))\`.`,
     );
-    this.name = 'ConfigNotLoadedError';
   }
 }
 

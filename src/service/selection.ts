@@ -57,10 +57,6 @@ export interface SelectionPlan {
 /** Raised for a selection that cannot be right: unknown ids, a malformed filter, a field no record has. */
 export class SelectionError extends WavebatchError {
   readonly code = 'INPUT_SELECTION';
-  constructor(message: string) {
-    super(message);
-    this.name = 'SelectionError';
-  }
 }
 
 /**

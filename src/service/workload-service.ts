@@ -64,7 +64,6 @@ export class RequeueIdsError extends WavebatchError {
     super(
       `Nothing was requeued; ${parts.join('; ')}. \`wavebatch failures --dead\` lists the dead letters' ids.`,
     );
-    this.name = 'RequeueIdsError';
   }
 }
 

@@ -8,7 +8,6 @@ export class StoreError extends WavebatchError {
   readonly code: 'STORE_OPEN' | 'STORE_SCHEMA' | 'STORE_CONFLICT' | 'STORE_CORRUPT' | 'STORE_BUSY';
   constructor(code: StoreError['code'], message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'StoreError';
     this.code = code;
   }
 }

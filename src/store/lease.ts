@@ -38,7 +38,6 @@ export class RunLockedError extends WavebatchError {
             `on ${holder.hostname}, since ${since}). Wait for it to finish. If that process is gone, its lease is ` +
             `taken over at once on the same host, otherwise when it expires (in ${left} s without a heartbeat).`,
     );
-    this.name = 'RunLockedError';
   }
 }
 
@@ -52,7 +51,6 @@ export class LeaseLostError extends WavebatchError {
         ' after missing its heartbeats (was the machine asleep or the process stopped?). It stops here; ' +
         'nothing is lost: the other process carries on.',
     );
-    this.name = 'LeaseLostError';
   }
 }
 

@@ -59,7 +59,6 @@ export class SourceError extends WavebatchError {
   ) {
     // Every path the message names (a folder named with a newline or an ESC) stays on one line, inert.
     super(oneLine(message), where.cause === undefined ? undefined : { cause: where.cause });
-    this.name = 'SourceError';
     this.code = code;
     if (where.file !== undefined) this.file = where.file;
     if (where.line !== undefined) this.line = where.line;
@@ -75,7 +74,6 @@ export class RecordIdError extends WavebatchError {
 
   constructor(id: string, where: string, reason: string) {
     super(`record id ${quote(id)} from ${oneLine(where)} cannot name an output file: ${reason}. ${RULE}`);
-    this.name = 'RecordIdError';
     this.id = id;
     this.where = where;
   }

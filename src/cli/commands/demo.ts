@@ -31,7 +31,6 @@ export class DemoFolderError extends WavebatchError {
   readonly code = 'INPUT_DEMO_FOLDER';
   constructor(folder: string, why: string, next: string) {
     super(`${folder} exists and ${why}; nothing was deleted. ${next}`);
-    this.name = 'DemoFolderError';
   }
 }
 

@@ -15,7 +15,6 @@ export class OneoffJobEndedError extends WavebatchError {
         endings.map((ending) => `  ${ending}\n`).join('') +
         'Their requests never ran to completion; resubmit them with `wavebatch submit`.',
     );
-    this.name = 'OneoffJobEndedError';
   }
 }
 

@@ -21,10 +21,6 @@ const LOG_PAGE = 1000;
 /** Raised when `show` or `report` names a record or run the store does not know. */
 export class HistoryNotFoundError extends WavebatchError {
   readonly code = 'INPUT_NOT_FOUND';
-  constructor(message: string) {
-    super(message);
-    this.name = 'HistoryNotFoundError';
-  }
 }
 
 /** Raised for a numeric option that is not a positive whole number. */
@@ -32,7 +28,6 @@ export class HistoryOptionError extends WavebatchError {
   readonly code = 'INPUT_OPTION';
   constructor(option: string, value: string) {
     super(`${option} must be a positive whole number, got "${value}".`);
-    this.name = 'HistoryOptionError';
   }
 }
 

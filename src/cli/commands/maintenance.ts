@@ -12,7 +12,6 @@ export class ConfirmationRequiredError extends WavebatchError {
   readonly code = 'CONFIRMATION_REQUIRED';
   constructor(command: string) {
     super(`\`wavebatch ${command}\` deletes state; run it again with --yes to confirm.`);
-    this.name = 'ConfirmationRequiredError';
   }
 }
 

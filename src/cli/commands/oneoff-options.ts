@@ -25,7 +25,6 @@ export class OneoffApiKeyError extends WavebatchError {
     super(
       'No API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), or pass --base-url / WAVEBATCH_BASE_URL to use the emulator.',
     );
-    this.name = 'OneoffApiKeyError';
   }
 }
 

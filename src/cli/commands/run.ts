@@ -32,7 +32,6 @@ export class RedoWithSelectionError extends WavebatchError {
     super(
       '--redo stale queues stale outputs across the whole workload; use it without --only/--filter/--limit, or redo a selection with --force.',
     );
-    this.name = 'RedoWithSelectionError';
   }
 }
 

@@ -171,7 +171,6 @@ export class SyncTimeoutError extends WavebatchError {
     super(
       `No answer for ${id} on the ${lane} lane within ${Math.round(timeoutMs / 1000)} s; it is sent again (the abandoned call may still be billed).`,
     );
-    this.name = 'SyncTimeoutError';
   }
 }
 
@@ -183,7 +182,6 @@ class EmptyAnswerError extends WavebatchError {
     readonly response: Record<string, unknown>,
   ) {
     super(message);
-    this.name = 'EmptyAnswerError';
   }
 }
 
@@ -194,7 +192,6 @@ class NoQuotaError extends WavebatchError {
     super(
       `The ${lane} lane has no quota for ${model} in your usage tier (priority needs tier 2 or 3); choose another lane or set limits.models.${model}.${lane}.`,
     );
-    this.name = 'NoQuotaError';
   }
 }
 
@@ -211,7 +208,6 @@ class OverTokenLimitError extends WavebatchError {
         `input tokens of ${input.model} on the ${input.lane} lane (the API's 429 names it): no wait admits it, so it is not ` +
         'sent again. Shorten its input, send it on another lane, or raise the limit (a higher usage tier).',
     );
-    this.name = 'OverTokenLimitError';
   }
 }
 

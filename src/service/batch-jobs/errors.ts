@@ -5,10 +5,6 @@ import { describeError } from '../../gemini/errors.js';
 /** Raised for bad one-off job input (missing file, invalid JSON, bad job name): exit code 2, nothing sent. */
 export class OneoffInputError extends WavebatchError {
   readonly code = 'INPUT_INVALID';
-  constructor(message: string) {
-    super(message);
-    this.name = 'OneoffInputError';
-  }
 }
 
 /** Raised when a named batch job does not exist in the project: exit code 2, a typo or another project's job. */
@@ -18,7 +14,6 @@ export class OneoffJobNotFoundError extends WavebatchError {
     super(
       `No batch job ${jobName} in this project; list the project's jobs with \`wavebatch jobs\` and check the name.`,
     );
-    this.name = 'OneoffJobNotFoundError';
   }
 }
 
@@ -43,7 +38,6 @@ export class JobOutcomeUnknownError extends WavebatchError {
         `Check \`wavebatch jobs\` for a job named "${displayName}" before submitting again: a second submit makes a second job, billed again.`,
       { cause },
     );
-    this.name = 'JobOutcomeUnknownError';
   }
 }
 
