@@ -93,63 +93,7 @@ export async function measureStages(records: number): Promise<StageFigure[]> {
       figures.push(stage('results parsing', records, parse, parseCeiling, 'readline + JSON.parse', cpu()));
 
       // 3. Applying results: valid outputs to the JSONL sink a group at a time, completions in the store.
-      await sink.recover();
-      const deps: ResultProcessingDeps = {
-        store,
-        api: {} as BatchApi,
-        lifecycle: new RecordLifecycle({
-          store,
-          outputs: sink,
-          emit: () => undefined,
-          maxRetries: runnerSettings(config).maxRetries,
-          prompt: runnerSettings(config).prompt,
-        }),
-        validator,
-        settings: runnerSettings(config),
-        emit: () => undefined,
-        now: () => Date.now(),
-        observeUsage: () => undefined,
-        attempts: new AttemptEventFactory({ now: () => Date.now() }),
-        runId: null,
-      };
-      let applyMs = 0;
-      mark = cpuTotal;
-      // Chains run in order: position by position, as the runner does, each position in jobs.
-      for (let position = 0; ; position++) {
-        const ready = await store.listReady(records);
-        if (ready.length === 0) break;
-        for (let from = 0; from < ready.length; from += JOB_SIZE) {
-          const members = ready.slice(from, from + JOB_SIZE).map((record) => ({
-            recordId: record.id,
-            attempt: 0,
-            promptHash: 'h',
-            estimatedTokens: 100,
-          }));
-          const id = `bench-${position}-${from}`;
-          await store.createJobIntent({ id, model: config.model.name, kind: 'inline', members });
-          const job = await store.getJob(id);
-          if (!job) throw new Error(`job ${id} was not stored`);
-          const inlinedResponses = members.map((member) => ({
-            key: member.recordId,
-            response: modelResponse(member.recordId),
-          }));
-          applyMs += await timed(() =>
-            processSucceededJob(deps, job, { name: `batches/${id}`, state: 'succeeded', inlinedResponses }),
-          );
-        }
-      }
-      cpu = cpuSince(mark);
-      const applyCeiling = await timed(() => bareApply(bare, join(root, 'bare-out.jsonl'), records));
-      figures.push(
-        stage(
-          'applying results',
-          records,
-          applyMs,
-          applyCeiling,
-          'JSON.stringify + one write and fsync per 4096 + one UPDATE each',
-          cpu(),
-        ),
-      );
+      figures.push(await applyingStage({ store, sink, bare, config, validator, records, root }));
 
       // 4. Request building + JSONL writing: every record's request, its predecessor's output as context.
       const builder = new RecordRequestBuilder({
@@ -230,6 +174,112 @@ export async function measureStages(records: number): Promise<StageFigure[]> {
     return figures;
   } finally {
     await emulator.stop();
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+/** What the applying stage works on: the ingested store, its sink, and the bare loop's database. */
+interface ApplyingInputs {
+  store: SqliteStore;
+  sink: JsonlSink;
+  bare: Database.Database;
+  config: Awaited<ReturnType<typeof loadConfig>>;
+  validator: ReturnType<typeof createValidator>;
+  records: number;
+  root: string;
+}
+
+/**
+ * Applies a valid result to every record of the ingested store (outputs to the JSONL sink a group at
+ * a time, completions in the store), chains position by position in jobs as the runner does, then
+ * its bare loop.
+ */
+async function applyingStage(inputs: ApplyingInputs): Promise<StageFigure> {
+  const { store, sink, bare, config, validator, records, root } = inputs;
+  await sink.recover();
+  const deps: ResultProcessingDeps = {
+    store,
+    api: {} as BatchApi,
+    lifecycle: new RecordLifecycle({
+      store,
+      outputs: sink,
+      emit: () => undefined,
+      maxRetries: runnerSettings(config).maxRetries,
+      prompt: runnerSettings(config).prompt,
+    }),
+    validator,
+    settings: runnerSettings(config),
+    emit: () => undefined,
+    now: () => Date.now(),
+    observeUsage: () => undefined,
+    attempts: new AttemptEventFactory({ now: () => Date.now() }),
+    runId: null,
+  };
+  let applyMs = 0;
+  const mark = cpuTotal;
+  // Chains run in order: position by position, as the runner does, each position in jobs.
+  for (let position = 0; ; position++) {
+    const ready = await store.listReady(records);
+    if (ready.length === 0) break;
+    for (let from = 0; from < ready.length; from += JOB_SIZE) {
+      const members = ready.slice(from, from + JOB_SIZE).map((record) => ({
+        recordId: record.id,
+        attempt: 0,
+        promptHash: 'h',
+        estimatedTokens: 100,
+      }));
+      const id = `bench-${position}-${from}`;
+      await store.createJobIntent({ id, model: config.model.name, kind: 'inline', members });
+      const job = await store.getJob(id);
+      if (!job) throw new Error(`job ${id} was not stored`);
+      const inlinedResponses = members.map((member) => ({
+        key: member.recordId,
+        response: modelResponse(member.recordId),
+      }));
+      applyMs += await timed(() =>
+        processSucceededJob(deps, job, { name: `batches/${id}`, state: 'succeeded', inlinedResponses }),
+      );
+    }
+  }
+  const cpu = cpuSince(mark);
+  const applyCeiling = await timed(() => bareApply(bare, join(root, 'bare-out.jsonl'), records));
+  return stage(
+    'applying results',
+    records,
+    applyMs,
+    applyCeiling,
+    'JSON.stringify + one write and fsync per 4096 + one UPDATE each',
+    cpu(),
+  );
+}
+
+/**
+ * The applying stage alone (the source ingested first, untimed; no emulator): what
+ * `node --import tsx bench/scale/stages.ts applying <records>` prints, to compare one change A/B.
+ */
+export async function measureApplying(records: number): Promise<StageFigure> {
+  const root = await mkdtemp(join(tmpdir(), 'wb-bench-applying-'));
+  try {
+    const workload = await writeScaleWorkload(join(root, 'workload'), records);
+    const config = await loadConfig(workload.configPath, {});
+    const store = new SqliteStore({ path: join(root, 'state.db') });
+    const bare = openBareDatabase(join(root, 'bare.db'));
+    const sink = new JsonlSink({ root: join(root, 'out'), index: store });
+    try {
+      const { linked } = await store.syncRecords(() => openSource(config));
+      if (!linked) {
+        await store.linkChains();
+        await store.refreshReadiness();
+      }
+      await bareIngest(bare, join(root, 'workload', 'pages.jsonl'));
+      const validator = createValidator(config.model.response_schema);
+      return await applyingStage({ store, sink, bare, config, validator, records, root });
+    } finally {
+      await sink.close();
+      await store.close();
+      bare.close();
+    }
+  } finally {
     await rm(root, { recursive: true, force: true });
   }
 }
@@ -401,4 +451,9 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1
     ? (sorted[middle] as number)
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+if (process.argv[1] === import.meta.filename && process.argv[2] === 'applying') {
+  const figure = await measureApplying(Number(process.argv[3] ?? 20_000));
+  process.stdout.write(`${JSON.stringify({ ...figure, ratio: figure.ms / figure.ceilingMs })}\n`);
 }
