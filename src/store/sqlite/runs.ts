@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Lane } from '../../lanes/lane.js';
+import { redactNullable } from '../../secrets/redact.js';
 import type { RunOutcome, RunRow, RunTotals } from '../event-log.js';
 
 interface RunDbRow {
@@ -72,6 +73,11 @@ export function getRun(db: Database.Database, runId: number): RunRow | null {
   return row ? toRunRow(row) : null;
 }
 
+/**
+ * A run as every reader gets it (`runs`, `report`, the service, telemetry): its error redacted
+ * here, once, as well as before it was stored, because a row an older version wrote keeps the
+ * error as thrown, the API key in it, and the printers showed that stored text as it was.
+ */
 function toRunRow(row: RunDbRow): RunRow {
   return {
     id: row.id,
@@ -95,7 +101,7 @@ function toRunRow(row: RunDbRow): RunRow {
             ...(row.lane_reasons_json
               ? { laneReasons: JSON.parse(row.lane_reasons_json) as RunTotals['laneReasons'] }
               : {}),
-            error: row.error,
+            error: redactNullable(row.error),
           },
   };
 }
