@@ -96,48 +96,8 @@ export async function measureStages(records: number): Promise<StageFigure[]> {
       figures.push(await applyingStage({ store, sink, bare, config, validator, records, root }));
 
       // 4. Request building + JSONL writing: every record's request, its predecessor's output as context.
-      const builder = new RecordRequestBuilder({
-        prompt: await loadPrompt(config.prompt.dir, config.prompt.name, config.prompt.version),
-        outputs: sink,
-        extractContext: (output) => (output as { carry_over?: unknown }).carry_over ?? null,
-        generationConfig: config.model.generation_config,
-        responseJsonSchema: jsonSchemaForModel(config.model.response_schema),
-        tokenScale: () => 1,
-      });
       const inputPath = join(root, 'input.jsonl');
-      mark = cpuTotal;
-      const build = await timed(async () => {
-        const out = createWriteStream(inputPath);
-        for (let after: string | undefined; ;) {
-          const page = await store.listRecords({ limit: 1000, ...(after ? { afterId: after } : {}) });
-          // As a submission round does: the page's predecessor lines read together, then each request built.
-          builder.beginRound();
-          await builder.prefetchContexts(page);
-          for (const record of page) {
-            const built = await builder.build(record);
-            if (!out.write(`${built.line}\n`)) await once(out, 'drain');
-          }
-          builder.endRound();
-          after = page.at(-1)?.id;
-          if (page.length < 1000) break;
-        }
-        out.end();
-        await once(out, 'finish');
-      });
-      cpu = cpuSince(mark);
-      const buildCeiling = await timed(() =>
-        bareBuild(bare, join(root, 'bare-input.jsonl'), jsonSchemaForModel(config.model.response_schema)),
-      );
-      figures.push(
-        stage(
-          'request building + JSONL writing',
-          records,
-          build,
-          buildCeiling,
-          'SELECT in pages + string template + JSON.stringify + write',
-          cpu(),
-        ),
-      );
+      figures.push(await buildingStage({ store, sink, bare, config, root }, inputPath));
 
       // 5. Upload: that JSONL through the SDK's resumable upload to the emulator (in another process),
       // beside the same bytes sent over the same protocol by node:http alone. Both first send a
@@ -195,7 +155,27 @@ interface ApplyingInputs {
  * its bare loop.
  */
 async function applyingStage(inputs: ApplyingInputs): Promise<StageFigure> {
-  const { store, sink, bare, config, validator, records, root } = inputs;
+  const { bare, records, root } = inputs;
+  const mark = cpuTotal;
+  const applyMs = await applyEveryResult(inputs);
+  const cpu = cpuSince(mark);
+  const applyCeiling = await timed(() => bareApply(bare, join(root, 'bare-out.jsonl'), records));
+  return stage(
+    'applying results',
+    records,
+    applyMs,
+    applyCeiling,
+    'JSON.stringify + one write and fsync per 4096 + one UPDATE each',
+    cpu(),
+  );
+}
+
+/**
+ * Applies a valid result to every record of the ingested store, chains position by position in
+ * jobs as the runner does; returns the wall ms inside result processing (CPU in `cpuTotal`).
+ */
+async function applyEveryResult(inputs: ApplyingInputs): Promise<number> {
+  const { store, sink, config, validator, records } = inputs;
   await sink.recover();
   const deps: ResultProcessingDeps = {
     store,
@@ -216,8 +196,6 @@ async function applyingStage(inputs: ApplyingInputs): Promise<StageFigure> {
     runId: null,
   };
   let applyMs = 0;
-  const mark = cpuTotal;
-  // Chains run in order: position by position, as the runner does, each position in jobs.
   for (let position = 0; ; position++) {
     const ready = await store.listReady(records);
     if (ready.length === 0) break;
@@ -241,14 +219,57 @@ async function applyingStage(inputs: ApplyingInputs): Promise<StageFigure> {
       );
     }
   }
+  return applyMs;
+}
+
+/** What the building stage works on: a store whose records are done, their outputs in the sink. */
+type BuildingInputs = Pick<ApplyingInputs, 'store' | 'sink' | 'bare' | 'config' | 'root'>;
+
+/**
+ * Builds every record's request with its predecessor's output as context and writes the lines to
+ * `inputPath`, pages of 1,000 as a submission round reads them, then its bare loop.
+ */
+async function buildingStage(inputs: BuildingInputs, inputPath: string): Promise<StageFigure> {
+  const { store, sink, bare, config, root } = inputs;
+  const builder = new RecordRequestBuilder({
+    prompt: await loadPrompt(config.prompt.dir, config.prompt.name, config.prompt.version),
+    outputs: sink,
+    extractContext: (output) => (output as { carry_over?: unknown }).carry_over ?? null,
+    generationConfig: config.model.generation_config,
+    responseJsonSchema: jsonSchemaForModel(config.model.response_schema),
+    tokenScale: () => 1,
+  });
+  let records = 0;
+  const mark = cpuTotal;
+  const build = await timed(async () => {
+    const out = createWriteStream(inputPath);
+    for (let after: string | undefined; ;) {
+      const page = await store.listRecords({ limit: 1000, ...(after ? { afterId: after } : {}) });
+      // As a submission round does: the page's predecessor lines read together, then each request built.
+      builder.beginRound();
+      await builder.prefetchContexts(page);
+      for (const record of page) {
+        const built = await builder.build(record);
+        if (!out.write(`${built.line}\n`)) await once(out, 'drain');
+      }
+      builder.endRound();
+      records += page.length;
+      after = page.at(-1)?.id;
+      if (page.length < 1000) break;
+    }
+    out.end();
+    await once(out, 'finish');
+  });
   const cpu = cpuSince(mark);
-  const applyCeiling = await timed(() => bareApply(bare, join(root, 'bare-out.jsonl'), records));
+  const buildCeiling = await timed(() =>
+    bareBuild(bare, join(root, 'bare-input.jsonl'), jsonSchemaForModel(config.model.response_schema)),
+  );
   return stage(
-    'applying results',
+    'request building + JSONL writing',
     records,
-    applyMs,
-    applyCeiling,
-    'JSON.stringify + one write and fsync per 4096 + one UPDATE each',
+    build,
+    buildCeiling,
+    'SELECT in pages + string template + JSON.stringify + write',
     cpu(),
   );
 }
@@ -258,7 +279,38 @@ async function applyingStage(inputs: ApplyingInputs): Promise<StageFigure> {
  * `node --import tsx bench/scale/stages.ts applying <records>` prints, to compare one change A/B.
  */
 export async function measureApplying(records: number): Promise<StageFigure> {
-  const root = await mkdtemp(join(tmpdir(), 'wb-bench-applying-'));
+  return withIngestedStore('applying', records, (inputs) => applyingStage(inputs));
+}
+
+/**
+ * The building stage alone, `passes` times over the same finished store (the source ingested and
+ * every result applied first, untimed; no emulator): what `node --import tsx bench/scale/stages.ts
+ * building <records> [passes]` prints, a pass a line. Later passes run on warm code, as a long run's
+ * rounds do; the input file of the last pass is kept at `keepInput` when given (to compare its bytes).
+ */
+export async function measureBuilding(
+  records: number,
+  passes: number,
+  keepInput?: string,
+): Promise<StageFigure[]> {
+  return withIngestedStore('building', records, async (inputs) => {
+    await applyEveryResult(inputs);
+    const figures: StageFigure[] = [];
+    for (let pass = 0; pass < passes; pass++) {
+      const inputPath = keepInput ?? join(inputs.root, 'input.jsonl');
+      figures.push(await buildingStage(inputs, inputPath));
+    }
+    return figures;
+  });
+}
+
+/** Runs `work` on a fresh workload of `records` pages ingested into a store and the bare database, then removes it all. */
+async function withIngestedStore<T>(
+  name: string,
+  records: number,
+  work: (inputs: ApplyingInputs) => Promise<T>,
+): Promise<T> {
+  const root = await mkdtemp(join(tmpdir(), `wb-bench-${name}-`));
   try {
     const workload = await writeScaleWorkload(join(root, 'workload'), records);
     const config = await loadConfig(workload.configPath, {});
@@ -273,7 +325,7 @@ export async function measureApplying(records: number): Promise<StageFigure> {
       }
       await bareIngest(bare, join(root, 'workload', 'pages.jsonl'));
       const validator = createValidator(config.model.response_schema);
-      return await applyingStage({ store, sink, bare, config, validator, records, root });
+      return await work({ store, sink, bare, config, validator, records, root });
     } finally {
       await sink.close();
       await store.close();
@@ -456,4 +508,10 @@ function median(values: readonly number[]): number {
 if (process.argv[1] === import.meta.filename && process.argv[2] === 'applying') {
   const figure = await measureApplying(Number(process.argv[3] ?? 20_000));
   process.stdout.write(`${JSON.stringify({ ...figure, ratio: figure.ms / figure.ceilingMs })}\n`);
+}
+
+if (process.argv[1] === import.meta.filename && process.argv[2] === 'building') {
+  const passes = Number(process.argv[4] ?? 1);
+  for (const figure of await measureBuilding(Number(process.argv[3] ?? 20_000), passes, process.argv[5]))
+    process.stdout.write(`${JSON.stringify({ ...figure, ratio: figure.ms / figure.ceilingMs })}\n`);
 }
