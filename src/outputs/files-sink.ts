@@ -123,6 +123,11 @@ export class FilesSink implements OutputSink {
     for (const { id, location } of wanted) yield { id, location, document: await this.files.read(id) };
   }
 
+  async *readOutputs(wanted: readonly CommittedOutput[]): AsyncIterable<{ id: string; output: unknown }> {
+    for await (const { id, document } of this.readMany(wanted))
+      if (document) yield { id, output: document.output };
+  }
+
   documents(): AsyncIterable<OutputDocument> {
     return this.files.documents();
   }

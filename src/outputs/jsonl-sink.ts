@@ -129,8 +129,20 @@ export class JsonlSink implements OutputSink {
       if (location === null) yield { id, location, document: null };
       else located.push({ id, location });
     }
-    located.sort((a, b) => a.location.shard - b.location.shard || a.location.offset - b.location.offset);
-    yield* this.linesAt(located);
+    yield* this.linesAt(sortedByPlace(located), (id, location, text) => ({
+      id,
+      location,
+      document: this.parseLine(id, location, text),
+    }));
+  }
+
+  async *readOutputs(wanted: readonly CommittedOutput[]): AsyncIterable<{ id: string; output: unknown }> {
+    const located: Array<{ id: string; location: OutputLocation }> = [];
+    for (const { id, location } of wanted) if (location !== null) located.push({ id, location });
+    yield* this.linesAt(sortedByPlace(located), (id, location, text) => ({
+      id,
+      output: this.parseOutput(id, location, text),
+    }));
   }
 
   async *documents(): AsyncIterable<OutputDocument> {
@@ -244,13 +256,14 @@ export class JsonlSink implements OutputSink {
   /** A page of one shard's lines (`shardOutputs`: in offset order, each with its location). */
   private async *pageDocuments(page: CommittedOutput[]): AsyncGenerator<OutputDocument> {
     const located = page.map(({ id, location }) => ({ id, location: location as OutputLocation }));
-    for (const { document } of this.linesAt(located)) yield document;
+    yield* this.linesAt(located, (id, location, text) => this.parseLine(id, location, text));
   }
 
-  /** The documents of lines sorted by shard and offset, nearby ones read together (READ_SPAN_BYTES). */
-  private *linesAt(
+  /** Lines sorted by shard and offset, each read by `parse`, nearby ones read together (READ_SPAN_BYTES). */
+  private *linesAt<T>(
     sorted: ReadonlyArray<{ id: string; location: OutputLocation }>,
-  ): Generator<{ id: string; location: OutputLocation; document: OutputDocument }> {
+    parse: (id: string, location: OutputLocation, text: string) => T,
+  ): Generator<T> {
     let start = 0;
     while (start < sorted.length) {
       const first = (sorted[start] as { location: OutputLocation }).location;
@@ -267,14 +280,30 @@ export class JsonlSink implements OutputSink {
       for (let index = start; index < end; index++) {
         const { id, location } = sorted[index] as { id: string; location: OutputLocation };
         const from = location.offset - first.offset;
-        yield {
-          id,
-          location,
-          document: this.parseLine(id, location, block.toString('utf8', from, from + location.length)),
-        };
+        yield parse(id, location, block.toString('utf8', from, from + location.length));
       }
       start = end;
     }
+  }
+
+  /**
+   * The output of the line of `id`, its metadata left unparsed (most of the line: three hashes, the
+   * prompt, the job, the usage), when the line is as writeGroup writes it: `{"id":…,"output":…,"meta":…}`.
+   * The slice before the last `,"meta":` is then exactly the output: that text cannot occur inside a
+   * string, and a cut inside the output would leave a bracket open, which JSON.parse refuses. Any
+   * other line is parsed whole, which names what is wrong with it.
+   */
+  private parseOutput(id: string, location: OutputLocation, text: string): unknown {
+    const head = `{"id":${JSON.stringify(id)},"output":`;
+    const meta = text.lastIndexOf(',"meta":');
+    if (meta > head.length && text.startsWith(head) && text.endsWith('}')) {
+      try {
+        return JSON.parse(text.slice(head.length, meta));
+      } catch {
+        // Not the shape writeGroup writes: read whole below.
+      }
+    }
+    return this.parseLine(id, location, text).output;
   }
 
   private parseLine(id: string, location: OutputLocation, text: string): OutputDocument {
@@ -325,6 +354,11 @@ export class JsonlSink implements OutputSink {
     const numbers = (await readdir(this.root)).map(shardNumber).filter((n): n is number => n !== null);
     return numbers.sort((a, b) => a - b);
   }
+}
+
+/** Lines in the order a shard holds them: by shard, then offset. */
+function sortedByPlace<T extends { location: OutputLocation }>(located: T[]): T[] {
+  return located.sort((a, b) => a.location.shard - b.location.shard || a.location.offset - b.location.offset);
 }
 
 /** The id of a shard line's document, or null when the line is not one (not JSON, no string id). */

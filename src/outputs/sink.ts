@@ -120,6 +120,13 @@ export interface OutputSink {
   readMany(
     wanted: readonly CommittedOutput[],
   ): AsyncIterable<CommittedOutput & { document: OutputDocument | null }>;
+  /**
+   * The outputs alone of many done records, as `readMany` reads them (what a successor's context is
+   * taken from); a record without a document is left out, and a line not its record's throws, as
+   * `read`. A sink may leave the rest of a document unread: JSONL parses only the output of a line it
+   * wrote, not its metadata (most of the line), which made a round's context reads a third cheaper.
+   */
+  readOutputs(wanted: readonly CommittedOutput[]): AsyncIterable<{ id: string; output: unknown }>;
   /** Every committed document, streamed (files: in folder order; JSONL: in shard order). */
   documents(): AsyncIterable<OutputDocument>;
   /** Brings outside-facing metadata (the JSONL manifest) up to date with the store. */

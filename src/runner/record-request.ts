@@ -93,9 +93,9 @@ export interface RecordRequestBuilderOptions {
   prompt: PromptTemplate;
   /**
    * Where the predecessors' outputs are read from (a JSONL sink by the location the store keeps);
-   * with `readMany`, a round's predecessors are read together (see `prefetchContexts`).
+   * with `readOutputs`, a round's predecessors are read together (see `prefetchContexts`).
    */
-  outputs: Pick<OutputSink, 'read'> & Partial<Pick<OutputSink, 'readMany'>>;
+  outputs: Pick<OutputSink, 'read'> & Partial<Pick<OutputSink, 'readOutputs'>>;
   /** Picks the part of the predecessor's output that the prompt receives as `context`. */
   extractContext: (predecessorOutput: unknown) => unknown;
   generationConfig: Record<string, unknown>;
@@ -199,8 +199,8 @@ export class RecordRequestBuilder {
    */
   async prefetchContexts(records: readonly StoredRecord[]): Promise<void> {
     const cache = this.roundContexts;
-    const readMany = this.options.outputs.readMany?.bind(this.options.outputs);
-    if (!cache || !readMany) return;
+    const readOutputs = this.options.outputs.readOutputs?.bind(this.options.outputs);
+    if (!cache || !readOutputs) return;
     const wanted = new Map<string, CommittedOutput>();
     let bytes = 0;
     for (const { predecessorId, predecessorOutput } of records) {
@@ -212,9 +212,10 @@ export class RecordRequestBuilder {
     }
     if (wanted.size < 2) return;
     try {
-      for await (const { id, document } of readMany([...wanted.values()])) {
+      // Outputs alone: the context is taken from the output, and a document's metadata is most of its line.
+      for await (const { id, output } of readOutputs([...wanted.values()])) {
         if (cache !== this.roundContexts) return;
-        if (document) cache.set(id, this.options.extractContext(document.output));
+        cache.set(id, this.options.extractContext(output));
       }
     } catch {
       // Left to the build of the record that needs it, which names it (ShardCorruptError, missing context).

@@ -6,6 +6,7 @@ import {
   rmSync,
   statSync,
   truncateSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,6 +142,57 @@ describe('JsonlSink over the SQLite store', () => {
     await expect(async () => {
       for await (const entry of sink.readMany(swapped)) expect(entry).toBeUndefined();
     }).rejects.toThrow(ShardCorruptError);
+    await sink.close();
+  });
+
+  it('reads the outputs alone as readMany reads the documents, whatever the output holds; a line in another shape is read whole, a damaged one throws', async () => {
+    const sink = new JsonlSink({ root, index: store });
+    await sink.recover();
+    // Outputs that hold what the metadata starts with, quotes and a null: each must come back as written.
+    const outputs: unknown[] = [
+      { meta: { a: 1 }, note: ',"meta":{"x":1}}' },
+      ',"meta":',
+      null,
+      [{ meta: null }],
+      'plain',
+    ];
+    const ids = IDS.slice(0, outputs.length);
+    const documents = ids.map((id, index) => ({ ...documentFor(id), output: outputs[index] }));
+    const written = await sink.writeGroup(documents);
+    await store.completeRecords(
+      ids.map((recordId, index) => ({
+        recordId,
+        jobId: 'job1',
+        inputTokens: 10,
+        outputTokens: 5,
+        location: written.locations[index] ?? null,
+      })),
+      written.commit,
+    );
+    const wanted = ids.map((id, index) => ({ id, location: written.locations[index] ?? null }));
+    const readAll = async (asked: typeof wanted) => {
+      const read = new Map<string, unknown>();
+      for await (const { id, output } of sink.readOutputs(asked)) read.set(id, output);
+      return read;
+    };
+    const expected = new Map(ids.map((id, index) => [id, outputs[index]]));
+    expect(await readAll([...wanted, { id: 'never-done', location: null }])).toEqual(expected);
+
+    // The same lines with their keys in another order (same lengths): read whole, the same outputs.
+    const path = join(root, 'part-000001.jsonl');
+    const reordered = readFileSync(path, 'utf8')
+      .split('\n')
+      .map((line) => {
+        if (line === '') return line;
+        const { id, output, meta } = JSON.parse(line) as OutputDocument;
+        return JSON.stringify({ meta, id, output });
+      });
+    writeFileSync(path, reordered.join('\n'));
+    expect(await readAll(wanted)).toEqual(expected);
+
+    // Another record's line at the location asked: not the document asked for.
+    const swapped = [{ id: ids[0] as string, location: written.locations[1] ?? null }];
+    await expect(readAll(swapped)).rejects.toThrow(ShardCorruptError);
     await sink.close();
   });
 

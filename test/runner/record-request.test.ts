@@ -134,7 +134,7 @@ describe('RecordRequestBuilder round contexts', () => {
 describe('RecordRequestBuilder prefetch of a round’s contexts', () => {
   let dir: string;
   const summaries = new Map<string, string>();
-  /** What the builder asked the outputs for: single reads, and each readMany's ids. */
+  /** What the builder asked the outputs for: single reads, and each readOutputs' ids. */
   let reads: string[];
   let batches: string[][];
   let failReadMany: boolean;
@@ -148,10 +148,13 @@ describe('RecordRequestBuilder prefetch of a round’s contexts', () => {
       reads.push(id);
       return documentOf(id);
     },
-    async *readMany(wanted: readonly CommittedOutput[]) {
+    async *readOutputs(wanted: readonly CommittedOutput[]) {
       batches.push(wanted.map((entry) => entry.id));
       if (failReadMany) throw new Error('a damaged line');
-      for (const entry of wanted) yield { ...entry, document: documentOf(entry.id) };
+      for (const entry of wanted) {
+        const document = documentOf(entry.id);
+        if (document) yield { id: entry.id, output: document.output };
+      }
     },
   };
   /** Page `position` of book b, its predecessor's line `length` bytes long. */
@@ -186,7 +189,7 @@ describe('RecordRequestBuilder prefetch of a round’s contexts', () => {
 
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('reads the predecessors of a round in one readMany, then builds each request as a build alone does', async () => {
+  it('reads the predecessors of a round in one readOutputs, then builds each request as a build alone does', async () => {
     const records = [2, 3, 4, 5, 6].map((position) => located(position));
     const builder = await builderFor();
     const alone: string[] = [];
