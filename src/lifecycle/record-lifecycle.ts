@@ -1,9 +1,11 @@
 import type { SyncLane } from '../lanes/lane.js';
-import type { OutputDocument, OutputSink } from '../outputs/index.js';
+import type { GroupWrite, OutputDocument, OutputSink } from '../outputs/index.js';
 import type { RunnerEvent } from '../runner/events.js';
 import type { InferenceEvent } from '../store/event-log.js';
 import type { ClaimedRecord, FailureOutcome, RecordSuccess, WorkloadStore } from '../store/store.js';
+import { unsettledEvent } from '../telemetry/attempt-event.js';
 import { flightKeys, type Flight } from './flight.js';
+import { LOCAL_ERROR_CAUSE, localFailureMessage } from './local-failure.js';
 
 /** The part of the store the lifecycle changes: claims, completions and failures, nothing else. */
 export type LifecycleStore = Pick<
@@ -32,7 +34,13 @@ export interface SettledSuccess {
   /** The output document (see `outputDocument`). */
   document: OutputDocument;
   usage: { inputTokens: number; outputTokens: number };
-  /** The attempt's event: logged in the same transaction that marks the record done, or not at all. */
+  /** The record's attempt this output settles, and its rendered prompt's hash: filed with a failure to write it. */
+  attempt: number;
+  promptHash: string | null;
+  /**
+   * The attempt's event: logged in the same transaction that marks the record done, or, when the
+   * output cannot be written, with the failure, its output kept for the retry (see settleAlone).
+   */
   event?: InferenceEvent;
 }
 
@@ -59,6 +67,14 @@ export interface SettledFailure {
  * business) → settle each outcome. A success is written through the output sink first and then,
  * in one store transaction, marked done, its successor unblocked and its attempt event logged; a
  * failure is retried or dead-lettered by its cause, its event logged in the same transaction.
+ *
+ * An output that cannot be written (a file where its folder should be, a full disk) fails its record
+ * alone: a group whose write fails is written again output by output, the ones written are done and
+ * each one that still fails counts a failed attempt of cause `local_error` (retried, dead-lettered
+ * past max_retries), its answer kept in its event so the retry applies it without buying it again.
+ * The group's failure used to reach the lane with the group already dropped: the other answers in
+ * it were lost with their records left in flight, and a batch job whose output could not be written
+ * failed the run at every start, its good records never written.
  *
  * Crash safety: a record is never marked done before its output is durable (a crash in between
  * leaves it in flight, its output is applied again, a file replaces itself and an uncommitted shard
@@ -112,38 +128,41 @@ export class RecordLifecycle {
 
   /** Settles a failed attempt: retried (back to ready) or dead-lettered; 'stale' if the flight no longer owns the record. */
   fail(failure: SettledFailure): Promise<FailureOutcome> {
-    return this.serially(async () => {
-      const { recordId, flight, cause, message, raw } = failure;
-      const keys = flightKeys(flight);
-      const outcome = await this.deps.store.failRecord(
-        {
-          recordId,
-          ...keys,
-          attempt: failure.attempt,
-          cause,
-          message,
-          raw,
-          promptName: this.deps.prompt.name,
-          promptVersion: this.deps.prompt.version,
-          promptHash: failure.promptHash,
-          ...(failure.event ? { event: failure.event } : {}),
-          ...(failure.expiry ? { expiry: true } : {}),
-        },
-        this.deps.maxRetries,
-        failure.retryable,
-      );
-      this.deps.emit({
-        type: 'record-failed',
+    return this.serially(() => this.settleFailure(failure));
+  }
+
+  /** Files a failure and reports it (see `fail`); runs inside a serial step. */
+  private async settleFailure(failure: SettledFailure): Promise<FailureOutcome> {
+    const { recordId, flight, cause, message, raw } = failure;
+    const keys = flightKeys(flight);
+    const outcome = await this.deps.store.failRecord(
+      {
         recordId,
         ...keys,
-        ...(flight ? { lane: flight.lane } : {}),
+        attempt: failure.attempt,
         cause,
         message,
-        outcome,
-        ...(outcome === 'stale' || !failure.event ? {} : { event: { ...failure.event, type: outcome } }),
-      });
-      return outcome;
+        raw,
+        promptName: this.deps.prompt.name,
+        promptVersion: this.deps.prompt.version,
+        promptHash: failure.promptHash,
+        ...(failure.event ? { event: failure.event } : {}),
+        ...(failure.expiry ? { expiry: true } : {}),
+      },
+      this.deps.maxRetries,
+      failure.retryable,
+    );
+    this.deps.emit({
+      type: 'record-failed',
+      recordId,
+      ...keys,
+      ...(flight ? { lane: flight.lane } : {}),
+      cause,
+      message,
+      outcome,
+      ...(outcome === 'stale' || !failure.event ? {} : { event: { ...failure.event, type: outcome } }),
     });
+    return outcome;
   }
 
   /**
@@ -193,7 +212,43 @@ export class RecordLifecycle {
     const group = this.pending;
     this.pending = [];
     // Durable first: a record is never done in the store without its output in the sink.
-    const written = await this.deps.outputs.writeGroup(group.map((entry) => entry.document));
+    let written: GroupWrite;
+    try {
+      written = await this.deps.outputs.writeGroup(group.map((entry) => entry.document));
+    } catch {
+      // One output that cannot be written must not take the others with it: each goes on its own.
+      for (const entry of group) await this.settleAlone(entry);
+      return;
+    }
+    await this.complete(group, written);
+  }
+
+  /** Writes one output and marks it done; an output that cannot be written fails its record (local_error). */
+  private async settleAlone(entry: SettledSuccess): Promise<void> {
+    let written: GroupWrite;
+    try {
+      written = await this.deps.outputs.writeGroup([entry.document]);
+    } catch (error) {
+      const message = localFailureMessage(entry.flight.lane, entry.recordId, 'settle', error);
+      const failure = { cause: LOCAL_ERROR_CAUSE, message, error };
+      await this.settleFailure({
+        recordId: entry.recordId,
+        flight: entry.flight,
+        attempt: entry.attempt,
+        cause: LOCAL_ERROR_CAUSE,
+        message,
+        raw: null,
+        retryable: true,
+        promptHash: entry.promptHash,
+        ...(entry.event ? { event: unsettledEvent(entry.event, failure) } : {}),
+      });
+      return;
+    }
+    await this.complete([entry], written);
+  }
+
+  /** Marks written outputs done in one transaction (successors unblocked, events logged) and reports them. */
+  private async complete(group: readonly SettledSuccess[], written: GroupWrite): Promise<void> {
     const successes: RecordSuccess[] = group.map((entry, index) => ({
       recordId: entry.recordId,
       ...flightKeys(entry.flight),

@@ -149,6 +149,26 @@ export class AttemptEventFactory {
   }
 }
 
+/**
+ * The event of an attempt whose valid answer wavebatch could not settle (its output could not be
+ * written): the success's event as a failure of `cause`, its output, tokens and cost kept, so the
+ * retry applies the answer (keptAnswer) rather than buying it again. The store sets its outcome.
+ */
+export function unsettledEvent(
+  event: InferenceEvent,
+  failure: { cause: string; message: string; error: unknown },
+): InferenceEvent {
+  const stack = failure.error instanceof Error ? (failure.error.stack ?? null) : null;
+  return {
+    ...event,
+    type: 'retry',
+    cause: failure.cause,
+    message: redact(failure.message),
+    raw: null,
+    stack: stack === null ? null : redact(stack),
+  };
+}
+
 /** An epoch time as ISO text, the last one remembered: a batch job's records share their times. */
 class IsoTimeText {
   private ms: number | null = null;

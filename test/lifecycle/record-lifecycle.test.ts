@@ -64,6 +64,8 @@ describe('the record lifecycle (real SQLite store, real JSONL sink)', () => {
         completedAt: 0,
       }),
       usage,
+      attempt: record.attempts,
+      promptHash: 'h',
       event: attempts.create({
         runId: null,
         lane: record.lane,
@@ -105,9 +107,10 @@ describe('the record lifecycle (real SQLite store, real JSONL sink)', () => {
     expect((await store.listEvents({ recordId: first.id })).map((e) => e.type)).toEqual(['done']);
   });
 
-  it('never marks a record done when its output could not be written', async () => {
+  it('never marks a record done when its output could not be written: it fails alone (local_error), its answer kept', async () => {
     const [record] = await lifecycle.claim('standard', 1, 's2');
     if (!record) throw new Error('nothing claimed');
+    const reported: SettlementEvent[] = [];
     const broken = new RecordLifecycle({
       store,
       outputs: {
@@ -115,19 +118,22 @@ describe('the record lifecycle (real SQLite store, real JSONL sink)', () => {
         writeGroup: () => Promise.reject(new Error('disk full')),
         checkpoint: () => Promise.resolve(),
       },
-      emit: () => undefined,
+      emit: (event) => reported.push(event),
       maxRetries: 1,
       prompt: { name: 'p', version: 'v1' },
     });
-    await expect(broken.succeed(success(record, 'lost'))).rejects.toThrow('disk full');
-    expect(await store.getRecord(record.id)).toMatchObject({
-      status: 'in_flight',
-      requestId: record.requestId,
-    });
-    // The queue is not poisoned: the next settle goes through.
-    await lifecycle.succeed(success(record, 'kept'));
-    await lifecycle.flush();
-    expect((await store.getRecord(record.id))?.status).toBe('done');
+    await broken.succeed(success(record, 'lost'));
+    expect(await store.getRecord(record.id)).toMatchObject({ status: 'ready', attempts: 1 });
+    const [failure] = await store.listFailures();
+    expect(failure).toMatchObject({ recordId: record.id, cause: 'local_error', final: false });
+    expect(failure?.message).toContain(
+      `The standard request for ${record.id} failed in wavebatch (stage settle:`,
+    );
+    expect(failure?.message).toContain('disk full');
+    // The answer stays in the log with the failure, so the retry can apply it rather than buy it.
+    const [event] = await store.listEvents({ recordId: record.id });
+    expect(event).toMatchObject({ type: 'retry', cause: 'local_error', output: { text: 'lost' } });
+    expect(reported.map((e) => [e.type, e.recordId])).toEqual([['record-failed', record.id]]);
   });
 
   it('retries a failed attempt by its cause, dead-letters past max_retries, and ignores an old flight', async () => {

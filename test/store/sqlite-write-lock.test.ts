@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isPassingLocalFailure } from '../../src/lanes/sync/local-failure.js';
+import { isPassingLocalFailure } from '../../src/lifecycle/local-failure.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { WorkloadRecord } from '../../src/workload/record.js';
 

@@ -2,8 +2,8 @@ import type { OutputValidator } from '../../results/index.js';
 import type { RecordRequestBuilder } from '../../runner/record-request.js';
 import type { StoredRecord, WorkloadStore } from '../../store/store.js';
 import { SYNC_LANES, type Lane, type SyncLane } from '../lane.js';
-import { keptAnswer } from '../sync/kept-answer.js';
-import { LOCAL_ERROR_CAUSE } from '../sync/local-failure.js';
+import { keptAnswer } from '../../lifecycle/kept-answer.js';
+import { LOCAL_ERROR_CAUSE } from '../../lifecycle/local-failure.js';
 
 /** What taking the records with a kept answer out of a batch round needs. */
 export interface KeptAnswerDeps {

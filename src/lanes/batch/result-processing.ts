@@ -292,6 +292,8 @@ async function applyResult(
       completedAt: deps.now(),
     }),
     usage,
+    attempt: member.attempt,
+    promptHash: member.promptHash,
     event: attemptEvent(deps, job, remote, member, record, request, {
       usage,
       finishReason: outcome.finishReason,

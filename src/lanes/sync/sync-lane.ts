@@ -26,13 +26,13 @@ import type { ClaimedRecord, WorkloadStore } from '../../store/store.js';
 import type { AttemptEventFactory, BilledRequest } from '../../telemetry/attempt-event.js';
 import { SYNC_LANES, type SyncLane } from '../lane.js';
 import type { BilledAttempt, ResentTry, SyncExecutor, SyncOutcome } from './sync-executor.js';
-import { keptAnswer, type KeptAnswer } from './kept-answer.js';
+import { keptAnswer, type KeptAnswer } from '../../lifecycle/kept-answer.js';
 import {
   isPassingLocalFailure,
   LOCAL_ERROR_CAUSE,
   localFailureMessage,
   type ServeStage,
-} from './local-failure.js';
+} from '../../lifecycle/local-failure.js';
 import { stopGraceMs, type InFlightStop } from './stop-grace.js';
 
 /** How long a lane rests after a request failed on the API's side through all its retries. */
@@ -624,6 +624,8 @@ export class SyncLaneDriver {
         completedAt: billed.finishedAt ?? clock.now(),
       }),
       usage,
+      attempt: record.attempts,
+      promptHash: built.promptHash,
       event: this.event(record, flight, built, { ...billed, finishReason, output }),
     });
     // Answers trickle in one by one: each is settled now, so its successor can be sent at once.

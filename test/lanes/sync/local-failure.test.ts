@@ -26,9 +26,9 @@ describe('a synchronous record whose answer can never be settled', () => {
     const workload = writeCatalogWorkload({
       books: 2,
       pages: 1,
-      // One request at a time: two answers queued in one output group would fail together (the
-      // lifecycle drops a group whose write failed), and this test is about one record's failure.
-      execution: { mode: 'realtime', max_retries: maxRetries, poll_interval: '30s', sync_concurrency: 1 },
+      // Requests in parallel: an answer queued in the failing record's output group is written on its
+      // own (the lifecycle dropped the whole group, its record left in flight).
+      execution: { mode: 'realtime', max_retries: maxRetries, poll_interval: '30s' },
     });
     root = workload.root;
     const [[good], [doomed]] = workload.chains as [[string], [string]];

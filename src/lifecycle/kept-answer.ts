@@ -1,5 +1,5 @@
-import type { OutputValidator } from '../../results/index.js';
-import type { StoredEvent } from '../../store/event-log.js';
+import type { OutputValidator } from '../results/index.js';
+import type { StoredEvent } from '../store/event-log.js';
 import { LOCAL_ERROR_CAUSE } from './local-failure.js';
 
 /** A valid answer Google billed that wavebatch could not settle (e.g. its output could not be written). */

@@ -1,11 +1,12 @@
-import { describeError } from '../../gemini/errors.js';
-import { StoreError } from '../../store/errors.js';
-import type { SyncLane } from '../lane.js';
+import { describeError } from '../gemini/errors.js';
+import { StoreError } from '../store/errors.js';
+import type { Lane } from '../lanes/lane.js';
 
 /**
- * Where a synchronous request was when wavebatch itself failed (not the API, not the answer):
- * `build` turning the record into a request, `send` preparing or sending it, `settle` applying the
- * answer (classifying it, writing its output, marking the record done in the store).
+ * Where a request was when wavebatch itself failed (not the API, not the answer): `build` turning
+ * the record into a request, `send` preparing or sending it, `settle` applying the answer
+ * (classifying it, writing its output, marking the record done in the store). A batch record fails
+ * locally only at `settle` (its output could not be written, see RecordLifecycle).
  */
 export type ServeStage = 'build' | 'send' | 'settle';
 
@@ -28,11 +29,6 @@ export function isPassingLocalFailure(error: unknown): boolean {
 }
 
 /** The failure's message: the lane, the record, the stage and the error (cut to 4 kB). */
-export function localFailureMessage(
-  lane: SyncLane,
-  recordId: string,
-  stage: ServeStage,
-  error: unknown,
-): string {
+export function localFailureMessage(lane: Lane, recordId: string, stage: ServeStage, error: unknown): string {
   return `The ${lane} request for ${recordId} failed in wavebatch (stage ${stage}: ${STAGE_TEXT[stage]}): ${describeError(error)}`;
 }

@@ -1,0 +1,100 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ExitCode, runExitCode } from '../../../src/cli/exit-codes.js';
+import { shardFileName } from '../../../src/outputs/index.js';
+import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { billsPerRecord } from '../../fixtures/catalog-ledger.js';
+import { OUTPUT_SINKS, writeCatalogWorkload, type OutputSinkName } from '../../fixtures/catalog-workload.js';
+import { runOnEmulatorClock } from '../../fixtures/session.js';
+import { emulatorSandbox } from '../../emulator/harness.js';
+
+const TIME_SCALE = 3_600;
+
+/**
+ * Breaks where `doomed`'s output goes with a file or folder in its place: with the files sink a file
+ * named like school2's folder (out/ST/school2), before the run; with the JSONL sink, whose records
+ * all share one shard, a folder named like the first shard, once the sink has opened (at start it
+ * would refuse the folder), so every output of the job fails to be written.
+ */
+function breakOutputs(sink: OutputSinkName, root: string): { before: () => void; fix: () => void } {
+  if (sink === 'files') {
+    const file = join(root, 'out', 'ST', 'school2');
+    return {
+      before: () => {
+        mkdirSync(join(root, 'out', 'ST'), { recursive: true });
+        writeFileSync(file, 'not a folder\n');
+      },
+      fix: () => rmSync(file),
+    };
+  }
+  const folder = join(root, 'out', shardFileName(1));
+  return {
+    before: () => mkdirSync(folder, { recursive: true }),
+    fix: () => rmSync(folder, { recursive: true }),
+  };
+}
+
+// A batch job whose output could not be written (ENOTDIR) failed the run with a bare error, and every
+// later run the same way: the job stayed `succeeded`, its good records were never written, and past
+// the results file's 48 h its records were sent and billed again. The output group's other answers
+// were dropped with it, their records left in flight.
+describe.each(OUTPUT_SINKS)('a batch result whose output cannot be written (%s sink)', (sink) => {
+  const sandbox = emulatorSandbox();
+  let root = '';
+  afterEach(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('fails that record alone (local_error, the stage and the error), writes the others, applies the job and ends the run', async () => {
+    const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, seed: 5 });
+    const workload = writeCatalogWorkload({
+      books: 3,
+      pages: 1,
+      sink,
+      execution: { mode: 'batch', max_retries: 0, poll_interval: '30s' },
+    });
+    root = workload.root;
+    const [[first], [doomed], [third]] = workload.chains as [[string], [string], [string]];
+    const broken = breakOutputs(sink, root);
+    if (sink === 'files') broken.before();
+
+    const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
+      signal: AbortSignal.timeout(30_000),
+      // The JSONL sink checks its folder at start: it is broken once the job is in Google's hands.
+      onEvent: (event) => {
+        if (event.type === 'job-submitted' && sink === 'jsonl') broken.before();
+      },
+    });
+
+    // The run ends, honestly: the record whose output could not be written is a dead letter.
+    expect(summary.finished).toBe(true);
+    expect(runExitCode(summary, null)).toBe(ExitCode.DeadLetters);
+    const unwritten = sink === 'files' ? [doomed] : [first, doomed, third];
+    expect(summary.counts).toMatchObject({ done: 3 - unwritten.length, dead: unwritten.length, total: 3 });
+    expect(events.filter((event) => event.type === 'job-processed')).toHaveLength(1);
+
+    const store = new SqliteStore({ path: join(root, 'state', 'state.db') });
+    const failures = await store.listFailures();
+    const jobs = await store.listJobs();
+    const kept = await store.listEvents({ recordId: doomed, kind: 'attempt' });
+    await store.close();
+    expect(jobs.map((job) => job.state)).toEqual(['processed']);
+    expect(failures.map((failure) => [failure.recordId, failure.cause, failure.final]).sort()).toEqual(
+      unwritten.map((id) => [id, 'local_error', true]),
+    );
+    const message = failures.find((failure) => failure.recordId === doomed)?.message ?? '';
+    expect(message).toContain(`The batch request for ${doomed} failed in wavebatch (stage settle:`);
+    expect(message).toContain(sink === 'files' ? 'ENOTDIR' : 'EISDIR');
+    // Its answer is in the inference log with the failure, for a retry to apply.
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toMatchObject({ type: 'dead', cause: 'local_error', requests: 1 });
+    expect(kept[0]?.output).toMatchObject({ courses: expect.any(Array) });
+
+    // The outside observer: each record was billed once, by its batch request.
+    const bills = billsPerRecord(emulator.ledger.entries());
+    expect([...bills.values()]).toEqual([1, 1, 1]);
+    expect(bills.get(doomed)).toBe(1);
+  }, 60_000);
+});
