@@ -31,6 +31,11 @@ export interface RecordLifecycleDeps {
 export interface SettledSuccess {
   recordId: string;
   flight: Flight;
+  /**
+   * The record is ready, in no flight: `flight` is the one that bought the answer, kept from an
+   * earlier attempt that could not settle it (see keptAnswer), applied now without sending it again.
+   */
+  fromReady?: boolean;
   /** The output document (see `outputDocument`). */
   document: OutputDocument;
   usage: { inputTokens: number; outputTokens: number };
@@ -233,7 +238,7 @@ export class RecordLifecycle {
       const failure = { cause: LOCAL_ERROR_CAUSE, message, error };
       await this.settleFailure({
         recordId: entry.recordId,
-        flight: entry.flight,
+        flight: entry.fromReady ? null : entry.flight,
         attempt: entry.attempt,
         cause: LOCAL_ERROR_CAUSE,
         message,
@@ -251,7 +256,7 @@ export class RecordLifecycle {
   private async complete(group: readonly SettledSuccess[], written: GroupWrite): Promise<void> {
     const successes: RecordSuccess[] = group.map((entry, index) => ({
       recordId: entry.recordId,
-      ...flightKeys(entry.flight),
+      ...(entry.fromReady ? { ...flightKeys(null), ready: true } : flightKeys(entry.flight)),
       location: written.locations[index] ?? null,
       inputTokens: entry.usage.inputTokens,
       outputTokens: entry.usage.outputTokens,

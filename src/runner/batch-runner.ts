@@ -9,6 +9,7 @@ import { RecordLifecycle } from '../lifecycle/index.js';
 import type { StalenessDeps } from '../outputs/staleness.js';
 import { redactEvent, type RunnerEvent, type RunnerEventListener } from './events.js';
 import { serviceActiveJobs } from '../lanes/batch/job-service.js';
+import { applyKeptBatchAnswers, type KeptBatchAnswerDeps } from '../lanes/batch/kept-batch-answer.js';
 import { InputFileSweep } from '../lanes/batch/input-file-sweep.js';
 import { submitReadyRecords, type SubmissionDeps } from '../lanes/batch/job-submission.js';
 import type { RecordRequestBuilder } from './record-request.js';
@@ -408,9 +409,19 @@ export class BatchRunner {
       emit: this.emit,
       runId: this.runId,
       // Applied as their synchronous retry would apply them: a job would buy them again.
-      keptAnswers: { validator: this.options.validator, apply: (lane, ids) => this.sync.send(lane, ids) },
+      keptAnswers: {
+        validator: this.options.validator,
+        apply: (lane, ids) => this.sync.send(lane, ids),
+        applyBatch: (answers) => applyKeptBatchAnswers(this.keptBatchAnswerDeps(), answers),
+      },
       ...(random ? { random } : {}),
     };
+  }
+
+  private keptBatchAnswerDeps(): KeptBatchAnswerDeps {
+    const { requests, settings, clock } = this.options;
+    const { lifecycle, attempts, runId } = this;
+    return { requests, settings, lifecycle, attempts, runId, now: () => clock.now() };
   }
 
   private reconcilerDeps(): ReconcilerDeps {

@@ -147,6 +147,11 @@ export interface RecordSuccess {
   jobId: string | null;
   /** The synchronous request it came from (see `claimReady`). */
   requestId?: string | null;
+  /**
+   * A ready record (in no flight) completed by the answer an earlier attempt bought and could not
+   * settle (see keptAnswer): applied only while the record is still ready; `jobId` and `requestId` null.
+   */
+  ready?: boolean;
   /** Where its line is, when the output sink is JSONL shards. */
   location?: OutputLocation | null;
   inputTokens: number;

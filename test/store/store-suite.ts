@@ -660,6 +660,32 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       expect(await store.unusedInputFiles(10)).toEqual([]);
     });
 
+    it('completes a ready record with a kept answer only while it is still ready, and unblocks its successor', async () => {
+      const kept = (recordId: string) => ({
+        recordId,
+        jobId: null,
+        ready: true,
+        inputTokens: 5,
+        outputTokens: 7,
+      });
+      await store.createJobIntent({
+        id: 'job1',
+        model: 'm',
+        kind: 'file',
+        members: [{ recordId: 'b/p1', attempt: 0, promptHash: 'h', estimatedTokens: 10 }],
+      });
+      // a/p1 is ready; b/p1 is in flight (a job has it); a/p2 is blocked.
+      expect(await store.completeRecords([kept('a/p1'), kept('b/p1'), kept('a/p2')])).toBe(1);
+      expect((await store.getRecord('a/p1'))?.status).toBe('done');
+      expect((await store.getRecord('b/p1'))?.status).toBe('in_flight');
+      expect((await store.getRecord('a/p2'))?.status).toBe('ready');
+      // A ready record in neither a job nor a request is not completed without being said to be ready.
+      expect(
+        await store.completeRecords([{ recordId: 'a/p2', jobId: null, inputTokens: 1, outputTokens: 1 }]),
+      ).toBe(0);
+      expect(await store.getJob('job1')).toMatchObject({ inputTokens: 0, outputTokens: 0 });
+    });
+
     it('dead-letters a ready record that cannot be sent, without a job', async () => {
       const outcome = await store.failRecord(
         {

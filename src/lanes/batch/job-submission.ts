@@ -22,7 +22,7 @@ export interface SubmissionDeps extends JobCreationDeps {
    * Where records with a kept answer go instead of a job (see withoutKeptAnswers); without it every
    * ready record is packed.
    */
-  keptAnswers?: Pick<KeptAnswerDeps, 'validator' | 'apply'>;
+  keptAnswers?: Pick<KeptAnswerDeps, 'validator' | 'apply' | 'applyBatch'>;
 }
 
 /** Outcome of one submission round. */

@@ -21,6 +21,7 @@ export function completeRecords(
          output_shard = ?, output_offset = ?, output_length = ?, updated_at = ?`;
   const finishInJob = db.prepare(`${settled} WHERE id = ? AND status = 'in_flight' AND job_id = ?`);
   const finishInRequest = db.prepare(`${settled} WHERE id = ? AND status = 'in_flight' AND request_id = ?`);
+  const finishReady = db.prepare(`${settled} WHERE id = ? AND status = 'ready'`);
   const bill = db.prepare(
     'UPDATE jobs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ? WHERE id = ?',
   );
@@ -40,8 +41,8 @@ export function completeRecords(
       const location = success.location ?? null;
       const requestId = success.requestId ?? null;
       const flight = requestId ?? success.jobId;
-      if (flight === null) continue;
-      const changed = (requestId === null ? finishInJob : finishInRequest).run(
+      if (flight === null && !success.ready) continue;
+      const values = [
         success.inputTokens,
         success.outputTokens,
         location?.shard ?? null,
@@ -49,7 +50,11 @@ export function completeRecords(
         location?.length ?? null,
         at,
         success.recordId,
-        flight,
+      ];
+      const changed = (
+        flight === null
+          ? finishReady.run(...values)
+          : (requestId === null ? finishInJob : finishInRequest).run(...values, flight)
       ).changes;
       if (changed === 0) continue;
       if (requestId === null && success.jobId !== null) {

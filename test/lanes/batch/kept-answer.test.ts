@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { withoutKeptAnswers } from '../../../src/lanes/batch/kept-answers.js';
+import type { KeptBatchAnswer } from '../../../src/lanes/batch/kept-batch-answer.js';
 import type { SyncLane } from '../../../src/lanes/lane.js';
 import { createValidator } from '../../../src/results/index.js';
 import type { RecordRequest } from '../../../src/runner/record-request.js';
@@ -92,23 +93,29 @@ describe('taking the records with a kept answer out of a batch round', () => {
     if (folder) rmSync(folder, { recursive: true, force: true });
   });
 
-  it('asks the store once a round, not at all when no record was last sent synchronously, and keeps a record whose prompt changed', async () => {
+  it('asks the store once a round, not at all when no record was sent before, routes each kept answer to the lane that bought it, and keeps a record whose prompt changed', async () => {
     folder = mkdtempSync(join(tmpdir(), 'wb-kept-'));
     const store = new SqliteStore({ path: join(folder, 'state.db') });
-    const ids = ['a/p1', 'b/p1', 'c/p1', 'd/p1'];
+    const ids = ['a/p1', 'b/p1', 'c/p1', 'd/p1', 'e/p1'];
     await store.syncRecords(async function* () {
       for (const id of ids) yield { id, chainId: id.split('/')[0] ?? id, position: 1, vars: {}, media: [] };
     });
-    const kept = (recordId: string, promptHash: string) => ({
-      ...emptyEvent('attempt', 'retry', Date.parse('2026-12-06T00:00:00Z'), 1, 'standard'),
+    const kept = (recordId: string, promptHash: string, lane: 'standard' | 'batch' = 'standard') => ({
+      ...emptyEvent('attempt', 'retry', Date.parse('2026-12-06T00:00:00Z'), 1, lane),
       recordId,
+      jobId: lane === 'batch' ? 'job-1' : null,
       model: 'gemini-2.5-flash',
       promptHash,
       cause: 'local_error',
       output: { courses: ['Latin 101'], carry_over: '' },
     });
-    // b/p1 kept an answer to the prompt it still renders; c/p1 to one its template no longer renders.
-    await store.appendEvents([kept('b/p1', 'hash b/p1'), kept('c/p1', 'old hash')]);
+    // b/p1 kept an answer to the prompt it still renders; c/p1 to one its template no longer renders;
+    // e/p1's answer was bought by a batch job.
+    await store.appendEvents([
+      kept('b/p1', 'hash b/p1'),
+      kept('c/p1', 'old hash'),
+      kept('e/p1', 'hash e/p1', 'batch'),
+    ]);
     let asked = 0;
     const counted = {
       keptAnswerRecords: (recordIds: readonly string[], cause: string) => {
@@ -118,6 +125,7 @@ describe('taking the records with a kept answer out of a batch round', () => {
       listEvents: store.listEvents.bind(store),
     };
     const applied: Array<[SyncLane, readonly string[]]> = [];
+    const appliedBatch: string[][] = [];
     const deps = {
       store: counted,
       requests: {
@@ -126,18 +134,21 @@ describe('taking the records with a kept answer out of a batch round', () => {
       validator: createValidator(CATALOG_PAGE_SCHEMA),
       model: 'gemini-2.5-flash',
       apply: async (lane: SyncLane, recordIds: readonly string[]) => applied.push([lane, recordIds]),
+      applyBatch: async (answers: readonly KeptBatchAnswer[]) =>
+        appliedBatch.push(...answers.map((answer) => [answer.record.id, answer.bought.jobId])),
     };
     const record = (id: string, lane: StoredRecord['lane']) => ({ id, lane }) as StoredRecord;
 
-    const batchOnly = ids.map((id) => record(id, id === 'a/p1' ? null : 'batch'));
-    expect(await withoutKeptAnswers(deps, batchOnly)).toBe(batchOnly);
+    const neverSent = ids.map((id) => record(id, null));
+    expect(await withoutKeptAnswers(deps, neverSent)).toBe(neverSent);
     expect(asked).toBe(0);
 
-    const mixed = ids.map((id) => record(id, id === 'a/p1' ? 'batch' : 'standard'));
+    const mixed = ids.map((id) => record(id, id === 'a/p1' || id === 'e/p1' ? 'batch' : 'standard'));
     const packed = await withoutKeptAnswers(deps, mixed);
     expect(asked).toBe(1);
     expect(packed.map((r) => r.id)).toEqual(['a/p1', 'c/p1', 'd/p1']);
     expect(applied).toEqual([['standard', ['b/p1']]]);
+    expect(appliedBatch).toEqual([['e/p1', 'job-1']]);
     await store.close();
   });
 });

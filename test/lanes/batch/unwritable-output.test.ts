@@ -6,6 +6,7 @@ import { shardFileName } from '../../../src/outputs/index.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { billsPerRecord } from '../../fixtures/catalog-ledger.js';
 import { OUTPUT_SINKS, writeCatalogWorkload, type OutputSinkName } from '../../fixtures/catalog-workload.js';
+import { readOutputs } from '../../fixtures/output-reader.js';
 import { runOnEmulatorClock } from '../../fixtures/session.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
 
@@ -46,13 +47,13 @@ describe.each(OUTPUT_SINKS)('a batch result whose output cannot be written (%s s
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  it('fails that record alone (local_error, the stage and the error), writes the others, applies the job and ends the run', async () => {
+  it('fails that record alone (local_error, the stage and the error), writes the others, applies the job and ends the run; its answer is bought once and applied once the folder is fixed', async () => {
     const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, seed: 5 });
     const workload = writeCatalogWorkload({
       books: 3,
       pages: 1,
       sink,
-      execution: { mode: 'batch', max_retries: 0, poll_interval: '30s' },
+      execution: { mode: 'batch', max_retries: 2, poll_interval: '30s' },
     });
     root = workload.root;
     const [[first], [doomed], [third]] = workload.chains as [[string], [string], [string]];
@@ -81,20 +82,50 @@ describe.each(OUTPUT_SINKS)('a batch result whose output cannot be written (%s s
     const kept = await store.listEvents({ recordId: doomed, kind: 'attempt' });
     await store.close();
     expect(jobs.map((job) => job.state)).toEqual(['processed']);
-    expect(failures.map((failure) => [failure.recordId, failure.cause, failure.final]).sort()).toEqual(
-      unwritten.map((id) => [id, 'local_error', true]),
+    // Its retries applied the kept answer (the folder still broken, they failed again): not sent again.
+    expect(
+      failures.map((failure) => [failure.recordId, failure.cause, failure.attempt, failure.final]).sort(),
+    ).toEqual(
+      unwritten.flatMap((id) => [
+        [id, 'local_error', 0, false],
+        [id, 'local_error', 1, false],
+        [id, 'local_error', 2, true],
+      ]),
     );
     const message = failures.find((failure) => failure.recordId === doomed)?.message ?? '';
     expect(message).toContain(`The batch request for ${doomed} failed in wavebatch (stage settle:`);
     expect(message).toContain(sink === 'files' ? 'ENOTDIR' : 'EISDIR');
     // Its answer is in the inference log with the failure, for a retry to apply.
-    expect(kept).toHaveLength(1);
-    expect(kept[0]).toMatchObject({ type: 'dead', cause: 'local_error', requests: 1 });
-    expect(kept[0]?.output).toMatchObject({ courses: expect.any(Array) });
+    expect(kept.map((event) => [event.type, event.cause, event.requests])).toEqual([
+      ['retry', 'local_error', 1],
+      ['retry', 'local_error', 0],
+      ['dead', 'local_error', 0],
+    ]);
+    expect(kept[2]?.output).toEqual(kept[0]?.output);
 
     // The outside observer: each record was billed once, by its batch request.
     const bills = billsPerRecord(emulator.ledger.entries());
     expect([...bills.values()]).toEqual([1, 1, 1]);
     expect(bills.get(doomed)).toBe(1);
+
+    // The folder fixed and the dead letters requeued, the next run writes the kept answers: nothing is bought.
+    broken.fix();
+    const requeue = new SqliteStore({ path: join(root, 'state', 'state.db') });
+    expect(await requeue.requeueDead()).toBe(unwritten.length);
+    await requeue.close();
+    const again = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
+      signal: AbortSignal.timeout(30_000),
+    });
+    expect(again.summary.counts).toMatchObject({ done: 3, dead: 0 });
+    expect(runExitCode(again.summary, null)).toBe(ExitCode.Done);
+    const ledger = emulator.ledger.entries();
+    expect([...billsPerRecord(ledger).values()]).toEqual([1, 1, 1]);
+    const outputs = readOutputs(join(root, 'out'), sink);
+    const answered = ledger.find((entry) => entry.key === doomed);
+    expect(outputs.get(doomed)?.output).toEqual(kept[0]?.output);
+    // Its document carries the bill of the answer it holds (the first job's), as any batch output does.
+    expect(outputs.get(doomed)?.meta).toMatchObject({ usage: { inputTokens: answered?.inputTokens } });
+    expect([...outputs.keys()].sort()).toEqual([first, doomed, third]);
   }, 60_000);
 });
