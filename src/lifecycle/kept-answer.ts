@@ -2,7 +2,7 @@ import type { OutputValidator } from '../results/index.js';
 import type { StoredEvent } from '../store/event-log.js';
 import { LOCAL_ERROR_CAUSE } from './local-failure.js';
 
-/** A valid answer Google billed that wavebatch could not settle (e.g. its output could not be written). */
+/** A valid answer Google billed that wavebatch could not settle (e.g. its output could not be written), on any lane. */
 export interface KeptAnswer {
   output: unknown;
   /** What the answer was billed for, as its output document says. */
@@ -13,8 +13,10 @@ export interface KeptAnswer {
 /**
  * The answer a record's last attempt bought and could not settle, when it answers the request about
  * to be sent (the same rendered prompt and model) and is still valid (the schema may have changed
- * since): the failure's event keeps it (see SyncLaneDriver.failLocally), so the retry applies it
- * instead of buying it again, also after a crash or in the run after a requeue. `attempts` are the
+ * since): the failure's event keeps it (see RecordLifecycle for an output that cannot be written,
+ * SyncLaneDriver.failLocally for the rest), so the retry applies it instead of buying it again, on
+ * a synchronous lane or the batch lane (see withoutKeptAnswers), also after a crash or in the run
+ * after a requeue. `attempts` are the
  * record's attempts in the inference log, in log order. Undefined when there is none.
  */
 export function keptAnswer(

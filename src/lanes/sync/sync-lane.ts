@@ -396,7 +396,8 @@ export class SyncLaneDriver {
    * wavebatch itself failed on a record (a disk or store failure, a bug, a hook that threw something
    * odd): the record counts a failed attempt (cause `local_error`, the stage in the message) and is
    * retried, then dead-lettered past max_retries. Released uncounted, it was claimed and sent again
-   * for ever: a record whose output could not be written was billed again at every try. A store
+   * for ever: a record whose output could not be written was billed again at every try (that case
+   * the lifecycle now settles itself, see RecordLifecycle; this one sees the others). A store
    * that was busy (STORE_BUSY) passes: that record goes back uncounted. So does every record when
    * the store cannot even file the failure, as nothing can be counted then.
    */
