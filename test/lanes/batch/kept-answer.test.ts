@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,7 +11,12 @@ import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import type { StoredRecord } from '../../../src/store/store.js';
 import { emptyEvent } from '../../../src/telemetry/attempt-event.js';
 import { CATALOG_PAGE_SCHEMA } from '../../fixtures/catalog-workload.js';
-import { billsPerRecord, catalogRecordOf } from '../../fixtures/catalog-ledger.js';
+import {
+  blockSchool2Outputs,
+  expectWrittenFromBilledAnswer,
+  requeueDeadLetters,
+} from '../../fixtures/blocked-output.js';
+import { billsPerRecord } from '../../fixtures/catalog-ledger.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
 import { runOnEmulatorClock } from '../../fixtures/session.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
@@ -38,9 +43,7 @@ describe('a record whose answer a synchronous lane kept, retried on the batch la
       });
       root = workload.root;
       const [[good], [doomed]] = workload.chains as [[string], [string]];
-      // school2's outputs go in out/ST/school2/1900/: a file named out/ST/school2 makes that folder impossible.
-      mkdirSync(join(root, 'out', 'ST'), { recursive: true });
-      writeFileSync(join(root, 'out', 'ST', 'school2'), 'not a folder\n');
+      const blocked = blockSchool2Outputs(root);
       const first = await runOnEmulatorClock(workload.configPath, emulator, {
         timeScale: TIME_SCALE,
         signal: AbortSignal.timeout(30_000),
@@ -49,10 +52,8 @@ describe('a record whose answer a synchronous lane kept, retried on the batch la
       expect(billsPerRecord(emulator.ledger.entries()).get(doomed)).toBe(1);
 
       // The folder fixed, the dead letter requeued, and the run now on the batch lane (or free to use it).
-      rmSync(join(root, 'out', 'ST', 'school2'));
-      const store = new SqliteStore({ path: join(root, 'state', 'state.db') });
-      expect(await store.requeueDead()).toBe(1);
-      await store.close();
+      blocked.fix();
+      expect(await requeueDeadLetters(root)).toBe(1);
       const config = readFileSync(workload.configPath, 'utf8');
       // With a deadline two days off, `auto` sends on the batch lane, which meets it at half price.
       const lanes = mode === 'auto' ? 'mode: auto\n  deadline: 48h' : 'mode: batch';
@@ -76,12 +77,7 @@ describe('a record whose answer a synchronous lane kept, retried on the batch la
           [doomed, 1],
         ]),
       );
-      const document = JSON.parse(
-        readFileSync(join(root, 'out', 'ST', 'school2', '1900', 'page_1.json'), 'utf8'),
-      ) as { output: { courses: string[] }; meta: { usage: { inputTokens: number } } };
-      const answered = ledger.find((entry) => catalogRecordOf(entry) === doomed);
-      expect(document.output.courses.length).toBeGreaterThan(0);
-      expect(document.meta.usage.inputTokens).toBe(answered?.inputTokens);
+      expectWrittenFromBilledAnswer(root, ledger, doomed);
     }, 60_000);
   }
 });

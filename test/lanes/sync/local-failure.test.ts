@@ -1,9 +1,14 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import { billsPerRecord, catalogRecordOf } from '../../fixtures/catalog-ledger.js';
+import {
+  blockSchool2Outputs,
+  expectWrittenFromBilledAnswer,
+  requeueDeadLetters,
+} from '../../fixtures/blocked-output.js';
+import { billsPerRecord } from '../../fixtures/catalog-ledger.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
 import { openEmulatedSession, runOnEmulatorClock } from '../../fixtures/session.js';
 import { emulatorClock } from '../../fixtures/emulator-clock.js';
@@ -32,9 +37,7 @@ describe('a synchronous record whose answer can never be settled', () => {
     });
     root = workload.root;
     const [[good], [doomed]] = workload.chains as [[string], [string]];
-    // school2's outputs go in out/ST/school2/1900/: a file named out/ST/school2 makes that folder impossible.
-    mkdirSync(join(root, 'out', 'ST'), { recursive: true });
-    writeFileSync(join(root, 'out', 'ST', 'school2'), 'not a folder\n');
+    const blocked = blockSchool2Outputs(root);
 
     const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
       timeScale: TIME_SCALE,
@@ -66,10 +69,8 @@ describe('a synchronous record whose answer can never be settled', () => {
     expect(bills.get(doomed)).toBe(1);
 
     // The folder fixed and the dead letter requeued, the next run writes the kept answer: nothing is bought.
-    rmSync(join(root, 'out', 'ST', 'school2'));
-    const requeue = new SqliteStore({ path: join(root, 'state', 'state.db') });
-    expect(await requeue.requeueDead()).toBe(1);
-    await requeue.close();
+    blocked.fix();
+    expect(await requeueDeadLetters(root)).toBe(1);
     const again = await runOnEmulatorClock(workload.configPath, emulator, {
       timeScale: TIME_SCALE,
       signal: AbortSignal.timeout(30_000),
@@ -79,12 +80,7 @@ describe('a synchronous record whose answer can never be settled', () => {
     const ledger = emulator.ledger.entries();
     expect(again.summary.inputTokens).toBe(ledger.reduce((sum, entry) => sum + entry.inputTokens, 0));
     expect(billsPerRecord(ledger).get(doomed)).toBe(1);
-    const document = JSON.parse(
-      readFileSync(join(root, 'out', 'ST', 'school2', '1900', 'page_1.json'), 'utf8'),
-    ) as { output: { courses: string[] }; meta: { usage: { inputTokens: number } } };
-    const answered = ledger.find((entry) => catalogRecordOf(entry) === doomed);
-    expect(document.output.courses.length).toBeGreaterThan(0);
-    expect(document.meta.usage.inputTokens).toBe(answered?.inputTokens);
+    expectWrittenFromBilledAnswer(root, ledger, doomed);
   }, 60_000);
 });
 
