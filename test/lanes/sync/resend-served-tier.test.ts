@@ -1,14 +1,13 @@
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ModelCall } from '../../../src/emulator/model/index.js';
-import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
-import { patientRequestTimeouts } from '../../fixtures/emulator-clock.js';
-import { runOnEmulatorClock } from '../../fixtures/session.js';
+import {
+  PRIORITY_TIME_SCALE,
+  cutFirstAnswer,
+  loggedAttempts,
+  runPatiently,
+  writePriorityWorkload,
+} from '../../fixtures/priority-workload.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
-
-const TIME_SCALE = 3600;
 
 // Whether an answer cut at MAX_TOKENS is sent again is the cost cap's call: the cut try counts as
 // spent from then on. Google serves a priority request over priority's limit by standard, at
@@ -24,41 +23,21 @@ describe('execution.max_cost deciding the resend of a cut answer that standard s
   it('counts the cut try at the price of the tier that served it, and sends it again', async () => {
     // The first answer is cut at MAX_TOKENS after 2,000 output tokens; priority has room for no prompt (1 token a minute),
     // so standard serves (and bills) every request sent on it.
-    let calls = 0;
-    const cutFirst = (call: ModelCall) => {
-      calls += 1;
-      if (calls > 1 || !JSON.stringify(call.request).includes('School 1, page 1:')) return undefined;
-      return {
-        response: {
-          candidates: [{ content: { parts: [{ text: '{"courses": ["Lat' }] }, finishReason: 'MAX_TOKENS' }],
-          usageMetadata: { candidatesTokenCount: 2_000 },
-        },
-      };
-    };
     const emulator = await sandbox.startEmulator({
-      timeScale: TIME_SCALE,
+      timeScale: PRIORITY_TIME_SCALE,
       seed: 5,
       tierQuotas: { tiers: { priority: { tpm: 1 } } },
-      responder: cutFirst,
+      responder: cutFirstAnswer({ candidatesTokenCount: 2_000 }),
     });
     // gemini-2.5-flash, output $2.50 a million on standard, $4.50 on priority. Committed when the cut
     // answer comes back: the record's estimate on priority ($0.0026 with the 15% margin), the cut
     // try and the resend at twice its output on priority ($0.018). The cut try at standard's price
     // ($0.005) leaves that within $0.0276; at priority's ($0.009), over it.
     const maxCost = 0.0276;
-    const workload = writeCatalogWorkload({
-      books: 1,
-      pages: 1,
-      // A deadline only priority's latency meets: the record is sent on priority.
-      execution: { mode: 'auto', deadline: '90s', poll_interval: '1s', max_cost: maxCost },
-      extraYaml: 'limits:\n  usage_tier: tier2',
-    });
+    // A deadline only priority's latency meets: the record is sent on priority.
+    const workload = writePriorityWorkload(1, { max_cost: maxCost });
     root = workload.root;
-    const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
-      timeScale: TIME_SCALE,
-      syncRequestTimeoutMs: patientRequestTimeouts(TIME_SCALE),
-      signal: AbortSignal.timeout(30_000),
-    });
+    const { summary, events } = await runPatiently(workload.configPath, emulator);
 
     // Sent again at once, not failed as a max_tokens attempt the cap had no room to resend.
     const billed = emulator.ledger.entries();
@@ -68,9 +47,7 @@ describe('execution.max_cost deciding the resend of a cut answer that standard s
     ]);
     expect(billed.reduce((sum, entry) => sum + entry.costUsd, 0)).toBeLessThanOrEqual(maxCost);
     expect(summary.counts).toMatchObject({ done: 1 });
-    const store = new SqliteStore({ path: join(root, 'state', 'state.db') });
-    const logged = (await store.listEvents()).filter((event) => event.kind === 'attempt');
-    await store.close();
+    const logged = await loggedAttempts(root);
     expect(logged.map((event) => event.message)).toEqual([
       'The answer for ST/school1/1900/page_1 was cut off at 2000 output tokens (finishReason MAX_TOKENS); it is sent again with a limit of 65536.',
       null,

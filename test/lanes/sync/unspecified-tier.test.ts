@@ -1,14 +1,13 @@
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
-import { patientRequestTimeouts } from '../../fixtures/emulator-clock.js';
+import {
+  PRIORITY_TIME_SCALE,
+  loggedAttempts,
+  runPatiently,
+  writePriorityWorkload,
+} from '../../fixtures/priority-workload.js';
 import { startRecordingProxy } from '../../fixtures/recording-proxy.js';
-import { runOnEmulatorClock } from '../../fixtures/session.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
-
-const TIME_SCALE = 3600;
 
 // usageMetadata.serviceTier is the API's ServiceTier enum, whose `unspecified` is "Default service
 // tier, which is standard" (@google/genai's ServiceTier.UNSPECIFIED). An answer naming it was priced
@@ -23,7 +22,7 @@ describe('a synchronous answer whose serviceTier is unspecified', () => {
   it("is priced at standard's price, as the ledger bills it", async () => {
     // Priority has room for no prompt (1 token a minute): standard serves and bills the request.
     const emulator = await sandbox.startEmulator({
-      timeScale: TIME_SCALE,
+      timeScale: PRIORITY_TIME_SCALE,
       seed: 5,
       tierQuotas: { tiers: { priority: { tpm: 1 } } },
     });
@@ -37,30 +36,15 @@ describe('a synchronous answer whose serviceTier is unspecified', () => {
       },
     });
     try {
-      const workload = writeCatalogWorkload({
-        books: 1,
-        pages: 1,
-        // A deadline only priority's latency meets: the record is sent on priority.
-        execution: { mode: 'auto', deadline: '90s', poll_interval: '1s' },
-        extraYaml: 'limits:\n  usage_tier: tier2',
-      });
+      // A deadline only priority's latency meets: the record is sent on priority.
+      const workload = writePriorityWorkload(1);
       root = workload.root;
-      const { summary } = await runOnEmulatorClock(
-        workload.configPath,
-        { ...emulator, url: proxy.url },
-        {
-          timeScale: TIME_SCALE,
-          syncRequestTimeoutMs: patientRequestTimeouts(TIME_SCALE),
-          signal: AbortSignal.timeout(30_000),
-        },
-      );
+      const { summary } = await runPatiently(workload.configPath, { ...emulator, url: proxy.url });
       expect(summary.counts).toMatchObject({ done: 1 });
 
       const billed = emulator.ledger.entries();
       expect(billed.map((entry) => entry.lane)).toEqual(['standard']);
-      const store = new SqliteStore({ path: join(root, 'state', 'state.db') });
-      const logged = (await store.listEvents()).filter((event) => event.kind === 'attempt');
-      await store.close();
+      const logged = await loggedAttempts(root);
       // The lane logged is the one asked for; the cost is standard's, the ledger's.
       expect(logged.map((event) => ({ lane: event.lane, cost: event.costUsd }))).toEqual([
         { lane: 'priority', cost: expect.closeTo(billed[0]?.costUsd ?? -1, 12) as number },
