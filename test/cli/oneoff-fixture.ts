@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { afterEach, expect } from 'vitest';
 import type { OneoffDeps } from '../../src/cli/commands/oneoff-options.js';
 import { reportError } from '../../src/cli/report-error.js';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator/index.js';
@@ -113,4 +114,20 @@ export function exitCodeOf(error: unknown): { exitCode: number; stderr: string }
   } finally {
     process.stderr.write = write;
   }
+}
+
+/**
+ * Starts each test's world: after the test, checks that the key never showed up in its transcript
+ * and closes it (one world a test).
+ */
+export function oneoffWorlds(): (options: EmulatorOptions) => Promise<OneoffWorld> {
+  let world: OneoffWorld | undefined;
+  afterEach(async () => {
+    if (!world) return;
+    const started = world;
+    world = undefined;
+    expect(started.transcript.join('\n')).not.toContain(SECRET_KEY);
+    await started.close();
+  });
+  return async (options) => (world = await oneoffWorld(options));
 }

@@ -1,13 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fetchCommand } from '../../src/cli/commands/fetch.js';
 import { jobsCommand } from '../../src/cli/commands/jobs.js';
 import { statusCommand } from '../../src/cli/commands/status.js';
 import { AUTO_INLINE_MAX_BYTES, submitCommand } from '../../src/cli/commands/submit.js';
 import type { WireGenerateRequest } from '../../src/emulator/index.js';
 import { rawGet } from '../emulator/harness.js';
-import { oneoffWorld, request, SECRET_KEY, type OneoffWorld } from './oneoff-fixture.js';
+import { oneoffWorlds, request, type OneoffWorld } from './oneoff-fixture.js';
 
 const MODEL = 'gemini-2.5-flash';
 /** 1 real second = 1 emulated hour: a 1-minute turnaround is over in ~17 real ms. */
@@ -35,28 +35,20 @@ const FULL_REQUEST = {
   labels: { team: 'catalogs' },
 };
 
-let world: OneoffWorld | undefined;
+const startWorld = oneoffWorlds();
 /** What the emulator's model received, by request key: the wire request after the SDK (or the upload). */
 let received: Map<string, WireGenerateRequest[]>;
 
-async function start(options: Parameters<typeof oneoffWorld>[0] = FAST): Promise<OneoffWorld> {
+async function start(options: Parameters<typeof startWorld>[0] = FAST): Promise<OneoffWorld> {
   received = new Map();
-  world = await oneoffWorld({
+  return startWorld({
     ...options,
     responder: (call) => {
       received.set(call.key ?? '', [...(received.get(call.key ?? '') ?? []), call.request]);
       return undefined;
     },
   });
-  return world;
 }
-
-afterEach(async () => {
-  if (!world) return;
-  expect(world.transcript.join('\n')).not.toContain(SECRET_KEY);
-  await world.close();
-  world = undefined;
-});
 
 /** The job's input as the emulator reports it: an uploaded file name, or undefined for inline requests. */
 async function inputFileOf(w: OneoffWorld, name: string): Promise<string | undefined> {

@@ -1,7 +1,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CommanderError } from 'commander';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cancelCommand } from '../../src/cli/commands/cancel.js';
 import { fetchCommand } from '../../src/cli/commands/fetch.js';
 import { jobsCommand } from '../../src/cli/commands/jobs.js';
@@ -9,17 +9,11 @@ import { statusCommand } from '../../src/cli/commands/status.js';
 import { submitCommand } from '../../src/cli/commands/submit.js';
 import { sdkFor } from '../emulator/harness.js';
 import { startRecordingProxy } from '../fixtures/recording-proxy.js';
-import { exitCodeOf, oneoffWorld, request, SECRET_KEY, type OneoffWorld } from './oneoff-fixture.js';
+import { exitCodeOf, oneoffWorlds, request, SECRET_KEY, type OneoffWorld } from './oneoff-fixture.js';
 
 const MODEL = 'gemini-2.5-flash';
 
-let world: OneoffWorld | undefined;
-afterEach(async () => {
-  if (!world) return;
-  expect(world.transcript.join('\n')).not.toContain(SECRET_KEY);
-  await world.close();
-  world = undefined;
-});
+const startWorld = oneoffWorlds();
 
 /** Writes a JSONL of `{key, request}` lines and submits it; returns the job name. */
 async function submit(w: OneoffWorld, file: string, keys: string[], extra: string[] = []): Promise<string> {
@@ -51,7 +45,7 @@ const idOf = (name: string) => name.slice('batches/'.length);
 describe('wavebatch jobs / status / fetch / cancel against the emulator', () => {
   it('jobs --state filters a listing that spans several pages', async () => {
     // Real time and a 1 h turnaround: every job stays PENDING for the whole test (60 s of queueing).
-    const w = (world = await oneoffWorld({ timeScale: 1, turnaroundMs: 3_600_000 }));
+    const w = await startWorld({ timeScale: 1, turnaroundMs: 3_600_000 });
     const ai = sdkFor(w.emulator);
     const names: string[] = [];
     for (let i = 0; i < 60; i++) {
@@ -84,7 +78,7 @@ describe('wavebatch jobs / status / fetch / cancel against the emulator', () => 
 
   it('status shows a running job with its pending count; fetch says not ready; cancel ends it', async () => {
     // 1 real second = 1 emulated hour: a 40 h turnaround keeps the job RUNNING from ~17 ms to ~40 s.
-    const w = (world = await oneoffWorld({ timeScale: 3600, turnaroundMs: 40 * 3_600_000 }));
+    const w = await startWorld({ timeScale: 3600, turnaroundMs: 40 * 3_600_000 });
     const name = await submit(w, 'slow.jsonl', ['a', 'b', 'c']);
     await w.waitFor(name, ['RUNNING']);
 
@@ -116,14 +110,14 @@ describe('wavebatch jobs / status / fetch / cancel against the emulator', () => 
   });
 
   it('fetches one, several and --all-pending finished jobs, keeps per-line errors, and reports a FAILED job', async () => {
-    const w = (world = await oneoffWorld({
+    const w = await startWorld({
       timeScale: 3600,
       turnaroundMs: 60_000,
       faults: {
         byKey: { 'inline-bad': ['request_error'], 'file-bad': ['request_error'] },
         jobSequence: ['none', 'none', 'job_failed'],
       },
-    }));
+    });
     const inline = await submit(w, 'inline.jsonl', ['inline-ok', 'inline-bad']);
     const file = await submit(w, 'file.jsonl', ['file-ok', 'file-bad'], ['--upload']);
     const failed = await submit(w, 'doomed.jsonl', ['doomed']);
@@ -171,7 +165,7 @@ describe('wavebatch jobs / status / fetch / cancel against the emulator', () => 
   });
 
   it('answers unknown or malformed job names, and a missing key, with clear input errors (exit code 2)', async () => {
-    const w = (world = await oneoffWorld({ timeScale: 3600, turnaroundMs: 60_000 }));
+    const w = await startWorld({ timeScale: 3600, turnaroundMs: 60_000 });
     for (const command of [statusCommand, cancelCommand, fetchCommand]) {
       const { error, exitCode, stderr } = await w.fail(command, ['batches/doesnotexist']);
       expect(error).toMatchObject({ code: 'INPUT_JOB_NOT_FOUND' });
@@ -201,7 +195,7 @@ describe('wavebatch jobs / status / fetch / cancel against the emulator', () => 
   // fetch --all-pending names each file after the job's name as the API lists it: an API at a base
   // URL that is not Google's could list `batches/../../x` and have results written outside --out.
   it('--all-pending skips a listed job whose name is no plain batch id, and writes only under --out', async () => {
-    const w = (world = await oneoffWorld({ timeScale: 3600, turnaroundMs: 60_000 }));
+    const w = await startWorld({ timeScale: 3600, turnaroundMs: 60_000 });
     const name = await submit(w, 'plain.jsonl', ['plain']);
     await w.waitFor(name, ['SUCCEEDED']);
     // An API whose job listings carry one more succeeded job, under a name that climbs out of --out.

@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { submitCommand } from '../../src/cli/commands/submit.js';
 import { rawGet } from '../emulator/harness.js';
-import { oneoffWorld, request, SECRET_KEY, type OneoffWorld } from './oneoff-fixture.js';
+import { oneoffWorlds, request, type OneoffWorld } from './oneoff-fixture.js';
 
 const MODEL = 'gemini-2.5-flash';
 /** 1 real second = 1 emulated hour: a 1-minute turnaround is over in ~17 real ms. */
@@ -14,13 +14,7 @@ const FAST = { timeScale: 3600, turnaroundMs: 60_000 };
 // second job, billed twice. Now an uploaded job is looked for by its input file and returned; an
 // inline one, which nothing tells apart, fails saying the job may exist and to check `wavebatch jobs`.
 describe('a submit whose create answer was lost', () => {
-  let world: OneoffWorld | undefined;
-  afterEach(async () => {
-    if (!world) return;
-    expect(world.transcript.join('\n')).not.toContain(SECRET_KEY);
-    await world.close();
-    world = undefined;
-  });
+  const startWorld = oneoffWorlds();
 
   /** The project's jobs as the emulator lists them over HTTP. */
   async function listedJobs(w: OneoffWorld): Promise<Array<{ name: string }>> {
@@ -43,10 +37,10 @@ describe('a submit whose create answer was lost', () => {
   }
 
   it('by upload finds the job it made by its input file and prints it: one job, each request billed once', async () => {
-    const w = (world = await oneoffWorld({
+    const w = await startWorld({
       ...FAST,
       faults: { http: [{ kind: 'reset_mid_body', match: 'create', count: 1 }] },
-    }));
+    });
     const input = await requestsFile(w);
 
     const printed = (await w.run(submitCommand, [input, '-m', MODEL, '--upload'])).trim();
@@ -63,10 +57,10 @@ describe('a submit whose create answer was lost', () => {
   });
 
   it('inline fails saying the job may exist and to check `wavebatch jobs`, and makes no second one', async () => {
-    const w = (world = await oneoffWorld({
+    const w = await startWorld({
       ...FAST,
       faults: { http: [{ kind: 'reset_mid_body', match: 'create', count: 1 }] },
-    }));
+    });
     const input = await requestsFile(w);
 
     const failed = await w.fail(submitCommand, [input, '-m', MODEL, '--inline']);
@@ -83,7 +77,7 @@ describe('a submit whose create answer was lost', () => {
   });
 
   it('by upload, after a 503 that made no job, is created again, not mistaken for an earlier job of its display name', async () => {
-    const w = (world = await oneoffWorld(FAST));
+    const w = await startWorld(FAST);
     const input = await requestsFile(w);
     const earlier = (await w.run(submitCommand, [input, '-m', MODEL, '--upload'])).trim();
     // A 503 may or may not have created the job: this one did not, and the job of the same display
