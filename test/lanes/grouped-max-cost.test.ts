@@ -12,8 +12,8 @@ const TIME_SCALE = 3_000;
 const INSTRUCTIONS = `${'List every course on the page with its code, title, credits and prerequisites. '.repeat(200)}\n`;
 const GROUPED_TEMPLATE = `${INSTRUCTIONS}{% for r in records %}Item {{ r.id }}: page {{ r.page }} of {{ r.school }}.{% if r.context %} Carried over: {{ r.context }}{% endif %}\n{% endfor %}`;
 
-// With records_per_request the batch lane sends a group's instructions once: a cost cap must price
-// each record as its share of a group, as `estimate` does, or it holds back what the cap pays for.
+// With records_per_request the batch lane sends a group's instructions once, as one request: a cost
+// cap must price each record as its share of its group's request, as `estimate` does and Google bills.
 describe('execution.max_cost with grouped requests', () => {
   const sandbox = emulatorSandbox();
   let root = '';
@@ -21,19 +21,26 @@ describe('execution.max_cost with grouped requests', () => {
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  it('lets through, in batch mode, every record a cap above the grouped estimate pays for', async () => {
+  /** An emulator and a batch-mode catalog workload of `books` one-page books, sent in groups of four. */
+  async function startGrouped(books: number, seed: number) {
     const emulator = await sandbox.startEmulator({
       timeScale: TIME_SCALE,
-      seed: 4,
+      seed,
       turnaroundMs: { min: 60_000, max: 120_000 },
     });
     const workload = writeCatalogWorkload({
-      books: 8,
+      books,
       pages: 1,
       execution: { mode: 'batch', poll_interval: '30s', records_per_request: 4, max_requests_per_job: 10 },
     });
     root = workload.root;
     writeFileSync(join(root, 'prompts', 'page', 'v1.jinja'), GROUPED_TEMPLATE);
+    return { emulator, workload };
+  }
+
+  // Priced record by record, the cap held back what it pays for.
+  it('lets through, in batch mode, every record a cap above the grouped estimate pays for', async () => {
+    const { emulator, workload } = await startGrouped(8, 4);
     const service = WorkloadService.open(await emulatedConfig(workload.configPath, emulator));
     const estimate = await service.estimate();
     await service.close();
@@ -59,31 +66,12 @@ describe('execution.max_cost with grouped requests', () => {
     expect(summary.finished).toBe(true);
     expect(billed).toBeLessThanOrEqual(maxCost);
   });
-});
 
-// A group's records are one request to Google: once their combined prompt is over the 200K
-// long-context threshold, the whole request is billed at the long-context rates, though no record's
-// own prompt reaches it. Priced on each record's share, the cap counted them at the lower rates.
-describe('execution.max_cost with a grouped request over the long-context threshold', () => {
-  const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
-
+  // A group's records are one request to Google: once their combined prompt is over the 200K
+  // long-context threshold, the whole request is billed at the long-context rates, though no record's
+  // own prompt reaches it. Priced on each record's share, the cap counted them at the lower rates.
   it('prices the group at the long-context rates the API bills it at, and stays within the cap', async () => {
-    const emulator = await sandbox.startEmulator({
-      timeScale: TIME_SCALE,
-      seed: 9,
-      turnaroundMs: { min: 60_000, max: 120_000 },
-    });
-    const workload = writeCatalogWorkload({
-      books: 4,
-      pages: 1,
-      execution: { mode: 'batch', poll_interval: '30s', records_per_request: 4, max_requests_per_job: 10 },
-    });
-    root = workload.root;
-    writeFileSync(join(root, 'prompts', 'page', 'v1.jinja'), GROUPED_TEMPLATE);
+    const { emulator, workload } = await startGrouped(4, 9);
     // Each page some 60K tokens: a group of the four is 240K, over 2.5 Pro's 200K threshold. At the
     // lower Batch rates (500 output tokens assumed a record) the four are $0.184 with the cap's 15%
     // margin; at the long-context rates the API bills the group at, $0.362.
