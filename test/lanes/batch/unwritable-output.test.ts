@@ -1,9 +1,10 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode, runExitCode } from '../../../src/cli/exit-codes.js';
 import { shardFileName } from '../../../src/outputs/index.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { blockSchool2Outputs, requeueDeadLetters } from '../../fixtures/blocked-output.js';
 import { billsPerRecord } from '../../fixtures/catalog-ledger.js';
 import { OUTPUT_SINKS, writeCatalogWorkload, type OutputSinkName } from '../../fixtures/catalog-workload.js';
 import { readOutputs } from '../../fixtures/output-reader.js';
@@ -20,13 +21,10 @@ const TIME_SCALE = 3_600;
  */
 function breakOutputs(sink: OutputSinkName, root: string): { before: () => void; fix: () => void } {
   if (sink === 'files') {
-    const file = join(root, 'out', 'ST', 'school2');
+    let blocked: { fix: () => void } | undefined;
     return {
-      before: () => {
-        mkdirSync(join(root, 'out', 'ST'), { recursive: true });
-        writeFileSync(file, 'not a folder\n');
-      },
-      fix: () => rmSync(file),
+      before: () => void (blocked = blockSchool2Outputs(root)),
+      fix: () => blocked?.fix(),
     };
   }
   const folder = join(root, 'out', shardFileName(1));
@@ -110,9 +108,7 @@ describe.each(OUTPUT_SINKS)('a batch result whose output cannot be written (%s s
 
     // The folder fixed and the dead letters requeued, the next run writes the kept answers: nothing is bought.
     broken.fix();
-    const requeue = new SqliteStore({ path: join(root, 'state', 'state.db') });
-    expect(await requeue.requeueDead()).toBe(unwritten.length);
-    await requeue.close();
+    expect(await requeueDeadLetters(root)).toBe(unwritten.length);
     const again = await runOnEmulatorClock(workload.configPath, emulator, {
       timeScale: TIME_SCALE,
       signal: AbortSignal.timeout(30_000),
