@@ -1,39 +1,31 @@
 import { randomBytes } from 'node:crypto';
-import type { RunnerClock } from '../../clock.js';
-import { WavebatchError } from '../../errors.js';
-import { GeminiApiError, isMissingFileError } from '../../gemini/index.js';
-import { outputDocument, type Flight, type RecordLifecycle } from '../../lifecycle/index.js';
-import { MediaUploadError } from '../../media/index.js';
+import { isMissingFileError } from '../../gemini/index.js';
+import { keptAnswer, type KeptAnswer } from '../../lifecycle/kept-answer.js';
+import { messageOf } from '../../lifecycle/local-failure.js';
+import { outputDocument, type Flight } from '../../lifecycle/index.js';
 import { capText } from '../../results/capped-text.js';
 import {
   classifyGroupResult,
   classifyResult,
   MAX_RAW_BYTES,
-  type OutputValidator,
   type ResultOutcome,
   type Usage,
 } from '../../results/index.js';
-import type { RunnerEventListener } from '../../runner/events.js';
-import {
-  MissingContextError,
-  RecordRequestError,
-  type RecordRequest,
-  type RecordRequestBuilder,
-} from '../../runner/record-request.js';
-import type { RunnerSettings } from '../../runner/settings.js';
-import type { InferenceEvent, StoredEvent } from '../../store/event-log.js';
-import type { ClaimedRecord, WorkloadStore } from '../../store/store.js';
-import type { AttemptEventFactory, BilledRequest } from '../../telemetry/attempt-event.js';
-import { SYNC_LANES, type SyncLane } from '../lane.js';
-import type { BilledAttempt, ResentTry, SyncExecutor, SyncOutcome } from './sync-executor.js';
-import { keptAnswer, type KeptAnswer } from '../../lifecycle/kept-answer.js';
-import {
-  isPassingLocalFailure,
-  LOCAL_ERROR_CAUSE,
-  localFailureMessage,
-  type ServeStage,
-} from '../../lifecycle/local-failure.js';
+import type { RecordRequest } from '../../runner/record-request.js';
+import type { ClaimedRecord } from '../../store/store.js';
+import type { BilledRequest } from '../../telemetry/attempt-event.js';
+import type { SyncLane } from '../lane.js';
+import { billedRequestsOf, billedUsage, laneServing } from './billed-tries.js';
+import { failLocally } from './local-failure-filing.js';
+import { longestCut } from './longest-cut.js';
+import { buildRequest } from './request-build.js';
+import { stopsTheRun } from './run-stopping-error.js';
+import type { BilledAttempt, ResentTry, SyncOutcome } from './sync-executor.js';
+import { syncAttemptEvent } from './sync-attempt-event.js';
+import type { Progress, Running, SyncLaneDeps } from './sync-lane-deps.js';
 import { stopGraceMs, type InFlightStop } from './stop-grace.js';
+
+export type { SyncLaneDeps } from './sync-lane-deps.js';
 
 /** How long a lane rests after a request failed on the API's side through all its retries. */
 export const LANE_REST_MS = 60_000;
@@ -41,63 +33,6 @@ export const LANE_REST_MS = 60_000;
 /** How often a claim the store refused to release is given back, and how long apart (see giveBack). */
 const RELEASE_TRIES = 10;
 const RELEASE_RETRY_MS = 1_000;
-
-export interface SyncLaneDeps {
-  /** Claims ready records and settles every answer (the same lifecycle the batch lane settles through). */
-  lifecycle: RecordLifecycle;
-  /** The batch lane's request builder: a record becomes the same request on every lane. */
-  requests: RecordRequestBuilder;
-  executor: SyncExecutor;
-  validator: OutputValidator;
-  attempts: AttemptEventFactory;
-  /** To send a predecessor whose output went missing again, and to read a record's earlier cut answers. */
-  store: Pick<WorkloadStore, 'reopenRecord' | 'listEvents'>;
-  settings: Pick<RunnerSettings, 'model' | 'prompt'>;
-  clock: RunnerClock;
-  emit: RunnerEventListener;
-  /** The run the attempts are logged under. */
-  runId: () => number | null;
-  /** Feeds actual usage back into the token estimator. */
-  observeUsage?: (estimatedTokens: number, actualInputTokens: number) => void;
-  /** Told of every answered request: the lane's latency, send to answer, for the scheduler. */
-  observeLatency?: (lane: SyncLane, ms: number) => void;
-  /**
-   * Given when the scheduler has another lane for a record (`auto`): a request with no answer within
-   * its lane's timeout is then not sent again on that lane, where each abandoned call may be billed,
-   * but fails its attempt at once, and this is told so the record goes elsewhere.
-   */
-  timedOut?: (recordId: string, lane: SyncLane) => void;
-  /**
-   * The cost cap's say on money not yet committed: what a billed try cost (`costOf`), and whether
-   * `extraUsd` more may be committed now (`mayCommit`). Without it, nothing is capped here.
-   */
-  budget?: {
-    costOf: (lane: SyncLane, usage: BilledAttempt) => number;
-    mayCommit: (extraUsd: number) => boolean;
-    /** A call given up at its timeout, at its estimate: Google may bill it, and no attempt's cost says so. */
-    abandoned: (estimatedUsd: number) => void;
-  };
-}
-
-/** How far one record's request got, for a failure of wavebatch's own on the way. */
-interface Progress {
-  stage: ServeStage;
-  built?: RecordRequest;
-  outcome?: SyncOutcome;
-  /** A valid answer, bought (or kept from an earlier attempt), being settled. */
-  answer?: KeptAnswer;
-}
-
-/** A request in flight, with the estimate the cost cap counts until it settles. */
-interface Running {
-  lane: SyncLane;
-  estimatedUsd: number;
-  /** The estimate of one call of it (what a call given up at the timeout may cost). */
-  callUsd: number;
-  done: Promise<void>;
-  /** How many of its billed tries (the first ones) are in the inference log already. */
-  loggedTries: number;
-}
 
 /**
  * The synchronous lanes' driver: claims ready records through the record lifecycle, builds each
@@ -305,7 +240,7 @@ export class SyncLaneDriver {
     // How far it got, for a failure of wavebatch's own (see failLocally).
     const progress: Progress = { stage: 'build' };
     try {
-      const built = await this.build(record, flight);
+      const built = await buildRequest(this.deps, record, flight);
       if (!built) return;
       progress.built = built;
       progress.stage = 'send';
@@ -388,66 +323,8 @@ export class SyncLaneDriver {
       }
       await this.settle(record, flight, built, entry, outcome, started, progress);
     } catch (error) {
-      await this.failLocally(record, flight, entry, progress, error);
+      await failLocally(this.deps, record, flight, entry, progress, error, (given) => this.giveBack(given));
     }
-  }
-
-  /**
-   * wavebatch itself failed on a record (a disk or store failure, a bug, a hook that threw something
-   * odd): the record counts a failed attempt (cause `local_error`, the stage in the message) and is
-   * retried, then dead-lettered past max_retries. Released uncounted, it was claimed and sent again
-   * for ever: a record whose output could not be written was billed again at every try (that case
-   * the lifecycle now settles itself, see RecordLifecycle; this one sees the others). A store
-   * that was busy (STORE_BUSY) passes: that record goes back uncounted. So does every record when
-   * the store cannot even file the failure, as nothing can be counted then.
-   */
-  private async failLocally(
-    record: ClaimedRecord,
-    flight: Flight,
-    entry: Running,
-    progress: Progress,
-    error: unknown,
-  ): Promise<void> {
-    const { lifecycle } = this.deps;
-    const message = localFailureMessage(record.lane, record.id, progress.stage, error);
-    if (!isPassingLocalFailure(error)) {
-      // The tries billed and not logged yet are in this attempt's cost (its answer is lost with it).
-      const unlogged = progress.outcome?.billed.slice(entry.loggedTries) ?? [];
-      const failure = { cause: LOCAL_ERROR_CAUSE, message, raw: null };
-      try {
-        await lifecycle.fail({
-          recordId: record.id,
-          flight,
-          attempt: record.attempts,
-          ...failure,
-          retryable: true,
-          promptHash: progress.built?.promptHash ?? null,
-          event: this.event(
-            record,
-            flight,
-            progress.built ?? null,
-            {
-              usage: billedUsage(unlogged),
-              billedRequests: billedRequestsOf(unlogged),
-              requests: unlogged.length,
-              // A valid answer that was bought is kept in the log: the retry applies it (keptAnswer).
-              finishReason: progress.answer?.finishReason ?? null,
-              ...(progress.answer ? { output: progress.answer.output } : {}),
-              failure,
-            },
-            error,
-          ),
-        });
-        return;
-      } catch (failError) {
-        this.deps.emit({
-          type: 'warning',
-          message: `The failure of ${record.id} could not be filed either: ${messageOf(failError)}.`,
-        });
-      }
-    }
-    this.deps.emit({ type: 'warning', message: `${message}; it is sent again later.` });
-    await this.giveBack(record);
   }
 
   /**
@@ -474,50 +351,6 @@ export class SyncLaneDriver {
         }
       }
       await this.deps.clock.sleep(RELEASE_RETRY_MS, this.stop.signal);
-    }
-  }
-
-  /** The record's request, or null when it cannot be built (the record is then released or failed here). */
-  private async build(record: ClaimedRecord, flight: Flight): Promise<RecordRequest | null> {
-    const { lifecycle, requests } = this.deps;
-    try {
-      const built = await requests.build(record);
-      // The prompt is in the inference log before the attempt's event refers to it.
-      await requests.flushPrompts();
-      return built;
-    } catch (error) {
-      if (error instanceof MissingContextError) {
-        await lifecycle.release(record.id, record.requestId);
-        const reopened = await this.deps.store.reopenRecord(error.predecessorId);
-        this.deps.emit({
-          type: 'warning',
-          message: reopened
-            ? `The output of ${error.predecessorId} is missing; it is generated again and ${record.id} waits for it.`
-            : `The output of ${error.predecessorId}, needed by ${record.id}, is missing; ${record.id} waits.`,
-        });
-        return null;
-      }
-      if (error instanceof RecordRequestError) {
-        await lifecycle.fail({
-          recordId: record.id,
-          flight,
-          attempt: record.attempts,
-          cause: error.failureCause,
-          message: error.message,
-          raw: null,
-          retryable: false,
-          promptHash: null,
-          event: this.event(record, flight, null, { usage: null, finishReason: null }, error),
-        });
-        return null;
-      }
-      if ((GeminiApiError.isInstance(error) && error.retryable) || error instanceof MediaUploadError) {
-        // A media upload hit a network blip or a quota: not the record's fault; it goes back to wait.
-        await lifecycle.release(record.id, record.requestId);
-        this.deps.emit({ type: 'warning', message: `Skipping ${record.id} for now: ${error.message}` });
-        return null;
-      }
-      throw error;
     }
   }
 
@@ -566,7 +399,7 @@ export class SyncLaneDriver {
         raw: result.raw,
         retryable: result.retryable,
         promptHash: built.promptHash,
-        event: this.event(record, flight, built, {
+        event: syncAttemptEvent(this.deps, record, flight, built, {
           usage: billed,
           billedRequests: billedRequestsOf(unlogged),
           requests,
@@ -627,7 +460,7 @@ export class SyncLaneDriver {
       usage,
       attempt: record.attempts,
       promptHash: built.promptHash,
-      event: this.event(record, flight, built, { ...billed, finishReason, output }),
+      event: syncAttemptEvent(this.deps, record, flight, built, { ...billed, finishReason, output }),
     });
     // Answers trickle in one by one: each is settled now, so its successor can be sent at once.
     await lifecycle.flush();
@@ -657,7 +490,7 @@ export class SyncLaneDriver {
       await this.deps.lifecycle.logBilledTry(
         record.id,
         flight,
-        this.event(record, flight, built, {
+        syncAttemptEvent(this.deps, record, flight, built, {
           usage: billedUsage([tried.billed]),
           billedRequests: billedRequestsOf([tried.billed]),
           requests: 1,
@@ -689,7 +522,7 @@ export class SyncLaneDriver {
     await this.deps.lifecycle.logBilledTry(
       record.id,
       flight,
-      this.event(record, flight, built, {
+      syncAttemptEvent(this.deps, record, flight, built, {
         usage: billedUsage(unlogged),
         billedRequests: billedRequestsOf(unlogged),
         requests: unlogged.length,
@@ -740,120 +573,4 @@ export class SyncLaneDriver {
     if (requests.recordsPerRequest <= 1) return classifyResult({ response }, validator);
     return classifyGroupResult({ response }, [recordId], validator)[0] as ResultOutcome;
   }
-
-  private event(
-    record: ClaimedRecord,
-    flight: Flight,
-    built: RecordRequest | null,
-    result: {
-      usage: Usage | null;
-      /** Each billed try, priced on its own at the tier that served it. */
-      billedRequests?: readonly BilledRequest[];
-      finishReason: string | null;
-      output?: unknown;
-      startedAt?: number;
-      finishedAt?: number;
-      failure?: { cause: string; message: string; raw: string | null };
-      /** Requests billed for it (an answer cut at MAX_TOKENS is sent again); one by default. */
-      requests?: number;
-    },
-    error?: unknown,
-  ): InferenceEvent {
-    const { settings } = this.deps;
-    // A local error's stack goes with its failure into the log.
-    const failure = result.failure
-      ? { ...result.failure, ...(error === undefined ? {} : { error }) }
-      : error instanceof Error
-        ? failureOf(error)
-        : undefined;
-    return this.deps.attempts.create({
-      runId: this.deps.runId(),
-      lane: flight.lane,
-      model: settings.model,
-      requestId: record.requestId,
-      record: { id: record.id, chainId: record.chainId, position: record.position },
-      prompt: { ...settings.prompt, hash: built?.promptHash ?? null },
-      contextDigest: built?.contextDigest ?? null,
-      attempt: record.attempts,
-      startedAt: result.startedAt ?? null,
-      finishedAt: result.finishedAt ?? null,
-      usage: result.usage,
-      finishReason: result.finishReason,
-      ...(result.billedRequests === undefined ? {} : { billedRequests: result.billedRequests }),
-      ...(result.requests === undefined ? {} : { requests: result.requests }),
-      ...(result.output === undefined ? {} : { output: result.output }),
-      ...(failure ? { failure } : {}),
-    });
-  }
-}
-
-/**
- * Errors that are the configuration's, not the record's: the key is refused, the model or the
- * endpoint does not exist (a wrong base URL answers 404), or the lane has no quota in this tier.
- * A file the request names that is gone is a 403 too, but the record's own: `serve` fails that
- * record before it gets here (`isMissingFileError`: Google's message for it, not the key's).
- */
-const RUN_STOPPING_CODES: ReadonlySet<string> = new Set([
-  'PERMISSION_DENIED',
-  'NOT_FOUND',
-  'MODEL_NOT_FOUND',
-  'ENDPOINT_NOT_FOUND',
-  'LANE_NO_QUOTA',
-]);
-
-function stopsTheRun(error: unknown): boolean {
-  return WavebatchError.isInstance(error) && RUN_STOPPING_CODES.has(error.code);
-}
-
-/**
- * Each billed try with the tier that served it, as the API named it (`usageMetadata.serviceTier`):
- * Google serves a priority request over priority's limit by standard and bills it at standard's
- * price, so one record's tries can be billed at different tiers. A try that names no tier (or one
- * unknown here) is priced at the lane it was sent on. Priced as one request of their summed
- * tokens at the lane, a priority record whose resent try standard served was logged at priority's
- * price for both, and a sum of two long prompts at the long-context rate neither was billed at.
- */
-function billedRequestsOf(billed: readonly BilledAttempt[]): BilledRequest[] {
-  return billed.map((attempt) => ({ ...attempt, servedBy: laneServing(attempt) }));
-}
-
-/** The synchronous tier that served a try, when the API named one. */
-function laneServing(attempt: BilledAttempt): SyncLane | undefined {
-  const tier = attempt.servedTier;
-  return (SYNC_LANES as readonly unknown[]).includes(tier) ? (tier as SyncLane) : undefined;
-}
-
-/**
- * Output tokens of the longest answer to this prompt of the record cut at MAX_TOKENS, among its
- * attempts in the inference log: a request lost to a crash while its cut answer was sent again, or
- * held by the cost cap, started again at the first limit, and bought the same cut answer a second time.
- */
-function longestCut(attempts: readonly StoredEvent[], promptHash: string): number | undefined {
-  let longest: number | undefined;
-  for (const cut of attempts)
-    if (cut.cause === 'max_tokens' && cut.promptHash === promptHash && cut.outputTokens > (longest ?? 0))
-      longest = cut.outputTokens;
-  return longest;
-}
-
-/** The sum of what every attempt was billed for; null when nothing was. */
-function billedUsage(billed: readonly BilledAttempt[]): Usage | null {
-  if (billed.length === 0) return null;
-  const usage = { inputTokens: 0, outputTokens: 0, thoughtsTokens: 0 };
-  let audioInputTokens = 0;
-  for (const attempt of billed) {
-    usage.inputTokens += attempt.inputTokens;
-    usage.outputTokens += attempt.outputTokens;
-    usage.thoughtsTokens += attempt.thoughtsTokens ?? 0;
-    audioInputTokens += attempt.audioInputTokens ?? 0;
-  }
-  return audioInputTokens > 0 ? { ...usage, audioInputTokens } : usage;
-}
-
-function failureOf(error: Error): { cause: string; message: string; raw: null; error: unknown } {
-  return { cause: 'input_error', message: error.message, raw: null, error };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
