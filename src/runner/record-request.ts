@@ -14,11 +14,12 @@ import { describeError } from '../gemini/errors.js';
 import { MediaUploadError } from '../media/index.js';
 import { assertPromptFitsGrouping, type PromptTemplate, type PromptVariables } from '../prompts/index.js';
 import { groupResponseSchema, itemParts, type GroupItem } from '../results/index.js';
-import type { StoredRecord } from '../store/store.js';
+import type { StoredRecord, WorkloadStore } from '../store/store.js';
 import { jsonDigest, type TextArchive } from '../telemetry/text-archive.js';
 import type { RecordContentHasher } from '../workload/content-hash.js';
 import type { MediaInput } from '../workload/record.js';
 import { WavebatchError } from '../errors.js';
+import type { RunnerEventListener } from './events.js';
 
 /** A record turned into the exact request the model will see. */
 export interface RecordRequest {
@@ -87,6 +88,24 @@ export class MissingContextError extends RecordRequestError {
         `${predecessorId} is generated again first.`,
     );
   }
+}
+
+/**
+ * A ready record's predecessor output is gone (deleted by hand, or lost): the predecessor goes back
+ * to the queue to be regenerated, and the record waits for it. Neither counts a failed attempt.
+ * Every lane that builds requests does this, so it is said once.
+ */
+export async function regenerateContext(
+  deps: { store: Pick<WorkloadStore, 'reopenRecord'>; emit: RunnerEventListener },
+  error: MissingContextError,
+): Promise<void> {
+  const reopened = await deps.store.reopenRecord(error.predecessorId);
+  deps.emit({
+    type: 'warning',
+    message: reopened
+      ? `The output of ${error.predecessorId} is missing; it is generated again and ${error.recordId} waits for it.`
+      : `The output of ${error.predecessorId}, needed by ${error.recordId}, is missing; ${error.recordId} waits.`,
+  });
 }
 
 export interface RecordRequestBuilderOptions {

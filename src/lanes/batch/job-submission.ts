@@ -12,6 +12,7 @@ import {
   estimatedAudioTokens,
   MissingContextError,
   RecordRequestError,
+  regenerateContext,
 } from '../../runner/record-request.js';
 
 /** What a submission round needs: job creation's needs plus the prefix of this store's job names. */
@@ -362,20 +363,6 @@ function groupsOf(
 /** A media upload that failed for a passing reason: not the record's fault. */
 function waitsForNextRound(error: unknown): error is Error {
   return (GeminiApiError.isInstance(error) && error.retryable) || error instanceof MediaUploadError;
-}
-
-/**
- * A ready record's predecessor output is gone (deleted by hand, or lost): the predecessor goes back
- * to the queue to be regenerated, and the record waits for it. Neither counts a failed attempt.
- */
-async function regenerateContext(deps: SubmissionDeps, error: MissingContextError): Promise<void> {
-  const reopened = await deps.store.reopenRecord(error.predecessorId);
-  deps.emit({
-    type: 'warning',
-    message: reopened
-      ? `The output of ${error.predecessorId} is missing; it is generated again and ${error.recordId} waits for it.`
-      : `The output of ${error.predecessorId}, needed by ${error.recordId}, is missing; ${error.recordId} waits.`,
-  });
 }
 
 async function failUnbuildable(

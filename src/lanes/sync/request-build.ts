@@ -1,7 +1,12 @@
 import { GeminiApiError } from '../../gemini/index.js';
 import type { Flight } from '../../lifecycle/index.js';
 import { MediaUploadError } from '../../media/index.js';
-import { MissingContextError, RecordRequestError, type RecordRequest } from '../../runner/record-request.js';
+import {
+  MissingContextError,
+  RecordRequestError,
+  regenerateContext,
+  type RecordRequest,
+} from '../../runner/record-request.js';
 import type { ClaimedRecord } from '../../store/store.js';
 import { syncAttemptEvent, type AttemptEventDeps } from './sync-attempt-event.js';
 import type { SyncLaneDeps } from './sync-lane-deps.js';
@@ -25,13 +30,7 @@ export async function buildRequest(
   } catch (error) {
     if (error instanceof MissingContextError) {
       await lifecycle.release(record.id, record.requestId);
-      const reopened = await deps.store.reopenRecord(error.predecessorId);
-      deps.emit({
-        type: 'warning',
-        message: reopened
-          ? `The output of ${error.predecessorId} is missing; it is generated again and ${record.id} waits for it.`
-          : `The output of ${error.predecessorId}, needed by ${record.id}, is missing; ${record.id} waits.`,
-      });
+      await regenerateContext(deps, error);
       return null;
     }
     if (error instanceof RecordRequestError) {
