@@ -10,7 +10,7 @@ import { formGroups } from '../lanes/batch/request-groups.js';
 import type { LaneLimiters } from '../lanes/sync/lane-limiters.js';
 import type { SyncLaneDriver } from '../lanes/sync/sync-lane.js';
 import type { ModelRequest } from '../gemini/index.js';
-import { evenRequestsCost, modelLimits, modelPrices, requestCost, type PriceList } from '../pricing/index.js';
+import { modelLimits, modelPrices, requestCost, type PriceList } from '../pricing/index.js';
 import {
   chooseLanes,
   drainMs,
@@ -22,6 +22,7 @@ import {
 } from '../scheduler/index.js';
 import { ACTIVE_JOB_STATES, type StoredRecord, type WorkloadStore } from '../store/store.js';
 import type { RunnerEventListener } from './events.js';
+import { InFlightJobs } from './in-flight-jobs.js';
 import { estimatedAudioTokens, type RecordRequestBuilder } from './record-request.js';
 import type { RunnerSettings } from './settings.js';
 
@@ -64,6 +65,7 @@ export interface LaneDispatchDeps {
     | 'longestRunnableChain'
     | 'runnableChainDepths'
     | 'counts'
+    | 'jobMembers'
   >;
   requests: RecordRequestBuilder;
   sync: SyncLaneDriver;
@@ -123,7 +125,12 @@ export class LaneDispatch {
     at: Number.NEGATIVE_INFINITY,
   };
 
-  constructor(private readonly deps: LaneDispatchDeps) {}
+  /** The batch jobs in flight, priced request by request for the cost cap. */
+  private readonly inFlightJobs: InFlightJobs;
+
+  constructor(private readonly deps: LaneDispatchDeps) {
+    this.inFlightJobs = new InFlightJobs(deps.store);
+  }
 
   private get mode(): ExecutionMode {
     return this.deps.settings.execution.mode;
@@ -513,25 +520,13 @@ export class LaneDispatch {
     // cost logged) is then counted twice, never not at all.
     const inFlight = sync.committedUsd;
     const batchPrice = modelPrices(prices, settings.model)?.batch;
-    let jobs = 0;
-    if (batchPrice) {
-      const output = await this.outputTokensPerRequest();
-      for (const job of await store.listJobs(ACTIVE_JOB_STATES))
-        jobs +=
-          // Request by request, as the API bills it: priced as one request of its summed tokens, a
-          // job of 2.5 Pro pages crossed the 200K long-context threshold no request of it reached,
-          // was counted at twice the input rate, and the cap held back records that fit.
-          evenRequestsCost(
-            batchPrice,
-            {
-              inputTokens: job.estimatedTokens,
-              outputTokens: output * job.recordCount,
-              // Its audio at the audio rate, as the ready records are priced and the API bills it.
-              audioInputTokens: job.estimatedAudioTokens,
-            },
-            job.requestCount,
-          ) * ESTIMATE_MARGIN;
-    }
+    const jobs = batchPrice
+      ? (await this.inFlightJobs.costUsd(
+          await store.listJobs(ACTIVE_JOB_STATES),
+          batchPrice,
+          await this.outputTokensPerRequest(),
+        )) * ESTIMATE_MARGIN
+      : 0;
     const runId = this.deps.runId();
     const spent = runId === null ? 0 : (await store.runUsage(runId)).costUsd;
     this.settledUsd = spent + jobs;

@@ -84,6 +84,11 @@ export interface JobMember {
   estimatedTokens: number;
   /** The part of `estimatedTokens` that is audio; none when absent. */
   audioTokens?: number;
+  /**
+   * The request it travels in, by index among its job's requests (with `records_per_request` a
+   * group's records share one): absent for a job created before version 26 of the store kept it.
+   */
+  request?: number;
   /** sha256 of the context the prompt received; null for a chain's first record (or unknown). */
   contextDigest?: string | null;
   /** Content hash of the record (its variables and media bytes) as it was sent. */

@@ -176,6 +176,25 @@ describe('SqliteStore: its own file', () => {
     }
   });
 
+  it('reads a job member written before requests were kept (schema 25) with no request, so max_cost prices its job in even shares', async () => {
+    const path = join(dir, 'members.db');
+    const old = storeAtSchema(path, 25);
+    old.exec(`
+      INSERT INTO jobs (id, model, state, kind, request_count, requests, estimated_tokens, created_at, updated_at)
+        VALUES ('job1', 'm', 'running', 'inline', 1, 1, 9, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
+      INSERT INTO job_records (job_id, record_id, attempt, prompt_hash, estimated_tokens) VALUES ('job1', 'a/1', 0, 'h', 9);
+    `);
+    old.close();
+    const upgraded = new SqliteStore({ path });
+    try {
+      const [member] = await upgraded.jobMembers('job1');
+      expect(member).toMatchObject({ recordId: 'a/1', estimatedTokens: 9, audioTokens: 0 });
+      expect(member).not.toHaveProperty('request');
+    } finally {
+      await upgraded.close();
+    }
+  });
+
   it('keeps the texts of a store written before prompts, events and jobs were indexed by record row (schema 8): all found as before', async () => {
     const path = join(dir, 'schema8.db');
     const old = storeAtSchema(path, 8);

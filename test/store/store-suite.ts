@@ -333,6 +333,40 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       ]);
     });
 
+    // max_cost prices a job in flight request by request: each member keeps the request it travels in.
+    it("keeps each job member's request and audio tokens, and none for a member given no request", async () => {
+      await store.syncRecords(() =>
+        stream([page('a', 1), page('a', 2), page('a', 3), page('b', 1), page('c', 1), page('d', 1)]),
+      );
+      await store.linkChains();
+      await store.refreshReadiness();
+      await store.createJobIntent({
+        id: 'job1',
+        model: 'm',
+        kind: 'inline',
+        requests: 2,
+        members: [
+          { recordId: 'a/p1', attempt: 0, promptHash: 'h', estimatedTokens: 5, audioTokens: 1.5, request: 0 },
+          { recordId: 'b/p1', attempt: 0, promptHash: 'h', estimatedTokens: 6, audioTokens: 1.5, request: 0 },
+          { recordId: 'c/p1', attempt: 0, promptHash: 'h', estimatedTokens: 300_000, request: 1 },
+        ],
+      });
+      await store.createJobIntent({
+        id: 'job2',
+        model: 'm',
+        kind: 'inline',
+        members: [{ recordId: 'd/p1', attempt: 0, promptHash: 'h', estimatedTokens: 7 }],
+      });
+      expect(await store.jobMembers('job1')).toMatchObject([
+        { recordId: 'a/p1', estimatedTokens: 5, audioTokens: 1.5, request: 0 },
+        { recordId: 'b/p1', estimatedTokens: 6, audioTokens: 1.5, request: 0 },
+        { recordId: 'c/p1', estimatedTokens: 300_000, audioTokens: 0, request: 1 },
+      ]);
+      const [alone] = await store.jobMembers('job2');
+      expect(alone).toMatchObject({ recordId: 'd/p1', audioTokens: 0 });
+      expect(alone).not.toHaveProperty('request');
+    });
+
     it("lists a record with its own output's place and its predecessor's, as they were stored", async () => {
       await store.createJobIntent({
         id: 'job1',

@@ -188,7 +188,7 @@ async function submitRound(
   // The prompts are in the inference log before any job refers to them.
   if (jobs.length > 0) await deps.requests.flushPrompts();
   for (const job of jobs) {
-    const members = job.members.flatMap((candidate) => {
+    const members = job.members.flatMap((candidate, request) => {
       const ids = candidate.group ?? [candidate.recordId];
       // A grouped request's estimate is shared by its records, so the job's total stays its sum.
       const share = Math.floor(candidate.estimatedTokens / ids.length);
@@ -201,6 +201,8 @@ async function submitRound(
         sourceHash: hashes.get(recordId)?.sourceHash ?? null,
         estimatedTokens: share + (index < rest ? 1 : 0),
         audioTokens: (candidate.audioTokens ?? 0) / ids.length,
+        // Kept so that max_cost prices the job request by request, as the API bills it.
+        request,
       }));
     });
     const id = jobDisplayName(deps.jobPrefix, members, (deps.nonce ?? defaultNonce)());

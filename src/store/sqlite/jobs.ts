@@ -25,8 +25,8 @@ export function createJobIntent(db: Database.Database, job: NewJob, at: string):
       at,
     );
     const member = db.prepare(
-      `INSERT INTO job_records (job_id, record_id, attempt, prompt_hash, estimated_tokens, context_digest, source_hash, record_key)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ${RECORD_ROW})`,
+      `INSERT INTO job_records (job_id, record_id, attempt, prompt_hash, estimated_tokens, audio_tokens, request, context_digest, source_hash, record_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ${RECORD_ROW})`,
     );
     for (const m of job.members)
       member.run(
@@ -35,6 +35,8 @@ export function createJobIntent(db: Database.Database, job: NewJob, at: string):
         m.attempt,
         m.promptHash,
         m.estimatedTokens,
+        m.audioTokens ?? 0,
+        m.request ?? null,
         m.contextDigest ?? null,
         m.sourceHash ?? null,
         m.recordId,
@@ -123,9 +125,10 @@ export function jobMembers(db: Database.Database, jobId: string): JobMember[] {
   const rows = db
     .prepare(
       `SELECT record_id AS recordId, attempt, prompt_hash AS promptHash, estimated_tokens AS estimatedTokens,
-              context_digest AS contextDigest, source_hash AS sourceHash
+              audio_tokens AS audioTokens, request, context_digest AS contextDigest, source_hash AS sourceHash
          FROM job_records WHERE job_id = ? ORDER BY record_id`,
     )
-    .all(jobId) as JobMember[];
-  return rows;
+    .all(jobId) as Array<JobMember & { request: number | null }>;
+  // A job made before its requests were kept (migration 26) has none: the member says nothing.
+  return rows.map(({ request, ...member }) => (request === null ? member : { ...member, request }));
 }

@@ -449,4 +449,13 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE input_uploads ADD COLUMN delete_failures INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE input_uploads ADD COLUMN next_delete_at TEXT;
   `,
+  // 26: the request each of a batch job's records travels in, and its audio: max_cost counts a job
+  // in flight request by request, as the API bills it, and spread the job's tokens evenly over its
+  // requests; a job of one request over the long-context threshold among short ones was counted at
+  // the lower rates for all of them, and records sent beside it took the bill past the cap. A job
+  // made before keeps no request (NULL) and is counted in even shares, as before.
+  `
+  ALTER TABLE job_records ADD COLUMN request INTEGER;
+  ALTER TABLE job_records ADD COLUMN audio_tokens REAL NOT NULL DEFAULT 0;
+  `,
 ];
