@@ -10,7 +10,7 @@ import { formGroups } from '../lanes/batch/request-groups.js';
 import type { LaneLimiters } from '../lanes/sync/lane-limiters.js';
 import type { SyncLaneDriver } from '../lanes/sync/sync-lane.js';
 import type { ModelRequest } from '../gemini/index.js';
-import { modelLimits, modelPrices, requestCost, type PriceList } from '../pricing/index.js';
+import { modelLimits, modelPrices, requestCost, type LanePrice, type PriceList } from '../pricing/index.js';
 import {
   chooseLanes,
   drainMs,
@@ -20,6 +20,7 @@ import {
   type LatencyTracker,
   type ReadyRecord,
 } from '../scheduler/index.js';
+import { usdFine } from '../quantities.js';
 import { ACTIVE_JOB_STATES, type StoredRecord, type WorkloadStore } from '../store/store.js';
 import type { RunnerEventListener } from './events.js';
 import { InFlightJobs } from './in-flight-jobs.js';
@@ -111,7 +112,7 @@ export class LaneDispatch {
    * answer, and a record that stays ready (waiting for room) is not built again each time.
    */
   private readonly inputTokens = new Map<string, InputTokens>();
-  /** The same for the grouped batch request a record would go in (`records_per_request` > 1). */
+  /** The same for grouped batch requests (`records_per_request` > 1), by their records (groupPriceKey). */
   private readonly groupTokens = new Map<string, InputTokens>();
   /** Records of stalled batch jobs cancelled in `auto`: sent on a synchronous lane when ready again. */
   private readonly hedged = new Set<string>();
@@ -198,7 +199,7 @@ export class LaneDispatch {
     // Read after pricing (which awaits builds), right before deciding: answers settle meanwhile.
     const committedUsd = await this.committedUsd();
     const deadline = this.deps.deadline();
-    const decisions = chooseLanes({
+    const decisions: LaneDecision[] = chooseLanes({
       mode: this.mode,
       now: this.deps.clock.now(),
       deadline,
@@ -217,6 +218,7 @@ export class LaneDispatch {
         reservedUsd: await this.reservedUsd(priced),
       },
     });
+    await this.holdToGroupedCost(decisions, ready, committedUsd);
     this.log(decisions, ready);
     for (const decision of decisions)
       if (decision.lane !== null) {
@@ -395,15 +397,7 @@ export class LaneDispatch {
         if (laneprices && input.tokens > 0)
           for (const lane of Object.keys(cost) as Lane[]) {
             const sent = lane === 'batch' ? (grouped?.get(key) ?? input) : input;
-            // Priced as `estimate` prices it and the API bills it: the prompt's audio at the audio rate.
-            cost[lane] =
-              (requestCost(laneprices[lane], {
-                inputTokens: sent.tokens,
-                outputTokens: output * sent.records,
-                audioInputTokens: sent.audio,
-              }) /
-                sent.records) *
-              ESTIMATE_MARGIN;
+            cost[lane] = sentCost(laneprices[lane], sent, output) / sent.records;
           }
         const avoid = this.timedOutOn.get(record.id);
         out.push({
@@ -421,24 +415,88 @@ export class LaneDispatch {
   }
 
   /**
-   * The grouped request the batch lane would send each ready record in (groups formed from these
-   * records as the batch lane forms them), kept like the single requests' tokens. A record sent
-   * before goes alone, and one whose group cannot be built is priced alone: no group for either.
+   * The grouped request the batch lane would send each ready record in: the groups the records ready
+   * now form, as the batch lane forms them (formGroups, in order). A group is kept by its records, so
+   * a record is never priced in a group an earlier pass formed: a record left ready (held, or in an
+   * open last job kept for the next chunk) goes in a group with the records ready next, not the one
+   * it was first priced in. A record sent before goes alone, and one whose group cannot be built is
+   * priced alone: no group for either.
    */
   private async groupedTokens(ready: readonly StoredRecord[]): Promise<Map<string, InputTokens>> {
-    const size = this.deps.settings.recordsPerRequest;
-    const unpriced = ready.filter((record) => !this.groupTokens.has(priceKey(record)));
-    for (const group of formGroups(unpriced, size)) {
-      if (group.length < 2) continue;
-      try {
-        const built = await this.deps.requests.buildGroup(group, 'price');
-        for (const record of group)
-          this.keep(this.groupTokens, priceKey(record), inputTokensOf(built, group.length));
-      } catch {
-        // Priced alone: the batch lane finds the record at fault when it builds the group.
-      }
+    const byRecord = new Map<string, InputTokens>();
+    for (const group of formGroups(ready, this.deps.settings.recordsPerRequest)) {
+      const tokens = await this.groupInput(group);
+      if (tokens) for (const record of group) byRecord.set(priceKey(record), tokens);
     }
-    return this.groupTokens;
+    return byRecord;
+  }
+
+  /** A group's request, or null for a group of one and one that cannot be built (its records go alone). */
+  private async groupInput(group: readonly StoredRecord[]): Promise<InputTokens | null> {
+    if (group.length < 2) return null;
+    const key = group.map(priceKey).join('\u0001');
+    const kept = this.groupTokens.get(key);
+    if (kept) return kept;
+    try {
+      const tokens = inputTokensOf(await this.deps.requests.buildGroup(group, 'price'), group.length);
+      this.keep(this.groupTokens, key, tokens);
+      return tokens;
+    } catch {
+      // Priced alone: the batch lane finds the record at fault when it builds the group.
+      return null;
+    }
+  }
+
+  /**
+   * The batch lane groups the records it is given, in order (formGroups): when the cap holds some of
+   * a priced group's records, or `auto` sends some on another lane, the others go in a smaller group,
+   * which pays the instructions over fewer records, and the groups after it shift. So the records
+   * decided for batch are priced again as the requests they will really go in, and while these take
+   * what is committed over the cap, the last of them is held too. Priced at their shares of the
+   * groups they were priced in, two records of a group of four the cap cut short went in a group of
+   * their own, billed at twice their estimate, and the run's bill crossed the cap.
+   */
+  private async holdToGroupedCost(
+    decisions: LaneDecision[],
+    ready: readonly StoredRecord[],
+    committedUsd: number,
+  ): Promise<void> {
+    const { settings, prices } = this.deps;
+    const cap = settings.execution.maxCostUsd;
+    const price = modelPrices(prices, settings.model)?.batch;
+    if (cap === null || settings.recordsPerRequest < 2 || !price) return;
+    const index = new Map(decisions.map((decision, at) => [decision.recordId, at]));
+    const batch = ready.filter((record) => decisions[index.get(record.id) ?? -1]?.lane === 'batch');
+    let others = committedUsd;
+    for (const decision of decisions)
+      if (decision.lane !== null && decision.lane !== 'batch') others += decision.costUsd;
+    const output = await this.outputTokensPerRequest();
+    while (batch.length > 0) {
+      let usd = others;
+      for (const group of formGroups(batch, settings.recordsPerRequest))
+        usd += await this.groupCost(group, price, output);
+      if (usd <= cap + 1e-12) return;
+      const last = batch.pop() as StoredRecord;
+      const at = index.get(last.id) as number;
+      decisions[at] = {
+        recordId: last.id,
+        lane: null,
+        reason: 'max_cost',
+        explanation: `held by max_cost: the batch requests it would go in come to ${usdFine(usd)} with what is committed, over ${usdFine(cap)}`,
+        costUsd: 0,
+        heldForUsd: decisions[at]?.costUsd ?? 0,
+        chainFinishMs: Number.POSITIVE_INFINITY,
+      };
+    }
+  }
+
+  /** A batch group's estimated USD, margin included: one request, or each record alone when it cannot be built. */
+  private async groupCost(group: readonly StoredRecord[], price: LanePrice, output: number): Promise<number> {
+    const grouped = await this.groupInput(group);
+    const requests = grouped
+      ? [grouped]
+      : group.map((record) => this.inputTokens.get(priceKey(record)) ?? NO_TOKENS);
+    return requests.reduce((sum, sent) => sum + sentCost(price, sent, output), 0);
   }
 
   /** Keeps a priced figure, bounded: a huge backlog is priced again rather than held in memory. */
@@ -567,6 +625,22 @@ interface InputTokens {
 }
 
 const NO_TOKENS: InputTokens = { tokens: 0, audio: 0, records: 1 };
+
+/**
+ * USD of one request at its estimate, margin included, `output` tokens answering each of its
+ * records; nothing for one that could not be built (nothing is billed for it). Priced as `estimate`
+ * prices it and the API bills it: the prompt's audio at the audio rate.
+ */
+function sentCost(price: LanePrice, sent: InputTokens, output: number): number {
+  if (sent.tokens <= 0) return 0;
+  return (
+    requestCost(price, {
+      inputTokens: sent.tokens,
+      outputTokens: output * sent.records,
+      audioInputTokens: sent.audio,
+    }) * ESTIMATE_MARGIN
+  );
+}
 
 /** A built request's estimated input tokens and its audio among them, for `records` records. */
 function inputTokensOf(

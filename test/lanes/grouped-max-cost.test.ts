@@ -10,7 +10,9 @@ const TIME_SCALE = 3_000;
 
 /** Instructions that dwarf each item: a group of four sends them once instead of four times. */
 const INSTRUCTIONS = `${'List every course on the page with its code, title, credits and prerequisites. '.repeat(200)}\n`;
-const GROUPED_TEMPLATE = `${INSTRUCTIONS}{% for r in records %}Item {{ r.id }}: page {{ r.page }} of {{ r.school }}.{% if r.context %} Carried over: {{ r.context }}{% endif %}\n{% endfor %}`;
+/** The grouped page template after `instructions`. */
+const groupedTemplate = (instructions: string) =>
+  `${instructions}{% for r in records %}Item {{ r.id }}: page {{ r.page }} of {{ r.school }}.{% if r.context %} Carried over: {{ r.context }}{% endif %}\n{% endfor %}`;
 
 // With records_per_request the batch lane sends a group's instructions once, as one request: a cost
 // cap must price each record as its share of its group's request, as `estimate` does and Google bills.
@@ -22,7 +24,7 @@ describe('execution.max_cost with grouped requests', () => {
   });
 
   /** An emulator and a batch-mode catalog workload of `books` one-page books, sent in groups of four. */
-  async function startGrouped(books: number, seed: number) {
+  async function startGrouped(books: number, seed: number, instructions = INSTRUCTIONS) {
     const emulator = await sandbox.startEmulator({
       timeScale: TIME_SCALE,
       seed,
@@ -34,7 +36,7 @@ describe('execution.max_cost with grouped requests', () => {
       execution: { mode: 'batch', poll_interval: '30s', records_per_request: 4, max_requests_per_job: 10 },
     });
     root = workload.root;
-    writeFileSync(join(root, 'prompts', 'page', 'v1.jinja'), GROUPED_TEMPLATE);
+    writeFileSync(join(root, 'prompts', 'page', 'v1.jinja'), groupedTemplate(instructions));
     return { emulator, workload };
   }
 
@@ -95,5 +97,33 @@ describe('execution.max_cost with grouped requests', () => {
     const billed = emulator.ledger.entries();
     expect(billed.reduce((sum, entry) => sum + entry.costUsd, 0)).toBeLessThanOrEqual(maxCost);
     expect(billed.length).toBeGreaterThan(1);
+  }, 90_000);
+
+  // The batch lane groups the records the cap lets through, in order: when the cap holds a group's
+  // last records, its first ones go in a smaller group, which pays the instructions over fewer
+  // records. Priced at their share of the full group, the cap let through a bill past it.
+  it('prices what goes in a group cut short by the cap as that smaller group, and stays within the cap', async () => {
+    // Instructions of some 400K tokens: a group pays about the same however many pages it holds.
+    const { emulator, workload } = await startGrouped(8, 12, INSTRUCTIONS.repeat(100));
+    const service = WorkloadService.open(await emulatedConfig(workload.configPath, emulator));
+    const estimate = await service.estimate();
+    await service.close();
+    // Six records' shares of two groups of four ($0.011 each with the margin), not seven: at their
+    // shares the cap let through a group of four and one of two, billed about twice $0.06.
+    const share = ((estimate.modes.batch.costUsd as number) / 8) * 1.15;
+    const maxCost = share * 6.2;
+    const yaml = readFileSync(workload.configPath, 'utf8');
+    writeFileSync(
+      workload.configPath,
+      yaml.replace('\nexecution:\n', `\nexecution:\n  max_cost: ${maxCost}\n`),
+    );
+    const { summary } = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
+      signal: AbortSignal.timeout(60_000),
+    });
+
+    const billed = emulator.ledger.entries();
+    expect(billed.reduce((sum, entry) => sum + entry.costUsd, 0)).toBeLessThanOrEqual(maxCost);
+    expect(summary.counts.done).toBe(4);
   }, 90_000);
 });
