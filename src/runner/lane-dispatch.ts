@@ -6,11 +6,9 @@ import {
   roundChunkRecords,
   type SubmissionRound,
 } from '../lanes/batch/job-submission.js';
-import { formGroups } from '../lanes/batch/request-groups.js';
 import type { LaneLimiters } from '../lanes/sync/lane-limiters.js';
 import type { SyncLaneDriver } from '../lanes/sync/sync-lane.js';
-import type { ModelRequest } from '../gemini/index.js';
-import { modelLimits, modelPrices, requestCost, type LanePrice, type PriceList } from '../pricing/index.js';
+import { modelLimits, modelPrices, type PriceList } from '../pricing/index.js';
 import {
   chooseLanes,
   drainMs,
@@ -20,21 +18,22 @@ import {
   type LatencyTracker,
   type ReadyRecord,
 } from '../scheduler/index.js';
-import { usdFine } from '../quantities.js';
 import { ACTIVE_JOB_STATES, type StoredRecord, type WorkloadStore } from '../store/store.js';
 import type { RunnerEventListener } from './events.js';
 import { InFlightJobs } from './in-flight-jobs.js';
-import { estimatedAudioTokens, type RecordRequestBuilder } from './record-request.js';
+import type { RecordRequestBuilder } from './record-request.js';
+import {
+  BatchGroupPricing,
+  ESTIMATE_MARGIN,
+  inputTokensOf,
+  keepPriced,
+  NO_TOKENS,
+  PRICED_KEPT,
+  priceKey,
+  sentCost,
+  type InputTokens,
+} from './request-pricing.js';
 import type { RunnerSettings } from './settings.js';
-
-/**
- * What is not billed yet is counted at this much over its estimate: an estimate errs both ways (a
- * record's output is priced at the run's mean), and the cost cap must not be crossed by the error.
- */
-const ESTIMATE_MARGIN = 1.15;
-
-/** Ready records whose priced input tokens are kept between rounds. */
-const PRICED_KEPT = 100_000;
 
 /**
  * The records still to send that the cost cap reserves for (blocked, ready) are counted again at
@@ -112,8 +111,8 @@ export class LaneDispatch {
    * answer, and a record that stays ready (waiting for room) is not built again each time.
    */
   private readonly inputTokens = new Map<string, InputTokens>();
-  /** The same for grouped batch requests (`records_per_request` > 1), by their records (groupPriceKey). */
-  private readonly groupTokens = new Map<string, InputTokens>();
+  /** The grouped requests the batch lane would send them in (`records_per_request` > 1). */
+  private readonly groups: BatchGroupPricing;
   /** Records of stalled batch jobs cancelled in `auto`: sent on a synchronous lane when ready again. */
   private readonly hedged = new Set<string>();
   /** Records whose last request on a synchronous lane timed out in `auto`: sent on another lane next. */
@@ -131,6 +130,11 @@ export class LaneDispatch {
 
   constructor(private readonly deps: LaneDispatchDeps) {
     this.inFlightJobs = new InFlightJobs(deps.store);
+    this.groups = new BatchGroupPricing({
+      requests: deps.requests,
+      recordsPerRequest: deps.settings.recordsPerRequest,
+      alone: (record) => this.inputTokens.get(priceKey(record)),
+    });
   }
 
   private get mode(): ExecutionMode {
@@ -218,7 +222,15 @@ export class LaneDispatch {
         reservedUsd: await this.reservedUsd(priced),
       },
     });
-    await this.holdToGroupedCost(decisions, ready, committedUsd);
+    const cap = settings.execution.maxCostUsd;
+    const batchPrice = modelPrices(this.deps.prices, settings.model)?.batch;
+    if (cap !== null && settings.recordsPerRequest > 1 && batchPrice)
+      await this.groups.holdToCap(decisions, ready, {
+        capUsd: cap,
+        committedUsd,
+        price: batchPrice,
+        outputTokens: await this.outputTokensPerRequest(),
+      });
     this.log(decisions, ready);
     for (const decision of decisions)
       if (decision.lane !== null) {
@@ -381,14 +393,14 @@ export class LaneDispatch {
       await requests.prefetchContexts(
         ready.filter((_, index) => !this.inputTokens.has(keys[index] as string)),
       );
-      const grouped = settings.recordsPerRequest > 1 ? await this.groupedTokens(ready) : null;
+      const grouped = settings.recordsPerRequest > 1 ? await this.groups.byRecord(ready) : null;
       for (const [index, record] of ready.entries()) {
         const key = keys[index] as string;
         let input = this.inputTokens.get(key) ?? NO_TOKENS;
         if (!this.inputTokens.has(key)) {
           try {
             input = inputTokensOf(await requests.build(record), 1);
-            this.keep(this.inputTokens, key, input);
+            keepPriced(this.inputTokens, key, input);
           } catch {
             // Unbuildable: the lane that takes it finds out and fails or releases it; nothing is billed.
           }
@@ -412,97 +424,6 @@ export class LaneDispatch {
       requests.endRound();
     }
     return out;
-  }
-
-  /**
-   * The grouped request the batch lane would send each ready record in: the groups the records ready
-   * now form, as the batch lane forms them (formGroups, in order). A group is kept by its records, so
-   * a record is never priced in a group an earlier pass formed: a record left ready (held, or in an
-   * open last job kept for the next chunk) goes in a group with the records ready next, not the one
-   * it was first priced in. A record sent before goes alone, and one whose group cannot be built is
-   * priced alone: no group for either.
-   */
-  private async groupedTokens(ready: readonly StoredRecord[]): Promise<Map<string, InputTokens>> {
-    const byRecord = new Map<string, InputTokens>();
-    for (const group of formGroups(ready, this.deps.settings.recordsPerRequest)) {
-      const tokens = await this.groupInput(group);
-      if (tokens) for (const record of group) byRecord.set(priceKey(record), tokens);
-    }
-    return byRecord;
-  }
-
-  /** A group's request, or null for a group of one and one that cannot be built (its records go alone). */
-  private async groupInput(group: readonly StoredRecord[]): Promise<InputTokens | null> {
-    if (group.length < 2) return null;
-    const key = group.map(priceKey).join('\u0001');
-    const kept = this.groupTokens.get(key);
-    if (kept) return kept;
-    try {
-      const tokens = inputTokensOf(await this.deps.requests.buildGroup(group, 'price'), group.length);
-      this.keep(this.groupTokens, key, tokens);
-      return tokens;
-    } catch {
-      // Priced alone: the batch lane finds the record at fault when it builds the group.
-      return null;
-    }
-  }
-
-  /**
-   * The batch lane groups the records it is given, in order (formGroups): when the cap holds some of
-   * a priced group's records, or `auto` sends some on another lane, the others go in a smaller group,
-   * which pays the instructions over fewer records, and the groups after it shift. So the records
-   * decided for batch are priced again as the requests they will really go in, and while these take
-   * what is committed over the cap, the last of them is held too. Priced at their shares of the
-   * groups they were priced in, two records of a group of four the cap cut short went in a group of
-   * their own, billed at twice their estimate, and the run's bill crossed the cap.
-   */
-  private async holdToGroupedCost(
-    decisions: LaneDecision[],
-    ready: readonly StoredRecord[],
-    committedUsd: number,
-  ): Promise<void> {
-    const { settings, prices } = this.deps;
-    const cap = settings.execution.maxCostUsd;
-    const price = modelPrices(prices, settings.model)?.batch;
-    if (cap === null || settings.recordsPerRequest < 2 || !price) return;
-    const index = new Map(decisions.map((decision, at) => [decision.recordId, at]));
-    const batch = ready.filter((record) => decisions[index.get(record.id) ?? -1]?.lane === 'batch');
-    let others = committedUsd;
-    for (const decision of decisions)
-      if (decision.lane !== null && decision.lane !== 'batch') others += decision.costUsd;
-    const output = await this.outputTokensPerRequest();
-    while (batch.length > 0) {
-      let usd = others;
-      for (const group of formGroups(batch, settings.recordsPerRequest))
-        usd += await this.groupCost(group, price, output);
-      if (usd <= cap + 1e-12) return;
-      const last = batch.pop() as StoredRecord;
-      const at = index.get(last.id) as number;
-      decisions[at] = {
-        recordId: last.id,
-        lane: null,
-        reason: 'max_cost',
-        explanation: `held by max_cost: the batch requests it would go in come to ${usdFine(usd)} with what is committed, over ${usdFine(cap)}`,
-        costUsd: 0,
-        heldForUsd: decisions[at]?.costUsd ?? 0,
-        chainFinishMs: Number.POSITIVE_INFINITY,
-      };
-    }
-  }
-
-  /** A batch group's estimated USD, margin included: one request, or each record alone when it cannot be built. */
-  private async groupCost(group: readonly StoredRecord[], price: LanePrice, output: number): Promise<number> {
-    const grouped = await this.groupInput(group);
-    const requests = grouped
-      ? [grouped]
-      : group.map((record) => this.inputTokens.get(priceKey(record)) ?? NO_TOKENS);
-    return requests.reduce((sum, sent) => sum + sentCost(price, sent, output), 0);
-  }
-
-  /** Keeps a priced figure, bounded: a huge backlog is priced again rather than held in memory. */
-  private keep(kept: Map<string, InputTokens>, key: string, tokens: InputTokens): void {
-    if (kept.size >= PRICED_KEPT) kept.clear();
-    kept.set(key, tokens);
   }
 
   /**
@@ -592,11 +513,6 @@ export class LaneDispatch {
   }
 }
 
-/** A record as priced: a record sent again is built anew (it goes alone, its context may differ). */
-function priceKey(record: StoredRecord): string {
-  return `${record.id}\u0000${record.attempts}`;
-}
-
 /**
  * The decisions by lane. The policy already keeps the synchronous ones within the free concurrency
  * (one pool for the three lanes), so every logged decision is sent.
@@ -615,37 +531,4 @@ function groupByLane(decisions: readonly LaneDecision[]): Record<Lane, Set<strin
 /** What makes two decisions for a record the same one: its attempt, lane and reason. */
 function decisionKey(decision: LaneDecision, attempts: number): string {
   return `${attempts} ${decision.lane ?? 'held'} ${decision.reason}`;
-}
-
-/** The estimated input tokens of the request a record goes in, how many are audio, and how many records share it. */
-interface InputTokens {
-  tokens: number;
-  audio: number;
-  records: number;
-}
-
-const NO_TOKENS: InputTokens = { tokens: 0, audio: 0, records: 1 };
-
-/**
- * USD of one request at its estimate, margin included, `output` tokens answering each of its
- * records; nothing for one that could not be built (nothing is billed for it). Priced as `estimate`
- * prices it and the API bills it: the prompt's audio at the audio rate.
- */
-function sentCost(price: LanePrice, sent: InputTokens, output: number): number {
-  if (sent.tokens <= 0) return 0;
-  return (
-    requestCost(price, {
-      inputTokens: sent.tokens,
-      outputTokens: output * sent.records,
-      audioInputTokens: sent.audio,
-    }) * ESTIMATE_MARGIN
-  );
-}
-
-/** A built request's estimated input tokens and its audio among them, for `records` records. */
-function inputTokensOf(
-  built: { request: ModelRequest; estimatedTokens: number },
-  records: number,
-): InputTokens {
-  return { tokens: built.estimatedTokens, audio: estimatedAudioTokens(built), records };
 }
