@@ -113,7 +113,7 @@ export class BatchGroupPricing {
       let usd = others;
       for (const group of formGroups(batch, this.deps.recordsPerRequest))
         usd += await this.groupCost(group, budget.price, budget.outputTokens);
-      if (usd <= budget.capUsd + 1e-12) return;
+      if (usd <= budget.capUsd + 1e-12) break;
       const last = batch.pop() as StoredRecord;
       const at = index.get(last.id) as number;
       decisions[at] = {
@@ -122,9 +122,19 @@ export class BatchGroupPricing {
         reason: 'max_cost',
         explanation: `held by max_cost: the batch requests it would go in come to ${usdFine(usd)} with what is committed, over ${usdFine(budget.capUsd)}`,
         costUsd: 0,
-        heldForUsd: decisions[at]?.costUsd ?? 0,
+        heldForUsd: 0,
         chainFinishMs: Number.POSITIVE_INFINITY,
       };
+    }
+    // A held record goes out in a request of its own at the least (a group of one, on batch or at the
+    // same price on Flex): no run can send it for a share of a group. Judged by its share, a cap above
+    // the share but below its instructions alone told the user to run again, run after run.
+    for (const record of ready) {
+      const at = index.get(record.id) as number;
+      const decision = decisions[at];
+      if (decision?.reason !== 'max_cost') continue;
+      const alone = sentCost(budget.price, this.deps.alone(record) ?? NO_TOKENS, budget.outputTokens);
+      decisions[at] = { ...decision, heldForUsd: Math.max(decision.heldForUsd ?? 0, alone) };
     }
   }
 

@@ -126,4 +126,31 @@ describe('execution.max_cost with grouped requests', () => {
     expect(billed.reduce((sum, entry) => sum + entry.costUsd, 0)).toBeLessThanOrEqual(maxCost);
     expect(summary.counts.done).toBe(4);
   }, 90_000);
+
+  // A run sends a record in a group of one at the least: a cap above its share of a group but below
+  // the group's instructions alone can never send it. Judged by its share, the run said to run again.
+  it('says to raise the cap, not to run again, when a cap is above a share but below any request', async () => {
+    const { emulator, workload } = await startGrouped(8, 13, INSTRUCTIONS.repeat(100));
+    // A group of four is some $0.07 with the margin, $0.018 a share; a page alone is $0.07 too.
+    const maxCost = 0.05;
+    const yaml = readFileSync(workload.configPath, 'utf8');
+    writeFileSync(
+      workload.configPath,
+      yaml.replace('\nexecution:\n', `\nexecution:\n  max_cost: ${maxCost}\n`),
+    );
+    const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
+      signal: AbortSignal.timeout(60_000),
+    });
+
+    expect(emulator.ledger.entries()).toEqual([]);
+    expect(summary.finished).toBe(false);
+    const warnings = events.flatMap((event) =>
+      event.type === 'warning' && event.message.includes('execution.max_cost') ? [event.message] : [],
+    );
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /No run can send them at this cap: raise execution\.max_cost above \$0\.0[67]\d*\.$/,
+    );
+  }, 90_000);
 });
