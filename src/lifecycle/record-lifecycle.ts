@@ -5,7 +5,7 @@ import type { InferenceEvent } from '../store/event-log.js';
 import type { ClaimedRecord, FailureOutcome, RecordSuccess, WorkloadStore } from '../store/store.js';
 import { unsettledEvent } from '../telemetry/attempt-event.js';
 import { flightKeys, type Flight } from './flight.js';
-import { LOCAL_ERROR_CAUSE, localFailureMessage } from './local-failure.js';
+import { isPassingLocalFailure, LOCAL_ERROR_CAUSE, localFailureMessage } from './local-failure.js';
 
 /** The part of the store the lifecycle changes: claims, completions and failures, nothing else. */
 export type LifecycleStore = Pick<
@@ -234,22 +234,27 @@ export class RecordLifecycle {
     try {
       written = await this.deps.outputs.writeGroup([entry.document]);
     } catch (error) {
-      const message = localFailureMessage(entry.flight.lane, entry.recordId, 'settle', error);
-      const failure = { cause: LOCAL_ERROR_CAUSE, message, error };
-      await this.settleFailure({
-        recordId: entry.recordId,
-        flight: entry.fromReady ? null : entry.flight,
-        attempt: entry.attempt,
-        cause: LOCAL_ERROR_CAUSE,
-        message,
-        raw: null,
-        retryable: true,
-        promptHash: entry.promptHash,
-        ...(entry.event ? { event: unsettledEvent(entry.event, failure) } : {}),
-      });
+      await this.failUnsettled(entry, error);
       return;
     }
     await this.complete([entry], written);
+  }
+
+  /** Fails a success that could not be settled (local_error, stage settle), its answer kept in its event. */
+  private async failUnsettled(entry: SettledSuccess, error: unknown): Promise<void> {
+    const message = localFailureMessage(entry.flight.lane, entry.recordId, 'settle', error);
+    const failure = { cause: LOCAL_ERROR_CAUSE, message, error };
+    await this.settleFailure({
+      recordId: entry.recordId,
+      flight: entry.fromReady ? null : entry.flight,
+      attempt: entry.attempt,
+      cause: LOCAL_ERROR_CAUSE,
+      message,
+      raw: null,
+      retryable: true,
+      promptHash: entry.promptHash,
+      ...(entry.event ? { event: unsettledEvent(entry.event, failure) } : {}),
+    });
   }
 
   /** Marks written outputs done in one transaction (successors unblocked, events logged) and reports them. */
@@ -262,7 +267,16 @@ export class RecordLifecycle {
       outputTokens: entry.usage.outputTokens,
       ...(entry.event ? { event: entry.event } : {}),
     }));
-    await this.deps.store.completeRecords(successes, written.commit);
+    try {
+      await this.deps.store.completeRecords(successes, written.commit);
+    } catch (error) {
+      // A busy store changed nothing and passes: the records stay in flight, applied again (their
+      // outputs rewrite themselves). Any other store failure fails each record as an unwritable
+      // output does; it used to reach the lane with the group dropped, and ended a batch run.
+      if (isPassingLocalFailure(error)) throw error;
+      for (const entry of group) await this.failUnsettled(entry, error);
+      return;
+    }
     for (const [index, success] of successes.entries()) {
       const lane = group[index]?.flight.lane;
       this.deps.emit({

@@ -1,6 +1,7 @@
 import { GeminiApiError, type BatchJobInfo } from '../../gemini/index.js';
 import type { JobRow, JobState } from '../../store/store.js';
 import { endsTheRun } from '../../runner/remote-api.js';
+import { isPassingLocalFailure } from '../../lifecycle/local-failure.js';
 import {
   expireExpiredJob,
   failFailedJob,
@@ -24,8 +25,8 @@ const REMOTE_TO_LOCAL: Record<BatchJobInfo['state'], JobState | null> = {
  * jobs; the records of FAILED, CANCELLED and EXPIRED jobs go back to the queue (a FAILED job counts
  * a failed attempt of each, dead-lettered once out of retries, so a job that always fails cannot
  * loop forever). A settled job's uploaded input is left to the input-file sweep (input-file-sweep.ts).
- * A job whose poll or download keeps failing is reported and tried again on the next pass; the
- * other jobs go on.
+ * A job whose poll or download keeps failing, or whose results met a busy store (STORE_BUSY), is
+ * reported and tried again on the next pass; the other jobs go on.
  */
 export async function serviceActiveJobs(deps: ResultProcessingDeps): Promise<number> {
   deps.stalls?.beginPass(await deps.store.listJobs(), deps.now());
@@ -36,10 +37,12 @@ export async function serviceActiveJobs(deps: ResultProcessingDeps): Promise<num
     try {
       if (await serviceJob(deps, job, job.remoteName)) settled++;
     } catch (error) {
-      if (!GeminiApiError.isInstance(error) || endsTheRun(error)) throw error;
+      // A store busy past its timeout changed nothing: the job is applied again on the next pass.
+      const passes = isPassingLocalFailure(error) || (GeminiApiError.isInstance(error) && !endsTheRun(error));
+      if (!passes) throw error;
       deps.emit({
         type: 'warning',
-        message: `Job ${job.id}: ${error.message} It is tried again on the next pass.`,
+        message: `Job ${job.id}: ${(error as Error).message} It is tried again on the next pass.`,
       });
     }
   }

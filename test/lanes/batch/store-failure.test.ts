@@ -1,0 +1,143 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ExitCode, runExitCode } from '../../../src/cli/exit-codes.js';
+import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { billsPerRecord } from '../../fixtures/catalog-ledger.js';
+import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
+import { readOutputs } from '../../fixtures/output-reader.js';
+import { runOnEmulatorClock } from '../../fixtures/session.js';
+import { emulatorSandbox } from '../../emulator/harness.js';
+
+const TIME_SCALE = 3_600;
+/** Slower for the busy store: each write it refuses blocks the process its busy timeout (5 s), hours at TIME_SCALE. */
+const BUSY_TIME_SCALE = 60;
+
+/** A real SQLite failure of marking `recordId` done, and of nothing else: a trigger that aborts it. */
+function refuseDone(path: string, recordId: string): () => void {
+  const db = new Database(path);
+  db.exec(`CREATE TRIGGER refuse_done BEFORE UPDATE OF status ON records
+             WHEN NEW.status = 'done' AND OLD.id = '${recordId}'
+             BEGIN SELECT RAISE(ABORT, 'the disk refused the write'); END`);
+  db.close();
+  return () => {
+    const again = new Database(path);
+    again.exec('DROP TRIGGER refuse_done');
+    again.close();
+  };
+}
+
+// A store failure after the sink wrote the outputs (marking them done) dropped the whole group and
+// ended a batch run with SQLite's bare error at every start, the job never applied.
+describe('a batch result the store cannot mark done', () => {
+  const sandbox = emulatorSandbox();
+  let root = '';
+  afterEach(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('fails its group (local_error, stage settle, the answers kept), applies the job and ends the run; the answers are bought once', async () => {
+    const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, seed: 5 });
+    const workload = writeCatalogWorkload({
+      books: 3,
+      pages: 1,
+      sink: 'files',
+      execution: { mode: 'batch', max_retries: 2, poll_interval: '30s' },
+    });
+    root = workload.root;
+    const [[, doomed]] = [workload.chains.map((chain) => chain[0] as string)] as [[string, string, string]];
+    const path = join(root, 'state', 'state.db');
+    await new SqliteStore({ path }).close();
+    const fix = refuseDone(path, doomed);
+
+    const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
+      signal: AbortSignal.timeout(30_000),
+    });
+
+    expect(summary.finished).toBe(true);
+    expect(runExitCode(summary, null)).toBe(ExitCode.DeadLetters);
+    expect(summary.counts.dead).toBeGreaterThanOrEqual(1);
+    expect(events.filter((event) => event.type === 'job-processed')).toHaveLength(1);
+
+    const store = new SqliteStore({ path });
+    const failures = await store.listFailures();
+    const jobs = await store.listJobs();
+    const kept = await store.listEvents({ recordId: doomed, kind: 'attempt' });
+    await store.close();
+    expect(jobs.map((job) => job.state)).toEqual(['processed']);
+    const own = failures.filter((failure) => failure.recordId === doomed);
+    expect(own.map((failure) => [failure.cause, failure.attempt, failure.final])).toEqual([
+      ['local_error', 0, false],
+      ['local_error', 1, false],
+      ['local_error', 2, true],
+    ]);
+    expect(own[0]?.message).toContain(`The batch request for ${doomed} failed in wavebatch (stage settle:`);
+    expect(own[0]?.message).toContain('the disk refused the write');
+    expect(kept.map((event) => [event.type, event.cause, event.requests])).toEqual([
+      ['retry', 'local_error', 1],
+      ['retry', 'local_error', 0],
+      ['dead', 'local_error', 0],
+    ]);
+    expect(kept[2]?.output).toEqual(kept[0]?.output);
+    expect([...billsPerRecord(emulator.ledger.entries()).values()]).toEqual([1, 1, 1]);
+
+    // The store fixed and the dead letters requeued, the next run applies the kept answers: nothing is bought.
+    fix();
+    const requeue = new SqliteStore({ path });
+    await requeue.requeueDead();
+    await requeue.close();
+    const again = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
+      signal: AbortSignal.timeout(30_000),
+    });
+    expect(again.summary.counts).toMatchObject({ done: 3, dead: 0 });
+    expect([...billsPerRecord(emulator.ledger.entries()).values()]).toEqual([1, 1, 1]);
+    expect(readOutputs(join(root, 'out'), 'files').get(doomed)?.output).toEqual(kept[0]?.output);
+  }, 60_000);
+  // Another connection holds the write lock from the moment the job is seen SUCCEEDED until the run
+  // reports the job put off: marking its outputs done waits the busy timeout and gives up (STORE_BUSY).
+  it('passes a store busy past its timeout uncounted: the job is applied again on the next pass', async () => {
+    const emulator = await sandbox.startEmulator({ timeScale: BUSY_TIME_SCALE, seed: 5 });
+    const workload = writeCatalogWorkload({
+      books: 3,
+      pages: 1,
+      sink: 'files',
+      execution: { mode: 'batch', max_retries: 2, poll_interval: '30s' },
+    });
+    root = workload.root;
+    const path = join(root, 'state', 'state.db');
+    await new SqliteStore({ path }).close();
+    const holder = new Database(path);
+    const warnings: string[] = [];
+    try {
+      const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
+        timeScale: BUSY_TIME_SCALE,
+        signal: AbortSignal.timeout(40_000),
+        onEvent: (event) => {
+          if (event.type === 'job-state' && event.state === 'succeeded') holder.exec('BEGIN IMMEDIATE');
+          if (event.type === 'warning') {
+            warnings.push(event.message);
+            if (event.message.includes('tried again on the next pass') && holder.inTransaction)
+              holder.exec('COMMIT');
+          }
+        },
+      });
+      expect(summary.finished).toBe(true);
+      expect(summary.counts).toMatchObject({ done: 3, dead: 0, total: 3 });
+      expect(events.filter((event) => event.type === 'job-processed')).toHaveLength(1);
+    } finally {
+      holder.close();
+    }
+    const putOff = warnings.filter((message) => message.includes('It is tried again on the next pass.'));
+    expect(putOff).toHaveLength(1);
+    expect(putOff[0]).toContain(`Another process kept the state store ${path} locked for writing`);
+    const store = new SqliteStore({ path });
+    const failures = await store.listFailures();
+    await store.close();
+    expect(failures).toEqual([]);
+    expect([...billsPerRecord(emulator.ledger.entries()).values()]).toEqual([1, 1, 1]);
+    expect([...readOutputs(join(root, 'out'), 'files').keys()]).toHaveLength(3);
+  }, 60_000);
+});
