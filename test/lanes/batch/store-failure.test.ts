@@ -8,11 +8,10 @@ import { billsPerRecord } from '../../fixtures/catalog-ledger.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
 import { readOutputs } from '../../fixtures/output-reader.js';
 import { runOnEmulatorClock } from '../../fixtures/session.js';
+import { emulatedSleepClock, speedableRealTime } from '../../fixtures/emulator-clock.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
 
 const TIME_SCALE = 3_600;
-/** Slower for the busy store: each write it refuses blocks the process its busy timeout (5 s), hours at TIME_SCALE. */
-const BUSY_TIME_SCALE = 60;
 
 /** A real SQLite failure of marking `recordId` done, and of nothing else: a trigger that aborts it. */
 function refuseDone(path: string, recordId: string): () => void {
@@ -98,8 +97,15 @@ describe('a batch result the store cannot mark done', () => {
   }, 60_000);
   // Another connection holds the write lock from the moment the job is seen SUCCEEDED until the run
   // reports the job put off: marking its outputs done waits the busy timeout and gives up (STORE_BUSY).
+  // Emulated time, the runner's sleeps included, stands still meanwhile. The busy timeout is 5 real
+  // seconds, while the lease's heartbeat (src/store/lease.ts) sleeps 15 emulated seconds, 4 real ms
+  // at TIME_SCALE: on emulatorClock it met the lock at every turn, each renewal blocking the one
+  // thread 5 s, and the run, given a few ms between them, reached the job's results only after the
+  // test gave up (eleven renewals, 55 s, 56 emulated hours). On a real clock a heartbeat that meets a
+  // busy store comes back 15 s later, so the run goes on: the stall was the test's own clock.
   it('passes a store busy past its timeout uncounted: the job is applied again on the next pass', async () => {
-    const emulator = await sandbox.startEmulator({ timeScale: BUSY_TIME_SCALE, seed: 5 });
+    const time = speedableRealTime();
+    const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, seed: 5, realNow: time.now });
     const workload = writeCatalogWorkload({
       books: 3,
       pages: 1,
@@ -113,14 +119,20 @@ describe('a batch result the store cannot mark done', () => {
     const warnings: string[] = [];
     try {
       const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
-        timeScale: BUSY_TIME_SCALE,
+        timeScale: TIME_SCALE,
+        clock: emulatedSleepClock(emulator, TIME_SCALE),
         signal: AbortSignal.timeout(40_000),
         onEvent: (event) => {
-          if (event.type === 'job-state' && event.state === 'succeeded') holder.exec('BEGIN IMMEDIATE');
+          if (event.type === 'job-state' && event.state === 'succeeded') {
+            time.speedUp(0);
+            holder.exec('BEGIN IMMEDIATE');
+          }
           if (event.type === 'warning') {
             warnings.push(event.message);
-            if (event.message.includes('tried again on the next pass') && holder.inTransaction)
+            if (event.message.includes('tried again on the next pass') && holder.inTransaction) {
               holder.exec('COMMIT');
+              time.speedUp(1);
+            }
           }
         },
       });
