@@ -92,3 +92,27 @@ export class ShardCorruptError extends WavebatchError {
     );
   }
 }
+
+/**
+ * The JSONL manifest could not be written (a full disk, a read-only file or folder, a folder in its
+ * place). The run goes on: the shards and the state store hold every output, and the manifest only
+ * mirrors the store's committed lengths, so it lags behind until a later checkpoint writes it.
+ */
+export class ManifestUnwritableError extends WavebatchError {
+  readonly code = 'OUTPUT_MANIFEST_UNWRITABLE';
+  constructor(
+    readonly path: string,
+    options: { cause: unknown },
+  ) {
+    const cause = options.cause;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      `The JSONL manifest ${path} could not be written (${reason}). No output is lost: the shards and the ` +
+        'state store hold them all, and the manifest, which lists how much of each shard readers may take, ' +
+        'lags behind them until it is written again, at the next checkpoint of this run (after each batch ' +
+        'job or synchronous round) or at the next start. Make the file writable (free space, permissions, ' +
+        'nothing else in its place).',
+      options,
+    );
+  }
+}

@@ -3,6 +3,7 @@
  * Lines shards with a manifest), how they are read back for context, and exports of all of them.
  */
 export {
+  ManifestUnwritableError,
   OutputCorruptError,
   OutputPathClashError,
   OutputPathError,

@@ -3,7 +3,7 @@ import { open, readdir, rm, stat, truncate, type FileHandle } from 'node:fs/prom
 import { makeFolder } from '../make-folder.js';
 import { dirname, join, resolve } from 'node:path';
 import { replaceFile, syncFolder } from './durable-files.js';
-import { OutputSinkChangedError, ShardCorruptError } from './errors.js';
+import { ManifestUnwritableError, OutputSinkChangedError, ShardCorruptError } from './errors.js';
 import type { OutputDocument } from './output-store.js';
 import { MANIFEST_FILE, manifestText, shardFileName, shardNumber } from './shard-manifest.js';
 import { completeLinesEnd, shardLines } from './shard-lines.js';
@@ -38,6 +38,11 @@ export interface JsonlSinkOptions {
   /** The state store: done-state, each line's location, each shard's committed length. */
   index: OutputIndex;
   shardBytes?: number;
+  /**
+   * Told once when the manifest cannot be written, and the sink goes on (see `checkpoint`); without
+   * it such a failure throws ManifestUnwritableError.
+   */
+  warn?: (message: string) => void;
 }
 
 interface OpenShard {
@@ -63,11 +68,15 @@ export class JsonlSink implements OutputSink {
   /** Read-only descriptors by shard, for context and exports (positional reads of committed bytes). */
   private readonly readers = new Map<number, number>();
   private lastManifest = '';
+  private readonly warn: ((message: string) => void) | undefined;
+  /** The last manifest write failed and was reported: the next failures in a row are not. */
+  private manifestFailing = false;
 
   constructor(options: JsonlSinkOptions) {
     this.root = resolve(options.root);
     this.index = options.index;
     this.shardBytes = options.shardBytes ?? DEFAULT_SHARD_BYTES;
+    this.warn = options.warn;
   }
 
   async recover(): Promise<OutputRecovery> {
@@ -158,10 +167,30 @@ export class JsonlSink implements OutputSink {
     }
   }
 
+  /**
+   * Writes the manifest when the committed lengths changed. One that cannot be written is reported
+   * once (until a write succeeds again) and tried again at the next checkpoint; the run goes on. That
+   * loses and duplicates nothing: the state store's committed lengths are what counts (start-up
+   * aligns the shards with them, then writes the manifest afresh), and they only grow during a run,
+   * so a manifest left behind lists a prefix of each shard's committed lines, fewer but never wrong
+   * ones. Stopping would protect nothing and leave the run's records unsent; a failed checkpoint
+   * ended the run with a bare fs error (after a batch job was applied, and at every start), and the
+   * one a full shard writes threw out of the write of the group that starts the next shard.
+   */
   async checkpoint(): Promise<void> {
     const text = manifestText(await this.index.committedShards());
     if (text === this.lastManifest) return;
-    await replaceFile(join(this.root, MANIFEST_FILE), text);
+    const path = join(this.root, MANIFEST_FILE);
+    try {
+      await replaceFile(path, text);
+    } catch (error) {
+      const failure = new ManifestUnwritableError(path, { cause: error });
+      if (!this.warn) throw failure;
+      if (!this.manifestFailing) this.warn(failure.message);
+      this.manifestFailing = true;
+      return;
+    }
+    this.manifestFailing = false;
     this.lastManifest = text;
   }
 

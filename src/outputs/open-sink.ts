@@ -7,6 +7,8 @@ export interface OutputSinkOptions {
   root: string;
   /** JSONL only: a shard is closed once it holds this many bytes. */
   shardBytes?: number;
+  /** JSONL only: told once when the manifest cannot be written, and the run goes on (JsonlSink.checkpoint). */
+  warn?: (message: string) => void;
 }
 
 /** The configured sink over the store's output index. */
@@ -19,6 +21,7 @@ export function openOutputSink(options: OutputSinkOptions, index: OutputIndex): 
         root: options.root,
         index,
         ...(options.shardBytes !== undefined ? { shardBytes: options.shardBytes } : {}),
+        ...(options.warn ? { warn: options.warn } : {}),
       });
     default:
       return options.kind satisfies never;

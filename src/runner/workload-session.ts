@@ -129,10 +129,20 @@ export function workloadStorePath(config: LoadedConfig): string {
   return join(config.data_dir, 'state.db');
 }
 
-/** The workload's output sink (files or JSONL shards), over the store's output index. */
-export function workloadOutputs(config: LoadedConfig, store: WorkloadStore): OutputSink {
+/**
+ * The workload's output sink (files or JSONL shards), over the store's output index; `warn` is told
+ * of a JSONL manifest that cannot be written (without it, that throws).
+ */
+export function workloadOutputs(
+  config: LoadedConfig,
+  store: WorkloadStore,
+  warn?: (message: string) => void,
+): OutputSink {
   const sink = config.output_sink;
-  return openOutputSink({ kind: sink.kind, root: config.outputs, shardBytes: sink.shard_bytes }, store);
+  return openOutputSink(
+    { kind: sink.kind, root: config.outputs, shardBytes: sink.shard_bytes, ...(warn ? { warn } : {}) },
+    store,
+  );
 }
 
 /**
@@ -247,7 +257,8 @@ interface SessionParts {
 async function wireSession(parts: SessionParts): Promise<WorkloadSession> {
   const { config, options, settings, gemini, prompt, validator, clock, store, lease } = parts;
   const schema = config.model.response_schema;
-  const outputs = workloadOutputs(config, store);
+  const warn = (message: string) => options.onEvent?.({ type: 'warning', message });
+  const outputs = workloadOutputs(config, store, warn);
   const archive = new TextArchive(store);
   const responseJsonSchema = schema === undefined ? undefined : jsonSchemaForModel(schema);
   // What every request is generated with, stored once; each attempt's event refers to it by hash.
@@ -258,7 +269,6 @@ async function wireSession(parts: SessionParts): Promise<WorkloadSession> {
     kind: 'generation_config',
     body: JSON.stringify(generation),
   });
-  const warn = (message: string) => options.onEvent?.({ type: 'warning', message });
   const storeId = await store.storeId();
   const braintrust = braintrustSettings(options.env ?? process.env);
   if ('off' in braintrust && braintrust.off) warn(braintrust.off);

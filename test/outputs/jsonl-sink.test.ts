@@ -1,5 +1,6 @@
 import {
   appendFileSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -16,6 +17,7 @@ import {
   exportOutputs,
   FilesSink,
   JsonlSink,
+  ManifestUnwritableError,
   OutputSinkChangedError,
   ShardCorruptError,
   type OutputDocument,
@@ -292,5 +294,27 @@ describe('JsonlSink over the SQLite store', () => {
     // Nothing changed: the JSONL sink still opens, its record still done.
     expect(await new JsonlSink({ root, index: store }).recover()).toEqual({ markedDone: 0, reopened: 0 });
     expect((await store.getRecord(IDS[0] as string))?.status).toBe('done');
+  });
+
+  it('warns once about a manifest it cannot write and writes it at a later checkpoint; without `warn` it throws OUTPUT_MANIFEST_UNWRITABLE', async () => {
+    const manifest = join(root, 'manifest.json');
+    mkdirSync(manifest, { recursive: true });
+    const refusal = await new JsonlSink({ root, index: store }).recover().catch((error: unknown) => error);
+    expect(ManifestUnwritableError.isInstance(refusal)).toBe(true);
+    expect((refusal as ManifestUnwritableError).code).toBe('OUTPUT_MANIFEST_UNWRITABLE');
+    expect((refusal as Error).message).toContain(
+      `The JSONL manifest ${manifest} could not be written (EISDIR`,
+    );
+
+    const warnings: string[] = [];
+    const sink = new JsonlSink({ root, index: store, warn: (message) => warnings.push(message) });
+    await sink.recover();
+    await complete(sink, IDS.slice(0, 2));
+    await sink.checkpoint();
+    expect(warnings).toHaveLength(1);
+    rmSync(manifest, { recursive: true });
+    await sink.checkpoint();
+    expect(readByManifest(root).map((document) => document.id)).toEqual(IDS.slice(0, 2));
+    await sink.close();
   });
 });
