@@ -76,6 +76,7 @@ import * as runs from './runs.js';
 import * as runTraces from './run-traces.js';
 import type { TracedJob, TracedRun } from '../run-traces.js';
 import type { WatermarkOf } from '../export-watermarks.js';
+import { storeWriteError } from './write-failure.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file; created with its folder when missing. */
@@ -311,9 +312,19 @@ export class SqliteStore implements WorkloadStore {
       message: redact(failure.message),
       raw: redactNullable(failure.raw),
     }));
-    return durably(this.db, () =>
-      completions.failJobIntent(this.db, jobId, stored, maxRetries, this.stamp()),
-    );
+    try {
+      return durably(this.db, () =>
+        completions.failJobIntent(this.db, jobId, stored, maxRetries, this.stamp()),
+      );
+    } catch (error) {
+      const ids = failures.slice(0, 3).map((failure) => failure.recordId);
+      const more = failures.length > 3 ? ` and ${failures.length - 3} more` : '';
+      throw storeWriteError(
+        this.db,
+        `file the failures of job ${jobId}'s records (${ids.join(', ')}${more})`,
+        error,
+      );
+    }
   }
 
   async markJobSubmitted(jobId: string, remoteName: string, inputFile: string | null): Promise<void> {
@@ -365,7 +376,11 @@ export class SqliteStore implements WorkloadStore {
   async failRecord(failure: FailureInput, maxRetries: number, retryable: boolean): Promise<FailureOutcome> {
     // The API's words are stored only redacted: an echoed key must never reach the database file.
     const stored = { ...failure, message: redact(failure.message), raw: redactNullable(failure.raw) };
-    return completions.failRecord(this.db, stored, maxRetries, retryable, this.stamp());
+    try {
+      return completions.failRecord(this.db, stored, maxRetries, retryable, this.stamp());
+    } catch (error) {
+      throw storeWriteError(this.db, `file the failure of ${failure.recordId}`, error);
+    }
   }
 
   async logFailedTry(failure: FailureInput & { event: InferenceEvent }): Promise<void> {

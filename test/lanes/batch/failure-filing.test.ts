@@ -1,0 +1,183 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StoreError } from '../../../src/store/errors.js';
+import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { billsPerRecord } from '../../fixtures/catalog-ledger.js';
+import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
+import { emulatedSleepClock, speedableRealTime } from '../../fixtures/emulator-clock.js';
+import { runOnEmulatorClock } from '../../fixtures/session.js';
+import { emulatorSandbox } from '../../emulator/harness.js';
+
+const TIME_SCALE = 3_600;
+
+/**
+ * Another process that takes SQLite's write lock on `lock()` and lets it go on `release()`: `lock`
+ * returns once the lock is held (a probe connection finds it taken), so the caller's next write meets it.
+ */
+async function lockHolder(path: string): Promise<{ lock(): void; release(): void; child: ChildProcess }> {
+  const script = `
+    const db = new (require('better-sqlite3'))(process.argv[1]);
+    require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => {
+      if (line === 'lock') db.exec('BEGIN IMMEDIATE');
+      if (line === 'release' && db.inTransaction) db.exec('COMMIT');
+    });
+    process.stdout.write('open\\n');`;
+  const child = spawn(process.execPath, ['-e', script, path], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.on('error', reject);
+    createInterface({ input: child.stdout! }).once('line', () => resolve());
+  });
+  const probe = new Database(path, { timeout: 0 });
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  return {
+    child,
+    lock() {
+      child.stdin!.write('lock\n');
+      // Synchronously, so the run does not go on before the lock is held: the probe's write fails once it is.
+      const deadline = Date.now() + 5_000;
+      for (;;) {
+        try {
+          probe.exec('BEGIN IMMEDIATE');
+          probe.exec('ROLLBACK');
+        } catch {
+          return;
+        }
+        if (Date.now() > deadline) throw new Error('the other process never took the write lock');
+        Atomics.wait(pause, 0, 0, 2);
+      }
+    },
+    release() {
+      child.stdin!.write('release\n');
+    },
+  };
+}
+
+// Filing a batch result's failure met a store another process kept locked past the busy timeout.
+describe('a batch failure the store cannot file', () => {
+  const sandbox = emulatorSandbox();
+  let root = '';
+  let holder: ChildProcess | undefined;
+  afterEach(() => {
+    holder?.kill();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('puts its job off uncounted while another process holds the write lock: the job is applied again on the next pass, each failure filed once, nothing bought twice', async () => {
+    const time = speedableRealTime();
+    const emulator = await sandbox.startEmulator({
+      timeScale: TIME_SCALE,
+      seed: 5,
+      realNow: time.now,
+      // The first job ends SUCCEEDED with every row an error: each record's failure is filed first.
+      faults: { jobSequence: ['job_rows_failed'] },
+    });
+    const workload = writeCatalogWorkload({
+      books: 3,
+      pages: 1,
+      sink: 'files',
+      execution: { mode: 'batch', max_retries: 2, poll_interval: '30s' },
+    });
+    root = workload.root;
+    const path = join(root, 'state', 'state.db');
+    await new SqliteStore({ path }).close();
+    const other = await lockHolder(path);
+    holder = other.child;
+    const warnings: string[] = [];
+    let lockedOnce = false;
+
+    const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
+      // Emulated time stands still while the lock is held (see store-failure.test.ts).
+      clock: emulatedSleepClock(emulator, TIME_SCALE),
+      signal: AbortSignal.timeout(40_000),
+      onEvent: (event) => {
+        if (event.type === 'job-state' && event.state === 'succeeded' && !lockedOnce) {
+          lockedOnce = true;
+          time.speedUp(0);
+          other.lock();
+        }
+        if (event.type === 'warning') {
+          warnings.push(event.message);
+          if (event.message.includes('tried again on the next pass')) {
+            other.release();
+            time.speedUp(1);
+          }
+        }
+      },
+    });
+
+    expect(summary.finished).toBe(true);
+    expect(summary.counts).toMatchObject({ done: 3, dead: 0, total: 3 });
+    const putOff = warnings.filter((message) => message.includes('It is tried again on the next pass.'));
+    expect(putOff).toHaveLength(1);
+    expect(putOff[0]).toContain(`Another process kept the state store ${path} locked for writing`);
+    expect(events.filter((event) => event.type === 'job-processed')).toHaveLength(2);
+    const store = new SqliteStore({ path });
+    const failures = await store.listFailures();
+    await store.close();
+    // One failure a record, of the failed row: the pass that met the lock counted nothing.
+    expect(failures.map((failure) => [failure.recordId, failure.attempt]).sort()).toEqual(
+      workload.chains.map(([id]) => [id, 0]).sort(),
+    );
+    expect(failures.every((failure) => failure.cause !== 'local_error')).toBe(true);
+    expect([...billsPerRecord(emulator.ledger.entries()).values()]).toEqual([1, 1, 1]);
+  }, 60_000);
+
+  // Any other refusal (a full disk, a read-only file) ended the run with SQLite's bare error, which
+  // named neither the record nor the store.
+  it('ends the run with STORE_WRITE naming the record and the store when SQLite refuses to file it; once fixed, the next start applies the job again, each failure filed once, nothing bought twice', async () => {
+    const emulator = await sandbox.startEmulator({
+      timeScale: TIME_SCALE,
+      seed: 5,
+      faults: { jobSequence: ['job_rows_failed'] },
+    });
+    const workload = writeCatalogWorkload({
+      books: 3,
+      pages: 1,
+      sink: 'files',
+      execution: { mode: 'batch', max_retries: 2, poll_interval: '30s' },
+    });
+    root = workload.root;
+    const [[, doomed]] = [workload.chains.map((chain) => chain[0] as string)] as [[string, string, string]];
+    const path = join(root, 'state', 'state.db');
+    await new SqliteStore({ path }).close();
+    // A real SQLite refusal of filing `doomed`'s failure, and of nothing else.
+    const db = new Database(path);
+    db.exec(`CREATE TRIGGER refuse_failure BEFORE INSERT ON failures WHEN NEW.record_id = '${doomed}'
+               BEGIN SELECT RAISE(ABORT, 'the disk refused the write'); END`);
+    db.close();
+
+    const ended = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
+      signal: AbortSignal.timeout(30_000),
+    }).catch((error: unknown) => error);
+
+    expect(StoreError.isInstance(ended)).toBe(true);
+    expect(ended).toMatchObject({ code: 'STORE_WRITE', category: 'failure' });
+    expect((ended as Error).message).toContain(
+      `The state store ${path} could not file the failure of ${doomed}`,
+    );
+    expect((ended as Error).message).toContain('the disk refused the write');
+
+    const fixed = new Database(path);
+    fixed.exec('DROP TRIGGER refuse_failure');
+    fixed.close();
+    const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
+      signal: AbortSignal.timeout(30_000),
+    });
+    expect(summary.counts).toMatchObject({ done: 3, dead: 0, total: 3 });
+    expect(events.filter((event) => event.type === 'job-processed')).toHaveLength(2);
+    const store = new SqliteStore({ path });
+    const failures = await store.listFailures();
+    await store.close();
+    expect(failures.map((failure) => [failure.recordId, failure.attempt]).sort()).toEqual(
+      workload.chains.map(([id]) => [id, 0]).sort(),
+    );
+    expect([...billsPerRecord(emulator.ledger.entries()).values()]).toEqual([1, 1, 1]);
+  }, 60_000);
+});
