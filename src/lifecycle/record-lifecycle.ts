@@ -19,7 +19,7 @@ export type SettlementEvent = Extract<RunnerEvent, { type: 'record-done' | 'reco
 export interface RecordLifecycleDeps {
   store: LifecycleStore;
   /** Where valid outputs are made durable before the store marks their records done. */
-  outputs: Pick<OutputSink, 'writeGroup' | 'groupSize' | 'checkpoint'>;
+  outputs: Pick<OutputSink, 'writeGroup' | 'discardGroup' | 'groupSize' | 'checkpoint'>;
   emit: (event: SettlementEvent) => void;
   /** Attempts after the first before a record is dead-lettered. */
   maxRetries: number;
@@ -270,9 +270,12 @@ export class RecordLifecycle {
     try {
       await this.deps.store.completeRecords(successes, written.commit);
     } catch (error) {
-      // A busy store changed nothing and passes: the records stay in flight, applied again (their
-      // outputs rewrite themselves). Any other store failure fails each record as an unwritable
-      // output does; it used to reach the lane with the group dropped, and ended a batch run.
+      // What the sink wrote does not count (a JSONL group's lines fell inside the next commit, and
+      // their records' retries committed each a second line). A busy store changed nothing and
+      // passes: the records stay in flight and are applied again. Any other store failure fails each
+      // record as an unwritable output does; it used to reach the lane with the group dropped, and
+      // ended a batch run.
+      await this.deps.outputs.discardGroup(written);
       if (isPassingLocalFailure(error)) throw error;
       for (const entry of group) await this.failUnsettled(entry, error);
       return;

@@ -132,6 +132,9 @@ export class FilesSink implements OutputSink {
     return this.files.documents();
   }
 
+  /** Nothing to take back: a file counts by its store row, and the retry's write replaces it. */
+  async discardGroup(): Promise<void> {}
+
   async checkpoint(): Promise<void> {}
 
   async close(): Promise<void> {}

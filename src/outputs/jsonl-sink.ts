@@ -124,6 +124,21 @@ export class JsonlSink implements OutputSink {
     return { locations, commit: { shard: shard.shard, bytes: offset } };
   }
 
+  /**
+   * The next group goes where the discarded one began, over its bytes, and the shard is cut there.
+   * Left in place, its lines fell inside the committed length of the next group the store took, and
+   * the retry of its records committed each of them a second time. The cut is best effort: bytes
+   * past the committed length never count (readers stop there, start-up cuts them).
+   */
+  async discardGroup(written: GroupWrite): Promise<void> {
+    const first = written.locations[0];
+    const current = this.current;
+    if (!written.commit || !first || current?.shard !== written.commit.shard) return;
+    if (current.bytes !== written.commit.bytes) return;
+    current.bytes = first.offset;
+    await current.handle.truncate(first.offset).catch(() => undefined);
+  }
+
   async read(id: string, location: OutputLocation | null): Promise<OutputDocument | null> {
     if (location === null) return null;
     const bytes = this.readBytes(location.shard, location.offset, location.length);

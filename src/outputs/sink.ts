@@ -110,6 +110,11 @@ export interface OutputSink {
   recover(): Promise<OutputRecovery>;
   /** Makes the documents durable; returns their locations and the commit the store records with them. */
   writeGroup(documents: readonly OutputDocument[]): Promise<GroupWrite>;
+  /**
+   * The store did not commit `written`, the last group written (it failed, or was busy): its records
+   * are not done, and what it wrote must not count when a later group is committed.
+   */
+  discardGroup(written: GroupWrite): Promise<void>;
   /** The document of a done record; null when it has none. */
   read(id: string, location: OutputLocation | null): Promise<OutputDocument | null>;
   /**

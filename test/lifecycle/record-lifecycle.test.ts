@@ -116,6 +116,7 @@ describe('the record lifecycle (real SQLite store, real JSONL sink)', () => {
       outputs: {
         groupSize: 1,
         writeGroup: () => Promise.reject(new Error('disk full')),
+        discardGroup: () => Promise.resolve(),
         checkpoint: () => Promise.resolve(),
       },
       emit: (event) => reported.push(event),
