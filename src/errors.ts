@@ -1,3 +1,6 @@
+import { capText } from './results/capped-text.js';
+import { redact } from './secrets/redact.js';
+
 /**
  * The one base class of wavebatch's errors. Every error a user can meet has a stable `code` (scripts
  * and docs refer to it; it never changes meaning) and a message that says what to do next.
@@ -59,12 +62,87 @@ export function categoryOfCode(code: string): ErrorCategory {
 }
 
 /**
- * What a warning says of a thrown value: its message, and its cause's after a colon. fetch's
- * "fetch failed" says why (refused, reset, no such host) only in its cause; an error that already
- * quotes its cause (UnwritablePathError, OutputCorruptError) is not made to say it twice.
+ * The most of a message from outside wavebatch (a server's, a library's, a hook's) an error or a
+ * description quotes. Google's messages are a sentence or a few hundred bytes; a proxy or another
+ * server at the base URL can answer with a whole HTML page (megabytes), which was printed whole and
+ * stored in the failure log at every attempt. A batch job's own error (`batch-job.ts`) is held to
+ * it too: it is filed as the failure of each of the job's records.
+ */
+export const MAX_SERVER_MESSAGE_BYTES = 4096;
+
+/**
+ * The most of a wavebatch error's own message describeError keeps: what it quotes was cut to
+ * MAX_SERVER_MESSAGE_BYTES where it was quoted, and its words and advice around that are short.
+ * Cut again to 4 kB, the cut fell in the quote, the advice was lost and the size the first cut
+ * reported too.
+ */
+const MAX_OWN_MESSAGE_BYTES = 2 * MAX_SERVER_MESSAGE_BYTES;
+
+/** How many causes deep a description goes: a chain of causes that loops back must still end. */
+const MAX_CAUSE_DEPTH = 4;
+
+/** The code a thrown value carries: a wavebatch error's, or a Node or library error's (`ENOENT`). */
+export function errorCodeOf(error: unknown): string | undefined {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code !== '' ? code : undefined;
+}
+
+/**
+ * What a person reads of a thrown value, for a message that quotes it: `[CODE] message: cause`. The
+ * code leads unless the message names it already (Node's `ENOENT: …`); the cause follows when it is
+ * an error the message does not quote (fetch's "fetch failed" says why only in its cause), described
+ * the same way; the key and every other secret are redacted (src/secrets); a message from outside is
+ * cut to MAX_SERVER_MESSAGE_BYTES, a wavebatch error's own to twice that. Anything else thrown is
+ * given as text (an object as its JSON).
  */
 export function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? error.cause.message : '';
-  return cause && !error.message.includes(cause) ? `${error.message}: ${cause}` : error.message;
+  return describe(error, true, 0);
+}
+
+/**
+ * describeError without the leading code, for where the code is shown apart from the message (the
+ * CLI's `error [CODE]: message`).
+ */
+export function describeErrorMessage(error: unknown): string {
+  return describe(error, false, 0);
+}
+
+function describe(error: unknown, withCode: boolean, depth: number): string {
+  if (!(error instanceof Error)) return capText(redact(textOf(error)), MAX_SERVER_MESSAGE_BYTES);
+  const own = error.message || error.name;
+  let text = quoted(error);
+  const code = withCode ? errorCodeOf(error) : undefined;
+  if (code !== undefined && !own.includes(code)) text = `[${code}] ${text}`;
+  const cause = error.cause;
+  // An error that wraps another often quotes it already (UnwritablePathError, a record's request
+  // error), as thrown or as described (redacted, cut).
+  if (
+    cause instanceof Error &&
+    depth < MAX_CAUSE_DEPTH &&
+    !own.includes(cause.message) &&
+    !own.includes(quoted(cause))
+  )
+    text = `${text}: ${describe(cause, true, depth + 1)}`;
+  return text;
+}
+
+/** An error's own message, redacted and cut. */
+function quoted(error: Error): string {
+  const max = WavebatchError.isInstance(error) ? MAX_OWN_MESSAGE_BYTES : MAX_SERVER_MESSAGE_BYTES;
+  return capText(redact(error.message || error.name), max);
+}
+
+/** A thrown value that is no Error as text: a string as it is, an object as its message or its JSON. */
+function textOf(value: unknown): string {
+  if (typeof value === 'object' && value !== null) {
+    const message = (value as { message?: unknown }).message;
+    if (typeof message === 'string') return message;
+    try {
+      const json = JSON.stringify(value);
+      if (json !== undefined) return json;
+    } catch {
+      // A cycle or a BigInt: its String() is all there is to say.
+    }
+  }
+  return String(value);
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
-import { describeError, WavebatchError } from '../src/errors.js';
+import {
+  describeError,
+  describeErrorMessage,
+  MAX_SERVER_MESSAGE_BYTES,
+  WavebatchError,
+} from '../src/errors.js';
 import { ConfigError } from '../src/config/config-error.js';
 import { GeminiApiError } from '../src/gemini/errors.js';
 import { MissingContextError, RecordRequestError } from '../src/runner/record-request.js';
@@ -98,15 +103,47 @@ describe('an error’s name', () => {
   });
 });
 
-// The telemetry sinks each had a copy of this; only Braintrust's named the cause.
+// Two describeErrors disagreed (one named the cause, one cut the text, neither the code nor redacted),
+// and two messageOfs and many inline expressions gave the bare message alone.
 describe('describeError', () => {
-  it("gives an error's message, and its cause's when the cause is an error", () => {
+  it("leads a wavebatch error's message with its code", () => {
+    expect(describeError(source())).toBe('[SOURCE_NOT_FOUND] no data.jsonl');
+    expect(describeErrorMessage(source())).toBe('no data.jsonl');
+  });
+
+  it("leads a Gemini API error's message with its code", () => {
+    const quota = new GeminiApiError({
+      code: 'QUOTA_EXHAUSTED',
+      status: 429,
+      retryable: true,
+      message: 'Creating batch x failed (HTTP 429 RESOURCE_EXHAUSTED): Quota exceeded. Wait and retry.',
+    });
+    expect(describeError(quota)).toBe(
+      '[QUOTA_EXHAUSTED] Creating batch x failed (HTTP 429 RESOURCE_EXHAUSTED): Quota exceeded. Wait and retry.',
+    );
+  });
+
+  it('does not repeat a code the message names already', () => {
+    const missing = Object.assign(new Error("ENOENT: no such file or directory, open '/x'"), {
+      code: 'ENOENT',
+    });
+    expect(describeError(missing)).toBe("ENOENT: no such file or directory, open '/x'");
+    const invalid = Object.assign(new TypeError('The "path" argument must be a string'), {
+      code: 'ERR_INVALID_ARG_TYPE',
+    });
+    expect(describeError(invalid)).toBe('[ERR_INVALID_ARG_TYPE] The "path" argument must be a string');
+  });
+
+  it("gives an error's message, and its cause's when the cause is an error, described the same way", () => {
     expect(describeError(new Error('disk full'))).toBe('disk full');
     const refused = new Error('connect ECONNREFUSED 127.0.0.1:4318');
     expect(describeError(new TypeError('fetch failed', { cause: refused }))).toBe(
       'fetch failed: connect ECONNREFUSED 127.0.0.1:4318',
     );
     expect(describeError(new Error('failed', { cause: 'a string' }))).toBe('failed');
+    expect(describeError(new Error('Run stopped', { cause: source() }))).toBe(
+      'Run stopped: [SOURCE_NOT_FOUND] no data.jsonl',
+    );
   });
 
   it('does not repeat a cause the message already quotes', () => {
@@ -115,12 +152,48 @@ describe('describeError', () => {
     });
     const unwritable = asUnwritablePath('/x/report.md', denied);
     expect(unwritable).toBeInstanceOf(UnwritablePathError);
-    expect(describeError(unwritable)).toBe(unwritable?.message);
+    expect(describeError(unwritable)).toBe(`[${unwritable!.code}] ${unwritable!.message}`);
   });
 
-  it('gives anything else thrown as text', () => {
+  it('ends on a chain of causes that loops back', () => {
+    const first = new Error('first');
+    const second = new Error('second', { cause: first });
+    Object.assign(first, { cause: second });
+    expect(describeError(first)).toMatch(/^first: second: first: second: first$/);
+  });
+
+  it('gives anything else thrown as text, an object as its message or its JSON', () => {
     expect(describeError('plain')).toBe('plain');
     expect(describeError(42)).toBe('42');
     expect(describeError(undefined)).toBe('undefined');
+    expect(describeError({ message: 'from a library' })).toBe('from a library');
+    expect(describeError({ status: 'bad', retry: false })).toBe('{"status":"bad","retry":false}');
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(describeError(cyclic)).toBe('[object Object]');
+  });
+
+  it('redacts an API key from the message, the cause and anything thrown', () => {
+    const key = `AIza${'k'.repeat(35)}`;
+    const texts = [
+      describeError(new Error(`GET https://x/v1beta/models?key=${key} failed`)),
+      describeError(new Error('fetch failed', { cause: new Error(`refused with key ${key}`) })),
+      describeError(`bad key ${key}`),
+      describeError({ message: `bad key ${key}` }),
+    ];
+    for (const text of texts) {
+      expect(text).not.toContain(key);
+      expect(text).toContain('[redacted]');
+    }
+  });
+
+  it("cuts a message from outside to 4 kB, a wavebatch error's own to 8 kB, saying how large it was", () => {
+    const page = `<html>${'x'.repeat(100_000)}</html>`;
+    const outside = describeError(new Error(page));
+    expect(Buffer.byteLength(outside)).toBeLessThan(MAX_SERVER_MESSAGE_BYTES + 100);
+    expect(outside).toContain(`[truncated: ${page.length} bytes in all`);
+    const own = describeError(new SourceError('SOURCE_NOT_FOUND', page));
+    expect(Buffer.byteLength(own)).toBeGreaterThan(2 * MAX_SERVER_MESSAGE_BYTES - 100);
+    expect(Buffer.byteLength(own)).toBeLessThan(2 * MAX_SERVER_MESSAGE_BYTES + 100);
   });
 });

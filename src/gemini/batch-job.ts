@@ -1,6 +1,6 @@
 import type { BatchJob } from '@google/genai';
 import { capText } from '../results/capped-text.js';
-import { MAX_SERVER_MESSAGE_BYTES } from './errors.js';
+import { MAX_SERVER_MESSAGE_BYTES } from '../errors.js';
 
 /** Lifecycle of a remote batch job, in our own lowercase words. */
 export type BatchJobState =

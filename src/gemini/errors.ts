@@ -1,4 +1,4 @@
-import { WavebatchError, type ErrorCategory } from '../errors.js';
+import { describeError, MAX_SERVER_MESSAGE_BYTES, WavebatchError, type ErrorCategory } from '../errors.js';
 import { capText } from '../results/capped-text.js';
 import { redact } from '../secrets/redact.js';
 import { registerApiKey } from './placeholder-key.js';
@@ -230,7 +230,7 @@ export function toGeminiApiError(
       ? 'Not Found.'
       : code === 'PAYLOAD_TOO_LARGE' && body?.message === undefined
         ? 'Request Entity Too Large.' // the front end's HTML page says no more
-        : (body?.message ?? (error instanceof Error ? error.message : String(error)));
+        : (body?.message ?? describeError(error));
   const wait =
     retryDelayMs !== undefined ? ` The server asks to wait ${Math.ceil(retryDelayMs / 1000)} s.` : '';
   const advice =
@@ -459,38 +459,8 @@ function isNetworkError(error: unknown): boolean {
   return typeof code === 'string' && /^(ECONN|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|UND_ERR)/.test(code);
 }
 
-/**
- * The most of a server's message an error keeps. Google's messages are a sentence or a few hundred
- * bytes; a proxy or another server at the base URL can answer with a whole HTML page (megabytes),
- * which was printed whole and stored in the failure log at every attempt. A batch job's own error
- * (`batch-job.ts`) is held to it too: it is filed as the failure of each of the job's records.
- */
-export const MAX_SERVER_MESSAGE_BYTES = 4096;
-
 /** Ends a server message with exactly one full stop, so advice can follow it. */
 function sentence(text: string): string {
   const trimmed = capText(text.trim(), MAX_SERVER_MESSAGE_BYTES);
   return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
-}
-
-/**
- * The most of a wavebatch error's own message describeError keeps: what it quotes was cut to
- * MAX_SERVER_MESSAGE_BYTES where it was quoted, and its words and advice around that are short.
- */
-const MAX_OWN_MESSAGE_BYTES = 2 * MAX_SERVER_MESSAGE_BYTES;
-
-/**
- * An error's message and its cause's, cut to MAX_SERVER_MESSAGE_BYTES: for any message that quotes
- * what it cannot bound (a server's page, a request or an output echoed back by a hook). A wavebatch
- * error cut its quote already, where it quoted it, and its advice follows: cut again to 4 kB, the
- * cut fell in the quote, the advice was lost and the size the first cut reported too.
- */
-export function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return capText(String(error), MAX_SERVER_MESSAGE_BYTES);
-  const cause = (error as { cause?: unknown }).cause;
-  // An error that wraps another often quotes it already (a record's request error, its template's).
-  const unquoted = cause instanceof Error && !error.message.includes(cause.message) ? cause : null;
-  if (!WavebatchError.isInstance(error))
-    return capText(`${error.message}${unquoted ? ` (${unquoted.message})` : ''}`, MAX_SERVER_MESSAGE_BYTES);
-  return `${capText(error.message, MAX_OWN_MESSAGE_BYTES)}${unquoted ? ` (${describeError(unquoted)})` : ''}`;
 }

@@ -1,4 +1,4 @@
-import { describeError } from '../gemini/errors.js';
+import { describeError } from '../errors.js';
 import { StoreError } from '../store/errors.js';
 import type { Lane } from '../lanes/lane.js';
 

@@ -10,7 +10,6 @@ import {
   type MediaUploads,
   type ModelRequest,
 } from '../gemini/index.js';
-import { describeError } from '../gemini/errors.js';
 import { MediaUploadError } from '../media/index.js';
 import { assertPromptFitsGrouping, type PromptTemplate, type PromptVariables } from '../prompts/index.js';
 import { groupResponseSchema, itemParts, type GroupItem } from '../results/index.js';
@@ -18,7 +17,7 @@ import type { StoredRecord, WorkloadStore } from '../store/store.js';
 import { jsonDigest, type TextArchive } from '../telemetry/text-archive.js';
 import type { RecordContentHasher } from '../workload/content-hash.js';
 import type { MediaInput } from '../workload/record.js';
-import { WavebatchError } from '../errors.js';
+import { describeError, WavebatchError } from '../errors.js';
 import type { RunnerEventListener } from './events.js';
 
 /** A record turned into the exact request the model will see. */

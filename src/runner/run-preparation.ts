@@ -4,7 +4,7 @@ import type { WorkloadStore } from '../store/store.js';
 import type { WorkloadRecord } from '../workload/record.js';
 import type { RunnerClock } from '../clock.js';
 import type { WorkAtStart } from '../scheduler/index.js';
-import { describeError } from '../gemini/errors.js';
+import { describeError } from '../errors.js';
 import type { RunnerEventListener } from './events.js';
 import type { RecordRequestBuilder } from './record-request.js';
 import type { RemoteApi } from './remote-api.js';

@@ -1,4 +1,4 @@
-import { MAX_SERVER_MESSAGE_BYTES } from '../gemini/errors.js';
+import { MAX_SERVER_MESSAGE_BYTES } from '../errors.js';
 import { capText } from '../results/capped-text.js';
 import { redact } from '../secrets/redact.js';
 import type { WorkloadStore } from '../store/store.js';

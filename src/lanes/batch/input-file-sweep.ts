@@ -1,6 +1,6 @@
 import type { RunnerClock } from '../../clock.js';
 import { GeminiApiError } from '../../gemini/index.js';
-import { describeError } from '../../gemini/errors.js';
+import { describeError } from '../../errors.js';
 import { retryDelayMs, type RetryPolicy } from '../../retry.js';
 import { ApiUnreachableError } from '../../runner/connection-watch.js';
 import type { RunnerEventListener } from '../../runner/events.js';

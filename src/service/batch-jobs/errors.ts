@@ -1,6 +1,5 @@
-import { WavebatchError } from '../../errors.js';
+import { describeError, WavebatchError } from '../../errors.js';
 import { GeminiApiError } from '../../gemini/index.js';
-import { describeError } from '../../gemini/errors.js';
 
 /** Raised for bad one-off job input (missing file, invalid JSON, bad job name): exit code 2, nothing sent. */
 export class OneoffInputError extends WavebatchError {
