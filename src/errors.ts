@@ -89,9 +89,9 @@ export function errorCodeOf(error: unknown): string | undefined {
 
 /**
  * What a person reads of a thrown value, for a message that quotes it: `[CODE] message: cause`. The
- * code leads unless the message names it already (Node's `ENOENT: …`); the cause follows when it is
- * an error the message does not quote (fetch's "fetch failed" says why only in its cause), described
- * the same way; the key and every other secret are redacted (src/secrets); a message from outside is
+ * code leads unless the message names it already (Node's `ENOENT: …`); the cause of an error not
+ * wavebatch's own follows when the message does not quote it (fetch's "fetch failed" says why only
+ * in its cause), described the same way; the key and every other secret are redacted (src/secrets); a message from outside is
  * cut to MAX_SERVER_MESSAGE_BYTES, a wavebatch error's own to twice that. Anything else thrown is
  * given as text (an object as its JSON).
  */
@@ -114,16 +114,29 @@ function describe(error: unknown, withCode: boolean, depth: number): string {
   const code = withCode ? errorCodeOf(error) : undefined;
   if (code !== undefined && !own.includes(code)) text = `[${code}] ${text}`;
   const cause = error.cause;
-  // An error that wraps another often quotes it already (UnwritablePathError, a record's request
-  // error), as thrown or as described (redacted, cut).
+  // A wavebatch error's message is written to say what its cause adds (its cause is kept for the
+  // stack WAVEBATCH_DEBUG prints): given again, a missing seed config said ENOENT twice.
   if (
     cause instanceof Error &&
+    !WavebatchError.isInstance(error) &&
     depth < MAX_CAUSE_DEPTH &&
-    !own.includes(cause.message) &&
-    !own.includes(quoted(cause))
+    !quotes(own, cause)
   )
     text = `${text}: ${describe(cause, true, depth + 1)}`;
   return text;
+}
+
+/** How much of its cause's first line a message must hold to be taken as quoting it. */
+const QUOTED_HEAD_CHARS = 64;
+
+/**
+ * Whether an error's message quotes its cause already (UnwritablePathError, a record's request
+ * error): whole, or its first line's beginning, as thrown or redacted. A wrapper often quotes the
+ * first line alone, cut (a source function's error): given again whole, the cut was undone.
+ */
+function quotes(message: string, cause: Error): boolean {
+  const head = (cause.message.split('\n')[0] ?? '').slice(0, QUOTED_HEAD_CHARS);
+  return message.includes(head) || message.includes(redact(head));
 }
 
 /** An error's own message, redacted and cut. */

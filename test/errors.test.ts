@@ -155,6 +155,23 @@ describe('describeError', () => {
     expect(describeError(unwritable)).toBe(`[${unwritable!.code}] ${unwritable!.message}`);
   });
 
+  it("gives a wavebatch error's own message alone, which says what its cause adds", () => {
+    const enoent = Object.assign(new Error("ENOENT: no such file or directory, open '/x/config.yaml'"), {
+      code: 'ENOENT',
+    });
+    const seed = new SourceError('SOURCE_NOT_FOUND', 'seed config /x/config.yaml does not exist', {
+      cause: enoent,
+    });
+    expect(describeError(seed)).toBe('[SOURCE_NOT_FOUND] seed config /x/config.yaml does not exist');
+  });
+
+  it('does not give again a cause whose first line the message quotes, cut', () => {
+    const thrown = new RangeError(`${'long first line '.repeat(100)}\n  at the stack`);
+    // A library's error quoting the first line of what it caught, cut (as a source function's does).
+    const wrapped = new Error(`the callback failed: ${thrown.message.slice(0, 200)}…`, { cause: thrown });
+    expect(describeError(wrapped)).toBe(wrapped.message);
+  });
+
   it('ends on a chain of causes that loops back', () => {
     const first = new Error('first');
     const second = new Error('second', { cause: first });
