@@ -1,15 +1,12 @@
-import { categoryOfCode, WavebatchError } from '../errors.js';
+import { categoryOfCode, describeErrorMessage, errorCodeOf, WavebatchError } from '../errors.js';
 import { printable } from '../printable.js';
 import { redact } from '../secrets/redact.js';
 import { ExitCode } from './exit-codes.js';
 
 /** Prints an error for a person (code and message, no stack unless WAVEBATCH_DEBUG) and picks the exit code. */
 export function reportError(error: unknown): number {
-  const code =
-    typeof error === 'object' && error !== null && 'code' in error
-      ? String((error as { code: unknown }).code)
-      : null;
-  const message = printable(redact(error instanceof Error ? error.message : String(error)));
+  const code = errorCodeOf(error);
+  const message = printable(describeErrorMessage(error));
   process.stderr.write(`error${code ? ` [${printable(code)}]` : ''}: ${message}\n`);
   if (process.env.WAVEBATCH_DEBUG && error instanceof Error && error.stack) {
     process.stderr.write(`${printable(redact(error.stack))}\n`);

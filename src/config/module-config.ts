@@ -1,6 +1,7 @@
 import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from './config-error.js';
+import { describeError } from '../errors.js';
 
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts']);
 
@@ -17,7 +18,7 @@ export async function importConfigModule(path: string, displayName: string): Pro
     }
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = describeError(error);
     throw new ConfigError('CONFIG_IMPORT_FAILED', [
       { file: displayName, message: `could not be imported: ${message}` },
     ]);

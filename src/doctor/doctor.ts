@@ -5,6 +5,7 @@ import type { BatchApi } from '../lanes/batch/batch-api.js';
 import { unwatchedReason } from '../lanes/batch/remote-reconciler.js';
 import { holderGone, takeLease, type HeldLease } from '../store/lease.js';
 import { ACTIVE_JOB_STATES, type LeaseHolder, type WorkloadStore } from '../store/store.js';
+import { describeError } from '../errors.js';
 
 /** What `wavebatch doctor` looks at. */
 export type CheckName =
@@ -67,7 +68,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Finding[]> {
     const listed = options.api
       ? await listRemote(options.api).then(
           (found) => ({ found }),
-          (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+          (error: unknown) => ({ error: describeError(error) }),
         )
       : null;
     const remote = listed && 'found' in listed ? listed.found : null;

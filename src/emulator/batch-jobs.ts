@@ -16,6 +16,7 @@ import { randomId, seededRandom, type Random } from './seeded-random.js';
 import { isJsonObject } from './json-object.js';
 import { fieldOf } from './model/wire-request.js';
 import { drawTurnaround, type TurnaroundRange } from './turnaround.js';
+import { describeError } from '../errors.js';
 
 /** A job's state, as Google's BATCH_STATE_* without the prefix. */
 export type BatchState = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
@@ -249,7 +250,7 @@ export class BatchJobs {
     } catch (error) {
       job.error = {
         code: 13,
-        message: `The emulator failed to process the batch: ${error instanceof Error ? error.message : String(error)}`,
+        message: `The emulator failed to process the batch: ${describeError(error)}`,
       };
       this.finish(job, 'FAILED', job.dueAt);
     } finally {

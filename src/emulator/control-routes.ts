@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { parseFaultPlan } from './fault-plan.js';
 import { invalidArgument } from './google-error.js';
 import { jsonBody, type EmulatorState, type Env } from './http-context.js';
+import { describeError } from '../errors.js';
 
 /** The emulator's own endpoints (no API key): the ledger, and the fault plan of a running emulator. */
 export function controlRoutes(state: EmulatorState): Hono<Env> {
@@ -16,7 +17,7 @@ export function controlRoutes(state: EmulatorState): Hono<Env> {
     try {
       plan = parseFaultPlan(await jsonBody(c), 'POST /_emulator/faults');
     } catch (error) {
-      throw invalidArgument(error instanceof Error ? error.message : String(error));
+      throw invalidArgument(describeError(error));
     }
     state.faults.replace(plan);
     return c.json({ faults: plan });

@@ -32,8 +32,3 @@ export function isPassingLocalFailure(error: unknown): boolean {
 export function localFailureMessage(lane: Lane, recordId: string, stage: ServeStage, error: unknown): string {
   return `The ${lane} request for ${recordId} failed in wavebatch (stage ${stage}: ${STAGE_TEXT[stage]}): ${describeError(error)}`;
 }
-
-/** What was thrown, as text (anything can be thrown). */
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -2,6 +2,7 @@ import type { OutputDocument } from './output-store.js';
 import type { OutputLocation, OutputSink } from './sink.js';
 import { redactValue } from '../secrets/redact.js';
 import type { StoredEvent } from '../store/event-log.js';
+import { describeError } from '../errors.js';
 
 /** An event whose output is kept at a location (a JSONL line), not in the event. */
 type LocatedEvent = StoredEvent & { recordId: string; outputLocation: OutputLocation };
@@ -33,7 +34,7 @@ export async function readEventOutputs(
       const read = documents?.get(lineKey(event.recordId, event.outputLocation));
       document = read !== undefined ? read : await outputs.read(event.recordId, event.outputLocation);
     } catch (error) {
-      event.outputUnavailable = `the ${where} cannot be read: ${error instanceof Error ? error.message : String(error)}`;
+      event.outputUnavailable = `the ${where} cannot be read: ${describeError(error)}`;
       continue;
     }
     if (document && isThisAttempts(document, event)) event.output = redactValue(document.output);

@@ -6,6 +6,7 @@ import {
   type OutputSink,
 } from '../outputs/index.js';
 import type { RunnerEvent } from './events.js';
+import { describeError } from '../errors.js';
 
 /** Feeds a run's events to the chain assembler: what changed, and when to rebuild it. */
 export interface AssemblyListener {
@@ -32,8 +33,7 @@ export function assemblyListener(
     settings,
     store,
     outputs,
-    (error) =>
-      warn(`assembled documents not updated: ${error instanceof Error ? error.message : String(error)}`),
+    (error) => warn(`assembled documents not updated: ${describeError(error)}`),
     store,
   );
   let caughtUp = false;

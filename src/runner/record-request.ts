@@ -386,7 +386,7 @@ export class RecordRequestBuilder {
     } catch (error) {
       throw new RecordRequestError(
         who.blamed,
-        `Prompt rendering failed for ${who.what}: ${messageOf(error)}`,
+        `Prompt rendering failed for ${who.what}: ${describeError(error)}`,
         {
           cause: error,
         },
@@ -405,7 +405,7 @@ export class RecordRequestBuilder {
       if (isTransientUploadFailure(error)) throw error;
       throw new RecordRequestError(
         who.blamed,
-        `Cannot build the request for ${who.what}: ${messageOf(error)}`,
+        `Cannot build the request for ${who.what}: ${describeError(error)}`,
         {
           cause: error,
         },
@@ -484,10 +484,6 @@ function isTransientUploadFailure(error: unknown): boolean {
 /** What a prompt sees of a record: its fields, and its id, chain and position. */
 function recordFields(record: StoredRecord): Record<string, unknown> {
   return { ...record.vars, id: record.id, chain: record.chainId, position: record.position };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**

@@ -1,6 +1,5 @@
-import { MAX_SERVER_MESSAGE_BYTES } from '../errors.js';
+import { describeError, MAX_SERVER_MESSAGE_BYTES } from '../errors.js';
 import { capText } from '../results/capped-text.js';
-import { redact } from '../secrets/redact.js';
 import type { WorkloadStore } from '../store/store.js';
 import type { RunnerClock } from '../clock.js';
 import type { RunOutcome, RunTotals } from '../store/event-log.js';
@@ -68,7 +67,7 @@ export const MAX_RUN_ERROR_BYTES = 2 * MAX_SERVER_MESSAGE_BYTES;
  * thrown, unbounded and with whatever secret the workload's code or a library echoed into it.
  */
 function runError(error: unknown): string {
-  return capText(redact(error instanceof Error ? error.message : String(error)), MAX_RUN_ERROR_BYTES);
+  return capText(describeError(error), MAX_RUN_ERROR_BYTES);
 }
 
 async function finish(

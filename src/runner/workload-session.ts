@@ -30,7 +30,7 @@ import type { RunnerEventListener } from './events.js';
 import { RecordRequestBuilder } from './record-request.js';
 import type { RunnerSettings } from './settings.js';
 import { TokenCalibration } from './token-calibration.js';
-import { WavebatchError } from '../errors.js';
+import { describeError, WavebatchError } from '../errors.js';
 import { QUICK_RETRY, type RetryPolicy } from '../retry.js';
 import { takeLease, type HeldLease } from '../store/lease.js';
 import { jobNamePrefix } from '../planner/job-name.js';
@@ -315,7 +315,7 @@ async function wireSession(parts: SessionParts): Promise<WorkloadSession> {
         operation,
         attempt,
         delayMs,
-        message: error instanceof Error ? error.message : String(error),
+        message: describeError(error),
       }),
   });
   const calibration = new TokenCalibration();
@@ -362,7 +362,7 @@ async function wireSession(parts: SessionParts): Promise<WorkloadSession> {
         operation: `generateContent ${id}`,
         attempt,
         delayMs,
-        message: error instanceof Error ? error.message : String(error),
+        message: describeError(error),
       }),
   });
   const runner = new BatchRunner({

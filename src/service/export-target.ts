@@ -5,6 +5,7 @@ import { isInside } from '../path-inside.js';
 import { makeFolder } from '../make-folder.js';
 import type { LoadedConfig } from '../config/index.js';
 import { ExportTargetError } from './errors.js';
+import { describeError } from '../errors.js';
 
 /** A file or folder of the workload that an export must never write over. */
 interface OwnPlace {
@@ -68,7 +69,7 @@ const OPEN_PROBLEMS: Record<string, string> = {
 /** The reason a path could not be opened or created, in words. */
 function problemOf(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code ?? '';
-  return OPEN_PROBLEMS[code] ?? (error instanceof Error ? error.message : String(error));
+  return OPEN_PROBLEMS[code] ?? describeError(error);
 }
 
 /**

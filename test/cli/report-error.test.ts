@@ -34,6 +34,20 @@ describe('reportError', () => {
     expect(exit).toBe(2);
   });
 
+  // It printed a library's bare message: fetch's "fetch failed" without why (in its cause).
+  it("names an error's code once and the cause its message does not quote", () => {
+    const unreachable = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('getaddrinfo ENOTFOUND api.example'), { code: 'ENOTFOUND' }),
+    });
+    expect(reported(unreachable).text).toBe('error: fetch failed: getaddrinfo ENOTFOUND api.example\n');
+    const invalid = Object.assign(new TypeError('The "path" argument must be a string'), {
+      code: 'ERR_INVALID_ARG_TYPE',
+    });
+    expect(reported(invalid).text).toBe(
+      'error [ERR_INVALID_ARG_TYPE]: The "path" argument must be a string\n',
+    );
+  });
+
   it('keeps tabs, new lines and every printable character, in the stack too', () => {
     expect(printable('a\tb\nc é 中 😀 ~')).toBe('a\tb\nc é 中 😀 ~');
     vi.stubEnv('WAVEBATCH_DEBUG', '1');

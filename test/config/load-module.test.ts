@@ -136,6 +136,14 @@ export default defineWorkload({
     );
     expect(throwing.code).toBe('CONFIG_IMPORT_FAILED');
     expect(throwing.message).toContain('boom at import');
+    // Node's code names what went wrong (a package not installed): the message quoted Node's words alone.
+    const missing = await failure(
+      folder.write('missing.mjs', "import 'wavebatch-no-such-package';\nexport default {};\n"),
+    );
+    expect(missing.code).toBe('CONFIG_IMPORT_FAILED');
+    expect(missing.message).toContain(
+      "could not be imported: [ERR_MODULE_NOT_FOUND] Cannot find package 'wavebatch-no-such-package'",
+    );
     const empty = await failure(folder.write('empty.mjs', 'export const name = 1;\n'));
     expect(empty.code).toBe('CONFIG_INVALID');
     expect(empty.message).toContain('export default defineWorkload');

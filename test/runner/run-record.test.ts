@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { recordRun, MAX_RUN_ERROR_BYTES } from '../../src/runner/run-record.js';
+import { recordRun } from '../../src/runner/run-record.js';
+import { MAX_SERVER_MESSAGE_BYTES } from '../../src/errors.js';
 import type { RunProgress } from '../../src/runner/run-summary.js';
 import type { RunnerEvent } from '../../src/runner/events.js';
 import { everyFileUnder } from '../fixtures/echoed-secrets.js';
@@ -54,8 +55,9 @@ describe("a failed run's row", () => {
       configHash: null,
       priced: true,
     };
-    // The key straddles the cut: cut first, its first half would be left, no longer a whole key.
-    const head = 'x'.repeat(MAX_RUN_ERROR_BYTES - 10);
+    // The key straddles the cut: cut first, its first half would be left, no longer a whole key. The
+    // workload's code threw it: as any text from outside wavebatch, it is cut to 4 kB.
+    const head = 'x'.repeat(MAX_SERVER_MESSAGE_BYTES - 10);
     const message = `${head}${KEY} ${'y'.repeat(1_000_000)}`;
     const thrown = new Error(message);
     await expect(
@@ -69,8 +71,8 @@ describe("a failed run's row", () => {
     const [row] = await (store = new SqliteStore({ path: join(dir, 'state.db') })).listRuns();
     const error = row?.totals?.error ?? '';
     expect(error.startsWith(`${head}[redacted]`)).toBe(true);
-    expect(error).toMatch(/… \[truncated: \d+ bytes in all, first 8192 kept\]$/);
-    expect(Buffer.byteLength(error)).toBeLessThan(MAX_RUN_ERROR_BYTES + 100);
+    expect(error).toMatch(/… \[truncated: \d+ bytes in all, first 4096 kept\]$/);
+    expect(Buffer.byteLength(error)).toBeLessThan(MAX_SERVER_MESSAGE_BYTES + 100);
     const finished = events.find((event) => event.type === 'run-finished');
     expect(finished).toMatchObject({ error });
     // Not even the key's first characters, in the database or its journal.

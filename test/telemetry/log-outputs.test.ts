@@ -121,7 +121,7 @@ describe('outputs in the inference log', () => {
         if (event.recordId === damagedId) {
           expect(event.output).toBeUndefined();
           expect(event.outputUnavailable).toBe(
-            `the line at byte ${byteOfDamaged} of shard 1 cannot be read: Output shard ${shard} is corrupt ` +
+            `the line at byte ${byteOfDamaged} of shard 1 cannot be read: [OUTPUT_CORRUPT] Output shard ${shard} is corrupt ` +
               `at byte ${byteOfDamaged} (the line of ${damagedId} is not valid JSON); move the shard aside ` +
               'and run again to have its records run again.',
           );

@@ -17,6 +17,7 @@ import { configOption, loadWorkloadConfig } from '../config-option.js';
 import { baseUrlOption } from './oneoff-options.js';
 import { counted } from '../../quantities.js';
 import { StoreError } from '../../store/errors.js';
+import { describeError } from '../../errors.js';
 
 /** `wavebatch doctor [--fix]`: what is wrong with a workload's state, and the repair. */
 export function doctorCommand(): Command {
@@ -66,7 +67,7 @@ export function doctorCommand(): Command {
             watch: new ConnectionWatch(systemClock, settings.baseUrl, settings.giveUpAfterMs),
           });
         } catch (error) {
-          apiUnavailable = error instanceof Error ? error.message : String(error);
+          apiUnavailable = describeError(error);
         }
         const findings = await runDoctor({
           store,

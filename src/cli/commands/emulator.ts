@@ -12,6 +12,7 @@ import {
 import { tierOptionsFrom, type RawTierOptions } from './emulator-tier-options.js';
 import { withFaultFlags, type RawFaultOptions } from './emulator-fault-options.js';
 import { quotaOptionsFrom, type RawQuotaOptions } from './emulator-quota-options.js';
+import { describeError } from '../../errors.js';
 
 export interface RawOptions extends RawTierOptions, RawFaultOptions, RawQuotaOptions {
   host: string;
@@ -306,16 +307,12 @@ async function faultPlanFrom(text: string): Promise<FaultPlan> {
   try {
     value = JSON.parse(json);
   } catch (error) {
-    fail(
-      '--faults',
-      inline ? '(inline JSON)' : text,
-      `valid JSON (${error instanceof Error ? error.message : String(error)})`,
-    );
+    fail('--faults', inline ? '(inline JSON)' : text, `valid JSON (${describeError(error)})`);
   }
   try {
     return parseFaultPlan(value, inline ? '--faults' : `--faults ${text}`);
   } catch (error) {
-    throw new EmulatorOptionError(error instanceof Error ? error.message : String(error));
+    throw new EmulatorOptionError(describeError(error));
   }
 }
 

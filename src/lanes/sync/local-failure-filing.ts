@@ -5,10 +5,10 @@ import {
   isPassingLocalFailure,
   LOCAL_ERROR_CAUSE,
   localFailureMessage,
-  messageOf,
 } from '../../lifecycle/local-failure.js';
 import { syncAttemptEvent, type AttemptEventDeps } from './sync-attempt-event.js';
 import type { Progress, Running, SyncLaneDeps } from './sync-lane-deps.js';
+import { describeError } from '../../errors.js';
 
 /** What filing a failure of wavebatch's own needs: the lifecycle, the run's events and what an attempt's event is made with. */
 export type LocalFailureDeps = AttemptEventDeps & Pick<SyncLaneDeps, 'lifecycle' | 'emit'>;
@@ -67,7 +67,7 @@ export async function failLocally(
     } catch (failError) {
       deps.emit({
         type: 'warning',
-        message: `The failure of ${record.id} could not be filed either: ${messageOf(failError)}.`,
+        message: `The failure of ${record.id} could not be filed either: ${describeError(failError)}.`,
       });
     }
   }

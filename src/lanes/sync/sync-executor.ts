@@ -1,5 +1,5 @@
 import type { RunnerClock } from '../../clock.js';
-import { WavebatchError } from '../../errors.js';
+import { describeError, WavebatchError } from '../../errors.js';
 import {
   GeminiApiError,
   inputTokensPerMinuteLimitOf,
@@ -562,7 +562,7 @@ function failureOf(
       interrupted,
     };
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeError(error);
   return {
     ok: false,
     cause: 'api_error',

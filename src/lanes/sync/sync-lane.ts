@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isMissingFileError } from '../../gemini/index.js';
 import { keptAnswer, type KeptAnswer } from '../../lifecycle/kept-answer.js';
-import { messageOf } from '../../lifecycle/local-failure.js';
 import { outputDocument, type Flight } from '../../lifecycle/index.js';
 import { capText } from '../../results/capped-text.js';
 import {
@@ -24,6 +23,7 @@ import type { BilledAttempt, ResentTry, SyncOutcome } from './sync-executor.js';
 import { syncAttemptEvent } from './sync-attempt-event.js';
 import type { Progress, Running, SyncLaneDeps } from './sync-lane-deps.js';
 import { stopGraceMs, type InFlightStop } from './stop-grace.js';
+import { describeError } from '../../errors.js';
 
 export type { SyncLaneDeps } from './sync-lane-deps.js';
 
@@ -342,7 +342,7 @@ export class SyncLaneDriver {
         const last = tries >= RELEASE_TRIES || this.stop.signal.aborted;
         this.deps.emit({
           type: 'warning',
-          message: `${record.id} could not be given back to the queue: ${messageOf(error)}; ${last ? 'the next start does' : 'tried again'}.`,
+          message: `${record.id} could not be given back to the queue: ${describeError(error)}; ${last ? 'the next start does' : 'tried again'}.`,
         });
         if (last) {
           this.failure ??= error;
@@ -504,7 +504,7 @@ export class SyncLaneDriver {
     } catch (error) {
       this.deps.emit({
         type: 'warning',
-        message: `A billed try of ${record.id} could not be logged yet (${messageOf(error)}); it is logged when its request settles.`,
+        message: `A billed try of ${record.id} could not be logged yet (${describeError(error)}); it is logged when its request settles.`,
       });
     }
   }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { InlinedRequest } from '@google/genai';
 import { OneoffInputError } from './errors.js';
+import { describeError } from '../../errors.js';
 
 /** One request of a submit file, in REST wire form (`{contents, systemInstruction?, generationConfig?, ...}`). */
 export interface KeyedRequest {
@@ -187,7 +188,7 @@ function parseJson(text: string, where: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
+    const detail = describeError(error);
     throw new OneoffInputError(`${where}: invalid JSON (${detail}).`);
   }
 }
