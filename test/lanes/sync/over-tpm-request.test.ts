@@ -46,6 +46,8 @@ describe('a synchronous request larger than the tokens-per-minute limit', () => 
     for (const failure of failures) {
       expect(failure).toMatchObject({ cause: 'api_error', final: true });
       expect(failure.message).toMatch(new RegExp(`more than the per-minute limit of ${TPM}`));
+      // Led by the API error's code, as every quoted error is: the bare message named none.
+      expect(failure.message).toMatch(/^\[[A-Z_]+\] /);
     }
   }, 30_000);
 });
