@@ -37,7 +37,7 @@ describe('the advice of an unreachable API names what chooses the API root', () 
     const result = await runCli(['doctor', '-c', workload.configPath], { env });
     expect(result.code).toBe(1);
     // A finding of its own, beside the local checks.
-    expect(result.stdout).toMatch(/remote-jobs\s+PROBLEM\s+remote jobs and files not checked: /);
+    expect(result.stdout).toMatch(/remote-jobs\s+PROBLEM\s+remote jobs and files not checked: \[NETWORK\] /);
     expect(result.stdout).toContain(
       'Could not reach the API; check the network or api.base_url / --base-url / WAVEBATCH_BASE_URL.\n',
     );

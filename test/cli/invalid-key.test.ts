@@ -52,7 +52,7 @@ describe('a key Google does not accept (400 API_KEY_INVALID)', () => {
       // Its local checks are reported all the same, the refused key beside them.
       expect(doctor.stdout).toMatch(/store\s+ok\s+the state store passes/);
       expect(doctor.stdout).toMatch(
-        /remote-jobs\s+PROBLEM\s+remote jobs and files not checked: .*API key not valid/,
+        /remote-jobs\s+PROBLEM\s+remote jobs and files not checked: \[PERMISSION_DENIED\] .*API key not valid/,
       );
       expect(`${doctor.stdout}${doctor.stderr}`).not.toContain(WRONG_KEY);
     });
