@@ -78,7 +78,7 @@ describe('wavebatch copes with the Batch API failures users report', () => {
   });
 
   it('429 on list (the start-up scan and adopting by name) is retried', async () => {
-    await runUnder({
+    const { events } = await runUnder({
       faults: {
         http: [
           { kind: 'status_429', match: 'list', count: 2 },
@@ -88,6 +88,11 @@ describe('wavebatch copes with the Batch API failures users report', () => {
         ],
       },
     });
+    // Each retry names the API error's code: the bare message named Google's status alone.
+    const retried = events.flatMap((event) => (event.type === 'retry' ? [event.message] : []));
+    expect(retried.length).toBeGreaterThan(0);
+    for (const message of retried)
+      expect(message).toMatch(/^\[QUOTA_EXHAUSTED\] Listing batches failed \(HTTP 429 RESOURCE_EXHAUSTED\)/);
   });
 
   it('rows missing from a results file: their records are sent again, the others applied once', async () => {
