@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { parseFaultPlan } from './fault-plan.js';
 import { invalidArgument } from './google-error.js';
 import { jsonBody, type EmulatorState, type Env } from './http-context.js';
-import { describeError } from '../errors.js';
+import { describeErrorMessage } from '../errors.js';
 
 /** The emulator's own endpoints (no API key): the ledger, and the fault plan of a running emulator. */
 export function controlRoutes(state: EmulatorState): Hono<Env> {
@@ -17,7 +17,8 @@ export function controlRoutes(state: EmulatorState): Hono<Env> {
     try {
       plan = parseFaultPlan(await jsonBody(c), 'POST /_emulator/faults');
     } catch (error) {
-      throw invalidArgument(describeError(error));
+      // Answered as Google's API answers, with its status: a wavebatch code has no place in it.
+      throw invalidArgument(describeErrorMessage(error));
     }
     state.faults.replace(plan);
     return c.json({ faults: plan });

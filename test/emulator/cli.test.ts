@@ -58,6 +58,8 @@ describe('wavebatch emulator (CLI, child process)', () => {
     const faults = await runCli(['emulator', '--faults', '{"jobSequence":["explode"]}']);
     expect(faults.code).toBe(2);
     expect(faults.stderr).toContain('jobSequence');
+    // The option's code alone: the fault plan's error is passed on as its message.
+    expect(faults.stderr).toMatch(/^error \[INPUT_EMULATOR_OPTION\]: Invalid fault plan in --faults: /m);
     const types = await runCli(['emulator', '--file-processing-types', 'audio']);
     expect(types.code).toBe(2);
     expect(types.stderr).toContain('--file-processing-types "audio"');

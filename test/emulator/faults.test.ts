@@ -127,7 +127,9 @@ describe('emulator faults', () => {
       body: JSON.stringify({ rates: { safety: 2 } }),
     });
     expect(bad.status).toBe(400);
-    expect(await bad.text()).toContain('rates.safety');
+    const refusal = await bad.text();
+    expect(refusal).toContain('rates.safety');
+    expect(refusal).not.toContain('INPUT_FAULT_PLAN');
   });
 
   it('applies rates to real-time calls', async () => {

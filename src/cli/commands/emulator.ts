@@ -12,7 +12,7 @@ import {
 import { tierOptionsFrom, type RawTierOptions } from './emulator-tier-options.js';
 import { withFaultFlags, type RawFaultOptions } from './emulator-fault-options.js';
 import { quotaOptionsFrom, type RawQuotaOptions } from './emulator-quota-options.js';
-import { describeError } from '../../errors.js';
+import { describeError, describeErrorMessage } from '../../errors.js';
 
 export interface RawOptions extends RawTierOptions, RawFaultOptions, RawQuotaOptions {
   host: string;
@@ -312,7 +312,8 @@ async function faultPlanFrom(text: string): Promise<FaultPlan> {
   try {
     return parseFaultPlan(value, inline ? '--faults' : `--faults ${text}`);
   } catch (error) {
-    throw new EmulatorOptionError(describeError(error));
+    // The plan's error passed on with this option's code: its own code given too, the line named two.
+    throw new EmulatorOptionError(describeErrorMessage(error));
   }
 }
 
