@@ -200,6 +200,9 @@ describe('OutputStore', () => {
 });
 
 describe('exportOutputs', () => {
+  // The CSV header is the format's contract, spelt out as a user's tool reads it: names and order.
+  const CSV_HEADER =
+    'id,output,prompt_name,prompt_version,prompt_hash,model,job,attempt,input_tokens,output_tokens,completed_at';
   let dir: string;
   let store: OutputStore;
 
@@ -239,27 +242,18 @@ describe('exportOutputs', () => {
     expect(await exportOutputs(store, 'csv', out)).toBe(2);
     out.end();
     await finished(out);
-    const rows = parse(readFileSync(path, 'utf8'), { columns: true }) as Array<Record<string, string>>;
-    expect(Object.keys(rows[0] ?? {})).toEqual([
-      'id',
-      'output',
-      'prompt_name',
-      'prompt_version',
-      'prompt_hash',
-      'model',
-      'job',
-      'attempt',
-      'input_tokens',
-      'output_tokens',
-      'completed_at',
-    ]);
+    const text = readFileSync(path, 'utf8');
+    expect(text.split('\n')[0]).toBe(CSV_HEADER);
+    const rows = parse(text, { columns: true }) as Array<Record<string, string>>;
     const byId = new Map(rows.map((row) => [row.id, row]));
     expect(JSON.parse(byId.get('b/p1')?.output ?? '')).toEqual({
       courses: ['Latin, "advanced"'],
       carry_over: 'line\nbreak',
     });
-    expect(JSON.parse(byId.get('a/p1')?.output ?? '')).toBe('plain text');
-    expect(byId.get('a/p1')).toMatchObject({
+    // Every cell of a row, so a column added, dropped or filled from the wrong field fails here.
+    expect(byId.get('a/p1')).toEqual({
+      id: 'a/p1',
+      output: '"plain text"',
       prompt_name: 'page',
       prompt_version: 'v1',
       prompt_hash: 'a'.repeat(64),
@@ -326,8 +320,6 @@ describe('exportOutputs', () => {
       },
     });
     expect(await exportOutputs(empty, 'csv', sink)).toBe(0);
-    expect(chunks.join('')).toBe(
-      'id,output,prompt_name,prompt_version,prompt_hash,model,job,attempt,input_tokens,output_tokens,completed_at\n',
-    );
+    expect(chunks.join('')).toBe(`${CSV_HEADER}\n`);
   });
 });
