@@ -2,6 +2,7 @@ import { truncateSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSource, RecordIdError, SourceError } from '../../src/workload/index.js';
 import { makeTempFolder, type TempFolder } from '../config/temp-folder.js';
+import type { WorkloadRecord } from '../../src/workload/record.js';
 import { collect, configWithSource, drainError } from './source-config.js';
 
 describe('JSONL / JSON / CSV sources', () => {
@@ -11,13 +12,32 @@ describe('JSONL / JSON / CSV sources', () => {
   });
   afterEach(() => folder.remove());
 
+  /** The source lines that read `file` (its type is its ending: jsonl, json, csv), then `more`. */
+  const sourceLines = (file: string, more: string[]): string[] => [
+    `type: ${file.slice(file.lastIndexOf('.') + 1)}`,
+    `path: ${file}`,
+    ...more,
+  ];
+
+  /** Writes `text` to `file` and reads it as a source with the further source lines `more`. */
+  async function read(file: string, text: string, more: string[] = []): Promise<WorkloadRecord[]> {
+    folder.write(file, text);
+    return collect(openSource(await configWithSource(folder, sourceLines(file, more))));
+  }
+
+  /** Writes `text` to `file`, reads it as a source that must refuse it, and returns what it threw. */
+  async function refusal(file: string, text: string, more: string[] = []): Promise<SourceError> {
+    folder.write(file, text);
+    return (await drainError(
+      openSource(await configWithSource(folder, sourceLines(file, more))),
+    )) as SourceError;
+  }
+
   it('JSONL without chain fields: every record is its own chain; other fields become vars', async () => {
-    folder.write(
+    const records = await read(
       'data/rows.jsonl',
       '{"id": "q1", "question": "Why?", "n": 3, "ok": true, "none": null, "tags": ["a", "b"], "meta": {"k": 1}}\n\n{"id": 42, "question": "How?"}\n',
     );
-    const config = await configWithSource(folder, ['type: jsonl', 'path: data/rows.jsonl']);
-    const records = await collect(openSource(config));
     expect(records).toEqual([
       {
         id: 'q1',
@@ -39,7 +59,7 @@ describe('JSONL / JSON / CSV sources', () => {
   });
 
   it('JSONL with a chain field: positions follow the order of appearance within each chain', async () => {
-    folder.write(
+    const records = await read(
       'rows.jsonl',
       [
         '{"key":"b1/p1","book":"b1"}',
@@ -47,14 +67,8 @@ describe('JSONL / JSON / CSV sources', () => {
         '{"key":"b1/p2","book":"b1"}',
         '{"key":"b1/p3","book":"b1"}',
       ].join('\n'),
+      ['id_field: key', 'chain_field: book'],
     );
-    const config = await configWithSource(folder, [
-      'type: jsonl',
-      'path: rows.jsonl',
-      'id_field: key',
-      'chain_field: book',
-    ]);
-    const records = await collect(openSource(config));
     expect(records.map((record) => [record.id, record.chainId, record.position])).toEqual([
       ['b1/p1', 'b1', 0],
       ['b2/p1', 'b2', 0],
@@ -65,21 +79,14 @@ describe('JSONL / JSON / CSV sources', () => {
   });
 
   it('JSONL with chain and position fields, and media paths relative to the data file', async () => {
-    folder.write(
+    const records = await read(
       'data/rows.jsonl',
       [
         '{"id":"p2","book":"b","page":2,"scan":["scans/p2.png","scans/p2.pdf"]}',
         '{"id":"p1","book":"b","page":1,"scan":"scans/p1.jpg"}',
       ].join('\n'),
+      ['chain_field: book', 'position_field: page', 'media_field: scan'],
     );
-    const config = await configWithSource(folder, [
-      'type: jsonl',
-      'path: data/rows.jsonl',
-      'chain_field: book',
-      'position_field: page',
-      'media_field: scan',
-    ]);
-    const records = await collect(openSource(config));
     expect(records.map((record) => [record.id, record.position])).toEqual([
       ['p2', 2],
       ['p1', 1],
@@ -93,58 +100,27 @@ describe('JSONL / JSON / CSV sources', () => {
   });
 
   it('names the file and line of a bad JSONL line, a missing id and a bad position', async () => {
-    folder.write('bad.jsonl', '{"id":"a"}\n{"id":"b"\n');
-    const bad = (await drainError(
-      openSource(await configWithSource(folder, ['type: jsonl', 'path: bad.jsonl'])),
-    )) as SourceError;
+    const bad = await refusal('bad.jsonl', '{"id":"a"}\n{"id":"b"\n');
     expect(bad.code).toBe('SOURCE_INVALID_JSON');
     expect(bad.message).toContain(`${folder.path('bad.jsonl')} line 2: invalid JSON`);
     expect(bad.line).toBe(2);
 
-    folder.write('noid.jsonl', '{"id":"a"}\n\n{"name":"b"}\n');
-    const noId = (await drainError(
-      openSource(await configWithSource(folder, ['type: jsonl', 'path: noid.jsonl'])),
-    )) as SourceError;
+    const noId = await refusal('noid.jsonl', '{"id":"a"}\n\n{"name":"b"}\n');
     expect(noId.code).toBe('SOURCE_FIELD_MISSING');
     expect(noId.message).toContain(`${folder.path('noid.jsonl')}:3: no "id" field`);
     // Present but empty is named as such (it read "no \"id\" field").
-    folder.write('emptyid.jsonl', '{"id":"a"}\n{"id":""}\n');
-    const emptyId = (await drainError(
-      openSource(await configWithSource(folder, ['type: jsonl', 'path: emptyid.jsonl'])),
-    )) as SourceError;
+    const emptyId = await refusal('emptyid.jsonl', '{"id":"a"}\n{"id":""}\n');
     expect(emptyId.message).toContain(`${folder.path('emptyid.jsonl')}:2: the "id" field is empty`);
 
-    folder.write('array.jsonl', '[1, 2]\n');
-    const array = (await drainError(
-      openSource(await configWithSource(folder, ['type: jsonl', 'path: array.jsonl'])),
-    )) as SourceError;
+    const array = await refusal('array.jsonl', '[1, 2]\n');
     expect(array.message).toContain('line 1: expected a JSON object, got an array');
 
-    folder.write('pos.jsonl', '{"id":"a","c":"x","p":"first"}\n');
-    const position = (await drainError(
-      openSource(
-        await configWithSource(folder, [
-          'type: jsonl',
-          'path: pos.jsonl',
-          'chain_field: c',
-          'position_field: p',
-        ]),
-      ),
-    )) as SourceError;
+    const positionFields = ['chain_field: c', 'position_field: p'];
+    const position = await refusal('pos.jsonl', '{"id":"a","c":"x","p":"first"}\n', positionFields);
     expect(position.code).toBe('SOURCE_FIELD_INVALID');
     expect(position.message).toContain('position field "p" must be a number, got "first"');
     // 1e400 parses to Infinity, which JSON.stringify printed as null.
-    folder.write('pos.jsonl', '{"id":"a","c":"x","p":1e400}\n');
-    const infinite = (await drainError(
-      openSource(
-        await configWithSource(folder, [
-          'type: jsonl',
-          'path: pos.jsonl',
-          'chain_field: c',
-          'position_field: p',
-        ]),
-      ),
-    )) as SourceError;
+    const infinite = await refusal('pos.jsonl', '{"id":"a","c":"x","p":1e400}\n', positionFields);
     expect(infinite.message).toContain('position field "p" must be a number, got Infinity');
   });
 
@@ -157,35 +133,24 @@ describe('JSONL / JSON / CSV sources', () => {
     ['a//b', 'empty segment'],
     ['tab\there', 'control character'],
   ])('rejects the hostile id %j, naming it and its file:line', async (id, reason) => {
-    folder.write('rows.jsonl', `{"id":"ok"}\n${JSON.stringify({ id })}\n`);
-    const config = await configWithSource(folder, ['type: jsonl', 'path: rows.jsonl']);
-    const error = await drainError(openSource(config));
+    const error = await refusal('rows.jsonl', `{"id":"ok"}\n${JSON.stringify({ id })}\n`);
     expect(error).toBeInstanceOf(RecordIdError);
-    expect((error as RecordIdError).code).toBe('RECORD_ID_INVALID');
+    expect(error).toMatchObject({ code: 'RECORD_ID_INVALID' });
     expect(error.message).toContain(`record id ${JSON.stringify(id)} from ${folder.path('rows.jsonl')}:2`);
     expect(error.message).toContain(reason);
   });
 
   it('rejects an empty id as missing', async () => {
-    folder.write('rows.jsonl', '{"id":""}\n');
-    const error = (await drainError(
-      openSource(await configWithSource(folder, ['type: jsonl', 'path: rows.jsonl'])),
-    )) as SourceError;
+    const error = await refusal('rows.jsonl', '{"id":""}\n');
     expect(error.code).toBe('SOURCE_FIELD_MISSING');
   });
 
   it('CSV: streamed rows with string values, chains and positions', async () => {
-    folder.write(
+    const records = await read(
       'rows.csv',
       'id,book,page,title\nb1-2,b1,2,"Second, with comma"\nb1-1,b1,1,First\nsolo,solo,1,Alone\n',
+      ['chain_field: book', 'position_field: page'],
     );
-    const config = await configWithSource(folder, [
-      'type: csv',
-      'path: rows.csv',
-      'chain_field: book',
-      'position_field: page',
-    ]);
-    const records = await collect(openSource(config));
     expect(records).toEqual([
       {
         id: 'b1-2',
@@ -215,16 +180,12 @@ describe('JSONL / JSON / CSV sources', () => {
   });
 
   it('CSV without chain fields, and a malformed CSV named by file and line', async () => {
-    folder.write('plain.csv', 'id,text\na,hello\nb,world\n');
-    const plain = await collect(openSource(await configWithSource(folder, ['type: csv', 'path: plain.csv'])));
+    const plain = await read('plain.csv', 'id,text\na,hello\nb,world\n');
     expect(plain.map((record) => [record.id, record.chainId, record.position])).toEqual([
       ['a', 'a', 0],
       ['b', 'b', 0],
     ]);
-    folder.write('broken.csv', 'id,text\na,hello\nb,world,extra\n');
-    const error = (await drainError(
-      openSource(await configWithSource(folder, ['type: csv', 'path: broken.csv'])),
-    )) as SourceError;
+    const error = await refusal('broken.csv', 'id,text\na,hello\nb,world,extra\n');
     expect(error.code).toBe('SOURCE_INVALID_CSV');
     expect(error.message).toContain(`${folder.path('broken.csv')} line 3`);
   });
@@ -237,10 +198,7 @@ describe('JSONL / JSON / CSV sources', () => {
       ['id,text\na,"two\nlines"\nb,"she said ""hi""\nc,d\ne,f\n', 4],
       ['id,text\r\nx,"a\r\nb","unclosed\r\nzz\r\n', 3],
     ] as const) {
-      folder.write('open.csv', text);
-      const error = (await drainError(
-        openSource(await configWithSource(folder, ['type: csv', 'path: open.csv'])),
-      )) as SourceError;
+      const error = await refusal('open.csv', text);
       expect(error).toMatchObject({ code: 'SOURCE_INVALID_CSV', line });
       expect(error.message).toBe(
         `${folder.path('open.csv')} line ${line}: a quoted field opens here and is never closed (the rest of the file became its text); ` +
@@ -255,10 +213,7 @@ describe('JSONL / JSON / CSV sources', () => {
       ['id,product,text,text', 'a,x,first,second', 'text', 'columns 3 and 4'],
       ['id,product,id', 'a,x,b', 'id', 'columns 1 and 3'],
     ] as const) {
-      folder.write('data.csv', `${header}\n${row}\n`);
-      const error = (await drainError(
-        openSource(await configWithSource(folder, ['type: csv', 'path: data.csv'])),
-      )) as SourceError;
+      const error = await refusal('data.csv', `${header}\n${row}\n`);
       expect(error).toBeInstanceOf(SourceError);
       expect(error.code).toBe('SOURCE_INVALID_CSV');
       expect(error.message).toBe(
@@ -275,10 +230,7 @@ describe('JSONL / JSON / CSV sources', () => {
       ['id,,text', 'a,lost,kept', 'column 2'],
       ['id,text, ', 'a,kept,lost', 'column 3'],
     ] as const) {
-      folder.write('data.csv', `\n${header}\n${row}\n`);
-      const error = (await drainError(
-        openSource(await configWithSource(folder, ['type: csv', 'path: data.csv'])),
-      )) as SourceError;
+      const error = await refusal('data.csv', `\n${header}\n${row}\n`);
       expect(error).toBeInstanceOf(SourceError);
       expect(error.code).toBe('SOURCE_INVALID_CSV');
       expect(error.message).toContain(`${folder.path('data.csv')} line 2: the header's ${place} has no name`);
@@ -287,36 +239,26 @@ describe('JSONL / JSON / CSV sources', () => {
   });
 
   it('CSV: a hostile id names the line', async () => {
-    folder.write('rows.csv', 'id\nok\n../../x\n');
-    const error = await drainError(
-      openSource(await configWithSource(folder, ['type: csv', 'path: rows.csv'])),
-    );
+    const error = await refusal('rows.csv', 'id\nok\n../../x\n');
     expect(error).toBeInstanceOf(RecordIdError);
     expect(error.message).toContain(`"../../x" from ${folder.path('rows.csv')}:3`);
   });
 
   it('JSON: a top-level array, with and without chains', async () => {
-    folder.write(
-      'rows.json',
-      JSON.stringify(
-        [
-          { id: 'a', text: 'x', chain: 'c' },
-          { id: 'b', chain: 'c' },
-        ],
-        null,
-        2,
-      ),
+    const rows = JSON.stringify(
+      [
+        { id: 'a', text: 'x', chain: 'c' },
+        { id: 'b', chain: 'c' },
+      ],
+      null,
+      2,
     );
-    const alone = await collect(
-      openSource(await configWithSource(folder, ['type: json', 'path: rows.json'])),
-    );
+    const alone = await read('rows.json', rows);
     expect(alone.map((record) => [record.id, record.chainId, record.position])).toEqual([
       ['a', 'a', 0],
       ['b', 'b', 0],
     ]);
-    const chained = await collect(
-      openSource(await configWithSource(folder, ['type: json', 'path: rows.json', 'chain_field: chain'])),
-    );
+    const chained = await read('rows.json', rows, ['chain_field: chain']);
     expect(chained.map((record) => [record.id, record.chainId, record.position])).toEqual([
       ['a', 'c', 0],
       ['b', 'c', 1],
@@ -324,21 +266,12 @@ describe('JSONL / JSON / CSV sources', () => {
   });
 
   it('JSON: invalid JSON names the line, a non-array is refused, a bad item is named', async () => {
-    folder.write('bad.json', '[\n  {"id": "a"},\n  {"id": }\n]\n');
-    const bad = (await drainError(
-      openSource(await configWithSource(folder, ['type: json', 'path: bad.json'])),
-    )) as SourceError;
+    const bad = await refusal('bad.json', '[\n  {"id": "a"},\n  {"id": }\n]\n');
     expect(bad.code).toBe('SOURCE_INVALID_JSON');
     expect(bad.message).toContain(`${folder.path('bad.json')} line 3`);
-    folder.write('object.json', '{"id": "a"}');
-    const object = (await drainError(
-      openSource(await configWithSource(folder, ['type: json', 'path: object.json'])),
-    )) as SourceError;
+    const object = await refusal('object.json', '{"id": "a"}');
     expect(object.message).toContain('expected a top-level JSON array');
-    folder.write('hostile.json', '[{"id": "fine"}, {"id": "a/../../b"}]');
-    const hostile = await drainError(
-      openSource(await configWithSource(folder, ['type: json', 'path: hostile.json'])),
-    );
+    const hostile = await refusal('hostile.json', '[{"id": "fine"}, {"id": "a/../../b"}]');
     expect(hostile.message).toContain(`"a/../../b" from ${folder.path('hostile.json')}[1]`);
   });
 
