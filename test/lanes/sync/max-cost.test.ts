@@ -1,35 +1,52 @@
-import { rmSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { EmulatorOptions, RunningEmulator } from '../../../src/emulator/index.js';
 import { createGeminiClient } from '../../../src/gemini/index.js';
-import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
+import type { RunnerEvent } from '../../../src/runner/events.js';
+import { billed } from '../../fixtures/billed-figures.js';
+import { writeCatalogWorkload, type CatalogWorkloadOptions } from '../../fixtures/catalog-workload.js';
 import { emulatorClock } from '../../fixtures/emulator-clock.js';
 import { openEmulatedSession, runOnEmulatorClock } from '../../fixtures/session.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
 
 const TIME_SCALE = 3_000;
 
-describe('execution.max_cost', () => {
+/**
+ * Starts, for a test of the describe that calls it, an emulator on TIME_SCALE and a catalog
+ * workload, both closed or removed after the test.
+ */
+function emulatedCatalogs() {
   const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
+  return async (emulatorOptions: EmulatorOptions, workloadOptions: CatalogWorkloadOptions) => {
+    const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, ...emulatorOptions });
+    const workload = writeCatalogWorkload(workloadOptions);
+    sandbox.removeAfterTest(workload.root);
+    return { emulator, workload };
+  };
+}
+
+/** What the emulator's ledger billed, in dollars. */
+function billedUsd(emulator: RunningEmulator): number {
+  return billed(emulator.ledger.entries()).all.costUsd;
+}
+
+/** The messages of a run's warnings about execution.max_cost. */
+function maxCostWarnings(events: readonly RunnerEvent[]): string[] {
+  return events.flatMap((event) =>
+    event.type === 'warning' && event.message.includes('execution.max_cost') ? [event.message] : [],
+  );
+}
+
+describe('execution.max_cost', () => {
+  const start = emulatedCatalogs();
 
   /** 16 records on Flex (answers in 1-5 minutes) under a cap that pays for a few of them. */
   async function cappedFlexWorkload() {
     const maxCost = 0.0013;
-    const emulator = await sandbox.startEmulator({
-      timeScale: TIME_SCALE,
-      seed: 6,
-      tiers: { flex: { latencyMs: { min: 60_000, max: 5 * 60_000 } } },
-    });
-    const workload = writeCatalogWorkload({
-      books: 4,
-      pages: 4,
-      execution: { mode: 'flex', poll_interval: '30s', max_cost: maxCost },
-    });
-    root = workload.root;
-    return { emulator, workload, maxCost };
+    const started = await start(
+      { seed: 6, tiers: { flex: { latencyMs: { min: 60_000, max: 5 * 60_000 } } } },
+      { books: 4, pages: 4, execution: { mode: 'flex', poll_interval: '30s', max_cost: maxCost } },
+    );
+    return { ...started, maxCost };
   }
 
   it('holds what would cross the cap, never sends it, and stops the run saying so', async () => {
@@ -38,7 +55,7 @@ describe('execution.max_cost', () => {
       timeScale: TIME_SCALE,
     });
 
-    const billed = emulator.ledger.entries().reduce((sum, entry) => sum + entry.costUsd, 0);
+    const billed = billedUsd(emulator);
     expect(billed).toBeGreaterThan(0);
     // On estimates: requests in flight when the cap was reached may bill above their estimate.
     expect(billed).toBeLessThanOrEqual(maxCost * 1.15);
@@ -52,30 +69,23 @@ describe('execution.max_cost', () => {
       expect(event.type === 'lane-decision' && event.explanation).toMatch(
         /^held by max_cost: \$\d+\.\d{4} committed of \$0\.0013; /,
       );
-    expect(
-      events.some((event) => event.type === 'warning' && event.message.includes('execution.max_cost')),
-    ).toBe(true);
+    expect(maxCostWarnings(events).length).toBeGreaterThan(0);
   });
 
   it('is a cap per run, and the run that reaches it says so: running again sends up to max_cost more', async () => {
     const { emulator, workload, maxCost } = await cappedFlexWorkload();
-    const billed = () => emulator.ledger.entries().reduce((sum, entry) => sum + entry.costUsd, 0);
     const runs: number[] = [];
     const warnings: string[] = [];
     for (let run = 0; run < 2; run++) {
       const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
         clock: emulatorClock(emulator, TIME_SCALE),
       });
-      const before = billed();
+      const before = billedUsd(emulator);
       const summary = await session.runner.run();
       await session.close();
       expect(summary.finished).toBe(false);
-      runs.push(billed() - before);
-      warnings.push(
-        ...events.flatMap((event) =>
-          event.type === 'warning' && event.message.includes('execution.max_cost') ? [event.message] : [],
-        ),
-      );
+      runs.push(billedUsd(emulator) - before);
+      warnings.push(...maxCostWarnings(events));
     }
     // Each run spent up to the cap (on estimates), the second as much as the first.
     for (const spent of runs) {
@@ -90,13 +100,10 @@ describe('execution.max_cost', () => {
   });
 
   it('says to raise the cap, not to run again, when a single record costs more than it', async () => {
-    const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, seed: 6 });
-    const workload = writeCatalogWorkload({
-      books: 2,
-      pages: 2,
-      execution: { mode: 'flex', poll_interval: '30s', max_cost: 0.00001 },
-    });
-    root = workload.root;
+    const { emulator, workload } = await start(
+      { seed: 6 },
+      { books: 2, pages: 2, execution: { mode: 'flex', poll_interval: '30s', max_cost: 0.00001 } },
+    );
     const warnings: string[] = [];
     // Every run holds the same records: running again never sends them.
     for (let run = 0; run < 2; run++) {
@@ -104,11 +111,7 @@ describe('execution.max_cost', () => {
         timeScale: TIME_SCALE,
       });
       expect(summary.finished).toBe(false);
-      warnings.push(
-        ...events.flatMap((event) =>
-          event.type === 'warning' && event.message.includes('execution.max_cost') ? [event.message] : [],
-        ),
-      );
+      warnings.push(...maxCostWarnings(events));
     }
     expect(emulator.ledger.entries()).toEqual([]);
     expect(warnings).toHaveLength(2);
@@ -121,18 +124,15 @@ describe('execution.max_cost', () => {
   it('counts answers cut at MAX_TOKENS and sent again, and sends one again only within the cap', async () => {
     // Most answers are cut: each is billed, then sent again with twice the output limit. The cap saw
     // only each record's first estimate, so the run kept sending records: 59% past the cap.
-    const emulator = await sandbox.startEmulator({
-      timeScale: TIME_SCALE,
-      seed: 14,
-      faults: { rates: { max_tokens: 0.7 } },
-    });
     const maxCost = 0.004;
-    const workload = writeCatalogWorkload({
-      books: 10,
-      pages: 5,
-      execution: { mode: 'realtime', poll_interval: '30s', max_cost: maxCost, max_retries: 5 },
-    });
-    root = workload.root;
+    const { emulator, workload } = await start(
+      { seed: 14, faults: { rates: { max_tokens: 0.7 } } },
+      {
+        books: 10,
+        pages: 5,
+        execution: { mode: 'realtime', poll_interval: '30s', max_cost: maxCost, max_retries: 5 },
+      },
+    );
     const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
       timeScale: TIME_SCALE,
     });
@@ -140,30 +140,25 @@ describe('execution.max_cost', () => {
     const ledger = emulator.ledger.entries();
     const cut = ledger.filter((entry) => entry.outcome === 'max_tokens');
     expect(cut.length).toBeGreaterThan(3);
-    expect(ledger.reduce((sum, entry) => sum + entry.costUsd, 0)).toBeLessThanOrEqual(maxCost * 1.15);
+    expect(billedUsd(emulator)).toBeLessThanOrEqual(maxCost * 1.15);
     expect(summary.finished).toBe(false);
     expect(summary.counts.in_flight).toBe(0);
-    expect(
-      events.some((event) => event.type === 'warning' && event.message.includes('execution.max_cost')),
-    ).toBe(true);
+    expect(maxCostWarnings(events).length).toBeGreaterThan(0);
   });
 
   // Until a run has billed an answer, the cap priced each record's output at an assumed 500 tokens,
   // though the workload's earlier runs said what its answers really cost: a run starting under a
   // tight cap held back what it could pay for.
   it('prices the first round from the output the workload was billed in earlier runs', async () => {
-    const emulator = await sandbox.startEmulator({
-      timeScale: TIME_SCALE,
-      seed: 9,
-      turnaroundMs: { min: 60_000, max: 120_000 },
-    });
     const maxCost = 0.0013;
-    const workload = writeCatalogWorkload({
-      books: 80,
-      pages: 1,
-      execution: { mode: 'batch', poll_interval: '30s', max_cost: maxCost, max_requests_per_job: 200 },
-    });
-    root = workload.root;
+    const { emulator, workload } = await start(
+      { seed: 9, turnaroundMs: { min: 60_000, max: 120_000 } },
+      {
+        books: 80,
+        pages: 1,
+        execution: { mode: 'batch', poll_interval: '30s', max_cost: maxCost, max_requests_per_job: 200 },
+      },
+    );
     const firstRound = async (): Promise<{ sent: number; billedOutput: number }> => {
       const { session } = await openEmulatedSession(workload.configPath, emulator, {
         clock: emulatorClock(emulator, TIME_SCALE),
@@ -191,18 +186,15 @@ describe('execution.max_cost', () => {
   });
 
   it('caps batch mode too: jobs are packed from the records the cap lets through', async () => {
-    const emulator = await sandbox.startEmulator({
-      timeScale: TIME_SCALE,
-      seed: 6,
-      turnaroundMs: { min: 60_000, max: 120_000 },
-    });
     const maxCost = 0.0013;
-    const workload = writeCatalogWorkload({
-      books: 4,
-      pages: 4,
-      execution: { mode: 'batch', poll_interval: '30s', max_cost: maxCost, max_requests_per_job: 100 },
-    });
-    root = workload.root;
+    const { emulator, workload } = await start(
+      { seed: 6, turnaroundMs: { min: 60_000, max: 120_000 } },
+      {
+        books: 4,
+        pages: 4,
+        execution: { mode: 'batch', poll_interval: '30s', max_cost: maxCost, max_requests_per_job: 100 },
+      },
+    );
     const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
       timeScale: TIME_SCALE,
     });
@@ -213,34 +205,31 @@ describe('execution.max_cost', () => {
     // The cap holds on estimates: what was in flight when it was reached may be billed above its
     // estimate (here later pages answer longer than the run's mean so far), by less than the
     // estimate's stated tolerance.
-    expect(ledger.reduce((sum, entry) => sum + entry.costUsd, 0)).toBeLessThanOrEqual(maxCost * 1.15);
+    expect(billedUsd(emulator)).toBeLessThanOrEqual(maxCost * 1.15);
     expect(summary.finished).toBe(false);
     expect(events.some((event) => event.type === 'lane-decision' && event.reason === 'max_cost')).toBe(true);
   });
 });
 
 describe('a capped round, a chunk of ready records at a time', () => {
-  const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
+  const start = emulatedCatalogs();
 
   it('fills every free job slot in one pass though the room is twice a chunk', async () => {
-    const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, seed: 6 });
     // Jobs of 2 records: a chunk is ten jobs' worth (20 records), the room 20 jobs (40 records).
-    const workload = writeCatalogWorkload({
-      books: 48,
-      pages: 1,
-      execution: {
-        mode: 'batch',
-        poll_interval: '30s',
-        max_cost: 100,
-        max_concurrent_jobs: 20,
-        max_requests_per_job: 2,
+    const { emulator, workload } = await start(
+      { seed: 6 },
+      {
+        books: 48,
+        pages: 1,
+        execution: {
+          mode: 'batch',
+          poll_interval: '30s',
+          max_cost: 100,
+          max_concurrent_jobs: 20,
+          max_requests_per_job: 2,
+        },
       },
-    });
-    root = workload.root;
+    );
     const { session } = await openEmulatedSession(workload.configPath, emulator, {
       clock: emulatorClock(emulator, TIME_SCALE),
     });
