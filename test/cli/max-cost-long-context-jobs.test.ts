@@ -1,10 +1,10 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { rawGet } from '../emulator/harness.js';
-import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../src/emulator/index.js';
+import { emulatorSandbox, rawGet } from '../emulator/harness.js';
 import { runCli } from '../fixtures/cli.js';
+import { jobInFlightWorkload } from '../fixtures/job-in-flight.js';
 
 const env = { GEMINI_API_KEY: 'max-cost-long-context-jobs-key-not-secret' };
 
@@ -13,35 +13,19 @@ const env = { GEMINI_API_KEY: 'max-cost-long-context-jobs-key-not-secret' };
 // request above the 200K long-context threshold) was counted at the long-context rate, twice the
 // input rate the API bills it at, and the cap held back records that fit beside it.
 describe('max_cost with a batch job of many requests in flight', () => {
+  const sandbox = emulatorSandbox();
   let emulator: RunningEmulator;
-  let root = '';
-
-  beforeAll(async () => {
-    // Four emulated hours a job (24 real seconds): the job run-once creates is still in flight when
-    // the second run-once starts.
-    emulator = await startEmulator({ timeScale: 600, turnaroundMs: 4 * 3_600_000, seed: 14 });
-  });
-
-  afterAll(async () => {
-    await emulator.close();
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
 
   it('prices the job request by request, so the records that fit beside it are sent at once', async () => {
-    const workload = writeCatalogWorkload({
-      books: 6,
-      pages: 1,
-      execution: { mode: 'batch', poll_interval: '1s', max_concurrent_jobs: 1, max_requests_per_job: 4 },
-      extraYaml: `api:\n  base_url: ${emulator.url}`,
-    });
-    root = workload.root;
+    // Four emulated hours a job (24 real seconds): the job run-once creates is still in flight when
+    // the second run-once starts.
+    emulator = await sandbox.startEmulator({ timeScale: 600, turnaroundMs: 4 * 3_600_000, seed: 14 });
+    const workload = jobInFlightWorkload(sandbox, emulator, 4);
     // Each page some 60K tokens: $0.04 a request on Batch at 2.5 Pro's rate up to 200K prompt
     // tokens (500 output tokens assumed before any is billed), $0.046 with the 15% margin.
     for (const [id] of workload.chains)
       writeFileSync(join(workload.root, 'dataset', `${id}.txt`), `${id}: ${'Latin 101. '.repeat(21_800)}`);
-    const edit = (from: string, to: string) =>
-      writeFileSync(workload.configPath, readFileSync(workload.configPath, 'utf8').replace(from, to));
-    edit('name: gemini-2.5-flash', 'name: gemini-2.5-pro');
+    workload.edit('name: gemini-2.5-flash', 'name: gemini-2.5-pro');
 
     // One pass: a job of four pages is created and left in flight; the other two stay ready.
     const once = await runCli(['run-once', '-c', workload.configPath], { env });
@@ -51,7 +35,7 @@ describe('max_cost with a batch job of many requests in flight', () => {
     // The job in flight is $0.184 at its estimate, the two ready pages $0.092: $0.276, within the cap.
     // As one request of 240K tokens the job was $0.362 (long-context rates), over it.
     const maxCost = 0.32;
-    edit('max_concurrent_jobs: 1', `max_concurrent_jobs: 10\n  max_cost: ${maxCost}`);
+    workload.capAt(maxCost);
     const second = await runCli(['run-once', '-c', workload.configPath], { env });
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).not.toContain('max_cost');
