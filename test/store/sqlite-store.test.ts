@@ -42,6 +42,25 @@ function storeAtSchema(
   return old;
 }
 
+/** Record r of chain c, as the records table held it with its inputs (before schema 15). */
+const RECORD_BEFORE_SCHEMA_15 = `INSERT INTO records (id, chain_id, position, vars_json, media_json, updated_at)
+  VALUES ('r', 'c', 1, '{}', '[]', 'now')`;
+
+/** Closes `old`, a store written at an older schema, opens it with today's migrations and hands it to `use`. */
+async function reopenUpgraded(
+  old: Database.Database,
+  use: (upgraded: SqliteStore) => Promise<void>,
+): Promise<void> {
+  const path = old.name;
+  old.close();
+  const upgraded = new SqliteStore({ path });
+  try {
+    await use(upgraded);
+  } finally {
+    await upgraded.close();
+  }
+}
+
 describe('SqliteStore: its own file', () => {
   let dir: string;
 
@@ -131,14 +150,8 @@ describe('SqliteStore: its own file', () => {
   it('adds the media-file cache to a store written before it existed (schema 1), keeping its data', async () => {
     const path = join(dir, 'old.db');
     const old = storeAtSchema(path, 1);
-    old
-      .prepare(
-        `INSERT INTO records (id, chain_id, position, vars_json, media_json, updated_at) VALUES ('r', 'c', 1, '{}', '[]', 'now')`,
-      )
-      .run();
-    old.close();
-    const upgraded = new SqliteStore({ path });
-    try {
+    old.exec(RECORD_BEFORE_SCHEMA_15);
+    await reopenUpgraded(old, async (upgraded) => {
       expect((await upgraded.getRecord('r'))?.chainId).toBe('c');
       await upgraded.saveMediaFile({
         sha256: 'b'.repeat(64),
@@ -150,9 +163,7 @@ describe('SqliteStore: its own file', () => {
         uploadedAt: 't',
       });
       expect((await upgraded.getMediaFile('b'.repeat(64), 'application/pdf'))?.remoteName).toBe('files/p');
-    } finally {
-      await upgraded.close();
-    }
+    });
     const check = new Database(path);
     expect(check.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     check.close();
@@ -165,15 +176,11 @@ describe('SqliteStore: its own file', () => {
         "INSERT INTO input_uploads (name, job_id, recorded_at) VALUES ('files/old', 'gone', '2026-01-01T00:00:00.000Z')",
       )
       .run();
-    old.close();
-    const upgraded = new SqliteStore({ path });
-    try {
+    await reopenUpgraded(old, async (upgraded) => {
       expect(await upgraded.unusedInputFiles(10)).toEqual([{ name: 'files/old', deleteFailures: 0 }]);
       await upgraded.deferInputFile('files/old', 1, Date.now() + 60_000);
       expect(await upgraded.unusedInputFiles(10)).toEqual([]);
-    } finally {
-      await upgraded.close();
-    }
+    });
   });
 
   it('reads a job member written before requests were kept (schema 25) with no request, so max_cost prices its job in even shares', async () => {
@@ -198,11 +205,7 @@ describe('SqliteStore: its own file', () => {
   it('keeps the texts of a store written before prompts, events and jobs were indexed by record row (schema 8): all found as before', async () => {
     const path = join(dir, 'schema8.db');
     const old = storeAtSchema(path, 8);
-    old
-      .prepare(
-        `INSERT INTO records (id, chain_id, position, vars_json, media_json, updated_at) VALUES ('r', 'c', 1, '{}', '[]', 'now')`,
-      )
-      .run();
+    old.exec(RECORD_BEFORE_SCHEMA_15);
     old
       .prepare(
         `INSERT INTO texts (hash, kind, body, created_at) VALUES ('h-old', 'prompt', '{"text":"old"}', 'then')`,
@@ -213,9 +216,7 @@ describe('SqliteStore: its own file', () => {
       INSERT INTO jobs (id, model, state, kind, request_count, estimated_tokens, created_at, updated_at)
         VALUES ('j', 'm', 'succeeded', 'file', 1, 1, 'then', 'then');
       INSERT INTO job_records (job_id, record_id, attempt, prompt_hash, estimated_tokens) VALUES ('j', 'r', 0, 'h-old', 1);`);
-    old.close();
-    const upgraded = new SqliteStore({ path });
-    try {
+    await reopenUpgraded(old, async (upgraded) => {
       expect(await upgraded.getText('h-old', 'r')).toEqual({
         hash: 'h-old',
         kind: 'prompt',
@@ -234,9 +235,7 @@ describe('SqliteStore: its own file', () => {
       // A new prompt of the same record and hash is kept beside the record; the old one stays.
       await upgraded.saveTexts([{ hash: 'h-old', recordId: 'r', kind: 'prompt', body: '{"text":"new"}' }]);
       expect((await upgraded.getText('h-old', 'r'))?.body).toBe('{"text":"new"}');
-    } finally {
-      await upgraded.close();
-    }
+    });
   });
 
   it('moves the inputs of a store written before they left the records row (schema 15): same records, same rows, same links', async () => {
@@ -250,9 +249,7 @@ describe('SqliteStore: its own file', () => {
     insert.run(8589934593, 'c/2', 2, 'c/1', '{"text":"second page"}', '[{"path":"scan.png"}]', 'ready');
     old.exec(`INSERT INTO events (kind, type, at, lane, record_id, record_key)
       VALUES ('attempt', 'done', 'then', 'batch', 'c/1', 4294967297)`);
-    old.close();
-    const upgraded = new SqliteStore({ path });
-    try {
+    await reopenUpgraded(old, async (upgraded) => {
       expect(await upgraded.getRecord('c/1')).toMatchObject({
         vars: { text: 'first page' },
         media: [],
@@ -263,9 +260,7 @@ describe('SqliteStore: its own file', () => {
       ]);
       // The rows kept their rowids: what is keyed by them (events here) still finds its record.
       expect((await upgraded.listEvents({ recordId: 'c/1' })).map((e) => e.type)).toEqual(['done']);
-    } finally {
-      await upgraded.close();
-    }
+    });
     const check = new Database(path);
     try {
       expect(check.prepare('SELECT rowid, id FROM records ORDER BY rowid').all()).toEqual([
@@ -289,9 +284,7 @@ describe('SqliteStore: its own file', () => {
         VALUES ('attempt', 'done', 'then', 1, 'batch', 'm', 'a', 5), ('attempt', 'done', 'then', 1, 'batch', 'm', 'b', 6),
                ('record', 'rejected', 'then', 1, 'batch', 'm', 'c', 0)`,
     });
-    old.close();
-    const upgraded = new SqliteStore({ path });
-    try {
+    await reopenUpgraded(old, async (upgraded) => {
       const groups = await upgraded.attemptGroups();
       expect(groups.map((g) => [g.type, g.attempts, g.requests])).toEqual([
         ['done', 2, 2],
@@ -311,9 +304,7 @@ describe('SqliteStore: its own file', () => {
         ['rejected', 1, 0],
       ]);
       expect((await upgraded.runUsage(1)).requests).toBe(3);
-    } finally {
-      await upgraded.close();
-    }
+    });
   });
 
   it("fills each run's report totals from the log of a store written before they were kept (schema 18)", async () => {
@@ -327,9 +318,7 @@ describe('SqliteStore: its own file', () => {
                ('attempt', 'done', 'then', 2, 'batch', 'm', 'j2', 'batches/j2', 'b', NULL, 7, 8000, 0.125, 1),
                ('record', 'rejected', 'then', 2, 'batch', 'm', NULL, NULL, 'c', 'invalid_record', 0, NULL, NULL, NULL)`,
     });
-    old.close();
-    const upgraded = new SqliteStore({ path });
-    try {
+    await reopenUpgraded(old, async (upgraded) => {
       expect((await upgraded.attemptGroups(1)).map((g) => [g.type, g.cause, g.attempts, g.records])).toEqual([
         ['done', null, 1, 1],
         ['retry', 'timeout', 1, 1],
@@ -362,9 +351,7 @@ describe('SqliteStore: its own file', () => {
       expect((await upgraded.causeCounts(2)).map((c) => [c.cause, c.attempts, c.dead])).toEqual([
         ['invalid_record', 1, 1],
       ]);
-    } finally {
-      await upgraded.close();
-    }
+    });
   });
 
   it("reads a lane's latest latencies, keeps the attempt totals and reads a run's failures through indexes, never reading the inference log through", async () => {

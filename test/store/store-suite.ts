@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { InferenceEvent, JobAttempts } from '../../src/store/event-log.js';
-import type { WorkloadStore } from '../../src/store/store.js';
+import type { JobMember, NewJob, WorkloadStore } from '../../src/store/store.js';
 import { AttemptEventFactory, emptyEvent } from '../../src/telemetry/attempt-event.js';
 import type { WorkloadRecord } from '../../src/workload/record.js';
 
@@ -23,6 +23,21 @@ async function* stream(records: WorkloadRecord[]): AsyncIterable<WorkloadRecord>
 /** A synchronous request's answer for a claimed record: one token in, one out. */
 function done(recordId: string, requestId: string) {
   return { recordId, jobId: null, requestId, inputTokens: 1, outputTokens: 1 };
+}
+
+/** A job's member: `recordId`'s `attempt`, prompt hash 'h', `estimatedTokens` tokens. */
+function member(recordId: string, attempt = 0, estimatedTokens = 1): JobMember {
+  return { recordId, attempt, promptHash: 'h', estimatedTokens };
+}
+
+/** A new batch job `id` of model 'm' holding `members`. */
+function newJob(id: string, members: JobMember[], kind: NewJob['kind'] = 'inline'): NewJob {
+  return { id, model: 'm', kind, members };
+}
+
+/** A batch job's answer for a record of it: five tokens in, seven out unless told. */
+function success(recordId: string, jobId: string, inputTokens = 5, outputTokens = 7) {
+  return { recordId, jobId, inputTokens, outputTokens };
 }
 
 function page(chain: string, position: number): WorkloadRecord {
@@ -368,12 +383,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
     });
 
     it("lists a record with its own output's place and its predecessor's, as they were stored", async () => {
-      await store.createJobIntent({
-        id: 'job1',
-        model: 'm',
-        kind: 'inline',
-        members: [{ recordId: 'a/p1', attempt: 0, promptHash: 'h', estimatedTokens: 1 }],
-      });
+      await store.createJobIntent(newJob('job1', [member('a/p1')]));
       const location = { shard: 12, offset: 4_294_967_301, length: 345 };
       await store.completeRecords([
         { recordId: 'a/p1', jobId: 'job1', location, inputTokens: 3, outputTokens: 4 },
@@ -387,13 +397,8 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
 
     it("re-sync takes a record moved to another chain or place, and leaves the unchanged records' state", async () => {
       // a/p1 is done; a/p3 moves to chain b after b/p1; a/p2 and b/p1 are listed as they were.
-      await store.createJobIntent({
-        id: 'job1',
-        model: 'm',
-        kind: 'inline',
-        members: [{ recordId: 'a/p1', attempt: 0, promptHash: 'h', estimatedTokens: 1 }],
-      });
-      await store.completeRecords([{ recordId: 'a/p1', jobId: 'job1', inputTokens: 3, outputTokens: 4 }]);
+      await store.createJobIntent(newJob('job1', [member('a/p1')]));
+      await store.completeRecords([success('a/p1', 'job1', 3, 4)]);
       const moved = { ...page('a', 3), chainId: 'b', position: 2 };
       const summary = await store.syncRecords(() =>
         stream([page('a', 1), page('a', 2), page('b', 1), moved]),
@@ -427,16 +432,9 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       await store.linkChains();
       await store.refreshReadiness();
       // a/p1 done; c/p1 in flight; b/p1 tried once (its attempt logged) and ready again.
-      const intent = (id: string, recordId: string) =>
-        store.createJobIntent({
-          id,
-          model: 'm',
-          kind: 'inline',
-          members: [{ recordId, attempt: 0, promptHash: 'h', estimatedTokens: 1 }],
-        });
-      await intent('job1', 'a/p1');
-      await store.completeRecords([{ recordId: 'a/p1', jobId: 'job1', inputTokens: 3, outputTokens: 4 }]);
-      await intent('job2', 'c/p1');
+      await store.createJobIntent(newJob('job1', [member('a/p1')]));
+      await store.completeRecords([success('a/p1', 'job1', 3, 4)]);
+      await store.createJobIntent(newJob('job2', [member('c/p1')]));
       const attempts = new AttemptEventFactory({ now: () => Date.parse('2026-01-01T00:00:00Z') });
       const tried = attempts.create({
         runId: null,
@@ -480,21 +478,16 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
     });
 
     it('claims records into one job only and unblocks the successor on completion', async () => {
-      const member = { recordId: 'a/p1', attempt: 0, promptHash: 'h', estimatedTokens: 10 };
-      await store.createJobIntent({ id: 'job1', model: 'm', kind: 'inline', members: [member] });
-      await expect(
-        store.createJobIntent({ id: 'job2', model: 'm', kind: 'inline', members: [member] }),
-      ).rejects.toThrow('Record a/p1 is not ready; it cannot join job job2.');
+      const a1 = member('a/p1', 0, 10);
+      await store.createJobIntent(newJob('job1', [a1]));
+      await expect(store.createJobIntent(newJob('job2', [a1]))).rejects.toThrow(
+        'Record a/p1 is not ready; it cannot join job job2.',
+      );
       expect(await store.getJob('job2')).toBeNull();
       // A job of a ready record and one that is not: the whole intent rolls back, naming the one.
-      await expect(
-        store.createJobIntent({
-          id: 'job3',
-          model: 'm',
-          kind: 'inline',
-          members: [{ ...member, recordId: 'b/p1' }, member],
-        }),
-      ).rejects.toThrow('Record a/p1 is not ready; it cannot join job job3.');
+      await expect(store.createJobIntent(newJob('job3', [member('b/p1', 0, 10), a1]))).rejects.toThrow(
+        'Record a/p1 is not ready; it cannot join job job3.',
+      );
       expect(await store.getJob('job3')).toBeNull();
       expect((await store.getRecord('b/p1'))?.status).toBe('ready');
       expect((await store.getRecord('a/p1'))?.status).toBe('in_flight');
@@ -513,41 +506,20 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       ]);
       expect(await store.recordsInJob('job3')).toEqual([]);
 
-      expect(
-        await store.completeRecords([{ recordId: 'a/p1', jobId: 'job1', inputTokens: 5, outputTokens: 7 }]),
-      ).toBe(1);
+      expect(await store.completeRecords([success('a/p1', 'job1')])).toBe(1);
       expect(await store.recordsInJob('job1')).toEqual([]);
       // A second completion of the same result (a replay after a crash) changes nothing.
-      expect(
-        await store.completeRecords([{ recordId: 'a/p1', jobId: 'job1', inputTokens: 5, outputTokens: 7 }]),
-      ).toBe(0);
+      expect(await store.completeRecords([success('a/p1', 'job1')])).toBe(0);
       expect((await store.getRecord('a/p2'))?.status).toBe('ready');
       expect((await store.getJob('job1'))?.inputTokens).toBe(5);
-      await store.createJobIntent({
-        id: 'job4',
-        model: 'm',
-        kind: 'inline',
-        members: [{ ...member, recordId: 'a/p2' }],
-      });
+      await store.createJobIntent(newJob('job4', [member('a/p2', 0, 10)]));
       expect((await store.recordsInJob('job4')).map((r) => [r.id, r.position, r.predecessorId])).toEqual([
         ['a/p2', 2, 'a/p1'],
       ]);
     });
 
     it('completes many records in one call: only flights of that job count, successors unblock', async () => {
-      const member = (recordId: string) => ({ recordId, attempt: 0, promptHash: 'h', estimatedTokens: 10 });
-      const success = (recordId: string, jobId: string, inputTokens = 5, outputTokens = 7) => ({
-        recordId,
-        jobId,
-        inputTokens,
-        outputTokens,
-      });
-      await store.createJobIntent({
-        id: 'job1',
-        model: 'm',
-        kind: 'file',
-        members: [member('a/p1'), member('b/p1')],
-      });
+      await store.createJobIntent(newJob('job1', [member('a/p1', 0, 10), member('b/p1', 0, 10)], 'file'));
       expect(await store.completeRecords([])).toBe(0);
 
       // b/p1 is in flight in job1, not in 'other'; a/p3 is blocked, in no job.
@@ -563,7 +535,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       expect((await store.getRecord('b/p1'))?.status).toBe('in_flight');
       expect((await store.getRecord('a/p3'))?.status).toBe('blocked');
 
-      await store.createJobIntent({ id: 'job2', model: 'm', kind: 'file', members: [member('a/p2')] });
+      await store.createJobIntent(newJob('job2', [member('a/p2', 0, 10)], 'file'));
       // A replay of a/p1, a duplicate of b/p1 and a/p2 (in flight in job2, not job1) change nothing.
       expect(
         await store.completeRecords([
@@ -597,12 +569,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       });
       const outcomes: string[] = [];
       for (let attempt = 0; attempt < 3; attempt++) {
-        await store.createJobIntent({
-          id: `j${attempt}`,
-          model: 'm',
-          kind: 'inline',
-          members: [{ recordId: 'b/p1', attempt, promptHash: 'h', estimatedTokens: 1 }],
-        });
+        await store.createJobIntent(newJob(`j${attempt}`, [member('b/p1', attempt)]));
         outcomes.push(await store.failRecord(failure(attempt), 2, true));
       }
       expect(outcomes).toEqual(['retry', 'retry', 'dead']);
@@ -634,12 +601,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
     });
 
     it('abandoning an intent releases its records; state survives reopening the store', async () => {
-      await store.createJobIntent({
-        id: 'j',
-        model: 'm',
-        kind: 'file',
-        members: [{ recordId: 'b/p1', attempt: 0, promptHash: 'h', estimatedTokens: 1 }],
-      });
+      await store.createJobIntent(newJob('j', [member('b/p1')], 'file'));
       await store.close();
       store = await backend.open();
       expect((await store.listJobs(['intent'])).map((j) => j.id)).toEqual(['j']);
@@ -651,9 +613,8 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
     it('names an input upload unused once no active job has it: replaced, abandoned or settled; through a reset', async () => {
       // Oldest first, but uploads recorded within one millisecond come by name: the lists are compared as sets.
       const unused = async (limit: number) => (await store.unusedInputFiles(limit)).map((file) => file.name);
-      const member = (recordId: string) => [{ recordId, attempt: 0, promptHash: 'h', estimatedTokens: 1 }];
-      await store.createJobIntent({ id: 'j1', model: 'm', kind: 'file', members: member('a/p1') });
-      await store.createJobIntent({ id: 'j2', model: 'm', kind: 'file', members: member('b/p1') });
+      await store.createJobIntent(newJob('j1', [member('a/p1')], 'file'));
+      await store.createJobIntent(newJob('j2', [member('b/p1')], 'file'));
       await store.recordInputUpload('j1', 'files/one');
       // Recorded before the upload: the intent's input file already, so in use.
       expect(await store.getJob('j1')).toMatchObject({ inputFile: 'files/one' });
@@ -702,12 +663,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
         inputTokens: 5,
         outputTokens: 7,
       });
-      await store.createJobIntent({
-        id: 'job1',
-        model: 'm',
-        kind: 'file',
-        members: [{ recordId: 'b/p1', attempt: 0, promptHash: 'h', estimatedTokens: 10 }],
-      });
+      await store.createJobIntent(newJob('job1', [member('b/p1', 0, 10)], 'file'));
       // a/p1 is ready; b/p1 is in flight (a job has it); a/p2 is blocked.
       expect(await store.completeRecords([kept('a/p1'), kept('b/p1'), kept('a/p2')])).toBe(1);
       expect((await store.getRecord('a/p1'))?.status).toBe('done');
@@ -741,12 +697,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
     });
 
     it('repairs records stranded in flight by a job that ended before they were released', async () => {
-      await store.createJobIntent({
-        id: 'j',
-        model: 'm',
-        kind: 'inline',
-        members: [{ recordId: 'b/p1', attempt: 0, promptHash: 'h', estimatedTokens: 1 }],
-      });
+      await store.createJobIntent(newJob('j', [member('b/p1')]));
       await store.markJobSubmitted('j', 'batches/1', null);
       expect(await store.releaseStrandedRecords()).toBe(0);
       await store.updateJobState('j', 'expired');
@@ -796,14 +747,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       });
       // Nothing ready is left to a second claim, and a job cannot take a claimed record.
       expect(await store.claimReady({ lane: 'priority', limit: 10, claimId: 'c2' })).toEqual([]);
-      await expect(
-        store.createJobIntent({
-          id: 'j',
-          model: 'm',
-          kind: 'inline',
-          members: [{ recordId: 'a/p1', attempt: 0, promptHash: 'h', estimatedTokens: 1 }],
-        }),
-      ).rejects.toThrow(/not ready/);
+      await expect(store.createJobIntent(newJob('j', [member('a/p1')]))).rejects.toThrow(/not ready/);
       expect(await store.counts()).toMatchObject({ in_flight: 2, ready: 0 });
     });
 
@@ -989,8 +933,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
         logged('2026-12-01T00:00:00Z', 'h-old', null),
         logged('3000-01-01T00:00:00Z', 'h-event', 'h-config'),
       ]);
-      const member = { recordId: 'b/p1', attempt: 0, promptHash: 'h-job', estimatedTokens: 1 };
-      await store.createJobIntent({ id: 'job1', model: 'm', kind: 'inline', members: [member] });
+      await store.createJobIntent(newJob('job1', [{ ...member('b/p1'), promptHash: 'h-job' }]));
       // Every text was saved before the cut-off; one event is older than it.
       expect(await store.pruneEvents('2999-01-01T00:00:00.000Z')).toEqual({ events: 1, texts: 2 });
       expect(await store.getText('h-event', 'a/p1')).not.toBeNull();
@@ -1066,8 +1009,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
       ]);
       expect((await store.listEvents({ recordId: 'ghost' })).map((e) => e.message)).toEqual(['rejected']);
       expect(await store.listEvents({ recordId: 'nobody' })).toEqual([]);
-      const member = { recordId: 'a/p1', attempt: 0, promptHash: 'h', estimatedTokens: 1 };
-      await store.createJobIntent({ id: 'job1', model: 'm', kind: 'inline', members: [member] });
+      await store.createJobIntent(newJob('job1', [member('a/p1')]));
       expect((await store.recordAttempts('a/p1')).map((a) => a.jobId)).toEqual(['job1']);
       expect(await store.recordAttempts('b/p1')).toEqual([]);
     });
@@ -1131,8 +1073,7 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
         ...emptyEvent('job', type, Date.parse(at(minute)), runId, 'batch'),
         jobId,
       });
-      const member = { recordId: 'a/p1', attempt: 0, promptHash: 'h', estimatedTokens: 1 };
-      await store.createJobIntent({ id: 'job1', model: 'm', kind: 'inline', members: [member] });
+      await store.createJobIntent(newJob('job1', [member('a/p1')]));
       expect(await store.firstRunStartedAt()).toBeNull();
       const killed = await store.startRun('run');
       const firstStart = await store.firstRunStartedAt();
@@ -1525,17 +1466,16 @@ export function describeStoreContract(name: string, factory: StoreBackendFactory
           usage: { inputTokens: 1, outputTokens: 1 },
           ...(failed ? { failure: { cause: 'timeout', message: 'slow', raw: null } } : {}),
         });
-      const member = (recordId: string) => ({ recordId, attempt: 0, promptHash: 'h', estimatedTokens: 1 });
       // Three jobs in order; the last is still pending, so its (odd) events say nothing yet.
       for (const [job, recordId] of [
         ['job1', 'a/p1'],
         ['job2', 'b/p1'],
       ] as const) {
-        await store.createJobIntent({ id: job, model: 'm', kind: 'inline', members: [member(recordId)] });
+        await store.createJobIntent(newJob(job, [member(recordId)]));
         await store.updateJobState(job, 'processed');
       }
       await store.releaseJobRecords('job2', false);
-      await store.createJobIntent({ id: 'job3', model: 'm', kind: 'inline', members: [member('b/p1')] });
+      await store.createJobIntent(newJob('job3', [member('b/p1')]));
       await store.appendEvents([
         attempt('batch', 1000, 'job1'),
         attempt('batch', 1000, 'job1', true),
