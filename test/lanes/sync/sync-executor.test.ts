@@ -1,31 +1,42 @@
 import { createHook } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
-import {
-  createGeminiClient,
-  GeminiApiError,
-  type GeminiClient,
-  type ModelRequest,
-} from '../../../src/gemini/index.js';
+import { createGeminiClient, GeminiApiError, type GeminiClient } from '../../../src/gemini/index.js';
+import type { SyncLane } from '../../../src/lanes/lane.js';
 import { LaneLimiters } from '../../../src/lanes/sync/lane-limiters.js';
 import {
   DEFAULT_MAX_OUTPUT_TOKENS_CAP,
   largerOutputLimit,
   SyncExecutor,
   type SyncExecutorOptions,
+  type SyncRequest,
 } from '../../../src/lanes/sync/sync-executor.js';
 import { applyOverrides, GEMINI_PRICE_LIST } from '../../../src/pricing/index.js';
 import type { RunningEmulator } from '../../../src/emulator/index.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
 import { emulatorClock } from '../../fixtures/emulator-clock.js';
+import { expectRpmHeld, quotaCounting } from '../../fixtures/rpm-hold.js';
 import { VirtualTime } from '../../fixtures/virtual-time.js';
 
 const MODEL = 'gemini-2.5-flash';
 const FAST_RETRY = { maxAttempts: 6, baseDelayMs: 50, maxDelayMs: 400 };
 
-function textRequest(text: string, generationConfig?: Record<string, unknown>): ModelRequest {
+/** Record `id`'s request on `lane` asking MODEL `text`, its input estimated at `estimatedTokens`. */
+function syncRequest(
+  id: string,
+  lane: SyncLane,
+  text: string,
+  estimatedTokens: number,
+  generationConfig?: Record<string, unknown>,
+): SyncRequest {
   return {
-    contents: [{ role: 'user', parts: [{ text }] }],
-    ...(generationConfig ? { generationConfig } : {}),
+    id,
+    model: MODEL,
+    lane,
+    request: {
+      contents: [{ role: 'user', parts: [{ text }] }],
+      ...(generationConfig ? { generationConfig } : {}),
+    },
+    estimatedTokens,
   };
 }
 
@@ -49,6 +60,26 @@ function executorFor(
   });
 }
 
+/** An executor on virtual time: its calls to `client` run inside `time.during`. */
+function virtualExecutor(
+  time: VirtualTime,
+  client: GeminiClient,
+  limiters: LaneLimiters,
+  overrides: Partial<SyncExecutorOptions> = {},
+): SyncExecutor {
+  return new SyncExecutor({
+    api: {
+      generateContent: (model, request, options) =>
+        time.during(() => client.generateContent(model, request, options)),
+    },
+    clock: time,
+    limiters,
+    concurrency: 8,
+    retry: FAST_RETRY,
+    ...overrides,
+  });
+}
+
 describe('SyncExecutor against the emulator', () => {
   const sandbox = emulatorSandbox();
 
@@ -61,20 +92,8 @@ describe('SyncExecutor against the emulator', () => {
       },
     });
     const executor = executorFor(emulator);
-    const flex = await executor.execute({
-      id: 'r1',
-      model: MODEL,
-      lane: 'flex',
-      request: textRequest('Describe page one.'),
-      estimatedTokens: 5,
-    });
-    const standard = await executor.execute({
-      id: 'r2',
-      model: MODEL,
-      lane: 'standard',
-      request: textRequest('Describe page two.'),
-      estimatedTokens: 5,
-    });
+    const flex = await executor.execute(syncRequest('r1', 'flex', 'Describe page one.', 5));
+    const standard = await executor.execute(syncRequest('r2', 'standard', 'Describe page two.', 5));
     expect(tiers).toEqual(['flex', undefined]);
     if (!flex.ok) throw new Error(flex.message);
     const ledger = emulator.ledger.entries();
@@ -99,13 +118,7 @@ describe('SyncExecutor against the emulator', () => {
     });
     const retries: unknown[] = [];
     const executor = executorFor(emulator, { onRetry: (info) => retries.push(info.error) });
-    const outcome = await executor.execute({
-      id: 'r1',
-      model: MODEL,
-      lane: 'flex',
-      request: textRequest('hello'),
-      estimatedTokens: 2,
-    });
+    const outcome = await executor.execute(syncRequest('r1', 'flex', 'hello', 2));
     expect(outcome).toMatchObject({ ok: true, attempts: 4 });
     expect(retries.map((error) => (GeminiApiError.isInstance(error) ? error.code : 'other'))).toEqual([
       'INTERNAL',
@@ -124,13 +137,7 @@ describe('SyncExecutor against the emulator', () => {
         return undefined;
       },
     });
-    const outcome = await executorFor(emulator).execute({
-      id: 'r1',
-      model: MODEL,
-      lane: 'standard',
-      request: textRequest('hello'),
-      estimatedTokens: 2,
-    });
+    const outcome = await executorFor(emulator).execute(syncRequest('r1', 'standard', 'hello', 2));
     expect(outcome.ok).toBe(true);
     expect(outcome.attempts).toBe(2);
     expect(outcome.billed).toHaveLength(2);
@@ -143,13 +150,7 @@ describe('SyncExecutor against the emulator', () => {
     });
     const outcome = await executorFor(emulator, {
       retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 10 },
-    }).execute({
-      id: 'r1',
-      model: MODEL,
-      lane: 'flex',
-      request: textRequest('hello'),
-      estimatedTokens: 2,
-    });
+    }).execute(syncRequest('r1', 'flex', 'hello', 2));
     expect(outcome).toMatchObject({ ok: false, cause: 'api_error', retryable: true, attempts: 3 });
     expect(emulator.ledger.entries()).toHaveLength(0);
   });
@@ -162,13 +163,9 @@ describe('SyncExecutor against the emulator', () => {
         return undefined;
       },
     });
-    const outcome = await executorFor(emulator).execute({
-      id: 'r1',
-      model: MODEL,
-      lane: 'flex',
-      request: textRequest('Write a long answer.', { maxOutputTokens: 2 }),
-      estimatedTokens: 5,
-    });
+    const outcome = await executorFor(emulator).execute(
+      syncRequest('r1', 'flex', 'Write a long answer.', 5, { maxOutputTokens: 2 }),
+    );
     if (!outcome.ok) throw new Error(outcome.message);
     expect(limits[0]).toBe(2);
     expect(limits.length).toBeGreaterThan(1);
@@ -194,13 +191,9 @@ describe('SyncExecutor against the emulator', () => {
         };
       },
     });
-    const outcome = await executorFor(emulator).execute({
-      id: 'r1',
-      model: MODEL,
-      lane: 'standard',
-      request: textRequest('Write a long answer.'),
-      estimatedTokens: 5,
-    });
+    const outcome = await executorFor(emulator).execute(
+      syncRequest('r1', 'standard', 'Write a long answer.', 5),
+    );
     if (!outcome.ok) throw new Error(outcome.message);
     expect(limits).toEqual([undefined, DEFAULT_MAX_OUTPUT_TOKENS_CAP]);
     expect(emulator.ledger.entries().map((entry) => entry.outcome)).toEqual(['max_tokens', 'ok']);
@@ -209,13 +202,9 @@ describe('SyncExecutor against the emulator', () => {
 
   it('stops at the output cap with a final max_tokens failure', async () => {
     const emulator = await sandbox.startEmulator();
-    const outcome = await executorFor(emulator, { maxOutputTokensCap: 4 }).execute({
-      id: 'r1',
-      model: MODEL,
-      lane: 'flex',
-      request: textRequest('Write a long answer.', { maxOutputTokens: 2 }),
-      estimatedTokens: 5,
-    });
+    const outcome = await executorFor(emulator, { maxOutputTokensCap: 4 }).execute(
+      syncRequest('r1', 'flex', 'Write a long answer.', 5, { maxOutputTokens: 2 }),
+    );
     expect(outcome).toMatchObject({ ok: false, cause: 'max_tokens', retryable: false, attempts: 2 });
     if (!outcome.ok) expect(outcome.message).toContain('cap of 4');
   });
@@ -233,13 +222,7 @@ describe('SyncExecutor against the emulator', () => {
         },
       }),
     });
-    const outcome = await executorFor(emulator).execute({
-      id: 'r1',
-      model: MODEL,
-      lane: 'flex',
-      request: textRequest('hello'),
-      estimatedTokens: 2,
-    });
+    const outcome = await executorFor(emulator).execute(syncRequest('r1', 'flex', 'hello', 2));
     expect(outcome).toMatchObject({ ok: false, cause, retryable: false, attempts: 1 });
     if (!outcome.ok) expect(outcome.message).toContain(reason);
     expect(emulator.ledger.entries()).toHaveLength(1);
@@ -262,22 +245,8 @@ describe('SyncExecutor against the emulator', () => {
     const executor = executorFor(emulator, { concurrency: 1 }, timeScale);
     const abandon = new AbortController();
     const windDown = new AbortController();
-    const holding = executor.execute({
-      id: 'r1',
-      model: MODEL,
-      lane: 'flex',
-      request: textRequest('first'),
-      estimatedTokens: 2,
-      signal: abandon.signal,
-    });
-    const queued = executor.execute({
-      id: 'r2',
-      model: MODEL,
-      lane: 'flex',
-      request: textRequest('second'),
-      estimatedTokens: 2,
-      windDown: windDown.signal,
-    });
+    const holding = executor.execute({ ...syncRequest('r1', 'flex', 'first', 2), signal: abandon.signal });
+    const queued = executor.execute({ ...syncRequest('r2', 'flex', 'second', 2), windDown: windDown.signal });
     await expect.poll(() => calls).toBe(1);
     const started = Date.now();
     windDown.abort(new Error('the run is stopping'));
@@ -305,14 +274,8 @@ describe('SyncExecutor against the emulator', () => {
     });
     const executor = executorFor(emulator, { requestTimeoutMs: { flex: 30_000 } }, timeScale);
     const started = Date.now();
-    const outcome = await executor.execute({
-      id: 'r1',
-      model: MODEL,
-      lane: 'flex',
-      request: textRequest('hello'),
-      estimatedTokens: 2,
-      // Every attempt is slow: the request gives up after its attempts, each cut at the timeout.
-    });
+    // Every attempt is slow: the request gives up after its attempts, each cut at the timeout.
+    const outcome = await executor.execute(syncRequest('r1', 'flex', 'hello', 2));
     expect(outcome).toMatchObject({ ok: false, cause: 'api_error', retryable: true });
     if (!outcome.ok) expect(outcome.message).toContain('within 30 s');
     expect(outcome.attempts).toBe(FAST_RETRY.maxAttempts);
@@ -339,13 +302,7 @@ describe('SyncExecutor against the emulator', () => {
     try {
       const outcomes = await Promise.all(
         Array.from({ length: 20 }, (_, index) =>
-          executor.execute({
-            id: `r${index}`,
-            model: MODEL,
-            lane: 'flex',
-            request: textRequest(`Describe page ${index}.`),
-            estimatedTokens: 5,
-          }),
+          executor.execute(syncRequest(`r${index}`, 'flex', `Describe page ${index}.`, 5)),
         ),
       );
       expect(outcomes.every((outcome) => outcome.ok)).toBe(true);
@@ -363,13 +320,7 @@ describe('SyncExecutor against the emulator', () => {
 
   it('refuses a lane with no quota without calling the API', async () => {
     const emulator = await sandbox.startEmulator();
-    const outcome = await executorFor(emulator).execute({
-      id: 'r1',
-      model: MODEL,
-      lane: 'priority',
-      request: textRequest('hello'),
-      estimatedTokens: 2,
-    });
+    const outcome = await executorFor(emulator).execute(syncRequest('r1', 'priority', 'hello', 2));
     expect(outcome).toMatchObject({ ok: false, retryable: false, attempts: 0 });
     if (!outcome.ok) expect(outcome.message).toContain('tier 2');
     expect(emulator.ledger.entries()).toHaveLength(0);
@@ -381,25 +332,12 @@ describe('SyncExecutor against the emulator', () => {
     const client = clientFor(emulator);
     const prices = applyOverrides(GEMINI_PRICE_LIST, {}, { models: { [MODEL]: { flex: { rpm: 20 } } } });
     const limiters = new LaneLimiters(prices);
-    const executor = new SyncExecutor({
-      api: {
-        generateContent: (model, request, options) =>
-          time.during(() => client.generateContent(model, request, options)),
-      },
-      clock: time,
-      limiters,
-      concurrency: 8,
+    const executor = virtualExecutor(time, client, limiters, {
       retry: { maxAttempts: 10, baseDelayMs: 1000, maxDelayMs: 20_000 },
     });
     const outcomes = await Promise.all(
       Array.from({ length: 12 }, (_, index) =>
-        executor.execute({
-          id: `r${index}`,
-          model: MODEL,
-          lane: 'flex',
-          request: textRequest(`q${index}`),
-          estimatedTokens: 2,
-        }),
+        executor.execute(syncRequest(`r${index}`, 'flex', `q${index}`, 2)),
       ),
     );
     expect(outcomes.filter((outcome) => outcome.ok)).toHaveLength(12);
@@ -414,25 +352,10 @@ describe('SyncExecutor against the emulator', () => {
     const client = clientFor(emulator);
     // Two Flex requests a day: the third waits for tomorrow's quota.
     const prices = applyOverrides(GEMINI_PRICE_LIST, {}, { models: { [MODEL]: { flex: { rpd: 2 } } } });
-    const executor = new SyncExecutor({
-      api: {
-        generateContent: (model, request, options) =>
-          time.during(() => client.generateContent(model, request, options)),
-      },
-      clock: time,
-      limiters: new LaneLimiters(prices),
-      concurrency: 8,
-      retry: FAST_RETRY,
-    });
+    const executor = virtualExecutor(time, client, new LaneLimiters(prices));
     const send = async (id: string) => {
       const started = time.now();
-      const outcome = await executor.execute({
-        id,
-        model: MODEL,
-        lane: 'flex',
-        request: textRequest(`Describe ${id}.`),
-        estimatedTokens: 5,
-      });
+      const outcome = await executor.execute(syncRequest(id, 'flex', `Describe ${id}.`, 5));
       if (!outcome.ok) throw new Error(outcome.message);
       return { queuedMs: outcome.queuedMs, tookMs: time.now() - started };
     };
@@ -453,59 +376,22 @@ describe('SyncExecutor against the emulator', () => {
     const rpm = 60;
     const emulator = await sandbox.startEmulator({ realNow: time.now, quotas: { rpm } });
     const client = clientFor(emulator);
-    let refused = 0;
-    let sent = 0;
-    const counting: GeminiClient = {
-      ...client,
-      generateContent: (model, request, options) =>
-        time.during(async () => {
-          sent += 1;
-          try {
-            return await client.generateContent(model, request, options);
-          } catch (error) {
-            if (GeminiApiError.isInstance(error) && error.code === 'QUOTA_EXHAUSTED') refused += 1;
-            throw error;
-          }
-        }),
-    };
+    const counts = { sent: 0, refused: 0 };
+    const counting = quotaCounting(client, counts);
     const prices = applyOverrides(
       GEMINI_PRICE_LIST,
       {},
       { models: { [MODEL]: { standard: { rpm, tpm: 1e9 } } } },
     );
-    const executor = new SyncExecutor({
-      api: counting,
-      clock: time,
-      limiters: new LaneLimiters(prices),
-      concurrency: 16,
-      retry: FAST_RETRY,
-    });
+    const executor = virtualExecutor(time, counting, new LaneLimiters(prices), { concurrency: 16 });
     const start = emulator.now();
     const outcomes = await Promise.all(
       Array.from({ length: 330 }, (_, index) =>
-        executor.execute({
-          id: `r${index}`,
-          model: MODEL,
-          lane: 'standard',
-          request: textRequest(`request ${index}`),
-          estimatedTokens: 4,
-        }),
+        executor.execute(syncRequest(`r${index}`, 'standard', `request ${index}`, 4)),
       ),
     );
     expect(outcomes.every((outcome) => outcome.ok)).toBe(true);
-    const billedAt = emulator.ledger.entries().map((entry) => Date.parse(entry.at) - start);
-    expect(billedAt).toHaveLength(330);
-    // Minutes 1 to 4 (after a minute of warm-up, before the tail).
-    const perMinute = [1, 2, 3, 4].map(
-      (minute) => billedAt.filter((at) => at >= minute * 60_000 && at < (minute + 1) * 60_000).length,
-    );
-    for (const count of perMinute) {
-      expect(
-        count,
-        `billed per minute: ${perMinute.join(', ')}; ${refused} of ${sent} refused`,
-      ).toBeGreaterThanOrEqual(0.9 * rpm);
-    }
-    expect(refused / sent, `${refused} of ${sent} refused`).toBeLessThanOrEqual(0.01);
+    expectRpmHeld(emulator, start, rpm, 330, counts);
   });
 });
 

@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createGeminiClient, GeminiApiError, type GeminiClient } from '../../../src/gemini/index.js';
+import { createGeminiClient } from '../../../src/gemini/index.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
+import { expectRpmHeld, quotaCounting } from '../../fixtures/rpm-hold.js';
 import { openEmulatedSession } from '../../fixtures/session.js';
 import { emulatorClock } from '../../fixtures/emulator-clock.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
@@ -37,20 +38,8 @@ describe('a synchronous run against the RPM limit', () => {
     });
     root = workload.root;
     const client = createGeminiClient({ apiKey: 'test-key', baseUrl: emulator.url });
-    let refused = 0;
-    let sent = 0;
-    const counting: GeminiClient = {
-      ...client,
-      generateContent: async (model, request, options) => {
-        sent += 1;
-        try {
-          return await client.generateContent(model, request, options);
-        } catch (error) {
-          if (GeminiApiError.isInstance(error) && error.code === 'QUOTA_EXHAUSTED') refused += 1;
-          throw error;
-        }
-      },
-    };
+    const counts = { sent: 0, refused: 0 };
+    const counting = quotaCounting(client, counts);
     const { session } = await openEmulatedSession(workload.configPath, emulator, {
       clock: emulatorClock(emulator, TIME_SCALE),
       gemini: counting,
@@ -60,17 +49,6 @@ describe('a synchronous run against the RPM limit', () => {
     await session.close();
 
     expect(summary.counts).toMatchObject({ done: records, dead: 0 });
-    const billedAt = emulator.ledger.entries().map((entry) => Date.parse(entry.at) - start);
-    expect(billedAt).toHaveLength(records);
-    // Minutes 1 to 4: after a minute of warm-up, before the tail.
-    const perMinute = [1, 2, 3, 4].map(
-      (minute) => billedAt.filter((at) => at >= minute * 60_000 && at < (minute + 1) * 60_000).length,
-    );
-    for (const count of perMinute)
-      expect(
-        count,
-        `billed per minute: ${perMinute.join(', ')}; ${refused} of ${sent} refused`,
-      ).toBeGreaterThanOrEqual(0.9 * rpm);
-    expect(refused / sent, `${refused} of ${sent} refused`).toBeLessThanOrEqual(0.01);
+    expectRpmHeld(emulator, start, rpm, records, counts);
   }, 240_000);
 });
