@@ -1,10 +1,9 @@
-import { rmSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  PRIORITY_TIME_SCALE,
   cutFirstAnswer,
   loggedAttempts,
   runPatiently,
+  startPriorityEmulator,
   writePriorityWorkload,
 } from '../../fixtures/priority-workload.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
@@ -15,28 +14,22 @@ import { emulatorSandbox } from '../../emulator/harness.js';
 // cap had room for.
 describe('execution.max_cost deciding the resend of a cut answer that standard served', () => {
   const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
 
   it('counts the cut try at the price of the tier that served it, and sends it again', async () => {
     // The first answer is cut at MAX_TOKENS after 2,000 output tokens; priority has room for no prompt (1 token a minute),
     // so standard serves (and bills) every request sent on it.
-    const emulator = await sandbox.startEmulator({
-      timeScale: PRIORITY_TIME_SCALE,
-      seed: 5,
-      tierQuotas: { tiers: { priority: { tpm: 1 } } },
-      responder: cutFirstAnswer({ candidatesTokenCount: 2_000 }),
-    });
+    const emulator = await startPriorityEmulator(
+      sandbox,
+      { tpm: 1 },
+      cutFirstAnswer({ candidatesTokenCount: 2_000 }),
+    );
     // gemini-2.5-flash, output $2.50 a million on standard, $4.50 on priority. Committed when the cut
     // answer comes back: the record's estimate on priority ($0.0026 with the 15% margin), the cut
     // try and the resend at twice its output on priority ($0.018). The cut try at standard's price
     // ($0.005) leaves that within $0.0276; at priority's ($0.009), over it.
     const maxCost = 0.0276;
     // A deadline only priority's latency meets: the record is sent on priority.
-    const workload = writePriorityWorkload(1, { max_cost: maxCost });
-    root = workload.root;
+    const workload = writePriorityWorkload(sandbox, 1, { max_cost: maxCost });
     const { summary, events } = await runPatiently(workload.configPath, emulator);
 
     // Sent again at once, not failed as a max_tokens attempt the cap had no room to resend.
@@ -47,7 +40,7 @@ describe('execution.max_cost deciding the resend of a cut answer that standard s
     ]);
     expect(billed.reduce((sum, entry) => sum + entry.costUsd, 0)).toBeLessThanOrEqual(maxCost);
     expect(summary.counts).toMatchObject({ done: 1 });
-    const logged = await loggedAttempts(root);
+    const logged = await loggedAttempts(workload.root);
     expect(logged.map((event) => event.message)).toEqual([
       'The answer for ST/school1/1900/page_1 was cut off at 2000 output tokens (finishReason MAX_TOKENS); it is sent again with a limit of 65536.',
       null,

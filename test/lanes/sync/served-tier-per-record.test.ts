@@ -1,11 +1,10 @@
-import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import {
-  PRIORITY_TIME_SCALE,
   cutFirstAnswer,
   loggedAttempts,
   runPatiently,
+  startPriorityEmulator,
   writePriorityWorkload,
 } from '../../fixtures/priority-workload.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
@@ -16,21 +15,14 @@ import { emulatorSandbox } from '../../emulator/harness.js';
 // was sent on.
 describe('synchronous answers of one round served by different tiers', () => {
   const sandbox = emulatorSandbox();
-  let root = '';
   afterEach(() => {
     vi.restoreAllMocks();
-    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   it("logs each record at the ledger's cost for it, the price of the tier that served it", async () => {
-    const emulator = await sandbox.startEmulator({
-      timeScale: PRIORITY_TIME_SCALE,
-      seed: 5,
-      tierQuotas: { tiers: { priority: { rpm: 1 } } },
-    });
+    const emulator = await startPriorityEmulator(sandbox, { rpm: 1 });
     // A deadline only priority's latency meets: every record is sent on priority at once.
-    const workload = writePriorityWorkload(6);
-    root = workload.root;
+    const workload = writePriorityWorkload(sandbox, 6);
     const { summary } = await runPatiently(workload.configPath, emulator);
     expect(summary.counts).toMatchObject({ done: 6 });
 
@@ -38,7 +30,7 @@ describe('synchronous answers of one round served by different tiers', () => {
     expect(billed).toHaveLength(6);
     const lanes = new Set(billed.map((entry) => entry.lane));
     expect(lanes).toEqual(new Set(['priority', 'standard']));
-    const events = await loggedAttempts(root);
+    const events = await loggedAttempts(workload.root);
     expect(events).toHaveLength(6);
     for (const [index] of workload.chains.entries()) {
       const id = workload.chains[index]![0]!;
@@ -56,14 +48,8 @@ describe('synchronous answers of one round served by different tiers', () => {
   it("logs a record whose tries different tiers served at the ledger's cost of each try", async () => {
     // The first answer is cut at MAX_TOKENS (served by priority); the try sent again is over
     // priority's one request a day, so standard serves and bills it.
-    const emulator = await sandbox.startEmulator({
-      timeScale: PRIORITY_TIME_SCALE,
-      seed: 5,
-      tierQuotas: { tiers: { priority: { rpm: 1, rpd: 1 } } },
-      responder: cutFirstAnswer(),
-    });
-    const workload = writePriorityWorkload(1);
-    root = workload.root;
+    const emulator = await startPriorityEmulator(sandbox, { rpm: 1, rpd: 1 }, cutFirstAnswer());
+    const workload = writePriorityWorkload(sandbox, 1);
     // The cut try could not be logged when it came back (a store write failed): it is logged with
     // the final try when the request settles, one attempt for both.
     vi.spyOn(SqliteStore.prototype, 'logFailedTry').mockRejectedValueOnce(new Error('disk I/O error'));
@@ -73,7 +59,7 @@ describe('synchronous answers of one round served by different tiers', () => {
     const billed = emulator.ledger.entries();
     expect(billed.map((entry) => entry.lane)).toEqual(['priority', 'standard']);
     const ledgerUsd = billed.reduce((sum, entry) => sum + entry.costUsd, 0);
-    const events = await loggedAttempts(root);
+    const events = await loggedAttempts(workload.root);
     expect(events.map((event) => ({ lane: event.lane, requests: event.requests }))).toEqual([
       { lane: 'priority', requests: 2 },
     ]);

@@ -1,9 +1,8 @@
-import { rmSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  PRIORITY_TIME_SCALE,
   loggedAttempts,
   runPatiently,
+  startPriorityEmulator,
   writePriorityWorkload,
 } from '../../fixtures/priority-workload.js';
 import { startRecordingProxy } from '../../fixtures/recording-proxy.js';
@@ -14,18 +13,10 @@ import { emulatorSandbox } from '../../emulator/harness.js';
 // at the lane the request was sent on: a priority request's at priority's price, 80% over standard's.
 describe('a synchronous answer whose serviceTier is unspecified', () => {
   const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
 
   it("is priced at standard's price, as the ledger bills it", async () => {
     // Priority has room for no prompt (1 token a minute): standard serves and bills the request.
-    const emulator = await sandbox.startEmulator({
-      timeScale: PRIORITY_TIME_SCALE,
-      seed: 5,
-      tierQuotas: { tiers: { priority: { tpm: 1 } } },
-    });
+    const emulator = await startPriorityEmulator(sandbox, { tpm: 1 });
     // The API names the tier that served it `unspecified` instead of `standard`.
     const proxy = await startRecordingProxy(emulator.url, {
       rewrite: (call, body) => {
@@ -37,14 +28,13 @@ describe('a synchronous answer whose serviceTier is unspecified', () => {
     });
     try {
       // A deadline only priority's latency meets: the record is sent on priority.
-      const workload = writePriorityWorkload(1);
-      root = workload.root;
+      const workload = writePriorityWorkload(sandbox, 1);
       const { summary } = await runPatiently(workload.configPath, { ...emulator, url: proxy.url });
       expect(summary.counts).toMatchObject({ done: 1 });
 
       const billed = emulator.ledger.entries();
       expect(billed.map((entry) => entry.lane)).toEqual(['standard']);
-      const logged = await loggedAttempts(root);
+      const logged = await loggedAttempts(workload.root);
       // The lane logged is the one asked for; the cost is standard's, the ledger's.
       expect(logged.map((event) => ({ lane: event.lane, cost: event.costUsd }))).toEqual([
         { lane: 'priority', cost: expect.closeTo(billed[0]?.costUsd ?? -1, 12) as number },
