@@ -1,42 +1,43 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../../src/emulator/index.js';
-import { emulatorSandbox, rawGet } from '../emulator/harness.js';
-import { runCli } from '../fixtures/cli.js';
-import { jobInFlightWorkload } from '../fixtures/job-in-flight.js';
-
-const env = { GEMINI_API_KEY: 'max-cost-long-context-jobs-key-not-secret' };
+import { rawGet } from '../emulator/harness.js';
+import { useEmulatedWorkload } from '../fixtures/emulated-workload.js';
 
 // max_cost counts what the run's batch jobs in flight will cost at their estimate. It priced a job
 // as one request of all its tokens, so a job of four 60K-token 2.5 Pro pages (240K together, no
 // request above the 200K long-context threshold) was counted at the long-context rate, twice the
 // input rate the API bills it at, and the cap held back records that fit beside it.
 describe('max_cost with a batch job of many requests in flight', () => {
-  const sandbox = emulatorSandbox();
-  let emulator: RunningEmulator;
-
-  it('prices the job request by request, so the records that fit beside it are sent at once', async () => {
+  const workload = useEmulatedWorkload({
     // Four emulated hours a job (24 real seconds): the job run-once creates is still in flight when
     // the second run-once starts.
-    emulator = await sandbox.startEmulator({ timeScale: 600, turnaroundMs: 4 * 3_600_000, seed: 14 });
-    const workload = jobInFlightWorkload(sandbox, emulator, 4);
+    emulator: { timeScale: 600, turnaroundMs: 4 * 3_600_000, seed: 14 },
+    workload: {
+      books: 6,
+      pages: 1,
+      execution: { mode: 'batch', poll_interval: '1s', max_concurrent_jobs: 1, max_requests_per_job: 4 },
+    },
+  });
+
+  it('prices the job request by request, so the records that fit beside it are sent at once', async () => {
+    const { emulator } = workload;
     // Each page some 60K tokens: $0.04 a request on Batch at 2.5 Pro's rate up to 200K prompt
     // tokens (500 output tokens assumed before any is billed), $0.046 with the 15% margin.
     for (const [id] of workload.chains)
       writeFileSync(join(workload.root, 'dataset', `${id}.txt`), `${id}: ${'Latin 101. '.repeat(21_800)}`);
-    workload.edit('name: gemini-2.5-flash', 'name: gemini-2.5-pro');
+    workload.editConfig('name: gemini-2.5-flash', 'name: gemini-2.5-pro');
 
     // One pass: a job of four pages is created and left in flight; the other two stay ready.
-    const once = await runCli(['run-once', '-c', workload.configPath], { env });
+    const once = await workload.cli(['run-once']);
     expect(once.code, once.stderr).toBe(0);
     expect(await jobSizes()).toEqual([4]);
 
     // The job in flight is $0.184 at its estimate, the two ready pages $0.092: $0.276, within the cap.
     // As one request of 240K tokens the job was $0.362 (long-context rates), over it.
     const maxCost = 0.32;
-    workload.capAt(maxCost);
-    const second = await runCli(['run-once', '-c', workload.configPath], { env });
+    workload.editConfig('max_concurrent_jobs: 1', `max_concurrent_jobs: 10\n  max_cost: ${maxCost}`);
+    const second = await workload.cli(['run-once']);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).not.toContain('max_cost');
     // Sent while the first job is still in flight (the emulator has billed nothing yet).
@@ -44,7 +45,7 @@ describe('max_cost with a batch job of many requests in flight', () => {
     expect((await jobSizes()).sort()).toEqual([2, 4]);
 
     // Both jobs billed: the bill is within the cap, as their estimates were.
-    const run = await runCli(['run', '-c', workload.configPath], { env });
+    const run = await workload.cli(['run']);
     expect(run.code, run.stderr).toBe(0);
     const billed = emulator.ledger.entries();
     expect(billed).toHaveLength(6);
@@ -53,7 +54,7 @@ describe('max_cost with a batch job of many requests in flight', () => {
 
   /** Requests of each batch job the emulator holds (its batchStats, which the SDK does not expose). */
   async function jobSizes(): Promise<number[]> {
-    const { body } = await rawGet(emulator, 'batches');
+    const { body } = await rawGet(workload.emulator, 'batches');
     const operations = (body.operations ?? []) as Array<{
       metadata: { batchStats: { requestCount: string } };
     }>;
