@@ -1,7 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { useEmulatedWorkload } from '../fixtures/emulated-workload.js';
+import { capJobsInFlight, oneJobInFlight, useEmulatedWorkload } from '../fixtures/emulated-workload.js';
 import { wavBytes } from '../media/timed-media.js';
 
 // max_cost counts what the run's batch jobs in flight will cost at their estimate. It priced their
@@ -12,11 +12,7 @@ describe('max_cost with a batch job of recordings in flight', () => {
   const workload = useEmulatedWorkload({
     // Two emulated hours a job: the job run-once creates is still in flight when `run` starts.
     emulator: { timeScale: 3600, turnaroundMs: 2 * 3_600_000, seed: 12 },
-    workload: {
-      books: 6,
-      pages: 1,
-      execution: { mode: 'batch', poll_interval: '1s', max_concurrent_jobs: 1, max_requests_per_job: 2 },
-    },
+    workload: oneJobInFlight(2),
   });
 
   it("counts the job's audio at the audio rate, so the records sent beside it keep the run's bill under the cap", async () => {
@@ -40,7 +36,7 @@ describe('max_cost with a batch job of recordings in flight', () => {
     // The in-flight job's two recordings are $0.0235 at the estimate (audio rate, 500 output tokens,
     // the 15% margin): beside them the cap has room for one more record at a time, not three.
     const maxCost = 0.045;
-    workload.editConfig('max_concurrent_jobs: 1', `max_concurrent_jobs: 10\n  max_cost: ${maxCost}`);
+    capJobsInFlight(workload, maxCost);
     const run = await workload.cli(['run']);
     expect(run.stderr).not.toContain('error');
 

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rawGet } from '../emulator/harness.js';
-import { useEmulatedWorkload } from '../fixtures/emulated-workload.js';
+import { capJobsInFlight, oneJobInFlight, useEmulatedWorkload } from '../fixtures/emulated-workload.js';
 
 // max_cost counts what the run's batch jobs in flight will cost at their estimate. It priced a job
 // as one request of all its tokens, so a job of four 60K-token 2.5 Pro pages (240K together, no
@@ -13,11 +13,7 @@ describe('max_cost with a batch job of many requests in flight', () => {
     // Four emulated hours a job (24 real seconds): the job run-once creates is still in flight when
     // the second run-once starts.
     emulator: { timeScale: 600, turnaroundMs: 4 * 3_600_000, seed: 14 },
-    workload: {
-      books: 6,
-      pages: 1,
-      execution: { mode: 'batch', poll_interval: '1s', max_concurrent_jobs: 1, max_requests_per_job: 4 },
-    },
+    workload: oneJobInFlight(4),
   });
 
   it('prices the job request by request, so the records that fit beside it are sent at once', async () => {
@@ -36,7 +32,7 @@ describe('max_cost with a batch job of many requests in flight', () => {
     // The job in flight is $0.184 at its estimate, the two ready pages $0.092: $0.276, within the cap.
     // As one request of 240K tokens the job was $0.362 (long-context rates), over it.
     const maxCost = 0.32;
-    workload.editConfig('max_concurrent_jobs: 1', `max_concurrent_jobs: 10\n  max_cost: ${maxCost}`);
+    capJobsInFlight(workload, maxCost);
     const second = await workload.cli(['run-once']);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).not.toContain('max_cost');
