@@ -1,24 +1,19 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
+import { emulatorSandbox } from '../emulator/harness.js';
+import { catalogOnEmulator } from '../fixtures/catalog-on-emulator.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { openEmulatedSession } from '../fixtures/session.js';
 
 describe('failures on the emulator', () => {
-  let emulator: RunningEmulator | undefined;
-  let root = '';
-
-  afterEach(async () => {
-    await emulator?.close();
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
+  const sandbox = emulatorSandbox();
 
   it('retries per-record faults to success, dead-letters what keeps failing, and blocks its chain', async () => {
     const workload = writeCatalogWorkload({ books: 3, pages: 2, execution: { max_retries: 2 } });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     const [bookA, bookB, bookC] = workload.chains as [string[], string[], string[]];
-    emulator = await startEmulator({
+    const emulator = await sandbox.startEmulator({
       timeScale: 3600,
       turnaroundMs: 30_000,
       seed: 2,
@@ -47,7 +42,7 @@ describe('failures on the emulator', () => {
       'max_tokens',
     ]);
     expect(failures.filter((f) => f.recordId === bookC[0]).map((f) => f.cause)).toEqual(['api_error']);
-    const output = JSON.parse(readFileSync(join(root, 'out', `${bookA[0]}.json`), 'utf8')) as {
+    const output = JSON.parse(readFileSync(join(workload.root, 'out', `${bookA[0]}.json`), 'utf8')) as {
       meta: { attempt: number };
     };
     expect(output.meta.attempt).toBe(2);
@@ -57,14 +52,15 @@ describe('failures on the emulator', () => {
   });
 
   it('puts the records of FAILED and EXPIRED jobs back in the queue', async () => {
-    const workload = writeCatalogWorkload({ books: 2, pages: 1 });
-    root = workload.root;
-    emulator = await startEmulator({
-      timeScale: 3600,
-      turnaroundMs: 30_000,
-      seed: 3,
-      faults: { jobSequence: ['job_failed', 'job_expired'] },
-    });
+    const { workload, emulator } = await catalogOnEmulator(
+      sandbox,
+      { books: 2, pages: 1 },
+      {
+        turnaroundMs: 30_000,
+        seed: 3,
+        faults: { jobSequence: ['job_failed', 'job_expired'] },
+      },
+    );
     const { session, events } = await openEmulatedSession(workload.configPath, emulator);
     const summary = await session.runner.run();
     await session.close();
@@ -74,19 +70,20 @@ describe('failures on the emulator', () => {
   });
 
   it('stays within the concurrent-job quota and recovers from 429s when the server is stricter', async () => {
-    const workload = writeCatalogWorkload({
-      books: 6,
-      pages: 1,
-      execution: { max_concurrent_jobs: 5, max_requests_per_job: 1 },
-    });
-    root = workload.root;
     // Jobs last 10 emulated minutes (~170 ms real): the third create always meets two live jobs.
-    emulator = await startEmulator({
-      timeScale: 3600,
-      turnaroundMs: 600_000,
-      seed: 4,
-      quotas: { maxConcurrentBatchJobs: 2 },
-    });
+    const { workload, emulator } = await catalogOnEmulator(
+      sandbox,
+      {
+        books: 6,
+        pages: 1,
+        execution: { max_concurrent_jobs: 5, max_requests_per_job: 1 },
+      },
+      {
+        turnaroundMs: 600_000,
+        seed: 4,
+        quotas: { maxConcurrentBatchJobs: 2 },
+      },
+    );
     const { session, events } = await openEmulatedSession(workload.configPath, emulator);
     const summary = await session.runner.run();
     await session.close();
@@ -97,19 +94,20 @@ describe('failures on the emulator', () => {
   });
 
   it('keeps within its own limits: never more live jobs, requests per job or enqueued tokens than configured', async () => {
-    const workload = writeCatalogWorkload({
-      books: 5,
-      pages: 2,
-      execution: { max_concurrent_jobs: 2, max_requests_per_job: 2, enqueued_token_budget: 1200 },
-    });
-    root = workload.root;
     // The server enforces the same limits: any overshoot by the runner would surface as a 429.
-    emulator = await startEmulator({
-      timeScale: 3600,
-      turnaroundMs: 300_000,
-      seed: 6,
-      quotas: { maxConcurrentBatchJobs: 2, maxEnqueuedTokensPerModel: 1200 },
-    });
+    const { workload, emulator } = await catalogOnEmulator(
+      sandbox,
+      {
+        books: 5,
+        pages: 2,
+        execution: { max_concurrent_jobs: 2, max_requests_per_job: 2, enqueued_token_budget: 1200 },
+      },
+      {
+        turnaroundMs: 300_000,
+        seed: 6,
+        quotas: { maxConcurrentBatchJobs: 2, maxEnqueuedTokensPerModel: 1200 },
+      },
+    );
     const { session, events } = await openEmulatedSession(workload.configPath, emulator);
     const summary = await session.runner.run();
     await session.close();

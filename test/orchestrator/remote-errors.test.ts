@@ -1,11 +1,12 @@
-import { rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
+import { startEmulator } from '../../src/emulator/index.js';
 import { ApiUnreachableError } from '../../src/runner/connection-watch.js';
 import { openWorkloadSession } from '../../src/runner/workload-session.js';
+import { emulatorSandbox } from '../emulator/harness.js';
+import { catalogOnEmulator } from '../fixtures/catalog-on-emulator.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { billedTimes } from '../fixtures/remote-jobs.js';
 import { FAST_RETRY, openEmulatedSession } from '../fixtures/session.js';
@@ -34,29 +35,24 @@ async function runAgainst(configPath: string, url: string): Promise<{ error: unk
 }
 
 describe('remote errors that are not transient', () => {
-  let emulator: RunningEmulator | undefined;
-  let root = '';
-
-  afterEach(async () => {
-    await emulator?.close();
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
+  const sandbox = emulatorSandbox();
 
   it("a 400 on one job's create fails that job's records (retry, then dead letter) and the run goes on", async () => {
-    const workload = writeCatalogWorkload({
-      books: 2,
-      pages: 1,
-      execution: { max_retries: 1, max_requests_per_job: 1, max_concurrent_jobs: 1 },
-    });
-    root = workload.root;
     // The first three creates are refused: the first record twice (dead after 1 + max_retries), the
     // second once (then it succeeds).
-    emulator = await startEmulator({
-      timeScale: 3600,
-      turnaroundMs: 30_000,
-      seed: 22,
-      faults: { http: [{ kind: 'status_400', match: 'create', count: 3 }] },
-    });
+    const { workload, emulator } = await catalogOnEmulator(
+      sandbox,
+      {
+        books: 2,
+        pages: 1,
+        execution: { max_retries: 1, max_requests_per_job: 1, max_concurrent_jobs: 1 },
+      },
+      {
+        turnaroundMs: 30_000,
+        seed: 22,
+        faults: { http: [{ kind: 'status_400', match: 'create', count: 3 }] },
+      },
+    );
     const { session } = await openEmulatedSession(workload.configPath, emulator);
     const summary = await session.runner.run(AbortSignal.timeout(15_000));
     const failures = await session.store.listFailures();
@@ -79,7 +75,7 @@ describe('remote errors that are not transient', () => {
     // machine before the run reached a job's creation (token calibration and the remote listing are
     // refused first), so the creation warnings this test reads were never written.
     const workload = writeCatalogWorkload({ books: 1, pages: 1, execution: { give_up_after: '3s' } });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     // A port that was just free: connections are refused.
     const gone = await startEmulator();
     const url = gone.url;
@@ -104,7 +100,7 @@ describe('remote errors that are not transient', () => {
 
   it('a base URL that is not the Gemini API stops the run instead of dead-lettering every record', async () => {
     const workload = writeCatalogWorkload({ books: 2, pages: 1 });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     // Some other web server: 404 with an HTML page for every path.
     const server = createServer((_request, response) => response.writeHead(404).end('<h1>Not Found</h1>'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -3,7 +3,8 @@ import type { EmulatorOptions, RunningEmulator } from '../../../src/emulator/ind
 import { createGeminiClient } from '../../../src/gemini/index.js';
 import type { RunnerEvent } from '../../../src/runner/events.js';
 import { billed } from '../../fixtures/billed-figures.js';
-import { writeCatalogWorkload, type CatalogWorkloadOptions } from '../../fixtures/catalog-workload.js';
+import { catalogOnEmulator } from '../../fixtures/catalog-on-emulator.js';
+import type { CatalogWorkloadOptions } from '../../fixtures/catalog-workload.js';
 import { emulatorClock } from '../../fixtures/emulator-clock.js';
 import { openEmulatedSession, runOnEmulatorClock } from '../../fixtures/session.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
@@ -16,12 +17,8 @@ const TIME_SCALE = 3_000;
  */
 function emulatedCatalogs() {
   const sandbox = emulatorSandbox();
-  return async (emulatorOptions: EmulatorOptions, workloadOptions: CatalogWorkloadOptions) => {
-    const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, ...emulatorOptions });
-    const workload = writeCatalogWorkload(workloadOptions);
-    sandbox.removeAfterTest(workload.root);
-    return { emulator, workload };
-  };
+  return (emulatorOptions: EmulatorOptions, workloadOptions: CatalogWorkloadOptions) =>
+    catalogOnEmulator(sandbox, workloadOptions, { timeScale: TIME_SCALE, ...emulatorOptions });
 }
 
 /** What the emulator's ledger billed, in dollars. */
