@@ -9,6 +9,7 @@ import { systemClock } from '../../src/clock.js';
 import type { RunnerEvent } from '../../src/runner/events.js';
 import { openWorkloadSession, type WorkloadSessionOptions } from '../../src/runner/workload-session.js';
 import { sdkFor } from '../emulator/harness.js';
+import { catalogConfigYaml } from '../fixtures/catalog-workload.js';
 import { emulatedConfig, FAST_RETRY } from '../fixtures/session.js';
 import { emulatorClock } from '../fixtures/emulator-clock.js';
 import { writeNoisePng } from './png.js';
@@ -53,17 +54,8 @@ function writeScanWorkload(execution: Record<string, number>): { root: string; c
     media_upload_bytes: 50_000,
     ...execution,
   };
-  const yaml = [
-    'name: scans',
-    'data_dir: state',
-    'outputs: out',
-    'source: { type: directory, path: dataset, levels: [state, school, year] }',
-    'prompt: { dir: prompts, name: page, version: v1 }',
-    'context: { field: carry_over }',
-    'model: { name: gemini-2.5-flash, response_schema_file: schema.json }',
-    'execution:',
-    ...Object.entries(settings).map(([key, value]) => `  ${key}: ${value}`),
-  ].join('\n');
+  // The catalog workload's config: its folders, prompt, context and model, with these settings.
+  const yaml = catalogConfigYaml('scans', settings).join('\n');
   const configPath = join(root, 'wavebatch.yaml');
   writeFileSync(configPath, `${yaml}\n`);
   return { root, configPath };
