@@ -1,15 +1,8 @@
-import {
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readlinkSync,
-  rmSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { expectClosed } from '../fixtures/open-descriptors.js';
 import { LineReadError } from '../../src/jsonl/errors.js';
 import { DEFAULT_MAX_LINE_BYTES, nonBlankLines, type LineReadOptions } from '../../src/jsonl/lines.js';
 import { invalidUtf8Offset, Utf8StreamCheck } from '../../src/jsonl/utf8.js';
@@ -27,26 +20,6 @@ async function readError(path: string, options?: LineReadOptions): Promise<LineR
   );
   expect(error).toBeInstanceOf(LineReadError);
   return error as LineReadError;
-}
-
-/** How many of this process's file descriptors point at `path` (Linux). */
-function openDescriptors(path: string): number {
-  let count = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(join('/proc/self/fd', fd)) === path) count++;
-    } catch {
-      // Closed while listing.
-    }
-  }
-  return count;
-}
-
-async function expectClosed(path: string): Promise<void> {
-  if (!existsSync('/proc/self/fd')) return;
-  for (let wait = 0; wait < 50 && openDescriptors(path) > 0; wait++)
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  expect(openDescriptors(path)).toBe(0);
 }
 
 describe('nonBlankLines', () => {

@@ -1,18 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import {
-  createWriteStream,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readlinkSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { expectClosed } from '../fixtures/open-descriptors.js';
 import { MAX_RAW_LINE_BYTES, readResultLines, type ResultLine } from '../../src/results/index.js';
 
 function okLine(key: string): string {
@@ -30,19 +23,6 @@ function okLine(key: string): string {
       modelVersion: 'gemini-2.5-flash',
     },
   });
-}
-
-/** How many of this process's file descriptors point at `path` (Linux). */
-function openDescriptors(path: string): number {
-  let count = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(join('/proc/self/fd', fd)) === path) count++;
-    } catch {
-      // Closed while listing.
-    }
-  }
-  return count;
 }
 
 async function collect(path: string): Promise<ResultLine[]> {
@@ -147,12 +127,8 @@ describe('readResultLines', () => {
       );
       break;
     }
-    // Stopping early closed the file (checked through /proc where there is one).
-    if (existsSync('/proc/self/fd')) {
-      for (let wait = 0; wait < 50 && openDescriptors(path) > 0; wait++)
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      expect(openDescriptors(path)).toBe(0);
-    }
+    // Stopping early closed the file.
+    await expectClosed(path);
   });
 
   it('yields lines while the file is still being written (it never waits for the whole file)', async () => {
