@@ -74,38 +74,20 @@ describe('packJobs', () => {
 
 describe('jobDisplayName', () => {
   it('is deterministic and independent of member order, but changes with attempts and nonce', () => {
-    const a = jobDisplayName(
-      'wb-w-0a1b2c3d-',
-      [
-        { recordId: 'x', attempt: 0 },
-        { recordId: 'y', attempt: 0 },
-      ],
-      'n1',
-    );
-    const b = jobDisplayName(
-      'wb-w-0a1b2c3d-',
-      [
-        { recordId: 'y', attempt: 0 },
-        { recordId: 'x', attempt: 0 },
-      ],
-      'n1',
-    );
-    const c = jobDisplayName(
-      'wb-w-0a1b2c3d-',
-      [
-        { recordId: 'x', attempt: 1 },
-        { recordId: 'y', attempt: 0 },
-      ],
-      'n1',
-    );
-    const d = jobDisplayName(
-      'wb-w-0a1b2c3d-',
-      [
-        { recordId: 'x', attempt: 0 },
-        { recordId: 'y', attempt: 0 },
-      ],
-      'n2',
-    );
+    // Members as "recordId:attempt", in the order given.
+    const named = (members: string, nonce: string) =>
+      jobDisplayName(
+        'wb-w-0a1b2c3d-',
+        members.split(' ').map((member) => {
+          const [recordId = '', attempt] = member.split(':');
+          return { recordId, attempt: Number(attempt) };
+        }),
+        nonce,
+      );
+    const a = named('x:0 y:0', 'n1');
+    const b = named('y:0 x:0', 'n1');
+    const c = named('x:1 y:0', 'n1');
+    const d = named('x:0 y:0', 'n2');
     expect(a).toBe(b);
     expect(a).not.toBe(c);
     expect(a).not.toBe(d);
