@@ -2,6 +2,14 @@ import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { configSchema, defineWorkload } from '../../src/config/index.js';
 
+/** The smallest config the schema takes: every key not given takes its default. */
+const base = {
+  name: 'm',
+  source: { type: 'jsonl', path: 'r.jsonl' },
+  prompt: { name: 'p', version: 'v1' },
+  model: { name: 'm' },
+} as const;
+
 describe('configSchema', () => {
   it('documents every key: it converts to a JSON Schema (for editors) with descriptions and defaults', () => {
     const jsonSchema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as {
@@ -42,12 +50,6 @@ describe('configSchema', () => {
   });
 
   it('defaults execution.media_upload_bytes to 4 MB, accepts 0 (upload all) and rejects a negative size', () => {
-    const base = {
-      name: 'm',
-      source: { type: 'jsonl', path: 'r.jsonl' },
-      prompt: { name: 'p', version: 'v1' },
-      model: { name: 'm' },
-    } as const;
     expect(configSchema.parse(base).execution.media_upload_bytes).toBe(4_000_000);
     expect(
       configSchema.parse({ ...base, execution: { media_upload_bytes: 0 } }).execution.media_upload_bytes,
@@ -58,12 +60,6 @@ describe('configSchema', () => {
   });
 
   it('reads the lane keys: mode (default batch), sync_concurrency, deadline as a duration or an ISO time, max_cost', () => {
-    const base = {
-      name: 'm',
-      source: { type: 'jsonl', path: 'r.jsonl' },
-      prompt: { name: 'p', version: 'v1' },
-      model: { name: 'm' },
-    } as const;
     const defaults = configSchema.parse(base).execution;
     expect(defaults).toMatchObject({ mode: 'batch', sync_concurrency: 32 });
     expect(defaults.deadline).toBeUndefined();
