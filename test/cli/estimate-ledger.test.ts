@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { startEmulator, type LedgerEntry, type RunningEmulator } from '../../src/emulator/index.js';
 import type { WorkloadEstimate } from '../../src/service/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
-import { runCli } from '../fixtures/cli.js';
+import { runCli, type CliResult } from '../fixtures/cli.js';
 import { writeBlankPng, writeNoisePng } from '../media/png.js';
 import { mp4Bytes, wavBytes } from '../media/timed-media.js';
 
@@ -64,13 +64,26 @@ describe('wavebatch estimate against the ledger of the run', () => {
     return workload;
   }
 
+  /** `wavebatch estimate --json` with `args`, as the command printed it. */
+  async function estimateOf(configPath: string, args: string[] = []): Promise<WorkloadEstimate> {
+    const estimated = await runCli(['estimate', '-c', configPath, '--json', ...args], { env });
+    expect(estimated.code, estimated.stderr).toBe(0);
+    return JSON.parse(estimated.stdout) as WorkloadEstimate;
+  }
+
+  /** Runs the workload through `wavebatch run` to its end: the command's result, and what the emulator billed meanwhile. */
+  async function billedRun(configPath: string): Promise<{ run: CliResult; billed: LedgerEntry[] }> {
+    const before = emulator.ledger.entries().length;
+    const run = await runCli(['run', '-c', configPath], { env });
+    expect(run.code, run.stderr).toBe(0);
+    return { run, billed: emulator.ledger.entries().slice(before) };
+  }
+
   /** A pilot (`run-once`), the estimate (calibrated), then the rest of the run; the ledger's bills. */
   async function pilotEstimateRun(configPath: string) {
     const pilot = await runCli(['run-once', '-c', configPath], { env });
     expect(pilot.code, pilot.stderr).toBe(0);
-    const estimated = await runCli(['estimate', '-c', configPath, '--json', '--calibrate', '3'], { env });
-    expect(estimated.code, estimated.stderr).toBe(0);
-    const estimate = JSON.parse(estimated.stdout) as WorkloadEstimate;
+    const estimate = await estimateOf(configPath, ['--calibrate', '3']);
     const run = await runCli(['run', '-c', configPath], { env });
     expect(run.code, run.stderr).toBe(0);
     const ledger = emulator.ledger.entries().filter((entry) => entry.model === estimate.model);
@@ -91,11 +104,8 @@ describe('wavebatch estimate against the ledger of the run', () => {
   });
 
   it('status and runs say what the ledger billed for audio: the audio rate, not the text rate', async () => {
-    const before = emulator.ledger.entries().length;
     const workload = mediaWorkload('batch', wavBytes(30), 'wav');
-    const run = await runCli(['run', '-c', workload.configPath], { env });
-    expect(run.code, run.stderr).toBe(0);
-    const billed = emulator.ledger.entries().slice(before);
+    const { billed } = await billedRun(workload.configPath);
     expect(billed).toHaveLength(6);
     const cost = billed.reduce((sum, entry) => sum + entry.costUsd, 0);
 
@@ -119,15 +129,10 @@ describe('wavebatch estimate against the ledger of the run', () => {
       [mp4Bytes(20), 'mp4'],
       [stereo, 'wav'],
     ] as const) {
-      const before = emulator.ledger.entries().length;
       // Every file uploaded; chains of one, so no context allowance: the input is the files' and the prompt's.
       const workload = mediaWorkload('batch', bytes, extension, { media_upload_bytes: 1 }, 1);
-      const estimated = await runCli(['estimate', '-c', workload.configPath, '--json'], { env });
-      expect(estimated.code, estimated.stderr).toBe(0);
-      const estimate = JSON.parse(estimated.stdout) as WorkloadEstimate;
-      const run = await runCli(['run', '-c', workload.configPath], { env });
-      expect(run.code, run.stderr).toBe(0);
-      const billed = emulator.ledger.entries().slice(before);
+      const estimate = await estimateOf(workload.configPath);
+      const { billed, run } = await billedRun(workload.configPath);
       expect(billed).toHaveLength(2);
       const input = billed.reduce((sum, entry) => sum + entry.inputTokens, 0);
       expect(offBy(estimate.tokens.input, input), extension).toBeLessThanOrEqual(TOLERANCE);
@@ -174,7 +179,6 @@ describe('wavebatch estimate against the ledger of the run', () => {
   });
 
   it('prices grouped requests as the batch lane forms them: a chain step at a time, never two records of one chain', async () => {
-    const before = emulator.ledger.entries().length;
     // Two chains of six pages, four records a request: each step has only two records ready, so the
     // run sends 6 requests of 2 (the instructions 6 times), not 3 of 4.
     const workload = writeCatalogWorkload({
@@ -189,16 +193,10 @@ describe('wavebatch estimate against the ledger of the run', () => {
       join(workload.root, 'prompts/page/v1.jinja'),
       `${instructions}\n{% for r in records %}Page {{ r.page }} of {{ r.school }}: {{ r.context }}\n{% endfor %}`,
     );
-    const run = await runCli(['run', '-c', workload.configPath], { env });
-    expect(run.code, run.stderr).toBe(0);
-    const billed = emulator.ledger.entries().slice(before);
+    const { billed } = await billedRun(workload.configPath);
     expect(billed).toHaveLength(6);
     // Estimated with every output known (the output and context sizes need no guess).
-    const estimated = await runCli(['estimate', '-c', workload.configPath, '--json', '--calibrate', '2'], {
-      env,
-    });
-    expect(estimated.code, estimated.stderr).toBe(0);
-    const estimate = JSON.parse(estimated.stdout) as WorkloadEstimate;
+    const estimate = await estimateOf(workload.configPath, ['--calibrate', '2']);
     const input = billed.reduce((sum, entry) => sum + entry.inputTokens, 0);
     const cost = billed.reduce((sum, entry) => sum + entry.costUsd, 0);
     expect(offBy(estimate.tokens.input, input)).toBeLessThanOrEqual(TOLERANCE);
@@ -220,10 +218,7 @@ describe('wavebatch estimate against the ledger of the run', () => {
         `execution:\n  max_cost: ${maxCost}\n`,
       ),
     );
-    const before = emulator.ledger.entries().length;
-    const run = await runCli(['run', '-c', workload.configPath], { env });
-    expect(run.code, run.stderr).toBe(0);
-    const billed = emulator.ledger.entries().slice(before);
+    const { billed } = await billedRun(workload.configPath);
     expect(billed.length).toBeGreaterThan(0);
     expect(billed.length).toBeLessThan(5);
     expect(billed.reduce((sum, entry) => sum + entry.costUsd, 0)).toBeLessThanOrEqual(maxCost);
@@ -288,39 +283,27 @@ describe('wavebatch estimate against the ledger of the run', () => {
   });
 
   it('--calibrate counts the prompts of requests whose media are uploaded, instead of leaving them out', async () => {
-    const before = emulator.ledger.entries().length;
     const scan = join(mkdtempSync(join(tmpdir(), 'wb-scan-')), 'scan.png');
     roots.push(dirname(scan));
     writeBlankPng(scan, 1000, 1400);
     // Every scan uploaded (none is sent for an estimate): the prompts are what countTokens can check.
     const workload = mediaWorkload('batch', readFileSync(scan), 'png', { media_upload_bytes: 1 }, 1, 3);
-    const estimated = await runCli(['estimate', '-c', workload.configPath, '--json', '--calibrate', '2'], {
-      env,
-    });
-    expect(estimated.code, estimated.stderr).toBe(0);
-    const estimate = JSON.parse(estimated.stdout) as WorkloadEstimate;
+    const estimate = await estimateOf(workload.configPath, ['--calibrate', '2']);
     expect(estimate.tokens.inputSource).toMatchObject({ kind: 'calibrated', samples: 2 });
-    const run = await runCli(['run', '-c', workload.configPath], { env });
-    expect(run.code, run.stderr).toBe(0);
-    const billed = emulator.ledger.entries().slice(before);
+    const { billed } = await billedRun(workload.configPath);
     expect(billed).toHaveLength(3);
     const input = billed.reduce((sum, entry) => sum + entry.inputTokens, 0);
     expect(offBy(estimate.tokens.input, input)).toBeLessThanOrEqual(TOLERANCE);
   });
 
   it('projects batch waves with as many requests a job as max_job_bytes lets a run pack, as the ledger shows', async () => {
-    const before = emulator.ledger.entries().length;
     const scan = join(mkdtempSync(join(tmpdir(), 'wb-noise-')), 'scan.png');
     roots.push(dirname(scan));
     writeNoisePng(scan, 200, 200, 7); // some 120 kB inline, 160 kB of base64 in its request line
     // Six scans in chains of one, 3 jobs at once of up to 4 requests; a job of 200 kB holds one.
     const workload = mediaWorkload('batch', readFileSync(scan), 'png', { max_job_bytes: 200_000 }, 1, 6);
-    const estimated = await runCli(['estimate', '-c', workload.configPath, '--json'], { env });
-    expect(estimated.code, estimated.stderr).toBe(0);
-    const estimate = JSON.parse(estimated.stdout) as WorkloadEstimate;
-    const run = await runCli(['run', '-c', workload.configPath], { env });
-    expect(run.code, run.stderr).toBe(0);
-    const billed = emulator.ledger.entries().slice(before);
+    const estimate = await estimateOf(workload.configPath);
+    const { billed } = await billedRun(workload.configPath);
     expect(billed).toHaveLength(6);
     const perJob = new Map<string | null, number>();
     for (const entry of billed) perJob.set(entry.batchName, (perJob.get(entry.batchName) ?? 0) + 1);
