@@ -1,17 +1,8 @@
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../src/emulator/index.js';
+import { emulatorSandbox } from '../emulator/harness.js';
 import { OUTPUT_SINKS, writeCatalogWorkload, type OutputSinkName } from '../fixtures/catalog-workload.js';
 import { readOutputs } from '../fixtures/output-reader.js';
 import { openEmulatedSession } from '../fixtures/session.js';
@@ -40,21 +31,21 @@ function filesBelow(folder: string): string[] {
 }
 
 describe.each(OUTPUT_SINKS)('assembled chain documents on the emulator, %s output sink', (sink) => {
+  const sandbox = emulatorSandbox();
   let emulator: RunningEmulator;
-  let root = '';
 
   beforeEach(async () => {
-    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: { min: 30_000, max: 120_000 }, seed: 3 });
-  });
-
-  afterEach(async () => {
-    await emulator.close();
-    if (root) rmSync(root, { recursive: true, force: true });
+    emulator = await sandbox.startEmulator({
+      timeScale: 3600,
+      turnaroundMs: { min: 30_000, max: 120_000 },
+      seed: 3,
+    });
   });
 
   it('writes one markdown document per chain, pages in order, from the outputs in the sink', async () => {
     const workload = writeCatalogWorkload({ books: 3, pages: 3, sink, pagesPerBook: [3, 1, 4] });
-    root = workload.root;
+    const root = workload.root;
+    sandbox.removeAfterTest(root);
     withAssemble(workload.configPath, sink, ['format: markdown', 'field: carry_over', 'path: book']);
     const { session, events } = await openEmulatedSession(workload.configPath, emulator);
     const summary = await session.runner.run();
@@ -81,7 +72,8 @@ describe.each(OUTPUT_SINKS)('assembled chain documents on the emulator, %s outpu
 
   it('rebuilds a chain as its records complete: pages not done yet are marked, then filled in', async () => {
     const workload = writeCatalogWorkload({ books: 2, pages: 3, sink });
-    root = workload.root;
+    const root = workload.root;
+    sandbox.removeAfterTest(root);
     withAssemble(workload.configPath, sink, ['field: carry_over']);
     const document = () => readFileSync(join(root, 'assembled', 'ST', 'school1', '1900.md'), 'utf8');
     const chain = workload.chains[0] ?? [];
@@ -116,7 +108,8 @@ describe.each(OUTPUT_SINKS)('assembled chain documents on the emulator, %s outpu
 
   it('rebuilds at a start only the documents of chains that changed since they were written', async () => {
     const workload = writeCatalogWorkload({ books: 3, pages: 2, sink });
-    root = workload.root;
+    const root = workload.root;
+    sandbox.removeAfterTest(root);
     withAssemble(workload.configPath, sink, ['field: carry_over']);
     const folder = join(root, 'assembled');
     const path = (book: number) => join(folder, 'ST', `school${book}`, '1900.md');
@@ -182,7 +175,8 @@ describe.each(OUTPUT_SINKS)('assembled chain documents on the emulator, %s outpu
 
   it('writes JSON Lines documents: one line per record in position order', async () => {
     const workload = writeCatalogWorkload({ books: 2, pages: 3, sink });
-    root = workload.root;
+    const root = workload.root;
+    sandbox.removeAfterTest(root);
     withAssemble(workload.configPath, sink, ['format: jsonl']);
     const { session } = await openEmulatedSession(workload.configPath, emulator);
     await session.runner.run();
@@ -204,7 +198,7 @@ describe.each(OUTPUT_SINKS)('assembled chain documents on the emulator, %s outpu
   });
 
   it('keeps documents of hostile chain ids inside the assembly folder', async () => {
-    root = mkdtempSync(join(tmpdir(), 'wb-assembly-'));
+    const root = sandbox.tempDir('wb-assembly-');
     const work = join(root, 'work');
     mkdirSync(join(work, 'prompts', 'note'), { recursive: true });
     writeFileSync(join(work, 'prompts', 'note', 'v1.jinja'), 'Write a note about {{ record.topic }}.\n');

@@ -1,8 +1,8 @@
-import { rmSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createGeminiClient } from '../../src/gemini/index.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import type { RunningEmulator } from '../../src/emulator/index.js';
 import { estimateWorkload } from '../../src/service/index.js';
+import { emulatorSandbox } from '../emulator/harness.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { emulatedConfig, openEmulatedSession } from '../fixtures/session.js';
 
@@ -10,21 +10,21 @@ import { emulatedConfig, openEmulatedSession } from '../fixtures/session.js';
 const TOLERANCE = 0.15;
 
 describe('wavebatch estimate', () => {
+  const sandbox = emulatorSandbox();
   let emulator: RunningEmulator;
-  let root = '';
 
   beforeEach(async () => {
-    emulator = await startEmulator({ timeScale: 3600, turnaroundMs: { min: 30_000, max: 120_000 }, seed: 3 });
-  });
-
-  afterEach(async () => {
-    await emulator.close();
-    if (root) rmSync(root, { recursive: true, force: true });
+    emulator = await sandbox.startEmulator({
+      timeScale: 3600,
+      turnaroundMs: { min: 30_000, max: 120_000 },
+      seed: 3,
+    });
   });
 
   it('counts requests, chains and tokens, and prices every lane by the list', async () => {
     const workload = writeCatalogWorkload({ books: 3, pages: 4 });
-    root = workload.root;
+    const root = workload.root;
+    sandbox.removeAfterTest(root);
     const config = await emulatedConfig(workload.configPath, emulator);
     const estimate = await estimateWorkload(config, { outputTokens: 100 });
     expect(estimate).toMatchObject({ records: 12, chains: 3, longestChain: 4, priceListAsOf: '2025-10-02' });
@@ -44,7 +44,8 @@ describe('wavebatch estimate', () => {
 
   it('calibrates input tokens with countTokens and matches the ledger of the run within the stated tolerance', async () => {
     const workload = writeCatalogWorkload({ books: 4, pages: 5 });
-    root = workload.root;
+    const root = workload.root;
+    sandbox.removeAfterTest(root);
     const config = await emulatedConfig(workload.configPath, emulator);
     const gemini = createGeminiClient({ apiKey: 'test-key', baseUrl: emulator.url });
 
@@ -86,7 +87,8 @@ describe('wavebatch estimate', () => {
 
   it('matches the ledger of a Flex run within the stated tolerance, after a pilot round on Flex', async () => {
     const workload = writeCatalogWorkload({ books: 4, pages: 5, execution: { mode: 'flex' } });
-    root = workload.root;
+    const root = workload.root;
+    sandbox.removeAfterTest(root);
     const config = await emulatedConfig(workload.configPath, emulator);
     const gemini = createGeminiClient({ apiKey: 'test-key', baseUrl: emulator.url });
 
