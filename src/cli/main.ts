@@ -6,43 +6,10 @@ import { limitHeapGrowth } from '../runner/heap-growth.js';
 import { outliveEarlyReaders } from './reader-gone.js';
 import { reportStallBeforeExit } from './stalled-command.js';
 import { VERSION } from '../package-manifest.js';
+import { COMMAND_MODULES, MODULE_OF } from './command-modules.js';
 
 // A reader closing its pipe early (`| head`) drops the rest of the output; the command goes on to its end.
 outliveEarlyReaders();
-
-/**
- * Each command's module, loaded only when that command runs: the SDK, SQLite, the emulator and the
- * template engine are heavy, and `wavebatch status` should not pay for `wavebatch emulator`.
- */
-const COMMANDS: Record<string, () => Promise<Command[]>> = {
-  run: async () => (await import('./commands/run.js')).runCommands(),
-  demo: async () => [(await import('./commands/demo.js')).demoCommand()],
-  emulator: async () => [(await import('./commands/emulator.js')).emulatorCommand()],
-  submit: async () => [(await import('./commands/submit.js')).submitCommand()],
-  jobs: async () => [(await import('./commands/jobs.js')).jobsCommand()],
-  status: async () => [(await import('./commands/status.js')).statusCommand()],
-  estimate: async () => [(await import('./commands/estimate.js')).estimateCommand()],
-  fetch: async () => [(await import('./commands/fetch.js')).fetchCommand()],
-  cancel: async () => [(await import('./commands/cancel.js')).cancelCommand()],
-  failures: async () => (await import('./commands/maintenance.js')).maintenanceCommands(),
-  doctor: async () => [(await import('./commands/doctor.js')).doctorCommand()],
-  init: async () => [(await import('./commands/init.js')).initCommand()],
-  config: async () => (await import('./commands/config.js')).configCommands(),
-  log: async () => (await import('./commands/history.js')).historyCommands(),
-  export: async () => [(await import('./commands/export.js')).exportCommand()],
-  completion: async () => [(await import('./commands/completion.js')).completionCommand()],
-};
-/** Commands that live in a module registered under another name. */
-const MODULE_OF: Record<string, string> = {
-  'run-once': 'run',
-  requeue: 'failures',
-  'clear-failures': 'failures',
-  reset: 'failures',
-  runs: 'log',
-  show: 'log',
-  report: 'log',
-  prune: 'log',
-};
 
 const program = new Command('wavebatch')
   .description(
@@ -60,7 +27,9 @@ try {
   const moduleName = MODULE_OF[requested] ?? requested;
   // `completion` describes every command, so it needs them all, as an unknown command (or help) does.
   const loaders =
-    COMMANDS[moduleName] && moduleName !== 'completion' ? [COMMANDS[moduleName]] : Object.values(COMMANDS);
+    COMMAND_MODULES[moduleName] && moduleName !== 'completion'
+      ? [COMMAND_MODULES[moduleName]]
+      : Object.values(COMMAND_MODULES);
   for (const load of loaders) {
     for (const command of await load()) program.addCommand(command.exitOverride());
   }
