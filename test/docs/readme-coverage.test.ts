@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { allCommands } from '../../src/cli/command-modules.js';
+import { ExitCode } from '../../src/cli/exit-codes.js';
 import { configSchema } from '../../src/config/schema.js';
 
 // The README is the user's manual: every config key, command, flag, error code and environment
@@ -293,6 +294,13 @@ describe('the README names everything the code has', () => {
     expect(missing, 'error codes the README table does not list').toEqual([]);
     const unknown = [...listed].filter((code) => code && !codes.has(code)).sort();
     expect(unknown, 'codes the README table lists that no error has').toEqual([]);
+  });
+
+  it('lists every exit code in its exit-code table, and no other', () => {
+    const start = README.indexOf('\n### Exit codes\n');
+    const table = README.slice(start, README.indexOf('**Error codes.**', start));
+    const listed = [...table.matchAll(/^\| (\d+) +\|/gm)].map((match) => Number(match[1]));
+    expect(listed).toEqual(Object.values(ExitCode));
   });
 
   it('names every environment variable src/ reads', () => {
