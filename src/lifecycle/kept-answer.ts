@@ -14,7 +14,7 @@ export interface KeptAnswer {
  * The answer a record's last attempt bought and could not settle, when it answers the request about
  * to be sent (the same rendered prompt and model) and is still valid (the schema may have changed
  * since): the failure's event keeps it (see RecordLifecycle for an output that cannot be written,
- * failLocally in lanes/sync/local-failure-filing.ts for the rest), so the retry applies it instead
+ * RecordLifecycle.failLocally for the rest), so the retry applies it instead
  * of buying it again, on a synchronous lane or the batch lane (see withoutKeptAnswers), also after
  * a crash or in the run after a requeue. `attempts` are the record's attempts in the inference
  * log, in log order. Undefined when there is none.

@@ -5,7 +5,7 @@ import type { InferenceEvent } from '../store/event-log.js';
 import type { ClaimedRecord, FailureOutcome, RecordSuccess, WorkloadStore } from '../store/store.js';
 import { unsettledEvent } from '../telemetry/attempt-event.js';
 import { flightKeys, type Flight } from './flight.js';
-import { isPassingLocalFailure, LOCAL_ERROR_CAUSE, localFailureMessage } from './local-failure.js';
+import { isPassingLocalFailure, settledLocalFailure, type LocalFailure } from './local-failure.js';
 
 /** The part of the store the lifecycle changes: claims, completions and failures, nothing else. */
 export type LifecycleStore = Pick<
@@ -136,6 +136,18 @@ export class RecordLifecycle {
     return this.serially(() => this.settleFailure(failure));
   }
 
+  /**
+   * Files a failure of wavebatch's own on any lane (see settledLocalFailure): counted, retried, then
+   * dead-lettered. 'passed' when it may pass if the step is taken again (a busy store, see
+   * isPassingLocalFailure): nothing is filed, and the lane gives the record back uncounted. Outputs
+   * that cannot be settled are filed here too (see settleAlone), so every lane files them alike.
+   */
+  failLocally(failure: LocalFailure): Promise<FailureOutcome | 'passed'> {
+    return this.serially(async () =>
+      isPassingLocalFailure(failure.error) ? 'passed' : this.settleFailure(settledLocalFailure(failure)),
+    );
+  }
+
   /** Files a failure and reports it (see `fail`); runs inside a serial step. */
   private async settleFailure(failure: SettledFailure): Promise<FailureOutcome> {
     const { recordId, flight, cause, message, raw } = failure;
@@ -240,21 +252,25 @@ export class RecordLifecycle {
     await this.complete([entry], written);
   }
 
-  /** Fails a success that could not be settled (local_error, stage settle), its answer kept in its event. */
+  /**
+   * Fails a success that could not be settled (local_error, stage settle), its answer kept in its
+   * event. A busy store passes: its error is thrown, the record left as it was (applied again).
+   */
   private async failUnsettled(entry: SettledSuccess, error: unknown): Promise<void> {
-    const message = localFailureMessage(entry.flight.lane, entry.recordId, 'settle', error);
-    const failure = { cause: LOCAL_ERROR_CAUSE, message, error };
-    await this.settleFailure({
-      recordId: entry.recordId,
-      flight: entry.fromReady ? null : entry.flight,
-      attempt: entry.attempt,
-      cause: LOCAL_ERROR_CAUSE,
-      message,
-      raw: null,
-      retryable: true,
-      promptHash: entry.promptHash,
-      ...(entry.event ? { event: unsettledEvent(entry.event, failure) } : {}),
-    });
+    if (isPassingLocalFailure(error)) throw error;
+    const { event } = entry;
+    await this.settleFailure(
+      settledLocalFailure({
+        recordId: entry.recordId,
+        lane: entry.flight.lane,
+        flight: entry.fromReady ? null : entry.flight,
+        attempt: entry.attempt,
+        stage: 'settle',
+        error,
+        promptHash: entry.promptHash,
+        ...(event ? { event: (failure) => unsettledEvent(event, failure) } : {}),
+      }),
+    );
   }
 
   /** Marks written outputs done in one transaction (successors unblocked, events logged) and reports them. */
@@ -276,7 +292,6 @@ export class RecordLifecycle {
       // record as an unwritable output does; it used to reach the lane with the group dropped, and
       // ended a batch run.
       await this.deps.outputs.discardGroup(written);
-      if (isPassingLocalFailure(error)) throw error;
       for (const entry of group) await this.failUnsettled(entry, error);
       return;
     }

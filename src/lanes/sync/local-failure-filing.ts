@@ -1,11 +1,7 @@
 import type { Flight } from '../../lifecycle/index.js';
-import type { ClaimedRecord } from '../../store/store.js';
+import type { FailureOutcome, ClaimedRecord } from '../../store/store.js';
 import { billedRequestsOf, billedUsage } from './billed-tries.js';
-import {
-  isPassingLocalFailure,
-  LOCAL_ERROR_CAUSE,
-  localFailureMessage,
-} from '../../lifecycle/local-failure.js';
+import { isPassingLocalFailure, localFailureMessage } from '../../lifecycle/local-failure.js';
 import { syncAttemptEvent, type AttemptEventDeps } from './sync-attempt-event.js';
 import type { Progress, Running, SyncLaneDeps } from './sync-lane-deps.js';
 import { describeError } from '../../errors.js';
@@ -13,15 +9,22 @@ import { describeError } from '../../errors.js';
 /** What filing a failure of wavebatch's own needs: the lifecycle, the run's events and what an attempt's event is made with. */
 export type LocalFailureDeps = AttemptEventDeps & Pick<SyncLaneDeps, 'lifecycle' | 'emit'>;
 
+/** What the driver does with a record whose failure was not filed: give it back, or stop the run. */
+export interface LocalFailureExits {
+  /** Gives the record back uncounted (the driver's, which tries again while the store refuses the release). */
+  giveBack: (record: ClaimedRecord) => Promise<void>;
+  /** Stops the run with `error` once the requests in flight have settled. */
+  stopRun: (error: unknown) => void;
+}
+
 /**
  * wavebatch itself failed on a record (a disk or store failure, a bug, a hook that threw something
- * odd): the record counts a failed attempt (cause `local_error`, the stage in the message) and is
- * retried, then dead-lettered past max_retries. Released uncounted, it was claimed and sent again
- * for ever: a record whose output could not be written was billed again at every try (that case
- * the lifecycle now settles itself, see RecordLifecycle; this one sees the others). A store
- * that was busy (STORE_BUSY) passes: that record goes back uncounted. So does every record when
- * the store cannot even file the failure, as nothing can be counted then. It goes back through
- * `giveBack` (the driver's, which tries again while the store refuses the release).
+ * odd): the record lifecycle files it as on every lane (RecordLifecycle.failLocally: a counted
+ * attempt of cause `local_error`, retried, then dead-lettered), with what this attempt was billed
+ * and any answer it bought. A store that was busy (STORE_BUSY) passes: the record goes back
+ * uncounted. A store that refuses to file the failure for another reason stops the run with its
+ * error (STORE_WRITE names the record and the store), as on the batch lane: the record went back
+ * uncounted and the run went on, so it was sent, billed and refused again for ever.
  */
 export async function failLocally(
   deps: LocalFailureDeps,
@@ -30,23 +33,22 @@ export async function failLocally(
   entry: Running,
   progress: Progress,
   error: unknown,
-  giveBack: (record: ClaimedRecord) => Promise<void>,
+  exits: LocalFailureExits,
 ): Promise<void> {
-  const { lifecycle } = deps;
-  const message = localFailureMessage(record.lane, record.id, progress.stage, error);
-  if (!isPassingLocalFailure(error)) {
-    // The tries billed and not logged yet are in this attempt's cost (its answer is lost with it).
-    const unlogged = progress.outcome?.billed.slice(entry.loggedTries) ?? [];
-    const failure = { cause: LOCAL_ERROR_CAUSE, message, raw: null };
-    try {
-      await lifecycle.fail({
-        recordId: record.id,
-        flight,
-        attempt: record.attempts,
-        ...failure,
-        retryable: true,
-        promptHash: progress.built?.promptHash ?? null,
-        event: syncAttemptEvent(
+  // The tries billed and not logged yet are in this attempt's cost (its answer is lost with it).
+  const unlogged = progress.outcome?.billed.slice(entry.loggedTries) ?? [];
+  let outcome: FailureOutcome | 'passed';
+  try {
+    outcome = await deps.lifecycle.failLocally({
+      recordId: record.id,
+      lane: record.lane,
+      flight,
+      attempt: record.attempts,
+      stage: progress.stage,
+      error,
+      promptHash: progress.built?.promptHash ?? null,
+      event: ({ error: thrown, ...failure }) =>
+        syncAttemptEvent(
           deps,
           record,
           flight,
@@ -60,17 +62,20 @@ export async function failLocally(
             ...(progress.answer ? { output: progress.answer.output } : {}),
             failure,
           },
-          error,
+          thrown,
         ),
-      });
-      return;
-    } catch (failError) {
-      deps.emit({
-        type: 'warning',
-        message: `The failure of ${record.id} could not be filed either: ${describeError(failError)}.`,
-      });
-    }
+    });
+  } catch (failError) {
+    const passes = isPassingLocalFailure(failError);
+    deps.emit({
+      type: 'warning',
+      message: `The failure of ${record.id} could not be filed either: ${describeError(failError)}${passes ? '' : '; the run stops'}.`,
+    });
+    if (!passes) exits.stopRun(failError);
+    outcome = 'passed';
   }
+  if (outcome !== 'passed') return;
+  const message = localFailureMessage(record.lane, record.id, progress.stage, error);
   deps.emit({ type: 'warning', message: `${message}; it is sent again later.` });
-  await giveBack(record);
+  await exits.giveBack(record);
 }

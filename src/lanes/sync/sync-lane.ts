@@ -295,8 +295,7 @@ export class SyncLaneDriver {
       if (!outcome.ok && outcome.billed.length === 0 && stopsTheRun(outcome.error)) {
         // A wrong key, model or base URL, or no quota on the lane: every record would fail the same
         // way, so none is failed (that would dead-letter the workload); the run stops and says why.
-        this.failure ??= outcome.error;
-        this.stopping.abort(new Error('the run is stopping'));
+        this.stopRun(outcome.error);
         await lifecycle.release(record.id, record.requestId);
         return;
       }
@@ -323,8 +322,17 @@ export class SyncLaneDriver {
       }
       await this.settle(record, flight, built, entry, outcome, started, progress);
     } catch (error) {
-      await failLocally(this.deps, record, flight, entry, progress, error, (given) => this.giveBack(given));
+      await failLocally(this.deps, record, flight, entry, progress, error, {
+        giveBack: (given) => this.giveBack(given),
+        stopRun: (failure) => this.stopRun(failure),
+      });
     }
+  }
+
+  /** Stops the run with `error` (the first one wins): nothing more is sent, the requests in the air settle. */
+  private stopRun(error: unknown): void {
+    this.failure ??= error;
+    this.stopping.abort(new Error('the run is stopping'));
   }
 
   /**
@@ -345,8 +353,7 @@ export class SyncLaneDriver {
           message: `${record.id} could not be given back to the queue: ${describeError(error)}; ${last ? 'the next start does' : 'tried again'}.`,
         });
         if (last) {
-          this.failure ??= error;
-          this.stopping.abort(new Error('the run is stopping'));
+          this.stopRun(error);
           return;
         }
       }

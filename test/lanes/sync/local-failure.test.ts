@@ -1,7 +1,9 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { StoreError } from '../../../src/store/errors.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import {
   blockSchool2Outputs,
@@ -81,6 +83,49 @@ describe('a synchronous record whose answer can never be settled', () => {
     expect(again.summary.inputTokens).toBe(ledger.reduce((sum, entry) => sum + entry.inputTokens, 0));
     expect(billsPerRecord(ledger).get(doomed)).toBe(1);
     expectWrittenFromBilledAnswer(root, ledger, doomed);
+  }, 60_000);
+});
+
+// The synchronous lane filed a failure of wavebatch's own apart from the record lifecycle and,
+// when the store refused to file it, gave the record back uncounted and went on: nothing was kept,
+// so the record was sent, billed and refused again for ever. The batch lane stops the run instead.
+describe('a synchronous failure of wavebatch the store refuses to file', () => {
+  const sandbox = emulatorSandbox();
+  let root = '';
+  afterEach(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('ends the run with STORE_WRITE naming the record and the store; its answer is bought once', async () => {
+    const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, seed: 3 });
+    const workload = writeCatalogWorkload({
+      books: 2,
+      pages: 1,
+      execution: { mode: 'realtime', max_retries: 2, poll_interval: '30s' },
+    });
+    root = workload.root;
+    const [, [doomed]] = workload.chains as [[string], [string]];
+    blockSchool2Outputs(root);
+    const path = join(root, 'state', 'state.db');
+    await new SqliteStore({ path }).close();
+    // A real SQLite refusal of filing `doomed`'s failure, and of nothing else.
+    const db = new Database(path);
+    db.exec(`CREATE TRIGGER refuse_failure BEFORE INSERT ON failures WHEN NEW.record_id = '${doomed}'
+               BEGIN SELECT RAISE(ABORT, 'the disk refused the write'); END`);
+    db.close();
+
+    const ended = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
+      signal: AbortSignal.timeout(20_000),
+    }).catch((error: unknown) => error);
+
+    expect(StoreError.isInstance(ended)).toBe(true);
+    expect(ended).toMatchObject({ code: 'STORE_WRITE' });
+    expect((ended as Error).message).toContain(
+      `The state store ${path} could not file the failure of ${doomed}`,
+    );
+    // The outside observer: the answer that could not be settled was bought once, never again.
+    expect(billsPerRecord(emulator.ledger.entries()).get(doomed)).toBe(1);
   }, 60_000);
 });
 
