@@ -72,6 +72,8 @@ export function settledLocalFailure(failure: LocalFailure): SettledFailure {
   return {
     recordId: failure.recordId,
     flight: failure.flight,
+    // A failure without a flight still names its lane: a kept batch answer failing again was reported with none.
+    ...(failure.flight ? {} : { lane: failure.lane }),
     attempt: failure.attempt,
     cause: LOCAL_ERROR_CAUSE,
     message,

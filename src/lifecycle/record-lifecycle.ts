@@ -1,4 +1,4 @@
-import type { SyncLane } from '../lanes/lane.js';
+import type { Lane, SyncLane } from '../lanes/lane.js';
 import type { GroupWrite, OutputDocument, OutputSink } from '../outputs/index.js';
 import type { RunnerEvent } from '../runner/events.js';
 import type { InferenceEvent } from '../store/event-log.js';
@@ -52,8 +52,13 @@ export interface SettledSuccess {
 /** Why one attempt failed, and whether another can help. */
 export interface SettledFailure {
   recordId: string;
-  /** The flight the attempt was in; null for a ready record that could not be sent at all. */
+  /**
+   * The flight the attempt was in; null for a ready record that could not be sent at all, or whose
+   * kept answer could not be settled again (see SettledSuccess.fromReady).
+   */
   flight: Flight | null;
+  /** The lane of a failure without a flight, reported with it (a flight names its own). */
+  lane?: Lane;
   attempt: number;
   cause: string;
   message: string;
@@ -173,7 +178,7 @@ export class RecordLifecycle {
       type: 'record-failed',
       recordId,
       ...keys,
-      ...(flight ? { lane: flight.lane } : {}),
+      ...(flight ? { lane: flight.lane } : failure.lane ? { lane: failure.lane } : {}),
       cause,
       message,
       outcome,

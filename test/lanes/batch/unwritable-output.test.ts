@@ -100,6 +100,15 @@ describe.each(OUTPUT_SINKS)('a batch result whose output cannot be written (%s s
       ['dead', 'local_error', 0],
     ]);
     expect(kept[2]?.output).toEqual(kept[0]?.output);
+    // Each failure is reported on the batch lane, its retries from ready too (they named no lane).
+    const reported = events.flatMap((event) =>
+      event.type === 'record-failed' && event.recordId === doomed ? [[event.lane, event.outcome]] : [],
+    );
+    expect(reported).toEqual([
+      ['batch', 'retry'],
+      ['batch', 'retry'],
+      ['batch', 'dead'],
+    ]);
 
     // The outside observer: each record was billed once, by its batch request.
     const bills = billsPerRecord(emulator.ledger.entries());
