@@ -34,6 +34,7 @@ import { RunFigures } from './run-figures.js';
 import { prepareRun } from './run-preparation.js';
 import { recordRun, type RunEnding } from './run-record.js';
 import type { RunProgress, RunSummary } from './run-summary.js';
+import { LEASE_RETRY_MS, renewForPass } from './lease-renewal.js';
 
 /**
  * Progress (records counted per status) is reported at most this often while the run goes on, and
@@ -44,6 +45,15 @@ export const PROGRESS_INTERVAL_MS = 1_000;
 
 /** Why the loop's wait ended early: a synchronous request settled. */
 const WOKEN = Symbol('a synchronous request settled');
+
+/** What a pass leaves the loop: how long to wait, what the cost cap held, and whether it was put off. */
+interface PassOutcome {
+  quotaRetryDelayMs: number | null;
+  heldByCost: number;
+  cheapestHeldUsd?: number;
+  /** A busy store put the pass off (see renewForPass): tried again in LEASE_RETRY_MS. */
+  putOff?: boolean;
+}
 
 export interface BatchRunnerOptions {
   store: WorkloadStore;
@@ -268,7 +278,7 @@ export class BatchRunner {
       signal?.addEventListener('abort', stopSending, { once: true });
       try {
         for (;;) {
-          const { quotaRetryDelayMs, heldByCost, cheapestHeldUsd } = await this.pass(signal, stop);
+          const { quotaRetryDelayMs, heldByCost, cheapestHeldUsd, putOff } = await this.pass(signal, stop);
           // Settled: nothing open and no job active (the records are then counted once, below).
           const activeJobs = (await this.options.store.listJobs(ACTIVE_JOB_STATES)).length;
           const settled = activeJobs === 0 && !(await this.options.store.hasOpenRecords());
@@ -293,7 +303,10 @@ export class BatchRunner {
             });
             return { summary: await this.summarize(started), outcome: 'incomplete' };
           }
-          await this.wait(Math.max(settings.pollIntervalMs, quotaRetryDelayMs ?? 0), signal);
+          await this.wait(
+            putOff ? LEASE_RETRY_MS : Math.max(settings.pollIntervalMs, quotaRetryDelayMs ?? 0),
+            signal,
+          );
         }
       } finally {
         signal?.removeEventListener('abort', stopSending);
@@ -357,12 +370,11 @@ export class BatchRunner {
    * `signal` aborted nothing new is sent (no intent created, no round): a run stopped before or
    * during a pass still created and paid for the round's jobs. Results already paid for are applied.
    */
-  private async pass(
-    signal?: AbortSignal,
-    stop?: InFlightStop,
-  ): Promise<{ quotaRetryDelayMs: number | null; heldByCost: number; cheapestHeldUsd?: number }> {
-    const { clock, settings } = this.options;
-    await this.options.lease?.renew();
+  private async pass(signal?: AbortSignal, stop?: InFlightStop): Promise<PassOutcome> {
+    const { clock, settings, lease } = this.options;
+    // A busy store puts the pass off (nothing of it done) while the lease holds: see renewForPass.
+    if (lease && (await renewForPass(lease, clock, this.emit)) === 'put-off')
+      return { quotaRetryDelayMs: null, heldByCost: 0, putOff: true };
     const reconciled = signal?.aborted
       ? { orphansCancelled: 0, quotaRetryDelayMs: null }
       : await this.reconciler.reconcile(this.reconcilerDeps());

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { RunnerClock } from '../clock.js';
 import { WavebatchError } from '../errors.js';
+import { StoreError } from './errors.js';
 import type { LeaseHolder, StoreLease } from './store.js';
 
 /**
@@ -71,9 +72,11 @@ export interface HeldLease {
    * LeaseLostError when another process has taken it.
    */
   renew(): Promise<void>;
+  /** When the lease runs out unless renewed (epoch ms): no other process can take the store before. */
+  expiresAt(): number;
   /** Renews in the background every quarter of the lease's life until released. */
   keepAlive(): void;
-  /** Stops the heartbeat and gives the lease up. */
+  /** Stops the heartbeat and gives the lease up; a store another process keeps locked leaves it to run out. */
   release(): Promise<void>;
 }
 
@@ -111,6 +114,7 @@ export async function takeLease(store: StoreLease, options: TakeLeaseOptions): P
   return {
     owner,
     renew,
+    expiresAt: () => renewedAt + ttlMs,
     keepAlive() {
       void (async () => {
         while (!heartbeat.signal.aborted && !lost) {
@@ -123,7 +127,15 @@ export async function takeLease(store: StoreLease, options: TakeLeaseOptions): P
     },
     async release() {
       heartbeat.abort();
-      if (!lost) await store.releaseLease(owner);
+      if (lost) return;
+      try {
+        await store.releaseLease(owner);
+      } catch (error) {
+        // Another process kept the store locked (STORE_BUSY): the lease is left to run out, taken
+        // over at once on this host as its process ends. The error ended the session's close and hid
+        // the run's own (a run stopped by that very lock among them).
+        if (!(StoreError.isInstance(error) && error.code === 'STORE_BUSY')) throw error;
+      }
     },
   };
 }

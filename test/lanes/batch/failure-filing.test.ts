@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../../../src/store/errors.js';
@@ -10,51 +9,10 @@ import { billsPerRecord } from '../../fixtures/catalog-ledger.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
 import { emulatedSleepClock, speedableRealTime } from '../../fixtures/emulator-clock.js';
 import { runOnEmulatorClock } from '../../fixtures/session.js';
+import { lockHolder } from '../../fixtures/store-lock.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
 
 const TIME_SCALE = 3_600;
-
-/**
- * Another process that takes SQLite's write lock on `lock()` and lets it go on `release()`: `lock`
- * returns once the lock is held (a probe connection finds it taken), so the caller's next write meets it.
- */
-async function lockHolder(path: string): Promise<{ lock(): void; release(): void; child: ChildProcess }> {
-  const script = `
-    const db = new (require('better-sqlite3'))(process.argv[1]);
-    require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => {
-      if (line === 'lock') db.exec('BEGIN IMMEDIATE');
-      if (line === 'release' && db.inTransaction) db.exec('COMMIT');
-    });
-    process.stdout.write('open\\n');`;
-  const child = spawn(process.execPath, ['-e', script, path], { stdio: ['pipe', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    child.on('error', reject);
-    createInterface({ input: child.stdout! }).once('line', () => resolve());
-  });
-  const probe = new Database(path, { timeout: 0 });
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  return {
-    child,
-    lock() {
-      child.stdin!.write('lock\n');
-      // Synchronously, so the run does not go on before the lock is held: the probe's write fails once it is.
-      const deadline = Date.now() + 5_000;
-      for (;;) {
-        try {
-          probe.exec('BEGIN IMMEDIATE');
-          probe.exec('ROLLBACK');
-        } catch {
-          return;
-        }
-        if (Date.now() > deadline) throw new Error('the other process never took the write lock');
-        Atomics.wait(pause, 0, 0, 2);
-      }
-    },
-    release() {
-      child.stdin!.write('release\n');
-    },
-  };
-}
 
 // Filing a batch result's failure met a store another process kept locked past the busy timeout.
 describe('a batch failure the store cannot file', () => {

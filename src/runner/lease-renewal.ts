@@ -1,0 +1,50 @@
+import type { RunnerClock } from '../clock.js';
+import { isPassingLocalFailure, messageOf } from '../lifecycle/local-failure.js';
+import { StoreError } from '../store/errors.js';
+import type { HeldLease } from '../store/lease.js';
+import { BUSY_TIMEOUT_MS } from '../store/sqlite/database.js';
+import type { RunnerEvent } from './events.js';
+
+/** How soon a pass put off by a busy store is tried again: well within the lease's life. */
+export const LEASE_RETRY_MS = 1_000;
+
+/**
+ * What the lease must have left after a busy renewal for the pass to be put off: the wait before
+ * the next try, that try's own busy wait, and one busy wait more of slack. Less, and another
+ * process could take the store over before this one renewed: the run stops first.
+ */
+const PUT_OFF_MARGIN_MS = LEASE_RETRY_MS + 2 * BUSY_TIMEOUT_MS;
+
+/**
+ * Renews the run's lease at the start of a pass; 'put-off' when another process kept the store
+ * locked past its busy timeout (STORE_BUSY), as the lanes put off what meets a busy store: the lease
+ * is still this process's until it expires, so the pass is tried again in LEASE_RETRY_MS. That
+ * ended the run. A lease too close to its end for another try stops the run with a StoreError
+ * (STORE_BUSY) saying so, before another process could take the store over and both write to it.
+ */
+export async function renewForPass(
+  lease: HeldLease,
+  clock: RunnerClock,
+  emit: (event: RunnerEvent) => void,
+): Promise<'renewed' | 'put-off'> {
+  try {
+    await lease.renew();
+    return 'renewed';
+  } catch (error) {
+    if (!isPassingLocalFailure(error)) throw error;
+    const expiresAt = lease.expiresAt();
+    const until = new Date(expiresAt).toISOString();
+    if (expiresAt - clock.now() < PUT_OFF_MARGIN_MS)
+      throw new StoreError(
+        'STORE_BUSY',
+        `${messageOf(error)} This run could not renew its lease on the store, which runs out at ${until}, ` +
+          'and stops before another process could take the store over.',
+        { cause: error },
+      );
+    emit({
+      type: 'warning',
+      message: `The run's lease could not be renewed: ${messageOf(error)} The pass is put off (the lease holds until ${until}) and tried again in ${LEASE_RETRY_MS / 1000} s.`,
+    });
+    return 'put-off';
+  }
+}
