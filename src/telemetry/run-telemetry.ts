@@ -26,7 +26,10 @@ export interface RunTelemetryOptions {
   dataDir: string;
   sinks?: TelemetrySink[];
   now: () => number;
-  /** Told once when writing the inference log or a report fails (the run goes on). */
+  /**
+   * Told once when writing the inference log or a report fails (the run goes on), and at `close`
+   * how many job transitions the log lost.
+   */
   warn: (message: string) => void;
 }
 
@@ -40,6 +43,8 @@ export class RunTelemetry {
   private queue: Promise<void> = Promise.resolve();
   private runId: number | null = null;
   private warned = false;
+  /** Job transitions whose inference-log write failed: the log misses them. */
+  private lostJobEvents = 0;
   private readonly sinks: TelemetrySink[];
 
   constructor(private readonly options: RunTelemetryOptions) {
@@ -50,7 +55,7 @@ export class RunTelemetry {
   handle = (event: RunnerEvent): void => {
     if (event.type === 'run-started') this.runId = event.runId;
     const logged = this.jobEvent(event);
-    if (logged) this.enqueue(() => this.options.store.appendEvents([logged]));
+    if (logged) this.enqueue(() => this.options.store.appendEvents([logged]), 1);
     if (event.type === 'run-finished') {
       const runId = event.runId;
       this.enqueue(async () => {
@@ -68,12 +73,23 @@ export class RunTelemetry {
   };
 
   /**
-   * Waits for queued writes, then closes every sink (each bounded in time); false when an exporter
-   * was left with something unsent (its requests may still be pending).
+   * Waits for queued writes, tells how many job transitions the inference log lost (if any), then
+   * closes every sink (each bounded in time); false when an exporter was left with something unsent
+   * (its requests may still be pending).
    */
   async close(): Promise<boolean> {
     this.enqueue(() => this.options.archive.flush());
     await this.queue;
+    if (this.lostJobEvents > 0) {
+      // Told once the writes are done: only the first failure was told, and the later ones were lost silently.
+      const count = this.lostJobEvents;
+      this.lostJobEvents = 0;
+      this.options.warn(
+        `${count} job transition${count === 1 ? ' was' : 's were'} not written to the inference log ` +
+          '(submitted, state changes, processed): `wavebatch log` and the run reports miss ' +
+          `${count === 1 ? 'it' : 'them'}; the records, jobs and attempts in the state store are whole.`,
+      );
+    }
     const closed = await Promise.all(this.sinks.map((sink) => sink.close().catch(() => false)));
     return closed.every((result) => result !== false);
   }
@@ -147,9 +163,14 @@ export class RunTelemetry {
     }
   }
 
-  private enqueue(work: () => Promise<void>): void {
+  /** Queues a write; `jobEvents` are the inference-log rows it holds, counted as lost if it fails. */
+  private enqueue(work: () => Promise<void>, jobEvents = 0): void {
     this.queue = this.queue.then(work).catch((error: unknown) => {
-      this.warnOnce(`the inference log could not be written: ${describeError(error)}`);
+      this.lostJobEvents += jobEvents;
+      this.warnOnce(
+        `the inference log could not be written: ${describeError(error)} (the run goes on; how many ` +
+          'job transitions the log lost is told when it ends)',
+      );
     });
   }
 

@@ -1,0 +1,64 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { runOnEmulatorClock } from '../fixtures/session.js';
+import { emulatorSandbox } from '../emulator/harness.js';
+
+const TIME_SCALE = 3_600;
+
+/** The runner events that the inference log keeps as job transitions (see RunTelemetry.jobEvent). */
+const JOB_TRANSITIONS = new Set([
+  'job-submitted',
+  'job-adopted',
+  'job-state',
+  'job-processed',
+  'job-orphan',
+  'job-stalled',
+]);
+
+// A failed inference-log write was warned about once, and every job transition lost after it was
+// lost silently: the user could not know the log missed them.
+describe('job transitions the inference log cannot take', () => {
+  const sandbox = emulatorSandbox();
+  let root = '';
+  afterEach(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('are warned about once as the first is lost, and counted when the run ends; the run itself is whole', async () => {
+    const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, seed: 5 });
+    const workload = writeCatalogWorkload({
+      books: 2,
+      pages: 1,
+      execution: { mode: 'batch', poll_interval: '30s' },
+    });
+    root = workload.root;
+    const path = join(root, 'state', 'state.db');
+    await new SqliteStore({ path }).close();
+    // A real SQLite refusal of every job transition, and of nothing else.
+    const db = new Database(path);
+    db.exec(`CREATE TRIGGER refuse_job_events BEFORE INSERT ON events WHEN NEW.kind = 'job'
+               BEGIN SELECT RAISE(ABORT, 'the disk refused the write'); END`);
+    db.close();
+
+    const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
+      timeScale: TIME_SCALE,
+      signal: AbortSignal.timeout(30_000),
+    });
+
+    expect(summary.finished).toBe(true);
+    expect(summary.counts).toMatchObject({ done: 2, total: 2 });
+    const transitions = events.filter((event) => JOB_TRANSITIONS.has(event.type)).length;
+    expect(transitions).toBeGreaterThan(1);
+    const warnings = events.flatMap((event) => (event.type === 'warning' ? [event.message] : []));
+    const first = warnings.filter((message) => message.includes('the inference log could not be written'));
+    expect(first).toHaveLength(1);
+    expect(first[0]).toContain('the disk refused the write');
+    expect(warnings).toContainEqual(
+      expect.stringContaining(`${transitions} job transitions were not written to the inference log`),
+    );
+  }, 60_000);
+});
