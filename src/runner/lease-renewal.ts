@@ -1,5 +1,6 @@
 import type { RunnerClock } from '../clock.js';
-import { isPassingLocalFailure, messageOf } from '../lifecycle/local-failure.js';
+import { describeError } from '../errors.js';
+import { isPassingLocalFailure } from '../lifecycle/local-failure.js';
 import { StoreError } from '../store/errors.js';
 import type { HeldLease } from '../store/lease.js';
 import { BUSY_TIMEOUT_MS } from '../store/sqlite/database.js';
@@ -37,13 +38,13 @@ export async function renewForPass(
     if (expiresAt - clock.now() < PUT_OFF_MARGIN_MS)
       throw new StoreError(
         'STORE_BUSY',
-        `${messageOf(error)} This run could not renew its lease on the store, which runs out at ${until}, ` +
+        `${describeError(error)} This run could not renew its lease on the store, which runs out at ${until}, ` +
           'and stops before another process could take the store over.',
         { cause: error },
       );
     emit({
       type: 'warning',
-      message: `The run's lease could not be renewed: ${messageOf(error)} The pass is put off (the lease holds until ${until}) and tried again in ${LEASE_RETRY_MS / 1000} s.`,
+      message: `The run's lease could not be renewed: ${describeError(error)} The pass is put off (the lease holds until ${until}) and tried again in ${LEASE_RETRY_MS / 1000} s.`,
     });
     return 'put-off';
   }
