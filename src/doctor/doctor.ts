@@ -6,6 +6,7 @@ import { unwatchedReason } from '../lanes/batch/remote-reconciler.js';
 import { holderGone, takeLease, type HeldLease } from '../store/lease.js';
 import { ACTIVE_JOB_STATES, type LeaseHolder, type WorkloadStore } from '../store/store.js';
 import { describeError } from '../errors.js';
+import { counted } from '../quantities.js';
 
 /** What `wavebatch doctor` looks at. */
 export type CheckName =
@@ -29,6 +30,8 @@ export interface DoctorOptions {
   api: BatchApi | null;
   /** Why `api` is null, for the report. */
   apiUnavailable?: string;
+  /** Where `api` is (its base URL), named in findings that hold only for that address. */
+  apiAddress?: string;
   workload: string;
   clock: RunnerClock;
   /** Repair what can be repaired; needs the store's lease (RunLockedError while a run holds it). */
@@ -259,11 +262,17 @@ async function remoteJobFindings(options: DoctorOptions, ours: BatchJobInfo[]): 
   const gone = (await store.listJobs(['pending', 'running', 'succeeded'])).filter(
     (job) => job.remoteName !== null && !names.has(job.remoteName),
   );
+  // Jobs live at one API address: a run pointed elsewhere (--base-url, WAVEBATCH_BASE_URL) made
+  // them, and a run at this address would send their records again, so the address is named.
   if (gone.length > 0)
     findings.push({
       check: 'remote-jobs',
       ok: true,
-      message: `${gone.length} jobs tracked as active no longer exist remotely; the next run returns their records to the queue`,
+      message:
+        `${counted(gone.length, 'job')} tracked as active ${gone.length === 1 ? 'does' : 'do'} not exist at ` +
+        `${options.apiAddress ?? 'the API'}: a run there returns ${gone.length === 1 ? 'its' : 'their'} records ` +
+        'to the queue and sends them again. If the run that made them used another address ' +
+        '(--base-url, WAVEBATCH_BASE_URL), check with doctor --base-url <that address> and run with it',
     });
   if (findings.length === 0)
     findings.push({

@@ -59,8 +59,10 @@ export function doctorCommand(): Command {
       try {
         let api: RemoteApi | null = null;
         let apiUnavailable: string | undefined;
+        let apiAddress: string | undefined;
         try {
           const settings = runnerSettings(config);
+          apiAddress = settings.baseUrl;
           api = new RemoteApi(defaultClient(config), {
             clock: systemClock,
             policy: QUICK_RETRY,
@@ -73,6 +75,7 @@ export function doctorCommand(): Command {
           store,
           api,
           ...(apiUnavailable ? { apiUnavailable } : {}),
+          ...(apiAddress ? { apiAddress } : {}),
           workload: config.name,
           clock: systemClock,
           fix: options.fix ?? false,
