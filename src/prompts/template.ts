@@ -32,6 +32,8 @@ export interface PromptTemplate {
   templateHash: string;
   /** The variable names its sources read (main, system, eager includes): `record`, `records`, `context`… */
   variables: ReadonlySet<string>;
+  /** The record fields its sources name literally (`record.text`, `record['a b']`), for `config check`. */
+  recordFields: ReadonlySet<string>;
   render(vars: PromptVariables): RenderedPrompt;
 }
 
@@ -52,13 +54,18 @@ export function compilePrompt(name: string, version: string, files: PromptFiles)
     JSON.stringify([name, version, files.templateSource, files.systemSource, [...loaded.values()]]),
   );
   const variables = new Set<string>();
-  for (const source of [files.templateSource, files.systemSource, ...loaded.values()])
-    if (source !== null) for (const name of variableNames(source)) variables.add(name);
+  const recordFields = new Set<string>();
+  for (const source of [files.templateSource, files.systemSource, ...loaded.values()]) {
+    if (source === null) continue;
+    for (const name of variableNames(source)) variables.add(name);
+    for (const field of recordFieldNames(source)) recordFields.add(field);
+  }
   return {
     name,
     version,
     templateHash,
     variables,
+    recordFields,
     render(vars: PromptVariables): RenderedPrompt {
       const text = renderFile(main, files.templatePath, label, vars);
       const systemText =
@@ -123,6 +130,22 @@ function variableNames(source: string): string[] {
       .findAll(symbolNode)
       .map((node) => (node as { value?: unknown }).value)
       .filter((name): name is string => typeof name === 'string');
+  } catch {
+    return [];
+  }
+}
+
+const lookupNode = (nunjucks as unknown as { nodes: { LookupVal: unknown } }).nodes.LookupVal;
+
+/** The fields a template source reads off `record` by a literal name (none when it does not parse). */
+function recordFieldNames(source: string): string[] {
+  try {
+    const tree = parser.parse(dropTrailingNewline(source), [], {});
+    return tree.findAll(lookupNode).flatMap((node) => {
+      const { target, val } = node as { target?: { value?: unknown }; val?: { value?: unknown } };
+      const isRecord = target?.value === 'record' && (target as { typename?: unknown }).typename === 'Symbol';
+      return isRecord && typeof val?.value === 'string' ? [val.value] : [];
+    });
   } catch {
     return [];
   }

@@ -42,11 +42,19 @@ describe('wavebatch config check', () => {
     const json = await runCli(['config', 'check', '--json', '-c', configPath], { env: {} });
     expect(json.code).toBe(0);
     const document = JSON.parse(json.stdout) as Record<string, unknown>;
-    expect(Object.keys(document)).toEqual(['configPath', 'valid', 'apiKeyFrom', 'prompt', 'config']);
+    expect(Object.keys(document)).toEqual([
+      'configPath',
+      'valid',
+      'apiKeyFrom',
+      'prompt',
+      'warnings',
+      'config',
+    ]);
     expect(document).toMatchObject({
       configPath,
       valid: true,
       apiKeyFrom: null,
+      warnings: [],
       prompt: { template: join(root, 'prompts/page/v1.jinja') },
       config: { model: { name: 'gemini-2.5-flash', generation_config: {} }, prompt: { version: 'v1' } },
     });

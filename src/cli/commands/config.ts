@@ -4,6 +4,7 @@ import { resolvedConfigView } from '../../config/resolved-view.js';
 import { assertPromptFitsGrouping, loadPrompt } from '../../prompts/index.js';
 import { renderConfigYaml } from '../../scaffold/index.js';
 import { configOption, loadConfigFromOption } from '../config-option.js';
+import { unreadFieldsWarning } from './unread-fields.js';
 
 /** `wavebatch config check`: validate a workload config and show it resolved, with every default. */
 export function configCommands(): Command[] {
@@ -12,7 +13,7 @@ export function configCommands(): Command[] {
       'Validate the workload config (keys, values, referenced files, the prompt template) and print it resolved, with every default',
     )
     .addOption(configOption())
-    .option('--json', 'print { configPath, valid, apiKeyFrom, prompt, config } as JSON')
+    .option('--json', 'print { configPath, valid, apiKeyFrom, prompt, warnings, config } as JSON')
     .option('-q, --quiet', 'print nothing but errors; the exit code says whether the config is valid')
     .addHelpText(
       'after',
@@ -24,6 +25,7 @@ export function configCommands(): Command[] {
       const prompt = await loadPrompt(config.prompt.dir, config.prompt.name, config.prompt.version);
       assertPromptFitsGrouping(prompt, config.execution.records_per_request);
       if (options.quiet) return;
+      const unread = await unreadFieldsWarning(config, prompt);
       const view = resolvedConfigView(config, process.env);
       const template = join(config.prompt.dir, config.prompt.name, `${config.prompt.version}.jinja`);
       const promptInfo = { template, templateHash: prompt.templateHash };
@@ -33,6 +35,7 @@ export function configCommands(): Command[] {
           valid: true,
           apiKeyFrom: view.apiKeyFrom,
           prompt: promptInfo,
+          warnings: unread === null ? [] : [unread],
           config: view.config,
         };
         process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
@@ -47,6 +50,7 @@ export function configCommands(): Command[] {
         [
           `${config.configPath} is valid`,
           `prompt template ${template} compiles`,
+          ...(unread === null ? [] : [`warning: ${unread}`]),
           `API key ${key}`,
           '',
           renderConfigYaml(view.config, { comments: ['resolved, with every default (durations in ms):'] }),

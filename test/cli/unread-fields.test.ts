@@ -1,0 +1,43 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../fixtures/cli.js';
+
+// A CSV without the column the template prints (`record.text`): the prompt rendered a blank where
+// the review belongs, every record was sent, billed and marked done, and `config check` said the
+// config was valid. It now names the field, the first record and where it is, and what to fix.
+describe('wavebatch config check on a source without a field the prompt reads', () => {
+  let root: string;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'wavebatch-unread-'));
+    const init = await runCli(['init', root, '--source', 'jsonl', '--emulator', '--yes']);
+    expect(init.code).toBe(0);
+    writeFileSync(join(root, 'data.csv'), 'id,product\nr001,kettle\nr002,toaster\n');
+    const config = readFileSync(join(root, 'wavebatch.yaml'), 'utf8');
+    writeFileSync(
+      join(root, 'csv.yaml'),
+      config.replace(/type: jsonl/, 'type: csv').replace('path: data.jsonl', 'path: data.csv'),
+    );
+  });
+
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('warns, naming the field, the record, its line and the fields it has (exit 0: it is valid)', async () => {
+    const result = await runCli(['config', 'check', '-c', join(root, 'csv.yaml')]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      `warning: prompt review/v1 reads record.text, which the source's first record (r001, ${join(root, 'data.csv')} line 2) does not have: it renders as empty text. Its fields are product;`,
+    );
+    const json = await runCli(['config', 'check', '-c', join(root, 'csv.yaml'), '--json']);
+    const document = JSON.parse(json.stdout) as { warnings: string[] };
+    expect(document.warnings).toEqual([expect.stringContaining('reads record.text')]);
+  });
+
+  it('says nothing of the kind when the source has every field (the starter as written)', async () => {
+    const result = await runCli(['config', 'check', '-c', join(root, 'wavebatch.yaml')]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain('warning:');
+  });
+});
