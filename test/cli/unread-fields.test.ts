@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator } from '../../src/emulator/index.js';
 import { runCli } from '../fixtures/cli.js';
 
 // A CSV without the column the template prints (`record.text`): the prompt rendered a blank where
@@ -33,6 +34,27 @@ describe('wavebatch config check on a source without a field the prompt reads', 
     const json = await runCli(['config', 'check', '-c', join(root, 'csv.yaml'), '--json']);
     const document = JSON.parse(json.stdout) as { warnings: string[] };
     expect(document.warnings).toEqual([expect.stringContaining('reads record.text')]);
+  });
+
+  it('a run warns the same before it sends anything', async () => {
+    const emulator = await startEmulator({ timeScale: 3600, seed: 5 });
+    try {
+      const run = await runCli([
+        'run',
+        '-c',
+        join(root, 'csv.yaml'),
+        '--base-url',
+        emulator.url,
+        '--log-format',
+        'text',
+      ]);
+      expect(run.code).toBe(0);
+      const warning = run.stderr.indexOf('warning: prompt review/v1 reads record.text');
+      expect(warning).toBeGreaterThanOrEqual(0);
+      expect(warning).toBeLessThan(run.stderr.indexOf('submitted'));
+    } finally {
+      await emulator.close();
+    }
   });
 
   it('says nothing of the kind when the source has every field (the starter as written)', async () => {

@@ -8,6 +8,8 @@ import { logOptions, logSettings, type LogOptions } from '../log-options.js';
 import { startOpenTelemetry } from '../opentelemetry-setup.js';
 import { formatSummary, ProgressDisplay } from '../progress.js';
 import { baseUrlOption } from './oneoff-options.js';
+import { unreadFieldsWarning } from './unread-fields.js';
+import { loadPrompt } from '../../prompts/index.js';
 import { WavebatchError } from '../../errors.js';
 import type { RunSummary } from '../../runner/run-summary.js';
 import {
@@ -94,6 +96,10 @@ async function execute(options: RunOptions, mode: 'run' | 'run-once'): Promise<v
     level: logging.level,
     ...(logging.format ? { format: logging.format } : {}),
   });
+  // Said before anything is sent: a field the source lacks renders as a blank in every prompt.
+  const prompt = await loadPrompt(config.prompt.dir, config.prompt.name, config.prompt.version);
+  const unread = await unreadFieldsWarning(config, prompt);
+  if (unread !== null) display.handle({ type: 'warning', message: unread });
   const otel = await startOpenTelemetry();
   const session = await openWorkloadSession(config, {
     onEvent: display.handle,
