@@ -36,6 +36,13 @@ describe('wavebatch config check on a source without a field the prompt reads', 
     expect(document.warnings).toEqual([expect.stringContaining('reads record.text')]);
   });
 
+  it('a dry run warns the same on standard error', async () => {
+    const dry = await runCli(['run', '--dry-run', '-c', join(root, 'csv.yaml')]);
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toContain('warning: prompt review/v1 reads record.text');
+    expect(dry.stdout).toContain('dry run: nothing was sent');
+  });
+
   it('a run warns the same before it sends anything', async () => {
     const emulator = await startEmulator({ timeScale: 3600, seed: 5 });
     try {

@@ -88,7 +88,11 @@ async function execute(options: RunOptions, mode: 'run' | 'run-once'): Promise<v
   const config = await loadWorkloadConfig(options);
   const selection = selectionFrom(options);
   if (selection && options.redo) throw new RedoWithSelectionError();
+  // Said before anything is sent: a field the source lacks renders as a blank in every prompt.
+  const prompt = await loadPrompt(config.prompt.dir, config.prompt.name, config.prompt.version);
+  const unread = await unreadFieldsWarning(config, prompt);
   if (options.dryRun) {
+    if (unread !== null) process.stderr.write(`warning: ${unread}\n`);
     await dryRun(config, selection ?? {}, options);
     return;
   }
@@ -96,9 +100,6 @@ async function execute(options: RunOptions, mode: 'run' | 'run-once'): Promise<v
     level: logging.level,
     ...(logging.format ? { format: logging.format } : {}),
   });
-  // Said before anything is sent: a field the source lacks renders as a blank in every prompt.
-  const prompt = await loadPrompt(config.prompt.dir, config.prompt.name, config.prompt.version);
-  const unread = await unreadFieldsWarning(config, prompt);
   if (unread !== null) display.handle({ type: 'warning', message: unread });
   const otel = await startOpenTelemetry();
   const session = await openWorkloadSession(config, {
