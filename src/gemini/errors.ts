@@ -42,6 +42,11 @@ export class GeminiApiError extends WavebatchError {
   readonly retryable: boolean;
   /** The quotas a 429 names (google.rpc.QuotaFailure's violations). */
   readonly quotas: readonly QuotaViolation[];
+  /**
+   * The connection broke while the answer's body was read: the server had served the call (Google
+   * bills a generateContent it answered) and the answer was lost on the way.
+   */
+  readonly answerCut: boolean;
 
   constructor(init: {
     code: GeminiErrorCode;
@@ -50,6 +55,7 @@ export class GeminiApiError extends WavebatchError {
     retryDelayMs?: number;
     retryable: boolean;
     quotas?: readonly QuotaViolation[];
+    answerCut?: boolean;
   }) {
     super(init.message);
     this.code = init.code;
@@ -57,6 +63,7 @@ export class GeminiApiError extends WavebatchError {
     this.retryDelayMs = init.retryDelayMs;
     this.retryable = init.retryable;
     this.quotas = init.quotas ?? [];
+    this.answerCut = init.answerCut ?? false;
   }
 
   /** A wrong API root or model name is the user's input to fix (exit 2); every other API failure is a failure. */
@@ -203,6 +210,7 @@ export function toGeminiApiError(
     return new GeminiApiError({
       code,
       retryable: network,
+      answerCut: isBodyCut(error),
       message: redact(`${operation} failed: ${describeError(error)}. ${adviceFor(code, context)}`),
     });
   }
@@ -447,6 +455,14 @@ export function inputTokensPerMinuteLimitOf(error: unknown): number | undefined 
 /** `ms` rounded up to a whole ms, after rounding away float noise (1.1 s is 1100.0000000000002 ms). */
 function wholeMsUp(ms: number): number {
   return Math.ceil(Math.round(ms * 1000) / 1000);
+}
+
+/**
+ * fetch's own error when the connection breaks after the answer's status and headers came, while its
+ * body is read (undici's `TypeError: terminated`); one that never got an answer is `fetch failed`.
+ */
+function isBodyCut(error: unknown): boolean {
+  return error instanceof TypeError && error.message === 'terminated';
 }
 
 function isNetworkError(error: unknown): boolean {

@@ -211,6 +211,11 @@ class OverTokenLimitError extends WavebatchError {
   }
 }
 
+/** A call Google served whose answer was lost on the way (the connection reset mid-body). */
+function answerCut(error: unknown): boolean {
+  return GeminiApiError.isInstance(error) && error.answerCut;
+}
+
 function retryableSync(error: unknown): boolean {
   return isRetryable(error) || error instanceof SyncTimeoutError || error instanceof EmptyAnswerError;
 }
@@ -287,7 +292,10 @@ export class SyncExecutor {
           },
           (error) =>
             retryableSync(error) &&
-            !(error instanceof SyncTimeoutError && (input.retryTimeouts === false || !gaveUp.resend)),
+            !(
+              (error instanceof SyncTimeoutError || answerCut(error)) &&
+              (input.retryTimeouts === false || !gaveUp.resend)
+            ),
         );
         const verdict = answer.verdict;
         switch (verdict.kind) {
@@ -440,10 +448,14 @@ export class SyncExecutor {
       const tokenLimit = inputTokensPerMinuteLimitOf(error);
       if (tokenLimit !== undefined && input.estimatedTokens > tokenLimit)
         throw new OverTokenLimitError(input, tokenLimit);
-      if (timedOut) {
+      // A call given up at the timeout, or whose answer was cut off half-way, may have been billed
+      // though no answer came: it counts as unanswered, so the record's attempt counts and
+      // max_retries bounds it (read as an outage, it went back uncounted and was bought again and
+      // again), and it is sent again only while `gaveUp` allows.
+      if (timedOut || answerCut(error)) {
         gaveUp.count += 1;
         gaveUp.resend = input.gaveUp?.() ?? true;
-        throw new SyncTimeoutError(input.id, input.lane, timeoutMs);
+        if (timedOut) throw new SyncTimeoutError(input.id, input.lane, timeoutMs);
       }
       throw error;
     } finally {
