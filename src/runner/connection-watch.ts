@@ -42,7 +42,8 @@ export class ConnectionWatch {
   /** A call failed; only a failure to get any answer counts against reachability. */
   failed(error: unknown): void {
     if (!GeminiApiError.isInstance(error)) return;
-    if (error.status !== undefined || error.code !== 'NETWORK') {
+    // An answer cut off half-way came from a server that is there (and billed the call).
+    if (error.status !== undefined || error.code !== 'NETWORK' || error.answerCut) {
       this.answered();
       return;
     }
