@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +62,25 @@ describe('wavebatch config check on a source without a field the prompt reads', 
     } finally {
       await emulator.close();
     }
+  });
+
+  it("does not run a source function's generator for the check: it is the user's code", async () => {
+    const marker = join(root, 'generator-ran');
+    writeFileSync(
+      join(root, 'wavebatch.mjs'),
+      `import { appendFileSync } from 'node:fs';
+export default {
+  name: 'code', data_dir: 'state-code', outputs: 'out-code',
+  source: { type: 'function', records: async function* () { appendFileSync(${JSON.stringify(marker)}, 'x'); yield { id: 'r1', product: 'kettle' }; } },
+  prompt: { dir: 'prompts', name: 'review', version: 'v1' },
+  model: { name: 'gemini-2.5-flash', response_schema_file: 'schema.json' },
+};
+`,
+    );
+    const result = await runCli(['config', 'check', '-c', join(root, 'wavebatch.mjs')]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(existsSync(marker)).toBe(false);
+    expect(result.stdout).not.toContain('warning:');
   });
 
   it('says nothing of the kind when the source has every field (the starter as written)', async () => {

@@ -10,12 +10,15 @@ const ALWAYS_PRESENT = ['id', 'chain', 'position'];
  * warning: nunjucks renders a missing field as empty text, so a CSV without the column a template
  * prints sent every record with a blank where its text belongs, billed and "done". Null when the
  * first record has them all, or the source cannot be read here (a run names that error itself).
+ * A source that is code (`source.type: function`, `hooks.source`) is not asked: its generator is the
+ * user's own code (a database query, an API walk) and would run one extra time for a warning.
  */
 export async function unreadFieldsWarning(
   config: LoadedConfig,
   prompt: PromptTemplate,
 ): Promise<string | null> {
   if (prompt.recordFields.size === 0) return null;
+  if (config.hooks?.source || config.source.type === 'function') return null;
   let first;
   try {
     for await (const record of openSource(config)) {
