@@ -8,6 +8,7 @@ import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { runCli, type CliResult } from '../fixtures/cli.js';
 import { writeBlankPng, writeNoisePng } from '../media/png.js';
 import { mp4Bytes, wavBytes } from '../media/timed-media.js';
+import { billed } from '../fixtures/billed-figures.js';
 
 /** The margin the README states for an estimate after a pilot round, calibrated. */
 const TOLERANCE = 0.15;
@@ -72,11 +73,11 @@ describe('wavebatch estimate against the ledger of the run', () => {
   }
 
   /** Runs the workload through `wavebatch run` to its end: the command's result, and what the emulator billed meanwhile. */
-  async function billedRun(configPath: string): Promise<{ run: CliResult; billed: LedgerEntry[] }> {
+  async function billedRun(configPath: string): Promise<{ run: CliResult; bills: LedgerEntry[] }> {
     const before = emulator.ledger.entries().length;
     const run = await runCli(['run', '-c', configPath], { env });
     expect(run.code, run.stderr).toBe(0);
-    return { run, billed: emulator.ledger.entries().slice(before) };
+    return { run, bills: emulator.ledger.entries().slice(before) };
   }
 
   /** A pilot (`run-once`), the estimate (calibrated), then the rest of the run; the ledger's bills. */
@@ -94,20 +95,20 @@ describe('wavebatch estimate against the ledger of the run', () => {
     const before = emulator.ledger.entries().length;
     const workload = mediaWorkload('flex', wavBytes(60), 'wav');
     const { estimate, ledger } = await pilotEstimateRun(workload.configPath);
-    const billed = ledger.slice(before);
-    expect(billed).toHaveLength(6);
-    expect(billed.every((entry) => entry.lane === 'flex')).toBe(true);
-    const input = billed.reduce((sum, entry) => sum + entry.inputTokens, 0);
-    const cost = billed.reduce((sum, entry) => sum + entry.costUsd, 0);
+    const bills = ledger.slice(before);
+    expect(bills).toHaveLength(6);
+    expect(bills.every((entry) => entry.lane === 'flex')).toBe(true);
+    const input = billed(bills).all.inputTokens;
+    const cost = billed(bills).all.costUsd;
     expect(offBy(estimate.tokens.input, input)).toBeLessThanOrEqual(TOLERANCE);
     expect(offBy(estimate.modes.flex.costUsd ?? 0, cost)).toBeLessThanOrEqual(TOLERANCE);
   });
 
   it('status and runs say what the ledger billed for audio: the audio rate, not the text rate', async () => {
     const workload = mediaWorkload('batch', wavBytes(30), 'wav');
-    const { billed } = await billedRun(workload.configPath);
-    expect(billed).toHaveLength(6);
-    const cost = billed.reduce((sum, entry) => sum + entry.costUsd, 0);
+    const { bills } = await billedRun(workload.configPath);
+    expect(bills).toHaveLength(6);
+    const cost = billed(bills).all.costUsd;
 
     const status = await runCli(['status', '-c', workload.configPath, '--json'], { env });
     expect(status.code, status.stderr).toBe(0);
@@ -132,9 +133,9 @@ describe('wavebatch estimate against the ledger of the run', () => {
       // Every file uploaded; chains of one, so no context allowance: the input is the files' and the prompt's.
       const workload = mediaWorkload('batch', bytes, extension, { media_upload_bytes: 1 }, 1);
       const estimate = await estimateOf(workload.configPath);
-      const { billed, run } = await billedRun(workload.configPath);
-      expect(billed).toHaveLength(2);
-      const input = billed.reduce((sum, entry) => sum + entry.inputTokens, 0);
+      const { bills, run } = await billedRun(workload.configPath);
+      expect(bills).toHaveLength(2);
+      const input = billed(bills).all.inputTokens;
       expect(offBy(estimate.tokens.input, input), extension).toBeLessThanOrEqual(TOLERANCE);
       // The run plans its jobs (the enqueued-token budget) with the same count.
       const planned = run.stderr
@@ -193,12 +194,12 @@ describe('wavebatch estimate against the ledger of the run', () => {
       join(workload.root, 'prompts/page/v1.jinja'),
       `${instructions}\n{% for r in records %}Page {{ r.page }} of {{ r.school }}: {{ r.context }}\n{% endfor %}`,
     );
-    const { billed } = await billedRun(workload.configPath);
-    expect(billed).toHaveLength(6);
+    const { bills } = await billedRun(workload.configPath);
+    expect(bills).toHaveLength(6);
     // Estimated with every output known (the output and context sizes need no guess).
     const estimate = await estimateOf(workload.configPath, ['--calibrate', '2']);
-    const input = billed.reduce((sum, entry) => sum + entry.inputTokens, 0);
-    const cost = billed.reduce((sum, entry) => sum + entry.costUsd, 0);
+    const input = billed(bills).all.inputTokens;
+    const cost = billed(bills).all.costUsd;
     expect(offBy(estimate.tokens.input, input)).toBeLessThanOrEqual(TOLERANCE);
     expect(offBy(estimate.modes.batch.costUsd ?? 0, cost)).toBeLessThanOrEqual(TOLERANCE);
   });
@@ -218,10 +219,10 @@ describe('wavebatch estimate against the ledger of the run', () => {
         `execution:\n  max_cost: ${maxCost}\n`,
       ),
     );
-    const { billed } = await billedRun(workload.configPath);
-    expect(billed.length).toBeGreaterThan(0);
-    expect(billed.length).toBeLessThan(5);
-    expect(billed.reduce((sum, entry) => sum + entry.costUsd, 0)).toBeLessThanOrEqual(maxCost);
+    const { bills } = await billedRun(workload.configPath);
+    expect(bills.length).toBeGreaterThan(0);
+    expect(bills.length).toBeLessThan(5);
+    expect(billed(bills).all.costUsd).toBeLessThanOrEqual(maxCost);
   });
 
   it("projects a lane's time from the latencies earlier runs measured on it, as the run plans with them", async () => {
@@ -265,10 +266,10 @@ describe('wavebatch estimate against the ledger of the run', () => {
       roots.push(workload.root);
       const run = await runCli(['run', '-c', workload.configPath], { env });
       expect(run.code, run.stderr).toBe(0);
-      const billed = tiered.ledger.entries();
-      expect(billed.filter((entry) => entry.lane === 'priority').length).toBeGreaterThan(0);
-      expect(billed.filter((entry) => entry.lane === 'standard').length).toBeGreaterThan(0);
-      const cost = billed.reduce((sum, entry) => sum + entry.costUsd, 0);
+      const bills = tiered.ledger.entries();
+      expect(bills.filter((entry) => entry.lane === 'priority').length).toBeGreaterThan(0);
+      expect(bills.filter((entry) => entry.lane === 'standard').length).toBeGreaterThan(0);
+      const cost = billed(bills).all.costUsd;
       const status = await runCli(['status', '-c', workload.configPath, '--json'], { env });
       expect((JSON.parse(status.stdout) as { billed: { costUsd: number } }).billed.costUsd).toBeCloseTo(
         cost,
@@ -290,9 +291,9 @@ describe('wavebatch estimate against the ledger of the run', () => {
     const workload = mediaWorkload('batch', readFileSync(scan), 'png', { media_upload_bytes: 1 }, 1, 3);
     const estimate = await estimateOf(workload.configPath, ['--calibrate', '2']);
     expect(estimate.tokens.inputSource).toMatchObject({ kind: 'calibrated', samples: 2 });
-    const { billed } = await billedRun(workload.configPath);
-    expect(billed).toHaveLength(3);
-    const input = billed.reduce((sum, entry) => sum + entry.inputTokens, 0);
+    const { bills } = await billedRun(workload.configPath);
+    expect(bills).toHaveLength(3);
+    const input = billed(bills).all.inputTokens;
     expect(offBy(estimate.tokens.input, input)).toBeLessThanOrEqual(TOLERANCE);
   });
 
@@ -303,10 +304,10 @@ describe('wavebatch estimate against the ledger of the run', () => {
     // Six scans in chains of one, 3 jobs at once of up to 4 requests; a job of 200 kB holds one.
     const workload = mediaWorkload('batch', readFileSync(scan), 'png', { max_job_bytes: 200_000 }, 1, 6);
     const estimate = await estimateOf(workload.configPath);
-    const { billed } = await billedRun(workload.configPath);
-    expect(billed).toHaveLength(6);
+    const { bills } = await billedRun(workload.configPath);
+    expect(bills).toHaveLength(6);
     const perJob = new Map<string | null, number>();
-    for (const entry of billed) perJob.set(entry.batchName, (perJob.get(entry.batchName) ?? 0) + 1);
+    for (const entry of bills) perJob.set(entry.batchName, (perJob.get(entry.batchName) ?? 0) + 1);
     const mostPerJob = Math.max(...perJob.values());
     expect(estimate.modes.batch.rounds).toBe(Math.ceil(6 / (3 * mostPerJob)));
   });

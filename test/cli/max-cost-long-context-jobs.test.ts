@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rawGet } from '../emulator/harness.js';
 import { capJobsInFlight, oneJobInFlight, useEmulatedWorkload } from '../fixtures/emulated-workload.js';
+import { billed } from '../fixtures/billed-figures.js';
 
 // max_cost counts what the run's batch jobs in flight will cost at their estimate. It priced a job
 // as one request of all its tokens, so a job of four 60K-token 2.5 Pro pages (240K together, no
@@ -43,9 +44,9 @@ describe('max_cost with a batch job of many requests in flight', () => {
     // Both jobs billed: the bill is within the cap, as their estimates were.
     const run = await workload.cli(['run']);
     expect(run.code, run.stderr).toBe(0);
-    const billed = emulator.ledger.entries();
-    expect(billed).toHaveLength(6);
-    expect(billed.reduce((sum, entry) => sum + entry.costUsd, 0)).toBeLessThanOrEqual(maxCost);
+    const bills = emulator.ledger.entries();
+    expect(bills).toHaveLength(6);
+    expect(billed(bills).all.costUsd).toBeLessThanOrEqual(maxCost);
   }, 180_000);
 
   /** Requests of each batch job the emulator holds (its batchStats, which the SDK does not expose). */

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useEmulatedWorkload } from '../fixtures/emulated-workload.js';
+import { billed } from '../fixtures/billed-figures.js';
 
 // On a synchronous lane an answer cut at MAX_TOKENS is sent again with a larger output limit: the
 // API bills both. The attempt's cost had both; its request count said one, so status, runs and the
@@ -31,8 +32,8 @@ describe('answers cut at MAX_TOKENS on the realtime lane', () => {
     };
     expect(status.billed).toMatchObject({
       requests: ledger.length,
-      inputTokens: ledger.reduce((sum, entry) => sum + entry.inputTokens, 0),
-      outputTokens: ledger.reduce((sum, entry) => sum + entry.outputTokens, 0),
+      inputTokens: billed(ledger).all.inputTokens,
+      outputTokens: billed(ledger).all.outputTokens,
     });
   });
 });

@@ -4,6 +4,7 @@ import type { RunningEmulator } from '../../src/emulator/index.js';
 import type { WorkloadStatus } from '../../src/service/index.js';
 import { BIN, runCli, startCli } from '../fixtures/cli.js';
 import { useEmulatedWorkload } from '../fixtures/emulated-workload.js';
+import { billed } from '../fixtures/billed-figures.js';
 
 // `wavebatch status` as a user runs it, before, during and after a run on the emulator.
 describe('wavebatch status', () => {
@@ -69,19 +70,19 @@ describe('wavebatch status', () => {
     expect(json.activeJobs).toEqual([]);
 
     // The emulator's ledger is the outside observer: the done records' requests as billed.
-    const billed = emulator.ledger.entries().filter((entry) => entry.outcome === 'ok');
+    const bills = emulator.ledger.entries().filter((entry) => entry.outcome === 'ok');
     expect(json.usage).toEqual({
       completedRecords: 7,
-      inputTokens: billed.reduce((sum, entry) => sum + entry.inputTokens, 0),
-      outputTokens: billed.reduce((sum, entry) => sum + entry.outputTokens, 0),
+      inputTokens: billed(bills).all.inputTokens,
+      outputTokens: billed(bills).all.outputTokens,
     });
     // Cost so far is every billed request, the two safety-blocked answers included.
     const ledger = emulator.ledger.entries();
-    const ledgerUsd = ledger.reduce((sum, entry) => sum + entry.costUsd, 0);
+    const ledgerUsd = billed(ledger).all.costUsd;
     expect(json.billed).toMatchObject({
       requests: ledger.length,
-      inputTokens: ledger.reduce((sum, entry) => sum + entry.inputTokens, 0),
-      outputTokens: ledger.reduce((sum, entry) => sum + entry.outputTokens, 0),
+      inputTokens: billed(ledger).all.inputTokens,
+      outputTokens: billed(ledger).all.outputTokens,
     });
     expect(json.billed?.costUsd).toBeCloseTo(ledgerUsd, 10);
     expect(json.billed?.byLane.batch?.requests).toBe(ledger.length);
@@ -235,10 +236,7 @@ describe('wavebatch status of a Flex workload', () => {
     expect(json.eta.remainingMs).toBeGreaterThan(0);
     const ledger = workload.emulator.ledger.entries();
     expect(json.billed?.requests).toBe(ledger.length);
-    expect(json.billed?.byLane.flex?.costUsd).toBeCloseTo(
-      ledger.reduce((sum, entry) => sum + entry.costUsd, 0),
-      10,
-    );
+    expect(json.billed?.byLane.flex?.costUsd).toBeCloseTo(billed(ledger).all.costUsd, 10);
 
     const human = await workload.cli(['status']);
     expect(human.stdout).toMatch(/^rate\s+[\d,]+ records\/h over the last /m);

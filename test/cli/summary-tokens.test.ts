@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useEmulatedWorkload } from '../fixtures/emulated-workload.js';
+import { billed } from '../fixtures/billed-figures.js';
 
 // A batch row answered with invalid JSON is billed, then retried. The run summary's tokens summed
 // the jobs' completed rows only, and left the billed failures out; status counted them.
@@ -17,12 +18,10 @@ describe("a batch run's summary tokens", () => {
     const ledger = emulator.ledger.entries();
     // Two billed failures and four completions.
     expect(ledger).toHaveLength(6);
-    const billed = {
-      inputTokens: ledger.reduce((sum, entry) => sum + entry.inputTokens, 0),
-      outputTokens: ledger.reduce((sum, entry) => sum + entry.outputTokens, 0),
-    };
-    expect(JSON.parse(run.stdout)).toMatchObject({ finished: true, ...billed });
+    const { inputTokens, outputTokens } = billed(ledger).all;
+    const tokens = { inputTokens, outputTokens };
+    expect(JSON.parse(run.stdout)).toMatchObject({ finished: true, ...tokens });
     const status = JSON.parse((await workload.cli(['status', '--json'])).stdout) as { billed: unknown };
-    expect(status.billed).toMatchObject(billed);
+    expect(status.billed).toMatchObject(tokens);
   });
 });

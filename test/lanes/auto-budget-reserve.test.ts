@@ -5,6 +5,7 @@ import { billsPerRecord } from '../fixtures/catalog-ledger.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { patientRequestTimeouts } from '../fixtures/emulator-clock.js';
 import { runOnEmulatorClock } from '../fixtures/session.js';
+import { billed } from '../fixtures/billed-figures.js';
 
 const TIME_SCALE = 2_000;
 const MINUTE = 60_000;
@@ -46,7 +47,7 @@ describe('auto pays for speed only from what max_cost leaves after every record 
       syncRequestTimeoutMs: patientRequestTimeouts(timeScale),
     });
     const ledger = emulator.ledger.entries();
-    return { summary, ledger, costUsd: ledger.reduce((sum, entry) => sum + entry.costUsd, 0) };
+    return { summary, ledger, costUsd: billed(ledger).all.costUsd };
   }
 
   it('finishes every record within a cap that holds them all at half price, though the deadline wants standard', async () => {

@@ -7,6 +7,7 @@ import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { billsPerRecord } from '../fixtures/catalog-ledger.js';
 import { emulatorClock, patientRequestTimeouts } from '../fixtures/emulator-clock.js';
 import { openEmulatedSession } from '../fixtures/session.js';
+import { billed } from '../fixtures/billed-figures.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -88,7 +89,7 @@ describe('execution.mode auto on the emulator', () => {
       summary,
       events,
       makespanMs: emulator.now() - started,
-      costUsd: ledger.reduce((sum, entry) => sum + entry.costUsd, 0),
+      costUsd: billed(ledger).all.costUsd,
       emulator,
       ids: workload.chains.flat(),
     };

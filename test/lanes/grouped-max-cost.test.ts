@@ -5,6 +5,7 @@ import { WorkloadService } from '../../src/service/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { emulatedConfig, runOnEmulatorClock } from '../fixtures/session.js';
 import { emulatorSandbox } from '../emulator/harness.js';
+import { billed } from '../fixtures/billed-figures.js';
 
 const TIME_SCALE = 3_000;
 
@@ -58,7 +59,7 @@ describe('execution.max_cost with grouped requests', () => {
       timeScale: TIME_SCALE,
     });
 
-    const billed = emulator.ledger.entries().reduce((sum, entry) => sum + entry.costUsd, 0);
+    const billedUsd = billed(emulator.ledger.entries()).all.costUsd;
     expect(events.filter((event) => event.type === 'lane-decision' && event.reason === 'max_cost')).toEqual(
       [],
     );
@@ -66,7 +67,7 @@ describe('execution.max_cost with grouped requests', () => {
     expect(emulator.ledger.entries()).toHaveLength(2);
     expect(summary.counts.done).toBe(8);
     expect(summary.finished).toBe(true);
-    expect(billed).toBeLessThanOrEqual(maxCost);
+    expect(billedUsd).toBeLessThanOrEqual(maxCost);
   });
 
   // A group's records are one request to Google: once their combined prompt is over the 200K
@@ -94,9 +95,9 @@ describe('execution.max_cost with grouped requests', () => {
 
     expect(summary.counts.done).toBe(4);
     // Sent as the cap allows, in groups under the threshold: billed within it.
-    const billed = emulator.ledger.entries();
-    expect(billed.reduce((sum, entry) => sum + entry.costUsd, 0)).toBeLessThanOrEqual(maxCost);
-    expect(billed.length).toBeGreaterThan(1);
+    const bills = emulator.ledger.entries();
+    expect(billed(bills).all.costUsd).toBeLessThanOrEqual(maxCost);
+    expect(bills.length).toBeGreaterThan(1);
   }, 90_000);
 
   // The batch lane groups the records the cap lets through, in order: when the cap holds a group's
@@ -122,8 +123,8 @@ describe('execution.max_cost with grouped requests', () => {
       signal: AbortSignal.timeout(60_000),
     });
 
-    const billed = emulator.ledger.entries();
-    expect(billed.reduce((sum, entry) => sum + entry.costUsd, 0)).toBeLessThanOrEqual(maxCost);
+    const bills = emulator.ledger.entries();
+    expect(billed(bills).all.costUsd).toBeLessThanOrEqual(maxCost);
     expect(summary.counts.done).toBe(4);
   }, 90_000);
 

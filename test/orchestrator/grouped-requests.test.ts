@@ -7,6 +7,7 @@ import { writeCatalogWorkload, OUTPUT_SINKS, type OutputSinkName } from '../fixt
 import { emulatorClock } from '../fixtures/emulator-clock.js';
 import { runChild, type ChildOutcome } from '../fixtures/killable-run.js';
 import { readOutputs } from '../fixtures/output-reader.js';
+import { billed } from '../fixtures/billed-figures.js';
 import { emulatedConfig, openEmulatedSession } from '../fixtures/session.js';
 import { WorkloadService } from '../../src/service/index.js';
 import { emulatorSandbox } from '../emulator/harness.js';
@@ -173,14 +174,12 @@ describe.each(OUTPUT_SINKS)(
         await service.close();
       }
       // Each record's share of its request's usage adds up to exactly what was billed.
-      const sum = (entries: typeof billedTogether, field: 'inputTokens' | 'outputTokens') =>
-        entries.reduce((total, entry) => total + entry[field], 0);
-      expect(second.summary.inputTokens).toBe(sum(billedTogether, 'inputTokens'));
-      expect(second.summary.outputTokens).toBe(sum(billedTogether, 'outputTokens'));
-      expect(sum(billedTogether, 'inputTokens')).toBeLessThan(sum(billedAlone, 'inputTokens') * 0.75);
-      const cost = (entries: typeof billedTogether) =>
-        entries.reduce((total, entry) => total + entry.costUsd, 0);
-      expect(cost(billedTogether)).toBeLessThan(cost(billedAlone));
+      const togetherFigures = billed(billedTogether).all;
+      const aloneFigures = billed(billedAlone).all;
+      expect(second.summary.inputTokens).toBe(togetherFigures.inputTokens);
+      expect(second.summary.outputTokens).toBe(togetherFigures.outputTokens);
+      expect(togetherFigures.inputTokens).toBeLessThan(aloneFigures.inputTokens * 0.75);
+      expect(togetherFigures.costUsd).toBeLessThan(aloneFigures.costUsd);
     });
 
     it('sends an item a grouped answer left out again on its own; the others of its group are done at once', async () => {

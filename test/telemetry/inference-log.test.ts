@@ -7,6 +7,7 @@ import { WorkloadService } from '../../src/service/index.js';
 import type { StoredEvent } from '../../src/store/event-log.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { openEmulatedSession } from '../fixtures/session.js';
+import { billed } from '../fixtures/billed-figures.js';
 
 // A run on the emulator with faults of every kind; the inference log is checked against what the
 // emulator billed (its ledger), never against the store's own bookkeeping.
@@ -76,20 +77,20 @@ describe('inference log on the emulator', () => {
   });
 
   it('adds up: the run costs what the ledger billed', async () => {
-    const billed = ledger.reduce((sum, entry) => sum + entry.costUsd, 0);
+    const billedUsd = billed(ledger).all.costUsd;
     const logged = attempts.reduce((sum, event) => sum + (event.costUsd ?? 0), 0);
-    expect(logged).toBeCloseTo(billed, 12);
-    expect(summary.costUsd).toBeCloseTo(billed, 12);
+    expect(logged).toBeCloseTo(billedUsd, 12);
+    expect(summary.costUsd).toBeCloseTo(billedUsd, 12);
     const [run] = await service.runs();
     expect(run?.totals).toMatchObject({
       outcome: 'finished',
       // The billed requests: the per-request error row was not billed, so it counts none.
       requests: ledger.length,
-      inputTokens: ledger.reduce((sum, entry) => sum + entry.inputTokens, 0),
-      outputTokens: ledger.reduce((sum, entry) => sum + entry.outputTokens, 0),
+      inputTokens: billed(ledger).all.inputTokens,
+      outputTokens: billed(ledger).all.outputTokens,
       lanes: ['batch'],
     });
-    expect(run?.totals?.costUsd).toBeCloseTo(billed, 12);
+    expect(run?.totals?.costUsd).toBeCloseTo(billedUsd, 12);
     expect(run?.totals?.counts).toMatchObject({ done: 5, dead: 1 });
     expect(run?.configHash).toMatch(/^[0-9a-f]{64}$/);
   });

@@ -10,6 +10,7 @@ import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { runCli, type CliResult } from '../fixtures/cli.js';
 import { startFakeBraintrust, type BraintrustRow, type FakeBraintrust } from '../fixtures/fake-braintrust.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../fixtures/otlp-receiver.js';
+import { billed } from '../fixtures/billed-figures.js';
 
 const GEMINI_KEY = 'sync-telemetry-key-7f3e91c2';
 const BRAINTRUST_KEY = 'sync-telemetry-bt-key-0a4d55';
@@ -149,9 +150,9 @@ describe('synchronous lanes on record: inference log, OpenTelemetry and Braintru
       cost: Number(s.attributes['wavebatch.cost.usd'] ?? 0),
     }));
     for (const id of ids) {
-      const billed = ledger.filter((entry) => catalogRecordOf(entry) === id);
-      expect(exported.get(id)?.input, id).toBe(billed.reduce((sum, e) => sum + e.inputTokens, 0));
-      expect(exported.get(id)?.output, id).toBe(billed.reduce((sum, e) => sum + e.outputTokens, 0));
+      const bills = ledger.filter((entry) => catalogRecordOf(entry) === id);
+      expect(exported.get(id)?.input, id).toBe(billed(bills).all.inputTokens);
+      expect(exported.get(id)?.output, id).toBe(billed(bills).all.outputTokens);
     }
     for (const span of spans) {
       expect(span.kind).toBe(3); // CLIENT
@@ -180,13 +181,10 @@ describe('synchronous lanes on record: inference log, OpenTelemetry and Braintru
       cost: row.metrics?.cost_usd ?? 0,
     }));
     for (const id of ids) {
-      const billed = ledger.filter((entry) => catalogRecordOf(entry) === id);
-      expect(sent.get(id)?.input, id).toBe(billed.reduce((sum, e) => sum + e.inputTokens, 0));
-      expect(sent.get(id)?.output, id).toBe(billed.reduce((sum, e) => sum + e.outputTokens, 0));
-      expect(sent.get(id)?.cost, id).toBeCloseTo(
-        billed.reduce((sum, e) => sum + e.costUsd, 0),
-        12,
-      );
+      const bills = ledger.filter((entry) => catalogRecordOf(entry) === id);
+      expect(sent.get(id)?.input, id).toBe(billed(bills).all.inputTokens);
+      expect(sent.get(id)?.output, id).toBe(billed(bills).all.outputTokens);
+      expect(sent.get(id)?.cost, id).toBeCloseTo(billed(bills).all.costUsd, 12);
     }
     for (const row of logged) expect(row.metadata).toMatchObject({ lane: 'flex', prompt_version: 'v1' });
   });

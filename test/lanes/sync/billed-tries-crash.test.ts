@@ -1,20 +1,10 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../../src/emulator/index.js';
-import type { LedgerEntry } from '../../../src/emulator/ledger.js';
 import type { ModelCall } from '../../../src/emulator/model/index.js';
+import { billed } from '../../fixtures/billed-figures.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
 import { runCli, startCli, type RunningCli } from '../../fixtures/cli.js';
-
-/** Sums of ledger entries, as `wavebatch status --json` reports its billed figures. */
-function totals(entries: readonly LedgerEntry[]) {
-  return {
-    requests: entries.length,
-    inputTokens: entries.reduce((sum, entry) => sum + entry.inputTokens, 0),
-    outputTokens: entries.reduce((sum, entry) => sum + entry.outputTokens, 0),
-    costUsd: entries.reduce((sum, entry) => sum + entry.costUsd, 0),
-  };
-}
 
 /** Resolves once `condition` holds, looking every 20 ms (real time: the emulator answers in real time). */
 async function until(condition: () => boolean, what: string): Promise<void> {
@@ -103,7 +93,7 @@ describe('the billed tries of a synchronous request still going at a kill -9', (
     const ledger = emulator.ledger.entries();
     // Two cut or empty tries, two lost calls, three answers.
     expect(ledger).toHaveLength(7);
-    const expected = totals(ledger.filter((_, index) => !lost.includes(index)));
+    const expected = billed(ledger.filter((_, index) => !lost.includes(index))).all;
     const status = JSON.parse((await runCli(['status', '--json', '-c', configPath], { env })).stdout) as {
       billed: { requests: number; inputTokens: number; outputTokens: number; costUsd: number };
     };

@@ -10,6 +10,7 @@ import { emulatorClock, patientRequestTimeouts } from '../../fixtures/emulator-c
 import { readOutputs } from '../../fixtures/output-reader.js';
 import { openEmulatedSession, runOnEmulatorClock } from '../../fixtures/session.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
+import { billed } from '../../fixtures/billed-figures.js';
 
 // 3,000 emulated ms per real ms: Flex's 1-15 minutes take 20-300 real ms.
 const TIME_SCALE = 3_000;
@@ -45,8 +46,8 @@ describe.each(OUTPUT_SINKS)('execution.mode flex on the emulator, %s output sink
     expect(summary.jobsSubmitted).toBe(0);
     const ledger = emulator.ledger.entries();
     // The summary's tokens are what was billed on Flex (there were no batch jobs).
-    expect(summary.inputTokens).toBe(ledger.reduce((sum, entry) => sum + entry.inputTokens, 0));
-    expect(summary.outputTokens).toBe(ledger.reduce((sum, entry) => sum + entry.outputTokens, 0));
+    expect(summary.inputTokens).toBe(billed(ledger).all.inputTokens);
+    expect(summary.outputTokens).toBe(billed(ledger).all.outputTokens);
     const ids = workload.chains.flat();
     // Each record billed exactly once: shed requests are refused before any work, so never billed.
     expect([...billsPerRecord(ledger).entries()].sort()).toEqual(ids.map((id) => [id, 1]).sort());
@@ -86,8 +87,8 @@ describe.each(OUTPUT_SINKS)('execution.mode flex on the emulator, %s output sink
     await store.close();
     expect(attempts.every((event) => event.lane === 'flex')).toBe(true);
     const logged = attempts.reduce((sum, event) => sum + (event.costUsd ?? 0), 0);
-    const billed = ledger.reduce((sum, entry) => sum + entry.costUsd, 0);
-    expect(logged).toBeCloseTo(billed, 9);
+    const billedUsd = billed(ledger).all.costUsd;
+    expect(logged).toBeCloseTo(billedUsd, 9);
   }, 60_000);
 });
 

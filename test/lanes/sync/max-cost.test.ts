@@ -166,10 +166,10 @@ describe('execution.max_cost', () => {
       // The rest of the run: its jobs come back and it sends what the cap still pays for.
       await session.runner.run();
       await session.close();
-      const billed = emulator.ledger.entries().slice(before);
+      const bills = emulator.ledger.entries().slice(before);
       return {
         sent,
-        billedOutput: billed.reduce((sum, entry) => sum + entry.outputTokens, 0) / billed.length,
+        billedOutput: billed(bills).all.outputTokens / bills.length,
       };
     };
 

@@ -7,6 +7,7 @@ import {
   writePriorityWorkload,
 } from '../../fixtures/priority-workload.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
+import { billed } from '../../fixtures/billed-figures.js';
 
 // Whether an answer cut at MAX_TOKENS is sent again is the cost cap's call: the cut try counts as
 // spent from then on. Google serves a priority request over priority's limit by standard, at
@@ -33,12 +34,12 @@ describe('execution.max_cost deciding the resend of a cut answer that standard s
     const { summary, events } = await runPatiently(workload.configPath, emulator);
 
     // Sent again at once, not failed as a max_tokens attempt the cap had no room to resend.
-    const billed = emulator.ledger.entries();
-    expect(billed.map((entry) => ({ lane: entry.lane, outcome: entry.outcome }))).toEqual([
+    const bills = emulator.ledger.entries();
+    expect(bills.map((entry) => ({ lane: entry.lane, outcome: entry.outcome }))).toEqual([
       { lane: 'standard', outcome: 'max_tokens' },
       { lane: 'standard', outcome: 'ok' },
     ]);
-    expect(billed.reduce((sum, entry) => sum + entry.costUsd, 0)).toBeLessThanOrEqual(maxCost);
+    expect(billed(bills).all.costUsd).toBeLessThanOrEqual(maxCost);
     expect(summary.counts).toMatchObject({ done: 1 });
     const logged = await loggedAttempts(workload.root);
     expect(logged.map((event) => event.message)).toEqual([

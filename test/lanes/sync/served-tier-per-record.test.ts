@@ -8,6 +8,7 @@ import {
   writePriorityWorkload,
 } from '../../fixtures/priority-workload.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
+import { billed } from '../../fixtures/billed-figures.js';
 
 // Requests sent at once on one lane can be served by different tiers (priority over its limit is
 // served, and billed, as standard). Each record's cost comes from its own answers' tiers (each try
@@ -26,15 +27,15 @@ describe('synchronous answers of one round served by different tiers', () => {
     const { summary } = await runPatiently(workload.configPath, emulator);
     expect(summary.counts).toMatchObject({ done: 6 });
 
-    const billed = emulator.ledger.entries();
-    expect(billed).toHaveLength(6);
-    const lanes = new Set(billed.map((entry) => entry.lane));
+    const bills = emulator.ledger.entries();
+    expect(bills).toHaveLength(6);
+    const lanes = new Set(bills.map((entry) => entry.lane));
     expect(lanes).toEqual(new Set(['priority', 'standard']));
     const events = await loggedAttempts(workload.root);
     expect(events).toHaveLength(6);
     for (const [index] of workload.chains.entries()) {
       const id = workload.chains[index]![0]!;
-      const entry = billed.find((bill) => bill.promptText.includes(`School ${index + 1}, page 1:`));
+      const entry = bills.find((bill) => bill.promptText.includes(`School ${index + 1}, page 1:`));
       const event = events.find((logged) => logged.recordId === id);
       // The lane logged is the one asked for; the cost is the serving tier's, as the ledger's.
       expect({ id, lane: event?.lane, cost: event?.costUsd }).toEqual({
@@ -56,9 +57,9 @@ describe('synchronous answers of one round served by different tiers', () => {
     const { summary } = await runPatiently(workload.configPath, emulator);
     expect(summary.counts).toMatchObject({ done: 1 });
 
-    const billed = emulator.ledger.entries();
-    expect(billed.map((entry) => entry.lane)).toEqual(['priority', 'standard']);
-    const ledgerUsd = billed.reduce((sum, entry) => sum + entry.costUsd, 0);
+    const bills = emulator.ledger.entries();
+    expect(bills.map((entry) => entry.lane)).toEqual(['priority', 'standard']);
+    const ledgerUsd = billed(bills).all.costUsd;
     const events = await loggedAttempts(workload.root);
     expect(events.map((event) => ({ lane: event.lane, requests: event.requests }))).toEqual([
       { lane: 'priority', requests: 2 },

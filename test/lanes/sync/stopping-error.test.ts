@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../../src/emulator/index.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
 import { runCli } from '../../fixtures/cli.js';
+import { billed } from '../../fixtures/billed-figures.js';
 
 // A 403 on one Flex request stops the run (the key is refused: every record would fail the same
 // way). The other calls in flight then were abandoned, their records released; Google finishes,
@@ -70,8 +71,8 @@ describe('a run stopped by an API error while other Flex calls are in flight', (
     expect(status.records).toMatchObject({ done: 2, ready: 2, dead: 0 });
     expect(status.billed).toMatchObject({
       requests: 3,
-      inputTokens: ledger.reduce((sum, entry) => sum + entry.inputTokens, 0),
-      outputTokens: ledger.reduce((sum, entry) => sum + entry.outputTokens, 0),
+      inputTokens: billed(ledger).all.inputTokens,
+      outputTokens: billed(ledger).all.outputTokens,
     });
   }, 60_000);
 });
