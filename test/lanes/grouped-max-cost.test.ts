@@ -1,6 +1,6 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WorkloadService } from '../../src/service/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { emulatedConfig, runOnEmulatorClock } from '../fixtures/session.js';
@@ -19,10 +19,6 @@ const groupedTemplate = (instructions: string) =>
 // cap must price each record as its share of its group's request, as `estimate` does and Google bills.
 describe('execution.max_cost with grouped requests', () => {
   const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
 
   /** An emulator and a batch-mode catalog workload of `books` one-page books, sent in groups of four. */
   async function startGrouped(books: number, seed: number, instructions = INSTRUCTIONS) {
@@ -36,7 +32,8 @@ describe('execution.max_cost with grouped requests', () => {
       pages: 1,
       execution: { mode: 'batch', poll_interval: '30s', records_per_request: 4, max_requests_per_job: 10 },
     });
-    root = workload.root;
+    const root = workload.root;
+    sandbox.removeAfterTest(root);
     writeFileSync(join(root, 'prompts', 'page', 'v1.jinja'), groupedTemplate(instructions));
     return { emulator, workload };
   }
@@ -79,7 +76,7 @@ describe('execution.max_cost with grouped requests', () => {
     // lower Batch rates (500 output tokens assumed a record) the four are $0.184 with the cap's 15%
     // margin; at the long-context rates the API bills the group at, $0.362.
     for (const [id] of workload.chains)
-      writeFileSync(join(root, 'dataset', `${id}.txt`), `${id}: ${'Latin 101. '.repeat(21_800)}`);
+      writeFileSync(join(workload.root, 'dataset', `${id}.txt`), `${id}: ${'Latin 101. '.repeat(21_800)}`);
     const yaml = readFileSync(workload.configPath, 'utf8');
     const maxCost = 0.25;
     writeFileSync(

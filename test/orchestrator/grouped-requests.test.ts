@@ -1,6 +1,6 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ModelCall, Responder } from '../../src/emulator/model/index.js';
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import { writeCatalogWorkload, OUTPUT_SINKS, type OutputSinkName } from '../fixtures/catalog-workload.js';
@@ -108,15 +108,12 @@ describe.each(OUTPUT_SINKS)(
   'grouped requests (records_per_request) on the emulator, %s output sink',
   (sink) => {
     const sandbox = emulatorSandbox();
-    const roots: string[] = [];
-    afterEach(() => {
-      for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-    });
 
     it('gives every record the output an ungrouped run gives it, chain context included, with fewer billed requests', async () => {
       const single = writeWorkload(1, sink);
       const grouped = writeWorkload(3, sink);
-      roots.push(single.root, grouped.root);
+      sandbox.removeAfterTest(single.root);
+      sandbox.removeAfterTest(grouped.root);
       const alone = await sandbox.startEmulator({ timeScale: 3600, seed: 3, responder: catalogModel() });
       const together = await sandbox.startEmulator({ timeScale: 3600, seed: 3, responder: catalogModel() });
 
@@ -197,7 +194,7 @@ describe.each(OUTPUT_SINKS)(
         }),
       });
       const workload = writeWorkload(3, sink);
-      roots.push(workload.root);
+      sandbox.removeAfterTest(workload.root);
       const { summary, events } = await runWorkload(emulator, workload.configPath);
 
       expect(summary.counts).toMatchObject({ done: 12, dead: 0, total: 12 });
@@ -231,7 +228,7 @@ describe.each(OUTPUT_SINKS)(
         },
       });
       const workload = writeWorkload(3, sink, { max_retries: 1 });
-      roots.push(workload.root);
+      sandbox.removeAfterTest(workload.root);
       const { summary } = await runWorkload(emulator, workload.configPath);
 
       // The poisoned page and the page after it (which needs its output) are not done; all else is.
@@ -257,7 +254,7 @@ describe.each(OUTPUT_SINKS)(
         faults: { rowRates: { missing: 0.3 } },
       });
       const workload = writeWorkload(3, sink);
-      roots.push(workload.root);
+      sandbox.removeAfterTest(workload.root);
       const { summary, events } = await runWorkload(emulator, workload.configPath);
 
       expect(summary.counts).toMatchObject({ done: 12, dead: 0, total: 12 });
@@ -271,10 +268,6 @@ describe.each(OUTPUT_SINKS)(
 
 describe('grouped requests through kill -9', () => {
   const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
 
   it('bills each record once and applies each item to its own record, even when records_per_request changes between crashes', async () => {
     const calls: Item[][] = [];
@@ -291,7 +284,8 @@ describe('grouped requests through kill -9', () => {
       max_requests_per_job: 2,
       poll_interval: 25,
     });
-    root = workload.root;
+    const root = workload.root;
+    sandbox.removeAfterTest(root);
 
     let outcome: ChildOutcome = { finished: false, killedAfterEvents: 0 };
     let kills = 0;
@@ -338,10 +332,6 @@ describe('grouped requests through kill -9', () => {
 
 describe('grouped requests on a synchronous lane', () => {
   const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
 
   it('sends each record on Flex as a group of one, with the grouped prompt, and keeps its answer', async () => {
     const calls: Item[][] = [];
@@ -352,7 +342,7 @@ describe('grouped requests on a synchronous lane', () => {
       responder: catalogModel({ calls }),
     });
     const workload = writeWorkload(3, 'files', { mode: 'flex', sync_concurrency: 4 });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     const { summary } = await runWorkload(emulator, workload.configPath, 3000);
 
     expect(summary.counts).toMatchObject({ done: 12, dead: 0, total: 12 });

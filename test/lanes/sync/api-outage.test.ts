@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { rmSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
 import { emulatorClock, patientRequestTimeouts } from '../../fixtures/emulator-clock.js';
@@ -13,10 +12,6 @@ const TIME_SCALE = 3_000;
 
 describe('a synchronous lane through an API outage', () => {
   const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
 
   it('counts no attempt for requests the API failed through every retry: nothing is dead-lettered', async () => {
     // 20 answers of 503 in a row: more than one request's 8 tries, so some give up.
@@ -29,7 +24,8 @@ describe('a synchronous lane through an API outage', () => {
       pages: 2,
       execution: { mode: 'realtime', max_retries: 0, poll_interval: '30s' },
     });
-    root = workload.root;
+    const root = workload.root;
+    sandbox.removeAfterTest(root);
     const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
       timeScale: TIME_SCALE,
       // The standard lane's 10 minutes are 200 real ms here: a busy machine's pause timed out a call,
@@ -60,7 +56,8 @@ describe('a synchronous lane through an API outage', () => {
       pages: 2,
       execution: { mode: 'realtime', max_retries: 0, poll_interval: '30s' },
     });
-    root = workload.root;
+    const root = workload.root;
+    sandbox.removeAfterTest(root);
     const { summary } = await runOnEmulatorClock(workload.configPath, emulator, {
       timeScale: TIME_SCALE,
       syncRequestTimeoutMs: patientRequestTimeouts(TIME_SCALE),
@@ -89,7 +86,7 @@ describe('a synchronous lane through an API outage', () => {
       pages: 2,
       execution: { mode: 'flex', max_retries: 0, poll_interval: '30s' },
     });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     const open = () =>
       openEmulatedSession(workload.configPath, emulator, {
         clock: emulatorClock(emulator, TIME_SCALE),

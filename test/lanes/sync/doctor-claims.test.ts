@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { rmSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runDoctor } from '../../../src/doctor/doctor.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { systemClock } from '../../../src/clock.js';
@@ -10,10 +9,6 @@ import { emulatorSandbox } from '../../emulator/harness.js';
 
 describe('wavebatch doctor beside a synchronous run', () => {
   const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
 
   it('does not report the live requests of a running flex run as stranded', async () => {
     // Flex answers take 1-2 emulated minutes at 60x: one to two real seconds, time to look.
@@ -26,7 +21,8 @@ describe('wavebatch doctor beside a synchronous run', () => {
       pages: 1,
       execution: { mode: 'flex', poll_interval: '1s' },
     });
-    root = workload.root;
+    const root = workload.root;
+    sandbox.removeAfterTest(root);
     const { session } = await openEmulatedSession(workload.configPath, emulator);
     const run = session.runner.run();
     const reader = new SqliteStore({ path: join(root, 'state', 'state.db') });

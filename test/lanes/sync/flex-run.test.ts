@@ -1,9 +1,8 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { modelPrices, requestCost, GEMINI_PRICE_LIST } from '../../../src/pricing/index.js';
 import { PROGRESS_INTERVAL_MS } from '../../../src/runner/batch-runner.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import { rmSync } from 'node:fs';
 import { writeCatalogWorkload, OUTPUT_SINKS } from '../../fixtures/catalog-workload.js';
 import { billsPerRecord, catalogRecordOf } from '../../fixtures/catalog-ledger.js';
 import { emulatorClock, patientRequestTimeouts } from '../../fixtures/emulator-clock.js';
@@ -17,10 +16,6 @@ const TIME_SCALE = 3_000;
 
 describe.each(OUTPUT_SINKS)('execution.mode flex on the emulator, %s output sink', (sink) => {
   const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
 
   it('finishes a chain workload through Flex, shed requests recovered, each record billed once at the Flex price', async () => {
     const emulator = await sandbox.startEmulator({
@@ -34,7 +29,8 @@ describe.each(OUTPUT_SINKS)('execution.mode flex on the emulator, %s output sink
       sink,
       execution: { mode: 'flex', sync_concurrency: 8, poll_interval: '30s' },
     });
-    root = workload.root;
+    const root = workload.root;
+    sandbox.removeAfterTest(root);
     const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
       timeScale: TIME_SCALE,
       // Flex's 20 minutes are 400 real ms here, its answers up to 300: a busy machine's pause gave up
@@ -94,10 +90,6 @@ describe.each(OUTPUT_SINKS)('execution.mode flex on the emulator, %s output sink
 
 describe('a synchronous run reports progress by time, not at every answer', () => {
   const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
 
   it('counts the records at most once per PROGRESS_INTERVAL_MS of its clock, and once at the end', async () => {
     // Real time, answers in 5-40 ms: the loop passes at every one of 80 answers.
@@ -110,7 +102,7 @@ describe('a synchronous run reports progress by time, not at every answer', () =
       pages: 2,
       execution: { mode: 'flex', sync_concurrency: 8, poll_interval: '30s' },
     });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     const clock = emulatorClock(emulator, 1);
     const { session, events } = await openEmulatedSession(workload.configPath, emulator, { clock });
     const started = clock.now();

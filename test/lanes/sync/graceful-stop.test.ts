@@ -1,6 +1,5 @@
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EmulatorOptions, RunningEmulator } from '../../../src/emulator/index.js';
 import type { StopOptions } from '../../../src/runner/batch-runner.js';
 import type { RunnerEvent } from '../../../src/runner/events.js';
@@ -27,10 +26,6 @@ function flexCatalog(execution: Record<string, unknown> = {}) {
 // next run sent them again (12 records, 16 bills). Now their answers are waited for and applied.
 describe('a Flex run whose signal aborts while requests are in the air', () => {
   const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
 
   /** An emulator whose Flex answers take `latencyMs` (emulated); `arrived` is told of every call as it arrives. */
   async function flexEmulator(
@@ -84,7 +79,7 @@ describe('a Flex run whose signal aborts while requests are in the air', () => {
     // The four first pages are all in the air when the fourth arrives.
     const emulator = await flexEmulator(20_000, (count) => count === 4 && stop.abort());
     const workload = flexCatalog();
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
 
     const first = await runStopped(workload.configPath, emulator, stop.signal);
     expect(first.summary).toMatchObject({ outcome: 'interrupted', finished: false });
@@ -104,7 +99,7 @@ describe('a Flex run whose signal aborts while requests are in the air', () => {
     const stop = new AbortController();
     const emulator = await flexEmulator(20_000, (count) => count === 4 && stop.abort());
     const workload = flexCatalog();
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
 
     const once = await runStopped(workload.configPath, emulator, stop.signal, { once: true });
     expect(once.summary).toMatchObject({ outcome: 'interrupted', finished: false });
@@ -117,7 +112,8 @@ describe('a Flex run whose signal aborts while requests are in the air', () => {
     // 30 emulated minutes (18 real seconds): no answer comes within a grace of 5 emulated minutes.
     const emulator = await flexEmulator(30 * 60_000, (count) => count === 4 && stop.abort());
     const workload = flexCatalog();
-    root = workload.root;
+    const root = workload.root;
+    sandbox.removeAfterTest(root);
     const graceMs = 5 * 60_000;
 
     const stopped = await runStopped(workload.configPath, emulator, stop.signal, { stopGraceMs: graceMs });
@@ -140,7 +136,7 @@ describe('a Flex run whose signal aborts while requests are in the air', () => {
     // Answers in 20 emulated s: the default grace (60 s) would wait for them and apply them.
     const emulator = await flexEmulator(20_000, (count) => count === 4 && stop.abort());
     const workload = flexCatalog({ stop_grace: 0 });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
 
     const stopped = await runStopped(workload.configPath, emulator, stop.signal);
     expect(stopped.summary).toMatchObject({ outcome: 'interrupted', finished: false });
@@ -151,7 +147,7 @@ describe('a Flex run whose signal aborts while requests are in the air', () => {
     const stop = new AbortController();
     const emulator = await flexEmulator(30 * 60_000, (count) => count === 4 && stop.abort());
     const workload = flexCatalog({ stop_grace: '5m' });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
 
     const stopped = await runStopped(workload.configPath, emulator, stop.signal);
     expect(stopped.summary.counts).toMatchObject({ done: 0, ready: 4, in_flight: 0 });
@@ -182,7 +178,7 @@ describe('a Flex run whose signal aborts while requests are in the air', () => {
       true,
     );
     const workload = flexCatalog();
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
 
     const stopped = await runStopped(workload.configPath, emulator, stop.signal, {
       stopGraceMs: 10 * 60_000,
@@ -209,7 +205,7 @@ describe('a Flex run whose signal aborts while requests are in the air', () => {
       setTimeout(() => now.abort(), 50);
     });
     const workload = flexCatalog();
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
 
     const stopped = await runStopped(workload.configPath, emulator, stop.signal, { stopNow: now.signal });
     expect(stopped.summary).toMatchObject({ outcome: 'interrupted' });

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createGeminiClient, type GeminiClient, type RemoteFile } from '../../../src/gemini/index.js';
 import type { RunnerEvent } from '../../../src/runner/events.js';
 import { emulatorClock } from '../../fixtures/emulator-clock.js';
@@ -55,15 +55,12 @@ async function mediaFiles(client: GeminiClient): Promise<RemoteFile[]> {
 
 describe('an uploaded file gone before a synchronous request that names it', () => {
   const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
 
   it('fails and retries that record (its file uploaded again) while the others go on; the run does not stop', async () => {
     const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, seed: 3 });
     const workload = writeScans();
-    root = workload.root;
+    const root = workload.root;
+    sandbox.removeAfterTest(root);
     const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
       clock: emulatorClock(emulator, TIME_SCALE),
     });

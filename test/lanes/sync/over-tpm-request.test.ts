@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { rmSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
 import { emulatorClock, patientRequestTimeouts } from '../../fixtures/emulator-clock.js';
@@ -16,10 +15,6 @@ const TPM = 20;
 // counted: the record went back to the queue and was sent again, for ever, and the run never ended.
 describe('a synchronous request larger than the tokens-per-minute limit', () => {
   const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
 
   it('is dead-lettered with the limit named, and the run ends', async () => {
     const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, quotas: { tpm: TPM } });
@@ -28,7 +23,8 @@ describe('a synchronous request larger than the tokens-per-minute limit', () => 
       pages: 1,
       execution: { mode: 'realtime', max_retries: 2, poll_interval: '30s' },
     });
-    root = workload.root;
+    const root = workload.root;
+    sandbox.removeAfterTest(root);
     const { session } = await openEmulatedSession(workload.configPath, emulator, {
       clock: emulatorClock(emulator, TIME_SCALE),
       syncRequestTimeoutMs: patientRequestTimeouts(TIME_SCALE),

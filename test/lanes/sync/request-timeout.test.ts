@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { rmSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, SYNC_RETRY } from '../../../src/lanes/sync/sync-executor.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
@@ -13,10 +12,6 @@ const TIME_SCALE = 20_000;
 
 describe('a synchronous request that never answers within its timeout', () => {
   const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
 
   it('counts an attempt (Google may bill what it gave up on), so max_retries bounds the bill and the run ends', async () => {
     // Flex answers after 30 minutes, past its 20-minute timeout: every call is given up on, and the
@@ -31,7 +26,8 @@ describe('a synchronous request that never answers within its timeout', () => {
       pages: 1,
       execution: { mode: 'flex', max_retries: 1, poll_interval: '1m', give_up_after: '7d' },
     });
-    root = workload.root;
+    const root = workload.root;
+    sandbox.removeAfterTest(root);
     const { summary } = await runOnEmulatorClock(workload.configPath, emulator, {
       timeScale: TIME_SCALE,
       signal: AbortSignal.timeout(60_000),
@@ -69,7 +65,7 @@ describe('a synchronous request that never answers within its timeout', () => {
         max_cost: maxCost,
       },
     });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     const { summary } = await runOnEmulatorClock(workload.configPath, emulator, {
       timeScale: TIME_SCALE,
       signal: AbortSignal.timeout(60_000),

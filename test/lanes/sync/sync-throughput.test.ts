@@ -1,5 +1,4 @@
-import { rmSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createGeminiClient } from '../../../src/gemini/index.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
 import { expectRpmHeld, quotaCounting } from '../../fixtures/rpm-hold.js';
@@ -11,10 +10,6 @@ const TIME_SCALE = 4;
 
 describe('a synchronous run against the RPM limit', () => {
   const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
 
   it('holds at least 90% of the configured RPM after warm-up with at most 1% 429s', async () => {
     // Emulated time 4 times faster than real: five and a half emulated minutes in 83 s. At 30 RPM
@@ -36,7 +31,7 @@ describe('a synchronous run against the RPM limit', () => {
         '\n',
       ),
     });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     const client = createGeminiClient({ apiKey: 'test-key', baseUrl: emulator.url });
     const counts = { sent: 0, refused: 0 };
     const counting = quotaCounting(client, counts);

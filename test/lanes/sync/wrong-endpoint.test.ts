@@ -1,5 +1,5 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
 import { emulatorClock } from '../../fixtures/emulator-clock.js';
 import { openEmulatedSession } from '../../fixtures/session.js';
@@ -10,10 +10,6 @@ import { emulatorSandbox } from '../../emulator/harness.js';
 // and says why.
 describe('a flex run with a wrong model name', () => {
   const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
 
   it('stops with MODEL_NOT_FOUND and leaves every record ready', async () => {
     const emulator = await sandbox.startEmulator({ timeScale: 3_000 });
@@ -22,7 +18,7 @@ describe('a flex run with a wrong model name', () => {
       pages: 2,
       execution: { mode: 'flex', max_retries: 0 },
     });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     const yaml = readFileSync(workload.configPath, 'utf8');
     writeFileSync(workload.configPath, yaml.replace('name: gemini-2.5-flash', 'name: gemini-0-missing'));
     const { session } = await openEmulatedSession(workload.configPath, emulator, {
