@@ -1,10 +1,10 @@
-import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { billsPerRecord, catalogRecordOf } from '../fixtures/catalog-ledger.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { emulatorClock } from '../fixtures/emulator-clock.js';
 import { openEmulatedSession } from '../fixtures/session.js';
+import { emulatorSandbox } from '../emulator/harness.js';
 
 // An emulated hour per real second: a batch turnaround of 10-60 minutes takes 0.2-1 real seconds.
 const TIME_SCALE = 3_600;
@@ -12,10 +12,9 @@ const MINUTE = 60_000;
 
 describe('auto when Flex sheds every request', () => {
   let emulator: RunningEmulator | undefined;
-  let root = '';
+  const sandbox = emulatorSandbox();
   afterEach(async () => {
     await emulator?.close();
-    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   it('sends the critical path by batch while Flex rests, instead of waiting for Flex forever', async () => {
@@ -31,7 +30,7 @@ describe('auto when Flex sheds every request', () => {
       pages: 3,
       execution: { mode: 'auto', poll_interval: '1m', max_requests_per_job: 100 },
     });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
       clock: emulatorClock(emulator, TIME_SCALE),
     });

@@ -1,10 +1,10 @@
-import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../src/lanes/sync/sync-executor.js';
 import { billsPerRecord, catalogRecordOf } from '../fixtures/catalog-ledger.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { runOnEmulatorClock } from '../fixtures/session.js';
+import { emulatorSandbox } from '../emulator/harness.js';
 
 // 20,000 emulated ms per real ms: Flex's 20-minute request timeout is 60 real ms.
 const TIME_SCALE = 20_000;
@@ -12,10 +12,9 @@ const MINUTE = 60_000;
 
 describe('auto when Flex answers slower than its request timeout', () => {
   let emulator: RunningEmulator | undefined;
-  let root = '';
+  const sandbox = emulatorSandbox();
   afterEach(async () => {
     await emulator?.close();
-    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   it('sends a record whose Flex call timed out by batch, not again on Flex: billed at most twice, never dead-lettered', async () => {
@@ -33,7 +32,7 @@ describe('auto when Flex answers slower than its request timeout', () => {
       pages: 2,
       execution: { mode: 'auto', max_retries: 1, poll_interval: '1m', max_requests_per_job: 100 },
     });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
       timeScale: TIME_SCALE,
       signal: AbortSignal.timeout(60_000),

@@ -1,4 +1,3 @@
-import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { billsPerRecord, catalogRecordOf } from '../fixtures/catalog-ledger.js';
@@ -6,6 +5,7 @@ import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { patientRequestTimeouts, speedableRealTime } from '../fixtures/emulator-clock.js';
 import { remoteJobs } from '../fixtures/remote-jobs.js';
 import { runOnEmulatorClock } from '../fixtures/session.js';
+import { emulatorSandbox } from '../emulator/harness.js';
 
 // An emulated hour per real second. Flex answers within 5 minutes (83 ms real), well inside its
 // 20-minute request timeout (333 ms real) even when a busy machine stretches a round trip.
@@ -14,10 +14,9 @@ const MINUTE = 60_000;
 
 describe('auto hedges a stalled batch job onto Flex', () => {
   let emulator: RunningEmulator | undefined;
-  let root = '';
+  const sandbox = emulatorSandbox();
   afterEach(async () => {
     await emulator?.close();
-    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   /**
@@ -53,7 +52,7 @@ describe('auto hedges a stalled batch job onto Flex', () => {
         ...execution,
       },
     });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
       timeScale: TIME_SCALE,
       signal: AbortSignal.timeout(60_000),

@@ -8,7 +8,7 @@ import { createGeminiClient, TOKENS_PER_IMAGE } from '../../src/gemini/index.js'
 import { systemClock } from '../../src/clock.js';
 import type { RunnerEvent } from '../../src/runner/events.js';
 import { openWorkloadSession, type WorkloadSessionOptions } from '../../src/runner/workload-session.js';
-import { sdkFor } from '../emulator/harness.js';
+import { sdkFor, emulatorSandbox } from '../emulator/harness.js';
 import { catalogConfigYaml } from '../fixtures/catalog-workload.js';
 import { emulatedConfig, FAST_RETRY } from '../fixtures/session.js';
 import { emulatorClock } from '../fixtures/emulator-clock.js';
@@ -256,11 +256,10 @@ describe('a workload of scans through the Files API, on the emulator', () => {
 
 describe('media uploads stuck in PROCESSING (upload_stuck)', () => {
   let emulator: RunningEmulator | undefined;
-  let root = '';
 
+  const sandbox = emulatorSandbox();
   afterEach(async () => {
     await emulator?.close();
-    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   it('gives up on a stuck upload after the processing timeout and uploads the file again', async () => {
@@ -272,7 +271,7 @@ describe('media uploads stuck in PROCESSING (upload_stuck)', () => {
       faults: { fileRates: { stuck_processing: 0.5 } },
     });
     const workload = writeScanWorkload({ inline_max_bytes: 1_000_000 });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     const config = await emulatedConfig(workload.configPath, emulator);
     const events: RunnerEvent[] = [];
     // The runner waits on emulated time: its 5-minute processing timeout passes in a tenth of a second.

@@ -5,19 +5,20 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { billedTimes } from '../fixtures/remote-jobs.js';
 import { openEmulatedSession } from '../fixtures/session.js';
+import { emulatorSandbox } from '../emulator/harness.js';
 
 describe('a chain heals itself', () => {
   let emulator: RunningEmulator | undefined;
-  let root = '';
 
+  const sandbox = emulatorSandbox();
   afterEach(async () => {
     await emulator?.close();
-    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   it('an output deleted mid-run is regenerated; its successor waits instead of dying', async () => {
     const workload = writeCatalogWorkload({ books: 1, pages: 3 });
-    root = workload.root;
+    const root = workload.root;
+    sandbox.removeAfterTest(root);
     const [first, second, third] = workload.chains[0] as [string, string, string];
     emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 30_000, seed: 23 });
     let deleted = false;

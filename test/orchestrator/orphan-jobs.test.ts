@@ -1,4 +1,3 @@
-import { rmSync } from 'node:fs';
 import { GoogleGenAI } from '@google/genai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
@@ -6,6 +5,7 @@ import { jobNamePrefix } from '../../src/planner/job-name.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { billedTimes, remoteJobs } from '../fixtures/remote-jobs.js';
 import { openEmulatedSession } from '../fixtures/session.js';
+import { emulatorSandbox } from '../emulator/harness.js';
 
 /** Creates a one-request inline job with this display name, as another process (or a lost intent) would. */
 async function createForeignJob(
@@ -28,16 +28,15 @@ async function createForeignJob(
 
 describe('nothing of ours runs unwatched', () => {
   let emulator: RunningEmulator | undefined;
-  let root = '';
 
+  const sandbox = emulatorSandbox();
   afterEach(async () => {
     await emulator?.close();
-    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   it('cancels a remote job with our name that the store does not know, at start; leaves others alone', async () => {
     const workload = writeCatalogWorkload({ books: 1, pages: 1 });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     // Jobs take 10 emulated minutes = 1 s real, so the orphan is still running when the run starts.
     emulator = await startEmulator({ timeScale: 600, turnaroundMs: 600_000, seed: 24 });
     const { session, events } = await openEmulatedSession(workload.configPath, emulator);
@@ -61,7 +60,7 @@ describe('nothing of ours runs unwatched', () => {
 
   it('finds an orphan that appears mid-run on a later periodic scan', async () => {
     const workload = writeCatalogWorkload({ books: 1, pages: 3 });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     emulator = await startEmulator({ timeScale: 600, turnaroundMs: 300_000, seed: 25 });
     let orphan: Promise<string> | undefined;
     let prefix = '';

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GoogleGenAI } from '@google/genai';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import type { RunnerEvent } from '../../src/runner/events.js';
 import { writeCatalogWorkload, type OutputSinkName } from '../fixtures/catalog-workload.js';
 import { billedTimes } from '../fixtures/remote-jobs.js';
 import { runThroughFaults } from '../fixtures/fault-run.js';
+import { emulatorSandbox } from '../emulator/harness.js';
 
 /** A run that has not finished after this long (real time) is stuck: the test fails instead of hanging. */
 const STUCK_MS = 20_000;
@@ -37,11 +38,10 @@ function told(events: RunnerEvent[]): string[] {
 
 describe('wavebatch copes with the Batch API failures users report', () => {
   let emulator: RunningEmulator | undefined;
-  let root = '';
 
+  const sandbox = emulatorSandbox();
   afterEach(async () => {
     await emulator?.close();
-    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   /**
@@ -60,7 +60,7 @@ describe('wavebatch copes with the Batch API failures users report', () => {
       execution: { max_retries: 4, ...execution },
       sink,
     });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 30_000, seed: 23, ...options });
     const { events, summary } = await runThroughFaults(workload, emulator, {
       stuckMs: STUCK_MS,

@@ -1,18 +1,17 @@
-import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { billedTimes, remoteJobs } from '../fixtures/remote-jobs.js';
 import { emulatorClock } from '../fixtures/emulator-clock.js';
 import { openEmulatedSession } from '../fixtures/session.js';
+import { emulatorSandbox } from '../emulator/harness.js';
 
 describe('stalled batch jobs', () => {
   let emulator: RunningEmulator | undefined;
-  let root = '';
 
+  const sandbox = emulatorSandbox();
   afterEach(async () => {
     await emulator?.close();
-    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   /** One chain of four pages: three jobs teach the turnaround, the fourth is stuck in the queue. */
@@ -22,7 +21,7 @@ describe('stalled batch jobs', () => {
       pages: 4,
       execution: { stall_factor: 4, stall_min_age: 1, stall_action: action },
     });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     emulator = await startEmulator({
       timeScale: 3600,
       turnaroundMs: 60_000,
@@ -61,7 +60,7 @@ describe('stalled batch jobs', () => {
       pages: 6,
       execution: { stall_factor: 4, stall_min_age: 1, stall_action: 'wait' },
     });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 20 * 60_000, seed: 41 });
     const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
       clock: emulatorClock(emulator, 3600),
@@ -114,7 +113,7 @@ describe('stalled batch jobs', () => {
       pages: 2,
       execution: { stall_action: 'split', poll_interval: '30m' },
     });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     emulator = await startEmulator({
       timeScale,
       turnaroundMs: 30 * 60_000,

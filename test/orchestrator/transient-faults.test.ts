@@ -1,25 +1,24 @@
-import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type FaultPlan, type RunningEmulator } from '../../src/emulator/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { runThroughFaults } from '../fixtures/fault-run.js';
+import { emulatorSandbox } from '../emulator/harness.js';
 
 /** A run that has not finished after this long (real time) is stuck: the test fails instead of hanging. */
 const STUCK_MS = 15_000;
 
 describe('a run survives transient faults of every remote call', () => {
   let emulator: RunningEmulator | undefined;
-  let root = '';
 
+  const sandbox = emulatorSandbox();
   afterEach(async () => {
     await emulator?.close();
-    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   /** Runs a 3-book, 2-page workload under `faults` and checks it ends done, billed once, no job twice. */
   async function runUnder(faults: FaultPlan, execution: Record<string, number | string> = {}) {
     const workload = writeCatalogWorkload({ books: 3, pages: 2, execution });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 30_000, seed: 21, faults });
     return runThroughFaults(workload, emulator, { stuckMs: STUCK_MS, faults });
   }
