@@ -1,9 +1,9 @@
-import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { billsPerRecord } from '../fixtures/catalog-ledger.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { runCli, startCli } from '../fixtures/cli.js';
+import { emulatorSandbox } from '../emulator/harness.js';
 
 const env = { GEMINI_API_KEY: 'graceful-stop-test-key' };
 
@@ -11,10 +11,9 @@ const env = { GEMINI_API_KEY: 'graceful-stop-test-key' };
 // the next run sent (and paid for) them again.
 describe('Ctrl-C on `wavebatch run` with Flex requests in the air', () => {
   let emulator: RunningEmulator;
-  let root = '';
+  const sandbox = emulatorSandbox();
   afterEach(async () => {
     await emulator.close();
-    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   /** Four chains of three pages on Flex, whose answers take `latencyMs` real ms; `arrived` sees each call come in. */
@@ -35,7 +34,7 @@ describe('Ctrl-C on `wavebatch run` with Flex requests in the air', () => {
       execution: { mode: 'flex', sync_concurrency: 4, poll_interval: '1s' },
       extraYaml: `api:\n  base_url: ${emulator.url}`,
     });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     return workload.configPath;
   }
 

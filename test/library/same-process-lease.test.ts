@@ -1,4 +1,3 @@
-import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   openWorkloadSession,
@@ -9,24 +8,24 @@ import {
 } from '../../src/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { emulatedConfig } from '../fixtures/session.js';
+import { emulatorSandbox } from '../emulator/harness.js';
 
 // A program can refuse itself: a second run of a workload while its first runs, or a run after a
 // session left open. The error told it to wait for "another wavebatch process", naming its own pid.
 describe('a workload run twice at once by one program', () => {
   let emulator: RunningEmulator;
-  let root = '';
 
   beforeEach(async () => {
     emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 20_000, seed: 13 });
   });
+  const sandbox = emulatorSandbox();
   afterEach(async () => {
     await emulator.close();
-    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   it('refuses the second with RUN_LOCKED saying this process holds it, and runs once the first is closed', async () => {
     const workload = writeCatalogWorkload({ books: 2, pages: 1 });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     const config = await emulatedConfig(workload.configPath, emulator);
     const session = await openWorkloadSession(config);
     const refused = await runWorkload(config).catch((error: unknown) => error);

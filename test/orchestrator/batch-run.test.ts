@@ -5,6 +5,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 import { OUTPUT_SINKS, writeCatalogWorkload, type OutputSinkName } from '../fixtures/catalog-workload.js';
 import { readOutputs, type OutputFile } from '../fixtures/output-reader.js';
 import { openEmulatedSession } from '../fixtures/session.js';
+import { emulatorSandbox } from '../emulator/harness.js';
 
 function readOutput(root: string, sink: OutputSinkName, id: string): OutputFile {
   const output = readOutputs(join(root, 'out'), sink).get(id);
@@ -35,20 +36,20 @@ function loseLastOutput(root: string, sink: OutputSinkName, id: string): string 
 
 describe.each(OUTPUT_SINKS)('batch orchestrator on the emulator, %s output sink', (sink) => {
   let emulator: RunningEmulator;
-  let root = '';
 
   beforeEach(async () => {
     emulator = await startEmulator({ timeScale: 3600, turnaroundMs: { min: 30_000, max: 120_000 }, seed: 1 });
   });
 
+  const sandbox = emulatorSandbox();
   afterEach(async () => {
     await emulator.close();
-    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   it('runs chains in order, feeding each page its predecessor output, across books in shared jobs', async () => {
     const workload = writeCatalogWorkload({ books: 4, pages: 3, sink });
-    root = workload.root;
+    const root = workload.root;
+    sandbox.removeAfterTest(root);
     const { session } = await openEmulatedSession(workload.configPath, emulator);
     const summary = await session.runner.run();
     await session.close();
@@ -82,7 +83,8 @@ describe.each(OUTPUT_SINKS)('batch orchestrator on the emulator, %s output sink'
 
   it('re-running over a finished tree does nothing; a lost output is redone alone', async () => {
     const workload = writeCatalogWorkload({ books: 2, pages: 2, sink });
-    root = workload.root;
+    const root = workload.root;
+    sandbox.removeAfterTest(root);
     let { session } = await openEmulatedSession(workload.configPath, emulator);
     await session.runner.run();
     await session.close();

@@ -1,4 +1,3 @@
-import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -6,21 +5,21 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 import { openWorkloadSession, runWorkload } from '../../src/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { FAST_RETRY } from '../fixtures/session.js';
+import { emulatorSandbox } from '../emulator/harness.js';
 
 // openWorkloadSession takes a config file path as runWorkload does (it threw "Cannot read
 // properties of undefined (reading 'name')" on one), loading it as loadConfig does.
 describe('openWorkloadSession given a config path', () => {
   let emulator: RunningEmulator;
-  let root = '';
 
   beforeEach(async () => {
     emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 20_000, seed: 3 });
     vi.stubEnv('GEMINI_API_KEY', 'session-path-key');
   });
+  const sandbox = emulatorSandbox();
   afterEach(async () => {
     vi.unstubAllEnvs();
     await emulator.close();
-    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   it('loads the file (the API key from the environment) and runs the workload', async () => {
@@ -30,7 +29,7 @@ describe('openWorkloadSession given a config path', () => {
       execution: { poll_interval: 20 },
       extraYaml: `api:\n  base_url: ${emulator.url}\n`,
     });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     const session = await openWorkloadSession(workload.configPath, { retryPolicy: FAST_RETRY });
     try {
       const summary = await session.runner.run();
@@ -49,7 +48,7 @@ describe('openWorkloadSession given a config path', () => {
       execution: { poll_interval: 20 },
       extraYaml: `api:\n  base_url: ${emulator.url}\n`,
     });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     const summary = await runWorkload(workload.configPath, { retryPolicy: FAST_RETRY });
     expect(summary.counts).toMatchObject({ done: 2, total: 2 });
   });

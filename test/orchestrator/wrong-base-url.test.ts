@@ -1,4 +1,3 @@
-import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { openWorkloadSession } from '../../src/runner/workload-session.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { runCli } from '../fixtures/cli.js';
 import { emulatedConfig } from '../fixtures/session.js';
+import { emulatorSandbox } from '../emulator/harness.js';
 
 // A base URL pointed at the wrong server for one run answers every call with a 404 page. That is
 // not "the job is gone": releasing its records would send them, and pay for them, a second time.
@@ -16,7 +16,6 @@ describe('a run against a wrong base URL', () => {
   let emulator: RunningEmulator;
   let wrongHost: Server;
   let wrongUrl: string;
-  let root = '';
 
   beforeEach(async () => {
     emulator = await startEmulator({ timeScale: 3600, turnaroundMs: 60_000, seed: 3 });
@@ -27,15 +26,15 @@ describe('a run against a wrong base URL', () => {
     await new Promise<void>((resolve) => wrongHost.listen(0, '127.0.0.1', resolve));
     wrongUrl = `http://127.0.0.1:${(wrongHost.address() as AddressInfo).port}`;
   });
+  const sandbox = emulatorSandbox();
   afterEach(async () => {
     await emulator.close();
     await new Promise((resolve) => wrongHost.close(resolve));
-    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   it('keeps its jobs, says the base URL is wrong, and bills every record once when pointed back', async () => {
     const workload = writeCatalogWorkload({ books: 3, pages: 1 });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     const config = await emulatedConfig(workload.configPath, emulator);
 
     const first = await openWorkloadSession(config);
@@ -69,7 +68,7 @@ describe('a run against a wrong base URL', () => {
   // serve: an HTML 404, not the API's NOT_FOUND that would read as a missing model.
   it('the real bin pointed at the emulator with /v1beta on its URL stops with ENDPOINT_NOT_FOUND, exit 2', async () => {
     const workload = writeCatalogWorkload({ books: 2, pages: 1, execution: { poll_interval: 20 } });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     const withVersion = `${emulator.url}/v1beta`;
     const result = await runCli(['run', '-c', workload.configPath, '--base-url', withVersion], {
       env: { GEMINI_API_KEY: 'wrong-base-url-key' },

@@ -1,18 +1,15 @@
-import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defineWorkload, loadConfig, WavebatchError, WorkloadService } from '../../src/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { emulatorSandbox } from '../emulator/harness.js';
 
 // WorkloadService.open('wavebatch.yaml') from JavaScript failed deep inside with "TypeError: Cannot
 // read properties of undefined"; it opens synchronously, so it refuses a path with a typed error
 // that says what to call instead, and WorkloadService.load takes the path.
 describe('WorkloadService given a config path', () => {
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
+  const sandbox = emulatorSandbox();
 
   it('open(path) is CONFIG_NOT_LOADED (an input error) naming the path and WorkloadService.load', () => {
     const open = WorkloadService.open as (config: unknown) => WorkloadService;
@@ -43,7 +40,7 @@ describe('WorkloadService given a config path', () => {
 
   it('load(path) loads the file as loadConfig does and opens the service', async () => {
     const workload = writeCatalogWorkload({ books: 1, pages: 2 });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     const service = await WorkloadService.load(workload.configPath);
     try {
       expect(service.config).toEqual(await loadConfig(workload.configPath));
