@@ -1,4 +1,3 @@
-import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunnerEvent } from '../../src/runner/events.js';
 import { openWorkloadSession } from '../../src/runner/workload-session.js';
@@ -26,12 +25,10 @@ function calibrationWarnings(events: readonly RunnerEvent[]): string[] {
 // and warns when it cannot: the error's message went into the warning whole, however large.
 describe('a token calibration that fails with a huge message', () => {
   const sandbox = emulatorSandbox();
-  let root = '';
   let proxy: RecordingProxy | undefined;
   afterEach(async () => {
     await proxy?.close();
     proxy = undefined;
-    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   // The API error's message is the server's text, cut to 4 kB, then the advice: the warning cut that
@@ -52,7 +49,7 @@ describe('a token calibration that fails with a huge message', () => {
       },
     });
     const workload = writeCatalogWorkload({ books: 1, pages: 2, execution: { poll_interval: '30s' } });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
 
     const { summary, events } = await runOnEmulatorClock(
       workload.configPath,
@@ -77,7 +74,7 @@ describe('a token calibration that fails with a huge message', () => {
   it("warns with an extractContext hook's message cut once to 4 kB, saying how large it was", async () => {
     const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, turnaroundMs: 20_000 });
     const workload = writeCatalogWorkload({ books: 1, pages: 2, execution: { poll_interval: '30s' } });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     const echoed = 'y'.repeat(1_000_000);
     const config = {
       ...(await emulatedConfig(workload.configPath, emulator)),
