@@ -27,8 +27,9 @@ export interface RunTelemetryOptions {
   sinks?: TelemetrySink[];
   now: () => number;
   /**
-   * Told once when writing the inference log or a report fails (the run goes on), and at `close`
-   * how many job transitions the log lost.
+   * Told once per kind of write that fails (the inference log, the prompt archive, the report, an
+   * exporter), naming what was lost (the run goes on), and at `close` how many job transitions the
+   * log lost.
    */
   warn: (message: string) => void;
 }
@@ -42,7 +43,8 @@ export interface RunTelemetryOptions {
 export class RunTelemetry {
   private queue: Promise<void> = Promise.resolve();
   private runId: number | null = null;
-  private warned = false;
+  /** The kinds of failure already told (see warnOnce). */
+  private readonly warned = new Set<string>();
   /** Job transitions whose inference-log write failed: the log misses them. */
   private lostJobEvents = 0;
   private readonly sinks: TelemetrySink[];
@@ -55,19 +57,17 @@ export class RunTelemetry {
   handle = (event: RunnerEvent): void => {
     if (event.type === 'run-started') this.runId = event.runId;
     const logged = this.jobEvent(event);
-    if (logged) this.enqueue(() => this.options.store.appendEvents([logged]), 1);
+    if (logged) this.enqueue(() => this.options.store.appendEvents([logged]), JOB_EVENTS, 1);
     if (event.type === 'run-finished') {
       const runId = event.runId;
-      this.enqueue(async () => {
-        await this.options.archive.flush();
-        await this.writeReport(runId);
-      });
+      this.enqueue(() => this.options.archive.flush(), ARCHIVE);
+      this.enqueue(() => this.writeReport(runId), this.reportFailure(runId));
     }
     for (const sink of this.sinks) {
       try {
         sink.handle(event);
       } catch (error) {
-        this.warnOnce(`telemetry export failed: ${describeError(error)}`);
+        this.warnOnce('export', `telemetry export failed: ${describeError(error)}`);
       }
     }
   };
@@ -78,7 +78,7 @@ export class RunTelemetry {
    * (its requests may still be pending).
    */
   async close(): Promise<boolean> {
-    this.enqueue(() => this.options.archive.flush());
+    this.enqueue(() => this.options.archive.flush(), ARCHIVE);
     await this.queue;
     if (this.lostJobEvents > 0) {
       // Told once the writes are done: only the first failure was told, and the later ones were lost silently.
@@ -163,23 +163,58 @@ export class RunTelemetry {
     }
   }
 
-  /** Queues a write; `jobEvents` are the inference-log rows it holds, counted as lost if it fails. */
-  private enqueue(work: () => Promise<void>, jobEvents = 0): void {
+  /** What is lost when the report of `runId` cannot be written, and where it can be had instead. */
+  private reportFailure(runId: number): WriteFailure {
+    const { dataDir } = this.options;
+    return {
+      kind: 'report',
+      says: (cause) =>
+        `the report of run ${runId} could not be written to ${join(dataDir, 'reports', `run-${runId}.md`)} ` +
+        `and ${join(dataDir, 'report.md')}: ${cause} (the run is whole; \`wavebatch report ${runId}\` ` +
+        'prints it from the state store)',
+    };
+  }
+
+  /**
+   * Queues a write; `failure` says what was lost if it fails, and `jobEvents` are the inference-log
+   * rows it holds, counted as lost.
+   */
+  private enqueue(work: () => Promise<void>, failure: WriteFailure, jobEvents = 0): void {
     this.queue = this.queue.then(work).catch((error: unknown) => {
       this.lostJobEvents += jobEvents;
-      this.warnOnce(
-        `the inference log could not be written: ${describeError(error)} (the run goes on; how many ` +
-          'job transitions the log lost is told when it ends)',
-      );
+      this.warnOnce(failure.kind, failure.says(describeError(error)));
     });
   }
 
-  private warnOnce(message: string): void {
-    if (this.warned) return;
-    this.warned = true;
+  /** Once per kind of failure: a failing disk must not flood the run, yet each loss is named. */
+  private warnOnce(kind: string, message: string): void {
+    if (this.warned.has(kind)) return;
+    this.warned.add(kind);
     this.options.warn(redact(message));
   }
 }
+
+/** A queued write's failure: its kind (told once) and the warning naming what it lost. */
+interface WriteFailure {
+  kind: string;
+  says: (cause: string) => string;
+}
+
+const JOB_EVENTS: WriteFailure = {
+  kind: 'job-events',
+  says: (cause) =>
+    `the inference log could not be written: ${cause} (the run goes on; how many job transitions ` +
+    'the log lost is told when it ends)',
+};
+
+/** The archive's buffer is dropped when its save fails: those texts are gone, not retried. */
+const ARCHIVE: WriteFailure = {
+  kind: 'archive',
+  says: (cause) =>
+    `the prompt archive could not be saved to the state store: ${cause} (the run goes on; the ` +
+    'prompts and generation configs it held are lost, so attempts of the inference log refer to ' +
+    'texts it does not hold)',
+};
 
 /** Temp file and rename, so a reader never sees half a report. */
 async function writeAtomically(path: string, text: string): Promise<void> {
