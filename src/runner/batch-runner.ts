@@ -34,7 +34,7 @@ import { RunFigures } from './run-figures.js';
 import { prepareRun } from './run-preparation.js';
 import { recordRun, type RunEnding } from './run-record.js';
 import type { RunProgress, RunSummary } from './run-summary.js';
-import { LEASE_RETRY_MS, renewForPass } from './lease-renewal.js';
+import { LEASE_RETRY_MS, putOffBusyPass, renewForPass } from './lease-renewal.js';
 
 /**
  * Progress (records counted per status) is reported at most this often while the run goes on, and
@@ -51,9 +51,11 @@ interface PassOutcome {
   quotaRetryDelayMs: number | null;
   heldByCost: number;
   cheapestHeldUsd?: number;
-  /** A busy store put the pass off (see renewForPass): tried again in LEASE_RETRY_MS. */
+  /** A busy store put the pass off (see renewForPass, putOffBusyPass): tried again in LEASE_RETRY_MS. */
   putOff?: boolean;
 }
+
+const PUT_OFF: PassOutcome = { quotaRetryDelayMs: null, heldByCost: 0, putOff: true };
 
 export interface BatchRunnerOptions {
   store: WorkloadStore;
@@ -371,10 +373,25 @@ export class BatchRunner {
    * during a pass still created and paid for the round's jobs. Results already paid for are applied.
    */
   private async pass(signal?: AbortSignal, stop?: InFlightStop): Promise<PassOutcome> {
-    const { clock, settings, lease } = this.options;
-    // A busy store puts the pass off (nothing of it done) while the lease holds: see renewForPass.
-    if (lease && (await renewForPass(lease, clock, this.emit)) === 'put-off')
-      return { quotaRetryDelayMs: null, heldByCost: 0, putOff: true };
+    const { clock, lease } = this.options;
+    // A busy store puts the pass off while the lease holds: see renewForPass and putOffBusyPass.
+    if (lease && (await renewForPass(lease, clock, this.emit)) === 'put-off') return PUT_OFF;
+    let done: PassOutcome;
+    try {
+      done = await this.passWrites(signal);
+    } catch (error) {
+      putOffBusyPass(error, lease, this.emit);
+      return PUT_OFF;
+    }
+    // Outside the put-off: a synchronous request that stopped the run (a busy store past its tries
+    // included) stops it.
+    await this.sync.throwIfStopped(stop);
+    return done;
+  }
+
+  /** The pass's work past the renewal: reconcile, service, dispatch round, input sweep. */
+  private async passWrites(signal?: AbortSignal): Promise<PassOutcome> {
+    const { clock, settings } = this.options;
     const reconciled = signal?.aborted
       ? { orphansCancelled: 0, quotaRetryDelayMs: null }
       : await this.reconciler.reconcile(this.reconcilerDeps());
@@ -398,7 +415,6 @@ export class BatchRunner {
     const { store, api, random } = this.options;
     await this.inputFiles.sweep({ store, api, emit: this.emit, clock, ...(random ? { random } : {}) });
     this.options.api.checkReachable();
-    await this.sync.throwIfStopped(stop);
     const waits = [reconciled.quotaRetryDelayMs, round.quotaRetryDelayMs].filter((ms) => ms !== null);
     return {
       quotaRetryDelayMs: waits.length > 0 ? Math.max(...waits) : null,

@@ -42,10 +42,31 @@ export async function renewForPass(
           'and stops before another process could take the store over.',
         { cause: error },
       );
-    emit({
-      type: 'warning',
-      message: `The run's lease could not be renewed: ${describeError(error)} The pass is put off (the lease holds until ${until}) and tried again in ${LEASE_RETRY_MS / 1000} s.`,
-    });
-    return 'put-off';
+    return putOff(`The run's lease could not be renewed: ${describeError(error)}`, lease, emit);
   }
+}
+
+/**
+ * Puts the rest of a pass off when one of its store writes (reconcile, dispatch round, input sweep)
+ * met a busy store (STORE_BUSY), as the renewal does: each write changed nothing or left what a
+ * crash there leaves, which the next pass reconciles first. That ended the run. Any other error is
+ * thrown. The next pass renews the lease first, so a lease near its end still stops the run.
+ */
+export function putOffBusyPass(
+  error: unknown,
+  lease: HeldLease | undefined,
+  emit: (event: RunnerEvent) => void,
+): 'put-off' {
+  if (!isPassingLocalFailure(error)) throw error;
+  return putOff(`The pass could not write to the state store: ${describeError(error)}`, lease, emit);
+}
+
+/** Warns that the pass is put off (`said`: what met the busy store), tried again in LEASE_RETRY_MS. */
+function putOff(said: string, lease: HeldLease | undefined, emit: (event: RunnerEvent) => void): 'put-off' {
+  const holds = lease ? ` (the lease holds until ${new Date(lease.expiresAt()).toISOString()})` : '';
+  emit({
+    type: 'warning',
+    message: `${said} The pass is put off${holds} and tried again in ${LEASE_RETRY_MS / 1000} s.`,
+  });
+  return 'put-off';
 }
