@@ -1,9 +1,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { refuseWrites } from '../fixtures/refused-write.js';
 import { runOnEmulatorClock } from '../fixtures/session.js';
 import { emulatorSandbox } from '../emulator/harness.js';
 
@@ -36,13 +35,12 @@ describe('job transitions the inference log cannot take', () => {
       execution: { mode: 'batch', poll_interval: '30s' },
     });
     root = workload.root;
-    const path = join(root, 'state', 'state.db');
-    await new SqliteStore({ path }).close();
-    // A real SQLite refusal of every job transition, and of nothing else.
-    const db = new Database(path);
-    db.exec(`CREATE TRIGGER refuse_job_events BEFORE INSERT ON events WHEN NEW.kind = 'job'
-               BEGIN SELECT RAISE(ABORT, 'the disk refused the write'); END`);
-    db.close();
+    // Every job transition refused, and nothing else.
+    await refuseWrites(
+      join(root, 'state', 'state.db'),
+      'refuse_job_events',
+      "BEFORE INSERT ON events WHEN NEW.kind = 'job'",
+    );
 
     const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
       timeScale: TIME_SCALE,

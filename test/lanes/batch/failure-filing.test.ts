@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../../../src/store/errors.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
@@ -9,6 +8,7 @@ import { billsPerRecord } from '../../fixtures/catalog-ledger.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
 import { emulatedSleepClock, speedableRealTime } from '../../fixtures/emulator-clock.js';
 import { runOnEmulatorClock } from '../../fixtures/session.js';
+import { refuseFailureFiling } from '../../fixtures/refused-write.js';
 import { lockHolder } from '../../fixtures/store-lock.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
 
@@ -102,12 +102,7 @@ describe('a batch failure the store cannot file', () => {
     root = workload.root;
     const [[, doomed]] = [workload.chains.map((chain) => chain[0] as string)] as [[string, string, string]];
     const path = join(root, 'state', 'state.db');
-    await new SqliteStore({ path }).close();
-    // A real SQLite refusal of filing `doomed`'s failure, and of nothing else.
-    const db = new Database(path);
-    db.exec(`CREATE TRIGGER refuse_failure BEFORE INSERT ON failures WHEN NEW.record_id = '${doomed}'
-               BEGIN SELECT RAISE(ABORT, 'the disk refused the write'); END`);
-    db.close();
+    const fix = await refuseFailureFiling(path, doomed);
 
     const ended = await runOnEmulatorClock(workload.configPath, emulator, {
       timeScale: TIME_SCALE,
@@ -121,9 +116,7 @@ describe('a batch failure the store cannot file', () => {
     );
     expect((ended as Error).message).toContain('the disk refused the write');
 
-    const fixed = new Database(path);
-    fixed.exec('DROP TRIGGER refuse_failure');
-    fixed.close();
+    fix();
     const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
       timeScale: TIME_SCALE,
       signal: AbortSignal.timeout(30_000),

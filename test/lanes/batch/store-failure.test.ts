@@ -6,6 +6,7 @@ import { ExitCode, runExitCode } from '../../../src/cli/exit-codes.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { billsPerRecord } from '../../fixtures/catalog-ledger.js';
 import { OUTPUT_SINKS, writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
+import { refuseWrites } from '../../fixtures/refused-write.js';
 import { readOutputs } from '../../fixtures/output-reader.js';
 import { runOnEmulatorClock } from '../../fixtures/session.js';
 import { emulatedSleepClock, speedableRealTime } from '../../fixtures/emulator-clock.js';
@@ -13,18 +14,13 @@ import { emulatorSandbox } from '../../emulator/harness.js';
 
 const TIME_SCALE = 3_600;
 
-/** A real SQLite failure of marking `recordId` done, and of nothing else: a trigger that aborts it. */
-function refuseDone(path: string, recordId: string): () => void {
-  const db = new Database(path);
-  db.exec(`CREATE TRIGGER refuse_done BEFORE UPDATE OF status ON records
-             WHEN NEW.status = 'done' AND OLD.id = '${recordId}'
-             BEGIN SELECT RAISE(ABORT, 'the disk refused the write'); END`);
-  db.close();
-  return () => {
-    const again = new Database(path);
-    again.exec('DROP TRIGGER refuse_done');
-    again.close();
-  };
+/** A real SQLite failure of marking `recordId` done, and of nothing else. */
+function refuseDone(path: string, recordId: string): Promise<() => void> {
+  return refuseWrites(
+    path,
+    'refuse_done',
+    `BEFORE UPDATE OF status ON records WHEN NEW.status = 'done' AND OLD.id = '${recordId}'`,
+  );
 }
 
 // A store failure after the sink wrote the outputs (marking them done) dropped the whole group and
@@ -49,8 +45,7 @@ describe.each(OUTPUT_SINKS)('a batch result the store cannot mark done (%s sink)
     root = workload.root;
     const [[, doomed]] = [workload.chains.map((chain) => chain[0] as string)] as [[string, string, string]];
     const path = join(root, 'state', 'state.db');
-    await new SqliteStore({ path }).close();
-    const fix = refuseDone(path, doomed);
+    const fix = await refuseDone(path, doomed);
 
     const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
       timeScale: TIME_SCALE,

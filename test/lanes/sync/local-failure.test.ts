@@ -1,7 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../../../src/store/errors.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
@@ -10,6 +9,7 @@ import {
   expectWrittenFromBilledAnswer,
   requeueDeadLetters,
 } from '../../fixtures/blocked-output.js';
+import { refuseFailureFiling } from '../../fixtures/refused-write.js';
 import { billsPerRecord } from '../../fixtures/catalog-ledger.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
 import { openEmulatedSession, runOnEmulatorClock } from '../../fixtures/session.js';
@@ -107,12 +107,7 @@ describe('a synchronous failure of wavebatch the store refuses to file', () => {
     const [, [doomed]] = workload.chains as [[string], [string]];
     blockSchool2Outputs(root);
     const path = join(root, 'state', 'state.db');
-    await new SqliteStore({ path }).close();
-    // A real SQLite refusal of filing `doomed`'s failure, and of nothing else.
-    const db = new Database(path);
-    db.exec(`CREATE TRIGGER refuse_failure BEFORE INSERT ON failures WHEN NEW.record_id = '${doomed}'
-               BEGIN SELECT RAISE(ABORT, 'the disk refused the write'); END`);
-    db.close();
+    await refuseFailureFiling(path, doomed);
 
     const ended = await runOnEmulatorClock(workload.configPath, emulator, {
       timeScale: TIME_SCALE,
