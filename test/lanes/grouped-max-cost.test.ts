@@ -15,6 +15,12 @@ const INSTRUCTIONS = `${'List every course on the page with its code, title, cre
 const groupedTemplate = (instructions: string) =>
   `${instructions}{% for r in records %}Item {{ r.id }}: page {{ r.page }} of {{ r.school }}.{% if r.context %} Carried over: {{ r.context }}{% endif %}\n{% endfor %}`;
 
+/** Sets `execution.max_cost` in the workload's config at `configPath`. */
+function capCost(configPath: string, maxCost: number): void {
+  const yaml = readFileSync(configPath, 'utf8');
+  writeFileSync(configPath, yaml.replace('\nexecution:\n', `\nexecution:\n  max_cost: ${maxCost}\n`));
+}
+
 // With records_per_request the batch lane sends a group's instructions once, as one request: a cost
 // cap must price each record as its share of its group's request, as `estimate` does and Google bills.
 describe('execution.max_cost with grouped requests', () => {
@@ -47,11 +53,7 @@ describe('execution.max_cost with grouped requests', () => {
     // Above the grouped estimate, well below what the records would cost sent one by one.
     const maxCost = (estimate.modes.batch.costUsd as number) * 1.2;
     expect(estimate.modes.flex.costUsd as number).toBeGreaterThan(maxCost * 1.2);
-    const yaml = readFileSync(workload.configPath, 'utf8');
-    writeFileSync(
-      workload.configPath,
-      yaml.replace('\nexecution:\n', `\nexecution:\n  max_cost: ${maxCost}\n`),
-    );
+    capCost(workload.configPath, maxCost);
     const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
       timeScale: TIME_SCALE,
     });
@@ -78,13 +80,9 @@ describe('execution.max_cost with grouped requests', () => {
     for (const [id] of workload.chains)
       writeFileSync(join(workload.root, 'dataset', `${id}.txt`), `${id}: ${'Latin 101. '.repeat(21_800)}`);
     const yaml = readFileSync(workload.configPath, 'utf8');
+    writeFileSync(workload.configPath, yaml.replace('name: gemini-2.5-flash', 'name: gemini-2.5-pro'));
     const maxCost = 0.25;
-    writeFileSync(
-      workload.configPath,
-      yaml
-        .replace('name: gemini-2.5-flash', 'name: gemini-2.5-pro')
-        .replace('\nexecution:\n', `\nexecution:\n  max_cost: ${maxCost}\n`),
-    );
+    capCost(workload.configPath, maxCost);
     const { summary } = await runOnEmulatorClock(workload.configPath, emulator, {
       timeScale: TIME_SCALE,
       signal: AbortSignal.timeout(60_000),
@@ -110,11 +108,7 @@ describe('execution.max_cost with grouped requests', () => {
     // shares the cap let through a group of four and one of two, billed about twice $0.06.
     const share = ((estimate.modes.batch.costUsd as number) / 8) * 1.15;
     const maxCost = share * 6.2;
-    const yaml = readFileSync(workload.configPath, 'utf8');
-    writeFileSync(
-      workload.configPath,
-      yaml.replace('\nexecution:\n', `\nexecution:\n  max_cost: ${maxCost}\n`),
-    );
+    capCost(workload.configPath, maxCost);
     const { summary } = await runOnEmulatorClock(workload.configPath, emulator, {
       timeScale: TIME_SCALE,
       signal: AbortSignal.timeout(60_000),
@@ -131,11 +125,7 @@ describe('execution.max_cost with grouped requests', () => {
     const { emulator, workload } = await startGrouped(8, 13, INSTRUCTIONS.repeat(100));
     // A group of four is some $0.07 with the margin, $0.018 a share; a page alone is $0.07 too.
     const maxCost = 0.05;
-    const yaml = readFileSync(workload.configPath, 'utf8');
-    writeFileSync(
-      workload.configPath,
-      yaml.replace('\nexecution:\n', `\nexecution:\n  max_cost: ${maxCost}\n`),
-    );
+    capCost(workload.configPath, maxCost);
     const { summary, events } = await runOnEmulatorClock(workload.configPath, emulator, {
       timeScale: TIME_SCALE,
       signal: AbortSignal.timeout(60_000),
