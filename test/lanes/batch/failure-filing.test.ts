@@ -1,11 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../../../src/store/errors.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { billsPerRecord } from '../../fixtures/catalog-ledger.js';
-import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
+import { threeBookBatch } from '../../fixtures/catalog-on-emulator.js';
 import { emulatedSleepClock, speedableRealTime } from '../../fixtures/emulator-clock.js';
 import { runOnEmulatorClock } from '../../fixtures/session.js';
 import { refuseFailureFiling } from '../../fixtures/refused-write.js';
@@ -17,29 +16,19 @@ const TIME_SCALE = 3_600;
 // Filing a batch result's failure met a store another process kept locked past the busy timeout.
 describe('a batch failure the store cannot file', () => {
   const sandbox = emulatorSandbox();
-  let root = '';
   let holder: ChildProcess | undefined;
   afterEach(() => {
     holder?.kill();
-    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   it('puts its job off uncounted while another process holds the write lock: the job is applied again on the next pass, each failure filed once, nothing bought twice', async () => {
     const time = speedableRealTime();
-    const emulator = await sandbox.startEmulator({
-      timeScale: TIME_SCALE,
-      seed: 5,
+    const { emulator, workload } = await threeBookBatch(sandbox, 'files', {
       realNow: time.now,
       // The first job ends SUCCEEDED with every row an error: each record's failure is filed first.
       faults: { jobSequence: ['job_rows_failed'] },
     });
-    const workload = writeCatalogWorkload({
-      books: 3,
-      pages: 1,
-      sink: 'files',
-      execution: { mode: 'batch', max_retries: 2, poll_interval: '30s' },
-    });
-    root = workload.root;
+    const root = workload.root;
     const path = join(root, 'state', 'state.db');
     await new SqliteStore({ path }).close();
     const other = await lockHolder(path);
@@ -88,18 +77,10 @@ describe('a batch failure the store cannot file', () => {
   // Any other refusal (a full disk, a read-only file) ended the run with SQLite's bare error, which
   // named neither the record nor the store.
   it('ends the run with STORE_WRITE naming the record and the store when SQLite refuses to file it; once fixed, the next start applies the job again, each failure filed once, nothing bought twice', async () => {
-    const emulator = await sandbox.startEmulator({
-      timeScale: TIME_SCALE,
-      seed: 5,
+    const { emulator, workload } = await threeBookBatch(sandbox, 'files', {
       faults: { jobSequence: ['job_rows_failed'] },
     });
-    const workload = writeCatalogWorkload({
-      books: 3,
-      pages: 1,
-      sink: 'files',
-      execution: { mode: 'batch', max_retries: 2, poll_interval: '30s' },
-    });
-    root = workload.root;
+    const root = workload.root;
     const [[, doomed]] = [workload.chains.map((chain) => chain[0] as string)] as [[string, string, string]];
     const path = join(root, 'state', 'state.db');
     const fix = await refuseFailureFiling(path, doomed);

@@ -1,11 +1,11 @@
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ExitCode, runExitCode } from '../../../src/cli/exit-codes.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { billsPerRecord } from '../../fixtures/catalog-ledger.js';
-import { OUTPUT_SINKS, writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
+import { OUTPUT_SINKS } from '../../fixtures/catalog-workload.js';
+import { threeBookBatch } from '../../fixtures/catalog-on-emulator.js';
 import { refuseWrites } from '../../fixtures/refused-write.js';
 import { readOutputs } from '../../fixtures/output-reader.js';
 import { runOnEmulatorClock } from '../../fixtures/session.js';
@@ -29,20 +29,10 @@ function refuseDone(path: string, recordId: string): Promise<() => void> {
 // record applied again had two lines (readOutputs refuses an id committed twice).
 describe.each(OUTPUT_SINKS)('a batch result the store cannot mark done (%s sink)', (sink) => {
   const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
 
   it('fails its group (local_error, stage settle, the answers kept), applies the job and ends the run; the answers are bought once', async () => {
-    const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, seed: 5 });
-    const workload = writeCatalogWorkload({
-      books: 3,
-      pages: 1,
-      sink,
-      execution: { mode: 'batch', max_retries: 2, poll_interval: '30s' },
-    });
-    root = workload.root;
+    const { emulator, workload } = await threeBookBatch(sandbox, sink);
+    const root = workload.root;
     const [[, doomed]] = [workload.chains.map((chain) => chain[0] as string)] as [[string, string, string]];
     const path = join(root, 'state', 'state.db');
     const fix = await refuseDone(path, doomed);
@@ -102,14 +92,8 @@ describe.each(OUTPUT_SINKS)('a batch result the store cannot mark done (%s sink)
   // busy store comes back 15 s later, so the run goes on: the stall was the test's own clock.
   it('passes a store busy past its timeout uncounted: the job is applied again on the next pass', async () => {
     const time = speedableRealTime();
-    const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, seed: 5, realNow: time.now });
-    const workload = writeCatalogWorkload({
-      books: 3,
-      pages: 1,
-      sink,
-      execution: { mode: 'batch', max_retries: 2, poll_interval: '30s' },
-    });
-    root = workload.root;
+    const { emulator, workload } = await threeBookBatch(sandbox, sink, { realNow: time.now });
+    const root = workload.root;
     const path = join(root, 'state', 'state.db');
     await new SqliteStore({ path }).close();
     const holder = new Database(path);

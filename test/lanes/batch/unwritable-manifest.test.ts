@@ -1,9 +1,9 @@
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { shardFileName } from '../../../src/outputs/index.js';
 import { billsPerRecord } from '../../fixtures/catalog-ledger.js';
-import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
+import { catalogOnEmulator } from '../../fixtures/catalog-on-emulator.js';
 import { readOutputs } from '../../fixtures/output-reader.js';
 import { runOnEmulatorClock } from '../../fixtures/session.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
@@ -14,22 +14,20 @@ const TIME_SCALE = 3_600;
 // was applied (and at every start while it stayed unwritable).
 describe('a JSONL manifest that cannot be written', () => {
   const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
 
   it('is warned about once, naming the file and the OS error; the run goes on, buys each answer once, and a later checkpoint writes it', async () => {
-    const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, seed: 7 });
     // Three pages a book: three rounds, three batch jobs, a checkpoint after each.
-    const workload = writeCatalogWorkload({
-      books: 2,
-      pages: 3,
-      sink: 'jsonl',
-      execution: { mode: 'batch', max_retries: 2, poll_interval: '30s' },
-    });
-    root = workload.root;
-    const out = join(root, 'out');
+    const { emulator, workload } = await catalogOnEmulator(
+      sandbox,
+      {
+        books: 2,
+        pages: 3,
+        sink: 'jsonl',
+        execution: { mode: 'batch', max_retries: 2, poll_interval: '30s' },
+      },
+      { seed: 7 },
+    );
+    const out = join(workload.root, 'out');
     const manifest = join(out, 'manifest.json');
     const warnings: string[] = [];
     let processed = 0;

@@ -1,12 +1,13 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ExitCode, runExitCode } from '../../../src/cli/exit-codes.js';
 import { shardFileName } from '../../../src/outputs/index.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { blockSchool2Outputs, requeueDeadLetters } from '../../fixtures/blocked-output.js';
 import { billsPerRecord } from '../../fixtures/catalog-ledger.js';
-import { OUTPUT_SINKS, writeCatalogWorkload, type OutputSinkName } from '../../fixtures/catalog-workload.js';
+import { threeBookBatch } from '../../fixtures/catalog-on-emulator.js';
+import { OUTPUT_SINKS, type OutputSinkName } from '../../fixtures/catalog-workload.js';
 import { readOutputs } from '../../fixtures/output-reader.js';
 import { runOnEmulatorClock } from '../../fixtures/session.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
@@ -40,20 +41,10 @@ function breakOutputs(sink: OutputSinkName, root: string): { before: () => void;
 // were dropped with it, their records left in flight.
 describe.each(OUTPUT_SINKS)('a batch result whose output cannot be written (%s sink)', (sink) => {
   const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
 
   it('fails that record alone (local_error, the stage and the error), writes the others, applies the job and ends the run; its answer is bought once and applied once the folder is fixed', async () => {
-    const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, seed: 5 });
-    const workload = writeCatalogWorkload({
-      books: 3,
-      pages: 1,
-      sink,
-      execution: { mode: 'batch', max_retries: 2, poll_interval: '30s' },
-    });
-    root = workload.root;
+    const { emulator, workload } = await threeBookBatch(sandbox, sink);
+    const root = workload.root;
     const [[first], [doomed], [third]] = workload.chains as [[string], [string], [string]];
     const broken = breakOutputs(sink, root);
     if (sink === 'files') broken.before();
