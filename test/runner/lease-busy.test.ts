@@ -1,15 +1,13 @@
-import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunnerClock } from '../../src/clock.js';
 import { StoreError } from '../../src/store/errors.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { billsPerRecord } from '../fixtures/catalog-ledger.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { emulatedSleepClock, speedableRealTime } from '../fixtures/emulator-clock.js';
 import { runOnEmulatorClock } from '../fixtures/session.js';
-import { lockHolder } from '../fixtures/store-lock.js';
+import { storeLockedElsewhere } from '../fixtures/store-lock.js';
 import { emulatorSandbox } from '../emulator/harness.js';
 
 // Slow enough that the lease's minute (one real second) outlives a loaded machine's pauses between
@@ -41,9 +39,7 @@ function passClock(base: RunnerClock, afterPollWait: () => void): { clock: Runne
 describe('a pass whose lease renewal meets a busy store', () => {
   const sandbox = emulatorSandbox();
   let root = '';
-  let holder: ChildProcess | undefined;
   afterEach(() => {
-    holder?.kill();
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
@@ -63,9 +59,7 @@ describe('a pass whose lease renewal meets a busy store', () => {
     });
     root = workload.root;
     const path = join(root, 'state', 'state.db');
-    await new SqliteStore({ path }).close();
-    const other = await lockHolder(path);
-    holder = other.child;
+    const other = await storeLockedElsewhere(path);
     return { time, emulator, workload, path, other };
   }
 

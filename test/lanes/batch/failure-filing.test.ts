@@ -1,6 +1,5 @@
-import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../../src/store/errors.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { billsPerRecord } from '../../fixtures/catalog-ledger.js';
@@ -8,7 +7,7 @@ import { threeBookBatch } from '../../fixtures/catalog-on-emulator.js';
 import { emulatedSleepClock, speedableRealTime } from '../../fixtures/emulator-clock.js';
 import { runOnEmulatorClock } from '../../fixtures/session.js';
 import { refuseFailureFiling } from '../../fixtures/refused-write.js';
-import { lockHolder } from '../../fixtures/store-lock.js';
+import { storeLockedElsewhere } from '../../fixtures/store-lock.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
 
 const TIME_SCALE = 3_600;
@@ -16,10 +15,6 @@ const TIME_SCALE = 3_600;
 // Filing a batch result's failure met a store another process kept locked past the busy timeout.
 describe('a batch failure the store cannot file', () => {
   const sandbox = emulatorSandbox();
-  let holder: ChildProcess | undefined;
-  afterEach(() => {
-    holder?.kill();
-  });
 
   it('puts its job off uncounted while another process holds the write lock: the job is applied again on the next pass, each failure filed once, nothing bought twice', async () => {
     const time = speedableRealTime();
@@ -30,9 +25,7 @@ describe('a batch failure the store cannot file', () => {
     });
     const root = workload.root;
     const path = join(root, 'state', 'state.db');
-    await new SqliteStore({ path }).close();
-    const other = await lockHolder(path);
-    holder = other.child;
+    const other = await storeLockedElsewhere(path);
     const warnings: string[] = [];
     let lockedOnce = false;
 
