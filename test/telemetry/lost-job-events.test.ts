@@ -1,7 +1,6 @@
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
+import { describe, expect, it } from 'vitest';
+import { catalogOnEmulator } from '../fixtures/catalog-on-emulator.js';
 import { refuseWrites } from '../fixtures/refused-write.js';
 import { runOnEmulatorClock } from '../fixtures/session.js';
 import { emulatorSandbox } from '../emulator/harness.js';
@@ -22,22 +21,16 @@ const JOB_TRANSITIONS = new Set([
 // lost silently: the user could not know the log missed them.
 describe('job transitions the inference log cannot take', () => {
   const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
 
   it('are warned about once as the first is lost, and counted when the run ends; the run itself is whole', async () => {
-    const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, seed: 5 });
-    const workload = writeCatalogWorkload({
-      books: 2,
-      pages: 1,
-      execution: { mode: 'batch', poll_interval: '30s' },
-    });
-    root = workload.root;
+    const { emulator, workload } = await catalogOnEmulator(
+      sandbox,
+      { books: 2, pages: 1, execution: { mode: 'batch', poll_interval: '30s' } },
+      { seed: 5 },
+    );
     // Every job transition refused, and nothing else.
     await refuseWrites(
-      join(root, 'state', 'state.db'),
+      join(workload.root, 'state', 'state.db'),
       'refuse_job_events',
       "BEFORE INSERT ON events WHEN NEW.kind = 'job'",
     );

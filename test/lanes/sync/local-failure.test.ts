@@ -1,7 +1,6 @@
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../../src/store/errors.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import {
@@ -10,6 +9,7 @@ import {
   requeueDeadLetters,
 } from '../../fixtures/blocked-output.js';
 import { refuseFailureFiling } from '../../fixtures/refused-write.js';
+import { catalogOnEmulator } from '../../fixtures/catalog-on-emulator.js';
 import { billsPerRecord } from '../../fixtures/catalog-ledger.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
 import { openEmulatedSession, runOnEmulatorClock } from '../../fixtures/session.js';
@@ -22,22 +22,21 @@ const TIME_SCALE = 3_000;
 // released its record uncounted, and the record was claimed, sent and billed again for ever.
 describe('a synchronous record whose answer can never be settled', () => {
   const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
 
   it('is dead-lettered after max_retries with the stage and the error, and the run ends; its answer is bought once and applied once the folder is fixed', async () => {
-    const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, seed: 3 });
     const maxRetries = 2;
-    const workload = writeCatalogWorkload({
-      books: 2,
-      pages: 1,
-      // Requests in parallel: an answer queued in the failing record's output group is written on its
-      // own (the lifecycle dropped the whole group, its record left in flight).
-      execution: { mode: 'realtime', max_retries: maxRetries, poll_interval: '30s' },
-    });
-    root = workload.root;
+    const { emulator, workload } = await catalogOnEmulator(
+      sandbox,
+      {
+        books: 2,
+        pages: 1,
+        // Requests in parallel: an answer queued in the failing record's output group is written on its
+        // own (the lifecycle dropped the whole group, its record left in flight).
+        execution: { mode: 'realtime', max_retries: maxRetries, poll_interval: '30s' },
+      },
+      { timeScale: TIME_SCALE, seed: 3 },
+    );
+    const root = workload.root;
     const [[good], [doomed]] = workload.chains as [[string], [string]];
     const blocked = blockSchool2Outputs(root);
 
@@ -91,19 +90,14 @@ describe('a synchronous record whose answer can never be settled', () => {
 // so the record was sent, billed and refused again for ever. The batch lane stops the run instead.
 describe('a synchronous failure of wavebatch the store refuses to file', () => {
   const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
 
   it('ends the run with STORE_WRITE naming the record and the store; its answer is bought once', async () => {
-    const emulator = await sandbox.startEmulator({ timeScale: TIME_SCALE, seed: 3 });
-    const workload = writeCatalogWorkload({
-      books: 2,
-      pages: 1,
-      execution: { mode: 'realtime', max_retries: 2, poll_interval: '30s' },
-    });
-    root = workload.root;
+    const { emulator, workload } = await catalogOnEmulator(
+      sandbox,
+      { books: 2, pages: 1, execution: { mode: 'realtime', max_retries: 2, poll_interval: '30s' } },
+      { timeScale: TIME_SCALE, seed: 3 },
+    );
+    const root = workload.root;
     const [, [doomed]] = workload.chains as [[string], [string]];
     blockSchool2Outputs(root);
     const path = join(root, 'state', 'state.db');
@@ -129,10 +123,6 @@ describe('a synchronous failure of wavebatch the store refuses to file', () => {
 // still held then left the record in flight: `run` waited for it until stopped.
 describe('a synchronous record whose settle and release the store refuses', () => {
   const sandbox = emulatorSandbox();
-  let root = '';
-  afterEach(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
 
   /**
    * Another writer on its own thread: takes the store's write lock as it is called (returning once
@@ -181,11 +171,11 @@ describe('a synchronous record whose settle and release the store refuses', () =
       pages: 1,
       execution: { mode: 'realtime', poll_interval: '24h', sync_concurrency: 1 },
     });
-    root = workload.root;
+    sandbox.removeAfterTest(workload.root);
     const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
       clock: emulatorClock(emulator, 1),
     });
-    const lock = lockHolder(join(root, 'state', 'state.db'), 13_000);
+    const lock = lockHolder(join(workload.root, 'state', 'state.db'), 13_000);
     holder = lock;
     try {
       const summary = await session.runner.run(AbortSignal.timeout(40_000));
