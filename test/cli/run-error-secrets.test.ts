@@ -42,7 +42,9 @@ describe("a failed run's error that echoes the API key", () => {
     expectNoSecret('the data dir', everyFileUnder(state));
 
     const runs = await runCli(['runs', '-c', configPath], { env });
-    expect(runs.stdout).toContain('error: the source function failed after record 1: Error: cannot reach');
+    expect(runs.stdout).toContain(
+      'error: [SOURCE_FUNCTION_FAILED] the source function failed after record 1: Error: cannot reach',
+    );
     expect(runs.stdout).toContain('with [redacted]');
     for (const command of [['runs'], ['runs', '--json'], ['status'], ['status', '--json'], ['report']]) {
       const shown = await runCli([...command, '-c', configPath], { env });
