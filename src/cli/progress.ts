@@ -79,6 +79,10 @@ export class ProgressDisplay {
       });
       return;
     }
+    // A failed run throws its error, which the command prints last with its code and exit code
+    // (`error [CODE]: …`); in text the log's `run 1 failed: …` said it a second time just before.
+    // A log collector keeps the JSON event (`run-finished`, `outcome: failed`).
+    if (event.type === 'run-finished' && event.outcome === 'failed' && this.logger.format === 'text') return;
     const { level, message, fields } = runnerLogLine(event);
     if (!this.logger.enabled(level)) return;
     // Below debug, a held record is one line per reason between two pieces of news, not one each.
