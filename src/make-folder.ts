@@ -8,21 +8,11 @@ import { dirname, join, resolve } from 'node:path';
  * returns the top-most folder it created (undefined when it existed). Each level is made on its own:
  * Node's recursive mkdir loops forever on a path the kernel refuses with ENOENT though its parent
  * exists (`/proc/x` spun at 100% CPU); here that mkdir's own error is thrown, naming the path.
- * A part of the path that is a file is ENOTDIR (EEXIST for the folder itself), as with mkdir.
+ * A part of the path that is a file is a NotAFolderError naming it: ENOTDIR (EEXIST for the folder
+ * itself), as with mkdir.
  */
 export async function makeFolder(folder: string): Promise<string | undefined> {
-  const missing: string[] = [];
-  for (let current = resolve(folder); ; current = dirname(current)) {
-    const found = await stat(current).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && dirname(current) !== current) return null;
-      throw error;
-    });
-    if (found) {
-      if (found.isDirectory()) break;
-      throw notAFolder(folder, current);
-    }
-    missing.unshift(current);
-  }
+  const { missing } = await nearestFolder(folder);
   for (const level of missing) {
     // Another writer may make the same level at the same time.
     await mkdir(level).catch(async (error: unknown) => {
@@ -42,20 +32,8 @@ export async function makeFolder(folder: string): Promise<string | undefined> {
  * fs.access everywhere, yet the kernel refuses a mkdir under /proc (ENOENT) all the same.
  */
 export async function checkFolderMakeable(folder: string): Promise<void> {
-  const target = resolve(folder);
-  let missing: string | undefined;
-  let existing = target;
-  for (; ; existing = dirname(existing)) {
-    const found = await stat(existing).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && dirname(existing) !== existing) return null;
-      throw error;
-    });
-    if (found) {
-      if (found.isDirectory()) break;
-      throw notAFolder(folder, existing);
-    }
-    missing = existing;
-  }
+  const { existing, missing: levels } = await nearestFolder(folder);
+  const missing = levels[0];
   try {
     await access(existing, constants.W_OK | constants.X_OK);
   } catch (error) {
@@ -78,7 +56,7 @@ export function makeFolderSync(folder: string): void {
     const found = statSync(current, { throwIfNoEntry: dirname(current) === current });
     if (found) {
       if (found.isDirectory()) break;
-      throw notAFolder(folder, current);
+      throw new NotAFolderError(folder, current);
     }
     missing.unshift(current);
   }
@@ -92,12 +70,47 @@ export function makeFolderSync(folder: string): void {
   }
 }
 
-/** The error of a mkdir of `folder` where `current`, it or one of its parents, is a file. */
-function notAFolder(folder: string, current: string): Error {
-  return Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${folder}' (${current} is a file)`), {
-    code: current === resolve(folder) ? 'EEXIST' : 'ENOTDIR',
-    path: current,
-  });
+/**
+ * The nearest folder that exists at or above `folder`, and the levels missing below it, top-most
+ * first; a NotAFolderError when the first thing that exists is a file. A level below a file is
+ * missing too (its stat fails ENOTDIR), so the walk goes on up to the file and names it: it threw
+ * that stat's error, `ENOTDIR … stat 'out/letters/harbour-survey'`, which never said that
+ * `out/letters` was the file.
+ */
+async function nearestFolder(folder: string): Promise<{ existing: string; missing: string[] }> {
+  const missing: string[] = [];
+  for (let current = resolve(folder); ; current = dirname(current)) {
+    const found = await stat(current).catch((error: unknown) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && dirname(current) !== current) return null;
+      throw error;
+    });
+    if (found) {
+      if (found.isDirectory()) return { existing: current, missing };
+      throw new NotAFolderError(folder, current);
+    }
+    missing.unshift(current);
+  }
+}
+
+/**
+ * The error of a mkdir of `folder` where `path`, it or one of its parents, is a file: ENOTDIR
+ * (EEXIST for the folder itself), as mkdir's own, with `path` the file in the way.
+ */
+export class NotAFolderError extends Error {
+  readonly code: 'ENOTDIR' | 'EEXIST';
+  constructor(
+    readonly folder: string,
+    readonly path: string,
+  ) {
+    super(
+      path === resolve(folder)
+        ? `${path} is a file, not a folder`
+        : `${path} is a file, not a folder, so ${folder} cannot be made`,
+    );
+    this.name = 'NotAFolderError';
+    this.code = path === resolve(folder) ? 'EEXIST' : 'ENOTDIR';
+  }
 }
 
 /** A failed access or probe as the error of the mkdir of `level` that it stands for (same code and reason). */

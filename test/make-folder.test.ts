@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkFolderMakeable } from '../src/make-folder.js';
+import { checkFolderMakeable, makeFolder } from '../src/make-folder.js';
 
 // A run checks its output folders at start with this: it must say what a later mkdir would, and
 // leave nothing behind (a dry run creates no folder).
@@ -24,5 +24,22 @@ describe('checkFolderMakeable', () => {
     writeFileSync(join(root, 'file'), 'not a folder');
     await expect(checkFolderMakeable(join(root, 'file', 'out'))).rejects.toMatchObject({ code: 'ENOTDIR' });
     expect(readdirSync(root)).toEqual(['file']);
+  });
+
+  // Below a file, a stat fails ENOTDIR too: that error (`stat 'file/out'`) was thrown as it was, and
+  // never said which part of the path is the file.
+  it('names the file in the way, however far below it the folder is, as makeFolder does', async () => {
+    const file = join(root, 'file');
+    writeFileSync(file, 'not a folder');
+    for (const make of [checkFolderMakeable, makeFolder])
+      await expect(make(join(file, 'out', 'deeper'))).rejects.toMatchObject({
+        code: 'ENOTDIR',
+        path: file,
+        message: `${file} is a file, not a folder, so ${join(file, 'out', 'deeper')} cannot be made`,
+      });
+    await expect(makeFolder(file)).rejects.toMatchObject({
+      code: 'EEXIST',
+      message: `${file} is a file, not a folder`,
+    });
   });
 });

@@ -55,6 +55,26 @@ export class RecordIdCaseClashError extends WavebatchError {
   }
 }
 
+/**
+ * Raised when a record's output cannot be written because a file stands where its folder must be
+ * (`out/letters` a file, id `letters/a`): the record's failure names that file, where it quoted
+ * only the errno of a stat below it.
+ */
+export class OutputPathNotFolderError extends WavebatchError {
+  readonly code = 'OUTPUT_PATH_NOT_FOLDER';
+  constructor(
+    readonly file: string,
+    readonly path: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `${file} is a file, not a folder: the output ${path} cannot be written. Move the file away; ` +
+        'once the record is a dead letter, `wavebatch requeue` it and the next run writes its kept answer.',
+      options,
+    );
+  }
+}
+
 /** Raised when an output file exists but is not a readable output document. */
 export class OutputCorruptError extends WavebatchError {
   readonly code = 'OUTPUT_CORRUPT';

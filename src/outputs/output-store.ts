@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { open, opendir, readFile, unlink } from 'node:fs/promises';
-import { makeFolder } from '../make-folder.js';
+import { makeFolder, NotAFolderError } from '../make-folder.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { syncFolder, writeAtomically } from './durable-files.js';
-import { OutputCorruptError } from './errors.js';
+import { OutputCorruptError, OutputPathNotFolderError } from './errors.js';
 import { idFromSegments, isTempName, outputPath, tempName } from './paths.js';
 
 /** What produced an output: prompt version and hash, model, source content, job, attempt, billed usage. */
@@ -61,7 +61,11 @@ export class OutputStore {
   async write(id: string, document: OutputDocument): Promise<void> {
     const path = this.pathFor(id);
     const folder = dirname(path);
-    await this.ensureFolder(folder);
+    await this.ensureFolder(folder).catch((error: unknown) => {
+      throw error instanceof NotAFolderError
+        ? new OutputPathNotFolderError(error.path, path, { cause: error })
+        : error;
+    });
     const temp = join(folder, tempName(basename(path), this.random()));
     const body = `${JSON.stringify({ ...document, output: document.output ?? null }, null, 2)}\n`;
     await writeAtomically(path, temp, body, () => this.openTemp(temp, folder));

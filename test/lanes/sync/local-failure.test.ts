@@ -60,7 +60,9 @@ describe('a synchronous record whose answer can never be settled', () => {
     expect(failures[2]?.message).toContain(
       `The standard request for ${doomed} failed in wavebatch (stage settle:`,
     );
-    expect(failures[2]?.message).toContain('ENOTDIR');
+    expect(failures[2]?.message).toContain(
+      `[OUTPUT_PATH_NOT_FOLDER] ${join(root, 'out', 'ST', 'school2')} is a file, not a folder`,
+    );
     expect(events.some((event) => event.type === 'record-failed' && event.outcome === 'dead')).toBe(true);
 
     // The outside observer: each record was billed once; the answer that could not be settled was
