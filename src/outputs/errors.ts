@@ -1,4 +1,4 @@
-import { WavebatchError } from '../errors.js';
+import { describeError, WavebatchError } from '../errors.js';
 /** Raised when a record id cannot name a file under the output root (it would escape it, or hide itself). */
 export class OutputPathError extends WavebatchError {
   readonly code = 'RECORD_ID_INVALID';
@@ -124,10 +124,8 @@ export class ManifestUnwritableError extends WavebatchError {
     readonly path: string,
     options: { cause: unknown },
   ) {
-    const cause = options.cause;
-    const reason = cause instanceof Error ? cause.message : String(cause);
     super(
-      `The JSONL manifest ${path} could not be written (${reason}). No output is lost: the shards and the ` +
+      `The JSONL manifest ${path} could not be written (${describeError(options.cause)}). No output is lost: the shards and the ` +
         'state store hold them all, and the manifest, which lists how much of each shard readers may take, ' +
         'lags behind them until it is written again, at the next checkpoint of this run (after each batch ' +
         'job or synchronous round) or at the next start. Make the file writable (free space, permissions, ' +

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { WavebatchError } from '../../errors.js';
+import { describeError, WavebatchError } from '../../errors.js';
 import { StoreError } from '../errors.js';
 
 /**
@@ -11,11 +11,9 @@ import { StoreError } from '../errors.js';
  */
 export function storeWriteError(db: Database.Database, what: string, error: unknown): unknown {
   if (WavebatchError.isInstance(error)) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  const reason = `${typeof code === 'string' ? `${code}: ` : ''}${error instanceof Error ? error.message : String(error)}`;
   return new StoreError(
     'STORE_WRITE',
-    `The state store ${db.name} could not ${what} (${reason}); nothing of it was written. Make the store ` +
+    `The state store ${db.name} could not ${what} (${describeError(error)}); nothing of it was written. Make the store ` +
       'writable again (free disk space, fix its permissions, or move a damaged file aside: see Trust and ' +
       "limits) and run again: the next start takes up from where the store stands, a batch job's results " +
       'applied again.',
