@@ -6,6 +6,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 import type { LedgerEntry } from '../../src/emulator/ledger.js';
 import { mulberry32 } from '../../src/emulator/seeded-random.js';
 import type { Lane } from '../../src/lanes/lane.js';
+import { SYNC_RETRY } from '../../src/lanes/sync/sync-executor.js';
 import { writeCatalogWorkload, type OutputSinkName } from '../fixtures/catalog-workload.js';
 import { catalogRecordOf } from '../fixtures/catalog-ledger.js';
 import { BIN, cliEnv, runCli } from '../fixtures/cli.js';
@@ -30,6 +31,13 @@ const TIME_SCALE = 3_000;
 const LONGEST_CALL_MS = 16 * 60_000;
 /** A runner still alive after this has stopped making progress: killed, and the test fails with its last lines. */
 const CHILD_DEADLINE_MS = 30_000;
+/**
+ * The runner's synchronous retries: the fast delays of FAST_RETRY, with as many tries as the lanes'
+ * default (SYNC_RETRY's 8). A request whose every try is shed makes its lane rest 60 real seconds
+ * (LANE_REST_MS), past CHILD_DEADLINE_MS: at a shed rate of 0.2 that is 0.2^4 per request with
+ * FAST_RETRY's 4 tries, about one run in ten over this workload, and 0.2^8 with 8.
+ */
+const SOAK_SYNC_RETRY = { ...FAST_RETRY, maxAttempts: SYNC_RETRY.maxAttempts };
 
 /** A line of a runner's events (the library child's stdout, the CLI's JSON log) saying a record settled: a kill's unit of work. */
 const SETTLED = /"(type|event)":"(record-done|record-failed)"/;
@@ -41,7 +49,10 @@ const SETTLED = /"(type|event)":"(record-done|record-failed)"/;
  */
 function spawnRun(via: 'runner' | 'cli', configPath: string, url: string) {
   if (via === 'runner') {
-    const child = spawnRunChild(configPath, url, { retryPolicy: FAST_RETRY, syncRetryPolicy: FAST_RETRY });
+    const child = spawnRunChild(configPath, url, {
+      retryPolicy: FAST_RETRY,
+      syncRetryPolicy: SOAK_SYNC_RETRY,
+    });
     return { child, events: child.stdout, finishedBy: (line: string) => line.includes('"type":"summary"') };
   }
   const args = [BIN, 'run', '-c', configPath, '--json', '--log-format', 'json', '--log-level', 'debug'];
