@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { constants, mkdirSync, statSync } from 'node:fs';
 import { access, mkdir, rmdir, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { WavebatchError } from './errors.js';
+import { nearestExisting, nearestExistingSync, type NearestExisting } from './nearest-existing.js';
 
 /**
  * Creates `folder` and its missing parents, as `mkdir(folder, { recursive: true })` does, and
  * returns the top-most folder it created (undefined when it existed). Each level is made on its own:
  * Node's recursive mkdir loops forever on a path the kernel refuses with ENOENT though its parent
  * exists (`/proc/x` spun at 100% CPU); here that mkdir's own error is thrown, naming the path.
- * A part of the path that is a file is a NotAFolderError naming it: ENOTDIR (EEXIST for the folder
- * itself), as with mkdir.
+ * A part of the path that is a file is a NotAFolderError (PATH_NOT_FOLDER) naming it.
  */
 export async function makeFolder(folder: string): Promise<string | undefined> {
   const { missing } = await nearestFolder(folder);
@@ -27,7 +28,7 @@ export async function makeFolder(folder: string): Promise<string | undefined> {
  * Throws what making `folder` (with makeFolder) or writing into it would throw, and makes nothing
  * that stays: a run checks its output folders at start, before a batch job is paid for, and a
  * dry run must leave no folder behind. The nearest existing folder up the path must be a folder
- * (a file in the path is ENOTDIR, as makeFolder says) and writable and searchable (fs.access).
+ * (a file in the path is a NotAFolderError, as makeFolder says) and writable and searchable (fs.access).
  * Where levels are missing, a probe folder is made in it and removed at once: root passes
  * fs.access everywhere, yet the kernel refuses a mkdir under /proc (ENOENT) all the same.
  */
@@ -49,17 +50,12 @@ export async function checkFolderMakeable(folder: string): Promise<void> {
   await rmdir(probe);
 }
 
-/** makeFolder for code that must stay synchronous (opening the state store in `data_dir`). */
+/**
+ * makeFolder for code that must stay synchronous (opening the state store in `data_dir`): the same
+ * walk and the same NotAFolderError naming the file in the way, where it threw a bare ENOTDIR.
+ */
 export function makeFolderSync(folder: string): void {
-  const missing: string[] = [];
-  for (let current = resolve(folder); ; current = dirname(current)) {
-    const found = statSync(current, { throwIfNoEntry: dirname(current) === current });
-    if (found) {
-      if (found.isDirectory()) break;
-      throw new NotAFolderError(folder, current);
-    }
-    missing.unshift(current);
-  }
+  const { missing } = folderAt(folder, nearestExistingSync(folder));
   for (const level of missing) {
     try {
       mkdirSync(level);
@@ -72,33 +68,25 @@ export function makeFolderSync(folder: string): void {
 
 /**
  * The nearest folder that exists at or above `folder`, and the levels missing below it, top-most
- * first; a NotAFolderError when the first thing that exists is a file. A level below a file is
- * missing too (its stat fails ENOTDIR), so the walk goes on up to the file and names it: it threw
- * that stat's error, `ENOTDIR … stat 'out/letters/harbour-survey'`, which never said that
- * `out/letters` was the file.
+ * first; a NotAFolderError when the first thing that exists is a file.
  */
 async function nearestFolder(folder: string): Promise<{ existing: string; missing: string[] }> {
-  const missing: string[] = [];
-  for (let current = resolve(folder); ; current = dirname(current)) {
-    const found = await stat(current).catch((error: unknown) => {
-      const code = (error as NodeJS.ErrnoException).code;
-      if ((code === 'ENOENT' || code === 'ENOTDIR') && dirname(current) !== current) return null;
-      throw error;
-    });
-    if (found) {
-      if (found.isDirectory()) return { existing: current, missing };
-      throw new NotAFolderError(folder, current);
-    }
-    missing.unshift(current);
-  }
+  return folderAt(folder, await nearestExisting(folder));
+}
+
+function folderAt(folder: string, found: NearestExisting): { existing: string; missing: string[] } {
+  if (!found.stats.isDirectory()) throw new NotAFolderError(folder, found.path);
+  return { existing: found.path, missing: found.missing };
 }
 
 /**
- * The error of a mkdir of `folder` where `path`, it or one of its parents, is a file: ENOTDIR
- * (EEXIST for the folder itself), as mkdir's own, with `path` the file in the way.
+ * A folder that cannot be made (or written into) because `path`, it or one of its parents, is a
+ * file. It was a plain Error with mkdir's errno (ENOTDIR, EEXIST for the folder itself) as its code,
+ * outside the one error base class; callers that quote it (the output store, the state store's
+ * STORE_OPEN, a command's folder to write into) name the file from `path`.
  */
-export class NotAFolderError extends Error {
-  readonly code: 'ENOTDIR' | 'EEXIST';
+export class NotAFolderError extends WavebatchError {
+  readonly code = 'PATH_NOT_FOLDER';
   constructor(
     readonly folder: string,
     readonly path: string,
@@ -108,8 +96,6 @@ export class NotAFolderError extends Error {
         ? `${path} is a file, not a folder`
         : `${path} is a file, not a folder, so ${folder} cannot be made`,
     );
-    this.name = 'NotAFolderError';
-    this.code = path === resolve(folder) ? 'EEXIST' : 'ENOTDIR';
   }
 }
 

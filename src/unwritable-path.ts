@@ -13,6 +13,8 @@ const PATH_PROBLEMS: Readonly<Record<string, string>> = {
   ENOTDIR: 'a part of the path is a file, not a folder',
   EEXIST: 'it is a file, not a folder',
   EISDIR: 'it is a folder',
+  // makeFolder's NotAFolderError: its message names the file.
+  PATH_NOT_FOLDER: 'a file is in the way',
 };
 
 /**

@@ -16,13 +16,15 @@ describe('checkFolderMakeable', () => {
     expect(readdirSync(root)).toEqual([]);
   });
 
-  it('fails as the mkdir would: ENOENT under /proc, ENOTDIR under a file, naming the top level to make', async () => {
+  it('fails as the mkdir would: ENOENT under /proc, naming the top level to make; PATH_NOT_FOLDER under a file', async () => {
     await expect(checkFolderMakeable('/proc/x/out')).rejects.toMatchObject({
       code: 'ENOENT',
       message: "ENOENT: no such file or directory, mkdir '/proc/x'",
     });
     writeFileSync(join(root, 'file'), 'not a folder');
-    await expect(checkFolderMakeable(join(root, 'file', 'out'))).rejects.toMatchObject({ code: 'ENOTDIR' });
+    await expect(checkFolderMakeable(join(root, 'file', 'out'))).rejects.toMatchObject({
+      code: 'PATH_NOT_FOLDER',
+    });
     expect(readdirSync(root)).toEqual(['file']);
   });
 
@@ -33,12 +35,12 @@ describe('checkFolderMakeable', () => {
     writeFileSync(file, 'not a folder');
     for (const make of [checkFolderMakeable, makeFolder])
       await expect(make(join(file, 'out', 'deeper'))).rejects.toMatchObject({
-        code: 'ENOTDIR',
+        code: 'PATH_NOT_FOLDER',
         path: file,
         message: `${file} is a file, not a folder, so ${join(file, 'out', 'deeper')} cannot be made`,
       });
     await expect(makeFolder(file)).rejects.toMatchObject({
-      code: 'EEXIST',
+      code: 'PATH_NOT_FOLDER',
       message: `${file} is a file, not a folder`,
     });
   });

@@ -62,7 +62,7 @@ export class OutputStore {
     const path = this.pathFor(id);
     const folder = dirname(path);
     await this.ensureFolder(folder).catch((error: unknown) => {
-      throw error instanceof NotAFolderError
+      throw NotAFolderError.isInstance(error)
         ? new OutputPathNotFolderError(error.path, path, { cause: error })
         : error;
     });

@@ -2,7 +2,7 @@ import type { WriteStream } from 'node:fs';
 import { mkdir, open, realpath, rmdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isInside } from '../path-inside.js';
-import { makeFolder } from '../make-folder.js';
+import { makeFolder, NotAFolderError } from '../make-folder.js';
 import type { LoadedConfig } from '../config/index.js';
 import { ExportTargetError } from './errors.js';
 import { describeError } from '../errors.js';
@@ -68,6 +68,8 @@ const OPEN_PROBLEMS: Record<string, string> = {
 
 /** The reason a path could not be opened or created, in words. */
 function problemOf(error: unknown): string {
+  // Which part of the path is the file, where ENOTDIR's "a part of the path" did not say.
+  if (NotAFolderError.isInstance(error)) return `${error.path} is a file, not a folder`;
   const code = (error as NodeJS.ErrnoException).code ?? '';
   return OPEN_PROBLEMS[code] ?? describeError(error);
 }

@@ -275,7 +275,7 @@ describe.each(OUTPUT_SINKS)('wavebatch export, %s output sink', (sink) => {
       [['-f', 'files', '-o', '/proc/self'], 'Cannot write to /proc/self: its folder does not exist.'],
       [
         ['-f', 'files', '-o', join(configPath, 'x')],
-        `Cannot write to ${join(configPath, 'x')}: a part of the path is not a folder.`,
+        `Cannot write to ${join(configPath, 'x')}: ${configPath} is a file, not a folder.`,
       ],
     ];
     for (const [args, reason] of attempts) {

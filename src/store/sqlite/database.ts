@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { dirname } from 'node:path';
+import { describeError } from '../../errors.js';
 import { makeFolderSync } from '../../make-folder.js';
 import { assertSupportedNode } from '../../node-version.js';
 import { StoreError } from '../errors.js';
@@ -22,7 +23,7 @@ export function openDatabase(path: string, busyTimeoutMs = BUSY_TIMEOUT_MS): Dat
   } catch (error) {
     throw new StoreError(
       'STORE_OPEN',
-      `Cannot open the state store at ${path}: ${String(error)}. Check that the data_dir is writable.`,
+      `Cannot open the state store at ${path}: ${describeError(error)}. Check that the data_dir is writable.`,
       { cause: error },
     );
   }
