@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
+import { nearestExisting } from '../nearest-existing.js';
 import { isInside } from '../path-inside.js';
 import { ConfigError, type ConfigErrorCode, type ConfigIssue } from './config-error.js';
 import { outputFieldProblem } from './output-field.js';
@@ -202,14 +203,13 @@ export async function resolveConfig(parsed: ParsedConfig, context: ResolveContex
   };
 }
 
-/** The path itself, or its nearest existing ancestor, when that is not a folder; undefined when the folder can exist. */
+/**
+ * The path itself, or its nearest existing ancestor, when that is not a folder; undefined when the
+ * folder can exist (or the walk meets a level it may not look at: the run's own check says why).
+ */
 async function fileInTheWay(path: string): Promise<string | undefined> {
-  for (let current = path; ; current = dirname(current)) {
-    // Missing (or below a file: ENOTDIR): look at the parent, up to the first thing that exists.
-    const found = await stat(current).catch(() => undefined);
-    if (found) return found.isDirectory() ? undefined : current;
-    if (dirname(current) === current) return undefined;
-  }
+  const found = await nearestExisting(path).catch(() => undefined);
+  return found && !found.stats.isDirectory() ? found.path : undefined;
 }
 
 /** GEMINI_API_KEY wins over GOOGLE_API_KEY, as in Google's own SDK; blank values count as unset. */

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, stat, unlink } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
+import { nearestExisting } from '../nearest-existing.js';
 import { tempName } from './paths.js';
 
 /**
@@ -25,6 +26,7 @@ export async function ignoresLetterCase(
   random: () => string = () => randomBytes(6).toString('hex'),
 ): Promise<boolean> {
   const existing = await nearestFolder(folder);
+  if (existing === undefined) return false;
   const name = tempName('case-probe.json', random());
   const flags = constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY;
   // A folder nothing can be created in (read-only, no permission) cannot be probed, and no output
@@ -41,10 +43,13 @@ export async function ignoresLetterCase(
   }
 }
 
-/** `folder`, or the nearest folder above it that exists. */
-async function nearestFolder(folder: string): Promise<string> {
-  for (let current = resolve(folder); ; current = dirname(current)) {
-    const found = await stat(current).catch(() => null);
-    if (found?.isDirectory() || dirname(current) === current) return current;
-  }
+/**
+ * `folder`, or the nearest folder above it that exists: past a file in the way, the folder that
+ * holds it. Undefined when the walk meets a level it may not look at (EACCES): no output can be
+ * written there either.
+ */
+async function nearestFolder(folder: string): Promise<string | undefined> {
+  const found = await nearestExisting(folder).catch(() => undefined);
+  if (found === undefined) return undefined;
+  return found.stats.isDirectory() ? found.path : dirname(found.path);
 }
