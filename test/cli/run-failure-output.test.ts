@@ -17,10 +17,22 @@ describe("a failed run's error on standard error", () => {
   it("is said once in text, as the command's last line with its code", async () => {
     const run = await workload.cli(['run', '--log-format', 'text']);
     expect(run.code, run.stderr).toBe(1);
-    // The error that stopped the run (the token calibration's own refusal before it is a warning).
-    expect(occurrences(run.stderr, 'Listing batches failed'), run.stderr).toBe(1);
+    // The error that stopped the run: its first call, the token calibration's count.
+    expect(occurrences(run.stderr, 'Counting tokens for gemini-2.5-flash failed'), run.stderr).toBe(1);
     expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(
-      /^error \[PERMISSION_DENIED\]: Listing batches failed .*API key not valid/,
+      /^error \[PERMISSION_DENIED\]: Counting tokens for gemini-2.5-flash failed .*API key not valid/,
+    );
+  });
+
+  // The token calibration at start met the refused key first and warned with Google's message
+  // ("Token calibration skipped: … API key not valid"), then the run met it again and failed with it.
+  it("says a refused key once, as the run's error with its code, with no calibration warning before it", async () => {
+    const run = await workload.cli(['run', '--log-format', 'text']);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).not.toContain('Token calibration skipped');
+    expect(occurrences(run.stderr, 'API key not valid'), run.stderr).toBe(1);
+    expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(
+      /^error \[PERMISSION_DENIED\]: .*API key not valid/,
     );
   });
 

@@ -105,8 +105,10 @@ describe('remote errors that are not transient', () => {
     const server = createServer((_request, response) => response.writeHead(404).end('<h1>Not Found</h1>'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const { error } = await runAgainst(workload.configPath, url).finally(() => server.close());
+    const { error, warnings } = await runAgainst(workload.configPath, url).finally(() => server.close());
     expect(error).toMatchObject({ code: 'ENDPOINT_NOT_FOUND' });
+    // Said once, as the run's error: the token calibration warned of the same 404 before it.
+    expect(warnings.filter((message) => message.includes('Token calibration skipped'))).toEqual([]);
     const config = await loadConfig(workload.configPath, {});
     const reopened = await openWorkloadSession(
       { ...config, apiKey: 'test-key', api: { base_url: url } },
