@@ -34,7 +34,10 @@ export interface EmulatorQuotas extends QuotaOverrides {
    * model, else the model's Tier 1 limit.
    */
   models?: Record<string, QuotaValues> | undefined;
-  /** Bytes of all live files (uploads and batch results) per project; default 20 GB, as Google's. */
+  /**
+   * Bytes of all live files (uploads and batch results) per project; default 20 GiB (21,474,836,480
+   * bytes), Google's "20 GB": its 429 for a full storage gives `quotaValue: "21474836480"`.
+   */
   fileStorageBytes: number;
 }
 
@@ -113,6 +116,7 @@ export interface EmulatorOptions {
  */
 export const DEFAULT_QUOTAS: EmulatorQuotas = {
   maxConcurrentBatchJobs: 100,
+  // Google's docs say "20 GB"; the quota its 429 reports is 21474836480 bytes, 20 GiB (alphaXiv/feedback#16).
   fileStorageBytes: 20 * 1024 ** 3,
 };
 

@@ -172,7 +172,7 @@ export function quotaErrorBody(
 }
 
 /**
- * Google's 429 for a project whose Files API storage is full (FileStorageBytesPerProject, 20 GB):
+ * Google's 429 for a project whose Files API storage is full (FileStorageBytesPerProject, 20 GiB: its quotaValue is 21474836480):
  * QuotaFailure and Help, no RetryInfo, since only deleting files (or their 48 h expiry) frees space
  * (the body quoted in alphaXiv/feedback#16 and python-genai#1172).
  */

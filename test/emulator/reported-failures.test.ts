@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { GoogleGenAI } from '@google/genai';
 import { describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
+import { resolveOptions } from '../../src/emulator/options.js';
 import { emulatorSandbox, inputLine, pollUntilDone, refusalOf, sdkFor } from './harness.js';
 
 const MODEL = 'gemini-2.5-flash';
@@ -200,7 +201,9 @@ describe('emulator: failures users report, on demand', () => {
       return ai.files.upload({ file: path, config: { mimeType: 'text/plain' } });
     };
     const first = await upload('a.txt', 600);
-    const full = await refusalOf(upload('b.txt', 600));
+    // The limit is the last byte a project may hold: 600 + 400 fills it exactly, one byte more is refused.
+    expect((await upload('b.txt', 400)).state).toBe('ACTIVE');
+    const full = await refusalOf(upload('one-more-byte.txt', 1));
     expect(full.status).toBe(429);
     expect(full.body.error).toMatchObject({
       status: 'RESOURCE_EXHAUSTED',
@@ -220,5 +223,12 @@ describe('emulator: failures users report, on demand', () => {
     });
     await ai.files.delete({ name: first.name ?? '' });
     expect((await upload('c.txt', 600)).state).toBe('ACTIVE');
+    expect((await refusalOf(upload('d.txt', 1))).status).toBe(429);
+  });
+
+  // Google's docs say "20 GB" a project; the 429 of a full project gives its quotaValue in bytes,
+  // 21474836480 (alphaXiv/feedback#16): 20 GiB, the emulator's default.
+  it("holds by default Google's 20 GB as its 429 counts them: 21,474,836,480 bytes", () => {
+    expect(resolveOptions().quotas.fileStorageBytes).toBe(21_474_836_480);
   });
 });

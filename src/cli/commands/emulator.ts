@@ -139,7 +139,7 @@ export function emulatorCommand(): Command {
       )
       .option(
         '--file-storage <bytes>',
-        `bytes of live files (uploads and results) the project may hold before uploads get 429 (default ${DEFAULT_QUOTAS.fileStorageBytes}, 20 GB)`,
+        `bytes of live files (uploads and results) the project may hold before uploads get 429 (default ${DEFAULT_QUOTAS.fileStorageBytes}: 20 GiB, Google's "20 GB"; a project may hold exactly that many)`,
       )
       .option('--faults <json|file>', 'a FaultPlan as inline JSON or a path to a JSON file')
       .addOption(
