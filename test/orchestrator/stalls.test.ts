@@ -2,9 +2,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { billedTimes, remoteJobs } from '../fixtures/remote-jobs.js';
-import { emulatorClock } from '../fixtures/emulator-clock.js';
+import { emulatedSleepClock, emulatorClock, speedableRealTime } from '../fixtures/emulator-clock.js';
 import { openEmulatedSession } from '../fixtures/session.js';
 import { emulatorSandbox } from '../emulator/harness.js';
+
+/** The emulator's speed for the runs on the wall clock: an emulated hour is a real second. */
+const TIME_SCALE = 3600;
+/** Past the age at which a job is stalled while fewer than three jobs taught the turnaround (24 h). */
+const PAST_UNLEARNED_STALL_MS = 25 * 3600_000;
+/** How long a job stuck in the emulator's queue waits before it expires: Google's 48 h. */
+const JOB_EXPIRY_MS = 48 * 3600_000;
 
 describe('stalled batch jobs', () => {
   let emulator: RunningEmulator | undefined;
@@ -14,17 +21,27 @@ describe('stalled batch jobs', () => {
     await emulator?.close();
   });
 
-  /** One chain of four pages: three jobs teach the turnaround, the fourth is stuck in the queue. */
-  async function stuckFourthJob(action: 'wait' | 'cancel', jobExpiryMs?: number, stuckJobs = 1) {
+  /**
+   * One chain of four pages: three jobs teach the turnaround, the fourth (and `stuckJobs - 1` after
+   * it) is stuck in the queue. The run ages its jobs by the wall clock; a job is 10 emulated minutes,
+   * 167 ms real, so a normal job is called stalled only if the machine stops the run for over three
+   * times that between a poll and its check. A stuck job the run waits for expires once it has been
+   * reported (its emulated time is moved past the expiry then): it expired an emulated hour (1 s
+   * real) after its creation, and on a loaded machine the run had not called it stalled by then.
+   */
+  async function stuckFourthJob(action: 'wait' | 'cancel', stuckJobs = 1) {
     const workload = writeCatalogWorkload({
       books: 1,
       pages: 4,
       execution: { stall_factor: 4, stall_min_age: 1, stall_action: action },
     });
     sandbox.removeAfterTest(workload.root);
+    const time = speedableRealTime();
     emulator = await startEmulator({
-      timeScale: 3600,
-      turnaroundMs: 60_000,
+      timeScale: TIME_SCALE,
+      turnaroundMs: 10 * 60_000,
+      realNow: time.now,
+      jobExpiryMs: JOB_EXPIRY_MS,
       seed: 41,
       faults: {
         jobSequence: [
@@ -34,10 +51,14 @@ describe('stalled batch jobs', () => {
           ...Array.from({ length: stuckJobs }, () => 'job_stuck' as const),
         ],
       },
-      ...(jobExpiryMs ? { jobExpiryMs } : {}),
     });
-    const { session, events } = await openEmulatedSession(workload.configPath, emulator);
-    const summary = await session.runner.run(AbortSignal.timeout(15_000));
+    const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
+      onEvent: (event) => {
+        if (event.type === 'job-stalled' && event.action === 'waiting') time.skip(JOB_EXPIRY_MS / TIME_SCALE);
+      },
+    });
+    // A bound against a hang, not a timing the test relies on.
+    const summary = await session.runner.run(AbortSignal.timeout(50_000));
     await session.close();
     expect(summary.finished).toBe(true);
     expect(summary.counts).toMatchObject({ done: 4, dead: 0, total: 4 });
@@ -82,8 +103,8 @@ describe('stalled batch jobs', () => {
   });
 
   it("cancels a record's stalled jobs at most twice, then waits for the next (a slow queue is not fought)", async () => {
-    // Jobs 4, 5 and 6 all sit in the queue; they expire after an emulated hour (1 s real).
-    const { stalled, events } = await stuckFourthJob('cancel', 3_600_000, 3);
+    // Jobs 4, 5 and 6 all sit in the queue; the one waited for expires once reported.
+    const { stalled, events } = await stuckFourthJob('cancel', 3);
     expect(stalled.map((event) => event.action)).toEqual(['cancelled', 'cancelled', 'waiting']);
     expect(
       events.some(
@@ -95,8 +116,7 @@ describe('stalled batch jobs', () => {
   });
 
   it('with stall_action wait, reports it once and waits for it (here until it expires)', async () => {
-    // Jobs expire after one emulated hour (1 s real): the stuck one is reported well before that.
-    const { stalled, jobs } = await stuckFourthJob('wait', 3_600_000);
+    const { stalled, jobs } = await stuckFourthJob('wait');
     expect(stalled).toHaveLength(1);
     expect(stalled[0]).toMatchObject({ action: 'waiting', state: 'pending' });
     expect(jobs.find((job) => job.name === stalled[0]!.remoteName)?.state).toBe('JOB_STATE_EXPIRED');
@@ -104,26 +124,40 @@ describe('stalled batch jobs', () => {
 
   /**
    * Four chains of two pages under `stall_action: split`: the four first pages go as one job, and the
-   * jobs `stuckJobs` names sit in the queue. The runner sleeps on emulated time, `timeScale` times
-   * real: the 24 h before an unlearned job is stalled pass in seconds.
+   * jobs `stuckJobs` names sit in the queue. Each round of jobs created moves the emulated time a day
+   * and an hour on, past the 24 h before an unlearned job is stalled: a stuck job is stalled at the
+   * next look, and a normal one (half an hour) has ended by then. The run ran at 50,000 times real
+   * time, where a machine that stopped the run for 1.7 s between a poll and its check had a normal
+   * job called stalled; at 3600 times an emulated day is 24 real seconds.
    */
-  async function splitRun(timeScale: number, stuckJobs: number) {
+  async function splitRun(stuckJobs: number) {
     const workload = writeCatalogWorkload({
       books: 4,
       pages: 2,
       execution: { stall_action: 'split', poll_interval: '30m' },
     });
     sandbox.removeAfterTest(workload.root);
+    const time = speedableRealTime();
+    let skippedAt = Number.NEGATIVE_INFINITY;
     emulator = await startEmulator({
-      timeScale,
+      timeScale: TIME_SCALE,
+      realNow: time.now,
       turnaroundMs: 30 * 60_000,
       seed: 43,
       faults: { jobSequence: Array.from({ length: stuckJobs }, () => 'job_stuck' as const) },
     });
     const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
-      clock: emulatorClock(emulator, timeScale),
+      clock: emulatedSleepClock(emulator, TIME_SCALE),
+      onEvent: (event) => {
+        // Once for the jobs of one round (the two halves of a split): a second day would have passed
+        // the stuck half's expiry (48 h) before the run looked at it.
+        if (event.type !== 'job-submitted' || emulator!.now() < skippedAt + 3600_000) return;
+        time.skip(PAST_UNLEARNED_STALL_MS / TIME_SCALE);
+        skippedAt = emulator!.now();
+      },
     });
-    const summary = await session.runner.run(AbortSignal.timeout(60_000));
+    // A bound against a hang, not a timing the test relies on.
+    const summary = await session.runner.run(AbortSignal.timeout(50_000));
     await session.close();
     expect(summary.finished).toBe(true);
     expect(summary.counts).toMatchObject({ done: 8, dead: 0, total: 8 });
@@ -132,8 +166,7 @@ describe('stalled batch jobs', () => {
   }
 
   it('with stall_action split, cancels a stuck job and sends its records again as two jobs of half its size', async () => {
-    // 50,000x, as below: the stall comes after 1.7 s real.
-    const { workload, emulator, stalled } = await splitRun(50_000, 1);
+    const { workload, emulator, stalled } = await splitRun(1);
     expect(stalled).toHaveLength(1);
     expect(stalled[0]).toMatchObject({ action: 'cancelled', records: 'split', state: 'pending' });
     const jobs = await remoteJobs(emulator);
@@ -156,10 +189,8 @@ describe('stalled batch jobs', () => {
   }, 90_000);
 
   it('with stall_action split, halves again a half that stalls too, billing nothing twice', async () => {
-    // 50,000 emulated ms per real ms: a job is stalled after 24 h (nothing learned yet), 1.7 s real,
-    // far beyond the half hour the others take even when a busy machine delays a poll. The first job
-    // (the four first pages) is stuck in the queue, and so is the first of its halves.
-    const { workload, emulator, stalled } = await splitRun(50_000, 2);
+    // The first job (the four first pages) is stuck in the queue, and so is the first of its halves.
+    const { workload, emulator, stalled } = await splitRun(2);
     expect(stalled.map((event) => [event.action, event.state])).toEqual([
       ['cancelled', 'pending'],
       ['cancelled', 'pending'],
