@@ -39,8 +39,11 @@ describe('emulator: failures users report, on demand', () => {
   const sandbox = emulatorSandbox();
 
   it('keeps a job PENDING until it expires (job_stuck by rate), never RUNNING, unbilled', async () => {
+    // The emulated clock is the test's, an hour a look: at a time scale, a loaded machine's slow
+    // first look could come after the 48 hours had passed (at 1,000,000x they were 173 real ms).
+    let now = Date.parse('2026-05-01T00:00:00Z');
     const emulator = await sandbox.startEmulator({
-      timeScale: 1_000_000,
+      realNow: () => now,
       turnaroundMs: 60_000,
       jobExpiryMs: 48 * HOUR,
       faults: { jobRates: { stuck: 1 } },
@@ -51,6 +54,7 @@ describe('emulator: failures users report, on demand', () => {
     let current = await ai.batches.get({ name: job.name ?? '' });
     while (current.state === 'JOB_STATE_PENDING' || current.state === 'JOB_STATE_RUNNING') {
       states.add(current.state);
+      now += HOUR;
       current = await ai.batches.get({ name: job.name ?? '' });
     }
     expect([...states]).toEqual(['JOB_STATE_PENDING']);
