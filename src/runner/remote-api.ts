@@ -1,6 +1,5 @@
 import type { RunnerClock } from '../clock.js';
 import {
-  GeminiApiError,
   type BatchJobInfo,
   type CreateBatchInput,
   type ModelRequest,
@@ -9,19 +8,6 @@ import {
 import { withRetry, type RetryPolicy } from '../retry.js';
 import type { BatchApi } from '../lanes/batch/batch-api.js';
 import type { ConnectionWatch } from './connection-watch.js';
-
-/**
- * Errors that every later call would meet too (a refused key, a base URL that is not the Gemini
- * API, a model it does not serve): the run stops on them instead of reporting them job by job forever.
- */
-export function endsTheRun(error: unknown): boolean {
-  return (
-    GeminiApiError.isInstance(error) &&
-    (error.code === 'PERMISSION_DENIED' ||
-      error.code === 'ENDPOINT_NOT_FOUND' ||
-      error.code === 'MODEL_NOT_FOUND')
-  );
-}
 
 export interface RemoteApiOptions {
   clock: RunnerClock;

@@ -5,7 +5,7 @@ import type { WorkloadRecord } from '../workload/record.js';
 import type { RunnerClock } from '../clock.js';
 import type { WorkAtStart } from '../scheduler/index.js';
 import { describeError } from '../errors.js';
-import { GeminiApiError } from '../gemini/index.js';
+import { refusedEveryCall } from '../gemini/configuration-errors.js';
 import type { RunnerEventListener } from './events.js';
 import type { RecordRequestBuilder } from './record-request.js';
 import type { RemoteApi } from './remote-api.js';
@@ -13,20 +13,6 @@ import type { RunnerSettings } from './settings.js';
 import { redoStaleOutputs } from './stale-redo.js';
 import type { TokenCalibration } from './token-calibration.js';
 import { syncWorkload } from './workload-sync.js';
-
-/**
- * A refused key, and an API root that is not the Gemini API's (a 404 without a Google error), are met
- * by every call: the run stops on them at the calibration, with that as its error. They were warned
- * about ("Token calibration skipped: … API key not valid") and the run went on to meet them again at
- * its next call and fail with the same message. Not a model countTokens does not serve
- * (MODEL_NOT_FOUND): generateContent and batch may still serve it.
- */
-function everyCallMeets(error: unknown): boolean {
-  return (
-    GeminiApiError.isInstance(error) &&
-    (error.code === 'PERMISSION_DENIED' || error.code === 'ENDPOINT_NOT_FOUND')
-  );
-}
 
 /** How many requests countTokens sees at start-up to calibrate the local estimator. */
 const CALIBRATION_SAMPLE = 3;
@@ -82,7 +68,7 @@ export async function prepareRun(
 
 /**
  * Asks countTokens about a few ready requests, so the first jobs are planned with real numbers. A
- * failed count is warned about and skipped, except one every call meets (everyCallMeets), which ends the run.
+ * failed count is warned about and skipped, except one every call meets (refusedEveryCall), which ends the run.
  */
 async function calibrateTokens(deps: RunPreparationDeps): Promise<void> {
   const { store, requests, api, settings, calibration } = deps;
@@ -92,7 +78,7 @@ async function calibrateTokens(deps: RunPreparationDeps): Promise<void> {
       const counted = await api.countTokens(settings.model, built.request, { once: true });
       calibration.observe(built.estimatedTokens / calibration.scale(), counted);
     } catch (error) {
-      if (everyCallMeets(error)) throw error;
+      if (refusedEveryCall(error)) throw error;
       deps.emit({
         type: 'warning',
         message: `Token calibration skipped: ${describeError(error)}`,

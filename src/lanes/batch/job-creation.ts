@@ -25,7 +25,7 @@ import type { BatchApi } from './batch-api.js';
 import { createOrAdopt } from './create-or-adopt.js';
 import { uploadJobInput, type UploadedJobInput } from './job-input.js';
 import { formGroups, groupKey } from './request-groups.js';
-import { endsTheRun } from '../../runner/remote-api.js';
+import { endsTheRun } from '../../gemini/configuration-errors.js';
 import type { RunnerEventListener } from '../../runner/events.js';
 import { RecordRequestError, type RecordRequestBuilder } from '../../runner/record-request.js';
 import type { RunnerSettings } from '../../runner/settings.js';

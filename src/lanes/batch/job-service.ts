@@ -1,6 +1,6 @@
 import { GeminiApiError, type BatchJobInfo } from '../../gemini/index.js';
 import type { JobRow, JobState } from '../../store/store.js';
-import { endsTheRun } from '../../runner/remote-api.js';
+import { endsTheRun } from '../../gemini/configuration-errors.js';
 import { isPassingLocalFailure } from '../../lifecycle/local-failure.js';
 import {
   expireExpiredJob,

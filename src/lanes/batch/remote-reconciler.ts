@@ -3,7 +3,7 @@ import { isOwnJobName } from '../../planner/job-name.js';
 import { retryDelayMs, type RetryPolicy } from '../../retry.js';
 import type { JobRow } from '../../store/store.js';
 import { createRemoteJob } from './job-creation.js';
-import { endsTheRun } from '../../runner/remote-api.js';
+import { endsTheRun } from '../../gemini/configuration-errors.js';
 import type { SubmissionDeps } from './job-submission.js';
 
 /** What the reconciler needs: submission's needs plus how often to look for unwatched jobs. */

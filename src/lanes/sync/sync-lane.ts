@@ -18,7 +18,7 @@ import { billedRequestsOf, billedUsage, laneServing } from './billed-tries.js';
 import { failLocally } from './local-failure-filing.js';
 import { longestCut } from './longest-cut.js';
 import { buildRequest } from './request-build.js';
-import { stopsTheRun } from './run-stopping-error.js';
+import { stopsTheRun } from '../../gemini/configuration-errors.js';
 import type { BilledAttempt, ResentTry, SyncOutcome } from './sync-executor.js';
 import { syncAttemptEvent } from './sync-attempt-event.js';
 import type { Progress, Running, SyncLaneDeps } from './sync-lane-deps.js';
