@@ -93,9 +93,18 @@ export interface SettledFailure {
  *
  * Settles are serialized (one at a time, in call order), so lanes may call it from concurrent
  * requests: the sink's writes and the store's transactions never interleave.
+ *
+ * One group holds what every lane queued (in mode `auto` a batch job's outputs and synchronous
+ * answers), so a group that could not be settled (a busy store) is told to each flight whose
+ * outputs it held, at that flight's own `flush`, not to the call that happened to settle it. Told
+ * to that call alone, a synchronous answer's flush dropped the batch outputs queued with it and the
+ * job was marked applied, its records in flight for ever; the batch lane's flush dropped a queued
+ * synchronous answer, whose request went on as if it were settled.
  */
 export class RecordLifecycle {
   private pending: SettledSuccess[] = [];
+  /** Why outputs of a flight (see flightName) in a group that could not be settled were not: told at its flush. */
+  private readonly owed = new Map<string, unknown>();
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: RecordLifecycleDeps) {}
@@ -127,13 +136,42 @@ export class RecordLifecycle {
   succeed(success: SettledSuccess): Promise<void> {
     return this.serially(async () => {
       this.pending.push(success);
-      if (this.pending.length >= this.deps.outputs.groupSize) await this.settlePending();
+      if (this.pending.length >= this.deps.outputs.groupSize) await this.settleFor(success.flight);
     });
   }
 
-  /** Settles every queued output now: written durably, then marked done in one transaction. */
-  flush(): Promise<void> {
-    return this.serially(() => this.settlePending());
+  /**
+   * Settles every queued output now: written durably, then marked done in one transaction. With
+   * `flight` (the caller's: its batch job, its request), it throws only when an output of that
+   * flight could not be settled, in this group or one settled before (a busy store): the caller
+   * must not go on as if it were (a batch job is applied again, a request gives its record back).
+   * Without, it throws whatever failed the group (a kept answer's record stays ready, applied again).
+   * Any failure but a busy store's is thrown to every caller: it stops the run.
+   */
+  flush(flight?: Flight): Promise<void> {
+    return this.serially(() => (flight ? this.settleFor(flight) : this.settlePending()));
+  }
+
+  /**
+   * Settles what is queued and throws what `flight`'s outputs are owed, once: a busy store's failure
+   * of the others' outputs is theirs (see settlePending), any other failure stops the run and is
+   * thrown here too. A caller that gave up before its flush (a job's application that threw) is
+   * told at its next one, which puts that job off once more.
+   */
+  private async settleFor(flight: Flight): Promise<void> {
+    const name = flightName(flight);
+    try {
+      await this.settlePending();
+    } catch (error) {
+      if (!isPassingLocalFailure(error)) {
+        this.owed.delete(name);
+        throw error;
+      }
+    }
+    if (!this.owed.has(name)) return;
+    const error = this.owed.get(name);
+    this.owed.delete(name);
+    throw error;
   }
 
   /** Settles a failed attempt: retried (back to ready) or dead-lettered; 'stale' if the flight no longer owns the record. */
@@ -229,39 +267,59 @@ export class RecordLifecycle {
     });
   }
 
+  /**
+   * Settles the queued group; when it throws, the outputs it left neither done nor filed are owed
+   * the error, each to its own flight's `flush` (see settleFor).
+   */
   private async settlePending(): Promise<void> {
     if (this.pending.length === 0) return;
     const group = this.pending;
     this.pending = [];
+    const left = new Set(group);
+    try {
+      await this.settleGroup(group, left);
+    } catch (error) {
+      // A ready record's kept answer is owed to nobody: it stays ready, and the next round applies it again.
+      for (const entry of left) if (!entry.fromReady) this.owed.set(flightName(entry.flight), error);
+      throw error;
+    }
+  }
+
+  /** Writes and marks done a group, taking each output it settles (done or filed) out of `left`. */
+  private async settleGroup(group: SettledSuccess[], left: Set<SettledSuccess>): Promise<void> {
     // Durable first: a record is never done in the store without its output in the sink.
     let written: GroupWrite;
     try {
       written = await this.deps.outputs.writeGroup(group.map((entry) => entry.document));
     } catch {
       // One output that cannot be written must not take the others with it: each goes on its own.
-      for (const entry of group) await this.settleAlone(entry);
+      for (const entry of group) await this.settleAlone(entry, left);
       return;
     }
-    await this.complete(group, written);
+    await this.complete(group, written, left);
   }
 
   /** Writes one output and marks it done; an output that cannot be written fails its record (local_error). */
-  private async settleAlone(entry: SettledSuccess): Promise<void> {
+  private async settleAlone(entry: SettledSuccess, left: Set<SettledSuccess>): Promise<void> {
     let written: GroupWrite;
     try {
       written = await this.deps.outputs.writeGroup([entry.document]);
     } catch (error) {
-      await this.failUnsettled(entry, error);
+      await this.failUnsettled(entry, error, left);
       return;
     }
-    await this.complete([entry], written);
+    await this.complete([entry], written, left);
   }
 
   /**
    * Fails a success that could not be settled (local_error, stage settle), its answer kept in its
    * event. A busy store passes: its error is thrown, the record left as it was (applied again).
    */
-  private async failUnsettled(entry: SettledSuccess, error: unknown): Promise<void> {
+  private async failUnsettled(
+    entry: SettledSuccess,
+    error: unknown,
+    left: Set<SettledSuccess>,
+  ): Promise<void> {
     if (isPassingLocalFailure(error)) throw error;
     const { event } = entry;
     await this.settleFailure(
@@ -276,10 +334,15 @@ export class RecordLifecycle {
         ...(event ? { event: (failure) => unsettledEvent(event, failure) } : {}),
       }),
     );
+    left.delete(entry);
   }
 
   /** Marks written outputs done in one transaction (successors unblocked, events logged) and reports them. */
-  private async complete(group: readonly SettledSuccess[], written: GroupWrite): Promise<void> {
+  private async complete(
+    group: readonly SettledSuccess[],
+    written: GroupWrite,
+    left: Set<SettledSuccess>,
+  ): Promise<void> {
     const successes: RecordSuccess[] = group.map((entry, index) => ({
       recordId: entry.recordId,
       ...(entry.fromReady ? { ...flightKeys(null), ready: true } : flightKeys(entry.flight)),
@@ -293,13 +356,14 @@ export class RecordLifecycle {
     } catch (error) {
       // What the sink wrote does not count (a JSONL group's lines fell inside the next commit, and
       // their records' retries committed each a second line). A busy store changed nothing and
-      // passes: the records stay in flight and are applied again. Any other store failure fails each
-      // record as an unwritable output does; it used to reach the lane with the group dropped, and
-      // ended a batch run.
+      // passes: the records stay in flight and are applied again, each flight's caller told (see
+      // settlePending). Any other store failure fails each record as an unwritable output does; it
+      // used to reach the lane with the group dropped, and ended a batch run.
       await this.deps.outputs.discardGroup(written);
-      for (const entry of group) await this.failUnsettled(entry, error);
+      for (const entry of group) await this.failUnsettled(entry, error, left);
       return;
     }
+    for (const entry of group) left.delete(entry);
     for (const [index, success] of successes.entries()) {
       const lane = group[index]?.flight.lane;
       this.deps.emit({
@@ -319,4 +383,9 @@ export class RecordLifecycle {
     this.tail = run.catch(() => undefined);
     return run;
   }
+}
+
+/** The flight whose caller settles an output: its batch job or its synchronous request. */
+function flightName(flight: Flight): string {
+  return flight.lane === 'batch' ? `job ${flight.jobId}` : `request ${flight.requestId}`;
 }

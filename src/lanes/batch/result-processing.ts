@@ -146,7 +146,8 @@ export async function processSucceededJob(
     for (const inline of remote.inlinedResponses)
       await apply({ key: inline.key, response: inline.response, error: inline.error });
   }
-  await deps.lifecycle.flush();
+  const flight: Flight = { lane: 'batch', jobId: job.id };
+  await deps.lifecycle.flush(flight);
 
   const inline = !remote.resultsFileName && remote.inlinedResponses !== undefined;
   if (keyless > 0) {
@@ -175,7 +176,9 @@ export async function processSucceededJob(
       retryable: true,
     });
   }
-  await deps.lifecycle.flush();
+  // Throws when an output of this job was in a group another caller settled and a busy store
+  // refused: the job is applied again on the next pass, not marked processed with records in flight.
+  await deps.lifecycle.flush(flight);
   await deps.store.updateJobState(job.id, 'processed');
   await deps.lifecycle.checkpoint();
   deps.emit({ type: 'job-processed', jobId: job.id, succeeded, failed, requests: job.requestCount });

@@ -470,7 +470,8 @@ export class SyncLaneDriver {
       event: syncAttemptEvent(this.deps, record, flight, built, { ...billed, finishReason, output }),
     });
     // Answers trickle in one by one: each is settled now, so its successor can be sent at once.
-    await lifecycle.flush();
+    // Settled in another caller's group that a busy store refused, it is thrown here all the same.
+    await lifecycle.flush(flight);
   }
 
   /**
