@@ -4,16 +4,19 @@ import { describe, expect, it } from 'vitest';
 import { rawGet } from '../emulator/harness.js';
 import { capJobsInFlight, oneJobInFlight, useEmulatedWorkload } from '../fixtures/emulated-workload.js';
 import { billed } from '../fixtures/billed-figures.js';
+import { speedableRealTime } from '../fixtures/emulator-clock.js';
 
 // max_cost counts what the run's batch jobs in flight will cost at their estimate. It priced a job
 // as one request of all its tokens, so a job of four 60K-token 2.5 Pro pages (240K together, no
 // request above the 200K long-context threshold) was counted at the long-context rate, twice the
 // input rate the API bills it at, and the cap held back records that fit beside it.
 describe('max_cost with a batch job of many requests in flight', () => {
+  // The emulator's time stands still until both passes have seen the first job: it is still in
+  // flight when the second run-once starts, however loaded the machine. Then it runs 60 times
+  // faster, so each job's four emulated hours take 0.4 real seconds, not 24.
+  const time = speedableRealTime(0);
   const workload = useEmulatedWorkload({
-    // Four emulated hours a job (24 real seconds): the job run-once creates is still in flight when
-    // the second run-once starts.
-    emulator: { timeScale: 600, turnaroundMs: 4 * 3_600_000, seed: 14 },
+    emulator: { timeScale: 600, turnaroundMs: 4 * 3_600_000, seed: 14, realNow: time.now },
     workload: oneJobInFlight(4),
   });
 
@@ -42,6 +45,7 @@ describe('max_cost with a batch job of many requests in flight', () => {
     expect((await jobSizes()).sort()).toEqual([2, 4]);
 
     // Both jobs billed: the bill is within the cap, as their estimates were.
+    time.speedUp(60);
     const run = await workload.cli(['run']);
     expect(run.code, run.stderr).toBe(0);
     const bills = emulator.ledger.entries();

@@ -6,6 +6,7 @@ import { rawGet } from '../emulator/harness.js';
 import { writeCatalogWorkload } from '../fixtures/catalog-workload.js';
 import { runCli } from '../fixtures/cli.js';
 import { billed } from '../fixtures/billed-figures.js';
+import { speedableRealTime } from '../fixtures/emulator-clock.js';
 
 const env = { GEMINI_API_KEY: 'max-cost-uneven-jobs-key-not-secret' };
 
@@ -16,11 +17,18 @@ const env = { GEMINI_API_KEY: 'max-cost-uneven-jobs-key-not-secret' };
 describe('max_cost with a batch job of one long request and short ones in flight', () => {
   let emulator: RunningEmulator;
   let root = '';
+  // The emulator's time stands still until both passes have seen the first job: it is still in
+  // flight when the second run-once starts, however loaded the machine. Then it runs 60 times
+  // faster, so each job's four emulated hours take 0.4 real seconds, not 24.
+  const time = speedableRealTime(0);
 
   beforeAll(async () => {
-    // Four emulated hours a job (24 real seconds): the job run-once creates is still in flight when
-    // the second run-once starts.
-    emulator = await startEmulator({ timeScale: 600, turnaroundMs: 4 * 3_600_000, seed: 21 });
+    emulator = await startEmulator({
+      timeScale: 600,
+      turnaroundMs: 4 * 3_600_000,
+      seed: 21,
+      realNow: time.now,
+    });
   });
 
   afterAll(async () => {
@@ -64,6 +72,7 @@ describe('max_cost with a batch job of one long request and short ones in flight
 
     // Once the job is billed (below its estimate) the run sends what the cap still has room for: the
     // bill stays within it, and some page is still held.
+    time.speedUp(60);
     const run = await runCli(['run', '-c', workload.configPath], { env });
     expect(run.code, run.stderr).toBe(0);
     const bills = emulator.ledger.entries();
