@@ -29,12 +29,15 @@ describe('a batch job the API refuses as too large (413)', () => {
   const emulatorHolding = (seed: number) =>
     startEmulator({ timeScale: 3600, turnaroundMs: 30_000, seed, maxRequestBytes: LIMIT_BYTES });
 
-  /** BOOKS one-page books sent to `baseUrl`, one page far larger than LIMIT_BYTES. */
+  /**
+   * BOOKS one-page books sent to `baseUrl`, one page far larger than LIMIT_BYTES. A job takes 8 real
+   * ms here: a pass every 200 ms, not every second, for the several passes the splits take.
+   */
   function oversizedWorkload(baseUrl: string, execution: Record<string, unknown> = {}) {
     const workload = writeCatalogWorkload({
       books: BOOKS,
       pages: 1,
-      execution: { max_retries: 1, max_requests_per_job: BOOKS, poll_interval: '1s', ...execution },
+      execution: { max_retries: 1, max_requests_per_job: BOOKS, poll_interval: '200ms', ...execution },
       extraYaml: `api:\n  base_url: ${baseUrl}`,
     });
     roots.push(workload.root);
