@@ -144,7 +144,7 @@ export class RecordLifecycle {
    * Settles every queued output now: written durably, then marked done in one transaction. With
    * `flight` (the caller's: its batch job, its request), it throws only when an output of that
    * flight could not be settled, in this group or one settled before (a busy store): the caller
-   * must not go on as if it were (a batch job is applied again, a request gives its record back).
+   * must not go on as if it were (a batch job is applied again, a request settles its answer again).
    * Without, it throws whatever failed the group (a kept answer's record stays ready, applied again).
    * Any failure but a busy store's is thrown to every caller: it stops the run.
    */

@@ -182,6 +182,7 @@ export class BatchRunner {
       clock: options.clock,
       emit: this.emit,
       runId: () => this.runId,
+      ...(options.lease ? { lease: options.lease } : {}),
       observeUsage: (estimated, actual) =>
         options.calibration.observe(estimated / options.calibration.scale(), actual),
       observeLatency: (lane, ms) => latency.observe(lane, ms),
@@ -374,6 +375,9 @@ export class BatchRunner {
    */
   private async pass(signal?: AbortSignal, stop?: InFlightStop): Promise<PassOutcome> {
     const { clock, lease } = this.options;
+    // A request that stopped the run says why first: a busy store that kept its answer from settling
+    // past what the lease allows (see settleThroughBusyStore) was reported as the renewal's own error.
+    await this.sync.throwIfStopped(stop);
     // A busy store puts the pass off while the lease holds: see renewForPass and putOffBusyPass.
     if (lease && (await renewForPass(lease, clock, this.emit)) === 'put-off') return PUT_OFF;
     let done: PassOutcome;

@@ -17,6 +17,15 @@ export const LEASE_RETRY_MS = 1_000;
 const PUT_OFF_MARGIN_MS = LEASE_RETRY_MS + 2 * BUSY_TIMEOUT_MS;
 
 /**
+ * Whether a write a busy store (STORE_BUSY) refused may be tried again in LEASE_RETRY_MS: the lease
+ * has life left for the wait, the try and its slack (PUT_OFF_MARGIN_MS). Tried later, another
+ * process could have taken the store over before this one wrote.
+ */
+export function leaseOutlastsBusyRetry(lease: Pick<HeldLease, 'expiresAt'>, now: number): boolean {
+  return lease.expiresAt() - now >= PUT_OFF_MARGIN_MS;
+}
+
+/**
  * Renews the run's lease at the start of a pass; 'put-off' when another process kept the store
  * locked past its busy timeout (STORE_BUSY), as the lanes put off what meets a busy store: the lease
  * is still this process's until it expires, so the pass is tried again in LEASE_RETRY_MS. That
@@ -35,7 +44,7 @@ export async function renewForPass(
     if (!isPassingLocalFailure(error)) throw error;
     const expiresAt = lease.expiresAt();
     const until = new Date(expiresAt).toISOString();
-    if (expiresAt - clock.now() < PUT_OFF_MARGIN_MS)
+    if (!leaseOutlastsBusyRetry(lease, clock.now()))
       throw new StoreError(
         'STORE_BUSY',
         `${describeError(error)} This run could not renew its lease on the store, which runs out at ${until}, ` +

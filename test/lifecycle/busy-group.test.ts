@@ -107,9 +107,10 @@ describe('a group of both lanes that meets a busy store', () => {
     await lifecycle.succeed(answer(synchronous.id, syncFlight()));
     expect(await outcomeOf(lifecycle.flush(syncFlight()))).toBe('STORE_BUSY');
     other.release();
-    // Its request gives its record back; the batch lane's flush, the lock let go, must not pass as if
-    // the job's outputs were settled.
-    expect(await lifecycle.release(synchronous.id, synchronous.requestId)).toBe(true);
+    // Its request keeps its answer and settles it again (see settleThroughBusyStore), the lock let go;
+    // the batch lane's flush must not pass as if the job's outputs were settled.
+    await lifecycle.succeed(answer(synchronous.id, syncFlight()));
+    expect(await outcomeOf(lifecycle.flush(syncFlight()))).toBe('settled');
     expect(await outcomeOf(lifecycle.flush(BATCH))).toBe('STORE_BUSY');
     expect((await store.recordsInJob(JOB)).map((record) => [record.id, record.status])).toEqual([
       ['a', 'in_flight'],
@@ -119,7 +120,7 @@ describe('a group of both lanes that meets a busy store', () => {
     await lifecycle.succeed(answer('a', BATCH));
     await lifecycle.succeed(answer('b', BATCH));
     await lifecycle.flush(BATCH);
-    expect(await store.counts()).toMatchObject({ done: 2, ready: 1, in_flight: 0 });
+    expect(await store.counts()).toMatchObject({ done: 3, ready: 0, in_flight: 0 });
     for (const id of ['a', 'b']) {
       const stored = await store.getRecord(id);
       expect((await outputs.read(id, stored?.output ?? null))?.output).toEqual({ text: `out ${id}` });
@@ -128,7 +129,7 @@ describe('a group of both lanes that meets a busy store', () => {
     expect(await outcomeOf(lifecycle.flush(BATCH))).toBe('settled');
   });
 
-  it('tells a synchronous request whose queued answer the batch lane settled, so it gives its record back', async () => {
+  it('tells a synchronous request whose queued answer the batch lane settled, so it settles its answer again', async () => {
     await lifecycle.succeed(answer('a', BATCH));
     // The answer is queued; before its request's flush, the batch lane's flush settles it with the job's.
     await lifecycle.succeed(answer(synchronous.id, syncFlight()));
@@ -137,8 +138,10 @@ describe('a group of both lanes that meets a busy store', () => {
     other.release();
     expect(await outcomeOf(lifecycle.flush(syncFlight()))).toBe('STORE_BUSY');
     expect(await store.getRecord(synchronous.id)).toMatchObject({ status: 'in_flight' });
-    expect(await lifecycle.release(synchronous.id, synchronous.requestId)).toBe(true);
-    expect(await store.counts()).toMatchObject({ done: 0, ready: 1, in_flight: 2 });
+    // Its claim still held, the answer settles once.
+    await lifecycle.succeed(answer(synchronous.id, syncFlight()));
+    expect(await outcomeOf(lifecycle.flush(syncFlight()))).toBe('settled');
+    expect(await store.counts()).toMatchObject({ done: 1, ready: 0, in_flight: 2 });
   });
 
   it('does not tell a request whose own answer was settled the failure of the batch outputs its flush took', async () => {
@@ -149,7 +152,7 @@ describe('a group of both lanes that meets a busy store', () => {
     await lifecycle.succeed(answer('b', BATCH));
     other.lock();
     // The request's flush settles the batch output alone, and the store refuses it: not its failure
-    // (it gave back a record that was done, warning that it is sent again), the batch lane's.
+    // (told, it would settle again an answer already done), the batch lane's.
     expect(await outcomeOf(lifecycle.flush(syncFlight()))).toBe('settled');
     other.release();
     expect(await outcomeOf(lifecycle.flush(BATCH))).toBe('STORE_BUSY');

@@ -4,6 +4,7 @@ import type { OutputValidator } from '../../results/index.js';
 import type { RunnerEventListener } from '../../runner/events.js';
 import type { RecordRequest, RecordRequestBuilder } from '../../runner/record-request.js';
 import type { RunnerSettings } from '../../runner/settings.js';
+import type { HeldLease } from '../../store/lease.js';
 import type { WorkloadStore } from '../../store/store.js';
 import type { AttemptEventFactory } from '../../telemetry/attempt-event.js';
 import type { SyncLane } from '../lane.js';
@@ -25,6 +26,8 @@ export interface SyncLaneDeps {
   settings: Pick<RunnerSettings, 'model' | 'prompt'>;
   clock: RunnerClock;
   emit: RunnerEventListener;
+  /** The run's lease on the store: it bounds how long an answer a busy store refuses is kept and settled again. */
+  lease?: Pick<HeldLease, 'expiresAt'>;
   /** The run the attempts are logged under. */
   runId: () => number | null;
   /** Feeds actual usage back into the token estimator. */

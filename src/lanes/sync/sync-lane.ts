@@ -15,6 +15,7 @@ import type { ClaimedRecord } from '../../store/store.js';
 import type { BilledRequest } from '../../telemetry/attempt-event.js';
 import type { SyncLane } from '../lane.js';
 import { billedRequestsOf, billedUsage, laneServing } from './billed-tries.js';
+import { settleThroughBusyStore } from './busy-settle.js';
 import { failLocally } from './local-failure-filing.js';
 import { longestCut } from './longest-cut.js';
 import { buildRequest } from './request-build.js';
@@ -29,6 +30,15 @@ export type { SyncLaneDeps } from './sync-lane-deps.js';
 
 /** How long a lane rests after a request failed on the API's side through all its retries. */
 export const LANE_REST_MS = 60_000;
+
+/** What an applied answer's attempt event counts as billed for it (see applyAnswer). */
+interface AnswerBill {
+  usage: Usage | null;
+  billedRequests?: readonly BilledRequest[];
+  requests: number;
+  startedAt?: number;
+  finishedAt?: number;
+}
 
 /** How often a claim the store refused to release is given back, and how long apart (see giveBack). */
 const RELEASE_TRIES = 10;
@@ -252,7 +262,7 @@ export class SyncLaneDriver {
       if (kept) {
         progress.answer = kept;
         progress.stage = 'settle';
-        await this.applyAnswer(record, flight, built, kept, { usage: null, requests: 0 });
+        await this.settleAnswer(record, flight, built, kept, { usage: null, requests: 0 });
         return;
       }
       const cutBefore = longestCut(attempts, built.promptHash);
@@ -423,12 +433,36 @@ export class SyncLaneDriver {
       usage: { inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens },
       finishReason: result.finishReason,
     };
-    await this.applyAnswer(record, flight, built, progress.answer, {
+    await this.settleAnswer(record, flight, built, progress.answer, {
       usage: billed,
       billedRequests: billedRequestsOf(unlogged),
       requests,
       ...timing,
     });
+  }
+
+  /**
+   * Settles a valid answer, again while a busy store refuses it (see settleThroughBusyStore), its
+   * claim held meanwhile: given back, its record was sent and billed a second time. The run stopped
+   * at once meanwhile gives the record back (its answer is lost, as with a kill); a store locked
+   * past what the lease allows stops the run with STORE_BUSY, the claim left for the next start.
+   */
+  private async settleAnswer(
+    record: ClaimedRecord,
+    flight: Flight,
+    built: RecordRequest,
+    answer: KeptAnswer,
+    billed: AnswerBill,
+  ): Promise<void> {
+    const { clock, emit, lease } = this.deps;
+    const settled = await settleThroughBusyStore(
+      { clock, emit, ...(lease ? { lease } : {}) },
+      record.id,
+      () => this.applyAnswer(record, flight, built, answer, billed),
+      this.stop.signal,
+    );
+    if (settled.end === 'stopped') await this.giveBack(record);
+    if (settled.end === 'stuck') this.stopRun(settled.error);
   }
 
   /**
@@ -440,13 +474,7 @@ export class SyncLaneDriver {
     flight: Flight,
     built: RecordRequest,
     answer: KeptAnswer,
-    billed: {
-      usage: Usage | null;
-      billedRequests?: readonly BilledRequest[];
-      requests: number;
-      startedAt?: number;
-      finishedAt?: number;
-    },
+    billed: AnswerBill,
   ): Promise<void> {
     const { lifecycle, clock, settings } = this.deps;
     const { output, usage, finishReason } = answer;

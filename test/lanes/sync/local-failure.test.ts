@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../../src/store/errors.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
@@ -11,9 +10,7 @@ import {
 import { refuseFailureFiling } from '../../fixtures/refused-write.js';
 import { catalogOnEmulator } from '../../fixtures/catalog-on-emulator.js';
 import { billsPerRecord } from '../../fixtures/catalog-ledger.js';
-import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
-import { openEmulatedSession, runOnEmulatorClock } from '../../fixtures/session.js';
-import { emulatorClock } from '../../fixtures/emulator-clock.js';
+import { runOnEmulatorClock } from '../../fixtures/session.js';
 import { emulatorSandbox } from '../../emulator/harness.js';
 
 const TIME_SCALE = 3_000;
@@ -117,84 +114,5 @@ describe('a synchronous failure of wavebatch the store refuses to file', () => {
     );
     // The outside observer: the answer that could not be settled was bought once, never again.
     expect(billsPerRecord(emulator.ledger.entries()).get(doomed)).toBe(1);
-  }, 60_000);
-});
-
-// A settle the store refused (STORE_BUSY: another process held the write lock past the busy
-// timeout) sends its record back; the release that did so swallowed its own failure, so a lock
-// still held then left the record in flight: `run` waited for it until stopped.
-describe('a synchronous record whose settle and release the store refuses', () => {
-  const sandbox = emulatorSandbox();
-
-  /**
-   * Another writer on its own thread: takes the store's write lock as it is called (returning once
-   * it holds it) and lets go `holdMs` later on its own clock, whatever this thread is doing.
-   */
-  function lockHolder(path: string, holdMs: number): { lock: () => void; done: Promise<unknown> } {
-    const held = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(
-      `const { workerData } = require('node:worker_threads');
-       const db = new (require('better-sqlite3'))(workerData.path);
-       const held = new Int32Array(workerData.shared);
-       Atomics.wait(held, 0, 0);
-       db.exec('BEGIN IMMEDIATE');
-       Atomics.store(held, 0, 2);
-       Atomics.notify(held, 0);
-       setTimeout(() => { db.exec('COMMIT'); db.close(); }, workerData.holdMs);`,
-      { eval: true, workerData: { path, holdMs, shared: held.buffer } },
-    );
-    const done = new Promise((resolve) => worker.once('exit', resolve));
-    return {
-      lock: () => {
-        Atomics.store(held, 0, 1);
-        Atomics.notify(held, 0);
-        Atomics.wait(held, 0, 1, 5_000);
-      },
-      done,
-    };
-  }
-
-  it('is given back once the store takes writes again, sent again and done, and the run ends', async () => {
-    let holder: ReturnType<typeof lockHolder> | null = null;
-    // Real time (one emulated ms a real ms) and an answer in 100 ms: the busy timeouts (5 s) are
-    // real. The lock is held from the first request's arrival for 13 s: past the settle and the
-    // release that follows it (each refused after 5 s of waiting).
-    const emulator = await sandbox.startEmulator({
-      timeScale: 1,
-      tiers: { standard: { latencyMs: 100 } },
-      responder: () => {
-        holder?.lock();
-        holder = null;
-        return undefined;
-      },
-    });
-    const workload = writeCatalogWorkload({
-      books: 1,
-      pages: 1,
-      execution: { mode: 'realtime', poll_interval: '24h', sync_concurrency: 1 },
-    });
-    sandbox.removeAfterTest(workload.root);
-    const { session, events } = await openEmulatedSession(workload.configPath, emulator, {
-      clock: emulatorClock(emulator, 1),
-    });
-    const lock = lockHolder(join(workload.root, 'state', 'state.db'), 13_000);
-    holder = lock;
-    try {
-      const summary = await session.runner.run(AbortSignal.timeout(40_000));
-      expect(summary.counts).toMatchObject({ done: 1, in_flight: 0 });
-      expect(summary.finished).toBe(true);
-    } finally {
-      await lock.done;
-      await session.close();
-    }
-    expect(events).toContainEqual(
-      expect.objectContaining({
-        type: 'warning',
-        // The store's error is quoted with its code, which says the store was busy, not broken.
-        message: expect.stringMatching(/could not be given back to the queue: \[STORE_BUSY\] /),
-      }),
-    );
-    // Its answer was lost with the refused settle: sent again, billed twice (nothing could be kept).
-    expect(emulator.ledger.entries()).toHaveLength(2);
   }, 60_000);
 });
