@@ -374,12 +374,9 @@ export class BatchRunner {
    * during a pass still created and paid for the round's jobs. Results already paid for are applied.
    */
   private async pass(signal?: AbortSignal, stop?: InFlightStop): Promise<PassOutcome> {
-    const { clock, lease } = this.options;
-    // A request that stopped the run says why first: a busy store that kept its answer from settling
-    // past what the lease allows (see settleThroughBusyStore) was reported as the renewal's own error.
-    await this.sync.throwIfStopped(stop);
+    const { lease } = this.options;
     // A busy store puts the pass off while the lease holds: see renewForPass and putOffBusyPass.
-    if (lease && (await renewForPass(lease, clock, this.emit)) === 'put-off') return PUT_OFF;
+    if (lease && (await this.renewOrStop(lease, stop)) === 'put-off') return PUT_OFF;
     let done: PassOutcome;
     try {
       done = await this.passWrites(signal);
@@ -391,6 +388,20 @@ export class BatchRunner {
     // included) stops it.
     await this.sync.throwIfStopped(stop);
     return done;
+  }
+
+  /**
+   * Renews the lease for a pass (see renewForPass). A renewal that stops the run gives way to a
+   * request that stopped it already: a busy store that kept an answer from settling past what the
+   * lease allows (see settleThroughBusyStore) says which record, where the renewal's error did not.
+   */
+  private async renewOrStop(lease: HeldLease, stop?: InFlightStop): Promise<'renewed' | 'put-off'> {
+    try {
+      return await renewForPass(lease, this.options.clock, this.emit);
+    } catch (error) {
+      await this.sync.throwIfStopped(stop);
+      throw error;
+    }
   }
 
   /** The pass's work past the renewal: reconcile, service, dispatch round, input sweep. */
