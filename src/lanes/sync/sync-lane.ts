@@ -242,7 +242,11 @@ export class SyncLaneDriver {
     this.failure = undefined;
   }
 
-  /** One record: build, send, classify, settle. Never throws: every way out settles or releases the claim. */
+  /**
+   * One record: build, send, classify, settle. Never throws: every way out settles or releases the
+   * claim, or stops the run with it held (the next start releases it), as a valid answer a busy store
+   * kept from settling past what the lease allows does (see settleAnswer).
+   */
   private async serve(record: ClaimedRecord, entry: Running): Promise<void> {
     const { lifecycle } = this.deps;
     const flight: Flight = { lane: record.lane, requestId: record.requestId };
