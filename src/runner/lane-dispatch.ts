@@ -34,6 +34,7 @@ import {
   type InputTokens,
 } from './request-pricing.js';
 import type { RunnerSettings } from './settings.js';
+import { meanOutputTokens } from '../telemetry/unanswered-calls.js';
 
 /**
  * The records still to send that the cost cap reserves for (blocked, ready) are counted again at
@@ -435,8 +436,8 @@ export class LaneDispatch {
   private async outputTokensPerRequest(): Promise<number> {
     const runId = this.deps.runId();
     if (runId !== null) {
-      const usage = await this.deps.store.runUsage(runId);
-      if (usage.requests > 0) return usage.outputTokens / usage.requests;
+      const mean = meanOutputTokens(await this.deps.store.attemptGroups(runId));
+      if (mean !== null) return mean;
     }
     if (this.earlierOutput?.runId !== runId)
       this.earlierOutput = { runId, tokens: await this.earlierOutputTokensPerRequest() };
@@ -448,14 +449,9 @@ export class LaneDispatch {
 
   private async earlierOutputTokensPerRequest(): Promise<number> {
     const { model, prompt } = this.deps.settings;
-    let requests = 0;
-    let outputTokens = 0;
-    for (const group of await this.deps.store.attemptGroups())
-      if (group.model === model && group.promptName === prompt.name) {
-        requests += group.requests;
-        outputTokens += group.outputTokens;
-      }
-    return requests > 0 ? outputTokens / requests : ASSUMED_OUTPUT_TOKENS;
+    const groups = await this.deps.store.attemptGroups();
+    const same = groups.filter((group) => group.model === model && group.promptName === prompt.name);
+    return meanOutputTokens(same) ?? ASSUMED_OUTPUT_TOKENS;
   }
 
   /** What was spent and out in batch jobs at the last round's count: mayCommit adds the live requests to it. */

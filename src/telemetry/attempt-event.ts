@@ -39,6 +39,11 @@ export interface AttemptFacts {
    */
   billedRequests?: readonly BilledRequest[];
   /**
+   * A call Google may have billed whose tokens never arrived (given up at its timeout, its answer
+   * cut off half-way): its cost is unknown (null), not 0, and its token columns hold 0 for want of any.
+   */
+  costUnknown?: boolean;
+  /**
    * The validated output of a success, or of an answer wavebatch could not settle (its output could
    * not be written): kept in the log so a retry applies it rather than buying it again.
    */
@@ -104,7 +109,11 @@ export class AttemptEventFactory {
     const usage = facts.usage ?? null;
     const inputTokens = usage?.inputTokens ?? 0;
     const outputTokens = usage?.outputTokens ?? 0;
-    const costUsd = usage === null ? 0 : this.costOf(facts, facts.billedRequests ?? [usage]);
+    const costUsd = facts.costUnknown
+      ? null
+      : usage === null
+        ? 0
+        : this.costOf(facts, facts.billedRequests ?? [usage]);
     const started = facts.startedAt ?? null;
     const finished = facts.finishedAt ?? null;
     const failure = facts.failure;

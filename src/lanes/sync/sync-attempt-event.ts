@@ -24,6 +24,8 @@ export function syncAttemptEvent(
     startedAt?: number;
     finishedAt?: number;
     failure?: { cause: string; message: string; raw: string | null };
+    /** A call with no answer that Google may bill: its cost is unknown, not 0. */
+    costUnknown?: boolean;
     /** Requests billed for it (an answer cut at MAX_TOKENS is sent again); one by default. */
     requests?: number;
   },
@@ -51,6 +53,7 @@ export function syncAttemptEvent(
     finishReason: result.finishReason,
     ...(result.billedRequests === undefined ? {} : { billedRequests: result.billedRequests }),
     ...(result.requests === undefined ? {} : { requests: result.requests }),
+    ...(result.costUnknown ? { costUnknown: true } : {}),
     ...(result.output === undefined ? {} : { output: result.output }),
     ...(failure ? { failure } : {}),
   });

@@ -9,6 +9,7 @@ import {
 import type { FailureCause, Usage } from '../../results/classification.js';
 import { responseFacts, usageOf } from '../../results/response.js';
 import { isRetryable, serverRetryWaitMs, withRetry, type RetryPolicy } from '../../retry.js';
+import type { UnansweredCause } from '../../telemetry/unanswered-calls.js';
 import type { SyncLane } from '../lane.js';
 import type { LaneLimiters } from './lane-limiters.js';
 import type { Permit, RateLimiter } from './rate-limiter.js';
@@ -67,6 +68,20 @@ export interface SyncRequest {
    * failure at once. Without it, a timed-out try is sent again while `retryTimeouts` allows.
    */
   gaveUp?: () => boolean;
+  /**
+   * Told of each call that got no answer though Google may bill it (given up at the lane's timeout,
+   * or its answer cut off half-way), before any other try is sent: so it is on record at once, and a
+   * crash does not lose it. A rejection is ignored (its tokens never arrived, so nothing else counts it).
+   */
+  onUnanswered?: (call: UnansweredCall) => Promise<void>;
+}
+
+/** A call sent and maybe billed that brought no answer: why, and when it was sent and given up. */
+export interface UnansweredCall {
+  cause: UnansweredCause;
+  message: string;
+  sentAt: number;
+  givenUpAt: number;
 }
 
 /** A billed try that is sent again: what it cost, why, and when it was sent and answered. */
@@ -455,6 +470,9 @@ export class SyncExecutor {
       if (timedOut || answerCut(error)) {
         gaveUp.count += 1;
         gaveUp.resend = input.gaveUp?.() ?? true;
+        await input
+          .onUnanswered?.(unansweredCall(input, timedOut ? { timeoutMs } : { error }, sentAt, clock.now()))
+          .catch(() => undefined);
         if (timedOut) throw new SyncTimeoutError(input.id, input.lane, timeoutMs);
       }
       throw error;
@@ -493,6 +511,30 @@ export class SyncExecutor {
 /** Tells `input.onResend` of a try sent again; its failure is the caller's to report, not the request's. */
 async function tell(input: SyncRequest, tried: ResentTry): Promise<void> {
   await input.onResend?.(tried).catch(() => undefined);
+}
+
+/** The call given up at `timeoutMs`, or whose answer was cut off by `error`: its tokens and cost are unknown. */
+function unansweredCall(
+  input: SyncRequest,
+  why: { timeoutMs: number } | { error: unknown },
+  sentAt: number,
+  givenUpAt: number,
+): UnansweredCall {
+  const unknown = 'Google may bill it all the same: its tokens and cost are unknown.';
+  if ('timeoutMs' in why) {
+    return {
+      cause: 'timeout',
+      message: `No answer for ${input.id} on the ${input.lane} lane within ${Math.round(why.timeoutMs / 1000)} s; the call was given up. ${unknown}`,
+      sentAt,
+      givenUpAt,
+    };
+  }
+  return {
+    cause: 'answer_cut',
+    message: `The answer for ${input.id} on the ${input.lane} lane was cut off half-way (${describeError(why.error)}). ${unknown}`,
+    sentAt,
+    givenUpAt,
+  };
 }
 
 /** Waits on the clock until the limiter admits the request. */

@@ -20,7 +20,7 @@ import { failLocally } from './local-failure-filing.js';
 import { longestCut } from './longest-cut.js';
 import { buildRequest } from './request-build.js';
 import { stopsTheRun } from '../../gemini/configuration-errors.js';
-import type { BilledAttempt, ResentTry, SyncOutcome } from './sync-executor.js';
+import type { BilledAttempt, ResentTry, SyncOutcome, UnansweredCall } from './sync-executor.js';
 import { syncAttemptEvent } from './sync-attempt-event.js';
 import type { Progress, Running, SyncLaneDeps } from './sync-lane-deps.js';
 import { stopGraceMs, type InFlightStop } from './stop-grace.js';
@@ -282,6 +282,7 @@ export class SyncLaneDriver {
         windDown: this.stopping.signal,
         mayResend: (cut, nextOutputLimit) => this.mayResend(entry, cut, nextOutputLimit),
         onResend: (tried) => this.logResent(record, flight, built, entry, tried),
+        onUnanswered: (call) => this.logUnanswered(record, flight, built, call),
         ...(this.deps.timedOut ? { retryTimeouts: false } : {}),
         gaveUp: () => this.gaveUp(entry),
       });
@@ -545,6 +546,40 @@ export class SyncLaneDriver {
       this.deps.emit({
         type: 'warning',
         message: `A billed try of ${record.id} could not be logged yet (${describeError(error)}); it is logged when its request settles.`,
+      });
+    }
+  }
+
+  /**
+   * A call with no answer (given up at its timeout, its answer cut off half-way) goes in the
+   * inference log now, as an attempt retried of its own (the record's attempt count is left alone):
+   * Google may bill it, and without it the log, status and the report counted fewer requests than
+   * the bill. Its cost is unknown, not 0. Never throws: a call that could not be logged is warned of.
+   */
+  private async logUnanswered(
+    record: ClaimedRecord,
+    flight: Flight,
+    built: RecordRequest,
+    call: UnansweredCall,
+  ): Promise<void> {
+    try {
+      await this.deps.lifecycle.logBilledTry(
+        record.id,
+        flight,
+        syncAttemptEvent(this.deps, record, flight, built, {
+          usage: null,
+          costUnknown: true,
+          requests: 1,
+          finishReason: null,
+          startedAt: call.sentAt,
+          finishedAt: call.givenUpAt,
+          failure: { cause: call.cause, message: call.message, raw: null },
+        }),
+      );
+    } catch (error) {
+      this.deps.emit({
+        type: 'warning',
+        message: `A call of ${record.id} with no answer could not be logged (${describeError(error)}); Google may bill it all the same.`,
       });
     }
   }
