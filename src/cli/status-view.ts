@@ -2,6 +2,7 @@ import { relative } from 'node:path';
 import type { WorkloadStatus } from '../service/index.js';
 import { count, counted, duration, requestsOf, usd } from '../quantities.js';
 import { PLAIN, type Style } from './style.js';
+import { unknownCostNote } from '../telemetry/unanswered-calls.js';
 
 /** Active jobs listed one per line; more are summed up in one line. */
 const JOBS_SHOWN = 10;
@@ -77,7 +78,9 @@ function costLine(status: WorkloadStatus): string {
   if (cost.soFar === null)
     return `unknown: the price list has no ${cost.model} (set \`pricing:\` in the config)`;
   const projected = cost.projected === null ? '' : `, ~${usd(cost.projected)} projected in all`;
-  return `${usd(cost.soFar)} so far${projected} (${basis})`;
+  const unknown = status.billed?.unknownCostRequests ?? 0;
+  const floor = unknown > 0 ? `; ${unknownCostNote(unknown)}` : '';
+  return `${usd(cost.soFar)} so far${projected} (${basis})${floor}`;
 }
 
 function rateLine(status: WorkloadStatus): string {

@@ -4,6 +4,7 @@ import { MODE_LANE, type ExecutionMode } from '../scheduler/lane-policy.js';
 import { modelPrices, type LanePrice, type PriceList } from '../pricing/index.js';
 import type { AttemptGroup } from '../store/event-log.js';
 import type { ChainCounts, JobRow, RecordCounts, UsageTotal } from '../store/store.js';
+import { unansweredRequests } from '../telemetry/unanswered-calls.js';
 
 /** Google's target turnaround for a batch job; a job older than this is flagged as stalled. */
 export const BATCH_TARGET_TURNAROUND_MS = 24 * 60 * 60 * 1000;
@@ -61,6 +62,11 @@ export interface WorkloadStatus {
     inputTokens: number;
     outputTokens: number;
     costUsd: number;
+    /**
+     * Calls among `requests` that brought no answer (given up at the timeout, or cut off half-way):
+     * Google may bill them, at a price wavebatch could not know, so `costUsd` is a floor while any.
+     */
+    unknownCostRequests: number;
     byLane: Partial<
       Record<Lane, { requests: number; inputTokens: number; outputTokens: number; costUsd: number }>
     >;
@@ -247,6 +253,7 @@ function billedAttempts(groups: readonly AttemptGroup[]): WorkloadStatus['billed
     inputTokens: 0,
     outputTokens: 0,
     costUsd: 0,
+    unknownCostRequests: unansweredRequests(sent),
     byLane: {},
   };
   for (const group of sent) {

@@ -1,3 +1,4 @@
+import { counted } from '../quantities.js';
 import type { AttemptGroup } from '../store/event-log.js';
 
 /**
@@ -28,4 +29,19 @@ export function meanOutputTokens(groups: readonly AttemptGroup[]): number | null
     outputTokens += group.outputTokens;
   }
   return requests > 0 ? outputTokens / requests : null;
+}
+
+/** Requests of `groups` that brought no answer: Google may bill them at a price wavebatch cannot know. */
+export function unansweredRequests(groups: readonly AttemptGroup[]): number {
+  let requests = 0;
+  for (const group of groups) if (isUnanswered(group)) requests += group.requests;
+  return requests;
+}
+
+/** What `status` and the report say of `requests` calls with no answer: the cost figure is a floor. */
+export function unknownCostNote(requests: number): string {
+  return (
+    `${counted(requests, 'call')} with no answer (given up at the timeout, or cut off half-way) may be billed at a price ` +
+    'wavebatch could not know: the cost is a floor'
+  );
 }

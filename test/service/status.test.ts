@@ -233,6 +233,7 @@ describe('summarizeStatus', () => {
       inputTokens: 400,
       outputTokens: 40,
       costUsd: 0.5,
+      unknownCostRequests: 0,
       byLane: {
         batch: { requests: 1, inputTokens: 300, outputTokens: 30, costUsd: 0.3 },
         flex: { requests: 1, inputTokens: 100, outputTokens: 10, costUsd: 0.2 },

@@ -2,6 +2,7 @@ import { printable } from '../../printable.js';
 import { count } from '../../quantities.js';
 import type { AttemptGroup } from '../../store/event-log.js';
 import type { RunReport } from './run-report.js';
+import { unansweredRequests, unknownCostNote } from '../unanswered-calls.js';
 
 /** What to do about each failure cause; unknown causes get no advice. */
 const CAUSE_ADVICE: Record<string, string> = {
@@ -115,6 +116,8 @@ export function renderRunReport(report: RunReport): string {
       `${count(totals.inputTokens)} input, ${count(totals.outputTokens)} output (${count(totals.thoughtsTokens)} of them thinking) tokens; **${usd(totals.costUsd)}**.`,
       '',
     );
+  const unknown = unansweredRequests(report.attempts);
+  if (unknown > 0) lines.push(`${unknownCostNote(unknown)}.`, '');
   if (report.attempts.length > 0)
     lines.push(
       table(

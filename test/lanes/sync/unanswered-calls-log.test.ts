@@ -43,6 +43,7 @@ describe('synchronous calls with no answer in the inference log', () => {
     expect(requestsOf(attempts), 'requests in the log, as in the ledger').toBe(
       emulator.ledger.entries().length,
     );
+    await expectCostSaidToBeAFloor(workload.configPath, cut.length, emulator.ledger.entries().length);
   }, 60_000);
 
   it('logs every call given up at its request timeout as an attempt of its own, its cost unknown', async () => {
@@ -69,8 +70,28 @@ describe('synchronous calls with no answer in the inference log', () => {
     expect(requestsOf(attempts), 'requests in the log, as in the ledger').toBe(
       emulator.ledger.entries().length,
     );
+    await expectCostSaidToBeAFloor(workload.configPath, timedOut.length, emulator.ledger.entries().length);
   }, 90_000);
 });
+
+/** `status` (its JSON and its text) and the run's `report` count the calls billed at an unknown price. */
+async function expectCostSaidToBeAFloor(
+  configPath: string,
+  unknown: number,
+  ledgerCalls: number,
+): Promise<void> {
+  const json = await runCli(['status', '--json', '-c', configPath], { env: ENV });
+  expect(json.code, json.stderr).toBe(0);
+  const status = JSON.parse(json.stdout) as { billed: { requests: number; unknownCostRequests: number } };
+  expect(status.billed).toMatchObject({ requests: ledgerCalls, unknownCostRequests: unknown });
+  const note = `${unknown} call${unknown === 1 ? '' : 's'} with no answer`;
+  const text = await runCli(['status', '-c', configPath], { env: ENV });
+  expect(text.stdout).toContain(note);
+  expect(text.stdout).toMatch(/the cost is a floor/);
+  const report = await runCli(['report', '-c', configPath], { env: ENV });
+  expect(report.code, report.stderr).toBe(0);
+  expect(report.stdout).toContain(note);
+}
 
 /** The attempt events, as `wavebatch log --kind attempt --json` prints them. */
 async function attemptsLogged(configPath: string): Promise<StoredEvent[]> {
