@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { withoutByteOrderMark } from '../byte-order-mark.js';
 import { z } from 'zod';
 import { createValidator, modelSchemaProblems, SchemaError } from '../results/index.js';
 import { jsonErrorPosition } from './json-syntax.js';
@@ -10,7 +11,7 @@ export type SchemaOutcome =
 
 /** Reads and parses a JSON Schema file, then checks it compiles. */
 export async function readResponseSchemaFile(path: string): Promise<SchemaOutcome> {
-  const text = await readFile(path, 'utf8');
+  const text = withoutByteOrderMark(await readFile(path, 'utf8'));
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -1,5 +1,6 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { withoutByteOrderMark } from '../byte-order-mark.js';
 import { isInside } from '../path-inside.js';
 import nunjucks from 'nunjucks';
 import { boundedRange } from './sandbox.js';
@@ -70,7 +71,7 @@ export function dropTrailingNewline(source: string): string {
 
 function readSource(path: string, name: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return withoutByteOrderMark(readFileSync(path, 'utf8'));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR')

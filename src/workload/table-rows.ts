@@ -4,6 +4,7 @@ import type { BigIntStats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { pipeline, Transform } from 'node:stream';
 import { parse, type Parser } from 'csv-parse';
+import { withoutByteOrderMark } from '../byte-order-mark.js';
 import { jsonErrorPosition } from '../config/index.js';
 import { unclosedQuoteLine } from './csv-quote-start.js';
 import { SourceError } from './errors.js';
@@ -127,7 +128,7 @@ export async function* jsonArrayRows(path: string, maxBytes: number): AsyncGener
     const line = 1 + bytes.subarray(0, byteOffset).filter((byte) => byte === 0x0a).length;
     throw invalidUtf8(path, { line, byteOffset });
   }
-  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+  const text = withoutByteOrderMark(bytes.toString('utf8'));
   let value: unknown;
   try {
     value = JSON.parse(text);
