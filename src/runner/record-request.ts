@@ -17,6 +17,7 @@ import type { StoredRecord, WorkloadStore } from '../store/store.js';
 import { jsonDigest, type TextArchive } from '../telemetry/text-archive.js';
 import type { RecordContentHasher } from '../workload/content-hash.js';
 import type { MediaInput } from '../workload/record.js';
+import { isBlank } from '../blank-text.js';
 import { describeError, WavebatchError } from '../errors.js';
 import type { RunnerEventListener } from './events.js';
 
@@ -392,6 +393,15 @@ export class RecordRequestBuilder {
         },
       );
     }
+    // Nothing of the record would reach the model (an empty template, or only fields that are
+    // empty): the request would be billed for an answer to the system instruction alone.
+    if (isBlank(rendered.text) && !hasMedia(parts)) {
+      const { name, version } = this.options.prompt;
+      throw new RecordRequestError(
+        who.blamed,
+        `Prompt ${name}/${version} renders empty text for ${who.what}, which has no media: the model would be asked nothing, so nothing is sent. Write the template, or fill the fields it prints.`,
+      );
+    }
     let request: ModelRequest;
     try {
       request = await buildModelRequest({
@@ -492,4 +502,9 @@ function recordFields(record: StoredRecord): Record<string, unknown> {
  */
 export function estimatedAudioTokens(built: { request: ModelRequest; estimatedTokens: number }): number {
   return Math.min(built.estimatedTokens, estimateTokenShares(built.request).audioTokens);
+}
+
+/** Whether a request carries any media file (its own, or a grouped record's). */
+function hasMedia(parts: Pick<BuildModelRequestInput, 'media' | 'labelledMedia'>): boolean {
+  return (parts.media?.length ?? 0) > 0 || (parts.labelledMedia ?? []).some((item) => item.media.length > 0);
 }
