@@ -11,6 +11,7 @@ import {
   wholeNumber,
 } from './schema-parts.js';
 import { parseDuration } from './duration.js';
+import { generationConfig } from './generation-config.js';
 import { limitsSchema, pricingSchema } from './pricing-schema.js';
 import { sourceSchema } from './source-schema.js';
 import { DEFAULT_SHARD_BYTES } from '../outputs/jsonl-sink.js';
@@ -44,10 +45,7 @@ const promptSchema = z.strictObject({
 const modelSchema = z
   .strictObject({
     name: text('a model name').describe('Gemini model, e.g. gemini-2.5-flash'),
-    generation_config: z
-      .record(z.string(), z.unknown(), { error: 'expected a mapping' })
-      .default({})
-      .describe('passed to Gemini as generationConfig'),
+    generation_config: generationConfig.default({}).describe('passed to Gemini as generationConfig'),
     response_schema_file: text('a file path')
       .optional()
       .describe('JSON Schema file: sent as the response schema and used to validate outputs'),

@@ -1,4 +1,5 @@
 import type { UnknownField } from './google-error.js';
+import { GENERATION_CONFIG_FIELDS, THINKING_CONFIG_FIELDS } from '../gemini/generation-config-fields.js';
 import { isJsonObject } from './json-object.js';
 
 /*
@@ -26,34 +27,6 @@ const REQUEST_FIELDS = [
   'store',
   'continuationToken',
 ] as const;
-
-const GENERATION_CONFIG_FIELDS = [
-  'stopSequences',
-  'responseMimeType',
-  'responseSchema',
-  'responseJsonSchema',
-  'responseModalities',
-  'candidateCount',
-  'maxOutputTokens',
-  'temperature',
-  'topP',
-  'topK',
-  'seed',
-  'presencePenalty',
-  'frequencyPenalty',
-  'responseLogprobs',
-  'logprobs',
-  'enableEnhancedCivicAnswers',
-  'speechConfig',
-  'thinkingConfig',
-  'imageConfig',
-  'mediaResolution',
-  'audioTranscriptionConfig',
-  // Accepted here too: REST callers and older SDKs put the tier in generationConfig.
-  'serviceTier',
-] as const;
-
-const THINKING_CONFIG_FIELDS = ['includeThoughts', 'thinkingBudget', 'thinkingLevel'] as const;
 
 const CONTENT_FIELDS = ['role', 'parts'] as const;
 
