@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../fixtures/cli.js';
 import { useEmulatedWorkload } from '../fixtures/emulated-workload.js';
@@ -34,6 +35,31 @@ describe('a corrupt state store, or a file where a folder should be', () => {
         expect(result.stderr).not.toContain('SqliteError');
       }
       expect(readFileSync(join(root, 'state', 'state.db'), 'utf8')).toBe(garbage);
+      expect(emulator.ledger.entries()).toHaveLength(0);
+    });
+  });
+
+  describe("another program's SQLite database where the state store goes", () => {
+    const workload = twoPageBook();
+
+    // It failed with a bare "[SQLITE_ERROR] table records already exists", naming no file, after
+    // switching the file to WAL.
+    it('names the file as not a wavebatch store and leaves it byte for byte as it was', async () => {
+      const { root, configPath, emulator } = workload;
+      mkdirSync(join(root, 'state'));
+      const path = join(root, 'state', 'state.db');
+      const foreign = new Database(path);
+      foreign.exec('CREATE TABLE records (x TEXT); INSERT INTO records VALUES (1);');
+      foreign.close();
+      const before = readFileSync(path);
+      for (const command of [['run'], ['status']]) {
+        const result = await runCli([...command, '-c', configPath], { env });
+        expect(result.code, command[0]).toBe(1);
+        expect(result.stderr).toBe(
+          `error [STORE_SCHEMA]: The file ${path} is an SQLite database, but not a wavebatch state store (its tables: records; no wavebatch schema version); wavebatch left it as it is. Set data_dir to a folder of its own, or move the file away.\n`,
+        );
+      }
+      expect(readFileSync(path).equals(before)).toBe(true);
       expect(emulator.ledger.entries()).toHaveLength(0);
     });
   });

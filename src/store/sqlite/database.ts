@@ -32,6 +32,8 @@ export function openDatabase(path: string, busyTimeoutMs = BUSY_TIMEOUT_MS): Dat
     // migrations instead of failing with SQLITE_BUSY.
     const waitMs = Math.max(0, Math.floor(busyTimeoutMs));
     db.pragma(`busy_timeout = ${waitMs}`);
+    // Before anything is written to it (the WAL switch changes the file's header for good).
+    refuseForeignDatabase(db, path);
     // A new file starts in rollback mode, where two connections that both read before they write
     // cannot both wait: SQLite fails one at once with SQLITE_BUSY, busy timeout or not. Two runners
     // started together on a new workload both switch it to WAL that way (one of them stopped with
@@ -141,6 +143,27 @@ function corruptStore(path: string, error: unknown): StoreError {
       'running remotely: list them first with `wavebatch jobs` and cancel them (`wavebatch cancel`) or ' +
       'fetch their results (`wavebatch fetch`), or their records are sent, and paid for, again.',
     { cause: error },
+  );
+}
+
+/**
+ * A file with tables but no wavebatch schema version is another program's SQLite database (a
+ * data_dir pointed at its folder): the first migration failed on it with a bare "[SQLITE_ERROR]
+ * table records already exists", naming no file, after switching the file to WAL.
+ */
+function refuseForeignDatabase(db: Database.Database, path: string): void {
+  if ((db.pragma('user_version', { simple: true }) as number) !== 0) return;
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .pluck()
+    .all() as string[];
+  if (tables.length === 0) return;
+  const listed = tables.slice(0, 5).join(', ') + (tables.length > 5 ? ', …' : '');
+  throw new StoreError(
+    'STORE_SCHEMA',
+    `The file ${path} is an SQLite database, but not a wavebatch state store (its tables: ${listed}; ` +
+      'no wavebatch schema version); wavebatch left it as it is. Set data_dir to a folder of its own, ' +
+      'or move the file away.',
   );
 }
 
