@@ -1,9 +1,9 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { withoutByteOrderMark } from '../byte-order-mark.js';
 import { isInside } from '../path-inside.js';
 import nunjucks from 'nunjucks';
 import { boundedRange } from './sandbox.js';
+import { templateText } from './template-text.js';
 
 /**
  * A nunjucks environment configured to behave like Jinja's defaults: no autoescaping (prompts are not
@@ -71,7 +71,7 @@ export function dropTrailingNewline(source: string): string {
 
 function readSource(path: string, name: string): string {
   try {
-    return withoutByteOrderMark(readFileSync(path, 'utf8'));
+    return templateText(readFileSync(path), path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR')

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { withoutByteOrderMark } from '../byte-order-mark.js';
 import { PromptError } from './errors.js';
+import { templateText } from './template-text.js';
 
 /** Where the parts of one prompt version live: `<dir>/<name>/<version>.jinja` and its system instruction. */
 export interface PromptFiles {
@@ -90,7 +90,7 @@ async function notFound(dir: string, name: string, version: string): Promise<Pro
 
 async function readOptional(path: string): Promise<string | null> {
   try {
-    return withoutByteOrderMark(await readFile(path, 'utf8'));
+    return templateText(await readFile(path), path);
   } catch (error) {
     if (isMissing(error)) return null;
     throw error;
