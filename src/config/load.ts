@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname, isAbsolute, relative, resolve } from 'node:path';
+import { utf8Fault } from '../jsonl/utf8.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { findSecretKeys, schemaIssues, secretKeyIssues, sortByLine, type LineFinder } from './issues.js';
 import { importConfigModule } from './module-config.js';
@@ -51,13 +52,11 @@ export async function loadConfig(
   const file = displayPath(configPath);
   const isModule = MODULE_EXTENSIONS.has(extname(configPath).toLowerCase());
 
-  const text = await (isModule ? readFile(configPath) : readFile(configPath, 'utf8')).then(
-    (content) => (typeof content === 'string' ? content : undefined),
-    (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT' || error.code === 'EISDIR') throw notFound(file, configPath);
-      throw error;
-    },
-  );
+  const bytes = await readFile(configPath).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'EISDIR') throw notFound(file, configPath);
+    throw error;
+  });
+  const text = isModule ? undefined : yamlText(bytes, file);
 
   let data: unknown;
   let lineOf: LineFinder = () => undefined;
@@ -169,4 +168,22 @@ function notFound(file: string, absolute: string): ConfigError {
 function displayPath(path: string): string {
   const fromHere = relative(process.cwd(), path);
   return fromHere && !fromHere.startsWith('..') && !isAbsolute(fromHere) ? fromHere : path;
+}
+
+/**
+ * The YAML config's text. A byte that is not UTF-8 (a Latin-1 `é`) is refused with its line: read
+ * as UTF-8 it became U+FFFD, and a path holding it named a file that is not there.
+ */
+function yamlText(bytes: Buffer, file: string): string {
+  const fault = utf8Fault(bytes);
+  if (fault) {
+    throw new ConfigError('CONFIG_SYNTAX', [
+      {
+        file,
+        line: fault.line,
+        message: `byte ${fault.byteOffset} of the file is not valid UTF-8; save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)`,
+      },
+    ]);
+  }
+  return bytes.toString('utf8');
 }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { withoutByteOrderMark } from '../byte-order-mark.js';
+import { utf8Fault } from '../jsonl/utf8.js';
 import { z } from 'zod';
 import { createValidator, modelSchemaProblems, SchemaError } from '../results/index.js';
 import { jsonErrorPosition } from './json-syntax.js';
@@ -11,7 +12,16 @@ export type SchemaOutcome =
 
 /** Reads and parses a JSON Schema file, then checks it compiles. */
 export async function readResponseSchemaFile(path: string): Promise<SchemaOutcome> {
-  const text = withoutByteOrderMark(await readFile(path, 'utf8'));
+  const bytes = await readFile(path);
+  // Not UTF-8 (a Latin-1 description): read as UTF-8, it reached the model as U+FFFD.
+  const fault = utf8Fault(bytes);
+  if (fault) {
+    return {
+      problem: `byte ${fault.byteOffset} of the file is not valid UTF-8; save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)`,
+      syntax: { line: fault.line, column: fault.byteOffset - bytes.lastIndexOf(0x0a, fault.byteOffset - 1) },
+    };
+  }
+  const text = withoutByteOrderMark(bytes.toString('utf8'));
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -66,6 +66,14 @@ export interface Utf8Fault {
   byteOffset: number;
 }
 
+/** Where a whole file read into memory stops being UTF-8 (its 1-based line and byte offset), or undefined. */
+export function utf8Fault(bytes: Uint8Array): Utf8Fault | undefined {
+  if (isUtf8(bytes)) return undefined;
+  const byteOffset = invalidUtf8Offset(bytes);
+  const line = 1 + bytes.subarray(0, byteOffset).filter((byte) => byte === 0x0a).length;
+  return { line, byteOffset };
+}
+
 /**
  * Checks a byte stream chunk by chunk (sequences cut between chunks included), keeping only the
  * line count and at most 3 bytes: `push` each chunk, then `end`; each returns the first fault or

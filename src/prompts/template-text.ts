@@ -1,6 +1,5 @@
-import { isUtf8 } from 'node:buffer';
 import { withoutByteOrderMark } from '../byte-order-mark.js';
-import { invalidUtf8Offset } from '../jsonl/utf8.js';
+import { utf8Fault } from '../jsonl/utf8.js';
 import { PromptError } from './errors.js';
 
 /**
@@ -9,12 +8,11 @@ import { PromptError } from './errors.js';
  * in every prompt and billed, with no word said.
  */
 export function templateText(bytes: Buffer, path: string): string {
-  if (!isUtf8(bytes)) {
-    const byteOffset = invalidUtf8Offset(bytes);
-    const line = 1 + bytes.subarray(0, byteOffset).filter((byte) => byte === 0x0a).length;
+  const fault = utf8Fault(bytes);
+  if (fault) {
     throw new PromptError(
       'PROMPT_ENCODING',
-      `Prompt template ${path} line ${line}: byte ${byteOffset} of the file is not valid UTF-8; ` +
+      `Prompt template ${path} line ${fault.line}: byte ${fault.byteOffset} of the file is not valid UTF-8; ` +
         'save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)',
     );
   }

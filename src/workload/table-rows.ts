@@ -1,4 +1,3 @@
-import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -10,7 +9,7 @@ import { unclosedQuoteLine } from './csv-quote-start.js';
 import { SourceError } from './errors.js';
 import { LineReadError } from '../jsonl/errors.js';
 import { nonBlankLines } from '../jsonl/lines.js';
-import { invalidUtf8Offset, Utf8StreamCheck, type Utf8Fault } from '../jsonl/utf8.js';
+import { utf8Fault, Utf8StreamCheck, type Utf8Fault } from '../jsonl/utf8.js';
 
 /** One row of a data file and where it is (1-based line, or item index for a JSON array). */
 export interface TableRow {
@@ -123,11 +122,8 @@ export async function* jsonArrayRows(path: string, maxBytes: number): AsyncGener
     );
   const bytes = await readFile(path);
   await requireUnchanged(path, before);
-  if (!isUtf8(bytes)) {
-    const byteOffset = invalidUtf8Offset(bytes);
-    const line = 1 + bytes.subarray(0, byteOffset).filter((byte) => byte === 0x0a).length;
-    throw invalidUtf8(path, { line, byteOffset });
-  }
+  const fault = utf8Fault(bytes);
+  if (fault) throw invalidUtf8(path, fault);
   const text = withoutByteOrderMark(bytes.toString('utf8'));
   let value: unknown;
   try {
