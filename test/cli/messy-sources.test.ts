@@ -52,6 +52,15 @@ describe('messy sources', () => {
     expect(stderr).toContain(`${csv} line 3 repeats the header row: were two CSV files joined?`);
   });
 
+  it('names a JSON source that is one object rather than an array of them in plain words', async () => {
+    const json = useTable('json', '{"id":"a","text":"one record, not in an array"}');
+    const stderr = await refused('SOURCE_INVALID_JSON');
+    // It said "got a object".
+    expect(stderr).toContain(
+      `error [SOURCE_INVALID_JSON]: ${json}: expected a top-level JSON array of objects, got an object\n`,
+    );
+  });
+
   it('warns of an empty source instead of only counting its 0 records', async () => {
     useTable('jsonl', '\n\n');
     const run = await workload.cli(['run']);
