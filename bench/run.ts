@@ -3,6 +3,7 @@
 // so peak RSS and heap figures are not inflated by the benchmarks that ran before it.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { benchCliStart } from './cli-start.js';
 import { benchEmulatorUpload } from './emulator-upload.js';
 import { benchLanes } from './lanes.js';
 import { benchOrchestrator } from './orchestrator.js';
@@ -19,6 +20,7 @@ const benches: Array<[string, () => Promise<void>]> = [
   ['orchestrator', benchOrchestrator],
   ['scale', benchScale],
   ['lanes', benchLanes],
+  ['cli-start', benchCliStart],
 ];
 
 const only = process.argv[2];

@@ -2,10 +2,8 @@ import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
-import { stringify } from 'csv-stringify/sync';
 import { OutputStore, type OutputDocument } from './output-store.js';
 import type { OutputSink } from './sink.js';
-import { exportOutputsParquet } from './export-parquet.js';
 import { makeFolder } from '../make-folder.js';
 
 /**
@@ -41,7 +39,10 @@ export async function exportOutputs(
   format: ExportFormat,
   out: NodeJS.WritableStream,
 ): Promise<number> {
-  if (format === 'parquet') return exportOutputsParquet(sink, out);
+  // The Parquet writer and the CSV encoder load here, for the format asked for: at the top, every
+  // command that reaches the store (`status`, `run`) paid their start-up for an export it never made.
+  if (format === 'parquet') return (await import('./export-parquet.js')).exportOutputsParquet(sink, out);
+  const { stringify } = await import('csv-stringify/sync');
   let count = 0;
   if (format === 'csv') await send(out, stringify([[...CSV_COLUMNS]]));
   // Documents are sent a stream buffer's worth at a time: a write per document was a million writes

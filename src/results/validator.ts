@@ -1,6 +1,7 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { Ajv2019 } from 'ajv/dist/2019.js';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
+import type { Ajv2019 } from 'ajv/dist/2019.js';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
 import { shortenText } from './capped-text.js';
 import { WavebatchError } from '../errors.js';
 
@@ -55,13 +56,28 @@ export function createValidator(schema: unknown | undefined): OutputValidator {
   };
 }
 
+/**
+ * Ajv (some hundred modules) is required when a schema is first compiled, not when this module loads:
+ * every command reached it through the config and the runner, and `status`, `--help` or a refused
+ * flag paid for it at start. `require`, not `import()`: Ajv is CommonJS, and createValidator stays
+ * synchronous for its callers.
+ */
+const load = createRequire(import.meta.url);
+
 function ajvFor(schema: unknown): Ajv {
   const dialect =
     typeof schema === 'object' && schema !== null ? (schema as { $schema?: unknown }).$schema : undefined;
   const options = { strict: false, allErrors: true, validateFormats: false, logger: false } as const;
-  if (typeof dialect === 'string' && dialect.includes('2020-12')) return new Ajv2020(options);
-  if (typeof dialect === 'string' && dialect.includes('2019-09')) return new Ajv2019(options);
-  return new Ajv(options);
+  if (typeof dialect === 'string' && dialect.includes('2020-12')) {
+    const { Ajv2020: Draft2020 } = load('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020 };
+    return new Draft2020(options);
+  }
+  if (typeof dialect === 'string' && dialect.includes('2019-09')) {
+    const { Ajv2019: Draft2019 } = load('ajv/dist/2019.js') as { Ajv2019: typeof Ajv2019 };
+    return new Draft2019(options);
+  }
+  const { Ajv: Draft07 } = load('ajv') as { Ajv: typeof Ajv };
+  return new Draft07(options);
 }
 
 /** `"/courses/0/code must be string; / must have required property 'carry_over'; … (+3 more)"`. */

@@ -1,5 +1,4 @@
 import { once } from 'node:events';
-import { stringify } from 'csv-stringify/sync';
 import type { OutputSink } from '../outputs/index.js';
 import type { StoredRecord } from '../store/store.js';
 
@@ -28,6 +27,8 @@ export async function writeChainCsv(
   columns: ChainColumns,
   out: NodeJS.WritableStream,
 ): Promise<number> {
+  // The CSV encoder loads on first use, not with every command that reaches the service.
+  const { stringify } = await import('csv-stringify/sync');
   const valueColumns = columns.fields.length > 0 ? columns.fields : ['outputs'];
   await send(
     out,

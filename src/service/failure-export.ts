@@ -1,5 +1,4 @@
 import { once } from 'node:events';
-import { stringify } from 'csv-stringify/sync';
 import { redact, redactNullable } from '../secrets/redact.js';
 import type { FailureRow } from '../store/store.js';
 
@@ -34,6 +33,8 @@ export async function writeFailures(
   format: FailureExportFormat,
   out: NodeJS.WritableStream,
 ): Promise<number> {
+  // The CSV encoder loads on first use, not with every command that reaches the service.
+  const { stringify } = await import('csv-stringify/sync');
   let count = 0;
   if (format === 'csv') await send(out, stringify([[...FAILURE_CSV_COLUMNS]]));
   for (const stored of rows) {

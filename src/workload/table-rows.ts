@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { pipeline, Transform } from 'node:stream';
-import { parse, type Parser } from 'csv-parse';
+import type { Parser } from 'csv-parse';
 import { withoutByteOrderMark } from '../byte-order-mark.js';
 import { jsonErrorPosition } from '../config/index.js';
 import { unclosedQuoteLine } from './csv-quote-start.js';
@@ -160,6 +160,8 @@ export async function* jsonArrayRows(path: string, maxBytes: number): AsyncGener
 export async function* csvRows(path: string, maxBytes: number): AsyncGenerator<TableRow> {
   const before = await requireFile(path);
   let columns: string[] = [];
+  // Loaded for a CSV source only: every command that reads a workload's source paid for it at start.
+  const { parse } = await import('csv-parse');
   const csv: Parser = parse({
     columns: (header: string[]) => (columns = distinctColumns(path, header, csv.info.lines)),
     bom: true,
