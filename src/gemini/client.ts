@@ -3,6 +3,7 @@ import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
   type File as SdkFile,
+  type GoogleGenAI,
   type Operation,
   type OperationFromAPIResponseParameters,
   type ServiceTier,
@@ -10,7 +11,7 @@ import {
 import { fromSdkBatchJob, fromWireBatch, type BatchJobInfo } from './batch-job.js';
 import { downloadGeneratedFile } from './file-download.js';
 import { registerApiKey } from './placeholder-key.js';
-import { sdkClient } from './sdk-client.js';
+import { requireApiKey, sdkClient } from './sdk-client.js';
 import { GeminiApiError, toGeminiApiError, type ApiResource, type ErrorContext } from './errors.js';
 import { toGenerateContentConfig, toInlinedRequest, type ModelRequest } from './request.js';
 
@@ -110,15 +111,20 @@ export interface GenerateOptions {
 
 /** Builds a client on the official SDK. The key is only ever sent as a header and never echoed. */
 export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
-  const ai = sdkClient({
-    apiKey: options.apiKey,
-    // SDK 3.x defaults to v1; the Batch API (batchGenerateContent, batches/*) is published under v1beta.
-    apiVersion: GEMINI_API_VERSION,
-    httpOptions: {
-      timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
-    },
-  });
+  requireApiKey(options.apiKey);
+  // The SDK (some 75 modules with its auth library) loads at the first call, not with every command
+  // that reaches this module: `status`, `--help` and a refused flag paid for it and never called.
+  let loaded: Promise<GoogleGenAI> | undefined;
+  const sdk = (): Promise<GoogleGenAI> =>
+    (loaded ??= sdkClient({
+      apiKey: options.apiKey,
+      // SDK 3.x defaults to v1; the Batch API (batchGenerateContent, batches/*) is published under v1beta.
+      apiVersion: GEMINI_API_VERSION,
+      httpOptions: {
+        timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+      },
+    }));
   // Whatever the API echoes of this key is redacted wherever it is stored or printed.
   registerApiKey(options.apiKey);
   const call = async <T>(
@@ -144,7 +150,9 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
     uploadJsonl: (path, displayName, name) =>
       call(`Uploading ${basename(path)}`, async () =>
         remoteFile(
-          await ai.files.upload({
+          await (
+            await sdk()
+          ).files.upload({
             file: path,
             config: { displayName, mimeType: BATCH_INPUT_MIME_TYPE, ...(name ? { name } : {}) },
           }),
@@ -153,14 +161,14 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
 
     uploadFile: (file, mimeType, displayName) =>
       call(`Uploading ${typeof file === 'string' ? basename(file) : displayName}`, async () =>
-        remoteFile(await ai.files.upload({ file, config: { displayName, mimeType } })),
+        remoteFile(await (await sdk()).files.upload({ file, config: { displayName, mimeType } })),
       ),
 
     getFile: async (name) => {
       try {
         return await call(
           `Reading file ${name}`,
-          async () => remoteFile(await ai.files.get({ name })),
+          async () => remoteFile(await (await sdk()).files.get({ name })),
           'file',
         );
       } catch (error) {
@@ -170,7 +178,7 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
     },
 
     deleteFile: (name) =>
-      call(`Deleting file ${name}`, async () => void (await ai.files.delete({ name })), 'file'),
+      call(`Deleting file ${name}`, async () => void (await (await sdk()).files.delete({ name })), 'file'),
 
     createBatch: (input) =>
       call(
@@ -178,7 +186,9 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
         async () => {
           const src = 'fileName' in input.source ? input.source.fileName : input.source.requests;
           return fromSdkBatchJob(
-            await ai.batches.create({ model: input.model, src, config: { displayName: input.displayName } }),
+            await (
+              await sdk()
+            ).batches.create({ model: input.model, src, config: { displayName: input.displayName } }),
           );
         },
         'model',
@@ -190,7 +200,7 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
         async () => {
           // operations.get returns the raw operation JSON, which keeps batchStats and error that
           // batches.get's converter drops for the Gemini API.
-          const operation = await ai.operations.get({ operation: new RawOperation(name) });
+          const operation = await (await sdk()).operations.get({ operation: new RawOperation(name) });
           return fromWireBatch(operation instanceof RawOperation ? operation.raw : { ...operation });
         },
         'batch',
@@ -200,10 +210,15 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
 
     listFiles: (listOptions) => listAllFiles(listOptions?.pageSize),
 
-    cancelBatch: (name) => call(`Cancelling batch ${name}`, () => ai.batches.cancel({ name }), 'batch'),
+    cancelBatch: (name) =>
+      call(`Cancelling batch ${name}`, async () => (await sdk()).batches.cancel({ name }), 'batch'),
 
     deleteBatch: (name) =>
-      call(`Deleting batch ${name}`, async () => void (await ai.batches.delete({ name })), 'batch'),
+      call(
+        `Deleting batch ${name}`,
+        async () => void (await (await sdk()).batches.delete({ name })),
+        'batch',
+      ),
 
     downloadFile: (fileName, destPath) =>
       call(
@@ -215,7 +230,7 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
             `.${basename(destPath)}.${randomBytes(4).toString('hex')}.part`,
           );
           try {
-            await downloadGeneratedFile(ai, fileName, temp, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+            await downloadGeneratedFile(await sdk(), fileName, temp, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
             await rename(temp, destPath);
           } finally {
             await rm(temp, { force: true });
@@ -237,7 +252,7 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
             extra.length > 0
               ? [{ role: 'user', parts: extra.map((text) => ({ text })) }, ...request.contents]
               : request.contents;
-          const response = await ai.models.countTokens({ model, contents });
+          const response = await (await sdk()).models.countTokens({ model, contents });
           return response.totalTokens ?? 0;
         },
         'model',
@@ -247,8 +262,8 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
     generateContent: (model, request, generate = {}) =>
       call(
         `Generating with ${model}`,
-        () =>
-          ai.models.generateContent({
+        async () =>
+          (await sdk()).models.generateContent({
             model,
             contents: request.contents,
             config: {
@@ -266,7 +281,9 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
   };
 
   async function* listAllFiles(pageSize: number | undefined): AsyncIterable<RemoteFile> {
-    const pager = await call('Listing files', () => ai.files.list(pageSize ? { config: { pageSize } } : {}));
+    const pager = await call('Listing files', async () =>
+      (await sdk()).files.list(pageSize ? { config: { pageSize } } : {}),
+    );
     const iterator = pager[Symbol.asyncIterator]();
     for (;;) {
       const next = await call('Listing files', () => iterator.next());
@@ -276,8 +293,8 @@ export function createGeminiClient(options: GeminiClientOptions): GeminiClient {
   }
 
   async function* listAll(pageSize: number | undefined): AsyncIterable<BatchJobInfo> {
-    const pager = await call('Listing batches', () =>
-      ai.batches.list(pageSize ? { config: { pageSize } } : {}),
+    const pager = await call('Listing batches', async () =>
+      (await sdk()).batches.list(pageSize ? { config: { pageSize } } : {}),
     );
     const iterator = pager[Symbol.asyncIterator]();
     for (;;) {

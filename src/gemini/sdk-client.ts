@@ -1,4 +1,4 @@
-import { GoogleGenAI, type GoogleGenAIOptions } from '@google/genai';
+import type { GoogleGenAI, GoogleGenAIOptions } from '@google/genai';
 import { WavebatchError } from '../errors.js';
 
 /**
@@ -23,14 +23,21 @@ export class ClientApiKeyError extends WavebatchError {
   }
 }
 
+/** Throws API_KEY_MISSING unless `apiKey` is a non-blank string: without one the SDK would look for Google Cloud credentials. */
+export function requireApiKey(apiKey: unknown): void {
+  if (typeof apiKey !== 'string' || apiKey.trim() === '') throw new ClientApiKeyError();
+}
+
 /**
  * The SDK's client for the Gemini API, configured by the options alone: always the Gemini API, never
  * Vertex AI (GOOGLE_GENAI_USE_VERTEXAI=true in the environment switched it and every call was a 404),
  * always the given key (without one the SDK asked the cloud metadata server for credentials), and
- * nothing printed about the environment variables it reads on its own.
+ * nothing printed about the environment variables it reads on its own. The SDK is imported here, at
+ * the first client's first call, not when wavebatch loads.
  */
-export function sdkClient(options: GoogleGenAIOptions & { apiKey: string }): GoogleGenAI {
-  if (typeof options.apiKey !== 'string' || options.apiKey.trim() === '') throw new ClientApiKeyError();
+export async function sdkClient(options: GoogleGenAIOptions & { apiKey: string }): Promise<GoogleGenAI> {
+  requireApiKey(options.apiKey);
+  const { GoogleGenAI: Client } = await import('@google/genai');
   const warn = console.warn;
   // The constructor is synchronous: nothing else runs while the filter is in place.
   console.warn = (...args: unknown[]) => {
@@ -38,7 +45,7 @@ export function sdkClient(options: GoogleGenAIOptions & { apiKey: string }): Goo
     warn.apply(console, args);
   };
   try {
-    return new GoogleGenAI({ ...options, vertexai: false });
+    return new Client({ ...options, vertexai: false });
   } finally {
     console.warn = warn;
   }

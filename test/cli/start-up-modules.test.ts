@@ -7,9 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cliEnv, collectOutput, runCli } from '../fixtures/cli.js';
 
 // Format- and feature-specific libraries load where they are used: each start of the CLI (`--help`,
-// `status`, a refused flag) paid some 200 modules of Parquet writer, CSV parser and encoder and Ajv
+// `status`, a refused flag) paid some 270 modules of Parquet writer, CSV parser and encoder, Ajv and
+// the Gemini SDK
 // for work it never did. Node's module loader is the observer: a hook lists every module it loads.
-const HEAVY = ['hyparquet-writer', 'csv-parse', 'csv-stringify', 'ajv'];
+const HEAVY = [
+  'hyparquet-writer',
+  'csv-parse',
+  'csv-stringify',
+  'ajv',
+  '@google/genai',
+  'google-auth-library',
+];
 
 let folder: string;
 let hook: string;
@@ -62,7 +70,7 @@ describe('the CLI at start', () => {
     ['run refusing a bad flag', ['run', '--bogus'], '.', 2],
     ['status of a workload', ['status'], 'workload', 0],
     ['export without a workload', ['export'], '.', 2],
-  ])('%s loads no Parquet writer, CSV library or Ajv', async (_name, args, where, exitCode) => {
+  ])('%s loads no Parquet writer, CSV library, Ajv or Gemini SDK', async (_name, args, where, exitCode) => {
     const { code, packages } = await packagesLoaded(args, join(folder, where));
     expect(code).toBe(exitCode);
     // The hook saw the CLI's own libraries, so an empty list cannot pass for a lean start.
