@@ -25,18 +25,25 @@ export interface BusySettleDeps {
 export type BusySettleEnd = { end: 'applied' } | { end: 'stopped' } | { end: 'stuck'; error: StoreError };
 
 /**
- * Settles a valid answer (`apply`: its output written, its record marked done), again every
- * LEASE_RETRY_MS while another process keeps the store locked past its busy timeout (STORE_BUSY):
- * the answer is in memory and the record's claim held (the request is still in flight). Its record
- * given back instead, it was sent and billed a second time. Bounded as a busy pass is: once the
- * lease has too little life left for another try, the run must stop before another process could
- * take the store over. Any other error is thrown (the caller files it).
+ * What is settled: a valid `answer` (its output written, its record marked done) or a billed
+ * `failure` (its attempt counted and logged, the record retried or dead-lettered).
+ */
+export type SettledOutcome = 'answer' | 'failure';
+
+/**
+ * Settles an outcome (`apply`), again every LEASE_RETRY_MS while another process keeps the store
+ * locked past its busy timeout (STORE_BUSY): the outcome is in memory and the record's claim held
+ * (the request is still in flight). Its record given back instead, it was sent and billed a second
+ * time, and a failure on its last allowed attempt past max_retries. Bounded as a busy pass is: once
+ * the lease has too little life left for another try, the run must stop before another process
+ * could take the store over. Any other error is thrown (the caller files it).
  */
 export async function settleThroughBusyStore(
   deps: BusySettleDeps,
   recordId: string,
   apply: () => Promise<void>,
   stop: AbortSignal,
+  outcome: SettledOutcome = 'answer',
 ): Promise<BusySettleEnd> {
   const { clock, lease, emit } = deps;
   for (let tries = 1; ; tries++) {
@@ -47,10 +54,10 @@ export async function settleThroughBusyStore(
       if (!isPassingLocalFailure(error)) throw error;
       if (stop.aborted) return { end: 'stopped' };
       const room = lease ? leaseOutlastsBusyRetry(lease, clock.now()) : tries < TRIES_WITHOUT_LEASE;
-      if (!room) return { end: 'stuck', error: stuckError(recordId, error, lease) };
+      if (!room) return { end: 'stuck', error: stuckError(outcome, recordId, error, lease) };
       emit({
         type: 'warning',
-        message: `The answer for ${recordId} could not be settled yet: ${describeError(error)}; it is kept and settled again in ${LEASE_RETRY_MS / 1000} s.`,
+        message: `The ${outcome} for ${recordId} could not be settled yet: ${describeError(error)}; it is kept and settled again in ${LEASE_RETRY_MS / 1000} s.`,
       });
     }
     await clock.sleep(LEASE_RETRY_MS, stop);
@@ -60,6 +67,7 @@ export async function settleThroughBusyStore(
 
 /** The error a settle the store kept refusing stops the run with: what, why, and what the next start does. */
 function stuckError(
+  outcome: SettledOutcome,
   recordId: string,
   error: unknown,
   lease: Pick<HeldLease, 'expiresAt'> | undefined,
@@ -69,7 +77,7 @@ function stuckError(
     : `it was tried ${TRIES_WITHOUT_LEASE} times, so the run stops`;
   return new StoreError(
     'STORE_BUSY',
-    `The answer for ${recordId} could not be settled: ${describeError(error)} ${why}; ${recordId} stays in flight, and the next start sends it again.`,
+    `The ${outcome} for ${recordId} could not be settled: ${describeError(error)} ${why}; ${recordId} stays in flight, and the next start sends it again.`,
     { cause: error },
   );
 }

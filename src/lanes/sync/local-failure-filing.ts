@@ -22,8 +22,8 @@ export interface LocalFailureExits {
  * odd): the record lifecycle files it as on every lane (RecordLifecycle.failLocally: a counted
  * attempt of cause `local_error`, retried, then dead-lettered), with what this attempt was billed
  * and any answer it bought. A store that was busy (STORE_BUSY) passes: the record goes back
- * uncounted (a valid answer a busy store kept from settling does not come here: it is kept and
- * settled again, see settleThroughBusyStore). A store that refuses to file the failure for another reason stops the run with its
+ * uncounted (an answer, valid or a billed failure, a busy store kept from settling does not come
+ * here: it is kept and settled again, see settleThroughBusyStore). A store that refuses to file the failure for another reason stops the run with its
  * error (STORE_WRITE names the record and the store), as on the batch lane: the record went back
  * uncounted and the run went on, so it was sent, billed and refused again for ever.
  */

@@ -15,7 +15,7 @@ import type { ClaimedRecord } from '../../store/store.js';
 import type { BilledRequest } from '../../telemetry/attempt-event.js';
 import type { SyncLane } from '../lane.js';
 import { billedRequestsOf, billedUsage, laneServing } from './billed-tries.js';
-import { settleThroughBusyStore } from './busy-settle.js';
+import { settleThroughBusyStore, type SettledOutcome } from './busy-settle.js';
 import { failLocally } from './local-failure-filing.js';
 import { longestCut } from './longest-cut.js';
 import { buildRequest } from './request-build.js';
@@ -412,24 +412,30 @@ export class SyncLaneDriver {
           finishReason: null,
         };
     if (!result.ok) {
-      await lifecycle.fail({
-        recordId: record.id,
-        flight,
-        attempt: record.attempts,
-        cause: result.cause,
-        message: result.message,
-        raw: result.raw,
-        retryable: result.retryable,
-        promptHash: built.promptHash,
-        event: syncAttemptEvent(this.deps, record, flight, built, {
-          usage: billed,
-          billedRequests: billedRequestsOf(unlogged),
-          requests,
-          finishReason: result.finishReason ?? null,
-          ...timing,
-          failure: { cause: result.cause, message: result.message, raw: result.raw },
-        }),
-      });
+      // A billed failure is kept and filed again while a busy store refuses it, as an answer is:
+      // given back, its record was sent and billed again, past max_retries on its last attempt.
+      const fail = () =>
+        lifecycle
+          .fail({
+            recordId: record.id,
+            flight,
+            attempt: record.attempts,
+            cause: result.cause,
+            message: result.message,
+            raw: result.raw,
+            retryable: result.retryable,
+            promptHash: built.promptHash,
+            event: syncAttemptEvent(this.deps, record, flight, built, {
+              usage: billed,
+              billedRequests: billedRequestsOf(unlogged),
+              requests,
+              finishReason: result.finishReason ?? null,
+              ...timing,
+              failure: { cause: result.cause, message: result.message, raw: result.raw },
+            }),
+          })
+          .then(() => undefined);
+      await this.settleHeld(record, 'failure', fail);
       return;
     }
     // Bought: a failure to settle it from here on keeps it for the retry (see failLocally).
@@ -459,12 +465,22 @@ export class SyncLaneDriver {
     answer: KeptAnswer,
     billed: AnswerBill,
   ): Promise<void> {
+    await this.settleHeld(record, 'answer', () => this.applyAnswer(record, flight, built, answer, billed));
+  }
+
+  /** Settles `outcome` through a busy store, its claim held (see settleThroughBusyStore). */
+  private async settleHeld(
+    record: ClaimedRecord,
+    outcome: SettledOutcome,
+    apply: () => Promise<void>,
+  ): Promise<void> {
     const { clock, emit, lease } = this.deps;
     const settled = await settleThroughBusyStore(
       { clock, emit, ...(lease ? { lease } : {}) },
       record.id,
-      () => this.applyAnswer(record, flight, built, answer, billed),
+      apply,
       this.stop.signal,
+      outcome,
     );
     if (settled.end === 'stopped') await this.giveBack(record);
     if (settled.end === 'stuck') this.stopRun(settled.error);

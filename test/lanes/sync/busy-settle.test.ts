@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import type { Responder } from '../../../src/emulator/index.js';
 import { StoreError } from '../../../src/store/errors.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
@@ -18,11 +19,11 @@ describe('a synchronous answer whose settle a busy store refuses', () => {
    * One record on the standard lane, its store locked by another process from its request's arrival
    * (the busy timeout, 5 s, is real; `timeScale` emulated seconds a real one).
    */
-  async function lockedAtArrival(timeScale = 1) {
+  async function lockedAtArrival(timeScale = 1, answer?: ReturnType<Responder>, maxRetries = 2) {
     const workload = writeCatalogWorkload({
       books: 1,
       pages: 1,
-      execution: { mode: 'realtime', poll_interval: '24h', sync_concurrency: 1 },
+      execution: { mode: 'realtime', poll_interval: '24h', sync_concurrency: 1, max_retries: maxRetries },
     });
     sandbox.removeAfterTest(workload.root);
     const path = join(workload.root, 'state', 'state.db');
@@ -34,7 +35,7 @@ describe('a synchronous answer whose settle a busy store refuses', () => {
       responder: () => {
         if (lockAtArrival) other.lock();
         lockAtArrival = false;
-        return undefined;
+        return answer;
       },
     });
     return { emulator, workload, path, other };
@@ -112,4 +113,34 @@ describe('a synchronous answer whose settle a busy store refuses', () => {
     // The outside observer: the answer was bought once, and the record not sent again in this run.
     expect(emulator.ledger.entries()).toHaveLength(1);
   }, 60_000);
+
+  it('keeps a billed failure on its last attempt and files it again: dead-lettered once, never sent past max_retries', async () => {
+    // An answer that is not JSON is billed and fails; with max_retries 0 its first attempt is its last.
+    const notJson = { candidates: [{ content: { parts: [{ text: 'not JSON' }] }, finishReason: 'STOP' }] };
+    const { emulator, workload, path, other } = await lockedAtArrival(1, { response: notJson }, 0);
+    const { session } = await openEmulatedSession(workload.configPath, emulator, {
+      clock: emulatorClock(emulator, 1),
+      onEvent: (event) => {
+        // The lock goes at the first refusal, so a record given back would be sent again.
+        if (event.type === 'warning' && event.message.includes('[STORE_BUSY]')) other.release();
+      },
+    });
+    try {
+      const summary = await session.runner.run(AbortSignal.timeout(30_000));
+      expect(summary.counts).toMatchObject({ dead: 1, in_flight: 0, ready: 0 });
+    } finally {
+      await session.close();
+    }
+    // The outside observer: one call, none beyond max_retries + 1.
+    expect(emulator.ledger.entries()).toHaveLength(1);
+    const store = new SqliteStore({ path });
+    try {
+      // The failure filed once, its attempt in the log with the one billed request.
+      expect(await store.listFailures()).toHaveLength(1);
+      const attempts = await store.listEvents({ kind: 'attempt' });
+      expect(attempts.map((event) => event.requests)).toEqual([1]);
+    } finally {
+      await store.close();
+    }
+  }, 30_000);
 });
