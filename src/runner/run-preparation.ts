@@ -7,7 +7,7 @@ import type { WorkAtStart } from '../scheduler/index.js';
 import { describeError } from '../errors.js';
 import { refusedEveryCall } from '../gemini/configuration-errors.js';
 import type { RunnerEventListener } from './events.js';
-import type { RecordRequestBuilder } from './record-request.js';
+import { RecordRequestError, type RecordRequestBuilder } from './record-request.js';
 import type { RemoteApi } from './remote-api.js';
 import type { RunnerSettings } from './settings.js';
 import { redoStaleOutputs } from './stale-redo.js';
@@ -69,6 +69,8 @@ export async function prepareRun(
 /**
  * Asks countTokens about a few ready requests, so the first jobs are planned with real numbers. A
  * failed count is warned about and skipped, except one every call meets (refusedEveryCall), which ends the run.
+ * A record whose request cannot be built is passed over without a word: that failure is the record's,
+ * and its dead letter reports it (a warning here said it twice).
  */
 async function calibrateTokens(deps: RunPreparationDeps): Promise<void> {
   const { store, requests, api, settings, calibration } = deps;
@@ -78,6 +80,7 @@ async function calibrateTokens(deps: RunPreparationDeps): Promise<void> {
       const counted = await api.countTokens(settings.model, built.request, { once: true });
       calibration.observe(built.estimatedTokens / calibration.scale(), counted);
     } catch (error) {
+      if (error instanceof RecordRequestError) continue;
       if (refusedEveryCall(error)) throw error;
       deps.emit({
         type: 'warning',

@@ -33,6 +33,9 @@ describe('a prompt that renders empty text for a record without media', () => {
     expect(run.stderr).toContain(
       'dead letter r001 [input_error]: Prompt review/v1 renders empty text for r001, which has no media',
     );
+    // Said once, by its dead letter: the start's token calibration said it first, as a warning of its own.
+    expect(run.stderr.match(/renders empty text for r001/g)).toHaveLength(1);
+    expect(run.stderr).not.toContain('Token calibration skipped');
     expect(emulator.ledger.entries()).toEqual([]);
 
     writeFileSync(join(root, 'prompts/review/v1.jinja'), 'Review: {{ record.text }}\n');
