@@ -2,6 +2,7 @@ import nunjucks from 'nunjucks';
 import { sha256Hex } from '../sha256.js';
 import { createPromptEnvironment, dropTrailingNewline } from './environment.js';
 import { PromptError } from './errors.js';
+import { freeNames, type FreeName } from './free-names.js';
 import { guardedRender } from './sandbox.js';
 import type { PromptFiles } from './registry.js';
 
@@ -34,6 +35,8 @@ export interface PromptTemplate {
   variables: ReadonlySet<string>;
   /** The record fields its sources name literally (`record.text`, `record['a b']`), for `config check`. */
   recordFields: ReadonlySet<string>;
+  /** The names its sources read but never bind (`record`, `context`, a misspelt `recrod`…), for `config check`. */
+  freeNames: readonly FreeName[];
   render(vars: PromptVariables): RenderedPrompt;
 }
 
@@ -60,12 +63,21 @@ export function compilePrompt(name: string, version: string, files: PromptFiles)
     for (const name of variableNames(source)) variables.add(name);
     for (const field of recordFieldNames(source)) recordFields.add(field);
   }
+  const sources: [string | null, string | null][] = [
+    [files.templatePath, files.templateSource],
+    [files.systemPath, files.systemSource],
+    ...loaded.entries(),
+  ];
+  const free = sources.flatMap(([path, source]) =>
+    path === null || source === null ? [] : freeNames(source, path),
+  );
   return {
     name,
     version,
     templateHash,
     variables,
     recordFields,
+    freeNames: free,
     render(vars: PromptVariables): RenderedPrompt {
       const text = renderFile(main, files.templatePath, label, vars);
       const systemText =

@@ -88,4 +88,25 @@ export default {
     expect(result.code).toBe(0);
     expect(result.stdout).not.toContain('warning:');
   });
+
+  // A top-level name the prompt is never given (`nothere`, a misspelt `recrod`) rendered empty for
+  // every record, and `config check` said nothing: it warned only of `record.*` fields.
+  it('warns of a name the prompt is never given, naming the template file and line', async () => {
+    const template = join(root, 'prompts/review/v2.jinja');
+    writeFileSync(
+      template,
+      'Review: {{ record.text }}\n{% for w in words %}{{ w }}{% endfor %}{{ nothere.x }}\n',
+    );
+    const config = readFileSync(join(root, 'wavebatch.yaml'), 'utf8').replace(/version: v1/, 'version: v2');
+    writeFileSync(join(root, 'v2.yaml'), config);
+    const check = await runCli(['config', 'check', '-c', join(root, 'v2.yaml')]);
+    expect(check.code).toBe(0);
+    expect(check.stdout).toContain(
+      `warning: prompt review/v2 reads \`words\` (${template} line 2), which it is never given: it renders as empty text.`,
+    );
+    expect(check.stdout).toContain(`reads \`nothere\` (${template} line 2)`);
+    expect(check.stdout).not.toMatch(/reads `(w|record)`/);
+    const dry = await runCli(['run', '--dry-run', '-c', join(root, 'v2.yaml')]);
+    expect(dry.stderr).toContain(`warning: prompt review/v2 reads \`nothere\` (${template} line 2)`);
+  });
 });

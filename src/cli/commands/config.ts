@@ -4,7 +4,7 @@ import { resolvedConfigView } from '../../config/resolved-view.js';
 import { assertPromptFitsGrouping, loadPrompt } from '../../prompts/index.js';
 import { renderConfigYaml } from '../../scaffold/index.js';
 import { configOption, loadConfigFromOption } from '../config-option.js';
-import { unreadFieldsWarning } from './unread-fields.js';
+import { promptWarnings } from './unread-fields.js';
 
 /** `wavebatch config check`: validate a workload config and show it resolved, with every default. */
 export function configCommands(): Command[] {
@@ -25,7 +25,7 @@ export function configCommands(): Command[] {
       const prompt = await loadPrompt(config.prompt.dir, config.prompt.name, config.prompt.version);
       assertPromptFitsGrouping(prompt, config.execution.records_per_request);
       if (options.quiet) return;
-      const unread = await unreadFieldsWarning(config, prompt);
+      const warnings = await promptWarnings(config, prompt);
       const view = resolvedConfigView(config, process.env);
       const template = join(config.prompt.dir, config.prompt.name, `${config.prompt.version}.jinja`);
       const promptInfo = { template, templateHash: prompt.templateHash };
@@ -35,7 +35,7 @@ export function configCommands(): Command[] {
           valid: true,
           apiKeyFrom: view.apiKeyFrom,
           prompt: promptInfo,
-          warnings: unread === null ? [] : [unread],
+          warnings,
           config: view.config,
         };
         process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
@@ -50,7 +50,7 @@ export function configCommands(): Command[] {
         [
           `${config.configPath} is valid`,
           `prompt template ${template} compiles`,
-          ...(unread === null ? [] : [`warning: ${unread}`]),
+          ...warnings.map((warning) => `warning: ${warning}`),
           `API key ${key}`,
           '',
           renderConfigYaml(view.config, { comments: ['resolved, with every default (durations in ms):'] }),

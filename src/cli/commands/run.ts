@@ -8,7 +8,7 @@ import { logOptions, logSettings, type LogOptions } from '../log-options.js';
 import { startOpenTelemetry } from '../opentelemetry-setup.js';
 import { formatSummary, ProgressDisplay } from '../progress.js';
 import { baseUrlOption } from './oneoff-options.js';
-import { unreadFieldsWarning } from './unread-fields.js';
+import { promptWarnings } from './unread-fields.js';
 import { loadPrompt } from '../../prompts/index.js';
 import { WavebatchError } from '../../errors.js';
 import type { RunSummary } from '../../runner/run-summary.js';
@@ -90,9 +90,9 @@ async function execute(options: RunOptions, mode: 'run' | 'run-once'): Promise<v
   if (selection && options.redo) throw new RedoWithSelectionError();
   // Said before anything is sent: a field the source lacks renders as a blank in every prompt.
   const prompt = await loadPrompt(config.prompt.dir, config.prompt.name, config.prompt.version);
-  const unread = await unreadFieldsWarning(config, prompt);
+  const warnings = await promptWarnings(config, prompt);
   if (options.dryRun) {
-    if (unread !== null) process.stderr.write(`warning: ${unread}\n`);
+    for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
     await dryRun(config, selection ?? {}, options);
     return;
   }
@@ -100,7 +100,7 @@ async function execute(options: RunOptions, mode: 'run' | 'run-once'): Promise<v
     level: logging.level,
     ...(logging.format ? { format: logging.format } : {}),
   });
-  if (unread !== null) display.handle({ type: 'warning', message: unread });
+  for (const warning of warnings) display.handle({ type: 'warning', message: warning });
   const otel = await startOpenTelemetry();
   const session = await openWorkloadSession(config, {
     onEvent: display.handle,
