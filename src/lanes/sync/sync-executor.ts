@@ -179,12 +179,16 @@ export const SYNC_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 2_000, max
 /** The largest output Gemini 2.5 models produce. */
 export const DEFAULT_MAX_OUTPUT_TOKENS_CAP = 65_536;
 
-/** An attempt that got no answer within the lane's request timeout. */
+/**
+ * An attempt that got no answer within the lane's request timeout. The message says only what
+ * happened: whether the record is sent again (a retry, another lane in `auto`, held by the cost cap,
+ * or dead-lettered at max_retries) is for the caller to say.
+ */
 export class SyncTimeoutError extends WavebatchError {
   readonly code = 'REQUEST_TIMEOUT';
   constructor(id: string, lane: SyncLane, timeoutMs: number) {
     super(
-      `No answer for ${id} on the ${lane} lane within ${Math.round(timeoutMs / 1000)} s; it is sent again (the abandoned call may still be billed).`,
+      `No answer for ${id} on the ${lane} lane within ${Math.round(timeoutMs / 1000)} s; the call was given up (Google may still bill it).`,
     );
   }
 }

@@ -42,6 +42,10 @@ describe('a synchronous request that never answers within its timeout', () => {
     // Two attempts failed; each call given up is on file too, as a try of its own.
     expect(failures.filter((failure) => failure.cause !== 'timeout').length).toBe(2);
     expect(failures[0]?.message).toMatch(/No answer .* within 1200 s/);
+    // The dead letter's message does not promise a resend that max_retries stopped.
+    const final = failures.filter((failure) => failure.cause === 'api_error').at(-1);
+    expect(final?.message).toMatch(/No answer .* within 1200 s; the call was given up/);
+    expect(final?.message).not.toMatch(/sent again/);
     // Wait for the answers still being worked on, then read the outside observer: the bill is bounded.
     await new Promise((resolve) => setTimeout(resolve, (30 * 60_000) / TIME_SCALE + 200));
     const billed = emulator.ledger.entries().length;
