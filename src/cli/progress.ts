@@ -3,6 +3,7 @@ import type { RunnerEvent } from '../runner/events.js';
 import type { RunSummary } from '../runner/run-summary.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from '../telemetry/logger.js';
 import { runnerLogLine } from '../telemetry/runner-log.js';
+import { unknownCostNote } from '../telemetry/unanswered-calls.js';
 import { count, counted, duration } from '../quantities.js';
 import { heldRecordsLine, RepeatFilter, repeatedWarningLine, type RepeatDecision } from './repeat-filter.js';
 
@@ -182,7 +183,7 @@ export function formatSummary(
     `tokens (all runs of this workload): ${count(summary.inputTokens)} input, ${count(summary.outputTokens)} output`,
     summary.costUsd === null
       ? 'cost: unknown this run (no price for the model: add it under `pricing:` in the config)'
-      : `cost: $${summary.costUsd.toFixed(6)} this run`,
+      : `cost: $${summary.costUsd.toFixed(6)} this run${summary.unknownCostRequests > 0 ? `; ${unknownCostNote(summary.unknownCostRequests)}` : ''}`,
     ...laneLines(summary),
     `time (this run): ${(summary.elapsedMs / 1000).toFixed(1)}s`,
     ...batchOnlyLines(summary),

@@ -7,6 +7,7 @@ import type { Lane } from '../lanes/lane.js';
 import type { RunnerEventListener } from './events.js';
 import type { LaneFigures } from './lane-tally.js';
 import type { RunProgress, RunSummary } from './run-summary.js';
+import { unansweredRequests } from '../telemetry/unanswered-calls.js';
 
 /** Where a run's row in the runs table is kept and announced. */
 export interface RunRecordDeps {
@@ -98,6 +99,7 @@ async function finish(
     ...summary,
     ...(await billedTokens(store)),
     costUsd: deps.priced ? usage.costUsd : null,
+    unknownCostRequests: unansweredRequests(await store.attemptGroups(runId)),
   };
 }
 

@@ -29,6 +29,11 @@ export interface RunSummary {
    * if the run had been free).
    */
   costUsd: number | null;
+  /**
+   * This run's calls that brought no answer (given up at the timeout, or cut off half-way): Google
+   * may bill them at a price wavebatch cannot know, so `costUsd` is a floor when this is above 0.
+   */
+  unknownCostRequests: number;
   elapsedMs: number;
   /** Remote jobs of this store that nothing watched, cancelled by this run. */
   orphansCancelled: number;
@@ -52,4 +57,7 @@ export interface RunSummary {
 }
 
 /** A run's figures before its end: its tokens and cost are read from the inference log when it ends. */
-export type RunProgress = Omit<RunSummary, 'inputTokens' | 'outputTokens' | 'costUsd' | 'outcome'>;
+export type RunProgress = Omit<
+  RunSummary,
+  'inputTokens' | 'outputTokens' | 'costUsd' | 'unknownCostRequests' | 'outcome'
+>;

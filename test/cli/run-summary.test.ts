@@ -12,6 +12,7 @@ const summary: RunSummary = {
   inputTokens: 170_901,
   outputTokens: 393_202,
   costUsd: 0.517138,
+  unknownCostRequests: 0,
   elapsedMs: 69_900,
   orphansCancelled: 0,
   stalledJobs: 0,
