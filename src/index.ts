@@ -22,6 +22,7 @@ export type { WorkloadRecord, SourceRecord, MediaInput, RecordVars } from './wor
 export { openSource } from './workload/index.js';
 export { loadPrompt } from './prompts/index.js';
 export type { PromptTemplate, PromptVariables, RenderedPrompt } from './prompts/template.js';
+export type { FreeName } from './prompts/free-names.js';
 export { createGeminiClient } from './gemini/index.js';
 export type { GeminiClient, GeminiClientOptions, BatchJobInfo } from './gemini/index.js';
 export {
