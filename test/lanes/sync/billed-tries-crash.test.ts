@@ -5,14 +5,7 @@ import type { ModelCall } from '../../../src/emulator/model/index.js';
 import { billed } from '../../fixtures/billed-figures.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
 import { runCli, startCli, type RunningCli } from '../../fixtures/cli.js';
-
-/** Resolves once `condition` holds, looking every 20 ms (real time: the emulator answers in real time). */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let waited = 0; !condition(); waited += 20) {
-    if (waited > 20_000) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { until } from '../../fixtures/until.js';
 
 // A synchronous request's earlier tries (an answer cut at MAX_TOKENS and sent again, an empty answer
 // sent again) were logged only when the request settled: a kill -9 while the next try was out lost

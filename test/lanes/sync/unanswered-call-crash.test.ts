@@ -4,14 +4,7 @@ import { startEmulator, type RunningEmulator } from '../../../src/emulator/index
 import type { StoredEvent } from '../../../src/store/event-log.js';
 import { writeCatalogWorkload } from '../../fixtures/catalog-workload.js';
 import { runCli, startCli, type RunningCli } from '../../fixtures/cli.js';
-
-/** Resolves once `condition` holds, looking every 20 ms (real time: the emulator answers in real time). */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let waited = 0; !condition(); waited += 20) {
-    if (waited > 20_000) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { until } from '../../fixtures/until.js';
 
 // A call whose answer was cut off half-way is billed by Google: it is logged before the next try is
 // sent, so a kill -9 while that try is out does not lose it from the inference log.
