@@ -152,12 +152,17 @@ function corruptStore(path: string, error: unknown): StoreError {
  * table records already exists", naming no file, after switching the file to WAL.
  */
 function refuseForeignDatabase(db: Database.Database, path: string): void {
-  if ((db.pragma('user_version', { simple: true }) as number) !== 0) return;
-  const tables = db
-    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-    .pluck()
-    .all() as string[];
-  if (tables.length === 0) return;
+  // The version and the tables are read by one statement, so from one snapshot: read apart,
+  // another process's first migration (its tables and version 1, committed together) could land
+  // between the two reads, and a fresh store opened by two processes at once looked foreign to one.
+  const rows = db
+    .prepare(
+      'SELECT (SELECT user_version FROM pragma_user_version) AS version, name FROM sqlite_master ' +
+        "WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    )
+    .all() as Array<{ version: number; name: string }>;
+  if (rows.length === 0 || rows[0]?.version !== 0) return;
+  const tables = rows.map((row) => row.name);
   const listed = tables.slice(0, 5).join(', ') + (tables.length > 5 ? ', …' : '');
   throw new StoreError(
     'STORE_SCHEMA',
